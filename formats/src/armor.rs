@@ -1,0 +1,213 @@
+//! `Container.lic` armor (SPEC.md §3.4): optional comment lines for people,
+//! a BEGIN line, the raw license file in base64 wrapped at 64 columns, an END
+//! line. Lines end in LF or CRLF (mail rewrites them); everything else is
+//! strict, so any change of one character of the body fails.
+
+use core::fmt;
+
+use base64::{Engine as _, engine::general_purpose::STANDARD};
+
+use crate::{DecodeError, LICENSE_FILE_MAGIC, MAX_LICENSE_FILE_LEN};
+
+/// The line that opens the base64 body.
+pub const BEGIN: &str = "-----BEGIN FANLIC LICENSE-----";
+/// The line that closes it.
+pub const END: &str = "-----END FANLIC LICENSE-----";
+/// Base64 characters on every body line but the last.
+pub const LINE_LEN: usize = 64;
+
+/// Why the armor did not decode. Line numbers count from 1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ArmorError {
+    /// No BEGIN line.
+    MissingBegin,
+    /// No END line after BEGIN.
+    MissingEnd,
+    /// Nothing between BEGIN and END.
+    EmptyBody,
+    /// A body line of the wrong length: 64 characters, the last 4 to 64 and a
+    /// multiple of 4.
+    LineLength {
+        /// Line number.
+        line: usize,
+        /// Its length in bytes.
+        len: usize,
+    },
+    /// Not canonical base64 (alphabet, padding, or non-zero trailing bits).
+    Base64 {
+        /// Line number.
+        line: usize,
+    },
+    /// Something other than empty lines after END.
+    TrailingText {
+        /// Line number.
+        line: usize,
+    },
+    /// The body decodes to more than a license may hold.
+    TooLong,
+}
+
+impl fmt::Display for ArmorError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::MissingBegin => write!(f, "no `{BEGIN}` line"),
+            Self::MissingEnd => write!(f, "no `{END}` line"),
+            Self::EmptyBody => f.write_str("no base64 lines between BEGIN and END"),
+            Self::LineLength { line, len } => {
+                write!(f, "line {line} has {len} characters; body lines have 64, the last a multiple of 4")
+            }
+            Self::Base64 { line } => write!(f, "line {line} is not canonical base64"),
+            Self::TrailingText { line } => write!(f, "line {line}: text after the END line"),
+            Self::TooLong => write!(f, "the body is longer than {MAX_LICENSE_FILE_LEN} bytes"),
+        }
+    }
+}
+
+/// Lines with their 1-based numbers, each without its LF or CRLF.
+fn lines(input: &[u8]) -> impl Iterator<Item = (usize, &[u8])> {
+    input.split(|&b| b == b'\n').map(|l| l.strip_suffix(b"\r").unwrap_or(l)).enumerate().map(|(i, l)| (i + 1, l))
+}
+
+/// The comment lines before BEGIN: unsigned text for people. Verifiers ignore
+/// them; tools show them as untrusted. Yields raw bytes (may not be UTF-8).
+pub fn comments(input: &[u8]) -> impl Iterator<Item = &[u8]> {
+    lines(input).map(|(_, l)| l).take_while(|l| *l != BEGIN.as_bytes())
+}
+
+/// Decodes an armored license into `buf` and returns the raw file bytes.
+pub fn decode<'b>(input: &[u8], buf: &'b mut [u8]) -> Result<&'b [u8], ArmorError> {
+    let mut it = lines(input);
+    it.by_ref().find(|(_, l)| *l == BEGIN.as_bytes()).ok_or(ArmorError::MissingBegin)?;
+    let mut len = 0usize;
+    let mut last_short: Option<usize> = None; // a body line shorter than 64 ends the body
+    let mut body_lines = 0usize;
+    loop {
+        let (n, line) = it.next().ok_or(ArmorError::MissingEnd)?;
+        if line == END.as_bytes() {
+            break;
+        }
+        if last_short.is_some() {
+            // A short line was not the last one.
+            return Err(ArmorError::LineLength { line: n - 1, len: last_short.unwrap_or(0) });
+        }
+        if line.is_empty() || line.len() > LINE_LEN || line.len() % 4 != 0 {
+            return Err(ArmorError::LineLength { line: n, len: line.len() });
+        }
+        if line.len() < LINE_LEN {
+            last_short = Some(line.len());
+        }
+        let out = buf.get_mut(len..).ok_or(ArmorError::TooLong)?;
+        if out.len() < line.len() / 4 * 3 {
+            return Err(ArmorError::TooLong);
+        }
+        // Padding may only end the body: a full 64-character line with `=`
+        // followed by more lines would be a second base64 stream.
+        let wrote = STANDARD.decode_slice(line, out).map_err(|_| ArmorError::Base64 { line: n })?;
+        if line.ends_with(b"=") {
+            last_short = Some(line.len());
+        }
+        len += wrote;
+        body_lines += 1;
+    }
+    if body_lines == 0 {
+        return Err(ArmorError::EmptyBody);
+    }
+    if let Some((n, _)) = it.find(|(_, l)| !l.is_empty()) {
+        return Err(ArmorError::TrailingText { line: n });
+    }
+    buf.get(..len).ok_or(ArmorError::TooLong)
+}
+
+/// Returns the raw license file bytes of `input`, armored or raw: raw when it
+/// starts with the file magic, else decoded from the armor into `buf`.
+pub fn unarmor<'a>(input: &'a [u8], buf: &'a mut [u8; MAX_LICENSE_FILE_LEN]) -> Result<&'a [u8], DecodeError> {
+    if input.starts_with(LICENSE_FILE_MAGIC) {
+        return Ok(input);
+    }
+    Ok(decode(input, buf)?)
+}
+
+/// Armors raw license bytes, with `comments` as unsigned lines before BEGIN.
+/// Comment lines may not contain line breaks nor be the BEGIN line.
+#[cfg(feature = "alloc")]
+pub fn encode(raw: &[u8], comments: &[&str]) -> Result<alloc::string::String, DecodeError> {
+    use alloc::string::String;
+    let mut out = String::new();
+    for c in comments {
+        if c.contains(['\n', '\r']) || *c == BEGIN {
+            return Err(DecodeError::Invalid { field: "comment", rule: "contains a line break or is the BEGIN line" });
+        }
+        out.push_str(c);
+        out.push('\n');
+    }
+    out.push_str(BEGIN);
+    out.push('\n');
+    let b64 = STANDARD.encode(raw);
+    for chunk in b64.as_bytes().chunks(LINE_LEN) {
+        out.push_str(core::str::from_utf8(chunk).map_err(|_| DecodeError::Malformed)?);
+        out.push('\n');
+    }
+    out.push_str(END);
+    out.push('\n');
+    Ok(out)
+}
+
+#[cfg(all(test, feature = "alloc"))]
+mod tests {
+    use super::*;
+    use std::{string::String, vec::Vec};
+
+    fn sample(n: usize) -> Vec<u8> {
+        (0..n).map(|i| (i * 7 + 3) as u8).collect()
+    }
+
+    #[test]
+    fn round_trips_every_length() {
+        for n in 1..300 {
+            let raw = sample(n);
+            let text = encode(&raw, &["# for people"]).unwrap_or_default();
+            let mut buf = [0u8; MAX_LICENSE_FILE_LEN];
+            assert_eq!(decode(text.as_bytes(), &mut buf), Ok(raw.as_slice()), "length {n}");
+            let crlf: String = text.replace('\n', "\r\n");
+            assert_eq!(decode(crlf.as_bytes(), &mut buf), Ok(raw.as_slice()), "CRLF, length {n}");
+        }
+    }
+
+    #[test]
+    fn rejects_rewrapped_and_padded_lines() {
+        let raw = sample(100);
+        let text = encode(&raw, &[]).unwrap_or_default();
+        let mut buf = [0u8; MAX_LICENSE_FILE_LEN];
+        // Re-wrap at 76 columns, as some mailers do.
+        let body: String = text.lines().filter(|l| !l.starts_with("-----")).collect();
+        let rewrapped = [BEGIN, &body[..76], &body[76..], END].join("\n");
+        assert!(matches!(decode(rewrapped.as_bytes(), &mut buf), Err(ArmorError::LineLength { .. })));
+        // Trailing space on a line.
+        let spaced = text.replacen('\n', " \n", 2);
+        assert!(decode(spaced.as_bytes(), &mut buf).is_err());
+        // Text after END.
+        let trailing = std::format!("{text}\nsignature\n");
+        assert_eq!(decode(trailing.as_bytes(), &mut buf), Err(ArmorError::TrailingText { line: 7 }));
+        // Empty lines after END are fine.
+        let blank = std::format!("{text}\n\r\n");
+        assert!(decode(blank.as_bytes(), &mut buf).is_ok());
+    }
+
+    #[test]
+    fn rejects_non_canonical_trailing_bits() {
+        // "AQ==" is 0x01; "AR==" has non-zero trailing bits.
+        let mut buf = [0u8; 16];
+        let ok = [BEGIN, "AQ==", END].join("\n");
+        assert_eq!(decode(ok.as_bytes(), &mut buf), Ok([1u8].as_slice()));
+        let bad = [BEGIN, "AR==", END].join("\n");
+        assert_eq!(decode(bad.as_bytes(), &mut buf), Err(ArmorError::Base64 { line: 2 }));
+    }
+
+    #[test]
+    fn comments_are_lines_before_begin() {
+        let text = encode(&sample(10), &["# a", "b"]).unwrap_or_default();
+        let c: Vec<&[u8]> = comments(text.as_bytes()).collect();
+        assert_eq!(c, [b"# a".as_slice(), b"b".as_slice()]);
+    }
+}

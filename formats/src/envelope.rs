@@ -1,0 +1,49 @@
+//! The outer license file: magic, then two signed bodies (SPEC.md §3.1).
+
+use crate::{DecodeError, LICENSE_FILE_MAGIC, MAX_LICENSE_FILE_LEN, canonical, wire};
+
+/// A signed message and its signature, not yet checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SignedBody<'a> {
+    /// The exact bytes the signature covers: purpose label || postcard body.
+    pub message: &'a [u8],
+    /// The Ed25519 signature over `message`.
+    pub signature: [u8; 64],
+}
+
+/// A raw license file split into its two signed bodies. Nothing in it is
+/// trusted yet: a verifier checks both signatures before reading either body.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Envelope<'a> {
+    /// The issuing-key certificate (signed by a root key).
+    pub certificate: SignedBody<'a>,
+    /// The license payload (signed by the issuing key).
+    pub license: SignedBody<'a>,
+}
+
+impl<'a> Envelope<'a> {
+    /// Decodes a raw license file (SPEC.md §3.1): the magic, then one
+    /// canonical postcard `LicenseFile`, and nothing after it.
+    pub fn decode(bytes: &'a [u8]) -> Result<Self, DecodeError> {
+        if bytes.len() > MAX_LICENSE_FILE_LEN {
+            return Err(DecodeError::TooLong { len: bytes.len(), max: MAX_LICENSE_FILE_LEN });
+        }
+        let rest = bytes.strip_prefix(LICENSE_FILE_MAGIC.as_slice()).ok_or(DecodeError::UnknownMagic)?;
+        let file: wire::LicenseFile<'a> = canonical::decode(rest)?;
+        Ok(Self {
+            certificate: SignedBody { message: file.certificate.message, signature: file.certificate.signature.0 },
+            license: SignedBody { message: file.license.message, signature: file.license.signature.0 },
+        })
+    }
+}
+
+/// Strips `label` from a signed message and decodes the canonical body.
+pub(crate) fn decode_labelled<'a, T>(message: &'a [u8], label: &[u8], field: &'static str) -> Result<T, DecodeError>
+where
+    T: serde::Deserialize<'a> + serde::Serialize,
+{
+    let body = message
+        .strip_prefix(label)
+        .ok_or(DecodeError::Invalid { field, rule: "does not start with its purpose label" })?;
+    canonical::decode(body)
+}

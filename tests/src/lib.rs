@@ -1,0 +1,1 @@
+//! Test helpers for fanlic end-to-end tests.
