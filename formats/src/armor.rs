@@ -7,7 +7,7 @@ use core::fmt;
 
 use base64::{Engine as _, engine::general_purpose::STANDARD};
 
-use crate::{DecodeError, LICENSE_FILE_MAGIC, MAX_LICENSE_FILE_LEN};
+use crate::{DecodeError, MAX_LICENSE_FILE_LEN};
 
 /// The line that opens the base64 body.
 pub const BEGIN: &str = "-----BEGIN FANLIC LICENSE-----";
@@ -97,13 +97,15 @@ pub fn decode<'b>(input: &[u8], buf: &'b mut [u8]) -> Result<&'b [u8], ArmorErro
         if line.len() < LINE_LEN {
             last_short = Some(line.len());
         }
-        let out = buf.get_mut(len..).ok_or(ArmorError::TooLong)?;
-        if out.len() < line.len() / 4 * 3 {
-            return Err(ArmorError::TooLong);
-        }
         // Padding may only end the body: a full 64-character line with `=`
         // followed by more lines would be a second base64 stream.
-        let wrote = STANDARD.decode_slice(line, out).map_err(|_| ArmorError::Base64 { line: n })?;
+        // Each line decodes on its own into at most 48 bytes; base64 sizes
+        // its output by 3 bytes per 4 characters, padding included, so decode
+        // into a line-sized scratch buffer and copy what was really written.
+        let mut scratch = [0u8; LINE_LEN / 4 * 3];
+        let wrote = STANDARD.decode_slice(line, &mut scratch).map_err(|_| ArmorError::Base64 { line: n })?;
+        let decoded = scratch.get(..wrote).ok_or(ArmorError::Base64 { line: n })?;
+        buf.get_mut(len..len + wrote).ok_or(ArmorError::TooLong)?.copy_from_slice(decoded);
         if line.ends_with(b"=") {
             last_short = Some(line.len());
         }
@@ -119,10 +121,16 @@ pub fn decode<'b>(input: &[u8], buf: &'b mut [u8]) -> Result<&'b [u8], ArmorErro
     buf.get(..len).ok_or(ArmorError::TooLong)
 }
 
+/// What every license file magic starts with, whatever its version: input that
+/// starts with it is a raw file, so that a newer version is reported as an
+/// unknown format rather than as bad armor.
+const RAW_PREFIX: &[u8] = b"FANLIC-LICENSE/";
+
 /// Returns the raw license file bytes of `input`, armored or raw: raw when it
-/// starts with the file magic, else decoded from the armor into `buf`.
+/// starts with a file magic (`FANLIC-LICENSE/`), else decoded from the armor
+/// into `buf`.
 pub fn unarmor<'a>(input: &'a [u8], buf: &'a mut [u8; MAX_LICENSE_FILE_LEN]) -> Result<&'a [u8], DecodeError> {
-    if input.starts_with(LICENSE_FILE_MAGIC) {
+    if input.starts_with(RAW_PREFIX) {
         return Ok(input);
     }
     Ok(decode(input, buf)?)

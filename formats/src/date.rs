@@ -46,7 +46,7 @@ const MIN_YEAR: u16 = 1970;
 const MAX_YEAR: u16 = 9999;
 
 const fn is_leap(y: u16) -> bool {
-    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+    (y.is_multiple_of(4) && !y.is_multiple_of(100)) || y.is_multiple_of(400)
 }
 
 const fn days_in_month(y: u16, m: u8) -> u8 {

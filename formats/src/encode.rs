@@ -37,7 +37,10 @@ pub fn encode_license_file(
     license_signature: &[u8; 64],
 ) -> Result<Vec<u8>, DecodeError> {
     let file = wire::LicenseFile {
-        certificate: wire::SignedBody { message: certificate_message, signature: wire::Signature(*certificate_signature) },
+        certificate: wire::SignedBody {
+            message: certificate_message,
+            signature: wire::Signature(*certificate_signature),
+        },
         license: wire::SignedBody { message: license_message, signature: wire::Signature(*license_signature) },
     };
     let mut out = Vec::from(LICENSE_FILE_MAGIC.as_slice());

@@ -2,7 +2,7 @@
 
 use core::{fmt, str::FromStr};
 
-use crate::{DecodeError, Date, LICENSE_SIGNATURE_LABEL, LicenseId, Timestamp, envelope::decode_labelled, wire};
+use crate::{Date, DecodeError, LICENSE_SIGNATURE_LABEL, LicenseId, Timestamp, envelope::decode_labelled, wire};
 
 /// Which authentication method a license is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -201,6 +201,11 @@ impl fmt::Debug for License<'_> {
     }
 }
 
+/// Bidirectional formatting characters (Unicode UAX #9): SPEC.md §3.3.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
 fn text(field: &'static str, s: &str, max: usize) -> Result<(), DecodeError> {
     let invalid = |rule| Err(DecodeError::Invalid { field, rule });
     if s.is_empty() {
@@ -211,6 +216,10 @@ fn text(field: &'static str, s: &str, max: usize) -> Result<(), DecodeError> {
     }
     if s.chars().any(char::is_control) {
         return invalid("contains a control character");
+    }
+    if s.chars().any(is_bidi_control) {
+        // Right-to-left overrides can make a name read as another on screen.
+        return invalid("contains a bidirectional formatting character");
     }
     if s.starts_with(char::is_whitespace) || s.ends_with(char::is_whitespace) {
         return invalid("has leading or trailing white space");
@@ -244,7 +253,10 @@ impl<'a> License<'a> {
         if let Some(url) = w.activation_base_url {
             text("activation_base_url", url, MAX_URL_LEN)?;
             if !url.is_ascii() || url.contains(' ') {
-                return Err(DecodeError::Invalid { field: "activation_base_url", rule: "is not a printable ASCII URL" });
+                return Err(DecodeError::Invalid {
+                    field: "activation_base_url",
+                    rule: "is not a printable ASCII URL",
+                });
             }
         }
         Ok(Self {

@@ -72,8 +72,7 @@ impl fmt::Display for ContentError {
     }
 }
 
-#[cfg(feature = "std")]
-impl std::error::Error for ContentError {}
+impl core::error::Error for ContentError {}
 
 /// One failing cause. The order of the variants is the order causes are
 /// reported in (SPEC.md §4.2): the product's table first, then fanlic's own.
@@ -187,10 +186,9 @@ impl fmt::Display for Cause<'_> {
             Self::AppNameMismatch { licensed, local } => {
                 write!(f, "App name mismatch. Licensed application: {licensed}; local application: {local}")
             }
-            Self::LicenseExhausted { max_nodes, nodes } => write!(
-                f,
-                "License exhausted. The cluster has {nodes} nodes; the license allows at most {max_nodes}"
-            ),
+            Self::LicenseExhausted { max_nodes, nodes } => {
+                write!(f, "License exhausted. The cluster has {nodes} nodes; the license allows at most {max_nodes}")
+            }
             Self::ProjectContentMismatch { licensed, local } => {
                 write!(f, "Project content mismatch. Licensed project: {licensed}; local project: {local}")
             }
@@ -282,5 +280,4 @@ impl fmt::Display for Rejection<'_> {
     }
 }
 
-#[cfg(feature = "std")]
-impl std::error::Error for Rejection<'_> {}
+impl core::error::Error for Rejection<'_> {}

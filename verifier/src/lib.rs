@@ -68,8 +68,7 @@ impl fmt::Display for InvalidKey {
     }
 }
 
-#[cfg(feature = "std")]
-impl std::error::Error for InvalidKey {}
+impl core::error::Error for InvalidKey {}
 
 impl RootKey {
     /// A root key from its 32 public bytes. Weak (small-order) keys are refused.
@@ -176,13 +175,17 @@ pub fn authenticate<'a>(
 
 /// Checks an authenticated license against the product's environment and
 /// returns every failing cause, in SPEC.md §4's order.
-pub fn check<'a>(signed: SignedLicense<'a>, env: &Environment<'a>) -> Result<Verified<SignedLicense<'a>>, Rejection<'a>> {
+#[allow(clippy::result_large_err, reason = "no allocator to box into: the rejection is returned on the stack")]
+pub fn check<'a>(
+    signed: SignedLicense<'a>,
+    env: &Environment<'a>,
+) -> Result<Verified<SignedLicense<'a>>, Rejection<'a>> {
     let l = &signed.license;
     let mut causes = Causes::new();
-    if let fanlic_formats::Expiry::On(date) = l.expiry {
-        if l.expiry.is_expired_at(env.now) {
-            causes.push(Cause::LicenseExpired { expiry: date, now: env.now });
-        }
+    if let fanlic_formats::Expiry::On(date) = l.expiry
+        && l.expiry.is_expired_at(env.now)
+    {
+        causes.push(Cause::LicenseExpired { expiry: date, now: env.now });
     }
     if !l.version.matches_local(env.version) {
         causes.push(Cause::VersionMismatch { licensed: l.version, local: env.version });
@@ -202,10 +205,10 @@ pub fn check<'a>(signed: SignedLicense<'a>, env: &Environment<'a>) -> Result<Ver
     if env.now.0.saturating_add(CLOCK_TOLERANCE_SECS) < l.not_before.0 {
         causes.push(Cause::NotYetValid { not_before: l.not_before, now: env.now });
     }
-    if let Some(last_seen) = env.last_seen {
-        if env.now.0.saturating_add(CLOCK_TOLERANCE_SECS) < last_seen.0 {
-            causes.push(Cause::ClockRollback { now: env.now, last_seen, tolerance_secs: CLOCK_TOLERANCE_SECS });
-        }
+    if let Some(last_seen) = env.last_seen
+        && env.now.0.saturating_add(CLOCK_TOLERANCE_SECS) < last_seen.0
+    {
+        causes.push(Cause::ClockRollback { now: env.now, last_seen, tolerance_secs: CLOCK_TOLERANCE_SECS });
     }
     if causes.is_empty() { Ok(Verified(signed)) } else { Err(Rejection::new(Some(signed.license), causes)) }
 }
@@ -213,6 +216,7 @@ pub fn check<'a>(signed: SignedLicense<'a>, env: &Environment<'a>) -> Result<Ver
 /// [`authenticate`] then [`check`]: the verified license, or every cause.
 /// When a signature does not hold the only cause is `content_incorrect`, and
 /// no claim is evaluated: unsigned claims are the attacker's.
+#[allow(clippy::result_large_err, reason = "no allocator to box into: the rejection is returned on the stack")]
 pub fn verify<'a>(
     input: &'a [u8],
     buf: &'a mut [u8; MAX_LICENSE_FILE_LEN],
