@@ -60,3 +60,14 @@ impl From<ArmorError> for DecodeError {
         Self::Armor(e)
     }
 }
+
+impl core::error::Error for DecodeError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            Self::Armor(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl core::error::Error for crate::armor::ArmorError {}

@@ -1,0 +1,388 @@
+//! The home's SQLite database: schema migrations numbered by
+//! `PRAGMA user_version`, and the rows the issuer keeps.
+
+use std::path::{Path, PathBuf};
+
+use fanlic_formats::{KeyId, Timestamp};
+use rusqlite::{Connection, OptionalExtension as _, params};
+
+use crate::Error;
+
+/// Migration `i` takes the schema from version `i` to `i + 1`. Append only:
+/// an existing migration is never edited once released.
+const MIGRATIONS: &[&str] = &[
+    // 1: keys, licenses, settings.
+    r"
+CREATE TABLE root_keys (
+    key_id           TEXT PRIMARY KEY,             -- 16 lowercase hex
+    public_key       BLOB NOT NULL CHECK (length(public_key) = 32),
+    public_key_path  TEXT NOT NULL,                -- relative to the home
+    private_key_path TEXT NOT NULL,                -- where init wrote it; meant to move offline
+    created_at       INTEGER NOT NULL              -- Unix seconds
+) STRICT;
+
+CREATE TABLE issuing_keys (
+    key_id                TEXT PRIMARY KEY,
+    root_key_id           TEXT NOT NULL REFERENCES root_keys (key_id),
+    public_key            BLOB NOT NULL CHECK (length(public_key) = 32),
+    not_before            INTEGER NOT NULL,        -- may sign from (Unix seconds)
+    not_after             INTEGER NOT NULL,        -- may sign until (inclusive)
+    purposes              INTEGER NOT NULL,
+    certificate_message   BLOB NOT NULL,           -- label || postcard body
+    certificate_signature BLOB NOT NULL CHECK (length(certificate_signature) = 64),
+    private_key_path      TEXT NOT NULL,
+    public_key_path       TEXT NOT NULL,
+    created_at            INTEGER NOT NULL,
+    retired_at            INTEGER                  -- set when a newer key replaced it
+) STRICT;
+
+CREATE TABLE licenses (
+    license_id           TEXT PRIMARY KEY,         -- 32 lowercase hex
+    kind                 TEXT NOT NULL,            -- local-container | private-cloud
+    app_name             TEXT NOT NULL,
+    company              TEXT NOT NULL,
+    project              TEXT NOT NULL,
+    contract_signed      TEXT NOT NULL,            -- YYYY-MM-DD
+    issued_at            INTEGER NOT NULL,
+    not_before           INTEGER NOT NULL,
+    expiry               TEXT NOT NULL,            -- never | YYYY-MM-DD
+    version              TEXT NOT NULL,            -- major.minor
+    max_nodes            INTEGER NOT NULL,
+    activation_key       BLOB,
+    activation_base_url  TEXT,
+    image_public_key     BLOB,
+    supersedes           TEXT,
+    request_email_sha256 BLOB,
+    issuing_key_id       TEXT NOT NULL REFERENCES issuing_keys (key_id),
+    file_bytes           BLOB NOT NULL,            -- the raw (binary) license file
+    armored              TEXT NOT NULL,            -- Container.lic as written
+    output_path          TEXT NOT NULL
+) STRICT;
+CREATE INDEX licenses_by_company ON licenses (company, project);
+
+CREATE TABLE authserv_ids (
+    authserv_id TEXT PRIMARY KEY,
+    added_at    INTEGER NOT NULL
+) STRICT;
+",
+];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// The database file inside a home.
+pub const FILE_NAME: &str = "fanlic.db";
+
+/// A database error with context.
+pub(crate) fn err(path: &Path, action: &'static str) -> impl FnOnce(rusqlite::Error) -> Error {
+    let path = path.to_owned();
+    move |source| Error::Database { action, path, source }
+}
+
+/// Opens (`create`: creates) the database and brings its schema up to date.
+pub fn open(path: &Path, create: bool) -> Result<Connection, Error> {
+    use rusqlite::OpenFlags as F;
+    let flags = if create { F::SQLITE_OPEN_READ_WRITE | F::SQLITE_OPEN_CREATE } else { F::SQLITE_OPEN_READ_WRITE };
+    let mut conn =
+        Connection::open_with_flags(path, flags | F::SQLITE_OPEN_NO_MUTEX).map_err(err(path, "cannot open"))?;
+    conn.busy_timeout(core::time::Duration::from_secs(10)).map_err(err(path, "cannot configure"))?;
+    conn.pragma_update(None, "foreign_keys", true).map_err(err(path, "cannot configure"))?;
+    migrate(&mut conn, path)?;
+    Ok(conn)
+}
+
+fn migrate(conn: &mut Connection, path: &Path) -> Result<(), Error> {
+    let found: i64 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .map_err(err(path, "cannot read the schema version"))?;
+    if found > SCHEMA_VERSION {
+        return Err(Error::SchemaTooNew { path: path.to_owned(), found, supported: SCHEMA_VERSION });
+    }
+    let done = usize::try_from(found).unwrap_or(0);
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(done) {
+        let tx = conn.transaction().map_err(err(path, "cannot migrate"))?;
+        tx.execute_batch(sql).map_err(err(path, "cannot migrate"))?;
+        let to = i64::try_from(i + 1).unwrap_or(i64::MAX);
+        tx.pragma_update(None, "user_version", to).map_err(err(path, "cannot migrate"))?;
+        tx.commit().map_err(err(path, "cannot migrate"))?;
+    }
+    Ok(())
+}
+
+/// SQLite integers are signed; our times are small positive numbers.
+pub(crate) fn int(t: u64) -> i64 {
+    i64::try_from(t).unwrap_or(i64::MAX)
+}
+
+/// A root key the home knows (its public half).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RootKeyRow {
+    /// Its key id.
+    pub key_id: KeyId,
+    /// The Ed25519 public key.
+    pub public_key: [u8; 32],
+    /// Its PEM public key file, relative to the home.
+    pub public_key_path: PathBuf,
+    /// Where `init` wrote the private key, relative to the home.
+    pub private_key_path: PathBuf,
+    /// When it was made.
+    pub created_at: Timestamp,
+}
+
+/// An issuing key with its certificate.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IssuingKeyRow {
+    /// Its key id.
+    pub key_id: KeyId,
+    /// The root key that certified it.
+    pub root_key_id: KeyId,
+    /// The Ed25519 public key.
+    pub public_key: [u8; 32],
+    /// May sign from.
+    pub not_before: Timestamp,
+    /// May sign until (inclusive).
+    pub not_after: Timestamp,
+    /// What it may sign (bit set).
+    pub purposes: u32,
+    /// The certificate's signed message.
+    pub certificate_message: Vec<u8>,
+    /// The root key's signature over it.
+    pub certificate_signature: [u8; 64],
+    /// Private key file, relative to the home.
+    pub private_key_path: PathBuf,
+    /// Public key file, relative to the home.
+    pub public_key_path: PathBuf,
+    /// When it was made.
+    pub created_at: Timestamp,
+    /// When a newer key replaced it.
+    pub retired_at: Option<Timestamp>,
+}
+
+pub(crate) fn corrupt(path: &Path, what: impl Into<String>) -> Error {
+    Error::Corrupt { path: path.to_owned(), what: what.into() }
+}
+
+fn key_id(path: &Path, s: &str) -> Result<KeyId, Error> {
+    s.parse().map_err(|_| corrupt(path, format!("bad key id {s:?}")))
+}
+
+fn array<const N: usize>(path: &Path, what: &str, v: &[u8]) -> Result<[u8; N], Error> {
+    <[u8; N]>::try_from(v).map_err(|_| corrupt(path, format!("{what} has {} bytes, not {N}", v.len())))
+}
+
+fn time(path: &Path, v: i64) -> Result<Timestamp, Error> {
+    u64::try_from(v).map(Timestamp).map_err(|_| corrupt(path, format!("negative time {v}")))
+}
+
+pub(crate) fn insert_root_key(conn: &Connection, path: &Path, row: &RootKeyRow) -> Result<(), Error> {
+    conn.execute(
+        "INSERT INTO root_keys (key_id, public_key, public_key_path, private_key_path, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![
+            row.key_id.to_string(),
+            row.public_key.as_slice(),
+            row.public_key_path.to_string_lossy(),
+            row.private_key_path.to_string_lossy(),
+            int(row.created_at.0),
+        ],
+    )
+    .map(|_| ())
+    .map_err(err(path, "cannot record the root key"))
+}
+
+pub(crate) fn root_keys(conn: &Connection, path: &Path) -> Result<Vec<RootKeyRow>, Error> {
+    let mut stmt = conn
+        .prepare("SELECT key_id, public_key, public_key_path, private_key_path, created_at FROM root_keys ORDER BY created_at, rowid")
+        .map_err(err(path, "cannot read the root keys"))?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, Vec<u8>>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, i64>(4)?,
+            ))
+        })
+        .map_err(err(path, "cannot read the root keys"))?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, pk, pub_path, priv_path, created) = row.map_err(err(path, "cannot read the root keys"))?;
+        out.push(RootKeyRow {
+            key_id: key_id(path, &id)?,
+            public_key: array(path, "a root public key", &pk)?,
+            public_key_path: pub_path.into(),
+            private_key_path: priv_path.into(),
+            created_at: time(path, created)?,
+        });
+    }
+    Ok(out)
+}
+
+pub(crate) fn insert_issuing_key(conn: &Connection, path: &Path, row: &IssuingKeyRow) -> Result<(), Error> {
+    conn.execute(
+        "INSERT INTO issuing_keys (key_id, root_key_id, public_key, not_before, not_after, purposes,
+             certificate_message, certificate_signature, private_key_path, public_key_path, created_at, retired_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        params![
+            row.key_id.to_string(),
+            row.root_key_id.to_string(),
+            row.public_key.as_slice(),
+            int(row.not_before.0),
+            int(row.not_after.0),
+            i64::from(row.purposes),
+            row.certificate_message,
+            row.certificate_signature.as_slice(),
+            row.private_key_path.to_string_lossy(),
+            row.public_key_path.to_string_lossy(),
+            int(row.created_at.0),
+            row.retired_at.map(|t| int(t.0)),
+        ],
+    )
+    .map(|_| ())
+    .map_err(err(path, "cannot record the issuing key"))
+}
+
+/// Issuing keys, oldest first.
+pub(crate) fn issuing_keys(conn: &Connection, path: &Path) -> Result<Vec<IssuingKeyRow>, Error> {
+    let read = err(path, "cannot read the issuing keys");
+    let mut stmt = conn
+        .prepare(
+            "SELECT key_id, root_key_id, public_key, not_before, not_after, purposes, certificate_message,
+                    certificate_signature, private_key_path, public_key_path, created_at, retired_at
+             FROM issuing_keys ORDER BY created_at, rowid",
+        )
+        .map_err(read)?;
+    let mut rows = stmt.query([]).map_err(err(path, "cannot read the issuing keys"))?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next().map_err(err(path, "cannot read the issuing keys"))? {
+        let g = |e| Error::Database { action: "cannot read the issuing keys", path: path.to_owned(), source: e };
+        let purposes: i64 = r.get(5).map_err(g)?;
+        out.push(IssuingKeyRow {
+            key_id: key_id(path, &r.get::<_, String>(0).map_err(g)?)?,
+            root_key_id: key_id(path, &r.get::<_, String>(1).map_err(g)?)?,
+            public_key: array(path, "an issuing public key", &r.get::<_, Vec<u8>>(2).map_err(g)?)?,
+            not_before: time(path, r.get(3).map_err(g)?)?,
+            not_after: time(path, r.get(4).map_err(g)?)?,
+            purposes: u32::try_from(purposes).map_err(|_| corrupt(path, format!("bad purposes {purposes}")))?,
+            certificate_message: r.get(6).map_err(g)?,
+            certificate_signature: array(path, "a certificate signature", &r.get::<_, Vec<u8>>(7).map_err(g)?)?,
+            private_key_path: r.get::<_, String>(8).map_err(g)?.into(),
+            public_key_path: r.get::<_, String>(9).map_err(g)?.into(),
+            created_at: time(path, r.get(10).map_err(g)?)?,
+            retired_at: r.get::<_, Option<i64>>(11).map_err(g)?.map(|t| time(path, t)).transpose()?,
+        });
+    }
+    Ok(out)
+}
+
+/// Marks every issuing key but `keep` as retired at `now`.
+pub(crate) fn retire_others(conn: &Connection, path: &Path, keep: KeyId, now: Timestamp) -> Result<(), Error> {
+    conn.execute(
+        "UPDATE issuing_keys SET retired_at = ?1 WHERE retired_at IS NULL AND key_id <> ?2",
+        params![int(now.0), keep.to_string()],
+    )
+    .map(|_| ())
+    .map_err(err(path, "cannot retire the old issuing keys"))
+}
+
+pub(crate) fn insert_authserv_ids(conn: &Connection, path: &Path, ids: &[String], now: Timestamp) -> Result<(), Error> {
+    for id in ids {
+        conn.execute(
+            "INSERT OR IGNORE INTO authserv_ids (authserv_id, added_at) VALUES (?1, ?2)",
+            params![id, int(now.0)],
+        )
+        .map_err(err(path, "cannot record the authserv ids"))?;
+    }
+    Ok(())
+}
+
+pub(crate) fn authserv_ids(conn: &Connection, path: &Path) -> Result<Vec<String>, Error> {
+    let mut stmt = conn
+        .prepare("SELECT authserv_id FROM authserv_ids ORDER BY added_at, rowid")
+        .map_err(err(path, "cannot read the authserv ids"))?;
+    let rows = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(err(path, "cannot read the authserv ids"))?;
+    rows.collect::<Result<Vec<_>, _>>().map_err(err(path, "cannot read the authserv ids"))
+}
+
+/// What the database keeps of one issued license.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredLicense {
+    /// 32 hex digits.
+    pub license_id: String,
+    /// The issuing key that signed it.
+    pub issuing_key_id: String,
+    /// The raw license file.
+    pub file_bytes: Vec<u8>,
+    /// The armored `Container.lic` text.
+    pub armored: String,
+    /// Where it was written.
+    pub output_path: String,
+}
+
+pub(crate) fn stored_license(conn: &Connection, path: &Path, id: &str) -> Result<Option<StoredLicense>, Error> {
+    conn.query_row(
+        "SELECT license_id, issuing_key_id, file_bytes, armored, output_path FROM licenses WHERE license_id = ?1",
+        params![id],
+        |r| {
+            Ok(StoredLicense {
+                license_id: r.get(0)?,
+                issuing_key_id: r.get(1)?,
+                file_bytes: r.get(2)?,
+                armored: r.get(3)?,
+                output_path: r.get(4)?,
+            })
+        },
+    )
+    .optional()
+    .map_err(err(path, "cannot read the licenses"))
+}
+
+pub(crate) fn license_count(conn: &Connection, path: &Path) -> Result<u64, Error> {
+    let n: i64 = conn
+        .query_row("SELECT count(*) FROM licenses", [], |r| r.get(0))
+        .map_err(err(path, "cannot read the licenses"))?;
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
+/// Records an issued license with every field and its file.
+pub(crate) fn insert_license(
+    conn: &Connection,
+    path: &Path,
+    l: &fanlic_formats::License<'_>,
+    issuing_key_id: KeyId,
+    file_bytes: &[u8],
+    armored: &str,
+    output_path: &Path,
+) -> Result<(), Error> {
+    conn.execute(
+        "INSERT INTO licenses (license_id, kind, app_name, company, project, contract_signed, issued_at,
+             not_before, expiry, version, max_nodes, activation_key, activation_base_url, image_public_key,
+             supersedes, request_email_sha256, issuing_key_id, file_bytes, armored, output_path)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
+        params![
+            l.id.to_string(),
+            l.kind.as_str(),
+            l.app_name,
+            l.company,
+            l.project,
+            l.contract_signed.to_string(),
+            int(l.issued_at.0),
+            int(l.not_before.0),
+            l.expiry.to_string(),
+            l.version.to_string(),
+            i64::from(l.max_nodes),
+            l.activation_key.as_ref().map(|k| k.as_slice()),
+            l.activation_base_url,
+            l.image_public_key.as_ref().map(|k| k.as_slice()),
+            l.supersedes.map(|s| s.to_string()),
+            l.request_email_sha256.as_ref().map(|k| k.as_slice()),
+            issuing_key_id.to_string(),
+            file_bytes,
+            armored,
+            output_path.to_string_lossy(),
+        ],
+    )
+    .map(|_| ())
+    .map_err(err(path, "cannot record the license"))
+}

@@ -1,0 +1,208 @@
+//! The errors a user of `fanlic` can see: one variant per cause, each with
+//! the context needed to act on it (which file, which option, how to fix).
+
+use std::{io, path::PathBuf};
+
+use fanlic_formats::{DecodeError, KeyId, LicenseKind, Timestamp};
+
+/// Everything that can go wrong in the issuer. Every message says what failed
+/// and, where there is one, how to fix it. None contains secret material.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// `init` was pointed at a folder that already holds something.
+    #[error(
+        "{path} already exists and is not empty; `fanlic init` never overwrites a home \
+         (it holds keys). Choose another --home, or move the old one away first"
+    )]
+    HomeExists {
+        /// The home folder.
+        path: PathBuf,
+    },
+
+    /// A command needs a home that does not exist.
+    #[error(
+        "no fanlic home at {path} (no fanlic.db there); run `fanlic init --home {path}` first, \
+         or point --home / $FANLIC_HOME at an existing home"
+    )]
+    HomeMissing {
+        /// The home folder.
+        path: PathBuf,
+    },
+
+    /// Reading or writing a file failed.
+    #[error("{path}: {action}: {source}")]
+    Io {
+        /// What was being done, e.g. "cannot read".
+        action: &'static str,
+        /// The file or folder.
+        path: PathBuf,
+        /// The operating system's error.
+        #[source]
+        source: io::Error,
+    },
+
+    /// Writing to standard output failed.
+    #[error("cannot write the output: {0}")]
+    Output(#[source] io::Error),
+
+    /// The SQLite database failed.
+    #[error("database {path}: {action}: {source}")]
+    Database {
+        /// What was being done.
+        action: &'static str,
+        /// The database file.
+        path: PathBuf,
+        /// SQLite's error.
+        #[source]
+        source: rusqlite::Error,
+    },
+
+    /// The database was written by a newer `fanlic`.
+    #[error(
+        "database {path} has schema version {found}, but this fanlic knows only up to {supported}; \
+         use a newer fanlic"
+    )]
+    SchemaTooNew {
+        /// The database file.
+        path: PathBuf,
+        /// Its `PRAGMA user_version`.
+        found: i64,
+        /// The newest this build knows.
+        supported: i64,
+    },
+
+    /// The database holds something this build cannot make sense of.
+    #[error("database {path} is inconsistent: {what}")]
+    Corrupt {
+        /// The database file.
+        path: PathBuf,
+        /// What is wrong.
+        what: String,
+    },
+
+    /// A command-line value is not acceptable.
+    #[error("{option} {given:?}: {fix}")]
+    InvalidInput {
+        /// The option, e.g. `--app`.
+        option: &'static str,
+        /// What was given.
+        given: String,
+        /// What is wrong and how to fix it.
+        fix: String,
+    },
+
+    /// The output file exists and `--force` was not given.
+    #[error("{path} already exists; pass --force to replace it, or choose another -o")]
+    OutputExists {
+        /// The output file.
+        path: PathBuf,
+    },
+
+    /// A key file could not be used.
+    #[error("{path}: {reason}")]
+    BadKeyFile {
+        /// The key file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+
+    /// `keys rotate` was given a root key this home does not know.
+    #[error(
+        "{path} holds root key {key_id}, which is not a root key of this home (its roots: {known}); \
+         products would not trust what it certifies. Pass this home's root private key"
+    )]
+    UnknownRootKey {
+        /// The key's id.
+        key_id: KeyId,
+        /// The file it came from.
+        path: PathBuf,
+        /// The ids this home knows, comma separated.
+        known: String,
+    },
+
+    /// There is no issuing key to sign with.
+    #[error(
+        "the home {home} has no active issuing key; run `fanlic keys rotate --root-key PATH` \
+         to certify one"
+    )]
+    NoIssuingKey {
+        /// The home folder.
+        home: PathBuf,
+    },
+
+    /// The signing key's certified window does not cover now.
+    #[error(
+        "issuing key {key_id} is certified to sign from {not_before} to {not_after}, not at {now}; \
+         run `fanlic keys rotate --root-key PATH` to certify a new issuing key"
+    )]
+    IssuingKeyOutsideWindow {
+        /// The key.
+        key_id: KeyId,
+        /// Window start.
+        not_before: Timestamp,
+        /// Window end.
+        not_after: Timestamp,
+        /// The time of issuance.
+        now: Timestamp,
+    },
+
+    /// The signing key is not certified for this kind of license.
+    #[error(
+        "issuing key {key_id} is not certified to sign {kind} licenses; \
+         run `fanlic keys rotate --root-key PATH` to certify a key for all kinds"
+    )]
+    KindNotCertified {
+        /// The key.
+        key_id: KeyId,
+        /// The kind asked for.
+        kind: LicenseKind,
+    },
+
+    /// `verify` has no root key to check against.
+    #[error(
+        "no root public key to verify against: pass --root-key FILE (a PEM public key), \
+         or --home DIR of a home that has one"
+    )]
+    NoRootKeys,
+
+    /// The system random number generator failed.
+    #[error("the system random number generator failed")]
+    Random,
+
+    /// The system clock is before 1970.
+    #[error("the system clock reads a time before 1970; set the clock, or pass --now")]
+    Clock,
+
+    /// The wire format refused a value the issuer built. Input validation
+    /// should have caught it first; the message names the rule.
+    #[error("cannot encode the {what}: {reason}")]
+    Encode {
+        /// What was being encoded.
+        what: &'static str,
+        /// The rule it broke.
+        reason: DecodeError,
+    },
+
+    /// The license just signed did not verify (a key in the home is not the
+    /// one its database says). Nothing was written.
+    #[error("the freshly signed license does not verify against this home's root keys: {reason}; nothing was written")]
+    SelfCheck {
+        /// The verifier's reason.
+        reason: String,
+    },
+}
+
+impl Error {
+    /// A helper for [`Error::Io`].
+    pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>) -> impl FnOnce(io::Error) -> Self {
+        let path = path.into();
+        move |source| Self::Io { action, path, source }
+    }
+
+    /// A helper for [`Error::InvalidInput`].
+    pub(crate) fn input(option: &'static str, given: &str, fix: impl Into<String>) -> Self {
+        Self::InvalidInput { option, given: given.to_owned(), fix: fix.into() }
+    }
+}

@@ -1,0 +1,573 @@
+//! The vendor home: a folder with the database, the issuing keys, the root
+//! public keys, and (until it is moved offline) the root private key.
+//!
+//! ```text
+//! fanlic-home/                 mode 0700
+//!   fanlic.db                  SQLite: keys, certificates, issued licenses, authserv ids
+//!   root-key/                  THE ROOT PRIVATE KEY: move this folder offline
+//!     root-<id>.key.pem        PKCS#8, mode 0600
+//!     root-<id>.pub.pem        SubjectPublicKeyInfo
+//!     README.txt
+//!   public/
+//!     root-<id>.pub.pem        the root public key products embed (stays here)
+//!   issuing-keys/
+//!     issuing-<id>.key.pem     PKCS#8, mode 0600
+//!     issuing-<id>.pub.pem
+//! ```
+
+use std::{
+    fs, io,
+    path::{Path, PathBuf},
+};
+
+use fanlic_formats::{KeyId, Timestamp};
+use fanlic_verifier::RootKey;
+use ring::rand::SystemRandom;
+use rusqlite::Connection;
+use serde_json::{Value, json};
+
+use crate::{
+    Error, clock,
+    db::{self, IssuingKeyRow, RootKeyRow, StoredLicense},
+    fsutil::{self, PRIVATE_MODE, PUBLIC_MODE},
+    hex,
+    keys::{self, ALL_PURPOSES, SigningKey},
+    pem,
+};
+
+/// The folder of the root private key, inside the home.
+pub const ROOT_KEY_DIR: &str = "root-key";
+/// The folder of the public root keys.
+pub const PUBLIC_DIR: &str = "public";
+/// The folder of the issuing keys.
+pub const ISSUING_DIR: &str = "issuing-keys";
+/// How long an issuing key may sign unless told otherwise: two calendar years.
+pub const DEFAULT_VALIDITY_YEARS: u16 = 2;
+
+/// An open vendor home.
+#[derive(Debug)]
+pub struct Home {
+    dir: PathBuf,
+    db_path: PathBuf,
+    conn: Connection,
+}
+
+/// What `init` is asked to do.
+#[derive(Clone, Debug)]
+pub struct InitOptions {
+    /// Authserv ids of the vendor's mail servers, already checked.
+    pub authserv_ids: Vec<String>,
+    /// How many days the first issuing key may sign; `None`: two years.
+    pub valid_for_days: Option<u32>,
+    /// The time of creation.
+    pub now: Timestamp,
+}
+
+/// What `init` made.
+#[derive(Clone, Debug)]
+pub struct InitReport {
+    /// The home (absolute).
+    pub home: PathBuf,
+    /// The root key's id.
+    pub root_key_id: KeyId,
+    /// The root public key.
+    pub root_public_key: [u8; 32],
+    /// Its PEM file (outside the root-key folder, stays in the home).
+    pub root_public_key_path: PathBuf,
+    /// The folder holding the root private key.
+    pub root_key_dir: PathBuf,
+    /// The first issuing key.
+    pub issuing_key: IssuingKeyRow,
+    /// Authserv ids recorded.
+    pub authserv_ids: Vec<String>,
+}
+
+impl InitReport {
+    /// As JSON.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "home": self.home.display().to_string(),
+            "database": self.home.join(db::FILE_NAME).display().to_string(),
+            "root_key_id": self.root_key_id.to_string(),
+            "root_public_key": hex::encode(&self.root_public_key),
+            "root_public_key_path": self.root_public_key_path.display().to_string(),
+            "root_private_key_dir": self.root_key_dir.display().to_string(),
+            "issuing_key_id": self.issuing_key.key_id.to_string(),
+            "issuing_key_not_before": self.issuing_key.not_before.to_string(),
+            "issuing_key_not_after": self.issuing_key.not_after.to_string(),
+            "authserv_ids": self.authserv_ids,
+        })
+    }
+
+    /// For people.
+    pub fn human(&self) -> String {
+        let ids = if self.authserv_ids.is_empty() { "none".to_owned() } else { self.authserv_ids.join(", ") };
+        format!(
+            "Created the fanlic home {home}\n\
+             \x20 database:           {db}\n\
+             \x20 authserv ids:       {ids}\n\
+             \n\
+             Root key: embed its PUBLIC key in FineReport/FineBI builds.\n\
+             \x20 root key id:        {rid}\n\
+             \x20 public key (hex):   {hex}\n\
+             \x20 public key (PEM):   {pem}\n\
+             \n\
+             Issuing key {kid}, certified by the root key, may sign licenses\n\
+             \x20 from {nb} to {na}.\n\
+             \n\
+             IMPORTANT: the root PRIVATE key is in {dir}/\n\
+             Move that folder offline now (for example to an encrypted USB stick kept in a safe)\n\
+             and delete it from this machine. Only `fanlic keys rotate --root-key PATH` needs it;\n\
+             issuing and verifying licenses do not.\n",
+            home = self.home.display(),
+            db = self.home.join(db::FILE_NAME).display(),
+            rid = self.root_key_id,
+            hex = hex::encode(&self.root_public_key),
+            pem = self.root_public_key_path.display(),
+            kid = self.issuing_key.key_id,
+            nb = self.issuing_key.not_before,
+            na = self.issuing_key.not_after,
+            dir = self.root_key_dir.display(),
+        )
+    }
+}
+
+/// What `keys rotate` made.
+#[derive(Clone, Debug)]
+pub struct RotateReport {
+    /// The new signing key.
+    pub new_key: IssuingKeyRow,
+    /// Keys retired by this rotation.
+    pub retired: Vec<KeyId>,
+    /// The home.
+    pub home: PathBuf,
+}
+
+impl RotateReport {
+    /// As JSON.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "issuing_key": issuing_key_json(&self.home, &self.new_key, "active", true),
+            "retired": self.retired.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        })
+    }
+
+    /// For people.
+    pub fn human(&self) -> String {
+        let retired = if self.retired.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "Retired {}; licenses they signed stay valid (their windows cover when they signed).\n",
+                self.retired.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+            )
+        };
+        format!(
+            "New issuing key {kid}, certified by root key {rid}; it now signs new licenses.\n\
+             \x20 may sign from {nb} to {na}\n\
+             \x20 private key: {path}\n\
+             {retired}\
+             You can move the root key offline again.\n",
+            kid = self.new_key.key_id,
+            rid = self.new_key.root_key_id,
+            nb = self.new_key.not_before,
+            na = self.new_key.not_after,
+            path = self.home.join(&self.new_key.private_key_path).display(),
+        )
+    }
+}
+
+/// `keys list`: every key the home knows.
+#[derive(Clone, Debug)]
+pub struct KeysReport {
+    /// The home.
+    pub home: PathBuf,
+    /// Root keys.
+    pub root_keys: Vec<RootKeyRow>,
+    /// Issuing keys, oldest first.
+    pub issuing_keys: Vec<IssuingKeyRow>,
+    /// The key that signs new licenses, if any.
+    pub signing: Option<KeyId>,
+    /// The time of the listing (for `expired`).
+    pub now: Timestamp,
+}
+
+fn issuing_key_json(home: &Path, k: &IssuingKeyRow, status: &str, signing: bool) -> Value {
+    json!({
+        "key_id": k.key_id.to_string(),
+        "root_key_id": k.root_key_id.to_string(),
+        "public_key": hex::encode(&k.public_key),
+        "not_before": k.not_before.to_string(),
+        "not_after": k.not_after.to_string(),
+        "purposes": keys::purpose_names(k.purposes),
+        "status": status,
+        "signing": signing,
+        "created_at": k.created_at.to_string(),
+        "retired_at": k.retired_at.map(|t| t.to_string()),
+        "private_key_path": home.join(&k.private_key_path).display().to_string(),
+        "public_key_path": home.join(&k.public_key_path).display().to_string(),
+    })
+}
+
+impl KeysReport {
+    /// `active`, `retired` (replaced by a newer key) or `expired` (past its window).
+    pub fn status(&self, k: &IssuingKeyRow) -> &'static str {
+        if k.retired_at.is_some() {
+            "retired"
+        } else if k.not_after < self.now {
+            "expired"
+        } else {
+            "active"
+        }
+    }
+
+    /// As JSON.
+    pub fn to_json(&self) -> Value {
+        let roots: Vec<Value> = self
+            .root_keys
+            .iter()
+            .map(|r| {
+                let private = self.home.join(&r.private_key_path);
+                json!({
+                    "key_id": r.key_id.to_string(),
+                    "public_key": hex::encode(&r.public_key),
+                    "created_at": r.created_at.to_string(),
+                    "public_key_path": self.home.join(&r.public_key_path).display().to_string(),
+                    "private_key_path": private.display().to_string(),
+                    "private_key_on_this_machine": private.exists(),
+                })
+            })
+            .collect();
+        let issuing: Vec<Value> = self
+            .issuing_keys
+            .iter()
+            .map(|k| issuing_key_json(&self.home, k, self.status(k), Some(k.key_id) == self.signing))
+            .collect();
+        json!({ "root_keys": roots, "issuing_keys": issuing })
+    }
+
+    /// For people.
+    pub fn human(&self) -> String {
+        let mut out = String::from("Root keys (products embed their public keys):\n");
+        for r in &self.root_keys {
+            let private = self.home.join(&r.private_key_path);
+            let where_ = if private.exists() {
+                format!("{} (still on this machine: move it offline)", private.display())
+            } else {
+                format!("{} (not here: offline)", private.display())
+            };
+            out.push_str(&format!(
+                "  {id}  created {created}\n      public key:  {hex}\n      public PEM:  {pubp}\n      private key: {where_}\n",
+                id = r.key_id,
+                created = r.created_at,
+                hex = hex::encode(&r.public_key),
+                pubp = self.home.join(&r.public_key_path).display(),
+            ));
+        }
+        out.push_str("Issuing keys:\n");
+        for k in &self.issuing_keys {
+            let signing = if Some(k.key_id) == self.signing { ", signs new licenses" } else { "" };
+            out.push_str(&format!(
+                "  {id}  {status}{signing}\n      may sign:    {nb} to {na}\n      purposes:    {purposes}\n      root key:    {root}\n      private key: {private}\n      public PEM:  {public}\n",
+                id = k.key_id,
+                status = self.status(k),
+                nb = k.not_before,
+                na = k.not_after,
+                purposes = keys::purpose_names(k.purposes).join(", "),
+                root = k.root_key_id,
+                private = self.home.join(&k.private_key_path).display(),
+                public = self.home.join(&k.public_key_path).display(),
+            ));
+        }
+        out
+    }
+}
+
+fn write_key_pair(dir: &Path, rel_dir: &str, stem: &str, key: &SigningKey) -> Result<(PathBuf, PathBuf), Error> {
+    let private_rel = Path::new(rel_dir).join(format!("{stem}.key.pem"));
+    let public_rel = Path::new(rel_dir).join(format!("{stem}.pub.pem"));
+    fsutil::write_atomic(&dir.join(&private_rel), key.private_key_pem().as_bytes(), PRIVATE_MODE, false)?;
+    fsutil::write_atomic(&dir.join(&public_rel), key.public_key_pem().as_bytes(), PUBLIC_MODE, false)?;
+    Ok((private_rel, public_rel))
+}
+
+/// Makes, writes and certifies a new issuing key (the database is the caller's).
+fn new_issuing_key(
+    dir: &Path,
+    root: &SigningKey,
+    rng: &SystemRandom,
+    now: Timestamp,
+    valid_for_days: Option<u32>,
+) -> Result<IssuingKeyRow, Error> {
+    let key = SigningKey::generate(rng)?;
+    let not_after = match valid_for_days {
+        Some(days) => clock::add_days(now, days),
+        None => clock::add_years(now, DEFAULT_VALIDITY_YEARS),
+    };
+    let cert = keys::certify(root, &key.public_key(), now, not_after, ALL_PURPOSES)?;
+    let (private_key_path, public_key_path) =
+        write_key_pair(dir, ISSUING_DIR, &format!("issuing-{}", key.key_id()), &key)?;
+    Ok(IssuingKeyRow {
+        key_id: key.key_id(),
+        root_key_id: root.key_id(),
+        public_key: key.public_key(),
+        not_before: now,
+        not_after,
+        purposes: ALL_PURPOSES,
+        certificate_message: cert.message,
+        certificate_signature: cert.signature,
+        private_key_path,
+        public_key_path,
+        created_at: now,
+        retired_at: None,
+    })
+}
+
+fn is_empty_dir(path: &Path) -> bool {
+    fs::read_dir(path).map(|mut d| d.next().is_none()).unwrap_or(false)
+}
+
+impl Home {
+    /// Creates a home at `dir` (which must not exist, or be an empty folder):
+    /// a root key in its own folder, a first issuing key certified by it, and
+    /// the database. Everything is built in a temporary folder next to `dir`
+    /// and renamed into place, so a failed `init` leaves nothing behind.
+    pub fn init(dir: &Path, opts: &InitOptions) -> Result<(Self, InitReport), Error> {
+        let dir = std::path::absolute(dir).map_err(Error::io("cannot resolve", dir))?;
+        if fs::symlink_metadata(&dir).is_ok() && !is_empty_dir(&dir) {
+            return Err(Error::HomeExists { path: dir });
+        }
+        let parent = dir.parent().unwrap_or(Path::new("/")).to_owned();
+        fs::create_dir_all(&parent).map_err(Error::io("cannot create the folder", &parent))?;
+        let mut tmp = tempfile::Builder::new()
+            .prefix(".fanlic-init-")
+            .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700))
+            .tempdir_in(&parent)
+            .map_err(Error::io("cannot create a temporary folder in", &parent))?;
+        let t = tmp.path().to_owned();
+        fsutil::create_dir(&t.join(ROOT_KEY_DIR), 0o700)?;
+        fsutil::create_dir(&t.join(PUBLIC_DIR), 0o755)?;
+        fsutil::create_dir(&t.join(ISSUING_DIR), 0o700)?;
+
+        let rng = SystemRandom::new();
+        let root = SigningKey::generate(&rng)?;
+        let rid = root.key_id();
+        let (root_private, _) = write_key_pair(&t, ROOT_KEY_DIR, &format!("root-{rid}"), &root)?;
+        let root_public = Path::new(PUBLIC_DIR).join(format!("root-{rid}.pub.pem"));
+        fsutil::write_atomic(&t.join(&root_public), root.public_key_pem().as_bytes(), PUBLIC_MODE, false)?;
+        let readme = format!(
+            "This folder holds the fanlic ROOT PRIVATE KEY of root key {rid} (root-{rid}.key.pem).\n\
+             \n\
+             Move this whole folder offline (for example to an encrypted USB stick kept in a safe)\n\
+             and delete it from the issuing machine. It is needed only to certify a new issuing key:\n\
+             \n\
+             \x20   fanlic keys rotate --root-key /path/to/{ROOT_KEY_DIR}\n\
+             \n\
+             Products embed the root PUBLIC key, which is not secret:\n\
+             \x20   {hex}\n\
+             \x20   (also in the home's {PUBLIC_DIR}/root-{rid}.pub.pem)\n",
+            hex = hex::encode(&root.public_key()),
+        );
+        fsutil::write_atomic(&t.join(ROOT_KEY_DIR).join("README.txt"), readme.as_bytes(), PUBLIC_MODE, false)?;
+
+        let issuing = new_issuing_key(&t, &root, &rng, opts.now, opts.valid_for_days)?;
+        {
+            let db_path = t.join(db::FILE_NAME);
+            let mut conn = db::open(&db_path, true)?;
+            let tx = conn.transaction().map_err(db::err(&db_path, "cannot start a transaction"))?;
+            db::insert_root_key(
+                &tx,
+                &db_path,
+                &RootKeyRow {
+                    key_id: rid,
+                    public_key: root.public_key(),
+                    public_key_path: root_public.clone(),
+                    private_key_path: root_private,
+                    created_at: opts.now,
+                },
+            )?;
+            db::insert_issuing_key(&tx, &db_path, &issuing)?;
+            db::insert_authserv_ids(&tx, &db_path, &opts.authserv_ids, opts.now)?;
+            tx.commit().map_err(db::err(&db_path, "cannot commit"))?;
+        }
+        // rename(2) replaces an empty folder and refuses a non-empty one.
+        match fs::rename(&t, &dir) {
+            Ok(()) => tmp.disable_cleanup(true),
+            Err(e) if matches!(e.kind(), io::ErrorKind::AlreadyExists | io::ErrorKind::DirectoryNotEmpty) => {
+                return Err(Error::HomeExists { path: dir });
+            }
+            Err(e) => return Err(Error::Io { action: "cannot create the home", path: dir, source: e }),
+        }
+        let home = Self::open(&dir)?;
+        let report = InitReport {
+            root_key_id: rid,
+            root_public_key: root.public_key(),
+            root_public_key_path: dir.join(&root_public),
+            root_key_dir: dir.join(ROOT_KEY_DIR),
+            issuing_key: issuing,
+            authserv_ids: opts.authserv_ids.clone(),
+            home: dir,
+        };
+        Ok((home, report))
+    }
+
+    /// Opens an existing home, migrating its database to this build's schema.
+    pub fn open(dir: &Path) -> Result<Self, Error> {
+        let dir = std::path::absolute(dir).map_err(Error::io("cannot resolve", dir))?;
+        let db_path = dir.join(db::FILE_NAME);
+        if !db_path.is_file() {
+            return Err(Error::HomeMissing { path: dir });
+        }
+        let conn = db::open(&db_path, false)?;
+        Ok(Self { dir, db_path, conn })
+    }
+
+    /// The home folder (absolute).
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The database file.
+    pub fn db_path(&self) -> &Path {
+        &self.db_path
+    }
+
+    pub(crate) fn conn_mut(&mut self) -> (&mut Connection, &Path) {
+        (&mut self.conn, &self.db_path)
+    }
+
+    /// The root keys this home knows.
+    pub fn root_key_rows(&self) -> Result<Vec<RootKeyRow>, Error> {
+        db::root_keys(&self.conn, &self.db_path)
+    }
+
+    /// The root keys this home knows, ready for the verifier.
+    pub fn root_keys(&self) -> Result<Vec<RootKey>, Error> {
+        self.root_key_rows()?
+            .iter()
+            .map(|r| {
+                RootKey::from_bytes(&r.public_key)
+                    .map_err(|_| db::corrupt(&self.db_path, format!("root key {} is not a valid key", r.key_id)))
+            })
+            .collect()
+    }
+
+    /// Issuing keys, oldest first.
+    pub fn issuing_keys(&self) -> Result<Vec<IssuingKeyRow>, Error> {
+        db::issuing_keys(&self.conn, &self.db_path)
+    }
+
+    /// The key that signs new licenses: the newest that is not retired.
+    pub fn signing_key(&self) -> Result<IssuingKeyRow, Error> {
+        self.issuing_keys()?
+            .into_iter()
+            .rev()
+            .find(|k| k.retired_at.is_none())
+            .ok_or_else(|| Error::NoIssuingKey { home: self.dir.clone() })
+    }
+
+    /// Authserv ids of the vendor's mail servers.
+    pub fn authserv_ids(&self) -> Result<Vec<String>, Error> {
+        db::authserv_ids(&self.conn, &self.db_path)
+    }
+
+    /// A license as recorded, by its 32-hex-digit id.
+    pub fn stored_license(&self, license_id: &str) -> Result<Option<StoredLicense>, Error> {
+        db::stored_license(&self.conn, &self.db_path, license_id)
+    }
+
+    /// How many licenses were issued.
+    pub fn license_count(&self) -> Result<u64, Error> {
+        db::license_count(&self.conn, &self.db_path)
+    }
+
+    /// Every key, with its status at `now`.
+    pub fn list_keys(&self, now: Timestamp) -> Result<KeysReport, Error> {
+        Ok(KeysReport {
+            home: self.dir.clone(),
+            root_keys: self.root_key_rows()?,
+            issuing_keys: self.issuing_keys()?,
+            signing: self.signing_key().ok().map(|k| k.key_id),
+            now,
+        })
+    }
+
+    /// Certifies a new issuing key with the root private key at `root_key`
+    /// (its `.key.pem` file, or the folder holding it) and makes it the
+    /// signing key, for `valid_for_days` (`None`: two years). Older keys are
+    /// retired; what they signed stays valid.
+    pub fn rotate(
+        &mut self,
+        root_key: &Path,
+        valid_for_days: Option<u32>,
+        now: Timestamp,
+    ) -> Result<RotateReport, Error> {
+        let root_file = find_private_key(root_key)?;
+        let root = SigningKey::load(&root_file)?;
+        let known = self.root_key_rows()?;
+        if !known.iter().any(|r| r.key_id == root.key_id() && r.public_key == root.public_key()) {
+            return Err(Error::UnknownRootKey {
+                key_id: root.key_id(),
+                path: root_file,
+                known: known.iter().map(|r| r.key_id.to_string()).collect::<Vec<_>>().join(", "),
+            });
+        }
+        let rng = SystemRandom::new();
+        let row = new_issuing_key(&self.dir, &root, &rng, now, valid_for_days)?;
+        let before: Vec<KeyId> =
+            self.issuing_keys()?.iter().filter(|k| k.retired_at.is_none()).map(|k| k.key_id).collect();
+        let result = (|| {
+            let tx = self.conn.transaction().map_err(db::err(&self.db_path, "cannot start a transaction"))?;
+            db::insert_issuing_key(&tx, &self.db_path, &row)?;
+            db::retire_others(&tx, &self.db_path, row.key_id, now)?;
+            tx.commit().map_err(db::err(&self.db_path, "cannot commit"))
+        })();
+        if let Err(e) = result {
+            // Do not leave an unrecorded key behind.
+            let _ = fs::remove_file(self.dir.join(&row.private_key_path));
+            let _ = fs::remove_file(self.dir.join(&row.public_key_path));
+            return Err(e);
+        }
+        Ok(RotateReport { new_key: row, retired: before, home: self.dir.clone() })
+    }
+}
+
+/// The private key file at `path`, or the one `*.key.pem` / `*.pk8.pem` in the folder `path`.
+fn find_private_key(path: &Path) -> Result<PathBuf, Error> {
+    if !path.is_dir() {
+        return Ok(path.to_owned());
+    }
+    let entries = fs::read_dir(path).map_err(Error::io("cannot read the folder", path))?;
+    let found: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.ends_with(".key.pem") || n.ends_with(".pk8.pem"))
+        })
+        .collect();
+    match found.as_slice() {
+        [one] => Ok(one.clone()),
+        [] => Err(Error::BadKeyFile {
+            path: path.to_owned(),
+            reason: "holds no `*.key.pem` (or `*.pk8.pem`) private key file".to_owned(),
+        }),
+        _ => Err(Error::BadKeyFile {
+            path: path.to_owned(),
+            reason: "holds several private key files; pass the one to use".to_owned(),
+        }),
+    }
+}
+
+/// Reads a root public key file for `verify --root-key`: PEM
+/// SubjectPublicKeyInfo, or 64 hex digits.
+pub fn load_root_public_key(path: &Path) -> Result<RootKey, Error> {
+    let text = fs::read_to_string(path).map_err(Error::io("cannot read the root public key", path))?;
+    if text.contains("PRIVATE KEY") {
+        return Err(Error::BadKeyFile {
+            path: path.to_owned(),
+            reason: "is a PRIVATE key; pass the root PUBLIC key (public/root-<id>.pub.pem in the home)".to_owned(),
+        });
+    }
+    let key = pem::parse_public_key(&text).map_err(|reason| Error::BadKeyFile { path: path.to_owned(), reason })?;
+    RootKey::from_bytes(&key).map_err(|e| Error::BadKeyFile { path: path.to_owned(), reason: e.to_string() })
+}
