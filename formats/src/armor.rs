@@ -137,14 +137,19 @@ pub fn unarmor<'a>(input: &'a [u8], buf: &'a mut [u8; MAX_LICENSE_FILE_LEN]) -> 
 }
 
 /// Armors raw license bytes, with `comments` as unsigned lines before BEGIN.
-/// Comment lines may not contain line breaks nor be the BEGIN line.
+/// Comment lines may not contain line breaks nor be the BEGIN line, and the
+/// first may not start with `FANLIC-LICENSE/` (SPEC.md §3.4).
 #[cfg(feature = "alloc")]
 pub fn encode(raw: &[u8], comments: &[&str]) -> Result<alloc::string::String, DecodeError> {
     use alloc::string::String;
     let mut out = String::new();
-    for c in comments {
+    for (i, c) in comments.iter().enumerate() {
         if c.contains(['\n', '\r']) || *c == BEGIN {
             return Err(DecodeError::Invalid { field: "comment", rule: "contains a line break or is the BEGIN line" });
+        }
+        // A file that starts with a magic's prefix is read as raw (`unarmor`).
+        if i == 0 && c.as_bytes().starts_with(RAW_PREFIX) {
+            return Err(DecodeError::Invalid { field: "comment", rule: "starts the file with `FANLIC-LICENSE/`" });
         }
         out.push_str(c);
         out.push('\n');
@@ -210,6 +215,14 @@ mod tests {
         assert_eq!(decode(ok.as_bytes(), &mut buf), Ok([1u8].as_slice()));
         let bad = [BEGIN, "AR==", END].join("\n");
         assert_eq!(decode(bad.as_bytes(), &mut buf), Err(ArmorError::Base64 { line: 2 }));
+    }
+
+    /// Regression (found by fuzzing): `encode` wrote a first comment starting
+    /// with `FANLIC-LICENSE/`, which `unarmor` then reads as a raw file.
+    #[test]
+    fn refuses_a_first_comment_that_looks_raw() {
+        assert!(encode(&sample(10), &["FANLIC-LICENSE/ for people"]).is_err());
+        assert!(encode(&sample(10), &["# ok", "FANLIC-LICENSE/ second line is fine"]).is_ok());
     }
 
     #[test]

@@ -1,0 +1,123 @@
+//! fanlic's verify path makes no heap allocation: a counting global allocator
+//! wraps the system one, and the count must not move during `verify`.
+//! `cargo test -- --nocapture` also prints what the JWT and PASETO paths
+//! allocate for the same claims, for BENCHMARKS.md.
+use std::{
+    alloc::{GlobalAlloc, Layout, System},
+    cell::Cell,
+    hint::black_box,
+};
+
+use fanlic_benches::{Fixture, environment};
+use fanlic_formats::MAX_LICENSE_FILE_LEN;
+
+struct Counting;
+
+thread_local! {
+    // Per thread, so tests running in parallel do not count each other.
+    static ALLOCS: Cell<u64> = const { Cell::new(0) };
+    static BYTES: Cell<u64> = const { Cell::new(0) };
+}
+
+fn note(size: usize) {
+    // `try_with`: the allocator may run while a thread's locals are torn down.
+    let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
+    let _ = BYTES.try_with(|c| c.set(c.get() + size as u64));
+}
+
+// SAFETY: every call is forwarded unchanged to the system allocator.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        note(layout.size());
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        note(layout.size());
+        unsafe { System.alloc_zeroed(layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        note(new_size);
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// (allocations, bytes requested) made by `f` on this thread.
+fn count<R>(f: impl FnOnce() -> R) -> (u64, u64, R) {
+    let (a0, b0) = (ALLOCS.with(Cell::get), BYTES.with(Cell::get));
+    let r = f();
+    (ALLOCS.with(Cell::get) - a0, BYTES.with(Cell::get) - b0, r)
+}
+
+#[test]
+fn fanlic_verify_allocates_nothing() {
+    let f = Fixture::new();
+    let env = environment();
+    for (name, input) in [("armored", f.armored.as_bytes()), ("raw", f.raw.as_slice())] {
+        let (allocs, bytes, ok) = count(|| {
+            let mut buf = [0u8; MAX_LICENSE_FILE_LEN];
+            fanlic_verifier::verify(black_box(input), &mut buf, &f.roots, &env).is_ok()
+        });
+        assert!(ok, "{name}: verifies");
+        println!("fanlic verify ({name}): {allocs} allocations, {bytes} bytes");
+        assert_eq!((allocs, bytes), (0, 0), "{name}: fanlic's verify allocated");
+    }
+    // A rejected license (every cause collected) allocates nothing either.
+    let mut bad = environment();
+    bad.app_name = "FineBI";
+    bad.project = "other";
+    bad.nodes = 9;
+    bad.version = "10.0";
+    let (allocs, _, ok) = count(|| {
+        let mut buf = [0u8; MAX_LICENSE_FILE_LEN];
+        fanlic_verifier::verify(black_box(f.armored.as_bytes()), &mut buf, &f.roots, &bad).is_err()
+    });
+    assert!(ok, "rejected");
+    assert_eq!(allocs, 0, "a rejection allocated");
+    // And a tampered file neither.
+    let mut tampered = f.raw.clone();
+    let last = tampered.len() - 1;
+    tampered[last] ^= 1;
+    let (allocs, _, ok) = count(|| {
+        let mut buf = [0u8; MAX_LICENSE_FILE_LEN];
+        fanlic_verifier::verify(black_box(&tampered), &mut buf, &f.roots, &env).is_err()
+    });
+    assert!(ok, "tampered is rejected");
+    println!("fanlic verify (bad signature): {allocs} allocations");
+    // With ed25519-dalek's `std` feature on, its `SignatureError` boxes its
+    // source: one allocation when a signature fails, in ed25519-dalek, not
+    // fanlic. jsonwebtoken turns that feature on (feature `compare`); products
+    // build the verifier without it, and then a failure allocates nothing.
+    let expected = if cfg!(feature = "compare") { 1 } else { 0 };
+    assert_eq!(allocs, expected, "a bad signature allocated");
+}
+
+#[cfg(feature = "compare")]
+#[test]
+fn jwt_and_paseto_allocations_for_reference() {
+    use fanlic_benches::{jwt, paseto};
+    let f = Fixture::new();
+    let env = environment();
+    let j = jwt::Verifier::new(&f);
+    let p = paseto::Verifier::new(&f);
+    // The first call of each may set up lazies (jsonwebtoken's provider): warm up.
+    assert!(j.verify_chain(&f.jwt_cert, &f.jwt_license, &env).is_some());
+    assert!(p.verify_chain(&f.paseto_cert, &f.paseto_license, &env).is_some());
+    type Row<'a> = (&'static str, Box<dyn Fn() -> bool + 'a>);
+    let rows: [Row<'_>; 4] = [
+        ("jwt single", Box::new(|| j.verify_single(&f.jwt_license, &env).is_some())),
+        ("jwt chain", Box::new(|| j.verify_chain(&f.jwt_cert, &f.jwt_license, &env).is_some())),
+        ("paseto single", Box::new(|| p.verify_single(&f.paseto_license, &env).is_some())),
+        ("paseto chain", Box::new(|| p.verify_chain(&f.paseto_cert, &f.paseto_license, &env).is_some())),
+    ];
+    for (name, run) in rows {
+        let (allocs, bytes, ok) = count(&*run);
+        assert!(ok, "{name} verifies");
+        println!("{name}: {allocs} allocations, {bytes} bytes");
+    }
+}
