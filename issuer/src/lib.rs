@@ -14,6 +14,7 @@
 #![deny(missing_docs)]
 
 pub mod clock;
+pub mod contracts;
 mod db;
 pub mod demo;
 mod error;
@@ -24,6 +25,7 @@ pub mod input;
 pub mod inspect;
 pub mod issue;
 pub mod keys;
+pub mod mail;
 pub mod pem;
 pub mod report;
 pub mod verify;

@@ -1,0 +1,1 @@
+//! The registration fields of a request mail: labels in English and Chinese.
