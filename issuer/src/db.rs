@@ -65,6 +65,41 @@ CREATE TABLE authserv_ids (
     added_at    INTEGER NOT NULL
 ) STRICT;
 ",
+    // 2: the contract registry (see contracts.rs).
+    r"
+CREATE TABLE contracts (
+    contract_id INTEGER PRIMARY KEY,
+    company     TEXT NOT NULL,                     -- as the customer writes it
+    company_key TEXT NOT NULL UNIQUE,              -- normalized: case, white space, full-width folded
+    signed      TEXT NOT NULL,                     -- YYYY-MM-DD
+    product     TEXT NOT NULL,                     -- FineReport | FineBI
+    methods     TEXT NOT NULL,                     -- comma list: local-container,private-cloud
+    max_nodes   INTEGER NOT NULL CHECK (max_nodes >= 1),
+    version     TEXT NOT NULL,                     -- major.minor
+    expires     TEXT NOT NULL,                     -- never | YYYY-MM-DD
+    enabled     INTEGER NOT NULL CHECK (enabled IN (0, 1)),
+    created_at  INTEGER NOT NULL,                  -- Unix seconds
+    created_by  TEXT NOT NULL,
+    updated_at  INTEGER NOT NULL,
+    updated_by  TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE contract_emails (
+    contract_id INTEGER NOT NULL REFERENCES contracts (contract_id),
+    email       TEXT NOT NULL,                     -- lowercase, trimmed
+    PRIMARY KEY (contract_id, email)
+) STRICT;
+CREATE INDEX contract_emails_by_email ON contract_emails (email);
+
+CREATE TABLE contract_audit (
+    audit_id    INTEGER PRIMARY KEY,
+    contract_id INTEGER NOT NULL REFERENCES contracts (contract_id),
+    action      TEXT NOT NULL,                     -- add | update | disable | enable | import
+    at          INTEGER NOT NULL,                  -- Unix seconds
+    by          TEXT NOT NULL,
+    contract    TEXT NOT NULL                      -- JSON: the contract after the change
+) STRICT;
+",
 ];
 
 /// The schema version this build writes.

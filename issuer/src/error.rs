@@ -167,6 +167,60 @@ pub enum Error {
     )]
     NoRootKeys,
 
+    /// No contract has this id or company.
+    #[error(
+        "no contract with id or company {given:?}; `fanlic contract list --all` shows every contract, \
+         `fanlic contract add` records one"
+    )]
+    ContractNotFound {
+        /// What was asked for.
+        given: String,
+    },
+
+    /// A contract for this company is already in the registry.
+    #[error(
+        "company {company:?} already has contract {id}; companies are unique (ignoring case and \
+         white space): change it with `fanlic contract update {id} ...`"
+    )]
+    ContractExists {
+        /// The company as recorded.
+        company: String,
+        /// Its contract.
+        id: i64,
+    },
+
+    /// An address already belongs to another enabled contract.
+    #[error(
+        "{email} already belongs to enabled contract {id} ({company}); an address may belong to one \
+         enabled contract only: remove it there (`fanlic contract update {id} --email ...`) or \
+         disable that contract first"
+    )]
+    EmailTaken {
+        /// The address, normalized.
+        email: String,
+        /// The contract holding it.
+        id: i64,
+        /// That contract's company.
+        company: String,
+    },
+
+    /// `contract import` found bad rows; nothing was imported.
+    #[error(
+        "{path}: {} problem(s); nothing was imported. Fix every line listed and import again:\n  {}",
+        problems.len(),
+        problems.join("\n  ")
+    )]
+    ImportRejected {
+        /// The CSV file.
+        path: PathBuf,
+        /// One per problem: `line N: ...`.
+        problems: Vec<String>,
+    },
+
+    /// Nobody to record as the author of a change.
+    #[error("cannot tell who makes this change: pass --by NAME (or set $USER)")]
+    NoActor,
+
     /// The system random number generator failed.
     #[error("the system random number generator failed")]
     Random,

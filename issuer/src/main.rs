@@ -13,7 +13,9 @@ use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand, ValueEnum, value_parser};
 use fanlic_formats::LicenseKind;
 use fanlic_issuer::{
-    Error, Home, InitOptions, IssueInput, IssueRequest, clock, demo,
+    Error, Home, InitOptions, IssueInput, IssueRequest, clock,
+    contracts::{self, ContractChanges, OPTION_NAMES, TermsText},
+    demo,
     home::load_root_public_key,
     input, inspect,
     verify::{self, CheckSpec},
@@ -38,7 +40,8 @@ EXAMPLES:
       --kind local-container --nodes 2 --expires 2027-12-31 --signed 2026/11/20 -o Container.lic
   fanlic verify Container.lic --app FineReport --version 11.0.20 --project webroot
   fanlic inspect Container.lic --json
-  fanlic keys rotate --root-key /media/usb/root-key";
+  fanlic keys rotate --root-key /media/usb/root-key
+  fanlic contract import contracts.csv";
 
 /// Issue and check fanlic licenses (Container.lic) for FineReport and FineBI.
 #[derive(Debug, Parser)]
@@ -59,6 +62,7 @@ enum Command {
     Verify(VerifyArgs),
     Inspect(InspectArgs),
     Keys(KeysArgs),
+    Contract(ContractArgs),
     Demo(DemoArgs),
 }
 
@@ -297,6 +301,256 @@ struct RotateArgs {
     json: bool,
 }
 
+const CONTRACT_AFTER_HELP: &str = "\
+The registry of what each customer bought, in the home's database. Companies are unique,
+compared ignoring case, runs of white space and full-width forms. Addresses are stored trimmed
+and lowercase, and an address may belong to ONE enabled contract only (so a sender names one
+contract); disabled contracts keep theirs. Every change records who (--by, else $USER) and when,
+in the contract and in the table `contract_audit`.
+
+EXAMPLES:
+  fanlic contract add --company 'Acme Ltd' --email it@acme.example --signed 2026/11/20 \\
+      --product FineReport --methods local-container --max-nodes 2 --version 11.0 --expires never
+  fanlic contract import contracts.csv
+  fanlic contract list --all
+  fanlic contract show 'Acme Ltd' --json
+  fanlic contract update 1 --max-nodes 4 --expires 2028-12-31
+  fanlic contract disable 'Acme Ltd'";
+
+/// The contract registry: add, list, show, update, disable, import
+#[derive(Debug, Args)]
+#[command(after_help = CONTRACT_AFTER_HELP)]
+struct ContractArgs {
+    #[command(subcommand)]
+    command: ContractCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum ContractCommand {
+    Add(ContractAddArgs),
+    List(ContractListArgs),
+    Show(ContractShowArgs),
+    Update(ContractUpdateArgs),
+    Disable(ContractDisableArgs),
+    Import(ContractImportArgs),
+}
+
+/// Who makes a change (audit)
+#[derive(Debug, Args)]
+struct ByArg {
+    /// Who makes this change, for the audit record [default: $USER]
+    #[arg(long, value_name = "NAME")]
+    by: Option<String>,
+}
+
+/// Record a new contract (enabled)
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Fails if the company already has a contract (use `fanlic contract update`), or if an address
+already belongs to another enabled contract.
+
+EXAMPLES:
+  fanlic contract add --company 'Acme Ltd' --email it@acme.example --signed 2026/11/20 \\
+      --product FineReport --methods local-container --max-nodes 2 --version 11.0 --expires never
+  fanlic contract add --company 'Beta Co' --email 'ops@beta.example;cto@beta.example' \\
+      --signed 2026/01/05 --product FineBI --methods local-container,private-cloud --max-nodes 4 \\
+      --version 6.1 --expires 2027-12-31 --by alice --json")]
+struct ContractAddArgs {
+    /// Customer company, as in the registration mail
+    #[arg(long, value_name = "NAME")]
+    company: String,
+
+    /// Address allowed to request licenses (repeatable, or several separated by ;)
+    #[arg(long = "email", value_name = "ADDR", required = true)]
+    emails: Vec<String>,
+
+    /// Contract signing date
+    #[arg(long, value_name = "YYYY/MM/DD")]
+    signed: String,
+
+    /// Product: FineReport or FineBI
+    #[arg(long, visible_alias = "app", value_name = "NAME")]
+    product: String,
+
+    /// Registration methods allowed: local-container, private-cloud, or both (comma list)
+    #[arg(long, value_name = "LIST")]
+    methods: String,
+
+    /// Most cluster nodes purchased
+    #[arg(long, value_name = "N")]
+    max_nodes: String,
+
+    /// Licensed version, major.minor
+    #[arg(long, value_name = "MAJOR.MINOR")]
+    version: String,
+
+    /// Last day of the term (UTC), or `never`
+    #[arg(long, value_name = "YYYY-MM-DD|never")]
+    expires: String,
+
+    #[command(flatten)]
+    by: ByArg,
+
+    /// Print the contract as JSON
+    #[arg(long)]
+    json: bool,
+}
+
+/// List contracts (disabled ones only with --all)
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Status: active, expired (enabled, but its term has ended), disabled (shown only with --all).
+
+EXAMPLES:
+  fanlic contract list
+  fanlic contract list --all --json")]
+struct ContractListArgs {
+    /// Include disabled contracts
+    #[arg(long)]
+    all: bool,
+
+    /// Print as JSON
+    #[arg(long)]
+    json: bool,
+}
+
+/// Show one contract, by id or company
+#[derive(Debug, Args)]
+#[command(after_help = "\
+A number is taken as a contract id first; otherwise the company is matched ignoring case, runs of
+white space and full-width forms.
+
+EXAMPLES:
+  fanlic contract show 1 --history
+  fanlic contract show 'acme ltd' --json")]
+struct ContractShowArgs {
+    /// Contract id or company
+    #[arg(value_name = "ID|COMPANY")]
+    which: String,
+
+    /// Also list every change: when, what (add, import, update, disable, enable), by whom
+    #[arg(long)]
+    history: bool,
+
+    /// Print as JSON
+    #[arg(long)]
+    json: bool,
+}
+
+/// Change a contract's fields (those given; the others stay)
+#[derive(Debug, Args)]
+#[command(after_help = "\
+--email replaces ALL the contract's addresses. --enable enables a disabled contract again (its
+addresses must not belong to another enabled contract).
+
+EXAMPLES:
+  fanlic contract update 1 --max-nodes 4 --expires 2028-12-31
+  fanlic contract update 'Acme Ltd' --email 'it@acme.example;ops@acme.example' --by alice
+  fanlic contract update 'Acme Ltd' --enable --json")]
+struct ContractUpdateArgs {
+    /// Contract id or company
+    #[arg(value_name = "ID|COMPANY")]
+    which: String,
+
+    /// New company name
+    #[arg(long, value_name = "NAME")]
+    company: Option<String>,
+
+    /// New addresses, replacing all (repeatable, or several separated by ;)
+    #[arg(long = "email", value_name = "ADDR")]
+    emails: Vec<String>,
+
+    /// New signing date
+    #[arg(long, value_name = "YYYY/MM/DD")]
+    signed: Option<String>,
+
+    /// New product: FineReport or FineBI
+    #[arg(long, visible_alias = "app", value_name = "NAME")]
+    product: Option<String>,
+
+    /// New registration methods (comma list)
+    #[arg(long, value_name = "LIST")]
+    methods: Option<String>,
+
+    /// New most cluster nodes
+    #[arg(long, value_name = "N")]
+    max_nodes: Option<String>,
+
+    /// New licensed version, major.minor
+    #[arg(long, value_name = "MAJOR.MINOR")]
+    version: Option<String>,
+
+    /// New last day of the term, or `never`
+    #[arg(long, value_name = "YYYY-MM-DD|never")]
+    expires: Option<String>,
+
+    /// Enable a disabled contract again
+    #[arg(long)]
+    enable: bool,
+
+    #[command(flatten)]
+    by: ByArg,
+
+    /// Print the contract as JSON
+    #[arg(long)]
+    json: bool,
+}
+
+/// Disable a contract: no new licenses under it (it stays in the registry)
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Disabling frees its addresses for other contracts; `fanlic contract update ID --enable` undoes it.
+
+EXAMPLES:
+  fanlic contract disable 1
+  fanlic contract disable 'Acme Ltd' --by alice --json")]
+struct ContractDisableArgs {
+    /// Contract id or company
+    #[arg(value_name = "ID|COMPANY")]
+    which: String,
+
+    #[command(flatten)]
+    by: ByArg,
+
+    /// Print the contract as JSON
+    #[arg(long)]
+    json: bool,
+}
+
+/// Import contracts from a CSV file, all or nothing
+#[derive(Debug, Args)]
+#[command(after_help = "\
+The first line must be exactly:
+  company,email,signed,product,methods,max_nodes,version,expires
+email: one address or several separated by ; . methods: local-container, private-cloud, or both
+as a quoted comma list (\"local-container,private-cloud\"). signed: YYYY/MM/DD. expires:
+YYYY-MM-DD or never. max_nodes: 1 or more. version: major.minor.
+
+Every row is checked first; if any is bad, NOTHING is imported and every problem is listed with
+its line number (exit status 2). A company already in the registry is a problem unless --update,
+which replaces that contract's terms (keeping it enabled or disabled). One row per company, and an
+address on one row only. New contracts are enabled.
+
+EXAMPLES:
+  fanlic contract import contracts.csv
+  fanlic contract import contracts.csv --update --by alice --json")]
+struct ContractImportArgs {
+    /// The CSV file
+    #[arg(value_name = "FILE.csv")]
+    file: PathBuf,
+
+    /// Replace the terms of companies already in the registry
+    #[arg(long)]
+    update: bool,
+
+    #[command(flatten)]
+    by: ByArg,
+
+    /// Print the result as JSON
+    #[arg(long)]
+    json: bool,
+}
+
 /// Try everything on a throw-away home: init, issue, verify (valid, then several causes)
 #[derive(Debug, Args)]
 #[command(after_help = "\
@@ -444,12 +698,117 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 Ok(0)
             }
         },
+        Command::Contract(c) => run_contract(&home, c.command),
         Command::Demo(DemoArgs {}) => {
             let mut out = io::stdout().lock();
             demo::run(&mut out)?;
             Ok(0)
         }
     }
+}
+
+fn emails_arg(given: &[String]) -> Result<Vec<String>, Error> {
+    contracts::parse_emails("--email", &given.join(";"))
+}
+
+fn run_contract(home: &std::path::Path, command: ContractCommand) -> anyhow::Result<u8> {
+    let now = clock::now()?;
+    let (contract, json) = match command {
+        ContractCommand::Add(a) => {
+            let email = a.emails.join(";");
+            let text = TermsText {
+                company: &a.company,
+                email: &email,
+                signed: &a.signed,
+                product: &a.product,
+                methods: &a.methods,
+                max_nodes: &a.max_nodes,
+                version: &a.version,
+                expires: &a.expires,
+            };
+            // Every problem, one `error:` line each.
+            let terms = text.parse(&OPTION_NAMES).map_err(|errors| {
+                anyhow::anyhow!(errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\nerror: "))
+            })?;
+            let by = contracts::actor(a.by.by.as_deref())?;
+            let mut h = Home::open(home)?;
+            (contracts::add(&mut h, &terms, &by, now)?, a.json)
+        }
+        ContractCommand::List(a) => {
+            let all = contracts::list(&mut Home::open(home)?, a.all)?;
+            if a.json {
+                print_json(&serde_json::Value::Array(all.iter().map(|c| c.to_json(now)).collect()))?
+            } else {
+                print(&contracts::list_human(&all, now, a.all))?
+            }
+            return Ok(0);
+        }
+        ContractCommand::Show(a) => {
+            let mut h = Home::open(home)?;
+            let c = contracts::resolve(&mut h, &a.which)?;
+            if !a.history {
+                (c, a.json)
+            } else {
+                let history = contracts::history(&mut h, c.id)?;
+                if a.json {
+                    let mut v = c.to_json(now);
+                    if let Some(o) = v.as_object_mut() {
+                        o.insert("history".to_owned(), history.iter().map(|e| e.to_json()).collect());
+                    }
+                    print_json(&v)?
+                } else {
+                    print(&format!("{}{}", c.human(now), contracts::history_human(&history)))?
+                }
+                return Ok(0);
+            }
+        }
+        ContractCommand::Update(a) => {
+            let n = OPTION_NAMES;
+            let changes = ContractChanges {
+                company: a.company.as_deref().map(|s| contracts::parse_company(n.company, s)).transpose()?,
+                emails: if a.emails.is_empty() { None } else { Some(emails_arg(&a.emails)?) },
+                signed: a.signed.as_deref().map(|s| contracts::parse_signed(n.signed, s)).transpose()?,
+                product: a.product.as_deref().map(|s| contracts::parse_product(n.product, s)).transpose()?,
+                methods: a.methods.as_deref().map(|s| contracts::parse_methods(n.methods, s)).transpose()?,
+                max_nodes: a.max_nodes.as_deref().map(|s| contracts::parse_max_nodes(n.max_nodes, s)).transpose()?,
+                version: a.version.as_deref().map(|s| contracts::parse_version(n.version, s)).transpose()?,
+                expires: a.expires.as_deref().map(|s| contracts::parse_expires(n.expires, s)).transpose()?,
+                enable: a.enable,
+            };
+            if changes == ContractChanges::default() {
+                return Err(Error::InvalidInput {
+                    option: "contract update",
+                    given: a.which,
+                    fix: "nothing to change: give at least one of --company, --email, --signed, --product, \
+                          --methods, --max-nodes, --version, --expires, --enable"
+                        .to_owned(),
+                }
+                .into());
+            }
+            let by = contracts::actor(a.by.by.as_deref())?;
+            (contracts::update(&mut Home::open(home)?, &a.which, &changes, &by, now)?, a.json)
+        }
+        ContractCommand::Disable(a) => {
+            let by = contracts::actor(a.by.by.as_deref())?;
+            (contracts::disable(&mut Home::open(home)?, &a.which, &by, now)?, a.json)
+        }
+        ContractCommand::Import(a) => {
+            let by = contracts::actor(a.by.by.as_deref())?;
+            let report = contracts::import(&mut Home::open(home)?, &a.file, a.update, &by, now)?;
+            if a.json {
+                print_json(&report.to_json(now))?
+            } else {
+                print(&report.human(now))?
+            }
+            return Ok(0);
+        }
+    };
+    if json {
+        print_json(&contract.to_json(now))?
+    } else {
+        print(&contract.human(now))?
+    }
+    Ok(0)
 }
 
 fn main() -> ExitCode {

@@ -1,1 +1,1937 @@
 //! The registration fields of a request mail: labels in English and Chinese.
+//!
+//! Pure functions from a mail's subject and text body (HTML already turned
+//! into text by the caller) to what the customer asked for:
+//!
+//! - [`parse_subject`]: company, product and whether it is a reply/forward.
+//! - [`parse_body`]: the labelled fields ([`RegistrationFields`]).
+//! - [`classify`]: registration, cancellation of a registration, or unknown.
+//!
+//! Nothing here decides; a value that is present but unusable keeps its raw
+//! text ([`FieldValue`]) so that the caller reports a precise reason
+//! ([`Problem::code`]).
+//!
+//! # Grammar
+//!
+//! A field is a line `LABEL: VALUE` (ASCII or full-width colon). The label
+//! may be preceded by a bullet or numbering (`1. `, `- `, `• `, `1、`,
+//! `(4)`, `①`), may be written in English, Chinese or both (`Company
+//! name/公司名称`, `Project name（项目名称）`), in any letter case and with
+//! any spacing, and may carry a hint in parentheses (`Contract signing date
+//! (YYYY/MM/DD)`). If nothing follows the colon, the value is the next
+//! non-blank line unless that line is itself a label. Table rows converted
+//! from HTML (`Company name<TAB>Acme`, `| Company name | Acme |`) and a
+//! specific label alone on its line (`Company name`, not `Company`) with the
+//! value below also count. The first occurrence of a field in a block wins;
+//! a later different value is recorded in [`RegistrationFields::repeated`].
+//!
+//! The body is cut into blocks at quoted or forwarded earlier messages
+//! (`>` lines, `On … wrote:`, `… 写道：`, `-------- Forwarded Message
+//! --------`, `-----Original Message-----`, `---- 原始邮件 ----`,
+//! `发件人:` and `From:`/`Sent:` header blocks). A signature (`-- `, or a
+//! closing such as `Best regards`/`此致` after a field) ends a block. The
+//! fields are read from the newest block that has any: fresh text first,
+//! then unquoted forwarded messages, then `>`-quoted ones. A block holding
+//! only a special requirements note does not hide the request below it; the
+//! note is kept with it.
+
+use fanlic_formats::{Date, LicenseKind, Version};
+
+/// The products a registration may be for, in their exact spelling.
+pub const PRODUCTS: [&str; 2] = ["FineReport", "FineBI"];
+
+/// A field that was present in the mail: its raw text (trimmed) and, when it
+/// could be understood, its value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldValue<T> {
+    /// The text after the label, trimmed, as the customer wrote it.
+    pub raw: String,
+    /// The value, or `None` when the raw text is not a valid one.
+    pub value: Option<T>,
+}
+
+impl<T> FieldValue<T> {
+    fn new(raw: &str, value: Option<T>) -> Self {
+        Self { raw: raw.to_owned(), value }
+    }
+
+    /// The value, if the raw text was a valid one.
+    pub fn valid(&self) -> Option<&T> {
+        self.value.as_ref()
+    }
+
+    /// Whether the field was present but its text is not a valid value.
+    pub fn is_invalid(&self) -> bool {
+        self.value.is_none()
+    }
+}
+
+/// The fields of a registration mail.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RegistrationFields {
+    /// `Company name` / `公司名称`, exactly as written (trimmed).
+    pub company_name: Option<String>,
+    /// `Project name` / `项目名称`, exactly as written (trimmed).
+    pub project_name: Option<String>,
+    /// `Contract signing date` / `合同签订日期`.
+    pub signing_date: Option<FieldValue<Date>>,
+    /// `Registration method` / `注册方式` / `认证方式`; optional in the mail
+    /// (see [`RegistrationFields::effective_method`]).
+    pub method: Option<FieldValue<LicenseKind>>,
+    /// `Maximum number of registration`, `Number of nodes in the cluster
+    /// project`, `最大注册数量`, `集群节点数`; absent means 1
+    /// (see [`RegistrationFields::node_count`]).
+    pub nodes: Option<FieldValue<u32>>,
+    /// `Project version` / `项目版本`: the raw text (`11.0.20`, `V11.0`) and
+    /// its major.minor.
+    pub project_version: Option<FieldValue<Version>>,
+    /// `JAR package version` / `JAR包版本`: a build date, alone or inside a
+    /// build string (`…2023.12.14…`).
+    pub jar_version: Option<FieldValue<Date>>,
+    /// A special requirements note (`Special requirements`, `Special
+    /// circumstances`, `特殊需求`, `备注`, ...), unless empty or "none"/"无".
+    /// A mail with one is never issued automatically.
+    pub special_requirements: Option<String>,
+    /// Whether the fields were read from a quoted or forwarded earlier
+    /// message because the newest text has none.
+    pub from_earlier_message: bool,
+    /// Fields given again, with a different value, in the text the fields
+    /// were read from (the first value is kept): two requests in one mail,
+    /// or a correction further down. Worth holding for staff.
+    pub repeated: Vec<Field>,
+}
+
+/// The fields a registration mail has, for [`Problem`]s and labels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Field {
+    /// Company name.
+    CompanyName,
+    /// Project name.
+    ProjectName,
+    /// Contract signing date.
+    SigningDate,
+    /// Registration method.
+    Method,
+    /// Maximum number of registrations / cluster nodes.
+    Nodes,
+    /// Project (product) version.
+    Version,
+    /// JAR package version (build date).
+    JarVersion,
+    /// Special requirements.
+    SpecialRequirements,
+}
+
+impl Field {
+    /// The field's name in snake case, as in the `missing_field_*` codes.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::CompanyName => "company_name",
+            Self::ProjectName => "project_name",
+            Self::SigningDate => "signing_date",
+            Self::Method => "method",
+            Self::Nodes => "nodes",
+            Self::Version => "version",
+            Self::JarVersion => "jar_version",
+            Self::SpecialRequirements => "special_requirements",
+        }
+    }
+}
+
+/// Something wrong with a registration mail's fields or subject.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Problem {
+    /// A required field is absent (or empty).
+    MissingField(Field),
+    /// A date field ([`Field::SigningDate`] or [`Field::JarVersion`]) holds
+    /// no valid date.
+    InvalidDate {
+        /// Which field.
+        field: Field,
+        /// What the mail says.
+        raw: String,
+    },
+    /// The registration method is neither local container nor private cloud.
+    UnknownMethod {
+        /// What the mail says.
+        raw: String,
+    },
+    /// The node count is not a whole number of at least 1.
+    InvalidNodes {
+        /// What the mail says.
+        raw: String,
+    },
+    /// The project version has no major.minor.
+    InvalidVersion {
+        /// What the mail says.
+        raw: String,
+    },
+    /// The subject names no company.
+    SubjectMissingCompany,
+    /// The subject names neither FineReport nor FineBI.
+    SubjectMissingProduct,
+}
+
+impl Problem {
+    /// The stable code: `missing_field_company_name`, `invalid_date`,
+    /// `unknown_method`, `invalid_nodes`, `invalid_version`,
+    /// `subject_missing_company`, `subject_missing_product`, ...
+    pub const fn code(&self) -> &'static str {
+        match self {
+            Self::MissingField(f) => match f {
+                Field::CompanyName => "missing_field_company_name",
+                Field::ProjectName => "missing_field_project_name",
+                Field::SigningDate => "missing_field_signing_date",
+                Field::Method => "missing_field_method",
+                Field::Nodes => "missing_field_nodes",
+                Field::Version => "missing_field_version",
+                Field::JarVersion => "missing_field_jar_version",
+                Field::SpecialRequirements => "missing_field_special_requirements",
+            },
+            Self::InvalidDate { .. } => "invalid_date",
+            Self::UnknownMethod { .. } => "unknown_method",
+            Self::InvalidNodes { .. } => "invalid_nodes",
+            Self::InvalidVersion { .. } => "invalid_version",
+            Self::SubjectMissingCompany => "subject_missing_company",
+            Self::SubjectMissingProduct => "subject_missing_product",
+        }
+    }
+}
+
+impl RegistrationFields {
+    /// Whether any field was found.
+    pub fn is_empty(&self) -> bool {
+        self.special_requirements.is_none() && !self.has_request_fields()
+    }
+
+    /// Whether any field other than the special requirements was found.
+    fn has_request_fields(&self) -> bool {
+        !(self.company_name.is_none()
+            && self.project_name.is_none()
+            && self.signing_date.is_none()
+            && self.method.is_none()
+            && self.nodes.is_none()
+            && self.project_version.is_none()
+            && self.jar_version.is_none())
+    }
+
+    /// The node count: 1 when the mail gives none, `None` when it gives an
+    /// invalid one.
+    pub fn node_count(&self) -> Option<u32> {
+        match &self.nodes {
+            None => Some(1),
+            Some(f) => f.value,
+        }
+    }
+
+    /// The registration method: the mail's if it gives a valid one; if it
+    /// gives none, `contract_method` (the one method the contract allows, if
+    /// it allows exactly one). `None` when the mail's method is unknown.
+    pub fn effective_method(&self, contract_method: Option<LicenseKind>) -> Option<LicenseKind> {
+        match &self.method {
+            Some(f) => f.value,
+            None => contract_method,
+        }
+    }
+
+    /// Every problem with these fields, in field order. `contract_method` is
+    /// the one method the contract allows, if exactly one: it stands in for
+    /// an absent method line. The JAR package version is required for local
+    /// container only.
+    pub fn problems(&self, contract_method: Option<LicenseKind>) -> Vec<Problem> {
+        let mut out = Vec::new();
+        if self.company_name.is_none() {
+            out.push(Problem::MissingField(Field::CompanyName));
+        }
+        if self.project_name.is_none() {
+            out.push(Problem::MissingField(Field::ProjectName));
+        }
+        match &self.signing_date {
+            None => out.push(Problem::MissingField(Field::SigningDate)),
+            Some(f) if f.is_invalid() => {
+                out.push(Problem::InvalidDate { field: Field::SigningDate, raw: f.raw.clone() })
+            }
+            Some(_) => {}
+        }
+        match &self.method {
+            None if contract_method.is_none() => out.push(Problem::MissingField(Field::Method)),
+            Some(f) if f.is_invalid() => out.push(Problem::UnknownMethod { raw: f.raw.clone() }),
+            _ => {}
+        }
+        if let Some(f) = &self.nodes
+            && f.is_invalid()
+        {
+            out.push(Problem::InvalidNodes { raw: f.raw.clone() });
+        }
+        match &self.project_version {
+            None => out.push(Problem::MissingField(Field::Version)),
+            Some(f) if f.is_invalid() => out.push(Problem::InvalidVersion { raw: f.raw.clone() }),
+            Some(_) => {}
+        }
+        match &self.jar_version {
+            Some(f) if f.is_invalid() => {
+                out.push(Problem::InvalidDate { field: Field::JarVersion, raw: f.raw.clone() })
+            }
+            Some(_) => {}
+            None => {
+                if self.effective_method(contract_method) == Some(LicenseKind::LocalContainer) {
+                    out.push(Problem::MissingField(Field::JarVersion));
+                }
+            }
+        }
+        out
+    }
+}
+
+/// What a registration mail's subject says.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SubjectInfo {
+    /// The company the subject names, if any.
+    pub company: Option<String>,
+    /// `FineReport` or `FineBI`, if the subject names one.
+    pub product: Option<&'static str>,
+    /// Whether the subject starts with `Re:`, `Fwd:`, `回复:`, `转发:`, ...
+    pub is_reply_or_forward: bool,
+}
+
+impl SubjectInfo {
+    /// `subject_missing_company` and `subject_missing_product`, as they apply.
+    pub fn problems(&self) -> Vec<Problem> {
+        let mut out = Vec::new();
+        if self.company.is_none() {
+            out.push(Problem::SubjectMissingCompany);
+        }
+        if self.product.is_none() {
+            out.push(Problem::SubjectMissingProduct);
+        }
+        out
+    }
+}
+
+/// What a mail asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RequestKind {
+    /// A license registration.
+    Registration,
+    /// Cancel the registration of an old server or project (`注销`,
+    /// `取消注册`); takes precedence when a mail also holds fields.
+    CancelRegistration,
+    /// Neither: reported as `unknown_request`.
+    Unknown,
+}
+
+impl RequestKind {
+    /// `registration`, `cancel_registration` or `unknown_request`.
+    pub const fn code(self) -> &'static str {
+        match self {
+            Self::Registration => "registration",
+            Self::CancelRegistration => "cancel_registration",
+            Self::Unknown => "unknown_request",
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Text helpers
+
+/// Full-width ASCII forms and ideographic/no-break spaces to ASCII, for
+/// matching (never for the values kept).
+fn fold(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(u32::from(c) - 0xFEE0).unwrap_or(c),
+            '\u{3000}' | '\u{00A0}' | '\u{2002}'..='\u{200D}' | '\u{FEFF}' => ' ',
+            '\u{2018}' | '\u{2019}' => '\'',
+            _ => c,
+        })
+        .collect()
+}
+
+/// Folded, lower case, white space removed: the form labels are compared in.
+fn squash(s: &str) -> String {
+    fold(s).chars().filter(|c| !c.is_whitespace()).flat_map(char::to_lowercase).collect()
+}
+
+/// The value's trimmed text, without trailing `;`, `,` or `。`, and without
+/// surrounding quotes.
+fn clean_value(s: &str) -> &str {
+    let invisible = |c: char| c.is_whitespace() || matches!(c, '\u{200B}'..='\u{200D}' | '\u{FEFF}');
+    let mut v = s.trim_matches(invisible).trim_end_matches([';', '；', ',', '，', '。']).trim_matches(invisible);
+    // Markdown emphasis left by an HTML conversion: `**Example Co.**`.
+    v = v.trim_matches(|c: char| c == '*' || invisible(c));
+    for (open, close) in [('"', '"'), ('“', '”'), ('「', '」'), ('『', '』'), ('【', '】'), ('《', '》')] {
+        if let Some(inner) = v.strip_prefix(open).and_then(|x| x.strip_suffix(close)) {
+            v = inner.trim();
+        }
+    }
+    v
+}
+
+/// Labels, squashed (lower case, no white space, folded), per field.
+const LABELS: &[(Field, &[&str])] = &[
+    (
+        Field::CompanyName,
+        &[
+            "companyname",
+            "company",
+            "nameofcompany",
+            "customername",
+            "companyfullname",
+            "公司名称",
+            "公司名",
+            "公司全称",
+            "客户名称",
+            "单位名称",
+        ],
+    ),
+    (Field::ProjectName, &["projectname", "project", "nameofproject", "项目名称", "项目名", "工程名称"]),
+    (
+        Field::SigningDate,
+        &[
+            "contractsigningdate",
+            "contractsignaturedate",
+            "signaturedate",
+            "contractsigneddate",
+            "contractsigndate",
+            "contractdate",
+            "signingdate",
+            "signeddate",
+            "dateofcontractsigning",
+            "dateofsigning",
+            "合同签订日期",
+            "合同签署日期",
+            "合同签约日期",
+            "签订日期",
+            "签署日期",
+            "签约日期",
+            "合同日期",
+        ],
+    ),
+    (
+        Field::Method,
+        &[
+            "registrationmethod",
+            "registrationmode",
+            "registrationtype",
+            "authenticationmethod",
+            "authorizationmethod",
+            "authorisationmethod",
+            "licensetype",
+            "注册方式",
+            "认证方式",
+            "授权方式",
+            "注册类型",
+        ],
+    ),
+    (
+        Field::Nodes,
+        &[
+            "maximumnumberofregistration",
+            "maximumnumberofregistrations",
+            "maxnumberofregistration",
+            "maxnumberofregistrations",
+            "maximumregistrations",
+            "numberofnodesintheclusterproject",
+            "numberofnodesinclusterproject",
+            "numberofnodesinthecluster",
+            "numberofclusternodes",
+            "numberofnodes",
+            "noofnodes",
+            "nodecount",
+            "clusternodes",
+            "nodes",
+            "最大注册数量",
+            "最大注册数",
+            "集群节点数",
+            "集群节点数量",
+            "集群项目节点数",
+            "节点数",
+            "节点数量",
+        ],
+    ),
+    (
+        Field::Version,
+        &[
+            "projectversion",
+            "finereportversion",
+            "finebiversion",
+            "productversion",
+            "version",
+            "项目版本",
+            "项目版本号",
+            "产品版本",
+            "产品版本号",
+            "版本",
+            "版本号",
+        ],
+    ),
+    (
+        Field::JarVersion,
+        &[
+            "jarpackageversion",
+            "jarbuilddate",
+            "builddate",
+            "jar包日期",
+            "jar包构建日期",
+            "jar版本号",
+            "jarversion",
+            "jarpackage",
+            "jar包版本",
+            "jar包版本号",
+            "jar版本",
+        ],
+    ),
+    (
+        Field::SpecialRequirements,
+        &[
+            "specialrequirements",
+            "specialrequirement",
+            "specialrequests",
+            "specialrequest",
+            "specialcircumstances",
+            "specialcircumstance",
+            "specialnotes",
+            "remarks",
+            "remark",
+            "特殊需求",
+            "特殊要求",
+            "特殊情况",
+            "特殊说明",
+            "备注",
+        ],
+    ),
+];
+
+fn field_of_piece(piece: &str) -> Option<Field> {
+    // `Max. number of registrations`, `No. of nodes`.
+    let piece: String = piece.chars().filter(|c| *c != '.').collect();
+    LABELS.iter().find(|(_, labels)| labels.contains(&piece.as_str())).map(|(f, _)| *f)
+}
+
+/// Strips a leading bullet or numbering: `- `, `• `, `* `, `1. `, `1)`,
+/// `(1)`, `1、`, `a. `, `①`.
+fn strip_bullet(s: &str) -> &str {
+    let s = s.trim_start();
+    if let Some(rest) = s.strip_prefix(['-', '•', '*', '·', '●', '▪', '◦', '○', '■', '□', '–', '—', '+', '>'])
+    {
+        return rest.trim_start();
+    }
+    if let Some(c) = s.chars().next()
+        && ('\u{2460}'..='\u{2473}').contains(&c)
+    {
+        return s.get(c.len_utf8()..).unwrap_or("").trim_start();
+    }
+    let open = s.strip_prefix(['(', '（'].as_slice());
+    let body = open.unwrap_or(s);
+    let digits = body.find(|c: char| !c.is_ascii_digit()).unwrap_or(body.len());
+    let after = if digits > 0 {
+        body.get(digits..).unwrap_or("")
+    } else {
+        // A single letter enumerator: `a.` / `a)`.
+        let mut cs = body.chars();
+        match (cs.next(), cs.next()) {
+            (Some(c), Some('.' | ')')) if c.is_ascii_alphabetic() && open.is_none() => body.get(1..).unwrap_or(""),
+            _ => return s,
+        }
+    };
+    if let Some(rest) = after.strip_prefix(['.', ')', '）', '、', '．']) {
+        // `1.5` is not a numbering.
+        if !rest.starts_with(|c: char| c.is_ascii_digit()) {
+            return rest.trim_start();
+        }
+    }
+    s
+}
+
+/// The field a label (the text before the colon) names: one or more labels
+/// of the same field, separated by `/`, `or`, `或` (`Company name/公司名称`),
+/// plus parenthesised parts that are either labels of that field
+/// (`Project name（项目名称）`) or hints, which are ignored
+/// (`Contract signing date (YYYY/MM/DD)`, `Number of nodes (optional)`).
+fn field_of_label(label: &str) -> Option<Field> {
+    let folded = fold(label);
+    let label = strip_bullet(&folded).to_lowercase();
+    let label = label.trim().trim_matches(['*', '_']).trim();
+    if label.is_empty() || label.chars().count() > 100 {
+        return None;
+    }
+    // Split into the top level and the parenthesised groups.
+    let mut top = String::new();
+    let mut groups: Vec<String> = Vec::new();
+    let mut depth = 0usize;
+    for c in label.chars() {
+        match c {
+            '(' | '[' => {
+                depth += 1;
+                if depth == 1 {
+                    groups.push(String::new());
+                    top.push('/');
+                }
+            }
+            ')' | ']' if depth > 0 => depth -= 1,
+            _ if depth > 0 => {
+                if let Some(g) = groups.last_mut() {
+                    g.push(c);
+                }
+            }
+            _ => top.push(c),
+        }
+    }
+    let pieces = |text: &str| -> Option<Option<Field>> {
+        // `Some(Some(f))`: all pieces name f; `Some(None)`: no pieces;
+        // `None`: an unknown piece or two fields.
+        let mut found: Option<Field> = None;
+        for piece in text.split(['/', '|', '\\', ',', '、', '*', ':']) {
+            for piece in piece.split(" or ").flat_map(|p| p.split('或')) {
+                let sq: String = piece.chars().filter(|c| !c.is_whitespace()).collect();
+                if sq.is_empty() {
+                    continue;
+                }
+                let f = field_of_piece(&sq)?;
+                if found.is_some_and(|g| g != f) {
+                    return None;
+                }
+                found = Some(f);
+            }
+        }
+        Some(found)
+    };
+    let field = pieces(&top)??;
+    for g in &groups {
+        if let Some(Some(other)) = pieces(g)
+            && other != field
+        {
+            return None;
+        }
+    }
+    Some(field)
+}
+
+/// The first `:` or `：` outside parentheses, and its length.
+fn label_colon(line: &str) -> Option<(usize, usize)> {
+    let mut depth = 0usize;
+    for (i, c) in line.char_indices() {
+        match c {
+            '(' | '（' | '[' => depth += 1,
+            ')' | '）' | ']' => depth = depth.saturating_sub(1),
+            ':' | '：' if depth == 0 => return Some((i, c.len_utf8())),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Whether a label may stand alone on its line with the value on the next
+/// one: only specific labels (`Company name`, not `Company`).
+fn may_stand_alone(line: &str) -> bool {
+    squash(strip_bullet(&fold(line))).len() >= 8
+}
+
+/// A field line: the field and the text after the label. The label ends at
+/// a colon; without one, at a tab, a `|` or two spaces (tables converted
+/// from HTML). A line that is only a specific label counts too, with an
+/// empty value (the value is then on the next line).
+fn field_line(line: &str) -> Option<(Field, &str)> {
+    if let Some((i, n)) = label_colon(line)
+        && let Some(f) = field_of_label(line.get(..i)?)
+    {
+        return Some((f, line.get(i + n..).unwrap_or("")));
+    }
+    let t = line.trim().trim_matches('|').trim();
+    for sep in ["\t", "|", "  ", "\u{3000}"] {
+        if let Some((label, value)) = t.split_once(sep)
+            && !value.trim().is_empty()
+            && (sep != "  " || may_stand_alone(label))
+            && let Some(f) = field_of_label(label)
+        {
+            return Some((f, value.trim().trim_end_matches('|')));
+        }
+    }
+    if label_colon(line).is_none() && may_stand_alone(t) {
+        return field_of_label(t).map(|f| (f, ""));
+    }
+    None
+}
+
+// ---------------------------------------------------------------------------
+// Blocks: the newest message, quoted and forwarded ones
+
+/// What a line is, for cutting the body into blocks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Marker {
+    /// Starts an earlier message (the line itself is dropped).
+    Earlier,
+    /// Starts a signature (dropped until the next earlier message).
+    Signature,
+}
+
+fn is_closing(line: &str) -> bool {
+    let s = squash(line);
+    let s = s.trim_end_matches([',', '.', '!', ':', '，', '。', '！']);
+    matches!(
+        s,
+        "bestregards"
+            | "regards"
+            | "kindregards"
+            | "warmregards"
+            | "bestwishes"
+            | "sincerely"
+            | "yourssincerely"
+            | "cheers"
+            | "thanksandregards"
+            | "thanks&regards"
+            | "thanksandbestregards"
+            | "此致"
+            | "此致敬礼"
+            | "顺祝商祺"
+            | "顺颂商祺"
+            | "祝好"
+    )
+}
+
+fn header_name(line: &str) -> Option<String> {
+    let s = fold(line);
+    let s = s.trim().trim_start_matches('*');
+    let (name, _) = s.split_once(':')?;
+    Some(name.trim().trim_end_matches('*').trim().to_lowercase())
+}
+
+fn is_header_line(line: &str) -> bool {
+    header_name(line).is_some_and(|n| {
+        matches!(
+            n.as_str(),
+            "sent" | "date" | "to" | "cc" | "subject" | "发送时间" | "时间" | "日期" | "收件人" | "抄送" | "主题"
+        )
+    })
+}
+
+fn marker(lines: &[&str], i: usize, in_fields: bool) -> Option<Marker> {
+    let line = lines.get(i)?;
+    let t = line.trim();
+    if t == "--" || *line == "-- " || t == "—" {
+        return Some(Marker::Signature);
+    }
+    let lower = fold(t).to_lowercase();
+    if lower.ends_with("wrote:")
+        || lower.ends_with("schrieb:")
+        || lower.ends_with("写道:")
+        || (lower.ends_with("写道") && lower.len() < 200)
+    {
+        return Some(Marker::Earlier);
+    }
+    // `-------- Forwarded Message --------`, `-----Original Message-----`,
+    // `---- 原始邮件 ----`, `---------- 转发的邮件 ---------`.
+    let dashed = lower.contains("---") || lower.contains("___") || lower.contains("===");
+    let names_earlier = ["forwarded message", "original message", "原始邮件", "转发邮件", "转发的邮件", "原邮件"]
+        .iter()
+        .any(|p| lower.contains(p));
+    if (dashed && names_earlier && lower.len() < 120) || lower.starts_with("begin forwarded message") {
+        return Some(Marker::Earlier);
+    }
+    if t.chars().count() >= 8 && t.chars().all(|c| c == '_') {
+        return Some(Marker::Earlier);
+    }
+    match header_name(t).as_deref() {
+        Some("发件人") => return Some(Marker::Earlier),
+        Some("from") => {
+            let next = lines.iter().skip(i + 1).filter(|l| !l.trim().is_empty()).take(3);
+            if next.into_iter().any(|l| is_header_line(l)) {
+                return Some(Marker::Earlier);
+            }
+        }
+        _ => {}
+    }
+    if in_fields && is_closing(t) {
+        return Some(Marker::Signature);
+    }
+    None
+}
+
+#[derive(Debug, Default)]
+struct Block<'a> {
+    lines: Vec<&'a str>,
+    /// A run of `>` lines.
+    quoted: bool,
+    /// Starts at an earlier-message marker (a forwarded or quoted message
+    /// without `>`), or is quoted.
+    earlier: bool,
+}
+
+impl Block<'_> {
+    /// Newest first: fresh text, then unquoted earlier messages, then `>`.
+    const fn rank(&self) -> u8 {
+        if self.quoted {
+            2
+        } else if self.earlier {
+            1
+        } else {
+            0
+        }
+    }
+}
+
+/// Cuts a body into blocks, newest first: unquoted text between markers,
+/// and runs of `>` lines (with the `>` removed). Signatures are dropped.
+fn blocks(text: &str) -> Vec<Block<'_>> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out: Vec<Block<'_>> = vec![Block::default()];
+    let mut in_signature = false;
+    let mut seen_field = false;
+    for (i, line) in lines.iter().enumerate() {
+        let ts = line.trim_start();
+        if ts.starts_with('>') {
+            let stripped = ts.trim_start_matches(['>', ' ']);
+            if !out.last().is_some_and(|b| b.quoted) {
+                out.push(Block { lines: Vec::new(), quoted: true, earlier: true });
+            }
+            in_signature = false;
+            seen_field = false;
+            if let Some(b) = out.last_mut() {
+                b.lines.push(stripped);
+            }
+            continue;
+        }
+        if out.last().is_some_and(|b| b.quoted) && !ts.is_empty() {
+            out.push(Block::default());
+            in_signature = false;
+            seen_field = false;
+        }
+        match marker(&lines, i, seen_field) {
+            Some(Marker::Earlier) => {
+                out.push(Block { lines: Vec::new(), quoted: false, earlier: true });
+                in_signature = false;
+                seen_field = false;
+                continue;
+            }
+            Some(Marker::Signature) => {
+                in_signature = true;
+                continue;
+            }
+            None => {}
+        }
+        if in_signature {
+            continue;
+        }
+        if field_line(line).is_some() {
+            seen_field = true;
+        }
+        if let Some(b) = out.last_mut() {
+            b.lines.push(line);
+        }
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------
+// Values
+
+/// Reads `n` (1..=max) ASCII digits at `*i`, not followed by another digit.
+fn digits(cs: &[char], i: &mut usize, min: usize, max: usize) -> Option<u32> {
+    let start = *i;
+    let mut v: u32 = 0;
+    while let Some(d) = cs.get(*i).and_then(|c| c.to_digit(10)) {
+        if *i - start >= max {
+            return None;
+        }
+        v = v * 10 + d;
+        *i += 1;
+    }
+    if *i - start < min {
+        return None;
+    }
+    Some(v)
+}
+
+fn skip_spaces(cs: &[char], i: &mut usize) {
+    while cs.get(*i).is_some_and(|c| *c == ' ') {
+        *i += 1;
+    }
+}
+
+/// A date pattern at `start`: `YYYY-MM-DD`, `YYYY/MM/DD`, `YYYY.MM.DD`
+/// (one or two digit month and day) or `YYYY年MM月DD日`. `Some(None)` when
+/// it has the shape of a date but is not a real one.
+fn date_at(cs: &[char], start: usize) -> Option<Option<Date>> {
+    let mut i = start;
+    let year = digits(cs, &mut i, 4, 4)?;
+    skip_spaces(cs, &mut i);
+    let sep = *cs.get(i).filter(|c| matches!(c, '-' | '/' | '.' | '年'))?;
+    i += 1;
+    skip_spaces(cs, &mut i);
+    let month = digits(cs, &mut i, 1, 2)?;
+    skip_spaces(cs, &mut i);
+    let sep2 = *cs.get(i)?;
+    if sep2 != if sep == '年' { '月' } else { sep } {
+        return None;
+    }
+    i += 1;
+    skip_spaces(cs, &mut i);
+    let day = digits(cs, &mut i, 1, 2)?;
+    let date = Date::new(u16::try_from(year).ok()?, u8::try_from(month).ok()?, u8::try_from(day).ok()?);
+    Some(date)
+}
+
+/// Every date pattern in `s` (folded), in order.
+fn dates_in(s: &str) -> Vec<Option<Date>> {
+    let cs: Vec<char> = fold(s).chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < cs.len() {
+        let boundary = i == 0 || !cs.get(i - 1).is_some_and(char::is_ascii_digit);
+        if boundary && cs.get(i).is_some_and(char::is_ascii_digit) {
+            if let Some(d) = date_at(&cs, i) {
+                out.push(d);
+            }
+            // Skip the rest of this run of digits.
+            while cs.get(i).is_some_and(char::is_ascii_digit) {
+                i += 1;
+            }
+            continue;
+        }
+        i += 1;
+    }
+    out
+}
+
+/// A contract signing date: the first date in the value.
+fn parse_date(raw: &str) -> Option<Date> {
+    dates_in(raw).into_iter().next().flatten()
+}
+
+/// A JAR build date: the first valid date in the value (`2023.12.14`,
+/// `persist-2023.12.14.10.22.33.88`), else a run of exactly 8 digits that
+/// is a valid `YYYYMMDD`.
+fn parse_build_date(raw: &str) -> Option<Date> {
+    if let Some(d) = dates_in(raw).into_iter().flatten().next() {
+        return Some(d);
+    }
+    let folded = fold(raw);
+    folded.split(|c: char| !c.is_ascii_digit()).filter(|r| r.len() == 8).find_map(|r| {
+        let y = r.get(..4)?.parse().ok()?;
+        let m = r.get(4..6)?.parse().ok()?;
+        let d = r.get(6..)?.parse().ok()?;
+        Date::new(y, m, d)
+    })
+}
+
+/// A registration method in any case and spacing.
+fn parse_method(raw: &str) -> Option<LicenseKind> {
+    let s: String = squash(raw).chars().filter(|c| c.is_alphanumeric()).collect();
+    let local = s.contains("localcontainer") || s.contains("本地容器") || s == "local" || s == "本地";
+    let cloud = s.contains("privatecloud") || s.contains("私有云");
+    match (local, cloud) {
+        (true, false) => Some(LicenseKind::LocalContainer),
+        (false, true) => Some(LicenseKind::PrivateCloud),
+        _ => None,
+    }
+}
+
+/// A node count: a whole number of at least 1, optionally followed by a
+/// unit (`3 nodes`, `3个`, `3台`).
+fn parse_nodes(raw: &str) -> Option<u32> {
+    let s = fold(raw);
+    let s = s.trim();
+    let end = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let n: u32 = s.get(..end)?.parse().ok()?;
+    let rest = s.get(end..)?.trim();
+    if n == 0 || rest.starts_with(['.', ',', '-', '/']) || rest.chars().any(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let unit = rest.trim_end_matches(['.', ')', '）']).trim().to_lowercase();
+    let units = [
+        "",
+        "node",
+        "nodes",
+        "server",
+        "servers",
+        "instance",
+        "instances",
+        "个",
+        "台",
+        "个节点",
+        "节点",
+        "台服务器",
+        "台机器",
+        "(nodes)",
+        "(node)",
+    ];
+    if units.contains(&unit.as_str()) { Some(n) } else { None }
+}
+
+/// A product version's major.minor: `11.0.20`, `V11.0`, `FineReport 11.0`.
+fn parse_version(raw: &str) -> Option<Version> {
+    let s = fold(raw);
+    let start = s.find(|c: char| c.is_ascii_digit())?;
+    Version::of_local(s.get(start..)?)
+}
+
+fn is_none_note(s: &str) -> bool {
+    let q = squash(s);
+    let q = q.trim_end_matches(['.', '。', '!', '！']);
+    matches!(
+        q,
+        "" | "none"
+            | "no"
+            | "nil"
+            | "null"
+            | "n/a"
+            | "na"
+            | "-"
+            | "--"
+            | "/"
+            | "nothing"
+            | "nospecialrequirements"
+            | "nospecialrequirement"
+            | "无"
+            | "没有"
+            | "暂无"
+            | "无特殊需求"
+            | "无特殊要求"
+            | "否"
+    )
+}
+
+// ---------------------------------------------------------------------------
+// Body
+
+fn fields_of_block(lines: &[&str]) -> RegistrationFields {
+    let mut f = RegistrationFields::default();
+    let mut i = 0;
+    while i < lines.len() {
+        let Some((field, after)) = lines.get(i).and_then(|l| field_line(l)) else {
+            i += 1;
+            continue;
+        };
+        let mut value = clean_value(after).to_owned();
+        let mut next = i + 1;
+        if field == Field::SpecialRequirements {
+            // A line or a paragraph: continuation lines up to a blank line or
+            // another field.
+            let mut parts: Vec<&str> = if value.is_empty() { Vec::new() } else { vec![value.as_str()] };
+            // The paragraph may start on the next line.
+            if parts.is_empty() {
+                while lines.get(next).is_some_and(|l| l.trim().is_empty()) {
+                    next += 1;
+                }
+            }
+            while let Some(l) = lines.get(next) {
+                if l.trim().is_empty() || field_line(l).is_some() {
+                    break;
+                }
+                parts.push(l.trim());
+                next += 1;
+            }
+            let note = parts.join("\n");
+            if f.special_requirements.is_none() && !is_none_note(&note) {
+                f.special_requirements = Some(note);
+            }
+            i = next;
+            continue;
+        }
+        if value.is_empty() && after.trim().is_empty() {
+            // The value on the next non-blank line, unless that is a label.
+            while lines.get(next).is_some_and(|l| l.trim().is_empty()) {
+                next += 1;
+            }
+            if let Some(l) = lines.get(next)
+                && field_line(l).is_none()
+            {
+                value = clean_value(l).to_owned();
+                next += 1;
+            }
+        }
+        i = next;
+        if value.is_empty() {
+            continue;
+        }
+        let raw = value.as_str();
+        let kept = match field {
+            Field::CompanyName => f.company_name.get_or_insert_with(|| raw.to_owned()).clone(),
+            Field::ProjectName => f.project_name.get_or_insert_with(|| raw.to_owned()).clone(),
+            Field::SigningDate => {
+                f.signing_date.get_or_insert_with(|| FieldValue::new(raw, parse_date(raw))).raw.clone()
+            }
+            Field::Method => f.method.get_or_insert_with(|| FieldValue::new(raw, parse_method(raw))).raw.clone(),
+            Field::Nodes => f.nodes.get_or_insert_with(|| FieldValue::new(raw, parse_nodes(raw))).raw.clone(),
+            Field::Version => {
+                f.project_version.get_or_insert_with(|| FieldValue::new(raw, parse_version(raw))).raw.clone()
+            }
+            Field::JarVersion => {
+                f.jar_version.get_or_insert_with(|| FieldValue::new(raw, parse_build_date(raw))).raw.clone()
+            }
+            Field::SpecialRequirements => continue,
+        };
+        if kept != raw && !f.repeated.contains(&field) {
+            f.repeated.push(field);
+        }
+    }
+    f
+}
+
+/// The registration fields of a text body: those of the newest block that
+/// has any (see the module documentation). Never fails: absent fields are
+/// `None`, invalid ones keep their raw text.
+pub fn parse_body(text: &str) -> RegistrationFields {
+    let mut blocks = blocks(text);
+    blocks.sort_by_key(Block::rank);
+    // A block with only a special requirements note (a comment on a
+    // forwarded request) does not hide the request below it: its note is
+    // kept with the request's fields.
+    let mut notes: Vec<String> = Vec::new();
+    for b in &blocks {
+        let mut f = fields_of_block(&b.lines);
+        if f.has_request_fields() {
+            f.from_earlier_message = b.earlier;
+            notes.extend(f.special_requirements.take());
+            if !notes.is_empty() {
+                f.special_requirements = Some(notes.join("\n\n"));
+            }
+            return f;
+        }
+        notes.extend(f.special_requirements.take());
+    }
+    let mut f = RegistrationFields::default();
+    if !notes.is_empty() {
+        f.special_requirements = Some(notes.join("\n\n"));
+    }
+    f
+}
+
+// ---------------------------------------------------------------------------
+// Subject
+
+/// Strips `Re:`, `Fwd:`, `回复：`, `[External]`, ... from the front.
+fn strip_subject_prefixes(subject: &str) -> (&str, bool) {
+    let mut s = subject.trim();
+    let mut stripped = false;
+    loop {
+        let before = s;
+        // Bracketed tags: `[External]`, `【外部邮件】`.
+        for (open, close) in [('[', ']'), ('【', '】')] {
+            if let Some(rest) = s.strip_prefix(open)
+                && let Some(end) = rest.find(close)
+            {
+                s = rest.get(end + close.len_utf8()..).unwrap_or("").trim_start();
+            }
+        }
+        if let Some((i, c)) = s.char_indices().take(8).find(|&(_, c)| c == ':' || c == '：') {
+            let tag = s.get(..i).unwrap_or("").trim().to_lowercase();
+            let tag = tag.trim_end_matches(|c: char| c.is_ascii_digit() || matches!(c, '[' | ']' | '(' | ')'));
+            if matches!(
+                tag.trim(),
+                "re" | "fw" | "fwd" | "aw" | "wg" | "sv" | "回复" | "答复" | "转发" | "转" | "回覆" | "轉寄"
+            ) {
+                s = s.get(i + c.len_utf8()..).unwrap_or("").trim_start();
+                stripped = true;
+            }
+        }
+        if s == before {
+            return (s, stripped);
+        }
+    }
+}
+
+/// The product a text names, by token: `FineReport` or `FineBI`, any case,
+/// full-width letters too, also with a space (`Fine Report`). The first one
+/// named wins; the offset is a byte offset into `s`.
+fn product_in(s: &str) -> Option<(usize, &'static str)> {
+    // Folded lower-case characters with their byte offsets in `s`.
+    let chars: Vec<(usize, char)> = s
+        .char_indices()
+        .map(|(i, c)| (i, fold(&c.to_string()).chars().next().unwrap_or(c).to_ascii_lowercase()))
+        .collect();
+    let needles =
+        [("finereport", "FineReport"), ("fine report", "FineReport"), ("finebi", "FineBI"), ("fine bi", "FineBI")];
+    for start in 0..chars.len() {
+        for (needle, product) in needles {
+            let matched = needle.chars().enumerate().all(|(k, n)| chars.get(start + k).is_some_and(|&(_, c)| c == n));
+            if matched {
+                return chars.get(start).map(|&(i, _)| (i, product));
+            }
+        }
+    }
+    None
+}
+
+fn trim_company(s: &str) -> Option<String> {
+    let t =
+        clean_value(s.trim_matches(|c: char| c.is_whitespace() || matches!(c, '-' | ':' | '：' | ',' | '，' | '|')));
+    let t = t.strip_suffix("的").unwrap_or(t).trim();
+    if t.is_empty() { None } else { Some(t.to_owned()) }
+}
+
+/// `... Document of <Company>'s Registration ...`, `... of <Company>
+/// Registration ...` or `<Company>'s Registration ...`; nothing is guessed
+/// without `of` or a possessive.
+fn english_company(s: &str) -> Option<String> {
+    // ASCII lower-casing keeps byte offsets.
+    let lower = s.to_ascii_lowercase();
+    let reg = lower.find("registration")?;
+    let head = s.get(..reg)?.trim_end();
+    let lhead = lower.get(..head.len())?;
+    let possessive = head.strip_suffix("'s").or_else(|| head.strip_suffix("’s")).or_else(|| head.strip_suffix("＇s"));
+    let anchor =
+        lhead.rfind("document of ").map(|p| p + "document of ".len()).or_else(|| lhead.rfind(" of ").map(|p| p + 4));
+    let start = match (anchor, possessive) {
+        (Some(a), _) => a,
+        // `Acme's Registration`: the company starts after any `...:`.
+        (None, Some(_)) => head.rfind([':', '：', '|']).map_or(0, |p| p + 1),
+        (None, None) => return None,
+    };
+    let company = possessive.unwrap_or(head);
+    trim_company(company.get(start..)?)
+}
+
+/// `关于<公司>注册...`, `关于<公司>的注册...`, `<公司>FineBI注册...`.
+fn chinese_company(s: &str) -> Option<String> {
+    let start = s.find("关于").map_or(0, |p| p + "关于".len());
+    let tail = s.get(start..)?;
+    let mut end = tail.len();
+    for pat in ["的注册", "注册", "的授权", "授权"] {
+        if let Some(p) = tail.find(pat) {
+            end = end.min(p);
+        }
+    }
+    if let Some((p, _)) = product_in(tail) {
+        end = end.min(p);
+    }
+    trim_company(tail.get(..end)?)
+}
+
+/// What a registration mail's subject says: `Official Authorization Document
+/// of <Company>'s Registration for FineReport`, `关于<公司>注册FineReport的正式
+/// 授权文件`, `<公司>FineBI注册授权申请`, with or without `Re:`/`Fwd:`.
+pub fn parse_subject(subject: &str) -> SubjectInfo {
+    let (s, is_reply_or_forward) = strip_subject_prefixes(subject);
+    let product = product_in(s).map(|(_, p)| p);
+    let has_cjk = s.chars().any(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c));
+    let company = if has_cjk && (s.contains("注册") || s.contains("授权")) {
+        chinese_company(s).or_else(|| english_company(s))
+    } else {
+        english_company(s)
+    };
+    SubjectInfo { company, product, is_reply_or_forward }
+}
+
+// ---------------------------------------------------------------------------
+// Classification
+
+/// Whether a text asks to cancel a registration: `注销`, `取消注册`, ...;
+/// `deregister`, `unregister`; or the verb `cancel`/`revoke` (not
+/// `cancelled`) or `cancellation of`, followed within a few words by
+/// registration, license, authorization or an old server/project.
+fn mentions_cancellation(text: &str) -> bool {
+    let lower = fold(text).to_lowercase();
+    let lower = lower.split_whitespace().collect::<Vec<_>>().join(" ");
+    let zh = ["注销", "取消注册", "取消授权", "取消认证", "取消原注册", "解除注册", "撤销注册", "撤销授权"];
+    if zh.iter().any(|p| lower.contains(p)) {
+        return true;
+    }
+    if ["deregist", "de-regist", "unregister", "un-register"].iter().any(|p| lower.contains(p)) {
+        return true;
+    }
+    let objects =
+        ["registration", "register", "license", "licence", "authoriz", "authoris", "old server", "old project"];
+    ["cancel ", "revoke ", "cancellation of "].iter().any(|verb| {
+        lower.match_indices(verb).any(|(i, _)| {
+            // A whole word: `cancel`, not `precancel`.
+            let word_start = lower.get(..i).is_none_or(|h| !h.ends_with(|c: char| c.is_alphanumeric()));
+            let after: String = lower.get(i + verb.len()..).unwrap_or("").chars().take(50).collect();
+            word_start && objects.iter().any(|o| after.contains(o))
+        })
+    })
+}
+
+/// What a mail asks for. A cancellation (`cancel the registration of the old
+/// server`, `注销`, `取消注册`) in the subject or the newest text wins; a
+/// registration is a subject about registration/authorization or a body with
+/// registration fields; anything else is [`RequestKind::Unknown`]. Quoted
+/// earlier messages are not read for cancellation.
+pub fn classify(subject: &str, body: &str) -> RequestKind {
+    let blocks = blocks(body);
+    // The fresh text: every block that is not an earlier message.
+    let newest = blocks.iter().filter(|b| b.rank() == 0).flat_map(|b| b.lines.iter().copied()).collect::<Vec<_>>();
+    let newest = newest.join("\n");
+    let (subj, _) = strip_subject_prefixes(subject);
+    if mentions_cancellation(subj) || mentions_cancellation(&newest) {
+        return RequestKind::CancelRegistration;
+    }
+    let fields = parse_body(body);
+    let ls = fold(subj).to_lowercase();
+    let subject_says = ["registration", "register", "authorization", "authorisation", "注册", "授权", "认证"]
+        .iter()
+        .any(|w| ls.contains(w));
+    if subject_says || fields.company_name.is_some() || fields.project_name.is_some() {
+        RequestKind::Registration
+    } else {
+        RequestKind::Unknown
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+    use super::*;
+
+    fn d(y: u16, m: u8, day: u8) -> Date {
+        Date::new(y, m, day).unwrap()
+    }
+
+    fn codes(f: &RegistrationFields, contract: Option<LicenseKind>) -> Vec<&'static str> {
+        f.problems(contract).iter().map(Problem::code).collect()
+    }
+
+    const SEED: &str = "Dear team,\n\nCompany name: Example Co.\nProject name: webroot\n\
+        Contract signing date: 2026/11/20\nMaximum number of registration: 3\n\
+        Project version: 11.0.20\nJAR package version: 2023.12.14 (Build#persist-2023.12.14.10.22.33.88)\n\nThanks\n";
+
+    #[test]
+    fn english_seed() {
+        let f = parse_body(SEED);
+        assert_eq!(f.company_name.as_deref(), Some("Example Co."));
+        assert_eq!(f.project_name.as_deref(), Some("webroot"));
+        assert_eq!(f.signing_date.as_ref().unwrap().value, Some(d(2026, 11, 20)));
+        assert_eq!(f.nodes.as_ref().unwrap().value, Some(3));
+        assert_eq!(f.node_count(), Some(3));
+        let v = f.project_version.as_ref().unwrap();
+        assert_eq!(v.raw, "11.0.20");
+        assert_eq!(v.value, Some(Version { major: 11, minor: 0 }));
+        let j = f.jar_version.as_ref().unwrap();
+        assert_eq!(j.value, Some(d(2023, 12, 14)));
+        assert!(j.raw.starts_with("2023.12.14 (Build#"));
+        assert!(f.method.is_none());
+        assert!(f.special_requirements.is_none());
+        assert!(!f.from_earlier_message);
+        // No method line: the contract's method stands in, else it is missing.
+        assert!(codes(&f, Some(LicenseKind::LocalContainer)).is_empty());
+        assert!(codes(&f, Some(LicenseKind::PrivateCloud)).is_empty());
+        assert_eq!(codes(&f, None), ["missing_field_method"]);
+        assert_eq!(f.effective_method(Some(LicenseKind::PrivateCloud)), Some(LicenseKind::PrivateCloud));
+    }
+
+    #[test]
+    fn chinese_full_width_colons_and_spacing() {
+        let body = "公司名称：帆软软件有限公司\n项目名称 ： decision\n合同签订日期：2026年1月5日\n\
+            注册方式：本地容器认证\n集群节点数：３\n项目版本：11.0\nJAR包版本：2024-03-08\n特殊需求：无\n";
+        let f = parse_body(body);
+        assert_eq!(f.company_name.as_deref(), Some("帆软软件有限公司"));
+        assert_eq!(f.project_name.as_deref(), Some("decision"));
+        assert_eq!(f.signing_date.unwrap().value, Some(d(2026, 1, 5)));
+        assert_eq!(f.method.unwrap().value, Some(LicenseKind::LocalContainer));
+        assert_eq!(f.nodes.unwrap().value, Some(3));
+        assert_eq!(f.project_version.unwrap().value, Some(Version { major: 11, minor: 0 }));
+        assert_eq!(f.jar_version.unwrap().value, Some(d(2024, 3, 8)));
+        assert!(f.special_requirements.is_none());
+    }
+
+    #[test]
+    fn labels_any_case_bullets_bilingual_and_alternatives() {
+        let body = "  1.  COMPANY NAME   :   Acme (Beijing) Ltd.  \n\
+            - project NAME: webroot\n\
+            • Contract Signing Date/合同签订日期: 2026-02-01\n\
+            (4) 认证方式: LOCAL container AUTHENTICATION\n\
+            5) Maximum number of registration or Number of nodes in the cluster project: 2 nodes\n\
+            a. Project Version（项目版本）: V11.0\n\
+            * JAR包版本: persist-20240105\n";
+        let f = parse_body(body);
+        assert_eq!(f.company_name.as_deref(), Some("Acme (Beijing) Ltd."));
+        assert_eq!(f.project_name.as_deref(), Some("webroot"));
+        assert_eq!(f.signing_date.unwrap().value, Some(d(2026, 2, 1)));
+        assert_eq!(f.method.unwrap().value, Some(LicenseKind::LocalContainer));
+        assert_eq!(f.nodes.unwrap().value, Some(2));
+        assert_eq!(f.project_version.unwrap().value, Some(Version { major: 11, minor: 0 }));
+        assert_eq!(f.jar_version.unwrap().value, Some(d(2024, 1, 5)));
+    }
+
+    #[test]
+    fn full_width_company_kept_verbatim() {
+        let f = parse_body("公司名称：示例（北京）科技有限公司；\n");
+        assert_eq!(f.company_name.as_deref(), Some("示例（北京）科技有限公司"));
+    }
+
+    #[test]
+    fn value_on_the_next_line() {
+        let body = "Company name:\n\n   Example Co.\nProject name:\nProject version: 11.0\n";
+        let f = parse_body(body);
+        assert_eq!(f.company_name.as_deref(), Some("Example Co."));
+        // The next line is a label: no project name.
+        assert!(f.project_name.is_none());
+        assert_eq!(f.project_version.unwrap().raw, "11.0");
+    }
+
+    #[test]
+    fn methods() {
+        for (raw, kind) in [
+            ("Local Container Authentication", LicenseKind::LocalContainer),
+            ("local-container", LicenseKind::LocalContainer),
+            ("本地容器认证", LicenseKind::LocalContainer),
+            ("(Container) Private Cloud", LicenseKind::PrivateCloud),
+            ("container private cloud", LicenseKind::PrivateCloud),
+            ("PRIVATE CLOUD", LicenseKind::PrivateCloud),
+            ("私有云认证", LicenseKind::PrivateCloud),
+            ("容器私有云认证", LicenseKind::PrivateCloud),
+        ] {
+            assert_eq!(parse_method(raw), Some(kind), "{raw}");
+        }
+        for raw in ["container", "cloud", "public cloud", "Local container or private cloud", "USB dongle"] {
+            assert_eq!(parse_method(raw), None, "{raw}");
+        }
+        let f = parse_body("Registration method: USB dongle\n");
+        assert_eq!(f.method.as_ref().unwrap().raw, "USB dongle");
+        assert!(codes(&f, Some(LicenseKind::LocalContainer)).contains(&"unknown_method"));
+        assert_eq!(f.effective_method(Some(LicenseKind::LocalContainer)), None);
+    }
+
+    #[test]
+    fn dates() {
+        for (raw, want) in [
+            ("2026/11/20", d(2026, 11, 20)),
+            ("2026-11-20", d(2026, 11, 20)),
+            ("2026年11月20日", d(2026, 11, 20)),
+            ("2026 年 1 月 2 日", d(2026, 1, 2)),
+            ("２０２６／１１／２０", d(2026, 11, 20)),
+            ("2026.11.20", d(2026, 11, 20)),
+            ("2026-1-2 (Friday)", d(2026, 1, 2)),
+        ] {
+            assert_eq!(parse_date(raw), Some(want), "{raw}");
+        }
+        for raw in ["2026/02/30", "2026-13-01", "20/11/2026", "2026-11/20", "yesterday", "12026/11/20", "1969/12/31"] {
+            assert_eq!(parse_date(raw), None, "{raw}");
+        }
+    }
+
+    #[test]
+    fn invalid_date_keeps_raw() {
+        let f = parse_body("Contract signing date: 2026/02/30\nJAR package version: latest\n");
+        assert_eq!(f.signing_date.as_ref().unwrap().raw, "2026/02/30");
+        assert!(f.signing_date.as_ref().unwrap().is_invalid());
+        let p = f.problems(Some(LicenseKind::LocalContainer));
+        assert!(p.contains(&Problem::InvalidDate { field: Field::SigningDate, raw: "2026/02/30".into() }));
+        assert!(p.contains(&Problem::InvalidDate { field: Field::JarVersion, raw: "latest".into() }));
+    }
+
+    #[test]
+    fn jar_build_strings() {
+        for (raw, want) in [
+            ("2023.12.14 (Build#persist-2023.12.14.10.22.33.88)", d(2023, 12, 14)),
+            ("Build#persist-2023.12.14.10.22.33.88", d(2023, 12, 14)),
+            ("fine-report-engine-11.0-RELEASE-2024.03.08", d(2024, 3, 8)),
+            ("2024-03-08", d(2024, 3, 8)),
+            ("2024年3月8日", d(2024, 3, 8)),
+            ("persist-20240105-1022", d(2024, 1, 5)),
+        ] {
+            assert_eq!(parse_build_date(raw), Some(want), "{raw}");
+        }
+        for raw in ["11.0.20", "latest", "Build#12345678", "2023.12.34"] {
+            assert_eq!(parse_build_date(raw), None, "{raw}");
+        }
+    }
+
+    #[test]
+    fn nodes() {
+        for (raw, n) in [("3", 3), ("３", 3), ("3 nodes", 3), ("2个", 2), ("4台", 4), (" 10 ", 10)] {
+            assert_eq!(parse_nodes(raw), Some(n), "{raw}");
+        }
+        for raw in ["three", "0", "-1", "1.5", "3 or 4", "99999999999", "many", "3-4"] {
+            assert_eq!(parse_nodes(raw), None, "{raw}");
+        }
+        let f = parse_body("Number of nodes in the cluster project: three\n");
+        assert_eq!(f.node_count(), None);
+        assert!(f.problems(None).contains(&Problem::InvalidNodes { raw: "three".into() }));
+        for raw in ["0", "-1"] {
+            let f = parse_body(&format!("集群节点数：{raw}\n"));
+            assert_eq!(f.nodes.as_ref().unwrap().raw, raw);
+            assert!(codes(&f, None).contains(&"invalid_nodes"));
+        }
+        // Absent: 1.
+        assert_eq!(parse_body("Company name: X\n").node_count(), Some(1));
+    }
+
+    #[test]
+    fn versions() {
+        for (raw, v) in
+            [("11.0.20", (11, 0)), ("V11.0", (11, 0)), ("v6.1", (6, 1)), ("FineBI 6.1.2", (6, 1)), ("１１.０", (11, 0))]
+        {
+            assert_eq!(parse_version(raw), Some(Version { major: v.0, minor: v.1 }), "{raw}");
+        }
+        for raw in ["latest", "11", "V11"] {
+            assert_eq!(parse_version(raw), None, "{raw}");
+        }
+        let f = parse_body("Project version: eleven\n");
+        assert!(codes(&f, None).contains(&"invalid_version"));
+    }
+
+    #[test]
+    fn missing_fields() {
+        let f = parse_body("Hello, please register us.\n");
+        assert!(f.is_empty());
+        assert_eq!(
+            codes(&f, None),
+            [
+                "missing_field_company_name",
+                "missing_field_project_name",
+                "missing_field_signing_date",
+                "missing_field_method",
+                "missing_field_version"
+            ]
+        );
+        // The JAR version is required for local container only.
+        let f = parse_body("Registration method: local container authentication\n");
+        assert!(codes(&f, None).contains(&"missing_field_jar_version"));
+        let f = parse_body("Registration method: private cloud\n");
+        assert!(!codes(&f, None).contains(&"missing_field_jar_version"));
+        let f = parse_body("Company name: X\n");
+        assert!(codes(&f, Some(LicenseKind::LocalContainer)).contains(&"missing_field_jar_version"));
+        assert!(!codes(&f, Some(LicenseKind::PrivateCloud)).contains(&"missing_field_jar_version"));
+        // An empty value is a missing field.
+        let f = parse_body("Company name:   \n\nProject name: webroot\n");
+        assert!(f.company_name.is_none());
+    }
+
+    #[test]
+    fn quoted_reply_newest_wins() {
+        let body = "Company name: New Co.\nProject name: new-project\n\n\
+            On Mon, 12 Feb 2024 at 10:22, Bob <bob@example.com> wrote:\n\
+            > Company name: Old Co.\n> Project name: old-project\n> Special requirements: old note\n";
+        let f = parse_body(body);
+        assert_eq!(f.company_name.as_deref(), Some("New Co."));
+        assert_eq!(f.project_name.as_deref(), Some("new-project"));
+        assert!(f.special_requirements.is_none());
+        assert!(!f.from_earlier_message);
+        // Bottom posting: the unquoted text wins over the quoted one.
+        let body = "On Mon, 12 Feb 2024, Bob wrote:\n> Project name: old\n\nProject name: new\n";
+        assert_eq!(parse_body(body).project_name.as_deref(), Some("new"));
+        // The "On ..." line wrapped before "wrote:".
+        let body = "Project name: new\n\nOn Mon, 12 Feb 2024 at 10:22, Bob Smith\n<bob@example.com> wrote:\n\nProject name: old\n";
+        assert_eq!(parse_body(body).project_name.as_deref(), Some("new"));
+    }
+
+    #[test]
+    fn forwarded_and_header_blocks_ignored_below_fields() {
+        for sep in [
+            "-------- Forwarded Message --------",
+            "---------- Forwarded message ---------",
+            "-----Original Message-----",
+            "---- 原始邮件 ----",
+            "------------------ 原始邮件 ------------------",
+            "发件人: 张三 <zs@example.com>",
+            "发件人：张三",
+            "________________________________",
+        ] {
+            let body = format!("项目名称：新项目\n\n{sep}\n项目名称：旧项目\n公司名称：旧公司\n");
+            let f = parse_body(&body);
+            assert_eq!(f.project_name.as_deref(), Some("新项目"), "{sep}");
+            assert!(f.company_name.is_none(), "{sep}");
+        }
+        let body =
+            "Project name: new\n\nFrom: Bob <bob@example.com>\nSent: Monday\nTo: us\nSubject: x\n\nProject name: old\n";
+        assert_eq!(parse_body(body).project_name.as_deref(), Some("new"));
+        // `From:` that is not a header block does not cut.
+        let body = "From: our IT team\nProject name: webroot\n";
+        assert_eq!(parse_body(body).project_name.as_deref(), Some("webroot"));
+    }
+
+    #[test]
+    fn fields_only_in_the_forwarded_message() {
+        let body = "Please handle the request below.\n\n-------- Forwarded Message --------\n\
+            Subject: x\nDate: y\nFrom: z\n\nCompany name: Customer Co.\nProject name: webroot\n";
+        let f = parse_body(body);
+        assert_eq!(f.company_name.as_deref(), Some("Customer Co."));
+        assert!(f.from_earlier_message);
+        let body = "See below.\n\n> Project name: quoted\n";
+        let f = parse_body(body);
+        assert_eq!(f.project_name.as_deref(), Some("quoted"));
+        assert!(f.from_earlier_message);
+    }
+
+    #[test]
+    fn signatures_ignored() {
+        let body = "Project name: webroot\n-- \nJohn\nCompany name: Signature Co.\n";
+        let f = parse_body(body);
+        assert_eq!(f.project_name.as_deref(), Some("webroot"));
+        assert!(f.company_name.is_none());
+        let body = "Project name: webroot\n\nBest regards,\nJohn\nCompany: Signature Co.\n";
+        assert!(parse_body(body).company_name.is_none());
+        let body = "项目名称：webroot\n\n此致\n敬礼\n公司：签名公司\n";
+        assert!(parse_body(body).company_name.is_none());
+        // A closing before any field does not end the block.
+        let body = "Thanks!\nCompany name: Real Co.\n";
+        assert_eq!(parse_body(body).company_name.as_deref(), Some("Real Co."));
+    }
+
+    #[test]
+    fn special_requirements() {
+        let f = parse_body("Special requirements: please make it perpetual\n");
+        assert_eq!(f.special_requirements.as_deref(), Some("please make it perpetual"));
+        let f =
+            parse_body("Special circumstances:\nWe run two data centres.\nOnly one is active.\n\nProject name: x\n");
+        assert_eq!(f.special_requirements.as_deref(), Some("We run two data centres.\nOnly one is active."));
+        assert_eq!(f.project_name.as_deref(), Some("x"));
+        let f = parse_body("特殊需求：需要支持双机热备\n");
+        assert_eq!(f.special_requirements.as_deref(), Some("需要支持双机热备"));
+        let f = parse_body("Special requirements\nExtra nodes for testing\n");
+        assert_eq!(f.special_requirements.as_deref(), Some("Extra nodes for testing"));
+        for none in ["none", "None.", "N/A", "无", "无。", "-", ""] {
+            let f = parse_body(&format!("Special requirements: {none}\nProject name: x\n"));
+            assert!(f.special_requirements.is_none(), "{none:?}");
+        }
+        // Special requirements alone count as fields (the mail is held).
+        assert!(!parse_body("Remarks: call me\n").is_empty());
+    }
+
+    #[test]
+    fn not_labels() {
+        let body = "The project name is webroot.\nOur company: we are a bank\nNote: version 11\n10:30 meeting\n";
+        let f = parse_body(body);
+        assert!(f.project_name.is_none());
+        assert!(f.project_version.is_none());
+        // `Our company` is not a label.
+        assert!(f.company_name.is_none());
+    }
+
+    #[test]
+    fn first_occurrence_in_a_block_wins() {
+        let f = parse_body("Project name: first\nProject name: second\n");
+        assert_eq!(f.project_name.as_deref(), Some("first"));
+        assert_eq!(f.repeated, [Field::ProjectName]);
+        // The same value twice is not a repetition.
+        let f = parse_body("Project name: same\n项目名称：same\n");
+        assert!(f.repeated.is_empty());
+        assert!(parse_body(SEED).repeated.is_empty());
+    }
+
+    #[test]
+    fn crlf_bodies() {
+        let f = parse_body("Company name: A\r\nProject name: b\r\n");
+        assert_eq!(f.company_name.as_deref(), Some("A"));
+        assert_eq!(f.project_name.as_deref(), Some("b"));
+    }
+
+    #[test]
+    fn subjects_english() {
+        let s = parse_subject("Official Authorization Document of Example Co., Ltd.'s Registration for FineReport");
+        assert_eq!(s.company.as_deref(), Some("Example Co., Ltd."));
+        assert_eq!(s.product, Some("FineReport"));
+        assert!(!s.is_reply_or_forward);
+        assert!(s.problems().is_empty());
+        let s = parse_subject("RE: Fwd: official authorization document of Acme’s registration for finebi");
+        assert_eq!(s.company.as_deref(), Some("Acme"));
+        assert_eq!(s.product, Some("FineBI"));
+        assert!(s.is_reply_or_forward);
+        let s = parse_subject("[External] Re[2]: Acme's Registration for FineReport");
+        assert_eq!(s.company.as_deref(), Some("Acme"));
+        assert!(s.is_reply_or_forward);
+        let s = parse_subject("Official Authorization Document of 's Registration for FineReport");
+        assert_eq!(s.company, None);
+        assert_eq!(s.problems().iter().map(Problem::code).collect::<Vec<_>>(), ["subject_missing_company"]);
+        let s = parse_subject("Official Authorization Document of Acme's Registration");
+        assert_eq!(s.product, None);
+        assert_eq!(s.problems().iter().map(Problem::code).collect::<Vec<_>>(), ["subject_missing_product"]);
+        let s = parse_subject("Hello");
+        assert_eq!(s, SubjectInfo::default());
+    }
+
+    #[test]
+    fn subjects_chinese() {
+        let s = parse_subject("关于上海示例信息技术有限公司注册FineReport的正式授权文件");
+        assert_eq!(s.company.as_deref(), Some("上海示例信息技术有限公司"));
+        assert_eq!(s.product, Some("FineReport"));
+        let s = parse_subject("回复：关于北京某某科技有限公司的注册FineBI的正式授权文件");
+        assert_eq!(s.company.as_deref(), Some("北京某某科技有限公司"));
+        assert_eq!(s.product, Some("FineBI"));
+        assert!(s.is_reply_or_forward);
+        let s = parse_subject("转发: 深圳某公司FineBI注册授权申请");
+        assert_eq!(s.company.as_deref(), Some("深圳某公司"));
+        assert_eq!(s.product, Some("FineBI"));
+        assert!(s.is_reply_or_forward);
+        let s = parse_subject("关于注册FineReport的正式授权文件");
+        assert_eq!(s.company, None);
+        assert_eq!(s.product, Some("FineReport"));
+    }
+
+    #[test]
+    fn classification() {
+        let reg = "Official Authorization Document of Acme's Registration for FineReport";
+        assert_eq!(classify(reg, SEED), RequestKind::Registration);
+        assert_eq!(classify("Hello", SEED), RequestKind::Registration);
+        assert_eq!(classify(reg, "see attachment"), RequestKind::Registration);
+        assert_eq!(classify("Invoice", "Please pay."), RequestKind::Unknown);
+        assert_eq!(RequestKind::Unknown.code(), "unknown_request");
+        assert_eq!(
+            classify("Re: server move", "Please cancel the registration of the old server.\nThanks"),
+            RequestKind::CancelRegistration
+        );
+        assert_eq!(classify("Cancel registration of old project", ""), RequestKind::CancelRegistration);
+        assert_eq!(classify("注销旧服务器的注册", ""), RequestKind::CancelRegistration);
+        assert_eq!(classify("申请", "请帮忙取消注册旧项目，谢谢"), RequestKind::CancelRegistration);
+        assert_eq!(
+            classify("Move", "We would like to cancel\nthe license of the old project."),
+            RequestKind::CancelRegistration
+        );
+        assert_eq!(classify("Move", "Please deregister our old server."), RequestKind::CancelRegistration);
+        // A registration whose note mentions a cancelled contract is not a cancellation.
+        let note = format!("{SEED}Special requirements: if the contract is cancelled the license should end\n");
+        assert_eq!(classify(reg, &note), RequestKind::Registration);
+        assert_eq!(classify("Cancel the meeting", "See you."), RequestKind::Unknown);
+        // A cancellation only in a quoted earlier message does not count.
+        let body = format!("{SEED}\nOn Mon, Bob wrote:\n> Please cancel the registration of the old server.\n");
+        assert_eq!(classify(reg, &body), RequestKind::Registration);
+    }
+
+    #[test]
+    fn fixtures() {
+        let seed = parse_body(include_str!("../../../fixtures/emails/bodies/english-seed.txt"));
+        assert_eq!(seed.company_name.as_deref(), Some("Northwind Trading Co., Ltd."));
+        assert_eq!(seed.project_name.as_deref(), Some("webroot"));
+        assert_eq!(seed.signing_date.as_ref().unwrap().value, Some(d(2026, 11, 20)));
+        assert_eq!(seed.node_count(), Some(3));
+        assert_eq!(seed.project_version.as_ref().unwrap().value, Some(Version { major: 11, minor: 0 }));
+        assert_eq!(seed.jar_version.as_ref().unwrap().value, Some(d(2023, 12, 14)));
+        assert!(seed.special_requirements.is_none());
+        assert!(codes(&seed, Some(LicenseKind::LocalContainer)).is_empty());
+
+        let zh = parse_body(include_str!("../../../fixtures/emails/bodies/chinese-fullwidth.txt"));
+        assert_eq!(zh.company_name.as_deref(), Some("上海示例信息技术有限公司"));
+        assert_eq!(zh.project_name.as_deref(), Some("decision"));
+        assert_eq!(zh.signing_date.as_ref().unwrap().value, Some(d(2026, 11, 3)));
+        assert_eq!(zh.method.as_ref().unwrap().value, Some(LicenseKind::LocalContainer));
+        assert_eq!(zh.node_count(), Some(2));
+        assert_eq!(zh.project_version.as_ref().unwrap().value, Some(Version { major: 11, minor: 0 }));
+        assert_eq!(zh.jar_version.as_ref().unwrap().value, Some(d(2024, 3, 8)));
+        assert!(zh.special_requirements.is_none());
+        assert!(codes(&zh, None).is_empty());
+
+        let pc = parse_body(include_str!("../../../fixtures/emails/bodies/english-private-cloud-reply.txt"));
+        assert_eq!(pc.company_name.as_deref(), Some("Contoso Analytics GmbH"));
+        assert_eq!(pc.project_name.as_deref(), Some("bi-prod"));
+        assert_eq!(pc.method.as_ref().unwrap().value, Some(LicenseKind::PrivateCloud));
+        assert_eq!(pc.node_count(), Some(4));
+        assert_eq!(pc.project_version.as_ref().unwrap().value, Some(Version { major: 6, minor: 1 }));
+        assert_eq!(
+            pc.special_requirements.as_deref(),
+            Some("We need the license to also cover a disaster-recovery site\nthat is normally switched off.")
+        );
+        assert!(codes(&pc, None).is_empty());
+
+        let fwd = parse_body(include_str!("../../../fixtures/emails/bodies/chinese-forwarded.txt"));
+        assert!(fwd.from_earlier_message);
+        assert_eq!(fwd.company_name.as_deref(), Some("北京某某科技有限公司"));
+        assert_eq!(fwd.project_name.as_deref(), Some("webroot"));
+        assert_eq!(fwd.signing_date.as_ref().unwrap().value, Some(d(2026, 11, 15)));
+        assert_eq!(fwd.method.as_ref().unwrap().value, Some(LicenseKind::PrivateCloud));
+        assert_eq!(fwd.node_count(), Some(1));
+        assert_eq!(fwd.project_version.as_ref().unwrap().value, Some(Version { major: 6, minor: 0 }));
+        assert!(fwd.special_requirements.is_none());
+        assert!(codes(&fwd, None).is_empty());
+
+        let cancel = include_str!("../../../fixtures/emails/bodies/english-cancel.txt");
+        assert_eq!(classify("Re: new server", cancel), RequestKind::CancelRegistration);
+        assert!(parse_body(cancel).is_empty());
+
+        let bad = parse_body(include_str!("../../../fixtures/emails/bodies/english-bad-values.txt"));
+        assert_eq!(bad.company_name.as_deref(), Some("Litware Ltd."));
+        assert_eq!(
+            codes(&bad, None),
+            ["invalid_date", "unknown_method", "invalid_nodes", "invalid_version", "invalid_date"]
+        );
+        assert_eq!(bad.nodes.as_ref().unwrap().raw, "three");
+        assert_eq!(bad.method.as_ref().unwrap().raw, "Cloud on premises");
+    }
+
+    #[test]
+    fn label_hints_and_table_layouts() {
+        let body = "Contract signing date (YYYY/MM/DD): 2026/11/20\n\
+            合同签订日期（格式：YYYY年MM月DD日）：2026年11月21日\n\
+            Maximum number of registration(s): 2\n\
+            Registration method (Local Container Authentication / Private Cloud): Private Cloud\n\
+            | Company name | Table Co. |\n\
+            Project name\twebroot\n\
+            Project version   11.0.3\n";
+        let f = parse_body(body);
+        assert_eq!(f.signing_date.unwrap().value, Some(d(2026, 11, 20)));
+        assert_eq!(f.nodes.unwrap().value, Some(2));
+        assert_eq!(f.method.unwrap().value, Some(LicenseKind::PrivateCloud));
+        assert_eq!(f.company_name.as_deref(), Some("Table Co."));
+        assert_eq!(f.project_name.as_deref(), Some("webroot"));
+        assert_eq!(f.project_version.unwrap().value, Some(Version { major: 11, minor: 0 }));
+        // Two fields in one label are not a label.
+        assert!(parse_body("Company name / Project name: x\n").is_empty());
+        // A generic word followed by two spaces is not a label.
+        assert!(parse_body("Project  was delayed\n").is_empty());
+    }
+
+    #[test]
+    fn label_alone_then_value() {
+        let f = parse_body("Company name\nAlone Co.\n\nJAR package version\n2024.01.02\nProject\nnot-a-label\n");
+        assert_eq!(f.company_name.as_deref(), Some("Alone Co."));
+        assert_eq!(f.jar_version.unwrap().value, Some(d(2024, 1, 2)));
+        // `Project` alone is too generic to stand alone.
+        assert!(f.project_name.is_none());
+    }
+
+    #[test]
+    fn invisible_characters_and_emphasis() {
+        let f = parse_body("\u{FEFF}**Company name:** **Bold Co.**\n\u{200B}Project name:\u{3000}webroot\u{200B}\n");
+        assert_eq!(f.company_name.as_deref(), Some("Bold Co."));
+        assert_eq!(f.project_name.as_deref(), Some("webroot"));
+    }
+
+    #[test]
+    fn thanks_mid_body_does_not_hide_special_requirements() {
+        let body =
+            "Project name: webroot\nThanks!\nSpecial requirements: two sites\n\nBest regards,\nAnn\nRemarks: sig\n";
+        let f = parse_body(body);
+        assert_eq!(f.special_requirements.as_deref(), Some("two sites"));
+    }
+
+    #[test]
+    fn bottom_posted_reply_is_not_earlier() {
+        let body = "On Mon, 12 Feb 2024, Bob wrote:\n> Project name: old\n\nProject name: new\n";
+        let f = parse_body(body);
+        assert_eq!(f.project_name.as_deref(), Some("new"));
+        assert!(!f.from_earlier_message);
+        let body = "在 2024年2月12日 10:22，张三 <zs@example.com> 写道：\n项目名称：旧\n";
+        let f = parse_body(&format!("项目名称：新\n\n{body}"));
+        assert_eq!(f.project_name.as_deref(), Some("新"));
+        let body = "---------- 转发的邮件 ---------\n项目名称：转发\n";
+        let f = parse_body(body);
+        assert_eq!(f.project_name.as_deref(), Some("转发"));
+        assert!(f.from_earlier_message);
+    }
+
+    #[test]
+    fn subjects_are_not_guessed() {
+        // No `of` and no possessive: no company.
+        assert_eq!(parse_subject("Application for FineReport registration - Acme").company, None);
+        assert_eq!(parse_subject("FineReport注册申请").company, None);
+        let s = parse_subject("Fwd: FineReport: Acme's Registration");
+        assert_eq!(s.company.as_deref(), Some("Acme"));
+        assert_eq!(s.product, Some("FineReport"));
+        // Full-width product letters.
+        let s = parse_subject("关于（测试）公司注册ＦｉｎｅＢＩ的正式授权文件");
+        assert_eq!(s.company.as_deref(), Some("（测试）公司"));
+        assert_eq!(s.product, Some("FineBI"));
+        let s = parse_subject("某公司ＦｉｎｅＲｅｐｏｒｔ注册");
+        assert_eq!(s.company.as_deref(), Some("某公司"));
+        assert_eq!(s.product, Some("FineReport"));
+    }
+
+    #[test]
+    fn a_note_on_a_forwarded_request_is_kept() {
+        let body = "Remarks: the customer wants a perpetual license\n\n\
+            -------- Forwarded Message --------\nCompany name: Customer Co.\nSpecial requirements: two sites\n";
+        let f = parse_body(body);
+        assert_eq!(f.company_name.as_deref(), Some("Customer Co."));
+        assert!(f.from_earlier_message);
+        assert_eq!(f.special_requirements.as_deref(), Some("the customer wants a perpetual license\n\ntwo sites"));
+        // A note alone is still a field.
+        let f = parse_body("特殊需求：加急\n");
+        assert!(!f.is_empty());
+        assert_eq!(f.special_requirements.as_deref(), Some("加急"));
+        // A sentence naming the original mail is not a marker.
+        let f = parse_body("请见原邮件中的信息。\n项目名称：webroot\n");
+        assert!(!f.from_earlier_message);
+    }
+
+    #[test]
+    fn never_panics_on_arbitrary_text() {
+        let pieces = [
+            "Company name",
+            "项目名称",
+            ":",
+            "：",
+            "\n",
+            " ",
+            "  ",
+            "\t",
+            "|",
+            "(",
+            "）",
+            "（",
+            ")",
+            ">",
+            "-- \n",
+            "2026",
+            "/",
+            "-",
+            ".",
+            "年",
+            "月",
+            "日",
+            "1",
+            "99",
+            "０",
+            "ＦｉｎｅＢＩ",
+            "FineReport",
+            "'s Registration",
+            "关于",
+            "注册",
+            "的",
+            "wrote:",
+            "发件人：",
+            "---- 原始邮件 ----",
+            "Special requirements",
+            "无",
+            "•",
+            "1、",
+            "①",
+            "\u{FEFF}",
+            "\u{200B}",
+            "*",
+            "cancel ",
+            "Re:",
+            "[",
+            "]",
+            "【",
+            "】",
+            "é",
+            "𝔘",
+            "\r\n",
+        ];
+        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut lengths = 0;
+        for _ in 0..3000 {
+            let mut text = String::new();
+            for _ in 0..(next() % 40) {
+                text.push_str(pieces[(next() % pieces.len() as u64) as usize]);
+                lengths += 1;
+            }
+            let f = parse_body(&text);
+            let _ = f.problems(None);
+            let _ = parse_subject(&text);
+            let _ = classify(&text, &text);
+        }
+        assert!(lengths > 3000 * 10);
+    }
+
+    #[test]
+    fn label_variants() {
+        let body = "Contract Signature Date: 2026-03-04\nMax. number of registrations: 5\nFineBI version: 6.1\n\
+            Build date: 2025/12/01\n";
+        let f = parse_body(body);
+        assert_eq!(f.signing_date.unwrap().value, Some(d(2026, 3, 4)));
+        assert_eq!(f.nodes.unwrap().value, Some(5));
+        assert_eq!(f.project_version.unwrap().value, Some(Version { major: 6, minor: 1 }));
+        assert_eq!(f.jar_version.unwrap().value, Some(d(2025, 12, 1)));
+        let f = parse_body("１．公司名称：全角编号\n");
+        assert_eq!(f.company_name.as_deref(), Some("全角编号"));
+        let f = parse_body("No. of nodes: 2\n最大注册数量：4\n");
+        assert_eq!(f.nodes.as_ref().unwrap().value, Some(2));
+        assert_eq!(f.repeated, [Field::Nodes]);
+    }
+
+    #[test]
+    fn codes_and_names() {
+        assert_eq!(Problem::MissingField(Field::JarVersion).code(), "missing_field_jar_version");
+        assert_eq!(Problem::MissingField(Field::CompanyName).code(), "missing_field_company_name");
+        assert_eq!(Problem::SubjectMissingCompany.code(), "subject_missing_company");
+        assert_eq!(Field::SigningDate.name(), "signing_date");
+        assert_eq!(RequestKind::CancelRegistration.code(), "cancel_registration");
+    }
+}

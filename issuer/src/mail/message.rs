@@ -1,1 +1,813 @@
 //! A raw message, parsed with mail-parser: addresses, subject, ids, the text body.
+//!
+//! [`parse`] turns the raw bytes of one received message into a
+//! [`RegistrationMail`]: everything later steps need, owned, decoded to UTF-8.
+//!
+//! - **Size first.** A message over [`ParseOptions::max_bytes`] (default
+//!   [`DEFAULT_MAX_MESSAGE_BYTES`], 25 MiB) is refused with
+//!   [`MailError::TooLarge`] before any parsing, so memory stays bounded.
+//! - **Never panics.** Garbage, empty input, binary data, broken MIME and
+//!   truncated boundaries give either a best-effort [`RegistrationMail`] or
+//!   [`MailError::Unparseable`] (code `unparseable_message`): input without a
+//!   single header field is unparseable.
+//! - **Senders.** [`RegistrationMail::from`] holds *every* address of *every*
+//!   `From` field (trimmed, lowercased), so a message with several senders is
+//!   visible ([`RegistrationMail::single_from`] is `None` then).
+//!   [`RegistrationMail::reply_to`] is kept for the record only and must never
+//!   be used to reply: it is not authenticated.
+//! - **Body.** [`RegistrationMail::text`] is the text/plain part when there is
+//!   one (as in multipart/alternative), else the HTML part converted to text
+//!   by [`html_to_text`], which keeps one line per block element or table row;
+//!   transfer encodings (quoted-printable, base64) and charsets (GBK, GB18030,
+//!   Big5, ... through mail-parser's `full_encoding`) are decoded, line ends
+//!   are `\n`. Several body text parts (multipart/mixed) are joined by a blank
+//!   line. Subjects in RFC 2047 encoded words are decoded the same way.
+//! - **Trace headers.** [`RegistrationMail::trace_headers`] are the
+//!   `Authentication-Results` and `Received` fields of the top-level header,
+//!   in order from the top, with their raw values unfolded, as
+//!   [`super::auth::evaluate`] needs them.
+//! - **Attachments** carry a sanitized file name (no directory part: a name
+//!   like `../../etc/passwd` becomes `passwd`) and their decoded size; their
+//!   contents are not kept.
+
+use core::fmt;
+use std::borrow::Cow;
+
+use mail_parser::{Address, HeaderName, HeaderValue, MessageParser, MimeHeaders, PartType};
+use ring::digest;
+
+/// The default size limit of a raw message: 25 MiB.
+pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 25 * 1024 * 1024;
+
+/// The longest attachment file name kept, in bytes (longer names are cut at a
+/// character boundary).
+pub const MAX_ATTACHMENT_NAME_BYTES: usize = 200;
+
+/// Why a raw message could not be turned into a [`RegistrationMail`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum MailError {
+    /// The message is larger than the configured limit; it was not parsed.
+    #[error("message too large: {size} bytes, over the limit of {max} bytes; refused before parsing")]
+    TooLarge {
+        /// The size of the raw message, in bytes.
+        size: usize,
+        /// The configured limit, in bytes.
+        max: usize,
+    },
+    /// The bytes are not an internet message (empty, or no header field).
+    #[error("unparseable message: {reason}")]
+    Unparseable {
+        /// What was wrong, for people.
+        reason: &'static str,
+    },
+}
+
+impl MailError {
+    /// A stable code for reports: `message_too_large` or `unparseable_message`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            MailError::TooLarge { .. } => "message_too_large",
+            MailError::Unparseable { .. } => "unparseable_message",
+        }
+    }
+}
+
+/// Options of [`parse_with`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ParseOptions {
+    /// Messages with more raw bytes than this are refused before parsing.
+    pub max_bytes: usize,
+}
+
+impl Default for ParseOptions {
+    fn default() -> Self {
+        ParseOptions { max_bytes: DEFAULT_MAX_MESSAGE_BYTES }
+    }
+}
+
+/// The language a reply should be written in, guessed from the subject and body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Language {
+    /// Mostly CJK text.
+    Chinese,
+    /// Anything else.
+    English,
+}
+
+impl Language {
+    /// `zh` or `en`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Language::Chinese => "zh",
+            Language::English => "en",
+        }
+    }
+}
+
+impl fmt::Display for Language {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// An attachment: its sanitized name and decoded size. The contents are not kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    /// A plain file name: no directory components, no control characters, no
+    /// characters reserved on Windows; `attachment` when nothing usable is left.
+    pub name: String,
+    /// The name as the message gave it, if any (untrusted; for the record).
+    pub original_name: Option<String>,
+    /// `type/subtype`, lowercased, when the part declares one.
+    pub content_type: Option<String>,
+    /// The decoded size in bytes.
+    pub size: usize,
+}
+
+/// A header field kept for [`super::auth::evaluate`]: `Authentication-Results`
+/// or `Received`, with its raw value unfolded and trimmed.
+pub type TraceHeader = (String, String);
+
+/// A received registration mail, parsed. See the [module docs](self).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistrationMail {
+    /// The `Message-ID`, without angle brackets, if the message has one.
+    pub message_id: Option<String>,
+    /// The key under which the message is recorded once: the `Message-ID`
+    /// when there is one, else the lowercase hex SHA-256 of the raw bytes.
+    pub dedup_key: String,
+    /// SHA-256 of the raw bytes.
+    pub raw_sha256: [u8; 32],
+    /// Every address of every `From` field, trimmed and lowercased, in order.
+    /// More than one means the sender is ambiguous.
+    pub from: Vec<String>,
+    /// The number of `From` header fields (more than one is malformed).
+    pub from_fields: usize,
+    /// `Reply-To` addresses, normalized like [`Self::from`]. For the record
+    /// only: replies go to the authenticated sender, **never** here.
+    pub reply_to: Vec<String>,
+    /// The decoded subject, empty when there is none.
+    pub subject: String,
+    /// The body as text (see the module docs), `\n` line ends.
+    pub text: String,
+    /// Chinese when the subject and body are mostly CJK, else English.
+    pub language_hint: Language,
+    /// `In-Reply-To` message ids, without angle brackets.
+    pub in_reply_to: Vec<String>,
+    /// `References` message ids, without angle brackets, in order.
+    pub references: Vec<String>,
+    /// The `Date` field, when present and valid.
+    pub date: Option<time::OffsetDateTime>,
+    /// The attachments, in order.
+    pub attachments: Vec<Attachment>,
+    /// `Authentication-Results` and `Received` fields of the top-level
+    /// header, in order from the top (names in their canonical spelling).
+    pub trace_headers: Vec<TraceHeader>,
+}
+
+impl RegistrationMail {
+    /// The one sender address, when the message has exactly one `From` field
+    /// with exactly one address; `None` for zero or several.
+    pub fn single_from(&self) -> Option<&str> {
+        match (self.from_fields, self.from.as_slice()) {
+            (1, [one]) => Some(one.as_str()),
+            _ => None,
+        }
+    }
+
+    /// The domain of [`Self::single_from`] (after the last `@`), if any.
+    pub fn from_domain(&self) -> Option<&str> {
+        let addr = self.single_from()?;
+        let (_, domain) = addr.rsplit_once('@')?;
+        let domain = domain.trim_end_matches('.');
+        (!domain.is_empty()).then_some(domain)
+    }
+
+    /// Lowercase hex of [`Self::raw_sha256`].
+    pub fn raw_sha256_hex(&self) -> String {
+        crate::hex::encode(&self.raw_sha256)
+    }
+}
+
+/// Parses `raw` with the default options (25 MiB limit). See [`parse_with`].
+pub fn parse(raw: &[u8]) -> Result<RegistrationMail, MailError> {
+    parse_with(raw, &ParseOptions::default())
+}
+
+/// Parses one raw message (RFC 5322 bytes, CRLF or LF line ends).
+///
+/// # Errors
+///
+/// [`MailError::TooLarge`] before parsing when `raw` is over
+/// `options.max_bytes`; [`MailError::Unparseable`] for empty input or input
+/// without any header field.
+pub fn parse_with(raw: &[u8], options: &ParseOptions) -> Result<RegistrationMail, MailError> {
+    if raw.len() > options.max_bytes {
+        return Err(MailError::TooLarge { size: raw.len(), max: options.max_bytes });
+    }
+    if raw.iter().all(u8::is_ascii_whitespace) {
+        return Err(MailError::Unparseable { reason: "the message is empty" });
+    }
+    // mail-parser is fuzzed and should not panic; this is defence in depth so
+    // that one hostile message cannot take the whole run down.
+    match std::panic::catch_unwind(|| parse_inner(raw)) {
+        Ok(result) => result,
+        Err(_) => Err(MailError::Unparseable { reason: "the MIME parser failed on this message" }),
+    }
+}
+
+fn parse_inner(raw: &[u8]) -> Result<RegistrationMail, MailError> {
+    let message = MessageParser::default()
+        .parse(raw)
+        .ok_or(MailError::Unparseable { reason: "no internet message found in the bytes" })?;
+    let root = message.parts.first().ok_or(MailError::Unparseable { reason: "the message has no parts" })?;
+    if root.headers.is_empty() {
+        return Err(MailError::Unparseable { reason: "the message has no header fields" });
+    }
+
+    let raw_sha256 = sha256(raw);
+    let message_id = message.message_id().and_then(clean_id);
+    let dedup_key = message_id.clone().unwrap_or_else(|| crate::hex::encode(&raw_sha256));
+
+    let mut from = Vec::new();
+    let mut from_fields = 0;
+    let mut reply_to = Vec::new();
+    let mut in_reply_to = Vec::new();
+    let mut references = Vec::new();
+    let mut trace_headers = Vec::new();
+    for header in &root.headers {
+        match &header.name {
+            HeaderName::From => {
+                from_fields += 1;
+                push_addresses(&mut from, &header.value);
+            }
+            HeaderName::ReplyTo => push_addresses(&mut reply_to, &header.value),
+            HeaderName::InReplyTo => push_ids(&mut in_reply_to, &header.value),
+            HeaderName::References => push_ids(&mut references, &header.value),
+            HeaderName::AuthenticationResults | HeaderName::Received => {
+                let value = raw_value(raw, header.offset_start, header.offset_end);
+                trace_headers.push((header.name.as_str().to_owned(), value));
+            }
+            _ => {}
+        }
+    }
+
+    let subject = message.subject().map(|s| s.trim().to_owned()).unwrap_or_default();
+    let text = body_text(&message);
+    let language_hint = language_of(&subject, &text);
+    let date = message
+        .date()
+        .filter(|d| d.is_valid())
+        .and_then(|d| time::OffsetDateTime::from_unix_timestamp(d.to_timestamp()).ok());
+    let attachments = message
+        .attachments()
+        .map(|part| {
+            let original_name = part.attachment_name().map(str::to_owned);
+            let content_type = part.content_type().map(|ct| match &ct.c_subtype {
+                Some(sub) => format!("{}/{}", ct.c_type, sub).to_ascii_lowercase(),
+                None => ct.c_type.to_ascii_lowercase(),
+            });
+            Attachment {
+                name: sanitize_file_name(original_name.as_deref().unwrap_or("")),
+                original_name,
+                content_type,
+                size: part.contents().len(),
+            }
+        })
+        .collect();
+
+    Ok(RegistrationMail {
+        message_id,
+        dedup_key,
+        raw_sha256,
+        from,
+        from_fields,
+        reply_to,
+        subject,
+        text,
+        language_hint,
+        in_reply_to,
+        references,
+        date,
+        attachments,
+        trace_headers,
+    })
+}
+
+fn sha256(raw: &[u8]) -> [u8; 32] {
+    let d = digest::digest(&digest::SHA256, raw);
+    let mut out = [0u8; 32];
+    for (o, b) in out.iter_mut().zip(d.as_ref()) {
+        *o = *b;
+    }
+    out
+}
+
+/// A message id without surrounding blanks and angle brackets; `None` if empty.
+fn clean_id(id: &str) -> Option<String> {
+    let id = id.trim().trim_start_matches('<').trim_end_matches('>').trim();
+    (!id.is_empty()).then(|| id.to_owned())
+}
+
+fn normalize_address(addr: &str) -> Option<String> {
+    let addr = addr.trim().trim_start_matches('<').trim_end_matches('>').trim().to_lowercase();
+    (!addr.is_empty()).then_some(addr)
+}
+
+fn push_addresses(out: &mut Vec<String>, value: &HeaderValue<'_>) {
+    match value {
+        HeaderValue::Address(Address::List(list)) => {
+            out.extend(list.iter().filter_map(|a| a.address.as_deref()).filter_map(normalize_address));
+        }
+        HeaderValue::Address(Address::Group(groups)) => {
+            out.extend(
+                groups
+                    .iter()
+                    .flat_map(|g| g.addresses.iter())
+                    .filter_map(|a| a.address.as_deref())
+                    .filter_map(normalize_address),
+            );
+        }
+        // A field mail-parser could not read as addresses: keep its text so
+        // that the sender is not silently lost (it will not authenticate).
+        HeaderValue::Text(text) => out.extend(normalize_address(text)),
+        _ => {}
+    }
+}
+
+fn push_ids(out: &mut Vec<String>, value: &HeaderValue<'_>) {
+    match value {
+        HeaderValue::Text(id) => out.extend(clean_id(id)),
+        HeaderValue::TextList(ids) => out.extend(ids.iter().filter_map(|id| clean_id(id))),
+        _ => {}
+    }
+}
+
+/// The raw value of a header field, unfolded (CRLF + blank → blank) and trimmed.
+fn raw_value(raw: &[u8], start: u32, end: u32) -> String {
+    let bytes =
+        usize::try_from(start).ok().zip(usize::try_from(end).ok()).and_then(|(s, e)| raw.get(s..e)).unwrap_or_default();
+    let text = String::from_utf8_lossy(bytes);
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\r' | '\n' => {}
+            '\t' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out.trim().to_owned()
+}
+
+fn body_text(message: &mail_parser::Message<'_>) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for i in 0..message.text_body_count() {
+        let part = message.text_body.get(i).and_then(|&id| message.parts.get(id as usize));
+        let text: Option<Cow<'_, str>> = match part.map(|p| &p.body) {
+            Some(PartType::Text(text)) => Some(Cow::Borrowed(text.as_ref())),
+            Some(PartType::Html(html)) => Some(Cow::Owned(html_to_text(html))),
+            _ => None,
+        };
+        if let Some(text) = text {
+            let text = text.replace("\r\n", "\n").replace('\r', "\n");
+            let text = text.trim_start_matches('\u{feff}').trim_end();
+            if !text.is_empty() {
+                parts.push(text.to_owned());
+            }
+        }
+    }
+    if parts.is_empty() {
+        // No text/plain or text/html body (e.g. only an inline part mail-parser
+        // classed otherwise): fall back to the root part if it is text.
+        if let Some(PartType::Text(text)) = message.parts.first().map(|p| &p.body) {
+            return text.replace("\r\n", "\n").trim_end().to_owned();
+        }
+    }
+    parts.join("\n\n")
+}
+
+/// HTML to text, keeping the line structure that field parsing needs: block
+/// elements (`p`, `div`, `br`, `tr`, `li`, headings, ...) end lines, table
+/// cells are separated by a blank, `script`/`style`/`title` contents and
+/// comments are dropped, runs of white space collapse to one blank, and
+/// character references are decoded. (mail-parser's own conversion puts a
+/// whole table on one line.)
+pub fn html_to_text(html: &str) -> String {
+    let mut out = String::with_capacity(html.len() / 2);
+    let mut rest = html;
+    let mut skipping: Option<&'static str> = None;
+    while !rest.is_empty() {
+        let Some(lt) = rest.find('<') else {
+            if skipping.is_none() {
+                push_html_text(&mut out, rest);
+            }
+            break;
+        };
+        if skipping.is_none() {
+            push_html_text(&mut out, rest.get(..lt).unwrap_or(""));
+        }
+        let after = rest.get(lt..).unwrap_or("");
+        if let Some(comment) = after.strip_prefix("<!--") {
+            rest = comment.find("-->").and_then(|e| comment.get(e + 3..)).unwrap_or("");
+            continue;
+        }
+        let Some(gt) = after.find('>') else { break };
+        let tag = after.get(1..gt).unwrap_or("");
+        rest = after.get(gt + 1..).unwrap_or("");
+        let closing = tag.starts_with('/');
+        let name: String = tag
+            .trim_start_matches('/')
+            .chars()
+            .take_while(char::is_ascii_alphanumeric)
+            .map(|c| c.to_ascii_lowercase())
+            .collect();
+        if let Some(until) = skipping {
+            if closing && name == until {
+                skipping = None;
+            }
+            continue;
+        }
+        match name.as_str() {
+            "script" if !closing => skipping = Some("script"),
+            "style" if !closing => skipping = Some("style"),
+            "title" if !closing => skipping = Some("title"),
+            "br" => out.push('\n'),
+            "p" | "div" | "tr" | "li" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "table" | "ul" | "ol" | "dl"
+            | "dt" | "dd" | "blockquote" | "pre" | "hr" | "section" | "article" | "header" | "footer" | "address"
+            | "center" | "body"
+                if !out.ends_with('\n') =>
+            {
+                out.push('\n');
+            }
+            "td" | "th" if !out.ends_with([' ', '\n']) && !out.is_empty() => out.push(' '),
+            _ => {}
+        }
+    }
+    let mut text = String::with_capacity(out.len());
+    let mut blank = true;
+    for line in out.split('\n').map(str::trim) {
+        if line.is_empty() {
+            if !blank {
+                text.push('\n');
+            }
+            blank = true;
+        } else {
+            text.push_str(line);
+            text.push('\n');
+            blank = false;
+        }
+    }
+    text.trim_end().to_owned()
+}
+
+/// Appends HTML character data: entities decoded, white space collapsed.
+fn push_html_text(out: &mut String, text: &str) {
+    for c in decode_entities(text).chars() {
+        if c.is_whitespace() {
+            if !out.is_empty() && !out.ends_with([' ', '\n']) {
+                out.push(' ');
+            }
+        } else {
+            out.push(c);
+        }
+    }
+}
+
+fn decode_entities(text: &str) -> Cow<'_, str> {
+    if !text.contains('&') {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(amp) = rest.find('&') {
+        out.push_str(rest.get(..amp).unwrap_or(""));
+        let after = rest.get(amp + 1..).unwrap_or("");
+        let decoded = after.find(';').filter(|&semi| semi <= 10).and_then(|semi| {
+            let name = after.get(..semi)?;
+            let c = match name {
+                "amp" => '&',
+                "lt" => '<',
+                "gt" => '>',
+                "quot" => '"',
+                "apos" => '\'',
+                "nbsp" | "ensp" | "emsp" | "thinsp" => ' ',
+                "middot" => '·',
+                "ldquo" => '“',
+                "rdquo" => '”',
+                "lsquo" => '‘',
+                "rsquo" => '’',
+                "mdash" => '—',
+                "ndash" => '–',
+                "hellip" => '…',
+                "copy" => '©',
+                _ => {
+                    let num = name.strip_prefix('#')?;
+                    let code = match num.strip_prefix(['x', 'X']) {
+                        Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+                        None => num.parse().ok()?,
+                    };
+                    char::from_u32(code).filter(|c| *c != '\0')?
+                }
+            };
+            Some((c, semi))
+        });
+        match decoded {
+            Some((c, semi)) => {
+                out.push(if c == '\u{a0}' { ' ' } else { c });
+                rest = after.get(semi + 1..).unwrap_or("");
+            }
+            None => {
+                out.push('&');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    Cow::Owned(out)
+}
+
+fn is_cjk(c: char) -> bool {
+    matches!(c as u32,
+        0x3000..=0x303F   // CJK symbols and punctuation
+        | 0x3400..=0x4DBF // extension A
+        | 0x4E00..=0x9FFF // unified ideographs
+        | 0xF900..=0xFAFF // compatibility ideographs
+        | 0xFF00..=0xFFEF // full-width forms
+        | 0x20000..=0x2FA1F)
+}
+
+/// Chinese when CJK characters are at least a third of the Latin letters
+/// (one ideograph carries about as much as a short word); else English.
+fn language_of(subject: &str, text: &str) -> Language {
+    let (mut cjk, mut latin) = (0usize, 0usize);
+    for c in subject.chars().chain(text.chars()) {
+        if is_cjk(c) {
+            cjk += 1;
+        } else if c.is_ascii_alphabetic() {
+            latin += 1;
+        }
+    }
+    if cjk > 0 && cjk.saturating_mul(3) >= latin { Language::Chinese } else { Language::English }
+}
+
+/// A plain file name from an untrusted one: the last path component (either
+/// slash), without control characters or characters reserved on Windows, no
+/// leading dots or trailing dots/blanks, at most [`MAX_ATTACHMENT_NAME_BYTES`]
+/// bytes; `attachment` when nothing is left.
+pub fn sanitize_file_name(name: &str) -> String {
+    let last = name.rsplit(['/', '\\']).next().unwrap_or("");
+    let mut out = String::with_capacity(last.len());
+    for c in last.chars() {
+        if c.is_control() || matches!(c, '<' | '>' | ':' | '"' | '|' | '?' | '*') {
+            out.push('_');
+        } else {
+            out.push(c);
+        }
+    }
+    let trimmed = out.trim().trim_start_matches('.').trim_end_matches(['.', ' ']).trim();
+    let mut name = String::new();
+    for c in trimmed.chars() {
+        if name.len() + c.len_utf8() > MAX_ATTACHMENT_NAME_BYTES {
+            break;
+        }
+        name.push(c);
+    }
+    if name.is_empty() { "attachment".to_owned() } else { name }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+    use super::*;
+
+    fn fixture(name: &str) -> Vec<u8> {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/emails/raw").join(name);
+        std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    }
+
+    #[test]
+    fn sanitize_names() {
+        assert_eq!(sanitize_file_name("../../etc/passwd"), "passwd");
+        assert_eq!(sanitize_file_name("..\\..\\windows\\system.ini"), "system.ini");
+        assert_eq!(sanitize_file_name(".."), "attachment");
+        assert_eq!(sanitize_file_name(""), "attachment");
+        assert_eq!(sanitize_file_name("/"), "attachment");
+        assert_eq!(sanitize_file_name(".hidden"), "hidden");
+        assert_eq!(sanitize_file_name("C:evil.txt"), "C_evil.txt");
+        assert_eq!(sanitize_file_name("a\u{0}b\nc.txt"), "a_b_c.txt");
+        assert_eq!(sanitize_file_name("营业执照.pdf"), "营业执照.pdf");
+        assert!(sanitize_file_name(&"x".repeat(1000)).len() <= MAX_ATTACHMENT_NAME_BYTES);
+    }
+
+    #[test]
+    fn html_conversion_keeps_lines() {
+        let html = "<html><head><title>T</title><style>p{}</style></head><body><!-- c --><div>公司名称：示例</div>\
+            <div>项目名称：webroot<br>节点数：2</div><table><tr><td>Company:</td><td>A &amp; B&nbsp;Co.</td></tr>\
+            <tr><th>Nodes:</th><td>&#50;&#x33;</td></tr></table><script>alert(1)</script><p>a\n   b &bogus; &</p>";
+        assert_eq!(
+            html_to_text(html),
+            "公司名称：示例\n项目名称：webroot\n节点数：2\nCompany: A & B Co.\nNodes: 23\na b &bogus; &"
+        );
+        for odd in ["<", "<!--", "<scr", "<script>", "&#xFFFFFFFF;", "&#0;", "<<>>", "&&&;", "<td></td>"] {
+            let _ = html_to_text(odd);
+        }
+    }
+
+    #[test]
+    fn too_large_is_refused_before_parsing() {
+        let raw = b"From: a@b.example\r\n\r\nhello";
+        let err = parse_with(raw, &ParseOptions { max_bytes: 10 }).unwrap_err();
+        assert_eq!(err, MailError::TooLarge { size: raw.len(), max: 10 });
+        assert_eq!(err.code(), "message_too_large");
+        assert!(err.to_string().contains("limit of 10 bytes"));
+        assert!(parse_with(raw, &ParseOptions { max_bytes: raw.len() }).is_ok());
+    }
+
+    #[test]
+    fn empty_and_garbage_are_unparseable() {
+        for raw in [&b""[..], b"   \r\n\r\n", b"\r\n\r\nonly a body"] {
+            let err = parse(raw).unwrap_err();
+            assert_eq!(err.code(), "unparseable_message", "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn minimal_message_and_hash_dedup_key() {
+        let raw = b"From: \"Zhang San\" <Zhang.San@Customer.Example>\nSubject: hi\n\nline 1\r\nline 2\n";
+        let m = parse(raw).unwrap();
+        assert_eq!(m.from, ["zhang.san@customer.example"]);
+        assert_eq!(m.single_from(), Some("zhang.san@customer.example"));
+        assert_eq!(m.from_domain(), Some("customer.example"));
+        assert_eq!(m.message_id, None);
+        assert_eq!(m.dedup_key, m.raw_sha256_hex());
+        assert_eq!(m.dedup_key.len(), 64);
+        assert_eq!(m.text, "line 1\nline 2");
+        assert_eq!(m.language_hint, Language::English);
+    }
+
+    #[test]
+    fn several_from_addresses_are_visible() {
+        let raw = b"From: a@one.example, b@two.example\r\nSubject: x\r\n\r\nbody\r\n";
+        let m = parse(raw).unwrap();
+        assert_eq!(m.from, ["a@one.example", "b@two.example"]);
+        assert_eq!(m.single_from(), None);
+        assert_eq!(m.from_domain(), None);
+
+        let raw = b"From: a@one.example\r\nFrom: b@two.example\r\nSubject: x\r\n\r\nbody\r\n";
+        let m = parse(raw).unwrap();
+        assert_eq!(m.from_fields, 2);
+        assert_eq!(m.from, ["a@one.example", "b@two.example"]);
+        assert_eq!(m.single_from(), None);
+
+        let m = parse(&fixture("multiple-from.eml")).unwrap();
+        assert_eq!(m.from.len(), 2);
+        assert_eq!(m.single_from(), None);
+    }
+
+    #[test]
+    fn english_plain() {
+        let m = parse(&fixture("english-plain.eml")).unwrap();
+        assert_eq!(m.message_id.as_deref(), Some("20261120093000.1234@customer.example"));
+        assert_eq!(m.dedup_key, "20261120093000.1234@customer.example");
+        assert_eq!(m.from, ["li.wei@customer.example"]);
+        assert_eq!(m.reply_to, ["someone@elsewhere.example"]);
+        assert_eq!(m.subject, "License registration: FineReport 11.0");
+        assert!(m.text.contains("Company: Example Co."), "{}", m.text);
+        assert!(m.text.contains("Project: webroot"));
+        assert_eq!(m.language_hint, Language::English);
+        let date = m.date.unwrap();
+        assert_eq!(date.unix_timestamp(), 1_795_138_200);
+        assert!(m.attachments.is_empty());
+        let names: Vec<&str> = m.trace_headers.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["Authentication-Results", "Received", "Received"]);
+        assert_eq!(
+            m.trace_headers[0].1,
+            "mx.vendor.example; spf=pass smtp.mailfrom=customer.example; dkim=pass header.d=customer.example header.s=sel1"
+        );
+    }
+
+    #[test]
+    fn chinese_gbk_base64() {
+        let m = parse(&fixture("chinese-gbk.eml")).unwrap();
+        assert_eq!(m.subject, "申请FineReport正式授权");
+        assert!(m.text.contains("公司名称：帆软示例有限公司"), "{}", m.text);
+        assert!(m.text.contains("项目名称：webroot"));
+        assert_eq!(m.language_hint, Language::Chinese);
+        assert_eq!(m.from, ["wang@kehu.example.cn"]);
+    }
+
+    #[test]
+    fn big5_subject_and_body() {
+        let m = parse(&fixture("chinese-big5.eml")).unwrap();
+        assert_eq!(m.subject, "申請授權");
+        assert!(m.text.contains("公司名稱：範例股份有限公司"), "{}", m.text);
+        assert_eq!(m.language_hint, Language::Chinese);
+    }
+
+    #[test]
+    fn html_only() {
+        let m = parse(&fixture("html-only.eml")).unwrap();
+        assert!(m.text.contains("Company: Example Co."), "{}", m.text);
+        assert!(m.text.contains("\nProject: webroot\nNodes: 2\n"), "{}", m.text);
+        assert!(m.text.contains("Café regards,\nOps"), "{}", m.text);
+        assert!(!m.text.contains("color"), "{}", m.text);
+        assert!(!m.text.contains("<td>"), "{}", m.text);
+        assert!(!m.text.contains("<b>"));
+    }
+
+    #[test]
+    fn multipart_alternative_prefers_plain_and_threads() {
+        let m = parse(&fixture("alternative-reply.eml")).unwrap();
+        assert!(m.text.contains("Company: Example Co."), "{}", m.text);
+        assert!(m.text.contains("> Please send the registration"), "{}", m.text);
+        assert!(m.text.contains("-- \nLi Wei"), "{}", m.text);
+        assert!(!m.text.contains("HTML VERSION"), "{}", m.text);
+        assert_eq!(m.in_reply_to, ["reply-1@vendor.example"]);
+        assert_eq!(m.references, ["req-0@customer.example", "reply-1@vendor.example"]);
+        assert_eq!(m.subject, "Re: Your license request");
+    }
+
+    #[test]
+    fn attachment_name_is_sanitized() {
+        let m = parse(&fixture("attachment-traversal.eml")).unwrap();
+        assert_eq!(m.attachments.len(), 2);
+        assert_eq!(m.attachments[0].name, "passwd");
+        assert_eq!(m.attachments[0].original_name.as_deref(), Some("../../etc/passwd"));
+        assert_eq!(m.attachments[0].size, 11);
+        assert_eq!(m.attachments[0].content_type.as_deref(), Some("application/octet-stream"));
+        assert_eq!(m.attachments[1].name, "evil.bat");
+        assert!(m.text.contains("Company: Example Co."));
+    }
+
+    #[test]
+    fn spoofed_auth_keeps_header_order() {
+        let m = parse(&fixture("spoofed-auth.eml")).unwrap();
+        let names: Vec<&str> = m.trace_headers.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["Authentication-Results", "Received", "Authentication-Results", "Received"]);
+        assert!(m.trace_headers[2].1.contains("dkim=pass header.d=customer.example"));
+    }
+
+    /// A small xorshift generator: deterministic garbage without a dependency.
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+    }
+
+    #[test]
+    fn never_panics_on_garbage() {
+        let mut inputs: Vec<Vec<u8>> = vec![
+            vec![],
+            vec![0; 100],
+            vec![0xff; 100],
+            b"From:".to_vec(),
+            b"From: <\r\n".to_vec(),
+            b"Content-Type: multipart/mixed; boundary=x\r\n\r\n--x\r\nContent-Type: text/plain\r\n\r\nhi\r\n--x".to_vec(),
+            b"Content-Type: multipart/mixed; boundary=\"\"\r\n\r\n--\r\n--\r\n".to_vec(),
+            b"Content-Type: multipart/alternative; boundary=a\r\n\r\n--a\r\nContent-Type: multipart/mixed; boundary=a\r\n\r\n--a\r\n".to_vec(),
+            b"Content-Transfer-Encoding: base64\r\nContent-Type: text/plain; charset=gbk\r\n\r\n!!!!====".to_vec(),
+            b"Subject: =?gbk?B?####?= =?big5?Q?=ZZ?=\r\n\r\n".to_vec(),
+            b"Content-Type: message/rfc822\r\n\r\nContent-Type: message/rfc822\r\n\r\n".to_vec(),
+        ];
+        let nested = "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n".repeat(200);
+        inputs.push(nested.into_bytes());
+        for name in ["english-plain.eml", "chinese-gbk.eml", "html-only.eml", "alternative-reply.eml"] {
+            let raw = fixture(name);
+            let mut cut = 0;
+            while cut < raw.len() {
+                inputs.push(raw.get(..cut).unwrap_or_default().to_vec());
+                cut += 7;
+            }
+            let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+            for _ in 0..200 {
+                let mut m = raw.clone();
+                for _ in 0..(rng.next() % 8 + 1) {
+                    let i = (rng.next() as usize) % m.len();
+                    m[i] = rng.next() as u8;
+                }
+                inputs.push(m);
+            }
+        }
+        let mut rng = Rng(42);
+        for len in 0..300 {
+            inputs.push((0..len).map(|_| rng.next() as u8).collect());
+        }
+        for raw in &inputs {
+            let _ = html_to_text(&String::from_utf8_lossy(raw));
+            match parse(raw) {
+                Ok(m) => {
+                    assert_eq!(m.raw_sha256, sha256(raw));
+                    for a in &m.attachments {
+                        assert!(!a.name.contains(['/', '\\']) && !a.name.is_empty());
+                    }
+                }
+                Err(e) => assert_eq!(e.code(), "unparseable_message"),
+            }
+        }
+    }
+}
