@@ -100,6 +100,37 @@ CREATE TABLE contract_audit (
     contract    TEXT NOT NULL                      -- JSON: the contract after the change
 ) STRICT;
 ",
+    // 3: the reply outbox (see outbox.rs): a queue of replies, with retry.
+    r"
+CREATE TABLE outbox (
+    outbox_id       INTEGER PRIMARY KEY,
+    to_addr         TEXT NOT NULL,                 -- a contract's address, never Reply-To
+    from_addr       TEXT NOT NULL,
+    subject         TEXT NOT NULL,
+    in_reply_to     TEXT,                          -- <message-id> of the request
+    refs            TEXT NOT NULL,                 -- References: message ids, space separated
+    language        TEXT NOT NULL CHECK (language IN ('en', 'zh')),
+    body            TEXT NOT NULL,
+    message_id      TEXT NOT NULL UNIQUE,          -- <...@...>, fixed at enqueue: retries resend the same
+    created_at      INTEGER NOT NULL,              -- Unix seconds
+    status          TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'failed')),
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    last_error      TEXT,
+    sent_at         INTEGER,
+    sent_via        TEXT                           -- smtp://host:port, or the .eml file written
+) STRICT;
+CREATE INDEX outbox_due ON outbox (status, next_attempt_at);
+
+CREATE TABLE outbox_attachments (
+    outbox_id    INTEGER NOT NULL REFERENCES outbox (outbox_id),
+    position     INTEGER NOT NULL,
+    file_name    TEXT NOT NULL,
+    content_type TEXT NOT NULL,
+    bytes        BLOB NOT NULL,
+    PRIMARY KEY (outbox_id, position)
+) STRICT;
+",
 ];
 
 /// The schema version this build writes.

@@ -221,6 +221,36 @@ pub enum Error {
     #[error("cannot tell who makes this change: pass --by NAME (or set $USER)")]
     NoActor,
 
+    /// A reply may go only to an address of an enabled contract (never to
+    /// `Reply-To`, never to an unproven sender: no backscatter).
+    #[error(
+        "refusing to queue a reply to {to:?}: it is not an address of an enabled contract; replies go \
+         only to a contract's address (`fanlic contract show` lists them)"
+    )]
+    ReplyNotToContract {
+        /// The address asked for.
+        to: String,
+    },
+
+    /// A queued reply could not be made into a message (bad address, header
+    /// or attachment type).
+    #[error("cannot build reply {id}: {reason}")]
+    ReplyInvalid {
+        /// Its outbox id (0 before it is queued).
+        id: i64,
+        /// What is wrong.
+        reason: String,
+    },
+
+    /// The SMTP settings cannot be used.
+    #[error("SMTP server {host:?}: {reason}")]
+    SmtpConfig {
+        /// The host given.
+        host: String,
+        /// What is wrong.
+        reason: String,
+    },
+
     /// The system random number generator failed.
     #[error("the system random number generator failed")]
     Random,

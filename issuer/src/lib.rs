@@ -26,8 +26,10 @@ pub mod inspect;
 pub mod issue;
 pub mod keys;
 pub mod mail;
+pub mod outbox;
 pub mod pem;
 pub mod report;
+pub mod validate;
 pub mod verify;
 
 pub use db::{IssuingKeyRow, RootKeyRow, SCHEMA_VERSION, StoredLicense};

@@ -156,7 +156,12 @@ fn migrates_a_version_1_database() {
     drop(home);
     {
         let conn = rusqlite::Connection::open(&db).unwrap();
-        conn.execute_batch("DROP TABLE contract_audit; DROP TABLE contract_emails; DROP TABLE contracts;").unwrap();
+        // Every table added after version 1 (2: contracts, 3: the outbox).
+        conn.execute_batch(
+            "DROP TABLE outbox_attachments; DROP TABLE outbox;
+             DROP TABLE contract_audit; DROP TABLE contract_emails; DROP TABLE contracts;",
+        )
+        .unwrap();
         conn.pragma_update(None, "user_version", 1).unwrap();
     }
     let mut home = Home::open(&dir.path().join("home")).unwrap();
@@ -164,7 +169,6 @@ fn migrates_a_version_1_database() {
     let conn = rusqlite::Connection::open(&db).unwrap();
     let v: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
     assert_eq!(v, fanlic_issuer::SCHEMA_VERSION);
-    assert_eq!(v, 2);
 }
 
 #[test]

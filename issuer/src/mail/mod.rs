@@ -4,3 +4,4 @@
 pub mod auth;
 pub mod fields;
 pub mod message;
+pub mod source;

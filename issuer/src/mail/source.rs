@@ -1,0 +1,696 @@
+//! Where registration mail comes from: `.eml` files, folders of them,
+//! Maildirs, mbox files and standard input, read one message at a time.
+//!
+//! [`detect`] tells what a path names, [`open`] (or [`open_with`]) streams
+//! its messages as [`IncomingMessage`]s, and [`acknowledge`] commits a
+//! message once its decision is recorded.
+//!
+//! - **Kinds.** `-` is standard input (one message, as an MTA pipes it); a
+//!   folder holding `cur/`, `new/` and `tmp/` is a Maildir; any other folder
+//!   is a folder of `*.eml` files (not recursive); a file starting with
+//!   `From ` (or an empty file named `*.mbox`) is an mbox; any other file is
+//!   one message.
+//! - **Order.** Files are read sorted by name, so runs are deterministic.
+//!   Names starting with `.` (such as the `.keep` files that let git keep
+//!   empty folders) are ignored, as are non-regular files.
+//! - **Maildir.** Only `new/` is read; `tmp/` (messages still being
+//!   delivered) and `cur/` (messages already handled) are not. A message
+//!   stays in `new/` until [`acknowledge`] renames it to `cur/NAME:2,S`,
+//!   which the caller does only *after* its decision is committed: a crash at
+//!   any point leaves each message either in `new/` (read again next run) or
+//!   in `cur/`, never lost. A message that vanishes from `new/` between the
+//!   listing and the read (another run took it) is skipped.
+//! - **Size.** A message over [`SourceOptions::max_bytes`] (default
+//!   [`DEFAULT_MAX_MESSAGE_BYTES`], 25 MiB) is an item-level
+//!   [`SourceError::TooLarge`]; a file is not read at all, an mbox message or
+//!   standard input is skipped through without being kept. Iteration then
+//!   continues with the next message, so memory holds one message at most.
+//! - **mbox.** mboxrd and mboxo: every line starting with `From ` separates
+//!   messages; one `>` is removed from lines matching `>+From `; the blank
+//!   line that ends each message in the file is dropped; LF and CRLF line
+//!   ends are kept as they are. The file is read through a buffer, never
+//!   whole.
+//! - **Bytes only.** Sources do not parse: empty or garbage content is
+//!   yielded as it is, and [`super::message::parse`] refuses it.
+
+use core::fmt;
+use std::{
+    ffi::OsString,
+    fs::{self, File},
+    io::{self, BufRead, BufReader, Read},
+    path::{Path, PathBuf},
+};
+
+pub use super::message::DEFAULT_MAX_MESSAGE_BYTES;
+
+/// Bytes of a line always kept to recognise `From ` and `>From ` lines, even
+/// past the size limit.
+const LINE_HEAD: usize = 256;
+
+/// What kind of mail source a path names; see [`detect`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SourceKind {
+    /// One message in a file (`.eml` or any other name).
+    EmlFile,
+    /// A folder of `*.eml` files, read non-recursively.
+    Folder,
+    /// A Maildir: a folder with `cur/`, `new/` and `tmp/`; `new/` is read.
+    Maildir,
+    /// An mbox file (mboxrd or mboxo).
+    Mbox,
+    /// Standard input, named `-`: one message.
+    Stdin,
+}
+
+impl SourceKind {
+    /// A stable name for reports: `eml`, `folder`, `maildir`, `mbox`, `stdin`.
+    pub fn code(self) -> &'static str {
+        match self {
+            SourceKind::EmlFile => "eml",
+            SourceKind::Folder => "folder",
+            SourceKind::Maildir => "maildir",
+            SourceKind::Mbox => "mbox",
+            SourceKind::Stdin => "stdin",
+        }
+    }
+}
+
+/// What to do once a message's decision is committed; see [`acknowledge`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Receipt {
+    /// Nothing: files, folders, mbox and standard input are left as they are.
+    None,
+    /// A Maildir message, to be moved from `new/` to `cur/` with the `S` flag.
+    Maildir {
+        /// The path of the message in `new/` when it was read.
+        new_path: PathBuf,
+    },
+}
+
+/// One raw message read from a source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncomingMessage {
+    /// Where it came from, for reports: the path of the message file (for a
+    /// Maildir, its path in `new/` when read), `PATH#n` for the `n`th message
+    /// (from 1) of an mbox, or `-` for standard input.
+    pub source: String,
+    /// The raw bytes, at most [`SourceOptions::max_bytes`].
+    pub raw: Vec<u8>,
+    /// What [`acknowledge`] needs once the decision is committed.
+    pub receipt: Receipt,
+}
+
+/// Why a source, or one message of it, could not be read.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SourceError {
+    /// The path does not exist.
+    #[error("{path}: no such file or folder")]
+    Missing {
+        /// The path given.
+        path: PathBuf,
+    },
+    /// Reading (or, for [`acknowledge`], renaming) failed.
+    #[error("{path}: {action}: {error}")]
+    Io {
+        /// What was being done, e.g. "cannot read".
+        action: &'static str,
+        /// The file or folder (`-` for standard input).
+        path: PathBuf,
+        /// The operating system's error.
+        #[source]
+        error: io::Error,
+    },
+    /// The path exists but is neither a file nor a folder of mail.
+    #[error("{path}: not a mail source: {reason}")]
+    NotAMailSource {
+        /// The path given.
+        path: PathBuf,
+        /// Why, for people.
+        reason: &'static str,
+    },
+    /// One message is over the size limit; it was not read into memory.
+    /// Iteration continues with the next message.
+    #[error("{origin}: message too large: {size} bytes, over the limit of {max} bytes; not read")]
+    TooLarge {
+        /// The message's `source` (path, `PATH#n` or `-`).
+        origin: String,
+        /// Its size in bytes (for a file that grows while read, at least this).
+        size: u64,
+        /// The limit, in bytes.
+        max: usize,
+        /// Its receipt, so that a refusal can be committed and the message
+        /// moved out of a Maildir's `new/` like any other.
+        receipt: Receipt,
+    },
+    /// [`acknowledge`] found the message neither in `new/` nor in `cur/`.
+    #[error("{path}: the message is no longer in its Maildir's new/ or cur/ folder")]
+    Vanished {
+        /// The path the message had in `new/`.
+        path: PathBuf,
+    },
+    /// [`acknowledge`] was given a path that is not in a Maildir's `new/`.
+    #[error("{path}: not a message in the new/ folder of a Maildir")]
+    NotInMaildir {
+        /// The path given.
+        path: PathBuf,
+    },
+}
+
+impl SourceError {
+    /// A stable code for reports.
+    pub fn code(&self) -> &'static str {
+        match self {
+            SourceError::Missing { .. } => "source_missing",
+            SourceError::Io { .. } => "source_unreadable",
+            SourceError::NotAMailSource { .. } => "not_a_mail_source",
+            SourceError::TooLarge { .. } => "message_too_large",
+            SourceError::Vanished { .. } => "message_vanished",
+            SourceError::NotInMaildir { .. } => "not_in_maildir",
+        }
+    }
+
+    fn io(action: &'static str, path: &Path, error: io::Error) -> SourceError {
+        SourceError::Io { action, path: path.to_path_buf(), error }
+    }
+}
+
+/// Options of [`open_with`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SourceOptions {
+    /// Messages with more bytes than this are refused with
+    /// [`SourceError::TooLarge`] without being kept in memory.
+    pub max_bytes: usize,
+}
+
+impl Default for SourceOptions {
+    fn default() -> Self {
+        SourceOptions { max_bytes: DEFAULT_MAX_MESSAGE_BYTES }
+    }
+}
+
+/// Tells what kind of mail source `path` is (see the module documentation).
+/// Symbolic links are followed.
+pub fn detect(path: &Path) -> Result<SourceKind, SourceError> {
+    if path.as_os_str() == "-" {
+        return Ok(SourceKind::Stdin);
+    }
+    let meta = match fs::metadata(path) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            return Err(SourceError::Missing { path: path.to_path_buf() });
+        }
+        Err(e) => return Err(SourceError::io("cannot read", path, e)),
+    };
+    if meta.is_dir() {
+        let is_maildir = ["cur", "new", "tmp"].iter().all(|sub| path.join(sub).is_dir());
+        return Ok(if is_maildir { SourceKind::Maildir } else { SourceKind::Folder });
+    }
+    if !meta.is_file() {
+        return Err(SourceError::NotAMailSource {
+            path: path.to_path_buf(),
+            reason: "neither a regular file nor a folder (use `-` to read standard input)",
+        });
+    }
+    let mut file = File::open(path).map_err(|e| SourceError::io("cannot read", path, e))?;
+    let mut head = [0_u8; 5];
+    let mut got = 0;
+    while got < head.len() {
+        let rest = head.get_mut(got..).unwrap_or_default();
+        match file.read(rest) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(SourceError::io("cannot read", path, e)),
+        }
+    }
+    if &head == b"From " {
+        return Ok(SourceKind::Mbox);
+    }
+    let mbox_name = path.extension().is_some_and(|ext| ext.eq_ignore_ascii_case("mbox"));
+    if got == 0 && mbox_name {
+        return Ok(SourceKind::Mbox);
+    }
+    Ok(SourceKind::EmlFile)
+}
+
+/// Opens `path` with the default options; see [`open_with`].
+pub fn open(path: &Path) -> Result<Messages, SourceError> {
+    open_with(path, &SourceOptions::default())
+}
+
+/// Opens `path` ([`detect`]ed) and returns its messages as a stream. Errors
+/// about the source itself (missing, unreadable, not mail) come here; errors
+/// about one message come as items, and the stream goes on after them
+/// (except after a read error inside an mbox, which ends it).
+pub fn open_with(path: &Path, options: &SourceOptions) -> Result<Messages, SourceError> {
+    let kind = detect(path)?;
+    let max_bytes = options.max_bytes;
+    let inner = match kind {
+        SourceKind::Stdin => Inner::Stdin { done: false },
+        SourceKind::EmlFile => Inner::Files { files: vec![path.to_path_buf()].into_iter(), maildir: false },
+        SourceKind::Folder => {
+            let files = list_files(path, |name| {
+                Path::new(name).extension().is_some_and(|ext| ext.eq_ignore_ascii_case("eml"))
+            })?;
+            Inner::Files { files: files.into_iter(), maildir: false }
+        }
+        SourceKind::Maildir => Inner::Files { files: poll_new(path)?.into_iter(), maildir: true },
+        SourceKind::Mbox => {
+            let file = File::open(path).map_err(|e| SourceError::io("cannot read", path, e))?;
+            let label = path.display().to_string();
+            Inner::Mbox(MboxReader::new(BufReader::new(file), label, max_bytes))
+        }
+    };
+    Ok(Messages { kind, max_bytes, inner })
+}
+
+/// The messages of a source, one at a time; see [`open_with`].
+#[derive(Debug)]
+pub struct Messages {
+    kind: SourceKind,
+    max_bytes: usize,
+    inner: Inner,
+}
+
+#[derive(Debug)]
+enum Inner {
+    Files { files: std::vec::IntoIter<PathBuf>, maildir: bool },
+    Mbox(MboxReader<BufReader<File>>),
+    Stdin { done: bool },
+}
+
+impl Messages {
+    /// The kind of the source.
+    pub fn kind(&self) -> SourceKind {
+        self.kind
+    }
+}
+
+impl Iterator for Messages {
+    type Item = Result<IncomingMessage, SourceError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match &mut self.inner {
+            Inner::Stdin { done } => {
+                if *done {
+                    return None;
+                }
+                *done = true;
+                Some(read_stream(io::stdin().lock(), "-", self.max_bytes))
+            }
+            Inner::Mbox(reader) => reader.next(),
+            Inner::Files { files, maildir } => {
+                for path in files.by_ref() {
+                    let receipt = if *maildir { Receipt::Maildir { new_path: path.clone() } } else { Receipt::None };
+                    match read_file(&path, self.max_bytes, receipt) {
+                        // Another run took it from new/ meanwhile: not ours.
+                        Err(SourceError::Io { error, .. }) if *maildir && error.kind() == io::ErrorKind::NotFound => {}
+                        item => return Some(item),
+                    }
+                }
+                None
+            }
+        }
+    }
+}
+
+/// Reads one whole message from `reader` (standard input for `-`), labelled
+/// `source`. Past `max_bytes`, the rest is read and counted but not kept
+/// (so that a piping MTA is not cut off), and the result is
+/// [`SourceError::TooLarge`].
+pub fn read_stream<R: Read>(mut reader: R, source: &str, max_bytes: usize) -> Result<IncomingMessage, SourceError> {
+    let io_err = |e| SourceError::io("cannot read", Path::new(source), e);
+    let mut raw = Vec::new();
+    let limit = u64::try_from(max_bytes).unwrap_or(u64::MAX).saturating_add(1);
+    (&mut reader).take(limit).read_to_end(&mut raw).map_err(io_err)?;
+    if raw.len() > max_bytes {
+        let rest = io::copy(&mut reader, &mut io::sink()).map_err(io_err)?;
+        let size = u64::try_from(raw.len()).unwrap_or(u64::MAX).saturating_add(rest);
+        return Err(SourceError::TooLarge { origin: source.to_owned(), size, max: max_bytes, receipt: Receipt::None });
+    }
+    Ok(IncomingMessage { source: source.to_owned(), raw, receipt: Receipt::None })
+}
+
+/// Reads one message file, refusing it from its size before reading when it
+/// is over `max_bytes`.
+fn read_file(path: &Path, max_bytes: usize, receipt: Receipt) -> Result<IncomingMessage, SourceError> {
+    let source = path.display().to_string();
+    let file = File::open(path).map_err(|e| SourceError::io("cannot read", path, e))?;
+    let len = file.metadata().map_err(|e| SourceError::io("cannot read", path, e))?.len();
+    let max = u64::try_from(max_bytes).unwrap_or(u64::MAX);
+    let too_large =
+        |size: u64, receipt| SourceError::TooLarge { origin: source.clone(), size, max: max_bytes, receipt };
+    if len > max {
+        return Err(too_large(len, receipt));
+    }
+    let mut raw = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+    file.take(max.saturating_add(1)).read_to_end(&mut raw).map_err(|e| SourceError::io("cannot read", path, e))?;
+    if raw.len() > max_bytes {
+        // It grew while being read.
+        return Err(too_large(u64::try_from(raw.len()).unwrap_or(u64::MAX), receipt));
+    }
+    Ok(IncomingMessage { source, raw, receipt })
+}
+
+/// The regular files of `dir` whose names do not start with `.` and pass
+/// `keep`, sorted by name.
+fn list_files(dir: &Path, keep: impl Fn(&OsString) -> bool) -> Result<Vec<PathBuf>, SourceError> {
+    let entries = fs::read_dir(dir).map_err(|e| SourceError::io("cannot list", dir, e))?;
+    let mut names = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| SourceError::io("cannot list", dir, e))?;
+        let name = entry.file_name();
+        if name.as_encoded_bytes().starts_with(b".") || !keep(&name) {
+            continue;
+        }
+        // Follows symbolic links; entries that vanish meanwhile are skipped.
+        if fs::metadata(entry.path()).is_ok_and(|m| m.is_file()) {
+            names.push(name);
+        }
+    }
+    names.sort();
+    Ok(names.into_iter().map(|name| dir.join(name)).collect())
+}
+
+/// The messages now in `maildir/new/`, sorted by name, without dotfiles:
+/// what a polling `fanlic watch` checks for arrivals.
+pub fn poll_new(maildir: &Path) -> Result<Vec<PathBuf>, SourceError> {
+    list_files(&maildir.join("new"), |_| true)
+}
+
+/// Commits a message: for a Maildir, renames `new/NAME` to `cur/NAME:2,S`
+/// atomically (a name that already carries `:2,FLAGS` gets `S` added, flags
+/// kept in ASCII order) and flushes both folders to disk; returns the new
+/// path. Idempotent: a message already in `cur/` (under that name, or under
+/// the same unique name with other flags) is left there and its path
+/// returned. For any other source, does nothing and returns `None`.
+pub fn acknowledge(receipt: &Receipt) -> Result<Option<PathBuf>, SourceError> {
+    let Receipt::Maildir { new_path } = receipt else {
+        return Ok(None);
+    };
+    let not_in_maildir = || SourceError::NotInMaildir { path: new_path.clone() };
+    let name = new_path.file_name().ok_or_else(not_in_maildir)?;
+    let new_dir = new_path.parent().ok_or_else(not_in_maildir)?;
+    if new_dir.file_name().is_none_or(|n| n != "new") {
+        return Err(not_in_maildir());
+    }
+    let maildir = new_dir.parent().ok_or_else(not_in_maildir)?;
+    let cur_dir = maildir.join("cur");
+    let name = name.to_str().ok_or_else(not_in_maildir)?;
+    let target = cur_dir.join(seen_name(name));
+    match fs::rename(new_path, &target) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::NotFound && !cur_dir.is_dir() => {
+            return Err(SourceError::io("cannot move to cur/", &cur_dir, e));
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            return already_moved(&cur_dir, name, &target, new_path);
+        }
+        Err(e) => return Err(SourceError::io("cannot move to cur/", new_path, e)),
+    }
+    sync_dir(&cur_dir)?;
+    sync_dir(new_dir)?;
+    Ok(Some(target))
+}
+
+/// After a rename found nothing to move: where the message went, if it is in
+/// `cur/` under its unique name.
+fn already_moved(cur_dir: &Path, name: &str, target: &Path, new_path: &Path) -> Result<Option<PathBuf>, SourceError> {
+    if target.is_file() {
+        return Ok(Some(target.to_path_buf()));
+    }
+    let unique = unique_part(name);
+    let entries = fs::read_dir(cur_dir).map_err(|e| SourceError::io("cannot list", cur_dir, e))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| SourceError::io("cannot list", cur_dir, e))?;
+        if entry.file_name().to_str().is_some_and(|n| unique_part(n) == unique) {
+            return Ok(Some(entry.path()));
+        }
+    }
+    Err(SourceError::Vanished { path: new_path.to_path_buf() })
+}
+
+/// A Maildir name without its `:info` part.
+fn unique_part(name: &str) -> &str {
+    name.split_once(':').map_or(name, |(unique, _)| unique)
+}
+
+/// The name a message gets in `cur/` once seen: `UNIQUE:2,FLAGS` with `S`
+/// among the flags, flags in ASCII order without repeats. Info that is not
+/// of the `2,` kind is replaced.
+fn seen_name(name: &str) -> String {
+    let (unique, flags) = match name.split_once(':') {
+        Some((unique, info)) => (unique, info.strip_prefix("2,").unwrap_or("")),
+        None => (name, ""),
+    };
+    let mut flags: Vec<char> = flags.chars().chain(['S']).collect();
+    flags.sort_unstable();
+    flags.dedup();
+    let flags: String = flags.into_iter().collect();
+    format!("{unique}:2,{flags}")
+}
+
+/// Flushes a folder's entries to disk, so a rename survives a power loss.
+fn sync_dir(dir: &Path) -> Result<(), SourceError> {
+    File::open(dir).and_then(|d| d.sync_all()).map_err(|e| SourceError::io("cannot flush", dir, e))
+}
+
+/// The messages of an mbox (mboxrd or mboxo) read from any buffered reader,
+/// one at a time; `label` is the mbox's path, messages are `label#n`.
+pub struct MboxReader<R> {
+    reader: R,
+    label: String,
+    max_bytes: usize,
+    /// The number (from 1) of the message being read; 0 before the first.
+    number: usize,
+    /// Whether the separator of message `number` has been consumed.
+    in_message: bool,
+    done: bool,
+}
+
+impl<R> fmt::Debug for MboxReader<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MboxReader")
+            .field("label", &self.label)
+            .field("max_bytes", &self.max_bytes)
+            .field("number", &self.number)
+            .field("done", &self.done)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<R: BufRead> MboxReader<R> {
+    /// Reads the mbox in `reader`, keeping messages of at most `max_bytes`.
+    pub fn new(reader: R, label: String, max_bytes: usize) -> Self {
+        MboxReader { reader, label, max_bytes, number: 0, in_message: false, done: false }
+    }
+
+    fn finish(&self, mut msg: Vec<u8>, size: u64, oversized: bool) -> Result<IncomingMessage, SourceError> {
+        let source = format!("{}#{}", self.label, self.number);
+        if oversized {
+            return Err(SourceError::TooLarge { origin: source, size, max: self.max_bytes, receipt: Receipt::None });
+        }
+        // The blank line the mbox adds after each message is not part of it.
+        if msg.ends_with(b"\r\n\r\n") {
+            msg.truncate(msg.len().saturating_sub(2));
+        } else if msg.ends_with(b"\n\n") {
+            msg.truncate(msg.len().saturating_sub(1));
+        }
+        Ok(IncomingMessage { source, raw: msg, receipt: Receipt::None })
+    }
+}
+
+impl<R: BufRead> Iterator for MboxReader<R> {
+    type Item = Result<IncomingMessage, SourceError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let mut msg = Vec::new();
+        let mut size: u64 = 0;
+        let mut oversized = false;
+        loop {
+            let start = msg.len();
+            let keep =
+                if oversized { LINE_HEAD } else { self.max_bytes.saturating_sub(start).saturating_add(LINE_HEAD) };
+            let len = match read_line_bounded(&mut self.reader, &mut msg, keep) {
+                Ok(len) => len,
+                Err(e) => {
+                    self.done = true;
+                    let path = format!("{}#{}", self.label, self.number.max(1));
+                    return Some(Err(SourceError::io("cannot read", Path::new(&path), e)));
+                }
+            };
+            if len == 0 {
+                self.done = true;
+                if !self.in_message {
+                    return None;
+                }
+                return Some(self.finish(msg, size, oversized));
+            }
+            let line = msg.get(start..).unwrap_or_default();
+            if line.starts_with(b"From ") {
+                msg.truncate(start);
+                let finished = self.in_message.then(|| self.finish(msg, size, oversized));
+                self.number = self.number.saturating_add(1);
+                self.in_message = true;
+                match finished {
+                    Some(item) => return Some(item),
+                    None => {
+                        msg = Vec::new();
+                        continue;
+                    }
+                }
+            }
+            if !self.in_message {
+                // Content before any `From ` line: kept as a message rather
+                // than dropped.
+                self.number = self.number.saturating_add(1);
+                self.in_message = true;
+            }
+            let mut len = len;
+            if is_escaped_from(line) {
+                if start < msg.len() {
+                    msg.remove(start);
+                }
+                len = len.saturating_sub(1);
+            }
+            size = size.saturating_add(len);
+            if oversized {
+                msg.truncate(start);
+            } else if size > u64::try_from(self.max_bytes).unwrap_or(u64::MAX) {
+                oversized = true;
+                msg = Vec::new();
+            }
+        }
+    }
+}
+
+/// `>From `, `>>From `, ...: a body line escaped by the mbox writer.
+fn is_escaped_from(line: &[u8]) -> bool {
+    let unquoted = line.iter().position(|&b| b != b'>').and_then(|i| line.get(i..));
+    line.first() == Some(&b'>') && unquoted.is_some_and(|rest| rest.starts_with(b"From "))
+}
+
+/// Reads one line (through its `\n`, or to the end of input) from `reader`,
+/// appends at most `keep` bytes of it to `out` and skips the rest; returns
+/// the line's whole length, 0 at the end of input.
+fn read_line_bounded<R: BufRead>(reader: &mut R, out: &mut Vec<u8>, keep: usize) -> io::Result<u64> {
+    let mut total: u64 = 0;
+    let mut kept: usize = 0;
+    loop {
+        let (used, complete) = {
+            let buf = match reader.fill_buf() {
+                Ok(buf) => buf,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if buf.is_empty() {
+                return Ok(total);
+            }
+            let (used, complete) = match buf.iter().position(|&b| b == b'\n') {
+                Some(i) => (i.saturating_add(1), true),
+                None => (buf.len(), false),
+            };
+            let take = keep.saturating_sub(kept).min(used);
+            out.extend_from_slice(buf.get(..take).unwrap_or_default());
+            kept = kept.saturating_add(take);
+            (used, complete)
+        };
+        reader.consume(used);
+        total = total.saturating_add(u64::try_from(used).unwrap_or(u64::MAX));
+        if complete {
+            return Ok(total);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+    use super::*;
+    use std::io::Cursor;
+
+    fn mbox(data: &[u8], max: usize) -> Vec<Result<IncomingMessage, SourceError>> {
+        MboxReader::new(Cursor::new(data.to_vec()), "m".to_owned(), max).collect()
+    }
+
+    fn raws(items: Vec<Result<IncomingMessage, SourceError>>) -> Vec<(String, Vec<u8>)> {
+        items.into_iter().map(|i| i.map(|m| (m.source, m.raw)).unwrap()).collect()
+    }
+
+    #[test]
+    fn seen_names() {
+        assert_eq!(seen_name("1.2.host"), "1.2.host:2,S");
+        assert_eq!(seen_name("1.2.host:2,"), "1.2.host:2,S");
+        assert_eq!(seen_name("1.2.host:2,RF"), "1.2.host:2,FRS");
+        assert_eq!(seen_name("1.2.host:2,ST"), "1.2.host:2,ST");
+        assert_eq!(seen_name("1.2.host:1,xyz"), "1.2.host:2,S");
+        assert_eq!(unique_part("1.2.host:2,S"), "1.2.host");
+    }
+
+    #[test]
+    fn escaped_from_lines() {
+        assert!(is_escaped_from(b">From x\n"));
+        assert!(is_escaped_from(b">>>From x\n"));
+        assert!(!is_escaped_from(b"From x\n"));
+        assert!(!is_escaped_from(b"> From x\n"));
+        assert!(!is_escaped_from(b">>>\n"));
+    }
+
+    #[test]
+    fn bounded_lines() {
+        let mut r = Cursor::new(b"abcdef\nxy".to_vec());
+        let mut out = Vec::new();
+        assert_eq!(read_line_bounded(&mut r, &mut out, 3).unwrap(), 7);
+        assert_eq!(out, b"abc");
+        assert_eq!(read_line_bounded(&mut r, &mut out, 10).unwrap(), 2);
+        assert_eq!(out, b"abcxy");
+        assert_eq!(read_line_bounded(&mut r, &mut out, 10).unwrap(), 0);
+    }
+
+    #[test]
+    fn mbox_basics() {
+        assert!(mbox(b"", 100).is_empty());
+        let got = raws(mbox(b"From a\nA: 1\n\n>From x\n>>From y\n\nFrom b\nB: 2\n", 100));
+        assert_eq!(
+            got,
+            vec![("m#1".to_owned(), b"A: 1\n\nFrom x\n>From y\n".to_vec()), ("m#2".to_owned(), b"B: 2\n".to_vec()),]
+        );
+        let got = raws(mbox(b"From a\r\nA: 1\r\n\r\n>From x\r\n\r\n", 100));
+        assert_eq!(got, vec![("m#1".to_owned(), b"A: 1\r\n\r\nFrom x\r\n".to_vec())]);
+        // Content before any separator is kept, not lost.
+        let got = raws(mbox(b"junk\nFrom a\nA: 1\n", 100));
+        assert_eq!(got.len(), 2);
+        assert_eq!(got.first().unwrap().1, b"junk\n");
+    }
+
+    #[test]
+    fn mbox_oversized_is_skipped() {
+        let mut data = b"From a\nA: 1\n".to_vec();
+        data.extend(core::iter::repeat_n(b'x', 1000));
+        data.extend(b"\nFrom b\nB: 2\n");
+        let items = mbox(&data, 100);
+        assert_eq!(items.len(), 2);
+        match items.first().unwrap() {
+            Err(SourceError::TooLarge { origin, size, .. }) => {
+                assert_eq!(origin, "m#1");
+                assert_eq!(*size, 5 + 1001);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(items.get(1).unwrap().as_ref().unwrap().raw, b"B: 2\n");
+    }
+
+    #[test]
+    fn stream_cap() {
+        let m = read_stream(Cursor::new(b"A: 1\n\nhi\n".to_vec()), "-", 100).unwrap();
+        assert_eq!((m.source.as_str(), m.raw.as_slice()), ("-", &b"A: 1\n\nhi\n"[..]));
+        match read_stream(Cursor::new(vec![b'a'; 500]), "-", 100) {
+            Err(SourceError::TooLarge { size: 500, max: 100, .. }) => {}
+            other => panic!("{other:?}"),
+        }
+    }
+}

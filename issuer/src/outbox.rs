@@ -1,0 +1,814 @@
+//! The reply outbox: replies queued in SQLite, rendered with lettre and sent
+//! later by [`flush`], with retry and backoff, so that an SMTP outage loses
+//! nothing (issue item 7).
+//!
+//! - [`enqueue`] inserts a [`Reply`] inside the caller's transaction, so the
+//!   decision, the license and the outbox entry commit together. It refuses
+//!   any address that is not an address of an enabled contract: replies never
+//!   go to `Reply-To` nor to an unproven sender (no backscatter).
+//! - [`flush`] renders every due entry (`In-Reply-To`, `References`, `Re:`
+//!   subject, a short text/plain part, the attachments) and delivers it with
+//!   an [`OutboxTransport`]: `.eml` files in a folder (the default,
+//!   `HOME/outbox/`, folder 0700, files 0600, written atomically) or SMTP
+//!   (plain, STARTTLS or implicit TLS via rustls, optional credentials).
+//! - A transient failure keeps the entry `pending`: `attempts` grows and
+//!   `next_attempt_at` moves back by [`backoff`] (1 minute, doubling, capped
+//!   at 1 hour), for ever. A permanent failure (an SMTP 5xx reply, or a
+//!   message that cannot be built) marks it `failed` with the reason; it is
+//!   never retried automatically.
+//! - Delivery is at least once: if the process dies between the server's
+//!   acceptance and the database update, the next flush sends it again, with
+//!   the same `Message-ID` (fixed at enqueue) so the receiver can tell.
+
+use core::{fmt, time::Duration};
+use std::{
+    path::{Path, PathBuf},
+    time::UNIX_EPOCH,
+};
+
+use fanlic_formats::Timestamp;
+use lettre::{
+    Message, SmtpTransport, Transport as _,
+    message::{Attachment, Mailbox, MultiPart, SinglePart, header::ContentType},
+    transport::smtp::{authentication::Credentials, client::Tls, client::TlsParameters},
+};
+use ring::rand::{SecureRandom as _, SystemRandom};
+use rusqlite::{Connection, Transaction, params};
+use serde_json::{Value, json};
+
+use crate::{Error, Home, db, fsutil};
+
+/// The sender used when the configuration names none.
+pub const DEFAULT_FROM: &str = "fanlic@localhost";
+
+/// The folder, inside the home, that file delivery writes to by default.
+pub const OUTBOX_DIR: &str = "outbox";
+
+/// Mode of the outbox folder: it holds bearer licenses.
+pub const DIR_MODE: u32 = 0o700;
+
+/// First retry delay, in seconds.
+pub const BACKOFF_FIRST: u64 = 60;
+/// Longest retry delay, in seconds.
+pub const BACKOFF_MAX: u64 = 3600;
+
+/// The language of the request, and so of the reply's text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Language {
+    /// English.
+    En,
+    /// Chinese (simplified).
+    Zh,
+}
+
+impl Language {
+    /// `en` or `zh`, as stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::En => "en",
+            Self::Zh => "zh",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        match s {
+            "en" => Some(Self::En),
+            "zh" => Some(Self::Zh),
+            _ => None,
+        }
+    }
+}
+
+/// A file attached to a reply.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReplyAttachment {
+    /// The file name the customer sees, e.g. `Container.lic`.
+    pub file_name: String,
+    /// Its MIME type, e.g. `application/octet-stream`.
+    pub content_type: String,
+    /// Its bytes.
+    pub bytes: Vec<u8>,
+}
+
+/// One reply, as queued.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reply {
+    /// The recipient: an address of the contract, never `Reply-To`.
+    pub to: String,
+    /// The vendor's sender address (default [`DEFAULT_FROM`]).
+    pub from: String,
+    /// The subject, normally [`re_subject`] of the request's.
+    pub subject: String,
+    /// The request's `Message-ID`, with its angle brackets.
+    pub in_reply_to: Option<String>,
+    /// The thread's message ids (the request's `References`, then its id).
+    pub references: Vec<String>,
+    /// The request's language.
+    pub language: Language,
+    /// The text of the reply.
+    pub body: String,
+    /// The attachments (the license).
+    pub attachments: Vec<ReplyAttachment>,
+}
+
+impl Reply {
+    /// The usual reply to a registration mail: `Re:` subject, threading
+    /// headers, the short text of [`license_text`] in `language`, and the
+    /// license attached as `file_name`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn license(
+        to: &str,
+        from: &str,
+        request_subject: &str,
+        request_message_id: Option<&str>,
+        request_references: &[String],
+        language: Language,
+        file_name: &str,
+        license: Vec<u8>,
+    ) -> Self {
+        let mut references = request_references.to_vec();
+        if let Some(id) = request_message_id {
+            references.push(id.to_owned());
+        }
+        Self {
+            to: to.to_owned(),
+            from: from.to_owned(),
+            subject: re_subject(request_subject),
+            in_reply_to: request_message_id.map(str::to_owned),
+            references,
+            language,
+            body: license_text(language).to_owned(),
+            attachments: vec![ReplyAttachment {
+                file_name: file_name.to_owned(),
+                content_type: "application/octet-stream".to_owned(),
+                bytes: license,
+            }],
+        }
+    }
+}
+
+/// The short text of a reply that carries a license.
+pub fn license_text(language: Language) -> &'static str {
+    match language {
+        Language::En => {
+            "Hello,\n\nYour license is attached. Save it as Container.lic and upload it on the \
+             product's registration page.\n\nThis message was sent automatically; reply to it if \
+             something is wrong.\n"
+        }
+        Language::Zh => {
+            "您好：\n\n附件是您的授权文件。请保存为 Container.lic，并在产品的注册页面上传。\n\n\
+             本邮件由系统自动发送；如有问题，请直接回复本邮件。\n"
+        }
+    }
+}
+
+/// `Re: ` + `subject`, unless it already starts with `Re:` (any case) or
+/// `回复:`/`答复:` (either colon); an empty subject gives `Re: license`.
+pub fn re_subject(subject: &str) -> String {
+    let s = subject.trim();
+    let lower = s.to_lowercase();
+    let already = ["re:", "re：", "回复:", "回复：", "答复:", "答复："].iter().any(|p| lower.starts_with(p));
+    if already {
+        s.to_owned()
+    } else if s.is_empty() {
+        "Re: license".to_owned()
+    } else {
+        format!("Re: {s}")
+    }
+}
+
+/// The delay before retry number `attempts` (1 = after the first failure):
+/// [`BACKOFF_FIRST`] doubling, capped at [`BACKOFF_MAX`].
+pub fn backoff(attempts: u32) -> u64 {
+    let shift = attempts.saturating_sub(1).min(20);
+    BACKOFF_FIRST.saturating_mul(1u64 << shift).min(BACKOFF_MAX)
+}
+
+fn path_of(conn: &Connection) -> PathBuf {
+    conn.path().map(PathBuf::from).unwrap_or_default()
+}
+
+fn domain_of(addr: &str) -> &str {
+    let a = addr.trim().trim_end_matches('>');
+    match a.rsplit_once('@') {
+        Some((_, d)) if !d.is_empty() => d,
+        _ => "localhost",
+    }
+}
+
+/// Queues `reply` inside the caller's transaction `tx` and returns its
+/// outbox id; nothing is sent until [`flush`]. Refuses
+/// ([`Error::ReplyNotToContract`]) a recipient that is not an address of an
+/// enabled contract, and ([`Error::ReplyInvalid`]) addresses, headers or
+/// attachment types lettre would not accept, so that a queued reply can
+/// always be built.
+pub fn enqueue(tx: &Transaction<'_>, reply: &Reply, now: Timestamp) -> Result<i64, Error> {
+    let path = path_of(tx);
+    let to = reply.to.trim().to_lowercase();
+    let known: bool = tx
+        .query_row(
+            "SELECT EXISTS (SELECT 1 FROM contract_emails e JOIN contracts c USING (contract_id)
+                            WHERE e.email = ?1 AND c.enabled = 1)",
+            params![to],
+            |r| r.get(0),
+        )
+        .map_err(db::err(&path, "cannot read the contracts"))?;
+    if !known {
+        return Err(Error::ReplyNotToContract { to: reply.to.clone() });
+    }
+    let mut random = [0u8; 16];
+    SystemRandom::new().fill(&mut random).map_err(|_| Error::Random)?;
+    let message_id = format!("<fanlic.{}.{}@{}>", now.0, crate::hex::encode(&random), domain_of(&reply.from));
+    // Build it once now: whatever lettre refuses is refused before it is queued.
+    let stored = Stored {
+        id: 0,
+        to: reply.to.trim().to_owned(),
+        from: reply.from.clone(),
+        subject: reply.subject.clone(),
+        in_reply_to: reply.in_reply_to.clone(),
+        references: reply.references.clone(),
+        body: reply.body.clone(),
+        message_id: message_id.clone(),
+        created_at: now,
+        attachments: reply.attachments.clone(),
+    };
+    render(&stored)?;
+    tx.execute(
+        "INSERT INTO outbox (to_addr, from_addr, subject, in_reply_to, refs, language, body, message_id,
+             created_at, status, attempts, next_attempt_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'pending', 0, ?9)",
+        params![
+            stored.to,
+            reply.from,
+            reply.subject,
+            reply.in_reply_to,
+            reply.references.join(" "),
+            reply.language.as_str(),
+            reply.body,
+            message_id,
+            db::int(now.0),
+        ],
+    )
+    .map_err(db::err(&path, "cannot queue the reply"))?;
+    let id = tx.last_insert_rowid();
+    for (i, a) in reply.attachments.iter().enumerate() {
+        tx.execute(
+            "INSERT INTO outbox_attachments (outbox_id, position, file_name, content_type, bytes)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![id, i64::try_from(i).unwrap_or(i64::MAX), a.file_name, a.content_type, a.bytes],
+        )
+        .map_err(db::err(&path, "cannot queue the reply"))?;
+    }
+    Ok(id)
+}
+
+/// [`enqueue`] in a transaction of its own, for callers with no decision to
+/// commit alongside.
+pub fn enqueue_one(home: &mut Home, reply: &Reply, now: Timestamp) -> Result<i64, Error> {
+    let (conn, path) = home.conn_mut();
+    let tx = conn.transaction().map_err(db::err(path, "cannot start a transaction"))?;
+    let id = enqueue(&tx, reply, now)?;
+    tx.commit().map_err(db::err(path, "cannot queue the reply"))?;
+    Ok(id)
+}
+
+/// TLS on the SMTP connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SmtpTls {
+    /// None: plain text (only for a relay on localhost or a test server).
+    None,
+    /// STARTTLS, required (default port 587).
+    StartTls,
+    /// Implicit TLS (default port 465).
+    Tls,
+}
+
+impl SmtpTls {
+    /// Parses `none`, `starttls` or `tls`.
+    pub fn parse(option: &'static str, s: &str) -> Result<Self, Error> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "none" | "plain" => Ok(Self::None),
+            "starttls" => Ok(Self::StartTls),
+            "tls" | "ssl" => Ok(Self::Tls),
+            _ => Err(Error::input(option, s, "expected none, starttls or tls")),
+        }
+    }
+
+    /// The port used when none is given.
+    pub fn default_port(self) -> u16 {
+        match self {
+            Self::None => 25,
+            Self::StartTls => 587,
+            Self::Tls => 465,
+        }
+    }
+}
+
+/// Where the SMTP server is and how to log in. The password is never
+/// printed, not even by `Debug`.
+#[derive(Clone)]
+pub struct SmtpConfig {
+    /// Host name (also the name its TLS certificate must carry).
+    pub host: String,
+    /// Port [default: by `tls`].
+    pub port: Option<u16>,
+    /// TLS mode.
+    pub tls: SmtpTls,
+    /// User name and password, if the server wants a login.
+    pub credentials: Option<(String, String)>,
+    /// Connection and command timeout.
+    pub timeout: Duration,
+}
+
+impl fmt::Debug for SmtpConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SmtpConfig")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("tls", &self.tls)
+            .field("user", &self.credentials.as_ref().map(|c| &c.0))
+            .field("password", &self.credentials.as_ref().map(|_| "(hidden)"))
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+impl SmtpConfig {
+    /// A server with no login, STARTTLS, a 30 second timeout.
+    pub fn new(host: &str) -> Self {
+        Self {
+            host: host.to_owned(),
+            port: None,
+            tls: SmtpTls::StartTls,
+            credentials: None,
+            timeout: Duration::from_secs(30),
+        }
+    }
+
+    /// The port in use.
+    pub fn port(&self) -> u16 {
+        self.port.unwrap_or_else(|| self.tls.default_port())
+    }
+
+    /// `smtp://host:port`, for reports (no user, no password).
+    pub fn url(&self) -> String {
+        let scheme = if self.tls == SmtpTls::Tls { "smtps" } else { "smtp" };
+        format!("{scheme}://{}:{}", self.host, self.port())
+    }
+
+    fn transport(&self) -> Result<SmtpTransport, Error> {
+        let bad = |reason: String| Error::SmtpConfig { host: self.host.clone(), reason };
+        let mut b = SmtpTransport::builder_dangerous(self.host.as_str()).port(self.port());
+        match self.tls {
+            SmtpTls::None => {}
+            SmtpTls::StartTls | SmtpTls::Tls => {
+                let params = TlsParameters::new_rustls(self.host.clone()).map_err(|e| bad(e.to_string()))?;
+                b = b.tls(if self.tls == SmtpTls::Tls { Tls::Wrapper(params) } else { Tls::Required(params) });
+            }
+        }
+        if let Some((user, password)) = &self.credentials {
+            b = b.credentials(Credentials::new(user.clone(), password.clone()));
+        }
+        Ok(b.timeout(Some(self.timeout)).build())
+    }
+}
+
+/// How [`flush`] delivers.
+#[derive(Clone, Debug)]
+pub enum OutboxTransport {
+    /// Writes each message as `ID.eml` into this folder (made 0700 if
+    /// missing), mode 0600, atomically. The default is `HOME/outbox/`.
+    Files(PathBuf),
+    /// Sends over SMTP.
+    Smtp(SmtpConfig),
+}
+
+impl OutboxTransport {
+    /// The default: `.eml` files in the home's `outbox/` folder.
+    pub fn default_files(home: &Home) -> Self {
+        Self::Files(home.dir().join(OUTBOX_DIR))
+    }
+}
+
+/// A queued reply as stored.
+#[derive(Clone, Debug)]
+struct Stored {
+    id: i64,
+    to: String,
+    from: String,
+    subject: String,
+    in_reply_to: Option<String>,
+    references: Vec<String>,
+    body: String,
+    message_id: String,
+    created_at: Timestamp,
+    attachments: Vec<ReplyAttachment>,
+}
+
+/// Builds the message. Only `to` is a recipient: lettre derives the envelope
+/// from `To`, and no `Reply-To`, `Cc` or `Bcc` is ever set.
+fn render(s: &Stored) -> Result<Message, Error> {
+    let bad = |what: &str, e: &dyn fmt::Display| Error::ReplyInvalid { id: s.id, reason: format!("{what}: {e}") };
+    let to: Mailbox = s.to.parse().map_err(|e| bad("recipient", &e))?;
+    let from: Mailbox = s.from.parse().map_err(|e| bad("sender", &e))?;
+    let mut b = Message::builder()
+        .from(from)
+        .to(to)
+        .subject(s.subject.clone())
+        .message_id(Some(s.message_id.clone()))
+        .date(UNIX_EPOCH + Duration::from_secs(s.created_at.0));
+    if let Some(id) = &s.in_reply_to {
+        b = b.in_reply_to(id.clone());
+    }
+    if !s.references.is_empty() {
+        b = b.references(s.references.join(" "));
+    }
+    let mut parts = MultiPart::mixed().singlepart(SinglePart::plain(s.body.clone()));
+    for a in &s.attachments {
+        let ct = ContentType::parse(&a.content_type).map_err(|e| bad("attachment type", &e))?;
+        parts = parts.singlepart(Attachment::new(a.file_name.clone()).body(a.bytes.clone(), ct));
+    }
+    b.multipart(parts).map_err(|e| bad("message", &e))
+}
+
+/// The state of a queued reply.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutboxEntry {
+    /// Its outbox id.
+    pub id: i64,
+    /// The recipient.
+    pub to: String,
+    /// The subject.
+    pub subject: String,
+    /// The reply's language.
+    pub language: Language,
+    /// Its `Message-ID`.
+    pub message_id: String,
+    /// `pending`, `sent` or `failed`.
+    pub status: String,
+    /// Delivery attempts that failed.
+    pub attempts: u32,
+    /// When it is (or was) next due.
+    pub next_attempt_at: Timestamp,
+    /// The last failure, if any.
+    pub last_error: Option<String>,
+    /// When it was queued.
+    pub created_at: Timestamp,
+    /// When it was delivered.
+    pub sent_at: Option<Timestamp>,
+    /// Where it went: `smtp://host:port` or the `.eml` file.
+    pub sent_via: Option<String>,
+}
+
+impl OutboxEntry {
+    /// As JSON.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "id": self.id,
+            "to": self.to,
+            "subject": self.subject,
+            "language": self.language.as_str(),
+            "message_id": self.message_id,
+            "status": self.status,
+            "attempts": self.attempts,
+            "next_attempt_at": self.next_attempt_at.to_string(),
+            "last_error": self.last_error,
+            "created_at": self.created_at.to_string(),
+            "sent_at": self.sent_at.map(|t| t.to_string()),
+            "sent_via": self.sent_via,
+        })
+    }
+}
+
+fn ts(v: i64) -> Timestamp {
+    Timestamp(u64::try_from(v).unwrap_or(0))
+}
+
+/// Every queued reply, oldest first (`all`: also those sent).
+pub fn list(home: &mut Home, all: bool) -> Result<Vec<OutboxEntry>, Error> {
+    let (conn, path) = home.conn_mut();
+    let read = || db::err(path, "cannot read the outbox");
+    let mut stmt = conn
+        .prepare(
+            "SELECT outbox_id, to_addr, subject, message_id, status, attempts, next_attempt_at, last_error,
+                    created_at, sent_at, sent_via, language
+             FROM outbox WHERE ?1 OR status <> 'sent' ORDER BY outbox_id",
+        )
+        .map_err(read())?;
+    let rows = stmt
+        .query_map(params![all], |r| {
+            Ok(OutboxEntry {
+                id: r.get(0)?,
+                to: r.get(1)?,
+                subject: r.get(2)?,
+                language: Language::parse(&r.get::<_, String>(11)?).unwrap_or(Language::En),
+                message_id: r.get(3)?,
+                status: r.get(4)?,
+                attempts: u32::try_from(r.get::<_, i64>(5)?).unwrap_or(u32::MAX),
+                next_attempt_at: ts(r.get(6)?),
+                last_error: r.get(7)?,
+                created_at: ts(r.get(8)?),
+                sent_at: r.get::<_, Option<i64>>(9)?.map(ts),
+                sent_via: r.get(10)?,
+            })
+        })
+        .map_err(read())?;
+    rows.collect::<Result<Vec<_>, _>>().map_err(read())
+}
+
+/// Human text for [`list`].
+pub fn list_human(entries: &[OutboxEntry]) -> String {
+    if entries.is_empty() {
+        return "The outbox is empty.\n".to_owned();
+    }
+    let mut out = String::new();
+    for e in entries {
+        out.push_str(&format!("{}  {:<7}  {}  {}\n", e.id, e.status, e.to, e.subject));
+        match e.status.as_str() {
+            "sent" => {
+                let at = e.sent_at.map(|t| t.to_string()).unwrap_or_default();
+                out.push_str(&format!("    sent {at} via {}\n", e.sent_via.as_deref().unwrap_or("?")));
+            }
+            _ => {
+                out.push_str(&format!("    attempts {}, next {}\n", e.attempts, e.next_attempt_at));
+                if let Some(err) = &e.last_error {
+                    out.push_str(&format!("    last error: {err}\n"));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// One entry [`flush`] could not deliver.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FlushFailure {
+    /// Its outbox id.
+    pub id: i64,
+    /// The recipient.
+    pub to: String,
+    /// Why.
+    pub error: String,
+    /// Failed attempts so far.
+    pub attempts: u32,
+    /// When it will be tried again; `None`: marked `failed`, not retried.
+    pub retry_at: Option<Timestamp>,
+}
+
+/// What [`flush`] did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FlushReport {
+    /// Delivered: (id, recipient, where to).
+    pub sent: Vec<(i64, String, String)>,
+    /// Not delivered.
+    pub failures: Vec<FlushFailure>,
+    /// Pending entries not yet due (backing off).
+    pub not_due: u64,
+}
+
+impl FlushReport {
+    /// As JSON.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "sent": self.sent.iter().map(|(id, to, via)| json!({"id": id, "to": to, "via": via})).collect::<Vec<_>>(),
+            "failed": self.failures.iter().map(|f| json!({
+                "id": f.id,
+                "to": f.to,
+                "error": f.error,
+                "attempts": f.attempts,
+                "retry_at": f.retry_at.map(|t| t.to_string()),
+            })).collect::<Vec<_>>(),
+            "not_due": self.not_due,
+        })
+    }
+
+    /// Human text.
+    pub fn human(&self) -> String {
+        let mut out = format!(
+            "{} sent, {} failed, {} waiting to retry later\n",
+            self.sent.len(),
+            self.failures.len(),
+            self.not_due
+        );
+        for (id, to, via) in &self.sent {
+            out.push_str(&format!("sent {id} to {to} via {via}\n"));
+        }
+        for f in &self.failures {
+            let when = f.retry_at.map_or_else(|| "not retried (failed)".to_owned(), |t| format!("retry at {t}"));
+            out.push_str(&format!("failed {} to {} (attempt {}; {when}): {}\n", f.id, f.to, f.attempts, f.error));
+        }
+        out
+    }
+}
+
+fn load_due(conn: &Connection, path: &Path, now: Timestamp) -> Result<Vec<(Stored, u32)>, Error> {
+    let read = || db::err(path, "cannot read the outbox");
+    let mut stmt = conn
+        .prepare(
+            "SELECT outbox_id, to_addr, from_addr, subject, in_reply_to, refs, body, message_id, created_at, attempts
+             FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?1 ORDER BY outbox_id",
+        )
+        .map_err(read())?;
+    let rows = stmt
+        .query_map(params![db::int(now.0)], |r| {
+            let refs: String = r.get(5)?;
+            Ok((
+                Stored {
+                    id: r.get(0)?,
+                    to: r.get(1)?,
+                    from: r.get(2)?,
+                    subject: r.get(3)?,
+                    in_reply_to: r.get(4)?,
+                    references: refs.split_whitespace().map(str::to_owned).collect(),
+                    body: r.get(6)?,
+                    message_id: r.get(7)?,
+                    created_at: ts(r.get(8)?),
+                    attachments: Vec::new(),
+                },
+                u32::try_from(r.get::<_, i64>(9)?).unwrap_or(u32::MAX),
+            ))
+        })
+        .map_err(read())?;
+    let mut due = rows.collect::<Result<Vec<_>, _>>().map_err(read())?;
+    let mut att = conn
+        .prepare("SELECT file_name, content_type, bytes FROM outbox_attachments WHERE outbox_id = ?1 ORDER BY position")
+        .map_err(read())?;
+    for (s, _) in &mut due {
+        let rows = att
+            .query_map(params![s.id], |r| {
+                Ok(ReplyAttachment { file_name: r.get(0)?, content_type: r.get(1)?, bytes: r.get(2)? })
+            })
+            .map_err(read())?;
+        s.attachments = rows.collect::<Result<Vec<_>, _>>().map_err(read())?;
+    }
+    Ok(due)
+}
+
+enum Outcome {
+    Sent(String),
+    Retry(String),
+    Failed(String),
+}
+
+fn deliver(s: &Stored, transport: &OutboxTransport, smtp: Option<&SmtpTransport>) -> Outcome {
+    let msg = match render(s) {
+        Ok(m) => m,
+        Err(e) => return Outcome::Failed(e.to_string()),
+    };
+    match transport {
+        OutboxTransport::Files(dir) => {
+            let file = dir.join(format!("{}.eml", s.id));
+            // Replace: a file left by a flush that died before its database
+            // update is the same message.
+            match fsutil::write_atomic(&file, &msg.formatted(), fsutil::PRIVATE_MODE, true) {
+                Ok(()) => Outcome::Sent(file.display().to_string()),
+                Err(e) => Outcome::Retry(e.to_string()),
+            }
+        }
+        OutboxTransport::Smtp(cfg) => {
+            let Some(client) = smtp else { return Outcome::Retry("no SMTP client".to_owned()) };
+            match client.send(&msg) {
+                Ok(_) => Outcome::Sent(cfg.url()),
+                Err(e) if e.is_permanent() => Outcome::Failed(format!("{}: {e}", cfg.url())),
+                Err(e) => Outcome::Retry(format!("{}: {e}", cfg.url())),
+            }
+        }
+    }
+}
+
+/// Makes `dir` (and missing parents) with the outbox's mode; an existing
+/// folder has its mode narrowed to 0700.
+fn ensure_dir(dir: &Path) -> Result<(), Error> {
+    use std::os::unix::fs::{DirBuilderExt as _, PermissionsExt as _};
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(DIR_MODE)
+        .create(dir)
+        .map_err(Error::io("cannot create the folder", dir))?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(DIR_MODE))
+        .map_err(Error::io("cannot set the mode of", dir))
+}
+
+/// Delivers every pending reply due at `now` with `transport`, recording
+/// each outcome at once (so a crash mid-flush loses nothing). A transient
+/// failure is retried after [`backoff`]; a permanent one marks the entry
+/// `failed`. Returns an error only for the database or the transport's
+/// setup (the outbox folder, the SMTP settings), never for a failed
+/// delivery, which the report lists.
+pub fn flush(home: &mut Home, transport: &OutboxTransport, now: Timestamp) -> Result<FlushReport, Error> {
+    let (conn, path) = home.conn_mut();
+    let due = load_due(conn, path, now)?;
+    let not_due: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM outbox WHERE status = 'pending' AND next_attempt_at > ?1",
+            params![db::int(now.0)],
+            |r| r.get(0),
+        )
+        .map_err(db::err(path, "cannot read the outbox"))?;
+    let mut report = FlushReport { not_due: u64::try_from(not_due).unwrap_or(0), ..FlushReport::default() };
+    if due.is_empty() {
+        return Ok(report);
+    }
+    let smtp = match transport {
+        OutboxTransport::Files(dir) => {
+            ensure_dir(dir)?;
+            None
+        }
+        OutboxTransport::Smtp(cfg) => Some(cfg.transport()?),
+    };
+    let write = || db::err(path, "cannot update the outbox");
+    for (s, attempts) in due {
+        match deliver(&s, transport, smtp.as_ref()) {
+            Outcome::Sent(via) => {
+                conn.execute(
+                    "UPDATE outbox SET status = 'sent', sent_at = ?2, sent_via = ?3, last_error = NULL
+                     WHERE outbox_id = ?1",
+                    params![s.id, db::int(now.0), via],
+                )
+                .map_err(write())?;
+                report.sent.push((s.id, s.to, via));
+            }
+            Outcome::Retry(error) => {
+                let attempts = attempts.saturating_add(1);
+                let at = Timestamp(now.0.saturating_add(backoff(attempts)));
+                conn.execute(
+                    "UPDATE outbox SET attempts = ?2, next_attempt_at = ?3, last_error = ?4 WHERE outbox_id = ?1",
+                    params![s.id, i64::from(attempts), db::int(at.0), error],
+                )
+                .map_err(write())?;
+                report.failures.push(FlushFailure { id: s.id, to: s.to, error, attempts, retry_at: Some(at) });
+            }
+            Outcome::Failed(error) => {
+                let attempts = attempts.saturating_add(1);
+                conn.execute(
+                    "UPDATE outbox SET status = 'failed', attempts = ?2, last_error = ?3 WHERE outbox_id = ?1",
+                    params![s.id, i64::from(attempts), error],
+                )
+                .map_err(write())?;
+                report.failures.push(FlushFailure { id: s.id, to: s.to, error, attempts, retry_at: None });
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// SMTP settings from the environment: `FANLIC_SMTP_HOST` (none: `None`,
+/// file delivery), `FANLIC_SMTP_PORT`, `FANLIC_SMTP_TLS` (`none`,
+/// `starttls` (default), `tls`), `FANLIC_SMTP_USER` and
+/// `FANLIC_SMTP_PASSWORD`. The password is read here only, never logged.
+pub fn smtp_from_env() -> Result<Option<SmtpConfig>, Error> {
+    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+    let Some(host) = var("FANLIC_SMTP_HOST") else { return Ok(None) };
+    let mut cfg = SmtpConfig::new(host.trim());
+    if let Some(p) = var("FANLIC_SMTP_PORT") {
+        cfg.port = Some(
+            p.trim().parse().map_err(|_| Error::input("FANLIC_SMTP_PORT", &p, "expected a port number 1..65535"))?,
+        );
+    }
+    if let Some(t) = var("FANLIC_SMTP_TLS") {
+        cfg.tls = SmtpTls::parse("FANLIC_SMTP_TLS", &t)?;
+    }
+    if let Some(user) = var("FANLIC_SMTP_USER") {
+        cfg.credentials = Some((user, std::env::var("FANLIC_SMTP_PASSWORD").unwrap_or_default()));
+    }
+    Ok(Some(cfg))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_then_caps() {
+        assert_eq!(backoff(1), 60);
+        assert_eq!(backoff(2), 120);
+        assert_eq!(backoff(6), 1920);
+        assert_eq!(backoff(7), 3600);
+        assert_eq!(backoff(u32::MAX), 3600);
+    }
+
+    #[test]
+    fn subjects() {
+        assert_eq!(re_subject("License request"), "Re: License request");
+        assert_eq!(re_subject("RE: License request"), "RE: License request");
+        assert_eq!(re_subject("回复：注册申请"), "回复：注册申请");
+        assert_eq!(re_subject("  "), "Re: license");
+    }
+
+    #[test]
+    fn rustls_with_ring_builds() {
+        for tls in [SmtpTls::StartTls, SmtpTls::Tls, SmtpTls::None] {
+            let mut c = SmtpConfig::new("mail.example.com");
+            c.tls = tls;
+            assert!(c.transport().is_ok(), "{tls:?}");
+        }
+        assert_eq!(SmtpConfig::new("h").url(), "smtp://h:587");
+    }
+
+    #[test]
+    fn password_not_in_debug() {
+        let mut c = SmtpConfig::new("mail.example");
+        c.credentials = Some(("u".to_owned(), "hunter2".to_owned()));
+        assert!(!format!("{c:?}").contains("hunter2"));
+    }
+}

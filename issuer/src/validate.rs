@@ -1,0 +1,1185 @@
+//! Validation of a registration mail against the contract registry: what to
+//! do with one request (issue 3, item 5).
+//!
+//! [`validate`] is pure: the caller parses the mail ([`crate::mail::message::parse`]),
+//! evaluates its sender ([`crate::mail::auth::evaluate_mail`]), looks up the contract
+//! of the company the mail names ([`company_named`], then
+//! [`contracts::find_by_company`]) and the contract of the sender's address
+//! ([`contracts::find_by_email`]), and passes everything with `now`. The
+//! answer is a [`Decision`]: an [`Outcome`] with **every** [`Reason`] at once
+//! (each with a stable code, an English message that says how to fix it and
+//! a short Chinese one), and whether a reply may be sent at all.
+//!
+//! # Outcomes
+//!
+//! - **Issue** only when there is no reason at all: the sender is
+//!   authenticated (DKIM/DMARC pass), is one of the contract's addresses, the
+//!   contract is enabled and current, and every field is present and agrees
+//!   with the contract. The [`IssuePlan`] takes its terms from the contract
+//!   (company spelling, product, version, term, signing date), the project
+//!   and node count from the mail.
+//! - **Hold** (for staff) when the sender is unauthenticated
+//!   (`sender_unauthenticated`), *whatever else is wrong*: a spoofed mail is
+//!   never issued and never answered automatically, but every other reason is
+//!   still listed for staff. Also Hold when every reason is a hold-type one
+//!   ([`is_hold_code`]): `special_requirements`, `cancel_request`,
+//!   `unknown_request`, `repeated_field`, `image_builder_unavailable`.
+//! - **Reject** otherwise: any other reason with an authenticated sender, or
+//!   a failed authentication (`sender_auth_failed`, which is a reject-type
+//!   reason). Hold-type reasons found alongside are listed too.
+//!
+//! [`Decision::reply_allowed`] is true only for an authenticated, single
+//! sender; replying (and never to `Reply-To`) is the caller's business.
+//!
+//! # Order of reasons
+//!
+//! Stable, by rule: sender (`sender_unauthenticated` / `sender_auth_failed`,
+//! `sender_not_single`), request kind (`unknown_request`, `cancel_request`),
+//! contract (`contract_not_found`, `sender_not_in_contract`,
+//! `contract_disabled`, `contract_expired`), subject
+//! (`subject_missing_company`, `subject_missing_product`), then the body in
+//! field order (company, project, signing date, method, nodes, version, JAR
+//! version; for each field the parser's problem first, then the comparison
+//! with the contract), then `special_requirements`, `repeated_field` and
+//! `image_builder_unavailable`.
+//!
+//! A cancellation request is checked for its sender and contract only; an
+//! unknown request for its sender only (its fields mean nothing).
+
+use std::path::PathBuf;
+
+use fanlic_formats::{Date, Expiry, LicenseKind, Timestamp, Version};
+
+use crate::{
+    contracts::{self, Contract},
+    issue::IssueRequest,
+    mail::{
+        auth::{self, SenderAuth},
+        fields::{self, Field, Problem, RegistrationFields, RequestKind, SubjectInfo},
+        message::{MailError, RegistrationMail},
+    },
+};
+
+/// `sender_unauthenticated`: no trusted DKIM/DMARC pass for the From domain
+/// (held, never issued).
+pub const SENDER_UNAUTHENTICATED: &str = auth::CODE_UNAUTHENTICATED;
+/// `sender_auth_failed`: a trusted server says the From domain's check failed.
+pub const SENDER_AUTH_FAILED: &str = auth::CODE_AUTH_FAILED;
+/// `sender_not_single`: the mail has no From address, or several.
+pub const SENDER_NOT_SINGLE: &str = "sender_not_single";
+/// `sender_not_in_contract`: the sender is not one of the contract's addresses.
+pub const SENDER_NOT_IN_CONTRACT: &str = "sender_not_in_contract";
+/// `contract_not_found`: no contract for the company the mail names.
+pub const CONTRACT_NOT_FOUND: &str = "contract_not_found";
+/// `contract_disabled`.
+pub const CONTRACT_DISABLED: &str = "contract_disabled";
+/// `contract_expired`.
+pub const CONTRACT_EXPIRED: &str = "contract_expired";
+/// `company_mismatch`: the company in the body (or subject) is not the contract's.
+pub const COMPANY_MISMATCH: &str = "company_mismatch";
+/// `signing_date_mismatch`.
+pub const SIGNING_DATE_MISMATCH: &str = "signing_date_mismatch";
+/// `method_not_in_contract`.
+pub const METHOD_NOT_IN_CONTRACT: &str = "method_not_in_contract";
+/// `nodes_exceed_contract`.
+pub const NODES_EXCEED_CONTRACT: &str = "nodes_exceed_contract";
+/// `version_mismatch`: another major.minor or another product line.
+pub const VERSION_MISMATCH: &str = "version_mismatch";
+/// `jar_too_old`: local container needs a JAR package of 2021-10-30 or later.
+pub const JAR_TOO_OLD: &str = "jar_too_old";
+/// `invalid_project_name`: a project name `fanlic issue` would refuse.
+pub const INVALID_PROJECT_NAME: &str = "invalid_project_name";
+/// `special_requirements`: a note staff must read (held).
+pub const SPECIAL_REQUIREMENTS: &str = "special_requirements";
+/// `cancel_request`: a cancellation, for staff to confirm (held).
+pub const CANCEL_REQUEST: &str = "cancel_request";
+/// `unknown_request`: neither a registration nor a cancellation (held).
+pub const UNKNOWN_REQUEST: &str = "unknown_request";
+/// `repeated_field`: a field given twice with different values (held).
+pub const REPEATED_FIELD: &str = "repeated_field";
+/// `image_builder_unavailable`: private cloud cannot be issued yet (held).
+pub const IMAGE_BUILDER_UNAVAILABLE: &str = "image_builder_unavailable";
+
+/// The earliest JAR package build that supports local container
+/// authentication: 2021-10-30.
+pub const MIN_JAR_DATE: Option<Date> = Date::new(2021, 10, 30);
+
+/// Why a request is not issued as it stands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reason {
+    /// Stable code, such as `nodes_exceed_contract`.
+    pub code: &'static str,
+    /// Plain English: what is wrong and how to fix it.
+    pub message: String,
+    /// A short Chinese version, for replies to Chinese mails.
+    pub message_zh: String,
+}
+
+impl Reason {
+    fn new(code: &'static str, message: impl Into<String>, message_zh: impl Into<String>) -> Self {
+        Self { code, message: message.into(), message_zh: message_zh.into() }
+    }
+}
+
+/// Everything `fanlic issue` needs, from the contract and the mail.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IssuePlan {
+    /// The contract's number.
+    pub contract_id: i64,
+    /// The company, as the contract spells it.
+    pub company: String,
+    /// The project name from the mail.
+    pub project: String,
+    /// The contract's product: `FineReport` or `FineBI`.
+    pub app: &'static str,
+    /// The contract's licensed major.minor.
+    pub version: Version,
+    /// The registration method (the mail's, or the contract's only one).
+    pub kind: LicenseKind,
+    /// Cluster nodes asked for (1 when the mail gives none).
+    pub nodes: u32,
+    /// The contract's term.
+    pub expiry: Expiry,
+    /// The contract's signing date.
+    pub signed: Date,
+    /// The JAR package build date the mail gives, if any.
+    pub jar_date: Option<Date>,
+    /// The sender, normalized.
+    pub sender: String,
+    /// SHA-256 of the raw request message, lowercase hex.
+    pub request_sha256: String,
+    /// The mail's deduplication key.
+    pub dedup_key: String,
+    /// The mail's `Message-ID`, if any.
+    pub message_id: Option<String>,
+}
+
+impl IssuePlan {
+    /// The [`IssueRequest`] for [`crate::Home::issue`], written to `output`.
+    pub fn to_request(&self, output: PathBuf, force: bool) -> IssueRequest {
+        IssueRequest {
+            company: self.company.clone(),
+            project: self.project.clone(),
+            app_name: self.app,
+            version: self.version,
+            kind: self.kind,
+            max_nodes: self.nodes,
+            expiry: self.expiry,
+            contract_signed: self.signed,
+            not_before: None,
+            output,
+            force,
+        }
+    }
+}
+
+/// What to do with a request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Issue this license.
+    Issue(IssuePlan),
+    /// Refuse; the sender may fix and send again. At least one reason.
+    Reject(Vec<Reason>),
+    /// Keep for staff. At least one reason.
+    Hold(Vec<Reason>),
+}
+
+/// The answer of [`validate`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Decision {
+    /// Issue, reject or hold, with every reason.
+    pub outcome: Outcome,
+    /// Whether an automatic reply to the (single, authenticated) sender is
+    /// allowed: false for unauthenticated or failed senders, or several.
+    pub reply_allowed: bool,
+}
+
+impl Decision {
+    /// Every reason (empty for Issue).
+    pub fn reasons(&self) -> &[Reason] {
+        match &self.outcome {
+            Outcome::Issue(_) => &[],
+            Outcome::Reject(r) | Outcome::Hold(r) => r,
+        }
+    }
+
+    /// The reasons' codes, in order.
+    pub fn codes(&self) -> Vec<&'static str> {
+        self.reasons().iter().map(|r| r.code).collect()
+    }
+
+    /// `issue`, `reject` or `hold`.
+    pub fn kind(&self) -> &'static str {
+        match self.outcome {
+            Outcome::Issue(_) => "issue",
+            Outcome::Reject(_) => "reject",
+            Outcome::Hold(_) => "hold",
+        }
+    }
+}
+
+/// Whether a code is hold-type (staff decide) rather than reject-type.
+pub fn is_hold_code(code: &str) -> bool {
+    [
+        SENDER_UNAUTHENTICATED,
+        SPECIAL_REQUIREMENTS,
+        CANCEL_REQUEST,
+        UNKNOWN_REQUEST,
+        REPEATED_FIELD,
+        IMAGE_BUILDER_UNAVAILABLE,
+    ]
+    .contains(&code)
+}
+
+/// The company to look the contract up by: the body's company name, else
+/// the subject's.
+pub fn company_named(mail: &RegistrationMail) -> Option<String> {
+    parse_body_company(&fields::parse_body(&mail.text), &fields::parse_subject(&mail.subject))
+}
+
+fn parse_body_company(body: &RegistrationFields, subject: &SubjectInfo) -> Option<String> {
+    body.company_name.clone().or_else(|| subject.company.clone())
+}
+
+/// The decision for a message that could not be parsed (`unparseable_message`
+/// or `message_too_large`): rejected, no reply (nobody is authenticated).
+pub fn unparseable(err: &MailError) -> Decision {
+    let reason = Reason::new(
+        err.code(),
+        format!("The message could not be read ({err}). Send the registration again as a plain e-mail."),
+        "邮件无法解析，请以普通邮件重新发送注册信息。",
+    );
+    Decision { outcome: Outcome::Reject(vec![reason]), reply_allowed: false }
+}
+
+/// Normalized address for comparison: trimmed, full-width folded, lowercase.
+fn norm_addr(a: &str) -> String {
+    contracts::normalize_email("from", a).unwrap_or_else(|_| a.trim().to_lowercase())
+}
+
+/// Which product a text names, if exactly one: `finereport` or `finebi`
+/// (any case, spaces and full-width letters ignored).
+fn products_named(text: &str) -> Vec<&'static str> {
+    let squashed: String = contracts::company_key(text).chars().filter(|c| !c.is_whitespace()).collect();
+    fields::PRODUCTS.iter().copied().filter(|p| squashed.contains(&p.to_lowercase())).collect()
+}
+
+fn field_of(p: &Problem) -> Option<Field> {
+    match p {
+        Problem::MissingField(f) => Some(*f),
+        Problem::InvalidDate { field, .. } => Some(*field),
+        Problem::UnknownMethod { .. } => Some(Field::Method),
+        Problem::InvalidNodes { .. } => Some(Field::Nodes),
+        Problem::InvalidVersion { .. } => Some(Field::Version),
+        Problem::SubjectMissingCompany | Problem::SubjectMissingProduct => None,
+    }
+}
+
+fn field_label(f: Field) -> (&'static str, &'static str) {
+    match f {
+        Field::CompanyName => ("Company name", "公司名称"),
+        Field::ProjectName => ("Project name", "项目名称"),
+        Field::SigningDate => ("Contract signing date", "合同签订日期"),
+        Field::Method => ("Registration method", "注册方式"),
+        Field::Nodes => ("Number of nodes", "集群节点数"),
+        Field::Version => ("Project version", "项目版本"),
+        Field::JarVersion => ("JAR package version", "JAR包版本"),
+        Field::SpecialRequirements => ("Special requirements", "特殊需求"),
+    }
+}
+
+fn problem_reason(p: &Problem) -> Reason {
+    let code = p.code();
+    match p {
+        Problem::MissingField(f) => {
+            let (en, zh) = field_label(*f);
+            let extra = match f {
+                Field::Method => " (Local container or Private cloud)",
+                Field::JarVersion => " (the JAR build date, such as 2023.12.14)",
+                Field::SigningDate => " (YYYY/MM/DD)",
+                _ => "",
+            };
+            Reason::new(
+                code,
+                format!("The line \"{en}:\" is missing. Add it with its value{extra}."),
+                format!("缺少“{zh}”，请补充。"),
+            )
+        }
+        Problem::InvalidDate { field, raw } => {
+            let (en, zh) = field_label(*field);
+            Reason::new(
+                code,
+                format!("\"{en}\" is \"{raw}\", which is not a real date. Write it as YYYY/MM/DD, such as 2026/11/20."),
+                format!("“{zh}”不是有效日期（{raw}），请按 YYYY/MM/DD 填写。"),
+            )
+        }
+        Problem::UnknownMethod { raw } => Reason::new(
+            code,
+            format!("The registration method \"{raw}\" is not known. Write \"Local container\" or \"Private cloud\"."),
+            format!("注册方式“{raw}”无法识别，请填写“本地容器”或“私有云”。"),
+        ),
+        Problem::InvalidNodes { raw } => Reason::new(
+            code,
+            format!("The number of nodes \"{raw}\" is not a whole number of at least 1. Write a number such as 2."),
+            format!("节点数“{raw}”无效，请填写不小于 1 的整数。"),
+        ),
+        Problem::InvalidVersion { raw } => Reason::new(
+            code,
+            format!("The project version \"{raw}\" has no major.minor. Write it such as 11.0 or 11.0.20."),
+            format!("项目版本“{raw}”无法识别，请填写如 11.0 的版本号。"),
+        ),
+        Problem::SubjectMissingCompany => Reason::new(
+            code,
+            "The subject does not name your company. Use a subject such as \"Official Authorization Document of \
+             <Company>'s Registration for FineReport\".",
+            "邮件主题未写明公司名称，请使用如“关于<公司>注册FineReport的正式授权文件”的主题。",
+        ),
+        Problem::SubjectMissingProduct => Reason::new(
+            code,
+            "The subject does not name the product. Write FineReport or FineBI in the subject.",
+            "邮件主题未写明产品，请在主题中注明 FineReport 或 FineBI。",
+        ),
+    }
+}
+
+/// Decides what to do with one registration mail. Pure: no database, no IO.
+///
+/// - `mail`: the parsed message.
+/// - `auth`: [`auth::evaluate_mail`] of it.
+/// - `by_company`: the contract of the company the mail names
+///   ([`company_named`]), if any.
+/// - `by_sender`: the contract of the mail's single From address, if any.
+/// - `now`: for the contract's term.
+///
+/// See the [module documentation](self) for the rules.
+pub fn validate(
+    mail: &RegistrationMail,
+    auth: &SenderAuth,
+    by_company: Option<&Contract>,
+    by_sender: Option<&Contract>,
+    now: Timestamp,
+) -> Decision {
+    let mut reasons: Vec<Reason> = Vec::new();
+    let subject = fields::parse_subject(&mail.subject);
+    let body = fields::parse_body(&mail.text);
+    let kind = fields::classify(&mail.subject, &mail.text);
+    let named = parse_body_company(&body, &subject);
+    let sender = mail.single_from().map(norm_addr);
+
+    // Sender.
+    match auth {
+        SenderAuth::Pass { .. } => {}
+        SenderAuth::Fail { detail, .. } => reasons.push(Reason::new(
+            SENDER_AUTH_FAILED,
+            format!(
+                "Our mail server could not verify that this message comes from your domain ({detail}). Send it \
+                 again from your company mailbox, through your company's own mail server."
+            ),
+            "发件人域名验证失败，请通过贵公司邮箱服务器重新发送。",
+        )),
+        SenderAuth::None { why } => reasons.push(Reason::new(
+            SENDER_UNAUTHENTICATED,
+            format!("The sender could not be authenticated ({why}); staff will check the request by hand."),
+            "无法验证发件人身份，将由工作人员人工核实。",
+        )),
+    }
+    if sender.is_none() {
+        reasons.push(Reason::new(
+            SENDER_NOT_SINGLE,
+            format!(
+                "The message has {} From addresses; exactly one is required. Send it from one of the addresses \
+                 in your contract only.",
+                mail.from.len()
+            ),
+            "发件人地址必须且只能有一个，请仅用合同登记的邮箱发送。",
+        ));
+    }
+
+    // Request kind.
+    match kind {
+        RequestKind::Unknown => {
+            reasons.push(Reason::new(
+                UNKNOWN_REQUEST,
+                "This message is neither a license registration nor a cancellation; staff will read it. To \
+                 register, send the registration fields (Company name, Project name, Contract signing date, ...).",
+                "无法识别的请求，将由工作人员处理。如需注册，请按模板填写注册信息。",
+            ));
+            return decide(reasons, auth, sender.is_some(), None);
+        }
+        RequestKind::CancelRegistration => reasons.push(Reason::new(
+            CANCEL_REQUEST,
+            "This is a request to cancel a registration; staff will confirm it with you before anything changes.",
+            "此邮件为注销注册请求，工作人员确认后处理。",
+        )),
+        RequestKind::Registration => {}
+    }
+
+    // Contract.
+    let contract = match (by_company, &named) {
+        (Some(c), _) => Some(c),
+        (None, None) => by_sender,
+        (None, Some(company)) => {
+            let hint = by_sender
+                .filter(|c| contracts::company_key(&c.terms.company) != contracts::company_key(company))
+                .map(|c| format!(" Your address is registered for \"{}\"; write that name exactly.", c.terms.company))
+                .unwrap_or_default();
+            reasons.push(Reason::new(
+                CONTRACT_NOT_FOUND,
+                format!(
+                    "We have no contract for the company \"{company}\". Write the company name exactly as in \
+                     your contract.{hint}"
+                ),
+                format!("未找到公司“{company}”的合同，请按合同填写公司全称。"),
+            ));
+            None
+        }
+    };
+    if let (Some(c), Some(s)) = (contract, &sender)
+        && !c.terms.emails.iter().any(|e| norm_addr(e) == *s)
+    {
+        reasons.push(Reason::new(
+            SENDER_NOT_IN_CONTRACT,
+            format!(
+                "The address {s} is not registered for the contract of \"{}\". Send the request from an address \
+                 named in the contract, or ask your sales contact to add this one.",
+                c.terms.company
+            ),
+            format!("发件邮箱 {s} 未登记在该公司合同中，请使用合同登记的邮箱发送，或联系销售添加。"),
+        ));
+    }
+    if kind == RequestKind::CancelRegistration {
+        return decide(reasons, auth, sender.is_some(), None);
+    }
+    if let Some(c) = contract {
+        if !c.enabled {
+            reasons.push(Reason::new(
+                CONTRACT_DISABLED,
+                format!(
+                    "The contract of \"{}\" is disabled, so no license can be issued under it. Please contact \
+                     your sales representative.",
+                    c.terms.company
+                ),
+                "该合同已停用，无法签发授权，请联系销售。",
+            ));
+        }
+        if c.is_expired_at(now) {
+            reasons.push(Reason::new(
+                CONTRACT_EXPIRED,
+                format!(
+                    "The contract of \"{}\" ended on {}. Please renew it with your sales representative first.",
+                    c.terms.company, c.terms.expires
+                ),
+                format!("合同已于 {} 到期，请先联系销售续约。", c.terms.expires),
+            ));
+        }
+    }
+
+    // Subject.
+    for p in subject.problems() {
+        reasons.push(problem_reason(&p));
+    }
+
+    // Body, field by field.
+    let contract_method = contract.and_then(|c| match c.terms.methods.as_slice() {
+        [only] => Some(*only),
+        _ => None,
+    });
+    let problems = body.problems(contract_method);
+    let method = body.effective_method(contract_method);
+    for field in [
+        Field::CompanyName,
+        Field::ProjectName,
+        Field::SigningDate,
+        Field::Method,
+        Field::Nodes,
+        Field::Version,
+        Field::JarVersion,
+    ] {
+        for p in problems.iter().filter(|p| field_of(p) == Some(field)) {
+            reasons.push(problem_reason(p));
+        }
+        if let Some(r) = compare(field, &body, &subject, contract, method) {
+            reasons.push(r);
+        }
+    }
+    if let Some(note) = &body.special_requirements {
+        reasons.push(Reason::new(
+            SPECIAL_REQUIREMENTS,
+            format!("The request has a special requirements note; staff will read it and reply: \"{note}\""),
+            "邮件包含特殊需求，将由工作人员处理。",
+        ));
+    }
+    if !body.repeated.is_empty() {
+        let en: Vec<&str> = body.repeated.iter().map(|f| field_label(*f).0).collect();
+        let zh: Vec<&str> = body.repeated.iter().map(|f| field_label(*f).1).collect();
+        reasons.push(Reason::new(
+            REPEATED_FIELD,
+            format!(
+                "These fields are given more than once with different values: {}. Staff will check; to be \
+                 quicker, send one request per mail with each field once.",
+                en.join(", ")
+            ),
+            format!("以下字段重复且取值不同：{}，将由工作人员核实。", zh.join("、")),
+        ));
+    }
+    if method == Some(LicenseKind::PrivateCloud) {
+        reasons.push(Reason::new(
+            IMAGE_BUILDER_UNAVAILABLE,
+            "Private cloud licenses are not issued automatically yet; staff will prepare the authorization image.",
+            "私有云授权暂不支持自动签发，将由工作人员处理。",
+        ));
+    }
+
+    let plan = match (contract, method, body.node_count(), &body.project_name, &sender) {
+        (Some(c), Some(kind), Some(nodes), Some(project), Some(sender)) => Some(IssuePlan {
+            contract_id: c.id,
+            company: c.terms.company.clone(),
+            project: project.clone(),
+            app: c.terms.product,
+            version: c.terms.version,
+            kind,
+            nodes,
+            expiry: c.terms.expires,
+            signed: c.terms.signed,
+            jar_date: body.jar_version.as_ref().and_then(|f| f.value),
+            sender: sender.clone(),
+            request_sha256: mail.raw_sha256_hex(),
+            dedup_key: mail.dedup_key.clone(),
+            message_id: mail.message_id.clone(),
+        }),
+        _ => None,
+    };
+    decide(reasons, auth, sender.is_some(), plan)
+}
+
+/// The comparison of one field with the contract, if it disagrees.
+fn compare(
+    field: Field,
+    body: &RegistrationFields,
+    subject: &SubjectInfo,
+    contract: Option<&Contract>,
+    method: Option<LicenseKind>,
+) -> Option<Reason> {
+    match field {
+        Field::CompanyName => {
+            let c = contract?;
+            let key = contracts::company_key(&c.terms.company);
+            let wrong: Vec<&str> = [body.company_name.as_deref(), subject.company.as_deref()]
+                .into_iter()
+                .flatten()
+                .filter(|n| contracts::company_key(n) != key)
+                .collect();
+            let first = wrong.first()?;
+            Some(Reason::new(
+                COMPANY_MISMATCH,
+                format!(
+                    "The company \"{first}\" is not the one in the contract, \"{}\". Write the company name exactly \
+                     as in the contract, in the subject and the body.",
+                    c.terms.company
+                ),
+                format!("公司名称“{first}”与合同不一致，应为“{}”。", c.terms.company),
+            ))
+        }
+        Field::ProjectName => {
+            let p = body.project_name.as_deref()?;
+            let e = crate::input::name("project_name", p).err()?;
+            Some(Reason::new(
+                INVALID_PROJECT_NAME,
+                format!("The project name cannot be used: {e}."),
+                "项目名称无效，请修改后重新发送。",
+            ))
+        }
+        Field::SigningDate => {
+            let c = contract?;
+            let d = *body.signing_date.as_ref()?.valid()?;
+            (d != c.terms.signed).then(|| {
+                Reason::new(
+                    SIGNING_DATE_MISMATCH,
+                    format!(
+                        "The contract signing date {d} is not the contract's, {}. Write the date shown on the \
+                         contract.",
+                        c.terms.signed
+                    ),
+                    format!("合同签订日期 {d} 与合同不符（应为 {}）。", c.terms.signed),
+                )
+            })
+        }
+        Field::Method => {
+            let c = contract?;
+            let m = method?;
+            (!c.allows(m)).then(|| {
+                let allowed: Vec<&str> = c.terms.methods.iter().map(|m| m.as_str()).collect();
+                Reason::new(
+                    METHOD_NOT_IN_CONTRACT,
+                    format!(
+                        "The registration method {m} is not in your contract, which allows {}. Ask for an allowed \
+                         method, or contact your sales representative.",
+                        allowed.join(", ")
+                    ),
+                    format!("注册方式 {m} 不在合同范围内（合同允许：{}）。", allowed.join("、")),
+                )
+            })
+        }
+        Field::Nodes => {
+            let c = contract?;
+            let n = body.node_count()?;
+            (n > c.terms.max_nodes).then(|| {
+                Reason::new(
+                    NODES_EXCEED_CONTRACT,
+                    format!(
+                        "{n} nodes were asked for, but the contract allows at most {}. Ask for {} or fewer, or \
+                         contact your sales representative.",
+                        c.terms.max_nodes, c.terms.max_nodes
+                    ),
+                    format!("申请节点数 {n} 超过合同上限 {}。", c.terms.max_nodes),
+                )
+            })
+        }
+        Field::Version => {
+            let c = contract?;
+            let mut wrong: Vec<String> = Vec::new();
+            if let Some(p) = subject.product
+                && p != c.terms.product
+            {
+                wrong.push(format!("the subject names {p}"));
+            }
+            if let Some(f) = &body.project_version {
+                if let Some(p) = products_named(&f.raw).into_iter().find(|p| *p != c.terms.product) {
+                    wrong.push(format!("the project version names {p}"));
+                }
+                if let Some(v) = f.valid()
+                    && *v != c.terms.version
+                {
+                    wrong.push(format!("the project version is {v}"));
+                }
+            }
+            (!wrong.is_empty()).then(|| {
+                Reason::new(
+                    VERSION_MISMATCH,
+                    format!(
+                        "The contract is for {} {}, but {}. Ask for the contracted product and version, or contact \
+                         your sales representative.",
+                        c.terms.product,
+                        c.terms.version,
+                        wrong.join(" and ")
+                    ),
+                    format!("产品或版本与合同不符，合同为 {} {}。", c.terms.product, c.terms.version),
+                )
+            })
+        }
+        Field::JarVersion => {
+            if method != Some(LicenseKind::LocalContainer) {
+                return None;
+            }
+            let d = *body.jar_version.as_ref()?.valid()?;
+            let min = MIN_JAR_DATE?;
+            (d < min).then(|| {
+                Reason::new(
+                    JAR_TOO_OLD,
+                    format!(
+                        "The JAR package is from {d}; local container registration needs a JAR package dated \
+                         {min} or later. Update the JAR package, then send the request again with its new version."
+                    ),
+                    format!("JAR包版本（{d}）过旧，本地容器注册需要 {min} 及以后的JAR包，请升级后重新申请。"),
+                )
+            })
+        }
+        Field::SpecialRequirements => None,
+    }
+}
+
+/// The outcome from the reasons (see the module documentation).
+fn decide(reasons: Vec<Reason>, auth: &SenderAuth, single_sender: bool, plan: Option<IssuePlan>) -> Decision {
+    let reply_allowed = auth.is_pass() && single_sender;
+    let outcome = if matches!(auth, SenderAuth::None { .. }) {
+        Outcome::Hold(reasons)
+    } else if reasons.iter().any(|r| !is_hold_code(r.code)) {
+        Outcome::Reject(reasons)
+    } else if !reasons.is_empty() {
+        Outcome::Hold(reasons)
+    } else {
+        match plan {
+            Some(plan) => Outcome::Issue(plan),
+            // Unreachable in practice: a missing piece always has a reason.
+            None => Outcome::Hold(vec![Reason::new(
+                "incomplete_request",
+                "The request is incomplete; staff will check it.",
+                "请求信息不完整，将由工作人员核实。",
+            )]),
+        }
+    };
+    Decision { outcome, reply_allowed }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+    use fanlic_formats::{Date, Expiry, LicenseKind, Timestamp, Version};
+
+    use super::*;
+    use crate::contracts::ContractTerms;
+    use crate::mail::{auth::evaluate_mail, message};
+
+    const SUBJECT: &str =
+        "Official Authorization Document of Northwind Trading Co., Ltd.'s Registration for FineReport";
+    const BODY: &str = "Dear team,\n\nPlease register our project.\n\n\
+        Company name: Northwind Trading Co., Ltd.\n\
+        Project name: webroot\n\
+        Contract signing date: 2026/11/20\n\
+        Registration method: Local container\n\
+        Maximum number of registration: 3\n\
+        Project Version: 11.0.20\n\
+        JAR package version: 2023.12.14 (Build#persist-2023.12.14.10.22.33.88)\n\n\
+        Thank you.\n";
+    const PASS: &str = "mx.vendor.example; dkim=pass header.d=northwind.example";
+    const FAIL: &str = "mx.vendor.example; dmarc=fail header.from=northwind.example";
+
+    fn date(y: u16, m: u8, d: u8) -> Date {
+        Date::new(y, m, d).unwrap()
+    }
+
+    fn now() -> Timestamp {
+        date(2026, 11, 22).start()
+    }
+
+    fn contract() -> Contract {
+        Contract {
+            id: 7,
+            terms: ContractTerms {
+                company: "Northwind Trading Co., Ltd.".to_owned(),
+                emails: vec!["alice@northwind.example".to_owned(), "it@northwind.example".to_owned()],
+                signed: date(2026, 11, 20),
+                product: "FineReport",
+                methods: vec![LicenseKind::LocalContainer],
+                max_nodes: 3,
+                version: Version { major: 11, minor: 0 },
+                expires: Expiry::On(date(2027, 11, 19)),
+            },
+            enabled: true,
+            created_at: Timestamp(0),
+            created_by: "staff".to_owned(),
+            updated_at: Timestamp(0),
+            updated_by: "staff".to_owned(),
+        }
+    }
+
+    /// A raw message; `auth` is the trusted Authentication-Results value, if any.
+    fn raw(from: &str, subject: &str, body: &str, auth: Option<&str>) -> Vec<u8> {
+        let mut s = String::new();
+        if let Some(a) = auth {
+            s.push_str(&format!("Authentication-Results: {a}\r\n"));
+        }
+        s.push_str("Received: from mail.northwind.example by mx.vendor.example; Fri, 20 Nov 2026 09:30:05 +0800\r\n");
+        s.push_str(&format!("From: {from}\r\nTo: license@vendor.example\r\nSubject: {subject}\r\n"));
+        s.push_str("Message-ID: <req-1@northwind.example>\r\nMIME-Version: 1.0\r\n");
+        s.push_str("Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n");
+        s.push_str(&body.replace('\n', "\r\n"));
+        s.into_bytes()
+    }
+
+    struct Case {
+        from: String,
+        subject: String,
+        body: String,
+        auth: Option<&'static str>,
+        contract: Option<Contract>,
+        by_company: bool,
+        by_sender: bool,
+        now: Timestamp,
+    }
+
+    impl Case {
+        fn clean() -> Self {
+            Self {
+                from: "Alice Chen <Alice@Northwind.example>".to_owned(),
+                subject: SUBJECT.to_owned(),
+                body: BODY.to_owned(),
+                auth: Some(PASS),
+                contract: Some(contract()),
+                by_company: true,
+                by_sender: true,
+                now: now(),
+            }
+        }
+
+        fn body(mut self, from: &str, to: &str) -> Self {
+            assert!(self.body.contains(from), "{from}");
+            self.body = self.body.replace(from, to);
+            self
+        }
+
+        fn terms(mut self, f: impl FnOnce(&mut Contract)) -> Self {
+            f(self.contract.as_mut().unwrap());
+            self
+        }
+
+        fn run(&self) -> Decision {
+            let mail = message::parse(&raw(&self.from, &self.subject, &self.body, self.auth)).unwrap();
+            let auth = evaluate_mail(&mail, &["mx.vendor.example".to_owned()]);
+            let c = self.contract.as_ref();
+            validate(&mail, &auth, c.filter(|_| self.by_company), c.filter(|_| self.by_sender), self.now)
+        }
+    }
+
+    #[track_caller]
+    fn assert_codes(d: &Decision, kind: &str, codes: &[&str]) {
+        assert_eq!((d.kind(), d.codes()), (kind, codes.to_vec()), "{d:#?}");
+        for r in d.reasons() {
+            assert!(r.message.len() > 20, "{r:?}");
+            assert!(r.message_zh.chars().any(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c)), "{r:?}");
+        }
+    }
+
+    #[test]
+    fn clean_request_is_issued_with_the_contracts_terms() {
+        let d = Case::clean().run();
+        assert!(d.reply_allowed);
+        let Outcome::Issue(plan) = &d.outcome else { panic!("{d:#?}") };
+        let mail = message::parse(&raw(&Case::clean().from, SUBJECT, BODY, Some(PASS))).unwrap();
+        let expected = IssuePlan {
+            contract_id: 7,
+            company: "Northwind Trading Co., Ltd.".to_owned(),
+            project: "webroot".to_owned(),
+            app: "FineReport",
+            version: Version { major: 11, minor: 0 },
+            kind: LicenseKind::LocalContainer,
+            nodes: 3,
+            expiry: Expiry::On(date(2027, 11, 19)),
+            signed: date(2026, 11, 20),
+            jar_date: Some(date(2023, 12, 14)),
+            sender: "alice@northwind.example".to_owned(),
+            request_sha256: mail.raw_sha256_hex(),
+            dedup_key: mail.dedup_key.clone(),
+            message_id: mail.message_id.clone(),
+        };
+        assert_eq!(plan, &expected);
+        assert_eq!(plan.request_sha256.len(), 64);
+        let req = plan.to_request(PathBuf::from("Container.lic"), false);
+        assert_eq!(
+            (req.company.as_str(), req.project.as_str(), req.app_name),
+            ("Northwind Trading Co., Ltd.", "webroot", "FineReport")
+        );
+        assert_eq!((req.max_nodes, req.kind, req.not_before), (3, LicenseKind::LocalContainer, None));
+    }
+
+    #[test]
+    fn body_company_in_other_case_and_width_matches() {
+        let d = Case::clean()
+            .body("Company name: Northwind Trading Co., Ltd.", "Company name: ＮＯＲＴＨＷＩＮＤ  Trading Co., Ltd.")
+            .run();
+        assert_eq!(d.kind(), "issue", "{d:#?}");
+    }
+
+    #[test]
+    fn absent_method_takes_the_contracts_only_one() {
+        let d = Case::clean().body("Registration method: Local container\n", "").run();
+        let Outcome::Issue(plan) = &d.outcome else { panic!("{d:#?}") };
+        assert_eq!(plan.kind, LicenseKind::LocalContainer);
+    }
+
+    #[test]
+    fn absent_nodes_means_one() {
+        let d = Case::clean().body("Maximum number of registration: 3\n", "").run();
+        let Outcome::Issue(plan) = &d.outcome else { panic!("{d:#?}") };
+        assert_eq!(plan.nodes, 1);
+    }
+
+    #[test]
+    fn spoofed_clean_request_is_held_never_issued() {
+        let mut c = Case::clean();
+        c.auth = None;
+        let d = c.run();
+        assert_codes(&d, "hold", &["sender_unauthenticated"]);
+        assert!(!d.reply_allowed);
+        // An untrusted authserv-id is no better.
+        c.auth = Some("mx.attacker.example; dkim=pass header.d=northwind.example");
+        assert_codes(&c.run(), "hold", &["sender_unauthenticated"]);
+    }
+
+    #[test]
+    fn spoofed_bad_request_is_held_with_every_reason() {
+        let mut c = Case::clean().body("Maximum number of registration: 3", "Maximum number of registration: 9");
+        c.auth = None;
+        let d = c.run();
+        assert_codes(&d, "hold", &["sender_unauthenticated", "nodes_exceed_contract"]);
+        assert!(!d.reply_allowed);
+    }
+
+    #[test]
+    fn sender_auth_failed_is_rejected_without_reply() {
+        let mut c = Case::clean();
+        c.auth = Some(FAIL);
+        let d = c.run();
+        assert_codes(&d, "reject", &["sender_auth_failed"]);
+        assert!(!d.reply_allowed);
+    }
+
+    #[test]
+    fn several_from_addresses_are_refused() {
+        let mut c = Case::clean();
+        c.from = "alice@northwind.example, mallory@evil.example".to_owned();
+        let d = c.run();
+        // evaluate_mail gives None for several senders: held, never issued.
+        assert_codes(&d, "hold", &["sender_unauthenticated", "sender_not_single"]);
+        assert!(!d.reply_allowed);
+        // Even with a pass from elsewhere, several senders are rejected.
+        let mail = message::parse(&raw(&c.from, SUBJECT, BODY, Some(PASS))).unwrap();
+        let pass = SenderAuth::Pass { method: auth::AuthMethod::Dkim, authserv_id: "mx.vendor.example".to_owned() };
+        let d = validate(&mail, &pass, Some(&contract()), None, now());
+        assert_codes(&d, "reject", &["sender_not_single"]);
+        assert!(!d.reply_allowed);
+    }
+
+    #[test]
+    fn sender_not_in_contract() {
+        let d = Case::clean().terms(|c| c.terms.emails = vec!["it@northwind.example".to_owned()]).run();
+        assert_codes(&d, "reject", &["sender_not_in_contract"]);
+        assert!(d.reply_allowed);
+        assert!(d.reasons()[0].message.contains("alice@northwind.example"));
+    }
+
+    #[test]
+    fn contract_not_found() {
+        let mut c = Case::clean();
+        c.by_company = false;
+        c.by_sender = false;
+        assert_codes(&c.run(), "reject", &["contract_not_found"]);
+        // The sender's own contract under another name is a hint.
+        let mut c = Case::clean().terms(|c| c.terms.company = "Northwind Holdings".to_owned());
+        c.by_company = false;
+        let d = c.run();
+        assert_codes(&d, "reject", &["contract_not_found"]);
+        assert!(d.reasons()[0].message.contains("Northwind Holdings"), "{d:#?}");
+    }
+
+    #[test]
+    fn contract_disabled_and_expired() {
+        let d = Case::clean().terms(|c| c.enabled = false).run();
+        assert_codes(&d, "reject", &["contract_disabled"]);
+        let d = Case::clean().terms(|c| c.terms.expires = Expiry::On(date(2026, 11, 21))).run();
+        assert_codes(&d, "reject", &["contract_expired"]);
+        // The last day of the term is still inside it.
+        let d = Case::clean().terms(|c| c.terms.expires = Expiry::On(date(2026, 11, 22))).run();
+        assert_eq!(d.kind(), "issue");
+    }
+
+    #[test]
+    fn subject_missing_company_and_product() {
+        let mut c = Case::clean();
+        c.subject = "License request".to_owned();
+        assert_codes(&c.run(), "reject", &["subject_missing_company", "subject_missing_product"]);
+    }
+
+    #[test]
+    fn company_mismatch_in_body_or_subject() {
+        let d =
+            Case::clean().body("Company name: Northwind Trading Co., Ltd.", "Company name: Northwind Trading").run();
+        assert_codes(&d, "reject", &["company_mismatch"]);
+        let mut c = Case::clean();
+        c.subject = SUBJECT.replace("Northwind Trading Co., Ltd.", "Southwind Ltd");
+        assert_codes(&c.run(), "reject", &["company_mismatch"]);
+    }
+
+    #[test]
+    fn missing_fields() {
+        for (line, code) in [
+            ("Company name: Northwind Trading Co., Ltd.\n", "missing_field_company_name"),
+            ("Project name: webroot\n", "missing_field_project_name"),
+            ("Contract signing date: 2026/11/20\n", "missing_field_signing_date"),
+            ("Project Version: 11.0.20\n", "missing_field_version"),
+            ("JAR package version: 2023.12.14 (Build#persist-2023.12.14.10.22.33.88)\n", "missing_field_jar_version"),
+        ] {
+            let d = Case::clean().body(line, "").run();
+            assert_codes(&d, "reject", &[code]);
+        }
+    }
+
+    #[test]
+    fn missing_method_when_the_contract_allows_both() {
+        let d = Case::clean()
+            .terms(|c| c.terms.methods = vec![LicenseKind::LocalContainer, LicenseKind::PrivateCloud])
+            .body("Registration method: Local container\n", "")
+            .run();
+        // Without a method, the JAR package is not known to be needed.
+        assert_codes(&d, "reject", &["missing_field_method"]);
+    }
+
+    #[test]
+    fn signing_date_invalid_or_mismatched() {
+        let d = Case::clean().body("2026/11/20", "2026/02/30").run();
+        assert_codes(&d, "reject", &["invalid_date"]);
+        let d = Case::clean().body("2026/11/20", "2026/11/19").run();
+        assert_codes(&d, "reject", &["signing_date_mismatch"]);
+    }
+
+    #[test]
+    fn method_unknown_or_not_in_contract() {
+        let d = Case::clean().body("Local container", "Floppy disk").run();
+        assert_codes(&d, "reject", &["unknown_method"]);
+        let d = Case::clean().body("Local container", "Private cloud").run();
+        assert_codes(&d, "reject", &["method_not_in_contract", "image_builder_unavailable"]);
+    }
+
+    #[test]
+    fn private_cloud_is_held_until_the_image_builder_exists() {
+        let d = Case::clean()
+            .terms(|c| c.terms.methods = vec![LicenseKind::LocalContainer, LicenseKind::PrivateCloud])
+            .body("Local container", "Private cloud")
+            .body("JAR package version: 2023.12.14 (Build#persist-2023.12.14.10.22.33.88)\n", "")
+            .run();
+        assert_codes(&d, "hold", &["image_builder_unavailable"]);
+        assert!(d.reply_allowed);
+    }
+
+    #[test]
+    fn nodes_invalid_or_over_the_contract() {
+        let d = Case::clean().body("registration: 3", "registration: 0").run();
+        assert_codes(&d, "reject", &["invalid_nodes"]);
+        let d = Case::clean().body("registration: 3", "registration: 4").run();
+        assert_codes(&d, "reject", &["nodes_exceed_contract"]);
+    }
+
+    #[test]
+    fn version_invalid_or_mismatched() {
+        let d = Case::clean().body("Project Version: 11.0.20", "Project Version: latest").run();
+        assert_codes(&d, "reject", &["invalid_version"]);
+        let d = Case::clean().body("Project Version: 11.0.20", "Project Version: 10.0.3").run();
+        assert_codes(&d, "reject", &["version_mismatch"]);
+        let d = Case::clean().body("Project Version: 11.0.20", "Project Version: FineBI 11.0").run();
+        assert_codes(&d, "reject", &["version_mismatch"]);
+        assert!(d.reasons()[0].message.contains("FineBI"), "{d:#?}");
+        let mut c = Case::clean();
+        c.subject = SUBJECT.replace("FineReport", "FineBI");
+        assert_codes(&c.run(), "reject", &["version_mismatch"]);
+    }
+
+    #[test]
+    fn jar_too_old_or_invalid() {
+        let d = Case::clean().body("2023.12.14 (Build#persist-2023.12.14.10.22.33.88)", "2021.10.29").run();
+        assert_codes(&d, "reject", &["jar_too_old"]);
+        let d = Case::clean().body("2023.12.14 (Build#persist-2023.12.14.10.22.33.88)", "2021.10.30").run();
+        assert_eq!(d.kind(), "issue", "{d:#?}");
+        let d = Case::clean().body("2023.12.14 (Build#persist-2023.12.14.10.22.33.88)", "newest").run();
+        assert_codes(&d, "reject", &["invalid_date"]);
+    }
+
+    #[test]
+    fn special_requirements_are_held() {
+        let d = Case::clean()
+            .body("Thank you.", "Special requirements: cover a disaster-recovery site\n\nThank you.")
+            .run();
+        assert_codes(&d, "hold", &["special_requirements"]);
+        assert!(d.reasons()[0].message.contains("disaster-recovery"));
+    }
+
+    #[test]
+    fn cancellation_is_held_for_staff() {
+        let mut c = Case::clean();
+        c.subject = "Northwind: please cancel the registration of the old server".to_owned();
+        assert_codes(&c.run(), "hold", &["cancel_request"]);
+        // From an address outside the contract, it is rejected.
+        let d = c.terms(|c| c.terms.emails = vec!["it@northwind.example".to_owned()]).run();
+        assert_codes(&d, "reject", &["cancel_request", "sender_not_in_contract"]);
+    }
+
+    #[test]
+    fn unknown_request_is_held() {
+        let mut c = Case::clean();
+        c.subject = "Question about invoices".to_owned();
+        c.body = "Hello, where is our invoice for October?\n".to_owned();
+        assert_codes(&c.run(), "hold", &["unknown_request"]);
+    }
+
+    #[test]
+    fn unparseable_message_is_rejected_without_reply() {
+        let err = message::parse(b"").unwrap_err();
+        let d = unparseable(&err);
+        assert_codes(&d, "reject", &["unparseable_message"]);
+        assert!(!d.reply_allowed);
+        let big = raw("alice@northwind.example", SUBJECT, BODY, Some(PASS));
+        let err = message::parse_with(&big, &message::ParseOptions { max_bytes: 10 }).unwrap_err();
+        assert_codes(&unparseable(&err), "reject", &["message_too_large"]);
+    }
+
+    #[test]
+    fn several_failures_are_reported_together_in_a_stable_order() {
+        let c = Case::clean()
+            .body("Project name: webroot\n", "")
+            .body("2026/11/20", "2025/01/01")
+            .body("registration: 3", "registration: 12")
+            .body("11.0.20", "10.0")
+            .body("2023.12.14 (Build#persist-2023.12.14.10.22.33.88)", "2020.01.01")
+            .terms(|c| c.enabled = false);
+        let expected = [
+            "contract_disabled",
+            "missing_field_project_name",
+            "signing_date_mismatch",
+            "nodes_exceed_contract",
+            "version_mismatch",
+            "jar_too_old",
+        ];
+        let d = c.run();
+        assert_codes(&d, "reject", &expected);
+        assert_eq!(c.run(), d, "deterministic");
+        for r in d.reasons() {
+            assert!(!r.message_zh.is_empty());
+        }
+    }
+
+    #[test]
+    fn chinese_request() {
+        let mut c = Case::clean();
+        c.subject = "关于Northwind Trading Co., Ltd.注册FineReport的正式授权文件".to_owned();
+        c.body = "您好，\n\n公司名称：Northwind Trading Co., Ltd.\n项目名称：webroot\n合同签订日期：2026年11月20日\n\
+                  注册方式：本地容器\n集群节点数：2\n项目版本：11.0.20\nJAR包版本：2023.12.14\n\n此致\n"
+            .to_owned();
+        let d = c.run();
+        let Outcome::Issue(plan) = &d.outcome else { panic!("{d:#?}") };
+        assert_eq!(plan.nodes, 2);
+        let d = c.body("集群节点数：2", "集群节点数：5").run();
+        assert_codes(&d, "reject", &["nodes_exceed_contract"]);
+        assert!(d.reasons()[0].message_zh.contains("超过合同上限 3"));
+    }
+
+    #[test]
+    fn hold_codes() {
+        for code in ["sender_unauthenticated", "special_requirements", "cancel_request", "image_builder_unavailable"] {
+            assert!(is_hold_code(code));
+        }
+        assert!(!is_hold_code("sender_auth_failed"));
+        assert!(!is_hold_code("nodes_exceed_contract"));
+    }
+
+    #[test]
+    fn company_named_prefers_the_body() {
+        let mail =
+            message::parse(&raw("a@x.example", SUBJECT, "Company name: Body Co\nProject name: p\n", None)).unwrap();
+        assert_eq!(company_named(&mail).as_deref(), Some("Body Co"));
+        let mail = message::parse(&raw("a@x.example", SUBJECT, "hello\n", None)).unwrap();
+        assert_eq!(company_named(&mail).as_deref(), Some("Northwind Trading Co., Ltd."));
+    }
+
+    #[test]
+    fn repeated_field_is_held() {
+        let d = Case::clean().body("Thank you.", "Project name: webroot-2\n\nThank you.").run();
+        assert_codes(&d, "hold", &["repeated_field"]);
+        assert!(d.reasons()[0].message.contains("Project name"), "{d:#?}");
+    }
+
+    #[test]
+    fn project_name_fanlic_issue_would_refuse() {
+        let long = "p".repeat(300);
+        let d = Case::clean().body("Project name: webroot", &format!("Project name: {long}")).run();
+        assert_codes(&d, "reject", &["invalid_project_name"]);
+    }
+
+    #[test]
+    fn no_from_address_is_refused() {
+        let mail = message::parse(b"Subject: x\r\n\r\nCompany name: Northwind Trading Co., Ltd.\r\n").unwrap();
+        let pass = SenderAuth::Pass { method: auth::AuthMethod::Dkim, authserv_id: "mx.vendor.example".to_owned() };
+        let d = validate(&mail, &pass, Some(&contract()), None, now());
+        assert_eq!(d.codes().first(), Some(&"sender_not_single"), "{d:#?}");
+        assert_eq!(d.kind(), "reject");
+        assert!(!d.reply_allowed);
+    }
+}
