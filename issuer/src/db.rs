@@ -131,6 +131,41 @@ CREATE TABLE outbox_attachments (
     PRIMARY KEY (outbox_id, position)
 ) STRICT;
 ",
+    // 4: registration-mail decisions (see ingest.rs): one per message, and their audit trail.
+    r"
+CREATE TABLE decisions (
+    decision_id   INTEGER PRIMARY KEY,
+    dedup_key     TEXT NOT NULL,                   -- Message-ID, else SHA-256 (hex) of the raw bytes
+    message_id    TEXT,                            -- without angle brackets
+    source        TEXT NOT NULL,                   -- file, mbox#n, maildir path or -
+    from_addr     TEXT NOT NULL,                   -- normalized; empty when none
+    subject       TEXT NOT NULL,
+    decision      TEXT NOT NULL CHECK (decision IN ('issued', 'rejected', 'held')),
+    reasons       TEXT NOT NULL,                   -- JSON: [{code, message}]
+    license_id    TEXT REFERENCES licenses (license_id),
+    authenticated INTEGER NOT NULL CHECK (authenticated IN (0, 1)),
+    raw_sha256    TEXT NOT NULL,
+    raw           BLOB NOT NULL,                   -- the message, for review and approve
+    outbox_id     INTEGER REFERENCES outbox (outbox_id),
+    decided_at    INTEGER NOT NULL,                -- Unix seconds
+    decided_by    TEXT NOT NULL,                   -- `fanlic ingest`, or the staff user
+    -- A spoof never blocks the real request: at most one decision per key and
+    -- authentication state; see ingest.rs for the rule.
+    UNIQUE (dedup_key, authenticated)
+) STRICT;
+CREATE INDEX decisions_by_decision ON decisions (decision, decided_at);
+
+CREATE TABLE decision_audit (
+    audit_id    INTEGER PRIMARY KEY,
+    decision_id INTEGER REFERENCES decisions (decision_id),
+    dedup_key   TEXT NOT NULL,
+    action      TEXT NOT NULL,                     -- issued | rejected | held | duplicate | approved | staff-rejected
+    reasons     TEXT NOT NULL,                     -- JSON: [{code, message}]
+    license_id  TEXT,
+    at          INTEGER NOT NULL,
+    by          TEXT NOT NULL
+) STRICT;
+",
 ];
 
 /// The schema version this build writes.

@@ -37,6 +37,8 @@ pub struct IssueRequest {
     pub output: PathBuf,
     /// Replace an existing output file.
     pub force: bool,
+    /// SHA-256 of the registration mail this license answers, if any.
+    pub request_email_sha256: Option<[u8; 32]>,
 }
 
 /// The text of `fanlic issue`'s options.
@@ -82,8 +84,27 @@ impl IssueRequest {
             not_before: text.not_before.map(|s| crate::clock::parse_time_or_date("--not-before", s)).transpose()?,
             output,
             force,
+            request_email_sha256: None,
         })
     }
+}
+
+/// A license signed and self-checked, not yet recorded nor written; see
+/// [`Home::sign_license`] and [`Home::record_license`].
+#[derive(Clone, Debug)]
+pub struct SignedLicense {
+    /// Its id.
+    pub license_id: LicenseId,
+    /// The raw license file.
+    pub raw: Vec<u8>,
+    /// The armored `Container.lic` text.
+    pub armored: String,
+    /// [`report::license_json`] of it.
+    pub license: Value,
+    /// One line for people.
+    pub summary: String,
+    /// The issuing key that signed it.
+    pub issuing_key_id: fanlic_formats::KeyId,
 }
 
 /// A license just issued.
@@ -137,6 +158,36 @@ impl Home {
         if !req.force && std::fs::symlink_metadata(&req.output).is_ok() {
             return Err(Error::OutputExists { path: req.output.clone() });
         }
+        let signed = self.sign_license(req, now)?;
+        if let Some(parent) = req.output.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(Error::io("cannot create the folder", parent))?;
+        }
+        let output = std::path::absolute(&req.output).unwrap_or_else(|_| req.output.clone());
+        let roots = self.root_keys()?;
+        let (conn, db_path) = self.conn_mut();
+        let tx = conn.transaction().map_err(db::err(db_path, "cannot start a transaction"))?;
+        record_license(&tx, db_path, &roots, &signed, &output)?;
+        fsutil::write_atomic(&req.output, signed.armored.as_bytes(), fsutil::PUBLIC_MODE, req.force)?;
+        if let Err(e) = tx.commit() {
+            // An unrecorded license must not stay behind.
+            let _ = std::fs::remove_file(&req.output);
+            return Err(db::err(db_path, "cannot commit")(e));
+        }
+        Ok(Issued {
+            license_id: signed.license_id,
+            path: req.output.clone(),
+            armored: signed.armored,
+            raw: signed.raw,
+            license: signed.license,
+            summary: signed.summary,
+            issuing_key_id: signed.issuing_key_id,
+        })
+    }
+
+    /// Signs a license for `req` with the signing key and checks it verifies
+    /// against this home's root keys; records and writes nothing
+    /// (`req.output` and `req.force` are not used).
+    pub fn sign_license(&self, req: &IssueRequest, now: Timestamp) -> Result<SignedLicense, Error> {
         let not_before = req.not_before.unwrap_or(now);
         if let Expiry::On(d) = req.expiry
             && d.end() <= not_before.max(now)
@@ -198,7 +249,7 @@ impl Home {
             activation_base_url: None,
             image_public_key: None,
             supersedes: None,
-            request_email_sha256: None,
+            request_email_sha256: req.request_email_sha256,
         };
         let message = encode_license_payload(&payload).map_err(|reason| Error::Encode { what: "license", reason })?;
         let signature = key.sign(&message);
@@ -227,27 +278,20 @@ impl Home {
         let comment_refs: Vec<&str> = comments.iter().map(String::as_str).collect();
         let armored = armor::encode(&raw, &comment_refs).map_err(|reason| Error::Encode { what: "armor", reason })?;
 
-        if let Some(parent) = req.output.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(Error::io("cannot create the folder", parent))?;
-        }
-        let output = std::path::absolute(&req.output).unwrap_or_else(|_| req.output.clone());
-        let (conn, db_path) = self.conn_mut();
-        let tx = conn.transaction().map_err(db::err(db_path, "cannot start a transaction"))?;
-        db::insert_license(&tx, db_path, &signed.license, row.key_id, &raw, &armored, &output)?;
-        fsutil::write_atomic(&req.output, armored.as_bytes(), fsutil::PUBLIC_MODE, req.force)?;
-        if let Err(e) = tx.commit() {
-            // An unrecorded license must not stay behind.
-            let _ = std::fs::remove_file(&req.output);
-            return Err(db::err(db_path, "cannot commit")(e));
-        }
-        Ok(Issued {
-            license_id,
-            path: req.output.clone(),
-            armored,
-            raw,
-            license: license_json,
-            summary,
-            issuing_key_id: row.key_id,
-        })
+        Ok(SignedLicense { license_id, raw, armored, license: license_json, summary, issuing_key_id: row.key_id })
     }
+}
+
+/// Records a license signed by [`Home::sign_license`] in the caller's
+/// transaction (or connection), as written to `output`.
+pub(crate) fn record_license(
+    conn: &rusqlite::Connection,
+    db_path: &Path,
+    roots: &[fanlic_verifier::RootKey],
+    signed: &SignedLicense,
+    output: &Path,
+) -> Result<(), Error> {
+    let mut buf = [0u8; MAX_LICENSE_FILE_LEN];
+    let checked = authenticate(&signed.raw, &mut buf, roots).map_err(|e| Error::SelfCheck { reason: e.to_string() })?;
+    db::insert_license(conn, db_path, &checked.license, signed.issuing_key_id, &signed.raw, &signed.armored, output)
 }

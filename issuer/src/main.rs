@@ -17,7 +17,8 @@ use fanlic_issuer::{
     contracts::{self, ContractChanges, OPTION_NAMES, TermsText},
     demo,
     home::load_root_public_key,
-    input, inspect,
+    ingest, input, inspect,
+    mail::source,
     outbox::{self, OutboxTransport, SmtpConfig, SmtpTls},
     verify::{self, CheckSpec},
 };
@@ -65,7 +66,120 @@ enum Command {
     Keys(KeysArgs),
     Contract(ContractArgs),
     Outbox(OutboxArgs),
+    Ingest(IngestArgs),
+    Review(ReviewArgs),
+    Approve(ApproveArgs),
+    Reject(RejectArgs),
+    Audit(AuditArgs),
     Demo(DemoArgs),
+}
+
+const INGEST_AFTER_HELP: &str = "\
+Each message is parsed, its sender checked against the home's trusted authserv ids
+(Authentication-Results: DKIM/DMARC pass for the From domain), its company's contract looked up,
+and validated. One decision per message, recorded once:
+  issued     a Container.lic is signed (with the mail's SHA-256) and written to
+             HOME/issued/<license_id>/Container.lic; a reply with it is queued for the sender
+             (a contract address; never Reply-To). Send it with `fanlic outbox flush`.
+  rejected   every reason is recorded; a reply listing them is queued when the sender is
+             authenticated and a contract address
+  held       for staff (unauthenticated sender, special requirements, private cloud...): see
+             `fanlic review`, then `fanlic approve` or `fanlic reject`; never answered
+  duplicate  the message (same Message-ID, else same bytes) was already decided
+The decision, the license and the reply are committed together; Maildir messages then move from
+new/ to cur/ (flag S). A message that could not be decided stays where it is.
+
+EXIT STATUS:
+  0 every message was decided (whatever the decisions), 1 some could not be, 2 usage error.
+
+EXAMPLES:
+  fanlic ingest /var/mail/licenses
+  fanlic ingest request.eml --json
+  fanlic ingest - < request.eml";
+
+/// Decide registration mails: issue, reject or hold each, exactly once
+#[derive(Debug, Args)]
+#[command(after_help = INGEST_AFTER_HELP)]
+struct IngestArgs {
+    /// A .eml file, a folder of .eml files, a Maildir, an mbox, or - (standard input)
+    #[arg(required = true, value_name = "PATH")]
+    paths: Vec<PathBuf>,
+
+    /// The time of the decisions (RFC 3339) [default: now]
+    #[arg(long, value_name = "TIME")]
+    now: Option<String>,
+
+    /// Print one JSON object per message, one per line
+    #[arg(long)]
+    json: bool,
+}
+
+/// List the requests held for staff, with their fields and reasons
+#[derive(Debug, Args)]
+#[command(after_help = "\
+EXAMPLES:
+  fanlic review
+  fanlic review --json")]
+struct ReviewArgs {
+    /// Print as JSON
+    #[arg(long)]
+    json: bool,
+}
+
+/// Issue a held request now (staff checked it)
+#[derive(Debug, Args)]
+#[command(after_help = "\
+The mail is validated again as if its sender were authenticated; the license is issued only if
+nothing else is wrong (the contract must still exist and allow it). A reply is queued only when the
+sender was authenticated.
+
+EXAMPLES:
+  fanlic approve 3 --by alice")]
+struct ApproveArgs {
+    /// The decision's id, as `fanlic review` shows it
+    #[arg(value_name = "ID")]
+    id: i64,
+
+    #[command(flatten)]
+    by: ByArg,
+
+    /// Print as JSON
+    #[arg(long)]
+    json: bool,
+}
+
+/// Reject a held request, saying why (no reply is sent)
+#[derive(Debug, Args)]
+#[command(after_help = "\
+EXAMPLES:
+  fanlic reject 3 --reason 'not our customer' --by alice")]
+struct RejectArgs {
+    /// The decision's id, as `fanlic review` shows it
+    #[arg(value_name = "ID")]
+    id: i64,
+
+    /// Why, for the record
+    #[arg(long, value_name = "TEXT")]
+    reason: String,
+
+    #[command(flatten)]
+    by: ByArg,
+
+    /// Print as JSON
+    #[arg(long)]
+    json: bool,
+}
+
+/// List every decision on registration mails (the audit trail)
+#[derive(Debug, Args)]
+#[command(after_help = "\
+EXAMPLES:
+  fanlic audit
+  fanlic audit --json")]
+struct AuditArgs {
+    /// Print as JSON
+    #[arg(long)]
+    json: bool,
 }
 
 const INIT_AFTER_HELP: &str = "\
@@ -778,6 +892,47 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         },
         Command::Contract(c) => run_contract(&home, c.command),
         Command::Outbox(o) => run_outbox(&home, o.command),
+        Command::Ingest(a) => run_ingest(&home, &a),
+        Command::Review(a) => {
+            let rows = ingest::review(&mut Home::open(&home)?)?;
+            if a.json {
+                print_json(&serde_json::Value::Array(rows.iter().map(|r| r.to_json()).collect()))?
+            } else if rows.is_empty() {
+                print("No request is held.\n")?
+            } else {
+                print(&rows.iter().map(|r| r.human()).collect::<Vec<_>>().join("\n"))?
+            }
+            Ok(0)
+        }
+        Command::Approve(a) => {
+            let by = contracts::actor(a.by.by.as_deref())?;
+            let out = ingest::approve(&mut Home::open(&home)?, a.id, &by, clock::now()?)?;
+            if a.json {
+                print_json(&out.to_json())?
+            } else {
+                print(&out.human())?
+            }
+            Ok(0)
+        }
+        Command::Reject(a) => {
+            let by = contracts::actor(a.by.by.as_deref())?;
+            let out = ingest::reject(&mut Home::open(&home)?, a.id, &a.reason, &by, clock::now()?)?;
+            if a.json {
+                print_json(&out.to_json())?
+            } else {
+                print(&out.human())?
+            }
+            Ok(0)
+        }
+        Command::Audit(a) => {
+            let entries = ingest::audit_trail(&mut Home::open(&home)?)?;
+            if a.json {
+                print_json(&serde_json::Value::Array(entries.iter().map(|e| e.to_json()).collect()))?
+            } else {
+                print(&entries.iter().map(|e| e.human()).collect::<String>())?
+            }
+            Ok(0)
+        }
         Command::Demo(DemoArgs {}) => {
             let mut out = io::stdout().lock();
             demo::run(&mut out)?;
@@ -888,6 +1043,54 @@ fn run_contract(home: &std::path::Path, command: ContractCommand) -> anyhow::Res
         print(&contract.human(now))?
     }
     Ok(0)
+}
+
+fn run_ingest(home: &std::path::Path, a: &IngestArgs) -> anyhow::Result<u8> {
+    let now = match &a.now {
+        Some(s) => clock::parse_rfc3339("--now", s)?,
+        None => clock::now()?,
+    };
+    let mut h = Home::open(home)?;
+    let trusted = h.authserv_ids()?;
+    let mut undecided = false;
+    for path in &a.paths {
+        let messages = match source::open(path) {
+            Ok(m) => m,
+            Err(e) => {
+                eprintln!("error: {e}");
+                undecided = true;
+                continue;
+            }
+        };
+        for item in messages {
+            let msg = match item {
+                Ok(msg) => msg,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    undecided = true;
+                    continue;
+                }
+            };
+            match ingest::ingest_one(&mut h, &msg, &trusted, now) {
+                Ok(out) => {
+                    if a.json {
+                        print(&format!("{}\n", out.to_json()))?
+                    } else {
+                        print(&out.human())?
+                    }
+                    if let Err(e) = source::acknowledge(&msg.receipt) {
+                        eprintln!("error: {}: decided, but not marked as read: {e}", msg.source);
+                        undecided = true;
+                    }
+                }
+                Err(e) => {
+                    eprintln!("error: {}: not decided (left in place): {e}", msg.source);
+                    undecided = true;
+                }
+            }
+        }
+    }
+    Ok(u8::from(undecided))
 }
 
 fn run_outbox(home: &std::path::Path, command: OutboxCommand) -> anyhow::Result<u8> {

@@ -169,6 +169,7 @@ impl IssuePlan {
             not_before: None,
             output,
             force,
+            request_email_sha256: crate::hex::decode_array(&self.request_sha256),
         }
     }
 }

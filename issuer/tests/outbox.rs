@@ -309,7 +309,10 @@ fn migrates_a_version_2_database() {
     drop(h);
     {
         let conn = rusqlite::Connection::open(&db).unwrap();
-        conn.execute_batch("DROP TABLE outbox_attachments; DROP TABLE outbox;").unwrap();
+        conn.execute_batch(
+            "DROP TABLE decision_audit; DROP TABLE decisions; DROP TABLE outbox_attachments; DROP TABLE outbox;",
+        )
+        .unwrap();
         conn.pragma_update(None, "user_version", 2).unwrap();
     }
     let mut h = Home::open(&dir.path().join("home")).unwrap();

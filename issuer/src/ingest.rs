@@ -1,0 +1,762 @@
+//! Registration-mail ingestion: `fanlic ingest`, `review`, `approve`,
+//! `reject` and `audit`.
+//!
+//! For each message: parse, evaluate the sender with the home's trusted
+//! authserv ids, look up the contract of the company the mail names and of
+//! the sender, [`validate::validate`], then record **one** decision.
+//!
+//! # Exactly once
+//!
+//! A message is recorded under its dedup key (the `Message-ID`, else the
+//! SHA-256 of the raw bytes) and whether its sender was authenticated. A
+//! message is a duplicate of an earlier decision with the same key whose
+//! sender was authenticated, or as (un)authenticated as this one: an
+//! unauthenticated message (a spoof) never blocks the authenticated one with
+//! the same `Message-ID`, which is decided normally.
+//!
+//! # One transaction
+//!
+//! The decision row, the license row and the queued reply commit together.
+//! The license file (`HOME/issued/<license_id>/Container.lic`) is written
+//! after the commit; its bytes are in the database, so ingesting the message
+//! again (a duplicate) rewrites it if it is missing.
+
+use std::path::{Path, PathBuf};
+
+use fanlic_formats::Timestamp;
+use ring::digest;
+use rusqlite::{OptionalExtension as _, TransactionBehavior, params};
+use serde_json::{Value, json};
+
+use crate::{
+    Error, Home, contracts, db, fsutil, hex,
+    issue::{self, SignedLicense},
+    mail::{
+        auth::{self, AuthMethod, SenderAuth},
+        message::{self, Language as MailLanguage, RegistrationMail},
+        source::IncomingMessage,
+    },
+    outbox::{self, Language, Reply},
+    validate::{self, Decision, Outcome, Reason},
+};
+
+/// Who `fanlic ingest` records as the author of its decisions.
+pub const INGEST_ACTOR: &str = "fanlic ingest";
+/// The folder of licenses issued from mail, inside the home.
+pub const ISSUED_DIR: &str = "issued";
+/// The file name of an issued license.
+pub const LICENSE_FILE: &str = "Container.lic";
+
+/// What happened to one message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IngestOutcome {
+    /// Where it came from.
+    pub source: String,
+    /// Its `Message-ID`, without angle brackets.
+    pub message_id: Option<String>,
+    /// Its sender, normalized.
+    pub from: Option<String>,
+    /// `issued`, `rejected`, `held` or `duplicate`.
+    pub decision: &'static str,
+    /// `(code, message)` of every reason.
+    pub reasons: Vec<(String, String)>,
+    /// The license issued (for a duplicate: the earlier one), if any.
+    pub license_id: Option<String>,
+    /// Files written now (absolute).
+    pub files: Vec<PathBuf>,
+    /// The decision's row (for a duplicate: the earlier decision's).
+    pub decision_id: Option<i64>,
+    /// The reply queued, if any.
+    pub outbox_id: Option<i64>,
+}
+
+impl IngestOutcome {
+    /// The `--json` line.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "source": self.source,
+            "message_id": self.message_id,
+            "from": self.from,
+            "decision": self.decision,
+            "reasons": self.reasons.iter().map(|(c, m)| json!({"code": c, "message": m})).collect::<Vec<_>>(),
+            "license_id": self.license_id,
+            "files": self.files.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
+        })
+    }
+
+    /// One line for people.
+    pub fn human(&self) -> String {
+        let id = self.decision_id.map(|i| format!(" [decision {i}]")).unwrap_or_default();
+        let codes: Vec<&str> = self.reasons.iter().map(|(c, _)| c.as_str()).collect();
+        let detail = match self.decision {
+            "issued" => format!(
+                "license {} -> {}",
+                self.license_id.as_deref().unwrap_or("?"),
+                self.files.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+            ),
+            _ if codes.is_empty() => String::new(),
+            _ => format!("({})", codes.join(", ")),
+        };
+        let reply = if self.outbox_id.is_some() { "; reply queued" } else { "" };
+        format!("{}: {}{id} {detail}{reply}\n", self.source, self.decision)
+    }
+}
+
+fn reasons_json(reasons: &[(String, String)]) -> String {
+    Value::Array(reasons.iter().map(|(c, m)| json!({"code": c, "message": m})).collect()).to_string()
+}
+
+fn reasons_from_json(s: &str) -> Vec<(String, String)> {
+    let v: Value = serde_json::from_str(s).unwrap_or(Value::Null);
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .map(|r| {
+                    let get = |k: &str| r.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
+                    (get("code"), get("message"))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn pairs(reasons: &[Reason]) -> Vec<(String, String)> {
+    reasons.iter().map(|r| (r.code.to_owned(), r.message.clone())).collect()
+}
+
+fn language(mail: &RegistrationMail) -> Language {
+    match mail.language_hint {
+        MailLanguage::Chinese => Language::Zh,
+        MailLanguage::English => Language::En,
+    }
+}
+
+fn bracket(id: &str) -> String {
+    format!("<{id}>")
+}
+
+/// The reply listing why a request was refused (no attachment).
+pub fn rejection_reply(to: &str, mail: &RegistrationMail, reasons: &[Reason]) -> Reply {
+    let lang = language(mail);
+    let mut body = match lang {
+        Language::Zh => String::from("您好：\n\n您的授权申请未能处理，原因如下：\n\n"),
+        Language::En => String::from("Hello,\n\nYour license request could not be processed:\n\n"),
+    };
+    for r in reasons {
+        let text = if lang == Language::Zh { &r.message_zh } else { &r.message };
+        body.push_str(&format!("- [{}] {}\n", r.code, text));
+    }
+    body.push_str(match lang {
+        Language::Zh => "\n请修改后重新发送。本邮件由系统自动发送。\n",
+        Language::En => "\nPlease correct the request and send it again. This message was sent automatically.\n",
+    });
+    let mut references: Vec<String> = mail.references.iter().map(|r| bracket(r)).collect();
+    let in_reply_to = mail.message_id.as_deref().map(bracket);
+    if let Some(id) = &in_reply_to {
+        references.push(id.clone());
+    }
+    Reply {
+        to: to.to_owned(),
+        from: outbox::DEFAULT_FROM.to_owned(),
+        subject: outbox::re_subject(&mail.subject),
+        in_reply_to,
+        references,
+        language: lang,
+        body,
+        attachments: Vec::new(),
+    }
+}
+
+fn license_reply(to: &str, mail: &RegistrationMail, armored: &str) -> Reply {
+    let refs: Vec<String> = mail.references.iter().map(|r| bracket(r)).collect();
+    let id = mail.message_id.as_deref().map(bracket);
+    Reply::license(
+        to,
+        outbox::DEFAULT_FROM,
+        &mail.subject,
+        id.as_deref(),
+        &refs,
+        language(mail),
+        LICENSE_FILE,
+        armored.as_bytes().to_vec(),
+    )
+}
+
+/// `HOME/issued/<license_id>/Container.lic`.
+pub fn license_path(home: &Path, license_id: &str) -> PathBuf {
+    home.join(ISSUED_DIR).join(license_id).join(LICENSE_FILE)
+}
+
+/// Writes (again) an issued license's file: folders 0700, file 0600,
+/// atomically, replacing a file already there (idempotent).
+pub fn write_license_file(home: &Path, license_id: &str, armored: &str) -> Result<PathBuf, Error> {
+    let path = license_path(home, license_id);
+    let issued = home.join(ISSUED_DIR);
+    for dir in [issued.clone(), issued.join(license_id)] {
+        if !dir.is_dir() {
+            fsutil::create_dir(&dir, 0o700)?;
+        }
+    }
+    fsutil::write_atomic(&path, armored.as_bytes(), fsutil::PRIVATE_MODE, true)?;
+    Ok(path)
+}
+
+fn sha256(raw: &[u8]) -> [u8; 32] {
+    let d = digest::digest(&digest::SHA256, raw);
+    <[u8; 32]>::try_from(d.as_ref()).unwrap_or([0; 32])
+}
+
+fn contracts_of(
+    home: &mut Home,
+    mail: &RegistrationMail,
+) -> Result<(Option<contracts::Contract>, Option<contracts::Contract>), Error> {
+    let by_company = match validate::company_named(mail) {
+        Some(name) => contracts::find_by_company(home, &name)?,
+        None => None,
+    };
+    let by_sender = match mail.single_from() {
+        Some(addr) => contracts::find_by_email(home, addr)?,
+        None => None,
+    };
+    Ok((by_company, by_sender))
+}
+
+/// Everything recorded about one decision.
+struct NewDecision<'a> {
+    dedup_key: &'a str,
+    message_id: Option<&'a str>,
+    source: &'a str,
+    from: &'a str,
+    subject: &'a str,
+    decision: &'static str,
+    reasons: &'a [(String, String)],
+    license_id: Option<&'a str>,
+    authenticated: bool,
+    raw: &'a [u8],
+    outbox_id: Option<i64>,
+    at: Timestamp,
+    by: &'a str,
+}
+
+fn insert_decision(tx: &rusqlite::Transaction<'_>, path: &Path, d: &NewDecision<'_>) -> Result<i64, Error> {
+    tx.execute(
+        "INSERT INTO decisions (dedup_key, message_id, source, from_addr, subject, decision, reasons, license_id,
+             authenticated, raw_sha256, raw, outbox_id, decided_at, decided_by)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+        params![
+            d.dedup_key,
+            d.message_id,
+            d.source,
+            d.from,
+            d.subject,
+            d.decision,
+            reasons_json(d.reasons),
+            d.license_id,
+            d.authenticated,
+            hex::encode(&sha256(d.raw)),
+            d.raw,
+            d.outbox_id,
+            db::int(d.at.0),
+            d.by,
+        ],
+    )
+    .map_err(db::err(path, "cannot record the decision"))?;
+    let id = tx.last_insert_rowid();
+    audit(tx, path, Some(id), d.dedup_key, d.decision, d.reasons, d.license_id, d.at, d.by)?;
+    Ok(id)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn audit(
+    conn: &rusqlite::Connection,
+    path: &Path,
+    decision_id: Option<i64>,
+    dedup_key: &str,
+    action: &str,
+    reasons: &[(String, String)],
+    license_id: Option<&str>,
+    at: Timestamp,
+    by: &str,
+) -> Result<(), Error> {
+    conn.execute(
+        "INSERT INTO decision_audit (decision_id, dedup_key, action, reasons, license_id, at, by)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![decision_id, dedup_key, action, reasons_json(reasons), license_id, db::int(at.0), by],
+    )
+    .map(|_| ())
+    .map_err(db::err(path, "cannot record the audit entry"))
+}
+
+/// Decides one message and commits the decision (with its license and
+/// reply); writes the license file after the commit. The caller
+/// acknowledges the message's receipt once this returns `Ok`.
+pub fn ingest_one(
+    home: &mut Home,
+    msg: &IncomingMessage,
+    trusted: &[String],
+    now: Timestamp,
+) -> Result<IngestOutcome, Error> {
+    let raw_sha = sha256(&msg.raw);
+    let parsed = message::parse(&msg.raw);
+    let (mail, decision, auth_ok, contracts) = match &parsed {
+        Ok(mail) => {
+            let sender_auth = auth::evaluate_mail(mail, trusted);
+            let (by_company, by_sender) = contracts_of(home, mail)?;
+            let d = validate::validate(mail, &sender_auth, by_company.as_ref(), by_sender.as_ref(), now);
+            (Some(mail), d, sender_auth.is_pass(), by_sender)
+        }
+        Err(e) => (None, validate::unparseable(e), false, None),
+    };
+    let dedup_key = mail.map_or_else(|| hex::encode(&raw_sha), |m| m.dedup_key.clone());
+    let message_id = mail.and_then(|m| m.message_id.clone());
+    let from = mail.and_then(|m| m.single_from().map(str::to_owned).or_else(|| m.from.first().cloned()));
+    let subject = mail.map(|m| m.subject.clone()).unwrap_or_default();
+
+    // A duplicate is told before signing anything (an old mail stays a
+    // duplicate even once the issuing key can no longer sign).
+    let seen = {
+        let (conn, path) = home.conn_mut();
+        earlier_decision(conn, path, &dedup_key, auth_ok)?
+    };
+    // Sign before the transaction: slow work outside the write lock.
+    let signed: Option<SignedLicense> = match &decision.outcome {
+        Outcome::Issue(plan) if seen.is_none() => {
+            Some(home.sign_license(&plan.to_request(PathBuf::new(), false), now)?)
+        }
+        _ => None,
+    };
+    let roots = home.root_keys()?;
+    let home_dir = home.dir().to_owned();
+
+    let (conn, path) = home.conn_mut();
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(db::err(path, "cannot start a transaction"))?;
+    let earlier = earlier_decision(&tx, path, &dedup_key, auth_ok)?;
+    if let Some((id, what, license_id)) = earlier {
+        let reasons = vec![(
+            "duplicate".to_owned(),
+            format!("This message was already decided ({what}, decision {id}); nothing was done again."),
+        )];
+        audit(&tx, path, Some(id), &dedup_key, "duplicate", &reasons, license_id.as_deref(), now, INGEST_ACTOR)?;
+        tx.commit().map_err(db::err(path, "cannot commit"))?;
+        // Recover a license file lost between an earlier commit and its write.
+        if let Some(lid) = &license_id
+            && !license_path(&home_dir, lid).is_file()
+            && let Some(stored) = home.stored_license(lid)?
+        {
+            write_license_file(&home_dir, lid, &stored.armored)?;
+        }
+        return Ok(IngestOutcome {
+            source: msg.source.clone(),
+            message_id,
+            from,
+            decision: "duplicate",
+            reasons,
+            license_id,
+            files: Vec::new(),
+            decision_id: Some(id),
+            outbox_id: None,
+        });
+    }
+
+    let (label, reasons, license_id, outbox_id) = match (&decision.outcome, &signed, mail) {
+        (Outcome::Issue(plan), Some(s), Some(mail)) => {
+            let output = license_path(&home_dir, &s.license_id.to_string());
+            issue::record_license(&tx, path, &roots, s, &output)?;
+            let outbox_id = if decision.reply_allowed {
+                Some(outbox::enqueue(&tx, &license_reply(&plan.sender, mail, &s.armored), now)?)
+            } else {
+                None
+            };
+            ("issued", Vec::new(), Some(s.license_id.to_string()), outbox_id)
+        }
+        (Outcome::Reject(rs), _, Some(mail)) => {
+            // Only to the contract's address: the sender, when it is one.
+            let to = contracts.as_ref().filter(|c| c.enabled).and_then(|_| mail.single_from());
+            let outbox_id = match to {
+                Some(to) if decision.reply_allowed => Some(outbox::enqueue(&tx, &rejection_reply(to, mail, rs), now)?),
+                _ => None,
+            };
+            ("rejected", pairs(rs), None, outbox_id)
+        }
+        (Outcome::Hold(rs), _, _) => ("held", pairs(rs), None, None),
+        (Outcome::Issue(_), _, _) => {
+            return Err(db::corrupt(path, "a decision seen before this message vanished; ingest it again"));
+        }
+        (outcome, _, _) => ("rejected", pairs(outcome_reasons(outcome)), None, None),
+    };
+    let decision_id = insert_decision(
+        &tx,
+        path,
+        &NewDecision {
+            dedup_key: &dedup_key,
+            message_id: message_id.as_deref(),
+            source: &msg.source,
+            from: from.as_deref().unwrap_or_default(),
+            subject: &subject,
+            decision: label,
+            reasons: &reasons,
+            license_id: license_id.as_deref(),
+            authenticated: auth_ok,
+            raw: &msg.raw,
+            outbox_id,
+            at: now,
+            by: INGEST_ACTOR,
+        },
+    )?;
+    tx.commit().map_err(db::err(path, "cannot commit"))?;
+
+    let mut files = Vec::new();
+    if let (Some(s), Some(lid)) = (&signed, &license_id) {
+        files.push(write_license_file(&home_dir, lid, &s.armored)?);
+    }
+    Ok(IngestOutcome {
+        source: msg.source.clone(),
+        message_id,
+        from,
+        decision: label,
+        reasons,
+        license_id,
+        files,
+        decision_id: Some(decision_id),
+        outbox_id,
+    })
+}
+
+/// The earlier decision this message duplicates: same dedup key, and a
+/// sender authenticated then, or as (un)authenticated as now.
+fn earlier_decision(
+    conn: &rusqlite::Connection,
+    path: &Path,
+    dedup_key: &str,
+    authenticated: bool,
+) -> Result<Option<(i64, String, Option<String>)>, Error> {
+    conn.query_row(
+        "SELECT decision_id, decision, license_id FROM decisions
+         WHERE dedup_key = ?1 AND (authenticated = ?2 OR authenticated = 1)
+         ORDER BY authenticated DESC, decision_id LIMIT 1",
+        params![dedup_key, authenticated],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )
+    .optional()
+    .map_err(db::err(path, "cannot read the decisions"))
+}
+
+fn outcome_reasons(outcome: &Outcome) -> &[Reason] {
+    match outcome {
+        Outcome::Issue(_) => &[],
+        Outcome::Reject(r) | Outcome::Hold(r) => r,
+    }
+}
+
+/// A recorded decision.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DecisionRow {
+    /// Its id (for `approve` / `reject`).
+    pub id: i64,
+    /// The dedup key.
+    pub dedup_key: String,
+    /// `Message-ID`, without angle brackets.
+    pub message_id: Option<String>,
+    /// Where the message came from.
+    pub source: String,
+    /// The sender, normalized.
+    pub from: String,
+    /// The subject.
+    pub subject: String,
+    /// `issued`, `rejected` or `held`.
+    pub decision: String,
+    /// `(code, message)` of every reason.
+    pub reasons: Vec<(String, String)>,
+    /// The license, if issued.
+    pub license_id: Option<String>,
+    /// Whether the sender was authenticated.
+    pub authenticated: bool,
+    /// The raw message.
+    pub raw: Vec<u8>,
+    /// When decided.
+    pub decided_at: Timestamp,
+    /// By whom.
+    pub decided_by: String,
+}
+
+impl DecisionRow {
+    /// As JSON, with the fields parsed from the message.
+    pub fn to_json(&self) -> Value {
+        let mail = message::parse(&self.raw).ok();
+        json!({
+            "id": self.id,
+            "source": self.source,
+            "message_id": self.message_id,
+            "from": self.from,
+            "subject": self.subject,
+            "decision": self.decision,
+            "reasons": self.reasons.iter().map(|(c, m)| json!({"code": c, "message": m})).collect::<Vec<_>>(),
+            "license_id": self.license_id,
+            "authenticated": self.authenticated,
+            "company": mail.as_ref().and_then(validate::company_named),
+            "reply_to": mail.as_ref().map(|m| m.reply_to.clone()).unwrap_or_default(),
+            "text": mail.as_ref().map(|m| m.text.clone()).unwrap_or_default(),
+            "decided_at": self.decided_at.to_string(),
+            "decided_by": self.decided_by,
+        })
+    }
+
+    /// For people.
+    pub fn human(&self) -> String {
+        let mail = message::parse(&self.raw).ok();
+        let mut out = format!(
+            "#{id} {decision}  {from}  \"{subject}\"\n  source: {source}\n  message id: {mid}\n  authenticated: {auth}\n  company named: {company}\n  decided {at} by {by}\n",
+            id = self.id,
+            decision = self.decision,
+            from = if self.from.is_empty() { "(no sender)" } else { &self.from },
+            subject = self.subject,
+            source = self.source,
+            mid = self.message_id.as_deref().unwrap_or("(none)"),
+            auth = if self.authenticated { "yes" } else { "no" },
+            company = mail.as_ref().and_then(validate::company_named).unwrap_or_else(|| "(none)".to_owned()),
+            at = self.decided_at,
+            by = self.decided_by,
+        );
+        for (c, m) in &self.reasons {
+            out.push_str(&format!("  - {c}: {m}\n"));
+        }
+        if let Some(m) = &mail {
+            for line in m.text.lines().take(20) {
+                out.push_str(&format!("  | {line}\n"));
+            }
+        }
+        out
+    }
+}
+
+const DECISION_COLUMNS: &str = "decision_id, dedup_key, message_id, source, from_addr, subject, decision, reasons,
+     license_id, authenticated, raw, decided_at, decided_by";
+
+fn decision_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DecisionRow> {
+    let at: i64 = r.get(11)?;
+    Ok(DecisionRow {
+        id: r.get(0)?,
+        dedup_key: r.get(1)?,
+        message_id: r.get(2)?,
+        source: r.get(3)?,
+        from: r.get(4)?,
+        subject: r.get(5)?,
+        decision: r.get(6)?,
+        reasons: reasons_from_json(&r.get::<_, String>(7)?),
+        license_id: r.get(8)?,
+        authenticated: r.get(9)?,
+        raw: r.get(10)?,
+        decided_at: Timestamp(u64::try_from(at).unwrap_or(0)),
+        decided_by: r.get(12)?,
+    })
+}
+
+/// Decisions held for staff, oldest first.
+pub fn review(home: &mut Home) -> Result<Vec<DecisionRow>, Error> {
+    let (conn, path) = home.conn_mut();
+    let mut stmt = conn
+        .prepare(&format!("SELECT {DECISION_COLUMNS} FROM decisions WHERE decision = 'held' ORDER BY decision_id"))
+        .map_err(db::err(path, "cannot read the decisions"))?;
+    let rows = stmt.query_map([], decision_row).map_err(db::err(path, "cannot read the decisions"))?;
+    rows.collect::<Result<Vec<_>, _>>().map_err(db::err(path, "cannot read the decisions"))
+}
+
+/// One decision by id.
+pub fn decision(home: &mut Home, id: i64) -> Result<Option<DecisionRow>, Error> {
+    let (conn, path) = home.conn_mut();
+    conn.query_row(
+        &format!("SELECT {DECISION_COLUMNS} FROM decisions WHERE decision_id = ?1"),
+        params![id],
+        decision_row,
+    )
+    .optional()
+    .map_err(db::err(path, "cannot read the decisions"))
+}
+
+fn held(home: &mut Home, id: i64) -> Result<DecisionRow, Error> {
+    let row = decision(home, id)?
+        .ok_or_else(|| Error::input("ID", &id.to_string(), "no such decision: `fanlic review` lists held ones"))?;
+    if row.decision != "held" {
+        return Err(Error::input(
+            "ID",
+            &id.to_string(),
+            format!("decision {id} is {}, not held: only held decisions can be approved or rejected", row.decision),
+        ));
+    }
+    Ok(row)
+}
+
+/// Staff approve a held decision: the mail is validated again as if its
+/// sender were authenticated (staff checked it); if that gives a license,
+/// it is issued now, recorded and (for an authenticated sender only) a
+/// reply queued. Refused, with the reasons, when anything else is still
+/// wrong (for example the contract no longer exists).
+pub fn approve(home: &mut Home, id: i64, by: &str, now: Timestamp) -> Result<IngestOutcome, Error> {
+    let row = held(home, id)?;
+    let mail = message::parse(&row.raw)
+        .map_err(|e| Error::input("ID", &id.to_string(), format!("the held message no longer parses: {e}")))?;
+    let staff = SenderAuth::Pass { method: AuthMethod::Dkim, authserv_id: format!("staff:{by}") };
+    let (by_company, by_sender) = contracts_of(home, &mail)?;
+    let d: Decision = validate::validate(&mail, &staff, by_company.as_ref(), by_sender.as_ref(), now);
+    let Outcome::Issue(plan) = &d.outcome else {
+        let why: Vec<String> = d.reasons().iter().map(|r| format!("{}: {}", r.code, r.message)).collect();
+        return Err(Error::input(
+            "ID",
+            &id.to_string(),
+            format!("cannot issue this request as it stands ({}); use `fanlic reject`", why.join("; ")),
+        ));
+    };
+    let signed = home.sign_license(&plan.to_request(PathBuf::new(), false), now)?;
+    let roots = home.root_keys()?;
+    let home_dir = home.dir().to_owned();
+    let lid = signed.license_id.to_string();
+    let (conn, path) = home.conn_mut();
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(db::err(path, "cannot start a transaction"))?;
+    issue::record_license(&tx, path, &roots, &signed, &license_path(&home_dir, &lid))?;
+    let outbox_id = if row.authenticated && d.reply_allowed {
+        Some(outbox::enqueue(&tx, &license_reply(&plan.sender, &mail, &signed.armored), now)?)
+    } else {
+        None
+    };
+    let changed = tx
+        .execute(
+            "UPDATE decisions SET decision = 'issued', license_id = ?1, outbox_id = ?2, decided_at = ?3, decided_by = ?4
+             WHERE decision_id = ?5 AND decision = 'held'",
+            params![lid, outbox_id, db::int(now.0), by, id],
+        )
+        .map_err(db::err(path, "cannot record the decision"))?;
+    if changed != 1 {
+        return Err(Error::input("ID", &id.to_string(), "the decision changed meanwhile; run `fanlic review` again"));
+    }
+    audit(&tx, path, Some(id), &row.dedup_key, "approved", &[], Some(&lid), now, by)?;
+    tx.commit().map_err(db::err(path, "cannot commit"))?;
+    let file = write_license_file(&home_dir, &lid, &signed.armored)?;
+    Ok(IngestOutcome {
+        source: row.source,
+        message_id: row.message_id,
+        from: Some(row.from),
+        decision: "issued",
+        reasons: Vec::new(),
+        license_id: Some(lid),
+        files: vec![file],
+        decision_id: Some(id),
+        outbox_id,
+    })
+}
+
+/// Staff reject a held decision with `reason` (no reply is sent).
+pub fn reject(home: &mut Home, id: i64, reason: &str, by: &str, now: Timestamp) -> Result<IngestOutcome, Error> {
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(Error::input("--reason", reason, "say why the request is rejected"));
+    }
+    let row = held(home, id)?;
+    let mut reasons = row.reasons.clone();
+    reasons.push(("staff_rejected".to_owned(), reason.to_owned()));
+    let (conn, path) = home.conn_mut();
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(db::err(path, "cannot start a transaction"))?;
+    tx.execute(
+        "UPDATE decisions SET decision = 'rejected', reasons = ?1, decided_at = ?2, decided_by = ?3
+         WHERE decision_id = ?4 AND decision = 'held'",
+        params![reasons_json(&reasons), db::int(now.0), by, id],
+    )
+    .map_err(db::err(path, "cannot record the decision"))?;
+    audit(&tx, path, Some(id), &row.dedup_key, "staff-rejected", &reasons, None, now, by)?;
+    tx.commit().map_err(db::err(path, "cannot commit"))?;
+    Ok(IngestOutcome {
+        source: row.source,
+        message_id: row.message_id,
+        from: Some(row.from),
+        decision: "rejected",
+        reasons,
+        license_id: None,
+        files: Vec::new(),
+        decision_id: Some(id),
+        outbox_id: None,
+    })
+}
+
+/// One entry of the decision audit trail.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditEntry {
+    /// Its id.
+    pub id: i64,
+    /// The decision it is about.
+    pub decision_id: Option<i64>,
+    /// The message's dedup key.
+    pub dedup_key: String,
+    /// `issued`, `rejected`, `held`, `duplicate`, `approved`, `staff-rejected`.
+    pub action: String,
+    /// `(code, message)` of every reason.
+    pub reasons: Vec<(String, String)>,
+    /// The license, if any.
+    pub license_id: Option<String>,
+    /// When.
+    pub at: Timestamp,
+    /// By whom.
+    pub by: String,
+}
+
+impl AuditEntry {
+    /// As JSON.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "id": self.id,
+            "decision_id": self.decision_id,
+            "dedup_key": self.dedup_key,
+            "action": self.action,
+            "reasons": self.reasons.iter().map(|(c, m)| json!({"code": c, "message": m})).collect::<Vec<_>>(),
+            "license_id": self.license_id,
+            "at": self.at.to_string(),
+            "by": self.by,
+        })
+    }
+
+    /// One line for people.
+    pub fn human(&self) -> String {
+        let codes: Vec<&str> = self.reasons.iter().map(|(c, _)| c.as_str()).collect();
+        format!(
+            "{at}  {action:<14} decision {d}  {key}  by {by}{lic}{codes}\n",
+            at = self.at,
+            action = self.action,
+            d = self.decision_id.map_or_else(|| "-".to_owned(), |d| d.to_string()),
+            key = self.dedup_key,
+            by = self.by,
+            lic = self.license_id.as_deref().map(|l| format!("  license {l}")).unwrap_or_default(),
+            codes = if codes.is_empty() { String::new() } else { format!("  ({})", codes.join(", ")) },
+        )
+    }
+}
+
+/// The decision audit trail, oldest first.
+pub fn audit_trail(home: &mut Home) -> Result<Vec<AuditEntry>, Error> {
+    let (conn, path) = home.conn_mut();
+    let mut stmt = conn
+        .prepare(
+            "SELECT audit_id, decision_id, dedup_key, action, reasons, license_id, at, by
+             FROM decision_audit ORDER BY audit_id",
+        )
+        .map_err(db::err(path, "cannot read the audit trail"))?;
+    let rows = stmt
+        .query_map([], |r| {
+            let at: i64 = r.get(6)?;
+            Ok(AuditEntry {
+                id: r.get(0)?,
+                decision_id: r.get(1)?,
+                dedup_key: r.get(2)?,
+                action: r.get(3)?,
+                reasons: reasons_from_json(&r.get::<_, String>(4)?),
+                license_id: r.get(5)?,
+                at: Timestamp(u64::try_from(at).unwrap_or(0)),
+                by: r.get(7)?,
+            })
+        })
+        .map_err(db::err(path, "cannot read the audit trail"))?;
+    rows.collect::<Result<Vec<_>, _>>().map_err(db::err(path, "cannot read the audit trail"))
+}

@@ -1,0 +1,397 @@
+//! `fanlic ingest` end to end with real components: a home made by
+//! `fanlic init`, a contract added by `fanlic contract add`, registration
+//! mails as .eml text, and the verifier products embed checking the result.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use std::{
+    fs,
+    io::Write as _,
+    os::unix::fs::PermissionsExt as _,
+    path::{Path, PathBuf},
+    process::{Command, Output, Stdio},
+};
+
+use fanlic_formats::MAX_LICENSE_FILE_LEN;
+use fanlic_issuer::Home;
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_fanlic");
+const PASS: &str = "mx.vendor.example; dkim=pass header.d=customer.example";
+const CONTRACT_ADDR: &str = "alice@customer.example";
+const SUBJECT: &str = "Official Authorization Document of Customer Trading Co., Ltd.'s Registration for FineReport";
+const BODY: &str = "Dear team,\n\nPlease register our project.\n\n\
+    Company name: Customer Trading Co., Ltd.\n\
+    Project name: webroot\n\
+    Contract signing date: 2026/11/20\n\
+    Registration method: Local container\n\
+    Maximum number of registration: 3\n\
+    Project Version: 11.0.20\n\
+    JAR package version: 2023.12.14 (Build#persist-2023.12.14.10.22.33.88)\n\nThank you.\n";
+
+struct Env {
+    _tmp: tempfile::TempDir,
+    dir: PathBuf,
+    home: PathBuf,
+}
+
+fn fanlic(env: &Env, args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args).env("FANLIC_HOME", &env.home).env("USER", "tester").current_dir(&env.dir);
+    cmd.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    if let Some(bytes) = stdin {
+        child.stdin.take().unwrap().write_all(bytes).unwrap();
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn ok(env: &Env, args: &[&str]) -> String {
+    let out = fanlic(env, args, None);
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn setup() -> Env {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().to_owned();
+    let env = Env { home: dir.join("home"), dir, _tmp: tmp };
+    ok(&env, &["init", "--authserv-id", "mx.vendor.example"]);
+    ok(
+        &env,
+        &[
+            "contract",
+            "add",
+            "--company",
+            "Customer Trading Co., Ltd.",
+            "--email",
+            "Alice@Customer.example",
+            "--signed",
+            "2026/11/20",
+            "--product",
+            "FineReport",
+            "--methods",
+            "local-container",
+            "--max-nodes",
+            "3",
+            "--version",
+            "11.0",
+            "--expires",
+            "2099-12-31",
+        ],
+    );
+    env
+}
+
+/// A registration mail; `auth`: the Authentication-Results value at the top.
+fn mail(auth: Option<&str>, message_id: &str, body: &str) -> String {
+    let mut s = String::new();
+    if let Some(a) = auth {
+        s.push_str(&format!("Authentication-Results: {a}\r\n"));
+    }
+    s.push_str("Received: from mail.customer.example by mx.vendor.example; Fri, 20 Nov 2026 09:30:05 +0800\r\n");
+    s.push_str("From: Alice <Alice@Customer.example>\r\nReply-To: attacker@elsewhere.example\r\n");
+    s.push_str(&format!("To: license@vendor.example\r\nSubject: {SUBJECT}\r\nMessage-ID: <{message_id}>\r\n"));
+    s.push_str("MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n");
+    s.push_str(&body.replace('\n', "\r\n"));
+    s
+}
+
+fn clean(id: &str) -> String {
+    mail(Some(PASS), id, BODY)
+}
+
+fn bad(id: &str) -> String {
+    let body = BODY
+        .replace("Maximum number of registration: 3", "Maximum number of registration: 9")
+        .replace("Contract signing date: 2026/11/20", "Contract signing date: 2025/01/01")
+        .replace("Project Version: 11.0.20", "Project Version: 10.0.5");
+    mail(Some(PASS), id, &body)
+}
+
+fn write(env: &Env, name: &str, text: &str) -> PathBuf {
+    let p = env.dir.join(name);
+    fs::write(&p, text).unwrap();
+    p
+}
+
+fn ingest_json(env: &Env, paths: &[&Path]) -> (Vec<Value>, i32) {
+    let mut args = vec!["ingest".to_owned(), "--json".to_owned()];
+    args.extend(paths.iter().map(|p| p.display().to_string()));
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = fanlic(env, &refs, None);
+    let lines = String::from_utf8(out.stdout).unwrap();
+    (lines.lines().map(|l| serde_json::from_str(l).unwrap()).collect(), out.status.code().unwrap())
+}
+
+fn outbox(env: &Env) -> Vec<Value> {
+    serde_json::from_str::<Value>(&ok(env, &["outbox", "list", "--all", "--json"])).unwrap().as_array().unwrap().clone()
+}
+
+fn codes(v: &Value) -> Vec<String> {
+    v["reasons"].as_array().unwrap().iter().map(|r| r["code"].as_str().unwrap().to_owned()).collect()
+}
+
+#[test]
+fn clean_mail_is_issued_once_with_its_sha256_and_one_reply() {
+    let env = setup();
+    let text = clean("req-1@customer.example");
+    let file = write(&env, "req.eml", &text);
+    let (lines, code) = ingest_json(&env, &[&file]);
+    assert_eq!(code, 0);
+    assert_eq!(lines.len(), 1);
+    let v = &lines[0];
+    // The --json line shape.
+    let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(keys, ["source", "message_id", "from", "decision", "reasons", "license_id", "files"]);
+    assert_eq!(v["decision"], "issued", "{v}");
+    assert_eq!(v["message_id"], "req-1@customer.example");
+    assert_eq!(v["from"], CONTRACT_ADDR);
+    assert_eq!(v["reasons"], Value::Array(vec![]));
+    let lid = v["license_id"].as_str().unwrap().to_owned();
+    let lic = PathBuf::from(v["files"][0].as_str().unwrap());
+    assert!(lic.is_absolute());
+    assert_eq!(lic, env.home.canonicalize().unwrap().join("issued").join(&lid).join("Container.lic"));
+    assert_eq!(fs::metadata(&lic).unwrap().permissions().mode() & 0o777, 0o600);
+    assert_eq!(fs::metadata(lic.parent().unwrap()).unwrap().permissions().mode() & 0o777, 0o700);
+
+    // The product's verifier accepts it, against the home's root key.
+    let out = fanlic(
+        &env,
+        &["verify", lic.to_str().unwrap(), "--app", "FineReport", "--version", "11.0.20", "--project", "webroot"],
+        None,
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    let h = Home::open(&env.home).unwrap();
+    let stored = h.stored_license(&lid).unwrap().unwrap();
+    let mut buf = [0u8; MAX_LICENSE_FILE_LEN];
+    let signed = fanlic_verifier::authenticate(&stored.file_bytes, &mut buf, &h.root_keys().unwrap()).unwrap();
+    let sha = ring::digest::digest(&ring::digest::SHA256, text.as_bytes());
+    assert_eq!(signed.license.request_email_sha256.unwrap().as_slice(), sha.as_ref());
+    assert_eq!(signed.license.company, "Customer Trading Co., Ltd.");
+    assert_eq!(signed.license.max_nodes, 3);
+    assert_eq!(fs::read_to_string(&lic).unwrap(), stored.armored);
+
+    // One reply, to the contract's address (not Reply-To), with the license.
+    let replies = outbox(&env);
+    assert_eq!(replies.len(), 1);
+    assert_eq!(replies[0]["to"], CONTRACT_ADDR);
+
+    // Again: a duplicate, no second license, no second reply.
+    let (again, code) = ingest_json(&env, &[&file]);
+    assert_eq!(code, 0);
+    assert_eq!(again[0]["decision"], "duplicate");
+    assert_eq!(again[0]["license_id"], lid.as_str());
+    assert_eq!(again[0]["files"], Value::Array(vec![]));
+    assert_eq!(Home::open(&env.home).unwrap().license_count().unwrap(), 1);
+    assert_eq!(outbox(&env).len(), 1);
+
+    // A lost file (crash between commit and write) is rewritten by the duplicate.
+    fs::remove_file(&lic).unwrap();
+    ingest_json(&env, &[&file]);
+    assert_eq!(fs::read_to_string(&lic).unwrap(), stored.armored);
+
+    let audit: Value = serde_json::from_str(&ok(&env, &["audit", "--json"])).unwrap();
+    let actions: Vec<&str> = audit.as_array().unwrap().iter().map(|a| a["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, ["issued", "duplicate", "duplicate"]);
+}
+
+#[test]
+fn spoofed_mail_is_held_without_reply_and_does_not_block_the_real_one() {
+    let env = setup();
+    let spoof = mail(Some("mail.attacker.example; dkim=pass header.d=customer.example"), "same@customer.example", BODY);
+    let (v, code) = ingest_json(&env, &[&write(&env, "spoof.eml", &spoof)]);
+    assert_eq!(code, 0);
+    assert_eq!(v[0]["decision"], "held");
+    assert_eq!(codes(&v[0]), ["sender_unauthenticated"]);
+    assert!(outbox(&env).is_empty());
+    // No auth header at all: held too (same Message-ID: a duplicate of the spoof).
+    let (v, _) = ingest_json(&env, &[&write(&env, "noauth.eml", &mail(None, "same@customer.example", BODY))]);
+    assert_eq!(v[0]["decision"], "duplicate");
+
+    // The authenticated mail with the same Message-ID is decided normally.
+    let (v, _) = ingest_json(&env, &[&write(&env, "real.eml", &clean("same@customer.example"))]);
+    assert_eq!(v[0]["decision"], "issued", "{}", v[0]);
+    assert_eq!(outbox(&env).len(), 1);
+    // A later spoof with that id is a duplicate of the real decision.
+    let (v, _) = ingest_json(&env, &[&write(&env, "spoof2.eml", &spoof.replace("webroot", "other"))]);
+    assert_eq!(v[0]["decision"], "duplicate");
+    assert_eq!(Home::open(&env.home).unwrap().license_count().unwrap(), 1);
+
+    // Staff see the held one, and reject it with their name.
+    let held: Value = serde_json::from_str(&ok(&env, &["review", "--json"])).unwrap();
+    assert_eq!(held.as_array().unwrap().len(), 1);
+    assert_eq!(held[0]["company"], "Customer Trading Co., Ltd.");
+    let id = held[0]["id"].as_i64().unwrap().to_string();
+    let out = fanlic(&env, &["reject", &id, "--reason", "spoofed"], None);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("rejected"));
+    let held: Value = serde_json::from_str(&ok(&env, &["review", "--json"])).unwrap();
+    assert!(held.as_array().unwrap().is_empty());
+    let audit: Value = serde_json::from_str(&ok(&env, &["audit", "--json"])).unwrap();
+    let last = audit.as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["action"], "staff-rejected");
+    assert_eq!(last["by"], "tester");
+}
+
+#[test]
+fn approve_issues_a_held_request_without_replying_to_an_unauthenticated_sender() {
+    let env = setup();
+    let (v, _) = ingest_json(&env, &[&write(&env, "noauth.eml", &mail(None, "held@customer.example", BODY))]);
+    assert_eq!(v[0]["decision"], "held");
+    let held: Value = serde_json::from_str(&ok(&env, &["review", "--json"])).unwrap();
+    let id = held[0]["id"].as_i64().unwrap().to_string();
+    let out: Value = serde_json::from_str(&ok(&env, &["approve", &id, "--by", "alice", "--json"])).unwrap();
+    assert_eq!(out["decision"], "issued");
+    assert!(Path::new(out["files"][0].as_str().unwrap()).is_file());
+    assert!(outbox(&env).is_empty());
+    assert_eq!(Home::open(&env.home).unwrap().license_count().unwrap(), 1);
+    // Not held any more.
+    assert!(!fanlic(&env, &["approve", &id, "--by", "alice"], None).status.success());
+}
+
+#[test]
+fn bad_fields_are_rejected_with_every_reason_and_a_reply() {
+    let env = setup();
+    let (v, code) = ingest_json(&env, &[&write(&env, "bad.eml", &bad("bad-1@customer.example"))]);
+    assert_eq!(code, 0);
+    assert_eq!(v[0]["decision"], "rejected");
+    assert_eq!(codes(&v[0]), ["signing_date_mismatch", "nodes_exceed_contract", "version_mismatch"]);
+    assert!(v[0]["reasons"].as_array().unwrap().iter().all(|r| !r["message"].as_str().unwrap().is_empty()));
+    assert_eq!(v[0]["license_id"], Value::Null);
+    let replies = outbox(&env);
+    assert_eq!(replies.len(), 1);
+    assert_eq!(replies[0]["to"], CONTRACT_ADDR);
+    assert_eq!(Home::open(&env.home).unwrap().license_count().unwrap(), 0);
+}
+
+#[test]
+fn maildir_messages_move_to_cur_after_the_commit() {
+    let env = setup();
+    let md = env.dir.join("Maildir");
+    for sub in ["new", "cur", "tmp"] {
+        fs::create_dir_all(md.join(sub)).unwrap();
+    }
+    fs::write(md.join("new/1.1_0.host"), clean("md-1@customer.example")).unwrap();
+    fs::write(md.join("new/2.2_0.host"), bad("md-2@customer.example")).unwrap();
+    let (v, code) = ingest_json(&env, &[&md]);
+    assert_eq!(code, 0);
+    let decisions: Vec<&str> = v.iter().map(|l| l["decision"].as_str().unwrap()).collect();
+    assert_eq!(decisions, ["issued", "rejected"]);
+    assert!(fs::read_dir(md.join("new")).unwrap().next().is_none());
+    assert!(md.join("cur/1.1_0.host:2,S").is_file());
+    assert!(md.join("cur/2.2_0.host:2,S").is_file());
+    // Nothing new: nothing to do.
+    let (v, code) = ingest_json(&env, &[&md]);
+    assert_eq!((v.len(), code), (0, 0));
+}
+
+#[test]
+fn undecided_message_stays_in_new_and_exits_1() {
+    let env = setup();
+    let md = env.dir.join("Maildir");
+    for sub in ["new", "cur", "tmp"] {
+        fs::create_dir_all(md.join(sub)).unwrap();
+    }
+    fs::write(md.join("new/1.1_0.host"), clean("md-1@customer.example")).unwrap();
+    // Hold the database's write lock meanwhile (readers still read): the
+    // decision cannot be recorded.
+    let mut conn = rusqlite::Connection::open(env.home.join("fanlic.db")).unwrap();
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).unwrap();
+    let mut child = Command::new(BIN)
+        .args(["ingest", md.to_str().unwrap()])
+        .env("FANLIC_HOME", &env.home)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The busy timeout is 10 s; give up the lock only after the child gave up.
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        std::thread::sleep(core::time::Duration::from_millis(100));
+    };
+    tx.rollback().unwrap();
+    assert_eq!(status.code(), Some(1));
+    assert!(md.join("new/1.1_0.host").is_file());
+    // Once the database is free, it is decided and moved.
+    let (v, code) = ingest_json(&env, &[&md]);
+    assert_eq!(code, 0);
+    assert_eq!(v[0]["decision"], "issued");
+    assert!(md.join("cur/1.1_0.host:2,S").is_file());
+}
+
+#[test]
+fn mbox_with_two_mails() {
+    let env = setup();
+    let mbox = format!(
+        "From alice@customer.example Fri Nov 20 09:30:00 2026\n{}\nFrom alice@customer.example Fri Nov 20 09:31:00 2026\n{}\n",
+        clean("mb-1@customer.example").replace("\r\n", "\n"),
+        bad("mb-2@customer.example").replace("\r\n", "\n"),
+    );
+    let p = write(&env, "box.mbox", &mbox);
+    let (v, code) = ingest_json(&env, &[&p]);
+    assert_eq!(code, 0);
+    assert_eq!(v.len(), 2);
+    assert_eq!(v[0]["decision"], "issued", "{}", v[0]);
+    assert_eq!(v[1]["decision"], "rejected");
+    assert_eq!(v[0]["source"], format!("{}#1", p.display()));
+}
+
+#[test]
+fn stdin_and_human_output() {
+    let env = setup();
+    let out = fanlic(&env, &["ingest", "-"], Some(clean("in-1@customer.example").as_bytes()));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.lines().count(), 1);
+    assert!(text.starts_with("-: issued"), "{text}");
+}
+
+#[test]
+fn garbage_and_empty_files_get_a_clear_reason() {
+    let env = setup();
+    let empty = write(&env, "empty.eml", "");
+    let garbage = env.dir.join("garbage.eml");
+    fs::write(&garbage, [0xff_u8, 0x00, 0xfe, 0x13, 0x37]).unwrap();
+    let (v, code) = ingest_json(&env, &[&empty, &garbage]);
+    assert_eq!(code, 0);
+    assert_eq!(v.len(), 2);
+    for line in &v {
+        assert_ne!(line["decision"], "issued");
+        let reasons = line["reasons"].as_array().unwrap();
+        assert!(!reasons.is_empty(), "{line}");
+        assert!(!reasons[0]["message"].as_str().unwrap().is_empty());
+    }
+    assert!(outbox(&env).is_empty());
+    // A missing path: nothing decided, exit 1.
+    let out = fanlic(&env, &["ingest", "no-such.eml"], None);
+    assert_eq!(out.status.code(), Some(1));
+}
+
+/// The README demo: fixtures/emails/demo-maildir with demo-contracts.csv.
+#[test]
+fn demo_maildir_gives_issued_held_rejected() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().to_owned();
+    let env = Env { home: dir.join("home"), dir, _tmp: tmp };
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/emails");
+    ok(&env, &["init", "--authserv-id", "mx.vendor.example"]);
+    ok(&env, &["contract", "import", fixtures.join("demo-contracts.csv").to_str().unwrap(), "--by", "demo"]);
+    let md = env.dir.join("demo-maildir");
+    for sub in ["new", "cur", "tmp"] {
+        fs::create_dir_all(md.join(sub)).unwrap();
+        for f in fs::read_dir(fixtures.join("demo-maildir").join(sub)).unwrap() {
+            let f = f.unwrap();
+            fs::copy(f.path(), md.join(sub).join(f.file_name())).unwrap();
+        }
+    }
+    let (v, code) = ingest_json(&env, &[&md]);
+    assert_eq!(code, 0);
+    let decisions: Vec<&str> = v.iter().map(|l| l["decision"].as_str().unwrap()).collect();
+    assert_eq!(decisions, ["issued", "held", "rejected"]);
+    assert_eq!(codes(&v[1]), ["sender_unauthenticated"]);
+    assert_eq!(codes(&v[2]), ["signing_date_mismatch", "nodes_exceed_contract", "version_mismatch"]);
+    assert_eq!(outbox(&env).len(), 2);
+}
