@@ -1,15 +1,50 @@
 //! `fanlic demo`: the whole loop on a throw-away home, step by step.
 
-use std::{fs, io::Write};
+use std::{
+    fs,
+    io::{self, Write},
+    path::Path,
+};
 
-use fanlic_formats::LicenseKind;
+use fanlic_formats::{LicenseKind, Timestamp};
 
 use crate::{
-    Error, clock,
+    Error, clock, contracts,
     home::{Home, InitOptions},
+    ingest::{self, IngestOutcome},
     issue::{IssueInput, IssueRequest},
+    mail::source,
+    outbox::{self, OutboxTransport},
     verify::{CheckSpec, verify},
 };
+use fanlic_verifier::RootKey;
+
+/// The mail server whose `Authentication-Results` the demo home trusts: the
+/// one that received the demo mails.
+const AUTHSERV_ID: &str = "mx.vendor.example";
+
+/// What the customer bought (the README's demo contract registry).
+const CONTRACTS_CSV: &str = include_str!("../../fixtures/emails/demo-contracts.csv");
+
+/// The three registration mails of the demo Maildir, under their own names,
+/// with what each one shows.
+const MAILS: [(&str, &[u8], &str); 3] = [
+    (
+        "1795000001.1001_0.mx.vendor.example",
+        include_bytes!("../../fixtures/emails/demo-maildir/new/1795000001.1001_0.mx.vendor.example"),
+        "a correct request for project webroot, DKIM pass recorded by mx.vendor.example",
+    ),
+    (
+        "1795000002.1002_0.mx.vendor.example",
+        include_bytes!("../../fixtures/emails/demo-maildir/new/1795000002.1002_0.mx.vendor.example"),
+        "the same sender asking for project \"stolen\", its DKIM pass written by mail.attacker.example",
+    ),
+    (
+        "1795000003.1003_0.mx.vendor.example",
+        include_bytes!("../../fixtures/emails/demo-maildir/new/1795000003.1003_0.mx.vendor.example"),
+        "an authenticated request with a wrong signing date, 9 nodes and version 10.0",
+    ),
+];
 
 macro_rules! say {
     ($out:expr, $($arg:tt)*) => {
@@ -22,7 +57,8 @@ fn indent(text: &str) -> String {
 }
 
 /// Runs the demo, writing what it does to `out`. Needs no setup: the home
-/// lives in a temporary folder that is deleted at the end.
+/// and the Maildir live in a temporary folder that is deleted at the end;
+/// replies are written as `.eml` files, so no mail server is needed either.
 pub fn run(out: &mut dyn Write) -> Result<(), Error> {
     let now = clock::now()?;
     let tmp = tempfile::Builder::new()
@@ -30,22 +66,35 @@ pub fn run(out: &mut dyn Write) -> Result<(), Error> {
         .tempdir()
         .map_err(Error::io("cannot create", "a temporary folder"))?;
     let home_dir = tmp.path().join("fanlic-home");
-    let lic_path = tmp.path().join("Container.lic");
 
-    say!(out, "fanlic demo: issue a Container.lic and check it the way FineReport's registration page does.");
+    say!(out, "fanlic demo: issue a Container.lic by hand and check it the way FineReport's registration page does,");
+    say!(out, "then turn a Maildir of registration mails into licenses and replies, with no server to set up.");
     say!(out, "Everything happens in {} and is deleted at the end.\n", tmp.path().display());
 
-    say!(out, "Step 1. Create a vendor home: a root key, an issuing key it certifies, a database.");
+    say!(out, "Step 1. Create a vendor home: a root key, an issuing key it certifies, a database. It trusts the");
+    say!(out, "        sender checks (DKIM/DMARC) that the vendor's mail server {AUTHSERV_ID} records.");
     say!(out, "  $ export FANLIC_HOME={}", home_dir.display());
-    say!(out, "  $ fanlic init");
-    let opts = InitOptions { authserv_ids: vec![], valid_for_days: None, now };
+    say!(out, "  $ fanlic init --authserv-id {AUTHSERV_ID}");
+    let opts = InitOptions { authserv_ids: vec![AUTHSERV_ID.to_owned()], valid_for_days: None, now };
     let (mut home, init) = Home::init(&home_dir, &opts)?;
     say!(out, "  root key id {}: products embed its public key", init.root_key_id);
     say!(out, "  issuing key {} may sign until {}\n", init.issuing_key.key_id, init.issuing_key.not_after);
 
+    let roots = by_hand(out, tmp.path(), &mut home, now)?;
+    from_mail(out, tmp.path(), &mut home, &roots, now)?;
+
+    say!(out, "Done. In real use, keep the home, move its root-key/ folder offline, point `fanlic ingest` at the");
+    say!(out, "Maildir your mail server delivers to, and send replies with `fanlic outbox flush --smtp-host HOST`.");
+    Ok(())
+}
+
+/// Steps 2 to 5: a license issued by hand, verified on a server it fits, on
+/// one it does not, and tampered with. Returns the home's root keys.
+fn by_hand(out: &mut dyn Write, dir: &Path, home: &mut Home, now: Timestamp) -> Result<Vec<RootKey>, Error> {
+    let lic_path = dir.join("Container.lic");
     let expires = clock::add_days(now, 365).date().to_string();
     let signed = now.date().to_string();
-    say!(out, "Step 2. Issue a license for Demo Company's project \"webroot\" (FineReport 11.0, 2 nodes).");
+    say!(out, "Step 2. Issue a license by hand for Demo Company's project \"webroot\" (FineReport 11.0, 2 nodes).");
     say!(
         out,
         "  $ fanlic issue --company 'Demo Company' --project webroot --app FineReport --version 11.0 \\\n      --kind local-container --nodes 2 --expires {expires} --signed {signed} -o {}",
@@ -69,12 +118,12 @@ pub fn run(out: &mut dyn Write) -> Result<(), Error> {
     let issued = home.issue(&req, now)?;
     say!(
         out,
-        "  issued license {} (raw file: {} bytes); {} reads:",
+        "  issued license {} ({} bytes signed); {} reads:",
         issued.license_id,
         issued.raw.len(),
         lic_path.display()
     );
-    say!(out, "{}", indent(&issued.armored));
+    say!(out, "{}", indent(&shorten_armor(&issued.armored)));
 
     let roots = home.root_keys()?;
     let input = fs::read(&lic_path).map_err(Error::io("cannot read", &lic_path))?;
@@ -118,9 +167,169 @@ pub fn run(out: &mut dyn Write) -> Result<(), Error> {
         .map_err(|reason| Error::Encode { what: "tampered demo license", reason })?;
     let report = verify(armored.as_bytes(), &roots, &ok);
     say!(out, "{}", indent(&report.human()));
+    Ok(roots)
+}
 
-    say!(out, "Done. In real use, keep the home, and move its root-key/ folder offline.");
+/// Steps 6 to 11: the contract registry, a Maildir of three registration
+/// mails ingested, the issued license verified, the replies written as
+/// `.eml` files, and the request held for staff.
+fn from_mail(out: &mut dyn Write, dir: &Path, home: &mut Home, roots: &[RootKey], now: Timestamp) -> Result<(), Error> {
+    let csv = dir.join("contracts.csv");
+    fs::write(&csv, CONTRACTS_CSV).map_err(Error::io("cannot write", &csv))?;
+    say!(out, "Step 6. Record what the customer bought: import the contract registry (one row per contract).");
+    say!(out, "  $ cat {}", csv.display());
+    say!(out, "{}", indent(CONTRACTS_CSV).trim_end());
+    say!(out, "  $ fanlic contract import {} --by demo", csv.display());
+    let imported = contracts::import(home, &csv, false, "demo", now)?;
+    say!(out, "{}", indent(&imported.human(now)));
+
+    let maildir = dir.join("Maildir");
+    for sub in ["cur", "new", "tmp"] {
+        let d = maildir.join(sub);
+        fs::create_dir_all(&d).map_err(Error::io("cannot create", &d))?;
+    }
+    say!(out, "Step 7. Three registration mails arrive in the Maildir {}/new/:", maildir.display());
+    for (name, bytes, what) in MAILS {
+        let path = maildir.join("new").join(name);
+        fs::write(&path, bytes).map_err(Error::io("cannot write", &path))?;
+        say!(out, "    {name}  {what}");
+    }
+    say!(
+        out,
+        "  All three are from alice@northwind.example, Northwind's contract address, with a Reply-To elsewhere.\n"
+    );
+
+    say!(out, "Step 8. Ingest them: each mail is checked (sender, contract, fields) and decided exactly once.");
+    say!(out, "  $ fanlic ingest {}", maildir.display());
+    let outcomes = ingest_maildir(home, &maildir, now)?;
+    let width = outcomes.iter().map(|o| o.decision.len()).max().unwrap_or(0);
+    for o in &outcomes {
+        let name = Path::new(&o.source).file_name().map_or(o.source.clone(), |n| n.to_string_lossy().into_owned());
+        let codes: Vec<&str> = o.reasons.iter().map(|(c, _)| c.as_str()).collect();
+        let detail = match &o.license_id {
+            Some(id) => format!("license {id}"),
+            None => codes.join(", "),
+        };
+        let reply = if o.outbox_id.is_some() { "; reply queued" } else { "" };
+        say!(out, "    {name}: {:<width$}  {detail}{reply}", o.decision);
+        if o.decision == "held" {
+            say!(out, "        - for staff: see step 11");
+        } else {
+            for (_, message) in &o.reasons {
+                say!(out, "        - {message}");
+            }
+        }
+    }
+    say!(out, "  Each decided mail moved from new/ to cur/ and is flagged seen (S): it is never decided twice.");
+    let cur = maildir.join("cur");
+    let mut seen: Vec<String> = fs::read_dir(&cur)
+        .map_err(Error::io("cannot list", &cur))?
+        .map(|e| e.map(|e| e.file_name().to_string_lossy().into_owned()))
+        .collect::<Result<_, _>>()
+        .map_err(Error::io("cannot list", &cur))?;
+    seen.sort();
+    say!(out, "  $ ls {}", cur.display());
+    for name in &seen {
+        say!(out, "    {name}");
+    }
+    say!(out, "");
+
+    if let Some(issued) = outcomes.iter().find(|o| o.decision == "issued")
+        && let Some(lic) = issued.files.first()
+    {
+        say!(out, "Step 9. The license issued from the mail verifies on Northwind's FineReport 11.0.20 with 3 nodes.");
+        say!(out, "  $ fanlic verify {} --app FineReport --version 11.0.20 --project webroot --nodes 3", lic.display());
+        let input = fs::read(lic).map_err(Error::io("cannot read", lic))?;
+        let spec = CheckSpec {
+            app_name: "FineReport".into(),
+            version: "11.0.20".into(),
+            project: "webroot".into(),
+            nodes: 3,
+            method: None,
+            now,
+            last_seen: None,
+        };
+        say!(out, "{}", indent(&verify(&input, roots, &spec).human()));
+    }
+
+    say!(out, "Step 10. Send the replies. With no SMTP server given, each is written as an .eml file instead.");
+    say!(out, "  $ fanlic outbox flush");
+    let transport = OutboxTransport::default_files(home);
+    let report = outbox::flush(home, &transport, now)?;
+    let entries = outbox::list(home, true)?;
+    say!(out, "    {} sent, {} failed", report.sent.len(), report.failures.len());
+    for (id, to, via) in &report.sent {
+        let subject = entries.iter().find(|e| e.id == *id).map_or("", |e| e.subject.as_str());
+        let what = match outcomes.iter().find(|o| o.outbox_id == Some(*id)).map(|o| o.decision) {
+            Some("issued") => "with Container.lic attached",
+            Some("rejected") => "listing the reasons",
+            _ => "",
+        };
+        say!(out, "    {via}  ({what})");
+        say!(out, "      To: {to}");
+        say!(out, "      Subject: {subject}");
+    }
+    for f in &report.failures {
+        say!(out, "    failed {} to {}: {}", f.id, f.to, f.error);
+    }
+    say!(out, "  Replies go to the contract's address, never to Reply-To; the held mail gets none.\n");
+
+    say!(out, "Step 11. The held mail waits for staff; `fanlic review` shows it, with its text (cut here).");
+    say!(out, "  $ fanlic review");
+    let held = ingest::review(home)?;
+    for row in &held {
+        let text = row.human();
+        for line in text.lines().filter(|l| !l.starts_with("  | ")) {
+            say!(out, "    {line}");
+        }
+    }
+    if let Some(row) = held.first() {
+        say!(
+            out,
+            "  Staff then run `fanlic approve {id} --by NAME` or `fanlic reject {id} --reason TEXT --by NAME`.",
+            id = row.id
+        );
+    }
+    say!(out, "");
     Ok(())
+}
+
+/// What `fanlic ingest MAILDIR` does: decide each message in `new/`, then
+/// move it to `cur/`.
+fn ingest_maildir(home: &mut Home, maildir: &Path, now: Timestamp) -> Result<Vec<IngestOutcome>, Error> {
+    let unreadable = |e: source::SourceError| Error::Io {
+        action: "cannot read the Maildir",
+        path: maildir.to_owned(),
+        source: io::Error::other(e.to_string()),
+    };
+    let trusted = home.authserv_ids()?;
+    let mut outcomes = Vec::new();
+    for item in source::open(maildir).map_err(unreadable)? {
+        let msg = item.map_err(unreadable)?;
+        outcomes.push(ingest::ingest_one(home, &msg, &trusted, now)?);
+        source::acknowledge(&msg.receipt).map_err(unreadable)?;
+    }
+    Ok(outcomes)
+}
+
+/// The armored license with its base64 lines replaced by one line saying
+/// how many there are.
+fn shorten_armor(armored: &str) -> String {
+    let mut out = String::new();
+    let mut base64 = 0;
+    for line in armored.lines() {
+        if line.starts_with('#') || line.starts_with("-----") {
+            if base64 > 0 {
+                out.push_str(&format!("({base64} lines of base64: the signed license)\n"));
+                base64 = 0;
+            }
+            out.push_str(line);
+            out.push('\n');
+        } else {
+            base64 += 1;
+        }
+    }
+    out
 }
 
 /// The raw file with `webroot` replaced by `webrooT`: same length, still

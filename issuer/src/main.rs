@@ -667,7 +667,7 @@ struct ContractImportArgs {
     json: bool,
 }
 
-/// Try everything on a throw-away home: init, issue, verify (valid, then several causes)
+/// Try it all on a throw-away home: issue, verify, ingest sample registration mails
 #[derive(Debug, Args)]
 #[command(after_help = "\
 Needs no setup: works in a temporary folder, deleted at the end, and prints each step with the
