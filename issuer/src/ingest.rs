@@ -198,6 +198,20 @@ pub fn write_license_file(home: &Path, license_id: &str, armored: &str) -> Resul
         }
     }
     fsutil::write_atomic(&path, armored.as_bytes(), fsutil::PRIVATE_MODE, true)?;
+    // A run killed inside `write_atomic` leaves its `.fanlic-*.tmp` here. Only
+    // this license's writer uses this folder, and a leftover can exist only
+    // while `Container.lic` was missing, which every later read of the same
+    // mail rewrites: so sweep them now. Best effort: they hold nothing more
+    // than a part of this license.
+    if let Ok(entries) = std::fs::read_dir(path.parent().unwrap_or(&issued)) {
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with(".fanlic-") && name.ends_with(".tmp") {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
     Ok(path)
 }
 
@@ -296,6 +310,10 @@ pub fn ingest_one(
     trusted: &[String],
     now: Timestamp,
 ) -> Result<IngestOutcome, Error> {
+    {
+        let (conn, path) = home.conn_mut();
+        use_wal(conn, path)?;
+    }
     let raw_sha = sha256(&msg.raw);
     let parsed = message::parse(&msg.raw);
     let (mail, decision, auth_ok, contracts) = match &parsed {
@@ -422,6 +440,31 @@ pub fn ingest_one(
         decision_id: Some(decision_id),
         outbox_id,
     })
+}
+
+/// Puts the database in write-ahead-log mode with `synchronous = FULL`, once
+/// (the journal mode is stored in the database file; later calls only read it).
+///
+/// Why: in the default rollback-journal mode every decision's commit creates,
+/// fsyncs and deletes `fanlic.db-journal` and fsyncs the database (several
+/// fsyncs and file creations per message); in WAL mode a commit appends to
+/// `fanlic.db-wal` and fsyncs it once. `synchronous = FULL` (not `NORMAL`)
+/// keeps that fsync at *every* commit, so a decision is durable, power loss
+/// included, before `ingest_one` returns and the caller acknowledges the
+/// message (moves it to the Maildir's `cur/`): with `NORMAL` the last commits
+/// could roll back on power loss after their messages were acknowledged, and
+/// those mails would be lost. If WAL cannot be set (another connection is
+/// open, or a file system without shared memory), the database stays in its
+/// journal mode, which is as safe, only slower.
+fn use_wal(conn: &rusqlite::Connection, path: &Path) -> Result<(), Error> {
+    let mode: String = conn
+        .pragma_query_value(None, "journal_mode", |r| r.get(0))
+        .map_err(db::err(path, "cannot read the journal mode"))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        // The answer is the mode now in force; anything but WAL is kept as is.
+        let _: Option<String> = conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0)).ok();
+    }
+    conn.pragma_update(None, "synchronous", "FULL").map_err(db::err(path, "cannot configure"))
 }
 
 /// The earlier decision this message duplicates: same dedup key, and a

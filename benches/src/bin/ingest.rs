@@ -1,0 +1,196 @@
+//! The ingest benchmark (issue 3): N generated registration mails in a real
+//! Maildir `new/`, ingested end to end exactly as `fanlic ingest MAILDIR`
+//! does (`source::open`, `ingest::ingest_one`, then `source::acknowledge`
+//! after the commit), against the per-email floor measured in the same run:
+//! one `mail_parser` parse plus one *ring* Ed25519 signature.
+//!
+//! ```text
+//! cargo run --release --no-default-features --features ingest --bin ingest -- N
+//! ```
+//!
+//! `--no-default-features`: the `compare` feature (JWT/PASETO) turns on
+//! ed25519-dalek's `fast` tables, which the issuer as shipped does not have.
+//! Prints one block of results; the last line is the peak RSS (VmHWM).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use std::{
+    fs,
+    hint::black_box,
+    path::{Path, PathBuf},
+    time::{Duration, Instant},
+};
+
+use fanlic_issuer::{
+    Home, InitOptions, clock,
+    contracts::{self, OPTION_NAMES, TermsText},
+    ingest,
+    mail::source,
+};
+use ring::signature::{Ed25519KeyPair, KeyPair as _};
+
+const AUTHSERV: &str = "mx.vendor.example";
+const PASS: &str = "mx.vendor.example; dkim=pass header.d=customer.example";
+const SUBJECT: &str = "Official Authorization Document of Customer Trading Co., Ltd.'s Registration for FineReport";
+const BODY: &str = "Dear team,\n\nPlease register our project.\n\n\
+    Company name: Customer Trading Co., Ltd.\n\
+    Project name: webroot\n\
+    Contract signing date: 2026/11/20\n\
+    Registration method: Local container\n\
+    Maximum number of registration: 3\n\
+    Project Version: 11.0.20\n\
+    JAR package version: 2023.12.14 (Build#persist-2023.12.14.10.22.33.88)\n\nThank you.\n";
+
+/// A clean registration mail (issued), as `issuer/tests/ingest.rs` writes them.
+fn mail(i: usize) -> String {
+    let mut s = String::new();
+    s.push_str(&format!("Authentication-Results: {PASS}\r\n"));
+    s.push_str("Received: from mail.customer.example by mx.vendor.example; Fri, 20 Nov 2026 09:30:05 +0800\r\n");
+    s.push_str("From: Alice <Alice@Customer.example>\r\n");
+    s.push_str(&format!(
+        "To: license@vendor.example\r\nSubject: {SUBJECT}\r\nMessage-ID: <bench-{i}@customer.example>\r\n"
+    ));
+    s.push_str("Date: Fri, 20 Nov 2026 09:30:00 +0800\r\n");
+    s.push_str("MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n");
+    s.push_str(&BODY.replace('\n', "\r\n"));
+    s
+}
+
+fn vm_hwm_kib() -> u64 {
+    let status = fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+fn per(d: Duration, n: usize) -> f64 {
+    d.as_secs_f64() * 1e6 / n as f64
+}
+
+/// One parse + one Ed25519 signature per mail of `sample`, `rounds` times;
+/// the best round's per-email microseconds.
+fn baseline(sample: &[Vec<u8>], key: &Ed25519KeyPair, license_message: &[u8], rounds: usize) -> f64 {
+    let mut best = f64::INFINITY;
+    for _ in 0..rounds {
+        let t = Instant::now();
+        for raw in sample {
+            let parsed = mail_parser::MessageParser::default().parse(black_box(raw.as_slice()));
+            black_box(&parsed);
+            let sig = key.sign(black_box(license_message));
+            black_box(sig.as_ref());
+        }
+        best = best.min(per(t.elapsed(), sample.len()));
+    }
+    best
+}
+
+fn main() {
+    let n: usize = std::env::args().nth(1).map_or(10_000, |s| s.parse().expect("N: a number of mails"));
+    let tmp = tempfile::Builder::new().prefix("fanlic-ingest-bench-").tempdir().unwrap();
+    let home_dir = tmp.path().join("home");
+    let now = clock::now().unwrap();
+
+    // Home and contract through the library, as `fanlic init --authserv-id`
+    // and `fanlic contract add` do.
+    let (mut home, _) =
+        Home::init(&home_dir, &InitOptions { authserv_ids: vec![AUTHSERV.to_owned()], valid_for_days: None, now })
+            .unwrap();
+    let terms = TermsText {
+        company: "Customer Trading Co., Ltd.",
+        email: "Alice@Customer.example",
+        signed: "2026/11/20",
+        product: "FineReport",
+        methods: "local-container",
+        max_nodes: "3",
+        version: "11.0",
+        expires: "2099-12-31",
+    }
+    .parse(&OPTION_NAMES)
+    .unwrap_or_else(|e| panic!("{e:?}"));
+    contracts::add(&mut home, &terms, "bench", now).unwrap();
+    drop(home);
+
+    // N mails in a real Maildir's new/, written one at a time (not kept).
+    let md = tmp.path().join("Maildir");
+    for sub in ["new", "cur", "tmp"] {
+        fs::create_dir_all(md.join(sub)).unwrap();
+    }
+    let sample_len = n.min(1_000);
+    let mut sample = Vec::with_capacity(sample_len);
+    let mut bytes_total = 0usize;
+    for i in 0..n {
+        let text = mail(i);
+        bytes_total += text.len();
+        fs::write(md.join("new").join(format!("{:010}.M{i}P1.bench", 1_790_000_000 + i)), &text).unwrap();
+        if i < sample_len {
+            sample.push(text.into_bytes());
+        }
+    }
+
+    // (a) The floor: one parse + one signature of a license-sized message
+    // (192 bytes, about a license payload; Ed25519's cost barely depends on
+    // the length at this size).
+    let rng = ring::rand::SystemRandom::new();
+    let pkcs8 = Ed25519KeyPair::generate_pkcs8(&rng).unwrap();
+    let key = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).unwrap();
+    black_box(key.public_key());
+    let license_message = vec![0x5a_u8; 192];
+    let base_before = baseline(&sample, &key, &license_message, 5);
+
+    // (b) End to end, as `fanlic ingest MAILDIR` (issuer/src/main.rs, run_ingest).
+    let hwm_before = vm_hwm_kib();
+    let t = Instant::now();
+    let mut home = Home::open(&home_dir).unwrap();
+    let trusted = home.authserv_ids().unwrap();
+    let mut issued = 0usize;
+    let mut files = Vec::<PathBuf>::new();
+    let (mut in_ingest, mut in_ack) = (Duration::ZERO, Duration::ZERO);
+    for item in source::open(&md).unwrap() {
+        let msg = item.unwrap();
+        let t1 = Instant::now();
+        let out = ingest::ingest_one(&mut home, &msg, &trusted, now).unwrap();
+        let t2 = Instant::now();
+        assert_eq!(out.decision, "issued", "{}", out.source);
+        issued += 1;
+        source::acknowledge(&msg.receipt).unwrap();
+        in_ack += t2.elapsed();
+        in_ingest += t2 - t1;
+        if issued == 1 {
+            files = out.files;
+        }
+    }
+    let wall = t.elapsed();
+    let hwm_after = vm_hwm_kib();
+    let base_after = baseline(&sample, &key, &license_message, 5);
+
+    // Every mail issued once, moved to cur/, its license file written.
+    assert_eq!(issued, n);
+    assert_eq!(home.license_count().unwrap(), n as u64);
+    assert_eq!(fs::read_dir(md.join("new")).unwrap().count(), 0);
+    assert_eq!(fs::read_dir(md.join("cur")).unwrap().count(), n);
+    assert_eq!(fs::read_dir(home_dir.join(ingest::ISSUED_DIR)).unwrap().count(), n);
+    let lic_len = files.first().map(|p| fs::metadata(Path::new(p)).unwrap().len()).unwrap_or(0);
+
+    let e2e = per(wall, n);
+    let base = base_before.min(base_after);
+    println!("mails                      {n} (average {} bytes, {} distinct Message-IDs)", bytes_total / n, n);
+    println!("license file               {lic_len} bytes (armored)");
+    println!(
+        "baseline parse+sign        {base:.1} µs/email (best of 5 x {sample_len}, before {base_before:.1} / after {base_after:.1})"
+    );
+    println!(
+        "end to end                 {:.3} s = {:.1} µs/email = {:.0} emails/s",
+        wall.as_secs_f64(),
+        e2e,
+        n as f64 / wall.as_secs_f64()
+    );
+    println!(
+        "  of which                 ingest_one {:.1} µs/email, acknowledge {:.1} µs/email, reading new/ {:.1} µs/email",
+        per(in_ingest, n),
+        per(in_ack, n),
+        e2e - per(in_ingest, n) - per(in_ack, n)
+    );
+    println!("ratio end-to-end/baseline  {:.1}x", e2e / base);
+    println!("peak RSS (VmHWM)           {} KiB before ingest, {} KiB after", hwm_before, hwm_after);
+}
