@@ -67,6 +67,7 @@ enum Command {
     Contract(ContractArgs),
     Outbox(OutboxArgs),
     Ingest(IngestArgs),
+    Watch(WatchArgs),
     Review(ReviewArgs),
     Approve(ApproveArgs),
     Reject(RejectArgs),
@@ -108,6 +109,33 @@ struct IngestArgs {
     /// The time of the decisions (RFC 3339) [default: now]
     #[arg(long, value_name = "TIME")]
     now: Option<String>,
+
+    /// Print one JSON object per message, one per line
+    #[arg(long)]
+    json: bool,
+}
+
+/// Keep ingesting a Maildir as registration mail arrives
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Looks in MAILDIR/new/ every --interval seconds and decides each new message as `fanlic ingest`
+does, printing one line (or JSON object) per message. A message that cannot be decided now (for
+example, the database is locked) stays in new/ and is tried again at the next look.
+
+Stop it with Ctrl-C or SIGTERM at any moment: each message is committed on its own before it
+moves to cur/, so stopping loses nothing and decides nothing twice.
+
+EXAMPLES:
+  fanlic watch /var/mail/licenses
+  fanlic watch ~/Maildir/registrations --interval 30 --json")]
+struct WatchArgs {
+    /// The Maildir (with cur/, new/ and tmp/) the mail server delivers to
+    #[arg(value_name = "MAILDIR")]
+    maildir: PathBuf,
+
+    /// Seconds between two looks at new/ (1 to 3600)
+    #[arg(long, value_name = "SECS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    interval: u64,
 
     /// Print one JSON object per message, one per line
     #[arg(long)]
@@ -893,6 +921,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Contract(c) => run_contract(&home, c.command),
         Command::Outbox(o) => run_outbox(&home, o.command),
         Command::Ingest(a) => run_ingest(&home, &a),
+        Command::Watch(a) => run_watch(&home, &a),
         Command::Review(a) => {
             let rows = ingest::review(&mut Home::open(&home)?)?;
             if a.json {
@@ -1054,43 +1083,72 @@ fn run_ingest(home: &std::path::Path, a: &IngestArgs) -> anyhow::Result<u8> {
     let trusted = h.authserv_ids()?;
     let mut undecided = false;
     for path in &a.paths {
-        let messages = match source::open(path) {
-            Ok(m) => m,
+        undecided |= ingest_path(&mut h, &trusted, path, a.json, now)?;
+    }
+    Ok(u8::from(undecided))
+}
+
+/// Decides every message of one source; true when some could not be.
+fn ingest_path(
+    h: &mut Home,
+    trusted: &[String],
+    path: &std::path::Path,
+    json: bool,
+    now: fanlic_formats::Timestamp,
+) -> anyhow::Result<bool> {
+    let messages = match source::open(path) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(true);
+        }
+    };
+    let mut undecided = false;
+    for item in messages {
+        let msg = match item {
+            Ok(msg) => msg,
             Err(e) => {
                 eprintln!("error: {e}");
                 undecided = true;
                 continue;
             }
         };
-        for item in messages {
-            let msg = match item {
-                Ok(msg) => msg,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    undecided = true;
-                    continue;
+        match ingest::ingest_one(h, &msg, trusted, now) {
+            Ok(out) => {
+                if json {
+                    print(&format!("{}\n", out.to_json()))?
+                } else {
+                    print(&out.human())?
                 }
-            };
-            match ingest::ingest_one(&mut h, &msg, &trusted, now) {
-                Ok(out) => {
-                    if a.json {
-                        print(&format!("{}\n", out.to_json()))?
-                    } else {
-                        print(&out.human())?
-                    }
-                    if let Err(e) = source::acknowledge(&msg.receipt) {
-                        eprintln!("error: {}: decided, but not marked as read: {e}", msg.source);
-                        undecided = true;
-                    }
-                }
-                Err(e) => {
-                    eprintln!("error: {}: not decided (left in place): {e}", msg.source);
+                if let Err(e) = source::acknowledge(&msg.receipt) {
+                    eprintln!("error: {}: decided, but not marked as read: {e}", msg.source);
                     undecided = true;
                 }
             }
+            Err(e) => {
+                eprintln!("error: {}: not decided (left in place): {e}", msg.source);
+                undecided = true;
+            }
         }
     }
-    Ok(u8::from(undecided))
+    Ok(undecided)
+}
+
+fn run_watch(home: &std::path::Path, a: &WatchArgs) -> anyhow::Result<u8> {
+    if source::detect(&a.maildir)? != source::SourceKind::Maildir {
+        anyhow::bail!(
+            "{}: not a Maildir (it needs cur/, new/ and tmp/); use `fanlic ingest` for other sources",
+            a.maildir.display()
+        );
+    }
+    let mut h = Home::open(home)?;
+    eprintln!("watching {}/new every {}s; stop with Ctrl-C", a.maildir.display(), a.interval);
+    loop {
+        // Read again each time, so a change made with `fanlic init`/config applies.
+        let trusted = h.authserv_ids()?;
+        ingest_path(&mut h, &trusted, &a.maildir, a.json, clock::now()?)?;
+        std::thread::sleep(core::time::Duration::from_secs(a.interval));
+    }
 }
 
 fn run_outbox(home: &std::path::Path, command: OutboxCommand) -> anyhow::Result<u8> {

@@ -395,3 +395,76 @@ fn demo_maildir_gives_issued_held_rejected() {
     assert_eq!(codes(&v[2]), ["signing_date_mismatch", "nodes_exceed_contract", "version_mismatch"]);
     assert_eq!(outbox(&env).len(), 2);
 }
+
+/// `fanlic watch`: mail delivered into new/ while it runs is decided within an
+/// interval, moved to cur/, and printed as a JSON line; a killed watcher
+/// leaves everything it decided committed.
+#[test]
+fn watch_decides_mail_as_it_arrives() {
+    use std::io::BufRead;
+    let env = setup();
+    let maildir = env.dir.join("Maildir");
+    for sub in ["cur", "new", "tmp"] {
+        fs::create_dir_all(maildir.join(sub)).unwrap();
+    }
+    let deliver = |name: &str, text: &str| {
+        // As an MTA does: write in tmp/, then rename into new/.
+        let tmp = maildir.join("tmp").join(name);
+        fs::write(&tmp, text).unwrap();
+        fs::rename(&tmp, maildir.join("new").join(name)).unwrap();
+    };
+    deliver("1795000001.1_0.mx", &clean("watch-1@customer.example"));
+
+    let mut child = Command::new(BIN)
+        .args(["watch", maildir.to_str().unwrap(), "--interval", "1", "--json"])
+        .env("FANLIC_HOME", &env.home)
+        .current_dir(&env.dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            if tx.send(line.unwrap()).is_err() {
+                break;
+            }
+        }
+    });
+    let next = || -> Value {
+        let line = rx.recv_timeout(core::time::Duration::from_secs(30)).expect("watch printed no decision in 30 s");
+        serde_json::from_str(&line).unwrap()
+    };
+    let first = next();
+    assert_eq!(first["decision"], "issued", "{first}");
+    assert_eq!(first["message_id"], "watch-1@customer.example");
+
+    // Mail that arrives while it runs.
+    deliver("1795000002.2_0.mx", &bad("watch-2@customer.example"));
+    let second = next();
+    assert_eq!(second["decision"], "rejected", "{second}");
+    assert_eq!(codes(&second), ["signing_date_mismatch", "nodes_exceed_contract", "version_mismatch"]);
+
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(fs::read_dir(maildir.join("new")).unwrap().count(), 0, "decided mail left in new/");
+    let mut cur: Vec<String> =
+        fs::read_dir(maildir.join("cur")).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    cur.sort();
+    assert_eq!(cur, ["1795000001.1_0.mx:2,S", "1795000002.2_0.mx:2,S"]);
+    // Both decisions are committed: ingesting the same mails again finds duplicates.
+    let (again, code) = ingest_json(&env, &[&maildir.join("cur").join("1795000001.1_0.mx:2,S")]);
+    assert_eq!(code, 0);
+    assert_eq!(again[0]["decision"], "duplicate");
+}
+
+#[test]
+fn watch_refuses_what_is_not_a_maildir() {
+    let env = setup();
+    let file = write(&env, "one.eml", &clean("x@customer.example"));
+    let out = fanlic(&env, &["watch", file.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a Maildir"), "{}", String::from_utf8_lossy(&out.stderr));
+}
