@@ -24,7 +24,6 @@
 use std::path::{Path, PathBuf};
 
 use fanlic_formats::Timestamp;
-use ring::digest;
 use rusqlite::{OptionalExtension as _, TransactionBehavior, params};
 use serde_json::{Value, json};
 
@@ -215,11 +214,6 @@ pub fn write_license_file(home: &Path, license_id: &str, armored: &str) -> Resul
     Ok(path)
 }
 
-fn sha256(raw: &[u8]) -> [u8; 32] {
-    let d = digest::digest(&digest::SHA256, raw);
-    <[u8; 32]>::try_from(d.as_ref()).unwrap_or([0; 32])
-}
-
 fn contracts_of(
     home: &mut Home,
     mail: &RegistrationMail,
@@ -267,7 +261,7 @@ fn insert_decision(tx: &rusqlite::Transaction<'_>, path: &Path, d: &NewDecision<
             reasons_json(d.reasons),
             d.license_id,
             d.authenticated,
-            hex::encode(&sha256(d.raw)),
+            hex::encode(&message::sha256(d.raw)),
             d.raw,
             d.outbox_id,
             db::int(d.at.0),
@@ -314,8 +308,9 @@ pub fn ingest_one(
         let (conn, path) = home.conn_mut();
         use_wal(conn, path)?;
     }
-    let raw_sha = sha256(&msg.raw);
     let parsed = message::parse(&msg.raw);
+    // The parser hashed the bytes already; only unparseable ones need it here.
+    let raw_sha = parsed.as_ref().map_or_else(|_| message::sha256(&msg.raw), |m| m.raw_sha256);
     let (mail, decision, auth_ok, contracts) = match &parsed {
         Ok(mail) => {
             let sender_auth = auth::evaluate_mail(mail, trusted);

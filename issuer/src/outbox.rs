@@ -204,7 +204,8 @@ fn domain_of(addr: &str) -> &str {
 /// always be built.
 pub fn enqueue(tx: &Transaction<'_>, reply: &Reply, now: Timestamp) -> Result<i64, Error> {
     let path = path_of(tx);
-    let to = reply.to.trim().to_lowercase();
+    // Compared in the form the registry stores addresses in.
+    let to = crate::contracts::normalize_email("to", &reply.to).unwrap_or_else(|_| reply.to.trim().to_lowercase());
     let known: bool = tx
         .query_row(
             "SELECT EXISTS (SELECT 1 FROM contract_emails e JOIN contracts c USING (contract_id)

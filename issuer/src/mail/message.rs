@@ -295,7 +295,9 @@ fn parse_inner(raw: &[u8]) -> Result<RegistrationMail, MailError> {
     })
 }
 
-fn sha256(raw: &[u8]) -> [u8; 32] {
+/// SHA-256 of a raw message: its dedup key when it has no Message-ID, and
+/// the digest a license issued for it carries.
+pub(crate) fn sha256(raw: &[u8]) -> [u8; 32] {
     let d = digest::digest(&digest::SHA256, raw);
     let mut out = [0u8; 32];
     for (o, b) in out.iter_mut().zip(d.as_ref()) {
