@@ -33,9 +33,8 @@ pub const KEY_NOT_AFTER: u64 = 1_830_297_599;
 pub const NOW: u64 = 1_780_272_000;
 
 /// The license's claims, shared by the three formats.
-pub const LICENSE_ID: [u8; 16] = [
-    0x3f, 0x1c, 0x9a, 0x02, 0x77, 0x4e, 0x41, 0xb8, 0x9d, 0x16, 0x5a, 0xe0, 0xc4, 0x2b, 0x88, 0x71,
-];
+pub const LICENSE_ID: [u8; 16] =
+    [0x3f, 0x1c, 0x9a, 0x02, 0x77, 0x4e, 0x41, 0xb8, 0x9d, 0x16, 0x5a, 0xe0, 0xc4, 0x2b, 0x88, 0x71];
 /// Application name.
 pub const APP_NAME: &str = "FineReport";
 /// Customer company.
@@ -365,10 +364,8 @@ pub mod jwt {
             if *alg != Algorithm::EdDSA {
                 return (DEFAULT_PROVIDER.verifier_factory)(alg, key);
             }
-            let bytes: &[u8; 32] = key
-                .try_get_as_bytes()?
-                .try_into()
-                .map_err(|_| jsonwebtoken::errors::ErrorKind::InvalidEddsaKey)?;
+            let bytes: &[u8; 32] =
+                key.try_get_as_bytes()?.try_into().map_err(|_| jsonwebtoken::errors::ErrorKind::InvalidEddsaKey)?;
             let vk = VerifyingKey::from_bytes(bytes).map_err(|_| jsonwebtoken::errors::ErrorKind::InvalidEddsaKey)?;
             Ok(Box::new(Strict(vk)))
         }
@@ -445,11 +442,11 @@ pub mod jwt {
 pub mod paseto {
     use super::*;
     use pasetors::{
+        Public,
         claims::{Claims, ClaimsValidationRules},
         keys::AsymmetricPublicKey,
         token::{TrustedToken, UntrustedToken},
         version4::V4,
-        Public,
     };
 
     /// Keys and validation rules, made once at start-up.

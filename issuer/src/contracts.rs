@@ -522,7 +522,8 @@ fn corrupt(path: &Path, what: String) -> Error {
 
 fn load_rows(conn: &Connection, path: &Path, where_sql: &str, arg: Option<i64>) -> Result<Vec<Contract>, Error> {
     let read = || err(path, "cannot read the contracts");
-    let mut stmt = conn.prepare(&format!("{SELECT} {where_sql} ORDER BY contract_id")).map_err(read())?;
+    // Cached: `fanlic ingest` looks contracts up twice per message.
+    let mut stmt = conn.prepare_cached(&format!("{SELECT} {where_sql} ORDER BY contract_id")).map_err(read())?;
     let mut rows = match arg {
         Some(a) => stmt.query(params![a]),
         None => stmt.query([]),
@@ -560,8 +561,9 @@ fn load_rows(conn: &Connection, path: &Path, where_sql: &str, arg: Option<i64>) 
         });
     }
     drop(rows);
-    let mut stmt =
-        conn.prepare("SELECT email FROM contract_emails WHERE contract_id = ?1 ORDER BY rowid").map_err(read())?;
+    let mut stmt = conn
+        .prepare_cached("SELECT email FROM contract_emails WHERE contract_id = ?1 ORDER BY rowid")
+        .map_err(read())?;
     for c in &mut out {
         let emails = stmt.query_map(params![c.id], |r| r.get::<_, String>(0)).map_err(read())?;
         c.terms.emails = emails.collect::<Result<_, _>>().map_err(read())?;
@@ -574,8 +576,8 @@ fn load(conn: &Connection, path: &Path, id: i64) -> Result<Option<Contract>, Err
 }
 
 fn id_by_company(conn: &Connection, path: &Path, name: &str) -> Result<Option<i64>, Error> {
-    conn.query_row("SELECT contract_id FROM contracts WHERE company_key = ?1", params![company_key(name)], |r| r.get(0))
-        .optional()
+    conn.prepare_cached("SELECT contract_id FROM contracts WHERE company_key = ?1")
+        .and_then(|mut s| s.query_row(params![company_key(name)], |r| r.get(0)).optional())
         .map_err(err(path, "cannot read the contracts"))
 }
 
@@ -743,13 +745,11 @@ pub fn find_by_email(home: &mut Home, addr: &str) -> Result<Option<Contract>, Er
     };
     let (conn, path) = home.conn_mut();
     let id: Option<i64> = conn
-        .query_row(
+        .prepare_cached(
             "SELECT c.contract_id FROM contract_emails e JOIN contracts c USING (contract_id)
              WHERE e.email = ?1 ORDER BY c.enabled DESC, c.updated_at DESC, c.contract_id DESC LIMIT 1",
-            params![email],
-            |r| r.get(0),
         )
-        .optional()
+        .and_then(|mut s| s.query_row(params![email], |r| r.get(0)).optional())
         .map_err(err(path, "cannot read the contract addresses"))?;
     match id {
         Some(id) => load(conn, path, id),

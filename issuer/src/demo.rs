@@ -297,18 +297,27 @@ fn from_mail(out: &mut dyn Write, dir: &Path, home: &mut Home, roots: &[RootKey]
 /// What `fanlic ingest MAILDIR` does: decide each message in `new/`, then
 /// move it to `cur/`.
 fn ingest_maildir(home: &mut Home, maildir: &Path, now: Timestamp) -> Result<Vec<IngestOutcome>, Error> {
-    let unreadable = |e: source::SourceError| Error::Io {
+    let unreadable_ref = |e: &source::SourceError| Error::Io {
         action: "cannot read the Maildir",
         path: maildir.to_owned(),
         source: io::Error::other(e.to_string()),
     };
+    let unreadable = |e: source::SourceError| unreadable_ref(&e);
     let trusted = home.authserv_ids()?;
     let mut outcomes = Vec::new();
-    for item in source::open(maildir).map_err(unreadable)? {
-        let msg = item.map_err(unreadable)?;
-        outcomes.push(ingest::ingest_one(home, &msg, &trusted, now)?);
-        source::acknowledge(&msg.receipt).map_err(unreadable)?;
-    }
+    let messages = source::open(maildir).map_err(unreadable)?;
+    ingest::ingest_messages(home, messages, &trusted, now, ingest::BATCH_MESSAGES, |progress| match progress {
+        ingest::Progress::Decided { outcome, acknowledged: Ok(()) } => {
+            outcomes.push(outcome.clone());
+            Ok(())
+        }
+        ingest::Progress::Decided { acknowledged: Err(e), .. } | ingest::Progress::Unreadable(e) => {
+            Err(unreadable_ref(e))
+        }
+        ingest::Progress::Undecided { source, error } => {
+            Err(Error::Io { action: "cannot decide", path: source.into(), source: io::Error::other(error.to_string()) })
+        }
+    })?;
     Ok(outcomes)
 }
 

@@ -53,3 +53,26 @@ pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32, replace: bool) -> Resu
 pub fn create_dir(path: &Path, mode: u32) -> Result<(), Error> {
     DirBuilder::new().mode(mode).create(path).map_err(Error::io("cannot create the folder", path))
 }
+
+/// Writes `bytes` to `path`, a file that must not exist yet, created with
+/// `mode`; not flushed: the caller flushes a batch of such files at once
+/// with [`sync_file_system`]. For files whose content is also in the
+/// database (an issued license), so a crash before the flush loses nothing:
+/// the file is written again from there.
+pub fn write_new(path: &Path, bytes: &[u8], mode: u32) -> Result<(), Error> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let mut file =
+        fs::OpenOptions::new().write(true).create_new(true).mode(mode).open(path).map_err(|e| match e.kind() {
+            io::ErrorKind::AlreadyExists => Error::OutputExists { path: path.to_owned() },
+            _ => Error::Io { action: "cannot create", path: path.to_owned(), source: e },
+        })?;
+    file.write_all(bytes).map_err(Error::io("cannot write", path))
+}
+
+/// Flushes everything written to the file system holding `path` (one
+/// `syncfs`), so files written with [`write_new`] and folders made since
+/// survive a power loss.
+pub fn sync_file_system(path: &Path) -> Result<(), Error> {
+    let dir = fs::File::open(path).map_err(Error::io("cannot open", path))?;
+    rustix::fs::syncfs(&dir).map_err(|e| Error::Io { action: "cannot flush", path: path.to_owned(), source: e.into() })
+}

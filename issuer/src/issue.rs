@@ -90,7 +90,7 @@ impl IssueRequest {
 }
 
 /// A license signed and self-checked, not yet recorded nor written; see
-/// [`Home::sign_license`] and [`Home::record_license`].
+/// [`Home::sign_license`] and [`Signer::sign`].
 #[derive(Clone, Debug)]
 pub struct SignedLicense {
     /// Its id.
@@ -99,12 +99,21 @@ pub struct SignedLicense {
     pub raw: Vec<u8>,
     /// The armored `Container.lic` text.
     pub armored: String,
-    /// [`report::license_json`] of it.
-    pub license: Value,
     /// One line for people.
     pub summary: String,
     /// The issuing key that signed it.
     pub issuing_key_id: fanlic_formats::KeyId,
+}
+
+impl SignedLicense {
+    /// [`report::license_json`] of it.
+    pub fn license_json(&self) -> Result<Value, Error> {
+        let bad = |e: fanlic_formats::DecodeError| Error::SelfCheck { reason: e.to_string() };
+        let envelope = fanlic_formats::Envelope::decode(&self.raw).map_err(bad)?;
+        let license = fanlic_formats::License::decode(envelope.license.message).map_err(bad)?;
+        let cert = IssuingKeyCertificate::decode(envelope.certificate.message).map_err(bad)?;
+        Ok(report::license_json(&license, Some(&cert)))
+    }
 }
 
 /// A license just issued.
@@ -163,10 +172,9 @@ impl Home {
             std::fs::create_dir_all(parent).map_err(Error::io("cannot create the folder", parent))?;
         }
         let output = std::path::absolute(&req.output).unwrap_or_else(|_| req.output.clone());
-        let roots = self.root_keys()?;
         let (conn, db_path) = self.conn_mut();
         let tx = conn.transaction().map_err(db::err(db_path, "cannot start a transaction"))?;
-        record_license(&tx, db_path, &roots, &signed, &output)?;
+        record_license(&tx, db_path, &signed, &output)?;
         fsutil::write_atomic(&req.output, signed.armored.as_bytes(), fsutil::PUBLIC_MODE, req.force)?;
         if let Err(e) = tx.commit() {
             // An unrecorded license must not stay behind.
@@ -176,9 +184,9 @@ impl Home {
         Ok(Issued {
             license_id: signed.license_id,
             path: req.output.clone(),
+            license: signed.license_json()?,
             armored: signed.armored,
             raw: signed.raw,
-            license: signed.license,
             summary: signed.summary,
             issuing_key_id: signed.issuing_key_id,
         })
@@ -188,19 +196,13 @@ impl Home {
     /// against this home's root keys; records and writes nothing
     /// (`req.output` and `req.force` are not used).
     pub fn sign_license(&self, req: &IssueRequest, now: Timestamp) -> Result<SignedLicense, Error> {
-        let not_before = req.not_before.unwrap_or(now);
-        if let Expiry::On(d) = req.expiry
-            && d.end() <= not_before.max(now)
-        {
-            return Err(Error::input(
-                "--expires",
-                &d.to_string(),
-                format!(
-                    "the license would be expired from the start ({}); give a later date or `never`",
-                    not_before.max(now)
-                ),
-            ));
-        }
+        self.signer(now)?.sign(req, now)
+    }
+
+    /// Loads the signing key once for many licenses (a `fanlic ingest`
+    /// batch): the key file is read and parsed, and the certificate checked
+    /// for `now`, here and not for every license.
+    pub fn signer(&self, now: Timestamp) -> Result<Signer, Error> {
         let row = self.signing_key()?;
         let key = keys::SigningKey::load(&self.dir().join(&row.private_key_path))?;
         if key.public_key() != row.public_key {
@@ -220,12 +222,79 @@ impl Home {
                 now,
             });
         }
-        if !cert.purposes.allows(req.kind) {
-            return Err(Error::KindNotCertified { key_id: row.key_id, kind: req.kind });
+        Ok(Signer {
+            key_id: row.key_id,
+            purposes: cert.purposes,
+            certificate_message: row.certificate_message,
+            certificate_signature: row.certificate_signature,
+            key,
+            roots: self.root_keys()?,
+            rng: SystemRandom::new(),
+            chain_checked: false,
+            not_before: cert.not_before,
+            not_after: cert.not_after,
+        })
+    }
+}
+
+/// The signing key of a home, loaded and checked once; see [`Home::signer`].
+pub struct Signer {
+    key_id: fanlic_formats::KeyId,
+    purposes: fanlic_formats::Purposes,
+    certificate_message: Vec<u8>,
+    certificate_signature: [u8; 64],
+    key: keys::SigningKey,
+    roots: Vec<fanlic_verifier::RootKey>,
+    rng: SystemRandom,
+    /// Whether a license of this signer passed the whole verifier.
+    chain_checked: bool,
+    /// The certificate's window.
+    not_before: Timestamp,
+    not_after: Timestamp,
+}
+
+impl core::fmt::Debug for Signer {
+    // Never the private key.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Signer").field("key_id", &self.key_id).finish_non_exhaustive()
+    }
+}
+
+impl Signer {
+    /// The root keys the licenses are checked against.
+    pub fn roots(&self) -> &[fanlic_verifier::RootKey] {
+        &self.roots
+    }
+
+    /// Signs a license for `req` at `now` and checks it with the verifier
+    /// products use.
+    pub fn sign(&mut self, req: &IssueRequest, now: Timestamp) -> Result<SignedLicense, Error> {
+        if !(self.not_before <= now && now <= self.not_after) {
+            return Err(Error::IssuingKeyOutsideWindow {
+                key_id: self.key_id,
+                not_before: self.not_before,
+                not_after: self.not_after,
+                now,
+            });
+        }
+        let not_before = req.not_before.unwrap_or(now);
+        if let Expiry::On(d) = req.expiry
+            && d.end() <= not_before.max(now)
+        {
+            return Err(Error::input(
+                "--expires",
+                &d.to_string(),
+                format!(
+                    "the license would be expired from the start ({}); give a later date or `never`",
+                    not_before.max(now)
+                ),
+            ));
+        }
+        if !self.purposes.allows(req.kind) {
+            return Err(Error::KindNotCertified { key_id: self.key_id, kind: req.kind });
         }
 
-        let rng = SystemRandom::new();
-        let license_id = random_license_id(&rng)?;
+        let license_id = random_license_id(&self.rng)?;
         let d = |d: Date| wire::Date { year: d.year(), month: d.month(), day: d.day() };
         let payload = wire::LicensePayload {
             license_id: license_id.0,
@@ -252,8 +321,8 @@ impl Home {
             request_email_sha256: req.request_email_sha256,
         };
         let message = encode_license_payload(&payload).map_err(|reason| Error::Encode { what: "license", reason })?;
-        let signature = key.sign(&message);
-        let raw = encode_license_file(&row.certificate_message, &row.certificate_signature, &message, &signature)
+        let signature = self.key.sign(&message);
+        let raw = encode_license_file(&self.certificate_message, &self.certificate_signature, &message, &signature)
             .map_err(|reason| Error::Encode { what: "license file", reason })?;
         if raw.len() > MAX_LICENSE_FILE_LEN {
             return Err(Error::Encode {
@@ -262,36 +331,55 @@ impl Home {
             });
         }
 
-        // Verify what was signed, with the verifier products use.
-        let roots = self.root_keys()?;
+        // Check what was signed. The first license of this signer goes
+        // through the verifier products use, whole: it catches a key file
+        // that does not match its certificate, a certificate that does not
+        // chain to a root key of this home, and an encoding the verifier
+        // refuses. The chain and the key are the same for every later
+        // license, so those are signed a second time instead: Ed25519 is
+        // deterministic, and a fault in either signing (the way faults leak
+        // Ed25519 keys) makes the two differ, at a third of a verification's
+        // cost. Their encoding is decoded as the verifier decodes it.
+        let self_check = |reason: String| Error::SelfCheck { reason };
         let mut buf = [0u8; MAX_LICENSE_FILE_LEN];
-        let signed = authenticate(&raw, &mut buf, &roots).map_err(|e| Error::SelfCheck { reason: e.to_string() })?;
-        let summary = report::license_summary(&signed.license);
-        let license_json = report::license_json(&signed.license, Some(&signed.certificate));
+        let license = if self.chain_checked {
+            if self.key.sign(&message) != signature {
+                return Err(self_check("signing the license twice gave two signatures".to_owned()));
+            }
+            let envelope = fanlic_formats::Envelope::decode(&raw).map_err(|e| self_check(e.to_string()))?;
+            IssuingKeyCertificate::decode(envelope.certificate.message).map_err(|e| self_check(e.to_string()))?;
+            fanlic_formats::License::decode(envelope.license.message).map_err(|e| self_check(e.to_string()))?
+        } else {
+            let signed = authenticate(&raw, &mut buf, &self.roots).map_err(|e| self_check(e.to_string()))?;
+            self.chain_checked = true;
+            signed.license
+        };
+        let summary = report::license_summary(&license);
 
         let comments = [
             format!("# fanlic license {license_id} for {} / {}", req.company, req.project),
-            format!("# {}", report::license_terms(&signed.license)),
+            format!("# {}", report::license_terms(&license)),
             "# These # lines are NOT signed, for people only: `fanlic verify` checks the signed license below."
                 .to_owned(),
         ];
         let comment_refs: Vec<&str> = comments.iter().map(String::as_str).collect();
         let armored = armor::encode(&raw, &comment_refs).map_err(|reason| Error::Encode { what: "armor", reason })?;
 
-        Ok(SignedLicense { license_id, raw, armored, license: license_json, summary, issuing_key_id: row.key_id })
+        Ok(SignedLicense { license_id, raw, armored, summary, issuing_key_id: self.key_id })
     }
 }
 
-/// Records a license signed by [`Home::sign_license`] in the caller's
-/// transaction (or connection), as written to `output`.
+/// Records a license signed (and checked) by [`Signer::sign`] in the
+/// caller's transaction (or connection), as written to `output`. The
+/// signatures were verified when it was signed: here it is only decoded.
 pub(crate) fn record_license(
     conn: &rusqlite::Connection,
     db_path: &Path,
-    roots: &[fanlic_verifier::RootKey],
     signed: &SignedLicense,
     output: &Path,
 ) -> Result<(), Error> {
-    let mut buf = [0u8; MAX_LICENSE_FILE_LEN];
-    let checked = authenticate(&signed.raw, &mut buf, roots).map_err(|e| Error::SelfCheck { reason: e.to_string() })?;
-    db::insert_license(conn, db_path, &checked.license, signed.issuing_key_id, &signed.raw, &signed.armored, output)
+    let bad = |e: fanlic_formats::DecodeError| Error::SelfCheck { reason: e.to_string() };
+    let envelope = fanlic_formats::Envelope::decode(&signed.raw).map_err(bad)?;
+    let license = fanlic_formats::License::decode(envelope.license.message).map_err(bad)?;
+    db::insert_license(conn, db_path, &license, signed.issuing_key_id, &signed.raw, &signed.armored, output)
 }

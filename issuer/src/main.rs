@@ -80,7 +80,7 @@ Each message is parsed, its sender checked against the home's trusted authserv i
 (Authentication-Results: DKIM/DMARC pass for the From domain), its company's contract looked up,
 and validated. One decision per message, recorded once:
   issued     a Container.lic is signed (with the mail's SHA-256) and written to
-             HOME/issued/<license_id>/Container.lic; a reply with it is queued for the sender
+             HOME/issued/<license_id>-Container.lic; a reply with it is queued for the sender
              (a contract address; never Reply-To). Send it with `fanlic outbox flush`.
   rejected   every reason is recorded; a reply listing them is queued when the sender is
              authenticated and a contract address
@@ -88,7 +88,8 @@ and validated. One decision per message, recorded once:
              `fanlic review`, then `fanlic approve` or `fanlic reject`; never answered
   duplicate  the message (same Message-ID, else same bytes) was already decided
 The decision, the license and the reply are committed together; Maildir messages then move from
-new/ to cur/ (flag S). A message that could not be decided stays where it is.
+new/ to cur/ (flag S). A message that could not be decided stays where it is. Messages are
+decided in batches (--batch, default 256): one transaction and one flush to disk for each.
 
 EXIT STATUS:
   0 every message was decided (whatever the decisions), 1 some could not be, 2 usage error.
@@ -113,6 +114,17 @@ struct IngestArgs {
     /// Print one JSON object per message, one per line
     #[arg(long)]
     json: bool,
+
+    /// Messages decided per transaction (1 to 4096); 1 commits each on its own
+    #[arg(long, value_name = "N", default_value_t = ingest::BATCH_MESSAGES, value_parser = batch_size)]
+    batch: usize,
+}
+
+fn batch_size(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if (1..=4096).contains(&n) => Ok(n),
+        _ => Err(format!("`{s}` is not a number from 1 to 4096")),
+    }
 }
 
 /// Keep ingesting a Maildir as registration mail arrives
@@ -140,6 +152,10 @@ struct WatchArgs {
     /// Print one JSON object per message, one per line
     #[arg(long)]
     json: bool,
+
+    /// Messages decided per transaction (1 to 4096); 1 commits each on its own
+    #[arg(long, value_name = "N", default_value_t = ingest::BATCH_MESSAGES, value_parser = batch_size)]
+    batch: usize,
 }
 
 /// List the requests held for staff, with their fields and reasons
@@ -1083,7 +1099,7 @@ fn run_ingest(home: &std::path::Path, a: &IngestArgs) -> anyhow::Result<u8> {
     let trusted = h.authserv_ids()?;
     let mut undecided = false;
     for path in &a.paths {
-        undecided |= ingest_path(&mut h, &trusted, path, a.json, now)?;
+        undecided |= ingest_path(&mut h, &trusted, path, a.json, a.batch, now)?;
     }
     Ok(u8::from(undecided))
 }
@@ -1094,6 +1110,7 @@ fn ingest_path(
     trusted: &[String],
     path: &std::path::Path,
     json: bool,
+    batch: usize,
     now: fanlic_formats::Timestamp,
 ) -> anyhow::Result<bool> {
     let messages = match source::open(path) {
@@ -1103,35 +1120,30 @@ fn ingest_path(
             return Ok(true);
         }
     };
-    let mut undecided = false;
-    for item in messages {
-        let msg = match item {
-            Ok(msg) => msg,
-            Err(e) => {
+    let outcome = ingest::ingest_messages(h, messages, trusted, now, batch, |progress| {
+        let text = match progress {
+            ingest::Progress::Decided { outcome, acknowledged } => {
+                if let Err(e) = acknowledged {
+                    eprintln!("error: {}: decided, but not marked as read: {e}", outcome.source);
+                }
+                if json { format!("{}\n", outcome.to_json()) } else { outcome.human() }
+            }
+            ingest::Progress::Undecided { source, error } => {
+                eprintln!("error: {source}: not decided (left in place): {error}");
+                return Ok(());
+            }
+            ingest::Progress::Unreadable(e) => {
                 eprintln!("error: {e}");
-                undecided = true;
-                continue;
+                return Ok(());
             }
         };
-        match ingest::ingest_one(h, &msg, trusted, now) {
-            Ok(out) => {
-                if json {
-                    print(&format!("{}\n", out.to_json()))?
-                } else {
-                    print(&out.human())?
-                }
-                if let Err(e) = source::acknowledge(&msg.receipt) {
-                    eprintln!("error: {}: decided, but not marked as read: {e}", msg.source);
-                    undecided = true;
-                }
-            }
-            Err(e) => {
-                eprintln!("error: {}: not decided (left in place): {e}", msg.source);
-                undecided = true;
-            }
-        }
-    }
-    Ok(undecided)
+        print(&text).map_err(|e| fanlic_issuer::Error::Io {
+            action: "cannot write",
+            path: "standard output".into(),
+            source: io::Error::other(format!("{e:#}")),
+        })
+    })?;
+    Ok(outcome)
 }
 
 fn run_watch(home: &std::path::Path, a: &WatchArgs) -> anyhow::Result<u8> {
@@ -1146,7 +1158,7 @@ fn run_watch(home: &std::path::Path, a: &WatchArgs) -> anyhow::Result<u8> {
     loop {
         // Read again each time, so a change made with `fanlic init`/config applies.
         let trusted = h.authserv_ids()?;
-        ingest_path(&mut h, &trusted, &a.maildir, a.json, clock::now()?)?;
+        ingest_path(&mut h, &trusted, &a.maildir, a.json, a.batch, clock::now()?)?;
         std::thread::sleep(core::time::Duration::from_secs(a.interval));
     }
 }

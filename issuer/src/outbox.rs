@@ -207,12 +207,11 @@ pub fn enqueue(tx: &Transaction<'_>, reply: &Reply, now: Timestamp) -> Result<i6
     // Compared in the form the registry stores addresses in.
     let to = crate::contracts::normalize_email("to", &reply.to).unwrap_or_else(|_| reply.to.trim().to_lowercase());
     let known: bool = tx
-        .query_row(
+        .prepare_cached(
             "SELECT EXISTS (SELECT 1 FROM contract_emails e JOIN contracts c USING (contract_id)
                             WHERE e.email = ?1 AND c.enabled = 1)",
-            params![to],
-            |r| r.get(0),
         )
+        .and_then(|mut s| s.query_row(params![to], |r| r.get(0)))
         .map_err(db::err(&path, "cannot read the contracts"))?;
     if !known {
         return Err(Error::ReplyNotToContract { to: reply.to.clone() });
@@ -234,11 +233,13 @@ pub fn enqueue(tx: &Transaction<'_>, reply: &Reply, now: Timestamp) -> Result<i6
         attachments: reply.attachments.clone(),
     };
     render(&stored)?;
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO outbox (to_addr, from_addr, subject, in_reply_to, refs, language, body, message_id,
              created_at, status, attempts, next_attempt_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'pending', 0, ?9)",
-        params![
+    )
+    .and_then(|mut s| {
+        s.execute(params![
             stored.to,
             reply.from,
             reply.subject,
@@ -248,16 +249,18 @@ pub fn enqueue(tx: &Transaction<'_>, reply: &Reply, now: Timestamp) -> Result<i6
             reply.body,
             message_id,
             db::int(now.0),
-        ],
-    )
+        ])
+    })
     .map_err(db::err(&path, "cannot queue the reply"))?;
     let id = tx.last_insert_rowid();
     for (i, a) in reply.attachments.iter().enumerate() {
-        tx.execute(
+        tx.prepare_cached(
             "INSERT INTO outbox_attachments (outbox_id, position, file_name, content_type, bytes)
              VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![id, i64::try_from(i).unwrap_or(i64::MAX), a.file_name, a.content_type, a.bytes],
         )
+        .and_then(|mut s| {
+            s.execute(params![id, i64::try_from(i).unwrap_or(i64::MAX), a.file_name, a.content_type, a.bytes])
+        })
         .map_err(db::err(&path, "cannot queue the reply"))?;
     }
     Ok(id)

@@ -235,7 +235,31 @@ pub fn is_hold_code(code: &str) -> bool {
 /// The company to look the contract up by: the body's company name, else
 /// the subject's.
 pub fn company_named(mail: &RegistrationMail) -> Option<String> {
-    parse_body_company(&fields::parse_body(&mail.text), &fields::parse_subject(&mail.subject))
+    ParsedRequest::of(mail).company_named()
+}
+
+/// The registration fields of a mail's subject and body, parsed once for
+/// both the contract lookup ([`ParsedRequest::company_named`]) and
+/// [`validate_parsed`].
+#[derive(Clone, Debug)]
+pub struct ParsedRequest {
+    subject: SubjectInfo,
+    body: RegistrationFields,
+    kind: RequestKind,
+}
+
+impl ParsedRequest {
+    /// Parses `mail`'s subject and text.
+    pub fn of(mail: &RegistrationMail) -> Self {
+        let (body, kind) = fields::parse_request(&mail.subject, &mail.text);
+        Self { subject: fields::parse_subject(&mail.subject), body, kind }
+    }
+
+    /// The company to look the contract up by: the body's company name,
+    /// else the subject's.
+    pub fn company_named(&self) -> Option<String> {
+        parse_body_company(&self.body, &self.subject)
+    }
 }
 
 fn parse_body_company(body: &RegistrationFields, subject: &SubjectInfo) -> Option<String> {
@@ -360,11 +384,23 @@ pub fn validate(
     by_sender: Option<&Contract>,
     now: Timestamp,
 ) -> Decision {
+    validate_parsed(mail, &ParsedRequest::of(mail), auth, by_company, by_sender, now)
+}
+
+/// [`validate`] with the mail's fields already parsed (`parsed` must be
+/// [`ParsedRequest::of`] `mail`).
+pub fn validate_parsed(
+    mail: &RegistrationMail,
+    parsed: &ParsedRequest,
+    auth: &SenderAuth,
+    by_company: Option<&Contract>,
+    by_sender: Option<&Contract>,
+    now: Timestamp,
+) -> Decision {
     let mut reasons: Vec<Reason> = Vec::new();
-    let subject = fields::parse_subject(&mail.subject);
-    let body = fields::parse_body(&mail.text);
-    let kind = fields::classify(&mail.subject, &mail.text);
-    let named = parse_body_company(&body, &subject);
+    let ParsedRequest { subject, body, kind } = parsed;
+    let kind = *kind;
+    let named = parse_body_company(body, subject);
     let sender = mail.single_from().map(norm_addr);
 
     // Sender.
@@ -499,7 +535,7 @@ pub fn validate(
         for p in problems.iter().filter(|p| field_of(p) == Some(field)) {
             reasons.push(problem_reason(p));
         }
-        if let Some(r) = compare(field, &body, &subject, contract, method) {
+        if let Some(r) = compare(field, body, subject, contract, method) {
             reasons.push(r);
         }
     }

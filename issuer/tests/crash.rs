@@ -290,6 +290,12 @@ fn open_ro(home: &Path) -> rusqlite::Connection {
     rusqlite::Connection::open_with_flags(home.join("fanlic.db"), rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap()
 }
 
+/// Decisions recorded so far (0 before the first run creates the table).
+fn decided_count(home: &Path) -> usize {
+    let conn = open_ro(home);
+    conn.query_row("SELECT count(*) FROM decisions", [], |r| r.get::<_, i64>(0)).map_or(0, |n| n as usize)
+}
+
 fn count(conn: &rusqlite::Connection, sql: &str) -> i64 {
     conn.query_row(sql, [], |r| r.get(0)).unwrap()
 }
@@ -377,7 +383,7 @@ fn check_crash_point(home: &Path, maildir: &Path, corpus: &Corpus) -> (usize, us
     let missing_files = rows
         .values()
         .filter_map(|r| r.license_id.as_ref())
-        .filter(|lid| !home.join("issued").join(lid).join("Container.lic").is_file())
+        .filter(|lid| !home.join("issued").join(format!("{lid}-Container.lic")).is_file())
         .count();
     (pending_acks, missing_files)
 }
@@ -386,10 +392,10 @@ fn check_crash_point(home: &Path, maildir: &Path, corpus: &Corpus) -> (usize, us
 struct Stats {
     runs: usize,
     interrupted: usize,
-    /// Killed before a message of that run reached `cur/` (start-up,
-    /// opening the database, or inside the first message).
+    /// Killed before the run committed a decision (start-up, opening the
+    /// database, or inside its first batch).
     early: usize,
-    /// Killed with messages decided in that run and some left.
+    /// Killed with decisions committed in that run and messages left in `new/`.
     mid: usize,
     /// Runs that finished before the kill.
     completed: usize,
@@ -441,21 +447,22 @@ fn kill_9_during_ingest_loses_nothing_and_issues_nothing_twice() {
     let mut round = 0;
     let mut stale_tmp = BTreeSet::new();
     let kills_started = Instant::now();
-    while stats.interrupted < WANT_KILLS && stats.runs < 200 {
+    // Until enough kills, and enough of them mid-ingest (kills are random).
+    while (stats.interrupted < WANT_KILLS || stats.mid < MIN_KILLS / 4) && stats.runs < 200 {
         let remaining = names(&maildir.join("new")).len();
         if remaining == 0 {
             // Everything was decided before enough kills: deliver more.
             round += 1;
-            assert!(round <= 5, "runs keep finishing before the kill: {stats:?}");
+            assert!(round <= 10, "runs keep finishing before the kill: {stats:?}");
             let from = corpus.mails.len();
-            corpus.generate(&mut rng, round, 60);
+            corpus.generate(&mut rng, round, 150);
             corpus.deliver(&maildir, from);
             continue;
         }
         // (Kills that found nothing decided yet count as one, so the
         // estimate grows until kills land mid-ingest.)
-        let per_mail = (busy_ms / decided_n.max(1) as f64).max(5.0);
-        let left = (WANT_KILLS - stats.interrupted).max(1) as f64;
+        let per_mail = (busy_ms / decided_n.max(1) as f64).max(0.5);
+        let left = WANT_KILLS.saturating_sub(stats.interrupted).max(1) as f64;
         let delay_ms = if rng.below(10) < 2 {
             // Early: while it starts and opens the database.
             rng.f64(startup_ms)
@@ -468,8 +475,13 @@ fn kill_9_during_ingest_loses_nothing_and_issues_nothing_twice() {
         stats.runs += 1;
         let out = fs::File::create(logs.join(format!("run-{}.out", stats.runs))).unwrap();
         let err = fs::File::create(logs.join(format!("run-{}.err", stats.runs))).unwrap();
+        // Each run decides in batches of its own size: one message per
+        // transaction up to the default, so kills land inside batches,
+        // between them, and between a batch's commit and its acknowledgements.
+        let batch = ["1", "7", "32", "256"][rng.below(4) as usize];
+        let decided_before = decided_count(&home);
         let mut child = Command::new(BIN)
-            .args(["ingest", &md, "--json"])
+            .args(["ingest", &md, "--json", "--batch", batch])
             .env("FANLIC_HOME", &home)
             .current_dir(&dir)
             .stdin(Stdio::null())
@@ -481,7 +493,8 @@ fn kill_9_during_ingest_loses_nothing_and_issues_nothing_twice() {
         let _ = child.kill(); // SIGKILL; a no-op when it already exited
         let status = child.wait().unwrap();
         let after = names(&maildir.join("new")).len();
-        let done_now = remaining - after;
+        // Decided in this run: committed, whether acknowledged yet or not.
+        let done_now = if hot_journal(&home) { remaining - after } else { decided_count(&home) - decided_before };
         if status.signal() == Some(SIGKILL) {
             stats.interrupted += 1;
             if delay_ms > startup_ms {
@@ -600,13 +613,17 @@ fn check_final(home: &Path, dir: &Path, maildir: &Path, corpus: &Corpus, seed: u
         let sha: String = req_sha.iter().map(|b| format!("{b:02x}")).collect();
         assert_eq!(sha, row.raw_sha256, "seed {seed}: license {lid} names another request mail");
         // Its file is there, whole, private.
-        let file = home.join("issued").join(lid).join("Container.lic");
+        let file = home.join("issued").join(format!("{lid}-Container.lic"));
         assert_eq!(fs::read_to_string(&file).unwrap_or_default(), *armored, "seed {seed}: {}", file.display());
         assert_eq!(fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
     }
-    // Each file is one license of this home: no directory without its license.
-    let dirs = names(&home.join("issued"));
-    assert_eq!(dirs, licenses.iter().map(|l| l.0.clone()).collect::<BTreeSet<_>>(), "seed {seed}");
+    // Each file is one license of this home, and nothing else is there.
+    let files = names(&home.join("issued"));
+    assert_eq!(
+        files,
+        licenses.iter().map(|l| format!("{}-Container.lic", l.0)).collect::<BTreeSet<_>>(),
+        "seed {seed}"
+    );
 
     // One reply per decision that calls for one, each to its request.
     assert_eq!(
@@ -657,7 +674,7 @@ fn check_final(home: &Path, dir: &Path, maildir: &Path, corpus: &Corpus, seed: u
         assert_eq!(signed.license.project, *project);
     }
     for (lid, project, _, _) in licenses.iter().take(3) {
-        let file = home.join("issued").join(lid).join("Container.lic");
+        let file = home.join("issued").join(format!("{lid}-Container.lic"));
         run_ok(
             home,
             dir,
@@ -667,9 +684,10 @@ fn check_final(home: &Path, dir: &Path, maildir: &Path, corpus: &Corpus, seed: u
     drop(h);
 
     // Nothing half written left behind. Regression: a kill inside
-    // `fsutil::write_atomic` (while `write_license_file` writes
-    // `issued/<id>/Container.lic`) used to leave its `.fanlic-XXXXXX.tmp`
-    // for good; the rewrite on the next read of that mail now sweeps it.
+    // `fsutil::write_atomic` (while `write_license_file` wrote a license
+    // file) used to leave its `.fanlic-XXXXXX.tmp` for good; license files
+    // are now written under a fixed temporary name that the next rewrite
+    // replaces.
     let left: Vec<PathBuf> = leftovers(home);
     assert!(left.is_empty(), "seed {seed}: left behind: {left:?}");
 }

@@ -151,7 +151,7 @@ fn clean_mail_is_issued_once_with_its_sha256_and_one_reply() {
     let lid = v["license_id"].as_str().unwrap().to_owned();
     let lic = PathBuf::from(v["files"][0].as_str().unwrap());
     assert!(lic.is_absolute());
-    assert_eq!(lic, env.home.canonicalize().unwrap().join("issued").join(&lid).join("Container.lic"));
+    assert_eq!(lic, env.home.canonicalize().unwrap().join("issued").join(format!("{lid}-Container.lic")));
     assert_eq!(fs::metadata(&lic).unwrap().permissions().mode() & 0o777, 0o600);
     assert_eq!(fs::metadata(lic.parent().unwrap()).unwrap().permissions().mode() & 0o777, 0o700);
 
@@ -284,6 +284,81 @@ fn maildir_messages_move_to_cur_after_the_commit() {
     // Nothing new: nothing to do.
     let (v, code) = ingest_json(&env, &[&md]);
     assert_eq!((v.len(), code), (0, 0));
+}
+
+#[test]
+fn oversized_message_is_rejected_and_leaves_new() {
+    // Regression: a message over the size limit was reported as unreadable
+    // and stayed in new/, so every later run exited 1.
+    let env = setup();
+    let md = env.dir.join("Maildir");
+    for sub in ["new", "cur", "tmp"] {
+        fs::create_dir_all(md.join(sub)).unwrap();
+    }
+    fs::write(md.join("new/1.1_0.host"), clean("big-1@customer.example")).unwrap();
+    // 50 MB, sparse: never read, never in memory.
+    fs::File::create(md.join("new/2.2_0.host")).unwrap().set_len(50 * 1024 * 1024).unwrap();
+    fs::write(md.join("new/3.3_0.host"), clean("big-3@customer.example")).unwrap();
+    let (v, code) = ingest_json(&env, &[&md]);
+    assert_eq!(code, 0, "{v:?}");
+    let decisions: Vec<&str> = v.iter().map(|l| l["decision"].as_str().unwrap()).collect();
+    assert_eq!(decisions, ["issued", "rejected", "issued"]);
+    assert_eq!(codes(&v[1]), ["message_too_large"]);
+    assert!(v[1]["reasons"][0]["message"].as_str().unwrap().contains("52428800 bytes"), "{}", v[1]);
+    assert_eq!(v[1]["source"], md.join("new/2.2_0.host").display().to_string());
+    assert!(md.join("cur/2.2_0.host:2,S").is_file());
+    assert!(fs::read_dir(md.join("new")).unwrap().next().is_none());
+    // No reply (nobody is authenticated), nothing kept of its bytes.
+    assert_eq!(outbox(&env).len(), 2);
+    let (v, code) = ingest_json(&env, &[&md]);
+    assert_eq!((v.len(), code), (0, 0));
+    // The same file delivered again is a duplicate, not a second decision.
+    fs::rename(md.join("cur/2.2_0.host:2,S"), md.join("new/2.2_0.host")).unwrap();
+    let (v, code) = ingest_json(&env, &[&md]);
+    assert_eq!(code, 0);
+    assert_eq!(v[0]["decision"], "duplicate", "{v:?}");
+}
+
+#[test]
+fn batches_decide_each_message_once_even_with_copies_inside_them() {
+    for batch in ["1", "4", "256"] {
+        let env = setup();
+        let md = env.dir.join("Maildir");
+        for sub in ["new", "cur", "tmp"] {
+            fs::create_dir_all(md.join(sub)).unwrap();
+        }
+        // Ten messages: the 4th and 9th copies of the 2nd; the 3rd a spoof
+        // (no trusted authentication) with the Message-ID of the 7th, which
+        // it must not block.
+        for i in 0..10 {
+            let text = match i {
+                3 | 8 => clean("batch-1@customer.example"),
+                2 => mail(None, "batch-6@customer.example", BODY),
+                _ => clean(&format!("batch-{i}@customer.example")),
+            };
+            fs::write(md.join(format!("new/{i:02}.x_0.host")), text).unwrap();
+        }
+        let out = fanlic(&env, &["ingest", "--json", "--batch", batch, md.to_str().unwrap()], None);
+        assert_eq!(out.status.code(), Some(0), "--batch {batch}");
+        let v: Vec<Value> =
+            String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        let decisions: Vec<&str> = v.iter().map(|l| l["decision"].as_str().unwrap()).collect();
+        assert_eq!(
+            decisions,
+            ["issued", "issued", "held", "duplicate", "issued", "issued", "issued", "issued", "duplicate", "issued"],
+            "--batch {batch}"
+        );
+        // One license per distinct authenticated request, each file written.
+        let issued: Vec<&Value> = v.iter().filter(|l| l["decision"] == "issued").collect();
+        assert_eq!(Home::open(&env.home).unwrap().license_count().unwrap(), issued.len() as u64);
+        for l in &issued {
+            assert!(Path::new(l["files"][0].as_str().unwrap()).is_file(), "{l}");
+        }
+        assert_eq!(v[3]["license_id"], v[1]["license_id"]);
+        assert_eq!(v[8]["license_id"], v[1]["license_id"]);
+        assert_eq!(fs::read_dir(md.join("cur")).unwrap().count(), 10);
+        assert_eq!(outbox(&env).len(), 7, "--batch {batch}");
+    }
 }
 
 #[test]

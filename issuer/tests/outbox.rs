@@ -323,3 +323,391 @@ fn migrates_a_version_2_database() {
     let v: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
     assert_eq!(v, fanlic_issuer::SCHEMA_VERSION);
 }
+
+/// The whole path with the real binary: registration mails ingested by
+/// `fanlic ingest`, replies sent by `fanlic outbox flush` to a real SMTP
+/// server, read back with mail-parser, and the attached licenses checked by
+/// the verifier products embed, against the home's root public key.
+mod end_to_end {
+    use std::{
+        fs,
+        path::PathBuf,
+        process::{Command, Output, Stdio},
+    };
+
+    use base64::Engine as _;
+    use fanlic_formats::{LicenseKind, MAX_LICENSE_FILE_LEN, Timestamp};
+    use fanlic_issuer::{clock, home::load_root_public_key};
+    use fanlic_verifier::{Environment, RootKey};
+    use mail_parser::{HeaderValue, Message, MessageParser, MimeHeaders as _};
+    use serde_json::Value;
+
+    use super::{SmtpServer, free_port, maildir_messages};
+
+    const BIN: &str = env!("CARGO_BIN_EXE_fanlic");
+    const AUTHSERV: &str = "mx.vendor.example";
+    const REPLY_TO: &str = "attacker@evil.example";
+
+    const EN_COMPANY: &str = "Customer Trading Co., Ltd.";
+    const EN_ADDR: &str = "alice@customer.example";
+    const EN_SUBJECT: &str =
+        "Official Authorization Document of Customer Trading Co., Ltd.'s Registration for FineReport";
+    const EN_BODY: &str = "Dear team,\n\nPlease register our project.\n\n\
+        Company name: Customer Trading Co., Ltd.\n\
+        Project name: webroot\n\
+        Contract signing date: 2026/11/20\n\
+        Registration method: Local container\n\
+        Maximum number of registration: 3\n\
+        Project Version: 11.0.20\n\
+        JAR package version: 2023.12.14 (Build#persist-2023.12.14.10.22.33.88)\n\nThank you.\n";
+
+    const ZH_COMPANY: &str = "上海示例信息技术有限公司";
+    const ZH_ADDR: &str = "wang@shanghai-example.cn";
+    const ZH_SUBJECT: &str = "关于上海示例信息技术有限公司注册FineReport的正式授权文件";
+    const ZH_BODY: &str = "您好：\n\n现申请FineReport正式授权，信息如下：\n\n\
+        1、公司名称：  上海示例信息技术有限公司\n\
+        2、项目名称：  decision\n\
+        3、合同签订日期：2026年11月3日\n\
+        4、注册方式：本地容器认证\n\
+        5、集群节点数：２\n\
+        6、项目版本：V11.0.20\n\
+        7、JAR包版本：\n   2024-03-08\n\
+        8、特殊需求：无\n\n谢谢！\n--\n王小明\n上海示例信息技术有限公司\n";
+
+    struct Env {
+        _tmp: tempfile::TempDir,
+        dir: PathBuf,
+        home: PathBuf,
+    }
+
+    fn fanlic(env: &Env, args: &[&str]) -> Output {
+        let mut cmd = Command::new(BIN);
+        cmd.args(args).env("FANLIC_HOME", &env.home).env("USER", "tester").current_dir(&env.dir);
+        for var in
+            ["FANLIC_SMTP_HOST", "FANLIC_SMTP_PORT", "FANLIC_SMTP_TLS", "FANLIC_SMTP_USER", "FANLIC_SMTP_PASSWORD"]
+        {
+            cmd.env_remove(var);
+        }
+        cmd.stdin(Stdio::null()).output().unwrap()
+    }
+
+    fn ok(env: &Env, args: &[&str]) -> String {
+        let out = fanlic(env, args);
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn contract(env: &Env, company: &str, email: &str, signed: &str, max_nodes: &str) {
+        ok(
+            env,
+            &[
+                "contract",
+                "add",
+                "--company",
+                company,
+                "--email",
+                email,
+                "--signed",
+                signed,
+                "--product",
+                "FineReport",
+                "--methods",
+                "local-container",
+                "--max-nodes",
+                max_nodes,
+                "--version",
+                "11.0",
+                "--expires",
+                "2099-12-31",
+            ],
+        );
+    }
+
+    /// A registration mail as the vendor's MTA delivers it: its own trusted
+    /// `Authentication-Results` on top, and a `Reply-To` that must be ignored.
+    fn mail(from: &str, domain: &str, subject: &str, message_id: &str, references: Option<&str>, body: &str) -> String {
+        let mut s = format!("Authentication-Results: {AUTHSERV}; dkim=pass header.d={domain}\r\n");
+        s.push_str(&format!("Received: from mail.{domain} by {AUTHSERV}; Fri, 20 Nov 2026 09:30:05 +0800\r\n"));
+        s.push_str(&format!("From: {from}\r\nReply-To: {REPLY_TO}\r\nTo: license@vendor.example\r\n"));
+        // Encoded as a Chinese mail client does (RFC 2047) when not ASCII.
+        if subject.is_ascii() {
+            s.push_str(&format!("Subject: {subject}\r\n"));
+        } else {
+            let b64 = base64::engine::general_purpose::STANDARD.encode(subject);
+            s.push_str(&format!("Subject: =?UTF-8?B?{b64}?=\r\n"));
+        }
+        s.push_str(&format!("Date: Fri, 20 Nov 2026 09:30:00 +0800\r\nMessage-ID: <{message_id}>\r\n"));
+        if let Some(r) = references {
+            s.push_str(&format!("In-Reply-To: <{r}>\r\nReferences: <{r}>\r\n"));
+        }
+        s.push_str("MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n");
+        s.push_str("Content-Transfer-Encoding: 8bit\r\n\r\n");
+        s.push_str(&body.replace('\n', "\r\n"));
+        s
+    }
+
+    /// One registration request and what its reply must be.
+    struct Request {
+        name: &'static str,
+        text: String,
+        message_id: &'static str,
+        references: Vec<&'static str>,
+        subject: &'static str,
+        contract_addr: &'static str,
+        decision: &'static str,
+        /// For an issued one: company, project, nodes.
+        license: Option<(&'static str, &'static str, u32)>,
+        /// Lines the reply's text must contain.
+        body_has: &'static [&'static str],
+        chinese: bool,
+    }
+
+    fn references(m: &Message<'_>) -> Vec<String> {
+        match m.references() {
+            HeaderValue::TextList(l) => l.iter().map(|s| s.to_string()).collect(),
+            HeaderValue::Text(t) => vec![t.to_string()],
+            other => panic!("References: {other:?}"),
+        }
+    }
+
+    fn has_cjk(s: &str) -> bool {
+        s.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
+    }
+
+    #[test]
+    fn ingested_requests_are_answered_over_smtp_with_verifiable_licenses() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().to_owned();
+        let env = Env { home: dir.join("home"), dir, _tmp: tmp };
+        ok(&env, &["init", "--authserv-id", AUTHSERV]);
+        contract(&env, EN_COMPANY, "Alice@Customer.example", "2026/11/20", "3");
+        contract(&env, ZH_COMPANY, "Wang@Shanghai-Example.cn", "2026/11/03", "2");
+
+        let requests = [
+            Request {
+                name: "en.eml",
+                text: mail(
+                    "Alice <Alice@Customer.example>",
+                    "customer.example",
+                    EN_SUBJECT,
+                    "en-1@customer.example",
+                    Some("earlier@customer.example"),
+                    EN_BODY,
+                ),
+                message_id: "en-1@customer.example",
+                references: vec!["earlier@customer.example", "en-1@customer.example"],
+                subject: EN_SUBJECT,
+                contract_addr: EN_ADDR,
+                decision: "issued",
+                license: Some((EN_COMPANY, "webroot", 3)),
+                body_has: &["Your license is attached"],
+                chinese: false,
+            },
+            Request {
+                name: "zh.eml",
+                text: mail(
+                    "王小明 <Wang@Shanghai-Example.cn>",
+                    "shanghai-example.cn",
+                    ZH_SUBJECT,
+                    "zh-1@shanghai-example.cn",
+                    None,
+                    ZH_BODY,
+                ),
+                message_id: "zh-1@shanghai-example.cn",
+                references: vec!["zh-1@shanghai-example.cn"],
+                subject: ZH_SUBJECT,
+                contract_addr: ZH_ADDR,
+                decision: "issued",
+                license: Some((ZH_COMPANY, "decision", 2)),
+                body_has: &["附件是您的授权文件"],
+                chinese: true,
+            },
+            Request {
+                name: "too-many-nodes.eml",
+                text: mail(
+                    "Alice <Alice@Customer.example>",
+                    "customer.example",
+                    EN_SUBJECT,
+                    "en-2@customer.example",
+                    None,
+                    &EN_BODY.replace("Maximum number of registration: 3", "Maximum number of registration: 9"),
+                ),
+                message_id: "en-2@customer.example",
+                references: vec!["en-2@customer.example"],
+                subject: EN_SUBJECT,
+                contract_addr: EN_ADDR,
+                decision: "rejected",
+                license: None,
+                body_has: &["could not be processed", "- [nodes_exceed_contract] "],
+                chinese: false,
+            },
+        ];
+
+        // Ingest the three with the real binary.
+        let mut args = vec!["ingest".to_owned(), "--json".to_owned()];
+        for r in &requests {
+            let p = env.dir.join(r.name);
+            fs::write(&p, &r.text).unwrap();
+            args.push(p.display().to_string());
+        }
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        let lines: Vec<Value> = ok(&env, &refs).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        assert_eq!(lines.len(), requests.len(), "{lines:?}");
+        for (r, v) in requests.iter().zip(&lines) {
+            assert_eq!(v["decision"], r.decision, "{}: {v}", r.name);
+            assert_eq!(v["message_id"], r.message_id, "{v}");
+            assert_eq!(v["from"], r.contract_addr, "{v}");
+        }
+        let codes: Vec<&str> =
+            lines[2]["reasons"].as_array().unwrap().iter().map(|r| r["code"].as_str().unwrap()).collect();
+        assert_eq!(codes, ["nodes_exceed_contract"]);
+        assert_eq!(lines[2]["license_id"], Value::Null);
+        assert_eq!(lines[2]["files"], Value::Array(vec![]));
+
+        // Three replies queued, none sent yet.
+        let pending: Value = serde_json::from_str(&ok(&env, &["outbox", "list", "--json"])).unwrap();
+        assert_eq!(pending.as_array().unwrap().len(), 3, "{pending}");
+        assert!(pending.as_array().unwrap().iter().all(|e| e["status"] == "pending"));
+
+        // Flush over SMTP to aiosmtpd on loopback.
+        let maildir = env.dir.join("received");
+        let port = free_port();
+        let _server = SmtpServer::start(port, &maildir);
+        let port_s = port.to_string();
+        let flushed: Value = serde_json::from_str(&ok(
+            &env,
+            &["outbox", "flush", "--smtp-host", "127.0.0.1", "--smtp-port", &port_s, "--smtp-tls", "none", "--json"],
+        ))
+        .unwrap();
+        assert_eq!(flushed["sent"].as_array().unwrap().len(), 3, "{flushed}");
+        assert_eq!(flushed["failed"], Value::Array(vec![]), "{flushed}");
+        let via = format!("smtp://127.0.0.1:{port}");
+        assert!(flushed["sent"].as_array().unwrap().iter().all(|s| s["via"] == via.as_str()), "{flushed}");
+
+        // The products' root key: the PEM file `fanlic init` wrote in public/.
+        let root_files: Vec<PathBuf> = fs::read_dir(env.home.join("public"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| {
+                let n = p.file_name().unwrap().to_string_lossy().into_owned();
+                n.starts_with("root-") && n.ends_with(".pub.pem")
+            })
+            .collect();
+        assert_eq!(root_files.len(), 1, "{root_files:?}");
+        let roots: [RootKey; 1] = [load_root_public_key(&root_files[0]).unwrap()];
+        let now = clock::now().unwrap();
+
+        let raw = maildir_messages(&maildir);
+        assert_eq!(raw.len(), 3, "aiosmtpd received {} messages", raw.len());
+        let parsed: Vec<Message<'_>> =
+            raw.iter().map(|b| MessageParser::default().parse(b).expect("a reply parses")).collect();
+        let outbox_all: Value = serde_json::from_str(&ok(&env, &["outbox", "list", "--all", "--json"])).unwrap();
+        let outbox_all = outbox_all.as_array().unwrap();
+        assert_eq!(outbox_all.len(), 3);
+
+        for (r, line) in requests.iter().zip(&lines) {
+            let m = parsed
+                .iter()
+                .find(|m| m.in_reply_to().as_text() == Some(r.message_id))
+                .unwrap_or_else(|| panic!("no reply to {}", r.message_id));
+            let what = r.name;
+
+            // To the contract's address only, never the Reply-To; envelope too.
+            let to = m.to().expect("a To header");
+            assert_eq!(to.iter().count(), 1, "{what}");
+            assert_eq!(to.first().unwrap().address(), Some(r.contract_addr), "{what}");
+            assert!(m.cc().is_none() && m.bcc().is_none(), "{what}");
+            assert_eq!(m.header("X-RcptTo").and_then(|v| v.as_text()), Some(r.contract_addr), "{what}");
+            let whole = String::from_utf8_lossy(m.raw_message());
+            assert!(!whole.contains("evil.example"), "{what}: the Reply-To leaked: {whole}");
+
+            // Threaded under the request, `Re:` its subject.
+            assert_eq!(references(m), r.references, "{what}");
+            assert_eq!(m.subject(), Some(format!("Re: {}", r.subject).as_str()), "{what}");
+            assert!(m.subject().unwrap().starts_with("Re:"));
+
+            // In the request's language.
+            let text = m.body_text(0).expect("a text part").into_owned();
+            for needle in r.body_has {
+                assert!(text.contains(needle), "{what}: {needle:?} not in {text:?}");
+            }
+            assert_eq!(has_cjk(&text), r.chinese, "{what}: {text:?}");
+
+            // Its outbox entry: sent once, over this SMTP server, as this message.
+            let entry = outbox_all
+                .iter()
+                .find(|e| Some(e["message_id"].as_str().unwrap().trim_matches(['<', '>'])) == m.message_id())
+                .unwrap_or_else(|| panic!("{what}: no outbox entry for {:?}", m.message_id()));
+            assert_eq!(entry["status"], "sent", "{entry}");
+            assert_eq!(entry["to"], r.contract_addr, "{entry}");
+            assert_eq!(entry["attempts"], 0, "{entry}");
+            assert_eq!(entry["sent_via"], via.as_str(), "{entry}");
+            assert_eq!(entry["language"], if r.chinese { "zh" } else { "en" }, "{entry}");
+
+            let Some((company, project, nodes)) = r.license else {
+                // Rejected: no attachment at all.
+                assert_eq!(m.attachment_count(), 0, "{what}");
+                assert!(m.attachments().all(|a| a.attachment_name() != Some("Container.lic")));
+                continue;
+            };
+            assert_eq!(m.attachment_count(), 1, "{what}");
+            let a = m.attachment(0).unwrap();
+            assert_eq!(a.attachment_name(), Some("Container.lic"), "{what}");
+            let attached = a.contents();
+
+            // Byte for byte what ingest wrote and reported.
+            let lid = line["license_id"].as_str().unwrap();
+            let files = line["files"].as_array().unwrap();
+            assert_eq!(files.len(), 1, "{line}");
+            let reported = fs::read(files[0].as_str().unwrap()).unwrap();
+            let in_home = fs::read(env.home.join("issued").join(format!("{lid}-Container.lic"))).unwrap();
+            assert_eq!(attached, in_home.as_slice(), "{what}: attachment differs from HOME/issued/{lid}");
+            assert_eq!(attached, reported.as_slice(), "{what}: attachment differs from {}", files[0]);
+
+            // The verifier products embed accepts it, for this very request.
+            let version = "11.0.20";
+            let product = Environment {
+                app_name: "FineReport",
+                version,
+                project,
+                nodes,
+                method: LicenseKind::LocalContainer,
+                now,
+                last_seen: None,
+            };
+            let mut buf = [0u8; MAX_LICENSE_FILE_LEN];
+            let verified = match fanlic_verifier::verify(attached, &mut buf, &roots, &product) {
+                Ok(v) => v,
+                Err(rejection) => {
+                    let causes: Vec<String> = rejection.causes().map(|c| format!("{}: {c}", c.code())).collect();
+                    panic!("{what}: the attached license does not verify: {causes:?}");
+                }
+            };
+            let l = &verified.license;
+            assert_eq!((l.company, l.project, l.max_nodes), (company, project, nodes), "{what}");
+            assert_eq!(l.app_name, "FineReport");
+            assert_eq!(l.kind, LicenseKind::LocalContainer);
+            assert_eq!(l.id.to_string(), lid, "{what}");
+            let sha = ring::digest::digest(&ring::digest::SHA256, r.text.as_bytes());
+            assert_eq!(l.request_email_sha256.unwrap().as_slice(), sha.as_ref(), "{what}");
+            assert!(l.issued_at <= now && l.issued_at > Timestamp(now.0.saturating_sub(600)));
+
+            // One node more than the mail asked for is refused: the license is this request's.
+            let mut more = product;
+            more.nodes = nodes + 1;
+            let mut buf = [0u8; MAX_LICENSE_FILE_LEN];
+            let err = fanlic_verifier::verify(attached, &mut buf, &roots, &more).unwrap_err();
+            assert!(err.causes().any(|c| c.code() == "license_exhausted"), "{what}");
+        }
+
+        // The outbox: nothing pending; a second flush sends nothing more.
+        assert_eq!(ok(&env, &["outbox", "list", "--json"]).trim(), "[]");
+        let again: Value = serde_json::from_str(&ok(
+            &env,
+            &["outbox", "flush", "--smtp-host", "127.0.0.1", "--smtp-port", &port_s, "--smtp-tls", "none", "--json"],
+        ))
+        .unwrap();
+        assert_eq!(again["sent"], Value::Array(vec![]), "{again}");
+        assert_eq!(maildir_messages(&maildir).len(), 3);
+    }
+}

@@ -10,7 +10,6 @@ use std::{
 
 use fanlic_benches::Fixture;
 
-
 /// (median, lower, upper) in ns.
 fn median(dir: &Path, id: &str) -> Option<(f64, f64, f64)> {
     let text = fs::read_to_string(dir.join(id).join("new/estimates.json")).ok()?;
@@ -44,7 +43,12 @@ fn main() {
         }
     };
     ratio("c_fanlic_armored", "b_bare_strict_chain", "fanlic armored / (b) bare chain", "≤ 1.10×");
-    ratio("c_fanlic_armored", "b2_bare_strict_chain_keyparse", "fanlic armored / (b2) bare chain + key parse", "≤ 1.10×");
+    ratio(
+        "c_fanlic_armored",
+        "b2_bare_strict_chain_keyparse",
+        "fanlic armored / (b2) bare chain + key parse",
+        "≤ 1.10×",
+    );
     ratio("d_fanlic_raw", "b_bare_strict_chain", "fanlic raw / (b) bare chain", "≤ 1.10×");
     ratio("c_fanlic_armored", "a_bare_strict_license", "fanlic armored / (a) bare single", "≤ 1.10× (as worded)");
     ratio("c_fanlic_armored", "g_jwt_chain", "fanlic armored / JWT chain", "< 1");
@@ -54,8 +58,15 @@ fn main() {
     ratio("g_jwt_chain", "b_bare_strict_chain", "JWT chain / (b) bare chain", "(reference)");
     ratio("h_paseto_chain", "b_bare_strict_chain", "PASETO chain / (b) bare chain", "(reference)");
     ratio("x_bare_dalek_verify_license", "a_bare_strict_license", "dalek `verify` / `verify_strict`", "(reference)");
-    ratio("y_bare_compact_verify_license", "a_bare_strict_license", "ed25519-compact / dalek `verify_strict`", "(reference)");
-    if let (Some(c), Some(d2), Some(b)) = (get("c_fanlic_armored"), get("d2_fanlic_decode_only"), get("b_bare_strict_chain")) {
+    ratio(
+        "y_bare_compact_verify_license",
+        "a_bare_strict_license",
+        "ed25519-compact / dalek `verify_strict`",
+        "(reference)",
+    );
+    if let (Some(c), Some(d2), Some(b)) =
+        (get("c_fanlic_armored"), get("d2_fanlic_decode_only"), get("b_bare_strict_chain"))
+    {
         println!();
         println!(
             "fanlic overhead over (b): {:.2} µs, of which decoding (armor + 3 decodes) {:.2} µs",

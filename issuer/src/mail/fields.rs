@@ -1072,13 +1072,26 @@ fn fields_of_block(lines: &[&str]) -> RegistrationFields {
 /// has any (see the module documentation). Never fails: absent fields are
 /// `None`, invalid ones keep their raw text.
 pub fn parse_body(text: &str) -> RegistrationFields {
-    let mut blocks = blocks(text);
-    blocks.sort_by_key(Block::rank);
+    fields_of_blocks(&blocks(text))
+}
+
+/// [`parse_body`] and [`classify`] of one mail, cutting its body into
+/// blocks once.
+pub fn parse_request(subject: &str, body: &str) -> (RegistrationFields, RequestKind) {
+    let blocks = blocks(body);
+    let fields = fields_of_blocks(&blocks);
+    let kind = classify_blocks(subject, &blocks, &fields);
+    (fields, kind)
+}
+
+fn fields_of_blocks(blocks: &[Block<'_>]) -> RegistrationFields {
+    let mut order: Vec<&Block<'_>> = blocks.iter().collect();
+    order.sort_by_key(|b| b.rank());
     // A block with only a special requirements note (a comment on a
     // forwarded request) does not hide the request below it: its note is
     // kept with the request's fields.
     let mut notes: Vec<String> = Vec::new();
-    for b in &blocks {
+    for b in order {
         let mut f = fields_of_block(&b.lines);
         if f.has_request_fields() {
             f.from_earlier_message = b.earlier;
@@ -1182,12 +1195,19 @@ fn english_company(s: &str) -> Option<String> {
     trim_company(company.get(start..)?)
 }
 
-/// `关于<公司>注册...`, `关于<公司>的注册...`, `<公司>FineBI注册...`.
+/// `关于<公司>注册...`, `关于<公司>的注册...`, `<公司>FineBI注册...`; for a
+/// cancellation also `关于<公司>注销...` and `(申请)注销<公司>FineBI注册...`.
 fn chinese_company(s: &str) -> Option<String> {
+    const CANCEL: [&str; 4] = ["注销", "取消", "撤销", "解除"];
     let start = s.find("关于").map_or(0, |p| p + "关于".len());
-    let tail = s.get(start..)?;
+    let mut tail = s.get(start..)?.trim_start();
+    // `申请注销<公司>...`: the company follows the verb.
+    let verb_first = tail.strip_prefix("申请").unwrap_or(tail);
+    if let Some(rest) = CANCEL.iter().find_map(|v| verb_first.strip_prefix(v)) {
+        tail = rest;
+    }
     let mut end = tail.len();
-    for pat in ["的注册", "注册", "的授权", "授权"] {
+    for pat in ["的注册", "注册", "的授权", "授权"].iter().chain(&CANCEL) {
         if let Some(p) = tail.find(pat) {
             end = end.min(p);
         }
@@ -1248,7 +1268,10 @@ fn mentions_cancellation(text: &str) -> bool {
 /// registration fields; anything else is [`RequestKind::Unknown`]. Quoted
 /// earlier messages are not read for cancellation.
 pub fn classify(subject: &str, body: &str) -> RequestKind {
-    let blocks = blocks(body);
+    parse_request(subject, body).1
+}
+
+fn classify_blocks(subject: &str, blocks: &[Block<'_>], fields: &RegistrationFields) -> RequestKind {
     // The fresh text: every block that is not an earlier message.
     let newest = blocks.iter().filter(|b| b.rank() == 0).flat_map(|b| b.lines.iter().copied()).collect::<Vec<_>>();
     let newest = newest.join("\n");
@@ -1256,7 +1279,6 @@ pub fn classify(subject: &str, body: &str) -> RequestKind {
     if mentions_cancellation(subj) || mentions_cancellation(&newest) {
         return RequestKind::CancelRegistration;
     }
-    let fields = parse_body(body);
     let ls = fold(subj).to_lowercase();
     let subject_says = ["registration", "register", "authorization", "authorisation", "注册", "授权", "认证"]
         .iter()
@@ -1647,6 +1669,28 @@ mod tests {
         let s = parse_subject("关于注册FineReport的正式授权文件");
         assert_eq!(s.company, None);
         assert_eq!(s.product, Some("FineReport"));
+    }
+
+    #[test]
+    fn chinese_cancellation_subjects_name_the_company_before_the_verb() {
+        // Regression: the company ran on to the next 注册/授权, so the contract
+        // of "上海示例信息技术有限公司注销旧服务器" was not found and a genuine
+        // cancellation from a contract address was rejected.
+        for subject in [
+            "关于上海示例信息技术有限公司注销旧服务器FineBI注册的申请",
+            "关于上海示例信息技术有限公司的注销FineReport授权申请",
+            "关于上海示例信息技术有限公司取消原注册的申请",
+            "关于上海示例信息技术有限公司撤销授权的申请",
+            "回复：关于上海示例信息技术有限公司解除注册的申请",
+        ] {
+            assert_eq!(parse_subject(subject).company.as_deref(), Some("上海示例信息技术有限公司"), "{subject}");
+            assert_eq!(classify(subject, ""), RequestKind::CancelRegistration, "{subject}");
+        }
+        // The verb first: the company follows it.
+        for subject in ["申请注销上海示例信息技术有限公司FineBI注册", "注销上海示例信息技术有限公司的FineReport授权"]
+        {
+            assert_eq!(parse_subject(subject).company.as_deref(), Some("上海示例信息技术有限公司"), "{subject}");
+        }
     }
 
     #[test]
