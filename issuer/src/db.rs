@@ -166,6 +166,15 @@ CREATE TABLE decision_audit (
     by          TEXT NOT NULL
 ) STRICT;
 ",
+    // 5: the home's settings (`fanlic config`).
+    r"
+CREATE TABLE settings (
+    name       TEXT PRIMARY KEY,                   -- reply_from
+    value      TEXT NOT NULL,
+    updated_at INTEGER NOT NULL,                   -- Unix seconds
+    updated_by TEXT NOT NULL
+) STRICT;
+",
 ];
 
 /// The schema version this build writes.
@@ -407,6 +416,37 @@ pub(crate) fn insert_authserv_ids(conn: &Connection, path: &Path, ids: &[String]
         .map_err(err(path, "cannot record the authserv ids"))?;
     }
     Ok(())
+}
+
+pub(crate) fn remove_authserv_id(conn: &Connection, path: &Path, id: &str) -> Result<bool, Error> {
+    conn.execute("DELETE FROM authserv_ids WHERE authserv_id = ?1", params![id])
+        .map(|n| n > 0)
+        .map_err(err(path, "cannot change the authserv ids"))
+}
+
+/// A setting's value, if set.
+pub(crate) fn setting(conn: &Connection, path: &Path, name: &str) -> Result<Option<String>, Error> {
+    conn.query_row("SELECT value FROM settings WHERE name = ?1", params![name], |r| r.get(0))
+        .optional()
+        .map_err(err(path, "cannot read the settings"))
+}
+
+pub(crate) fn set_setting(
+    conn: &Connection,
+    path: &Path,
+    name: &str,
+    value: &str,
+    now: Timestamp,
+    by: &str,
+) -> Result<(), Error> {
+    conn.execute(
+        "INSERT INTO settings (name, value, updated_at, updated_by) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at,
+             updated_by = excluded.updated_by",
+        params![name, value, int(now.0), by],
+    )
+    .map(|_| ())
+    .map_err(err(path, "cannot change the settings"))
 }
 
 pub(crate) fn authserv_ids(conn: &Connection, path: &Path) -> Result<Vec<String>, Error> {

@@ -471,6 +471,32 @@ impl Home {
         db::authserv_ids(&self.conn, &self.db_path)
     }
 
+    /// Trusts one more authserv id (`fanlic config --add-authserv-id`);
+    /// `id` is checked with [`crate::input::authserv_id`].
+    pub fn add_authserv_id(&mut self, id: &str, now: Timestamp) -> Result<(), Error> {
+        let id = crate::input::authserv_id(id)?;
+        db::insert_authserv_ids(&self.conn, &self.db_path, &[id], now)
+    }
+
+    /// Stops trusting an authserv id; false when it was not trusted.
+    pub fn remove_authserv_id(&mut self, id: &str) -> Result<bool, Error> {
+        db::remove_authserv_id(&self.conn, &self.db_path, id.trim())
+    }
+
+    /// The address replies are sent from: `fanlic config --reply-from`,
+    /// else [`crate::outbox::DEFAULT_FROM`].
+    pub fn reply_from(&self) -> Result<String, Error> {
+        Ok(db::setting(&self.conn, &self.db_path, "reply_from")?
+            .unwrap_or_else(|| crate::outbox::DEFAULT_FROM.to_owned()))
+    }
+
+    /// Sets the address replies are sent from (checked as an address).
+    pub fn set_reply_from(&mut self, addr: &str, now: Timestamp, by: &str) -> Result<String, Error> {
+        let addr = crate::contracts::normalize_email("--reply-from", addr)?;
+        db::set_setting(&self.conn, &self.db_path, "reply_from", &addr, now, by)?;
+        Ok(addr)
+    }
+
     /// A license as recorded, by its 32-hex-digit id.
     pub fn stored_license(&self, license_id: &str) -> Result<Option<StoredLicense>, Error> {
         db::stored_license(&self.conn, &self.db_path, license_id)

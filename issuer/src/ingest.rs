@@ -42,7 +42,7 @@ use crate::{
     Error, Home, contracts, db, fsutil, hex,
     issue::{self, SignedLicense, Signer},
     mail::{
-        auth::{self, AuthMethod, SenderAuth},
+        auth,
         message::{self, Language as MailLanguage, RegistrationMail},
         source::{self, IncomingMessage, Receipt, SourceError},
     },
@@ -148,7 +148,7 @@ fn bracket(id: &str) -> String {
 }
 
 /// The reply listing why a request was refused (no attachment).
-pub fn rejection_reply(to: &str, mail: &RegistrationMail, reasons: &[Reason]) -> Reply {
+pub fn rejection_reply(from: &str, to: &str, mail: &RegistrationMail, reasons: &[Reason]) -> Reply {
     let lang = language(mail);
     let mut body = match lang {
         Language::Zh => String::from("您好：\n\n您的授权申请未能处理，原因如下：\n\n"),
@@ -169,7 +169,7 @@ pub fn rejection_reply(to: &str, mail: &RegistrationMail, reasons: &[Reason]) ->
     }
     Reply {
         to: to.to_owned(),
-        from: outbox::DEFAULT_FROM.to_owned(),
+        from: from.to_owned(),
         subject: outbox::re_subject(&mail.subject),
         in_reply_to,
         references,
@@ -179,12 +179,12 @@ pub fn rejection_reply(to: &str, mail: &RegistrationMail, reasons: &[Reason]) ->
     }
 }
 
-fn license_reply(to: &str, mail: &RegistrationMail, armored: &str) -> Reply {
+fn license_reply(from: &str, to: &str, mail: &RegistrationMail, armored: &str) -> Reply {
     let refs: Vec<String> = mail.references.iter().map(|r| bracket(r)).collect();
     let id = mail.message_id.as_deref().map(bracket);
     Reply::license(
         to,
-        outbox::DEFAULT_FROM,
+        from,
         &mail.subject,
         id.as_deref(),
         &refs,
@@ -661,6 +661,7 @@ pub fn ingest_batch(
     let prepared: Vec<Result<Prepared<'_>, Error>> =
         batch.iter().map(|item| prepare(home, item, trusted, &mut signer, &mut cache, now)).collect();
     let home_dir = home.dir().to_owned();
+    let reply_from = home.reply_from()?;
 
     let (conn, path) = home.conn_mut();
     let tx = conn
@@ -672,7 +673,7 @@ pub fn ingest_batch(
             let run =
                 |sql: &str, what| tx.prepare_cached(sql).and_then(|mut s| s.execute([])).map_err(db::err(path, what));
             run("SAVEPOINT message", "cannot start a savepoint")?;
-            match record(&tx, path, &home_dir, &p, now) {
+            match record(&tx, path, &home_dir, &reply_from, &p, now) {
                 Ok(outcome) => {
                     run("RELEASE message", "cannot release a savepoint")?;
                     Ok(outcome)
@@ -721,6 +722,7 @@ fn record(
     tx: &rusqlite::Transaction<'_>,
     path: &Path,
     home_dir: &Path,
+    reply_from: &str,
     p: &Prepared<'_>,
     now: Timestamp,
 ) -> Result<IngestOutcome, Error> {
@@ -754,7 +756,7 @@ fn record(
             let output = license_path(home_dir, &s.license_id.to_string());
             issue::record_license(tx, path, s, &output)?;
             let outbox_id = if decision.reply_allowed {
-                Some(outbox::enqueue(tx, &license_reply(&plan.sender, mail, &s.armored), now)?)
+                Some(outbox::enqueue(tx, &license_reply(reply_from, &plan.sender, mail, &s.armored), now)?)
             } else {
                 None
             };
@@ -764,7 +766,9 @@ fn record(
             // Only to the contract's address: the sender, when it is one.
             let to = p.sender_contract.as_ref().filter(|c| c.enabled).and_then(|_| mail.single_from());
             let outbox_id = match to {
-                Some(to) if decision.reply_allowed => Some(outbox::enqueue(tx, &rejection_reply(to, mail, rs), now)?),
+                Some(to) if decision.reply_allowed => {
+                    Some(outbox::enqueue(tx, &rejection_reply(reply_from, to, mail, rs), now)?)
+                }
                 _ => None,
             };
             ("rejected", pairs(rs), None, outbox_id)
@@ -1000,18 +1004,20 @@ fn held(home: &mut Home, id: i64) -> Result<DecisionRow, Error> {
 }
 
 /// Staff approve a held decision: the mail is validated again as if its
-/// sender were authenticated (staff checked it); if that gives a license,
-/// it is issued now, recorded and (for an authenticated sender only) a
-/// reply queued. Refused, with the reasons, when anything else is still
-/// wrong (for example the contract no longer exists).
+/// sender were authenticated (staff checked it), with the holds approving
+/// resolves set aside ([`validate::validate_for_approval`]: a special
+/// requirements note, repeated fields); if that gives a license, it is
+/// issued now, recorded and (for an authenticated sender only) a reply
+/// queued. Refused, with the reasons, when anything else is still wrong
+/// (for example the contract no longer exists, or private cloud).
 pub fn approve(home: &mut Home, id: i64, by: &str, now: Timestamp) -> Result<IngestOutcome, Error> {
     let row = held(home, id)?;
     let mail = message::parse(&row.raw)
         .map_err(|e| Error::input("ID", &id.to_string(), format!("the held message no longer parses: {e}")))?;
-    let staff = SenderAuth::Pass { method: AuthMethod::Dkim, authserv_id: format!("staff:{by}") };
     let parsed = validate::ParsedRequest::of(&mail);
     let (by_company, by_sender) = contracts_of(home, &mail, &parsed)?;
-    let d: Decision = validate::validate_parsed(&mail, &parsed, &staff, by_company.as_ref(), by_sender.as_ref(), now);
+    let d: Decision =
+        validate::validate_for_approval(&mail, &parsed, (by_company.as_ref(), by_sender.as_ref()), now, by);
     let Outcome::Issue(plan) = &d.outcome else {
         let why: Vec<String> = d.reasons().iter().map(|r| format!("{}: {}", r.code, r.message)).collect();
         return Err(Error::input(
@@ -1022,6 +1028,7 @@ pub fn approve(home: &mut Home, id: i64, by: &str, now: Timestamp) -> Result<Ing
     };
     let signed = home.sign_license(&plan.to_request(PathBuf::new(), false), now)?;
     let home_dir = home.dir().to_owned();
+    let reply_from = home.reply_from()?;
     let lid = signed.license_id.to_string();
     let (conn, path) = home.conn_mut();
     let tx = conn
@@ -1029,7 +1036,7 @@ pub fn approve(home: &mut Home, id: i64, by: &str, now: Timestamp) -> Result<Ing
         .map_err(db::err(path, "cannot start a transaction"))?;
     issue::record_license(&tx, path, &signed, &license_path(&home_dir, &lid))?;
     let outbox_id = if row.authenticated && d.reply_allowed {
-        Some(outbox::enqueue(&tx, &license_reply(&plan.sender, &mail, &signed.armored), now)?)
+        Some(outbox::enqueue(&tx, &license_reply(&reply_from, &plan.sender, &mail, &signed.armored), now)?)
     } else {
         None
     };
@@ -1060,8 +1067,18 @@ pub fn approve(home: &mut Home, id: i64, by: &str, now: Timestamp) -> Result<Ing
     })
 }
 
-/// Staff reject a held decision with `reason` (no reply is sent).
-pub fn reject(home: &mut Home, id: i64, reason: &str, by: &str, now: Timestamp) -> Result<IngestOutcome, Error> {
+/// Staff reject a held decision with `reason`. A reply saying so is
+/// queued when `reply` is set, the sender was authenticated and is an
+/// address of an enabled contract (never to an unauthenticated sender: a
+/// spoofed From would make it go to someone who never wrote).
+pub fn reject(
+    home: &mut Home,
+    id: i64,
+    reason: &str,
+    reply: bool,
+    by: &str,
+    now: Timestamp,
+) -> Result<IngestOutcome, Error> {
     let reason = reason.trim();
     if reason.is_empty() {
         return Err(Error::input("--reason", reason, "say why the request is rejected"));
@@ -1069,16 +1086,36 @@ pub fn reject(home: &mut Home, id: i64, reason: &str, by: &str, now: Timestamp) 
     let row = held(home, id)?;
     let mut reasons = row.reasons.clone();
     reasons.push(("staff_rejected".to_owned(), reason.to_owned()));
+    let mail = if reply && row.authenticated { message::parse(&row.raw).ok() } else { None };
+    let to = match &mail {
+        Some(m) => match m.single_from() {
+            Some(addr) => contracts::find_by_email(home, addr)?.filter(|c| c.enabled).map(|_| addr.to_owned()),
+            None => None,
+        },
+        None => None,
+    };
+    let reply_from = home.reply_from()?;
     let (conn, path) = home.conn_mut();
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(db::err(path, "cannot start a transaction"))?;
-    tx.execute(
-        "UPDATE decisions SET decision = 'rejected', reasons = ?1, decided_at = ?2, decided_by = ?3
-         WHERE decision_id = ?4 AND decision = 'held'",
-        params![reasons_json(&reasons), db::int(now.0), by, id],
-    )
-    .map_err(db::err(path, "cannot record the decision"))?;
+    let outbox_id = match (&mail, &to) {
+        (Some(mail), Some(to)) => {
+            let why = Reason { code: "staff_rejected", message: reason.to_owned(), message_zh: reason.to_owned() };
+            Some(outbox::enqueue(&tx, &rejection_reply(&reply_from, to, mail, &[why]), now)?)
+        }
+        _ => None,
+    };
+    let changed = tx
+        .execute(
+            "UPDATE decisions SET decision = 'rejected', reasons = ?1, outbox_id = ?2, decided_at = ?3, decided_by = ?4
+             WHERE decision_id = ?5 AND decision = 'held'",
+            params![reasons_json(&reasons), outbox_id, db::int(now.0), by, id],
+        )
+        .map_err(db::err(path, "cannot record the decision"))?;
+    if changed != 1 {
+        return Err(Error::input("ID", &id.to_string(), "the decision changed meanwhile; run `fanlic review` again"));
+    }
     audit(&tx, path, Some(id), &row.dedup_key, "staff-rejected", &reasons, None, now, by)?;
     tx.commit().map_err(db::err(path, "cannot commit"))?;
     Ok(IngestOutcome {
@@ -1090,7 +1127,7 @@ pub fn reject(home: &mut Home, id: i64, reason: &str, by: &str, now: Timestamp) 
         license_id: None,
         files: Vec::new(),
         decision_id: Some(id),
-        outbox_id: None,
+        outbox_id,
         pending_file: None,
     })
 }

@@ -72,6 +72,7 @@ enum Command {
     Approve(ApproveArgs),
     Reject(RejectArgs),
     Audit(AuditArgs),
+    Config(ConfigArgs),
     Demo(DemoArgs),
 }
 
@@ -192,19 +193,28 @@ struct ApproveArgs {
     json: bool,
 }
 
-/// Reject a held request, saying why (no reply is sent)
+/// Reject a held request, saying why
 #[derive(Debug, Args)]
 #[command(after_help = "\
+The reason is recorded. It is also sent to the sender in a reply (queued in the outbox) when the
+sender was authenticated and is an address of an enabled contract; an unauthenticated sender never
+gets one (its From may be forged). --no-reply records the rejection without any reply.
+
 EXAMPLES:
-  fanlic reject 3 --reason 'not our customer' --by alice")]
+  fanlic reject 3 --reason 'Please send one request per project.' --by alice
+  fanlic reject 4 --reason 'spam' --no-reply")]
 struct RejectArgs {
     /// The decision's id, as `fanlic review` shows it
     #[arg(value_name = "ID")]
     id: i64,
 
-    /// Why, for the record
+    /// Why: recorded, and the text of the reply
     #[arg(long, value_name = "TEXT")]
     reason: String,
+
+    /// Send no reply, only record the rejection
+    #[arg(long)]
+    no_reply: bool,
 
     #[command(flatten)]
     by: ByArg,
@@ -493,6 +503,93 @@ enum ContractCommand {
     Update(ContractUpdateArgs),
     Disable(ContractDisableArgs),
     Import(ContractImportArgs),
+}
+
+/// Show or change the home's settings: the reply sender and the trusted authserv ids
+#[derive(Debug, Args)]
+#[command(after_help = "\
+With no option, shows the settings. Changes are checked first and made only if all are valid.
+  reply sender    the From of every reply (licenses, rejections); until set, fanlic@localhost,
+                  which receiving servers may refuse: set your licensing mailbox
+  authserv ids    the ids in Authentication-Results headers that `fanlic ingest` trusts: those
+                  of the mail servers that receive the registration mail (see README)
+
+EXAMPLES:
+  fanlic config
+  fanlic config --reply-from licenses@vendor.example
+  fanlic config --add-authserv-id mx2.vendor.example --remove-authserv-id mx.old.example --json")]
+struct ConfigArgs {
+    /// The address replies are sent from
+    #[arg(long, value_name = "ADDR")]
+    reply_from: Option<String>,
+
+    /// Trust one more authserv id (repeatable)
+    #[arg(long = "add-authserv-id", value_name = "ID")]
+    add_authserv_ids: Vec<String>,
+
+    /// Stop trusting an authserv id (repeatable)
+    #[arg(long = "remove-authserv-id", value_name = "ID")]
+    remove_authserv_ids: Vec<String>,
+
+    #[command(flatten)]
+    by: ByArg,
+
+    /// Print as JSON
+    #[arg(long)]
+    json: bool,
+}
+
+fn run_config(home: &std::path::Path, a: &ConfigArgs) -> anyhow::Result<u8> {
+    let mut h = Home::open(home)?;
+    let now = clock::now()?;
+    // Check everything before changing anything.
+    let trusted = h.authserv_ids()?;
+    for id in &a.add_authserv_ids {
+        input::authserv_id(id)?;
+    }
+    for id in &a.remove_authserv_ids {
+        if !trusted.iter().any(|t| t == id.trim()) {
+            anyhow::bail!(
+                "--remove-authserv-id {id}: not a trusted authserv id (trusted: {}); nothing was changed",
+                if trusted.is_empty() { "none".to_owned() } else { trusted.join(", ") }
+            );
+        }
+    }
+    if let Some(addr) = &a.reply_from {
+        contracts::normalize_email("--reply-from", addr)?;
+    }
+    let changes = a.reply_from.is_some() || !a.add_authserv_ids.is_empty() || !a.remove_authserv_ids.is_empty();
+    if changes {
+        let by = contracts::actor(a.by.by.as_deref())?;
+        if let Some(addr) = &a.reply_from {
+            h.set_reply_from(addr, now, &by)?;
+        }
+        for id in &a.add_authserv_ids {
+            h.add_authserv_id(id, now)?;
+        }
+        for id in &a.remove_authserv_ids {
+            h.remove_authserv_id(id)?;
+        }
+    }
+    let reply_from = h.reply_from()?;
+    let is_default = reply_from == outbox::DEFAULT_FROM;
+    let ids = h.authserv_ids()?;
+    if a.json {
+        print_json(&serde_json::json!({
+            "reply_from": reply_from,
+            "reply_from_is_default": is_default,
+            "authserv_ids": ids,
+        }))?;
+    } else {
+        let note = if is_default { " (the default: set yours with --reply-from)" } else { "" };
+        let ids = if ids.is_empty() {
+            "none: every sender is held as unauthenticated (add one with --add-authserv-id)".to_owned()
+        } else {
+            ids.join(", ")
+        };
+        print(&format!("reply sender:  {reply_from}{note}\nauthserv ids:  {ids}\n"))?;
+    }
+    Ok(0)
 }
 
 /// Who makes a change (audit)
@@ -961,7 +1058,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         }
         Command::Reject(a) => {
             let by = contracts::actor(a.by.by.as_deref())?;
-            let out = ingest::reject(&mut Home::open(&home)?, a.id, &a.reason, &by, clock::now()?)?;
+            let out = ingest::reject(&mut Home::open(&home)?, a.id, &a.reason, !a.no_reply, &by, clock::now()?)?;
             if a.json {
                 print_json(&out.to_json())?
             } else {
@@ -978,6 +1075,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             }
             Ok(0)
         }
+        Command::Config(a) => run_config(&home, &a),
         Command::Demo(DemoArgs {}) => {
             let mut out = io::stdout().lock();
             demo::run(&mut out)?;

@@ -397,6 +397,40 @@ pub fn validate_parsed(
     by_sender: Option<&Contract>,
     now: Timestamp,
 ) -> Decision {
+    let (reasons, plan, single_sender) = assess((mail, parsed), auth, (by_company, by_sender), now);
+    decide(reasons, auth, single_sender, plan)
+}
+
+/// Holds that staff resolve by approving: they read the special
+/// requirements note, or checked the repeated fields (the values `fanlic
+/// review` shows are the ones issued).
+pub const APPROVABLE_HOLDS: [&str; 2] = [SPECIAL_REQUIREMENTS, REPEATED_FIELD];
+
+/// What `fanlic approve` may issue for a held request: the request
+/// validated as if its sender were authenticated (staff member `by`
+/// checked who sent it), with the [`APPROVABLE_HOLDS`] set aside. Every
+/// other reason still refuses it (for example the contract was disabled
+/// since, or private cloud, which cannot be issued yet).
+pub fn validate_for_approval(
+    mail: &RegistrationMail,
+    parsed: &ParsedRequest,
+    (by_company, by_sender): (Option<&Contract>, Option<&Contract>),
+    now: Timestamp,
+    by: &str,
+) -> Decision {
+    let staff = SenderAuth::Pass { method: auth::AuthMethod::Dkim, authserv_id: format!("staff:{by}") };
+    let (mut reasons, plan, single_sender) = assess((mail, parsed), &staff, (by_company, by_sender), now);
+    reasons.retain(|r| !APPROVABLE_HOLDS.contains(&r.code));
+    decide(reasons, &staff, single_sender, plan)
+}
+
+/// Every reason, and the license to issue if nothing stands in the way.
+fn assess(
+    (mail, parsed): (&RegistrationMail, &ParsedRequest),
+    auth: &SenderAuth,
+    (by_company, by_sender): (Option<&Contract>, Option<&Contract>),
+    now: Timestamp,
+) -> (Vec<Reason>, Option<IssuePlan>, bool) {
     let mut reasons: Vec<Reason> = Vec::new();
     let ParsedRequest { subject, body, kind } = parsed;
     let kind = *kind;
@@ -441,7 +475,7 @@ pub fn validate_parsed(
                  register, send the registration fields (Company name, Project name, Contract signing date, ...).",
                 "无法识别的请求，将由工作人员处理。如需注册，请按模板填写注册信息。",
             ));
-            return decide(reasons, auth, sender.is_some(), None);
+            return (reasons, None, sender.is_some());
         }
         RequestKind::CancelRegistration => reasons.push(Reason::new(
             CANCEL_REQUEST,
@@ -485,7 +519,7 @@ pub fn validate_parsed(
         ));
     }
     if kind == RequestKind::CancelRegistration {
-        return decide(reasons, auth, sender.is_some(), None);
+        return (reasons, None, sender.is_some());
     }
     if let Some(c) = contract {
         if !c.enabled {
@@ -586,7 +620,7 @@ pub fn validate_parsed(
         }),
         _ => None,
     };
-    decide(reasons, auth, sender.is_some(), plan)
+    (reasons, plan, sender.is_some())
 }
 
 /// The comparison of one field with the contract, if it disagrees.

@@ -156,9 +156,9 @@ fn migrates_a_version_1_database() {
     drop(home);
     {
         let conn = rusqlite::Connection::open(&db).unwrap();
-        // Every table added after version 1 (2: contracts, 3: the outbox, 4: decisions).
+        // Every table added after version 1 (2: contracts, 3: the outbox, 4: decisions, 5: settings).
         conn.execute_batch(
-            "DROP TABLE decision_audit; DROP TABLE decisions;
+            "DROP TABLE settings; DROP TABLE decision_audit; DROP TABLE decisions;
              DROP TABLE outbox_attachments; DROP TABLE outbox;
              DROP TABLE contract_audit; DROP TABLE contract_emails; DROP TABLE contracts;",
         )

@@ -9,6 +9,8 @@
 //! `FANLIC_CRASH_SEED=N` replays it (timing still varies with the machine).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
+mod common;
+
 use core::time::Duration;
 use std::{
     collections::{BTreeMap, BTreeSet, HashMap},
@@ -19,13 +21,11 @@ use std::{
     time::Instant,
 };
 
+use common::{BIN, Env, PASS, bad_values, body_for, ok, setup};
 use fanlic_formats::MAX_LICENSE_FILE_LEN;
 use fanlic_issuer::Home;
 
-const BIN: &str = env!("CARGO_BIN_EXE_fanlic");
-const PASS: &str = "mx.vendor.example; dkim=pass header.d=customer.example";
 const SPOOF: &str = "mail.attacker.example; dkim=pass header.d=customer.example";
-const SUBJECT: &str = "Official Authorization Document of Customer Trading Co., Ltd.'s Registration for FineReport";
 /// Messages in the first delivery.
 const MAILS: usize = 300;
 /// Kills that must interrupt a run (the requirement is 20; a margin on top).
@@ -57,32 +57,12 @@ impl Rng {
     }
 }
 
-fn body(project: &str, bad: bool) -> String {
-    let (signed, nodes, version) = if bad { ("2025/01/01", 9, "10.0.5") } else { ("2026/11/20", 3, "11.0.20") };
-    format!(
-        "Dear team,\n\nPlease register our project.\n\n\
-         Company name: Customer Trading Co., Ltd.\n\
-         Project name: {project}\n\
-         Contract signing date: {signed}\n\
-         Registration method: Local container\n\
-         Maximum number of registration: {nodes}\n\
-         Project Version: {version}\n\
-         JAR package version: 2023.12.14 (Build#persist-2023.12.14.10.22.33.88)\n\nThank you.\n"
-    )
-}
-
-/// A registration mail; `auth`: the Authentication-Results value at the top.
+/// A registration mail for `project` of the contract [`setup`] adds, with
+/// values it does not allow when `bad`.
 fn mail(auth: Option<&str>, message_id: &str, project: &str, bad: bool) -> Vec<u8> {
-    let mut s = String::new();
-    if let Some(a) = auth {
-        s.push_str(&format!("Authentication-Results: {a}\r\n"));
-    }
-    s.push_str("Received: from mail.customer.example by mx.vendor.example; Fri, 20 Nov 2026 09:30:05 +0800\r\n");
-    s.push_str("From: Alice <Alice@Customer.example>\r\n");
-    s.push_str(&format!("To: license@vendor.example\r\nSubject: {SUBJECT}\r\nMessage-ID: <{message_id}>\r\n"));
-    s.push_str("MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n");
-    s.push_str(&body(project, bad).replace('\n', "\r\n"));
-    s.into_bytes()
+    let body = body_for(project);
+    let body = if bad { bad_values(&body) } else { body };
+    common::mail(auth, message_id, &body).into_bytes()
 }
 
 fn sha256_hex(raw: &[u8]) -> String {
@@ -210,49 +190,6 @@ impl Corpus {
         }
         rows
     }
-}
-
-fn run_ok(home: &Path, dir: &Path, args: &[&str]) -> String {
-    let out = Command::new(BIN)
-        .args(args)
-        .env("FANLIC_HOME", home)
-        .env("USER", "tester")
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn setup(dir: &Path) -> PathBuf {
-    let home = dir.join("home");
-    run_ok(&home, dir, &["init", "--authserv-id", "mx.vendor.example"]);
-    run_ok(
-        &home,
-        dir,
-        &[
-            "contract",
-            "add",
-            "--company",
-            "Customer Trading Co., Ltd.",
-            "--email",
-            "Alice@Customer.example",
-            "--signed",
-            "2026/11/20",
-            "--product",
-            "FineReport",
-            "--methods",
-            "local-container",
-            "--max-nodes",
-            "3",
-            "--version",
-            "11.0",
-            "--expires",
-            "2099-12-31",
-        ],
-    );
-    home
 }
 
 fn names(dir: &Path) -> BTreeSet<String> {
@@ -418,9 +355,8 @@ fn kill_9_during_ingest_loses_nothing_and_issues_nothing_twice() {
     println!("crash test seed: {seed} (replay with FANLIC_CRASH_SEED={seed})");
     let mut rng = Rng(seed);
 
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().to_owned();
-    let home = setup(&dir);
+    let env = setup();
+    let (dir, home) = (env.dir.clone(), env.home.clone());
     let maildir = dir.join("Maildir");
     for sub in ["new", "cur", "tmp"] {
         fs::create_dir_all(maildir.join(sub)).unwrap();
@@ -430,7 +366,7 @@ fn kill_9_during_ingest_loses_nothing_and_issues_nothing_twice() {
     // The start-up cost of a run, with nothing to do.
     let t = Instant::now();
     for _ in 0..3 {
-        assert_eq!(run_ok(&home, &dir, &["ingest", &md, "--json"]), "");
+        assert_eq!(ok(&env, &["ingest", &md, "--json"]), "");
     }
     let startup_ms = t.elapsed().as_secs_f64() * 1000.0 / 3.0;
 
@@ -549,14 +485,15 @@ fn kill_9_during_ingest_loses_nothing_and_issues_nothing_twice() {
     );
     assert!(stats.mid >= MIN_KILLS / 4, "too few kills landed mid-ingest (seed {seed}): {stats:?}");
 
-    check_final(&home, &dir, &maildir, &corpus, seed);
+    check_final(&env, &maildir, &corpus, seed);
     println!("total {:?}", started.elapsed());
 }
 
-fn check_final(home: &Path, dir: &Path, maildir: &Path, corpus: &Corpus, seed: u64) {
+fn check_final(env: &Env, maildir: &Path, corpus: &Corpus, seed: u64) {
+    let home = env.home.as_path();
     let conn = open_ro(home);
-    let ok: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
-    assert_eq!(ok, "ok", "seed {seed}");
+    let integrity: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+    assert_eq!(integrity, "ok", "seed {seed}");
     assert_eq!(count(&conn, "SELECT count(*) FROM pragma_foreign_key_check"), 0, "seed {seed}");
 
     // Every message decided exactly once: one row per (key, authenticated)
@@ -675,9 +612,8 @@ fn check_final(home: &Path, dir: &Path, maildir: &Path, corpus: &Corpus, seed: u
     }
     for (lid, project, _, _) in licenses.iter().take(3) {
         let file = home.join("issued").join(format!("{lid}-Container.lic"));
-        run_ok(
-            home,
-            dir,
+        ok(
+            env,
             &["verify", file.to_str().unwrap(), "--app", "FineReport", "--version", "11.0.20", "--project", project],
         );
     }

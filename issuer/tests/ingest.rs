@@ -3,110 +3,26 @@
 //! mails as .eml text, and the verifier products embed checking the result.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
+mod common;
+
 use std::{
     fs,
-    io::Write as _,
     os::unix::fs::PermissionsExt as _,
     path::{Path, PathBuf},
-    process::{Command, Output, Stdio},
+    process::{Command, Stdio},
 };
 
+use common::{BIN, BODY, CONTRACT_ADDR, Env, PASS, bad_values, fanlic, mail, ok, setup};
 use fanlic_formats::MAX_LICENSE_FILE_LEN;
 use fanlic_issuer::Home;
 use serde_json::Value;
-
-const BIN: &str = env!("CARGO_BIN_EXE_fanlic");
-const PASS: &str = "mx.vendor.example; dkim=pass header.d=customer.example";
-const CONTRACT_ADDR: &str = "alice@customer.example";
-const SUBJECT: &str = "Official Authorization Document of Customer Trading Co., Ltd.'s Registration for FineReport";
-const BODY: &str = "Dear team,\n\nPlease register our project.\n\n\
-    Company name: Customer Trading Co., Ltd.\n\
-    Project name: webroot\n\
-    Contract signing date: 2026/11/20\n\
-    Registration method: Local container\n\
-    Maximum number of registration: 3\n\
-    Project Version: 11.0.20\n\
-    JAR package version: 2023.12.14 (Build#persist-2023.12.14.10.22.33.88)\n\nThank you.\n";
-
-struct Env {
-    _tmp: tempfile::TempDir,
-    dir: PathBuf,
-    home: PathBuf,
-}
-
-fn fanlic(env: &Env, args: &[&str], stdin: Option<&[u8]>) -> Output {
-    let mut cmd = Command::new(BIN);
-    cmd.args(args).env("FANLIC_HOME", &env.home).env("USER", "tester").current_dir(&env.dir);
-    cmd.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
-    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
-    let mut child = cmd.spawn().unwrap();
-    if let Some(bytes) = stdin {
-        child.stdin.take().unwrap().write_all(bytes).unwrap();
-    }
-    child.wait_with_output().unwrap()
-}
-
-fn ok(env: &Env, args: &[&str]) -> String {
-    let out = fanlic(env, args, None);
-    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn setup() -> Env {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().to_owned();
-    let env = Env { home: dir.join("home"), dir, _tmp: tmp };
-    ok(&env, &["init", "--authserv-id", "mx.vendor.example"]);
-    ok(
-        &env,
-        &[
-            "contract",
-            "add",
-            "--company",
-            "Customer Trading Co., Ltd.",
-            "--email",
-            "Alice@Customer.example",
-            "--signed",
-            "2026/11/20",
-            "--product",
-            "FineReport",
-            "--methods",
-            "local-container",
-            "--max-nodes",
-            "3",
-            "--version",
-            "11.0",
-            "--expires",
-            "2099-12-31",
-        ],
-    );
-    env
-}
-
-/// A registration mail; `auth`: the Authentication-Results value at the top.
-fn mail(auth: Option<&str>, message_id: &str, body: &str) -> String {
-    let mut s = String::new();
-    if let Some(a) = auth {
-        s.push_str(&format!("Authentication-Results: {a}\r\n"));
-    }
-    s.push_str("Received: from mail.customer.example by mx.vendor.example; Fri, 20 Nov 2026 09:30:05 +0800\r\n");
-    s.push_str("From: Alice <Alice@Customer.example>\r\nReply-To: attacker@elsewhere.example\r\n");
-    s.push_str(&format!("To: license@vendor.example\r\nSubject: {SUBJECT}\r\nMessage-ID: <{message_id}>\r\n"));
-    s.push_str("MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n");
-    s.push_str(&body.replace('\n', "\r\n"));
-    s
-}
 
 fn clean(id: &str) -> String {
     mail(Some(PASS), id, BODY)
 }
 
 fn bad(id: &str) -> String {
-    let body = BODY
-        .replace("Maximum number of registration: 3", "Maximum number of registration: 9")
-        .replace("Contract signing date: 2026/11/20", "Contract signing date: 2025/01/01")
-        .replace("Project Version: 11.0.20", "Project Version: 10.0.5");
-    mail(Some(PASS), id, &body)
+    mail(Some(PASS), id, &bad_values(BODY))
 }
 
 fn write(env: &Env, name: &str, text: &str) -> PathBuf {
@@ -448,9 +364,7 @@ fn garbage_and_empty_files_get_a_clear_reason() {
 /// The README demo: fixtures/emails/demo-maildir with demo-contracts.csv.
 #[test]
 fn demo_maildir_gives_issued_held_rejected() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().to_owned();
-    let env = Env { home: dir.join("home"), dir, _tmp: tmp };
+    let env = Env::temp();
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/emails");
     ok(&env, &["init", "--authserv-id", "mx.vendor.example"]);
     ok(&env, &["contract", "import", fixtures.join("demo-contracts.csv").to_str().unwrap(), "--by", "demo"]);

@@ -4,6 +4,8 @@
 //! (`python3 -m pip install aiosmtpd`); without it these tests FAIL.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
+mod common;
+
 use core::time::Duration;
 use std::{
     fs,
@@ -310,7 +312,8 @@ fn migrates_a_version_2_database() {
     {
         let conn = rusqlite::Connection::open(&db).unwrap();
         conn.execute_batch(
-            "DROP TABLE decision_audit; DROP TABLE decisions; DROP TABLE outbox_attachments; DROP TABLE outbox;",
+            "DROP TABLE settings; DROP TABLE decision_audit; DROP TABLE decisions;
+             DROP TABLE outbox_attachments; DROP TABLE outbox;",
         )
         .unwrap();
         conn.pragma_update(None, "user_version", 2).unwrap();
@@ -329,11 +332,7 @@ fn migrates_a_version_2_database() {
 /// server, read back with mail-parser, and the attached licenses checked by
 /// the verifier products embed, against the home's root public key.
 mod end_to_end {
-    use std::{
-        fs,
-        path::PathBuf,
-        process::{Command, Output, Stdio},
-    };
+    use std::{fs, path::PathBuf};
 
     use base64::Engine as _;
     use fanlic_formats::{LicenseKind, MAX_LICENSE_FILE_LEN, Timestamp};
@@ -342,24 +341,15 @@ mod end_to_end {
     use mail_parser::{HeaderValue, Message, MessageParser, MimeHeaders as _};
     use serde_json::Value;
 
-    use super::{SmtpServer, free_port, maildir_messages};
+    use super::{
+        SmtpServer,
+        common::{AUTHSERV, BODY, CONTRACT_ADDR, SUBJECT, add_contract, ok, replace_line, setup},
+        free_port, maildir_messages,
+    };
 
-    const BIN: &str = env!("CARGO_BIN_EXE_fanlic");
-    const AUTHSERV: &str = "mx.vendor.example";
     const REPLY_TO: &str = "attacker@evil.example";
 
     const EN_COMPANY: &str = "Customer Trading Co., Ltd.";
-    const EN_ADDR: &str = "alice@customer.example";
-    const EN_SUBJECT: &str =
-        "Official Authorization Document of Customer Trading Co., Ltd.'s Registration for FineReport";
-    const EN_BODY: &str = "Dear team,\n\nPlease register our project.\n\n\
-        Company name: Customer Trading Co., Ltd.\n\
-        Project name: webroot\n\
-        Contract signing date: 2026/11/20\n\
-        Registration method: Local container\n\
-        Maximum number of registration: 3\n\
-        Project Version: 11.0.20\n\
-        JAR package version: 2023.12.14 (Build#persist-2023.12.14.10.22.33.88)\n\nThank you.\n";
 
     const ZH_COMPANY: &str = "上海示例信息技术有限公司";
     const ZH_ADDR: &str = "wang@shanghai-example.cn";
@@ -373,55 +363,6 @@ mod end_to_end {
         6、项目版本：V11.0.20\n\
         7、JAR包版本：\n   2024-03-08\n\
         8、特殊需求：无\n\n谢谢！\n--\n王小明\n上海示例信息技术有限公司\n";
-
-    struct Env {
-        _tmp: tempfile::TempDir,
-        dir: PathBuf,
-        home: PathBuf,
-    }
-
-    fn fanlic(env: &Env, args: &[&str]) -> Output {
-        let mut cmd = Command::new(BIN);
-        cmd.args(args).env("FANLIC_HOME", &env.home).env("USER", "tester").current_dir(&env.dir);
-        for var in
-            ["FANLIC_SMTP_HOST", "FANLIC_SMTP_PORT", "FANLIC_SMTP_TLS", "FANLIC_SMTP_USER", "FANLIC_SMTP_PASSWORD"]
-        {
-            cmd.env_remove(var);
-        }
-        cmd.stdin(Stdio::null()).output().unwrap()
-    }
-
-    fn ok(env: &Env, args: &[&str]) -> String {
-        let out = fanlic(env, args);
-        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8(out.stdout).unwrap()
-    }
-
-    fn contract(env: &Env, company: &str, email: &str, signed: &str, max_nodes: &str) {
-        ok(
-            env,
-            &[
-                "contract",
-                "add",
-                "--company",
-                company,
-                "--email",
-                email,
-                "--signed",
-                signed,
-                "--product",
-                "FineReport",
-                "--methods",
-                "local-container",
-                "--max-nodes",
-                max_nodes,
-                "--version",
-                "11.0",
-                "--expires",
-                "2099-12-31",
-            ],
-        );
-    }
 
     /// A registration mail as the vendor's MTA delivers it: its own trusted
     /// `Authentication-Results` on top, and a `Reply-To` that must be ignored.
@@ -476,12 +417,9 @@ mod end_to_end {
 
     #[test]
     fn ingested_requests_are_answered_over_smtp_with_verifiable_licenses() {
-        let tmp = tempfile::tempdir().unwrap();
-        let dir = tmp.path().to_owned();
-        let env = Env { home: dir.join("home"), dir, _tmp: tmp };
-        ok(&env, &["init", "--authserv-id", AUTHSERV]);
-        contract(&env, EN_COMPANY, "Alice@Customer.example", "2026/11/20", "3");
-        contract(&env, ZH_COMPANY, "Wang@Shanghai-Example.cn", "2026/11/03", "2");
+        // The English contract (EN_COMPANY, 3 nodes), and a Chinese one.
+        let env = setup();
+        add_contract(&env, ZH_COMPANY, "Wang@Shanghai-Example.cn", "2026/11/03", "2");
 
         let requests = [
             Request {
@@ -489,15 +427,15 @@ mod end_to_end {
                 text: mail(
                     "Alice <Alice@Customer.example>",
                     "customer.example",
-                    EN_SUBJECT,
+                    SUBJECT,
                     "en-1@customer.example",
                     Some("earlier@customer.example"),
-                    EN_BODY,
+                    BODY,
                 ),
                 message_id: "en-1@customer.example",
                 references: vec!["earlier@customer.example", "en-1@customer.example"],
-                subject: EN_SUBJECT,
-                contract_addr: EN_ADDR,
+                subject: SUBJECT,
+                contract_addr: CONTRACT_ADDR,
                 decision: "issued",
                 license: Some((EN_COMPANY, "webroot", 3)),
                 body_has: &["Your license is attached"],
@@ -527,15 +465,15 @@ mod end_to_end {
                 text: mail(
                     "Alice <Alice@Customer.example>",
                     "customer.example",
-                    EN_SUBJECT,
+                    SUBJECT,
                     "en-2@customer.example",
                     None,
-                    &EN_BODY.replace("Maximum number of registration: 3", "Maximum number of registration: 9"),
+                    &replace_line(BODY, "Maximum number of registration: 3", "Maximum number of registration: 9"),
                 ),
                 message_id: "en-2@customer.example",
                 references: vec!["en-2@customer.example"],
-                subject: EN_SUBJECT,
-                contract_addr: EN_ADDR,
+                subject: SUBJECT,
+                contract_addr: CONTRACT_ADDR,
                 decision: "rejected",
                 license: None,
                 body_has: &["could not be processed", "- [nodes_exceed_contract] "],

@@ -7,16 +7,18 @@
 //! validator defines are checked against each other so that none can drift.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
+mod common;
+
 use std::{
     collections::{BTreeMap, BTreeSet},
     fs,
     path::{Path, PathBuf},
-    process::{Command, Output, Stdio},
+    process::Output,
 };
 
+use common::{Env, fanlic, ok};
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_fanlic");
 /// The time of every decision: the Blue Ridge contract (ended 2026-06-30) is
 /// expired, the others never end, whatever the day the test runs.
 const NOW: &str = "2090-01-01T00:00:00Z";
@@ -185,34 +187,9 @@ fn defined_codes() -> BTreeSet<String> {
     codes
 }
 
-struct Env {
-    _tmp: tempfile::TempDir,
-    dir: PathBuf,
-    home: PathBuf,
-}
-
-fn fanlic(env: &Env, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .env("FANLIC_HOME", &env.home)
-        .env("USER", "tester")
-        .current_dir(&env.dir)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
-}
-
-fn ok(env: &Env, args: &[&str]) -> String {
-    let out = fanlic(env, args);
-    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap()
-}
-
 /// A home with the samples' contracts, the one for `contract_disabled` disabled.
 fn setup() -> Env {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().to_owned();
-    let env = Env { home: dir.join("home"), dir, _tmp: tmp };
+    let env = Env::temp();
     // The issuing key must be valid at NOW.
     ok(&env, &["init", "--authserv-id", "mx.vendor.example", "--valid-for-days", "36500"]);
     let csv = samples_dir().join("contracts.csv");
@@ -228,6 +205,18 @@ fn setup() -> Env {
     assert_eq!(enabled.len(), 5, "{list}");
     assert_eq!(enabled.iter().filter(|(_, on)| !on).map(|(c, _)| c.as_str()).collect::<Vec<_>>(), [DISABLED]);
     env
+}
+
+/// `fanlic verify` of the license file `lic` at [`NOW`], as FineReport 11.0.20
+/// of `project` on `nodes` nodes (none: not given) checks it.
+fn verify(env: &Env, lic: &Path, project: &str, nodes: Option<&str>) -> Output {
+    let mut args =
+        vec!["verify", lic.to_str().unwrap(), "--app", "FineReport", "--version", "11.0.20", "--project", project];
+    if let Some(n) = nodes {
+        args.extend(["--nodes", n]);
+    }
+    args.extend(["--now", NOW]);
+    fanlic(env, &args, None)
 }
 
 /// Every file under `dir`, recursively.
@@ -260,7 +249,7 @@ fn every_sample_gives_the_decision_and_codes_of_the_readme() {
         args.push(copy.display().to_string());
     }
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-    let out = fanlic(&env, &refs);
+    let out = fanlic(&env, &refs, None);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let lines: Vec<Value> =
         String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
@@ -304,39 +293,9 @@ fn every_sample_gives_the_decision_and_codes_of_the_readme() {
     let lic = issued.join(format!("{issued_id}-Container.lic"));
     assert_eq!(files_under(&issued), core::slice::from_ref(&lic));
     // It is a real license for the sample's project, as the product checks it.
-    let out = fanlic(
-        &env,
-        &[
-            "verify",
-            lic.to_str().unwrap(),
-            "--app",
-            "FineReport",
-            "--version",
-            "11.0.20",
-            "--project",
-            "webroot",
-            "--nodes",
-            "2",
-            "--now",
-            NOW,
-        ],
-    );
+    let out = verify(&env, &lic, "webroot", Some("2"));
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
-    let out = fanlic(
-        &env,
-        &[
-            "verify",
-            lic.to_str().unwrap(),
-            "--app",
-            "FineReport",
-            "--version",
-            "11.0.20",
-            "--project",
-            "other",
-            "--now",
-            NOW,
-        ],
-    );
+    let out = verify(&env, &lic, "other", None);
     assert!(!out.status.success(), "another project must not verify");
 }
 

@@ -31,14 +31,8 @@ use ring::signature::{Ed25519KeyPair, KeyPair as _};
 const AUTHSERV: &str = "mx.vendor.example";
 const PASS: &str = "mx.vendor.example; dkim=pass header.d=customer.example";
 const SUBJECT: &str = "Official Authorization Document of Customer Trading Co., Ltd.'s Registration for FineReport";
-const BODY: &str = "Dear team,\n\nPlease register our project.\n\n\
-    Company name: Customer Trading Co., Ltd.\n\
-    Project name: webroot\n\
-    Contract signing date: 2026/11/20\n\
-    Registration method: Local container\n\
-    Maximum number of registration: 3\n\
-    Project Version: 11.0.20\n\
-    JAR package version: 2023.12.14 (Build#persist-2023.12.14.10.22.33.88)\n\nThank you.\n";
+/// The clean registration the issuer's integration tests send (`issuer/tests/common/mod.rs`).
+const BODY: &str = include_str!("../../../fixtures/emails/bodies/clean-registration.txt");
 
 /// A clean registration mail (issued), as `issuer/tests/ingest.rs` writes them.
 fn mail(i: usize) -> String {

@@ -1,0 +1,140 @@
+//! Shared by the integration tests that run the real `fanlic` binary: a
+//! temporary home, `fanlic` run against it, and the clean English
+//! registration mail of the contract that [`setup`] adds.
+//!
+//! Each test file that says `mod common;` is a crate of its own and uses a
+//! part of this, hence `dead_code` allowed.
+#![allow(dead_code)]
+
+use std::{
+    io::Write as _,
+    path::PathBuf,
+    process::{Command, Output, Stdio},
+};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_fanlic");
+/// The authserv id [`setup`] trusts.
+pub const AUTHSERV: &str = "mx.vendor.example";
+/// An `Authentication-Results` value of the trusted authserv id: DKIM pass for the customer.
+pub const PASS: &str = "mx.vendor.example; dkim=pass header.d=customer.example";
+/// The address of the contract [`setup`] adds, as the registry normalizes it.
+pub const CONTRACT_ADDR: &str = "alice@customer.example";
+pub const SUBJECT: &str = "Official Authorization Document of Customer Trading Co., Ltd.'s Registration for FineReport";
+/// A clean registration for the contract [`setup`] adds: project `webroot`, 3 nodes, version 11.0.20.
+pub const BODY: &str = include_str!("../../../fixtures/emails/bodies/clean-registration.txt");
+
+/// The SMTP settings `fanlic` reads from its environment: removed, so that
+/// the caller's environment never decides how a test's replies are sent.
+const SMTP_VARS: [&str; 5] =
+    ["FANLIC_SMTP_HOST", "FANLIC_SMTP_PORT", "FANLIC_SMTP_TLS", "FANLIC_SMTP_USER", "FANLIC_SMTP_PASSWORD"];
+
+pub struct Env {
+    pub _tmp: tempfile::TempDir,
+    /// The working directory of every run.
+    pub dir: PathBuf,
+    /// `FANLIC_HOME`, under `dir`; not made yet by [`Env::temp`].
+    pub home: PathBuf,
+}
+
+impl Env {
+    /// A fresh temporary directory; the home in it is not made.
+    pub fn temp() -> Self {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().to_owned();
+        Self { home: dir.join("home"), dir, _tmp: tmp }
+    }
+}
+
+/// `fanlic ARGS` against the home of `env`, with `stdin` (none: empty).
+pub fn fanlic(env: &Env, args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args).env("FANLIC_HOME", &env.home).env("USER", "tester").current_dir(&env.dir);
+    for var in SMTP_VARS {
+        cmd.env_remove(var);
+    }
+    cmd.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    if let Some(bytes) = stdin {
+        child.stdin.take().unwrap().write_all(bytes).unwrap();
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// `fanlic ARGS`, which must succeed: its stdout.
+pub fn ok(env: &Env, args: &[&str]) -> String {
+    let out = fanlic(env, args, None);
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// A home trusting [`AUTHSERV`], with one contract: Customer Trading Co.,
+/// Ltd. at [`CONTRACT_ADDR`], FineReport 11.0, local container, 3 nodes.
+pub fn setup() -> Env {
+    let env = Env::temp();
+    ok(&env, &["init", "--authserv-id", AUTHSERV]);
+    add_contract(&env, "Customer Trading Co., Ltd.", "Alice@Customer.example", "2026/11/20", "3");
+    env
+}
+
+/// `fanlic contract add`: FineReport 11.0, local container, until 2099-12-31.
+pub fn add_contract(env: &Env, company: &str, email: &str, signed: &str, max_nodes: &str) {
+    ok(
+        env,
+        &[
+            "contract",
+            "add",
+            "--company",
+            company,
+            "--email",
+            email,
+            "--signed",
+            signed,
+            "--product",
+            "FineReport",
+            "--methods",
+            "local-container",
+            "--max-nodes",
+            max_nodes,
+            "--version",
+            "11.0",
+            "--expires",
+            "2099-12-31",
+        ],
+    );
+}
+
+/// A registration mail; `auth`: the Authentication-Results value at the top.
+/// Its `Reply-To` must be ignored: replies go to the contract's address.
+pub fn mail(auth: Option<&str>, message_id: &str, body: &str) -> String {
+    let mut s = String::new();
+    if let Some(a) = auth {
+        s.push_str(&format!("Authentication-Results: {a}\r\n"));
+    }
+    s.push_str("Received: from mail.customer.example by mx.vendor.example; Fri, 20 Nov 2026 09:30:05 +0800\r\n");
+    s.push_str("From: Alice <Alice@Customer.example>\r\nReply-To: attacker@elsewhere.example\r\n");
+    s.push_str(&format!("To: license@vendor.example\r\nSubject: {SUBJECT}\r\nMessage-ID: <{message_id}>\r\n"));
+    s.push_str("MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n");
+    s.push_str(&body.replace('\n', "\r\n"));
+    s
+}
+
+/// `body` with its line `from` replaced by `to`; there must be such a line,
+/// so that a changed fixture cannot quietly leave a test's mail as it was.
+pub fn replace_line(body: &str, from: &str, to: &str) -> String {
+    assert!(body.lines().any(|l| l == from), "no line {from:?} in {body:?}");
+    body.replace(from, to)
+}
+
+/// [`BODY`] for another project.
+pub fn body_for(project: &str) -> String {
+    replace_line(BODY, "Project name: webroot", &format!("Project name: {project}"))
+}
+
+/// `body` (one like [`BODY`]) with values the contract does not allow: 9
+/// nodes, signed 2025/01/01 and version 10.0.5.
+pub fn bad_values(body: &str) -> String {
+    let body = replace_line(body, "Maximum number of registration: 3", "Maximum number of registration: 9");
+    let body = replace_line(&body, "Contract signing date: 2026/11/20", "Contract signing date: 2025/01/01");
+    replace_line(&body, "Project Version: 11.0.20", "Project Version: 10.0.5")
+}
