@@ -378,8 +378,11 @@ fn kill_9_during_ingest_loses_nothing_and_issues_nothing_twice() {
     let logs = dir.join("logs");
     fs::create_dir(&logs).unwrap();
     let mut stats = Stats::default();
-    // Milliseconds per decided message, measured from the runs killed so far.
-    let (mut busy_ms, mut decided_n) = (0.0_f64, 0_usize);
+    // For each batch size, how long after start-up a kill is tried: adapted
+    // run by run, shorter after a run that finished, longer after a kill
+    // that found nothing decided, so kills land mid-ingest whatever the
+    // speed of this machine and build.
+    let mut horizon_ms = [50.0_f64; 4];
     let mut round = 0;
     let mut stale_tmp = BTreeSet::new();
     let kills_started = Instant::now();
@@ -395,26 +398,23 @@ fn kill_9_during_ingest_loses_nothing_and_issues_nothing_twice() {
             corpus.deliver(&maildir, from);
             continue;
         }
-        // (Kills that found nothing decided yet count as one, so the
-        // estimate grows until kills land mid-ingest.)
-        let per_mail = (busy_ms / decided_n.max(1) as f64).max(0.5);
-        let left = WANT_KILLS.saturating_sub(stats.interrupted).max(1) as f64;
-        let delay_ms = if rng.below(10) < 2 {
+        // Each run decides in batches of its own size: one message per
+        // transaction up to the default, so kills land inside batches,
+        // between them, and between a batch's commit and its acknowledgements.
+        let size = rng.below(4) as usize;
+        let batch = ["1", "7", "32", "256"][size];
+        let early = rng.below(10) < 2;
+        let delay_ms = if early {
             // Early: while it starts and opens the database.
             rng.f64(startup_ms)
         } else {
-            // Mid and late: on average 0.8 / left of what remains.
-            startup_ms + rng.f64(1.6 * remaining as f64 * per_mail / left)
+            startup_ms + rng.f64(horizon_ms[size])
         };
         let delay = Duration::from_secs_f64(delay_ms.min(2000.0) / 1000.0);
 
         stats.runs += 1;
         let out = fs::File::create(logs.join(format!("run-{}.out", stats.runs))).unwrap();
         let err = fs::File::create(logs.join(format!("run-{}.err", stats.runs))).unwrap();
-        // Each run decides in batches of its own size: one message per
-        // transaction up to the default, so kills land inside batches,
-        // between them, and between a batch's commit and its acknowledgements.
-        let batch = ["1", "7", "32", "256"][rng.below(4) as usize];
         let decided_before = decided_count(&home);
         let mut child = Command::new(BIN)
             .args(["ingest", &md, "--json", "--batch", batch])
@@ -433,9 +433,8 @@ fn kill_9_during_ingest_loses_nothing_and_issues_nothing_twice() {
         let done_now = if hot_journal(&home) { remaining - after } else { decided_count(&home) - decided_before };
         if status.signal() == Some(SIGKILL) {
             stats.interrupted += 1;
-            if delay_ms > startup_ms {
-                busy_ms += delay_ms - startup_ms;
-                decided_n += done_now;
+            if !early && done_now == 0 {
+                horizon_ms[size] = (horizon_ms[size] * 1.5).min(2000.0);
             }
             if done_now == 0 {
                 stats.early += 1;
@@ -444,6 +443,7 @@ fn kill_9_during_ingest_loses_nothing_and_issues_nothing_twice() {
             }
         } else {
             stats.completed += 1;
+            horizon_ms[size] *= 0.6;
             let stderr = fs::read_to_string(logs.join(format!("run-{}.err", stats.runs))).unwrap();
             assert_eq!(status.code(), Some(0), "run {} (seed {seed}) failed: {stderr}", stats.runs);
         }

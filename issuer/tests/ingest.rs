@@ -200,6 +200,11 @@ fn maildir_messages_move_to_cur_after_the_commit() {
     // Nothing new: nothing to do.
     let (v, code) = ingest_json(&env, &[&md]);
     assert_eq!((v.len(), code), (0, 0));
+    // The first ingest put the database in WAL mode (one fsync a commit
+    // instead of several with the rollback journal).
+    let conn = rusqlite::Connection::open(env.home.join("fanlic.db")).unwrap();
+    let mode: String = conn.pragma_query_value(None, "journal_mode", |r| r.get(0)).unwrap();
+    assert_eq!(mode, "wal");
 }
 
 #[test]
