@@ -9,9 +9,10 @@ use std::{
 
 use crate::Error;
 
-/// Mode of private key files: owner read/write only.
+/// Mode of private key files and licenses (bearer credentials): owner
+/// read/write only.
 pub const PRIVATE_MODE: u32 = 0o600;
-/// Mode of public files (licenses, public keys).
+/// Mode of public files (public keys, READMEs).
 pub const PUBLIC_MODE: u32 = 0o644;
 
 /// Writes `bytes` to `path` atomically: a temporary file in the same folder,

@@ -327,6 +327,9 @@ fn is_empty_dir(path: &Path) -> bool {
     fs::read_dir(path).map(|mut d| d.next().is_none()).unwrap_or(false)
 }
 
+/// The most `Received` lines [`Home::set_own_received_lines`] accepts.
+pub const MAX_OWN_RECEIVED_LINES: usize = 5;
+
 impl Home {
     /// Creates a home at `dir` (which must not exist, or be an empty folder):
     /// a root key in its own folder, a first issuing key certified by it, and
@@ -488,6 +491,28 @@ impl Home {
     pub fn reply_from(&self) -> Result<String, Error> {
         Ok(db::setting(&self.conn, &self.db_path, "reply_from")?
             .unwrap_or_else(|| crate::outbox::DEFAULT_FROM.to_owned()))
+    }
+
+    /// How many `Received` lines the vendor's own servers put above the
+    /// trusted `Authentication-Results` of every message (`fanlic config
+    /// --own-received-lines`, default 0); see [`crate::mail::auth::evaluate_with`].
+    pub fn own_received_lines(&self) -> Result<usize, Error> {
+        let v = db::setting(&self.conn, &self.db_path, "own_received_lines")?;
+        v.map_or(Ok(0), |v| {
+            v.parse().map_err(|_| db::corrupt(&self.db_path, format!("setting own_received_lines is {v:?}")))
+        })
+    }
+
+    /// Sets [`Home::own_received_lines`] (0 to 5).
+    pub fn set_own_received_lines(&mut self, n: usize, now: Timestamp, by: &str) -> Result<(), Error> {
+        if n > MAX_OWN_RECEIVED_LINES {
+            return Err(Error::input(
+                "--own-received-lines",
+                &n.to_string(),
+                format!("at most {MAX_OWN_RECEIVED_LINES}: count only the Received lines your own servers add"),
+            ));
+        }
+        db::set_setting(&self.conn, &self.db_path, "own_received_lines", &n.to_string(), now, by)
     }
 
     /// Sets the address replies are sent from (checked as an address).

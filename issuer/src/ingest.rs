@@ -619,6 +619,13 @@ impl Incoming {
     }
 }
 
+/// Whose word on the sender counts: the trusted authserv ids, and how many
+/// `Received` lines of the vendor's own servers may sit above their results.
+struct SenderPolicy<'a> {
+    trusted: &'a [String],
+    own_received_lines: usize,
+}
+
 /// A message after the work that needs no lock: parsed, its sender
 /// evaluated, its contracts looked up, validated, and (if it gets a
 /// license and was not decided before) its license signed.
@@ -638,7 +645,7 @@ struct Prepared {
 fn prepare(
     home: &mut Home,
     item: &Incoming,
-    (trusted, reply_from): (&[String], &str),
+    (policy, reply_from): (&SenderPolicy<'_>, &str),
     signer: &mut Option<Signer>,
     cache: &mut ContractCache,
     now: Timestamp,
@@ -652,7 +659,7 @@ fn prepare(
         }
         Incoming::Message(msg) => match message::parse(&msg.raw) {
             Ok(mail) => {
-                let sender_auth = auth::evaluate_mail(&mail, trusted);
+                let sender_auth = auth::evaluate_mail_with(&mail, policy.trusted, policy.own_received_lines);
                 let parsed = validate::ParsedRequest::of(&mail);
                 let (by_company, by_sender) = cache.contracts_of(home, &mail, &parsed)?;
                 let d = validate::validate_parsed(
@@ -755,7 +762,8 @@ fn prepare_all(
 ) -> Result<Vec<Result<Prepared, Error>>, Error> {
     let mut cache = ContractCache::default();
     let reply_from = home.reply_from()?;
-    Ok(batch.iter().map(|item| prepare(home, item, (trusted, &reply_from), signer, &mut cache, now)).collect())
+    let policy = SenderPolicy { trusted, own_received_lines: home.own_received_lines()? };
+    Ok(batch.iter().map(|item| prepare(home, item, (&policy, &reply_from), signer, &mut cache, now)).collect())
 }
 
 /// The recording half of [`ingest_batch`].

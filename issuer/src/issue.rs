@@ -175,7 +175,9 @@ impl Home {
         let (conn, db_path) = self.conn_mut();
         let tx = conn.transaction().map_err(db::err(db_path, "cannot start a transaction"))?;
         record_license(&tx, db_path, &signed, &output)?;
-        fsutil::write_atomic(&req.output, signed.armored.as_bytes(), fsutil::PUBLIC_MODE, req.force)?;
+        // 0600: a license is a bearer credential (whoever holds it runs the
+        // product for that project), as in HOME/issued/ and the outbox.
+        fsutil::write_atomic(&req.output, signed.armored.as_bytes(), fsutil::PRIVATE_MODE, req.force)?;
         if let Err(e) = tx.commit() {
             // An unrecorded license must not stay behind.
             let _ = std::fs::remove_file(&req.output);

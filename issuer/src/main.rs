@@ -513,6 +513,8 @@ With no option, shows the settings. Changes are checked first and made only if a
                   which receiving servers may refuse: set your licensing mailbox
   authserv ids    the ids in Authentication-Results headers that `fanlic ingest` trusts: those
                   of the mail servers that receive the registration mail (see README)
+  own Received    how many Received lines your own servers add above those results on every
+  lines           message (a relay or fetcher after the authenticating server); default 0
 
 EXAMPLES:
   fanlic config
@@ -530,6 +532,10 @@ struct ConfigArgs {
     /// Stop trusting an authserv id (repeatable)
     #[arg(long = "remove-authserv-id", value_name = "ID")]
     remove_authserv_ids: Vec<String>,
+
+    /// Received lines your own servers add above the trusted results (0 to 5)
+    #[arg(long, value_name = "N")]
+    own_received_lines: Option<usize>,
 
     #[command(flatten)]
     by: ByArg,
@@ -558,7 +564,18 @@ fn run_config(home: &std::path::Path, a: &ConfigArgs) -> anyhow::Result<u8> {
     if let Some(addr) = &a.reply_from {
         contracts::normalize_email("--reply-from", addr)?;
     }
-    let changes = a.reply_from.is_some() || !a.add_authserv_ids.is_empty() || !a.remove_authserv_ids.is_empty();
+    if let Some(n) = a.own_received_lines
+        && n > fanlic_issuer::home::MAX_OWN_RECEIVED_LINES
+    {
+        anyhow::bail!(
+            "--own-received-lines {n}: at most {}: count only the Received lines your own servers add; nothing was changed",
+            fanlic_issuer::home::MAX_OWN_RECEIVED_LINES
+        );
+    }
+    let changes = a.reply_from.is_some()
+        || a.own_received_lines.is_some()
+        || !a.add_authserv_ids.is_empty()
+        || !a.remove_authserv_ids.is_empty();
     if changes {
         let by = contracts::actor(a.by.by.as_deref())?;
         if let Some(addr) = &a.reply_from {
@@ -570,15 +587,20 @@ fn run_config(home: &std::path::Path, a: &ConfigArgs) -> anyhow::Result<u8> {
         for id in &a.remove_authserv_ids {
             h.remove_authserv_id(id)?;
         }
+        if let Some(n) = a.own_received_lines {
+            h.set_own_received_lines(n, now, &by)?;
+        }
     }
     let reply_from = h.reply_from()?;
     let is_default = reply_from == outbox::DEFAULT_FROM;
     let ids = h.authserv_ids()?;
+    let own = h.own_received_lines()?;
     if a.json {
         print_json(&serde_json::json!({
             "reply_from": reply_from,
             "reply_from_is_default": is_default,
             "authserv_ids": ids,
+            "own_received_lines": own,
         }))?;
     } else {
         let note = if is_default { " (the default: set yours with --reply-from)" } else { "" };
@@ -587,7 +609,9 @@ fn run_config(home: &std::path::Path, a: &ConfigArgs) -> anyhow::Result<u8> {
         } else {
             ids.join(", ")
         };
-        print(&format!("reply sender:  {reply_from}{note}\nauthserv ids:  {ids}\n"))?;
+        print(&format!(
+            "reply sender:  {reply_from}{note}\nauthserv ids:  {ids}\nown Received lines above them: {own}\n"
+        ))?;
     }
     Ok(0)
 }

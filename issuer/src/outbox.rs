@@ -41,6 +41,10 @@ use crate::{Error, Home, db, fsutil};
 /// The sender used when the configuration names none.
 pub const DEFAULT_FROM: &str = "fanlic@localhost";
 
+/// How long a flush holds a reply it is sending before another flush may
+/// try it (if the first was killed meanwhile).
+pub const CLAIM_SECS: u64 = 600;
+
 /// The folder, inside the home, that file delivery writes to by default.
 pub const OUTBOX_DIR: &str = "outbox";
 
@@ -765,6 +769,20 @@ pub fn flush(home: &mut Home, transport: &OutboxTransport, now: Timestamp) -> Re
     };
     let write = || db::err(path, "cannot update the outbox");
     for (s, attempts) in due {
+        // Claim it first, so that two flushes at once (a cron job and a
+        // person) never send the same reply twice: the claim moves it out
+        // of the due ones for CLAIM_SECS, after which a flush killed while
+        // sending it tries again.
+        let claimed = conn
+            .execute(
+                "UPDATE outbox SET next_attempt_at = ?2
+                 WHERE outbox_id = ?1 AND status = 'pending' AND next_attempt_at <= ?3",
+                params![s.id, db::int(now.0.saturating_add(CLAIM_SECS)), db::int(now.0)],
+            )
+            .map_err(write())?;
+        if claimed != 1 {
+            continue;
+        }
         match deliver(&s, transport, smtp.as_ref()) {
             Outcome::Sent(via) => {
                 conn.execute(

@@ -208,6 +208,31 @@ fn maildir_messages_move_to_cur_after_the_commit() {
 }
 
 #[test]
+fn a_relay_of_the_vendors_above_the_results_needs_own_received_lines() {
+    let env = setup();
+    // The vendor's relay (or fetcher) adds its Received line above the
+    // trusted Authentication-Results the MX wrote.
+    let relayed = |id: &str| {
+        format!(
+            "Received: from mx.vendor.example by relay.vendor.example; Fri, 20 Nov 2026 09:30:06 +0800\r\n{}",
+            clean(id)
+        )
+    };
+    let (v, _) = ingest_json(&env, &[&write(&env, "r1.eml", &relayed("relay-1@customer.example"))]);
+    assert_eq!((v[0]["decision"].as_str(), codes(&v[0])), (Some("held"), vec!["sender_unauthenticated".to_owned()]));
+    ok(&env, &["config", "--own-received-lines", "1"]);
+    let (v, _) = ingest_json(&env, &[&write(&env, "r2.eml", &relayed("relay-2@customer.example"))]);
+    assert_eq!(v[0]["decision"], "issued", "{}", v[0]);
+    // Results below a second, foreign Received line still do not count.
+    let forged = format!(
+        "Received: from evil.example by relay.vendor.example; Fri, 20 Nov 2026 09:31:00 +0800\r\n{}",
+        relayed("relay-3@customer.example")
+    );
+    let (v, _) = ingest_json(&env, &[&write(&env, "r3.eml", &forged)]);
+    assert_eq!(v[0]["decision"], "held", "{}", v[0]);
+}
+
+#[test]
 fn oversized_message_is_rejected_and_leaves_new() {
     // Regression: a message over the size limit was reported as unreadable
     // and stayed in new/, so every later run exited 1.

@@ -8,6 +8,7 @@ mod common;
 
 use core::time::Duration;
 use std::{
+    collections::BTreeSet,
     fs,
     net::{TcpListener, TcpStream},
     os::unix::fs::PermissionsExt as _,
@@ -301,6 +302,37 @@ fn cli_flush_and_list() {
     check_reply(&fs::read(&file).unwrap(), "Your license is attached");
     assert_eq!(run(&["outbox", "list", "--json"]), serde_json::json!([]));
     assert_eq!(run(&["outbox", "list", "--all", "--json"])[0]["status"], "sent");
+}
+
+#[test]
+fn two_flushes_at_once_send_each_reply_once() {
+    // Regression: each flush listed the due replies and sent them all, so a
+    // cron job and a person flushing together sent every reply twice.
+    let dir = tempfile::tempdir().unwrap();
+    let h = home(dir.path());
+    let ids: BTreeSet<i64> = (0..300).map(|_| enqueue_in_own_transaction(&h, &reply(Language::En))).collect();
+    let flush = || {
+        Command::new(env!("CARGO_BIN_EXE_fanlic"))
+            .args(["outbox", "flush", "--json", "--home"])
+            .arg(h.dir())
+            .env_remove("FANLIC_SMTP_HOST")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (flush(), flush());
+    let sent = |child: Child| -> Vec<i64> {
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["sent"].as_array().unwrap().iter().map(|s| s["id"].as_i64().unwrap()).collect()
+    };
+    let (a, b) = (sent(a), sent(b));
+    let (sa, sb): (BTreeSet<i64>, BTreeSet<i64>) = (a.iter().copied().collect(), b.iter().copied().collect());
+    assert!(sa.is_disjoint(&sb), "sent by both: {:?}", sa.intersection(&sb).collect::<Vec<_>>());
+    assert_eq!(a.len() + b.len(), ids.len());
+    assert_eq!(sa.union(&sb).copied().collect::<BTreeSet<_>>(), ids);
 }
 
 #[test]

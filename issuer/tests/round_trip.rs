@@ -285,7 +285,8 @@ fn output_is_not_overwritten_without_force() {
     forced.force = true;
     let issued = home.issue(&forced, now()).unwrap();
     assert_eq!(fs::read_to_string(&out).unwrap(), issued.armored);
-    assert_eq!(mode(&out), 0o644);
+    // A bearer credential: owner only (regression: it was 0644).
+    assert_eq!(mode(&out), 0o600);
     assert_eq!(home.license_count().unwrap(), 1);
 }
 

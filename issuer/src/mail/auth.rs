@@ -555,8 +555,14 @@ pub fn evaluate_with<N: AsRef<str>, V: AsRef<str>>(
 /// against its single From domain. A message without exactly one From
 /// address gives [`SenderAuth::None`].
 pub fn evaluate_mail(mail: &RegistrationMail, trusted: &[String]) -> SenderAuth {
+    evaluate_mail_with(mail, trusted, 0)
+}
+
+/// [`evaluate_mail`] with [`evaluate_with`]'s `own_received_lines` (`fanlic
+/// config --own-received-lines`).
+pub fn evaluate_mail_with(mail: &RegistrationMail, trusted: &[String], own_received_lines: usize) -> SenderAuth {
     match mail.from_domain() {
-        Some(domain) => evaluate(&mail.trace_headers, domain, trusted),
+        Some(domain) => evaluate_with(&mail.trace_headers, domain, trusted, own_received_lines),
         None => SenderAuth::None {
             why: format!("the message has {} From addresses; exactly one is required", mail.from.len()),
         },
