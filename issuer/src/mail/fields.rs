@@ -757,6 +757,9 @@ fn marker(lines: &[&str], i: usize, in_fields: bool) -> Option<Marker> {
 #[derive(Debug, Default)]
 struct Block<'a> {
     lines: Vec<&'a str>,
+    /// [`field_line`] of each of `lines`, when `blocks` already worked it
+    /// out (unquoted lines); `None` for quoted ones, done when needed.
+    parsed: Vec<Option<Option<(Field, &'a str)>>>,
     /// A run of `>` lines.
     quoted: bool,
     /// Starts at an earlier-message marker (a forwarded or quoted message
@@ -789,12 +792,13 @@ fn blocks(text: &str) -> Vec<Block<'_>> {
         if ts.starts_with('>') {
             let stripped = ts.trim_start_matches(['>', ' ']);
             if !out.last().is_some_and(|b| b.quoted) {
-                out.push(Block { lines: Vec::new(), quoted: true, earlier: true });
+                out.push(Block { lines: Vec::new(), parsed: Vec::new(), quoted: true, earlier: true });
             }
             in_signature = false;
             seen_field = false;
             if let Some(b) = out.last_mut() {
                 b.lines.push(stripped);
+                b.parsed.push(None);
             }
             continue;
         }
@@ -805,7 +809,7 @@ fn blocks(text: &str) -> Vec<Block<'_>> {
         }
         match marker(&lines, i, seen_field) {
             Some(Marker::Earlier) => {
-                out.push(Block { lines: Vec::new(), quoted: false, earlier: true });
+                out.push(Block { lines: Vec::new(), parsed: Vec::new(), quoted: false, earlier: true });
                 in_signature = false;
                 seen_field = false;
                 continue;
@@ -819,11 +823,13 @@ fn blocks(text: &str) -> Vec<Block<'_>> {
         if in_signature {
             continue;
         }
-        if field_line(line).is_some() {
+        let parsed = field_line(line);
+        if parsed.is_some() {
             seen_field = true;
         }
         if let Some(b) = out.last_mut() {
             b.lines.push(line);
+            b.parsed.push(Some(parsed));
         }
     }
     out
@@ -1001,11 +1007,19 @@ fn is_none_note(s: &str) -> bool {
 // ---------------------------------------------------------------------------
 // Body
 
-fn fields_of_block(lines: &[&str]) -> RegistrationFields {
+fn fields_of_block(block: &Block<'_>) -> RegistrationFields {
+    let lines = &block.lines;
+    // Each line's field, worked out once (most already by `blocks`).
+    let parsed: Vec<Option<(Field, &str)>> = lines
+        .iter()
+        .zip(block.parsed.iter().chain(core::iter::repeat(&None)))
+        .map(|(l, p)| p.unwrap_or_else(|| field_line(l)))
+        .collect();
+    let field_line = |i: usize| parsed.get(i).copied().flatten();
     let mut f = RegistrationFields::default();
     let mut i = 0;
     while i < lines.len() {
-        let Some((field, after)) = lines.get(i).and_then(|l| field_line(l)) else {
+        let Some((field, after)) = field_line(i) else {
             i += 1;
             continue;
         };
@@ -1022,7 +1036,7 @@ fn fields_of_block(lines: &[&str]) -> RegistrationFields {
                 }
             }
             while let Some(l) = lines.get(next) {
-                if l.trim().is_empty() || field_line(l).is_some() {
+                if l.trim().is_empty() || field_line(next).is_some() {
                     break;
                 }
                 parts.push(l.trim());
@@ -1041,7 +1055,7 @@ fn fields_of_block(lines: &[&str]) -> RegistrationFields {
                 next += 1;
             }
             if let Some(l) = lines.get(next)
-                && field_line(l).is_none()
+                && field_line(next).is_none()
             {
                 value = clean_value(l).to_owned();
                 next += 1;
@@ -1099,7 +1113,7 @@ fn fields_of_blocks(blocks: &[Block<'_>]) -> RegistrationFields {
     // kept with the request's fields.
     let mut notes: Vec<String> = Vec::new();
     for b in order {
-        let mut f = fields_of_block(&b.lines);
+        let mut f = fields_of_block(b);
         if f.has_request_fields() {
             f.from_earlier_message = b.earlier;
             notes.extend(f.special_requirements.take());
