@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Seeds the (git-ignored) corpus from ../fixtures/vectors: every vector as a
 # file for decode_license and verify_license, plus, for decode_license, the
-# raw file and the two signed messages of each vector that decodes.
+# raw file and the two signed messages of each vector that decodes; and the
+# fixture mails for registration_mail (seed_registration_mail.sh).
 set -euo pipefail
 cd "$(dirname "$0")"
 for t in decode_license verify_license; do
@@ -38,4 +39,5 @@ for path in glob.glob("../fixtures/vectors/*.lic"):
     except Exception:
         pass
 PY
+./seed_registration_mail.sh
 ls corpus/* | head -3; for t in corpus/*; do echo "$t: $(ls "$t" | wc -l) files"; done

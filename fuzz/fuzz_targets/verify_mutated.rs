@@ -56,12 +56,27 @@ enum Part {
 
 #[derive(Arbitrary, Debug)]
 enum Edit {
-    Xor { at: u16, mask: u8 },
-    Set { at: u16, byte: u8 },
-    Insert { at: u16, byte: u8 },
-    Remove { at: u16 },
-    Truncate { len: u16 },
-    Append { bytes: Vec<u8> },
+    Xor {
+        at: u16,
+        mask: u8,
+    },
+    Set {
+        at: u16,
+        byte: u8,
+    },
+    Insert {
+        at: u16,
+        byte: u8,
+    },
+    Remove {
+        at: u16,
+    },
+    Truncate {
+        len: u16,
+    },
+    Append {
+        bytes: Vec<u8>,
+    },
     /// For a signature: s + L, the classic malleation `verify_strict` refuses.
     AddGroupOrder,
 }
@@ -77,8 +92,8 @@ struct Input {
 
 /// The order of the Ed25519 group, little-endian.
 const L: [u8; 32] = [
-    0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0x10,
+    0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
 ];
 
 fn edit_bytes(v: &mut Vec<u8>, e: &Edit) {
@@ -144,9 +159,12 @@ fuzz_target!(|input: Input| {
         edit_bytes(&mut raw, e);
     }
     let file = if input.armored {
-        let comments: Vec<&str> = input.comments.iter().map(String::as_str).filter(|c| {
-            !c.contains(['\n', '\r']) && *c != armor::BEGIN
-        }).collect();
+        let comments: Vec<&str> = input
+            .comments
+            .iter()
+            .map(String::as_str)
+            .filter(|c| !c.contains(['\n', '\r']) && *c != armor::BEGIN)
+            .collect();
         if raw.len() > MAX_LICENSE_FILE_LEN {
             return;
         }

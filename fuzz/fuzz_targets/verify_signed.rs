@@ -11,8 +11,8 @@ use std::sync::OnceLock;
 use arbitrary::{Arbitrary, Unstructured};
 use ed25519_dalek::{Signer as _, SigningKey};
 use fanlic_formats::{
-    CERTIFICATE_SIGNATURE_LABEL, Expiry, IssuingKeyCertificate, KeyId, LICENSE_SIGNATURE_LABEL, License,
-    LicenseKind, MAX_LICENSE_FILE_LEN, Timestamp, armor, encode_license_file, wire,
+    CERTIFICATE_SIGNATURE_LABEL, Expiry, IssuingKeyCertificate, KeyId, LICENSE_SIGNATURE_LABEL, License, LicenseKind,
+    MAX_LICENSE_FILE_LEN, Timestamp, armor, encode_license_file, wire,
 };
 use fanlic_verifier::{CLOCK_TOLERANCE_SECS, Cause, ContentError, Environment, RootKey, verify};
 use libfuzzer_sys::fuzz_target;
@@ -36,8 +36,7 @@ fn keys() -> &'static Keys {
     static K: OnceLock<Keys> = OnceLock::new();
     K.get_or_init(|| {
         let root = SigningKey::from_bytes(&seed(include_str!("../../fixtures/keys/root-a.TEST-ONLY.seed.hex")));
-        let issuing =
-            SigningKey::from_bytes(&seed(include_str!("../../fixtures/keys/issuing-a.TEST-ONLY.seed.hex")));
+        let issuing = SigningKey::from_bytes(&seed(include_str!("../../fixtures/keys/issuing-a.TEST-ONLY.seed.hex")));
         let roots = [RootKey::from_bytes(&root.verifying_key().to_bytes()).expect("root key")];
         Keys { root, issuing, roots }
     })
@@ -115,7 +114,11 @@ fn case<'a>(u: &mut Unstructured<'a>) -> arbitrary::Result<Case<'a>> {
         version: wire::Version { major: u.int_in_range(9..=12)?, minor: u.int_in_range(0..=2)? },
         max_nodes: if u.ratio(1, 8)? { u32::arbitrary(u)? } else { u.int_in_range(0..=4)? },
         activation_key: Option::arbitrary(u)?,
-        activation_base_url: if bool::arbitrary(u)? { Some(pick(u, &["https://activate.example.test/"])?) } else { None },
+        activation_base_url: if bool::arbitrary(u)? {
+            Some(pick(u, &["https://activate.example.test/"])?)
+        } else {
+            None
+        },
         image_public_key: Option::arbitrary(u)?,
         supersedes: Option::arbitrary(u)?,
         request_email_sha256: Option::arbitrary(u)?,

@@ -567,7 +567,11 @@ pub fn sanitize_file_name(name: &str) -> String {
             out.push(c);
         }
     }
-    let trimmed = out.trim().trim_start_matches('.').trim_end_matches(['.', ' ']).trim();
+    // Trailing dots and blanks of any kind, in any mix, and again after the
+    // cut to the length limit (which may leave one at the end).
+    let trim_end = |s: &str| s.trim_end_matches(|c: char| c == '.' || c.is_whitespace()).len();
+    let trimmed = out.trim_start_matches(|c: char| c == '.' || c.is_whitespace());
+    let trimmed = trimmed.get(..trim_end(trimmed)).unwrap_or("");
     let mut name = String::new();
     for c in trimmed.chars() {
         if name.len() + c.len_utf8() > MAX_ATTACHMENT_NAME_BYTES {
@@ -575,6 +579,7 @@ pub fn sanitize_file_name(name: &str) -> String {
         }
         name.push(c);
     }
+    name.truncate(trim_end(&name));
     if name.is_empty() { "attachment".to_owned() } else { name }
 }
 
@@ -582,6 +587,20 @@ pub fn sanitize_file_name(name: &str) -> String {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
     use super::*;
+
+    #[test]
+    fn file_names_never_end_in_a_dot_or_a_blank() {
+        // Regression (found by reading the code while writing the fuzz
+        // target): an ideographic space between trailing dots, and the cut
+        // to the length limit, could leave a trailing dot.
+        assert_eq!(sanitize_file_name("a.exe.\u{3000}."), "a.exe");
+        let long = format!("{}. y", "x".repeat(199));
+        let cut = sanitize_file_name(&long);
+        assert_eq!(cut, "x".repeat(199));
+        assert_eq!(sanitize_file_name(" .. . "), "attachment");
+        assert_eq!(sanitize_file_name("../../etc/passwd"), "passwd");
+        assert_eq!(sanitize_file_name("..hidden. "), "hidden");
+    }
 
     fn fixture(name: &str) -> Vec<u8> {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/emails/raw").join(name);
