@@ -789,10 +789,8 @@ fn prepare_all(
     // All the batch's signatures one after the other: the signing key's
     // tables stay in the CPU cache (interleaved with parsing, each signature
     // cost twice as much).
-    let signed: Vec<Result<Option<SignedLicense>, Error>> = assessed
-        .iter()
-        .map(|a| a.as_ref().map_or(Ok(None), |a| sign(home, a, signer, now)))
-        .collect();
+    let signed: Vec<Result<Option<SignedLicense>, Error>> =
+        assessed.iter().map(|a| a.as_ref().map_or(Ok(None), |a| sign(home, a, signer, now))).collect();
     Ok(assessed
         .into_iter()
         .zip(signed)
