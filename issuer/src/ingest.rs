@@ -497,8 +497,8 @@ struct Batch {
     unreadable: Vec<(usize, SourceError)>,
 }
 
-/// Reads up to `max_batch` messages (and [`BATCH_BYTES`]); stops early
-/// when the source has nothing more at once. True at the source's end.
+/// Reads up to `max_batch` messages and [`BATCH_BYTES`] bytes, or to the
+/// source's end (then the `bool` is true).
 fn read_batch<I>(messages: &mut core::iter::Peekable<I>, max_batch: usize) -> (Batch, bool)
 where
     I: Iterator<Item = Result<IncomingMessage, SourceError>>,
