@@ -276,6 +276,17 @@ pub enum Error {
         /// The verifier's reason.
         reason: String,
     },
+    /// A decision was recorded with its license, but the license file under
+    /// `HOME/issued/` could not be written or flushed. The message is left
+    /// in place; the next `fanlic ingest` finds it decided and writes the
+    /// file again.
+    #[error(
+        "decided and recorded, but the license file could not be written ({reason}); the message is left in place and the next `fanlic ingest` writes the file"
+    )]
+    LicenseFileNotWritten {
+        /// What failed.
+        reason: String,
+    },
 }
 
 impl Error {

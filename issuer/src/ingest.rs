@@ -851,25 +851,40 @@ fn commit_batch(
 
     // The files, after the commit: their bytes are in the database, so a
     // crash before they are on disk loses nothing (see `repair_license_file`).
-    let mut wrote = false;
-    for outcome in results.iter_mut().flatten() {
-        match outcome.decision {
-            "issued" => {
-                if let (Some(lid), Some(armored)) = (&outcome.license_id, outcome.pending_file.take()) {
-                    outcome.files.push(write_new_license_file(&home_dir, lid, &armored)?);
-                    wrote = true;
-                }
-            }
-            "duplicate" => {
-                if let Some(lid) = outcome.license_id.clone() {
-                    repair_license_file(home, &home_dir, &lid)?;
-                }
-            }
-            _ => {}
+    // A file that cannot be written leaves its message in place (an `Err`
+    // here): the decision stands, and the next run, finding it a duplicate,
+    // writes the file again.
+    let unwritten = |e: Error| Error::LicenseFileNotWritten { reason: e.to_string() };
+    let mut wrote: Vec<usize> = Vec::new();
+    for (i, result) in results.iter_mut().enumerate() {
+        let Ok(outcome) = result else { continue };
+        let written = match outcome.decision {
+            "issued" => match (&outcome.license_id, outcome.pending_file.take()) {
+                (Some(lid), Some(armored)) => write_new_license_file(&home_dir, lid, &armored).map(|path| {
+                    outcome.files.push(path);
+                    wrote.push(i);
+                }),
+                _ => Ok(()),
+            },
+            "duplicate" => match outcome.license_id.clone() {
+                Some(lid) => repair_license_file(home, &home_dir, &lid),
+                None => Ok(()),
+            },
+            _ => Ok(()),
+        };
+        if let Err(e) = written {
+            *result = Err(unwritten(e));
         }
     }
-    if wrote {
-        fsutil::sync_file_system(&home_dir.join(ISSUED_DIR))?;
+    if !wrote.is_empty()
+        && let Err(e) = fsutil::sync_file_system(&home_dir.join(ISSUED_DIR))
+    {
+        let text = e.to_string();
+        for i in wrote {
+            if let Some(r) = results.get_mut(i) {
+                *r = Err(Error::LicenseFileNotWritten { reason: text.clone() });
+            }
+        }
     }
     Ok(results)
 }

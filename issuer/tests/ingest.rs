@@ -233,6 +233,37 @@ fn a_relay_of_the_vendors_above_the_results_needs_own_received_lines() {
 }
 
 #[test]
+fn a_license_file_that_cannot_be_written_is_written_by_the_next_run() {
+    let env = setup();
+    let md = env.dir.join("Maildir");
+    for sub in ["new", "cur", "tmp"] {
+        fs::create_dir_all(md.join(sub)).unwrap();
+    }
+    fs::write(md.join("new/1.1_0.host"), clean("file-1@customer.example")).unwrap();
+    // A file where the issued/ folder should be: the license file cannot be
+    // written (a permission would not stop root, who runs CI).
+    fs::write(env.home.join("issued"), "in the way").unwrap();
+    let out = fanlic(&env, &["ingest", "--json", md.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("decided and recorded, but the license file could not be written"), "{stderr}");
+    // Decided and recorded, the message left in new/.
+    assert_eq!(Home::open(&env.home).unwrap().license_count().unwrap(), 1);
+    assert!(md.join("new/1.1_0.host").is_file());
+
+    fs::remove_file(env.home.join("issued")).unwrap();
+    let (v, code) = ingest_json(&env, &[&md]);
+    assert_eq!(code, 0);
+    assert_eq!(v[0]["decision"], "duplicate", "{v:?}");
+    let lid = v[0]["license_id"].as_str().unwrap();
+    let file = env.home.join("issued").join(format!("{lid}-Container.lic"));
+    let stored = Home::open(&env.home).unwrap().stored_license(lid).unwrap().unwrap();
+    assert_eq!(fs::read_to_string(&file).unwrap(), stored.armored);
+    assert!(md.join("cur/1.1_0.host:2,S").is_file());
+    assert_eq!(Home::open(&env.home).unwrap().license_count().unwrap(), 1);
+}
+
+#[test]
 fn oversized_message_is_rejected_and_leaves_new() {
     // Regression: a message over the size limit was reported as unreadable
     // and stayed in new/, so every later run exited 1.
