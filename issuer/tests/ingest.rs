@@ -48,6 +48,15 @@ fn codes(v: &Value) -> Vec<String> {
     v["reasons"].as_array().unwrap().iter().map(|r| r["code"].as_str().unwrap().to_owned()).collect()
 }
 
+/// An empty Maildir (`cur/`, `new/`, `tmp/`) in the test's folder.
+fn maildir(env: &Env) -> PathBuf {
+    let md = env.dir.join("Maildir");
+    for sub in ["new", "cur", "tmp"] {
+        fs::create_dir_all(md.join(sub)).unwrap();
+    }
+    md
+}
+
 #[test]
 fn clean_mail_is_issued_once_with_its_sha256_and_one_reply() {
     let env = setup();
@@ -184,10 +193,7 @@ fn bad_fields_are_rejected_with_every_reason_and_a_reply() {
 #[test]
 fn maildir_messages_move_to_cur_after_the_commit() {
     let env = setup();
-    let md = env.dir.join("Maildir");
-    for sub in ["new", "cur", "tmp"] {
-        fs::create_dir_all(md.join(sub)).unwrap();
-    }
+    let md = maildir(&env);
     fs::write(md.join("new/1.1_0.host"), clean("md-1@customer.example")).unwrap();
     fs::write(md.join("new/2.2_0.host"), bad("md-2@customer.example")).unwrap();
     let (v, code) = ingest_json(&env, &[&md]);
@@ -235,10 +241,7 @@ fn a_relay_of_the_vendors_above_the_results_needs_own_received_lines() {
 #[test]
 fn a_license_file_that_cannot_be_written_is_written_by_the_next_run() {
     let env = setup();
-    let md = env.dir.join("Maildir");
-    for sub in ["new", "cur", "tmp"] {
-        fs::create_dir_all(md.join(sub)).unwrap();
-    }
+    let md = maildir(&env);
     fs::write(md.join("new/1.1_0.host"), clean("file-1@customer.example")).unwrap();
     // A file where the issued/ folder should be: the license file cannot be
     // written (a permission would not stop root, who runs CI).
@@ -268,10 +271,7 @@ fn oversized_message_is_rejected_and_leaves_new() {
     // Regression: a message over the size limit was reported as unreadable
     // and stayed in new/, so every later run exited 1.
     let env = setup();
-    let md = env.dir.join("Maildir");
-    for sub in ["new", "cur", "tmp"] {
-        fs::create_dir_all(md.join(sub)).unwrap();
-    }
+    let md = maildir(&env);
     fs::write(md.join("new/1.1_0.host"), clean("big-1@customer.example")).unwrap();
     // 50 MB, sparse: never read, never in memory.
     fs::File::create(md.join("new/2.2_0.host")).unwrap().set_len(50 * 1024 * 1024).unwrap();
@@ -300,10 +300,7 @@ fn oversized_message_is_rejected_and_leaves_new() {
 fn batches_decide_each_message_once_even_with_copies_inside_them() {
     for batch in ["1", "4", "256"] {
         let env = setup();
-        let md = env.dir.join("Maildir");
-        for sub in ["new", "cur", "tmp"] {
-            fs::create_dir_all(md.join(sub)).unwrap();
-        }
+        let md = maildir(&env);
         // Ten messages: the 4th and 9th copies of the 2nd; the 3rd a spoof
         // (no trusted authentication) with the Message-ID of the 7th, which
         // it must not block.
@@ -341,10 +338,7 @@ fn batches_decide_each_message_once_even_with_copies_inside_them() {
 #[test]
 fn undecided_message_stays_in_new_and_exits_1() {
     let env = setup();
-    let md = env.dir.join("Maildir");
-    for sub in ["new", "cur", "tmp"] {
-        fs::create_dir_all(md.join(sub)).unwrap();
-    }
+    let md = maildir(&env);
     fs::write(md.join("new/1.1_0.host"), clean("md-1@customer.example")).unwrap();
     // Hold the database's write lock meanwhile (readers still read): the
     // decision cannot be recorded.
