@@ -704,13 +704,11 @@ fn sign(
     let Outcome::Issue(plan) = &a.decision.outcome else {
         return Ok(None);
     };
-    if signer.is_none() {
-        *signer = Some(home.signer(now)?);
-    }
-    match signer {
-        Some(s) => s.sign(&plan.to_request(PathBuf::new(), false), now).map(Some),
-        None => Err(db::corrupt(home.db_path(), "no signer")),
-    }
+    let signer = match signer {
+        Some(s) => s,
+        None => signer.insert(home.signer(now)?),
+    };
+    signer.sign(&plan.to_request(PathBuf::new(), false), now).map(Some)
 }
 
 /// The reply to queue with the decision, built now: only to the contract's

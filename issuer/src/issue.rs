@@ -263,11 +263,6 @@ impl core::fmt::Debug for Signer {
 }
 
 impl Signer {
-    /// The root keys the licenses are checked against.
-    pub fn roots(&self) -> &[fanlic_verifier::RootKey] {
-        &self.roots
-    }
-
     /// Signs a license for `req` at `now` and checks it with the verifier
     /// products use.
     pub fn sign(&mut self, req: &IssueRequest, now: Timestamp) -> Result<SignedLicense, Error> {

@@ -227,25 +227,8 @@ impl CheckedReply {
         let mut random = [0u8; 16];
         SystemRandom::new().fill(&mut random).map_err(|_| Error::Random)?;
         let message_id = format!("<fanlic.{}.{}@{}>", now.0, crate::hex::encode(&random), domain_of(&reply.from));
-        let checked = Self { reply, message_id };
-        parsed_parts(&checked.stored(now))?;
-        Ok(checked)
-    }
-
-    fn stored(&self, now: Timestamp) -> Stored {
-        let r = &self.reply;
-        Stored {
-            id: 0,
-            to: r.to.trim().to_owned(),
-            from: r.from.clone(),
-            subject: r.subject.clone(),
-            in_reply_to: r.in_reply_to.clone(),
-            references: r.references.clone(),
-            body: r.body.clone(),
-            message_id: self.message_id.clone(),
-            created_at: now,
-            attachments: r.attachments.clone(),
-        }
+        parsed_parts(0, reply.to.trim(), &reply.from, &reply.attachments)?;
+        Ok(Self { reply, message_id })
     }
 }
 
@@ -446,7 +429,7 @@ struct Stored {
 /// from `To`, and no `Reply-To`, `Cc` or `Bcc` is ever set.
 fn render(s: &Stored) -> Result<Message, Error> {
     let bad = |what: &str, e: &dyn fmt::Display| Error::ReplyInvalid { id: s.id, reason: format!("{what}: {e}") };
-    let (to, from, types) = parsed_parts(s)?;
+    let (to, from, types) = parsed_parts(s.id, &s.to, &s.from, &s.attachments)?;
     let mut b = Message::builder()
         .from(from)
         .to(to)
@@ -470,12 +453,16 @@ fn render(s: &Stored) -> Result<Message, Error> {
 /// What lettre may refuse in a reply: the two addresses and the attachment
 /// types, parsed ([`CheckedReply::new`] checks only these, at a tenth of
 /// the cost of rendering the message).
-fn parsed_parts(s: &Stored) -> Result<(Mailbox, Mailbox, Vec<ContentType>), Error> {
-    let bad = |what: &str, e: &dyn fmt::Display| Error::ReplyInvalid { id: s.id, reason: format!("{what}: {e}") };
-    let to: Mailbox = s.to.parse().map_err(|e| bad("recipient", &e))?;
-    let from: Mailbox = s.from.parse().map_err(|e| bad("sender", &e))?;
-    let types = s
-        .attachments
+fn parsed_parts(
+    id: i64,
+    to: &str,
+    from: &str,
+    attachments: &[ReplyAttachment],
+) -> Result<(Mailbox, Mailbox, Vec<ContentType>), Error> {
+    let bad = |what: &str, e: &dyn fmt::Display| Error::ReplyInvalid { id, reason: format!("{what}: {e}") };
+    let to: Mailbox = to.parse().map_err(|e| bad("recipient", &e))?;
+    let from: Mailbox = from.parse().map_err(|e| bad("sender", &e))?;
+    let types = attachments
         .iter()
         .map(|a| ContentType::parse(&a.content_type).map_err(|e| bad("attachment type", &e)))
         .collect::<Result<Vec<_>, _>>()?;
