@@ -19,6 +19,7 @@ extern crate alloc;
 #[cfg(any(feature = "std", test))]
 extern crate std;
 
+pub mod activation;
 pub mod armor;
 mod canonical;
 mod certificate;
@@ -29,6 +30,7 @@ mod envelope;
 mod error;
 mod ids;
 mod license;
+pub mod revocation;
 pub mod wire;
 
 pub use certificate::{IssuingKeyCertificate, Purposes};

@@ -175,6 +175,64 @@ CREATE TABLE settings (
     updated_by TEXT NOT NULL
 ) STRICT;
 ",
+    // 6: activation (`fanlic serve`), revocation and unbinding.
+    r"
+-- Which version of the activation master secret derived a license's
+-- activation key (NULL: the license has none).
+ALTER TABLE licenses ADD COLUMN activation_master_version INTEGER;
+
+-- The project a Container.lic is bound to: set by its first confirmed
+-- activation, cleared by `fanlic unbind`.
+CREATE TABLE activation_bindings (
+    license_id          TEXT PRIMARY KEY REFERENCES licenses (license_id),
+    project_fingerprint BLOB NOT NULL CHECK (length(project_fingerprint) = 32),
+    bound_at            INTEGER NOT NULL
+) STRICT;
+
+-- Every confirmed activation, and every refused confirmation.
+CREATE TABLE activations (
+    activation_id       INTEGER PRIMARY KEY,
+    license_id          TEXT NOT NULL,             -- as the challenge names it; may be unknown
+    project_fingerprint BLOB NOT NULL,
+    node_id             BLOB NOT NULL,
+    nodes               INTEGER NOT NULL,
+    at                  INTEGER NOT NULL,
+    client_addr         TEXT NOT NULL,
+    outcome             TEXT NOT NULL              -- activated | a refusal code
+) STRICT;
+CREATE INDEX activations_by_license ON activations (license_id, at);
+
+CREATE TABLE revoked_licenses (
+    license_id  TEXT PRIMARY KEY REFERENCES licenses (license_id),
+    reason      TEXT NOT NULL,
+    revoked_at  INTEGER NOT NULL,
+    revoked_by  TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE revoked_issuing_keys (
+    key_id      TEXT PRIMARY KEY REFERENCES issuing_keys (key_id),
+    reason      TEXT NOT NULL,
+    revoked_at  INTEGER NOT NULL,
+    revoked_by  TEXT NOT NULL
+) STRICT;
+
+-- Every revocation list exported, so that sequence numbers only grow.
+CREATE TABLE revocation_lists (
+    sequence    INTEGER PRIMARY KEY,
+    issued_at   INTEGER NOT NULL,
+    file_bytes  BLOB NOT NULL
+) STRICT;
+
+-- revoke | unbind | bind, per license, with who and why.
+CREATE TABLE license_audit (
+    audit_id    INTEGER PRIMARY KEY,
+    license_id  TEXT NOT NULL,
+    action      TEXT NOT NULL,
+    detail      TEXT NOT NULL,
+    at          INTEGER NOT NULL,
+    by          TEXT NOT NULL
+) STRICT;
+",
 ];
 
 /// The schema version this build writes.

@@ -13,6 +13,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod activation;
 pub mod clock;
 pub mod contracts;
 mod db;
@@ -29,7 +30,10 @@ pub mod keys;
 pub mod mail;
 pub mod outbox;
 pub mod pem;
+pub mod qr;
 pub mod report;
+pub mod revoke;
+pub mod serve;
 pub mod validate;
 pub mod verify;
 

@@ -35,7 +35,9 @@
 #[cfg(any(feature = "std", test))]
 extern crate std;
 
+pub mod activation;
 mod cause;
+pub mod revocation;
 
 use core::{fmt, ops::Deref};
 
