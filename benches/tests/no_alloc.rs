@@ -121,3 +121,50 @@ fn jwt_and_paseto_allocations_for_reference() {
         println!("{name}: {allocs} allocations, {bytes} bytes");
     }
 }
+
+/// The activation code check (SPEC.md §6.2, §6.3) allocates nothing either:
+/// making a challenge and its URL token, the product's state machine, and
+/// the service's opening of the token.
+#[test]
+fn activation_code_check_allocates_nothing() {
+    use fanlic_formats::{LicenseId, Timestamp};
+    use fanlic_verifier::activation::{
+        Activation, ActivationKey, ChallengeInput, activation_code, make_challenge, open_challenge, project_fingerprint,
+    };
+    let key = ActivationKey::from_bytes([0x42; 32]);
+    let now = Timestamp(1_790_000_000);
+    let (allocs, bytes, ok) = count(|| {
+        let input = ChallengeInput {
+            nonce: [1; 16],
+            node_id: [2; 16],
+            project_fingerprint: project_fingerprint("FineReport", "webroot", b"dep").unwrap(),
+            nodes: 1,
+            app_version: "11.0.20",
+            now,
+            server_instance_key: None,
+        };
+        let prepared = make_challenge(LicenseId([7; 16]), &key, black_box(&input)).unwrap();
+        let mut a = Activation::new();
+        a.set_challenge(&prepared);
+        // A wrong code, then the right one, typed as digits on a stack buffer.
+        let right = prepared.code().value();
+        let mut typed = [0u8; 6];
+        let mut v = (right + 1) % 1_000_000;
+        for d in typed.iter_mut().rev() {
+            *d = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+        let wrong_ok = a.enter(std::str::from_utf8(&typed).unwrap(), now).is_err();
+        let mut v = right;
+        for d in typed.iter_mut().rev() {
+            *d = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+        let right_ok = a.enter(std::str::from_utf8(&typed).unwrap(), now).is_ok();
+        let (_, code) = open_challenge(prepared.token(), &key, now).unwrap();
+        let body = &prepared.token()[1..prepared.token().len() - 32];
+        wrong_ok && right_ok && code == prepared.code() && activation_code(&key, body) == code
+    });
+    assert!(ok, "the code check itself works");
+    assert_eq!((allocs, bytes), (0, 0), "the activation code check allocated");
+}

@@ -48,3 +48,55 @@ pub fn encode_license_file(
     Envelope::decode(&out)?;
     Ok(out)
 }
+
+/// The message an issuing key signs for a revocation list (SPEC.md §6.1):
+/// label || body. The ids are sorted and deduplicated here, as the spec's
+/// canonical form requires ("strictly ascending"), so the caller may pass
+/// them in any order.
+pub fn encode_revocation_list_body(
+    sequence: u64,
+    issued_at: crate::Timestamp,
+    licenses: &[crate::LicenseId],
+    issuing_keys: &[crate::KeyId],
+) -> Result<Vec<u8>, DecodeError> {
+    use crate::revocation::{REVOCATION_LIST_SIGNATURE_LABEL, RevocationList, wire::RevocationListBody};
+
+    let mut l: Vec<[u8; 16]> = licenses.iter().map(|id| id.0).collect();
+    l.sort_unstable();
+    l.dedup();
+    let mut k: Vec<[u8; 8]> = issuing_keys.iter().map(|id| id.0).collect();
+    k.sort_unstable();
+    k.dedup();
+    let body = RevocationListBody {
+        sequence,
+        issued_at: issued_at.0,
+        licenses: l.as_flattened(),
+        issuing_keys: k.as_flattened(),
+    };
+    let msg = labelled(REVOCATION_LIST_SIGNATURE_LABEL, &body)?;
+    RevocationList::decode(&msg)?;
+    Ok(msg)
+}
+
+/// A raw revocation list file (SPEC.md §6.1): magic, then the certificate
+/// and the list, each with its signature. There is no armored form.
+pub fn encode_revocation_file(
+    certificate_message: &[u8],
+    certificate_signature: &[u8; 64],
+    list_message: &[u8],
+    list_signature: &[u8; 64],
+) -> Result<Vec<u8>, DecodeError> {
+    use crate::revocation::{REVOCATION_FILE_MAGIC, RevocationEnvelope, wire::RevocationFile};
+
+    let file = RevocationFile {
+        certificate: wire::SignedBody {
+            message: certificate_message,
+            signature: wire::Signature(*certificate_signature),
+        },
+        list: wire::SignedBody { message: list_message, signature: wire::Signature(*list_signature) },
+    };
+    let mut out = Vec::from(REVOCATION_FILE_MAGIC.as_slice());
+    out.extend_from_slice(&postcard::to_allocvec(&file).map_err(|_| DecodeError::Malformed)?);
+    RevocationEnvelope::decode(&out)?;
+    Ok(out)
+}

@@ -37,10 +37,15 @@ pub use certificate::{IssuingKeyCertificate, Purposes};
 pub use date::{Date, Timestamp};
 #[cfg(feature = "alloc")]
 pub use encode::{encode_certificate_body, encode_license_file, encode_license_payload};
+#[cfg(feature = "alloc")]
+pub use encode::{encode_revocation_file, encode_revocation_list_body};
 pub use envelope::{Envelope, SignedBody};
 pub use error::DecodeError;
 pub use ids::{KeyId, LicenseId, ParseIdError};
 pub use license::{Expiry, License, LicenseKind, ParseVersionError, Version};
+pub use revocation::{
+    MAX_REVOCATION_FILE_LEN, REVOCATION_FILE_MAGIC, REVOCATION_LIST_SIGNATURE_LABEL, RevocationEnvelope, RevocationList,
+};
 
 /// Magic at the start of a raw (unarmored) license file: SPEC.md §3.1.
 /// "The version is part of the magic: a new format is a new magic."

@@ -255,6 +255,53 @@ pub enum Error {
     #[error("the system random number generator failed")]
     Random,
 
+    /// The activation master secret file is unusable.
+    #[error("activation master secret {path}: {reason}")]
+    ActivationSecret {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong and how to fix it.
+        reason: String,
+    },
+
+    /// `fanlic serve` has no activation master secret to derive keys with.
+    #[error(
+        "no activation master secret at {path}: `fanlic serve` needs the one that derived the licenses' \
+         activation keys. Pass --master-secret FILE, or copy it there (mode 0600)"
+    )]
+    ServeNoMasterSecret {
+        /// Where it was looked for.
+        path: PathBuf,
+    },
+
+    /// `fanlic serve` could not listen on its address.
+    #[error("cannot listen on {addr}: {source}; choose another --listen address, or stop what uses it")]
+    ServeListen {
+        /// The address asked for.
+        addr: String,
+        /// The operating system's error.
+        #[source]
+        source: io::Error,
+    },
+
+    /// The activation service failed while running.
+    #[error("the activation service stopped: {reason}")]
+    Serve {
+        /// What failed.
+        reason: String,
+    },
+
+    /// The signing key was revoked (`fanlic revoke --issuing-key`): products
+    /// holding the revocation list would refuse what it signs.
+    #[error(
+        "the signing key {key_id} is revoked; nothing was signed. Certify a new one with \
+         `fanlic keys rotate --root-key PATH`"
+    )]
+    SigningKeyRevoked {
+        /// The revoked key.
+        key_id: KeyId,
+    },
+
     /// The system clock is before 1970.
     #[error("the system clock reads a time before 1970; set the clock, or pass --now")]
     Clock,
@@ -285,6 +332,100 @@ pub enum Error {
     )]
     LicenseFileNotWritten {
         /// What failed.
+        reason: String,
+    },
+
+    /// `revoke` / `unbind` named a license this home never issued.
+    #[error(
+        "no license {license_id} in this home; check the id (32 hex digits): `fanlic inspect Container.lic` \
+         shows a file's id, `fanlic audit` lists the licenses issued from registration mail"
+    )]
+    LicenseNotFound {
+        /// The id given (normalized).
+        license_id: String,
+    },
+
+    /// `revoke` of a license revoked before; nothing was changed.
+    #[error("license {license_id} was already revoked at {at} by {by} ({reason:?}); nothing was changed")]
+    LicenseAlreadyRevoked {
+        /// The license.
+        license_id: String,
+        /// When it was revoked.
+        at: Timestamp,
+        /// Who revoked it.
+        by: String,
+        /// Why.
+        reason: String,
+    },
+
+    /// `unbind` of a revoked license: it registers no project any more.
+    #[error(
+        "license {license_id} was revoked at {at} by {by}; a revoked license registers no project, \
+         so it is not unbound (issue a new license instead)"
+    )]
+    UnbindRevoked {
+        /// The license.
+        license_id: String,
+        /// When it was revoked.
+        at: Timestamp,
+        /// Who revoked it.
+        by: String,
+    },
+
+    /// `unbind` of a license no activation bound.
+    #[error("license {license_id} is not bound to any project; nothing to do")]
+    NotBound {
+        /// The license.
+        license_id: String,
+    },
+
+    /// `revoke --issuing-key` named a key this home does not have.
+    #[error("no issuing key {key_id} in this home (its issuing keys: {known}); `fanlic keys list` shows them")]
+    IssuingKeyNotFound {
+        /// The id given.
+        key_id: String,
+        /// The ids this home knows, comma separated.
+        known: String,
+    },
+
+    /// `revoke --issuing-key` of a key revoked before; nothing was changed.
+    #[error("issuing key {key_id} was already revoked at {at} by {by}; nothing was changed")]
+    IssuingKeyAlreadyRevoked {
+        /// The key.
+        key_id: KeyId,
+        /// When it was revoked.
+        at: Timestamp,
+        /// Who revoked it.
+        by: String,
+    },
+
+    /// `revoke --issuing-key` of the key that signs new licenses, without `--force`.
+    #[error(
+        "issuing key {key_id} signs new licenses and revocation lists; rotate first with \
+         `fanlic keys rotate --root-key PATH`, then revoke it (or pass --force to revoke it anyway: \
+         no revocation list can be exported until you rotate)"
+    )]
+    RevokingSigningKey {
+        /// The key.
+        key_id: KeyId,
+    },
+
+    /// No issuing key may sign a revocation list now.
+    #[error(
+        "cannot sign a revocation list: {why}; run `fanlic keys rotate --root-key PATH` to certify a new issuing key"
+    )]
+    NoRevocationSigner {
+        /// Why the signing key cannot.
+        why: String,
+    },
+
+    /// The revocation list just signed did not verify; nothing was written.
+    #[error(
+        "the freshly signed revocation list does not verify against this home's root keys: {reason}; \
+         nothing was written"
+    )]
+    RevocationSelfCheck {
+        /// The verifier's reason.
         reason: String,
     },
 }

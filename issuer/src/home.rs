@@ -49,7 +49,7 @@ pub const DEFAULT_VALIDITY_YEARS: u16 = 2;
 pub struct Home {
     dir: PathBuf,
     db_path: PathBuf,
-    conn: Connection,
+    pub(crate) conn: Connection,
 }
 
 /// What `init` is asked to do.
@@ -374,6 +374,8 @@ impl Home {
         fsutil::write_atomic(&t.join(ROOT_KEY_DIR).join("README.txt"), readme.as_bytes(), PUBLIC_MODE, false)?;
 
         let issuing = new_issuing_key(&t, &root, &rng, opts.now, opts.valid_for_days)?;
+        // The activation master secret, in its own folder (SPEC.md §6.2).
+        crate::activation::create_master(&t)?;
         {
             let db_path = t.join(db::FILE_NAME);
             let mut conn = db::open(&db_path, true)?;
@@ -520,6 +522,39 @@ impl Home {
         let addr = crate::contracts::normalize_email("--reply-from", addr)?;
         db::set_setting(&self.conn, &self.db_path, "reply_from", &addr, now, by)?;
         Ok(addr)
+    }
+
+    /// The activation master secret's file: `fanlic config
+    /// --activation-master PATH`, else `HOME/activation/master.secret`.
+    pub fn activation_master_path(&self) -> Result<PathBuf, Error> {
+        Ok(db::setting(&self.conn, &self.db_path, "activation_master")?
+            .map_or_else(|| crate::activation::default_master_path(&self.dir), PathBuf::from))
+    }
+
+    /// The activation master secret, if the home has one (homes made before
+    /// activation existed have none, and issue licenses without an activation key).
+    pub fn activation_master(&self) -> Result<Option<crate::activation::MasterSecret>, Error> {
+        let path = self.activation_master_path()?;
+        if !path.exists() {
+            return Ok(None);
+        }
+        crate::activation::MasterSecret::load(&path).map(Some)
+    }
+
+    /// The activation base URL written into licenses (`fanlic config
+    /// --activation-base-url`), else [`crate::activation::DEFAULT_BASE_URL`].
+    pub fn activation_base_url(&self) -> Result<String, Error> {
+        Ok(db::setting(&self.conn, &self.db_path, "activation_base_url")?
+            .unwrap_or_else(|| crate::activation::DEFAULT_BASE_URL.to_owned()))
+    }
+
+    /// Sets [`Home::activation_base_url`]: an `http://` or `https://` URL of
+    /// printable ASCII, at most 400 bytes (the token follows it in the QR code).
+    pub fn set_activation_base_url(&mut self, url: &str, now: Timestamp, by: &str) -> Result<String, Error> {
+        let url = crate::activation::check_base_url(url)?;
+        let url = url.as_str();
+        db::set_setting(&self.conn, &self.db_path, "activation_base_url", url, now, by)?;
+        Ok(url.to_owned())
     }
 
     /// A license as recorded, by its 32-hex-digit id.

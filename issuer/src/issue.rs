@@ -103,6 +103,9 @@ pub struct SignedLicense {
     pub summary: String,
     /// The issuing key that signed it.
     pub issuing_key_id: fanlic_formats::KeyId,
+    /// The version of the activation master secret its activation key was
+    /// derived from (`None`: it has none).
+    pub activation_master_version: Option<u32>,
 }
 
 impl SignedLicense {
@@ -206,6 +209,17 @@ impl Home {
     /// for `now`, here and not for every license.
     pub fn signer(&self, now: Timestamp) -> Result<Signer, Error> {
         let row = self.signing_key()?;
+        let revoked: bool = self
+            .conn
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM revoked_issuing_keys WHERE key_id = ?1)",
+                [row.key_id.to_string()],
+                |r| r.get(0),
+            )
+            .map_err(db::err(self.db_path(), "cannot read the revoked issuing keys"))?;
+        if revoked {
+            return Err(Error::SigningKeyRevoked { key_id: row.key_id });
+        }
         let key = keys::SigningKey::load(&self.dir().join(&row.private_key_path))?;
         if key.public_key() != row.public_key {
             return Err(db::corrupt(
@@ -235,6 +249,10 @@ impl Home {
             chain_checked: false,
             not_before: cert.not_before,
             not_after: cert.not_after,
+            activation: match self.activation_master()? {
+                Some(m) => Some((m, self.activation_base_url()?)),
+                None => None,
+            },
         })
     }
 }
@@ -253,6 +271,9 @@ pub struct Signer {
     /// The certificate's window.
     not_before: Timestamp,
     not_after: Timestamp,
+    /// The activation master secret and base URL: every license gets an
+    /// activation key derived for its id (SPEC.md §6.2).
+    activation: Option<(crate::activation::MasterSecret, String)>,
 }
 
 impl core::fmt::Debug for Signer {
@@ -311,8 +332,8 @@ impl Signer {
             },
             version: wire::Version { major: req.version.major, minor: req.version.minor },
             max_nodes: req.max_nodes,
-            activation_key: None,
-            activation_base_url: None,
+            activation_key: self.activation.as_ref().map(|(m, _)| m.derive(&license_id).to_bytes()),
+            activation_base_url: self.activation.as_ref().map(|(_, url)| url.as_str()),
             image_public_key: None,
             supersedes: None,
             request_email_sha256: req.request_email_sha256,
@@ -362,7 +383,14 @@ impl Signer {
         let comment_refs: Vec<&str> = comments.iter().map(String::as_str).collect();
         let armored = armor::encode(&raw, &comment_refs).map_err(|reason| Error::Encode { what: "armor", reason })?;
 
-        Ok(SignedLicense { license_id, raw, armored, summary, issuing_key_id: self.key_id })
+        Ok(SignedLicense {
+            license_id,
+            raw,
+            armored,
+            summary,
+            issuing_key_id: self.key_id,
+            activation_master_version: self.activation.as_ref().map(|(m, _)| m.version()),
+        })
     }
 }
 
@@ -378,5 +406,11 @@ pub(crate) fn record_license(
     let bad = |e: fanlic_formats::DecodeError| Error::SelfCheck { reason: e.to_string() };
     let envelope = fanlic_formats::Envelope::decode(&signed.raw).map_err(bad)?;
     let license = fanlic_formats::License::decode(envelope.license.message).map_err(bad)?;
-    db::insert_license(conn, db_path, &license, signed.issuing_key_id, &signed.raw, &signed.armored, output)
+    db::insert_license(conn, db_path, &license, signed.issuing_key_id, &signed.raw, &signed.armored, output)?;
+    if let Some(v) = signed.activation_master_version {
+        conn.prepare_cached("UPDATE licenses SET activation_master_version = ?1 WHERE license_id = ?2")
+            .and_then(|mut s| s.execute(rusqlite::params![v, signed.license_id.to_string()]))
+            .map_err(db::err(db_path, "cannot record the license"))?;
+    }
+    Ok(())
 }

@@ -32,8 +32,8 @@ THE HOME:
   root-key/ (the root PRIVATE key: move that folder offline; only `keys rotate` needs it).
 
 EXIT STATUS:
-  0 success (verify: the license is valid), 1 verify: invalid / inspect: does not decode,
-  2 usage or I/O error.
+  0 success (verify: the license is valid), 1 verify: invalid / inspect: does not decode /
+  revoke, unbind: refused (nothing changed), 2 usage or I/O error.
 
 EXAMPLES:
   fanlic demo
@@ -72,6 +72,10 @@ enum Command {
     Approve(ApproveArgs),
     Reject(RejectArgs),
     Audit(AuditArgs),
+    Revoke(RevokeArgs),
+    Unbind(UnbindArgs),
+    Revocations(RevocationsArgs),
+    Serve(ServeArgs),
     Config(ConfigArgs),
     Demo(DemoArgs),
 }
@@ -537,6 +541,10 @@ struct ConfigArgs {
     #[arg(long, value_name = "N")]
     own_received_lines: Option<usize>,
 
+    /// Where new licenses send phones to get the activation code (`fanlic serve`'s public URL)
+    #[arg(long, value_name = "URL")]
+    activation_base_url: Option<String>,
+
     #[command(flatten)]
     by: ByArg,
 
@@ -572,8 +580,12 @@ fn run_config(home: &std::path::Path, a: &ConfigArgs) -> anyhow::Result<u8> {
             fanlic_issuer::home::MAX_OWN_RECEIVED_LINES
         );
     }
+    if let Some(url) = &a.activation_base_url {
+        fanlic_issuer::activation::check_base_url(url)?;
+    }
     let changes = a.reply_from.is_some()
         || a.own_received_lines.is_some()
+        || a.activation_base_url.is_some()
         || !a.add_authserv_ids.is_empty()
         || !a.remove_authserv_ids.is_empty();
     if changes {
@@ -590,7 +602,12 @@ fn run_config(home: &std::path::Path, a: &ConfigArgs) -> anyhow::Result<u8> {
         if let Some(n) = a.own_received_lines {
             h.set_own_received_lines(n, now, &by)?;
         }
+        if let Some(url) = &a.activation_base_url {
+            h.set_activation_base_url(url, now, &by)?;
+        }
     }
+    let activation_base_url = h.activation_base_url()?;
+    let activation_master = h.activation_master_path()?;
     let reply_from = h.reply_from()?;
     let is_default = reply_from == outbox::DEFAULT_FROM;
     let ids = h.authserv_ids()?;
@@ -601,6 +618,9 @@ fn run_config(home: &std::path::Path, a: &ConfigArgs) -> anyhow::Result<u8> {
             "reply_from_is_default": is_default,
             "authserv_ids": ids,
             "own_received_lines": own,
+            "activation_base_url": activation_base_url,
+            "activation_master_secret": activation_master,
+            "activation_master_secret_present": activation_master.exists(),
         }))?;
     } else {
         let note = if is_default { " (the default: set yours with --reply-from)" } else { "" };
@@ -609,8 +629,14 @@ fn run_config(home: &std::path::Path, a: &ConfigArgs) -> anyhow::Result<u8> {
         } else {
             ids.join(", ")
         };
+        let master = if activation_master.exists() {
+            activation_master.display().to_string()
+        } else {
+            format!("{} (missing: licenses get no activation key)", activation_master.display())
+        };
         print(&format!(
-            "reply sender:  {reply_from}{note}\nauthserv ids:  {ids}\nown Received lines above them: {own}\n"
+            "reply sender:  {reply_from}{note}\nauthserv ids:  {ids}\nown Received lines above them: {own}\n\
+             activation base URL: {activation_base_url}\nactivation master secret: {master}\n"
         ))?;
     }
     Ok(0)
@@ -830,6 +856,73 @@ struct ContractImportArgs {
     /// Print the result as JSON
     #[arg(long)]
     json: bool,
+}
+
+/// Run the activation service the product's QR codes point at
+#[derive(Debug, Args)]
+#[command(after_help = "\
+The product shows a QR code for BASE_URL/TOKEN (the license's activation base URL, by default
+http://127.0.0.1:8380/a). The admin's phone opens it:
+  GET  /.../TOKEN   shows the company, project, product and node count, and a button; it
+                    records nothing (link previewers change nothing)
+  POST /.../TOKEN   confirms: checks again, binds the license to the project on its first
+                    activation, records the attempt, and shows the 6-digit code to type into the
+                    product within 5 minutes
+  GET  /healthz     ok
+A request with `Accept: application/json` gets JSON. Refusals list every reason, each with a code
+(malformed, unknown_license, no_activation_key, forged_challenge, qr_expired, revoked,
+license_expired, max_licenses_reached, too_many_nodes, rate_limited) and what to do.
+A license bound to another project needs `fanlic unbind` first.
+
+Keys are derived from the activation master secret (mode 0600). Prints `listening on
+http://ADDR` first, one log line per request on stderr (never a token or code), and stops
+gracefully on Ctrl-C or SIGTERM.
+
+EXAMPLES:
+  fanlic serve
+  fanlic serve --listen 0.0.0.0:8380 --log text
+  fanlic serve --master-secret /etc/fanlic/master.secret --rate-license 10 --rate-window 60")]
+struct ServeArgs {
+    /// The address and port to listen on (port 0: any free port)
+    #[arg(long, value_name = "ADDR", default_value = fanlic_issuer::serve::DEFAULT_LISTEN)]
+    listen: String,
+
+    /// The activation master secret [default: the home's, HOME/activation/master.secret]
+    #[arg(long, value_name = "FILE")]
+    master_secret: Option<PathBuf>,
+
+    /// Requests allowed per window for one license
+    #[arg(long, value_name = "N", default_value_t = fanlic_issuer::serve::DEFAULT_RATE_LICENSE,
+          value_parser = value_parser!(u32).range(1..))]
+    rate_license: u32,
+
+    /// Requests allowed per window from one client address
+    #[arg(long, value_name = "N", default_value_t = fanlic_issuer::serve::DEFAULT_RATE_CLIENT,
+          value_parser = value_parser!(u32).range(1..))]
+    rate_client: u32,
+
+    /// The rate limits' window in seconds (1 to 86400)
+    #[arg(long, value_name = "SECS", default_value_t = fanlic_issuer::serve::DEFAULT_RATE_WINDOW_SECS,
+          value_parser = value_parser!(u64).range(1..=86400))]
+    rate_window: u64,
+
+    /// Request log format on stderr
+    #[arg(long, value_name = "FORMAT", default_value = "json", value_parser = ["json", "text"])]
+    log: String,
+}
+
+fn run_serve(home: &std::path::Path, a: &ServeArgs) -> anyhow::Result<u8> {
+    use fanlic_issuer::serve::{LogFormat, ServeOptions};
+    let opts = ServeOptions {
+        listen: a.listen.clone(),
+        master_secret: a.master_secret.clone(),
+        rate_license: a.rate_license,
+        rate_client: a.rate_client,
+        rate_window_secs: a.rate_window,
+        log: if a.log == "text" { LogFormat::Text } else { LogFormat::Json },
+    };
+    fanlic_issuer::serve::run(home, &opts)?;
+    Ok(0)
 }
 
 /// Try it all on a throw-away home: issue, verify, ingest sample registration mails
@@ -1100,6 +1193,10 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             Ok(0)
         }
         Command::Config(a) => run_config(&home, &a),
+        Command::Revoke(a) => run_revoke(&home, &a),
+        Command::Unbind(a) => run_unbind(&home, &a),
+        Command::Revocations(a) => run_revocations(&home, a.command),
+        Command::Serve(a) => run_serve(&home, &a),
         Command::Demo(DemoArgs {}) => {
             let mut out = io::stdout().lock();
             demo::run(&mut out)?;
@@ -1317,6 +1414,241 @@ fn run_outbox(home: &std::path::Path, command: OutboxCommand) -> anyhow::Result<
             };
             let report = outbox::flush(&mut h, &transport, clock::now()?)?;
             if a.json { print_json(&report.to_json())? } else { print(&report.human())? }
+        }
+    }
+    Ok(0)
+}
+
+// ---------------------------------------------------------------------------
+// Revocation and unbinding (the logic is in `fanlic_issuer::revoke`).
+
+/// Revoke a license (or an issuing key), and confirm it to the customer by mail
+#[derive(Debug, Args)]
+#[command(
+    group = clap::ArgGroup::new("what").required(true).args(["license_id", "issuing_key"]),
+    after_help = "\
+A license is recorded as revoked (with the reason, when and --by) in the database and its audit
+trail, and a confirmation mail (English and Chinese: license, company, project, what and when;
+not the reason) is queued to the addresses of the company's enabled contract; send it with
+`fanlic outbox flush`. With no contract address known, nothing is queued and the output says why.
+Products refuse the license once they have a revocation list naming it: publish one with
+`fanlic revocations export -o FILE`.
+
+--issuing-key revokes an issuing key instead: every license it signed is refused by products with
+the next revocation list. The key that signs new licenses is refused unless --force: rotate first
+(`fanlic keys rotate --root-key PATH`). No mail is sent for a key.
+
+EXIT STATUS:
+  0 revoked, 1 refused (unknown license or key, already revoked, the signing key): nothing changed,
+  2 usage or I/O error.
+
+EXAMPLES:
+  fanlic revoke 0123456789abcdef0123456789abcdef --reason 'contract terminated' --by alice
+  fanlic revoke 0123456789abcdef0123456789abcdef --reason 'duplicate' --no-mail --json
+  fanlic revoke --issuing-key 0123456789abcdef --reason 'key file leaked' --by alice"
+)]
+struct RevokeArgs {
+    /// The license id (32 hex digits), as `fanlic inspect` shows it
+    #[arg(value_name = "LICENSE_ID")]
+    license_id: Option<String>,
+
+    /// Revoke this issuing key (16 hex digits, as `fanlic keys list` shows it) instead of a license
+    #[arg(long, value_name = "KEY_ID")]
+    issuing_key: Option<String>,
+
+    /// Why: recorded in the database and the audit trail (not mailed)
+    #[arg(long, value_name = "TEXT")]
+    reason: String,
+
+    /// With --issuing-key: revoke even the key that signs new licenses
+    #[arg(long, requires = "issuing_key")]
+    force: bool,
+
+    /// Queue no confirmation mail
+    #[arg(long, conflicts_with = "issuing_key")]
+    no_mail: bool,
+
+    #[command(flatten)]
+    by: ByArg,
+
+    /// The time of the revocation (RFC 3339) [default: now]
+    #[arg(long, value_name = "TIME")]
+    now: Option<String>,
+
+    /// Print as JSON
+    #[arg(long)]
+    json: bool,
+}
+
+/// Unbind a license from its project, so that it can register a new one
+#[derive(Debug, Args)]
+#[command(after_help = "\
+For a project change: the license's binding (set by its first activation) is removed, so the same
+Container.lic can register a new project. The old project's fingerprint is kept in the audit
+trail, and a confirmation mail (English and Chinese) is queued to the addresses of the company's
+enabled contract; send it with `fanlic outbox flush`. A revoked license is not unbound.
+
+EXIT STATUS:
+  0 unbound, 1 refused (unknown license, revoked, not bound): nothing changed, 2 usage or I/O error.
+
+EXAMPLES:
+  fanlic unbind 0123456789abcdef0123456789abcdef --by alice
+  fanlic unbind 0123456789abcdef0123456789abcdef --no-mail --json")]
+struct UnbindArgs {
+    /// The license id (32 hex digits), as `fanlic inspect` shows it
+    #[arg(value_name = "LICENSE_ID")]
+    license_id: String,
+
+    /// Queue no confirmation mail
+    #[arg(long)]
+    no_mail: bool,
+
+    #[command(flatten)]
+    by: ByArg,
+
+    /// The time of the change (RFC 3339) [default: now]
+    #[arg(long, value_name = "TIME")]
+    now: Option<String>,
+
+    /// Print as JSON
+    #[arg(long)]
+    json: bool,
+}
+
+/// Signed revocation lists: export one, list what is revoked
+#[derive(Debug, Args)]
+#[command(after_help = "\
+A revocation list names every revoked license and issuing key, with a sequence number that grows
+with each export; products refuse a list older than one they have accepted. It is signed by the
+issuing key (certified for revocation lists) and is public.
+
+EXAMPLES:
+  fanlic revocations export -o revocations.bin
+  fanlic revocations list")]
+struct RevocationsArgs {
+    #[command(subcommand)]
+    command: RevocationsCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum RevocationsCommand {
+    Export(RevocationsExportArgs),
+    List(RevocationsListArgs),
+}
+
+/// Sign and write the revocation list, with the next sequence number
+#[derive(Debug, Args)]
+#[command(after_help = "\
+The list (SPEC.md §6.1: sequence, issued at, every revoked license id and issuing key id) is
+signed by the home's signing key, which must be certified for revocation lists, checked with the
+verifier products embed, recorded in the database, then written to FILE atomically with mode 0644.
+Each export takes the next sequence number (the first is 1).
+
+EXAMPLES:
+  fanlic revocations export -o revocations.bin
+  fanlic revocations export -o /srv/www/fanlic/revocations.bin --force --json")]
+struct RevocationsExportArgs {
+    /// Where to write the list (raw bytes)
+    #[arg(short, long, value_name = "FILE")]
+    output: PathBuf,
+
+    /// Replace FILE if it exists
+    #[arg(long)]
+    force: bool,
+
+    /// The time of signing (RFC 3339) [default: now]
+    #[arg(long, value_name = "TIME")]
+    now: Option<String>,
+
+    /// Print as JSON
+    #[arg(long)]
+    json: bool,
+}
+
+/// List revoked licenses and issuing keys, and the lists exported
+#[derive(Debug, Args)]
+#[command(after_help = "\
+A revocation that no exported list names yet is marked: run `fanlic revocations export`.
+
+EXAMPLES:
+  fanlic revocations list
+  fanlic revocations list --json")]
+struct RevocationsListArgs {
+    /// Print as JSON
+    #[arg(long)]
+    json: bool,
+}
+
+fn now_or(option: &'static str, given: Option<&str>) -> anyhow::Result<fanlic_formats::Timestamp> {
+    Ok(match given {
+        Some(s) => clock::parse_rfc3339(option, s)?,
+        None => clock::now()?,
+    })
+}
+
+/// A refusal (nothing changed) exits 1; other errors go up (exit 2).
+fn refused(result: Result<u8, Error>) -> anyhow::Result<u8> {
+    match result {
+        Err(e) if fanlic_issuer::revoke::is_refusal(&e) => {
+            eprintln!("error: {e}");
+            Ok(1)
+        }
+        other => Ok(other?),
+    }
+}
+
+fn run_revoke(home: &std::path::Path, a: &RevokeArgs) -> anyhow::Result<u8> {
+    use fanlic_issuer::revoke;
+    let now = now_or("--now", a.now.as_deref())?;
+    let by = contracts::actor(a.by.by.as_deref())?;
+    let mut h = Home::open(home)?;
+    let (json, text) = match (&a.issuing_key, &a.license_id) {
+        (Some(key), _) => match revoke::revoke_issuing_key(&mut h, key, &a.reason, &by, a.force, now) {
+            Ok(r) => (r.to_json(), r.human()),
+            Err(e) => return refused(Err(e)),
+        },
+        (None, Some(id)) => match revoke::revoke_license(&mut h, id, &a.reason, &by, !a.no_mail, now) {
+            Ok(r) => (r.to_json(), r.human()),
+            Err(e) => return refused(Err(e)),
+        },
+        // clap's group requires one of them.
+        (None, None) => anyhow::bail!("give a LICENSE_ID or --issuing-key KEY_ID"),
+    };
+    if a.json {
+        print_json(&json)?
+    } else {
+        print(&text)?
+    }
+    Ok(0)
+}
+
+fn run_unbind(home: &std::path::Path, a: &UnbindArgs) -> anyhow::Result<u8> {
+    let now = now_or("--now", a.now.as_deref())?;
+    let by = contracts::actor(a.by.by.as_deref())?;
+    let mut h = Home::open(home)?;
+    let out = match fanlic_issuer::revoke::unbind(&mut h, &a.license_id, &by, !a.no_mail, now) {
+        Ok(out) => out,
+        Err(e) => return refused(Err(e)),
+    };
+    if a.json {
+        print_json(&out.to_json())?
+    } else {
+        print(&out.human())?
+    }
+    Ok(0)
+}
+
+fn run_revocations(home: &std::path::Path, command: RevocationsCommand) -> anyhow::Result<u8> {
+    use fanlic_issuer::revoke;
+    match command {
+        RevocationsCommand::Export(a) => {
+            let now = now_or("--now", a.now.as_deref())?;
+            let out = revoke::export(&mut Home::open(home)?, &a.output, a.force, now)?;
+            if a.json { print_json(&out.to_json())? } else { print(&out.human())? }
+        }
+        RevocationsCommand::List(a) => {
+            let out = revoke::list(&mut Home::open(home)?)?;
+            if a.json { print_json(&out.to_json())? } else { print(&out.human())? }
         }
     }
     Ok(0)

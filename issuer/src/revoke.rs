@@ -1,1 +1,963 @@
-//! (being written)
+//! Revocation and unbinding, the vendor side (issue 4, item 4):
+//! `fanlic revoke`, `fanlic unbind` and `fanlic revocations`.
+//!
+//! - [`revoke_license`] records a license in `revoked_licenses`, audits it
+//!   in `license_audit` and queues a confirmation mail, in one transaction.
+//! - [`revoke_issuing_key`] records an issuing key in `revoked_issuing_keys`;
+//!   the key that signs new licenses only with `force` (rotate first).
+//! - [`unbind`] deletes a license's row of `activation_bindings` (so the
+//!   same `Container.lic` can register a new project), audited with the old
+//!   project fingerprint and confirmed by mail.
+//! - [`export`] signs the revocation list of SPEC.md §6.1 (every revoked
+//!   license and issuing key, the next sequence number) with the signing key
+//!   if it is certified for revocation lists, checks it with the verifier
+//!   products embed, records it in `revocation_lists` and writes the file.
+//!
+//! Confirmation mails go only to the addresses of the license's company's
+//! enabled contract, else to the authenticated sender of the registration
+//! mail that got the license if that is an enabled contract's address; never
+//! to anyone else. With none, the change is still made and the outcome says
+//! why no mail was queued.
+
+use std::path::{Path, PathBuf};
+
+use fanlic_formats::{
+    IssuingKeyCertificate, KeyId, LicenseId, Purposes, RevocationEnvelope, RevocationList, Timestamp,
+    encode_revocation_file, encode_revocation_list_body,
+};
+use rusqlite::{Connection, OptionalExtension as _, TransactionBehavior, params};
+use serde_json::{Value, json};
+
+use crate::{
+    Error, Home, contracts, db, fsutil, hex, keys,
+    outbox::{self, Language, Reply},
+};
+
+/// What a license is, as the database records it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LicenseInfo {
+    /// 32 lowercase hex digits.
+    pub license_id: String,
+    /// The customer company.
+    pub company: String,
+    /// The project it was issued for.
+    pub project: String,
+    /// `FineReport` or `FineBI`.
+    pub app_name: String,
+    /// Licensed major.minor.
+    pub version: String,
+}
+
+/// The confirmation mail of a revocation or an unbinding.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Mail {
+    /// Queued in the outbox: `(address, outbox id)`, one per address.
+    Queued(Vec<(String, i64)>),
+    /// Nothing queued, and why.
+    NotQueued(String),
+}
+
+impl Mail {
+    /// `{"to": [...], "outbox_ids": [...]}`, or `null` when nothing was queued.
+    pub fn to_json(&self) -> Value {
+        match self {
+            Self::Queued(q) => json!({
+                "to": q.iter().map(|(a, _)| a.as_str()).collect::<Vec<_>>(),
+                "outbox_ids": q.iter().map(|(_, id)| *id).collect::<Vec<_>>(),
+            }),
+            Self::NotQueued(_) => Value::Null,
+        }
+    }
+
+    /// Why nothing was queued, if so.
+    pub fn note(&self) -> Option<&str> {
+        match self {
+            Self::Queued(_) => None,
+            Self::NotQueued(why) => Some(why),
+        }
+    }
+
+    fn human(&self) -> String {
+        match self {
+            Self::Queued(q) => format!(
+                "  confirmation mail queued to {} (outbox {}); send it with `fanlic outbox flush`\n",
+                q.iter().map(|(a, _)| a.as_str()).collect::<Vec<_>>().join(", "),
+                q.iter().map(|(_, id)| id.to_string()).collect::<Vec<_>>().join(", "),
+            ),
+            Self::NotQueued(why) => format!("  NO confirmation mail was queued: {why}\n"),
+        }
+    }
+}
+
+/// A license just revoked.
+#[derive(Clone, Debug)]
+pub struct Revoked {
+    /// The license.
+    pub license: LicenseInfo,
+    /// Why (recorded; not mailed).
+    pub reason: String,
+    /// When.
+    pub at: Timestamp,
+    /// By whom.
+    pub by: String,
+    /// The confirmation mail.
+    pub mail: Mail,
+}
+
+impl Revoked {
+    /// As JSON.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "action": "revoke",
+            "license_id": self.license.license_id,
+            "company": self.license.company,
+            "project": self.license.project,
+            "reason": self.reason,
+            "at": self.at.to_string(),
+            "by": self.by,
+            "mail": self.mail.to_json(),
+            "mail_note": self.mail.note(),
+        })
+    }
+
+    /// For people.
+    pub fn human(&self) -> String {
+        format!(
+            "Revoked license {id} ({company} / {project}) at {at} by {by}\n  reason: {reason}\n{mail}\
+             Products refuse it once they have a revocation list that names it: publish one with\n\
+             `fanlic revocations export -o FILE`.\n",
+            id = self.license.license_id,
+            company = self.license.company,
+            project = self.license.project,
+            at = self.at,
+            by = self.by,
+            reason = self.reason,
+            mail = self.mail.human(),
+        )
+    }
+}
+
+/// An issuing key just revoked.
+#[derive(Clone, Debug)]
+pub struct KeyRevoked {
+    /// The key.
+    pub key_id: KeyId,
+    /// Why.
+    pub reason: String,
+    /// When.
+    pub at: Timestamp,
+    /// By whom.
+    pub by: String,
+    /// Whether it was the key that signs new licenses (`--force`).
+    pub was_signing: bool,
+    /// How many licenses of this home it signed.
+    pub licenses_signed: u64,
+}
+
+impl KeyRevoked {
+    /// As JSON.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "action": "revoke-issuing-key",
+            "key_id": self.key_id.to_string(),
+            "reason": self.reason,
+            "at": self.at.to_string(),
+            "by": self.by,
+            "was_signing": self.was_signing,
+            "licenses_signed": self.licenses_signed,
+        })
+    }
+
+    /// For people.
+    pub fn human(&self) -> String {
+        let signing = if self.was_signing {
+            "  It was the signing key: rotate now (`fanlic keys rotate --root-key PATH`); until then no revocation\n  \
+             list can be exported, and products with the list refuse every license it still signs.\n"
+        } else {
+            ""
+        };
+        format!(
+            "Revoked issuing key {id} at {at} by {by}\n  reason: {reason}\n  \
+             {n} license(s) of this home were signed by it; products refuse them all once they have a\n  \
+             revocation list that names the key: publish one with `fanlic revocations export -o FILE`.\n{signing}",
+            id = self.key_id,
+            at = self.at,
+            by = self.by,
+            reason = self.reason,
+            n = self.licenses_signed,
+        )
+    }
+}
+
+/// A license just unbound.
+#[derive(Clone, Debug)]
+pub struct Unbound {
+    /// The license.
+    pub license: LicenseInfo,
+    /// The fingerprint of the project it was bound to (hex).
+    pub project_fingerprint: String,
+    /// When it had been bound.
+    pub bound_at: Timestamp,
+    /// When it was unbound.
+    pub at: Timestamp,
+    /// By whom.
+    pub by: String,
+    /// The confirmation mail.
+    pub mail: Mail,
+}
+
+impl Unbound {
+    /// As JSON.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "action": "unbind",
+            "license_id": self.license.license_id,
+            "company": self.license.company,
+            "project": self.license.project,
+            "project_fingerprint": self.project_fingerprint,
+            "bound_at": self.bound_at.to_string(),
+            "at": self.at.to_string(),
+            "by": self.by,
+            "mail": self.mail.to_json(),
+            "mail_note": self.mail.note(),
+        })
+    }
+
+    /// For people.
+    pub fn human(&self) -> String {
+        format!(
+            "Unbound license {id} ({company} / {project}) at {at} by {by}\n  \
+             it was bound since {bound} to project fingerprint {fp}\n{mail}\
+             The same Container.lic can now register a new project.\n",
+            id = self.license.license_id,
+            company = self.license.company,
+            project = self.license.project,
+            at = self.at,
+            by = self.by,
+            bound = self.bound_at,
+            fp = self.project_fingerprint,
+            mail = self.mail.human(),
+        )
+    }
+}
+
+/// Whether `e` is a refusal of `revoke`, `unbind` or `revocations` (the
+/// license or key is unknown, already revoked, not bound...): nothing was
+/// changed; the command exits with status 1.
+pub fn is_refusal(e: &Error) -> bool {
+    matches!(
+        e,
+        Error::LicenseNotFound { .. }
+            | Error::LicenseAlreadyRevoked { .. }
+            | Error::UnbindRevoked { .. }
+            | Error::NotBound { .. }
+            | Error::IssuingKeyNotFound { .. }
+            | Error::IssuingKeyAlreadyRevoked { .. }
+            | Error::RevokingSigningKey { .. }
+    )
+}
+
+fn time(path: &Path, v: i64) -> Result<Timestamp, Error> {
+    u64::try_from(v).map(Timestamp).map_err(|_| db::corrupt(path, format!("negative time {v}")))
+}
+
+/// The license id typed, checked and in its one text form (lowercase).
+fn parse_license_id(given: &str) -> Result<String, Error> {
+    given
+        .trim()
+        .parse::<LicenseId>()
+        .map(|id| id.to_string())
+        .map_err(|e| Error::input("LICENSE_ID", given, format!("a license id is 32 hex digits ({e})")))
+}
+
+fn license_info(conn: &Connection, path: &Path, id: &str) -> Result<LicenseInfo, Error> {
+    conn.query_row(
+        "SELECT license_id, company, project, app_name, version FROM licenses WHERE license_id = ?1",
+        params![id],
+        |r| {
+            Ok(LicenseInfo {
+                license_id: r.get(0)?,
+                company: r.get(1)?,
+                project: r.get(2)?,
+                app_name: r.get(3)?,
+                version: r.get(4)?,
+            })
+        },
+    )
+    .optional()
+    .map_err(db::err(path, "cannot read the licenses"))?
+    .ok_or_else(|| Error::LicenseNotFound { license_id: id.to_owned() })
+}
+
+/// `(revoked_at, revoked_by, reason)` if the license is revoked.
+fn revocation_of(conn: &Connection, path: &Path, id: &str) -> Result<Option<(Timestamp, String, String)>, Error> {
+    let row: Option<(i64, String, String)> = conn
+        .query_row(
+            "SELECT revoked_at, revoked_by, reason FROM revoked_licenses WHERE license_id = ?1",
+            params![id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()
+        .map_err(db::err(path, "cannot read the revoked licenses"))?;
+    row.map(|(at, by, reason)| Ok((time(path, at)?, by, reason))).transpose()
+}
+
+fn audit(
+    conn: &Connection,
+    path: &Path,
+    license_id: &str,
+    action: &str,
+    detail: &str,
+    now: Timestamp,
+    by: &str,
+) -> Result<(), Error> {
+    conn.execute(
+        "INSERT INTO license_audit (license_id, action, detail, at, by) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![license_id, action, detail, db::int(now.0), by],
+    )
+    .map(|_| ())
+    .map_err(db::err(path, "cannot record the audit entry"))
+}
+
+/// Who gets the confirmation mail of a change to `license`: the addresses of
+/// its company's enabled contract; else the authenticated sender of the
+/// registration mail that got it, if that is an enabled contract's address.
+/// `Err(why)` when nobody may.
+fn recipients(home: &mut Home, license: &LicenseInfo) -> Result<Result<Vec<String>, String>, Error> {
+    let contract = contracts::find_by_company(home, &license.company)?;
+    if let Some(c) = &contract
+        && c.enabled
+        && !c.terms.emails.is_empty()
+    {
+        return Ok(Ok(c.terms.emails.clone()));
+    }
+    // Never an unauthenticated sender: its From may be forged.
+    let (conn, path) = home.conn_mut();
+    let sender: Option<String> = conn
+        .query_row(
+            "SELECT from_addr FROM decisions WHERE license_id = ?1 AND authenticated = 1 AND from_addr <> ''
+             ORDER BY decided_at DESC, decision_id DESC LIMIT 1",
+            params![license.license_id],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(db::err(path, "cannot read the decisions"))?;
+    if let Some(addr) = sender
+        && contracts::find_by_email(home, &addr)?.is_some_and(|c| c.enabled)
+    {
+        return Ok(Ok(vec![addr]));
+    }
+    Ok(Err(match contract {
+        Some(c) if !c.enabled => format!(
+            "contract {} of {:?} is disabled, and confirmations go only to an enabled contract's addresses; \
+             tell the customer yourself",
+            c.id, c.terms.company
+        ),
+        _ => format!(
+            "no enabled contract for company {:?} (`fanlic contract list`), and the license was not issued \
+             from an authenticated registration mail; tell the customer yourself",
+            license.company
+        ),
+    }))
+}
+
+fn confirmation(from: &str, to: &str, subject: &str, body: String) -> Reply {
+    Reply {
+        to: to.to_owned(),
+        from: from.to_owned(),
+        subject: subject.to_owned(),
+        in_reply_to: None,
+        references: Vec::new(),
+        // The body carries both languages.
+        language: Language::En,
+        body,
+        attachments: Vec::new(),
+    }
+}
+
+fn revoke_text(l: &LicenseInfo, at: Timestamp) -> String {
+    format!(
+        "Hello,\n\n\
+         License {id} of {company}, for project \"{project}\" ({app} {version}), was revoked at {at} (UTC).\n\
+         Products stop accepting it once they receive the next revocation list.\n\
+         If you did not expect this, reply to this message.\n\n\
+         您好：\n\n\
+         {company} 的授权 {id}（项目“{project}”，{app} {version}）已于 {at}（UTC）被吊销。\n\
+         产品收到下一份吊销列表后将不再接受该授权。如有疑问，请直接回复本邮件。\n",
+        id = l.license_id,
+        company = l.company,
+        project = l.project,
+        app = l.app_name,
+        version = l.version,
+    )
+}
+
+fn unbind_text(l: &LicenseInfo, at: Timestamp) -> String {
+    format!(
+        "Hello,\n\n\
+         License {id} of {company} ({app} {version}, issued for project \"{project}\") was unbound from its \
+         project at {at} (UTC).\n\
+         The same Container.lic can now register a new project.\n\
+         If you did not ask for this, reply to this message.\n\n\
+         您好：\n\n\
+         {company} 的授权 {id}（{app} {version}，项目“{project}”）已于 {at}（UTC）解除与原项目的绑定。\n\
+         同一个 Container.lic 现在可以注册新的项目。如非您本人申请，请直接回复本邮件。\n",
+        id = l.license_id,
+        company = l.company,
+        project = l.project,
+        app = l.app_name,
+        version = l.version,
+    )
+}
+
+/// The mails to queue: `Err(why)` when none.
+fn plan_mail(
+    home: &mut Home,
+    license: &LicenseInfo,
+    send: bool,
+    subject: &str,
+    body: &str,
+) -> Result<Result<Vec<Reply>, String>, Error> {
+    if !send {
+        return Ok(Err("--no-mail was given".to_owned()));
+    }
+    let from = home.reply_from()?;
+    Ok(recipients(home, license)?
+        .map(|to| to.iter().map(|a| confirmation(&from, a, subject, body.to_owned())).collect()))
+}
+
+fn queue(tx: &rusqlite::Transaction<'_>, planned: Result<Vec<Reply>, String>, now: Timestamp) -> Result<Mail, Error> {
+    match planned {
+        Ok(replies) => {
+            let mut queued = Vec::new();
+            for r in &replies {
+                queued.push((r.to.clone(), outbox::enqueue(tx, r, now)?));
+            }
+            Ok(Mail::Queued(queued))
+        }
+        Err(why) => Ok(Mail::NotQueued(why)),
+    }
+}
+
+/// Revokes the license `license_id` for `reason`, by `by` at `now`: recorded
+/// in `revoked_licenses` and `license_audit` (action `revoke`, the reason as
+/// detail), with a confirmation mail queued when `mail` is set and a
+/// contract address is known, all in one transaction. Refuses an unknown
+/// license and one already revoked (saying when and by whom).
+pub fn revoke_license(
+    home: &mut Home,
+    license_id: &str,
+    reason: &str,
+    by: &str,
+    mail: bool,
+    now: Timestamp,
+) -> Result<Revoked, Error> {
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(Error::input("--reason", reason, "say why the license is revoked (it is recorded)"));
+    }
+    let id = parse_license_id(license_id)?;
+    let license = {
+        let (conn, path) = home.conn_mut();
+        license_info(conn, path, &id)?
+    };
+    let subject = format!("License {id} revoked / 授权已吊销");
+    let planned = plan_mail(home, &license, mail, &subject, &revoke_text(&license, now))?;
+    let (conn, path) = home.conn_mut();
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(db::err(path, "cannot start a transaction"))?;
+    // Checked inside the transaction: two staff revoking at once get one each.
+    if let Some((at, by, reason)) = revocation_of(&tx, path, &id)? {
+        return Err(Error::LicenseAlreadyRevoked { license_id: id, at, by, reason });
+    }
+    tx.execute(
+        "INSERT INTO revoked_licenses (license_id, reason, revoked_at, revoked_by) VALUES (?1, ?2, ?3, ?4)",
+        params![id, reason, db::int(now.0), by],
+    )
+    .map_err(db::err(path, "cannot record the revocation"))?;
+    audit(&tx, path, &id, "revoke", reason, now, by)?;
+    let mail = queue(&tx, planned, now)?;
+    tx.commit().map_err(db::err(path, "cannot commit"))?;
+    Ok(Revoked { license, reason: reason.to_owned(), at: now, by: by.to_owned(), mail })
+}
+
+/// Revokes the issuing key `key_id` for `reason`: recorded in
+/// `revoked_issuing_keys`, so that the next revocation list names it and
+/// products refuse every license it signed. Refuses an unknown key, one
+/// already revoked, and the key that signs new licenses unless `force`.
+pub fn revoke_issuing_key(
+    home: &mut Home,
+    key_id: &str,
+    reason: &str,
+    by: &str,
+    force: bool,
+    now: Timestamp,
+) -> Result<KeyRevoked, Error> {
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(Error::input("--reason", reason, "say why the key is revoked (it is recorded)"));
+    }
+    let keys = home.issuing_keys()?;
+    let known = || keys.iter().map(|k| k.key_id.to_string()).collect::<Vec<_>>().join(", ");
+    let key = match key_id.trim().parse::<KeyId>() {
+        Ok(id) => keys.iter().find(|k| k.key_id == id),
+        Err(_) => None,
+    };
+    let Some(key) = key else {
+        return Err(Error::IssuingKeyNotFound { key_id: key_id.trim().to_owned(), known: known() });
+    };
+    let signing = home.signing_key().ok().map(|k| k.key_id);
+    let was_signing = signing == Some(key.key_id);
+    let kid = key.key_id;
+    let (conn, path) = home.conn_mut();
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(db::err(path, "cannot start a transaction"))?;
+    let before: Option<(i64, String)> = tx
+        .query_row(
+            "SELECT revoked_at, revoked_by FROM revoked_issuing_keys WHERE key_id = ?1",
+            params![kid.to_string()],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()
+        .map_err(db::err(path, "cannot read the revoked issuing keys"))?;
+    if let Some((at, by)) = before {
+        return Err(Error::IssuingKeyAlreadyRevoked { key_id: kid, at: time(path, at)?, by });
+    }
+    if was_signing && !force {
+        return Err(Error::RevokingSigningKey { key_id: kid });
+    }
+    tx.execute(
+        "INSERT INTO revoked_issuing_keys (key_id, reason, revoked_at, revoked_by) VALUES (?1, ?2, ?3, ?4)",
+        params![kid.to_string(), reason, db::int(now.0), by],
+    )
+    .map_err(db::err(path, "cannot record the revocation"))?;
+    let n: i64 = tx
+        .query_row("SELECT count(*) FROM licenses WHERE issuing_key_id = ?1", params![kid.to_string()], |r| r.get(0))
+        .map_err(db::err(path, "cannot read the licenses"))?;
+    tx.commit().map_err(db::err(path, "cannot commit"))?;
+    Ok(KeyRevoked {
+        key_id: kid,
+        reason: reason.to_owned(),
+        at: now,
+        by: by.to_owned(),
+        was_signing,
+        licenses_signed: u64::try_from(n).unwrap_or(0),
+    })
+}
+
+/// Unbinds the license `license_id` from its project: its row of
+/// `activation_bindings` is deleted, audited (action `unbind`, the old
+/// project fingerprint in hex as detail) and confirmed by mail when `mail`
+/// is set and a contract address is known, in one transaction. Refuses an
+/// unknown license, a revoked one and one that is not bound.
+pub fn unbind(home: &mut Home, license_id: &str, by: &str, mail: bool, now: Timestamp) -> Result<Unbound, Error> {
+    let id = parse_license_id(license_id)?;
+    let license = {
+        let (conn, path) = home.conn_mut();
+        license_info(conn, path, &id)?
+    };
+    let subject = format!("License {id} unbound from its project / 授权已解除项目绑定");
+    let planned = plan_mail(home, &license, mail, &subject, &unbind_text(&license, now))?;
+    let (conn, path) = home.conn_mut();
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(db::err(path, "cannot start a transaction"))?;
+    if let Some((at, by, _)) = revocation_of(&tx, path, &id)? {
+        return Err(Error::UnbindRevoked { license_id: id, at, by });
+    }
+    let binding: Option<(Vec<u8>, i64)> = tx
+        .query_row(
+            "SELECT project_fingerprint, bound_at FROM activation_bindings WHERE license_id = ?1",
+            params![id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()
+        .map_err(db::err(path, "cannot read the activation bindings"))?;
+    let Some((fingerprint, bound_at)) = binding else {
+        return Err(Error::NotBound { license_id: id });
+    };
+    let fingerprint = hex::encode(&fingerprint);
+    tx.execute("DELETE FROM activation_bindings WHERE license_id = ?1", params![id])
+        .map_err(db::err(path, "cannot remove the binding"))?;
+    audit(&tx, path, &id, "unbind", &fingerprint, now, by)?;
+    let mail = queue(&tx, planned, now)?;
+    tx.commit().map_err(db::err(path, "cannot commit"))?;
+    Ok(Unbound {
+        license,
+        project_fingerprint: fingerprint,
+        bound_at: time(path, bound_at)?,
+        at: now,
+        by: by.to_owned(),
+        mail,
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Revocation lists.
+
+/// A revocation list just exported.
+#[derive(Clone, Debug)]
+pub struct Exported {
+    /// Its sequence number.
+    pub sequence: u64,
+    /// When it was signed.
+    pub issued_at: Timestamp,
+    /// The file written.
+    pub path: PathBuf,
+    /// Its size in bytes.
+    pub bytes: usize,
+    /// The revoked license ids it names, ascending.
+    pub licenses: Vec<LicenseId>,
+    /// The revoked issuing-key ids it names, ascending.
+    pub issuing_keys: Vec<KeyId>,
+    /// The issuing key that signed it.
+    pub signed_by: KeyId,
+}
+
+impl Exported {
+    /// As JSON.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "sequence": self.sequence,
+            "issued_at": self.issued_at.to_string(),
+            "file": self.path.display().to_string(),
+            "bytes": self.bytes,
+            "licenses": self.licenses.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            "issuing_keys": self.issuing_keys.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            "signed_by": self.signed_by.to_string(),
+            "verified": true,
+        })
+    }
+
+    /// For people.
+    pub fn human(&self) -> String {
+        format!(
+            "Revocation list {seq} signed at {at} by issuing key {key}, checked with the verifier\n  \
+             revokes {nl} license(s) and {nk} issuing key(s)\n  written to {path} ({bytes} bytes)\n\
+             Publish it where products fetch their revocation list; it is not secret.\n",
+            seq = self.sequence,
+            at = self.issued_at,
+            key = self.signed_by,
+            nl = self.licenses.len(),
+            nk = self.issuing_keys.len(),
+            path = self.path.display(),
+            bytes = self.bytes,
+        )
+    }
+}
+
+fn revoked_license_ids(conn: &Connection, path: &Path) -> Result<Vec<LicenseId>, Error> {
+    let read = || db::err(path, "cannot read the revoked licenses");
+    let mut stmt = conn.prepare("SELECT license_id FROM revoked_licenses ORDER BY license_id").map_err(read())?;
+    let ids = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(read())?;
+    let mut out = Vec::new();
+    for id in ids {
+        let id = id.map_err(read())?;
+        out.push(id.parse().map_err(|_| db::corrupt(path, format!("revoked license id {id:?} is not 32 hex digits")))?);
+    }
+    Ok(out)
+}
+
+fn revoked_key_ids(conn: &Connection, path: &Path) -> Result<Vec<KeyId>, Error> {
+    let read = || db::err(path, "cannot read the revoked issuing keys");
+    let mut stmt = conn.prepare("SELECT key_id FROM revoked_issuing_keys ORDER BY key_id").map_err(read())?;
+    let ids = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(read())?;
+    let mut out = Vec::new();
+    for id in ids {
+        let id = id.map_err(read())?;
+        out.push(id.parse().map_err(|_| db::corrupt(path, format!("revoked key id {id:?} is not 16 hex digits")))?);
+    }
+    Ok(out)
+}
+
+/// The key that signs revocation lists: the signing key, if it is certified
+/// for them (purpose bit 2), may sign at `now` and is not revoked.
+fn revocation_signer(
+    home: &Home,
+    revoked: &[KeyId],
+    now: Timestamp,
+) -> Result<(db::IssuingKeyRow, keys::SigningKey), Error> {
+    let no = |why: String| Error::NoRevocationSigner { why };
+    let row = home.signing_key().map_err(|_| no("this home has no active issuing key".to_owned()))?;
+    if revoked.contains(&row.key_id) {
+        return Err(no(format!("the signing key {} is revoked", row.key_id)));
+    }
+    let cert = IssuingKeyCertificate::decode(&row.certificate_message).map_err(|e| {
+        db::corrupt(home.db_path(), format!("certificate of issuing key {} does not decode: {e}", row.key_id))
+    })?;
+    if cert.purposes.0 & Purposes::REVOCATION_LIST == 0 {
+        return Err(no(format!(
+            "the signing key {} is not certified to sign revocation lists (purposes: {})",
+            row.key_id,
+            keys::purpose_names(cert.purposes.0).join(", ")
+        )));
+    }
+    if !cert.may_sign_at(now) {
+        return Err(no(format!(
+            "the signing key {} may sign from {} to {}, not at {now}",
+            row.key_id, cert.not_before, cert.not_after
+        )));
+    }
+    let key = keys::SigningKey::load(&home.dir().join(&row.private_key_path))?;
+    if key.public_key() != row.public_key {
+        return Err(db::corrupt(
+            home.db_path(),
+            format!("the private key file of issuing key {} holds another key", row.key_id),
+        ));
+    }
+    Ok((row, key))
+}
+
+/// Signs the revocation list of everything revoked, with the next sequence
+/// number (one more than the last exported; 1 for the first), at `now`;
+/// checks it with the verifier products embed, records it in
+/// `revocation_lists` and writes it to `output` atomically, mode 0644 (it is
+/// public). Without `replace`, an existing `output` is refused first.
+pub fn export(home: &mut Home, output: &Path, replace: bool, now: Timestamp) -> Result<Exported, Error> {
+    if !replace && std::fs::symlink_metadata(output).is_ok() {
+        return Err(Error::OutputExists { path: output.to_owned() });
+    }
+    let roots = home.root_keys()?;
+    let (conn, path) = home.conn_mut();
+    // Immediate: the sequence read here is the one inserted below.
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(db::err(path, "cannot start a transaction"))?;
+    let last: Option<i64> = tx
+        .query_row("SELECT max(sequence) FROM revocation_lists", [], |r| r.get(0))
+        .map_err(db::err(path, "cannot read the revocation lists"))?;
+    let sequence = u64::try_from(last.unwrap_or(0))
+        .map_err(|_| db::corrupt(path, "a negative revocation list sequence"))?
+        .checked_add(1)
+        .ok_or_else(|| db::corrupt(path, "the revocation list sequence is at its maximum"))?;
+    let licenses = revoked_license_ids(&tx, path)?;
+    let issuing_keys = revoked_key_ids(&tx, path)?;
+    // The signer reads the home, not the transaction: the keys do not change
+    // meanwhile (rotation takes the same write lock).
+    drop(tx);
+    let (row, key) = revocation_signer(home, &issuing_keys, now)?;
+    let encode = |what, reason| Error::Encode { what, reason };
+    let message = encode_revocation_list_body(sequence, now, &licenses, &issuing_keys)
+        .map_err(|e| encode("revocation list", e))?;
+    let signature = key.sign(&message);
+    let file = encode_revocation_file(&row.certificate_message, &row.certificate_signature, &message, &signature)
+        .map_err(|e| encode("revocation list file", e))?;
+    self_check(&file, &roots, sequence, &licenses, &issuing_keys)?;
+
+    let (conn, path) = home.conn_mut();
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(db::err(path, "cannot start a transaction"))?;
+    let now_last: Option<i64> = tx
+        .query_row("SELECT max(sequence) FROM revocation_lists", [], |r| r.get(0))
+        .map_err(db::err(path, "cannot read the revocation lists"))?;
+    if now_last != last {
+        return Err(Error::input(
+            "revocations export",
+            &sequence.to_string(),
+            "another export ran meanwhile; run `fanlic revocations export` again",
+        ));
+    }
+    tx.execute(
+        "INSERT INTO revocation_lists (sequence, issued_at, file_bytes) VALUES (?1, ?2, ?3)",
+        params![db::int(sequence), db::int(now.0), file],
+    )
+    .map_err(db::err(path, "cannot record the revocation list"))?;
+    // Recorded before it is written: a sequence number is never reused for
+    // other contents, even if the write fails (the next export takes the next one).
+    tx.commit().map_err(db::err(path, "cannot commit"))?;
+    if let Some(parent) = output.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(Error::io("cannot create the folder", parent))?;
+    }
+    fsutil::write_atomic(output, &file, fsutil::PUBLIC_MODE, replace)?;
+    Ok(Exported {
+        sequence,
+        issued_at: now,
+        path: output.to_owned(),
+        bytes: file.len(),
+        licenses,
+        issuing_keys,
+        signed_by: row.key_id,
+    })
+}
+
+/// Checks a list just signed as a product would, and that it says what was meant.
+fn self_check(
+    file: &[u8],
+    roots: &[fanlic_verifier::RootKey],
+    sequence: u64,
+    licenses: &[LicenseId],
+    issuing_keys: &[KeyId],
+) -> Result<(), Error> {
+    let fail = |reason: String| Error::RevocationSelfCheck { reason };
+    let list = fanlic_verifier::verify_revocations(file, roots, None).map_err(|e| fail(e.to_string()))?;
+    let mut want_l = licenses.to_vec();
+    want_l.sort_unstable();
+    want_l.dedup();
+    let mut want_k = issuing_keys.to_vec();
+    want_k.sort_unstable();
+    want_k.dedup();
+    if list.sequence() != sequence
+        || !list.licenses().eq(want_l.iter().copied())
+        || !list.issuing_keys().eq(want_k.iter().copied())
+    {
+        return Err(fail("it does not say what was signed".to_owned()));
+    }
+    Ok(())
+}
+
+/// One revocation list exported before.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListedList {
+    /// Its sequence number.
+    pub sequence: u64,
+    /// When it was signed.
+    pub issued_at: Timestamp,
+    /// Its size in bytes.
+    pub bytes: usize,
+    /// How many licenses it revokes.
+    pub licenses: usize,
+    /// How many issuing keys it revokes.
+    pub issuing_keys: usize,
+}
+
+/// One revoked license or issuing key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RevokedEntry {
+    /// The license id or key id.
+    pub id: String,
+    /// Why.
+    pub reason: String,
+    /// When.
+    pub at: Timestamp,
+    /// By whom.
+    pub by: String,
+    /// Whether the newest exported list names it.
+    pub published: bool,
+}
+
+/// `revocations list`: what is revoked, and the lists exported.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Revocations {
+    /// Revoked licenses, by time.
+    pub licenses: Vec<RevokedEntry>,
+    /// Revoked issuing keys, by time.
+    pub issuing_keys: Vec<RevokedEntry>,
+    /// Exported lists, oldest first.
+    pub lists: Vec<ListedList>,
+}
+
+impl Revocations {
+    /// As JSON.
+    pub fn to_json(&self) -> Value {
+        let entry = |e: &RevokedEntry| json!({"id": e.id, "reason": e.reason, "at": e.at.to_string(), "by": e.by, "published": e.published});
+        json!({
+            "licenses": self.licenses.iter().map(entry).collect::<Vec<_>>(),
+            "issuing_keys": self.issuing_keys.iter().map(entry).collect::<Vec<_>>(),
+            "lists": self.lists.iter().map(|l| json!({
+                "sequence": l.sequence,
+                "issued_at": l.issued_at.to_string(),
+                "bytes": l.bytes,
+                "licenses": l.licenses,
+                "issuing_keys": l.issuing_keys,
+            })).collect::<Vec<_>>(),
+        })
+    }
+
+    /// For people.
+    pub fn human(&self) -> String {
+        let mut out = String::new();
+        let section = |out: &mut String, title: &str, entries: &[RevokedEntry]| {
+            out.push_str(title);
+            if entries.is_empty() {
+                out.push_str("  none\n");
+            }
+            for e in entries {
+                let p = if e.published { "" } else { "  (not in any exported list yet)" };
+                out.push_str(&format!("  {}  {}  by {}  {:?}{p}\n", e.id, e.at, e.by, e.reason));
+            }
+        };
+        section(&mut out, "Revoked licenses:\n", &self.licenses);
+        section(&mut out, "Revoked issuing keys:\n", &self.issuing_keys);
+        out.push_str("Revocation lists exported:\n");
+        if self.lists.is_empty() {
+            out.push_str("  none (`fanlic revocations export -o FILE` makes the first)\n");
+        }
+        for l in &self.lists {
+            out.push_str(&format!(
+                "  {:>4}  {}  {} license(s), {} key(s), {} bytes\n",
+                l.sequence, l.issued_at, l.licenses, l.issuing_keys, l.bytes
+            ));
+        }
+        if self.licenses.iter().chain(&self.issuing_keys).any(|e| !e.published) {
+            out.push_str("Some revocations are in no exported list yet: run `fanlic revocations export -o FILE`.\n");
+        }
+        out
+    }
+}
+
+fn revoked_entries(conn: &Connection, path: &Path, sql: &str) -> Result<Vec<RevokedEntry>, Error> {
+    let read = || db::err(path, "cannot read the revocations");
+    let mut stmt = conn.prepare(sql).map_err(read())?;
+    let rows = stmt
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?, r.get(3)?)))
+        .map_err(read())?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, reason, at, by) = row.map_err(read())?;
+        out.push(RevokedEntry { id, reason, at: time(path, at)?, by, published: false });
+    }
+    Ok(out)
+}
+
+/// Everything revoked, and every revocation list exported.
+pub fn list(home: &mut Home) -> Result<Revocations, Error> {
+    let (conn, path) = home.conn_mut();
+    let mut licenses = revoked_entries(
+        conn,
+        path,
+        "SELECT license_id, reason, revoked_at, revoked_by FROM revoked_licenses ORDER BY revoked_at, license_id",
+    )?;
+    let mut issuing_keys = revoked_entries(
+        conn,
+        path,
+        "SELECT key_id, reason, revoked_at, revoked_by FROM revoked_issuing_keys ORDER BY revoked_at, key_id",
+    )?;
+    let read = || db::err(path, "cannot read the revocation lists");
+    let mut stmt = conn
+        .prepare("SELECT sequence, issued_at, file_bytes FROM revocation_lists ORDER BY sequence")
+        .map_err(read())?;
+    let rows = stmt
+        .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, Vec<u8>>(2)?)))
+        .map_err(read())?;
+    let mut lists = Vec::new();
+    let mut newest: Option<Vec<u8>> = None;
+    for row in rows {
+        let (sequence, issued_at, bytes) = row.map_err(read())?;
+        let bad = |e: fanlic_formats::DecodeError| db::corrupt(path, format!("revocation list {sequence}: {e}"));
+        let envelope = RevocationEnvelope::decode(&bytes).map_err(bad)?;
+        let decoded = RevocationList::decode(envelope.list.message).map_err(bad)?;
+        lists.push(ListedList {
+            sequence: u64::try_from(sequence).map_err(|_| db::corrupt(path, "a negative revocation list sequence"))?,
+            issued_at: time(path, issued_at)?,
+            bytes: bytes.len(),
+            licenses: decoded.licenses().len(),
+            issuing_keys: decoded.issuing_keys().len(),
+        });
+        newest = Some(bytes);
+    }
+    if let Some(bytes) = &newest
+        && let Ok(envelope) = RevocationEnvelope::decode(bytes)
+        && let Ok(decoded) = RevocationList::decode(envelope.list.message)
+    {
+        for e in &mut licenses {
+            e.published = e.id.parse::<LicenseId>().is_ok_and(|id| decoded.revokes_license(&id));
+        }
+        for e in &mut issuing_keys {
+            e.published = e.id.parse::<KeyId>().is_ok_and(|id| decoded.revokes_key(&id));
+        }
+    }
+    Ok(Revocations { licenses, issuing_keys, lists })
+}

@@ -1,1 +1,981 @@
-//! (being written)
+//! `fanlic serve`: the vendor's activation service (SPEC.md §6.2).
+//!
+//! The phone of the customer's admin scans the product's QR code, which is
+//! `BASE_URL/TOKEN`. `GET` on it only shows what would be activated (link
+//! previewers must change nothing); `POST` on it (the "Confirm activation"
+//! button) checks again, binds the license to the project on its first
+//! activation, records the attempt, and shows the 6-digit code the admin
+//! types into the product.
+//!
+//! Design: HTTP on tokio (axum); one dedicated thread owns the SQLite
+//! connection. Requests reach it through a channel; it takes everything
+//! queued, runs it in ONE transaction and commits once (group commit), then
+//! answers each request through its oneshot. License rows are immutable, so
+//! they are cached (with their derived activation key); revocations and
+//! bindings are always read fresh, inside the transaction that records.
+
+use core::{
+    fmt::Write as _,
+    net::{IpAddr, SocketAddr},
+};
+use std::{
+    collections::HashMap,
+    io::{BufWriter, Write as _},
+    path::{Path, PathBuf},
+    sync::{Arc, Mutex, mpsc},
+    thread,
+    time::{Instant, SystemTime, UNIX_EPOCH},
+};
+
+use axum::{
+    Router,
+    extract::{ConnectInfo, State},
+    http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header},
+    response::{IntoResponse as _, Response},
+    routing::get,
+};
+use fanlic_formats::{
+    Date, Expiry, LicenseId, Timestamp,
+    activation::{ActivationChallenge, CHALLENGE_VALID_SECS, MAX_TOKEN_LEN, Token},
+};
+use fanlic_verifier::activation::{
+    ActivationKey, ChallengeError, Code, claimed_license_id, open_challenge, token_from_url,
+};
+use rusqlite::{Connection, OptionalExtension as _, TransactionBehavior, params};
+use serde_json::json;
+use tokio::sync::oneshot;
+
+use crate::{Error, Home, activation::MasterSecret, hex};
+
+/// `--listen`'s default: the address [`crate::activation::DEFAULT_BASE_URL`] points at.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8380";
+/// Requests per window for one license (`--rate-license`).
+pub const DEFAULT_RATE_LICENSE: u32 = 30;
+/// Requests per window from one client address (`--rate-client`).
+pub const DEFAULT_RATE_CLIENT: u32 = 120;
+/// The rate limits' window in seconds (`--rate-window`).
+pub const DEFAULT_RATE_WINDOW_SECS: u64 = 60;
+/// Most requests the database thread commits in one transaction.
+const MAX_BATCH: usize = 1024;
+/// Who the service writes into `license_audit`.
+const AUDIT_BY: &str = "fanlic serve";
+
+/// How request logs are written on stderr.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    /// One JSON object per line.
+    Json,
+    /// One line for people.
+    Text,
+}
+
+/// What `fanlic serve` is asked to do.
+#[derive(Clone, Debug)]
+pub struct ServeOptions {
+    /// The address to listen on, e.g. `127.0.0.1:8380` (port 0: any free port).
+    pub listen: String,
+    /// The master secret file; `None`: the home's ([`Home::activation_master_path`]).
+    pub master_secret: Option<PathBuf>,
+    /// Requests allowed per window for one license id.
+    pub rate_license: u32,
+    /// Requests allowed per window from one client IP address.
+    pub rate_client: u32,
+    /// The rate limits' window, in seconds.
+    pub rate_window_secs: u64,
+    /// How to write request logs.
+    pub log: LogFormat,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        Self {
+            listen: DEFAULT_LISTEN.to_owned(),
+            master_secret: None,
+            rate_license: DEFAULT_RATE_LICENSE,
+            rate_client: DEFAULT_RATE_CLIENT,
+            rate_window_secs: DEFAULT_RATE_WINDOW_SECS,
+            log: LogFormat::Json,
+        }
+    }
+}
+
+/// Runs the service until SIGINT or SIGTERM. Prints `listening on
+/// http://ADDR` as the first line on stdout once it accepts connections.
+pub fn run(home_dir: &Path, opts: &ServeOptions) -> Result<(), Error> {
+    let home = Home::open(home_dir)?;
+    let master_path = match &opts.master_secret {
+        Some(p) => p.clone(),
+        None => home.activation_master_path()?,
+    };
+    if !master_path.exists() {
+        return Err(Error::ServeNoMasterSecret { path: master_path });
+    }
+    // Checks the mode (0600) too.
+    let master = MasterSecret::load(&master_path)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Serve { reason: format!("cannot start the async runtime: {e}") })?;
+    let cache: LicenseCache = Arc::new(Mutex::new(HashMap::new()));
+    let (db, db_thread) = start_db_thread(home, master, Arc::clone(&cache))?;
+    let (log, log_thread) = start_log_thread()?;
+    let app = Arc::new(App {
+        db,
+        cache,
+        log,
+        log_format: opts.log,
+        by_license: Limiter::new(opts.rate_license, opts.rate_window_secs),
+        by_client: Limiter::new(opts.rate_client, opts.rate_window_secs),
+    });
+    let served = runtime.block_on(serve(opts, Arc::clone(&app)));
+    // Dropping the last senders ends both threads once their queues are done.
+    drop(app);
+    drop(runtime);
+    let _ = db_thread.join();
+    let _ = log_thread.join();
+    served
+}
+
+async fn serve(opts: &ServeOptions, app: Arc<App>) -> Result<(), Error> {
+    let listen_err = |source| Error::ServeListen { addr: opts.listen.clone(), source };
+    let listener = tokio::net::TcpListener::bind(&opts.listen).await.map_err(listen_err)?;
+    let addr = listener.local_addr().map_err(listen_err)?;
+    {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "listening on http://{addr}").and_then(|()| out.flush()).map_err(Error::Output)?;
+    }
+    let router = Router::new().route("/healthz", get(healthz)).fallback(token_request).with_state(app);
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| Error::Serve { reason: e.to_string() })
+}
+
+async fn shutdown_signal() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => core::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = term => {}
+    }
+}
+
+/// Shared by every request.
+struct App {
+    db: mpsc::Sender<Job>,
+    cache: LicenseCache,
+    log: mpsc::Sender<String>,
+    log_format: LogFormat,
+    by_license: Limiter<LicenseId>,
+    by_client: Limiter<IpAddr>,
+}
+
+/// License rows by id: immutable once issued, so never invalidated.
+type LicenseCache = Arc<Mutex<HashMap<LicenseId, Arc<LicenseRow>>>>;
+
+/// What the service needs of a license.
+#[derive(Debug)]
+struct LicenseRow {
+    id: LicenseId,
+    app_name: String,
+    company: String,
+    project: String,
+    expiry: Expiry,
+    max_nodes: u32,
+    issuing_key_id: String,
+    /// `None`: no key can be derived (none issued, or another master secret).
+    key: Option<ActivationKey>,
+}
+
+// ---------------------------------------------------------------------------
+// Refusal reasons.
+
+/// Why an activation is refused, in the order they are checked and reported.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Reason {
+    Malformed,
+    UnknownLicense,
+    NoActivationKey,
+    ForgedChallenge,
+    QrExpired,
+    Revoked,
+    LicenseExpired,
+    MaxLicensesReached,
+    TooManyNodes,
+}
+
+impl Reason {
+    fn code(self) -> &'static str {
+        match self {
+            Self::Malformed => "malformed",
+            Self::UnknownLicense => "unknown_license",
+            Self::NoActivationKey => "no_activation_key",
+            Self::ForgedChallenge => "forged_challenge",
+            Self::QrExpired => "qr_expired",
+            Self::Revoked => "revoked",
+            Self::LicenseExpired => "license_expired",
+            Self::MaxLicensesReached => "max_licenses_reached",
+            Self::TooManyNodes => "too_many_nodes",
+        }
+    }
+
+    fn status(self) -> StatusCode {
+        match self {
+            Self::Malformed => StatusCode::BAD_REQUEST,
+            Self::UnknownLicense => StatusCode::NOT_FOUND,
+            Self::NoActivationKey | Self::MaxLicensesReached | Self::TooManyNodes => StatusCode::CONFLICT,
+            Self::ForgedChallenge | Self::Revoked | Self::LicenseExpired => StatusCode::FORBIDDEN,
+            Self::QrExpired => StatusCode::GONE,
+        }
+    }
+
+    /// A plain message saying what happened and what to do.
+    fn message(self, license: Option<&LicenseRow>, nodes: u32) -> String {
+        match self {
+            Self::Malformed => "This is not a valid activation QR code. Scan the QR code on the product's \
+                                activation page again; if this persists, refresh the QR code there."
+                .to_owned(),
+            Self::UnknownLicense => "The vendor has no record of this license. Check that the product uses the \
+                                     Container.lic the vendor sent you, or contact the vendor."
+                .to_owned(),
+            Self::NoActivationKey => "This license cannot be activated by this service (it has no activation key \
+                                      this service can check). Ask the vendor for a new license."
+                .to_owned(),
+            Self::ForgedChallenge => "This QR code was not made by the licensed product. Scan the QR code on \
+                                      the product's own activation page; if this persists, contact the vendor."
+                .to_owned(),
+            Self::QrExpired => format!(
+                "This QR code has expired (a QR code is valid for {} minutes). Refresh the QR code on the \
+                 product and scan it again.",
+                CHALLENGE_VALID_SECS / 60
+            ),
+            Self::Revoked => "The vendor has revoked this license. Contact the vendor for a new license.".to_owned(),
+            Self::LicenseExpired => match license.map(|l| l.expiry) {
+                Some(Expiry::On(d)) => {
+                    format!("This license expired at the end of {d}. Contact the vendor to renew it.")
+                }
+                _ => "This license has expired. Contact the vendor to renew it.".to_owned(),
+            },
+            Self::MaxLicensesReached => format!(
+                "The maximum license number has been reached. This license is already registered to \
+                 another project; to move it to this one, ask the vendor to cancel the old registration \
+                 (`fanlic unbind {}`).",
+                license.map_or_else(String::new, |l| l.id.to_string())
+            ),
+            Self::TooManyNodes => format!(
+                "The cluster has {nodes} nodes but this license allows at most {}. Remove nodes, or ask \
+                 the vendor for a license with more nodes.",
+                license.map_or(0, |l| l.max_nodes)
+            ),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The database thread.
+
+/// Work for the database thread.
+enum Job {
+    /// A license row (cached) with its revocation and binding read fresh.
+    Lookup { id: LicenseId, reply: oneshot::Sender<Result<Lookup, String>> },
+    /// A confirmation: check what needs the database, bind, record.
+    Record { rec: Box<Attempt>, reply: oneshot::Sender<Result<Vec<Reason>, String>> },
+}
+
+#[derive(Debug)]
+struct Lookup {
+    license: Option<Arc<LicenseRow>>,
+    revoked: bool,
+    bound_to: Option<[u8; 32]>,
+}
+
+/// One POST, recorded whatever its outcome.
+struct Attempt {
+    license_id: LicenseId,
+    /// Whether the license is known and the challenge authentic: only then
+    /// are revocation and binding checked, and a binding made.
+    trusted: bool,
+    project_fingerprint: [u8; 32],
+    node_id: [u8; 16],
+    nodes: u32,
+    at: Timestamp,
+    client: IpAddr,
+    /// Reasons found without the database.
+    reasons: Vec<Reason>,
+}
+
+type DbStart = (mpsc::Sender<Job>, thread::JoinHandle<()>);
+
+fn start_db_thread(mut home: Home, master: MasterSecret, cache: LicenseCache) -> Result<DbStart, Error> {
+    {
+        let (conn, path) = home.conn_mut();
+        let cfg = |e| crate::db::err(path, "cannot configure")(e);
+        // WAL: readers (other fanlic commands) never block the service; FULL:
+        // a confirmed activation survives a power cut.
+        conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get::<_, String>(0)).map_err(cfg)?;
+        conn.pragma_update(None, "synchronous", "FULL").map_err(cfg)?;
+    }
+    let (tx, rx) = mpsc::channel::<Job>();
+    let handle = thread::Builder::new()
+        .name("fanlic-db".to_owned())
+        .spawn(move || db_loop(&mut home, &master, &cache, &rx))
+        .map_err(|e| Error::Serve { reason: format!("cannot start the database thread: {e}") })?;
+    Ok((tx, handle))
+}
+
+/// An answer waiting for its batch's commit.
+enum Pending {
+    Lookup(oneshot::Sender<Result<Lookup, String>>, Result<Lookup, String>),
+    Record(oneshot::Sender<Result<Vec<Reason>, String>>, Result<Vec<Reason>, String>),
+}
+
+fn db_loop(home: &mut Home, master: &MasterSecret, cache: &LicenseCache, rx: &mpsc::Receiver<Job>) {
+    let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
+    let mut pending: Vec<Pending> = Vec::with_capacity(MAX_BATCH);
+    while let Ok(first) = rx.recv() {
+        batch.push(first);
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let (conn, path) = home.conn_mut();
+        let writes = batch.iter().any(|j| matches!(j, Job::Record { .. }));
+        // IMMEDIATE when writing: take the write lock first, so that a
+        // concurrent `fanlic unbind` cannot invalidate what was read.
+        let behavior = if writes { TransactionBehavior::Immediate } else { TransactionBehavior::Deferred };
+        match conn.transaction_with_behavior(behavior) {
+            Err(e) => {
+                let why = format!("database {}: cannot begin a transaction: {e}", path.display());
+                for job in batch.drain(..) {
+                    answer_err(job, &why);
+                }
+            }
+            Ok(txn) => {
+                for job in batch.drain(..) {
+                    pending.push(run_job(&txn, master, cache, job));
+                }
+                if let Err(e) = txn.commit() {
+                    let why = format!("database {}: cannot commit: {e}", path.display());
+                    for p in &mut pending {
+                        if let Pending::Record(_, r) = p {
+                            *r = Err(why.clone());
+                        }
+                    }
+                }
+            }
+        }
+        // Answers only after the commit: a code is never shown for an
+        // activation that was not durably recorded.
+        for p in pending.drain(..) {
+            match p {
+                Pending::Lookup(reply, r) => {
+                    let _ = reply.send(r);
+                }
+                Pending::Record(reply, r) => {
+                    let _ = reply.send(r);
+                }
+            }
+        }
+    }
+}
+
+fn answer_err(job: Job, why: &str) {
+    match job {
+        Job::Lookup { reply, .. } => {
+            let _ = reply.send(Err(why.to_owned()));
+        }
+        Job::Record { reply, .. } => {
+            let _ = reply.send(Err(why.to_owned()));
+        }
+    }
+}
+
+fn run_job(conn: &Connection, master: &MasterSecret, cache: &LicenseCache, job: Job) -> Pending {
+    match job {
+        Job::Lookup { id, reply } => Pending::Lookup(reply, lookup(conn, master, cache, id).map_err(|e| e.to_string())),
+        Job::Record { rec, reply } => {
+            Pending::Record(reply, record(conn, master, cache, &rec).map_err(|e| e.to_string()))
+        }
+    }
+}
+
+fn cached_license(
+    conn: &Connection,
+    master: &MasterSecret,
+    cache: &LicenseCache,
+    id: LicenseId,
+) -> Result<Option<Arc<LicenseRow>>, rusqlite::Error> {
+    if let Some(row) = cache.lock().ok().and_then(|c| c.get(&id).cloned()) {
+        return Ok(Some(row));
+    }
+    let row = load_license(conn, master, id)?;
+    if let Some(row) = &row
+        && let Ok(mut c) = cache.lock()
+    {
+        c.insert(id, Arc::clone(row));
+    }
+    Ok(row)
+}
+
+fn load_license(
+    conn: &Connection,
+    master: &MasterSecret,
+    id: LicenseId,
+) -> Result<Option<Arc<LicenseRow>>, rusqlite::Error> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT app_name, company, project, expiry, max_nodes, activation_key, activation_master_version,
+                issuing_key_id
+         FROM licenses WHERE license_id = ?1",
+    )?;
+    stmt.query_row(params![id.to_string()], |r| {
+        let expiry: String = r.get(3)?;
+        let expiry = if expiry == "never" {
+            Expiry::Never
+        } else {
+            // Anything else is a corrupt row: an error, never a guess.
+            Expiry::On(Date::parse(&expiry).ok_or_else(|| {
+                rusqlite::Error::InvalidColumnType(3, "expiry".to_owned(), rusqlite::types::Type::Text)
+            })?)
+        };
+        let stored: Option<Vec<u8>> = r.get(5)?;
+        let version: Option<i64> = r.get(6)?;
+        // The key the license carries must be the one this master secret
+        // derives: another master file (or version) cannot check its codes.
+        let key = match (stored, version) {
+            (Some(stored), Some(v)) if i64::from(master.version()) == v => {
+                let k = master.derive(&id);
+                (k.to_bytes().as_slice() == stored.as_slice()).then_some(k)
+            }
+            _ => None,
+        };
+        Ok(Arc::new(LicenseRow {
+            id,
+            app_name: r.get(0)?,
+            company: r.get(1)?,
+            project: r.get(2)?,
+            expiry,
+            max_nodes: u32::try_from(r.get::<_, i64>(4)?).unwrap_or(0),
+            issuing_key_id: r.get(7)?,
+            key,
+        }))
+    })
+    .optional()
+}
+
+fn revoked(conn: &Connection, license: &LicenseRow) -> Result<bool, rusqlite::Error> {
+    conn.prepare_cached(
+        "SELECT EXISTS (SELECT 1 FROM revoked_licenses WHERE license_id = ?1)
+             OR EXISTS (SELECT 1 FROM revoked_issuing_keys WHERE key_id = ?2)",
+    )?
+    .query_row(params![license.id.to_string(), license.issuing_key_id], |r| r.get(0))
+}
+
+fn bound_to(conn: &Connection, id: LicenseId) -> Result<Option<[u8; 32]>, rusqlite::Error> {
+    let fp: Option<Vec<u8>> = conn
+        .prepare_cached("SELECT project_fingerprint FROM activation_bindings WHERE license_id = ?1")?
+        .query_row(params![id.to_string()], |r| r.get(0))
+        .optional()?;
+    // The schema holds 32 bytes; anything else never matches a fingerprint.
+    Ok(fp.map(|v| <[u8; 32]>::try_from(v.as_slice()).unwrap_or([0; 32])))
+}
+
+fn lookup(
+    conn: &Connection,
+    master: &MasterSecret,
+    cache: &LicenseCache,
+    id: LicenseId,
+) -> Result<Lookup, rusqlite::Error> {
+    let Some(license) = cached_license(conn, master, cache, id)? else {
+        return Ok(Lookup { license: None, revoked: false, bound_to: None });
+    };
+    let revoked = revoked(conn, &license)?;
+    let bound_to = bound_to(conn, id)?;
+    Ok(Lookup { license: Some(license), revoked, bound_to })
+}
+
+fn record(
+    conn: &Connection,
+    master: &MasterSecret,
+    cache: &LicenseCache,
+    a: &Attempt,
+) -> Result<Vec<Reason>, rusqlite::Error> {
+    let mut reasons = a.reasons.clone();
+    let id_text = a.license_id.to_string();
+    if a.trusted
+        && let Some(license) = cached_license(conn, master, cache, a.license_id)?
+    {
+        if revoked(conn, &license)? {
+            reasons.push(Reason::Revoked);
+        }
+        let bound = bound_to(conn, a.license_id)?;
+        if bound.is_some_and(|fp| fp != a.project_fingerprint) {
+            reasons.push(Reason::MaxLicensesReached);
+        }
+        reasons.sort_unstable();
+        if reasons.is_empty() && bound.is_none() {
+            conn.prepare_cached(
+                "INSERT INTO activation_bindings (license_id, project_fingerprint, bound_at) VALUES (?1, ?2, ?3)",
+            )?
+            .execute(params![id_text, a.project_fingerprint.as_slice(), crate::db::int(a.at.0)])?;
+            let detail = format!(
+                "bound to project fingerprint {} by node {} ({} nodes) from {}",
+                hex::encode(&a.project_fingerprint),
+                hex::encode(&a.node_id),
+                a.nodes,
+                a.client
+            );
+            conn.prepare_cached(
+                "INSERT INTO license_audit (license_id, action, detail, at, by) VALUES (?1, 'bind', ?2, ?3, ?4)",
+            )?
+            .execute(params![id_text, detail, crate::db::int(a.at.0), AUDIT_BY])?;
+        }
+    }
+    let outcome = reasons.first().map_or("activated", |r| r.code());
+    conn.prepare_cached(
+        "INSERT INTO activations (license_id, project_fingerprint, node_id, nodes, at, client_addr, outcome)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        id_text,
+        a.project_fingerprint.as_slice(),
+        a.node_id.as_slice(),
+        a.nodes,
+        crate::db::int(a.at.0),
+        a.client.to_string(),
+        outcome
+    ])?;
+    Ok(reasons)
+}
+
+/// Sends a job and waits for its answer without blocking a worker thread.
+async fn ask<T>(app: &App, make: impl FnOnce(oneshot::Sender<Result<T, String>>) -> Job) -> Result<T, String> {
+    let (tx, rx) = oneshot::channel();
+    app.db.send(make(tx)).map_err(|_| "the database thread has stopped".to_owned())?;
+    rx.await.map_err(|_| "the database thread has stopped".to_owned())?
+}
+
+// ---------------------------------------------------------------------------
+// Rate limits: a fixed window per key.
+
+struct Limiter<K> {
+    limit: u32,
+    window_secs: u64,
+    /// The current window's number and the counts in it (cleared when it ends).
+    state: Mutex<(u64, HashMap<K, u32>)>,
+}
+
+impl<K: core::hash::Hash + Eq> Limiter<K> {
+    fn new(limit: u32, window_secs: u64) -> Self {
+        Self { limit, window_secs: window_secs.max(1), state: Mutex::new((0, HashMap::new())) }
+    }
+
+    /// Counts a request; `Err(seconds to wait)` when over the limit.
+    fn hit(&self, key: K, now_secs: u64) -> Result<(), u64> {
+        let window = now_secs / self.window_secs;
+        let retry_after = (window + 1) * self.window_secs - now_secs;
+        let Ok(mut state) = self.state.lock() else { return Ok(()) };
+        if state.0 != window {
+            state.0 = window;
+            state.1.clear();
+        }
+        let n = state.1.entry(key).or_insert(0);
+        *n = n.saturating_add(1);
+        if *n > self.limit { Err(retry_after.max(1)) } else { Ok(()) }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Requests.
+
+/// What one request did, for its log line.
+struct Outcome {
+    license_id: Option<LicenseId>,
+    status: StatusCode,
+    outcome: &'static str,
+    error: Option<String>,
+}
+
+async fn healthz(State(app): State<Arc<App>>, ConnectInfo(peer): ConnectInfo<SocketAddr>) -> &'static str {
+    let out = Outcome { license_id: None, status: StatusCode::OK, outcome: "ok", error: None };
+    log_request(&app, &Method::GET, "/healthz", peer.ip(), &out, Instant::now());
+    "ok"
+}
+
+async fn token_request(
+    State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let start = Instant::now();
+    let json =
+        headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("application/json"));
+    let (response, out) = handle(&app, &method, uri.path(), json, peer.ip()).await;
+    log_request(&app, &method, uri.path(), peer.ip(), &out, start);
+    response
+}
+
+async fn handle(app: &App, method: &Method, path: &str, json: bool, client: IpAddr) -> (Response, Outcome) {
+    let mut out = Outcome { license_id: None, status: StatusCode::OK, outcome: "ready", error: None };
+    let post = *method == Method::POST;
+    if !post && *method != Method::GET {
+        out.status = StatusCode::METHOD_NOT_ALLOWED;
+        out.outcome = "method_not_allowed";
+        let mut r =
+            (StatusCode::METHOD_NOT_ALLOWED, "use GET to see an activation, POST to confirm it\n").into_response();
+        r.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
+        return (r, out);
+    }
+    let now = match SystemTime::now().duration_since(UNIX_EPOCH) {
+        Ok(d) => Timestamp(d.as_secs()),
+        Err(_) => return internal(out, json, "the system clock reads a time before 1970".to_owned()),
+    };
+    if let Err(wait) = app.by_client.hit(client, now.0) {
+        return rate_limited(out, json, wait);
+    }
+    let mut raw = [0u8; MAX_TOKEN_LEN];
+    let Ok(raw) = token_from_url(path, &mut raw) else { return refused(out, json, &[Reason::Malformed], None, 0) };
+    let Ok(id) = claimed_license_id(raw) else { return refused(out, json, &[Reason::Malformed], None, 0) };
+    out.license_id = Some(id);
+    if let Err(wait) = app.by_license.hit(id, now.0) {
+        return rate_limited(out, json, wait);
+    }
+    // The fields as the token says, before anything is authenticated: only
+    // for recording a refused confirmation.
+    let claimed = Token::split(raw).ok().and_then(|t| ActivationChallenge::decode(t.body).ok());
+    let attempt = |trusted: bool, reasons: Vec<Reason>, c: Option<&ActivationChallenge<'_>>| Attempt {
+        license_id: id,
+        trusted,
+        project_fingerprint: c.map_or([0; 32], |c| c.project_fingerprint),
+        node_id: c.map_or([0; 16], |c| c.node_id),
+        nodes: c.map_or(0, |c| c.nodes),
+        at: now,
+        client,
+        reasons,
+    };
+
+    // A GET reads revocation and binding fresh; a POST reads them in its
+    // recording transaction, so its license row may come from the cache.
+    let cached = if post { app.cache.lock().ok().and_then(|c| c.get(&id).cloned()) } else { None };
+    let (license, fresh) = match cached {
+        Some(l) => (Some(l), None),
+        None => match ask(app, |reply| Job::Lookup { id, reply }).await {
+            Ok(l) => (l.license.clone(), Some(l)),
+            Err(e) => return internal(out, json, e),
+        },
+    };
+    let Some(license) = license else {
+        return refuse_early(
+            app,
+            out,
+            json,
+            post,
+            attempt(false, vec![Reason::UnknownLicense], claimed.as_ref()),
+            None,
+        )
+        .await;
+    };
+    let Some(key) = license.key else {
+        return refuse_early(
+            app,
+            out,
+            json,
+            post,
+            attempt(false, vec![Reason::NoActivationKey], claimed.as_ref()),
+            Some(&license),
+        )
+        .await;
+    };
+    let mut reasons = Vec::new();
+    let (challenge, code) = match open_challenge(raw, &key, now) {
+        Ok((c, code)) => (c, Some(code)),
+        Err(ChallengeError::Expired { .. }) => match claimed {
+            // The MAC held (it is checked before the age): the body is trusted.
+            Some(c) => {
+                reasons.push(Reason::QrExpired);
+                (c, None)
+            }
+            None => return refused(out, json, &[Reason::Malformed], Some(&license), 0),
+        },
+        Err(ChallengeError::Forged) => {
+            return refuse_early(
+                app,
+                out,
+                json,
+                post,
+                attempt(false, vec![Reason::ForgedChallenge], claimed.as_ref()),
+                Some(&license),
+            )
+            .await;
+        }
+        Err(_) => return refused(out, json, &[Reason::Malformed], Some(&license), 0),
+    };
+    if license.expiry.is_expired_at(now) {
+        reasons.push(Reason::LicenseExpired);
+    }
+    if challenge.nodes > license.max_nodes {
+        reasons.push(Reason::TooManyNodes);
+    }
+    if !post {
+        if let Some(fresh) = &fresh {
+            if fresh.revoked {
+                reasons.push(Reason::Revoked);
+            }
+            if fresh.bound_to.is_some_and(|fp| fp != challenge.project_fingerprint) {
+                reasons.push(Reason::MaxLicensesReached);
+            }
+        }
+        reasons.sort_unstable();
+        if !reasons.is_empty() {
+            return refused(out, json, &reasons, Some(&license), challenge.nodes);
+        }
+        return (ready(&license, &challenge, json, path), out);
+    }
+    let rec = Box::new(attempt(true, reasons, Some(&challenge)));
+    let reasons = match ask(app, |reply| Job::Record { rec, reply }).await {
+        Ok(r) => r,
+        Err(e) => return internal(out, json, e),
+    };
+    match (reasons.is_empty(), code) {
+        (true, Some(code)) => {
+            out.outcome = "activated";
+            let expires_at = challenge.issued_at.0.saturating_add(CHALLENGE_VALID_SECS);
+            (activated(&license, code, expires_at, json), out)
+        }
+        _ => refused(out, json, &reasons, Some(&license), challenge.nodes),
+    }
+}
+
+/// Refuses before the challenge can be trusted; a POST still records it.
+async fn refuse_early(
+    app: &App,
+    out: Outcome,
+    json: bool,
+    post: bool,
+    rec: Attempt,
+    license: Option<&LicenseRow>,
+) -> (Response, Outcome) {
+    let reasons = rec.reasons.clone();
+    if post && let Err(e) = ask(app, |reply| Job::Record { rec: Box::new(rec), reply }).await {
+        return internal(out, json, e);
+    }
+    refused(out, json, &reasons, license, 0)
+}
+
+fn refused(
+    mut out: Outcome,
+    json: bool,
+    reasons: &[Reason],
+    license: Option<&LicenseRow>,
+    nodes: u32,
+) -> (Response, Outcome) {
+    let first = reasons.first().copied().unwrap_or(Reason::Malformed);
+    out.status = first.status();
+    out.outcome = first.code();
+    let list: Vec<(&'static str, String)> = reasons.iter().map(|r| (r.code(), r.message(license, nodes))).collect();
+    let response = if json {
+        let reasons: Vec<_> = list.iter().map(|(code, message)| json!({"code": code, "message": message})).collect();
+        (out.status, axum::Json(json!({"status": "refused", "reasons": reasons}))).into_response()
+    } else {
+        let mut body = String::new();
+        body.push_str("<h1>Activation refused</h1>\n<ul>\n");
+        for (code, message) in &list {
+            let _ = writeln!(body, "<li><p>{}</p><p class=\"code\">({code})</p></li>", esc(message));
+        }
+        body.push_str("</ul>\n");
+        html(out.status, "Activation refused", &body)
+    };
+    (response, out)
+}
+
+fn rate_limited(mut out: Outcome, json: bool, wait: u64) -> (Response, Outcome) {
+    out.status = StatusCode::TOO_MANY_REQUESTS;
+    out.outcome = "rate_limited";
+    let message = format!("Too many activation requests. Wait {wait} seconds, then try again.");
+    let mut r = if json {
+        let reasons = [json!({"code": "rate_limited", "message": message})];
+        (out.status, axum::Json(json!({"status": "refused", "reasons": reasons}))).into_response()
+    } else {
+        html(out.status, "Too many requests", &format!("<h1>Too many requests</h1>\n<p>{}</p>\n", esc(&message)))
+    };
+    if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
+        r.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    (r, out)
+}
+
+fn internal(mut out: Outcome, json: bool, error: String) -> (Response, Outcome) {
+    out.status = StatusCode::INTERNAL_SERVER_ERROR;
+    out.outcome = "internal_error";
+    out.error = Some(error);
+    let message = "The activation service could not read or write its records. Try again in a minute; if this \
+                   persists, contact the vendor.";
+    let r = if json {
+        let reasons = [json!({"code": "internal_error", "message": message})];
+        (out.status, axum::Json(json!({"status": "refused", "reasons": reasons}))).into_response()
+    } else {
+        html(out.status, "Service error", &format!("<h1>Service error</h1>\n<p>{message}</p>\n"))
+    };
+    (r, out)
+}
+
+fn ready(license: &LicenseRow, c: &ActivationChallenge<'_>, json: bool, path: &str) -> Response {
+    if json {
+        return axum::Json(json!({
+            "status": "ready",
+            "license_id": license.id.to_string(),
+            "company": license.company,
+            "project": license.project,
+            "app_name": license.app_name,
+            "max_nodes": license.max_nodes,
+            "nodes": c.nodes,
+        }))
+        .into_response();
+    }
+    let body = format!(
+        "<h1>Activate {app}</h1>\n<dl>\n<dt>Company</dt><dd>{company}</dd>\n<dt>Project</dt><dd>{project}</dd>\n\
+         <dt>Product</dt><dd>{app}</dd>\n<dt>Nodes</dt><dd>{nodes} (licensed: at most {max})</dd>\n</dl>\n\
+         <p>Check these details, then confirm. The activation code appears on the next page.</p>\n\
+         <form method=\"post\" action=\"{action}\"><button type=\"submit\">Confirm activation</button></form>\n",
+        app = esc(&license.app_name),
+        company = esc(&license.company),
+        project = esc(&license.project),
+        nodes = c.nodes,
+        max = license.max_nodes,
+        action = esc(path),
+    );
+    html(StatusCode::OK, "Confirm activation", &body)
+}
+
+fn activated(license: &LicenseRow, code: Code, expires_at: u64, json: bool) -> Response {
+    if json {
+        return axum::Json(json!({
+            "status": "activated",
+            "license_id": license.id.to_string(),
+            "code": code.to_string(),
+            "expires_at": expires_at,
+        }))
+        .into_response();
+    }
+    let body = format!(
+        "<h1>Activation code</h1>\n<p class=\"digits\">{code}</p>\n\
+         <p>Type this code into the product within 5 minutes.</p>\n\
+         <p>{company} &middot; {project} &middot; {app}</p>\n",
+        company = esc(&license.company),
+        project = esc(&license.project),
+        app = esc(&license.app_name),
+    );
+    html(StatusCode::OK, "Activation code", &body)
+}
+
+/// A complete page: readable on a phone, no external assets, no script.
+fn html(status: StatusCode, title: &str, body: &str) -> Response {
+    let page = format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <meta name=\"referrer\" content=\"no-referrer\">\n<title>{title}</title>\n<style>\n\
+         body{{font-family:sans-serif;font-size:1.25rem;line-height:1.5;margin:1rem;max-width:40rem}}\n\
+         h1{{font-size:1.6rem}} dt{{font-weight:bold}} dd{{margin:0 0 .5rem 0}}\n\
+         button{{font-size:1.4rem;padding:1rem;width:100%;border-radius:.5rem}}\n\
+         .digits{{font-size:3.5rem;font-weight:bold;letter-spacing:.3em;font-family:monospace;text-align:center}}\n\
+         .code{{color:#666;font-size:1rem}}\n</style>\n</head>\n<body>\n{body}</body>\n</html>\n",
+        title = esc(title),
+    );
+    let mut r = (status, page).into_response();
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    // The code page must not be kept by a browser or proxy.
+    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------
+// Logs: written by their own thread, so a slow stderr never blocks a worker.
+
+fn start_log_thread() -> Result<(mpsc::Sender<String>, thread::JoinHandle<()>), Error> {
+    let (tx, rx) = mpsc::channel::<String>();
+    let handle = thread::Builder::new()
+        .name("fanlic-log".to_owned())
+        .spawn(move || {
+            let mut err = BufWriter::new(std::io::stderr());
+            while let Ok(line) = rx.recv() {
+                let _ = err.write_all(line.as_bytes());
+                while let Ok(line) = rx.try_recv() {
+                    let _ = err.write_all(line.as_bytes());
+                }
+                let _ = err.flush();
+            }
+        })
+        .map_err(|e| Error::Serve { reason: format!("cannot start the log thread: {e}") })?;
+    Ok((tx, handle))
+}
+
+/// The request path with its token replaced: a token is never logged.
+fn logged_path(path: &str) -> String {
+    if path == "/healthz" {
+        return path.to_owned();
+    }
+    let prefix = path.rsplit_once('/').map_or("", |(p, _)| p);
+    let prefix: String = prefix.chars().take(200).collect();
+    format!("{prefix}/<token>")
+}
+
+fn log_request(app: &App, method: &Method, path: &str, client: IpAddr, out: &Outcome, start: Instant) {
+    let micros = u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX);
+    let ts = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let line = match app.log_format {
+        LogFormat::Json => {
+            let mut v = serde_json::Map::new();
+            v.insert("ts".to_owned(), json!(Timestamp(ts).to_string()));
+            v.insert("method".to_owned(), json!(method.as_str()));
+            v.insert("path".to_owned(), json!(logged_path(path)));
+            if let Some(id) = out.license_id {
+                v.insert("license_id".to_owned(), json!(id.to_string()));
+            }
+            v.insert("client".to_owned(), json!(client.to_string()));
+            v.insert("status".to_owned(), json!(out.status.as_u16()));
+            v.insert("outcome".to_owned(), json!(out.outcome));
+            v.insert("micros".to_owned(), json!(micros));
+            if let Some(e) = &out.error {
+                v.insert("error".to_owned(), json!(e));
+            }
+            format!("{}\n", serde_json::Value::Object(v))
+        }
+        LogFormat::Text => {
+            let id = out.license_id.map_or_else(|| "-".to_owned(), |id| id.to_string());
+            let error = out.error.as_deref().map_or_else(String::new, |e| format!(" error: {e}"));
+            format!(
+                "{} {client} {} {} {} license {id} {} {micros}us{error}\n",
+                Timestamp(ts),
+                method.as_str(),
+                logged_path(path),
+                out.status.as_u16(),
+                out.outcome
+            )
+        }
+    };
+    let _ = app.log.send(line);
+}

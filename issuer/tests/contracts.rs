@@ -156,9 +156,13 @@ fn migrates_a_version_1_database() {
     drop(home);
     {
         let conn = rusqlite::Connection::open(&db).unwrap();
-        // Every table added after version 1 (2: contracts, 3: the outbox, 4: decisions, 5: settings).
+        // Everything added after version 1 (2: contracts, 3: the outbox, 4: decisions, 5: settings,
+        // 6: activation and revocation).
         conn.execute_batch(
-            "DROP TABLE settings; DROP TABLE decision_audit; DROP TABLE decisions;
+            "DROP TABLE license_audit; DROP TABLE revocation_lists; DROP TABLE revoked_issuing_keys;
+             DROP TABLE revoked_licenses; DROP TABLE activations; DROP TABLE activation_bindings;
+             ALTER TABLE licenses DROP COLUMN activation_master_version;
+             DROP TABLE settings; DROP TABLE decision_audit; DROP TABLE decisions;
              DROP TABLE outbox_attachments; DROP TABLE outbox;
              DROP TABLE contract_audit; DROP TABLE contract_emails; DROP TABLE contracts;",
         )

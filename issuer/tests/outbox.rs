@@ -344,7 +344,10 @@ fn migrates_a_version_2_database() {
     {
         let conn = rusqlite::Connection::open(&db).unwrap();
         conn.execute_batch(
-            "DROP TABLE settings; DROP TABLE decision_audit; DROP TABLE decisions;
+            "DROP TABLE license_audit; DROP TABLE revocation_lists; DROP TABLE revoked_issuing_keys;
+             DROP TABLE revoked_licenses; DROP TABLE activations; DROP TABLE activation_bindings;
+             ALTER TABLE licenses DROP COLUMN activation_master_version;
+             DROP TABLE settings; DROP TABLE decision_audit; DROP TABLE decisions;
              DROP TABLE outbox_attachments; DROP TABLE outbox;",
         )
         .unwrap();

@@ -21,9 +21,11 @@ use fanlic_verifier::{Environment, RootKey};
 use serde::{Deserialize, Serialize};
 
 pub mod keys;
+pub mod revocations;
 pub mod vectors;
 
 pub use keys::TestKey;
+pub use revocations::{RevocationExpected, RevocationManifest, RevocationVector};
 pub use vectors::{Files, generate};
 
 /// Why the generator or a helper failed.

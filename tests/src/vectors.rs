@@ -29,7 +29,7 @@ fn date(year: u16, month: u8, day: u8) -> wire::Date {
 }
 
 /// A 128-bit id derived from a name, never all zero in practice.
-fn id16(name: &str) -> [u8; 16] {
+pub(crate) fn id16(name: &str) -> [u8; 16] {
     let d = ring::digest::digest(&ring::digest::SHA256, format!("fanlic/TEST-ONLY/license-id/{name}").as_bytes());
     let mut id = [0u8; 16];
     id.copy_from_slice(d.as_ref().get(..16).unwrap_or(&[1; 16]));
@@ -1047,7 +1047,23 @@ pub fn generate() -> Result<Files> {
     readme.push_str(KEYS_README_TAIL);
     g.put("keys/README.md".into(), readme.into_bytes())?;
 
+    // ================= revocation lists (SPEC.md §6.1) =================
+    let inputs = crate::revocations::Inputs {
+        revoker: signer(&ia2),
+        licenses_only: signer(&ia),
+        other_root: signer(&ib),
+        revoked_license: fanlic_formats::LicenseId(basic.license_id),
+        revoked_key: k.issuing_b.key_id(),
+        issued_at: ts(2026, 3, 1, 0, 0, 0)?,
+        before_window: ts(2025, 6, 1, 0, 0, 0)?,
+    };
+    crate::revocations::generate(&mut g.files, &inputs)?;
+
     Ok(g.files)
+}
+
+fn signer<'k>(i: &Issuer<'k>) -> crate::revocations::Signer<'k> {
+    crate::revocations::Signer { key: i.key, cert_msg: i.cert_msg.clone(), cert_sig: i.cert_sig }
 }
 
 fn cert_row(i: &Issuer<'_>, window: (Timestamp, Timestamp), purposes: u32) -> String {

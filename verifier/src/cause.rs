@@ -2,7 +2,7 @@
 
 use core::fmt;
 
-use fanlic_formats::{Date, DecodeError, KeyId, License, LicenseKind, Timestamp, Version};
+use fanlic_formats::{Date, DecodeError, KeyId, License, LicenseId, LicenseKind, Timestamp, Version};
 
 /// Why a license's content is incorrect (cause `content_incorrect`): it does
 /// not decode, or its chain of signatures does not hold.
@@ -74,6 +74,43 @@ impl fmt::Display for ContentError {
 
 impl core::error::Error for ContentError {}
 
+/// What a revocation list revokes that makes a license revoked (cause
+/// `revoked`, SPEC.md §6.1): the license itself, the issuing key that signed
+/// it, or both.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Revocation {
+    /// The list revokes the license's id.
+    License {
+        /// The revoked license id.
+        license_id: LicenseId,
+    },
+    /// The list revokes the issuing key that signed the license.
+    IssuingKey {
+        /// The revoked issuing key.
+        key_id: KeyId,
+    },
+    /// The list revokes both the license's id and its issuing key.
+    LicenseAndIssuingKey {
+        /// The revoked license id.
+        license_id: LicenseId,
+        /// The revoked issuing key.
+        key_id: KeyId,
+    },
+}
+
+impl fmt::Display for Revocation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::License { license_id } => write!(f, "license {license_id}"),
+            Self::IssuingKey { key_id } => write!(f, "issuing key {key_id}, which signed the license"),
+            Self::LicenseAndIssuingKey { license_id, key_id } => {
+                write!(f, "license {license_id} and issuing key {key_id}, which signed it")
+            }
+        }
+    }
+}
+
 /// One failing cause. The order of the variants is the order causes are
 /// reported in (SPEC.md §4.2): the product's table first, then fanlic's own.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -137,12 +174,20 @@ pub enum Cause<'a> {
         /// Allowed difference.
         tolerance_secs: u64,
     },
+    /// `revoked`: the revocation list the product supplied revokes the
+    /// license or the issuing key that signed it (SPEC.md §6.1).
+    Revoked {
+        /// What is revoked.
+        revocation: Revocation,
+        /// The sequence number of the list that revokes it.
+        sequence: u64,
+    },
     /// `content_incorrect`: "License content is incorrect".
     ContentIncorrect(ContentError),
 }
 
 /// How many causes there are; [`Causes`] has a slot for each.
-const SLOTS: usize = 9;
+const SLOTS: usize = 10;
 
 impl Cause<'_> {
     /// The stable snake_case code.
@@ -156,6 +201,7 @@ impl Cause<'_> {
             Self::LicenseTypeMismatch { .. } => "license_type_mismatch",
             Self::NotYetValid { .. } => "not_yet_valid",
             Self::ClockRollback { .. } => "clock_rollback",
+            Self::Revoked { .. } => "revoked",
             Self::ContentIncorrect(_) => "content_incorrect",
         }
     }
@@ -170,7 +216,8 @@ impl Cause<'_> {
             Self::LicenseTypeMismatch { .. } => 5,
             Self::NotYetValid { .. } => 6,
             Self::ClockRollback { .. } => 7,
-            Self::ContentIncorrect(_) => 8,
+            Self::Revoked { .. } => 8,
+            Self::ContentIncorrect(_) => 9,
         }
     }
 }
@@ -201,6 +248,9 @@ impl fmt::Display for Cause<'_> {
                 f,
                 "Clock rolled back. The time is {now}, but {last_seen} was already seen; check this server's clock"
             ),
+            Self::Revoked { revocation, sequence } => {
+                write!(f, "License revoked. The revocation list (sequence {sequence}) revokes {revocation}")
+            }
             Self::ContentIncorrect(e) => write!(f, "License content is incorrect: {e}"),
         }
     }

@@ -46,7 +46,9 @@ use fanlic_formats::{
     DecodeError, Envelope, IssuingKeyCertificate, KeyId, License, LicenseKind, MAX_LICENSE_FILE_LEN, Timestamp, armor,
 };
 
-pub use cause::{Cause, Causes, ContentError, Rejection};
+pub use cause::{Cause, Causes, ContentError, Rejection, Revocation};
+pub use fanlic_formats::RevocationList;
+pub use revocation::{RevocationError, verify_revocations};
 
 /// How far the clock may be behind the last-seen time, or a license's
 /// `not_before` ahead of the clock, before it counts as a cause: cluster nodes
@@ -182,6 +184,20 @@ pub fn check<'a>(
     signed: SignedLicense<'a>,
     env: &Environment<'a>,
 ) -> Result<Verified<SignedLicense<'a>>, Rejection<'a>> {
+    check_with_revocations(signed, env, None)
+}
+
+/// [`check`], and when the product supplies a verified revocation list
+/// ([`verify_revocations`]), also cause `revoked` if the list revokes the
+/// license's id or the issuing key that signed it (SPEC.md §6.1). Every
+/// failing cause is still reported, in SPEC.md §4.2's order; with `None` this
+/// is exactly [`check`].
+#[allow(clippy::result_large_err, reason = "no allocator to box into: the rejection is returned on the stack")]
+pub fn check_with_revocations<'a>(
+    signed: SignedLicense<'a>,
+    env: &Environment<'a>,
+    revocations: Option<&Verified<RevocationList<'_>>>,
+) -> Result<Verified<SignedLicense<'a>>, Rejection<'a>> {
     let l = &signed.license;
     let mut causes = Causes::new();
     if let fanlic_formats::Expiry::On(date) = l.expiry
@@ -212,6 +228,18 @@ pub fn check<'a>(
     {
         causes.push(Cause::ClockRollback { now: env.now, last_seen, tolerance_secs: CLOCK_TOLERANCE_SECS });
     }
+    if let Some(list) = revocations {
+        let key_id = signed.certificate.key_id;
+        let revocation = match (list.revokes_license(&l.id), list.revokes_key(&key_id)) {
+            (true, true) => Some(Revocation::LicenseAndIssuingKey { license_id: l.id, key_id }),
+            (true, false) => Some(Revocation::License { license_id: l.id }),
+            (false, true) => Some(Revocation::IssuingKey { key_id }),
+            (false, false) => None,
+        };
+        if let Some(revocation) = revocation {
+            causes.push(Cause::Revoked { revocation, sequence: list.sequence() });
+        }
+    }
     if causes.is_empty() { Ok(Verified(signed)) } else { Err(Rejection::new(Some(signed.license), causes)) }
 }
 
@@ -225,8 +253,24 @@ pub fn verify<'a>(
     roots: &[RootKey],
     env: &Environment<'a>,
 ) -> Result<Verified<SignedLicense<'a>>, Rejection<'a>> {
+    verify_with_revocations(input, buf, roots, env, None)
+}
+
+/// [`authenticate`] then [`check_with_revocations`]: [`verify`], plus cause
+/// `revoked` when the product supplies a verified revocation list that revokes
+/// the license or its issuing key (SPEC.md §6.1). With `None` this is exactly
+/// [`verify`]. A license whose signatures fail is `content_incorrect` alone,
+/// whatever the list says.
+#[allow(clippy::result_large_err, reason = "no allocator to box into: the rejection is returned on the stack")]
+pub fn verify_with_revocations<'a>(
+    input: &'a [u8],
+    buf: &'a mut [u8; MAX_LICENSE_FILE_LEN],
+    roots: &[RootKey],
+    env: &Environment<'a>,
+    revocations: Option<&Verified<RevocationList<'_>>>,
+) -> Result<Verified<SignedLicense<'a>>, Rejection<'a>> {
     match authenticate(input, buf, roots) {
-        Ok(signed) => check(signed, env),
+        Ok(signed) => check_with_revocations(signed, env, revocations),
         Err(e) => {
             let mut causes = Causes::new();
             causes.push(Cause::ContentIncorrect(e));

@@ -138,3 +138,52 @@ pub fn bad_values(body: &str) -> String {
     let body = replace_line(&body, "Contract signing date: 2026/11/20", "Contract signing date: 2025/01/01");
     replace_line(&body, "Project Version: 11.0.20", "Project Version: 10.0.5")
 }
+
+/// `fanlic issue` of a FineReport 11.0 license for `company` / `project`
+/// (written under `env.dir`): its license id.
+pub fn issue_license(env: &Env, company: &str, project: &str) -> String {
+    let out = env.dir.join(format!("{project}-Container.lic"));
+    let text = ok(
+        env,
+        &[
+            "issue",
+            "--company",
+            company,
+            "--project",
+            project,
+            "--app",
+            "FineReport",
+            "--version",
+            "11.0",
+            "--nodes",
+            "3",
+            "--expires",
+            "never",
+            "--signed",
+            "2026/11/20",
+            "-o",
+            out.to_str().unwrap(),
+            "--json",
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    v["license_id"].as_str().unwrap().to_owned()
+}
+
+/// Binds `license_id` to the project `fingerprint` directly in the home's
+/// database, as a confirmed activation would.
+pub fn bind(env: &Env, license_id: &str, fingerprint: [u8; 32]) {
+    let conn = rusqlite::Connection::open(env.home.join("fanlic.db")).unwrap();
+    conn.execute(
+        "INSERT INTO activation_bindings (license_id, project_fingerprint, bound_at) VALUES (?1, ?2, ?3)",
+        rusqlite::params![license_id, fingerprint.as_slice(), 1_795_000_000_i64],
+    )
+    .unwrap();
+}
+
+/// Rows of `sql` (one text column) in the home's database.
+pub fn query_texts(env: &Env, sql: &str) -> Vec<String> {
+    let conn = rusqlite::Connection::open(env.home.join("fanlic.db")).unwrap();
+    let mut stmt = conn.prepare(sql).unwrap();
+    stmt.query_map([], |r| r.get::<_, String>(0)).unwrap().map(Result::unwrap).collect()
+}

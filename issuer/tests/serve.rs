@@ -1,0 +1,557 @@
+//! `fanlic serve` end to end: a real server process on 127.0.0.1:0, a tiny
+//! HTTP/1.1 client, and the test playing the product (verified license,
+//! challenges made with `fanlic-verifier`, its code state machine).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+mod common;
+
+use core::time::Duration;
+use std::{
+    fs,
+    io::{BufRead as _, BufReader, Read as _, Write as _},
+    net::TcpStream,
+    path::PathBuf,
+    process::{Child, Command, Stdio},
+    time::{SystemTime, UNIX_EPOCH},
+};
+
+use common::{BIN, Env, fanlic, ok};
+use fanlic_formats::{LicenseId, MAX_LICENSE_FILE_LEN, Timestamp};
+use fanlic_issuer::{home::load_root_public_key, qr::Qr};
+use fanlic_verifier::{
+    activation::{
+        Activation, ActivationKey, ChallengeInput, CodeError, PreparedChallenge, make_challenge, project_fingerprint,
+    },
+    authenticate,
+};
+use rusqlite::Connection;
+use serde_json::Value;
+
+const MAX_SENTENCE: &str = "The maximum license number has been reached.";
+
+fn unix_now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
+}
+
+/// A running `fanlic serve`, killed when dropped.
+struct Server {
+    child: Child,
+    addr: String,
+    log: PathBuf,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    fn start(env: &Env, extra: &[&str]) -> Self {
+        let log = env.dir.join(format!("serve-{}.log", extra.len()));
+        let mut child = Command::new(BIN)
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(extra)
+            .env("FANLIC_HOME", &env.home)
+            .current_dir(&env.dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap();
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+        let addr = first
+            .strip_prefix("listening on http://")
+            .unwrap_or_else(|| panic!("first line {first:?}; stderr: {}", fs::read_to_string(&log).unwrap()))
+            .trim()
+            .to_owned();
+        assert!(!addr.ends_with(":0"), "{addr}");
+        Self { child, addr, log }
+    }
+
+    /// SIGTERM, then the exit status (a graceful stop exits 0).
+    fn terminate(&mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+        for _ in 0..200 {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        panic!("fanlic serve did not stop within 5 s of SIGTERM");
+    }
+
+    /// The log, once it has `lines` lines (a thread of the server writes it).
+    fn logs(&self, lines: usize) -> String {
+        for _ in 0..100 {
+            let text = fs::read_to_string(&self.log).unwrap();
+            if text.lines().count() >= lines {
+                return text;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        fs::read_to_string(&self.log).unwrap()
+    }
+}
+
+struct Resp {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Resp {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
+    }
+
+    fn codes(&self) -> Vec<String> {
+        let v = self.json();
+        assert_eq!(v["status"], "refused", "{v}");
+        v["reasons"].as_array().unwrap().iter().map(|r| r["code"].as_str().unwrap().to_owned()).collect()
+    }
+}
+
+/// One HTTP/1.1 request with `Connection: close`.
+fn http(addr: &str, method: &str, path: &str, json: bool) -> Resp {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let accept = if json { "application/json" } else { "text/html" };
+    let body = if method == "POST" { "confirm=1" } else { "" };
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAccept: {accept}\r\nConnection: close\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).unwrap();
+    let text = String::from_utf8(raw).unwrap();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    let mut lines = head.split("\r\n");
+    let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+    let headers = lines
+        .map(|l| {
+            let (n, v) = l.split_once(':').unwrap();
+            (n.trim().to_owned(), v.trim().to_owned())
+        })
+        .collect();
+    Resp { status, headers, body: body.to_owned() }
+}
+
+/// A home with a master secret, and the root keys to verify with.
+fn home() -> Env {
+    let env = Env::temp();
+    ok(&env, &["init", "--authserv-id", common::AUTHSERV]);
+    env
+}
+
+/// A license as the product holds it after verifying it.
+struct Lic {
+    id: LicenseId,
+    key: ActivationKey,
+    base_url: String,
+}
+
+fn issue(env: &Env, project: &str, nodes: u32) -> Lic {
+    let out = env.dir.join(format!("{project}-Container.lic"));
+    let n = nodes.to_string();
+    ok(
+        env,
+        &[
+            "issue",
+            "--company",
+            "Customer Trading Co., Ltd.",
+            "--project",
+            project,
+            "--app",
+            "FineReport",
+            "--version",
+            "11.0",
+            "--nodes",
+            &n,
+            "--expires",
+            "2099-12-31",
+            "--signed",
+            "2026/11/20",
+            "-o",
+            out.to_str().unwrap(),
+        ],
+    );
+    let public = env.home.join("public");
+    let roots: Vec<_> = fs::read_dir(&public)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap().to_str().unwrap().starts_with("root-"))
+        .map(|p| load_root_public_key(&p).unwrap())
+        .collect();
+    let bytes = fs::read(&out).unwrap();
+    let mut buf = [0u8; MAX_LICENSE_FILE_LEN];
+    let signed = authenticate(&bytes, &mut buf, &roots).unwrap();
+    let l = signed.license;
+    Lic {
+        id: l.id,
+        key: ActivationKey::from_bytes(l.activation_key.expect("the license carries an activation key")),
+        base_url: l.activation_base_url.unwrap().to_owned(),
+    }
+}
+
+/// A challenge the product makes for `project` with `nodes` nodes at `issued_at`.
+fn challenge(lic: &Lic, key: &ActivationKey, project: &str, nodes: u32, issued_at: u64) -> PreparedChallenge {
+    let mut nonce = [0u8; 16];
+    nonce[..8].copy_from_slice(&issued_at.to_be_bytes());
+    nonce[8..].copy_from_slice(&u64::from(nodes).to_be_bytes());
+    nonce[0] ^= project.len() as u8;
+    let input = ChallengeInput {
+        nonce,
+        node_id: [2; 16],
+        project_fingerprint: project_fingerprint("FineReport", project, b"deployment-1").unwrap(),
+        nodes,
+        app_version: "11.0.20",
+        now: Timestamp(issued_at),
+        server_instance_key: None,
+    };
+    make_challenge(lic.id, key, &input).unwrap()
+}
+
+/// The path part of the challenge's URL under the license's base URL, and the URL on `server`.
+fn path_of(lic: &Lic, p: &PreparedChallenge, server: &Server) -> (String, String) {
+    let mut url = String::new();
+    p.write_url(&lic.base_url, &mut url).unwrap();
+    assert!(url.starts_with("http://127.0.0.1:8380/a/"), "{url}");
+    let path = url.strip_prefix("http://127.0.0.1:8380").unwrap().to_owned();
+    (path.clone(), format!("http://{}{path}", server.addr))
+}
+
+fn db(env: &Env) -> Connection {
+    Connection::open(env.home.join("fanlic.db")).unwrap()
+}
+
+fn count(env: &Env, sql: &str) -> i64 {
+    db(env).query_row(sql, [], |r| r.get(0)).unwrap()
+}
+
+fn token_text(path: &str) -> &str {
+    path.rsplit('/').next().unwrap()
+}
+
+#[test]
+fn good_activation_binds_then_another_project_needs_unbind() {
+    let env = home();
+    let lic = issue(&env, "webroot", 2);
+    let mut server = Server::start(&env, &[]);
+    assert_eq!(http(&server.addr, "GET", "/healthz", false).body, "ok");
+
+    let p = challenge(&lic, &lic.key, "webroot", 2, unix_now());
+    let (path, _) = path_of(&lic, &p, &server);
+    let before = count(&env, "SELECT count(*) FROM activations");
+    // GET shows, in JSON and HTML, and records nothing.
+    let r = http(&server.addr, "GET", &path, true);
+    assert_eq!(r.status, 200, "{}", r.body);
+    let v = r.json();
+    assert_eq!(v["status"], "ready");
+    assert_eq!(v["license_id"], lic.id.to_string());
+    assert_eq!(v["company"], "Customer Trading Co., Ltd.");
+    assert_eq!(v["project"], "webroot");
+    assert_eq!(v["app_name"], "FineReport");
+    assert_eq!(v["max_nodes"], 2);
+    assert_eq!(v["nodes"], 2);
+    let code = p.code().to_string();
+    let page = http(&server.addr, "GET", &path, false);
+    assert_eq!(page.status, 200);
+    assert!(page.header("content-type").unwrap().starts_with("text/html"));
+    assert!(page.body.contains("<meta name=\"viewport\""), "{}", page.body);
+    assert!(page.body.contains("<form method=\"post\""), "{}", page.body);
+    assert!(page.body.contains("Confirm activation"));
+    assert!(page.body.contains("Customer Trading Co., Ltd.") && page.body.contains("webroot"));
+    assert!(!page.body.contains("<script"));
+    assert!(!page.body.contains(&code), "GET must not show the code");
+    assert_eq!(count(&env, "SELECT count(*) FROM activations"), before, "GET recorded something");
+    assert_eq!(count(&env, "SELECT count(*) FROM activation_bindings"), 0);
+
+    // POST (HTML) confirms: the code the product expects, a binding, a record.
+    let page = http(&server.addr, "POST", &path, false);
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains(&code), "{}", page.body);
+    assert!(page.body.contains("within 5 minutes"));
+    assert!(page.body.contains("<meta name=\"viewport\""));
+    let id = lic.id.to_string();
+    let bound: Vec<u8> = db(&env)
+        .query_row("SELECT project_fingerprint FROM activation_bindings WHERE license_id = ?1", [&id], |r| r.get(0))
+        .unwrap();
+    assert_eq!(bound, project_fingerprint("FineReport", "webroot", b"deployment-1").unwrap());
+    assert_eq!(count(&env, "SELECT count(*) FROM license_audit WHERE action = 'bind'"), 1);
+    let (outcome, client, nodes): (String, String, i64) = db(&env)
+        .query_row("SELECT outcome, client_addr, nodes FROM activations", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap();
+    assert_eq!((outcome.as_str(), client.as_str(), nodes), ("activated", "127.0.0.1", 2));
+
+    // POST (JSON) of the same project again: activated, still one binding.
+    let r = http(&server.addr, "POST", &path, true);
+    assert_eq!(r.status, 200, "{}", r.body);
+    let v = r.json();
+    assert_eq!(v["status"], "activated");
+    assert_eq!(v["license_id"], id);
+    assert_eq!(v["code"], code);
+    assert_eq!(v["expires_at"], p.issued_at().0 + 300);
+    assert_eq!(count(&env, "SELECT count(*) FROM activation_bindings"), 1);
+
+    // Another project: refused on GET and POST, with the exact sentence.
+    let q = challenge(&lic, &lic.key, "other-project", 1, unix_now());
+    let (qpath, _) = path_of(&lic, &q, &server);
+    let r = http(&server.addr, "GET", &qpath, true);
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert_eq!(r.codes(), ["max_licenses_reached"]);
+    let message = r.json()["reasons"][0]["message"].as_str().unwrap().to_owned();
+    assert!(message.starts_with(MAX_SENTENCE), "{message}");
+    assert!(message.contains("fanlic unbind"), "{message}");
+    let page = http(&server.addr, "POST", &qpath, false);
+    assert_eq!(page.status, 409);
+    assert!(page.body.contains(MAX_SENTENCE), "{}", page.body);
+    assert!(!page.body.contains(&q.code().to_string()));
+    assert_eq!(count(&env, "SELECT count(*) FROM activations WHERE outcome = 'max_licenses_reached'"), 1);
+
+    // After `fanlic unbind` (the command), the other project activates.
+    ok(&env, &["unbind", &id, "--no-mail"]);
+    let r = http(&server.addr, "POST", &qpath, true);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["code"], q.code().to_string());
+    let bound: Vec<u8> = db(&env)
+        .query_row("SELECT project_fingerprint FROM activation_bindings WHERE license_id = ?1", [&id], |r| r.get(0))
+        .unwrap();
+    assert_eq!(bound, project_fingerprint("FineReport", "other-project", b"deployment-1").unwrap());
+
+    // The logs: one JSON line per request, never a token or a code.
+    let logs = server.logs(8);
+    let lines: Vec<Value> = logs.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 8, "{logs}");
+    assert_eq!(lines[0]["path"], "/healthz");
+    for l in &lines[1..] {
+        for field in ["ts", "method", "path", "license_id", "client", "status", "outcome", "micros"] {
+            assert!(l.get(field).is_some(), "{field} missing in {l}");
+        }
+        assert_eq!(l["path"], "/a/<token>");
+    }
+    for secret in [token_text(&path), token_text(&qpath), &code, &q.code().to_string()] {
+        assert!(!logs.contains(secret), "the log shows {secret}: {logs}");
+    }
+    assert!(server.terminate().success());
+}
+
+#[test]
+fn refusals_forged_expired_unknown_revoked_nodes() {
+    let env = home();
+    let lic = issue(&env, "webroot", 2);
+    let other = issue(&env, "second", 3);
+    let expired = issue(&env, "third", 3);
+    let keyless = issue(&env, "fourth", 3);
+    // Changed in the database before the server first reads these rows.
+    let conn = db(&env);
+    conn.execute("UPDATE licenses SET expiry = '2020-01-31' WHERE license_id = ?1", [expired.id.to_string()]).unwrap();
+    conn.execute(
+        "UPDATE licenses SET activation_master_version = NULL WHERE license_id = ?1",
+        [keyless.id.to_string()],
+    )
+    .unwrap();
+    drop(conn);
+    let server = Server::start(&env, &[]);
+    let now = unix_now();
+
+    // Made under another key: forged, whatever else is wrong.
+    let forged = challenge(&lic, &ActivationKey::from_bytes([7; 32]), "webroot", 9, now - 400);
+    let (path, _) = path_of(&lic, &forged, &server);
+    let r = http(&server.addr, "GET", &path, true);
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert_eq!(r.codes(), ["forged_challenge"]);
+    let r = http(&server.addr, "POST", &path, true);
+    assert_eq!((r.status, r.codes()), (403, vec!["forged_challenge".to_owned()]));
+    assert_eq!(count(&env, "SELECT count(*) FROM activations WHERE outcome = 'forged_challenge'"), 1);
+    assert_eq!(count(&env, "SELECT count(*) FROM activation_bindings"), 0);
+
+    // Made 301 seconds ago: expired QR code.
+    let old = challenge(&lic, &lic.key, "webroot", 1, now - 301);
+    let (path, _) = path_of(&lic, &old, &server);
+    let r = http(&server.addr, "GET", &path, true);
+    assert_eq!((r.status, r.codes()), (410, vec!["qr_expired".to_owned()]));
+    let r = http(&server.addr, "POST", &path, true);
+    assert_eq!((r.status, r.codes()), (410, vec!["qr_expired".to_owned()]));
+    assert_eq!(count(&env, "SELECT count(*) FROM activation_bindings"), 0);
+
+    // An id the vendor never issued.
+    let unknown = Lic { id: LicenseId([0x5a; 16]), key: lic.key, base_url: lic.base_url.clone() };
+    let u = challenge(&unknown, &lic.key, "webroot", 1, now);
+    let (path, _) = path_of(&unknown, &u, &server);
+    let r = http(&server.addr, "GET", &path, true);
+    assert_eq!((r.status, r.codes()), (404, vec!["unknown_license".to_owned()]));
+
+    // Not a token at all.
+    let r = http(&server.addr, "GET", "/a/not-a-token!", true);
+    assert_eq!((r.status, r.codes()), (400, vec!["malformed".to_owned()]));
+
+    // More nodes than the license allows.
+    let many = challenge(&lic, &lic.key, "webroot", 3, now);
+    let (path, _) = path_of(&lic, &many, &server);
+    let r = http(&server.addr, "GET", &path, true);
+    assert_eq!((r.status, r.codes()), (409, vec!["too_many_nodes".to_owned()]));
+    let msg = r.json()["reasons"][0]["message"].as_str().unwrap().to_owned();
+    assert!(msg.contains("3 nodes") && msg.contains("at most 2"), "{msg}");
+
+    // Past its expiry date.
+    let p = challenge(&expired, &expired.key, "third", 1, now);
+    let (path, _) = path_of(&expired, &p, &server);
+    let r = http(&server.addr, "GET", &path, true);
+    assert_eq!((r.status, r.codes()), (403, vec!["license_expired".to_owned()]));
+    assert!(r.body.contains("2020-01-31"), "{}", r.body);
+
+    // No key this service can derive.
+    let p = challenge(&keyless, &keyless.key, "fourth", 1, now);
+    let (path, _) = path_of(&keyless, &p, &server);
+    let r = http(&server.addr, "POST", &path, true);
+    assert_eq!((r.status, r.codes()), (409, vec!["no_activation_key".to_owned()]));
+
+    // Revoked (with `fanlic revoke`), with too many nodes and an expired QR code: all reported.
+    let id = other.id.to_string();
+    ok(&env, &["revoke", &id, "--reason", "test", "--no-mail"]);
+    let p = challenge(&other, &other.key, "second", 1, now);
+    let (path, _) = path_of(&other, &p, &server);
+    let r = http(&server.addr, "GET", &path, true);
+    assert_eq!((r.status, r.codes()), (403, vec!["revoked".to_owned()]));
+    let p = challenge(&other, &other.key, "second", 4, now - 301);
+    let (path, _) = path_of(&other, &p, &server);
+    let r = http(&server.addr, "GET", &path, true);
+    assert_eq!(r.status, 410, "{}", r.body);
+    assert_eq!(r.codes(), ["qr_expired", "revoked", "too_many_nodes"]);
+    let p = challenge(&other, &other.key, "second", 4, now);
+    let (path, _) = path_of(&other, &p, &server);
+    let r = http(&server.addr, "POST", &path, true);
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert_eq!(r.codes(), ["revoked", "too_many_nodes"]);
+    let page = http(&server.addr, "POST", &path, false);
+    assert_eq!(page.status, 403);
+    assert!(page.body.contains("revoked") && page.body.contains("too_many_nodes"), "{}", page.body);
+    assert!(!page.body.contains(&p.code().to_string()));
+    let refused: i64 = db(&env)
+        .query_row("SELECT count(*) FROM activations WHERE license_id = ?1 AND outcome = 'revoked'", [&id], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(refused, 2);
+    assert_eq!(count(&env, "SELECT count(*) FROM activation_bindings"), 0);
+}
+
+#[test]
+fn product_state_machine_with_codes_from_the_service() {
+    let env = home();
+    let lic = issue(&env, "webroot", 2);
+    let server = Server::start(&env, &[]);
+    let n = unix_now();
+
+    // The product's clock is injected; the service checks the challenges' own times.
+    let p1 = challenge(&lic, &lic.key, "webroot", 1, n);
+    let (path, _) = path_of(&lic, &p1, &server);
+    let r = http(&server.addr, "POST", &path, true);
+    assert_eq!(r.status, 200, "{}", r.body);
+    let c1 = r.json()["code"].as_str().unwrap().to_owned();
+    assert_eq!(c1, p1.code().to_string());
+
+    let mut a = Activation::new();
+    a.set_challenge(&p1);
+    let wrong = format!("{:06}", (p1.code().value() + 1) % 1_000_000);
+    let t = n - 700;
+    for i in 1..=5u8 {
+        assert_eq!(a.enter(&wrong, Timestamp(t)), Err(CodeError::WrongCode { remaining: 6 - i }));
+    }
+    let until = Timestamp(t + 1 + 900);
+    assert_eq!(a.enter(&wrong, Timestamp(t + 1)), Err(CodeError::Locked { until, now: Timestamp(t + 1) }));
+    // The right code from the service is refused while locked, up to the last second.
+    assert!(matches!(a.enter(&c1, Timestamp(t + 2)), Err(CodeError::Locked { .. })));
+    assert!(matches!(a.enter(&c1, Timestamp(until.0 - 1)), Err(CodeError::Locked { .. })));
+
+    // 15 minutes later: a fresh challenge, its code from the service, works.
+    let p2 = challenge(&lic, &lic.key, "webroot", 1, until.0);
+    a.set_challenge(&p2);
+    let (path, _) = path_of(&lic, &p2, &server);
+    let r = http(&server.addr, "POST", &path, true);
+    assert_eq!(r.status, 200, "{}", r.body);
+    let c2 = r.json()["code"].as_str().unwrap().to_owned();
+    assert_eq!(a.enter(&c2, until), Ok(until));
+}
+
+#[test]
+fn rate_limits_answer_429_with_retry_after() {
+    let env = home();
+    let a = issue(&env, "webroot", 2);
+    let b = issue(&env, "second", 2);
+    let server = Server::start(&env, &["--rate-license", "3", "--rate-client", "5", "--rate-window", "3600"]);
+    let pa = challenge(&a, &a.key, "webroot", 1, unix_now());
+    let (path_a, _) = path_of(&a, &pa, &server);
+    for _ in 0..3 {
+        assert_eq!(http(&server.addr, "GET", &path_a, true).status, 200);
+    }
+    // The fourth for license a: its limit.
+    let r = http(&server.addr, "POST", &path_a, true);
+    assert_eq!(r.status, 429, "{}", r.body);
+    assert_eq!(r.codes(), ["rate_limited"]);
+    let retry: u64 = r.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=3600).contains(&retry), "{retry}");
+    // License b: its first request is the client's fifth, the next is over the client's limit.
+    let pb = challenge(&b, &b.key, "second", 1, unix_now());
+    let (path_b, _) = path_of(&b, &pb, &server);
+    assert_eq!(http(&server.addr, "GET", &path_b, true).status, 200);
+    let r = http(&server.addr, "GET", &path_b, false);
+    assert_eq!(r.status, 429);
+    assert!(r.header("retry-after").is_some());
+    assert!(r.body.contains("Too many"), "{}", r.body);
+    // Nothing was recorded for the refused POST beyond the limit.
+    assert_eq!(count(&env, "SELECT count(*) FROM activations"), 0);
+}
+
+#[test]
+fn master_secret_missing_or_readable_by_others_is_refused() {
+    let env = home();
+    let missing = env.dir.join("nope.secret");
+    let out = fanlic(&env, &["serve", "--listen", "127.0.0.1:0", "--master-secret", missing.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no activation master secret") && err.contains("--master-secret"), "{err}");
+    let master = env.home.join("activation/master.secret");
+    let loose = env.dir.join("loose.secret");
+    fs::copy(&master, &loose).unwrap();
+    fs::set_permissions(&loose, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+    let out = fanlic(&env, &["serve", "--listen", "127.0.0.1:0", "--master-secret", loose.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("chmod 600"), "{err}");
+}
+
+/// `zbarimg`, or a failure that says how to install it.
+fn zbarimg() -> PathBuf {
+    match Command::new("zbarimg").arg("--version").output() {
+        Ok(o) if o.status.success() => PathBuf::from("zbarimg"),
+        _ => panic!("zbarimg not found: this test needs the real QR decoder; run `apt-get install zbar-tools`"),
+    }
+}
+
+#[test]
+fn challenge_url_qr_reads_back() {
+    let zbarimg = zbarimg();
+    let env = home();
+    let lic = issue(&env, "webroot", 2);
+    let p = challenge(&lic, &lic.key, "webroot", 2, unix_now());
+    let mut url = String::new();
+    p.write_url(&lic.base_url, &mut url).unwrap();
+    let file = env.dir.join("qr.png");
+    fs::write(&file, Qr::new(&url).unwrap().to_png(8).unwrap()).unwrap();
+    let out = Command::new(&zbarimg).args(["--raw", "-q"]).arg(&file).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.strip_suffix('\n').unwrap_or(&text), url);
+}
