@@ -349,7 +349,8 @@ fn array<const N: usize>(path: &Path, what: &str, v: &[u8]) -> Result<[u8; N], E
     <[u8; N]>::try_from(v).map_err(|_| corrupt(path, format!("{what} has {} bytes, not {N}", v.len())))
 }
 
-fn time(path: &Path, v: i64) -> Result<Timestamp, Error> {
+/// A time read back from a column: negative means a corrupt database.
+pub(crate) fn time(path: &Path, v: i64) -> Result<Timestamp, Error> {
     u64::try_from(v).map(Timestamp).map_err(|_| corrupt(path, format!("negative time {v}")))
 }
 
@@ -483,6 +484,16 @@ pub(crate) fn remove_authserv_id(conn: &Connection, path: &Path, id: &str) -> Re
 }
 
 /// A setting's value, if set.
+/// Whether `fanlic revoke --issuing-key` revoked this key.
+pub(crate) fn issuing_key_revoked(conn: &Connection, path: &Path, key_id: KeyId) -> Result<bool, Error> {
+    conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM revoked_issuing_keys WHERE key_id = ?1)",
+        params![key_id.to_string()],
+        |r| r.get(0),
+    )
+    .map_err(err(path, "cannot read the revoked issuing keys"))
+}
+
 pub(crate) fn setting(conn: &Connection, path: &Path, name: &str) -> Result<Option<String>, Error> {
     conn.query_row("SELECT value FROM settings WHERE name = ?1", params![name], |r| r.get(0))
         .optional()

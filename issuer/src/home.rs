@@ -49,7 +49,7 @@ pub const DEFAULT_VALIDITY_YEARS: u16 = 2;
 pub struct Home {
     dir: PathBuf,
     db_path: PathBuf,
-    pub(crate) conn: Connection,
+    conn: Connection,
 }
 
 /// What `init` is asked to do.
@@ -435,6 +435,11 @@ impl Home {
     /// The database file.
     pub fn db_path(&self) -> &Path {
         &self.db_path
+    }
+
+    /// Whether `fanlic revoke --issuing-key` revoked this issuing key.
+    pub fn issuing_key_revoked(&self, key_id: fanlic_formats::KeyId) -> Result<bool, Error> {
+        db::issuing_key_revoked(&self.conn, &self.db_path, key_id)
     }
 
     pub(crate) fn conn_mut(&mut self) -> (&mut Connection, &Path) {

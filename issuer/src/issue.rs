@@ -209,15 +209,7 @@ impl Home {
     /// for `now`, here and not for every license.
     pub fn signer(&self, now: Timestamp) -> Result<Signer, Error> {
         let row = self.signing_key()?;
-        let revoked: bool = self
-            .conn
-            .query_row(
-                "SELECT EXISTS (SELECT 1 FROM revoked_issuing_keys WHERE key_id = ?1)",
-                [row.key_id.to_string()],
-                |r| r.get(0),
-            )
-            .map_err(db::err(self.db_path(), "cannot read the revoked issuing keys"))?;
-        if revoked {
+        if self.issuing_key_revoked(row.key_id)? {
             return Err(Error::SigningKeyRevoked { key_id: row.key_id });
         }
         let key = keys::SigningKey::load(&self.dir().join(&row.private_key_path))?;

@@ -257,10 +257,6 @@ pub fn is_refusal(e: &Error) -> bool {
     )
 }
 
-fn time(path: &Path, v: i64) -> Result<Timestamp, Error> {
-    u64::try_from(v).map(Timestamp).map_err(|_| db::corrupt(path, format!("negative time {v}")))
-}
-
 /// The license id typed, checked and in its one text form (lowercase).
 fn parse_license_id(given: &str) -> Result<String, Error> {
     given
@@ -299,7 +295,7 @@ fn revocation_of(conn: &Connection, path: &Path, id: &str) -> Result<Option<(Tim
         )
         .optional()
         .map_err(db::err(path, "cannot read the revoked licenses"))?;
-    row.map(|(at, by, reason)| Ok((time(path, at)?, by, reason))).transpose()
+    row.map(|(at, by, reason)| Ok((db::time(path, at)?, by, reason))).transpose()
 }
 
 fn audit(
@@ -523,7 +519,7 @@ pub fn revoke_issuing_key(
         .optional()
         .map_err(db::err(path, "cannot read the revoked issuing keys"))?;
     if let Some((at, by)) = before {
-        return Err(Error::IssuingKeyAlreadyRevoked { key_id: kid, at: time(path, at)?, by });
+        return Err(Error::IssuingKeyAlreadyRevoked { key_id: kid, at: db::time(path, at)?, by });
     }
     if was_signing && !force {
         return Err(Error::RevokingSigningKey { key_id: kid });
@@ -587,7 +583,7 @@ pub fn unbind(home: &mut Home, license_id: &str, by: &str, mail: bool, now: Time
     Ok(Unbound {
         license,
         project_fingerprint: fingerprint,
-        bound_at: time(path, bound_at)?,
+        bound_at: db::time(path, bound_at)?,
         at: now,
         by: by.to_owned(),
         mail,
@@ -907,7 +903,7 @@ fn revoked_entries(conn: &Connection, path: &Path, sql: &str) -> Result<Vec<Revo
     let mut out = Vec::new();
     for row in rows {
         let (id, reason, at, by) = row.map_err(read())?;
-        out.push(RevokedEntry { id, reason, at: time(path, at)?, by, published: false });
+        out.push(RevokedEntry { id, reason, at: db::time(path, at)?, by, published: false });
     }
     Ok(out)
 }
@@ -941,7 +937,7 @@ pub fn list(home: &mut Home) -> Result<Revocations, Error> {
         let decoded = RevocationList::decode(envelope.list.message).map_err(bad)?;
         lists.push(ListedList {
             sequence: u64::try_from(sequence).map_err(|_| db::corrupt(path, "a negative revocation list sequence"))?,
-            issued_at: time(path, issued_at)?,
+            issued_at: db::time(path, issued_at)?,
             bytes: bytes.len(),
             licenses: decoded.licenses().len(),
             issuing_keys: decoded.issuing_keys().len(),

@@ -11,6 +11,9 @@ use fanlic_issuer::{
     contracts::{self, ContractChanges, OPTION_NAMES, TermsText},
 };
 
+#[path = "common/downgrade.rs"]
+mod downgrade;
+
 const NOW: Timestamp = Timestamp(1_795_000_000); // 2026-11-18
 
 const HEADER: &str = "company,email,signed,product,methods,max_nodes,version,expires\n";
@@ -156,18 +159,7 @@ fn migrates_a_version_1_database() {
     drop(home);
     {
         let conn = rusqlite::Connection::open(&db).unwrap();
-        // Everything added after version 1 (2: contracts, 3: the outbox, 4: decisions, 5: settings,
-        // 6: activation and revocation).
-        conn.execute_batch(
-            "DROP TABLE license_audit; DROP TABLE revocation_lists; DROP TABLE revoked_issuing_keys;
-             DROP TABLE revoked_licenses; DROP TABLE activations; DROP TABLE activation_bindings;
-             ALTER TABLE licenses DROP COLUMN activation_master_version;
-             DROP TABLE settings; DROP TABLE decision_audit; DROP TABLE decisions;
-             DROP TABLE outbox_attachments; DROP TABLE outbox;
-             DROP TABLE contract_audit; DROP TABLE contract_emails; DROP TABLE contracts;",
-        )
-        .unwrap();
-        conn.pragma_update(None, "user_version", 1).unwrap();
+        downgrade::to_version(&conn, 1);
     }
     let mut home = Home::open(&dir.path().join("home")).unwrap();
     assert!(contracts::list(&mut home, true).unwrap().is_empty());

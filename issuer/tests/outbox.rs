@@ -5,6 +5,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 mod common;
+#[path = "common/downgrade.rs"]
+mod downgrade;
 
 use core::time::Duration;
 use std::{
@@ -343,15 +345,7 @@ fn migrates_a_version_2_database() {
     drop(h);
     {
         let conn = rusqlite::Connection::open(&db).unwrap();
-        conn.execute_batch(
-            "DROP TABLE license_audit; DROP TABLE revocation_lists; DROP TABLE revoked_issuing_keys;
-             DROP TABLE revoked_licenses; DROP TABLE activations; DROP TABLE activation_bindings;
-             ALTER TABLE licenses DROP COLUMN activation_master_version;
-             DROP TABLE settings; DROP TABLE decision_audit; DROP TABLE decisions;
-             DROP TABLE outbox_attachments; DROP TABLE outbox;",
-        )
-        .unwrap();
-        conn.pragma_update(None, "user_version", 2).unwrap();
+        downgrade::to_version(&conn, 2);
     }
     let mut h = Home::open(&dir.path().join("home")).unwrap();
     // The contract survived; the outbox is there and works.

@@ -1,0 +1,28 @@
+//! Turns a current database back into an older schema version, for the
+//! migration tests: one undo per migration, so a new migration is undone in
+//! this one place.
+
+/// Undo of migration N + 2 at index N (migration 1 is the base schema).
+const UNDO: &[&str] = &[
+    // 2: contracts
+    "DROP TABLE contract_audit; DROP TABLE contract_emails; DROP TABLE contracts;",
+    // 3: the outbox
+    "DROP TABLE outbox_attachments; DROP TABLE outbox;",
+    // 4: decisions
+    "DROP TABLE decision_audit; DROP TABLE decisions;",
+    // 5: settings
+    "DROP TABLE settings;",
+    // 6: activation and revocation
+    "DROP TABLE license_audit; DROP TABLE revocation_lists; DROP TABLE revoked_issuing_keys;
+     DROP TABLE revoked_licenses; DROP TABLE activations; DROP TABLE activation_bindings;
+     ALTER TABLE licenses DROP COLUMN activation_master_version;",
+];
+
+/// Undoes every migration after `version`, newest first, and sets `user_version`.
+pub fn to_version(conn: &rusqlite::Connection, version: usize) {
+    assert_eq!(UNDO.len() + 1, fanlic_issuer::SCHEMA_VERSION as usize, "add the new migration's undo here");
+    for sql in UNDO.iter().skip(version - 1).rev() {
+        conn.execute_batch(sql).unwrap();
+    }
+    conn.pragma_update(None, "user_version", version as i64).unwrap();
+}
