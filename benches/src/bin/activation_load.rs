@@ -12,12 +12,17 @@
 //! licenses, makes one challenge per license as the product does
 //! (`fanlic_verifier::activation::make_challenge`), starts
 //! `../target/release/fanlic serve --listen 127.0.0.1:0` with the rate limits
-//! raised for the test, and then CONNECTIONS keep-alive HTTP/1.1 clients
+//! set for the test (10,000 per license and 10,000,000 per client address per
+//! 60 s window: every request goes from one loopback address, and counts, but
+//! none is refused), and then CONNECTIONS keep-alive HTTP/1.1 clients
 //! each POST challenges round-robin for SECONDS. Every answer must be
 //! `200` with `"status":"activated"` and the code the product expects;
 //! anything else counts as an error. Prints throughput, latency percentiles
 //! (per request, from write to the last byte of the answer), errors, and the
-//! server's peak RSS.
+//! server's peak RSS. Then it kills the server (SIGKILL, no shutdown) and
+//! counts the `activated` rows in its SQLite: the server answers only after
+//! its commit, so every answered activation must be there (at most one more
+//! per connection, for requests in flight at the kill).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use std::{
@@ -56,6 +61,7 @@ fn main() {
         Home::init(&home_dir, &InitOptions { authserv_ids: vec![], valid_for_days: None, now }).unwrap();
     let t = Instant::now();
     let mut targets = Vec::with_capacity(licenses);
+    let db_path = home.db_path().to_owned();
     let master = home.activation_master().unwrap().expect("init makes an activation master secret");
     for i in 0..licenses {
         let project = format!("project-{i}");
@@ -98,7 +104,7 @@ fn main() {
     let mut server = Command::new(&fanlic)
         .args(["serve", "--home"])
         .arg(&home_dir)
-        .args(["--listen", "127.0.0.1:0", "--rate-license", "100000000", "--rate-client", "100000000"])
+        .args(["--listen", "127.0.0.1:0", "--rate-license", "10000", "--rate-client", "10000000"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -162,10 +168,15 @@ fn main() {
         .unwrap_or_default();
     let _ = server.kill();
     let _ = server.wait();
+    let db = rusqlite::Connection::open(&db_path).unwrap();
+    let recorded: i64 =
+        db.query_row("SELECT count(*) FROM activations WHERE outcome = 'activated'", [], |r| r.get(0)).unwrap();
+    let recorded = recorded as u64;
     lat.sort_unstable();
     let p = |q: f64| f64::from(lat[((lat.len() as f64 - 1.0) * q) as usize]) / 1000.0;
     println!(
-        "fanlic serve, confirmed activations (POST, JSON), {licenses} licenses, {connections} connections, {seconds} s"
+        "fanlic serve, confirmed activations (POST, JSON), {licenses} licenses, {connections} connections, {seconds} s, \
+         rate limits 10000/license and 10000000/client per 60 s"
     );
     println!("requests            {} ({errors} errors)", lat.len());
     println!("throughput          {:.0} activations/s", lat.len() as f64 / elapsed);
@@ -178,7 +189,13 @@ fn main() {
         p(1.0)
     );
     println!("server peak RSS     {rss}");
+    println!("recorded in SQLite  {recorded} activations after SIGKILL");
     assert_eq!(errors, 0, "every activation must succeed");
+    let answered = lat.len() as u64;
+    assert!(
+        (answered..=answered + connections as u64).contains(&recorded),
+        "{answered} answered activations but {recorded} recorded"
+    );
 }
 
 /// Reads one HTTP/1.1 response with a Content-Length (or chunked) body.
