@@ -41,7 +41,7 @@ fn main() {
         nodes: 1,
         app_version: "11.0.20",
         now,
-        server_instance_key: None,
+        server: None,
     };
     let prepared = make_challenge(id, &key, &input).unwrap();
     let token = prepared.token().to_vec();

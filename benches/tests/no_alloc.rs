@@ -141,7 +141,7 @@ fn activation_code_check_allocates_nothing() {
             nodes: 1,
             app_version: "11.0.20",
             now,
-            server_instance_key: None,
+            server: None,
         };
         let prepared = make_challenge(LicenseId([7; 16]), &key, black_box(&input)).unwrap();
         let mut a = Activation::new();

@@ -78,8 +78,19 @@ pub struct ChallengeBodyWire<'a> {
     pub app_version: &'a str,
     /// When the challenge was made.
     pub issued_at: u64,
-    /// For an authorization server: the SHA-256 of its instance public key.
-    pub server_instance_key: Option<[u8; 32]>,
+    /// For an authorization server: its instance and its state (SPEC.md §7.1).
+    pub server: Option<ServerInstance>,
+}
+
+/// What an authorization server adds to its challenge (SPEC.md §6.2, §7.1):
+/// which instance asks, and how far its `privateConfig` has come, so that the
+/// vendor's service can tell a clone or a rolled-back copy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerInstance {
+    /// `instance_fingerprint` of the server's instance public key (§7.1).
+    pub instance_fingerprint: [u8; 32],
+    /// The `generation` of the server's `privateConfig` (§7.4).
+    pub generation: u64,
 }
 
 /// An activation challenge whose body decoded and passed every rule of
@@ -102,8 +113,8 @@ pub struct ActivationChallenge<'a> {
     pub app_version: &'a str,
     /// When the challenge was made.
     pub issued_at: Timestamp,
-    /// The authorization server's instance key fingerprint, if any.
-    pub server_instance_key: Option<[u8; 32]>,
+    /// For an authorization server: its instance and its state.
+    pub server: Option<ServerInstance>,
 }
 
 impl<'a> ActivationChallenge<'a> {
@@ -130,7 +141,7 @@ impl<'a> ActivationChallenge<'a> {
             nodes: w.nodes,
             app_version: w.app_version,
             issued_at: Timestamp(w.issued_at),
-            server_instance_key: w.server_instance_key,
+            server: w.server,
         })
     }
 
@@ -153,7 +164,7 @@ impl<'a> ActivationChallenge<'a> {
             nodes: self.nodes,
             app_version: self.app_version,
             issued_at: self.issued_at.0,
-            server_instance_key: self.server_instance_key,
+            server: self.server,
         }
     }
 
@@ -284,7 +295,7 @@ mod tests {
             nodes: 2,
             app_version: "11.0.20",
             issued_at: 1_790_000_000,
-            server_instance_key: None,
+            server: None,
         }
     }
 

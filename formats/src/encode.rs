@@ -100,3 +100,76 @@ pub fn encode_revocation_file(
     RevocationEnvelope::decode(&out)?;
     Ok(out)
 }
+
+/// The message an image key signs for an instance key (SPEC.md §7.1).
+pub fn encode_instance_certificate(cert: &crate::private_cloud::InstanceCertificate) -> Result<Vec<u8>, DecodeError> {
+    use crate::private_cloud::{INSTANCE_CERTIFICATE_LABEL, InstanceCertificate};
+    let msg = labelled(INSTANCE_CERTIFICATE_LABEL, &cert.to_wire())?;
+    InstanceCertificate::decode(&msg)?;
+    Ok(msg)
+}
+
+/// The message an instance key signs for an answer (SPEC.md §7.2).
+pub fn encode_server_answer(answer: &crate::private_cloud::ServerAnswer) -> Result<Vec<u8>, DecodeError> {
+    use crate::private_cloud::{SERVER_ANSWER_LABEL, ServerAnswer};
+    let msg = labelled(SERVER_ANSWER_LABEL, &answer.to_wire())?;
+    ServerAnswer::decode(&msg)?;
+    Ok(msg)
+}
+
+/// A server answer file (SPEC.md §7.2): magic, the raw server license, the
+/// instance certificate and the answer, each with its signature.
+pub fn encode_server_answer_file(
+    license_file: &[u8],
+    certificate_message: &[u8],
+    certificate_signature: &[u8; 64],
+    answer_message: &[u8],
+    answer_signature: &[u8; 64],
+) -> Result<Vec<u8>, DecodeError> {
+    use crate::private_cloud::{SERVER_ANSWER_MAGIC, ServerAnswerEnvelope, wire::ServerAnswerFile};
+    let file = ServerAnswerFile {
+        license: license_file,
+        instance_certificate: wire::SignedBody {
+            message: certificate_message,
+            signature: wire::Signature(*certificate_signature),
+        },
+        answer: wire::SignedBody { message: answer_message, signature: wire::Signature(*answer_signature) },
+    };
+    let mut out = Vec::from(SERVER_ANSWER_MAGIC.as_slice());
+    out.extend_from_slice(&postcard::to_allocvec(&file).map_err(|_| DecodeError::Malformed)?);
+    ServerAnswerEnvelope::decode(&out)?;
+    Ok(out)
+}
+
+/// The message an instance key signs for `privateConfig`'s state (SPEC.md
+/// §7.4).
+pub fn encode_private_config_body(
+    body: &crate::private_cloud::wire::PrivateConfigBody,
+) -> Result<Vec<u8>, DecodeError> {
+    use crate::private_cloud::{PRIVATE_CONFIG_LABEL, PrivateConfig};
+    let msg = labelled(PRIVATE_CONFIG_LABEL, body)?;
+    PrivateConfig::decode(&msg)?;
+    Ok(msg)
+}
+
+/// A `privateConfig` file (SPEC.md §7.4): magic, the instance certificate
+/// and the state, each with its signature.
+pub fn encode_private_config_file(
+    certificate_message: &[u8],
+    certificate_signature: &[u8; 64],
+    state_message: &[u8],
+    state_signature: &[u8; 64],
+) -> Result<Vec<u8>, DecodeError> {
+    use crate::private_cloud::{PRIVATE_CONFIG_MAGIC, PrivateConfigEnvelope, wire::PrivateConfigFile};
+    let file = PrivateConfigFile {
+        instance_certificate: wire::SignedBody {
+            message: certificate_message,
+            signature: wire::Signature(*certificate_signature),
+        },
+        state: wire::SignedBody { message: state_message, signature: wire::Signature(*state_signature) },
+    };
+    let mut out = Vec::from(PRIVATE_CONFIG_MAGIC.as_slice());
+    out.extend_from_slice(&postcard::to_allocvec(&file).map_err(|_| DecodeError::Malformed)?);
+    PrivateConfigEnvelope::decode(&out)?;
+    Ok(out)
+}

@@ -30,6 +30,7 @@ mod envelope;
 mod error;
 mod ids;
 mod license;
+pub mod private_cloud;
 pub mod revocation;
 pub mod wire;
 
@@ -37,6 +38,11 @@ pub use certificate::{IssuingKeyCertificate, Purposes};
 pub use date::{Date, Timestamp};
 #[cfg(feature = "alloc")]
 pub use encode::{encode_certificate_body, encode_license_file, encode_license_payload};
+#[cfg(feature = "alloc")]
+pub use encode::{
+    encode_instance_certificate, encode_private_config_body, encode_private_config_file, encode_server_answer,
+    encode_server_answer_file,
+};
 #[cfg(feature = "alloc")]
 pub use encode::{encode_revocation_file, encode_revocation_list_body};
 pub use envelope::{Envelope, SignedBody};

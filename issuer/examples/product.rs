@@ -135,7 +135,7 @@ fn main() -> anyhow::Result<()> {
                 nodes: a.nodes,
                 app_version: &a.version,
                 now,
-                server_instance_key: None,
+                server: None,
             };
             let challenge = make_challenge(license.id, &key, &input)
                 .map_err(|e| anyhow::anyhow!("cannot make the challenge: {e}"))?;

@@ -30,7 +30,7 @@ pub mod keys;
 pub mod mail;
 pub mod outbox;
 pub mod pem;
-pub mod qr;
+pub use fanlic_qr as qr;
 pub mod report;
 pub mod revoke;
 pub mod serve;

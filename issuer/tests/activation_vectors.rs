@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use fanlic_formats::{
     LicenseId, Timestamp,
-    activation::{ActivationChallenge, ChallengeBodyWire, MAX_CHALLENGE_BODY_LEN},
+    activation::{ActivationChallenge, ChallengeBodyWire, MAX_CHALLENGE_BODY_LEN, ServerInstance},
 };
 use fanlic_issuer::{activation::MasterSecret, hex};
 use fanlic_verifier::activation::{
@@ -30,7 +30,7 @@ struct Case {
     nodes: u32,
     app_version: &'static str,
     issued_at: u64,
-    server_instance_key: Option<[u8; 32]>,
+    server: Option<ServerInstance>,
     deployment_id: &'static [u8],
 }
 
@@ -48,7 +48,7 @@ fn cases() -> Vec<Case> {
             nodes: 1,
             app_version: "11.0.20",
             issued_at: 1_790_000_000,
-            server_instance_key: None,
+            server: None,
             deployment_id: b"",
         },
         Case {
@@ -59,7 +59,7 @@ fn cases() -> Vec<Case> {
             nodes: 3,
             app_version: "6.1.5",
             issued_at: 1_800_000_123,
-            server_instance_key: None,
+            server: None,
             deployment_id: b"deployment-7",
         },
         Case {
@@ -70,7 +70,7 @@ fn cases() -> Vec<Case> {
             nodes: 2,
             app_version: "11.0.3",
             issued_at: 1_790_000_999,
-            server_instance_key: Some([0x33; 32]),
+            server: Some(ServerInstance { instance_fingerprint: [0x33; 32], generation: 7 }),
             deployment_id: b"\x00\x01\x02",
         },
     ]
@@ -86,7 +86,7 @@ fn compute(c: &Case) -> Value {
         nodes: c.nodes,
         app_version: c.app_version,
         now: Timestamp(c.issued_at),
-        server_instance_key: c.server_instance_key,
+        server: c.server,
     };
     let prepared = make_challenge(LicenseId(c.license_id), &key, &input).unwrap();
     // The body again, through the formats crate's encoder on its own.
@@ -98,7 +98,7 @@ fn compute(c: &Case) -> Value {
         nodes: c.nodes,
         app_version: c.app_version,
         issued_at: c.issued_at,
-        server_instance_key: c.server_instance_key,
+        server: c.server,
     };
     let mut buf = [0u8; MAX_CHALLENGE_BODY_LEN];
     let body = ActivationChallenge::new(&wire).unwrap().encode(&mut buf).unwrap().to_vec();

@@ -217,7 +217,7 @@ fn challenge(lic: &Lic, key: &ActivationKey, project: &str, nodes: u32, issued_a
         nodes,
         app_version: "11.0.20",
         now: Timestamp(issued_at),
-        server_instance_key: None,
+        server: None,
     };
     make_challenge(lic.id, key, &input).unwrap()
 }

@@ -20,7 +20,7 @@ use fanlic_formats::{
     DecodeError, LicenseId, Timestamp,
     activation::{
         self as wire, ActivationChallenge, CHALLENGE_LABEL, CODE_LABEL, LOCK_SECS, MAX_CHALLENGE_BODY_LEN,
-        MAX_TOKEN_LEN, MAX_TOKEN_TEXT_LEN, MAX_WRONG_CODES, TAG_LEN, Token,
+        MAX_TOKEN_LEN, MAX_TOKEN_TEXT_LEN, MAX_WRONG_CODES, ServerInstance, TAG_LEN, Token,
     },
 };
 use hmac::{Hmac, Mac as _};
@@ -144,8 +144,8 @@ pub struct ChallengeInput<'a> {
     pub app_version: &'a str,
     /// The current time.
     pub now: Timestamp,
-    /// An authorization server's instance key fingerprint (SHA-256 of its public key).
-    pub server_instance_key: Option<[u8; 32]>,
+    /// For an authorization server: its instance fingerprint and `privateConfig` generation.
+    pub server: Option<ServerInstance>,
 }
 
 /// A challenge ready to show: the raw token and the code it expects.
@@ -205,7 +205,7 @@ pub fn make_challenge(
         nodes: input.nodes,
         app_version: input.app_version,
         issued_at: input.now.0,
-        server_instance_key: input.server_instance_key,
+        server: input.server,
     })?;
     let mut body = [0u8; MAX_CHALLENGE_BODY_LEN];
     let body = c.encode(&mut body)?;
@@ -467,7 +467,7 @@ mod tests {
             nodes: 1,
             app_version: "11.0.20",
             now: Timestamp(now),
-            server_instance_key: None,
+            server: None,
         }
     }
 

@@ -91,7 +91,7 @@ fn main() {
             nodes: 2,
             app_version: "11.0.20",
             now: Timestamp(clock::now().unwrap().0),
-            server_instance_key: None,
+            server: None,
         };
         let c = make_challenge(id, &key, &input).unwrap();
         let mut url = String::new();

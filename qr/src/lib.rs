@@ -5,14 +5,21 @@
 //! segment, in the smallest version that holds the text. Every rendering
 //! carries the standard quiet zone of [`QUIET_ZONE`] light modules.
 //!
+//! Its own crate because both sides draw the same QR codes: the vendor's
+//! `fanlic serve` and the customer's authorization server (which must not
+//! link the issuer).
+//!
 //! ```
-//! let qr = fanlic_issuer::qr::Qr::new("http://127.0.0.1:8080/a/AbC-_")?;
+//! let qr = fanlic_qr::Qr::new("http://127.0.0.1:8080/a/AbC-_")?;
 //! let svg = qr.to_svg();
 //! let png = qr.to_png(8)?;
 //! let text = qr.to_terminal();
 //! # assert!(svg.contains("viewBox") && !png.is_empty() && !text.is_empty());
-//! # Ok::<(), fanlic_issuer::qr::QrError>(())
+//! # Ok::<(), fanlic_qr::QrError>(())
 //! ```
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
 use qrcode::bits::Bits;
 use qrcode::render::svg;

@@ -1,0 +1,4 @@
+//! The authorization server (work in progress).
+#![forbid(unsafe_code)]
+
+fn main() {}
