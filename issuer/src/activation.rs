@@ -34,6 +34,47 @@ pub const ACTIVATION_KEY_SALT: &[u8] = b"fanlic/1/activation-key\n";
 /// Where licenses send phones when no base URL is configured: `fanlic serve`'s
 /// default address on this machine (`fanlic config --activation-base-url`).
 pub const DEFAULT_BASE_URL: &str = "http://127.0.0.1:8380/a";
+/// HKDF salt of the image key: SPEC.md §7.1.
+pub use fanlic_formats::private_cloud::IMAGE_KEY_SALT;
+/// PKCS#8 v1 (RFC 8410) DER of an Ed25519 private key, before the 32-byte
+/// seed: what OpenSSL writes and reads for `-----BEGIN PRIVATE KEY-----`.
+pub(crate) const PKCS8_ED25519_PREFIX: [u8; 16] =
+    [0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20];
+
+/// A private-cloud image key (SPEC.md §7.1): the Ed25519 seed the image
+/// carries as `/app/license/image.key`. Wiped from memory when dropped;
+/// never printed.
+pub struct ImageKey {
+    seed: Zeroizing<[u8; 32]>,
+}
+
+impl core::fmt::Debug for ImageKey {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("ImageKey(..)")
+    }
+}
+
+impl ImageKey {
+    /// The public key, as the server license's `image_public_key` names it.
+    pub fn public_key(&self) -> Result<[u8; 32], Error> {
+        use ring::signature::KeyPair as _;
+        let pair = ring::signature::Ed25519KeyPair::from_seed_unchecked(self.seed.as_ref())
+            .map_err(|_| Error::KeyDerivation { what: "image key", reason: "ring refused the seed" })?;
+        let mut out = [0u8; 32];
+        out.copy_from_slice(pair.public_key().as_ref());
+        Ok(out)
+    }
+
+    /// The key file the image carries: PKCS#8 v1 in PEM (SPEC.md §3.5,
+    /// §7.1), which OpenSSL and the authorization server read.
+    pub fn to_pkcs8_pem(&self) -> Zeroizing<String> {
+        let mut der = Zeroizing::new(Vec::with_capacity(48));
+        der.extend_from_slice(&PKCS8_ED25519_PREFIX);
+        der.extend_from_slice(self.seed.as_ref());
+        crate::pem::encode("PRIVATE KEY", &der)
+    }
+}
+
 /// The first line of a master secret file.
 const MAGIC: &str = "fanlic-activation-master/1";
 
@@ -86,6 +127,22 @@ impl MasterSecret {
             let _ = okm.fill(out.as_mut());
         }
         ActivationKey::from_bytes(*out)
+    }
+
+    /// The image key of a private-cloud server license (SPEC.md §7.1):
+    /// `image_seed = HKDF-SHA256(salt = "fanlic/1/image-key\n", IKM = master
+    /// secret, info = version || license id, L = 32)`. Derived, so that a
+    /// rebuilt image is byte-identical and nothing per license is stored.
+    pub fn derive_image_key(&self, license_id: &LicenseId) -> ImageKey {
+        let prk = hkdf::Salt::new(hkdf::HKDF_SHA256, IMAGE_KEY_SALT).extract(self.secret.as_ref());
+        let version = self.version.to_be_bytes();
+        let info = [version.as_slice(), license_id.0.as_slice()];
+        let mut seed = Zeroizing::new([0u8; 32]);
+        // Expanding to 32 bytes (well under 255 x 32) cannot fail.
+        if let Ok(okm) = prk.expand(&info, Len32) {
+            let _ = okm.fill(seed.as_mut());
+        }
+        ImageKey { seed }
     }
 
     /// Writes the secret to a new file of mode 0600 (never replaces one).

@@ -419,6 +419,83 @@ pub enum Error {
         why: String,
     },
 
+    /// A key could not be derived from the master secret.
+    #[error("cannot derive the {what}: {reason}")]
+    KeyDerivation {
+        /// Which key.
+        what: &'static str,
+        /// Why.
+        reason: &'static str,
+    },
+
+    /// A private-cloud license needs the activation master secret, from
+    /// which its image key is derived (SPEC.md §7.1).
+    #[error(
+        "no activation master secret at {path}: a private-cloud license's image key is derived from it. \
+         Copy the home's master secret there (mode 0600), or issue on the machine that has it"
+    )]
+    PrivateCloudNeedsMaster {
+        /// Where it was looked for.
+        path: PathBuf,
+    },
+
+    /// The authorization server binary that goes into every image is missing.
+    #[error(
+        "the authorization server binary {path} is missing: build it with \
+         `cargo build --release -p fanlic-license-server --target x86_64-unknown-linux-musl` \
+         (needs `rustup target add x86_64-unknown-linux-musl` and Debian's musl-tools), or point \
+         `fanlic config --license-server-binary PATH` (or FANLIC_LICENSE_SERVER_BINARY) at one"
+    )]
+    ServerBinaryMissing {
+        /// Where it was looked for.
+        path: PathBuf,
+    },
+
+    /// The server binary would not run in the image.
+    #[error(
+        "the authorization server binary {path} cannot go into an image: {why}. Build the static one with \
+         `cargo build --release -p fanlic-license-server --target x86_64-unknown-linux-musl`"
+    )]
+    ServerBinaryNotStatic {
+        /// The binary.
+        path: PathBuf,
+        /// What is wrong with it.
+        why: &'static str,
+    },
+
+    /// An image is asked for a license that is not a private-cloud one.
+    #[error(
+        "license {license_id} is a {kind} license; only private-cloud licenses come as an image \
+         (issue one with --kind private-cloud)"
+    )]
+    NotPrivateCloud {
+        /// The license.
+        license_id: String,
+        /// Its kind.
+        kind: &'static str,
+    },
+
+    /// A license was issued before private-cloud images existed: it names no
+    /// image key, so no image can be built for it.
+    #[error(
+        "license {license_id} names no image key (issued before images existed); issue a new \
+         private-cloud license for the customer and revoke this one"
+    )]
+    NoImageKey {
+        /// The license.
+        license_id: String,
+    },
+
+    /// An image tar could not be written or read.
+    #[error("image {path}: {source}")]
+    Image {
+        /// The tar file.
+        path: PathBuf,
+        /// What is wrong.
+        #[source]
+        source: crate::image::ImageError,
+    },
+
     /// The revocation list just signed did not verify; nothing was written.
     #[error(
         "the freshly signed revocation list does not verify against this home's root keys: {reason}; \

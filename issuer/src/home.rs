@@ -562,6 +562,16 @@ impl Home {
         Ok(url.to_owned())
     }
 
+    /// A setting of the home (`fanlic config`), if set.
+    pub(crate) fn setting(&self, key: &str) -> Result<Option<String>, Error> {
+        db::setting(&self.conn, &self.db_path, key)
+    }
+
+    /// Sets a setting of the home, recording who and when.
+    pub(crate) fn set_setting(&mut self, key: &str, value: &str, now: Timestamp, by: &str) -> Result<(), Error> {
+        db::set_setting(&self.conn, &self.db_path, key, value, now, by)
+    }
+
     /// A license as recorded, by its 32-hex-digit id.
     pub fn stored_license(&self, license_id: &str) -> Result<Option<StoredLicense>, Error> {
         db::stored_license(&self.conn, &self.db_path, license_id)

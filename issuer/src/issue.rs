@@ -39,6 +39,8 @@ pub struct IssueRequest {
     pub force: bool,
     /// SHA-256 of the registration mail this license answers, if any.
     pub request_email_sha256: Option<[u8; 32]>,
+    /// The license this one replaces (a private-cloud migration).
+    pub supersedes: Option<LicenseId>,
 }
 
 /// The text of `fanlic issue`'s options.
@@ -85,6 +87,7 @@ impl IssueRequest {
             output,
             force,
             request_email_sha256: None,
+            supersedes: None,
         })
     }
 }
@@ -167,10 +170,23 @@ impl Home {
     /// home's root keys, writes it atomically and records it. The database
     /// row and the file are written together: if either fails, neither stays.
     pub fn issue(&mut self, req: &IssueRequest, now: Timestamp) -> Result<Issued, Error> {
+        self.issue_writing(req, now, |signed| Ok(signed.armored.as_bytes().to_vec()))
+    }
+
+    /// Issues a license as [`Home::issue`] does, but writes at `req.output`
+    /// the bytes `contents` makes of it (an image tar), recorded in the same
+    /// transaction: a failure leaves neither file nor record.
+    pub(crate) fn issue_writing(
+        &mut self,
+        req: &IssueRequest,
+        now: Timestamp,
+        contents: impl FnOnce(&SignedLicense) -> Result<Vec<u8>, Error>,
+    ) -> Result<Issued, Error> {
         if !req.force && std::fs::symlink_metadata(&req.output).is_ok() {
             return Err(Error::OutputExists { path: req.output.clone() });
         }
         let signed = self.sign_license(req, now)?;
+        let bytes = contents(&signed)?;
         if let Some(parent) = req.output.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(Error::io("cannot create the folder", parent))?;
         }
@@ -179,8 +195,9 @@ impl Home {
         let tx = conn.transaction().map_err(db::err(db_path, "cannot start a transaction"))?;
         record_license(&tx, db_path, &signed, &output)?;
         // 0600: a license is a bearer credential (whoever holds it runs the
-        // product for that project), as in HOME/issued/ and the outbox.
-        fsutil::write_atomic(&req.output, signed.armored.as_bytes(), fsutil::PRIVATE_MODE, req.force)?;
+        // product for that project), as in HOME/issued/ and the outbox; an
+        // image also holds its image key.
+        fsutil::write_atomic(&req.output, &bytes, fsutil::PRIVATE_MODE, req.force)?;
         if let Err(e) = tx.commit() {
             // An unrecorded license must not stay behind.
             let _ = std::fs::remove_file(&req.output);
@@ -245,6 +262,7 @@ impl Home {
                 Some(m) => Some((m, self.activation_base_url()?)),
                 None => None,
             },
+            master_path: self.activation_master_path()?,
         })
     }
 }
@@ -266,6 +284,8 @@ pub struct Signer {
     /// The activation master secret and base URL: every license gets an
     /// activation key derived for its id (SPEC.md §6.2).
     activation: Option<(crate::activation::MasterSecret, String)>,
+    /// Where the master secret was looked for (for errors).
+    master_path: std::path::PathBuf,
 }
 
 impl core::fmt::Debug for Signer {
@@ -305,6 +325,15 @@ impl Signer {
         }
 
         let license_id = random_license_id(&self.rng)?;
+        // A server license names its image key (SPEC.md §7.1), derived from
+        // the master secret like the activation key.
+        let image_public_key = match (req.kind, &self.activation) {
+            (LicenseKind::PrivateCloud, Some((m, _))) => Some(m.derive_image_key(&license_id).public_key()?),
+            (LicenseKind::PrivateCloud, None) => {
+                return Err(Error::PrivateCloudNeedsMaster { path: self.master_path.clone() });
+            }
+            (LicenseKind::LocalContainer, _) => None,
+        };
         let d = |d: Date| wire::Date { year: d.year(), month: d.month(), day: d.day() };
         let payload = wire::LicensePayload {
             license_id: license_id.0,
@@ -326,8 +355,8 @@ impl Signer {
             max_nodes: req.max_nodes,
             activation_key: self.activation.as_ref().map(|(m, _)| m.derive(&license_id).to_bytes()),
             activation_base_url: self.activation.as_ref().map(|(_, url)| url.as_str()),
-            image_public_key: None,
-            supersedes: None,
+            image_public_key,
+            supersedes: req.supersedes.map(|id| id.0),
             request_email_sha256: req.request_email_sha256,
         };
         let message = encode_license_payload(&payload).map_err(|reason| Error::Encode { what: "license", reason })?;

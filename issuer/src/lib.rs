@@ -22,6 +22,7 @@ mod error;
 pub mod fsutil;
 pub mod hex;
 pub mod home;
+pub mod image;
 pub mod ingest;
 pub mod input;
 pub mod inspect;
@@ -34,6 +35,7 @@ pub use fanlic_qr as qr;
 pub mod report;
 pub mod revoke;
 pub mod serve;
+pub mod server_image;
 pub mod validate;
 pub mod verify;
 

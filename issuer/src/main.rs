@@ -20,6 +20,7 @@ use fanlic_issuer::{
     ingest, input, inspect,
     mail::source,
     outbox::{self, OutboxTransport, SmtpConfig, SmtpTls},
+    server_image,
     verify::{self, CheckSpec},
 };
 
@@ -61,6 +62,7 @@ struct Cli {
 enum Command {
     Init(InitArgs),
     Issue(IssueArgs),
+    Image(ImageArgs),
     Verify(VerifyArgs),
     Inspect(InspectArgs),
     Keys(KeysArgs),
@@ -340,6 +342,43 @@ struct IssueArgs {
     json: bool,
 }
 
+const IMAGE_AFTER_HELP: &str = "\
+Writes the authorization server image of a recorded private-cloud license: a tar that
+`docker load` / `podman load` accept, tagged fanruan/license-server:<license id>. The bottom
+layer is the server binary (the same for every customer); the top layer holds the signed
+license, its image key (derived from the activation master secret, so rebuilding gives the
+same bytes) and the root public keys. The tar is written atomically with mode 0600.
+Server binary: FANLIC_LICENSE_SERVER_BINARY, else `fanlic config --license-server-binary`,
+else the musl build of this tree (cargo build --release -p fanlic-license-server
+--target x86_64-unknown-linux-musl).
+
+EXAMPLES:
+  fanlic image 0123456789abcdef0123456789abcdef -o fanruan_license_server.tar
+  fanlic issue --company 'Acme Ltd' --project webroot --app FineReport --version 11.0 \\
+      --kind private-cloud --nodes 4 --expires never --signed 2026/11/20 -o fanruan_license_server.tar
+  podman load -i fanruan_license_server.tar";
+
+/// Build fanruan_license_server.tar for a private-cloud license
+#[derive(Debug, Args)]
+#[command(after_help = IMAGE_AFTER_HELP)]
+struct ImageArgs {
+    /// The license id (32 hex digits)
+    #[arg(value_name = "LICENSE_ID")]
+    license_id: String,
+
+    /// Where to write the image
+    #[arg(short, long, value_name = "FILE", default_value = "fanruan_license_server.tar")]
+    output: PathBuf,
+
+    /// Replace FILE if it exists
+    #[arg(long)]
+    force: bool,
+
+    /// Print the result as JSON
+    #[arg(long)]
+    json: bool,
+}
+
 const VERIFY_AFTER_HELP: &str = "\
 Checks the signatures (root key -> issuing key -> license), then the license against the
 environment given, and reports EVERY failing cause at once, like the product's registration page.
@@ -545,6 +584,10 @@ struct ConfigArgs {
     #[arg(long, value_name = "URL")]
     activation_base_url: Option<String>,
 
+    /// The authorization server binary that goes into private-cloud images
+    #[arg(long, value_name = "PATH")]
+    license_server_binary: Option<PathBuf>,
+
     #[command(flatten)]
     by: ByArg,
 
@@ -583,7 +626,13 @@ fn run_config(home: &std::path::Path, a: &ConfigArgs) -> anyhow::Result<u8> {
     if let Some(url) = &a.activation_base_url {
         fanlic_issuer::activation::check_base_url(url)?;
     }
+    if let Some(p) = &a.license_server_binary
+        && !p.is_file()
+    {
+        return Err(fanlic_issuer::Error::ServerBinaryMissing { path: p.clone() }.into());
+    }
     let changes = a.reply_from.is_some()
+        || a.license_server_binary.is_some()
         || a.own_received_lines.is_some()
         || a.activation_base_url.is_some()
         || !a.add_authserv_ids.is_empty()
@@ -605,7 +654,11 @@ fn run_config(home: &std::path::Path, a: &ConfigArgs) -> anyhow::Result<u8> {
         if let Some(url) = &a.activation_base_url {
             h.set_activation_base_url(url, now, &by)?;
         }
+        if let Some(p) = &a.license_server_binary {
+            h.set_license_server_binary(p, now, &by)?;
+        }
     }
+    let license_server_binary = h.license_server_binary()?;
     let activation_base_url = h.activation_base_url()?;
     let activation_master = h.activation_master_path()?;
     let reply_from = h.reply_from()?;
@@ -621,6 +674,8 @@ fn run_config(home: &std::path::Path, a: &ConfigArgs) -> anyhow::Result<u8> {
             "activation_base_url": activation_base_url,
             "activation_master_secret": activation_master,
             "activation_master_secret_present": activation_master.exists(),
+            "license_server_binary": license_server_binary,
+            "license_server_binary_present": license_server_binary.is_file(),
         }))?;
     } else {
         let note = if is_default { " (the default: set yours with --reply-from)" } else { "" };
@@ -636,7 +691,10 @@ fn run_config(home: &std::path::Path, a: &ConfigArgs) -> anyhow::Result<u8> {
         };
         print(&format!(
             "reply sender:  {reply_from}{note}\nauthserv ids:  {ids}\nown Received lines above them: {own}\n\
-             activation base URL: {activation_base_url}\nactivation master secret: {master}\n"
+             activation base URL: {activation_base_url}\nactivation master secret: {master}\n\
+             license server binary (for images): {}{}\n",
+            license_server_binary.display(),
+            if license_server_binary.is_file() { "" } else { " (missing: build it, see `fanlic image --help`)" }
         ))?;
     }
     Ok(0)
@@ -1069,6 +1127,27 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             };
             let req = IssueRequest::parse(&text, a.kind.into(), a.nodes, a.output.clone(), a.force)?;
             let mut h = Home::open(&home)?;
+            let is_tar = a.output.extension().is_some_and(|e| e.eq_ignore_ascii_case("tar"));
+            if is_tar && req.kind == LicenseKind::PrivateCloud {
+                // Read the server binary first: nothing is signed if it is missing.
+                let base = h.base_layer()?;
+                let (issued, built) = h.issue_image(&req, &base, clock::now()?)?;
+                if a.json {
+                    let mut v = serde_json::json!({ "license": issued.license });
+                    v["image"] = image_json(&built);
+                    print_json(&v)?
+                } else {
+                    print(&format!("{}{}", issued.human(h.dir()), image_human(&built)))?
+                }
+                return Ok(0);
+            }
+            if is_tar {
+                anyhow::bail!(
+                    "-o {}: only private-cloud licenses come as an image tar; add --kind private-cloud, \
+                     or write a Container.lic",
+                    a.output.display()
+                );
+            }
             let issued = h.issue(&req, clock::now()?)?;
             if a.json {
                 print_json(&issued.license)?
@@ -1105,13 +1184,29 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 now,
                 last_seen,
             };
-            let report = verify::verify(&input, &roots, &spec);
-            if a.json {
-                print_json(&report.to_json())?
+            // An image tar: check it, then verify the license inside.
+            let image = if server_image::looks_like_tar(&input) {
+                Some(server_image::read_image_contents(&input, &a.file)?)
             } else {
-                print(&report.human())?
+                None
+            };
+            let license = image.as_ref().map_or(input.as_slice(), |i| i.license_file.as_slice());
+            let report = verify::verify(license, &roots, &spec);
+            let image_ok = image.as_ref().is_none_or(|i| i.problems.is_empty());
+            if a.json {
+                let mut v = report.to_json();
+                if let Some(i) = &image {
+                    v["image"] = i.to_json();
+                    if !image_ok {
+                        v["valid"] = serde_json::Value::Bool(false);
+                    }
+                }
+                print_json(&v)?
+            } else {
+                let head = image.as_ref().map(|i| i.human()).unwrap_or_default();
+                print(&format!("{head}{}", report.human()))?
             }
-            Ok(report.exit_code())
+            Ok(if image_ok { report.exit_code() } else { report.exit_code().max(1) })
         }
         Command::Inspect(a) => {
             let input = fs::read(&a.file).map_err(|source| Error::Io {
@@ -1119,13 +1214,24 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 path: a.file.clone(),
                 source,
             })?;
-            let found = inspect::inspect(&input);
-            if a.json {
-                print_json(&found.to_json())?
+            let image = if server_image::looks_like_tar(&input) {
+                Some(server_image::read_image_contents(&input, &a.file)?)
             } else {
-                print(&found.human())?
+                None
+            };
+            let found = inspect::inspect(image.as_ref().map_or(input.as_slice(), |i| i.license_file.as_slice()));
+            if a.json {
+                let mut v = found.to_json();
+                if let Some(i) = &image {
+                    v["image"] = i.to_json();
+                }
+                print_json(&v)?
+            } else {
+                let head = image.as_ref().map(|i| i.human()).unwrap_or_default();
+                print(&format!("{head}{}", found.human()))?
             }
-            Ok(found.exit_code())
+            let image_ok = image.as_ref().is_none_or(|i| i.problems.is_empty());
+            Ok(if image_ok { found.exit_code() } else { found.exit_code().max(1) })
         }
         Command::Keys(k) => match k.command {
             KeysCommand::List(a) => {
@@ -1197,6 +1303,18 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Unbind(a) => run_unbind(&home, &a),
         Command::Revocations(a) => run_revocations(&home, a.command),
         Command::Serve(a) => run_serve(&home, &a),
+        Command::Image(a) => {
+            let h = Home::open(&home)?;
+            let id = a.license_id.trim().to_ascii_lowercase();
+            let base = h.base_layer()?;
+            let built = h.build_image(&id, &a.output, a.force, &base)?;
+            if a.json {
+                print_json(&image_json(&built))?
+            } else {
+                print(&image_human(&built))?
+            }
+            Ok(0)
+        }
         Command::Demo(DemoArgs {}) => {
             let mut out = io::stdout().lock();
             demo::run(&mut out)?;
@@ -1664,4 +1782,33 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// `fanlic image --json` and the `image` of `fanlic issue --json`.
+fn image_json(b: &fanlic_issuer::server_image::BuiltImage) -> serde_json::Value {
+    serde_json::json!({
+        "license_id": b.license_id,
+        "path": b.path,
+        "tag": b.digest.tag,
+        "sha256": b.digest.tar_sha256,
+        "bytes": b.digest.tar_len,
+        "image_id": b.digest.config,
+        "manifest": b.digest.manifest,
+        "base_layer": b.digest.base_layer,
+        "server_binary": b.server_binary,
+    })
+}
+
+/// What `fanlic image` prints for people.
+fn image_human(b: &fanlic_issuer::server_image::BuiltImage) -> String {
+    format!(
+        "  image {} written to {} ({} bytes, mode 0600: it holds the image key)\n  {}\n  \
+         load it with `podman load -i {}` (or docker load), run it with port 18081 published and a \
+         volume on /app/config\n",
+        b.digest.tag,
+        b.path.display(),
+        b.digest.tar_len,
+        b.digest.tar_sha256,
+        b.path.display()
+    )
 }

@@ -170,6 +170,7 @@ impl IssuePlan {
             output,
             force,
             request_email_sha256: crate::hex::decode_array(&self.request_sha256),
+            supersedes: None,
         }
     }
 }
