@@ -233,6 +233,18 @@ CREATE TABLE license_audit (
     by          TEXT NOT NULL
 ) STRICT;
 ",
+    // 7: private cloud (SPEC.md §7): the highest privateConfig generation the
+    // activation service has seen per authorization server instance, so a
+    // rolled-back copy is refused; and the image each license was sent.
+    "
+CREATE TABLE server_instances (
+    license_id           TEXT NOT NULL,
+    instance_fingerprint BLOB NOT NULL CHECK (length(instance_fingerprint) = 32),
+    generation           INTEGER NOT NULL,
+    last_activated_at    INTEGER NOT NULL,
+    PRIMARY KEY (license_id, instance_fingerprint)
+) STRICT;
+",
 ];
 
 /// The schema version this build writes.

@@ -35,8 +35,8 @@ use axum::{
     routing::get,
 };
 use fanlic_formats::{
-    Date, Expiry, LicenseId, Timestamp,
-    activation::{ActivationChallenge, CHALLENGE_VALID_SECS, MAX_TOKEN_LEN, Token},
+    Date, Expiry, LicenseId, LicenseKind, Timestamp,
+    activation::{ActivationChallenge, CHALLENGE_VALID_SECS, MAX_TOKEN_LEN, ServerInstance, Token},
 };
 use fanlic_verifier::activation::{
     ActivationKey, ChallengeError, Code, claimed_license_id, open_challenge, token_from_url,
@@ -188,6 +188,7 @@ struct LicenseRow {
     project: String,
     expiry: Expiry,
     max_nodes: u32,
+    kind: LicenseKind,
     issuing_key_id: String,
     /// `None`: no key can be derived (none issued, or another master secret).
     key: Option<ActivationKey>,
@@ -206,6 +207,8 @@ enum Reason {
     QrExpired,
     Revoked,
     LicenseExpired,
+    WrongKind,
+    StalePrivateConfig,
     MaxLicensesReached,
     TooManyNodes,
 }
@@ -220,6 +223,8 @@ impl Reason {
             Self::QrExpired => "qr_expired",
             Self::Revoked => "revoked",
             Self::LicenseExpired => "license_expired",
+            Self::WrongKind => "wrong_kind",
+            Self::StalePrivateConfig => "stale_private_config",
             Self::MaxLicensesReached => "max_licenses_reached",
             Self::TooManyNodes => "too_many_nodes",
         }
@@ -229,7 +234,11 @@ impl Reason {
         match self {
             Self::Malformed => StatusCode::BAD_REQUEST,
             Self::UnknownLicense => StatusCode::NOT_FOUND,
-            Self::NoActivationKey | Self::MaxLicensesReached | Self::TooManyNodes => StatusCode::CONFLICT,
+            Self::NoActivationKey
+            | Self::MaxLicensesReached
+            | Self::TooManyNodes
+            | Self::WrongKind
+            | Self::StalePrivateConfig => StatusCode::CONFLICT,
             Self::ForgedChallenge | Self::Revoked | Self::LicenseExpired => StatusCode::FORBIDDEN,
             Self::QrExpired => StatusCode::GONE,
         }
@@ -256,6 +265,19 @@ impl Reason {
                 CHALLENGE_VALID_SECS / 60
             ),
             Self::Revoked => "The vendor has revoked this license. Contact the vendor for a new license.".to_owned(),
+            Self::WrongKind => match license.map(|l| l.kind) {
+                Some(LicenseKind::PrivateCloud) => "This license is for a private-cloud authorization server: \
+                    activate it from the server's own page (https://SERVER:18081/license/qrcode), not from the \
+                    product."
+                    .to_owned(),
+                _ => "This QR code comes from an authorization server, but the license is not a private-cloud \
+                      license. Install the license in the product itself, or ask the vendor for the right one."
+                    .to_owned(),
+            },
+            Self::StalePrivateConfig => "This authorization server's state (privateConfig) is older than the one \
+                already activated: it was restored from a copy. Start the server with its current /app/config, \
+                or ask the vendor to migrate the license."
+                .to_owned(),
             Self::LicenseExpired => match license.map(|l| l.expiry) {
                 Some(Expiry::On(d)) => {
                     format!("This license expired at the end of {d}. Contact the vendor to renew it.")
@@ -304,6 +326,8 @@ struct Attempt {
     project_fingerprint: [u8; 32],
     node_id: [u8; 16],
     nodes: u32,
+    /// An authorization server's instance and privateConfig generation.
+    server: Option<ServerInstance>,
     at: Timestamp,
     client: IpAddr,
     /// Reasons found without the database.
@@ -432,7 +456,7 @@ fn load_license(
 ) -> Result<Option<Arc<LicenseRow>>, rusqlite::Error> {
     let mut stmt = conn.prepare_cached(
         "SELECT app_name, company, project, expiry, max_nodes, activation_key, activation_master_version,
-                issuing_key_id
+                issuing_key_id, kind
          FROM licenses WHERE license_id = ?1",
     )?;
     stmt.query_row(params![id.to_string()], |r| {
@@ -464,6 +488,11 @@ fn load_license(
             expiry,
             max_nodes: u32::try_from(r.get::<_, i64>(4)?).unwrap_or(0),
             issuing_key_id: r.get(7)?,
+            // Anything but the two kinds is a corrupt row: an error, never a guess.
+            kind: r
+                .get::<_, String>(8)?
+                .parse()
+                .map_err(|_| rusqlite::Error::InvalidColumnType(8, "kind".to_owned(), rusqlite::types::Type::Text))?,
             key,
         }))
     })
@@ -485,6 +514,18 @@ fn bound_to(conn: &Connection, id: LicenseId) -> Result<Option<[u8; 32]>, rusqli
         .optional()?;
     // The schema holds 32 bytes; anything else never matches a fingerprint.
     Ok(fp.map(|v| <[u8; 32]>::try_from(v.as_slice()).unwrap_or([0; 32])))
+}
+
+fn highest_generation(
+    conn: &Connection,
+    id: LicenseId,
+    fingerprint: &[u8; 32],
+) -> Result<Option<u64>, rusqlite::Error> {
+    let g: Option<i64> = conn
+        .prepare_cached("SELECT generation FROM server_instances WHERE license_id = ?1 AND instance_fingerprint = ?2")?
+        .query_row(params![id.to_string(), fingerprint.as_slice()], |r| r.get(0))
+        .optional()?;
+    Ok(g.map(|g| u64::try_from(g).unwrap_or(0)))
 }
 
 fn lookup(
@@ -519,7 +560,30 @@ fn record(
         if bound.is_some_and(|fp| fp != a.project_fingerprint) {
             reasons.push(Reason::MaxLicensesReached);
         }
+        // SPEC.md §7.1: a server's generation never goes back.
+        if let Some(server) = &a.server
+            && highest_generation(conn, a.license_id, &server.instance_fingerprint)?
+                .is_some_and(|g| server.generation < g)
+        {
+            reasons.push(Reason::StalePrivateConfig);
+        }
         reasons.sort_unstable();
+        if reasons.is_empty()
+            && let Some(server) = &a.server
+        {
+            conn.prepare_cached(
+                "INSERT INTO server_instances (license_id, instance_fingerprint, generation, last_activated_at)
+                 VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (license_id, instance_fingerprint) DO UPDATE SET
+                     generation = max(generation, excluded.generation), last_activated_at = excluded.last_activated_at",
+            )?
+            .execute(params![
+                id_text,
+                server.instance_fingerprint.as_slice(),
+                crate::db::int(server.generation),
+                crate::db::int(a.at.0)
+            ])?;
+        }
         if reasons.is_empty() && bound.is_none() {
             conn.prepare_cached(
                 "INSERT INTO activation_bindings (license_id, project_fingerprint, bound_at) VALUES (?1, ?2, ?3)",
@@ -658,6 +722,7 @@ async fn handle(app: &App, method: &Method, path: &str, json: bool, client: IpAd
         project_fingerprint: c.map_or([0; 32], |c| c.project_fingerprint),
         node_id: c.map_or([0; 16], |c| c.node_id),
         nodes: c.map_or(0, |c| c.nodes),
+        server: c.and_then(|c| c.server),
         at: now,
         client,
         reasons,
@@ -724,6 +789,11 @@ async fn handle(app: &App, method: &Method, path: &str, json: bool, client: IpAd
     }
     if challenge.nodes > license.max_nodes {
         reasons.push(Reason::TooManyNodes);
+    }
+    // SPEC.md §7.1: a private-cloud license is activated by its
+    // authorization server (whose challenge names its instance), and only so.
+    if challenge.server.is_some() != (license.kind == LicenseKind::PrivateCloud) {
+        reasons.push(Reason::WrongKind);
     }
     if !post {
         if let Some(fresh) = &fresh {

@@ -16,7 +16,7 @@ use std::{
 };
 
 use common::{BIN, Env, fanlic, ok};
-use fanlic_formats::{LicenseId, MAX_LICENSE_FILE_LEN, Timestamp};
+use fanlic_formats::{LicenseId, MAX_LICENSE_FILE_LEN, Timestamp, activation::ServerInstance};
 use fanlic_issuer::{home::load_root_public_key, qr::Qr};
 use fanlic_verifier::{
     activation::{
@@ -162,6 +162,10 @@ struct Lic {
 }
 
 fn issue(env: &Env, project: &str, nodes: u32) -> Lic {
+    issue_kind(env, project, nodes, "local-container")
+}
+
+fn issue_kind(env: &Env, project: &str, nodes: u32, kind: &str) -> Lic {
     let out = env.dir.join(format!("{project}-Container.lic"));
     let n = nodes.to_string();
     ok(
@@ -178,6 +182,8 @@ fn issue(env: &Env, project: &str, nodes: u32) -> Lic {
             "11.0",
             "--nodes",
             &n,
+            "--kind",
+            kind,
             "--expires",
             "2099-12-31",
             "--signed",
@@ -220,6 +226,26 @@ fn challenge(lic: &Lic, key: &ActivationKey, project: &str, nodes: u32, issued_a
         server: None,
     };
     make_challenge(lic.id, key, &input).unwrap()
+}
+
+/// The challenge an authorization server makes (SPEC.md §7.1) for its
+/// instance key `instance` at `generation`.
+fn server_challenge(lic: &Lic, instance: &[u8; 32], generation: u64, issued_at: u64) -> PreparedChallenge {
+    let fingerprint = fanlic_formats::private_cloud::instance_fingerprint(instance);
+    let mut nonce = [0u8; 16];
+    nonce[..8].copy_from_slice(&issued_at.to_be_bytes());
+    nonce[8..].copy_from_slice(&generation.to_be_bytes());
+    nonce[15] ^= instance[0];
+    let input = ChallengeInput {
+        nonce,
+        node_id: fingerprint[..16].try_into().unwrap(),
+        project_fingerprint: project_fingerprint("FineReport", "cloud", instance).unwrap(),
+        nodes: 1,
+        app_version: "11.0.20",
+        now: Timestamp(issued_at),
+        server: Some(ServerInstance { instance_fingerprint: fingerprint, generation }),
+    };
+    make_challenge(lic.id, &lic.key, &input).unwrap()
 }
 
 /// The path part of the challenge's URL under the license's base URL, and the URL on `server`.
@@ -554,4 +580,69 @@ fn challenge_url_qr_reads_back() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8(out.stdout).unwrap();
     assert_eq!(text.strip_suffix('\n').unwrap_or(&text), url);
+}
+
+/// SPEC.md §7.1: a private-cloud license is activated by its authorization
+/// server only; a clone (another instance key) gets the maximum-license
+/// sentence; a rolled-back privateConfig (lower generation) is refused; a
+/// product's challenge for a server license, and a server's for a product
+/// license, are the wrong kind.
+#[test]
+fn authorization_server_activation_clone_and_rollback() {
+    let env = home();
+    let cloud = issue_kind(&env, "cloud", 1, "private-cloud");
+    let product = issue(&env, "webroot", 1);
+    let server = Server::start(&env, &[]);
+    let now = unix_now();
+    let post = |p: &PreparedChallenge| {
+        let (path, _) = path_of(&cloud, p, &server);
+        http(&server.addr, "POST", &path, true)
+    };
+
+    // The product's kind of challenge for a server license.
+    let r = post(&challenge(&cloud, &cloud.key, "cloud", 1, now));
+    assert_eq!((r.status, r.codes()), (409, vec!["wrong_kind".to_owned()]), "{}", r.body);
+    assert!(r.body.contains("/license/qrcode"), "{}", r.body);
+    // A server's kind of challenge for a product license.
+    let p = server_challenge(&product, &[5; 32], 1, now);
+    let (path, _) = path_of(&product, &p, &server);
+    let r = http(&server.addr, "POST", &path, true);
+    assert_eq!((r.status, r.codes()), (409, vec!["wrong_kind".to_owned()]), "{}", r.body);
+
+    // The server activates at generation 3; its code is the one it expects.
+    let first = server_challenge(&cloud, &[1; 32], 3, now);
+    let r = post(&first);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["code"], first.code().to_string());
+    let generation = |fp: &[u8; 32]| -> i64 {
+        db(&env)
+            .query_row(
+                "SELECT generation FROM server_instances WHERE license_id = ?1 AND instance_fingerprint = ?2",
+                rusqlite::params![
+                    cloud.id.to_string(),
+                    fanlic_formats::private_cloud::instance_fingerprint(fp).as_slice()
+                ],
+                |r| r.get(0),
+            )
+            .unwrap()
+    };
+    assert_eq!(generation(&[1; 32]), 3);
+    // Later, after a long shutdown, at generation 40.
+    assert_eq!(post(&server_challenge(&cloud, &[1; 32], 40, now + 1)).status, 200);
+    assert_eq!(generation(&[1; 32]), 40);
+
+    // A copy of privateConfig from generation 12: refused, nothing recorded as activated.
+    let r = post(&server_challenge(&cloud, &[1; 32], 12, now + 2));
+    assert_eq!((r.status, r.codes()), (409, vec!["stale_private_config".to_owned()]), "{}", r.body);
+    assert_eq!(generation(&[1; 32]), 40);
+
+    // A clone: the same image with another instance key.
+    let r = post(&server_challenge(&cloud, &[2; 32], 1, now + 3));
+    assert_eq!((r.status, r.codes()), (409, vec!["max_licenses_reached".to_owned()]), "{}", r.body);
+    assert!(r.body.contains(MAX_SENTENCE), "{}", r.body);
+    assert_eq!(
+        count(&env, "SELECT count(*) FROM activations WHERE outcome = 'activated'"),
+        2,
+        "only the two good activations are recorded as activated"
+    );
 }

@@ -16,6 +16,8 @@ const UNDO: &[&str] = &[
     "DROP TABLE license_audit; DROP TABLE revocation_lists; DROP TABLE revoked_issuing_keys;
      DROP TABLE revoked_licenses; DROP TABLE activations; DROP TABLE activation_bindings;
      ALTER TABLE licenses DROP COLUMN activation_master_version;",
+    // 7: private cloud
+    "DROP TABLE server_instances;",
 ];
 
 /// Undoes every migration after `version`, newest first, and sets `user_version`.
