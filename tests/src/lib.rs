@@ -21,12 +21,23 @@ use fanlic_verifier::{Environment, RootKey};
 use serde::{Deserialize, Serialize};
 
 pub mod keys;
+pub mod private_cloud;
 pub mod revocations;
 pub mod vectors;
 
 pub use keys::TestKey;
+pub use private_cloud::PrivateCloudVector;
 pub use revocations::{RevocationExpected, RevocationManifest, RevocationVector};
-pub use vectors::{Files, generate};
+pub use vectors::Files;
+
+/// Every file of `fixtures/keys/` and `fixtures/vectors/`: the license and
+/// revocation-list vectors ([`vectors::generate`]) and the private-cloud ones
+/// ([`private_cloud::generate`]).
+pub fn generate() -> Result<Files> {
+    let mut files = vectors::generate()?;
+    private_cloud::generate(&mut files)?;
+    Ok(files)
+}
 
 /// Why the generator or a helper failed.
 #[derive(Debug, Clone, PartialEq, Eq)]

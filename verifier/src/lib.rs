@@ -37,6 +37,7 @@ extern crate std;
 
 pub mod activation;
 mod cause;
+pub mod private_cloud;
 pub mod revocation;
 
 use core::{fmt, ops::Deref};

@@ -1,0 +1,311 @@
+//! `fanruan-license-server`: the authorization server of the container
+//! private cloud (SPEC.md §7), the program inside the image
+//! `fanruan_license_server.tar` that the vendor mails to a customer. The
+//! customer runs it on a free port (default 18081), activates it once by QR
+//! code and 6-digit code, and the FanRuan applications then register with it
+//! and send a heartbeat every 2 hours (seed 000).
+//!
+//! # Layout
+//!
+//! License folder, `/app/license` (`FANLIC_LICENSE_DIR`, `--license-dir`), in
+//! the image:
+//! - `server.lic`: the server license (armored, kind private-cloud, with
+//!   `image_public_key`);
+//! - `image.key`: the image key, PKCS#8 PEM Ed25519, mode 0600;
+//! - `root-keys.pem`: the vendor root keys, one or more PEM `PUBLIC KEY`.
+//!
+//! State folder, `/app/config` (`FANLIC_CONFIG_DIR`, `--config-dir`), mounted:
+//! - `instance.key`: made at first start, PKCS#8 PEM, mode 0600; it never
+//!   leaves the server;
+//! - `privateConfig`: the state (SPEC.md §7.4), public: the customer mails it
+//!   to the vendor for a migration;
+//! - `tls/cert.pem`, `tls/key.pem`: made at first start (self-signed, the key
+//!   IS the instance key), or mounted by the customer and then used as is.
+//!
+//! # Configuration
+//!
+//! | environment | flag | default |
+//! | --- | --- | --- |
+//! | `FANLIC_PORT` | `--port` | 18081 |
+//! | `FANLIC_LISTEN_ADDRESS` | `--listen-address` | 0.0.0.0 |
+//! | `FANLIC_ADDRESSES` | `--addresses` | none: comma-separated IPs / DNS names the applications use; they go into the TLS certificate with `localhost` and `127.0.0.1` |
+//! | `FANLIC_ACTIVATION_BASE_URL` | `--activation-base-url` | the license's |
+//! | `FANLIC_LICENSE_DIR` | `--license-dir` | `/app/license` |
+//! | `FANLIC_CONFIG_DIR` | `--config-dir` | `/app/config` |
+//!
+//! # HTTP (HTTPS only)
+//!
+//! - `GET /license/qrcode`: the admin's page: QR code (valid 5 minutes,
+//!   refresh button), the 6-digit code form, the status.
+//! - `GET /license/qrcode.png`: the same QR code as PNG.
+//! - `POST /license/code`: the code, as a form (`code=NNNNNN`) or JSON
+//!   (`{"code": "NNNNNN"}`); 5 wrong codes are allowed, the 6th locks entry
+//!   for 15 minutes.
+//! - `GET /license/status`: JSON for scripts.
+//! - `POST /api/v1/register|heartbeat|deregister`: the applications'
+//!   protocol (SPEC.md §7.3); a refusal is HTTP 403 with every cause.
+//!
+//! One JSON line per request on stderr; never a code, key, token or nonce.
+//!
+//! # Static build
+//!
+//! ```sh
+//! apt-get install -y musl-tools        # musl-gcc: ring compiles C and assembly
+//! rustup target add x86_64-unknown-linux-musl
+//! CC_x86_64_unknown_linux_musl=musl-gcc \
+//!   cargo build --release -p fanlic-license-server --target x86_64-unknown-linux-musl
+//! ```
+#![forbid(unsafe_code)]
+
+pub mod config;
+mod error;
+pub mod http;
+pub mod keys;
+pub mod license;
+pub mod state;
+pub mod tls;
+
+#[cfg(test)]
+#[path = "../tests/common/mod.rs"]
+mod test_fixture;
+
+use core::{
+    net::{IpAddr, SocketAddr},
+    time::Duration,
+};
+use std::{
+    fs,
+    io::Write as _,
+    path::PathBuf,
+    sync::{Arc, PoisonError},
+    time::{SystemTime, UNIX_EPOCH},
+};
+
+pub use error::Error;
+use fanlic_formats::Timestamp;
+use serde_json::json;
+
+use crate::{
+    config::{SignedCertificate, verify_private_config, write_atomic},
+    http::{PRIVATE_CONFIG_MODE, Shared, log_line},
+    license::ServerLicense,
+    state::ServerState,
+    tls::{ClientAddr, TlsFiles, TlsListener},
+};
+
+/// Default port (seed 000: "defaults to 18081").
+pub const DEFAULT_PORT: u16 = 18081;
+/// How often the timer drops silent nodes and writes time forward.
+const TICK: Duration = Duration::from_secs(60);
+
+/// What the server is told to do.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// `/app/license`.
+    pub license_dir: PathBuf,
+    /// `/app/config`.
+    pub config_dir: PathBuf,
+    /// Where to listen.
+    pub listen_address: IpAddr,
+    /// The port; 0 picks a free one.
+    pub port: u16,
+    /// IPs and DNS names the applications use.
+    pub addresses: Vec<String>,
+    /// Overrides the license's activation base URL.
+    pub activation_base_url: Option<String>,
+}
+
+/// Seconds since the epoch, from the system clock.
+pub fn now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+/// Lowercase hex.
+pub fn hex(bytes: &[u8]) -> String {
+    use core::fmt::Write as _;
+    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+/// 32 lowercase hex digits (SPEC.md §7.3: "Ids and nonces are 32 lowercase
+/// hex digits").
+pub fn parse_hex16(s: &str) -> Option<[u8; 16]> {
+    if s.len() != 32 || !s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+        return None;
+    }
+    let mut out = [0u8; 16];
+    for (o, pair) in out.iter_mut().zip(s.as_bytes().chunks(2)) {
+        *o = u8::from_str_radix(core::str::from_utf8(pair).ok()?, 16).ok()?;
+    }
+    Some(out)
+}
+
+/// A server ready to listen: everything checked, `privateConfig` written.
+#[derive(Debug)]
+pub struct Prepared {
+    /// The state after the start-up rules.
+    pub state: ServerState,
+    /// The TLS certificate.
+    pub tls: TlsFiles,
+    /// The activation base URL.
+    pub base_url: String,
+    /// `privateConfig`.
+    pub config_path: PathBuf,
+}
+
+fn required(path: PathBuf, hint: &'static str) -> Result<PathBuf, Error> {
+    if path.exists() { Ok(path) } else { Err(Error::Missing { path, hint }) }
+}
+
+/// Everything done at start (SPEC.md §7.4 "Starting"), at `now`: the
+/// license, the keys, `privateConfig`, the TLS certificate.
+pub fn prepare(opts: &Options, now: u64) -> Result<Prepared, Error> {
+    let lic = &opts.license_dir;
+    let image_hint = "the image is incomplete: deploy the fanruan_license_server.tar the vendor sent, unchanged";
+    let license_path = required(lic.join("server.lic"), image_hint)?;
+    let image_key = keys::load_private_key(&required(lic.join("image.key"), image_hint)?)?;
+    let roots = keys::load_root_keys(&required(lic.join("root-keys.pem"), image_hint)?)?;
+    let license = ServerLicense::load(&license_path, roots, &image_key, Timestamp(now))?;
+    let base_url = match (&opts.activation_base_url, &license.activation_base_url) {
+        (Some(u), _) | (None, Some(u)) => u.clone(),
+        (None, None) => {
+            return Err(Error::Config(
+                "the license names no activation service: set FANLIC_ACTIVATION_BASE_URL (--activation-base-url)"
+                    .into(),
+            ));
+        }
+    };
+
+    let dir = &opts.config_dir;
+    fs::create_dir_all(dir).map_err(Error::io(dir, "cannot create"))?;
+    let key_path = dir.join("instance.key");
+    let config_path = dir.join("privateConfig");
+    let instance = if key_path.exists() {
+        keys::load_private_key(&key_path)?
+    } else if config_path.exists() {
+        return Err(Error::PrivateConfig {
+            path: config_path,
+            check: format!("{} is missing, but privateConfig belongs to an instance key", key_path.display()),
+        });
+    } else {
+        let k = keys::generate_key()?;
+        keys::write_private_key(&key_path, &k)?;
+        k
+    };
+    let tls = tls::prepare(&dir.join("tls"), &instance, &opts.addresses, i64::try_from(now).unwrap_or(i64::MAX))?;
+
+    let mut state = if config_path.exists() {
+        let bytes = fs::read(&config_path).map_err(Error::io(&config_path, "cannot read"))?;
+        let loaded =
+            verify_private_config(&bytes, &license.image_public_key, license.id, instance.verifying_key().as_bytes())
+                .map_err(|check| Error::PrivateConfig { path: config_path.clone(), check })?;
+        ServerState::from_config(license, instance, loaded)
+    } else {
+        let cert = SignedCertificate::make(license.id, &image_key, &instance.verifying_key(), Timestamp(now))?;
+        ServerState::create(license, instance, cert, now)
+    };
+    state.start(now);
+    let bytes = state.write_now(now)?;
+    write_atomic(&config_path, &bytes, PRIVATE_CONFIG_MODE)?;
+    Ok(Prepared { state, tls, base_url, config_path })
+}
+
+/// Starts the server and serves until SIGTERM or SIGINT. The first line on
+/// stdout is `listening on https://ADDR`.
+pub fn run(opts: &Options) -> Result<(), Error> {
+    let prepared = prepare(opts, now())?;
+    let st = prepared.state.status(now());
+    log_line(&json!({
+        "event": "started",
+        "license_id": st.license_id,
+        "instance_fingerprint": st.instance_fingerprint,
+        "generation": st.generation,
+        "activated": st.activated,
+        "nodes": st.nodes,
+        "clock_behind": st.clock_behind,
+        "tls_certificate": prepared.tls.cert_path.display().to_string(),
+        "tls_generated": prepared.tls.generated,
+        "tls_key_is_instance_key": prepared.tls.is_instance_key,
+    }));
+    if !prepared.tls.is_instance_key {
+        log_line(&json!({
+            "event": "warning",
+            "message": "the mounted TLS certificate's key is not the instance key: applications cannot pin the instance key over TLS",
+        }));
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Serve(format!("cannot start the async runtime: {e}")))?;
+    let tls_config = prepared.tls.server_config();
+    let shared = Arc::new(Shared {
+        state: std::sync::Mutex::new(prepared.state),
+        config_path: prepared.config_path,
+        base_url: prepared.base_url,
+    });
+    let addr = SocketAddr::new(opts.listen_address, opts.port);
+    runtime.block_on(serve(addr, tls_config, Arc::clone(&shared)))?;
+    // Written at shutdown so the downtime is measured from the last moment up.
+    let mut state = shared.state.lock().unwrap_or_else(PoisonError::into_inner);
+    let now = now();
+    state.tick(now);
+    let bytes = state.write_now(now)?;
+    write_atomic(&shared.config_path, &bytes, PRIVATE_CONFIG_MODE)?;
+    log_line(&json!({"event": "stopped", "generation": state.status(now).generation}));
+    Ok(())
+}
+
+async fn serve(addr: SocketAddr, tls: Arc<rustls::ServerConfig>, shared: Arc<Shared>) -> Result<(), Error> {
+    let tcp = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| Error::Serve(format!("cannot listen on {addr}: {e} (is the port free? FANLIC_PORT)")))?;
+    let local = tcp.local_addr().map_err(|e| Error::Serve(e.to_string()))?;
+    let listener = TlsListener::new(tcp, tls).map_err(|e| Error::Serve(e.to_string()))?;
+    {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "listening on https://{local}")
+            .and_then(|()| out.flush())
+            .map_err(|e| Error::Serve(format!("cannot write to stdout: {e}")))?;
+    }
+    let ticker = {
+        let shared = Arc::clone(&shared);
+        tokio::spawn(async move {
+            let mut interval = tokio::time::interval(TICK);
+            loop {
+                interval.tick().await;
+                let shared = Arc::clone(&shared);
+                let _ = tokio::task::spawn_blocking(move || {
+                    let mut state = shared.state.lock().unwrap_or_else(PoisonError::into_inner);
+                    let now = now();
+                    state.tick(now);
+                    http::persist(&shared, &mut state, now);
+                })
+                .await;
+            }
+        })
+    };
+    let app = http::router(shared).into_make_service_with_connect_info::<ClientAddr>();
+    let served = axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| Error::Serve(e.to_string()));
+    ticker.abort();
+    served
+}
+
+async fn shutdown_signal() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => core::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = term => {}
+    }
+}

@@ -1,0 +1,95 @@
+//! A TEST-ONLY private-cloud license, signed with the published test keys of
+//! `fanlic-tests`, and the license folder of an image made from it. Shared by
+//! the unit tests (through `#[path]`) and the integration test.
+#![allow(dead_code, reason = "shared by the unit and the integration tests; each uses a part")]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
+
+use std::{fs, os::unix::fs::PermissionsExt as _, path::Path};
+
+use fanlic_formats::{LicenseId, encode_certificate_body, encode_license_file, encode_license_payload, wire};
+use fanlic_tests::keys::{TestKey, pem, public_key_pem};
+
+/// The license's activation key (the vendor derives one per license; any
+/// 32 bytes do for a test).
+pub const ACTIVATION_KEY: [u8; 32] = [0x42; 32];
+/// The license id.
+pub const LICENSE_ID: [u8; 16] = [0x5a; 16];
+/// Where the license's QR codes point.
+pub const BASE_URL: &str = "https://activate.example.invalid/a";
+/// When the license was issued; test clocks start after it.
+pub const ISSUED_AT: u64 = 1_700_000_000;
+
+/// A signed server license and its keys.
+#[derive(Debug)]
+pub struct Fixture {
+    /// The vendor root key.
+    pub root: TestKey,
+    /// The image key (the license's `image_public_key`).
+    pub image: TestKey,
+    /// The raw license file.
+    pub raw: Vec<u8>,
+    /// `server.lic`.
+    pub armored: String,
+}
+
+impl Fixture {
+    /// The license id.
+    pub fn license_id(&self) -> LicenseId {
+        LicenseId(LICENSE_ID)
+    }
+}
+
+/// A private-cloud FineReport 11.0 license for project `webroot`, with
+/// `max_nodes`, perpetual.
+pub fn fixture(max_nodes: u32) -> Fixture {
+    let root = TestKey::new("root-a").unwrap();
+    let issuing = TestKey::new("issuing-private-cloud").unwrap();
+    let image = TestKey::new("image-server").unwrap();
+    let cert = encode_certificate_body(&wire::CertificateBody {
+        root_key_id: root.key_id().0,
+        key_id: issuing.key_id().0,
+        public_key: issuing.public(),
+        not_before: 0,
+        not_after: 4_000_000_000,
+        purposes: 0x2,
+    })
+    .unwrap();
+    let payload = encode_license_payload(&wire::LicensePayload {
+        license_id: LICENSE_ID,
+        kind: wire::Kind::PrivateCloud,
+        app_name: "FineReport",
+        company: "Example Co.",
+        project: "webroot",
+        contract_signed: wire::Date { year: 2023, month: 11, day: 1 },
+        issued_at: ISSUED_AT,
+        not_before: ISSUED_AT,
+        expiry: wire::Expiry::Never,
+        version: wire::Version { major: 11, minor: 0 },
+        max_nodes,
+        activation_key: Some(ACTIVATION_KEY),
+        activation_base_url: Some(BASE_URL),
+        image_public_key: Some(image.public()),
+        supersedes: None,
+        request_email_sha256: None,
+    })
+    .unwrap();
+    let raw = encode_license_file(&cert, &root.sign(&cert), &payload, &issuing.sign(&payload)).unwrap();
+    let armored = fanlic_formats::armor::encode(&raw, &["TEST-ONLY server license"]).unwrap();
+    Fixture { root, image, raw, armored }
+}
+
+/// Writes the image's license folder: `server.lic`, `image.key` (PKCS#8 v1,
+/// mode 0600) and `root-keys.pem`.
+pub fn write_license_dir(dir: &Path, f: &Fixture) {
+    fs::create_dir_all(dir).unwrap();
+    fs::write(dir.join("server.lic"), &f.armored).unwrap();
+    let v1 = [
+        [0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20].as_slice(),
+        &f.image.seed,
+    ]
+    .concat();
+    let key = dir.join("image.key");
+    fs::write(&key, pem("PRIVATE KEY", &v1)).unwrap();
+    fs::set_permissions(&key, fs::Permissions::from_mode(0o600)).unwrap();
+    fs::write(dir.join("root-keys.pem"), public_key_pem(&f.root.public())).unwrap();
+}

@@ -1,0 +1,333 @@
+//! The real binary over real HTTPS: activation by QR code and 6-digit code,
+//! an application's register / heartbeat / deregister, restart on the same
+//! state, and a second instance. Needs `curl`, `openssl` and `zbarimg`
+//! (package zbar-tools).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)] // test code
+
+mod common;
+
+use std::{
+    fs,
+    io::{BufRead as _, BufReader},
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    time::{SystemTime, UNIX_EPOCH},
+};
+
+use base64::{Engine as _, engine::general_purpose::STANDARD};
+use common::{ACTIVATION_KEY, fixture, write_license_dir};
+use ed25519_dalek::{Signature, SigningKey};
+use fanlic_formats::LicenseKind;
+use fanlic_formats::{
+    Timestamp,
+    activation::MAX_TOKEN_LEN,
+    private_cloud::{AnswerKind, ServerAnswer, ServerAnswerEnvelope, instance_fingerprint},
+};
+use fanlic_license_server::keys::load_private_key;
+use fanlic_verifier::{
+    Environment, RootKey,
+    activation::{ActivationKey, open_challenge, token_from_url},
+    private_cloud::{Request, verify_server_answer},
+};
+use serde_json::{Value, json};
+
+struct Server {
+    child: Child,
+    base: String,
+    stderr: PathBuf,
+}
+
+impl Server {
+    fn start(license_dir: &Path, config_dir: &Path, log_dir: &Path, name: &str) -> Self {
+        let stderr = log_dir.join(format!("{name}.log"));
+        let mut child = command(license_dir, config_dir, &stderr).stdout(Stdio::piped()).spawn().unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let addr = line.trim().strip_prefix("listening on https://").unwrap_or_else(|| {
+            panic!("unexpected first line {line:?}; stderr: {}", fs::read_to_string(&stderr).unwrap_or_default())
+        });
+        let port = addr.rsplit(':').next().unwrap().to_owned();
+        Self { child, base: format!("https://127.0.0.1:{port}"), stderr }
+    }
+
+    /// SIGTERM, and the exit must be clean.
+    fn stop(mut self) -> String {
+        let ok = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap().success();
+        assert!(ok);
+        let status = self.child.wait().unwrap();
+        let log = fs::read_to_string(&self.stderr).unwrap();
+        assert!(status.success(), "exit {status}; stderr:\n{log}");
+        log
+    }
+
+    fn port(&self) -> &str {
+        self.base.rsplit(':').next().unwrap()
+    }
+}
+
+fn command(license_dir: &Path, config_dir: &Path, stderr: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_fanruan-license-server"));
+    for var in [
+        "FANLIC_PORT",
+        "FANLIC_LISTEN_ADDRESS",
+        "FANLIC_ADDRESSES",
+        "FANLIC_ACTIVATION_BASE_URL",
+        "FANLIC_LICENSE_DIR",
+        "FANLIC_CONFIG_DIR",
+    ] {
+        c.env_remove(var);
+    }
+    c.args(["--license-dir"])
+        .arg(license_dir)
+        .arg("--config-dir")
+        .arg(config_dir)
+        .args(["--port", "0", "--listen-address", "127.0.0.1", "--addresses", "127.0.0.1,fanlic-server.test"])
+        .stdin(Stdio::null())
+        .stderr(fs::File::create(stderr).unwrap());
+    c
+}
+
+fn tool(name: &str, hint: &str) {
+    let found = Command::new("sh").args(["-c", &format!("command -v {name}")]).output().unwrap().status.success();
+    assert!(found, "`{name}` is needed by this test: {hint}");
+}
+
+/// `curl -k`: status and body.
+fn curl(url: &str, json_body: Option<&Value>) -> (u16, Vec<u8>) {
+    let mut c = Command::new("curl");
+    c.args(["-sk", "--max-time", "20", "-w", "\n%{http_code}", url]);
+    if let Some(body) = json_body {
+        c.args(["-H", "Content-Type: application/json", "--data-binary", &body.to_string()]);
+    }
+    let out = c.output().unwrap();
+    assert!(out.status.success(), "curl {url}: {}", String::from_utf8_lossy(&out.stderr));
+    let split = out.stdout.iter().rposition(|&b| b == b'\n').unwrap();
+    let status = String::from_utf8_lossy(&out.stdout[split + 1..]).parse().unwrap();
+    (status, out.stdout[..split].to_vec())
+}
+
+fn json_of(body: &[u8]) -> Value {
+    serde_json::from_slice(body).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(body)))
+}
+
+fn now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
+}
+
+/// The activation URL in the PNG QR code, read back with zbarimg.
+fn qr_url(server: &Server, dir: &Path) -> String {
+    let (status, png) = curl(&format!("{}/license/qrcode.png", server.base), None);
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&png));
+    let file = dir.join("qr.png");
+    fs::write(&file, png).unwrap();
+    let out = Command::new("zbarimg").args(["--raw", "-q"]).arg(&file).output().unwrap();
+    assert!(out.status.success(), "zbarimg found no QR code");
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+/// What the vendor's service would make of the URL: the challenge's server
+/// instance fingerprint and the 6-digit code.
+fn open(url: &str) -> ([u8; 32], u64, String) {
+    let mut buf = [0u8; MAX_TOKEN_LEN];
+    let token = token_from_url(url, &mut buf).unwrap();
+    let (c, code) = open_challenge(token, &ActivationKey::from_bytes(ACTIVATION_KEY), Timestamp(now())).unwrap();
+    let server = c.server.expect("an authorization server's challenge names its instance");
+    (server.instance_fingerprint, server.generation, code.to_string())
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// Posts an application request and checks the signed answer.
+fn api(server: &Server, op: &str, body: &Value, instance: &SigningKey, kind: AnswerKind) -> ServerAnswer {
+    let (status, resp) = curl(&format!("{}/api/v1/{op}", server.base), Some(body));
+    let v = json_of(&resp);
+    assert_eq!(status, 200, "{v}");
+    let file = STANDARD.decode(v["answer"].as_str().unwrap()).unwrap();
+    let env = ServerAnswerEnvelope::decode(&file).unwrap();
+    instance.verifying_key().verify_strict(env.answer.message, &Signature::from_bytes(&env.answer.signature)).unwrap();
+    let a = ServerAnswer::decode(env.answer.message).unwrap();
+    assert_eq!(a.kind, kind);
+    // As a product checks it: root key → issuing key → server license →
+    // image key → instance key, pinned.
+    let roots = [RootKey::from_bytes(&fixture(2).root.public()).unwrap()];
+    let product = Environment {
+        app_name: "FineReport",
+        version: "11.0.20",
+        project: "webroot",
+        nodes: 1,
+        method: LicenseKind::PrivateCloud,
+        now: Timestamp(now()),
+        last_seen: None,
+    };
+    let request = Request { kind, node_id: a.node_id, nonce: a.nonce };
+    let pinned = instance.verifying_key().to_bytes();
+    if let Err(r) = verify_server_answer(&file, &roots, &product, &request, Some(&pinned)) {
+        panic!("the product refuses the answer: {:?}", r.causes().collect::<Vec<_>>());
+    }
+    assert_eq!(hex(&a.nonce), body["nonce"].as_str().unwrap());
+    assert_eq!(hex(&a.node_id), body["node_id"].as_str().unwrap());
+    a
+}
+
+#[test]
+fn activates_serves_applications_and_survives_a_restart() {
+    tool("zbarimg", "install it with `apt-get install -y zbar-tools`");
+    tool("curl", "install it with `apt-get install -y curl`");
+    tool("openssl", "install it with `apt-get install -y openssl`");
+    let tmp = tempfile::tempdir().unwrap();
+    let (license_dir, config_dir) = (tmp.path().join("license"), tmp.path().join("config"));
+    let f = fixture(2);
+    write_license_dir(&license_dir, &f);
+
+    let server = Server::start(&license_dir, &config_dir, tmp.path(), "first");
+    let instance = load_private_key(&config_dir.join("instance.key")).unwrap();
+    let fingerprint = instance_fingerprint(instance.verifying_key().as_bytes());
+
+    // The served certificate's key is the instance key.
+    let out = Command::new("sh")
+        .args([
+            "-c",
+            &format!(
+                "openssl s_client -connect 127.0.0.1:{} -servername fanlic-server.test </dev/null 2>/dev/null | openssl x509 -pubkey -noout",
+                server.port()
+            ),
+        ])
+        .output()
+        .unwrap();
+    let spki_pem = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(spki_pem, fanlic_tests::keys::public_key_pem(instance.verifying_key().as_bytes()));
+
+    // Not activated yet: applications are refused with every cause.
+    let node = hex(&[1; 16]);
+    let (status, resp) = curl(
+        &format!("{}/api/v1/register", server.base),
+        Some(
+            &json!({"app_name": "FineBI", "version": "11.0.3", "project": "webroot", "node_id": node, "nonce": hex(&[2; 16])}),
+        ),
+    );
+    assert_eq!(status, 403);
+    let v = json_of(&resp);
+    assert_eq!(v["status"], "refused");
+    let codes: Vec<&str> = v["causes"].as_array().unwrap().iter().map(|c| c["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, ["app_name_mismatch", "not_activated"]);
+
+    // The QR page and the PNG.
+    let (status, html) = curl(&format!("{}/license/qrcode", server.base), None);
+    let html = String::from_utf8(html).unwrap();
+    assert_eq!(status, 200);
+    assert!(html.contains("<svg") && html.contains("name=\"code\""), "{html}");
+    let url = qr_url(&server, tmp.path());
+    assert!(url.starts_with("https://activate.example.invalid/a/"), "{url}");
+    assert!(html.contains(&url), "the page and the PNG show the same QR code");
+    let (fp, generation, code) = open(&url);
+    assert_eq!(fp, fingerprint);
+    assert_eq!(generation, 1);
+
+    // The 6-digit code, as JSON.
+    let wrong = if code == "000000" { "000001" } else { "000000" };
+    let (status, resp) = curl(&format!("{}/license/code", server.base), Some(&json!({"code": wrong})));
+    assert_eq!((status, json_of(&resp)["code"].as_str()), (403, Some("wrong_code")));
+    let (status, resp) = curl(&format!("{}/license/code", server.base), Some(&json!({"code": code})));
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&resp));
+    assert_eq!(json_of(&resp)["status"], "activated");
+
+    // An application node.
+    let nonce = hex(&[3; 16]);
+    let reg =
+        json!({"app_name": "FineReport", "version": "11.0.20", "project": "webroot", "node_id": node, "nonce": nonce});
+    let a = api(&server, "register", &reg, &instance, AnswerKind::Registered);
+    assert_eq!(a.nodes, 1);
+    let hb = json!({"node_id": node, "nonce": hex(&[4; 16])});
+    let a = api(&server, "heartbeat", &hb, &instance, AnswerKind::Heartbeat);
+    assert_eq!(a.valid_until.0, a.at.0 + 86_400);
+    let other = hex(&[9; 16]);
+    let reg2 = json!({"app_name": "FineReport", "version": "11.0.20", "project": "webroot", "node_id": other, "nonce": hex(&[5; 16])});
+    api(&server, "register", &reg2, &instance, AnswerKind::Registered);
+    let a = api(
+        &server,
+        "deregister",
+        &json!({"node_id": other, "nonce": hex(&[6; 16])}),
+        &instance,
+        AnswerKind::Deregistered,
+    );
+    assert_eq!(a.nodes, 1);
+    let (status, resp) =
+        curl(&format!("{}/api/v1/heartbeat", server.base), Some(&json!({"node_id": other, "nonce": hex(&[7; 16])})));
+    assert_eq!((status, json_of(&resp)["causes"][0]["code"].as_str()), (403, Some("not_registered")));
+
+    let (_, resp) = curl(&format!("{}/license/status", server.base), None);
+    let st = json_of(&resp);
+    assert_eq!((st["activated"].as_bool(), st["nodes"].as_u64()), (Some(true), Some(1)));
+    assert_eq!(st["instance_fingerprint"].as_str(), Some(hex(&fingerprint).as_str()));
+    assert_eq!(st["license_id"].as_str(), Some(hex(&common::LICENSE_ID).as_str()));
+    let generation = st["generation"].as_u64().unwrap();
+
+    let log = server.stop();
+    assert!(log.lines().all(|l| serde_json::from_str::<Value>(l).is_ok()), "one JSON object a line:\n{log}");
+    assert!(log.contains("\"path\":\"/api/v1/heartbeat\""));
+    assert!(log.contains("\"client\":\"127.0.0.1:"), "{log}");
+    for secret in [code.as_str(), nonce.as_str(), &url[url.len() - 20..]] {
+        assert!(!log.contains(secret), "the log shows {secret}");
+    }
+
+    // Restart on the same state: still activated, node kept, generation kept.
+    let server = Server::start(&license_dir, &config_dir, tmp.path(), "second");
+    let (_, resp) = curl(&format!("{}/license/status", server.base), None);
+    let st = json_of(&resp);
+    assert_eq!((st["activated"].as_bool(), st["nodes"].as_u64()), (Some(true), Some(1)));
+    assert!(st["generation"].as_u64().unwrap() > generation, "{st}");
+    api(&server, "heartbeat", &json!({"node_id": node, "nonce": hex(&[8; 16])}), &instance, AnswerKind::Heartbeat);
+    server.stop();
+
+    // A copy of the image elsewhere: a new instance key, another fingerprint.
+    let clone_dir = tmp.path().join("clone");
+    let clone = Server::start(&license_dir, &clone_dir, tmp.path(), "clone");
+    let (fp2, generation2, _) = open(&qr_url(&clone, tmp.path()));
+    assert_ne!(fp2, fingerprint);
+    assert_eq!(generation2, 1);
+    clone.stop();
+
+    // privateConfig without its instance.key: refused, not a silent new instance.
+    let orphan = tmp.path().join("orphan");
+    fs::create_dir_all(&orphan).unwrap();
+    fs::copy(config_dir.join("privateConfig"), orphan.join("privateConfig")).unwrap();
+    let out = command(&license_dir, &orphan, &tmp.path().join("orphan.log")).output().unwrap();
+    assert!(!out.status.success());
+    let err = fs::read_to_string(tmp.path().join("orphan.log")).unwrap();
+    assert!(err.contains("instance.key is missing"), "{err}");
+    // Nor with another instance's key.
+    fs::copy(clone_dir.join("instance.key"), orphan.join("instance.key")).unwrap();
+    let out = command(&license_dir, &orphan, &tmp.path().join("orphan2.log")).output().unwrap();
+    assert!(!out.status.success());
+    let err = fs::read_to_string(tmp.path().join("orphan2.log")).unwrap();
+    assert!(err.contains("another instance key"), "{err}");
+}
+
+#[test]
+fn refuses_to_start_with_a_bad_license_dir() {
+    let tmp = tempfile::tempdir().unwrap();
+    let license_dir = tmp.path().join("license");
+    let f = fixture(1);
+    write_license_dir(&license_dir, &f);
+    // A license from another image: image.key does not match.
+    let other = fanlic_tests::keys::TestKey::new("image-other").unwrap();
+    let v1 = [
+        [0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20].as_slice(),
+        &other.seed,
+    ]
+    .concat();
+    fs::write(license_dir.join("image.key"), fanlic_tests::keys::pem("PRIVATE KEY", &v1)).unwrap();
+    let log = tmp.path().join("err.log");
+    let out = command(&license_dir, &tmp.path().join("config"), &log).output().unwrap();
+    assert!(!out.status.success());
+    let err = fs::read_to_string(&log).unwrap();
+    assert!(err.contains("image.key is not the key the license names"), "{err}");
+    // Mode 0644 on a key file.
+    use std::os::unix::fs::PermissionsExt as _;
+    fs::set_permissions(license_dir.join("image.key"), fs::Permissions::from_mode(0o644)).unwrap();
+    let out = command(&license_dir, &tmp.path().join("config"), &log).output().unwrap();
+    assert!(!out.status.success());
+    assert!(fs::read_to_string(&log).unwrap().contains("chmod 600"));
+}

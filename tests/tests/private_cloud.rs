@@ -1,0 +1,213 @@
+//! Every vector of `fixtures/vectors/private-cloud/` through every entry
+//! point: server answers through `verify_server_answer` and
+//! `Client::on_answer`, `privateConfig` files through `verify_private_config`
+//! (SPEC.md §7.2, §7.4, §7.5).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)] // test code
+
+use std::collections::BTreeSet;
+
+use fanlic_formats::{
+    LicenseId, MAX_LICENSE_FILE_LEN, Timestamp,
+    private_cloud::{InstanceCertificate, ServerAnswerEnvelope},
+};
+use fanlic_tests::{
+    PrivateCloudVector, hex, parse_rfc3339,
+    private_cloud::{
+        AnswerInput, ConfigInput, PrivateCloudExpected, image_seed, kind_name, master_secret, parse_kind,
+        private_cloud_dir, server_license_id, unhex,
+    },
+    read_public_key,
+};
+use fanlic_verifier::{
+    RootKey, authenticate,
+    private_cloud::{Client, Request, Status, verify_private_config, verify_server_answer},
+};
+use ring::signature::{ED25519, Ed25519KeyPair, KeyPair as _, UnparsedPublicKey};
+
+fn roots(names: &[String]) -> Vec<RootKey> {
+    names.iter().map(|n| RootKey::from_bytes(&read_public_key(n).unwrap()).unwrap()).collect()
+}
+
+fn check_answer(name: &str, file: &[u8], input: &AnswerInput, e: &PrivateCloudExpected) {
+    let roots = roots(&input.roots);
+    let env = input.env.to_environment().unwrap();
+    let kind = parse_kind(&input.kind).unwrap();
+    let request = Request { kind, node_id: unhex(&input.node_id).unwrap(), nonce: unhex(&input.nonce).unwrap() };
+    let pinned: Option<[u8; 32]> = input.pinned_instance_key.as_deref().map(|p| unhex(p).unwrap());
+
+    // Entry point 1: the function.
+    let direct = verify_server_answer(file, &roots, &env, &request, pinned.as_ref());
+    // Entry point 2: the client, with the request outstanding and the pin set.
+    let mut client = match pinned {
+        Some(p) => Client::with_pinned_instance_key(request.node_id, p),
+        None => Client::new(request.node_id),
+    };
+    assert_eq!(client.request(kind, request.nonce, env.now), request, "{name}");
+    let via_client = client.on_answer(file, &roots, &env);
+
+    match (&direct, &via_client) {
+        (Ok(a), Ok(status)) => {
+            assert!(e.valid, "{name}: accepted, expected {:?}", e.causes);
+            let j = e.accepted.as_ref().unwrap();
+            assert_eq!(hex(&a.license_id.0), j.license_id, "{name}");
+            assert_eq!(hex(&a.instance_public_key), j.instance_public_key, "{name}");
+            assert_eq!(kind_name(a.kind), j.kind, "{name}");
+            assert_eq!(a.at, parse_rfc3339(&j.at).unwrap(), "{name}");
+            assert_eq!(a.valid_until, parse_rfc3339(&j.valid_until).unwrap(), "{name}");
+            assert_eq!(a.nodes, j.nodes, "{name}");
+            assert_eq!(a.node_id, request.node_id, "{name}");
+            let expected_status = match kind {
+                fanlic_formats::private_cloud::AnswerKind::Deregistered => Status::Deregistered,
+                _ => Status::Registered { valid_until: a.valid_until, nodes: a.nodes },
+            };
+            assert_eq!(*status, expected_status, "{name}");
+            assert_eq!(client.pinned_instance_key(), Some(&a.instance_public_key), "{name}");
+            assert!(client.outstanding().is_none(), "{name}");
+            // The answer is consumed: given again, it is refused.
+            let again = client.on_answer(file, &roots, &env).unwrap_err();
+            assert_eq!(again.causes().map(|c| c.code()).collect::<Vec<_>>(), ["unrequested"], "{name}");
+        }
+        (Err(direct), Err(via_client)) => {
+            assert!(!e.valid, "{name}: refused with {direct}");
+            let codes: Vec<&str> = direct.causes().map(|c| c.code()).collect();
+            assert_eq!(codes, e.causes, "{name}: {direct:?}");
+            assert_eq!(direct, via_client, "{name}: the client reports what the function does");
+            if let Some(d) = &e.detail {
+                assert!(format!("{direct:?}").contains(d.as_str()), "{name}: {direct:?} does not contain {d}");
+            }
+            assert!(!direct.to_string().is_empty());
+            direct.causes().for_each(|c| assert!(!c.to_string().is_empty()));
+            assert_eq!(client.status(env.now), Status::NotRegistered, "{name}");
+            assert!(client.outstanding().is_some(), "{name}: a refused answer does not consume the request");
+            assert_eq!(client.pinned_instance_key(), pinned.as_ref(), "{name}: a refused answer pins nothing");
+        }
+        (d, c) => panic!("{name}: the entry points disagree: {d:?} / {c:?}"),
+    }
+}
+
+fn check_config(name: &str, file: &[u8], input: &ConfigInput, e: &PrivateCloudExpected) {
+    let image: [u8; 32] = unhex(&input.image_public_key).unwrap();
+    let license_id = LicenseId(unhex(&input.license_id).unwrap());
+    match verify_private_config(file, &image, &license_id) {
+        Ok(c) => {
+            assert!(e.valid, "{name}: accepted, expected {:?}", e.causes);
+            let j = e.config.as_ref().unwrap();
+            assert_eq!(c.generation(), j.generation, "{name}");
+            assert_eq!(c.nodes().iter().map(|n| hex(&n.node_id)).collect::<Vec<_>>(), j.nodes, "{name}");
+            assert_eq!(hex(&c.log_head()), j.log_head, "{name}");
+            assert_eq!(c.license_id(), license_id, "{name}");
+        }
+        Err(err) => {
+            assert!(!e.valid, "{name}: refused with {err}");
+            assert_eq!(vec![err.reason()], e.causes, "{name}: {err:?}");
+            if let Some(d) = &e.detail {
+                assert!(format!("{err:?}").contains(d.as_str()), "{name}: {err:?} does not contain {d}");
+            }
+            assert!(!err.to_string().is_empty());
+        }
+    }
+}
+
+#[test]
+fn every_private_cloud_vector_gives_its_outcome() {
+    let vectors = PrivateCloudVector::load_all().unwrap();
+    assert!(vectors.len() >= 30, "only {} vectors", vectors.len());
+    let mut codes = BTreeSet::new();
+    let mut valid = BTreeSet::new();
+    for (name, v) in &vectors {
+        let file = v.read_file().unwrap();
+        let e = &v.expected;
+        assert_eq!(e.valid, e.causes.is_empty(), "{name}");
+        match v.check.as_str() {
+            "server-answer" => check_answer(name, &file, v.answer.as_ref().unwrap(), e),
+            "private-config" => check_config(name, &file, v.config.as_ref().unwrap(), e),
+            other => panic!("{name}: unknown check {other}"),
+        }
+        codes.extend(e.causes.iter().cloned());
+        if e.valid {
+            valid.insert(name.clone());
+        }
+    }
+    for code in [
+        "malformed_answer",
+        "content_incorrect",
+        "license_type_mismatch",
+        "no_image_key",
+        "bad_signature",
+        "certificate_license_mismatch",
+        "image_key_id_mismatch",
+        "instance_key_changed",
+        "answer_license_mismatch",
+        "kind_mismatch",
+        "node_mismatch",
+        "nonce_mismatch",
+        "answer_expired",
+        "answer_from_future",
+        "foreign_license",
+        "state_license_mismatch",
+        "instance_key_mismatch",
+        "unknown_format",
+        "bad_encoding",
+    ] {
+        assert!(codes.contains(code), "no vector has cause {code}");
+    }
+    for good in ["answer-registered", "answer-heartbeat", "answer-deregistered", "config-valid"] {
+        assert!(valid.contains(good), "{good} is not a valid vector");
+    }
+    // Every file in the directory is a vector's JSON or the file a vector checks.
+    let used: BTreeSet<&str> = vectors.iter().map(|(_, v)| v.file.as_str()).collect();
+    for entry in std::fs::read_dir(private_cloud_dir()).unwrap() {
+        let name = entry.unwrap().file_name().into_string().unwrap();
+        if !name.ends_with(".json") {
+            assert!(used.contains(name.as_str()), "{name} is in no vector");
+        }
+    }
+}
+
+/// The good answers are what they claim, checked with ring rather than the
+/// verifier: the license carries the image key derived as SPEC.md §7.1 says
+/// from the test master secret, which signs the instance certificate, whose
+/// key signs the answer.
+#[test]
+fn good_answers_hold_with_ring_and_the_derived_image_key() {
+    let license_id = server_license_id();
+    let seed = image_seed(&master_secret(), 1, &license_id).unwrap();
+    let image = Ed25519KeyPair::from_seed_unchecked(&seed).unwrap();
+    let image_public: [u8; 32] = image.public_key().as_ref().try_into().unwrap();
+    for name in ["answer-registered", "answer-heartbeat", "answer-deregistered"] {
+        let file = std::fs::read(private_cloud_dir().join(format!("{name}.bin"))).unwrap();
+        let env = ServerAnswerEnvelope::decode(&file).unwrap();
+        let mut buf = [0u8; MAX_LICENSE_FILE_LEN];
+        let signed = authenticate(env.license, &mut buf, &roots(&["root-a".to_owned()])).unwrap();
+        assert_eq!(signed.license.id, license_id);
+        assert_eq!(signed.license.image_public_key, Some(image_public), "{name}");
+        let ok = |key: &[u8], msg: &[u8], sig: &[u8]| UnparsedPublicKey::new(&ED25519, key).verify(msg, sig).is_ok();
+        let c = &env.instance_certificate;
+        assert!(ok(&image_public, c.message, &c.signature), "{name}");
+        let cert = InstanceCertificate::decode(c.message).unwrap();
+        assert!(ok(&cert.instance_public_key, env.answer.message, &env.answer.signature), "{name}");
+    }
+}
+
+/// A product whose clock is behind accepts an answer `at` up to 300 seconds
+/// ahead, and refuses it from the first instant `now >= valid_until`.
+#[test]
+fn the_good_answer_holds_until_valid_until() {
+    let (_, v) = PrivateCloudVector::load_all().unwrap().into_iter().find(|(n, _)| n == "answer-heartbeat").unwrap();
+    let file = v.read_file().unwrap();
+    let input = v.answer.unwrap();
+    let roots = roots(&input.roots);
+    let request = Request {
+        kind: parse_kind(&input.kind).unwrap(),
+        node_id: unhex(&input.node_id).unwrap(),
+        nonce: unhex(&input.nonce).unwrap(),
+    };
+    let accepted = v.expected.accepted.unwrap();
+    let at = parse_rfc3339(&accepted.at).unwrap();
+    let until = parse_rfc3339(&accepted.valid_until).unwrap();
+    let mut env = input.env.to_environment().unwrap();
+    for (now, ok) in [(at.0 - 300, true), (at.0 - 301, false), (until.0 - 1, true), (until.0, false)] {
+        env.now = Timestamp(now);
+        assert_eq!(verify_server_answer(&file, &roots, &env, &request, None).is_ok(), ok, "at {now}");
+    }
+}
