@@ -505,6 +505,20 @@ pub enum Error {
         /// The verifier's reason.
         reason: String,
     },
+
+    /// A private-cloud license was issued (recorded) but its image or the
+    /// reply carrying it could not be made yet; the message stays unread and
+    /// the next `fanlic ingest` of it finishes the delivery.
+    #[error(
+        "license {license_id} was issued, but its image or its reply could not be made: {reason}. The mail \
+         stays unread; run `fanlic ingest` again on it (nothing is issued twice) once the cause is fixed"
+    )]
+    ImageNotDelivered {
+        /// The license.
+        license_id: String,
+        /// What failed.
+        reason: String,
+    },
 }
 
 impl Error {

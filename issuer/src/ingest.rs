@@ -50,8 +50,10 @@ use crate::{
         message::{self, Language as MailLanguage, RegistrationMail},
         source::{self, IncomingMessage, Receipt, SourceError},
     },
+    migrate::{self, Images},
     outbox::{self, Language, Reply},
-    validate::{self, Decision, Outcome, Reason},
+    revoke,
+    validate::{self, Decision, Outcome, Reason, RevokePlan},
 };
 
 /// Who `fanlic ingest` records as the author of its decisions.
@@ -70,11 +72,14 @@ pub struct IngestOutcome {
     pub message_id: Option<String>,
     /// Its sender, normalized.
     pub from: Option<String>,
-    /// `issued`, `rejected`, `held` or `duplicate`.
+    /// `issued`, `rejected`, `held`, `duplicate`, or `revoked` (a destroy
+    /// request carried out; recorded as an `issued` decision without a
+    /// license of its own).
     pub decision: &'static str,
     /// `(code, message)` of every reason.
     pub reasons: Vec<(String, String)>,
-    /// The license issued (for a duplicate: the earlier one), if any.
+    /// The license issued (for a duplicate: the earlier one; for `revoked`:
+    /// the license revoked), if any.
     pub license_id: Option<String>,
     /// Files written now (absolute).
     pub files: Vec<PathBuf>,
@@ -84,6 +89,9 @@ pub struct IngestOutcome {
     pub outbox_id: Option<i64>,
     /// The license text still to be written once the decision commits.
     pending_file: Option<String>,
+    /// A private-cloud license: its image and reply are made after the
+    /// commit ([`migrate::deliver_image`]).
+    image_owed: bool,
 }
 
 impl IngestOutcome {
@@ -110,6 +118,7 @@ impl IngestOutcome {
                 self.license_id.as_deref().unwrap_or("?"),
                 self.files.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
             ),
+            "revoked" => format!("license {}", self.license_id.as_deref().unwrap_or("?")),
             _ if codes.is_empty() => String::new(),
             _ => format!("({})", codes.join(", ")),
         };
@@ -205,7 +214,7 @@ pub fn license_path(home: &Path, license_id: &str) -> PathBuf {
     home.join(ISSUED_DIR).join(format!("{license_id}-{LICENSE_FILE}"))
 }
 
-fn issued_dir(home: &Path) -> Result<PathBuf, Error> {
+pub(crate) fn issued_dir(home: &Path) -> Result<PathBuf, Error> {
     let issued = home.join(ISSUED_DIR);
     if !issued.is_dir() {
         fsutil::create_dir(&issued, 0o700)?;
@@ -320,6 +329,8 @@ struct NewDecision<'a> {
     from: &'a str,
     subject: &'a str,
     decision: &'static str,
+    /// The audit trail's action (the decision, or `revoked`).
+    action: &'static str,
     reasons: &'a [(String, String)],
     license_id: Option<&'a str>,
     authenticated: bool,
@@ -356,7 +367,7 @@ fn insert_decision(tx: &rusqlite::Transaction<'_>, path: &Path, d: &NewDecision<
     })
     .map_err(db::err(path, "cannot record the decision"))?;
     let id = tx.last_insert_rowid();
-    audit(tx, path, Some(id), d.dedup_key, d.decision, d.reasons, d.license_id, d.at, d.by)?;
+    audit(tx, path, Some(id), d.dedup_key, d.action, d.reasons, d.license_id, d.at, d.by)?;
     Ok(id)
 }
 
@@ -438,6 +449,10 @@ where
     let max_batch = max_batch.max(1);
     let dir = home.dir().to_owned();
     let messages = messages.into_iter();
+    // The server binary, read once for the run and only if a private-cloud
+    // request comes (shared by both threads).
+    let images = Images::default();
+    let images = &images;
     // Once, before the worker opens its own connection.
     {
         let (conn, path) = home.conn_mut();
@@ -461,7 +476,7 @@ where
                 } else {
                     match reader.take().map_or_else(|| Home::open(&dir), Ok) {
                         Ok(mut h) => {
-                            let p = prepare_all(&mut h, &batch.items, trusted, &mut signer, now);
+                            let p = prepare_all(&mut h, &batch.items, (trusted, images), &mut signer, now);
                             reader = Some(h);
                             p
                         }
@@ -480,7 +495,7 @@ where
         });
         let mut undecided = false;
         for (batch, prepared) in done {
-            undecided |= record_and_acknowledge(home, batch, prepared, now, &mut report)?;
+            undecided |= record_and_acknowledge(home, batch, prepared, (images, now), &mut report)?;
         }
         Ok(undecided)
     })
@@ -530,7 +545,7 @@ fn record_and_acknowledge<F>(
     home: &mut Home,
     batch: Batch,
     prepared: Prepare,
-    now: Timestamp,
+    (images, now): (&Images, Timestamp),
     report: &mut F,
 ) -> Result<bool, Error>
 where
@@ -545,7 +560,7 @@ where
         }
         Ok(())
     };
-    let results = match prepared.and_then(|p| commit_batch(home, &items, p, now)) {
+    let results = match prepared.and_then(|p| commit_batch(home, &items, p, (images, now))) {
         Ok(results) => results,
         Err(e) => {
             // Nothing of the batch committed: every message stays.
@@ -640,6 +655,9 @@ struct Prepared {
     signed: Result<Option<SignedLicense>, Error>,
     /// The reply to queue with the decision, built and checked.
     reply: Option<outbox::CheckedReply>,
+    /// A destroy request to carry out instead of the decision, with its
+    /// confirmation mails (`Err`: why none may be sent).
+    destroy: Option<(RevokePlan, Result<Vec<outbox::CheckedReply>, String>)>,
 }
 
 /// A message parsed and validated, not signed yet.
@@ -650,6 +668,42 @@ struct Assessed {
     sender_contract: Option<contracts::Contract>,
     dedup_key: String,
     raw_sha256: [u8; 32],
+    /// A destroy request to carry out (then `decision` is not used).
+    destroy: Option<RevokePlan>,
+}
+
+/// Validates a parsed mail with what the home knows besides it: its intent
+/// (migration, destroy), its `privateConfig` checked against the recorded
+/// licenses, and whether images can be built (the server binary is loaded
+/// only when a private-cloud license would be issued).
+fn validate_mail(
+    home: &mut Home,
+    (mail, raw, parsed): (&RegistrationMail, &[u8], &validate::ParsedRequest),
+    sender_auth: &auth::SenderAuth,
+    contracts: (Option<&contracts::Contract>, Option<&contracts::Contract>),
+    (images, now): (&Images, Timestamp),
+) -> Result<(Decision, Option<RevokePlan>), Error> {
+    let intent = validate::intent_of(mail, parsed);
+    let config = match intent {
+        validate::Intent::Registration => validate::ConfigCheck::Missing,
+        validate::Intent::Migration | validate::Intent::Destroy => {
+            migrate::check_private_config(home, migrate::private_config_of(raw).as_deref())?
+        }
+    };
+    let mut ctx = validate::Context { intent, images_unavailable: None, config: &config };
+    let mut verdict = validate::validate_request(mail, parsed, sender_auth, contracts, now, &ctx);
+    let needs_image = matches!(&verdict, validate::Verdict::Decide(Decision { outcome: Outcome::Issue(plan), .. })
+        if plan.kind == fanlic_formats::LicenseKind::PrivateCloud);
+    if needs_image && let Err(why) = images.get(home) {
+        ctx.images_unavailable = Some(why);
+        verdict = validate::validate_request(mail, parsed, sender_auth, contracts, now, &ctx);
+    }
+    Ok(match verdict {
+        validate::Verdict::Decide(d) => (d, None),
+        validate::Verdict::Revoke { plan, reply_allowed } => {
+            (Decision { outcome: Outcome::Hold(Vec::new()), reply_allowed }, Some(plan))
+        }
+    })
 }
 
 fn assess(
@@ -657,8 +711,9 @@ fn assess(
     item: &Incoming,
     policy: &SenderPolicy<'_>,
     cache: &mut ContractCache,
-    now: Timestamp,
+    (images, now): (&Images, Timestamp),
 ) -> Result<Assessed, Error> {
+    let mut destroy = None;
     let (mail, decision, auth_ok, sender_contract, raw_sha) = match item {
         Incoming::TooLarge { source, size, max, .. } => {
             let err = message::MailError::TooLarge { size: usize::try_from(*size).unwrap_or(usize::MAX), max: *max };
@@ -671,14 +726,14 @@ fn assess(
                 let sender_auth = auth::evaluate_mail_with(&mail, policy.trusted, policy.own_received_lines);
                 let parsed = validate::ParsedRequest::of(&mail);
                 let (by_company, by_sender) = cache.contracts_of(home, &mail, &parsed)?;
-                let d = validate::validate_parsed(
-                    &mail,
-                    &parsed,
+                let (d, revoke) = validate_mail(
+                    home,
+                    (&mail, &msg.raw, &parsed),
                     &sender_auth,
-                    by_company.as_ref(),
-                    by_sender.as_ref(),
-                    now,
-                );
+                    (by_company.as_ref(), by_sender.as_ref()),
+                    (images, now),
+                )?;
+                destroy = revoke;
                 // The parser hashed the bytes already.
                 let sha = mail.raw_sha256;
                 (Some(mail), d, sender_auth.is_pass(), by_sender, sha)
@@ -687,7 +742,7 @@ fn assess(
         },
     };
     let dedup_key = mail.as_ref().map_or_else(|| hex::encode(&raw_sha), |m| m.dedup_key.clone());
-    Ok(Assessed { mail, decision, auth_ok, sender_contract, dedup_key, raw_sha256: raw_sha })
+    Ok(Assessed { mail, decision, auth_ok, sender_contract, dedup_key, raw_sha256: raw_sha, destroy })
 }
 
 /// Signs the license of an assessed message, if it gets one. Here, before
@@ -721,6 +776,10 @@ fn reply_for(
 ) -> Result<Option<outbox::CheckedReply>, Error> {
     let decision = &a.decision;
     Ok(match (&decision.outcome, signed, &a.mail) {
+        // A destroy request is confirmed by revoke's mail.
+        _ if a.destroy.is_some() => None,
+        // The image goes with a reply of its own once the license is recorded.
+        (Outcome::Issue(plan), _, _) if plan.kind == fanlic_formats::LicenseKind::PrivateCloud => None,
         (Outcome::Issue(plan), Ok(Some(s)), Some(m)) if decision.reply_allowed => {
             Some(outbox::CheckedReply::new(license_reply(reply_from, &plan.sender, m, &s.armored), now)?)
         }
@@ -766,8 +825,9 @@ pub fn ingest_batch(
     trusted: &[String],
     now: Timestamp,
 ) -> Result<Vec<Result<IngestOutcome, Error>>, Error> {
-    let prepared = prepare_all(home, batch, trusted, &mut None, now)?;
-    commit_batch(home, batch, prepared, now)
+    let images = Images::default();
+    let prepared = prepare_all(home, batch, (trusted, &images), &mut None, now)?;
+    commit_batch(home, batch, prepared, (&images, now))
 }
 
 /// [`prepare`] for each message of a batch (contracts looked up once for
@@ -775,7 +835,7 @@ pub fn ingest_batch(
 fn prepare_all(
     home: &mut Home,
     batch: &[Incoming],
-    trusted: &[String],
+    (trusted, images): (&[String], &Images),
     signer: &mut Option<Signer>,
     now: Timestamp,
 ) -> Result<Vec<Result<Prepared, Error>>, Error> {
@@ -783,18 +843,31 @@ fn prepare_all(
     let reply_from = home.reply_from()?;
     let policy = SenderPolicy { trusted, own_received_lines: home.own_received_lines()? };
     let assessed: Vec<Result<Assessed, Error>> =
-        batch.iter().map(|item| assess(home, item, &policy, &mut cache, now)).collect();
+        batch.iter().map(|item| assess(home, item, &policy, &mut cache, (images, now))).collect();
     // All the batch's signatures one after the other: the signing key's
     // tables stay in the CPU cache (interleaved with parsing, each signature
     // cost twice as much).
     let signed: Vec<Result<Option<SignedLicense>, Error>> =
         assessed.iter().map(|a| a.as_ref().map_or(Ok(None), |a| sign(home, a, signer, now))).collect();
-    Ok(assessed
-        .into_iter()
-        .zip(signed)
-        .map(|(a, signed)| {
+    let mut prepared = Vec::with_capacity(assessed.len());
+    for (a, signed) in assessed.into_iter().zip(signed) {
+        let one = (|| {
             let a = a?;
             let reply = reply_for(&a, &signed, &reply_from, now)?;
+            let destroy = match a.destroy {
+                Some(plan) => {
+                    let mails = revoke::revoke_confirmations(home, &plan.license_id.to_string(), now)?;
+                    let mails = match mails {
+                        Ok(replies) => Ok(replies
+                            .into_iter()
+                            .map(|r| outbox::CheckedReply::new(r, now))
+                            .collect::<Result<Vec<_>, _>>()?),
+                        Err(why) => Err(why),
+                    };
+                    Some((plan, mails))
+                }
+                None => None,
+            };
             Ok(Prepared {
                 mail: a.mail,
                 decision: a.decision,
@@ -803,9 +876,12 @@ fn prepare_all(
                 raw_sha256: a.raw_sha256,
                 signed,
                 reply,
+                destroy,
             })
-        })
-        .collect())
+        })();
+        prepared.push(one);
+    }
+    Ok(prepared)
 }
 
 /// The recording half of [`ingest_batch`].
@@ -813,7 +889,7 @@ fn commit_batch(
     home: &mut Home,
     batch: &[Incoming],
     prepared: Vec<Result<Prepared, Error>>,
-    now: Timestamp,
+    (images, now): (&Images, Timestamp),
 ) -> Result<Vec<Result<IngestOutcome, Error>>, Error> {
     {
         let (conn, path) = home.conn_mut();
@@ -884,7 +960,40 @@ fn commit_batch(
             }
         }
     }
+    // Private cloud: the image and the reply carrying it, once the license
+    // is committed (see `migrate`); for a duplicate, whatever of them a
+    // crash left undone. A failure leaves the message unacknowledged.
+    for result in &mut results {
+        let Ok(outcome) = result else { continue };
+        let due = outcome.image_owed || (outcome.decision == "duplicate" && outcome.license_id.is_some());
+        let Some(decision_id) = outcome.decision_id.filter(|_| due) else { continue };
+        match migrate::deliver_image(home, decision_id, images, now) {
+            Ok(Some(path)) => {
+                if outcome.image_owed {
+                    outcome.files.push(path);
+                    outcome.outbox_id = decision_outbox(home, decision_id)?;
+                }
+            }
+            Ok(None) => {}
+            Err(e) => {
+                *result = Err(match e {
+                    e @ Error::ImageNotDelivered { .. } => e,
+                    e => Error::ImageNotDelivered {
+                        license_id: outcome.license_id.clone().unwrap_or_default(),
+                        reason: e.to_string(),
+                    },
+                });
+            }
+        }
+    }
     Ok(results)
+}
+
+/// The reply recorded on a decision.
+fn decision_outbox(home: &mut Home, decision_id: i64) -> Result<Option<i64>, Error> {
+    let (conn, path) = home.conn_mut();
+    conn.query_row("SELECT outbox_id FROM decisions WHERE decision_id = ?1", params![decision_id], |r| r.get(0))
+        .map_err(db::err(path, "cannot read the decisions"))
 }
 
 /// Writes one prepared message's decision in the caller's transaction.
@@ -916,7 +1025,11 @@ fn record(
             decision_id: Some(id),
             outbox_id: None,
             pending_file: None,
+            image_owed: false,
         });
+    }
+    if let Some((plan, mails)) = p.destroy {
+        return record_destroy(tx, path, (item, mail, &p.dedup_key, p.auth_ok, p.raw_sha256), (plan, mails), now);
     }
 
     let decision = &p.decision;
@@ -928,7 +1041,13 @@ fn record(
         None => None,
     };
     let (label, reasons, license_id) = match (&decision.outcome, &signed, mail) {
-        (Outcome::Issue(_), Some(s), Some(_)) => {
+        (Outcome::Issue(plan), Some(s), Some(_)) => {
+            // A migration: the old license is revoked with the new one
+            // recorded, in this message's savepoint.
+            if let Some(m) = plan.migration.filter(|m| m.revoke) {
+                let reason = migrate::migrated_reason(&s.license_id);
+                revoke::revoke_in(tx, path, &m.old.to_string(), &reason, INGEST_ACTOR, now)?;
+            }
             let output = license_path(home_dir, &s.license_id.to_string());
             issue::record_license(tx, path, s, &output)?;
             ("issued", Vec::new(), Some(s.license_id.to_string()))
@@ -951,6 +1070,7 @@ fn record(
             from: from.as_deref().unwrap_or_default(),
             subject,
             decision: label,
+            action: label,
             reasons: &reasons,
             license_id: license_id.as_deref(),
             authenticated: p.auth_ok,
@@ -971,7 +1091,77 @@ fn record(
         files: Vec::new(),
         decision_id: Some(decision_id),
         outbox_id,
+        image_owed: label == "issued"
+            && matches!(&decision.outcome, Outcome::Issue(plan) if plan.kind == fanlic_formats::LicenseKind::PrivateCloud),
         pending_file: signed.filter(|_| label == "issued").map(|s| s.armored),
+    })
+}
+
+/// Records a destroy request carried out: the license revoked (audited as
+/// `fanlic revoke` does), its confirmation mails queued, and the decision
+/// (`issued`: the request was granted; no license of its own; the revoked
+/// license in its reasons as `license_revoked`), in the caller's
+/// transaction.
+fn record_destroy(
+    tx: &rusqlite::Transaction<'_>,
+    path: &Path,
+    (item, mail, dedup_key, authenticated, raw_sha256): (&Incoming, Option<&RegistrationMail>, &str, bool, [u8; 32]),
+    (plan, mails): (RevokePlan, Result<Vec<outbox::CheckedReply>, String>),
+    now: Timestamp,
+) -> Result<IngestOutcome, Error> {
+    let lid = plan.license_id.to_string();
+    revoke::revoke_in(tx, path, &lid, &plan.reason, INGEST_ACTOR, now)?;
+    let (outbox_id, note) = match mails {
+        Ok(replies) => {
+            let mut first = None;
+            for r in replies {
+                let id = outbox::enqueue_checked(tx, r, now)?;
+                first = first.or(Some(id));
+            }
+            (first, String::from("; a confirmation mail is queued"))
+        }
+        Err(why) => (None, format!("; no confirmation mail: {why}")),
+    };
+    let reasons = vec![(
+        "license_revoked".to_owned(),
+        format!("License {lid} was revoked at the customer's request (destroy the old authorization component){note}."),
+    )];
+    let source = item.source().to_owned();
+    let message_id = mail.and_then(|m| m.message_id.clone());
+    let from = mail.and_then(|m| m.single_from().map(str::to_owned));
+    let decision_id = insert_decision(
+        tx,
+        path,
+        &NewDecision {
+            dedup_key,
+            message_id: message_id.as_deref(),
+            source: &source,
+            from: from.as_deref().unwrap_or_default(),
+            subject: mail.map(|m| m.subject.as_str()).unwrap_or_default(),
+            decision: "issued",
+            action: "revoked",
+            reasons: &reasons,
+            license_id: None,
+            authenticated,
+            raw: item.raw(),
+            raw_sha256,
+            outbox_id,
+            at: now,
+            by: INGEST_ACTOR,
+        },
+    )?;
+    Ok(IngestOutcome {
+        source,
+        message_id,
+        from,
+        decision: "revoked",
+        reasons,
+        license_id: Some(lid),
+        files: Vec::new(),
+        decision_id: Some(decision_id),
+        outbox_id,
+        pending_file: None,
+        image_owed: false,
     })
 }
 
@@ -1225,6 +1415,7 @@ pub fn approve(home: &mut Home, id: i64, by: &str, now: Timestamp) -> Result<Ing
         decision_id: Some(id),
         outbox_id,
         pending_file: None,
+        image_owed: false,
     })
 }
 
@@ -1290,6 +1481,7 @@ pub fn reject(
         decision_id: Some(id),
         outbox_id,
         pending_file: None,
+        image_owed: false,
     })
 }
 

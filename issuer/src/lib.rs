@@ -29,6 +29,7 @@ pub mod inspect;
 pub mod issue;
 pub mod keys;
 pub mod mail;
+pub mod migrate;
 pub mod outbox;
 pub mod pem;
 pub use fanlic_qr as qr;

@@ -463,19 +463,61 @@ pub fn revoke_license(
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(db::err(path, "cannot start a transaction"))?;
+    revoke_in(&tx, path, &id, reason, by, now)?;
+    let mail = queue(&tx, planned, now)?;
+    tx.commit().map_err(db::err(path, "cannot commit"))?;
+    Ok(Revoked { license, reason: reason.to_owned(), at: now, by: by.to_owned(), mail })
+}
+
+/// The revocation of [`revoke_license`] in the caller's transaction (`fanlic
+/// ingest` revokes a migrated or destroyed license together with its
+/// decision): recorded in `revoked_licenses` and audited in `license_audit`
+/// (action `revoke`, `reason` as detail). `id` is the license id in its
+/// text form. Refuses a license already revoked.
+pub(crate) fn revoke_in(
+    tx: &rusqlite::Transaction<'_>,
+    path: &Path,
+    id: &str,
+    reason: &str,
+    by: &str,
+    now: Timestamp,
+) -> Result<(), Error> {
     // Checked inside the transaction: two staff revoking at once get one each.
-    if let Some((at, by, reason)) = revocation_of(&tx, path, &id)? {
-        return Err(Error::LicenseAlreadyRevoked { license_id: id, at, by, reason });
+    if let Some((at, by, reason)) = revocation_of(tx, path, id)? {
+        return Err(Error::LicenseAlreadyRevoked { license_id: id.to_owned(), at, by, reason });
     }
     tx.execute(
         "INSERT INTO revoked_licenses (license_id, reason, revoked_at, revoked_by) VALUES (?1, ?2, ?3, ?4)",
         params![id, reason, db::int(now.0), by],
     )
     .map_err(db::err(path, "cannot record the revocation"))?;
-    audit(&tx, path, &id, "revoke", reason, now, by)?;
-    let mail = queue(&tx, planned, now)?;
-    tx.commit().map_err(db::err(path, "cannot commit"))?;
-    Ok(Revoked { license, reason: reason.to_owned(), at: now, by: by.to_owned(), mail })
+    audit(tx, path, id, "revoke", reason, now, by)
+}
+
+/// The confirmation mails [`revoke_license`] queues for revoking
+/// `license_id` at `now` (to the addresses of the license's company's enabled
+/// contract): `Ok(Err(why))` when nobody may get one.
+pub(crate) fn revoke_confirmations(
+    home: &mut Home,
+    license_id: &str,
+    now: Timestamp,
+) -> Result<Result<Vec<Reply>, String>, Error> {
+    let id = parse_license_id(license_id)?;
+    let license = {
+        let (conn, path) = home.conn_mut();
+        license_info(conn, path, &id)?
+    };
+    let subject = format!("License {id} revoked / 授权已吊销");
+    plan_mail(home, &license, true, &subject, &revoke_text(&license, now))
+}
+
+/// `(revoked_at, revoked_by, reason)` of a revoked license, for `fanlic ingest`.
+pub(crate) fn revocation(
+    conn: &Connection,
+    path: &Path,
+    id: &str,
+) -> Result<Option<(Timestamp, String, String)>, Error> {
+    revocation_of(conn, path, id)
 }
 
 /// Revokes the issuing key `key_id` for `reason`: recorded in

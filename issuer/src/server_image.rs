@@ -340,7 +340,7 @@ pub fn read_image_contents(bytes: &[u8], path: &Path) -> Result<ImageContents, E
             (None, _) => problems.push("the license names no image key".to_owned()),
             (Some(_), None) => problems.push("no app/license/image.key in the image".to_owned()),
             (Some(named), Some(k)) => {
-                let ok = std::str::from_utf8(&k.data)
+                let ok = core::str::from_utf8(&k.data)
                     .ok()
                     .and_then(|t| pem::decode("PRIVATE KEY", t).ok())
                     .and_then(|der| image_public_key_of_pkcs8(&der))

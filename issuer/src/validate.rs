@@ -18,12 +18,27 @@
 //!   with the contract. The [`IssuePlan`] takes its terms from the contract
 //!   (company spelling, product, version, term, signing date), the project
 //!   and node count from the mail.
+//! - A **private-cloud** registration is issued like the others by
+//!   [`validate_request`] when the authorization server image can be built
+//!   (else held, `image_builder_unavailable`, with how to build it);
+//!   [`validate`] and [`validate_parsed`] know no image builder and hold it.
+//! - A **migration** or **destroy** request ([`intent_of`], seed 000
+//!   "License Migration") is checked for its sender and contract as a
+//!   registration, then for its `privateConfig` ([`ConfigCheck`], made by
+//!   `crate::migrate`): `private_config_missing`, `private_config_invalid`,
+//!   `private_config_unknown_license`, `private_config_not_private_cloud`,
+//!   `license_already_revoked`, `license_expired` reject; a license of another
+//!   company (`private_config_foreign`) is held. A valid migration is issued
+//!   as an [`IssuePlan`] with [`IssuePlan::migration`]; a valid destroy
+//!   request is [`Verdict::Revoke`]. A destroy request without `privateConfig`
+//!   is held as a cancellation (`cancel_request`).
 //! - **Hold** (for staff) when the sender is unauthenticated
 //!   (`sender_unauthenticated`), *whatever else is wrong*: a spoofed mail is
 //!   never issued and never answered automatically, but every other reason is
 //!   still listed for staff. Also Hold when every reason is a hold-type one
 //!   ([`is_hold_code`]): `special_requirements`, `cancel_request`,
-//!   `unknown_request`, `repeated_field`, `image_builder_unavailable`.
+//!   `unknown_request`, `repeated_field`, `image_builder_unavailable`,
+//!   `private_config_foreign`.
 //! - **Reject** otherwise: any other reason with an authenticated sender, or
 //!   a failed authentication (`sender_auth_failed`, which is a reject-type
 //!   reason). Hold-type reasons found alongside are listed too.
@@ -48,7 +63,7 @@
 
 use std::path::PathBuf;
 
-use fanlic_formats::{Date, Expiry, LicenseKind, Timestamp, Version};
+use fanlic_formats::{Date, Expiry, LicenseId, LicenseKind, Timestamp, Version};
 
 use crate::{
     contracts::{self, Contract},
@@ -97,8 +112,27 @@ pub const CANCEL_REQUEST: &str = "cancel_request";
 pub const UNKNOWN_REQUEST: &str = "unknown_request";
 /// `repeated_field`: a field given twice with different values (held).
 pub const REPEATED_FIELD: &str = "repeated_field";
-/// `image_builder_unavailable`: private cloud cannot be issued yet (held).
+/// `image_builder_unavailable`: the authorization server image cannot be
+/// built here (no static server binary), so private cloud waits (held).
 pub const IMAGE_BUILDER_UNAVAILABLE: &str = "image_builder_unavailable";
+/// `private_config_missing`: a migration mail without its `privateConfig`.
+pub const PRIVATE_CONFIG_MISSING: &str = "private_config_missing";
+/// `private_config_invalid`: the `privateConfig` does not decode or its
+/// signatures do not hold (changed, damaged, or not of that server).
+pub const PRIVATE_CONFIG_INVALID: &str = "private_config_invalid";
+/// `private_config_unknown_license`: the `privateConfig` names a license
+/// this home never issued.
+pub const PRIVATE_CONFIG_UNKNOWN_LICENSE: &str = "private_config_unknown_license";
+/// `private_config_not_private_cloud`: the license it names is not a
+/// private-cloud one.
+pub const PRIVATE_CONFIG_NOT_PRIVATE_CLOUD: &str = "private_config_not_private_cloud";
+/// `private_config_foreign`: the license it names belongs to another company
+/// than the sender's contract (held: staff look).
+pub const PRIVATE_CONFIG_FOREIGN: &str = "private_config_foreign";
+/// `license_already_revoked`: the license was revoked (or migrated) before.
+pub const LICENSE_ALREADY_REVOKED: &str = "license_already_revoked";
+/// `license_expired`: the license to migrate has expired.
+pub const LICENSE_EXPIRED: &str = "license_expired";
 
 /// The earliest JAR package build that supports local container
 /// authentication: 2021-10-30.
@@ -152,6 +186,28 @@ pub struct IssuePlan {
     pub dedup_key: String,
     /// The mail's `Message-ID`, if any.
     pub message_id: Option<String>,
+    /// For a migration: the license the new one replaces.
+    pub migration: Option<Migration>,
+}
+
+/// A private-cloud migration (seed 000): the new license supersedes `old`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Migration {
+    /// The license of the server being moved.
+    pub old: LicenseId,
+    /// Whether `old` is still to be revoked (false when a destroy request
+    /// revoked it already and it was not migrated since).
+    pub revoke: bool,
+}
+
+/// A license to revoke at the customer's request (a destroy request with a
+/// valid `privateConfig`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RevokePlan {
+    /// The license.
+    pub license_id: LicenseId,
+    /// The recorded reason.
+    pub reason: String,
 }
 
 impl IssuePlan {
@@ -170,7 +226,7 @@ impl IssuePlan {
             output,
             force,
             request_email_sha256: crate::hex::decode_array(&self.request_sha256),
-            supersedes: None,
+            supersedes: self.migration.map(|m| m.old),
         }
     }
 }
@@ -229,6 +285,7 @@ pub fn is_hold_code(code: &str) -> bool {
         UNKNOWN_REQUEST,
         REPEATED_FIELD,
         IMAGE_BUILDER_UNAVAILABLE,
+        PRIVATE_CONFIG_FOREIGN,
     ]
     .contains(&code)
 }
@@ -254,6 +311,11 @@ impl ParsedRequest {
     pub fn of(mail: &RegistrationMail) -> Self {
         let (body, kind) = fields::parse_request(&mail.subject, &mail.text);
         Self { subject: fields::parse_subject(&mail.subject), body, kind }
+    }
+
+    /// What the mail asks for, by its words and fields.
+    pub fn kind(&self) -> RequestKind {
+        self.kind
     }
 
     /// The company to look the contract up by: the body's company name,
@@ -398,8 +460,8 @@ pub fn validate_parsed(
     by_sender: Option<&Contract>,
     now: Timestamp,
 ) -> Decision {
-    let (reasons, plan, single_sender) = assess((mail, parsed), auth, (by_company, by_sender), now);
-    decide(reasons, auth, single_sender, plan)
+    let a = assess((mail, parsed), auth, (by_company, by_sender), now, &Context::WITHOUT_IMAGES);
+    decide(a.reasons, auth, a.single_sender, a.plan)
 }
 
 /// Holds that staff resolve by approving: they read the special
@@ -420,9 +482,374 @@ pub fn validate_for_approval(
     by: &str,
 ) -> Decision {
     let staff = SenderAuth::Pass { method: auth::AuthMethod::Dkim, authserv_id: format!("staff:{by}") };
-    let (mut reasons, plan, single_sender) = assess((mail, parsed), &staff, (by_company, by_sender), now);
+    let a = assess((mail, parsed), &staff, (by_company, by_sender), now, &Context::WITHOUT_IMAGES);
+    let mut reasons = a.reasons;
     reasons.retain(|r| !APPROVABLE_HOLDS.contains(&r.code));
-    decide(reasons, &staff, single_sender, plan)
+    decide(reasons, &staff, a.single_sender, a.plan)
+}
+
+/// What a mail asks for among the private-cloud requests of seed 000
+/// ("License Migration"), by [`intent_of`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Intent {
+    /// A registration, a cancellation or an unknown request, as
+    /// [`ParsedRequest`] classifies it.
+    Registration,
+    /// Move the authorization server: its license is revoked and a new
+    /// image, with a new license that supersedes it, is sent.
+    Migration,
+    /// Destroy the old authorization component: its license is revoked.
+    Destroy,
+}
+
+/// Whether an attachment name is the server's state file: `privateConfig`
+/// (any case), also with an extension a mail program may add.
+pub fn is_private_config_name(name: &str) -> bool {
+    let base = name.trim().rsplit(['/', '\\']).next().unwrap_or_default().to_ascii_lowercase();
+    base == "privateconfig"
+        || base.strip_prefix("privateconfig.").is_some_and(|ext| ["txt", "bin", "dat"].contains(&ext))
+}
+
+/// Whether `mail` carries a `privateConfig` attachment.
+pub fn has_private_config(mail: &RegistrationMail) -> bool {
+    mail.attachments
+        .iter()
+        .any(|a| is_private_config_name(&a.name) || a.original_name.as_deref().is_some_and(is_private_config_name))
+}
+
+/// What `mail` asks for:
+///
+/// - [`Intent::Migration`]: it speaks of migrating (`migrate`, `migration`,
+///   `move the server`, `迁移`, ...) and either attaches a `privateConfig`
+///   or does not speak of destroying; or it is a registration (or names no
+///   destroying) and attaches a `privateConfig` (seed 000: "send the
+///   registration information ... attach the privateConfig file").
+/// - [`Intent::Destroy`]: it asks to destroy (`destroy`, `销毁`, ...) or
+///   cancel (`cancel the registration`, `注销`, ...) without migrating
+///   words, or with them but without a `privateConfig` (seed 000 step 1
+///   names "the server to be migrated").
+/// - [`Intent::Registration`] otherwise.
+pub fn intent_of(mail: &RegistrationMail, parsed: &ParsedRequest) -> Intent {
+    let text = contracts::company_key(&format!("{}\n{}", mail.subject, mail.text));
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let migrate = crate::migrate::MIGRATION_WORDS.iter().any(|w| text.contains(w));
+    let destroy = crate::migrate::DESTROY_WORDS.iter().any(|w| text.contains(w))
+        || parsed.kind == RequestKind::CancelRegistration;
+    let config = has_private_config(mail);
+    match (migrate, destroy, config) {
+        (true, false, _) | (true, true, true) => Intent::Migration,
+        (_, true, _) => Intent::Destroy,
+        (false, false, true) => Intent::Migration,
+        (false, false, false) => Intent::Registration,
+    }
+}
+
+/// The license a `privateConfig` names, as this home recorded it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NamedLicense {
+    /// Its id.
+    pub license_id: LicenseId,
+    /// The company it was issued to.
+    pub company: String,
+    /// Its project.
+    pub project: String,
+    /// `FineReport` or `FineBI`.
+    pub app: &'static str,
+    /// Its major.minor.
+    pub version: Version,
+    /// Its node count.
+    pub nodes: u32,
+    /// Its expiry.
+    pub expiry: Expiry,
+    /// Its contract signing date.
+    pub signed: Date,
+    /// `(when, reason)` if it is revoked.
+    pub revoked: Option<(Timestamp, String)>,
+    /// A license that supersedes it (a migration done), if any.
+    pub superseded_by: Option<String>,
+}
+
+/// What checking a mail's `privateConfig` found (`crate::migrate`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ConfigCheck {
+    /// No `privateConfig` attached.
+    Missing,
+    /// It does not decode, or a signature does not hold.
+    Invalid {
+        /// What failed.
+        why: String,
+    },
+    /// It names a license this home never issued.
+    UnknownLicense {
+        /// The id it names.
+        license_id: LicenseId,
+    },
+    /// It names a license that is not a private-cloud one.
+    NotPrivateCloud {
+        /// The id it names.
+        license_id: LicenseId,
+    },
+    /// It verifies with the image key of this license.
+    Verified(NamedLicense),
+}
+
+/// What `fanlic ingest` knows besides the mail and the contracts.
+#[derive(Clone, Copy, Debug)]
+pub struct Context<'a> {
+    /// [`intent_of`] the mail.
+    pub intent: Intent,
+    /// Why no authorization server image can be built now (`None`: it can).
+    pub images_unavailable: Option<&'a str>,
+    /// The mail's `privateConfig`, checked (for a migration or a destroy).
+    pub config: &'a ConfigCheck,
+}
+
+impl Context<'_> {
+    /// A registration, with no image builder: what [`validate`] assumes.
+    pub const WITHOUT_IMAGES: Context<'static> = Context {
+        intent: Intent::Registration,
+        images_unavailable: Some("no image builder was given to this check"),
+        config: &ConfigCheck::Missing,
+    };
+}
+
+/// The answer of [`validate_request`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Issue (a migration too: see [`IssuePlan::migration`]), reject or hold.
+    Decide(Decision),
+    /// Revoke a license at the customer's request (a destroy request with a
+    /// valid `privateConfig`), and confirm it.
+    Revoke {
+        /// What to revoke.
+        plan: RevokePlan,
+        /// Whether a confirmation may be mailed (always, today: only an
+        /// authenticated single sender gets here).
+        reply_allowed: bool,
+    },
+}
+
+/// [`validate_parsed`] with what `fanlic ingest` knows besides the mail:
+/// the request's [`Intent`], whether images can be built, and the checked
+/// `privateConfig`. A private-cloud registration is issued when images can
+/// be built (else held, `image_builder_unavailable`); a migration or a
+/// destroy request is checked for its sender and contract as a registration
+/// is, then for its `privateConfig` (module documentation of
+/// `crate::migrate`).
+pub fn validate_request(
+    mail: &RegistrationMail,
+    parsed: &ParsedRequest,
+    auth: &SenderAuth,
+    (by_company, by_sender): (Option<&Contract>, Option<&Contract>),
+    now: Timestamp,
+    ctx: &Context<'_>,
+) -> Verdict {
+    let a = assess((mail, parsed), auth, (by_company, by_sender), now, ctx);
+    match a.revoke {
+        Some(plan) if a.reasons.is_empty() && auth.is_pass() && a.single_sender => {
+            Verdict::Revoke { plan, reply_allowed: true }
+        }
+        _ => Verdict::Decide(decide(a.reasons, auth, a.single_sender, a.plan)),
+    }
+}
+
+/// What [`assess`] found.
+struct Assessment {
+    reasons: Vec<Reason>,
+    plan: Option<IssuePlan>,
+    single_sender: bool,
+    revoke: Option<RevokePlan>,
+}
+
+fn image_unavailable_reason(why: &str) -> Reason {
+    Reason::new(
+        IMAGE_BUILDER_UNAVAILABLE,
+        format!(
+            "The authorization server image (fanruan_license_server.tar) cannot be built on the vendor's side \
+             right now; staff will send it. Staff: {why}; then approve or ingest the mail again."
+        ),
+        "授权服务器镜像暂时无法生成，工作人员处理后将发送给您。",
+    )
+}
+
+/// The reasons and plans of a migration or destroy mail whose sender and
+/// contract were checked (`reasons` so far), from its `privateConfig`.
+fn assess_private_config(
+    (mail, ctx): (&RegistrationMail, &Context<'_>),
+    mut reasons: Vec<Reason>,
+    contract: Option<&Contract>,
+    sender: Option<&String>,
+    now: Timestamp,
+) -> Assessment {
+    let single_sender = sender.is_some();
+    let done = |reasons| Assessment { reasons, plan: None, single_sender, revoke: None };
+    let old = match ctx.config {
+        ConfigCheck::Missing => {
+            reasons.push(Reason::new(
+                PRIVATE_CONFIG_MISSING,
+                "To move the authorization server, attach its privateConfig file (in /app/config of the \
+                 container's mounted folder, taken after stopping the old component) to the mail, and send it \
+                 again.",
+                "迁移授权服务器需附上 privateConfig 文件（停止旧组件后，从容器挂载目录的 /app/config 获取），请补充后重新发送。",
+            ));
+            return done(reasons);
+        }
+        ConfigCheck::Invalid { why } => {
+            reasons.push(Reason::new(
+                PRIVATE_CONFIG_INVALID,
+                format!(
+                    "The attached privateConfig could not be verified ({why}). Attach the file exactly as the \
+                     authorization server wrote it in /app/config, unchanged (not opened in an editor, not \
+                     zipped), and send the mail again."
+                ),
+                "所附 privateConfig 文件校验失败，请附上授权服务器 /app/config 中未经修改的原文件后重新发送。",
+            ));
+            return done(reasons);
+        }
+        ConfigCheck::UnknownLicense { license_id } => {
+            reasons.push(Reason::new(
+                PRIVATE_CONFIG_UNKNOWN_LICENSE,
+                format!(
+                    "The attached privateConfig names license {license_id}, which we did not issue. Attach the \
+                     privateConfig of the authorization server we sent you, or contact your sales representative."
+                ),
+                format!("所附 privateConfig 对应的授权 {license_id} 不是我方签发的，请附上正确的文件或联系销售。"),
+            ));
+            return done(reasons);
+        }
+        ConfigCheck::NotPrivateCloud { license_id } => {
+            reasons.push(Reason::new(
+                PRIVATE_CONFIG_NOT_PRIVATE_CLOUD,
+                format!(
+                    "License {license_id} is a local container license (Container.lic), which has no \
+                     authorization server to move. To register a new project with it, re-register in the \
+                     product (Registration Management), or ask us to unbind it."
+                ),
+                format!("授权 {license_id} 为本地容器授权，没有可迁移的授权服务器；如需更换项目，请在产品中重新注册或联系我们解绑。"),
+            ));
+            return done(reasons);
+        }
+        ConfigCheck::Verified(old) => old,
+    };
+    let Some(c) = contract else {
+        // contract_not_found (or no sender) is already among the reasons.
+        return done(reasons);
+    };
+    if contracts::company_key(&old.company) != contracts::company_key(&c.terms.company) {
+        reasons.push(Reason::new(
+            PRIVATE_CONFIG_FOREIGN,
+            format!(
+                "The attached privateConfig belongs to license {}, which was not issued under the contract of \
+                 \"{}\"; staff will check the request with you. Only the company that holds a license can move \
+                 or destroy its server.",
+                old.license_id, c.terms.company
+            ),
+            "所附 privateConfig 不属于贵公司合同下的授权，将由工作人员核实。",
+        ));
+        return done(reasons);
+    }
+    let destroyed = old.revoked.as_ref().is_some_and(|(_, r)| r.starts_with(crate::migrate::DESTROYED_REASON));
+    let revoke_old = match (&old.revoked, &old.superseded_by) {
+        (None, None) => true,
+        // Destroyed on request, then asked for the new image (seed 000 steps 1 and 3).
+        (Some(_), None) if ctx.intent == Intent::Migration && destroyed => false,
+        (revoked, superseded) => {
+            let (en, zh) = match (superseded, revoked) {
+                (Some(new), _) => (format!("it was migrated to license {new}"), format!("已迁移至授权 {new}")),
+                (None, Some((at, _))) => (format!("it was revoked at {at}"), format!("已于 {at} 吊销")),
+                (None, None) => (String::new(), String::new()),
+            };
+            reasons.push(Reason::new(
+                LICENSE_ALREADY_REVOKED,
+                format!(
+                    "License {} of the attached privateConfig cannot be moved or destroyed again: {en}. If you \
+                     need another authorization server, send a new registration; reply to this message if you did \
+                     not ask for this.",
+                    old.license_id
+                ),
+                format!(
+                    "所附 privateConfig 对应的授权 {} {zh}，无法再次迁移或销毁。如需新的授权服务器，请重新申请注册。",
+                    old.license_id
+                ),
+            ));
+            return done(reasons);
+        }
+    };
+    if ctx.intent == Intent::Destroy {
+        let revoke = RevokePlan {
+            license_id: old.license_id,
+            reason: format!(
+                "{} (mail {})",
+                crate::migrate::DESTROYED_REASON,
+                mail.message_id.as_deref().unwrap_or(mail.dedup_key.as_str())
+            ),
+        };
+        return Assessment { reasons, plan: None, single_sender, revoke: Some(revoke) };
+    }
+    // A migration issues a new license under the contract: it must allow it.
+    if !c.enabled {
+        reasons.push(Reason::new(
+            CONTRACT_DISABLED,
+            format!(
+                "The contract of \"{}\" is disabled, so no new authorization server can be issued under it. \
+                 Please contact your sales representative.",
+                c.terms.company
+            ),
+            "该合同已停用，无法签发新的授权服务器，请联系销售。",
+        ));
+    }
+    if c.is_expired_at(now) {
+        reasons.push(Reason::new(
+            CONTRACT_EXPIRED,
+            format!(
+                "The contract of \"{}\" ended on {}. Please renew it with your sales representative first.",
+                c.terms.company, c.terms.expires
+            ),
+            format!("合同已于 {} 到期，请先联系销售续约。", c.terms.expires),
+        ));
+    }
+    if !c.allows(LicenseKind::PrivateCloud) {
+        reasons.push(Reason::new(
+            METHOD_NOT_IN_CONTRACT,
+            "Your contract no longer allows private cloud registration, so the authorization server cannot be \
+             moved. Please contact your sales representative.",
+            "合同已不包含私有云注册方式，无法迁移授权服务器，请联系销售。",
+        ));
+    }
+    if let Expiry::On(d) = old.expiry
+        && d.end() <= now
+    {
+        reasons.push(Reason::new(
+            LICENSE_EXPIRED,
+            format!(
+                "License {} expired on {d}, so it cannot be moved. Renew the contract and send a new \
+                 registration instead.",
+                old.license_id
+            ),
+            format!("授权 {} 已于 {d} 到期，无法迁移，请续约后重新申请注册。", old.license_id),
+        ));
+    }
+    if let Some(why) = ctx.images_unavailable {
+        reasons.push(image_unavailable_reason(why));
+    }
+    let plan = sender.map(|sender| IssuePlan {
+        contract_id: c.id,
+        company: old.company.clone(),
+        project: old.project.clone(),
+        app: old.app,
+        version: old.version,
+        kind: LicenseKind::PrivateCloud,
+        nodes: old.nodes,
+        expiry: old.expiry,
+        signed: old.signed,
+        jar_date: None,
+        sender: sender.clone(),
+        request_sha256: mail.raw_sha256_hex(),
+        dedup_key: mail.dedup_key.clone(),
+        message_id: mail.message_id.clone(),
+        migration: Some(Migration { old: old.license_id, revoke: revoke_old }),
+    });
+    Assessment { reasons, plan, single_sender, revoke: None }
 }
 
 /// Every reason, and the license to issue if nothing stands in the way.
@@ -431,10 +858,20 @@ fn assess(
     auth: &SenderAuth,
     (by_company, by_sender): (Option<&Contract>, Option<&Contract>),
     now: Timestamp,
-) -> (Vec<Reason>, Option<IssuePlan>, bool) {
+    ctx: &Context<'_>,
+) -> Assessment {
     let mut reasons: Vec<Reason> = Vec::new();
     let ParsedRequest { subject, body, kind } = parsed;
-    let kind = *kind;
+    // A destroy request without a privateConfig is a cancellation, held for
+    // staff as before; with one, and a migration, it is neither a
+    // registration nor an unknown request.
+    let kind = match (ctx.intent, ctx.config) {
+        (Intent::Destroy, ConfigCheck::Missing) => RequestKind::CancelRegistration,
+        (Intent::Destroy | Intent::Migration, _) => RequestKind::Registration,
+        (Intent::Registration, _) => *kind,
+    };
+    let private_config_request = ctx.intent == Intent::Migration
+        || (ctx.intent == Intent::Destroy && !matches!(ctx.config, ConfigCheck::Missing));
     let named = parse_body_company(body, subject);
     let sender = mail.single_from().map(norm_addr);
 
@@ -476,7 +913,7 @@ fn assess(
                  register, send the registration fields (Company name, Project name, Contract signing date, ...).",
                 "无法识别的请求，将由工作人员处理。如需注册，请按模板填写注册信息。",
             ));
-            return (reasons, None, sender.is_some());
+            return Assessment { reasons, plan: None, single_sender: sender.is_some(), revoke: None };
         }
         RequestKind::CancelRegistration => reasons.push(Reason::new(
             CANCEL_REQUEST,
@@ -520,7 +957,10 @@ fn assess(
         ));
     }
     if kind == RequestKind::CancelRegistration {
-        return (reasons, None, sender.is_some());
+        return Assessment { reasons, plan: None, single_sender: sender.is_some(), revoke: None };
+    }
+    if private_config_request {
+        return assess_private_config((mail, ctx), reasons, contract, sender.as_ref(), now);
     }
     if let Some(c) = contract {
         if !c.enabled {
@@ -594,12 +1034,10 @@ fn assess(
             format!("以下字段重复且取值不同：{}，将由工作人员核实。", zh.join("、")),
         ));
     }
-    if method == Some(LicenseKind::PrivateCloud) {
-        reasons.push(Reason::new(
-            IMAGE_BUILDER_UNAVAILABLE,
-            "Private cloud licenses are not issued automatically yet; staff will prepare the authorization image.",
-            "私有云授权暂不支持自动签发，将由工作人员处理。",
-        ));
+    if method == Some(LicenseKind::PrivateCloud)
+        && let Some(why) = ctx.images_unavailable
+    {
+        reasons.push(image_unavailable_reason(why));
     }
 
     let plan = match (contract, method, body.node_count(), &body.project_name, &sender) {
@@ -618,10 +1056,11 @@ fn assess(
             request_sha256: mail.raw_sha256_hex(),
             dedup_key: mail.dedup_key.clone(),
             message_id: mail.message_id.clone(),
+            migration: None,
         }),
         _ => None,
     };
-    (reasons, plan, sender.is_some())
+    Assessment { reasons, plan, single_sender: sender.is_some(), revoke: None }
 }
 
 /// The comparison of one field with the contract, if it disagrees.
@@ -923,6 +1362,7 @@ mod tests {
             request_sha256: mail.raw_sha256_hex(),
             dedup_key: mail.dedup_key.clone(),
             message_id: mail.message_id.clone(),
+            migration: None,
         };
         assert_eq!(plan, &expected);
         assert_eq!(plan.request_sha256.len(), 64);
@@ -1152,6 +1592,38 @@ mod tests {
         // From an address outside the contract, it is rejected.
         let d = c.terms(|c| c.terms.emails = vec!["it@northwind.example".to_owned()]).run();
         assert_codes(&d, "reject", &["cancel_request", "sender_not_in_contract"]);
+    }
+
+    #[test]
+    fn migration_and_destroy_requests_are_recognized() {
+        let with = |subject: &str, body: &str, attach: bool| {
+            let mut raw = raw("alice@northwind.example", subject, body, Some(PASS));
+            if attach {
+                let text = String::from_utf8(raw).unwrap().replace(
+                    "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n",
+                    "Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain; \
+                     charset=utf-8\r\n\r\n",
+                );
+                raw = format!(
+                    "{text}\r\n--b\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; \
+                     filename=\"privateConfig\"\r\n\r\nxyz\r\n--b--\r\n"
+                )
+                .into_bytes();
+            }
+            let mail = message::parse(&raw).unwrap();
+            intent_of(&mail, &ParsedRequest::of(&mail))
+        };
+        assert_eq!(with(SUBJECT, BODY, false), Intent::Registration);
+        assert_eq!(with(SUBJECT, BODY, true), Intent::Migration, "a registration with its privateConfig");
+        assert_eq!(with("Migrate our license server", "Please.\n", false), Intent::Migration);
+        assert_eq!(with("授权服务器迁移", "您好，请处理。\n", true), Intent::Migration);
+        assert_eq!(with("Please destroy the old authorization component", "Thanks\n", true), Intent::Destroy);
+        assert_eq!(with("销毁旧授权组件", "您好\n", false), Intent::Destroy);
+        // Seed 000 step 1 names "the server to be migrated": without the file, a destroy request.
+        assert_eq!(with("Destroy the authorization server to be migrated", "x\n", false), Intent::Destroy);
+        assert_eq!(with("Destroy the authorization server to be migrated", "x\n", true), Intent::Migration);
+        assert!(is_private_config_name("privateConfig") && is_private_config_name("PRIVATECONFIG.txt"));
+        assert!(!is_private_config_name("privateConfig.zip") && !is_private_config_name("notes"));
     }
 
     #[test]

@@ -16,7 +16,7 @@ use std::{
     process::Output,
 };
 
-use common::{Env, fanlic, ok};
+use common::{Env, fanlic, fanlic_with, ok};
 use serde_json::Value;
 
 /// The time of every decision: the Blue Ridge contract (ended 2026-06-30) is
@@ -249,7 +249,10 @@ fn every_sample_gives_the_decision_and_codes_of_the_readme() {
         args.push(copy.display().to_string());
     }
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-    let out = fanlic(&env, &refs, None);
+    // No authorization server binary: `image_builder_unavailable.eml` is
+    // the sample of that hold (with one, it would be issued).
+    let missing = env.dir.join("no-server-binary");
+    let out = fanlic_with(&env, &[("FANLIC_LICENSE_SERVER_BINARY", missing.as_os_str())], &refs, None);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let lines: Vec<Value> =
         String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();

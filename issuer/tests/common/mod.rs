@@ -6,6 +6,8 @@
 //! part of this, hence `dead_code` allowed.
 #![allow(dead_code)]
 
+pub mod private_config;
+
 use std::{
     io::Write as _,
     path::PathBuf,
@@ -47,8 +49,14 @@ impl Env {
 
 /// `fanlic ARGS` against the home of `env`, with `stdin` (none: empty).
 pub fn fanlic(env: &Env, args: &[&str], stdin: Option<&[u8]>) -> Output {
+    fanlic_with(env, &[], args, stdin)
+}
+
+/// [`fanlic`] with more environment variables.
+pub fn fanlic_with(env: &Env, vars: &[(&str, &std::ffi::OsStr)], args: &[&str], stdin: Option<&[u8]>) -> Output {
     let mut cmd = Command::new(BIN);
     cmd.args(args).env("FANLIC_HOME", &env.home).env("USER", "tester").current_dir(&env.dir);
+    cmd.envs(vars.iter().copied());
     for var in SMTP_VARS {
         cmd.env_remove(var);
     }

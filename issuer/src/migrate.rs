@@ -1,0 +1,347 @@
+//! Private-cloud requests by mail (seed 000): the authorization server image
+//! sent with a private-cloud license, the **migration** of a server to a
+//! new one, and the **destruction** of an old one, for `fanlic ingest`.
+//!
+//! # Recognition
+//!
+//! [`validate::intent_of`] reads the subject and text: migrating words
+//! (`migrate`, `migration`, `move the server`, `迁移`, ...) or a registration
+//! with a `privateConfig` attachment ask for a migration; destroying or
+//! cancelling words (`destroy`, `销毁`, `cancel the registration`, `注销`)
+//! without migrating ones ask to destroy the old component. The attached
+//! `privateConfig` (file name `privateConfig`) is taken from the raw mail
+//! ([`private_config_of`]) and checked here ([`check_private_config`]): its
+//! instance certificate names the license; the license must be recorded, be
+//! a private-cloud one, and the file must verify with the license's image
+//! key (`fanlic_verifier::private_cloud::verify_private_config`). The mail
+//! alone never decides: the sender is authenticated and checked against the
+//! contract as for a registration, and the license must belong to that
+//! contract's company ([`validate::validate_request`]).
+//!
+//! # Crash safety
+//!
+//! A migration's decision, the revocation of the old license (reason
+//! `migrated to <new id>`, audited as `fanlic revoke` does) and the new
+//! license (with `supersedes` = the old id) commit in **one** transaction
+//! with the decision of the mail, so either all of them happened or none.
+//! The image and the reply that carries it come after
+//! ([`deliver_image`]): the image is built again from the recorded license
+//! (the same bytes every time), and the reply is queued in a second
+//! transaction that also sets the decision's `outbox_id`, once. Until both
+//! are done the mail is not acknowledged; run again, it is a duplicate of
+//! its decision (same `Message-ID`), and [`deliver_image`] finishes what is
+//! missing. Another mail with the same `privateConfig` finds the license
+//! revoked and superseded: `license_already_revoked`.
+
+use std::{
+    path::{Path, PathBuf},
+    sync::OnceLock,
+};
+
+use fanlic_formats::{
+    Envelope, License, LicenseId, LicenseKind, Timestamp,
+    private_cloud::{InstanceCertificate, PrivateConfigEnvelope},
+};
+use mail_parser::MimeHeaders as _;
+use rusqlite::{OptionalExtension as _, TransactionBehavior, params};
+
+use crate::{
+    Error, Home, db,
+    image::BaseLayer,
+    input,
+    mail::message::{self, Language as MailLanguage},
+    outbox::{self, Language, Reply, ReplyAttachment},
+    revoke, server_image,
+    validate::{self, ConfigCheck, NamedLicense},
+};
+
+/// The file name of the authorization server's state, as the customer
+/// attaches it (seed 000, "License Migration"; SPEC.md §7.4).
+pub const PRIVATE_CONFIG_FILE: &str = "privateConfig";
+
+/// The start of the reason recorded when a destroy request revokes a license.
+pub const DESTROYED_REASON: &str = "destroyed at the customer's request";
+
+/// Words of a migration request (compared lowercased, full-width folded).
+pub const MIGRATION_WORDS: [&str; 9] = [
+    "migrat",
+    "move server",
+    "move the server",
+    "move our server",
+    "move the authori",
+    "moving the server",
+    "relocate the server",
+    "迁移",
+    "搬迁",
+];
+/// Words of a request to destroy the old authorization component.
+pub const DESTROY_WORDS: [&str; 4] = ["destroy", "decommission", "销毁", "作废"];
+
+/// The name of the image file attached to the reply.
+pub const IMAGE_FILE: &str = server_image::DEFAULT_IMAGE_NAME;
+
+/// The authorization server's bottom layer, read at most once per run (the
+/// server binary is megabytes): `Err` says why no image can be built.
+#[derive(Debug, Default)]
+pub struct Images {
+    base: OnceLock<Result<(BaseLayer, PathBuf), String>>,
+}
+
+impl Images {
+    /// The base layer ([`Home::base_layer`]), loaded at the first call.
+    pub fn get(&self, home: &Home) -> Result<&(BaseLayer, PathBuf), &str> {
+        self.base.get_or_init(|| home.base_layer().map_err(|e| e.to_string())).as_ref().map_err(String::as_str)
+    }
+}
+
+/// `HOME/issued/<license_id>-fanruan_license_server.tar`.
+pub fn image_path(home: &Path, license_id: &str) -> PathBuf {
+    home.join(crate::ingest::ISSUED_DIR).join(format!("{license_id}-{IMAGE_FILE}"))
+}
+
+/// The contents of the first attachment of the raw mail named
+/// `privateConfig` ([`validate::is_private_config_name`]), if any.
+pub fn private_config_of(raw: &[u8]) -> Option<Vec<u8>> {
+    // mail-parser is fuzzed; as in `mail::message`, one hostile message
+    // must not take the run down.
+    std::panic::catch_unwind(|| {
+        let msg = mail_parser::MessageParser::default().parse(raw)?;
+        msg.attachments()
+            .find(|p| p.attachment_name().is_some_and(validate::is_private_config_name))
+            .map(|p| p.contents().to_vec())
+    })
+    .ok()
+    .flatten()
+}
+
+/// Checks a `privateConfig` file against this home: see the module
+/// documentation. `None`: none was attached.
+pub fn check_private_config(home: &mut Home, file: Option<&[u8]>) -> Result<ConfigCheck, Error> {
+    let Some(file) = file else {
+        return Ok(ConfigCheck::Missing);
+    };
+    let invalid = |why: String| Ok(ConfigCheck::Invalid { why });
+    // Decoded without trust, only to learn which license to check it with.
+    let envelope = match PrivateConfigEnvelope::decode(file) {
+        Ok(e) => e,
+        Err(e) => return invalid(format!("it is not a privateConfig file: {e}")),
+    };
+    let certificate = match InstanceCertificate::decode(envelope.instance_certificate.message) {
+        Ok(c) => c,
+        Err(e) => return invalid(format!("its instance certificate does not decode: {e}")),
+    };
+    let license_id = certificate.license_id;
+    let Some(stored) = home.stored_license(&license_id.to_string())? else {
+        return Ok(ConfigCheck::UnknownLicense { license_id });
+    };
+    let corrupt =
+        |e: fanlic_formats::DecodeError| db::corrupt(home.db_path(), format!("a license does not decode: {e}"));
+    let envelope = Envelope::decode(&stored.file_bytes).map_err(corrupt)?;
+    let license = License::decode(envelope.license.message).map_err(corrupt)?;
+    let image_public_key = match (license.kind, license.image_public_key) {
+        (LicenseKind::PrivateCloud, Some(k)) => k,
+        _ => return Ok(ConfigCheck::NotPrivateCloud { license_id }),
+    };
+    if let Err(e) = fanlic_verifier::private_cloud::verify_private_config(file, &image_public_key, &license_id) {
+        return invalid(format!("{e} ({})", e.reason()));
+    }
+    let id = license_id.to_string();
+    let (conn, path) = home.conn_mut();
+    let revoked = revoke::revocation(conn, path, &id)?.map(|(at, _, reason)| (at, reason));
+    let superseded_by: Option<String> = conn
+        .query_row("SELECT license_id FROM licenses WHERE supersedes = ?1 LIMIT 1", params![id], |r| r.get(0))
+        .optional()
+        .map_err(db::err(path, "cannot read the licenses"))?;
+    Ok(ConfigCheck::Verified(NamedLicense {
+        license_id,
+        company: license.company.to_owned(),
+        project: license.project.to_owned(),
+        app: input::app(license.app_name)?,
+        version: license.version,
+        nodes: license.max_nodes,
+        expiry: license.expiry,
+        signed: license.contract_signed,
+        revoked,
+        superseded_by,
+    }))
+}
+
+/// The reason recorded for the license a migration replaces.
+pub fn migrated_reason(new: &LicenseId) -> String {
+    format!("migrated to {new}")
+}
+
+/// The text of the reply that carries an image; `old`: the license it
+/// replaces (a migration).
+pub fn image_text(language: Language, new: &str, old: Option<&str>) -> String {
+    match language {
+        Language::En => {
+            let mut t = format!(
+                "Hello,\n\nThe image of your authorization server, {IMAGE_FILE} (license {new}), is attached. In \
+                 FineOps, upload it under Maintenance > Component Management > Project Registration, deploy it \
+                 on a free port (default 18081), then open https://<address>:<port>/license/qrcode and scan the \
+                 QR code to activate it.\n"
+            );
+            if let Some(old) = old {
+                t.push_str(&format!(
+                    "\nThis server replaces the one of license {old}, which is now revoked: the old server can no \
+                     longer be activated, and applications stop accepting it once they receive the next \
+                     revocation list. Register your projects with the new server.\n"
+                ));
+            }
+            t.push_str("\nThis message was sent automatically; reply to it if something is wrong.\n");
+            t
+        }
+        Language::Zh => {
+            let mut t = format!(
+                "您好：\n\n附件是您的授权服务器镜像 {IMAGE_FILE}（授权 {new}）。请在 FineOps 的“运维 > 组件管理 > \
+                 项目注册”中上传并部署到空闲端口（默认 18081），然后访问 https://<地址>:<端口>/license/qrcode 扫码激活。\n"
+            );
+            if let Some(old) = old {
+                t.push_str(&format!(
+                    "\n新服务器取代授权 {old} 的旧服务器，旧授权已吊销：旧服务器无法再激活，应用收到下一份吊销列表后\
+                     将不再接受它。请将项目注册到新服务器。\n"
+                ));
+            }
+            t.push_str("\n本邮件由系统自动发送；如有问题，请直接回复本邮件。\n");
+            t
+        }
+    }
+}
+
+/// The decision row [`deliver_image`] works from.
+struct Delivery {
+    license_id: Option<String>,
+    from: String,
+    authenticated: bool,
+    outbox_id: Option<i64>,
+    raw: Vec<u8>,
+}
+
+/// Finishes the delivery of the private-cloud license of the issued
+/// decision `decision_id`, idempotently: writes its image at [`image_path`]
+/// (again, if missing: the same bytes) and, if the reply is still owed (an
+/// authenticated sender, no reply queued yet), queues the reply with the
+/// image attached and records it on the decision, in one transaction.
+/// `Ok(None)`: the decision has no private-cloud license; nothing to do.
+pub fn deliver_image(
+    home: &mut Home,
+    decision_id: i64,
+    images: &Images,
+    now: Timestamp,
+) -> Result<Option<PathBuf>, Error> {
+    let row: Option<Delivery> = {
+        let (conn, path) = home.conn_mut();
+        conn.query_row(
+            "SELECT license_id, from_addr, authenticated, outbox_id, raw FROM decisions
+             WHERE decision_id = ?1 AND decision = 'issued'",
+            params![decision_id],
+            |r| {
+                Ok(Delivery {
+                    license_id: r.get(0)?,
+                    from: r.get(1)?,
+                    authenticated: r.get(2)?,
+                    outbox_id: r.get(3)?,
+                    raw: r.get(4)?,
+                })
+            },
+        )
+        .optional()
+        .map_err(db::err(path, "cannot read the decisions"))?
+    };
+    let Some(row) = row else { return Ok(None) };
+    let Some(lid) = row.license_id.clone() else { return Ok(None) };
+    let Some(stored) = home.stored_license(&lid)? else { return Ok(None) };
+    let corrupt =
+        |e: fanlic_formats::DecodeError| db::corrupt(home.db_path(), format!("a license does not decode: {e}"));
+    let envelope = Envelope::decode(&stored.file_bytes).map_err(corrupt)?;
+    let license = License::decode(envelope.license.message).map_err(corrupt)?;
+    if license.kind != LicenseKind::PrivateCloud {
+        return Ok(None);
+    }
+    let supersedes = license.supersedes.map(|id| id.to_string());
+    let home_dir = home.dir().to_owned();
+    let path = image_path(&home_dir, &lid);
+    let owed = row.outbox_id.is_none() && row.authenticated && !row.from.is_empty();
+    // write_atomic: the file is whole or absent, never half written.
+    if !owed && path.is_file() {
+        return Ok(Some(path));
+    }
+    let not_delivered = |reason: String| Error::ImageNotDelivered { license_id: lid.clone(), reason };
+    let base = images.get(home).map_err(|why| not_delivered(why.to_owned()))?;
+    let issued = home_dir.join(crate::ingest::ISSUED_DIR);
+    if !issued.is_dir() {
+        crate::fsutil::create_dir(&issued, 0o700)?;
+    }
+    home.build_image(&lid, &path, true, base)?;
+    if !owed {
+        return Ok(Some(path));
+    }
+    let bytes = std::fs::read(&path).map_err(Error::io("cannot read", &path))?;
+    let mail = message::parse(&row.raw).map_err(|e| not_delivered(format!("the request no longer parses: {e}")))?;
+    let language = match mail.language_hint {
+        MailLanguage::Chinese => Language::Zh,
+        MailLanguage::English => Language::En,
+    };
+    let bracket = |id: &str| format!("<{id}>");
+    let in_reply_to = mail.message_id.as_deref().map(bracket);
+    let mut references: Vec<String> = mail.references.iter().map(|r| bracket(r)).collect();
+    references.extend(in_reply_to.clone());
+    let reply = Reply {
+        to: row.from.clone(),
+        from: home.reply_from()?,
+        subject: outbox::re_subject(&mail.subject),
+        in_reply_to,
+        references,
+        language,
+        body: image_text(language, &lid, supersedes.as_deref()),
+        attachments: vec![ReplyAttachment {
+            file_name: IMAGE_FILE.to_owned(),
+            content_type: "application/x-tar".to_owned(),
+            bytes,
+        }],
+    };
+    let checked = outbox::CheckedReply::new(reply, now)?;
+    let (conn, db_path) = home.conn_mut();
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(db::err(db_path, "cannot start a transaction"))?;
+    // Checked again inside the transaction: two runs queue one reply.
+    let still_owed: bool = tx
+        .query_row("SELECT outbox_id IS NULL FROM decisions WHERE decision_id = ?1", params![decision_id], |r| r.get(0))
+        .map_err(db::err(db_path, "cannot read the decisions"))?;
+    if still_owed {
+        let outbox_id = outbox::enqueue_checked(&tx, checked, now)?;
+        tx.execute(
+            "UPDATE decisions SET outbox_id = ?1 WHERE decision_id = ?2 AND outbox_id IS NULL",
+            params![outbox_id, decision_id],
+        )
+        .map_err(db::err(db_path, "cannot record the reply"))?;
+    }
+    tx.commit().map_err(db::err(db_path, "cannot commit"))?;
+    Ok(Some(path))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)] // test code
+    use super::*;
+
+    #[test]
+    fn private_config_attachment_is_found_by_name() {
+        let raw = b"From: a@b.example\r\nSubject: migrate\r\nMIME-Version: 1.0\r\n\
+            Content-Type: multipart/mixed; boundary=\"x\"\r\n\r\n--x\r\nContent-Type: text/plain\r\n\r\nhello\r\n\
+            --x\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=\"privateConfig\"\r\n\
+            Content-Transfer-Encoding: base64\r\n\r\nAAECAw==\r\n--x--\r\n";
+        assert_eq!(private_config_of(raw), Some(vec![0, 1, 2, 3]));
+        let other = String::from_utf8_lossy(raw).replace("privateConfig", "notes.txt");
+        assert_eq!(private_config_of(other.as_bytes()), None);
+    }
+
+    #[test]
+    fn image_text_says_the_old_server_stops() {
+        let t = image_text(Language::En, "aa", Some("bb"));
+        assert!(t.contains("bb") && t.contains("can no longer be activated"), "{t}");
+        assert!(!image_text(Language::Zh, "aa", None).contains("吊销"));
+    }
+}
