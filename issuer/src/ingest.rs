@@ -105,6 +105,7 @@ impl IngestOutcome {
             "reasons": self.reasons.iter().map(|(c, m)| json!({"code": c, "message": m})).collect::<Vec<_>>(),
             "license_id": self.license_id,
             "files": self.files.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
+            "decision_id": self.decision_id,
         })
     }
 
@@ -1367,8 +1368,19 @@ pub fn approve(home: &mut Home, id: i64, by: &str, now: Timestamp) -> Result<Ing
         .map_err(|e| Error::input("ID", &id.to_string(), format!("the held message no longer parses: {e}")))?;
     let parsed = validate::ParsedRequest::of(&mail);
     let (by_company, by_sender) = contracts_of(home, &mail, &parsed)?;
-    let d: Decision =
-        validate::validate_for_approval(&mail, &parsed, (by_company.as_ref(), by_sender.as_ref()), now, by);
+    // A private-cloud license goes out as an image: its server binary is
+    // read (once) before anything is signed, and the reply with the image is
+    // queued by `deliver_image` after the commit, as ingest does.
+    let images = crate::migrate::Images::default();
+    let images_unavailable = images.get(home).err().map(str::to_owned);
+    let d: Decision = validate::validate_for_approval(
+        &mail,
+        &parsed,
+        (by_company.as_ref(), by_sender.as_ref()),
+        now,
+        by,
+        images_unavailable.as_deref(),
+    );
     let Outcome::Issue(plan) = &d.outcome else {
         let why: Vec<String> = d.reasons().iter().map(|r| format!("{}: {}", r.code, r.message)).collect();
         return Err(Error::input(
@@ -1377,6 +1389,7 @@ pub fn approve(home: &mut Home, id: i64, by: &str, now: Timestamp) -> Result<Ing
             format!("cannot issue this request as it stands ({}); use `fanlic reject`", why.join("; ")),
         ));
     };
+    let private_cloud = plan.kind == fanlic_formats::LicenseKind::PrivateCloud;
     let signed = home.sign_license(&plan.to_request(PathBuf::new(), false), now)?;
     let home_dir = home.dir().to_owned();
     let reply_from = home.reply_from()?;
@@ -1386,7 +1399,7 @@ pub fn approve(home: &mut Home, id: i64, by: &str, now: Timestamp) -> Result<Ing
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(db::err(path, "cannot start a transaction"))?;
     issue::record_license(&tx, path, &signed, &license_path(&home_dir, &lid))?;
-    let outbox_id = if row.authenticated && d.reply_allowed {
+    let outbox_id = if row.authenticated && d.reply_allowed && !private_cloud {
         Some(outbox::enqueue(&tx, &license_reply(&reply_from, &plan.sender, &mail, &signed.armored), now)?)
     } else {
         None
@@ -1404,6 +1417,16 @@ pub fn approve(home: &mut Home, id: i64, by: &str, now: Timestamp) -> Result<Ing
     audit(&tx, path, Some(id), &row.dedup_key, "approved", &[], Some(&lid), now, by)?;
     tx.commit().map_err(db::err(path, "cannot commit"))?;
     let file = write_license_file(&home_dir, &lid, &signed.armored)?;
+    let mut files = vec![file];
+    let mut outbox_id = outbox_id;
+    if private_cloud {
+        // Idempotent: a crash here is repaired by the next ingest run, as
+        // for an ingested request.
+        if let Some(image) = crate::migrate::deliver_image(home, id, &images, now)? {
+            files.push(image);
+        }
+        outbox_id = decision_outbox(home, id)?;
+    }
     Ok(IngestOutcome {
         source: row.source,
         message_id: row.message_id,
@@ -1411,7 +1434,7 @@ pub fn approve(home: &mut Home, id: i64, by: &str, now: Timestamp) -> Result<Ing
         decision: "issued",
         reasons: Vec::new(),
         license_id: Some(lid),
-        files: vec![file],
+        files,
         decision_id: Some(id),
         outbox_id,
         pending_file: None,

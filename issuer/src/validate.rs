@@ -473,16 +473,19 @@ pub const APPROVABLE_HOLDS: [&str; 2] = [SPECIAL_REQUIREMENTS, REPEATED_FIELD];
 /// validated as if its sender were authenticated (staff member `by`
 /// checked who sent it), with the [`APPROVABLE_HOLDS`] set aside. Every
 /// other reason still refuses it (for example the contract was disabled
-/// since, or private cloud, which cannot be issued yet).
+/// since, or a private-cloud request while `images_unavailable` says why no
+/// image can be built).
 pub fn validate_for_approval(
     mail: &RegistrationMail,
     parsed: &ParsedRequest,
     (by_company, by_sender): (Option<&Contract>, Option<&Contract>),
     now: Timestamp,
     by: &str,
+    images_unavailable: Option<&str>,
 ) -> Decision {
     let staff = SenderAuth::Pass { method: auth::AuthMethod::Dkim, authserv_id: format!("staff:{by}") };
-    let a = assess((mail, parsed), &staff, (by_company, by_sender), now, &Context::WITHOUT_IMAGES);
+    let ctx = Context { images_unavailable, ..Context::WITHOUT_IMAGES };
+    let a = assess((mail, parsed), &staff, (by_company, by_sender), now, &ctx);
     let mut reasons = a.reasons;
     reasons.retain(|r| !APPROVABLE_HOLDS.contains(&r.code));
     decide(reasons, &staff, a.single_sender, a.plan)

@@ -333,6 +333,33 @@ fn without_the_server_binary_private_cloud_is_held_with_the_build_hint() {
         pc.ingest("reg2", &mail(CONTRACT_ADDR, PASS, "reg2@customer.example", SUBJECT, &private_cloud_body(), None));
     assert_eq!(codes(&v), ["image_builder_unavailable"]);
     assert!(v["reasons"][0]["message"].as_str().unwrap().contains("dynamically linked"), "{v}");
+
+    // Regression: once the binary is built, staff approve the held request
+    // and the reply carries the image (not a bare Container.lic).
+    let id = v["decision_id"].as_i64().unwrap().to_string();
+    pc.server = pc.env.dir.join("no-such-binary");
+    let refused = pc.run(&["approve", &id]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("image_builder_unavailable"), "{refused:?}");
+    assert_eq!(Home::open(&pc.env.home).unwrap().license_count().unwrap(), 0, "nothing signed without a binary");
+    pc.server = pc.env.dir.join("fanruan-license-server");
+    let approved: Value = serde_json::from_str(&pc.ok(&["approve", &id, "--json"])).unwrap();
+    assert_eq!(approved["decision"], "issued", "{approved}");
+    let lid = approved["license_id"].as_str().unwrap();
+    assert!(approved["files"].to_string().contains("fanruan_license_server.tar"), "{approved}");
+    let replies = pc.outbox();
+    assert_eq!(replies.len(), 1, "{replies:?}");
+    let db = rusqlite::Connection::open(pc.env.home.join("fanlic.db")).unwrap();
+    let att: Vec<(String, Vec<u8>)> = db
+        .prepare("SELECT file_name, bytes FROM outbox_attachments WHERE outbox_id = ?1")
+        .unwrap()
+        .query_map([replies[0]["id"].as_i64().unwrap()], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(att.len(), 1, "one attachment, the image");
+    assert_eq!(att[0].0, "fanruan_license_server.tar");
+    assert!(att[0].1.windows(lid.len()).any(|w| w == lid.as_bytes()), "the image is tagged with the new license");
 }
 
 #[test]
