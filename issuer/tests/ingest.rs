@@ -68,7 +68,7 @@ fn clean_mail_is_issued_once_with_its_sha256_and_one_reply() {
     let v = &lines[0];
     // The --json line shape.
     let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
-    assert_eq!(keys, ["source", "message_id", "from", "decision", "reasons", "license_id", "files"]);
+    assert_eq!(keys, ["source", "message_id", "from", "decision", "reasons", "license_id", "files", "decision_id"]);
     assert_eq!(v["decision"], "issued", "{v}");
     assert_eq!(v["message_id"], "req-1@customer.example");
     assert_eq!(v["from"], CONTRACT_ADDR);
