@@ -70,22 +70,24 @@ pub fn persist(shared: &Shared, state: &mut ServerState, now: u64) {
     }
 }
 
-/// Runs `f` on the state at the current time on a blocking thread, then
-/// writes `privateConfig` if due.
+/// Runs `f` on the state at the current time, then writes `privateConfig`
+/// if due. Most requests (heartbeats) write nothing and run right here:
+/// the state is behind a plain mutex held for microseconds, and a hop to a
+/// blocking thread per request would cost more than the work. A write (a
+/// change, or time every 600 s) blocks on fsync, so it tells the runtime
+/// first (`block_in_place`) and keeps the lock, so writes land in
+/// generation order.
 async fn with_state<T: Send + 'static>(
     shared: &Arc<Shared>,
     f: impl FnOnce(&mut ServerState, u64) -> T + Send + 'static,
 ) -> Result<T, Response> {
-    let shared = Arc::clone(shared);
-    tokio::task::spawn_blocking(move || {
-        let mut state = shared.state.lock().unwrap_or_else(PoisonError::into_inner);
-        let now = now();
-        let out = f(&mut state, now);
-        persist(&shared, &mut state, now);
-        out
-    })
-    .await
-    .map_err(|_| (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response())
+    let mut state = shared.state.lock().unwrap_or_else(PoisonError::into_inner);
+    let now = now();
+    let out = f(&mut state, now);
+    if state.write_due(now) {
+        tokio::task::block_in_place(|| persist(shared, &mut state, now));
+    }
+    Ok(out)
 }
 
 /// The routes.

@@ -1,0 +1,504 @@
+//! One application node (FineReport by default) against a running
+//! authorization server, as the product does it (SPEC.md §7.3, §7.5): it
+//! registers, sends a heartbeat every `--interval` seconds (7200 in
+//! production), and checks every answer along root key → issuing key →
+//! server license → image key → instance key with the verifier's `Client`
+//! (nonce echo, instance key pinned by the first accepted answer).
+//!
+//! ```sh
+//! cargo run -p fanlic-license-server --example application -- \
+//!     --server https://127.0.0.1:18081 --root-key license/root-keys.pem \
+//!     --app FineReport --version 11.0.20 --project webroot \
+//!     --interval 5 --count 3 --deregister
+//! ```
+//!
+//! Exit status: 0 when done (`--count`), 1 when the server refuses a request
+//! or an answer is refused, 2 when the first registration cannot reach the
+//! server. Later outages are retried every `min(300 s, --interval)`, as a
+//! product does, until the registration fails 24 hours after the last answer.
+#![forbid(unsafe_code)]
+
+use core::time::Duration;
+use std::{
+    io::{BufReader, Write as _},
+    net::{TcpStream, ToSocketAddrs as _},
+    path::PathBuf,
+    process::ExitCode,
+    sync::{Arc, Mutex, PoisonError},
+};
+
+use anyhow::{Context as _, bail};
+use base64::{Engine as _, engine::general_purpose::STANDARD};
+use clap::Parser;
+use fanlic_formats::{
+    LicenseKind, Timestamp,
+    private_cloud::{AnswerKind, instance_fingerprint},
+};
+use fanlic_license_server::{
+    hex,
+    keys::{SPKI_PREFIX, load_root_keys, random},
+    now, parse_hex16,
+};
+use fanlic_verifier::{
+    Environment, RootKey,
+    private_cloud::{Client, Next, RETRY_SECS, Request, Status},
+};
+use rustls::{
+    ClientConfig, ClientConnection, DigitallySignedStruct, SignatureScheme, StreamOwned,
+    client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier},
+    crypto::{CryptoProvider, verify_tls12_signature, verify_tls13_signature},
+    pki_types::{CertificateDer, ServerName, UnixTime},
+};
+use serde_json::{Value, json};
+
+/// "a product SHOULD wait at most 300 seconds" for an answer (SPEC.md §7.5).
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(RETRY_SECS);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Plays one FanRuan application node against an authorization server.
+#[derive(Debug, Parser)]
+struct Cli {
+    /// The authorization server.
+    #[arg(long, default_value = "https://127.0.0.1:18081")]
+    server: String,
+    /// The vendor root public key (PEM), repeatable.
+    #[arg(long = "root-key", required = true)]
+    root_keys: Vec<PathBuf>,
+    #[arg(long, default_value = "FineReport")]
+    app: String,
+    #[arg(long, default_value = "11.0.20")]
+    version: String,
+    #[arg(long)]
+    project: String,
+    /// 32 lowercase hex digits; random by default.
+    #[arg(long)]
+    node_id: Option<String>,
+    /// Seconds between heartbeats (7200 in production; smaller for demos).
+    #[arg(long, default_value_t = 7200)]
+    interval: u64,
+    /// Heartbeats to send, then exit; forever by default.
+    #[arg(long)]
+    count: Option<u64>,
+    /// Deregister at the end.
+    #[arg(long)]
+    deregister: bool,
+    /// One JSON object a line per event.
+    #[arg(long)]
+    json: bool,
+}
+
+/// The TLS side of pinning (SPEC.md §7.2 rule 3: the product may pin "the one
+/// of the TLS connection").
+///
+/// Trust on first use is acceptable here because TLS is not what makes an
+/// answer trustworthy: every answer is signed along root → issuing key →
+/// server license → image key → instance key and checked with the vendor's
+/// root keys, so a man in the middle of the first connection can read the
+/// traffic but cannot forge an answer. TLS adds privacy, and once the first
+/// answer is accepted it binds every later connection to the pinned
+/// instance: a copy of the server (another instance key) is refused at the
+/// handshake, before any request is sent.
+#[derive(Debug)]
+struct PinningVerifier {
+    provider: Arc<CryptoProvider>,
+    keys: Mutex<TlsKeys>,
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+struct TlsKeys {
+    /// The key of the certificate of the last handshake.
+    seen: Option<[u8; 32]>,
+    /// Once set, the only certificate key accepted.
+    pinned: Option<[u8; 32]>,
+    /// A key refused because it is not the pinned one.
+    refused: Option<[u8; 32]>,
+}
+
+impl PinningVerifier {
+    fn keys(&self) -> std::sync::MutexGuard<'_, TlsKeys> {
+        self.keys.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// The raw Ed25519 key of a certificate (the server's is the instance key).
+fn certificate_key(der: &[u8]) -> Option<[u8; 32]> {
+    let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
+    cert.public_key().raw.strip_prefix(SPKI_PREFIX.as_slice())?.try_into().ok()
+}
+
+impl ServerCertVerifier for PinningVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        let key = certificate_key(end_entity).ok_or_else(|| {
+            rustls::Error::General("the server's TLS certificate has no Ed25519 key: not an instance key".into())
+        })?;
+        let mut keys = self.keys();
+        if keys.pinned.is_some_and(|p| p != key) {
+            keys.refused = Some(key);
+            return Err(rustls::Error::General("the server's TLS key is not the pinned instance key".into()));
+        }
+        keys.seen = Some(key);
+        Ok(ServerCertVerified::assertion())
+    }
+
+    // The handshake signatures are still checked, with the certificate's key:
+    // the peer proves it holds the key that is remembered or pinned.
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.provider.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// Why a request got no answer to check.
+enum Failure {
+    /// No TCP connection.
+    Unreachable(String),
+    /// The TLS certificate is not the pinned instance key's.
+    PinMismatch { pinned: [u8; 32], presented: [u8; 32] },
+    /// TLS or HTTP went wrong after connecting.
+    Protocol(String),
+    /// The server said no (403 with every cause, or 400).
+    Refused { status: u16, causes: Vec<Value> },
+}
+
+struct Connector {
+    url: String,
+    host_port: String,
+    name: ServerName<'static>,
+    config: Arc<ClientConfig>,
+    verifier: Arc<PinningVerifier>,
+}
+
+impl Connector {
+    fn new(url: &str) -> anyhow::Result<Self> {
+        let host_port = url
+            .strip_prefix("https://")
+            .context("--server must be https://HOST:PORT (the authorization server speaks HTTPS only)")?
+            .trim_end_matches('/')
+            .to_owned();
+        let host = match host_port.rsplit_once(':') {
+            Some((h, p)) if p.parse::<u16>().is_ok() => h,
+            _ => bail!("--server must name the port: https://HOST:PORT (18081 by default on the server)"),
+        };
+        let name = ServerName::try_from(host.trim_start_matches('[').trim_end_matches(']').to_owned())
+            .with_context(|| format!("{host} is not a host name or IP address"))?;
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let verifier = Arc::new(PinningVerifier { provider: Arc::clone(&provider), keys: Mutex::default() });
+        let config = ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()?
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::clone(&verifier) as Arc<dyn ServerCertVerifier>)
+            .with_no_client_auth();
+        Ok(Self { url: url.to_owned(), host_port, name, config: Arc::new(config), verifier })
+    }
+
+    /// One request on a new connection: a node talks every 2 hours, so
+    /// nothing is kept open, and every connection passes the pinning check.
+    fn post(&self, path: &str, body: &Value) -> Result<Vec<u8>, Failure> {
+        let unreachable = |e: String| {
+            Failure::Unreachable(format!(
+                "cannot reach the authorization server at {}: {e} — check that it runs, the port is published, and no \
+                 firewall blocks it",
+                self.url
+            ))
+        };
+        let addrs = self.host_port.to_socket_addrs().map_err(|e| unreachable(e.to_string()))?;
+        let mut last = String::from("the host name resolves to no address");
+        let mut tcp = None;
+        for addr in addrs {
+            match TcpStream::connect_timeout(&addr, CONNECT_TIMEOUT) {
+                Ok(s) => {
+                    tcp = Some(s);
+                    break;
+                }
+                Err(e) => last = e.to_string(),
+            }
+        }
+        let mut tcp = tcp.ok_or_else(|| unreachable(last))?;
+        let protocol = |e: &dyn core::fmt::Display| Failure::Protocol(format!("{}: {e}", self.url));
+        tcp.set_read_timeout(Some(ANSWER_TIMEOUT))
+            .and_then(|()| tcp.set_write_timeout(Some(ANSWER_TIMEOUT)))
+            .map_err(|e| protocol(&e))?;
+        let mut conn = ClientConnection::new(Arc::clone(&self.config), self.name.clone()).map_err(|e| protocol(&e))?;
+        while conn.is_handshaking() {
+            if let Err(e) = conn.complete_io(&mut tcp) {
+                let keys = *self.verifier.keys();
+                if let (Some(pinned), Some(presented)) = (keys.pinned, keys.refused) {
+                    return Err(Failure::PinMismatch { pinned, presented });
+                }
+                return Err(protocol(&format!("TLS handshake failed ({e}): is this the authorization server's port?")));
+            }
+        }
+        let mut tls = StreamOwned::new(conn, tcp);
+        let text = body.to_string();
+        let request = format!(
+            "POST {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
+             Connection: close\r\n\r\n{text}",
+            self.host_port,
+            text.len()
+        );
+        tls.write_all(request.as_bytes()).and_then(|()| tls.flush()).map_err(|e| protocol(&e))?;
+        let (status, body) = read_response(&mut BufReader::new(tls)).map_err(|e| protocol(&e))?;
+        let v: Value = serde_json::from_slice(&body)
+            .map_err(|e| protocol(&format!("HTTP {status}, the body is not JSON ({e})")))?;
+        match (status, v.get("answer").and_then(Value::as_str)) {
+            (200, Some(answer)) => STANDARD.decode(answer).map_err(|e| protocol(&format!("the answer's base64: {e}"))),
+            _ => {
+                let causes = match v.get("causes").and_then(Value::as_array) {
+                    Some(c) => c.clone(),
+                    None => vec![
+                        json!({"code": "http_error", "message": v.get("error").and_then(Value::as_str).unwrap_or("no answer")}),
+                    ],
+                };
+                Err(Failure::Refused { status, causes })
+            }
+        }
+    }
+}
+
+/// One HTTP/1.1 response with a Content-Length body (what the server sends).
+fn read_response(r: &mut impl std::io::BufRead) -> std::io::Result<(u16, Vec<u8>)> {
+    let bad = |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, what.to_owned());
+    let mut line = String::new();
+    r.read_line(&mut line)?;
+    let status = line.split_whitespace().nth(1).and_then(|s| s.parse().ok()).ok_or_else(|| bad("no HTTP status"))?;
+    let mut len = None;
+    loop {
+        line.clear();
+        if r.read_line(&mut line)? == 0 {
+            return Err(bad("the connection closed in the headers"));
+        }
+        let l = line.trim_end();
+        if l.is_empty() {
+            break;
+        }
+        if let Some((k, v)) = l.split_once(':')
+            && k.eq_ignore_ascii_case("content-length")
+        {
+            len = v.trim().parse::<usize>().ok();
+        }
+    }
+    let mut body = vec![0; len.ok_or_else(|| bad("no Content-Length"))?];
+    r.read_exact(&mut body)?;
+    Ok((status, body))
+}
+
+struct Out {
+    json: bool,
+}
+
+impl Out {
+    fn event(&self, v: &Value, human: &str) {
+        if self.json {
+            println!("{v}");
+        } else {
+            println!("{human}");
+        }
+    }
+}
+
+fn causes_text(causes: &[Value]) -> String {
+    causes
+        .iter()
+        .map(|c| {
+            let field = |k: &str| c.get(k).and_then(Value::as_str).unwrap_or("?").to_owned();
+            format!("\n  - {}: {}", field("code"), field("message"))
+        })
+        .collect()
+}
+
+const fn kind_name(kind: AnswerKind) -> &'static str {
+    match kind {
+        AnswerKind::Registered => "register",
+        AnswerKind::Heartbeat => "heartbeat",
+        AnswerKind::Deregistered => "deregister",
+    }
+}
+
+fn main() -> anyhow::Result<ExitCode> {
+    let cli = Cli::parse();
+    let out = Out { json: cli.json };
+    let roots: Vec<RootKey> = cli
+        .root_keys
+        .iter()
+        .map(|p| load_root_keys(p).with_context(|| format!("--root-key {}", p.display())))
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .flatten()
+        .collect();
+    let node_id = match &cli.node_id {
+        Some(s) => parse_hex16(s).context("--node-id must be 32 lowercase hex digits")?,
+        None => random::<16>()?,
+    };
+    let connector = Connector::new(&cli.server)?;
+    let interval = cli.interval.max(1);
+    let mut client = Client::new(node_id);
+    let mut heartbeats = 0u64;
+    let mut registered_once = false;
+    let mut next_at = now();
+    out.event(
+        &json!({"event": "start", "server": cli.server, "node_id": hex(&node_id), "app": cli.app, "version": cli.version, "project": cli.project}),
+        &format!("node {} ({} {}, project {}) → {}", hex(&node_id), cli.app, cli.version, cli.project, cli.server),
+    );
+
+    loop {
+        // `--count 0`: register, then stop (or deregister).
+        let last = registered_once && cli.count.is_some_and(|n| heartbeats >= n);
+        if last && !cli.deregister {
+            return Ok(ExitCode::SUCCESS);
+        }
+        std::thread::sleep(Duration::from_secs(next_at.saturating_sub(now())));
+        let t = now();
+        let kind = if last {
+            AnswerKind::Deregistered
+        } else {
+            match client.next(Timestamp(t)) {
+                Next::RegistrationFailed { since } => {
+                    out.event(
+                        &json!({"event": "registration_failed", "since": since.to_string()}),
+                        &format!("registration FAILED: no feedback from the authorization server within 24 hours (since {since})"),
+                    );
+                    continue;
+                }
+                Next::Heartbeat => AnswerKind::Heartbeat,
+                // Sooner than the product's schedule (7200 s, retry 300 s): the demo's --interval.
+                _ if matches!(client.status(Timestamp(t)), Status::Registered { .. }) => AnswerKind::Heartbeat,
+                _ => AnswerKind::Registered,
+            }
+        };
+        let request: Request = client.request(kind, random::<16>()?, Timestamp(t));
+        let body = match kind {
+            AnswerKind::Registered => json!({
+                "app_name": cli.app, "version": cli.version, "project": cli.project,
+                "node_id": hex(&node_id), "nonce": hex(&request.nonce),
+            }),
+            _ => json!({"node_id": hex(&node_id), "nonce": hex(&request.nonce)}),
+        };
+        if kind == AnswerKind::Heartbeat {
+            heartbeats += 1;
+        }
+        let file = match connector.post(request.path(), &body) {
+            Ok(file) => file,
+            Err(failure) => {
+                client.on_failure(Timestamp(t));
+                let op = kind_name(kind);
+                match failure {
+                    Failure::Refused { status, causes } => {
+                        out.event(
+                            &json!({"event": "refused", "request": op, "http_status": status, "causes": causes}),
+                            &format!(
+                                "{op} REFUSED by the authorization server (HTTP {status}):{}",
+                                causes_text(&causes)
+                            ),
+                        );
+                        return Ok(ExitCode::from(1));
+                    }
+                    Failure::PinMismatch { pinned, presented } => {
+                        out.event(
+                            &json!({"event": "tls_key_changed", "pinned": hex(&pinned), "presented": hex(&presented)}),
+                            &format!(
+                                "{op} REFUSED: the server's TLS key {} is not the pinned instance key {}: another copy of the authorization server?",
+                                hex(&presented),
+                                hex(&pinned)
+                            ),
+                        );
+                        return Ok(ExitCode::from(1));
+                    }
+                    Failure::Unreachable(message) | Failure::Protocol(message) => {
+                        out.event(&json!({"event": "unreachable", "request": op, "message": message}), &message);
+                        if !registered_once {
+                            return Ok(ExitCode::from(2));
+                        }
+                        let mut retry = t.saturating_add(RETRY_SECS.min(interval));
+                        if let Status::Registered { valid_until, .. } = client.status(Timestamp(t)) {
+                            retry = retry.min(valid_until.0);
+                        }
+                        next_at = retry;
+                        continue;
+                    }
+                }
+            }
+        };
+        let env = Environment {
+            app_name: &cli.app,
+            version: &cli.version,
+            project: &cli.project,
+            nodes: 1,
+            method: LicenseKind::PrivateCloud,
+            now: Timestamp(now()),
+            last_seen: None,
+        };
+        let status = match client.on_answer(&file, &roots, &env) {
+            Ok(s) => s,
+            Err(rejection) => {
+                let causes: Vec<Value> =
+                    rejection.causes().map(|c| json!({"code": c.code(), "message": c.to_string()})).collect();
+                out.event(
+                    &json!({"event": "answer_rejected", "request": kind_name(kind), "causes": causes}),
+                    &format!("the answer to {} is REFUSED by this node:{}", kind_name(kind), causes_text(&causes)),
+                );
+                return Ok(ExitCode::from(1));
+            }
+        };
+        let Some(&instance) = client.pinned_instance_key() else {
+            bail!("an accepted answer pins the instance key");
+        };
+        if !registered_once {
+            // From now on every TLS connection must present the instance key.
+            let mut keys = connector.verifier.keys();
+            if keys.seen != Some(instance) {
+                drop(keys);
+                out.event(
+                    &json!({"event": "refused", "request": kind_name(kind), "causes": [{"code": "tls_key_not_instance_key", "message": "the TLS certificate's key is not the instance key that signs the answers (a certificate mounted in CONFIG_DIR/tls?)"}]}),
+                    "REFUSED: the TLS certificate's key is not the instance key that signs the answers (a certificate mounted in CONFIG_DIR/tls?): this node pins the instance key over TLS",
+                );
+                return Ok(ExitCode::from(1));
+            }
+            keys.pinned = Some(instance);
+            registered_once = true;
+        }
+        let fingerprint = hex(&instance_fingerprint(&instance));
+        match status {
+            Status::Registered { valid_until, nodes } => {
+                let (event, text) = if kind == AnswerKind::Registered {
+                    ("registered", "registered")
+                } else {
+                    ("heartbeat", "heartbeat ok:")
+                };
+                out.event(
+                    &json!({"event": event, "valid_until": valid_until.to_string(), "nodes": nodes, "instance_fingerprint": fingerprint, "heartbeats": heartbeats}),
+                    &format!("{text} registered until {valid_until} ({nodes} nodes; instance {})", fingerprint.get(..16).unwrap_or("")),
+                );
+                next_at = t.saturating_add(interval).min(valid_until.0.saturating_sub(RETRY_SECS)).max(t);
+            }
+            Status::Deregistered => {
+                out.event(&json!({"event": "deregistered", "instance_fingerprint": fingerprint}), "deregistered");
+                return Ok(ExitCode::SUCCESS);
+            }
+            other => bail!("unexpected status after an accepted answer: {other:?}"),
+        }
+    }
+}
