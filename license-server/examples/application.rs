@@ -484,13 +484,13 @@ fn main() -> anyhow::Result<ExitCode> {
         match status {
             Status::Registered { valid_until, nodes } => {
                 let (event, text) = if kind == AnswerKind::Registered {
-                    ("registered", "registered")
+                    ("registered", "registered:")
                 } else {
                     ("heartbeat", "heartbeat ok:")
                 };
                 out.event(
                     &json!({"event": event, "valid_until": valid_until.to_string(), "nodes": nodes, "instance_fingerprint": fingerprint, "heartbeats": heartbeats}),
-                    &format!("{text} registered until {valid_until} ({nodes} nodes; instance {})", fingerprint.get(..16).unwrap_or("")),
+                    &format!("{text} valid until {valid_until} ({nodes} nodes; instance {})", fingerprint.get(..16).unwrap_or("")),
                 );
                 next_at = t.saturating_add(interval).min(valid_until.0.saturating_sub(RETRY_SECS)).max(t);
             }
