@@ -1133,9 +1133,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 let base = h.base_layer()?;
                 let (issued, built) = h.issue_image(&req, &base, clock::now()?)?;
                 if a.json {
-                    let mut v = serde_json::json!({ "license": issued.license });
-                    v["image"] = image_json(&built);
-                    print_json(&v)?
+                    print_json(&serde_json::json!({ "license": issued.license, "image": image_json(&built) }))?
                 } else {
                     print(&format!("{}{}", issued.human(h.dir()), image_human(&built)))?
                 }
@@ -1196,9 +1194,9 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             if a.json {
                 let mut v = report.to_json();
                 if let Some(i) = &image {
-                    v["image"] = i.to_json();
+                    set_field(&mut v, "image", i.to_json());
                     if !image_ok {
-                        v["valid"] = serde_json::Value::Bool(false);
+                        set_field(&mut v, "valid", serde_json::Value::Bool(false));
                     }
                 }
                 print_json(&v)?
@@ -1223,7 +1221,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             if a.json {
                 let mut v = found.to_json();
                 if let Some(i) = &image {
-                    v["image"] = i.to_json();
+                    set_field(&mut v, "image", i.to_json());
                 }
                 print_json(&v)?
             } else {
@@ -1811,4 +1809,11 @@ fn image_human(b: &fanlic_issuer::server_image::BuiltImage) -> String {
         b.digest.tar_sha256,
         b.path.display()
     )
+}
+
+/// Sets `key` of a JSON object (a report's `to_json`); nothing for another value.
+fn set_field(v: &mut serde_json::Value, key: &str, value: serde_json::Value) {
+    if let Some(o) = v.as_object_mut() {
+        o.insert(key.to_owned(), value);
+    }
 }
