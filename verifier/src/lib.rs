@@ -153,7 +153,12 @@ pub fn authenticate<'a>(
     buf: &'a mut [u8; MAX_LICENSE_FILE_LEN],
     roots: &[RootKey],
 ) -> Result<SignedLicense<'a>, ContentError> {
-    let raw = armor::unarmor(input, buf)?;
+    authenticate_raw(armor::unarmor(input, buf)?, roots)
+}
+
+/// [`authenticate`] of a **raw** license file, with no armor removed (SPEC.md
+/// §4 steps 2 to 6): what an authorization server's answer carries (§7.2).
+pub fn authenticate_raw<'a>(raw: &'a [u8], roots: &[RootKey]) -> Result<SignedLicense<'a>, ContentError> {
     let envelope = Envelope::decode(raw)?;
     let certificate = IssuingKeyCertificate::decode(envelope.certificate.message)?;
     let root = roots

@@ -41,12 +41,12 @@ use core::fmt;
 
 use ed25519_dalek::VerifyingKey;
 use fanlic_formats::{
-    DecodeError, Envelope, IssuingKeyCertificate, KeyId, License, LicenseId, LicenseKind, RevocationList, Timestamp,
+    DecodeError, KeyId, License, LicenseId, LicenseKind, RevocationList, Timestamp,
     private_cloud::{AnswerKind, HEARTBEAT_INTERVAL_SECS, InstanceCertificate, ServerAnswer, ServerAnswerEnvelope},
 };
 
 use crate::{
-    CLOCK_TOLERANCE_SECS, Cause, Causes, ContentError, Environment, RootKey, SignedLicense, Verified, check_signature,
+    CLOCK_TOLERANCE_SECS, Cause, Causes, Environment, RootKey, Verified, authenticate_raw, check_signature,
     check_with_revocations,
 };
 
@@ -398,33 +398,6 @@ impl fmt::Display for AnswerRejection<'_> {
 }
 
 impl core::error::Error for AnswerRejection<'_> {}
-
-/// SPEC.md §4 steps 2 to 6 on a **raw** license file (the answer carries the
-/// server license raw, §7.2: no armor is removed).
-fn authenticate_raw<'a>(raw: &'a [u8], roots: &[RootKey]) -> Result<SignedLicense<'a>, ContentError> {
-    let envelope = Envelope::decode(raw)?;
-    let certificate = IssuingKeyCertificate::decode(envelope.certificate.message)?;
-    let root = roots
-        .iter()
-        .find(|r| r.id == certificate.root_key_id)
-        .ok_or(ContentError::UnknownRootKey { root_key_id: certificate.root_key_id })?;
-    check_signature(&root.key, envelope.certificate.message, &envelope.certificate.signature)?;
-    let issuing_key = VerifyingKey::from_bytes(&certificate.public_key).map_err(|_| ContentError::BadSignature)?;
-    check_signature(&issuing_key, envelope.license.message, &envelope.license.signature)?;
-    let license = License::decode(envelope.license.message)?;
-    if !certificate.may_sign_at(license.issued_at) {
-        return Err(ContentError::IssuingKeyOutsideWindow {
-            key_id: certificate.key_id,
-            issued_at: license.issued_at,
-            not_before: certificate.not_before,
-            not_after: certificate.not_after,
-        });
-    }
-    if !certificate.purposes.allows(license.kind) {
-        return Err(ContentError::KindNotCertified { key_id: certificate.key_id, kind: license.kind });
-    }
-    Ok(SignedLicense { license, certificate })
-}
 
 fn signature_holds(key: &[u8; 32], message: &[u8], signature: &[u8; 64]) -> bool {
     VerifyingKey::from_bytes(key).is_ok_and(|k| check_signature(&k, message, signature).is_ok())
