@@ -396,6 +396,54 @@ fn not_static_elf(bytes: &[u8]) -> Option<&'static str> {
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)] // test code
 mod tests {
     use super::*;
+    use crate::{InitOptions, IssueInput, clock};
+
+    /// An image whose tag names another license, and whose image key is not
+    /// the one its license names: both reported, the license still read.
+    #[test]
+    fn a_tag_or_image_key_that_does_not_match_the_license_is_a_problem() {
+        let dir = tempfile::tempdir().unwrap();
+        let now = clock::now().unwrap();
+        let opts = InitOptions { authserv_ids: vec![], valid_for_days: None, now };
+        let (mut home, _) = Home::init(&dir.path().join("home"), &opts).unwrap();
+        let input = IssueInput {
+            company: "Acme Ltd",
+            project: "cloud",
+            app: "FineReport",
+            version: "11.0",
+            expires: "never",
+            signed: "2026/11/20",
+            not_before: None,
+        };
+        let req = IssueRequest::parse(&input, LicenseKind::PrivateCloud, 2, dir.path().join("a.lic"), false).unwrap();
+        let issued = home.issue(&req, now).unwrap();
+        let base = (BaseLayer::new(b"\x7fELF not run here").unwrap(), PathBuf::from("server"));
+        let inputs = home.image_inputs().unwrap();
+
+        // The image as built: no problem.
+        let (good, _) = image_bytes(&inputs, &issued.raw, Path::new("good.tar"), &base).unwrap();
+        let read = read_image_contents(&good, Path::new("good.tar")).unwrap();
+        assert!(read.problems.is_empty(), "{:?}", read.problems);
+        assert_eq!(read.license_file, issued.raw);
+
+        // Tagged for another license, with another license's image key.
+        let other = fanlic_formats::LicenseId([9; 16]);
+        let mut files = image::read_image(&good).unwrap().files;
+        let key = files.iter_mut().find(|f| f.path == "app/license/image.key").unwrap();
+        key.data = inputs.master.derive_image_key(&other).to_pkcs8_pem().as_bytes().to_vec();
+        let spec = ImageSpec { license_id: &other.to_string(), files: &files, labels: BTreeMap::new(), env: vec![] };
+        let mut bad = Vec::new();
+        image::write_image(&base.0, &spec, &mut bad).unwrap();
+        let read = read_image_contents(&bad, Path::new("bad.tar")).unwrap();
+        assert_eq!(read.license_file, issued.raw, "the license is still read");
+        assert_eq!(
+            read.problems,
+            [
+                format!("the tag names license {other} but the image holds license {}", issued.license_id),
+                "app/license/image.key is not the image key the license names".to_owned(),
+            ]
+        );
+    }
 
     #[test]
     fn a_dynamic_binary_is_refused_a_static_one_taken() {
