@@ -1126,8 +1126,15 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 not_before: a.not_before.as_deref(),
             };
             let req = IssueRequest::parse(&text, a.kind.into(), a.nodes, a.output.clone(), a.force)?;
-            let mut h = Home::open(&home)?;
             let is_tar = a.output.extension().is_some_and(|e| e.eq_ignore_ascii_case("tar"));
+            if is_tar && req.kind != LicenseKind::PrivateCloud {
+                anyhow::bail!(
+                    "-o {}: only private-cloud licenses come as an image tar; add --kind private-cloud, \
+                     or write a Container.lic",
+                    a.output.display()
+                );
+            }
+            let mut h = Home::open(&home)?;
             if is_tar && req.kind == LicenseKind::PrivateCloud {
                 // Read the server binary first: nothing is signed if it is missing.
                 let base = h.base_layer()?;
@@ -1138,13 +1145,6 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                     print(&format!("{}{}", issued.human(h.dir()), image_human(&built)))?
                 }
                 return Ok(0);
-            }
-            if is_tar {
-                anyhow::bail!(
-                    "-o {}: only private-cloud licenses come as an image tar; add --kind private-cloud, \
-                     or write a Container.lic",
-                    a.output.display()
-                );
             }
             let issued = h.issue(&req, clock::now()?)?;
             if a.json {
