@@ -10,18 +10,16 @@ mod common;
 
 use std::{
     fs,
-    net::{TcpListener, TcpStream},
     os::unix::fs::PermissionsExt as _,
     path::{Path, PathBuf},
-    process::{Child, Command, Output, Stdio},
-    thread,
-    time::Instant,
+    process::{Command, Output, Stdio},
 };
 
-use core::time::Duration;
-
 use base64::Engine as _;
-use common::{AUTHSERV, BIN, BODY, CONTRACT_ADDR, Env, PASS, SUBJECT, private_config, query_texts, replace_line};
+use common::{
+    AUTHSERV, BIN, BODY, CONTRACT_ADDR, Env, PASS, SUBJECT, private_config, query_texts, replace_line,
+    smtp::{SmtpServer, free_port},
+};
 use fanlic_formats::{Envelope, License, LicenseKind};
 use fanlic_issuer::Home;
 use mail_parser::MimeHeaders as _;
@@ -220,44 +218,6 @@ fn revoked(pc: &Pc) -> Vec<String> {
 fn attachments(eml: &[u8]) -> Vec<(String, Vec<u8>)> {
     let m = mail_parser::MessageParser::default().parse(eml).unwrap();
     m.attachments().map(|a| (a.attachment_name().unwrap_or_default().to_owned(), a.contents().to_vec())).collect()
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-/// aiosmtpd on 127.0.0.1:`port`, delivering into the Maildir `dir`; killed on drop.
-struct SmtpServer(Child);
-
-impl SmtpServer {
-    fn start(port: u16, dir: &Path) -> Self {
-        let check = Command::new("python3").args(["-c", "import aiosmtpd"]).status();
-        assert!(
-            matches!(check, Ok(s) if s.success()),
-            "this test needs a real SMTP server: python3 with aiosmtpd (`python3 -m pip install aiosmtpd`)"
-        );
-        let child = Command::new("python3")
-            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "aiosmtpd.handlers.Mailbox"])
-            .arg(dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("cannot start python3 -m aiosmtpd");
-        let server = Self(child);
-        let start = Instant::now();
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(start.elapsed() < Duration::from_secs(20), "aiosmtpd did not listen on port {port}");
-            thread::sleep(Duration::from_millis(50));
-        }
-        server
-    }
-}
-
-impl Drop for SmtpServer {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 #[test]

@@ -12,14 +12,12 @@ use core::time::Duration;
 use std::{
     collections::BTreeSet,
     fs,
-    net::{TcpListener, TcpStream},
     os::unix::fs::PermissionsExt as _,
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
-    thread,
-    time::Instant,
 };
 
+use common::smtp::{SmtpServer, free_port};
 use fanlic_formats::Timestamp;
 use fanlic_issuer::{
     Error, Home, InitOptions,
@@ -75,45 +73,6 @@ fn enqueue_in_own_transaction(h: &Home, r: &Reply) -> i64 {
 
 fn mode(p: &Path) -> u32 {
     fs::metadata(p).unwrap().permissions().mode() & 0o777
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-/// aiosmtpd on 127.0.0.1:`port`, delivering into the Maildir `dir`; killed on drop.
-struct SmtpServer(Child);
-
-impl SmtpServer {
-    fn start(port: u16, dir: &Path) -> Self {
-        let check = Command::new("python3").args(["-c", "import aiosmtpd"]).status();
-        assert!(
-            matches!(check, Ok(s) if s.success()),
-            "these tests need a real SMTP server: python3 with aiosmtpd. Install it with \
-             `python3 -m pip install aiosmtpd` (CI's .ci/run does)"
-        );
-        let child = Command::new("python3")
-            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "aiosmtpd.handlers.Mailbox"])
-            .arg(dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("cannot start python3 -m aiosmtpd");
-        let server = Self(child);
-        let start = Instant::now();
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(start.elapsed() < Duration::from_secs(20), "aiosmtpd did not listen on port {port}");
-            thread::sleep(Duration::from_millis(50));
-        }
-        server
-    }
-}
-
-impl Drop for SmtpServer {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 fn maildir_messages(dir: &Path) -> Vec<Vec<u8>> {

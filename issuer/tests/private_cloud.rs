@@ -19,14 +19,13 @@ use core::time::Duration;
 use std::{
     fs,
     io::{BufRead as _, BufReader},
-    net::TcpListener,
     path::{Path, PathBuf},
     process::{Child, Command, Output, Stdio},
     time::{SystemTime, UNIX_EPOCH},
 };
 
 use base64::Engine as _;
-use common::{BIN, Env, fanlic, ok};
+use common::{BIN, Env, fanlic, ok, smtp::free_port};
 use fanlic_formats::{LicenseKind, Timestamp, private_cloud::AnswerKind};
 use fanlic_issuer::home::load_root_public_key;
 use fanlic_verifier::{
@@ -57,10 +56,6 @@ fn server_binary() -> PathBuf {
         p.display()
     );
     p
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 fn unix_now() -> u64 {

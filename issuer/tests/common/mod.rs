@@ -7,6 +7,7 @@
 #![allow(dead_code)]
 
 pub mod private_config;
+pub mod smtp;
 
 use std::{
     io::Write as _,
