@@ -286,7 +286,11 @@ fn license_info(conn: &Connection, path: &Path, id: &str) -> Result<LicenseInfo,
 }
 
 /// `(revoked_at, revoked_by, reason)` if the license is revoked.
-fn revocation_of(conn: &Connection, path: &Path, id: &str) -> Result<Option<(Timestamp, String, String)>, Error> {
+pub(crate) fn revocation_of(
+    conn: &Connection,
+    path: &Path,
+    id: &str,
+) -> Result<Option<(Timestamp, String, String)>, Error> {
     let row: Option<(i64, String, String)> = conn
         .query_row(
             "SELECT revoked_at, revoked_by, reason FROM revoked_licenses WHERE license_id = ?1",
@@ -406,6 +410,9 @@ fn unbind_text(l: &LicenseInfo, at: Timestamp) -> String {
     )
 }
 
+/// Confirmation mails to queue, or why there are none.
+type PlannedMail = Result<Vec<Reply>, String>;
+
 /// The mails to queue: `Err(why)` when none.
 fn plan_mail(
     home: &mut Home,
@@ -420,6 +427,29 @@ fn plan_mail(
     let from = home.reply_from()?;
     Ok(recipients(home, license)?
         .map(|to| to.iter().map(|a| confirmation(&from, a, subject, body.to_owned())).collect()))
+}
+
+/// What revoking or unbinding needs before its transaction: the license's
+/// id (checked), what is recorded of it, and the confirmation mails (`send`:
+/// whether any) with `subject` and the body `text` makes.
+fn license_and_mails(
+    home: &mut Home,
+    license_id: &str,
+    send: bool,
+    subject: impl FnOnce(&str) -> String,
+    text: impl FnOnce(&LicenseInfo) -> String,
+) -> Result<(String, LicenseInfo, PlannedMail), Error> {
+    let id = parse_license_id(license_id)?;
+    let license = {
+        let (conn, path) = home.conn_mut();
+        license_info(conn, path, &id)?
+    };
+    let planned = plan_mail(home, &license, send, &subject(&id), &text(&license))?;
+    Ok((id, license, planned))
+}
+
+fn revoked_subject(id: &str) -> String {
+    format!("License {id} revoked / 授权已吊销")
 }
 
 fn queue(tx: &rusqlite::Transaction<'_>, planned: Result<Vec<Reply>, String>, now: Timestamp) -> Result<Mail, Error> {
@@ -452,13 +482,7 @@ pub fn revoke_license(
     if reason.is_empty() {
         return Err(Error::input("--reason", reason, "say why the license is revoked (it is recorded)"));
     }
-    let id = parse_license_id(license_id)?;
-    let license = {
-        let (conn, path) = home.conn_mut();
-        license_info(conn, path, &id)?
-    };
-    let subject = format!("License {id} revoked / 授权已吊销");
-    let planned = plan_mail(home, &license, mail, &subject, &revoke_text(&license, now))?;
+    let (id, license, planned) = license_and_mails(home, license_id, mail, revoked_subject, |l| revoke_text(l, now))?;
     let (conn, path) = home.conn_mut();
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -502,22 +526,7 @@ pub(crate) fn revoke_confirmations(
     license_id: &str,
     now: Timestamp,
 ) -> Result<Result<Vec<Reply>, String>, Error> {
-    let id = parse_license_id(license_id)?;
-    let license = {
-        let (conn, path) = home.conn_mut();
-        license_info(conn, path, &id)?
-    };
-    let subject = format!("License {id} revoked / 授权已吊销");
-    plan_mail(home, &license, true, &subject, &revoke_text(&license, now))
-}
-
-/// `(revoked_at, revoked_by, reason)` of a revoked license, for `fanlic ingest`.
-pub(crate) fn revocation(
-    conn: &Connection,
-    path: &Path,
-    id: &str,
-) -> Result<Option<(Timestamp, String, String)>, Error> {
-    revocation_of(conn, path, id)
+    Ok(license_and_mails(home, license_id, true, revoked_subject, |l| revoke_text(l, now))?.2)
 }
 
 /// Revokes the issuing key `key_id` for `reason`: recorded in
@@ -591,13 +600,13 @@ pub fn revoke_issuing_key(
 /// is set and a contract address is known, in one transaction. Refuses an
 /// unknown license, a revoked one and one that is not bound.
 pub fn unbind(home: &mut Home, license_id: &str, by: &str, mail: bool, now: Timestamp) -> Result<Unbound, Error> {
-    let id = parse_license_id(license_id)?;
-    let license = {
-        let (conn, path) = home.conn_mut();
-        license_info(conn, path, &id)?
-    };
-    let subject = format!("License {id} unbound from its project / 授权已解除项目绑定");
-    let planned = plan_mail(home, &license, mail, &subject, &unbind_text(&license, now))?;
+    let (id, license, planned) = license_and_mails(
+        home,
+        license_id,
+        mail,
+        |id| format!("License {id} unbound from its project / 授权已解除项目绑定"),
+        |l| unbind_text(l, now),
+    )?;
     let (conn, path) = home.conn_mut();
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
