@@ -723,3 +723,36 @@ pub mod cases {
         }
     }
 }
+
+/// What the load generators (`activation_load`, `heartbeat_load`) print the
+/// same way.
+pub mod load {
+    /// `latency ms  p50 …  max …` of per-request latencies in microseconds
+    /// (sorted here), with `decimals` digits.
+    pub fn latency_line(lat: &mut [u32], decimals: usize) -> String {
+        lat.sort_unstable();
+        let p = |q: f64| {
+            let i = ((lat.len().saturating_sub(1)) as f64 * q) as usize;
+            f64::from(lat.get(i).copied().unwrap_or(0)) / 1000.0
+        };
+        format!(
+            "latency ms          p50 {:.d$}  p90 {:.d$}  p99 {:.d$}  p99.9 {:.d$}  max {:.d$}",
+            p(0.5),
+            p(0.9),
+            p(0.99),
+            p(0.999),
+            p(1.0),
+            d = decimals
+        )
+    }
+
+    /// The peak resident set size of process `pid` (`VmHWM` in
+    /// `/proc/PID/status`, e.g. `11164 kB`); empty if unreadable.
+    pub fn peak_rss(pid: u32) -> String {
+        std::fs::read_to_string(format!("/proc/{pid}/status"))
+            .unwrap_or_default()
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:").map(|v| v.trim().to_owned()))
+            .unwrap_or_default()
+    }
+}

@@ -111,7 +111,16 @@ fn main() {
         .unwrap();
     let mut first = String::new();
     BufReader::new(server.stdout.take().unwrap()).read_line(&mut first).unwrap();
-    let addr = first.trim().strip_prefix("listening on http://").expect("`listening on http://ADDR`").to_owned();
+    let addr = first
+        .trim()
+        .strip_prefix("listening on http://")
+        .unwrap_or_else(|| {
+            panic!(
+                "fanlic serve did not start (first line {first:?}); an older release build cannot open a home this \
+                 library made: run `cargo build --release -p fanlic-issuer` again"
+            )
+        })
+        .to_owned();
 
     let targets = Arc::new(targets);
     let stop = Arc::new(AtomicBool::new(false));
@@ -161,33 +170,20 @@ fn main() {
         errors += e;
     }
     let elapsed = start.elapsed().as_secs_f64();
-    let rss = std::fs::read_to_string(format!("/proc/{}/status", server.id()))
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:").map(|v| v.trim().to_owned()))
-        .unwrap_or_default();
+    let rss = fanlic_benches::load::peak_rss(server.id());
     let _ = server.kill();
     let _ = server.wait();
     let db = rusqlite::Connection::open(&db_path).unwrap();
     let recorded: i64 =
         db.query_row("SELECT count(*) FROM activations WHERE outcome = 'activated'", [], |r| r.get(0)).unwrap();
     let recorded = recorded as u64;
-    lat.sort_unstable();
-    let p = |q: f64| f64::from(lat[((lat.len() as f64 - 1.0) * q) as usize]) / 1000.0;
     println!(
         "fanlic serve, confirmed activations (POST, JSON), {licenses} licenses, {connections} connections, {seconds} s, \
          rate limits 10000/license and 10000000/client per 60 s"
     );
     println!("requests            {} ({errors} errors)", lat.len());
     println!("throughput          {:.0} activations/s", lat.len() as f64 / elapsed);
-    println!(
-        "latency ms          p50 {:.2}  p90 {:.2}  p99 {:.2}  p99.9 {:.2}  max {:.2}",
-        p(0.5),
-        p(0.9),
-        p(0.99),
-        p(0.999),
-        p(1.0)
-    );
+    println!("{}", fanlic_benches::load::latency_line(&mut lat, 2));
     println!("server peak RSS     {rss}");
     println!("recorded in SQLite  {recorded} activations after SIGKILL");
     assert_eq!(errors, 0, "every activation must succeed");

@@ -386,15 +386,9 @@ fn main() {
         verified += v;
     }
     let elapsed = start.elapsed().as_secs_f64();
-    let rss = fs::read_to_string(format!("/proc/{}/status", server.id()))
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:").map(|v| v.trim().to_owned()))
-        .unwrap_or_default();
+    let rss = fanlic_benches::load::peak_rss(server.id());
     let _ = Command::new("kill").args(["-TERM", &server.id().to_string()]).status();
     let exit = server.wait().unwrap();
-    lat.sort_unstable();
-    let p = |q: f64| f64::from(lat[((lat.len() as f64 - 1.0) * q) as usize]) / 1000.0;
     println!(
         "fanruan-license-server ({}), heartbeats over HTTPS keep-alive (TLS 1.3, rustls/ring), {connections} \
          connections, {seconds} s, {} CPUs",
@@ -403,14 +397,7 @@ fn main() {
     );
     println!("requests            {} ({errors} errors; {verified} verified in full, 1 in {verify_every})", lat.len());
     println!("throughput          {:.0} heartbeats/s", lat.len() as f64 / elapsed);
-    println!(
-        "latency ms          p50 {:.3}  p90 {:.3}  p99 {:.3}  p99.9 {:.3}  max {:.3}",
-        p(0.5),
-        p(0.9),
-        p(0.99),
-        p(0.999),
-        p(1.0)
-    );
+    println!("{}", fanlic_benches::load::latency_line(&mut lat, 3));
     println!("server peak RSS     {rss}");
     println!("server log          {} bytes; exit {exit}", fs::metadata(&log).map_or(0, |m| m.len()));
     assert_eq!(errors, 0, "every heartbeat must succeed");
