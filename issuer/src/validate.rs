@@ -664,6 +664,32 @@ struct Assessment {
     revoke: Option<RevokePlan>,
 }
 
+/// `contract_disabled` and `contract_expired` of `c` at `now`; `what` is
+/// what could not be issued under it (English, Chinese).
+fn contract_reasons(c: &Contract, now: Timestamp, (what, what_zh): (&str, &str), reasons: &mut Vec<Reason>) {
+    if !c.enabled {
+        reasons.push(Reason::new(
+            CONTRACT_DISABLED,
+            format!(
+                "The contract of \"{}\" is disabled, so no {what} can be issued under it. Please contact your \
+                 sales representative.",
+                c.terms.company
+            ),
+            format!("该合同已停用，无法签发{what_zh}，请联系销售。"),
+        ));
+    }
+    if c.is_expired_at(now) {
+        reasons.push(Reason::new(
+            CONTRACT_EXPIRED,
+            format!(
+                "The contract of \"{}\" ended on {}. Please renew it with your sales representative first.",
+                c.terms.company, c.terms.expires
+            ),
+            format!("合同已于 {} 到期，请先联系销售续约。", c.terms.expires),
+        ));
+    }
+}
+
 fn image_unavailable_reason(why: &str) -> Reason {
     Reason::new(
         IMAGE_BUILDER_UNAVAILABLE,
@@ -790,27 +816,7 @@ fn assess_private_config(
         return Assessment { reasons, plan: None, single_sender, revoke: Some(revoke) };
     }
     // A migration issues a new license under the contract: it must allow it.
-    if !c.enabled {
-        reasons.push(Reason::new(
-            CONTRACT_DISABLED,
-            format!(
-                "The contract of \"{}\" is disabled, so no new authorization server can be issued under it. \
-                 Please contact your sales representative.",
-                c.terms.company
-            ),
-            "该合同已停用，无法签发新的授权服务器，请联系销售。",
-        ));
-    }
-    if c.is_expired_at(now) {
-        reasons.push(Reason::new(
-            CONTRACT_EXPIRED,
-            format!(
-                "The contract of \"{}\" ended on {}. Please renew it with your sales representative first.",
-                c.terms.company, c.terms.expires
-            ),
-            format!("合同已于 {} 到期，请先联系销售续约。", c.terms.expires),
-        ));
-    }
+    contract_reasons(c, now, ("new authorization server", "新的授权服务器"), &mut reasons);
     if !c.allows(LicenseKind::PrivateCloud) {
         reasons.push(Reason::new(
             METHOD_NOT_IN_CONTRACT,
@@ -966,27 +972,7 @@ fn assess(
         return assess_private_config((mail, ctx), reasons, contract, sender.as_ref(), now);
     }
     if let Some(c) = contract {
-        if !c.enabled {
-            reasons.push(Reason::new(
-                CONTRACT_DISABLED,
-                format!(
-                    "The contract of \"{}\" is disabled, so no license can be issued under it. Please contact \
-                     your sales representative.",
-                    c.terms.company
-                ),
-                "该合同已停用，无法签发授权，请联系销售。",
-            ));
-        }
-        if c.is_expired_at(now) {
-            reasons.push(Reason::new(
-                CONTRACT_EXPIRED,
-                format!(
-                    "The contract of \"{}\" ended on {}. Please renew it with your sales representative first.",
-                    c.terms.company, c.terms.expires
-                ),
-                format!("合同已于 {} 到期，请先联系销售续约。", c.terms.expires),
-            ));
-        }
+        contract_reasons(c, now, ("license", "授权"), &mut reasons);
     }
 
     // Subject.
