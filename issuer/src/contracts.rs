@@ -4,7 +4,7 @@
 //! the signing date, the product, the registration methods, the most
 //! cluster nodes, the licensed version (major.minor), the term, and whether
 //! it is enabled. Contracts live in the home's database (tables
-//! `contracts`, `contract_emails` and `contract_audit`, schema version 2).
+//! `contracts`, `contract_emails` and the audit trail (`audit`), schema version 2).
 //!
 //! Rules:
 //! - Companies are unique, compared by [`company_key`]: case, runs of white
@@ -14,7 +14,7 @@
 //!   so that a sender names at most one contract. Disabled contracts keep
 //!   theirs.
 //! - Every change records who (`--by`, else `$USER`) and when, in the row and
-//!   in `contract_audit` with the contract as it became.
+//!   in the audit trail (`audit`) with the contract as it became.
 //! - [`import`] reads a CSV file with the header [`CSV_HEADER`], checks every
 //!   row first, and writes nothing unless every row is good (one transaction).
 
@@ -27,13 +27,18 @@ use serde_json::{Value, json};
 
 use crate::{
     Error, Home,
+    audit::Action,
     db::{err, int},
     input,
 };
 
-/// The exact header `contract import` requires.
+/// The exact header `contract import` requires; [`CSV_MAX_LICENSES`] may
+/// follow as a ninth column.
 pub const CSV_HEADER: [&str; 8] =
     ["company", "email", "signed", "product", "methods", "max_nodes", "version", "expires"];
+/// The optional ninth CSV column: how many projects (licenses) the contract
+/// covers; 1 when absent or empty.
+pub const CSV_MAX_LICENSES: &str = "max_licenses";
 
 /// A contract's terms: what `add` takes and what a contract holds.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -54,6 +59,8 @@ pub struct ContractTerms {
     pub version: Version,
     /// Last day of the term, or perpetual.
     pub expires: Expiry,
+    /// How many projects may hold a live license at once (1 unless bought).
+    pub max_licenses: u32,
 }
 
 /// A contract in the registry.
@@ -108,6 +115,7 @@ impl Contract {
             "product": t.product,
             "methods": t.methods.iter().map(|m| m.as_str()).collect::<Vec<_>>(),
             "max_nodes": t.max_nodes,
+            "max_licenses": t.max_licenses,
             "version": t.version.to_string(),
             "expires": t.expires.to_string(),
             "enabled": self.enabled,
@@ -128,6 +136,7 @@ impl Contract {
              \x20 product:    {product} {version}\n\
              \x20 methods:    {methods}\n\
              \x20 max nodes:  {nodes}\n\
+             \x20 licenses:   {licenses} project(s)\n\
              \x20 signed:     {signed}\n\
              \x20 expires:    {expires}\n\
              \x20 recorded:   {ca} by {cb}\n\
@@ -140,6 +149,7 @@ impl Contract {
             version = t.version,
             methods = methods_text(&t.methods),
             nodes = t.max_nodes,
+            licenses = t.max_licenses,
             signed = t.signed,
             expires = t.expires,
             ca = self.created_at,
@@ -241,6 +251,8 @@ pub struct ContractChanges {
     pub methods: Option<Vec<LicenseKind>>,
     /// New node count.
     pub max_nodes: Option<u32>,
+    /// New license count.
+    pub max_licenses: Option<u32>,
     /// New version.
     pub version: Option<Version>,
     /// New term.
@@ -375,6 +387,14 @@ fn relabel(e: Error, option: &'static str) -> Error {
     }
 }
 
+/// Parses a license count: a whole number from 1.
+pub fn parse_max_licenses(option: &'static str, s: &str) -> Result<u32, Error> {
+    match s.trim().parse::<u32>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(Error::input(option, s, "the number of projects the contract covers: a whole number from 1")),
+    }
+}
+
 /// The text of a contract's terms, as typed or read from a CSV row.
 #[derive(Clone, Copy, Debug)]
 pub struct TermsText<'a> {
@@ -394,6 +414,8 @@ pub struct TermsText<'a> {
     pub version: &'a str,
     /// `YYYY-MM-DD` or `never`.
     pub expires: &'a str,
+    /// License count; `None` or empty: 1.
+    pub max_licenses: Option<&'a str>,
 }
 
 /// Option names for the fields, for messages.
@@ -415,6 +437,8 @@ pub struct FieldNames {
     pub version: &'static str,
     /// For the term.
     pub expires: &'static str,
+    /// For the license count.
+    pub max_licenses: &'static str,
 }
 
 /// The command line's option names.
@@ -427,6 +451,7 @@ pub const OPTION_NAMES: FieldNames = FieldNames {
     max_nodes: "--max-nodes",
     version: "--version",
     expires: "--expires",
+    max_licenses: "--max-licenses",
 };
 
 /// The CSV columns.
@@ -439,6 +464,7 @@ const CSV_NAMES: FieldNames = FieldNames {
     max_nodes: "max_nodes",
     version: "version",
     expires: "expires",
+    max_licenses: CSV_MAX_LICENSES,
 };
 
 /// Parses a company name (the rules of [`input::name`]).
@@ -481,17 +507,31 @@ impl TermsText<'_> {
         let max_nodes = keep(&mut errors, parse_max_nodes(names.max_nodes, self.max_nodes));
         let version = keep(&mut errors, parse_version(names.version, self.version));
         let expires = keep(&mut errors, parse_expires(names.expires, self.expires));
-        match (company, emails, signed, product, methods, max_nodes, version, expires) {
+        let max_licenses = match self.max_licenses.map(str::trim).filter(|s| !s.is_empty()) {
+            Some(text) => keep(&mut errors, parse_max_licenses(names.max_licenses, text)),
+            None => Some(1),
+        };
+        match (company, emails, signed, product, methods, (max_nodes, max_licenses), version, expires) {
             (
                 Some(company),
                 Some(emails),
                 Some(signed),
                 Some(product),
                 Some(methods),
-                Some(max_nodes),
+                (Some(max_nodes), Some(max_licenses)),
                 Some(version),
                 Some(expires),
-            ) => Ok(ContractTerms { company, emails, signed, product, methods, max_nodes, version, expires }),
+            ) => Ok(ContractTerms {
+                company,
+                emails,
+                signed,
+                product,
+                methods,
+                max_nodes,
+                version,
+                expires,
+                max_licenses,
+            }),
             _ => Err(errors),
         }
     }
@@ -514,7 +554,7 @@ pub fn actor(by: Option<&str>) -> Result<String, Error> {
 // The database.
 
 const SELECT: &str = "SELECT contract_id, company, signed, product, methods, max_nodes, version, expires, enabled,
-        created_at, created_by, updated_at, updated_by FROM contracts";
+        created_at, created_by, updated_at, updated_by, max_licenses FROM contracts";
 
 fn corrupt(path: &Path, what: String) -> Error {
     Error::Corrupt { path: path.to_owned(), what }
@@ -552,6 +592,10 @@ fn load_rows(conn: &Connection, path: &Path, where_sql: &str, arg: Option<i64>) 
                 max_nodes: u32::try_from(max_nodes).map_err(|_| bad("max_nodes", &max_nodes.to_string()))?,
                 version: version.parse().map_err(|_| bad("version", &version))?,
                 expires: input::expiry(&expires).map_err(|_| bad("expiry", &expires))?,
+                max_licenses: {
+                    let n: i64 = r.get(13).map_err(g)?;
+                    u32::try_from(n).map_err(|_| bad("max_licenses", &n.to_string()))?
+                },
             },
             enabled: r.get::<_, i64>(8).map_err(g)? != 0,
             created_at: time(r.get(9).map_err(g)?)?,
@@ -619,8 +663,8 @@ fn write_emails(conn: &Connection, path: &Path, id: i64, emails: &[String]) -> R
 fn insert(conn: &Connection, path: &Path, t: &ContractTerms, by: &str, now: Timestamp) -> Result<i64, Error> {
     conn.execute(
         "INSERT INTO contracts (company, company_key, signed, product, methods, max_nodes, version, expires, enabled,
-             created_at, created_by, updated_at, updated_by)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9, ?10, ?9, ?10)",
+             created_at, created_by, updated_at, updated_by, max_licenses)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9, ?10, ?9, ?10, ?11)",
         params![
             t.company,
             company_key(&t.company),
@@ -632,6 +676,7 @@ fn insert(conn: &Connection, path: &Path, t: &ContractTerms, by: &str, now: Time
             t.expires.to_string(),
             int(now.0),
             by,
+            i64::from(t.max_licenses),
         ],
     )
     .map_err(err(path, "cannot record the contract"))?;
@@ -651,7 +696,7 @@ fn replace(
 ) -> Result<(), Error> {
     conn.execute(
         "UPDATE contracts SET company = ?2, company_key = ?3, signed = ?4, product = ?5, methods = ?6, max_nodes = ?7,
-             version = ?8, expires = ?9, enabled = ?10, updated_at = ?11, updated_by = ?12
+             version = ?8, expires = ?9, enabled = ?10, updated_at = ?11, updated_by = ?12, max_licenses = ?13
          WHERE contract_id = ?1",
         params![
             id,
@@ -666,6 +711,7 @@ fn replace(
             i64::from(enabled),
             int(now.0),
             by,
+            i64::from(t.max_licenses),
         ],
     )
     .map_err(err(path, "cannot update the contract"))?;
@@ -673,13 +719,14 @@ fn replace(
 }
 
 /// Records the change and returns the contract as it became.
-fn audit(conn: &Connection, path: &Path, id: i64, action: &str, by: &str, now: Timestamp) -> Result<Contract, Error> {
+fn audit(conn: &Connection, path: &Path, id: i64, action: Action, by: &str, now: Timestamp) -> Result<Contract, Error> {
     let c = load(conn, path, id)?.ok_or_else(|| corrupt(path, format!("contract {id} vanished")))?;
-    conn.execute(
-        "INSERT INTO contract_audit (contract_id, action, at, by, contract) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![id, action, int(now.0), by, c.to_json(now).to_string()],
-    )
-    .map_err(err(path, "cannot record the contract history"))?;
+    let entry = crate::audit::Entry {
+        contract_id: Some(id),
+        data: Some(c.to_json(now).to_string()),
+        ..crate::audit::Entry::new(action, by, now)
+    };
+    crate::audit::record(conn, path, &entry)?;
     Ok(c)
 }
 
@@ -696,7 +743,7 @@ pub fn add(home: &mut Home, terms: &ContractTerms, by: &str, now: Timestamp) -> 
     }
     check_emails(&tx, path, &terms.emails, None)?;
     let id = insert(&tx, path, terms, by, now)?;
-    let c = audit(&tx, path, id, "add", by, now)?;
+    let c = audit(&tx, path, id, Action::ContractAdd, by, now)?;
     tx.commit().map_err(err(path, "cannot record the contract"))?;
     Ok(c)
 }
@@ -757,7 +804,7 @@ pub fn find_by_email(home: &mut Home, addr: &str) -> Result<Option<Contract>, Er
     }
 }
 
-/// One change to a contract, from `contract_audit`.
+/// One change to a contract, from the audit trail.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AuditEntry {
     /// When.
@@ -780,7 +827,10 @@ pub fn history(home: &mut Home, id: i64) -> Result<Vec<AuditEntry>, Error> {
     let (conn, path) = home.conn_mut();
     let read = || err(path, "cannot read the contract history");
     let mut stmt = conn
-        .prepare("SELECT at, by, action FROM contract_audit WHERE contract_id = ?1 ORDER BY audit_id")
+        .prepare(
+            "SELECT at, by, substr(action, 10) FROM audit WHERE contract_id = ?1 AND action LIKE 'contract-%'
+             ORDER BY audit_id",
+        )
         .map_err(read())?;
     let rows = stmt
         .query_map(params![id], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))
@@ -830,6 +880,7 @@ pub fn update(
     t.product = ch.product.unwrap_or(t.product);
     t.methods = ch.methods.unwrap_or(t.methods);
     t.max_nodes = ch.max_nodes.unwrap_or(t.max_nodes);
+    t.max_licenses = ch.max_licenses.unwrap_or(t.max_licenses);
     t.version = ch.version.unwrap_or(t.version);
     t.expires = ch.expires.unwrap_or(t.expires);
     let enabled = old.enabled || ch.enable;
@@ -837,7 +888,7 @@ pub fn update(
         check_emails(&tx, path, &t.emails, Some(old.id))?;
     }
     replace(&tx, path, old.id, &t, enabled, by, now)?;
-    let action = if ch.enable && !old.enabled { "enable" } else { "update" };
+    let action = if ch.enable && !old.enabled { Action::ContractEnable } else { Action::ContractUpdate };
     let c = audit(&tx, path, old.id, action, by, now)?;
     tx.commit().map_err(err(path, "cannot update the contract"))?;
     Ok(c)
@@ -852,7 +903,7 @@ pub fn disable(home: &mut Home, which: &str, by: &str, now: Timestamp) -> Result
         return Ok(old);
     }
     replace(&tx, path, old.id, &old.terms, false, by, now)?;
-    let c = audit(&tx, path, old.id, "disable", by, now)?;
+    let c = audit(&tx, path, old.id, Action::ContractDisable, by, now)?;
     tx.commit().map_err(err(path, "cannot disable the contract"))?;
     Ok(c)
 }
@@ -916,6 +967,9 @@ fn read_csv(bytes: &[u8]) -> (Vec<Row>, Vec<(u64, String)>) {
         csv::ReaderBuilder::new().has_headers(false).flexible(true).trim(csv::Trim::All).from_reader(bytes);
     let mut record = csv::ByteRecord::new();
     let mut header_seen = false;
+    // Whether the header has the optional license-count column.
+    let mut has_count = false;
+    let mut header: Vec<String> = CSV_HEADER.iter().map(|s| (*s).to_owned()).collect();
     loop {
         let line_before = line_at(bytes, reader.position().byte());
         match reader.read_byte_record(&mut record) {
@@ -938,32 +992,40 @@ fn read_csv(bytes: &[u8]) -> (Vec<Row>, Vec<(u64, String)>) {
             if let Some(first) = fields.first_mut() {
                 *first = first.trim_start_matches('\u{feff}');
             }
-            if fields != CSV_HEADER {
+            if fields != CSV_HEADER && fields[..] != [&CSV_HEADER[..], &[CSV_MAX_LICENSES]].concat()[..] {
                 problems.push((
                     line,
                     format!(
-                        "the header is {:?}; it must be exactly {} (in this order)",
+                        "the header is {:?}; it must be exactly {} (in this order), optionally followed by {}",
                         fields.join(","),
-                        CSV_HEADER.join(",")
+                        CSV_HEADER.join(","),
+                        CSV_MAX_LICENSES
                     ),
                 ));
                 return (rows, problems);
             }
+            has_count = fields.len() > CSV_HEADER.len();
+            header = fields.iter().map(|s| (*s).to_owned()).collect();
             continue;
         }
+        let (fields, max_licenses) = match fields[..] {
+            [ref eight @ .., last] if has_count && eight.len() == CSV_HEADER.len() => (eight.to_vec(), Some(last)),
+            _ => (fields.clone(), None),
+        };
         let [company, email, signed, product, methods, max_nodes, version, expires] = fields[..] else {
             problems.push((
                 line,
                 format!(
-                    "has {} field(s), expected 8 ({}); quote a value that holds a comma, such as \
+                    "has {} field(s), expected {} ({}); quote a value that holds a comma, such as \
                      \"local-container,private-cloud\"",
-                    fields.len(),
-                    CSV_HEADER.join(",")
+                    fields.len() + usize::from(max_licenses.is_some()),
+                    CSV_HEADER.len() + usize::from(has_count),
+                    header.join(",")
                 ),
             ));
             continue;
         };
-        let text = TermsText { company, email, signed, product, methods, max_nodes, version, expires };
+        let text = TermsText { company, email, signed, product, methods, max_nodes, version, expires, max_licenses };
         match text.parse(&CSV_NAMES) {
             Ok(terms) => rows.push(Row {
                 line,
@@ -1077,11 +1139,11 @@ pub fn import(home: &mut Home, file: &Path, update: bool, by: &str, now: Timesta
         match target {
             Some(old) => {
                 replace(&tx, path, old.id, terms, old.enabled, by, now)?;
-                report.updated.push(audit(&tx, path, old.id, "import", by, now)?);
+                report.updated.push(audit(&tx, path, old.id, Action::ContractImport, by, now)?);
             }
             None => {
                 let id = insert(&tx, path, terms, by, now)?;
-                report.added.push(audit(&tx, path, id, "import", by, now)?);
+                report.added.push(audit(&tx, path, id, Action::ContractImport, by, now)?);
             }
         }
     }

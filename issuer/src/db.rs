@@ -245,6 +245,93 @@ CREATE TABLE server_instances (
     PRIMARY KEY (license_id, instance_fingerprint)
 ) STRICT;
 ",
+    // 8: one live license per (company, application, project), the license
+    // count of a contract, the decisions a resent or automatic mail gets, and
+    // one audit trail for every state change. `live::migrate_licenses` then
+    // fills `company_key`, marks duplicates and creates the unique index.
+    r#"
+-- The company as contracts compare it (contracts::company_key), and the
+-- license's state: live (in force), revoked, superseded (a later license of
+-- the same project replaced it), duplicate (found beside a live one when
+-- this rule came; it keeps working until staff decide).
+ALTER TABLE licenses ADD COLUMN company_key TEXT;
+ALTER TABLE licenses ADD COLUMN state TEXT NOT NULL DEFAULT 'live'
+    CHECK (state IN ('live', 'revoked', 'superseded', 'duplicate'));
+UPDATE licenses SET state = 'revoked' WHERE license_id IN (SELECT license_id FROM revoked_licenses);
+UPDATE licenses SET state = 'superseded'
+    WHERE license_id IN (SELECT supersedes FROM licenses WHERE supersedes IS NOT NULL);
+
+-- How many projects (live licenses) a contract covers.
+ALTER TABLE contracts ADD COLUMN max_licenses INTEGER NOT NULL DEFAULT 1 CHECK (max_licenses >= 1);
+
+-- One audit trail: who, when, what and why, for every state change.
+CREATE TABLE audit (
+    audit_id    INTEGER PRIMARY KEY,
+    at          INTEGER NOT NULL,                  -- Unix seconds
+    by          TEXT NOT NULL,
+    action      TEXT NOT NULL,                     -- audit::Action
+    license_id  TEXT,
+    contract_id INTEGER,
+    decision_id INTEGER,
+    dedup_key   TEXT,                              -- the mail's, for decisions
+    why         TEXT NOT NULL,                     -- the reason given, or a summary
+    data        TEXT                               -- JSON: reasons, or the contract after the change
+) STRICT;
+CREATE INDEX audit_by_license ON audit (license_id);
+CREATE INDEX audit_by_contract ON audit (contract_id);
+CREATE INDEX audit_by_at ON audit (at);
+INSERT INTO audit (at, by, action, license_id, contract_id, decision_id, dedup_key, why, data)
+SELECT at, by, action, license_id, contract_id, decision_id, dedup_key, why, data FROM (
+    SELECT at, by, action, license_id, NULL AS contract_id, decision_id, dedup_key, '' AS why,
+           reasons AS data, 1 AS src, audit_id AS id FROM decision_audit
+    UNION ALL
+    SELECT at, by, action, license_id, NULL, NULL, NULL, detail, NULL, 2, audit_id FROM license_audit
+    UNION ALL
+    SELECT at, by, 'contract-' || action, NULL, contract_id, NULL, NULL, '', contract, 3, audit_id
+    FROM contract_audit
+) ORDER BY at, src, id;
+DROP TABLE decision_audit;
+DROP TABLE license_audit;
+DROP TABLE contract_audit;
+
+-- Decisions gain: resent (the live license sent again), joined (a resend of
+-- a held request, added to it), ignored (an automatic mail: never answered),
+-- revoked (a destroy request carried out); the request a decision is about
+-- (request_key), and the held decision a resend joined.
+CREATE TABLE decisions_new (
+    decision_id   INTEGER PRIMARY KEY,
+    dedup_key     TEXT NOT NULL,
+    message_id    TEXT,
+    source        TEXT NOT NULL,
+    from_addr     TEXT NOT NULL,
+    subject       TEXT NOT NULL,
+    decision      TEXT NOT NULL
+        CHECK (decision IN ('issued', 'rejected', 'held', 'resent', 'joined', 'ignored', 'revoked')),
+    reasons       TEXT NOT NULL,
+    license_id    TEXT REFERENCES licenses (license_id),
+    authenticated INTEGER NOT NULL CHECK (authenticated IN (0, 1)),
+    raw_sha256    TEXT NOT NULL,
+    raw           BLOB NOT NULL,
+    outbox_id     INTEGER REFERENCES outbox (outbox_id),
+    decided_at    INTEGER NOT NULL,
+    decided_by    TEXT NOT NULL,
+    request_key   TEXT,                            -- live::request_key: sender, company, app, project
+    joined_to     INTEGER,                         -- for `joined`: the held decision
+    UNIQUE (dedup_key, authenticated)
+) STRICT;
+INSERT INTO decisions_new (decision_id, dedup_key, message_id, source, from_addr, subject, decision, reasons,
+    license_id, authenticated, raw_sha256, raw, outbox_id, decided_at, decided_by)
+SELECT decision_id, dedup_key, message_id, source, from_addr, subject,
+       CASE WHEN decision = 'issued' AND license_id IS NULL AND reasons LIKE '%"license_revoked"%'
+            THEN 'revoked' ELSE decision END,
+       reasons, license_id, authenticated, raw_sha256, raw, outbox_id, decided_at, decided_by
+FROM decisions;
+DROP TABLE decisions;
+ALTER TABLE decisions_new RENAME TO decisions;
+CREATE INDEX decisions_by_decision ON decisions (decision, decided_at);
+CREATE INDEX decisions_by_request ON decisions (request_key, decision);
+CREATE INDEX decisions_by_license ON decisions (license_id, decision);
+"#,
 ];
 
 /// The schema version this build writes.
@@ -277,8 +364,10 @@ pub fn open(path: &Path, create: bool) -> Result<Connection, Error> {
     // Statement journals (the savepoint `fanlic ingest` takes for each
     // message) in memory, not in temporary files.
     conn.pragma_update(None, "temp_store", "MEMORY").map_err(err(path, "cannot configure"))?;
-    conn.pragma_update(None, "foreign_keys", true).map_err(err(path, "cannot configure"))?;
+    // Migrations run with foreign keys off, as SQLite's procedure for
+    // rebuilding a table requires (migration 8 rebuilds `decisions`).
     migrate(&mut conn, path)?;
+    conn.pragma_update(None, "foreign_keys", true).map_err(err(path, "cannot configure"))?;
     Ok(conn)
 }
 
@@ -293,6 +382,9 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<(), Error> {
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(done) {
         let tx = conn.transaction().map_err(err(path, "cannot migrate"))?;
         tx.execute_batch(sql).map_err(err(path, "cannot migrate"))?;
+        if i + 1 == 8 {
+            crate::live::migrate_licenses(&tx, path)?;
+        }
         let to = i64::try_from(i + 1).unwrap_or(i64::MAX);
         tx.pragma_update(None, "user_version", to).map_err(err(path, "cannot migrate"))?;
         tx.commit().map_err(err(path, "cannot migrate"))?;
@@ -591,8 +683,8 @@ pub(crate) fn insert_license(
     conn.prepare_cached(
         "INSERT INTO licenses (license_id, kind, app_name, company, project, contract_signed, issued_at,
              not_before, expiry, version, max_nodes, activation_key, activation_base_url, image_public_key,
-             supersedes, request_email_sha256, issuing_key_id, file_bytes, armored, output_path)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
+             supersedes, request_email_sha256, issuing_key_id, file_bytes, armored, output_path, company_key)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
     )
     .and_then(|mut s| {
         s.execute(params![
@@ -616,8 +708,17 @@ pub(crate) fn insert_license(
             file_bytes,
             armored,
             output_path.to_string_lossy(),
+            crate::contracts::company_key(l.company),
         ])
     })
     .map(|_| ())
-    .map_err(err(path, "cannot record the license"))
+    .map_err(|e| {
+        // The unique index over live licenses: another process recorded a
+        // license of this project first.
+        if crate::live::is_second_live(&e) {
+            Error::LiveLicenseExists { project: l.project.to_owned(), license_id: None }
+        } else {
+            err(path, "cannot record the license")(e)
+        }
+    })
 }

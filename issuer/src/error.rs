@@ -46,6 +46,29 @@ pub enum Error {
     #[error("cannot write the output: {0}")]
     Output(#[source] io::Error),
 
+    /// A project already has its one live license.
+    #[error(
+        "project {project:?} already has a live license{}: one Container.lic per project. \
+         To replace it, issue with `--supersede LICENSE_ID` (the old one is revoked); \
+         to license another project, choose its exact name",
+        license_id.as_deref().map(|l| format!(" ({l})")).unwrap_or_default()
+    )]
+    LiveLicenseExists {
+        /// The project.
+        project: String,
+        /// The live license, when known.
+        license_id: Option<String>,
+    },
+
+    /// `--supersede` names a license that is not the project's live one.
+    #[error("--supersede {given}: {why}. `fanlic audit --license {given}` shows its history")]
+    SupersedeMismatch {
+        /// The license given.
+        given: String,
+        /// Why it cannot be superseded by this license.
+        why: String,
+    },
+
     /// The SQLite database failed.
     #[error("database {path}: {action}: {source}")]
     Database {

@@ -621,6 +621,22 @@ impl Home {
             let tx = self.conn.transaction().map_err(db::err(&self.db_path, "cannot start a transaction"))?;
             db::insert_issuing_key(&tx, &self.db_path, &row)?;
             db::retire_others(&tx, &self.db_path, row.key_id, now)?;
+            let by = crate::contracts::actor(None).unwrap_or_else(|_| "fanlic keys rotate".to_owned());
+            let why = format!(
+                "issuing key {} certified by root key {}; retired: {}",
+                row.key_id,
+                root.key_id(),
+                if before.is_empty() {
+                    "none".to_owned()
+                } else {
+                    before.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+                }
+            );
+            let entry = crate::audit::Entry {
+                why: &why,
+                ..crate::audit::Entry::new(crate::audit::Action::KeyRotate, &by, now)
+            };
+            crate::audit::record(&tx, &self.db_path, &entry)?;
             tx.commit().map_err(db::err(&self.db_path, "cannot commit"))
         })();
         if let Err(e) = result {

@@ -43,8 +43,11 @@ use rusqlite::{OptionalExtension as _, TransactionBehavior, params};
 use serde_json::{Value, json};
 
 use crate::{
-    Error, Home, contracts, db, fsutil, hex,
+    Error, Home,
+    audit::{Action, reasons_from_json, reasons_json},
+    contracts, db, fsutil, hex,
     issue::{self, SignedLicense, Signer},
+    live::{self, Standing},
     mail::{
         auth,
         message::{self, Language as MailLanguage, RegistrationMail},
@@ -126,24 +129,6 @@ impl IngestOutcome {
         let reply = if self.outbox_id.is_some() { "; reply queued" } else { "" };
         format!("{}: {}{id} {detail}{reply}\n", self.source, self.decision)
     }
-}
-
-fn reasons_json(reasons: &[(String, String)]) -> String {
-    Value::Array(reasons.iter().map(|(c, m)| json!({"code": c, "message": m})).collect()).to_string()
-}
-
-fn reasons_from_json(s: &str) -> Vec<(String, String)> {
-    let v: Value = serde_json::from_str(s).unwrap_or(Value::Null);
-    v.as_array()
-        .map(|a| {
-            a.iter()
-                .map(|r| {
-                    let get = |k: &str| r.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
-                    (get("code"), get("message"))
-                })
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 fn pairs(reasons: &[Reason]) -> Vec<(String, String)> {
@@ -330,8 +315,8 @@ struct NewDecision<'a> {
     from: &'a str,
     subject: &'a str,
     decision: &'static str,
-    /// The audit trail's action (the decision, or `revoked`).
-    action: &'static str,
+    /// The audit trail's action.
+    action: Action,
     reasons: &'a [(String, String)],
     license_id: Option<&'a str>,
     authenticated: bool,
@@ -340,13 +325,17 @@ struct NewDecision<'a> {
     outbox_id: Option<i64>,
     at: Timestamp,
     by: &'a str,
+    /// [`live::request_key`] of the request, when it names one.
+    request_key: Option<&'a str>,
+    /// For a `joined` decision: the held decision it joined.
+    joined_to: Option<i64>,
 }
 
 fn insert_decision(tx: &rusqlite::Transaction<'_>, path: &Path, d: &NewDecision<'_>) -> Result<i64, Error> {
     tx.prepare_cached(
         "INSERT INTO decisions (dedup_key, message_id, source, from_addr, subject, decision, reasons, license_id,
-             authenticated, raw_sha256, raw, outbox_id, decided_at, decided_by)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+             authenticated, raw_sha256, raw, outbox_id, decided_at, decided_by, request_key, joined_to)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
     )
     .and_then(|mut s| {
         s.execute(params![
@@ -364,6 +353,8 @@ fn insert_decision(tx: &rusqlite::Transaction<'_>, path: &Path, d: &NewDecision<
             d.outbox_id,
             db::int(d.at.0),
             d.by,
+            d.request_key,
+            d.joined_to,
         ])
     })
     .map_err(db::err(path, "cannot record the decision"))?;
@@ -378,21 +369,20 @@ fn audit(
     path: &Path,
     decision_id: Option<i64>,
     dedup_key: &str,
-    action: &str,
+    action: Action,
     reasons: &[(String, String)],
     license_id: Option<&str>,
     at: Timestamp,
     by: &str,
 ) -> Result<(), Error> {
-    conn.prepare_cached(
-        "INSERT INTO decision_audit (decision_id, dedup_key, action, reasons, license_id, at, by)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )
-    .and_then(|mut s| {
-        s.execute(params![decision_id, dedup_key, action, reasons_json(reasons), license_id, db::int(at.0), by])
-    })
-    .map(|_| ())
-    .map_err(db::err(path, "cannot record the audit entry"))
+    let entry = crate::audit::Entry {
+        decision_id,
+        dedup_key: Some(dedup_key),
+        license_id,
+        data: Some(reasons_json(reasons)),
+        ..crate::audit::Entry::new(action, by, at)
+    };
+    crate::audit::record(conn, path, &entry)
 }
 
 /// The most messages decided in one transaction by [`ingest_messages`].
@@ -659,6 +649,10 @@ struct Prepared {
     /// A destroy request to carry out instead of the decision, with its
     /// confirmation mails (`Err`: why none may be sent).
     destroy: Option<(RevokePlan, Result<Vec<outbox::CheckedReply>, String>)>,
+    /// [`live::request_key`] of the request, when it names one.
+    request_key: Option<String>,
+    /// A program sent it: recorded, never answered.
+    automatic: Option<message::Automatic>,
 }
 
 /// A message parsed and validated, not signed yet.
@@ -671,6 +665,8 @@ struct Assessed {
     raw_sha256: [u8; 32],
     /// A destroy request to carry out (then `decision` is not used).
     destroy: Option<RevokePlan>,
+    request_key: Option<String>,
+    automatic: Option<message::Automatic>,
 }
 
 /// Validates a parsed mail with what the home knows besides it: its intent
@@ -715,6 +711,7 @@ fn assess(
     (images, now): (&Images, Timestamp),
 ) -> Result<Assessed, Error> {
     let mut destroy = None;
+    let mut request_key = None;
     let (mail, decision, auth_ok, sender_contract, raw_sha) = match item {
         Incoming::TooLarge { source, size, max, .. } => {
             let err = message::MailError::TooLarge { size: usize::try_from(*size).unwrap_or(usize::MAX), max: *max };
@@ -723,6 +720,12 @@ fn assess(
             (None, validate::unparseable(&err), false, None, key)
         }
         Incoming::Message(msg) => match message::parse(&msg.raw) {
+            // A program sent it: nothing is validated, signed or answered.
+            Ok(mail) if mail.automatic.is_some() => {
+                let sha = mail.raw_sha256;
+                let d = Decision { outcome: Outcome::Hold(Vec::new()), reply_allowed: false };
+                (Some(mail), d, false, None, sha)
+            }
             Ok(mail) => {
                 let sender_auth = auth::evaluate_mail_with(&mail, policy.trusted, policy.own_received_lines);
                 let parsed = validate::ParsedRequest::of(&mail);
@@ -735,6 +738,12 @@ fn assess(
                     (images, now),
                 )?;
                 destroy = revoke;
+                if let (Some(from), Some(company), Some(project)) =
+                    (mail.single_from(), parsed.company_named(), parsed.project_named())
+                {
+                    let app = by_company.as_ref().map_or("", |c| c.terms.product);
+                    request_key = Some(live::request_key(sender_auth.is_pass(), from, &company, app, project));
+                }
                 // The parser hashed the bytes already.
                 let sha = mail.raw_sha256;
                 (Some(mail), d, sender_auth.is_pass(), by_sender, sha)
@@ -743,7 +752,18 @@ fn assess(
         },
     };
     let dedup_key = mail.as_ref().map_or_else(|| hex::encode(&raw_sha), |m| m.dedup_key.clone());
-    Ok(Assessed { mail, decision, auth_ok, sender_contract, dedup_key, raw_sha256: raw_sha, destroy })
+    let automatic = mail.as_ref().and_then(|m| m.automatic.clone());
+    Ok(Assessed {
+        mail,
+        decision,
+        auth_ok,
+        sender_contract,
+        dedup_key,
+        raw_sha256: raw_sha,
+        destroy,
+        request_key,
+        automatic,
+    })
 }
 
 /// Signs the license of an assessed message, if it gets one. Here, before
@@ -878,6 +898,8 @@ fn prepare_all(
                 signed,
                 reply,
                 destroy,
+                request_key: a.request_key,
+                automatic: a.automatic,
             })
         })();
         prepared.push(one);
@@ -897,6 +919,7 @@ fn commit_batch(
         use_wal(conn, path)?;
     }
     let home_dir = home.dir().to_owned();
+    let reply_from = home.reply_from()?;
 
     let (conn, path) = home.conn_mut();
     let tx = conn
@@ -908,7 +931,7 @@ fn commit_batch(
             let run =
                 |sql: &str, what| tx.prepare_cached(sql).and_then(|mut s| s.execute([])).map_err(db::err(path, what));
             run("SAVEPOINT message", "cannot start a savepoint")?;
-            match record(&tx, path, &home_dir, (item, p), now) {
+            match record(&tx, path, &home_dir, (item, p), (&reply_from, now)) {
                 Ok(outcome) => {
                     run("RELEASE message", "cannot release a savepoint")?;
                     Ok(outcome)
@@ -998,15 +1021,24 @@ fn decision_outbox(home: &mut Home, decision_id: i64) -> Result<Option<i64>, Err
 }
 
 /// Writes one prepared message's decision in the caller's transaction.
+///
+/// Here, under the write lock, the request meets what is recorded: an
+/// earlier decision of the same message (a duplicate), a held decision of
+/// the same request (the resend joins it), and the live licenses of its
+/// company ([`live::standing`]: the same project's license is sent again,
+/// other terms or a look-alike project are held, a new project past the
+/// contract's count is rejected). A migration supersedes by design and is
+/// not held.
 fn record(
     tx: &rusqlite::Transaction<'_>,
     path: &Path,
     home_dir: &Path,
-    (item, p): (&Incoming, Prepared),
-    now: Timestamp,
+    (item, mut p): (&Incoming, Prepared),
+    (reply_from, now): (&str, Timestamp),
 ) -> Result<IngestOutcome, Error> {
+    let signed = core::mem::replace(&mut p.signed, Ok(None));
+    let reply = p.reply.take();
     let mail = p.mail.as_ref();
-    let source = item.source().to_owned();
     let message_id = mail.and_then(|m| m.message_id.clone());
     let from = mail.and_then(|m| m.single_from().map(str::to_owned).or_else(|| m.from.first().cloned()));
     if let Some((id, what, license_id)) = earlier_decision(tx, path, &p.dedup_key, p.auth_ok)? {
@@ -1014,9 +1046,9 @@ fn record(
             "duplicate".to_owned(),
             format!("This message was already decided ({what}, decision {id}); nothing was done again."),
         )];
-        audit(tx, path, Some(id), &p.dedup_key, "duplicate", &reasons, license_id.as_deref(), now, INGEST_ACTOR)?;
+        audit(tx, path, Some(id), &p.dedup_key, Action::Duplicate, &reasons, license_id.as_deref(), now, INGEST_ACTOR)?;
         return Ok(IngestOutcome {
-            source,
+            source: item.source().to_owned(),
             message_id,
             from,
             decision: "duplicate",
@@ -1029,38 +1061,127 @@ fn record(
             image_owed: false,
         });
     }
+    if let Some(loop_kind) = &p.automatic {
+        let reasons = vec![(loop_kind.code().to_owned(), loop_kind.message())];
+        return decide(tx, path, (item, &p), Decided::new("ignored", Action::Ignored, reasons), now);
+    }
     if let Some((plan, mails)) = p.destroy {
         return record_destroy(tx, path, (item, mail, &p.dedup_key, p.auth_ok, p.raw_sha256), (plan, mails), now);
     }
 
     let decision = &p.decision;
+    // A resend of a request staff still hold joins it: one item to decide.
+    if matches!(decision.outcome, Outcome::Issue(_) | Outcome::Hold(_))
+        && let Some(key) = p.request_key.as_deref()
+        && let Some(held_id) = held_request(tx, path, key)?
+    {
+        let reasons = vec![(
+            validate::JOINED_HELD.to_owned(),
+            format!("A resend of the request held as decision {held_id}; staff decide them together."),
+        )];
+        let mut d = Decided::new("joined", Action::Joined, reasons);
+        d.joined_to = Some(held_id);
+        return decide(tx, path, (item, &p), d, now);
+    }
+    if let (Outcome::Issue(plan), Some(m)) = (&decision.outcome, mail)
+        && plan.migration.is_none()
+    {
+        let standing = live::standing(
+            tx,
+            path,
+            (&plan.company, plan.app, &plan.project),
+            &terms_of(plan),
+            (Some(plan.max_licenses), false),
+        )?;
+        if let Standing::Same(l) = standing {
+            return record_resent(tx, path, (item, &p, m), (plan, l), (reply_from, now));
+        }
+        if let Some(reason) = validate::standing_reason(&standing, &plan.project) {
+            let reasons = pairs(core::slice::from_ref(&reason));
+            let mut d = if matches!(standing, Standing::Full { .. }) {
+                let mut d = Decided::new("rejected", Action::Rejected, reasons);
+                if decision.reply_allowed {
+                    let reply = rejection_reply(reply_from, &plan.sender, m, &[reason]);
+                    d.outbox_id = Some(outbox::enqueue_checked(tx, outbox::CheckedReply::new(reply, now)?, now)?);
+                }
+                d
+            } else {
+                Decided::new("held", Action::Held, reasons)
+            };
+            d.license_id = None;
+            return decide(tx, path, (item, &p), d, now);
+        }
+    }
+
     // Not decided before: a signing error counts now.
-    let signed = p.signed?;
-    // The reply was built and checked when the message was prepared.
-    let outbox_id = match p.reply {
-        Some(reply) => Some(outbox::enqueue_checked(tx, reply, now)?),
-        None => None,
-    };
-    let (label, reasons, license_id) = match (&decision.outcome, &signed, mail) {
+    let signed = signed?;
+    let (label, action, reasons, license_id) = match (&decision.outcome, &signed, mail) {
         (Outcome::Issue(plan), Some(s), Some(_)) => {
-            // A migration: the old license is revoked with the new one
-            // recorded, in this message's savepoint.
+            // A migration: the old license is revoked and superseded with
+            // the new one recorded, in this message's savepoint.
             if let Some(m) = plan.migration.filter(|m| m.revoke) {
                 let reason = migrate::migrated_reason(&s.license_id);
                 revoke::revoke_in(tx, path, &m.old.to_string(), &reason, INGEST_ACTOR, now)?;
             }
+            if let Some(m) = plan.migration {
+                live::set_state(tx, path, &m.old.to_string(), live::LicenseState::Superseded)?;
+            }
             let output = license_path(home_dir, &s.license_id.to_string());
             issue::record_license(tx, path, s, &output)?;
-            ("issued", Vec::new(), Some(s.license_id.to_string()))
+            ("issued", Action::Issued, Vec::new(), Some(s.license_id.to_string()))
         }
-        (Outcome::Reject(rs), _, Some(_)) => ("rejected", pairs(rs), None),
-        (Outcome::Hold(rs), _, _) => ("held", pairs(rs), None),
+        (Outcome::Reject(rs), _, Some(_)) => ("rejected", Action::Rejected, pairs(rs), None),
+        (Outcome::Hold(rs), _, _) => ("held", Action::Held, pairs(rs), None),
         (Outcome::Issue(_), _, _) => {
             return Err(db::corrupt(path, "a decision seen before this message vanished; ingest it again"));
         }
-        (outcome, _, _) => ("rejected", pairs(outcome_reasons(outcome)), None),
+        (outcome, _, _) => ("rejected", Action::Rejected, pairs(outcome_reasons(outcome)), None),
     };
-    let subject = mail.map(|m| m.subject.as_str()).unwrap_or_default();
+    // The reply was built and checked when the message was prepared.
+    let outbox_id = match reply {
+        Some(reply) => Some(outbox::enqueue_checked(tx, reply, now)?),
+        None => None,
+    };
+    let image_owed = label == "issued"
+        && matches!(&decision.outcome, Outcome::Issue(plan) if plan.kind == fanlic_formats::LicenseKind::PrivateCloud);
+    let pending_file = signed.as_ref().filter(|_| label == "issued").map(|s| s.armored.clone());
+    let mut d = Decided::new(label, action, reasons);
+    d.license_id = license_id;
+    d.outbox_id = outbox_id;
+    let mut outcome = decide(tx, path, (item, &p), d, now)?;
+    outcome.image_owed = image_owed;
+    outcome.pending_file = pending_file;
+    Ok(outcome)
+}
+
+/// What [`decide`] records.
+struct Decided {
+    label: &'static str,
+    action: Action,
+    reasons: Vec<(String, String)>,
+    license_id: Option<String>,
+    outbox_id: Option<i64>,
+    joined_to: Option<i64>,
+}
+
+impl Decided {
+    fn new(label: &'static str, action: Action, reasons: Vec<(String, String)>) -> Self {
+        Self { label, action, reasons, license_id: None, outbox_id: None, joined_to: None }
+    }
+}
+
+/// Records a decision row (and its audit entry) for a prepared message.
+fn decide(
+    tx: &rusqlite::Transaction<'_>,
+    path: &Path,
+    (item, p): (&Incoming, &Prepared),
+    d: Decided,
+    now: Timestamp,
+) -> Result<IngestOutcome, Error> {
+    let mail = p.mail.as_ref();
+    let source = item.source().to_owned();
+    let message_id = mail.and_then(|m| m.message_id.clone());
+    let from = mail.and_then(|m| m.single_from().map(str::to_owned).or_else(|| m.from.first().cloned()));
     let decision_id = insert_decision(
         tx,
         path,
@@ -1069,33 +1190,104 @@ fn record(
             message_id: message_id.as_deref(),
             source: &source,
             from: from.as_deref().unwrap_or_default(),
-            subject,
-            decision: label,
-            action: label,
-            reasons: &reasons,
-            license_id: license_id.as_deref(),
+            subject: mail.map(|m| m.subject.as_str()).unwrap_or_default(),
+            decision: d.label,
+            action: d.action,
+            reasons: &d.reasons,
+            license_id: d.license_id.as_deref(),
             authenticated: p.auth_ok,
             raw: item.raw(),
             raw_sha256: p.raw_sha256,
-            outbox_id,
+            outbox_id: d.outbox_id,
             at: now,
             by: INGEST_ACTOR,
+            request_key: p.request_key.as_deref(),
+            joined_to: d.joined_to,
         },
     )?;
     Ok(IngestOutcome {
         source,
         message_id,
         from,
-        decision: label,
-        reasons,
-        license_id,
+        decision: d.label,
+        reasons: d.reasons,
+        license_id: d.license_id,
         files: Vec::new(),
         decision_id: Some(decision_id),
-        outbox_id,
-        image_owed: label == "issued"
-            && matches!(&decision.outcome, Outcome::Issue(plan) if plan.kind == fanlic_formats::LicenseKind::PrivateCloud),
-        pending_file: signed.filter(|_| label == "issued").map(|s| s.armored),
+        outbox_id: d.outbox_id,
+        pending_file: None,
+        image_owed: false,
     })
+}
+
+/// The terms of a plan, as [`live::standing`] compares them.
+fn terms_of(plan: &validate::IssuePlan) -> live::Terms {
+    live::Terms { kind: plan.kind, version: plan.version, nodes: plan.nodes, expiry: plan.expiry }
+}
+
+/// The held decision of the request `key`, if one is still held.
+fn held_request(conn: &rusqlite::Connection, path: &Path, key: &str) -> Result<Option<i64>, Error> {
+    conn.prepare_cached(
+        "SELECT decision_id FROM decisions WHERE request_key = ?1 AND decision = 'held' ORDER BY decision_id LIMIT 1",
+    )
+    .and_then(|mut s| s.query_row(params![key], |r| r.get(0)).optional())
+    .map_err(db::err(path, "cannot read the decisions"))
+}
+
+/// How long after one resent reply the next resend of the same license is
+/// recorded without an answer: a customer's "send again" loop, or a mail
+/// loop, gets one reply a day.
+pub const RESEND_INTERVAL_SECS: u64 = 24 * 60 * 60;
+
+/// A resend of a request whose project already holds a live license with
+/// the same terms: no new license; the live one goes out again (its image
+/// too, for private cloud), at most once per license per
+/// [`RESEND_INTERVAL_SECS`].
+fn record_resent(
+    tx: &rusqlite::Transaction<'_>,
+    path: &Path,
+    (item, p, mail): (&Incoming, &Prepared, &RegistrationMail),
+    (plan, live): (&validate::IssuePlan, live::LiveLicense),
+    (reply_from, now): (&str, Timestamp),
+) -> Result<IngestOutcome, Error> {
+    let last: Option<i64> = tx
+        .prepare_cached(
+            "SELECT max(decided_at) FROM decisions
+             WHERE license_id = ?1 AND decision = 'resent' AND reasons LIKE '%\"resent\"%'",
+        )
+        .and_then(|mut s| s.query_row(params![live.license_id], |r| r.get(0)))
+        .map_err(db::err(path, "cannot read the decisions"))?;
+    let limited = last.is_some_and(|t| now.0.saturating_sub(u64::try_from(t).unwrap_or(0)) < RESEND_INTERVAL_SECS);
+    let answer = p.decision.reply_allowed && !limited;
+    let (code, message) = if limited {
+        (
+            validate::RESEND_LIMITED,
+            format!(
+                "Project {:?} already has license {}; it was sent again less than 24 hours ago, so this resend \
+                 is recorded and not answered.",
+                plan.project, live.license_id
+            ),
+        )
+    } else {
+        (
+            validate::RESENT,
+            format!(
+                "Project {:?} already has license {} with these terms; it is sent again (no new license).",
+                plan.project, live.license_id
+            ),
+        )
+    };
+    let mut d = Decided::new("resent", Action::Resent, vec![(code.to_owned(), message)]);
+    d.license_id = Some(live.license_id.clone());
+    let private_cloud = plan.kind == fanlic_formats::LicenseKind::PrivateCloud;
+    if answer && !private_cloud {
+        let reply = license_reply(reply_from, &plan.sender, mail, &live.armored);
+        d.outbox_id = Some(outbox::enqueue_checked(tx, outbox::CheckedReply::new(reply, now)?, now)?);
+    }
+    let mut outcome = decide(tx, path, (item, p), d, now)?;
+    // The image and its reply follow the commit, as for a new license.
+    outcome.image_owed = answer && private_cloud;
+    Ok(outcome)
 }
 
 /// Records a destroy request carried out: the license revoked (audited as
@@ -1139,8 +1331,8 @@ fn record_destroy(
             source: &source,
             from: from.as_deref().unwrap_or_default(),
             subject: mail.map(|m| m.subject.as_str()).unwrap_or_default(),
-            decision: "issued",
-            action: "revoked",
+            decision: "revoked",
+            action: Action::Destroyed,
             reasons: &reasons,
             license_id: None,
             authenticated,
@@ -1149,6 +1341,8 @@ fn record_destroy(
             outbox_id,
             at: now,
             by: INGEST_ACTOR,
+            request_key: None,
+            joined_to: None,
         },
     )?;
     Ok(IngestOutcome {
@@ -1390,7 +1584,47 @@ pub fn approve(home: &mut Home, id: i64, by: &str, now: Timestamp) -> Result<Ing
         ));
     };
     let private_cloud = plan.kind == fanlic_formats::LicenseKind::PrivateCloud;
-    let signed = home.sign_license(&plan.to_request(PathBuf::new(), false), now)?;
+    // One live license per project: approving a request whose project has a
+    // live license with other terms reissues it (the new license supersedes
+    // the old, which is revoked); one with the same terms sends it again.
+    let similar_is_new = row.reasons.iter().any(|(c, _)| c == validate::SIMILAR_PROJECT);
+    let standing_now = |home: &mut Home| -> Result<Standing, Error> {
+        let (conn, path) = home.conn_mut();
+        if plan.migration.is_some() {
+            return Ok(Standing::Free);
+        }
+        live::standing(
+            conn,
+            path,
+            (&plan.company, plan.app, &plan.project),
+            &terms_of(plan),
+            (Some(plan.max_licenses), similar_is_new),
+        )
+    };
+    let standing = standing_now(home)?;
+    let mut request = plan.to_request(PathBuf::new(), false);
+    match &standing {
+        Standing::Free => {}
+        Standing::Differs(l, _) => {
+            request.supersedes =
+                Some(l.license_id.parse().map_err(|_| {
+                    db::corrupt(home.db_path(), format!("a license id {:?} does not parse", l.license_id))
+                })?)
+        }
+        Standing::Same(l) => return approve_as_resend(home, (id, &row, &mail, &d), plan, l.clone(), (by, now)),
+        other => {
+            let why = validate::standing_reason(other, &plan.project).map(|r| r.message).unwrap_or_default();
+            return Err(Error::input(
+                "ID",
+                &id.to_string(),
+                format!(
+                    "cannot issue this request as it stands ({why}); use `fanlic reject`, or raise the contract's \
+                     count with `fanlic contract update --max-licenses N`"
+                ),
+            ));
+        }
+    }
+    let signed = home.sign_license(&request, now)?;
     let home_dir = home.dir().to_owned();
     let reply_from = home.reply_from()?;
     let lid = signed.license_id.to_string();
@@ -1398,6 +1632,21 @@ pub fn approve(home: &mut Home, id: i64, by: &str, now: Timestamp) -> Result<Ing
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(db::err(path, "cannot start a transaction"))?;
+    // Checked again under the write lock: a concurrent ingest or approve
+    // may have issued for this project meanwhile.
+    if plan.migration.is_none() {
+        let again = live::standing(
+            &tx,
+            path,
+            (&plan.company, plan.app, &plan.project),
+            &terms_of(plan),
+            (Some(plan.max_licenses), similar_is_new),
+        )?;
+        if again != standing {
+            return Err(Error::input("ID", &id.to_string(), "the project's licenses changed meanwhile; approve again"));
+        }
+    }
+    issue::supersede_live(&tx, path, &request, &lid, (by, now))?;
     issue::record_license(&tx, path, &signed, &license_path(&home_dir, &lid))?;
     let outbox_id = if row.authenticated && d.reply_allowed && !private_cloud {
         Some(outbox::enqueue(&tx, &license_reply(&reply_from, &plan.sender, &mail, &signed.armored), now)?)
@@ -1414,7 +1663,7 @@ pub fn approve(home: &mut Home, id: i64, by: &str, now: Timestamp) -> Result<Ing
     if changed != 1 {
         return Err(Error::input("ID", &id.to_string(), "the decision changed meanwhile; run `fanlic review` again"));
     }
-    audit(&tx, path, Some(id), &row.dedup_key, "approved", &[], Some(&lid), now, by)?;
+    audit(&tx, path, Some(id), &row.dedup_key, Action::Approved, &[], Some(&lid), now, by)?;
     tx.commit().map_err(db::err(path, "cannot commit"))?;
     let file = write_license_file(&home_dir, &lid, &signed.armored)?;
     let mut files = vec![file];
@@ -1434,6 +1683,71 @@ pub fn approve(home: &mut Home, id: i64, by: &str, now: Timestamp) -> Result<Ing
         decision: "issued",
         reasons: Vec::new(),
         license_id: Some(lid),
+        files,
+        decision_id: Some(id),
+        outbox_id,
+        pending_file: None,
+        image_owed: false,
+    })
+}
+
+/// Approving a held request whose project already has a live license
+/// with the same terms: no new license; the decision becomes `resent` and
+/// the live license goes out again (its image after the commit, for private
+/// cloud).
+fn approve_as_resend(
+    home: &mut Home,
+    (id, row, mail, d): (i64, &DecisionRow, &RegistrationMail, &Decision),
+    plan: &validate::IssuePlan,
+    live: live::LiveLicense,
+    (by, now): (&str, Timestamp),
+) -> Result<IngestOutcome, Error> {
+    let private_cloud = plan.kind == fanlic_formats::LicenseKind::PrivateCloud;
+    let reply_from = home.reply_from()?;
+    let reasons = vec![(
+        validate::RESENT.to_owned(),
+        format!(
+            "Project {:?} already has license {} with these terms; it is sent again.",
+            plan.project, live.license_id
+        ),
+    )];
+    let (conn, path) = home.conn_mut();
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(db::err(path, "cannot start a transaction"))?;
+    let outbox_id = if row.authenticated && d.reply_allowed && !private_cloud {
+        Some(outbox::enqueue(&tx, &license_reply(&reply_from, &plan.sender, mail, &live.armored), now)?)
+    } else {
+        None
+    };
+    let changed = tx
+        .execute(
+            "UPDATE decisions SET decision = 'resent', reasons = ?1, license_id = ?2, outbox_id = ?3, decided_at = ?4,
+                 decided_by = ?5 WHERE decision_id = ?6 AND decision = 'held'",
+            params![reasons_json(&reasons), live.license_id, outbox_id, db::int(now.0), by, id],
+        )
+        .map_err(db::err(path, "cannot record the decision"))?;
+    if changed != 1 {
+        return Err(Error::input("ID", &id.to_string(), "the decision changed meanwhile; run `fanlic review` again"));
+    }
+    audit(&tx, path, Some(id), &row.dedup_key, Action::Resent, &reasons, Some(&live.license_id), now, by)?;
+    tx.commit().map_err(db::err(path, "cannot commit"))?;
+    let mut files = Vec::new();
+    let mut outbox_id = outbox_id;
+    if private_cloud {
+        let images = crate::migrate::Images::default();
+        if let Some(image) = crate::migrate::deliver_image(home, id, &images, now)? {
+            files.push(image);
+        }
+        outbox_id = decision_outbox(home, id)?;
+    }
+    Ok(IngestOutcome {
+        source: row.source.clone(),
+        message_id: row.message_id.clone(),
+        from: Some(row.from.clone()),
+        decision: "resent",
+        reasons,
+        license_id: Some(live.license_id),
         files,
         decision_id: Some(id),
         outbox_id,
@@ -1491,7 +1805,7 @@ pub fn reject(
     if changed != 1 {
         return Err(Error::input("ID", &id.to_string(), "the decision changed meanwhile; run `fanlic review` again"));
     }
-    audit(&tx, path, Some(id), &row.dedup_key, "staff-rejected", &reasons, None, now, by)?;
+    audit(&tx, path, Some(id), &row.dedup_key, Action::StaffRejected, &reasons, None, now, by)?;
     tx.commit().map_err(db::err(path, "cannot commit"))?;
     Ok(IngestOutcome {
         source: row.source,
@@ -1506,83 +1820,4 @@ pub fn reject(
         pending_file: None,
         image_owed: false,
     })
-}
-
-/// One entry of the decision audit trail.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AuditEntry {
-    /// Its id.
-    pub id: i64,
-    /// The decision it is about.
-    pub decision_id: Option<i64>,
-    /// The message's dedup key.
-    pub dedup_key: String,
-    /// `issued`, `rejected`, `held`, `duplicate`, `approved`, `staff-rejected`.
-    pub action: String,
-    /// `(code, message)` of every reason.
-    pub reasons: Vec<(String, String)>,
-    /// The license, if any.
-    pub license_id: Option<String>,
-    /// When.
-    pub at: Timestamp,
-    /// By whom.
-    pub by: String,
-}
-
-impl AuditEntry {
-    /// As JSON.
-    pub fn to_json(&self) -> Value {
-        json!({
-            "id": self.id,
-            "decision_id": self.decision_id,
-            "dedup_key": self.dedup_key,
-            "action": self.action,
-            "reasons": self.reasons.iter().map(|(c, m)| json!({"code": c, "message": m})).collect::<Vec<_>>(),
-            "license_id": self.license_id,
-            "at": self.at.to_string(),
-            "by": self.by,
-        })
-    }
-
-    /// One line for people.
-    pub fn human(&self) -> String {
-        let codes: Vec<&str> = self.reasons.iter().map(|(c, _)| c.as_str()).collect();
-        format!(
-            "{at}  {action:<14} decision {d}  {key}  by {by}{lic}{codes}\n",
-            at = self.at,
-            action = self.action,
-            d = self.decision_id.map_or_else(|| "-".to_owned(), |d| d.to_string()),
-            key = self.dedup_key,
-            by = self.by,
-            lic = self.license_id.as_deref().map(|l| format!("  license {l}")).unwrap_or_default(),
-            codes = if codes.is_empty() { String::new() } else { format!("  ({})", codes.join(", ")) },
-        )
-    }
-}
-
-/// The decision audit trail, oldest first.
-pub fn audit_trail(home: &mut Home) -> Result<Vec<AuditEntry>, Error> {
-    let (conn, path) = home.conn_mut();
-    let mut stmt = conn
-        .prepare(
-            "SELECT audit_id, decision_id, dedup_key, action, reasons, license_id, at, by
-             FROM decision_audit ORDER BY audit_id",
-        )
-        .map_err(db::err(path, "cannot read the audit trail"))?;
-    let rows = stmt
-        .query_map([], |r| {
-            let at: i64 = r.get(6)?;
-            Ok(AuditEntry {
-                id: r.get(0)?,
-                decision_id: r.get(1)?,
-                dedup_key: r.get(2)?,
-                action: r.get(3)?,
-                reasons: reasons_from_json(&r.get::<_, String>(4)?),
-                license_id: r.get(5)?,
-                at: Timestamp(u64::try_from(at).unwrap_or(0)),
-                by: r.get(7)?,
-            })
-        })
-        .map_err(db::err(path, "cannot read the audit trail"))?;
-    rows.collect::<Result<Vec<_>, _>>().map_err(db::err(path, "cannot read the audit trail"))
 }

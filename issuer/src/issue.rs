@@ -39,8 +39,11 @@ pub struct IssueRequest {
     pub force: bool,
     /// SHA-256 of the registration mail this license answers, if any.
     pub request_email_sha256: Option<[u8; 32]>,
-    /// The license this one replaces (a private-cloud migration).
+    /// The license this one replaces: the project's live license, revoked
+    /// when this one is recorded (a reissue), or a migrated server's.
     pub supersedes: Option<LicenseId>,
+    /// Who issues, for the audit trail (`None`: `fanlic issue`).
+    pub by: Option<String>,
 }
 
 /// The text of `fanlic issue`'s options.
@@ -88,6 +91,7 @@ impl IssueRequest {
             force,
             request_email_sha256: None,
             supersedes: None,
+            by: None,
         })
     }
 }
@@ -192,8 +196,18 @@ impl Home {
         }
         let output = std::path::absolute(&req.output).unwrap_or_else(|_| req.output.clone());
         let (conn, db_path) = self.conn_mut();
-        let tx = conn.transaction().map_err(db::err(db_path, "cannot start a transaction"))?;
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(db::err(db_path, "cannot start a transaction"))?;
+        let by = req.by.as_deref().unwrap_or(ISSUE_ACTOR);
+        supersede_live(&tx, db_path, req, &signed.license_id.to_string(), (by, now))?;
         record_license(&tx, db_path, &signed, &output)?;
+        let entry = crate::audit::Entry {
+            license_id: Some(&signed.license_id.to_string()),
+            why: &signed.summary,
+            ..crate::audit::Entry::new(crate::audit::Action::Issue, by, now)
+        };
+        crate::audit::record(&tx, db_path, &entry)?;
         // 0600: a license is a bearer credential (whoever holds it runs the
         // product for that project), as in HOME/issued/ and the outbox; an
         // image also holds its image key.
@@ -412,6 +426,53 @@ impl Signer {
             issuing_key_id: self.key_id,
             activation_master_version: self.activation.as_ref().map(|(m, _)| m.version()),
         })
+    }
+}
+
+/// Who the audit trail names for `fanlic issue` without `--by`.
+pub const ISSUE_ACTOR: &str = "fanlic issue";
+
+/// Keeps one live license per project for a license issued by hand: the
+/// project's live license may only be replaced by naming it
+/// (`req.supersedes`), and is then revoked and marked superseded by `new`,
+/// in the caller's transaction.
+pub(crate) fn supersede_live(
+    tx: &rusqlite::Transaction<'_>,
+    path: &Path,
+    req: &IssueRequest,
+    new: &str,
+    (by, now): (&str, Timestamp),
+) -> Result<(), Error> {
+    let terms = crate::live::Terms { kind: req.kind, version: req.version, nodes: req.max_nodes, expiry: req.expiry };
+    let standing = crate::live::standing(tx, path, (&req.company, req.app_name, &req.project), &terms, (None, true))?;
+    let live = match standing {
+        crate::live::Standing::Same(l) | crate::live::Standing::Differs(l, _) => Some(l),
+        _ => None,
+    };
+    match (live, req.supersedes) {
+        (None, None) => Ok(()),
+        (Some(l), None) => {
+            Err(Error::LiveLicenseExists { project: req.project.clone(), license_id: Some(l.license_id) })
+        }
+        (Some(l), Some(old)) if l.license_id == old.to_string() => {
+            let reason = format!("superseded by {new}");
+            crate::revoke::revoke_in(tx, path, &l.license_id, &reason, by, now)?;
+            crate::live::set_state(tx, path, &l.license_id, crate::live::LicenseState::Superseded)?;
+            let entry = crate::audit::Entry {
+                license_id: Some(&l.license_id),
+                why: &reason,
+                ..crate::audit::Entry::new(crate::audit::Action::Supersede, by, now)
+            };
+            crate::audit::record(tx, path, &entry)
+        }
+        (Some(l), Some(old)) => Err(Error::SupersedeMismatch {
+            given: old.to_string(),
+            why: format!("the live license of project {:?} is {}", req.project, l.license_id),
+        }),
+        (None, Some(old)) => Err(Error::SupersedeMismatch {
+            given: old.to_string(),
+            why: format!("project {:?} of {} has no live license to replace", req.project, req.company),
+        }),
     }
 }
 

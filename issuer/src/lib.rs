@@ -14,6 +14,7 @@
 #![deny(missing_docs)]
 
 pub mod activation;
+pub mod audit;
 pub mod clock;
 pub mod contracts;
 mod db;
@@ -28,6 +29,7 @@ pub mod input;
 pub mod inspect;
 pub mod issue;
 pub mod keys;
+pub mod live;
 pub mod mail;
 pub mod migrate;
 pub mod outbox;

@@ -230,13 +230,36 @@ struct RejectArgs {
     json: bool,
 }
 
-/// List every decision on registration mails (the audit trail)
+/// Show the audit trail: every state change, with who, when, what and why
 #[derive(Debug, Args)]
 #[command(after_help = "\
+One row per change, oldest first: decisions on registration mails (issued, resent, joined,
+ignored, held, rejected, approved, staff-rejected, duplicate, revoked), license changes (issue,
+revoke, unbind, bind, supersede, marked-duplicate), contract changes (contract-add, -import,
+-update, -disable, -enable) and key changes (key-rotate, key-revoke). Filters combine.
+
 EXAMPLES:
   fanlic audit
-  fanlic audit --json")]
+  fanlic audit --license 0123456789abcdef0123456789abcdef
+  fanlic audit --contract 'Acme Ltd' --since 2026-11-01
+  fanlic audit --action revoke --action supersede --json")]
 struct AuditArgs {
+    /// Only this license's entries (and its mails' decisions)
+    #[arg(long, value_name = "LICENSE_ID")]
+    license: Option<String>,
+
+    /// Only this contract's entries, its licenses' and their decisions' (id or company)
+    #[arg(long, value_name = "ID|COMPANY")]
+    contract: Option<String>,
+
+    /// Only entries at or after this time (RFC 3339) or day
+    #[arg(long, value_name = "TIME")]
+    since: Option<String>,
+
+    /// Only this action (repeatable): issued, resent, held, approved, revoke, unbind, contract-update, ...
+    #[arg(long, value_name = "ACTION")]
+    action: Vec<String>,
+
     /// Print as JSON
     #[arg(long)]
     json: bool,
@@ -283,11 +306,17 @@ home's newest active issuing key, then checked with the verifier products use an
 the database with all its fields and its file. The file is written atomically; lines starting
 with # before BEGIN are unsigned notes for people.
 
+One Container.lic per project: a second live license for the same company, application and
+project is refused. To replace one (new terms), name it with --supersede; it is revoked and the
+new license records that it supersedes it.
+
 EXAMPLES:
   fanlic issue --company 'Acme Ltd' --project webroot --app FineReport --version 11.0 \\
       --kind local-container --nodes 2 --expires 2027-12-31 --signed 2026/11/20 -o Container.lic
   fanlic issue --company 'Acme Ltd' --project bi --product FineBI --version 6.1 \\
-      --expires never --signed 2026-11-20 -o acme-bi/Container.lic --json";
+      --expires never --signed 2026-11-20 -o acme-bi/Container.lic --json
+  fanlic issue --company 'Acme Ltd' --project webroot --app FineReport --version 11.0 \\
+      --nodes 4 --expires 2028-12-31 --signed 2026/11/20 --supersede 0123456789abcdef0123456789abcdef";
 
 /// Issue a license by hand and write Container.lic
 #[derive(Debug, Args)]
@@ -336,6 +365,14 @@ struct IssueArgs {
     /// Replace FILE if it exists
     #[arg(long)]
     force: bool,
+
+    /// Replace this live license of the same project (it is revoked): one Container.lic per project
+    #[arg(long, value_name = "LICENSE_ID")]
+    supersede: Option<String>,
+
+    /// Who issues, for the audit trail [default: $USER]
+    #[arg(long, value_name = "NAME")]
+    by: Option<String>,
 
     /// Print the license as JSON
     #[arg(long)]
@@ -519,7 +556,7 @@ The registry of what each customer bought, in the home's database. Companies are
 compared ignoring case, runs of white space and full-width forms. Addresses are stored trimmed
 and lowercase, and an address may belong to ONE enabled contract only (so a sender names one
 contract); disabled contracts keep theirs. Every change records who (--by, else $USER) and when,
-in the contract and in the table `contract_audit`.
+in the contract and in the audit trail (`fanlic audit --contract ID`).
 
 EXAMPLES:
   fanlic contract add --company 'Acme Ltd' --email it@acme.example --signed 2026/11/20 \\
@@ -745,6 +782,10 @@ struct ContractAddArgs {
     #[arg(long, value_name = "N")]
     max_nodes: String,
 
+    /// How many projects may hold a license at once (one Container.lic per project)
+    #[arg(long, value_name = "N", default_value = "1")]
+    max_licenses: String,
+
     /// Licensed version, major.minor
     #[arg(long, value_name = "MAJOR.MINOR")]
     version: String,
@@ -841,6 +882,10 @@ struct ContractUpdateArgs {
     #[arg(long, value_name = "N")]
     max_nodes: Option<String>,
 
+    /// New number of projects that may hold a license at once
+    #[arg(long, value_name = "N")]
+    max_licenses: Option<String>,
+
     /// New licensed version, major.minor
     #[arg(long, value_name = "MAJOR.MINOR")]
     version: Option<String>,
@@ -887,9 +932,11 @@ struct ContractDisableArgs {
 #[command(after_help = "\
 The first line must be exactly:
   company,email,signed,product,methods,max_nodes,version,expires
+optionally followed by a ninth column, max_licenses.
 email: one address or several separated by ; . methods: local-container, private-cloud, or both
 as a quoted comma list (\"local-container,private-cloud\"). signed: YYYY/MM/DD. expires:
-YYYY-MM-DD or never. max_nodes: 1 or more. version: major.minor.
+YYYY-MM-DD or never. max_nodes: 1 or more. version: major.minor. max_licenses: how many projects
+may hold a license at once, 1 or more (1 when the column is absent or empty).
 
 Every row is checked first; if any is bad, NOTHING is imported and every problem is listed with
 its line number (exit status 2). A company already in the registry is a problem unless --update,
@@ -1125,7 +1172,20 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 signed: &a.signed,
                 not_before: a.not_before.as_deref(),
             };
-            let req = IssueRequest::parse(&text, a.kind.into(), a.nodes, a.output.clone(), a.force)?;
+            let mut req = IssueRequest::parse(&text, a.kind.into(), a.nodes, a.output.clone(), a.force)?;
+            req.supersedes = match a.supersede.as_deref() {
+                Some(id) => Some(id.trim().parse().map_err(|e| Error::InvalidInput {
+                    option: "--supersede",
+                    given: id.to_owned(),
+                    fix: format!("a license id is 32 hex digits ({e})"),
+                })?),
+                None => None,
+            };
+            req.by = Some(
+                a.by.clone()
+                    .map_or_else(|| contracts::actor(None), |b| contracts::actor(Some(&b)))
+                    .unwrap_or_else(|_| fanlic_issuer::issue::ISSUE_ACTOR.to_owned()),
+            );
             let is_tar = a.output.extension().is_some_and(|e| e.eq_ignore_ascii_case("tar"));
             if is_tar && req.kind != LicenseKind::PrivateCloud {
                 anyhow::bail!(
@@ -1288,7 +1348,21 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             Ok(0)
         }
         Command::Audit(a) => {
-            let entries = ingest::audit_trail(&mut Home::open(&home)?)?;
+            let mut actions = Vec::new();
+            for name in &a.action {
+                actions.push(fanlic_issuer::audit::Action::parse(name.trim()).ok_or_else(|| Error::InvalidInput {
+                    option: "--action",
+                    given: name.clone(),
+                    fix: format!("one of {}", fanlic_issuer::audit::Action::names().join(", ")),
+                })?);
+            }
+            let filter = fanlic_issuer::audit::Filter {
+                license: a.license.clone(),
+                contract: a.contract.clone(),
+                since: a.since.as_deref().map(|s| clock::parse_time_or_date("--since", s)).transpose()?,
+                actions,
+            };
+            let entries = fanlic_issuer::audit::trail(&mut Home::open(&home)?, &filter)?;
             if a.json {
                 print_json(&serde_json::Value::Array(entries.iter().map(|e| e.to_json()).collect()))?
             } else {
@@ -1339,6 +1413,7 @@ fn run_contract(home: &std::path::Path, command: ContractCommand) -> anyhow::Res
                 max_nodes: &a.max_nodes,
                 version: &a.version,
                 expires: &a.expires,
+                max_licenses: Some(&a.max_licenses),
             };
             // Every problem, one `error:` line each.
             let terms = text.parse(&OPTION_NAMES).map_err(|errors| {
@@ -1385,6 +1460,11 @@ fn run_contract(home: &std::path::Path, command: ContractCommand) -> anyhow::Res
                 product: a.product.as_deref().map(|s| contracts::parse_product(n.product, s)).transpose()?,
                 methods: a.methods.as_deref().map(|s| contracts::parse_methods(n.methods, s)).transpose()?,
                 max_nodes: a.max_nodes.as_deref().map(|s| contracts::parse_max_nodes(n.max_nodes, s)).transpose()?,
+                max_licenses: a
+                    .max_licenses
+                    .as_deref()
+                    .map(|s| contracts::parse_max_licenses(n.max_licenses, s))
+                    .transpose()?,
                 version: a.version.as_deref().map(|s| contracts::parse_version(n.version, s)).transpose()?,
                 expires: a.expires.as_deref().map(|s| contracts::parse_expires(n.expires, s)).transpose()?,
                 enable: a.enable,

@@ -232,9 +232,11 @@ pub fn deliver_image(
 ) -> Result<Option<PathBuf>, Error> {
     let row: Option<Delivery> = {
         let (conn, path) = home.conn_mut();
+        // A resend within a day of the last one is recorded, not answered.
         conn.query_row(
             "SELECT license_id, from_addr, authenticated, outbox_id, raw FROM decisions
-             WHERE decision_id = ?1 AND decision = 'issued'",
+             WHERE decision_id = ?1 AND (decision = 'issued'
+                   OR (decision = 'resent' AND reasons NOT LIKE '%\"resend_limited\"%'))",
             params![decision_id],
             |r| {
                 Ok(Delivery {

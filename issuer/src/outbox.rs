@@ -425,6 +425,26 @@ struct Stored {
     attachments: Vec<ReplyAttachment>,
 }
 
+/// `Auto-Submitted: auto-replied` (RFC 3834 §5): every reply says a program
+/// sent it, so that the customer's auto-responders do not answer it and
+/// two programs cannot mail each other forever.
+#[derive(Clone, Copy, Debug)]
+struct AutoSubmitted;
+
+impl lettre::message::header::Header for AutoSubmitted {
+    fn name() -> lettre::message::header::HeaderName {
+        lettre::message::header::HeaderName::new_from_ascii_str("Auto-Submitted")
+    }
+
+    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(Self)
+    }
+
+    fn display(&self) -> lettre::message::header::HeaderValue {
+        lettre::message::header::HeaderValue::new(Self::name(), "auto-replied".to_owned())
+    }
+}
+
 /// Builds the message. Only `to` is a recipient: lettre derives the envelope
 /// from `To`, and no `Reply-To`, `Cc` or `Bcc` is ever set.
 fn render(s: &Stored) -> Result<Message, Error> {
@@ -435,7 +455,8 @@ fn render(s: &Stored) -> Result<Message, Error> {
         .to(to)
         .subject(s.subject.clone())
         .message_id(Some(s.message_id.clone()))
-        .date(UNIX_EPOCH + Duration::from_secs(s.created_at.0));
+        .date(UNIX_EPOCH + Duration::from_secs(s.created_at.0))
+        .header(AutoSubmitted);
     if let Some(id) = &s.in_reply_to {
         b = b.in_reply_to(id.clone());
     }

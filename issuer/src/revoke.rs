@@ -2,7 +2,7 @@
 //! `fanlic revoke`, `fanlic unbind` and `fanlic revocations`.
 //!
 //! - [`revoke_license`] records a license in `revoked_licenses`, audits it
-//!   in `license_audit` and queues a confirmation mail, in one transaction.
+//!   in `audit` and queues a confirmation mail, in one transaction.
 //! - [`revoke_issuing_key`] records an issuing key in `revoked_issuing_keys`;
 //!   the key that signs new licenses only with `force` (rotate first).
 //! - [`unbind`] deletes a license's row of `activation_bindings` (so the
@@ -306,17 +306,14 @@ fn audit(
     conn: &Connection,
     path: &Path,
     license_id: &str,
-    action: &str,
+    action: crate::audit::Action,
     detail: &str,
     now: Timestamp,
     by: &str,
 ) -> Result<(), Error> {
-    conn.execute(
-        "INSERT INTO license_audit (license_id, action, detail, at, by) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![license_id, action, detail, db::int(now.0), by],
-    )
-    .map(|_| ())
-    .map_err(db::err(path, "cannot record the audit entry"))
+    let entry =
+        crate::audit::Entry { license_id: Some(license_id), why: detail, ..crate::audit::Entry::new(action, by, now) };
+    crate::audit::record(conn, path, &entry)
 }
 
 /// Who gets the confirmation mail of a change to `license`: the addresses of
@@ -466,7 +463,7 @@ fn queue(tx: &rusqlite::Transaction<'_>, planned: Result<Vec<Reply>, String>, no
 }
 
 /// Revokes the license `license_id` for `reason`, by `by` at `now`: recorded
-/// in `revoked_licenses` and `license_audit` (action `revoke`, the reason as
+/// in `revoked_licenses` and `audit` (action `revoke`, the reason as
 /// detail), with a confirmation mail queued when `mail` is set and a
 /// contract address is known, all in one transaction. Refuses an unknown
 /// license and one already revoked (saying when and by whom).
@@ -495,7 +492,7 @@ pub fn revoke_license(
 
 /// The revocation of [`revoke_license`] in the caller's transaction (`fanlic
 /// ingest` revokes a migrated or destroyed license together with its
-/// decision): recorded in `revoked_licenses` and audited in `license_audit`
+/// decision): recorded in `revoked_licenses` and audited in `audit`
 /// (action `revoke`, `reason` as detail). `id` is the license id in its
 /// text form. Refuses a license already revoked.
 pub(crate) fn revoke_in(
@@ -515,7 +512,12 @@ pub(crate) fn revoke_in(
         params![id, reason, db::int(now.0), by],
     )
     .map_err(db::err(path, "cannot record the revocation"))?;
-    audit(tx, path, id, "revoke", reason, now, by)
+    tx.execute(
+        "UPDATE licenses SET state = 'revoked' WHERE license_id = ?1 AND state IN ('live', 'duplicate')",
+        params![id],
+    )
+    .map_err(db::err(path, "cannot record the revocation"))?;
+    audit(tx, path, id, crate::audit::Action::Revoke, reason, now, by)
 }
 
 /// The confirmation mails [`revoke_license`] queues for revoking
@@ -580,6 +582,12 @@ pub fn revoke_issuing_key(
         params![kid.to_string(), reason, db::int(now.0), by],
     )
     .map_err(db::err(path, "cannot record the revocation"))?;
+    let why = format!("issuing key {kid}: {reason}");
+    crate::audit::record(
+        &tx,
+        path,
+        &crate::audit::Entry { why: &why, ..crate::audit::Entry::new(crate::audit::Action::KeyRevoke, by, now) },
+    )?;
     let n: i64 = tx
         .query_row("SELECT count(*) FROM licenses WHERE issuing_key_id = ?1", params![kid.to_string()], |r| r.get(0))
         .map_err(db::err(path, "cannot read the licenses"))?;
@@ -628,7 +636,7 @@ pub fn unbind(home: &mut Home, license_id: &str, by: &str, mail: bool, now: Time
     let fingerprint = hex::encode(&fingerprint);
     tx.execute("DELETE FROM activation_bindings WHERE license_id = ?1", params![id])
         .map_err(db::err(path, "cannot remove the binding"))?;
-    audit(&tx, path, &id, "unbind", &fingerprint, now, by)?;
+    audit(&tx, path, &id, crate::audit::Action::Unbind, &fingerprint, now, by)?;
     let mail = queue(&tx, planned, now)?;
     tx.commit().map_err(db::err(path, "cannot commit"))?;
     Ok(Unbound {

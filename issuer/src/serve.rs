@@ -57,7 +57,7 @@ pub const DEFAULT_RATE_CLIENT: u32 = 120;
 pub const DEFAULT_RATE_WINDOW_SECS: u64 = 60;
 /// Most requests the database thread commits in one transaction.
 const MAX_BATCH: usize = 1024;
-/// Who the service writes into `license_audit`.
+/// Who the service writes into the audit trail.
 const AUDIT_BY: &str = "fanlic serve";
 
 /// How request logs are written on stderr.
@@ -596,10 +596,8 @@ fn record(
                 a.nodes,
                 a.client
             );
-            conn.prepare_cached(
-                "INSERT INTO license_audit (license_id, action, detail, at, by) VALUES (?1, 'bind', ?2, ?3, ?4)",
-            )?
-            .execute(params![id_text, detail, crate::db::int(a.at.0), AUDIT_BY])?;
+            conn.prepare_cached("INSERT INTO audit (license_id, action, why, at, by) VALUES (?1, 'bind', ?2, ?3, ?4)")?
+                .execute(params![id_text, detail, crate::db::int(a.at.0), AUDIT_BY])?;
         }
     }
     let outcome = reasons.first().map_or("activated", |r| r.code());

@@ -68,6 +68,7 @@ use fanlic_formats::{Date, Expiry, LicenseId, LicenseKind, Timestamp, Version};
 use crate::{
     contracts::{self, Contract},
     issue::IssueRequest,
+    live,
     mail::{
         auth::{self, SenderAuth},
         fields::{self, Field, Problem, RegistrationFields, RequestKind, SubjectInfo},
@@ -133,6 +134,70 @@ pub const PRIVATE_CONFIG_FOREIGN: &str = "private_config_foreign";
 pub const LICENSE_ALREADY_REVOKED: &str = "license_already_revoked";
 /// `license_expired`: the license to migrate has expired.
 pub const LICENSE_EXPIRED: &str = "license_expired";
+/// `license_exists`: the project already has a live license with other
+/// terms (held: staff reissue it, superseding the old one, or reject).
+pub const LICENSE_EXISTS: &str = "license_exists";
+/// `similar_project`: a live license's project differs from this one only
+/// in case, width or spacing (held: staff decide whether it is a new project).
+pub const SIMILAR_PROJECT: &str = "similar_project";
+/// `max_licenses_reached`: a new project, but every license the contract
+/// covers is taken.
+pub const MAX_LICENSES_REACHED: &str = "max_licenses_reached";
+/// `resent`: the project's live license was sent again.
+pub const RESENT: &str = "resent";
+/// `resend_limited`: the live license was sent again less than 24 hours
+/// ago; this resend is recorded, not answered.
+pub const RESEND_LIMITED: &str = "resend_limited";
+/// `joined_held`: a resend of a request still held for staff, added to it.
+pub const JOINED_HELD: &str = "joined_held";
+
+/// Why a request for a project that already has a live license is not
+/// issued as it stands; `None` for [`live::Standing::Free`] and
+/// [`live::Standing::Same`] (the license goes out again).
+pub fn standing_reason(standing: &live::Standing, project: &str) -> Option<Reason> {
+    Some(match standing {
+        live::Standing::Free | live::Standing::Same(_) => return None,
+        live::Standing::Differs(l, diff) => Reason::new(
+            LICENSE_EXISTS,
+            format!(
+                "Project {project:?} already has license {} with other terms ({}). One Container.lic serves one \
+                 project: staff will reissue it with the new terms (the old one then stops) or reply.",
+                l.license_id,
+                diff.join("; ")
+            ),
+            format!(
+                "项目 {project:?} 已有授权 {}，条款不同（{}）。每个项目只有一个 Container.lic：业务人员将按新条款重新签发（旧授权随之失效）或回复您。",
+                l.license_id,
+                diff.join("；")
+            ),
+        ),
+        live::Standing::Similar(l) => Reason::new(
+            SIMILAR_PROJECT,
+            format!(
+                "Project {project:?} differs from the licensed project {:?} (license {}) only in case, width or \
+                 spacing; products compare project names exactly. Staff will check whether it is a new project; \
+                 if not, use the licensed name exactly.",
+                l.project, l.license_id
+            ),
+            format!(
+                "项目 {project:?} 与已授权项目 {:?}（授权 {}）仅在大小写、全角/半角或空格上不同；产品按原样比较项目名称。业务人员将确认是否为新项目；如不是，请使用已授权的项目名称。",
+                l.project, l.license_id
+            ),
+        ),
+        live::Standing::Full { max, projects } => Reason::new(
+            MAX_LICENSES_REACHED,
+            format!(
+                "The contract covers {max} project(s), and every one holds a license: {}. To license project \
+                 {project:?}, ask us to cancel one of them (it stops working) or to extend the contract.",
+                projects.iter().map(|p| format!("{p:?}")).collect::<Vec<_>>().join(", ")
+            ),
+            format!(
+                "合同可授权 {max} 个项目，均已有授权：{}。如需为项目 {project:?} 授权，请联系我们注销其中一个（注销后该项目停止使用）或扩充合同。",
+                projects.iter().map(|p| format!("{p:?}")).collect::<Vec<_>>().join("、")
+            ),
+        ),
+    })
+}
 
 /// The earliest JAR package build that supports local container
 /// authentication: 2021-10-30.
@@ -188,6 +253,8 @@ pub struct IssuePlan {
     pub message_id: Option<String>,
     /// For a migration: the license the new one replaces.
     pub migration: Option<Migration>,
+    /// How many projects the contract covers at once.
+    pub max_licenses: u32,
 }
 
 /// A private-cloud migration (seed 000): the new license supersedes `old`.
@@ -227,6 +294,7 @@ impl IssuePlan {
             force,
             request_email_sha256: crate::hex::decode_array(&self.request_sha256),
             supersedes: self.migration.map(|m| m.old),
+            by: None,
         }
     }
 }
@@ -286,6 +354,8 @@ pub fn is_hold_code(code: &str) -> bool {
         REPEATED_FIELD,
         IMAGE_BUILDER_UNAVAILABLE,
         PRIVATE_CONFIG_FOREIGN,
+        LICENSE_EXISTS,
+        SIMILAR_PROJECT,
     ]
     .contains(&code)
 }
@@ -322,6 +392,11 @@ impl ParsedRequest {
     /// else the subject's.
     pub fn company_named(&self) -> Option<String> {
         parse_body_company(&self.body, &self.subject)
+    }
+
+    /// The project the mail names, as written.
+    pub fn project_named(&self) -> Option<&str> {
+        self.body.project_name.as_deref()
     }
 }
 
@@ -857,6 +932,7 @@ fn assess_private_config(
         dedup_key: mail.dedup_key.clone(),
         message_id: mail.message_id.clone(),
         migration: Some(Migration { old: old.license_id, revoke: revoke_old }),
+        max_licenses: c.terms.max_licenses,
     });
     Assessment { reasons, plan, single_sender, revoke: None }
 }
@@ -1046,6 +1122,7 @@ fn assess(
             dedup_key: mail.dedup_key.clone(),
             message_id: mail.message_id.clone(),
             migration: None,
+            max_licenses: c.terms.max_licenses,
         }),
         _ => None,
     };
@@ -1254,6 +1331,7 @@ mod tests {
                 max_nodes: 3,
                 version: Version { major: 11, minor: 0 },
                 expires: Expiry::On(date(2027, 11, 19)),
+                max_licenses: 1,
             },
             enabled: true,
             created_at: Timestamp(0),
@@ -1352,6 +1430,7 @@ mod tests {
             dedup_key: mail.dedup_key.clone(),
             message_id: mail.message_id.clone(),
             migration: None,
+            max_licenses: 1,
         };
         assert_eq!(plan, &expected);
         assert_eq!(plan.request_sha256.len(), 64);

@@ -31,7 +31,7 @@ fn write(dir: &Path, name: &str, body: &str) -> std::path::PathBuf {
 
 fn audit_rows(home: &Home) -> i64 {
     let conn = rusqlite::Connection::open(home.db_path()).unwrap();
-    conn.query_row("SELECT count(*) FROM contract_audit", [], |r| r.get(0)).unwrap()
+    conn.query_row("SELECT count(*) FROM audit WHERE action LIKE 'contract-%'", [], |r| r.get(0)).unwrap()
 }
 
 #[test]
@@ -109,6 +109,7 @@ fn lookups_by_company_and_email() {
         max_nodes: "2",
         version: "11.0",
         expires: "2020-01-01",
+        max_licenses: None,
     };
     let terms = text.parse(&OPTION_NAMES).unwrap();
     let c = contracts::add(&mut home, &terms, "alice", NOW).unwrap();

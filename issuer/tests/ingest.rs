@@ -12,7 +12,7 @@ use std::{
     process::{Command, Stdio},
 };
 
-use common::{BIN, BODY, CONTRACT_ADDR, Env, PASS, bad_values, fanlic, mail, ok, setup};
+use common::{BIN, BODY, CONTRACT_ADDR, Env, PASS, bad_values, body_for, fanlic, mail, ok, setup};
 use fanlic_formats::MAX_LICENSE_FILE_LEN;
 use fanlic_issuer::Home;
 use serde_json::Value;
@@ -118,7 +118,7 @@ fn clean_mail_is_issued_once_with_its_sha256_and_one_reply() {
 
     let audit: Value = serde_json::from_str(&ok(&env, &["audit", "--json"])).unwrap();
     let actions: Vec<&str> = audit.as_array().unwrap().iter().map(|a| a["action"].as_str().unwrap()).collect();
-    assert_eq!(actions, ["issued", "duplicate", "duplicate"]);
+    assert_eq!(actions, ["contract-add", "issued", "duplicate", "duplicate"]);
 }
 
 #[test]
@@ -232,7 +232,7 @@ fn a_relay_of_the_vendors_above_the_results_needs_own_received_lines() {
     // Results below a second, foreign Received line still do not count.
     let forged = format!(
         "Received: from evil.example by relay.vendor.example; Fri, 20 Nov 2026 09:31:00 +0800\r\n{}",
-        relayed("relay-3@customer.example")
+        relayed("relay-3@customer.example").replace("Project name: webroot", "Project name: relay-3")
     );
     let (v, _) = ingest_json(&env, &[&write(&env, "r3.eml", &forged)]);
     assert_eq!(v[0]["decision"], "held", "{}", v[0]);
@@ -275,7 +275,7 @@ fn oversized_message_is_rejected_and_leaves_new() {
     fs::write(md.join("new/1.1_0.host"), clean("big-1@customer.example")).unwrap();
     // 50 MB, sparse: never read, never in memory.
     fs::File::create(md.join("new/2.2_0.host")).unwrap().set_len(50 * 1024 * 1024).unwrap();
-    fs::write(md.join("new/3.3_0.host"), clean("big-3@customer.example")).unwrap();
+    fs::write(md.join("new/3.3_0.host"), mail(Some(PASS), "big-3@customer.example", &body_for("big-3"))).unwrap();
     let (v, code) = ingest_json(&env, &[&md]);
     assert_eq!(code, 0, "{v:?}");
     let decisions: Vec<&str> = v.iter().map(|l| l["decision"].as_str().unwrap()).collect();
@@ -306,9 +306,10 @@ fn batches_decide_each_message_once_even_with_copies_inside_them() {
         // it must not block.
         for i in 0..10 {
             let text = match i {
-                3 | 8 => clean("batch-1@customer.example"),
+                3 | 8 => mail(Some(PASS), "batch-1@customer.example", &body_for("p1")),
                 2 => mail(None, "batch-6@customer.example", BODY),
-                _ => clean(&format!("batch-{i}@customer.example")),
+                // A project each: one license per project.
+                _ => mail(Some(PASS), &format!("batch-{i}@customer.example"), &body_for(&format!("p{i}"))),
             };
             fs::write(md.join(format!("new/{i:02}.x_0.host")), text).unwrap();
         }

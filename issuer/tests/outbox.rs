@@ -43,6 +43,7 @@ fn home(dir: &Path) -> Home {
         max_nodes: "2",
         version: "11.0",
         expires: "never",
+        max_licenses: None,
     };
     contracts::add(&mut h, &text.parse(&OPTION_NAMES).unwrap(), "test", NOW).unwrap();
     h

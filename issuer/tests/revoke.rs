@@ -37,7 +37,7 @@ fn audit(env: &Env, id: &str) -> Vec<String> {
     query_texts(
         env,
         &format!(
-            "SELECT action || '|' || detail || '|' || by FROM license_audit WHERE license_id = '{id}' ORDER BY audit_id"
+            "SELECT action || '|' || why || '|' || by FROM audit WHERE license_id = '{id}' AND decision_id IS NULL AND action <> 'issue' ORDER BY audit_id"
         ),
     )
 }

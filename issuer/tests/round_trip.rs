@@ -180,7 +180,10 @@ fn rotation_keeps_old_licenses_valid() {
     assert_eq!(rotated.retired, [old.issuing_key_id]);
     assert_eq!(rotated.new_key.not_after.0 - rotated.new_key.not_before.0, 30 * DAY);
 
-    let new = home.issue(&request(tmp.path().join("new.lic"), "never"), now()).unwrap();
+    // Another customer's: one live license per company and project.
+    let mut second = request(tmp.path().join("new.lic"), "never");
+    second.company = "Other Data Ltd".to_owned();
+    let new = home.issue(&second, now()).unwrap();
     assert_eq!(new.issuing_key_id, rotated.new_key.key_id);
     assert_eq!(new.license["issuing_key_id"], rotated.new_key.key_id.to_string());
 

@@ -314,7 +314,7 @@ fn good_activation_binds_then_another_project_needs_unbind() {
         .query_row("SELECT project_fingerprint FROM activation_bindings WHERE license_id = ?1", [&id], |r| r.get(0))
         .unwrap();
     assert_eq!(bound, project_fingerprint("FineReport", "webroot", b"deployment-1").unwrap());
-    assert_eq!(count(&env, "SELECT count(*) FROM license_audit WHERE action = 'bind'"), 1);
+    assert_eq!(count(&env, "SELECT count(*) FROM audit WHERE action = 'bind'"), 1);
     let (outcome, client, nodes): (String, String, i64) = db(&env)
         .query_row("SELECT outcome, client_addr, nodes FROM activations", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .unwrap();

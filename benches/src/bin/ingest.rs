@@ -114,6 +114,7 @@ fn main() {
         max_nodes: "3",
         version: "11.0",
         expires: "2099-12-31",
+        max_licenses: None,
     }
     .parse(&OPTION_NAMES)
     .unwrap_or_else(|e| panic!("{e:?}"));

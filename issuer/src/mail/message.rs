@@ -164,6 +164,85 @@ pub struct RegistrationMail {
     /// `Authentication-Results` and `Received` fields of the top-level
     /// header, in order from the top (names in their canonical spelling).
     pub trace_headers: Vec<TraceHeader>,
+    /// Set when a program, not a person, sent the message: it is recorded
+    /// and never answered, so that two auto-responders cannot loop.
+    pub automatic: Option<Automatic>,
+}
+
+/// Why a message is taken for one a program sent (RFC 3834 §2, RFC 3464,
+/// RFC 2076): such mail is recorded and never answered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Automatic {
+    /// `Auto-Submitted` with a value other than `no` (the value, lowercase).
+    AutoSubmitted(String),
+    /// `X-Autoreply` / `X-Autorespond`, which common providers' vacation
+    /// replies carry instead of `Auto-Submitted`.
+    AutoReplyHeader,
+    /// `Precedence: bulk`, `junk` or `list` (the value).
+    Precedence(String),
+    /// A null return path (`Return-Path: <>`) or a mailer daemon's: a bounce.
+    Bounce,
+    /// A delivery status report (`multipart/report` or a
+    /// `message/delivery-status` part).
+    DeliveryReport,
+}
+
+impl Automatic {
+    /// The reason code recorded with the decision.
+    pub const fn code(&self) -> &'static str {
+        match self {
+            Self::AutoSubmitted(_) | Self::AutoReplyHeader => "auto_submitted",
+            Self::Precedence(_) => "bulk_mail",
+            Self::Bounce | Self::DeliveryReport => "bounce",
+        }
+    }
+
+    /// For staff: why no reply was sent.
+    pub fn message(&self) -> String {
+        let what = match self {
+            Self::AutoSubmitted(v) => format!("it says Auto-Submitted: {v}"),
+            Self::AutoReplyHeader => "it carries an auto-reply header".to_owned(),
+            Self::Precedence(v) => format!("it says Precedence: {v}"),
+            Self::Bounce => "its return path is null or a mailer daemon's (a bounce)".to_owned(),
+            Self::DeliveryReport => "it is a delivery status report".to_owned(),
+        };
+        format!("A program sent this message ({what}); it is recorded and never answered.")
+    }
+}
+
+/// What the top-level header fields say of a program as the sender.
+fn automatic_of(
+    raw: &[u8],
+    root: &mail_parser::MessagePart<'_>,
+    message: &mail_parser::Message<'_>,
+) -> Option<Automatic> {
+    let mut found = None;
+    for header in &root.headers {
+        let name = header.name.as_str().to_ascii_lowercase();
+        let value = raw_value(raw, header.offset_start, header.offset_end);
+        let first = value.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        let this = match name.as_str() {
+            "auto-submitted" if !first.is_empty() && first != "no" => Some(Automatic::AutoSubmitted(first)),
+            "x-autoreply" | "x-autorespond" => Some(Automatic::AutoReplyHeader),
+            "precedence" if matches!(first.as_str(), "bulk" | "junk" | "list") => Some(Automatic::Precedence(first)),
+            "return-path" => {
+                let addr = first.trim_matches(|c: char| c == '<' || c == '>' || c.is_whitespace());
+                let local = addr.split('@').next().unwrap_or("");
+                (addr.is_empty() || local.eq_ignore_ascii_case("mailer-daemon")).then_some(Automatic::Bounce)
+            }
+            _ => None,
+        };
+        found = found.or(this);
+    }
+    let report = message.parts.iter().any(|part| {
+        part.content_type().is_some_and(|ct| {
+            let sub = ct.c_subtype.as_deref().unwrap_or("");
+            (ct.c_type.eq_ignore_ascii_case("multipart") && sub.eq_ignore_ascii_case("report"))
+                || (ct.c_type.eq_ignore_ascii_case("message") && sub.eq_ignore_ascii_case("delivery-status"))
+        })
+    });
+    found.or(report.then_some(Automatic::DeliveryReport))
 }
 
 impl RegistrationMail {
@@ -292,6 +371,7 @@ fn parse_inner(raw: &[u8]) -> Result<RegistrationMail, MailError> {
         date,
         attachments,
         trace_headers,
+        automatic: automatic_of(raw, root, &message),
     })
 }
 

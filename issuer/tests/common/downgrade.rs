@@ -18,6 +18,32 @@ const UNDO: &[&str] = &[
      ALTER TABLE licenses DROP COLUMN activation_master_version;",
     // 7: private cloud
     "DROP TABLE server_instances;",
+    // 8: live licenses, license counts, the audit trail, new decisions
+    r"
+DROP INDEX one_live_license;
+ALTER TABLE licenses DROP COLUMN state;
+ALTER TABLE licenses DROP COLUMN company_key;
+ALTER TABLE contracts DROP COLUMN max_licenses;
+CREATE TABLE decision_audit (
+    audit_id INTEGER PRIMARY KEY, decision_id INTEGER REFERENCES decisions (decision_id), dedup_key TEXT NOT NULL,
+    action TEXT NOT NULL, reasons TEXT NOT NULL, license_id TEXT, at INTEGER NOT NULL, by TEXT NOT NULL
+) STRICT;
+CREATE TABLE license_audit (
+    audit_id INTEGER PRIMARY KEY, license_id TEXT NOT NULL, action TEXT NOT NULL, detail TEXT NOT NULL,
+    at INTEGER NOT NULL, by TEXT NOT NULL
+) STRICT;
+CREATE TABLE contract_audit (
+    audit_id INTEGER PRIMARY KEY, contract_id INTEGER NOT NULL REFERENCES contracts (contract_id),
+    action TEXT NOT NULL, at INTEGER NOT NULL, by TEXT NOT NULL, contract TEXT NOT NULL
+) STRICT;
+DROP TABLE audit;
+DROP INDEX decisions_by_request;
+DROP INDEX decisions_by_license;
+DELETE FROM decisions WHERE decision IN ('resent', 'joined', 'ignored');
+UPDATE decisions SET decision = 'issued' WHERE decision = 'revoked';
+ALTER TABLE decisions DROP COLUMN request_key;
+ALTER TABLE decisions DROP COLUMN joined_to;
+",
 ];
 
 /// Undoes every migration after `version`, newest first, and sets `user_version`.

@@ -86,7 +86,7 @@ pub fn setup() -> Env {
     env
 }
 
-/// `fanlic contract add`: FineReport 11.0, local container, until 2099-12-31.
+/// `fanlic contract add`: FineReport 11.0, local container, until 2099-12-31, any number of projects.
 pub fn add_contract(env: &Env, company: &str, email: &str, signed: &str, max_nodes: &str) {
     ok(
         env,
@@ -109,6 +109,9 @@ pub fn add_contract(env: &Env, company: &str, email: &str, signed: &str, max_nod
             "11.0",
             "--expires",
             "2099-12-31",
+            // Room for every project a test registers (one license each).
+            "--max-licenses",
+            "100000",
         ],
     );
 }

@@ -1,0 +1,349 @@
+//! The audit trail: one row per state change, in the table `audit`, with
+//! who, when, what and why. Decisions on mail (issued, resent, held,
+//! approved, rejected, ...), license changes (issue, revoke, unbind, bind,
+//! supersede), contract changes and key changes all land here, in the same
+//! transaction as the change itself; `fanlic audit` reads them with filters.
+
+use std::path::Path;
+
+use fanlic_formats::Timestamp;
+use rusqlite::{Connection, params};
+use serde_json::{Value, json};
+
+use crate::{Error, Home, contracts, db};
+
+/// What changed. Stored as its text ([`Action::as_str`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Action {
+    /// `fanlic ingest` issued a license for a mail.
+    Issued,
+    /// A mail was rejected.
+    Rejected,
+    /// A mail was held for staff.
+    Held,
+    /// The same mail again: nothing done.
+    Duplicate,
+    /// A resent request: the live license was sent again (or, within 24
+    /// hours of the last, recorded only).
+    Resent,
+    /// A resend of a held request, added to it.
+    Joined,
+    /// An automatic mail (auto-reply, bounce, list mail): recorded, never answered.
+    Ignored,
+    /// Staff approved a held request.
+    Approved,
+    /// Staff rejected a held request.
+    StaffRejected,
+    /// A destroy request revoked its license.
+    Destroyed,
+    /// `fanlic issue` issued a license by hand.
+    Issue,
+    /// A license was revoked.
+    Revoke,
+    /// A license was unbound from its project.
+    Unbind,
+    /// A license was bound to its project at its first activation.
+    Bind,
+    /// A new license replaced this one (reissue, migration).
+    Supersede,
+    /// The schema migration found this license beside a live one of the same project.
+    MarkedDuplicate,
+    /// A contract was added.
+    ContractAdd,
+    /// A contract was imported from CSV.
+    ContractImport,
+    /// A contract changed.
+    ContractUpdate,
+    /// A contract was disabled.
+    ContractDisable,
+    /// A contract was enabled again.
+    ContractEnable,
+    /// A new issuing key was certified and took over.
+    KeyRotate,
+    /// An issuing key was revoked.
+    KeyRevoke,
+}
+
+const ALL: &[Action] = &[
+    Action::Issued,
+    Action::Rejected,
+    Action::Held,
+    Action::Duplicate,
+    Action::Resent,
+    Action::Joined,
+    Action::Ignored,
+    Action::Approved,
+    Action::StaffRejected,
+    Action::Destroyed,
+    Action::Issue,
+    Action::Revoke,
+    Action::Unbind,
+    Action::Bind,
+    Action::Supersede,
+    Action::MarkedDuplicate,
+    Action::ContractAdd,
+    Action::ContractImport,
+    Action::ContractUpdate,
+    Action::ContractDisable,
+    Action::ContractEnable,
+    Action::KeyRotate,
+    Action::KeyRevoke,
+];
+
+impl Action {
+    /// The stored text.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Issued => "issued",
+            Self::Rejected => "rejected",
+            Self::Held => "held",
+            Self::Duplicate => "duplicate",
+            Self::Resent => "resent",
+            Self::Joined => "joined",
+            Self::Ignored => "ignored",
+            Self::Approved => "approved",
+            Self::StaffRejected => "staff-rejected",
+            Self::Destroyed => "revoked",
+            Self::Issue => "issue",
+            Self::Revoke => "revoke",
+            Self::Unbind => "unbind",
+            Self::Bind => "bind",
+            Self::Supersede => "supersede",
+            Self::MarkedDuplicate => "marked-duplicate",
+            Self::ContractAdd => "contract-add",
+            Self::ContractImport => "contract-import",
+            Self::ContractUpdate => "contract-update",
+            Self::ContractDisable => "contract-disable",
+            Self::ContractEnable => "contract-enable",
+            Self::KeyRotate => "key-rotate",
+            Self::KeyRevoke => "key-revoke",
+        }
+    }
+
+    /// From the stored text.
+    pub fn parse(s: &str) -> Option<Self> {
+        ALL.iter().copied().find(|a| a.as_str() == s)
+    }
+
+    /// Every action's text, for `--help` and errors.
+    pub fn names() -> Vec<&'static str> {
+        ALL.iter().map(|a| a.as_str()).collect()
+    }
+}
+
+/// One row to record.
+#[derive(Clone, Debug)]
+pub(crate) struct Entry<'a> {
+    pub action: Action,
+    pub at: Timestamp,
+    pub by: &'a str,
+    pub license_id: Option<&'a str>,
+    pub contract_id: Option<i64>,
+    pub decision_id: Option<i64>,
+    pub dedup_key: Option<&'a str>,
+    /// The reason given, or a summary.
+    pub why: &'a str,
+    /// JSON: a decision's reasons, or a contract after the change.
+    pub data: Option<String>,
+}
+
+impl<'a> Entry<'a> {
+    pub(crate) fn new(action: Action, by: &'a str, at: Timestamp) -> Self {
+        Self {
+            action,
+            at,
+            by,
+            license_id: None,
+            contract_id: None,
+            decision_id: None,
+            dedup_key: None,
+            why: "",
+            data: None,
+        }
+    }
+}
+
+/// Records one change, in the caller's transaction.
+pub(crate) fn record(conn: &Connection, path: &Path, e: &Entry<'_>) -> Result<(), Error> {
+    conn.prepare_cached(
+        "INSERT INTO audit (at, by, action, license_id, contract_id, decision_id, dedup_key, why, data)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            db::int(e.at.0),
+            e.by,
+            e.action.as_str(),
+            e.license_id,
+            e.contract_id,
+            e.decision_id,
+            e.dedup_key,
+            e.why,
+            e.data,
+        ])
+    })
+    .map(|_| ())
+    .map_err(db::err(path, "cannot record the audit entry"))
+}
+
+/// One recorded change.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditEntry {
+    /// Its id.
+    pub id: i64,
+    /// When.
+    pub at: Timestamp,
+    /// Who.
+    pub by: String,
+    /// What ([`Action::as_str`]; an action this build does not know is kept as text).
+    pub action: String,
+    /// The license it is about.
+    pub license_id: Option<String>,
+    /// The contract it is about.
+    pub contract_id: Option<i64>,
+    /// The decision it is about.
+    pub decision_id: Option<i64>,
+    /// The mail's dedup key, for decisions.
+    pub dedup_key: Option<String>,
+    /// The reason given, or a summary.
+    pub why: String,
+    /// `(code, message)` of a decision's reasons.
+    pub reasons: Vec<(String, String)>,
+}
+
+impl AuditEntry {
+    /// As JSON.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "id": self.id,
+            "at": self.at.to_string(),
+            "by": self.by,
+            "action": self.action,
+            "license_id": self.license_id,
+            "contract_id": self.contract_id,
+            "decision_id": self.decision_id,
+            "dedup_key": self.dedup_key,
+            "why": self.why,
+            "reasons": self.reasons.iter().map(|(c, m)| json!({"code": c, "message": m})).collect::<Vec<_>>(),
+        })
+    }
+
+    /// One line for people.
+    pub fn human(&self) -> String {
+        let mut what = Vec::new();
+        if let Some(d) = self.decision_id {
+            what.push(format!("decision {d}"));
+        }
+        if let Some(l) = &self.license_id {
+            what.push(format!("license {l}"));
+        }
+        if let Some(c) = self.contract_id {
+            what.push(format!("contract {c}"));
+        }
+        let codes: Vec<&str> = self.reasons.iter().map(|(c, _)| c.as_str()).collect();
+        let why = match (self.why.is_empty(), codes.is_empty()) {
+            (false, _) => format!("  {}", self.why),
+            (true, false) => format!("  ({})", codes.join(", ")),
+            (true, true) => String::new(),
+        };
+        format!("{}  {:<16} {}  by {}{why}\n", self.at, self.action, what.join(" "), self.by)
+    }
+}
+
+/// What `fanlic audit` shows.
+#[derive(Clone, Debug, Default)]
+pub struct Filter {
+    /// Only this license's entries (and its decisions').
+    pub license: Option<String>,
+    /// Only this contract's entries, its licenses' and their decisions'
+    /// (a contract number or company name).
+    pub contract: Option<String>,
+    /// Only entries at or after this time.
+    pub since: Option<Timestamp>,
+    /// Only these actions.
+    pub actions: Vec<Action>,
+}
+
+/// The audit trail, oldest first, filtered.
+pub fn trail(home: &mut Home, filter: &Filter) -> Result<Vec<AuditEntry>, Error> {
+    let contract = match &filter.contract {
+        Some(which) => Some(contracts::resolve(home, which)?),
+        None => None,
+    };
+    let (conn, path) = home.conn_mut();
+    let read = || db::err(path, "cannot read the audit trail");
+    let mut stmt = conn
+        .prepare(
+            "SELECT audit_id, at, by, action, license_id, contract_id, decision_id, dedup_key, why, data FROM audit
+             WHERE (?1 IS NULL OR license_id = ?1
+                    OR decision_id IN (SELECT decision_id FROM decisions WHERE license_id = ?1))
+               AND (?2 IS NULL OR contract_id = ?2
+                    OR license_id IN (SELECT license_id FROM licenses WHERE company_key = ?3)
+                    OR decision_id IN (SELECT d.decision_id FROM decisions d JOIN licenses l USING (license_id)
+                                       WHERE l.company_key = ?3))
+               AND (?4 IS NULL OR at >= ?4)
+             ORDER BY audit_id",
+        )
+        .map_err(read())?;
+    let license = filter.license.as_deref().map(|l| l.trim().to_ascii_lowercase());
+    let rows = stmt
+        .query_map(
+            params![
+                license,
+                contract.as_ref().map(|c| c.id),
+                contract.as_ref().map(|c| contracts::company_key(&c.terms.company)),
+                filter.since.map(|t| db::int(t.0)),
+            ],
+            |r| {
+                Ok((
+                    AuditEntry {
+                        id: r.get(0)?,
+                        at: Timestamp(u64::try_from(r.get::<_, i64>(1)?).unwrap_or(0)),
+                        by: r.get(2)?,
+                        action: r.get(3)?,
+                        license_id: r.get(4)?,
+                        contract_id: r.get(5)?,
+                        decision_id: r.get(6)?,
+                        dedup_key: r.get(7)?,
+                        why: r.get(8)?,
+                        reasons: Vec::new(),
+                    },
+                    r.get::<_, Option<String>>(9)?,
+                ))
+            },
+        )
+        .map_err(read())?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (mut e, data) = row.map_err(read())?;
+        if !filter.actions.is_empty() && !filter.actions.iter().any(|a| a.as_str() == e.action) {
+            continue;
+        }
+        if e.decision_id.is_some() {
+            e.reasons = data.as_deref().map(reasons_from_json).unwrap_or_default();
+        }
+        out.push(e);
+    }
+    Ok(out)
+}
+
+/// `[{code, message}]` as JSON text.
+pub(crate) fn reasons_json(reasons: &[(String, String)]) -> String {
+    Value::Array(reasons.iter().map(|(c, m)| json!({"code": c, "message": m})).collect()).to_string()
+}
+
+/// The reverse of [`reasons_json`]; anything else reads as no reasons.
+pub(crate) fn reasons_from_json(s: &str) -> Vec<(String, String)> {
+    let v: Value = serde_json::from_str(s).unwrap_or(Value::Null);
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .map(|r| {
+                    let get = |k: &str| r.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
+                    (get("code"), get("message"))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}

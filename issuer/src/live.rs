@@ -1,0 +1,275 @@
+//! One live license per (contract, application, project).
+//!
+//! A `Container.lic` serves one project. A license is **live** while it is
+//! neither revoked, superseded nor marked duplicate: a state stored in
+//! `licenses.state` ([`LicenseState`]). A unique index over the live
+//! licenses' (company key, application, project) enforces the rule in the
+//! database itself, whatever path issues (`fanlic ingest`, `approve`,
+//! `issue`), so two processes racing for the same project get one license
+//! between them: the second insert fails inside its transaction.
+//!
+//! The project is compared as exact bytes, as products compare it. A name
+//! that differs from a live one only in case, width or spacing
+//! ([`contracts::company_key`]'s folding) is not the same project to a
+//! product, but is almost always a typing slip: such a request is held for
+//! staff ([`Standing::Similar`]).
+//!
+//! The company is compared by its contract key ([`contracts::company_key`]),
+//! so a license issued by hand (`fanlic issue`) under another spelling of a
+//! contract's company is still that contract's.
+
+use std::path::Path;
+
+use fanlic_formats::{Expiry, LicenseKind, Version};
+use rusqlite::{Connection, params};
+
+use crate::{Error, contracts, db, hex};
+
+/// A license's standing, stored in `licenses.state`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LicenseState {
+    /// In force: the one license of its project.
+    Live,
+    /// Revoked (`fanlic revoke`, a destroy request).
+    Revoked,
+    /// Replaced by a later license of the same project (a reissue or a
+    /// private-cloud migration); also revoked.
+    Superseded,
+    /// Found beside an earlier live license of the same project when the
+    /// rule came into force. It keeps working until staff revoke it.
+    Duplicate,
+}
+
+impl LicenseState {
+    /// The stored text.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Live => "live",
+            Self::Revoked => "revoked",
+            Self::Superseded => "superseded",
+            Self::Duplicate => "duplicate",
+        }
+    }
+
+    /// From the stored text.
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Live, Self::Revoked, Self::Superseded, Self::Duplicate].into_iter().find(|v| v.as_str() == s)
+    }
+}
+
+/// A live license, as recorded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LiveLicense {
+    /// 32 hex digits.
+    pub license_id: String,
+    /// Its project, exactly.
+    pub project: String,
+    /// `local-container` or `private-cloud`.
+    pub kind: String,
+    /// Licensed major.minor.
+    pub version: String,
+    /// Node limit.
+    pub max_nodes: u32,
+    /// `never` or YYYY-MM-DD.
+    pub expiry: String,
+    /// The armored `Container.lic`, to send again.
+    pub armored: String,
+}
+
+/// The terms a request asks for, compared with a live license's.
+#[derive(Clone, Copy, Debug)]
+pub struct Terms {
+    /// The registration method.
+    pub kind: LicenseKind,
+    /// Licensed major.minor.
+    pub version: Version,
+    /// Node limit.
+    pub nodes: u32,
+    /// Expiry.
+    pub expiry: Expiry,
+}
+
+impl Terms {
+    /// Each term of `live` that differs, as `name: live -> asked`.
+    pub fn differences(&self, live: &LiveLicense) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut cmp = |name: &str, was: String, now: String| {
+            if was != now {
+                out.push(format!("{name}: {was} -> {now}"));
+            }
+        };
+        cmp("method", live.kind.clone(), self.kind.as_str().to_owned());
+        cmp("version", live.version.clone(), self.version.to_string());
+        cmp("nodes", live.max_nodes.to_string(), self.nodes.to_string());
+        cmp("expiry", live.expiry.clone(), self.expiry.to_string());
+        out
+    }
+}
+
+/// Where a request for a project stands against the live licenses.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Standing {
+    /// No live license of this project, and room under the contract's count.
+    Free,
+    /// A live license of this project with the same terms: send it again.
+    Same(LiveLicense),
+    /// A live license of this project with other terms (listed): staff decide.
+    Differs(LiveLicense, Vec<String>),
+    /// A live license of a project whose name differs only in case, width
+    /// or spacing: staff decide.
+    Similar(LiveLicense),
+    /// A new project, but the contract's licenses are all taken.
+    Full {
+        /// The contract's license count.
+        max: u32,
+        /// The projects that hold them.
+        projects: Vec<String>,
+    },
+}
+
+/// The live licenses of a company (by contract key), oldest first.
+pub(crate) fn live_licenses(
+    conn: &Connection,
+    path: &Path,
+    company_key: &str,
+) -> Result<Vec<(String, LiveLicense)>, Error> {
+    let read = || db::err(path, "cannot read the licenses");
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT app_name, license_id, project, kind, version, max_nodes, expiry, armored FROM licenses
+             WHERE company_key = ?1 AND state = 'live' ORDER BY issued_at, rowid",
+        )
+        .map_err(read())?;
+    let rows = stmt
+        .query_map(params![company_key], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                LiveLicense {
+                    license_id: r.get(1)?,
+                    project: r.get(2)?,
+                    kind: r.get(3)?,
+                    version: r.get(4)?,
+                    max_nodes: u32::try_from(r.get::<_, i64>(5)?).unwrap_or(0),
+                    expiry: r.get(6)?,
+                    armored: r.get(7)?,
+                },
+            ))
+        })
+        .map_err(read())?;
+    rows.collect::<Result<Vec<_>, _>>().map_err(read())
+}
+
+/// Where a request of `company` for `app` and `project` with `terms`
+/// stands. `max_licenses` is the contract's license count (`None`: not
+/// counted, as for `fanlic issue`, where staff decide). `similar_is_new`:
+/// staff said a look-alike project is a new one.
+pub(crate) fn standing(
+    conn: &Connection,
+    path: &Path,
+    (company, app, project): (&str, &str, &str),
+    terms: &Terms,
+    (max_licenses, similar_is_new): (Option<u32>, bool),
+) -> Result<Standing, Error> {
+    let live = live_licenses(conn, path, &contracts::company_key(company))?;
+    if let Some((_, l)) = live.iter().find(|(a, l)| a == app && l.project == project) {
+        let diff = terms.differences(l);
+        return Ok(if diff.is_empty() { Standing::Same(l.clone()) } else { Standing::Differs(l.clone(), diff) });
+    }
+    let folded = contracts::company_key(project);
+    if let Some((_, l)) =
+        live.iter().find(|(a, l)| !similar_is_new && a == app && contracts::company_key(&l.project) == folded)
+    {
+        return Ok(Standing::Similar(l.clone()));
+    }
+    match max_licenses {
+        Some(max) if live.len() >= usize::try_from(max).unwrap_or(usize::MAX) => {
+            Ok(Standing::Full { max, projects: live.into_iter().map(|(_, l)| l.project).collect() })
+        }
+        _ => Ok(Standing::Free),
+    }
+}
+
+/// Sets a license's state (from live only: a revoked license stays revoked).
+pub(crate) fn set_state(conn: &Connection, path: &Path, license_id: &str, state: LicenseState) -> Result<(), Error> {
+    conn.prepare_cached("UPDATE licenses SET state = ?1 WHERE license_id = ?2 AND state IN ('live', 'duplicate')")
+        .and_then(|mut s| s.execute(params![state.as_str(), license_id]))
+        .map(|_| ())
+        .map_err(db::err(path, "cannot record the license's state"))
+}
+
+/// The key of a request, for finding resends of it: who asked (and whether
+/// that was proven), for which company, application and project.
+pub fn request_key(authenticated: bool, from: &str, company: &str, app: &str, project: &str) -> String {
+    let text = format!("{}\n{from}\n{}\n{app}\n{project}", u8::from(authenticated), contracts::company_key(company));
+    hex::encode(&crate::mail::message::sha256(text.as_bytes()))
+}
+
+/// Whether an error is the unique index over live licenses refusing a
+/// second live license of one project.
+pub(crate) fn is_second_live(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, Some(msg))
+        if f.code == rusqlite::ErrorCode::ConstraintViolation && msg.contains("licenses.company_key"))
+}
+
+/// Part of schema migration 8 that SQL alone cannot do: fills
+/// `licenses.company_key`, marks every live license beside an earlier live
+/// license of the same (company, application, project) as `duplicate` (the
+/// first issued stays live; none is revoked: they keep working until staff
+/// decide), audits each and says so on standard error, then creates the
+/// unique index that keeps it so.
+pub(crate) fn migrate_licenses(conn: &Connection, path: &Path) -> Result<(), Error> {
+    let fail = || db::err(path, "cannot migrate");
+    let rows: Vec<(String, String)> = {
+        let mut stmt = conn.prepare("SELECT license_id, company FROM licenses").map_err(fail())?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).map_err(fail())?;
+        rows.collect::<Result<_, _>>().map_err(fail())?
+    };
+    for (id, company) in &rows {
+        conn.execute(
+            "UPDATE licenses SET company_key = ?1 WHERE license_id = ?2",
+            params![contracts::company_key(company), id],
+        )
+        .map_err(fail())?;
+    }
+    let dups: Vec<(String, String, String)> = {
+        let mut stmt = conn
+            .prepare(
+                "SELECT l.license_id, first.license_id, l.project FROM licenses l
+                 JOIN licenses first ON first.license_id = (
+                     SELECT f.license_id FROM licenses f
+                     WHERE f.company_key = l.company_key AND f.app_name = l.app_name AND f.project = l.project
+                       AND f.state = 'live' ORDER BY f.issued_at, f.rowid LIMIT 1)
+                 WHERE l.state = 'live' AND first.license_id <> l.license_id
+                 ORDER BY l.issued_at, l.rowid",
+            )
+            .map_err(fail())?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).map_err(fail())?;
+        rows.collect::<Result<_, _>>().map_err(fail())?
+    };
+    let now = crate::clock::now()?;
+    for (dup, first, project) in &dups {
+        set_state(conn, path, dup, LicenseState::Duplicate)?;
+        let why = format!("a second live license of project {project:?}; {first} stays live");
+        crate::audit::record(
+            conn,
+            path,
+            &crate::audit::Entry {
+                license_id: Some(dup),
+                why: &why,
+                ..crate::audit::Entry::new(crate::audit::Action::MarkedDuplicate, MIGRATION_ACTOR, now)
+            },
+        )?;
+        eprintln!(
+            "fanlic: license {dup} is marked duplicate: {why}. It keeps working; `fanlic revoke {dup}` \
+             or keep it (`fanlic audit --license {dup}`)."
+        );
+    }
+    conn.execute_batch(
+        "CREATE UNIQUE INDEX one_live_license ON licenses (company_key, app_name, project) WHERE state = 'live';",
+    )
+    .map_err(fail())
+}
+
+/// Who the schema migration records as the author of what it marks.
+pub const MIGRATION_ACTOR: &str = "fanlic (schema migration 8)";
