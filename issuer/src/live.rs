@@ -190,12 +190,16 @@ pub(crate) fn standing(
     }
 }
 
-/// Sets a license's state (from live only: a revoked license stays revoked).
+/// Sets a license's state: from live or duplicate; a revoked license may
+/// only become superseded (a reissue revokes, then supersedes).
 pub(crate) fn set_state(conn: &Connection, path: &Path, license_id: &str, state: LicenseState) -> Result<(), Error> {
-    conn.prepare_cached("UPDATE licenses SET state = ?1 WHERE license_id = ?2 AND state IN ('live', 'duplicate')")
-        .and_then(|mut s| s.execute(params![state.as_str(), license_id]))
-        .map(|_| ())
-        .map_err(db::err(path, "cannot record the license's state"))
+    conn.prepare_cached(
+        "UPDATE licenses SET state = ?1 WHERE license_id = ?2
+             AND (state IN ('live', 'duplicate') OR (?1 = 'superseded' AND state = 'revoked'))",
+    )
+    .and_then(|mut s| s.execute(params![state.as_str(), license_id]))
+    .map(|_| ())
+    .map_err(db::err(path, "cannot record the license's state"))
 }
 
 /// The key of a request, for finding resends of it: who asked (and whether
