@@ -256,8 +256,9 @@ impl AuditEntry {
 pub struct Filter {
     /// Only this license's entries (and its decisions').
     pub license: Option<String>,
-    /// Only this contract's entries, its licenses' and their decisions'
-    /// (a contract number or company name).
+    /// Only this contract's entries, its licenses', their decisions' and
+    /// the decisions on mail from its addresses (a contract number or
+    /// company name).
     pub contract: Option<String>,
     /// Only entries at or after this time.
     pub since: Option<Timestamp>,
@@ -281,7 +282,9 @@ pub fn trail(home: &mut Home, filter: &Filter) -> Result<Vec<AuditEntry>, Error>
                AND (?2 IS NULL OR contract_id = ?2
                     OR license_id IN (SELECT license_id FROM licenses WHERE company_key = ?3)
                     OR decision_id IN (SELECT d.decision_id FROM decisions d JOIN licenses l USING (license_id)
-                                       WHERE l.company_key = ?3))
+                                       WHERE l.company_key = ?3)
+                    OR decision_id IN (SELECT decision_id FROM decisions WHERE from_addr IN
+                                       (SELECT email FROM contract_emails WHERE contract_id = ?2)))
                AND (?4 IS NULL OR at >= ?4)
              ORDER BY audit_id",
         )

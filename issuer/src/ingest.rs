@@ -75,9 +75,9 @@ pub struct IngestOutcome {
     pub message_id: Option<String>,
     /// Its sender, normalized.
     pub from: Option<String>,
-    /// `issued`, `rejected`, `held`, `duplicate`, or `revoked` (a destroy
-    /// request carried out; recorded as an `issued` decision without a
-    /// license of its own).
+    /// `issued`, `resent` (the project's live license again), `joined` (a
+    /// resend of a held request), `ignored` (a program sent it), `rejected`,
+    /// `held`, `duplicate`, or `revoked` (a destroy request carried out).
     pub decision: &'static str,
     /// `(code, message)` of every reason.
     pub reasons: Vec<(String, String)>,
@@ -123,6 +123,15 @@ impl IngestOutcome {
                 self.files.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
             ),
             "revoked" => format!("license {}", self.license_id.as_deref().unwrap_or("?")),
+            "resent" => format!(
+                "license {} ({})",
+                self.license_id.as_deref().unwrap_or("?"),
+                if codes.contains(&validate::RESEND_LIMITED) {
+                    "sent less than 24 hours ago: not again"
+                } else {
+                    "sent again"
+                }
+            ),
             _ if codes.is_empty() => String::new(),
             _ => format!("({})", codes.join(", ")),
         };
