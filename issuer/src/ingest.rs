@@ -49,7 +49,7 @@ use crate::{
     issue::{self, SignedLicense, Signer},
     live::{self, Standing},
     mail::{
-        auth,
+        auth, fields,
         message::{self, Language as MailLanguage, RegistrationMail},
         source::{self, IncomingMessage, Receipt, SourceError},
     },
@@ -747,8 +747,12 @@ fn assess(
                     (images, now),
                 )?;
                 destroy = revoke;
-                if let (Some(from), Some(company), Some(project)) =
-                    (mail.single_from(), parsed.company_named(), parsed.project_named())
+                // Only registrations are resent; a cancellation or a
+                // migration naming the same project is another request.
+                let registration = parsed.kind() == fields::RequestKind::Registration
+                    && validate::intent_of(&mail, &parsed) == validate::Intent::Registration;
+                if let (true, Some(from), Some(company), Some(project)) =
+                    (registration, mail.single_from(), parsed.company_named(), parsed.project_named())
                 {
                     let app = by_company.as_ref().map_or("", |c| c.terms.product);
                     request_key = Some(live::request_key(sender_auth.is_pass(), from, &company, app, project));
