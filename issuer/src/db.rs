@@ -255,6 +255,8 @@ CREATE TABLE server_instances (
 -- the same project replaced it), duplicate (found beside a live one when
 -- this rule came; it keeps working until staff decide).
 ALTER TABLE licenses ADD COLUMN company_key TEXT;
+-- The project folded the same way, to find a look-alike of a live project.
+ALTER TABLE licenses ADD COLUMN project_key TEXT;
 ALTER TABLE licenses ADD COLUMN state TEXT NOT NULL DEFAULT 'live'
     CHECK (state IN ('live', 'revoked', 'superseded', 'duplicate'));
 UPDATE licenses SET state = 'revoked' WHERE license_id IN (SELECT license_id FROM revoked_licenses);
@@ -683,8 +685,9 @@ pub(crate) fn insert_license(
     conn.prepare_cached(
         "INSERT INTO licenses (license_id, kind, app_name, company, project, contract_signed, issued_at,
              not_before, expiry, version, max_nodes, activation_key, activation_base_url, image_public_key,
-             supersedes, request_email_sha256, issuing_key_id, file_bytes, armored, output_path, company_key)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
+             supersedes, request_email_sha256, issuing_key_id, file_bytes, armored, output_path, company_key,
+             project_key)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
     )
     .and_then(|mut s| {
         s.execute(params![
@@ -709,6 +712,7 @@ pub(crate) fn insert_license(
             armored,
             output_path.to_string_lossy(),
             crate::contracts::company_key(l.company),
+            crate::contracts::company_key(l.project),
         ])
     })
     .map(|_| ())

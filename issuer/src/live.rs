@@ -21,7 +21,7 @@
 use std::path::Path;
 
 use fanlic_formats::{Expiry, LicenseKind, Version};
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension as _, params};
 
 use crate::{Error, contracts, db, hex};
 
@@ -128,42 +128,28 @@ pub enum Standing {
     },
 }
 
-/// The live licenses of a company (by contract key), oldest first.
-pub(crate) fn live_licenses(
-    conn: &Connection,
-    path: &Path,
-    company_key: &str,
-) -> Result<Vec<(String, LiveLicense)>, Error> {
-    let read = || db::err(path, "cannot read the licenses");
-    let mut stmt = conn
-        .prepare_cached(
-            "SELECT app_name, license_id, project, kind, version, max_nodes, expiry, armored FROM licenses
-             WHERE company_key = ?1 AND state = 'live' ORDER BY issued_at, rowid",
-        )
-        .map_err(read())?;
-    let rows = stmt
-        .query_map(params![company_key], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                LiveLicense {
-                    license_id: r.get(1)?,
-                    project: r.get(2)?,
-                    kind: r.get(3)?,
-                    version: r.get(4)?,
-                    max_nodes: u32::try_from(r.get::<_, i64>(5)?).unwrap_or(0),
-                    expiry: r.get(6)?,
-                    armored: r.get(7)?,
-                },
-            ))
-        })
-        .map_err(read())?;
-    rows.collect::<Result<Vec<_>, _>>().map_err(read())
+const LIVE_COLUMNS: &str = "license_id, project, kind, version, max_nodes, expiry, armored";
+
+fn live_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<LiveLicense> {
+    Ok(LiveLicense {
+        license_id: r.get(0)?,
+        project: r.get(1)?,
+        kind: r.get(2)?,
+        version: r.get(3)?,
+        max_nodes: u32::try_from(r.get::<_, i64>(4)?).unwrap_or(0),
+        expiry: r.get(5)?,
+        armored: r.get(6)?,
+    })
 }
 
 /// Where a request of `company` for `app` and `project` with `terms`
 /// stands. `max_licenses` is the contract's license count (`None`: not
 /// counted, as for `fanlic issue`, where staff decide). `similar_is_new`:
 /// staff said a look-alike project is a new one.
+///
+/// Each question is one indexed lookup (the unique index over live
+/// licenses, and one over the folded project), so a contract with many
+/// projects costs no more per request than one with a few.
 pub(crate) fn standing(
     conn: &Connection,
     path: &Path,
@@ -171,23 +157,47 @@ pub(crate) fn standing(
     terms: &Terms,
     (max_licenses, similar_is_new): (Option<u32>, bool),
 ) -> Result<Standing, Error> {
-    let live = live_licenses(conn, path, &contracts::company_key(company))?;
-    if let Some((_, l)) = live.iter().find(|(a, l)| a == app && l.project == project) {
-        let diff = terms.differences(l);
-        return Ok(if diff.is_empty() { Standing::Same(l.clone()) } else { Standing::Differs(l.clone(), diff) });
+    let read = || db::err(path, "cannot read the licenses");
+    let company_key = contracts::company_key(company);
+    let exact = conn
+        .prepare_cached(&format!(
+            "SELECT {LIVE_COLUMNS} FROM licenses
+             WHERE company_key = ?1 AND app_name = ?2 AND project = ?3 AND state = 'live'"
+        ))
+        .and_then(|mut s| s.query_row(params![company_key, app, project], live_row).optional())
+        .map_err(read())?;
+    if let Some(l) = exact {
+        let diff = terms.differences(&l);
+        return Ok(if diff.is_empty() { Standing::Same(l) } else { Standing::Differs(l, diff) });
     }
-    let folded = contracts::company_key(project);
-    if let Some((_, l)) =
-        live.iter().find(|(a, l)| !similar_is_new && a == app && contracts::company_key(&l.project) == folded)
-    {
-        return Ok(Standing::Similar(l.clone()));
-    }
-    match max_licenses {
-        Some(max) if live.len() >= usize::try_from(max).unwrap_or(usize::MAX) => {
-            Ok(Standing::Full { max, projects: live.into_iter().map(|(_, l)| l.project).collect() })
+    if !similar_is_new {
+        let similar = conn
+            .prepare_cached(&format!(
+                "SELECT {LIVE_COLUMNS} FROM licenses
+                 WHERE company_key = ?1 AND app_name = ?2 AND project_key = ?3 AND state = 'live'
+                 ORDER BY issued_at, rowid LIMIT 1"
+            ))
+            .and_then(|mut s| s.query_row(params![company_key, app, contracts::company_key(project)], live_row).optional())
+            .map_err(read())?;
+        if let Some(l) = similar {
+            return Ok(Standing::Similar(l));
         }
-        _ => Ok(Standing::Free),
     }
+    let Some(max) = max_licenses else { return Ok(Standing::Free) };
+    let live: i64 = conn
+        .prepare_cached("SELECT count(*) FROM licenses WHERE company_key = ?1 AND state = 'live'")
+        .and_then(|mut s| s.query_row(params![company_key], |r| r.get(0)))
+        .map_err(read())?;
+    if u64::try_from(live).unwrap_or(0) < u64::from(max) {
+        return Ok(Standing::Free);
+    }
+    let projects = conn
+        .prepare_cached(
+            "SELECT project FROM licenses WHERE company_key = ?1 AND state = 'live' ORDER BY issued_at, rowid",
+        )
+        .and_then(|mut s| s.query_map(params![company_key], |r| r.get(0))?.collect::<Result<Vec<String>, _>>())
+        .map_err(read())?;
+    Ok(Standing::Full { max, projects })
 }
 
 /// Sets a license's state: from live or duplicate; a revoked license may
@@ -224,15 +234,15 @@ pub(crate) fn is_second_live(e: &rusqlite::Error) -> bool {
 /// unique index that keeps it so.
 pub(crate) fn migrate_licenses(conn: &Connection, path: &Path) -> Result<(), Error> {
     let fail = || db::err(path, "cannot migrate");
-    let rows: Vec<(String, String)> = {
-        let mut stmt = conn.prepare("SELECT license_id, company FROM licenses").map_err(fail())?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).map_err(fail())?;
+    let rows: Vec<(String, String, String)> = {
+        let mut stmt = conn.prepare("SELECT license_id, company, project FROM licenses").map_err(fail())?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).map_err(fail())?;
         rows.collect::<Result<_, _>>().map_err(fail())?
     };
-    for (id, company) in &rows {
+    for (id, company, project) in &rows {
         conn.execute(
-            "UPDATE licenses SET company_key = ?1 WHERE license_id = ?2",
-            params![contracts::company_key(company), id],
+            "UPDATE licenses SET company_key = ?1, project_key = ?2 WHERE license_id = ?3",
+            params![contracts::company_key(company), contracts::company_key(project), id],
         )
         .map_err(fail())?;
     }
@@ -270,7 +280,8 @@ pub(crate) fn migrate_licenses(conn: &Connection, path: &Path) -> Result<(), Err
         );
     }
     conn.execute_batch(
-        "CREATE UNIQUE INDEX one_live_license ON licenses (company_key, app_name, project) WHERE state = 'live';",
+        "CREATE UNIQUE INDEX one_live_license ON licenses (company_key, app_name, project) WHERE state = 'live';
+         CREATE INDEX live_by_project_key ON licenses (company_key, app_name, project_key) WHERE state = 'live';",
     )
     .map_err(fail())
 }

@@ -45,7 +45,8 @@ fn mail(i: usize) -> String {
     ));
     s.push_str("Date: Fri, 20 Nov 2026 09:30:00 +0800\r\n");
     s.push_str("MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n");
-    s.push_str(&BODY.replace('\n', "\r\n"));
+    // A project each: one license per project, so every mail is issued.
+    s.push_str(&BODY.replace("Project name: webroot", &format!("Project name: webroot-{i}")).replace('\n', "\r\n"));
     s
 }
 
@@ -114,7 +115,7 @@ fn main() {
         max_nodes: "3",
         version: "11.0",
         expires: "2099-12-31",
-        max_licenses: None,
+        max_licenses: Some("100000000"),
     }
     .parse(&OPTION_NAMES)
     .unwrap_or_else(|e| panic!("{e:?}"));

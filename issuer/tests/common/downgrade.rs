@@ -21,7 +21,9 @@ const UNDO: &[&str] = &[
     // 8: live licenses, license counts, the audit trail, new decisions
     r"
 DROP INDEX one_live_license;
+DROP INDEX live_by_project_key;
 ALTER TABLE licenses DROP COLUMN state;
+ALTER TABLE licenses DROP COLUMN project_key;
 ALTER TABLE licenses DROP COLUMN company_key;
 ALTER TABLE contracts DROP COLUMN max_licenses;
 CREATE TABLE decision_audit (
