@@ -1137,7 +1137,15 @@ fn record(
                 revoke::revoke_in(tx, path, &m.old.to_string(), &reason, INGEST_ACTOR, now)?;
             }
             if let Some(m) = plan.migration {
-                live::set_state(tx, path, &m.old.to_string(), live::LicenseState::Superseded)?;
+                let old = m.old.to_string();
+                live::set_state(tx, path, &old, live::LicenseState::Superseded)?;
+                let why = format!("superseded by {}", s.license_id);
+                let entry = crate::audit::Entry {
+                    license_id: Some(&old),
+                    why: &why,
+                    ..crate::audit::Entry::new(Action::Supersede, INGEST_ACTOR, now)
+                };
+                crate::audit::record(tx, path, &entry)?;
             }
             let output = license_path(home_dir, &s.license_id.to_string());
             issue::record_license(tx, path, s, &output)?;

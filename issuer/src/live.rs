@@ -177,7 +177,9 @@ pub(crate) fn standing(
                  WHERE company_key = ?1 AND app_name = ?2 AND project_key = ?3 AND state = 'live'
                  ORDER BY issued_at, rowid LIMIT 1"
             ))
-            .and_then(|mut s| s.query_row(params![company_key, app, contracts::company_key(project)], live_row).optional())
+            .and_then(|mut s| {
+                s.query_row(params![company_key, app, contracts::company_key(project)], live_row).optional()
+            })
             .map_err(read())?;
         if let Some(l) = similar {
             return Ok(Standing::Similar(l));

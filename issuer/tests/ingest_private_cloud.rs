@@ -358,7 +358,15 @@ fn migration_revokes_the_old_license_and_sends_a_new_image_exactly_once() {
         &pc.env,
         "SELECT action || ' ' || license_id || ' ' || why || ' ' || by FROM audit WHERE license_id IS NOT NULL AND decision_id IS NULL AND action <> 'issue'",
     );
-    assert_eq!(audit, [format!("revoke {old} migrated to {new} fanlic ingest")]);
+    assert_eq!(
+        audit,
+        [
+            format!("revoke {old} migrated to {new} fanlic ingest"),
+            format!("supersede {old} superseded by {new} fanlic ingest")
+        ]
+    );
+    let state = |id: &str| query_texts(&pc.env, &format!("SELECT state FROM licenses WHERE license_id = '{id}'"));
+    assert_eq!((state(&old), state(&new)), (vec!["superseded".to_owned()], vec!["live".to_owned()]));
     // The reply carries the new image and says the old server stops.
     let replies = pc.outbox();
     assert_eq!(replies.len(), 2, "{replies:?}");
@@ -391,6 +399,37 @@ fn migration_revokes_the_old_license_and_sends_a_new_image_exactly_once() {
     assert_eq!(codes(&v), ["license_already_revoked"]);
     assert!(v["reasons"][0]["message"].as_str().unwrap().contains(&new));
     assert_eq!(Home::open(&pc.env.home).unwrap().license_count().unwrap(), 2);
+}
+
+/// A private-cloud registration sent again gets the same license, and its
+/// image again, not a second server license.
+#[test]
+fn a_resent_private_cloud_request_gets_the_same_image_again() {
+    let pc = setup();
+    let lid = register(&pc, "reg@customer.example");
+    let tar = fs::read(pc.env.home.join("issued").join(format!("{lid}-fanruan_license_server.tar"))).unwrap();
+    let v = pc
+        .ingest("resend", &mail(CONTRACT_ADDR, PASS, "resend@customer.example", SUBJECT, &private_cloud_body(), None));
+    assert_eq!((v["decision"].as_str(), v["license_id"].as_str()), (Some("resent"), Some(lid.as_str())), "{v}");
+    assert_eq!(Home::open(&pc.env.home).unwrap().license_count().unwrap(), 1);
+    let replies = pc.outbox();
+    assert_eq!(replies.len(), 2, "{replies:?}");
+    let db = rusqlite::Connection::open(pc.env.home.join("fanlic.db")).unwrap();
+    let att: Vec<u8> = db
+        .query_row(
+            "SELECT bytes FROM outbox_attachments WHERE outbox_id = ?1",
+            [replies[1]["id"].as_i64().unwrap()],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(att == tar, "the resent reply carries the same image, byte for byte");
+    // Within a day, once more: recorded, not answered.
+    let v = pc.ingest(
+        "resend-2",
+        &mail(CONTRACT_ADDR, PASS, "resend-2@customer.example", SUBJECT, &private_cloud_body(), None),
+    );
+    assert_eq!(codes(&v), ["resend_limited"]);
+    assert_eq!(pc.outbox().len(), 2);
 }
 
 /// Regression: a crash after the license committed but before its image and
