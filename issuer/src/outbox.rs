@@ -436,7 +436,7 @@ impl lettre::message::header::Header for AutoSubmitted {
         lettre::message::header::HeaderName::new_from_ascii_str("Auto-Submitted")
     }
 
-    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+    fn parse(_: &str) -> Result<Self, Box<dyn core::error::Error + Send + Sync>> {
         Ok(Self)
     }
 
