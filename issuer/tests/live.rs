@@ -245,87 +245,33 @@ fn every_reply_says_a_program_sent_it() {
 fn fanlic_issue_refuses_a_second_live_license_without_supersede() {
     let env = Env::temp();
     ok(&env, &["init"]);
-    let issue = |extra: &[&str], out: &str| {
-        let mut args = vec![
-            "issue",
-            "--company",
-            "Acme Ltd",
-            "--project",
-            "webroot",
-            "--app",
-            "FineReport",
-            "--version",
-            "11.0",
-            "--expires",
-            "never",
-            "--signed",
-            "2026/11/20",
-            "--json",
-            "-o",
-            out,
-        ];
+    // (company, application and version), the output file, more options.
+    let issue = |(company, app, version): (&str, &str, &str), out: &str, extra: &[&str]| {
+        let mut args = vec!["issue", "--company", company, "--project", "webroot", "--app", app, "--version", version];
+        args.extend_from_slice(&["--expires", "never", "--signed", "2026/11/20", "--json", "-o", out]);
         args.extend_from_slice(extra);
         fanlic(&env, &args, None)
     };
-    let first = issue(&[], "a.lic");
+    let acme = ("Acme Ltd", "FineReport", "11.0");
+    let first = issue(acme, "a.lic", &[]);
     assert!(first.status.success());
     let old = serde_json::from_slice::<Value>(&first.stdout).unwrap()["license_id"].as_str().unwrap().to_owned();
     // Another spelling of the company is the same customer.
-    let second = fanlic(
-        &env,
-        &[
-            "issue",
-            "--company",
-            "ACME  ltd",
-            "--project",
-            "webroot",
-            "--app",
-            "FineReport",
-            "--version",
-            "11.0",
-            "--expires",
-            "never",
-            "--signed",
-            "2026/11/20",
-            "-o",
-            "b.lic",
-        ],
-        None,
-    );
+    let second = issue(("ACME  ltd", "FineReport", "11.0"), "b.lic", &[]);
     assert_eq!(second.status.code(), Some(2));
     let err = String::from_utf8_lossy(&second.stderr);
     assert!(err.contains(&old) && err.contains("--supersede"), "{err}");
     assert!(!env.dir.join("b.lic").exists());
     // Naming another license is refused too.
-    let wrong = issue(&["--supersede", "0123456789abcdef0123456789abcdef"], "c.lic");
+    let wrong = issue(acme, "c.lic", &["--supersede", "0123456789abcdef0123456789abcdef"]);
     assert!(String::from_utf8_lossy(&wrong.stderr).contains(&old), "{wrong:?}");
     // Naming the live one replaces it.
-    let third = issue(&["--supersede", &old, "--nodes", "2"], "d.lic");
+    let third = issue(acme, "d.lic", &["--supersede", &old, "--nodes", "2"]);
     assert!(third.status.success(), "{}", String::from_utf8_lossy(&third.stderr));
     assert_eq!(query::<String>(&env, &format!("SELECT state FROM licenses WHERE license_id = '{old}'")), "superseded");
     assert_eq!(audit_actions(&env, &["--license", &old]), ["issue", "revoke", "supersede"]);
     // Another application is another license.
-    let bi = fanlic(
-        &env,
-        &[
-            "issue",
-            "--company",
-            "Acme Ltd",
-            "--project",
-            "webroot",
-            "--app",
-            "FineBI",
-            "--version",
-            "6.1",
-            "--expires",
-            "never",
-            "--signed",
-            "2026/11/20",
-            "-o",
-            "e.lic",
-        ],
-        None,
-    );
+    let bi = issue(("Acme Ltd", "FineBI", "6.1"), "e.lic", &[]);
     assert!(bi.status.success(), "{}", String::from_utf8_lossy(&bi.stderr));
 }
 
