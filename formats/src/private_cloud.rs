@@ -338,13 +338,10 @@ pub struct ServerAnswerEnvelope<'a> {
 }
 
 impl<'a> ServerAnswerEnvelope<'a> {
-    /// Decodes a server answer file: at most [`MAX_SERVER_ANSWER_LEN`] bytes,
-    /// the magic, one canonical `ServerAnswerFile`, nothing after it.
+    /// Decodes a server answer file: the magic, then at most
+    /// [`MAX_SERVER_ANSWER_LEN`] bytes in all, one canonical `ServerAnswerFile`, nothing after it.
     pub fn decode(bytes: &'a [u8]) -> Result<Self, DecodeError> {
-        if bytes.len() > MAX_SERVER_ANSWER_LEN {
-            return Err(DecodeError::TooLong { len: bytes.len(), max: MAX_SERVER_ANSWER_LEN });
-        }
-        let rest = bytes.strip_prefix(SERVER_ANSWER_MAGIC.as_slice()).ok_or(DecodeError::UnknownMagic)?;
+        let rest = crate::envelope::strip_magic(bytes, SERVER_ANSWER_MAGIC, MAX_SERVER_ANSWER_LEN)?;
         let f: wire::ServerAnswerFile<'a> = canonical::decode(rest)?;
         Ok(Self {
             license: f.license,
@@ -368,13 +365,10 @@ pub struct PrivateConfigEnvelope<'a> {
 }
 
 impl<'a> PrivateConfigEnvelope<'a> {
-    /// Decodes a `privateConfig` file: at most [`MAX_PRIVATE_CONFIG_LEN`]
-    /// bytes, the magic, one canonical `PrivateConfigFile`, nothing after.
+    /// Decodes a `privateConfig` file: the magic, then at most
+    /// [`MAX_PRIVATE_CONFIG_LEN`] bytes in all, one canonical `PrivateConfigFile`, nothing after.
     pub fn decode(bytes: &'a [u8]) -> Result<Self, DecodeError> {
-        if bytes.len() > MAX_PRIVATE_CONFIG_LEN {
-            return Err(DecodeError::TooLong { len: bytes.len(), max: MAX_PRIVATE_CONFIG_LEN });
-        }
-        let rest = bytes.strip_prefix(PRIVATE_CONFIG_MAGIC.as_slice()).ok_or(DecodeError::UnknownMagic)?;
+        let rest = crate::envelope::strip_magic(bytes, PRIVATE_CONFIG_MAGIC, MAX_PRIVATE_CONFIG_LEN)?;
         let f: wire::PrivateConfigFile<'a> = canonical::decode(rest)?;
         Ok(Self {
             instance_certificate: SignedBody {
