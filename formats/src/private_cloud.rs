@@ -47,11 +47,12 @@ pub const MAX_SERVER_ANSWER_LEN: usize = 4096;
 /// (SPEC.md §7.4).
 pub const MAX_PRIVATE_CONFIG_LEN: usize = 1 << 20;
 
-/// "The application sends a request every 2 hours" (seed 000): SPEC.md §7.3.
+/// The application sends a heartbeat every 7200 seconds (SPEC.md §7.3).
 pub const HEARTBEAT_INTERVAL_SECS: u64 = 2 * 3600;
 
-/// "If it gets no feedback within 24 hours, or the server hears nothing from
-/// it for 24 hours, the registration fails" (seed 000); also the longest
+/// An application's registration fails when it has had no accepted answer for
+/// 86400 seconds, and the server drops a node it has not heard from for as
+/// long (SPEC.md §7.3); also the longest
 /// downtime after which the server resumes without a new QR activation.
 pub const SILENCE_LIMIT_SECS: u64 = 24 * 3600;
 

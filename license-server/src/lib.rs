@@ -3,7 +3,7 @@
 //! `fanruan_license_server.tar` that the vendor mails to a customer. The
 //! customer runs it on a free port (default 18081), activates it once by QR
 //! code and 6-digit code, and the FanRuan applications then register with it
-//! and send a heartbeat every 2 hours (seed 000).
+//! and send a heartbeat every 7200 seconds (SPEC.md §7.3).
 //!
 //! # Layout
 //!
@@ -93,7 +93,7 @@ use crate::{
     tls::{ClientAddr, TlsFiles, TlsListener},
 };
 
-/// Default port (seed 000: "defaults to 18081").
+/// Default port: 18081 (SPEC.md §7), unless the customer picks another.
 pub const DEFAULT_PORT: u16 = 18081;
 /// How often the timer drops silent nodes and writes time forward.
 const TICK: Duration = Duration::from_secs(60);
