@@ -1,11 +1,11 @@
-//! Key files (SPEC.md §3.5): "Private keys are PKCS#8 documents (RFC 8410,
-//! as `ring` writes them) in PEM with the label `PRIVATE KEY`, in files of
-//! mode 0600. Public keys are written as PEM `PUBLIC KEY`".
+//! Key files (SPEC.md §3.5): private keys are PKCS#8 documents of Ed25519
+//! keys in PEM with the label `PRIVATE KEY`, in files of mode 0600; public
+//! keys are PEM `PUBLIC KEY`.
 //!
 //! Keys are written as PKCS#8 v1 (the seed only, RFC 8410 §7), the form
 //! `openssl genpkey` writes and OpenSSL 3.0 reads, like the issuer's and the
 //! image key; v2 (seed and public key, as `ring` makes it) is also read,
-//! since OpenSSL 3.2 and later write it.
+//! so a key made by other tools loads.
 
 use std::{
     fs,
