@@ -131,7 +131,7 @@ pub fn authserv_id(s: &str) -> Result<String, Error> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)] // test code
     use super::*;
 
     #[test]
