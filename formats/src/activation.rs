@@ -43,15 +43,15 @@ pub const MAX_TOKEN_LEN: usize = 1 + MAX_CHALLENGE_BODY_LEN + TAG_LEN;
 /// The largest token in its text form (unpadded base64url of [`MAX_TOKEN_LEN`] bytes).
 pub const MAX_TOKEN_TEXT_LEN: usize = MAX_TOKEN_LEN.div_ceil(3) * 4;
 
-/// How long a challenge is valid: "The QR code is valid for 5 minutes"
-/// (seed 001). SPEC.md §6.2.
+/// How long a challenge is valid: 300 seconds after its `issued_at`
+/// (SPEC.md §6.2).
 pub const CHALLENGE_VALID_SECS: u64 = 300;
 
-/// Wrong codes allowed: "when wrong codes exceed five, input is locked"
-/// (seed 001); the sixth wrong code locks. SPEC.md §6.3.
+/// Wrong codes allowed: when they exceed five, at the sixth, input locks
+/// (SPEC.md §6.3).
 pub const MAX_WRONG_CODES: u8 = 5;
 
-/// How long input stays locked: 15 minutes (seed 001). SPEC.md §6.3.
+/// How long input stays locked: 900 seconds (SPEC.md §6.3).
 pub const LOCK_SECS: u64 = 900;
 
 /// base64url (RFC 4648 §5) without padding, canonical: no padding accepted,

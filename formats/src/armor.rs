@@ -7,7 +7,7 @@ use core::fmt;
 
 use base64::{Engine as _, engine::general_purpose::STANDARD};
 
-use crate::{DecodeError, MAX_LICENSE_FILE_LEN};
+use crate::{DecodeError, LICENSE_FILE_MAGIC, MAX_LICENSE_FILE_LEN};
 
 /// The line that opens the base64 body.
 pub const BEGIN: &str = "-----BEGIN FANLIC LICENSE-----";
@@ -44,7 +44,9 @@ pub enum ArmorError {
         /// Line number.
         line: usize,
     },
-    /// The body decodes to more than a license may hold.
+    /// The body decodes to more than the caller's buffer holds.
+    /// ([`unarmor`] reports a body longer than a license file may be as
+    /// the raw file would be: `TooLong` or `UnknownMagic`.)
     TooLong,
 }
 
@@ -59,7 +61,7 @@ impl fmt::Display for ArmorError {
             }
             Self::Base64 { line } => write!(f, "line {line} is not canonical base64"),
             Self::TrailingText { line } => write!(f, "line {line}: text after the END line"),
-            Self::TooLong => write!(f, "the body is longer than {MAX_LICENSE_FILE_LEN} bytes"),
+            Self::TooLong => f.write_str("the body is longer than the buffer it is decoded into"),
         }
     }
 }
@@ -75,8 +77,18 @@ pub fn comments(input: &[u8]) -> impl Iterator<Item = &[u8]> {
     lines(input).map(|(_, l)| l).take_while(|l| *l != BEGIN.as_bytes())
 }
 
-/// Decodes an armored license into `buf` and returns the raw file bytes.
+/// Decodes an armored license into `buf` and returns the raw file bytes;
+/// [`ArmorError::TooLong`] if they do not fit in `buf`.
 pub fn decode<'b>(input: &[u8], buf: &'b mut [u8]) -> Result<&'b [u8], ArmorError> {
+    let len = decode_counting(input, buf)?;
+    buf.get(..len).ok_or(ArmorError::TooLong)
+}
+
+/// Removes the armor, checking every rule of SPEC.md §3.4 whatever the
+/// body's length. Writes the first `buf.len()` decoded bytes into `buf` and
+/// returns how many bytes the body decodes to, which may be more: the caller
+/// judges the length after the magic, as for a raw file (§4.1 step 2).
+fn decode_counting(input: &[u8], buf: &mut [u8]) -> Result<usize, ArmorError> {
     let mut it = lines(input);
     it.by_ref().find(|(_, l)| *l == BEGIN.as_bytes()).ok_or(ArmorError::MissingBegin)?;
     let mut len = 0usize;
@@ -105,11 +117,14 @@ pub fn decode<'b>(input: &[u8], buf: &'b mut [u8]) -> Result<&'b [u8], ArmorErro
         let mut scratch = [0u8; LINE_LEN / 4 * 3];
         let wrote = STANDARD.decode_slice(line, &mut scratch).map_err(|_| ArmorError::Base64 { line: n })?;
         let decoded = scratch.get(..wrote).ok_or(ArmorError::Base64 { line: n })?;
-        buf.get_mut(len..len + wrote).ok_or(ArmorError::TooLong)?.copy_from_slice(decoded);
+        // Beyond `buf`, bytes are only counted: the armor is still checked to its end.
+        for (dst, src) in buf.iter_mut().skip(len).zip(decoded) {
+            *dst = *src;
+        }
         if line.ends_with(b"=") {
             last_short = Some(line.len());
         }
-        len += wrote;
+        len = len.saturating_add(wrote);
         body_lines += 1;
     }
     if body_lines == 0 {
@@ -118,7 +133,7 @@ pub fn decode<'b>(input: &[u8], buf: &'b mut [u8]) -> Result<&'b [u8], ArmorErro
     if let Some((n, _)) = it.find(|(_, l)| !l.is_empty()) {
         return Err(ArmorError::TrailingText { line: n });
     }
-    buf.get(..len).ok_or(ArmorError::TooLong)
+    Ok(len)
 }
 
 /// What every license file magic starts with, whatever its version: input that
@@ -129,11 +144,23 @@ const RAW_PREFIX: &[u8] = b"FANLIC-LICENSE/";
 /// Returns the raw license file bytes of `input`, armored or raw: raw when it
 /// starts with a file magic (`FANLIC-LICENSE/`), else decoded from the armor
 /// into `buf`.
+///
+/// A body that decodes to more than [`MAX_LICENSE_FILE_LEN`] bytes fails as
+/// the same bytes given raw would (SPEC.md §4.1): `UnknownMagic` unless they
+/// start with the known magic, else `TooLong`, never an armor error, so that
+/// the cause does not depend on the form.
 pub fn unarmor<'a>(input: &'a [u8], buf: &'a mut [u8; MAX_LICENSE_FILE_LEN]) -> Result<&'a [u8], DecodeError> {
     if input.starts_with(RAW_PREFIX) {
         return Ok(input);
     }
-    Ok(decode(input, buf)?)
+    let len = decode_counting(input, buf)?;
+    if len > MAX_LICENSE_FILE_LEN {
+        if !buf.starts_with(LICENSE_FILE_MAGIC) {
+            return Err(DecodeError::UnknownMagic);
+        }
+        return Err(DecodeError::TooLong { len, max: MAX_LICENSE_FILE_LEN });
+    }
+    buf.get(..len).ok_or(DecodeError::TooLong { len, max: MAX_LICENSE_FILE_LEN })
 }
 
 /// Armors raw license bytes, with `comments` as unsigned lines before BEGIN.
@@ -223,6 +250,28 @@ mod tests {
     fn refuses_a_first_comment_that_looks_raw() {
         assert!(encode(&sample(10), &["FANLIC-LICENSE/ for people"]).is_err());
         assert!(encode(&sample(10), &["# ok", "FANLIC-LICENSE/ second line is fine"]).is_ok());
+    }
+
+    /// SPEC.md §4.1: an armored body longer than a license file may be fails
+    /// as the raw bytes would, magic first, and only after the whole armor
+    /// was checked.
+    #[test]
+    fn oversized_armored_bodies_fail_like_raw_files() {
+        let mut buf = [0u8; MAX_LICENSE_FILE_LEN];
+        let mut raw = LICENSE_FILE_MAGIC.to_vec();
+        raw.resize(MAX_LICENSE_FILE_LEN + 1, 0);
+        let text = encode(&raw, &[]).unwrap_or_default();
+        let len = MAX_LICENSE_FILE_LEN + 1;
+        assert_eq!(unarmor(text.as_bytes(), &mut buf), Err(DecodeError::TooLong { len, max: MAX_LICENSE_FILE_LEN }));
+        let mut other = b"FANLIC-LICENSE/2\n".to_vec();
+        other.resize(MAX_LICENSE_FILE_LEN * 2, 0);
+        let text = encode(&other, &[]).unwrap_or_default();
+        assert_eq!(unarmor(text.as_bytes(), &mut buf), Err(DecodeError::UnknownMagic));
+        let trailing = std::format!("{text}after END\n");
+        assert!(matches!(
+            unarmor(trailing.as_bytes(), &mut buf),
+            Err(DecodeError::Armor(ArmorError::TrailingText { .. }))
+        ));
     }
 
     #[test]

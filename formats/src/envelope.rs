@@ -22,19 +22,29 @@ pub struct Envelope<'a> {
 }
 
 impl<'a> Envelope<'a> {
-    /// Decodes a raw license file (SPEC.md §3.1): the magic, then one
-    /// canonical postcard `LicenseFile`, and nothing after it.
+    /// Decodes a raw license file (SPEC.md §3.1): the magic, then at most
+    /// 2048 bytes in all, one canonical postcard `LicenseFile`, and nothing
+    /// after it.
     pub fn decode(bytes: &'a [u8]) -> Result<Self, DecodeError> {
-        if bytes.len() > MAX_LICENSE_FILE_LEN {
-            return Err(DecodeError::TooLong { len: bytes.len(), max: MAX_LICENSE_FILE_LEN });
-        }
-        let rest = bytes.strip_prefix(LICENSE_FILE_MAGIC.as_slice()).ok_or(DecodeError::UnknownMagic)?;
+        let rest = strip_magic(bytes, LICENSE_FILE_MAGIC, MAX_LICENSE_FILE_LEN)?;
         let file: wire::LicenseFile<'a> = canonical::decode(rest)?;
         Ok(Self {
             certificate: SignedBody { message: file.certificate.message, signature: file.certificate.signature.0 },
             license: SignedBody { message: file.license.message, signature: file.license.signature.0 },
         })
     }
+}
+
+/// The bytes after `magic`, for a file of at most `max` bytes. The magic is
+/// checked first, then the length (SPEC.md §2, "Files"): the limit belongs
+/// to the format version the magic names, so a file of another version is
+/// `UnknownMagic` whatever its length, the same cause for every reader.
+pub(crate) fn strip_magic<'a>(bytes: &'a [u8], magic: &[u8], max: usize) -> Result<&'a [u8], DecodeError> {
+    let rest = bytes.strip_prefix(magic).ok_or(DecodeError::UnknownMagic)?;
+    if bytes.len() > max {
+        return Err(DecodeError::TooLong { len: bytes.len(), max });
+    }
+    Ok(rest)
 }
 
 /// Strips `label` from a signed message and decodes the canonical body.

@@ -48,7 +48,7 @@ pub use encode::{encode_revocation_file, encode_revocation_list_body};
 pub use envelope::{Envelope, SignedBody};
 pub use error::DecodeError;
 pub use ids::{KeyId, LicenseId, ParseIdError};
-pub use license::{Expiry, License, LicenseKind, ParseVersionError, Version};
+pub use license::{APP_NAMES, Expiry, License, LicenseKind, ParseVersionError, Version};
 pub use revocation::{
     MAX_REVOCATION_FILE_LEN, REVOCATION_FILE_MAGIC, REVOCATION_LIST_SIGNATURE_LABEL, RevocationEnvelope, RevocationList,
 };

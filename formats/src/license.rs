@@ -130,6 +130,12 @@ impl fmt::Display for Expiry {
     }
 }
 
+/// The application names an issuer may write in `app_name`, in their exact
+/// spelling (SPEC.md §3.3): the list is closed for issuers. A verifier does
+/// not check it: it compares `app_name` with the product's own name exactly,
+/// so any other name is `app_name_mismatch`, not a decode error.
+pub const APP_NAMES: [&str; 2] = ["FineReport", "FineBI"];
+
 /// Longest app name, in bytes.
 pub const MAX_APP_NAME_LEN: usize = 64;
 /// Longest company or project name, in bytes.
@@ -329,6 +335,21 @@ mod tests {
         assert!(!v.matches_local("10.0"));
         assert!(!v.matches_local("11"));
         assert!(!v.matches_local(""));
+        // SPEC.md §4.2's edges: numbers compare by value (leading zeros), the
+        // minor is the longest run of ASCII digits, nothing but ASCII digits.
+        assert!(v.matches_local("11.00.1"));
+        assert!(v.matches_local("011.0"));
+        assert!(v.matches_local("11.0x"));
+        assert!(!v.matches_local("11.01"));
+        assert!(!v.matches_local("\u{661}\u{661}.0"));
+        assert!(!v.matches_local("11.\u{660}"));
+        assert!(!v.matches_local("\u{ff11}\u{ff11}.0"));
+        assert!(!v.matches_local("+11.0"));
+        assert!(!v.matches_local(" 11.0"));
+        assert!(!v.matches_local("11."));
+        assert!(!v.matches_local("11.65536"));
+        assert!(!v.matches_local("65547.0"));
+        assert!(!v.matches_local("v11.0"));
         assert_eq!("11.0".parse(), Ok(v));
         assert_eq!("11.0.1".parse::<Version>(), Err(ParseVersionError));
     }

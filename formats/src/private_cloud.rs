@@ -47,11 +47,12 @@ pub const MAX_SERVER_ANSWER_LEN: usize = 4096;
 /// (SPEC.md §7.4).
 pub const MAX_PRIVATE_CONFIG_LEN: usize = 1 << 20;
 
-/// "The application sends a request every 2 hours" (seed 000): SPEC.md §7.3.
+/// The application sends a heartbeat every 7200 seconds (SPEC.md §7.3).
 pub const HEARTBEAT_INTERVAL_SECS: u64 = 2 * 3600;
 
-/// "If it gets no feedback within 24 hours, or the server hears nothing from
-/// it for 24 hours, the registration fails" (seed 000); also the longest
+/// An application's registration fails when it has had no accepted answer for
+/// 86400 seconds, and the server drops a node it has not heard from for as
+/// long (SPEC.md §7.3); also the longest
 /// downtime after which the server resumes without a new QR activation.
 pub const SILENCE_LIMIT_SECS: u64 = 24 * 3600;
 
@@ -338,13 +339,10 @@ pub struct ServerAnswerEnvelope<'a> {
 }
 
 impl<'a> ServerAnswerEnvelope<'a> {
-    /// Decodes a server answer file: at most [`MAX_SERVER_ANSWER_LEN`] bytes,
-    /// the magic, one canonical `ServerAnswerFile`, nothing after it.
+    /// Decodes a server answer file: the magic, then at most
+    /// [`MAX_SERVER_ANSWER_LEN`] bytes in all, one canonical `ServerAnswerFile`, nothing after it.
     pub fn decode(bytes: &'a [u8]) -> Result<Self, DecodeError> {
-        if bytes.len() > MAX_SERVER_ANSWER_LEN {
-            return Err(DecodeError::TooLong { len: bytes.len(), max: MAX_SERVER_ANSWER_LEN });
-        }
-        let rest = bytes.strip_prefix(SERVER_ANSWER_MAGIC.as_slice()).ok_or(DecodeError::UnknownMagic)?;
+        let rest = crate::envelope::strip_magic(bytes, SERVER_ANSWER_MAGIC, MAX_SERVER_ANSWER_LEN)?;
         let f: wire::ServerAnswerFile<'a> = canonical::decode(rest)?;
         Ok(Self {
             license: f.license,
@@ -368,13 +366,10 @@ pub struct PrivateConfigEnvelope<'a> {
 }
 
 impl<'a> PrivateConfigEnvelope<'a> {
-    /// Decodes a `privateConfig` file: at most [`MAX_PRIVATE_CONFIG_LEN`]
-    /// bytes, the magic, one canonical `PrivateConfigFile`, nothing after.
+    /// Decodes a `privateConfig` file: the magic, then at most
+    /// [`MAX_PRIVATE_CONFIG_LEN`] bytes in all, one canonical `PrivateConfigFile`, nothing after.
     pub fn decode(bytes: &'a [u8]) -> Result<Self, DecodeError> {
-        if bytes.len() > MAX_PRIVATE_CONFIG_LEN {
-            return Err(DecodeError::TooLong { len: bytes.len(), max: MAX_PRIVATE_CONFIG_LEN });
-        }
-        let rest = bytes.strip_prefix(PRIVATE_CONFIG_MAGIC.as_slice()).ok_or(DecodeError::UnknownMagic)?;
+        let rest = crate::envelope::strip_magic(bytes, PRIVATE_CONFIG_MAGIC, MAX_PRIVATE_CONFIG_LEN)?;
         let f: wire::PrivateConfigFile<'a> = canonical::decode(rest)?;
         Ok(Self {
             instance_certificate: SignedBody {

@@ -77,14 +77,11 @@ pub struct RevocationEnvelope<'a> {
 }
 
 impl<'a> RevocationEnvelope<'a> {
-    /// Decodes a revocation list file (SPEC.md §6.1): at most
-    /// [`MAX_REVOCATION_FILE_LEN`] bytes, the magic, then one canonical
+    /// Decodes a revocation list file (SPEC.md §6.1): the magic, then at most
+    /// [`MAX_REVOCATION_FILE_LEN`] bytes in all, one canonical
     /// postcard `RevocationFile`, and nothing after it. There is no armor.
     pub fn decode(bytes: &'a [u8]) -> Result<Self, DecodeError> {
-        if bytes.len() > MAX_REVOCATION_FILE_LEN {
-            return Err(DecodeError::TooLong { len: bytes.len(), max: MAX_REVOCATION_FILE_LEN });
-        }
-        let rest = bytes.strip_prefix(REVOCATION_FILE_MAGIC.as_slice()).ok_or(DecodeError::UnknownMagic)?;
+        let rest = crate::envelope::strip_magic(bytes, REVOCATION_FILE_MAGIC, MAX_REVOCATION_FILE_LEN)?;
         let file: wire::RevocationFile<'a> = canonical::decode(rest)?;
         Ok(Self {
             certificate: SignedBody { message: file.certificate.message, signature: file.certificate.signature.0 },

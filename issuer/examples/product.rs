@@ -1,5 +1,5 @@
-//! Plays the product (FineReport) through local container activation, the
-//! way seed 001 describes it, with the crate products embed
+//! Plays the product (FineReport) through local container activation (upload
+//! `Container.lic`, QR code, 6-digit code: SPEC.md §6), with the crate products embed
 //! (`fanlic-verifier`):
 //!
 //! 1. checks the uploaded `Container.lic` against the embedded root key and

@@ -179,7 +179,10 @@ impl MasterSecret {
         let version = lines
             .next()
             .and_then(|l| l.strip_prefix("version "))
-            .and_then(|v| v.trim().parse::<u32>().ok())
+            .map(str::trim)
+            // ASCII digits only (SPEC.md §6.2): `parse` alone would take a `+`.
+            .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|v| v.parse::<u32>().ok())
             .ok_or_else(|| bad("no `version N` line"))?;
         let hex_text = lines.next().and_then(|l| l.strip_prefix("secret ")).ok_or_else(|| bad("no `secret` line"))?;
         let secret: [u8; 32] =
@@ -254,5 +257,15 @@ mod tests {
         let e = MasterSecret::load(&path).unwrap_err().to_string();
         assert!(e.contains("chmod 600"), "{e}");
         assert!(!format!("{m:?}").contains("09"), "Debug shows no secret");
+        // SPEC.md §6.2's file format: comments and blank lines anywhere,
+        // either hex case; the version in ASCII digits only.
+        let secret = "ab".repeat(32);
+        let ok = format!("# c\nfanlic-activation-master/1\r\n\n# c\nversion 007\nsecret {}\n", secret.to_uppercase());
+        let plus = format!("fanlic-activation-master/1\nversion +7\nsecret {secret}\n");
+        for (text, version) in [(ok, Some(7)), (plus, None)] {
+            fs::remove_file(&path).unwrap();
+            fsutil::write_atomic(&path, text.as_bytes(), 0o600, false).unwrap();
+            assert_eq!(MasterSecret::load(&path).ok().map(|m| m.version()), version, "{text}");
+        }
     }
 }

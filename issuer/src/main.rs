@@ -976,7 +976,8 @@ http://127.0.0.1:8380/a). The admin's phone opens it:
   GET  /healthz     ok
 A request with `Accept: application/json` gets JSON. Refusals list every reason, each with a code
 (malformed, unknown_license, no_activation_key, forged_challenge, qr_expired, revoked,
-license_expired, max_licenses_reached, too_many_nodes, rate_limited) and what to do.
+license_expired, wrong_kind, stale_private_config, max_licenses_reached, too_many_nodes,
+rate_limited, internal_error) and what to do; formats/SPEC.md §6.4 describes each.
 A license bound to another project needs `fanlic unbind` first.
 
 Keys are derived from the activation master secret (mode 0600). Prints `listening on

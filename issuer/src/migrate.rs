@@ -1,4 +1,4 @@
-//! Private-cloud requests by mail (seed 000): the authorization server image
+//! Private-cloud requests by mail: the authorization server image
 //! sent with a private-cloud license, the **migration** of a server to a
 //! new one, and the **destruction** of an old one, for `fanlic ingest`.
 //!
@@ -56,7 +56,7 @@ use crate::{
 };
 
 /// The file name of the authorization server's state, as the customer
-/// attaches it (seed 000, "License Migration"; SPEC.md §7.4).
+/// attaches to a migration request (SPEC.md §7.4).
 pub const PRIVATE_CONFIG_FILE: &str = "privateConfig";
 
 /// The start of the reason recorded when a destroy request revokes a license.

@@ -22,8 +22,9 @@
 //!   [`validate_request`] when the authorization server image can be built
 //!   (else held, `image_builder_unavailable`, with how to build it);
 //!   [`validate`] and [`validate_parsed`] know no image builder and hold it.
-//! - A **migration** or **destroy** request ([`intent_of`], seed 000
-//!   "License Migration") is checked for its sender and contract as a
+//! - A **migration** or **destroy** request ([`intent_of`]: the customer
+//!   destroys the old server, then registers the new one with the old
+//!   one's `privateConfig` attached) is checked for its sender and contract as a
 //!   registration, then for its `privateConfig` ([`ConfigCheck`], made by
 //!   `crate::migrate`): `private_config_missing`, `private_config_invalid`,
 //!   `private_config_unknown_license`, `private_config_not_private_cloud`,
@@ -257,7 +258,7 @@ pub struct IssuePlan {
     pub max_licenses: u32,
 }
 
-/// A private-cloud migration (seed 000): the new license supersedes `old`.
+/// A private-cloud migration: the new license supersedes `old`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Migration {
     /// The license of the server being moved.
@@ -566,8 +567,8 @@ pub fn validate_for_approval(
     decide(reasons, &staff, a.single_sender, a.plan)
 }
 
-/// What a mail asks for among the private-cloud requests of seed 000
-/// ("License Migration"), by [`intent_of`].
+/// What a mail asks for among the private-cloud requests (a registration,
+/// moving the server, destroying the old one), by [`intent_of`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Intent {
     /// A registration, a cancellation or an unknown request, as
@@ -600,12 +601,12 @@ pub fn has_private_config(mail: &RegistrationMail) -> bool {
 /// - [`Intent::Migration`]: it speaks of migrating (`migrate`, `migration`,
 ///   `move the server`, `迁移`, ...) and either attaches a `privateConfig`
 ///   or does not speak of destroying; or it is a registration (or names no
-///   destroying) and attaches a `privateConfig` (seed 000: "send the
-///   registration information ... attach the privateConfig file").
+///   destroying) and attaches a `privateConfig` (a migration is the
+///   registration of the new server with the old one's `privateConfig`).
 /// - [`Intent::Destroy`]: it asks to destroy (`destroy`, `销毁`, ...) or
 ///   cancel (`cancel the registration`, `注销`, ...) without migrating
-///   words, or with them but without a `privateConfig` (seed 000 step 1
-///   names "the server to be migrated").
+///   words, or with them but without a `privateConfig` (destroying "the
+///   server to be migrated" is the first step of a migration).
 /// - [`Intent::Registration`] otherwise.
 pub fn intent_of(mail: &RegistrationMail, parsed: &ParsedRequest) -> Intent {
     let text = contracts::company_key(&format!("{}\n{}", mail.subject, mail.text));
@@ -855,7 +856,7 @@ fn assess_private_config(
     let destroyed = old.revoked.as_ref().is_some_and(|(_, r)| r.starts_with(crate::migrate::DESTROYED_REASON));
     let revoke_old = match (&old.revoked, &old.superseded_by) {
         (None, None) => true,
-        // Destroyed on request, then asked for the new image (seed 000 steps 1 and 3).
+        // Destroyed on request, then asked for the new image: a migration's first and last steps.
         (Some(_), None) if ctx.intent == Intent::Migration && destroyed => false,
         (revoked, superseded) => {
             let (en, zh) = match (superseded, revoked) {
@@ -1687,7 +1688,7 @@ mod tests {
         assert_eq!(with("授权服务器迁移", "您好，请处理。\n", true), Intent::Migration);
         assert_eq!(with("Please destroy the old authorization component", "Thanks\n", true), Intent::Destroy);
         assert_eq!(with("销毁旧授权组件", "您好\n", false), Intent::Destroy);
-        // Seed 000 step 1 names "the server to be migrated": without the file, a destroy request.
+        // Destroying "the server to be migrated" is a migration's first step: without the file, a destroy request.
         assert_eq!(with("Destroy the authorization server to be migrated", "x\n", false), Intent::Destroy);
         assert_eq!(with("Destroy the authorization server to be migrated", "x\n", true), Intent::Migration);
         assert!(is_private_config_name("privateConfig") && is_private_config_name("PRIVATECONFIG.txt"));

@@ -1,7 +1,8 @@
 //! Private cloud by mail with real components (the `fanlic` binary, a real
 //! Maildir, the home's SQLite, a real SMTP server): a registration answered
 //! with `fanruan_license_server.tar`, a server migration with its
-//! `privateConfig` (seed 000, "License Migration"), a destroy request, and
+//! `privateConfig` (the old server destroyed, the new one registered with its
+//! state attached), a destroy request, and
 //! every refusal. The server binary in the images is a small static ELF made
 //! here (`FANLIC_LICENSE_SERVER_BINARY`), padded to the size of the real one.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
@@ -552,7 +553,7 @@ fn destroy_request_with_private_config_revokes_and_confirms() {
     let audit: Value = serde_json::from_str(&pc.ok(&["audit", "--json"])).unwrap();
     assert!(audit.as_array().unwrap().iter().any(|a| a["action"] == "revoked"), "{audit}");
 
-    // Then the new image (seed 000 step 3: the registration with the
+    // Then the new image (a migration's last step: the registration with the
     // privateConfig): issued, superseding the destroyed license, once.
     let reg = mail(
         CONTRACT_ADDR,

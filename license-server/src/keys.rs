@@ -1,9 +1,11 @@
-//! Key files (SPEC.md §3.5): "Private keys are PKCS#8 documents (RFC 8410,
-//! as `ring` writes them) in PEM with the label `PRIVATE KEY`, in files of
-//! mode 0600. Public keys are written as PEM `PUBLIC KEY`".
+//! Key files (SPEC.md §3.5): private keys are PKCS#8 documents of Ed25519
+//! keys in PEM with the label `PRIVATE KEY`, in files of mode 0600; public
+//! keys are PEM `PUBLIC KEY`.
 //!
-//! The image key arrives as PKCS#8 v1 (the seed only); the instance key is
-//! written as v2 (seed and public key), as `ring` makes it. Both are read.
+//! Keys are written as PKCS#8 v1 (the seed only, RFC 8410 §7), the form
+//! `openssl genpkey` writes and OpenSSL 3.0 reads, like the issuer's and the
+//! image key; v2 (seed and public key, as `ring` makes it) is also read,
+//! so a key made by other tools loads.
 
 use std::{
     fs,
@@ -91,7 +93,13 @@ pub fn signing_key_from_pkcs8(der: &[u8]) -> Result<SigningKey, String> {
     Ok(key)
 }
 
-/// The PKCS#8 v2 document of a key, as `ring` writes it.
+/// The PKCS#8 v1 document of a key (RFC 8410 §7): what every key file is
+/// written as, since OpenSSL 3.0 cannot read v2.
+pub fn pkcs8_v1(key: &SigningKey) -> Zeroizing<Vec<u8>> {
+    Zeroizing::new([PKCS8_V1_PREFIX.as_slice(), key.as_bytes()].concat())
+}
+
+/// The PKCS#8 v2 document of a key, as `ring` writes it: read, never written.
 pub fn pkcs8_v2(key: &SigningKey) -> Zeroizing<Vec<u8>> {
     Zeroizing::new(
         [PKCS8_V2_PREFIX.as_slice(), key.as_bytes(), &PKCS8_V2_MIDDLE, key.verifying_key().as_bytes()].concat(),
@@ -124,7 +132,7 @@ pub fn load_private_key(path: &Path) -> Result<SigningKey, Error> {
 /// Writes a new private key file with mode 0600 (never over an existing one),
 /// synced to disk with its folder.
 pub fn write_private_key(path: &Path, key: &SigningKey) -> Result<(), Error> {
-    let text = pem("PRIVATE KEY", &pkcs8_v2(key));
+    let text = pem("PRIVATE KEY", &pkcs8_v1(key));
     let mut f = fs::OpenOptions::new()
         .write(true)
         .create_new(true)

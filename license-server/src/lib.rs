@@ -3,7 +3,7 @@
 //! `fanruan_license_server.tar` that the vendor mails to a customer. The
 //! customer runs it on a free port (default 18081), activates it once by QR
 //! code and 6-digit code, and the FanRuan applications then register with it
-//! and send a heartbeat every 2 hours (seed 000).
+//! and send a heartbeat every 7200 seconds (SPEC.md §7.3).
 //!
 //! # Layout
 //!
@@ -93,7 +93,7 @@ use crate::{
     tls::{ClientAddr, TlsFiles, TlsListener},
 };
 
-/// Default port (seed 000: "defaults to 18081").
+/// Default port: 18081 (SPEC.md §7), unless the customer picks another.
 pub const DEFAULT_PORT: u16 = 18081;
 /// How often the timer drops silent nodes and writes time forward.
 const TICK: Duration = Duration::from_secs(60);
@@ -307,5 +307,45 @@ async fn shutdown_signal() {
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
         () = term => {}
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)] // test code
+mod tests {
+    use std::process::Command;
+
+    use super::*;
+    use crate::test_fixture::{ISSUED_AT, fixture, write_license_dir};
+
+    /// SPEC.md §3.5: the key files the server writes at its first start,
+    /// `instance.key` and `tls/key.pem`, are PKCS#8 v1, which OpenSSL 3.0
+    /// reads (it does not read `ring`'s v2). Fails, never skips, without
+    /// `openssl`: CI installs it, so a pass means OpenSSL was asked.
+    #[test]
+    fn openssl_reads_the_key_files_of_a_first_start() {
+        let found = Command::new("openssl").arg("version").output().is_ok_and(|o| o.status.success());
+        assert!(found, "this test needs the `openssl` command: apt-get install -y openssl");
+        let tmp = tempfile::tempdir().unwrap();
+        let (license_dir, config_dir) = (tmp.path().join("license"), tmp.path().join("config"));
+        write_license_dir(&license_dir, &fixture(1));
+        let opts = Options {
+            license_dir,
+            config_dir: config_dir.clone(),
+            listen_address: IpAddr::from([127, 0, 0, 1]),
+            port: 0,
+            addresses: Vec::new(),
+            activation_base_url: None,
+        };
+        prepare(&opts, ISSUED_AT + 60).unwrap();
+        let instance = keys::load_private_key(&config_dir.join("instance.key")).unwrap();
+        let public_pem = fanlic_tests::keys::public_key_pem(instance.verifying_key().as_bytes());
+        for file in [config_dir.join("instance.key"), config_dir.join("tls").join("key.pem")] {
+            let out = Command::new("openssl").args(["pkey", "-noout", "-in"]).arg(&file).output().unwrap();
+            assert!(out.status.success(), "{}: {}", file.display(), String::from_utf8_lossy(&out.stderr));
+            let out = Command::new("openssl").args(["pkey", "-pubout", "-in"]).arg(&file).output().unwrap();
+            assert!(out.status.success(), "{}: {}", file.display(), String::from_utf8_lossy(&out.stderr));
+            assert_eq!(String::from_utf8(out.stdout).unwrap(), public_pem, "{}", file.display());
+        }
     }
 }

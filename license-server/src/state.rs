@@ -2,7 +2,7 @@
 //! in, nothing here reads a clock or touches a file. The server calls
 //! [`ServerState::take_write`] after each step and writes what it returns.
 //!
-//! The 24-hour rules (seed 000, SPEC.md §7.3, §7.4):
+//! The 24-hour rules (SPEC.md §7.3, §7.4):
 //! - a node not heard from for 86400 s is dropped ([`ServerState::tick`],
 //!   and before every request);
 //! - at start, down for 24 hours or more: "the activation lapses
@@ -199,6 +199,9 @@ impl core::fmt::Debug for ServerState {
     }
 }
 
+/// The causes of SPEC.md §4.2 that come before `license_exhausted`.
+const LICENSE_CAUSES_BEFORE_EXHAUSTED: [&str; 3] = ["license_expired", "version_mismatch", "app_name_mismatch"];
+
 fn cause(code: &'static str, message: impl Into<String>) -> Cause {
     Cause { code, message: message.into() }
 }
@@ -368,8 +371,13 @@ impl ServerState {
         let nodes = self.node_count().saturating_add(u32::from(!known));
         let mut causes = self.license.check_for(req.app_name, req.version, req.project, nodes, now);
         if !known && self.nodes.len() >= MAX_NODES && !causes.iter().any(|c| c.code == "license_exhausted") {
-            causes
-                .push(cause("license_exhausted", format!("An authorization server records at most {MAX_NODES} nodes")));
+            // In its place of SPEC.md §4.2's order, before the causes that follow it there.
+            let at =
+                causes.iter().position(|c| !LICENSE_CAUSES_BEFORE_EXHAUSTED.contains(&c.code)).unwrap_or(causes.len());
+            causes.insert(
+                at,
+                cause("license_exhausted", format!("An authorization server records at most {MAX_NODES} nodes")),
+            );
         }
         self.common_causes(now, &mut causes);
         if !causes.is_empty() {
@@ -733,6 +741,29 @@ mod tests {
         assert_eq!(s.status(T0 + 3).nodes, 1);
         // The registered node is still welcome.
         s.register(&req(1), T0 + 4).unwrap();
+    }
+
+    /// SPEC.md §7.3: §4.2's causes in their order, then `not_activated`,
+    /// `clock_behind`, `not_registered`; a deregistration needs no activation.
+    #[test]
+    fn refusal_causes_come_in_the_stated_order() {
+        let su = setup(1);
+        let mut s = su.first_start(T0);
+        let bad = RegisterRequest { app_name: "FineBI", project: "other", ..req(1) };
+        assert_eq!(
+            codes(&s.register(&bad, T0 + 1).unwrap_err()),
+            ["app_name_mismatch", "project_content_mismatch", "not_activated"]
+        );
+        assert_eq!(codes(&s.heartbeat([9; 16], [0; 16], T0 + 2).unwrap_err()), ["not_activated", "not_registered"]);
+        assert_eq!(codes(&s.deregister([9; 16], [0; 16], T0 + 3).unwrap_err()), ["not_registered"]);
+        // The clock moved back while running, not activated, unknown node.
+        let ahead = T0 + 10_000;
+        s.tick(ahead);
+        assert_eq!(
+            codes(&s.heartbeat([9; 16], [0; 16], T0 + 4).unwrap_err()),
+            ["not_activated", "clock_behind", "not_registered"]
+        );
+        assert_eq!(codes(&s.deregister([9; 16], [0; 16], T0 + 5).unwrap_err()), ["clock_behind", "not_registered"]);
     }
 
     #[test]

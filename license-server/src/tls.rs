@@ -38,7 +38,7 @@ use zeroize::Zeroizing;
 use crate::{
     Error,
     config::write_atomic,
-    keys::{pem, pem_blocks, pkcs8_v2},
+    keys::{pem, pem_blocks, pkcs8_v1},
 };
 
 /// How long a generated certificate is valid: long, since it is pinned by
@@ -77,7 +77,7 @@ pub fn prepare(tls_dir: &Path, instance: &SigningKey, addresses: &[String], now:
     let cert_path = tls_dir.join("cert.pem");
     let key_path = tls_dir.join("key.pem");
     let instance_spki =
-        KeyPair::from_pkcs8_der_and_sign_algo(&PrivatePkcs8KeyDer::from(pkcs8_v2(instance).to_vec()), &PKCS_ED25519)
+        KeyPair::from_pkcs8_der_and_sign_algo(&PrivatePkcs8KeyDer::from(pkcs8_v1(instance).to_vec()), &PKCS_ED25519)
             .map_err(|e| Error::Tls {
                 path: key_path.clone(),
                 reason: format!("the instance key is unusable for TLS: {e}"),
@@ -155,7 +155,7 @@ fn generate(
 ) -> Result<(), Error> {
     let fail = |reason: String| Error::Tls { path: cert_path.to_owned(), reason };
     fs::create_dir_all(tls_dir).map_err(Error::io(tls_dir, "cannot create"))?;
-    let pkcs8 = pkcs8_v2(instance);
+    let pkcs8 = pkcs8_v1(instance);
     let key_pair = KeyPair::from_pkcs8_der_and_sign_algo(&PrivatePkcs8KeyDer::from(pkcs8.to_vec()), &PKCS_ED25519)
         .map_err(|e| fail(format!("the instance key is unusable for TLS: {e}")))?;
     let mut params = CertificateParams::new(Vec::<String>::new()).map_err(|e| fail(e.to_string()))?;
@@ -366,7 +366,8 @@ mod tests {
         let err = prepare(dir.path(), &instance, &addrs(&["10.0.0.1"]), NOW - 2 * 86_400).unwrap_err().to_string();
         assert!(err.contains("does not cover now"), "{err}");
         // A key that is not the certificate's.
-        fs::write(&key, pem("PRIVATE KEY", &pkcs8_v2(&SigningKey::from_bytes(&[7; 32]))).as_bytes()).unwrap();
+        fs::write(&key, pem("PRIVATE KEY", &crate::keys::pkcs8_v2(&SigningKey::from_bytes(&[7; 32]))).as_bytes())
+            .unwrap();
         let err = prepare(dir.path(), &instance, &addrs(&["10.0.0.1"]), NOW).unwrap_err().to_string();
         assert!(err.contains("not the one of the certificate"), "{err}");
         // Half a pair.

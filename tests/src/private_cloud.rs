@@ -752,6 +752,33 @@ pub fn generate(files: &mut Files) -> Result<()> {
         ),
     )?;
 
+    // A signed answer body that breaks a rule of §7.2 (valid_until more than
+    // 24 hours after `at`) is malformed_answer, not a cause of its own; it is
+    // reported first, with the license's causes found before it (§7.5 order).
+    let long = pc::ServerAnswerBody {
+        license_id: g.license_id.0,
+        kind: hb,
+        node_id: NODE_ID,
+        nonce: n,
+        at: at.0,
+        valid_until: at.0 + fanlic_formats::private_cloud::SILENCE_LIMIT_SECS + 1,
+        nodes: 2,
+    };
+    let long_msg =
+        [fanlic_formats::private_cloud::SERVER_ANSWER_LABEL, postcard::to_allocvec(&long)?.as_slice()].concat();
+    let bytes = encode_server_answer_file(&license, &cert.msg, &cert.sig, &long_msg, &g.k.instance.sign(&long_msg))?;
+    let mut input = g.answer_input(hb, n, None);
+    input.env.version = "6.2.0".into();
+    g.answer_vector(
+        "answer-valid-until-too-late",
+        bytes,
+        "A heartbeat answer validly signed by instance-a whose valid_until is 86401 s after `at`, checked by a \
+         FineBI 6.2.0 product (licensed 6.1): malformed_answer (a decode error of the signed answer, not a cause \
+         of its own) comes first, then the license's version_mismatch.",
+        input,
+        refused(&["malformed_answer", "version_mismatch"], Some("valid_until")),
+    )?;
+
     // ---- the file ----
     let good_file = g.answer_file(&license, &cert, &good, &g.k.instance)?;
     let truncated = good_file.get(..good_file.len().saturating_sub(10)).unwrap_or_default().to_vec();
@@ -891,6 +918,32 @@ fn config_vectors(g: &mut Gen<'_>, cert: &Cert, other_license: LicenseId) -> Res
         "config-state-other-license.bin",
         Some(config_file(cert, &other_id, &g.k.instance)?),
         "A state validly signed by instance-a that names another license id than its certificate.",
+        license_id,
+        refused(&["state_license_mismatch"], None),
+    )?;
+
+    // Two checks fail at once: only the first is reported, in the order of
+    // §7.4 (certificate: license id, then image key id; state: license id,
+    // then instance key).
+    let both_msg = g.cert_body(other_license, g.k.image_other.key_id(), g.k.instance.public())?;
+    let both = Cert { sig: g.k.image.sign(&both_msg), msg: both_msg };
+    g.config_vector(
+        "config-certificate-two-mismatches",
+        "config-certificate-two-mismatches.bin",
+        Some(config_file(&both, &s, &g.k.instance)?),
+        "An instance certificate validly signed by the license's image key that names another license id and \
+         image-other's key id: foreign_license, the first failing check.",
+        license_id,
+        refused(&["foreign_license"], None),
+    )?;
+    let both =
+        pc::PrivateConfigBody { license_id: other_license.0, instance_public_key: g.k.clone.public(), ..s.clone() };
+    g.config_vector(
+        "config-state-two-mismatches",
+        "config-state-two-mismatches.bin",
+        Some(config_file(cert, &both, &g.k.instance)?),
+        "A state validly signed by instance-a that names another license id and instance-clone's key: \
+         state_license_mismatch, the first failing check.",
         license_id,
         refused(&["state_license_mismatch"], None),
     )?;

@@ -440,6 +440,25 @@ pub fn generate() -> Result<Files> {
         valid(),
     );
 
+    // SPEC.md §4.2, the version rule's edges: major and minor compare as
+    // numbers (leading zeros), the minor is the longest run of ASCII digits
+    // after the first dot, and only ASCII digits are digits.
+    for (name, local, description) in [
+        (
+            "valid-local-version-leading-zeros",
+            "11.00.1",
+            "Local version 11.00.1 against licensed 11.0: numbers compare by value, so 00 is 0.",
+        ),
+        (
+            "valid-local-version-suffix",
+            "11.0x",
+            "Local version 11.0x against licensed 11.0: the minor is the digits after the first dot, up to the first non-digit.",
+        ),
+    ] {
+        let env = Env { version: local.into(), ..g.env() };
+        g.vector(name, basic_file, description, A, env, valid());
+    }
+
     let p = g.payload("valid-rotated-issuing-key");
     g.signed("valid-rotated-issuing-key.lic", &ia2, &p, Form::Armored(&[]))?;
     g.vector(
@@ -516,6 +535,32 @@ pub fn generate() -> Result<Files> {
         env,
         causes(&["version_mismatch"]),
     );
+    for (name, local, description) in [
+        (
+            "version-minor-01",
+            "11.01",
+            "Local version 11.01 against licensed 11.0: the minor is 1, not a string prefix match.",
+        ),
+        (
+            "version-arabic-indic-digits",
+            "\u{661}\u{661}.0",
+            "Local version \u{661}\u{661}.0 (Arabic-Indic digits one one) against licensed 11.0: only ASCII digits are digits.",
+        ),
+        (
+            "version-fullwidth-digits",
+            "\u{ff11}\u{ff11}.0",
+            "Local version \u{ff11}\u{ff11}.0 (fullwidth digits) against licensed 11.0: only ASCII digits are digits.",
+        ),
+        ("version-major-only", "11", "Local version 11 against licensed 11.0: no minor, so it matches nothing."),
+        (
+            "version-minor-overflow",
+            "11.65536",
+            "Local version 11.65536 against licensed 11.0: a number above 65535 matches nothing.",
+        ),
+    ] {
+        let env = Env { version: local.into(), ..g.env() };
+        g.vector(name, basic_file, description, A, env, causes(&["version_mismatch"]));
+    }
     let env = Env { app_name: "FineBI".into(), ..g.env() };
     g.vector(
         "app-name-mismatch",
@@ -896,7 +941,7 @@ pub fn generate() -> Result<Files> {
 
     let mut oversized = basic_raw.clone();
     oversized.resize(fanlic_formats::MAX_LICENSE_FILE_LEN + 1, 0);
-    g.file("oversized.bin", oversized)?;
+    g.file("oversized.bin", oversized.clone())?;
     g.vector(
         "oversized",
         "oversized.bin",
@@ -904,6 +949,43 @@ pub fn generate() -> Result<Files> {
         A,
         g.env(),
         content("bad_encoding", Some("TooLong")),
+    );
+
+    // SPEC.md §4.1 step 2: the magic is checked first, then the length, and
+    // an armored file is judged by the bytes its body decodes to: the same
+    // cause for the same bytes, whatever the form.
+    let oversized_armored = armor::encode(&oversized, &[])?;
+    g.file("oversized-armored.lic", oversized_armored.into_bytes())?;
+    g.vector(
+        "oversized-armored",
+        "oversized-armored.lic",
+        "oversized.bin armored: the body decodes to 2049 bytes that start with the known magic. The length limit \
+         applies to the decoded bytes, so this is bad_encoding (too long) as for the raw file, not bad_armor.",
+        A,
+        g.env(),
+        content("bad_encoding", Some("TooLong")),
+    );
+    let mut oversized_magic2 =
+        [b"FANLIC-LICENSE/2\n".as_slice(), basic_raw.get(LICENSE_FILE_MAGIC.len()..).unwrap_or_default()].concat();
+    oversized_magic2.resize(fanlic_formats::MAX_LICENSE_FILE_LEN + 1, 0);
+    g.file("oversized-unknown-magic.lic", armor::encode(&oversized_magic2, &[])?.into_bytes())?;
+    g.vector(
+        "oversized-unknown-magic-armored",
+        "oversized-unknown-magic.lic",
+        "unknown-magic.lic's bytes padded to 2049 bytes, armored: the magic is checked before the length (the \
+         limit is version 1's), so this is unknown_format, not too long.",
+        A,
+        g.env(),
+        content("unknown_format", Some("UnknownMagic")),
+    );
+    g.file("oversized-unknown-magic.bin", oversized_magic2)?;
+    g.vector(
+        "oversized-unknown-magic-raw",
+        "oversized-unknown-magic.bin",
+        "The same 2049 bytes raw (FANLIC-LICENSE/2, then zero bytes): unknown_format, not too long.",
+        A,
+        g.env(),
+        content("unknown_format", Some("UnknownMagic")),
     );
 
     // Non-canonical base64: the last character before `=` with non-zero unused
