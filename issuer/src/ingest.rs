@@ -1461,6 +1461,8 @@ pub struct DecisionRow {
     pub decided_at: Timestamp,
     /// By whom.
     pub decided_by: String,
+    /// How many resends of the same request joined this one while it was held.
+    pub resends_joined: u64,
 }
 
 impl DecisionRow {
@@ -1482,6 +1484,7 @@ impl DecisionRow {
             "text": mail.as_ref().map(|m| m.text.clone()).unwrap_or_default(),
             "decided_at": self.decided_at.to_string(),
             "decided_by": self.decided_by,
+            "resends_joined": self.resends_joined,
         })
     }
 
@@ -1504,6 +1507,12 @@ impl DecisionRow {
         for (c, m) in &self.reasons {
             out.push_str(&format!("  - {c}: {m}\n"));
         }
+        if self.resends_joined > 0 {
+            out.push_str(&format!(
+                "  resent {} more time(s) while held; those mails joined this one\n",
+                self.resends_joined
+            ));
+        }
         if let Some(m) = &mail {
             for line in m.text.lines().take(20) {
                 out.push_str(&format!("  | {line}\n"));
@@ -1514,7 +1523,8 @@ impl DecisionRow {
 }
 
 const DECISION_COLUMNS: &str = "decision_id, dedup_key, message_id, source, from_addr, subject, decision, reasons,
-     license_id, authenticated, raw, decided_at, decided_by";
+     license_id, authenticated, raw, decided_at, decided_by,
+     (SELECT count(*) FROM decisions j WHERE j.joined_to = decisions.decision_id)";
 
 fn decision_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DecisionRow> {
     let at: i64 = r.get(11)?;
@@ -1532,6 +1542,7 @@ fn decision_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DecisionRow> {
         raw: r.get(10)?,
         decided_at: Timestamp(u64::try_from(at).unwrap_or(0)),
         decided_by: r.get(12)?,
+        resends_joined: u64::try_from(r.get::<_, i64>(13)?).unwrap_or(0),
     })
 }
 

@@ -185,6 +185,8 @@ fn a_resend_of_a_held_request_joins_it() {
     // One item to review.
     let review: Value = serde_json::from_str(&ok(&env, &["review", "--json"])).unwrap();
     assert_eq!(review.as_array().unwrap().len(), 1, "{review}");
+    assert_eq!(review[0]["resends_joined"], 1, "{review}");
+    assert!(ok(&env, &["review"]).contains("resent 1 more time(s) while held"));
     assert!(outbox(&env).is_empty());
 }
 
