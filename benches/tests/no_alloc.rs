@@ -47,6 +47,21 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
+/// A fixed buffer for text, on the stack.
+struct Stack {
+    buf: [u8; 4096],
+    len: usize,
+}
+
+impl core::fmt::Write for Stack {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        let end = self.len + s.len();
+        self.buf.get_mut(self.len..end).ok_or(core::fmt::Error)?.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
 /// (allocations, bytes requested) made by `f` on this thread.
 fn count<R>(f: impl FnOnce() -> R) -> (u64, u64, R) {
     let (a0, b0) = (ALLOCS.with(Cell::get), BYTES.with(Cell::get));
@@ -79,6 +94,22 @@ fn fanlic_verify_allocates_nothing() {
     });
     assert!(ok, "rejected");
     assert_eq!(allocs, 0, "a rejection allocated");
+    // Its causes' texts, in every language, written into a stack buffer (as
+    // a product without an allocator shows them) allocate nothing either.
+    let mut buf = [0u8; MAX_LICENSE_FILE_LEN];
+    let rejection = fanlic_verifier::verify(f.armored.as_bytes(), &mut buf, &f.roots, &bad).unwrap_err();
+    let (allocs, bytes, written) = count(|| {
+        use core::fmt::Write as _;
+        let mut out = Stack { buf: [0; 4096], len: 0 };
+        for lang in fanlic_verifier::Lang::ALL {
+            for c in rejection.causes() {
+                write!(out, "{}\n{}\n{}\n", c.title(lang), c.prompt(lang), c.advice(lang)).unwrap();
+            }
+        }
+        out.len
+    });
+    assert!(written > 0 && rejection.causes().count() >= 4, "the texts were written");
+    assert_eq!((allocs, bytes), (0, 0), "the causes' texts allocated");
     // And a tampered file neither.
     let mut tampered = f.raw.clone();
     let last = tampered.len() - 1;

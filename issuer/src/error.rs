@@ -542,6 +542,19 @@ pub enum Error {
         /// What failed.
         reason: String,
     },
+
+    /// `verify --revocations` was given a list that does not verify against
+    /// the root keys: it revokes nothing, so no license is checked with it.
+    #[error(
+        "{path}: {reason}. Pass the list `fanlic revocations export` wrote (raw, signed under a root key \
+         trusted here)"
+    )]
+    RevocationListRefused {
+        /// The list file.
+        path: PathBuf,
+        /// The verifier's reason.
+        reason: String,
+    },
 }
 
 impl Error {

@@ -675,16 +675,45 @@ fn find_private_key(path: &Path) -> Result<PathBuf, Error> {
     }
 }
 
-/// Reads a root public key file for `verify --root-key`: PEM
-/// SubjectPublicKeyInfo, or 64 hex digits.
-pub fn load_root_public_key(path: &Path) -> Result<RootKey, Error> {
-    let text = fs::read_to_string(path).map_err(Error::io("cannot read the root public key", path))?;
-    if text.contains("PRIVATE KEY") {
-        return Err(Error::BadKeyFile {
-            path: path.to_owned(),
-            reason: "is a PRIVATE key; pass the root PUBLIC key (public/root-<id>.pub.pem in the home)".to_owned(),
-        });
+/// The forms [`load_root_public_key`] accepts, for its errors.
+pub const ROOT_KEY_FORMS: &str = "give a PEM public key (SubjectPublicKeyInfo, as public/root-<id>.pub.pem in the \
+     home), a raw 32-byte key file, or the key as 64 hex digits (on the command line or in a file)";
+
+/// A root public key for `verify --root-key` and the product example, in
+/// any of [`ROOT_KEY_FORMS`]: `arg` is a file (PEM SubjectPublicKeyInfo, the
+/// raw 32 bytes, or 64 hex digits, white space around ignored), or, when no
+/// such file exists, the 64 hex digits themselves.
+pub fn load_root_public_key(arg: &Path) -> Result<RootKey, Error> {
+    let bad = |reason: String| Error::BadKeyFile { path: arg.to_owned(), reason };
+    let given_hex = arg.to_str().map(str::trim).filter(|s| s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit()));
+    let key = match given_hex {
+        Some(hex) if !arg.exists() => crate::hex::decode_array::<32>(hex).ok_or_else(|| bad("bad hex".to_owned()))?,
+        _ => {
+            let bytes = fs::read(arg).map_err(|source| match source.kind() {
+                io::ErrorKind::NotFound => bad(format!("no such file, nor 64 hex digits: {ROOT_KEY_FORMS}")),
+                _ => Error::Io { action: "cannot read the root public key", path: arg.to_owned(), source },
+            })?;
+            root_key_bytes(&bytes).map_err(bad)?
+        }
+    };
+    RootKey::from_bytes(&key).map_err(|e| bad(e.to_string()))
+}
+
+/// The 32 key bytes of a root public key file's contents.
+fn root_key_bytes(bytes: &[u8]) -> Result<[u8; 32], String> {
+    if let Ok(raw) = <[u8; 32]>::try_from(bytes) {
+        return Ok(raw);
     }
-    let key = pem::parse_public_key(&text).map_err(|reason| Error::BadKeyFile { path: path.to_owned(), reason })?;
-    RootKey::from_bytes(&key).map_err(|e| Error::BadKeyFile { path: path.to_owned(), reason: e.to_string() })
+    let Ok(text) = core::str::from_utf8(bytes) else {
+        return Err(format!("is neither text nor 32 bytes ({} bytes): {ROOT_KEY_FORMS}", bytes.len()));
+    };
+    if text.contains("PRIVATE KEY") {
+        return Err("is a PRIVATE key; pass the root PUBLIC key (public/root-<id>.pub.pem in the home)".to_owned());
+    }
+    let trimmed = text.trim();
+    let hex = trimmed.len() == 64 && trimmed.bytes().all(|b| b.is_ascii_hexdigit());
+    if !hex && !trimmed.contains("-----BEGIN") {
+        return Err(format!("is not a root public key: {ROOT_KEY_FORMS}"));
+    }
+    pem::parse_public_key(text).map_err(|reason| format!("{reason}; {ROOT_KEY_FORMS}"))
 }

@@ -418,17 +418,25 @@ struct ImageArgs {
 
 const VERIFY_AFTER_HELP: &str = "\
 Checks the signatures (root key -> issuing key -> license), then the license against the
-environment given, and reports EVERY failing cause at once, like the product's registration page.
-Root keys: all the home knows, or --root-key FILE (PEM public key, repeatable; needs no home).
+environment given, and reports EVERY failing cause at once, like the product's registration page:
+the product's name of the cause, its details and what to do next, in English or Chinese (--lang).
+Root keys: all the home knows, or --root-key (repeatable; needs no home): a PEM public key file
+(public/root-<id>.pub.pem), a raw 32-byte key file, or 64 hex digits (given here or in a file).
+--revocations FILE: a signed revocation list (`fanlic revocations export`); a license it revokes,
+or whose issuing key it revokes, is invalid (cause `revoked`). A list that does not verify is an
+error (exit status 2).
 Exit status: 0 valid, 1 invalid, 2 usage or I/O error.
-JSON: {\"valid\": bool, \"license\": {...} or null when a signature does not hold,
-       \"causes\": [{\"code\", \"message\", ...details}]}
+JSON: {\"valid\": bool, \"lang\": \"en\"|\"zh-CN\",
+       \"license\": {...} or null when a signature does not hold,
+       \"causes\": [{\"code\", \"message\", \"title\", \"prompt\", \"advice\", ...details}]}
 
 EXAMPLES:
   fanlic verify Container.lic --app FineReport --version 11.0.20 --project webroot
   fanlic verify Container.lic --app FineReport --version 11.0 --project webroot --nodes 3 \\
       --now 2027-06-01T00:00:00Z --json
-  fanlic verify Container.lic --root-key root.pub.pem --app FineBI --version 6.1 --project bi";
+  fanlic verify Container.lic --root-key root.pub.pem --app FineBI --version 6.1 --project bi
+  fanlic verify Container.lic --app FineReport --version 11.0 --project webroot --lang zh-CN \\
+      --revocations revocations.bin";
 
 /// Check a license the way the product does, listing every cause
 #[derive(Debug, Args)]
@@ -466,9 +474,18 @@ struct VerifyArgs {
     #[arg(long, value_name = "RFC3339")]
     last_seen: Option<String>,
 
-    /// Root public key to trust (PEM or 64 hex digits; repeatable) instead of the home's
-    #[arg(long = "root-key", value_name = "FILE")]
+    /// Root public key to trust instead of the home's (repeatable): a PEM file, a raw 32-byte file,
+    /// or 64 hex digits
+    #[arg(long = "root-key", value_name = "FILE|HEX")]
     root_keys: Vec<PathBuf>,
+
+    /// A signed revocation list to check the license against
+    #[arg(long, value_name = "FILE")]
+    revocations: Option<PathBuf>,
+
+    /// The language of the causes: en or zh-CN (简体中文)
+    #[arg(long, value_name = "LANG", default_value = "en", value_parser = verify::parse_lang)]
+    lang: fanlic_verifier::Lang,
 
     /// Print the result as JSON
     #[arg(long)]
@@ -1250,7 +1267,8 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 None
             };
             let license = image.as_ref().map_or(input.as_slice(), |i| i.license_file.as_slice());
-            let report = verify::verify(license, &roots, &spec);
+            let revocations = a.revocations.as_deref().map(|p| verify::read_revocations(p, &roots)).transpose()?;
+            let report = verify::verify_with(license, &roots, &spec, a.lang, revocations.as_deref());
             let image_ok = image.as_ref().is_none_or(|i| i.problems.is_empty());
             if a.json {
                 let mut v = report.to_json();

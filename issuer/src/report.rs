@@ -2,7 +2,7 @@
 //! shape of a license, used by `verify`, `inspect` and `issue`.
 
 use fanlic_formats::{IssuingKeyCertificate, License};
-use fanlic_verifier::{Cause, ContentError};
+use fanlic_verifier::{Cause, ContentError, Lang, Revocation};
 use serde_json::{Map, Value, json};
 
 use crate::{hex, keys::purpose_names};
@@ -56,11 +56,15 @@ pub fn license_terms(l: &License<'_>) -> String {
     format!("{} {}, {}, {}, expires {}", l.app_name, l.version, l.kind, nodes, l.expiry)
 }
 
-/// A failing cause as JSON: `code`, `message`, then its details as fields.
-pub fn cause_json(c: &Cause<'_>) -> Value {
+/// A failing cause as JSON: `code`, `message` (English), `title`, `prompt`
+/// and `advice` (in `lang`), then its details as fields.
+pub fn cause_json(c: &Cause<'_>, lang: Lang) -> Value {
     let mut m = Map::new();
     m.insert("code".into(), c.code().into());
     m.insert("message".into(), c.to_string().into());
+    m.insert("title".into(), c.title(lang).into());
+    m.insert("prompt".into(), c.prompt(lang).to_string().into());
+    m.insert("advice".into(), c.advice(lang).to_string().into());
     let mut put = |k: &str, v: Value| {
         m.insert(k.into(), v);
     };
@@ -93,6 +97,17 @@ pub fn cause_json(c: &Cause<'_>) -> Value {
             put("now", now.to_string().into());
             put("last_seen", last_seen.to_string().into());
             put("tolerance_secs", (*tolerance_secs).into());
+        }
+        Cause::Revoked { revocation, sequence } => {
+            let (license_id, key_id) = match revocation {
+                Revocation::License { license_id } => (Some(license_id), None),
+                Revocation::IssuingKey { key_id } => (None, Some(key_id)),
+                Revocation::LicenseAndIssuingKey { license_id, key_id } => (Some(license_id), Some(key_id)),
+                _ => (None, None),
+            };
+            put("license_id", license_id.map(ToString::to_string).into());
+            put("key_id", key_id.map(ToString::to_string).into());
+            put("sequence", (*sequence).into());
         }
         Cause::ContentIncorrect(e) => {
             put("reason", e.reason().into());

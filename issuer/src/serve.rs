@@ -38,8 +38,10 @@ use fanlic_formats::{
     Date, Expiry, LicenseId, LicenseKind, Timestamp,
     activation::{ActivationChallenge, CHALLENGE_VALID_SECS, MAX_TOKEN_LEN, ServerInstance, Token},
 };
-use fanlic_verifier::activation::{
-    ActivationKey, ChallengeError, Code, claimed_license_id, open_challenge, token_from_url,
+use fanlic_verifier::{
+    Cause, Lang, ShownDate,
+    activation::{ActivationKey, ChallengeError, Code, claimed_license_id, open_challenge, token_from_url},
+    content_incorrect_title,
 };
 use rusqlite::{Connection, OptionalExtension as _, TransactionBehavior, params};
 use serde_json::json;
@@ -297,6 +299,178 @@ impl Reason {
             ),
         }
     }
+}
+
+/// A refusal as a person reads it, in their language: the cause's name, what
+/// happened, and what to do next.
+struct Texts {
+    title: &'static str,
+    prompt: String,
+    advice: String,
+}
+
+impl Texts {
+    fn new(lang: Lang, [en, zh]: [&'static str; 2], prompt: String, advice: [&str; 2]) -> Self {
+        Self { title: lang.pick(en, zh), prompt, advice: pick(lang, advice).to_owned() }
+    }
+
+    /// The verifier's texts of a license cause, as the product shows them.
+    fn of_cause(c: &Cause<'_>, lang: Lang) -> Self {
+        Self { title: c.title(lang), prompt: c.prompt(lang).to_string(), advice: c.advice(lang).to_string() }
+    }
+}
+
+fn pick(lang: Lang, [en, zh]: [&str; 2]) -> &str {
+    match lang {
+        Lang::ZhCn => zh,
+        _ => en,
+    }
+}
+
+impl Reason {
+    /// [`Reason::message`] for a person reading `lang`: the verifier's texts
+    /// where the reason is one of its causes (expired, nodes, license type),
+    /// else the service's own.
+    fn texts(self, lang: Lang, license: Option<&LicenseRow>, nodes: u32, now: Timestamp) -> Texts {
+        let content = [content_incorrect_title(Lang::En), content_incorrect_title(Lang::ZhCn)];
+        let id = license.map_or_else(String::new, |l| l.id.to_string());
+        let text = |en: String, zh: String| pick(lang, [en.as_str(), zh.as_str()]).to_owned();
+        match self {
+            Self::Malformed => Texts::new(
+                lang,
+                ["Not an activation QR code", "不是有效的激活二维码"],
+                text(
+                    "This address is not a valid activation QR code.".to_owned(),
+                    "此地址不是有效的激活二维码。".to_owned(),
+                ),
+                [
+                    "Scan the QR code on the product's activation page again; if this persists, refresh the QR code there.",
+                    "请重新扫描产品激活页面上的二维码；如仍出现此提示，请在产品上刷新二维码。",
+                ],
+            ),
+            Self::UnknownLicense => Texts::new(
+                lang,
+                content,
+                text("The vendor has no record of this license.".to_owned(), "厂商没有此许可证的记录。".to_owned()),
+                [
+                    "Check that the product uses the Container.lic the vendor sent you, or contact the vendor's business staff.",
+                    "请检查产品使用的是否为厂商发送的 Container.lic，或联系商务人员。",
+                ],
+            ),
+            Self::NoActivationKey => Texts::new(
+                lang,
+                content,
+                text(
+                    "This license has no activation key this service can check, so it cannot be activated here."
+                        .to_owned(),
+                    "此许可证没有本服务可校验的激活密钥，无法在此激活。".to_owned(),
+                ),
+                ["Ask the vendor's business staff for a new license.", "请联系商务人员申请新的许可证。"],
+            ),
+            Self::ForgedChallenge => Texts::new(
+                lang,
+                ["Invalid QR code", "二维码无效"],
+                text(
+                    "This QR code was not made by the licensed product.".to_owned(),
+                    "此二维码不是由已授权的产品生成的。".to_owned(),
+                ),
+                [
+                    "Scan the QR code on the product's own activation page; if this persists, contact the vendor's business staff.",
+                    "请扫描产品自身激活页面上的二维码；如仍出现此提示，请联系商务人员。",
+                ],
+            ),
+            Self::QrExpired => Texts::new(
+                lang,
+                ["QR code expired", "二维码已过期"],
+                text(
+                    format!("A QR code is valid for {} minutes, and this one has expired.", CHALLENGE_VALID_SECS / 60),
+                    format!("二维码的有效期为 {} 分钟，此二维码已过期。", CHALLENGE_VALID_SECS / 60),
+                ),
+                ["Refresh the QR code on the product and scan it again.", "请在产品上刷新二维码后重新扫描。"],
+            ),
+            Self::Revoked => Texts::new(
+                lang,
+                content,
+                text(format!("The vendor revoked this license ({id})."), format!("厂商已吊销此许可证（{id}）。")),
+                [
+                    "This license can no longer be activated: contact the vendor's business staff for a new one.",
+                    "此许可证已无法激活，请联系商务人员申请新的许可证。",
+                ],
+            ),
+            Self::LicenseExpired => match license.map(|l| l.expiry) {
+                Some(Expiry::On(expiry)) => Texts::of_cause(&Cause::LicenseExpired { expiry, now }, lang),
+                _ => Texts::new(
+                    lang,
+                    ["License Expired", "许可证已过期"],
+                    String::new(),
+                    ["Ask the vendor's business staff to renew the license.", "请联系商务人员续期许可证。"],
+                ),
+            },
+            // The product and the license disagree on the authentication
+            // method: a QR code from a product for a private-cloud license,
+            // or from an authorization server for a local-container one.
+            Self::WrongKind => {
+                let licensed = license.map_or(LicenseKind::LocalContainer, |l| l.kind);
+                let selected = match licensed {
+                    LicenseKind::PrivateCloud => LicenseKind::LocalContainer,
+                    LicenseKind::LocalContainer => LicenseKind::PrivateCloud,
+                };
+                let mut t = Texts::of_cause(&Cause::LicenseTypeMismatch { licensed, selected }, lang);
+                if licensed == LicenseKind::PrivateCloud {
+                    t.advice = pick(
+                        lang,
+                        [
+                            "A private-cloud license is activated from its authorization server's own page \
+                             (https://SERVER:18081/license/qrcode), not from the product: scan the QR code there.",
+                            "私有云许可证需在授权服务器自己的页面（https://SERVER:18081/license/qrcode）上激活，\
+                             而不是在产品上：请扫描该页面上的二维码。",
+                        ],
+                    )
+                    .to_owned();
+                }
+                t
+            }
+            Self::StalePrivateConfig => Texts::new(
+                lang,
+                ["Old authorization server state", "授权服务器状态过旧"],
+                text(
+                    "This authorization server's state (privateConfig) is older than the one already activated: \
+                     it was restored from a copy."
+                        .to_owned(),
+                    "此授权服务器的状态（privateConfig）比已激活的状态旧：它是从副本恢复的。".to_owned(),
+                ),
+                [
+                    "Start the server with its current /app/config, or ask the vendor's business staff to migrate the license.",
+                    "请使用当前的 /app/config 启动授权服务器，或联系商务人员迁移许可证。",
+                ],
+            ),
+            Self::MaxLicensesReached => Texts {
+                title: pick(lang, ["The maximum license number has been reached.", "已达到许可证最大注册数。"]),
+                prompt: text(
+                    "This license is already registered to another project.".to_owned(),
+                    "此许可证已注册到另一个项目。".to_owned(),
+                ),
+                advice: text(
+                    format!(
+                        "To move it to this project, ask the vendor's business staff to cancel the old \
+                         registration (fanlic unbind {id})."
+                    ),
+                    format!("如需迁移到本项目，请联系商务人员注销原有注册（fanlic unbind {id}）。"),
+                ),
+            },
+            Self::TooManyNodes => {
+                Texts::of_cause(&Cause::LicenseExhausted { max_nodes: license.map_or(0, |l| l.max_nodes), nodes }, lang)
+            }
+        }
+    }
+}
+
+/// How to answer one request: JSON or a page, in which language, and when.
+#[derive(Clone, Copy, Debug)]
+struct Pg {
+    json: bool,
+    lang: Lang,
+    now: Timestamp,
 }
 
 // ---------------------------------------------------------------------------
@@ -681,12 +855,15 @@ async fn token_request(
     let start = Instant::now();
     let json =
         headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("application/json"));
-    let (response, out) = handle(&app, &method, uri.path(), json, peer.ip()).await;
+    let lang =
+        headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).map_or(Lang::En, Lang::from_accept_language);
+    let pg = Pg { json, lang, now: Timestamp(0) };
+    let (response, out) = handle(&app, &method, uri.path(), pg, peer.ip()).await;
     log_request(&app, &method, uri.path(), peer.ip(), &out, start);
     response
 }
 
-async fn handle(app: &App, method: &Method, path: &str, json: bool, client: IpAddr) -> (Response, Outcome) {
+async fn handle(app: &App, method: &Method, path: &str, mut pg: Pg, client: IpAddr) -> (Response, Outcome) {
     let mut out = Outcome { license_id: None, status: StatusCode::OK, outcome: "ready", error: None };
     let post = *method == Method::POST;
     if !post && *method != Method::GET {
@@ -699,17 +876,18 @@ async fn handle(app: &App, method: &Method, path: &str, json: bool, client: IpAd
     }
     let now = match SystemTime::now().duration_since(UNIX_EPOCH) {
         Ok(d) => Timestamp(d.as_secs()),
-        Err(_) => return internal(out, json, "the system clock reads a time before 1970".to_owned()),
+        Err(_) => return internal(out, pg, "the system clock reads a time before 1970".to_owned()),
     };
+    pg.now = now;
     if let Err(wait) = app.by_client.hit(client, now.0) {
-        return rate_limited(out, json, wait);
+        return rate_limited(out, pg, wait);
     }
     let mut raw = [0u8; MAX_TOKEN_LEN];
-    let Ok(raw) = token_from_url(path, &mut raw) else { return refused(out, json, &[Reason::Malformed], None, 0) };
-    let Ok(id) = claimed_license_id(raw) else { return refused(out, json, &[Reason::Malformed], None, 0) };
+    let Ok(raw) = token_from_url(path, &mut raw) else { return refused(out, pg, &[Reason::Malformed], None, 0) };
+    let Ok(id) = claimed_license_id(raw) else { return refused(out, pg, &[Reason::Malformed], None, 0) };
     out.license_id = Some(id);
     if let Err(wait) = app.by_license.hit(id, now.0) {
-        return rate_limited(out, json, wait);
+        return rate_limited(out, pg, wait);
     }
     // The fields as the token says, before anything is authenticated: only
     // for recording a refused confirmation.
@@ -733,25 +911,18 @@ async fn handle(app: &App, method: &Method, path: &str, json: bool, client: IpAd
         Some(l) => (Some(l), None),
         None => match ask(app, |reply| Job::Lookup { id, reply }).await {
             Ok(l) => (l.license.clone(), Some(l)),
-            Err(e) => return internal(out, json, e),
+            Err(e) => return internal(out, pg, e),
         },
     };
     let Some(license) = license else {
-        return refuse_early(
-            app,
-            out,
-            json,
-            post,
-            attempt(false, vec![Reason::UnknownLicense], claimed.as_ref()),
-            None,
-        )
-        .await;
+        return refuse_early(app, out, pg, post, attempt(false, vec![Reason::UnknownLicense], claimed.as_ref()), None)
+            .await;
     };
     let Some(key) = license.key else {
         return refuse_early(
             app,
             out,
-            json,
+            pg,
             post,
             attempt(false, vec![Reason::NoActivationKey], claimed.as_ref()),
             Some(&license),
@@ -767,20 +938,20 @@ async fn handle(app: &App, method: &Method, path: &str, json: bool, client: IpAd
                 reasons.push(Reason::QrExpired);
                 (c, None)
             }
-            None => return refused(out, json, &[Reason::Malformed], Some(&license), 0),
+            None => return refused(out, pg, &[Reason::Malformed], Some(&license), 0),
         },
         Err(ChallengeError::Forged) => {
             return refuse_early(
                 app,
                 out,
-                json,
+                pg,
                 post,
                 attempt(false, vec![Reason::ForgedChallenge], claimed.as_ref()),
                 Some(&license),
             )
             .await;
         }
-        Err(_) => return refused(out, json, &[Reason::Malformed], Some(&license), 0),
+        Err(_) => return refused(out, pg, &[Reason::Malformed], Some(&license), 0),
     };
     if license.expiry.is_expired_at(now) {
         reasons.push(Reason::LicenseExpired);
@@ -804,22 +975,22 @@ async fn handle(app: &App, method: &Method, path: &str, json: bool, client: IpAd
         }
         reasons.sort_unstable();
         if !reasons.is_empty() {
-            return refused(out, json, &reasons, Some(&license), challenge.nodes);
+            return refused(out, pg, &reasons, Some(&license), challenge.nodes);
         }
-        return (ready(&license, &challenge, json, path), out);
+        return (ready(&license, &challenge, pg, path), out);
     }
     let rec = Box::new(attempt(true, reasons, Some(&challenge)));
     let reasons = match ask(app, |reply| Job::Record { rec, reply }).await {
         Ok(r) => r,
-        Err(e) => return internal(out, json, e),
+        Err(e) => return internal(out, pg, e),
     };
     match (reasons.is_empty(), code) {
         (true, Some(code)) => {
             out.outcome = "activated";
             let expires_at = challenge.issued_at.0.saturating_add(CHALLENGE_VALID_SECS);
-            (activated(&license, code, expires_at, json), out)
+            (activated(&license, code, expires_at, pg), out)
         }
-        _ => refused(out, json, &reasons, Some(&license), challenge.nodes),
+        _ => refused(out, pg, &reasons, Some(&license), challenge.nodes),
     }
 }
 
@@ -827,21 +998,21 @@ async fn handle(app: &App, method: &Method, path: &str, json: bool, client: IpAd
 async fn refuse_early(
     app: &App,
     out: Outcome,
-    json: bool,
+    pg: Pg,
     post: bool,
     rec: Attempt,
     license: Option<&LicenseRow>,
 ) -> (Response, Outcome) {
     let reasons = rec.reasons.clone();
     if post && let Err(e) = ask(app, |reply| Job::Record { rec: Box::new(rec), reply }).await {
-        return internal(out, json, e);
+        return internal(out, pg, e);
     }
-    refused(out, json, &reasons, license, 0)
+    refused(out, pg, &reasons, license, 0)
 }
 
 fn refused(
     mut out: Outcome,
-    json: bool,
+    pg: Pg,
     reasons: &[Reason],
     license: Option<&LicenseRow>,
     nodes: u32,
@@ -849,31 +1020,55 @@ fn refused(
     let first = reasons.first().copied().unwrap_or(Reason::Malformed);
     out.status = first.status();
     out.outcome = first.code();
-    let list: Vec<(&'static str, String)> = reasons.iter().map(|r| (r.code(), r.message(license, nodes))).collect();
-    let response = if json {
-        let reasons: Vec<_> = list.iter().map(|(code, message)| json!({"code": code, "message": message})).collect();
-        (out.status, axum::Json(json!({"status": "refused", "reasons": reasons}))).into_response()
+    let response = if pg.json {
+        let reasons: Vec<_> = reasons
+            .iter()
+            .map(|r| {
+                let t = r.texts(pg.lang, license, nodes, pg.now);
+                json!({
+                    "code": r.code(),
+                    "message": r.message(license, nodes),
+                    "title": t.title,
+                    "prompt": t.prompt,
+                    "advice": t.advice,
+                })
+            })
+            .collect();
+        (out.status, axum::Json(json!({"status": "refused", "lang": pg.lang.tag(), "reasons": reasons})))
+            .into_response()
     } else {
-        let mut body = String::new();
-        body.push_str("<h1>Activation refused</h1>\n<ul>\n");
-        for (code, message) in &list {
-            let _ = writeln!(body, "<li><p>{}</p><p class=\"code\">({code})</p></li>", esc(message));
+        let heading = pg.lang.pick("Activation refused", "激活被拒绝");
+        let mut body = format!("<h1>{heading}</h1>\n<ul>\n");
+        for r in reasons {
+            let t = r.texts(pg.lang, license, nodes, pg.now);
+            let _ = writeln!(
+                body,
+                "<li><h2>{}</h2><p>{}</p><p class=\"next\">{}</p><p class=\"code\">({})</p></li>",
+                esc(t.title),
+                esc(&t.prompt),
+                esc(&t.advice),
+                r.code()
+            );
         }
         body.push_str("</ul>\n");
-        html(out.status, "Activation refused", &body)
+        html(out.status, pg.lang, heading, &body)
     };
     (response, out)
 }
 
-fn rate_limited(mut out: Outcome, json: bool, wait: u64) -> (Response, Outcome) {
+fn rate_limited(mut out: Outcome, pg: Pg, wait: u64) -> (Response, Outcome) {
     out.status = StatusCode::TOO_MANY_REQUESTS;
     out.outcome = "rate_limited";
     let message = format!("Too many activation requests. Wait {wait} seconds, then try again.");
-    let mut r = if json {
+    let mut r = if pg.json {
         let reasons = [json!({"code": "rate_limited", "message": message})];
         (out.status, axum::Json(json!({"status": "refused", "reasons": reasons}))).into_response()
     } else {
-        html(out.status, "Too many requests", &format!("<h1>Too many requests</h1>\n<p>{}</p>\n", esc(&message)))
+        let (title, text) = match pg.lang {
+            Lang::ZhCn => ("请求过多", format!("激活请求过多。请等待 {wait} 秒后重试。")),
+            _ => ("Too many requests", message),
+        };
+        html(out.status, pg.lang, title, &format!("<h1>{}</h1>\n<p>{}</p>\n", esc(title), esc(&text)))
     };
     if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
         r.headers_mut().insert(header::RETRY_AFTER, v);
@@ -881,23 +1076,50 @@ fn rate_limited(mut out: Outcome, json: bool, wait: u64) -> (Response, Outcome) 
     (r, out)
 }
 
-fn internal(mut out: Outcome, json: bool, error: String) -> (Response, Outcome) {
+fn internal(mut out: Outcome, pg: Pg, error: String) -> (Response, Outcome) {
     out.status = StatusCode::INTERNAL_SERVER_ERROR;
     out.outcome = "internal_error";
     out.error = Some(error);
     let message = "The activation service could not read or write its records. Try again in a minute; if this \
                    persists, contact the vendor.";
-    let r = if json {
+    let r = if pg.json {
         let reasons = [json!({"code": "internal_error", "message": message})];
         (out.status, axum::Json(json!({"status": "refused", "reasons": reasons}))).into_response()
     } else {
-        html(out.status, "Service error", &format!("<h1>Service error</h1>\n<p>{message}</p>\n"))
+        let (title, text) = match pg.lang {
+            Lang::ZhCn => ("服务错误", "激活服务无法读取或写入记录。请一分钟后重试；如仍出现此提示，请联系厂商。"),
+            _ => ("Service error", message),
+        };
+        html(out.status, pg.lang, title, &format!("<h1>{}</h1>\n<p>{}</p>\n", esc(title), esc(text)))
     };
     (r, out)
 }
 
-fn ready(license: &LicenseRow, c: &ActivationChallenge<'_>, json: bool, path: &str) -> Response {
-    if json {
+/// Whole minutes until `until` (rounded up: a QR code with 30 s left is
+/// shown as valid for 1 more minute), 0 when past.
+fn minutes_left(until: u64, now: Timestamp) -> u64 {
+    until.saturating_sub(now.0).div_ceil(60)
+}
+
+fn minutes_text(n: u64, lang: Lang) -> String {
+    match lang {
+        Lang::ZhCn => format!("{n} 分钟"),
+        _ if n == 1 => "1 minute".to_owned(),
+        _ => format!("{n} minutes"),
+    }
+}
+
+/// The license's expiry as the product shows dates.
+fn expiry_text(e: Expiry, lang: Lang) -> String {
+    match e {
+        Expiry::On(d) => ShownDate(d).to_string(),
+        Expiry::Never => lang.pick("never expires", "永久有效").to_owned(),
+    }
+}
+
+fn ready(license: &LicenseRow, c: &ActivationChallenge<'_>, pg: Pg, path: &str) -> Response {
+    let qr_expires_at = c.issued_at.0.saturating_add(CHALLENGE_VALID_SECS);
+    if pg.json {
         return axum::Json(json!({
             "status": "ready",
             "license_id": license.id.to_string(),
@@ -906,26 +1128,55 @@ fn ready(license: &LicenseRow, c: &ActivationChallenge<'_>, json: bool, path: &s
             "app_name": license.app_name,
             "max_nodes": license.max_nodes,
             "nodes": c.nodes,
+            "expiry": license.expiry.to_string(),
+            "qr_expires_at": qr_expires_at,
         }))
         .into_response();
     }
+    let lang = pg.lang;
+    let left = minutes_text(minutes_left(qr_expires_at, pg.now), lang);
+    let (heading, labels, note, button) = match lang {
+        Lang::ZhCn => (
+            "激活",
+            ["公司", "项目", "产品", "节点数", "许可证有效期至"],
+            format!("请核对以上信息后确认。激活码将在下一页显示。此二维码还剩 {left}有效。"),
+            "确认激活",
+        ),
+        _ => (
+            "Activate",
+            ["Company", "Project", "Product", "Nodes", "License valid until"],
+            format!(
+                "Check these details, then confirm. The activation code appears on the next page. This QR code \
+                 is valid for {left} more."
+            ),
+            "Confirm activation",
+        ),
+    };
+    let [company_l, project_l, product_l, nodes_l, expiry_l] = labels;
+    let max = match lang {
+        Lang::ZhCn => format!("（许可证最多 {} 个）", license.max_nodes),
+        _ => format!(" (licensed: at most {})", license.max_nodes),
+    };
     let body = format!(
-        "<h1>Activate {app}</h1>\n<dl>\n<dt>Company</dt><dd>{company}</dd>\n<dt>Project</dt><dd>{project}</dd>\n\
-         <dt>Product</dt><dd>{app}</dd>\n<dt>Nodes</dt><dd>{nodes} (licensed: at most {max})</dd>\n</dl>\n\
-         <p>Check these details, then confirm. The activation code appears on the next page.</p>\n\
-         <form method=\"post\" action=\"{action}\"><button type=\"submit\">Confirm activation</button></form>\n",
+        "<h1>{heading} {app}</h1>\n<dl>\n<dt>{company_l}</dt><dd>{company}</dd>\n<dt>{project_l}</dt><dd>{project}</dd>\n\
+         <dt>{product_l}</dt><dd>{app}</dd>\n<dt>{nodes_l}</dt><dd>{nodes}{max}</dd>\n\
+         <dt>{expiry_l}</dt><dd>{expiry}</dd>\n</dl>\n\
+         <p>{note}</p>\n\
+         <form method=\"post\" action=\"{action}\"><button type=\"submit\">{button}</button></form>\n",
         app = esc(&license.app_name),
         company = esc(&license.company),
         project = esc(&license.project),
         nodes = c.nodes,
-        max = license.max_nodes,
+        max = esc(&max),
+        expiry = esc(&expiry_text(license.expiry, lang)),
+        note = esc(&note),
         action = esc(path),
     );
-    html(StatusCode::OK, "Confirm activation", &body)
+    html(StatusCode::OK, lang, button, &body)
 }
 
-fn activated(license: &LicenseRow, code: Code, expires_at: u64, json: bool) -> Response {
-    if json {
+fn activated(license: &LicenseRow, code: Code, expires_at: u64, pg: Pg) -> Response {
+    if pg.json {
         return axum::Json(json!({
             "status": "activated",
             "license_id": license.id.to_string(),
@@ -934,32 +1185,44 @@ fn activated(license: &LicenseRow, code: Code, expires_at: u64, json: bool) -> R
         }))
         .into_response();
     }
+    let lang = pg.lang;
+    let left = minutes_text(minutes_left(expires_at, pg.now), lang);
+    let (heading, note) = match lang {
+        Lang::ZhCn => ("激活码", format!("请在 {left}内将此激活码输入产品。")),
+        _ => ("Activation code", format!("Type this code into the product within {left}.")),
+    };
     let body = format!(
-        "<h1>Activation code</h1>\n<p class=\"digits\">{code}</p>\n\
-         <p>Type this code into the product within 5 minutes.</p>\n\
+        "<h1>{heading}</h1>\n<p class=\"digits\">{code}</p>\n\
+         <p>{note}</p>\n\
          <p>{company} &middot; {project} &middot; {app}</p>\n",
+        note = esc(&note),
         company = esc(&license.company),
         project = esc(&license.project),
         app = esc(&license.app_name),
     );
-    html(StatusCode::OK, "Activation code", &body)
+    html(StatusCode::OK, lang, heading, &body)
 }
 
-/// A complete page: readable on a phone, no external assets, no script.
-fn html(status: StatusCode, title: &str, body: &str) -> Response {
+/// A complete page in `lang`: readable on a phone, no external assets, no
+/// script.
+fn html(status: StatusCode, lang: Lang, title: &str, body: &str) -> Response {
     let page = format!(
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+        "<!DOCTYPE html>\n<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <meta name=\"referrer\" content=\"no-referrer\">\n<title>{title}</title>\n<style>\n\
          body{{font-family:sans-serif;font-size:1.25rem;line-height:1.5;margin:1rem;max-width:40rem}}\n\
-         h1{{font-size:1.6rem}} dt{{font-weight:bold}} dd{{margin:0 0 .5rem 0}}\n\
+         h1{{font-size:1.6rem}} h2{{font-size:1.3rem;margin:.5rem 0 0 0}} dt{{font-weight:bold}} dd{{margin:0 0 .5rem 0}}\n\
          button{{font-size:1.4rem;padding:1rem;width:100%;border-radius:.5rem}}\n\
          .digits{{font-size:3.5rem;font-weight:bold;letter-spacing:.3em;font-family:monospace;text-align:center}}\n\
-         .code{{color:#666;font-size:1rem}}\n</style>\n</head>\n<body>\n{body}</body>\n</html>\n",
+         .next{{font-weight:bold}} .code{{color:#666;font-size:1rem}}\n</style>\n</head>\n<body>\n{body}</body>\n</html>\n",
+        lang = lang.tag(),
         title = esc(title),
     );
     let mut r = (status, page).into_response();
     r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    r.headers_mut().insert(header::CONTENT_LANGUAGE, HeaderValue::from_static(lang.tag()));
+    // The page depends on the browser's language: caches must keep them apart.
+    r.headers_mut().insert(header::VARY, HeaderValue::from_static("Accept, Accept-Language"));
     // The code page must not be kept by a browser or proxy.
     r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r

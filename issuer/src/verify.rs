@@ -1,10 +1,15 @@
 //! `fanlic verify`: the product's check, run on the vendor's side.
 
+use std::{fs, path::Path};
+
 use fanlic_formats::{Envelope, License, LicenseKind, MAX_LICENSE_FILE_LEN, Timestamp, armor};
-use fanlic_verifier::{Cause, Environment, RootKey, authenticate, check};
+use fanlic_verifier::{
+    Cause, Environment, Lang, RevocationList, RootKey, Verified, authenticate, check_with_revocations,
+    verify_revocations,
+};
 use serde_json::{Value, json};
 
-use crate::report;
+use crate::{Error, report};
 
 /// The product environment to check against (the registration page's fields).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -30,9 +35,15 @@ pub struct CheckSpec {
 pub struct CauseReport {
     /// Stable code, e.g. `license_expired`.
     pub code: &'static str,
-    /// The message for people.
+    /// The message for people, in English.
     pub message: String,
-    /// `code`, `message` and the details, as JSON.
+    /// The product's name of the cause, in the report's language.
+    pub title: &'static str,
+    /// The details, in the report's language.
+    pub prompt: String,
+    /// What to do next, in the report's language.
+    pub advice: String,
+    /// `code`, `message`, `title`, `prompt`, `advice` and the details, as JSON.
     pub json: Value,
 }
 
@@ -49,19 +60,23 @@ pub struct VerifyReport {
     pub causes: Vec<CauseReport>,
     /// The authentication method checked against.
     pub method: LicenseKind,
+    /// The language of the causes' titles, prompts and advice.
+    pub lang: Lang,
 }
 
 impl VerifyReport {
-    /// `{"valid": .., "license": {..}|null, "causes": [..]}`.
+    /// `{"valid": .., "lang": .., "license": {..}|null, "causes": [..]}`.
     pub fn to_json(&self) -> Value {
         json!({
             "valid": self.valid,
+            "lang": self.lang.tag(),
             "license": self.license,
             "causes": self.causes.iter().map(|c| c.json.clone()).collect::<Vec<_>>(),
         })
     }
 
-    /// `valid: ...` on one line, or each cause's message on its own line.
+    /// `valid: ...` on one line, or for each cause its title and prompt on a
+    /// line and what to do next indented under it, in the report's language.
     pub fn human(&self) -> String {
         if self.valid {
             let id = self
@@ -71,7 +86,8 @@ impl VerifyReport {
                 .unwrap_or("?");
             format!("valid: license {id} for {}\n", self.summary.as_deref().unwrap_or(""))
         } else {
-            self.causes.iter().map(|c| format!("{}\n", c.message)).collect()
+            let sep = self.lang.pick(". ", "。");
+            self.causes.iter().map(|c| format!("{}{sep}{}\n  {}\n", c.title, c.prompt, c.advice)).collect()
         }
     }
 
@@ -89,13 +105,51 @@ pub fn unverified_kind(input: &[u8]) -> Option<LicenseKind> {
     License::decode(envelope.license.message).ok().map(|l| l.kind)
 }
 
-fn cause_report(c: &Cause<'_>) -> CauseReport {
-    CauseReport { code: c.code(), message: c.to_string(), json: report::cause_json(c) }
+fn cause_report(c: &Cause<'_>, lang: Lang) -> CauseReport {
+    CauseReport {
+        code: c.code(),
+        message: c.to_string(),
+        title: c.title(lang),
+        prompt: c.prompt(lang).to_string(),
+        advice: c.advice(lang).to_string(),
+        json: report::cause_json(c, lang),
+    }
+}
+
+/// Reads and checks a revocation list file (SPEC.md §6.1) against `roots`,
+/// for [`verify_with`]. The vendor's tool keeps no highest sequence, so no
+/// list is refused as older. A list that does not verify is an error, not a
+/// cause: it revokes nothing.
+pub fn read_revocations(path: &Path, roots: &[RootKey]) -> Result<Vec<u8>, Error> {
+    let bytes = fs::read(path).map_err(Error::io("cannot read the revocation list", path))?;
+    verify_revocations(&bytes, roots, None)
+        .map_err(|e| Error::RevocationListRefused { path: path.to_owned(), reason: e.to_string() })?;
+    Ok(bytes)
+}
+
+/// `--lang`'s parser: `en` or `zh-CN` (any `en*` or `zh*` tag).
+pub fn parse_lang(s: &str) -> Result<Lang, String> {
+    Lang::from_tag(s).ok_or_else(|| format!("unknown language {s:?}: use en or zh-CN"))
 }
 
 /// Verifies `input` (armored or raw) against `roots` and `spec`, reporting
-/// every cause at once.
+/// every cause at once, in English.
 pub fn verify(input: &[u8], roots: &[RootKey], spec: &CheckSpec) -> VerifyReport {
+    verify_with(input, roots, spec, Lang::En, None)
+}
+
+/// [`verify`], with the causes' texts in `lang`, and cause `revoked` when a
+/// revocation list checked by [`read_revocations`] (raw bytes) revokes the
+/// license or its issuing key.
+pub fn verify_with(
+    input: &[u8],
+    roots: &[RootKey],
+    spec: &CheckSpec,
+    lang: Lang,
+    revocations: Option<&[u8]>,
+) -> VerifyReport {
+    let list: Option<Verified<RevocationList<'_>>> =
+        revocations.and_then(|bytes| verify_revocations(bytes, roots, None).ok());
     let method = spec.method.or_else(|| unverified_kind(input)).unwrap_or(LicenseKind::LocalContainer);
     let mut buf = [0u8; MAX_LICENSE_FILE_LEN];
     let signed = match authenticate(input, &mut buf, roots) {
@@ -105,8 +159,9 @@ pub fn verify(input: &[u8], roots: &[RootKey], spec: &CheckSpec) -> VerifyReport
                 valid: false,
                 license: None,
                 summary: None,
-                causes: vec![cause_report(&Cause::ContentIncorrect(e))],
+                causes: vec![cause_report(&Cause::ContentIncorrect(e), lang)],
                 method,
+                lang,
             };
         }
     };
@@ -121,14 +176,17 @@ pub fn verify(input: &[u8], roots: &[RootKey], spec: &CheckSpec) -> VerifyReport
         now: spec.now,
         last_seen: spec.last_seen,
     };
-    match check(signed, &env) {
-        Ok(_) => VerifyReport { valid: true, license: Some(license), summary: Some(summary), causes: vec![], method },
+    match check_with_revocations(signed, &env, list.as_ref()) {
+        Ok(_) => {
+            VerifyReport { valid: true, license: Some(license), summary: Some(summary), causes: vec![], method, lang }
+        }
         Err(rejection) => VerifyReport {
             valid: false,
             license: Some(license),
             summary: Some(summary),
-            causes: rejection.causes().map(cause_report).collect(),
+            causes: rejection.causes().map(|c| cause_report(c, lang)).collect(),
             method,
+            lang,
         },
     }
 }

@@ -213,3 +213,54 @@ fn export_writes_a_list_the_verifier_accepts_with_a_growing_sequence() {
     assert_eq!(seqs, [1, 2]);
     assert!(listed["licenses"].as_array().unwrap().iter().all(|l| l["published"] == true), "{listed}");
 }
+
+#[test]
+fn verify_with_the_exported_list_reports_revoked_in_both_languages() {
+    let env = setup();
+    let id = issue_license(&env, COMPANY, "webroot");
+    let verify = |list: &str, extra: &[&str]| {
+        let mut args =
+            vec!["verify", "webroot-Container.lic", "--app", "FineReport", "--version", "11.0.20", "--project"];
+        args.extend(["webroot", "--revocations", list]);
+        args.extend(extra);
+        fanlic(&env, &args, None)
+    };
+
+    // A list that does not name the license changes nothing.
+    ok(&env, &["revocations", "export", "-o", "before.bin"]);
+    let out = verify("before.bin", &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+
+    ok(&env, &["revoke", &id, "--reason", "contract terminated", "--no-mail"]);
+    ok(&env, &["revocations", "export", "-o", "after.bin"]);
+    let out = verify("after.bin", &["--lang", "zh-CN"]);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with(&format!("许可证内容不正确。厂商已在吊销列表 2 中吊销此许可证（{id}）\n")), "{text}");
+    assert!(text.contains("请联系商务人员"), "{text}");
+
+    let v: Value = serde_json::from_slice(&verify("after.bin", &["--json"]).stdout).unwrap();
+    assert_eq!(v["valid"], false);
+    assert_eq!(v["lang"], "en");
+    let cause = &v["causes"][0];
+    assert_eq!(
+        (cause["code"].as_str(), cause["title"].as_str()),
+        (Some("revoked"), Some("License content is incorrect"))
+    );
+    assert_eq!((cause["license_id"].as_str(), cause["sequence"].as_u64()), (Some(id.as_str()), Some(2)));
+    assert!(cause["prompt"].as_str().unwrap().contains("revoked this license"), "{cause}");
+
+    // A damaged list is refused (exit 2) naming the file, and verifies nothing.
+    let mut bytes = fs::read(env.dir.join("after.bin")).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    fs::write(env.dir.join("damaged.bin"), bytes).unwrap();
+    let out = verify("damaged.bin", &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("damaged.bin: revocation list refused: the signature does not hold"), "{err}");
+    let out = verify("missing.bin", &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("missing.bin"));
+}

@@ -121,13 +121,19 @@ impl Resp {
 
 /// One HTTP/1.1 request with `Connection: close`.
 fn http(addr: &str, method: &str, path: &str, json: bool) -> Resp {
+    http_lang(addr, method, path, json, None)
+}
+
+/// [`http`] with an `Accept-Language` header.
+fn http_lang(addr: &str, method: &str, path: &str, json: bool, lang: Option<&str>) -> Resp {
     let mut s = TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
     let accept = if json { "application/json" } else { "text/html" };
     let body = if method == "POST" { "confirm=1" } else { "" };
+    let lang = lang.map_or_else(String::new, |l| format!("Accept-Language: {l}\r\n"));
     write!(
         s,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAccept: {accept}\r\nConnection: close\r\n\
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAccept: {accept}\r\n{lang}Connection: close\r\n\
          Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     )
@@ -166,6 +172,10 @@ fn issue(env: &Env, project: &str, nodes: u32) -> Lic {
 }
 
 fn issue_kind(env: &Env, project: &str, nodes: u32, kind: &str) -> Lic {
+    issue_for(env, "Customer Trading Co., Ltd.", project, nodes, kind)
+}
+
+fn issue_for(env: &Env, company: &str, project: &str, nodes: u32, kind: &str) -> Lic {
     let out = env.dir.join(format!("{project}-Container.lic"));
     let n = nodes.to_string();
     ok(
@@ -173,7 +183,7 @@ fn issue_kind(env: &Env, project: &str, nodes: u32, kind: &str) -> Lic {
         &[
             "issue",
             "--company",
-            "Customer Trading Co., Ltd.",
+            company,
             "--project",
             project,
             "--app",
@@ -645,4 +655,83 @@ fn authorization_server_activation_clone_and_rollback() {
         2,
         "only the two good activations are recorded as activated"
     );
+}
+
+#[test]
+fn pages_follow_the_browsers_language_and_escape_every_value() {
+    let env = home();
+    let lic = issue_for(&env, "Acme <b>&</b> \"Q\"", "webroot", 2, "local-container");
+    let expired = issue(&env, "third", 3);
+    let conn = db(&env);
+    conn.execute("UPDATE licenses SET expiry = '2020-01-31' WHERE license_id = ?1", [expired.id.to_string()]).unwrap();
+    drop(conn);
+    let mut server = Server::start(&env, &[]);
+    let now = unix_now();
+    let p = challenge(&lic, &lic.key, "webroot", 2, now);
+    let (path, _) = path_of(&lic, &p, &server);
+
+    // Chinese for any zh tag the browser prefers; English otherwise.
+    let page = http_lang(&server.addr, "GET", &path, false, Some("zh-CN,zh;q=0.9,en;q=0.8"));
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert_eq!(page.header("content-language"), Some("zh-CN"));
+    assert!(page.header("vary").unwrap().contains("Accept-Language"));
+    assert!(page.body.contains("<html lang=\"zh-CN\">"), "{}", page.body);
+    assert!(page.body.contains("确认激活") && page.body.contains("许可证有效期至</dt><dd>2099/12/31"), "{}", page.body);
+    assert!(page.body.contains("此二维码还剩 5 分钟有效"), "{}", page.body);
+    assert!(page.body.contains("Acme &lt;b&gt;&amp;&lt;/b&gt; &quot;Q&quot;"), "{}", page.body);
+    assert!(!page.body.contains("<b>&</b>"), "not escaped: {}", page.body);
+    let page = http_lang(&server.addr, "GET", &path, false, Some("en-US,zh;q=0.5"));
+    assert!(page.body.contains("<html lang=\"en\">") && page.body.contains("License valid until</dt><dd>2099/12/31"));
+    assert!(page.body.contains("This QR code is valid for 5 minutes more."), "{}", page.body);
+    // JSON is the same whatever the language, with added fields.
+    let v = http_lang(&server.addr, "GET", &path, true, Some("zh-CN")).json();
+    assert_eq!((v["status"].as_str(), v["company"].as_str()), (Some("ready"), Some("Acme <b>&</b> \"Q\"")));
+    assert_eq!(v["qr_expires_at"], p.issued_at().0 + 300);
+    assert_eq!(v["expiry"], "2099-12-31");
+
+    // The code page.
+    let page = http_lang(&server.addr, "POST", &path, false, Some("zh-Hans"));
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains(&p.code().to_string()));
+    assert!(page.body.contains("请在 5 分钟内将此激活码输入产品。"), "{}", page.body);
+
+    // Refusals: the verifier's titles and prompts (dates as YYYY/MM/DD), and
+    // what to do next, in Chinese; the JSON message stays the English one.
+    let many = challenge(&lic, &lic.key, "webroot", 3, now);
+    let (path, _) = path_of(&lic, &many, &server);
+    let page = http_lang(&server.addr, "GET", &path, false, Some("zh-CN"));
+    assert_eq!(page.status, 409);
+    assert!(page.body.contains("<h1>激活被拒绝</h1>"), "{}", page.body);
+    assert!(page.body.contains("<h2>许可证节点数已用尽</h2>"), "{}", page.body);
+    assert!(page.body.contains("集群有 3 个节点，超过了此许可证可注册的最大节点数 2"), "{}", page.body);
+    assert!(page.body.contains("或联系商务人员申请节点数更多的许可证"), "{}", page.body);
+    let v = http_lang(&server.addr, "GET", &path, true, Some("zh-CN")).json();
+    let reason = &v["reasons"][0];
+    assert_eq!(v["lang"], "zh-CN");
+    assert!(reason["message"].as_str().unwrap().contains("at most 2"), "{reason}");
+    assert_eq!(reason["title"], "许可证节点数已用尽");
+
+    let p = challenge(&expired, &expired.key, "third", 1, now);
+    let (path, _) = path_of(&expired, &p, &server);
+    let page = http_lang(&server.addr, "GET", &path, false, Some("zh"));
+    assert_eq!(page.status, 403);
+    assert!(page.body.contains("<h2>许可证已过期</h2><p>到期日期：2020/01/31</p>"), "{}", page.body);
+    assert!(page.body.contains("请联系商务人员续期许可证"), "{}", page.body);
+    let page = http_lang(&server.addr, "GET", &path, false, None);
+    assert!(page.body.contains("<h2>License Expired</h2><p>Expiration date: 2020/01/31</p>"), "{}", page.body);
+
+    // A QR code from the wrong place, and one that expired: what to do next.
+    let old = challenge(&lic, &lic.key, "webroot", 1, now - 301);
+    let (path, _) = path_of(&lic, &old, &server);
+    let page = http_lang(&server.addr, "GET", &path, false, Some("zh-CN"));
+    assert_eq!(page.status, 410);
+    assert!(
+        page.body.contains("二维码已过期") && page.body.contains("请在产品上刷新二维码后重新扫描"),
+        "{}",
+        page.body
+    );
+    let page = http_lang(&server.addr, "GET", "/a/not-a-token!", false, Some("zh-CN"));
+    assert_eq!(page.status, 400);
+    assert!(page.body.contains("请重新扫描产品激活页面上的二维码"), "{}", page.body);
+    assert!(server.terminate().success());
 }

@@ -24,13 +24,15 @@ use axum::{
     routing::{get, post},
 };
 use base64::{Engine as _, engine::general_purpose::STANDARD};
-use fanlic_formats::Timestamp;
+use fanlic_formats::{Expiry, Timestamp};
+use fanlic_verifier::{Lang, ShownDate, ShownTime, activation::CodeError};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::{
     config::write_atomic,
     keys::random,
+    license::ShownCause,
     now, parse_hex16,
     state::{Answer, Cause, Refusal, RegisterRequest, ServerState, ShownChallenge, Status},
     tls::ClientAddr,
@@ -221,7 +223,17 @@ async fn deregister(State(shared): State<Arc<Shared>>, body: Bytes) -> Response 
     node_request(shared, body, "deregistered", ServerState::deregister).await
 }
 
-async fn status(State(shared): State<Arc<Shared>>) -> Response {
+/// JSON for scripts; a page in the browser's language for a browser (one
+/// that asks for `text/html` and not for JSON).
+async fn status(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if accept.contains("text/html") && !accept.contains("application/json") {
+        let lang = lang_of(&headers);
+        return match with_state(&shared, move |s, now| PageData::read(s, now, lang, None)).await {
+            Ok(d) => page_response(StatusCode::OK, lang, &status_page(&d, lang)),
+            Err(resp) => resp,
+        };
+    }
     match with_state(&shared, |s, now| s.status(now)).await {
         Ok(st) => json_response(StatusCode::OK, &json!(st)),
         Err(resp) => resp,
@@ -247,9 +259,47 @@ async fn current(shared: &Arc<Shared>, refresh: bool) -> Result<(Status, Result<
     .await
 }
 
-async fn qrcode_page(State(shared): State<Arc<Shared>>, Query(q): Query<QrQuery>) -> Response {
-    match current(&shared, q.refresh.is_some()).await {
-        Ok((st, ch)) => no_store(Html(page(&st, ch.as_ref().ok(), None)).into_response()),
+/// Everything an admin's page shows, read under one lock.
+struct PageData {
+    now: u64,
+    st: Status,
+    /// The QR code, or why none is shown (`None`: not asked for).
+    challenge: Option<Result<ShownChallenge, Refusal>>,
+    expiry: Expiry,
+    /// The server license's own causes (expired, not yet valid), as shown.
+    license_causes: Vec<ShownCause>,
+}
+
+impl PageData {
+    fn read(s: &mut ServerState, now: u64, lang: Lang, challenge: Option<Result<ShownChallenge, Refusal>>) -> Self {
+        let st = s.status(now);
+        let nodes = u32::try_from(st.nodes).unwrap_or(u32::MAX);
+        let license = s.license();
+        let license_causes = license.shown_time_causes(nodes, now, lang);
+        Self { now, expiry: license.expiry, st, challenge, license_causes }
+    }
+}
+
+/// The QR page and its data: the QR code made or refreshed as needed.
+async fn qr_page_data(shared: &Arc<Shared>, refresh: bool, lang: Lang) -> Result<PageData, Response> {
+    let nonce = random::<16>().map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response())?;
+    let base = shared.base_url.clone();
+    with_state(shared, move |s, now| {
+        let ch = s.challenge(now, nonce, &base, refresh);
+        PageData::read(s, now, lang, Some(ch))
+    })
+    .await
+}
+
+/// The language of the admin's browser (`Accept-Language`), English by default.
+fn lang_of(headers: &HeaderMap) -> Lang {
+    headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).map_or(Lang::En, Lang::from_accept_language)
+}
+
+async fn qrcode_page(State(shared): State<Arc<Shared>>, Query(q): Query<QrQuery>, headers: HeaderMap) -> Response {
+    let lang = lang_of(&headers);
+    match qr_page_data(&shared, q.refresh.is_some(), lang).await {
+        Ok(d) => page_response(StatusCode::OK, lang, &page(&d, lang, None)),
         Err(resp) => resp,
     }
 }
@@ -315,6 +365,7 @@ async fn enter_code(State(shared): State<Arc<Shared>>, headers: HeaderMap, body:
         Err(Refusal::AlreadyActivated { .. }) => StatusCode::CONFLICT,
         Err(_) => StatusCode::FORBIDDEN,
     };
+    let lang = lang_of(&headers);
     if is_json {
         let st = match with_state(&shared, |s, now| s.status(now)).await {
             Ok(st) => st,
@@ -322,21 +373,153 @@ async fn enter_code(State(shared): State<Arc<Shared>>, headers: HeaderMap, body:
         };
         let v = match &result {
             Ok(at) => json!({"status": "activated", "activated_at": at}),
-            Err(r) => json!({
-                "status": "refused", "code": r.code(), "message": r.to_string(), "locked_until": st.locked_until,
-            }),
+            Err(r) => {
+                let (prompt, advice) = refusal_texts(r, lang, now());
+                json!({
+                    "status": "refused", "code": r.code(), "message": r.to_string(), "locked_until": st.locked_until,
+                    "lang": lang.tag(), "prompt": prompt, "advice": advice,
+                })
+            }
         };
         return json_response(http_status, &v);
     }
-    let (st, ch) = match current(&shared, false).await {
-        Ok(v) => v,
+    let d = match qr_page_data(&shared, false, lang).await {
+        Ok(d) => d,
         Err(resp) => return resp,
     };
     let notice = match &result {
-        Ok(_) => (true, "Activation succeeded. The FanRuan applications can now register with this server.".to_owned()),
-        Err(r) => (false, r.to_string()),
+        Ok(_) => Notice::Ok(
+            lang.pick(
+                "Activation succeeded. The FanRuan applications can now register with this server.",
+                "激活成功。帆软应用现在可以向此服务器注册。",
+            )
+            .to_owned(),
+        ),
+        Err(r) => {
+            let (prompt, advice) = refusal_texts(r, lang, d.now);
+            Notice::Refused { prompt, advice }
+        }
     };
-    no_store((http_status, Html(page(&st, ch.as_ref().ok(), Some(notice)))).into_response())
+    page_response(http_status, lang, &page(&d, lang, Some(notice)))
+}
+
+/// What the code page says above the QR page.
+enum Notice {
+    Ok(String),
+    Refused { prompt: String, advice: String },
+}
+
+/// What went wrong with the admin's request, and what to do next, in `lang`.
+fn refusal_texts(r: &Refusal, lang: Lang, now: u64) -> (String, String) {
+    let zh = lang == Lang::ZhCn;
+    let t = |ts: u64| ShownTime(Timestamp(ts)).to_string();
+    let (prompt, advice) = match r {
+        Refusal::ClockBehind { now, high_water } if zh => (
+            format!("本服务器的时钟（{}）早于它已记录到的最新时间（{}）。", t(*now), t(*high_water)),
+            "请校正时钟：在时钟超过该时间之前，所有请求都会被拒绝。".to_owned(),
+        ),
+        Refusal::ClockBehind { now, high_water } => (
+            format!("This server's clock ({}) is behind the latest time it has seen ({}).", t(*now), t(*high_water)),
+            "Correct the clock: every request is refused until it passes that time.".to_owned(),
+        ),
+        Refusal::AlreadyActivated { at } if zh => {
+            (format!("授权服务器已于 {} 激活。", t(*at)), "无需操作：应用可以直接注册。".to_owned())
+        }
+        Refusal::AlreadyActivated { at } => (
+            format!("The authorization server is already activated (since {}).", t(*at)),
+            "Nothing to do: the applications can register.".to_owned(),
+        ),
+        Refusal::Code(e) => code_texts(e, lang, now),
+        Refusal::Challenge(reason) if zh => (
+            format!("无法生成二维码：{reason}"),
+            "请检查服务器的许可证和 FANLIC_ACTIVATION_BASE_URL 后重启服务器；如仍出现此提示，请联系商务人员。"
+                .to_owned(),
+        ),
+        Refusal::Challenge(reason) => (
+            format!("The QR code cannot be made: {reason}"),
+            "Check the server's license and FANLIC_ACTIVATION_BASE_URL, then restart the server; if this persists, \
+             contact the vendor's business staff."
+                .to_owned(),
+        ),
+    };
+    (prompt, advice)
+}
+
+fn code_texts(e: &CodeError, lang: Lang, now: u64) -> (String, String) {
+    let zh = lang == Lang::ZhCn;
+    match e {
+        CodeError::NoChallenge => (
+            lang.pick("No QR code is shown.", "当前没有显示二维码。").to_owned(),
+            lang.pick(
+                "Refresh the QR code, scan it, then enter the new code.",
+                "请刷新二维码并扫描，然后输入新的验证码。",
+            )
+            .to_owned(),
+        ),
+        CodeError::NotSixDigits => (
+            lang.pick("The code has exactly 6 digits.", "验证码必须是 6 位数字。").to_owned(),
+            lang.pick("Type the 6 digits the phone shows.", "请输入手机上显示的 6 位数字。").to_owned(),
+        ),
+        CodeError::ChallengeExpired { .. } => (
+            lang.pick(
+                "The QR code has expired: a QR code is valid for 5 minutes.",
+                "二维码已过期：二维码的有效期为 5 分钟。",
+            )
+            .to_owned(),
+            lang.pick("Refresh the QR code and scan it again.", "请刷新二维码后重新扫描。").to_owned(),
+        ),
+        CodeError::Locked { until, .. } => {
+            let left = minutes(until.0.saturating_sub(now), lang);
+            let at = ShownTime(*until);
+            if zh {
+                (
+                    format!("验证码错误次数过多：输入已锁定至 {at}（还剩 {left}）。"),
+                    "请等待锁定结束后刷新二维码再试。".to_owned(),
+                )
+            } else {
+                (
+                    format!("Too many wrong codes: code entry is locked until {at} ({left} more)."),
+                    "Wait until then, then refresh the QR code and try again.".to_owned(),
+                )
+            }
+        }
+        CodeError::WrongCode { remaining } if zh => (
+            format!("验证码错误。再错 {remaining} 次，输入将被锁定 15 分钟。"),
+            "请核对手机上显示的 6 位数字后重新输入。".to_owned(),
+        ),
+        CodeError::WrongCode { remaining } => (
+            format!("Wrong code. {remaining} more wrong codes lock code entry for 15 minutes."),
+            "Check the 6 digits the phone shows and type them again.".to_owned(),
+        ),
+        other => {
+            (other.to_string(), lang.pick("Refresh the QR code and try again.", "请刷新二维码后重试。").to_owned())
+        }
+    }
+}
+
+/// Whole minutes in `secs`, rounded up (30 s left shows as 1 minute).
+fn minutes(secs: u64, lang: Lang) -> String {
+    let n = secs.div_ceil(60);
+    match lang {
+        Lang::ZhCn => format!("{n} 分钟"),
+        _ if n == 1 => "1 minute".to_owned(),
+        _ => format!("{n} minutes"),
+    }
+}
+
+fn expiry_text(e: Expiry, lang: Lang) -> String {
+    match e {
+        Expiry::On(d) => ShownDate(d).to_string(),
+        Expiry::Never => lang.pick("never expires", "永久有效").to_owned(),
+    }
+}
+
+/// A page in `lang`, never cached, that caches keep apart by language.
+fn page_response(status: StatusCode, lang: Lang, html: &str) -> Response {
+    let mut resp = no_store((status, Html(html.to_owned())).into_response());
+    resp.headers_mut().insert(header::CONTENT_LANGUAGE, HeaderValue::from_static(lang.tag()));
+    resp.headers_mut().insert(header::VARY, HeaderValue::from_static("Accept, Accept-Language"));
+    resp
 }
 
 fn escape(s: &str) -> String {
@@ -354,60 +537,183 @@ fn escape(s: &str) -> String {
     out
 }
 
-/// The QR page: mobile-friendly, no script, no external resources.
-fn page(st: &Status, challenge: Option<&ShownChallenge>, notice: Option<(bool, String)>) -> String {
-    let mut body = String::new();
-    if let Some((ok, text)) = notice {
-        let class = if ok { "ok" } else { "err" };
-        body.push_str(&format!("<p class=\"{class}\">{}</p>", escape(&text)));
+/// The license's own causes (expired, not yet valid), as the product shows them.
+fn license_causes_html(d: &PageData) -> String {
+    let mut out = String::new();
+    for c in &d.license_causes {
+        out.push_str(&format!(
+            "<div class=\"err\"><h2>{}</h2><p>{}</p><p><b>{}</b></p><p class=\"small\">({})</p></div>",
+            escape(c.title),
+            escape(&c.prompt),
+            escape(&c.advice),
+            escape(c.code)
+        ));
     }
+    out
+}
+
+fn clock_behind_html(d: &PageData, lang: Lang) -> String {
+    let (prompt, advice) =
+        refusal_texts(&Refusal::ClockBehind { now: d.now, high_water: d.st.time_high_water }, lang, d.now);
+    format!("<p class=\"err\">{} <b>{}</b></p>", escape(&prompt), escape(&advice))
+}
+
+/// The QR page: mobile-friendly, no script, no external resources.
+fn page(d: &PageData, lang: Lang, notice: Option<Notice>) -> String {
+    let st = &d.st;
+    let zh = lang == Lang::ZhCn;
+    let mut body = String::new();
+    match notice {
+        Some(Notice::Ok(text)) => body.push_str(&format!("<p class=\"ok\">{}</p>", escape(&text))),
+        Some(Notice::Refused { prompt, advice }) => {
+            body.push_str(&format!("<p class=\"err\">{} <b>{}</b></p>", escape(&prompt), escape(&advice)));
+        }
+        None => {}
+    }
+    body.push_str(&license_causes_html(d));
     if st.clock_behind {
-        body.push_str(&format!(
-            "<p class=\"err\">This server's clock is behind the latest time it has seen ({}). Correct the clock: every request is refused until it passes that time.</p>",
-            Timestamp(st.time_high_water)
-        ));
+        body.push_str(&clock_behind_html(d, lang));
     } else if let Some(at) = st.activated_at {
-        body.push_str(&format!(
-            "<p class=\"ok\">Activated since {}.</p><p>In each FanRuan application: System Management &gt; Registration Management, authentication method <b>Private Cloud</b>, and this server's address (<code>https://IP:PORT/</code>).</p>",
-            Timestamp(at)
-        ));
-    } else if let Some(ch) = challenge {
+        let since = escape(&ShownTime(Timestamp(at)).to_string());
+        body.push_str(&if zh {
+            format!(
+                "<p class=\"ok\">已于 {since} 激活。</p><p>在每个帆软应用中：系统管理 &gt; 注册管理，认证方式选择<b>私有云</b>，并填写此服务器的地址（<code>https://IP:PORT/</code>）。</p>"
+            )
+        } else {
+            format!(
+                "<p class=\"ok\">Activated since {since}.</p><p>In each FanRuan application: System Management &gt; Registration Management, authentication method <b>Private Cloud</b>, and this server's address (<code>https://IP:PORT/</code>).</p>"
+            )
+        });
+    } else if let Some(Ok(ch)) = &d.challenge {
         let svg = fanlic_qr::Qr::new(&ch.url).map(|q| q.to_svg()).unwrap_or_default();
-        let expires = Timestamp(ch.issued_at.saturating_add(crate::state::CHALLENGE_VALID_SECS));
+        let until = ch.issued_at.saturating_add(crate::state::CHALLENGE_VALID_SECS);
+        let left = minutes(until.saturating_sub(d.now), lang);
+        let until = ShownTime(Timestamp(until));
+        let (steps, valid, link, refresh) = if zh {
+            (
+                "1. 用手机浏览器扫描此二维码。2. 在下方输入手机上显示的 6 位验证码。".to_owned(),
+                format!("此二维码还剩 {left}有效（至 {until}）。"),
+                "激活链接",
+                "刷新二维码",
+            )
+        } else {
+            (
+                "1. Scan this QR code with a phone's browser. 2. Enter the 6-digit code it shows below.".to_owned(),
+                format!("This QR code is valid for {left} more (until {until})."),
+                "Activation link",
+                "Refresh the QR code",
+            )
+        };
         body.push_str(&format!(
-            "<p>1. Scan this QR code with a phone's browser. 2. Enter the 6-digit code it shows below.</p>\
-             <div class=\"qr\">{svg}</div>\
-             <p class=\"small\">Valid until {expires} (5 minutes). <a href=\"{url}\">Activation link</a></p>\
-             <form method=\"get\" action=\"/license/qrcode\"><button name=\"refresh\" value=\"1\">Refresh the QR code</button></form>",
-            url = escape(&ch.url)
+            "<p>{steps}</p><div class=\"qr\">{svg}</div>\
+             <p class=\"small\">{valid} <a href=\"{url}\">{link}</a></p>\
+             <form method=\"get\" action=\"/license/qrcode\"><button name=\"refresh\" value=\"1\">{refresh}</button></form>",
+            steps = escape(&steps),
+            valid = escape(&valid),
+            url = escape(&ch.url),
         ));
         if let Some(until) = st.locked_until {
-            body.push_str(&format!(
-                "<p class=\"err\">Too many wrong codes: code entry is locked until {}.</p>",
-                Timestamp(until)
-            ));
+            let (prompt, advice) =
+                code_texts(&CodeError::Locked { until: Timestamp(until), now: Timestamp(d.now) }, lang, d.now);
+            body.push_str(&format!("<p class=\"err\">{} <b>{}</b></p>", escape(&prompt), escape(&advice)));
         }
-        body.push_str(
+        let (label, button) = if zh { ("6 位验证码", "激活") } else { ("6-digit code", "Activate") };
+        body.push_str(&format!(
             "<form method=\"post\" action=\"/license/code\">\
-             <label for=\"code\">6-digit code</label>\
+             <label for=\"code\">{label}</label>\
              <input id=\"code\" name=\"code\" inputmode=\"numeric\" pattern=\"[0-9 ]*\" maxlength=\"8\" autocomplete=\"one-time-code\" required>\
-             <button type=\"submit\">Activate</button></form>",
-        );
+             <button type=\"submit\">{button}</button></form>",
+        ));
+    } else if let Some(Err(r)) = &d.challenge {
+        let (prompt, advice) = refusal_texts(r, lang, d.now);
+        body.push_str(&format!("<p class=\"err\">{} <b>{}</b></p>", escape(&prompt), escape(&advice)));
     }
+    let title = lang.pick("Authorization server activation", "授权服务器激活");
+    shell(lang, title, lang.pick("Authorization server", "授权服务器"), &body, &footer(d, lang))
+}
+
+/// `/license/status` for a browser.
+fn status_page(d: &PageData, lang: Lang) -> String {
+    let st = &d.st;
+    let zh = lang == Lang::ZhCn;
+    let mut body = license_causes_html(d);
+    if st.clock_behind {
+        body.push_str(&clock_behind_html(d, lang));
+    }
+    let activated = match st.activated_at {
+        Some(at) => format!("{} {}", lang.pick("since", "激活时间"), ShownTime(Timestamp(at))),
+        None => lang
+            .pick(
+                "not activated: open /license/qrcode, scan the QR code and enter the code",
+                "未激活：请打开 /license/qrcode，扫描二维码并输入验证码",
+            )
+            .to_owned(),
+    };
+    let rows: Vec<(&str, String)> = vec![
+        (lang.pick("Activated", "激活状态"), activated),
+        (
+            lang.pick("Nodes registered", "已注册节点"),
+            if zh {
+                format!("{} / {}", st.nodes, st.max_nodes)
+            } else {
+                format!("{} of at most {}", st.nodes, st.max_nodes)
+            },
+        ),
+        (lang.pick("License", "许可证"), st.license_id.clone()),
+        (lang.pick("License valid until", "许可证有效期至"), expiry_text(d.expiry, lang)),
+        (
+            lang.pick("Code entry locked until", "验证码输入锁定至"),
+            st.locked_until.map_or_else(|| "-".to_owned(), |u| ShownTime(Timestamp(u)).to_string()),
+        ),
+        (lang.pick("Latest time seen", "记录到的最新时间"), ShownTime(Timestamp(st.time_high_water)).to_string()),
+        (lang.pick("privateConfig generation", "privateConfig 版本"), st.generation.to_string()),
+        (lang.pick("Instance", "实例"), st.instance_fingerprint.clone()),
+    ];
+    body.push_str("<dl>");
+    for (k, v) in rows {
+        body.push_str(&format!("<dt>{}</dt><dd>{}</dd>", escape(k), escape(&v)));
+    }
+    body.push_str("</dl>");
+    let title = lang.pick("Authorization server status", "授权服务器状态");
+    shell(lang, title, title, &body, "")
+}
+
+fn footer(d: &PageData, lang: Lang) -> String {
+    let st = &d.st;
+    let expiry = expiry_text(d.expiry, lang);
+    let text = match lang {
+        Lang::ZhCn => format!(
+            "许可证 {} · 已注册 {} / {} 个节点 · 有效期至 {expiry} · 实例 {}",
+            st.license_id,
+            st.nodes,
+            st.max_nodes,
+            st.instance_fingerprint.get(..16).unwrap_or("")
+        ),
+        _ => format!(
+            "License {} · {} of {} nodes registered · valid until {expiry} · instance {}",
+            st.license_id,
+            st.nodes,
+            st.max_nodes,
+            st.instance_fingerprint.get(..16).unwrap_or("")
+        ),
+    };
+    format!("<p class=\"small\">{}</p>", escape(&text))
+}
+
+/// A whole page: `body` and `footer` are HTML whose values are escaped.
+fn shell(lang: Lang, title: &str, heading: &str, body: &str, footer: &str) -> String {
     format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+        "<!doctype html><html lang=\"{tag}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>Authorization server activation</title>\
+         <title>{title}</title>\
          <style>body{{font-family:sans-serif;max-width:32rem;margin:1rem auto;padding:0 1rem}}\
          .qr svg{{width:100%;max-width:20rem;height:auto}}.ok{{color:#060}}.err{{color:#a00}}.small{{font-size:.85rem}}\
+         h2{{font-size:1.2rem;margin:.5rem 0 0 0}}dt{{font-weight:bold}}dd{{margin:0 0 .4rem 0}}\
          input,button{{font-size:1.2rem;margin:.3rem 0;padding:.3rem}}</style></head><body>\
-         <h1>Authorization server</h1>{body}\
-         <p class=\"small\">License {lic} &middot; {nodes} of {max} nodes registered &middot; instance {fp}</p>\
-         </body></html>",
-        lic = escape(&st.license_id),
-        nodes = st.nodes,
-        max = st.max_nodes,
-        fp = escape(st.instance_fingerprint.get(..16).unwrap_or("")),
+         <h1>{heading}</h1>{body}{footer}</body></html>",
+        tag = lang.tag(),
+        title = escape(title),
+        heading = escape(heading),
     )
 }
 

@@ -36,12 +36,15 @@
 //! # HTTP (HTTPS only)
 //!
 //! - `GET /license/qrcode`: the admin's page: QR code (valid 5 minutes,
-//!   refresh button), the 6-digit code form, the status.
+//!   refresh button), the 6-digit code form, the status. The pages follow
+//!   the browser's `Accept-Language` (English, or Simplified Chinese for any
+//!   `zh`), show dates as YYYY/MM/DD, and say what to do next on a refusal.
 //! - `GET /license/qrcode.png`: the same QR code as PNG.
 //! - `POST /license/code`: the code, as a form (`code=NNNNNN`) or JSON
 //!   (`{"code": "NNNNNN"}`); 5 wrong codes are allowed, the 6th locks entry
 //!   for 15 minutes.
-//! - `GET /license/status`: JSON for scripts.
+//! - `GET /license/status`: JSON for scripts; a page for a browser (one that
+//!   asks for `text/html` and not JSON).
 //! - `POST /api/v1/register|heartbeat|deregister`: the applications'
 //!   protocol (SPEC.md §7.3); a refusal is HTTP 403 with every cause.
 //!

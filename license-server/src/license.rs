@@ -5,7 +5,7 @@ use std::path::Path;
 
 use ed25519_dalek::SigningKey;
 use fanlic_formats::{Expiry, LicenseId, LicenseKind, MAX_LICENSE_FILE_LEN, Timestamp, Version, armor};
-use fanlic_verifier::{Environment, RootKey, authenticate, check};
+use fanlic_verifier::{Environment, Lang, RootKey, authenticate, check};
 
 use crate::{Error, state::Cause};
 
@@ -35,6 +35,19 @@ pub struct ServerLicense {
     pub activation_base_url: Option<String>,
     /// The image key's public key.
     pub image_public_key: [u8; 32],
+}
+
+/// A cause of the server license as the admin's pages show it (SPEC.md §4.2).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ShownCause {
+    /// The stable code.
+    pub code: &'static str,
+    /// The product's name of the cause.
+    pub title: &'static str,
+    /// Its details.
+    pub prompt: String,
+    /// What to do next.
+    pub advice: String,
 }
 
 impl core::fmt::Debug for ServerLicense {
@@ -126,6 +139,34 @@ impl ServerLicense {
         match fanlic_verifier::verify(&self.raw, &mut buf, &self.roots, &env) {
             Ok(_) => Vec::new(),
             Err(r) => r.causes().map(|c| Cause { code: c.code(), message: c.to_string() }).collect(),
+        }
+    }
+
+    /// [`Self::check_time`] as the product shows its causes, for the admin's
+    /// pages: each cause's code, title, prompt and advice in `lang`.
+    pub fn shown_time_causes(&self, nodes: u32, now: u64, lang: Lang) -> Vec<ShownCause> {
+        let version = self.version.to_string();
+        let mut buf = [0u8; MAX_LICENSE_FILE_LEN];
+        let env = Environment {
+            app_name: &self.app_name,
+            version: &version,
+            project: &self.project,
+            nodes: nodes.max(1),
+            method: LicenseKind::PrivateCloud,
+            now: Timestamp(now),
+            last_seen: None,
+        };
+        match fanlic_verifier::verify(&self.raw, &mut buf, &self.roots, &env) {
+            Ok(_) => Vec::new(),
+            Err(r) => r
+                .causes()
+                .map(|c| ShownCause {
+                    code: c.code(),
+                    title: c.title(lang),
+                    prompt: c.prompt(lang).to_string(),
+                    advice: c.advice(lang).to_string(),
+                })
+                .collect(),
         }
     }
 

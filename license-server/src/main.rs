@@ -20,7 +20,7 @@ Files:
 
 Pages (HTTPS):
   /license/qrcode             scan the QR code, enter the 6-digit code
-  /license/status             JSON status for scripts
+  /license/status             JSON status for scripts (a page for a browser)
   /api/v1/register|heartbeat|deregister   for the FanRuan applications
 
 Examples:

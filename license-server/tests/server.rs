@@ -106,6 +106,23 @@ fn curl(url: &str, json_body: Option<&Value>) -> (u16, Vec<u8>) {
     (status, out.stdout[..split].to_vec())
 }
 
+/// `curl -k` with request headers and an optional form body: status and body as text.
+fn curl_page(url: &str, headers: &[&str], form: Option<&str>) -> (u16, String) {
+    let mut c = Command::new("curl");
+    c.args(["-sk", "--max-time", "20", "-w", "\n%{http_code}", url]);
+    for h in headers {
+        c.args(["-H", h]);
+    }
+    if let Some(body) = form {
+        c.args(["--data", body]);
+    }
+    let out = c.output().unwrap();
+    assert!(out.status.success(), "curl {url}: {}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let (body, status) = text.rsplit_once('\n').unwrap();
+    (status.parse().unwrap(), body.to_owned())
+}
+
 fn json_of(body: &[u8]) -> Value {
     serde_json::from_slice(body).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(body)))
 }
@@ -224,11 +241,30 @@ fn activates_serves_applications_and_survives_a_restart() {
     let (fp, generation, code) = open(&url);
     assert_eq!(fp, fingerprint);
     assert_eq!(generation, 1);
+    // In the browser's language: Chinese for zh*, the QR code's minutes left,
+    // the license's expiry as the product writes dates.
+    let zh = "Accept-Language: zh-CN,zh;q=0.9,en;q=0.8";
+    let (status, page) = curl_page(&format!("{}/license/qrcode", server.base), &[zh], None);
+    assert_eq!(status, 200);
+    assert!(page.contains("<html lang=\"zh-CN\">") && page.contains("<h1>授权服务器</h1>"), "{page}");
+    assert!(page.contains("用手机浏览器扫描此二维码") && page.contains("此二维码还剩 5 分钟有效"), "{page}");
+    assert!(page.contains("有效期至 永久有效") && page.contains("刷新二维码"), "{page}");
+    assert!(page.contains(&url.replace('&', "&amp;")), "the same QR code in every language");
+    let (_, page) = curl_page(&format!("{}/license/qrcode", server.base), &["Accept-Language: en-GB"], None);
+    assert!(page.contains("This QR code is valid for 5 minutes more (until "), "{page}");
 
     // The 6-digit code, as JSON.
     let wrong = if code == "000000" { "000001" } else { "000000" };
     let (status, resp) = curl(&format!("{}/license/code", server.base), Some(&json!({"code": wrong})));
     assert_eq!((status, json_of(&resp)["code"].as_str()), (403, Some("wrong_code")));
+    // The form, in Chinese: what happened and what to do next.
+    let (status, page) = curl_page(&format!("{}/license/code", server.base), &[zh], Some(&format!("code={wrong}")));
+    assert_eq!(status, 403);
+    assert!(page.contains("验证码错误。再错 4 次，输入将被锁定 15 分钟。"), "{page}");
+    assert!(page.contains("请核对手机上显示的 6 位数字后重新输入。"), "{page}");
+    let (status, page) = curl_page(&format!("{}/license/code", server.base), &[zh], Some("code=12ab"));
+    assert_eq!(status, 400);
+    assert!(page.contains("验证码必须是 6 位数字。"), "{page}");
     let (status, resp) = curl(&format!("{}/license/code", server.base), Some(&json!({"code": code})));
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&resp));
     assert_eq!(json_of(&resp)["status"], "activated");
@@ -263,6 +299,15 @@ fn activates_serves_applications_and_survives_a_restart() {
     assert_eq!(st["instance_fingerprint"].as_str(), Some(hex(&fingerprint).as_str()));
     assert_eq!(st["license_id"].as_str(), Some(hex(&common::LICENSE_ID).as_str()));
     let generation = st["generation"].as_u64().unwrap();
+    // A browser gets the status as a page, in its language.
+    let (status, page) =
+        curl_page(&format!("{}/license/status", server.base), &["Accept: text/html,*/*;q=0.8", zh], None);
+    assert_eq!(status, 200);
+    assert!(page.contains("<h1>授权服务器状态</h1>") && page.contains("<dt>已注册节点</dt><dd>1 / "), "{page}");
+    assert!(page.contains("<dt>激活状态</dt><dd>激活时间 20"), "{page}");
+    assert!(page.contains(&format!("<dd>{}</dd>", hex(&common::LICENSE_ID))), "{page}");
+    let (_, page) = curl_page(&format!("{}/license/qrcode", server.base), &[zh], None);
+    assert!(page.contains("激活。</p>") && page.contains("认证方式选择<b>私有云</b>"), "{page}");
 
     let log = server.stop();
     assert!(log.lines().all(|l| serde_json::from_str::<Value>(l).is_ok()), "one JSON object a line:\n{log}");

@@ -191,7 +191,7 @@ fn a_revoked_license_is_reported_as_revoked() {
     let id = r.as_ref().err().unwrap().license().unwrap().id;
     assert_eq!(revoked(&r), Some((Revocation::License { license_id: id }, VALID_SEQUENCE)));
     let text = r.as_ref().err().unwrap().to_string();
-    assert!(text.starts_with("License revoked."), "{text}");
+    assert!(text.starts_with("License content is incorrect. The vendor revoked this license"), "{text}");
     assert!(text.contains(&id.to_string()), "{text}");
 
     // Another license by the same key is not revoked.

@@ -223,36 +223,10 @@ impl Cause<'_> {
 }
 
 impl fmt::Display for Cause<'_> {
-    /// The message a person reads: the cause, then its details.
+    /// The English message: the product's cause name, then the details
+    /// ([`Cause::message`] in [`crate::Lang::En`]).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::LicenseExpired { expiry, .. } => write!(f, "License expired. Expiration date: {expiry}"),
-            Self::VersionMismatch { licensed, local } => {
-                write!(f, "Version mismatch. Licensed version: {licensed}; local version: {local}")
-            }
-            Self::AppNameMismatch { licensed, local } => {
-                write!(f, "App name mismatch. Licensed application: {licensed}; local application: {local}")
-            }
-            Self::LicenseExhausted { max_nodes, nodes } => {
-                write!(f, "License exhausted. The cluster has {nodes} nodes; the license allows at most {max_nodes}")
-            }
-            Self::ProjectContentMismatch { licensed, local } => {
-                write!(f, "Project content mismatch. Licensed project: {licensed}; local project: {local}")
-            }
-            Self::LicenseTypeMismatch { licensed, selected } => write!(
-                f,
-                "License type mismatch. The license is for {licensed} authentication, but {selected} was selected"
-            ),
-            Self::NotYetValid { not_before, .. } => write!(f, "License not yet valid. Valid from: {not_before}"),
-            Self::ClockRollback { now, last_seen, .. } => write!(
-                f,
-                "Clock rolled back. The time is {now}, but {last_seen} was already seen; check this server's clock"
-            ),
-            Self::Revoked { revocation, sequence } => {
-                write!(f, "License revoked. The revocation list (sequence {sequence}) revokes {revocation}")
-            }
-            Self::ContentIncorrect(e) => write!(f, "License content is incorrect: {e}"),
-        }
+        self.message(crate::Lang::En).fmt(f)
     }
 }
 

@@ -39,6 +39,7 @@ pub mod activation;
 mod cause;
 pub mod private_cloud;
 pub mod revocation;
+mod texts;
 
 use core::{fmt, ops::Deref};
 
@@ -50,6 +51,7 @@ use fanlic_formats::{
 pub use cause::{Cause, Causes, ContentError, Rejection, Revocation};
 pub use fanlic_formats::RevocationList;
 pub use revocation::{RevocationError, verify_revocations};
+pub use texts::{Advice, Lang, Message, Prompt, ShownDate, ShownTime, UnknownLang, content_incorrect_title, kind_name};
 
 /// How far the clock may be behind the last-seen time, or a license's
 /// `not_before` ahead of the clock, before it counts as a cause: cluster nodes

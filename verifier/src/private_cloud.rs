@@ -1138,7 +1138,7 @@ mod tests {
             ]
         );
         assert!(err.license().is_some());
-        assert!(err.to_string().contains("App name mismatch"));
+        assert!(err.to_string().contains("App Name Mismatch"));
         // From the future: more than 300 s ahead.
         let ahead = w.answer(&r, T0 + 301);
         let err = verify_server_answer(&ahead, &w.roots(), &env(T0), &r, None).unwrap_err();
