@@ -1,4 +1,4 @@
-//! The contract registry: what each customer bought (issue 3, item 1).
+//! The contract registry: what each customer bought.
 //!
 //! A contract names the company, the addresses allowed to request licenses,
 //! the signing date, the product, the registration methods, the most

@@ -1,4 +1,4 @@
-//! Revocation and unbinding, the vendor side (issue 4, item 4):
+//! Revocation and unbinding, the vendor side:
 //! `fanlic revoke`, `fanlic unbind` and `fanlic revocations`.
 //!
 //! - [`revoke_license`] records a license in `revoked_licenses`, audits it

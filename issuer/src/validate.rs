@@ -1,5 +1,5 @@
 //! Validation of a registration mail against the contract registry: what to
-//! do with one request (issue 3, item 5).
+//! do with one request.
 //!
 //! [`validate`] is pure: the caller parses the mail ([`crate::mail::message::parse`]),
 //! evaluates its sender ([`crate::mail::auth::evaluate_mail`]), looks up the contract

@@ -1,4 +1,4 @@
-//! The private cloud end to end, with real components (issue 5): `fanlic
+//! The private cloud end to end, with real components: `fanlic
 //! issue --kind private-cloud -o fanruan_license_server.tar`, the tar checked
 //! by `fanlic verify`, loaded and run by podman (runc) with 18081 published
 //! on 127.0.0.1 and a host folder as /app/config; the QR page fetched over

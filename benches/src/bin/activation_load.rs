@@ -1,4 +1,4 @@
-//! Load generator for the vendor activation service (issue 4): confirmed
+//! Load generator for the vendor activation service: confirmed
 //! activations (`POST BASE/TOKEN`, `Accept: application/json`) against a
 //! real `fanlic serve` on loopback, over many licenses, for a fixed time.
 //!

@@ -1,4 +1,4 @@
-//! The ingest benchmark (issue 3): N generated registration mails in a real
+//! The ingest benchmark: N generated registration mails in a real
 //! Maildir `new/`, ingested end to end exactly as `fanlic ingest MAILDIR`
 //! does (`source::open`, then `ingest::ingest_messages`: batches decided in
 //! one transaction each, then acknowledged), against the per-email floor measured in the same run:

@@ -1,5 +1,5 @@
 //! Registration mail: parsing a message, who sent it and whether that is
-//! proven, and the registration fields in its body (issue 3, items 2 to 4).
+//! proven, and the registration fields in its body.
 
 pub mod auth;
 pub mod fields;
