@@ -84,7 +84,11 @@ impl VerifyReport {
                 .as_ref()
                 .and_then(|l| l.get("license_id").and_then(serde_json::Value::as_str))
                 .unwrap_or("?");
-            format!("valid: license {id} for {}\n", self.summary.as_deref().unwrap_or(""))
+            let summary = self.summary.as_deref().unwrap_or("");
+            match self.lang {
+                fanlic_verifier::Lang::ZhCn => format!("有效：许可证 {id}（{summary}）\n"),
+                _ => format!("valid: license {id} for {summary}\n"),
+            }
         } else {
             let sep = self.lang.pick(". ", "。");
             self.causes.iter().map(|c| format!("{}{sep}{}\n  {}\n", c.title, c.prompt, c.advice)).collect()
