@@ -187,9 +187,10 @@ pub(crate) fn standing(
     }
     let Some(max) = max_licenses else { return Ok(Standing::Free) };
     let live: i64 = conn
-        .prepare_cached("SELECT count(*) FROM licenses WHERE company_key = ?1 AND state = 'live'")
-        .and_then(|mut s| s.query_row(params![company_key], |r| r.get(0)))
-        .map_err(read())?;
+        .prepare_cached("SELECT live FROM live_license_counts WHERE company_key = ?1")
+        .and_then(|mut s| s.query_row(params![company_key], |r| r.get(0)).optional())
+        .map_err(read())?
+        .unwrap_or(0);
     if u64::try_from(live).unwrap_or(0) < u64::from(max) {
         return Ok(Standing::Free);
     }
@@ -281,12 +282,34 @@ pub(crate) fn migrate_licenses(conn: &Connection, path: &Path) -> Result<(), Err
              or keep it (`fanlic audit --license {dup}`)."
         );
     }
-    conn.execute_batch(
-        "CREATE UNIQUE INDEX one_live_license ON licenses (company_key, app_name, project) WHERE state = 'live';
-         CREATE INDEX live_by_project_key ON licenses (company_key, app_name, project_key) WHERE state = 'live';",
-    )
-    .map_err(fail())
+    conn.execute_batch(LIVE_SCHEMA).map_err(fail())
 }
+
+/// What keeps the rule in the database: the unique index over live
+/// licenses, the look-alike index, and each company's count of live
+/// licenses, kept by triggers so that checking a contract's license count
+/// costs one lookup however many projects it has.
+const LIVE_SCHEMA: &str = "
+CREATE UNIQUE INDEX one_live_license ON licenses (company_key, app_name, project) WHERE state = 'live';
+CREATE INDEX live_by_project_key ON licenses (company_key, app_name, project_key) WHERE state = 'live';
+CREATE TABLE live_license_counts (
+    company_key TEXT PRIMARY KEY,
+    live        INTEGER NOT NULL CHECK (live >= 0)
+) STRICT;
+INSERT INTO live_license_counts (company_key, live)
+    SELECT company_key, count(*) FROM licenses WHERE state = 'live' GROUP BY company_key;
+CREATE TRIGGER live_count_insert AFTER INSERT ON licenses WHEN NEW.state = 'live'
+BEGIN
+    INSERT INTO live_license_counts (company_key, live) VALUES (NEW.company_key, 1)
+        ON CONFLICT (company_key) DO UPDATE SET live = live + 1;
+END;
+CREATE TRIGGER live_count_update AFTER UPDATE OF state ON licenses
+    WHEN (OLD.state = 'live') <> (NEW.state = 'live')
+BEGIN
+    INSERT INTO live_license_counts (company_key, live) VALUES (NEW.company_key, NEW.state = 'live')
+        ON CONFLICT (company_key) DO UPDATE SET live = live + (CASE WHEN NEW.state = 'live' THEN 1 ELSE -1 END);
+END;
+";
 
 /// Who the schema migration records as the author of what it marks.
 pub const MIGRATION_ACTOR: &str = "fanlic (schema migration 8)";

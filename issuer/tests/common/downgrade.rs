@@ -20,6 +20,9 @@ const UNDO: &[&str] = &[
     "DROP TABLE server_instances;",
     // 8: live licenses, license counts, the audit trail, new decisions
     r"
+DROP TRIGGER live_count_insert;
+DROP TRIGGER live_count_update;
+DROP TABLE live_license_counts;
 DROP INDEX one_live_license;
 DROP INDEX live_by_project_key;
 ALTER TABLE licenses DROP COLUMN state;
