@@ -740,3 +740,311 @@ fn pages_follow_the_browsers_language_and_escape_every_value() {
     assert!(page.body.contains("请重新扫描产品激活页面上的二维码"), "{}", page.body);
     assert!(server.terminate().success());
 }
+
+/// `curl` against the service: the status and the headers, lower-cased.
+/// `from`: the local address to connect from (a second client address on
+/// the loopback).
+fn curl(url: &str, method: &str, accept: &str, from: Option<&str>) -> (u16, Vec<(String, String)>, String) {
+    let mut cmd = Command::new("curl");
+    cmd.args(["-sS", "-D", "-", "--max-time", "20", "-X", method, "-H", &format!("Accept: {accept}")]);
+    if let Some(f) = from {
+        cmd.args(["--interface", f]);
+    }
+    if method == "POST" {
+        cmd.args(["--data", "confirm=1"]);
+    }
+    let out = cmd.arg(url).output().expect("curl is installed");
+    assert!(out.status.success(), "curl {url}: {}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    let mut lines = head.split("\r\n");
+    let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    (status, headers, body.to_owned())
+}
+
+fn header<'h>(headers: &'h [(String, String)], name: &str) -> Option<&'h str> {
+    headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+}
+
+/// The headers SPEC.md §6.4 puts on every answer.
+fn assert_hardened(what: &str, headers: &[(String, String)]) {
+    assert_eq!(header(headers, "x-frame-options"), Some("DENY"), "{what}: {headers:?}");
+    assert_eq!(header(headers, "x-content-type-options"), Some("nosniff"), "{what}: {headers:?}");
+    assert_eq!(header(headers, "referrer-policy"), Some("no-referrer"), "{what}: {headers:?}");
+    assert_eq!(header(headers, "cache-control"), Some("no-store"), "{what}: {headers:?}");
+    let csp = header(headers, "content-security-policy").unwrap_or_else(|| panic!("{what}: no CSP: {headers:?}"));
+    let directives: Vec<&str> = csp.split(';').map(str::trim).collect();
+    for d in ["frame-ancestors 'none'", "form-action 'self'", "script-src 'self'", "default-src 'none'"] {
+        assert!(directives.contains(&d), "{what}: CSP {csp:?} lacks {d}");
+    }
+    assert!(!csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"), "{what}: {csp}");
+}
+
+/// Every kind of answer (health, page, JSON ready, JSON activated with its
+/// code, refusal, 405, 429) carries the anti-framing, CSP, nosniff,
+/// referrer and no-store headers; checked with curl.
+#[test]
+fn every_answer_carries_the_security_headers() {
+    let env = home();
+    let lic = issue(&env, "webroot", 2);
+    let server = Server::start(&env, &["--rate-client", "12", "--rate-window", "3600"]);
+    let p = challenge(&lic, &lic.key, "webroot", 1, unix_now());
+    let (_, url) = path_of(&lic, &p, &server);
+    let base = format!("http://{}", server.addr);
+    let cases = [
+        ("health", format!("{base}/healthz"), "GET", "text/plain", 200),
+        ("page", url.clone(), "GET", "text/html", 200),
+        ("json ready", url.clone(), "GET", "application/json", 200),
+        ("json activated", url.clone(), "POST", "application/json", 200),
+        ("code page", url.clone(), "POST", "text/html", 200),
+        ("refusal", format!("{base}/a/not-a-token"), "GET", "application/json", 400),
+        ("method", url.clone(), "PUT", "text/html", 405),
+    ];
+    for (what, u, method, accept, status) in &cases {
+        let (got, headers, body) = curl(u, method, accept, None);
+        assert_eq!(got, *status, "{what}: {body}");
+        assert_hardened(what, &headers);
+        if *what == "json activated" {
+            assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["code"], p.code().to_string());
+        }
+    }
+    // Past the client's limit of 12 requests: refused, with the same headers.
+    let limited = (0..12).map(|_| curl(&url, "GET", "application/json", None)).find(|(got, _, _)| *got == 429);
+    let (_, headers, _) = limited.expect("the client's limit was never reached");
+    assert_hardened("rate limited", &headers);
+}
+
+/// The confirm button posts to `./TOKEN`, rebuilt from the token: a path
+/// like `//evil.example/x/TOKEN` (which a browser resolves on the service's
+/// own origin) never makes the form post elsewhere.
+#[test]
+fn form_action_is_built_from_the_token_never_from_the_path() {
+    let env = home();
+    let lic = issue(&env, "webroot", 2);
+    let server = Server::start(&env, &[]);
+    let p = challenge(&lic, &lic.key, "webroot", 1, unix_now());
+    let (path, _) = path_of(&lic, &p, &server);
+    let token = token_text(&path).to_owned();
+    for shape in [format!("//evil.example/x/{token}"), format!("/a//{token}"), format!("/a/{token}?next=//evil.example")]
+    {
+        let page = http(&server.addr, "GET", &shape, false);
+        assert_eq!(page.status, 200, "{shape}: {}", page.body);
+        let form = page.body.lines().find(|l| l.starts_with("<form ")).unwrap_or_else(|| panic!("{}", page.body));
+        assert_eq!(
+            form,
+            format!(
+                "<form method=\"post\" action=\"./{token}\"><button type=\"submit\">Confirm activation</button></form>"
+            ),
+            "{shape}"
+        );
+        assert!(!page.body.contains("evil.example"), "{shape}: {}", page.body);
+    }
+    // The action, resolved against the page's URL, confirms.
+    let r = http(&server.addr, "POST", &format!("//evil.example/x/{token}"), true);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["code"], p.code().to_string());
+}
+
+/// No part of a token reaches stderr, whatever the URL's shape, in either
+/// log format: read from the real stderr of a running `fanlic serve`.
+#[test]
+fn no_token_in_any_log_line_whatever_the_url_shape() {
+    let env = home();
+    let lic = issue(&env, "webroot", 2);
+    for format in ["json", "text"] {
+        let mut server = Server::start(&env, &["--log", format]);
+        let p = challenge(&lic, &lic.key, "webroot", 1, unix_now());
+        let (path, _) = path_of(&lic, &p, &server);
+        let token = token_text(&path).to_owned();
+        // The first character percent-encoded: the service refuses it, and
+        // must not log it either.
+        let encoded = format!("%{:02X}{}", token.as_bytes()[0], &token[1..]);
+        let shapes = [
+            format!("/a/{token}/"),
+            format!("//a//{token}"),
+            format!("/a/{token}?t={token}"),
+            format!("/a/{encoded}"),
+            format!("/{token}/a"),
+            format!("/a/{token}/{token}/"),
+            format!("/a/{token}"),
+        ];
+        for shape in &shapes {
+            let _ = http(&server.addr, "GET", shape, false);
+            let _ = http(&server.addr, "POST", shape, true);
+        }
+        let logs = server.logs(2 * shapes.len());
+        assert_eq!(logs.lines().count(), 2 * shapes.len(), "{logs}");
+        // No window of 16 characters of the token (or of its encoded form).
+        for secret in [token.as_str(), encoded.as_str()] {
+            for w in 0..=secret.len() - 16 {
+                let piece = &secret[w..w + 16];
+                assert!(!logs.contains(piece), "{format}: the log shows {piece:?} of a token:\n{logs}");
+            }
+        }
+        assert!(!logs.contains(&p.code().to_string()), "{logs}");
+        assert!(logs.contains("/<token>"), "{logs}");
+        assert!(server.terminate().success());
+    }
+}
+
+/// Challenges that do not verify never use a license's budget and are not
+/// stored under it: a stranger who knows a license id, sending forged
+/// confirmations for it, is limited as a client, and the holder, from
+/// another address, activates at once.
+#[test]
+fn forged_challenges_neither_block_a_license_nor_are_stored_under_it() {
+    let env = home();
+    let lic = issue(&env, "webroot", 2);
+    let server = Server::start(&env, &["--rate-license", "2", "--rate-forged", "3", "--rate-window", "3600"]);
+    let now = unix_now();
+    let id = lic.id.to_string();
+    let audit_sql = format!("SELECT count(*) FROM audit WHERE license_id = '{id}'");
+    let audited = count(&env, &audit_sql);
+    for i in 0..6u8 {
+        let forged = challenge(&lic, &ActivationKey::from_bytes([i + 1; 32]), "squatter", 1, now);
+        let (path, _) = path_of(&lic, &forged, &server);
+        let r = http(&server.addr, "POST", &path, true);
+        let want = if i < 3 { (403, "forged_challenge") } else { (429, "rate_limited") };
+        assert_eq!((r.status, r.codes()), (want.0, vec![want.1.to_owned()]), "attempt {i}");
+    }
+    // Nothing under the license; the stranger's address counted 3 (the
+    // refused ones never reached the database).
+    assert_eq!(count(&env, "SELECT count(*) FROM activations"), 0);
+    assert_eq!(count(&env, &audit_sql), audited);
+    assert_eq!(count(&env, "SELECT count FROM unverified_attempts WHERE client_addr = '127.0.0.1'"), 3);
+    let columns: Vec<String> = db(&env)
+        .prepare("SELECT name FROM pragma_table_info('unverified_attempts')")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(columns, ["client_addr", "day", "outcome", "count", "last_at"]);
+    // The holder, from another address, within the license's limit of 2.
+    let p = challenge(&lic, &lic.key, "webroot", 1, now);
+    let (_, url) = path_of(&lic, &p, &server);
+    let (status, _, body) = curl(&url, "GET", "application/json", Some("127.0.0.2"));
+    assert_eq!(status, 200, "{body}");
+    let (status, _, body) = curl(&url, "POST", "application/json", Some("127.0.0.2"));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["code"], p.code().to_string());
+    // Verified requests do count: the third is over the license's limit.
+    let (status, _, body) = curl(&url, "GET", "application/json", Some("127.0.0.2"));
+    assert_eq!(status, 429, "{body}");
+    let recorded: (String, String) = db(&env)
+        .query_row("SELECT license_id, client_addr FROM activations", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap();
+    assert_eq!(recorded, (id, "127.0.0.2".to_owned()));
+}
+
+/// Waits until the peer closes `s` (EOF or reset), at most `limit`; returns
+/// what it sent and how long that took.
+fn until_closed(s: &mut TcpStream, limit: Duration) -> (Vec<u8>, Duration) {
+    let start = std::time::Instant::now();
+    s.set_read_timeout(Some(limit)).unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 1024];
+    loop {
+        match s.read(&mut buf) {
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
+                panic!("still open after {limit:?}")
+            }
+            Ok(0) | Err(_) => return (got, start.elapsed()),
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+        }
+        assert!(start.elapsed() < limit, "still open after {limit:?}");
+    }
+}
+
+/// A slowloris client (headers one line at a time, slowly) and an idle one
+/// (nothing at all) are cut off after the header-read timeout, while the
+/// service goes on answering.
+#[test]
+fn slow_and_idle_clients_are_cut_off_by_the_header_timeout() {
+    let env = home();
+    let server = Server::start(&env, &["--header-timeout", "2"]);
+    let idle = TcpStream::connect(&server.addr).unwrap();
+    let mut slow = TcpStream::connect(&server.addr).unwrap();
+    let start = std::time::Instant::now();
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n").unwrap();
+    // One header line every 300 ms, never the blank line that ends them.
+    let mut cut = None;
+    for i in 0..40 {
+        std::thread::sleep(Duration::from_millis(300));
+        if slow.write_all(format!("X-Slow-{i}: y\r\n").as_bytes()).is_err() {
+            cut = Some(start.elapsed());
+            break;
+        }
+        // A closed socket may still take one write: look for the close.
+        slow.set_read_timeout(Some(Duration::from_millis(1))).unwrap();
+        let mut b = [0u8; 256];
+        match slow.read(&mut b) {
+            Ok(_) => {
+                cut = Some(start.elapsed());
+                break;
+            }
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
+            Err(_) => {
+                cut = Some(start.elapsed());
+                break;
+            }
+        }
+        assert_eq!(http(&server.addr, "GET", "/healthz", false).body, "ok", "the service stopped answering");
+    }
+    let cut = cut.expect("the slow client was never cut off");
+    assert!(cut >= Duration::from_millis(1500) && cut < Duration::from_secs(5), "cut after {cut:?}");
+    let mut idle = idle;
+    let (_, took) = until_closed(&mut idle, Duration::from_secs(5));
+    assert!(took < Duration::from_secs(5), "{took:?}");
+    // A kept-alive connection is idle after its answer: closed the same way.
+    let mut kept = TcpStream::connect(&server.addr).unwrap();
+    kept.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    let (got, took) = until_closed(&mut kept, Duration::from_secs(6));
+    assert!(String::from_utf8_lossy(&got).starts_with("HTTP/1.1 200"), "{}", String::from_utf8_lossy(&got));
+    assert!(took >= Duration::from_millis(1500), "closed after {took:?}: not kept alive");
+}
+
+/// Connections over the per-client cap get a 503 at once and are closed;
+/// the service keeps answering another client, and the first client again
+/// once its connections are gone.
+#[test]
+fn connections_over_the_cap_get_503_and_the_service_keeps_answering() {
+    let env = home();
+    let server = Server::start(&env, &["--max-connections-per-client", "3", "--max-connections", "5"]);
+    let held: Vec<TcpStream> = (0..3).map(|_| TcpStream::connect(&server.addr).unwrap()).collect();
+    // Let the service accept the three before the next ones.
+    std::thread::sleep(Duration::from_millis(200));
+    for _ in 0..4 {
+        let mut extra = TcpStream::connect(&server.addr).unwrap();
+        let (got, _) = until_closed(&mut extra, Duration::from_secs(5));
+        let text = String::from_utf8_lossy(&got);
+        assert!(text.starts_with("HTTP/1.1 503"), "{text}");
+        assert!(text.contains("X-Frame-Options: DENY") && text.contains("Retry-After: 1"), "{text}");
+    }
+    // Another client address is under its own cap (and the total's, 5).
+    let (status, headers, body) = curl(&format!("http://{}/healthz", server.addr), "GET", "*/*", Some("127.0.0.2"));
+    assert_eq!((status, body.as_str()), (200, "ok"));
+    assert_hardened("health from another client", &headers);
+    drop(held);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(http(&server.addr, "GET", "/healthz", false).body, "ok");
+    drop(server);
+
+    // The total: two connections in all, whoever opens them.
+    let server = Server::start(&env, &["--max-connections", "2"]);
+    let held: Vec<TcpStream> = (0..2).map(|_| TcpStream::connect(&server.addr).unwrap()).collect();
+    std::thread::sleep(Duration::from_millis(200));
+    let out = Command::new("curl")
+        .args(["-sS", "--max-time", "5", "--interface", "127.0.0.2", "-o", "/dev/null", "-w", "%{http_code}"])
+        .arg(format!("http://{}/healthz", server.addr))
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "503");
+    drop(held);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(http(&server.addr, "GET", "/healthz", false).body, "ok");
+}
