@@ -1048,3 +1048,46 @@ fn connections_over_the_cap_get_503_and_the_service_keeps_answering() {
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(http(&server.addr, "GET", "/healthz", false).body, "ok");
 }
+
+/// Headless Chromium (`chromium --headless`), with its console on stderr.
+fn chromium(env: &Env, args: &[&str], url: &str) -> (String, String) {
+    let profile = env.dir.join("chromium-profile");
+    let out = Command::new("chromium")
+        .args(["--headless", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr", "--v=0"])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(args)
+        .arg(url)
+        .output()
+        .expect("chromium is installed");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "chromium: {stderr}");
+    (String::from_utf8_lossy(&out.stdout).into_owned(), stderr)
+}
+
+/// The activation page in a real browser: it renders (screenshot, and its
+/// title, heading and button in the DOM) and its own Content-Security-Policy
+/// blocks nothing on it (Chromium's console reports every violation).
+#[test]
+fn headless_chromium_renders_the_page_under_its_csp() {
+    let env = home();
+    let lic = issue(&env, "webroot", 2);
+    let server = Server::start(&env, &[]);
+    let p = challenge(&lic, &lic.key, "webroot", 2, unix_now());
+    let (_, url) = path_of(&lic, &p, &server);
+    let shot = env.dir.join("activation-page.png");
+    let (_, console) = chromium(&env, &[&format!("--screenshot={}", shot.display()), "--window-size=412,915"], &url);
+    let png = fs::read(&shot).unwrap_or_else(|e| panic!("no screenshot: {e}; {console}"));
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() > 2000, "{} bytes", png.len());
+    let (dom, console2) = chromium(&env, &["--dump-dom"], &url);
+    assert!(dom.contains("<title>Confirm activation</title>"), "{dom}");
+    assert!(dom.contains("Activate FineReport") && dom.contains("Customer Trading Co., Ltd."), "{dom}");
+    assert!(dom.contains(&format!("action=\"./{}\"", token_text(&url))), "{dom}");
+    for text in [&console, &console2] {
+        assert!(
+            !text.contains("Content Security Policy") && !text.contains("Refused to"),
+            "the page's CSP blocked something:\n{text}"
+        );
+    }
+    // Nothing was recorded by the browser's visits.
+    assert_eq!(count(&env, "SELECT count(*) FROM activations"), 0);
+}
