@@ -230,7 +230,10 @@ fn sent_attachments_are_deleted_and_their_digest_kept() {
     assert_eq!(stored_attachments(&h, id), [(digest.clone(), None)]);
     let e = &outbox::list(&mut h, true).unwrap()[0];
     let a = &e.attachments[0];
-    assert_eq!((a.file_name.as_str(), a.size, a.sha256.as_slice(), a.stored), ("Container.lic", LICENSE.len() as u64, &digest[..], false));
+    assert_eq!(
+        (a.file_name.as_str(), a.size, a.sha256.as_slice(), a.stored),
+        ("Container.lic", LICENSE.len() as u64, &digest[..], false)
+    );
     let json = e.to_json();
     let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
     assert_eq!(json["attachments"][0]["sha256"], hex.as_str());

@@ -4,6 +4,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 mod common;
+#[path = "common/downgrade.rs"]
+mod downgrade;
 
 use core::time::Duration;
 use std::{
@@ -49,8 +51,20 @@ impl Drop for Server {
 
 impl Server {
     fn start(env: &Env, extra: &[&str]) -> Self {
+        Self::start_with(env, extra, Command::new(BIN))
+    }
+
+    /// [`Server::start`] under umask 000: whatever it creates gets exactly
+    /// the mode the code asks for.
+    fn start_umask_0(env: &Env) -> Self {
+        let mut sh = Command::new("sh");
+        sh.args(["-c", "umask 000; exec \"$0\" \"$@\"", BIN]);
+        Self::start_with(env, &[], sh)
+    }
+
+    fn start_with(env: &Env, extra: &[&str], mut cmd: Command) -> Self {
         let log = env.dir.join(format!("serve-{}.log", extra.len()));
-        let mut child = Command::new(BIN)
+        let mut child = cmd
             .args(["serve", "--listen", "127.0.0.1:0"])
             .args(extra)
             .env("FANLIC_HOME", &env.home)
@@ -412,7 +426,10 @@ fn refusals_forged_expired_unknown_revoked_nodes() {
     // Not stored under the license it names: a count for the client only.
     assert_eq!(count(&env, "SELECT count(*) FROM activations"), 0);
     assert_eq!(
-        count(&env, "SELECT count FROM unverified_attempts WHERE client_addr = '127.0.0.1' AND outcome = 'forged_challenge'"),
+        count(
+            &env,
+            "SELECT count FROM unverified_attempts WHERE client_addr = '127.0.0.1' AND outcome = 'forged_challenge'"
+        ),
         1
     );
     assert_eq!(count(&env, "SELECT count(*) FROM activation_bindings"), 0);
@@ -829,7 +846,8 @@ fn form_action_is_built_from_the_token_never_from_the_path() {
     let p = challenge(&lic, &lic.key, "webroot", 1, unix_now());
     let (path, _) = path_of(&lic, &p, &server);
     let token = token_text(&path).to_owned();
-    for shape in [format!("//evil.example/x/{token}"), format!("/a//{token}"), format!("/a/{token}?next=//evil.example")]
+    for shape in
+        [format!("//evil.example/x/{token}"), format!("/a//{token}"), format!("/a/{token}?next=//evil.example")]
     {
         let page = http(&server.addr, "GET", &shape, false);
         assert_eq!(page.status, 200, "{shape}: {}", page.body);
@@ -1090,4 +1108,120 @@ fn headless_chromium_renders_the_page_under_its_csp() {
     }
     // Nothing was recorded by the browser's visits.
     assert_eq!(count(&env, "SELECT count(*) FROM activations"), 0);
+}
+
+/// `fanlic ARGS` under umask 000.
+fn fanlic_umask_0(env: &Env, args: &[&str], stdin: Option<&str>) -> String {
+    use std::process::Stdio;
+    let mut child = Command::new("sh")
+        .args(["-c", "umask 000; exec \"$0\" \"$@\"", BIN])
+        .args(args)
+        .env("FANLIC_HOME", &env.home)
+        .env_remove("FANLIC_SMTP_HOST")
+        .current_dir(&env.dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin.unwrap_or("").as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn mode_of(p: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt as _;
+    fs::metadata(p).unwrap_or_else(|e| panic!("{}: {e}", p.display())).permissions().mode() & 0o777
+}
+
+/// The activation keys stored in the licenses table (none: they are derived).
+fn stored_keys(env: &Env) -> i64 {
+    count(env, "SELECT count(*) FROM licenses WHERE activation_key IS NOT NULL")
+}
+
+/// The database and its -wal and -shm files are 0600 whatever the umask:
+/// after `fanlic init`, and while `fanlic serve` and `fanlic ingest` write
+/// (WAL mode); an older, wider database is narrowed when opened. No
+/// activation key is stored by `issue` or `ingest`, and the service derives
+/// the keys to activate both.
+#[test]
+fn database_files_are_private_and_hold_no_activation_key() {
+    let env = Env::temp();
+    fanlic_umask_0(&env, &["init", "--authserv-id", common::AUTHSERV], None);
+    let db_file = env.home.join("fanlic.db");
+    assert_eq!(mode_of(&db_file), 0o600);
+    common::add_contract(&env, "Customer Trading Co., Ltd.", "Alice@Customer.example", "2026/11/20", "3");
+    let issued = issue(&env, "issued-project", 2);
+    let mut server = Server::start_umask_0(&env);
+    // An ingest while the service runs: both write through the WAL.
+    let decided = fanlic_umask_0(
+        &env,
+        &["ingest", "--json", "-"],
+        Some(&common::mail(Some(common::PASS), "m-1@customer.example", common::BODY)),
+    );
+    let v: Value = serde_json::from_str(decided.lines().next().unwrap()).unwrap();
+    assert_eq!(v["decision"], "issued", "{v}");
+    let ingested_file = v["files"][0].as_str().unwrap().to_owned();
+    assert_eq!(stored_keys(&env), 0, "a key was stored");
+    assert_eq!(count(&env, "SELECT count(*) FROM licenses"), 2);
+
+    // Both activate: the service derives their keys.
+    let p = challenge(&issued, &issued.key, "issued-project", 1, unix_now());
+    let (path, _) = path_of(&issued, &p, &server);
+    let r = http(&server.addr, "POST", &path, true);
+    assert_eq!(r.json()["code"], p.code().to_string(), "{}", r.body);
+    let bytes = fs::read(&ingested_file).unwrap();
+    let mut buf = [0u8; MAX_LICENSE_FILE_LEN];
+    let roots =
+        [load_root_public_key(&fs::read_dir(env.home.join("public")).unwrap().next().unwrap().unwrap().path())
+            .unwrap()];
+    let l = authenticate(&bytes, &mut buf, &roots).unwrap().license;
+    let ingested = Lic {
+        id: l.id,
+        key: ActivationKey::from_bytes(l.activation_key.unwrap()),
+        base_url: l.activation_base_url.unwrap().to_owned(),
+    };
+    let p = challenge(&ingested, &ingested.key, "webroot", 1, unix_now());
+    let (path, _) = path_of(&ingested, &p, &server);
+    let r = http(&server.addr, "POST", &path, true);
+    assert_eq!(r.json()["code"], p.code().to_string(), "{}", r.body);
+
+    for suffix in ["", "-wal", "-shm"] {
+        let f = env.home.join(format!("fanlic.db{suffix}"));
+        assert_eq!(mode_of(&f), 0o600, "{}", f.display());
+    }
+    assert!(server.terminate().success());
+
+    // A database left 0644 by an older build is narrowed on opening.
+    use std::os::unix::fs::PermissionsExt as _;
+    fs::set_permissions(&db_file, fs::Permissions::from_mode(0o644)).unwrap();
+    ok(&env, &["outbox", "list"]);
+    assert_eq!(mode_of(&db_file), 0o600);
+}
+
+/// An older database that stored activation keys: migration 9 empties the
+/// column, and the service still activates (it derives the key).
+#[test]
+fn migration_clears_stored_activation_keys() {
+    let env = home();
+    let lic = issue(&env, "webroot", 2);
+    {
+        let conn = db(&env);
+        downgrade::to_version(&conn, 8);
+        conn.execute(
+            "UPDATE licenses SET activation_key = ?1 WHERE license_id = ?2",
+            rusqlite::params![lic.key.to_bytes().as_slice(), lic.id.to_string()],
+        )
+        .unwrap();
+    }
+    assert_eq!(stored_keys(&env), 1);
+    let server = Server::start(&env, &[]);
+    assert_eq!(stored_keys(&env), 0);
+    let v: i64 = db(&env).pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+    assert_eq!(v, fanlic_issuer::SCHEMA_VERSION);
+    let p = challenge(&lic, &lic.key, "webroot", 1, unix_now());
+    let (path, _) = path_of(&lic, &p, &server);
+    let r = http(&server.addr, "POST", &path, true);
+    assert_eq!(r.json()["code"], p.code().to_string(), "{}", r.body);
 }
