@@ -1002,7 +1002,7 @@ under it; a forged one, or one for an unknown license, counts against its client
 (--rate-forged) and only a per-client daily count is kept. Every answer carries
 X-Frame-Options: DENY, a Content-Security-Policy (no script, no framing, forms post only here),
 nosniff, Referrer-Policy: no-referrer and Cache-Control: no-store. A client has --header-timeout
-seconds to send a request's headers (also the idle timeout), a connection lasts at most 60 s,
+seconds to send a request's headers (also the idle timeout), a connection lasts at most 300 s,
 and connections over --max-connections (or --max-connections-per-client from one address) get
 a 503.
 

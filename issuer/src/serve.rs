@@ -70,7 +70,7 @@ pub const DEFAULT_RATE_FORGED: u32 = 10;
 pub const DEFAULT_HEADER_TIMEOUT_SECS: u64 = 10;
 /// Seconds a connection may last in all, whatever it does: a slow body or a
 /// client that does not read ends there.
-pub const CONNECTION_MAX_SECS: u64 = 60;
+pub const CONNECTION_MAX_SECS: u64 = 300;
 /// Open connections at once (`--max-connections`).
 pub const DEFAULT_MAX_CONNECTIONS: u32 = 1024;
 /// Open connections at once from one client address
