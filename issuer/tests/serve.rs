@@ -1200,8 +1200,9 @@ fn database_files_are_private_and_hold_no_activation_key() {
     assert_eq!(mode_of(&db_file), 0o600);
 }
 
-/// An older database that stored activation keys: migration 9 empties the
-/// column, and the service still activates (it derives the key).
+/// An older database that stored activation keys and forged attempts under
+/// licenses: migration 9 empties the key column and folds those attempts
+/// into per-client counts; the service still activates (it derives the key).
 #[test]
 fn migration_clears_stored_activation_keys() {
     let env = home();
@@ -1214,10 +1215,30 @@ fn migration_clears_stored_activation_keys() {
             rusqlite::params![lic.key.to_bytes().as_slice(), lic.id.to_string()],
         )
         .unwrap();
+        // As an older service recorded them: two forged confirmations under
+        // the license they named, from one address on one day.
+        for at in [1_795_000_000, 1_795_000_100] {
+            conn.execute(
+                "INSERT INTO activations (license_id, project_fingerprint, node_id, nodes, at, client_addr, outcome)
+                 VALUES (?1, zeroblob(32), zeroblob(16), 1, ?2, '192.0.2.7', 'forged_challenge')",
+                rusqlite::params![lic.id.to_string(), at],
+            )
+            .unwrap();
+        }
     }
     assert_eq!(stored_keys(&env), 1);
     let server = Server::start(&env, &[]);
     assert_eq!(stored_keys(&env), 0);
+    assert_eq!(count(&env, "SELECT count(*) FROM activations"), 0);
+    let counted: (String, i64, String, i64, i64) = db(&env)
+        .query_row("SELECT client_addr, day, outcome, count, last_at FROM unverified_attempts", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })
+        .unwrap();
+    assert_eq!(
+        counted,
+        ("192.0.2.7".to_owned(), 1_795_000_000 / 86_400, "forged_challenge".to_owned(), 2, 1_795_000_100)
+    );
     let v: i64 = db(&env).pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
     assert_eq!(v, fanlic_issuer::SCHEMA_VERSION);
     let p = challenge(&lic, &lic.key, "webroot", 1, unix_now());
