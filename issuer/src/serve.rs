@@ -214,7 +214,8 @@ async fn serve(opts: &ServeOptions, app: Arc<App>) -> Result<(), Error> {
                 outcome: "too_many_connections",
                 error: None,
             };
-            log_request(&app, &Method::GET, "", peer.ip(), &out, Instant::now());
+            // Refused before any request was read: no method, no path.
+            log_request(&app, "-", "", peer.ip(), &out, Instant::now());
             tokio::spawn(refuse_connection(stream));
             continue;
         };
@@ -1105,7 +1106,7 @@ struct Outcome {
 
 async fn healthz(State(app): State<Arc<App>>, ConnectInfo(peer): ConnectInfo<SocketAddr>) -> &'static str {
     let out = Outcome { license_id: None, status: StatusCode::OK, outcome: "ok", error: None };
-    log_request(&app, &Method::GET, "/healthz", peer.ip(), &out, Instant::now());
+    log_request(&app, "GET", "/healthz", peer.ip(), &out, Instant::now());
     "ok"
 }
 
@@ -1123,7 +1124,7 @@ async fn token_request(
         headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).map_or(Lang::En, Lang::from_accept_language);
     let pg = Pg { json, lang, now: Timestamp(0) };
     let (response, out) = handle(&app, &method, uri.path(), pg, peer.ip()).await;
-    log_request(&app, &method, uri.path(), peer.ip(), &out, start);
+    log_request(&app, method.as_str(), uri.path(), peer.ip(), &out, start);
     response
 }
 
@@ -1560,14 +1561,14 @@ fn logged_path(path: &str) -> String {
     out
 }
 
-fn log_request(app: &App, method: &Method, path: &str, client: IpAddr, out: &Outcome, start: Instant) {
+fn log_request(app: &App, method: &str, path: &str, client: IpAddr, out: &Outcome, start: Instant) {
     let micros = u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX);
     let ts = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let line = match app.log_format {
         LogFormat::Json => {
             let mut v = serde_json::Map::new();
             v.insert("ts".to_owned(), json!(Timestamp(ts).to_string()));
-            v.insert("method".to_owned(), json!(method.as_str()));
+            v.insert("method".to_owned(), json!(method));
             v.insert("path".to_owned(), json!(logged_path(path)));
             if let Some(id) = out.license_id {
                 v.insert("license_id".to_owned(), json!(id.to_string()));
@@ -1587,7 +1588,7 @@ fn log_request(app: &App, method: &Method, path: &str, client: IpAddr, out: &Out
             format!(
                 "{} {client} {} {} {} license {id} {} {micros}us{error}\n",
                 Timestamp(ts),
-                method.as_str(),
+                method,
                 logged_path(path),
                 out.status.as_u16(),
                 out.outcome
