@@ -334,6 +334,40 @@ CREATE INDEX decisions_by_decision ON decisions (decision, decided_at);
 CREATE INDEX decisions_by_request ON decisions (request_key, decision);
 CREATE INDEX decisions_by_license ON decisions (license_id, decision);
 "#,
+    // 9: secrets at rest. Activation keys are derived from the master secret
+    // (activation.rs), so the column is emptied and never written again.
+    // Attachments keep their SHA-256 and size, their bytes only until the
+    // reply is sent (`outbox::migrate_attachments` copies the rows).
+    // Requests whose license id was not authenticated are counted per client
+    // and day, never stored under a license.
+    r"
+UPDATE licenses SET activation_key = NULL;
+
+CREATE TABLE outbox_attachments_new (
+    outbox_id    INTEGER NOT NULL REFERENCES outbox (outbox_id),
+    position     INTEGER NOT NULL,
+    file_name    TEXT NOT NULL,
+    content_type TEXT NOT NULL,
+    size         INTEGER NOT NULL,
+    sha256       BLOB NOT NULL CHECK (length(sha256) = 32),
+    bytes        BLOB,                             -- NULL once the reply was sent
+    PRIMARY KEY (outbox_id, position)
+) STRICT;
+
+CREATE TABLE unverified_attempts (
+    client_addr TEXT NOT NULL,
+    day         INTEGER NOT NULL,                  -- Unix seconds / 86400
+    outcome     TEXT NOT NULL,                     -- forged_challenge | unknown_license | no_activation_key
+    count       INTEGER NOT NULL,
+    last_at     INTEGER NOT NULL,
+    PRIMARY KEY (client_addr, day, outcome)
+) STRICT;
+INSERT INTO unverified_attempts (client_addr, day, outcome, count, last_at)
+SELECT client_addr, at / 86400, outcome, count(*), max(at) FROM activations
+WHERE outcome IN ('forged_challenge', 'unknown_license', 'no_activation_key')
+GROUP BY client_addr, at / 86400, outcome;
+DELETE FROM activations WHERE outcome IN ('forged_challenge', 'unknown_license', 'no_activation_key');
+",
 ];
 
 /// The schema version this build writes.
@@ -351,6 +385,9 @@ pub(crate) fn err(path: &Path, action: &'static str) -> impl FnOnce(rusqlite::Er
 /// Opens (`create`: creates) the database and brings its schema up to date.
 pub fn open(path: &Path, create: bool) -> Result<Connection, Error> {
     use rusqlite::OpenFlags as F;
+    // SQLite gives its -wal and -shm files the database file's mode, so the
+    // database is made 0600 before SQLite opens it; an older one is narrowed.
+    private_files(path, create)?;
     let flags = if create { F::SQLITE_OPEN_READ_WRITE | F::SQLITE_OPEN_CREATE } else { F::SQLITE_OPEN_READ_WRITE };
     let mut conn =
         Connection::open_with_flags(path, flags | F::SQLITE_OPEN_NO_MUTEX).map_err(err(path, "cannot open"))?;
@@ -366,11 +403,40 @@ pub fn open(path: &Path, create: bool) -> Result<Connection, Error> {
     // Statement journals (the savepoint `fanlic ingest` takes for each
     // message) in memory, not in temporary files.
     conn.pragma_update(None, "temp_store", "MEMORY").map_err(err(path, "cannot configure"))?;
+    // Deleted content (a sent reply's attachments) is overwritten with
+    // zeros, not left in free pages.
+    conn.pragma_update(None, "secure_delete", true).map_err(err(path, "cannot configure"))?;
     // Migrations run with foreign keys off, as SQLite's procedure for
     // rebuilding a table requires (migration 8 rebuilds `decisions`).
     migrate(&mut conn, path)?;
     conn.pragma_update(None, "foreign_keys", true).map_err(err(path, "cannot configure"))?;
     Ok(conn)
+}
+
+/// Creates the database file with mode 0600 (`create`), and narrows the
+/// database and its -wal and -shm files to 0600 where they are wider.
+fn private_files(path: &Path, create: bool) -> Result<(), Error> {
+    use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+    if create {
+        match std::fs::OpenOptions::new().write(true).create_new(true).mode(crate::fsutil::PRIVATE_MODE).open(path) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(Error::Io { action: "cannot create", path: path.to_owned(), source: e }),
+        }
+    }
+    let side = |suffix: &str| {
+        let mut p = path.as_os_str().to_owned();
+        p.push(suffix);
+        PathBuf::from(p)
+    };
+    for file in [path.to_owned(), side("-wal"), side("-shm")] {
+        let Ok(meta) = std::fs::metadata(&file) else { continue };
+        if meta.permissions().mode() & 0o077 != 0 {
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(crate::fsutil::PRIVATE_MODE))
+                .map_err(Error::io("cannot set the mode of", &file))?;
+        }
+    }
+    Ok(())
 }
 
 fn migrate(conn: &mut Connection, path: &Path) -> Result<(), Error> {
@@ -386,6 +452,9 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<(), Error> {
         tx.execute_batch(sql).map_err(err(path, "cannot migrate"))?;
         if i + 1 == 8 {
             crate::live::migrate_licenses(&tx, path)?;
+        }
+        if i + 1 == 9 {
+            crate::outbox::migrate_attachments(&tx, path)?;
         }
         let to = i64::try_from(i + 1).unwrap_or(i64::MAX);
         tx.pragma_update(None, "user_version", to).map_err(err(path, "cannot migrate"))?;
@@ -684,10 +753,10 @@ pub(crate) fn insert_license(
 ) -> Result<(), Error> {
     conn.prepare_cached(
         "INSERT INTO licenses (license_id, kind, app_name, company, project, contract_signed, issued_at,
-             not_before, expiry, version, max_nodes, activation_key, activation_base_url, image_public_key,
+             not_before, expiry, version, max_nodes, activation_base_url, image_public_key,
              supersedes, request_email_sha256, issuing_key_id, file_bytes, armored, output_path, company_key,
              project_key)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
     )
     .and_then(|mut s| {
         s.execute(params![
@@ -702,7 +771,7 @@ pub(crate) fn insert_license(
             l.expiry.to_string(),
             l.version.to_string(),
             i64::from(l.max_nodes),
-            l.activation_key.as_ref().map(|k| k.as_slice()),
+            // No activation key: it is derived when needed (activation.rs).
             l.activation_base_url,
             l.image_public_key.as_ref().map(|k| k.as_slice()),
             l.supersedes.map(|s| s.to_string()),

@@ -997,8 +997,17 @@ license_expired, wrong_kind, stale_private_config, max_licenses_reached, too_man
 rate_limited, internal_error) and what to do; formats/SPEC.md §6.4 describes each.
 A license bound to another project needs `fanlic unbind` first.
 
-Keys are derived from the activation master secret (mode 0600). Prints `listening on
-http://ADDR` first, one log line per request on stderr (never a token or code), and stops
+Only a challenge whose tag verifies counts against its license (--rate-license) and is recorded
+under it; a forged one, or one for an unknown license, counts against its client address
+(--rate-forged) and only a per-client daily count is kept. Every answer carries
+X-Frame-Options: DENY, a Content-Security-Policy (no script, no framing, forms post only here),
+nosniff, Referrer-Policy: no-referrer and Cache-Control: no-store. A client has --header-timeout
+seconds to send a request's headers (also the idle timeout), a connection lasts at most 300 s,
+and connections over --max-connections (or --max-connections-per-client from one address) get
+a 503.
+
+Keys are derived from the activation master secret (mode 0600), never stored. Prints `listening
+on http://ADDR` first, one log line per request on stderr (never a token or code), and stops
 gracefully on Ctrl-C or SIGTERM.
 
 EXAMPLES:
@@ -1029,6 +1038,27 @@ struct ServeArgs {
           value_parser = value_parser!(u64).range(1..=86400))]
     rate_window: u64,
 
+    /// Challenges that do not verify (or name an unknown license) allowed per window from one
+    /// client address
+    #[arg(long, value_name = "N", default_value_t = fanlic_issuer::serve::DEFAULT_RATE_FORGED,
+          value_parser = value_parser!(u32).range(1..))]
+    rate_forged: u32,
+
+    /// Seconds a client has to send a request's headers; also the idle timeout (1 to 300)
+    #[arg(long, value_name = "SECS", default_value_t = fanlic_issuer::serve::DEFAULT_HEADER_TIMEOUT_SECS,
+          value_parser = value_parser!(u64).range(1..=300))]
+    header_timeout: u64,
+
+    /// Open connections at once
+    #[arg(long, value_name = "N", default_value_t = fanlic_issuer::serve::DEFAULT_MAX_CONNECTIONS,
+          value_parser = value_parser!(u32).range(1..))]
+    max_connections: u32,
+
+    /// Open connections at once from one client address
+    #[arg(long, value_name = "N", default_value_t = fanlic_issuer::serve::DEFAULT_MAX_CONNECTIONS_PER_CLIENT,
+          value_parser = value_parser!(u32).range(1..))]
+    max_connections_per_client: u32,
+
     /// Request log format on stderr
     #[arg(long, value_name = "FORMAT", default_value = "json", value_parser = ["json", "text"])]
     log: String,
@@ -1042,6 +1072,10 @@ fn run_serve(home: &std::path::Path, a: &ServeArgs) -> anyhow::Result<u8> {
         rate_license: a.rate_license,
         rate_client: a.rate_client,
         rate_window_secs: a.rate_window,
+        rate_forged: a.rate_forged,
+        header_timeout_secs: a.header_timeout,
+        max_connections: a.max_connections,
+        max_connections_per_client: a.max_connections_per_client,
         log: if a.log == "text" { LogFormat::Text } else { LogFormat::Json },
     };
     fanlic_issuer::serve::run(home, &opts)?;

@@ -16,6 +16,10 @@
 //!   at 1 hour), for ever. A permanent failure (an SMTP 5xx reply, or a
 //!   message that cannot be built) marks it `failed` with the reason; it is
 //!   never retried automatically.
+//! - Once a reply is sent, its attachments' bytes are deleted (a private
+//!   cloud's image tar is several MiB and holds an image key); their name,
+//!   size and SHA-256 stay, and [`list`] shows them. A reply that will be
+//!   retried, or that failed, keeps its bytes.
 //! - Delivery is at least once: if the process dies between the server's
 //!   acceptance and the database update, the next flush sends it again, with
 //!   the same `Message-ID` (fixed at enqueue) so the receiver can tell.
@@ -271,15 +275,70 @@ pub fn enqueue_checked(tx: &Transaction<'_>, checked: CheckedReply, now: Timesta
     let id = tx.last_insert_rowid();
     for (i, a) in reply.attachments.iter().enumerate() {
         tx.prepare_cached(
-            "INSERT INTO outbox_attachments (outbox_id, position, file_name, content_type, bytes)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
+            "INSERT INTO outbox_attachments (outbox_id, position, file_name, content_type, size, sha256, bytes)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )
         .and_then(|mut s| {
-            s.execute(params![id, i64::try_from(i).unwrap_or(i64::MAX), a.file_name, a.content_type, a.bytes])
+            s.execute(params![
+                id,
+                i64::try_from(i).unwrap_or(i64::MAX),
+                a.file_name,
+                a.content_type,
+                i64::try_from(a.bytes.len()).unwrap_or(i64::MAX),
+                sha256(&a.bytes).as_slice(),
+                a.bytes
+            ])
         })
         .map_err(db::err(&path, "cannot queue the reply"))?;
     }
     Ok(id)
+}
+
+fn sha256(bytes: &[u8]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    out.copy_from_slice(ring::digest::digest(&ring::digest::SHA256, bytes).as_ref());
+    out
+}
+
+/// Migration 9's copy of the attachments into their new table: each with
+/// its size and SHA-256, and its bytes only if its reply is not sent yet.
+pub(crate) fn migrate_attachments(tx: &Transaction<'_>, path: &Path) -> Result<(), Error> {
+    let e = || db::err(path, "cannot migrate");
+    {
+        let mut read = tx
+            .prepare(
+                "SELECT a.outbox_id, a.position, a.file_name, a.content_type, a.bytes, o.status = 'sent'
+                 FROM outbox_attachments a JOIN outbox o ON o.outbox_id = a.outbox_id",
+            )
+            .map_err(e())?;
+        let mut write = tx
+            .prepare(
+                "INSERT INTO outbox_attachments_new (outbox_id, position, file_name, content_type, size, sha256, bytes)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )
+            .map_err(e())?;
+        let mut rows = read.query([]).map_err(e())?;
+        while let Some(r) = rows.next().map_err(e())? {
+            let bytes: Vec<u8> = r.get(4).map_err(e())?;
+            let sent: bool = r.get(5).map_err(e())?;
+            write
+                .execute(params![
+                    r.get::<_, i64>(0).map_err(e())?,
+                    r.get::<_, i64>(1).map_err(e())?,
+                    r.get::<_, String>(2).map_err(e())?,
+                    r.get::<_, String>(3).map_err(e())?,
+                    i64::try_from(bytes.len()).unwrap_or(i64::MAX),
+                    sha256(&bytes).as_slice(),
+                    (!sent).then_some(bytes.as_slice()),
+                ])
+                .map_err(e())?;
+        }
+    }
+    tx.execute_batch(
+        "DROP TABLE outbox_attachments;
+         ALTER TABLE outbox_attachments_new RENAME TO outbox_attachments;",
+    )
+    .map_err(e())
 }
 
 /// [`enqueue`] in a transaction of its own, for callers with no decision to
@@ -517,6 +576,21 @@ pub struct OutboxEntry {
     pub sent_at: Option<Timestamp>,
     /// Where it went: `smtp://host:port` or the `.eml` file.
     pub sent_via: Option<String>,
+    /// Its attachments.
+    pub attachments: Vec<AttachmentInfo>,
+}
+
+/// What the outbox keeps of an attachment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AttachmentInfo {
+    /// Its file name.
+    pub file_name: String,
+    /// Its size in bytes.
+    pub size: u64,
+    /// Its SHA-256.
+    pub sha256: [u8; 32],
+    /// Whether its bytes are still stored (deleted once the reply is sent).
+    pub stored: bool,
 }
 
 impl OutboxEntry {
@@ -535,6 +609,12 @@ impl OutboxEntry {
             "created_at": self.created_at.to_string(),
             "sent_at": self.sent_at.map(|t| t.to_string()),
             "sent_via": self.sent_via,
+            "attachments": self.attachments.iter().map(|a| json!({
+                "file_name": a.file_name,
+                "size": a.size,
+                "sha256": crate::hex::encode(&a.sha256),
+                "stored": a.stored,
+            })).collect::<Vec<_>>(),
         })
     }
 }
@@ -569,10 +649,33 @@ pub fn list(home: &mut Home, all: bool) -> Result<Vec<OutboxEntry>, Error> {
                 created_at: ts(r.get(8)?),
                 sent_at: r.get::<_, Option<i64>>(9)?.map(ts),
                 sent_via: r.get(10)?,
+                attachments: Vec::new(),
             })
         })
         .map_err(read())?;
-    rows.collect::<Result<Vec<_>, _>>().map_err(read())
+    let mut entries = rows.collect::<Result<Vec<_>, _>>().map_err(read())?;
+    let mut att = conn
+        .prepare(
+            "SELECT file_name, size, sha256, bytes IS NOT NULL FROM outbox_attachments WHERE outbox_id = ?1
+             ORDER BY position",
+        )
+        .map_err(read())?;
+    for e in &mut entries {
+        let rows = att
+            .query_map(params![e.id], |r| {
+                let digest: Vec<u8> = r.get(2)?;
+                Ok(AttachmentInfo {
+                    file_name: r.get(0)?,
+                    size: u64::try_from(r.get::<_, i64>(1)?).unwrap_or(0),
+                    // The schema holds 32 bytes.
+                    sha256: <[u8; 32]>::try_from(digest.as_slice()).unwrap_or([0; 32]),
+                    stored: r.get(3)?,
+                })
+            })
+            .map_err(read())?;
+        e.attachments = rows.collect::<Result<Vec<_>, _>>().map_err(read())?;
+    }
+    Ok(entries)
 }
 
 /// Human text for [`list`].
@@ -594,6 +697,15 @@ pub fn list_human(entries: &[OutboxEntry]) -> String {
                     out.push_str(&format!("    last error: {err}\n"));
                 }
             }
+        }
+        for a in &e.attachments {
+            let kept = if a.stored { "" } else { ", deleted once sent" };
+            out.push_str(&format!(
+                "    attachment {} ({} bytes, sha256 {}{kept})\n",
+                a.file_name,
+                a.size,
+                crate::hex::encode(&a.sha256)
+            ));
         }
     }
     out
@@ -688,19 +800,24 @@ fn load_due(conn: &Connection, path: &Path, now: Timestamp) -> Result<Vec<(Store
             ))
         })
         .map_err(read())?;
-    let mut due = rows.collect::<Result<Vec<_>, _>>().map_err(read())?;
+    rows.collect::<Result<Vec<_>, _>>().map_err(read())
+}
+
+/// The attachments of a reply this flush has claimed (so still pending, and
+/// with its bytes).
+fn load_attachments(conn: &Connection, path: &Path, id: i64) -> Result<Vec<ReplyAttachment>, Error> {
+    let read = || db::err(path, "cannot read the outbox");
     let mut att = conn
-        .prepare("SELECT file_name, content_type, bytes FROM outbox_attachments WHERE outbox_id = ?1 ORDER BY position")
+        .prepare_cached(
+            "SELECT file_name, content_type, bytes FROM outbox_attachments WHERE outbox_id = ?1 ORDER BY position",
+        )
         .map_err(read())?;
-    for (s, _) in &mut due {
-        let rows = att
-            .query_map(params![s.id], |r| {
-                Ok(ReplyAttachment { file_name: r.get(0)?, content_type: r.get(1)?, bytes: r.get(2)? })
-            })
-            .map_err(read())?;
-        s.attachments = rows.collect::<Result<Vec<_>, _>>().map_err(read())?;
-    }
-    Ok(due)
+    let rows = att
+        .query_map(params![id], |r| {
+            Ok(ReplyAttachment { file_name: r.get(0)?, content_type: r.get(1)?, bytes: r.get(2)? })
+        })
+        .map_err(read())?;
+    rows.collect::<Result<Vec<_>, _>>().map_err(read())
 }
 
 enum Outcome {
@@ -776,7 +893,7 @@ pub fn flush(home: &mut Home, transport: &OutboxTransport, now: Timestamp) -> Re
         OutboxTransport::Smtp(cfg) => Some(cfg.transport()?),
     };
     let write = || db::err(path, "cannot update the outbox");
-    for (s, attempts) in due {
+    for (mut s, attempts) in due {
         // Claim it first, so that two flushes at once (a cron job and a
         // person) never send the same reply twice: the claim moves it out
         // of the due ones for CLAIM_SECS, after which a flush killed while
@@ -791,14 +908,23 @@ pub fn flush(home: &mut Home, transport: &OutboxTransport, now: Timestamp) -> Re
         if claimed != 1 {
             continue;
         }
+        // Read after the claim: another flush may have sent it (and deleted
+        // its bytes) since it was listed.
+        s.attachments = load_attachments(conn, path, s.id)?;
         match deliver(&s, transport, smtp.as_ref()) {
             Outcome::Sent(via) => {
-                conn.execute(
+                // Sent: the attachments' bytes go, their digests stay; in
+                // one transaction with the status.
+                let tx = conn.transaction().map_err(write())?;
+                tx.execute(
                     "UPDATE outbox SET status = 'sent', sent_at = ?2, sent_via = ?3, last_error = NULL
                      WHERE outbox_id = ?1",
                     params![s.id, db::int(now.0), via],
                 )
                 .map_err(write())?;
+                tx.execute("UPDATE outbox_attachments SET bytes = NULL WHERE outbox_id = ?1", params![s.id])
+                    .map_err(write())?;
+                tx.commit().map_err(write())?;
                 report.sent.push((s.id, s.to, via));
             }
             Outcome::Retry(error) => {

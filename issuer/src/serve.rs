@@ -11,18 +11,22 @@
 //! connection. Requests reach it through a channel; it takes everything
 //! queued, runs it in ONE transaction and commits once (group commit), then
 //! answers each request through its oneshot. License rows are immutable, so
-//! they are cached (with their derived activation key); revocations and
-//! bindings are always read fresh, inside the transaction that records.
+//! they are cached (with the activation key derived from the master secret,
+//! which is never stored); revocations and bindings are always read fresh,
+//! inside the transaction that records. Only requests whose challenge tag
+//! verifies count against a license and are recorded under it.
 
 use core::{
+    convert::Infallible,
     fmt::Write as _,
     net::{IpAddr, SocketAddr},
+    time::Duration,
 };
 use std::{
     collections::HashMap,
     io::{BufWriter, Write as _},
     path::{Path, PathBuf},
-    sync::{Arc, Mutex, mpsc},
+    sync::{Arc, LazyLock, Mutex, mpsc},
     thread,
     time::{Instant, SystemTime, UNIX_EPOCH},
 };
@@ -57,6 +61,23 @@ pub const DEFAULT_RATE_LICENSE: u32 = 30;
 pub const DEFAULT_RATE_CLIENT: u32 = 120;
 /// The rate limits' window in seconds (`--rate-window`).
 pub const DEFAULT_RATE_WINDOW_SECS: u64 = 60;
+/// Challenges whose tag does not verify (and unknown license ids) allowed
+/// per window from one client address (`--rate-forged`).
+pub const DEFAULT_RATE_FORGED: u32 = 10;
+/// Seconds a client has to send a request's headers, counted from the
+/// connection's start or the end of its previous response: also the idle
+/// timeout of a kept-alive connection (`--header-timeout`).
+pub const DEFAULT_HEADER_TIMEOUT_SECS: u64 = 10;
+/// Seconds a connection may last in all, whatever it does: a slow body or a
+/// client that does not read ends there.
+pub const CONNECTION_MAX_SECS: u64 = 300;
+/// Open connections at once (`--max-connections`).
+pub const DEFAULT_MAX_CONNECTIONS: u32 = 1024;
+/// Open connections at once from one client address
+/// (`--max-connections-per-client`).
+pub const DEFAULT_MAX_CONNECTIONS_PER_CLIENT: u32 = 32;
+/// How long a stop waits for open requests.
+const DRAIN_SECS: u64 = 10;
 /// Most requests the database thread commits in one transaction.
 const MAX_BATCH: usize = 1024;
 /// Who the service writes into the audit trail.
@@ -84,6 +105,14 @@ pub struct ServeOptions {
     pub rate_client: u32,
     /// The rate limits' window, in seconds.
     pub rate_window_secs: u64,
+    /// Challenges that do not verify allowed per window from one client.
+    pub rate_forged: u32,
+    /// Seconds to send a request's headers; also the idle timeout.
+    pub header_timeout_secs: u64,
+    /// Open connections at once.
+    pub max_connections: u32,
+    /// Open connections at once from one client address.
+    pub max_connections_per_client: u32,
     /// How to write request logs.
     pub log: LogFormat,
 }
@@ -96,6 +125,10 @@ impl Default for ServeOptions {
             rate_license: DEFAULT_RATE_LICENSE,
             rate_client: DEFAULT_RATE_CLIENT,
             rate_window_secs: DEFAULT_RATE_WINDOW_SECS,
+            rate_forged: DEFAULT_RATE_FORGED,
+            header_timeout_secs: DEFAULT_HEADER_TIMEOUT_SECS,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            max_connections_per_client: DEFAULT_MAX_CONNECTIONS_PER_CLIENT,
             log: LogFormat::Json,
         }
     }
@@ -128,6 +161,7 @@ pub fn run(home_dir: &Path, opts: &ServeOptions) -> Result<(), Error> {
         log_format: opts.log,
         by_license: Limiter::new(opts.rate_license, opts.rate_window_secs),
         by_client: Limiter::new(opts.rate_client, opts.rate_window_secs),
+        forged_by_client: Limiter::new(opts.rate_forged, opts.rate_window_secs),
     });
     let served = runtime.block_on(serve(opts, Arc::clone(&app)));
     // Dropping the last senders ends both threads once their queues are done.
@@ -146,11 +180,200 @@ async fn serve(opts: &ServeOptions, app: Arc<App>) -> Result<(), Error> {
         let mut out = std::io::stdout().lock();
         writeln!(out, "listening on http://{addr}").and_then(|()| out.flush()).map_err(Error::Output)?;
     }
-    let router = Router::new().route("/healthz", get(healthz)).fallback(token_request).with_state(app);
-    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|e| Error::Serve { reason: e.to_string() })
+    let router = Router::new().route("/healthz", get(healthz)).fallback(token_request).with_state(Arc::clone(&app));
+    // Our own accept loop (axum::serve has no header-read timeout and no
+    // connection cap): hyper's HTTP/1.1 with a header-read timeout, which
+    // runs from a connection's start and again after each response, so it is
+    // also the idle timeout of a kept-alive connection.
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(Duration::from_secs(opts.header_timeout_secs.max(1)))
+        .keep_alive(true)
+        .max_buf_size(16 * 1024);
+    let conns = Arc::new(Conns::new(opts.max_connections, opts.max_connections_per_client));
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let shutdown = shutdown_signal();
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            () = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                // Out of file descriptors, or a connection reset before it
+                // was accepted: wait a little rather than spin.
+                Err(_) => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        let Some(slot) = Conns::enter(&conns, peer.ip()) else {
+            let out = Outcome {
+                license_id: None,
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                outcome: "too_many_connections",
+                error: None,
+            };
+            // Refused before any request was read: no method, no path.
+            log_request(&app, "-", "", peer.ip(), &out, Instant::now());
+            tokio::spawn(refuse_connection(stream));
+            continue;
+        };
+        let router = router.clone();
+        let http = http.clone();
+        let mut stop = stop_rx.clone();
+        tokio::spawn(async move {
+            let _slot = slot;
+            let svc = hyper::service::service_fn(move |mut req: axum::extract::Request<hyper::body::Incoming>| {
+                req.extensions_mut().insert(ConnectInfo(peer));
+                let router = router.clone();
+                async move {
+                    use tower::ServiceExt as _;
+                    let mut r = router.oneshot(req).await.unwrap_or_else(|never: Infallible| match never {});
+                    secure_headers(r.headers_mut());
+                    Ok::<_, Infallible>(r)
+                }
+            });
+            let conn = http.serve_connection(hyper_util::rt::TokioIo::new(stream), svc);
+            tokio::pin!(conn);
+            let deadline = tokio::time::sleep(Duration::from_secs(CONNECTION_MAX_SECS));
+            tokio::pin!(deadline);
+            tokio::select! {
+                _ = conn.as_mut() => return,
+                _ = stop.changed() => conn.as_mut().graceful_shutdown(),
+                () = &mut deadline => conn.as_mut().graceful_shutdown(),
+            }
+            // A request in progress finishes; a connection that does not
+            // end soon after is dropped.
+            let _ = tokio::time::timeout(Duration::from_secs(DRAIN_SECS), conn).await;
+        });
+    }
+    let _ = stop_tx.send(true);
+    drop(listener);
+    let until = Instant::now() + Duration::from_secs(DRAIN_SECS + 1);
+    while conns.open() > 0 && Instant::now() < until {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    Ok(())
+}
+
+/// Answers a connection over the cap with a 503 and closes it, giving the
+/// client at most a second to take the answer.
+async fn refuse_connection(stream: tokio::net::TcpStream) {
+    let body = "Too many connections. Try again in a few seconds.\n";
+    let mut head = format!(
+        "HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nRetry-After: 1\r\n\
+         Content-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in security_header_list() {
+        let _ = write!(head, "{name}: {value}\r\n");
+    }
+    head.push_str("\r\n");
+    head.push_str(body);
+    let _ = tokio::time::timeout(Duration::from_secs(1), async {
+        let mut rest = head.as_bytes();
+        while !rest.is_empty() && stream.writable().await.is_ok() {
+            match stream.try_write(rest) {
+                Ok(n) => rest = rest.get(n..).unwrap_or_default(),
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(_) => break,
+            }
+        }
+    })
+    .await;
+}
+
+/// Open connections, in all and per client address.
+struct Conns {
+    max: u32,
+    max_per_client: u32,
+    state: Mutex<(u32, HashMap<IpAddr, u32>)>,
+}
+
+/// One open connection: counted until dropped.
+struct Slot {
+    conns: Arc<Conns>,
+    client: IpAddr,
+}
+
+impl Conns {
+    fn new(max: u32, max_per_client: u32) -> Self {
+        Self { max: max.max(1), max_per_client: max_per_client.max(1), state: Mutex::new((0, HashMap::new())) }
+    }
+
+    /// A slot for a new connection from `client`; `None` when over a cap.
+    fn enter(this: &Arc<Self>, client: IpAddr) -> Option<Slot> {
+        let mut state = this.state.lock().ok()?;
+        let (total, per_client) = &mut *state;
+        let n = per_client.get(&client).copied().unwrap_or(0);
+        if *total >= this.max || n >= this.max_per_client {
+            return None;
+        }
+        *total += 1;
+        per_client.insert(client, n + 1);
+        Some(Slot { conns: Arc::clone(this), client })
+    }
+
+    fn open(&self) -> u32 {
+        self.state.lock().map_or(0, |s| s.0)
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        if let Ok(mut state) = self.conns.state.lock() {
+            let (total, per_client) = &mut *state;
+            *total = total.saturating_sub(1);
+            if let Some(n) = per_client.get_mut(&self.client) {
+                *n = n.saturating_sub(1);
+                if *n == 0 {
+                    per_client.remove(&self.client);
+                }
+            }
+        }
+    }
+}
+
+/// The page's one style sheet, inline: the CSP admits it by its hash, and
+/// nothing else inline.
+const STYLE: &str = "\n\
+body{font-family:sans-serif;font-size:1.25rem;line-height:1.5;margin:1rem;max-width:40rem}\n\
+h1{font-size:1.6rem} h2{font-size:1.3rem;margin:.5rem 0 0 0} dt{font-weight:bold} dd{margin:0 0 .5rem 0}\n\
+button{font-size:1.4rem;padding:1rem;width:100%;border-radius:.5rem}\n\
+.digits{font-size:3.5rem;font-weight:bold;letter-spacing:.3em;font-family:monospace;text-align:center}\n\
+.next{font-weight:bold} .code{color:#666;font-size:1rem}\n";
+
+/// The Content-Security-Policy of every answer: nothing loads but the
+/// page's own style sheet; no script runs (`script-src 'self'`, and the
+/// service serves none); forms post only to the service; no framing.
+static CSP: LazyLock<String> = LazyLock::new(|| {
+    use base64::Engine as _;
+    let digest = ring::digest::digest(&ring::digest::SHA256, STYLE.as_bytes());
+    let hash = base64::engine::general_purpose::STANDARD.encode(digest.as_ref());
+    format!(
+        "default-src 'none'; script-src 'self'; style-src 'sha256-{hash}'; img-src 'self'; form-action 'self'; \
+         frame-ancestors 'none'; base-uri 'none'"
+    )
+});
+
+/// The headers every answer carries (SPEC.md §6.4).
+fn security_header_list() -> [(&'static str, &'static str); 5] {
+    [
+        ("X-Frame-Options", "DENY"),
+        ("Content-Security-Policy", CSP.as_str()),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "no-referrer"),
+        // Pages and JSON answers carry codes and license terms: no browser
+        // or proxy keeps them.
+        ("Cache-Control", "no-store"),
+    ]
+}
+
+fn secure_headers(headers: &mut HeaderMap) {
+    for (name, value) in security_header_list() {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
 }
 
 async fn shutdown_signal() {
@@ -176,6 +399,10 @@ struct App {
     log_format: LogFormat,
     by_license: Limiter<LicenseId>,
     by_client: Limiter<IpAddr>,
+    /// Requests whose license id could not be authenticated (forged tag,
+    /// unknown license, no key), per client: they never count against a
+    /// license, so that knowing a license id does not block its activation.
+    forged_by_client: Limiter<IpAddr>,
 }
 
 /// License rows by id: immutable once issued, so never invalidated.
@@ -482,6 +709,9 @@ enum Job {
     Lookup { id: LicenseId, reply: oneshot::Sender<Result<Lookup, String>> },
     /// A confirmation: check what needs the database, bind, record.
     Record { rec: Box<Attempt>, reply: oneshot::Sender<Result<Vec<Reason>, String>> },
+    /// A confirmation whose license id could not be authenticated: counted
+    /// per client and day, nothing else.
+    Unverified { client: IpAddr, outcome: &'static str, at: Timestamp, reply: oneshot::Sender<Result<(), String>> },
 }
 
 #[derive(Debug)]
@@ -491,12 +721,9 @@ struct Lookup {
     bound_to: Option<[u8; 32]>,
 }
 
-/// One POST, recorded whatever its outcome.
+/// One POST whose challenge verified, recorded whatever its outcome.
 struct Attempt {
     license_id: LicenseId,
-    /// Whether the license is known and the challenge authentic: only then
-    /// are revocation and binding checked, and a binding made.
-    trusted: bool,
     project_fingerprint: [u8; 32],
     node_id: [u8; 16],
     nodes: u32,
@@ -531,6 +758,7 @@ fn start_db_thread(mut home: Home, master: MasterSecret, cache: LicenseCache) ->
 enum Pending {
     Lookup(oneshot::Sender<Result<Lookup, String>>, Result<Lookup, String>),
     Record(oneshot::Sender<Result<Vec<Reason>, String>>, Result<Vec<Reason>, String>),
+    Unverified(oneshot::Sender<Result<(), String>>, Result<(), String>),
 }
 
 fn db_loop(home: &mut Home, master: &MasterSecret, cache: &LicenseCache, rx: &mpsc::Receiver<Job>) {
@@ -545,7 +773,7 @@ fn db_loop(home: &mut Home, master: &MasterSecret, cache: &LicenseCache, rx: &mp
             }
         }
         let (conn, path) = home.conn_mut();
-        let writes = batch.iter().any(|j| matches!(j, Job::Record { .. }));
+        let writes = batch.iter().any(|j| matches!(j, Job::Record { .. } | Job::Unverified { .. }));
         // IMMEDIATE when writing: take the write lock first, so that a
         // concurrent `fanlic unbind` cannot invalidate what was read.
         let behavior = if writes { TransactionBehavior::Immediate } else { TransactionBehavior::Deferred };
@@ -563,8 +791,10 @@ fn db_loop(home: &mut Home, master: &MasterSecret, cache: &LicenseCache, rx: &mp
                 if let Err(e) = txn.commit() {
                     let why = format!("database {}: cannot commit: {e}", path.display());
                     for p in &mut pending {
-                        if let Pending::Record(_, r) = p {
-                            *r = Err(why.clone());
+                        match p {
+                            Pending::Record(_, r) => *r = Err(why.clone()),
+                            Pending::Unverified(_, r) => *r = Err(why.clone()),
+                            Pending::Lookup(..) => {}
                         }
                     }
                 }
@@ -580,6 +810,9 @@ fn db_loop(home: &mut Home, master: &MasterSecret, cache: &LicenseCache, rx: &mp
                 Pending::Record(reply, r) => {
                     let _ = reply.send(r);
                 }
+                Pending::Unverified(reply, r) => {
+                    let _ = reply.send(r);
+                }
             }
         }
     }
@@ -593,6 +826,9 @@ fn answer_err(job: Job, why: &str) {
         Job::Record { reply, .. } => {
             let _ = reply.send(Err(why.to_owned()));
         }
+        Job::Unverified { reply, .. } => {
+            let _ = reply.send(Err(why.to_owned()));
+        }
     }
 }
 
@@ -602,7 +838,21 @@ fn run_job(conn: &Connection, master: &MasterSecret, cache: &LicenseCache, job: 
         Job::Record { rec, reply } => {
             Pending::Record(reply, record(conn, master, cache, &rec).map_err(|e| e.to_string()))
         }
+        Job::Unverified { client, outcome, at, reply } => {
+            Pending::Unverified(reply, count_unverified(conn, client, outcome, at).map_err(|e| e.to_string()))
+        }
     }
+}
+
+/// One more refused confirmation from `client` today whose license id could
+/// not be authenticated: a counter per client, day and reason.
+fn count_unverified(conn: &Connection, client: IpAddr, outcome: &str, at: Timestamp) -> Result<(), rusqlite::Error> {
+    conn.prepare_cached(
+        "INSERT INTO unverified_attempts (client_addr, day, outcome, count, last_at) VALUES (?1, ?2, ?3, 1, ?4)
+         ON CONFLICT (client_addr, day, outcome) DO UPDATE SET count = count + 1, last_at = excluded.last_at",
+    )?
+    .execute(params![client.to_string(), crate::db::int(at.0 / 86_400), outcome, crate::db::int(at.0)])?;
+    Ok(())
 }
 
 fn cached_license(
@@ -629,7 +879,7 @@ fn load_license(
     id: LicenseId,
 ) -> Result<Option<Arc<LicenseRow>>, rusqlite::Error> {
     let mut stmt = conn.prepare_cached(
-        "SELECT app_name, company, project, expiry, max_nodes, activation_key, activation_master_version,
+        "SELECT app_name, company, project, expiry, max_nodes, file_bytes, activation_master_version,
                 issuing_key_id, kind
          FROM licenses WHERE license_id = ?1",
     )?;
@@ -643,14 +893,15 @@ fn load_license(
                 rusqlite::Error::InvalidColumnType(3, "expiry".to_owned(), rusqlite::types::Type::Text)
             })?)
         };
-        let stored: Option<Vec<u8>> = r.get(5)?;
+        let file: Vec<u8> = r.get(5)?;
         let version: Option<i64> = r.get(6)?;
-        // The key the license carries must be the one this master secret
-        // derives: another master file (or version) cannot check its codes.
-        let key = match (stored, version) {
-            (Some(stored), Some(v)) if i64::from(master.version()) == v => {
+        // The key is derived, never stored. It must be the one the license
+        // file carries: another master file (or version) cannot check its
+        // codes.
+        let key = match version {
+            Some(v) if i64::from(master.version()) == v => {
                 let k = master.derive(&id);
-                (k.to_bytes().as_slice() == stored.as_slice()).then_some(k)
+                (carried_key(&file) == Some(k.to_bytes())).then_some(k)
             }
             _ => None,
         };
@@ -671,6 +922,13 @@ fn load_license(
         }))
     })
     .optional()
+}
+
+/// The activation key a stored license file carries (`None`: none, or the
+/// file does not decode).
+fn carried_key(file: &[u8]) -> Option<[u8; 32]> {
+    let envelope = fanlic_formats::Envelope::decode(file).ok()?;
+    fanlic_formats::License::decode(envelope.license.message).ok()?.activation_key
 }
 
 fn revoked(conn: &Connection, license: &LicenseRow) -> Result<bool, rusqlite::Error> {
@@ -724,9 +982,7 @@ fn record(
 ) -> Result<Vec<Reason>, rusqlite::Error> {
     let mut reasons = a.reasons.clone();
     let id_text = a.license_id.to_string();
-    if a.trusted
-        && let Some(license) = cached_license(conn, master, cache, a.license_id)?
-    {
+    if let Some(license) = cached_license(conn, master, cache, a.license_id)? {
         if revoked(conn, &license)? {
             reasons.push(Reason::Revoked);
         }
@@ -813,6 +1069,15 @@ impl<K: core::hash::Hash + Eq> Limiter<K> {
         Self { limit, window_secs: window_secs.max(1), state: Mutex::new((0, HashMap::new())) }
     }
 
+    /// `Err(seconds to wait)` when the limit is already used up; counts nothing.
+    fn check(&self, key: &K, now_secs: u64) -> Result<(), u64> {
+        let window = now_secs / self.window_secs;
+        let retry_after = (window + 1) * self.window_secs - now_secs;
+        let Ok(state) = self.state.lock() else { return Ok(()) };
+        let used = if state.0 == window { state.1.get(key).copied().unwrap_or(0) } else { 0 };
+        if used >= self.limit { Err(retry_after.max(1)) } else { Ok(()) }
+    }
+
     /// Counts a request; `Err(seconds to wait)` when over the limit.
     fn hit(&self, key: K, now_secs: u64) -> Result<(), u64> {
         let window = now_secs / self.window_secs;
@@ -841,7 +1106,7 @@ struct Outcome {
 
 async fn healthz(State(app): State<Arc<App>>, ConnectInfo(peer): ConnectInfo<SocketAddr>) -> &'static str {
     let out = Outcome { license_id: None, status: StatusCode::OK, outcome: "ok", error: None };
-    log_request(&app, &Method::GET, "/healthz", peer.ip(), &out, Instant::now());
+    log_request(&app, "GET", "/healthz", peer.ip(), &out, Instant::now());
     "ok"
 }
 
@@ -859,7 +1124,7 @@ async fn token_request(
         headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).map_or(Lang::En, Lang::from_accept_language);
     let pg = Pg { json, lang, now: Timestamp(0) };
     let (response, out) = handle(&app, &method, uri.path(), pg, peer.ip()).await;
-    log_request(&app, &method, uri.path(), peer.ip(), &out, start);
+    log_request(&app, method.as_str(), uri.path(), peer.ip(), &out, start);
     response
 }
 
@@ -882,27 +1147,17 @@ async fn handle(app: &App, method: &Method, path: &str, mut pg: Pg, client: IpAd
     if let Err(wait) = app.by_client.hit(client, now.0) {
         return rate_limited(out, pg, wait);
     }
+    // A client that keeps sending challenges that do not verify is stopped
+    // before any lookup; its own budget, never a license's.
+    if let Err(wait) = app.forged_by_client.check(&client, now.0) {
+        return rate_limited(out, pg, wait);
+    }
     let mut raw = [0u8; MAX_TOKEN_LEN];
     let Ok(raw) = token_from_url(path, &mut raw) else { return refused(out, pg, &[Reason::Malformed], None, 0) };
     let Ok(id) = claimed_license_id(raw) else { return refused(out, pg, &[Reason::Malformed], None, 0) };
-    out.license_id = Some(id);
-    if let Err(wait) = app.by_license.hit(id, now.0) {
-        return rate_limited(out, pg, wait);
-    }
-    // The fields as the token says, before anything is authenticated: only
-    // for recording a refused confirmation.
+    // The body as the token says, before anything is authenticated: used
+    // only once the tag has verified and the challenge has merely expired.
     let claimed = Token::split(raw).ok().and_then(|t| ActivationChallenge::decode(t.body).ok());
-    let attempt = |trusted: bool, reasons: Vec<Reason>, c: Option<&ActivationChallenge<'_>>| Attempt {
-        license_id: id,
-        trusted,
-        project_fingerprint: c.map_or([0; 32], |c| c.project_fingerprint),
-        node_id: c.map_or([0; 16], |c| c.node_id),
-        nodes: c.map_or(0, |c| c.nodes),
-        server: c.and_then(|c| c.server),
-        at: now,
-        client,
-        reasons,
-    };
 
     // A GET reads revocation and binding fresh; a POST reads them in its
     // recording transaction, so its license row may come from the cache.
@@ -915,19 +1170,10 @@ async fn handle(app: &App, method: &Method, path: &str, mut pg: Pg, client: IpAd
         },
     };
     let Some(license) = license else {
-        return refuse_early(app, out, pg, post, attempt(false, vec![Reason::UnknownLicense], claimed.as_ref()), None)
-            .await;
+        return unverified(app, out, pg, post, client, now, Reason::UnknownLicense, None).await;
     };
     let Some(key) = license.key else {
-        return refuse_early(
-            app,
-            out,
-            pg,
-            post,
-            attempt(false, vec![Reason::NoActivationKey], claimed.as_ref()),
-            Some(&license),
-        )
-        .await;
+        return unverified(app, out, pg, post, client, now, Reason::NoActivationKey, Some(&license)).await;
     };
     let mut reasons = Vec::new();
     let (challenge, code) = match open_challenge(raw, &key, now) {
@@ -941,18 +1187,16 @@ async fn handle(app: &App, method: &Method, path: &str, mut pg: Pg, client: IpAd
             None => return refused(out, pg, &[Reason::Malformed], Some(&license), 0),
         },
         Err(ChallengeError::Forged) => {
-            return refuse_early(
-                app,
-                out,
-                pg,
-                post,
-                attempt(false, vec![Reason::ForgedChallenge], claimed.as_ref()),
-                Some(&license),
-            )
-            .await;
+            return unverified(app, out, pg, post, client, now, Reason::ForgedChallenge, Some(&license)).await;
         }
         Err(_) => return refused(out, pg, &[Reason::Malformed], Some(&license), 0),
     };
+    // The tag verified: from here on the license id is the holder's, and
+    // only now does the request count against the license.
+    out.license_id = Some(id);
+    if let Err(wait) = app.by_license.hit(id, now.0) {
+        return rate_limited(out, pg, wait);
+    }
     if license.expiry.is_expired_at(now) {
         reasons.push(Reason::LicenseExpired);
     }
@@ -977,9 +1221,18 @@ async fn handle(app: &App, method: &Method, path: &str, mut pg: Pg, client: IpAd
         if !reasons.is_empty() {
             return refused(out, pg, &reasons, Some(&license), challenge.nodes);
         }
-        return (ready(&license, &challenge, pg, path), out);
+        return (ready(&license, &challenge, pg, raw), out);
     }
-    let rec = Box::new(attempt(true, reasons, Some(&challenge)));
+    let rec = Box::new(Attempt {
+        license_id: id,
+        project_fingerprint: challenge.project_fingerprint,
+        node_id: challenge.node_id,
+        nodes: challenge.nodes,
+        server: challenge.server,
+        at: now,
+        client,
+        reasons,
+    });
     let reasons = match ask(app, |reply| Job::Record { rec, reply }).await {
         Ok(r) => r,
         Err(e) => return internal(out, pg, e),
@@ -994,20 +1247,26 @@ async fn handle(app: &App, method: &Method, path: &str, mut pg: Pg, client: IpAd
     }
 }
 
-/// Refuses before the challenge can be trusted; a POST still records it.
-async fn refuse_early(
+/// Refuses a request whose license id could not be authenticated (unknown
+/// license, no key, forged tag). It counts against the client's budget for
+/// such requests, never the license's; a POST adds one to the client's
+/// daily count of them, with no license id (the id is the sender's claim).
+#[allow(clippy::too_many_arguments)]
+async fn unverified(
     app: &App,
     out: Outcome,
     pg: Pg,
     post: bool,
-    rec: Attempt,
+    client: IpAddr,
+    at: Timestamp,
+    reason: Reason,
     license: Option<&LicenseRow>,
 ) -> (Response, Outcome) {
-    let reasons = rec.reasons.clone();
-    if post && let Err(e) = ask(app, |reply| Job::Record { rec: Box::new(rec), reply }).await {
+    let _ = app.forged_by_client.hit(client, at.0);
+    if post && let Err(e) = ask(app, |reply| Job::Unverified { client, outcome: reason.code(), at, reply }).await {
         return internal(out, pg, e);
     }
-    refused(out, pg, &reasons, license, 0)
+    refused(out, pg, &[reason], license, 0)
 }
 
 fn refused(
@@ -1117,7 +1376,7 @@ fn expiry_text(e: Expiry, lang: Lang) -> String {
     }
 }
 
-fn ready(license: &LicenseRow, c: &ActivationChallenge<'_>, pg: Pg, path: &str) -> Response {
+fn ready(license: &LicenseRow, c: &ActivationChallenge<'_>, pg: Pg, token: &[u8]) -> Response {
     let qr_expires_at = c.issued_at.0.saturating_add(CHALLENGE_VALID_SECS);
     if pg.json {
         return axum::Json(json!({
@@ -1170,7 +1429,7 @@ fn ready(license: &LicenseRow, c: &ActivationChallenge<'_>, pg: Pg, path: &str) 
         max = esc(&max),
         expiry = esc(&expiry_text(license.expiry, lang)),
         note = esc(&note),
-        action = esc(path),
+        action = esc(&form_action(token)),
     );
     html(StatusCode::OK, lang, button, &body)
 }
@@ -1204,17 +1463,13 @@ fn activated(license: &LicenseRow, code: Code, expires_at: u64, pg: Pg) -> Respo
 }
 
 /// A complete page in `lang`: readable on a phone, no external assets, no
-/// script.
+/// script; [`secure_headers`] adds the rest.
 fn html(status: StatusCode, lang: Lang, title: &str, body: &str) -> Response {
     let page = format!(
         "<!DOCTYPE html>\n<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <meta name=\"referrer\" content=\"no-referrer\">\n<title>{title}</title>\n<style>\n\
-         body{{font-family:sans-serif;font-size:1.25rem;line-height:1.5;margin:1rem;max-width:40rem}}\n\
-         h1{{font-size:1.6rem}} h2{{font-size:1.3rem;margin:.5rem 0 0 0}} dt{{font-weight:bold}} dd{{margin:0 0 .5rem 0}}\n\
-         button{{font-size:1.4rem;padding:1rem;width:100%;border-radius:.5rem}}\n\
-         .digits{{font-size:3.5rem;font-weight:bold;letter-spacing:.3em;font-family:monospace;text-align:center}}\n\
-         .next{{font-weight:bold}} .code{{color:#666;font-size:1rem}}\n</style>\n</head>\n<body>\n{body}</body>\n</html>\n",
+         <meta name=\"referrer\" content=\"no-referrer\">\n<title>{title}</title>\n<style>{STYLE}</style>\n\
+         </head>\n<body>\n{body}</body>\n</html>\n",
         lang = lang.tag(),
         title = esc(title),
     );
@@ -1223,9 +1478,17 @@ fn html(status: StatusCode, lang: Lang, title: &str, body: &str) -> Response {
     r.headers_mut().insert(header::CONTENT_LANGUAGE, HeaderValue::from_static(lang.tag()));
     // The page depends on the browser's language: caches must keep them apart.
     r.headers_mut().insert(header::VARY, HeaderValue::from_static("Accept, Accept-Language"));
-    // The code page must not be kept by a browser or proxy.
-    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r
+}
+
+/// Where the confirm button posts: the token itself, re-encoded from its
+/// decoded bytes, as a relative reference (`./TOKEN`). It resolves against
+/// the page's own URL, so it stays on the service's origin whatever the
+/// request path was (`//evil.example/x/TOKEN` included), and it never copies
+/// the path.
+fn form_action(token: &[u8]) -> String {
+    use base64::Engine as _;
+    format!("./{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(token))
 }
 
 fn esc(s: &str) -> String {
@@ -1264,24 +1527,48 @@ fn start_log_thread() -> Result<(mpsc::Sender<String>, thread::JoinHandle<()>), 
     Ok((tx, handle))
 }
 
-/// The request path with its token replaced: a token is never logged.
+/// What the log says of a request path: `/healthz`, else the path's
+/// segments before the last that are short plain words (`/a`), each other
+/// one as `<redacted>`, and the last as `<token>`. A token is at least 46
+/// characters, so no part of one is ever logged, whatever the URL's shape
+/// (a trailing or doubled slash, percent-encoding, a token in any segment).
 fn logged_path(path: &str) -> String {
+    /// Longest segment logged as is.
+    const MAX_SEGMENT: usize = 16;
+    /// Segments logged at most, before the token.
+    const MAX_SEGMENTS: usize = 8;
     if path == "/healthz" {
         return path.to_owned();
     }
-    let prefix = path.rsplit_once('/').map_or("", |(p, _)| p);
-    let prefix: String = prefix.chars().take(200).collect();
-    format!("{prefix}/<token>")
+    if path.is_empty() {
+        return "-".to_owned();
+    }
+    let mut out = String::new();
+    let mut segments: Vec<&str> = path.split('/').skip(1).collect();
+    segments.pop();
+    for seg in segments.iter().take(MAX_SEGMENTS) {
+        out.push('/');
+        if seg.len() <= MAX_SEGMENT && seg.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+            out.push_str(seg);
+        } else {
+            out.push_str("<redacted>");
+        }
+    }
+    if segments.len() > MAX_SEGMENTS {
+        out.push_str("/...");
+    }
+    out.push_str("/<token>");
+    out
 }
 
-fn log_request(app: &App, method: &Method, path: &str, client: IpAddr, out: &Outcome, start: Instant) {
+fn log_request(app: &App, method: &str, path: &str, client: IpAddr, out: &Outcome, start: Instant) {
     let micros = u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX);
     let ts = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let line = match app.log_format {
         LogFormat::Json => {
             let mut v = serde_json::Map::new();
             v.insert("ts".to_owned(), json!(Timestamp(ts).to_string()));
-            v.insert("method".to_owned(), json!(method.as_str()));
+            v.insert("method".to_owned(), json!(method));
             v.insert("path".to_owned(), json!(logged_path(path)));
             if let Some(id) = out.license_id {
                 v.insert("license_id".to_owned(), json!(id.to_string()));
@@ -1301,7 +1588,7 @@ fn log_request(app: &App, method: &Method, path: &str, client: IpAddr, out: &Out
             format!(
                 "{} {client} {} {} {} license {id} {} {micros}us{error}\n",
                 Timestamp(ts),
-                method.as_str(),
+                method,
                 logged_path(path),
                 out.status.as_u16(),
                 out.outcome

@@ -194,6 +194,84 @@ fn smtp_delivers_to_a_real_server() {
     assert_eq!(m.header("X-RcptTo").and_then(|v| v.as_text()), Some(CUSTOMER));
 }
 
+/// The stored attachments of reply `id`: (SHA-256, bytes if kept).
+fn stored_attachments(h: &Home, id: i64) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
+    let conn = rusqlite::Connection::open(h.db_path()).unwrap();
+    let mut stmt = conn.prepare("SELECT sha256, bytes FROM outbox_attachments WHERE outbox_id = ?1").unwrap();
+    stmt.query_map([id], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().collect::<Result<_, _>>().unwrap()
+}
+
+/// A sent reply's attachments lose their bytes and keep their SHA-256, which
+/// the listing shows; a reply that failed and will be retried keeps its
+/// bytes, and is then delivered whole. Over a real SMTP server (aiosmtpd).
+#[test]
+fn sent_attachments_are_deleted_and_their_digest_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = home(dir.path());
+    let id = enqueue_in_own_transaction(&h, &reply(Language::En));
+    let digest = ring::digest::digest(&ring::digest::SHA256, LICENSE).as_ref().to_vec();
+    assert_eq!(stored_attachments(&h, id), [(digest.clone(), Some(LICENSE.to_vec()))]);
+    let port = free_port();
+    let maildir = dir.path().join("maildir");
+
+    // The server is down: retried later, the bytes stay.
+    let report = outbox::flush(&mut h, &smtp(port), NOW).unwrap();
+    assert_eq!(report.failures.len(), 1);
+    assert!(report.failures[0].retry_at.is_some());
+    assert_eq!(stored_attachments(&h, id), [(digest.clone(), Some(LICENSE.to_vec()))]);
+    let e = &outbox::list(&mut h, false).unwrap()[0];
+    assert!(e.attachments[0].stored);
+
+    // Up: sent whole; then only the digest remains.
+    let _server = SmtpServer::start(port, &maildir);
+    let report = outbox::flush(&mut h, &smtp(port), Timestamp(NOW.0 + 60)).unwrap();
+    assert_eq!(report.sent.len(), 1, "{report:?}");
+    check_reply(&maildir_messages(&maildir)[0], "Your license is attached");
+    assert_eq!(stored_attachments(&h, id), [(digest.clone(), None)]);
+    let e = &outbox::list(&mut h, true).unwrap()[0];
+    let a = &e.attachments[0];
+    assert_eq!(
+        (a.file_name.as_str(), a.size, a.sha256.as_slice(), a.stored),
+        ("Container.lic", LICENSE.len() as u64, &digest[..], false)
+    );
+    let json = e.to_json();
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(json["attachments"][0]["sha256"], hex.as_str());
+    assert_eq!(json["attachments"][0]["stored"], false);
+    let human = outbox::list_human(&outbox::list(&mut h, true).unwrap());
+    assert!(human.contains(&format!("sha256 {hex}, deleted once sent")), "{human}");
+    // Gone from the database file, not only from the row.
+    drop(h);
+    let conn = rusqlite::Connection::open(dir.path().join("home/fanlic.db")).unwrap();
+    conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);").unwrap();
+    drop(conn);
+    let raw = fs::read(dir.path().join("home/fanlic.db")).unwrap();
+    assert!(!raw.windows(LICENSE.len()).any(|w| w == LICENSE), "the sent attachment's bytes are still in the file");
+}
+
+/// Migration 9 keeps a digest of every attachment and drops the bytes of
+/// those already sent.
+#[test]
+fn migration_drops_the_bytes_of_sent_attachments() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = home(dir.path());
+    let sent = enqueue_in_own_transaction(&h, &reply(Language::En));
+    outbox::flush(&mut h, &OutboxTransport::Files(dir.path().join("out")), NOW).unwrap();
+    let pending = enqueue_in_own_transaction(&h, &reply(Language::Zh));
+    let db = h.db_path().to_owned();
+    drop(h);
+    {
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        downgrade::to_version(&conn, 8);
+        // As an older build left it: the sent reply's bytes still there.
+        conn.execute("UPDATE outbox_attachments SET bytes = ?1", [LICENSE]).unwrap();
+    }
+    let h = Home::open(&dir.path().join("home")).unwrap();
+    let digest = ring::digest::digest(&ring::digest::SHA256, LICENSE).as_ref().to_vec();
+    assert_eq!(stored_attachments(&h, sent), [(digest.clone(), None)]);
+    assert_eq!(stored_attachments(&h, pending), [(digest, Some(LICENSE.to_vec()))]);
+}
+
 #[test]
 fn smtp_outage_loses_nothing_and_delivers_once() {
     let dir = tempfile::tempdir().unwrap();

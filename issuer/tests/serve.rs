@@ -4,6 +4,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 mod common;
+#[path = "common/downgrade.rs"]
+mod downgrade;
 
 use core::time::Duration;
 use std::{
@@ -49,8 +51,20 @@ impl Drop for Server {
 
 impl Server {
     fn start(env: &Env, extra: &[&str]) -> Self {
+        Self::start_with(env, extra, Command::new(BIN))
+    }
+
+    /// [`Server::start`] under umask 000: whatever it creates gets exactly
+    /// the mode the code asks for.
+    fn start_umask_0(env: &Env) -> Self {
+        let mut sh = Command::new("sh");
+        sh.args(["-c", "umask 000; exec \"$0\" \"$@\"", BIN]);
+        Self::start_with(env, &[], sh)
+    }
+
+    fn start_with(env: &Env, extra: &[&str], mut cmd: Command) -> Self {
         let log = env.dir.join(format!("serve-{}.log", extra.len()));
-        let mut child = Command::new(BIN)
+        let mut child = cmd
             .args(["serve", "--listen", "127.0.0.1:0"])
             .args(extra)
             .env("FANLIC_HOME", &env.home)
@@ -409,7 +423,15 @@ fn refusals_forged_expired_unknown_revoked_nodes() {
     assert_eq!(r.codes(), ["forged_challenge"]);
     let r = http(&server.addr, "POST", &path, true);
     assert_eq!((r.status, r.codes()), (403, vec!["forged_challenge".to_owned()]));
-    assert_eq!(count(&env, "SELECT count(*) FROM activations WHERE outcome = 'forged_challenge'"), 1);
+    // Not stored under the license it names: a count for the client only.
+    assert_eq!(count(&env, "SELECT count(*) FROM activations"), 0);
+    assert_eq!(
+        count(
+            &env,
+            "SELECT count FROM unverified_attempts WHERE client_addr = '127.0.0.1' AND outcome = 'forged_challenge'"
+        ),
+        1
+    );
     assert_eq!(count(&env, "SELECT count(*) FROM activation_bindings"), 0);
 
     // Made 301 seconds ago: expired QR code.
@@ -734,4 +756,493 @@ fn pages_follow_the_browsers_language_and_escape_every_value() {
     assert_eq!(page.status, 400);
     assert!(page.body.contains("请重新扫描产品激活页面上的二维码"), "{}", page.body);
     assert!(server.terminate().success());
+}
+
+/// `curl` against the service: the status and the headers, lower-cased.
+/// `from`: the local address to connect from (a second client address on
+/// the loopback).
+fn curl(url: &str, method: &str, accept: &str, from: Option<&str>) -> (u16, Vec<(String, String)>, String) {
+    let mut cmd = Command::new("curl");
+    cmd.args(["-sS", "-D", "-", "--max-time", "20", "-X", method, "-H", &format!("Accept: {accept}")]);
+    if let Some(f) = from {
+        cmd.args(["--interface", f]);
+    }
+    if method == "POST" {
+        cmd.args(["--data", "confirm=1"]);
+    }
+    let out = cmd.arg(url).output().expect("curl is installed");
+    assert!(out.status.success(), "curl {url}: {}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    let mut lines = head.split("\r\n");
+    let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    (status, headers, body.to_owned())
+}
+
+fn header<'h>(headers: &'h [(String, String)], name: &str) -> Option<&'h str> {
+    headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+}
+
+/// The headers SPEC.md §6.4 puts on every answer.
+fn assert_hardened(what: &str, headers: &[(String, String)]) {
+    assert_eq!(header(headers, "x-frame-options"), Some("DENY"), "{what}: {headers:?}");
+    assert_eq!(header(headers, "x-content-type-options"), Some("nosniff"), "{what}: {headers:?}");
+    assert_eq!(header(headers, "referrer-policy"), Some("no-referrer"), "{what}: {headers:?}");
+    assert_eq!(header(headers, "cache-control"), Some("no-store"), "{what}: {headers:?}");
+    let csp = header(headers, "content-security-policy").unwrap_or_else(|| panic!("{what}: no CSP: {headers:?}"));
+    let directives: Vec<&str> = csp.split(';').map(str::trim).collect();
+    for d in ["frame-ancestors 'none'", "form-action 'self'", "script-src 'self'", "default-src 'none'"] {
+        assert!(directives.contains(&d), "{what}: CSP {csp:?} lacks {d}");
+    }
+    assert!(!csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"), "{what}: {csp}");
+}
+
+/// Every kind of answer (health, page, JSON ready, JSON activated with its
+/// code, refusal, 405, 429) carries the anti-framing, CSP, nosniff,
+/// referrer and no-store headers; checked with curl.
+#[test]
+fn every_answer_carries_the_security_headers() {
+    let env = home();
+    let lic = issue(&env, "webroot", 2);
+    let server = Server::start(&env, &["--rate-client", "12", "--rate-window", "3600"]);
+    let p = challenge(&lic, &lic.key, "webroot", 1, unix_now());
+    let (_, url) = path_of(&lic, &p, &server);
+    let base = format!("http://{}", server.addr);
+    let cases = [
+        ("health", format!("{base}/healthz"), "GET", "text/plain", 200),
+        ("page", url.clone(), "GET", "text/html", 200),
+        ("json ready", url.clone(), "GET", "application/json", 200),
+        ("json activated", url.clone(), "POST", "application/json", 200),
+        ("code page", url.clone(), "POST", "text/html", 200),
+        ("refusal", format!("{base}/a/not-a-token"), "GET", "application/json", 400),
+        ("method", url.clone(), "PUT", "text/html", 405),
+    ];
+    for (what, u, method, accept, status) in &cases {
+        let (got, headers, body) = curl(u, method, accept, None);
+        assert_eq!(got, *status, "{what}: {body}");
+        assert_hardened(what, &headers);
+        if *what == "json activated" {
+            assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["code"], p.code().to_string());
+        }
+    }
+    // Past the client's limit of 12 requests: refused, with the same headers.
+    let limited = (0..12).map(|_| curl(&url, "GET", "application/json", None)).find(|(got, _, _)| *got == 429);
+    let (_, headers, _) = limited.expect("the client's limit was never reached");
+    assert_hardened("rate limited", &headers);
+}
+
+/// The confirm button posts to `./TOKEN`, rebuilt from the token: a path
+/// like `//evil.example/x/TOKEN` (which a browser resolves on the service's
+/// own origin) never makes the form post elsewhere.
+#[test]
+fn form_action_is_built_from_the_token_never_from_the_path() {
+    let env = home();
+    let lic = issue(&env, "webroot", 2);
+    let server = Server::start(&env, &[]);
+    let p = challenge(&lic, &lic.key, "webroot", 1, unix_now());
+    let (path, _) = path_of(&lic, &p, &server);
+    let token = token_text(&path).to_owned();
+    for shape in
+        [format!("//evil.example/x/{token}"), format!("/a//{token}"), format!("/a/{token}?next=//evil.example")]
+    {
+        let page = http(&server.addr, "GET", &shape, false);
+        assert_eq!(page.status, 200, "{shape}: {}", page.body);
+        let form = page.body.lines().find(|l| l.starts_with("<form ")).unwrap_or_else(|| panic!("{}", page.body));
+        assert_eq!(
+            form,
+            format!(
+                "<form method=\"post\" action=\"./{token}\"><button type=\"submit\">Confirm activation</button></form>"
+            ),
+            "{shape}"
+        );
+        assert!(!page.body.contains("evil.example"), "{shape}: {}", page.body);
+    }
+    // The action, resolved against the page's URL, confirms.
+    let r = http(&server.addr, "POST", &format!("//evil.example/x/{token}"), true);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["code"], p.code().to_string());
+}
+
+/// No part of a token reaches stderr, whatever the URL's shape, in either
+/// log format: read from the real stderr of a running `fanlic serve`.
+#[test]
+fn no_token_in_any_log_line_whatever_the_url_shape() {
+    let env = home();
+    let lic = issue(&env, "webroot", 2);
+    for format in ["json", "text"] {
+        let mut server = Server::start(&env, &["--log", format]);
+        let p = challenge(&lic, &lic.key, "webroot", 1, unix_now());
+        let (path, _) = path_of(&lic, &p, &server);
+        let token = token_text(&path).to_owned();
+        // The first character percent-encoded: the service refuses it, and
+        // must not log it either.
+        let encoded = format!("%{:02X}{}", token.as_bytes()[0], &token[1..]);
+        let shapes = [
+            format!("/a/{token}/"),
+            format!("//a//{token}"),
+            format!("/a/{token}?t={token}"),
+            format!("/a/{encoded}"),
+            format!("/{token}/a"),
+            format!("/a/{token}/{token}/"),
+            format!("/a/{token}"),
+        ];
+        for shape in &shapes {
+            let _ = http(&server.addr, "GET", shape, false);
+            let _ = http(&server.addr, "POST", shape, true);
+        }
+        let logs = server.logs(2 * shapes.len());
+        assert_eq!(logs.lines().count(), 2 * shapes.len(), "{logs}");
+        // No window of 16 characters of the token (or of its encoded form).
+        for secret in [token.as_str(), encoded.as_str()] {
+            for w in 0..=secret.len() - 16 {
+                let piece = &secret[w..w + 16];
+                assert!(!logs.contains(piece), "{format}: the log shows {piece:?} of a token:\n{logs}");
+            }
+        }
+        assert!(!logs.contains(&p.code().to_string()), "{logs}");
+        assert!(logs.contains("/<token>"), "{logs}");
+        assert!(server.terminate().success());
+    }
+}
+
+/// Challenges that do not verify never use a license's budget and are not
+/// stored under it: a stranger who knows a license id, sending forged
+/// confirmations for it, is limited as a client, and the holder, from
+/// another address, activates at once.
+#[test]
+fn forged_challenges_neither_block_a_license_nor_are_stored_under_it() {
+    let env = home();
+    let lic = issue(&env, "webroot", 2);
+    let server = Server::start(&env, &["--rate-license", "2", "--rate-forged", "3", "--rate-window", "3600"]);
+    let now = unix_now();
+    let id = lic.id.to_string();
+    let audit_sql = format!("SELECT count(*) FROM audit WHERE license_id = '{id}'");
+    let audited = count(&env, &audit_sql);
+    for i in 0..6u8 {
+        let forged = challenge(&lic, &ActivationKey::from_bytes([i + 1; 32]), "squatter", 1, now);
+        let (path, _) = path_of(&lic, &forged, &server);
+        let r = http(&server.addr, "POST", &path, true);
+        let want = if i < 3 { (403, "forged_challenge") } else { (429, "rate_limited") };
+        assert_eq!((r.status, r.codes()), (want.0, vec![want.1.to_owned()]), "attempt {i}");
+    }
+    // Nothing under the license; the stranger's address counted 3 (the
+    // refused ones never reached the database).
+    assert_eq!(count(&env, "SELECT count(*) FROM activations"), 0);
+    assert_eq!(count(&env, &audit_sql), audited);
+    assert_eq!(count(&env, "SELECT count FROM unverified_attempts WHERE client_addr = '127.0.0.1'"), 3);
+    let columns: Vec<String> = db(&env)
+        .prepare("SELECT name FROM pragma_table_info('unverified_attempts')")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(columns, ["client_addr", "day", "outcome", "count", "last_at"]);
+    // The holder, from another address, within the license's limit of 2.
+    let p = challenge(&lic, &lic.key, "webroot", 1, now);
+    let (_, url) = path_of(&lic, &p, &server);
+    let (status, _, body) = curl(&url, "GET", "application/json", Some("127.0.0.2"));
+    assert_eq!(status, 200, "{body}");
+    let (status, _, body) = curl(&url, "POST", "application/json", Some("127.0.0.2"));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["code"], p.code().to_string());
+    // Verified requests do count: the third is over the license's limit.
+    let (status, _, body) = curl(&url, "GET", "application/json", Some("127.0.0.2"));
+    assert_eq!(status, 429, "{body}");
+    let recorded: (String, String) = db(&env)
+        .query_row("SELECT license_id, client_addr FROM activations", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap();
+    assert_eq!(recorded, (id, "127.0.0.2".to_owned()));
+}
+
+/// Waits until the peer closes `s` (EOF or reset), at most `limit`; returns
+/// what it sent and how long that took.
+fn until_closed(s: &mut TcpStream, limit: Duration) -> (Vec<u8>, Duration) {
+    let start = std::time::Instant::now();
+    s.set_read_timeout(Some(limit)).unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 1024];
+    loop {
+        match s.read(&mut buf) {
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
+                panic!("still open after {limit:?}")
+            }
+            Ok(0) | Err(_) => return (got, start.elapsed()),
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+        }
+        assert!(start.elapsed() < limit, "still open after {limit:?}");
+    }
+}
+
+/// A slowloris client (headers one line at a time, slowly) and an idle one
+/// (nothing at all) are cut off after the header-read timeout, while the
+/// service goes on answering.
+#[test]
+fn slow_and_idle_clients_are_cut_off_by_the_header_timeout() {
+    let env = home();
+    let server = Server::start(&env, &["--header-timeout", "2"]);
+    let idle = TcpStream::connect(&server.addr).unwrap();
+    let mut slow = TcpStream::connect(&server.addr).unwrap();
+    let start = std::time::Instant::now();
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n").unwrap();
+    // One header line every 300 ms, never the blank line that ends them.
+    let mut cut = None;
+    for i in 0..40 {
+        std::thread::sleep(Duration::from_millis(300));
+        if slow.write_all(format!("X-Slow-{i}: y\r\n").as_bytes()).is_err() {
+            cut = Some(start.elapsed());
+            break;
+        }
+        // A closed socket may still take one write: look for the close.
+        slow.set_read_timeout(Some(Duration::from_millis(1))).unwrap();
+        let mut b = [0u8; 256];
+        match slow.read(&mut b) {
+            Ok(_) => {
+                cut = Some(start.elapsed());
+                break;
+            }
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
+            Err(_) => {
+                cut = Some(start.elapsed());
+                break;
+            }
+        }
+        assert_eq!(http(&server.addr, "GET", "/healthz", false).body, "ok", "the service stopped answering");
+    }
+    let cut = cut.expect("the slow client was never cut off");
+    assert!(cut >= Duration::from_millis(1500) && cut < Duration::from_secs(5), "cut after {cut:?}");
+    let mut idle = idle;
+    let (_, took) = until_closed(&mut idle, Duration::from_secs(5));
+    assert!(took < Duration::from_secs(5), "{took:?}");
+    // A kept-alive connection is idle after its answer: closed the same way.
+    let mut kept = TcpStream::connect(&server.addr).unwrap();
+    kept.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    let (got, took) = until_closed(&mut kept, Duration::from_secs(6));
+    assert!(String::from_utf8_lossy(&got).starts_with("HTTP/1.1 200"), "{}", String::from_utf8_lossy(&got));
+    assert!(took >= Duration::from_millis(1500), "closed after {took:?}: not kept alive");
+}
+
+/// Connections over the per-client cap get a 503 at once and are closed;
+/// the service keeps answering another client, and the first client again
+/// once its connections are gone.
+#[test]
+fn connections_over_the_cap_get_503_and_the_service_keeps_answering() {
+    let env = home();
+    let server = Server::start(&env, &["--max-connections-per-client", "3", "--max-connections", "5"]);
+    let held: Vec<TcpStream> = (0..3).map(|_| TcpStream::connect(&server.addr).unwrap()).collect();
+    // Let the service accept the three before the next ones.
+    std::thread::sleep(Duration::from_millis(200));
+    for _ in 0..4 {
+        let mut extra = TcpStream::connect(&server.addr).unwrap();
+        let (got, _) = until_closed(&mut extra, Duration::from_secs(5));
+        let text = String::from_utf8_lossy(&got);
+        assert!(text.starts_with("HTTP/1.1 503"), "{text}");
+        assert!(text.contains("X-Frame-Options: DENY") && text.contains("Retry-After: 1"), "{text}");
+    }
+    // Another client address is under its own cap (and the total's, 5).
+    let (status, headers, body) = curl(&format!("http://{}/healthz", server.addr), "GET", "*/*", Some("127.0.0.2"));
+    assert_eq!((status, body.as_str()), (200, "ok"));
+    assert_hardened("health from another client", &headers);
+    drop(held);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(http(&server.addr, "GET", "/healthz", false).body, "ok");
+    drop(server);
+
+    // The total: two connections in all, whoever opens them.
+    let server = Server::start(&env, &["--max-connections", "2"]);
+    let held: Vec<TcpStream> = (0..2).map(|_| TcpStream::connect(&server.addr).unwrap()).collect();
+    std::thread::sleep(Duration::from_millis(200));
+    let out = Command::new("curl")
+        .args(["-sS", "--max-time", "5", "--interface", "127.0.0.2", "-o", "/dev/null", "-w", "%{http_code}"])
+        .arg(format!("http://{}/healthz", server.addr))
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "503");
+    drop(held);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(http(&server.addr, "GET", "/healthz", false).body, "ok");
+}
+
+/// Headless Chromium (`chromium --headless`), with its console on stderr.
+fn chromium(env: &Env, args: &[&str], url: &str) -> (String, String) {
+    let profile = env.dir.join("chromium-profile");
+    let out = Command::new("chromium")
+        .args(["--headless", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr", "--v=0"])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(args)
+        .arg(url)
+        .output()
+        .expect("chromium is installed");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "chromium: {stderr}");
+    (String::from_utf8_lossy(&out.stdout).into_owned(), stderr)
+}
+
+/// The activation page in a real browser: it renders (screenshot, and its
+/// title, heading and button in the DOM) and its own Content-Security-Policy
+/// blocks nothing on it (Chromium's console reports every violation).
+#[test]
+fn headless_chromium_renders_the_page_under_its_csp() {
+    let env = home();
+    let lic = issue(&env, "webroot", 2);
+    let server = Server::start(&env, &[]);
+    let p = challenge(&lic, &lic.key, "webroot", 2, unix_now());
+    let (_, url) = path_of(&lic, &p, &server);
+    let shot = env.dir.join("activation-page.png");
+    let (_, console) = chromium(&env, &[&format!("--screenshot={}", shot.display()), "--window-size=412,915"], &url);
+    let png = fs::read(&shot).unwrap_or_else(|e| panic!("no screenshot: {e}; {console}"));
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() > 2000, "{} bytes", png.len());
+    let (dom, console2) = chromium(&env, &["--dump-dom"], &url);
+    assert!(dom.contains("<title>Confirm activation</title>"), "{dom}");
+    assert!(dom.contains("Activate FineReport") && dom.contains("Customer Trading Co., Ltd."), "{dom}");
+    assert!(dom.contains(&format!("action=\"./{}\"", token_text(&url))), "{dom}");
+    for text in [&console, &console2] {
+        assert!(
+            !text.contains("Content Security Policy") && !text.contains("Refused to"),
+            "the page's CSP blocked something:\n{text}"
+        );
+    }
+    // Nothing was recorded by the browser's visits.
+    assert_eq!(count(&env, "SELECT count(*) FROM activations"), 0);
+}
+
+/// `fanlic ARGS` under umask 000.
+fn fanlic_umask_0(env: &Env, args: &[&str], stdin: Option<&str>) -> String {
+    use std::process::Stdio;
+    let mut child = Command::new("sh")
+        .args(["-c", "umask 000; exec \"$0\" \"$@\"", BIN])
+        .args(args)
+        .env("FANLIC_HOME", &env.home)
+        .env_remove("FANLIC_SMTP_HOST")
+        .current_dir(&env.dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin.unwrap_or("").as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn mode_of(p: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt as _;
+    fs::metadata(p).unwrap_or_else(|e| panic!("{}: {e}", p.display())).permissions().mode() & 0o777
+}
+
+/// The activation keys stored in the licenses table (none: they are derived).
+fn stored_keys(env: &Env) -> i64 {
+    count(env, "SELECT count(*) FROM licenses WHERE activation_key IS NOT NULL")
+}
+
+/// The database and its -wal and -shm files are 0600 whatever the umask:
+/// after `fanlic init`, and while `fanlic serve` and `fanlic ingest` write
+/// (WAL mode); an older, wider database is narrowed when opened. No
+/// activation key is stored by `issue` or `ingest`, and the service derives
+/// the keys to activate both.
+#[test]
+fn database_files_are_private_and_hold_no_activation_key() {
+    let env = Env::temp();
+    fanlic_umask_0(&env, &["init", "--authserv-id", common::AUTHSERV], None);
+    let db_file = env.home.join("fanlic.db");
+    assert_eq!(mode_of(&db_file), 0o600);
+    common::add_contract(&env, "Customer Trading Co., Ltd.", "Alice@Customer.example", "2026/11/20", "3");
+    let issued = issue(&env, "issued-project", 2);
+    let mut server = Server::start_umask_0(&env);
+    // An ingest while the service runs: both write through the WAL.
+    let decided = fanlic_umask_0(
+        &env,
+        &["ingest", "--json", "-"],
+        Some(&common::mail(Some(common::PASS), "m-1@customer.example", common::BODY)),
+    );
+    let v: Value = serde_json::from_str(decided.lines().next().unwrap()).unwrap();
+    assert_eq!(v["decision"], "issued", "{v}");
+    let ingested_file = v["files"][0].as_str().unwrap().to_owned();
+    assert_eq!(stored_keys(&env), 0, "a key was stored");
+    assert_eq!(count(&env, "SELECT count(*) FROM licenses"), 2);
+
+    // Both activate: the service derives their keys.
+    let p = challenge(&issued, &issued.key, "issued-project", 1, unix_now());
+    let (path, _) = path_of(&issued, &p, &server);
+    let r = http(&server.addr, "POST", &path, true);
+    assert_eq!(r.json()["code"], p.code().to_string(), "{}", r.body);
+    let bytes = fs::read(&ingested_file).unwrap();
+    let mut buf = [0u8; MAX_LICENSE_FILE_LEN];
+    let roots =
+        [load_root_public_key(&fs::read_dir(env.home.join("public")).unwrap().next().unwrap().unwrap().path())
+            .unwrap()];
+    let l = authenticate(&bytes, &mut buf, &roots).unwrap().license;
+    let ingested = Lic {
+        id: l.id,
+        key: ActivationKey::from_bytes(l.activation_key.unwrap()),
+        base_url: l.activation_base_url.unwrap().to_owned(),
+    };
+    let p = challenge(&ingested, &ingested.key, "webroot", 1, unix_now());
+    let (path, _) = path_of(&ingested, &p, &server);
+    let r = http(&server.addr, "POST", &path, true);
+    assert_eq!(r.json()["code"], p.code().to_string(), "{}", r.body);
+
+    for suffix in ["", "-wal", "-shm"] {
+        let f = env.home.join(format!("fanlic.db{suffix}"));
+        assert_eq!(mode_of(&f), 0o600, "{}", f.display());
+    }
+    assert!(server.terminate().success());
+
+    // A database left 0644 by an older build is narrowed on opening.
+    use std::os::unix::fs::PermissionsExt as _;
+    fs::set_permissions(&db_file, fs::Permissions::from_mode(0o644)).unwrap();
+    ok(&env, &["outbox", "list"]);
+    assert_eq!(mode_of(&db_file), 0o600);
+}
+
+/// An older database that stored activation keys and forged attempts under
+/// licenses: migration 9 empties the key column and folds those attempts
+/// into per-client counts; the service still activates (it derives the key).
+#[test]
+fn migration_clears_stored_activation_keys() {
+    let env = home();
+    let lic = issue(&env, "webroot", 2);
+    {
+        let conn = db(&env);
+        downgrade::to_version(&conn, 8);
+        conn.execute(
+            "UPDATE licenses SET activation_key = ?1 WHERE license_id = ?2",
+            rusqlite::params![lic.key.to_bytes().as_slice(), lic.id.to_string()],
+        )
+        .unwrap();
+        // As an older service recorded them: two forged confirmations under
+        // the license they named, from one address on one day.
+        for at in [1_795_000_000, 1_795_000_100] {
+            conn.execute(
+                "INSERT INTO activations (license_id, project_fingerprint, node_id, nodes, at, client_addr, outcome)
+                 VALUES (?1, zeroblob(32), zeroblob(16), 1, ?2, '192.0.2.7', 'forged_challenge')",
+                rusqlite::params![lic.id.to_string(), at],
+            )
+            .unwrap();
+        }
+    }
+    assert_eq!(stored_keys(&env), 1);
+    let server = Server::start(&env, &[]);
+    assert_eq!(stored_keys(&env), 0);
+    assert_eq!(count(&env, "SELECT count(*) FROM activations"), 0);
+    let counted: (String, i64, String, i64, i64) = db(&env)
+        .query_row("SELECT client_addr, day, outcome, count, last_at FROM unverified_attempts", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })
+        .unwrap();
+    assert_eq!(
+        counted,
+        ("192.0.2.7".to_owned(), 1_795_000_000 / 86_400, "forged_challenge".to_owned(), 2, 1_795_000_100)
+    );
+    let v: i64 = db(&env).pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+    assert_eq!(v, fanlic_issuer::SCHEMA_VERSION);
+    let p = challenge(&lic, &lic.key, "webroot", 1, unix_now());
+    let (path, _) = path_of(&lic, &p, &server);
+    let r = http(&server.addr, "POST", &path, true);
+    assert_eq!(r.json()["code"], p.code().to_string(), "{}", r.body);
 }
