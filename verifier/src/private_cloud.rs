@@ -822,9 +822,12 @@ enum State {
 ///   answer: no feedback within 24 hours.
 /// - It remembers the nonce of the one outstanding request: an answer to
 ///   another request, or one replayed, is refused.
-/// - It pins the instance key of its first accepted answer: an answer signed
-///   by another instance (a copy of the server) is refused, for the life of
-///   the client.
+/// - It pins the instance key of its first accepted TLS binding or answer:
+///   an answer or binding signed by another instance (a copy of the server)
+///   is refused, for the life of the client.
+/// - [`Client::on_tls_binding`] checks, before anything is sent on a new TLS
+///   connection, that the pinned instance key binds the connection's TLS key
+///   (SPEC.md §7.7).
 #[derive(Clone, Debug)]
 pub struct Client {
     node_id: [u8; 16],
@@ -841,8 +844,8 @@ impl Client {
         Self { node_id, state: State::NotRegistered, pinned: None, outstanding: None, due: Timestamp(0) }
     }
 
-    /// A node whose product pinned an instance key before (e.g. persisted, or
-    /// the TLS connection's key): only answers signed by it are accepted.
+    /// A node whose product pinned an instance key before (persisted from an
+    /// earlier run): only answers and TLS bindings signed by it are accepted.
     pub const fn with_pinned_instance_key(node_id: [u8; 16], instance_public_key: [u8; 32]) -> Self {
         let mut c = Self::new(node_id);
         c.pinned = Some(instance_public_key);
