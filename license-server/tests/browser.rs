@@ -14,12 +14,12 @@
 
 mod common;
 
+use core::time::Duration;
 use std::{
     fs,
     io::{BufRead as _, BufReader, Write as _},
     path::Path,
     process::{Child, Command, Stdio},
-    time::Duration,
 };
 
 use common::{BASE_URL, fixture, write_license_dir};
@@ -88,7 +88,7 @@ fn openssl_handshake(port: &str) -> (String, String) {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    x509.stdin.take().unwrap().write_all(text[pem_start..pem_end].as_bytes()).unwrap();
+    x509.stdin.take().unwrap().write_all(&text.as_bytes()[pem_start..pem_end]).unwrap();
     let cert = x509.wait_with_output().unwrap();
     assert!(cert.status.success());
     (text, String::from_utf8(cert.stdout).unwrap())
