@@ -9,6 +9,13 @@
 # fixtures/vectors/openssl/. A test (fanlic-tests, tests/fixtures.rs) proves
 # those parts are exactly the bytes the decoder extracts as signed.
 #
+# Then the TLS binding of the private cloud (SPEC.md §7.7), from the parts in
+# fixtures/vectors/openssl-private-cloud/: the instance certificate under the
+# image key, the binding under the instance key, and the binding message's
+# last 32 bytes are the SHA-256 OpenSSL computes of the P-256
+# SubjectPublicKeyInfo in fixtures/vectors/private-cloud/tls-binding-spki.der
+# (re-encoded by `openssl pkey`, so a non-canonical file would show).
+#
 # It also proves that it can fail: a tampered message and a tampered signature
 # must both be refused by OpenSSL. Exits non-zero on any failure, if no vector
 # was checked, or if the number of vectors checked is not the number of valid
@@ -85,6 +92,34 @@ if ((${#first[@]} > 0)); then
   done
 fi
 
+# The TLS binding (SPEC.md §7.7).
+pc="$root/fixtures/vectors/openssl-private-cloud"
+binding_checks=0
+for part in instance-certificate binding; do
+  base="$pc/tls-binding-valid.$part"
+  if verify "$base.pub.pem" "$base.msg" "$base.sig"; then
+    pass
+    binding_checks=$((binding_checks + 1))
+  else
+    fail "tls-binding-valid: $part signature does not verify: $(tr '\n' ' ' <"$tmp/out")"
+  fi
+done
+spki="$root/fixtures/vectors/private-cloud/tls-binding-spki.der"
+if "$openssl" pkey -pubin -inform DER -in "$spki" -noout -text 2>/dev/null | grep -q prime256v1 &&
+  "$openssl" pkey -pubin -inform DER -in "$spki" -outform DER -out "$tmp/spki.der" 2>"$tmp/out" &&
+  cmp -s "$tmp/spki.der" "$spki"; then
+  hash="$("$openssl" dgst -sha256 -binary "$tmp/spki.der" | od -An -tx1 | tr -d ' \n')"
+  named="$(tail -c 32 "$pc/tls-binding-valid.binding.msg" | od -An -tx1 | tr -d ' \n')"
+  if [[ "$hash" == "$named" ]]; then
+    pass
+    binding_checks=$((binding_checks + 1))
+  else
+    fail "tls-binding-valid: the binding names $named, OpenSSL hashes the SPKI to $hash"
+  fi
+else
+  fail "tls-binding-spki.der is not a canonical P-256 SubjectPublicKeyInfo for OpenSSL"
+fi
+
 expected="$(grep -c '"valid": true' "$manifest" || true)"
 if ((vectors == 0)); then
   fail "no vector was checked (is $dir empty?)"
@@ -93,5 +128,6 @@ elif ((vectors != expected)); then
 fi
 
 echo "($vectors valid vectors, 2 signatures each; $refused of 3 tampered inputs refused)"
+echo "(TLS binding: $binding_checks of 3 checks: 2 signatures, the SPKI hash)"
 echo "openssl: $passed passed, $failed failed"
 ((failed == 0))

@@ -141,6 +141,38 @@ pub fn encode_server_answer_file(
     Ok(out)
 }
 
+/// The message an instance key signs for a TLS binding (SPEC.md §7.7).
+pub fn encode_tls_binding(binding: &crate::private_cloud::TlsBinding) -> Result<Vec<u8>, DecodeError> {
+    use crate::private_cloud::{TLS_BINDING_LABEL, TlsBinding};
+    let msg = labelled(TLS_BINDING_LABEL, &binding.to_wire())?;
+    TlsBinding::decode(&msg)?;
+    Ok(msg)
+}
+
+/// A TLS binding file (SPEC.md §7.7): magic, the raw server license, the
+/// instance certificate and the binding, each with its signature.
+pub fn encode_tls_binding_file(
+    license_file: &[u8],
+    certificate_message: &[u8],
+    certificate_signature: &[u8; 64],
+    binding_message: &[u8],
+    binding_signature: &[u8; 64],
+) -> Result<Vec<u8>, DecodeError> {
+    use crate::private_cloud::{TLS_BINDING_MAGIC, TlsBindingEnvelope, wire::TlsBindingFile};
+    let file = TlsBindingFile {
+        license: license_file,
+        instance_certificate: wire::SignedBody {
+            message: certificate_message,
+            signature: wire::Signature(*certificate_signature),
+        },
+        binding: wire::SignedBody { message: binding_message, signature: wire::Signature(*binding_signature) },
+    };
+    let mut out = Vec::from(TLS_BINDING_MAGIC.as_slice());
+    out.extend_from_slice(&postcard::to_allocvec(&file).map_err(|_| DecodeError::Malformed)?);
+    TlsBindingEnvelope::decode(&out)?;
+    Ok(out)
+}
+
 /// The message an instance key signs for `privateConfig`'s state (SPEC.md
 /// §7.4).
 pub fn encode_private_config_body(

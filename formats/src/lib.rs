@@ -41,7 +41,7 @@ pub use encode::{encode_certificate_body, encode_license_file, encode_license_pa
 #[cfg(feature = "alloc")]
 pub use encode::{
     encode_instance_certificate, encode_private_config_body, encode_private_config_file, encode_server_answer,
-    encode_server_answer_file,
+    encode_server_answer_file, encode_tls_binding, encode_tls_binding_file,
 };
 #[cfg(feature = "alloc")]
 pub use encode::{encode_revocation_file, encode_revocation_list_body};

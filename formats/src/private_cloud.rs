@@ -32,6 +32,17 @@ pub const IMAGE_KEY_SALT: &[u8] = b"fanlic/1/image-key\n";
 /// fingerprint (the one the QR code carries): SPEC.md §7.1.
 pub const INSTANCE_FINGERPRINT_LABEL: &[u8] = b"fanlic/1/instance-fingerprint\n";
 
+/// Purpose label of a TLS binding, signed by the instance key: SPEC.md
+/// §7.7, "`fanlic/1/tls-binding\n`".
+pub const TLS_BINDING_LABEL: &[u8] = b"fanlic/1/tls-binding\n";
+
+/// Magic of a TLS binding file: SPEC.md §7.7.
+pub const TLS_BINDING_MAGIC: &[u8; 21] = b"FANLIC-TLS-BINDING/1\n";
+
+/// "A decoder MUST reject a TLS binding file longer than 4096 bytes"
+/// (SPEC.md §7.7).
+pub const MAX_TLS_BINDING_LEN: usize = 4096;
+
 /// Magic of a server answer file: SPEC.md §7.2. "The version is part of the
 /// magic."
 pub const SERVER_ANSWER_MAGIC: &[u8; 23] = b"FANLIC-SERVER-ANSWER/1\n";
@@ -125,6 +136,29 @@ pub mod wire {
         /// The answer, signed by the instance key.
         #[serde(borrow)]
         pub answer: SignedBody<'a>,
+    }
+
+    /// A TLS binding's body, after its label (SPEC.md §7.7).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct TlsBindingBody {
+        /// The server license.
+        pub license_id: [u8; 16],
+        /// SHA-256 of the DER SubjectPublicKeyInfo of the TLS certificate's key.
+        pub spki_sha256: [u8; 32],
+    }
+
+    /// A TLS binding file after its magic (SPEC.md §7.7).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct TlsBindingFile<'a> {
+        /// The server license, a raw license file (§3.1).
+        #[serde(borrow)]
+        pub license: &'a [u8],
+        /// The instance certificate, signed by the image key.
+        #[serde(borrow)]
+        pub instance_certificate: SignedBody<'a>,
+        /// The binding, signed by the instance key.
+        #[serde(borrow)]
+        pub binding: SignedBody<'a>,
     }
 
     /// A `privateConfig` file after its magic (SPEC.md §7.4).
@@ -351,6 +385,68 @@ impl<'a> ServerAnswerEnvelope<'a> {
                 signature: f.instance_certificate.signature.0,
             },
             answer: SignedBody { message: f.answer.message, signature: f.answer.signature.0 },
+        })
+    }
+}
+
+/// A validated TLS binding (SPEC.md §7.7): the instance key's word that the
+/// TLS key whose SubjectPublicKeyInfo hashes to `spki_sha256` speaks for it.
+/// Says nothing about its signature.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TlsBinding {
+    /// The server license.
+    pub license_id: LicenseId,
+    /// SHA-256 of the TLS key's DER SubjectPublicKeyInfo.
+    pub spki_sha256: [u8; 32],
+}
+
+impl TlsBinding {
+    /// Decodes a binding's signed message (label || canonical body).
+    pub fn decode(message: &[u8]) -> Result<Self, DecodeError> {
+        let w: wire::TlsBindingBody = decode_labelled(message, TLS_BINDING_LABEL, "TLS binding")?;
+        Self::from_wire(&w)
+    }
+
+    /// Validates a wire body: "`license_id` MUST NOT be all zero".
+    pub fn from_wire(w: &wire::TlsBindingBody) -> Result<Self, DecodeError> {
+        if w.license_id == [0; 16] {
+            return Err(DecodeError::Invalid { field: "license_id", rule: "is all zero" });
+        }
+        Ok(Self { license_id: LicenseId(w.license_id), spki_sha256: w.spki_sha256 })
+    }
+
+    /// The wire form.
+    pub fn to_wire(&self) -> wire::TlsBindingBody {
+        wire::TlsBindingBody { license_id: self.license_id.0, spki_sha256: self.spki_sha256 }
+    }
+}
+
+/// A TLS binding file split into its parts (SPEC.md §7.7). Nothing in it is
+/// trusted yet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TlsBindingEnvelope<'a> {
+    /// The server license, a raw license file.
+    pub license: &'a [u8],
+    /// The instance certificate (signed by the image key).
+    pub instance_certificate: SignedBody<'a>,
+    /// The binding (signed by the instance key).
+    pub binding: SignedBody<'a>,
+}
+
+impl<'a> TlsBindingEnvelope<'a> {
+    /// Decodes a TLS binding file: the magic, then at most
+    /// [`MAX_TLS_BINDING_LEN`] bytes in all, one canonical `TlsBindingFile`, nothing after it.
+    pub fn decode(bytes: &'a [u8]) -> Result<Self, DecodeError> {
+        let rest = crate::envelope::strip_magic(bytes, TLS_BINDING_MAGIC, MAX_TLS_BINDING_LEN)?;
+        let f: wire::TlsBindingFile<'a> = canonical::decode(rest)?;
+        Ok(Self {
+            license: f.license,
+            instance_certificate: SignedBody {
+                message: f.instance_certificate.message,
+                signature: f.instance_certificate.signature.0,
+            },
+            binding: SignedBody { message: f.binding.message, signature: f.binding.signature.0 },
         })
     }
 }

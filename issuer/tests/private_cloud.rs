@@ -5,8 +5,10 @@
 //! HTTPS with curl, its PNG read by zbarimg; the activation confirmed at a
 //! running `fanlic serve` and the code typed into the server; an application
 //! node registering and heartbeating, every answer checked by the verifier
-//! along root → issuing key → server license → image key → instance key;
-//! the container stopped and started again, keeping its state.
+//! along root → issuing key → server license → image key → instance key,
+//! over connections pinned (curl `--pinnedpubkey`) to the TLS key that the
+//! instance key's TLS binding names (SPEC.md §7.7); the container stopped
+//! and started again, keeping its state and its TLS key.
 //!
 //! Needs podman, runc, zbar-tools and curl (CI installs them) and the static
 //! server binary (`cargo build --release -p fanlic-license-server --target
@@ -121,10 +123,25 @@ impl Drop for Serve {
 }
 
 /// curl: (status, body). `-k`: the server's certificate is self-signed (the
-/// application pins the instance key through the signed answers instead).
+/// application pins the instance key, and the TLS key through its binding).
 fn curl(method: &str, url: &str, json_body: Option<&str>, out_file: Option<&Path>) -> (u16, String) {
+    curl_pinned(None, method, url, json_body, out_file)
+}
+
+/// [`curl`], refusing a connection whose TLS key's SubjectPublicKeyInfo does
+/// not hash to `pin` (`--pinnedpubkey sha256//BASE64`).
+fn curl_pinned(
+    pin: Option<&[u8; 32]>,
+    method: &str,
+    url: &str,
+    json_body: Option<&str>,
+    out_file: Option<&Path>,
+) -> (u16, String) {
     let mut c = Command::new(tool("curl", "curl"));
     c.args(["-sk", "--max-time", "15", "-X", method, "-w", "\n%{http_code}"]);
+    if let Some(pin) = pin {
+        c.arg("--pinnedpubkey").arg(format!("sha256//{}", base64::engine::general_purpose::STANDARD.encode(pin)));
+    }
     if let Some(b) = json_body {
         c.args(["-H", "Content-Type: application/json", "-H", "Accept: application/json", "-d", b]);
     } else {
@@ -164,14 +181,45 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// One application node: its verifier `Client`, the product's environment.
+/// One application node: its verifier `Client`, the product's environment,
+/// and the TLS key its client accepted the binding of.
 struct Node {
     client: Client,
     roots: Vec<RootKey>,
     project: &'static str,
+    tls_key: Option<[u8; 32]>,
+}
+
+/// SHA-256 of the SubjectPublicKeyInfo the server at `base` presents, as
+/// OpenSSL's own handshake sees it.
+fn handshake_spki_sha256(base: &str) -> [u8; 32] {
+    let port = base.rsplit(':').next().unwrap();
+    let openssl = tool("openssl", "openssl");
+    let o = openssl.display();
+    let pipeline = format!(
+        "{o} s_client -connect 127.0.0.1:{port} </dev/null 2>/dev/null | {o} x509 -pubkey -noout | \
+         {o} pkey -pubin -outform DER | {o} dgst -sha256 -binary"
+    );
+    let out = run(Command::new("sh").args(["-c", &pipeline]));
+    out.stdout.try_into().unwrap_or_else(|o: Vec<u8>| panic!("not a SHA-256 ({} bytes)", o.len()))
 }
 
 impl Node {
+    /// SPEC.md §7.7: the key of the TLS handshake, and the instance key's
+    /// binding of it fetched over a connection pinned to that key, checked
+    /// by the verifier's client (which pins the instance key on first use).
+    /// Every later request is pinned to that TLS key.
+    fn bind(&mut self, base: &str) -> Result<(), String> {
+        let spki = handshake_spki_sha256(base);
+        let (code, text) = curl_pinned(Some(&spki), "GET", &format!("{base}/api/v1/tls-binding"), None, None);
+        assert_eq!(code, 200, "{text}");
+        let file =
+            base64::engine::general_purpose::STANDARD.decode(json(&text)["tls_binding"].as_str().unwrap()).unwrap();
+        self.client.on_tls_binding(&file, &self.roots, &spki).map_err(|e| e.code().to_owned())?;
+        self.tls_key = Some(spki);
+        Ok(())
+    }
+
     /// Sends `kind` to the server and checks the answer with the verifier;
     /// the status it gives, or the causes of the refusal.
     fn send(&mut self, base: &str, kind: AnswerKind, seq: u8) -> Result<Status, Vec<String>> {
@@ -186,7 +234,9 @@ impl Node {
             }),
             _ => serde_json::json!({ "node_id": hex(&req.node_id), "nonce": hex(&req.nonce) }),
         };
-        let (code, text) = curl("POST", &format!("{base}{}", req.path()), Some(&body.to_string()), None);
+        let pin = self.tls_key.expect("the node checks the TLS binding before it sends anything");
+        let (code, text) =
+            curl_pinned(Some(&pin), "POST", &format!("{base}{}", req.path()), Some(&body.to_string()), None);
         let v = json(&text);
         if code != 200 {
             return Err(v["causes"]
@@ -287,7 +337,9 @@ fn private_cloud_image_runs_activates_and_serves_heartbeats() {
         .filter(|p| p.file_name().unwrap().to_str().unwrap().starts_with("root-"))
         .map(|p| load_root_public_key(&p).unwrap())
         .collect();
-    let mut node = Node { client: Client::new([0x42; 16]), roots: roots.clone(), project: "cloudproj" };
+    let mut node = Node { client: Client::new([0x42; 16]), roots: roots.clone(), project: "cloudproj", tls_key: None };
+    node.bind(&base).unwrap();
+    let instance_key = *node.client.pinned_instance_key().expect("the first binding pins the instance key");
     let refused = node.send(&base, AnswerKind::Registered, 1).unwrap_err();
     assert!(refused.contains(&"not_activated".to_owned()), "{refused:?}");
 
@@ -317,8 +369,10 @@ fn private_cloud_image_runs_activates_and_serves_heartbeats() {
     assert!(matches!(node.send(&base, AnswerKind::Heartbeat, 3), Ok(Status::Registered { .. })));
     assert!(matches!(node.send(&base, AnswerKind::Heartbeat, 4), Ok(Status::Registered { .. })));
     let pinned = *node.client.pinned_instance_key().unwrap();
+    assert_eq!(pinned, instance_key, "the answers come from the instance the binding pinned");
     // A product for another project is refused with its cause.
-    let mut other = Node { client: Client::new([0x43; 16]), roots: roots.clone(), project: "elsewhere" };
+    let mut other = Node { client: Client::new([0x43; 16]), roots: roots.clone(), project: "elsewhere", tls_key: None };
+    other.bind(&base).unwrap();
     let refused = other.send(&base, AnswerKind::Registered, 5).unwrap_err();
     assert!(refused.contains(&"project_content_mismatch".to_owned()), "{refused:?}");
     let before = wait_ready(&base, &podman, &name);
@@ -333,6 +387,8 @@ fn private_cloud_image_runs_activates_and_serves_heartbeats() {
     assert_eq!(after["nodes"], 1, "{after}");
     assert_eq!(after["instance_fingerprint"], before["instance_fingerprint"]);
     assert!(after["generation"].as_u64() >= before["generation"].as_u64(), "{before} {after}");
+    // The TLS key survived the restart: the pinned connection still works.
+    assert_eq!(handshake_spki_sha256(&base), node.tls_key.unwrap(), "the TLS key is kept in /app/config/tls");
     assert!(matches!(node.send(&base, AnswerKind::Heartbeat, 6), Ok(Status::Registered { .. })));
     assert_eq!(node.client.pinned_instance_key(), Some(&pinned));
 

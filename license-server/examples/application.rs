@@ -1,9 +1,13 @@
 //! One application node (FineReport by default) against a running
-//! authorization server, as the product does it (SPEC.md §7.3, §7.5): it
-//! registers, sends a heartbeat every `--interval` seconds (7200 in
+//! authorization server, as the product does it (SPEC.md §7.3, §7.5, §7.7):
+//! it registers, sends a heartbeat every `--interval` seconds (7200 in
 //! production), and checks every answer along root key → issuing key →
 //! server license → image key → instance key with the verifier's `Client`
-//! (nonce echo, instance key pinned by the first accepted answer).
+//! (nonce echo, instance key pinned). Before it sends anything on a TLS
+//! connection it checks the server's TLS binding: the instance key's
+//! signature over the TLS key the handshake proved. The instance key is
+//! pinned on first use (the first binding accepted along the vendor's
+//! chain), kept in `--pin-file` when given.
 //!
 //! ```sh
 //! cargo run -p fanlic-license-server --example application -- \
@@ -16,10 +20,14 @@
 //! or an answer is refused, 2 when the first registration cannot reach the
 //! server. Later outages are retried every `min(300 s, --interval)`, as a
 //! product does, until the registration fails 24 hours after the last answer.
+//! A TLS key without a valid binding (`tls_binding_refused`: a machine in the
+//! middle, another copy of the server) ends with exit status 1, having sent
+//! nothing on that connection.
 #![forbid(unsafe_code)]
 
 use core::time::Duration;
 use std::{
+    collections::BTreeSet,
     io::{BufReader, Write as _},
     net::{TcpStream, ToSocketAddrs as _},
     path::PathBuf,
@@ -36,8 +44,9 @@ use fanlic_formats::{
 };
 use fanlic_license_server::{
     hex,
-    keys::{SPKI_PREFIX, load_root_keys, random},
+    keys::{load_root_keys, random},
     now, parse_hex16,
+    tls::spki_sha256,
 };
 use fanlic_verifier::{
     Environment, RootKey,
@@ -85,70 +94,35 @@ struct Cli {
     /// One JSON object a line per event.
     #[arg(long)]
     json: bool,
+    /// Keeps the pinned instance key (64 hex digits) across runs: read at
+    /// start when it exists, written once a first binding pins one.
+    #[arg(long)]
+    pin_file: Option<PathBuf>,
 }
 
-/// The TLS side of pinning (SPEC.md §7.2 rule 3: the product may pin "the one
-/// of the TLS connection").
-///
-/// Trust on first use is acceptable here because TLS is not what makes an
-/// answer trustworthy: every answer is signed along root → issuing key →
-/// server license → image key → instance key and checked with the vendor's
-/// root keys, so a man in the middle of the first connection can read the
-/// traffic but cannot forge an answer. TLS adds privacy, and once the first
-/// answer is accepted it binds every later connection to the pinned
-/// instance: a copy of the server (another instance key) is refused at the
-/// handshake, before any request is sent.
+/// Accepts any certificate at the handshake, and still checks the
+/// handshake signature with the certificate's key, so the peer proves it
+/// holds that key. Trust comes after the handshake and before any request:
+/// the TLS binding (SPEC.md §7.7) must name this key under the pinned
+/// instance key, along the vendor's chain. A certificate authority or a
+/// browser warning would say nothing here: the certificate is self-signed.
 #[derive(Debug)]
-struct PinningVerifier {
+struct BindingChecked {
     provider: Arc<CryptoProvider>,
-    keys: Mutex<TlsKeys>,
 }
 
-#[derive(Debug, Default, Clone, Copy)]
-struct TlsKeys {
-    /// The key of the certificate of the last handshake.
-    seen: Option<[u8; 32]>,
-    /// Once set, the only certificate key accepted.
-    pinned: Option<[u8; 32]>,
-    /// A key refused because it is not the pinned one.
-    refused: Option<[u8; 32]>,
-}
-
-impl PinningVerifier {
-    fn keys(&self) -> std::sync::MutexGuard<'_, TlsKeys> {
-        self.keys.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-}
-
-/// The raw Ed25519 key of a certificate (the server's is the instance key).
-fn certificate_key(der: &[u8]) -> Option<[u8; 32]> {
-    let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
-    cert.public_key().raw.strip_prefix(SPKI_PREFIX.as_slice())?.try_into().ok()
-}
-
-impl ServerCertVerifier for PinningVerifier {
+impl ServerCertVerifier for BindingChecked {
     fn verify_server_cert(
         &self,
-        end_entity: &CertificateDer<'_>,
+        _end_entity: &CertificateDer<'_>,
         _intermediates: &[CertificateDer<'_>],
         _server_name: &ServerName<'_>,
         _ocsp_response: &[u8],
         _now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        let key = certificate_key(end_entity).ok_or_else(|| {
-            rustls::Error::General("the server's TLS certificate has no Ed25519 key: not an instance key".into())
-        })?;
-        let mut keys = self.keys();
-        if keys.pinned.is_some_and(|p| p != key) {
-            keys.refused = Some(key);
-            return Err(rustls::Error::General("the server's TLS key is not the pinned instance key".into()));
-        }
-        keys.seen = Some(key);
         Ok(ServerCertVerified::assertion())
     }
 
-    // The handshake signatures are still checked, with the certificate's key:
-    // the peer proves it holds the key that is remembered or pinned.
     fn verify_tls12_signature(
         &self,
         message: &[u8],
@@ -172,12 +146,18 @@ impl ServerCertVerifier for PinningVerifier {
     }
 }
 
+/// SHA-256 of the SubjectPublicKeyInfo of a certificate.
+fn certificate_spki_sha256(der: &[u8]) -> Option<[u8; 32]> {
+    let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
+    Some(spki_sha256(cert.public_key().raw))
+}
+
 /// Why a request got no answer to check.
 enum Failure {
     /// No TCP connection.
     Unreachable(String),
-    /// The TLS certificate is not the pinned instance key's.
-    PinMismatch { pinned: [u8; 32], presented: [u8; 32] },
+    /// The connection's TLS key has no valid binding: nothing was sent.
+    Unbound { code: &'static str, message: String },
     /// TLS or HTTP went wrong after connecting.
     Protocol(String),
     /// The server said no (403 with every cause, or 400).
@@ -189,7 +169,8 @@ struct Connector {
     host_port: String,
     name: ServerName<'static>,
     config: Arc<ClientConfig>,
-    verifier: Arc<PinningVerifier>,
+    /// TLS keys (SPKI SHA-256) whose binding the pinned instance key signed.
+    bound: Mutex<BTreeSet<[u8; 32]>>,
 }
 
 impl Connector {
@@ -206,18 +187,21 @@ impl Connector {
         let name = ServerName::try_from(host.trim_start_matches('[').trim_end_matches(']').to_owned())
             .with_context(|| format!("{host} is not a host name or IP address"))?;
         let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let verifier = Arc::new(PinningVerifier { provider: Arc::clone(&provider), keys: Mutex::default() });
+        let verifier = Arc::new(BindingChecked { provider: Arc::clone(&provider) });
         let config = ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()?
             .dangerous()
-            .with_custom_certificate_verifier(Arc::clone(&verifier) as Arc<dyn ServerCertVerifier>)
+            .with_custom_certificate_verifier(verifier as Arc<dyn ServerCertVerifier>)
             .with_no_client_auth();
-        Ok(Self { url: url.to_owned(), host_port, name, config: Arc::new(config), verifier })
+        Ok(Self { url: url.to_owned(), host_port, name, config: Arc::new(config), bound: Mutex::default() })
     }
 
     /// One request on a new connection: a node talks every 2 hours, so
-    /// nothing is kept open, and every connection passes the pinning check.
-    fn post(&self, path: &str, body: &Value) -> Result<Vec<u8>, Failure> {
+    /// nothing is kept open. A connection whose TLS key is not yet known to
+    /// be bound first fetches the binding on that same connection and has
+    /// `client` check it (pinning the instance key on first use); refused,
+    /// the request is never sent.
+    fn post(&self, path: &str, body: &Value, client: &mut Client, roots: &[RootKey]) -> Result<Vec<u8>, Failure> {
         let unreachable = |e: String| {
             Failure::Unreachable(format!(
                 "cannot reach the authorization server at {}: {e} — check that it runs, the port is published, and no \
@@ -245,14 +229,37 @@ impl Connector {
         let mut conn = ClientConnection::new(Arc::clone(&self.config), self.name.clone()).map_err(|e| protocol(&e))?;
         while conn.is_handshaking() {
             if let Err(e) = conn.complete_io(&mut tcp) {
-                let keys = *self.verifier.keys();
-                if let (Some(pinned), Some(presented)) = (keys.pinned, keys.refused) {
-                    return Err(Failure::PinMismatch { pinned, presented });
-                }
                 return Err(protocol(&format!("TLS handshake failed ({e}): is this the authorization server's port?")));
             }
         }
-        let mut tls = StreamOwned::new(conn, tcp);
+        let spki = conn
+            .peer_certificates()
+            .and_then(|chain| chain.first())
+            .and_then(|leaf| certificate_spki_sha256(leaf))
+            .ok_or_else(|| protocol(&"the server's TLS certificate does not parse"))?;
+        let mut tls = BufReader::new(StreamOwned::new(conn, tcp));
+        if !self.bound.lock().unwrap_or_else(PoisonError::into_inner).contains(&spki) {
+            let get = format!("GET /api/v1/tls-binding HTTP/1.1\r\nHost: {}\r\n\r\n", self.host_port);
+            let w = tls.get_mut();
+            w.write_all(get.as_bytes()).and_then(|()| w.flush()).map_err(|e| protocol(&e))?;
+            let (status, body) = read_response(&mut tls).map_err(|e| protocol(&e))?;
+            let file = serde_json::from_slice::<Value>(&body)
+                .ok()
+                .filter(|_| status == 200)
+                .and_then(|v| v.get("tls_binding").and_then(Value::as_str).and_then(|b| STANDARD.decode(b).ok()))
+                .ok_or_else(|| Failure::Unbound {
+                    code: "no_tls_binding",
+                    message: format!(
+                        "{} serves no TLS binding (HTTP {status} for /api/v1/tls-binding): not an authorization \
+                         server of this version, or something in between",
+                        self.url
+                    ),
+                })?;
+            client
+                .on_tls_binding(&file, roots, &spki)
+                .map_err(|e| Failure::Unbound { code: e.code(), message: e.to_string() })?;
+            self.bound.lock().unwrap_or_else(PoisonError::into_inner).insert(spki);
+        }
         let text = body.to_string();
         let request = format!(
             "POST {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
@@ -260,8 +267,9 @@ impl Connector {
             self.host_port,
             text.len()
         );
-        tls.write_all(request.as_bytes()).and_then(|()| tls.flush()).map_err(|e| protocol(&e))?;
-        let (status, body) = read_response(&mut BufReader::new(tls)).map_err(|e| protocol(&e))?;
+        let w = tls.get_mut();
+        w.write_all(request.as_bytes()).and_then(|()| w.flush()).map_err(|e| protocol(&e))?;
+        let (status, body) = read_response(&mut tls).map_err(|e| protocol(&e))?;
         let v: Value = serde_json::from_slice(&body)
             .map_err(|e| protocol(&format!("HTTP {status}, the body is not JSON ({e})")))?;
         match (status, v.get("answer").and_then(Value::as_str)) {
@@ -355,7 +363,22 @@ fn main() -> anyhow::Result<ExitCode> {
     };
     let connector = Connector::new(&cli.server)?;
     let interval = cli.interval.max(1);
-    let mut client = Client::new(node_id);
+    let pinned_before = match &cli.pin_file {
+        Some(p) if p.exists() => {
+            let text = std::fs::read_to_string(p).with_context(|| format!("--pin-file {}", p.display()))?;
+            let key: [u8; 32] = (0..32)
+                .map(|i| text.trim().get(2 * i..2 * i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()))
+                .collect::<Option<Vec<u8>>>()
+                .and_then(|v| v.try_into().ok())
+                .with_context(|| format!("--pin-file {}: expected 64 hex digits", p.display()))?;
+            Some(key)
+        }
+        _ => None,
+    };
+    let mut client = match pinned_before {
+        Some(key) => Client::with_pinned_instance_key(node_id, key),
+        None => Client::new(node_id),
+    };
     let mut heartbeats = 0u64;
     let mut registered_once = false;
     let mut next_at = now();
@@ -400,7 +423,7 @@ fn main() -> anyhow::Result<ExitCode> {
         if kind == AnswerKind::Heartbeat {
             heartbeats += 1;
         }
-        let file = match connector.post(request.path(), &body) {
+        let file = match connector.post(request.path(), &body, &mut client, &roots) {
             Ok(file) => file,
             Err(failure) => {
                 client.on_failure(Timestamp(t));
@@ -416,14 +439,10 @@ fn main() -> anyhow::Result<ExitCode> {
                         );
                         return Ok(ExitCode::from(1));
                     }
-                    Failure::PinMismatch { pinned, presented } => {
+                    Failure::Unbound { code, message } => {
                         out.event(
-                            &json!({"event": "tls_key_changed", "pinned": hex(&pinned), "presented": hex(&presented)}),
-                            &format!(
-                                "{op} REFUSED: the server's TLS key {} is not the pinned instance key {}: another copy of the authorization server?",
-                                hex(&presented),
-                                hex(&pinned)
-                            ),
+                            &json!({"event": "tls_binding_refused", "request": op, "code": code, "message": message}),
+                            &format!("{op} NOT SENT: the server's TLS key is refused ({code}): {message}"),
                         );
                         return Ok(ExitCode::from(1));
                     }
@@ -466,20 +485,14 @@ fn main() -> anyhow::Result<ExitCode> {
         let Some(&instance) = client.pinned_instance_key() else {
             bail!("an accepted answer pins the instance key");
         };
-        if !registered_once {
-            // From now on every TLS connection must present the instance key.
-            let mut keys = connector.verifier.keys();
-            if keys.seen != Some(instance) {
-                drop(keys);
-                out.event(
-                    &json!({"event": "refused", "request": kind_name(kind), "causes": [{"code": "tls_key_not_instance_key", "message": "the TLS certificate's key is not the instance key that signs the answers (a certificate mounted in CONFIG_DIR/tls?)"}]}),
-                    "REFUSED: the TLS certificate's key is not the instance key that signs the answers (a certificate mounted in CONFIG_DIR/tls?): this node pins the instance key over TLS",
-                );
-                return Ok(ExitCode::from(1));
-            }
-            keys.pinned = Some(instance);
-            registered_once = true;
+        if pinned_before.is_none()
+            && !registered_once
+            && let Some(p) = &cli.pin_file
+        {
+            std::fs::write(p, format!("{}\n", hex(&instance)))
+                .with_context(|| format!("--pin-file {}", p.display()))?;
         }
+        registered_once = true;
         let fingerprint = hex(&instance_fingerprint(&instance));
         match status {
             Status::Registered { valid_until, nodes } => {

@@ -19,8 +19,10 @@
 //!   leaves the server;
 //! - `privateConfig`: the state (SPEC.md §7.4), public: the customer mails it
 //!   to the vendor for a migration;
-//! - `tls/cert.pem`, `tls/key.pem`: made at first start (self-signed, the key
-//!   IS the instance key), or mounted by the customer and then used as is.
+//! - `tls/cert.pem`, `tls/key.pem`: made at first start (self-signed, an
+//!   ECDSA P-256 key, mode 0600, kept across restarts), or mounted by the
+//!   customer and then used as is; either way bound to the instance key by
+//!   the TLS binding (SPEC.md §7.7) the server signs at every start.
 //!
 //! # Configuration
 //!
@@ -47,6 +49,9 @@
 //!   asks for `text/html` and not JSON).
 //! - `POST /api/v1/register|heartbeat|deregister`: the applications'
 //!   protocol (SPEC.md §7.3); a refusal is HTTP 403 with every cause.
+//! - `GET /api/v1/tls-binding`: `{"tls_binding": base64}`, the instance
+//!   key's signature over the served TLS key (SPEC.md §7.7), which an
+//!   application checks before it sends anything on a connection.
 //!
 //! One JSON line per request on stderr; never a code, key, token or nonce.
 //!
@@ -84,6 +89,7 @@ use std::{
     time::{SystemTime, UNIX_EPOCH},
 };
 
+use base64::{Engine as _, engine::general_purpose::STANDARD};
 pub use error::Error;
 use fanlic_formats::Timestamp;
 use serde_json::json;
@@ -152,6 +158,8 @@ pub struct Prepared {
     pub state: ServerState,
     /// The TLS certificate.
     pub tls: TlsFiles,
+    /// The TLS binding file (SPEC.md §7.7) of its key.
+    pub tls_binding: Vec<u8>,
     /// The activation base URL.
     pub base_url: String,
     /// `privateConfig`.
@@ -197,22 +205,24 @@ pub fn prepare(opts: &Options, now: u64) -> Result<Prepared, Error> {
         keys::write_private_key(&key_path, &k)?;
         k
     };
-    let tls = tls::prepare(&dir.join("tls"), &instance, &opts.addresses, i64::try_from(now).unwrap_or(i64::MAX))?;
+    let tls = tls::prepare(&dir.join("tls"), &opts.addresses, i64::try_from(now).unwrap_or(i64::MAX))?;
 
-    let mut state = if config_path.exists() {
+    let (mut state, tls_binding) = if config_path.exists() {
         let bytes = fs::read(&config_path).map_err(Error::io(&config_path, "cannot read"))?;
         let loaded =
             verify_private_config(&bytes, &license.image_public_key, license.id, instance.verifying_key().as_bytes())
                 .map_err(|check| Error::PrivateConfig { path: config_path.clone(), check })?;
-        ServerState::from_config(license, instance, loaded)
+        let tls_binding = tls::binding_file(&license.raw, license.id, &loaded.certificate, &instance, tls.spki_sha256)?;
+        (ServerState::from_config(license, instance, loaded), tls_binding)
     } else {
         let cert = SignedCertificate::make(license.id, &image_key, &instance.verifying_key(), Timestamp(now))?;
-        ServerState::create(license, instance, cert, now)
+        let tls_binding = tls::binding_file(&license.raw, license.id, &cert, &instance, tls.spki_sha256)?;
+        (ServerState::create(license, instance, cert, now), tls_binding)
     };
     state.start(now);
     let bytes = state.write_now(now)?;
     write_atomic(&config_path, &bytes, PRIVATE_CONFIG_MODE)?;
-    Ok(Prepared { state, tls, base_url, config_path })
+    Ok(Prepared { state, tls, tls_binding, base_url, config_path })
 }
 
 /// Starts the server and serves until SIGTERM or SIGINT. The first line on
@@ -230,12 +240,19 @@ pub fn run(opts: &Options) -> Result<(), Error> {
         "clock_behind": st.clock_behind,
         "tls_certificate": prepared.tls.cert_path.display().to_string(),
         "tls_generated": prepared.tls.generated,
-        "tls_key_is_instance_key": prepared.tls.is_instance_key,
+        "tls_mounted": prepared.tls.mounted,
+        "tls_spki_sha256": hex(&prepared.tls.spki_sha256),
     }));
-    if !prepared.tls.is_instance_key {
+    if prepared.tls.mounted {
+        log_line(&json!({
+            "event": "notice",
+            "message": "serving the mounted TLS certificate: the instance key binds its key (GET /api/v1/tls-binding), so applications accept it; a proxy in front of this server must present this same certificate and key",
+        }));
+    }
+    if !prepared.tls.is_p256 {
         log_line(&json!({
             "event": "warning",
-            "message": "the mounted TLS certificate's key is not the instance key: applications cannot pin the instance key over TLS",
+            "message": "the mounted TLS certificate's key is not ECDSA P-256: browsers may refuse the handshake; mount a P-256 or RSA certificate, or delete tls/ to have a P-256 one made",
         }));
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -243,13 +260,14 @@ pub fn run(opts: &Options) -> Result<(), Error> {
         .build()
         .map_err(|e| Error::Serve(format!("cannot start the async runtime: {e}")))?;
     let tls_config = prepared.tls.server_config();
+    let tls_binding = STANDARD.encode(&prepared.tls_binding);
     let shared = Arc::new(Shared {
         state: std::sync::Mutex::new(prepared.state),
         config_path: prepared.config_path,
         base_url: prepared.base_url,
     });
     let addr = SocketAddr::new(opts.listen_address, opts.port);
-    runtime.block_on(serve(addr, tls_config, Arc::clone(&shared)))?;
+    runtime.block_on(serve(addr, tls_config, tls_binding, Arc::clone(&shared)))?;
     // Written at shutdown so the downtime is measured from the last moment up.
     let mut state = shared.state.lock().unwrap_or_else(PoisonError::into_inner);
     let now = now();
@@ -260,7 +278,12 @@ pub fn run(opts: &Options) -> Result<(), Error> {
     Ok(())
 }
 
-async fn serve(addr: SocketAddr, tls: Arc<rustls::ServerConfig>, shared: Arc<Shared>) -> Result<(), Error> {
+async fn serve(
+    addr: SocketAddr,
+    tls: Arc<rustls::ServerConfig>,
+    tls_binding: String,
+    shared: Arc<Shared>,
+) -> Result<(), Error> {
     let tcp = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| Error::Serve(format!("cannot listen on {addr}: {e} (is the port free? FANLIC_PORT)")))?;
@@ -289,7 +312,11 @@ async fn serve(addr: SocketAddr, tls: Arc<rustls::ServerConfig>, shared: Arc<Sha
             }
         })
     };
-    let app = http::router(shared).into_make_service_with_connect_info::<ClientAddr>();
+    // The binding is public and the same for every request: no state, no lock.
+    let binding = axum::Json(json!({ "tls_binding": tls_binding }));
+    let app = http::router(shared)
+        .route("/api/v1/tls-binding", axum::routing::get(move || async move { binding.clone() }))
+        .into_make_service_with_connect_info::<ClientAddr>();
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await
@@ -321,10 +348,12 @@ mod tests {
     use super::*;
     use crate::test_fixture::{ISSUED_AT, fixture, write_license_dir};
 
-    /// SPEC.md §3.5: the key files the server writes at its first start,
-    /// `instance.key` and `tls/key.pem`, are PKCS#8 v1, which OpenSSL 3.0
-    /// reads (it does not read `ring`'s v2). Fails, never skips, without
-    /// `openssl`: CI installs it, so a pass means OpenSSL was asked.
+    /// SPEC.md §3.5 and §7.7: the key files the server writes at its first
+    /// start are ones OpenSSL 3.0 reads: `instance.key` PKCS#8 v1 Ed25519 (it
+    /// does not read `ring`'s v2), `tls/key.pem` PKCS#8 ECDSA P-256, whose
+    /// SubjectPublicKeyInfo hashes to what the TLS binding names. Fails,
+    /// never skips, without `openssl`: CI installs it, so a pass means
+    /// OpenSSL was asked.
     #[test]
     fn openssl_reads_the_key_files_of_a_first_start() {
         let found = Command::new("openssl").arg("version").output().is_ok_and(|o| o.status.success());
@@ -340,15 +369,21 @@ mod tests {
             addresses: Vec::new(),
             activation_base_url: None,
         };
-        prepare(&opts, ISSUED_AT + 60).unwrap();
+        let prepared = prepare(&opts, ISSUED_AT + 60).unwrap();
         let instance = keys::load_private_key(&config_dir.join("instance.key")).unwrap();
         let public_pem = fanlic_tests::keys::public_key_pem(instance.verifying_key().as_bytes());
-        for file in [config_dir.join("instance.key"), config_dir.join("tls").join("key.pem")] {
-            let out = Command::new("openssl").args(["pkey", "-noout", "-in"]).arg(&file).output().unwrap();
+        let pkey = |file: &std::path::Path, args: &[&str]| {
+            let out = Command::new("openssl").arg("pkey").args(args).arg("-in").arg(file).output().unwrap();
             assert!(out.status.success(), "{}: {}", file.display(), String::from_utf8_lossy(&out.stderr));
-            let out = Command::new("openssl").args(["pkey", "-pubout", "-in"]).arg(&file).output().unwrap();
-            assert!(out.status.success(), "{}: {}", file.display(), String::from_utf8_lossy(&out.stderr));
-            assert_eq!(String::from_utf8(out.stdout).unwrap(), public_pem, "{}", file.display());
-        }
+            out.stdout
+        };
+        let instance_file = config_dir.join("instance.key");
+        pkey(&instance_file, &["-noout"]);
+        assert_eq!(String::from_utf8(pkey(&instance_file, &["-pubout"])).unwrap(), public_pem);
+        let tls_key = config_dir.join("tls").join("key.pem");
+        let text = String::from_utf8(pkey(&tls_key, &["-noout", "-text"])).unwrap();
+        assert!(text.contains("prime256v1"), "tls/key.pem is not P-256: {text}");
+        let spki = pkey(&tls_key, &["-pubout", "-outform", "DER"]);
+        assert_eq!(tls::spki_sha256(&spki), prepared.tls.spki_sha256, "the binding names OpenSSL's SPKI");
     }
 }

@@ -1,14 +1,23 @@
-//! HTTPS: the server's certificate and the TLS listener.
+//! HTTPS: the server's certificate, its binding to the instance key, and the
+//! TLS listener.
 //!
-//! At first start the server makes a self-signed certificate whose key IS
-//! its Ed25519 instance key (SPEC.md §7.1: "it is the key of the server's TLS
-//! certificate, so an application can pin it"), for `localhost`, `127.0.0.1`
-//! and every configured address, into `tls/cert.pem` and `tls/key.pem`. A
-//! customer may mount their own pair there instead: it is used as is.
-//! Either way it is checked at every start (validity covers now, the SANs
-//! include every configured address, the certificate's key is the private
-//! key's); a generated one that no longer passes (addresses changed, expired)
-//! is made again, a mounted one is an error.
+//! At first start the server makes an ECDSA P-256 key, `tls/key.pem` (PKCS#8,
+//! mode 0600), and a self-signed certificate for it, `tls/cert.pem`, for
+//! `localhost`, `127.0.0.1` and every configured address. P-256, not the
+//! Ed25519 instance key: browsers refuse Ed25519 certificates at the
+//! handshake, and the admin's first step is a browser page. A customer may
+//! mount their own pair there instead: it is used as is. Either way it is
+//! checked at every start (validity covers now, the SANs include every
+//! configured address, the certificate's key is the private key's); a
+//! generated certificate that no longer passes (addresses changed, expired)
+//! is made again on the same key, so the TLS key and its binding survive
+//! restarts; a mounted one that fails is an error.
+//!
+//! Applications pin the instance key, not the TLS key: at every start the
+//! instance key signs a TLS binding (SPEC.md §7.7) naming the SHA-256 of the
+//! served certificate's SubjectPublicKeyInfo, generated or mounted, served
+//! at `GET /api/v1/tls-binding`; an application checks it against the key
+//! its handshake proved before it sends anything.
 
 use core::{
     net::{IpAddr, SocketAddr},
@@ -21,12 +30,17 @@ use std::{
 };
 
 use axum::{extract::connect_info::Connected, serve::IncomingStream};
-use ed25519_dalek::SigningKey;
-use rcgen::{CertificateParams, DnType, KeyPair, PKCS_ED25519, PublicKeyData as _, SanType};
+use ed25519_dalek::{Signer as _, SigningKey};
+use fanlic_formats::{
+    LicenseId, encode_tls_binding, encode_tls_binding_file,
+    private_cloud::{TlsBinding, wire::TlsBindingBody},
+};
+use rcgen::{CertificateParams, DnType, KeyPair, PKCS_ECDSA_P256_SHA256, PublicKeyData as _, SanType};
 use rustls::{
     ServerConfig,
     pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer},
 };
+use sha2::{Digest as _, Sha256};
 use tokio::{
     net::{TcpListener, TcpStream},
     sync::mpsc,
@@ -35,20 +49,23 @@ use tokio_rustls::{TlsAcceptor, server::TlsStream};
 use x509_parser::{extensions::GeneralName, prelude::FromDer as _, prelude::X509Certificate};
 use zeroize::Zeroizing;
 
-use crate::{
-    Error,
-    config::write_atomic,
-    keys::{pem, pem_blocks, pkcs8_v1},
-};
+use crate::{Error, config::SignedCertificate, config::write_atomic, keys::pem_blocks};
 
-/// How long a generated certificate is valid: long, since it is pinned by
-/// key, not by validity, and a restart makes a new one if it has expired.
+/// How long a generated certificate is valid: long, since applications trust
+/// it through the binding, not its validity, and a restart remakes it (same
+/// key) once it has expired.
 const GENERATED_VALIDITY_DAYS: i64 = 3650;
 /// The subject of the certificates this server makes.
 const GENERATED_CN: &str = "FanRuan authorization server";
 /// A TLS handshake that takes longer is dropped (slow or stuck clients must
 /// not hold resources).
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// DER of the OID id-ecPublicKey (1.2.840.10045.2.1) and of prime256v1
+/// (1.2.840.10045.3.1.7), as they open a P-256 SubjectPublicKeyInfo.
+const P256_SPKI_PREFIX: [u8; 27] = [
+    0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce,
+    0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00, 0x04,
+];
 
 /// The certificate and key the server serves.
 #[derive(Debug)]
@@ -57,11 +74,17 @@ pub struct TlsFiles {
     pub cert_path: PathBuf,
     /// `tls/key.pem`.
     pub key_path: PathBuf,
-    /// Whether the certificate's key is the instance key (an application can
-    /// pin the instance key over TLS).
-    pub is_instance_key: bool,
-    /// Whether it was made at this start.
+    /// Whether the certificate (and, at first start, its key) was made at
+    /// this start.
     pub generated: bool,
+    /// Whether it is the customer's (not one this server made).
+    pub mounted: bool,
+    /// Whether its key is ECDSA P-256 (what browsers accept; a mounted
+    /// certificate may have another).
+    pub is_p256: bool,
+    /// SHA-256 of the certificate's DER SubjectPublicKeyInfo: what the TLS
+    /// binding names.
+    pub spki_sha256: [u8; 32],
     config: Arc<ServerConfig>,
 }
 
@@ -72,23 +95,40 @@ impl TlsFiles {
     }
 }
 
+/// SHA-256 of a DER SubjectPublicKeyInfo (SPEC.md §7.7).
+pub fn spki_sha256(spki_der: &[u8]) -> [u8; 32] {
+    Sha256::digest(spki_der).into()
+}
+
+/// The TLS binding file (SPEC.md §7.7): the license, the instance
+/// certificate, and the instance key's signature over the label and
+/// `{license_id, spki_sha256}`. Ed25519 signatures are deterministic: the
+/// same keys give the same bytes at every start.
+pub fn binding_file(
+    license_raw: &[u8],
+    license_id: LicenseId,
+    certificate: &SignedCertificate,
+    instance: &SigningKey,
+    spki_sha256: [u8; 32],
+) -> Result<Vec<u8>, Error> {
+    let encode = |source| Error::Encode { what: "the TLS binding", source };
+    let binding = TlsBinding::from_wire(&TlsBindingBody { license_id: license_id.0, spki_sha256 }).map_err(encode)?;
+    let message = encode_tls_binding(&binding).map_err(encode)?;
+    let signature = instance.sign(&message).to_bytes();
+    encode_tls_binding_file(license_raw, &certificate.message, &certificate.signature, &message, &signature)
+        .map_err(encode)
+}
+
 /// Loads, checks, or makes the TLS certificate in `tls_dir`.
-pub fn prepare(tls_dir: &Path, instance: &SigningKey, addresses: &[String], now: i64) -> Result<TlsFiles, Error> {
+pub fn prepare(tls_dir: &Path, addresses: &[String], now: i64) -> Result<TlsFiles, Error> {
     let cert_path = tls_dir.join("cert.pem");
     let key_path = tls_dir.join("key.pem");
-    let instance_spki =
-        KeyPair::from_pkcs8_der_and_sign_algo(&PrivatePkcs8KeyDer::from(pkcs8_v1(instance).to_vec()), &PKCS_ED25519)
-            .map_err(|e| Error::Tls {
-                path: key_path.clone(),
-                reason: format!("the instance key is unusable for TLS: {e}"),
-            })?
-            .subject_public_key_info();
     let (cert_exists, key_exists) = (cert_path.exists(), key_path.exists());
     let mut generated = false;
     match (cert_exists, key_exists) {
         (true, true) => {}
         (false, false) => {
-            generate(tls_dir, &cert_path, &key_path, instance, addresses, now)?;
+            generate(tls_dir, &cert_path, &key_path, None, addresses, now)?;
             generated = true;
         }
         (true, false) | (false, true) => {
@@ -99,21 +139,28 @@ pub fn prepare(tls_dir: &Path, instance: &SigningKey, addresses: &[String], now:
             });
         }
     }
-    let checked = check(&cert_path, &key_path, addresses, now);
-    let checked = match checked {
+    let ours = is_generated(&cert_path);
+    let checked = match check(&cert_path, &key_path, addresses, now) {
+        // Ours, but made by an older server on the Ed25519 instance key,
+        // which browsers refuse: a new P-256 key.
+        Ok(c) if ours && !is_p256(&c.spki) => {
+            regenerate(tls_dir, &cert_path, &key_path, None, addresses, now)?;
+            generated = true;
+            check(&cert_path, &key_path, addresses, now)?
+        }
         Ok(c) => c,
-        // Ours (its key is the instance key): make it again for the current
-        // addresses rather than refuse.
-        Err(_) if !generated && is_generated(&cert_path) && key_is_instance(&key_path, &instance_spki) => {
-            fs::remove_file(&cert_path).map_err(Error::io(&cert_path, "cannot replace"))?;
-            fs::remove_file(&key_path).map_err(Error::io(&key_path, "cannot replace"))?;
-            generate(tls_dir, &cert_path, &key_path, instance, addresses, now)?;
+        // Ours: made again for the current addresses and clock, on the same
+        // key when it is P-256, so the binding still names it.
+        Err(_) if !generated && ours => {
+            let key = read_p256_key(&key_path);
+            regenerate(tls_dir, &cert_path, &key_path, key, addresses, now)?;
             generated = true;
             check(&cert_path, &key_path, addresses, now)?
         }
         Err(e) => return Err(e),
     };
-    let is_instance_key = checked.spki == instance_spki;
+    let is_p256 = is_p256(&checked.spki);
+    let spki_sha256 = spki_sha256(&checked.spki);
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -123,7 +170,11 @@ pub fn prepare(tls_dir: &Path, instance: &SigningKey, addresses: &[String], now:
         .map_err(|e| Error::Tls { path: cert_path.clone(), reason: format!("rustls refuses the certificate: {e}") })?;
     // axum is built for HTTP/1.1 only.
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(TlsFiles { cert_path, key_path, is_instance_key, generated, config: Arc::new(config) })
+    Ok(TlsFiles { cert_path, key_path, generated, mounted: !ours, is_p256, spki_sha256, config: Arc::new(config) })
+}
+
+fn is_p256(spki: &[u8]) -> bool {
+    spki.len() == 91 && spki.starts_with(&P256_SPKI_PREFIX)
 }
 
 /// Whether the certificate is one this server made: self-signed, with
@@ -136,28 +187,48 @@ fn is_generated(cert_path: &Path) -> bool {
     cn_is_ours && x509.subject() == x509.issuer()
 }
 
-fn key_is_instance(key_path: &Path, instance_spki: &[u8]) -> bool {
-    fs::read_to_string(key_path)
-        .ok()
-        .map(Zeroizing::new)
-        .and_then(|pem| KeyPair::from_pem(&pem).ok())
-        .is_some_and(|k| k.subject_public_key_info() == instance_spki)
+/// The P-256 key of `tls/key.pem`, if that is what it holds.
+fn read_p256_key(key_path: &Path) -> Option<KeyPair> {
+    let pem = Zeroizing::new(fs::read_to_string(key_path).ok()?);
+    let key = KeyPair::from_pem(&pem).ok()?;
+    is_p256(&key.subject_public_key_info()).then_some(key)
 }
 
-/// Makes the self-signed certificate of the instance key.
+fn regenerate(
+    tls_dir: &Path,
+    cert_path: &Path,
+    key_path: &Path,
+    key: Option<KeyPair>,
+    addresses: &[String],
+    now: i64,
+) -> Result<(), Error> {
+    fs::remove_file(cert_path).map_err(Error::io(cert_path, "cannot replace"))?;
+    if key.is_none() {
+        fs::remove_file(key_path).map_err(Error::io(key_path, "cannot replace"))?;
+    }
+    generate(tls_dir, cert_path, key_path, key, addresses, now)
+}
+
+/// Makes the self-signed certificate, on `key` or, when there is none, on a
+/// new P-256 key written to `key_path` (0600).
 fn generate(
     tls_dir: &Path,
     cert_path: &Path,
     key_path: &Path,
-    instance: &SigningKey,
+    key: Option<KeyPair>,
     addresses: &[String],
     now: i64,
 ) -> Result<(), Error> {
     let fail = |reason: String| Error::Tls { path: cert_path.to_owned(), reason };
     fs::create_dir_all(tls_dir).map_err(Error::io(tls_dir, "cannot create"))?;
-    let pkcs8 = pkcs8_v1(instance);
-    let key_pair = KeyPair::from_pkcs8_der_and_sign_algo(&PrivatePkcs8KeyDer::from(pkcs8.to_vec()), &PKCS_ED25519)
-        .map_err(|e| fail(format!("the instance key is unusable for TLS: {e}")))?;
+    let (key_pair, new_key) = match key {
+        Some(k) => (k, false),
+        None => (
+            KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)
+                .map_err(|e| fail(format!("cannot make a P-256 key: {e}")))?,
+            true,
+        ),
+    };
     let mut params = CertificateParams::new(Vec::<String>::new()).map_err(|e| fail(e.to_string()))?;
     params.distinguished_name.push(DnType::CommonName, GENERATED_CN);
     let mut names: Vec<String> = vec!["localhost".into(), "127.0.0.1".into()];
@@ -181,7 +252,9 @@ fn generate(
     params.not_after = time::OffsetDateTime::from_unix_timestamp(now.saturating_add(GENERATED_VALIDITY_DAYS * day))
         .map_err(|e| fail(format!("bad clock: {e}")))?;
     let cert = params.self_signed(&key_pair).map_err(|e| fail(format!("cannot make the certificate: {e}")))?;
-    write_atomic(key_path, pem("PRIVATE KEY", &pkcs8).as_bytes(), 0o600)?;
+    if new_key {
+        write_atomic(key_path, Zeroizing::new(key_pair.serialize_pem()).as_bytes(), 0o600)?;
+    }
     write_atomic(cert_path, cert.pem().as_bytes(), 0o644)
 }
 
@@ -329,7 +402,10 @@ impl axum::serve::Listener for TlsListener {
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)] // test code
 mod tests {
+    use std::os::unix::fs::PermissionsExt as _;
+
     use super::*;
+    use crate::keys::{pem, pkcs8_v1};
 
     const NOW: i64 = 1_800_000_000;
 
@@ -338,41 +414,72 @@ mod tests {
     }
 
     #[test]
-    fn makes_checks_and_remakes_its_own_certificate() {
+    fn makes_a_p256_key_once_and_keeps_it_when_the_certificate_is_remade() {
         let dir = tempfile::tempdir().unwrap();
-        let key = SigningKey::from_bytes(&[5; 32]);
-        let a = prepare(dir.path(), &key, &addrs(&["10.0.0.1"]), NOW).unwrap();
-        assert!(a.generated && a.is_instance_key);
-        let b = prepare(dir.path(), &key, &addrs(&["10.0.0.1"]), NOW).unwrap();
+        let a = prepare(dir.path(), &addrs(&["10.0.0.1"]), NOW).unwrap();
+        assert!(a.generated && !a.mounted && a.is_p256);
+        let mode = fs::metadata(dir.path().join("key.pem")).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        let b = prepare(dir.path(), &addrs(&["10.0.0.1"]), NOW).unwrap();
         assert!(!b.generated, "a certificate that passes is kept");
-        // A new address: ours, so made again.
-        let c = prepare(dir.path(), &key, &addrs(&["10.0.0.1", "srv.example"]), NOW).unwrap();
-        assert!(c.generated && c.is_instance_key);
-        // Expired: made again too.
-        let d = prepare(dir.path(), &key, &addrs(&["10.0.0.1"]), NOW + 20 * 365 * 86_400).unwrap();
+        assert_eq!(b.spki_sha256, a.spki_sha256);
+        // A new address: ours, so made again, on the same key.
+        let c = prepare(dir.path(), &addrs(&["10.0.0.1", "srv.example"]), NOW).unwrap();
+        assert!(c.generated && !c.mounted);
+        assert_eq!(c.spki_sha256, a.spki_sha256, "the TLS key survives a remade certificate");
+        // Expired: made again too, same key.
+        let d = prepare(dir.path(), &addrs(&["10.0.0.1"]), NOW + 20 * 365 * 86_400).unwrap();
         assert!(d.generated);
+        assert_eq!(d.spki_sha256, a.spki_sha256);
+    }
+
+    /// A certificate an older server made on its Ed25519 instance key
+    /// (which browsers refuse) is replaced by a P-256 one.
+    #[test]
+    fn an_ed25519_certificate_of_ours_is_replaced_by_p256() {
+        let dir = tempfile::tempdir().unwrap();
+        let ed = KeyPair::from_pkcs8_der_and_sign_algo(
+            &PrivatePkcs8KeyDer::from(pkcs8_v1(&SigningKey::from_bytes(&[5; 32])).to_vec()),
+            &rcgen::PKCS_ED25519,
+        )
+        .unwrap();
+        let mut params = CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
+        params.distinguished_name.push(DnType::CommonName, GENERATED_CN);
+        let cert = params.self_signed(&ed).unwrap();
+        fs::write(dir.path().join("cert.pem"), cert.pem()).unwrap();
+        fs::write(dir.path().join("key.pem"), ed.serialize_pem()).unwrap();
+        let t = prepare(dir.path(), &[], NOW).unwrap();
+        assert!(t.generated && t.is_p256 && !t.mounted);
     }
 
     #[test]
     fn a_mounted_certificate_is_used_as_is_or_refused() {
         let dir = tempfile::tempdir().unwrap();
-        let (instance, customer) = (SigningKey::from_bytes(&[5; 32]), SigningKey::from_bytes(&[6; 32]));
         let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
-        generate(dir.path(), &cert, &key, &customer, &addrs(&["10.0.0.1"]), NOW).unwrap();
-        let ok = prepare(dir.path(), &instance, &addrs(&["10.0.0.1"]), NOW).unwrap();
-        assert!(!ok.generated && !ok.is_instance_key);
-        let err = prepare(dir.path(), &instance, &addrs(&["10.0.0.2"]), NOW).unwrap_err().to_string();
+        // The customer's own: another subject, so not ours.
+        let customer = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).unwrap();
+        let mut params = CertificateParams::new(vec!["10.0.0.1".to_owned()]).unwrap();
+        params.distinguished_name.push(DnType::CommonName, "reports.example.com");
+        params.subject_alt_names = vec![SanType::IpAddress(IpAddr::from([10, 0, 0, 1]))];
+        params.not_before = time::OffsetDateTime::from_unix_timestamp(NOW - 86_400).unwrap();
+        params.not_after = time::OffsetDateTime::from_unix_timestamp(NOW + 86_400).unwrap();
+        fs::write(&cert, params.self_signed(&customer).unwrap().pem()).unwrap();
+        fs::write(&key, customer.serialize_pem()).unwrap();
+        let ok = prepare(dir.path(), &addrs(&["10.0.0.1"]), NOW).unwrap();
+        assert!(!ok.generated && ok.mounted && ok.is_p256);
+        assert_eq!(ok.spki_sha256, spki_sha256(&customer.subject_public_key_info()));
+        let err = prepare(dir.path(), &addrs(&["10.0.0.2"]), NOW).unwrap_err().to_string();
         assert!(err.contains("do not include 10.0.0.2"), "{err}");
-        let err = prepare(dir.path(), &instance, &addrs(&["10.0.0.1"]), NOW - 2 * 86_400).unwrap_err().to_string();
+        let err = prepare(dir.path(), &addrs(&["10.0.0.1"]), NOW - 2 * 86_400).unwrap_err().to_string();
         assert!(err.contains("does not cover now"), "{err}");
         // A key that is not the certificate's.
         fs::write(&key, pem("PRIVATE KEY", &crate::keys::pkcs8_v2(&SigningKey::from_bytes(&[7; 32]))).as_bytes())
             .unwrap();
-        let err = prepare(dir.path(), &instance, &addrs(&["10.0.0.1"]), NOW).unwrap_err().to_string();
+        let err = prepare(dir.path(), &addrs(&["10.0.0.1"]), NOW).unwrap_err().to_string();
         assert!(err.contains("not the one of the certificate"), "{err}");
         // Half a pair.
         fs::remove_file(&key).unwrap();
-        let err = prepare(dir.path(), &instance, &addrs(&["10.0.0.1"]), NOW).unwrap_err().to_string();
+        let err = prepare(dir.path(), &addrs(&["10.0.0.1"]), NOW).unwrap_err().to_string();
         assert!(err.contains("mount both"), "{err}");
     }
 }

@@ -2,17 +2,20 @@
 //! server over real HTTPS: registered, two heartbeats, deregistered, every
 //! answer checked by the node along the chain; a wrong project refused with
 //! its cause and a non-zero exit; an unreachable server reported with the
-//! firewall hint. Needs `curl` (to activate the server).
+//! firewall hint; a TLS key without a valid binding (another instance of
+//! the server, a machine in the middle presenting another key) refused
+//! before any request is sent. Needs `curl` (to activate the server).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)] // test code
 
 mod common;
 
 use std::{
     fs,
-    io::{BufRead as _, BufReader},
+    io::{BufRead, BufReader, Write as _},
+    net::{TcpListener, TcpStream},
     path::{Path, PathBuf},
     process::{Child, Command, Output, Stdio},
-    sync::OnceLock,
+    sync::{Arc, OnceLock},
     time::{SystemTime, UNIX_EPOCH},
 };
 
@@ -183,14 +186,16 @@ fn an_application_registers_beats_and_deregisters() {
         events[1]["causes"].as_array().unwrap().iter().map(|c| c["code"].as_str().unwrap()).collect();
     assert_eq!(codes, ["project_content_mismatch"]);
 
-    // Another vendor's root key: the node refuses the (genuine) answer itself.
+    // Another vendor's root key: the node refuses the (genuine) server at
+    // its TLS binding, whose license is not authentic for it, and sends no
+    // request.
     let other_root = tmp.path().join("other-root.pem");
     let other = fanlic_tests::keys::TestKey::new("root-other").unwrap();
     fs::write(&other_root, fanlic_tests::keys::public_key_pem(&other.public())).unwrap();
     let (out, events) = run_node(&server.base, &other_root, "webroot", &["--count", "0"]);
     assert_eq!(out.status.code(), Some(1), "{events:?}");
-    assert_eq!(kinds(&events), ["start", "answer_rejected"]);
-    assert_eq!(events[1]["causes"][0]["code"], "content_incorrect");
+    assert_eq!(kinds(&events), ["start", "tls_binding_refused"]);
+    assert_eq!(events[1]["code"], "content_incorrect");
 
     // Nothing listens: the hint names the port and the firewall, exit 2.
     let closed = {
@@ -204,4 +209,176 @@ fn an_application_registers_beats_and_deregisters() {
     let message = events[1]["message"].as_str().unwrap();
     assert!(message.starts_with(&format!("cannot reach the authorization server at {url}: ")), "{message}");
     assert!(message.contains("the port is published, and no firewall blocks it"), "{message}");
+}
+
+/// Accepts any server certificate (the machine in the middle does not care
+/// whom it talks to), still checking handshake signatures.
+#[derive(Debug)]
+struct AnyCert(Arc<rustls::crypto::CryptoProvider>);
+
+impl rustls::client::danger::ServerCertVerifier for AnyCert {
+    fn verify_server_cert(
+        &self,
+        _: &rustls::pki_types::CertificateDer<'_>,
+        _: &[rustls::pki_types::CertificateDer<'_>],
+        _: &rustls::pki_types::ServerName<'_>,
+        _: &[u8],
+        _: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        Ok(rustls::client::danger::ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        m: &[u8],
+        c: &rustls::pki_types::CertificateDer<'_>,
+        d: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(m, c, d, &self.0.signature_verification_algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        m: &[u8],
+        c: &rustls::pki_types::CertificateDer<'_>,
+        d: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(m, c, d, &self.0.signature_verification_algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// One HTTP/1.1 message with its headers and Content-Length body, raw; None
+/// at the end of the stream.
+fn read_message(r: &mut impl BufRead) -> Option<Vec<u8>> {
+    let mut raw = Vec::new();
+    let mut len = 0usize;
+    loop {
+        let mut line = String::new();
+        if r.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        raw.extend_from_slice(line.as_bytes());
+        if let Some((k, v)) = line.split_once(':')
+            && k.eq_ignore_ascii_case("content-length")
+        {
+            len = v.trim().parse().ok()?;
+        }
+        if line == "\r\n" {
+            break;
+        }
+    }
+    let mut body = vec![0; len];
+    r.read_exact(&mut body).ok()?;
+    raw.extend_from_slice(&body);
+    Some(raw)
+}
+
+/// A TLS-terminating machine in the middle: it presents the certificate and
+/// key of `tls_dir` and relays every HTTP message to the server at
+/// `upstream` over its own TLS connection. Returns its URL.
+fn machine_in_the_middle(tls_dir: &Path, upstream: &str) -> String {
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, pem::PemObject as _};
+    let certs: Vec<CertificateDer<'static>> =
+        CertificateDer::pem_file_iter(tls_dir.join("cert.pem")).unwrap().map(Result::unwrap).collect();
+    let key = PrivateKeyDer::from_pem_file(tls_dir.join("key.pem")).unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let server = Arc::new(
+        rustls::ServerConfig::builder_with_provider(Arc::clone(&provider))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(certs, key)
+            .unwrap(),
+    );
+    let client = Arc::new(
+        rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(AnyCert(provider)))
+            .with_no_client_auth(),
+    );
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("https://{}", listener.local_addr().unwrap());
+    let upstream = upstream.strip_prefix("https://").unwrap().to_owned();
+    std::thread::spawn(move || {
+        for down in listener.incoming().map_while(Result::ok) {
+            let Ok(up) = TcpStream::connect(&upstream) else { continue };
+            let down = rustls::StreamOwned::new(rustls::ServerConnection::new(Arc::clone(&server)).unwrap(), down);
+            let name = ServerName::try_from("127.0.0.1").unwrap();
+            let up = rustls::StreamOwned::new(rustls::ClientConnection::new(Arc::clone(&client), name).unwrap(), up);
+            let (mut down, mut up) = (BufReader::new(down), BufReader::new(up));
+            while let Some(request) = read_message(&mut down) {
+                if up.get_mut().write_all(&request).and_then(|()| up.get_mut().flush()).is_err() {
+                    break;
+                }
+                let Some(response) = read_message(&mut up) else { break };
+                if down.get_mut().write_all(&response).and_then(|()| down.get_mut().flush()).is_err() {
+                    break;
+                }
+            }
+        }
+    });
+    url
+}
+
+/// SPEC.md §7.7: an application pins the instance key on first use and then
+/// accepts a TLS connection only when the pinned key binds the TLS key the
+/// handshake proved, checked before any request is sent. Another server
+/// from the same image (its own instance key, its own TLS key, each validly
+/// bound) is refused with `instance_key_changed`; a machine in the middle
+/// that presents another TLS key (here the second server's, with a valid
+/// certificate and private key) while relaying the genuine server's binding
+/// is refused with `tls_key_not_bound`, and the genuine server never sees
+/// the registration.
+#[test]
+fn a_tls_key_without_a_valid_binding_is_refused_before_anything_is_sent() {
+    let tmp = tempfile::tempdir().unwrap();
+    let license_dir = tmp.path().join("license");
+    write_license_dir(&license_dir, &fixture(2));
+    let (config_a, config_b) = (tmp.path().join("config-a"), tmp.path().join("config-b"));
+    let log_a = tmp.path().join("a.log");
+    let a = Server::start(&license_dir, &config_a, &log_a);
+    let b = Server::start(&license_dir, &config_b, &tmp.path().join("b.log"));
+    let roots = license_dir.join("root-keys.pem");
+    activate(&a);
+    activate(&b);
+
+    // First use: A's binding pins A's instance key, kept in the pin file.
+    let pin = tmp.path().join("pinned-instance-key");
+    let pin_arg = pin.to_str().unwrap();
+    let (out, events) = run_node(&a.base, &roots, "webroot", &["--count", "0", "--pin-file", pin_arg]);
+    assert!(out.status.success(), "{events:?}");
+    assert_eq!(kinds(&events), ["start", "registered"]);
+    let instance_a = load_private_key(&config_a.join("instance.key")).unwrap();
+    let a_hex: String = instance_a.verifying_key().as_bytes().iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(fs::read_to_string(&pin).unwrap().trim(), a_hex);
+
+    // The same node sent to B: B's binding is genuine, but from another instance.
+    let (out, events) = run_node(&b.base, &roots, "webroot", &["--count", "0", "--pin-file", pin_arg]);
+    assert_eq!(out.status.code(), Some(1), "{events:?}");
+    assert_eq!(kinds(&events), ["start", "tls_binding_refused"]);
+    assert_eq!(events[1]["code"], "instance_key_changed", "{events:?}");
+    assert!(events[1]["message"].as_str().unwrap().contains("another copy"), "{events:?}");
+
+    // A machine in the middle with B's TLS certificate and key, relaying to A.
+    let registrations = || fs::read_to_string(&log_a).unwrap().matches("/api/v1/register").count();
+    let before = registrations();
+    assert!(before >= 1, "the server logs every registration's path");
+    let mitm = machine_in_the_middle(&config_b.join("tls"), &a.base);
+    let (out, events) = run_node(&mitm, &roots, "webroot", &["--count", "0", "--pin-file", pin_arg]);
+    assert_eq!(out.status.code(), Some(1), "{events:?}");
+    assert_eq!(kinds(&events), ["start", "tls_binding_refused"]);
+    assert_eq!(events[1]["code"], "tls_key_not_bound", "{events:?}");
+    assert!(events[1]["message"].as_str().unwrap().contains("machine in the middle"), "{events:?}");
+    assert_eq!(registrations(), before, "nothing was sent past the refused binding");
+    // Without the pin (a new node), the relayed binding still names A's TLS key, not B's.
+    let (out, events) = run_node(&mitm, &roots, "webroot", &["--count", "0"]);
+    assert_eq!(out.status.code(), Some(1), "{events:?}");
+    assert_eq!(events[1]["code"], "tls_key_not_bound", "{events:?}");
+    assert_eq!(registrations(), before);
 }

@@ -27,7 +27,7 @@ use fanlic_license_server::keys::load_private_key;
 use fanlic_verifier::{
     Environment, RootKey,
     activation::{ActivationKey, open_challenge, token_from_url},
-    private_cloud::{Request, verify_server_answer},
+    private_cloud::{Request, verify_server_answer, verify_tls_binding},
 };
 use serde_json::{Value, json};
 
@@ -123,6 +123,30 @@ fn curl_page(url: &str, headers: &[&str], form: Option<&str>) -> (u16, String) {
     (status.parse().unwrap(), body.to_owned())
 }
 
+/// SHA-256 of the SubjectPublicKeyInfo the server presents, as OpenSSL's
+/// handshake sees it.
+fn served_spki_sha256(server: &Server) -> [u8; 32] {
+    let out = Command::new("sh")
+        .args([
+            "-c",
+            &format!(
+                "openssl s_client -connect 127.0.0.1:{} -servername fanlic-server.test </dev/null 2>/dev/null | openssl x509 -pubkey -noout | openssl pkey -pubin -outform DER",
+                server.port()
+            ),
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success() && !out.stdout.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    fanlic_license_server::tls::spki_sha256(&out.stdout)
+}
+
+/// `GET /api/v1/tls-binding`, decoded.
+fn tls_binding(server: &Server) -> Vec<u8> {
+    let (status, body) = curl(&format!("{}/api/v1/tls-binding", server.base), None);
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    STANDARD.decode(json_of(&body)["tls_binding"].as_str().unwrap()).unwrap()
+}
+
 fn json_of(body: &[u8]) -> Value {
     serde_json::from_slice(body).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(body)))
 }
@@ -202,19 +226,19 @@ fn activates_serves_applications_and_survives_a_restart() {
     let instance = load_private_key(&config_dir.join("instance.key")).unwrap();
     let fingerprint = instance_fingerprint(instance.verifying_key().as_bytes());
 
-    // The served certificate's key is the instance key.
-    let out = Command::new("sh")
-        .args([
-            "-c",
-            &format!(
-                "openssl s_client -connect 127.0.0.1:{} -servername fanlic-server.test </dev/null 2>/dev/null | openssl x509 -pubkey -noout",
-                server.port()
-            ),
-        ])
+    // The served certificate's key is tls/key.pem's (ECDSA P-256), and the
+    // instance key binds it (SPEC.md §7.7).
+    let spki = served_spki_sha256(&server);
+    let key_text = Command::new("openssl")
+        .args(["pkey", "-noout", "-text", "-in"])
+        .arg(config_dir.join("tls/key.pem"))
         .output()
         .unwrap();
-    let spki_pem = String::from_utf8(out.stdout).unwrap();
-    assert_eq!(spki_pem, fanlic_tests::keys::public_key_pem(instance.verifying_key().as_bytes()));
+    assert!(String::from_utf8_lossy(&key_text.stdout).contains("prime256v1"));
+    let binding = tls_binding(&server);
+    let roots = fanlic_license_server::keys::load_root_keys(&license_dir.join("root-keys.pem")).unwrap();
+    let bound = verify_tls_binding(&binding, &roots, Some(instance.verifying_key().as_bytes()), &spki).unwrap();
+    assert_eq!(bound.instance_public_key, instance.verifying_key().to_bytes());
 
     // Not activated yet: applications are refused with every cause.
     let node = hex(&[1; 16]);
@@ -324,6 +348,9 @@ fn activates_serves_applications_and_survives_a_restart() {
     assert_eq!((st["activated"].as_bool(), st["nodes"].as_u64()), (Some(true), Some(1)));
     assert!(st["generation"].as_u64().unwrap() > generation, "{st}");
     api(&server, "heartbeat", &json!({"node_id": node, "nonce": hex(&[8; 16])}), &instance, AnswerKind::Heartbeat);
+    // The same TLS key after a restart, so the same binding.
+    assert_eq!(served_spki_sha256(&server), spki);
+    assert_eq!(tls_binding(&server), binding);
     server.stop();
 
     // A copy of the image elsewhere: a new instance key, another fingerprint.

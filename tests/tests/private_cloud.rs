@@ -1,7 +1,8 @@
 //! Every vector of `fixtures/vectors/private-cloud/` through every entry
 //! point: server answers through `verify_server_answer` and
-//! `Client::on_answer`, `privateConfig` files through `verify_private_config`
-//! (SPEC.md §7.2, §7.4, §7.5).
+//! `Client::on_answer`, `privateConfig` files through `verify_private_config`,
+//! TLS bindings through `verify_tls_binding` and `Client::on_tls_binding`
+//! (SPEC.md §7.2, §7.4, §7.5, §7.7).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)] // test code
 
 use std::collections::BTreeSet;
@@ -13,14 +14,14 @@ use fanlic_formats::{
 use fanlic_tests::{
     PrivateCloudVector, hex, parse_rfc3339,
     private_cloud::{
-        AnswerInput, ConfigInput, PrivateCloudExpected, image_seed, kind_name, master_secret, parse_kind,
+        AnswerInput, BindingInput, ConfigInput, PrivateCloudExpected, image_seed, kind_name, master_secret, parse_kind,
         private_cloud_dir, server_license_id, unhex,
     },
     read_public_key,
 };
 use fanlic_verifier::{
     RootKey, authenticate,
-    private_cloud::{Client, Request, Status, verify_private_config, verify_server_answer},
+    private_cloud::{Client, Request, Status, verify_private_config, verify_server_answer, verify_tls_binding},
 };
 use ring::signature::{ED25519, Ed25519KeyPair, KeyPair as _, UnparsedPublicKey};
 
@@ -108,6 +109,60 @@ fn check_config(name: &str, file: &[u8], input: &ConfigInput, e: &PrivateCloudEx
     }
 }
 
+fn check_binding(name: &str, file: &[u8], input: &BindingInput, e: &PrivateCloudExpected) {
+    let roots = roots(&input.roots);
+    let spki: [u8; 32] = unhex(&input.connection_spki_sha256).unwrap();
+    let pinned: Option<[u8; 32]> = input.pinned_instance_key.as_deref().map(|p| unhex(p).unwrap());
+    // Entry point 1: the function.
+    let direct = verify_tls_binding(file, &roots, pinned.as_ref(), &spki);
+    // Entry point 2: the client, with the pin set.
+    let mut client = match pinned {
+        Some(p) => Client::with_pinned_instance_key([0x11; 16], p),
+        None => Client::new([0x11; 16]),
+    };
+    let via_client = client.on_tls_binding(file, &roots, &spki);
+    assert_eq!(direct, via_client, "{name}: the client reports what the function does");
+    match direct {
+        Ok(bound) => {
+            assert!(e.valid, "{name}: accepted, expected {:?}", e.causes);
+            assert_eq!(Some(hex(&bound.instance_public_key)), e.bound_instance_key, "{name}");
+            assert_eq!(bound.spki_sha256, spki, "{name}");
+            assert_eq!(client.pinned_instance_key(), Some(&bound.instance_public_key), "{name}: pinned");
+        }
+        Err(err) => {
+            assert!(!e.valid, "{name}: refused with {err}");
+            assert_eq!(vec![err.code()], e.causes, "{name}: {err:?}");
+            if let Some(d) = &e.detail {
+                assert!(format!("{err:?}").contains(d.as_str()), "{name}: {err:?} does not contain {d}");
+            }
+            assert!(!err.to_string().is_empty());
+            assert_eq!(client.pinned_instance_key(), pinned.as_ref(), "{name}: a refused binding pins nothing");
+        }
+    }
+}
+
+/// The good TLS binding names the SHA-256 of `tls-binding-spki.der`, a P-256
+/// SubjectPublicKeyInfo, and its parts for OpenSSL are the bytes the decoder
+/// extracts as signed.
+#[test]
+fn the_good_binding_names_the_p256_key_and_its_openssl_parts_are_the_signed_bytes() {
+    let spki = std::fs::read(private_cloud_dir().join("tls-binding-spki.der")).unwrap();
+    assert!(spki.starts_with(&[0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01]));
+    let file = std::fs::read(private_cloud_dir().join("tls-binding-valid.bin")).unwrap();
+    let env = fanlic_formats::private_cloud::TlsBindingEnvelope::decode(&file).unwrap();
+    let binding = fanlic_formats::private_cloud::TlsBinding::decode(env.binding.message).unwrap();
+    let digest = ring::digest::digest(&ring::digest::SHA256, &spki);
+    assert_eq!(binding.spki_sha256.as_slice(), digest.as_ref());
+    assert_eq!(env.binding.message.len(), 21 + 16 + 32, "SPEC.md §7.7: the message is 69 bytes");
+    assert_eq!(&env.binding.message[21 + 16..], digest.as_ref(), "the hash is the message's last 32 bytes");
+    let openssl = private_cloud_dir().parent().unwrap().join("openssl-private-cloud");
+    let read = |f: &str| std::fs::read(openssl.join(f)).unwrap();
+    assert_eq!(read("tls-binding-valid.binding.msg"), env.binding.message);
+    assert_eq!(read("tls-binding-valid.binding.sig"), env.binding.signature);
+    assert_eq!(read("tls-binding-valid.instance-certificate.msg"), env.instance_certificate.message);
+    assert_eq!(read("tls-binding-valid.instance-certificate.sig"), env.instance_certificate.signature);
+}
+
 #[test]
 fn every_private_cloud_vector_gives_its_outcome() {
     let vectors = PrivateCloudVector::load_all().unwrap();
@@ -121,6 +176,7 @@ fn every_private_cloud_vector_gives_its_outcome() {
         match v.check.as_str() {
             "server-answer" => check_answer(name, &file, v.answer.as_ref().unwrap(), e),
             "private-config" => check_config(name, &file, v.config.as_ref().unwrap(), e),
+            "tls-binding" => check_binding(name, &file, v.binding.as_ref().unwrap(), e),
             other => panic!("{name}: unknown check {other}"),
         }
         codes.extend(e.causes.iter().cloned());
@@ -148,17 +204,21 @@ fn every_private_cloud_vector_gives_its_outcome() {
         "instance_key_mismatch",
         "unknown_format",
         "bad_encoding",
+        "malformed_binding",
+        "binding_license_mismatch",
+        "tls_key_not_bound",
     ] {
         assert!(codes.contains(code), "no vector has cause {code}");
     }
-    for good in ["answer-registered", "answer-heartbeat", "answer-deregistered", "config-valid"] {
+    for good in ["answer-registered", "answer-heartbeat", "answer-deregistered", "config-valid", "tls-binding-valid"] {
         assert!(valid.contains(good), "{good} is not a valid vector");
     }
     // Every file in the directory is a vector's JSON or the file a vector checks.
     let used: BTreeSet<&str> = vectors.iter().map(|(_, v)| v.file.as_str()).collect();
     for entry in std::fs::read_dir(private_cloud_dir()).unwrap() {
         let name = entry.unwrap().file_name().into_string().unwrap();
-        if !name.ends_with(".json") {
+        // The TLS key the good binding names (checked above).
+        if !name.ends_with(".json") && name != "tls-binding-spki.der" {
             assert!(used.contains(name.as_str()), "{name} is in no vector");
         }
     }
