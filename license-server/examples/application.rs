@@ -8,6 +8,7 @@
 //! ```sh
 //! cargo run -p fanlic-license-server --example application -- \
 //!     --server https://127.0.0.1:18081 --root-key license/root-keys.pem \
+//!     --join-secret config/join-secret \
 //!     --app FineReport --version 11.0.20 --project webroot \
 //!     --interval 5 --count 3 --deregister
 //! ```
@@ -41,7 +42,7 @@ use fanlic_license_server::{
 };
 use fanlic_verifier::{
     Environment, RootKey,
-    private_cloud::{Client, Next, RETRY_SECS, Request, Status},
+    private_cloud::{Client, JoinSecret, Next, RETRY_SECS, Request, RequestKey, Status},
 };
 use rustls::{
     ClientConfig, ClientConnection, DigitallySignedStruct, SignatureScheme, StreamOwned,
@@ -64,6 +65,11 @@ struct Cli {
     /// The vendor root public key (PEM), repeatable.
     #[arg(long = "root-key", required = true)]
     root_keys: Vec<PathBuf>,
+    /// The cluster's join secret (a file of 64 hex digits): shown on the
+    /// server's page once activation succeeds, and in its config folder as
+    /// `join-secret`. Every request carries a MAC under it (SPEC.md §7.3).
+    #[arg(long = "join-secret", required = true)]
+    join_secret: PathBuf,
     #[arg(long, default_value = "FineReport")]
     app: String,
     #[arg(long, default_value = "11.0.20")]
@@ -217,7 +223,8 @@ impl Connector {
 
     /// One request on a new connection: a node talks every 2 hours, so
     /// nothing is kept open, and every connection passes the pinning check.
-    fn post(&self, path: &str, body: &Value) -> Result<Vec<u8>, Failure> {
+    fn post(&self, request: &Request, key: &RequestKey, body: &Value) -> Result<Vec<u8>, Failure> {
+        let path = request.path();
         let unreachable = |e: String| {
             Failure::Unreachable(format!(
                 "cannot reach the authorization server at {}: {e} — check that it runs, the port is published, and no \
@@ -254,11 +261,14 @@ impl Connector {
         }
         let mut tls = StreamOwned::new(conn, tcp);
         let text = body.to_string();
+        // The MAC covers the exact bytes sent, made at the moment of sending.
+        let auth = request.authorization(key, text.as_bytes(), Timestamp(now()));
         let request = format!(
             "POST {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
-             Connection: close\r\n\r\n{text}",
+             Authorization: {}\r\nConnection: close\r\n\r\n{text}",
             self.host_port,
-            text.len()
+            text.len(),
+            auth.as_str(),
         );
         tls.write_all(request.as_bytes()).and_then(|()| tls.flush()).map_err(|e| protocol(&e))?;
         let (status, body) = read_response(&mut BufReader::new(tls)).map_err(|e| protocol(&e))?;
@@ -353,6 +363,11 @@ fn main() -> anyhow::Result<ExitCode> {
         Some(s) => parse_hex16(s).context("--node-id must be 32 lowercase hex digits")?,
         None => random::<16>()?,
     };
+    let secret_text = std::fs::read_to_string(&cli.join_secret)
+        .with_context(|| format!("--join-secret {}", cli.join_secret.display()))?;
+    let key = JoinSecret::parse(&secret_text)
+        .with_context(|| format!("--join-secret {}", cli.join_secret.display()))?
+        .request_key();
     let connector = Connector::new(&cli.server)?;
     let interval = cli.interval.max(1);
     let mut client = Client::new(node_id);
@@ -400,7 +415,7 @@ fn main() -> anyhow::Result<ExitCode> {
         if kind == AnswerKind::Heartbeat {
             heartbeats += 1;
         }
-        let file = match connector.post(request.path(), &body) {
+        let file = match connector.post(&request, &key, &body) {
             Ok(file) => file,
             Err(failure) => {
                 client.on_failure(Timestamp(t));

@@ -60,11 +60,14 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod auth;
+pub mod code_entry;
 pub mod config;
 mod error;
 pub mod http;
 pub mod keys;
 pub mod license;
+pub mod net;
 pub mod state;
 pub mod tls;
 
@@ -86,6 +89,7 @@ use std::{
 
 pub use error::Error;
 use fanlic_formats::Timestamp;
+use fanlic_verifier::node_auth::JoinSecret;
 use serde_json::json;
 
 use crate::{
@@ -93,7 +97,7 @@ use crate::{
     http::{PRIVATE_CONFIG_MODE, Shared, log_line},
     license::ServerLicense,
     state::ServerState,
-    tls::{ClientAddr, TlsFiles, TlsListener},
+    tls::{TlsFiles, TlsListener},
 };
 
 /// Default port: 18081 (SPEC.md §7), unless the customer picks another.
@@ -156,6 +160,10 @@ pub struct Prepared {
     pub base_url: String,
     /// `privateConfig`.
     pub config_path: PathBuf,
+    /// `code-entry-locks`.
+    pub code_entry_path: PathBuf,
+    /// The cluster's join secret.
+    pub join_secret: JoinSecret,
 }
 
 fn required(path: PathBuf, hint: &'static str) -> Result<PathBuf, Error> {
@@ -212,7 +220,20 @@ pub fn prepare(opts: &Options, now: u64) -> Result<Prepared, Error> {
     state.start(now);
     let bytes = state.write_now(now)?;
     write_atomic(&config_path, &bytes, PRIVATE_CONFIG_MODE)?;
-    Ok(Prepared { state, tls, base_url, config_path })
+    let (join_secret, _) = auth::load_or_create_join_secret(dir)?;
+    let code_entry_path = dir.join(code_entry::FILE_NAME);
+    if code_entry_path.exists() {
+        let bytes = fs::read(&code_entry_path).map_err(Error::io(&code_entry_path, "cannot read"))?;
+        let (entry, ok) = code_entry::CodeEntry::load(&bytes, now);
+        if !ok {
+            log_line(&json!({
+                "event": "warning",
+                "message": "code-entry-locks is damaged: code entry is locked for everyone for 15 minutes",
+            }));
+        }
+        *state.code_entry_mut() = entry;
+    }
+    Ok(Prepared { state, tls, base_url, config_path, code_entry_path, join_secret })
 }
 
 /// Starts the server and serves until SIGTERM or SIGINT. The first line on
@@ -243,10 +264,17 @@ pub fn run(opts: &Options) -> Result<(), Error> {
         .build()
         .map_err(|e| Error::Serve(format!("cannot start the async runtime: {e}")))?;
     let tls_config = prepared.tls.server_config();
+    let request_key = prepared.join_secret.request_key();
     let shared = Arc::new(Shared {
         state: std::sync::Mutex::new(prepared.state),
         config_path: prepared.config_path,
         base_url: prepared.base_url,
+        code_entry_path: prepared.code_entry_path,
+        join_secret: prepared.join_secret,
+        request_key,
+        replay: std::sync::Mutex::new(auth::ReplayGuard::default()),
+        csrf: auth::CsrfKey::new()?,
+        started: std::time::Instant::now(),
     });
     let addr = SocketAddr::new(opts.listen_address, opts.port);
     runtime.block_on(serve(addr, tls_config, Arc::clone(&shared)))?;
@@ -289,13 +317,9 @@ async fn serve(addr: SocketAddr, tls: Arc<rustls::ServerConfig>, shared: Arc<Sha
             }
         })
     };
-    let app = http::router(shared).into_make_service_with_connect_info::<ClientAddr>();
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|e| Error::Serve(e.to_string()));
+    net::serve(listener, http::router(shared), shutdown_signal()).await;
     ticker.abort();
-    served
+    Ok(())
 }
 
 async fn shutdown_signal() {

@@ -2,7 +2,8 @@
 //! server over real HTTPS: registered, two heartbeats, deregistered, every
 //! answer checked by the node along the chain; a wrong project refused with
 //! its cause and a non-zero exit; an unreachable server reported with the
-//! firewall hint. Needs `curl` (to activate the server).
+//! firewall hint; a node without the cluster's join secret refused with
+//! `not_authorized` alone. Needs `curl` (to activate the server).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)] // test code
 
 mod common;
@@ -115,10 +116,12 @@ fn activate(server: &Server) {
     assert_eq!(status, 200, "{body}");
 }
 
-fn run_node(server: &str, root_keys: &Path, project: &str, extra: &[&str]) -> (Output, Vec<Value>) {
+fn run_node(server: &str, root_keys: &Path, secret: &Path, project: &str, extra: &[&str]) -> (Output, Vec<Value>) {
     let out = Command::new(example())
         .args(["--server", server, "--root-key"])
         .arg(root_keys)
+        .arg("--join-secret")
+        .arg(secret)
         .args(["--app", "FineReport", "--version", "11.0.20", "--project", project, "--json"])
         .args(extra)
         .stdin(Stdio::null())
@@ -143,9 +146,32 @@ fn an_application_registers_beats_and_deregisters() {
     write_license_dir(&license_dir, &fixture(2));
     let server = Server::start(&license_dir, &config_dir, &tmp.path().join("server.log"));
     let roots = license_dir.join("root-keys.pem");
+    let secret = config_dir.join("join-secret");
+
+    // Without the join secret: `not_authorized` alone, nothing about the
+    // license (the project is wrong too, and the server is not activated).
+    let wrong_secret = tmp.path().join("wrong-secret");
+    fs::write(&wrong_secret, format!("{}\n", "ab".repeat(32))).unwrap();
+    let (out, events) = run_node(&server.base, &roots, &wrong_secret, "other-project", &["--count", "0"]);
+    assert_eq!(out.status.code(), Some(1), "{events:?}");
+    assert_eq!(kinds(&events), ["start", "refused"]);
+    assert_eq!(events[1]["http_status"], 401);
+    let refusal = events[1]["causes"].to_string();
+    assert_eq!(events[1]["causes"].as_array().unwrap().len(), 1, "{refusal}");
+    assert_eq!(events[1]["causes"][0]["code"], "not_authorized");
+    for term in [
+        "webroot",
+        "FineReport",
+        "11.0",
+        "project",
+        "Example Co.",
+        &common::LICENSE_ID.iter().map(|b| format!("{b:02x}")).collect::<String>(),
+    ] {
+        assert!(!refusal.contains(term), "an unauthenticated refusal shows {term}: {refusal}");
+    }
 
     // Before activation: refused with every cause, exit 1.
-    let (out, events) = run_node(&server.base, &roots, "webroot", &["--count", "0"]);
+    let (out, events) = run_node(&server.base, &roots, &secret, "webroot", &["--count", "0"]);
     assert_eq!(out.status.code(), Some(1), "{events:?}");
     assert_eq!(kinds(&events), ["start", "refused"]);
     assert_eq!(events[1]["causes"][0]["code"], "not_activated");
@@ -159,6 +185,7 @@ fn an_application_registers_beats_and_deregisters() {
     let (out, events) = run_node(
         &server.base,
         &roots,
+        &secret,
         "webroot",
         &["--node-id", node, "--interval", "1", "--count", "2", "--deregister"],
     );
@@ -174,7 +201,7 @@ fn an_application_registers_beats_and_deregisters() {
     assert_eq!(serde_json::from_str::<Value>(&status).unwrap()["nodes"], 0, "deregistered: {status}");
 
     // The license is for project `webroot`: refused with the cause, exit 1.
-    let (out, events) = run_node(&server.base, &roots, "other-project", &["--count", "1"]);
+    let (out, events) = run_node(&server.base, &roots, &secret, "other-project", &["--count", "1"]);
     assert_eq!(out.status.code(), Some(1), "{events:?}");
     assert_eq!(kinds(&events), ["start", "refused"]);
     assert_eq!(events[1]["request"], "register");
@@ -187,7 +214,7 @@ fn an_application_registers_beats_and_deregisters() {
     let other_root = tmp.path().join("other-root.pem");
     let other = fanlic_tests::keys::TestKey::new("root-other").unwrap();
     fs::write(&other_root, fanlic_tests::keys::public_key_pem(&other.public())).unwrap();
-    let (out, events) = run_node(&server.base, &other_root, "webroot", &["--count", "0"]);
+    let (out, events) = run_node(&server.base, &other_root, &secret, "webroot", &["--count", "0"]);
     assert_eq!(out.status.code(), Some(1), "{events:?}");
     assert_eq!(kinds(&events), ["start", "answer_rejected"]);
     assert_eq!(events[1]["causes"][0]["code"], "content_incorrect");
@@ -198,7 +225,7 @@ fn an_application_registers_beats_and_deregisters() {
         l.local_addr().unwrap().port()
     };
     let url = format!("https://127.0.0.1:{closed}");
-    let (out, events) = run_node(&url, &roots, "webroot", &["--count", "1"]);
+    let (out, events) = run_node(&url, &roots, &secret, "webroot", &["--count", "1"]);
     assert_eq!(out.status.code(), Some(2), "{events:?}");
     assert_eq!(kinds(&events), ["start", "unreachable"]);
     let message = events[1]["message"].as_str().unwrap();

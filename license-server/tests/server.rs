@@ -1,7 +1,10 @@
 //! The real binary over real HTTPS: activation by QR code and 6-digit code,
 //! an application's register / heartbeat / deregister, restart on the same
-//! state, and a second instance. Needs `curl`, `openssl` and `zbarimg`
-//! (package zbar-tools).
+//! state, and a second instance; applications authenticated by the join
+//! secret; the admin's forms (CSRF token, Origin) in headless Chromium; the
+//! code-entry lock across two server processes; the security headers; a
+//! slowloris client and the connection cap. Needs `curl`, `openssl`,
+//! `zbarimg` (package zbar-tools) and `chromium`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)] // test code
 
 mod common;
@@ -27,7 +30,7 @@ use fanlic_license_server::keys::load_private_key;
 use fanlic_verifier::{
     Environment, RootKey,
     activation::{ActivationKey, open_challenge, token_from_url},
-    private_cloud::{Request, verify_server_answer},
+    private_cloud::{JoinSecret, Request, RequestKey, verify_server_answer},
 };
 use serde_json::{Value, json};
 
@@ -123,6 +126,15 @@ fn curl_page(url: &str, headers: &[&str], form: Option<&str>) -> (u16, String) {
     (status.parse().unwrap(), body.to_owned())
 }
 
+/// The CSRF token of a page's forms.
+fn csrf_of(page: &str) -> String {
+    page.split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap_or_else(|| panic!("no CSRF token: {page}"))
+        .to_owned()
+}
+
 fn json_of(body: &[u8]) -> Value {
     serde_json::from_slice(body).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(body)))
 }
@@ -156,10 +168,39 @@ fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
+/// The request key of the server's join secret, read from its config folder.
+fn request_key(config_dir: &Path) -> RequestKey {
+    JoinSecret::parse(&fs::read_to_string(config_dir.join("join-secret")).unwrap()).unwrap().request_key()
+}
+
+/// Posts an application request, signed with `key` (SPEC.md §7.3
+/// "Authentication") unless `None`.
+fn api_raw(server: &Server, op: &str, body: &Value, key: Option<&RequestKey>) -> (u16, Value) {
+    let text = body.to_string();
+    let mut c = Command::new("curl");
+    c.args(["-sk", "--max-time", "20", "-w", "\n%{http_code}", &format!("{}/api/v1/{op}", server.base)]);
+    c.args(["-H", "Content-Type: application/json", "--data-binary", &text]);
+    if let Some(key) = key {
+        let auth = key.authorization(&format!("/api/v1/{op}"), now(), text.as_bytes());
+        c.args(["-H", &format!("Authorization: {}", auth.as_str())]);
+    }
+    let out = c.output().unwrap();
+    assert!(out.status.success(), "curl: {}", String::from_utf8_lossy(&out.stderr));
+    let split = out.stdout.iter().rposition(|&b| b == b'\n').unwrap();
+    let status = String::from_utf8_lossy(&out.stdout[split + 1..]).parse().unwrap();
+    (status, json_of(&out.stdout[..split]))
+}
+
 /// Posts an application request and checks the signed answer.
-fn api(server: &Server, op: &str, body: &Value, instance: &SigningKey, kind: AnswerKind) -> ServerAnswer {
-    let (status, resp) = curl(&format!("{}/api/v1/{op}", server.base), Some(body));
-    let v = json_of(&resp);
+fn api(
+    server: &Server,
+    key: &RequestKey,
+    op: &str,
+    body: &Value,
+    instance: &SigningKey,
+    kind: AnswerKind,
+) -> ServerAnswer {
+    let (status, v) = api_raw(server, op, body, Some(key));
     assert_eq!(status, 200, "{v}");
     let file = STANDARD.decode(v["answer"].as_str().unwrap()).unwrap();
     let env = ServerAnswerEnvelope::decode(&file).unwrap();
@@ -216,16 +257,23 @@ fn activates_serves_applications_and_survives_a_restart() {
     let spki_pem = String::from_utf8(out.stdout).unwrap();
     assert_eq!(spki_pem, fanlic_tests::keys::public_key_pem(instance.verifying_key().as_bytes()));
 
-    // Not activated yet: applications are refused with every cause.
+    // Without the join secret: `not_authorized` alone, no license terms.
+    let key = request_key(&config_dir);
     let node = hex(&[1; 16]);
-    let (status, resp) = curl(
-        &format!("{}/api/v1/register", server.base),
-        Some(
-            &json!({"app_name": "FineBI", "version": "11.0.3", "project": "webroot", "node_id": node, "nonce": hex(&[2; 16])}),
-        ),
-    );
+    let bad = json!({"app_name": "FineBI", "version": "11.0.3", "project": "webroot", "node_id": node, "nonce": hex(&[2; 16])});
+    let stranger = JoinSecret::from_bytes([0xab; 32]).request_key();
+    for k in [None, Some(&stranger)] {
+        let (status, v) = api_raw(&server, "register", &bad, k);
+        assert_eq!(status, 401, "{v}");
+        assert_eq!(v["causes"].as_array().unwrap().len(), 1, "{v}");
+        assert_eq!(v["causes"][0]["code"], "not_authorized");
+        for term in ["webroot", "FineBI", "FineReport", "11.0", "Example Co.", &hex(&common::LICENSE_ID)] {
+            assert!(!v.to_string().contains(term), "an unauthenticated refusal shows {term}: {v}");
+        }
+    }
+    // Not activated yet: authenticated applications are refused with every cause.
+    let (status, v) = api_raw(&server, "register", &bad, Some(&key));
     assert_eq!(status, 403);
-    let v = json_of(&resp);
     assert_eq!(v["status"], "refused");
     let codes: Vec<&str> = v["causes"].as_array().unwrap().iter().map(|c| c["code"].as_str().unwrap()).collect();
     assert_eq!(codes, ["app_name_mismatch", "not_activated"]);
@@ -257,41 +305,57 @@ fn activates_serves_applications_and_survives_a_restart() {
     let wrong = if code == "000000" { "000001" } else { "000000" };
     let (status, resp) = curl(&format!("{}/license/code", server.base), Some(&json!({"code": wrong})));
     assert_eq!((status, json_of(&resp)["code"].as_str()), (403, Some("wrong_code")));
-    // The form, in Chinese: what happened and what to do next.
-    let (status, page) = curl_page(&format!("{}/license/code", server.base), &[zh], Some(&format!("code={wrong}")));
+    // The form, in Chinese: what happened and what to do next. It carries
+    // the page's CSRF token.
+    let csrf = csrf_of(&page);
+    let (status, page) =
+        curl_page(&format!("{}/license/code", server.base), &[zh], Some(&format!("csrf={csrf}&code={wrong}")));
     assert_eq!(status, 403);
     assert!(page.contains("验证码错误。再错 4 次，输入将被锁定 15 分钟。"), "{page}");
     assert!(page.contains("请核对手机上显示的 6 位数字后重新输入。"), "{page}");
-    let (status, page) = curl_page(&format!("{}/license/code", server.base), &[zh], Some("code=12ab"));
+    let (status, page) =
+        curl_page(&format!("{}/license/code", server.base), &[zh], Some(&format!("csrf={csrf}&code=12ab")));
     assert_eq!(status, 400);
     assert!(page.contains("验证码必须是 6 位数字。"), "{page}");
     let (status, resp) = curl(&format!("{}/license/code", server.base), Some(&json!({"code": code})));
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&resp));
     assert_eq!(json_of(&resp)["status"], "activated");
+    // The admin is shown the join secret the applications need.
+    assert_eq!(
+        JoinSecret::parse(json_of(&resp)["join_secret"].as_str().unwrap())
+            .unwrap()
+            .request_key()
+            .request_mac("/", 0, b""),
+        key.request_mac("/", 0, b"")
+    );
 
     // An application node.
     let nonce = hex(&[3; 16]);
     let reg =
         json!({"app_name": "FineReport", "version": "11.0.20", "project": "webroot", "node_id": node, "nonce": nonce});
-    let a = api(&server, "register", &reg, &instance, AnswerKind::Registered);
+    let a = api(&server, &key, "register", &reg, &instance, AnswerKind::Registered);
     assert_eq!(a.nodes, 1);
     let hb = json!({"node_id": node, "nonce": hex(&[4; 16])});
-    let a = api(&server, "heartbeat", &hb, &instance, AnswerKind::Heartbeat);
+    let a = api(&server, &key, "heartbeat", &hb, &instance, AnswerKind::Heartbeat);
     assert_eq!(a.valid_until.0, a.at.0 + 86_400);
     let other = hex(&[9; 16]);
     let reg2 = json!({"app_name": "FineReport", "version": "11.0.20", "project": "webroot", "node_id": other, "nonce": hex(&[5; 16])});
-    api(&server, "register", &reg2, &instance, AnswerKind::Registered);
+    api(&server, &key, "register", &reg2, &instance, AnswerKind::Registered);
     let a = api(
         &server,
+        &key,
         "deregister",
         &json!({"node_id": other, "nonce": hex(&[6; 16])}),
         &instance,
         AnswerKind::Deregistered,
     );
     assert_eq!(a.nodes, 1);
-    let (status, resp) =
-        curl(&format!("{}/api/v1/heartbeat", server.base), Some(&json!({"node_id": other, "nonce": hex(&[7; 16])})));
-    assert_eq!((status, json_of(&resp)["causes"][0]["code"].as_str()), (403, Some("not_registered")));
+    let (status, v) = api_raw(&server, "heartbeat", &json!({"node_id": other, "nonce": hex(&[7; 16])}), Some(&key));
+    assert_eq!((status, v["causes"][0]["code"].as_str()), (403, Some("not_registered")));
+    // A request counts once: the same signed request again is refused.
+    let (status, v) = api_raw(&server, "heartbeat", &hb, Some(&key));
+    assert_eq!((status, v["causes"][0]["code"].as_str()), (401, Some("not_authorized")), "{v}");
+    assert!(v["causes"][0]["message"].as_str().unwrap().contains("already received"), "{v}");
 
     let (_, resp) = curl(&format!("{}/license/status", server.base), None);
     let st = json_of(&resp);
@@ -323,7 +387,14 @@ fn activates_serves_applications_and_survives_a_restart() {
     let st = json_of(&resp);
     assert_eq!((st["activated"].as_bool(), st["nodes"].as_u64()), (Some(true), Some(1)));
     assert!(st["generation"].as_u64().unwrap() > generation, "{st}");
-    api(&server, "heartbeat", &json!({"node_id": node, "nonce": hex(&[8; 16])}), &instance, AnswerKind::Heartbeat);
+    api(
+        &server,
+        &key,
+        "heartbeat",
+        &json!({"node_id": node, "nonce": hex(&[8; 16])}),
+        &instance,
+        AnswerKind::Heartbeat,
+    );
     server.stop();
 
     // A copy of the image elsewhere: a new instance key, another fingerprint.

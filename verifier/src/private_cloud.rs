@@ -45,6 +45,7 @@ use fanlic_formats::{
     private_cloud::{AnswerKind, HEARTBEAT_INTERVAL_SECS, InstanceCertificate, ServerAnswer, ServerAnswerEnvelope},
 };
 
+pub use crate::node_auth::{AuthHeader, JoinSecret, RequestKey};
 use crate::{
     CLOCK_TOLERANCE_SECS, Cause, Causes, Environment, RootKey, Verified, authenticate_raw, check_signature,
     check_with_revocations,
@@ -78,6 +79,13 @@ impl Request {
             AnswerKind::Heartbeat => "/api/v1/heartbeat",
             AnswerKind::Deregistered => "/api/v1/deregister",
         }
+    }
+
+    /// The `Authorization` value of this request with `body` (the exact
+    /// bytes sent) at `now` (SPEC.md §7.3, "Authentication"): a MAC under
+    /// the key of the cluster's join secret; the secret never travels.
+    pub fn authorization(&self, key: &RequestKey, body: &[u8], now: Timestamp) -> AuthHeader {
+        key.authorization(self.path(), now.0, body)
     }
 }
 
