@@ -14,6 +14,7 @@ use std::{
     io::{BufRead as _, BufReader},
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
+    sync::Arc,
     time::{SystemTime, UNIX_EPOCH},
 };
 
@@ -446,4 +447,327 @@ fn refuses_to_start_with_a_bad_license_dir() {
     let out = command(&license_dir, &tmp.path().join("config"), &log).output().unwrap();
     assert!(!out.status.success());
     assert!(fs::read_to_string(&log).unwrap().contains("chmod 600"));
+}
+
+/// A started server on a fresh license and config folder.
+fn fresh(tmp: &Path, name: &str) -> (Server, PathBuf, PathBuf) {
+    let (license_dir, config_dir) = (tmp.join("license"), tmp.join("config"));
+    if !license_dir.exists() {
+        write_license_dir(&license_dir, &fixture(2));
+    }
+    let server = Server::start(&license_dir, &config_dir, tmp, name);
+    (server, license_dir, config_dir)
+}
+
+/// `curl -k` from the source address `from` (the loopback has all of
+/// 127/8): another client than 127.0.0.1, for the server's per-client rules.
+fn curl_from(from: &str, url: &str, headers: &[&str], form: Option<&str>) -> (u16, String) {
+    let mut c = Command::new("curl");
+    c.args(["-sk", "--max-time", "20", "--interface", from, "-w", "\n%{http_code}", url]);
+    for h in headers {
+        c.args(["-H", h]);
+    }
+    if let Some(body) = form {
+        c.args(["--data", body]);
+    }
+    let out = c.output().unwrap();
+    assert!(out.status.success(), "curl {url}: {}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let (body, status) = text.rsplit_once('\n').unwrap();
+    (status.parse().unwrap(), body.to_owned())
+}
+
+/// The activation link of a QR page.
+fn link_of(page: &str) -> String {
+    page.split("<a href=\"").nth(1).and_then(|r| r.split('"').next()).unwrap().replace("&amp;", "&")
+}
+
+/// Headless Chromium (as root it needs `--no-sandbox`).
+fn chromium(args: &[&str]) -> std::process::Output {
+    let mut c = Command::new("chromium");
+    c.args(["--headless", "--no-sandbox", "--disable-gpu", "--ignore-certificate-errors"]);
+    c.arg(format!("--user-data-dir={}", tempfile::tempdir().unwrap().keep().display()));
+    c.args(args).output().unwrap()
+}
+
+/// The code page in a real browser: Chromium renders the QR code (read back
+/// from its screenshot), the page's forms carry the CSRF token, a refresh
+/// is a POST that needs it, and a form another origin submits in Chromium
+/// is refused. `GET ?refresh=1` changes nothing.
+#[test]
+fn the_code_page_in_chromium_posts_only_with_its_csrf_token() {
+    tool("chromium", "install it with `apt-get install -y chromium`");
+    tool("zbarimg", "install it with `apt-get install -y zbar-tools`");
+    tool("openssl", "install it with `apt-get install -y openssl`");
+    let tmp = tempfile::tempdir().unwrap();
+    // An ECDSA P-256 pair mounted in tls/, as a customer may: browsers
+    // refuse an Ed25519 certificate at the handshake.
+    let tls = tmp.path().join("config").join("tls");
+    fs::create_dir_all(&tls).unwrap();
+    let out = Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2"])
+        .args([
+            "-subj",
+            "/CN=fanlic test",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:fanlic-server.test",
+        ])
+        .arg("-keyout")
+        .arg(tls.join("key.pem"))
+        .arg("-out")
+        .arg(tls.join("cert.pem"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (server, _, _) = fresh(tmp.path(), "chromium");
+    let page_url = format!("{}/license/qrcode", server.base);
+    let shot = tmp.path().join("page.png");
+    let out = chromium(&["--window-size=600,1400", &format!("--screenshot={}", shot.display()), &page_url]);
+    assert!(shot.exists(), "no screenshot: {}", String::from_utf8_lossy(&out.stderr));
+    let read = Command::new("zbarimg").args(["--raw", "-q"]).arg(&shot).output().unwrap();
+    let from_screen = String::from_utf8(read.stdout).unwrap().trim().to_owned();
+    assert!(from_screen.starts_with("https://activate.example.invalid/a/"), "{from_screen:?}");
+    // The DOM Chromium built: the same QR code (one per client), and forms
+    // that post here with the CSRF token.
+    let dom = String::from_utf8(chromium(&["--dump-dom", &page_url]).stdout).unwrap();
+    assert_eq!(link_of(&dom), from_screen);
+    assert!(dom.contains("<form method=\"post\" action=\"/license/refresh\">"), "{dom}");
+    assert!(dom.contains("<form method=\"post\" action=\"/license/code\">"), "{dom}");
+    assert!(!dom.contains("<script"), "no script on the page");
+    let csrf = csrf_of(&dom);
+
+    // GET never refreshes.
+    let (_, page) = curl_page(&format!("{page_url}?refresh=1"), &[], None);
+    assert_eq!(link_of(&page), from_screen, "GET ?refresh=1 changed the QR code");
+    // A POST without the token, or from another origin, is refused.
+    let refresh = format!("{}/license/refresh", server.base);
+    let origin = format!("Origin: {}", server.base);
+    assert_eq!(curl_page(&refresh, &[&origin], Some("csrf=")).0, 403);
+    assert_eq!(curl_page(&refresh, &["Origin: https://evil.example"], Some(&format!("csrf={csrf}"))).0, 403);
+    let other = "127.0.0.2";
+    assert_eq!(curl_from(other, &refresh, &[], Some(&format!("csrf={csrf}"))).0, 403, "the token is the client's");
+    // A third party's page that submits a form to the server, in Chromium.
+    let evil = tmp.path().join("evil.html");
+    fs::write(
+        &evil,
+        format!(
+            "<form method=post action=\"{refresh}\"><input name=csrf value=x></form>\
+             <script>document.forms[0].submit()</script>"
+        ),
+    )
+    .unwrap();
+    let dom = String::from_utf8(
+        chromium(&["--virtual-time-budget=3000", "--dump-dom", &format!("file://{}", evil.display())]).stdout,
+    )
+    .unwrap();
+    assert!(dom.contains("did not come from this server"), "{dom}");
+    let (_, page) = curl_page(&page_url, &[], None);
+    assert_eq!(link_of(&page), from_screen, "refused posts changed nothing");
+
+    // The page's own form, as the browser posts it: a new QR code.
+    let (status, page) = curl_page(&refresh, &[&origin], Some(&format!("csrf={csrf}")));
+    assert_eq!(status, 200);
+    assert_ne!(link_of(&page), from_screen);
+    server.stop();
+}
+
+/// The wrong-code lock outlives the process: six wrong codes, the server
+/// killed, a second process on the same config folder still refuses that
+/// client, while another client (its own QR code) activates.
+#[test]
+fn a_code_entry_lock_survives_a_restart_and_binds_only_its_client() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut server, license_dir, config_dir) = fresh(tmp.path(), "lock1");
+    let (_, page) = curl_page(&format!("{}/license/qrcode", server.base), &[], None);
+    let (_, _, code) = open(&link_of(&page));
+    let wrong = if code == "000000" { "000001" } else { "000000" };
+    for i in 0..6 {
+        let (status, resp) = curl(&format!("{}/license/code", server.base), Some(&json!({"code": wrong})));
+        assert_eq!(status, if i < 5 { 403 } else { 429 }, "{}", String::from_utf8_lossy(&resp));
+    }
+    let file = config_dir.join("code-entry-locks");
+    use std::os::unix::fs::PermissionsExt as _;
+    assert_eq!(fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+
+    let server = Server::start(&license_dir, &config_dir, tmp.path(), "lock2");
+    let (status, resp) = curl(&format!("{}/license/code", server.base), Some(&json!({"code": code})));
+    let v = json_of(&resp);
+    assert_eq!((status, v["code"].as_str()), (429, Some("locked")), "{v}");
+    assert!(v["locked_until"].as_u64().unwrap() > now() + 800, "{v}");
+    // Another client is not locked out: its own QR code, its right code.
+    let (_, page) = curl_from("127.0.0.2", &format!("{}/license/qrcode", server.base), &[], None);
+    let (_, _, code2) = open(&link_of(&page));
+    let (status, page) = curl_from(
+        "127.0.0.2",
+        &format!("{}/license/code", server.base),
+        &[],
+        Some(&format!("csrf={}&code={code2}", csrf_of(&page))),
+    );
+    assert_eq!(status, 200, "{page}");
+    let secret = fs::read_to_string(config_dir.join("join-secret")).unwrap();
+    assert!(page.contains(&format!("<code id=\"join-secret\">{}</code>", secret.trim())), "{page}");
+    server.stop();
+}
+
+/// Every response carries the anti-framing, CSP, nosniff, referrer and
+/// no-store headers; the status page lists nodes, and evicting one takes
+/// the join secret and the page's CSRF token.
+#[test]
+fn every_response_carries_the_security_headers_and_eviction_needs_the_join_secret() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (server, _, config_dir) = fresh(tmp.path(), "headers");
+    let headers_of = |path: &str, extra: &[&str]| {
+        let mut c = Command::new("curl");
+        c.args(["-sk", "-o", "/dev/null", "-D", "-", &format!("{}{path}", server.base)]);
+        c.args(extra);
+        String::from_utf8(c.output().unwrap().stdout).unwrap().to_ascii_lowercase()
+    };
+    for (path, extra) in [
+        ("/license/qrcode", &[][..]),
+        ("/license/qrcode.png", &[]),
+        ("/license/status", &[]),
+        ("/license/status", &["-H", "Accept: text/html"]),
+        ("/api/v1/heartbeat", &["--data-binary", "{}"]),
+        ("/license/code", &["-H", "Content-Type: application/json", "--data-binary", "{\"code\":\"1\"}"]),
+        ("/nowhere", &[]),
+    ] {
+        let h = headers_of(path, extra);
+        for want in [
+            "x-frame-options: deny",
+            "content-security-policy: default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+            "x-content-type-options: nosniff",
+            "referrer-policy: no-referrer",
+            "cache-control: no-store",
+        ] {
+            assert!(h.contains(want), "{path}: no {want:?} in\n{h}");
+        }
+    }
+    // Activate, register a node, then evict it from the status page.
+    let (_, page) = curl_page(&format!("{}/license/qrcode", server.base), &[], None);
+    let (_, _, code) = open(&link_of(&page));
+    assert_eq!(curl(&format!("{}/license/code", server.base), Some(&json!({"code": code}))).0, 200);
+    let key = request_key(&config_dir);
+    let instance = load_private_key(&config_dir.join("instance.key")).unwrap();
+    let node = hex(&[3; 16]);
+    let reg = json!({"app_name": "FineReport", "version": "11.0.20", "project": "webroot", "node_id": node, "nonce": hex(&[1; 16])});
+    api(&server, &key, "register", &reg, &instance, AnswerKind::Registered);
+    let (_, page) = curl_page(&format!("{}/license/status", server.base), &["Accept: text/html"], None);
+    assert!(page.contains(&format!("<code>{node}</code>")), "{page}");
+    let csrf = csrf_of(&page);
+    let evict = format!("{}/license/nodes/evict", server.base);
+    let wrong = "ab".repeat(32);
+    let (status, _) = curl_page(&evict, &[], Some(&format!("csrf={csrf}&node_id={node}&join_secret={wrong}")));
+    assert_eq!(status, 403);
+    let secret = fs::read_to_string(config_dir.join("join-secret")).unwrap();
+    let (status, _) = curl_page(&evict, &[], Some(&format!("csrf=&node_id={node}&join_secret={}", secret.trim())));
+    assert_eq!(status, 403, "no CSRF token");
+    let (_, st) = curl(&format!("{}/license/status", server.base), None);
+    assert_eq!(json_of(&st)["nodes"], 1);
+    let (status, page) =
+        curl_page(&evict, &[], Some(&format!("csrf={csrf}&node_id={node}&join_secret={}", secret.trim())));
+    assert_eq!(status, 200, "{page}");
+    let (_, st) = curl(&format!("{}/license/status", server.base), None);
+    assert_eq!(json_of(&st)["nodes"], 0);
+    server.stop();
+}
+
+/// Accepts any server certificate: the slow client tests the connection
+/// limits, not the certificate.
+#[derive(Debug)]
+struct AnyCert(Arc<rustls::crypto::CryptoProvider>);
+
+impl rustls::client::danger::ServerCertVerifier for AnyCert {
+    fn verify_server_cert(
+        &self,
+        _: &rustls::pki_types::CertificateDer<'_>,
+        _: &[rustls::pki_types::CertificateDer<'_>],
+        _: &rustls::pki_types::ServerName<'_>,
+        _: &[u8],
+        _: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        Ok(rustls::client::danger::ServerCertVerified::assertion())
+    }
+    fn verify_tls12_signature(
+        &self,
+        m: &[u8],
+        c: &rustls::pki_types::CertificateDer<'_>,
+        d: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(m, c, d, &self.0.signature_verification_algorithms)
+    }
+    fn verify_tls13_signature(
+        &self,
+        m: &[u8],
+        c: &rustls::pki_types::CertificateDer<'_>,
+        d: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(m, c, d, &self.0.signature_verification_algorithms)
+    }
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// A raw TLS client that sends a request's first line, then a header line a
+/// second, never ending its headers (slowloris). Returns how long the
+/// server kept the connection open.
+fn slow_client(port: u16) -> std::thread::JoinHandle<std::time::Duration> {
+    use std::io::{Read as _, Write as _};
+    std::thread::spawn(move || {
+        let start = std::time::Instant::now();
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(AnyCert(provider)))
+            .with_no_client_auth();
+        let name = rustls::pki_types::ServerName::try_from("127.0.0.1").unwrap();
+        let conn = rustls::ClientConnection::new(Arc::new(config), name).unwrap();
+        let tcp = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        tcp.set_read_timeout(Some(std::time::Duration::from_millis(1000))).unwrap();
+        let mut tls = rustls::StreamOwned::new(conn, tcp);
+        if tls.write_all(b"GET /license/status HTTP/1.1\r\nHost: x\r\n").is_err() {
+            return start.elapsed();
+        }
+        loop {
+            let mut b = [0u8; 1];
+            match tls.read(&mut b) {
+                Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
+                // Closed, or anything the server says: the connection is over.
+                _ => return start.elapsed(),
+            }
+            if tls.write_all(b"X-Slow: 1\r\n").is_err() {
+                return start.elapsed();
+            }
+        }
+    })
+}
+
+/// A slowloris client (headers a line a second) is cut off after the
+/// header-read timeout; connections beyond the per-client cap are closed at
+/// once, and the admin, from another address, is served all along.
+#[test]
+fn a_slow_client_is_cut_off_and_the_connection_cap_keeps_the_admin_served() {
+    tool("openssl", "install it with `apt-get install -y openssl`");
+    let tmp = tempfile::tempdir().unwrap();
+    let (server, _, _) = fresh(tmp.path(), "slow");
+    let cap = fanlic_license_server::net::MAX_CONNECTIONS_PER_CLIENT;
+    let port: u16 = server.port().parse().unwrap();
+    let clients: Vec<_> = (0..cap + 4).map(|_| slow_client(port)).collect();
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let (status, _) = curl_from("127.0.0.2", &format!("{}/license/status", server.base), &[], None);
+    assert_eq!(status, 200, "the admin is served while a stranger holds its cap");
+    let lifetimes: Vec<std::time::Duration> = clients.into_iter().map(|c| c.join().unwrap()).collect();
+    // The extra connections are closed at once; the slow ones at the
+    // header-read timeout, not before.
+    let timeout = fanlic_license_server::net::HEADER_READ_TIMEOUT;
+    let early = lifetimes.iter().filter(|t| **t < std::time::Duration::from_secs(3)).count();
+    assert_eq!(early, 4, "{lifetimes:?}");
+    let late = lifetimes.iter().filter(|t| **t >= timeout && **t < timeout + std::time::Duration::from_secs(5)).count();
+    assert_eq!(late, cap, "{lifetimes:?}");
+    let log = server.stop();
+    assert!(log.contains("\"reason\":\"too many connections\""), "{log}");
 }
