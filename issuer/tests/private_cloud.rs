@@ -4,8 +4,10 @@
 //! on 127.0.0.1 and a host folder as /app/config; the QR page fetched over
 //! HTTPS with curl, its PNG read by zbarimg; the activation confirmed at a
 //! running `fanlic serve` and the code typed into the server; an application
-//! node registering and heartbeating, every answer checked by the verifier
-//! along root → issuing key → server license → image key → instance key;
+//! node registering and heartbeating with the MAC of the join secret the
+//! activation showed, every answer checked by the verifier along root →
+//! issuing key → server license → image key → instance key; a node without
+//! the join secret refused with `not_authorized` alone;
 //! the container stopped and started again, keeping its state.
 //!
 //! Needs podman, runc, zbar-tools and curl (CI installs them) and the static
@@ -30,7 +32,7 @@ use fanlic_formats::{LicenseKind, Timestamp, private_cloud::AnswerKind};
 use fanlic_issuer::home::load_root_public_key;
 use fanlic_verifier::{
     Environment, RootKey,
-    private_cloud::{Client, Status},
+    private_cloud::{AuthHeader, Client, JoinSecret, RequestKey, Status},
 };
 use serde_json::Value;
 
@@ -123,8 +125,22 @@ impl Drop for Serve {
 /// curl: (status, body). `-k`: the server's certificate is self-signed (the
 /// application pins the instance key through the signed answers instead).
 fn curl(method: &str, url: &str, json_body: Option<&str>, out_file: Option<&Path>) -> (u16, String) {
+    curl_with(method, url, json_body, out_file, None)
+}
+
+/// [`curl`] with an `Authorization` header.
+fn curl_with(
+    method: &str,
+    url: &str,
+    json_body: Option<&str>,
+    out_file: Option<&Path>,
+    authorization: Option<&str>,
+) -> (u16, String) {
     let mut c = Command::new(tool("curl", "curl"));
     c.args(["-sk", "--max-time", "15", "-X", method, "-w", "\n%{http_code}"]);
+    if let Some(a) = authorization {
+        c.args(["-H", &format!("Authorization: {a}")]);
+    }
     if let Some(b) = json_body {
         c.args(["-H", "Content-Type: application/json", "-H", "Accept: application/json", "-d", b]);
     } else {
@@ -164,11 +180,13 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// One application node: its verifier `Client`, the product's environment.
+/// One application node: its verifier `Client`, the product's environment,
+/// the key of the join secret it is configured with (none: a stranger).
 struct Node {
     client: Client,
     roots: Vec<RootKey>,
     project: &'static str,
+    key: Option<RequestKey>,
 }
 
 impl Node {
@@ -186,7 +204,15 @@ impl Node {
             }),
             _ => serde_json::json!({ "node_id": hex(&req.node_id), "nonce": hex(&req.nonce) }),
         };
-        let (code, text) = curl("POST", &format!("{base}{}", req.path()), Some(&body.to_string()), None);
+        let text = body.to_string();
+        let auth = self.key.as_ref().map(|k| req.authorization(k, text.as_bytes(), Timestamp(unix_now())));
+        let (code, text) = curl_with(
+            "POST",
+            &format!("{base}{}", req.path()),
+            Some(&text),
+            None,
+            auth.as_ref().map(AuthHeader::as_str),
+        );
         let v = json(&text);
         if code != 200 {
             return Err(v["causes"]
@@ -287,7 +313,17 @@ fn private_cloud_image_runs_activates_and_serves_heartbeats() {
         .filter(|p| p.file_name().unwrap().to_str().unwrap().starts_with("root-"))
         .map(|p| load_root_public_key(&p).unwrap())
         .collect();
-    let mut node = Node { client: Client::new([0x42; 16]), roots: roots.clone(), project: "cloudproj" };
+    // A stranger (no join secret) learns only that it is not authorized.
+    let mut stranger = Node { client: Client::new([0x44; 16]), roots: roots.clone(), project: "cloudproj", key: None };
+    assert_eq!(stranger.send(&base, AnswerKind::Registered, 1).unwrap_err(), ["not_authorized"]);
+    // The join secret, made at the first start in the config volume (mode 0600).
+    let secret_file = config.join("join-secret");
+    let secret = fs::read_to_string(&secret_file).unwrap();
+    use std::os::unix::fs::PermissionsExt as _;
+    assert_eq!(fs::metadata(&secret_file).unwrap().permissions().mode() & 0o777, 0o600);
+    let key = Some(JoinSecret::parse(&secret).unwrap().request_key());
+    let mut node =
+        Node { client: Client::new([0x42; 16]), roots: roots.clone(), project: "cloudproj", key: key.clone() };
     let refused = node.send(&base, AnswerKind::Registered, 1).unwrap_err();
     assert!(refused.contains(&"not_activated".to_owned()), "{refused:?}");
 
@@ -310,6 +346,8 @@ fn private_cloud_image_runs_activates_and_serves_heartbeats() {
     let (code, body) = curl("POST", &format!("{base}/license/code"), Some(&format!(r#"{{"code":"{six}"}}"#)), None);
     assert_eq!(code, 200, "{body}");
     assert_eq!(json(&body)["status"], "activated");
+    // The activation shows the admin the join secret to configure.
+    assert_eq!(json(&body)["join_secret"].as_str(), Some(secret.trim()));
 
     // An application node registers and heartbeats; each answer checked
     // along the whole chain, the instance key pinned from the first.
@@ -318,7 +356,7 @@ fn private_cloud_image_runs_activates_and_serves_heartbeats() {
     assert!(matches!(node.send(&base, AnswerKind::Heartbeat, 4), Ok(Status::Registered { .. })));
     let pinned = *node.client.pinned_instance_key().unwrap();
     // A product for another project is refused with its cause.
-    let mut other = Node { client: Client::new([0x43; 16]), roots: roots.clone(), project: "elsewhere" };
+    let mut other = Node { client: Client::new([0x43; 16]), roots: roots.clone(), project: "elsewhere", key };
     let refused = other.send(&base, AnswerKind::Registered, 5).unwrap_err();
     assert!(refused.contains(&"project_content_mismatch".to_owned()), "{refused:?}");
     let before = wait_ready(&base, &podman, &name);
