@@ -713,7 +713,7 @@ impl rustls::client::danger::ServerCertVerifier for AnyCert {
 /// A raw TLS client that sends a request's first line, then a header line a
 /// second, never ending its headers (slowloris). Returns how long the
 /// server kept the connection open.
-fn slow_client(port: u16) -> std::thread::JoinHandle<std::time::Duration> {
+fn slow_client(port: u16) -> std::thread::JoinHandle<core::time::Duration> {
     use std::io::{Read as _, Write as _};
     std::thread::spawn(move || {
         let start = std::time::Instant::now();
@@ -727,7 +727,7 @@ fn slow_client(port: u16) -> std::thread::JoinHandle<std::time::Duration> {
         let name = rustls::pki_types::ServerName::try_from("127.0.0.1").unwrap();
         let conn = rustls::ClientConnection::new(Arc::new(config), name).unwrap();
         let tcp = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-        tcp.set_read_timeout(Some(std::time::Duration::from_millis(1000))).unwrap();
+        tcp.set_read_timeout(Some(core::time::Duration::from_millis(1000))).unwrap();
         let mut tls = rustls::StreamOwned::new(conn, tcp);
         if tls.write_all(b"GET /license/status HTTP/1.1\r\nHost: x\r\n").is_err() {
             return start.elapsed();
@@ -757,16 +757,17 @@ fn a_slow_client_is_cut_off_and_the_connection_cap_keeps_the_admin_served() {
     let cap = fanlic_license_server::net::MAX_CONNECTIONS_PER_CLIENT;
     let port: u16 = server.port().parse().unwrap();
     let clients: Vec<_> = (0..cap + 4).map(|_| slow_client(port)).collect();
-    std::thread::sleep(std::time::Duration::from_secs(3));
+    std::thread::sleep(core::time::Duration::from_secs(3));
     let (status, _) = curl_from("127.0.0.2", &format!("{}/license/status", server.base), &[], None);
     assert_eq!(status, 200, "the admin is served while a stranger holds its cap");
-    let lifetimes: Vec<std::time::Duration> = clients.into_iter().map(|c| c.join().unwrap()).collect();
+    let lifetimes: Vec<core::time::Duration> = clients.into_iter().map(|c| c.join().unwrap()).collect();
     // The extra connections are closed at once; the slow ones at the
     // header-read timeout, not before.
     let timeout = fanlic_license_server::net::HEADER_READ_TIMEOUT;
-    let early = lifetimes.iter().filter(|t| **t < std::time::Duration::from_secs(3)).count();
+    let early = lifetimes.iter().filter(|t| **t < core::time::Duration::from_secs(3)).count();
     assert_eq!(early, 4, "{lifetimes:?}");
-    let late = lifetimes.iter().filter(|t| **t >= timeout && **t < timeout + std::time::Duration::from_secs(5)).count();
+    let late =
+        lifetimes.iter().filter(|t| **t >= timeout && **t < timeout + core::time::Duration::from_secs(5)).count();
     assert_eq!(late, cap, "{lifetimes:?}");
     let log = server.stop();
     assert!(log.contains("\"reason\":\"too many connections\""), "{log}");

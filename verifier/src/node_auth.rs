@@ -228,7 +228,8 @@ impl RequestKey {
         push(decimal(at, &mut digits));
         push(b":");
         for b in mac {
-            push(&[HEX[usize::from(b >> 4)], HEX[usize::from(b & 0x0f)]]);
+            let digit = |n: u8| HEX.get(usize::from(n)).copied().unwrap_or(b'0');
+            push(&[digit(b >> 4), digit(b & 0x0f)]);
         }
         h
     }
