@@ -19,6 +19,10 @@
 //!   leaves the server;
 //! - `privateConfig`: the state (SPEC.md §7.4), public: the customer mails it
 //!   to the vendor for a migration;
+//! - `join-secret`: made at first start, mode 0600: the applications prove
+//!   it on every request (SPEC.md §7.3); shown once activation succeeds;
+//! - `code-entry-locks`: wrong-code counts and locks, mode 0600, kept across
+//!   restarts;
 //! - `tls/cert.pem`, `tls/key.pem`: made at first start (self-signed, the key
 //!   IS the instance key), or mounted by the customer and then used as is.
 //!
@@ -35,18 +39,25 @@
 //!
 //! # HTTP (HTTPS only)
 //!
-//! - `GET /license/qrcode`: the admin's page: QR code (valid 5 minutes,
-//!   refresh button), the 6-digit code form, the status. The pages follow
+//! - `GET /license/qrcode`: the admin's page: this browser's QR code (valid
+//!   5 minutes), the 6-digit code form, the status; `GET` changes nothing.
+//!   `POST /license/refresh` (the page's button, with its CSRF token) makes
+//!   a new QR code for this browser only. The pages follow
 //!   the browser's `Accept-Language` (English, or Simplified Chinese for any
 //!   `zh`), show dates as YYYY/MM/DD, and say what to do next on a refusal.
 //! - `GET /license/qrcode.png`: the same QR code as PNG.
-//! - `POST /license/code`: the code, as a form (`code=NNNNNN`) or JSON
-//!   (`{"code": "NNNNNN"}`); 5 wrong codes are allowed, the 6th locks entry
-//!   for 15 minutes.
+//! - `POST /license/code`: the code, as the page's form (`csrf=…&code=NNNNNN`)
+//!   or JSON (`{"code": "NNNNNN"}`); per client address 5 wrong codes are
+//!   allowed, the 6th locks that address for 15 minutes; more than 50 from
+//!   all addresses in 15 minutes lock everyone. The answer to the right code
+//!   shows the join secret.
 //! - `GET /license/status`: JSON for scripts; a page for a browser (one that
-//!   asks for `text/html` and not JSON).
+//!   asks for `text/html` and not JSON) listing the nodes;
+//!   `POST /license/nodes/evict` removes one, given the join secret.
 //! - `POST /api/v1/register|heartbeat|deregister`: the applications'
-//!   protocol (SPEC.md §7.3); a refusal is HTTP 403 with every cause.
+//!   protocol (SPEC.md §7.3), each request with the join secret's MAC
+//!   (else HTTP 401 `not_authorized`, nothing more); a refusal is HTTP 403
+//!   with every cause.
 //!
 //! One JSON line per request on stderr; never a code, key, token or nonce.
 //!
