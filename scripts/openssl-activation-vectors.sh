@@ -3,7 +3,8 @@
 # fixtures/activation/vectors.json) with OpenSSL, independently of fanlic's
 # code: the activation key (HKDF-SHA256), the project fingerprint (SHA-256),
 # the challenge tag and the 6-digit code (HMAC-SHA256, then RFC 4226's
-# dynamic truncation, done here in bash). Prints one line per check and a
+# dynamic truncation, done here in bash), and the applications' request
+# MACs of the authorization server (fixtures/vectors/private-cloud/node-auth/). Prints one line per check and a
 # closing `openssl: N passed, M failed` for CI's tally.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -45,6 +46,23 @@ for i in $(seq 0 $((n - 1))); do
     offset=$(( 16#${m:62:2} & 15 ))
     word=$(( 16#${m:$((offset * 2)):8} & 0x7fffffff ))
     check "$name code (HMAC + RFC 4226 truncation)" "$(field "$i" '["code"]')" "$(printf '%06d' $((word % 1000000)))"
+done
+
+# Applications' request MACs (SPEC.md §7.3 "Authentication"):
+# request_key = HMAC(join_secret, label), mac = HMAC(request_key, label || path || "\n" || at || "\n" || body).
+auth=fixtures/vectors/private-cloud/node-auth/requests.json
+afield() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[int(sys.argv[2])][sys.argv[3]])' "$auth" "$1" "$2"; }
+key_label=$(hexof $'fanlic/1/node-request-key\n')
+req_label=$(hexof $'fanlic/1/node-request\n')
+m=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))))' "$auth")
+for i in $(seq 0 $((m - 1))); do
+    name=node-auth-$(afield "$i" name)
+    key=$(printf '%s' "$key_label" | xxd -r -p | openssl mac -digest SHA256 -macopt "hexkey:$(afield "$i" join_secret)" -in /dev/stdin HMAC | tr 'A-F' 'a-f')
+    check "$name request key (HMAC)" "$(afield "$i" request_key)" "$key"
+    mac=$( { printf '%s' "$req_label" | xxd -r -p; printf '%s\n%s\n%s' "$(afield "$i" path)" "$(afield "$i" at)" "$(afield "$i" body)"; } \
+        | openssl mac -digest SHA256 -macopt "hexkey:$key" -in /dev/stdin HMAC | tr 'A-F' 'a-f')
+    check "$name request MAC (HMAC)" "$(afield "$i" mac)" "$mac"
+    check "$name Authorization header" "$(afield "$i" authorization)" "FANLIC-HMAC-SHA256 $(afield "$i" at):$mac"
 done
 echo "openssl: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

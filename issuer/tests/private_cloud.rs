@@ -4,11 +4,13 @@
 //! on 127.0.0.1 and a host folder as /app/config; the QR page fetched over
 //! HTTPS with curl, its PNG read by zbarimg; the activation confirmed at a
 //! running `fanlic serve` and the code typed into the server; an application
-//! node registering and heartbeating, every answer checked by the verifier
-//! along root → issuing key → server license → image key → instance key,
-//! over connections pinned (curl `--pinnedpubkey`) to the TLS key that the
-//! instance key's TLS binding names (SPEC.md §7.7); the container stopped
-//! and started again, keeping its state and its TLS key.
+//! node registering and heartbeating with the MAC of the join secret the
+//! activation showed, every answer checked by the verifier along root →
+//! issuing key → server license → image key → instance key, over
+//! connections pinned (curl `--pinnedpubkey`) to the TLS key that the
+//! instance key's TLS binding names (SPEC.md §7.7); a node without the join
+//! secret refused with `not_authorized` alone; the container stopped and
+//! started again, keeping its state and its TLS key.
 //!
 //! Needs podman, runc, zbar-tools and curl (CI installs them) and the static
 //! server binary (`cargo build --release -p fanlic-license-server --target
@@ -32,7 +34,7 @@ use fanlic_formats::{LicenseKind, Timestamp, private_cloud::AnswerKind};
 use fanlic_issuer::home::load_root_public_key;
 use fanlic_verifier::{
     Environment, RootKey,
-    private_cloud::{Client, Status},
+    private_cloud::{AuthHeader, Client, JoinSecret, RequestKey, Status},
 };
 use serde_json::Value;
 
@@ -125,22 +127,27 @@ impl Drop for Serve {
 /// curl: (status, body). `-k`: the server's certificate is self-signed (the
 /// application pins the instance key, and the TLS key through its binding).
 fn curl(method: &str, url: &str, json_body: Option<&str>, out_file: Option<&Path>) -> (u16, String) {
-    curl_pinned(None, method, url, json_body, out_file)
+    curl_full(None, method, url, json_body, out_file, None)
 }
 
 /// [`curl`], refusing a connection whose TLS key's SubjectPublicKeyInfo does
-/// not hash to `pin` (`--pinnedpubkey sha256//BASE64`).
-fn curl_pinned(
+/// not hash to `pin` (`--pinnedpubkey sha256//BASE64`), and with an
+/// `Authorization` header when one is given.
+fn curl_full(
     pin: Option<&[u8; 32]>,
     method: &str,
     url: &str,
     json_body: Option<&str>,
     out_file: Option<&Path>,
+    authorization: Option<&str>,
 ) -> (u16, String) {
     let mut c = Command::new(tool("curl", "curl"));
     c.args(["-sk", "--max-time", "15", "-X", method, "-w", "\n%{http_code}"]);
     if let Some(pin) = pin {
         c.arg("--pinnedpubkey").arg(format!("sha256//{}", base64::engine::general_purpose::STANDARD.encode(pin)));
+    }
+    if let Some(a) = authorization {
+        c.args(["-H", &format!("Authorization: {a}")]);
     }
     if let Some(b) = json_body {
         c.args(["-H", "Content-Type: application/json", "-H", "Accept: application/json", "-d", b]);
@@ -182,12 +189,14 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// One application node: its verifier `Client`, the product's environment,
-/// and the TLS key its client accepted the binding of.
+/// the TLS key its client accepted the binding of, and the key of the join
+/// secret it is configured with (none: a stranger).
 struct Node {
     client: Client,
     roots: Vec<RootKey>,
     project: &'static str,
     tls_key: Option<[u8; 32]>,
+    key: Option<RequestKey>,
 }
 
 /// SHA-256 of the SubjectPublicKeyInfo the server at `base` presents, as
@@ -211,7 +220,7 @@ impl Node {
     /// Every later request is pinned to that TLS key.
     fn bind(&mut self, base: &str) -> Result<(), String> {
         let spki = handshake_spki_sha256(base);
-        let (code, text) = curl_pinned(Some(&spki), "GET", &format!("{base}/api/v1/tls-binding"), None, None);
+        let (code, text) = curl_full(Some(&spki), "GET", &format!("{base}/api/v1/tls-binding"), None, None, None);
         assert_eq!(code, 200, "{text}");
         let file =
             base64::engine::general_purpose::STANDARD.decode(json(&text)["tls_binding"].as_str().unwrap()).unwrap();
@@ -235,8 +244,16 @@ impl Node {
             _ => serde_json::json!({ "node_id": hex(&req.node_id), "nonce": hex(&req.nonce) }),
         };
         let pin = self.tls_key.expect("the node checks the TLS binding before it sends anything");
-        let (code, text) =
-            curl_pinned(Some(&pin), "POST", &format!("{base}{}", req.path()), Some(&body.to_string()), None);
+        let text = body.to_string();
+        let auth = self.key.as_ref().map(|k| req.authorization(k, text.as_bytes(), Timestamp(unix_now())));
+        let (code, text) = curl_full(
+            Some(&pin),
+            "POST",
+            &format!("{base}{}", req.path()),
+            Some(&text),
+            None,
+            auth.as_ref().map(AuthHeader::as_str),
+        );
         let v = json(&text);
         if code != 200 {
             return Err(v["causes"]
@@ -337,7 +354,24 @@ fn private_cloud_image_runs_activates_and_serves_heartbeats() {
         .filter(|p| p.file_name().unwrap().to_str().unwrap().starts_with("root-"))
         .map(|p| load_root_public_key(&p).unwrap())
         .collect();
-    let mut node = Node { client: Client::new([0x42; 16]), roots: roots.clone(), project: "cloudproj", tls_key: None };
+    // A stranger (no join secret) learns only that it is not authorized.
+    let mut stranger =
+        Node { client: Client::new([0x44; 16]), roots: roots.clone(), project: "cloudproj", tls_key: None, key: None };
+    stranger.bind(&base).unwrap();
+    assert_eq!(stranger.send(&base, AnswerKind::Registered, 1).unwrap_err(), ["not_authorized"]);
+    // The join secret, made at the first start in the config volume (mode 0600).
+    let secret_file = config.join("join-secret");
+    let secret = fs::read_to_string(&secret_file).unwrap();
+    use std::os::unix::fs::PermissionsExt as _;
+    assert_eq!(fs::metadata(&secret_file).unwrap().permissions().mode() & 0o777, 0o600);
+    let key = Some(JoinSecret::parse(&secret).unwrap().request_key());
+    let mut node = Node {
+        client: Client::new([0x42; 16]),
+        roots: roots.clone(),
+        project: "cloudproj",
+        tls_key: None,
+        key: key.clone(),
+    };
     node.bind(&base).unwrap();
     let instance_key = *node.client.pinned_instance_key().expect("the first binding pins the instance key");
     let refused = node.send(&base, AnswerKind::Registered, 1).unwrap_err();
@@ -362,6 +396,8 @@ fn private_cloud_image_runs_activates_and_serves_heartbeats() {
     let (code, body) = curl("POST", &format!("{base}/license/code"), Some(&format!(r#"{{"code":"{six}"}}"#)), None);
     assert_eq!(code, 200, "{body}");
     assert_eq!(json(&body)["status"], "activated");
+    // The activation shows the admin the join secret to configure.
+    assert_eq!(json(&body)["join_secret"].as_str(), Some(secret.trim()));
 
     // An application node registers and heartbeats; each answer checked
     // along the whole chain, the instance key pinned from the first.
@@ -371,7 +407,8 @@ fn private_cloud_image_runs_activates_and_serves_heartbeats() {
     let pinned = *node.client.pinned_instance_key().unwrap();
     assert_eq!(pinned, instance_key, "the answers come from the instance the binding pinned");
     // A product for another project is refused with its cause.
-    let mut other = Node { client: Client::new([0x43; 16]), roots: roots.clone(), project: "elsewhere", tls_key: None };
+    let mut other =
+        Node { client: Client::new([0x43; 16]), roots: roots.clone(), project: "elsewhere", tls_key: None, key };
     other.bind(&base).unwrap();
     let refused = other.send(&base, AnswerKind::Registered, 5).unwrap_err();
     assert!(refused.contains(&"project_content_mismatch".to_owned()), "{refused:?}");

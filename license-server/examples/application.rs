@@ -12,6 +12,7 @@
 //! ```sh
 //! cargo run -p fanlic-license-server --example application -- \
 //!     --server https://127.0.0.1:18081 --root-key license/root-keys.pem \
+//!     --join-secret config/join-secret \
 //!     --app FineReport --version 11.0.20 --project webroot \
 //!     --interval 5 --count 3 --deregister
 //! ```
@@ -50,7 +51,7 @@ use fanlic_license_server::{
 };
 use fanlic_verifier::{
     Environment, RootKey,
-    private_cloud::{Client, Next, RETRY_SECS, Request, Status},
+    private_cloud::{Client, JoinSecret, Next, RETRY_SECS, Request, RequestKey, Status},
 };
 use rustls::{
     ClientConfig, ClientConnection, DigitallySignedStruct, SignatureScheme, StreamOwned,
@@ -73,6 +74,11 @@ struct Cli {
     /// The vendor root public key (PEM), repeatable.
     #[arg(long = "root-key", required = true)]
     root_keys: Vec<PathBuf>,
+    /// The cluster's join secret (a file of 64 hex digits): shown on the
+    /// server's page once activation succeeds, and in its config folder as
+    /// `join-secret`. Every request carries a MAC under it (SPEC.md §7.3).
+    #[arg(long = "join-secret", required = true)]
+    join_secret: PathBuf,
     #[arg(long, default_value = "FineReport")]
     app: String,
     #[arg(long, default_value = "11.0.20")]
@@ -201,7 +207,13 @@ impl Connector {
     /// be bound first fetches the binding on that same connection and has
     /// `client` check it (pinning the instance key on first use); refused,
     /// the request is never sent.
-    fn post(&self, path: &str, body: &Value, client: &mut Client, roots: &[RootKey]) -> Result<Vec<u8>, Failure> {
+    fn post(
+        &self,
+        (request, key, body): (&Request, &RequestKey, &Value),
+        client: &mut Client,
+        roots: &[RootKey],
+    ) -> Result<Vec<u8>, Failure> {
+        let path = request.path();
         let unreachable = |e: String| {
             Failure::Unreachable(format!(
                 "cannot reach the authorization server at {}: {e} — check that it runs, the port is published, and no \
@@ -261,11 +273,14 @@ impl Connector {
             self.bound.lock().unwrap_or_else(PoisonError::into_inner).insert(spki);
         }
         let text = body.to_string();
+        // The MAC covers the exact bytes sent, made at the moment of sending.
+        let auth = request.authorization(key, text.as_bytes(), Timestamp(now()));
         let request = format!(
             "POST {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
-             Connection: close\r\n\r\n{text}",
+             Authorization: {}\r\nConnection: close\r\n\r\n{text}",
             self.host_port,
-            text.len()
+            text.len(),
+            auth.as_str(),
         );
         let w = tls.get_mut();
         w.write_all(request.as_bytes()).and_then(|()| w.flush()).map_err(|e| protocol(&e))?;
@@ -361,6 +376,11 @@ fn main() -> anyhow::Result<ExitCode> {
         Some(s) => parse_hex16(s).context("--node-id must be 32 lowercase hex digits")?,
         None => random::<16>()?,
     };
+    let secret_text = std::fs::read_to_string(&cli.join_secret)
+        .with_context(|| format!("--join-secret {}", cli.join_secret.display()))?;
+    let key = JoinSecret::parse(&secret_text)
+        .with_context(|| format!("--join-secret {}", cli.join_secret.display()))?
+        .request_key();
     let connector = Connector::new(&cli.server)?;
     let interval = cli.interval.max(1);
     let pinned_before = match &cli.pin_file {
@@ -423,7 +443,7 @@ fn main() -> anyhow::Result<ExitCode> {
         if kind == AnswerKind::Heartbeat {
             heartbeats += 1;
         }
-        let file = match connector.post(request.path(), &body, &mut client, &roots) {
+        let file = match connector.post((&request, &key, &body), &mut client, &roots) {
             Ok(file) => file,
             Err(failure) => {
                 client.on_failure(Timestamp(t));

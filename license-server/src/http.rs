@@ -7,6 +7,7 @@
     reason = "axum's Response is what a handler returns on failure; boxing it buys nothing"
 )]
 
+use core::net::IpAddr;
 use std::{
     io::Write as _,
     path::PathBuf,
@@ -17,19 +18,25 @@ use std::{
 use axum::{
     Router,
     body::Bytes,
-    extract::{ConnectInfo, Query, Request, State},
+    extract::{ConnectInfo, DefaultBodyLimit, Request, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     middleware::{self, Next},
     response::{Html, IntoResponse as _, Redirect, Response},
     routing::{get, post},
 };
 use base64::{Engine as _, engine::general_purpose::STANDARD};
-use fanlic_formats::{Expiry, Timestamp};
-use fanlic_verifier::{Lang, ShownDate, ShownTime, activation::CodeError};
+use fanlic_formats::{Expiry, Timestamp, private_cloud::NodeRecord};
+use fanlic_verifier::{
+    Lang, ShownDate, ShownTime,
+    activation::CodeError,
+    node_auth::{AUTH_SCHEME, AuthError, JoinSecret, RequestKey},
+};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::{
+    auth::{CsrfKey, ReplayGuard, same_origin},
+    code_entry,
     config::write_atomic,
     keys::random,
     license::ShownCause,
@@ -51,12 +58,43 @@ pub struct Shared {
     pub config_path: PathBuf,
     /// The activation service's base URL.
     pub base_url: String,
+    /// `code-entry-locks`, beside `privateConfig`.
+    pub code_entry_path: PathBuf,
+    /// The cluster's join secret (SPEC.md §7.3 "Authentication").
+    pub join_secret: JoinSecret,
+    /// The key derived from it that MACs the applications' requests.
+    pub request_key: RequestKey,
+    /// Nonces of accepted application requests.
+    pub replay: Mutex<ReplayGuard>,
+    /// The admin forms' CSRF key.
+    pub csrf: CsrfKey,
+    /// The process's start: a monotonic clock for the QR codes' age.
+    pub started: Instant,
+    /// The TLS binding file (SPEC.md §7.7), base64: public, the same for
+    /// every request.
+    pub tls_binding: String,
+}
+
+impl Shared {
+    /// Seconds on the monotonic clock since the start.
+    pub fn mono(&self) -> u64 {
+        self.started.elapsed().as_secs()
+    }
 }
 
 /// One JSON line on stderr. Callers never pass a code, key, token or nonce.
 pub fn log_line(v: &Value) {
     let mut err = std::io::stderr().lock();
     let _ = writeln!(err, "{v}");
+}
+
+/// Writes `code-entry-locks` if a count or lock changed.
+fn persist_code_entry(shared: &Shared, state: &mut ServerState) {
+    if let Some(bytes) = state.code_entry_mut().take_write()
+        && let Err(e) = write_atomic(&shared.code_entry_path, &bytes, code_entry::FILE_MODE)
+    {
+        log_line(&json!({"event": "code_entry_write_failed", "error": e.to_string()}));
+    }
 }
 
 /// Writes `privateConfig` if the state says a write is due.
@@ -89,6 +127,9 @@ async fn with_state<T: Send + 'static>(
     if state.write_due(now) {
         tokio::task::block_in_place(|| persist(shared, &mut state, now));
     }
+    if state.code_entry_mut().has_write() {
+        tokio::task::block_in_place(|| persist_code_entry(shared, &mut state));
+    }
     Ok(out)
 }
 
@@ -98,13 +139,54 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/", get(|| async { Redirect::to("/license/qrcode") }))
         .route("/license/qrcode", get(qrcode_page))
         .route("/license/qrcode.png", get(qrcode_png))
+        .route("/license/style.css", get(style_css))
+        .route("/license/refresh", post(refresh))
         .route("/license/code", post(enter_code))
         .route("/license/status", get(status))
+        .route("/license/nodes/evict", post(evict))
         .route("/api/v1/register", post(register))
         .route("/api/v1/heartbeat", post(heartbeat))
         .route("/api/v1/deregister", post(deregister))
+        .route("/api/v1/tls-binding", get(tls_binding))
+        .layer(DefaultBodyLimit::max(crate::net::MAX_BODY_BYTES))
+        .layer(middleware::from_fn(request_timeout))
+        .layer(middleware::from_fn(security_headers))
         .layer(middleware::from_fn(log_requests))
         .with_state(shared)
+}
+
+/// The instance key's binding of the served TLS key: public, no state, no lock.
+async fn tls_binding(State(shared): State<Arc<Shared>>) -> Response {
+    axum::Json(json!({ "tls_binding": shared.tls_binding })).into_response()
+}
+
+/// The Content-Security-Policy of every response: nothing from elsewhere, no
+/// inline script, forms post only here, never framed.
+pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
+                       form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// Anti-framing, CSP, no MIME sniffing, no referrer, and `no-store` unless
+/// the handler chose otherwise (pages and answers carry codes and secrets).
+async fn security_headers(req: Request, next: Next) -> Response {
+    let mut resp = next.run(req).await;
+    let h = resp.headers_mut();
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    resp
+}
+
+/// A request (its body included) that takes longer than
+/// [`crate::net::REQUEST_TIMEOUT`] is answered 408.
+async fn request_timeout(req: Request, next: Next) -> Response {
+    match tokio::time::timeout(crate::net::REQUEST_TIMEOUT, next.run(req)).await {
+        Ok(resp) => resp,
+        Err(_) => (StatusCode::REQUEST_TIMEOUT, "request timeout").into_response(),
+    }
 }
 
 /// One JSON line per request: method, path (no query), status, time,
@@ -175,7 +257,55 @@ fn answer_response(status: &str, result: Result<Answer, Vec<Cause>>) -> Response
     }
 }
 
-async fn register(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+/// `401`: the request does not prove the join secret. It says nothing about
+/// the license (no project, version, application, company): a stranger
+/// learns only that it is not authorized.
+fn not_authorized(client: IpAddr, e: AuthError) -> Response {
+    log_line(&json!({"event": "node_request_not_authorized", "client": client.to_string(), "reason": e.to_string()}));
+    let mut resp = json_response(
+        StatusCode::UNAUTHORIZED,
+        &json!({"status": "refused", "causes": [{
+            "code": "not_authorized",
+            "message": format!(
+                "Not authorized: {e}. Configure the application with this authorization server's join secret \
+                 (shown when the server was activated; the file join-secret in its config folder)"
+            ),
+        }]}),
+    );
+    resp.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(AUTH_SCHEME));
+    resp
+}
+
+/// SPEC.md §7.3 "Authentication": the MAC over the exact body, checked
+/// before the body is even parsed; returns the request's time.
+fn authenticate(
+    shared: &Shared,
+    client: IpAddr,
+    headers: &HeaderMap,
+    path: &str,
+    body: &[u8],
+) -> Result<u64, Response> {
+    let h = headers.get(header::AUTHORIZATION).map(|v| v.to_str().unwrap_or(""));
+    shared.request_key.check(h, path, body, now()).map_err(|e| not_authorized(client, e))
+}
+
+/// The nonce of an authenticated request counts once.
+fn first_time(shared: &Shared, client: IpAddr, nonce: [u8; 16], at: u64) -> Result<(), Response> {
+    let mut replay = shared.replay.lock().unwrap_or_else(PoisonError::into_inner);
+    if replay.first_time(nonce, at, now()) { Ok(()) } else { Err(not_authorized(client, AuthError::Replayed)) }
+}
+
+async fn register(
+    State(shared): State<Arc<Shared>>,
+    ci: ConnectInfo<ClientAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let client = ci.0.0.ip();
+    let at = match authenticate(&shared, client, &headers, "/api/v1/register", &body) {
+        Ok(at) => at,
+        Err(resp) => return resp,
+    };
     let req: RegisterBody = match parse_json(&body) {
         Ok(r) => r,
         Err(resp) => return resp,
@@ -184,6 +314,9 @@ async fn register(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
         Ok(v) => v,
         Err(resp) => return resp,
     };
+    if let Err(resp) = first_time(&shared, client, nonce, at) {
+        return resp;
+    }
     let result = with_state(&shared, move |s, now| {
         s.register(
             &RegisterRequest { app_name: &req.app_name, version: &req.version, project: &req.project, node_id, nonce },
@@ -200,8 +333,19 @@ async fn register(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
 /// [`ServerState::heartbeat`] or [`ServerState::deregister`].
 type NodeOp = fn(&mut ServerState, [u8; 16], [u8; 16], u64) -> Result<Answer, Vec<Cause>>;
 
-async fn node_request(shared: Arc<Shared>, body: Bytes, status: &str, op: NodeOp) -> Response {
-    let req: NodeBody = match parse_json(&body) {
+/// What every application request brings.
+struct Incoming {
+    client: IpAddr,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+async fn node_request(shared: Arc<Shared>, inc: Incoming, path: &str, status: &str, op: NodeOp) -> Response {
+    let at = match authenticate(&shared, inc.client, &inc.headers, path, &inc.body) {
+        Ok(at) => at,
+        Err(resp) => return resp,
+    };
+    let req: NodeBody = match parse_json(&inc.body) {
         Ok(r) => r,
         Err(resp) => return resp,
     };
@@ -209,28 +353,45 @@ async fn node_request(shared: Arc<Shared>, body: Bytes, status: &str, op: NodeOp
         Ok(v) => v,
         Err(resp) => return resp,
     };
+    if let Err(resp) = first_time(&shared, inc.client, nonce, at) {
+        return resp;
+    }
     match with_state(&shared, move |s, now| op(s, node_id, nonce, now)).await {
         Ok(r) => answer_response(status, r),
         Err(resp) => resp,
     }
 }
 
-async fn heartbeat(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
-    node_request(shared, body, "heartbeat", ServerState::heartbeat).await
+async fn heartbeat(
+    State(shared): State<Arc<Shared>>,
+    ci: ConnectInfo<ClientAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let inc = Incoming { client: ci.0.0.ip(), headers, body };
+    node_request(shared, inc, "/api/v1/heartbeat", "heartbeat", ServerState::heartbeat).await
 }
 
-async fn deregister(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
-    node_request(shared, body, "deregistered", ServerState::deregister).await
+async fn deregister(
+    State(shared): State<Arc<Shared>>,
+    ci: ConnectInfo<ClientAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let inc = Incoming { client: ci.0.0.ip(), headers, body };
+    node_request(shared, inc, "/api/v1/deregister", "deregistered", ServerState::deregister).await
 }
 
 /// JSON for scripts; a page in the browser's language for a browser (one
 /// that asks for `text/html` and not for JSON).
-async fn status(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+async fn status(State(shared): State<Arc<Shared>>, ci: ConnectInfo<ClientAddr>, headers: HeaderMap) -> Response {
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
     if accept.contains("text/html") && !accept.contains("application/json") {
         let lang = lang_of(&headers);
-        return match with_state(&shared, move |s, now| PageData::read(s, now, lang, None)).await {
-            Ok(d) => page_response(StatusCode::OK, lang, &status_page(&d, lang)),
+        let client = ci.0.0.ip();
+        let csrf = shared.csrf.token(client);
+        return match with_state(&shared, move |s, now| PageData::read(s, client, now, lang, None, csrf)).await {
+            Ok(d) => page_response(StatusCode::OK, lang, &status_page(&d, lang, None)),
             Err(resp) => resp,
         };
     }
@@ -243,20 +404,12 @@ async fn status(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Respon
 // ---------------------------------------------------------------------------
 // The admin's pages.
 
-#[derive(Deserialize)]
-struct QrQuery {
-    refresh: Option<String>,
-}
-
-/// The status and the QR code (made or refreshed as needed).
-async fn current(shared: &Arc<Shared>, refresh: bool) -> Result<(Status, Result<ShownChallenge, Refusal>), Response> {
+/// `client`'s QR code (made as needed).
+async fn current(shared: &Arc<Shared>, client: IpAddr) -> Result<Result<ShownChallenge, Refusal>, Response> {
     let nonce = random::<16>().map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response())?;
     let base = shared.base_url.clone();
-    with_state(shared, move |s, now| {
-        let ch = s.challenge(now, nonce, &base, refresh);
-        (s.status(now), ch)
-    })
-    .await
+    let mono = shared.mono();
+    with_state(shared, move |s, now| s.challenge(client, now, mono, nonce, &base, false)).await
 }
 
 /// Everything an admin's page shows, read under one lock.
@@ -268,25 +421,43 @@ struct PageData {
     expiry: Expiry,
     /// The server license's own causes (expired, not yet valid), as shown.
     license_causes: Vec<ShownCause>,
+    /// The client's CSRF token, for the page's forms.
+    csrf: String,
+    /// Code entry is locked for this client until then.
+    locked_until: Option<u64>,
+    /// The registered nodes.
+    nodes: Vec<NodeRecord>,
 }
 
 impl PageData {
-    fn read(s: &mut ServerState, now: u64, lang: Lang, challenge: Option<Result<ShownChallenge, Refusal>>) -> Self {
+    fn read(
+        s: &mut ServerState,
+        client: IpAddr,
+        now: u64,
+        lang: Lang,
+        challenge: Option<Result<ShownChallenge, Refusal>>,
+        csrf: String,
+    ) -> Self {
         let st = s.status(now);
         let nodes = u32::try_from(st.nodes).unwrap_or(u32::MAX);
         let license = s.license();
         let license_causes = license.shown_time_causes(nodes, now, lang);
-        Self { now, expiry: license.expiry, st, challenge, license_causes }
+        let expiry = license.expiry;
+        let locked_until = s.locked_until_for(client, now);
+        let nodes = s.nodes().copied().collect();
+        Self { now, expiry, st, challenge, license_causes, csrf, locked_until, nodes }
     }
 }
 
-/// The QR page and its data: the QR code made or refreshed as needed.
-async fn qr_page_data(shared: &Arc<Shared>, refresh: bool, lang: Lang) -> Result<PageData, Response> {
+/// The QR page and its data: `client`'s QR code made or refreshed as needed.
+async fn qr_page_data(shared: &Arc<Shared>, client: IpAddr, refresh: bool, lang: Lang) -> Result<PageData, Response> {
     let nonce = random::<16>().map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response())?;
     let base = shared.base_url.clone();
+    let mono = shared.mono();
+    let csrf = shared.csrf.token(client);
     with_state(shared, move |s, now| {
-        let ch = s.challenge(now, nonce, &base, refresh);
-        PageData::read(s, now, lang, Some(ch))
+        let ch = s.challenge(client, now, mono, nonce, &base, refresh);
+        PageData::read(s, client, now, lang, Some(ch), csrf)
     })
     .await
 }
@@ -296,23 +467,115 @@ fn lang_of(headers: &HeaderMap) -> Lang {
     headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).map_or(Lang::En, Lang::from_accept_language)
 }
 
-async fn qrcode_page(State(shared): State<Arc<Shared>>, Query(q): Query<QrQuery>, headers: HeaderMap) -> Response {
+/// `GET` never changes anything: it shows the client's QR code (made when it
+/// has none or it expired); a refresh is a `POST` (`/license/refresh`).
+async fn qrcode_page(State(shared): State<Arc<Shared>>, ci: ConnectInfo<ClientAddr>, headers: HeaderMap) -> Response {
     let lang = lang_of(&headers);
-    match qr_page_data(&shared, q.refresh.is_some(), lang).await {
+    match qr_page_data(&shared, ci.0.0.ip(), false, lang).await {
         Ok(d) => page_response(StatusCode::OK, lang, &page(&d, lang, None)),
         Err(resp) => resp,
     }
 }
 
-async fn qrcode_png(State(shared): State<Arc<Shared>>) -> Response {
-    match current(&shared, false).await {
-        Ok((_, Ok(ch))) => match fanlic_qr::Qr::new(&ch.url).and_then(|q| q.to_png(8)) {
+async fn qrcode_png(State(shared): State<Arc<Shared>>, ci: ConnectInfo<ClientAddr>) -> Response {
+    match current(&shared, ci.0.0.ip()).await {
+        Ok(Ok(ch)) => match fanlic_qr::Qr::new(&ch.url).and_then(|q| q.to_png(8)) {
             Ok(png) => no_store(([(header::CONTENT_TYPE, "image/png")], png).into_response()),
             Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
         },
-        Ok((_, Err(refusal))) => no_store((StatusCode::CONFLICT, refusal.to_string()).into_response()),
+        Ok(Err(refusal)) => no_store((StatusCode::CONFLICT, refusal.to_string()).into_response()),
         Err(resp) => resp,
     }
+}
+
+/// The pages' style sheet (a file, so the CSP can forbid inline content).
+async fn style_css() -> Response {
+    let mut resp = ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], STYLE).into_response();
+    resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("max-age=3600"));
+    resp
+}
+
+const STYLE: &str = "body{font-family:sans-serif;max-width:32rem;margin:1rem auto;padding:0 1rem}\
+.qr svg{width:100%;max-width:20rem;height:auto}.ok{color:#060}.err{color:#a00}.small{font-size:.85rem}\
+h2{font-size:1.2rem;margin:.5rem 0 0 0}dt{font-weight:bold}dd{margin:0 0 .4rem 0}\
+input,button{font-size:1.2rem;margin:.3rem 0;padding:.3rem}code{word-break:break-all}\
+table{border-collapse:collapse}td,th{padding:.2rem .4rem;text-align:left;font-size:.85rem}\n";
+
+/// Refuses a form post that is not from this server's own page: a foreign
+/// `Origin` (or `Sec-Fetch-Site`), or a CSRF token that is not the client's.
+fn check_form(shared: &Shared, client: IpAddr, headers: &HeaderMap, body: &[u8], lang: Lang) -> Result<(), Response> {
+    let token = form_field(body, "csrf").unwrap_or_default();
+    if same_origin(headers) && shared.csrf.check(client, &token) {
+        return Ok(());
+    }
+    log_line(&json!({"event": "form_refused", "client": client.to_string(), "reason": "origin or CSRF token"}));
+    let text = lang.pick(
+        "This form did not come from this server's own page (or the page is too old): open the page again and retry.",
+        "此表单并非来自本服务器的页面（或页面已过期）：请重新打开页面后重试。",
+    );
+    let body = format!("<p class=\"err\">{}</p><p><a href=\"/license/qrcode\">/license/qrcode</a></p>", escape(text));
+    let title = lang.pick("Refused", "已拒绝");
+    Err(page_response(StatusCode::FORBIDDEN, lang, &shell(lang, title, title, &body, "")))
+}
+
+/// `POST /license/refresh`: a new QR code for this client only (another
+/// client's code stays valid), from the page's own form.
+async fn refresh(
+    State(shared): State<Arc<Shared>>,
+    ci: ConnectInfo<ClientAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let lang = lang_of(&headers);
+    let client = ci.0.0.ip();
+    if let Err(resp) = check_form(&shared, client, &headers, &body, lang) {
+        return resp;
+    }
+    match qr_page_data(&shared, client, true, lang).await {
+        Ok(d) => page_response(StatusCode::OK, lang, &page(&d, lang, None)),
+        Err(resp) => resp,
+    }
+}
+
+/// `POST /license/nodes/evict`: the admin removes a node, proving the join
+/// secret (typed into the status page's form, which carries the CSRF token).
+async fn evict(
+    State(shared): State<Arc<Shared>>,
+    ci: ConnectInfo<ClientAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let lang = lang_of(&headers);
+    let client = ci.0.0.ip();
+    if let Err(resp) = check_form(&shared, client, &headers, &body, lang) {
+        return resp;
+    }
+    let typed = form_field(&body, "join_secret").unwrap_or_default();
+    let node = form_field(&body, "node_id").and_then(|n| crate::parse_hex16(&n));
+    let authorized = JoinSecret::parse(&typed).is_ok_and(|s| s.same(&shared.join_secret));
+    let csrf = shared.csrf.token(client);
+    let result = with_state(&shared, move |s, now| {
+        let outcome = match (authorized, node) {
+            (false, _) => Err(lang.pick("Wrong join secret: nothing was changed.", "加入密钥错误：未做任何更改。")),
+            (true, None) => Err(lang.pick("No such node.", "没有此节点。")),
+            (true, Some(id)) if s.evict(id, now) => Ok(id),
+            (true, Some(_)) => Err(lang.pick("No such node.", "没有此节点。")),
+        };
+        (outcome, PageData::read(s, client, now, lang, None, csrf))
+    })
+    .await;
+    let (outcome, d) = match result {
+        Ok(r) => r,
+        Err(resp) => return resp,
+    };
+    let (status, notice) = match outcome {
+        Ok(id) => {
+            log_line(&json!({"event": "node_evicted", "client": client.to_string(), "node_id": crate::hex(&id)}));
+            (StatusCode::OK, Notice::Ok(format!("{} {}", lang.pick("Node removed:", "已移除节点："), crate::hex(&id))))
+        }
+        Err(text) => (StatusCode::FORBIDDEN, Notice::Refused { prompt: text.to_owned(), advice: String::new() }),
+    };
+    page_response(status, lang, &status_page(&d, lang, Some(notice)))
 }
 
 #[derive(Deserialize)]
@@ -320,10 +583,10 @@ struct CodeBody {
     code: String,
 }
 
-/// `code=NNNNNN` of a form: only digits, spaces and `+` matter here.
-fn form_code(body: &[u8]) -> Option<String> {
+/// A field of a form (`application/x-www-form-urlencoded`), decoded.
+fn form_field(body: &[u8], name: &str) -> Option<String> {
     let text = core::str::from_utf8(body).ok()?;
-    let value = text.split('&').find_map(|kv| kv.strip_prefix("code="))?;
+    let value = text.split('&').find_map(|kv| kv.strip_prefix(name).and_then(|r| r.strip_prefix('=')))?;
     let mut out = String::new();
     let mut bytes = value.bytes();
     while let Some(b) = bytes.next() {
@@ -340,20 +603,37 @@ fn form_code(body: &[u8]) -> Option<String> {
     Some(out)
 }
 
-async fn enter_code(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
+/// `POST /license/code`. A form must come from this server's page (Origin,
+/// CSRF token); JSON (scripts) passes the Origin check only: a browser
+/// cannot send `application/json` to another origin without a CORS
+/// preflight, which this server never grants.
+async fn enter_code(
+    State(shared): State<Arc<Shared>>,
+    ci: ConnectInfo<ClientAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let client = ci.0.0.ip();
     let is_json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/json"));
     let typed = if is_json {
+        if !same_origin(&headers) {
+            return json_response(StatusCode::FORBIDDEN, &json!({"status": "refused", "code": "cross_origin"}));
+        }
         match parse_json::<CodeBody>(&body) {
             Ok(b) => b.code,
             Err(resp) => return resp,
         }
     } else {
-        form_code(&body).unwrap_or_default()
+        if let Err(resp) = check_form(&shared, client, &headers, &body, lang_of(&headers)) {
+            return resp;
+        }
+        form_field(&body, "code").unwrap_or_default()
     };
-    let result = with_state(&shared, move |s, now| s.enter_code(&typed, now)).await;
+    let mono = shared.mono();
+    let result = with_state(&shared, move |s, now| s.enter_code(client, &typed, now, mono)).await;
     let result = match result {
         Ok(r) => r,
         Err(resp) => return resp,
@@ -366,35 +646,30 @@ async fn enter_code(State(shared): State<Arc<Shared>>, headers: HeaderMap, body:
         Err(_) => StatusCode::FORBIDDEN,
     };
     let lang = lang_of(&headers);
+    let join_secret = crate::hex(shared.join_secret.as_bytes());
     if is_json {
-        let st = match with_state(&shared, |s, now| s.status(now)).await {
-            Ok(st) => st,
+        let locked_until = match with_state(&shared, move |s, now| s.locked_until_for(client, now)).await {
+            Ok(l) => l,
             Err(resp) => return resp,
         };
         let v = match &result {
-            Ok(at) => json!({"status": "activated", "activated_at": at}),
+            Ok(at) => json!({"status": "activated", "activated_at": at, "join_secret": join_secret}),
             Err(r) => {
                 let (prompt, advice) = refusal_texts(r, lang, now());
                 json!({
-                    "status": "refused", "code": r.code(), "message": r.to_string(), "locked_until": st.locked_until,
+                    "status": "refused", "code": r.code(), "message": r.to_string(), "locked_until": locked_until,
                     "lang": lang.tag(), "prompt": prompt, "advice": advice,
                 })
             }
         };
         return json_response(http_status, &v);
     }
-    let d = match qr_page_data(&shared, false, lang).await {
+    let d = match qr_page_data(&shared, client, false, lang).await {
         Ok(d) => d,
         Err(resp) => return resp,
     };
     let notice = match &result {
-        Ok(_) => Notice::Ok(
-            lang.pick(
-                "Activation succeeded. The FanRuan applications can now register with this server.",
-                "激活成功。帆软应用现在可以向此服务器注册。",
-            )
-            .to_owned(),
-        ),
+        Ok(_) => Notice::Activated { join_secret },
         Err(r) => {
             let (prompt, advice) = refusal_texts(r, lang, d.now);
             Notice::Refused { prompt, advice }
@@ -406,7 +681,40 @@ async fn enter_code(State(shared): State<Arc<Shared>>, headers: HeaderMap, body:
 /// What the code page says above the QR page.
 enum Notice {
     Ok(String),
-    Refused { prompt: String, advice: String },
+    /// The right code: shown once, with the join secret the applications need.
+    Activated {
+        join_secret: String,
+    },
+    Refused {
+        prompt: String,
+        advice: String,
+    },
+}
+
+/// A notice as HTML.
+fn notice_html(notice: Notice, lang: Lang) -> String {
+    match notice {
+        Notice::Ok(text) => format!("<p class=\"ok\">{}</p>", escape(&text)),
+        Notice::Activated { join_secret } => format!(
+            "<p class=\"ok\">{}</p><p>{}</p><p><code id=\"join-secret\">{}</code></p><p class=\"small\">{}</p>",
+            escape(lang.pick(
+                "Activation succeeded. The FanRuan applications can now register with this server.",
+                "激活成功。帆软应用现在可以向此服务器注册。",
+            )),
+            escape(lang.pick(
+                "Join secret: configure it in every FanRuan application that uses this server. Keep it secret.",
+                "加入密钥：请在每个使用此服务器的帆软应用中配置它，并妥善保密。",
+            )),
+            escape(&join_secret),
+            escape(lang.pick(
+                "It is also in the file join-secret of the server's config folder (/app/config/join-secret).",
+                "它也保存在服务器配置目录中的 join-secret 文件里（/app/config/join-secret）。",
+            )),
+        ),
+        Notice::Refused { prompt, advice } => {
+            format!("<p class=\"err\">{} <b>{}</b></p>", escape(&prompt), escape(&advice))
+        }
+    }
 }
 
 /// What went wrong with the admin's request, and what to do next, in `lang`.
@@ -562,14 +870,7 @@ fn clock_behind_html(d: &PageData, lang: Lang) -> String {
 fn page(d: &PageData, lang: Lang, notice: Option<Notice>) -> String {
     let st = &d.st;
     let zh = lang == Lang::ZhCn;
-    let mut body = String::new();
-    match notice {
-        Some(Notice::Ok(text)) => body.push_str(&format!("<p class=\"ok\">{}</p>", escape(&text))),
-        Some(Notice::Refused { prompt, advice }) => {
-            body.push_str(&format!("<p class=\"err\">{} <b>{}</b></p>", escape(&prompt), escape(&advice)));
-        }
-        None => {}
-    }
+    let mut body = notice.map(|n| notice_html(n, lang)).unwrap_or_default();
     body.push_str(&license_causes_html(d));
     if st.clock_behind {
         body.push_str(&clock_behind_html(d, lang));
@@ -607,12 +908,14 @@ fn page(d: &PageData, lang: Lang, notice: Option<Notice>) -> String {
         body.push_str(&format!(
             "<p>{steps}</p><div class=\"qr\">{svg}</div>\
              <p class=\"small\">{valid} <a href=\"{url}\">{link}</a></p>\
-             <form method=\"get\" action=\"/license/qrcode\"><button name=\"refresh\" value=\"1\">{refresh}</button></form>",
+             <form method=\"post\" action=\"/license/refresh\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+             <button type=\"submit\">{refresh}</button></form>",
             steps = escape(&steps),
             valid = escape(&valid),
             url = escape(&ch.url),
+            csrf = escape(&d.csrf),
         ));
-        if let Some(until) = st.locked_until {
+        if let Some(until) = d.locked_until {
             let (prompt, advice) =
                 code_texts(&CodeError::Locked { until: Timestamp(until), now: Timestamp(d.now) }, lang, d.now);
             body.push_str(&format!("<p class=\"err\">{} <b>{}</b></p>", escape(&prompt), escape(&advice)));
@@ -620,9 +923,11 @@ fn page(d: &PageData, lang: Lang, notice: Option<Notice>) -> String {
         let (label, button) = if zh { ("6 位验证码", "激活") } else { ("6-digit code", "Activate") };
         body.push_str(&format!(
             "<form method=\"post\" action=\"/license/code\">\
+             <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
              <label for=\"code\">{label}</label>\
              <input id=\"code\" name=\"code\" inputmode=\"numeric\" pattern=\"[0-9 ]*\" maxlength=\"8\" autocomplete=\"one-time-code\" required>\
              <button type=\"submit\">{button}</button></form>",
+            csrf = escape(&d.csrf),
         ));
     } else if let Some(Err(r)) = &d.challenge {
         let (prompt, advice) = refusal_texts(r, lang, d.now);
@@ -633,10 +938,11 @@ fn page(d: &PageData, lang: Lang, notice: Option<Notice>) -> String {
 }
 
 /// `/license/status` for a browser.
-fn status_page(d: &PageData, lang: Lang) -> String {
+fn status_page(d: &PageData, lang: Lang, notice: Option<Notice>) -> String {
     let st = &d.st;
     let zh = lang == Lang::ZhCn;
-    let mut body = license_causes_html(d);
+    let mut body = notice.map(|n| notice_html(n, lang)).unwrap_or_default();
+    body.push_str(&license_causes_html(d));
     if st.clock_behind {
         body.push_str(&clock_behind_html(d, lang));
     }
@@ -663,7 +969,7 @@ fn status_page(d: &PageData, lang: Lang) -> String {
         (lang.pick("License valid until", "许可证有效期至"), expiry_text(d.expiry, lang)),
         (
             lang.pick("Code entry locked until", "验证码输入锁定至"),
-            st.locked_until.map_or_else(|| "-".to_owned(), |u| ShownTime(Timestamp(u)).to_string()),
+            d.locked_until.map_or_else(|| "-".to_owned(), |u| ShownTime(Timestamp(u)).to_string()),
         ),
         (lang.pick("Latest time seen", "记录到的最新时间"), ShownTime(Timestamp(st.time_high_water)).to_string()),
         (lang.pick("privateConfig generation", "privateConfig 版本"), st.generation.to_string()),
@@ -674,8 +980,43 @@ fn status_page(d: &PageData, lang: Lang) -> String {
         body.push_str(&format!("<dt>{}</dt><dd>{}</dd>", escape(k), escape(&v)));
     }
     body.push_str("</dl>");
+    body.push_str(&nodes_html(d, lang));
     let title = lang.pick("Authorization server status", "授权服务器状态");
     shell(lang, title, title, &body, "")
+}
+
+/// The registered nodes, each with a form to evict it: the admin proves the
+/// join secret (the page never shows it), the form carries the CSRF token.
+fn nodes_html(d: &PageData, lang: Lang) -> String {
+    let mut out = format!("<h2>{}</h2>", escape(lang.pick("Registered nodes", "已注册节点")));
+    if d.nodes.is_empty() {
+        out.push_str(&format!("<p>{}</p>", escape(lang.pick("None.", "无。"))));
+        return out;
+    }
+    out.push_str(&format!(
+        "<table><tr><th>{}</th><th>{}</th><th>{}</th><th></th></tr>",
+        escape(lang.pick("Node", "节点")),
+        escape(lang.pick("Registered", "注册时间")),
+        escape(lang.pick("Last heard from", "最近联系")),
+    ));
+    for n in &d.nodes {
+        out.push_str(&format!(
+            "<tr><td><code>{id}</code></td><td>{reg}</td><td>{seen}</td><td>\
+             <form method=\"post\" action=\"/license/nodes/evict\">\
+             <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+             <input type=\"hidden\" name=\"node_id\" value=\"{id}\">\
+             <input type=\"password\" name=\"join_secret\" placeholder=\"{ph}\" autocomplete=\"off\" required>\
+             <button type=\"submit\">{button}</button></form></td></tr>",
+            id = crate::hex(&n.node_id),
+            reg = escape(&ShownTime(Timestamp(n.registered_at)).to_string()),
+            seen = escape(&ShownTime(Timestamp(n.last_seen)).to_string()),
+            csrf = escape(&d.csrf),
+            ph = escape(lang.pick("join secret", "加入密钥")),
+            button = escape(lang.pick("Remove", "移除")),
+        ));
+    }
+    out.push_str("</table>");
+    out
 }
 
 fn footer(d: &PageData, lang: Lang) -> String {
@@ -706,10 +1047,7 @@ fn shell(lang: Lang, title: &str, heading: &str, body: &str, footer: &str) -> St
         "<!doctype html><html lang=\"{tag}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{title}</title>\
-         <style>body{{font-family:sans-serif;max-width:32rem;margin:1rem auto;padding:0 1rem}}\
-         .qr svg{{width:100%;max-width:20rem;height:auto}}.ok{{color:#060}}.err{{color:#a00}}.small{{font-size:.85rem}}\
-         h2{{font-size:1.2rem;margin:.5rem 0 0 0}}dt{{font-weight:bold}}dd{{margin:0 0 .4rem 0}}\
-         input,button{{font-size:1.2rem;margin:.3rem 0;padding:.3rem}}</style></head><body>\
+         <link rel=\"stylesheet\" href=\"/license/style.css\"></head><body>\
          <h1>{heading}</h1>{body}{footer}</body></html>",
         tag = lang.tag(),
         title = escape(title),
@@ -723,10 +1061,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn reads_the_code_of_a_form() {
-        assert_eq!(form_code(b"code=123456").unwrap(), "123456");
-        assert_eq!(form_code(b"x=1&code=+12%203+").unwrap(), " 12 3 ");
-        assert!(form_code(b"x=1").is_none());
-        assert!(form_code(b"code=%4").is_none());
+    fn reads_the_fields_of_a_form() {
+        assert_eq!(form_field(b"code=123456", "code").unwrap(), "123456");
+        assert_eq!(form_field(b"x=1&code=+12%203+", "code").unwrap(), " 12 3 ");
+        assert!(form_field(b"x=1", "code").is_none());
+        assert!(form_field(b"codex=1", "code").is_none());
+        assert!(form_field(b"code=%4", "code").is_none());
+        assert_eq!(form_field(b"code=1&csrf=ab", "csrf").unwrap(), "ab");
     }
 }

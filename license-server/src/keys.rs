@@ -107,7 +107,7 @@ pub fn pkcs8_v2(key: &SigningKey) -> Zeroizing<Vec<u8>> {
 }
 
 /// Refuses a private key file that others than its owner may read.
-fn check_mode(path: &Path) -> Result<(), Error> {
+pub fn check_mode(path: &Path) -> Result<(), Error> {
     let mode = fs::metadata(path).map_err(Error::io(path, "cannot read"))?.permissions().mode() & 0o777;
     if mode & 0o077 != 0 {
         return Err(Error::KeyFileMode { path: path.to_owned(), mode });

@@ -19,6 +19,10 @@
 //!   leaves the server;
 //! - `privateConfig`: the state (SPEC.md §7.4), public: the customer mails it
 //!   to the vendor for a migration;
+//! - `join-secret`: made at first start, mode 0600: the applications prove
+//!   it on every request (SPEC.md §7.3); shown once activation succeeds;
+//! - `code-entry-locks`: wrong-code counts and locks, mode 0600, kept across
+//!   restarts;
 //! - `tls/cert.pem`, `tls/key.pem`: made at first start (self-signed, an
 //!   ECDSA P-256 key, mode 0600, kept across restarts), or mounted by the
 //!   customer and then used as is; either way bound to the instance key by
@@ -37,18 +41,25 @@
 //!
 //! # HTTP (HTTPS only)
 //!
-//! - `GET /license/qrcode`: the admin's page: QR code (valid 5 minutes,
-//!   refresh button), the 6-digit code form, the status. The pages follow
+//! - `GET /license/qrcode`: the admin's page: this browser's QR code (valid
+//!   5 minutes), the 6-digit code form, the status; `GET` changes nothing.
+//!   `POST /license/refresh` (the page's button, with its CSRF token) makes
+//!   a new QR code for this browser only. The pages follow
 //!   the browser's `Accept-Language` (English, or Simplified Chinese for any
 //!   `zh`), show dates as YYYY/MM/DD, and say what to do next on a refusal.
 //! - `GET /license/qrcode.png`: the same QR code as PNG.
-//! - `POST /license/code`: the code, as a form (`code=NNNNNN`) or JSON
-//!   (`{"code": "NNNNNN"}`); 5 wrong codes are allowed, the 6th locks entry
-//!   for 15 minutes.
+//! - `POST /license/code`: the code, as the page's form (`csrf=…&code=NNNNNN`)
+//!   or JSON (`{"code": "NNNNNN"}`); per client address 5 wrong codes are
+//!   allowed, the 6th locks that address for 15 minutes; more than 50 from
+//!   all addresses in 15 minutes lock everyone. The answer to the right code
+//!   shows the join secret.
 //! - `GET /license/status`: JSON for scripts; a page for a browser (one that
-//!   asks for `text/html` and not JSON).
+//!   asks for `text/html` and not JSON) listing the nodes;
+//!   `POST /license/nodes/evict` removes one, given the join secret.
 //! - `POST /api/v1/register|heartbeat|deregister`: the applications'
-//!   protocol (SPEC.md §7.3); a refusal is HTTP 403 with every cause.
+//!   protocol (SPEC.md §7.3), each request with the join secret's MAC
+//!   (else HTTP 401 `not_authorized`, nothing more); a refusal is HTTP 403
+//!   with every cause.
 //! - `GET /api/v1/tls-binding`: `{"tls_binding": base64}`, the instance
 //!   key's signature over the served TLS key (SPEC.md §7.7), which an
 //!   application checks before it sends anything on a connection.
@@ -65,11 +76,14 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod auth;
+pub mod code_entry;
 pub mod config;
 mod error;
 pub mod http;
 pub mod keys;
 pub mod license;
+pub mod net;
 pub mod state;
 pub mod tls;
 
@@ -92,6 +106,7 @@ use std::{
 use base64::{Engine as _, engine::general_purpose::STANDARD};
 pub use error::Error;
 use fanlic_formats::Timestamp;
+use fanlic_verifier::node_auth::JoinSecret;
 use serde_json::json;
 
 use crate::{
@@ -99,7 +114,7 @@ use crate::{
     http::{PRIVATE_CONFIG_MODE, Shared, log_line},
     license::ServerLicense,
     state::ServerState,
-    tls::{ClientAddr, TlsFiles, TlsListener},
+    tls::{TlsFiles, TlsListener},
 };
 
 /// Default port: 18081 (SPEC.md §7), unless the customer picks another.
@@ -164,6 +179,10 @@ pub struct Prepared {
     pub base_url: String,
     /// `privateConfig`.
     pub config_path: PathBuf,
+    /// `code-entry-locks`.
+    pub code_entry_path: PathBuf,
+    /// The cluster's join secret.
+    pub join_secret: JoinSecret,
 }
 
 fn required(path: PathBuf, hint: &'static str) -> Result<PathBuf, Error> {
@@ -222,7 +241,20 @@ pub fn prepare(opts: &Options, now: u64) -> Result<Prepared, Error> {
     state.start(now);
     let bytes = state.write_now(now)?;
     write_atomic(&config_path, &bytes, PRIVATE_CONFIG_MODE)?;
-    Ok(Prepared { state, tls, tls_binding, base_url, config_path })
+    let (join_secret, _) = auth::load_or_create_join_secret(dir)?;
+    let code_entry_path = dir.join(code_entry::FILE_NAME);
+    if code_entry_path.exists() {
+        let bytes = fs::read(&code_entry_path).map_err(Error::io(&code_entry_path, "cannot read"))?;
+        let (entry, ok) = code_entry::CodeEntry::load(&bytes, now);
+        if !ok {
+            log_line(&json!({
+                "event": "warning",
+                "message": "code-entry-locks is damaged: code entry is locked for everyone for 15 minutes",
+            }));
+        }
+        *state.code_entry_mut() = entry;
+    }
+    Ok(Prepared { state, tls, tls_binding, base_url, config_path, code_entry_path, join_secret })
 }
 
 /// Starts the server and serves until SIGTERM or SIGINT. The first line on
@@ -261,13 +293,21 @@ pub fn run(opts: &Options) -> Result<(), Error> {
         .map_err(|e| Error::Serve(format!("cannot start the async runtime: {e}")))?;
     let tls_config = prepared.tls.server_config();
     let tls_binding = STANDARD.encode(&prepared.tls_binding);
+    let request_key = prepared.join_secret.request_key();
     let shared = Arc::new(Shared {
         state: std::sync::Mutex::new(prepared.state),
         config_path: prepared.config_path,
         base_url: prepared.base_url,
+        code_entry_path: prepared.code_entry_path,
+        join_secret: prepared.join_secret,
+        request_key,
+        replay: std::sync::Mutex::new(auth::ReplayGuard::default()),
+        csrf: auth::CsrfKey::new()?,
+        started: std::time::Instant::now(),
+        tls_binding,
     });
     let addr = SocketAddr::new(opts.listen_address, opts.port);
-    runtime.block_on(serve(addr, tls_config, tls_binding, Arc::clone(&shared)))?;
+    runtime.block_on(serve(addr, tls_config, Arc::clone(&shared)))?;
     // Written at shutdown so the downtime is measured from the last moment up.
     let mut state = shared.state.lock().unwrap_or_else(PoisonError::into_inner);
     let now = now();
@@ -278,12 +318,7 @@ pub fn run(opts: &Options) -> Result<(), Error> {
     Ok(())
 }
 
-async fn serve(
-    addr: SocketAddr,
-    tls: Arc<rustls::ServerConfig>,
-    tls_binding: String,
-    shared: Arc<Shared>,
-) -> Result<(), Error> {
+async fn serve(addr: SocketAddr, tls: Arc<rustls::ServerConfig>, shared: Arc<Shared>) -> Result<(), Error> {
     let tcp = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| Error::Serve(format!("cannot listen on {addr}: {e} (is the port free? FANLIC_PORT)")))?;
@@ -312,17 +347,9 @@ async fn serve(
             }
         })
     };
-    // The binding is public and the same for every request: no state, no lock.
-    let binding = axum::Json(json!({ "tls_binding": tls_binding }));
-    let app = http::router(shared)
-        .route("/api/v1/tls-binding", axum::routing::get(move || async move { binding.clone() }))
-        .into_make_service_with_connect_info::<ClientAddr>();
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|e| Error::Serve(e.to_string()));
+    net::serve(listener, http::router(shared), shutdown_signal()).await;
     ticker.abort();
-    served
+    Ok(())
 }
 
 async fn shutdown_signal() {

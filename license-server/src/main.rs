@@ -15,12 +15,14 @@ Files:
   LICENSE_DIR/root-keys.pem   the vendor root public keys (PEM PUBLIC KEY blocks)
   CONFIG_DIR/instance.key     made at first start (PKCS#8 PEM, mode 0600); never copy it elsewhere
   CONFIG_DIR/privateConfig    the state; send it to the vendor for a migration
+  CONFIG_DIR/join-secret      made at first start (mode 0600): configure it in every application
+  CONFIG_DIR/code-entry-locks wrong-code counts and locks (mode 0600), kept across restarts
   CONFIG_DIR/tls/cert.pem     made at first start for localhost, 127.0.0.1 and --addresses,
   CONFIG_DIR/tls/key.pem        or mount your own pair there (then used as is)
 
 Pages (HTTPS):
   /license/qrcode             scan the QR code, enter the 6-digit code
-  /license/status             JSON status for scripts (a page for a browser)
+  /license/status             JSON status for scripts (a page for a browser, listing the nodes)
   /api/v1/register|heartbeat|deregister   for the FanRuan applications
 
 Examples:

@@ -13,6 +13,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
+use core::net::IpAddr;
 use ed25519_dalek::{Signer as _, SigningKey};
 use fanlic_formats::{
     LicenseId, Timestamp,
@@ -24,16 +25,16 @@ use fanlic_formats::{
         wire::{PrivateConfigBody, ServerAnswerBody},
     },
 };
+
 use fanlic_verifier::{
     CLOCK_TOLERANCE_SECS,
-    activation::{
-        Activation, ActivationKey, ChallengeInput, CodeError, Status as CodeStatus, make_challenge, project_fingerprint,
-    },
+    activation::{ActivationKey, ChallengeInput, CodeError, make_challenge, project_fingerprint},
 };
 use serde::Serialize;
 
 use crate::{
     Error,
+    code_entry::CodeEntry,
     config::{LoadedConfig, SignedCertificate, encode_private_config},
     hex,
     license::ServerLicense,
@@ -154,7 +155,7 @@ pub struct Status {
     pub instance_fingerprint: String,
     /// The server license's id, hex.
     pub license_id: String,
-    /// Code entry is locked until then.
+    /// Code entry is locked for every client until then (the global limit).
     pub locked_until: Option<u64>,
     /// Requests are refused: the clock is behind `time_high_water`.
     pub clock_behind: bool,
@@ -177,8 +178,8 @@ pub struct ServerState {
     events: VecDeque<Event>,
     /// Refusing everything until the clock passes `time_high_water`.
     behind: bool,
-    activation: Activation,
-    challenge: Option<ShownChallenge>,
+    /// Every client's QR code, wrong-code count and lock.
+    code: CodeEntry,
     /// A change that must be written now.
     changed: bool,
     /// Only time moved (`time_high_water`, `last_seen`): written at most
@@ -247,8 +248,7 @@ impl ServerState {
             log_base: [0; 32],
             events: VecDeque::new(),
             behind: false,
-            activation: Activation::new(),
-            challenge: None,
+            code: CodeEntry::new(),
             changed: false,
             time_moved: false,
             last_write: time_high_water,
@@ -425,6 +425,18 @@ impl ServerState {
         self.answer(AnswerKind::Deregistered, node_id, nonce, now)
     }
 
+    /// The admin removes a node from the status page (the join secret
+    /// proved by the caller): recorded as `NodeDeregistered`, written at
+    /// once. False if the node is not registered.
+    pub fn evict(&mut self, node_id: [u8; 16], now: u64) -> bool {
+        self.observe(now);
+        if self.nodes.remove(&node_id).is_none() {
+            return false;
+        }
+        self.event(now, EventKind::NodeDeregistered, node_id);
+        true
+    }
+
     /// Signs an answer: `valid_until = at + 86400` (SPEC.md §7.3).
     fn answer(&self, kind: AnswerKind, node_id: [u8; 16], nonce: [u8; 16], now: u64) -> Result<Answer, Vec<Cause>> {
         let internal = |e: fanlic_formats::DecodeError| {
@@ -492,19 +504,22 @@ impl ServerState {
     /// `refresh`) a new challenge (SPEC.md §7.1, "Activation": `nodes = 1`,
     /// `node_id` = the first 16 bytes of the instance fingerprint, the project
     /// fingerprint with `deployment_id = instance_public_key`, and `server`).
+    ///
+    /// Each client (IP address) has its own QR code; `mono` is the process's
+    /// monotonic clock in seconds (a challenge's age is measured on it too).
+    #[allow(clippy::too_many_arguments, reason = "the request's parts, each needed")]
     pub fn challenge(
         &mut self,
+        client: IpAddr,
         now: u64,
+        mono: u64,
         nonce: [u8; 16],
         base_url: &str,
         refresh: bool,
     ) -> Result<ShownChallenge, Refusal> {
         self.observe(now);
         self.refuse_if_behind_or_active(now)?;
-        if let Some(c) = &self.challenge
-            && !refresh
-            && now < c.issued_at.saturating_add(CHALLENGE_VALID_SECS)
-        {
+        if !refresh && let Some(c) = self.code.shown(client, now, mono) {
             return Ok(c.clone());
         }
         let fail = |e: fanlic_formats::DecodeError| Refusal::Challenge(e.to_string());
@@ -532,9 +547,8 @@ impl ServerState {
         prepared
             .write_url(base_url, &mut url)
             .map_err(|_| Refusal::Challenge("the activation URL cannot be written".into()))?;
-        self.activation.set_challenge(&prepared);
         let shown = ShownChallenge { url, issued_at: now };
-        self.challenge = Some(shown.clone());
+        self.code.set_challenge(client, shown.clone(), prepared.code(), mono);
         Ok(shown)
     }
 
@@ -548,15 +562,16 @@ impl ServerState {
         Ok(())
     }
 
-    /// Checks a typed 6-digit code with the verifier's state machine (SPEC.md
-    /// §6.3: the sixth wrong code locks input for 15 minutes). The right code
+    /// Checks a 6-digit code `client` typed against `client`'s own QR code
+    /// ([`CodeEntry::enter`]: the sixth wrong code locks that client for 15
+    /// minutes, a higher global limit locks everyone). The right code
     /// activates: `Activated`, to be written at once.
-    pub fn enter_code(&mut self, typed: &str, now: u64) -> Result<u64, Refusal> {
+    pub fn enter_code(&mut self, client: IpAddr, typed: &str, now: u64, mono: u64) -> Result<u64, Refusal> {
         self.observe(now);
         self.refuse_if_behind_or_active(now)?;
-        self.activation.enter(typed, Timestamp(now)).map_err(Refusal::Code)?;
+        self.code.enter(client, typed, now, mono).map_err(Refusal::Code)?;
         self.activated_at = Some(now);
-        self.challenge = None;
+        self.code.clear_challenges();
         self.event(now, EventKind::Activated, [0; 16]);
         Ok(now)
     }
@@ -571,18 +586,20 @@ impl ServerState {
             generation: self.generation,
             instance_fingerprint: hex(&self.fingerprint),
             license_id: self.license.id.to_string(),
-            locked_until: match self.activation.status(Timestamp(now)) {
-                CodeStatus::Locked { until } => Some(until.0),
-                _ => None,
-            },
+            locked_until: self.code.global_locked_until(now),
             clock_behind: self.behind,
             time_high_water: self.time_high_water,
         }
     }
 
-    /// The QR code shown now, if one is valid.
-    pub fn shown_challenge(&self, now: u64) -> Option<&ShownChallenge> {
-        self.challenge.as_ref().filter(|c| now < c.issued_at.saturating_add(CHALLENGE_VALID_SECS))
+    /// Until when `client` cannot enter a code (its own lock or the global one).
+    pub fn locked_until_for(&self, client: IpAddr, now: u64) -> Option<u64> {
+        self.code.locked_until(client, now)
+    }
+
+    /// The counts and locks of code entry (their file is the caller's).
+    pub fn code_entry_mut(&mut self) -> &mut CodeEntry {
+        &mut self.code
     }
 
     /// The server license.
@@ -624,6 +641,8 @@ mod tests {
     };
 
     const T0: u64 = ISSUED_AT + 10_000_000;
+    /// The admin's browser.
+    const C: IpAddr = IpAddr::V4(core::net::Ipv4Addr::LOCALHOST);
     const DAY: u64 = 86_400;
 
     struct Setup {
@@ -679,8 +698,8 @@ mod tests {
     }
 
     fn activate(s: &mut ServerState, now: u64) {
-        let ch = s.challenge(now, [1; 16], BASE_URL, false).unwrap();
-        s.enter_code(&code_for(&ch.url, now), now).unwrap();
+        let ch = s.challenge(C, now, now, [1; 16], BASE_URL, false).unwrap();
+        s.enter_code(C, &code_for(&ch.url, now), now, now).unwrap();
     }
 
     fn req(node: u8) -> RegisterRequest<'static> {
@@ -893,7 +912,10 @@ mod tests {
             ["clock_behind"],
             "activation and nodes still hold"
         );
-        assert!(matches!(s.challenge(T0 + 603, [0; 16], BASE_URL, false), Err(Refusal::ClockBehind { .. })));
+        assert!(matches!(
+            s.challenge(C, T0 + 603, T0 + 603, [0; 16], BASE_URL, false),
+            Err(Refusal::ClockBehind { .. })
+        ));
         assert!(s.take_write(T0 + 604).unwrap().is_some(), "the start and ClockBehind are recorded");
         // The clock passes time_high_water: requests are answered again.
         s.heartbeat([1; 16], [0; 16], T0 + 1000).unwrap();
@@ -920,7 +942,7 @@ mod tests {
         // The QR code carries the generation.
         let mut s = su.restart(&s.write_now(T0 + 4).unwrap(), T0 + 4 + 2 * DAY);
         s.take_write(T0 + 4 + 2 * DAY).unwrap().unwrap();
-        let ch = s.challenge(T0 + 4 + 2 * DAY, [3; 16], BASE_URL, false).unwrap();
+        let ch = s.challenge(C, T0 + 4 + 2 * DAY, T0 + 4 + 2 * DAY, [3; 16], BASE_URL, false).unwrap();
         let mut buf = [0u8; MAX_TOKEN_LEN];
         let token = token_from_url(&ch.url, &mut buf).unwrap();
         let (c, _) =
@@ -970,37 +992,41 @@ mod tests {
     fn code_entry_locks_at_the_sixth_wrong_code() {
         let su = setup(2);
         let mut s = su.first_start(T0);
-        let ch = s.challenge(T0, [1; 16], BASE_URL, false).unwrap();
+        let ch = s.challenge(C, T0, T0, [1; 16], BASE_URL, false).unwrap();
         let right = code_for(&ch.url, T0);
         let wrong = if right == "000000" { "000001" } else { "000000" };
         for i in 0..5 {
-            assert_eq!(s.enter_code(wrong, T0 + i).unwrap_err().code(), "wrong_code");
+            assert_eq!(s.enter_code(C, wrong, T0 + i, T0 + i).unwrap_err().code(), "wrong_code");
         }
         // Refreshing buys no more guesses.
-        let ch = s.challenge(T0 + 5, [2; 16], BASE_URL, true).unwrap();
-        assert_eq!(s.enter_code(wrong, T0 + 6).unwrap_err().code(), "locked");
-        assert_eq!(s.status(T0 + 6).locked_until, Some(T0 + 6 + 900));
+        let ch = s.challenge(C, T0 + 5, T0 + 5, [2; 16], BASE_URL, true).unwrap();
+        assert_eq!(s.enter_code(C, wrong, T0 + 6, T0 + 6).unwrap_err().code(), "locked");
+        assert_eq!(s.locked_until_for(C, T0 + 6), Some(T0 + 6 + 900));
+        assert_eq!(s.status(T0 + 6).locked_until, None, "no global lock");
         let right = code_for(&ch.url, T0 + 6);
-        assert_eq!(s.enter_code(&right, T0 + 7).unwrap_err().code(), "locked");
-        assert_eq!(s.enter_code("12a", T0 + 8).unwrap_err().code(), "locked");
+        assert_eq!(s.enter_code(C, &right, T0 + 7, T0 + 7).unwrap_err().code(), "locked");
+        assert_eq!(s.enter_code(C, "12a", T0 + 8, T0 + 8).unwrap_err().code(), "locked");
         // After the lock, a fresh QR code and the right code.
-        let ch = s.challenge(T0 + 6 + 900, [3; 16], BASE_URL, false).unwrap();
+        let ch = s.challenge(C, T0 + 6 + 900, T0 + 6 + 900, [3; 16], BASE_URL, false).unwrap();
         s.take_write(T0 + 6 + 900).unwrap();
-        assert_eq!(s.enter_code("12a", T0 + 6 + 900).unwrap_err().code(), "not_six_digits");
-        s.enter_code(&code_for(&ch.url, T0 + 6 + 900), T0 + 6 + 901).unwrap();
+        assert_eq!(s.enter_code(C, "12a", T0 + 6 + 900, T0 + 6 + 900).unwrap_err().code(), "not_six_digits");
+        s.enter_code(C, &code_for(&ch.url, T0 + 6 + 900), T0 + 6 + 901, T0 + 6 + 901).unwrap();
         assert!(s.status(T0 + 6 + 901).activated);
         assert_eq!(s.events().last().map(|e| e.kind), Some(EventKind::Activated));
         assert!(s.write_due(T0 + 6 + 901));
-        assert!(matches!(s.challenge(T0 + 6 + 902, [0; 16], BASE_URL, false), Err(Refusal::AlreadyActivated { .. })));
+        assert!(matches!(
+            s.challenge(C, T0 + 6 + 902, T0 + 6 + 902, [0; 16], BASE_URL, false),
+            Err(Refusal::AlreadyActivated { .. })
+        ));
     }
 
     #[test]
     fn the_qr_code_is_kept_for_5_minutes() {
         let su = setup(2);
         let mut s = su.first_start(T0);
-        let a = s.challenge(T0, [1; 16], BASE_URL, false).unwrap();
-        assert_eq!(s.challenge(T0 + 299, [2; 16], BASE_URL, false).unwrap(), a);
-        assert_ne!(s.challenge(T0 + 300, [2; 16], BASE_URL, false).unwrap(), a);
+        let a = s.challenge(C, T0, T0, [1; 16], BASE_URL, false).unwrap();
+        assert_eq!(s.challenge(C, T0 + 299, T0 + 299, [2; 16], BASE_URL, false).unwrap(), a);
+        assert_ne!(s.challenge(C, T0 + 300, T0 + 300, [2; 16], BASE_URL, false).unwrap(), a);
         assert!(a.url.starts_with("https://activate.example.invalid/a/"));
     }
 }

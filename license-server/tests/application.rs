@@ -4,7 +4,8 @@
 //! its cause and a non-zero exit; an unreachable server reported with the
 //! firewall hint; a TLS key without a valid binding (another instance of
 //! the server, a machine in the middle presenting another key) refused
-//! before any request is sent. Needs `curl` (to activate the server).
+//! before any request is sent; a node without the cluster's join secret
+//! refused with `not_authorized` alone. Needs `curl` (to activate the server).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)] // test code
 
 mod common;
@@ -118,10 +119,12 @@ fn activate(server: &Server) {
     assert_eq!(status, 200, "{body}");
 }
 
-fn run_node(server: &str, root_keys: &Path, project: &str, extra: &[&str]) -> (Output, Vec<Value>) {
+fn run_node(server: &str, root_keys: &Path, secret: &Path, project: &str, extra: &[&str]) -> (Output, Vec<Value>) {
     let out = Command::new(example())
         .args(["--server", server, "--root-key"])
         .arg(root_keys)
+        .arg("--join-secret")
+        .arg(secret)
         .args(["--app", "FineReport", "--version", "11.0.20", "--project", project, "--json"])
         .args(extra)
         .stdin(Stdio::null())
@@ -146,9 +149,32 @@ fn an_application_registers_beats_and_deregisters() {
     write_license_dir(&license_dir, &fixture(2));
     let server = Server::start(&license_dir, &config_dir, &tmp.path().join("server.log"));
     let roots = license_dir.join("root-keys.pem");
+    let secret = config_dir.join("join-secret");
+
+    // Without the join secret: `not_authorized` alone, nothing about the
+    // license (the project is wrong too, and the server is not activated).
+    let wrong_secret = tmp.path().join("wrong-secret");
+    fs::write(&wrong_secret, format!("{}\n", "ab".repeat(32))).unwrap();
+    let (out, events) = run_node(&server.base, &roots, &wrong_secret, "other-project", &["--count", "0"]);
+    assert_eq!(out.status.code(), Some(1), "{events:?}");
+    assert_eq!(kinds(&events), ["start", "refused"]);
+    assert_eq!(events[1]["http_status"], 401);
+    let refusal = events[1]["causes"].to_string();
+    assert_eq!(events[1]["causes"].as_array().unwrap().len(), 1, "{refusal}");
+    assert_eq!(events[1]["causes"][0]["code"], "not_authorized");
+    for term in [
+        "webroot",
+        "FineReport",
+        "11.0",
+        "project",
+        "Example Co.",
+        &common::LICENSE_ID.iter().map(|b| format!("{b:02x}")).collect::<String>(),
+    ] {
+        assert!(!refusal.contains(term), "an unauthenticated refusal shows {term}: {refusal}");
+    }
 
     // Before activation: refused with every cause, exit 1.
-    let (out, events) = run_node(&server.base, &roots, "webroot", &["--count", "0"]);
+    let (out, events) = run_node(&server.base, &roots, &secret, "webroot", &["--count", "0"]);
     assert_eq!(out.status.code(), Some(1), "{events:?}");
     assert_eq!(kinds(&events), ["start", "refused"]);
     assert_eq!(events[1]["causes"][0]["code"], "not_activated");
@@ -162,6 +188,7 @@ fn an_application_registers_beats_and_deregisters() {
     let (out, events) = run_node(
         &server.base,
         &roots,
+        &secret,
         "webroot",
         &["--node-id", node, "--interval", "1", "--count", "2", "--deregister"],
     );
@@ -177,7 +204,7 @@ fn an_application_registers_beats_and_deregisters() {
     assert_eq!(serde_json::from_str::<Value>(&status).unwrap()["nodes"], 0, "deregistered: {status}");
 
     // The license is for project `webroot`: refused with the cause, exit 1.
-    let (out, events) = run_node(&server.base, &roots, "other-project", &["--count", "1"]);
+    let (out, events) = run_node(&server.base, &roots, &secret, "other-project", &["--count", "1"]);
     assert_eq!(out.status.code(), Some(1), "{events:?}");
     assert_eq!(kinds(&events), ["start", "refused"]);
     assert_eq!(events[1]["request"], "register");
@@ -192,7 +219,7 @@ fn an_application_registers_beats_and_deregisters() {
     let other_root = tmp.path().join("other-root.pem");
     let other = fanlic_tests::keys::TestKey::new("root-other").unwrap();
     fs::write(&other_root, fanlic_tests::keys::public_key_pem(&other.public())).unwrap();
-    let (out, events) = run_node(&server.base, &other_root, "webroot", &["--count", "0"]);
+    let (out, events) = run_node(&server.base, &other_root, &secret, "webroot", &["--count", "0"]);
     assert_eq!(out.status.code(), Some(1), "{events:?}");
     assert_eq!(kinds(&events), ["start", "tls_binding_refused"]);
     assert_eq!(events[1]["code"], "content_incorrect");
@@ -203,7 +230,7 @@ fn an_application_registers_beats_and_deregisters() {
         l.local_addr().unwrap().port()
     };
     let url = format!("https://127.0.0.1:{closed}");
-    let (out, events) = run_node(&url, &roots, "webroot", &["--count", "1"]);
+    let (out, events) = run_node(&url, &roots, &secret, "webroot", &["--count", "1"]);
     assert_eq!(out.status.code(), Some(2), "{events:?}");
     assert_eq!(kinds(&events), ["start", "unreachable"]);
     let message = events[1]["message"].as_str().unwrap();
@@ -351,7 +378,9 @@ fn a_tls_key_without_a_valid_binding_is_refused_before_anything_is_sent() {
     // First use: A's binding pins A's instance key, kept in the pin file.
     let pin = tmp.path().join("pinned-instance-key");
     let pin_arg = pin.to_str().unwrap();
-    let (out, events) = run_node(&a.base, &roots, "webroot", &["--count", "0", "--pin-file", pin_arg]);
+    // The node is A's: configured with A's join secret.
+    let secret = config_a.join("join-secret");
+    let (out, events) = run_node(&a.base, &roots, &secret, "webroot", &["--count", "0", "--pin-file", pin_arg]);
     assert!(out.status.success(), "{events:?}");
     assert_eq!(kinds(&events), ["start", "registered"]);
     let instance_a = load_private_key(&config_a.join("instance.key")).unwrap();
@@ -359,7 +388,7 @@ fn a_tls_key_without_a_valid_binding_is_refused_before_anything_is_sent() {
     assert_eq!(fs::read_to_string(&pin).unwrap().trim(), a_hex);
 
     // The same node sent to B: B's binding is genuine, but from another instance.
-    let (out, events) = run_node(&b.base, &roots, "webroot", &["--count", "0", "--pin-file", pin_arg]);
+    let (out, events) = run_node(&b.base, &roots, &secret, "webroot", &["--count", "0", "--pin-file", pin_arg]);
     assert_eq!(out.status.code(), Some(1), "{events:?}");
     assert_eq!(kinds(&events), ["start", "tls_binding_refused"]);
     assert_eq!(events[1]["code"], "instance_key_changed", "{events:?}");
@@ -370,14 +399,14 @@ fn a_tls_key_without_a_valid_binding_is_refused_before_anything_is_sent() {
     let before = registrations();
     assert!(before >= 1, "the server logs every registration's path");
     let mitm = machine_in_the_middle(&config_b.join("tls"), &a.base);
-    let (out, events) = run_node(&mitm, &roots, "webroot", &["--count", "0", "--pin-file", pin_arg]);
+    let (out, events) = run_node(&mitm, &roots, &secret, "webroot", &["--count", "0", "--pin-file", pin_arg]);
     assert_eq!(out.status.code(), Some(1), "{events:?}");
     assert_eq!(kinds(&events), ["start", "tls_binding_refused"]);
     assert_eq!(events[1]["code"], "tls_key_not_bound", "{events:?}");
     assert!(events[1]["message"].as_str().unwrap().contains("machine in the middle"), "{events:?}");
     assert_eq!(registrations(), before, "nothing was sent past the refused binding");
     // Without the pin (a new node), the relayed binding still names A's TLS key, not B's.
-    let (out, events) = run_node(&mitm, &roots, "webroot", &["--count", "0"]);
+    let (out, events) = run_node(&mitm, &roots, &secret, "webroot", &["--count", "0"]);
     assert_eq!(out.status.code(), Some(1), "{events:?}");
     assert_eq!(events[1]["code"], "tls_key_not_bound", "{events:?}");
     assert_eq!(registrations(), before);

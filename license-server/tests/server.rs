@@ -1,7 +1,10 @@
 //! The real binary over real HTTPS: activation by QR code and 6-digit code,
 //! an application's register / heartbeat / deregister, restart on the same
-//! state, and a second instance. Needs `curl`, `openssl` and `zbarimg`
-//! (package zbar-tools).
+//! state, and a second instance; applications authenticated by the join
+//! secret; the admin's forms (CSRF token, Origin) in headless Chromium; the
+//! code-entry lock across two server processes; the security headers; a
+//! slowloris client and the connection cap. Needs `curl`, `openssl`,
+//! `zbarimg` (package zbar-tools) and `chromium`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)] // test code
 
 mod common;
@@ -11,6 +14,7 @@ use std::{
     io::{BufRead as _, BufReader},
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
+    sync::Arc,
     time::{SystemTime, UNIX_EPOCH},
 };
 
@@ -27,7 +31,7 @@ use fanlic_license_server::keys::load_private_key;
 use fanlic_verifier::{
     Environment, RootKey,
     activation::{ActivationKey, open_challenge, token_from_url},
-    private_cloud::{Request, verify_server_answer, verify_tls_binding},
+    private_cloud::{JoinSecret, Request, RequestKey, verify_server_answer, verify_tls_binding},
 };
 use serde_json::{Value, json};
 
@@ -147,6 +151,15 @@ fn tls_binding(server: &Server) -> Vec<u8> {
     STANDARD.decode(json_of(&body)["tls_binding"].as_str().unwrap()).unwrap()
 }
 
+/// The CSRF token of a page's forms.
+fn csrf_of(page: &str) -> String {
+    page.split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap_or_else(|| panic!("no CSRF token: {page}"))
+        .to_owned()
+}
+
 fn json_of(body: &[u8]) -> Value {
     serde_json::from_slice(body).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(body)))
 }
@@ -180,10 +193,39 @@ fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
+/// The request key of the server's join secret, read from its config folder.
+fn request_key(config_dir: &Path) -> RequestKey {
+    JoinSecret::parse(&fs::read_to_string(config_dir.join("join-secret")).unwrap()).unwrap().request_key()
+}
+
+/// Posts an application request, signed with `key` (SPEC.md §7.3
+/// "Authentication") unless `None`.
+fn api_raw(server: &Server, op: &str, body: &Value, key: Option<&RequestKey>) -> (u16, Value) {
+    let text = body.to_string();
+    let mut c = Command::new("curl");
+    c.args(["-sk", "--max-time", "20", "-w", "\n%{http_code}", &format!("{}/api/v1/{op}", server.base)]);
+    c.args(["-H", "Content-Type: application/json", "--data-binary", &text]);
+    if let Some(key) = key {
+        let auth = key.authorization(&format!("/api/v1/{op}"), now(), text.as_bytes());
+        c.args(["-H", &format!("Authorization: {}", auth.as_str())]);
+    }
+    let out = c.output().unwrap();
+    assert!(out.status.success(), "curl: {}", String::from_utf8_lossy(&out.stderr));
+    let split = out.stdout.iter().rposition(|&b| b == b'\n').unwrap();
+    let status = String::from_utf8_lossy(&out.stdout[split + 1..]).parse().unwrap();
+    (status, json_of(&out.stdout[..split]))
+}
+
 /// Posts an application request and checks the signed answer.
-fn api(server: &Server, op: &str, body: &Value, instance: &SigningKey, kind: AnswerKind) -> ServerAnswer {
-    let (status, resp) = curl(&format!("{}/api/v1/{op}", server.base), Some(body));
-    let v = json_of(&resp);
+fn api(
+    server: &Server,
+    key: &RequestKey,
+    op: &str,
+    body: &Value,
+    instance: &SigningKey,
+    kind: AnswerKind,
+) -> ServerAnswer {
+    let (status, v) = api_raw(server, op, body, Some(key));
     assert_eq!(status, 200, "{v}");
     let file = STANDARD.decode(v["answer"].as_str().unwrap()).unwrap();
     let env = ServerAnswerEnvelope::decode(&file).unwrap();
@@ -240,16 +282,23 @@ fn activates_serves_applications_and_survives_a_restart() {
     let bound = verify_tls_binding(&binding, &roots, Some(instance.verifying_key().as_bytes()), &spki).unwrap();
     assert_eq!(bound.instance_public_key, instance.verifying_key().to_bytes());
 
-    // Not activated yet: applications are refused with every cause.
+    // Without the join secret: `not_authorized` alone, no license terms.
+    let key = request_key(&config_dir);
     let node = hex(&[1; 16]);
-    let (status, resp) = curl(
-        &format!("{}/api/v1/register", server.base),
-        Some(
-            &json!({"app_name": "FineBI", "version": "11.0.3", "project": "webroot", "node_id": node, "nonce": hex(&[2; 16])}),
-        ),
-    );
+    let bad = json!({"app_name": "FineBI", "version": "11.0.3", "project": "webroot", "node_id": node, "nonce": hex(&[2; 16])});
+    let stranger = JoinSecret::from_bytes([0xab; 32]).request_key();
+    for k in [None, Some(&stranger)] {
+        let (status, v) = api_raw(&server, "register", &bad, k);
+        assert_eq!(status, 401, "{v}");
+        assert_eq!(v["causes"].as_array().unwrap().len(), 1, "{v}");
+        assert_eq!(v["causes"][0]["code"], "not_authorized");
+        for term in ["webroot", "FineBI", "FineReport", "11.0", "Example Co.", &hex(&common::LICENSE_ID)] {
+            assert!(!v.to_string().contains(term), "an unauthenticated refusal shows {term}: {v}");
+        }
+    }
+    // Not activated yet: authenticated applications are refused with every cause.
+    let (status, v) = api_raw(&server, "register", &bad, Some(&key));
     assert_eq!(status, 403);
-    let v = json_of(&resp);
     assert_eq!(v["status"], "refused");
     let codes: Vec<&str> = v["causes"].as_array().unwrap().iter().map(|c| c["code"].as_str().unwrap()).collect();
     assert_eq!(codes, ["app_name_mismatch", "not_activated"]);
@@ -281,41 +330,57 @@ fn activates_serves_applications_and_survives_a_restart() {
     let wrong = if code == "000000" { "000001" } else { "000000" };
     let (status, resp) = curl(&format!("{}/license/code", server.base), Some(&json!({"code": wrong})));
     assert_eq!((status, json_of(&resp)["code"].as_str()), (403, Some("wrong_code")));
-    // The form, in Chinese: what happened and what to do next.
-    let (status, page) = curl_page(&format!("{}/license/code", server.base), &[zh], Some(&format!("code={wrong}")));
+    // The form, in Chinese: what happened and what to do next. It carries
+    // the page's CSRF token.
+    let csrf = csrf_of(&page);
+    let (status, page) =
+        curl_page(&format!("{}/license/code", server.base), &[zh], Some(&format!("csrf={csrf}&code={wrong}")));
     assert_eq!(status, 403);
     assert!(page.contains("验证码错误。再错 4 次，输入将被锁定 15 分钟。"), "{page}");
     assert!(page.contains("请核对手机上显示的 6 位数字后重新输入。"), "{page}");
-    let (status, page) = curl_page(&format!("{}/license/code", server.base), &[zh], Some("code=12ab"));
+    let (status, page) =
+        curl_page(&format!("{}/license/code", server.base), &[zh], Some(&format!("csrf={csrf}&code=12ab")));
     assert_eq!(status, 400);
     assert!(page.contains("验证码必须是 6 位数字。"), "{page}");
     let (status, resp) = curl(&format!("{}/license/code", server.base), Some(&json!({"code": code})));
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&resp));
     assert_eq!(json_of(&resp)["status"], "activated");
+    // The admin is shown the join secret the applications need.
+    assert_eq!(
+        JoinSecret::parse(json_of(&resp)["join_secret"].as_str().unwrap())
+            .unwrap()
+            .request_key()
+            .request_mac("/", 0, b""),
+        key.request_mac("/", 0, b"")
+    );
 
     // An application node.
     let nonce = hex(&[3; 16]);
     let reg =
         json!({"app_name": "FineReport", "version": "11.0.20", "project": "webroot", "node_id": node, "nonce": nonce});
-    let a = api(&server, "register", &reg, &instance, AnswerKind::Registered);
+    let a = api(&server, &key, "register", &reg, &instance, AnswerKind::Registered);
     assert_eq!(a.nodes, 1);
     let hb = json!({"node_id": node, "nonce": hex(&[4; 16])});
-    let a = api(&server, "heartbeat", &hb, &instance, AnswerKind::Heartbeat);
+    let a = api(&server, &key, "heartbeat", &hb, &instance, AnswerKind::Heartbeat);
     assert_eq!(a.valid_until.0, a.at.0 + 86_400);
     let other = hex(&[9; 16]);
     let reg2 = json!({"app_name": "FineReport", "version": "11.0.20", "project": "webroot", "node_id": other, "nonce": hex(&[5; 16])});
-    api(&server, "register", &reg2, &instance, AnswerKind::Registered);
+    api(&server, &key, "register", &reg2, &instance, AnswerKind::Registered);
     let a = api(
         &server,
+        &key,
         "deregister",
         &json!({"node_id": other, "nonce": hex(&[6; 16])}),
         &instance,
         AnswerKind::Deregistered,
     );
     assert_eq!(a.nodes, 1);
-    let (status, resp) =
-        curl(&format!("{}/api/v1/heartbeat", server.base), Some(&json!({"node_id": other, "nonce": hex(&[7; 16])})));
-    assert_eq!((status, json_of(&resp)["causes"][0]["code"].as_str()), (403, Some("not_registered")));
+    let (status, v) = api_raw(&server, "heartbeat", &json!({"node_id": other, "nonce": hex(&[7; 16])}), Some(&key));
+    assert_eq!((status, v["causes"][0]["code"].as_str()), (403, Some("not_registered")));
+    // A request counts once: the same signed request again is refused.
+    let (status, v) = api_raw(&server, "heartbeat", &hb, Some(&key));
+    assert_eq!((status, v["causes"][0]["code"].as_str()), (401, Some("not_authorized")), "{v}");
+    assert!(v["causes"][0]["message"].as_str().unwrap().contains("already received"), "{v}");
 
     let (_, resp) = curl(&format!("{}/license/status", server.base), None);
     let st = json_of(&resp);
@@ -347,7 +412,14 @@ fn activates_serves_applications_and_survives_a_restart() {
     let st = json_of(&resp);
     assert_eq!((st["activated"].as_bool(), st["nodes"].as_u64()), (Some(true), Some(1)));
     assert!(st["generation"].as_u64().unwrap() > generation, "{st}");
-    api(&server, "heartbeat", &json!({"node_id": node, "nonce": hex(&[8; 16])}), &instance, AnswerKind::Heartbeat);
+    api(
+        &server,
+        &key,
+        "heartbeat",
+        &json!({"node_id": node, "nonce": hex(&[8; 16])}),
+        &instance,
+        AnswerKind::Heartbeat,
+    );
     // The same TLS key after a restart, so the same binding.
     assert_eq!(served_spki_sha256(&server), spki);
     assert_eq!(tls_binding(&server), binding);
@@ -402,4 +474,328 @@ fn refuses_to_start_with_a_bad_license_dir() {
     let out = command(&license_dir, &tmp.path().join("config"), &log).output().unwrap();
     assert!(!out.status.success());
     assert!(fs::read_to_string(&log).unwrap().contains("chmod 600"));
+}
+
+/// A started server on a fresh license and config folder.
+fn fresh(tmp: &Path, name: &str) -> (Server, PathBuf, PathBuf) {
+    let (license_dir, config_dir) = (tmp.join("license"), tmp.join("config"));
+    if !license_dir.exists() {
+        write_license_dir(&license_dir, &fixture(2));
+    }
+    let server = Server::start(&license_dir, &config_dir, tmp, name);
+    (server, license_dir, config_dir)
+}
+
+/// `curl -k` from the source address `from` (the loopback has all of
+/// 127/8): another client than 127.0.0.1, for the server's per-client rules.
+fn curl_from(from: &str, url: &str, headers: &[&str], form: Option<&str>) -> (u16, String) {
+    let mut c = Command::new("curl");
+    c.args(["-sk", "--max-time", "20", "--interface", from, "-w", "\n%{http_code}", url]);
+    for h in headers {
+        c.args(["-H", h]);
+    }
+    if let Some(body) = form {
+        c.args(["--data", body]);
+    }
+    let out = c.output().unwrap();
+    assert!(out.status.success(), "curl {url}: {}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let (body, status) = text.rsplit_once('\n').unwrap();
+    (status.parse().unwrap(), body.to_owned())
+}
+
+/// The activation link of a QR page.
+fn link_of(page: &str) -> String {
+    page.split("<a href=\"").nth(1).and_then(|r| r.split('"').next()).unwrap().replace("&amp;", "&")
+}
+
+/// Headless Chromium (as root it needs `--no-sandbox`).
+fn chromium(args: &[&str]) -> std::process::Output {
+    let mut c = Command::new("chromium");
+    c.args(["--headless", "--no-sandbox", "--disable-gpu", "--ignore-certificate-errors"]);
+    c.arg(format!("--user-data-dir={}", tempfile::tempdir().unwrap().keep().display()));
+    c.args(args).output().unwrap()
+}
+
+/// The code page in a real browser: Chromium renders the QR code (read back
+/// from its screenshot), the page's forms carry the CSRF token, a refresh
+/// is a POST that needs it, and a form another origin submits in Chromium
+/// is refused. `GET ?refresh=1` changes nothing.
+#[test]
+fn the_code_page_in_chromium_posts_only_with_its_csrf_token() {
+    tool("chromium", "install it with `apt-get install -y chromium`");
+    tool("zbarimg", "install it with `apt-get install -y zbar-tools`");
+    tool("openssl", "install it with `apt-get install -y openssl`");
+    let tmp = tempfile::tempdir().unwrap();
+    // An ECDSA P-256 pair mounted in tls/, as a customer may: browsers
+    // refuse an Ed25519 certificate at the handshake.
+    let tls = tmp.path().join("config").join("tls");
+    fs::create_dir_all(&tls).unwrap();
+    let out = Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2"])
+        .args([
+            "-subj",
+            "/CN=fanlic test",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:fanlic-server.test",
+        ])
+        .arg("-keyout")
+        .arg(tls.join("key.pem"))
+        .arg("-out")
+        .arg(tls.join("cert.pem"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (server, _, _) = fresh(tmp.path(), "chromium");
+    let page_url = format!("{}/license/qrcode", server.base);
+    let shot = tmp.path().join("page.png");
+    let out = chromium(&["--window-size=600,1400", &format!("--screenshot={}", shot.display()), &page_url]);
+    assert!(shot.exists(), "no screenshot: {}", String::from_utf8_lossy(&out.stderr));
+    let read = Command::new("zbarimg").args(["--raw", "-q"]).arg(&shot).output().unwrap();
+    let from_screen = String::from_utf8(read.stdout).unwrap().trim().to_owned();
+    assert!(from_screen.starts_with("https://activate.example.invalid/a/"), "{from_screen:?}");
+    // The DOM Chromium built: the same QR code (one per client), and forms
+    // that post here with the CSRF token.
+    let dom = String::from_utf8(chromium(&["--dump-dom", &page_url]).stdout).unwrap();
+    assert_eq!(link_of(&dom), from_screen);
+    assert!(dom.contains("<form method=\"post\" action=\"/license/refresh\">"), "{dom}");
+    assert!(dom.contains("<form method=\"post\" action=\"/license/code\">"), "{dom}");
+    assert!(!dom.contains("<script"), "no script on the page");
+    let csrf = csrf_of(&dom);
+
+    // GET never refreshes.
+    let (_, page) = curl_page(&format!("{page_url}?refresh=1"), &[], None);
+    assert_eq!(link_of(&page), from_screen, "GET ?refresh=1 changed the QR code");
+    // A POST without the token, or from another origin, is refused.
+    let refresh = format!("{}/license/refresh", server.base);
+    let origin = format!("Origin: {}", server.base);
+    assert_eq!(curl_page(&refresh, &[&origin], Some("csrf=")).0, 403);
+    assert_eq!(curl_page(&refresh, &["Origin: https://evil.example"], Some(&format!("csrf={csrf}"))).0, 403);
+    let other = "127.0.0.2";
+    assert_eq!(curl_from(other, &refresh, &[], Some(&format!("csrf={csrf}"))).0, 403, "the token is the client's");
+    // A third party's page that submits a form to the server, in Chromium.
+    let evil = tmp.path().join("evil.html");
+    fs::write(
+        &evil,
+        format!(
+            "<form method=post action=\"{refresh}\"><input name=csrf value=x></form>\
+             <script>document.forms[0].submit()</script>"
+        ),
+    )
+    .unwrap();
+    let dom = String::from_utf8(
+        chromium(&["--virtual-time-budget=3000", "--dump-dom", &format!("file://{}", evil.display())]).stdout,
+    )
+    .unwrap();
+    assert!(dom.contains("did not come from this server"), "{dom}");
+    let (_, page) = curl_page(&page_url, &[], None);
+    assert_eq!(link_of(&page), from_screen, "refused posts changed nothing");
+
+    // The page's own form, as the browser posts it: a new QR code.
+    let (status, page) = curl_page(&refresh, &[&origin], Some(&format!("csrf={csrf}")));
+    assert_eq!(status, 200);
+    assert_ne!(link_of(&page), from_screen);
+    server.stop();
+}
+
+/// The wrong-code lock outlives the process: six wrong codes, the server
+/// killed, a second process on the same config folder still refuses that
+/// client, while another client (its own QR code) activates.
+#[test]
+fn a_code_entry_lock_survives_a_restart_and_binds_only_its_client() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut server, license_dir, config_dir) = fresh(tmp.path(), "lock1");
+    let (_, page) = curl_page(&format!("{}/license/qrcode", server.base), &[], None);
+    let (_, _, code) = open(&link_of(&page));
+    let wrong = if code == "000000" { "000001" } else { "000000" };
+    for i in 0..6 {
+        let (status, resp) = curl(&format!("{}/license/code", server.base), Some(&json!({"code": wrong})));
+        assert_eq!(status, if i < 5 { 403 } else { 429 }, "{}", String::from_utf8_lossy(&resp));
+    }
+    let file = config_dir.join("code-entry-locks");
+    use std::os::unix::fs::PermissionsExt as _;
+    assert_eq!(fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+
+    let server = Server::start(&license_dir, &config_dir, tmp.path(), "lock2");
+    let (status, resp) = curl(&format!("{}/license/code", server.base), Some(&json!({"code": code})));
+    let v = json_of(&resp);
+    assert_eq!((status, v["code"].as_str()), (429, Some("locked")), "{v}");
+    assert!(v["locked_until"].as_u64().unwrap() > now() + 800, "{v}");
+    // Another client is not locked out: its own QR code, its right code.
+    let (_, page) = curl_from("127.0.0.2", &format!("{}/license/qrcode", server.base), &[], None);
+    let (_, _, code2) = open(&link_of(&page));
+    let (status, page) = curl_from(
+        "127.0.0.2",
+        &format!("{}/license/code", server.base),
+        &[],
+        Some(&format!("csrf={}&code={code2}", csrf_of(&page))),
+    );
+    assert_eq!(status, 200, "{page}");
+    let secret = fs::read_to_string(config_dir.join("join-secret")).unwrap();
+    assert!(page.contains(&format!("<code id=\"join-secret\">{}</code>", secret.trim())), "{page}");
+    server.stop();
+}
+
+/// Every response carries the anti-framing, CSP, nosniff, referrer and
+/// no-store headers; the status page lists nodes, and evicting one takes
+/// the join secret and the page's CSRF token.
+#[test]
+fn every_response_carries_the_security_headers_and_eviction_needs_the_join_secret() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (server, _, config_dir) = fresh(tmp.path(), "headers");
+    let headers_of = |path: &str, extra: &[&str]| {
+        let mut c = Command::new("curl");
+        c.args(["-sk", "-o", "/dev/null", "-D", "-", &format!("{}{path}", server.base)]);
+        c.args(extra);
+        String::from_utf8(c.output().unwrap().stdout).unwrap().to_ascii_lowercase()
+    };
+    for (path, extra) in [
+        ("/license/qrcode", &[][..]),
+        ("/license/qrcode.png", &[]),
+        ("/license/status", &[]),
+        ("/license/status", &["-H", "Accept: text/html"]),
+        ("/api/v1/heartbeat", &["--data-binary", "{}"]),
+        ("/license/code", &["-H", "Content-Type: application/json", "--data-binary", "{\"code\":\"1\"}"]),
+        ("/nowhere", &[]),
+    ] {
+        let h = headers_of(path, extra);
+        for want in [
+            "x-frame-options: deny",
+            "content-security-policy: default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+            "x-content-type-options: nosniff",
+            "referrer-policy: no-referrer",
+            "cache-control: no-store",
+        ] {
+            assert!(h.contains(want), "{path}: no {want:?} in\n{h}");
+        }
+    }
+    // Activate, register a node, then evict it from the status page.
+    let (_, page) = curl_page(&format!("{}/license/qrcode", server.base), &[], None);
+    let (_, _, code) = open(&link_of(&page));
+    assert_eq!(curl(&format!("{}/license/code", server.base), Some(&json!({"code": code}))).0, 200);
+    let key = request_key(&config_dir);
+    let instance = load_private_key(&config_dir.join("instance.key")).unwrap();
+    let node = hex(&[3; 16]);
+    let reg = json!({"app_name": "FineReport", "version": "11.0.20", "project": "webroot", "node_id": node, "nonce": hex(&[1; 16])});
+    api(&server, &key, "register", &reg, &instance, AnswerKind::Registered);
+    let (_, page) = curl_page(&format!("{}/license/status", server.base), &["Accept: text/html"], None);
+    assert!(page.contains(&format!("<code>{node}</code>")), "{page}");
+    let csrf = csrf_of(&page);
+    let evict = format!("{}/license/nodes/evict", server.base);
+    let wrong = "ab".repeat(32);
+    let (status, _) = curl_page(&evict, &[], Some(&format!("csrf={csrf}&node_id={node}&join_secret={wrong}")));
+    assert_eq!(status, 403);
+    let secret = fs::read_to_string(config_dir.join("join-secret")).unwrap();
+    let (status, _) = curl_page(&evict, &[], Some(&format!("csrf=&node_id={node}&join_secret={}", secret.trim())));
+    assert_eq!(status, 403, "no CSRF token");
+    let (_, st) = curl(&format!("{}/license/status", server.base), None);
+    assert_eq!(json_of(&st)["nodes"], 1);
+    let (status, page) =
+        curl_page(&evict, &[], Some(&format!("csrf={csrf}&node_id={node}&join_secret={}", secret.trim())));
+    assert_eq!(status, 200, "{page}");
+    let (_, st) = curl(&format!("{}/license/status", server.base), None);
+    assert_eq!(json_of(&st)["nodes"], 0);
+    server.stop();
+}
+
+/// Accepts any server certificate: the slow client tests the connection
+/// limits, not the certificate.
+#[derive(Debug)]
+struct AnyCert(Arc<rustls::crypto::CryptoProvider>);
+
+impl rustls::client::danger::ServerCertVerifier for AnyCert {
+    fn verify_server_cert(
+        &self,
+        _: &rustls::pki_types::CertificateDer<'_>,
+        _: &[rustls::pki_types::CertificateDer<'_>],
+        _: &rustls::pki_types::ServerName<'_>,
+        _: &[u8],
+        _: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        Ok(rustls::client::danger::ServerCertVerified::assertion())
+    }
+    fn verify_tls12_signature(
+        &self,
+        m: &[u8],
+        c: &rustls::pki_types::CertificateDer<'_>,
+        d: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(m, c, d, &self.0.signature_verification_algorithms)
+    }
+    fn verify_tls13_signature(
+        &self,
+        m: &[u8],
+        c: &rustls::pki_types::CertificateDer<'_>,
+        d: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(m, c, d, &self.0.signature_verification_algorithms)
+    }
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// A raw TLS client that sends a request's first line, then a header line a
+/// second, never ending its headers (slowloris). Returns how long the
+/// server kept the connection open.
+fn slow_client(port: u16) -> std::thread::JoinHandle<core::time::Duration> {
+    use std::io::{Read as _, Write as _};
+    std::thread::spawn(move || {
+        let start = std::time::Instant::now();
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(AnyCert(provider)))
+            .with_no_client_auth();
+        let name = rustls::pki_types::ServerName::try_from("127.0.0.1").unwrap();
+        let conn = rustls::ClientConnection::new(Arc::new(config), name).unwrap();
+        let tcp = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        tcp.set_read_timeout(Some(core::time::Duration::from_millis(1000))).unwrap();
+        let mut tls = rustls::StreamOwned::new(conn, tcp);
+        if tls.write_all(b"GET /license/status HTTP/1.1\r\nHost: x\r\n").is_err() {
+            return start.elapsed();
+        }
+        loop {
+            let mut b = [0u8; 1];
+            match tls.read(&mut b) {
+                Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
+                // Closed, or anything the server says: the connection is over.
+                _ => return start.elapsed(),
+            }
+            if tls.write_all(b"X-Slow: 1\r\n").is_err() {
+                return start.elapsed();
+            }
+        }
+    })
+}
+
+/// A slowloris client (headers a line a second) is cut off after the
+/// header-read timeout; connections beyond the per-client cap are closed at
+/// once, and the admin, from another address, is served all along.
+#[test]
+fn a_slow_client_is_cut_off_and_the_connection_cap_keeps_the_admin_served() {
+    tool("openssl", "install it with `apt-get install -y openssl`");
+    let tmp = tempfile::tempdir().unwrap();
+    let (server, _, _) = fresh(tmp.path(), "slow");
+    let cap = fanlic_license_server::net::MAX_CONNECTIONS_PER_CLIENT;
+    let port: u16 = server.port().parse().unwrap();
+    let clients: Vec<_> = (0..cap + 4).map(|_| slow_client(port)).collect();
+    std::thread::sleep(core::time::Duration::from_secs(3));
+    let (status, _) = curl_from("127.0.0.2", &format!("{}/license/status", server.base), &[], None);
+    assert_eq!(status, 200, "the admin is served while a stranger holds its cap");
+    let lifetimes: Vec<core::time::Duration> = clients.into_iter().map(|c| c.join().unwrap()).collect();
+    // The extra connections are closed at once; the slow ones at the
+    // header-read timeout, not before.
+    let timeout = fanlic_license_server::net::HEADER_READ_TIMEOUT;
+    let early = lifetimes.iter().filter(|t| **t < core::time::Duration::from_secs(3)).count();
+    assert_eq!(early, 4, "{lifetimes:?}");
+    let late =
+        lifetimes.iter().filter(|t| **t >= timeout && **t < timeout + core::time::Duration::from_secs(5)).count();
+    assert_eq!(late, cap, "{lifetimes:?}");
+    let log = server.stop();
+    assert!(log.contains("\"reason\":\"too many connections\""), "{log}");
 }

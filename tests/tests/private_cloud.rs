@@ -213,12 +213,14 @@ fn every_private_cloud_vector_gives_its_outcome() {
     for good in ["answer-registered", "answer-heartbeat", "answer-deregistered", "config-valid", "tls-binding-valid"] {
         assert!(valid.contains(good), "{good} is not a valid vector");
     }
-    // Every file in the directory is a vector's JSON or the file a vector checks.
+    // Every file in the directory is a vector's JSON or the file a vector
+    // checks (the request MACs have their own folder, `node-auth/`).
     let used: BTreeSet<&str> = vectors.iter().map(|(_, v)| v.file.as_str()).collect();
     for entry in std::fs::read_dir(private_cloud_dir()).unwrap() {
         let name = entry.unwrap().file_name().into_string().unwrap();
-        // The TLS key the good binding names (checked above).
-        if !name.ends_with(".json") && name != "tls-binding-spki.der" {
+        // The TLS key the good binding names (checked above), and the folder
+        // of the node-auth vectors.
+        if !name.ends_with(".json") && name != "tls-binding-spki.der" && name != "node-auth" {
             assert!(used.contains(name.as_str()), "{name} is in no vector");
         }
     }
@@ -270,4 +272,28 @@ fn the_good_answer_holds_until_valid_until() {
         env.now = Timestamp(now);
         assert_eq!(verify_server_answer(&file, &roots, &env, &request, None).is_ok(), ok, "at {now}");
     }
+}
+
+/// SPEC.md §7.3 "Authentication": the verifier's request MAC and
+/// `Authorization` header are those of the vectors (which the generator
+/// recomputed with ring and `scripts/openssl-activation-vectors.sh`
+/// recomputes with OpenSSL), the server's check accepts each within the
+/// time window and refuses it under another path, time or join secret.
+#[test]
+fn every_node_auth_vector_gives_its_mac() {
+    use fanlic_verifier::node_auth::{AuthError, JoinSecret};
+    let vectors = fanlic_tests::private_cloud::load_node_auth().unwrap();
+    assert!(vectors.len() >= 4);
+    for v in &vectors {
+        let key = JoinSecret::parse(&v.join_secret).unwrap().request_key();
+        let mac: String =
+            key.request_mac(&v.path, v.at, v.body.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(mac, v.mac, "{}", v.name);
+        assert_eq!(key.authorization(&v.path, v.at, v.body.as_bytes()).as_str(), v.authorization, "{}", v.name);
+        let h = Some(v.authorization.as_str());
+        assert_eq!(key.check(h, &v.path, v.body.as_bytes(), v.at + 300), Ok(v.at), "{}", v.name);
+        assert_eq!(key.check(h, "/api/v1/other", v.body.as_bytes(), v.at), Err(AuthError::BadMac), "{}", v.name);
+        assert!(matches!(key.check(h, &v.path, v.body.as_bytes(), v.at + 301), Err(AuthError::OutOfWindow { .. })));
+    }
+    assert_ne!(vectors[0].mac, vectors[3].mac, "another join secret, another MAC");
 }

@@ -37,6 +37,7 @@ extern crate std;
 
 pub mod activation;
 mod cause;
+pub mod node_auth;
 pub mod private_cloud;
 pub mod revocation;
 mod texts;

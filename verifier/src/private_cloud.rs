@@ -16,8 +16,9 @@
 //! ```
 //! # use fanlic_verifier::{Environment, RootKey, private_cloud::{Client, Next}};
 //! # use fanlic_formats::{LicenseKind, Timestamp, private_cloud::AnswerKind};
-//! # fn send(_: &fanlic_verifier::private_cloud::Request) -> Option<Vec<u8>> { None }
-//! # fn demo(roots: &[RootKey], env: &Environment<'_>, node_id: [u8; 16], nonce: [u8; 16]) {
+//! # use fanlic_verifier::private_cloud::RequestKey;
+//! # fn send(_: &fanlic_verifier::private_cloud::Request, _: &[u8], _auth: &str) -> Option<Vec<u8>> { None }
+//! # fn demo(roots: &[RootKey], env: &Environment<'_>, node_id: [u8; 16], nonce: [u8; 16], key: &RequestKey) {
 //! let mut client = Client::new(node_id);
 //! let kind = match client.next(env.now) {
 //!     Next::Register => AnswerKind::Registered,
@@ -27,7 +28,11 @@
 //!     _ => return,
 //! };
 //! let request = client.request(kind, nonce, env.now);
-//! match send(&request) {
+//! // The JSON body (SPEC.md §7.3) is the product's; the join secret's MAC
+//! // covers its exact bytes.
+//! let body = br#"{"node_id":"...","nonce":"..."}"#;
+//! let auth = request.authorization(key, body, env.now);
+//! match send(&request, body, auth.as_str()) {
 //!     Some(answer_file) => match client.on_answer(&answer_file, roots, env) {
 //!         Ok(status) => println!("{status:?}"),
 //!         Err(rejection) => println!("{rejection}"),
@@ -48,6 +53,7 @@ use fanlic_formats::{
     },
 };
 
+pub use crate::node_auth::{AuthHeader, JoinSecret, RequestKey};
 use crate::{
     CLOCK_TOLERANCE_SECS, Cause, Causes, ContentError, Environment, RootKey, Verified, authenticate_raw,
     check_signature, check_with_revocations,
@@ -81,6 +87,13 @@ impl Request {
             AnswerKind::Heartbeat => "/api/v1/heartbeat",
             AnswerKind::Deregistered => "/api/v1/deregister",
         }
+    }
+
+    /// The `Authorization` value of this request with `body` (the exact
+    /// bytes sent) at `now` (SPEC.md §7.3, "Authentication"): a MAC under
+    /// the key of the cluster's join secret; the secret never travels.
+    pub fn authorization(&self, key: &RequestKey, body: &[u8], now: Timestamp) -> AuthHeader {
+        key.authorization(self.path(), now.0, body)
     }
 }
 

@@ -62,7 +62,7 @@ use fanlic_issuer::{Home, InitOptions, IssueInput, IssueRequest, clock};
 use fanlic_verifier::{
     Environment, RootKey,
     activation::{open_challenge, token_from_url},
-    private_cloud::{Request, verify_server_answer},
+    private_cloud::{JoinSecret, Request, RequestKey, verify_server_answer},
 };
 use ring::rand::{SecureRandom as _, SystemRandom};
 use rustls::{
@@ -123,11 +123,15 @@ fn connect(addr: &str, config: &Arc<ClientConfig>) -> Conn {
     BufReader::new(StreamOwned::new(conn, tcp))
 }
 
-/// One request on a keep-alive connection: status and body.
-fn call(c: &mut Conn, method: &str, path: &str, body: Option<&Value>) -> (u16, Vec<u8>) {
+/// One request on a keep-alive connection: status and body. An
+/// application's request carries the MAC of the join secret's key.
+fn call(c: &mut Conn, method: &str, path: &str, body: Option<&Value>, key: Option<&RequestKey>) -> (u16, Vec<u8>) {
     let text = body.map(Value::to_string).unwrap_or_default();
+    let auth = key
+        .map(|k| format!("Authorization: {}\r\n", k.authorization(path, clock::now().unwrap().0, text.as_bytes()).as_str()))
+        .unwrap_or_default();
     let req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{text}",
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{auth}\r\n{text}",
         text.len()
     );
     let s = c.get_mut();
@@ -274,7 +278,7 @@ fn main() {
             .with_no_client_auth(),
     );
     let mut admin = connect(&addr, &config);
-    let (status, page) = call(&mut admin, "GET", "/license/qrcode", None);
+    let (status, page) = call(&mut admin, "GET", "/license/qrcode", None, None);
     assert_eq!(status, 200);
     let page = String::from_utf8(page).unwrap();
     let url = page
@@ -287,8 +291,11 @@ fn main() {
     let (_, code) =
         open_challenge(token_from_url(&url, &mut buf).unwrap(), &activation_key, Timestamp(clock::now().unwrap().0))
             .unwrap();
-    let (status, body) = call(&mut admin, "POST", "/license/code", Some(&json!({"code": code.to_string()})));
+    let (status, body) = call(&mut admin, "POST", "/license/code", Some(&json!({"code": code.to_string()})), None);
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    // The join secret the admin is shown: every node's requests carry its MAC.
+    let activated: Value = serde_json::from_slice(&body).unwrap();
+    let key = Arc::new(JoinSecret::parse(activated["join_secret"].as_str().unwrap()).unwrap().request_key());
     drop(admin);
 
     // CONNECTIONS nodes, registered on their own connections; the first answer pins the instance key.
@@ -302,7 +309,7 @@ fn main() {
         rng.fill(&mut nonce).unwrap();
         let mut c = connect(&addr, &config);
         let body = json!({"app_name": "FineReport", "version": "11.0.20", "project": PROJECT, "node_id": hex(&node_id), "nonce": hex(&nonce)});
-        let (status, resp) = call(&mut c, "POST", "/api/v1/register", Some(&body));
+        let (status, resp) = call(&mut c, "POST", "/api/v1/register", Some(&body), Some(&key));
         assert_eq!(status, 200, "{}", String::from_utf8_lossy(&resp));
         let v: Value = serde_json::from_slice(&resp).unwrap();
         let file = STANDARD.decode(v["answer"].as_str().unwrap()).unwrap();
@@ -324,7 +331,7 @@ fn main() {
     let workers: Vec<_> = nodes
         .into_iter()
         .map(|(node_id, mut c)| {
-            let (stop, roots) = (stop.clone(), roots.clone());
+            let (stop, roots, key) = (stop.clone(), roots.clone(), key.clone());
             std::thread::spawn(move || {
                 let rng = SystemRandom::new();
                 let mut lat = Vec::<u32>::with_capacity(1 << 20);
@@ -336,7 +343,7 @@ fn main() {
                     rng.fill(&mut nonce).unwrap();
                     let body = json!({"node_id": node, "nonce": hex(&nonce)});
                     let t0 = Instant::now();
-                    let (status, resp) = call(&mut c, "POST", "/api/v1/heartbeat", Some(&body));
+                    let (status, resp) = call(&mut c, "POST", "/api/v1/heartbeat", Some(&body), Some(&key));
                     lat.push(t0.elapsed().as_micros().min(u128::from(u32::MAX)) as u32);
                     let request = Request { kind: AnswerKind::Heartbeat, node_id, nonce };
                     let check = || -> Result<bool, String> {
