@@ -60,6 +60,13 @@ const GENERATED_CN: &str = "FanRuan authorization server";
 /// A TLS handshake that takes longer is dropped (slow or stuck clients must
 /// not hold resources).
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// At most this many TLS handshakes in progress from one client address; a
+/// connection over it is closed at once. The connection cap (`net`) counts
+/// only connections whose handshake finished, so without this a stranger
+/// could hold any number of half-open handshakes for their timeout.
+pub const MAX_HANDSHAKES_PER_CLIENT: usize = 16;
+/// At most this many TLS handshakes in progress from all addresses.
+pub const MAX_HANDSHAKES: usize = 256;
 /// DER of the OID id-ecPublicKey (1.2.840.10045.2.1) and of prime256v1
 /// (1.2.840.10045.3.1.7), as they open a P-256 SubjectPublicKeyInfo.
 const P256_SPKI_PREFIX: [u8; 27] = [
@@ -351,6 +358,7 @@ impl TlsListener {
         let local = tcp.local_addr()?;
         let (tx, rx) = mpsc::channel(64);
         let acceptor = TlsAcceptor::from(config);
+        let in_progress = Arc::new(std::sync::Mutex::new(HandshakeCounts::default()));
         tokio::spawn(async move {
             loop {
                 let (stream, addr) = match tcp.accept().await {
@@ -364,9 +372,19 @@ impl TlsListener {
                 if tx.is_closed() {
                     break;
                 }
+                let Some(handshake) = Handshake::start(&in_progress, addr.ip()) else {
+                    crate::http::log_line(&serde_json::json!({
+                        "event": "connection_refused", "client": addr.to_string(), "reason": "too many handshakes",
+                    }));
+                    drop(stream);
+                    continue;
+                };
                 let (tx, acceptor) = (tx.clone(), acceptor.clone());
                 tokio::spawn(async move {
-                    match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+                    let handshake = handshake;
+                    let done = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await;
+                    drop(handshake);
+                    match done {
                         Ok(Ok(tls)) => {
                             let _ = tx.send((tls, addr)).await;
                         }
@@ -379,6 +397,46 @@ impl TlsListener {
             }
         });
         Ok(Self { rx, local })
+    }
+}
+
+/// TLS handshakes in progress, in all and per client address.
+#[derive(Debug, Default)]
+struct HandshakeCounts {
+    all: usize,
+    by_client: std::collections::HashMap<IpAddr, usize>,
+}
+
+/// One handshake in progress, counted until dropped.
+struct Handshake {
+    counts: Arc<std::sync::Mutex<HandshakeCounts>>,
+    client: IpAddr,
+}
+
+impl Handshake {
+    /// Counts a handshake from `client`, unless a cap is reached.
+    fn start(counts: &Arc<std::sync::Mutex<HandshakeCounts>>, client: IpAddr) -> Option<Self> {
+        let mut c = counts.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mine = c.by_client.get(&client).copied().unwrap_or(0);
+        if c.all >= MAX_HANDSHAKES || mine >= MAX_HANDSHAKES_PER_CLIENT {
+            return None;
+        }
+        c.all += 1;
+        c.by_client.insert(client, mine + 1);
+        Some(Self { counts: Arc::clone(counts), client })
+    }
+}
+
+impl Drop for Handshake {
+    fn drop(&mut self) {
+        let mut c = self.counts.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        c.all = c.all.saturating_sub(1);
+        if let Some(n) = c.by_client.get_mut(&self.client) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                c.by_client.remove(&self.client);
+            }
+        }
     }
 }
 

@@ -777,6 +777,40 @@ fn slow_client(port: u16) -> std::thread::JoinHandle<core::time::Duration> {
 /// header-read timeout; connections beyond the per-client cap are closed at
 /// once, and the admin, from another address, is served all along.
 #[test]
+fn half_open_handshakes_are_capped_per_client_and_the_admin_is_served() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (server, _, _) = fresh(tmp.path(), "handshakes");
+    let port: u16 = server.port().parse().unwrap();
+    let cap = fanlic_license_server::tls::MAX_HANDSHAKES_PER_CLIENT;
+    // A stranger opens TCP connections and never starts its handshake.
+    let idle: Vec<std::net::TcpStream> = (0..cap + 4)
+        .map(|_| {
+            let s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+            s.set_read_timeout(Some(core::time::Duration::from_millis(200))).unwrap();
+            s
+        })
+        .collect();
+    std::thread::sleep(core::time::Duration::from_millis(500));
+    // The connections over the cap were closed at once (EOF), the others wait
+    // for their handshake.
+    let closed = idle
+        .iter()
+        .filter(|s| {
+            use std::io::Read as _;
+            let mut b = [0u8; 1];
+            let start = std::time::Instant::now();
+            matches!((&**s).read(&mut b), Ok(0)) && start.elapsed() < core::time::Duration::from_secs(2)
+        })
+        .count();
+    assert_eq!(closed, 4, "the connections over the per-client handshake cap are closed at once");
+    let (status, _) = curl_from("127.0.0.2", &format!("{}/license/status", server.base), &[], None);
+    assert_eq!(status, 200, "the admin is served while a stranger holds its handshakes");
+    drop(idle);
+    let log = server.stop();
+    assert!(log.contains("\"reason\":\"too many handshakes\""), "{log}");
+}
+
+#[test]
 fn a_slow_client_is_cut_off_and_the_connection_cap_keeps_the_admin_served() {
     tool("openssl", "install it with `apt-get install -y openssl`");
     let tmp = tempfile::tempdir().unwrap();
