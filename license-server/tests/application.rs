@@ -20,7 +20,7 @@ use std::{
     time::{SystemTime, UNIX_EPOCH},
 };
 
-use common::{ACTIVATION_KEY, fixture, write_license_dir};
+use common::{ACTIVATION_KEY, AnyCert, fixture, write_license_dir};
 use fanlic_formats::{Timestamp, activation::MAX_TOKEN_LEN, private_cloud::instance_fingerprint};
 use fanlic_license_server::keys::load_private_key;
 use fanlic_verifier::activation::{ActivationKey, open_challenge, token_from_url};
@@ -236,46 +236,6 @@ fn an_application_registers_beats_and_deregisters() {
     let message = events[1]["message"].as_str().unwrap();
     assert!(message.starts_with(&format!("cannot reach the authorization server at {url}: ")), "{message}");
     assert!(message.contains("the port is published, and no firewall blocks it"), "{message}");
-}
-
-/// Accepts any server certificate (the machine in the middle does not care
-/// whom it talks to), still checking handshake signatures.
-#[derive(Debug)]
-struct AnyCert(Arc<rustls::crypto::CryptoProvider>);
-
-impl rustls::client::danger::ServerCertVerifier for AnyCert {
-    fn verify_server_cert(
-        &self,
-        _: &rustls::pki_types::CertificateDer<'_>,
-        _: &[rustls::pki_types::CertificateDer<'_>],
-        _: &rustls::pki_types::ServerName<'_>,
-        _: &[u8],
-        _: rustls::pki_types::UnixTime,
-    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
-        Ok(rustls::client::danger::ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        m: &[u8],
-        c: &rustls::pki_types::CertificateDer<'_>,
-        d: &rustls::DigitallySignedStruct,
-    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(m, c, d, &self.0.signature_verification_algorithms)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        m: &[u8],
-        c: &rustls::pki_types::CertificateDer<'_>,
-        d: &rustls::DigitallySignedStruct,
-    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(m, c, d, &self.0.signature_verification_algorithms)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
-    }
 }
 
 /// One HTTP/1.1 message with its headers and Content-Length body, raw; None
