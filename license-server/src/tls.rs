@@ -60,11 +60,12 @@ const GENERATED_CN: &str = "FanRuan authorization server";
 /// A TLS handshake that takes longer is dropped (slow or stuck clients must
 /// not hold resources).
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-/// At most this many TLS handshakes in progress from one client address; a
-/// connection over it is closed at once. The connection cap (`net`) counts
-/// only connections whose handshake finished, so without this a stranger
-/// could hold any number of half-open handshakes for their timeout.
-pub const MAX_HANDSHAKES_PER_CLIENT: usize = 16;
+/// At most this many TLS handshakes in progress from one client address (as
+/// many as it may hold connections); a connection over it is closed at
+/// once. The connection cap (`net`) counts only connections whose handshake
+/// finished, so without this a stranger could hold any number of half-open
+/// handshakes for their timeout.
+pub const MAX_HANDSHAKES_PER_CLIENT: usize = crate::net::MAX_CONNECTIONS_PER_CLIENT;
 /// At most this many TLS handshakes in progress from all addresses.
 pub const MAX_HANDSHAKES: usize = 256;
 /// DER of the OID id-ecPublicKey (1.2.840.10045.2.1) and of prime256v1
@@ -374,7 +375,8 @@ impl TlsListener {
                 }
                 let Some(handshake) = Handshake::start(&in_progress, addr.ip()) else {
                     crate::http::log_line(&serde_json::json!({
-                        "event": "connection_refused", "client": addr.to_string(), "reason": "too many handshakes",
+                        "event": "connection_refused", "client": addr.to_string(), "reason": "too many connections",
+                        "stage": "handshake",
                     }));
                     drop(stream);
                     continue;
