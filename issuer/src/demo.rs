@@ -291,6 +291,41 @@ fn from_mail(out: &mut dyn Write, dir: &Path, home: &mut Home, roots: &[RootKey]
         );
     }
     say!(out, "");
+    one_per_project(out, home, &maildir, now)
+}
+
+/// Step 12: one `Container.lic` per project. The customer's "send again"
+/// gets the same license back; a second project is refused while the
+/// contract covers one.
+fn one_per_project(out: &mut dyn Write, home: &mut Home, maildir: &Path, now: Timestamp) -> Result<(), Error> {
+    let first = String::from_utf8_lossy(MAILS[0].1).into_owned();
+    let resent = first.replace("Message-ID: <demo-clean-1@", "Message-ID: <demo-resent-1@");
+    let other = resent
+        .replace("Message-ID: <demo-resent-1@", "Message-ID: <demo-reports-1@")
+        .replace("Project name: webroot", "Project name: reports");
+    say!(out, "Step 12. One Container.lic per project. Alice sends her request again (a new Message-ID), then");
+    say!(out, "         asks for a second project, \"reports\"; Northwind's contract covers one project.");
+    for (name, text) in
+        [("1795000004.1004_0.mx.vendor.example", &resent), ("1795000005.1005_0.mx.vendor.example", &other)]
+    {
+        let path = maildir.join("new").join(name);
+        fs::write(&path, text).map_err(Error::io("cannot write", &path))?;
+    }
+    say!(out, "  $ fanlic ingest {}", maildir.display());
+    for o in ingest_maildir(home, maildir, now)? {
+        let name = Path::new(&o.source).file_name().map_or(o.source.clone(), |n| n.to_string_lossy().into_owned());
+        let detail = match (o.decision, &o.license_id) {
+            ("resent", Some(id)) => format!("license {id} again: no new license"),
+            _ => o.reasons.iter().map(|(c, _)| c.as_str()).collect::<Vec<_>>().join(", "),
+        };
+        say!(out, "    {name}: {:<8}  {detail}", o.decision);
+        if o.decision != "resent" {
+            for (_, message) in &o.reasons {
+                say!(out, "        - {message}");
+            }
+        }
+    }
+    say!(out, "  Every change is in the audit trail: `fanlic audit --contract 1` (who, when, what and why).\n");
     Ok(())
 }
 
