@@ -991,6 +991,7 @@ http://127.0.0.1:8380/a). The admin's phone opens it:
                     activation, records the attempt, and shows the 6-digit code to type into the
                     product within 5 minutes
   GET  /healthz     ok
+  GET  /revocations.bin   the newest list `fanlic revocations export` recorded (404 before one)
 A request with `Accept: application/json` gets JSON. Refusals list every reason, each with a code
 (malformed, unknown_license, no_activation_key, forged_challenge, qr_expired, revoked,
 license_expired, wrong_kind, stale_private_config, max_licenses_reached, too_many_nodes,

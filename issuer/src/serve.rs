@@ -180,7 +180,11 @@ async fn serve(opts: &ServeOptions, app: Arc<App>) -> Result<(), Error> {
         let mut out = std::io::stdout().lock();
         writeln!(out, "listening on http://{addr}").and_then(|()| out.flush()).map_err(Error::Output)?;
     }
-    let router = Router::new().route("/healthz", get(healthz)).fallback(token_request).with_state(Arc::clone(&app));
+    let router = Router::new()
+        .route("/healthz", get(healthz))
+        .route(REVOCATIONS_PATH, get(revocation_list))
+        .fallback(token_request)
+        .with_state(Arc::clone(&app));
     // Our own accept loop (axum::serve has no header-read timeout and no
     // connection cap): hyper's HTTP/1.1 with a header-read timeout, which
     // runs from a connection's start and again after each response, so it is
@@ -712,6 +716,8 @@ enum Job {
     /// A confirmation whose license id could not be authenticated: counted
     /// per client and day, nothing else.
     Unverified { client: IpAddr, outcome: &'static str, at: Timestamp, reply: oneshot::Sender<Result<(), String>> },
+    /// The newest exported revocation list, if any: `(sequence, file)`.
+    RevocationList { reply: oneshot::Sender<Result<Option<ListFile>, String>> },
 }
 
 #[derive(Debug)]
@@ -759,6 +765,7 @@ enum Pending {
     Lookup(oneshot::Sender<Result<Lookup, String>>, Result<Lookup, String>),
     Record(oneshot::Sender<Result<Vec<Reason>, String>>, Result<Vec<Reason>, String>),
     Unverified(oneshot::Sender<Result<(), String>>, Result<(), String>),
+    RevocationList(oneshot::Sender<Result<Option<ListFile>, String>>, Result<Option<ListFile>, String>),
 }
 
 fn db_loop(home: &mut Home, master: &MasterSecret, cache: &LicenseCache, rx: &mpsc::Receiver<Job>) {
@@ -794,7 +801,7 @@ fn db_loop(home: &mut Home, master: &MasterSecret, cache: &LicenseCache, rx: &mp
                         match p {
                             Pending::Record(_, r) => *r = Err(why.clone()),
                             Pending::Unverified(_, r) => *r = Err(why.clone()),
-                            Pending::Lookup(..) => {}
+                            Pending::Lookup(..) | Pending::RevocationList(..) => {}
                         }
                     }
                 }
@@ -813,6 +820,9 @@ fn db_loop(home: &mut Home, master: &MasterSecret, cache: &LicenseCache, rx: &mp
                 Pending::Unverified(reply, r) => {
                     let _ = reply.send(r);
                 }
+                Pending::RevocationList(reply, r) => {
+                    let _ = reply.send(r);
+                }
             }
         }
     }
@@ -829,6 +839,9 @@ fn answer_err(job: Job, why: &str) {
         Job::Unverified { reply, .. } => {
             let _ = reply.send(Err(why.to_owned()));
         }
+        Job::RevocationList { reply } => {
+            let _ = reply.send(Err(why.to_owned()));
+        }
     }
 }
 
@@ -841,7 +854,20 @@ fn run_job(conn: &Connection, master: &MasterSecret, cache: &LicenseCache, job: 
         Job::Unverified { client, outcome, at, reply } => {
             Pending::Unverified(reply, count_unverified(conn, client, outcome, at).map_err(|e| e.to_string()))
         }
+        Job::RevocationList { reply } => {
+            Pending::RevocationList(reply, newest_revocation_list(conn).map_err(|e| e.to_string()))
+        }
     }
+}
+
+/// A revocation list as exported: its sequence and its file.
+type ListFile = (u64, Vec<u8>);
+
+/// The newest revocation list `fanlic revocations export` recorded.
+fn newest_revocation_list(conn: &Connection) -> Result<Option<ListFile>, rusqlite::Error> {
+    conn.prepare_cached("SELECT sequence, file_bytes FROM revocation_lists ORDER BY sequence DESC LIMIT 1")?
+        .query_row([], |r| Ok((u64::try_from(r.get::<_, i64>(0)?).unwrap_or(0), r.get::<_, Vec<u8>>(1)?)))
+        .optional()
 }
 
 /// One more refused confirmation from `client` today whose license id could
@@ -1108,6 +1134,44 @@ async fn healthz(State(app): State<Arc<App>>, ConnectInfo(peer): ConnectInfo<Soc
     let out = Outcome { license_id: None, status: StatusCode::OK, outcome: "ok", error: None };
     log_request(&app, "GET", "/healthz", peer.ip(), &out, Instant::now());
     "ok"
+}
+
+/// Where the service publishes the newest revocation list (SPEC.md §6.1),
+/// at a stable URL products and authorization servers can fetch.
+pub const REVOCATIONS_PATH: &str = "/revocations.bin";
+
+/// `GET /revocations.bin`: the newest list `fanlic revocations export`
+/// recorded, as exported (signed; products check it and refuse an older
+/// one than they have), `X-Fanlic-Sequence` naming its sequence; 404 until
+/// one is exported. Public: it names only license and key ids.
+async fn revocation_list(State(app): State<Arc<App>>, ConnectInfo(peer): ConnectInfo<SocketAddr>) -> Response {
+    let started = Instant::now();
+    let (status, mut resp) = match ask(&app, |reply| Job::RevocationList { reply }).await {
+        Ok(Some((sequence, bytes))) => {
+            let mut r = bytes.into_response();
+            let h = r.headers_mut();
+            h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
+            if let Ok(v) = HeaderValue::from_str(&sequence.to_string()) {
+                h.insert("X-Fanlic-Sequence", v);
+            }
+            (StatusCode::OK, r)
+        }
+        Ok(None) => (
+            StatusCode::NOT_FOUND,
+            (StatusCode::NOT_FOUND, "no revocation list has been exported yet (`fanlic revocations export`)\n")
+                .into_response(),
+        ),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, (StatusCode::INTERNAL_SERVER_ERROR, e).into_response()),
+    };
+    secure_headers(resp.headers_mut());
+    let out = Outcome {
+        license_id: None,
+        status,
+        outcome: if status == StatusCode::OK { "ok" } else { "no_list" },
+        error: None,
+    };
+    log_request(&app, "GET", REVOCATIONS_PATH, peer.ip(), &out, started);
+    resp
 }
 
 async fn token_request(

@@ -1246,3 +1246,56 @@ fn migration_clears_stored_activation_keys() {
     let r = http(&server.addr, "POST", &path, true);
     assert_eq!(r.json()["code"], p.code().to_string(), "{}", r.body);
 }
+
+/// The newest exported revocation list is published at a stable URL, byte
+/// for byte as `fanlic revocations export` wrote it, with its sequence; a
+/// license it names then verifies as revoked. Before any export: 404.
+#[test]
+fn the_newest_revocation_list_is_published_at_a_stable_url() {
+    let env = home();
+    let lic = issue(&env, "webroot", 1);
+    let server = Server::start(&env, &[]);
+    let url = format!("http://{}/revocations.bin", server.addr);
+    let got = env.dir.join("fetched.bin");
+    let fetch = || {
+        let out = Command::new("curl")
+            .args(["-sS", "--max-time", "20", "-D", "-", "-o"])
+            .arg(&got)
+            .arg(&url)
+            .output()
+            .expect("curl is installed");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let head = String::from_utf8(out.stdout).unwrap();
+        let status: u16 = head.split(' ').nth(1).unwrap().parse().unwrap();
+        let sequence = head
+            .lines()
+            .find_map(|l| l.to_ascii_lowercase().strip_prefix("x-fanlic-sequence:").map(|v| v.trim().to_owned()));
+        (status, sequence)
+    };
+    assert_eq!(fetch(), (404, None));
+    ok(&env, &["revoke", &lic.id.to_string(), "--reason", "contract ended", "--no-mail"]);
+    ok(&env, &["revocations", "export", "-o", "list.bin"]);
+    assert_eq!(fetch(), (200, Some("1".to_owned())));
+    assert_eq!(fs::read(&got).unwrap(), fs::read(env.dir.join("list.bin")).unwrap(), "byte for byte the export");
+    let lic_file = env.dir.join("webroot-Container.lic");
+    let out = fanlic(
+        &env,
+        &[
+            "verify",
+            lic_file.to_str().unwrap(),
+            "--app",
+            "FineReport",
+            "--version",
+            "11.0.20",
+            "--project",
+            "webroot",
+            "--revocations",
+            got.to_str().unwrap(),
+            "--json",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["causes"].as_array().unwrap().iter().any(|c| c["code"] == "revoked"), "{v}");
+}
