@@ -112,8 +112,16 @@ fn curl(url: &str, json_body: Option<&Value>) -> (u16, Vec<u8>) {
 
 /// `curl -k` with request headers and an optional form body: status and body as text.
 fn curl_page(url: &str, headers: &[&str], form: Option<&str>) -> (u16, String) {
+    curl_page_as(None, url, headers, form)
+}
+
+/// [`curl_page`] from the local address `from`, when given.
+fn curl_page_as(from: Option<&str>, url: &str, headers: &[&str], form: Option<&str>) -> (u16, String) {
     let mut c = Command::new("curl");
     c.args(["-sk", "--max-time", "20", "-w", "\n%{http_code}", url]);
+    if let Some(from) = from {
+        c.args(["--interface", from]);
+    }
     for h in headers {
         c.args(["-H", h]);
     }
@@ -489,19 +497,7 @@ fn fresh(tmp: &Path, name: &str) -> (Server, PathBuf, PathBuf) {
 /// `curl -k` from the source address `from` (the loopback has all of
 /// 127/8): another client than 127.0.0.1, for the server's per-client rules.
 fn curl_from(from: &str, url: &str, headers: &[&str], form: Option<&str>) -> (u16, String) {
-    let mut c = Command::new("curl");
-    c.args(["-sk", "--max-time", "20", "--interface", from, "-w", "\n%{http_code}", url]);
-    for h in headers {
-        c.args(["-H", h]);
-    }
-    if let Some(body) = form {
-        c.args(["--data", body]);
-    }
-    let out = c.output().unwrap();
-    assert!(out.status.success(), "curl {url}: {}", String::from_utf8_lossy(&out.stderr));
-    let text = String::from_utf8(out.stdout).unwrap();
-    let (body, status) = text.rsplit_once('\n').unwrap();
-    (status.parse().unwrap(), body.to_owned())
+    curl_page_as(Some(from), url, headers, form)
 }
 
 /// The activation link of a QR page.
