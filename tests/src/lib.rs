@@ -22,11 +22,13 @@ use serde::{Deserialize, Serialize};
 
 pub mod keys;
 pub mod private_cloud;
+pub mod receipts;
 pub mod revocations;
 pub mod vectors;
 
 pub use keys::TestKey;
 pub use private_cloud::PrivateCloudVector;
+pub use receipts::ReceiptVector;
 pub use revocations::{RevocationExpected, RevocationManifest, RevocationVector};
 pub use vectors::Files;
 

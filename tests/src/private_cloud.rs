@@ -140,6 +140,10 @@ pub struct AcceptedJson {
     pub valid_until: String,
     /// Nodes registered.
     pub nodes: u32,
+    /// Under receipt policy: the end of the lease of the receipt the answer
+    /// carries (RFC 3339), or null.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lease_until: Option<String>,
 }
 
 /// An accepted `privateConfig`, as JSON.
@@ -504,6 +508,7 @@ pub fn generate(files: &mut Files) -> Result<()> {
                 at: rfc3339(at),
                 valid_until: rfc3339(Timestamp(at.0 + 86_400)),
                 nodes: body.nodes,
+                lease_until: None,
             }),
             config: None,
             bound_instance_key: None,
@@ -625,6 +630,7 @@ pub fn generate(files: &mut Files) -> Result<()> {
                 at: rfc3339(at),
                 valid_until: rfc3339(Timestamp(at.0 + 86_400)),
                 nodes: 2,
+                lease_until: None,
             }),
             config: None,
             bound_instance_key: None,

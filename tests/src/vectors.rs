@@ -278,6 +278,7 @@ struct KeySet {
     issuing_expired_window: TestKey,
     issuing_pc_only: TestKey,
     issuing_b: TestKey,
+    receipt_a: TestKey,
 }
 
 impl KeySet {
@@ -290,6 +291,7 @@ impl KeySet {
             issuing_expired_window: TestKey::new("issuing-expired-window")?,
             issuing_pc_only: TestKey::new("issuing-pc-only")?,
             issuing_b: TestKey::new("issuing-b")?,
+            receipt_a: TestKey::new("receipt-a")?,
         })
     }
 }
@@ -801,6 +803,17 @@ pub fn generate() -> Result<Files> {
         content("bad_encoding", Some("activation_policy")),
     );
 
+    // Receipt-policy licenses (SPEC.md §3.3), whose receipts are the vectors
+    // of fixtures/vectors/receipts/.
+    let mut policy_raw = Vec::new();
+    for l in crate::receipts::policy_licenses(g.t.issued)? {
+        let file = format!("{}.lic", l.name);
+        policy_raw.push(g.signed_message(&file, &ia, l.message, Form::Armored(&[]))?);
+        g.vector(l.name, &file, l.description, A, l.env, valid());
+    }
+    let [local_policy_raw, cloud_policy_raw] =
+        <[Vec<u8>; 2]>::try_from(policy_raw).map_err(|_| Error("two receipt-policy licenses".into()))?;
+
     let p = g.payload("signed-max-nodes-zero");
     let mut w = p;
     w.max_nodes = 0;
@@ -1123,7 +1136,9 @@ pub fn generate() -> Result<Files> {
     g.put("vectors/manifest.json".into(), json.into_bytes())?;
 
     // ================= keys =================
-    let key_rows: [(&TestKey, String); 7] = [
+    let receipt_window = crate::receipts::receipt_key_window()?;
+    let receipt_cert = crate::receipts::certify(&k.root_a, &k.receipt_a, receipt_window, Purposes::RECEIPT)?;
+    let key_rows: [(&TestKey, String); 8] = [
         (&k.root_a, "Root key A: the root every vector trusts.".into()),
         (&k.root_b, "Root key B: an untrusted root (trusted only by `valid-root-b-trusted`).".into()),
         (&k.issuing_a, cert_row(&ia, window_a, local_and_cloud)),
@@ -1131,6 +1146,16 @@ pub fn generate() -> Result<Files> {
         (&k.issuing_expired_window, cert_row(&iold, window_old, local_and_cloud)),
         (&k.issuing_pc_only, cert_row(&ipc, window_a, Purposes::PRIVATE_CLOUD)),
         (&k.issuing_b, cert_row(&ib, window_a, local_and_cloud)),
+        (
+            &k.receipt_a,
+            format!(
+                "Receipt key certified by `root-a`: may sign receipts from {} to {} (30 days); purposes `{:#x}` \
+                 (activation receipts).",
+                receipt_window.0,
+                receipt_window.1,
+                Purposes::RECEIPT
+            ),
+        ),
     ];
     let mut readme = String::from(KEYS_README_HEAD);
     for (key, role) in &key_rows {
@@ -1154,6 +1179,19 @@ pub fn generate() -> Result<Files> {
         before_window: ts(2025, 6, 1, 0, 0, 0)?,
     };
     crate::revocations::generate(&mut g.files, &inputs)?;
+
+    // ================= activation receipts (SPEC.md §6.5) =================
+    let inputs = crate::receipts::Inputs {
+        root_a: &k.root_a,
+        root_b: &k.root_b,
+        receipt_key: &k.receipt_a,
+        receipt_cert,
+        revoker: &k.issuing_a2,
+        revoker_cert: crate::receipts::Cert { msg: ia2.cert_msg.clone(), sig: ia2.cert_sig },
+        local_raw: local_policy_raw,
+        cloud_raw: cloud_policy_raw,
+    };
+    crate::receipts::generate(&mut g.files, inputs)?;
 
     Ok(g.files)
 }

@@ -56,6 +56,7 @@ fn check_answer(name: &str, file: &[u8], input: &AnswerInput, e: &PrivateCloudEx
             assert_eq!(a.at, parse_rfc3339(&j.at).unwrap(), "{name}");
             assert_eq!(a.valid_until, parse_rfc3339(&j.valid_until).unwrap(), "{name}");
             assert_eq!(a.nodes, j.nodes, "{name}");
+            assert_eq!(a.lease_until.map(|t| t.to_string()), j.lease_until, "{name}: the receipt's lease");
             assert_eq!(a.node_id, request.node_id, "{name}");
             let expected_status = match kind {
                 fanlic_formats::private_cloud::AnswerKind::Deregistered => Status::Deregistered,
@@ -207,10 +208,20 @@ fn every_private_cloud_vector_gives_its_outcome() {
         "malformed_binding",
         "binding_license_mismatch",
         "tls_key_not_bound",
+        "receipt_missing",
+        "receipt_instance_mismatch",
+        "lease_expired",
     ] {
         assert!(codes.contains(code), "no vector has cause {code}");
     }
-    for good in ["answer-registered", "answer-heartbeat", "answer-deregistered", "config-valid", "tls-binding-valid"] {
+    for good in [
+        "answer-registered",
+        "answer-heartbeat",
+        "answer-deregistered",
+        "answer-receipt-accepted",
+        "config-valid",
+        "tls-binding-valid",
+    ] {
         assert!(valid.contains(good), "{good} is not a valid vector");
     }
     // Every file in the directory is a vector's JSON or the file a vector
