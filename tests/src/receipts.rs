@@ -1112,7 +1112,11 @@ fn answers(
     };
     let clone_receipt = g.signed(&g.cloud_receipt(token, g.clone.public(), Some(*first_id), Some(g.lease))?, None)?;
     let ended_receipt = g.signed(&g.cloud_receipt(token, instance, Some(*first_id), Some(ended))?, None)?;
-    let cases: [(&str, Option<&[u8]>, &str, PrivateCloudExpected); 4] = [
+    let several = g.signed(
+        &with(&g.cloud_receipt(token, g.clone.public(), Some(*first_id), Some(ended))?, |w| w.max_nodes = 2)?,
+        None,
+    )?;
+    let cases: [(&str, Option<&[u8]>, &str, PrivateCloudExpected); 5] = [
         (
             "answer-receipt-accepted",
             Some(good_receipt),
@@ -1142,15 +1146,28 @@ fn answers(
              2026-06-01T00:00:00Z on the product's clock (the server's answer is fresh).",
             refused(&["lease_expired"]),
         ),
+        (
+            "answer-receipt-several-causes",
+            Some(&several),
+            "The same answer, checked against a request with another nonce, carrying a receipt with max_nodes 2 \
+             (the license has 3), binding instance-clone, whose lease ended at 2026-05-31T23:30:00Z: the answer's \
+             cause, then the receipt's first cause only (receipt_license_mismatch, not receipt_instance_mismatch), \
+             then lease_expired.",
+            refused(&["nonce_mismatch", "receipt_license_mismatch", "lease_expired"]),
+        ),
     ];
     for (name, receipt, description, expected) in cases {
         let file = format!("{name}.bin");
         g.put(format!("vectors/private-cloud/{file}"), answer(receipt)?)?;
+        let mut input = input.clone();
+        if name == "answer-receipt-several-causes" {
+            input.nonce = hex(&[0x99; 16]);
+        }
         let v = PrivateCloudVector {
             description: description.to_owned(),
             file,
             check: "server-answer".into(),
-            answer: Some(input.clone()),
+            answer: Some(input),
             config: None,
             binding: None,
             expected,
