@@ -70,6 +70,9 @@ pub struct ReceiptVector {
     pub challenge_token: Option<String>,
     /// SHA-256 of `challenge_token` (64 hex digits), or null.
     pub challenge_sha256: Option<String>,
+    /// What the challenge was made of (SPEC.md §6.2), or null: the token is
+    /// `make_challenge_after` of these under the license's challenge key.
+    pub challenge: Option<ChallengeJson>,
     /// The acceptor's instance key (64 hex digits), or null (a product).
     pub instance_public_key: Option<String>,
     /// Whether the acceptor checks `previous_receipt` (a server does).
@@ -81,6 +84,29 @@ pub struct ReceiptVector {
     pub now: String,
     /// The outcome every entry point must report.
     pub expected: ReceiptExpected,
+}
+
+/// A challenge's inputs (SPEC.md §6.2), as JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChallengeJson {
+    /// 32 hex digits.
+    pub nonce: String,
+    /// 32 hex digits.
+    pub node_id: String,
+    /// 64 hex digits.
+    pub project_fingerprint: String,
+    /// Nodes in the cluster.
+    pub nodes: u32,
+    /// The product's version.
+    pub app_version: String,
+    /// When it was made, RFC 3339.
+    pub issued_at: String,
+    /// An authorization server's instance fingerprint (64 hex digits), or null.
+    pub instance_fingerprint: Option<String>,
+    /// Its `privateConfig` generation, or null.
+    pub generation: Option<u64>,
+    /// The receipt id it names as previous (64 hex digits), or null.
+    pub previous_receipt: Option<String>,
 }
 
 /// The expected outcome of a receipt vector.
@@ -380,6 +406,21 @@ enum Acceptor {
 #[derive(Clone)]
 struct Token {
     raw: Vec<u8>,
+    input: ChallengeJson,
+}
+
+fn challenge_json(input: &ChallengeInput<'_>, previous: Option<[u8; 32]>) -> ChallengeJson {
+    ChallengeJson {
+        nonce: hex(&input.nonce),
+        node_id: hex(&input.node_id),
+        project_fingerprint: hex(&input.project_fingerprint),
+        nodes: input.nodes,
+        app_version: input.app_version.to_owned(),
+        issued_at: rfc3339(input.now),
+        instance_fingerprint: input.server.map(|s| hex(&s.instance_fingerprint)),
+        generation: input.server.map(|s| s.generation),
+        previous_receipt: previous.map(|p| hex(&p)),
+    }
 }
 
 impl Token {
@@ -420,11 +461,11 @@ impl Gen<'_, '_> {
             project_fingerprint: project_fingerprint("FineReport", "webroot", b"")?,
             nodes: 1,
             app_version: "11.0.20",
-            now: Timestamp(self.vendor_time.0 - 600),
+            now: Timestamp(self.vendor_time.0 - 60),
             server: None,
         };
         let c = make_challenge_after(policy_license_id(LOCAL_LICENSE), &key, &input, None)?;
-        Ok(Token { raw: c.token().to_vec() })
+        Ok(Token { raw: c.token().to_vec(), input: challenge_json(&input, None) })
     }
 
     /// An authorization server's challenge (instance-a, generation 1) naming `previous`.
@@ -436,14 +477,14 @@ impl Gen<'_, '_> {
             project_fingerprint: project_fingerprint("FineBI", "bi-cluster", b"")?,
             nodes: 3,
             app_version: "6.1.3",
-            now: Timestamp(self.vendor_time.0 - 600),
+            now: Timestamp(self.vendor_time.0 - 60),
             server: Some(ServerInstance {
                 instance_fingerprint: instance_fingerprint(&self.instance.public()),
                 generation: 1,
             }),
         };
         let c = make_challenge_after(policy_license_id(CLOUD_LICENSE), &key, &input, previous)?;
-        Ok(Token { raw: c.token().to_vec() })
+        Ok(Token { raw: c.token().to_vec(), input: challenge_json(&input, previous) })
     }
 
     /// The local receipt for `token`, as the service makes it.
@@ -605,6 +646,7 @@ impl Gen<'_, '_> {
             license_sha256,
             challenge_token: token.map(|t| hex(&t.raw)),
             challenge_sha256: token.map(|t| hex32(&t.sha256())),
+            challenge: token.map(|t| t.input.clone()),
             instance_public_key: instance,
             previous_receipt_checked: checked,
             previous_receipt: previous,
@@ -661,7 +703,9 @@ pub(crate) fn generate(files: &mut Files, inputs: Inputs<'_>) -> Result<()> {
         i: inputs,
         instance: TestKey::new("instance-a")?,
         clone: TestKey::new("instance-clone")?,
-        vendor_time: parse_rfc3339("2026-05-31T23:00:00Z")?,
+        // The challenge is made a minute before the vendor signs, and the
+        // receipt accepted two minutes after: within the challenge's 5 minutes.
+        vendor_time: parse_rfc3339("2026-05-31T23:58:00Z")?,
         now: parse_rfc3339("2026-06-01T00:00:00Z")?,
         lease: parse_rfc3339("2026-08-30T00:00:00Z")?,
     };
@@ -679,7 +723,7 @@ pub(crate) fn generate(files: &mut Files, inputs: Inputs<'_>) -> Result<()> {
         &local_file,
         Some(&["# fanlic activation receipt (unsigned comment lines: readers ignore them)", "# TEST-ONLY"]),
         "A product's receipt: the receipt-policy local-container license, the challenge the product holds (its \
-         token's SHA-256), no instance key, vendor time 2026-05-31T23:00:00Z inside receipt-a's window \
+         token's SHA-256), no instance key, vendor time 2026-05-31T23:58:00Z inside receipt-a's window \
          (2026-05-15T00:00:00Z, 30 days, purposes 0x8, certified by root-a), no lease, no revocation list. \
          Accepted raw and armored (NAME.fanlic, with comment lines).",
         product,
@@ -778,14 +822,14 @@ pub(crate) fn generate(files: &mut Files, inputs: Inputs<'_>) -> Result<()> {
         &["receipt_previous_mismatch"],
     )?;
 
-    let ended = parse_rfc3339("2026-05-31T23:30:00Z")?;
+    let ended = parse_rfc3339("2026-05-31T23:59:00Z")?;
     let r = g.cloud_receipt(&t_first, instance, None, Some(ended))?;
     let f = g.signed(&r, None)?;
     g.vector(
         "lease-expired",
         &f,
         None,
-        "The server's first receipt with a lease until 2026-05-31T23:30:00Z (after vendor_time), checked at \
+        "The server's first receipt with a lease until 2026-05-31T23:59:00Z (after vendor_time), checked at \
          2026-06-01T00:00:00Z: the lease has ended on the acceptor's clock.",
         Acceptor::Server(None),
         Some(&t_first),
@@ -968,7 +1012,7 @@ pub(crate) fn generate(files: &mut Files, inputs: Inputs<'_>) -> Result<()> {
         &f,
         None,
         "The product's receipt under the 0x9 certificate, with max_nodes 2 (the license has 1), another challenge, \
-         an instance key (a product's receipt names none) and a lease that ended 2026-05-31T23:30:00Z: every cause \
+         an instance key (a product's receipt names none) and a lease that ended 2026-05-31T23:59:00Z: every cause \
          at once, in order.",
         product,
         Some(&t_local),
@@ -1142,7 +1186,7 @@ fn answers(
         (
             "answer-receipt-lease-expired",
             Some(&ended_receipt),
-            "The same answer carrying a receipt for instance-a whose lease ended at 2026-05-31T23:30:00Z, checked at \
+            "The same answer carrying a receipt for instance-a whose lease ended at 2026-05-31T23:59:00Z, checked at \
              2026-06-01T00:00:00Z on the product's clock (the server's answer is fresh).",
             refused(&["lease_expired"]),
         ),
@@ -1150,7 +1194,7 @@ fn answers(
             "answer-receipt-several-causes",
             Some(&several),
             "The same answer, checked against a request with another nonce, carrying a receipt with max_nodes 2 \
-             (the license has 3), binding instance-clone, whose lease ended at 2026-05-31T23:30:00Z: the answer's \
+             (the license has 3), binding instance-clone, whose lease ended at 2026-05-31T23:59:00Z: the answer's \
              cause, then the receipt's first cause only (receipt_license_mismatch, not receipt_instance_mismatch), \
              then lease_expired.",
             refused(&["nonce_mismatch", "receipt_license_mismatch", "lease_expired"]),

@@ -8,6 +8,7 @@
 
 use std::collections::BTreeSet;
 
+use fanlic_formats::activation::ServerInstance;
 use fanlic_formats::{
     ActivationPolicy, MAX_LICENSE_FILE_LEN, armor,
     receipt::{MAX_RECEIPT_FILE_LEN, ReceiptEnvelope},
@@ -20,7 +21,9 @@ use fanlic_tests::{
     vectors_dir,
 };
 use fanlic_verifier::{
-    RootKey, authenticate,
+    RootKey,
+    activation::{Activation, ActivationKey, ChallengeInput, CodeError, make_challenge_after},
+    authenticate,
     receipt::{Expect, challenge_key, verify_raw_receipt, verify_receipt},
 };
 
@@ -54,6 +57,30 @@ fn check(name: &str, v: &ReceiptVector) -> Vec<String> {
         assert_eq!(&token[1..17], signed.license.id.0, "{name}: the token is the license's");
     }
     assert_eq!(v.challenge_token.is_some(), v.challenge_sha256.is_some(), "{name}");
+    assert_eq!(v.challenge_token.is_some(), v.challenge.is_some(), "{name}");
+    // The token is the challenge the acceptor made: its inputs MACed under
+    // the license's challenge key (the license's activation_key field).
+    let challenge = v.challenge.as_ref().map(|c| {
+        let server = match (&c.instance_fingerprint, c.generation) {
+            (Some(f), Some(generation)) => Some(ServerInstance { instance_fingerprint: unhex(f).unwrap(), generation }),
+            (None, None) => None,
+            _ => panic!("{name}: instance fingerprint and generation go together"),
+        };
+        let input = ChallengeInput {
+            nonce: unhex(&c.nonce).unwrap(),
+            node_id: unhex(&c.node_id).unwrap(),
+            project_fingerprint: unhex(&c.project_fingerprint).unwrap(),
+            nodes: c.nodes,
+            app_version: &c.app_version,
+            now: parse_rfc3339(&c.issued_at).unwrap(),
+            server,
+        };
+        let key = ActivationKey::from_bytes(signed.license.activation_key.unwrap());
+        let previous = c.previous_receipt.as_deref().map(|p| unhex(p).unwrap());
+        let made = make_challenge_after(signed.license.id, &key, &input, previous).unwrap();
+        assert_eq!(Some(hex(made.token())), v.challenge_token, "{name}: the token is the challenge's");
+        made
+    });
     match v.acceptor.as_str() {
         "product" => {
             assert!(v.instance_public_key.is_none() && !v.previous_receipt_checked && v.challenge_sha256.is_some())
@@ -118,6 +145,27 @@ fn check(name: &str, v: &ReceiptVector) -> Vec<String> {
         };
         assert_eq!(via_armor, direct, "{name}: armored and raw disagree");
         entry_points.push("verify_receipt(armored)");
+    }
+
+    // Entry point 4, a product: the challenge shown, a code refused, the
+    // receipt accepted for it once.
+    if v.acceptor == "product" {
+        let challenge = challenge.as_ref().unwrap();
+        let now = expect.now;
+        let mut a = Activation::new();
+        a.set_receipt_challenge(challenge);
+        let code = format!("{:06}", challenge.code().value());
+        assert_eq!(a.enter(&code, now), Err(CodeError::ReceiptRequired), "{name}: a code is never accepted");
+        assert_eq!(a.pending_challenge_sha256(now), expect.challenge_sha256, "{name}: the challenge is pending");
+        let mut rbuf = vec![0u8; MAX_RECEIPT_FILE_LEN];
+        if let Ok(accepted) = verify_receipt(&file, &mut rbuf, &roots, &expect) {
+            assert_eq!(a.accept_receipt(&accepted, now), Ok(now), "{name}");
+            assert_eq!(a.accept_receipt(&accepted, now), Err(CodeError::NoChallenge), "{name}: once");
+            assert_eq!(a.pending_challenge_sha256(now), None, "{name}");
+        } else {
+            assert_eq!(a.pending_challenge_sha256(now), expect.challenge_sha256, "{name}: still pending");
+        }
+        entry_points.push("Activation::accept_receipt");
     }
 
     let e = &v.expected;
