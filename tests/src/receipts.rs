@@ -837,6 +837,19 @@ pub(crate) fn generate(files: &mut Files, inputs: Inputs<'_>) -> Result<()> {
         &["lease_expired"],
     )?;
 
+    let f = g.signed(&g.cloud_receipt(&t_first, instance, None, Some(now))?, None)?;
+    g.vector(
+        "lease-ends-now",
+        &f,
+        None,
+        "The server's first receipt with a lease until 2026-06-01T00:00:00Z, the acceptor's clock: the lease has \
+         ended at its first instant (now >= lease_until).",
+        Acceptor::Server(None),
+        Some(&t_first),
+        now,
+        &["lease_expired"],
+    )?;
+
     let r = with(&local, |w| w.license_sha256 = sha256(b"fanlic/TEST-ONLY/other-license-bytes"))?;
     let f = g.signed(&r, None)?;
     g.vector(
@@ -877,6 +890,47 @@ pub(crate) fn generate(files: &mut Files, inputs: Inputs<'_>) -> Result<()> {
         Some(&t_local),
         now,
         &["receipt_key_not_certified"],
+    )?;
+
+    // Boundaries: a window of exactly 31 days is a receipt key's longest; a
+    // window ending at vendor_time still contains it.
+    let longest = g.receipt_cert((window.0, Timestamp(window.0.0 + 31 * 86_400)), Purposes::RECEIPT)?;
+    let f = g.file(&longest, g.i.receipt_key, &local, None)?.0;
+    g.vector(
+        "key-window-31-days",
+        &f,
+        None,
+        "The product's receipt signed by receipt-a under a certificate granting 0x8 for exactly 31 days (2678400 \
+         seconds) from 2026-05-15T00:00:00Z: the longest window allowed. Accepted.",
+        product,
+        Some(&t_local),
+        now,
+        &[],
+    )?;
+    let over = g.receipt_cert((window.0, Timestamp(window.0.0 + 31 * 86_400 + 1)), Purposes::RECEIPT)?;
+    let f = g.file(&over, g.i.receipt_key, &local, None)?.0;
+    g.vector(
+        "key-window-31-days-and-1-second",
+        &f,
+        None,
+        "The same with a window one second longer than 31 days.",
+        product,
+        Some(&t_local),
+        now,
+        &["receipt_key_not_certified"],
+    )?;
+    let ending = g.receipt_cert((Timestamp(g.vendor_time.0 - 30 * 86_400), g.vendor_time), Purposes::RECEIPT)?;
+    let f = g.file(&ending, g.i.receipt_key, &local, None)?.0;
+    g.vector(
+        "key-window-ends-at-vendor-time",
+        &f,
+        None,
+        "The product's receipt under a certificate of receipt-a whose window (30 days) ends at the receipt's \
+         vendor_time, 2026-05-31T23:58:00Z: not_after is the last instant the key may sign. Accepted.",
+        product,
+        Some(&t_local),
+        now,
+        &[],
     )?;
 
     let before = parse_rfc3339("2026-05-10T00:00:00Z")?;
@@ -937,6 +991,27 @@ pub(crate) fn generate(files: &mut Files, inputs: Inputs<'_>) -> Result<()> {
         Some(&t_local),
         now,
         &["receipt_bad_signature"],
+    )?;
+
+    let extra_msg = encode_receipt_body(&local)?;
+    let mut bad = g.i.receipt_key.sign(&extra_msg);
+    flip(&mut bad, 10)?;
+    let f = encode_receipt_file(
+        SignedBody { message: &extra.msg, signature: extra.sig },
+        SignedBody { message: &extra_msg, signature: bad },
+        None,
+    )?;
+    g.vector(
+        "bad-receipt-signature-key-not-certified",
+        &f,
+        None,
+        "The product's receipt under the 0x9 certificate (which verifies by root-a) with one bit of the receipt's \
+         signature flipped: the opaque signature cause, and the certificate's claims, which are known, in the \
+         order of the causes; nothing of the receipt is evaluated.",
+        product,
+        Some(&t_local),
+        now,
+        &["receipt_bad_signature", "receipt_key_not_certified"],
     )?;
 
     let by_b = certify(g.i.root_b, g.i.receipt_key, window, Purposes::RECEIPT)?;
