@@ -23,7 +23,7 @@ use fanlic_formats::{
     encode_receipt_body, encode_receipt_file, encode_revocation_file, encode_revocation_list_body,
     encode_server_answer, encode_server_answer_file_with_receipt,
     private_cloud::{AnswerKind, InstanceCertificate, ServerAnswer, instance_fingerprint, wire as pc},
-    receipt::{CHALLENGE_KEY_LABEL, RECEIPT_FILE_MAGIC, Receipt, receipt_id},
+    receipt::{CHALLENGE_KEY_LABEL, RECEIPT_FILE_MAGIC, RECEIPT_LABEL, Receipt, receipt_id},
     wire,
 };
 use fanlic_verifier::activation::{ActivationKey, ChallengeInput, make_challenge_after, project_fingerprint};
@@ -359,14 +359,16 @@ pub fn receipt_key_window() -> Result<(Timestamp, Timestamp)> {
 }
 
 /// A certificate and its signature.
-#[derive(Clone)]
-pub(crate) struct Cert {
-    pub(crate) msg: Vec<u8>,
-    pub(crate) sig: [u8; 64],
+#[derive(Clone, Debug)]
+pub struct Cert {
+    /// The signed message.
+    pub msg: Vec<u8>,
+    /// Its signature.
+    pub sig: [u8; 64],
 }
 
 /// A certificate of `key` by `root` (SPEC.md §3.2).
-pub(crate) fn certify(root: &TestKey, key: &TestKey, window: (Timestamp, Timestamp), purposes: u32) -> Result<Cert> {
+pub fn certify(root: &TestKey, key: &TestKey, window: (Timestamp, Timestamp), purposes: u32) -> Result<Cert> {
     let msg = encode_certificate_body(&wire::CertificateBody {
         root_key_id: root.key_id().0,
         key_id: key.key_id().0,
@@ -1139,6 +1141,66 @@ pub(crate) fn generate(files: &mut Files, inputs: Inputs<'_>) -> Result<()> {
         now,
         &["receipt_malformed"],
     )?;
+
+    // Signed parts that do not decode: found once their signature holds.
+    let w = {
+        let c = wire::CertificateBody {
+            root_key_id: g.i.root_a.key_id().0,
+            key_id: g.i.root_b.key_id().0,
+            public_key: g.i.receipt_key.public(),
+            not_before: window.0.0,
+            not_after: window.1.0,
+            purposes: Purposes::RECEIPT,
+        };
+        let msg = [fanlic_formats::CERTIFICATE_SIGNATURE_LABEL, &postcard::to_allocvec(&c)?].concat();
+        Cert { sig: g.i.root_a.sign(&msg), msg }
+    };
+    let f = g.file(&w, g.i.receipt_key, &local, None)?.0;
+    g.vector(
+        "certificate-key-id-mismatch",
+        &f,
+        None,
+        "The product's receipt under a certificate of receipt-a's key, signed by root-a, whose key_id is root-b's \
+         key id, not that of its public key: the certificate does not decode.",
+        product,
+        Some(&t_local),
+        now,
+        &["receipt_malformed"],
+    )?;
+
+    let lw = local.to_wire();
+    let head = [
+        RECEIPT_LABEL,
+        &lw.license_id,
+        &lw.license_sha256,
+        &lw.challenge_sha256,
+        &[0, 0],
+        &crate::vectors::varint(lw.vendor_time),
+    ]
+    .concat();
+    let bodies: [(&str, Vec<u8>, &str); 2] = [
+        (
+            "signed-overlong-varint-in-receipt",
+            [head.as_slice(), &[0], &crate::vectors::overlong_varint(1), &[0]].concat(),
+            "The product's receipt with max_nodes written as the overlong varint 0x81 0x00, the message validly signed \
+             by receipt-a: the signature holds but the body is not canonical.",
+        ),
+        (
+            "signed-lease-not-after-vendor-time",
+            [head.as_slice(), &[1], &crate::vectors::varint(lw.vendor_time), &[1, 0]].concat(),
+            "The product's receipt with lease_until equal to vendor_time, validly signed by receipt-a: a lease must end \
+             after the vendor's time, so the body does not decode.",
+        ),
+    ];
+    let cert = g.i.receipt_cert.clone();
+    for (name, msg, description) in bodies {
+        let f = encode_receipt_file(
+            SignedBody { message: &cert.msg, signature: cert.sig },
+            SignedBody { message: &msg, signature: g.i.receipt_key.sign(&msg) },
+            None,
+        )?;
+        g.vector(name, &f, None, description, product, Some(&t_local), now, &["receipt_malformed"])?;
+    }
 
     // ================= answers that carry a receipt (§7.2 rule 6) =================
     answers(&mut g, &next_file, &first_id, &t_next, ended)?;
