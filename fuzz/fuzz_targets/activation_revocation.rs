@@ -1,13 +1,15 @@
 //! The decoders added with activation on arbitrary bytes (SPEC.md §6.1,
-//! §6.2): activation tokens (text and raw), challenge bodies, the service's
-//! `open_challenge`, revocation files and lists, and the verifier's
-//! revocation-list check. Never panics; whatever decodes re-encodes to the
-//! same bytes.
+//! §6.2, §6.5): activation tokens (text and raw), challenge bodies, the
+//! service's `open_challenge`, revocation files and lists, the verifier's
+//! revocation-list check, and receipt files (raw and armored) and bodies.
+//! Never panics; whatever decodes re-encodes to the same bytes.
 #![no_main]
 
 use fanlic_formats::{
     RevocationEnvelope, RevocationList, Timestamp,
     activation::{ActivationChallenge, MAX_CHALLENGE_BODY_LEN, MAX_TOKEN_LEN, Token, token_from_text},
+    armor, encode_receipt_body,
+    receipt::{MAX_RECEIPT_FILE_LEN, Receipt, ReceiptEnvelope},
 };
 use fanlic_verifier::{
     RootKey,
@@ -27,7 +29,25 @@ fn token(raw: &[u8]) {
     }
 }
 
+fn receipt_body(message: &[u8]) {
+    if let Ok(r) = Receipt::decode(message) {
+        assert_eq!(encode_receipt_body(&r).expect("a decoded receipt re-encodes"), message, "receipt is not canonical");
+    }
+}
+
+fn receipt_file(raw: &[u8]) {
+    if let Ok(env) = ReceiptEnvelope::decode(raw) {
+        receipt_body(env.receipt.message);
+    }
+}
+
 fuzz_target!(|data: &[u8]| {
+    receipt_file(data);
+    receipt_body(data);
+    let mut buf = vec![0u8; MAX_RECEIPT_FILE_LEN];
+    if let Ok(raw) = armor::decode_receipt(data, &mut buf) {
+        receipt_file(raw);
+    }
     token(data);
     if let Ok(text) = core::str::from_utf8(data) {
         let mut raw = [0u8; MAX_TOKEN_LEN];
