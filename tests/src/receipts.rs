@@ -387,6 +387,9 @@ pub(crate) struct Inputs<'k> {
     pub(crate) receipt_key: &'k TestKey,
     /// The receipt key's certificate by root-a (purposes 0x8, 30 days).
     pub(crate) receipt_cert: Cert,
+    /// issuing-a and its certificate: signs the licenses.
+    pub(crate) license_key: &'k TestKey,
+    pub(crate) license_cert: Cert,
     /// issuing-a2 and its certificate: signs revocation lists.
     pub(crate) revoker: &'k TestKey,
     pub(crate) revoker_cert: Cert,
@@ -824,6 +827,19 @@ pub(crate) fn generate(files: &mut Files, inputs: Inputs<'_>) -> Result<()> {
         &["receipt_previous_mismatch"],
     )?;
 
+    let f = g.signed(&g.cloud_receipt(&t_next, instance, Some(first_id), Some(g.lease))?, None)?;
+    g.vector(
+        "previous-when-none-held",
+        &f,
+        None,
+        "valid-private-cloud's receipt (which follows valid-private-cloud-first's) offered to a server that holds \
+         no receipt: a server started from a configuration older than its first activation.",
+        Acceptor::Server(None),
+        Some(&t_next),
+        now,
+        &["receipt_previous_mismatch"],
+    )?;
+
     let ended = parse_rfc3339("2026-05-31T23:59:00Z")?;
     let r = g.cloud_receipt(&t_first, instance, None, Some(ended))?;
     let f = g.signed(&r, None)?;
@@ -892,6 +908,34 @@ pub(crate) fn generate(files: &mut Files, inputs: Inputs<'_>) -> Result<()> {
         Some(&t_local),
         now,
         &["receipt_key_not_certified"],
+    )?;
+
+    // The issuing key that signs the licenses (issuing-a, purposes 0x3 for
+    // four years) never signs a receipt.
+    let f = g.file(&g.i.license_cert.clone(), g.i.license_key, &local, None)?.0;
+    g.vector(
+        "signed-by-license-issuing-key",
+        &f,
+        None,
+        "The product's receipt signed by issuing-a under its certificate by root-a (purposes 0x3, 2025-01-01 to \
+         2028-12-31): a key that signs licenses is not a receipt key.",
+        product,
+        Some(&t_local),
+        now,
+        &["receipt_key_not_certified"],
+    )?;
+    let reserved = g.receipt_cert(window, Purposes::RECEIPT | (1 << 31))?;
+    let f = g.file(&reserved, g.i.receipt_key, &local, None)?.0;
+    g.vector(
+        "key-reserved-purpose-bit",
+        &f,
+        None,
+        "The product's receipt under a certificate of receipt-a granting 0x80000008: the reserved bit 31 grants \
+         nothing and takes nothing away. Accepted.",
+        product,
+        Some(&t_local),
+        now,
+        &[],
     )?;
 
     // Boundaries: a window of exactly 31 days is a receipt key's longest; a

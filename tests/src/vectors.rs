@@ -1186,6 +1186,8 @@ pub fn generate() -> Result<Files> {
         root_b: &k.root_b,
         receipt_key: &k.receipt_a,
         receipt_cert,
+        license_key: &k.issuing_a,
+        license_cert: crate::receipts::Cert { msg: ia.cert_msg.clone(), sig: ia.cert_sig },
         revoker: &k.issuing_a2,
         revoker_cert: crate::receipts::Cert { msg: ia2.cert_msg.clone(), sig: ia2.cert_sig },
         local_raw: local_policy_raw,
