@@ -532,6 +532,40 @@ pub fn generate(files: &mut Files) -> Result<()> {
     let good = g.body(hb, n, at)?;
     let good_msg = encode_server_answer(&good)?;
 
+    // ---- rule 6: a receipt under code policy is ignored ----
+    let bytes = fanlic_formats::encode_server_answer_file_with_receipt(
+        &license,
+        &cert.msg,
+        &cert.sig,
+        &good_msg,
+        &g.k.instance.sign(&good_msg),
+        Some(b"FANLIC-RECEIPT/1\nnot a receipt"),
+    )?;
+    let input = g.answer_input(hb, n, None);
+    g.answer_vector(
+        "answer-receipt-ignored-under-code-policy",
+        bytes,
+        "The good heartbeat answer with a trailing receipt field that is no receipt at all: the server license is \
+         under code policy, so the product ignores the field (SPEC.md §7.2 rule 6). Accepted.",
+        input,
+        PrivateCloudExpected {
+            valid: true,
+            causes: vec![],
+            detail: None,
+            accepted: Some(AcceptedJson {
+                license_id: hex(&license_id.0),
+                instance_public_key: instance_hex.clone(),
+                kind: kind_name(hb).to_owned(),
+                at: rfc3339(at),
+                valid_until: rfc3339(Timestamp(at.0 + 86_400)),
+                nodes: good.nodes,
+                lease_until: None,
+            }),
+            config: None,
+            bound_instance_key: None,
+        },
+    )?;
+
     // ---- rule 2: the instance certificate ----
     let mut bad_sig = cert.sig;
     bad_sig[5] ^= 0x01;
