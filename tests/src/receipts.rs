@@ -1438,6 +1438,17 @@ fn challenge_keys(files: &mut Files) -> Result<()> {
             challenge_key: hex(&challenge_key(&key)),
         });
     }
+    // The activation key of the verifier's unit tests (verifier/src/receipt.rs).
+    let key = [0x42; 32];
+    cases.push(ChallengeKeyCase {
+        name: "activation-key-0x42".into(),
+        master_secret: None,
+        master_version: None,
+        license_id: None,
+        license: None,
+        activation_key: hex(&key),
+        challenge_key: hex(&challenge_key(&key)),
+    });
     for name in [LOCAL_LICENSE, CLOUD_LICENSE] {
         let key = policy_activation_key(name)?;
         cases.push(ChallengeKeyCase {
