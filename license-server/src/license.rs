@@ -35,6 +35,19 @@ pub struct ServerLicense {
     pub activation_base_url: Option<String>,
     /// The image key's public key.
     pub image_public_key: [u8; 32],
+    /// How the server is activated: 6-digit code, or the vendor's receipt.
+    pub activation_policy: ActivationPolicy,
+}
+
+/// How a license is activated (SPEC.md §3.3 `activation_policy`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ActivationPolicy {
+    /// QR code and 6-digit code.
+    #[default]
+    Code,
+    /// QR code and the vendor's signed receipt.
+    Receipt,
 }
 
 /// A cause of the server license as the admin's pages show it (SPEC.md §4.2).
@@ -59,6 +72,7 @@ impl core::fmt::Debug for ServerLicense {
             .field("project", &self.project)
             .field("version", &self.version)
             .field("max_nodes", &self.max_nodes)
+            .field("activation_policy", &self.activation_policy)
             .finish_non_exhaustive()
     }
 }
@@ -116,6 +130,7 @@ impl ServerLicense {
             activation_key: l.activation_key.unwrap_or_default(),
             activation_base_url: l.activation_base_url.map(str::to_owned),
             image_public_key: image_public,
+            activation_policy: ActivationPolicy::Code,
             raw,
             roots,
         })

@@ -1,0 +1,157 @@
+//! Activation receipts (SPEC.md §6.5, §7.1 "Activation by receipt"): under
+//! a license's `receipt` policy the server cannot check a 6-digit code (the
+//! license carries only the challenge key); the vendor's service signs a
+//! **receipt** over the server's pending challenge instead, and the server
+//! accepts it when:
+//!
+//! - the verifier accepts it (signatures along root → receipt key, the
+//!   license, the challenge, the node count, the lease);
+//! - it names a QR code this server shows now, and counts once (the
+//!   challenge is consumed);
+//! - it names this server's instance key;
+//! - its `previous_receipt` is the receipt this server holds (none: absent),
+//!   so two copies of one server cannot both follow one receipt.
+//!
+//! The accepted receipt is kept armored in `activation-receipt` beside
+//! `privateConfig` (written atomically before `privateConfig` records the
+//! activation, so a crash between the two leaves the receipt the vendor
+//! knows as the latest), and every answer carries it without its revocation
+//! list.
+
+use crate::state::ServerState;
+
+/// The receipt's file, beside `privateConfig`.
+pub const FILE_NAME: &str = "activation-receipt";
+/// Its mode: public, signed by the vendor, no secret in it.
+pub const FILE_MODE: u32 = 0o644;
+
+/// What the server acts on of a receipt whose signatures and terms the
+/// verifier accepted.
+#[derive(Clone, PartialEq, Eq)]
+pub struct CheckedReceipt {
+    /// The receipt id: SHA-256 of its signed message.
+    pub id: [u8; 32],
+    /// SHA-256 of the raw challenge token it answers.
+    pub challenge_sha256: [u8; 32],
+    /// The instance key it was made for.
+    pub instance_public_key: Option<[u8; 32]>,
+    /// The receipt it follows (the challenge's `previous_receipt`).
+    pub previous_receipt: Option<[u8; 32]>,
+    /// The vendor's clock when it signed.
+    pub vendor_time: u64,
+    /// The re-activation lease's end.
+    pub lease_until: Option<u64>,
+    /// Its revocation list revokes the server license.
+    pub revokes_license: bool,
+    /// The file as stored, armored.
+    pub armored: String,
+    /// The raw receipt file without its revocation list: what every answer
+    /// carries (SPEC.md §7.2).
+    pub for_answers: Vec<u8>,
+}
+
+impl core::fmt::Debug for CheckedReceipt {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("CheckedReceipt")
+            .field("id", &crate::hex(&self.id))
+            .field("vendor_time", &self.vendor_time)
+            .field("lease_until", &self.lease_until)
+            .field("revokes_license", &self.revokes_license)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why a receipt is refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReceiptRefusal {
+    /// The server license is activated by 6-digit code, not by receipt.
+    #[error(
+        "this server's license is activated by QR code and 6-digit code, not by receipt: enter the code the phone shows"
+    )]
+    CodePolicy,
+    /// The verifier refused the receipt: every cause, `code: message`.
+    #[error("the receipt is not valid: {}", .0.join("; "))]
+    Invalid(Vec<String>),
+    /// It answers no QR code this server shows now: used already,
+    /// expired, or made for another server.
+    #[error(
+        "the receipt answers no QR code this server shows now (it was used already, its QR code expired after 5 minutes, or it is another server's): activate again"
+    )]
+    NoPendingChallenge,
+    /// It names another instance key than this server's.
+    #[error("the receipt was made for another authorization server (another instance key)")]
+    OtherInstance,
+    /// It follows another receipt than the one this server holds.
+    #[error(
+        "the receipt follows another receipt than the one this server holds (it was made for a copy of this server, or before this server's last activation): activate again"
+    )]
+    StalePrevious,
+    /// The receipt could not be stored: nothing changed.
+    #[error("the receipt could not be stored, nothing changed: {0}")]
+    Storage(String),
+}
+
+impl ReceiptRefusal {
+    /// A stable code for JSON.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::CodePolicy => "wrong_policy",
+            Self::Invalid(_) => "receipt_invalid",
+            Self::NoPendingChallenge => "receipt_challenge_mismatch",
+            Self::OtherInstance => "receipt_instance_mismatch",
+            Self::StalePrevious => "receipt_previous_mismatch",
+            Self::Storage(_) => "internal_error",
+        }
+    }
+}
+
+/// The verifier's check of a receipt file (armored or raw) for this
+/// server's license, at `now`: what the server acts on, or every cause.
+pub fn verify(state: &ServerState, input: &[u8], now: u64) -> Result<CheckedReceipt, ReceiptRefusal> {
+    let _ = (state, input, now);
+    Err(ReceiptRefusal::Invalid(vec!["receipt_malformed: this server cannot read receipts yet".to_owned()]))
+}
+
+/// A stored `activation-receipt` checked again at start: signed along
+/// root → receipt key for this license and this instance (its lease may
+/// have ended: that is refused on requests, not at start).
+pub fn load(state: &ServerState, input: &[u8], now: u64) -> Result<CheckedReceipt, String> {
+    let _ = (state, input, now);
+    Err("this server cannot read receipts yet".to_owned())
+}
+
+/// The origin (`scheme://host[:port]`) of an `http`/`https` URL, for the
+/// page's `connect-src`; `None` for anything else, or a character that has
+/// no place in a CSP source (so a base URL cannot add directives).
+pub fn origin_of(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    if scheme != "https" && scheme != "http" {
+        return None;
+    }
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']');
+    if host.is_empty() || !host.chars().all(allowed) {
+        return None;
+    }
+    Some(format!("{scheme}://{}", host.to_ascii_lowercase()))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // test code
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_origin_of_a_base_url_is_all_a_csp_source_gets() {
+        assert_eq!(origin_of("https://Activate.Example.com/a").unwrap(), "https://activate.example.com");
+        assert_eq!(origin_of("http://127.0.0.1:8380/a/b?x#y").unwrap(), "http://127.0.0.1:8380");
+        assert_eq!(origin_of("https://[::1]:8443").unwrap(), "https://[::1]:8443");
+        assert_eq!(origin_of("https://u@h.example/a").unwrap(), "https://h.example");
+        assert!(origin_of("ftp://h.example/").is_none());
+        assert!(origin_of("https://h.example;script-src *").is_none());
+        assert!(origin_of("https:///a").is_none());
+        assert!(origin_of("h.example").is_none());
+    }
+}
