@@ -430,6 +430,8 @@ struct PageData {
     policy: ActivationPolicy,
     /// The license's terms, shown on the receipt page.
     terms: Terms,
+    /// The instance public key, hex: the vendor names it in the receipt.
+    instance_key: String,
     st: Status,
     /// The QR code, or why none is shown (`None`: not asked for).
     challenge: Option<Result<ShownChallenge, Refusal>>,
@@ -467,7 +469,8 @@ impl PageData {
         };
         let locked_until = s.locked_until_for(client, now);
         let nodes = s.nodes().copied().collect();
-        Self { now, policy, terms, expiry, st, challenge, license_causes, csrf, locked_until, nodes }
+        let instance_key = crate::hex(&s.instance_public_key());
+        Self { now, policy, terms, instance_key, expiry, st, challenge, license_causes, csrf, locked_until, nodes }
     }
 }
 
@@ -1191,7 +1194,7 @@ fn receipt_page(d: &PageData, lang: Lang, notice: Option<Notice>, base_url: &str
                 )
             };
             body.push_str(&format!(
-                "<p>{}</p><p><button type=\"button\" id=\"vendor-activate\" data-base=\"{base}\" data-token=\"{token}\" \
+                "<p>{}</p><p><button type=\"button\" id=\"vendor-activate\" data-base=\"{base}\" data-token=\"{token}\" data-instance-key=\"{instance}\" \
                  data-working=\"{working}\" data-failed=\"{failed}\" data-unreachable=\"{unreachable}\">{label}</button></p>\
                  <p id=\"vendor-result\" role=\"status\"></p><p><code id=\"vendor-join-secret\"></code></p>\
                  <p>{}</p><div class=\"qr\">{svg}</div>\
@@ -1200,6 +1203,7 @@ fn receipt_page(d: &PageData, lang: Lang, notice: Option<Notice>, base_url: &str
                 escape(phone_steps),
                 base = escape(base_url),
                 token = escape(ch.token_text()),
+                instance = escape(&d.instance_key),
                 working = escape(lang.pick("Asking the vendor's service…", "正在请求厂商的激活服务……")),
                 failed = escape(lang.pick("Activation failed:", "激活失败：")),
                 unreachable = escape(lang.pick(

@@ -18,7 +18,7 @@ use ed25519_dalek::{Signer as _, SigningKey};
 use fanlic_formats::{
     LicenseId, Timestamp,
     activation::ServerInstance,
-    encode_server_answer, encode_server_answer_file,
+    encode_server_answer, encode_server_answer_file_with_receipt,
     private_cloud::{
         AnswerKind, Event, EventKind, MAX_EVENTS, MAX_NODES, NodeRecord, SILENCE_LIMIT_SECS, ServerAnswer, chain_event,
         instance_fingerprint,
@@ -96,9 +96,11 @@ pub struct ShownChallenge {
 }
 
 impl ShownChallenge {
-    /// The token as text: the activation URL's last segment.
+    /// The token as text: the activation URL's last segment, without the
+    /// query.
     pub fn token_text(&self) -> &str {
-        self.url.rsplit('/').next().unwrap_or("")
+        let last = self.url.rsplit('/').next().unwrap_or("");
+        last.split('?').next().unwrap_or(last)
     }
 }
 
@@ -230,6 +232,28 @@ impl core::fmt::Debug for ServerState {
             .field("nodes", &self.nodes.len())
             .finish_non_exhaustive()
     }
+}
+
+/// `token` again with the trailing `previous_receipt` (SPEC.md §6.2): the
+/// receipt this server holds, so the vendor can tell a copy of it (which
+/// names an older one) from the server itself. MACed again with `key`.
+fn with_previous_receipt(
+    token: &[u8],
+    previous: [u8; 32],
+    key: [u8; 32],
+) -> Result<(Vec<u8>, fanlic_verifier::activation::Code), fanlic_formats::DecodeError> {
+    use fanlic_formats::activation::{ActivationChallenge, MAX_CHALLENGE_BODY_LEN};
+    use fanlic_verifier::activation::{activation_code, challenge_tag};
+    let body = token.get(1..token.len().saturating_sub(32)).ok_or(fanlic_formats::DecodeError::Malformed)?;
+    let c = ActivationChallenge::decode(body)?.with_previous_receipt(Some(previous));
+    let mut buf = [0u8; MAX_CHALLENGE_BODY_LEN];
+    let body = c.encode(&mut buf)?;
+    let key = ActivationKey::from_bytes(key);
+    let mut out = Vec::with_capacity(1 + body.len() + 32);
+    out.push(0x01);
+    out.extend_from_slice(body);
+    out.extend_from_slice(&challenge_tag(&key, body));
+    Ok((out, activation_code(&key, body)))
 }
 
 /// The causes of SPEC.md §4.2 that come before `license_exhausted`.
@@ -516,12 +540,19 @@ impl ServerState {
         .map_err(internal)?;
         let message = encode_server_answer(&answer).map_err(internal)?;
         let signature = self.instance.sign(&message).to_bytes();
-        let file = encode_server_answer_file(
+        // Under receipt policy every answer carries the receipt held, without
+        // its revocation list, so an application checks the vendor's word too.
+        let receipt = match self.license.activation_policy {
+            ActivationPolicy::Receipt => self.receipt.as_ref().map(|r| r.for_answers.as_slice()),
+            ActivationPolicy::Code => None,
+        };
+        let file = encode_server_answer_file_with_receipt(
             &self.license.raw,
             &self.certificate.message,
             &self.certificate.signature,
             &message,
             &signature,
+            receipt,
         )
         .map_err(internal)?;
         Ok(Answer { answer, file })
@@ -610,13 +641,27 @@ impl ServerState {
             },
         )
         .map_err(fail)?;
-        let mut url = String::new();
-        prepared
-            .write_url(base_url, &mut url)
-            .map_err(|_| Refusal::Challenge("the activation URL cannot be written".into()))?;
-        let token_sha256: [u8; 32] = sha2::Sha256::digest(prepared.token()).into();
+        let previous = match self.license.activation_policy {
+            ActivationPolicy::Receipt => self.receipt.as_ref().map(|r| r.id),
+            ActivationPolicy::Code => None,
+        };
+        let (token, code) = match previous {
+            None => (prepared.token().to_vec(), prepared.code()),
+            Some(p) => with_previous_receipt(prepared.token(), p, self.license.activation_key).map_err(fail)?,
+        };
+        let mut text = [0u8; fanlic_formats::activation::MAX_TOKEN_TEXT_LEN];
+        let text = fanlic_formats::activation::token_to_text(&token, &mut text).map_err(fail)?;
+        let mut url = format!("{}/{text}", base_url.trim_end_matches('/'));
+        if self.license.activation_policy == ActivationPolicy::Receipt {
+            // The challenge carries only the instance key's fingerprint; the
+            // receipt names the key itself, so the vendor is given it (the
+            // service ignores an activation URL's query when reading the token).
+            url.push_str("?instance_key=");
+            url.push_str(&hex(&instance_public));
+        }
+        let token_sha256: [u8; 32] = sha2::Sha256::digest(&token).into();
         let shown = ShownChallenge { url, issued_at: now, token_sha256 };
-        self.code.set_challenge(client, shown.clone(), prepared.code(), mono);
+        self.code.set_challenge(client, shown.clone(), code, mono);
         Ok(shown)
     }
 
@@ -660,10 +705,7 @@ impl ServerState {
             locked_until: self.code.global_locked_until(now),
             clock_behind: self.behind,
             time_high_water: self.time_high_water,
-            activation_policy: match self.license.activation_policy {
-                ActivationPolicy::Receipt => "receipt",
-                _ => "code",
-            },
+            activation_policy: self.license.activation_policy.as_str(),
             receipt_id: self.receipt.as_ref().map(|r| hex(&r.id)),
             lease_until: self.lease_until(),
             lease_expired: self.lease_until().is_some_and(|u| now >= u),
@@ -676,6 +718,11 @@ impl ServerState {
     /// every answer carries.
     pub fn set_receipt(&mut self, receipt: CheckedReceipt) {
         self.receipt = Some(receipt);
+    }
+
+    /// The instance public key.
+    pub fn instance_public_key(&self) -> [u8; 32] {
+        self.instance.verifying_key().to_bytes()
     }
 
     /// The receipt held.

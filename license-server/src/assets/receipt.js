@@ -60,7 +60,9 @@
     var base = button.dataset.base.replace(/\/+$/, "");
     fetch(base + "/receipt", {
       method: "POST",
-      body: button.dataset.token,
+      // The token, and the instance key the challenge names only by its
+      // fingerprint: the receipt names the key itself.
+      body: button.dataset.token + "\ninstance-key " + button.dataset.instanceKey + "\n",
       mode: "cors",
       credentials: "omit",
       cache: "no-store",

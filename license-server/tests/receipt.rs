@@ -1,0 +1,290 @@
+//! Activation by receipt (SPEC.md §6.5, §7.1) against the real binary over
+//! real HTTPS: headless Chromium loads the QR page, presses "Activate
+//! through the vendor's service", its script fetches a receipt from a
+//! vendor's `/receipt` (here a stand-in that signs with TEST-ONLY keys, on
+//! plain HTTP at 127.0.0.1 like `fanlic serve`'s default) and posts it to the
+//! server, which then registers a node and hands the receipt to it in every
+//! answer. The upload form's path with curl: CSRF, Origin, the checks, the
+//! stored `activation-receipt`, a restart. Needs `chromium`, `curl`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)] // test code
+
+#[path = "common/chromium.rs"]
+mod chromium;
+mod common;
+
+use std::{
+    fs,
+    io::{BufRead as _, BufReader, Read as _, Write as _},
+    net::TcpListener,
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    sync::{Arc, Mutex},
+    time::{SystemTime, UNIX_EPOCH},
+};
+
+use base64::{Engine as _, engine::general_purpose::STANDARD};
+use common::{ReceiptTerms, fixture_with, sign_receipt, write_license_dir};
+use fanlic_formats::{
+    ActivationPolicy,
+    activation::{ActivationChallenge, MAX_TOKEN_LEN},
+    private_cloud::{ServerAnswerEnvelope, instance_fingerprint},
+    receipt::ReceiptEnvelope,
+};
+use fanlic_verifier::{activation::token_from_url, private_cloud::JoinSecret};
+use serde_json::{Value, json};
+use sha2::{Digest as _, Sha256};
+
+fn now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn unhex32(s: &str) -> [u8; 32] {
+    let v: Vec<u8> = (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect();
+    v.try_into().unwrap()
+}
+
+struct Server {
+    child: Child,
+    base: String,
+    stderr: PathBuf,
+}
+
+impl Server {
+    fn start(license_dir: &Path, config_dir: &Path, log: &Path, base_url: &str) -> Self {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_fanruan-license-server"));
+        for var in ["FANLIC_PORT", "FANLIC_LISTEN_ADDRESS", "FANLIC_ADDRESSES", "FANLIC_ACTIVATION_BASE_URL"] {
+            c.env_remove(var);
+        }
+        let mut child = c
+            .arg("--license-dir")
+            .arg(license_dir)
+            .arg("--config-dir")
+            .arg(config_dir)
+            .args(["--port", "0", "--listen-address", "127.0.0.1", "--addresses", "127.0.0.1"])
+            .args(["--activation-base-url", base_url])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(fs::File::create(log).unwrap())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let addr = line.trim().strip_prefix("listening on https://").unwrap_or_else(|| {
+            panic!("unexpected first line {line:?}; stderr: {}", fs::read_to_string(log).unwrap_or_default())
+        });
+        Self { child, base: format!("https://{addr}"), stderr: log.to_owned() }
+    }
+
+    fn log(&self) -> String {
+        fs::read_to_string(&self.stderr).unwrap_or_default()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// What the stand-in vendor saw of one request.
+#[derive(Clone, Debug)]
+struct Seen {
+    method: String,
+    headers: String,
+}
+
+/// A stand-in for `fanlic serve`'s `POST /receipt` (SPEC.md §6.4): reads the
+/// token and the instance key, signs a TEST-ONLY receipt for them, answers
+/// JSON with `Access-Control-Allow-Origin: *`.
+struct Vendor {
+    base: String,
+    seen: Arc<Mutex<Vec<Seen>>>,
+}
+
+fn vendor(lease_secs: Option<u64>) -> Vendor {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}/a", listener.local_addr().unwrap());
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = Arc::clone(&seen);
+    std::thread::spawn(move || {
+        let f = fixture_with(2, ActivationPolicy::Receipt);
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut r = BufReader::new(stream.try_clone().unwrap());
+            let mut head = String::new();
+            loop {
+                let mut line = String::new();
+                if r.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                head.push_str(&line);
+            }
+            let len = head
+                .lines()
+                .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_owned()))
+                .map_or(0, |v| v.parse().unwrap());
+            let mut body = vec![0u8; len];
+            r.read_exact(&mut body).unwrap();
+            let method = head.split(' ').next().unwrap_or("").to_owned();
+            log.lock().unwrap().push(Seen { method: method.clone(), headers: head.clone() });
+            let (status, answer) = if method == "POST" { sign(&f, &body, lease_secs) } else { (204, String::new()) };
+            let resp = format!(
+                "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nAccess-Control-Allow-Origin: *\r\n\
+                 Access-Control-Allow-Methods: POST\r\nAccess-Control-Allow-Headers: Content-Type\r\n\
+                 Content-Length: {}\r\nConnection: close\r\n\r\n{answer}",
+                answer.len()
+            );
+            let _ = stream.write_all(resp.as_bytes());
+        }
+    });
+    Vendor { base, seen }
+}
+
+/// The vendor's side: the token's challenge, the instance key whose
+/// fingerprint it names, a receipt.
+fn sign(f: &common::Fixture, body: &[u8], lease_secs: Option<u64>) -> (u16, String) {
+    let text = String::from_utf8_lossy(body);
+    let mut lines = text.lines();
+    let token_text = lines.next().unwrap_or("").trim();
+    let key = lines.find_map(|l| l.strip_prefix("instance-key ")).map(|k| unhex32(k.trim()));
+    let mut buf = [0u8; MAX_TOKEN_LEN];
+    let Ok(token) = token_from_url(token_text, &mut buf) else {
+        return (
+            400,
+            json!({"status": "refused", "reasons": [{"code": "malformed", "message": "no token"}]}).to_string(),
+        );
+    };
+    let c = ActivationChallenge::decode(&token[1..token.len() - 32]).unwrap();
+    let Some(key) = key.filter(|k| Some(instance_fingerprint(k)) == c.server.map(|s| s.instance_fingerprint)) else {
+        let reason =
+            json!({"code": "instance_key_missing", "message": "no instance key of the challenge's fingerprint"});
+        return (400, json!({"status": "refused", "reasons": [reason]}).to_string());
+    };
+    let vendor_time = now();
+    let (armored, id) = sign_receipt(
+        f,
+        &ReceiptTerms {
+            challenge_sha256: Sha256::digest(token).into(),
+            instance_public_key: Some(key),
+            previous_receipt: c.previous_receipt,
+            vendor_time,
+            lease_until: lease_secs.map(|s| vendor_time + s),
+            max_nodes: 2,
+            revocation_list: None,
+        },
+    );
+    let v = json!({"status": "activated", "receipt": armored, "receipt_id": hex(&id), "lease_until": null});
+    (200, v.to_string())
+}
+
+fn curl(args: &[&str]) -> (u16, String) {
+    let out =
+        Command::new("curl").args(["-sk", "--max-time", "20", "-w", "\n%{http_code}"]).args(args).output().unwrap();
+    assert!(out.status.success(), "curl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let (body, status) = text.rsplit_once('\n').unwrap();
+    (status.parse().unwrap(), body.to_owned())
+}
+
+fn status_json(server: &Server) -> Value {
+    let (status, body) = curl(&["-H", "Accept: application/json", &format!("{}/license/status", server.base)]);
+    assert_eq!(status, 200, "{body}");
+    serde_json::from_str(&body).unwrap()
+}
+
+/// A node registers with the join secret; the answer carries the receipt
+/// (without a revocation list) whose id the status names.
+fn register(server: &Server, config_dir: &Path) -> (u16, Value) {
+    let key = JoinSecret::parse(&fs::read_to_string(config_dir.join("join-secret")).unwrap()).unwrap().request_key();
+    let body = json!({"app_name": "FineReport", "version": "11.0.20", "project": "webroot",
+        "node_id": hex(&[1; 16]), "nonce": hex(&now().to_be_bytes().repeat(2))})
+    .to_string();
+    let auth = key.authorization("/api/v1/register", now(), body.as_bytes());
+    let (status, text) = curl(&[
+        "-H",
+        "Content-Type: application/json",
+        "-H",
+        &format!("Authorization: {}", auth.as_str()),
+        "--data-binary",
+        &body,
+        &format!("{}/api/v1/register", server.base),
+    ]);
+    (status, serde_json::from_str(&text).unwrap())
+}
+
+fn tool(name: &str, hint: &str) {
+    let found = Command::new("sh").args(["-c", &format!("command -v {name}")]).output().unwrap().status.success();
+    assert!(found, "`{name}` is needed by this test: {hint}");
+}
+
+/// SPEC.md §7.1 "Activation by receipt": the button's script carries the
+/// receipt from the vendor to the server through the admin's browser; the
+/// vendor gets the token and the instance key, no credentials, and the
+/// server's page is the only one that talks to the server.
+#[test]
+fn chromium_carries_a_receipt_from_the_vendor_to_the_server() {
+    tool("chromium", "apt-get install -y --no-install-recommends chromium");
+    tool("curl", "apt-get install -y curl");
+    let tmp = tempfile::tempdir().unwrap();
+    let (license_dir, config_dir) = (tmp.path().join("license"), tmp.path().join("config"));
+    write_license_dir(&license_dir, &fixture_with(2, ActivationPolicy::Receipt));
+    let vendor = vendor(Some(90 * 86_400));
+    let server = Server::start(&license_dir, &config_dir, &tmp.path().join("server.log"), &vendor.base);
+    let (status, _) = register(&server, &config_dir);
+    assert_eq!(status, 403, "not activated yet");
+
+    // The page's CSP lets its script reach the vendor's origin and this server only.
+    let out = Command::new("curl")
+        .args(["-sk", "-D", "-", "-o", "/dev/null", &format!("{}/license/qrcode", server.base)])
+        .output()
+        .unwrap();
+    let headers = String::from_utf8_lossy(&out.stdout).to_ascii_lowercase();
+    let origin = vendor.base.trim_end_matches("/a");
+    assert!(headers.contains(&format!("connect-src 'self' {origin}\r\n")), "{headers}");
+    assert!(headers.contains("script-src 'self';"), "{headers}");
+
+    let mut browser =
+        chromium::Chromium::open(&tmp.path().join("chromium"), &format!("{}/license/qrcode", server.base));
+    browser.wait_for("!!document.getElementById('vendor-activate') && document.readyState === 'complete'", 30);
+    browser.eval("document.getElementById('vendor-activate').click()");
+    let shown = browser.wait_for(
+        "(() => { const r = document.getElementById('vendor-result'); \
+         return r.className === 'err' ? 'refused: ' + r.textContent \
+         : (r.textContent.includes('succeeded') ? r.textContent : ''); })()",
+        30,
+    );
+    let shown = shown.as_str().unwrap().to_owned();
+    assert!(shown.starts_with("Activation succeeded"), "{shown}; server log: {}", server.log());
+    let secret = browser.eval("document.getElementById('vendor-join-secret').textContent");
+    assert_eq!(secret.as_str().unwrap(), fs::read_to_string(config_dir.join("join-secret")).unwrap().trim());
+    drop(browser);
+
+    // The vendor saw a simple CORS request: no cookie, the page's origin.
+    let seen = vendor.seen.lock().unwrap().clone();
+    let post = seen.iter().find(|s| s.method == "POST").expect("the browser posted to the vendor");
+    let h = post.headers.to_ascii_lowercase();
+    assert!(!h.contains("\ncookie:"), "{h}");
+    assert!(h.contains(&format!("\norigin: {}", server.base)), "{h}");
+
+    // Activated, the receipt stored, its lease shown.
+    let st = status_json(&server);
+    assert_eq!((st["activated"].as_bool(), st["activation_policy"].as_str()), (Some(true), Some("receipt")));
+    let receipt_id = st["receipt_id"].as_str().unwrap().to_owned();
+    assert!(st["lease_until"].as_u64().unwrap() > now() + 89 * 86_400);
+    let stored = fs::read_to_string(config_dir.join("activation-receipt")).unwrap();
+    assert!(stored.starts_with("-----BEGIN FANLIC RECEIPT-----"), "{stored}");
+
+    // A node registers; its answer carries the receipt.
+    let (status, v) = register(&server, &config_dir);
+    assert_eq!(status, 200, "{v}");
+    let answer = STANDARD.decode(v["answer"].as_str().unwrap()).unwrap();
+    let env = ServerAnswerEnvelope::decode(&answer).unwrap();
+    let carried = ReceiptEnvelope::decode(env.receipt.expect("the answer carries the receipt")).unwrap();
+    assert_eq!(hex(&carried.id()), receipt_id);
+    assert!(carried.revocation_list.is_none());
+}
