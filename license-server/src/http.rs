@@ -640,7 +640,10 @@ fn receipt_refusal_text(r: &ReceiptRefusal, lang: Lang) -> String {
         ReceiptRefusal::CodePolicy => {
             "此服务器的许可证通过二维码和 6 位验证码激活，而非回执：请输入手机上显示的验证码。".to_owned()
         }
-        ReceiptRefusal::Invalid(causes) => format!("回执无效：{}", causes.join("；")),
+        ReceiptRefusal::Invalid(causes) => format!(
+            "回执无效：{}",
+            causes.iter().map(|(code, m)| format!("{m}（{code}）")).collect::<Vec<_>>().join("；")
+        ),
         ReceiptRefusal::NoPendingChallenge => {
             "回执对应的二维码不是本服务器当前显示的（已使用、已超过 5 分钟有效期，或属于另一台服务器）：请重新激活。"
                 .to_owned()

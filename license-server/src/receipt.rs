@@ -18,6 +18,12 @@
 //! knows as the latest), and every answer carries it without its revocation
 //! list.
 
+use fanlic_formats::{
+    Timestamp, armor, encode_receipt_file,
+    receipt::{MAX_RECEIPT_FILE_LEN, Receipt, ReceiptEnvelope},
+};
+use fanlic_verifier::receipt::{Expect, ReceiptCause, sha256, verify_receipt};
+
 use crate::state::ServerState;
 
 /// The receipt's file, beside `privateConfig`.
@@ -70,9 +76,9 @@ pub enum ReceiptRefusal {
         "this server's license is activated by QR code and 6-digit code, not by receipt: enter the code the phone shows"
     )]
     CodePolicy,
-    /// The verifier refused the receipt: every cause, `code: message`.
-    #[error("the receipt is not valid: {}", .0.join("; "))]
-    Invalid(Vec<String>),
+    /// The verifier refused the receipt: every cause, its code and message.
+    #[error("the receipt is not valid: {}", .0.iter().map(|(code, m)| format!("{m} ({code})")).collect::<Vec<_>>().join("; "))]
+    Invalid(Vec<(&'static str, String)>),
     /// It answers no QR code this server shows now: used already,
     /// expired, or made for another server.
     #[error(
@@ -97,7 +103,7 @@ impl ReceiptRefusal {
     pub fn code(&self) -> &'static str {
         match self {
             Self::CodePolicy => "wrong_policy",
-            Self::Invalid(_) => "receipt_invalid",
+            Self::Invalid(causes) => causes.first().map_or("receipt_invalid", |c| c.0),
             Self::NoPendingChallenge => "receipt_challenge_mismatch",
             Self::OtherInstance => "receipt_instance_mismatch",
             Self::StalePrevious => "receipt_previous_mismatch",
@@ -106,19 +112,92 @@ impl ReceiptRefusal {
     }
 }
 
-/// The verifier's check of a receipt file (armored or raw) for this
-/// server's license, at `now`: what the server acts on, or every cause.
-pub fn verify(state: &ServerState, input: &[u8], now: u64) -> Result<CheckedReceipt, ReceiptRefusal> {
-    let _ = (state, input, now);
-    Err(ReceiptRefusal::Invalid(vec!["receipt_malformed: this server cannot read receipts yet".to_owned()]))
+/// What the check is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Purpose {
+    /// A receipt posted by the admin: for a pending challenge, after the
+    /// receipt held, its lease not over.
+    Accept,
+    /// `activation-receipt` at start: signed for this license and instance;
+    /// an ended lease is refused on requests, not here.
+    Load,
 }
 
-/// A stored `activation-receipt` checked again at start: signed along
-/// root → receipt key for this license and this instance (its lease may
-/// have ended: that is refused on requests, not at start).
+/// The verifier's check of a posted receipt file (armored or raw) for this
+/// server's license, its instance key and the receipt it holds, at `now`
+/// ([`fanlic_verifier::receipt::verify_receipt`], SPEC.md §6.5 rules 1–3,
+/// 5, 6). Rule 4, the challenge, is [`ServerState::check_receipt`]'s: this
+/// server shows a QR code per client, and a receipt counts for whichever it
+/// answers. A receipt whose own revocation list revokes the license is
+/// returned with `revokes_license` set: the server keeps it and serves
+/// nothing.
+pub fn verify(state: &ServerState, input: &[u8], now: u64) -> Result<CheckedReceipt, ReceiptRefusal> {
+    check(state, input, now, Purpose::Accept)
+}
+
+/// `activation-receipt` checked again at start (the signatures, this
+/// license, this instance key): the receipt the next challenge names.
 pub fn load(state: &ServerState, input: &[u8], now: u64) -> Result<CheckedReceipt, String> {
-    let _ = (state, input, now);
-    Err("this server cannot read receipts yet".to_owned())
+    check(state, input, now, Purpose::Load).map_err(|e| e.to_string())
+}
+
+fn check(state: &ServerState, input: &[u8], now: u64, purpose: Purpose) -> Result<CheckedReceipt, ReceiptRefusal> {
+    let license = state.license();
+    let malformed = |e: fanlic_formats::DecodeError| {
+        ReceiptRefusal::Invalid(vec![("receipt_malformed", format!("the receipt does not decode: {e}"))])
+    };
+    let mut armor_buf = vec![0u8; MAX_RECEIPT_FILE_LEN + 64];
+    let raw = armor::decode_receipt(input, &mut armor_buf).map_err(malformed)?.to_vec();
+    // Not trusted yet: only which challenge it claims to answer, which the
+    // verifier then holds it to.
+    let envelope = ReceiptEnvelope::decode(&raw).map_err(malformed)?;
+    let claimed = Receipt::decode(envelope.receipt.message).map_err(malformed)?;
+    let signed = fanlic_verifier::authenticate_raw(&license.raw, &license.roots).map_err(|e| {
+        ReceiptRefusal::Invalid(vec![("content_incorrect", format!("the server license does not verify: {e}"))])
+    })?;
+    let held = state.receipt().map(|r| r.id);
+    let expect = Expect {
+        license: &signed.license,
+        license_sha256: sha256(&license.raw),
+        challenge_sha256: Some(claimed.challenge_sha256),
+        instance_public_key: Some(state.instance_public_key()),
+        previous_receipt: match purpose {
+            Purpose::Accept => Some(held),
+            Purpose::Load => None,
+        },
+        now: Timestamp(now),
+    };
+    let mut buf = vec![0u8; MAX_RECEIPT_FILE_LEN + 64];
+    let revokes_license = match verify_receipt(&raw, &mut buf, &license.roots, &expect) {
+        Ok(_) => false,
+        Err(rejection) => {
+            let tolerated = |c: &ReceiptCause| match c {
+                ReceiptCause::Revoked { .. } => true,
+                ReceiptCause::LeaseExpired { .. } => purpose == Purpose::Load,
+                _ => false,
+            };
+            if !rejection.causes().all(|c| tolerated(&c)) {
+                let causes = rejection.causes().map(|c| (c.code(), c.to_string())).collect();
+                return Err(ReceiptRefusal::Invalid(causes));
+            }
+            rejection.causes().any(|c| matches!(c, ReceiptCause::Revoked { .. }))
+        }
+    };
+    // Every signature held: the claimed body is the vendor's.
+    let for_answers = encode_receipt_file(envelope.certificate, envelope.receipt, None).map_err(malformed)?;
+    let comment = format!("Activation receipt of license {}", license.id);
+    let armored = armor::encode_receipt(&raw, &[comment.as_str()]).map_err(malformed)?;
+    Ok(CheckedReceipt {
+        id: envelope.id(),
+        challenge_sha256: claimed.challenge_sha256,
+        instance_public_key: claimed.instance_public_key,
+        previous_receipt: claimed.previous_receipt,
+        vendor_time: claimed.vendor_time.0,
+        lease_until: claimed.lease_until.map(|t| t.0),
+        revokes_license,
+        armored,
+        for_answers,
+    })
 }
 
 /// The origin (`scheme://host[:port]`) of an `http`/`https` URL, for the

@@ -28,10 +28,9 @@ use fanlic_formats::{
 
 use fanlic_verifier::{
     CLOCK_TOLERANCE_SECS,
-    activation::{ActivationKey, ChallengeInput, CodeError, make_challenge, project_fingerprint},
+    activation::{ActivationKey, ChallengeInput, CodeError, make_challenge_after, project_fingerprint},
 };
 use serde::Serialize;
-use sha2::Digest as _;
 
 use crate::{
     Error,
@@ -232,28 +231,6 @@ impl core::fmt::Debug for ServerState {
             .field("nodes", &self.nodes.len())
             .finish_non_exhaustive()
     }
-}
-
-/// `token` again with the trailing `previous_receipt` (SPEC.md §6.2): the
-/// receipt this server holds, so the vendor can tell a copy of it (which
-/// names an older one) from the server itself. MACed again with `key`.
-fn with_previous_receipt(
-    token: &[u8],
-    previous: [u8; 32],
-    key: [u8; 32],
-) -> Result<(Vec<u8>, fanlic_verifier::activation::Code), fanlic_formats::DecodeError> {
-    use fanlic_formats::activation::{ActivationChallenge, MAX_CHALLENGE_BODY_LEN};
-    use fanlic_verifier::activation::{activation_code, challenge_tag};
-    let body = token.get(1..token.len().saturating_sub(32)).ok_or(fanlic_formats::DecodeError::Malformed)?;
-    let c = ActivationChallenge::decode(body)?.with_previous_receipt(Some(previous));
-    let mut buf = [0u8; MAX_CHALLENGE_BODY_LEN];
-    let body = c.encode(&mut buf)?;
-    let key = ActivationKey::from_bytes(key);
-    let mut out = Vec::with_capacity(1 + body.len() + 32);
-    out.push(0x01);
-    out.extend_from_slice(body);
-    out.extend_from_slice(&challenge_tag(&key, body));
-    Ok((out, activation_code(&key, body)))
 }
 
 /// The causes of SPEC.md §4.2 that come before `license_exhausted`.
@@ -627,7 +604,14 @@ impl ServerState {
         let mut node_id = [0u8; 16];
         node_id.copy_from_slice(self.fingerprint.get(..16).unwrap_or(&[0; 16]));
         let version = self.license.version.to_string();
-        let prepared = make_challenge(
+        // Under receipt policy the challenge names the receipt held (SPEC.md
+        // §6.2 `previous_receipt`), so the vendor can tell a copy of this
+        // server (which names an older one) from the server itself.
+        let previous = match self.license.activation_policy {
+            ActivationPolicy::Receipt => self.receipt.as_ref().map(|r| r.id),
+            ActivationPolicy::Code => None,
+        };
+        let prepared = make_challenge_after(
             self.license.id,
             &ActivationKey::from_bytes(self.license.activation_key),
             &ChallengeInput {
@@ -639,19 +623,13 @@ impl ServerState {
                 now: Timestamp(now),
                 server: Some(ServerInstance { instance_fingerprint: self.fingerprint, generation: self.generation }),
             },
+            previous,
         )
         .map_err(fail)?;
-        let previous = match self.license.activation_policy {
-            ActivationPolicy::Receipt => self.receipt.as_ref().map(|r| r.id),
-            ActivationPolicy::Code => None,
-        };
-        let (token, code) = match previous {
-            None => (prepared.token().to_vec(), prepared.code()),
-            Some(p) => with_previous_receipt(prepared.token(), p, self.license.activation_key).map_err(fail)?,
-        };
-        let mut text = [0u8; fanlic_formats::activation::MAX_TOKEN_TEXT_LEN];
-        let text = fanlic_formats::activation::token_to_text(&token, &mut text).map_err(fail)?;
-        let mut url = format!("{}/{text}", base_url.trim_end_matches('/'));
+        let mut url = String::new();
+        prepared
+            .write_url(base_url, &mut url)
+            .map_err(|_| Refusal::Challenge("the activation URL cannot be written".into()))?;
         if self.license.activation_policy == ActivationPolicy::Receipt {
             // The challenge carries only the instance key's fingerprint; the
             // receipt names the key itself, so the vendor is given it (the
@@ -659,9 +637,8 @@ impl ServerState {
             url.push_str("?instance_key=");
             url.push_str(&hex(&instance_public));
         }
-        let token_sha256: [u8; 32] = sha2::Sha256::digest(&token).into();
-        let shown = ShownChallenge { url, issued_at: now, token_sha256 };
-        self.code.set_challenge(client, shown.clone(), code, mono);
+        let shown = ShownChallenge { url, issued_at: now, token_sha256: prepared.token_sha256() };
+        self.code.set_challenge(client, shown.clone(), prepared.code(), mono);
         Ok(shown)
     }
 
