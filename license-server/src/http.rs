@@ -567,7 +567,7 @@ async fn post_receipt(
     let mono = shared.mono();
     let path = shared.receipt_path.clone();
     let result = with_state(&shared, move |s, now| {
-        let checked = receipt::verify(s, text.as_bytes(), now)?;
+        let checked = receipt::verify(s, text.as_bytes(), now, mono)?;
         s.check_receipt(&checked, now, mono)?;
         // Stored before privateConfig records the activation: a crash in
         // between leaves the receipt the vendor knows as the latest.
@@ -593,7 +593,10 @@ async fn post_receipt(
     let http_status = match &result {
         Ok(_) => StatusCode::OK,
         Err(ReceiptRefusal::Storage(_)) => StatusCode::INTERNAL_SERVER_ERROR,
-        Err(ReceiptRefusal::StalePrevious | ReceiptRefusal::NoPendingChallenge) => StatusCode::CONFLICT,
+        // Used, expired, or overtaken by another activation: activate again.
+        Err(r) if matches!(r.code(), "receipt_challenge_mismatch" | "receipt_previous_mismatch") => {
+            StatusCode::CONFLICT
+        }
         Err(_) => StatusCode::FORBIDDEN,
     };
     let join_secret = crate::hex(shared.join_secret.as_bytes());

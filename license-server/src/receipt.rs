@@ -116,8 +116,12 @@ impl ReceiptRefusal {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Purpose {
     /// A receipt posted by the admin: for a pending challenge, after the
-    /// receipt held, its lease not over.
-    Accept,
+    /// receipt held, its lease not over (`mono`: the process's monotonic
+    /// seconds, by which a challenge ages too).
+    Accept {
+        /// Monotonic seconds.
+        mono: u64,
+    },
     /// `activation-receipt` at start: signed for this license and instance;
     /// an ended lease is refused on requests, not here.
     Load,
@@ -125,14 +129,14 @@ enum Purpose {
 
 /// The verifier's check of a posted receipt file (armored or raw) for this
 /// server's license, its instance key and the receipt it holds, at `now`
-/// ([`fanlic_verifier::receipt::verify_receipt`], SPEC.md §6.5 rules 1–3,
-/// 5, 6). Rule 4, the challenge, is [`ServerState::check_receipt`]'s: this
-/// server shows a QR code per client, and a receipt counts for whichever it
-/// answers. A receipt whose own revocation list revokes the license is
+/// ([`fanlic_verifier::receipt::verify_receipt`], SPEC.md §6.5 rules 1–6):
+/// this server shows a QR code per client, and a receipt counts for
+/// whichever valid one it answers ([`ServerState::check_receipt`] checks
+/// that again when it is accepted). A receipt whose own revocation list revokes the license is
 /// returned with `revokes_license` set: the server keeps it and serves
 /// nothing.
-pub fn verify(state: &ServerState, input: &[u8], now: u64) -> Result<CheckedReceipt, ReceiptRefusal> {
-    check(state, input, now, Purpose::Accept)
+pub fn verify(state: &ServerState, input: &[u8], now: u64, mono: u64) -> Result<CheckedReceipt, ReceiptRefusal> {
+    check(state, input, now, Purpose::Accept { mono })
 }
 
 /// `activation-receipt` checked again at start (the signatures, this
@@ -159,10 +163,18 @@ fn check(state: &ServerState, input: &[u8], now: u64, purpose: Purpose) -> Resul
     let expect = Expect {
         license: &signed.license,
         license_sha256: sha256(&license.raw),
-        challenge_sha256: Some(claimed.challenge_sha256),
+        // Rule 4 against whichever QR code it claims, if this server shows
+        // it now; else against none it could answer.
+        challenge_sha256: match purpose {
+            Purpose::Accept { mono } if state.shows_challenge(&claimed.challenge_sha256, now, mono) => {
+                Some(claimed.challenge_sha256)
+            }
+            Purpose::Accept { .. } => Some(sha256(b"no QR code this server shows")),
+            Purpose::Load => None,
+        },
         instance_public_key: Some(state.instance_public_key()),
         previous_receipt: match purpose {
-            Purpose::Accept => Some(held),
+            Purpose::Accept { .. } => Some(held),
             Purpose::Load => None,
         },
         now: Timestamp(now),

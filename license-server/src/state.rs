@@ -697,6 +697,12 @@ impl ServerState {
         self.receipt = Some(receipt);
     }
 
+    /// Whether a valid QR code whose raw token hashes to `token_sha256` is
+    /// shown now (to any client).
+    pub fn shows_challenge(&self, token_sha256: &[u8; 32], now: u64, mono: u64) -> bool {
+        self.code.pending_by_token(token_sha256, now, mono).is_some()
+    }
+
     /// The instance public key.
     pub fn instance_public_key(&self) -> [u8; 32] {
         self.instance.verifying_key().to_bytes()

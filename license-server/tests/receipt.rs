@@ -288,3 +288,141 @@ fn chromium_carries_a_receipt_from_the_vendor_to_the_server() {
     assert_eq!(hex(&carried.id()), receipt_id);
     assert!(carried.revocation_list.is_none());
 }
+
+/// The QR page's token, instance key and CSRF token, as curl gets them.
+fn page_parts(server: &Server) -> (String, [u8; 32], String) {
+    let (status, html) = curl(&[&format!("{}/license/qrcode", server.base)]);
+    assert_eq!(status, 200, "{html}");
+    let attr = |name: &str| {
+        html.split(&format!("{name}=\""))
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+            .unwrap_or_else(|| panic!("no {name}: {html}"))
+            .to_owned()
+    };
+    (attr("data-token"), unhex32(&attr("data-instance-key")), attr("name=\"csrf\" value"))
+}
+
+/// The challenge of a token text: its SHA-256 and the receipt it names.
+fn challenge_of(token_text: &str) -> ([u8; 32], Option<[u8; 32]>) {
+    let mut buf = [0u8; MAX_TOKEN_LEN];
+    let token = token_from_url(token_text, &mut buf).unwrap();
+    let c = ActivationChallenge::decode(&token[1..token.len() - 32]).unwrap();
+    (Sha256::digest(token).into(), c.previous_receipt)
+}
+
+/// `POST /license/receipt` as the page's script does (JSON answer), with
+/// extra headers.
+fn post_receipt(server: &Server, csrf: &str, armored: &str, headers: &[&str]) -> (u16, Value) {
+    let url = format!("{}/license/receipt", server.base);
+    let csrf = format!("csrf={csrf}");
+    let receipt = format!("receipt={armored}");
+    let mut args = vec!["-H", "Accept: application/json", "--data", &csrf, "--data-urlencode", &receipt];
+    for h in headers {
+        args.extend(["-H", h]);
+    }
+    args.push(&url);
+    let (status, body) = curl(&args);
+    (status, serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}")))
+}
+
+/// SPEC.md §7.1, §7.3: the upload path. A receipt counts only for a QR code
+/// this server shows, once, for its own instance key, after the receipt it
+/// holds, within its lease; the form needs the page's CSRF token and no
+/// foreign Origin; 6-digit codes are refused. The accepted receipt is kept
+/// in `activation-receipt`, checked again at the next start, and the next
+/// challenge names it; a damaged one stops the start.
+#[test]
+fn the_upload_form_accepts_a_receipt_once_for_this_server_and_keeps_it() {
+    tool("curl", "apt-get install -y curl");
+    let tmp = tempfile::tempdir().unwrap();
+    let (license_dir, config_dir) = (tmp.path().join("license"), tmp.path().join("config"));
+    let f = fixture_with(2, ActivationPolicy::Receipt);
+    write_license_dir(&license_dir, &f);
+    let base_url = "https://activate.example.invalid/a";
+    let server = Server::start(&license_dir, &config_dir, &tmp.path().join("server.log"), base_url);
+    let (token, instance, csrf) = page_parts(&server);
+    let (challenge, previous) = challenge_of(&token);
+    assert_eq!(previous, None, "a first challenge names no receipt");
+    let terms = ReceiptTerms {
+        challenge_sha256: challenge,
+        instance_public_key: Some(instance),
+        previous_receipt: None,
+        vendor_time: now(),
+        lease_until: Some(now() + 30 * 86_400),
+        max_nodes: 2,
+        revocation_list: None,
+    };
+
+    // No 6-digit code is taken.
+    let (status, page) =
+        curl(&["--data", &format!("csrf={csrf}&code=123456"), &format!("{}/license/code", server.base)]);
+    assert_eq!(status, 409, "{page}");
+    assert!(page.contains("cannot check codes"), "{page}");
+
+    let refused = |t: &ReceiptTerms, headers: &[&str], csrf: &str| {
+        let (armored, _) = sign_receipt(&f, t);
+        let (status, v) = post_receipt(&server, csrf, &armored, headers);
+        assert_ne!(status, 200, "{v}");
+        v["code"].as_str().unwrap().to_owned()
+    };
+    assert_eq!(refused(&terms, &[], "0000"), "cross_origin", "no CSRF token");
+    assert_eq!(refused(&terms, &["Origin: https://evil.example"], &csrf), "cross_origin");
+    let other = ReceiptTerms { challenge_sha256: [7; 32], ..terms.clone() };
+    assert_eq!(refused(&other, &[], &csrf), "receipt_challenge_mismatch", "a QR code never shown");
+    let other = ReceiptTerms { instance_public_key: Some(f.image.public()), ..terms.clone() };
+    assert_eq!(refused(&other, &[], &csrf), "receipt_instance_mismatch");
+    let other = ReceiptTerms { previous_receipt: Some([2; 32]), ..terms.clone() };
+    assert_eq!(refused(&other, &[], &csrf), "receipt_previous_mismatch");
+    let other = ReceiptTerms { vendor_time: now() - 100, lease_until: Some(now() - 50), ..terms.clone() };
+    assert_eq!(refused(&other, &[], &csrf), "lease_expired");
+    let other = ReceiptTerms { max_nodes: 3, ..terms.clone() };
+    assert_eq!(refused(&other, &[], &csrf), "receipt_license_mismatch");
+    let mut tampered = sign_receipt(&f, &terms).0.into_bytes();
+    let i = tampered.len() - 60;
+    tampered[i] = if tampered[i] == b'A' { b'B' } else { b'A' };
+    let (_, v) = post_receipt(&server, &csrf, core::str::from_utf8(&tampered).unwrap(), &[]);
+    assert!(v["code"].as_str().unwrap().starts_with("receipt_"), "{v}");
+    assert_eq!(status_json(&server)["activated"], false, "nothing refused changed anything");
+
+    // The form as a browser sends it: CRLF line ends from a textarea.
+    let (good, id) = sign_receipt(&f, &terms);
+    let form = format!("receipt={}", good.replace('\n', "\r\n"));
+    let (status, page) = curl(&[
+        "--data",
+        &format!("csrf={csrf}"),
+        "--data-urlencode",
+        &form,
+        &format!("{}/license/receipt", server.base),
+    ]);
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Activation succeeded") && page.contains("id=\"join-secret\""), "{page}");
+    let (status, v) = post_receipt(&server, &csrf, &good, &[]);
+    assert_eq!((status, v["code"].as_str()), (409, Some("receipt_challenge_mismatch")), "counted once");
+    let st = status_json(&server);
+    assert_eq!((st["activated"].as_bool(), st["receipt_id"].as_str()), (Some(true), Some(hex(&id).as_str())));
+    let (_, status_page) = curl(&["-H", "Accept: text/html", &format!("{}/license/status", server.base)]);
+    assert!(status_page.contains("Re-activation due"), "{status_page}");
+    assert_eq!(register(&server, &config_dir).0, 200);
+
+    // A restart keeps the receipt; the next challenge names it.
+    drop(server);
+    let server = Server::start(&license_dir, &config_dir, &tmp.path().join("server2.log"), base_url);
+    assert_eq!(status_json(&server)["receipt_id"].as_str(), Some(hex(&id).as_str()));
+    let (token, _, _) = page_parts(&server);
+    assert_eq!(challenge_of(&token).1, Some(id), "re-activation follows the receipt held");
+    drop(server);
+
+    // A receipt file that no longer verifies stops the start.
+    fs::write(config_dir.join("activation-receipt"), core::str::from_utf8(&tampered).unwrap()).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_fanruan-license-server"))
+        .arg("--license-dir")
+        .arg(&license_dir)
+        .arg("--config-dir")
+        .arg(&config_dir)
+        .args(["--port", "0", "--listen-address", "127.0.0.1", "--activation-base-url", base_url])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("activation-receipt"), "{err}");
+}
