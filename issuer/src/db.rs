@@ -368,6 +368,59 @@ WHERE outcome IN ('forged_challenge', 'unknown_license', 'no_activation_key')
 GROUP BY client_addr, at / 86400, outcome;
 DELETE FROM activations WHERE outcome IN ('forged_challenge', 'unknown_license', 'no_activation_key');
 ",
+    // 10: activation receipts (SPEC.md §6.4): each contract's activation
+    // policy and re-activation lease, the receipt keys (certified by a root
+    // key for receipts only, with a window of at most 31 days), every
+    // receipt issued, and alerts for staff (`fanlic alerts`).
+    r"
+ALTER TABLE contracts ADD COLUMN activation_policy TEXT NOT NULL DEFAULT 'code'
+    CHECK (activation_policy IN ('code', 'receipt'));
+-- Days a private-cloud receipt lets its server run before it must be
+-- activated again; NULL: no lease.
+ALTER TABLE contracts ADD COLUMN lease_days INTEGER CHECK (lease_days >= 1);
+
+CREATE TABLE receipt_keys (
+    key_id                TEXT PRIMARY KEY,
+    root_key_id           TEXT NOT NULL REFERENCES root_keys (key_id),
+    public_key            BLOB NOT NULL CHECK (length(public_key) = 32),
+    not_before            INTEGER NOT NULL,        -- may sign from (Unix seconds)
+    not_after             INTEGER NOT NULL,        -- may sign until (inclusive)
+    certificate_message   BLOB NOT NULL,           -- label || postcard body, purposes exactly 0x8
+    certificate_signature BLOB NOT NULL CHECK (length(certificate_signature) = 64),
+    private_key_path      TEXT NOT NULL,
+    public_key_path       TEXT NOT NULL,
+    created_at            INTEGER NOT NULL
+) STRICT;
+
+-- Every receipt `fanlic serve` issued, under the binding it was issued for.
+CREATE TABLE receipts (
+    receipt_id          BLOB PRIMARY KEY CHECK (length(receipt_id) = 32),
+    license_id          TEXT NOT NULL REFERENCES licenses (license_id),
+    project_fingerprint BLOB NOT NULL CHECK (length(project_fingerprint) = 32),
+    bound_at            INTEGER NOT NULL,          -- the binding's bound_at: which binding
+    challenge_sha256    BLOB NOT NULL CHECK (length(challenge_sha256) = 32),
+    previous_receipt    BLOB,
+    receipt_key_id      TEXT NOT NULL,
+    vendor_time         INTEGER NOT NULL,
+    lease_until         INTEGER,
+    client_addr         TEXT NOT NULL,
+    reminder_outbox_id  INTEGER                    -- the lease reminder queued for it
+) STRICT;
+CREATE INDEX receipts_by_binding ON receipts (license_id, project_fingerprint, bound_at, vendor_time);
+
+-- What staff must look at: a forked authorization server, a local
+-- container activated too often.
+CREATE TABLE alerts (
+    alert_id    INTEGER PRIMARY KEY,
+    kind        TEXT NOT NULL CHECK (kind IN ('forked', 'receipt_burst')),
+    license_id  TEXT NOT NULL,
+    at          INTEGER NOT NULL,
+    detail      TEXT NOT NULL,
+    closed_at   INTEGER,
+    closed_by   TEXT
+) STRICT;
+CREATE INDEX alerts_open ON alerts (closed_at, license_id);
+",
 ];
 
 /// The schema version this build writes.

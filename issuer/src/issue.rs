@@ -44,6 +44,9 @@ pub struct IssueRequest {
     pub supersedes: Option<LicenseId>,
     /// Who issues, for the audit trail (`None`: `fanlic issue`).
     pub by: Option<String>,
+    /// How the license is activated: under the receipt policy it carries
+    /// the challenge key instead of the activation key (SPEC.md §6.2).
+    pub activation_policy: crate::contracts::ActivationPolicy,
 }
 
 /// The text of `fanlic issue`'s options.
@@ -92,6 +95,7 @@ impl IssueRequest {
             request_email_sha256: None,
             supersedes: None,
             by: None,
+            activation_policy: crate::contracts::ActivationPolicy::Code,
         })
     }
 }

@@ -370,6 +370,11 @@ struct IssueArgs {
     #[arg(long, value_name = "LICENSE_ID")]
     supersede: Option<String>,
 
+    /// How the license is activated: code (a 6-digit code) or receipt (a receipt signed by
+    /// `fanlic serve`) [default: the company's contract's policy, else code]
+    #[arg(long, value_name = "POLICY")]
+    activation_policy: Option<String>,
+
     /// Who issues, for the audit trail [default: $USER]
     #[arg(long, value_name = "NAME")]
     by: Option<String>,
@@ -803,6 +808,16 @@ struct ContractAddArgs {
     #[arg(long, value_name = "N", default_value = "1")]
     max_licenses: String,
 
+    /// How licenses are activated: code (the admin types a 6-digit code) or receipt (the
+    /// vendor's service signs a receipt; the license cannot make codes)
+    #[arg(long, value_name = "POLICY", default_value = "code")]
+    activation_policy: String,
+
+    /// Days a private-cloud server runs on one receipt before it must be activated again
+    /// (needs --activation-policy receipt and the private-cloud method) [default: no lease]
+    #[arg(long, value_name = "DAYS")]
+    lease_days: Option<String>,
+
     /// Licensed version, major.minor
     #[arg(long, value_name = "MAJOR.MINOR")]
     version: String,
@@ -903,6 +918,14 @@ struct ContractUpdateArgs {
     #[arg(long, value_name = "N")]
     max_licenses: Option<String>,
 
+    /// New activation policy: code or receipt (for licenses issued from now on)
+    #[arg(long, value_name = "POLICY")]
+    activation_policy: Option<String>,
+
+    /// New private-cloud lease in days, or `none` to remove it
+    #[arg(long, value_name = "DAYS|none")]
+    lease_days: Option<String>,
+
     /// New licensed version, major.minor
     #[arg(long, value_name = "MAJOR.MINOR")]
     version: Option<String>,
@@ -949,11 +972,13 @@ struct ContractDisableArgs {
 #[command(after_help = "\
 The first line must be exactly:
   company,email,signed,product,methods,max_nodes,version,expires
-optionally followed by a ninth column, max_licenses.
+optionally followed by a ninth column, max_licenses, then activation_policy, then lease_days.
 email: one address or several separated by ; . methods: local-container, private-cloud, or both
 as a quoted comma list (\"local-container,private-cloud\"). signed: YYYY/MM/DD. expires:
 YYYY-MM-DD or never. max_nodes: 1 or more. version: major.minor. max_licenses: how many projects
-may hold a license at once, 1 or more (1 when the column is absent or empty).
+may hold a license at once, 1 or more (1 when the column is absent or empty). activation_policy:
+code or receipt (code when absent or empty). lease_days: days a private-cloud server runs on one
+receipt (receipt policy and private-cloud method only; no lease when absent or empty).
 
 Every row is checked first; if any is bad, NOTHING is imported and every problem is listed with
 its line number (exit status 2). A company already in the registry is a problem unless --update,
@@ -1248,6 +1273,12 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 );
             }
             let mut h = Home::open(&home)?;
+            req.activation_policy = match a.activation_policy.as_deref() {
+                Some(p) => contracts::ActivationPolicy::parse("--activation-policy", p)?,
+                None => contracts::find_by_company(&mut h, &req.company)?
+                    .map(|c| c.terms.activation_policy)
+                    .unwrap_or_default(),
+            };
             if is_tar && req.kind == LicenseKind::PrivateCloud {
                 // Read the server binary first: nothing is signed if it is missing.
                 let base = h.base_layer()?;
@@ -1468,6 +1499,8 @@ fn run_contract(home: &std::path::Path, command: ContractCommand) -> anyhow::Res
                 version: &a.version,
                 expires: &a.expires,
                 max_licenses: Some(&a.max_licenses),
+                activation_policy: Some(&a.activation_policy),
+                lease_days: a.lease_days.as_deref(),
             };
             // Every problem, one `error:` line each.
             let terms = text.parse(&OPTION_NAMES).map_err(|errors| {
@@ -1519,6 +1552,16 @@ fn run_contract(home: &std::path::Path, command: ContractCommand) -> anyhow::Res
                     .as_deref()
                     .map(|s| contracts::parse_max_licenses(n.max_licenses, s))
                     .transpose()?,
+                activation_policy: a
+                    .activation_policy
+                    .as_deref()
+                    .map(|s| contracts::ActivationPolicy::parse(n.activation_policy, s))
+                    .transpose()?,
+                lease_days: match a.lease_days.as_deref().map(str::trim) {
+                    None => None,
+                    Some("none") => Some(None),
+                    Some(s) => Some(Some(contracts::parse_lease_days(n.lease_days, s)?)),
+                },
                 version: a.version.as_deref().map(|s| contracts::parse_version(n.version, s)).transpose()?,
                 expires: a.expires.as_deref().map(|s| contracts::parse_expires(n.expires, s)).transpose()?,
                 enable: a.enable,
@@ -1528,7 +1571,8 @@ fn run_contract(home: &std::path::Path, command: ContractCommand) -> anyhow::Res
                     option: "contract update",
                     given: a.which,
                     fix: "nothing to change: give at least one of --company, --email, --signed, --product, \
-                          --methods, --max-nodes, --version, --expires, --enable"
+                          --methods, --max-nodes, --max-licenses, --activation-policy, --lease-days, --version, --expires, \
+                          --enable"
                         .to_owned(),
                 }
                 .into());
