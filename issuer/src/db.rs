@@ -848,3 +848,59 @@ pub(crate) fn insert_license(
         }
     })
 }
+
+/// Records a receipt key (its row has the shape of an issuing key's; its
+/// purposes are receipts only).
+pub(crate) fn insert_receipt_key(conn: &Connection, path: &Path, row: &IssuingKeyRow) -> Result<(), Error> {
+    conn.execute(
+        "INSERT INTO receipt_keys (key_id, root_key_id, public_key, not_before, not_after, certificate_message,
+             certificate_signature, private_key_path, public_key_path, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        params![
+            row.key_id.to_string(),
+            row.root_key_id.to_string(),
+            row.public_key.as_slice(),
+            int(row.not_before.0),
+            int(row.not_after.0),
+            row.certificate_message,
+            row.certificate_signature.as_slice(),
+            row.private_key_path.to_string_lossy(),
+            row.public_key_path.to_string_lossy(),
+            int(row.created_at.0),
+        ],
+    )
+    .map(|_| ())
+    .map_err(err(path, "cannot record the receipt key"))
+}
+
+/// Receipt keys, oldest window first.
+pub(crate) fn receipt_keys(conn: &Connection, path: &Path) -> Result<Vec<IssuingKeyRow>, Error> {
+    let read = || err(path, "cannot read the receipt keys");
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT key_id, root_key_id, public_key, not_before, not_after, certificate_message,
+                    certificate_signature, private_key_path, public_key_path, created_at
+             FROM receipt_keys ORDER BY not_before, created_at, rowid",
+        )
+        .map_err(read())?;
+    let mut rows = stmt.query([]).map_err(read())?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next().map_err(read())? {
+        let g = |e| Error::Database { action: "cannot read the receipt keys", path: path.to_owned(), source: e };
+        out.push(IssuingKeyRow {
+            key_id: key_id(path, &r.get::<_, String>(0).map_err(g)?)?,
+            root_key_id: key_id(path, &r.get::<_, String>(1).map_err(g)?)?,
+            public_key: array(path, "a receipt public key", &r.get::<_, Vec<u8>>(2).map_err(g)?)?,
+            not_before: time(path, r.get(3).map_err(g)?)?,
+            not_after: time(path, r.get(4).map_err(g)?)?,
+            purposes: crate::keys::RECEIPT_PURPOSE,
+            certificate_message: r.get(5).map_err(g)?,
+            certificate_signature: array(path, "a certificate signature", &r.get::<_, Vec<u8>>(6).map_err(g)?)?,
+            private_key_path: r.get::<_, String>(7).map_err(g)?.into(),
+            public_key_path: r.get::<_, String>(8).map_err(g)?.into(),
+            created_at: time(path, r.get(9).map_err(g)?)?,
+            retired_at: None,
+        });
+    }
+    Ok(out)
+}

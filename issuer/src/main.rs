@@ -521,7 +521,9 @@ struct InspectArgs {
 
 /// List or rotate keys
 #[derive(Debug, Args)]
-#[command(after_help = "EXAMPLES:\n  fanlic keys list\n  fanlic keys rotate --root-key /media/usb/root-key")]
+#[command(
+    after_help = "EXAMPLES:\n  fanlic keys list\n  fanlic keys rotate --root-key /media/usb/root-key\n  fanlic keys receipt-key --root-key /media/usb/root-key --count 3"
+)]
 struct KeysArgs {
     #[command(subcommand)]
     command: KeysCommand,
@@ -531,6 +533,36 @@ struct KeysArgs {
 enum KeysCommand {
     List(ListArgs),
     Rotate(RotateArgs),
+    ReceiptKey(ReceiptKeyArgs),
+}
+
+/// Certify new receipt keys (30 days each) with the (offline) root key for `fanlic serve`
+#[derive(Debug, Args)]
+#[command(after_help = "\
+A receipt key signs the activation receipts `fanlic serve` gives for receipt-policy licenses. The
+root key certifies it for receipts only (purposes 0x8), for a window of 30 days; products refuse a
+receipt signed outside its key's window. `fanlic init` makes the first one. Make the next before
+the current window ends: `fanlic serve` refuses receipt requests when no key is valid. With
+--count N, the keys' windows follow each other, so one session with the offline root key covers
+N x 30 days. Older keys keep signing until a newer key's window starts; the files are kept like
+issuing keys (HOME/receipt-keys/, PKCS#8, mode 0600).
+
+EXAMPLES:
+  fanlic keys receipt-key --root-key /media/usb/root-key
+  fanlic keys receipt-key --root-key /media/usb/root-key --count 6 --json")]
+struct ReceiptKeyArgs {
+    /// The root private key: its .key.pem file, or the root-key/ folder
+    #[arg(long = "root-key", value_name = "PATH")]
+    root_key: PathBuf,
+
+    /// How many keys to make, each window starting where the previous one ends (1 to 13)
+    #[arg(long, value_name = "N", default_value_t = 1,
+          value_parser = value_parser!(u32).range(1..=i64::from(fanlic_issuer::home::MAX_RECEIPT_KEYS_AT_ONCE)))]
+    count: u32,
+
+    /// Print the result as JSON
+    #[arg(long)]
+    json: bool,
 }
 
 /// List root and issuing keys: ids, windows, purposes, status, files
@@ -1379,6 +1411,16 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Keys(k) => match k.command {
             KeysCommand::List(a) => {
                 let report = Home::open(&home)?.list_keys(clock::now()?)?;
+                if a.json {
+                    print_json(&report.to_json())?
+                } else {
+                    print(&report.human())?
+                }
+                Ok(0)
+            }
+            KeysCommand::ReceiptKey(a) => {
+                let mut h = Home::open(&home)?;
+                let report = h.make_receipt_keys(&a.root_key, a.count, clock::now()?)?;
                 if a.json {
                     print_json(&report.to_json())?
                 } else {
