@@ -71,6 +71,7 @@ enum Command {
     Ingest(IngestArgs),
     Watch(WatchArgs),
     Review(ReviewArgs),
+    Alerts(AlertsArgs),
     Approve(ApproveArgs),
     Reject(RejectArgs),
     Audit(AuditArgs),
@@ -172,6 +173,40 @@ EXAMPLES:
   fanlic review
   fanlic review --json")]
 struct ReviewArgs {
+    /// Print as JSON
+    #[arg(long)]
+    json: bool,
+}
+
+/// List the alerts `fanlic serve` raised for staff (forked servers, activation bursts), or close one
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Alerts are about licenses in use, not about mail (that is `fanlic review`):
+  forked         an authorization server asked for a receipt with one that is not the latest
+                 issued for its binding: a copy of the server (same instance key and state) runs
+                 somewhere. No receipt was issued to it; the license keeps working where the
+                 latest receipt is. Find out which server is the customer's, then revoke or
+                 migrate the license, or `fanlic unbind` it.
+  receipt_burst  one local container's binding got more than 10 receipts in 24 hours: the same
+                 Container.lic is probably started in many places.
+One alert per license and kind stays open until closed; each is also in `fanlic audit`.
+
+EXAMPLES:
+  fanlic alerts
+  fanlic alerts --all --json
+  fanlic alerts --close 3 --by alice")]
+struct AlertsArgs {
+    /// Include closed alerts
+    #[arg(long)]
+    all: bool,
+
+    /// Close this alert (handled)
+    #[arg(long, value_name = "ID")]
+    close: Option<i64>,
+
+    #[command(flatten)]
+    by: ByArg,
+
     /// Print as JSON
     #[arg(long)]
     json: bool,
@@ -1449,6 +1484,24 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 print_json(&serde_json::Value::Array(rows.iter().map(|r| r.to_json()).collect()))?
             } else if rows.is_empty() {
                 print("No request is held.\n")?
+            } else {
+                print(&rows.iter().map(|r| r.human()).collect::<Vec<_>>().join("\n"))?
+            }
+            Ok(0)
+        }
+        Command::Alerts(a) => {
+            let mut h = Home::open(&home)?;
+            let rows = match a.close {
+                Some(id) => {
+                    let by = contracts::actor(a.by.by.as_deref())?;
+                    vec![fanlic_issuer::receipts::close(&mut h, id, &by, clock::now()?)?]
+                }
+                None => fanlic_issuer::receipts::list(&mut h, a.all)?,
+            };
+            if a.json {
+                print_json(&serde_json::Value::Array(rows.iter().map(|r| r.to_json()).collect()))?
+            } else if rows.is_empty() {
+                print("No open alert.\n")?
             } else {
                 print(&rows.iter().map(|r| r.human()).collect::<Vec<_>>().join("\n"))?
             }
