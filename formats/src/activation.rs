@@ -115,6 +115,10 @@ pub struct ActivationChallenge<'a> {
     pub issued_at: Timestamp,
     /// For an authorization server: its instance and its state.
     pub server: Option<ServerInstance>,
+    /// The receipt id (SPEC.md §6.5) of the latest receipt an authorization
+    /// server holds, under `receipt` policy: the trailing optional field
+    /// `previous_receipt`; `None` when absent.
+    pub previous_receipt: Option<[u8; 32]>,
 }
 
 impl<'a> ActivationChallenge<'a> {
@@ -142,7 +146,15 @@ impl<'a> ActivationChallenge<'a> {
             app_version: w.app_version,
             issued_at: Timestamp(w.issued_at),
             server: w.server,
+            previous_receipt: None,
         })
+    }
+
+    /// The same challenge naming `previous` as the receipt it follows.
+    #[must_use]
+    pub fn with_previous_receipt(mut self, previous: Option<[u8; 32]>) -> Self {
+        self.previous_receipt = previous;
+        self
     }
 
     /// Decodes a body: canonical, nothing left over, every rule checked.
@@ -150,11 +162,12 @@ impl<'a> ActivationChallenge<'a> {
         if body.len() > MAX_CHALLENGE_BODY_LEN {
             return Err(DecodeError::TooLong { len: body.len(), max: MAX_CHALLENGE_BODY_LEN });
         }
-        let w: ChallengeBodyWire<'a> = canonical::decode(body)?;
-        Self::new(&w)
+        let (w, previous) = canonical::decode_trailing::<ChallengeBodyWire<'a>, [u8; 32]>(body)?;
+        Ok(Self::new(&w)?.with_previous_receipt(previous))
     }
 
-    /// Its wire form.
+    /// Its wire form (without the trailing `previous_receipt`, which
+    /// [`ActivationChallenge::encode`] appends).
     pub fn to_wire(&self) -> ChallengeBodyWire<'a> {
         ChallengeBodyWire {
             license_id: self.license_id.0,
@@ -170,12 +183,20 @@ impl<'a> ActivationChallenge<'a> {
 
     /// Encodes the body into `out` (no allocation); the encoded bytes.
     pub fn encode<'b>(&self, out: &'b mut [u8]) -> Result<&'b [u8], DecodeError> {
-        let used = postcard::to_slice(&self.to_wire(), out)
-            .map_err(|_| DecodeError::TooLong { len: MAX_CHALLENGE_BODY_LEN + 1, max: MAX_CHALLENGE_BODY_LEN })?;
-        if used.len() > MAX_CHALLENGE_BODY_LEN {
-            return Err(DecodeError::TooLong { len: used.len(), max: MAX_CHALLENGE_BODY_LEN });
+        let too_long = DecodeError::TooLong { len: MAX_CHALLENGE_BODY_LEN + 1, max: MAX_CHALLENGE_BODY_LEN };
+        let head = postcard::to_slice(&self.to_wire(), &mut *out).map_err(|_| too_long)?.len();
+        let len = match &self.previous_receipt {
+            None => head,
+            Some(previous) => {
+                let end = head + previous.len();
+                out.get_mut(head..end).ok_or(too_long)?.copy_from_slice(previous);
+                end
+            }
+        };
+        if len > MAX_CHALLENGE_BODY_LEN {
+            return Err(DecodeError::TooLong { len, max: MAX_CHALLENGE_BODY_LEN });
         }
-        Ok(used)
+        out.get(..len).ok_or(too_long)
     }
 
     /// Whether the challenge is past its 5 minutes at `now`: SPEC.md §6.2,
@@ -329,7 +350,25 @@ mod tests {
         let mut buf = [0u8; MAX_CHALLENGE_BODY_LEN];
         let mut body = c.encode(&mut buf).unwrap().to_vec();
         body.push(0);
+        // One byte is not a whole trailing `previous_receipt`.
+        assert_eq!(ActivationChallenge::decode(&body), Err(DecodeError::Malformed));
+        body.extend_from_slice(&[0; 32]);
         assert_eq!(ActivationChallenge::decode(&body), Err(DecodeError::TrailingBytes { count: 1 }));
+    }
+
+    #[test]
+    fn previous_receipt_is_a_trailing_field() {
+        let plain = ActivationChallenge::new(&wire()).unwrap();
+        let c = plain.with_previous_receipt(Some([5; 32]));
+        let mut buf = [0u8; MAX_CHALLENGE_BODY_LEN];
+        let body = c.encode(&mut buf).unwrap().to_vec();
+        let mut buf = [0u8; MAX_CHALLENGE_BODY_LEN];
+        let head = plain.encode(&mut buf).unwrap().to_vec();
+        // The body without it, then its 32 bytes: nothing else changes.
+        assert_eq!(body[..head.len()], head[..]);
+        assert_eq!(body[head.len()..], [5; 32]);
+        assert_eq!(ActivationChallenge::decode(&body).unwrap(), c);
+        assert_eq!(ActivationChallenge::decode(&head).unwrap().previous_receipt, None);
     }
 
     #[test]

@@ -13,6 +13,10 @@ use crate::{DecodeError, LICENSE_FILE_MAGIC, MAX_LICENSE_FILE_LEN};
 pub const BEGIN: &str = "-----BEGIN FANLIC LICENSE-----";
 /// The line that closes it.
 pub const END: &str = "-----END FANLIC LICENSE-----";
+/// The line that opens an activation receipt's body (SPEC.md §6.5).
+pub const RECEIPT_BEGIN: &str = "-----BEGIN FANLIC RECEIPT-----";
+/// The line that closes it.
+pub const RECEIPT_END: &str = "-----END FANLIC RECEIPT-----";
 /// Base64 characters on every body line but the last.
 pub const LINE_LEN: usize = 64;
 
@@ -80,23 +84,36 @@ pub fn comments(input: &[u8]) -> impl Iterator<Item = &[u8]> {
 /// Decodes an armored license into `buf` and returns the raw file bytes;
 /// [`ArmorError::TooLong`] if they do not fit in `buf`.
 pub fn decode<'b>(input: &[u8], buf: &'b mut [u8]) -> Result<&'b [u8], ArmorError> {
-    let len = decode_counting(input, buf)?;
+    let len = decode_counting(input, buf, BEGIN, END)?;
     buf.get(..len).ok_or(ArmorError::TooLong)
+}
+
+/// Returns the raw receipt file of `input` (SPEC.md §6.5): raw when it
+/// starts with `FANLIC-RECEIPT/`, else decoded from its armor (the rules of
+/// §3.4 with the receipt's BEGIN and END lines) into `buf`. A body longer
+/// than `buf` is [`DecodeError::TooLong`].
+pub fn decode_receipt<'a>(input: &'a [u8], buf: &'a mut [u8]) -> Result<&'a [u8], DecodeError> {
+    if input.starts_with(b"FANLIC-RECEIPT/") {
+        return Ok(input);
+    }
+    let max = buf.len();
+    let len = decode_counting(input, buf, RECEIPT_BEGIN, RECEIPT_END)?;
+    buf.get(..len).ok_or(DecodeError::TooLong { len, max })
 }
 
 /// Removes the armor, checking every rule of SPEC.md §3.4 whatever the
 /// body's length. Writes the first `buf.len()` decoded bytes into `buf` and
 /// returns how many bytes the body decodes to, which may be more: the caller
 /// judges the length after the magic, as for a raw file (§4.1 step 2).
-fn decode_counting(input: &[u8], buf: &mut [u8]) -> Result<usize, ArmorError> {
+fn decode_counting(input: &[u8], buf: &mut [u8], begin: &str, end: &str) -> Result<usize, ArmorError> {
     let mut it = lines(input);
-    it.by_ref().find(|(_, l)| *l == BEGIN.as_bytes()).ok_or(ArmorError::MissingBegin)?;
+    it.by_ref().find(|(_, l)| *l == begin.as_bytes()).ok_or(ArmorError::MissingBegin)?;
     let mut len = 0usize;
     let mut last_short: Option<usize> = None; // a body line shorter than 64 ends the body
     let mut body_lines = 0usize;
     loop {
         let (n, line) = it.next().ok_or(ArmorError::MissingEnd)?;
-        if line == END.as_bytes() {
+        if line == end.as_bytes() {
             break;
         }
         if last_short.is_some() {
@@ -153,7 +170,7 @@ pub fn unarmor<'a>(input: &'a [u8], buf: &'a mut [u8; MAX_LICENSE_FILE_LEN]) -> 
     if input.starts_with(RAW_PREFIX) {
         return Ok(input);
     }
-    let len = decode_counting(input, buf)?;
+    let len = decode_counting(input, buf, BEGIN, END)?;
     if len > MAX_LICENSE_FILE_LEN {
         if !buf.starts_with(LICENSE_FILE_MAGIC) {
             return Err(DecodeError::UnknownMagic);
@@ -168,27 +185,45 @@ pub fn unarmor<'a>(input: &'a [u8], buf: &'a mut [u8; MAX_LICENSE_FILE_LEN]) -> 
 /// first may not start with `FANLIC-LICENSE/` (SPEC.md §3.4).
 #[cfg(feature = "alloc")]
 pub fn encode(raw: &[u8], comments: &[&str]) -> Result<alloc::string::String, DecodeError> {
+    encode_with(raw, comments, BEGIN, END, RAW_PREFIX)
+}
+
+/// Armors a raw receipt file (SPEC.md §6.5), with `comments` as unsigned
+/// lines before BEGIN, under the rules of [`encode`].
+#[cfg(feature = "alloc")]
+pub fn encode_receipt(raw: &[u8], comments: &[&str]) -> Result<alloc::string::String, DecodeError> {
+    encode_with(raw, comments, RECEIPT_BEGIN, RECEIPT_END, b"FANLIC-RECEIPT/")
+}
+
+#[cfg(feature = "alloc")]
+fn encode_with(
+    raw: &[u8],
+    comments: &[&str],
+    begin: &str,
+    end: &str,
+    raw_prefix: &[u8],
+) -> Result<alloc::string::String, DecodeError> {
     use alloc::string::String;
     let mut out = String::new();
     for (i, c) in comments.iter().enumerate() {
-        if c.contains(['\n', '\r']) || *c == BEGIN {
+        if c.contains(['\n', '\r']) || *c == begin {
             return Err(DecodeError::Invalid { field: "comment", rule: "contains a line break or is the BEGIN line" });
         }
         // A file that starts with a magic's prefix is read as raw (`unarmor`).
-        if i == 0 && c.as_bytes().starts_with(RAW_PREFIX) {
-            return Err(DecodeError::Invalid { field: "comment", rule: "starts the file with `FANLIC-LICENSE/`" });
+        if i == 0 && c.as_bytes().starts_with(raw_prefix) {
+            return Err(DecodeError::Invalid { field: "comment", rule: "starts the file with its raw magic" });
         }
         out.push_str(c);
         out.push('\n');
     }
-    out.push_str(BEGIN);
+    out.push_str(begin);
     out.push('\n');
     let b64 = STANDARD.encode(raw);
     for chunk in b64.as_bytes().chunks(LINE_LEN) {
         out.push_str(core::str::from_utf8(chunk).map_err(|_| DecodeError::Malformed)?);
         out.push('\n');
     }
-    out.push_str(END);
+    out.push_str(end);
     out.push('\n');
     Ok(out)
 }

@@ -49,6 +49,27 @@ where
     if same { Ok(value) } else { Err(DecodeError::NonCanonical) }
 }
 
+/// Decodes `bytes` as one canonical `T` followed, optionally, by one
+/// canonical trailing field `E` (SPEC.md §2, "Trailing optional fields"):
+/// the input ends after `T` (absent), or `E` takes exactly the rest.
+pub(crate) fn decode_trailing<'a, T, E>(bytes: &'a [u8]) -> Result<(T, Option<E>), DecodeError>
+where
+    T: Deserialize<'a> + Serialize,
+    E: Deserialize<'a> + Serialize,
+{
+    let (value, rest) = postcard::take_from_bytes::<T>(bytes).map_err(|_| DecodeError::Malformed)?;
+    let head = bytes.get(..bytes.len().saturating_sub(rest.len())).ok_or(DecodeError::Malformed)?;
+    let same = postcard::serialize_with_flavor(&value, Compare { expected: head, pos: 0, equal: true })
+        .map_err(|_| DecodeError::NonCanonical)?;
+    if !same {
+        return Err(DecodeError::NonCanonical);
+    }
+    if rest.is_empty() {
+        return Ok((value, None));
+    }
+    Ok((value, Some(decode::<E>(rest)?)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -68,6 +89,15 @@ mod tests {
     fn rejects_overlong_varint() {
         // 0x7f written in two bytes: postcard reads it, we refuse it.
         assert_eq!(decode::<T>(&[0xff, 0x00, 1]), Err(DecodeError::NonCanonical));
+    }
+
+    #[test]
+    fn trailing_field_absent_or_exact() {
+        assert_eq!(decode_trailing::<T, u8>(&[1, 1]), Ok((T { a: 1, b: true }, None)));
+        assert_eq!(decode_trailing::<T, u8>(&[1, 1, 7]), Ok((T { a: 1, b: true }, Some(7))));
+        assert_eq!(decode_trailing::<T, u8>(&[1, 1, 7, 0]), Err(DecodeError::TrailingBytes { count: 1 }));
+        assert_eq!(decode_trailing::<T, u32>(&[1, 1, 0x81, 0]), Err(DecodeError::NonCanonical));
+        assert_eq!(decode_trailing::<T, u8>(&[0xff, 0x00, 1]), Err(DecodeError::NonCanonical));
     }
 
     #[test]

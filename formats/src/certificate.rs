@@ -15,8 +15,17 @@ impl Purposes {
     pub const PRIVATE_CLOUD: u32 = 1 << 1;
     /// Bit 2: revocation lists.
     pub const REVOCATION_LIST: u32 = 1 << 2;
-    /// Every purpose this version defines.
+    /// Bit 3: activation receipts (SPEC.md §6.5). A receipt key's certificate
+    /// grants this bit alone: a key that signs receipts signs nothing else.
+    pub const RECEIPT: u32 = 1 << 3;
+    /// Every purpose an issuing key may have (receipts are a key of their own).
     pub const ALL: u32 = Self::LOCAL_CONTAINER | Self::PRIVATE_CLOUD | Self::REVOCATION_LIST;
+
+    /// Whether this is a receipt key's grant: bit 3 and none of bits 0 to 2
+    /// (SPEC.md §3.2; other reserved bits are ignored, as everywhere).
+    pub const fn is_receipt_only(self) -> bool {
+        self.0 & Self::RECEIPT != 0 && self.0 & Self::ALL == 0
+    }
 
     /// Whether licenses of `kind` may be signed.
     pub const fn allows(self, kind: LicenseKind) -> bool {

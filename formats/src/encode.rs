@@ -29,6 +29,26 @@ pub fn encode_license_payload(payload: &wire::LicensePayload<'_>) -> Result<Vec<
     Ok(msg)
 }
 
+/// The message an issuing key signs for a license with an activation policy
+/// (SPEC.md §3.3): label || payload || the trailing `activation_policy`,
+/// which is written only for `Receipt` (absence means `Code`).
+pub fn encode_license_payload_with_policy(
+    payload: &wire::LicensePayload<'_>,
+    policy: crate::ActivationPolicy,
+) -> Result<Vec<u8>, DecodeError> {
+    let mut msg = labelled(LICENSE_SIGNATURE_LABEL, payload)?;
+    if policy == crate::ActivationPolicy::Receipt {
+        msg.extend_from_slice(
+            &postcard::to_allocvec(&wire::ActivationPolicy::Receipt).map_err(|_| DecodeError::Malformed)?,
+        );
+    }
+    let decoded = License::decode(&msg)?;
+    if decoded.activation_policy != policy {
+        return Err(DecodeError::Malformed);
+    }
+    Ok(msg)
+}
+
 /// A raw license file: magic, then the two signed bodies.
 pub fn encode_license_file(
     certificate_message: &[u8],
@@ -126,6 +146,27 @@ pub fn encode_server_answer_file(
     answer_message: &[u8],
     answer_signature: &[u8; 64],
 ) -> Result<Vec<u8>, DecodeError> {
+    encode_server_answer_file_with_receipt(
+        license_file,
+        certificate_message,
+        certificate_signature,
+        answer_message,
+        answer_signature,
+        None,
+    )
+}
+
+/// A server answer file (SPEC.md §7.2) that carries, in its trailing
+/// optional `receipt`, the server's activation receipt (§6.5) without its
+/// revocation list; `None` writes the file of [`encode_server_answer_file`].
+pub fn encode_server_answer_file_with_receipt(
+    license_file: &[u8],
+    certificate_message: &[u8],
+    certificate_signature: &[u8; 64],
+    answer_message: &[u8],
+    answer_signature: &[u8; 64],
+    receipt: Option<&[u8]>,
+) -> Result<Vec<u8>, DecodeError> {
     use crate::private_cloud::{SERVER_ANSWER_MAGIC, ServerAnswerEnvelope, wire::ServerAnswerFile};
     let file = ServerAnswerFile {
         license: license_file,
@@ -137,6 +178,9 @@ pub fn encode_server_answer_file(
     };
     let mut out = Vec::from(SERVER_ANSWER_MAGIC.as_slice());
     out.extend_from_slice(&postcard::to_allocvec(&file).map_err(|_| DecodeError::Malformed)?);
+    if let Some(receipt) = receipt {
+        out.extend_from_slice(&postcard::to_allocvec(&receipt).map_err(|_| DecodeError::Malformed)?);
+    }
     ServerAnswerEnvelope::decode(&out)?;
     Ok(out)
 }
@@ -203,5 +247,35 @@ pub fn encode_private_config_file(
     let mut out = Vec::from(PRIVATE_CONFIG_MAGIC.as_slice());
     out.extend_from_slice(&postcard::to_allocvec(&file).map_err(|_| DecodeError::Malformed)?);
     PrivateConfigEnvelope::decode(&out)?;
+    Ok(out)
+}
+
+/// The message a receipt key signs for a receipt (SPEC.md §6.5): label || body.
+pub fn encode_receipt_body(receipt: &crate::receipt::Receipt) -> Result<Vec<u8>, DecodeError> {
+    use crate::receipt::{RECEIPT_LABEL, Receipt};
+    let msg = labelled(RECEIPT_LABEL, &receipt.to_wire())?;
+    Receipt::decode(&msg)?;
+    Ok(msg)
+}
+
+/// A raw receipt file (SPEC.md §6.5): magic, the receipt key's certificate,
+/// the receipt, and the revocation file it delivers, if any.
+pub fn encode_receipt_file(
+    certificate: crate::SignedBody<'_>,
+    receipt: crate::SignedBody<'_>,
+    revocation_list: Option<&[u8]>,
+) -> Result<Vec<u8>, DecodeError> {
+    use crate::receipt::{RECEIPT_FILE_MAGIC, ReceiptEnvelope, wire::ReceiptFile};
+    let file = ReceiptFile {
+        certificate: wire::SignedBody {
+            message: certificate.message,
+            signature: wire::Signature(certificate.signature),
+        },
+        receipt: wire::SignedBody { message: receipt.message, signature: wire::Signature(receipt.signature) },
+        revocation_list,
+    };
+    let mut out = Vec::from(RECEIPT_FILE_MAGIC.as_slice());
+    out.extend_from_slice(&postcard::to_allocvec(&file).map_err(|_| DecodeError::Malformed)?);
+    ReceiptEnvelope::decode(&out)?;
     Ok(out)
 }

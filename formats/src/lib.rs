@@ -31,24 +31,29 @@ mod error;
 mod ids;
 mod license;
 pub mod private_cloud;
+pub mod receipt;
 pub mod revocation;
 pub mod wire;
 
 pub use certificate::{IssuingKeyCertificate, Purposes};
 pub use date::{Date, Timestamp};
 #[cfg(feature = "alloc")]
-pub use encode::{encode_certificate_body, encode_license_file, encode_license_payload};
+pub use encode::{
+    encode_certificate_body, encode_license_file, encode_license_payload, encode_license_payload_with_policy,
+};
 #[cfg(feature = "alloc")]
 pub use encode::{
     encode_instance_certificate, encode_private_config_body, encode_private_config_file, encode_server_answer,
-    encode_server_answer_file, encode_tls_binding, encode_tls_binding_file,
+    encode_server_answer_file, encode_server_answer_file_with_receipt, encode_tls_binding, encode_tls_binding_file,
 };
+#[cfg(feature = "alloc")]
+pub use encode::{encode_receipt_body, encode_receipt_file};
 #[cfg(feature = "alloc")]
 pub use encode::{encode_revocation_file, encode_revocation_list_body};
 pub use envelope::{Envelope, SignedBody};
 pub use error::DecodeError;
 pub use ids::{KeyId, LicenseId, ParseIdError};
-pub use license::{APP_NAMES, Expiry, License, LicenseKind, ParseVersionError, Version};
+pub use license::{APP_NAMES, ActivationPolicy, Expiry, License, LicenseKind, ParseVersionError, Version};
 pub use revocation::{
     MAX_REVOCATION_FILE_LEN, REVOCATION_FILE_MAGIC, REVOCATION_LIST_SIGNATURE_LABEL, RevocationEnvelope, RevocationList,
 };

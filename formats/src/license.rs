@@ -2,7 +2,7 @@
 
 use core::{fmt, str::FromStr};
 
-use crate::{Date, DecodeError, LICENSE_SIGNATURE_LABEL, LicenseId, Timestamp, envelope::decode_labelled, wire};
+use crate::{Date, DecodeError, LICENSE_SIGNATURE_LABEL, LicenseId, Timestamp, canonical, wire};
 
 /// Which authentication method a license is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -130,6 +130,46 @@ impl fmt::Display for Expiry {
     }
 }
 
+/// How a license is activated (SPEC.md §3.3, `activation_policy`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum ActivationPolicy {
+    /// The 6-digit code: the default, and every license without the field.
+    /// The license carries its activation key.
+    #[default]
+    Code,
+    /// A vendor-signed receipt (SPEC.md §6.5). The license carries only the
+    /// challenge key, which authenticates challenges but makes no code and no
+    /// receipt.
+    Receipt,
+}
+
+impl ActivationPolicy {
+    /// The text form used in the CLI, JSON and SPEC.md.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Code => "code",
+            Self::Receipt => "receipt",
+        }
+    }
+}
+
+impl fmt::Display for ActivationPolicy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for ActivationPolicy {
+    type Err = &'static str;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "code" => Ok(Self::Code),
+            "receipt" => Ok(Self::Receipt),
+            _ => Err("expected `code` or `receipt`"),
+        }
+    }
+}
+
 /// The application names an issuer may write in `app_name`, in their exact
 /// spelling (SPEC.md §3.3): the list is closed for issuers. A verifier does
 /// not check it: it compares `app_name` with the product's own name exactly,
@@ -181,6 +221,10 @@ pub struct License<'a> {
     pub supersedes: Option<LicenseId>,
     /// SHA-256 of the request mail.
     pub request_email_sha256: Option<[u8; 32]>,
+    /// How the license is activated; `Code` when the payload has no
+    /// `activation_policy` field. Under `Receipt`, `activation_key` holds
+    /// the challenge key (SPEC.md §3.3).
+    pub activation_policy: ActivationPolicy,
 }
 
 impl fmt::Debug for License<'_> {
@@ -203,6 +247,7 @@ impl fmt::Debug for License<'_> {
             .field("image_public_key", &self.image_public_key.is_some())
             .field("supersedes", &self.supersedes)
             .field("request_email_sha256", &self.request_email_sha256.is_some())
+            .field("activation_policy", &self.activation_policy)
             .finish()
     }
 }
@@ -241,12 +286,37 @@ impl<'a> License<'a> {
     /// Decodes a license's signed message (label || canonical payload) and
     /// applies SPEC.md §3.3's rules.
     pub fn decode(message: &'a [u8]) -> Result<Self, DecodeError> {
-        let w: wire::LicensePayload<'a> = decode_labelled(message, LICENSE_SIGNATURE_LABEL, "license")?;
-        Self::from_wire(&w)
+        let body = message
+            .strip_prefix(LICENSE_SIGNATURE_LABEL)
+            .ok_or(DecodeError::Invalid { field: "license", rule: "does not start with its purpose label" })?;
+        let (w, policy) = canonical::decode_trailing::<wire::LicensePayload<'a>, wire::ActivationPolicy>(body)?;
+        let policy = match policy {
+            None => ActivationPolicy::Code,
+            Some(wire::ActivationPolicy::Receipt) => ActivationPolicy::Receipt,
+            // Absence is the one encoding of `code`, so each license has one encoding.
+            Some(wire::ActivationPolicy::Code) => {
+                return Err(DecodeError::Invalid {
+                    field: "activation_policy",
+                    rule: "is `code`, written only by absence",
+                });
+            }
+        };
+        Self::from_wire_with_policy(&w, policy)
     }
 
-    /// Validates a wire payload.
+    /// Validates a wire payload that has no `activation_policy` field (`Code`).
     pub fn from_wire(w: &wire::LicensePayload<'a>) -> Result<Self, DecodeError> {
+        Self::from_wire_with_policy(w, ActivationPolicy::Code)
+    }
+
+    /// Validates a wire payload and its `activation_policy`.
+    pub fn from_wire_with_policy(w: &wire::LicensePayload<'a>, policy: ActivationPolicy) -> Result<Self, DecodeError> {
+        if policy == ActivationPolicy::Receipt && (w.activation_key.is_none() || w.activation_base_url.is_none()) {
+            return Err(DecodeError::Invalid {
+                field: "activation_policy",
+                rule: "is `receipt` without an activation key and base URL",
+            });
+        }
         if w.license_id == [0; 16] {
             return Err(DecodeError::Invalid { field: "license_id", rule: "is all zero" });
         }
@@ -288,10 +358,20 @@ impl<'a> License<'a> {
             image_public_key: w.image_public_key,
             supersedes: w.supersedes.map(LicenseId),
             request_email_sha256: w.request_email_sha256,
+            activation_policy: policy,
         })
     }
 
-    /// The wire form of this license.
+    /// The trailing `activation_policy` field as written: `None` for `Code`.
+    pub fn policy_to_wire(&self) -> Option<wire::ActivationPolicy> {
+        match self.activation_policy {
+            ActivationPolicy::Code => None,
+            ActivationPolicy::Receipt => Some(wire::ActivationPolicy::Receipt),
+        }
+    }
+
+    /// The wire form of this license (without `activation_policy`: see
+    /// [`License::policy_to_wire`]).
     pub fn to_wire(&self) -> wire::LicensePayload<'a> {
         let d = |d: Date| wire::Date { year: d.year(), month: d.month(), day: d.day() };
         wire::LicensePayload {

@@ -370,6 +370,9 @@ pub struct ServerAnswerEnvelope<'a> {
     pub instance_certificate: SignedBody<'a>,
     /// The answer (signed by the instance key).
     pub answer: SignedBody<'a>,
+    /// The trailing optional `receipt` (SPEC.md §7.2): the server's current
+    /// activation receipt file (§6.5), without its revocation list.
+    pub receipt: Option<&'a [u8]>,
 }
 
 impl<'a> ServerAnswerEnvelope<'a> {
@@ -377,8 +380,9 @@ impl<'a> ServerAnswerEnvelope<'a> {
     /// [`MAX_SERVER_ANSWER_LEN`] bytes in all, one canonical `ServerAnswerFile`, nothing after it.
     pub fn decode(bytes: &'a [u8]) -> Result<Self, DecodeError> {
         let rest = crate::envelope::strip_magic(bytes, SERVER_ANSWER_MAGIC, MAX_SERVER_ANSWER_LEN)?;
-        let f: wire::ServerAnswerFile<'a> = canonical::decode(rest)?;
+        let (f, receipt) = canonical::decode_trailing::<wire::ServerAnswerFile<'a>, &'a [u8]>(rest)?;
         Ok(Self {
+            receipt,
             license: f.license,
             instance_certificate: SignedBody {
                 message: f.instance_certificate.message,

@@ -125,6 +125,16 @@ pub enum Expiry {
     On(Date),
 }
 
+/// How a license is activated (SPEC.md §3.3, `activation_policy`): a
+/// trailing optional field of the payload, absent for `Code`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ActivationPolicy {
+    /// Variant 0: the 6-digit code (never written: absence means it).
+    Code,
+    /// Variant 1: a vendor-signed receipt (SPEC.md §6.5).
+    Receipt,
+}
+
 /// A licensed product version, major.minor.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Version {

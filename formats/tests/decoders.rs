@@ -16,6 +16,7 @@ const ROOT_A: &[u8; 32] = include_bytes!("../../fixtures/keys/root-a.pub.raw");
 const ISSUING_A: &[u8; 32] = include_bytes!("../../fixtures/keys/issuing-a.pub.raw");
 const OVERLONG_PAYLOAD: &[u8] = include_bytes!("../../fixtures/vectors/signed-overlong-varint-in-payload.lic");
 const TRAILING_PAYLOAD: &[u8] = include_bytes!("../../fixtures/vectors/signed-trailing-byte-in-payload.lic");
+const EXPLICIT_CODE: &[u8] = include_bytes!("../../fixtures/vectors/signed-explicit-code-policy.lic");
 const OVERLONG_LENGTH: &[u8] = include_bytes!("../../fixtures/vectors/overlong-varint-envelope-length.lic");
 
 fn unarmored(input: &[u8]) -> Vec<u8> {
@@ -59,6 +60,7 @@ fn the_non_canonical_fixtures_are_refused() {
     };
     assert_eq!(license(OVERLONG_PAYLOAD), Err(DecodeError::NonCanonical));
     assert_eq!(license(TRAILING_PAYLOAD), Err(DecodeError::TrailingBytes { count: 1 }));
+    assert!(matches!(license(EXPLICIT_CODE), Err(DecodeError::Invalid { field: "activation_policy", .. })));
     assert_eq!(Envelope::decode(&unarmored(OVERLONG_LENGTH)), Err(DecodeError::NonCanonical));
 }
 

@@ -776,15 +776,29 @@ pub fn generate() -> Result<Files> {
     );
 
     let p = g.payload("signed-trailing-byte-in-payload");
-    let msg = [encode_license_payload(&p)?, vec![0]].concat();
+    let msg = [encode_license_payload(&p)?, vec![1, 0]].concat();
     g.signed_message("signed-trailing-byte-in-payload.lic", &ia, msg, Form::Armored(&[]))?;
     g.vector(
         "signed-trailing-byte-in-payload",
         "signed-trailing-byte-in-payload.lic",
-        "One 0x00 byte after the license payload, inside the validly signed message.",
+        "After the license payload, its trailing optional activation_policy `receipt` (0x01), then one \
+         0x00 byte more, inside the validly signed message.",
         A,
         g.env(),
         content("bad_encoding", Some("TrailingBytes { count: 1 }")),
+    );
+
+    let p = g.payload("signed-explicit-code-policy");
+    let msg = [encode_license_payload(&p)?, vec![0]].concat();
+    g.signed_message("signed-explicit-code-policy.lic", &ia, msg, Form::Armored(&[]))?;
+    g.vector(
+        "signed-explicit-code-policy",
+        "signed-explicit-code-policy.lic",
+        "The trailing optional activation_policy written as `code` (0x00): absence is the one encoding \
+         of `code`, so the validly signed payload is not canonical.",
+        A,
+        g.env(),
+        content("bad_encoding", Some("activation_policy")),
     );
 
     let p = g.payload("signed-max-nodes-zero");
