@@ -45,38 +45,20 @@ pub const CSV_OPTIONAL: [&str; 3] = [CSV_MAX_LICENSES, "activation_policy", "lea
 /// The most days a re-activation lease may last (ten years).
 pub const MAX_LEASE_DAYS: u32 = 3650;
 
-/// How a contract's licenses are activated (SPEC.md §6.2, §6.4).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum ActivationPolicy {
-    /// The 6-digit code the admin types (the default).
-    #[default]
-    Code,
-    /// A receipt signed by the vendor's service: the license carries the
-    /// challenge key, so no code can be made from it.
-    Receipt,
-}
+/// How a contract's licenses are activated (SPEC.md §3.3): `Code` (the
+/// default) or `Receipt`.
+pub use fanlic_formats::ActivationPolicy;
 
-impl ActivationPolicy {
-    /// `code` or `receipt`, as stored and typed.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Code => "code",
-            Self::Receipt => "receipt",
-        }
-    }
-
-    /// From its text (case and white space around ignored).
-    pub fn parse(option: &'static str, s: &str) -> Result<Self, Error> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "code" => Ok(Self::Code),
-            "receipt" => Ok(Self::Receipt),
-            _ => Err(Error::input(
-                option,
-                s,
-                "`code` (the admin types a 6-digit code) or `receipt` (the vendor's service signs a receipt)",
-            )),
-        }
-    }
+/// Parses an activation policy: `code` or `receipt` (case and white space
+/// around ignored).
+pub fn parse_activation_policy(option: &'static str, s: &str) -> Result<ActivationPolicy, Error> {
+    s.trim().to_ascii_lowercase().parse().map_err(|_| {
+        Error::input(
+            option,
+            s,
+            "`code` (the admin types a 6-digit code) or `receipt` (the vendor's service signs a receipt)",
+        )
+    })
 }
 
 /// A contract's terms: what `add` takes and what a contract holds.
@@ -632,7 +614,7 @@ impl TermsText<'_> {
             s.map(str::trim).filter(|s| !s.is_empty())
         }
         let policy = match non_empty(self.activation_policy) {
-            Some(text) => keep(&mut errors, ActivationPolicy::parse(names.activation_policy, text)),
+            Some(text) => keep(&mut errors, parse_activation_policy(names.activation_policy, text)),
             None => Some(ActivationPolicy::Code),
         };
         let lease_days = match non_empty(self.lease_days) {
@@ -735,7 +717,7 @@ fn load_rows(conn: &Connection, path: &Path, where_sql: &str, arg: Option<i64>) 
                 },
                 activation_policy: {
                     let p: String = r.get(14).map_err(g)?;
-                    ActivationPolicy::parse("activation_policy", &p).map_err(|_| bad("activation_policy", &p))?
+                    parse_activation_policy("activation_policy", &p).map_err(|_| bad("activation_policy", &p))?
                 },
                 lease_days: match r.get::<_, Option<i64>>(15).map_err(g)? {
                     Some(n) => Some(u32::try_from(n).map_err(|_| bad("lease_days", &n.to_string()))?),

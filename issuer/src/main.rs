@@ -1341,7 +1341,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             }
             let mut h = Home::open(&home)?;
             req.activation_policy = match a.activation_policy.as_deref() {
-                Some(p) => contracts::ActivationPolicy::parse("--activation-policy", p)?,
+                Some(p) => contracts::parse_activation_policy("--activation-policy", p)?,
                 None => contracts::find_by_company(&mut h, &req.company)?
                     .map(|c| c.terms.activation_policy)
                     .unwrap_or_default(),
@@ -1650,7 +1650,7 @@ fn run_contract(home: &std::path::Path, command: ContractCommand) -> anyhow::Res
                 activation_policy: a
                     .activation_policy
                     .as_deref()
-                    .map(|s| contracts::ActivationPolicy::parse(n.activation_policy, s))
+                    .map(|s| contracts::parse_activation_policy(n.activation_policy, s))
                     .transpose()?,
                 lease_days: match a.lease_days.as_deref().map(str::trim) {
                     None => None,
