@@ -214,6 +214,18 @@ pub fn check_base_url(url: &str) -> Result<String, Error> {
     }
 }
 
+/// The challenge key of a receipt-policy license (SPEC.md §3.3):
+/// `HMAC-SHA256(activation_key, "fanlic/1/challenge-key\n")`. The license
+/// carries it instead of the activation key, so its holder can authenticate
+/// challenges but can make neither a code nor a receipt.
+pub fn challenge_key(key: &ActivationKey) -> ActivationKey {
+    let k = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &key.to_bytes());
+    let tag = ring::hmac::sign(&k, fanlic_formats::receipt::CHALLENGE_KEY_LABEL);
+    let mut out = [0u8; 32];
+    out.copy_from_slice(tag.as_ref().get(..32).unwrap_or(&[0; 32]));
+    ActivationKey::from_bytes(out)
+}
+
 /// The default master secret path of a home.
 pub fn default_master_path(home: &Path) -> PathBuf {
     home.join(MASTER_DIR).join(MASTER_FILE)
