@@ -1262,16 +1262,22 @@ fn status_page(d: &PageData, lang: Lang, notice: Option<Notice>) -> String {
     if st.clock_behind {
         body.push_str(&clock_behind_html(d, lang));
     }
-    let activated = match st.activated_at {
-        Some(at) => format!("{} {}", lang.pick("since", "激活时间"), ShownTime(Timestamp(at))),
-        None => lang
+    let activated = match (st.activated_at, d.policy) {
+        (Some(at), _) => format!("{} {}", lang.pick("since", "激活时间"), ShownTime(Timestamp(at))),
+        (None, ActivationPolicy::Receipt) => lang
+            .pick(
+                "not activated: open /license/qrcode and activate through the vendor's service",
+                "未激活：请打开 /license/qrcode，通过厂商服务激活",
+            )
+            .to_owned(),
+        (None, ActivationPolicy::Code) => lang
             .pick(
                 "not activated: open /license/qrcode, scan the QR code and enter the code",
                 "未激活：请打开 /license/qrcode，扫描二维码并输入验证码",
             )
             .to_owned(),
     };
-    let rows: Vec<(&str, String)> = vec![
+    let mut rows: Vec<(&str, String)> = vec![
         (lang.pick("Activated", "激活状态"), activated),
         (
             lang.pick("Nodes registered", "已注册节点"),
@@ -1288,24 +1294,31 @@ fn status_page(d: &PageData, lang: Lang, notice: Option<Notice>) -> String {
             d.locked_until.map_or_else(|| "-".to_owned(), |u| ShownTime(Timestamp(u)).to_string()),
         ),
         (lang.pick("Latest time seen", "记录到的最新时间"), ShownTime(Timestamp(st.time_high_water)).to_string()),
-        (
-            lang.pick("Re-activation due", "需重新激活的时间"),
-            match (st.lease_until, st.lease_expired) {
-                (Some(u), false) => ShownTime(Timestamp(u)).to_string(),
-                (Some(u), true) => format!(
-                    "{} {}",
-                    ShownTime(Timestamp(u)),
-                    lang.pick(
-                        "(passed: applications are refused until it is activated again on /license/qrcode)",
-                        "（已过期：在 /license/qrcode 重新激活之前，应用的请求都会被拒绝）",
-                    )
-                ),
-                (None, _) => "-".to_owned(),
-            },
-        ),
         (lang.pick("privateConfig generation", "privateConfig 版本"), st.generation.to_string()),
         (lang.pick("Instance", "实例"), st.instance_fingerprint.clone()),
     ];
+    if d.policy == ActivationPolicy::Receipt {
+        // Under receipt policy only: the code policy's page stays as it was.
+        rows.extend([
+            (lang.pick("Activated by", "激活方式"), lang.pick("the vendor's receipt", "厂商签发的回执").to_owned()),
+            (lang.pick("Receipt", "回执"), st.receipt_id.clone().unwrap_or_else(|| "-".to_owned())),
+            (
+                lang.pick("Re-activation due", "需重新激活的时间"),
+                match (st.lease_until, st.lease_expired) {
+                    (Some(u), false) => ShownTime(Timestamp(u)).to_string(),
+                    (Some(u), true) => format!(
+                        "{} {}",
+                        ShownTime(Timestamp(u)),
+                        lang.pick(
+                            "(passed: applications are refused until it is activated again on /license/qrcode)",
+                            "（已过期：在 /license/qrcode 重新激活之前，应用的请求都会被拒绝）",
+                        )
+                    ),
+                    (None, _) => "-".to_owned(),
+                },
+            ),
+        ]);
+    }
     body.push_str("<dl>");
     for (k, v) in rows {
         body.push_str(&format!("<dt>{}</dt><dd>{}</dd>", escape(k), escape(&v)));
