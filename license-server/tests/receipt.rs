@@ -18,12 +18,15 @@ use std::{
     net::TcpListener,
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
-    sync::{Arc, Mutex},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicU64, Ordering},
+    },
     time::{SystemTime, UNIX_EPOCH},
 };
 
 use base64::{Engine as _, engine::general_purpose::STANDARD};
-use common::{ReceiptTerms, fixture_with, sign_receipt, write_license_dir};
+use common::{ReceiptTerms, fixture_with, revocation_file, sign_receipt, write_license_dir};
 use fanlic_formats::{
     ActivationPolicy,
     activation::{ActivationChallenge, MAX_TOKEN_LEN},
@@ -199,10 +202,12 @@ fn status_json(server: &Server) -> Value {
 
 /// A node registers with the join secret; the answer carries the receipt
 /// (without a revocation list) whose id the status names.
+static NONCES: AtomicU64 = AtomicU64::new(1);
+
 fn register(server: &Server, config_dir: &Path) -> (u16, Value) {
     let key = JoinSecret::parse(&fs::read_to_string(config_dir.join("join-secret")).unwrap()).unwrap().request_key();
     let body = json!({"app_name": "FineReport", "version": "11.0.20", "project": "webroot",
-        "node_id": hex(&[1; 16]), "nonce": hex(&now().to_be_bytes().repeat(2))})
+        "node_id": hex(&[1; 16]), "nonce": hex(&[now().to_be_bytes(), NONCES.fetch_add(1, Ordering::Relaxed).to_be_bytes()].concat())})
     .to_string();
     let auth = key.authorization("/api/v1/register", now(), body.as_bytes());
     let (status, text) = curl(&[
@@ -425,4 +430,58 @@ fn the_upload_form_accepts_a_receipt_once_for_this_server_and_keeps_it() {
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && err.contains("activation-receipt"), "{err}");
+}
+
+/// SPEC.md §6.5, §7.3: the revocation list a receipt delivers is applied. A
+/// list that revokes another license changes nothing; one that revokes this
+/// server's license is kept with the receipt, and the server then serves no
+/// node (`revoked`), also after a restart.
+#[test]
+fn a_receipt_whose_revocation_list_revokes_the_license_leaves_the_server_serving_nothing() {
+    tool("curl", "apt-get install -y curl");
+    let tmp = tempfile::tempdir().unwrap();
+    let (license_dir, config_dir) = (tmp.path().join("license"), tmp.path().join("config"));
+    let f = fixture_with(2, ActivationPolicy::Receipt);
+    write_license_dir(&license_dir, &f);
+    let base_url = "https://activate.example.invalid/a";
+    let server = Server::start(&license_dir, &config_dir, &tmp.path().join("server.log"), base_url);
+
+    // Another license revoked: activated, a node registers.
+    let (token, instance, csrf) = page_parts(&server);
+    let other = revocation_file(&f, 3, now() - 60, &[fanlic_formats::LicenseId([0x11; 16])]);
+    let t = ReceiptTerms {
+        challenge_sha256: challenge_of(&token).0,
+        instance_public_key: Some(instance),
+        previous_receipt: None,
+        vendor_time: now(),
+        lease_until: None,
+        max_nodes: 2,
+        revocation_list: Some((other, 3)),
+    };
+    let (armored, first) = sign_receipt(&f, &t);
+    let (status, v) = post_receipt(&server, &csrf, &armored, &[]);
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(register(&server, &config_dir).0, 200);
+
+    // This license revoked: the receipt is kept, nothing is served.
+    let (token, _, csrf) = page_parts(&server);
+    assert_eq!(challenge_of(&token).1, Some(first));
+    let revoking = revocation_file(&f, 4, now() - 30, &[f.license_id()]);
+    let t = ReceiptTerms {
+        challenge_sha256: challenge_of(&token).0,
+        previous_receipt: Some(first),
+        revocation_list: Some((revoking, 4)),
+        ..t
+    };
+    let (armored, _) = sign_receipt(&f, &t);
+    let (status, v) = post_receipt(&server, &csrf, &armored, &[]);
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(status_json(&server)["revoked"], true);
+    let (status, v) = register(&server, &config_dir);
+    assert_eq!(status, 403, "{v}");
+    assert_eq!(v["causes"][0]["code"], "revoked", "{v}");
+    drop(server);
+    let server = Server::start(&license_dir, &config_dir, &tmp.path().join("server2.log"), base_url);
+    assert_eq!(status_json(&server)["revoked"], true, "kept across a restart");
+    assert_eq!(register(&server, &config_dir).1["causes"][0]["code"], "revoked");
 }

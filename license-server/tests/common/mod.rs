@@ -204,3 +204,20 @@ pub fn sign_receipt(f: &Fixture, t: &ReceiptTerms) -> (String, [u8; 32]) {
     .unwrap();
     (armor::encode_receipt(&raw, &["TEST-ONLY receipt"]).unwrap(), fanlic_formats::receipt::receipt_id(&body))
 }
+
+/// A TEST-ONLY revocation file of `sequence` revoking `licenses`, signed by
+/// an issuing key certified by `f`'s root key for revocation lists.
+pub fn revocation_file(f: &Fixture, sequence: u64, issued_at: u64, licenses: &[LicenseId]) -> Vec<u8> {
+    let key = TestKey::new("issuing-revocations").unwrap();
+    let cert = encode_certificate_body(&wire::CertificateBody {
+        root_key_id: f.root.key_id().0,
+        key_id: key.key_id().0,
+        public_key: key.public(),
+        not_before: 0,
+        not_after: 4_000_000_000,
+        purposes: 0x4,
+    })
+    .unwrap();
+    let list = fanlic_formats::encode_revocation_list_body(sequence, Timestamp(issued_at), licenses, &[]).unwrap();
+    fanlic_formats::encode_revocation_file(&cert, &f.root.sign(&cert), &list, &key.sign(&list)).unwrap()
+}
