@@ -470,3 +470,28 @@ fn server_chain_fork_refused_and_lease_reminder_mailed() {
     assert!(text.contains(&lic.id.to_string()) && text.contains("activated again"), "{text}");
     assert!(text.contains("重新激活"), "{text}");
 }
+
+/// With no valid receipt key the service refuses receipts, naming the
+/// command that makes one, and binds nothing; a key made while it runs is
+/// used at once.
+#[test]
+fn no_valid_receipt_key_is_refused_until_one_is_made() {
+    let env = home("30");
+    let lic = issue(&env, "webroot", "local-container", None);
+    let conn = rusqlite::Connection::open(env.home.join("fanlic.db")).unwrap();
+    // The key of `init` has expired.
+    conn.execute("UPDATE receipt_keys SET not_before = 1000, not_after = 2000", []).unwrap();
+    let server = Server::start(&env);
+    let url = format!("http://{}/a/receipt", server.addr);
+    let r = curl("POST", &url, false, Some(&token(&lic, 1, None, None).1));
+    assert_eq!(r.status, 503, "{}", r.body);
+    assert_eq!(r.codes(), ["no_receipt_key"]);
+    assert!(r.json()["reasons"][0]["message"].as_str().unwrap().contains("fanlic keys receipt-key"), "{}", r.body);
+    let bound: i64 = conn.query_row("SELECT count(*) FROM activation_bindings", [], |r| r.get(0)).unwrap();
+    assert_eq!(bound, 0);
+
+    ok(&env, &["keys", "receipt-key", "--root-key", env.home.join("root-key").to_str().unwrap()]);
+    let r = curl("POST", &url, false, Some(&token(&lic, 2, None, None).1));
+    assert_eq!(r.status, 200, "{}", r.body);
+    decode_receipt(&r.json());
+}
