@@ -1128,7 +1128,7 @@ fn read_csv(bytes: &[u8]) -> (Vec<Row>, Vec<(u64, String)>) {
                 *first = first.trim_start_matches('\u{feff}');
             }
             let known = (0..=CSV_OPTIONAL.len())
-                .find(|&n| fields[..] == [&CSV_HEADER[..], &CSV_OPTIONAL[..n]].concat()[..]);
+                .find(|&n| CSV_OPTIONAL.get(..n).is_some_and(|opt| fields[..] == [&CSV_HEADER[..], opt].concat()[..]));
             let Some(n) = known else {
                 problems.push((
                     line,
@@ -1149,8 +1149,7 @@ fn read_csv(bytes: &[u8]) -> (Vec<Row>, Vec<(u64, String)>) {
             continue;
         }
         let expected = CSV_HEADER.len() + optional;
-        let [company, email, signed, product, methods, max_nodes, version, expires, ref extra @ ..] = fields[..]
-        else {
+        let [company, email, signed, product, methods, max_nodes, version, expires, ref extra @ ..] = fields[..] else {
             problems.push((line, wrong_count(fields.len(), expected, &header)));
             continue;
         };
@@ -1345,6 +1344,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::indexing_slicing)]
     fn policy_and_lease_columns() {
         let csv = "company,email,signed,product,methods,max_nodes,version,expires,max_licenses,activation_policy,lease_days\n\
                    A,a@a.example,2026/11/20,FineReport,\"local-container,private-cloud\",1,11.0,never,2,receipt,90\n\
@@ -1355,7 +1355,10 @@ mod tests {
         let (rows, problems) = read_csv(csv.as_bytes());
         let terms: Vec<_> = rows.iter().filter_map(|r| r.terms.as_ref()).collect();
         assert_eq!(terms.len(), 2, "{problems:?}");
-        assert_eq!((terms[0].activation_policy, terms[0].lease_days, terms[0].max_licenses), (ActivationPolicy::Receipt, Some(90), 2));
+        assert_eq!(
+            (terms[0].activation_policy, terms[0].lease_days, terms[0].max_licenses),
+            (ActivationPolicy::Receipt, Some(90), 2)
+        );
         assert_eq!((terms[1].activation_policy, terms[1].lease_days), (ActivationPolicy::Code, None));
         let lines: Vec<u64> = problems.iter().map(|(l, _)| *l).collect();
         // C: a lease without the receipt policy; D: without private cloud;

@@ -115,10 +115,8 @@ fn curl(method: &str, url: &str, accept_json: bool, body: Option<&str>) -> Resp 
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
     let mut lines = head.split("\r\n");
     let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
-    let headers = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
-        .collect();
+    let headers =
+        lines.filter_map(|l| l.split_once(':')).map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned())).collect();
     Resp { status, headers, body: body.to_owned() }
 }
 
@@ -281,7 +279,8 @@ fn openssl_verifies(dir: &Path, name: &str, public_pem: &Path, message: &[u8], s
 fn receipt_endpoint_cors_decodes_and_openssl_verifies() {
     let env = home("30");
     let lic = issue(&env, "webroot", "local-container", None);
-    let inspect: Value = serde_json::from_str(&ok(&env, &["inspect", env.dir.join("webroot.lic").to_str().unwrap(), "--json"])).unwrap();
+    let inspect: Value =
+        serde_json::from_str(&ok(&env, &["inspect", env.dir.join("webroot.lic").to_str().unwrap(), "--json"])).unwrap();
     assert_eq!(inspect["license"]["activation_policy"], "receipt", "{inspect}");
     let server = Server::start(&env);
     let base = format!("http://{}/a", server.addr);
@@ -322,7 +321,13 @@ fn receipt_endpoint_cors_decodes_and_openssl_verifies() {
     let key_pem = env.home.join(format!("receipt-keys/receipt-{}.pub.pem", cert.key_id));
     assert!(openssl_verifies(&env.dir, "receipt", &key_pem, envelope.receipt.message, &envelope.receipt.signature));
     let root_pem = env.home.join(format!("public/root-{}.pub.pem", cert.root_key_id));
-    assert!(openssl_verifies(&env.dir, "cert", &root_pem, envelope.certificate.message, &envelope.certificate.signature));
+    assert!(openssl_verifies(
+        &env.dir,
+        "cert",
+        &root_pem,
+        envelope.certificate.message,
+        &envelope.certificate.signature
+    ));
     let mut forged = envelope.receipt.message.to_vec();
     forged[40] ^= 1;
     assert!(!openssl_verifies(&env.dir, "forged", &key_pem, &forged, &envelope.receipt.signature));
@@ -450,7 +455,8 @@ fn server_chain_fork_refused_and_lease_reminder_mailed() {
 
     // One reminder pending: each newer receipt withdrew the one before. A
     // one-day lease is due at once (7 days before its end).
-    let pending: i64 = conn.query_row("SELECT count(*) FROM outbox WHERE status = 'pending'", [], |r| r.get(0)).unwrap();
+    let pending: i64 =
+        conn.query_row("SELECT count(*) FROM outbox WHERE status = 'pending'", [], |r| r.get(0)).unwrap();
     assert_eq!(pending, 1);
     let maildir = env.dir.join("maildir");
     let port = common::smtp::free_port();
