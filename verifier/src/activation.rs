@@ -179,6 +179,12 @@ impl PreparedChallenge {
         self.issued_at
     }
 
+    /// SHA-256 of the raw token: what a receipt for this challenge names as
+    /// its `challenge_sha256` (SPEC.md §6.5).
+    pub fn token_sha256(&self) -> [u8; 32] {
+        Sha256::digest(self.token()).into()
+    }
+
     /// Writes the activation URL, `base_url || "/" || token` (SPEC.md §6.2).
     /// A trailing `/` of `base_url` is not doubled.
     pub fn write_url(&self, base_url: &str, out: &mut impl fmt::Write) -> fmt::Result {
@@ -197,6 +203,21 @@ pub fn make_challenge(
     key: &ActivationKey,
     input: &ChallengeInput<'_>,
 ) -> Result<PreparedChallenge, DecodeError> {
+    make_challenge_after(license_id, key, input, None)
+}
+
+/// [`make_challenge`] for an authorization server under receipt policy
+/// (SPEC.md §6.2, §6.5): the challenge names, in its trailing
+/// `previous_receipt`, the id of the receipt the server holds (`None`: it
+/// holds none, and the body is that of [`make_challenge`]). Under receipt
+/// policy `key` is the license's challenge key, and the code it computes is
+/// never accepted (§3.3).
+pub fn make_challenge_after(
+    license_id: LicenseId,
+    key: &ActivationKey,
+    input: &ChallengeInput<'_>,
+    previous_receipt: Option<[u8; 32]>,
+) -> Result<PreparedChallenge, DecodeError> {
     let c = ActivationChallenge::new(&wire::ChallengeBodyWire {
         license_id: license_id.0,
         nonce: input.nonce,
@@ -206,7 +227,8 @@ pub fn make_challenge(
         app_version: input.app_version,
         issued_at: input.now.0,
         server: input.server,
-    })?;
+    })?
+    .with_previous_receipt(previous_receipt);
     let mut body = [0u8; MAX_CHALLENGE_BODY_LEN];
     let body = c.encode(&mut body)?;
     let tag = challenge_tag(key, body);
@@ -307,6 +329,9 @@ pub enum CodeError {
         /// Wrong codes left before the lock.
         remaining: u8,
     },
+    /// The license is under receipt policy (SPEC.md §3.3): a code is never
+    /// accepted, only a receipt from the vendor's service.
+    ReceiptRequired,
 }
 
 impl fmt::Display for CodeError {
@@ -325,6 +350,10 @@ impl fmt::Display for CodeError {
             Self::WrongCode { remaining } => {
                 write!(f, "wrong code; {remaining} more wrong codes lock input for 15 minutes")
             }
+            Self::ReceiptRequired => f.write_str(
+                "this license is activated by a receipt from the vendor's service, not by a code: use \"Activate \
+                 through the vendor's service\" or upload the receipt file",
+            ),
         }
     }
 }
@@ -366,7 +395,8 @@ pub enum Status {
 ///   (all nodes restarted) forgets the activation.
 #[derive(Clone, Debug)]
 pub struct Activation {
-    pending: Option<(Code, Timestamp)>,
+    // The code is `None` under receipt policy: no code is accepted then.
+    pending: Option<(Option<Code>, Timestamp, [u8; 32])>,
     wrong: u8,
     locked_until: Option<Timestamp>,
     activated_at: Option<Timestamp>,
@@ -386,7 +416,46 @@ impl Activation {
 
     /// Shows a new challenge (first time or refresh).
     pub fn set_challenge(&mut self, challenge: &PreparedChallenge) {
-        self.pending = Some((challenge.code, challenge.issued_at));
+        self.pending = Some((Some(challenge.code), challenge.issued_at, challenge.token_sha256()));
+    }
+
+    /// Shows a new challenge of a receipt-policy license (SPEC.md §3.3,
+    /// §6.5): it is answered only by a receipt ([`Activation::accept_receipt`]);
+    /// every code is refused (`ReceiptRequired`) and not counted.
+    pub fn set_receipt_challenge(&mut self, challenge: &PreparedChallenge) {
+        self.pending = Some((None, challenge.issued_at, challenge.token_sha256()));
+    }
+
+    /// SHA-256 of the token of the challenge shown, while it is valid at
+    /// `now`: what [`crate::receipt::Expect::challenge_sha256`] must be.
+    pub fn pending_challenge_sha256(&self, now: Timestamp) -> Option<[u8; 32]> {
+        self.pending
+            .filter(|(_, issued_at, _)| now.0 < issued_at.0.saturating_add(wire::CHALLENGE_VALID_SECS))
+            .map(|(_, _, sha)| sha)
+    }
+
+    /// Activates with a receipt verified for the challenge shown
+    /// ([`crate::receipt::verify_receipt`] with
+    /// [`Activation::pending_challenge_sha256`]). The challenge is used up: a
+    /// receipt answers one challenge, once (SPEC.md §6.5 rule 4). Refused
+    /// (`NoChallenge`) when the receipt is for another challenge or the
+    /// challenge is already used; `ChallengeExpired` after its 5 minutes.
+    pub fn accept_receipt(
+        &mut self,
+        receipt: &crate::Verified<crate::receipt::AcceptedReceipt<'_>>,
+        now: Timestamp,
+    ) -> Result<Timestamp, CodeError> {
+        let (_, issued_at, sha) = self.pending.ok_or(CodeError::NoChallenge)?;
+        if sha != receipt.receipt.challenge_sha256 {
+            return Err(CodeError::NoChallenge);
+        }
+        if now.0 >= issued_at.0.saturating_add(wire::CHALLENGE_VALID_SECS) {
+            return Err(CodeError::ChallengeExpired { issued_at, now });
+        }
+        self.pending = None;
+        self.wrong = 0;
+        self.activated_at = Some(now);
+        Ok(now)
     }
 
     fn unlock_if_due(&mut self, now: Timestamp) {
@@ -404,7 +473,8 @@ impl Activation {
         if let Some(until) = self.locked_until {
             return Err(CodeError::Locked { until, now });
         }
-        let (expected, issued_at) = self.pending.ok_or(CodeError::NoChallenge)?;
+        let (expected, issued_at, _) = self.pending.ok_or(CodeError::NoChallenge)?;
+        let expected = expected.ok_or(CodeError::ReceiptRequired)?;
         let code = Code::parse(typed).ok_or(CodeError::NotSixDigits)?;
         if now.0 >= issued_at.0.saturating_add(wire::CHALLENGE_VALID_SECS) {
             return Err(CodeError::ChallengeExpired { issued_at, now });
@@ -441,7 +511,7 @@ impl Activation {
             return Status::Activated { at };
         }
         match self.pending {
-            Some((_, issued_at)) if now.0 < issued_at.0.saturating_add(wire::CHALLENGE_VALID_SECS) => {
+            Some((_, issued_at, _)) if now.0 < issued_at.0.saturating_add(wire::CHALLENGE_VALID_SECS) => {
                 Status::AwaitingCode { expires_at: Timestamp(issued_at.0.saturating_add(wire::CHALLENGE_VALID_SECS)) }
             }
             _ => Status::NotActivated,

@@ -39,6 +39,7 @@ pub mod activation;
 mod cause;
 pub mod node_auth;
 pub mod private_cloud;
+pub mod receipt;
 pub mod revocation;
 mod texts;
 

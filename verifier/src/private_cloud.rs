@@ -46,7 +46,7 @@ use core::fmt;
 
 use ed25519_dalek::VerifyingKey;
 use fanlic_formats::{
-    DecodeError, KeyId, License, LicenseId, LicenseKind, RevocationList, Timestamp,
+    ActivationPolicy, DecodeError, KeyId, License, LicenseId, LicenseKind, RevocationList, Timestamp,
     private_cloud::{
         AnswerKind, HEARTBEAT_INTERVAL_SECS, InstanceCertificate, ServerAnswer, ServerAnswerEnvelope, TlsBinding,
         TlsBindingEnvelope,
@@ -57,6 +57,7 @@ pub use crate::node_auth::{AuthHeader, JoinSecret, RequestKey};
 use crate::{
     CLOCK_TOLERANCE_SECS, Cause, Causes, ContentError, Environment, RootKey, Verified, authenticate_raw,
     check_signature, check_with_revocations,
+    receipt::{Expect, ReceiptCause, sha256, verify_raw_receipt},
 };
 
 /// How long after a failed attempt (no answer, a connection error, or an
@@ -116,6 +117,9 @@ pub struct AcceptedAnswer {
     pub valid_until: Timestamp,
     /// Nodes registered with the server now.
     pub nodes: u32,
+    /// Under receipt policy: the end of the re-activation lease the server's
+    /// receipt names, if any (SPEC.md §7.2 rule 6).
+    pub lease_until: Option<Timestamp>,
 }
 
 /// Which part of a server answer file did not decode.
@@ -235,13 +239,28 @@ pub enum AnswerCause<'a> {
         /// Allowed difference.
         tolerance_secs: u64,
     },
+    /// `receipt_missing`: the server license is under receipt policy and the
+    /// answer carries no receipt (rule 6): the server was never activated by
+    /// the vendor, or is a copy that was not.
+    ReceiptMissing,
+    /// The answer's receipt fails SPEC.md §6.5 (rule 6): its first cause
+    /// other than `lease_expired`, with that cause's own code.
+    Receipt(ReceiptCause),
+    /// `lease_expired`: the receipt's `lease_until` has passed on this
+    /// product's clock (rule 6): the server must be activated again.
+    LeaseExpired {
+        /// End of the lease.
+        lease_until: Timestamp,
+        /// The product's time.
+        now: Timestamp,
+    },
     /// `unrequested`: the client has no request outstanding (§7.5), so the
     /// answer cannot be one: it is not evaluated.
     Unrequested,
 }
 
 /// Slots of [`AnswerCause`]s other than the license's.
-const SLOTS: usize = 13;
+const SLOTS: usize = 16;
 
 impl AnswerCause<'_> {
     /// The stable snake_case code; for [`AnswerCause::License`], the
@@ -261,6 +280,9 @@ impl AnswerCause<'_> {
             Self::NonceMismatch => "nonce_mismatch",
             Self::Expired { .. } => "answer_expired",
             Self::FromTheFuture { .. } => "answer_from_future",
+            Self::ReceiptMissing => "receipt_missing",
+            Self::Receipt(c) => c.code(),
+            Self::LeaseExpired { .. } => "lease_expired",
             Self::Unrequested => "unrequested",
         }
     }
@@ -281,7 +303,10 @@ impl AnswerCause<'_> {
             Self::NonceMismatch => 9,
             Self::Expired { .. } => 10,
             Self::FromTheFuture { .. } => 11,
-            Self::Unrequested => 12,
+            Self::ReceiptMissing => 12,
+            Self::Receipt(_) => 13,
+            Self::LeaseExpired { .. } => 14,
+            Self::Unrequested => 15,
         })
     }
 }
@@ -341,6 +366,15 @@ impl fmt::Display for AnswerCause<'_> {
             Self::FromTheFuture { at, now, .. } => write!(
                 f,
                 "the server's time {at} is ahead of this node's {now} by more than 300 seconds: check the clocks"
+            ),
+            Self::ReceiptMissing => f.write_str(
+                "the server license needs a receipt from the vendor and the authorization server has none: activate \
+                 it through the vendor's service",
+            ),
+            Self::Receipt(c) => c.fmt(f),
+            Self::LeaseExpired { lease_until, now } => write!(
+                f,
+                "the authorization server's activation lease ended at {lease_until} (now {now}): activate it again"
             ),
             Self::Unrequested => f.write_str("no request is outstanding: an answer nobody asked for"),
         }
@@ -541,10 +575,46 @@ pub fn verify_server_answer_with_revocations<'a>(
         r.push(AnswerCause::FromTheFuture { at: answer.at, now: env.now, tolerance_secs: CLOCK_TOLERANCE_SECS });
     }
 
+    // Rule 6: under receipt policy, an instance key the vendor receipted,
+    // within its lease on this product's clock.
+    let mut lease_until = None;
+    if license.activation_policy == ActivationPolicy::Receipt {
+        match envelope.receipt {
+            None => r.push(AnswerCause::ReceiptMissing),
+            Some(raw) => {
+                let expect = Expect {
+                    license: &license,
+                    license_sha256: sha256(envelope.license),
+                    challenge_sha256: None,
+                    instance_public_key: Some(instance_key),
+                    previous_receipt: None,
+                    now: env.now,
+                };
+                match verify_raw_receipt(raw, roots, &expect) {
+                    Ok(accepted) => lease_until = accepted.receipt.lease_until,
+                    Err(rejection) => {
+                        for cause in rejection.causes() {
+                            match cause {
+                                ReceiptCause::LeaseExpired { lease_until, now } => {
+                                    r.push(AnswerCause::LeaseExpired { lease_until, now });
+                                }
+                                other if !r.slots.iter().any(|s| matches!(s, Some(AnswerCause::Receipt(_)))) => {
+                                    r.push(AnswerCause::Receipt(other));
+                                }
+                                _ => {}
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     if !r.is_empty() {
         return Err(r);
     }
     Ok(Verified(AcceptedAnswer {
+        lease_until,
         license_id: license.id,
         instance_public_key: instance_key,
         kind: answer.kind,
