@@ -219,11 +219,8 @@ pub fn check_base_url(url: &str) -> Result<String, Error> {
 /// carries it instead of the activation key, so its holder can authenticate
 /// challenges but can make neither a code nor a receipt.
 pub fn challenge_key(key: &ActivationKey) -> ActivationKey {
-    let k = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &key.to_bytes());
-    let tag = ring::hmac::sign(&k, fanlic_formats::receipt::CHALLENGE_KEY_LABEL);
-    let mut out = [0u8; 32];
-    out.copy_from_slice(tag.as_ref().get(..32).unwrap_or(&[0; 32]));
-    ActivationKey::from_bytes(out)
+    // The verifier's, which products use: one definition of the derivation.
+    ActivationKey::from_bytes(fanlic_verifier::receipt::challenge_key(&key.to_bytes()))
 }
 
 /// The default master secret path of a home.

@@ -1128,7 +1128,7 @@ fn read_csv(bytes: &[u8]) -> (Vec<Row>, Vec<(u64, String)>) {
                 *first = first.trim_start_matches('\u{feff}');
             }
             let known = (0..=CSV_OPTIONAL.len())
-                .find(|&n| fields[..] == [&CSV_HEADER[..], &CSV_OPTIONAL[..n]].concat()[..]);
+                .find(|&n| CSV_OPTIONAL.get(..n).is_some_and(|opt| fields[..] == [&CSV_HEADER[..], opt].concat()[..]));
             let Some(n) = known else {
                 problems.push((
                     line,
@@ -1149,8 +1149,7 @@ fn read_csv(bytes: &[u8]) -> (Vec<Row>, Vec<(u64, String)>) {
             continue;
         }
         let expected = CSV_HEADER.len() + optional;
-        let [company, email, signed, product, methods, max_nodes, version, expires, ref extra @ ..] = fields[..]
-        else {
+        let [company, email, signed, product, methods, max_nodes, version, expires, ref extra @ ..] = fields[..] else {
             problems.push((line, wrong_count(fields.len(), expected, &header)));
             continue;
         };
@@ -1342,6 +1341,34 @@ mod tests {
         assert_eq!(rows.iter().filter(|r| r.terms.is_some()).count(), 1);
         let lines: Vec<u64> = problems.iter().map(|(l, _)| *l).collect();
         assert_eq!(lines, [3, 3, 3, 3, 3, 3, 3, 4]);
+    }
+
+    #[test]
+    #[allow(clippy::indexing_slicing)]
+    fn policy_and_lease_columns() {
+        let csv = "company,email,signed,product,methods,max_nodes,version,expires,max_licenses,activation_policy,lease_days\n\
+                   A,a@a.example,2026/11/20,FineReport,\"local-container,private-cloud\",1,11.0,never,2,receipt,90\n\
+                   B,b@b.example,2026/11/20,FineReport,local-container,1,11.0,never,,,\n\
+                   C,c@c.example,2026/11/20,FineReport,private-cloud,1,11.0,never,1,code,30\n\
+                   D,d@d.example,2026/11/20,FineReport,local-container,1,11.0,never,1,receipt,30\n\
+                   E,e@e.example,2026/11/20,FineReport,private-cloud,1,11.0,never,1,maybe,0\n";
+        let (rows, problems) = read_csv(csv.as_bytes());
+        let terms: Vec<_> = rows.iter().filter_map(|r| r.terms.as_ref()).collect();
+        assert_eq!(terms.len(), 2, "{problems:?}");
+        assert_eq!(
+            (terms[0].activation_policy, terms[0].lease_days, terms[0].max_licenses),
+            (ActivationPolicy::Receipt, Some(90), 2)
+        );
+        assert_eq!((terms[1].activation_policy, terms[1].lease_days), (ActivationPolicy::Code, None));
+        let lines: Vec<u64> = problems.iter().map(|(l, _)| *l).collect();
+        // C: a lease without the receipt policy; D: without private cloud;
+        // E: neither value parses.
+        assert_eq!(lines, [4, 5, 6, 6], "{problems:?}");
+        assert!(problems[0].1.contains("receipt activation policy"), "{problems:?}");
+        assert!(problems[1].1.contains("private-cloud"), "{problems:?}");
+        // A header may stop after any optional column, never skip one.
+        let (_, problems) = read_csv(b"company,email,signed,product,methods,max_nodes,version,expires,lease_days\n");
+        assert_eq!(problems.len(), 1, "{problems:?}");
     }
 
     #[test]

@@ -328,11 +328,8 @@ impl KeysReport {
             .iter()
             .map(|k| issuing_key_json(&self.home, k, self.status(k), Some(k.key_id) == self.signing))
             .collect();
-        let receipt: Vec<Value> = self
-            .receipt_keys
-            .iter()
-            .map(|k| receipt_key_json(&self.home, k, Some(self.receipt_status(k))))
-            .collect();
+        let receipt: Vec<Value> =
+            self.receipt_keys.iter().map(|k| receipt_key_json(&self.home, k, Some(self.receipt_status(k)))).collect();
         json!({ "root_keys": roots, "issuing_keys": issuing, "receipt_keys": receipt })
     }
 
@@ -749,7 +746,12 @@ impl Home {
     /// `root_key`: the first may sign from `now`, each next one from the end
     /// of the previous window, so that one session with the offline root key
     /// covers `count` windows. Older keys stay until their windows end.
-    pub fn make_receipt_keys(&mut self, root_key: &Path, count: u32, now: Timestamp) -> Result<ReceiptKeysReport, Error> {
+    pub fn make_receipt_keys(
+        &mut self,
+        root_key: &Path,
+        count: u32,
+        now: Timestamp,
+    ) -> Result<ReceiptKeysReport, Error> {
         if !(1..=MAX_RECEIPT_KEYS_AT_ONCE).contains(&count) {
             return Err(Error::input(
                 "--count",

@@ -1082,13 +1082,23 @@ http://127.0.0.1:8380/a). The admin's phone opens it:
   POST /.../TOKEN   confirms: checks again, binds the license to the project on its first
                     activation, records the attempt, and shows the 6-digit code to type into the
                     product within 5 minutes
+  POST /.../receipt  the token as the body (text/plain; an authorization server adds a line
+                    `instance-key HEX`): checks and records as the confirmation does, and answers
+                    JSON with a receipt signed by the newest valid receipt key (receipt-policy
+                    licenses only); the one endpoint with CORS (Access-Control-Allow-Origin: *,
+                    no credentials; OPTIONS answers the preflight)
   GET  /healthz     ok
   GET  /revocations.bin   the newest list `fanlic revocations export` recorded (404 before one)
+A receipt-policy license's confirmation shows its receipt (download receipt.fanlic), not a code.
 A request with `Accept: application/json` gets JSON. Refusals list every reason, each with a code
 (malformed, unknown_license, no_activation_key, forged_challenge, qr_expired, revoked,
-license_expired, wrong_kind, stale_private_config, max_licenses_reached, too_many_nodes,
-rate_limited, internal_error) and what to do; formats/SPEC.md §6.4 describes each.
+license_expired, wrong_kind, wrong_policy, instance_key_missing, stale_private_config,
+max_licenses_reached, forked, too_many_nodes, no_receipt_key, rate_limited, internal_error) and what to do; formats/SPEC.md §6.4 describes each.
 A license bound to another project needs `fanlic unbind` first.
+A server asking with a receipt that is not the latest of its binding is refused `forked` and
+flagged (`fanlic alerts`), as is a local container's binding with more than 10 receipts a day
+(issued). With no valid receipt key, receipts are refused (no_receipt_key) until
+`fanlic keys receipt-key` makes one.
 
 Only a challenge whose tag verifies counts against its license (--rate-license) and is recorded
 under it; a forged one, or one for an unknown license, counts against its client address

@@ -145,12 +145,10 @@ pub(crate) fn raise(
     if open {
         return Ok(false);
     }
-    conn.prepare_cached("INSERT INTO alerts (kind, license_id, at, detail) VALUES (?1, ?2, ?3, ?4)")?.execute(
-        params![kind.as_str(), license_id, db::int(at.0), detail],
-    )?;
-    conn.prepare_cached("INSERT INTO audit (license_id, action, why, at, by) VALUES (?1, ?2, ?3, ?4, ?5)")?.execute(
-        params![license_id, kind.audit_action().as_str(), detail, db::int(at.0), by],
-    )?;
+    conn.prepare_cached("INSERT INTO alerts (kind, license_id, at, detail) VALUES (?1, ?2, ?3, ?4)")?
+        .execute(params![kind.as_str(), license_id, db::int(at.0), detail])?;
+    conn.prepare_cached("INSERT INTO audit (license_id, action, why, at, by) VALUES (?1, ?2, ?3, ?4, ?5)")?
+        .execute(params![license_id, kind.audit_action().as_str(), detail, db::int(at.0), by])?;
     Ok(true)
 }
 

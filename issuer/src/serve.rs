@@ -1078,10 +1078,8 @@ fn load_license(
             }
             _ => None,
         };
-        let file_sha256: [u8; 32] = ring::digest::digest(&ring::digest::SHA256, &file)
-            .as_ref()
-            .try_into()
-            .unwrap_or([0; 32]);
+        let file_sha256: [u8; 32] =
+            ring::digest::digest(&ring::digest::SHA256, &file).as_ref().try_into().unwrap_or([0; 32]);
         Ok(Arc::new(LicenseRow {
             id,
             app_name: r.get(0)?,

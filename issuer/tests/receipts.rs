@@ -115,10 +115,8 @@ fn curl(method: &str, url: &str, accept_json: bool, body: Option<&str>) -> Resp 
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
     let mut lines = head.split("\r\n");
     let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
-    let headers = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
-        .collect();
+    let headers =
+        lines.filter_map(|l| l.split_once(':')).map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned())).collect();
     Resp { status, headers, body: body.to_owned() }
 }
 
@@ -251,6 +249,38 @@ fn decode_receipt(v: &Value) -> (Vec<u8>, Receipt, [u8; 32]) {
     (raw, r, id)
 }
 
+/// The root keys of the home, as products embed them.
+fn roots(env: &Env) -> Vec<fanlic_verifier::RootKey> {
+    fs::read_dir(env.home.join("public")).unwrap().map(|e| load_root_public_key(&e.unwrap().path()).unwrap()).collect()
+}
+
+/// The product's (or server's) check of a receipt (SPEC.md §6.5): Ok, or the
+/// causes' codes.
+fn verifier_accepts(
+    env: &Env,
+    lic: &Lic,
+    armored: &str,
+    token: &[u8],
+    instance: Option<[u8; 32]>,
+    previous: Option<Option<[u8; 32]>>,
+) -> Result<(), String> {
+    let mut lbuf = [0u8; MAX_LICENSE_FILE_LEN];
+    let roots = roots(env);
+    let license = authenticate(&lic.raw, &mut lbuf, &roots).unwrap().license;
+    let expect = fanlic_verifier::receipt::Expect {
+        license: &license,
+        license_sha256: sha256(&lic.raw),
+        challenge_sha256: Some(sha256(token)),
+        instance_public_key: instance,
+        previous_receipt: previous,
+        now: fanlic_formats::Timestamp(unix_now()),
+    };
+    let mut buf = vec![0u8; MAX_RECEIPT_FILE_LEN];
+    fanlic_verifier::receipt::verify_receipt(armored.as_bytes(), &mut buf, &roots, &expect)
+        .map(|_| ())
+        .map_err(|e| format!("{e:?}"))
+}
+
 fn alerts(env: &Env) -> Vec<Value> {
     serde_json::from_str::<Value>(&ok(env, &["alerts", "--json"])).unwrap().as_array().unwrap().clone()
 }
@@ -281,7 +311,8 @@ fn openssl_verifies(dir: &Path, name: &str, public_pem: &Path, message: &[u8], s
 fn receipt_endpoint_cors_decodes_and_openssl_verifies() {
     let env = home("30");
     let lic = issue(&env, "webroot", "local-container", None);
-    let inspect: Value = serde_json::from_str(&ok(&env, &["inspect", env.dir.join("webroot.lic").to_str().unwrap(), "--json"])).unwrap();
+    let inspect: Value =
+        serde_json::from_str(&ok(&env, &["inspect", env.dir.join("webroot.lic").to_str().unwrap(), "--json"])).unwrap();
     assert_eq!(inspect["license"]["activation_policy"], "receipt", "{inspect}");
     let server = Server::start(&env);
     let base = format!("http://{}/a", server.addr);
@@ -311,6 +342,8 @@ fn receipt_endpoint_cors_decodes_and_openssl_verifies() {
     assert_eq!(receipt.max_nodes, 2);
     assert!(receipt.vendor_time.0 >= before && receipt.vendor_time.0 <= unix_now());
     assert_eq!(receipt.revocation_sequence, 0);
+    // The product's verifier accepts it for its pending challenge.
+    verifier_accepts(&env, &lic, v["receipt"].as_str().unwrap(), &raw, None, None).unwrap();
 
     // OpenSSL: the root key signed the certificate, which grants receipts
     // only for 30 days, and the receipt key signed the receipt.
@@ -322,7 +355,13 @@ fn receipt_endpoint_cors_decodes_and_openssl_verifies() {
     let key_pem = env.home.join(format!("receipt-keys/receipt-{}.pub.pem", cert.key_id));
     assert!(openssl_verifies(&env.dir, "receipt", &key_pem, envelope.receipt.message, &envelope.receipt.signature));
     let root_pem = env.home.join(format!("public/root-{}.pub.pem", cert.root_key_id));
-    assert!(openssl_verifies(&env.dir, "cert", &root_pem, envelope.certificate.message, &envelope.certificate.signature));
+    assert!(openssl_verifies(
+        &env.dir,
+        "cert",
+        &root_pem,
+        envelope.certificate.message,
+        &envelope.certificate.signature
+    ));
     let mut forged = envelope.receipt.message.to_vec();
     forged[40] ^= 1;
     assert!(!openssl_verifies(&env.dir, "forged", &key_pem, &forged, &envelope.receipt.signature));
@@ -369,6 +408,7 @@ fn wrong_policy_local_burst_alert_and_revoked() {
     let env = home("30");
     let code_lic = issue(&env, "by-code", "local-container", Some("code"));
     let lic = issue(&env, "webroot", "local-container", None);
+    let other = issue(&env, "other", "local-container", None);
     let server = Server::start(&env);
     let url = format!("http://{}/a/receipt", server.addr);
 
@@ -395,6 +435,15 @@ fn wrong_policy_local_burst_alert_and_revoked() {
     let r = curl("POST", &url, false, Some(&token(&lic, 13, None, None).1));
     assert_eq!(r.status, 403, "{}", r.body);
     assert_eq!(r.codes(), ["revoked"]);
+
+    // Once a list is exported, every receipt carries it with its sequence.
+    let list_file = env.dir.join("revocations.bin");
+    ok(&env, &["revocations", "export", "-o", list_file.to_str().unwrap()]);
+    let r = curl("POST", &url, false, Some(&token(&other, 1, None, None).1));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let (file, receipt, _) = decode_receipt(&r.json());
+    assert_eq!(receipt.revocation_sequence, 1);
+    assert_eq!(ReceiptEnvelope::decode(&file).unwrap().revocation_list, Some(&fs::read(&list_file).unwrap()[..]));
 }
 
 /// An authorization server's chain of receipts: each names the one before;
@@ -423,10 +472,17 @@ fn server_chain_fork_refused_and_lease_reminder_mailed() {
     assert_eq!(r1.lease_until.map(|t| t.0), Some(r1.vendor_time.0 + 86_400));
     assert_eq!(v["lease_until"], r1.vendor_time.0 + 86_400);
 
-    let r = curl("POST", &url, false, Some(&with_key(token(&lic, 3, Some(&instance), Some(id1)).1)));
+    let (raw2, text2) = token(&lic, 3, Some(&instance), Some(id1));
+    let r = curl("POST", &url, false, Some(&with_key(text2)));
     assert_eq!(r.status, 200, "{}", r.body);
-    let (_, r2, id2) = decode_receipt(&r.json());
+    let v2 = r.json();
+    let (_, r2, id2) = decode_receipt(&v2);
     assert_eq!(r2.previous_receipt, Some(id1));
+    // The server's verifier accepts it: its instance key, its receipt before.
+    verifier_accepts(&env, &lic, v2["receipt"].as_str().unwrap(), &raw2, Some(instance), Some(Some(id1))).unwrap();
+    assert!(
+        verifier_accepts(&env, &lic, v2["receipt"].as_str().unwrap(), &raw2, Some([8; 32]), Some(Some(id1))).is_err()
+    );
 
     // A copy still holding the first receipt, then one holding none.
     for (seq, previous) in [(4, Some(id1)), (5, None)] {
@@ -447,10 +503,23 @@ fn server_chain_fork_refused_and_lease_reminder_mailed() {
     // The original goes on.
     let r = curl("POST", &url, false, Some(&with_key(token(&lic, 6, Some(&instance), Some(id2)).1)));
     assert_eq!(r.status, 200, "{}", r.body);
+    let (_, _, id3) = decode_receipt(&r.json());
+
+    // The phone's path: the QR code's URL carries the instance key in its
+    // query, the page's form carries it on, the confirmation gives the receipt.
+    let (_, text) = token(&lic, 7, Some(&instance), Some(id3));
+    let query = format!("?instance_key={}", fanlic_issuer::hex::encode(&instance));
+    let page = curl("GET", &format!("http://{}/a/{text}{query}", server.addr), false, None);
+    assert!(page.body.contains(&format!("action=\"./{text}{query}\"")), "{}", page.body);
+    let r = curl("POST", &format!("http://{}/a/{text}{query}", server.addr), true, None);
+    assert_eq!(r.status, 200, "{}", r.body);
+    let (_, r4, _) = decode_receipt(&r.json());
+    assert_eq!((r4.instance_public_key, r4.previous_receipt), (Some(instance), Some(id3)));
 
     // One reminder pending: each newer receipt withdrew the one before. A
     // one-day lease is due at once (7 days before its end).
-    let pending: i64 = conn.query_row("SELECT count(*) FROM outbox WHERE status = 'pending'", [], |r| r.get(0)).unwrap();
+    let pending: i64 =
+        conn.query_row("SELECT count(*) FROM outbox WHERE status = 'pending'", [], |r| r.get(0)).unwrap();
     assert_eq!(pending, 1);
     let maildir = env.dir.join("maildir");
     let port = common::smtp::free_port();
@@ -469,4 +538,29 @@ fn server_chain_fork_refused_and_lease_reminder_mailed() {
     let text = parsed.body_text(0).unwrap();
     assert!(text.contains(&lic.id.to_string()) && text.contains("activated again"), "{text}");
     assert!(text.contains("重新激活"), "{text}");
+}
+
+/// With no valid receipt key the service refuses receipts, naming the
+/// command that makes one, and binds nothing; a key made while it runs is
+/// used at once.
+#[test]
+fn no_valid_receipt_key_is_refused_until_one_is_made() {
+    let env = home("30");
+    let lic = issue(&env, "webroot", "local-container", None);
+    let conn = rusqlite::Connection::open(env.home.join("fanlic.db")).unwrap();
+    // The key of `init` has expired.
+    conn.execute("UPDATE receipt_keys SET not_before = 1000, not_after = 2000", []).unwrap();
+    let server = Server::start(&env);
+    let url = format!("http://{}/a/receipt", server.addr);
+    let r = curl("POST", &url, false, Some(&token(&lic, 1, None, None).1));
+    assert_eq!(r.status, 503, "{}", r.body);
+    assert_eq!(r.codes(), ["no_receipt_key"]);
+    assert!(r.json()["reasons"][0]["message"].as_str().unwrap().contains("fanlic keys receipt-key"), "{}", r.body);
+    let bound: i64 = conn.query_row("SELECT count(*) FROM activation_bindings", [], |r| r.get(0)).unwrap();
+    assert_eq!(bound, 0);
+
+    ok(&env, &["keys", "receipt-key", "--root-key", env.home.join("root-key").to_str().unwrap()]);
+    let r = curl("POST", &url, false, Some(&token(&lic, 2, None, None).1));
+    assert_eq!(r.status, 200, "{}", r.body);
+    decode_receipt(&r.json());
 }
