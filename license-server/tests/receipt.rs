@@ -387,6 +387,21 @@ fn the_upload_form_accepts_a_receipt_once_for_this_server_and_keeps_it() {
     tampered[i] = if tampered[i] == b'A' { b'B' } else { b'A' };
     let (_, v) = post_receipt(&server, &csrf, core::str::from_utf8(&tampered).unwrap(), &[]);
     assert!(v["code"].as_str().unwrap().starts_with("receipt_"), "{v}");
+    // A receipt may carry a revocation list: bodies over the 64 KiB of the
+    // other routes are read, up to 256 KiB.
+    let big = tmp.path().join("big-receipt");
+    fs::write(&big, "A".repeat(150 * 1024)).unwrap();
+    let (status, body) = curl(&[
+        "-H",
+        "Accept: application/json",
+        "--data",
+        &format!("csrf={csrf}"),
+        "--data-urlencode",
+        &format!("receipt@{}", big.display()),
+        &format!("{}/license/receipt", server.base),
+    ]);
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("\"receipt_malformed\""), "{body}");
     assert_eq!(status_json(&server)["activated"], false, "nothing refused changed anything");
 
     // The form as a browser sends it: CRLF line ends from a textarea.
