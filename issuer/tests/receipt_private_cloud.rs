@@ -243,13 +243,22 @@ fn press_vendor_button(dir: &Path, base: &str) -> String {
     let mut browser = chromium::Chromium::open(dir, &format!("{base}/license/qrcode"));
     browser.wait_for("!!document.getElementById('vendor-activate') && document.readyState === 'complete'", 30);
     browser.eval("document.getElementById('vendor-activate').click()");
-    let shown = browser.wait_for(
-        "(() => { const r = document.getElementById('vendor-result'); const b = document.getElementById('vendor-activate'); \
-         return (r.className === 'err' || (r.className === 'ok' && !b.disabled) || r.textContent.includes('succeeded')) \
-         ? r.className + ': ' + r.textContent : ''; })()",
-        60,
+    let done = "(() => { const r = document.getElementById('vendor-result'); const b = document.getElementById('vendor-activate'); \
+         return r.className === 'err' || (r.className === 'ok' && !b.disabled) || r.textContent.includes('succeeded'); })()";
+    for _ in 0..300 {
+        if browser.eval(done) == Value::Bool(true) {
+            let shown = browser.eval("(() => { const r = document.getElementById('vendor-result'); return r.className + ': ' + r.textContent; })()");
+            return shown.as_str().unwrap().to_owned();
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // What the page did: its result, the button, what it loaded and fetched.
+    let state = browser.eval(
+        "JSON.stringify({result: document.getElementById('vendor-result').outerHTML, \
+         disabled: document.getElementById('vendor-activate').disabled, \
+         resources: performance.getEntriesByType('resource').map(e => e.name + ' ' + e.responseStatus + ' ' + Math.round(e.duration))})",
     );
-    shown.as_str().unwrap().to_owned()
+    panic!("the page did not finish within 60 s: {state}; chromium said: {}", browser.log_text())
 }
 
 #[test]

@@ -370,7 +370,7 @@ impl ServerState {
                 ActivationPolicy::Receipt => {
                     "The authorization server is not activated: open https://SERVER:PORT/license/qrcode and activate it through the vendor's service"
                 }
-                _ => {
+                ActivationPolicy::Code => {
                     "The authorization server is not activated: open https://SERVER:PORT/license/qrcode, scan the QR code with a phone and enter the 6-digit code"
                 }
             };
