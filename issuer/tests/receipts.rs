@@ -430,6 +430,8 @@ fn wrong_policy_local_burst_alert_and_revoked() {
     assert_eq!(a[0]["license_id"], lic.id.to_string());
     curl("POST", &url, false, Some(&token(&lic, 12, None, None).1));
     assert_eq!(alerts(&env).len(), 1, "one open alert per license and kind");
+    let review = fanlic(&env, &["review"], None);
+    assert!(String::from_utf8_lossy(&review.stderr).contains("1 open alert(s)"), "{review:?}");
 
     ok(&env, &["revoke", &lic.id.to_string(), "--reason", "test", "--no-mail", "--by", "staff"]);
     let r = curl("POST", &url, false, Some(&token(&lic, 13, None, None).1));
