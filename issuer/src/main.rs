@@ -1489,13 +1489,20 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Ingest(a) => run_ingest(&home, &a),
         Command::Watch(a) => run_watch(&home, &a),
         Command::Review(a) => {
-            let rows = ingest::review(&mut Home::open(&home)?)?;
+            let mut h = Home::open(&home)?;
+            let rows = ingest::review(&mut h)?;
             if a.json {
                 print_json(&serde_json::Value::Array(rows.iter().map(|r| r.to_json()).collect()))?
             } else if rows.is_empty() {
                 print("No request is held.\n")?
             } else {
                 print(&rows.iter().map(|r| r.human()).collect::<Vec<_>>().join("\n"))?
+            }
+            // Alerts are about licenses in use, not mail; staff who read
+            // this list are told when some wait (`fanlic alerts`).
+            let open = fanlic_issuer::receipts::list(&mut h, false)?.len();
+            if !a.json && open > 0 {
+                eprintln!("note: {open} open alert(s) about licenses in use: `fanlic alerts`");
             }
             Ok(0)
         }

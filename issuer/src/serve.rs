@@ -990,7 +990,7 @@ fn run_job(conn: &rusqlite::Transaction<'_>, ctx: &mut DbCtx, job: Job) -> Pendi
         Job::Lookup { id, reply } => {
             Pending::Lookup(reply, lookup(conn, &ctx.master, &ctx.cache, id).map_err(|e| e.to_string()))
         }
-        Job::Record { rec, reply } => Pending::Record(reply, record(conn, ctx, &rec)),
+        Job::Record { rec, reply } => Pending::Record(reply, record_atomically(conn, ctx, &rec)),
         Job::Unverified { client, outcome, at, reply } => {
             Pending::Unverified(reply, count_unverified(conn, client, outcome, at).map_err(|e| e.to_string()))
         }
@@ -1163,6 +1163,23 @@ fn lookup(
 
 fn s<E: ToString>(e: E) -> String {
     e.to_string()
+}
+
+/// [`record`] in a savepoint of the batch's transaction: a confirmation
+/// that fails half-way (a receipt that cannot be signed after the binding
+/// was written) leaves nothing behind, and the others of the batch commit.
+fn record_atomically(conn: &rusqlite::Transaction<'_>, ctx: &mut DbCtx, a: &Attempt) -> Result<Recorded, String> {
+    conn.execute_batch("SAVEPOINT record").map_err(s)?;
+    match record(conn, ctx, a) {
+        Ok(r) => {
+            conn.execute_batch("RELEASE record").map_err(s)?;
+            Ok(r)
+        }
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK TO record; RELEASE record");
+            Err(e)
+        }
+    }
 }
 
 /// The binding of a license: its project fingerprint and when it was made.

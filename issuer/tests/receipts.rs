@@ -430,6 +430,8 @@ fn wrong_policy_local_burst_alert_and_revoked() {
     assert_eq!(a[0]["license_id"], lic.id.to_string());
     curl("POST", &url, false, Some(&token(&lic, 12, None, None).1));
     assert_eq!(alerts(&env).len(), 1, "one open alert per license and kind");
+    let review = fanlic(&env, &["review"], None);
+    assert!(String::from_utf8_lossy(&review.stderr).contains("1 open alert(s)"), "{review:?}");
 
     ok(&env, &["revoke", &lic.id.to_string(), "--reason", "test", "--no-mail", "--by", "staff"]);
     let r = curl("POST", &url, false, Some(&token(&lic, 13, None, None).1));
@@ -563,4 +565,25 @@ fn no_valid_receipt_key_is_refused_until_one_is_made() {
     let r = curl("POST", &url, false, Some(&token(&lic, 2, None, None).1));
     assert_eq!(r.status, 200, "{}", r.body);
     decode_receipt(&r.json());
+}
+
+/// A confirmation that fails after its binding was written (here the
+/// receipt cannot be recorded) is an internal error and leaves nothing: the
+/// binding is rolled back with the rest.
+#[test]
+fn a_receipt_that_cannot_be_recorded_binds_nothing() {
+    let env = home("30");
+    let lic = issue(&env, "webroot", "local-container", None);
+    let conn = rusqlite::Connection::open(env.home.join("fanlic.db")).unwrap();
+    conn.execute_batch("CREATE TRIGGER no_receipts BEFORE INSERT ON receipts BEGIN SELECT RAISE(ABORT, 'test'); END;")
+        .unwrap();
+    let server = Server::start(&env);
+    let url = format!("http://{}/a/receipt", server.addr);
+    let r = curl("POST", &url, false, Some(&token(&lic, 1, None, None).1));
+    assert_eq!(r.status, 500, "{}", r.body);
+    assert_eq!(r.codes(), ["internal_error"]);
+    for table in ["activation_bindings", "receipts", "activations"] {
+        let n: i64 = conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0)).unwrap();
+        assert_eq!(n, 0, "{table}");
+    }
 }
