@@ -652,6 +652,10 @@ fn receipt_refusal_text(r: &ReceiptRefusal, lang: Lang) -> String {
                 .to_owned()
         }
         ReceiptRefusal::OtherInstance => "此回执是为另一台授权服务器（另一个实例密钥）签发的。".to_owned(),
+        ReceiptRefusal::Revoked => {
+            "厂商已吊销此服务器的许可证（回执中的吊销列表）：服务器未激活，不为任何应用提供服务。请联系商务人员。"
+                .to_owned()
+        }
         ReceiptRefusal::StalePrevious => {
             "此回执接续的不是本服务器持有的回执（它是为本服务器的副本签发的，或早于本服务器最近一次激活）：请重新激活。"
                 .to_owned()

@@ -93,6 +93,13 @@ pub enum ReceiptRefusal {
         "the receipt follows another receipt than the one this server holds (it was made for a copy of this server, or before this server's last activation): activate again"
     )]
     StalePrevious,
+    /// Its revocation list revokes the server license: the receipt is kept
+    /// (the next challenge names it), but the server is not activated and
+    /// serves nothing.
+    #[error(
+        "the vendor has revoked this server's license (the receipt's revocation list): it is not activated and serves no application; contact the vendor's business staff"
+    )]
+    Revoked,
     /// The receipt could not be stored: nothing changed.
     #[error("the receipt could not be stored, nothing changed: {0}")]
     Storage(String),
@@ -107,6 +114,7 @@ impl ReceiptRefusal {
             Self::NoPendingChallenge => "receipt_challenge_mismatch",
             Self::OtherInstance => "receipt_instance_mismatch",
             Self::StalePrevious => "receipt_previous_mismatch",
+            Self::Revoked => "revoked",
             Self::Storage(_) => "internal_error",
         }
     }

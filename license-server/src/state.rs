@@ -739,14 +739,27 @@ impl ServerState {
     /// server is activated (`Activated`, written at once), and
     /// `time_high_water` becomes the receipt's `vendor_time`: the vendor's
     /// clock is the way back for a server whose clock ran ahead (a code
-    /// never resets it).
+    /// never resets it). A receipt whose revocation list revokes the license
+    /// is kept all the same, but activates nothing ([`ReceiptRefusal::Revoked`]).
     pub fn accept_receipt(&mut self, r: CheckedReceipt, now: u64, mono: u64) -> Result<u64, ReceiptRefusal> {
         self.check_receipt(&r, now, mono)?;
         self.code.take_by_token(&r.challenge_sha256, now, mono);
         self.code.clear_challenges();
         self.time_high_water = r.vendor_time;
         self.behind = now.saturating_add(CLOCK_TOLERANCE_SECS) < self.time_high_water;
+        let revoked = r.revokes_license;
         self.receipt = Some(r);
+        if revoked {
+            // Kept, so the next challenge names it; but a license its list
+            // revokes is not activated (SPEC.md §6.5), and an activation held
+            // lapses.
+            if self.activated_at.take().is_some() {
+                self.event(now, EventKind::ActivationLapsed, [0; 16]);
+            }
+            self.changed = true;
+            self.observe(now);
+            return Err(ReceiptRefusal::Revoked);
+        }
         self.activated_at = Some(now);
         self.event(now, EventKind::Activated, [0; 16]);
         self.observe(now);
@@ -1352,10 +1365,16 @@ mod tests {
         let su = setup(2).receipt_policy();
         let mut s = su.first_start(T0);
         let ch = s.challenge(C, T0, T0, [1; 16], BASE_URL, false).unwrap();
-        let r = CheckedReceipt { revokes_license: true, ..receipt_for(&s, &ch, 1, T0, None) };
-        s.accept_receipt(r, T0 + 1, T0 + 1).unwrap();
-        assert!(s.status(T0 + 1).revoked);
-        assert_eq!(codes(&s.register(&req(1), T0 + 2).unwrap_err()), ["revoked"]);
+        s.accept_receipt(receipt_for(&s, &ch, 1, T0, None), T0 + 1, T0 + 1).unwrap();
+        s.register(&req(1), T0 + 2).unwrap();
+        let ch = s.challenge(C, T0 + 3, T0 + 3, [2; 16], BASE_URL, false).unwrap();
+        let r = CheckedReceipt { revokes_license: true, ..receipt_for(&s, &ch, 2, T0 + 3, None) };
+        assert_eq!(refusal(s.accept_receipt(r, T0 + 4, T0 + 4)), "revoked");
+        let st = s.status(T0 + 4);
+        assert!(st.revoked && !st.activated, "kept, and the activation lapsed");
+        assert_eq!(st.receipt_id, Some(hex(&[2; 32])), "the next challenge names it");
+        assert_eq!(s.events().last().map(|e| e.kind), Some(EventKind::ActivationLapsed));
+        assert_eq!(codes(&s.heartbeat([1; 16], [3; 16], T0 + 5).unwrap_err()), ["revoked", "not_activated"]);
     }
 
     #[test]

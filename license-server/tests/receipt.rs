@@ -487,10 +487,12 @@ fn a_receipt_whose_revocation_list_revokes_the_license_leaves_the_server_serving
         revocation_list: Some((revoking, 4)),
         ..t
     };
-    let (armored, _) = sign_receipt(&f, &t);
+    let (armored, revoking_id) = sign_receipt(&f, &t);
     let (status, v) = post_receipt(&server, &csrf, &armored, &[]);
-    assert_eq!(status, 200, "{v}");
-    assert_eq!(status_json(&server)["revoked"], true);
+    assert_eq!((status, v["code"].as_str()), (403, Some("revoked")), "{v}");
+    let st = status_json(&server);
+    assert_eq!((st["revoked"].as_bool(), st["activated"].as_bool()), (Some(true), Some(false)), "{st}");
+    assert_eq!(st["receipt_id"].as_str(), Some(hex(&revoking_id).as_str()), "kept: the next challenge names it");
     let (status, v) = register(&server, &config_dir);
     assert_eq!(status, 403, "{v}");
     assert_eq!(v["causes"][0]["code"], "revoked", "{v}");
