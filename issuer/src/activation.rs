@@ -214,6 +214,15 @@ pub fn check_base_url(url: &str) -> Result<String, Error> {
     }
 }
 
+/// The challenge key of a receipt-policy license (SPEC.md §3.3):
+/// `HMAC-SHA256(activation_key, "fanlic/1/challenge-key\n")`. The license
+/// carries it instead of the activation key, so its holder can authenticate
+/// challenges but can make neither a code nor a receipt.
+pub fn challenge_key(key: &ActivationKey) -> ActivationKey {
+    // The verifier's, which products use: one definition of the derivation.
+    ActivationKey::from_bytes(fanlic_verifier::receipt::challenge_key(&key.to_bytes()))
+}
+
 /// The default master secret path of a home.
 pub fn default_master_path(home: &Path) -> PathBuf {
     home.join(MASTER_DIR).join(MASTER_FILE)

@@ -63,6 +63,16 @@ pub enum Action {
     KeyRotate,
     /// An issuing key was revoked.
     KeyRevoke,
+    /// New receipt keys were certified.
+    ReceiptKey,
+    /// An authorization server presented a receipt that is not the latest:
+    /// a copy of it runs somewhere (SPEC.md §6.4, `forked`).
+    Forked,
+    /// A local container's binding got more receipts in 24 hours than the
+    /// alert threshold.
+    ReceiptBurst,
+    /// Staff closed an alert.
+    AlertClosed,
 }
 
 const ALL: &[Action] = &[
@@ -89,6 +99,10 @@ const ALL: &[Action] = &[
     Action::ContractEnable,
     Action::KeyRotate,
     Action::KeyRevoke,
+    Action::ReceiptKey,
+    Action::Forked,
+    Action::ReceiptBurst,
+    Action::AlertClosed,
 ];
 
 impl Action {
@@ -118,6 +132,10 @@ impl Action {
             Self::ContractEnable => "contract-enable",
             Self::KeyRotate => "key-rotate",
             Self::KeyRevoke => "key-revoke",
+            Self::ReceiptKey => "receipt-key",
+            Self::Forked => "forked",
+            Self::ReceiptBurst => "receipt-burst",
+            Self::AlertClosed => "alert-closed",
         }
     }
 

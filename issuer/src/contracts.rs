@@ -39,6 +39,27 @@ pub const CSV_HEADER: [&str; 8] =
 /// The optional ninth CSV column: how many projects (licenses) the contract
 /// covers; 1 when absent or empty.
 pub const CSV_MAX_LICENSES: &str = "max_licenses";
+/// The optional columns after [`CSV_HEADER`], in this order: a header may
+/// name the first one, the first two, or all three.
+pub const CSV_OPTIONAL: [&str; 3] = [CSV_MAX_LICENSES, "activation_policy", "lease_days"];
+/// The most days a re-activation lease may last (ten years).
+pub const MAX_LEASE_DAYS: u32 = 3650;
+
+/// How a contract's licenses are activated (SPEC.md §3.3): `Code` (the
+/// default) or `Receipt`.
+pub use fanlic_formats::ActivationPolicy;
+
+/// Parses an activation policy: `code` or `receipt` (case and white space
+/// around ignored).
+pub fn parse_activation_policy(option: &'static str, s: &str) -> Result<ActivationPolicy, Error> {
+    s.trim().to_ascii_lowercase().parse().map_err(|_| {
+        Error::input(
+            option,
+            s,
+            "`code` (the admin types a 6-digit code) or `receipt` (the vendor's service signs a receipt)",
+        )
+    })
+}
 
 /// A contract's terms: what `add` takes and what a contract holds.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -61,6 +82,12 @@ pub struct ContractTerms {
     pub expires: Expiry,
     /// How many projects may hold a live license at once (1 unless bought).
     pub max_licenses: u32,
+    /// How its licenses are activated.
+    pub activation_policy: ActivationPolicy,
+    /// Days a private-cloud receipt lasts before the server must be
+    /// activated again; `None`: no lease. Only with the receipt policy and
+    /// the private-cloud method.
+    pub lease_days: Option<u32>,
 }
 
 /// A contract in the registry.
@@ -116,6 +143,8 @@ impl Contract {
             "methods": t.methods.iter().map(|m| m.as_str()).collect::<Vec<_>>(),
             "max_nodes": t.max_nodes,
             "max_licenses": t.max_licenses,
+            "activation_policy": t.activation_policy.as_str(),
+            "lease_days": t.lease_days,
             "version": t.version.to_string(),
             "expires": t.expires.to_string(),
             "enabled": self.enabled,
@@ -137,6 +166,7 @@ impl Contract {
              \x20 methods:    {methods}\n\
              \x20 max nodes:  {nodes}\n\
              \x20 licenses:   {licenses} project(s)\n\
+             \x20 activation: {policy}\n\
              \x20 signed:     {signed}\n\
              \x20 expires:    {expires}\n\
              \x20 recorded:   {ca} by {cb}\n\
@@ -150,6 +180,7 @@ impl Contract {
             methods = methods_text(&t.methods),
             nodes = t.max_nodes,
             licenses = t.max_licenses,
+            policy = policy_text(t),
             signed = t.signed,
             expires = t.expires,
             ca = self.created_at,
@@ -184,6 +215,13 @@ fn text_width(s: &str) -> usize {
     s.chars().map(char_width).sum()
 }
 
+fn policy_text(t: &ContractTerms) -> String {
+    match (t.activation_policy, t.lease_days) {
+        (ActivationPolicy::Receipt, Some(d)) => format!("receipt, private-cloud lease {d} day(s)"),
+        (p, _) => p.as_str().to_owned(),
+    }
+}
+
 fn methods_text(methods: &[LicenseKind]) -> String {
     methods.iter().map(|m| m.as_str()).collect::<Vec<_>>().join(",")
 }
@@ -195,8 +233,8 @@ pub fn list_human(contracts: &[Contract], now: Timestamp, all: bool) -> String {
         let hint = if all { "" } else { " (`fanlic contract list --all` includes disabled ones)" };
         return format!("No contracts{hint}.\n");
     }
-    let head = ["ID", "COMPANY", "PRODUCT", "VERSION", "NODES", "METHODS", "EXPIRES", "STATUS", "EMAILS"];
-    let rows: Vec<[String; 9]> = contracts
+    let head = ["ID", "COMPANY", "PRODUCT", "VERSION", "NODES", "METHODS", "ACTIVATION", "EXPIRES", "STATUS", "EMAILS"];
+    let rows: Vec<[String; 10]> = contracts
         .iter()
         .map(|c| {
             let t = &c.terms;
@@ -207,6 +245,10 @@ pub fn list_human(contracts: &[Contract], now: Timestamp, all: bool) -> String {
                 t.version.to_string(),
                 t.max_nodes.to_string(),
                 methods_text(&t.methods),
+                match t.lease_days {
+                    Some(d) => format!("{}/{d}d", t.activation_policy.as_str()),
+                    None => t.activation_policy.as_str().to_owned(),
+                },
                 t.expires.to_string(),
                 c.status(now).to_owned(),
                 t.emails.join(";"),
@@ -253,6 +295,10 @@ pub struct ContractChanges {
     pub max_nodes: Option<u32>,
     /// New license count.
     pub max_licenses: Option<u32>,
+    /// New activation policy.
+    pub activation_policy: Option<ActivationPolicy>,
+    /// New lease: `Some(None)` removes it.
+    pub lease_days: Option<Option<u32>>,
     /// New version.
     pub version: Option<Version>,
     /// New term.
@@ -395,6 +441,47 @@ pub fn parse_max_licenses(option: &'static str, s: &str) -> Result<u32, Error> {
     }
 }
 
+/// A lease in days: a whole number from 1 to [`MAX_LEASE_DAYS`].
+pub fn parse_lease_days(option: &'static str, s: &str) -> Result<u32, Error> {
+    match s.trim().parse::<u32>() {
+        Ok(n) if (1..=MAX_LEASE_DAYS).contains(&n) => Ok(n),
+        _ => Err(Error::input(
+            option,
+            s,
+            format!(
+                "the days a private-cloud server runs on one receipt before it must be activated again: a \
+                 whole number from 1 to {MAX_LEASE_DAYS}"
+            ),
+        )),
+    }
+}
+
+/// Checks that a lease goes with the receipt policy and the private-cloud
+/// method: a lease is enforced by the authorization server's receipt.
+pub fn check_lease(
+    option: &'static str,
+    policy: ActivationPolicy,
+    lease_days: Option<u32>,
+    methods: &[LicenseKind],
+) -> Result<(), Error> {
+    let Some(days) = lease_days else { return Ok(()) };
+    if policy != ActivationPolicy::Receipt {
+        return Err(Error::input(
+            option,
+            &days.to_string(),
+            "a lease needs the receipt activation policy (--activation-policy receipt)",
+        ));
+    }
+    if !methods.contains(&LicenseKind::PrivateCloud) {
+        return Err(Error::input(
+            option,
+            &days.to_string(),
+            "a lease applies to private-cloud licenses: the contract's methods must include private-cloud",
+        ));
+    }
+    Ok(())
+}
+
 /// The text of a contract's terms, as typed or read from a CSV row.
 #[derive(Clone, Copy, Debug)]
 pub struct TermsText<'a> {
@@ -416,6 +503,10 @@ pub struct TermsText<'a> {
     pub expires: &'a str,
     /// License count; `None` or empty: 1.
     pub max_licenses: Option<&'a str>,
+    /// `code` or `receipt`; `None` or empty: `code`.
+    pub activation_policy: Option<&'a str>,
+    /// Lease days; `None` or empty: no lease.
+    pub lease_days: Option<&'a str>,
 }
 
 /// Option names for the fields, for messages.
@@ -439,6 +530,10 @@ pub struct FieldNames {
     pub expires: &'static str,
     /// For the license count.
     pub max_licenses: &'static str,
+    /// For the activation policy.
+    pub activation_policy: &'static str,
+    /// For the lease.
+    pub lease_days: &'static str,
 }
 
 /// The command line's option names.
@@ -452,6 +547,8 @@ pub const OPTION_NAMES: FieldNames = FieldNames {
     version: "--version",
     expires: "--expires",
     max_licenses: "--max-licenses",
+    activation_policy: "--activation-policy",
+    lease_days: "--lease-days",
 };
 
 /// The CSV columns.
@@ -465,6 +562,8 @@ const CSV_NAMES: FieldNames = FieldNames {
     version: "version",
     expires: "expires",
     max_licenses: CSV_MAX_LICENSES,
+    activation_policy: "activation_policy",
+    lease_days: "lease_days",
 };
 
 /// Parses a company name (the rules of [`input::name`]).
@@ -511,6 +610,24 @@ impl TermsText<'_> {
             Some(text) => keep(&mut errors, parse_max_licenses(names.max_licenses, text)),
             None => Some(1),
         };
+        fn non_empty(s: Option<&str>) -> Option<&str> {
+            s.map(str::trim).filter(|s| !s.is_empty())
+        }
+        let policy = match non_empty(self.activation_policy) {
+            Some(text) => keep(&mut errors, parse_activation_policy(names.activation_policy, text)),
+            None => Some(ActivationPolicy::Code),
+        };
+        let lease_days = match non_empty(self.lease_days) {
+            Some(text) => keep(&mut errors, parse_lease_days(names.lease_days, text)).map(Some),
+            None => Some(None),
+        };
+        if let (Some(p), Some(l), Some(m)) = (policy, lease_days, &methods) {
+            keep(&mut errors, check_lease(names.lease_days, p, l, m));
+        }
+        let (Some(activation_policy), Some(lease_days)) = (policy, lease_days) else { return Err(errors) };
+        if !errors.is_empty() {
+            return Err(errors);
+        }
         match (company, emails, signed, product, methods, (max_nodes, max_licenses), version, expires) {
             (
                 Some(company),
@@ -531,6 +648,8 @@ impl TermsText<'_> {
                 version,
                 expires,
                 max_licenses,
+                activation_policy,
+                lease_days,
             }),
             _ => Err(errors),
         }
@@ -554,7 +673,7 @@ pub fn actor(by: Option<&str>) -> Result<String, Error> {
 // The database.
 
 const SELECT: &str = "SELECT contract_id, company, signed, product, methods, max_nodes, version, expires, enabled,
-        created_at, created_by, updated_at, updated_by, max_licenses FROM contracts";
+        created_at, created_by, updated_at, updated_by, max_licenses, activation_policy, lease_days FROM contracts";
 
 fn corrupt(path: &Path, what: String) -> Error {
     Error::Corrupt { path: path.to_owned(), what }
@@ -595,6 +714,14 @@ fn load_rows(conn: &Connection, path: &Path, where_sql: &str, arg: Option<i64>) 
                 max_licenses: {
                     let n: i64 = r.get(13).map_err(g)?;
                     u32::try_from(n).map_err(|_| bad("max_licenses", &n.to_string()))?
+                },
+                activation_policy: {
+                    let p: String = r.get(14).map_err(g)?;
+                    parse_activation_policy("activation_policy", &p).map_err(|_| bad("activation_policy", &p))?
+                },
+                lease_days: match r.get::<_, Option<i64>>(15).map_err(g)? {
+                    Some(n) => Some(u32::try_from(n).map_err(|_| bad("lease_days", &n.to_string()))?),
+                    None => None,
                 },
             },
             enabled: r.get::<_, i64>(8).map_err(g)? != 0,
@@ -663,8 +790,8 @@ fn write_emails(conn: &Connection, path: &Path, id: i64, emails: &[String]) -> R
 fn insert(conn: &Connection, path: &Path, t: &ContractTerms, by: &str, now: Timestamp) -> Result<i64, Error> {
     conn.execute(
         "INSERT INTO contracts (company, company_key, signed, product, methods, max_nodes, version, expires, enabled,
-             created_at, created_by, updated_at, updated_by, max_licenses)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9, ?10, ?9, ?10, ?11)",
+             created_at, created_by, updated_at, updated_by, max_licenses, activation_policy, lease_days)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9, ?10, ?9, ?10, ?11, ?12, ?13)",
         params![
             t.company,
             company_key(&t.company),
@@ -677,6 +804,8 @@ fn insert(conn: &Connection, path: &Path, t: &ContractTerms, by: &str, now: Time
             int(now.0),
             by,
             i64::from(t.max_licenses),
+            t.activation_policy.as_str(),
+            t.lease_days.map(i64::from),
         ],
     )
     .map_err(err(path, "cannot record the contract"))?;
@@ -696,7 +825,8 @@ fn replace(
 ) -> Result<(), Error> {
     conn.execute(
         "UPDATE contracts SET company = ?2, company_key = ?3, signed = ?4, product = ?5, methods = ?6, max_nodes = ?7,
-             version = ?8, expires = ?9, enabled = ?10, updated_at = ?11, updated_by = ?12, max_licenses = ?13
+             version = ?8, expires = ?9, enabled = ?10, updated_at = ?11, updated_by = ?12, max_licenses = ?13,
+             activation_policy = ?14, lease_days = ?15
          WHERE contract_id = ?1",
         params![
             id,
@@ -712,6 +842,8 @@ fn replace(
             int(now.0),
             by,
             i64::from(t.max_licenses),
+            t.activation_policy.as_str(),
+            t.lease_days.map(i64::from),
         ],
     )
     .map_err(err(path, "cannot update the contract"))?;
@@ -881,6 +1013,9 @@ pub fn update(
     t.methods = ch.methods.unwrap_or(t.methods);
     t.max_nodes = ch.max_nodes.unwrap_or(t.max_nodes);
     t.max_licenses = ch.max_licenses.unwrap_or(t.max_licenses);
+    t.activation_policy = ch.activation_policy.unwrap_or(t.activation_policy);
+    t.lease_days = ch.lease_days.unwrap_or(t.lease_days);
+    check_lease(OPTION_NAMES.lease_days, t.activation_policy, t.lease_days, &t.methods)?;
     t.version = ch.version.unwrap_or(t.version);
     t.expires = ch.expires.unwrap_or(t.expires);
     let enabled = old.enabled || ch.enable;
@@ -967,8 +1102,8 @@ fn read_csv(bytes: &[u8]) -> (Vec<Row>, Vec<(u64, String)>) {
         csv::ReaderBuilder::new().has_headers(false).flexible(true).trim(csv::Trim::All).from_reader(bytes);
     let mut record = csv::ByteRecord::new();
     let mut header_seen = false;
-    // Whether the header has the optional license-count column.
-    let mut has_count = false;
+    // How many of the optional columns the header has.
+    let mut optional = 0usize;
     let mut header: Vec<String> = CSV_HEADER.iter().map(|s| (*s).to_owned()).collect();
     loop {
         let line_before = line_at(bytes, reader.position().byte());
@@ -992,40 +1127,49 @@ fn read_csv(bytes: &[u8]) -> (Vec<Row>, Vec<(u64, String)>) {
             if let Some(first) = fields.first_mut() {
                 *first = first.trim_start_matches('\u{feff}');
             }
-            if fields != CSV_HEADER && fields[..] != [&CSV_HEADER[..], &[CSV_MAX_LICENSES]].concat()[..] {
+            let known = (0..=CSV_OPTIONAL.len())
+                .find(|&n| CSV_OPTIONAL.get(..n).is_some_and(|opt| fields[..] == [&CSV_HEADER[..], opt].concat()[..]));
+            let Some(n) = known else {
                 problems.push((
                     line,
                     format!(
-                        "the header is {:?}; it must be exactly {} (in this order), optionally followed by {}",
+                        "the header is {:?}; it must be exactly {} (in this order), optionally followed by {}, \
+                         then {}, then {}",
                         fields.join(","),
                         CSV_HEADER.join(","),
-                        CSV_MAX_LICENSES
+                        CSV_OPTIONAL[0],
+                        CSV_OPTIONAL[1],
+                        CSV_OPTIONAL[2],
                     ),
                 ));
                 return (rows, problems);
-            }
-            has_count = fields.len() > CSV_HEADER.len();
+            };
+            optional = n;
             header = fields.iter().map(|s| (*s).to_owned()).collect();
             continue;
         }
-        let (fields, max_licenses) = match fields[..] {
-            [ref eight @ .., last] if has_count && eight.len() == CSV_HEADER.len() => (eight.to_vec(), Some(last)),
-            _ => (fields.clone(), None),
-        };
-        let [company, email, signed, product, methods, max_nodes, version, expires] = fields[..] else {
-            problems.push((
-                line,
-                format!(
-                    "has {} field(s), expected {} ({}); quote a value that holds a comma, such as \
-                     \"local-container,private-cloud\"",
-                    fields.len() + usize::from(max_licenses.is_some()),
-                    CSV_HEADER.len() + usize::from(has_count),
-                    header.join(",")
-                ),
-            ));
+        let expected = CSV_HEADER.len() + optional;
+        let [company, email, signed, product, methods, max_nodes, version, expires, ref extra @ ..] = fields[..] else {
+            problems.push((line, wrong_count(fields.len(), expected, &header)));
             continue;
         };
-        let text = TermsText { company, email, signed, product, methods, max_nodes, version, expires, max_licenses };
+        if fields.len() != expected {
+            problems.push((line, wrong_count(fields.len(), expected, &header)));
+            continue;
+        }
+        let text = TermsText {
+            company,
+            email,
+            signed,
+            product,
+            methods,
+            max_nodes,
+            version,
+            expires,
+            max_licenses: extra.first().copied(),
+            activation_policy: extra.get(1).copied(),
+            lease_days: extra.get(2).copied(),
+        };
         match text.parse(&CSV_NAMES) {
             Ok(terms) => rows.push(Row {
                 line,
@@ -1048,6 +1192,14 @@ fn read_csv(bytes: &[u8]) -> (Vec<Row>, Vec<(u64, String)>) {
         problems.push((1, format!("the file is empty; it needs the header {}", CSV_HEADER.join(","))));
     }
     (rows, problems)
+}
+
+fn wrong_count(found: usize, expected: usize, header: &[String]) -> String {
+    format!(
+        "has {found} field(s), expected {expected} ({}); quote a value that holds a comma, such as \
+         \"local-container,private-cloud\"",
+        header.join(",")
+    )
 }
 
 /// Imports a CSV file (header [`CSV_HEADER`]), all or nothing: every row is
@@ -1189,6 +1341,34 @@ mod tests {
         assert_eq!(rows.iter().filter(|r| r.terms.is_some()).count(), 1);
         let lines: Vec<u64> = problems.iter().map(|(l, _)| *l).collect();
         assert_eq!(lines, [3, 3, 3, 3, 3, 3, 3, 4]);
+    }
+
+    #[test]
+    #[allow(clippy::indexing_slicing)]
+    fn policy_and_lease_columns() {
+        let csv = "company,email,signed,product,methods,max_nodes,version,expires,max_licenses,activation_policy,lease_days\n\
+                   A,a@a.example,2026/11/20,FineReport,\"local-container,private-cloud\",1,11.0,never,2,receipt,90\n\
+                   B,b@b.example,2026/11/20,FineReport,local-container,1,11.0,never,,,\n\
+                   C,c@c.example,2026/11/20,FineReport,private-cloud,1,11.0,never,1,code,30\n\
+                   D,d@d.example,2026/11/20,FineReport,local-container,1,11.0,never,1,receipt,30\n\
+                   E,e@e.example,2026/11/20,FineReport,private-cloud,1,11.0,never,1,maybe,0\n";
+        let (rows, problems) = read_csv(csv.as_bytes());
+        let terms: Vec<_> = rows.iter().filter_map(|r| r.terms.as_ref()).collect();
+        assert_eq!(terms.len(), 2, "{problems:?}");
+        assert_eq!(
+            (terms[0].activation_policy, terms[0].lease_days, terms[0].max_licenses),
+            (ActivationPolicy::Receipt, Some(90), 2)
+        );
+        assert_eq!((terms[1].activation_policy, terms[1].lease_days), (ActivationPolicy::Code, None));
+        let lines: Vec<u64> = problems.iter().map(|(l, _)| *l).collect();
+        // C: a lease without the receipt policy; D: without private cloud;
+        // E: neither value parses.
+        assert_eq!(lines, [4, 5, 6, 6], "{problems:?}");
+        assert!(problems[0].1.contains("receipt activation policy"), "{problems:?}");
+        assert!(problems[1].1.contains("private-cloud"), "{problems:?}");
+        // A header may stop after any optional column, never skip one.
+        let (_, problems) = read_csv(b"company,email,signed,product,methods,max_nodes,version,expires,lease_days\n");
+        assert_eq!(problems.len(), 1, "{problems:?}");
     }
 
     #[test]

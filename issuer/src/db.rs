@@ -368,6 +368,59 @@ WHERE outcome IN ('forged_challenge', 'unknown_license', 'no_activation_key')
 GROUP BY client_addr, at / 86400, outcome;
 DELETE FROM activations WHERE outcome IN ('forged_challenge', 'unknown_license', 'no_activation_key');
 ",
+    // 10: activation receipts (SPEC.md §6.4): each contract's activation
+    // policy and re-activation lease, the receipt keys (certified by a root
+    // key for receipts only, with a window of at most 31 days), every
+    // receipt issued, and alerts for staff (`fanlic alerts`).
+    r"
+ALTER TABLE contracts ADD COLUMN activation_policy TEXT NOT NULL DEFAULT 'code'
+    CHECK (activation_policy IN ('code', 'receipt'));
+-- Days a private-cloud receipt lets its server run before it must be
+-- activated again; NULL: no lease.
+ALTER TABLE contracts ADD COLUMN lease_days INTEGER CHECK (lease_days >= 1);
+
+CREATE TABLE receipt_keys (
+    key_id                TEXT PRIMARY KEY,
+    root_key_id           TEXT NOT NULL REFERENCES root_keys (key_id),
+    public_key            BLOB NOT NULL CHECK (length(public_key) = 32),
+    not_before            INTEGER NOT NULL,        -- may sign from (Unix seconds)
+    not_after             INTEGER NOT NULL,        -- may sign until (inclusive)
+    certificate_message   BLOB NOT NULL,           -- label || postcard body, purposes exactly 0x8
+    certificate_signature BLOB NOT NULL CHECK (length(certificate_signature) = 64),
+    private_key_path      TEXT NOT NULL,
+    public_key_path       TEXT NOT NULL,
+    created_at            INTEGER NOT NULL
+) STRICT;
+
+-- Every receipt `fanlic serve` issued, under the binding it was issued for.
+CREATE TABLE receipts (
+    receipt_id          BLOB PRIMARY KEY CHECK (length(receipt_id) = 32),
+    license_id          TEXT NOT NULL REFERENCES licenses (license_id),
+    project_fingerprint BLOB NOT NULL CHECK (length(project_fingerprint) = 32),
+    bound_at            INTEGER NOT NULL,          -- the binding's bound_at: which binding
+    challenge_sha256    BLOB NOT NULL CHECK (length(challenge_sha256) = 32),
+    previous_receipt    BLOB,
+    receipt_key_id      TEXT NOT NULL,
+    vendor_time         INTEGER NOT NULL,
+    lease_until         INTEGER,
+    client_addr         TEXT NOT NULL,
+    reminder_outbox_id  INTEGER                    -- the lease reminder queued for it
+) STRICT;
+CREATE INDEX receipts_by_binding ON receipts (license_id, project_fingerprint, bound_at, vendor_time);
+
+-- What staff must look at: a forked authorization server, a local
+-- container activated too often.
+CREATE TABLE alerts (
+    alert_id    INTEGER PRIMARY KEY,
+    kind        TEXT NOT NULL CHECK (kind IN ('forked', 'receipt_burst')),
+    license_id  TEXT NOT NULL,
+    at          INTEGER NOT NULL,
+    detail      TEXT NOT NULL,
+    closed_at   INTEGER,
+    closed_by   TEXT
+) STRICT;
+CREATE INDEX alerts_open ON alerts (closed_at, license_id);
+",
 ];
 
 /// The schema version this build writes.
@@ -794,4 +847,60 @@ pub(crate) fn insert_license(
             err(path, "cannot record the license")(e)
         }
     })
+}
+
+/// Records a receipt key (its row has the shape of an issuing key's; its
+/// purposes are receipts only).
+pub(crate) fn insert_receipt_key(conn: &Connection, path: &Path, row: &IssuingKeyRow) -> Result<(), Error> {
+    conn.execute(
+        "INSERT INTO receipt_keys (key_id, root_key_id, public_key, not_before, not_after, certificate_message,
+             certificate_signature, private_key_path, public_key_path, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        params![
+            row.key_id.to_string(),
+            row.root_key_id.to_string(),
+            row.public_key.as_slice(),
+            int(row.not_before.0),
+            int(row.not_after.0),
+            row.certificate_message,
+            row.certificate_signature.as_slice(),
+            row.private_key_path.to_string_lossy(),
+            row.public_key_path.to_string_lossy(),
+            int(row.created_at.0),
+        ],
+    )
+    .map(|_| ())
+    .map_err(err(path, "cannot record the receipt key"))
+}
+
+/// Receipt keys, oldest window first.
+pub(crate) fn receipt_keys(conn: &Connection, path: &Path) -> Result<Vec<IssuingKeyRow>, Error> {
+    let read = || err(path, "cannot read the receipt keys");
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT key_id, root_key_id, public_key, not_before, not_after, certificate_message,
+                    certificate_signature, private_key_path, public_key_path, created_at
+             FROM receipt_keys ORDER BY not_before, created_at, rowid",
+        )
+        .map_err(read())?;
+    let mut rows = stmt.query([]).map_err(read())?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next().map_err(read())? {
+        let g = |e| Error::Database { action: "cannot read the receipt keys", path: path.to_owned(), source: e };
+        out.push(IssuingKeyRow {
+            key_id: key_id(path, &r.get::<_, String>(0).map_err(g)?)?,
+            root_key_id: key_id(path, &r.get::<_, String>(1).map_err(g)?)?,
+            public_key: array(path, "a receipt public key", &r.get::<_, Vec<u8>>(2).map_err(g)?)?,
+            not_before: time(path, r.get(3).map_err(g)?)?,
+            not_after: time(path, r.get(4).map_err(g)?)?,
+            purposes: crate::keys::RECEIPT_PURPOSE,
+            certificate_message: r.get(5).map_err(g)?,
+            certificate_signature: array(path, "a certificate signature", &r.get::<_, Vec<u8>>(6).map_err(g)?)?,
+            private_key_path: r.get::<_, String>(7).map_err(g)?.into(),
+            public_key_path: r.get::<_, String>(8).map_err(g)?.into(),
+            created_at: time(path, r.get(9).map_err(g)?)?,
+            retired_at: None,
+        });
+    }
+    Ok(out)
 }

@@ -462,6 +462,17 @@ pub enum Error {
         path: PathBuf,
     },
 
+    /// A receipt-policy license needs the master secret: it carries the
+    /// challenge key derived from the activation key.
+    #[error(
+        "no activation master secret at {path}: a receipt-policy license carries a challenge key derived \
+         from it. Copy the home's master secret there (mode 0600), or issue on the machine that has it"
+    )]
+    ReceiptPolicyNeedsMaster {
+        /// Where it was looked for.
+        path: PathBuf,
+    },
+
     /// The authorization server binary that goes into every image is missing.
     #[error(
         "the authorization server binary {path} is missing: build it with \

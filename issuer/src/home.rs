@@ -13,6 +13,9 @@
 //!   issuing-keys/
 //!     issuing-<id>.key.pem     PKCS#8, mode 0600
 //!     issuing-<id>.pub.pem
+//!   receipt-keys/              keys `fanlic serve` signs activation receipts with
+//!     receipt-<id>.key.pem     PKCS#8, mode 0600 (certified for receipts only, 30 days)
+//!     receipt-<id>.pub.pem
 //! ```
 
 use std::{
@@ -41,6 +44,10 @@ pub const ROOT_KEY_DIR: &str = "root-key";
 pub const PUBLIC_DIR: &str = "public";
 /// The folder of the issuing keys.
 pub const ISSUING_DIR: &str = "issuing-keys";
+/// The folder of the receipt keys.
+pub const RECEIPT_DIR: &str = "receipt-keys";
+/// Most receipt keys `keys receipt-key --count` makes at once (a year of windows).
+pub const MAX_RECEIPT_KEYS_AT_ONCE: u32 = 13;
 /// How long an issuing key may sign unless told otherwise: two calendar years.
 pub const DEFAULT_VALIDITY_YEARS: u16 = 2;
 
@@ -78,6 +85,8 @@ pub struct InitReport {
     pub root_key_dir: PathBuf,
     /// The first issuing key.
     pub issuing_key: IssuingKeyRow,
+    /// The first receipt key.
+    pub receipt_key: IssuingKeyRow,
     /// Authserv ids recorded.
     pub authserv_ids: Vec<String>,
 }
@@ -95,6 +104,8 @@ impl InitReport {
             "issuing_key_id": self.issuing_key.key_id.to_string(),
             "issuing_key_not_before": self.issuing_key.not_before.to_string(),
             "issuing_key_not_after": self.issuing_key.not_after.to_string(),
+            "receipt_key_id": self.receipt_key.key_id.to_string(),
+            "receipt_key_not_after": self.receipt_key.not_after.to_string(),
             "authserv_ids": self.authserv_ids,
         })
     }
@@ -114,11 +125,13 @@ impl InitReport {
              \n\
              Issuing key {kid}, certified by the root key, may sign licenses\n\
              \x20 from {nb} to {na}.\n\
+             Receipt key {rk} signs activation receipts until {rna}; before then, make the next\n\
+             \x20 with `fanlic keys receipt-key --root-key PATH` (it needs the root key).\n\
              \n\
              IMPORTANT: the root PRIVATE key is in {dir}/\n\
              Move that folder offline now (for example to an encrypted USB stick kept in a safe)\n\
-             and delete it from this machine. Only `fanlic keys rotate --root-key PATH` needs it;\n\
-             issuing and verifying licenses do not.\n",
+             and delete it from this machine. Only `fanlic keys rotate --root-key PATH` and\n\
+             `fanlic keys receipt-key --root-key PATH` need it; issuing and verifying licenses do not.\n",
             home = self.home.display(),
             db = self.home.join(db::FILE_NAME).display(),
             rid = self.root_key_id,
@@ -127,6 +140,8 @@ impl InitReport {
             kid = self.issuing_key.key_id,
             nb = self.issuing_key.not_before,
             na = self.issuing_key.not_after,
+            rk = self.receipt_key.key_id,
+            rna = self.receipt_key.not_after,
             dir = self.root_key_dir.display(),
         )
     }
@@ -190,6 +205,61 @@ pub struct KeysReport {
     pub signing: Option<KeyId>,
     /// The time of the listing (for `expired`).
     pub now: Timestamp,
+    /// Receipt keys, oldest window first.
+    pub receipt_keys: Vec<IssuingKeyRow>,
+}
+
+/// What `keys receipt-key` made.
+#[derive(Clone, Debug)]
+pub struct ReceiptKeysReport {
+    /// The new keys, in window order.
+    pub new_keys: Vec<IssuingKeyRow>,
+    /// The home.
+    pub home: PathBuf,
+}
+
+impl ReceiptKeysReport {
+    /// As JSON.
+    pub fn to_json(&self) -> Value {
+        json!({ "receipt_keys": self.new_keys.iter().map(|k| receipt_key_json(&self.home, k, None)).collect::<Vec<_>>() })
+    }
+
+    /// For people.
+    pub fn human(&self) -> String {
+        let mut out = String::new();
+        for k in &self.new_keys {
+            out.push_str(&format!(
+                "New receipt key {kid}, certified by root key {rid} for activation receipts only\n\
+                 \x20 may sign from {nb} to {na}\n\
+                 \x20 private key: {path}\n",
+                kid = k.key_id,
+                rid = k.root_key_id,
+                nb = k.not_before,
+                na = k.not_after,
+                path = self.home.join(&k.private_key_path).display(),
+            ));
+        }
+        out.push_str(
+            "`fanlic serve` signs each receipt with the newest key whose window holds the time; older keys \
+             keep signing until a newer one starts. You can move the root key offline again.\n",
+        );
+        out
+    }
+}
+
+fn receipt_key_json(home: &Path, k: &IssuingKeyRow, status: Option<&str>) -> Value {
+    json!({
+        "key_id": k.key_id.to_string(),
+        "root_key_id": k.root_key_id.to_string(),
+        "public_key": hex::encode(&k.public_key),
+        "not_before": k.not_before.to_string(),
+        "not_after": k.not_after.to_string(),
+        "purposes": keys::purpose_names(k.purposes),
+        "status": status,
+        "created_at": k.created_at.to_string(),
+        "private_key_path": home.join(&k.private_key_path).display().to_string(),
+        "public_key_path": home.join(&k.public_key_path).display().to_string(),
+    })
 }
 
 fn issuing_key_json(home: &Path, k: &IssuingKeyRow, status: &str, signing: bool) -> Value {
@@ -221,6 +291,21 @@ impl KeysReport {
         }
     }
 
+    /// A receipt key's status: `signing` (the one `fanlic serve` uses now),
+    /// `valid` (in its window, a newer one signs), `future` or `expired`.
+    pub fn receipt_status(&self, k: &IssuingKeyRow) -> &'static str {
+        let signing = newest_valid(&self.receipt_keys, self.now).map(|s| s.key_id);
+        if Some(k.key_id) == signing {
+            "signing"
+        } else if k.not_before > self.now {
+            "future"
+        } else if k.not_after < self.now {
+            "expired"
+        } else {
+            "valid"
+        }
+    }
+
     /// As JSON.
     pub fn to_json(&self) -> Value {
         let roots: Vec<Value> = self
@@ -243,7 +328,9 @@ impl KeysReport {
             .iter()
             .map(|k| issuing_key_json(&self.home, k, self.status(k), Some(k.key_id) == self.signing))
             .collect();
-        json!({ "root_keys": roots, "issuing_keys": issuing })
+        let receipt: Vec<Value> =
+            self.receipt_keys.iter().map(|k| receipt_key_json(&self.home, k, Some(self.receipt_status(k)))).collect();
+        json!({ "root_keys": roots, "issuing_keys": issuing, "receipt_keys": receipt })
     }
 
     /// For people.
@@ -279,8 +366,59 @@ impl KeysReport {
                 public = self.home.join(&k.public_key_path).display(),
             ));
         }
+        out.push_str("Receipt keys (sign activation receipts only):\n");
+        if self.receipt_keys.is_empty() {
+            out.push_str("  none: make one with `fanlic keys receipt-key --root-key PATH`\n");
+        }
+        for k in &self.receipt_keys {
+            out.push_str(&format!(
+                "  {id}  {status}\n      may sign:    {nb} to {na}\n      root key:    {root}\n      private key: {private}\n",
+                id = k.key_id,
+                status = self.receipt_status(k),
+                nb = k.not_before,
+                na = k.not_after,
+                root = k.root_key_id,
+                private = self.home.join(&k.private_key_path).display(),
+            ));
+        }
         out
     }
+}
+
+/// The receipt key that signs at `now`: the one with the latest start
+/// among those whose window holds `now`.
+pub fn newest_valid(keys: &[IssuingKeyRow], now: Timestamp) -> Option<&IssuingKeyRow> {
+    keys.iter().filter(|k| k.not_before <= now && now <= k.not_after).max_by_key(|k| (k.not_before, k.created_at))
+}
+
+/// Makes, writes and certifies a receipt key for the window starting at
+/// `not_before` (the database is the caller's).
+fn new_receipt_key(
+    dir: &Path,
+    root: &SigningKey,
+    rng: &SystemRandom,
+    not_before: Timestamp,
+    now: Timestamp,
+) -> Result<IssuingKeyRow, Error> {
+    let key = SigningKey::generate(rng)?;
+    let not_after = Timestamp(not_before.0.saturating_add(keys::RECEIPT_KEY_WINDOW_SECS));
+    let cert = keys::certify(root, &key.public_key(), not_before, not_after, keys::RECEIPT_PURPOSE)?;
+    let (private_key_path, public_key_path) =
+        write_key_pair(dir, RECEIPT_DIR, &format!("receipt-{}", key.key_id()), &key)?;
+    Ok(IssuingKeyRow {
+        key_id: key.key_id(),
+        root_key_id: root.key_id(),
+        public_key: key.public_key(),
+        not_before,
+        not_after,
+        purposes: keys::RECEIPT_PURPOSE,
+        certificate_message: cert.message,
+        certificate_signature: cert.signature,
+        private_key_path,
+        public_key_path,
+        created_at: now,
+        retired_at: None,
+    })
 }
 
 fn write_key_pair(dir: &Path, rel_dir: &str, stem: &str, key: &SigningKey) -> Result<(PathBuf, PathBuf), Error> {
@@ -351,6 +489,7 @@ impl Home {
         fsutil::create_dir(&t.join(ROOT_KEY_DIR), 0o700)?;
         fsutil::create_dir(&t.join(PUBLIC_DIR), 0o755)?;
         fsutil::create_dir(&t.join(ISSUING_DIR), 0o700)?;
+        fsutil::create_dir(&t.join(RECEIPT_DIR), 0o700)?;
 
         let rng = SystemRandom::new();
         let root = SigningKey::generate(&rng)?;
@@ -365,6 +504,7 @@ impl Home {
              and delete it from the issuing machine. It is needed only to certify a new issuing key:\n\
              \n\
              \x20   fanlic keys rotate --root-key /path/to/{ROOT_KEY_DIR}\n\
+             \x20   fanlic keys receipt-key --root-key /path/to/{ROOT_KEY_DIR}   (every 30 days)\n\
              \n\
              Products embed the root PUBLIC key, which is not secret:\n\
              \x20   {hex}\n\
@@ -374,6 +514,7 @@ impl Home {
         fsutil::write_atomic(&t.join(ROOT_KEY_DIR).join("README.txt"), readme.as_bytes(), PUBLIC_MODE, false)?;
 
         let issuing = new_issuing_key(&t, &root, &rng, opts.now, opts.valid_for_days)?;
+        let receipt_key = new_receipt_key(&t, &root, &rng, opts.now, opts.now)?;
         // The activation master secret, in its own folder (SPEC.md §6.2).
         crate::activation::create_master(&t)?;
         {
@@ -392,6 +533,7 @@ impl Home {
                 },
             )?;
             db::insert_issuing_key(&tx, &db_path, &issuing)?;
+            db::insert_receipt_key(&tx, &db_path, &receipt_key)?;
             db::insert_authserv_ids(&tx, &db_path, &opts.authserv_ids, opts.now)?;
             tx.commit().map_err(db::err(&db_path, "cannot commit"))?;
         }
@@ -410,6 +552,7 @@ impl Home {
             root_public_key_path: dir.join(&root_public),
             root_key_dir: dir.join(ROOT_KEY_DIR),
             issuing_key: issuing,
+            receipt_key,
             authserv_ids: opts.authserv_ids.clone(),
             home: dir,
         };
@@ -590,7 +733,90 @@ impl Home {
             issuing_keys: self.issuing_keys()?,
             signing: self.signing_key().ok().map(|k| k.key_id),
             now,
+            receipt_keys: self.receipt_keys()?,
         })
+    }
+
+    /// Receipt keys, oldest window first.
+    pub fn receipt_keys(&self) -> Result<Vec<IssuingKeyRow>, Error> {
+        db::receipt_keys(&self.conn, &self.db_path)
+    }
+
+    /// Certifies `count` new receipt keys with the root private key at
+    /// `root_key`: the first may sign from `now`, each next one from the end
+    /// of the previous window, so that one session with the offline root key
+    /// covers `count` windows. Older keys stay until their windows end.
+    pub fn make_receipt_keys(
+        &mut self,
+        root_key: &Path,
+        count: u32,
+        now: Timestamp,
+    ) -> Result<ReceiptKeysReport, Error> {
+        if !(1..=MAX_RECEIPT_KEYS_AT_ONCE).contains(&count) {
+            return Err(Error::input(
+                "--count",
+                &count.to_string(),
+                format!("from 1 to {MAX_RECEIPT_KEYS_AT_ONCE} keys of 30 days each"),
+            ));
+        }
+        let root = self.load_known_root(root_key)?;
+        // Homes made before receipts have no folder for them yet.
+        let folder = self.dir.join(RECEIPT_DIR);
+        if !folder.is_dir() {
+            fsutil::create_dir(&folder, 0o700)?;
+        }
+        let rng = SystemRandom::new();
+        let mut made: Vec<IssuingKeyRow> = Vec::new();
+        let result = (|| {
+            let mut start = now;
+            for _ in 0..count {
+                let row = new_receipt_key(&self.dir, &root, &rng, start, now)?;
+                start = Timestamp(row.not_after.0.saturating_add(1));
+                made.push(row);
+            }
+            let tx = self.conn.transaction().map_err(db::err(&self.db_path, "cannot start a transaction"))?;
+            for row in &made {
+                db::insert_receipt_key(&tx, &self.db_path, row)?;
+            }
+            let by = crate::contracts::actor(None).unwrap_or_else(|_| "fanlic keys receipt-key".to_owned());
+            let why = format!(
+                "receipt key(s) {} certified by root key {} for receipts only, from {} to {}",
+                made.iter().map(|k| k.key_id.to_string()).collect::<Vec<_>>().join(", "),
+                root.key_id(),
+                made.first().map_or(now, |k| k.not_before),
+                made.last().map_or(now, |k| k.not_after),
+            );
+            let entry = crate::audit::Entry {
+                why: &why,
+                ..crate::audit::Entry::new(crate::audit::Action::ReceiptKey, &by, now)
+            };
+            crate::audit::record(&tx, &self.db_path, &entry)?;
+            tx.commit().map_err(db::err(&self.db_path, "cannot commit"))
+        })();
+        if let Err(e) = result {
+            // Do not leave unrecorded keys behind.
+            for row in &made {
+                let _ = fs::remove_file(self.dir.join(&row.private_key_path));
+                let _ = fs::remove_file(self.dir.join(&row.public_key_path));
+            }
+            return Err(e);
+        }
+        Ok(ReceiptKeysReport { new_keys: made, home: self.dir.clone() })
+    }
+
+    /// The root private key at `root_key`, which must be one this home knows.
+    fn load_known_root(&self, root_key: &Path) -> Result<SigningKey, Error> {
+        let root_file = find_private_key(root_key)?;
+        let root = SigningKey::load(&root_file)?;
+        let known = self.root_key_rows()?;
+        if !known.iter().any(|r| r.key_id == root.key_id() && r.public_key == root.public_key()) {
+            return Err(Error::UnknownRootKey {
+                key_id: root.key_id(),
+                path: root_file,
+                known: known.iter().map(|r| r.key_id.to_string()).collect::<Vec<_>>().join(", "),
+            });
+        }
+        Ok(root)
     }
 
     /// Certifies a new issuing key with the root private key at `root_key`

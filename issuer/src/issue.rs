@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use fanlic_formats::{
     Date, Expiry, IssuingKeyCertificate, LicenseId, LicenseKind, MAX_LICENSE_FILE_LEN, Timestamp, Version, armor,
-    encode_license_file, encode_license_payload, wire,
+    encode_license_file, wire,
 };
 use fanlic_verifier::authenticate;
 use ring::rand::SystemRandom;
@@ -44,6 +44,9 @@ pub struct IssueRequest {
     pub supersedes: Option<LicenseId>,
     /// Who issues, for the audit trail (`None`: `fanlic issue`).
     pub by: Option<String>,
+    /// How the license is activated: under the receipt policy it carries
+    /// the challenge key instead of the activation key (SPEC.md §6.2).
+    pub activation_policy: crate::contracts::ActivationPolicy,
 }
 
 /// The text of `fanlic issue`'s options.
@@ -92,6 +95,7 @@ impl IssueRequest {
             request_email_sha256: None,
             supersedes: None,
             by: None,
+            activation_policy: crate::contracts::ActivationPolicy::Code,
         })
     }
 }
@@ -348,6 +352,16 @@ impl Signer {
             }
             (LicenseKind::LocalContainer, _) => None,
         };
+        // Under the receipt policy the license carries the challenge key
+        // (SPEC.md §3.3): it authenticates challenges, makes no code.
+        let receipt_policy = req.activation_policy == fanlic_formats::ActivationPolicy::Receipt;
+        if receipt_policy && self.activation.is_none() {
+            return Err(Error::ReceiptPolicyNeedsMaster { path: self.master_path.clone() });
+        }
+        let activation_key = self.activation.as_ref().map(|(m, _)| {
+            let key = m.derive(&license_id);
+            if receipt_policy { crate::activation::challenge_key(&key).to_bytes() } else { key.to_bytes() }
+        });
         let d = |d: Date| wire::Date { year: d.year(), month: d.month(), day: d.day() };
         let payload = wire::LicensePayload {
             license_id: license_id.0,
@@ -367,13 +381,14 @@ impl Signer {
             },
             version: wire::Version { major: req.version.major, minor: req.version.minor },
             max_nodes: req.max_nodes,
-            activation_key: self.activation.as_ref().map(|(m, _)| m.derive(&license_id).to_bytes()),
+            activation_key,
             activation_base_url: self.activation.as_ref().map(|(_, url)| url.as_str()),
             image_public_key,
             supersedes: req.supersedes.map(|id| id.0),
             request_email_sha256: req.request_email_sha256,
         };
-        let message = encode_license_payload(&payload).map_err(|reason| Error::Encode { what: "license", reason })?;
+        let message = fanlic_formats::encode_license_payload_with_policy(&payload, req.activation_policy)
+            .map_err(|reason| Error::Encode { what: "license", reason })?;
         let signature = self.key.sign(&message);
         let raw = encode_license_file(&self.certificate_message, &self.certificate_signature, &message, &signature)
             .map_err(|reason| Error::Encode { what: "license file", reason })?;

@@ -151,8 +151,17 @@ pub fn certify(
     Ok(SignedCertificate { message, signature })
 }
 
-/// Every purpose: both license kinds and revocation lists.
-pub const ALL_PURPOSES: u32 = Purposes::ALL;
+/// Every purpose of an issuing key: both license kinds and revocation lists.
+/// Never receipts: a receipt key is certified for receipts alone.
+pub const ALL_PURPOSES: u32 = Purposes::LOCAL_CONTAINER | Purposes::PRIVATE_CLOUD | Purposes::REVOCATION_LIST;
+
+/// The purposes of a receipt key: exactly bit 3, activation receipts
+/// (SPEC.md §3.2); a verifier refuses a receipt whose key may sign anything else.
+pub const RECEIPT_PURPOSE: u32 = 0x8;
+
+/// The window of a receipt key: it may sign receipts for 30 days (the
+/// format allows at most 31), so a stolen one stops working soon.
+pub const RECEIPT_KEY_WINDOW_SECS: u64 = 30 * 86_400;
 
 /// The names of the purposes in a bit set, unknown bits as `bit N`.
 pub fn purpose_names(bits: u32) -> Vec<String> {
@@ -166,6 +175,7 @@ pub fn purpose_names(bits: u32) -> Vec<String> {
             Purposes::LOCAL_CONTAINER => "local-container".to_owned(),
             Purposes::PRIVATE_CLOUD => "private-cloud".to_owned(),
             Purposes::REVOCATION_LIST => "revocation-list".to_owned(),
+            RECEIPT_PURPOSE => "receipt".to_owned(),
             _ => format!("bit {i}"),
         });
     }

@@ -71,6 +71,7 @@ enum Command {
     Ingest(IngestArgs),
     Watch(WatchArgs),
     Review(ReviewArgs),
+    Alerts(AlertsArgs),
     Approve(ApproveArgs),
     Reject(RejectArgs),
     Audit(AuditArgs),
@@ -172,6 +173,40 @@ EXAMPLES:
   fanlic review
   fanlic review --json")]
 struct ReviewArgs {
+    /// Print as JSON
+    #[arg(long)]
+    json: bool,
+}
+
+/// List the alerts `fanlic serve` raised for staff (forked servers, activation bursts), or close one
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Alerts are about licenses in use, not about mail (that is `fanlic review`):
+  forked         an authorization server asked for a receipt with one that is not the latest
+                 issued for its binding: a copy of the server (same instance key and state) runs
+                 somewhere. No receipt was issued to it; the license keeps working where the
+                 latest receipt is. Find out which server is the customer's, then revoke or
+                 migrate the license, or `fanlic unbind` it.
+  receipt_burst  one local container's binding got more than 10 receipts in 24 hours: the same
+                 Container.lic is probably started in many places.
+One alert per license and kind stays open until closed; each is also in `fanlic audit`.
+
+EXAMPLES:
+  fanlic alerts
+  fanlic alerts --all --json
+  fanlic alerts --close 3 --by alice")]
+struct AlertsArgs {
+    /// Include closed alerts
+    #[arg(long)]
+    all: bool,
+
+    /// Close this alert (handled)
+    #[arg(long, value_name = "ID")]
+    close: Option<i64>,
+
+    #[command(flatten)]
+    by: ByArg,
+
     /// Print as JSON
     #[arg(long)]
     json: bool,
@@ -370,6 +405,11 @@ struct IssueArgs {
     #[arg(long, value_name = "LICENSE_ID")]
     supersede: Option<String>,
 
+    /// How the license is activated: code (a 6-digit code) or receipt (a receipt signed by
+    /// `fanlic serve`) [default: the company's contract's policy, else code]
+    #[arg(long, value_name = "POLICY")]
+    activation_policy: Option<String>,
+
     /// Who issues, for the audit trail [default: $USER]
     #[arg(long, value_name = "NAME")]
     by: Option<String>,
@@ -516,7 +556,9 @@ struct InspectArgs {
 
 /// List or rotate keys
 #[derive(Debug, Args)]
-#[command(after_help = "EXAMPLES:\n  fanlic keys list\n  fanlic keys rotate --root-key /media/usb/root-key")]
+#[command(
+    after_help = "EXAMPLES:\n  fanlic keys list\n  fanlic keys rotate --root-key /media/usb/root-key\n  fanlic keys receipt-key --root-key /media/usb/root-key --count 3"
+)]
 struct KeysArgs {
     #[command(subcommand)]
     command: KeysCommand,
@@ -526,6 +568,36 @@ struct KeysArgs {
 enum KeysCommand {
     List(ListArgs),
     Rotate(RotateArgs),
+    ReceiptKey(ReceiptKeyArgs),
+}
+
+/// Certify new receipt keys (30 days each) with the (offline) root key for `fanlic serve`
+#[derive(Debug, Args)]
+#[command(after_help = "\
+A receipt key signs the activation receipts `fanlic serve` gives for receipt-policy licenses. The
+root key certifies it for receipts only (purposes 0x8), for a window of 30 days; products refuse a
+receipt signed outside its key's window. `fanlic init` makes the first one. Make the next before
+the current window ends: `fanlic serve` refuses receipt requests when no key is valid. With
+--count N, the keys' windows follow each other, so one session with the offline root key covers
+N x 30 days. Older keys keep signing until a newer key's window starts; the files are kept like
+issuing keys (HOME/receipt-keys/, PKCS#8, mode 0600).
+
+EXAMPLES:
+  fanlic keys receipt-key --root-key /media/usb/root-key
+  fanlic keys receipt-key --root-key /media/usb/root-key --count 6 --json")]
+struct ReceiptKeyArgs {
+    /// The root private key: its .key.pem file, or the root-key/ folder
+    #[arg(long = "root-key", value_name = "PATH")]
+    root_key: PathBuf,
+
+    /// How many keys to make, each window starting where the previous one ends (1 to 13)
+    #[arg(long, value_name = "N", default_value_t = 1,
+          value_parser = value_parser!(u32).range(1..=i64::from(fanlic_issuer::home::MAX_RECEIPT_KEYS_AT_ONCE)))]
+    count: u32,
+
+    /// Print the result as JSON
+    #[arg(long)]
+    json: bool,
 }
 
 /// List root and issuing keys: ids, windows, purposes, status, files
@@ -803,6 +875,16 @@ struct ContractAddArgs {
     #[arg(long, value_name = "N", default_value = "1")]
     max_licenses: String,
 
+    /// How licenses are activated: code (the admin types a 6-digit code) or receipt (the
+    /// vendor's service signs a receipt; the license cannot make codes)
+    #[arg(long, value_name = "POLICY", default_value = "code")]
+    activation_policy: String,
+
+    /// Days a private-cloud server runs on one receipt before it must be activated again
+    /// (needs --activation-policy receipt and the private-cloud method) [default: no lease]
+    #[arg(long, value_name = "DAYS")]
+    lease_days: Option<String>,
+
     /// Licensed version, major.minor
     #[arg(long, value_name = "MAJOR.MINOR")]
     version: String,
@@ -903,6 +985,14 @@ struct ContractUpdateArgs {
     #[arg(long, value_name = "N")]
     max_licenses: Option<String>,
 
+    /// New activation policy: code or receipt (for licenses issued from now on)
+    #[arg(long, value_name = "POLICY")]
+    activation_policy: Option<String>,
+
+    /// New private-cloud lease in days, or `none` to remove it
+    #[arg(long, value_name = "DAYS|none")]
+    lease_days: Option<String>,
+
     /// New licensed version, major.minor
     #[arg(long, value_name = "MAJOR.MINOR")]
     version: Option<String>,
@@ -949,11 +1039,13 @@ struct ContractDisableArgs {
 #[command(after_help = "\
 The first line must be exactly:
   company,email,signed,product,methods,max_nodes,version,expires
-optionally followed by a ninth column, max_licenses.
+optionally followed by a ninth column, max_licenses, then activation_policy, then lease_days.
 email: one address or several separated by ; . methods: local-container, private-cloud, or both
 as a quoted comma list (\"local-container,private-cloud\"). signed: YYYY/MM/DD. expires:
 YYYY-MM-DD or never. max_nodes: 1 or more. version: major.minor. max_licenses: how many projects
-may hold a license at once, 1 or more (1 when the column is absent or empty).
+may hold a license at once, 1 or more (1 when the column is absent or empty). activation_policy:
+code or receipt (code when absent or empty). lease_days: days a private-cloud server runs on one
+receipt (receipt policy and private-cloud method only; no lease when absent or empty).
 
 Every row is checked first; if any is bad, NOTHING is imported and every problem is listed with
 its line number (exit status 2). A company already in the registry is a problem unless --update,
@@ -990,13 +1082,23 @@ http://127.0.0.1:8380/a). The admin's phone opens it:
   POST /.../TOKEN   confirms: checks again, binds the license to the project on its first
                     activation, records the attempt, and shows the 6-digit code to type into the
                     product within 5 minutes
+  POST /.../receipt  the token as the body (text/plain; an authorization server adds a line
+                    `instance-key HEX`): checks and records as the confirmation does, and answers
+                    JSON with a receipt signed by the newest valid receipt key (receipt-policy
+                    licenses only); the one endpoint with CORS (Access-Control-Allow-Origin: *,
+                    no credentials; OPTIONS answers the preflight)
   GET  /healthz     ok
   GET  /revocations.bin   the newest list `fanlic revocations export` recorded (404 before one)
+A receipt-policy license's confirmation shows its receipt (download receipt.fanlic), not a code.
 A request with `Accept: application/json` gets JSON. Refusals list every reason, each with a code
 (malformed, unknown_license, no_activation_key, forged_challenge, qr_expired, revoked,
-license_expired, wrong_kind, stale_private_config, max_licenses_reached, too_many_nodes,
-rate_limited, internal_error) and what to do; formats/SPEC.md §6.4 describes each.
+license_expired, wrong_kind, wrong_policy, instance_key_missing, stale_private_config,
+max_licenses_reached, forked, too_many_nodes, no_receipt_key, rate_limited, internal_error) and what to do; formats/SPEC.md §6.4 describes each.
 A license bound to another project needs `fanlic unbind` first.
+A server asking with a receipt that is not the latest of its binding is refused `forked` and
+flagged (`fanlic alerts`), as is a local container's binding with more than 10 receipts a day
+(issued). With no valid receipt key, receipts are refused (no_receipt_key) until
+`fanlic keys receipt-key` makes one.
 
 Only a challenge whose tag verifies counts against its license (--rate-license) and is recorded
 under it; a forged one, or one for an unknown license, counts against its client address
@@ -1248,6 +1350,12 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 );
             }
             let mut h = Home::open(&home)?;
+            req.activation_policy = match a.activation_policy.as_deref() {
+                Some(p) => contracts::parse_activation_policy("--activation-policy", p)?,
+                None => contracts::find_by_company(&mut h, &req.company)?
+                    .map(|c| c.terms.activation_policy)
+                    .unwrap_or_default(),
+            };
             if is_tar && req.kind == LicenseKind::PrivateCloud {
                 // Read the server binary first: nothing is signed if it is missing.
                 let base = h.base_layer()?;
@@ -1355,6 +1463,16 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 }
                 Ok(0)
             }
+            KeysCommand::ReceiptKey(a) => {
+                let mut h = Home::open(&home)?;
+                let report = h.make_receipt_keys(&a.root_key, a.count, clock::now()?)?;
+                if a.json {
+                    print_json(&report.to_json())?
+                } else {
+                    print(&report.human())?
+                }
+                Ok(0)
+            }
             KeysCommand::Rotate(a) => {
                 let mut h = Home::open(&home)?;
                 let report = h.rotate(&a.root_key, a.valid_for_days, clock::now()?)?;
@@ -1371,11 +1489,36 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Ingest(a) => run_ingest(&home, &a),
         Command::Watch(a) => run_watch(&home, &a),
         Command::Review(a) => {
-            let rows = ingest::review(&mut Home::open(&home)?)?;
+            let mut h = Home::open(&home)?;
+            let rows = ingest::review(&mut h)?;
             if a.json {
                 print_json(&serde_json::Value::Array(rows.iter().map(|r| r.to_json()).collect()))?
             } else if rows.is_empty() {
                 print("No request is held.\n")?
+            } else {
+                print(&rows.iter().map(|r| r.human()).collect::<Vec<_>>().join("\n"))?
+            }
+            // Alerts are about licenses in use, not mail; staff who read
+            // this list are told when some wait (`fanlic alerts`).
+            let open = fanlic_issuer::receipts::list(&mut h, false)?.len();
+            if !a.json && open > 0 {
+                eprintln!("note: {open} open alert(s) about licenses in use: `fanlic alerts`");
+            }
+            Ok(0)
+        }
+        Command::Alerts(a) => {
+            let mut h = Home::open(&home)?;
+            let rows = match a.close {
+                Some(id) => {
+                    let by = contracts::actor(a.by.by.as_deref())?;
+                    vec![fanlic_issuer::receipts::close(&mut h, id, &by, clock::now()?)?]
+                }
+                None => fanlic_issuer::receipts::list(&mut h, a.all)?,
+            };
+            if a.json {
+                print_json(&serde_json::Value::Array(rows.iter().map(|r| r.to_json()).collect()))?
+            } else if rows.is_empty() {
+                print("No open alert.\n")?
             } else {
                 print(&rows.iter().map(|r| r.human()).collect::<Vec<_>>().join("\n"))?
             }
@@ -1468,6 +1611,8 @@ fn run_contract(home: &std::path::Path, command: ContractCommand) -> anyhow::Res
                 version: &a.version,
                 expires: &a.expires,
                 max_licenses: Some(&a.max_licenses),
+                activation_policy: Some(&a.activation_policy),
+                lease_days: a.lease_days.as_deref(),
             };
             // Every problem, one `error:` line each.
             let terms = text.parse(&OPTION_NAMES).map_err(|errors| {
@@ -1519,6 +1664,16 @@ fn run_contract(home: &std::path::Path, command: ContractCommand) -> anyhow::Res
                     .as_deref()
                     .map(|s| contracts::parse_max_licenses(n.max_licenses, s))
                     .transpose()?,
+                activation_policy: a
+                    .activation_policy
+                    .as_deref()
+                    .map(|s| contracts::parse_activation_policy(n.activation_policy, s))
+                    .transpose()?,
+                lease_days: match a.lease_days.as_deref().map(str::trim) {
+                    None => None,
+                    Some("none") => Some(None),
+                    Some(s) => Some(Some(contracts::parse_lease_days(n.lease_days, s)?)),
+                },
                 version: a.version.as_deref().map(|s| contracts::parse_version(n.version, s)).transpose()?,
                 expires: a.expires.as_deref().map(|s| contracts::parse_expires(n.expires, s)).transpose()?,
                 enable: a.enable,
@@ -1528,7 +1683,8 @@ fn run_contract(home: &std::path::Path, command: ContractCommand) -> anyhow::Res
                     option: "contract update",
                     given: a.which,
                     fix: "nothing to change: give at least one of --company, --email, --signed, --product, \
-                          --methods, --max-nodes, --version, --expires, --enable"
+                          --methods, --max-nodes, --max-licenses, --activation-policy, --lease-days, --version, --expires, \
+                          --enable"
                         .to_owned(),
                 }
                 .into());

@@ -24,6 +24,8 @@ pub fn license_json(l: &License<'_>, cert: Option<&IssuingKeyCertificate>) -> Va
         "version": l.version.to_string(),
         "max_nodes": l.max_nodes,
         "activation_key_present": l.activation_key.is_some(),
+        // Under `receipt`, the key present is the challenge key (SPEC.md §3.3).
+        "activation_policy": l.activation_policy.as_str(),
         "activation_base_url": l.activation_base_url,
         "image_public_key": l.image_public_key.map(|k| hex::encode(&k)),
         "supersedes": l.supersedes.map(|s| s.to_string()),

@@ -34,13 +34,14 @@ use std::{
 use axum::{
     Router,
     extract::{ConnectInfo, State},
-    http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header},
+    http::{HeaderMap, HeaderValue, Method, StatusCode, header},
     response::{IntoResponse as _, Response},
     routing::get,
 };
 use fanlic_formats::{
-    Date, Expiry, LicenseId, LicenseKind, Timestamp,
+    ActivationPolicy, Date, Expiry, LicenseId, LicenseKind, SignedBody, Timestamp,
     activation::{ActivationChallenge, CHALLENGE_VALID_SECS, MAX_TOKEN_LEN, ServerInstance, Token},
+    receipt::{Receipt, receipt_id},
 };
 use fanlic_verifier::{
     Cause, Lang, ShownDate,
@@ -51,7 +52,7 @@ use rusqlite::{Connection, OptionalExtension as _, TransactionBehavior, params};
 use serde_json::json;
 use tokio::sync::oneshot;
 
-use crate::{Error, Home, activation::MasterSecret, hex};
+use crate::{Error, Home, activation::MasterSecret, hex, keys::SigningKey, receipts};
 
 /// `--listen`'s default: the address [`crate::activation::DEFAULT_BASE_URL`] points at.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8380";
@@ -147,6 +148,16 @@ pub fn run(home_dir: &Path, opts: &ServeOptions) -> Result<(), Error> {
     }
     // Checks the mode (0600) too.
     let master = MasterSecret::load(&master_path)?;
+    // Code-policy licenses need no receipt key; receipt requests are
+    // refused (`no_receipt_key`) until one is valid. Said once at start.
+    if let Ok(now) = crate::clock::now()
+        && crate::home::newest_valid(&home.receipt_keys()?, now).is_none()
+    {
+        eprintln!(
+            "warning: no receipt key is valid now: receipt-policy activations are refused (no_receipt_key) \
+             until you run `fanlic keys receipt-key --root-key PATH`"
+        );
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -423,8 +434,16 @@ struct LicenseRow {
     max_nodes: u32,
     kind: LicenseKind,
     issuing_key_id: String,
+    /// The key challenges are MACed with: the activation key under the code
+    /// policy, the challenge key under the receipt policy (SPEC.md §3.3).
     /// `None`: no key can be derived (none issued, or another master secret).
     key: Option<ActivationKey>,
+    /// How it is activated.
+    policy: ActivationPolicy,
+    /// SHA-256 of the raw license file, as receipts name it.
+    file_sha256: [u8; 32],
+    /// The company as contracts compare it, to find the contract's lease.
+    company_key: String,
 }
 
 // ---------------------------------------------------------------------------
@@ -441,9 +460,13 @@ enum Reason {
     Revoked,
     LicenseExpired,
     WrongKind,
+    WrongPolicy,
+    InstanceKeyMissing,
     StalePrivateConfig,
     MaxLicensesReached,
+    Forked,
     TooManyNodes,
+    NoReceiptKey,
 }
 
 impl Reason {
@@ -460,6 +483,10 @@ impl Reason {
             Self::StalePrivateConfig => "stale_private_config",
             Self::MaxLicensesReached => "max_licenses_reached",
             Self::TooManyNodes => "too_many_nodes",
+            Self::WrongPolicy => "wrong_policy",
+            Self::InstanceKeyMissing => "instance_key_missing",
+            Self::Forked => "forked",
+            Self::NoReceiptKey => "no_receipt_key",
         }
     }
 
@@ -471,7 +498,11 @@ impl Reason {
             | Self::MaxLicensesReached
             | Self::TooManyNodes
             | Self::WrongKind
+            | Self::WrongPolicy
+            | Self::Forked
             | Self::StalePrivateConfig => StatusCode::CONFLICT,
+            Self::InstanceKeyMissing => StatusCode::BAD_REQUEST,
+            Self::NoReceiptKey => StatusCode::SERVICE_UNAVAILABLE,
             Self::ForgedChallenge | Self::Revoked | Self::LicenseExpired => StatusCode::FORBIDDEN,
             Self::QrExpired => StatusCode::GONE,
         }
@@ -528,6 +559,20 @@ impl Reason {
                  the vendor for a license with more nodes.",
                 license.map_or(0, |l| l.max_nodes)
             ),
+            Self::WrongPolicy => "This license is activated with a 6-digit code, not a receipt: open the QR \
+                code's address and type the code shown into the product."
+                .to_owned(),
+            Self::InstanceKeyMissing => "An authorization server's receipt names its instance key: send it \
+                with the token (a second line `instance-key HEX`, or `?instance_key=HEX` on the page's address), \
+                the key whose fingerprint the challenge carries."
+                .to_owned(),
+            Self::Forked => "This authorization server asked with an activation receipt that is not the \
+                latest one issued for it: a copy of the server runs somewhere. No receipt was issued; the \
+                vendor has been alerted. Contact the vendor's business staff."
+                .to_owned(),
+            Self::NoReceiptKey => "The activation service has no valid receipt key; the vendor must make one \
+                (`fanlic keys receipt-key --root-key PATH`). Try again later."
+                .to_owned(),
         }
     }
 }
@@ -692,6 +737,57 @@ impl Reason {
             Self::TooManyNodes => {
                 Texts::of_cause(&Cause::LicenseExhausted { max_nodes: license.map_or(0, |l| l.max_nodes), nodes }, lang)
             }
+            Self::WrongPolicy => Texts::new(
+                lang,
+                ["Activated by code", "使用激活码激活"],
+                text(
+                    "This license is activated with a 6-digit code, not with a receipt.".to_owned(),
+                    "此许可证使用 6 位激活码激活，而不是激活回执。".to_owned(),
+                ),
+                [
+                    "Open the QR code's address on a phone and type the code shown into the product.",
+                    "请用手机打开二维码中的地址，并将显示的激活码输入产品。",
+                ],
+            ),
+            Self::InstanceKeyMissing => Texts::new(
+                lang,
+                ["Instance key missing", "缺少实例公钥"],
+                text(
+                    "An authorization server's receipt names its instance key, and none that matches the challenge was sent."
+                        .to_owned(),
+                    "授权服务器的激活回执须写明其实例公钥，但请求中没有与挑战相符的实例公钥。".to_owned(),
+                ),
+                [
+                    "Use the activation button on the server's own page (https://SERVER:18081/license/qrcode).",
+                    "请使用授权服务器自己页面（https://SERVER:18081/license/qrcode）上的激活按钮。",
+                ],
+            ),
+            Self::Forked => Texts::new(
+                lang,
+                ["Copy of the authorization server", "授权服务器副本"],
+                text(
+                    "This authorization server asked with an activation receipt that is not the latest one issued \
+                     for it: a copy of the server runs somewhere. No receipt was issued."
+                        .to_owned(),
+                    "此授权服务器提交的激活回执不是为其签发的最新回执：有一份服务器副本在别处运行。未签发回执。".to_owned(),
+                ),
+                [
+                    "The vendor has been alerted: contact the vendor's business staff.",
+                    "厂商已收到提醒：请联系商务人员。",
+                ],
+            ),
+            Self::NoReceiptKey => Texts::new(
+                lang,
+                ["Service not ready", "服务暂不可用"],
+                text(
+                    "The activation service has no valid receipt key.".to_owned(),
+                    "激活服务没有有效的回执密钥。".to_owned(),
+                ),
+                [
+                    "Try again later; the vendor must run `fanlic keys receipt-key --root-key PATH`.",
+                    "请稍后重试；厂商须运行 `fanlic keys receipt-key --root-key PATH`。",
+                ],
+            ),
         }
     }
 }
@@ -711,8 +807,9 @@ struct Pg {
 enum Job {
     /// A license row (cached) with its revocation and binding read fresh.
     Lookup { id: LicenseId, reply: oneshot::Sender<Result<Lookup, String>> },
-    /// A confirmation: check what needs the database, bind, record.
-    Record { rec: Box<Attempt>, reply: oneshot::Sender<Result<Vec<Reason>, String>> },
+    /// A confirmation: check what needs the database, bind, record, and
+    /// under the receipt policy sign and record the receipt.
+    Record { rec: Box<Attempt>, reply: oneshot::Sender<Result<Recorded, String>> },
     /// A confirmation whose license id could not be authenticated: counted
     /// per client and day, nothing else.
     Unverified { client: IpAddr, outcome: &'static str, at: Timestamp, reply: oneshot::Sender<Result<(), String>> },
@@ -739,6 +836,46 @@ struct Attempt {
     client: IpAddr,
     /// Reasons found without the database.
     reasons: Vec<Reason>,
+    /// Under the receipt policy: what the receipt needs from the request.
+    receipt: Option<ReceiptAsk>,
+}
+
+/// What a receipt takes from its request.
+struct ReceiptAsk {
+    /// SHA-256 of the raw token.
+    challenge_sha256: [u8; 32],
+    /// An authorization server's instance key (checked against the
+    /// challenge's fingerprint); `None` for a product.
+    instance_public_key: Option<[u8; 32]>,
+    /// The receipt the server holds, as its challenge names it.
+    previous_receipt: Option<[u8; 32]>,
+}
+
+/// What recording a confirmation gave.
+struct Recorded {
+    /// Every reason it is refused (none: activated).
+    reasons: Vec<Reason>,
+    /// The receipt, when one was issued.
+    receipt: Option<IssuedReceipt>,
+}
+
+/// A receipt signed and recorded.
+struct IssuedReceipt {
+    /// `receipt.fanlic`, armored.
+    armored: String,
+    /// Its id.
+    id: [u8; 32],
+    /// End of its lease, if any.
+    lease_until: Option<u64>,
+}
+
+/// What the database thread keeps besides the connection.
+struct DbCtx {
+    master: MasterSecret,
+    cache: LicenseCache,
+    home_dir: PathBuf,
+    /// Receipt keys loaded from their files, by key id.
+    receipt_keys: HashMap<String, Arc<SigningKey>>,
 }
 
 type DbStart = (mpsc::Sender<Job>, thread::JoinHandle<()>);
@@ -755,7 +892,10 @@ fn start_db_thread(mut home: Home, master: MasterSecret, cache: LicenseCache) ->
     let (tx, rx) = mpsc::channel::<Job>();
     let handle = thread::Builder::new()
         .name("fanlic-db".to_owned())
-        .spawn(move || db_loop(&mut home, &master, &cache, &rx))
+        .spawn(move || {
+            let mut ctx = DbCtx { master, cache, home_dir: home.dir().to_owned(), receipt_keys: HashMap::new() };
+            db_loop(&mut home, &mut ctx, &rx);
+        })
         .map_err(|e| Error::Serve { reason: format!("cannot start the database thread: {e}") })?;
     Ok((tx, handle))
 }
@@ -763,12 +903,12 @@ fn start_db_thread(mut home: Home, master: MasterSecret, cache: LicenseCache) ->
 /// An answer waiting for its batch's commit.
 enum Pending {
     Lookup(oneshot::Sender<Result<Lookup, String>>, Result<Lookup, String>),
-    Record(oneshot::Sender<Result<Vec<Reason>, String>>, Result<Vec<Reason>, String>),
+    Record(oneshot::Sender<Result<Recorded, String>>, Result<Recorded, String>),
     Unverified(oneshot::Sender<Result<(), String>>, Result<(), String>),
     RevocationList(oneshot::Sender<Result<Option<ListFile>, String>>, Result<Option<ListFile>, String>),
 }
 
-fn db_loop(home: &mut Home, master: &MasterSecret, cache: &LicenseCache, rx: &mpsc::Receiver<Job>) {
+fn db_loop(home: &mut Home, ctx: &mut DbCtx, rx: &mpsc::Receiver<Job>) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     let mut pending: Vec<Pending> = Vec::with_capacity(MAX_BATCH);
     while let Ok(first) = rx.recv() {
@@ -793,7 +933,7 @@ fn db_loop(home: &mut Home, master: &MasterSecret, cache: &LicenseCache, rx: &mp
             }
             Ok(txn) => {
                 for job in batch.drain(..) {
-                    pending.push(run_job(&txn, master, cache, job));
+                    pending.push(run_job(&txn, ctx, job));
                 }
                 if let Err(e) = txn.commit() {
                     let why = format!("database {}: cannot commit: {e}", path.display());
@@ -845,12 +985,12 @@ fn answer_err(job: Job, why: &str) {
     }
 }
 
-fn run_job(conn: &Connection, master: &MasterSecret, cache: &LicenseCache, job: Job) -> Pending {
+fn run_job(conn: &rusqlite::Transaction<'_>, ctx: &mut DbCtx, job: Job) -> Pending {
     match job {
-        Job::Lookup { id, reply } => Pending::Lookup(reply, lookup(conn, master, cache, id).map_err(|e| e.to_string())),
-        Job::Record { rec, reply } => {
-            Pending::Record(reply, record(conn, master, cache, &rec).map_err(|e| e.to_string()))
+        Job::Lookup { id, reply } => {
+            Pending::Lookup(reply, lookup(conn, &ctx.master, &ctx.cache, id).map_err(|e| e.to_string()))
         }
+        Job::Record { rec, reply } => Pending::Record(reply, record_atomically(conn, ctx, &rec)),
         Job::Unverified { client, outcome, at, reply } => {
             Pending::Unverified(reply, count_unverified(conn, client, outcome, at).map_err(|e| e.to_string()))
         }
@@ -906,7 +1046,7 @@ fn load_license(
 ) -> Result<Option<Arc<LicenseRow>>, rusqlite::Error> {
     let mut stmt = conn.prepare_cached(
         "SELECT app_name, company, project, expiry, max_nodes, file_bytes, activation_master_version,
-                issuing_key_id, kind
+                issuing_key_id, kind, company_key
          FROM licenses WHERE license_id = ?1",
     )?;
     stmt.query_row(params![id.to_string()], |r| {
@@ -924,13 +1064,22 @@ fn load_license(
         // The key is derived, never stored. It must be the one the license
         // file carries: another master file (or version) cannot check its
         // codes.
+        let (carried, policy) = carried_key(&file);
         let key = match version {
             Some(v) if i64::from(master.version()) == v => {
                 let k = master.derive(&id);
-                (carried_key(&file) == Some(k.to_bytes())).then_some(k)
+                // Under the receipt policy the license carries the
+                // challenge key, which MACs its challenges (SPEC.md §3.3).
+                let k = match policy {
+                    ActivationPolicy::Receipt => crate::activation::challenge_key(&k),
+                    _ => k,
+                };
+                (carried == Some(k.to_bytes())).then_some(k)
             }
             _ => None,
         };
+        let file_sha256: [u8; 32] =
+            ring::digest::digest(&ring::digest::SHA256, &file).as_ref().try_into().unwrap_or([0; 32]);
         Ok(Arc::new(LicenseRow {
             id,
             app_name: r.get(0)?,
@@ -945,22 +1094,34 @@ fn load_license(
                 .parse()
                 .map_err(|_| rusqlite::Error::InvalidColumnType(8, "kind".to_owned(), rusqlite::types::Type::Text))?,
             key,
+            policy,
+            file_sha256,
+            company_key: r.get::<_, Option<String>>(9)?.unwrap_or_default(),
         }))
     })
     .optional()
 }
 
-/// The activation key a stored license file carries (`None`: none, or the
-/// file does not decode).
-fn carried_key(file: &[u8]) -> Option<[u8; 32]> {
-    let envelope = fanlic_formats::Envelope::decode(file).ok()?;
-    fanlic_formats::License::decode(envelope.license.message).ok()?.activation_key
+/// The key a stored license file carries (`None`: none, or the file does
+/// not decode) and its activation policy.
+fn carried_key(file: &[u8]) -> (Option<[u8; 32]>, ActivationPolicy) {
+    let license = fanlic_formats::Envelope::decode(file)
+        .ok()
+        .and_then(|e| fanlic_formats::License::decode(e.license.message).ok());
+    match license {
+        Some(l) => (l.activation_key, l.activation_policy),
+        None => (None, ActivationPolicy::Code),
+    }
 }
 
 fn revoked(conn: &Connection, license: &LicenseRow) -> Result<bool, rusqlite::Error> {
+    // A superseded license (reissued, or its server migrated) is revoked
+    // when it is replaced; its state is read too, so that re-activation
+    // stops whatever the revocation records say.
     conn.prepare_cached(
         "SELECT EXISTS (SELECT 1 FROM revoked_licenses WHERE license_id = ?1)
-             OR EXISTS (SELECT 1 FROM revoked_issuing_keys WHERE key_id = ?2)",
+             OR EXISTS (SELECT 1 FROM revoked_issuing_keys WHERE key_id = ?2)
+             OR EXISTS (SELECT 1 FROM licenses WHERE license_id = ?1 AND state IN ('revoked', 'superseded'))",
     )?
     .query_row(params![license.id.to_string(), license.issuing_key_id], |r| r.get(0))
 }
@@ -1000,28 +1161,90 @@ fn lookup(
     Ok(Lookup { license: Some(license), revoked, bound_to })
 }
 
-fn record(
-    conn: &Connection,
-    master: &MasterSecret,
-    cache: &LicenseCache,
-    a: &Attempt,
-) -> Result<Vec<Reason>, rusqlite::Error> {
+fn s<E: ToString>(e: E) -> String {
+    e.to_string()
+}
+
+/// [`record`] in a savepoint of the batch's transaction: a confirmation
+/// that fails half-way (a receipt that cannot be signed after the binding
+/// was written) leaves nothing behind, and the others of the batch commit.
+fn record_atomically(conn: &rusqlite::Transaction<'_>, ctx: &mut DbCtx, a: &Attempt) -> Result<Recorded, String> {
+    conn.execute_batch("SAVEPOINT record").map_err(s)?;
+    match record(conn, ctx, a) {
+        Ok(r) => {
+            conn.execute_batch("RELEASE record").map_err(s)?;
+            Ok(r)
+        }
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK TO record; RELEASE record");
+            Err(e)
+        }
+    }
+}
+
+/// The binding of a license: its project fingerprint and when it was made.
+fn binding(conn: &Connection, id: LicenseId) -> Result<Option<([u8; 32], u64)>, rusqlite::Error> {
+    let b: Option<(Vec<u8>, i64)> = conn
+        .prepare_cached("SELECT project_fingerprint, bound_at FROM activation_bindings WHERE license_id = ?1")?
+        .query_row(params![id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    Ok(b.map(|(fp, at)| (<[u8; 32]>::try_from(fp.as_slice()).unwrap_or([0; 32]), u64::try_from(at).unwrap_or(0))))
+}
+
+fn record(conn: &rusqlite::Transaction<'_>, ctx: &mut DbCtx, a: &Attempt) -> Result<Recorded, String> {
     let mut reasons = a.reasons.clone();
+    let mut issued = None;
     let id_text = a.license_id.to_string();
-    if let Some(license) = cached_license(conn, master, cache, a.license_id)? {
-        if revoked(conn, &license)? {
+    if let Some(license) = cached_license(conn, &ctx.master, &ctx.cache, a.license_id).map_err(s)? {
+        if revoked(conn, &license).map_err(s)? {
             reasons.push(Reason::Revoked);
         }
-        let bound = bound_to(conn, a.license_id)?;
-        if bound.is_some_and(|fp| fp != a.project_fingerprint) {
+        let bound = binding(conn, a.license_id).map_err(s)?;
+        if bound.is_some_and(|(fp, _)| fp != a.project_fingerprint) {
             reasons.push(Reason::MaxLicensesReached);
         }
         // SPEC.md §7.1: a server's generation never goes back.
         if let Some(server) = &a.server
-            && highest_generation(conn, a.license_id, &server.instance_fingerprint)?
+            && highest_generation(conn, a.license_id, &server.instance_fingerprint)
+                .map_err(s)?
                 .is_some_and(|g| server.generation < g)
         {
             reasons.push(Reason::StalePrivateConfig);
+        }
+        // The receipt key, before anything is bound: a receipt that cannot
+        // be signed binds nothing.
+        let signer = match &a.receipt {
+            Some(_) if reasons.is_empty() => {
+                let key = receipt_signer(conn, ctx, a.at)?;
+                if key.is_none() {
+                    reasons.push(Reason::NoReceiptKey);
+                }
+                key
+            }
+            _ => None,
+        };
+        // SPEC.md §6.5, freshness: an authorization server names the
+        // latest receipt of its binding as its predecessor, or none when
+        // none was issued since the binding.
+        if let (Some(ask), Some((fp, bound_at))) = (&a.receipt, bound)
+            && reasons.is_empty()
+            && ask.instance_public_key.is_some()
+            && fp == a.project_fingerprint
+        {
+            let latest = receipts::latest_receipt(conn, &id_text, &fp, bound_at).map_err(s)?;
+            if latest != ask.previous_receipt {
+                reasons.push(Reason::Forked);
+                let name = |r: Option<[u8; 32]>| r.map_or_else(|| "none".to_owned(), |r| hex::encode(&r));
+                let detail = format!(
+                    "authorization server {} (instance fingerprint) asked from {} with previous receipt {}; the \
+                     latest receipt of its binding is {}",
+                    a.server.map_or_else(String::new, |sv| hex::encode(&sv.instance_fingerprint)),
+                    a.client,
+                    name(ask.previous_receipt),
+                    name(latest),
+                );
+                receipts::raise(conn, receipts::AlertKind::Forked, &id_text, &detail, a.at, AUDIT_BY).map_err(s)?;
+            }
         }
         reasons.sort_unstable();
         if reasons.is_empty()
@@ -1032,19 +1255,23 @@ fn record(
                  VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (license_id, instance_fingerprint) DO UPDATE SET
                      generation = max(generation, excluded.generation), last_activated_at = excluded.last_activated_at",
-            )?
-            .execute(params![
-                id_text,
-                server.instance_fingerprint.as_slice(),
-                crate::db::int(server.generation),
-                crate::db::int(a.at.0)
-            ])?;
+            )
+            .and_then(|mut st| {
+                st.execute(params![
+                    id_text,
+                    server.instance_fingerprint.as_slice(),
+                    crate::db::int(server.generation),
+                    crate::db::int(a.at.0)
+                ])
+            })
+            .map_err(s)?;
         }
         if reasons.is_empty() && bound.is_none() {
             conn.prepare_cached(
                 "INSERT INTO activation_bindings (license_id, project_fingerprint, bound_at) VALUES (?1, ?2, ?3)",
-            )?
-            .execute(params![id_text, a.project_fingerprint.as_slice(), crate::db::int(a.at.0)])?;
+            )
+            .and_then(|mut st| st.execute(params![id_text, a.project_fingerprint.as_slice(), crate::db::int(a.at.0)]))
+            .map_err(s)?;
             let detail = format!(
                 "bound to project fingerprint {} by node {} ({} nodes) from {}",
                 hex::encode(&a.project_fingerprint),
@@ -1052,25 +1279,152 @@ fn record(
                 a.nodes,
                 a.client
             );
-            conn.prepare_cached("INSERT INTO audit (license_id, action, why, at, by) VALUES (?1, 'bind', ?2, ?3, ?4)")?
-                .execute(params![id_text, detail, crate::db::int(a.at.0), AUDIT_BY])?;
+            conn.prepare_cached("INSERT INTO audit (license_id, action, why, at, by) VALUES (?1, 'bind', ?2, ?3, ?4)")
+                .and_then(|mut st| st.execute(params![id_text, detail, crate::db::int(a.at.0), AUDIT_BY]))
+                .map_err(s)?;
+        }
+        if reasons.is_empty()
+            && let (Some(ask), Some((key_row, key))) = (&a.receipt, signer)
+        {
+            let bound_at = bound.map_or(a.at.0, |(_, at)| at);
+            issued = Some(issue_receipt(conn, &license, a, ask, (&key_row, &key), bound_at)?);
         }
     }
     let outcome = reasons.first().map_or("activated", |r| r.code());
     conn.prepare_cached(
         "INSERT INTO activations (license_id, project_fingerprint, node_id, nodes, at, client_addr, outcome)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )?
-    .execute(params![
-        id_text,
-        a.project_fingerprint.as_slice(),
-        a.node_id.as_slice(),
-        a.nodes,
-        crate::db::int(a.at.0),
-        a.client.to_string(),
-        outcome
-    ])?;
-    Ok(reasons)
+    )
+    .and_then(|mut st| {
+        st.execute(params![
+            id_text,
+            a.project_fingerprint.as_slice(),
+            a.node_id.as_slice(),
+            a.nodes,
+            crate::db::int(a.at.0),
+            a.client.to_string(),
+            outcome
+        ])
+    })
+    .map_err(s)?;
+    Ok(Recorded { reasons, receipt: issued })
+}
+
+/// The receipt key that signs at `now` (SPEC.md §3.2: receipts only, its
+/// window holding `now`), loaded from its file once; `None` when no key is
+/// valid now. Keys made while the service runs are found at once.
+fn receipt_signer(
+    conn: &Connection,
+    ctx: &mut DbCtx,
+    now: Timestamp,
+) -> Result<Option<(crate::db::IssuingKeyRow, Arc<SigningKey>)>, String> {
+    let path = conn.path().map(PathBuf::from).unwrap_or_default();
+    let rows = crate::db::receipt_keys(conn, &path).map_err(s)?;
+    let Some(row) = crate::home::newest_valid(&rows, now).cloned() else { return Ok(None) };
+    let id = row.key_id.to_string();
+    if let Some(k) = ctx.receipt_keys.get(&id) {
+        return Ok(Some((row, Arc::clone(k))));
+    }
+    let key = SigningKey::load(&ctx.home_dir.join(&row.private_key_path)).map_err(s)?;
+    if key.public_key() != row.public_key {
+        return Err(format!("the private key file of receipt key {id} holds another key"));
+    }
+    let key = Arc::new(key);
+    ctx.receipt_keys.insert(id, Arc::clone(&key));
+    Ok(Some((row, key)))
+}
+
+/// Signs, records and returns the receipt of an activation that passed
+/// every check, in the recording transaction: with the newest exported
+/// revocation list, the contract's lease for a server, its reminder mail,
+/// and, for a product, the alert when its binding gets too many receipts.
+fn issue_receipt(
+    conn: &rusqlite::Transaction<'_>,
+    license: &LicenseRow,
+    a: &Attempt,
+    ask: &ReceiptAsk,
+    (key_row, key): (&crate::db::IssuingKeyRow, &SigningKey),
+    bound_at: u64,
+) -> Result<IssuedReceipt, String> {
+    let id_text = license.id.to_string();
+    let server = ask.instance_public_key.is_some();
+    let lease_until = if server {
+        receipts::lease_days(conn, &license.company_key)
+            .map_err(s)?
+            .map(|d| a.at.0.saturating_add(u64::from(d).saturating_mul(86_400)))
+    } else {
+        None
+    };
+    let list = newest_revocation_list(conn).map_err(s)?;
+    let body = Receipt::new(
+        license.id,
+        license.file_sha256,
+        ask.challenge_sha256,
+        ask.instance_public_key,
+        if server { ask.previous_receipt } else { None },
+        a.at,
+        lease_until.map(Timestamp),
+        license.max_nodes,
+        list.as_ref().map_or(0, |(seq, _)| *seq),
+    )
+    .map_err(s)?;
+    let message = fanlic_formats::encode_receipt_body(&body).map_err(s)?;
+    let signature = key.sign(&message);
+    // Signed twice: Ed25519 is deterministic, and a fault in either signing
+    // (the way faults leak Ed25519 keys) makes the two differ.
+    if key.sign(&message) != signature {
+        return Err("signing the receipt twice gave two signatures".to_owned());
+    }
+    let file = fanlic_formats::encode_receipt_file(
+        SignedBody { message: &key_row.certificate_message, signature: key_row.certificate_signature },
+        SignedBody { message: &message, signature },
+        list.as_ref().map(|(_, f)| f.as_slice()),
+    )
+    .map_err(s)?;
+    let rid = receipt_id(&message);
+    let comments = [
+        format!("# fanlic activation receipt {} for license {id_text}", hex::encode(&rid)),
+        format!("# {} / {} / {}", license.company, license.project, license.app_name),
+        "# These # lines are NOT signed, for people only.".to_owned(),
+    ];
+    let refs: Vec<&str> = comments.iter().map(String::as_str).collect();
+    let armored = fanlic_formats::armor::encode_receipt(&file, &refs).map_err(s)?;
+    receipts::record(
+        conn,
+        &receipts::ReceiptRow {
+            receipt_id: rid,
+            license_id: &id_text,
+            project_fingerprint: a.project_fingerprint,
+            bound_at,
+            challenge_sha256: ask.challenge_sha256,
+            previous_receipt: ask.previous_receipt,
+            receipt_key_id: key_row.key_id.to_string(),
+            vendor_time: a.at.0,
+            lease_until,
+            client: a.client.to_string(),
+        },
+    )
+    .map_err(s)?;
+    if let Some(until) = lease_until {
+        // A reminder that cannot be queued (no contract address) never
+        // stops the activation.
+        let _ = receipts::queue_reminder(conn, &id_text, &rid, Timestamp(until), a.at);
+    }
+    if !server {
+        let since = a.at.0.saturating_sub(receipts::BURST_WINDOW_SECS);
+        let n = receipts::count_since(conn, &id_text, &a.project_fingerprint, bound_at, since).map_err(s)?;
+        if n > u64::from(receipts::BURST_THRESHOLD) {
+            let detail = format!(
+                "{n} receipts in 24 hours for project fingerprint {} (threshold {}), the last to node {} from {}",
+                hex::encode(&a.project_fingerprint),
+                receipts::BURST_THRESHOLD,
+                hex::encode(&a.node_id),
+                a.client
+            );
+            receipts::raise(conn, receipts::AlertKind::ReceiptBurst, &id_text, &detail, a.at, AUDIT_BY).map_err(s)?;
+        }
+    }
+    Ok(IssuedReceipt { armored, id: rid, lease_until })
 }
 
 /// Sends a job and waits for its answer without blocking a worker thread.
@@ -1174,25 +1528,119 @@ async fn revocation_list(State(app): State<Arc<App>>, ConnectInfo(peer): Connect
     resp
 }
 
+/// The last path segment of the receipt endpoint: `BASE/receipt`, under
+/// whatever path the activation base URL has (a token is never this short).
+pub const RECEIPT_SEGMENT: &str = "receipt";
+/// The most bytes of a receipt request's body read (a token URL and an
+/// instance key line are far shorter).
+const MAX_RECEIPT_BODY: usize = 4096;
+
+/// Whether `path` is the receipt endpoint.
+fn is_receipt_path(path: &str) -> bool {
+    path.rsplit('/').next() == Some(RECEIPT_SEGMENT)
+}
+
+/// The CORS headers of the receipt endpoint, and only of it: any origin
+/// (the authorization server's page, on the customer's own address) may
+/// POST a token and read the answer, without credentials (no cookie is
+/// sent nor used).
+fn cors(r: &mut Response) {
+    r.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+}
+
+/// Which interface a request uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    /// The phone's pages (`GET`/`POST BASE/TOKEN`).
+    Page,
+    /// `POST BASE/receipt` with the token as its body: JSON, a receipt.
+    Receipt,
+}
+
+/// An instance public key given as 64 hex digits.
+fn instance_key_hex(s: &str) -> Option<[u8; 32]> {
+    crate::hex::decode_array::<32>(s.trim())
+}
+
 async fn token_request(
     State(app): State<Arc<App>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
+    request: axum::extract::Request,
 ) -> Response {
     let start = Instant::now();
+    let (parts, body) = request.into_parts();
+    let (method, uri, headers) = (parts.method, parts.uri, parts.headers);
     let json =
         headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("application/json"));
     let lang =
         headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).map_or(Lang::En, Lang::from_accept_language);
     let pg = Pg { json, lang, now: Timestamp(0) };
-    let (response, out) = handle(&app, &method, uri.path(), pg, peer.ip()).await;
-    log_request(&app, method.as_str(), uri.path(), peer.ip(), &out, start);
+    let path = uri.path();
+    let (response, out) = if is_receipt_path(path) {
+        receipt_request(&app, &method, body, pg, peer.ip()).await
+    } else {
+        // The page may pass an authorization server's instance key on to
+        // its confirmation (`?instance_key=HEX`).
+        let key = uri
+            .query()
+            .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("instance_key=")))
+            .and_then(instance_key_hex);
+        handle(&app, &method, path, pg, peer.ip(), Mode::Page, key).await
+    };
+    log_request(&app, method.as_str(), path, peer.ip(), &out, start);
     response
 }
 
-async fn handle(app: &App, method: &Method, path: &str, mut pg: Pg, client: IpAddr) -> (Response, Outcome) {
+/// `BASE/receipt`: `OPTIONS` answers the CORS preflight; `POST` takes the
+/// token text (or the QR code's whole URL) as its body, then optionally a
+/// line `instance-key HEX` (an authorization server's), and answers JSON.
+async fn receipt_request(
+    app: &App,
+    method: &Method,
+    body: axum::body::Body,
+    mut pg: Pg,
+    client: IpAddr,
+) -> (Response, Outcome) {
+    let mut out = Outcome { license_id: None, status: StatusCode::OK, outcome: "preflight", error: None };
+    if *method == Method::OPTIONS {
+        out.status = StatusCode::NO_CONTENT;
+        let mut r = StatusCode::NO_CONTENT.into_response();
+        cors(&mut r);
+        let h = r.headers_mut();
+        h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("POST"));
+        h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static("Content-Type"));
+        h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
+        return (r, out);
+    }
+    if *method != Method::POST {
+        out.status = StatusCode::METHOD_NOT_ALLOWED;
+        out.outcome = "method_not_allowed";
+        let mut r = (StatusCode::METHOD_NOT_ALLOWED, "POST the activation token to get a receipt\n").into_response();
+        r.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST, OPTIONS"));
+        return (r, out);
+    }
+    pg.json = true;
+    let text = match axum::body::to_bytes(body, MAX_RECEIPT_BODY).await {
+        Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+        Err(_) => String::new(),
+    };
+    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+    let token = lines.next().unwrap_or("").to_owned();
+    let key = lines.find_map(|l| l.strip_prefix("instance-key")).and_then(instance_key_hex);
+    let (mut r, out) = handle(app, &Method::POST, &token, pg, client, Mode::Receipt, key).await;
+    cors(&mut r);
+    (r, out)
+}
+
+async fn handle(
+    app: &App,
+    method: &Method,
+    path: &str,
+    mut pg: Pg,
+    client: IpAddr,
+    mode: Mode,
+    instance_key: Option<[u8; 32]>,
+) -> (Response, Outcome) {
     let mut out = Outcome { license_id: None, status: StatusCode::OK, outcome: "ready", error: None };
     let post = *method == Method::POST;
     if !post && *method != Method::GET {
@@ -1272,6 +1720,24 @@ async fn handle(app: &App, method: &Method, path: &str, mut pg: Pg, client: IpAd
     if challenge.server.is_some() != (license.kind == LicenseKind::PrivateCloud) {
         reasons.push(Reason::WrongKind);
     }
+    // A receipt only for a receipt-policy license: a code-policy product
+    // waits for a code, which the receipt endpoint never shows.
+    if mode == Mode::Receipt && license.policy == ActivationPolicy::Code {
+        reasons.push(Reason::WrongPolicy);
+    }
+    let receipt_policy = license.policy == ActivationPolicy::Receipt;
+    // An authorization server's receipt names its instance key, which the
+    // challenge carries only as a fingerprint (authenticated by the tag):
+    // the key sent along must be the one of that fingerprint.
+    let instance_public_key = match (&challenge.server, instance_key) {
+        (Some(sv), Some(k)) if fanlic_formats::private_cloud::instance_fingerprint(&k) == sv.instance_fingerprint => {
+            Some(k)
+        }
+        _ => None,
+    };
+    if post && receipt_policy && challenge.server.is_some() && instance_public_key.is_none() {
+        reasons.push(Reason::InstanceKeyMissing);
+    }
     if !post {
         if let Some(fresh) = &fresh {
             if fresh.revoked {
@@ -1285,8 +1751,13 @@ async fn handle(app: &App, method: &Method, path: &str, mut pg: Pg, client: IpAd
         if !reasons.is_empty() {
             return refused(out, pg, &reasons, Some(&license), challenge.nodes);
         }
-        return (ready(&license, &challenge, pg, raw), out);
+        return (ready(&license, &challenge, pg, raw, instance_key), out);
     }
+    let receipt = receipt_policy.then(|| ReceiptAsk {
+        challenge_sha256: ring::digest::digest(&ring::digest::SHA256, raw).as_ref().try_into().unwrap_or([0; 32]),
+        instance_public_key,
+        previous_receipt: challenge.previous_receipt,
+    });
     let rec = Box::new(Attempt {
         license_id: id,
         project_fingerprint: challenge.project_fingerprint,
@@ -1296,18 +1767,26 @@ async fn handle(app: &App, method: &Method, path: &str, mut pg: Pg, client: IpAd
         at: now,
         client,
         reasons,
+        receipt,
     });
-    let reasons = match ask(app, |reply| Job::Record { rec, reply }).await {
+    let recorded = match ask(app, |reply| Job::Record { rec, reply }).await {
         Ok(r) => r,
         Err(e) => return internal(out, pg, e),
     };
-    match (reasons.is_empty(), code) {
-        (true, Some(code)) => {
+    if !recorded.reasons.is_empty() {
+        return refused(out, pg, &recorded.reasons, Some(&license), challenge.nodes);
+    }
+    match (recorded.receipt, code) {
+        (Some(receipt), _) => {
+            out.outcome = "activated";
+            (receipt_issued(&license, &receipt, pg), out)
+        }
+        (None, Some(code)) if !receipt_policy => {
             out.outcome = "activated";
             let expires_at = challenge.issued_at.0.saturating_add(CHALLENGE_VALID_SECS);
             (activated(&license, code, expires_at, pg), out)
         }
-        _ => refused(out, pg, &reasons, Some(&license), challenge.nodes),
+        _ => internal(out, pg, "the activation was recorded without its code or receipt".to_owned()),
     }
 }
 
@@ -1440,7 +1919,13 @@ fn expiry_text(e: Expiry, lang: Lang) -> String {
     }
 }
 
-fn ready(license: &LicenseRow, c: &ActivationChallenge<'_>, pg: Pg, token: &[u8]) -> Response {
+fn ready(
+    license: &LicenseRow,
+    c: &ActivationChallenge<'_>,
+    pg: Pg,
+    token: &[u8],
+    instance_key: Option<[u8; 32]>,
+) -> Response {
     let qr_expires_at = c.issued_at.0.saturating_add(CHALLENGE_VALID_SECS);
     if pg.json {
         return axum::Json(json!({
@@ -1453,6 +1938,7 @@ fn ready(license: &LicenseRow, c: &ActivationChallenge<'_>, pg: Pg, token: &[u8]
             "nodes": c.nodes,
             "expiry": license.expiry.to_string(),
             "qr_expires_at": qr_expires_at,
+            "activation_policy": license.policy.as_str(),
         }))
         .into_response();
     }
@@ -1462,15 +1948,19 @@ fn ready(license: &LicenseRow, c: &ActivationChallenge<'_>, pg: Pg, token: &[u8]
         Lang::ZhCn => (
             "激活",
             ["公司", "项目", "产品", "节点数", "许可证有效期至"],
-            format!("请核对以上信息后确认。激活码将在下一页显示。此二维码还剩 {left}有效。"),
+            format!(
+                "请核对以上信息后确认。{}将在下一页显示。此二维码还剩 {left}有效。",
+                if license.policy == ActivationPolicy::Receipt { "激活回执" } else { "激活码" }
+            ),
             "确认激活",
         ),
         _ => (
             "Activate",
             ["Company", "Project", "Product", "Nodes", "License valid until"],
             format!(
-                "Check these details, then confirm. The activation code appears on the next page. This QR code \
-                 is valid for {left} more."
+                "Check these details, then confirm. The activation {} appears on the next page. This QR code \
+                 is valid for {left} more.",
+                if license.policy == ActivationPolicy::Receipt { "receipt" } else { "code" }
             ),
             "Confirm activation",
         ),
@@ -1493,7 +1983,7 @@ fn ready(license: &LicenseRow, c: &ActivationChallenge<'_>, pg: Pg, token: &[u8]
         max = esc(&max),
         expiry = esc(&expiry_text(license.expiry, lang)),
         note = esc(&note),
-        action = esc(&form_action(token)),
+        action = esc(&form_action(token, instance_key)),
     );
     html(StatusCode::OK, lang, button, &body)
 }
@@ -1526,6 +2016,53 @@ fn activated(license: &LicenseRow, code: Code, expires_at: u64, pg: Pg) -> Respo
     html(StatusCode::OK, lang, heading, &body)
 }
 
+/// The receipt of a receipt-policy activation: JSON (SPEC.md §6.4), or a
+/// page showing the armored receipt with a download link (`receipt.fanlic`).
+fn receipt_issued(license: &LicenseRow, r: &IssuedReceipt, pg: Pg) -> Response {
+    if pg.json {
+        return axum::Json(json!({
+            "status": "activated",
+            "license_id": license.id.to_string(),
+            "receipt": r.armored,
+            "receipt_id": hex::encode(&r.id),
+            "lease_until": r.lease_until,
+        }))
+        .into_response();
+    }
+    use base64::Engine as _;
+    let lang = pg.lang;
+    let (heading, note, download) = match lang {
+        Lang::ZhCn => (
+            "激活回执",
+            "请下载此回执（receipt.fanlic），并在产品或授权服务器的激活页面上传；也可复制下面的文字粘贴到那里。",
+            "下载 receipt.fanlic",
+        ),
+        _ => (
+            "Activation receipt",
+            "Download this receipt (receipt.fanlic) and upload it on the product's or authorization server's \
+             activation page, or copy the text below and paste it there.",
+            "Download receipt.fanlic",
+        ),
+    };
+    let lease = match (r.lease_until, lang) {
+        (Some(t), Lang::ZhCn) => format!("<p>须在 {} 之前重新激活。</p>\n", Timestamp(t)),
+        (Some(t), _) => format!("<p>Activate again before {}.</p>\n", Timestamp(t)),
+        (None, _) => String::new(),
+    };
+    let data = base64::engine::general_purpose::STANDARD.encode(r.armored.as_bytes());
+    let body = format!(
+        "<h1>{heading}</h1>\n<p>{note}</p>\n{lease}\
+         <p><a download=\"receipt.fanlic\" href=\"data:application/octet-stream;base64,{data}\">{download}</a></p>\n\
+         <pre>{armored}</pre>\n<p>{company} &middot; {project} &middot; {app}</p>\n",
+        note = esc(note),
+        armored = esc(&r.armored),
+        company = esc(&license.company),
+        project = esc(&license.project),
+        app = esc(&license.app_name),
+    );
+    html(StatusCode::OK, lang, heading, &body)
+}
+
 /// A complete page in `lang`: readable on a phone, no external assets, no
 /// script; [`secure_headers`] adds the rest.
 fn html(status: StatusCode, lang: Lang, title: &str, body: &str) -> Response {
@@ -1550,9 +2087,14 @@ fn html(status: StatusCode, lang: Lang, title: &str, body: &str) -> Response {
 /// the page's own URL, so it stays on the service's origin whatever the
 /// request path was (`//evil.example/x/TOKEN` included), and it never copies
 /// the path.
-fn form_action(token: &[u8]) -> String {
+fn form_action(token: &[u8], instance_key: Option<[u8; 32]>) -> String {
     use base64::Engine as _;
-    format!("./{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(token))
+    let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(token);
+    match instance_key {
+        // Re-encoded from the decoded key: never copied from the query.
+        Some(k) => format!("./{token}?instance_key={}", hex::encode(&k)),
+        None => format!("./{token}"),
+    }
 }
 
 fn esc(s: &str) -> String {
@@ -1609,7 +2151,7 @@ fn logged_path(path: &str) -> String {
     }
     let mut out = String::new();
     let mut segments: Vec<&str> = path.split('/').skip(1).collect();
-    segments.pop();
+    let last = segments.pop();
     for seg in segments.iter().take(MAX_SEGMENTS) {
         out.push('/');
         if seg.len() <= MAX_SEGMENT && seg.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
@@ -1621,7 +2163,7 @@ fn logged_path(path: &str) -> String {
     if segments.len() > MAX_SEGMENTS {
         out.push_str("/...");
     }
-    out.push_str("/<token>");
+    out.push_str(if last == Some(RECEIPT_SEGMENT) { "/receipt" } else { "/<token>" });
     out
 }
 

@@ -256,6 +256,8 @@ pub struct IssuePlan {
     pub migration: Option<Migration>,
     /// How many projects the contract covers at once.
     pub max_licenses: u32,
+    /// How the contract's licenses are activated.
+    pub activation_policy: crate::contracts::ActivationPolicy,
 }
 
 /// A private-cloud migration: the new license supersedes `old`.
@@ -296,6 +298,7 @@ impl IssuePlan {
             request_email_sha256: crate::hex::decode_array(&self.request_sha256),
             supersedes: self.migration.map(|m| m.old),
             by: None,
+            activation_policy: self.activation_policy,
         }
     }
 }
@@ -934,6 +937,7 @@ fn assess_private_config(
         message_id: mail.message_id.clone(),
         migration: Some(Migration { old: old.license_id, revoke: revoke_old }),
         max_licenses: c.terms.max_licenses,
+        activation_policy: c.terms.activation_policy,
     });
     Assessment { reasons, plan, single_sender, revoke: None }
 }
@@ -1124,6 +1128,7 @@ fn assess(
             message_id: mail.message_id.clone(),
             migration: None,
             max_licenses: c.terms.max_licenses,
+            activation_policy: c.terms.activation_policy,
         }),
         _ => None,
     };
@@ -1333,6 +1338,8 @@ mod tests {
                 version: Version { major: 11, minor: 0 },
                 expires: Expiry::On(date(2027, 11, 19)),
                 max_licenses: 1,
+                activation_policy: crate::contracts::ActivationPolicy::Code,
+                lease_days: None,
             },
             enabled: true,
             created_at: Timestamp(0),
@@ -1432,6 +1439,7 @@ mod tests {
             message_id: mail.message_id.clone(),
             migration: None,
             max_licenses: 1,
+            activation_policy: crate::contracts::ActivationPolicy::Code,
         };
         assert_eq!(plan, &expected);
         assert_eq!(plan.request_sha256.len(), 64);

@@ -110,6 +110,8 @@ fn lookups_by_company_and_email() {
         version: "11.0",
         expires: "2020-01-01",
         max_licenses: None,
+        activation_policy: None,
+        lease_days: None,
     };
     let terms = text.parse(&OPTION_NAMES).unwrap();
     let c = contracts::add(&mut home, &terms, "alice", NOW).unwrap();

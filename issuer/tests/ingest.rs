@@ -513,3 +513,23 @@ fn watch_refuses_what_is_not_a_maildir() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a Maildir"), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// A contract under the receipt policy gets licenses that say so and carry
+/// the challenge key, never the activation key (SPEC.md §3.3).
+#[test]
+fn a_receipt_policy_contract_issues_receipt_policy_licenses() {
+    let env = setup();
+    ok(&env, &["contract", "update", "Customer Trading Co., Ltd.", "--activation-policy", "receipt", "--by", "staff"]);
+    let file = write(&env, "req.eml", &clean("req-receipt@customer.example"));
+    let (lines, code) = ingest_json(&env, &[&file]);
+    assert_eq!((code, &lines[0]["decision"]), (0, &Value::from("issued")), "{lines:?}");
+    let lid = lines[0]["license_id"].as_str().unwrap();
+    let h = Home::open(&env.home).unwrap();
+    let stored = h.stored_license(lid).unwrap().unwrap();
+    let mut buf = [0u8; MAX_LICENSE_FILE_LEN];
+    let l = fanlic_verifier::authenticate(&stored.file_bytes, &mut buf, &h.root_keys().unwrap()).unwrap().license;
+    assert_eq!(l.activation_policy, fanlic_formats::ActivationPolicy::Receipt);
+    let key = h.activation_master().unwrap().unwrap().derive(&l.id);
+    assert_eq!(l.activation_key, Some(fanlic_issuer::activation::challenge_key(&key).to_bytes()));
+    assert_ne!(l.activation_key, Some(key.to_bytes()));
+}

@@ -44,6 +44,8 @@ fn home(dir: &Path) -> Home {
         version: "11.0",
         expires: "never",
         max_licenses: None,
+        activation_policy: None,
+        lease_days: None,
     };
     contracts::add(&mut h, &text.parse(&OPTION_NAMES).unwrap(), "test", NOW).unwrap();
     h

@@ -227,8 +227,10 @@ fn key_files_are_private() {
     let home_dir = tmp.path().join("home");
     let mut home = init(&home_dir);
     home.rotate(&home_dir.join("root-key"), None, now()).unwrap();
+    home.make_receipt_keys(&home_dir.join("root-key"), 1, now()).unwrap();
+    assert_eq!(mode(&home_dir.join("receipt-keys")), 0o700);
     let private = files_with_suffix(&home_dir, ".key.pem");
-    assert_eq!(private.len(), 3, "{private:?}"); // root + two issuing keys
+    assert_eq!(private.len(), 5, "{private:?}"); // root + two issuing keys + two receipt keys
     for p in &private {
         assert_eq!(mode(p), 0o600, "{}", p.display());
         assert!(fs::read_to_string(p).unwrap().starts_with("-----BEGIN PRIVATE KEY-----\n"));

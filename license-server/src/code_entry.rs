@@ -247,6 +247,26 @@ impl CodeEntry {
         Err(CodeError::WrongCode { remaining })
     }
 
+    /// Consumes the valid QR code whose raw token hashes to `token_sha256`,
+    /// whichever client it was shown to (a receipt names the challenge, not
+    /// the browser that uploads it); the client it was shown to. A receipt
+    /// counts once: the challenge is gone after this.
+    pub fn take_by_token(&mut self, token_sha256: &[u8; 32], now: u64, mono: u64) -> Option<IpAddr> {
+        let client = self.pending_by_token(token_sha256, now, mono)?;
+        if let Some(r) = self.clients.get_mut(&client) {
+            r.pending = None;
+        }
+        Some(client)
+    }
+
+    /// The client a valid QR code whose raw token hashes to `token_sha256` was shown to.
+    pub fn pending_by_token(&self, token_sha256: &[u8; 32], now: u64, mono: u64) -> Option<IpAddr> {
+        self.clients.iter().find_map(|(ip, r)| {
+            let p = &r.pending.as_ref()?.0;
+            (p.shown.token_sha256 == *token_sha256 && Self::valid(p, now, mono)).then_some(*ip)
+        })
+    }
+
     /// Activation holds: every client's challenge is void.
     pub fn clear_challenges(&mut self) {
         for r in self.clients.values_mut() {
@@ -282,7 +302,7 @@ mod tests {
             },
         )
         .unwrap();
-        (ShownChallenge { url: format!("https://x/{nonce}"), issued_at: now }, p.code())
+        (ShownChallenge { url: format!("https://x/{nonce}"), issued_at: now, token_sha256: [nonce; 32] }, p.code())
     }
 
     fn wrong(c: Code) -> String {

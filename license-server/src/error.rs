@@ -83,6 +83,16 @@ pub enum Error {
         /// What is wrong and what to do.
         reason: String,
     },
+    /// `activation-receipt` failed its check at start.
+    #[error(
+        "{path}: {reason}. The server does not start on a receipt it cannot vouch for: restore the activation-receipt that belongs to this instance, or move it away and activate again"
+    )]
+    Receipt {
+        /// `activation-receipt`.
+        path: PathBuf,
+        /// Which check failed.
+        reason: String,
+    },
     /// A configuration value (environment or flag) is wrong.
     #[error("{0}")]
     Config(String),

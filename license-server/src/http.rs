@@ -39,8 +39,9 @@ use crate::{
     code_entry,
     config::write_atomic,
     keys::random,
-    license::ShownCause,
+    license::{ActivationPolicy, ShownCause},
     now, parse_hex16,
+    receipt::{self, ReceiptRefusal},
     state::{Answer, Cause, Refusal, RegisterRequest, ServerState, ShownChallenge, Status},
     tls::ClientAddr,
 };
@@ -60,6 +61,8 @@ pub struct Shared {
     pub base_url: String,
     /// `code-entry-locks`, beside `privateConfig`.
     pub code_entry_path: PathBuf,
+    /// `activation-receipt`, beside `privateConfig`.
+    pub receipt_path: PathBuf,
     /// The cluster's join secret (SPEC.md §7.3 "Authentication").
     pub join_secret: JoinSecret,
     /// The key derived from it that MACs the applications' requests.
@@ -142,6 +145,10 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/license/style.css", get(style_css))
         .route("/license/refresh", post(refresh))
         .route("/license/code", post(enter_code))
+        .route("/license/receipt.js", get(receipt_js))
+        // A receipt may carry a revocation list of up to 72 KiB, armored and
+        // form-encoded.
+        .route("/license/receipt", post(post_receipt).layer(DefaultBodyLimit::max(RECEIPT_BODY_LIMIT)))
         .route("/license/status", get(status))
         .route("/license/nodes/evict", post(evict))
         .route("/api/v1/register", post(register))
@@ -171,7 +178,11 @@ async fn security_headers(req: Request, next: Next) -> Response {
     let mut resp = next.run(req).await;
     let h = resp.headers_mut();
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    // The QR page under receipt policy sets its own, stricter-than-nothing
+    // addition (`connect-src`); every other response gets this one.
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    }
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     if !h.contains_key(header::CACHE_CONTROL) {
@@ -415,6 +426,12 @@ async fn current(shared: &Arc<Shared>, client: IpAddr) -> Result<Result<ShownCha
 /// Everything an admin's page shows, read under one lock.
 struct PageData {
     now: u64,
+    /// How the license is activated.
+    policy: ActivationPolicy,
+    /// The license's terms, shown on the receipt page.
+    terms: Terms,
+    /// The instance public key, hex: the vendor names it in the receipt.
+    instance_key: String,
     st: Status,
     /// The QR code, or why none is shown (`None`: not asked for).
     challenge: Option<Result<ShownChallenge, Refusal>>,
@@ -443,10 +460,26 @@ impl PageData {
         let license = s.license();
         let license_causes = license.shown_time_causes(nodes, now, lang);
         let expiry = license.expiry;
+        let policy = license.activation_policy;
+        let terms = Terms {
+            app_name: license.app_name.clone(),
+            project: license.project.clone(),
+            version: license.version.to_string(),
+            max_nodes: license.max_nodes,
+        };
         let locked_until = s.locked_until_for(client, now);
         let nodes = s.nodes().copied().collect();
-        Self { now, expiry, st, challenge, license_causes, csrf, locked_until, nodes }
+        let instance_key = crate::hex(&s.instance_public_key());
+        Self { now, policy, terms, instance_key, expiry, st, challenge, license_causes, csrf, locked_until, nodes }
     }
+}
+
+/// What the license grants, as the receipt page shows it.
+struct Terms {
+    app_name: String,
+    project: String,
+    version: String,
+    max_nodes: u32,
 }
 
 /// The QR page and its data: `client`'s QR code made or refreshed as needed.
@@ -472,8 +505,162 @@ fn lang_of(headers: &HeaderMap) -> Lang {
 async fn qrcode_page(State(shared): State<Arc<Shared>>, ci: ConnectInfo<ClientAddr>, headers: HeaderMap) -> Response {
     let lang = lang_of(&headers);
     match qr_page_data(&shared, ci.0.0.ip(), false, lang).await {
-        Ok(d) => page_response(StatusCode::OK, lang, &page(&d, lang, None)),
+        Ok(d) => qr_page_response(&shared, StatusCode::OK, lang, &d, None),
         Err(resp) => resp,
+    }
+}
+
+/// The QR page: under receipt policy with a CSP that lets its script reach
+/// the vendor's activation service, and only that and this server.
+fn qr_page_response(shared: &Shared, status: StatusCode, lang: Lang, d: &PageData, notice: Option<Notice>) -> Response {
+    let html = page(d, lang, notice, &shared.base_url);
+    let mut resp = page_response(status, lang, &html);
+    if d.policy == ActivationPolicy::Receipt {
+        let connect = receipt::origin_of(&shared.base_url).map_or_else(String::new, |o| format!(" {o}"));
+        if let Ok(v) = HeaderValue::from_str(&format!("{CSP}; connect-src 'self'{connect}")) {
+            resp.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
+        }
+    }
+    resp
+}
+
+/// The receipt page's script (a file: the CSP admits no inline script).
+async fn receipt_js() -> Response {
+    let mut resp = ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], RECEIPT_JS).into_response();
+    resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("max-age=3600"));
+    resp
+}
+
+const RECEIPT_JS: &str = include_str!("assets/receipt.js");
+
+/// The most a `POST /license/receipt` body may be: a receipt file is at
+/// most 73728 bytes after its magic, which armor and form encoding grow.
+pub const RECEIPT_BODY_LIMIT: usize = 256 * 1024;
+
+/// `POST /license/receipt`: the vendor's receipt, from the page's script
+/// (`Accept: application/json`) or its upload form; the form's CSRF token
+/// and the Origin check as every form. Checked (the verifier, then this
+/// server's pending challenge, its instance key, the receipt it holds),
+/// stored atomically as `activation-receipt`, then the activation is
+/// recorded.
+async fn post_receipt(
+    State(shared): State<Arc<Shared>>,
+    ci: ConnectInfo<ClientAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let lang = lang_of(&headers);
+    let client = ci.0.0.ip();
+    let wants_json =
+        headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("application/json"));
+    if let Err(resp) = check_form(&shared, client, &headers, &body, lang) {
+        if wants_json {
+            let message = "This request did not come from this server's own page (or the page is too old): open the page again and retry.";
+            return json_response(
+                StatusCode::FORBIDDEN,
+                &json!({"status": "refused", "code": "cross_origin", "message": message}),
+            );
+        }
+        return resp;
+    }
+    let text = form_field(&body, "receipt").unwrap_or_default().replace("\r\n", "\n");
+    let mono = shared.mono();
+    let path = shared.receipt_path.clone();
+    let result = with_state(&shared, move |s, now| {
+        let checked = receipt::verify(s, text.as_bytes(), now, mono)?;
+        s.check_receipt(&checked, now, mono)?;
+        // Stored before privateConfig records the activation: a crash in
+        // between leaves the receipt the vendor knows as the latest.
+        tokio::task::block_in_place(|| write_atomic(&path, checked.armored.as_bytes(), receipt::FILE_MODE))
+            .map_err(|e| ReceiptRefusal::Storage(e.to_string()))?;
+        let lease_until = checked.lease_until;
+        let id = crate::hex(&checked.id);
+        s.accept_receipt(checked, now, mono).map(|at| (at, id, lease_until))
+    })
+    .await;
+    let result = match result {
+        Ok(r) => r,
+        Err(resp) => return resp,
+    };
+    match &result {
+        Ok((_, id, lease_until)) => {
+            log_line(
+                &json!({"event": "receipt_accepted", "client": client.to_string(), "receipt_id": id, "lease_until": lease_until}),
+            );
+        }
+        Err(r) => log_line(&json!({"event": "receipt_refused", "client": client.to_string(), "code": r.code()})),
+    }
+    let http_status = match &result {
+        Ok(_) => StatusCode::OK,
+        Err(ReceiptRefusal::Storage(_)) => StatusCode::INTERNAL_SERVER_ERROR,
+        // Used, expired, or overtaken by another activation: activate again.
+        Err(r) if matches!(r.code(), "receipt_challenge_mismatch" | "receipt_previous_mismatch") => {
+            StatusCode::CONFLICT
+        }
+        Err(_) => StatusCode::FORBIDDEN,
+    };
+    let join_secret = crate::hex(shared.join_secret.as_bytes());
+    if wants_json {
+        let v = match &result {
+            Ok((at, id, lease_until)) => json!({
+                "status": "activated", "activated_at": at, "receipt_id": id, "lease_until": lease_until,
+                "join_secret": join_secret, "message": activated_text(lang, *lease_until),
+            }),
+            Err(r) => json!({"status": "refused", "code": r.code(), "message": receipt_refusal_text(r, lang)}),
+        };
+        return json_response(http_status, &v);
+    }
+    let d = match qr_page_data(&shared, client, false, lang).await {
+        Ok(d) => d,
+        Err(resp) => return resp,
+    };
+    let notice = match &result {
+        Ok(_) => Notice::Activated { join_secret },
+        Err(r) => Notice::Refused { prompt: receipt_refusal_text(r, lang), advice: String::new() },
+    };
+    qr_page_response(&shared, http_status, lang, &d, Some(notice))
+}
+
+/// What the page says once a receipt is accepted.
+fn activated_text(lang: Lang, lease_until: Option<u64>) -> String {
+    let lease = lease_until.map(|u| ShownTime(Timestamp(u)).to_string());
+    match (lang, lease) {
+        (Lang::ZhCn, Some(u)) => format!("激活成功。帆软应用现在可以向此服务器注册。请在 {u} 之前重新激活。"),
+        (Lang::ZhCn, None) => "激活成功。帆软应用现在可以向此服务器注册。".to_owned(),
+        (_, Some(u)) => format!(
+            "Activation succeeded. The FanRuan applications can now register with this server. Activate again before {u}."
+        ),
+        (_, None) => "Activation succeeded. The FanRuan applications can now register with this server.".to_owned(),
+    }
+}
+
+/// Why a receipt was refused and what to do, in `lang`.
+fn receipt_refusal_text(r: &ReceiptRefusal, lang: Lang) -> String {
+    if lang != Lang::ZhCn {
+        return r.to_string();
+    }
+    match r {
+        ReceiptRefusal::CodePolicy => {
+            "此服务器的许可证通过二维码和 6 位验证码激活，而非回执：请输入手机上显示的验证码。".to_owned()
+        }
+        ReceiptRefusal::Invalid(causes) => format!(
+            "回执无效：{}",
+            causes.iter().map(|(code, m)| format!("{m}（{code}）")).collect::<Vec<_>>().join("；")
+        ),
+        ReceiptRefusal::NoPendingChallenge => {
+            "回执对应的二维码不是本服务器当前显示的（已使用、已超过 5 分钟有效期，或属于另一台服务器）：请重新激活。"
+                .to_owned()
+        }
+        ReceiptRefusal::OtherInstance => "此回执是为另一台授权服务器（另一个实例密钥）签发的。".to_owned(),
+        ReceiptRefusal::Revoked => {
+            "厂商已吊销此服务器的许可证（回执中的吊销列表）：服务器未激活，不为任何应用提供服务。请联系商务人员。"
+                .to_owned()
+        }
+        ReceiptRefusal::StalePrevious => {
+            "此回执接续的不是本服务器持有的回执（它是为本服务器的副本签发的，或早于本服务器最近一次激活）：请重新激活。"
+                .to_owned()
+        }
+        _ => r.to_string(),
     }
 }
 
@@ -498,7 +685,8 @@ async fn style_css() -> Response {
 const STYLE: &str = "body{font-family:sans-serif;max-width:32rem;margin:1rem auto;padding:0 1rem}\
 .qr svg{width:100%;max-width:20rem;height:auto}.ok{color:#060}.err{color:#a00}.small{font-size:.85rem}\
 h2{font-size:1.2rem;margin:.5rem 0 0 0}dt{font-weight:bold}dd{margin:0 0 .4rem 0}\
-input,button{font-size:1.2rem;margin:.3rem 0;padding:.3rem}code{word-break:break-all}\
+input,button{font-size:1.2rem;margin:.3rem 0;padding:.3rem}textarea{width:100%;font-family:monospace;font-size:.75rem}\
+label{display:block}code{word-break:break-all}\
 table{border-collapse:collapse}td,th{padding:.2rem .4rem;text-align:left;font-size:.85rem}\n";
 
 /// Refuses a form post that is not from this server's own page: a foreign
@@ -532,7 +720,7 @@ async fn refresh(
         return resp;
     }
     match qr_page_data(&shared, client, true, lang).await {
-        Ok(d) => page_response(StatusCode::OK, lang, &page(&d, lang, None)),
+        Ok(d) => qr_page_response(&shared, StatusCode::OK, lang, &d, None),
         Err(resp) => resp,
     }
 }
@@ -642,7 +830,7 @@ async fn enter_code(
         Ok(_) => StatusCode::OK,
         Err(Refusal::Code(fanlic_verifier::activation::CodeError::Locked { .. })) => StatusCode::TOO_MANY_REQUESTS,
         Err(Refusal::Code(fanlic_verifier::activation::CodeError::NotSixDigits)) => StatusCode::BAD_REQUEST,
-        Err(Refusal::AlreadyActivated { .. }) => StatusCode::CONFLICT,
+        Err(Refusal::AlreadyActivated { .. } | Refusal::ReceiptPolicy) => StatusCode::CONFLICT,
         Err(_) => StatusCode::FORBIDDEN,
     };
     let lang = lang_of(&headers);
@@ -675,7 +863,7 @@ async fn enter_code(
             Notice::Refused { prompt, advice }
         }
     };
-    page_response(http_status, lang, &page(&d, lang, Some(notice)))
+    qr_page_response(&shared, http_status, lang, &d, Some(notice))
 }
 
 /// What the code page says above the QR page.
@@ -738,6 +926,16 @@ fn refusal_texts(r: &Refusal, lang: Lang, now: u64) -> (String, String) {
             "Nothing to do: the applications can register.".to_owned(),
         ),
         Refusal::Code(e) => code_texts(e, lang, now),
+        Refusal::ReceiptPolicy if zh => (
+            "此服务器的许可证通过厂商签发的回执激活，而非 6 位验证码：本服务器无法校验验证码。".to_owned(),
+            "请在 /license/qrcode 上点击“通过厂商服务激活”，或上传手机获得的回执文件。".to_owned(),
+        ),
+        Refusal::ReceiptPolicy => (
+            "This server's license is activated by the vendor's receipt, not by a 6-digit code: this server cannot check codes."
+                .to_owned(),
+            "On /license/qrcode, use \"Activate through the vendor's service\", or upload the receipt file the phone got."
+                .to_owned(),
+        ),
         Refusal::Challenge(reason) if zh => (
             format!("无法生成二维码：{reason}"),
             "请检查服务器的许可证和 FANLIC_ACTIVATION_BASE_URL 后重启服务器；如仍出现此提示，请联系商务人员。"
@@ -866,8 +1064,12 @@ fn clock_behind_html(d: &PageData, lang: Lang) -> String {
     format!("<p class=\"err\">{} <b>{}</b></p>", escape(&prompt), escape(&advice))
 }
 
-/// The QR page: mobile-friendly, no script, no external resources.
-fn page(d: &PageData, lang: Lang, notice: Option<Notice>) -> String {
+/// The QR page: mobile-friendly, no external resources; no script under
+/// code policy, one script file under receipt policy.
+fn page(d: &PageData, lang: Lang, notice: Option<Notice>, base_url: &str) -> String {
+    if d.policy == ActivationPolicy::Receipt {
+        return receipt_page(d, lang, notice, base_url);
+    }
     let st = &d.st;
     let zh = lang == Lang::ZhCn;
     let mut body = notice.map(|n| notice_html(n, lang)).unwrap_or_default();
@@ -937,6 +1139,124 @@ fn page(d: &PageData, lang: Lang, notice: Option<Notice>) -> String {
     shell(lang, title, lang.pick("Authorization server", "授权服务器"), &body, &footer(d, lang))
 }
 
+/// The QR page under receipt policy: the terms, the QR code (the phone
+/// path: the vendor's page gives the phone a receipt file, which the admin
+/// uploads here), the button that fetches the receipt through this browser,
+/// and the upload form. Shown while activated too: activating again renews
+/// the lease.
+fn receipt_page(d: &PageData, lang: Lang, notice: Option<Notice>, base_url: &str) -> String {
+    let st = &d.st;
+    let zh = lang == Lang::ZhCn;
+    let mut body = notice.map(|n| notice_html(n, lang)).unwrap_or_default();
+    body.push_str(&license_causes_html(d));
+    if st.clock_behind {
+        body.push_str(&clock_behind_html(d, lang));
+    }
+    if st.revoked {
+        body.push_str(&format!(
+            "<p class=\"err\">{}</p>",
+            escape(lang.pick(
+                "The vendor has revoked this server's license: it serves no application. Contact the vendor's business staff.",
+                "厂商已吊销此服务器的许可证：它不再为任何应用提供服务。请联系商务人员。",
+            ))
+        ));
+    }
+    if let Some(at) = st.activated_at {
+        let since = ShownTime(Timestamp(at)).to_string();
+        let text = match (st.lease_until, zh) {
+            (Some(u), true) => format!("已于 {since} 激活。请在 {} 之前重新激活。", ShownTime(Timestamp(u))),
+            (Some(u), false) => format!("Activated since {since}. Activate again before {}.", ShownTime(Timestamp(u))),
+            (None, true) => format!("已于 {since} 激活。"),
+            (None, false) => format!("Activated since {since}."),
+        };
+        let class = if st.lease_expired { "err" } else { "ok" };
+        body.push_str(&format!("<p class=\"{class}\">{}</p>", escape(&text)));
+    }
+    let t = &d.terms;
+    let rows: [(&str, String); 4] = [
+        (lang.pick("License", "许可证"), st.license_id.clone()),
+        (lang.pick("Application", "应用"), format!("{} {}", t.app_name, t.version)),
+        (lang.pick("Project", "项目"), t.project.clone()),
+        (lang.pick("Nodes", "节点数"), t.max_nodes.to_string()),
+    ];
+    body.push_str("<dl id=\"terms\">");
+    for (k, v) in rows {
+        body.push_str(&format!("<dt>{}</dt><dd>{}</dd>", escape(k), escape(&v)));
+    }
+    body.push_str("</dl>");
+    match &d.challenge {
+        Some(Ok(ch)) => {
+            let svg = fanlic_qr::Qr::new(&ch.url).map(|q| q.to_svg()).unwrap_or_default();
+            let until = ch.issued_at.saturating_add(crate::state::CHALLENGE_VALID_SECS);
+            let left = minutes(until.saturating_sub(d.now), lang);
+            let until = ShownTime(Timestamp(until));
+            let (button_steps, phone_steps, valid) = if zh {
+                (
+                    "此浏览器能访问厂商的激活服务时：点击下面的按钮。此浏览器把二维码的内容发送给厂商，再把厂商签发的回执交给本服务器。",
+                    "否则：用手机扫描此二维码，在手机上确认后下载回执文件，再在下方上传该文件（或粘贴其内容）。",
+                    format!("此二维码还剩 {left}有效（至 {until}）。"),
+                )
+            } else {
+                (
+                    "If this browser can reach the vendor's activation service: press the button below. This browser sends the QR code's content to the vendor and hands the receipt the vendor signs to this server.",
+                    "Otherwise: scan this QR code with a phone, confirm there, download the receipt file, and upload it below (or paste its content).",
+                    format!("This QR code is valid for {left} more (until {until})."),
+                )
+            };
+            body.push_str(&format!(
+                "<p>{}</p><p><button type=\"button\" id=\"vendor-activate\" data-base=\"{base}\" data-token=\"{token}\" data-instance-key=\"{instance}\" \
+                 data-working=\"{working}\" data-failed=\"{failed}\" data-unreachable=\"{unreachable}\">{label}</button></p>\
+                 <p id=\"vendor-result\" role=\"status\"></p><p><code id=\"vendor-join-secret\"></code></p>\
+                 <p>{}</p><div class=\"qr\">{svg}</div>\
+                 <p class=\"small\">{valid} <a href=\"{url}\">{link}</a></p>",
+                escape(button_steps),
+                escape(phone_steps),
+                base = escape(base_url),
+                token = escape(ch.token_text()),
+                instance = escape(&d.instance_key),
+                working = escape(lang.pick("Asking the vendor's service…", "正在请求厂商的激活服务……")),
+                failed = escape(lang.pick("Activation failed:", "激活失败：")),
+                unreachable = escape(lang.pick(
+                    "The vendor's activation service cannot be reached from this browser: use the phone and upload the receipt file",
+                    "此浏览器无法访问厂商的激活服务：请使用手机并上传回执文件",
+                )),
+                label = escape(lang.pick("Activate through the vendor's service", "通过厂商服务激活")),
+                valid = escape(&valid),
+                url = escape(&ch.url),
+                link = escape(lang.pick("Activation link", "激活链接")),
+            ));
+            body.push_str(&format!(
+                "<form method=\"post\" action=\"/license/refresh\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+                 <button type=\"submit\">{refresh}</button></form>",
+                csrf = escape(&d.csrf),
+                refresh = escape(lang.pick("Refresh the QR code", "刷新二维码")),
+            ));
+        }
+        Some(Err(r)) => {
+            let (prompt, advice) = refusal_texts(r, lang, d.now);
+            body.push_str(&format!("<p class=\"err\">{} <b>{}</b></p>", escape(&prompt), escape(&advice)));
+        }
+        None => {}
+    }
+    body.push_str(&format!(
+        "<h2>{heading}</h2><form method=\"post\" action=\"/license/receipt\" id=\"receipt-form\">\
+         <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+         <label for=\"receipt-file\">{file}</label>\
+         <input type=\"file\" id=\"receipt-file\" accept=\".fanlic,text/plain\">\
+         <label for=\"receipt-text\">{text}</label>\
+         <textarea id=\"receipt-text\" name=\"receipt\" rows=\"6\" required></textarea>\
+         <button type=\"submit\">{button}</button></form>\
+         <script src=\"/license/receipt.js\"></script>",
+        heading = escape(lang.pick("Upload the receipt", "上传回执")),
+        csrf = escape(&d.csrf),
+        file = escape(lang.pick("Receipt file (receipt.fanlic)", "回执文件（receipt.fanlic）")),
+        text = escape(lang.pick("or its content", "或其内容")),
+        button = escape(lang.pick("Activate with this receipt", "用此回执激活")),
+    ));
+    let title = lang.pick("Authorization server activation", "授权服务器激活");
+    shell(lang, title, lang.pick("Authorization server", "授权服务器"), &body, &footer(d, lang))
+}
+
 /// `/license/status` for a browser.
 fn status_page(d: &PageData, lang: Lang, notice: Option<Notice>) -> String {
     let st = &d.st;
@@ -946,16 +1266,22 @@ fn status_page(d: &PageData, lang: Lang, notice: Option<Notice>) -> String {
     if st.clock_behind {
         body.push_str(&clock_behind_html(d, lang));
     }
-    let activated = match st.activated_at {
-        Some(at) => format!("{} {}", lang.pick("since", "激活时间"), ShownTime(Timestamp(at))),
-        None => lang
+    let activated = match (st.activated_at, d.policy) {
+        (Some(at), _) => format!("{} {}", lang.pick("since", "激活时间"), ShownTime(Timestamp(at))),
+        (None, ActivationPolicy::Receipt) => lang
+            .pick(
+                "not activated: open /license/qrcode and activate through the vendor's service",
+                "未激活：请打开 /license/qrcode，通过厂商服务激活",
+            )
+            .to_owned(),
+        (None, ActivationPolicy::Code) => lang
             .pick(
                 "not activated: open /license/qrcode, scan the QR code and enter the code",
                 "未激活：请打开 /license/qrcode，扫描二维码并输入验证码",
             )
             .to_owned(),
     };
-    let rows: Vec<(&str, String)> = vec![
+    let mut rows: Vec<(&str, String)> = vec![
         (lang.pick("Activated", "激活状态"), activated),
         (
             lang.pick("Nodes registered", "已注册节点"),
@@ -975,6 +1301,28 @@ fn status_page(d: &PageData, lang: Lang, notice: Option<Notice>) -> String {
         (lang.pick("privateConfig generation", "privateConfig 版本"), st.generation.to_string()),
         (lang.pick("Instance", "实例"), st.instance_fingerprint.clone()),
     ];
+    if d.policy == ActivationPolicy::Receipt {
+        // Under receipt policy only: the code policy's page stays as it was.
+        rows.extend([
+            (lang.pick("Activated by", "激活方式"), lang.pick("the vendor's receipt", "厂商签发的回执").to_owned()),
+            (lang.pick("Receipt", "回执"), st.receipt_id.clone().unwrap_or_else(|| "-".to_owned())),
+            (
+                lang.pick("Re-activation due", "需重新激活的时间"),
+                match (st.lease_until, st.lease_expired) {
+                    (Some(u), false) => ShownTime(Timestamp(u)).to_string(),
+                    (Some(u), true) => format!(
+                        "{} {}",
+                        ShownTime(Timestamp(u)),
+                        lang.pick(
+                            "(passed: applications are refused until it is activated again on /license/qrcode)",
+                            "（已过期：在 /license/qrcode 重新激活之前，应用的请求都会被拒绝）",
+                        )
+                    ),
+                    (None, _) => "-".to_owned(),
+                },
+            ),
+        ]);
+    }
     body.push_str("<dl>");
     for (k, v) in rows {
         body.push_str(&format!("<dt>{}</dt><dd>{}</dd>", escape(k), escape(&v)));

@@ -23,6 +23,9 @@
 //!   it on every request (SPEC.md §7.3); shown once activation succeeds;
 //! - `code-entry-locks`: wrong-code counts and locks, mode 0600, kept across
 //!   restarts;
+//! - `activation-receipt`: under the license's receipt policy, the vendor's
+//!   latest receipt for this instance (armored), written atomically when one
+//!   is accepted and checked again at every start;
 //! - `tls/cert.pem`, `tls/key.pem`: made at first start (self-signed, an
 //!   ECDSA P-256 key, mode 0600, kept across restarts), or mounted by the
 //!   customer and then used as is; either way bound to the instance key by
@@ -47,6 +50,11 @@
 //!   a new QR code for this browser only. The pages follow
 //!   the browser's `Accept-Language` (English, or Simplified Chinese for any
 //!   `zh`), show dates as YYYY/MM/DD, and say what to do next on a refusal.
+//!   Under the license's receipt policy the page shows the terms, the QR
+//!   code (the phone gets a receipt file to upload) and a button whose
+//!   script (`/license/receipt.js`) fetches the receipt from the vendor's
+//!   service through the browser and posts it to `POST /license/receipt`
+//!   (also the upload form's target); 6-digit codes are refused there.
 //! - `GET /license/qrcode.png`: the same QR code as PNG.
 //! - `POST /license/code`: the code, as the page's form (`csrf=…&code=NNNNNN`)
 //!   or JSON (`{"code": "NNNNNN"}`); per client address 5 wrong codes are
@@ -84,6 +92,7 @@ pub mod http;
 pub mod keys;
 pub mod license;
 pub mod net;
+pub mod receipt;
 pub mod state;
 pub mod tls;
 
@@ -181,6 +190,8 @@ pub struct Prepared {
     pub config_path: PathBuf,
     /// `code-entry-locks`.
     pub code_entry_path: PathBuf,
+    /// `activation-receipt`.
+    pub receipt_path: PathBuf,
     /// The cluster's join secret.
     pub join_secret: JoinSecret,
 }
@@ -254,7 +265,14 @@ pub fn prepare(opts: &Options, now: u64) -> Result<Prepared, Error> {
         }
         *state.code_entry_mut() = entry;
     }
-    Ok(Prepared { state, tls, tls_binding, base_url, config_path, code_entry_path, join_secret })
+    let receipt_path = dir.join(receipt::FILE_NAME);
+    if receipt_path.exists() {
+        let bytes = fs::read(&receipt_path).map_err(Error::io(&receipt_path, "cannot read"))?;
+        let held = receipt::load(&state, &bytes, now)
+            .map_err(|reason| Error::Receipt { path: receipt_path.clone(), reason })?;
+        state.set_receipt(held);
+    }
+    Ok(Prepared { state, tls, tls_binding, base_url, config_path, code_entry_path, receipt_path, join_secret })
 }
 
 /// Starts the server and serves until SIGTERM or SIGINT. The first line on
@@ -299,6 +317,7 @@ pub fn run(opts: &Options) -> Result<(), Error> {
         config_path: prepared.config_path,
         base_url: prepared.base_url,
         code_entry_path: prepared.code_entry_path,
+        receipt_path: prepared.receipt_path,
         join_secret: prepared.join_secret,
         request_key,
         replay: std::sync::Mutex::new(auth::ReplayGuard::default()),

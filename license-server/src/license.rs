@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use ed25519_dalek::SigningKey;
+pub use fanlic_formats::ActivationPolicy;
 use fanlic_formats::{Expiry, LicenseId, LicenseKind, MAX_LICENSE_FILE_LEN, Timestamp, Version, armor};
 use fanlic_verifier::{Environment, Lang, RootKey, authenticate, check};
 
@@ -29,12 +30,15 @@ pub struct ServerLicense {
     pub max_nodes: u32,
     /// Expiry.
     pub expiry: Expiry,
-    /// The key the QR challenge is MACed under (§6.2).
+    /// The key the QR challenge is MACed under (§6.2): under receipt policy
+    /// the license's field holds the challenge key, which makes no code.
     pub activation_key: [u8; 32],
     /// Where the QR code points, if the license says.
     pub activation_base_url: Option<String>,
     /// The image key's public key.
     pub image_public_key: [u8; 32],
+    /// How the server is activated: 6-digit code, or the vendor's receipt.
+    pub activation_policy: ActivationPolicy,
 }
 
 /// A cause of the server license as the admin's pages show it (SPEC.md §4.2).
@@ -59,6 +63,7 @@ impl core::fmt::Debug for ServerLicense {
             .field("project", &self.project)
             .field("version", &self.version)
             .field("max_nodes", &self.max_nodes)
+            .field("activation_policy", &self.activation_policy)
             .finish_non_exhaustive()
     }
 }
@@ -116,6 +121,7 @@ impl ServerLicense {
             activation_key: l.activation_key.unwrap_or_default(),
             activation_base_url: l.activation_base_url.map(str::to_owned),
             image_public_key: image_public,
+            activation_policy: l.activation_policy,
             raw,
             roots,
         })

@@ -18,7 +18,7 @@ use ed25519_dalek::{Signer as _, SigningKey};
 use fanlic_formats::{
     LicenseId, Timestamp,
     activation::ServerInstance,
-    encode_server_answer, encode_server_answer_file,
+    encode_server_answer, encode_server_answer_file_with_receipt,
     private_cloud::{
         AnswerKind, Event, EventKind, MAX_EVENTS, MAX_NODES, NodeRecord, SILENCE_LIMIT_SECS, ServerAnswer, chain_event,
         instance_fingerprint,
@@ -28,7 +28,7 @@ use fanlic_formats::{
 
 use fanlic_verifier::{
     CLOCK_TOLERANCE_SECS,
-    activation::{ActivationKey, ChallengeInput, CodeError, make_challenge, project_fingerprint},
+    activation::{ActivationKey, ChallengeInput, CodeError, make_challenge_after, project_fingerprint},
 };
 use serde::Serialize;
 
@@ -37,7 +37,8 @@ use crate::{
     code_entry::CodeEntry,
     config::{LoadedConfig, SignedCertificate, encode_private_config},
     hex,
-    license::ServerLicense,
+    license::{ActivationPolicy, ServerLicense},
+    receipt::{CheckedReceipt, ReceiptRefusal},
 };
 
 /// "at most every 600 seconds to move `time_high_water` and the nodes'
@@ -89,6 +90,17 @@ pub struct ShownChallenge {
     pub url: String,
     /// When it was made; it is valid for [`CHALLENGE_VALID_SECS`].
     pub issued_at: u64,
+    /// SHA-256 of its raw token: what a receipt names (SPEC.md §6.5).
+    pub token_sha256: [u8; 32],
+}
+
+impl ShownChallenge {
+    /// The token as text: the activation URL's last segment, without the
+    /// query.
+    pub fn token_text(&self) -> &str {
+        let last = self.url.rsplit('/').next().unwrap_or("");
+        last.split('?').next().unwrap_or(last)
+    }
 }
 
 /// Why the QR page or the code entry refuses.
@@ -119,6 +131,11 @@ pub enum Refusal {
     /// The challenge could not be made (a license or base URL problem).
     #[error("cannot make the QR code: {0}")]
     Challenge(String),
+    /// Under the license's receipt policy the server cannot check a code.
+    #[error(
+        "this server's license is activated by the vendor's receipt, not by a 6-digit code: this server cannot check codes. Use \"Activate through the vendor's service\" on /license/qrcode, or upload the receipt file the phone got"
+    )]
+    ReceiptPolicy,
 }
 
 impl Refusal {
@@ -134,6 +151,7 @@ impl Refusal {
             Self::Code(CodeError::WrongCode { .. }) => "wrong_code",
             Self::Code(_) => "code_refused",
             Self::Challenge(_) => "challenge_failed",
+            Self::ReceiptPolicy => "receipt_policy",
         }
     }
 }
@@ -161,6 +179,18 @@ pub struct Status {
     pub clock_behind: bool,
     /// The latest time seen.
     pub time_high_water: u64,
+    /// `code` or `receipt` (the license's activation policy).
+    pub activation_policy: &'static str,
+    /// The id of the receipt held, hex.
+    pub receipt_id: Option<String>,
+    /// Re-activation is due then (the held receipt's lease); from then on
+    /// registrations and heartbeats are refused `lease_expired`.
+    pub lease_until: Option<u64>,
+    /// The lease has ended.
+    pub lease_expired: bool,
+    /// The held receipt's revocation list revokes the server license: no
+    /// node is served.
+    pub revoked: bool,
 }
 
 /// The server's state: `privateConfig`'s content plus what lives only in
@@ -178,6 +208,9 @@ pub struct ServerState {
     events: VecDeque<Event>,
     /// Refusing everything until the clock passes `time_high_water`.
     behind: bool,
+    /// The latest receipt accepted (receipt policy), kept across restarts
+    /// in `activation-receipt`.
+    receipt: Option<CheckedReceipt>,
     /// Every client's QR code, wrong-code count and lock.
     code: CodeEntry,
     /// A change that must be written now.
@@ -248,6 +281,7 @@ impl ServerState {
             log_base: [0; 32],
             events: VecDeque::new(),
             behind: false,
+            receipt: None,
             code: CodeEntry::new(),
             changed: false,
             time_moved: false,
@@ -325,13 +359,42 @@ impl ServerState {
     }
 
     fn common_causes(&self, now: u64, causes: &mut Vec<Cause>) {
-        if self.activated_at.is_none() {
+        if self.revoked() {
             causes.push(cause(
-                "not_activated",
-                "The authorization server is not activated: open https://SERVER:PORT/license/qrcode, scan the QR code with a phone and enter the 6-digit code",
+                "revoked",
+                "The vendor has revoked this authorization server's license (the revocation list of its activation receipt): contact the vendor's business staff",
+            ));
+        }
+        if self.activated_at.is_none() {
+            let message = match self.license.activation_policy {
+                ActivationPolicy::Receipt => {
+                    "The authorization server is not activated: open https://SERVER:PORT/license/qrcode and activate it through the vendor's service"
+                }
+                ActivationPolicy::Code => {
+                    "The authorization server is not activated: open https://SERVER:PORT/license/qrcode, scan the QR code with a phone and enter the 6-digit code"
+                }
+            };
+            causes.push(cause("not_activated", message));
+        } else if let Some(until) = self.lease_until().filter(|&u| now >= u) {
+            causes.push(cause(
+                "lease_expired",
+                format!(
+                    "The authorization server's activation lease ended at {}: open https://SERVER:PORT/license/qrcode and activate it again through the vendor's service",
+                    Timestamp(until)
+                ),
             ));
         }
         self.clock_cause(now, causes);
+    }
+
+    /// The held receipt's lease end.
+    fn lease_until(&self) -> Option<u64> {
+        self.receipt.as_ref().and_then(|r| r.lease_until)
+    }
+
+    /// The held receipt's revocation list revokes the server license.
+    fn revoked(&self) -> bool {
+        self.receipt.as_ref().is_some_and(|r| r.revokes_license)
     }
 
     fn clock_cause(&self, now: u64, causes: &mut Vec<Cause>) {
@@ -454,12 +517,19 @@ impl ServerState {
         .map_err(internal)?;
         let message = encode_server_answer(&answer).map_err(internal)?;
         let signature = self.instance.sign(&message).to_bytes();
-        let file = encode_server_answer_file(
+        // Under receipt policy every answer carries the receipt held, without
+        // its revocation list, so an application checks the vendor's word too.
+        let receipt = match self.license.activation_policy {
+            ActivationPolicy::Receipt => self.receipt.as_ref().map(|r| r.for_answers.as_slice()),
+            ActivationPolicy::Code => None,
+        };
+        let file = encode_server_answer_file_with_receipt(
             &self.license.raw,
             &self.certificate.message,
             &self.certificate.signature,
             &message,
             &signature,
+            receipt,
         )
         .map_err(internal)?;
         Ok(Answer { answer, file })
@@ -518,7 +588,12 @@ impl ServerState {
         refresh: bool,
     ) -> Result<ShownChallenge, Refusal> {
         self.observe(now);
-        self.refuse_if_behind_or_active(now)?;
+        if self.license.activation_policy != ActivationPolicy::Receipt {
+            // Under receipt policy a QR code is always shown: to renew the
+            // lease while activated, and, the clock behind, because a
+            // receipt's vendor_time is the way back.
+            self.refuse_if_behind_or_active(now)?;
+        }
         if !refresh && let Some(c) = self.code.shown(client, now, mono) {
             return Ok(c.clone());
         }
@@ -529,7 +604,14 @@ impl ServerState {
         let mut node_id = [0u8; 16];
         node_id.copy_from_slice(self.fingerprint.get(..16).unwrap_or(&[0; 16]));
         let version = self.license.version.to_string();
-        let prepared = make_challenge(
+        // Under receipt policy the challenge names the receipt held (SPEC.md
+        // §6.2 `previous_receipt`), so the vendor can tell a copy of this
+        // server (which names an older one) from the server itself.
+        let previous = match self.license.activation_policy {
+            ActivationPolicy::Receipt => self.receipt.as_ref().map(|r| r.id),
+            ActivationPolicy::Code => None,
+        };
+        let prepared = make_challenge_after(
             self.license.id,
             &ActivationKey::from_bytes(self.license.activation_key),
             &ChallengeInput {
@@ -541,13 +623,21 @@ impl ServerState {
                 now: Timestamp(now),
                 server: Some(ServerInstance { instance_fingerprint: self.fingerprint, generation: self.generation }),
             },
+            previous,
         )
         .map_err(fail)?;
         let mut url = String::new();
         prepared
             .write_url(base_url, &mut url)
             .map_err(|_| Refusal::Challenge("the activation URL cannot be written".into()))?;
-        let shown = ShownChallenge { url, issued_at: now };
+        if self.license.activation_policy == ActivationPolicy::Receipt {
+            // The challenge carries only the instance key's fingerprint; the
+            // receipt names the key itself, so the vendor is given it (the
+            // service ignores an activation URL's query when reading the token).
+            url.push_str("?instance_key=");
+            url.push_str(&hex(&instance_public));
+        }
+        let shown = ShownChallenge { url, issued_at: now, token_sha256: prepared.token_sha256() };
         self.code.set_challenge(client, shown.clone(), prepared.code(), mono);
         Ok(shown)
     }
@@ -568,6 +658,9 @@ impl ServerState {
     /// activates: `Activated`, to be written at once.
     pub fn enter_code(&mut self, client: IpAddr, typed: &str, now: u64, mono: u64) -> Result<u64, Refusal> {
         self.observe(now);
+        if self.license.activation_policy == ActivationPolicy::Receipt {
+            return Err(Refusal::ReceiptPolicy);
+        }
         self.refuse_if_behind_or_active(now)?;
         self.code.enter(client, typed, now, mono).map_err(Refusal::Code)?;
         self.activated_at = Some(now);
@@ -589,7 +682,88 @@ impl ServerState {
             locked_until: self.code.global_locked_until(now),
             clock_behind: self.behind,
             time_high_water: self.time_high_water,
+            activation_policy: self.license.activation_policy.as_str(),
+            receipt_id: self.receipt.as_ref().map(|r| hex(&r.id)),
+            lease_until: self.lease_until(),
+            lease_expired: self.lease_until().is_some_and(|u| now >= u),
+            revoked: self.revoked(),
         }
+    }
+
+    /// The receipt loaded from `activation-receipt` at start (its signatures
+    /// checked by the caller): the one the next challenge names, the one
+    /// every answer carries.
+    pub fn set_receipt(&mut self, receipt: CheckedReceipt) {
+        self.receipt = Some(receipt);
+    }
+
+    /// Whether a valid QR code whose raw token hashes to `token_sha256` is
+    /// shown now (to any client).
+    pub fn shows_challenge(&self, token_sha256: &[u8; 32], now: u64, mono: u64) -> bool {
+        self.code.pending_by_token(token_sha256, now, mono).is_some()
+    }
+
+    /// The instance public key.
+    pub fn instance_public_key(&self) -> [u8; 32] {
+        self.instance.verifying_key().to_bytes()
+    }
+
+    /// The receipt held.
+    pub fn receipt(&self) -> Option<&CheckedReceipt> {
+        self.receipt.as_ref()
+    }
+
+    /// The server-side checks of a receipt the verifier accepted (SPEC.md
+    /// §7.1 "Activation by receipt"), without changing anything: under
+    /// receipt policy, for a QR code this server shows now, for its
+    /// instance key, following the receipt it holds.
+    pub fn check_receipt(&self, r: &CheckedReceipt, now: u64, mono: u64) -> Result<(), ReceiptRefusal> {
+        if self.license.activation_policy != ActivationPolicy::Receipt {
+            return Err(ReceiptRefusal::CodePolicy);
+        }
+        if self.code.pending_by_token(&r.challenge_sha256, now, mono).is_none() {
+            return Err(ReceiptRefusal::NoPendingChallenge);
+        }
+        if r.instance_public_key != Some(self.instance.verifying_key().to_bytes()) {
+            return Err(ReceiptRefusal::OtherInstance);
+        }
+        if r.previous_receipt != self.receipt.as_ref().map(|h| h.id) {
+            return Err(ReceiptRefusal::StalePrevious);
+        }
+        Ok(())
+    }
+
+    /// Accepts a receipt that passed [`Self::check_receipt`] (checked again
+    /// here) and whose file the caller has stored: its challenge is
+    /// consumed (a receipt counts once) with every other QR code, the
+    /// server is activated (`Activated`, written at once), and
+    /// `time_high_water` becomes the receipt's `vendor_time`: the vendor's
+    /// clock is the way back for a server whose clock ran ahead (a code
+    /// never resets it). A receipt whose revocation list revokes the license
+    /// is kept all the same, but activates nothing ([`ReceiptRefusal::Revoked`]).
+    pub fn accept_receipt(&mut self, r: CheckedReceipt, now: u64, mono: u64) -> Result<u64, ReceiptRefusal> {
+        self.check_receipt(&r, now, mono)?;
+        self.code.take_by_token(&r.challenge_sha256, now, mono);
+        self.code.clear_challenges();
+        self.time_high_water = r.vendor_time;
+        self.behind = now.saturating_add(CLOCK_TOLERANCE_SECS) < self.time_high_water;
+        let revoked = r.revokes_license;
+        self.receipt = Some(r);
+        if revoked {
+            // Kept, so the next challenge names it; but a license its list
+            // revokes is not activated (SPEC.md §6.5), and an activation held
+            // lapses.
+            if self.activated_at.take().is_some() {
+                self.event(now, EventKind::ActivationLapsed, [0; 16]);
+            }
+            self.changed = true;
+            self.observe(now);
+            return Err(ReceiptRefusal::Revoked);
+        }
+        self.activated_at = Some(now);
+        self.event(now, EventKind::Activated, [0; 16]);
+        self.observe(now);
+        Ok(now)
     }
 
     /// Until when `client` cannot enter a code (its own lock or the global one).
@@ -1028,5 +1202,186 @@ mod tests {
         assert_eq!(s.challenge(C, T0 + 299, T0 + 299, [2; 16], BASE_URL, false).unwrap(), a);
         assert_ne!(s.challenge(C, T0 + 300, T0 + 300, [2; 16], BASE_URL, false).unwrap(), a);
         assert!(a.url.starts_with("https://activate.example.invalid/a/"));
+    }
+
+    // ---------------------------------------------------------------------
+    // Receipt policy: the server's own checks of a receipt the verifier
+    // accepted (SPEC.md §7.1 "Activation by receipt").
+
+    impl Setup {
+        fn receipt_policy(mut self) -> Self {
+            self.license.activation_policy = ActivationPolicy::Receipt;
+            self
+        }
+    }
+
+    /// What the vendor would sign for the QR code `ch` of `s`.
+    fn receipt_for(
+        s: &ServerState,
+        ch: &ShownChallenge,
+        id: u8,
+        vendor_time: u64,
+        lease: Option<u64>,
+    ) -> CheckedReceipt {
+        CheckedReceipt {
+            id: [id; 32],
+            challenge_sha256: ch.token_sha256,
+            instance_public_key: Some(s.instance.verifying_key().to_bytes()),
+            previous_receipt: s.receipt().map(|r| r.id),
+            vendor_time,
+            lease_until: lease,
+            revokes_license: false,
+            armored: String::new(),
+            for_answers: Vec::new(),
+        }
+    }
+
+    fn refusal(r: Result<u64, ReceiptRefusal>) -> &'static str {
+        r.unwrap_err().code()
+    }
+
+    #[test]
+    fn a_receipt_activates_once_for_a_pending_challenge_of_this_server() {
+        let su = setup(2).receipt_policy();
+        let mut s = su.first_start(T0);
+        assert_eq!(codes(&s.register(&req(1), T0).unwrap_err()), ["not_activated"]);
+        let ch = s.challenge(C, T0, T0, [1; 16], BASE_URL, false).unwrap();
+        // Code entry is refused under receipt policy, whatever is typed.
+        assert_eq!(s.enter_code(C, &code_for(&ch.url, T0), T0, T0).unwrap_err(), Refusal::ReceiptPolicy);
+        // A receipt for a QR code this server never showed.
+        let mut other = receipt_for(&s, &ch, 1, T0, None);
+        other.challenge_sha256 = [9; 32];
+        assert_eq!(refusal(s.accept_receipt(other, T0 + 1, T0 + 1)), "receipt_challenge_mismatch");
+        // For another instance key.
+        let mut other = receipt_for(&s, &ch, 1, T0, None);
+        other.instance_public_key = Some([3; 32]);
+        assert_eq!(refusal(s.accept_receipt(other.clone(), T0 + 1, T0 + 1)), "receipt_instance_mismatch");
+        other.instance_public_key = None;
+        assert_eq!(refusal(s.accept_receipt(other, T0 + 1, T0 + 1)), "receipt_instance_mismatch");
+        // Following a receipt this server does not hold.
+        let mut other = receipt_for(&s, &ch, 1, T0, None);
+        other.previous_receipt = Some([4; 32]);
+        assert_eq!(refusal(s.accept_receipt(other, T0 + 1, T0 + 1)), "receipt_previous_mismatch");
+        assert!(!s.status(T0 + 1).activated, "nothing refused changed anything");
+        // The right one, once.
+        let good = receipt_for(&s, &ch, 1, T0, None);
+        assert_eq!(s.accept_receipt(good.clone(), T0 + 2, T0 + 2).unwrap(), T0 + 2);
+        assert!(s.status(T0 + 2).activated);
+        assert_eq!(s.events().last().map(|e| e.kind), Some(EventKind::Activated));
+        assert!(s.write_due(T0 + 2));
+        assert_eq!(s.status(T0 + 2).receipt_id.unwrap(), hex(&[1; 32]));
+        assert_eq!(refusal(s.accept_receipt(good, T0 + 3, T0 + 3)), "receipt_challenge_mismatch", "replayed");
+        s.register(&req(1), T0 + 4).unwrap();
+    }
+
+    #[test]
+    fn a_receipt_for_an_expired_qr_code_is_refused() {
+        let su = setup(2).receipt_policy();
+        let mut s = su.first_start(T0);
+        let ch = s.challenge(C, T0, T0, [1; 16], BASE_URL, false).unwrap();
+        let r = receipt_for(&s, &ch, 1, T0, None);
+        assert_eq!(refusal(s.accept_receipt(r.clone(), T0 + 300, T0 + 300)), "receipt_challenge_mismatch");
+        // Also when only the monotonic clock says so (the wall clock moved back).
+        let ch = s.challenge(C, T0 + 301, 301, [2; 16], BASE_URL, false).unwrap();
+        let r = receipt_for(&s, &ch, 1, T0 + 301, None);
+        assert_eq!(refusal(s.accept_receipt(r, T0 + 302, 601)), "receipt_challenge_mismatch");
+    }
+
+    /// Re-activation: the next challenge follows the held receipt; a receipt
+    /// made for a challenge before the last activation is stale.
+    #[test]
+    fn a_receipt_made_before_the_last_activation_is_stale() {
+        let su = setup(2).receipt_policy();
+        let mut s = su.first_start(T0);
+        let admin = s.challenge(C, T0, T0, [1; 16], BASE_URL, false).unwrap();
+        let other_client = IpAddr::V4(core::net::Ipv4Addr::new(10, 0, 0, 9));
+        let copy = s.challenge(other_client, T0, T0, [2; 16], BASE_URL, false).unwrap();
+        let stale = receipt_for(&s, &copy, 2, T0, None);
+        s.accept_receipt(receipt_for(&s, &admin, 1, T0, None), T0 + 1, T0 + 1).unwrap();
+        // Every other QR code went with the activation; and even a pending one
+        // whose receipt names no previous receipt is refused as stale.
+        assert_eq!(refusal(s.accept_receipt(stale.clone(), T0 + 2, T0 + 2)), "receipt_challenge_mismatch");
+        let again = s.challenge(other_client, T0 + 3, T0 + 3, [3; 16], BASE_URL, false).unwrap();
+        let stale_again = CheckedReceipt { challenge_sha256: again.token_sha256, ..stale };
+        assert_eq!(refusal(s.accept_receipt(stale_again, T0 + 4, T0 + 4)), "receipt_previous_mismatch");
+        // Renewing while activated: follows receipt 1.
+        let renew = receipt_for(&s, &again, 3, T0 + 4, None);
+        assert_eq!(renew.previous_receipt, Some([1; 32]));
+        s.accept_receipt(renew, T0 + 5, T0 + 5).unwrap();
+        assert_eq!(s.receipt().unwrap().id, [3; 32]);
+    }
+
+    /// A server whose clock ran ahead is refused `clock_behind` once the
+    /// clock is corrected; a receipt's `vendor_time` resets the high-water
+    /// mark (a code never does).
+    #[test]
+    fn a_receipt_resets_the_high_water_mark_of_a_clock_that_ran_ahead() {
+        let su = setup(2).receipt_policy();
+        let mut s = su.first_start(T0);
+        let ahead = T0 + 30 * DAY;
+        s.tick(ahead);
+        let bytes = s.write_now(ahead).unwrap();
+        let mut s = su.restart(&bytes, T0 + 10);
+        assert!(s.status(T0 + 10).clock_behind);
+        assert_eq!(codes(&s.register(&req(1), T0 + 11).unwrap_err()), ["not_activated", "clock_behind"]);
+        // The QR code is still shown under receipt policy: the way back.
+        let ch = s.challenge(C, T0 + 12, T0 + 12, [1; 16], BASE_URL, false).unwrap();
+        s.accept_receipt(receipt_for(&s, &ch, 1, T0 + 13, None), T0 + 14, T0 + 14).unwrap();
+        let st = s.status(T0 + 14);
+        assert!(!st.clock_behind && st.activated);
+        assert_eq!(st.time_high_water, T0 + 14, "vendor_time, then the clock moved it on");
+        s.register(&req(1), T0 + 15).unwrap();
+        // Under code policy the clock behind keeps the QR code away.
+        let su = setup(2);
+        let mut s = su.first_start(T0);
+        s.tick(ahead);
+        let mut s = su.restart(&s.write_now(ahead).unwrap(), T0 + 10);
+        assert!(matches!(s.challenge(C, T0 + 12, T0 + 12, [1; 16], BASE_URL, false), Err(Refusal::ClockBehind { .. })));
+    }
+
+    #[test]
+    fn from_the_lease_end_registrations_and_heartbeats_are_refused_lease_expired() {
+        let su = setup(2).receipt_policy();
+        let mut s = su.first_start(T0);
+        let ch = s.challenge(C, T0, T0, [1; 16], BASE_URL, false).unwrap();
+        let lease = T0 + 1000;
+        s.accept_receipt(receipt_for(&s, &ch, 1, T0, Some(lease)), T0 + 1, T0 + 1).unwrap();
+        s.register(&req(1), T0 + 2).unwrap();
+        s.heartbeat([1; 16], [2; 16], lease - 1).unwrap();
+        let st = s.status(lease);
+        assert_eq!((st.lease_until, st.lease_expired), (Some(lease), true));
+        assert_eq!(codes(&s.heartbeat([1; 16], [3; 16], lease).unwrap_err()), ["lease_expired"]);
+        assert_eq!(codes(&s.register(&req(2), lease + 1).unwrap_err()), ["lease_expired"]);
+        // A cluster can still shrink.
+        s.deregister([1; 16], [4; 16], lease + 2).unwrap();
+        // Activating again renews the lease.
+        let ch = s.challenge(C, lease + 3, lease + 3, [2; 16], BASE_URL, false).unwrap();
+        s.accept_receipt(receipt_for(&s, &ch, 2, lease + 3, Some(lease + 5000)), lease + 4, lease + 4).unwrap();
+        s.register(&req(1), lease + 5).unwrap();
+    }
+
+    #[test]
+    fn a_receipt_whose_list_revokes_the_license_serves_nothing() {
+        let su = setup(2).receipt_policy();
+        let mut s = su.first_start(T0);
+        let ch = s.challenge(C, T0, T0, [1; 16], BASE_URL, false).unwrap();
+        s.accept_receipt(receipt_for(&s, &ch, 1, T0, None), T0 + 1, T0 + 1).unwrap();
+        s.register(&req(1), T0 + 2).unwrap();
+        let ch = s.challenge(C, T0 + 3, T0 + 3, [2; 16], BASE_URL, false).unwrap();
+        let r = CheckedReceipt { revokes_license: true, ..receipt_for(&s, &ch, 2, T0 + 3, None) };
+        assert_eq!(refusal(s.accept_receipt(r, T0 + 4, T0 + 4)), "revoked");
+        let st = s.status(T0 + 4);
+        assert!(st.revoked && !st.activated, "kept, and the activation lapsed");
+        assert_eq!(st.receipt_id, Some(hex(&[2; 32])), "the next challenge names it");
+        assert_eq!(s.events().last().map(|e| e.kind), Some(EventKind::ActivationLapsed));
+        assert_eq!(codes(&s.heartbeat([1; 16], [3; 16], T0 + 5).unwrap_err()), ["revoked", "not_activated"]);
+    }
+
+    #[test]
+    fn under_code_policy_a_receipt_is_refused() {
+        let su = setup(2);
+        let mut s = su.first_start(T0);
+        let ch = s.challenge(C, T0, T0, [1; 16], BASE_URL, false).unwrap();
+        assert_eq!(refusal(s.accept_receipt(receipt_for(&s, &ch, 1, T0, None), T0, T0)), "wrong_policy");
     }
 }

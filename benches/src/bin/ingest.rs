@@ -116,6 +116,8 @@ fn main() {
         version: "11.0",
         expires: "2099-12-31",
         max_licenses: Some("100000000"),
+        activation_policy: None,
+        lease_days: None,
     }
     .parse(&OPTION_NAMES)
     .unwrap_or_else(|e| panic!("{e:?}"));

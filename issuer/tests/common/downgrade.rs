@@ -67,6 +67,14 @@ FROM outbox_attachments;
 DROP TABLE outbox_attachments;
 ALTER TABLE outbox_attachments_old RENAME TO outbox_attachments;
 ",
+    // 10: activation receipts
+    r"
+DROP TABLE alerts;
+DROP TABLE receipts;
+DROP TABLE receipt_keys;
+ALTER TABLE contracts DROP COLUMN lease_days;
+ALTER TABLE contracts DROP COLUMN activation_policy;
+",
 ];
 
 /// Undoes every migration after `version`, newest first, and sets `user_version`.

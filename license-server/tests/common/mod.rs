@@ -6,8 +6,12 @@
 
 use std::{fs, os::unix::fs::PermissionsExt as _, path::Path};
 
-use fanlic_formats::{LicenseId, encode_certificate_body, encode_license_file, encode_license_payload, wire};
+use fanlic_formats::{
+    ActivationPolicy, LicenseId, SignedBody, Timestamp, armor, encode_certificate_body, encode_license_file,
+    encode_license_payload_with_policy, encode_receipt_body, encode_receipt_file, receipt::Receipt, wire,
+};
 use fanlic_tests::keys::{TestKey, pem, public_key_pem};
+use sha2::{Digest as _, Sha256};
 
 /// The license's activation key (the vendor derives one per license; any
 /// 32 bytes do for a test).
@@ -42,6 +46,12 @@ impl Fixture {
 /// A private-cloud FineReport 11.0 license for project `webroot`, with
 /// `max_nodes`, perpetual.
 pub fn fixture(max_nodes: u32) -> Fixture {
+    fixture_with(max_nodes, ActivationPolicy::Code)
+}
+
+/// [`fixture`] under `policy` (under receipt policy [`ACTIVATION_KEY`] is
+/// the license's challenge key).
+pub fn fixture_with(max_nodes: u32, policy: ActivationPolicy) -> Fixture {
     let root = TestKey::new("root-a").unwrap();
     let issuing = TestKey::new("issuing-private-cloud").unwrap();
     let image = TestKey::new("image-server").unwrap();
@@ -54,24 +64,27 @@ pub fn fixture(max_nodes: u32) -> Fixture {
         purposes: 0x2,
     })
     .unwrap();
-    let payload = encode_license_payload(&wire::LicensePayload {
-        license_id: LICENSE_ID,
-        kind: wire::Kind::PrivateCloud,
-        app_name: "FineReport",
-        company: "Example Co.",
-        project: "webroot",
-        contract_signed: wire::Date { year: 2023, month: 11, day: 1 },
-        issued_at: ISSUED_AT,
-        not_before: ISSUED_AT,
-        expiry: wire::Expiry::Never,
-        version: wire::Version { major: 11, minor: 0 },
-        max_nodes,
-        activation_key: Some(ACTIVATION_KEY),
-        activation_base_url: Some(BASE_URL),
-        image_public_key: Some(image.public()),
-        supersedes: None,
-        request_email_sha256: None,
-    })
+    let payload = encode_license_payload_with_policy(
+        &wire::LicensePayload {
+            license_id: LICENSE_ID,
+            kind: wire::Kind::PrivateCloud,
+            app_name: "FineReport",
+            company: "Example Co.",
+            project: "webroot",
+            contract_signed: wire::Date { year: 2023, month: 11, day: 1 },
+            issued_at: ISSUED_AT,
+            not_before: ISSUED_AT,
+            expiry: wire::Expiry::Never,
+            version: wire::Version { major: 11, minor: 0 },
+            max_nodes,
+            activation_key: Some(ACTIVATION_KEY),
+            activation_base_url: Some(BASE_URL),
+            image_public_key: Some(image.public()),
+            supersedes: None,
+            request_email_sha256: None,
+        },
+        policy,
+    )
     .unwrap();
     let raw = encode_license_file(&cert, &root.sign(&cert), &payload, &issuing.sign(&payload)).unwrap();
     let armored = fanlic_formats::armor::encode(&raw, &["TEST-ONLY server license"]).unwrap();
@@ -133,4 +146,78 @@ impl rustls::client::danger::ServerCertVerifier for AnyCert {
     fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
         self.0.signature_verification_algorithms.supported_schemes()
     }
+}
+
+/// What a TEST-ONLY vendor signs into a receipt (SPEC.md §6.5).
+#[derive(Clone, Debug)]
+pub struct ReceiptTerms {
+    /// SHA-256 of the raw challenge token.
+    pub challenge_sha256: [u8; 32],
+    /// The authorization server's instance key.
+    pub instance_public_key: Option<[u8; 32]>,
+    /// The receipt it follows.
+    pub previous_receipt: Option<[u8; 32]>,
+    /// The vendor's clock.
+    pub vendor_time: u64,
+    /// The lease's end.
+    pub lease_until: Option<u64>,
+    /// The license's nodes.
+    pub max_nodes: u32,
+    /// A revocation file to deliver, with its sequence.
+    pub revocation_list: Option<(Vec<u8>, u64)>,
+}
+
+/// An armored receipt for `f`'s license signed by a TEST-ONLY receipt key
+/// (purposes 0x8, a 30-day window around `vendor_time`) certified by `f`'s
+/// root key; and its id.
+pub fn sign_receipt(f: &Fixture, t: &ReceiptTerms) -> (String, [u8; 32]) {
+    let receipt_key = TestKey::new("receipt-key").unwrap();
+    let cert = encode_certificate_body(&wire::CertificateBody {
+        root_key_id: f.root.key_id().0,
+        key_id: receipt_key.key_id().0,
+        public_key: receipt_key.public(),
+        not_before: t.vendor_time - 86_400,
+        not_after: t.vendor_time + 29 * 86_400,
+        purposes: 0x8,
+    })
+    .unwrap();
+    let body = encode_receipt_body(
+        &Receipt::new(
+            f.license_id(),
+            Sha256::digest(&f.raw).into(),
+            t.challenge_sha256,
+            t.instance_public_key,
+            t.previous_receipt,
+            Timestamp(t.vendor_time),
+            t.lease_until.map(Timestamp),
+            t.max_nodes,
+            t.revocation_list.as_ref().map_or(0, |(_, seq)| *seq),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let raw = encode_receipt_file(
+        SignedBody { message: &cert, signature: f.root.sign(&cert) },
+        SignedBody { message: &body, signature: receipt_key.sign(&body) },
+        t.revocation_list.as_ref().map(|(l, _)| l.as_slice()),
+    )
+    .unwrap();
+    (armor::encode_receipt(&raw, &["TEST-ONLY receipt"]).unwrap(), fanlic_formats::receipt::receipt_id(&body))
+}
+
+/// A TEST-ONLY revocation file of `sequence` revoking `licenses`, signed by
+/// an issuing key certified by `f`'s root key for revocation lists.
+pub fn revocation_file(f: &Fixture, sequence: u64, issued_at: u64, licenses: &[LicenseId]) -> Vec<u8> {
+    let key = TestKey::new("issuing-revocations").unwrap();
+    let cert = encode_certificate_body(&wire::CertificateBody {
+        root_key_id: f.root.key_id().0,
+        key_id: key.key_id().0,
+        public_key: key.public(),
+        not_before: 0,
+        not_after: 4_000_000_000,
+        purposes: 0x4,
+    })
+    .unwrap();
+    let list = fanlic_formats::encode_revocation_list_body(sequence, Timestamp(issued_at), licenses, &[]).unwrap();
+    fanlic_formats::encode_revocation_file(&cert, &f.root.sign(&cert), &list, &key.sign(&list)).unwrap()
 }
