@@ -35,7 +35,7 @@
 //!    headers only `Authentication-Results` / `Received`.
 #![no_main]
 
-use fanlic_formats::{Date, Expiry, LicenseKind, Timestamp, Version};
+use fanlic_formats::{ActivationPolicy, Date, Expiry, LicenseKind, Timestamp, Version};
 use fanlic_issuer::{
     contracts::{self, Contract, ContractTerms},
     mail::{
@@ -64,6 +64,9 @@ fn contract(id: i64, company: &str, emails: &[&str], enabled: bool, updated: u64
             max_nodes: 3,
             version: Version { major: 11, minor: 0 },
             expires: Expiry::Never,
+            max_licenses: 1,
+            activation_policy: ActivationPolicy::Code,
+            lease_days: None,
         },
         enabled,
         created_at: Timestamp(0),
@@ -288,7 +291,7 @@ fn run_combo(
             passing = Some(d);
         }
     }
-    let approved = validate::validate_for_approval(mail, parsed, (by_company, by_sender), now(), "staff");
+    let approved = validate::validate_for_approval(mail, parsed, (by_company, by_sender), now(), "staff", None);
     let staff_checked = SenderAuth::None { why: String::new() };
     check_decision((mail, &approved), &staff_checked, (by_company, by_sender), (realistic, true));
     if let Some(p) = passing {

@@ -247,6 +247,8 @@ impl ReceiptKeysReport {
     }
 }
 
+/// A receipt key as `--json` shows it: its certificate's fields and files;
+/// `status` when known.
 fn receipt_key_json(home: &Path, k: &IssuingKeyRow, status: Option<&str>) -> Value {
     json!({
         "key_id": k.key_id.to_string(),
@@ -262,21 +264,15 @@ fn receipt_key_json(home: &Path, k: &IssuingKeyRow, status: Option<&str>) -> Val
     })
 }
 
+/// An issuing key: a receipt key's fields, then whether it signs and when
+/// it was retired.
 fn issuing_key_json(home: &Path, k: &IssuingKeyRow, status: &str, signing: bool) -> Value {
-    json!({
-        "key_id": k.key_id.to_string(),
-        "root_key_id": k.root_key_id.to_string(),
-        "public_key": hex::encode(&k.public_key),
-        "not_before": k.not_before.to_string(),
-        "not_after": k.not_after.to_string(),
-        "purposes": keys::purpose_names(k.purposes),
-        "status": status,
-        "signing": signing,
-        "created_at": k.created_at.to_string(),
-        "retired_at": k.retired_at.map(|t| t.to_string()),
-        "private_key_path": home.join(&k.private_key_path).display().to_string(),
-        "public_key_path": home.join(&k.public_key_path).display().to_string(),
-    })
+    let mut v = receipt_key_json(home, k, Some(status));
+    if let Value::Object(o) = &mut v {
+        o.insert("signing".to_owned(), json!(signing));
+        o.insert("retired_at".to_owned(), json!(k.retired_at.map(|t| t.to_string())));
+    }
+    v
 }
 
 impl KeysReport {

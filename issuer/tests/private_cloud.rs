@@ -18,14 +18,15 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 mod common;
+#[path = "common/container.rs"]
+mod container;
 
 use core::time::Duration;
 use std::{
     fs,
     io::{BufRead as _, BufReader},
-    path::{Path, PathBuf},
-    process::{Child, Command, Output, Stdio},
-    time::{SystemTime, UNIX_EPOCH},
+    path::Path,
+    process::{Command, Stdio},
 };
 
 use base64::Engine as _;
@@ -38,91 +39,7 @@ use fanlic_verifier::{
 };
 use serde_json::Value;
 
-const SERVER: &str = "x86_64-unknown-linux-musl/release/fanruan-license-server";
-
-fn tool(name: &str, package: &str) -> PathBuf {
-    for dir in ["/usr/bin", "/usr/sbin", "/usr/local/bin"] {
-        let p = Path::new(dir).join(name);
-        if p.exists() {
-            return p;
-        }
-    }
-    panic!("{name} not found: this test needs it; run `apt-get install -y {package}`")
-}
-
-fn server_binary() -> PathBuf {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target").join(SERVER);
-    assert!(
-        p.is_file(),
-        "{} is missing: build the static authorization server first with \
-         `cargo build --release -p fanlic-license-server --target x86_64-unknown-linux-musl` \
-         (needs `rustup target add x86_64-unknown-linux-musl` and `apt-get install -y musl-tools`)",
-        p.display()
-    );
-    p
-}
-
-fn unix_now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
-}
-
-fn run(cmd: &mut Command) -> Output {
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed: {}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-/// podman with its own storage in `dir` (vfs), runc, and the machine's
-/// containers.conf fix (the default nofile limit is above the hard limit).
-struct Podman {
-    bin: PathBuf,
-    dir: PathBuf,
-    containers: Vec<String>,
-}
-
-impl Podman {
-    fn new(dir: &Path) -> Self {
-        fs::create_dir_all(dir).unwrap();
-        fs::write(dir.join("containers.conf"), "[containers]\ndefault_ulimits = []\n").unwrap();
-        tool("runc", "runc");
-        Self { bin: tool("podman", "podman runc"), dir: dir.to_owned(), containers: vec![] }
-    }
-
-    fn cmd(&self) -> Command {
-        let mut c = Command::new(&self.bin);
-        c.env("CONTAINERS_CONF", self.dir.join("containers.conf"))
-            .arg("--root")
-            .arg(self.dir.join("root"))
-            .arg("--runroot")
-            .arg(self.dir.join("runroot"))
-            .args(["--storage-driver", "vfs", "--runtime", "/usr/sbin/runc"]);
-        c
-    }
-}
-
-impl Drop for Podman {
-    fn drop(&mut self) {
-        for c in &self.containers {
-            let _ = self.cmd().args(["rm", "-f", "-t", "0", c]).output();
-        }
-        let _ = self.cmd().args(["system", "reset", "-f"]).output();
-    }
-}
-
-/// A running `fanlic serve`, killed when dropped.
-struct Serve(Child);
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use container::{Podman, Serve, handshake_spki_sha256, hex, json, run, server_binary, tool, unix_now};
 
 /// curl: (status, body). `-k`: the server's certificate is self-signed (the
 /// application pins the instance key, and the TLS key through its binding).
@@ -163,10 +80,6 @@ fn curl_full(
     (code.trim().parse().unwrap_or(0), body.to_owned())
 }
 
-fn json(body: &str) -> Value {
-    serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"))
-}
-
 /// Waits until the server in the container answers over HTTPS.
 fn wait_ready(base: &str, podman: &Podman, name: &str) -> Value {
     for _ in 0..150 {
@@ -184,10 +97,6 @@ fn wait_ready(base: &str, podman: &Podman, name: &str) -> Value {
     );
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// One application node: its verifier `Client`, the product's environment,
 /// the TLS key its client accepted the binding of, and the key of the join
 /// secret it is configured with (none: a stranger).
@@ -197,20 +106,6 @@ struct Node {
     project: &'static str,
     tls_key: Option<[u8; 32]>,
     key: Option<RequestKey>,
-}
-
-/// SHA-256 of the SubjectPublicKeyInfo the server at `base` presents, as
-/// OpenSSL's own handshake sees it.
-fn handshake_spki_sha256(base: &str) -> [u8; 32] {
-    let port = base.rsplit(':').next().unwrap();
-    let openssl = tool("openssl", "openssl");
-    let o = openssl.display();
-    let pipeline = format!(
-        "{o} s_client -connect 127.0.0.1:{port} </dev/null 2>/dev/null | {o} x509 -pubkey -noout | \
-         {o} pkey -pubin -outform DER | {o} dgst -sha256 -binary"
-    );
-    let out = run(Command::new("sh").args(["-c", &pipeline]));
-    out.stdout.try_into().unwrap_or_else(|o: Vec<u8>| panic!("not a SHA-256 ({} bytes)", o.len()))
 }
 
 impl Node {

@@ -19,14 +19,15 @@
 #[path = "../../license-server/tests/common/chromium.rs"]
 mod chromium;
 mod common;
+#[path = "common/container.rs"]
+mod container;
 
 use core::time::Duration;
 use std::{
     fs,
     io::{BufRead as _, BufReader},
-    path::{Path, PathBuf},
-    process::{Child, Command, Output, Stdio},
-    time::{SystemTime, UNIX_EPOCH},
+    path::Path,
+    process::{Command, Stdio},
 };
 
 use base64::Engine as _;
@@ -39,74 +40,11 @@ use fanlic_verifier::{
 };
 use serde_json::Value;
 
-const SERVER: &str = "x86_64-unknown-linux-musl/release/fanruan-license-server";
+use container::{Podman, Serve, handshake_spki_sha256, hex, json, run, server_binary, tool, unix_now};
+
 const COMPANY: &str = "Customer Trading Co., Ltd.";
 
-fn tool(name: &str, package: &str) -> PathBuf {
-    for dir in ["/usr/bin", "/usr/sbin", "/usr/local/bin"] {
-        let p = Path::new(dir).join(name);
-        if p.exists() {
-            return p;
-        }
-    }
-    panic!("{name} not found: this test needs it; run `apt-get install -y {package}`")
-}
-
-fn server_binary() -> PathBuf {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target").join(SERVER);
-    let target = std::env::var_os("CARGO_TARGET_DIR").map(|d| PathBuf::from(d).join(SERVER));
-    let p = target.filter(|t| t.is_file()).unwrap_or(p);
-    assert!(
-        p.is_file(),
-        "{} is missing: build the static authorization server first with \
-         `cargo build --release -p fanlic-license-server --target x86_64-unknown-linux-musl`",
-        p.display()
-    );
-    p
-}
-
-fn unix_now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
-}
-
-fn run(cmd: &mut Command) -> Output {
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed: {}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-/// podman with its own storage (vfs), runc, and the machine's
-/// containers.conf fix (the default nofile limit is above the hard limit).
-struct Podman {
-    bin: PathBuf,
-    dir: PathBuf,
-    containers: Vec<String>,
-}
-
 impl Podman {
-    fn new(dir: &Path) -> Self {
-        fs::create_dir_all(dir).unwrap();
-        fs::write(dir.join("containers.conf"), "[containers]\ndefault_ulimits = []\n").unwrap();
-        tool("runc", "runc");
-        Self { bin: tool("podman", "podman runc"), dir: dir.to_owned(), containers: vec![] }
-    }
-
-    fn cmd(&self) -> Command {
-        let mut c = Command::new(&self.bin);
-        c.env("CONTAINERS_CONF", self.dir.join("containers.conf"))
-            .arg("--root")
-            .arg(self.dir.join("root"))
-            .arg("--runroot")
-            .arg(self.dir.join("runroot"))
-            .args(["--storage-driver", "vfs", "--runtime", "/usr/sbin/runc"]);
-        c
-    }
-
     /// A container of `tag` with its own config folder, on a free port; its
     /// base URL.
     fn start(&mut self, tag: &str, name: &str, config: &Path) -> String {
@@ -130,25 +68,6 @@ impl Podman {
     }
 }
 
-impl Drop for Podman {
-    fn drop(&mut self) {
-        for c in &self.containers {
-            let _ = self.cmd().args(["rm", "-f", "-t", "0", c]).output();
-        }
-        let _ = self.cmd().args(["system", "reset", "-f"]).output();
-    }
-}
-
-/// A running `fanlic serve`, killed when dropped.
-struct Serve(Child);
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// curl: (status, body), pinned to `pin` (SPEC.md §7.7) when given.
 fn curl(pin: Option<&[u8; 32]>, method: &str, url: &str, json_body: Option<&str>, auth: Option<&str>) -> (u16, String) {
     let mut c = Command::new(tool("curl", "curl"));
@@ -166,26 +85,6 @@ fn curl(pin: Option<&[u8; 32]>, method: &str, url: &str, json_body: Option<&str>
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     let (body, code) = text.rsplit_once('\n').unwrap_or(("", &text));
     (code.trim().parse().unwrap_or(0), body.to_owned())
-}
-
-fn json(body: &str) -> Value {
-    serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// SHA-256 of the SubjectPublicKeyInfo the server at `base` presents.
-fn handshake_spki_sha256(base: &str) -> [u8; 32] {
-    let port = base.rsplit(':').next().unwrap();
-    let o = tool("openssl", "openssl");
-    let o = o.display();
-    let pipeline = format!(
-        "{o} s_client -connect 127.0.0.1:{port} </dev/null 2>/dev/null | {o} x509 -pubkey -noout | \
-         {o} pkey -pubin -outform DER | {o} dgst -sha256 -binary"
-    );
-    run(Command::new("sh").args(["-c", &pipeline])).stdout.try_into().unwrap()
 }
 
 /// An application node: the verifier's client, pinned over TLS (SPEC.md

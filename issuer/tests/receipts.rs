@@ -4,6 +4,8 @@
 //! local burst alert, the lease reminder over a real SMTP server (aiosmtpd).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
+#[path = "../../license-server/tests/common/chromium.rs"]
+mod chromium;
 mod common;
 
 use std::{
@@ -266,10 +268,11 @@ fn verifier_accepts(
 ) -> Result<(), String> {
     let mut lbuf = [0u8; MAX_LICENSE_FILE_LEN];
     let roots = roots(env);
-    let license = authenticate(&lic.raw, &mut lbuf, &roots).unwrap().license;
+    let signed = authenticate(&lic.raw, &mut lbuf, &roots).unwrap();
     let expect = fanlic_verifier::receipt::Expect {
-        license: &license,
+        license: &signed.license,
         license_sha256: sha256(&lic.raw),
+        issuing_key_id: signed.certificate.key_id,
         challenge_sha256: Some(sha256(token)),
         instance_public_key: instance,
         previous_receipt: previous,
@@ -278,7 +281,7 @@ fn verifier_accepts(
     let mut buf = vec![0u8; MAX_RECEIPT_FILE_LEN];
     fanlic_verifier::receipt::verify_receipt(armored.as_bytes(), &mut buf, &roots, &expect)
         .map(|_| ())
-        .map_err(|e| format!("{e:?}"))
+        .map_err(|e| e.causes().map(|c| c.code()).collect::<Vec<_>>().join(", "))
 }
 
 fn alerts(env: &Env) -> Vec<Value> {
@@ -586,4 +589,59 @@ fn a_receipt_that_cannot_be_recorded_binds_nothing() {
         let n: i64 = conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0)).unwrap();
         assert_eq!(n, 0, "{table}");
     }
+}
+
+/// The phone path of a receipt-policy local container, in headless
+/// Chromium: the activation page shows the terms and binds nothing until
+/// the person confirms; the confirmation page then offers the receipt as a
+/// download (`receipt.fanlic`, a `data:` link, no script), and the file
+/// the browser saves is exactly the receipt shown, which the product's
+/// verifier accepts for its pending challenge.
+#[test]
+fn chromium_downloads_the_receipt_the_confirmation_page_offers() {
+    let env = home("30");
+    let lic = issue(&env, "phone-path", "local-container", None);
+    let server = Server::start(&env);
+    let (raw, text) = token(&lic, 9, None, None);
+    let mut browser = chromium::Chromium::open(&env.dir.join("chromium"), &format!("http://{}/a/{text}", server.addr));
+    let downloads = env.dir.join("downloads");
+    browser.allow_downloads(&downloads);
+
+    // Before the confirmation: the terms, and nothing bound.
+    browser.wait_for("document.readyState === 'complete' && !!document.querySelector('form')", 30);
+    let page = browser.eval("document.body.innerText");
+    let page = page.as_str().unwrap();
+    assert!(page.contains(COMPANY) && page.contains("phone-path") && page.contains("FineReport"), "{page}");
+    let bound = || {
+        let db = rusqlite::Connection::open(env.home.join("fanlic.db")).unwrap();
+        let n: i64 = db.query_row("SELECT count(*) FROM receipts", [], |r| r.get(0)).unwrap();
+        let b: i64 = db.query_row("SELECT count(*) FROM activation_bindings", [], |r| r.get(0)).unwrap();
+        (n, b) != (0, 0)
+    };
+    assert!(!bound(), "the page bound the license before the person confirmed");
+
+    browser.eval("document.querySelector('form').requestSubmit()");
+    browser.wait_for("!!document.querySelector('a[download]') && document.readyState === 'complete'", 30);
+    let shown = browser.eval("document.querySelector('pre').textContent");
+    let shown = shown.as_str().unwrap().to_owned();
+    assert!(shown.contains("\n-----BEGIN FANLIC RECEIPT-----\n"), "{shown}");
+    let link = browser.eval("document.querySelector('a[download]').getAttribute('download')");
+    assert_eq!(link, "receipt.fanlic");
+
+    browser.eval("document.querySelector('a[download]').click()");
+    let saved = downloads.join("receipt.fanlic");
+    let start = std::time::Instant::now();
+    while !saved.is_file() {
+        assert!(start.elapsed().as_secs() < 30, "no download within 30 s; chromium said: {}", browser.log_text());
+        std::thread::sleep(core::time::Duration::from_millis(100));
+    }
+    // Chromium writes a .crdownload first and renames it when complete.
+    let file = fs::read_to_string(&saved).unwrap();
+    assert_eq!(file.trim_end(), shown.trim_end(), "the saved file is not the receipt shown");
+    verifier_accepts(&env, &lic, &file, &raw, None, None).unwrap();
+    // Another pending challenge of the same product: not this receipt's.
+    let (other, _) = token(&lic, 10, None, None);
+    assert_eq!(verifier_accepts(&env, &lic, &file, &other, None, None), Err("receipt_challenge_mismatch".to_owned()));
+    // Only the person's confirmation bound the license.
+    assert!(bound());
 }

@@ -171,6 +171,7 @@ fn check(state: &ServerState, input: &[u8], now: u64, purpose: Purpose) -> Resul
     let expect = Expect {
         license: &signed.license,
         license_sha256: sha256(&license.raw),
+        issuing_key_id: signed.certificate.key_id,
         // Rule 4 against whichever QR code it claims, if this server shows
         // it now; else against none it could answer.
         challenge_sha256: match purpose {

@@ -96,6 +96,7 @@ fn check(name: &str, v: &ReceiptVector) -> Vec<String> {
     let expect = Expect {
         license: &signed.license,
         license_sha256: sha256(&raw),
+        issuing_key_id: signed.certificate.key_id,
         challenge_sha256: v.challenge_sha256.as_deref().map(|s| unhex(s).unwrap()),
         instance_public_key: v.instance_public_key.as_deref().map(|s| unhex(s).unwrap()),
         previous_receipt: v.previous_receipt_checked.then(|| v.previous_receipt.as_deref().map(|s| unhex(s).unwrap())),
@@ -326,12 +327,9 @@ fn challenge_keys_are_the_verifiers_and_the_licenses_carry_them() {
 /// SPEC.md §6.1: a list "treats a license the list names, or signed by a key
 /// it names, as revoked", and §6.5: "a license the list revokes is not
 /// activated". A receipt that delivers the list it names, which revokes the
-/// issuing key that signed the license (issuing-a), should be refused
-/// `revoked`; `verify_raw_receipt` checks only the license's id
-/// (`revokes_license`), and `Expect` does not carry the license's issuing key
-/// id, so it accepts it. Ignored until the verifier checks the key too.
+/// issuing key that signed the license (issuing-a), is refused `revoked`
+/// (regression: the receipt check once compared only the license's id).
 #[test]
-#[ignore = "verifier bug: a delivered list that revokes the license's issuing key does not refuse the receipt"]
 fn a_delivered_list_that_revokes_the_licenses_issuing_key_refuses_the_receipt() {
     use fanlic_formats::{
         SignedBody, Timestamp, encode_receipt_body, encode_receipt_file, encode_revocation_file,
@@ -375,6 +373,7 @@ fn a_delivered_list_that_revokes_the_licenses_issuing_key_refuses_the_receipt() 
     let expect = Expect {
         license: &signed.license,
         license_sha256: sha256(&raw),
+        issuing_key_id: signed.certificate.key_id,
         challenge_sha256: Some(unhex(v.challenge_sha256.as_deref().unwrap()).unwrap()),
         instance_public_key: None,
         previous_receipt: None,

@@ -2,7 +2,7 @@
 
 use core::fmt;
 
-use fanlic_formats::{Date, DecodeError, KeyId, License, LicenseId, LicenseKind, Timestamp, Version};
+use fanlic_formats::{Date, DecodeError, KeyId, License, LicenseId, LicenseKind, RevocationList, Timestamp, Version};
 
 /// Why a license's content is incorrect (cause `content_incorrect`): it does
 /// not decode, or its chain of signatures does not hold.
@@ -97,6 +97,21 @@ pub enum Revocation {
         /// The revoked issuing key.
         key_id: KeyId,
     },
+}
+
+impl Revocation {
+    /// What `list` revokes of a license `license_id` signed by the issuing
+    /// key `key_id` (§6.1: a license the list names, or signed by a key it
+    /// names), or `None`.
+    #[must_use]
+    pub fn by(list: &RevocationList<'_>, license_id: LicenseId, key_id: KeyId) -> Option<Self> {
+        match (list.revokes_license(&license_id), list.revokes_key(&key_id)) {
+            (true, true) => Some(Self::LicenseAndIssuingKey { license_id, key_id }),
+            (true, false) => Some(Self::License { license_id }),
+            (false, true) => Some(Self::IssuingKey { key_id }),
+            (false, false) => None,
+        }
+    }
 }
 
 impl fmt::Display for Revocation {

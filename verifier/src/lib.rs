@@ -238,17 +238,10 @@ pub fn check_with_revocations<'a>(
     {
         causes.push(Cause::ClockRollback { now: env.now, last_seen, tolerance_secs: CLOCK_TOLERANCE_SECS });
     }
-    if let Some(list) = revocations {
-        let key_id = signed.certificate.key_id;
-        let revocation = match (list.revokes_license(&l.id), list.revokes_key(&key_id)) {
-            (true, true) => Some(Revocation::LicenseAndIssuingKey { license_id: l.id, key_id }),
-            (true, false) => Some(Revocation::License { license_id: l.id }),
-            (false, true) => Some(Revocation::IssuingKey { key_id }),
-            (false, false) => None,
-        };
-        if let Some(revocation) = revocation {
-            causes.push(Cause::Revoked { revocation, sequence: list.sequence() });
-        }
+    if let Some(list) = revocations
+        && let Some(revocation) = Revocation::by(list, l.id, signed.certificate.key_id)
+    {
+        causes.push(Cause::Revoked { revocation, sequence: list.sequence() });
     }
     if causes.is_empty() { Ok(Verified(signed)) } else { Err(Rejection::new(Some(signed.license), causes)) }
 }

@@ -502,6 +502,7 @@ pub fn verify_server_answer_with_revocations<'a>(
     let signed = authenticate_raw(envelope.license, roots)
         .map_err(|e| AnswerRejection::single(AnswerCause::License(Cause::ContentIncorrect(e))))?;
     let license = signed.license;
+    let issuing_key_id = signed.certificate.key_id;
     r.license = Some(license);
     let env = Environment { method: LicenseKind::PrivateCloud, ..*env };
     if let Err(rejection) = check_with_revocations(signed, &env, revocations) {
@@ -585,6 +586,7 @@ pub fn verify_server_answer_with_revocations<'a>(
                 let expect = Expect {
                     license: &license,
                     license_sha256: sha256(envelope.license),
+                    issuing_key_id,
                     challenge_sha256: None,
                     instance_public_key: Some(instance_key),
                     previous_receipt: None,

@@ -26,7 +26,7 @@ use fanlic_formats::{
 use hmac::{Hmac, Mac as _};
 use sha2::{Digest as _, Sha256};
 
-use crate::{RootKey, Verified, check_signature, revocation::verify_revocations};
+use crate::{Revocation, RootKey, Verified, check_signature, revocation::verify_revocations};
 
 /// The challenge key of a receipt-policy license (SPEC.md §3.3):
 /// `HMAC-SHA256(activation_key, "fanlic/1/challenge-key\n")`. The vendor's
@@ -53,6 +53,10 @@ pub struct Expect<'l> {
     pub license: &'l License<'l>,
     /// SHA-256 of that license's raw file ([`sha256`]).
     pub license_sha256: [u8; 32],
+    /// The key id of the issuing key that signed that license (its
+    /// certificate's `key_id`): a delivered list that revokes it revokes the
+    /// license (§6.1).
+    pub issuing_key_id: KeyId,
     /// SHA-256 of the raw token of the challenge it holds unanswered, or
     /// `None` for an application checking its server's receipt (§7.2 rule 6),
     /// which made no challenge.
@@ -133,10 +137,10 @@ pub enum ReceiptCause {
         now: Timestamp,
     },
     /// `revoked`: the revocation list the receipt delivers revokes the
-    /// license.
+    /// license, or the issuing key that signed it.
     Revoked {
-        /// The license.
-        license_id: LicenseId,
+        /// What the list revokes.
+        revocation: Revocation,
         /// The list's sequence.
         sequence: u64,
     },
@@ -209,8 +213,8 @@ impl fmt::Display for ReceiptCause {
                 "the activation lease ended at {lease_until} (now {now}): the authorization server must be activated \
                  again"
             ),
-            Self::Revoked { license_id, sequence } => {
-                write!(f, "license {license_id} is revoked (revocation list {sequence} delivered with the receipt)")
+            Self::Revoked { revocation, sequence } => {
+                write!(f, "the revocation list delivered with the receipt (sequence {sequence}) revokes {revocation}")
             }
         }
     }
@@ -388,9 +392,9 @@ pub fn verify_raw_receipt<'a>(
         .and_then(|bytes| verify_revocations(bytes, roots, None).ok())
         .filter(|list| list.sequence() == receipt.revocation_sequence);
     if let Some(list) = &revocations
-        && list.revokes_license(&license.id)
+        && let Some(revocation) = Revocation::by(list, license.id, expect.issuing_key_id)
     {
-        r.push(ReceiptCause::Revoked { license_id: license.id, sequence: list.sequence() });
+        r.push(ReceiptCause::Revoked { revocation, sequence: list.sequence() });
     }
 
     if r.causes().next().is_some() {
@@ -555,6 +559,7 @@ mod tests {
         let expect = Expect {
             license: &signed.license,
             license_sha256: sha256(&raw),
+            issuing_key_id: signed.certificate.key_id,
             challenge_sha256: Some(expect_challenge),
             instance_public_key: instance,
             previous_receipt: None,
@@ -665,6 +670,7 @@ mod tests {
         let expect = Expect {
             license: &signed.license,
             license_sha256: sha256(&raw),
+            issuing_key_id: signed.certificate.key_id,
             challenge_sha256: Some(sha),
             instance_public_key: None,
             previous_receipt: None,

@@ -99,6 +99,13 @@ impl Chromium {
         }
     }
 
+    /// Lets the page download files, into `dir` (what a person's click on a
+    /// download link saves).
+    pub fn allow_downloads(&mut self, dir: &Path) {
+        fs::create_dir_all(dir).unwrap();
+        self.call(None, "Browser.setDownloadBehavior", json!({"behavior": "allow", "downloadPath": dir}));
+    }
+
     /// Chromium's stderr so far.
     pub fn log_text(&self) -> String {
         fs::read_to_string(&self.log).unwrap_or_default()
