@@ -11,14 +11,20 @@
 //!    code locks input for 15 minutes;
 //! 4. simulates a restart of all nodes, and asks again.
 //!
+//! Under a receipt-policy license (SPEC.md §6.5) step 3 takes a receipt
+//! instead of a code: the vendor's confirmation page offers
+//! `receipt.fanlic` for download, and `receipt PATH` at the prompt checks it
+//! for the QR code shown (once) and activates. Codes are refused.
+//!
 //! ```text
 //! cargo run -p fanlic-issuer --example product -- \
 //!     --license Container.lic --root-key HOME/public/root-<id>.pub.pem \
 //!     --project webroot [--app FineReport] [--version 11.0.20] [--nodes 1] [--png qr.png]
 //! ```
 //!
-//! Commands at the prompt: a 6-digit code, `refresh` (new QR code),
-//! `restart` (all nodes restarted), `quit`. Standard input may be a pipe.
+//! Commands at the prompt: a 6-digit code (code policy) or `receipt PATH`
+//! (receipt policy), `refresh` (new QR code), `restart` (all nodes
+//! restarted), `quit`. Standard input may be a pipe.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::{
@@ -27,11 +33,12 @@ use std::{
 };
 
 use anyhow::{Context as _, bail};
-use fanlic_formats::{LicenseKind, MAX_LICENSE_FILE_LEN};
+use fanlic_formats::{ActivationPolicy, LicenseKind, MAX_LICENSE_FILE_LEN, armor, receipt::MAX_RECEIPT_FILE_LEN};
 use fanlic_issuer::{clock, home::load_root_public_key, qr::Qr};
 use fanlic_verifier::{
     Environment,
     activation::{Activation, ActivationKey, ChallengeInput, CodeError, Status, make_challenge, project_fingerprint},
+    receipt::{Expect, sha256, verify_receipt},
     verify,
 };
 use ring::rand::{SecureRandom as _, SystemRandom};
@@ -95,8 +102,11 @@ fn main() -> anyhow::Result<()> {
         last_seen: None,
     };
     let mut buf = [0u8; MAX_LICENSE_FILE_LEN];
-    let license = match verify(&file, &mut buf, &[root], &env) {
-        Ok(v) => v.into_inner().license,
+    let (license, issuing_key_id) = match verify(&file, &mut buf, &[root], &env) {
+        Ok(v) => {
+            let signed = v.into_inner();
+            (signed.license, signed.certificate.key_id)
+        }
         Err(rejection) => {
             println!("Registration failed:");
             for cause in rejection.causes() {
@@ -109,7 +119,12 @@ fn main() -> anyhow::Result<()> {
     let (Some(key), Some(licensed_url)) = (license.activation_key, license.activation_base_url) else {
         bail!("this license has no activation key: it was issued by a home without an activation master secret");
     };
+    // Under receipt policy the key is the challenge key: it makes QR codes
+    // the vendor accepts, and nothing the product accepts.
     let key = ActivationKey::from_bytes(key);
+    let by_receipt = license.activation_policy == ActivationPolicy::Receipt;
+    let mut raw = [0u8; MAX_LICENSE_FILE_LEN];
+    let license_sha256 = sha256(armor::unarmor(&file, &mut raw)?);
     let base_url = a.base_url.clone().unwrap_or_else(|| licensed_url.to_owned());
 
     // A node id the product would persist; one per run is enough here.
@@ -139,7 +154,11 @@ fn main() -> anyhow::Result<()> {
             };
             let challenge = make_challenge(license.id, &key, &input)
                 .map_err(|e| anyhow::anyhow!("cannot make the challenge: {e}"))?;
-            state.set_challenge(&challenge);
+            if by_receipt {
+                state.set_receipt_challenge(&challenge);
+            } else {
+                state.set_challenge(&challenge);
+            }
             let mut url = String::new();
             challenge.write_url(&base_url, &mut url)?;
             let qr = Qr::new(&url)?;
@@ -147,9 +166,12 @@ fn main() -> anyhow::Result<()> {
             std::fs::write(&a.png, qr.to_png(8)?).with_context(|| format!("cannot write {}", a.png.display()))?;
             println!("Scan the QR code (also in {}), or open:\n  {url}", a.png.display());
             println!("It is valid for 5 minutes.");
+            if by_receipt {
+                println!("Confirm there, download receipt.fanlic and type `receipt PATH` here.");
+            }
             show = false;
         }
-        print!("code (or refresh / restart / quit)> ");
+        print!("{} (or refresh / restart / quit)> ", if by_receipt { "receipt PATH" } else { "code" });
         io::stdout().flush()?;
         let Some(line) = lines.next() else { break };
         let line = line?;
@@ -160,6 +182,13 @@ fn main() -> anyhow::Result<()> {
                 state.restart();
                 println!("All nodes restarted: activation is needed again.");
                 show = true;
+            }
+            typed if typed.starts_with("receipt ") => {
+                let path = typed["receipt ".len()..].trim();
+                match receipt(&mut state, path, &license, license_sha256, issuing_key_id, &root) {
+                    Ok(message) => println!("{message}"),
+                    Err(e) => println!("{e:#}"),
+                }
             }
             typed => match state.enter(typed, clock::now()?) {
                 Ok(at) => {
@@ -177,4 +206,40 @@ fn main() -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Checks the receipt file at `path` for the QR code shown (SPEC.md §6.5)
+/// and activates with it; what to print, or why not.
+fn receipt(
+    state: &mut Activation,
+    path: &str,
+    license: &fanlic_formats::License<'_>,
+    license_sha256: [u8; 32],
+    issuing_key_id: fanlic_formats::KeyId,
+    root: &fanlic_verifier::RootKey,
+) -> anyhow::Result<String> {
+    let now = clock::now()?;
+    let Some(challenge_sha256) = state.pending_challenge_sha256(now) else {
+        bail!("no QR code is shown (it expired, or a receipt used it): type `refresh` for a new one");
+    };
+    let input = std::fs::read(path).with_context(|| format!("cannot read {path}"))?;
+    let expect = Expect {
+        license,
+        license_sha256,
+        issuing_key_id,
+        challenge_sha256: Some(challenge_sha256),
+        instance_public_key: None,
+        previous_receipt: None,
+        now,
+    };
+    let mut buf = vec![0u8; MAX_RECEIPT_FILE_LEN];
+    let accepted = match verify_receipt(&input, &mut buf, core::slice::from_ref(root), &expect) {
+        Ok(accepted) => accepted,
+        Err(rejection) => {
+            let causes: Vec<String> = rejection.causes().map(|c| format!("  {}: {c}", c.code())).collect();
+            bail!("The receipt is refused:\n{}", causes.join("\n"));
+        }
+    };
+    let at = state.accept_receipt(&accepted, now).map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(format!("Activated at {at} by receipt. (Type `restart` to simulate restarting all nodes.)"))
 }

@@ -469,7 +469,8 @@ pub fn check_lease(
         return Err(Error::input(
             option,
             &days.to_string(),
-            "a lease needs the receipt activation policy (--activation-policy receipt)",
+            "a lease needs the receipt activation policy (--activation-policy receipt): a 6-digit code carries no \
+             vendor time, so only the customer's own clock could end the lease",
         ));
     }
     if !methods.contains(&LicenseKind::PrivateCloud) {

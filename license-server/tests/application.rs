@@ -28,7 +28,10 @@ use serde_json::{Value, json};
 
 /// The example's binary, built by `cargo build --example` so that the test
 /// also works when run alone (`cargo test --test application` does not build
-/// examples); a no-op when `cargo test` has just built it.
+/// examples). `--workspace`: features unified as `cargo test --workspace`
+/// unifies them, so after that the build reuses what it built (with `-p`
+/// alone cargo resolves other features and rebuilds the server's whole
+/// dependency tree, about 40 seconds of CI).
 fn example() -> &'static Path {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
     PATH.get_or_init(|| {
@@ -36,7 +39,7 @@ fn example() -> &'static Path {
         let exe = std::env::current_exe().unwrap();
         let profile_dir = exe.parent().and_then(Path::parent).unwrap().to_owned();
         let mut build = Command::new(env!("CARGO"));
-        build.args(["build", "--quiet", "-p", "fanlic-license-server", "--example", "application"]);
+        build.args(["build", "--quiet", "--workspace", "--example", "application"]);
         if profile_dir.file_name().is_some_and(|n| n == "release") {
             build.arg("--release");
         }

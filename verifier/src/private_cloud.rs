@@ -904,7 +904,8 @@ enum State {
 /// - After a failed attempt (no answer, a connection error, a refused
 ///   answer) it tries again 300 seconds later.
 /// - The registration fails when `now >= valid_until` of the last accepted
-///   answer: no feedback within 24 hours.
+///   answer: no feedback within 24 hours; under a lease, at `lease_until`
+///   of that answer's receipt if that is sooner.
 /// - It remembers the nonce of the one outstanding request: an answer to
 ///   another request, or one replayed, is refused.
 /// - It pins the instance key of its first accepted TLS binding or answer:
@@ -1043,10 +1044,14 @@ impl Client {
         self.pinned = Some(self.pinned.unwrap_or(accepted.instance_public_key));
         match accepted.kind {
             AnswerKind::Registered | AnswerKind::Heartbeat => {
-                self.state = State::Registered { valid_until: accepted.valid_until, nodes: accepted.nodes };
+                // Under a lease the registration holds until the lease ends
+                // at the latest, on this product's clock: an answer accepted
+                // just before the end does not carry the node past it.
+                let valid_until = accepted.lease_until.map_or(accepted.valid_until, |l| l.min(accepted.valid_until));
+                self.state = State::Registered { valid_until, nodes: accepted.nodes };
                 // A heartbeat 7200 s on, and at least 300 s before the answer lapses.
                 let heartbeat = now.0.saturating_add(HEARTBEAT_INTERVAL_SECS);
-                let before_lapse = accepted.valid_until.0.saturating_sub(RETRY_SECS);
+                let before_lapse = valid_until.0.saturating_sub(RETRY_SECS);
                 self.due = Timestamp(heartbeat.min(before_lapse).max(now.0));
             }
             AnswerKind::Deregistered => {

@@ -750,5 +750,18 @@ mod tests {
         // A receipt for another instance (a clone that copied the receipt) is refused.
         let copied = file_with(Some(&receipted(public(&other), T0 + 10_000)));
         assert_eq!(codes(&copied, T0 + 200), ["receipt_instance_mismatch"]);
+
+        // The node's registration ends with the lease, not 24 hours after
+        // the last answer (regression: an answer accepted just before the
+        // lease ended carried the node a day past it).
+        let mut client = crate::private_cloud::Client::new([9; 16]);
+        let _ = client.request(AnswerKind::Heartbeat, [1; 16], Timestamp(T0 + 200));
+        let status = client.on_answer(&good, &v.roots(), &env).unwrap();
+        assert_eq!(status, crate::private_cloud::Status::Registered { valid_until: Timestamp(T0 + 10_000), nodes: 1 });
+        assert_eq!(client.status(Timestamp(T0 + 9_999)), status);
+        assert_eq!(
+            client.status(Timestamp(T0 + 10_000)),
+            crate::private_cloud::Status::Failed { since: Timestamp(T0 + 10_000) }
+        );
     }
 }
