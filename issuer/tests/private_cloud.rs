@@ -230,6 +230,12 @@ fn private_cloud_image_runs_activates_and_serves_heartbeats() {
     assert_eq!(status["activated"], false, "{status}");
     assert_eq!(status["license_id"], license_id.as_str());
     assert!(config.join("privateConfig").is_file() && config.join("instance.key").is_file());
+    // The instance key, written by the server in the container: owner only.
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = fs::metadata(config.join("instance.key")).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "instance.key");
+    }
 
     // The QR page over HTTPS; its PNG read back by a real decoder.
     let (code, page) = curl("GET", &format!("{base}/license/qrcode"), None, None);

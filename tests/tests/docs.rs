@@ -1,6 +1,8 @@
-//! SECURITY.md names, for its claims, the tests that show them: every file it
-//! names exists, and every test it names is a test that runs (not ignored).
-//! A renamed or deleted test otherwise leaves a claim that nothing checks.
+//! SECURITY.md names, for its claims, the tests that show them: every claim
+//! (a bullet, outside "Left to audit", which lists what is not claimed)
+//! names one, every file it names exists, and every test it names is a test
+//! that runs (not ignored). A renamed or deleted test otherwise leaves a
+//! claim that nothing checks.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)] // test code
 
 use std::{
@@ -69,6 +71,33 @@ fn tests_by_name() -> (BTreeMap<String, bool>, String) {
     (tests, all)
 }
 
+/// Whether `span` looks like a test's name (a snake_case phrase).
+fn is_test_like(span: &str) -> bool {
+    span.matches('_').count() >= 3 && span.chars().all(|c| c == '_' || c.is_ascii_lowercase() || c.is_ascii_digit())
+}
+
+/// The bullets of SECURITY.md (each with its continuation lines) and the
+/// section each is in.
+fn bullets(text: &str) -> Vec<(String, String)> {
+    let (mut out, mut section): (Vec<(String, String)>, String) = (Vec::new(), String::new());
+    let mut open = false;
+    for line in text.lines() {
+        if let Some(title) = line.strip_prefix("## ") {
+            section = title.to_owned();
+            open = false;
+        } else if let Some(item) = line.strip_prefix("- ") {
+            out.push((section.clone(), item.to_owned()));
+            open = true;
+        } else if line.trim().is_empty() {
+            open = false;
+        } else if open && let Some((_, item)) = out.last_mut() {
+            item.push(' ');
+            item.push_str(line.trim());
+        }
+    }
+    out
+}
+
 /// The words of SECURITY.md between backticks (a span may cross a line).
 fn code_spans(text: &str) -> Vec<String> {
     text.split('`').skip(1).step_by(2).map(|s| s.split_whitespace().collect::<Vec<_>>().join(" ")).collect()
@@ -87,9 +116,7 @@ fn every_test_and_file_security_md_names_exists_and_runs() {
             if !workspace().join(&span).is_file() {
                 problems.push(format!("file {span} does not exist"));
             }
-        } else if span.matches('_').count() >= 3
-            && span.chars().all(|c| c == '_' || c.is_ascii_lowercase() || c.is_ascii_digit())
-        {
+        } else if is_test_like(&span) {
             named += 1;
             match tests.get(&span) {
                 Some(true) => {}
@@ -98,6 +125,13 @@ fn every_test_and_file_security_md_names_exists_and_runs() {
                 None if sources.contains(&format!("\"{span}\"")) => named -= 1,
                 None => problems.push(format!("{span} is neither a test nor a code the sources write")),
             }
+        }
+    }
+    for (section, item) in bullets(&text) {
+        let names_a_test = code_spans(&item).iter().any(|s| tests.get(s) == Some(&true));
+        if section != "Left to audit" && !names_a_test {
+            problems
+                .push(format!("a claim in \"{section}\" names no test: {}", item.chars().take(90).collect::<String>()));
         }
     }
     assert!(problems.is_empty(), "SECURITY.md names what does not hold:\n{}", problems.join("\n"));
