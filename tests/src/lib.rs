@@ -89,6 +89,20 @@ pub fn keys_dir() -> PathBuf {
     fixtures_dir().join("keys")
 }
 
+/// Every `*.json` vector in `dir`, by name (the file's stem), in name order.
+pub fn load_json_vectors<T: serde::de::DeserializeOwned>(dir: &std::path::Path) -> Result<Vec<(String, T)>> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let name = entry?.file_name().to_string_lossy().into_owned();
+        if let Some(stem) = name.strip_suffix(".json") {
+            let text = std::fs::read_to_string(dir.join(&name))?;
+            out.push((stem.to_owned(), serde_json::from_str(&text)?));
+        }
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(out)
+}
+
 /// The file `fixtures/vectors/manifest.json`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Manifest {

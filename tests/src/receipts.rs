@@ -130,16 +130,7 @@ pub struct ReceiptExpected {
 impl ReceiptVector {
     /// Every vector of `fixtures/vectors/receipts/`, by name, in name order.
     pub fn load_all() -> Result<Vec<(String, Self)>> {
-        let mut out = Vec::new();
-        for entry in std::fs::read_dir(receipts_dir())? {
-            let name = entry?.file_name().to_string_lossy().into_owned();
-            if let Some(stem) = name.strip_suffix(".json") {
-                let text = std::fs::read_to_string(receipts_dir().join(&name))?;
-                out.push((stem.to_owned(), serde_json::from_str(&text)?));
-            }
-        }
-        out.sort_by(|a, b| a.0.cmp(&b.0));
-        Ok(out)
+        crate::load_json_vectors(&receipts_dir())
     }
 
     /// The raw receipt file.
