@@ -14,7 +14,7 @@ use fanlic_formats::Timestamp;
 use rusqlite::{Connection, OptionalExtension as _, Transaction, params};
 use serde_json::{Value, json};
 
-use crate::{Error, Home, db, hex};
+use crate::{Error, Home, db};
 
 /// A local container's binding may get this many receipts in
 /// [`BURST_WINDOW_SECS`]; one more raises a `receipt_burst` alert. A
@@ -351,9 +351,4 @@ pub fn close(home: &mut Home, id: i64, by: &str, now: Timestamp) -> Result<Alert
         .into_iter()
         .find(|a| a.id == id)
         .ok_or_else(|| db::corrupt(Path::new("alerts"), format!("alert {id} vanished")))
-}
-
-/// The receipt id as text.
-pub fn receipt_id_text(id: &[u8; 32]) -> String {
-    hex::encode(id)
 }

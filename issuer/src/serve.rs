@@ -1078,8 +1078,7 @@ fn load_license(
             }
             _ => None,
         };
-        let file_sha256: [u8; 32] =
-            ring::digest::digest(&ring::digest::SHA256, &file).as_ref().try_into().unwrap_or([0; 32]);
+        let file_sha256 = fanlic_verifier::receipt::sha256(&file);
         Ok(Arc::new(LicenseRow {
             id,
             app_name: r.get(0)?,
@@ -1754,7 +1753,7 @@ async fn handle(
         return (ready(&license, &challenge, pg, raw, instance_key), out);
     }
     let receipt = receipt_policy.then(|| ReceiptAsk {
-        challenge_sha256: ring::digest::digest(&ring::digest::SHA256, raw).as_ref().try_into().unwrap_or([0; 32]),
+        challenge_sha256: fanlic_verifier::receipt::sha256(raw),
         instance_public_key,
         previous_receipt: challenge.previous_receipt,
     });
