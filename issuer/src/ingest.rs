@@ -55,7 +55,7 @@ use crate::{
     },
     migrate::{self, Images},
     outbox::{self, Language, Reply},
-    revoke,
+    replies, revoke,
     validate::{self, Decision, Outcome, Reason, RevokePlan},
 };
 
@@ -155,21 +155,12 @@ fn bracket(id: &str) -> String {
     format!("<{id}>")
 }
 
-/// The reply listing why a request was refused (no attachment).
+/// The reply listing why a request was refused (no attachment), then the
+/// customer's fields as they were read ([`replies::rejection_body`]).
 pub fn rejection_reply(from: &str, to: &str, mail: &RegistrationMail, reasons: &[Reason]) -> Reply {
     let lang = language(mail);
-    let mut body = match lang {
-        Language::Zh => String::from("您好：\n\n您的授权申请未能处理，原因如下：\n\n"),
-        Language::En => String::from("Hello,\n\nYour license request could not be processed:\n\n"),
-    };
-    for r in reasons {
-        let text = if lang == Language::Zh { &r.message_zh } else { &r.message };
-        body.push_str(&format!("- [{}] {}\n", r.code, text));
-    }
-    body.push_str(match lang {
-        Language::Zh => "\n请修改后重新发送。本邮件由系统自动发送。\n",
-        Language::En => "\nPlease correct the request and send it again. This message was sent automatically.\n",
-    });
+    let parsed = validate::ParsedRequest::of(mail);
+    let body = replies::rejection_body(reasons, Some((parsed.fields(), parsed.subject_info())), lang);
     let mut references: Vec<String> = mail.references.iter().map(|r| bracket(r)).collect();
     let in_reply_to = mail.message_id.as_deref().map(bracket);
     if let Some(id) = &in_reply_to {
@@ -187,19 +178,16 @@ pub fn rejection_reply(from: &str, to: &str, mail: &RegistrationMail, reasons: &
     }
 }
 
+/// The reply carrying a license: what it grants (read from the signed
+/// license itself) and the next steps for its method.
 fn license_reply(from: &str, to: &str, mail: &RegistrationMail, armored: &str) -> Reply {
     let refs: Vec<String> = mail.references.iter().map(|r| bracket(r)).collect();
     let id = mail.message_id.as_deref().map(bracket);
-    Reply::license(
-        to,
-        from,
-        &mail.subject,
-        id.as_deref(),
-        &refs,
-        language(mail),
-        LICENSE_FILE,
-        armored.as_bytes().to_vec(),
-    )
+    let lang = language(mail);
+    let mut reply =
+        Reply::license(to, from, &mail.subject, id.as_deref(), &refs, lang, LICENSE_FILE, armored.as_bytes().to_vec());
+    reply.body = replies::license_body(replies::Licensed::of_armored(armored).as_ref(), lang);
+    reply
 }
 
 /// `HOME/issued/<license_id>-Container.lic`: one flat folder, one file per

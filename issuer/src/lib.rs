@@ -35,6 +35,7 @@ pub mod migrate;
 pub mod outbox;
 pub mod pem;
 pub mod receipts;
+pub mod replies;
 pub use fanlic_qr as qr;
 pub mod report;
 pub mod revoke;

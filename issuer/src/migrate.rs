@@ -171,44 +171,6 @@ pub fn migrated_reason(new: &LicenseId) -> String {
     format!("migrated to {new}")
 }
 
-/// The text of the reply that carries an image; `old`: the license it
-/// replaces (a migration).
-pub fn image_text(language: Language, new: &str, old: Option<&str>) -> String {
-    match language {
-        Language::En => {
-            let mut t = format!(
-                "Hello,\n\nThe image of your authorization server, {IMAGE_FILE} (license {new}), is attached. In \
-                 FineOps, upload it under Maintenance > Component Management > Project Registration, deploy it \
-                 on a free port (default 18081), then open https://<address>:<port>/license/qrcode and scan the \
-                 QR code to activate it.\n"
-            );
-            if let Some(old) = old {
-                t.push_str(&format!(
-                    "\nThis server replaces the one of license {old}, which is now revoked: the old server can no \
-                     longer be activated, and applications stop accepting it once they receive the next \
-                     revocation list. Register your projects with the new server.\n"
-                ));
-            }
-            t.push_str("\nThis message was sent automatically; reply to it if something is wrong.\n");
-            t
-        }
-        Language::Zh => {
-            let mut t = format!(
-                "您好：\n\n附件是您的授权服务器镜像 {IMAGE_FILE}（授权 {new}）。请在 FineOps 的“运维 > 组件管理 > \
-                 项目注册”中上传并部署到空闲端口（默认 18081），然后访问 https://<地址>:<端口>/license/qrcode 扫码激活。\n"
-            );
-            if let Some(old) = old {
-                t.push_str(&format!(
-                    "\n新服务器取代授权 {old} 的旧服务器，旧授权已吊销：旧服务器无法再激活，应用收到下一份吊销列表后\
-                     将不再接受它。请将项目注册到新服务器。\n"
-                ));
-            }
-            t.push_str("\n本邮件由系统自动发送；如有问题，请直接回复本邮件。\n");
-            t
-        }
-    }
-}
-
 /// The decision row [`deliver_image`] works from.
 struct Delivery {
     license_id: Option<String>,
@@ -296,7 +258,12 @@ pub fn deliver_image(
         in_reply_to,
         references,
         language,
-        body: image_text(language, &lid, supersedes.as_deref()),
+        body: crate::replies::image_body(
+            &crate::replies::Licensed::of(&license),
+            supersedes.as_deref(),
+            IMAGE_FILE,
+            language,
+        ),
         attachments: vec![ReplyAttachment {
             file_name: IMAGE_FILE.to_owned(),
             content_type: "application/x-tar".to_owned(),
@@ -338,12 +305,5 @@ mod tests {
         assert_eq!(private_config_of(raw), Some(vec![0, 1, 2, 3]));
         let other = String::from_utf8_lossy(raw).replace("privateConfig", "notes.txt");
         assert_eq!(private_config_of(other.as_bytes()), None);
-    }
-
-    #[test]
-    fn image_text_says_the_old_server_stops() {
-        let t = image_text(Language::En, "aa", Some("bb"));
-        assert!(t.contains("bb") && t.contains("can no longer be activated"), "{t}");
-        assert!(!image_text(Language::Zh, "aa", None).contains("吊销"));
     }
 }

@@ -402,6 +402,16 @@ impl ParsedRequest {
     pub fn project_named(&self) -> Option<&str> {
         self.body.project_name.as_deref()
     }
+
+    /// The body's fields, as read.
+    pub fn fields(&self) -> &RegistrationFields {
+        &self.body
+    }
+
+    /// What the subject says.
+    pub fn subject_info(&self) -> &SubjectInfo {
+        &self.subject
+    }
 }
 
 fn parse_body_company(body: &RegistrationFields, subject: &SubjectInfo) -> Option<String> {

@@ -275,6 +275,20 @@ fn private_cloud_registration_is_issued_with_its_image_attached_and_sent_over_sm
     assert_eq!(att[0].0, "fanruan_license_server.tar");
     assert!(att[0].1 == tar_bytes, "the tar received differs from the one issued");
     assert_eq!(pc.outbox()[0]["status"], "sent");
+    // The reply says what was licensed and how to deploy and activate it.
+    let raw = fs::read(&got[0]).unwrap();
+    let m = mail_parser::MessageParser::default().parse(&raw).unwrap();
+    let said = m.body_text(0).unwrap().replace("\r\n", "\n");
+    for want in [
+        "Project:             webroot\n",
+        "Registration method: Private cloud\n",
+        &format!("License id:          {lid}\n"),
+        "port 18081 published",
+        "https://<address>:<port>/license/qrcode",
+        "set the authentication method to Private Cloud",
+    ] {
+        assert!(said.contains(want), "{want:?} not in {said}");
+    }
 }
 
 #[test]

@@ -507,7 +507,15 @@ mod end_to_end {
                 contract_addr: CONTRACT_ADDR,
                 decision: "issued",
                 license: Some((EN_COMPANY, "webroot", 3)),
-                body_has: &["Your license is attached"],
+                // What was licensed, and the local container's next steps.
+                body_has: &[
+                    "Your license is attached",
+                    "Project:             webroot\n",
+                    "Product and version: FineReport 11.0\n",
+                    "Registration method: Local container\n",
+                    "Nodes:               3\n",
+                    "click Upload License and upload the attached Container.lic",
+                ],
                 chinese: false,
             },
             Request {
@@ -526,7 +534,13 @@ mod end_to_end {
                 contract_addr: ZH_ADDR,
                 decision: "issued",
                 license: Some((ZH_COMPANY, "decision", 2)),
-                body_has: &["附件是您的授权文件"],
+                body_has: &[
+                    "附件是您的授权文件",
+                    "项目名称：decision\n",
+                    "集群节点数：2\n",
+                    "注册方式：本地容器\n",
+                    "上传授权",
+                ],
                 chinese: true,
             },
             Request {
@@ -545,7 +559,14 @@ mod end_to_end {
                 contract_addr: CONTRACT_ADDR,
                 decision: "rejected",
                 license: None,
-                body_has: &["could not be processed", "- [nodes_exceed_contract] "],
+                // The fields quoted as they were read.
+                body_has: &[
+                    "could not be processed",
+                    "- [nodes_exceed_contract] ",
+                    "This is what we read in your message",
+                    "Project name:          webroot\n",
+                    "Number of nodes:       9\n",
+                ],
                 chinese: false,
             },
         ];
@@ -634,7 +655,7 @@ mod end_to_end {
             assert!(m.subject().unwrap().starts_with("Re:"));
 
             // In the request's language.
-            let text = m.body_text(0).expect("a text part").into_owned();
+            let text = m.body_text(0).expect("a text part").replace("\r\n", "\n");
             for needle in r.body_has {
                 assert!(text.contains(needle), "{what}: {needle:?} not in {text:?}");
             }
