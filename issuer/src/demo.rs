@@ -46,6 +46,20 @@ const MAILS: [(&str, &[u8], &str); 3] = [
     ),
 ];
 
+/// The mails of step 13, as customers write them.
+const AS_WRITTEN: [(&str, &[u8], &str); 2] = [
+    (
+        "1795000006.1006_0.mx.vendor.example",
+        include_bytes!("../../fixtures/emails/demo-real/reply-with-a-change.eml"),
+        "Alice: \"please make it 2 nodes instead of 3\" above her quoted request",
+    ),
+    (
+        "1795000007.1007_0.mx.vendor.example",
+        include_bytes!("../../fixtures/emails/demo-real/legal-form-variant.eml"),
+        "Li Ming of Contoso, from the contract's address: \"Contoso Manufacturing Co.,Ltd.\"",
+    ),
+];
+
 macro_rules! say {
     ($out:expr, $($arg:tt)*) => {
         writeln!($out, $($arg)*).map_err(Error::Output)?
@@ -326,6 +340,41 @@ fn one_per_project(out: &mut dyn Write, home: &mut Home, maildir: &Path, now: Ti
         }
     }
     say!(out, "  Every change is in the audit trail: `fanlic audit --contract 1` (who, when, what and why).\n");
+    as_written(out, home, maildir, now)
+}
+
+/// Step 13: mail as customers write it. A reply that asks for a change
+/// above the quoted request is held with the new text for staff (the quoted
+/// fields are never issued as a guess); a company name written with another
+/// legal-form spelling is accepted from the contract's own address, and the
+/// license carries the contract's spelling.
+fn as_written(out: &mut dyn Write, home: &mut Home, maildir: &Path, now: Timestamp) -> Result<(), Error> {
+    say!(out, "Step 13. Mail as customers write it. Alice replies to her own request and asks for a change above");
+    say!(out, "         the quoted text; Contoso writes \"Contoso Manufacturing Co.,Ltd.\" where its contract says");
+    say!(out, "         \"Contoso Manufacturing Company Limited\".");
+    for (name, text, what) in AS_WRITTEN {
+        let path = maildir.join("new").join(name);
+        fs::write(&path, text).map_err(Error::io("cannot write", &path))?;
+        say!(out, "    {name}  {what}");
+    }
+    say!(out, "  $ fanlic ingest {}", maildir.display());
+    for o in ingest_maildir(home, maildir, now)? {
+        let name = Path::new(&o.source).file_name().map_or(o.source.clone(), |n| n.to_string_lossy().into_owned());
+        let codes: Vec<&str> = o.reasons.iter().map(|(c, _)| c.as_str()).collect();
+        let detail = match &o.license_id {
+            Some(id) => format!("license {id}"),
+            None => codes.join(", "),
+        };
+        say!(out, "    {name}: {:<8}  {detail}", o.decision);
+        for (_, message) in &o.reasons {
+            say!(out, "        - {message}");
+        }
+        let armored = o.files.first().and_then(|f| fs::read_to_string(f).ok());
+        if let Some(l) = armored.as_deref().and_then(crate::replies::Licensed::of_armored) {
+            say!(out, "        - the license names the company as the contract spells it: {}", l.company);
+        }
+    }
+    say!(out, "");
     Ok(())
 }
 
