@@ -665,3 +665,73 @@ mail(file="qq-zh-04-note-none.eml", client="qq", lang="zh", decision="issue", co
      body=["您好！", "我公司申请FineReport本地容器认证，信息如下：", ""]
      + kv(zh_rows("成都蓉城数智科技有限公司", "rc-ops-monitor", "2026/08/08", "本地容器认证", "2", "11.0.20",
                   "2024.03.11"), "：") + ["特殊情况说明：无", "", "谢谢！", ("sig", RC_SIG)])
+
+# =========================================================================== additions: replies in each client's quoting style
+
+mail(file="qq-zh-05-reply-change-project.eml", client="qq", lang="zh", decision="hold",
+     codes=["fields_from_quoted_message"],
+     shows="QQ Mail reply (`------------------ 原始邮件 ------------------` header block, no `>`): the new text "
+           "changes the project name of the quoted request",
+     name="刘洋", **{"from": "2876543210@qq.com"}, when="2026-11-14 21:02:10 +0800",
+     reply_to_mid="tencent_997B8E3BBFE5A6B8A8E5FCC34124F1E4F30C@qq.com",
+     subject="回复：" + ZH_SUBJ.format("成都蓉城数智科技有限公司", "FineReport"),
+     body=["不好意思，项目名称写错了，应该是 rongcheng-bi，麻烦按这个生成，其他信息不变。", "", "刘洋",
+           ("quote", ["------------------ 原始邮件 ------------------",
+                      "发件人: \"刘洋\" <2876543210@qq.com>;", "发送时间: 2026年11月14日(星期六) 晚上8:16",
+                      "收件人: \"license\" <license@vendor.example>;",
+                      "主题: " + ZH_SUBJ.format("成都蓉城数智科技有限公司", "FineReport")],
+            ["您好！", "我公司申请FineReport本地容器认证，信息如下：", ""]
+            + kv(zh_rows("成都蓉城数智科技有限公司", "rongcheng-report", "2026/08/08", "本地容器认证", "2",
+                         "11.0.20", "2024.03.11"), "：") + ["", "谢谢！"])])
+
+_NF_REJECTION = ["您好，", "", "您的注册申请未通过：", "JAR包版本（2021-06-18）过旧，本地容器注册需要 2021-10-30 及以后的JAR包，请升级后重新申请。",
+                 "", "我们读到的申请内容：", "公司名称：广州南方物流集团有限公司", "项目名称：nanfang-legacy",
+                 "合同签订日期：2026/04/18", "注册方式：本地容器认证", "最大注册数量：1", "项目版本：11.0.3",
+                 "JAR包版本：2021.06.18", "", "FanRuan 授权中心"]
+
+mail(file="163-zh-04-reply-corrected-above-rejection.eml", client="163", lang="zh", decision="issue", codes=[],
+     shows="a reply to the vendor's rejection with the whole corrected request (JAR upgraded) in the new text, "
+           "the rejection and the old values quoted below",
+     name="南方物流信息中心", **{"from": "nanfang_it@163.com"}, when="2026-11-16 09:18:27 +0800",
+     reply_to_mid="fanlic-reply-7c1e@vendor.example",
+     subject="Re:" + ZH_SUBJ.format("广州南方物流集团有限公司", "FineReport"),
+     body=["您好，JAR包已升级，重新提交注册信息如下：", ""]
+     + kv(zh_rows("广州南方物流集团有限公司", "nanfang-legacy", "2026/04/18", "本地容器认证", "1", "11.0.20",
+                  "2024.03.11"), "：") + ["", "谢谢！", ("sig", NF_SIG),
+                                        ("quote", ["在 2026-11-12 15:30:02，\"FanRuan 授权中心\" <license@vendor.example> 写道：",
+                                                   ], _NF_REJECTION)])
+
+_YF_REJECTION = ["您好，", "", "您的注册申请未通过：", "合同签订日期与合同不符。", "",
+                 "我们读到的申请内容：", "公司名称：杭州云帆信息技术股份有限公司", "项目名称：yunfan-finance",
+                 "合同签订日期：2026/07/10", "注册方式：本地容器认证", "最大注册数量：4", "项目版本：11.0.20",
+                 "JAR包版本：2024.03.11", "", "FanRuan 授权中心"]
+
+mail(file="foxmail-zh-05-reply-corrected-date.eml", client="foxmail", lang="zh", decision="issue", codes=[],
+     shows="Foxmail reply (`发件人：/发送时间：/收件人：/主题：` block) to the vendor's rejection, the corrected "
+           "request above it (signing date fixed)",
+     name="李娜", **{"from": "li.na@yunfan-tech.example"}, when="2026-11-09 11:20:44 +0800",
+     reply_to_mid="fanlic-reply-1a9f@vendor.example",
+     subject="回复: " + ZH_SUBJ.format("杭州云帆信息技术股份有限公司", "FineReport"),
+     body=["您好，签订日期写错了，更正后的注册信息如下：", ""]
+     + kv(zh_rows("杭州云帆信息技术股份有限公司", "yunfan-finance", "2026/07/01", "本地容器认证", "4", "11.0.20",
+                  "2024.03.11"), "：") + ["", "谢谢", ("sig", YF_SIG[:2]),
+                                        ("quote", ["发件人： FanRuan 授权中心", "发送时间： 2026-11-09 10:01",
+                                                   "收件人： li.na@yunfan-tech.example",
+                                                   "主题： Re: " + ZH_SUBJ.format("杭州云帆信息技术股份有限公司",
+                                                                                  "FineReport")], _YF_REJECTION)])
+
+mail(file="outlook-zh-05-dotted-date-nodes-unit.eml", client="outlook", lang="zh", decision="issue", codes=[],
+     shows="合同签订日期 `2026.06.06`, 最大注册数量 `3个节点`, 项目版本 `FineReport 11.0（11.0.20）`",
+     name="赵磊", **{"from": "zhao.lei@huaxin-ht.example"}, when="2026-11-26 10:44:18 +0800",
+     subject=ZH_SUBJ.format("北京华信恒通科技发展有限公司", "FineReport"),
+     body=["FanRuan商务：", "", "您好！我司集群项目申请注册，信息如下：", ""]
+     + kv(zh_rows("北京华信恒通科技发展有限公司", "hxht-cluster", "2026.06.06", "本地容器认证", "3个节点",
+                  "FineReport 11.0（11.0.20）", "2024.01.29"), "：") + ["", "此致", "敬礼！", ("sig", HX_SIG), ""] + HX_DISC)
+
+mail(file="gmail-en-04-dashed-date-nodes-word.eml", client="gmail", lang="en", decision="issue", codes=[],
+     shows="`Contract signing date: 2026-02-02`, `Maximum number of registration: 2 nodes`",
+     name="Gulf Coast Analytics", **{"from": "gulfcoast.analytics@gmail.com"}, when="2026-11-24 15:33:51 -0600",
+     subject=EN_SUBJ.format("Gulf Coast Analytics LLC", "FineReport"),
+     body=["Hello,", "", "Registration info for our new reporting cluster:", ""]
+     + kv(en_rows("Gulf Coast Analytics LLC", "gca-cluster", "2026-02-02", "Local Container Authentication",
+                  "2 nodes", "11.0.20", "2024.03.11")) + ["", "Best,", ("sig", GC_SIG)])
