@@ -64,14 +64,29 @@ fn backquoted(cell: &str) -> Vec<String> {
     cell.split('`').skip(1).step_by(2).map(str::to_owned).collect()
 }
 
+/// A table line's cells, lowercased and trimmed (to recognize the header
+/// however its columns are padded or capitalized).
+fn header_key(line: &str) -> Vec<String> {
+    line.trim().trim_matches('|').split('|').map(|c| c.trim().to_lowercase()).collect()
+}
+
+/// Staff's decision in a cell: `issue`, `hold` or `reject` (also written as
+/// `fanlic ingest` does: `issued`, `held`, `rejected`).
+fn staff_decision(cell: &str) -> Option<&'static str> {
+    let cell = cell.trim().to_lowercase();
+    DECISIONS.iter().find(|(s, d)| cell == *s || cell == *d).map(|(s, _)| *s)
+}
+
 /// The sample table of a README: the rows under [`TABLE_HEADER`] (none: the
 /// README has no such table).
 fn table(folder: &str, readme: &str) -> Option<Vec<Row>> {
-    let mut lines = readme.lines().skip_while(|l| l.trim() != TABLE_HEADER);
+    let header = header_key(TABLE_HEADER);
+    let mut lines = readme.lines().skip_while(|l| header_key(l) != header);
     lines.next()?;
     let rows = lines
         .take_while(|l| l.trim_start().starts_with('|'))
-        .filter(|l| !l.trim_start().starts_with("|---"))
+        // The delimiter row: cells of dashes and colons only.
+        .filter(|l| !header_key(l).iter().all(|c| !c.is_empty() && c.chars().all(|ch| ch == '-' || ch == ':')))
         .map(|l| {
             let inner = l.trim().strip_prefix('|').and_then(|l| l.strip_suffix('|')).unwrap_or_else(|| panic!("{l}"));
             // The last column is free text and may hold a '|'.
@@ -79,8 +94,9 @@ fn table(folder: &str, readme: &str) -> Option<Vec<Row>> {
             assert_eq!(c.len(), 6, "{folder}/README.md: {l}");
             let file = backquoted(c[0]);
             assert_eq!(file.len(), 1, "{folder}/README.md: the file in backquotes: {l}");
-            let staff = c[3].to_owned();
-            assert!(DECISIONS.iter().any(|(s, _)| *s == staff), "{folder}/README.md: staff decision {staff:?}: {l}");
+            let staff = staff_decision(c[3])
+                .unwrap_or_else(|| panic!("{folder}/README.md: staff decision {:?} (issue, hold or reject): {l}", c[3]))
+                .to_owned();
             let codes = backquoted(c[4]);
             assert!(staff != "issue" || codes.is_empty(), "{folder}/README.md: codes for an issued sample: {l}");
             Row {
@@ -328,6 +344,10 @@ fn the_table_reader_sees_what_it_reads() {
     assert_eq!(rows[0].codes, ["special_requirements"]);
     assert_eq!((rows[1].client.as_str(), rows[1].language.as_str(), rows[1].codes.len()), ("Gmail", "Chinese", 0));
     assert!(table("t", "no table here\n").is_none());
+    // Another padding and capitalization of the header, `held` for `hold`.
+    let other = "| File | Client | Language | Staff decision | Codes | What it shows |\n|--|--|--|--|--|--|\n| `c.eml` \
+                 | Foxmail | Chinese | held | | x |\n";
+    assert_eq!(table("t", other).unwrap()[0].staff, "hold");
     let corpus = folders().into_iter().find(|(d, _)| d.ends_with("corpus")).expect("corpus/ has a sample table");
     assert!(corpus.1.len() >= 48, "{} samples in corpus/", corpus.1.len());
 }
