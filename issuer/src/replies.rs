@@ -307,7 +307,7 @@ pub fn next_steps(l: &Licensed, lang: Language) -> &'static str {
              the authentication method to Private Cloud and enter the server's address, such as \
              https://192.168.1.10:18081/.\n\
              The application checks in with the authorization server every 2 hours; do not keep the server down \
-             for more than 24 hours. Keep the privateConfig file of /app/config: a later migration needs it.\n"
+             for more than 24 hours. Keep the privateConfig file of /app/config: you will need it if this server is ever replaced.\n"
         }
         (LicenseKind::PrivateCloud, _, Language::Zh) => {
             "后续步骤：\n\
