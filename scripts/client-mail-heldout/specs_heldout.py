@@ -555,3 +555,53 @@ MAILS = [
               "Maximum number of registration: 1", "Project version: 11.0.23", "JAR package version: 2024.05.09", "",
               "Sent from my iPhone"]},
 ]
+
+MAILS += [
+    {"file": "gmail-en-08-corrected-above-rejection.eml", "client": "gmail", "lang": "en", "from": GC,
+     "name": "Gulf Coast Analytics", "when": "2026-11-24 08:15:33 -0600", "reply_to_mid": "fanlic-reply-0007@vendor.example",
+     "subject": "Re: Re: " + SUBJ_EN.format("Gulf Coast Analytics LLC", "FineReport"),
+     "decision": "issue", "codes": [],
+     "shows": "the whole corrected request written above the quoted rejection of the vendor (which itself lists "
+              "field names): the new text is the request",
+     "body": ["Hi, sorry about that - here is the complete request again with the project name:", ""]
+             + en_fields("Gulf Coast Analytics LLC", "Gulf Ops Dashboard", "2026/02/02",
+                         "Local Container Authentication", "1", "11.0.19", "2023.11.20")
+             + ["", "Marcus",
+                ("quote", ["On Tue, Nov 24, 2026 at 3:00 AM <license@vendor.example> wrote:"],
+                 ["Hello,", "", "Your license request could not be processed:", "",
+                  "- [missing_field_project_name] The line \"Project name:\" is missing. Add it with its value.", "",
+                  "This is what we read in your message; check that it is what you meant:", "",
+                  "  Company name:          Gulf Coast Analytics LLC", "  Project name:          (not found)",
+                  "  Contract signing date: 2026/02/02", "  Number of nodes:       1",
+                  "", "Please correct the request and send it again. This message was sent automatically."])]},
+    {"file": "outlook-en-08-co-ltd-no-space.eml", "client": "outlook", "lang": "en", "from": NW,
+     "name": "Alice Chen", "when": "2026-11-25 15:02:10 +0800",
+     "subject": SUBJ_EN.format("Northwind Trading Co.,Ltd", "FineReport"),
+     "decision": "issue", "codes": [],
+     "shows": "\"Co.,Ltd\" without space or final dot, date 2026-11-20, JAR as Build#persist-2025..., a bilingual "
+              "disclaimer below the signature",
+     "body": ["Dear colleagues,", "", "Company name: Northwind Trading Co.,Ltd", "Project name: NW Customs Declarations",
+              "Contract signing date: 2026-11-20", "Registration method: Local Container Authentication",
+              "Maximum number of registration: 3", "Project version: 11.0.25",
+              "JAR package version: Build#persist-2025.02.14.09.41.07.512", "", "Regards,",
+              ("sig", SIG_ALICE + ["", "This email (including attachments) is confidential. If you are not the intended "
+                                       "recipient, please delete it and notify us on +65 6123 4567. "
+                                       "本邮件含保密信息，如误收请删除并通知发件人。"])]},
+    {"file": "163-zh-06-special-none-yet.eml", "client": "163", "lang": "zh", "from": NF,
+     "name": "黄志强", "when": "2026-11-26 09:48:05 +0800",
+     "subject": SUBJ_ZH.format("广州南方物流集团有限公司", "FineReport"),
+     "decision": "issue", "codes": [],
+     "shows": "date 2026年4月18日, \"特殊需求：暂无\", project name with digits and a year",
+     "body": ["您好！", "", "公司名称：广州南方物流集团有限公司", "项目名称：2026年度南方物流财务报表", "合同签订日期：2026年4月18日",
+              "注册方式：本地容器认证", "最大注册数：3", "项目版本：FineReport 11.0.23", "JAR包版本：2024.05.09",
+              "特殊需求：暂无", "", "谢谢！", ("sig", SIG_NF)]},
+    {"file": "wecom-zh-06-spaced-unit-build-jar.eml", "client": "wecom", "lang": "zh", "from": XH,
+     "name": "王芳", "when": "2026-11-27 16:20:40 +0800",
+     "subject": SUBJ_ZH.format("深圳市前海星河软件有限公司", "FineBI"),
+     "decision": "issue", "codes": [],
+     "shows": "\"1 台\", method with English in brackets, JAR as Build#persist-..., a holiday notice with dates "
+              "in the signature",
+     "body": ["您好，麻烦出一下授权，谢谢！", "", "公司名称：深圳市前海星河软件有限公司", "项目名称：星河门店分析",
+              "合同签订日期：2026/10/10", "注册方式：本地容器认证（Local Container）", "最大注册数：1 台",
+              "项目版本：FineBI 6.1.3", "JAR包版本：Build#persist-2024.09.02.15.30.11.206", "", ("sig", SIG_WANGFANG)]},
+]
