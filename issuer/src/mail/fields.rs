@@ -515,6 +515,56 @@ fn field_of_piece(piece: &str) -> Option<Field> {
     LABELS.iter().find(|(_, labels)| labels.contains(&piece.as_str())).map(|(f, _)| *f)
 }
 
+/// Ideographs and CJK punctuation: where a Chinese label meets an English one.
+fn is_cjk(c: char) -> bool {
+    matches!(c as u32, 0x2E80..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F)
+}
+
+/// A squashed piece that is one label, or a Chinese and an English label of
+/// the same field written one after the other (`公司名称 Company name`,
+/// `Company name 公司名称`, `JAR包版本 JAR package version`): the piece is
+/// cut where the script changes and every way of grouping the runs is tried
+/// (a handful of runs at most), each group having to be a whole label.
+fn field_of_mixed(piece: &str) -> Option<Field> {
+    if let Some(f) = field_of_piece(piece) {
+        return Some(f);
+    }
+    let mut runs: Vec<&str> = Vec::new();
+    let mut start = 0;
+    let mut last: Option<bool> = None;
+    for (i, c) in piece.char_indices() {
+        let cjk = is_cjk(c);
+        if last.is_some_and(|l| l != cjk) {
+            runs.push(piece.get(start..i)?);
+            start = i;
+        }
+        last = Some(cjk);
+    }
+    runs.push(piece.get(start..)?);
+    if runs.len() < 2 || runs.len() > 6 {
+        return None;
+    }
+    // Bit k of `cuts` set: a group ends after run k.
+    'cuts: for cuts in 0u32..(1 << (runs.len() - 1)) {
+        let mut found: Option<Field> = None;
+        let mut group = String::new();
+        for (k, run) in runs.iter().enumerate() {
+            group.push_str(run);
+            if k + 1 == runs.len() || cuts & (1 << k) != 0 {
+                match field_of_piece(&group) {
+                    Some(f) if found.is_none_or(|g| g == f) => found = Some(f),
+                    _ => continue 'cuts,
+                }
+                group.clear();
+            }
+        }
+        if found.is_some() && cuts != 0 {
+            return found;
+        }
+    }
+    None
+}
+
 /// Strips a leading bullet or numbering: `- `, `• `, `* `, `1. `, `1)`,
 /// `(1)`, `1、`, `a. `, `①`.
 fn strip_bullet(s: &str) -> &str {
@@ -527,6 +577,9 @@ fn strip_bullet(s: &str) -> &str {
         && ('\u{2460}'..='\u{2473}').contains(&c)
     {
         return s.get(c.len_utf8()..).unwrap_or("").trim_start();
+    }
+    if let Some(rest) = chinese_numbering(s) {
+        return rest;
     }
     let open = s.strip_prefix(['(', '（'].as_slice());
     let body = open.unwrap_or(s);
@@ -548,6 +601,25 @@ fn strip_bullet(s: &str) -> &str {
         }
     }
     s
+}
+
+/// The text after a Chinese numbering: `一、`, `二．`, `三.`, `（四）`, `(五)`,
+/// `六）`; `None` when `s` does not start with one.
+fn chinese_numbering(s: &str) -> Option<&str> {
+    const NUMERALS: &[char] = &['一', '二', '三', '四', '五', '六', '七', '八', '九', '十'];
+    let open = s.strip_prefix(['(', '（']);
+    let body = open.unwrap_or(s);
+    let end = body.find(|c: char| !NUMERALS.contains(&c))?;
+    if end == 0 || end > 3 * '十'.len_utf8() {
+        return None;
+    }
+    let after = body.get(end..)?;
+    let rest = if open.is_some() {
+        after.strip_prefix([')', '）'])?
+    } else {
+        after.strip_prefix(['、', '.', '．', ')', '）'])?
+    };
+    Some(rest.trim_start())
 }
 
 /// The field a label (the text before the colon) names: one or more labels
@@ -594,7 +666,7 @@ fn field_of_label(label: &str) -> Option<Field> {
                 if sq.is_empty() {
                     continue;
                 }
-                let f = field_of_piece(&sq)?;
+                let f = field_of_mixed(&sq)?;
                 if found.is_some_and(|g| g != f) {
                     return None;
                 }
@@ -645,19 +717,159 @@ fn field_line(line: &str) -> Option<(Field, &str)> {
         return Some((f, line.get(i + n..).unwrap_or("")));
     }
     let t = line.trim().trim_matches('|').trim();
-    for sep in ["\t", "|", "  ", "\u{3000}"] {
-        if let Some((label, value)) = t.split_once(sep)
-            && !value.trim().is_empty()
-            && (sep != "  " || may_stand_alone(label))
+    for sep in ["\t", "|", "  ", "\u{3000}", " - ", " – ", " — "] {
+        let Some((label, value)) = t.split_once(sep) else { continue };
+        // A table row: the value is the next cell that is not empty (a
+        // spacer cell may come first), and a row of labels is no field.
+        let value = match sep {
+            "\t" | "|" => value.split(sep).map(str::trim).find(|c| !c.is_empty()).unwrap_or(""),
+            _ => value.trim(),
+        };
+        if !value.is_empty()
+            && (matches!(sep, "\t" | "|" | "\u{3000}") || may_stand_alone(label))
             && let Some(f) = field_of_label(label)
         {
-            return Some((f, value.trim().trim_end_matches('|')));
+            if matches!(sep, "\t" | "|") && cell_label(value).is_some() {
+                return None;
+            }
+            return Some((f, value));
         }
     }
     if label_colon(line).is_none() && may_stand_alone(t) {
         return field_of_label(t).map(|f| (f, ""));
     }
     None
+}
+
+/// The field a table cell names when the cell is a label and nothing else
+/// (`Company name`, `公司名称：`, `公司名称 Company name`); `None` for a cell
+/// holding a value, or a label and its value.
+pub(crate) fn cell_label(cell: &str) -> Option<Field> {
+    let cell = cell.trim();
+    let bare = cell.trim_end_matches([':', '：', ' ', '\t', '*']);
+    if label_colon(bare).is_some() {
+        return None;
+    }
+    field_of_label(bare)
+}
+
+/// Whether a table cell is only a colon (`Rate | : | 85`, as Word lays out
+/// forms).
+fn is_colon_cell(cell: &str) -> bool {
+    matches!(cell.trim(), ":" | "：")
+}
+
+/// Table rows (cells separated by tabs, as an HTML table is converted, or as
+/// Outlook and Word write a table as plain text) turned into one
+/// `label<TAB>value` line per field, so that [`parse_body`] reads them:
+///
+/// - a header row of labels (at least two, and more labels than other
+///   cells) with one or more rows of values below: each value under its
+///   label, column by column; each row of values after the first is set off
+///   by a blank line (a second request, which the block then shows as
+///   repeated fields);
+/// - a row of several label/value pairs side by side (`Company name | Acme |
+///   Project name | webroot`), a label given in two cells (`公司名称 |
+///   Company name | Acme`), or a colon cell between label and value.
+///
+/// Every other line is kept as it is.
+pub fn pair_table_cells(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains('\t') {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = String::with_capacity(text.len() + 64);
+    let mut i = 0;
+    while let Some(line) = lines.get(i) {
+        i += 1;
+        if !line.contains('\t') {
+            out.push_str(line);
+            out.push('\n');
+            continue;
+        }
+        let cells: Vec<&str> = line.split('\t').map(str::trim).collect();
+        if let Some(header) = header_row(&cells) {
+            let mut rows = 0;
+            while let Some(next) = lines.get(i).filter(|l| l.contains('\t')) {
+                let values: Vec<&str> = next.split('\t').map(str::trim).collect();
+                if header_row(&values).is_some() {
+                    break;
+                }
+                if rows > 0 {
+                    out.push('\n');
+                }
+                for (k, label) in header.iter().enumerate() {
+                    let value = values.get(k).copied().unwrap_or("");
+                    if label.is_some() && !value.is_empty() && !is_colon_cell(value) {
+                        out.push_str(cells.get(k).copied().unwrap_or(""));
+                        out.push('\t');
+                        out.push_str(value);
+                        out.push('\n');
+                    }
+                }
+                rows += 1;
+                i += 1;
+            }
+            if rows > 0 {
+                continue;
+            }
+        }
+        match row_pairs(&cells) {
+            Some(pairs) => {
+                for (label, value) in pairs {
+                    out.push_str(&label);
+                    out.push('\t');
+                    out.push_str(value);
+                    out.push('\n');
+                }
+            }
+            None => {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+    }
+    if !text.ends_with('\n') {
+        out.pop();
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// The label of each cell when `cells` is a header row: at least two labels
+/// of different fields, and more labels than other cells.
+fn header_row(cells: &[&str]) -> Option<Vec<Option<Field>>> {
+    let labels: Vec<Option<Field>> =
+        cells.iter().map(|c| if c.is_empty() || is_colon_cell(c) { None } else { cell_label(c) }).collect();
+    let found: Vec<Field> = labels.iter().flatten().copied().collect();
+    let others = cells.iter().zip(&labels).filter(|(c, l)| !c.is_empty() && l.is_none()).count();
+    let distinct = found.iter().any(|f| Some(f) != found.first());
+    (found.len() >= 2 && distinct && found.len() > others).then_some(labels)
+}
+
+/// The label/value pairs of a row that holds several side by side, or a
+/// label in two cells; `None` for any other row (kept as it is).
+fn row_pairs<'a>(cells: &[&'a str]) -> Option<Vec<(String, &'a str)>> {
+    let cells: Vec<&str> = cells.iter().copied().filter(|c| !c.is_empty() && !is_colon_cell(c)).collect();
+    let mut pairs = Vec::new();
+    let mut merged = false;
+    let mut k = 0;
+    while let Some(first) = cells.get(k) {
+        let bare = |c: &str| c.trim_end_matches([':', '：', ' ']).to_owned();
+        let field = cell_label(first)?;
+        let mut label = bare(first);
+        k += 1;
+        // The same field's label again, in the other language.
+        while let Some(more) = cells.get(k).filter(|c| cell_label(c) == Some(field)) {
+            label.push(' ');
+            label.push_str(&bare(more));
+            merged = true;
+            k += 1;
+        }
+        let value = cells.get(k).filter(|c| cell_label(c).is_none())?;
+        pairs.push((label, *value));
+        k += 1;
+    }
+    (pairs.len() >= 2 || merged).then_some(pairs)
 }
 
 // ---------------------------------------------------------------------------
@@ -906,9 +1118,38 @@ fn dates_in(s: &str) -> Vec<Option<Date>> {
     out
 }
 
-/// A contract signing date: the first date in the value.
+/// A contract signing date: the first date in the value; without one in
+/// the year-first forms, a day and month before the year (`20/11/2026`,
+/// `11/20/2026`, `20.11.2026`) when only one reading is a real date
+/// (`05/08/2026` could be May or August: no date).
 fn parse_date(raw: &str) -> Option<Date> {
-    dates_in(raw).into_iter().next().flatten()
+    let dates = dates_in(raw);
+    match dates.first() {
+        Some(d) => *d,
+        None => year_last_date(&fold(raw)),
+    }
+}
+
+/// `D/M/YYYY` or `M/D/YYYY` (`/`, `-` or `.`, the same twice) alone in the
+/// value (apart from blanks and a trailing note in parentheses), when
+/// exactly one reading is a real date, or both readings are the same date.
+fn year_last_date(s: &str) -> Option<Date> {
+    let s = s.trim();
+    let s = s.split(['(', '（']).next().unwrap_or(s).trim();
+    let sep = s.chars().find(|c| matches!(c, '/' | '-' | '.'))?;
+    let parts: Vec<&str> = s.split(sep).map(str::trim).collect();
+    let [a, b, y] = parts.as_slice() else { return None };
+    let ok =
+        |p: &str, n: std::ops::RangeInclusive<usize>| n.contains(&p.len()) && p.bytes().all(|c| c.is_ascii_digit());
+    if !(ok(a, 1..=2) && ok(b, 1..=2) && ok(y, 4..=4)) {
+        return None;
+    }
+    let (a, b, y): (u8, u8, u16) = (a.parse().ok()?, b.parse().ok()?, y.parse().ok()?);
+    match (Date::new(y, b, a), Date::new(y, a, b)) {
+        (Some(d), None) | (None, Some(d)) => Some(d),
+        (Some(d), Some(e)) if d == e => Some(d),
+        _ => None,
+    }
 }
 
 /// A JAR build date: the first valid date in the value (`2023.12.14`,
@@ -1438,7 +1679,7 @@ mod tests {
         ] {
             assert_eq!(parse_date(raw), Some(want), "{raw}");
         }
-        for raw in ["2026/02/30", "2026-13-01", "20/11/2026", "2026-11/20", "yesterday", "12026/11/20", "1969/12/31"] {
+        for raw in ["2026/02/30", "2026-13-01", "05/08/2026", "2026-11/20", "yesterday", "12026/11/20", "1969/12/31"] {
             assert_eq!(parse_date(raw), None, "{raw}");
         }
     }
@@ -1989,6 +2230,107 @@ mod tests {
         let f = parse_body("No. of nodes: 2\n最大注册数量：4\n");
         assert_eq!(f.nodes.as_ref().unwrap().value, Some(2));
         assert_eq!(f.repeated, [Field::Nodes]);
+    }
+
+    #[test]
+    fn bilingual_labels_in_every_order() {
+        for label in [
+            "公司名称 Company name",
+            "Company name 公司名称",
+            "Company name / 公司名称",
+            "公司名称/Company Name",
+            "公司名称（Company name）",
+            "Company name (公司名称)",
+            "公司名称Company name",
+            "1. 公司名称",
+            "一、公司名称",
+            "（一）公司名称",
+            "(二) Company name",
+            "三．公司名称 Company Name",
+            "**Company name**",
+            "*Company name",
+        ] {
+            for colon in [":", "：", " :", ""] {
+                let body = if colon.is_empty() {
+                    format!("{label}\tAcme 有限公司\n")
+                } else {
+                    format!("{label}{colon} Acme 有限公司\n")
+                };
+                assert_eq!(parse_body(&body).company_name.as_deref(), Some("Acme 有限公司"), "{body:?}");
+            }
+        }
+        let f = parse_body("JAR包版本 JAR package version：2024.03.08\n节点数 Nodes: 2\n");
+        assert_eq!(f.jar_version.unwrap().value, Some(d(2024, 3, 8)));
+        assert_eq!(f.nodes.unwrap().value, Some(2));
+        // Gmail's plain text of bold: `*Company name:* Acme`.
+        let f = parse_body("*Company name:* Gmail Co.\n*Project name:*  webroot\n");
+        assert_eq!(f.company_name.as_deref(), Some("Gmail Co."));
+        assert_eq!(f.project_name.as_deref(), Some("webroot"));
+        // Two fields' labels, or a label and an unknown word, are no label.
+        assert!(parse_body("公司名称 Project name: x\n").is_empty());
+        assert!(parse_body("公司 Company name: x\n").is_empty());
+        assert!(parse_body("一些公司名称: x\n").is_empty());
+    }
+
+    #[test]
+    fn a_dash_after_a_specific_label() {
+        let f = parse_body("Company Name - Acme Ltd.\nProject name – webroot\n");
+        assert_eq!(f.company_name.as_deref(), Some("Acme Ltd."));
+        assert_eq!(f.project_name.as_deref(), Some("webroot"));
+        // `Project - ...` is too generic to be a label.
+        assert!(parse_body("Project - we moved the server\n").is_empty());
+    }
+
+    #[test]
+    fn table_rows_become_pairs() {
+        // Two pairs side by side, a label in two cells, a colon cell.
+        let text = "Company name\tAcme\tProject name\twebroot\n公司名称\tCompany name\tAcme\n\
+            合同签订日期\t:\t2026/11/20\nSomething\telse\n";
+        let paired = pair_table_cells(text);
+        assert_eq!(
+            paired,
+            "Company name\tAcme\nProject name\twebroot\n公司名称 Company name\tAcme\n\
+             合同签订日期\t:\t2026/11/20\nSomething\telse\n"
+        );
+        let f = parse_body(&paired);
+        assert_eq!(f.company_name.as_deref(), Some("Acme"));
+        assert_eq!(f.project_name.as_deref(), Some("webroot"));
+        assert_eq!(f.signing_date.unwrap().value, Some(d(2026, 11, 20)));
+        // A table laid out in columns: labels in the header row, values below.
+        let text = "序号\t公司名称\t项目名称\t节点数\n1\t上海明远数据科技有限公司\twebroot\t2\n";
+        let paired = pair_table_cells(text);
+        assert_eq!(paired, "公司名称\t上海明远数据科技有限公司\n项目名称\twebroot\n节点数\t2\n");
+        // Two rows of values: two requests, set apart, the fields repeated.
+        let text = "Company name\tProject name\nA Co.\tone\nA Co.\ttwo\n";
+        let f = parse_body(&pair_table_cells(text));
+        assert_eq!(f.project_name.as_deref(), Some("one"));
+        assert_eq!(f.repeated, [Field::ProjectName]);
+        // A header row alone is read as no field at all (not as a value).
+        let f = parse_body(&pair_table_cells("Company name\tProject name\n"));
+        assert!(f.company_name.is_none() && f.project_name.is_none(), "{f:?}");
+        // The next cell after a spacer is the value.
+        assert_eq!(parse_body("Company name\t\tSpacer Co.\n").company_name.as_deref(), Some("Spacer Co."));
+        // Text without tabs is not touched.
+        assert!(matches!(pair_table_cells("Company name: A\n"), std::borrow::Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn day_first_dates_only_when_unambiguous() {
+        for (raw, want) in [
+            ("20/11/2026", d(2026, 11, 20)),
+            ("11/20/2026", d(2026, 11, 20)),
+            ("20.11.2026", d(2026, 11, 20)),
+            ("1-20-2026", d(2026, 1, 20)),
+            ("05/05/2026", d(2026, 5, 5)),
+            ("２０/１１/２０２６ (DD/MM/YYYY)", d(2026, 11, 20)),
+        ] {
+            assert_eq!(parse_date(raw), Some(want), "{raw}");
+        }
+        for raw in ["05/08/2026", "13/13/2026", "31/02/2026", "20/11/26", "20/11-2026", "on 20/11/2026 or so"] {
+            assert_eq!(parse_date(raw), None, "{raw}");
+        }
+        // Build dates are never read this way.
+        assert_eq!(parse_build_date("20/11/2026"), None);
     }
 
     #[test]

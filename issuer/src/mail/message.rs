@@ -34,6 +34,8 @@ use core::fmt;
 use std::borrow::Cow;
 
 use mail_parser::{Address, HeaderName, HeaderValue, MessageParser, MimeHeaders, PartType};
+
+use super::fields;
 use ring::digest;
 
 /// The default size limit of a raw message: 25 MiB.
@@ -161,6 +163,10 @@ pub struct RegistrationMail {
     pub date: Option<time::OffsetDateTime>,
     /// The attachments, in order.
     pub attachments: Vec<Attachment>,
+    /// The subjects of the messages attached to this one (forwarded as
+    /// attachments), in order, decoded; their text is in [`Self::text`] as
+    /// forwarded-message blocks. Their senders are never this mail's sender.
+    pub attached_subjects: Vec<String>,
     /// `Authentication-Results` and `Received` fields of the top-level
     /// header, in order from the top (names in their canonical spelling).
     pub trace_headers: Vec<TraceHeader>,
@@ -333,7 +339,8 @@ fn parse_inner(raw: &[u8]) -> Result<RegistrationMail, MailError> {
     }
 
     let subject = message.subject().map(|s| s.trim().to_owned()).unwrap_or_default();
-    let text = body_text(&message);
+    let mut attached_subjects = Vec::new();
+    let text = body_text(&message, 0, &mut attached_subjects);
     let language_hint = language_of(&subject, &text);
     let date = message
         .date()
@@ -370,6 +377,7 @@ fn parse_inner(raw: &[u8]) -> Result<RegistrationMail, MailError> {
         references,
         date,
         attachments,
+        attached_subjects,
         trace_headers,
         automatic: automatic_of(raw, root, &message),
     })
@@ -442,52 +450,274 @@ fn raw_value(raw: &[u8], start: u32, end: u32) -> String {
     out.trim().to_owned()
 }
 
-fn body_text(message: &mail_parser::Message<'_>) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    for i in 0..message.text_body_count() {
-        let part = message.text_body.get(i).and_then(|&id| message.parts.get(id as usize));
-        let text: Option<Cow<'_, str>> = match part.map(|p| &p.body) {
-            Some(PartType::Text(text)) => Some(Cow::Borrowed(text.as_ref())),
-            Some(PartType::Html(html)) => Some(Cow::Owned(html_to_text(html))),
-            _ => None,
-        };
-        if let Some(text) = text {
+/// How deep messages attached to messages are read.
+const MAX_ATTACHED_DEPTH: usize = 3;
+
+/// The text of a body part: line ends `\n`, RFC 3676 `format=flowed`
+/// undone, HTML converted.
+fn part_text(part: &mail_parser::MessagePart<'_>) -> Option<String> {
+    let text = match &part.body {
+        PartType::Text(text) => {
             let text = text.replace("\r\n", "\n").replace('\r', "\n");
-            let text = text.trim_start_matches('\u{feff}').trim_end();
-            if !text.is_empty() {
-                parts.push(text.to_owned());
+            let ct = part.content_type();
+            let flowed = ct.and_then(|ct| ct.attribute("format")).is_some_and(|f| f.eq_ignore_ascii_case("flowed"));
+            if flowed {
+                let delsp = ct.and_then(|ct| ct.attribute("delsp")).is_some_and(|d| d.eq_ignore_ascii_case("yes"));
+                unflow(&text, delsp)
+            } else {
+                text
             }
         }
+        PartType::Html(html) => html_to_text(html),
+        _ => return None,
+    };
+    let text = fields::pair_table_cells(&text);
+    let text = text.trim_start_matches('\u{feff}').trim_end();
+    (!text.is_empty()).then(|| text.to_owned())
+}
+
+/// How many registration fields a text gives, to choose between the plain
+/// and the HTML rendition of one body.
+fn fields_read(text: &str) -> usize {
+    let f = fields::parse_body(text);
+    [
+        f.company_name.is_some(),
+        f.project_name.is_some(),
+        f.signing_date.is_some(),
+        f.method.is_some(),
+        f.nodes.is_some(),
+        f.project_version.is_some(),
+        f.jar_version.is_some(),
+    ]
+    .iter()
+    .filter(|x| **x)
+    .count()
+}
+
+/// The body text of a message and of the messages attached to it (see the
+/// module docs), and the subjects of those attached messages.
+fn body_text(message: &mail_parser::Message<'_>, depth: usize, subjects: &mut Vec<String>) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    // Alternatives line up in `text_body` and `html_body` when both have
+    // one entry per body.
+    let paired = message.text_body.len() == message.html_body.len();
+    for (i, &id) in message.text_body.iter().enumerate() {
+        let Some(part) = message.parts.get(id as usize) else { continue };
+        let mut text = part_text(part);
+        // A plain rendition of a table (Outlook's, for one) loses its cells:
+        // the HTML one is read when it holds a table and gives more fields.
+        let html = paired.then(|| message.html_body.get(i)).flatten().filter(|&&h| h != id);
+        if let Some(html) = html.and_then(|&h| message.parts.get(h as usize))
+            && let PartType::Html(source) = &html.body
+            && (source.contains("<td") || source.contains("<TD") || source.contains("<th") || source.contains("<TH"))
+            && let Some(rendered) = part_text(html)
+            && fields_read(&rendered) > text.as_deref().map_or(0, fields_read)
+        {
+            text = Some(rendered);
+        }
+        parts.extend(text);
     }
     if parts.is_empty() {
         // No text/plain or text/html body (e.g. only an inline part mail-parser
         // classed otherwise): fall back to the root part if it is text.
         if let Some(PartType::Text(text)) = message.parts.first().map(|p| &p.body) {
-            return text.replace("\r\n", "\n").trim_end().to_owned();
+            let text = text.replace("\r\n", "\n");
+            let text = text.trim_end();
+            if !text.is_empty() {
+                parts.push(text.to_owned());
+            }
+        }
+    }
+    if depth < MAX_ATTACHED_DEPTH {
+        for &id in &message.attachments {
+            let Some(part) = message.parts.get(id as usize) else { continue };
+            let parsed;
+            let inner = match &part.body {
+                PartType::Message(inner) => inner,
+                // Foxmail and some webmail attach a message as
+                // application/octet-stream named `*.eml`.
+                PartType::Binary(bytes)
+                    if part.attachment_name().is_some_and(|n| n.to_ascii_lowercase().ends_with(".eml")) =>
+                {
+                    match MessageParser::default().parse(bytes.as_ref()) {
+                        Some(m) if m.parts.first().is_some_and(|p| !p.headers.is_empty()) => {
+                            parsed = m;
+                            &parsed
+                        }
+                        _ => continue,
+                    }
+                }
+                _ => continue,
+            };
+            parts.push(attached_message_text(inner, depth, subjects));
         }
     }
     parts.join("\n\n")
 }
 
+/// A message attached to the mail (forwarded as an attachment), as a
+/// forwarded-message block: the marker line, its subject and sender (for
+/// staff to read; never the mail's sender), then its text.
+fn attached_message_text(inner: &mail_parser::Message<'_>, depth: usize, subjects: &mut Vec<String>) -> String {
+    let subject = inner.subject().map(str::trim).unwrap_or("").to_owned();
+    let mut out = String::from("-------- Forwarded Message --------\n");
+    out.push_str("Subject: ");
+    out.push_str(&subject);
+    out.push('\n');
+    if let Some(date) = inner.date() {
+        out.push_str("Date: ");
+        out.push_str(&date.to_rfc822());
+        out.push('\n');
+    }
+    if let Some(from) = inner.from().and_then(|a| a.first()).and_then(|a| a.address.as_deref()) {
+        out.push_str("From: ");
+        out.push_str(from);
+        out.push('\n');
+    }
+    subjects.push(subject);
+    out.push('\n');
+    out.push_str(&body_text(inner, depth + 1, subjects));
+    out
+}
+
+/// Undoes RFC 3676 `format=flowed`: a line ending in a blank is joined with
+/// the next one of the same quote depth (without that blank when `delsp`
+/// is set), space-stuffing is removed, and quoted lines come out as `> `
+/// lines of their depth. The signature separator `-- ` is never joined.
+pub fn unflow(text: &str, delsp: bool) -> String {
+    fn emit(out: &mut String, depth: usize, line: &str) {
+        for _ in 0..depth {
+            out.push('>');
+        }
+        if depth > 0 && !line.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut pending: Option<(usize, String)> = None;
+    for raw in text.split('\n') {
+        let depth = raw.bytes().take_while(|b| *b == b'>').count();
+        let line = raw.get(depth..).unwrap_or("");
+        let line = line.strip_prefix(' ').unwrap_or(line);
+        let mut joined = match pending.take() {
+            Some((d, acc)) if d == depth => acc,
+            Some((d, acc)) => {
+                emit(&mut out, d, &acc);
+                String::new()
+            }
+            None => String::new(),
+        };
+        let flowed = line.ends_with(' ') && line != "-- ";
+        let piece = if flowed && delsp { line.get(..line.len() - 1).unwrap_or(line) } else { line };
+        joined.push_str(piece);
+        if flowed {
+            pending = Some((depth, joined));
+        } else {
+            emit(&mut out, depth, &joined);
+        }
+    }
+    if let Some((d, acc)) = pending {
+        emit(&mut out, d, &acc);
+    }
+    out.pop();
+    out
+}
+
+/// Nested tables deeper than this are read as plain text.
+const MAX_TABLE_DEPTH: usize = 16;
+
+/// A table being read: text before its first cell, and its rows of cells.
+#[derive(Default)]
+struct Table {
+    before: String,
+    rows: Vec<Vec<String>>,
+}
+
+/// Where HTML text goes: the innermost open table's current cell, else the
+/// output.
+fn sink<'a>(out: &'a mut String, tables: &'a mut [Table]) -> &'a mut String {
+    match tables.last_mut() {
+        Some(t) => match t.rows.last_mut().and_then(|r| r.last_mut()) {
+            Some(cell) => cell,
+            None => &mut t.before,
+        },
+        None => out,
+    }
+}
+
+/// A table as lines: a row with one cell that holds anything gives that
+/// cell's lines; a row of several short cells gives one line, cells
+/// separated by a tab (`Company: Acme` with a blank when there are two and
+/// the first ends in a colon), each cell's lines joined by a blank (`公司名称
+/// Company name`); other rows (layout tables) give each cell's lines in turn.
+fn render_table(t: &Table) -> String {
+    let mut s = String::new();
+    if !t.before.trim().is_empty() {
+        s.push_str(t.before.trim());
+        s.push('\n');
+    }
+    for row in &t.rows {
+        let cells: Vec<Vec<&str>> = row
+            .iter()
+            .map(|c| c.split('\n').map(|l| l.trim_matches(' ')).filter(|l| !l.is_empty()).collect())
+            .collect();
+        let filled: Vec<&Vec<&str>> = cells.iter().filter(|c| !c.is_empty()).collect();
+        let short = cells.iter().all(|c| c.len() <= 4) && cells.iter().flatten().map(|l| l.len()).sum::<usize>() <= 600;
+        match filled.as_slice() {
+            [] => {}
+            [first, second] if short && first.last().is_some_and(|l| l.ends_with([':', '：'])) => {
+                s.push_str(&first.join(" "));
+                s.push(' ');
+                s.push_str(&second.join(" "));
+                s.push('\n');
+            }
+            [_, _, ..] if short => {
+                let joined: Vec<String> = cells.iter().map(|c| c.join(" ")).collect();
+                s.push_str(joined.join("\t").trim_end_matches('\t'));
+                s.push('\n');
+            }
+            _ => {
+                for line in filled.iter().copied().flatten() {
+                    s.push_str(line);
+                    s.push('\n');
+                }
+            }
+        }
+    }
+    s
+}
+
+/// Appends a table's lines on lines of their own.
+fn push_table(to: &mut String, t: &Table) {
+    if !to.is_empty() && !to.ends_with('\n') {
+        to.push('\n');
+    }
+    to.push_str(&render_table(t));
+}
+
 /// HTML to text, keeping the line structure that field parsing needs: block
-/// elements (`p`, `div`, `br`, `tr`, `li`, headings, ...) end lines, table
-/// cells are separated by a blank, `script`/`style`/`title` contents and
-/// comments are dropped, runs of white space collapse to one blank, and
-/// character references are decoded. (mail-parser's own conversion puts a
-/// whole table on one line.)
+/// elements (`p`, `div`, `br`, `tr`, `li`, headings, ...) end lines, the
+/// cells of a table row are separated by a tab (see [`render_table`]; a
+/// cell's paragraphs, as Outlook writes them, stay in the cell),
+/// `script`/`style`/`title` contents and comments are dropped, runs of white
+/// space collapse to one blank, and character references are decoded.
+/// (mail-parser's own conversion puts a whole table on one line.)
 pub fn html_to_text(html: &str) -> String {
     let mut out = String::with_capacity(html.len() / 2);
+    let mut tables: Vec<Table> = Vec::new();
     let mut rest = html;
     let mut skipping: Option<&'static str> = None;
     while !rest.is_empty() {
         let Some(lt) = rest.find('<') else {
             if skipping.is_none() {
-                push_html_text(&mut out, rest);
+                push_html_text(sink(&mut out, &mut tables), rest);
             }
             break;
         };
         if skipping.is_none() {
-            push_html_text(&mut out, rest.get(..lt).unwrap_or(""));
+            push_html_text(sink(&mut out, &mut tables), rest.get(..lt).unwrap_or(""));
         }
         let after = rest.get(lt..).unwrap_or("");
         if let Some(comment) = after.strip_prefix("<!--") {
@@ -510,26 +740,58 @@ pub fn html_to_text(html: &str) -> String {
             }
             continue;
         }
+        let in_table = !tables.is_empty();
         match name.as_str() {
             "script" if !closing => skipping = Some("script"),
             "style" if !closing => skipping = Some("style"),
             "title" if !closing => skipping = Some("title"),
-            "br" => out.push('\n'),
+            "table" if !closing && tables.len() < MAX_TABLE_DEPTH => tables.push(Table::default()),
+            "table" if closing && in_table => {
+                if let Some(t) = tables.pop() {
+                    push_table(sink(&mut out, &mut tables), &t);
+                }
+            }
+            "tr" if !closing && in_table => {
+                if let Some(t) = tables.last_mut() {
+                    t.rows.push(Vec::new());
+                }
+            }
+            "td" | "th" if !closing && in_table => {
+                if let Some(t) = tables.last_mut() {
+                    if t.rows.is_empty() {
+                        t.rows.push(Vec::new());
+                    }
+                    if let Some(r) = t.rows.last_mut() {
+                        r.push(String::new());
+                    }
+                }
+            }
+            "br" => sink(&mut out, &mut tables).push('\n'),
             "p" | "div" | "tr" | "li" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "table" | "ul" | "ol" | "dl"
             | "dt" | "dd" | "blockquote" | "pre" | "hr" | "section" | "article" | "header" | "footer" | "address"
-            | "center" | "body"
-                if !out.ends_with('\n') =>
-            {
-                out.push('\n');
+            | "center" | "body" => {
+                let to = sink(&mut out, &mut tables);
+                if !to.ends_with('\n') {
+                    to.push('\n');
+                }
             }
-            "td" | "th" if !out.ends_with([' ', '\n']) && !out.is_empty() => out.push(' '),
+            "td" | "th" => {
+                let to = sink(&mut out, &mut tables);
+                if !to.ends_with([' ', '\n']) && !to.is_empty() {
+                    to.push(' ');
+                }
+            }
             _ => {}
         }
     }
+    // Tables left open at the end.
+    while let Some(t) = tables.pop() {
+        push_table(sink(&mut out, &mut tables), &t);
+    }
     let mut text = String::with_capacity(out.len());
     let mut blank = true;
-    for line in out.split('\n').map(str::trim) {
-        if line.is_empty() {
+    for line in out.split('\n').map(|l| l.trim_matches(' ')) {
+        if line.trim().is_empty() {
             if !blank {
                 text.push('\n');
             }
