@@ -1140,7 +1140,7 @@ fn year_last_date(s: &str) -> Option<Date> {
     let parts: Vec<&str> = s.split(sep).map(str::trim).collect();
     let [a, b, y] = parts.as_slice() else { return None };
     let ok =
-        |p: &str, n: std::ops::RangeInclusive<usize>| n.contains(&p.len()) && p.bytes().all(|c| c.is_ascii_digit());
+        |p: &str, n: core::ops::RangeInclusive<usize>| n.contains(&p.len()) && p.bytes().all(|c| c.is_ascii_digit());
     if !(ok(a, 1..=2) && ok(b, 1..=2) && ok(y, 4..=4)) {
         return None;
     }
@@ -2210,6 +2210,8 @@ mod tests {
             }
             let f = parse_body(&text);
             let _ = f.problems(None);
+            let _ = parse_body(&pair_table_cells(&text));
+            let _ = parse_date(&text);
             let _ = parse_subject(&text);
             let _ = classify(&text, &text);
         }

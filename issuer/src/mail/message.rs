@@ -1111,6 +1111,115 @@ mod tests {
         assert!(m.trace_headers[2].1.contains("dkim=pass header.d=customer.example"));
     }
 
+    #[test]
+    fn table_cells_become_label_value_lines() {
+        // Outlook: paragraphs inside cells, `<o:p>`, `&nbsp;`, spans.
+        let html = "<table class=MsoTableGrid><tr><td width=189><p class=MsoNormal><span style='x'>公司名称<span \
+            lang=EN-US><o:p></o:p></span></span></p></td><td><p class=MsoNormal><span lang=EN-US>Acme&nbsp;Co.<o:p></o:p>\
+            </span></p></td></tr><tr><td><p class=MsoNormal>项目名称</p><p class=MsoNormal>Project name</p></td>\
+            <td><p>webroot</p></td></tr><tr><td>节点数：</td><td>2</td></tr></table>";
+        assert_eq!(html_to_text(html), "公司名称\tAcme Co.\n项目名称 Project name\twebroot\n节点数： 2");
+        let f = fields::parse_body(&html_to_text(html));
+        assert_eq!(f.company_name.as_deref(), Some("Acme Co."));
+        assert_eq!(f.project_name.as_deref(), Some("webroot"));
+        assert_eq!(f.node_count(), Some(2));
+        // A label with its colon, then the value on the next line of the same cell.
+        let html = "<table><tr><td>公司名称：<br>示例科技有限公司</td></tr></table>";
+        assert_eq!(fields::parse_body(&html_to_text(html)).company_name.as_deref(), Some("示例科技有限公司"));
+        // A layout table around the whole mail keeps its lines.
+        let html = "<table><tr><td><div>Hello</div><div>Company name: A</div><div>Project name: b</div>\
+            <div>x</div><div>y</div></td><td><img src=logo.png></td></tr></table>";
+        assert_eq!(html_to_text(html), "Hello\nCompany name: A\nProject name: b\nx\ny");
+        // Columns: an empty corner cell keeps the values under their labels.
+        let html = "<table><tr><th></th><th>公司名称</th><th>项目名称</th></tr><tr><td>1</td><td>甲公司</td><td>p1</td></tr></table>";
+        let text = fields::pair_table_cells(&html_to_text(html)).into_owned();
+        assert_eq!(text, "公司名称\t甲公司\n项目名称\tp1");
+        // Nested tables, and tables left open.
+        let html = "<table><tr><td><table><tr><td>Company name</td><td>Nested</td></tr></table></td></tr>";
+        assert_eq!(html_to_text(html), "Company name\tNested");
+        let deep = "<table><tr><td>".repeat(100) + "Company name</td><td>Deep";
+        assert!(html_to_text(&deep).contains("Company name"));
+    }
+
+    #[test]
+    fn flowed_text_is_joined() {
+        // RFC 3676: soft breaks, space-stuffing, quotes, the signature line.
+        let text = "Company name: Contoso \nManufacturing \nLimited\n  stuffed\n> Project \n> name: q\n>> deep \n> \
+                    other\n-- \nsig";
+        assert_eq!(
+            unflow(text, false),
+            "Company name: Contoso Manufacturing Limited\n stuffed\n> Project name: q\n>> deep \n> other\n-- \nsig"
+        );
+        // delsp=yes: the blank before the break is not part of the text.
+        assert_eq!(unflow("公司名称：上海明远数据科 \n技有限公司\n", true), "公司名称：上海明远数据科技有限公司\n");
+        // Without format=flowed nothing is joined.
+        let raw = b"From: a@b.example\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nCompany name: A \r\nB\r\n";
+        assert_eq!(parse(raw).unwrap().text, "Company name: A \nB");
+        let raw = b"From: a@b.example\r\nContent-Type: text/plain; charset=utf-8; format=Flowed; DelSp=Yes\r\n\r\n\
+            Company name: A \r\nB\r\n";
+        assert_eq!(parse(raw).unwrap().text, "Company name: AB");
+    }
+
+    #[test]
+    fn html_alternative_read_when_its_table_gives_more_fields() {
+        let mail = |plain: &str| {
+            format!(
+                "From: a@b.example\r\nContent-Type: multipart/alternative; boundary=b\r\n\r\n--b\r\n\
+                 Content-Type: text/plain; charset=utf-8\r\n\r\n{plain}\r\n--b\r\nContent-Type: text/html; charset=utf-8\
+                 \r\n\r\n<table><tr><td>版本</td><td>11.0</td></tr><tr><td>公司</td><td>甲</td></tr></table>\r\n--b--\r\n"
+            )
+        };
+        // The plain rendition lost the cells: the HTML one is read.
+        let m = parse(mail("版本\r\n11.0\r\n公司\r\n甲").as_bytes()).unwrap();
+        assert_eq!(m.text, "版本\t11.0\n公司\t甲");
+        // As many fields in the plain rendition: it is read, as always.
+        let m = parse(mail("版本：11.0\r\n公司：甲").as_bytes()).unwrap();
+        assert_eq!(m.text, "版本：11.0\n公司：甲");
+    }
+
+    #[test]
+    fn attached_messages_are_forwarded_blocks() {
+        let inner =
+            "From: Inner <inner@elsewhere.example>\r\nSubject: =?utf-8?B?5rWL6K+V?=\r\n\r\nCompany name: Inner Co.\r\n";
+        let outer = |ct: &str| {
+            format!(
+                "From: outer@customer.example\r\nSubject: Fw\r\nContent-Type: multipart/mixed; boundary=m\r\n\r\n--m\r\n\
+                 Content-Type: text/plain\r\n\r\nSee attached.\r\n--m\r\n{ct}\r\n\r\n{inner}\r\n--m--\r\n"
+            )
+        };
+        for ct in [
+            "Content-Type: message/rfc822",
+            "Content-Type: application/octet-stream; name=\"req.EML\"\r\nContent-Disposition: attachment; filename=\"req.EML\"",
+        ] {
+            let m = parse(outer(ct).as_bytes()).unwrap();
+            assert_eq!(m.from, ["outer@customer.example"], "{ct}");
+            assert_eq!(m.attached_subjects, ["测试"], "{ct}");
+            assert_eq!(
+                m.text,
+                "See attached.\n\n-------- Forwarded Message --------\nSubject: 测试\nFrom: inner@elsewhere.example\n\n\
+                 Company name: Inner Co.",
+                "{ct}"
+            );
+            let f = fields::parse_body(&m.text);
+            assert_eq!(f.company_name.as_deref(), Some("Inner Co."));
+            assert!(f.from_earlier_message);
+        }
+        // Another binary attachment is not read as a message.
+        let m = parse(outer("Content-Type: application/octet-stream; name=\"req.txt\"").as_bytes()).unwrap();
+        assert_eq!(m.text, "See attached.");
+        assert!(m.attached_subjects.is_empty());
+        // Messages attached to attached messages: read to a bounded depth.
+        let mut nested = inner.to_owned();
+        for _ in 0..10 {
+            nested = format!(
+                "From: x@y.example\r\nSubject: level\r\nContent-Type: multipart/mixed; boundary=q\r\n\r\n--q\r\n\
+                 Content-Type: message/rfc822\r\n\r\n{nested}\r\n--q--\r\n"
+            );
+        }
+        let m = parse(nested.as_bytes()).unwrap();
+        assert_eq!(m.attached_subjects.len(), MAX_ATTACHED_DEPTH);
+    }
+
     /// A small xorshift generator: deterministic garbage without a dependency.
     struct Rng(u64);
     impl Rng {
