@@ -15,15 +15,26 @@
 //!
 //! A field is a line `LABEL: VALUE` (ASCII or full-width colon). The label
 //! may be preceded by a bullet or numbering (`1. `, `- `, `• `, `1、`,
-//! `(4)`, `①`), may be written in English, Chinese or both (`Company
-//! name/公司名称`, `Project name（项目名称）`), in any letter case and with
-//! any spacing, and may carry a hint in parentheses (`Contract signing date
-//! (YYYY/MM/DD)`). If nothing follows the colon, the value is the next
-//! non-blank line unless that line is itself a label. Table rows converted
-//! from HTML (`Company name<TAB>Acme`, `| Company name | Acme |`) and a
-//! specific label alone on its line (`Company name`, not `Company`) with the
-//! value below also count. The first occurrence of a field in a block wins;
-//! a later different value is recorded in [`RegistrationFields::repeated`].
+//! `(4)`, `①`, `一、`, `（一）`), may be written in English, Chinese or both
+//! in either order (`Company name/公司名称`, `Project name（项目名称）`,
+//! `公司名称 Company name`, `Company name 公司名称`), in brackets
+//! (`【公司名称】`), bold (`**Company name:**`, `*Company name:*`), in any
+//! letter case and with any spacing, and may carry a hint in parentheses
+//! (`Contract signing date (YYYY/MM/DD)`). If nothing follows the colon, the
+//! value is the next non-blank line unless that line is itself a label.
+//! Table rows converted from HTML (`Company name<TAB>Acme`, `| Company name
+//! | Acme |`; [`pair_table_cells`] turns column layouts and pairs side by
+//! side into such rows), a specific label alone on its line (`Company name`,
+//! not `Company`) with the value below, and a specific label followed by a
+//! spaced dash (`Company Name - Acme`) also count. The first occurrence of a
+//! field in a block wins; a later different value is recorded in
+//! [`RegistrationFields::repeated`].
+//!
+//! Values: dates year first (`2026/11/20`, `2026-11-20`, `2026.11.20`,
+//! `2026年11月20日`), and for the signing date also day and month before the
+//! year when only one reading is a real date (`20/11/2026`, never
+//! `05/08/2026`) or with an English month name (`20 November 2026`); node
+//! counts in digits (full-width too) or one Chinese numeral (`两个节点`).
 //!
 //! The body is cut into blocks at quoted or forwarded earlier messages
 //! (`>` lines, `On … wrote:`, `… 写道：`, `-------- Forwarded Message
@@ -631,6 +642,11 @@ fn field_of_label(label: &str) -> Option<Field> {
     let folded = fold(label);
     let label = strip_bullet(&folded).to_lowercase();
     let label = label.trim().trim_matches(['*', '_']).trim();
+    // `【公司名称】`, `[Company name]`.
+    let label = match label.strip_prefix(['【', '[']).and_then(|l| l.strip_suffix(['】', ']'])) {
+        Some(inner) => inner.trim(),
+        None => label,
+    };
     if label.is_empty() || label.chars().count() > 100 {
         return None;
     }
@@ -734,6 +750,13 @@ fn field_line(line: &str) -> Option<(Field, &str)> {
             }
             return Some((f, value));
         }
+    }
+    // `【公司名称】上海…`: the bracket closes the label.
+    if let Some(rest) = t.strip_prefix('【')
+        && let Some((label, value)) = rest.split_once('】')
+        && let Some(f) = field_of_label(label)
+    {
+        return Some((f, value.trim_start_matches([':', '：', ' ', '\u{3000}'])));
     }
     if label_colon(line).is_none() && may_stand_alone(t) {
         return field_of_label(t).map(|f| (f, ""));
@@ -1126,8 +1149,49 @@ fn parse_date(raw: &str) -> Option<Date> {
     let dates = dates_in(raw);
     match dates.first() {
         Some(d) => *d,
-        None => year_last_date(&fold(raw)),
+        None => year_last_date(&fold(raw)).or_else(|| month_name_date(&fold(raw))),
     }
+}
+
+/// `20 November 2026`, `20 Nov. 2026`, `November 20, 2026`, `Nov 20th 2026`:
+/// an English month name, a day and a four-digit year, and nothing else
+/// (apart from a trailing note in parentheses).
+fn month_name_date(s: &str) -> Option<Date> {
+    const MONTHS: [&str; 12] = [
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+    ];
+    let s = s.split(['(', '（']).next().unwrap_or(s).to_lowercase();
+    let words: Vec<&str> = s.split([' ', ',', '\t']).filter(|w| !w.is_empty()).collect();
+    let [a, b, y] = words.as_slice() else { return None };
+    let month = |w: &str| {
+        let w = w.trim_end_matches('.');
+        let m = MONTHS.iter().position(|m| w.len() >= 3 && (*m == w || (m.starts_with(w) && w.len() <= 4)))?;
+        u8::try_from(m + 1).ok()
+    };
+    let day = |w: &str| {
+        let w = ["st", "nd", "rd", "th"].iter().find_map(|x| w.strip_suffix(x)).unwrap_or(w);
+        (w.len() <= 2 && w.bytes().all(|c| c.is_ascii_digit())).then(|| w.parse::<u8>().ok()).flatten()
+    };
+    let (m, d) = match (month(a), month(b)) {
+        (Some(m), None) => (m, day(b)?),
+        (None, Some(m)) => (m, day(a)?),
+        _ => return None,
+    };
+    if y.len() != 4 || !y.bytes().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    Date::new(y.parse().ok()?, m, d)
 }
 
 /// `D/M/YYYY` or `M/D/YYYY` (`/`, `-` or `.`, the same twice) alone in the
@@ -1186,8 +1250,20 @@ fn parse_nodes(raw: &str) -> Option<u32> {
     let s = fold(raw);
     let s = s.trim();
     let end = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-    let n: u32 = s.get(..end)?.parse().ok()?;
-    let rest = s.get(end..)?.trim();
+    // One Chinese numeral from one to ten (`两个节点`, `三台`).
+    const NUMERALS: [char; 11] = ['一', '二', '两', '三', '四', '五', '六', '七', '八', '九', '十'];
+    const VALUES: [u32; 11] = [1, 2, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+    let (n, rest) = match s.chars().next() {
+        Some(c) if end == 0 && NUMERALS.contains(&c) => {
+            let k = NUMERALS.iter().position(|n| *n == c)?;
+            let rest = s.get(c.len_utf8()..)?;
+            if rest.starts_with(|c: char| NUMERALS.contains(&c)) {
+                return None;
+            }
+            (*VALUES.get(k)?, rest.trim())
+        }
+        _ => (s.get(..end)?.parse().ok()?, s.get(end..)?.trim()),
+    };
     if n == 0 || rest.starts_with(['.', ',', '-', '/']) || rest.chars().any(|c| c.is_ascii_digit()) {
         return None;
     }
@@ -2333,6 +2409,32 @@ mod tests {
         }
         // Build dates are never read this way.
         assert_eq!(parse_build_date("20/11/2026"), None);
+    }
+
+    #[test]
+    fn bracketed_labels_numeral_nodes_and_month_names() {
+        let f = parse_body(
+            "【公司名称】示例科技有限公司\n【项目名称】：webroot\n[Project version]: 11.0\n【节点数】两个节点\n",
+        );
+        assert_eq!(f.company_name.as_deref(), Some("示例科技有限公司"));
+        assert_eq!(f.project_name.as_deref(), Some("webroot"));
+        assert_eq!(f.project_version.unwrap().value, Some(Version { major: 11, minor: 0 }));
+        assert_eq!(f.nodes.unwrap().value, Some(2));
+        assert!(parse_body("【通知】明天停机\n").is_empty());
+        for (raw, n) in [("三", 3), ("两台", 2), ("十个节点", 10), ("一", 1)] {
+            assert_eq!(parse_nodes(raw), Some(n), "{raw}");
+        }
+        for raw in ["十二", "三四", "三或四", "零"] {
+            assert_eq!(parse_nodes(raw), None, "{raw}");
+        }
+        for raw in ["20 November 2026", "20 Nov. 2026", "November 20, 2026", "Nov 20th 2026", "Sept 20, 2026 (signed)"]
+        {
+            let want = if raw.starts_with("Sept") { d(2026, 9, 20) } else { d(2026, 11, 20) };
+            assert_eq!(parse_date(raw), Some(want), "{raw}");
+        }
+        for raw in ["November 2026", "20 Nov 26", "Nov 31, 2026", "May be 2026", "20 11 2026", "Mayo 20 2026"] {
+            assert_eq!(parse_date(raw), None, "{raw}");
+        }
     }
 
     #[test]

@@ -17,11 +17,27 @@
 //!   be used to reply: it is not authenticated.
 //! - **Body.** [`RegistrationMail::text`] is the text/plain part when there is
 //!   one (as in multipart/alternative), else the HTML part converted to text
-//!   by [`html_to_text`], which keeps one line per block element or table row;
-//!   transfer encodings (quoted-printable, base64) and charsets (GBK, GB18030,
-//!   Big5, ... through mail-parser's `full_encoding`) are decoded, line ends
-//!   are `\n`. Several body text parts (multipart/mixed) are joined by a blank
-//!   line. Subjects in RFC 2047 encoded words are decoded the same way.
+//!   by [`html_to_text`], which keeps one line per block element and the
+//!   cells of a table row apart (a tab); in multipart/alternative the HTML
+//!   part is read instead when it holds a table and more registration fields
+//!   are read from it (a plain rendition of a table, as Outlook writes it,
+//!   may lose the cells). Table rows are then paired into label/value lines
+//!   ([`super::fields::pair_table_cells`]). A `format=flowed` text part
+//!   (RFC 3676: Thunderbird, Apple Mail) has its soft line breaks joined
+//!   (`delsp=yes` honoured) and its space-stuffing removed ([`unflow`]).
+//!   Transfer encodings (quoted-printable, base64) and charsets (GBK,
+//!   GB18030, Big5, ... through mail-parser's `full_encoding`) are decoded,
+//!   line ends are `\n`. Several body text parts (multipart/mixed) are joined
+//!   by a blank line. Subjects in RFC 2047 encoded words are decoded the same
+//!   way.
+//! - **Messages attached** (`message/rfc822`, or an `*.eml` attachment, as
+//!   "forward as attachment" in Outlook, Foxmail or Thunderbird sends them;
+//!   up to three levels deep) are read after the body as forwarded-message
+//!   blocks (`-------- Forwarded Message --------`, then their subject, date
+//!   and sender, then their text), so their fields count as an earlier
+//!   message's; their subjects are in [`RegistrationMail::attached_subjects`].
+//!   Their senders are never the mail's sender: that is the outer,
+//!   authenticated `From` only.
 //! - **Trace headers.** [`RegistrationMail::trace_headers`] are the
 //!   `Authentication-Results` and `Received` fields of the top-level header,
 //!   in order from the top, with their raw values unfolded, as
@@ -698,9 +714,11 @@ fn push_table(to: &mut String, t: &Table) {
 }
 
 /// HTML to text, keeping the line structure that field parsing needs: block
-/// elements (`p`, `div`, `br`, `tr`, `li`, headings, ...) end lines, the
-/// cells of a table row are separated by a tab (see [`render_table`]; a
-/// cell's paragraphs, as Outlook writes them, stay in the cell),
+/// elements (`p`, `div`, `br`, `tr`, `li`, headings, ...) end lines; a row
+/// of short cells is one line with the cells separated by a tab (`Company:
+/// Acme` with a blank for two cells, the first ending in a colon), each
+/// cell's paragraphs (as Outlook writes them) joined by a blank; a row with
+/// one cell, or with long cells (a layout table), keeps its lines;
 /// `script`/`style`/`title` contents and comments are dropped, runs of white
 /// space collapse to one blank, and character references are decoded.
 /// (mail-parser's own conversion puts a whole table on one line.)
