@@ -709,7 +709,8 @@ fn label_colon(line: &str) -> Option<(usize, usize)> {
         match c {
             '(' | '（' | '[' => depth += 1,
             ')' | '）' | ']' => depth = depth.saturating_sub(1),
-            ':' | '：' if depth == 0 => return Some((i, c.len_utf8())),
+            // `∶` and `︰` come from some Chinese input methods.
+            ':' | '：' | '∶' | '︰' if depth == 0 => return Some((i, c.len_utf8())),
             _ => {}
         }
     }
@@ -889,8 +890,15 @@ fn row_pairs<'a>(cells: &[&'a str]) -> Option<Vec<(String, &'a str)>> {
             k += 1;
         }
         let value = cells.get(k).filter(|c| cell_label(c).is_none())?;
-        pairs.push((label, *value));
+        pairs.push((label.clone(), *value));
         k += 1;
+        // More values after the first (requests side by side, or a note
+        // column): each is given as the field again, so that different
+        // values show as a repeated field rather than one being dropped.
+        while let Some(more) = cells.get(k).filter(|c| cell_label(c).is_none()) {
+            pairs.push((label.clone(), *more));
+            k += 1;
+        }
     }
     (pairs.len() >= 2 || merged).then_some(pairs)
 }
@@ -964,9 +972,11 @@ fn marker(lines: &[&str], i: usize, in_fields: bool) -> Option<Marker> {
     // `-------- Forwarded Message --------`, `-----Original Message-----`,
     // `---- 原始邮件 ----`, `---------- 转发的邮件 ---------`.
     let dashed = lower.contains("---") || lower.contains("___") || lower.contains("===");
-    let names_earlier = ["forwarded message", "original message", "原始邮件", "转发邮件", "转发的邮件", "原邮件"]
-        .iter()
-        .any(|p| lower.contains(p));
+    // QQ Mail and Foxmail in English: `------------------ Original ------------------`.
+    let names_earlier =
+        ["forwarded message", "original message", "原始邮件", "转发邮件", "转发的邮件", "原邮件", "- original -"]
+            .iter()
+            .any(|p| lower.contains(p));
     if (dashed && names_earlier && lower.len() < 120) || lower.starts_with("begin forwarded message") {
         return Some(Marker::Earlier);
     }
@@ -2383,6 +2393,11 @@ mod tests {
         let f = parse_body(&pair_table_cells(text));
         assert_eq!(f.project_name.as_deref(), Some("one"));
         assert_eq!(f.repeated, [Field::ProjectName]);
+        // A label with two values side by side: both are kept, so that the
+        // second shows as a repeated field (two requests are never one).
+        let f = parse_body(&pair_table_cells("Project name\tone\ttwo\nCompany name\tA\n"));
+        assert_eq!(f.project_name.as_deref(), Some("one"));
+        assert_eq!(f.repeated, [Field::ProjectName]);
         // A header row alone is read as no field at all (not as a value).
         let f = parse_body(&pair_table_cells("Company name\tProject name\n"));
         assert!(f.company_name.is_none() && f.project_name.is_none(), "{f:?}");
@@ -2409,6 +2424,30 @@ mod tests {
         }
         // Build dates are never read this way.
         assert_eq!(parse_build_date("20/11/2026"), None);
+    }
+
+    #[test]
+    fn other_colons_and_qq_original_marker() {
+        let f = parse_body(
+            "公司名称∶甲公司
+项目名称︰p
+",
+        );
+        assert_eq!(f.company_name.as_deref(), Some("甲公司"));
+        assert_eq!(f.project_name.as_deref(), Some("p"));
+        let body = "Project name: new
+
+------------------ Original ------------------
+Project name: old
+";
+        assert_eq!(parse_body(body).project_name.as_deref(), Some("new"));
+        let f = parse_body(
+            "Please see below.
+------------------ Original ------------------
+Project name: old
+",
+        );
+        assert!(f.from_earlier_message);
     }
 
     #[test]
