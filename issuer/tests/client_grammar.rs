@@ -9,7 +9,11 @@
 //! the README.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
+mod common;
+
 use std::{collections::BTreeSet, fs, path::PathBuf};
+
+use common::{Env, fanlic, ok};
 
 use fanlic_formats::{Date, LicenseKind, Version};
 use fanlic_issuer::{
@@ -304,10 +308,30 @@ fn an_attached_message_never_becomes_the_sender() {
 }
 
 #[test]
-#[ignore = "prints the texts for a person to read"]
-fn show() {
-    for e in EXPECT {
-        let mail = message::parse(&fs::read(dir().join(e.file)).unwrap()).unwrap();
-        println!("===== {} | {}\n{}\n", e.file, mail.subject, mail.text);
-    }
+fn an_attached_message_from_a_contract_address_does_not_make_its_forwarder_one() {
+    // The Foxmail sample turned round: an outsider (authenticated for their
+    // own domain) forwards, as an attachment, a request that a contract
+    // address wrote. The sender checked is the outsider.
+    let sample = fs::read_to_string(dir().join("foxmail-forward-as-attachment-zh.eml")).unwrap();
+    let (head, rest) = sample.split_once("\r\n\r\n").unwrap();
+    let head = head
+        .replace("header.d=xinghe-soft.example", "header.d=other.example")
+        .replace("header.from=xinghe-soft.example", "header.from=other.example")
+        .replace("<wang.fang@xinghe-soft.example>", "<outsider@other.example>");
+    let rest = rest.replace("<chen.jie@xinghe-soft.example>", "<wang.fang@xinghe-soft.example>");
+    let raw = format!("{head}\r\n\r\n{rest}");
+    let mail = message::parse(raw.as_bytes()).unwrap();
+    assert_eq!(mail.from, ["outsider@other.example"]);
+    assert!(mail.text.contains("From: wang.fang@xinghe-soft.example"), "{}", mail.text);
+
+    let env = Env::temp();
+    ok(&env, &["init", "--authserv-id", "mx.vendor.example", "--valid-for-days", "36500"]);
+    ok(&env, &["contract", "import", dir().join("../contracts.csv").to_str().unwrap()]);
+    let path = env.dir.join("forwarded-by-outsider.eml");
+    fs::write(&path, &raw).unwrap();
+    let out = fanlic(&env, &["ingest", "--json", "--now", "2026-12-03T08:00:00Z", path.to_str().unwrap()], None);
+    let line: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let codes: Vec<&str> = line["reasons"].as_array().unwrap().iter().map(|r| r["code"].as_str().unwrap()).collect();
+    assert_eq!(line["decision"], "rejected", "{line}");
+    assert!(codes.contains(&"sender_not_in_contract"), "{line}");
 }
