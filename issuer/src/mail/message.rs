@@ -795,6 +795,9 @@ pub fn html_to_text(html: &str) -> String {
             }
             "td" | "th" => {
                 let to = sink(&mut out, &mut tables);
+                if to.ends_with(CJK_BREAK) {
+                    to.pop();
+                }
                 if !to.ends_with([' ', '\n']) && !to.is_empty() {
                     to.push(' ');
                 }
@@ -806,6 +809,7 @@ pub fn html_to_text(html: &str) -> String {
     while let Some(t) = tables.pop() {
         push_table(sink(&mut out, &mut tables), &t);
     }
+    let out = out.replace(CJK_BREAK, " ");
     let mut text = String::with_capacity(out.len());
     let mut blank = true;
     for line in out.split('\n').map(|l| l.trim_matches(' ')) {
@@ -824,17 +828,34 @@ pub fn html_to_text(html: &str) -> String {
 }
 
 /// Appends HTML character data: entities decoded, white space collapsed.
+///
+/// A line break in the source between two CJK characters is dropped, not
+/// made a blank (CSS Text 3 "segment break transformation"): HTML written
+/// with wrapped source lines must not put a blank inside a Chinese company
+/// name. Until the next character is known the break is [`CJK_BREAK`].
 fn push_html_text(out: &mut String, text: &str) {
     for c in decode_entities(text).chars() {
         if c.is_whitespace() {
-            if !out.is_empty() && !out.ends_with([' ', '\n']) {
-                out.push(' ');
+            match out.chars().last() {
+                None | Some(' ' | '\n' | CJK_BREAK) => {}
+                Some(last) if matches!(c, '\n' | '\r') && is_cjk(last) => out.push(CJK_BREAK),
+                Some(_) => out.push(' '),
             }
         } else {
+            if out.ends_with(CJK_BREAK) {
+                out.pop();
+                if !is_cjk(c) {
+                    out.push(' ');
+                }
+            }
             out.push(c);
         }
     }
 }
+
+/// A line break after a CJK character, in [`push_html_text`]'s output until
+/// the next character decides (a private-use character; a blank at the end).
+const CJK_BREAK: char = '\u{E000}';
 
 fn decode_entities(text: &str) -> Cow<'_, str> {
     if !text.contains('&') {
@@ -1157,6 +1178,18 @@ mod tests {
         assert_eq!(html_to_text(html), "Company name\tNested");
         let deep = "<table><tr><td>".repeat(100) + "Company name</td><td>Deep";
         assert!(html_to_text(&deep).contains("Company name"));
+    }
+
+    #[test]
+    fn a_source_line_break_between_chinese_characters_is_no_blank() {
+        assert_eq!(html_to_text("<p>北京华信恒通科技\r\n发展有限公司</p>"), "北京华信恒通科技发展有限公司");
+        assert_eq!(
+            html_to_text("<p><span>上海明远数据科\n  </span>技有限公司（北京）\n</p>"),
+            "上海明远数据科技有限公司（北京）"
+        );
+        assert_eq!(html_to_text("<p>Northwind\nTrading</p>"), "Northwind Trading");
+        assert_eq!(html_to_text("<p>公司\nCo.</p><p>Co.\n公司</p><p>公司 \n名称</p>"), "公司 Co.\nCo. 公司\n公司 名称");
+        assert_eq!(html_to_text("<td>公司\n</td><td>x</td>"), "公司 x");
     }
 
     #[test]
