@@ -167,6 +167,18 @@ const EXPECT: &[Expect] = &[
         product: "FineReport",
     },
     Expect {
+        file: "foxmail-table-plain-runs-together-zh.eml",
+        company: "杭州云帆信息技术股份有限公司",
+        project: "yunfan-report",
+        signed: (2026, 7, 1),
+        method: LC,
+        nodes: 6,
+        version: (11, 0),
+        jar: Some((2024, 3, 8)),
+        forwarded: false,
+        product: "FineReport",
+    },
+    Expect {
         file: "wecom-columns-too-many-nodes-zh.eml",
         company: "深圳市前海星河软件有限公司",
         project: "xinghe-bi",
@@ -334,4 +346,16 @@ fn an_attached_message_from_a_contract_address_does_not_make_its_forwarder_one()
     let codes: Vec<&str> = line["reasons"].as_array().unwrap().iter().map(|r| r["code"].as_str().unwrap()).collect();
     assert_eq!(line["decision"], "rejected", "{line}");
     assert!(codes.contains(&"sender_not_in_contract"), "{line}");
+}
+
+#[test]
+fn the_html_table_is_read_when_the_plain_alternative_loses_it() {
+    let raw = fs::read(dir().join("foxmail-table-plain-runs-together-zh.eml")).unwrap();
+    let mail = message::parse(&raw).unwrap();
+    // The HTML rendition: one label and its value per line, the company
+    // name whole although the HTML source wraps it.
+    assert!(mail.text.contains("公司名称\t杭州云帆信息技术股份有限公司\n项目名称\tyunfan-report\n"), "{}", mail.text);
+    // The plain alternative alone gives no field.
+    let plain = "公司名称 杭州云帆信息技术股份有限公司\n项目名称 yunfan-report\n合同签订日期 2026.07.01\n";
+    assert!(fields::parse_body(plain).is_empty());
 }
