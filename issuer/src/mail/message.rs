@@ -836,7 +836,7 @@ pub fn html_to_text(html: &str) -> String {
 fn push_html_text(out: &mut String, text: &str) {
     for c in decode_entities(text).chars() {
         if c.is_whitespace() {
-            match out.chars().last() {
+            match out.chars().next_back() {
                 None | Some(' ' | '\n' | CJK_BREAK) => {}
                 Some(last) if matches!(c, '\n' | '\r') && is_cjk(last) => out.push(CJK_BREAK),
                 Some(_) => out.push(' '),
