@@ -381,10 +381,20 @@ pub struct ParsedRequest {
 }
 
 impl ParsedRequest {
-    /// Parses `mail`'s subject and text.
+    /// Parses `mail`'s subject and text. When exactly one message is
+    /// attached to the mail (a request forwarded as an attachment), its
+    /// subject stands in for the company or product the mail's own subject
+    /// does not name (`Fw:`, `请处理`); what the mail's subject names always
+    /// wins. The sender is the mail's, never the attached message's.
     pub fn of(mail: &RegistrationMail) -> Self {
         let (body, kind) = fields::parse_request(&mail.subject, &mail.text);
-        Self { subject: fields::parse_subject(&mail.subject), body, kind }
+        let mut subject = fields::parse_subject(&mail.subject);
+        if let [attached] = mail.attached_subjects.as_slice() {
+            let inner = fields::parse_subject(attached);
+            subject.company = subject.company.or(inner.company);
+            subject.product = subject.product.or(inner.product);
+        }
+        Self { subject, body, kind }
     }
 
     /// What the mail asks for, by its words and fields.

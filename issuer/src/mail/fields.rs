@@ -15,15 +15,26 @@
 //!
 //! A field is a line `LABEL: VALUE` (ASCII or full-width colon). The label
 //! may be preceded by a bullet or numbering (`1. `, `- `, `• `, `1、`,
-//! `(4)`, `①`), may be written in English, Chinese or both (`Company
-//! name/公司名称`, `Project name（项目名称）`), in any letter case and with
-//! any spacing, and may carry a hint in parentheses (`Contract signing date
-//! (YYYY/MM/DD)`). If nothing follows the colon, the value is the next
-//! non-blank line unless that line is itself a label. Table rows converted
-//! from HTML (`Company name<TAB>Acme`, `| Company name | Acme |`) and a
-//! specific label alone on its line (`Company name`, not `Company`) with the
-//! value below also count. The first occurrence of a field in a block wins;
-//! a later different value is recorded in [`RegistrationFields::repeated`].
+//! `(4)`, `①`, `一、`, `（一）`), may be written in English, Chinese or both
+//! in either order (`Company name/公司名称`, `Project name（项目名称）`,
+//! `公司名称 Company name`, `Company name 公司名称`), in brackets
+//! (`【公司名称】`), bold (`**Company name:**`, `*Company name:*`), in any
+//! letter case and with any spacing, and may carry a hint in parentheses
+//! (`Contract signing date (YYYY/MM/DD)`). If nothing follows the colon, the
+//! value is the next non-blank line unless that line is itself a label.
+//! Table rows converted from HTML (`Company name<TAB>Acme`, `| Company name
+//! | Acme |`; [`pair_table_cells`] turns column layouts and pairs side by
+//! side into such rows), a specific label alone on its line (`Company name`,
+//! not `Company`) with the value below, and a specific label followed by a
+//! spaced dash (`Company Name - Acme`) also count. The first occurrence of a
+//! field in a block wins; a later different value is recorded in
+//! [`RegistrationFields::repeated`].
+//!
+//! Values: dates year first (`2026/11/20`, `2026-11-20`, `2026.11.20`,
+//! `2026年11月20日`), and for the signing date also day and month before the
+//! year when only one reading is a real date (`20/11/2026`, never
+//! `05/08/2026`) or with an English month name (`20 November 2026`); node
+//! counts in digits (full-width too) or one Chinese numeral (`两个节点`).
 //!
 //! The body is cut into blocks at quoted or forwarded earlier messages
 //! (`>` lines, `On … wrote:`, `… 写道：`, `-------- Forwarded Message
@@ -515,6 +526,56 @@ fn field_of_piece(piece: &str) -> Option<Field> {
     LABELS.iter().find(|(_, labels)| labels.contains(&piece.as_str())).map(|(f, _)| *f)
 }
 
+/// Ideographs and CJK punctuation: where a Chinese label meets an English one.
+fn is_cjk(c: char) -> bool {
+    matches!(c as u32, 0x2E80..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F)
+}
+
+/// A squashed piece that is one label, or a Chinese and an English label of
+/// the same field written one after the other (`公司名称 Company name`,
+/// `Company name 公司名称`, `JAR包版本 JAR package version`): the piece is
+/// cut where the script changes and every way of grouping the runs is tried
+/// (a handful of runs at most), each group having to be a whole label.
+fn field_of_mixed(piece: &str) -> Option<Field> {
+    if let Some(f) = field_of_piece(piece) {
+        return Some(f);
+    }
+    let mut runs: Vec<&str> = Vec::new();
+    let mut start = 0;
+    let mut last: Option<bool> = None;
+    for (i, c) in piece.char_indices() {
+        let cjk = is_cjk(c);
+        if last.is_some_and(|l| l != cjk) {
+            runs.push(piece.get(start..i)?);
+            start = i;
+        }
+        last = Some(cjk);
+    }
+    runs.push(piece.get(start..)?);
+    if runs.len() < 2 || runs.len() > 6 {
+        return None;
+    }
+    // Bit k of `cuts` set: a group ends after run k.
+    'cuts: for cuts in 0u32..(1 << (runs.len() - 1)) {
+        let mut found: Option<Field> = None;
+        let mut group = String::new();
+        for (k, run) in runs.iter().enumerate() {
+            group.push_str(run);
+            if k + 1 == runs.len() || cuts & (1 << k) != 0 {
+                match field_of_piece(&group) {
+                    Some(f) if found.is_none_or(|g| g == f) => found = Some(f),
+                    _ => continue 'cuts,
+                }
+                group.clear();
+            }
+        }
+        if found.is_some() && cuts != 0 {
+            return found;
+        }
+    }
+    None
+}
+
 /// Strips a leading bullet or numbering: `- `, `• `, `* `, `1. `, `1)`,
 /// `(1)`, `1、`, `a. `, `①`.
 fn strip_bullet(s: &str) -> &str {
@@ -527,6 +588,9 @@ fn strip_bullet(s: &str) -> &str {
         && ('\u{2460}'..='\u{2473}').contains(&c)
     {
         return s.get(c.len_utf8()..).unwrap_or("").trim_start();
+    }
+    if let Some(rest) = chinese_numbering(s) {
+        return rest;
     }
     let open = s.strip_prefix(['(', '（'].as_slice());
     let body = open.unwrap_or(s);
@@ -550,6 +614,25 @@ fn strip_bullet(s: &str) -> &str {
     s
 }
 
+/// The text after a Chinese numbering: `一、`, `二．`, `三.`, `（四）`, `(五)`,
+/// `六）`; `None` when `s` does not start with one.
+fn chinese_numbering(s: &str) -> Option<&str> {
+    const NUMERALS: &[char] = &['一', '二', '三', '四', '五', '六', '七', '八', '九', '十'];
+    let open = s.strip_prefix(['(', '（']);
+    let body = open.unwrap_or(s);
+    let end = body.find(|c: char| !NUMERALS.contains(&c))?;
+    if end == 0 || end > 3 * '十'.len_utf8() {
+        return None;
+    }
+    let after = body.get(end..)?;
+    let rest = if open.is_some() {
+        after.strip_prefix([')', '）'])?
+    } else {
+        after.strip_prefix(['、', '.', '．', ')', '）'])?
+    };
+    Some(rest.trim_start())
+}
+
 /// The field a label (the text before the colon) names: one or more labels
 /// of the same field, separated by `/`, `or`, `或` (`Company name/公司名称`),
 /// plus parenthesised parts that are either labels of that field
@@ -559,6 +642,11 @@ fn field_of_label(label: &str) -> Option<Field> {
     let folded = fold(label);
     let label = strip_bullet(&folded).to_lowercase();
     let label = label.trim().trim_matches(['*', '_']).trim();
+    // `【公司名称】`, `[Company name]`.
+    let label = match label.strip_prefix(['【', '[']).and_then(|l| l.strip_suffix(['】', ']'])) {
+        Some(inner) => inner.trim(),
+        None => label,
+    };
     if label.is_empty() || label.chars().count() > 100 {
         return None;
     }
@@ -594,7 +682,7 @@ fn field_of_label(label: &str) -> Option<Field> {
                 if sq.is_empty() {
                     continue;
                 }
-                let f = field_of_piece(&sq)?;
+                let f = field_of_mixed(&sq)?;
                 if found.is_some_and(|g| g != f) {
                     return None;
                 }
@@ -621,7 +709,8 @@ fn label_colon(line: &str) -> Option<(usize, usize)> {
         match c {
             '(' | '（' | '[' => depth += 1,
             ')' | '）' | ']' => depth = depth.saturating_sub(1),
-            ':' | '：' if depth == 0 => return Some((i, c.len_utf8())),
+            // `∶` and `︰` come from some Chinese input methods.
+            ':' | '：' | '∶' | '︰' if depth == 0 => return Some((i, c.len_utf8())),
             _ => {}
         }
     }
@@ -645,19 +734,173 @@ fn field_line(line: &str) -> Option<(Field, &str)> {
         return Some((f, line.get(i + n..).unwrap_or("")));
     }
     let t = line.trim().trim_matches('|').trim();
-    for sep in ["\t", "|", "  ", "\u{3000}"] {
-        if let Some((label, value)) = t.split_once(sep)
-            && !value.trim().is_empty()
-            && (sep != "  " || may_stand_alone(label))
+    for sep in ["\t", "|", "  ", "\u{3000}", " - ", " – ", " — "] {
+        let Some((label, value)) = t.split_once(sep) else { continue };
+        // A table row: the value is the next cell that is not empty (a
+        // spacer cell may come first), and a row of labels is no field.
+        let value = match sep {
+            "\t" | "|" => value.split(sep).map(str::trim).find(|c| !c.is_empty()).unwrap_or(""),
+            _ => value.trim(),
+        };
+        if !value.is_empty()
+            && (matches!(sep, "\t" | "|" | "\u{3000}") || may_stand_alone(label))
             && let Some(f) = field_of_label(label)
         {
-            return Some((f, value.trim().trim_end_matches('|')));
+            if matches!(sep, "\t" | "|") && cell_label(value).is_some() {
+                return None;
+            }
+            return Some((f, value));
         }
+    }
+    // `【公司名称】上海…`: the bracket closes the label.
+    if let Some(rest) = t.strip_prefix('【')
+        && let Some((label, value)) = rest.split_once('】')
+        && let Some(f) = field_of_label(label)
+    {
+        return Some((f, value.trim_start_matches([':', '：', ' ', '\u{3000}'])));
     }
     if label_colon(line).is_none() && may_stand_alone(t) {
         return field_of_label(t).map(|f| (f, ""));
     }
     None
+}
+
+/// The field a table cell names when the cell is a label and nothing else
+/// (`Company name`, `公司名称：`, `公司名称 Company name`); `None` for a cell
+/// holding a value, or a label and its value.
+pub(crate) fn cell_label(cell: &str) -> Option<Field> {
+    let cell = cell.trim();
+    let bare = cell.trim_end_matches([':', '：', ' ', '\t', '*']);
+    if label_colon(bare).is_some() {
+        return None;
+    }
+    field_of_label(bare)
+}
+
+/// Whether a table cell is only a colon (`Rate | : | 85`, as Word lays out
+/// forms).
+fn is_colon_cell(cell: &str) -> bool {
+    matches!(cell.trim(), ":" | "：")
+}
+
+/// Table rows (cells separated by tabs, as an HTML table is converted, or as
+/// Outlook and Word write a table as plain text) turned into one
+/// `label<TAB>value` line per field, so that [`parse_body`] reads them:
+///
+/// - a header row of labels (at least two, and more labels than other
+///   cells) with one or more rows of values below: each value under its
+///   label, column by column; each row of values after the first is set off
+///   by a blank line (a second request, which the block then shows as
+///   repeated fields);
+/// - a row of several label/value pairs side by side (`Company name | Acme |
+///   Project name | webroot`), a label given in two cells (`公司名称 |
+///   Company name | Acme`), or a colon cell between label and value.
+///
+/// Every other line is kept as it is.
+pub fn pair_table_cells(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains('\t') {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = String::with_capacity(text.len() + 64);
+    let mut i = 0;
+    while let Some(line) = lines.get(i) {
+        i += 1;
+        if !line.contains('\t') {
+            out.push_str(line);
+            out.push('\n');
+            continue;
+        }
+        let cells: Vec<&str> = line.split('\t').map(str::trim).collect();
+        if let Some(header) = header_row(&cells) {
+            let mut rows = 0;
+            while let Some(next) = lines.get(i).filter(|l| l.contains('\t')) {
+                let values: Vec<&str> = next.split('\t').map(str::trim).collect();
+                if header_row(&values).is_some() {
+                    break;
+                }
+                if rows > 0 {
+                    out.push('\n');
+                }
+                for (k, label) in header.iter().enumerate() {
+                    let value = values.get(k).copied().unwrap_or("");
+                    if label.is_some() && !value.is_empty() && !is_colon_cell(value) {
+                        out.push_str(cells.get(k).copied().unwrap_or(""));
+                        out.push('\t');
+                        out.push_str(value);
+                        out.push('\n');
+                    }
+                }
+                rows += 1;
+                i += 1;
+            }
+            if rows > 0 {
+                continue;
+            }
+        }
+        match row_pairs(&cells) {
+            Some(pairs) => {
+                for (label, value) in pairs {
+                    out.push_str(&label);
+                    out.push('\t');
+                    out.push_str(value);
+                    out.push('\n');
+                }
+            }
+            None => {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+    }
+    if !text.ends_with('\n') {
+        out.pop();
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// The label of each cell when `cells` is a header row: at least two labels
+/// of different fields, and more labels than other cells.
+fn header_row(cells: &[&str]) -> Option<Vec<Option<Field>>> {
+    let labels: Vec<Option<Field>> =
+        cells.iter().map(|c| if c.is_empty() || is_colon_cell(c) { None } else { cell_label(c) }).collect();
+    let found: Vec<Field> = labels.iter().flatten().copied().collect();
+    let others = cells.iter().zip(&labels).filter(|(c, l)| !c.is_empty() && l.is_none()).count();
+    let distinct = found.iter().any(|f| Some(f) != found.first());
+    (found.len() >= 2 && distinct && found.len() > others).then_some(labels)
+}
+
+/// The label/value pairs of a row that holds several side by side, or a
+/// label in two cells; `None` for any other row (kept as it is).
+fn row_pairs<'a>(cells: &[&'a str]) -> Option<Vec<(String, &'a str)>> {
+    let cells: Vec<&str> = cells.iter().copied().filter(|c| !c.is_empty() && !is_colon_cell(c)).collect();
+    let mut pairs = Vec::new();
+    let mut merged = false;
+    let mut k = 0;
+    while let Some(first) = cells.get(k) {
+        let bare = |c: &str| c.trim_end_matches([':', '：', ' ']).to_owned();
+        let field = cell_label(first)?;
+        let mut label = bare(first);
+        k += 1;
+        // The same field's label again, in the other language.
+        while let Some(more) = cells.get(k).filter(|c| cell_label(c) == Some(field)) {
+            label.push(' ');
+            label.push_str(&bare(more));
+            merged = true;
+            k += 1;
+        }
+        let value = cells.get(k).filter(|c| cell_label(c).is_none())?;
+        pairs.push((label.clone(), *value));
+        k += 1;
+        // More values after the first (requests side by side, or a note
+        // column): each is given as the field again, so that different
+        // values show as a repeated field rather than one being dropped.
+        while let Some(more) = cells.get(k).filter(|c| cell_label(c).is_none()) {
+            pairs.push((label.clone(), *more));
+            k += 1;
+        }
+    }
+    (pairs.len() >= 2 || merged).then_some(pairs)
 }
 
 // ---------------------------------------------------------------------------
@@ -729,9 +972,11 @@ fn marker(lines: &[&str], i: usize, in_fields: bool) -> Option<Marker> {
     // `-------- Forwarded Message --------`, `-----Original Message-----`,
     // `---- 原始邮件 ----`, `---------- 转发的邮件 ---------`.
     let dashed = lower.contains("---") || lower.contains("___") || lower.contains("===");
-    let names_earlier = ["forwarded message", "original message", "原始邮件", "转发邮件", "转发的邮件", "原邮件"]
-        .iter()
-        .any(|p| lower.contains(p));
+    // QQ Mail and Foxmail in English: `------------------ Original ------------------`.
+    let names_earlier =
+        ["forwarded message", "original message", "原始邮件", "转发邮件", "转发的邮件", "原邮件", "- original -"]
+            .iter()
+            .any(|p| lower.contains(p));
     if (dashed && names_earlier && lower.len() < 120) || lower.starts_with("begin forwarded message") {
         return Some(Marker::Earlier);
     }
@@ -906,9 +1151,79 @@ fn dates_in(s: &str) -> Vec<Option<Date>> {
     out
 }
 
-/// A contract signing date: the first date in the value.
+/// A contract signing date: the first date in the value; without one in
+/// the year-first forms, a day and month before the year (`20/11/2026`,
+/// `11/20/2026`, `20.11.2026`) when only one reading is a real date
+/// (`05/08/2026` could be May or August: no date).
 fn parse_date(raw: &str) -> Option<Date> {
-    dates_in(raw).into_iter().next().flatten()
+    let dates = dates_in(raw);
+    match dates.first() {
+        Some(d) => *d,
+        None => year_last_date(&fold(raw)).or_else(|| month_name_date(&fold(raw))),
+    }
+}
+
+/// `20 November 2026`, `20 Nov. 2026`, `November 20, 2026`, `Nov 20th 2026`:
+/// an English month name, a day and a four-digit year, and nothing else
+/// (apart from a trailing note in parentheses).
+fn month_name_date(s: &str) -> Option<Date> {
+    const MONTHS: [&str; 12] = [
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+    ];
+    let s = s.split(['(', '（']).next().unwrap_or(s).to_lowercase();
+    let words: Vec<&str> = s.split([' ', ',', '\t']).filter(|w| !w.is_empty()).collect();
+    let [a, b, y] = words.as_slice() else { return None };
+    let month = |w: &str| {
+        let w = w.trim_end_matches('.');
+        let m = MONTHS.iter().position(|m| w.len() >= 3 && (*m == w || (m.starts_with(w) && w.len() <= 4)))?;
+        u8::try_from(m + 1).ok()
+    };
+    let day = |w: &str| {
+        let w = ["st", "nd", "rd", "th"].iter().find_map(|x| w.strip_suffix(x)).unwrap_or(w);
+        (w.len() <= 2 && w.bytes().all(|c| c.is_ascii_digit())).then(|| w.parse::<u8>().ok()).flatten()
+    };
+    let (m, d) = match (month(a), month(b)) {
+        (Some(m), None) => (m, day(b)?),
+        (None, Some(m)) => (m, day(a)?),
+        _ => return None,
+    };
+    if y.len() != 4 || !y.bytes().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    Date::new(y.parse().ok()?, m, d)
+}
+
+/// `D/M/YYYY` or `M/D/YYYY` (`/`, `-` or `.`, the same twice) alone in the
+/// value (apart from blanks and a trailing note in parentheses), when
+/// exactly one reading is a real date, or both readings are the same date.
+fn year_last_date(s: &str) -> Option<Date> {
+    let s = s.trim();
+    let s = s.split(['(', '（']).next().unwrap_or(s).trim();
+    let sep = s.chars().find(|c| matches!(c, '/' | '-' | '.'))?;
+    let parts: Vec<&str> = s.split(sep).map(str::trim).collect();
+    let [a, b, y] = parts.as_slice() else { return None };
+    let ok =
+        |p: &str, n: core::ops::RangeInclusive<usize>| n.contains(&p.len()) && p.bytes().all(|c| c.is_ascii_digit());
+    if !(ok(a, 1..=2) && ok(b, 1..=2) && ok(y, 4..=4)) {
+        return None;
+    }
+    let (a, b, y): (u8, u8, u16) = (a.parse().ok()?, b.parse().ok()?, y.parse().ok()?);
+    match (Date::new(y, b, a), Date::new(y, a, b)) {
+        (Some(d), None) | (None, Some(d)) => Some(d),
+        (Some(d), Some(e)) if d == e => Some(d),
+        _ => None,
+    }
 }
 
 /// A JAR build date: the first valid date in the value (`2023.12.14`,
@@ -945,8 +1260,20 @@ fn parse_nodes(raw: &str) -> Option<u32> {
     let s = fold(raw);
     let s = s.trim();
     let end = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-    let n: u32 = s.get(..end)?.parse().ok()?;
-    let rest = s.get(end..)?.trim();
+    // One Chinese numeral from one to ten (`两个节点`, `三台`).
+    const NUMERALS: [char; 11] = ['一', '二', '两', '三', '四', '五', '六', '七', '八', '九', '十'];
+    const VALUES: [u32; 11] = [1, 2, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+    let (n, rest) = match s.chars().next() {
+        Some(c) if end == 0 && NUMERALS.contains(&c) => {
+            let k = NUMERALS.iter().position(|n| *n == c)?;
+            let rest = s.get(c.len_utf8()..)?;
+            if rest.starts_with(|c: char| NUMERALS.contains(&c)) {
+                return None;
+            }
+            (*VALUES.get(k)?, rest.trim())
+        }
+        _ => (s.get(..end)?.parse().ok()?, s.get(end..)?.trim()),
+    };
     if n == 0 || rest.starts_with(['.', ',', '-', '/']) || rest.chars().any(|c| c.is_ascii_digit()) {
         return None;
     }
@@ -1438,7 +1765,7 @@ mod tests {
         ] {
             assert_eq!(parse_date(raw), Some(want), "{raw}");
         }
-        for raw in ["2026/02/30", "2026-13-01", "20/11/2026", "2026-11/20", "yesterday", "12026/11/20", "1969/12/31"] {
+        for raw in ["2026/02/30", "2026-13-01", "05/08/2026", "2026-11/20", "yesterday", "12026/11/20", "1969/12/31"] {
             assert_eq!(parse_date(raw), None, "{raw}");
         }
     }
@@ -1969,6 +2296,8 @@ mod tests {
             }
             let f = parse_body(&text);
             let _ = f.problems(None);
+            let _ = parse_body(&pair_table_cells(&text));
+            let _ = parse_date(&text);
             let _ = parse_subject(&text);
             let _ = classify(&text, &text);
         }
@@ -1989,6 +2318,162 @@ mod tests {
         let f = parse_body("No. of nodes: 2\n最大注册数量：4\n");
         assert_eq!(f.nodes.as_ref().unwrap().value, Some(2));
         assert_eq!(f.repeated, [Field::Nodes]);
+    }
+
+    #[test]
+    fn bilingual_labels_in_every_order() {
+        for label in [
+            "公司名称 Company name",
+            "Company name 公司名称",
+            "Company name / 公司名称",
+            "公司名称/Company Name",
+            "公司名称（Company name）",
+            "Company name (公司名称)",
+            "公司名称Company name",
+            "1. 公司名称",
+            "一、公司名称",
+            "（一）公司名称",
+            "(二) Company name",
+            "三．公司名称 Company Name",
+            "**Company name**",
+            "*Company name",
+        ] {
+            for colon in [":", "：", " :", ""] {
+                let body = if colon.is_empty() {
+                    format!("{label}\tAcme 有限公司\n")
+                } else {
+                    format!("{label}{colon} Acme 有限公司\n")
+                };
+                assert_eq!(parse_body(&body).company_name.as_deref(), Some("Acme 有限公司"), "{body:?}");
+            }
+        }
+        let f = parse_body("JAR包版本 JAR package version：2024.03.08\n节点数 Nodes: 2\n");
+        assert_eq!(f.jar_version.unwrap().value, Some(d(2024, 3, 8)));
+        assert_eq!(f.nodes.unwrap().value, Some(2));
+        // Gmail's plain text of bold: `*Company name:* Acme`.
+        let f = parse_body("*Company name:* Gmail Co.\n*Project name:*  webroot\n");
+        assert_eq!(f.company_name.as_deref(), Some("Gmail Co."));
+        assert_eq!(f.project_name.as_deref(), Some("webroot"));
+        // Two fields' labels, or a label and an unknown word, are no label.
+        assert!(parse_body("公司名称 Project name: x\n").is_empty());
+        assert!(parse_body("公司 Company name: x\n").is_empty());
+        assert!(parse_body("一些公司名称: x\n").is_empty());
+    }
+
+    #[test]
+    fn a_dash_after_a_specific_label() {
+        let f = parse_body("Company Name - Acme Ltd.\nProject name – webroot\n");
+        assert_eq!(f.company_name.as_deref(), Some("Acme Ltd."));
+        assert_eq!(f.project_name.as_deref(), Some("webroot"));
+        // `Project - ...` is too generic to be a label.
+        assert!(parse_body("Project - we moved the server\n").is_empty());
+    }
+
+    #[test]
+    fn table_rows_become_pairs() {
+        // Two pairs side by side, a label in two cells, a colon cell.
+        let text = "Company name\tAcme\tProject name\twebroot\n公司名称\tCompany name\tAcme\n\
+            合同签订日期\t:\t2026/11/20\nSomething\telse\n";
+        let paired = pair_table_cells(text);
+        assert_eq!(
+            paired,
+            "Company name\tAcme\nProject name\twebroot\n公司名称 Company name\tAcme\n\
+             合同签订日期\t:\t2026/11/20\nSomething\telse\n"
+        );
+        let f = parse_body(&paired);
+        assert_eq!(f.company_name.as_deref(), Some("Acme"));
+        assert_eq!(f.project_name.as_deref(), Some("webroot"));
+        assert_eq!(f.signing_date.unwrap().value, Some(d(2026, 11, 20)));
+        // A table laid out in columns: labels in the header row, values below.
+        let text = "序号\t公司名称\t项目名称\t节点数\n1\t上海明远数据科技有限公司\twebroot\t2\n";
+        let paired = pair_table_cells(text);
+        assert_eq!(paired, "公司名称\t上海明远数据科技有限公司\n项目名称\twebroot\n节点数\t2\n");
+        // Two rows of values: two requests, set apart, the fields repeated.
+        let text = "Company name\tProject name\nA Co.\tone\nA Co.\ttwo\n";
+        let f = parse_body(&pair_table_cells(text));
+        assert_eq!(f.project_name.as_deref(), Some("one"));
+        assert_eq!(f.repeated, [Field::ProjectName]);
+        // A label with two values side by side: both are kept, so that the
+        // second shows as a repeated field (two requests are never one).
+        let f = parse_body(&pair_table_cells("Project name\tone\ttwo\nCompany name\tA\n"));
+        assert_eq!(f.project_name.as_deref(), Some("one"));
+        assert_eq!(f.repeated, [Field::ProjectName]);
+        // A header row alone is read as no field at all (not as a value).
+        let f = parse_body(&pair_table_cells("Company name\tProject name\n"));
+        assert!(f.company_name.is_none() && f.project_name.is_none(), "{f:?}");
+        // The next cell after a spacer is the value.
+        assert_eq!(parse_body("Company name\t\tSpacer Co.\n").company_name.as_deref(), Some("Spacer Co."));
+        // Text without tabs is not touched.
+        assert!(matches!(pair_table_cells("Company name: A\n"), std::borrow::Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn day_first_dates_only_when_unambiguous() {
+        for (raw, want) in [
+            ("20/11/2026", d(2026, 11, 20)),
+            ("11/20/2026", d(2026, 11, 20)),
+            ("20.11.2026", d(2026, 11, 20)),
+            ("1-20-2026", d(2026, 1, 20)),
+            ("05/05/2026", d(2026, 5, 5)),
+            ("２０/１１/２０２６ (DD/MM/YYYY)", d(2026, 11, 20)),
+        ] {
+            assert_eq!(parse_date(raw), Some(want), "{raw}");
+        }
+        for raw in ["05/08/2026", "13/13/2026", "31/02/2026", "20/11/26", "20/11-2026", "on 20/11/2026 or so"] {
+            assert_eq!(parse_date(raw), None, "{raw}");
+        }
+        // Build dates are never read this way.
+        assert_eq!(parse_build_date("20/11/2026"), None);
+    }
+
+    #[test]
+    fn other_colons_and_qq_original_marker() {
+        let f = parse_body(
+            "公司名称∶甲公司
+项目名称︰p
+",
+        );
+        assert_eq!(f.company_name.as_deref(), Some("甲公司"));
+        assert_eq!(f.project_name.as_deref(), Some("p"));
+        let body = "Project name: new
+
+------------------ Original ------------------
+Project name: old
+";
+        assert_eq!(parse_body(body).project_name.as_deref(), Some("new"));
+        let f = parse_body(
+            "Please see below.
+------------------ Original ------------------
+Project name: old
+",
+        );
+        assert!(f.from_earlier_message);
+    }
+
+    #[test]
+    fn bracketed_labels_numeral_nodes_and_month_names() {
+        let f = parse_body(
+            "【公司名称】示例科技有限公司\n【项目名称】：webroot\n[Project version]: 11.0\n【节点数】两个节点\n",
+        );
+        assert_eq!(f.company_name.as_deref(), Some("示例科技有限公司"));
+        assert_eq!(f.project_name.as_deref(), Some("webroot"));
+        assert_eq!(f.project_version.unwrap().value, Some(Version { major: 11, minor: 0 }));
+        assert_eq!(f.nodes.unwrap().value, Some(2));
+        assert!(parse_body("【通知】明天停机\n").is_empty());
+        for (raw, n) in [("三", 3), ("两台", 2), ("十个节点", 10), ("一", 1)] {
+            assert_eq!(parse_nodes(raw), Some(n), "{raw}");
+        }
+        for raw in ["十二", "三四", "三或四", "零"] {
+            assert_eq!(parse_nodes(raw), None, "{raw}");
+        }
+        for raw in ["20 November 2026", "20 Nov. 2026", "November 20, 2026", "Nov 20th 2026", "Sept 20, 2026 (signed)"]
+        {
+            let want = if raw.starts_with("Sept") { d(2026, 9, 20) } else { d(2026, 11, 20) };
+            assert_eq!(parse_date(raw), Some(want), "{raw}");
+        }
+        for raw in ["November 2026", "20 Nov 26", "Nov 31, 2026", "May be 2026", "20 11 2026", "Mayo 20 2026"] {
+            assert_eq!(parse_date(raw), None, "{raw}");
+        }
     }
 
     #[test]

@@ -17,11 +17,27 @@
 //!   be used to reply: it is not authenticated.
 //! - **Body.** [`RegistrationMail::text`] is the text/plain part when there is
 //!   one (as in multipart/alternative), else the HTML part converted to text
-//!   by [`html_to_text`], which keeps one line per block element or table row;
-//!   transfer encodings (quoted-printable, base64) and charsets (GBK, GB18030,
-//!   Big5, ... through mail-parser's `full_encoding`) are decoded, line ends
-//!   are `\n`. Several body text parts (multipart/mixed) are joined by a blank
-//!   line. Subjects in RFC 2047 encoded words are decoded the same way.
+//!   by [`html_to_text`], which keeps one line per block element and the
+//!   cells of a table row apart (a tab); in multipart/alternative the HTML
+//!   part is read instead when it holds a table and more registration fields
+//!   are read from it (a plain rendition of a table, as Outlook writes it,
+//!   may lose the cells). Table rows are then paired into label/value lines
+//!   ([`super::fields::pair_table_cells`]). A `format=flowed` text part
+//!   (RFC 3676: Thunderbird, Apple Mail) has its soft line breaks joined
+//!   (`delsp=yes` honoured) and its space-stuffing removed ([`unflow`]).
+//!   Transfer encodings (quoted-printable, base64) and charsets (GBK,
+//!   GB18030, Big5, ... through mail-parser's `full_encoding`) are decoded,
+//!   line ends are `\n`. Several body text parts (multipart/mixed) are joined
+//!   by a blank line. Subjects in RFC 2047 encoded words are decoded the same
+//!   way.
+//! - **Messages attached** (`message/rfc822`, or an `*.eml` attachment, as
+//!   "forward as attachment" in Outlook, Foxmail or Thunderbird sends them;
+//!   up to three levels deep) are read after the body as forwarded-message
+//!   blocks (`-------- Forwarded Message --------`, then their subject, date
+//!   and sender, then their text), so their fields count as an earlier
+//!   message's; their subjects are in [`RegistrationMail::attached_subjects`].
+//!   Their senders are never the mail's sender: that is the outer,
+//!   authenticated `From` only.
 //! - **Trace headers.** [`RegistrationMail::trace_headers`] are the
 //!   `Authentication-Results` and `Received` fields of the top-level header,
 //!   in order from the top, with their raw values unfolded, as
@@ -34,6 +50,8 @@ use core::fmt;
 use std::borrow::Cow;
 
 use mail_parser::{Address, HeaderName, HeaderValue, MessageParser, MimeHeaders, PartType};
+
+use super::fields;
 use ring::digest;
 
 /// The default size limit of a raw message: 25 MiB.
@@ -161,6 +179,10 @@ pub struct RegistrationMail {
     pub date: Option<time::OffsetDateTime>,
     /// The attachments, in order.
     pub attachments: Vec<Attachment>,
+    /// The subjects of the messages attached to this one (forwarded as
+    /// attachments), in order, decoded; their text is in [`Self::text`] as
+    /// forwarded-message blocks. Their senders are never this mail's sender.
+    pub attached_subjects: Vec<String>,
     /// `Authentication-Results` and `Received` fields of the top-level
     /// header, in order from the top (names in their canonical spelling).
     pub trace_headers: Vec<TraceHeader>,
@@ -333,7 +355,8 @@ fn parse_inner(raw: &[u8]) -> Result<RegistrationMail, MailError> {
     }
 
     let subject = message.subject().map(|s| s.trim().to_owned()).unwrap_or_default();
-    let text = body_text(&message);
+    let mut attached_subjects = Vec::new();
+    let text = body_text(&message, 0, &mut attached_subjects);
     let language_hint = language_of(&subject, &text);
     let date = message
         .date()
@@ -370,6 +393,7 @@ fn parse_inner(raw: &[u8]) -> Result<RegistrationMail, MailError> {
         references,
         date,
         attachments,
+        attached_subjects,
         trace_headers,
         automatic: automatic_of(raw, root, &message),
     })
@@ -442,52 +466,276 @@ fn raw_value(raw: &[u8], start: u32, end: u32) -> String {
     out.trim().to_owned()
 }
 
-fn body_text(message: &mail_parser::Message<'_>) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    for i in 0..message.text_body_count() {
-        let part = message.text_body.get(i).and_then(|&id| message.parts.get(id as usize));
-        let text: Option<Cow<'_, str>> = match part.map(|p| &p.body) {
-            Some(PartType::Text(text)) => Some(Cow::Borrowed(text.as_ref())),
-            Some(PartType::Html(html)) => Some(Cow::Owned(html_to_text(html))),
-            _ => None,
-        };
-        if let Some(text) = text {
+/// How deep messages attached to messages are read.
+const MAX_ATTACHED_DEPTH: usize = 3;
+
+/// The text of a body part: line ends `\n`, RFC 3676 `format=flowed`
+/// undone, HTML converted.
+fn part_text(part: &mail_parser::MessagePart<'_>) -> Option<String> {
+    let text = match &part.body {
+        PartType::Text(text) => {
             let text = text.replace("\r\n", "\n").replace('\r', "\n");
-            let text = text.trim_start_matches('\u{feff}').trim_end();
-            if !text.is_empty() {
-                parts.push(text.to_owned());
+            let ct = part.content_type();
+            let flowed = ct.and_then(|ct| ct.attribute("format")).is_some_and(|f| f.eq_ignore_ascii_case("flowed"));
+            if flowed {
+                let delsp = ct.and_then(|ct| ct.attribute("delsp")).is_some_and(|d| d.eq_ignore_ascii_case("yes"));
+                unflow(&text, delsp)
+            } else {
+                text
             }
         }
+        PartType::Html(html) => html_to_text(html),
+        _ => return None,
+    };
+    let text = fields::pair_table_cells(&text);
+    let text = text.trim_start_matches('\u{feff}').trim_end();
+    (!text.is_empty()).then(|| text.to_owned())
+}
+
+/// How many registration fields a text gives, to choose between the plain
+/// and the HTML rendition of one body.
+fn fields_read(text: &str) -> usize {
+    let f = fields::parse_body(text);
+    [
+        f.company_name.is_some(),
+        f.project_name.is_some(),
+        f.signing_date.is_some(),
+        f.method.is_some(),
+        f.nodes.is_some(),
+        f.project_version.is_some(),
+        f.jar_version.is_some(),
+    ]
+    .iter()
+    .filter(|x| **x)
+    .count()
+}
+
+/// The body text of a message and of the messages attached to it (see the
+/// module docs), and the subjects of those attached messages.
+fn body_text(message: &mail_parser::Message<'_>, depth: usize, subjects: &mut Vec<String>) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    // Alternatives line up in `text_body` and `html_body` when both have
+    // one entry per body.
+    let paired = message.text_body.len() == message.html_body.len();
+    for (i, &id) in message.text_body.iter().enumerate() {
+        let Some(part) = message.parts.get(id as usize) else { continue };
+        let mut text = part_text(part);
+        // A plain rendition of a table (Outlook's, for one) loses its cells:
+        // the HTML one is read when it holds a table and gives more fields.
+        let html = paired.then(|| message.html_body.get(i)).flatten().filter(|&&h| h != id);
+        if let Some(html) = html.and_then(|&h| message.parts.get(h as usize))
+            && let PartType::Html(source) = &html.body
+            && (source.contains("<td") || source.contains("<TD") || source.contains("<th") || source.contains("<TH"))
+            && let Some(rendered) = part_text(html)
+            && fields_read(&rendered) > text.as_deref().map_or(0, fields_read)
+        {
+            text = Some(rendered);
+        }
+        parts.extend(text);
     }
     if parts.is_empty() {
         // No text/plain or text/html body (e.g. only an inline part mail-parser
         // classed otherwise): fall back to the root part if it is text.
         if let Some(PartType::Text(text)) = message.parts.first().map(|p| &p.body) {
-            return text.replace("\r\n", "\n").trim_end().to_owned();
+            let text = text.replace("\r\n", "\n");
+            let text = text.trim_end();
+            if !text.is_empty() {
+                parts.push(text.to_owned());
+            }
+        }
+    }
+    if depth < MAX_ATTACHED_DEPTH {
+        for &id in &message.attachments {
+            let Some(part) = message.parts.get(id as usize) else { continue };
+            let parsed;
+            let inner = match &part.body {
+                PartType::Message(inner) => inner,
+                // Foxmail and some webmail attach a message as
+                // application/octet-stream named `*.eml`.
+                PartType::Binary(bytes)
+                    if part.attachment_name().is_some_and(|n| n.to_ascii_lowercase().ends_with(".eml")) =>
+                {
+                    match MessageParser::default().parse(bytes.as_ref()) {
+                        Some(m) if m.parts.first().is_some_and(|p| !p.headers.is_empty()) => {
+                            parsed = m;
+                            &parsed
+                        }
+                        _ => continue,
+                    }
+                }
+                _ => continue,
+            };
+            parts.push(attached_message_text(inner, depth, subjects));
         }
     }
     parts.join("\n\n")
 }
 
+/// A message attached to the mail (forwarded as an attachment), as a
+/// forwarded-message block: the marker line, its subject and sender (for
+/// staff to read; never the mail's sender), then its text.
+fn attached_message_text(inner: &mail_parser::Message<'_>, depth: usize, subjects: &mut Vec<String>) -> String {
+    let subject = inner.subject().map(str::trim).unwrap_or("").to_owned();
+    let mut out = String::from("-------- Forwarded Message --------\n");
+    out.push_str("Subject: ");
+    out.push_str(&subject);
+    out.push('\n');
+    if let Some(date) = inner.date() {
+        out.push_str("Date: ");
+        out.push_str(&date.to_rfc822());
+        out.push('\n');
+    }
+    if let Some(from) = inner.from().and_then(|a| a.first()).and_then(|a| a.address.as_deref()) {
+        out.push_str("From: ");
+        out.push_str(from);
+        out.push('\n');
+    }
+    subjects.push(subject);
+    out.push('\n');
+    out.push_str(&body_text(inner, depth + 1, subjects));
+    out
+}
+
+/// Undoes RFC 3676 `format=flowed`: a line ending in a blank is joined with
+/// the next one of the same quote depth (without that blank when `delsp`
+/// is set), space-stuffing is removed, and quoted lines come out as `> `
+/// lines of their depth. The signature separator `-- ` is never joined.
+pub fn unflow(text: &str, delsp: bool) -> String {
+    fn emit(out: &mut String, depth: usize, line: &str) {
+        for _ in 0..depth {
+            out.push('>');
+        }
+        if depth > 0 && !line.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut pending: Option<(usize, String)> = None;
+    for raw in text.split('\n') {
+        let depth = raw.bytes().take_while(|b| *b == b'>').count();
+        let line = raw.get(depth..).unwrap_or("");
+        let line = line.strip_prefix(' ').unwrap_or(line);
+        let mut joined = match pending.take() {
+            Some((d, acc)) if d == depth => acc,
+            Some((d, acc)) => {
+                emit(&mut out, d, &acc);
+                String::new()
+            }
+            None => String::new(),
+        };
+        let flowed = line.ends_with(' ') && line != "-- ";
+        let piece = if flowed && delsp { line.get(..line.len() - 1).unwrap_or(line) } else { line };
+        joined.push_str(piece);
+        if flowed {
+            pending = Some((depth, joined));
+        } else {
+            emit(&mut out, depth, &joined);
+        }
+    }
+    if let Some((d, acc)) = pending {
+        emit(&mut out, d, &acc);
+    }
+    out.pop();
+    out
+}
+
+/// Nested tables deeper than this are read as plain text.
+const MAX_TABLE_DEPTH: usize = 16;
+
+/// A table being read: text before its first cell, and its rows of cells.
+#[derive(Default)]
+struct Table {
+    before: String,
+    rows: Vec<Vec<String>>,
+}
+
+/// Where HTML text goes: the innermost open table's current cell, else the
+/// output.
+fn sink<'a>(out: &'a mut String, tables: &'a mut [Table]) -> &'a mut String {
+    match tables.last_mut() {
+        Some(t) => match t.rows.last_mut().and_then(|r| r.last_mut()) {
+            Some(cell) => cell,
+            None => &mut t.before,
+        },
+        None => out,
+    }
+}
+
+/// A table as lines: a row with one cell that holds anything gives that
+/// cell's lines; a row of several short cells gives one line, cells
+/// separated by a tab (`Company: Acme` with a blank when there are two and
+/// the first ends in a colon), each cell's lines joined by a blank (`公司名称
+/// Company name`); other rows (layout tables) give each cell's lines in turn.
+fn render_table(t: &Table) -> String {
+    let mut s = String::new();
+    if !t.before.trim().is_empty() {
+        s.push_str(t.before.trim());
+        s.push('\n');
+    }
+    for row in &t.rows {
+        let cells: Vec<Vec<&str>> = row
+            .iter()
+            .map(|c| c.split('\n').map(|l| l.trim_matches(' ')).filter(|l| !l.is_empty()).collect())
+            .collect();
+        let filled: Vec<&Vec<&str>> = cells.iter().filter(|c| !c.is_empty()).collect();
+        let short = cells.iter().all(|c| c.len() <= 4) && cells.iter().flatten().map(|l| l.len()).sum::<usize>() <= 600;
+        match filled.as_slice() {
+            [] => {}
+            [first, second] if short && first.last().is_some_and(|l| l.ends_with([':', '：'])) => {
+                s.push_str(&first.join(" "));
+                s.push(' ');
+                s.push_str(&second.join(" "));
+                s.push('\n');
+            }
+            [_, _, ..] if short => {
+                let joined: Vec<String> = cells.iter().map(|c| c.join(" ")).collect();
+                s.push_str(joined.join("\t").trim_end_matches('\t'));
+                s.push('\n');
+            }
+            _ => {
+                for line in filled.iter().copied().flatten() {
+                    s.push_str(line);
+                    s.push('\n');
+                }
+            }
+        }
+    }
+    s
+}
+
+/// Appends a table's lines on lines of their own.
+fn push_table(to: &mut String, t: &Table) {
+    if !to.is_empty() && !to.ends_with('\n') {
+        to.push('\n');
+    }
+    to.push_str(&render_table(t));
+}
+
 /// HTML to text, keeping the line structure that field parsing needs: block
-/// elements (`p`, `div`, `br`, `tr`, `li`, headings, ...) end lines, table
-/// cells are separated by a blank, `script`/`style`/`title` contents and
-/// comments are dropped, runs of white space collapse to one blank, and
-/// character references are decoded. (mail-parser's own conversion puts a
-/// whole table on one line.)
+/// elements (`p`, `div`, `br`, `tr`, `li`, headings, ...) end lines; a row
+/// of short cells is one line with the cells separated by a tab (`Company:
+/// Acme` with a blank for two cells, the first ending in a colon), each
+/// cell's paragraphs (as Outlook writes them) joined by a blank; a row with
+/// one cell, or with long cells (a layout table), keeps its lines;
+/// `script`/`style`/`title` contents and comments are dropped, runs of white
+/// space collapse to one blank, and character references are decoded.
+/// (mail-parser's own conversion puts a whole table on one line.)
 pub fn html_to_text(html: &str) -> String {
     let mut out = String::with_capacity(html.len() / 2);
+    let mut tables: Vec<Table> = Vec::new();
     let mut rest = html;
     let mut skipping: Option<&'static str> = None;
     while !rest.is_empty() {
         let Some(lt) = rest.find('<') else {
             if skipping.is_none() {
-                push_html_text(&mut out, rest);
+                push_html_text(sink(&mut out, &mut tables), rest);
             }
             break;
         };
         if skipping.is_none() {
-            push_html_text(&mut out, rest.get(..lt).unwrap_or(""));
+            push_html_text(sink(&mut out, &mut tables), rest.get(..lt).unwrap_or(""));
         }
         let after = rest.get(lt..).unwrap_or("");
         if let Some(comment) = after.strip_prefix("<!--") {
@@ -510,26 +758,62 @@ pub fn html_to_text(html: &str) -> String {
             }
             continue;
         }
+        let in_table = !tables.is_empty();
         match name.as_str() {
             "script" if !closing => skipping = Some("script"),
             "style" if !closing => skipping = Some("style"),
             "title" if !closing => skipping = Some("title"),
-            "br" => out.push('\n'),
+            "table" if !closing && tables.len() < MAX_TABLE_DEPTH => tables.push(Table::default()),
+            "table" if closing && in_table => {
+                if let Some(t) = tables.pop() {
+                    push_table(sink(&mut out, &mut tables), &t);
+                }
+            }
+            "tr" if !closing && in_table => {
+                if let Some(t) = tables.last_mut() {
+                    t.rows.push(Vec::new());
+                }
+            }
+            "td" | "th" if !closing && in_table => {
+                if let Some(t) = tables.last_mut() {
+                    if t.rows.is_empty() {
+                        t.rows.push(Vec::new());
+                    }
+                    if let Some(r) = t.rows.last_mut() {
+                        r.push(String::new());
+                    }
+                }
+            }
+            "br" => sink(&mut out, &mut tables).push('\n'),
             "p" | "div" | "tr" | "li" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "table" | "ul" | "ol" | "dl"
             | "dt" | "dd" | "blockquote" | "pre" | "hr" | "section" | "article" | "header" | "footer" | "address"
-            | "center" | "body"
-                if !out.ends_with('\n') =>
-            {
-                out.push('\n');
+            | "center" | "body" => {
+                let to = sink(&mut out, &mut tables);
+                if !to.ends_with('\n') {
+                    to.push('\n');
+                }
             }
-            "td" | "th" if !out.ends_with([' ', '\n']) && !out.is_empty() => out.push(' '),
+            "td" | "th" => {
+                let to = sink(&mut out, &mut tables);
+                if to.ends_with(CJK_BREAK) {
+                    to.pop();
+                }
+                if !to.ends_with([' ', '\n']) && !to.is_empty() {
+                    to.push(' ');
+                }
+            }
             _ => {}
         }
     }
+    // Tables left open at the end.
+    while let Some(t) = tables.pop() {
+        push_table(sink(&mut out, &mut tables), &t);
+    }
+    let out = out.replace(CJK_BREAK, " ");
     let mut text = String::with_capacity(out.len());
     let mut blank = true;
-    for line in out.split('\n').map(str::trim) {
-        if line.is_empty() {
+    for line in out.split('\n').map(|l| l.trim_matches(' ')) {
+        if line.trim().is_empty() {
             if !blank {
                 text.push('\n');
             }
@@ -544,17 +828,34 @@ pub fn html_to_text(html: &str) -> String {
 }
 
 /// Appends HTML character data: entities decoded, white space collapsed.
+///
+/// A line break in the source between two CJK characters is dropped, not
+/// made a blank (CSS Text 3 "segment break transformation"): HTML written
+/// with wrapped source lines must not put a blank inside a Chinese company
+/// name. Until the next character is known the break is [`CJK_BREAK`].
 fn push_html_text(out: &mut String, text: &str) {
     for c in decode_entities(text).chars() {
         if c.is_whitespace() {
-            if !out.is_empty() && !out.ends_with([' ', '\n']) {
-                out.push(' ');
+            match out.chars().next_back() {
+                None | Some(' ' | '\n' | CJK_BREAK) => {}
+                Some(last) if matches!(c, '\n' | '\r') && is_cjk(last) => out.push(CJK_BREAK),
+                Some(_) => out.push(' '),
             }
         } else {
+            if out.ends_with(CJK_BREAK) {
+                out.pop();
+                if !is_cjk(c) {
+                    out.push(' ');
+                }
+            }
             out.push(c);
         }
     }
 }
+
+/// A line break after a CJK character, in [`push_html_text`]'s output until
+/// the next character decides (a private-use character; a blank at the end).
+const CJK_BREAK: char = '\u{E000}';
 
 fn decode_entities(text: &str) -> Cow<'_, str> {
     if !text.contains('&') {
@@ -847,6 +1148,127 @@ mod tests {
         let names: Vec<&str> = m.trace_headers.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(names, ["Authentication-Results", "Received", "Authentication-Results", "Received"]);
         assert!(m.trace_headers[2].1.contains("dkim=pass header.d=customer.example"));
+    }
+
+    #[test]
+    fn table_cells_become_label_value_lines() {
+        // Outlook: paragraphs inside cells, `<o:p>`, `&nbsp;`, spans.
+        let html = "<table class=MsoTableGrid><tr><td width=189><p class=MsoNormal><span style='x'>公司名称<span \
+            lang=EN-US><o:p></o:p></span></span></p></td><td><p class=MsoNormal><span lang=EN-US>Acme&nbsp;Co.<o:p></o:p>\
+            </span></p></td></tr><tr><td><p class=MsoNormal>项目名称</p><p class=MsoNormal>Project name</p></td>\
+            <td><p>webroot</p></td></tr><tr><td>节点数：</td><td>2</td></tr></table>";
+        assert_eq!(html_to_text(html), "公司名称\tAcme Co.\n项目名称 Project name\twebroot\n节点数： 2");
+        let f = fields::parse_body(&html_to_text(html));
+        assert_eq!(f.company_name.as_deref(), Some("Acme Co."));
+        assert_eq!(f.project_name.as_deref(), Some("webroot"));
+        assert_eq!(f.node_count(), Some(2));
+        // A label with its colon, then the value on the next line of the same cell.
+        let html = "<table><tr><td>公司名称：<br>示例科技有限公司</td></tr></table>";
+        assert_eq!(fields::parse_body(&html_to_text(html)).company_name.as_deref(), Some("示例科技有限公司"));
+        // A layout table around the whole mail keeps its lines.
+        let html = "<table><tr><td><div>Hello</div><div>Company name: A</div><div>Project name: b</div>\
+            <div>x</div><div>y</div></td><td><img src=logo.png></td></tr></table>";
+        assert_eq!(html_to_text(html), "Hello\nCompany name: A\nProject name: b\nx\ny");
+        // Columns: an empty corner cell keeps the values under their labels.
+        let html = "<table><tr><th></th><th>公司名称</th><th>项目名称</th></tr><tr><td>1</td><td>甲公司</td><td>p1</td></tr></table>";
+        let text = fields::pair_table_cells(&html_to_text(html)).into_owned();
+        assert_eq!(text, "公司名称\t甲公司\n项目名称\tp1");
+        // Nested tables, and tables left open.
+        let html = "<table><tr><td><table><tr><td>Company name</td><td>Nested</td></tr></table></td></tr>";
+        assert_eq!(html_to_text(html), "Company name\tNested");
+        let deep = "<table><tr><td>".repeat(100) + "Company name</td><td>Deep";
+        assert!(html_to_text(&deep).contains("Company name"));
+    }
+
+    #[test]
+    fn a_source_line_break_between_chinese_characters_is_no_blank() {
+        assert_eq!(html_to_text("<p>北京华信恒通科技\r\n发展有限公司</p>"), "北京华信恒通科技发展有限公司");
+        assert_eq!(
+            html_to_text("<p><span>上海明远数据科\n  </span>技有限公司（北京）\n</p>"),
+            "上海明远数据科技有限公司（北京）"
+        );
+        assert_eq!(html_to_text("<p>Northwind\nTrading</p>"), "Northwind Trading");
+        assert_eq!(html_to_text("<p>公司\nCo.</p><p>Co.\n公司</p><p>公司 \n名称</p>"), "公司 Co.\nCo. 公司\n公司 名称");
+        assert_eq!(html_to_text("<td>公司\n</td><td>x</td>"), "公司 x");
+    }
+
+    #[test]
+    fn flowed_text_is_joined() {
+        // RFC 3676: soft breaks, space-stuffing, quotes, the signature line.
+        let text = "Company name: Contoso \nManufacturing \nLimited\n  stuffed\n> Project \n> name: q\n>> deep \n> \
+                    other\n-- \nsig";
+        assert_eq!(
+            unflow(text, false),
+            "Company name: Contoso Manufacturing Limited\n stuffed\n> Project name: q\n>> deep \n> other\n-- \nsig"
+        );
+        // delsp=yes: the blank before the break is not part of the text.
+        assert_eq!(unflow("公司名称：上海明远数据科 \n技有限公司\n", true), "公司名称：上海明远数据科技有限公司\n");
+        // Without format=flowed nothing is joined.
+        let raw = b"From: a@b.example\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nCompany name: A \r\nB\r\n";
+        assert_eq!(parse(raw).unwrap().text, "Company name: A \nB");
+        let raw = b"From: a@b.example\r\nContent-Type: text/plain; charset=utf-8; format=Flowed; DelSp=Yes\r\n\r\n\
+            Company name: A \r\nB\r\n";
+        assert_eq!(parse(raw).unwrap().text, "Company name: AB");
+    }
+
+    #[test]
+    fn html_alternative_read_when_its_table_gives_more_fields() {
+        let mail = |plain: &str| {
+            format!(
+                "From: a@b.example\r\nContent-Type: multipart/alternative; boundary=b\r\n\r\n--b\r\n\
+                 Content-Type: text/plain; charset=utf-8\r\n\r\n{plain}\r\n--b\r\nContent-Type: text/html; charset=utf-8\
+                 \r\n\r\n<table><tr><td>版本</td><td>11.0</td></tr><tr><td>公司</td><td>甲</td></tr></table>\r\n--b--\r\n"
+            )
+        };
+        // The plain rendition lost the cells: the HTML one is read.
+        let m = parse(mail("版本\r\n11.0\r\n公司\r\n甲").as_bytes()).unwrap();
+        assert_eq!(m.text, "版本\t11.0\n公司\t甲");
+        // As many fields in the plain rendition: it is read, as always.
+        let m = parse(mail("版本：11.0\r\n公司：甲").as_bytes()).unwrap();
+        assert_eq!(m.text, "版本：11.0\n公司：甲");
+    }
+
+    #[test]
+    fn attached_messages_are_forwarded_blocks() {
+        let inner =
+            "From: Inner <inner@elsewhere.example>\r\nSubject: =?utf-8?B?5rWL6K+V?=\r\n\r\nCompany name: Inner Co.\r\n";
+        let outer = |ct: &str| {
+            format!(
+                "From: outer@customer.example\r\nSubject: Fw\r\nContent-Type: multipart/mixed; boundary=m\r\n\r\n--m\r\n\
+                 Content-Type: text/plain\r\n\r\nSee attached.\r\n--m\r\n{ct}\r\n\r\n{inner}\r\n--m--\r\n"
+            )
+        };
+        for ct in [
+            "Content-Type: message/rfc822",
+            "Content-Type: application/octet-stream; name=\"req.EML\"\r\nContent-Disposition: attachment; filename=\"req.EML\"",
+        ] {
+            let m = parse(outer(ct).as_bytes()).unwrap();
+            assert_eq!(m.from, ["outer@customer.example"], "{ct}");
+            assert_eq!(m.attached_subjects, ["测试"], "{ct}");
+            assert_eq!(
+                m.text,
+                "See attached.\n\n-------- Forwarded Message --------\nSubject: 测试\nFrom: inner@elsewhere.example\n\n\
+                 Company name: Inner Co.",
+                "{ct}"
+            );
+            let f = fields::parse_body(&m.text);
+            assert_eq!(f.company_name.as_deref(), Some("Inner Co."));
+            assert!(f.from_earlier_message);
+        }
+        // Another binary attachment is not read as a message.
+        let m = parse(outer("Content-Type: application/octet-stream; name=\"req.txt\"").as_bytes()).unwrap();
+        assert_eq!(m.text, "See attached.");
+        assert!(m.attached_subjects.is_empty());
+        // Messages attached to attached messages: read to a bounded depth.
+        let mut nested = inner.to_owned();
+        for _ in 0..10 {
+            nested = format!(
+                "From: x@y.example\r\nSubject: level\r\nContent-Type: multipart/mixed; boundary=q\r\n\r\n--q\r\n\
+                 Content-Type: message/rfc822\r\n\r\n{nested}\r\n--q--\r\n"
+            );
+        }
+        let m = parse(nested.as_bytes()).unwrap();
+        assert_eq!(m.attached_subjects.len(), MAX_ATTACHED_DEPTH);
     }
 
     /// A small xorshift generator: deterministic garbage without a dependency.
