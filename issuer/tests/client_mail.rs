@@ -92,8 +92,12 @@ fn table(folder: &str, readme: &str) -> Option<Vec<Row>> {
             // The last column is free text and may hold a '|'.
             let c: Vec<&str> = inner.splitn(6, '|').map(str::trim).collect();
             assert_eq!(c.len(), 6, "{folder}/README.md: {l}");
-            let file = backquoted(c[0]);
-            assert_eq!(file.len(), 1, "{folder}/README.md: the file in backquotes: {l}");
+            // The file name, in backquotes or bare.
+            let mut file = backquoted(c[0]);
+            if file.is_empty() && !c[0].is_empty() && !c[0].contains(char::is_whitespace) {
+                file.push(c[0].to_owned());
+            }
+            assert_eq!(file.len(), 1, "{folder}/README.md: one file name per row: {l}");
             let staff = staff_decision(c[3])
                 .unwrap_or_else(|| panic!("{folder}/README.md: staff decision {:?} (issue, hold or reject): {l}", c[3]))
                 .to_owned();
