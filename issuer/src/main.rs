@@ -125,7 +125,8 @@ EXAMPLES:
 #[derive(Debug, Args)]
 #[command(after_help = INGEST_AFTER_HELP)]
 struct IngestArgs {
-    /// A .eml file, a folder of .eml files, a Maildir, an mbox, or - (standard input)
+    /// A .eml file, a folder of mail (*.eml, and other files that are mail), a Maildir, an mbox, or -
+    /// (standard input)
     #[arg(required = true, value_name = "PATH")]
     paths: Vec<PathBuf>,
 
@@ -189,8 +190,10 @@ Each decision keeps the message it decided, for review and approval: whole for h
 resent, joined and revoked mail; the first 64 KiB (with the SHA-256 and size of the whole) for
 rejected and ignored mail. prune empties that copy for decisions made before DATE, and keeps:
 the decision rows (who, when, what, why, the message's SHA-256 and size), the audit rows,
-decisions still held for staff, and private-cloud decisions whose reply is still owed. One
-audit entry (`prune`) records what was removed. `fanlic review` then shows a pruned copy as such.
+decisions still held for staff (all that `fanlic review` lists and `fanlic approve` needs), and
+private-cloud decisions whose reply is still owed. One audit entry (`prune`) records what was
+removed. A decision whose copy was cut or pruned says so where it is shown (review's --json has
+`raw`: kept whole, truncated or pruned, with the size and SHA-256 of the whole message).
 
 The freed pages are reused by the database; the file shrinks only with `sqlite3 fanlic.db
 VACUUM`. Removed mail is overwritten (the database uses secure_delete).

@@ -156,7 +156,7 @@ fn read_all_within(path: &Path, secs: u64) -> (Vec<IncomingMessage>, Vec<(PathBu
     let (tx, rx) = std::sync::mpsc::channel();
     let path = path.to_owned();
     std::thread::spawn(move || tx.send(read_all(&path)).unwrap());
-    rx.recv_timeout(std::time::Duration::from_secs(secs)).expect("reading the source blocked")
+    rx.recv_timeout(core::time::Duration::from_secs(secs)).expect("reading the source blocked")
 }
 
 fn mkfifo(path: &Path) {
@@ -250,7 +250,7 @@ fn an_entry_swapped_after_the_listing_is_neither_followed_nor_waited_on() {
         let items: Vec<_> = messages.by_ref().collect();
         tx.send(items).unwrap();
     });
-    let items = rx.recv_timeout(std::time::Duration::from_secs(10)).expect("reading a swapped FIFO blocked");
+    let items = rx.recv_timeout(core::time::Duration::from_secs(10)).expect("reading a swapped FIFO blocked");
     assert_eq!(items.len(), 3);
     assert!(matches!(&items[0], Err(SourceError::Skipped { reason: SkipReason::Symlink, path }) if *path == a));
     assert!(matches!(&items[1], Err(SourceError::Skipped { reason: SkipReason::Fifo, path }) if *path == b));
