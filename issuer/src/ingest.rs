@@ -339,7 +339,7 @@ struct NewDecision<'a> {
     reasons: &'a [(String, String)],
     license_id: Option<&'a str>,
     authenticated: bool,
-    /// The message as read (empty when too large to read).
+    /// The message as read (its head only when too large to read).
     raw: &'a [u8],
     /// The message's full size in bytes.
     raw_size: u64,
@@ -559,8 +559,8 @@ where
                 bytes = bytes.saturating_add(msg.raw.len());
                 batch.items.push(Incoming::Message(msg));
             }
-            Some(Err(SourceError::TooLarge { origin, size, max, receipt })) => {
-                batch.items.push(Incoming::TooLarge { source: origin, size, max, receipt });
+            Some(Err(SourceError::TooLarge { origin, size, max, receipt, head })) => {
+                batch.items.push(Incoming::TooLarge { source: origin, size, max, receipt, head });
             }
             Some(Err(e)) => batch.unreadable.push((batch.items.len(), e)),
             None => return (batch, true),
@@ -643,6 +643,8 @@ pub enum Incoming {
         max: usize,
         /// Its receipt.
         receipt: Receipt,
+        /// Its first bytes, kept with the decision as a record.
+        head: Vec<u8>,
     },
 }
 
@@ -664,7 +666,7 @@ impl Incoming {
     fn raw(&self) -> &[u8] {
         match self {
             Incoming::Message(m) => &m.raw,
-            Incoming::TooLarge { .. } => &[],
+            Incoming::TooLarge { head, .. } => head,
         }
     }
 

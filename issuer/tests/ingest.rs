@@ -285,8 +285,9 @@ fn oversized_message_is_rejected_and_leaves_new() {
     assert_eq!(v[1]["source"], md.join("new/2.2_0.host").display().to_string());
     assert!(md.join("cur/2.2_0.host:2,S").is_file());
     assert!(fs::read_dir(md.join("new")).unwrap().next().is_none());
-    // No reply (nobody is authenticated), nothing kept of its bytes.
+    // No reply (nobody is authenticated); its first 64 KiB and size are kept.
     assert_eq!(outbox(&env).len(), 2);
+    assert_eq!(raw_rows(&env)[1], ("rejected".to_owned(), "truncated".to_owned(), 64 * 1024, 50 * 1024 * 1024));
     let (v, code) = ingest_json(&env, &[&md]);
     assert_eq!((v.len(), code), (0, 0));
     // The same file delivered again is a duplicate, not a second decision.

@@ -346,7 +346,7 @@ fn oversized_messages_are_item_errors_and_iteration_continues() {
     assert_eq!(items.len(), 3);
     assert_eq!(items[0].as_ref().unwrap().raw, msg("one"));
     match &items[1] {
-        Err(e @ SourceError::TooLarge { origin, size, max, receipt }) => {
+        Err(e @ SourceError::TooLarge { origin, size, max, receipt, .. }) => {
             assert_eq!(origin, &folder.join("2.eml").display().to_string());
             assert_eq!((*size, *max), (50 * 1024 * 1024, 1024));
             assert_eq!(receipt, &Receipt::None);
@@ -394,6 +394,35 @@ fn oversized_messages_are_item_errors_and_iteration_continues() {
     let small = items[1].as_ref().unwrap();
     assert_eq!(small.source, format!("{}#2", mbox.display()));
     assert_eq!(small.raw, b"Subject: small\n\nok\n");
+}
+
+#[test]
+fn too_large_messages_keep_their_head_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = SourceOptions { max_bytes: 100 * 1024 };
+    let big: Vec<u8> = msg("big").into_iter().chain(core::iter::repeat_n(b'z', 300 * 1024)).collect();
+    let head = |item: &Result<IncomingMessage, SourceError>| match item {
+        Err(SourceError::TooLarge { head, size, .. }) => (head.clone(), *size),
+        other => panic!("{other:?}"),
+    };
+    // A file: only its head is read.
+    let file = dir.path().join("big.eml");
+    fs::write(&file, &big).unwrap();
+    let items: Vec<_> = source::open_with(&file, &options).unwrap().collect();
+    assert_eq!(head(&items[0]), (big[..source::HEAD_BYTES].to_vec(), big.len() as u64));
+    // Standard input: read through, its head kept.
+    let item = source::read_stream(Cursor::new(big.clone()), "-", 100 * 1024);
+    assert_eq!(head(&item), (big[..source::HEAD_BYTES].to_vec(), big.len() as u64));
+    // An mbox message: what was read before it was known to be too large, at most the head.
+    let mut data = b"From x\n".to_vec();
+    data.extend_from_slice(&big);
+    data.extend_from_slice(b"\nFrom y\nSubject: next\n\nok\n");
+    let mbox = dir.path().join("big.mbox");
+    fs::write(&mbox, &data).unwrap();
+    let items: Vec<_> = source::open_with(&mbox, &options).unwrap().collect();
+    let (h, _) = head(&items[0]);
+    assert!(!h.is_empty() && h.len() <= source::HEAD_BYTES && big.starts_with(&h), "{}", h.len());
+    assert_eq!(items[1].as_ref().unwrap().raw, b"Subject: next\n\nok\n");
 }
 
 #[test]

@@ -34,8 +34,9 @@
 //!   other.
 //! - **Size.** A message over [`SourceOptions::max_bytes`] (default
 //!   [`DEFAULT_MAX_MESSAGE_BYTES`], 25 MiB) is an item-level
-//!   [`SourceError::TooLarge`]; a file is not read at all, an mbox message or
-//!   standard input is skipped through without being kept. Iteration then
+//!   [`SourceError::TooLarge`]; of a file only the first [`HEAD_BYTES`] are
+//!   read, an mbox message or standard input is skipped through with only
+//!   its head kept. Iteration then
 //!   continues with the next message, so memory holds one message at most.
 //! - **mbox.** mboxrd and mboxo: every line starting with `From ` separates
 //!   messages; one `>` is removed from lines matching `>+From `; the blank
@@ -63,10 +64,11 @@ pub use super::message::DEFAULT_MAX_MESSAGE_BYTES;
 /// past the size limit.
 const LINE_HEAD: usize = 256;
 
-/// How many bytes of a file that is not named `*.eml` are looked at to tell
-/// whether it is mail (a header block), and how much of it is read when it
-/// is too large to read whole.
-const SNIFF_BYTES: usize = 64 << 10;
+/// How many bytes of a message too large to read are kept as a record of it
+/// ([`SourceError::TooLarge`]'s `head`), and how many bytes of a file that
+/// is not named `*.eml` are looked at to tell whether it is mail.
+pub const HEAD_BYTES: usize = 64 << 10;
+const SNIFF_BYTES: usize = HEAD_BYTES;
 
 /// Header fields of which at least one must be in a header block for a file
 /// not named `*.eml` to be read as mail.
@@ -246,6 +248,10 @@ pub enum SourceError {
         /// Its receipt, so that a refusal can be committed and the message
         /// moved out of a Maildir's `new/` like any other.
         receipt: Receipt,
+        /// Its first [`HEAD_BYTES`] bytes (fewer for an mbox message, whose
+        /// head is what was read before it was known to be too large): a
+        /// record of what it was, never parsed.
+        head: Vec<u8>,
     },
     /// [`acknowledge`] found the message neither in `new/` nor in `cur/`.
     #[error("{path}: the message is no longer in its Maildir's new/ or cur/ folder")]
@@ -461,7 +467,15 @@ pub fn read_stream<R: Read>(mut reader: R, source: &str, max_bytes: usize) -> Re
     if raw.len() > max_bytes {
         let rest = io::copy(&mut reader, &mut io::sink()).map_err(io_err)?;
         let size = u64::try_from(raw.len()).unwrap_or(u64::MAX).saturating_add(rest);
-        return Err(SourceError::TooLarge { origin: source.to_owned(), size, max: max_bytes, receipt: Receipt::None });
+        raw.truncate(HEAD_BYTES);
+        raw.shrink_to_fit();
+        return Err(SourceError::TooLarge {
+            origin: source.to_owned(),
+            size,
+            max: max_bytes,
+            receipt: Receipt::None,
+            head: raw,
+        });
     }
     Ok(IncomingMessage { source: source.to_owned(), raw, receipt: Receipt::None })
 }
@@ -499,17 +513,20 @@ fn read_file(entry: &Listed, max_bytes: usize, receipt: Receipt) -> Result<Incom
     }
     let len = meta.len();
     let max = u64::try_from(max_bytes).unwrap_or(u64::MAX);
-    let too_large =
-        |size: u64, receipt| SourceError::TooLarge { origin: source.clone(), size, max: max_bytes, receipt };
+    let too_large = |size: u64, receipt, head| SourceError::TooLarge {
+        origin: source.clone(),
+        size,
+        max: max_bytes,
+        receipt,
+        head,
+    };
     if len > max {
-        if entry.sniff {
-            let mut head = Vec::new();
-            (&mut file).take(SNIFF_BYTES as u64).read_to_end(&mut head).map_err(cannot_read)?;
-            if !looks_like_mail(&head, true) {
-                return Err(skipped(SkipReason::NotMail));
-            }
+        let mut head = Vec::new();
+        (&mut file).take(HEAD_BYTES as u64).read_to_end(&mut head).map_err(cannot_read)?;
+        if entry.sniff && !looks_like_mail(&head, true) {
+            return Err(skipped(SkipReason::NotMail));
         }
-        return Err(too_large(len, receipt));
+        return Err(too_large(len, receipt, head));
     }
     let mut raw = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
     file.take(max.saturating_add(1)).read_to_end(&mut raw).map_err(cannot_read)?;
@@ -518,7 +535,10 @@ fn read_file(entry: &Listed, max_bytes: usize, receipt: Receipt) -> Result<Incom
     }
     if raw.len() > max_bytes {
         // It grew while being read.
-        return Err(too_large(u64::try_from(raw.len()).unwrap_or(u64::MAX), receipt));
+        let size = u64::try_from(raw.len()).unwrap_or(u64::MAX);
+        raw.truncate(HEAD_BYTES);
+        raw.shrink_to_fit();
+        return Err(too_large(size, receipt, raw));
     }
     Ok(IncomingMessage { source, raw, receipt })
 }
@@ -748,7 +768,9 @@ impl<R: BufRead> MboxReader<R> {
     fn finish(&self, mut msg: Vec<u8>, size: u64, oversized: bool) -> Result<IncomingMessage, SourceError> {
         let source = format!("{}#{}", self.label, self.number);
         if oversized {
-            return Err(SourceError::TooLarge { origin: source, size, max: self.max_bytes, receipt: Receipt::None });
+            msg.shrink_to_fit();
+            let max = self.max_bytes;
+            return Err(SourceError::TooLarge { origin: source, size, max, receipt: Receipt::None, head: msg });
         }
         // The blank line the mbox adds after each message is not part of it.
         if msg.ends_with(b"\r\n\r\n") {
@@ -820,8 +842,9 @@ impl<R: BufRead> Iterator for MboxReader<R> {
             if oversized {
                 msg.truncate(start);
             } else if size > u64::try_from(self.max_bytes).unwrap_or(u64::MAX) {
+                // Only the head is kept from here on.
                 oversized = true;
-                msg = Vec::new();
+                msg.truncate(HEAD_BYTES);
             }
         }
     }
