@@ -431,7 +431,6 @@ ALTER TABLE decisions ADD COLUMN raw_kept TEXT NOT NULL DEFAULT 'whole'
     CHECK (raw_kept IN ('whole', 'truncated', 'pruned'));
 ALTER TABLE decisions ADD COLUMN raw_pruned_at INTEGER;
 UPDATE decisions SET raw_size = length(raw);
-CREATE INDEX decisions_by_time ON decisions (decided_at);
 ",
 ];
 

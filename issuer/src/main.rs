@@ -113,8 +113,8 @@ SOURCES:
 EXIT STATUS:
   0 every message was decided (whatever the decisions; skipped entries are warnings),
   1 some message could not be read or decided (it stays where it is for the next run),
-  2 usage error: a PATH that does not exist or is not a mail source (nothing is decided
-    then), or the home cannot be opened.
+  2 usage error: a PATH that does not exist, cannot be read or is not a mail source
+    (nothing is decided then), or the home cannot be opened.
 
 EXAMPLES:
   fanlic ingest /var/mail/licenses

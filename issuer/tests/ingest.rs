@@ -508,6 +508,48 @@ fn watch_decides_mail_as_it_arrives() {
 }
 
 #[test]
+fn watch_reports_a_skipped_entry_once_not_at_every_look() {
+    use std::{io::BufRead, os::unix::fs::symlink};
+    let env = setup();
+    let md = maildir(&env);
+    symlink("/etc/passwd", md.join("new/1795000000.0_0.link")).unwrap();
+    fs::write(md.join("new/1795000001.1_0.mx"), clean("watch-skip-1@customer.example")).unwrap();
+    let mut child = Command::new(BIN)
+        .args(["watch", md.to_str().unwrap(), "--interval", "1", "--json"])
+        .env("FANLIC_HOME", &env.home)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            if tx.send(line.unwrap()).is_err() {
+                break;
+            }
+        }
+    });
+    let next = || -> Value {
+        let line = rx.recv_timeout(core::time::Duration::from_secs(30)).expect("watch printed nothing in 30 s");
+        serde_json::from_str(&line).unwrap()
+    };
+    let first = next();
+    assert_eq!((first["decision"].as_str(), first["reason"].as_str()), (Some("skipped"), Some("symlink")));
+    assert_eq!(next()["decision"], "issued");
+    // Several looks later, a new mail: the link is not reported again.
+    std::thread::sleep(core::time::Duration::from_millis(2500));
+    fs::write(md.join("new/1795000002.2_0.mx"), bad("watch-skip-2@customer.example")).unwrap();
+    assert_eq!(next()["decision"], "rejected");
+    child.kill().unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.matches("skipped, left in place").count(), 1, "{stderr}");
+    assert!(fs::symlink_metadata(md.join("new/1795000000.0_0.link")).unwrap().file_type().is_symlink());
+}
+
+#[test]
 fn watch_refuses_what_is_not_a_maildir() {
     let env = setup();
     let file = write(&env, "one.eml", &clean("x@customer.example"));
@@ -690,7 +732,7 @@ fn a_path_that_is_not_a_source_is_a_usage_error() {
     assert!(decision_rows(&env).is_empty());
     // As --help says.
     let help = ok(&env, &["ingest", "--help"]);
-    assert!(help.contains("2 usage error: a PATH that does not exist"), "{help}");
+    assert!(help.contains("2 usage error: a PATH that does not exist, cannot be read"), "{help}");
 }
 
 #[test]

@@ -299,12 +299,6 @@ impl SourceError {
         }
     }
 
-    /// Whether this is about the source as a whole (it does not exist, or is
-    /// not mail): the path given is wrong, a usage error.
-    pub fn is_source_usage(&self) -> bool {
-        matches!(self, SourceError::Missing { .. } | SourceError::NotAMailSource { .. })
-    }
-
     fn io(action: &'static str, path: &Path, error: io::Error) -> SourceError {
         SourceError::Io { action, path: path.to_path_buf(), error }
     }
