@@ -4,6 +4,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 mod common;
+#[path = "common/downgrade.rs"]
+mod downgrade;
 
 use std::{
     fs,
@@ -861,4 +863,19 @@ fn rejected_junk_keeps_its_first_64_kib_and_prune_removes_decided_copies() {
     assert_eq!(again["rows"].as_u64(), Some(0));
     // A bad date is a usage error.
     assert_eq!(fanlic(&env, &["prune", "--before", "last tuesday"], None).status.code(), Some(2));
+}
+
+#[test]
+fn migration_records_the_size_of_every_stored_message() {
+    let env = setup();
+    let text = clean("migrate-raw-1@customer.example");
+    let (v, _) = ingest_json(&env, &[&write(&env, "m.eml", &text)]);
+    assert_eq!(v[0]["decision"], "issued");
+    {
+        let conn = rusqlite::Connection::open(env.home.join("fanlic.db")).unwrap();
+        downgrade::to_version(&conn, 10);
+    }
+    // Opening the home migrates it: the message kept whole, its size recorded.
+    Home::open(&env.home).unwrap();
+    assert_eq!(raw_rows(&env), [("issued".to_owned(), "whole".to_owned(), text.len() as i64, text.len() as i64)]);
 }
