@@ -73,6 +73,8 @@ pub enum Action {
     ReceiptBurst,
     /// Staff closed an alert.
     AlertClosed,
+    /// `fanlic prune` removed the raw copies of decided mail.
+    Prune,
 }
 
 const ALL: &[Action] = &[
@@ -103,6 +105,7 @@ const ALL: &[Action] = &[
     Action::Forked,
     Action::ReceiptBurst,
     Action::AlertClosed,
+    Action::Prune,
 ];
 
 impl Action {
@@ -136,6 +139,7 @@ impl Action {
             Self::Forked => "forked",
             Self::ReceiptBurst => "receipt-burst",
             Self::AlertClosed => "alert-closed",
+            Self::Prune => "prune",
         }
     }
 

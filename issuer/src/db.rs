@@ -421,6 +421,17 @@ CREATE TABLE alerts (
 ) STRICT;
 CREATE INDEX alerts_open ON alerts (closed_at, license_id);
 ",
+    // 11: bounded raw mail. How much of each decision's message `raw` still
+    // holds: whole, its first bytes only (rejected or ignored junk), or
+    // nothing (`fanlic prune`); the message's full size, and when it was
+    // pruned. raw_sha256 stays the digest of the whole message.
+    r"
+ALTER TABLE decisions ADD COLUMN raw_size INTEGER;
+ALTER TABLE decisions ADD COLUMN raw_kept TEXT NOT NULL DEFAULT 'whole'
+    CHECK (raw_kept IN ('whole', 'truncated', 'pruned'));
+ALTER TABLE decisions ADD COLUMN raw_pruned_at INTEGER;
+UPDATE decisions SET raw_size = length(raw);
+",
 ];
 
 /// The schema version this build writes.

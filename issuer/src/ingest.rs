@@ -199,7 +199,8 @@ pub fn license_path(home: &Path, license_id: &str) -> PathBuf {
 
 pub(crate) fn issued_dir(home: &Path) -> Result<PathBuf, Error> {
     let issued = home.join(ISSUED_DIR);
-    if !issued.is_dir() {
+    // Another run may create it meanwhile: that is as good.
+    if !issued.is_dir() && fsutil::create_dir(&issued, 0o700).is_err() && !issued.is_dir() {
         fsutil::create_dir(&issued, 0o700)?;
     }
     Ok(issued)
@@ -211,10 +212,12 @@ pub fn write_license_file(home: &Path, license_id: &str, armored: &str) -> Resul
     use std::{io::Write as _, os::unix::fs::OpenOptionsExt as _};
     let issued = issued_dir(home)?;
     let path = license_path(home, license_id);
-    // A fixed name per license: a run killed here leaves at most this file,
-    // which the next rewrite of the same license replaces; concurrent
-    // rewrites write the same bytes.
-    let tmp = issued.join(format!(".{license_id}-{LICENSE_FILE}.tmp"));
+    // A name per license and process: a run killed here leaves at most this
+    // file, which the next rewrite by the same process id replaces; two runs
+    // rewriting the same license at once (both found it a duplicate) each
+    // rename a whole file with the same bytes, never one the other is
+    // still writing.
+    let tmp = issued.join(format!(".{license_id}-{LICENSE_FILE}.{}.tmp", std::process::id()));
     let write = || -> std::io::Result<()> {
         let mut f = std::fs::OpenOptions::new()
             .write(true)
@@ -231,13 +234,20 @@ pub fn write_license_file(home: &Path, license_id: &str, armored: &str) -> Resul
     Ok(path)
 }
 
-/// Writes a license just issued (a fresh id: nothing is there yet), 0600
-/// in a 0700 folder, not flushed: [`ingest_batch`] flushes a batch of them
-/// at once.
+/// Writes a license just issued (a fresh id), 0600 in a 0700 folder, not
+/// flushed: [`ingest_batch`] flushes a batch of them at once. The file may
+/// be there already: another run that read the same message once this
+/// decision committed found it a duplicate and wrote the file from the
+/// database ([`repair_license_file`]) first. That file is whole (it was
+/// renamed into place) and, holding these very bytes, is kept; any other
+/// file under the name is an error.
 fn write_new_license_file(home: &Path, license_id: &str, armored: &str) -> Result<PathBuf, Error> {
     issued_dir(home)?;
     let path = license_path(home, license_id);
-    fsutil::write_new(&path, armored.as_bytes(), fsutil::PRIVATE_MODE)?;
+    match fsutil::write_new(&path, armored.as_bytes(), fsutil::PRIVATE_MODE) {
+        Err(Error::OutputExists { .. }) if std::fs::read(&path).ok().as_deref() == Some(armored.as_bytes()) => {}
+        other => other?,
+    }
     Ok(path)
 }
 
@@ -317,7 +327,10 @@ struct NewDecision<'a> {
     reasons: &'a [(String, String)],
     license_id: Option<&'a str>,
     authenticated: bool,
+    /// The message as read (its head only when too large to read).
     raw: &'a [u8],
+    /// The message's full size in bytes.
+    raw_size: u64,
     raw_sha256: [u8; 32],
     outbox_id: Option<i64>,
     at: Timestamp,
@@ -328,11 +341,29 @@ struct NewDecision<'a> {
     joined_to: Option<i64>,
 }
 
+/// How much of a rejected or ignored message the decision keeps: its first
+/// 64 KiB (with the digest and size of the whole).
+pub const RAW_KEPT_BYTES: usize = 64 << 10;
+
+/// What of a decision's message is kept ([`RawCopy`]), and the bytes: the
+/// whole message for what staff or a later step may act on (held, issued,
+/// resent, joined, revoked: approve and a private-cloud delivery parse it
+/// again), the first [`RAW_KEPT_BYTES`] for rejected and ignored mail
+/// (unparseable and too-large junk included), which nothing reads again.
+fn raw_to_keep<'a>(decision: &str, raw: &'a [u8], size: u64) -> (RawCopy, &'a [u8]) {
+    let whole_needed = !matches!(decision, "rejected" | "ignored");
+    let cut = raw.get(..RAW_KEPT_BYTES).filter(|_| !whole_needed).unwrap_or(raw);
+    let complete = u64::try_from(cut.len()).is_ok_and(|n| n == size);
+    (if complete { RawCopy::Whole } else { RawCopy::Truncated }, cut)
+}
+
 fn insert_decision(tx: &rusqlite::Transaction<'_>, path: &Path, d: &NewDecision<'_>) -> Result<i64, Error> {
+    let (kept, raw) = raw_to_keep(d.decision, d.raw, d.raw_size);
     tx.prepare_cached(
         "INSERT INTO decisions (dedup_key, message_id, source, from_addr, subject, decision, reasons, license_id,
-             authenticated, raw_sha256, raw, outbox_id, decided_at, decided_by, request_key, joined_to)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+             authenticated, raw_sha256, raw, outbox_id, decided_at, decided_by, request_key, joined_to,
+             raw_size, raw_kept)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
     )
     .and_then(|mut s| {
         s.execute(params![
@@ -346,12 +377,14 @@ fn insert_decision(tx: &rusqlite::Transaction<'_>, path: &Path, d: &NewDecision<
             d.license_id,
             d.authenticated,
             hex::encode(&d.raw_sha256),
-            d.raw,
+            raw,
             d.outbox_id,
             db::int(d.at.0),
             d.by,
             d.request_key,
             d.joined_to,
+            db::int(d.raw_size),
+            kept.as_str(),
         ])
     })
     .map_err(db::err(path, "cannot record the decision"))?;
@@ -514,8 +547,8 @@ where
                 bytes = bytes.saturating_add(msg.raw.len());
                 batch.items.push(Incoming::Message(msg));
             }
-            Some(Err(SourceError::TooLarge { origin, size, max, receipt })) => {
-                batch.items.push(Incoming::TooLarge { source: origin, size, max, receipt });
+            Some(Err(SourceError::TooLarge { origin, size, max, receipt, head })) => {
+                batch.items.push(Incoming::TooLarge { source: origin, size, max, receipt, head });
             }
             Some(Err(e)) => batch.unreadable.push((batch.items.len(), e)),
             None => return (batch, true),
@@ -540,7 +573,9 @@ where
     F: FnMut(Progress<'_>) -> Result<(), Error>,
 {
     let Batch { items, unreadable } = batch;
-    let mut undecided = !unreadable.is_empty();
+    // An entry skipped (not a regular file, not mail) is a warning: left in
+    // place, it does not count as undecided.
+    let mut undecided = unreadable.iter().any(|(_, e)| e.skipped().is_none());
     let mut unreadable = unreadable.into_iter().peekable();
     let mut unreadable_before = |i: usize, report: &mut F| -> Result<(), Error> {
         while let Some((_, e)) = unreadable.next_if(|(at, _)| *at <= i) {
@@ -596,6 +631,8 @@ pub enum Incoming {
         max: usize,
         /// Its receipt.
         receipt: Receipt,
+        /// Its first bytes, kept with the decision as a record.
+        head: Vec<u8>,
     },
 }
 
@@ -617,7 +654,15 @@ impl Incoming {
     fn raw(&self) -> &[u8] {
         match self {
             Incoming::Message(m) => &m.raw,
-            Incoming::TooLarge { .. } => &[],
+            Incoming::TooLarge { head, .. } => head,
+        }
+    }
+
+    /// The message's full size in bytes.
+    fn size(&self) -> u64 {
+        match self {
+            Incoming::Message(m) => u64::try_from(m.raw.len()).unwrap_or(u64::MAX),
+            Incoming::TooLarge { size, .. } => *size,
         }
     }
 }
@@ -1206,6 +1251,7 @@ fn decide(
             license_id: d.license_id.as_deref(),
             authenticated: p.auth_ok,
             raw: item.raw(),
+            raw_size: item.size(),
             raw_sha256: p.raw_sha256,
             outbox_id: d.outbox_id,
             at: now,
@@ -1346,6 +1392,7 @@ fn record_destroy(
             license_id: None,
             authenticated,
             raw: item.raw(),
+            raw_size: item.size(),
             raw_sha256,
             outbox_id,
             at: now,
@@ -1443,8 +1490,15 @@ pub struct DecisionRow {
     pub license_id: Option<String>,
     /// Whether the sender was authenticated.
     pub authenticated: bool,
-    /// The raw message.
+    /// The raw message, as much of it as is kept ([`DecisionRow::raw_kept`]).
     pub raw: Vec<u8>,
+    /// How much of the message `raw` holds.
+    pub raw_kept: RawCopy,
+    /// The whole message's size in bytes.
+    pub raw_size: u64,
+    /// SHA-256 of the whole message, lowercase hex (for mail too large to
+    /// read: of its source and size).
+    pub raw_sha256: String,
     /// When decided.
     pub decided_at: Timestamp,
     /// By whom.
@@ -1453,10 +1507,65 @@ pub struct DecisionRow {
     pub resends_joined: u64,
 }
 
+/// How much of a decision's message is kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RawCopy {
+    /// The whole message.
+    Whole,
+    /// Its first [`RAW_KEPT_BYTES`] only (or nothing, for a message too
+    /// large to read): rejected or ignored mail.
+    Truncated,
+    /// Removed by `fanlic prune`; the digest and size stay.
+    Pruned,
+}
+
+impl RawCopy {
+    /// The stored text: `whole`, `truncated`, `pruned`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RawCopy::Whole => "whole",
+            RawCopy::Truncated => "truncated",
+            RawCopy::Pruned => "pruned",
+        }
+    }
+
+    fn parse(s: &str) -> RawCopy {
+        match s {
+            "truncated" => RawCopy::Truncated,
+            "pruned" => RawCopy::Pruned,
+            _ => RawCopy::Whole,
+        }
+    }
+}
+
 impl DecisionRow {
+    /// The fields of the message, when it is kept whole (a cut or pruned
+    /// copy is not parsed: what it would show could mislead).
+    fn mail(&self) -> Option<RegistrationMail> {
+        (self.raw_kept == RawCopy::Whole).then(|| message::parse(&self.raw).ok()).flatten()
+    }
+
+    /// What is kept of the message, for people; `None` when it is whole.
+    pub fn raw_note(&self) -> Option<String> {
+        match self.raw_kept {
+            RawCopy::Whole => None,
+            RawCopy::Truncated => Some(format!(
+                "only the first {} of its {} bytes are kept (rejected or ignored mail); SHA-256 {}",
+                self.raw.len(),
+                self.raw_size,
+                self.raw_sha256
+            )),
+            RawCopy::Pruned => Some(format!(
+                "its raw copy ({} bytes) was removed by `fanlic prune`; SHA-256 {}",
+                self.raw_size, self.raw_sha256
+            )),
+        }
+    }
+
     /// As JSON, with the fields parsed from the message.
     pub fn to_json(&self) -> Value {
-        let mail = message::parse(&self.raw).ok();
+        let mail = self.mail();
         json!({
             "id": self.id,
             "source": self.source,
@@ -1473,12 +1582,18 @@ impl DecisionRow {
             "decided_at": self.decided_at.to_string(),
             "decided_by": self.decided_by,
             "resends_joined": self.resends_joined,
+            "raw": {
+                "kept": self.raw_kept.as_str(),
+                "stored_bytes": self.raw.len(),
+                "size": self.raw_size,
+                "sha256": self.raw_sha256,
+            },
         })
     }
 
     /// For people.
     pub fn human(&self) -> String {
-        let mail = message::parse(&self.raw).ok();
+        let mail = self.mail();
         let mut out = format!(
             "#{id} {decision}  {from}  \"{subject}\"\n  source: {source}\n  message id: {mid}\n  authenticated: {auth}\n  company named: {company}\n  decided {at} by {by}\n",
             id = self.id,
@@ -1501,6 +1616,9 @@ impl DecisionRow {
                 self.resends_joined
             ));
         }
+        if let Some(note) = self.raw_note() {
+            out.push_str(&format!("  message: {note}\n"));
+        }
         if let Some(m) = &mail {
             for line in m.text.lines().take(20) {
                 out.push_str(&format!("  | {line}\n"));
@@ -1512,7 +1630,8 @@ impl DecisionRow {
 
 const DECISION_COLUMNS: &str = "decision_id, dedup_key, message_id, source, from_addr, subject, decision, reasons,
      license_id, authenticated, raw, decided_at, decided_by,
-     (SELECT count(*) FROM decisions j WHERE j.joined_to = decisions.decision_id)";
+     (SELECT count(*) FROM decisions j WHERE j.joined_to = decisions.decision_id),
+     raw_kept, coalesce(raw_size, length(raw)), raw_sha256";
 
 fn decision_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DecisionRow> {
     let at: i64 = r.get(11)?;
@@ -1531,6 +1650,9 @@ fn decision_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DecisionRow> {
         decided_at: Timestamp(u64::try_from(at).unwrap_or(0)),
         decided_by: r.get(12)?,
         resends_joined: u64::try_from(r.get::<_, i64>(13)?).unwrap_or(0),
+        raw_kept: RawCopy::parse(&r.get::<_, String>(14)?),
+        raw_size: u64::try_from(r.get::<_, i64>(15)?).unwrap_or(0),
+        raw_sha256: r.get(16)?,
     })
 }
 
@@ -1578,6 +1700,9 @@ fn held(home: &mut Home, id: i64) -> Result<DecisionRow, Error> {
 /// (for example the contract no longer exists, or private cloud).
 pub fn approve(home: &mut Home, id: i64, by: &str, now: Timestamp) -> Result<IngestOutcome, Error> {
     let row = held(home, id)?;
+    if let Some(note) = row.raw_note() {
+        return Err(Error::input("ID", &id.to_string(), format!("the held message is not whole: {note}")));
+    }
     let mail = message::parse(&row.raw)
         .map_err(|e| Error::input("ID", &id.to_string(), format!("the held message no longer parses: {e}")))?;
     let parsed = validate::ParsedRequest::of(&mail);

@@ -34,6 +34,7 @@ pub mod mail;
 pub mod migrate;
 pub mod outbox;
 pub mod pem;
+pub mod prune;
 pub mod receipts;
 pub mod replies;
 pub use fanlic_qr as qr;

@@ -70,6 +70,7 @@ enum Command {
     Outbox(OutboxArgs),
     Ingest(IngestArgs),
     Watch(WatchArgs),
+    Prune(PruneArgs),
     Review(ReviewArgs),
     Alerts(AlertsArgs),
     Approve(ApproveArgs),
@@ -98,9 +99,22 @@ and validated. One decision per message, recorded once:
 The decision, the license and the reply are committed together; Maildir messages then move from
 new/ to cur/ (flag S). A message that could not be decided stays where it is. Messages are
 decided in batches (--batch, default 256): one transaction and one flush to disk for each.
+Several runs may read one Maildir at once: each message is decided once, and a run that finds
+it decided by another reports it as a duplicate.
+
+SOURCES:
+  In a folder, *.eml files are messages; other files (a *.txt export, no extension) are read
+  when they start with a mail header block, else reported as skipped (not_mail). Names starting
+  with `.` are ignored. In a folder or a Maildir's new/, symbolic links, FIFOs, sockets, devices
+  and folders are never followed or read: each is reported as skipped (a warning on stderr and,
+  with --json, a line {\"source\", \"decision\": \"skipped\", \"reason\", \"message\"}) and left
+  in place. Skipped entries are warnings: they do not change the exit status.
 
 EXIT STATUS:
-  0 every message was decided (whatever the decisions), 1 some could not be, 2 usage error.
+  0 every message was decided (whatever the decisions; skipped entries are warnings),
+  1 some message could not be read or decided (it stays where it is for the next run),
+  2 usage error: a PATH that does not exist, cannot be read or is not a mail source
+    (nothing is decided then), or the home cannot be opened.
 
 EXAMPLES:
   fanlic ingest /var/mail/licenses
@@ -111,7 +125,8 @@ EXAMPLES:
 #[derive(Debug, Args)]
 #[command(after_help = INGEST_AFTER_HELP)]
 struct IngestArgs {
-    /// A .eml file, a folder of .eml files, a Maildir, an mbox, or - (standard input)
+    /// A .eml file, a folder of mail (*.eml, and other files that are mail), a Maildir, an mbox, or -
+    /// (standard input)
     #[arg(required = true, value_name = "PATH")]
     paths: Vec<PathBuf>,
 
@@ -140,7 +155,9 @@ fn batch_size(s: &str) -> Result<usize, String> {
 #[command(after_help = "\
 Looks in MAILDIR/new/ every --interval seconds and decides each new message as `fanlic ingest`
 does, printing one line (or JSON object) per message. A message that cannot be decided now (for
-example, the database is locked) stays in new/ and is tried again at the next look.
+example, the database is locked) stays in new/ and is tried again at the next look. An entry of
+new/ that is not a regular file (a symbolic link, FIFO, device or folder) is never followed or
+read: it is reported as skipped once per run of watch and left in place.
 
 Stop it with Ctrl-C or SIGTERM at any moment: each message is committed on its own before it
 moves to cur/, so stopping loses nothing and decides nothing twice.
@@ -164,6 +181,45 @@ struct WatchArgs {
     /// Messages decided per transaction (1 to 4096); 1 commits each on its own
     #[arg(long, value_name = "N", default_value_t = ingest::BATCH_MESSAGES, value_parser = batch_size)]
     batch: usize,
+}
+
+/// Remove the stored copies of decided mail before a date, keeping the decisions
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Each decision keeps the message it decided, for review and approval: whole for held, issued,
+resent, joined and revoked mail; the first 64 KiB (with the SHA-256 and size of the whole) for
+rejected and ignored mail. prune empties that copy for decisions made before DATE, and keeps:
+the decision rows (who, when, what, why, the message's SHA-256 and size), the audit rows,
+decisions still held for staff (all that `fanlic review` lists and `fanlic approve` needs), and
+private-cloud decisions whose reply is still owed. One audit entry (`prune`) records what was
+removed. A decision whose copy was cut or pruned says so where it is shown (review's --json has
+`raw`: kept whole, truncated or pruned, with the size and SHA-256 of the whole message).
+
+The freed pages are reused by the database; the file shrinks only with `sqlite3 fanlic.db
+VACUUM`. Removed mail is overwritten (the database uses secure_delete).
+
+EXIT STATUS:
+  0 done (also when nothing was old enough), 2 usage error (DATE) or the home cannot be opened.
+
+EXAMPLES:
+  fanlic prune --before 2026-01-01 --dry-run
+  fanlic prune --before 2026-01-01
+  fanlic prune --before 2026-06-30T00:00:00Z --json --by alice")]
+struct PruneArgs {
+    /// Prune decisions made before this date (YYYY-MM-DD, UTC midnight) or time (RFC 3339)
+    #[arg(long, value_name = "DATE", required = true)]
+    before: String,
+
+    /// Count what would be removed; change nothing
+    #[arg(long)]
+    dry_run: bool,
+
+    #[command(flatten)]
+    by: ByArg,
+
+    /// Print as JSON
+    #[arg(long)]
+    json: bool,
 }
 
 /// List the requests held for staff, with their fields and reasons
@@ -1488,6 +1544,17 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Outbox(o) => run_outbox(&home, o.command),
         Command::Ingest(a) => run_ingest(&home, &a),
         Command::Watch(a) => run_watch(&home, &a),
+        Command::Prune(a) => {
+            let before = clock::parse_time_or_date("--before", &a.before)?;
+            let by = contracts::actor(a.by.by.as_deref())?;
+            let report = fanlic_issuer::prune::prune(&mut Home::open(&home)?, before, a.dry_run, &by, clock::now()?)?;
+            if a.json {
+                print_json(&report.to_json())?
+            } else {
+                print(&report.human())?
+            }
+            Ok(0)
+        }
         Command::Review(a) => {
             let mut h = Home::open(&home)?;
             let rows = ingest::review(&mut h)?;
@@ -1720,13 +1787,54 @@ fn run_ingest(home: &std::path::Path, a: &IngestArgs) -> anyhow::Result<u8> {
         Some(s) => clock::parse_rfc3339("--now", s)?,
         None => clock::now()?,
     };
+    // Every PATH checked before anything is decided: a mistyped one is a
+    // usage error (exit 2), not a run that did half its work.
+    for path in &a.paths {
+        if let Err(e) = source::detect(path) {
+            anyhow::bail!(
+                "{e}; give a .eml file, a folder of mail, a Maildir (with cur/, new/ and tmp/), an mbox file, \
+                 or - for standard input"
+            );
+        }
+    }
     let mut h = Home::open(home)?;
     let trusted = h.authserv_ids()?;
     let mut undecided = false;
     for path in &a.paths {
-        undecided |= ingest_path(&mut h, &trusted, path, a.json, a.batch, now)?;
+        undecided |= ingest_path(&mut h, &trusted, path, (a.json, None), a.batch, now)?;
     }
     Ok(u8::from(undecided))
+}
+
+/// Reports an entry skipped (not a regular file, not mail): a warning on
+/// stderr and, with `json`, a line of its own. `warned`: the entries already
+/// reported by this `watch`, not reported again at each look.
+fn report_skipped(
+    path: &std::path::Path,
+    reason: source::SkipReason,
+    json: bool,
+    warned: Option<&mut std::collections::HashSet<PathBuf>>,
+) -> Result<(), Error> {
+    if let Some(warned) = warned
+        && !warned.insert(path.to_path_buf())
+    {
+        return Ok(());
+    }
+    eprintln!("warning: {}: skipped, left in place: {reason}", path.display());
+    if json {
+        let line = serde_json::json!({
+            "source": path.display().to_string(),
+            "decision": "skipped",
+            "reason": reason.code(),
+            "message": reason.to_string(),
+        });
+        print(&format!("{line}\n")).map_err(|e| Error::Io {
+            action: "cannot write",
+            path: "standard output".into(),
+            source: io::Error::other(format!("{e:#}")),
+        })?;
+    }
+    Ok(())
 }
 
 /// Decides every message of one source; true when some could not be.
@@ -1734,7 +1842,7 @@ fn ingest_path(
     h: &mut Home,
     trusted: &[String],
     path: &std::path::Path,
-    json: bool,
+    (json, mut warned): (bool, Option<&mut std::collections::HashSet<PathBuf>>),
     batch: usize,
     now: fanlic_formats::Timestamp,
 ) -> anyhow::Result<bool> {
@@ -1758,7 +1866,10 @@ fn ingest_path(
                 return Ok(());
             }
             ingest::Progress::Unreadable(e) => {
-                eprintln!("error: {e}");
+                match e.skipped() {
+                    Some((path, reason)) => report_skipped(path, reason, json, warned.as_deref_mut())?,
+                    None => eprintln!("error: {e}"),
+                }
                 return Ok(());
             }
         };
@@ -1780,10 +1891,11 @@ fn run_watch(home: &std::path::Path, a: &WatchArgs) -> anyhow::Result<u8> {
     }
     let mut h = Home::open(home)?;
     eprintln!("watching {}/new every {}s; stop with Ctrl-C", a.maildir.display(), a.interval);
+    let mut warned = std::collections::HashSet::new();
     loop {
         // Read again each time, so a change made with `fanlic init`/config applies.
         let trusted = h.authserv_ids()?;
-        ingest_path(&mut h, &trusted, &a.maildir, a.json, a.batch, clock::now()?)?;
+        ingest_path(&mut h, &trusted, &a.maildir, (a.json, Some(&mut warned)), a.batch, clock::now()?)?;
         std::thread::sleep(core::time::Duration::from_secs(a.interval));
     }
 }

@@ -4,6 +4,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 mod common;
+#[path = "common/downgrade.rs"]
+mod downgrade;
 
 use std::{
     fs,
@@ -12,7 +14,7 @@ use std::{
     process::{Command, Stdio},
 };
 
-use common::{BIN, BODY, CONTRACT_ADDR, Env, PASS, bad_values, body_for, fanlic, mail, ok, setup};
+use common::{BIN, BODY, CONTRACT_ADDR, Env, PASS, bad_values, body_for, fanlic, mail, ok, query_texts, setup};
 use fanlic_formats::MAX_LICENSE_FILE_LEN;
 use fanlic_issuer::Home;
 use serde_json::Value;
@@ -285,8 +287,9 @@ fn oversized_message_is_rejected_and_leaves_new() {
     assert_eq!(v[1]["source"], md.join("new/2.2_0.host").display().to_string());
     assert!(md.join("cur/2.2_0.host:2,S").is_file());
     assert!(fs::read_dir(md.join("new")).unwrap().next().is_none());
-    // No reply (nobody is authenticated), nothing kept of its bytes.
+    // No reply (nobody is authenticated); its first 64 KiB and size are kept.
     assert_eq!(outbox(&env).len(), 2);
+    assert_eq!(raw_rows(&env)[1], ("rejected".to_owned(), "truncated".to_owned(), 64 * 1024, 50 * 1024 * 1024));
     let (v, code) = ingest_json(&env, &[&md]);
     assert_eq!((v.len(), code), (0, 0));
     // The same file delivered again is a duplicate, not a second decision.
@@ -412,9 +415,10 @@ fn garbage_and_empty_files_get_a_clear_reason() {
         assert!(!reasons[0]["message"].as_str().unwrap().is_empty());
     }
     assert!(outbox(&env).is_empty());
-    // A missing path: nothing decided, exit 1.
+    // A missing path is a usage error (exit 2): see
+    // `a_path_that_is_not_a_source_is_a_usage_error`.
     let out = fanlic(&env, &["ingest", "no-such.eml"], None);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
 }
 
 /// The README demo: fixtures/emails/demo-maildir with demo-contracts.csv.
@@ -506,6 +510,48 @@ fn watch_decides_mail_as_it_arrives() {
 }
 
 #[test]
+fn watch_reports_a_skipped_entry_once_not_at_every_look() {
+    use std::{io::BufRead, os::unix::fs::symlink};
+    let env = setup();
+    let md = maildir(&env);
+    symlink("/etc/passwd", md.join("new/1795000000.0_0.link")).unwrap();
+    fs::write(md.join("new/1795000001.1_0.mx"), clean("watch-skip-1@customer.example")).unwrap();
+    let mut child = Command::new(BIN)
+        .args(["watch", md.to_str().unwrap(), "--interval", "1", "--json"])
+        .env("FANLIC_HOME", &env.home)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            if tx.send(line.unwrap()).is_err() {
+                break;
+            }
+        }
+    });
+    let next = || -> Value {
+        let line = rx.recv_timeout(core::time::Duration::from_secs(30)).expect("watch printed nothing in 30 s");
+        serde_json::from_str(&line).unwrap()
+    };
+    let first = next();
+    assert_eq!((first["decision"].as_str(), first["reason"].as_str()), (Some("skipped"), Some("symlink")));
+    assert_eq!(next()["decision"], "issued");
+    // Several looks later, a new mail: the link is not reported again.
+    std::thread::sleep(core::time::Duration::from_millis(2500));
+    fs::write(md.join("new/1795000002.2_0.mx"), bad("watch-skip-2@customer.example")).unwrap();
+    assert_eq!(next()["decision"], "rejected");
+    child.kill().unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.matches("skipped, left in place").count(), 1, "{stderr}");
+    assert!(fs::symlink_metadata(md.join("new/1795000000.0_0.link")).unwrap().file_type().is_symlink());
+}
+
+#[test]
 fn watch_refuses_what_is_not_a_maildir() {
     let env = setup();
     let file = write(&env, "one.eml", &clean("x@customer.example"));
@@ -532,4 +578,304 @@ fn a_receipt_policy_contract_issues_receipt_policy_licenses() {
     let key = h.activation_master().unwrap().unwrap().derive(&l.id);
     assert_eq!(l.activation_key, Some(fanlic_issuer::activation::challenge_key(&key).to_bytes()));
     assert_ne!(l.activation_key, Some(key.to_bytes()));
+}
+
+/// The decision rows of the home: (dedup_key, decision).
+fn decision_rows(env: &Env) -> Vec<(String, String)> {
+    let conn = rusqlite::Connection::open(env.home.join("fanlic.db")).unwrap();
+    let mut stmt = conn.prepare("SELECT dedup_key, decision FROM decisions ORDER BY decision_id").unwrap();
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect()
+}
+
+#[test]
+fn a_maildir_name_that_is_not_utf8_is_decided_once_and_moved() {
+    // Regression: acknowledging needed a UTF-8 name, so such a message
+    // stayed in new/, every run exited 1 and recorded it again.
+    use std::os::unix::ffi::{OsStrExt as _, OsStringExt as _};
+    let env = setup();
+    let md = maildir(&env);
+    let name = std::ffi::OsString::from_vec(b"1763631005.M1P1.m\xe4il\xff".to_vec());
+    fs::write(md.join("new").join(&name), clean("latin1-1@customer.example")).unwrap();
+    let (v, code) = ingest_json(&env, &[&md]);
+    assert_eq!(code, 0, "{v:?}");
+    assert_eq!(v.len(), 1);
+    assert_eq!(v[0]["decision"], "issued", "{}", v[0]);
+    assert!(fs::read_dir(md.join("new")).unwrap().next().is_none());
+    let cur: Vec<Vec<u8>> =
+        fs::read_dir(md.join("cur")).unwrap().map(|e| e.unwrap().file_name().as_bytes().to_vec()).collect();
+    assert_eq!(cur, [b"1763631005.M1P1.m\xe4il\xff:2,S".to_vec()]);
+    // The next run finds nothing to do, and nothing is recorded again.
+    let (v, code) = ingest_json(&env, &[&md]);
+    assert_eq!((v.len(), code), (0, 0));
+    assert_eq!(decision_rows(&env).len(), 1);
+    assert_eq!(query_texts(&env, "SELECT action FROM audit WHERE action = 'duplicate'").len(), 0);
+}
+
+#[test]
+fn links_fifos_and_folders_in_new_are_skipped_with_a_warning_and_left() {
+    use std::os::unix::fs::symlink;
+    let env = setup();
+    let md = maildir(&env);
+    // A mail outside the Maildir: the link to it must never be read.
+    let outside = write(&env, "outside.eml", &clean("outside-1@customer.example"));
+    symlink(&outside, md.join("new/1.1_0.link")).unwrap();
+    let st = Command::new("mkfifo").arg(md.join("new/2.2_0.fifo")).status().unwrap();
+    assert!(st.success());
+    fs::create_dir(md.join("new/3.3_0.dir")).unwrap();
+    fs::write(md.join("new/4.4_0.host"), clean("real-1@customer.example")).unwrap();
+
+    let out = fanlic(&env, &["ingest", "--json", md.to_str().unwrap()], None);
+    // Warnings only: exit 0.
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Vec<Value> =
+        String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let got: Vec<(&str, &str)> =
+        v.iter().map(|l| (l["decision"].as_str().unwrap(), l["reason"].as_str().unwrap_or(""))).collect();
+    assert_eq!(got, [("skipped", "symlink"), ("skipped", "fifo"), ("skipped", "folder"), ("issued", "")]);
+    assert_eq!(v[0]["source"], md.join("new/1.1_0.link").display().to_string());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for name in ["1.1_0.link", "2.2_0.fifo", "3.3_0.dir"] {
+        assert!(stderr.contains(&format!("warning: {}: skipped", md.join("new").join(name).display())), "{stderr}");
+    }
+    assert!(!stderr.contains("error"), "{stderr}");
+    // Left in place; the mail behind the link was never decided.
+    assert!(fs::symlink_metadata(md.join("new/1.1_0.link")).unwrap().file_type().is_symlink());
+    assert!(md.join("new/2.2_0.fifo").exists() && md.join("new/3.3_0.dir").is_dir());
+    assert_eq!(decision_rows(&env).len(), 1);
+    assert!(md.join("cur/4.4_0.host:2,S").is_file());
+}
+
+#[test]
+fn two_runs_on_one_maildir_decide_each_message_once() {
+    // Regression: a run that found a message decided by the other wrote the
+    // license file first, and the issuing run then failed with "license
+    // file already exists", left the message in new/ and exited 1.
+    const MESSAGES: usize = 512;
+    const ROUNDS: usize = 4;
+    let env = setup();
+    let md = maildir(&env);
+    let mut duplicates = 0;
+    let mut issued = std::collections::HashMap::<String, usize>::new();
+    // Rounds of fresh mail: each is a new race between two runs started together.
+    for round in 0..ROUNDS {
+        for i in 0..MESSAGES {
+            let id = format!("race-{round}-{i}");
+            let text = mail(Some(PASS), &format!("{id}@customer.example"), &body_for(&id));
+            fs::write(md.join(format!("new/{round}{i:04}.R{i}_0.host")), text).unwrap();
+        }
+        let spawn = || {
+            Command::new(BIN)
+                .args(["ingest", "--json", md.to_str().unwrap()])
+                .env("FANLIC_HOME", &env.home)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        };
+        let (a, b) = (spawn(), spawn());
+        let outs = [a.wait_with_output().unwrap(), b.wait_with_output().unwrap()];
+        for out in &outs {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(0), "{stderr}");
+            assert!(stderr.trim().is_empty(), "{stderr}");
+            for line in String::from_utf8(out.stdout.clone()).unwrap().lines() {
+                let v: Value = serde_json::from_str(line).unwrap();
+                let mid = v["message_id"].as_str().unwrap().to_owned();
+                match v["decision"].as_str().unwrap() {
+                    "issued" => *issued.entry(mid).or_default() += 1,
+                    "duplicate" => duplicates += 1,
+                    other => panic!("{other}: {v}"),
+                }
+            }
+        }
+        // Every message in cur/.
+        assert!(fs::read_dir(md.join("new")).unwrap().next().is_none());
+        assert_eq!(fs::read_dir(md.join("cur")).unwrap().count(), MESSAGES * (round + 1));
+    }
+    // Every message issued exactly once; whatever else was seen, a duplicate.
+    let all = MESSAGES * ROUNDS;
+    assert_eq!(issued.len(), all);
+    assert!(issued.values().all(|&n| n == 1), "{issued:?}");
+    let rows = decision_rows(&env);
+    assert_eq!(rows.len(), all);
+    let keys: std::collections::HashSet<&String> = rows.iter().map(|(k, _)| k).collect();
+    assert_eq!(keys.len(), all);
+    assert_eq!(
+        query_texts(&env, "SELECT action FROM audit WHERE action = 'duplicate'").len(),
+        duplicates,
+        "each duplicate reported is recorded as one"
+    );
+    // Every license file whole.
+    let home = Home::open(&env.home).unwrap();
+    assert_eq!(home.license_count().unwrap(), all as u64);
+    for lid in query_texts(&env, "SELECT license_id FROM decisions") {
+        let stored = home.stored_license(&lid).unwrap().unwrap();
+        let file = env.home.join("issued").join(format!("{lid}-Container.lic"));
+        assert_eq!(fs::read_to_string(&file).unwrap(), stored.armored);
+    }
+    // No temporary file left behind.
+    let names: Vec<String> =
+        fs::read_dir(env.home.join("issued")).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    assert!(names.iter().all(|n| n.ends_with("-Container.lic")), "{names:?}");
+}
+
+#[test]
+fn a_path_that_is_not_a_source_is_a_usage_error() {
+    let env = setup();
+    let real = write(&env, "real.eml", &clean("usage-1@customer.example"));
+    for args in [vec!["ingest", "/nonexistent"], vec!["ingest", real.to_str().unwrap(), "/nonexistent"]] {
+        let out = fanlic(&env, &args, None);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("/nonexistent: no such file or folder"), "{stderr}");
+        assert!(stderr.contains("give a .eml file, a folder of mail, a Maildir"), "{stderr}");
+    }
+    // Nothing was decided, not even the good path given with it.
+    assert!(decision_rows(&env).is_empty());
+    // As --help says.
+    let help = ok(&env, &["ingest", "--help"]);
+    assert!(help.contains("2 usage error: a PATH that does not exist, cannot be read"), "{help}");
+}
+
+#[test]
+fn folder_files_not_named_eml_are_read_if_mail_else_reported() {
+    let env = setup();
+    let folder = env.dir.join("exports");
+    fs::create_dir(&folder).unwrap();
+    fs::write(folder.join("request.txt"), clean("txt-1@customer.example")).unwrap();
+    fs::write(folder.join("1763631005"), mail(Some(PASS), "noext-1@customer.example", &body_for("noext"))).unwrap();
+    fs::write(folder.join("notes.txt"), "Please handle these by Friday.\n").unwrap();
+    fs::write(folder.join(".keep"), "").unwrap();
+    let out = fanlic(&env, &["ingest", "--json", folder.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(0));
+    let v: Vec<Value> =
+        String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let got: Vec<(String, &str)> = v
+        .iter()
+        .map(|l| {
+            let name = Path::new(l["source"].as_str().unwrap()).file_name().unwrap().to_str().unwrap().to_owned();
+            (name, l["decision"].as_str().unwrap())
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("1763631005".to_owned(), "issued"),
+            ("notes.txt".to_owned(), "skipped"),
+            ("request.txt".to_owned(), "issued")
+        ]
+    );
+    assert_eq!(v[1]["reason"], "not_mail");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("notes.txt: skipped, left in place: not named *.eml"), "{stderr}");
+    assert!(!stderr.contains(".keep"), "{stderr}");
+}
+
+/// (decision, raw_kept, length(raw), raw_size) of every decision.
+fn raw_rows(env: &Env) -> Vec<(String, String, i64, i64)> {
+    let conn = rusqlite::Connection::open(env.home.join("fanlic.db")).unwrap();
+    let mut stmt =
+        conn.prepare("SELECT decision, raw_kept, length(raw), raw_size FROM decisions ORDER BY decision_id").unwrap();
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))).unwrap().map(Result::unwrap).collect()
+}
+
+#[test]
+fn rejected_junk_keeps_its_first_64_kib_and_prune_removes_decided_copies() {
+    let env = setup();
+    let md = maildir(&env);
+    // 300 KB of junk after a rejected request; an issued one; a held one
+    // (no trusted authentication); an auto-reply of 100 KB (ignored).
+    let mut junk = bad("bound-1@customer.example");
+    junk.push_str(&"junk line of a very long mail\r\n".repeat(10_000));
+    fs::write(md.join("new/1.1_0.host"), &junk).unwrap();
+    let issued = mail(Some(PASS), "bound-2@customer.example", &body_for("bound-2"));
+    fs::write(md.join("new/2.2_0.host"), &issued).unwrap();
+    let held = mail(None, "bound-3@customer.example", &body_for("bound-3"));
+    fs::write(md.join("new/3.3_0.host"), &held).unwrap();
+    let auto = format!(
+        "Auto-Submitted: auto-replied\r\n{}",
+        mail(Some(PASS), "bound-4@customer.example", &"I am out of the office.\n".repeat(4_000))
+    );
+    fs::write(md.join("new/4.4_0.host"), &auto).unwrap();
+    let (v, code) = ingest_json(&env, &[&md]);
+    assert_eq!(code, 0, "{v:?}");
+    let kib64 = 64 * 1024;
+    assert_eq!(
+        raw_rows(&env),
+        [
+            ("rejected".to_owned(), "truncated".to_owned(), kib64, junk.len() as i64),
+            ("issued".to_owned(), "whole".to_owned(), issued.len() as i64, issued.len() as i64),
+            ("held".to_owned(), "whole".to_owned(), held.len() as i64, held.len() as i64),
+            ("ignored".to_owned(), "truncated".to_owned(), kib64, auto.len() as i64),
+        ]
+    );
+    // The digest is of the whole message.
+    let sha = query_texts(&env, "SELECT raw_sha256 FROM decisions WHERE decision_id = 1");
+    assert_eq!(
+        sha,
+        [fanlic_issuer::hex::encode(ring::digest::digest(&ring::digest::SHA256, junk.as_bytes()).as_ref())]
+    );
+    // What staff see of a cut copy.
+    let row = fanlic_issuer::ingest::decision(&mut Home::open(&env.home).unwrap(), 1).unwrap().unwrap();
+    assert!(row.human().contains(&format!("only the first 65536 of its {} bytes are kept", junk.len())));
+    assert_eq!(row.to_json()["raw"]["kept"], "truncated");
+
+    // A dry run changes nothing.
+    let dry: Value =
+        serde_json::from_str(&ok(&env, &["prune", "--before", "2999-01-01", "--dry-run", "--json"])).unwrap();
+    assert_eq!((dry["rows"].as_u64(), dry["held_kept"].as_u64()), (Some(3), Some(1)));
+    let freed = 2 * kib64 as u64 + issued.len() as u64;
+    assert_eq!(dry["bytes"].as_u64(), Some(freed));
+    assert_eq!(raw_rows(&env)[0].1, "truncated");
+    // Nothing decided before 2000: nothing to prune.
+    let none: Value = serde_json::from_str(&ok(&env, &["prune", "--before", "2000-01-01", "--json"])).unwrap();
+    assert_eq!(none["rows"].as_u64(), Some(0));
+
+    let text = ok(&env, &["prune", "--before", "2999-01-01", "--by", "alice"]);
+    assert!(text.contains("removed the raw copies of 3 decision(s) made before 2999-01-01"), "{text}");
+    assert!(text.contains(&format!("{freed} bytes")), "{text}");
+    assert!(text.contains("kept 1 decision(s) still held"), "{text}");
+    let rows = raw_rows(&env);
+    assert_eq!(
+        rows.iter().map(|r| (r.1.as_str(), r.2)).collect::<Vec<_>>(),
+        [("pruned", 0), ("pruned", 0), ("whole", held.len() as i64), ("pruned", 0)]
+    );
+    // Decision and audit rows stay; one audit entry says what was pruned.
+    assert_eq!(decision_rows(&env).len(), 4);
+    let audit: Value = serde_json::from_str(&ok(&env, &["audit", "--action", "prune", "--json"])).unwrap();
+    assert_eq!(audit.as_array().unwrap().len(), 1, "{audit}");
+    assert_eq!(audit[0]["by"], "alice");
+    assert!(audit[0]["why"].as_str().unwrap().contains("3 decision(s)"), "{audit}");
+    assert_eq!(query_texts(&env, "SELECT action FROM audit WHERE decision_id = 2"), ["issued"]);
+    // Review (the held one, whole) and a pruned decision still show.
+    let review: Value = serde_json::from_str(&ok(&env, &["review", "--json"])).unwrap();
+    assert_eq!(review[0]["raw"]["kept"], "whole");
+    assert!(review[0]["text"].as_str().unwrap().contains("bound-3"));
+    let row = fanlic_issuer::ingest::decision(&mut Home::open(&env.home).unwrap(), 2).unwrap().unwrap();
+    assert!(row.human().contains(&format!("its raw copy ({} bytes) was removed by `fanlic prune`", issued.len())));
+    assert_eq!(row.to_json()["raw"]["kept"], "pruned");
+    // The same message delivered again is still a duplicate of its decision.
+    fs::rename(md.join("cur/2.2_0.host:2,S"), md.join("new/2.2_0.host")).unwrap();
+    let (v, code) = ingest_json(&env, &[&md]);
+    assert_eq!((v[0]["decision"].as_str(), code), (Some("duplicate"), 0));
+    // Pruning again frees nothing more.
+    let again: Value = serde_json::from_str(&ok(&env, &["prune", "--before", "2999-01-01", "--json"])).unwrap();
+    assert_eq!(again["rows"].as_u64(), Some(0));
+    // A bad date is a usage error.
+    assert_eq!(fanlic(&env, &["prune", "--before", "last tuesday"], None).status.code(), Some(2));
+}
+
+#[test]
+fn migration_records_the_size_of_every_stored_message() {
+    let env = setup();
+    let text = clean("migrate-raw-1@customer.example");
+    let (v, _) = ingest_json(&env, &[&write(&env, "m.eml", &text)]);
+    assert_eq!(v[0]["decision"], "issued");
+    {
+        let conn = rusqlite::Connection::open(env.home.join("fanlic.db")).unwrap();
+        downgrade::to_version(&conn, 10);
+    }
+    // Opening the home migrates it: the message kept whole, its size recorded.
+    Home::open(&env.home).unwrap();
+    assert_eq!(raw_rows(&env), [("issued".to_owned(), "whole".to_owned(), text.len() as i64, text.len() as i64)]);
 }

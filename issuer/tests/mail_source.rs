@@ -10,7 +10,7 @@ use std::{
 
 use fanlic_issuer::mail::{
     message,
-    source::{self, IncomingMessage, Receipt, SourceError, SourceKind, SourceOptions},
+    source::{self, IncomingMessage, Receipt, SkipReason, SourceError, SourceKind, SourceOptions},
 };
 
 fn fixtures() -> PathBuf {
@@ -127,11 +127,151 @@ fn folder_of_eml_files() {
     fs::write(d.join("sub.eml/c.eml"), msg("c")).unwrap();
 
     assert_eq!(source::detect(d).unwrap(), SourceKind::Folder);
-    let got = all_ok(d);
+    let (got, skipped) = read_all(d);
     let sources: Vec<&str> = got.iter().map(|m| m.source.as_str()).collect();
     assert_eq!(sources, [d.join("a.EML").display().to_string(), d.join("b.eml").display().to_string()]);
     assert_eq!(got[0].raw, msg("a"));
     assert!(got.iter().all(|m| m.receipt == Receipt::None));
+    // Not read, but reported: the text file is not mail, the folder is not entered.
+    assert_eq!(skipped, [(d.join("notes.txt"), SkipReason::NotMail), (d.join("sub.eml"), SkipReason::Folder)]);
+}
+
+/// The messages of a source and the entries it skipped, in order; any
+/// other error fails the test.
+fn read_all(path: &Path) -> (Vec<IncomingMessage>, Vec<(PathBuf, SkipReason)>) {
+    let (mut got, mut skipped) = (Vec::new(), Vec::new());
+    for item in source::open(path).unwrap() {
+        match item {
+            Ok(m) => got.push(m),
+            Err(SourceError::Skipped { path, reason }) => skipped.push((path, reason)),
+            Err(e) => panic!("{e}"),
+        }
+    }
+    (got, skipped)
+}
+
+/// `read_all` on another thread: an entry that blocks (a FIFO opened
+/// without O_NONBLOCK) fails the test instead of hanging it.
+fn read_all_within(path: &Path, secs: u64) -> (Vec<IncomingMessage>, Vec<(PathBuf, SkipReason)>) {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let path = path.to_owned();
+    std::thread::spawn(move || tx.send(read_all(&path)).unwrap());
+    rx.recv_timeout(core::time::Duration::from_secs(secs)).expect("reading the source blocked")
+}
+
+fn mkfifo(path: &Path) {
+    let st = std::process::Command::new("mkfifo").arg(path).status().unwrap();
+    assert!(st.success());
+}
+
+#[test]
+fn maildir_name_that_is_not_utf8_moves_to_cur() {
+    use std::os::unix::ffi::{OsStrExt as _, OsStringExt as _};
+    let dir = tempfile::tempdir().unwrap();
+    let md = maildir(dir.path());
+    let name = std::ffi::OsString::from_vec(b"1763631005.M1P1.h\xf6st\xff:2,F".to_vec());
+    let new = md.join("new").join(&name);
+    fs::write(&new, msg("latin-1 host name")).unwrap();
+
+    let got = all_ok(&md);
+    assert_eq!(got.len(), 1);
+    let moved = source::acknowledge(&got[0].receipt).unwrap().unwrap();
+    assert_eq!(moved.file_name().unwrap().as_bytes(), b"1763631005.M1P1.h\xf6st\xff:2,FS");
+    assert_eq!(fs::read(&moved).unwrap(), msg("latin-1 host name"));
+    assert!(source::poll_new(&md).unwrap().is_empty());
+    // Again (another run acknowledged it first): found in cur/, not an error.
+    assert_eq!(source::acknowledge(&got[0].receipt).unwrap(), Some(moved));
+}
+
+#[test]
+fn links_fifos_and_folders_in_new_are_skipped_never_followed() {
+    use std::os::unix::fs::symlink;
+    let dir = tempfile::tempdir().unwrap();
+    let md = maildir(dir.path());
+    // A secret outside the Maildir, shaped like mail: a link to it must not be read.
+    let secret = dir.path().join("secret.eml");
+    fs::write(&secret, msg("secret")).unwrap();
+    symlink(&secret, md.join("new/1.M1P1.link")).unwrap();
+    symlink(dir.path().join("nowhere"), md.join("new/2.M2P2.dangling")).unwrap();
+    mkfifo(&md.join("new/3.M3P3.fifo"));
+    fs::create_dir(md.join("new/4.M4P4.dir")).unwrap();
+    let real = deliver(&md, "5.M5P5.real", &msg("real"));
+
+    let (got, skipped) = read_all_within(&md, 10);
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].source, real.display().to_string());
+    let new = md.join("new");
+    assert_eq!(
+        skipped,
+        [
+            (new.join("1.M1P1.link"), SkipReason::Symlink),
+            (new.join("2.M2P2.dangling"), SkipReason::Symlink),
+            (new.join("3.M3P3.fifo"), SkipReason::Fifo),
+            (new.join("4.M4P4.dir"), SkipReason::Folder),
+        ]
+    );
+    let err = SourceError::Skipped { path: new.join("3.M3P3.fifo"), reason: SkipReason::Fifo };
+    assert_eq!(err.code(), "skipped");
+    assert_eq!(err.skipped().map(|(_, r)| r.code()), Some("fifo"));
+    // Left in place; poll_new lists only the message.
+    assert_eq!(source::poll_new(&md).unwrap(), vec![real]);
+    assert!(fs::symlink_metadata(new.join("1.M1P1.link")).unwrap().file_type().is_symlink());
+    assert_eq!(fs::read(&secret).unwrap(), msg("secret"));
+
+    // The same in a plain folder.
+    let folder = dir.path().join("folder");
+    fs::create_dir(&folder).unwrap();
+    symlink(&secret, folder.join("a.eml")).unwrap();
+    mkfifo(&folder.join("b.eml"));
+    fs::write(folder.join("c.eml"), msg("c")).unwrap();
+    let (got, skipped) = read_all_within(&folder, 10);
+    assert_eq!(got.iter().map(|m| m.raw.clone()).collect::<Vec<_>>(), [msg("c")]);
+    assert_eq!(skipped.iter().map(|(_, r)| *r).collect::<Vec<_>>(), [SkipReason::Symlink, SkipReason::Fifo]);
+}
+
+#[test]
+fn an_entry_swapped_after_the_listing_is_neither_followed_nor_waited_on() {
+    use std::os::unix::fs::symlink;
+    let dir = tempfile::tempdir().unwrap();
+    let md = maildir(dir.path());
+    let secret = dir.path().join("secret.eml");
+    fs::write(&secret, msg("secret")).unwrap();
+    let a = deliver(&md, "1.M1P1.a", &msg("a"));
+    let b = deliver(&md, "2.M2P2.b", &msg("b"));
+    let c = deliver(&md, "3.M3P3.c", &msg("c"));
+    let (tx, rx) = std::sync::mpsc::channel();
+    let mut messages = source::open(&md).unwrap();
+    // Listed as regular files; now swapped for a link and a FIFO.
+    fs::remove_file(&a).unwrap();
+    symlink(&secret, &a).unwrap();
+    fs::remove_file(&b).unwrap();
+    mkfifo(&b);
+    std::thread::spawn(move || {
+        let items: Vec<_> = messages.by_ref().collect();
+        tx.send(items).unwrap();
+    });
+    let items = rx.recv_timeout(core::time::Duration::from_secs(10)).expect("reading a swapped FIFO blocked");
+    assert_eq!(items.len(), 3);
+    assert!(matches!(&items[0], Err(SourceError::Skipped { reason: SkipReason::Symlink, path }) if *path == a));
+    assert!(matches!(&items[1], Err(SourceError::Skipped { reason: SkipReason::Fifo, path }) if *path == b));
+    assert_eq!(items[2].as_ref().unwrap().source, c.display().to_string());
+}
+
+#[test]
+fn folder_files_not_named_eml_are_read_when_they_are_mail() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    fs::write(d.join("export.txt"), msg("exported as text")).unwrap();
+    fs::write(d.join("1763631005"), msg("no extension")).unwrap();
+    fs::write(d.join("readme.txt"), b"Note: these are the requests of November\n\nnothing else\n").unwrap();
+    fs::write(d.join("empty"), b"").unwrap();
+    fs::write(d.join(".DS_Store"), msg("dotfile")).unwrap();
+    let (got, skipped) = read_all(d);
+    let raws: Vec<Vec<u8>> = got.iter().map(|m| m.raw.clone()).collect();
+    assert_eq!(raws, [msg("no extension"), msg("exported as text")]);
+    assert_eq!(skipped, [(d.join("empty"), SkipReason::NotMail), (d.join("readme.txt"), SkipReason::NotMail)]);
+    // A Maildir's new/ holds only mail: every file there is read, as it is.
+    assert!(source::looks_like_mail(&msg("x"), false));
 }
 
 #[test]
@@ -206,7 +346,7 @@ fn oversized_messages_are_item_errors_and_iteration_continues() {
     assert_eq!(items.len(), 3);
     assert_eq!(items[0].as_ref().unwrap().raw, msg("one"));
     match &items[1] {
-        Err(e @ SourceError::TooLarge { origin, size, max, receipt }) => {
+        Err(e @ SourceError::TooLarge { origin, size, max, receipt, .. }) => {
             assert_eq!(origin, &folder.join("2.eml").display().to_string());
             assert_eq!((*size, *max), (50 * 1024 * 1024, 1024));
             assert_eq!(receipt, &Receipt::None);
@@ -254,6 +394,35 @@ fn oversized_messages_are_item_errors_and_iteration_continues() {
     let small = items[1].as_ref().unwrap();
     assert_eq!(small.source, format!("{}#2", mbox.display()));
     assert_eq!(small.raw, b"Subject: small\n\nok\n");
+}
+
+#[test]
+fn too_large_messages_keep_their_head_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = SourceOptions { max_bytes: 100 * 1024 };
+    let big: Vec<u8> = msg("big").into_iter().chain(core::iter::repeat_n(b'z', 300 * 1024)).collect();
+    let head = |item: &Result<IncomingMessage, SourceError>| match item {
+        Err(SourceError::TooLarge { head, size, .. }) => (head.clone(), *size),
+        other => panic!("{other:?}"),
+    };
+    // A file: only its head is read.
+    let file = dir.path().join("big.eml");
+    fs::write(&file, &big).unwrap();
+    let items: Vec<_> = source::open_with(&file, &options).unwrap().collect();
+    assert_eq!(head(&items[0]), (big[..source::HEAD_BYTES].to_vec(), big.len() as u64));
+    // Standard input: read through, its head kept.
+    let item = source::read_stream(Cursor::new(big.clone()), "-", 100 * 1024);
+    assert_eq!(head(&item), (big[..source::HEAD_BYTES].to_vec(), big.len() as u64));
+    // An mbox message: what was read before it was known to be too large, at most the head.
+    let mut data = b"From x\n".to_vec();
+    data.extend_from_slice(&big);
+    data.extend_from_slice(b"\nFrom y\nSubject: next\n\nok\n");
+    let mbox = dir.path().join("big.mbox");
+    fs::write(&mbox, &data).unwrap();
+    let items: Vec<_> = source::open_with(&mbox, &options).unwrap().collect();
+    let (h, _) = head(&items[0]);
+    assert!(!h.is_empty() && h.len() <= source::HEAD_BYTES && big.starts_with(&h), "{}", h.len());
+    assert_eq!(items[1].as_ref().unwrap().raw, b"Subject: next\n\nok\n");
 }
 
 #[test]

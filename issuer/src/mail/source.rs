@@ -7,23 +7,36 @@
 //!
 //! - **Kinds.** `-` is standard input (one message, as an MTA pipes it); a
 //!   folder holding `cur/`, `new/` and `tmp/` is a Maildir; any other folder
-//!   is a folder of `*.eml` files (not recursive); a file starting with
+//!   is a folder of messages (not recursive); a file starting with
 //!   `From ` (or an empty file named `*.mbox`) is an mbox; any other file is
-//!   one message.
-//! - **Order.** Files are read sorted by name, so runs are deterministic.
-//!   Names starting with `.` (such as the `.keep` files that let git keep
-//!   empty folders) are ignored, as are non-regular files.
+//!   one message. The path given is followed if it is a symbolic link.
+//! - **Folders.** In a plain folder, `*.eml` files are messages; any other
+//!   file (a `*.txt` export, a file without extension) is read if it starts
+//!   with a mail header block, and otherwise reported as
+//!   [`SkipReason::NotMail`], never dropped silently.
+//! - **Order.** Files are read sorted by name (as bytes), so runs are
+//!   deterministic. Names starting with `.` (such as the `.keep` files that
+//!   let git keep empty folders) are ignored.
+//! - **Only regular files.** Inside a folder or a Maildir's `new/`, symbolic
+//!   links, FIFOs, sockets, devices and folders are never followed, opened
+//!   or read: each is reported as [`SourceError::Skipped`] and left in
+//!   place. Files are opened with `O_NOFOLLOW | O_NONBLOCK` and checked to be
+//!   regular once open, so an entry swapped for a link or a FIFO after the
+//!   listing is neither followed nor waited on.
 //! - **Maildir.** Only `new/` is read; `tmp/` (messages still being
 //!   delivered) and `cur/` (messages already handled) are not. A message
 //!   stays in `new/` until [`acknowledge`] renames it to `cur/NAME:2,S`,
 //!   which the caller does only *after* its decision is committed: a crash at
 //!   any point leaves each message either in `new/` (read again next run) or
 //!   in `cur/`, never lost. A message that vanishes from `new/` between the
-//!   listing and the read (another run took it) is skipped.
+//!   listing and the read (another run took it) is skipped. File names are
+//!   handled as bytes: a name that is not UTF-8 moves to `cur/` like any
+//!   other.
 //! - **Size.** A message over [`SourceOptions::max_bytes`] (default
 //!   [`DEFAULT_MAX_MESSAGE_BYTES`], 25 MiB) is an item-level
-//!   [`SourceError::TooLarge`]; a file is not read at all, an mbox message or
-//!   standard input is skipped through without being kept. Iteration then
+//!   [`SourceError::TooLarge`]; of a file only the first [`HEAD_BYTES`] are
+//!   read, an mbox message or standard input is skipped through with only
+//!   its head kept. Iteration then
 //!   continues with the next message, so memory holds one message at most.
 //! - **mbox.** mboxrd and mboxo: every line starting with `From ` separates
 //!   messages; one `>` is removed from lines matching `>+From `; the blank
@@ -35,9 +48,13 @@
 
 use core::fmt;
 use std::{
-    ffi::OsString,
+    ffi::{OsStr, OsString},
     fs::{self, File},
     io::{self, BufRead, BufReader, Read},
+    os::unix::{
+        ffi::OsStrExt as _,
+        fs::{FileTypeExt as _, OpenOptionsExt as _},
+    },
     path::{Path, PathBuf},
 };
 
@@ -47,12 +64,101 @@ pub use super::message::DEFAULT_MAX_MESSAGE_BYTES;
 /// past the size limit.
 const LINE_HEAD: usize = 256;
 
+/// How many bytes of a message too large to read are kept as a record of it
+/// ([`SourceError::TooLarge`]'s `head`), and how many bytes of a file that
+/// is not named `*.eml` are looked at to tell whether it is mail.
+pub const HEAD_BYTES: usize = 64 << 10;
+const SNIFF_BYTES: usize = HEAD_BYTES;
+
+/// Header fields of which at least one must be in a header block for a file
+/// not named `*.eml` to be read as mail.
+const MAIL_FIELDS: &[&[u8]] = &[
+    b"from",
+    b"to",
+    b"subject",
+    b"date",
+    b"message-id",
+    b"received",
+    b"return-path",
+    b"delivered-to",
+    b"mime-version",
+    b"authentication-results",
+    b"dkim-signature",
+];
+
+/// Why an entry of a folder or of a Maildir's `new/` was not read; see
+/// [`SourceError::Skipped`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SkipReason {
+    /// A symbolic link: never followed.
+    Symlink,
+    /// A FIFO (named pipe): opening or reading it could block.
+    Fifo,
+    /// A socket.
+    Socket,
+    /// A block or character device.
+    Device,
+    /// A folder: sources are not read recursively.
+    Folder,
+    /// A file not named `*.eml` that does not start with a mail header block.
+    NotMail,
+}
+
+impl SkipReason {
+    /// A stable code for reports: `symlink`, `fifo`, `socket`, `device`,
+    /// `folder`, `not_mail`.
+    pub fn code(self) -> &'static str {
+        match self {
+            SkipReason::Symlink => "symlink",
+            SkipReason::Fifo => "fifo",
+            SkipReason::Socket => "socket",
+            SkipReason::Device => "device",
+            SkipReason::Folder => "folder",
+            SkipReason::NotMail => "not_mail",
+        }
+    }
+
+    fn text(self) -> &'static str {
+        match self {
+            SkipReason::Symlink => "a symbolic link, not followed",
+            SkipReason::Fifo => "a FIFO, not a regular file",
+            SkipReason::Socket => "a socket, not a regular file",
+            SkipReason::Device => "a device, not a regular file",
+            SkipReason::Folder => "a folder (folders are not read recursively)",
+            SkipReason::NotMail => "not named *.eml and does not start with a mail header block",
+        }
+    }
+
+    /// The reason for a file type other than a regular file.
+    fn of(kind: fs::FileType) -> SkipReason {
+        if kind.is_symlink() {
+            SkipReason::Symlink
+        } else if kind.is_dir() {
+            SkipReason::Folder
+        } else if kind.is_fifo() {
+            SkipReason::Fifo
+        } else if kind.is_socket() {
+            SkipReason::Socket
+        } else {
+            SkipReason::Device
+        }
+    }
+}
+
+impl fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.text())
+    }
+}
+
 /// What kind of mail source a path names; see [`detect`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SourceKind {
     /// One message in a file (`.eml` or any other name).
     EmlFile,
-    /// A folder of `*.eml` files, read non-recursively.
+    /// A folder of messages (`*.eml`, and other files that are mail), read
+    /// non-recursively.
     Folder,
     /// A Maildir: a folder with `cur/`, `new/` and `tmp/`; `new/` is read.
     Maildir,
@@ -142,12 +248,25 @@ pub enum SourceError {
         /// Its receipt, so that a refusal can be committed and the message
         /// moved out of a Maildir's `new/` like any other.
         receipt: Receipt,
+        /// Its first [`HEAD_BYTES`] bytes (fewer for an mbox message, whose
+        /// head is what was read before it was known to be too large): a
+        /// record of what it was, never parsed.
+        head: Vec<u8>,
     },
     /// [`acknowledge`] found the message neither in `new/` nor in `cur/`.
     #[error("{path}: the message is no longer in its Maildir's new/ or cur/ folder")]
     Vanished {
         /// The path the message had in `new/`.
         path: PathBuf,
+    },
+    /// An entry that is not read: not a regular file, or not mail. It is
+    /// left in place; this is a warning, not a failure. Iteration continues.
+    #[error("{path}: skipped, left in place: {reason}")]
+    Skipped {
+        /// The entry.
+        path: PathBuf,
+        /// Why.
+        reason: SkipReason,
     },
     /// [`acknowledge`] was given a path that is not in a Maildir's `new/`.
     #[error("{path}: not a message in the new/ folder of a Maildir")]
@@ -167,6 +286,16 @@ impl SourceError {
             SourceError::TooLarge { .. } => "message_too_large",
             SourceError::Vanished { .. } => "message_vanished",
             SourceError::NotInMaildir { .. } => "not_in_maildir",
+            SourceError::Skipped { .. } => "skipped",
+        }
+    }
+
+    /// Why the entry was skipped, for [`SourceError::Skipped`]: a warning,
+    /// not a failure to read.
+    pub fn skipped(&self) -> Option<(&Path, SkipReason)> {
+        match self {
+            SourceError::Skipped { path, reason } => Some((path, *reason)),
+            _ => None,
         }
     }
 
@@ -248,14 +377,15 @@ pub fn open_with(path: &Path, options: &SourceOptions) -> Result<Messages, Sourc
     let max_bytes = options.max_bytes;
     let inner = match kind {
         SourceKind::Stdin => Inner::Stdin { done: false },
-        SourceKind::EmlFile => Inner::Files { files: vec![path.to_path_buf()].into_iter(), maildir: false },
-        SourceKind::Folder => {
-            let files = list_files(path, |name| {
-                Path::new(name).extension().is_some_and(|ext| ext.eq_ignore_ascii_case("eml"))
-            })?;
-            Inner::Files { files: files.into_iter(), maildir: false }
+        // The path given: followed if it is a link, as the operator named it.
+        SourceKind::EmlFile => Inner::Files {
+            files: vec![Listed { path: path.to_path_buf(), skip: None, sniff: false, follow: true }].into_iter(),
+            maildir: false,
+        },
+        SourceKind::Folder => Inner::Files { files: list_entries(path, true)?.into_iter(), maildir: false },
+        SourceKind::Maildir => {
+            Inner::Files { files: list_entries(&path.join("new"), false)?.into_iter(), maildir: true }
         }
-        SourceKind::Maildir => Inner::Files { files: poll_new(path)?.into_iter(), maildir: true },
         SourceKind::Mbox => {
             let file = File::open(path).map_err(|e| SourceError::io("cannot read", path, e))?;
             let label = path.display().to_string();
@@ -275,7 +405,7 @@ pub struct Messages {
 
 #[derive(Debug)]
 enum Inner {
-    Files { files: std::vec::IntoIter<PathBuf>, maildir: bool },
+    Files { files: std::vec::IntoIter<Listed>, maildir: bool },
     Mbox(MboxReader<BufReader<File>>),
     Stdin { done: bool },
 }
@@ -301,9 +431,13 @@ impl Iterator for Messages {
             }
             Inner::Mbox(reader) => reader.next(),
             Inner::Files { files, maildir } => {
-                for path in files.by_ref() {
+                for entry in files.by_ref() {
+                    if let Some(reason) = entry.skip {
+                        return Some(Err(SourceError::Skipped { path: entry.path, reason }));
+                    }
+                    let path = &entry.path;
                     let receipt = if *maildir { Receipt::Maildir { new_path: path.clone() } } else { Receipt::None };
-                    match read_file(&path, self.max_bytes, receipt) {
+                    match read_file(&entry, self.max_bytes, receipt) {
                         // Another run took it from new/ meanwhile: not ours.
                         Err(SourceError::Io { error, .. }) if *maildir && error.kind() == io::ErrorKind::NotFound => {}
                         item => return Some(item),
@@ -327,56 +461,155 @@ pub fn read_stream<R: Read>(mut reader: R, source: &str, max_bytes: usize) -> Re
     if raw.len() > max_bytes {
         let rest = io::copy(&mut reader, &mut io::sink()).map_err(io_err)?;
         let size = u64::try_from(raw.len()).unwrap_or(u64::MAX).saturating_add(rest);
-        return Err(SourceError::TooLarge { origin: source.to_owned(), size, max: max_bytes, receipt: Receipt::None });
+        raw.truncate(HEAD_BYTES);
+        raw.shrink_to_fit();
+        return Err(SourceError::TooLarge {
+            origin: source.to_owned(),
+            size,
+            max: max_bytes,
+            receipt: Receipt::None,
+            head: raw,
+        });
     }
     Ok(IncomingMessage { source: source.to_owned(), raw, receipt: Receipt::None })
 }
 
 /// Reads one message file, refusing it from its size before reading when it
-/// is over `max_bytes`.
-fn read_file(path: &Path, max_bytes: usize, receipt: Receipt) -> Result<IncomingMessage, SourceError> {
+/// is over `max_bytes`. A listed entry (not `follow`) is opened without
+/// following a link and without waiting on a FIFO, and read only if it is a
+/// regular file once open. With `sniff`, a file that does not start with a
+/// mail header block is [`SkipReason::NotMail`].
+fn read_file(entry: &Listed, max_bytes: usize, receipt: Receipt) -> Result<IncomingMessage, SourceError> {
+    let path = entry.path.as_path();
     let source = path.display().to_string();
-    let file = File::open(path).map_err(|e| SourceError::io("cannot read", path, e))?;
-    let len = file.metadata().map_err(|e| SourceError::io("cannot read", path, e))?.len();
+    let cannot_read = |e| SourceError::io("cannot read", path, e);
+    let skipped = |reason| SourceError::Skipped { path: path.to_path_buf(), reason };
+    let mut options = fs::OpenOptions::new();
+    options.read(true);
+    if !entry.follow {
+        let flags = rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK;
+        options.custom_flags(i32::try_from(flags.bits()).unwrap_or(0));
+    }
+    let mut file = match options.open(path) {
+        Ok(file) => file,
+        // O_NOFOLLOW on a link: ELOOP. A socket cannot be opened: ENXIO.
+        Err(e) if !entry.follow && e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) => {
+            return Err(skipped(SkipReason::Symlink));
+        }
+        Err(e) if !entry.follow && e.raw_os_error() == Some(rustix::io::Errno::NXIO.raw_os_error()) => {
+            return Err(skipped(SkipReason::Socket));
+        }
+        Err(e) => return Err(cannot_read(e)),
+    };
+    let meta = file.metadata().map_err(cannot_read)?;
+    if !meta.is_file() {
+        return Err(skipped(SkipReason::of(meta.file_type())));
+    }
+    let len = meta.len();
     let max = u64::try_from(max_bytes).unwrap_or(u64::MAX);
-    let too_large =
-        |size: u64, receipt| SourceError::TooLarge { origin: source.clone(), size, max: max_bytes, receipt };
+    let too_large = |size: u64, receipt, head| SourceError::TooLarge {
+        origin: source.clone(),
+        size,
+        max: max_bytes,
+        receipt,
+        head,
+    };
     if len > max {
-        return Err(too_large(len, receipt));
+        let mut head = Vec::new();
+        (&mut file).take(HEAD_BYTES as u64).read_to_end(&mut head).map_err(cannot_read)?;
+        if entry.sniff && !looks_like_mail(&head, true) {
+            return Err(skipped(SkipReason::NotMail));
+        }
+        return Err(too_large(len, receipt, head));
     }
     let mut raw = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
-    file.take(max.saturating_add(1)).read_to_end(&mut raw).map_err(|e| SourceError::io("cannot read", path, e))?;
+    file.take(max.saturating_add(1)).read_to_end(&mut raw).map_err(cannot_read)?;
+    if entry.sniff && !looks_like_mail(&raw, raw.len() > SNIFF_BYTES) {
+        return Err(skipped(SkipReason::NotMail));
+    }
     if raw.len() > max_bytes {
         // It grew while being read.
-        return Err(too_large(u64::try_from(raw.len()).unwrap_or(u64::MAX), receipt));
+        let size = u64::try_from(raw.len()).unwrap_or(u64::MAX);
+        raw.truncate(HEAD_BYTES);
+        raw.shrink_to_fit();
+        return Err(too_large(size, receipt, raw));
     }
     Ok(IncomingMessage { source, raw, receipt })
 }
 
-/// The regular files of `dir` whose names do not start with `.` and pass
-/// `keep`, sorted by name.
-fn list_files(dir: &Path, keep: impl Fn(&OsString) -> bool) -> Result<Vec<PathBuf>, SourceError> {
+/// Whether `raw` starts with a mail header block: lines of `Name: value`
+/// fields (or their continuation lines) up to a blank line or the end, with
+/// at least one field every mail has ([`MAIL_FIELDS`]). Only the first
+/// [`SNIFF_BYTES`] are looked at; `cut` tells that `raw` goes on past them,
+/// so its last (partial) line is not judged.
+pub fn looks_like_mail(raw: &[u8], cut: bool) -> bool {
+    let head = raw.get(..SNIFF_BYTES).unwrap_or(raw);
+    let mut lines: Vec<&[u8]> = head.split(|&b| b == b'\n').collect();
+    if cut || head.len() < raw.len() {
+        lines.pop();
+    }
+    let mut fields = 0usize;
+    let mut known = false;
+    for line in lines {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        match line.first() {
+            None => break,
+            Some(b' ' | b'\t') if fields > 0 => continue,
+            Some(_) => {}
+        }
+        let Some(colon) = line.iter().position(|&b| b == b':') else { return false };
+        let name = line.get(..colon).unwrap_or_default();
+        if name.is_empty() || !name.iter().all(|b| (33..=126).contains(b)) {
+            return false;
+        }
+        known |= MAIL_FIELDS.iter().any(|f| name.eq_ignore_ascii_case(f));
+        fields += 1;
+    }
+    fields > 0 && known
+}
+
+/// One entry of a folder as listed: to read, or to report as skipped.
+#[derive(Debug, Clone)]
+struct Listed {
+    path: PathBuf,
+    /// Not a regular file (or not mail): reported, never opened.
+    skip: Option<SkipReason>,
+    /// Read only if it looks like mail ([`looks_like_mail`]).
+    sniff: bool,
+    /// Follow a symbolic link (only for the path the operator gave).
+    follow: bool,
+}
+
+/// The entries of `dir` whose names do not start with `.`, sorted by name.
+/// Symbolic links are not followed: any entry that is not a regular file is
+/// listed to be reported as skipped. In a plain folder (`folder`), files
+/// not named `*.eml` are read only if they look like mail.
+fn list_entries(dir: &Path, folder: bool) -> Result<Vec<Listed>, SourceError> {
     let entries = fs::read_dir(dir).map_err(|e| SourceError::io("cannot list", dir, e))?;
-    let mut names = Vec::new();
+    let mut listed: Vec<(OsString, Listed)> = Vec::new();
     for entry in entries {
         let entry = entry.map_err(|e| SourceError::io("cannot list", dir, e))?;
         let name = entry.file_name();
-        if name.as_encoded_bytes().starts_with(b".") || !keep(&name) {
+        if name.as_bytes().starts_with(b".") {
             continue;
         }
-        // Follows symbolic links; entries that vanish meanwhile are skipped.
-        if fs::metadata(entry.path()).is_ok_and(|m| m.is_file()) {
-            names.push(name);
-        }
+        // The entry itself (lstat), never what a link points to; an entry
+        // that vanishes meanwhile is left out.
+        let Ok(kind) = entry.file_type() else { continue };
+        let skip = (!kind.is_file()).then(|| SkipReason::of(kind));
+        let eml = Path::new(&name).extension().is_some_and(|ext| ext.eq_ignore_ascii_case("eml"));
+        let path = entry.path();
+        listed.push((name, Listed { path, skip, sniff: folder && !eml, follow: false }));
     }
-    names.sort();
-    Ok(names.into_iter().map(|name| dir.join(name)).collect())
+    listed.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(listed.into_iter().map(|(_, l)| l).collect())
 }
 
-/// The messages now in `maildir/new/`, sorted by name, without dotfiles:
-/// what a polling `fanlic watch` checks for arrivals.
+/// The messages now in `maildir/new/`, sorted by name, without dotfiles
+/// and without entries that are not regular files (not followed): what a
+/// polling `fanlic watch` checks for arrivals.
 pub fn poll_new(maildir: &Path) -> Result<Vec<PathBuf>, SourceError> {
-    list_files(&maildir.join("new"), |_| true)
+    Ok(list_entries(&maildir.join("new"), false)?.into_iter().filter(|l| l.skip.is_none()).map(|l| l.path).collect())
 }
 
 /// Commits a message: for a Maildir, renames `new/NAME` to `cur/NAME:2,S`
@@ -442,8 +675,9 @@ fn move_seen(receipt: &Receipt) -> Result<Option<(PathBuf, Vec<PathBuf>)>, Sourc
     }
     let maildir = new_dir.parent().ok_or_else(not_in_maildir)?;
     let cur_dir = maildir.join("cur");
-    let name = name.to_str().ok_or_else(not_in_maildir)?;
-    let target = cur_dir.join(seen_name(name));
+    // Bytes, not text: a name need not be UTF-8.
+    let name = name.as_bytes();
+    let target = cur_dir.join(OsStr::from_bytes(&seen_name(name)));
     match fs::rename(new_path, &target) {
         Ok(()) => Ok(Some((target, vec![cur_dir, new_dir.to_path_buf()]))),
         Err(e) if e.kind() == io::ErrorKind::NotFound && !cur_dir.is_dir() => {
@@ -458,7 +692,7 @@ fn move_seen(receipt: &Receipt) -> Result<Option<(PathBuf, Vec<PathBuf>)>, Sourc
 
 /// After a rename found nothing to move: where the message went, if it is in
 /// `cur/` under its unique name.
-fn already_moved(cur_dir: &Path, name: &str, target: &Path, new_path: &Path) -> Result<Option<PathBuf>, SourceError> {
+fn already_moved(cur_dir: &Path, name: &[u8], target: &Path, new_path: &Path) -> Result<Option<PathBuf>, SourceError> {
     if target.is_file() {
         return Ok(Some(target.to_path_buf()));
     }
@@ -466,7 +700,7 @@ fn already_moved(cur_dir: &Path, name: &str, target: &Path, new_path: &Path) -> 
     let entries = fs::read_dir(cur_dir).map_err(|e| SourceError::io("cannot list", cur_dir, e))?;
     for entry in entries {
         let entry = entry.map_err(|e| SourceError::io("cannot list", cur_dir, e))?;
-        if entry.file_name().to_str().is_some_and(|n| unique_part(n) == unique) {
+        if unique_part(entry.file_name().as_bytes()) == unique {
             return Ok(Some(entry.path()));
         }
     }
@@ -474,23 +708,25 @@ fn already_moved(cur_dir: &Path, name: &str, target: &Path, new_path: &Path) -> 
 }
 
 /// A Maildir name without its `:info` part.
-fn unique_part(name: &str) -> &str {
-    name.split_once(':').map_or(name, |(unique, _)| unique)
+fn unique_part(name: &[u8]) -> &[u8] {
+    name.iter().position(|&b| b == b':').and_then(|i| name.get(..i)).unwrap_or(name)
 }
 
 /// The name a message gets in `cur/` once seen: `UNIQUE:2,FLAGS` with `S`
 /// among the flags, flags in ASCII order without repeats. Info that is not
 /// of the `2,` kind is replaced.
-fn seen_name(name: &str) -> String {
-    let (unique, flags) = match name.split_once(':') {
-        Some((unique, info)) => (unique, info.strip_prefix("2,").unwrap_or("")),
-        None => (name, ""),
-    };
-    let mut flags: Vec<char> = flags.chars().chain(['S']).collect();
+fn seen_name(name: &[u8]) -> Vec<u8> {
+    let unique = unique_part(name);
+    let info = name.get(unique.len().saturating_add(1)..).unwrap_or_default();
+    let flags = info.strip_prefix(b"2,").unwrap_or_default();
+    let mut flags: Vec<u8> = flags.iter().copied().chain([b'S']).collect();
     flags.sort_unstable();
     flags.dedup();
-    let flags: String = flags.into_iter().collect();
-    format!("{unique}:2,{flags}")
+    let mut out = Vec::with_capacity(unique.len().saturating_add(3).saturating_add(flags.len()));
+    out.extend_from_slice(unique);
+    out.extend_from_slice(b":2,");
+    out.extend_from_slice(&flags);
+    out
 }
 
 /// The messages of an mbox (mboxrd or mboxo) read from any buffered reader,
@@ -526,7 +762,9 @@ impl<R: BufRead> MboxReader<R> {
     fn finish(&self, mut msg: Vec<u8>, size: u64, oversized: bool) -> Result<IncomingMessage, SourceError> {
         let source = format!("{}#{}", self.label, self.number);
         if oversized {
-            return Err(SourceError::TooLarge { origin: source, size, max: self.max_bytes, receipt: Receipt::None });
+            msg.shrink_to_fit();
+            let max = self.max_bytes;
+            return Err(SourceError::TooLarge { origin: source, size, max, receipt: Receipt::None, head: msg });
         }
         // The blank line the mbox adds after each message is not part of it.
         if msg.ends_with(b"\r\n\r\n") {
@@ -598,8 +836,9 @@ impl<R: BufRead> Iterator for MboxReader<R> {
             if oversized {
                 msg.truncate(start);
             } else if size > u64::try_from(self.max_bytes).unwrap_or(u64::MAX) {
+                // Only the head is kept from here on.
                 oversized = true;
-                msg = Vec::new();
+                msg.truncate(HEAD_BYTES);
             }
         }
     }
@@ -660,12 +899,26 @@ mod tests {
 
     #[test]
     fn seen_names() {
-        assert_eq!(seen_name("1.2.host"), "1.2.host:2,S");
-        assert_eq!(seen_name("1.2.host:2,"), "1.2.host:2,S");
-        assert_eq!(seen_name("1.2.host:2,RF"), "1.2.host:2,FRS");
-        assert_eq!(seen_name("1.2.host:2,ST"), "1.2.host:2,ST");
-        assert_eq!(seen_name("1.2.host:1,xyz"), "1.2.host:2,S");
-        assert_eq!(unique_part("1.2.host:2,S"), "1.2.host");
+        assert_eq!(seen_name(b"1.2.host"), b"1.2.host:2,S");
+        assert_eq!(seen_name(b"1.2.host:2,"), b"1.2.host:2,S");
+        assert_eq!(seen_name(b"1.2.host:2,RF"), b"1.2.host:2,FRS");
+        assert_eq!(seen_name(b"1.2.host:2,ST"), b"1.2.host:2,ST");
+        assert_eq!(seen_name(b"1.2.host:1,xyz"), b"1.2.host:2,S");
+        assert_eq!(seen_name(b"1.\xff\xfe.host"), b"1.\xff\xfe.host:2,S");
+        assert_eq!(unique_part(b"1.2.host:2,S"), b"1.2.host");
+    }
+
+    #[test]
+    fn header_blocks() {
+        assert!(looks_like_mail(b"From: a@b.example\r\nSubject: x\r\n\r\nbody\n", false));
+        assert!(looks_like_mail(b"Received: from x\n\tby y\nSubject: x\n", false));
+        assert!(!looks_like_mail(b"", false));
+        assert!(!looks_like_mail(b"Note: buy milk\n\nand bread\n", false));
+        assert!(!looks_like_mail(b"hello world\nFrom: a@b\n", false));
+        assert!(!looks_like_mail(b" Subject: indented\n", false));
+        assert!(!looks_like_mail(b"\x00\x01binary: x\nFrom: y\n", false));
+        // A header line cut by the sniff limit is not judged.
+        assert!(looks_like_mail(b"From: a@b.example\nX-Long: aaaa", true));
     }
 
     #[test]

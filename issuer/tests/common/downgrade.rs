@@ -75,6 +75,12 @@ DROP TABLE receipt_keys;
 ALTER TABLE contracts DROP COLUMN lease_days;
 ALTER TABLE contracts DROP COLUMN activation_policy;
 ",
+    // 11: bounded raw mail. A pruned copy stays empty.
+    r"
+ALTER TABLE decisions DROP COLUMN raw_pruned_at;
+ALTER TABLE decisions DROP COLUMN raw_kept;
+ALTER TABLE decisions DROP COLUMN raw_size;
+",
 ];
 
 /// Undoes every migration after `version`, newest first, and sets `user_version`.
