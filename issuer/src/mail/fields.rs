@@ -1151,7 +1151,8 @@ fn same_value(field: Field, a: &str, b: &str) -> bool {
 }
 
 /// A project name that lists several projects: `webroot、webroot_dr`,
-/// `webroot, test`, `a; b`, `a and b`, `a & b` (each part non-empty).
+/// `webroot, test`, `a; b`, `a and b`, `a & b` (two to four parts of at
+/// most 40 characters each).
 fn listed_projects(value: &str) -> Vec<String> {
     let folded = fold(value);
     let parts: Vec<String> = folded
@@ -1159,7 +1160,9 @@ fn listed_projects(value: &str) -> Vec<String> {
         .flat_map(|p| p.split(" and ").flat_map(|q| q.split(" & ")))
         .map(|p| p.trim().to_owned())
         .collect();
-    if parts.len() >= 2 && parts.iter().all(|p| !p.is_empty()) { parts } else { Vec::new() }
+    // A description with commas (`…平台，覆盖总部及华东、华南…`) is not a list.
+    let short = |p: &String| !p.is_empty() && p.chars().count() <= 40;
+    if (2..=4).contains(&parts.len()) && parts.iter().all(short) { parts } else { Vec::new() }
 }
 
 /// The fields of one block, and which of its lines are field lines or
