@@ -669,7 +669,9 @@ pub fn has_private_config(mail: &RegistrationMail) -> bool {
 ///
 /// - [`Intent::Migration`]: it speaks of migrating (`migrate`, `migration`,
 ///   `move the server`, `迁移`, ...) and either attaches a `privateConfig`
-///   or does not speak of destroying; or it is a registration (or names no
+///   or does not speak of destroying (unless its registration method is
+///   local container, which has no server to move, and nothing is
+///   attached: then a registration); or it is a registration (or names no
 ///   destroying) and attaches a `privateConfig` (a migration is the
 ///   registration of the new server with the old one's `privateConfig`).
 /// - [`Intent::Destroy`]: it asks to destroy (`destroy`, `销毁`, ...) or
@@ -684,7 +686,12 @@ pub fn intent_of(mail: &RegistrationMail, parsed: &ParsedRequest) -> Intent {
     let destroy = crate::migrate::DESTROY_WORDS.iter().any(|w| text.contains(w))
         || parsed.kind == RequestKind::CancelRegistration;
     let config = has_private_config(mail);
+    // A local container has no authorization server to move: a local
+    // container registration that speaks of migrating (its servers, from
+    // another tool) without a privateConfig is a registration.
+    let local = parsed.body.method.as_ref().and_then(|m| m.value) == Some(LicenseKind::LocalContainer);
     match (migrate, destroy, config) {
+        (true, false, false) if local => Intent::Registration,
         (true, false, _) | (true, true, true) => Intent::Migration,
         (_, true, _) => Intent::Destroy,
         (false, false, true) => Intent::Migration,
@@ -1163,7 +1170,7 @@ fn assess(
     if body.from_earlier_message
         && let Some(text) = body.fresh_request()
     {
-        let text = shown(&text);
+        let text = shown(&text.replace('\n', " / "));
         reasons.push(Reason::new(
             FIELDS_FROM_QUOTED_MESSAGE,
             format!(
@@ -1849,6 +1856,14 @@ mod tests {
             intent_of(&mail, &ParsedRequest::of(&mail))
         };
         assert_eq!(with(SUBJECT, BODY, false), Intent::Registration);
+        // Regression: a local container registration that mentions migrating
+        // its servers was taken for a private-cloud migration and rejected
+        // (private_config_missing).
+        let local =
+            BODY.replace("Please register our project.", "Please register it while we migrate the old servers.");
+        assert_eq!(with(SUBJECT, &local, false), Intent::Registration);
+        let cloud = local.replace("Local container", "Private cloud");
+        assert_eq!(with(SUBJECT, &cloud, false), Intent::Migration);
         assert_eq!(with(SUBJECT, BODY, true), Intent::Migration, "a registration with its privateConfig");
         assert_eq!(with("Migrate our license server", "Please.\n", false), Intent::Migration);
         assert_eq!(with("授权服务器迁移", "您好，请处理。\n", true), Intent::Migration);
@@ -2083,6 +2098,108 @@ mod tests {
         c.by_company = false;
         c.auth = None;
         assert_codes(&c.run(), "hold", &["sender_unauthenticated", "contract_not_found"]);
+    }
+
+    /// The fields of one CSV line (double quotes group, `""` is a quote).
+    fn csv_fields(line: &str) -> Vec<String> {
+        let (mut out, mut cur, mut quoted) = (Vec::new(), String::new(), false);
+        let mut cs = line.chars().peekable();
+        while let Some(c) = cs.next() {
+            match c {
+                '"' if quoted && cs.peek() == Some(&'"') => {
+                    cur.push('"');
+                    cs.next();
+                }
+                '"' => quoted = !quoted,
+                ',' if !quoted => out.push(core::mem::take(&mut cur)),
+                _ => cur.push(c),
+            }
+        }
+        out.push(cur);
+        out
+    }
+
+    /// The contracts of `fixtures/emails/clients/contracts.csv`.
+    fn client_contracts(csv: &str) -> Vec<Contract> {
+        csv.lines()
+            .skip(1)
+            .filter(|l| !l.trim().is_empty())
+            .enumerate()
+            .map(|(k, l)| {
+                let f = csv_fields(l);
+                assert_eq!(f.len(), 8, "{l}");
+                let expires = contracts::parse_expires("expires", &f[7]).unwrap();
+                Contract {
+                    id: i64::try_from(k).unwrap() + 1,
+                    terms: ContractTerms {
+                        company: contracts::parse_company("company", &f[0]).unwrap(),
+                        emails: contracts::parse_emails("email", &f[1]).unwrap(),
+                        signed: contracts::parse_signed("signed", &f[2]).unwrap(),
+                        product: contracts::parse_product("product", &f[3]).unwrap(),
+                        methods: contracts::parse_methods("methods", &f[4]).unwrap(),
+                        max_nodes: contracts::parse_max_nodes("max_nodes", &f[5]).unwrap(),
+                        version: contracts::parse_version("version", &f[6]).unwrap(),
+                        expires,
+                        max_licenses: 1,
+                        activation_policy: crate::contracts::ActivationPolicy::Code,
+                        lease_days: None,
+                    },
+                    enabled: true,
+                    created_at: Timestamp(0),
+                    created_by: "staff".to_owned(),
+                    updated_at: Timestamp(0),
+                    updated_by: "staff".to_owned(),
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn client_hold_samples_are_decided_as_their_readme_says() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/emails/clients");
+        let all = client_contracts(&std::fs::read_to_string(dir.join("contracts.csv")).unwrap());
+        let readme = std::fs::read_to_string(dir.join("holds/README.md")).unwrap();
+        let backquoted =
+            |cell: &str| -> Vec<String> { cell.split('`').skip(1).step_by(2).map(str::to_owned).collect() };
+        let mut listed = std::collections::BTreeSet::new();
+        let mut failures = Vec::new();
+        let mut kinds = std::collections::BTreeMap::new();
+        for line in readme.lines().filter(|l| l.starts_with("| `")) {
+            let cells: Vec<&str> = line.trim().trim_matches('|').split('|').map(str::trim).collect();
+            assert_eq!(cells.len(), 6, "{line}");
+            let file = backquoted(cells[0]).remove(0);
+            let (want_kind, want_codes) = (cells[3], backquoted(cells[4]));
+            let raw = std::fs::read(dir.join("holds").join(&file)).unwrap();
+            let mail = message::parse(&raw).unwrap();
+            let auth = evaluate_mail(&mail, &["mx.vendor.example".to_owned()]);
+            assert!(auth.is_pass(), "{file}: {auth:?}");
+            let by_company = company_named(&mail).and_then(|n| {
+                all.iter().find(|c| contracts::company_key(&c.terms.company) == contracts::company_key(&n))
+            });
+            let by_sender = mail
+                .single_from()
+                .and_then(|s| all.iter().find(|c| c.terms.emails.iter().any(|e| norm_addr(e) == norm_addr(s))));
+            let d = validate(&mail, &auth, by_company, by_sender, date(2026, 12, 2).start());
+            let got: Vec<String> = d.codes().iter().map(|c| (*c).to_owned()).collect();
+            if (d.kind(), &got) != (want_kind, &want_codes) {
+                failures.push(format!("{file}: expected {want_kind} {want_codes:?}, got {} {got:?}: {d:#?}", d.kind()));
+            }
+            // An issued license has the contract's spelling, whatever the mail's.
+            if let Outcome::Issue(plan) = &d.outcome {
+                let c = by_sender.unwrap();
+                assert_eq!(plan.company, c.terms.company, "{file}");
+            }
+            *kinds.entry(want_kind.to_owned()).or_insert(0) += 1;
+            listed.insert(file);
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+        let files: std::collections::BTreeSet<String> = std::fs::read_dir(dir.join("holds"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .filter(|n| n.ends_with(".eml"))
+            .collect();
+        assert_eq!(listed, files, "README.md table vs the .eml files");
+        assert!(kinds.get("hold").is_some_and(|n| *n >= 8) && kinds.get("issue").is_some_and(|n| *n >= 6), "{kinds:?}");
     }
 
     #[test]

@@ -1835,9 +1835,34 @@ const COURTESY_WORDS: &[&str] = &[
 /// change nothing (particles, `请`, `再`, `好`).
 const COURTESY_CHARS: &str = "的了呢吧啊哈呀哦嗯请再好您你发给还未已过帮";
 
+/// Who a forwarded request comes from, which changes nothing: `from our
+/// (plant IT) team`, `from my colleague`: `from our`/`from my`, at most
+/// three words, then one of these.
+const FORWARDED_FROM: &[&str] = &["team", "department", "dept", "colleague", "colleagues", "office", "group"];
+
+/// `s` without `from our|my <up to three words> <FORWARDED_FROM>`.
+fn without_forwarded_from(s: &str) -> String {
+    let w: Vec<&str> = s.split_whitespace().collect();
+    let mut out: Vec<&str> = Vec::with_capacity(w.len());
+    let mut i = 0;
+    while i < w.len() {
+        let starts = w.get(i) == Some(&"from") && matches!(w.get(i + 1), Some(&"our" | &"my"));
+        let end = (i + 2..(i + 6).min(w.len()))
+            .find(|&k| w.get(k).is_some_and(|x| FORWARDED_FROM.contains(&x.trim_end_matches(['.', ',', '!']))));
+        match (starts, end) {
+            (true, Some(k)) => i = k + 1,
+            _ => {
+                out.extend(w.get(i));
+                i += 1;
+            }
+        }
+    }
+    out.join(" ")
+}
+
 /// Whether a piece of text (a sentence or part of one) is courtesy only.
 fn is_courtesy(piece: &str) -> bool {
-    let mut s = fold(piece).to_lowercase();
+    let mut s = without_forwarded_from(&fold(piece).to_lowercase());
     for p in COURTESY_PHRASES {
         if s.contains(p) {
             s = s.replace(p, " ");
@@ -2824,6 +2849,7 @@ mod tests {
             "您好！之前的邮件没有回复，重新发送一下，请帮忙注册，谢谢。",
             "见下\n\n发自我的iPhone",
             "Please process the request below.\n[cid:image001.png@01DB3D4E.6A7B8C90]\nThis e-mail and any attachments are confidential. Please make sure you are the intended recipient.",
+            "FYI - forwarding the request below from our plant IT team.",
         ] {
             assert_eq!(fresh(text), None, "{text:?}");
         }
