@@ -61,8 +61,9 @@
 //!   and disclaimers). The reason shows that text. A resend or forward with
 //!   courtesy only above the request is decided on the quoted fields.
 //!   Anything not known to be courtesy counts (`please make it 2 nodes`,
-//!   `use project X instead`, `改成`, `换成`, a name alone): when in doubt,
-//!   held. Staff may approve it ([`APPROVABLE_HOLDS`]) when the text changes
+//!   `use project X instead`, `改成`, `换成`, a field line such as
+//!   `Project name: finance_bi` above a quoted whole request): when in
+//!   doubt, held. Staff may approve it ([`APPROVABLE_HOLDS`]) when the text changes
 //!   nothing.
 //! - **Special requirements** (`special_requirements`): a note under a
 //!   label (`Special requirements`, `Special circumstances`, `Note(s)`,

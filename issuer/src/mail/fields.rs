@@ -38,6 +38,12 @@
 //! "none" (`none`, `N/A`, `无`, `暂无`, `无特殊要求`, with or without `谢谢`)
 //! is no note.
 //!
+//! A correction of a field or two in the fresh text (a fresh block whose
+//! fields lack the company or the project name, such as `Project name:
+//! finance_bi` above a quoted request) does not hide the whole request of
+//! an earlier message: that one is read (and marked), and the fresh text
+//! says what changes.
+//!
 //! # Several requests
 //!
 //! The fields of a block are cut into sets in order: a field given again
@@ -1067,10 +1073,7 @@ fn parse_version(raw: &str) -> Option<Version> {
 fn is_none_note(s: &str) -> bool {
     let folded = fold(s);
     // `n/a` is one piece: `/` does not split.
-    let pieces = folded
-        .split(|c: char| matches!(c, ',' | ';' | '.' | '!' | '。' | '、' | '\n'))
-        .map(squash)
-        .filter(|p| !p.is_empty());
+    let pieces = folded.split([',', ';', '.', '!', '。', '、', '\n']).map(squash).filter(|p| !p.is_empty());
     let mut none = 0usize;
     for p in pieces {
         if NONE_NOTES.contains(&p.as_str()) {
@@ -1325,12 +1328,30 @@ fn fields_of_blocks(blocks: &[Block<'_>]) -> RegistrationFields {
     // kept with the request's fields.
     let mut notes: Vec<String> = Vec::new();
     let mut chosen: Option<(usize, RegistrationFields, Vec<bool>)> = None;
+    // A correction of a field or two in the fresh text (`Project name:
+    // finance_bi` above the quoted request) is not a request of its own:
+    // the quoted request is read, and the fresh text says what changes.
+    let whole = |f: &RegistrationFields| f.company_name.is_some() && f.project_name.is_some();
     for (k, b) in order {
         let (mut f, consumed) = fields_of_block(b);
         if f.has_request_fields() {
             f.from_earlier_message = b.earlier;
             notes.extend(f.special_requirements.take());
-            chosen = Some((k, f, consumed));
+            let partial_fresh = b.rank() == 0 && !whole(&f);
+            let earlier_whole = || {
+                blocks.iter().enumerate().filter(|(_, e)| e.rank() > 0).find_map(|(j, e)| {
+                    let (mut g, c) = fields_of_block(e);
+                    whole(&g).then(|| {
+                        g.from_earlier_message = true;
+                        notes.extend(g.special_requirements.take());
+                        (j, g, c)
+                    })
+                })
+            };
+            chosen = match partial_fresh.then(earlier_whole).flatten() {
+                Some(earlier) => Some(earlier),
+                None => Some((k, f, consumed)),
+            };
             break;
         }
         notes.extend(f.special_requirements.take());
@@ -1409,8 +1430,6 @@ pub const EXCEPTION_PHRASES_EN: &[&str] = &[
     "extended",
     "extension",
     "prolong",
-    "renew",
-    "renewal",
     "trial",
     "temporary",
     "temporarily",
@@ -1656,8 +1675,15 @@ const COURTESY_PHRASES: &[&str] = &[
     "a few days ago",
     "some days ago",
     "still waiting",
+    "as soon as possible",
+    "late reply",
     "请查收",
     "请见",
+    "尽快",
+    "这个",
+    "这封",
+    "如何",
+    "怎么样",
     "见下",
     "详见",
     "如下",
@@ -1829,11 +1855,17 @@ const COURTESY_WORDS: &[&str] = &[
     "sorry",
     "ok",
     "okay",
+    "asap",
+    "soon",
+    "sir",
+    "madam",
+    "late",
+    "delay",
 ];
 
 /// Chinese characters left after [`COURTESY_PHRASES`] are removed that
 /// change nothing (particles, `请`, `再`, `好`).
-const COURTESY_CHARS: &str = "的了呢吧啊哈呀哦嗯请再好您你发给还未已过帮";
+const COURTESY_CHARS: &str = "的了呢吧啊哈呀哦嗯请再好您你发给还未已过帮中下";
 
 /// Who a forwarded request comes from, which changes nothing: `from our
 /// (plant IT) team`, `from my colleague`: `from our`/`from my`, at most
@@ -1927,12 +1959,48 @@ impl RegistrationFields {
     }
 }
 
+/// Whether a line is a short addressee: `张工：`, `Alice,`, `王经理，` (at
+/// most ten characters, ending with a colon or comma, no digit, asking
+/// nothing).
+fn is_addressee(line: &str) -> bool {
+    let t = line.trim();
+    t.chars().count() <= 10
+        && t.ends_with([':', '：', ',', '，'])
+        && !t.chars().any(|c| c.is_ascii_digit())
+        && !signature_line_asks(t)
+}
+
+/// Whether a line is a person's name, as a signature starts: one to three
+/// capitalised words of letters (`Alice Chen`), or two to four Chinese
+/// characters (`张伟`, `欧阳娜娜`).
+fn is_name(line: &str) -> bool {
+    let t = line.trim();
+    let words: Vec<&str> = t.split_whitespace().collect();
+    let latin = (1..=3).contains(&words.len())
+        && words.iter().all(|w| {
+            let mut cs = w.chars();
+            cs.next().is_some_and(|c| c.is_ascii_uppercase())
+                && cs.all(|c| c.is_ascii_lowercase() || c == '-' || c == '\'')
+        });
+    let n = t.chars().count();
+    let han = (2..=4).contains(&n) && t.chars().all(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c));
+    latin || han
+}
+
 /// The lines of a fresh text that say something (see
-/// [`RegistrationFields::fresh_request`]).
+/// [`RegistrationFields::fresh_request`]). The last paragraph is a
+/// signature when it starts with a name ([`is_name`]) and no line of it
+/// asks for anything.
 fn substantive_lines(text: &str) -> Vec<&str> {
+    let lines: Vec<&str> = text.lines().collect();
+    // Where the last paragraph starts.
+    let last_para = lines.iter().rposition(|l| l.trim().is_empty()).map_or(0, |i| i + 1);
+    let trailing_signature = lines.get(last_para).is_some_and(|l| is_name(l))
+        && lines.iter().skip(last_para).all(|l| !signature_line_asks(l));
+    let lines = if trailing_signature { lines.get(..last_para).unwrap_or_default() } else { &lines[..] };
     let mut out = Vec::new();
     let mut signature = false;
-    for line in text.lines() {
+    for line in lines {
         let t = line.trim();
         if t.is_empty() || is_footer(t) {
             continue;
@@ -1948,6 +2016,9 @@ fn substantive_lines(text: &str) -> Vec<&str> {
         }
         if is_sign_off(t) {
             signature = true;
+            continue;
+        }
+        if is_addressee(t) {
             continue;
         }
         let pieces: Vec<&str> = t
@@ -2400,10 +2471,11 @@ mod tests {
             "发件人：张三",
             "________________________________",
         ] {
-            let body = format!("项目名称：新项目\n\n{sep}\n项目名称：旧项目\n公司名称：旧公司\n");
+            let body = format!("公司名称：新公司\n项目名称：新项目\n\n{sep}\n项目名称：旧项目\n公司名称：旧公司\n");
             let f = parse_body(&body);
             assert_eq!(f.project_name.as_deref(), Some("新项目"), "{sep}");
-            assert!(f.company_name.is_none(), "{sep}");
+            assert_eq!(f.company_name.as_deref(), Some("新公司"), "{sep}");
+            assert!(!f.from_earlier_message, "{sep}");
         }
         let body =
             "Project name: new\n\nFrom: Bob <bob@example.com>\nSent: Monday\nTo: us\nSubject: x\n\nProject name: old\n";
@@ -2850,6 +2922,12 @@ mod tests {
             "见下\n\n发自我的iPhone",
             "Please process the request below.\n[cid:image001.png@01DB3D4E.6A7B8C90]\nThis e-mail and any attachments are confidential. Please make sure you are the intended recipient.",
             "FYI - forwarding the request below from our plant IT team.",
+            "Please see below.\n\nAlice Chen\nIT Department\nNorthwind Trading Co., Ltd.\nTel: +86 21 5555 0188",
+            "张工：\n您好！\n烦请尽快处理，谢谢！",
+            "Hi team,\n\nAny update on this? Sorry for the late reply.\n\nAlice",
+            "Hello, just following up on the request below. Could you please issue the license? Thank you!",
+            "Dear Sir/Madam,\n\nPlease find the request below.",
+            "请问这个申请进度如何？",
         ] {
             assert_eq!(fresh(text), None, "{text:?}");
         }
@@ -2869,7 +2947,15 @@ mod tests {
                 "Please see below. The server moved to the DR room.",
                 "Please see below. The server moved to the DR room.",
             ),
-            ("Alice", "Alice"),
+            ("Please see below.\n\nfinance_bi", "finance_bi"),
+            ("见下\n\n财务分析平台二期", "财务分析平台二期"),
+            ("Please change the project name to finance_bi.", "Please change the project name to finance_bi."),
+            ("The JAR version is 2024.06.18 now.", "The JAR version is 2024.06.18 now."),
+            ("Sorry, wrong project. It should be bi-prod.", "Sorry, wrong project. It should be bi-prod."),
+            ("Same as below but for our test server.", "Same as below but for our test server."),
+            ("请把节点数改为3。", "请把节点数改为3。"),
+            ("上次的申请作废，以这封为准。", "上次的申请作废，以这封为准。"),
+            ("Please register the license below for 2 years.", "Please register the license below for 2 years."),
         ] {
             assert_eq!(fresh(text).as_deref(), Some(line), "{text:?}");
         }
@@ -2959,6 +3045,20 @@ mod tests {
         // Fields in the fresh text: it holds them too, and nothing is from earlier.
         assert!(!parse_body(SEED).from_earlier_message);
         assert!(parse_body(SEED).fresh_text.contains("Project name: webroot"));
+    }
+
+    #[test]
+    fn a_partial_correction_above_a_quoted_request_reads_the_quoted_one() {
+        let body = "Project name: finance_bi\n\nOn Mon, 23 Nov 2026, Alice wrote:\n> Company name: X\n> Project name: webroot\n\
+            > Maximum number of registration: 2\n";
+        let f = parse_body(body);
+        assert!(f.from_earlier_message);
+        assert_eq!(f.project_name.as_deref(), Some("webroot"));
+        assert_eq!(f.fresh_request().as_deref(), Some("Project name: finance_bi"));
+        // A whole request in the fresh text is read as it stands.
+        let f = parse_body(&format!("{SEED}\nOn Mon, Alice wrote:\n> Company name: X\n> Project name: old\n"));
+        assert!(!f.from_earlier_message);
+        assert_eq!(f.project_name.as_deref(), Some("webroot"));
     }
 
     #[test]
