@@ -77,6 +77,8 @@
 //! text and in the message the fields were read from (up to a disclaimer),
 //! and the subject.
 
+use std::{collections::HashMap, sync::OnceLock};
+
 use fanlic_formats::{Date, LicenseKind, Version};
 
 /// The products a registration may be for, in their exact spelling.
@@ -1404,21 +1406,63 @@ fn sentences(line: &str) -> impl Iterator<Item = &str> {
         .filter(|s| s.chars().any(char::is_alphanumeric))
 }
 
-/// Lower-case words (letters and digits) of a folded text, for English
-/// phrase matching.
-fn words(s: &str) -> Vec<String> {
-    fold(s)
-        .to_lowercase()
-        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '\''))
-        .filter(|w| !w.is_empty())
-        .map(str::to_owned)
-        .collect()
+/// A list of words and phrases, for matching a line in one pass (every
+/// line of every mail is checked: `fanlic ingest`'s time): English phrases
+/// by their first word, Chinese ones by their first character.
+struct Lexicon {
+    /// First word of an ASCII phrase → the phrases' words.
+    en: HashMap<&'static str, Vec<Vec<&'static str>>>,
+    /// First character of another phrase → the phrases.
+    zh: HashMap<char, Vec<&'static str>>,
 }
 
-/// Whether `phrase` (space-separated words) occurs in `words` as whole words.
-fn has_phrase(words: &[String], phrase: &str) -> bool {
-    let p: Vec<&str> = phrase.split(' ').collect();
-    !p.is_empty() && words.windows(p.len()).any(|w| w.iter().zip(&p).all(|(a, b)| a == b))
+impl Lexicon {
+    fn new(lists: &[&[&'static str]]) -> Self {
+        let mut lex = Self { en: HashMap::new(), zh: HashMap::new() };
+        for p in lists.iter().flat_map(|l| l.iter()) {
+            if p.is_ascii() {
+                let ws: Vec<&'static str> = p.split(' ').collect();
+                if let Some(first) = ws.first() {
+                    lex.en.entry(*first).or_default().push(ws);
+                }
+            } else if let Some(c) = p.chars().next() {
+                lex.zh.entry(c).or_default().push(p);
+            }
+        }
+        lex
+    }
+
+    /// Whether a line, as its lower-case folded text and that text's ASCII
+    /// words, holds one of the phrases (English ones as whole words).
+    fn matches(&self, folded: &str, words: &[&str]) -> bool {
+        let en = words.iter().enumerate().any(|(i, w)| {
+            self.en.get(w).is_some_and(|ps| ps.iter().any(|p| words.get(i..i + p.len()) == Some(p.as_slice())))
+        });
+        en || (!folded.is_ascii()
+            && folded.char_indices().any(|(i, c)| {
+                self.zh.get(&c).is_some_and(|ps| ps.iter().any(|p| folded.get(i..).is_some_and(|t| t.starts_with(p))))
+            }))
+    }
+}
+
+/// The ASCII words (letters, digits, `'`) of a lower-case folded text.
+fn ascii_words(folded: &str) -> Vec<&str> {
+    folded.split(|c: char| !(c.is_ascii_alphanumeric() || c == '\'')).filter(|w| !w.is_empty()).collect()
+}
+
+fn exception_lexicon() -> &'static Lexicon {
+    static LEX: OnceLock<Lexicon> = OnceLock::new();
+    LEX.get_or_init(|| Lexicon::new(&[EXCEPTION_PHRASES_EN, EXCEPTION_WORDS_ZH]))
+}
+
+fn urgency_lexicons() -> &'static (Lexicon, Lexicon) {
+    static LEX: OnceLock<(Lexicon, Lexicon)> = OnceLock::new();
+    LEX.get_or_init(|| (Lexicon::new(&[URGENCY]), Lexicon::new(&[URGENCY_CONDITIONS])))
+}
+
+fn disclaimer_lexicon() -> &'static Lexicon {
+    static LEX: OnceLock<Lexicon> = OnceLock::new();
+    LEX.get_or_init(|| Lexicon::new(&[DISCLAIMER]))
 }
 
 /// English words and phrases that ask for an exception: more than the
@@ -1603,42 +1647,40 @@ const URGENCY_CONDITIONS: &[&str] = &[
 /// (`No special requirements.`, `无特殊要求`) does not; nor does ordinary
 /// politeness (`Please issue the license, thanks`, `请帮忙注册，谢谢`).
 pub fn asks_for_exception(sentence: &str) -> bool {
-    if is_none_note(sentence) {
-        return false;
-    }
-    let w = words(sentence);
     let folded = fold(sentence).to_lowercase();
-    let has = |p: &&str| if p.is_ascii() { has_phrase(&w, p) } else { folded.contains(*p) };
-    if EXCEPTION_PHRASES_EN.iter().any(|p| has_phrase(&w, p)) || EXCEPTION_WORDS_ZH.iter().any(|p| folded.contains(p)) {
-        return true;
-    }
-    URGENCY.iter().any(has) && URGENCY_CONDITIONS.iter().any(has)
+    let w = ascii_words(&folded);
+    let (urgent, condition) = urgency_lexicons();
+    let asks =
+        exception_lexicon().matches(&folded, &w) || (urgent.matches(&folded, &w) && condition.matches(&folded, &w));
+    asks && !is_none_note(sentence)
 }
 
 /// Whether a line starts a confidentiality notice or disclaimer (the rest
 /// of its block is not the customer's words).
 fn is_disclaimer(line: &str) -> bool {
     let l = fold(line).to_lowercase();
-    [
-        "confidential",
-        "intended recipient",
-        "intended only for",
-        "disclaimer",
-        "this e-mail and any",
-        "this email and any",
-        "this message and any",
-        "保密",
-        "机密",
-        "免责声明",
-        "本邮件及其附件",
-        "本邮件包含",
-        "如果您不是本邮件",
-        "若您不是",
-        "如非指定收件人",
-    ]
-    .iter()
-    .any(|p| l.contains(p))
+    disclaimer_lexicon().matches(&l, &ascii_words(&l))
 }
+
+/// What starts a disclaimer.
+const DISCLAIMER: &[&str] = &[
+    "confidential",
+    "confidentiality",
+    "intended recipient",
+    "intended only for",
+    "disclaimer",
+    "this e mail and any",
+    "this email and any",
+    "this message and any",
+    "保密",
+    "机密",
+    "免责声明",
+    "本邮件及其附件",
+    "本邮件包含",
+    "如果您不是本邮件",
+    "若您不是",
+    "如非指定收件人",
+];
 
 /// Whether a line is a mail program's footer or an inline-image
 /// placeholder: `Sent from my iPhone`, `Get Outlook for iOS`, `发自我的
@@ -1912,9 +1954,9 @@ fn is_greeting(piece: &str) -> bool {
     if l.chars().any(|c| c.is_ascii_digit()) {
         return false;
     }
-    let w = words(&l);
+    let w = ascii_words(&l);
     let en = ["hi", "hello", "hey", "dear", "greetings", "morning", "afternoon", "evening", "good"];
-    if w.first().is_some_and(|f| en.contains(&f.as_str())) && w.len() <= 6 && l.is_ascii() {
+    if w.first().is_some_and(|f| en.contains(f)) && w.len() <= 6 && l.is_ascii() {
         return true;
     }
     let zh_in = ["您好", "你好", "大家好", "早上好", "上午好", "下午好", "晚上好"];
@@ -1940,11 +1982,11 @@ fn is_sign_off(line: &str) -> bool {
 /// Whether a line of a signature still asks for something (a signature
 /// does not say `make`, `change`, `nodes`, `改成`, `节点`, ...).
 fn signature_line_asks(line: &str) -> bool {
-    let w = words(line);
     let folded = fold(line).to_lowercase();
+    let w = ascii_words(&folded);
     let en = ["make", "change", "use", "instead", "correct", "update", "add", "need", "want", "node", "nodes"];
     let zh = ["改", "换", "节点", "延长", "希望", "能否", "需要", "麻烦"];
-    w.iter().any(|x| en.contains(&x.as_str())) || zh.iter().any(|p| folded.contains(p)) || asks_for_exception(line)
+    w.iter().any(|x| en.contains(x)) || zh.iter().any(|p| folded.contains(p)) || asks_for_exception(line)
 }
 
 impl RegistrationFields {
