@@ -9,6 +9,10 @@
 //! Rules:
 //! - Companies are unique, compared by [`company_key`]: case, runs of white
 //!   space and full-width forms are folded (`ＡＣＭＥ　Ltd` is `acme ltd`).
+//!   A contract is found by that key only. [`legal_form_key`] is lenient
+//!   (legal-form spelling and punctuation set aside) and is only ever used
+//!   to compare a mail's company name with the contract of its own
+//!   authenticated sender, never to find a contract.
 //! - Addresses are stored normalized ([`normalize_email`]: trimmed,
 //!   lowercase) and an address may belong to **one enabled** contract only,
 //!   so that a sender names at most one contract. Disabled contracts keep
