@@ -1156,18 +1156,25 @@ fn same_value(field: Field, a: &str, b: &str) -> bool {
 }
 
 /// A project name that lists several projects: `webroot、webroot_dr`,
-/// `webroot, test`, `a; b`, `a and b`, `a & b` (two to four parts of at
-/// most 40 characters each).
+/// `webroot, test`, `a; b`, and between single words `a and b`, `a & b`
+/// (two to four different parts of at most 40 characters each).
 fn listed_projects(value: &str) -> Vec<String> {
     let folded = fold(value);
-    let parts: Vec<String> = folded
-        .split([',', ';', '、', '，', '；'])
-        .flat_map(|p| p.split(" and ").flat_map(|q| q.split(" & ")))
-        .map(|p| p.trim().to_owned())
-        .collect();
-    // A description with commas (`…平台，覆盖总部及华东、华南…`) is not a list.
+    let mut parts: Vec<String> = folded.split([',', ';', '、', '，', '；']).map(|p| p.trim().to_owned()).collect();
+    if parts.len() == 1 {
+        // `a and b` between single words only: `Sales and Marketing
+        // Dashboard` is one name.
+        let words: Vec<String> =
+            folded.split(" and ").flat_map(|p| p.split(" & ")).map(|p| p.trim().to_owned()).collect();
+        if words.iter().all(|w| !w.contains(char::is_whitespace)) {
+            parts = words;
+        }
+    }
+    // A description with commas (`…平台，覆盖总部及华东、华南…`) is not a list,
+    // nor is one name written twice.
     let short = |p: &String| !p.is_empty() && p.chars().count() <= 40;
-    if (2..=4).contains(&parts.len()) && parts.iter().all(short) { parts } else { Vec::new() }
+    let distinct = parts.iter().any(|p| Some(p) != parts.first());
+    if (2..=4).contains(&parts.len()) && parts.iter().all(short) && distinct { parts } else { Vec::new() }
 }
 
 /// The fields of one block, and which of its lines are field lines or
@@ -3121,6 +3128,12 @@ mod tests {
         let f = parse_body("Company name: X\nProject name: webroot、webroot_dr\nNumber of nodes: 2\n");
         let projects: Vec<_> = f.requests.iter().map(|r| r.get(Field::ProjectName).unwrap()).collect();
         assert_eq!(projects, ["webroot", "webroot_dr"]);
+        let f = parse_body("Company name: X\nProject name: webroot and webroot-dr\n");
+        assert_eq!(f.requests.len(), 2, "{f:?}");
+        for one in ["Sales and Marketing Dashboard", "webroot, webroot", "R&D"] {
+            let f = parse_body(&format!("Company name: X\nProject name: {one}\n"));
+            assert!(f.requests.is_empty(), "{one}: {f:?}");
+        }
         // A correction of one field is not a second request.
         let f = parse_body(&format!("{SEED}Project name: webroot-2\n"));
         assert!(f.requests.is_empty());
