@@ -1131,8 +1131,23 @@ const NONE_NOTES: &[&str] = &[
 ];
 
 /// Thanks, squashed: words that change nothing.
-const THANKS: &[&str] =
-    &["thanks", "thankyou", "thx", "manythanks", "thanksalot", "谢谢", "多谢", "感谢", "谢谢您", "非常感谢", "辛苦了"];
+const THANKS: &[&str] = &[
+    "thanks",
+    "thankyou",
+    "thx",
+    "tks",
+    "ty",
+    "manythanks",
+    "thanksalot",
+    "thanksinadvance",
+    "thankyouverymuch",
+    "谢谢",
+    "多谢",
+    "感谢",
+    "谢谢您",
+    "非常感谢",
+    "辛苦了",
+];
 
 // ---------------------------------------------------------------------------
 // Body
@@ -1726,6 +1741,11 @@ const COURTESY_PHRASES: &[&str] = &[
     "still waiting",
     "as soon as possible",
     "late reply",
+    "as requested",
+    "烦请",
+    "上周",
+    "这边",
+    "比较",
     "请查收",
     "请见",
     "尽快",
@@ -1904,6 +1924,24 @@ const COURTESY_WORDS: &[&str] = &[
     "sorry",
     "ok",
     "okay",
+    "refer",
+    "check",
+    "assist",
+    "assistance",
+    "gentle",
+    "on",
+    "reply",
+    "replied",
+    "response",
+    "heard",
+    "back",
+    "didn't",
+    "get",
+    "got",
+    "since",
+    "requested",
+    "mentioned",
+    "attention",
     "asap",
     "soon",
     "sir",
@@ -1914,7 +1952,7 @@ const COURTESY_WORDS: &[&str] = &[
 
 /// Chinese characters left after [`COURTESY_PHRASES`] are removed that
 /// change nothing (particles, `请`, `再`, `好`).
-const COURTESY_CHARS: &str = "的了呢吧啊哈呀哦嗯请再好您你发给还未已过帮中下";
+const COURTESY_CHARS: &str = "的了呢吧啊哈呀哦嗯请再好您你发给还未已过帮中下烦是看急";
 
 /// Who a forwarded request comes from, which changes nothing: `from our
 /// (plant IT) team`, `from my colleague`: `from our`/`from my`, at most
@@ -1975,7 +2013,8 @@ fn is_greeting(piece: &str) -> bool {
 /// closing (`Best regards`, `此致`), or thanks alone, perhaps with a name
 /// (`Thanks,`, `Thank you!`, `Thanks, Alice`, `谢谢！`).
 fn is_sign_off(line: &str) -> bool {
-    if is_closing(line) || matches!(squash(line).trim_end_matches([',', '.', '!', '，', '。', '！']), "best") {
+    let short = ["best", "br", "brs", "rgds", "--", "-"];
+    if is_closing(line) || short.contains(&squash(line).trim_end_matches([',', '.', '!', '，', '。', '！'])) {
         return true;
     }
     let mut pieces = line.split([',', '，', '!', '！', '.', '。']).map(str::trim).filter(|p| !p.is_empty());
@@ -2020,8 +2059,8 @@ fn is_addressee(line: &str) -> bool {
 }
 
 /// Whether a line is a person's name, as a signature starts: one to three
-/// capitalised words of letters (`Alice Chen`), or two to four Chinese
-/// characters (`张伟`, `欧阳娜娜`).
+/// capitalised words of letters (`Alice Chen`), or two or three Chinese
+/// characters (`张伟`, `陈晓东`).
 fn is_name(line: &str) -> bool {
     let t = line.trim();
     let words: Vec<&str> = t.split_whitespace().collect();
@@ -2032,7 +2071,7 @@ fn is_name(line: &str) -> bool {
                 && cs.all(|c| c.is_ascii_lowercase() || c == '-' || c == '\'')
         });
     let n = t.chars().count();
-    let han = (2..=4).contains(&n) && t.chars().all(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c));
+    let han = (2..=3).contains(&n) && t.chars().all(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c));
     latin || han
 }
 
@@ -2044,7 +2083,9 @@ fn substantive_lines(text: &str) -> Vec<&str> {
     let lines: Vec<&str> = text.lines().collect();
     // Where the last paragraph starts.
     let last_para = lines.iter().rposition(|l| l.trim().is_empty()).map_or(0, |i| i + 1);
-    let trailing_signature = lines.get(last_para).is_some_and(|l| is_name(l))
+    // Only after some text: a name alone may as well be a project's.
+    let trailing_signature = lines.iter().take(last_para).any(|l| !l.trim().is_empty())
+        && lines.get(last_para).is_some_and(|l| is_name(l))
         && lines.iter().skip(last_para).all(|l| !signature_line_asks(l));
     let lines = if trailing_signature { lines.get(..last_para).unwrap_or_default() } else { &lines[..] };
     let mut out = Vec::new();
@@ -2977,6 +3018,17 @@ mod tests {
             "Hello, just following up on the request below. Could you please issue the license? Thank you!",
             "Dear Sir/Madam,\n\nPlease find the request below.",
             "请问这个申请进度如何？",
+            "Hi,\n\nForwarding as requested.\n\nBR,\nTom",
+            "Hello FanRuan,\n\nPlease refer to the email below for our license registration. Appreciate your help!\n\n\
+             Best Regards,\nTom Baker | BI Platform Lead\nM: +1 555 0100",
+            "Hi team, resending since I didn't get a reply. Thanks",
+            "Gentle reminder on the below.",
+            "Kindly assist.",
+            "您好：\n\n烦请查收下方的注册申请，谢谢！\n\n--\n赵磊",
+            "您好，附件是我们的注册信息，请查收。",
+            "麻烦帮忙尽快处理一下哈，我们这边比较急，谢谢！",
+            "您好，上周发的申请还没有回复，麻烦看一下。",
+            "转发一下，谢谢。",
         ] {
             assert_eq!(fresh(text), None, "{text:?}");
         }
@@ -3003,6 +3055,13 @@ mod tests {
             ("Sorry, wrong project. It should be bi-prod.", "Sorry, wrong project. It should be bi-prod."),
             ("Same as below but for our test server.", "Same as below but for our test server."),
             ("请把节点数改为3。", "请把节点数改为3。"),
+            ("同上", "同上"),
+            (
+                "Please ignore the previous mail and use the info below.",
+                "Please ignore the previous mail and use the info below.",
+            ),
+            ("Hi, see below. Note the project name changed.", "Hi, see below. Note the project name changed."),
+            ("Please issue for 2 nodes only.", "Please issue for 2 nodes only."),
             ("上次的申请作废，以这封为准。", "上次的申请作废，以这封为准。"),
             ("Please register the license below for 2 years.", "Please register the license below for 2 years."),
         ] {
