@@ -1552,7 +1552,6 @@ pub const EXCEPTION_PHRASES_EN: &[&str] = &[
     "backup server",
     "is it possible",
     "would it be possible",
-    "if possible",
     "possible to",
     "not yet signed",
     "not signed yet",
@@ -1646,22 +1645,8 @@ const URGENCY: &[&str] = &[
 ];
 
 /// Conditions that make urgency an exception.
-const URGENCY_CONDITIONS: &[&str] = &[
-    "if",
-    "unless",
-    "until",
-    "otherwise",
-    "before",
-    "first",
-    "如果",
-    "若",
-    "先",
-    "之前",
-    "否则",
-    "待",
-    "以后",
-    "之后",
-];
+const URGENCY_CONDITIONS: &[&str] =
+    &["unless", "until", "otherwise", "before", "first", "先", "之前", "否则", "待", "以后", "之后"];
 
 /// Whether a sentence outside the fields asks for an exception: an English
 /// phrase of [`EXCEPTION_PHRASES_EN`] (whole words), a Chinese word of
@@ -3095,6 +3080,8 @@ mod tests {
             "Dear FanRuan license team,",
             "IT Department, Northwind Trading Co., Ltd.",
             "Please treat this urgently.",
+            "If possible, please issue it today.",
+            "我们今天上线，如果可以请尽快处理。",
         ] {
             assert!(!asks_for_exception(s), "{s}");
         }
