@@ -9,6 +9,10 @@
 //! Rules:
 //! - Companies are unique, compared by [`company_key`]: case, runs of white
 //!   space and full-width forms are folded (`ＡＣＭＥ　Ltd` is `acme ltd`).
+//!   A contract is found by that key only. [`legal_form_key`] is lenient
+//!   (legal-form spelling and punctuation set aside) and is only ever used
+//!   to compare a mail's company name with the contract of its own
+//!   authenticated sender, never to find a contract.
 //! - Addresses are stored normalized ([`normalize_email`]: trimmed,
 //!   lowercase) and an address may belong to **one enabled** contract only,
 //!   so that a sender names at most one contract. Disabled contracts keep
@@ -324,6 +328,68 @@ fn fold_width(c: char) -> char {
 pub fn company_key(name: &str) -> String {
     let folded: String = name.chars().map(fold_width).collect();
     folded.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
+}
+
+/// Legal-form endings, as token sequences (lower case, punctuation removed),
+/// and the one form each stands for. Longest first: `co ltd` before `ltd`.
+const LEGAL_FORMS: &[(&[&str], &str)] = &[
+    (&["company", "limited"], "ltd"),
+    (&["company", "ltd"], "ltd"),
+    (&["co", "limited"], "ltd"),
+    (&["co", "ltd"], "ltd"),
+    (&["limited"], "ltd"),
+    (&["ltd"], "ltd"),
+    (&["incorporated"], "inc"),
+    (&["inc"], "inc"),
+    (&["corporation"], "corp"),
+    (&["corp"], "corp"),
+    (&["l", "l", "c"], "llc"),
+    (&["llc"], "llc"),
+    (&["company"], "co"),
+    (&["co"], "co"),
+];
+
+/// The key a company name is compared by **leniently**, only ever against
+/// the contract of the mail's own authenticated sender (never to find a
+/// contract: that is [`company_key`], exact): what is left when legal-form
+/// spelling, punctuation, spacing and width are set aside.
+///
+/// - Full-width forms are folded and letters lower-cased; every character
+///   that is not a letter or a digit (spaces, `.,;:&'"-/`, parentheses of
+///   either width) separates words and is then dropped, so `（深圳）` is
+///   `(深圳)` is `深圳`, and `Co.,Ltd.` is `Co. Ltd` is `co ltd`.
+/// - One legal-form ending is replaced by the form it spells:
+///   `Co., Ltd.` = `Company Limited` = `Ltd.` = `Limited`; `Inc` =
+///   `Incorporated`; `Corp.` = `Corporation`; `LLC` = `L.L.C.`; `Co.` =
+///   `Company`; Chinese `有限责任公司` = `有限公司` (the Company Law allows
+///   either for one form; `股份有限公司` is another form and stays itself).
+/// - Every other word must be the same, in the same order: `Northwind
+///   Trading` is not `Northwind Traders`, `Acme Ltd` is not `Acme Holdings
+///   Ltd`.
+pub fn legal_form_key(name: &str) -> String {
+    let folded: String = name.chars().map(fold_width).collect::<String>().to_lowercase();
+    let mut words: Vec<&str> = folded.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
+    let mut form = "";
+    for (tail, canonical) in LEGAL_FORMS {
+        if words.len() >= tail.len() && words.ends_with(tail) {
+            words.truncate(words.len() - tail.len());
+            form = canonical;
+            break;
+        }
+    }
+    let mut key: String = words.concat();
+    if form.is_empty()
+        && let Some(stem) = key.strip_suffix("有限责任公司")
+    {
+        key = format!("{stem}有限公司");
+    }
+    format!("{key}|{form}")
+}
+
+/// Whether two company names differ only in legal-form spelling,
+/// punctuation, spacing or width ([`legal_form_key`]).
+pub fn same_company_but_legal_form(a: &str, b: &str) -> bool {
+    legal_form_key(a) == legal_form_key(b)
 }
 
 /// One address, trimmed, full-width forms folded and lowercase, if it looks
@@ -1330,6 +1396,56 @@ mod tests {
         );
         assert!(parse_methods("methods", "qr").is_err());
         assert!(parse_max_nodes("max_nodes", "0").is_err());
+    }
+
+    #[test]
+    fn legal_form_variants_are_one_company() {
+        for (a, b) in [
+            ("Northwind Trading Co., Ltd.", "Northwind Trading Co.,Ltd."),
+            ("Northwind Trading Co., Ltd.", "Northwind Trading Co., Ltd"),
+            ("Northwind Trading Co., Ltd.", "Northwind Trading Co. Ltd"),
+            ("Northwind Trading Co., Ltd.", "NORTHWIND TRADING CO.,LTD"),
+            ("Northwind Trading Co., Ltd.", "Northwind Trading Company Limited"),
+            ("Northwind Trading Co., Ltd.", "Northwind Trading Ltd."),
+            ("Northwind Trading Co., Ltd.", "Northwind  Trading Limited"),
+            ("Contoso Manufacturing Company Limited", "Contoso Manufacturing Co., Ltd."),
+            ("Fabrikam Data Services Inc.", "Fabrikam Data Services, Inc"),
+            ("Fabrikam Data Services Inc.", "Fabrikam Data Services Incorporated"),
+            ("Tailspin Corp.", "Tailspin Corporation"),
+            ("Gulf Coast Analytics LLC", "Gulf Coast Analytics, L.L.C."),
+            ("Gulf Coast Analytics LLC", "Gulf Coast Analytics L.L.C"),
+            ("Acme Co.", "Acme Company"),
+            ("明远数据科技（上海）有限公司", "明远数据科技(上海)有限公司"),
+            ("明远数据科技（上海）有限公司", "明远数据科技 （上海） 有限公司"),
+            ("明远数据科技（上海）有限公司", "明远数据科技上海有限公司"),
+            ("上海明远数据科技有限公司", "上海明远数据科技有限责任公司"),
+            ("上海明远数据科技有限公司", "上海明远数据科技有限公司\u{3000}"),
+            ("ＡＣＭＥ　Ｌｔｄ．", "Acme Ltd"),
+        ] {
+            assert!(same_company_but_legal_form(a, b), "{a:?} vs {b:?}: {} {}", legal_form_key(a), legal_form_key(b));
+        }
+    }
+
+    #[test]
+    fn other_words_are_another_company() {
+        for (a, b) in [
+            ("Northwind Trading", "Northwind Traders"),
+            ("Northwind Trading Co., Ltd.", "Northwind Traders Co., Ltd."),
+            ("Acme Ltd", "Acme Holdings Ltd"),
+            ("Acme Ltd", "Acme Inc"),
+            ("Acme Corp", "Acme LLC"),
+            ("Acme Ltd", "Acme"),
+            ("Acme Ltd", "Ltd Acme"),
+            ("Fabrikam Data Services Inc.", "Fabrikam Data Service Inc."),
+            ("上海明远数据科技有限公司", "上海明远数据科技股份有限公司"),
+            ("上海明远数据科技有限公司", "上海明远数据技术有限公司"),
+            ("上海明远数据科技有限公司", "明远数据科技（上海）有限公司"),
+            ("杭州云帆信息技术股份有限公司", "杭州云帆信息技术有限公司"),
+        ] {
+            assert!(!same_company_but_legal_form(a, b), "{a:?} vs {b:?}: {}", legal_form_key(a));
+        }
+        // The exact key used to find a contract is not lenient.
+        assert_ne!(company_key("Northwind Trading Co., Ltd."), company_key("Northwind Trading Co. Ltd"));
     }
 
     #[test]

@@ -44,7 +44,51 @@
 //! fields are read from the newest block that has any: fresh text first,
 //! then unquoted forwarded messages, then `>`-quoted ones. A block holding
 //! only a special requirements note does not hide the request below it; the
-//! note is kept with it.
+//! note is kept with it. Fields read from an earlier message are marked
+//! ([`RegistrationFields::from_earlier_message`]). A note that is empty or
+//! "none" (`none`, `N/A`, `无`, `暂无`, `无特殊要求`, with or without `谢谢`)
+//! is no note.
+//!
+//! A correction of a field or two in the fresh text (a fresh block whose
+//! fields lack the company or the project name, such as `Project name:
+//! finance_bi` above a quoted request) does not hide the whole request of
+//! an earlier message: that one is read (and marked), and the fresh text
+//! says what changes.
+//!
+//! # Several requests
+//!
+//! The fields of a block are cut into sets in order: a field given again
+//! starts the next set. Two or more sets of at least two fields each that
+//! differ in a value are several requests ([`RegistrationFields::requests`],
+//! each set as written: `项目一`/`项目二` with their own fields, a second
+//! `Project name:` with its node count); so is one project name that lists
+//! several (`webroot、webroot_dr`, `a, b`, `a and b`). One field given again
+//! alone is a correction ([`RegistrationFields::repeated`] only). Values are
+//! compared as values: `3` and `3 nodes`, `2026/11/20` and `2026年11月20日`,
+//! two spellings of one company's legal form, are the same.
+//!
+//! # Free text
+//!
+//! [`RegistrationFields::fresh_text`] is what the customer wrote outside
+//! quoted and forwarded messages. [`RegistrationFields::fresh_request`] is
+//! the part of it that says something. What does not: blank lines; a
+//! greeting (`Hi`, `Hello all`, `Dear team,`, `您好`, `王经理，您好`,
+//! `尊敬的…`); a piece made only of courtesy words and phrases (`see
+//! below`, `please find below our request`, `resending`, `FYI`, `请查收`,
+//! `见下`, `谢谢`, `麻烦处理一下`, `we have not received the license yet`);
+//! a sign-off (`Best regards`, `此致`, `Thanks,`, `谢谢！`) and the
+//! signature after it, unless a signature line asks for something (`make`,
+//! `change`, `use`, `nodes`, `改`, `换`, `节点`, an exception); a mail
+//! program's footer (`Sent from my iPhone`, `发自我的iPhone`, `[cid:…]`);
+//! a disclaimer and what follows it. Anything else counts, a number or a
+//! word outside the lists too: when in doubt, the text says something.
+//!
+//! [`RegistrationFields::exception_requests`] are the sentences that ask for
+//! an exception ([`asks_for_exception`]) outside the fields: in the fresh
+//! text and in the message the fields were read from (up to a disclaimer),
+//! and the subject.
+
+use std::{collections::HashMap, sync::OnceLock};
 
 use fanlic_formats::{Date, LicenseKind, Version};
 
@@ -107,9 +151,36 @@ pub struct RegistrationFields {
     /// message because the newest text has none.
     pub from_earlier_message: bool,
     /// Fields given again, with a different value, in the text the fields
-    /// were read from (the first value is kept): two requests in one mail,
-    /// or a correction further down. Worth holding for staff.
+    /// were read from (the first value is kept): a correction further down,
+    /// or one of [`RegistrationFields::requests`]. Worth holding for staff.
     pub repeated: Vec<Field>,
+    /// What the customer wrote in this mail: the text outside quoted and
+    /// forwarded earlier messages, without the signature after the fields,
+    /// trimmed. Whether it says anything is
+    /// [`RegistrationFields::fresh_request`].
+    pub fresh_text: String,
+    /// Sentences outside the fields (in the fresh text, in the message the
+    /// fields were read from, or in the subject) that ask for an exception
+    /// ([`asks_for_exception`]). Like a note, never issued automatically.
+    pub exception_requests: Vec<String>,
+    /// The requests of a mail that holds two or more (see
+    /// [`RegistrationFields::requests`]'s rule in the module
+    /// documentation), each with its own fields; empty for one request.
+    pub requests: Vec<FieldSet>,
+}
+
+/// One request's fields, as written, when a mail holds several.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FieldSet {
+    /// Each field once, in the order given, with its text.
+    pub fields: Vec<(Field, String)>,
+}
+
+impl FieldSet {
+    /// The value given for `field`, if any.
+    pub fn get(&self, field: Field) -> Option<&str> {
+        self.fields.iter().find(|(f, _)| *f == field).map(|(_, v)| v.as_str())
+    }
 }
 
 /// The fields a registration mail has, for [`Problem`]s and labels.
@@ -516,6 +587,24 @@ const LABELS: &[(Field, &[&str])] = &[
             "特殊情况",
             "特殊说明",
             "备注",
+            "特殊情况说明",
+            "特殊需求说明",
+            "特别说明",
+            "其他说明",
+            "其他要求",
+            "其他需求",
+            "补充说明",
+            "备注说明",
+            "附注",
+            "note",
+            "notes",
+            "specialnote",
+            "specialinstructions",
+            "otherrequirements",
+            "additionalrequirements",
+            "additionalnotes",
+            "comment",
+            "comments",
         ],
     ),
 ];
@@ -1305,36 +1394,134 @@ fn parse_version(raw: &str) -> Option<Version> {
     Version::of_local(s.get(start..)?)
 }
 
+/// Whether a note says nothing: empty, or every piece of it (split at line
+/// breaks and `,;.!` of either width) is a "none" word (`none`, `N/A`,
+/// `no special requirements`, `无`, `暂无`, `无特殊要求`, `没有`, `-`, ...)
+/// or thanks (`thanks`, `谢谢`), with at least one "none" word or nothing
+/// at all. `无，谢谢` says nothing; `无。另需延长一年` says something.
 fn is_none_note(s: &str) -> bool {
-    let q = squash(s);
-    let q = q.trim_end_matches(['.', '。', '!', '！']);
-    matches!(
-        q,
-        "" | "none"
-            | "no"
-            | "nil"
-            | "null"
-            | "n/a"
-            | "na"
-            | "-"
-            | "--"
-            | "/"
-            | "nothing"
-            | "nospecialrequirements"
-            | "nospecialrequirement"
-            | "无"
-            | "没有"
-            | "暂无"
-            | "无特殊需求"
-            | "无特殊要求"
-            | "否"
-    )
+    let folded = fold(s);
+    // `n/a` is one piece: `/` does not split.
+    let pieces = folded.split([',', ';', '.', '!', '。', '、', '\n']).map(squash).filter(|p| !p.is_empty());
+    let mut none = 0usize;
+    for p in pieces {
+        if NONE_NOTES.contains(&p.as_str()) {
+            none += 1;
+        } else if !THANKS.contains(&p.as_str()) {
+            return false;
+        }
+    }
+    none > 0 || folded.trim_matches(|c: char| !c.is_alphanumeric()).is_empty()
 }
+
+/// What a note says when it says nothing, squashed.
+const NONE_NOTES: &[&str] = &[
+    "none",
+    "no",
+    "nil",
+    "null",
+    "n/a",
+    "na",
+    "-",
+    "--",
+    "—",
+    "——",
+    "/",
+    "nothing",
+    "notapplicable",
+    "nothingspecial",
+    "nospecialrequirements",
+    "nospecialrequirement",
+    "nospecialrequests",
+    "nospecialrequest",
+    "nospecialcircumstances",
+    "noremarks",
+    "nonotes",
+    "无",
+    "没有",
+    "暂无",
+    "无无",
+    "否",
+    "不涉及",
+    "无特殊需求",
+    "无特殊要求",
+    "无特殊情况",
+    "无特殊说明",
+    "无其他要求",
+    "无其他需求",
+    "没有特殊需求",
+    "没有特殊要求",
+    "没有特殊情况",
+    "暂无特殊需求",
+    "暂无特殊要求",
+    "无备注",
+];
+
+/// Thanks, squashed: words that change nothing.
+const THANKS: &[&str] = &[
+    "thanks",
+    "thankyou",
+    "thx",
+    "tks",
+    "ty",
+    "manythanks",
+    "thanksalot",
+    "thanksinadvance",
+    "thankyouverymuch",
+    "谢谢",
+    "多谢",
+    "感谢",
+    "谢谢您",
+    "非常感谢",
+    "辛苦了",
+];
 
 // ---------------------------------------------------------------------------
 // Body
 
-fn fields_of_block(block: &Block<'_>) -> RegistrationFields {
+/// Whether two values given for one field say the same: the same value when
+/// both parse (`3` and `3 nodes`, `2026/11/20` and `2026年11月20日`), the
+/// same company but for legal-form spelling, else the same text.
+fn same_value(field: Field, a: &str, b: &str) -> bool {
+    if a == b {
+        return true;
+    }
+    match field {
+        Field::CompanyName => crate::contracts::same_company_but_legal_form(a, b),
+        Field::ProjectName | Field::SpecialRequirements => false,
+        Field::SigningDate => parse_date(a).is_some_and(|d| parse_date(b) == Some(d)),
+        Field::Method => parse_method(a).is_some_and(|m| parse_method(b) == Some(m)),
+        Field::Nodes => parse_nodes(a).is_some_and(|n| parse_nodes(b) == Some(n)),
+        Field::Version => parse_version(a).is_some_and(|v| parse_version(b) == Some(v)),
+        Field::JarVersion => parse_build_date(a).is_some_and(|d| parse_build_date(b) == Some(d)),
+    }
+}
+
+/// A project name that lists several projects: `webroot、webroot_dr`,
+/// `webroot, test`, `a; b`, and between single words `a and b`, `a & b`
+/// (two to four different parts of at most 40 characters each).
+fn listed_projects(value: &str) -> Vec<String> {
+    let folded = fold(value);
+    let mut parts: Vec<String> = folded.split([',', ';', '、', '，', '；']).map(|p| p.trim().to_owned()).collect();
+    if parts.len() == 1 {
+        // `a and b` between single words only: `Sales and Marketing
+        // Dashboard` is one name.
+        let words: Vec<String> =
+            folded.split(" and ").flat_map(|p| p.split(" & ")).map(|p| p.trim().to_owned()).collect();
+        if words.iter().all(|w| !w.contains(char::is_whitespace)) {
+            parts = words;
+        }
+    }
+    // A description with commas (`…平台，覆盖总部及华东、华南…`) is not a list,
+    // nor is one name written twice.
+    let short = |p: &String| !p.is_empty() && p.chars().count() <= 40;
+    let distinct = parts.iter().any(|p| Some(p) != parts.first());
+    if (2..=4).contains(&parts.len()) && parts.iter().all(short) && distinct { parts } else { Vec::new() }
+}
+
+/// The fields of one block, and which of its lines are field lines or
+/// their values (the others are free text).
+fn fields_of_block(block: &Block<'_>) -> (RegistrationFields, Vec<bool>) {
     let lines = &block.lines;
     // Each line's field, worked out once (most already by `blocks`).
     let parsed: Vec<Option<(Field, &str)>> = lines
@@ -1343,7 +1530,10 @@ fn fields_of_block(block: &Block<'_>) -> RegistrationFields {
         .map(|(l, p)| p.unwrap_or_else(|| field_line(l)))
         .collect();
     let field_line = |i: usize| parsed.get(i).copied().flatten();
+    let mut consumed = vec![false; lines.len()];
     let mut f = RegistrationFields::default();
+    // Field sets: a field seen again starts the next set.
+    let mut sets: Vec<FieldSet> = vec![FieldSet::default()];
     let mut i = 0;
     while i < lines.len() {
         let Some((field, after)) = field_line(i) else {
@@ -1373,6 +1563,7 @@ fn fields_of_block(block: &Block<'_>) -> RegistrationFields {
             if f.special_requirements.is_none() && !is_none_note(&note) {
                 f.special_requirements = Some(note);
             }
+            consumed.iter_mut().take(next).skip(i).for_each(|c| *c = true);
             i = next;
             continue;
         }
@@ -1388,6 +1579,7 @@ fn fields_of_block(block: &Block<'_>) -> RegistrationFields {
                 next += 1;
             }
         }
+        consumed.iter_mut().take(next).skip(i).for_each(|c| *c = true);
         i = next;
         if value.is_empty() {
             continue;
@@ -1409,11 +1601,53 @@ fn fields_of_block(block: &Block<'_>) -> RegistrationFields {
             }
             Field::SpecialRequirements => continue,
         };
-        if kept != raw && !f.repeated.contains(&field) {
+        if !same_value(field, &kept, raw) && !f.repeated.contains(&field) {
             f.repeated.push(field);
         }
+        if sets.last().is_some_and(|s| s.get(field).is_some()) {
+            sets.push(FieldSet::default());
+        }
+        if let Some(s) = sets.last_mut() {
+            s.fields.push((field, raw.to_owned()));
+        }
     }
-    f
+    f.requests = several_requests(sets);
+    (f, consumed)
+}
+
+/// The requests of a block's field sets, when there are several: two or
+/// more sets of at least two fields each that differ in a value; or one
+/// project name that lists several projects. Empty otherwise (one request,
+/// perhaps with one field corrected further down).
+fn several_requests(sets: Vec<FieldSet>) -> Vec<FieldSet> {
+    let full: Vec<&FieldSet> = sets.iter().filter(|s| s.fields.len() >= 2).collect();
+    let differ = full.iter().enumerate().any(|(k, a)| {
+        full.iter()
+            .skip(k + 1)
+            .any(|b| a.fields.iter().any(|(field, v)| b.get(*field).is_some_and(|w| !same_value(*field, v, w))))
+    });
+    if full.len() >= 2 && differ {
+        return sets.into_iter().filter(|s| !s.fields.is_empty()).collect();
+    }
+    // `Project name: webroot、webroot_dr`: one set, several projects.
+    if let [only] = sets.as_slice()
+        && let Some(p) = only.get(Field::ProjectName)
+    {
+        let projects = listed_projects(p);
+        if !projects.is_empty() {
+            return projects
+                .into_iter()
+                .map(|name| FieldSet {
+                    fields: only
+                        .fields
+                        .iter()
+                        .map(|(f, v)| (*f, if *f == Field::ProjectName { name.clone() } else { v.clone() }))
+                        .collect(),
+                })
+                .collect();
+        }
+    }
+    Vec::new()
 }
 
 /// The registration fields of a text body: those of the newest block that
@@ -1424,38 +1658,789 @@ pub fn parse_body(text: &str) -> RegistrationFields {
 }
 
 /// [`parse_body`] and [`classify`] of one mail, cutting its body into
-/// blocks once.
+/// blocks once. A subject that asks for an exception
+/// ([`asks_for_exception`]) adds to [`RegistrationFields::exception_requests`].
 pub fn parse_request(subject: &str, body: &str) -> (RegistrationFields, RequestKind) {
     let blocks = blocks(body);
-    let fields = fields_of_blocks(&blocks);
+    let mut fields = fields_of_blocks(&blocks);
     let kind = classify_blocks(subject, &blocks, &fields);
+    let (subj, _) = strip_subject_prefixes(subject);
+    if asks_for_exception(subj) && !fields.exception_requests.iter().any(|s| s == subj) {
+        fields.exception_requests.insert(0, subj.to_owned());
+    }
     (fields, kind)
 }
 
 fn fields_of_blocks(blocks: &[Block<'_>]) -> RegistrationFields {
-    let mut order: Vec<&Block<'_>> = blocks.iter().collect();
-    order.sort_by_key(|b| b.rank());
+    let mut order: Vec<(usize, &Block<'_>)> = blocks.iter().enumerate().collect();
+    order.sort_by_key(|(_, b)| b.rank());
     // A block with only a special requirements note (a comment on a
     // forwarded request) does not hide the request below it: its note is
     // kept with the request's fields.
     let mut notes: Vec<String> = Vec::new();
-    for b in order {
-        let mut f = fields_of_block(b);
+    let mut chosen: Option<(usize, RegistrationFields, Vec<bool>)> = None;
+    // A correction of a field or two in the fresh text (`Project name:
+    // finance_bi` above the quoted request) is not a request of its own:
+    // the quoted request is read, and the fresh text says what changes.
+    let whole = |f: &RegistrationFields| f.company_name.is_some() && f.project_name.is_some();
+    for (k, b) in order {
+        let (mut f, consumed) = fields_of_block(b);
         if f.has_request_fields() {
             f.from_earlier_message = b.earlier;
             notes.extend(f.special_requirements.take());
-            if !notes.is_empty() {
-                f.special_requirements = Some(notes.join("\n\n"));
-            }
-            return f;
+            let partial_fresh = b.rank() == 0 && !whole(&f);
+            let earlier_whole = || {
+                blocks.iter().enumerate().filter(|(_, e)| e.rank() > 0).find_map(|(j, e)| {
+                    let (mut g, c) = fields_of_block(e);
+                    whole(&g).then(|| {
+                        g.from_earlier_message = true;
+                        notes.extend(g.special_requirements.take());
+                        (j, g, c)
+                    })
+                })
+            };
+            chosen = match partial_fresh.then(earlier_whole).flatten() {
+                Some(earlier) => Some(earlier),
+                None => Some((k, f, consumed)),
+            };
+            break;
         }
         notes.extend(f.special_requirements.take());
     }
-    let mut f = RegistrationFields::default();
+    let (chosen_at, mut f, chosen_consumed) = match chosen {
+        Some((k, f, c)) => (Some(k), f, c),
+        None => (None, RegistrationFields::default(), Vec::new()),
+    };
     if !notes.is_empty() {
         f.special_requirements = Some(notes.join("\n\n"));
     }
+    // The fresh text, and the free lines that may ask for an exception: of
+    // the fresh blocks and of the block the fields were read from.
+    let mut fresh: Vec<&str> = Vec::new();
+    let mut asks: Vec<String> = Vec::new();
+    for (k, b) in blocks.iter().enumerate() {
+        let fresh_block = b.rank() == 0;
+        if !fresh_block && chosen_at != Some(k) {
+            continue;
+        }
+        if fresh_block {
+            fresh.extend(b.lines.iter().copied());
+        }
+        let consumed = if chosen_at == Some(k) { chosen_consumed.clone() } else { fields_of_block(b).1 };
+        let free = b.lines.iter().zip(consumed.iter().chain(core::iter::repeat(&false))).filter(|(_, c)| !**c);
+        for (line, _) in free {
+            if is_disclaimer(line) {
+                break;
+            }
+            for sentence in sentences(line) {
+                if asks_for_exception(sentence) && !asks.iter().any(|a| a == sentence) {
+                    asks.push(sentence.to_owned());
+                }
+            }
+        }
+    }
+    f.fresh_text = fresh.join("\n").trim().to_owned();
+    f.exception_requests = asks;
     f
+}
+
+// ---------------------------------------------------------------------------
+// Free text: courtesy, requests for an exception
+
+/// A line's sentences: split after `.`, `!`, `?`, `;` (either width) and
+/// `。`, trimmed, non-empty.
+fn sentences(line: &str) -> impl Iterator<Item = &str> {
+    line.split_inclusive(['.', '!', '?', ';', '。', '！', '？', '；'])
+        .map(str::trim)
+        .filter(|s| s.chars().any(char::is_alphanumeric))
+}
+
+/// A list of words and phrases, for matching a line in one pass (every
+/// line of every mail is checked: `fanlic ingest`'s time): English phrases
+/// by their first word, Chinese ones by their first character.
+struct Lexicon {
+    /// First word of an ASCII phrase → the phrases' words.
+    en: HashMap<&'static str, Vec<Vec<&'static str>>>,
+    /// First character of another phrase → the phrases.
+    zh: HashMap<char, Vec<&'static str>>,
+}
+
+impl Lexicon {
+    fn new(lists: &[&[&'static str]]) -> Self {
+        let mut lex = Self { en: HashMap::new(), zh: HashMap::new() };
+        for p in lists.iter().flat_map(|l| l.iter()) {
+            if p.is_ascii() {
+                let ws: Vec<&'static str> = p.split(' ').collect();
+                if let Some(first) = ws.first() {
+                    lex.en.entry(*first).or_default().push(ws);
+                }
+            } else if let Some(c) = p.chars().next() {
+                lex.zh.entry(c).or_default().push(p);
+            }
+        }
+        lex
+    }
+
+    /// Whether a line, as its lower-case folded text and that text's ASCII
+    /// words, holds one of the phrases (English ones as whole words).
+    fn matches(&self, folded: &str, words: &[&str]) -> bool {
+        let en = words.iter().enumerate().any(|(i, w)| {
+            self.en.get(w).is_some_and(|ps| ps.iter().any(|p| words.get(i..i + p.len()) == Some(p.as_slice())))
+        });
+        en || (!folded.is_ascii()
+            && folded.char_indices().any(|(i, c)| {
+                self.zh.get(&c).is_some_and(|ps| ps.iter().any(|p| folded.get(i..).is_some_and(|t| t.starts_with(p))))
+            }))
+    }
+}
+
+/// The ASCII words (letters, digits, `'`) of a lower-case folded text.
+fn ascii_words(folded: &str) -> Vec<&str> {
+    folded.split(|c: char| !(c.is_ascii_alphanumeric() || c == '\'')).filter(|w| !w.is_empty()).collect()
+}
+
+fn exception_lexicon() -> &'static Lexicon {
+    static LEX: OnceLock<Lexicon> = OnceLock::new();
+    LEX.get_or_init(|| Lexicon::new(&[EXCEPTION_PHRASES_EN, EXCEPTION_WORDS_ZH]))
+}
+
+fn urgency_lexicons() -> &'static (Lexicon, Lexicon) {
+    static LEX: OnceLock<(Lexicon, Lexicon)> = OnceLock::new();
+    LEX.get_or_init(|| (Lexicon::new(&[URGENCY]), Lexicon::new(&[URGENCY_CONDITIONS])))
+}
+
+fn disclaimer_lexicon() -> &'static Lexicon {
+    static LEX: OnceLock<Lexicon> = OnceLock::new();
+    LEX.get_or_init(|| Lexicon::new(&[DISCLAIMER]))
+}
+
+/// English words and phrases that ask for an exception: more than the
+/// contract, another term, product or version, a trial or temporary
+/// license, another site.
+pub const EXCEPTION_PHRASES_EN: &[&str] = &[
+    "extend",
+    "extends",
+    "extended",
+    "extension",
+    "prolong",
+    "trial",
+    "temporary",
+    "temporarily",
+    "provisional",
+    "provisionally",
+    "interim",
+    "proof of concept",
+    "evaluation license",
+    "evaluation licence",
+    "demo license",
+    "more nodes",
+    "additional nodes",
+    "extra nodes",
+    "more than",
+    "additional license",
+    "additional licence",
+    "extra license",
+    "extra licence",
+    "another license",
+    "another licence",
+    "second license",
+    "more licenses",
+    "exceed",
+    "exceeds",
+    "exceeding",
+    "beyond",
+    "exception",
+    "special",
+    "waive",
+    "waiver",
+    "perpetual",
+    "permanent",
+    "permanently",
+    "unlimited",
+    "never expire",
+    "never expires",
+    "no expiry",
+    "no expiration",
+    "upgrade",
+    "downgrade",
+    "different version",
+    "another version",
+    "other version",
+    "older version",
+    "newer version",
+    "different product",
+    "another product",
+    "other product",
+    "switch to",
+    "disaster recovery",
+    "dr site",
+    "standby",
+    "failover",
+    "backup server",
+    "is it possible",
+    "would it be possible",
+    "possible to",
+    "not yet signed",
+    "not signed yet",
+    "before the contract",
+    "in the meantime",
+    "meanwhile",
+    "free of charge",
+    "discount",
+    "transfer",
+];
+
+/// Chinese words that ask for an exception (`能否`, `希望`, `特批`, `延长`,
+/// `试用`, `临时`, `超过`, ...).
+pub const EXCEPTION_WORDS_ZH: &[&str] = &[
+    "能否",
+    "能不能",
+    "可否",
+    "是否可以",
+    "是否能",
+    "可不可以",
+    "希望",
+    "特批",
+    "特殊",
+    "例外",
+    "破例",
+    "通融",
+    "延长",
+    "延期",
+    "续期",
+    "展期",
+    "推迟",
+    "试用",
+    "临时",
+    "测试授权",
+    "永久",
+    "不限",
+    "无限",
+    "超过",
+    "超出",
+    "额外",
+    "多加",
+    "增加",
+    "加节点",
+    "多给",
+    "多开",
+    "升级",
+    "降级",
+    "其他版本",
+    "其它版本",
+    "别的版本",
+    "灾备",
+    "容灾",
+    "备机",
+    "双机",
+    "热备",
+    "冷备",
+    "先发",
+    "先给",
+    "先开",
+    "先出",
+    "先提供",
+    "合同还没",
+    "合同未",
+    "合同尚未",
+    "后补",
+    "补签",
+    "免费",
+    "优惠",
+];
+
+/// Urgency, which asks for an exception only with a condition
+/// ([`URGENCY_CONDITIONS`]): "urgent, if the contract is not ready send a
+/// temporary one" does; "please handle it soon" does not.
+const URGENCY: &[&str] = &[
+    "urgent",
+    "urgently",
+    "asap",
+    "as soon as possible",
+    "immediately",
+    "today",
+    "tonight",
+    "tomorrow",
+    "加急",
+    "紧急",
+    "急用",
+    "尽快",
+    "马上",
+    "立即",
+    "今天",
+    "明天",
+];
+
+/// Conditions that make urgency an exception.
+const URGENCY_CONDITIONS: &[&str] =
+    &["unless", "until", "otherwise", "before", "first", "先", "之前", "否则", "待", "以后", "之后"];
+
+/// Whether a sentence outside the fields asks for an exception: an English
+/// phrase of [`EXCEPTION_PHRASES_EN`] (whole words), a Chinese word of
+/// [`EXCEPTION_WORDS_ZH`], or urgency with a condition. A "none" sentence
+/// (`No special requirements.`, `无特殊要求`) does not; nor does ordinary
+/// politeness (`Please issue the license, thanks`, `请帮忙注册，谢谢`).
+pub fn asks_for_exception(sentence: &str) -> bool {
+    let folded = fold(sentence).to_lowercase();
+    let w = ascii_words(&folded);
+    let (urgent, condition) = urgency_lexicons();
+    let asks =
+        exception_lexicon().matches(&folded, &w) || (urgent.matches(&folded, &w) && condition.matches(&folded, &w));
+    asks && !is_none_note(sentence)
+}
+
+/// Whether a line starts a confidentiality notice or disclaimer (the rest
+/// of its block is not the customer's words).
+fn is_disclaimer(line: &str) -> bool {
+    let l = fold(line).to_lowercase();
+    disclaimer_lexicon().matches(&l, &ascii_words(&l))
+}
+
+/// What starts a disclaimer.
+const DISCLAIMER: &[&str] = &[
+    "confidential",
+    "confidentiality",
+    "intended recipient",
+    "intended only for",
+    "disclaimer",
+    "this e mail and any",
+    "this email and any",
+    "this message and any",
+    "保密",
+    "机密",
+    "免责声明",
+    "本邮件及其附件",
+    "本邮件包含",
+    "如果您不是本邮件",
+    "若您不是",
+    "如非指定收件人",
+];
+
+/// Whether a line is a mail program's footer or an inline-image
+/// placeholder: `Sent from my iPhone`, `Get Outlook for iOS`, `发自我的
+/// iPhone`, `[cid:image001.png@...]`, `[image: logo.png]`.
+fn is_footer(line: &str) -> bool {
+    let l = fold(line.trim()).to_lowercase();
+    let starts = ["sent from my", "sent from mail for", "get outlook for", "sent with", "发自我的", "发自网易", "来自"];
+    starts.iter().any(|p| l.starts_with(p))
+        || (l.starts_with("[cid:") || l.starts_with("[image:") || l.starts_with("[图片")) && l.ends_with(']')
+}
+
+/// Courtesy phrases (several words, English, or Chinese), removed from a
+/// piece of text before its words are checked against [`COURTESY_WORDS`].
+const COURTESY_PHRASES: &[&str] = &[
+    "have not received",
+    "haven't received",
+    "has not been issued",
+    "have not heard back",
+    "haven't heard back",
+    "not yet received",
+    "not received",
+    "no reply yet",
+    "thank you",
+    "any update",
+    "any updates",
+    "any news",
+    "follow up",
+    "following up",
+    "for your information",
+    "in advance",
+    "last week",
+    "earlier this week",
+    "yesterday",
+    "a few days ago",
+    "some days ago",
+    "still waiting",
+    "as soon as possible",
+    "late reply",
+    "as requested",
+    "烦请",
+    "上周",
+    "这边",
+    "比较",
+    "请查收",
+    "请见",
+    "尽快",
+    "这个",
+    "这封",
+    "如何",
+    "怎么样",
+    "见下",
+    "详见",
+    "如下",
+    "下方",
+    "下面",
+    "下文",
+    "以下",
+    "附件",
+    "原邮件",
+    "原始邮件",
+    "之前",
+    "上次",
+    "邮件",
+    "申请",
+    "注册",
+    "授权",
+    "项目",
+    "信息",
+    "资料",
+    "谢谢",
+    "多谢",
+    "感谢",
+    "非常",
+    "麻烦",
+    "辛苦",
+    "帮忙",
+    "协助",
+    "处理",
+    "一下",
+    "重新",
+    "再次",
+    "发送",
+    "重发",
+    "转发",
+    "查收",
+    "我们",
+    "我司",
+    "贵司",
+    "您好",
+    "你好",
+    "没有",
+    "尚未",
+    "收到",
+    "回复",
+    "进度",
+    "请问",
+    "已经",
+    "提交",
+    "一次",
+    "审核",
+    "确认",
+    "烦请",
+];
+
+/// Words that, alone or with one another, change nothing: a piece made of
+/// them only (and [`COURTESY_PHRASES`]) is courtesy. `not`, `new`,
+/// `other`, `instead`, `use`, `make`, `change` and any number are not among
+/// them.
+const COURTESY_WORDS: &[&str] = &[
+    "please",
+    "pls",
+    "plz",
+    "kindly",
+    "see",
+    "find",
+    "below",
+    "attached",
+    "enclosed",
+    "following",
+    "the",
+    "our",
+    "my",
+    "a",
+    "an",
+    "this",
+    "that",
+    "these",
+    "is",
+    "are",
+    "was",
+    "it",
+    "its",
+    "here",
+    "as",
+    "for",
+    "to",
+    "of",
+    "on",
+    "in",
+    "from",
+    "with",
+    "and",
+    "we",
+    "us",
+    "you",
+    "your",
+    "i",
+    "me",
+    "thanks",
+    "thank",
+    "thx",
+    "many",
+    "much",
+    "very",
+    "lot",
+    "hi",
+    "hello",
+    "dear",
+    "all",
+    "team",
+    "process",
+    "handle",
+    "help",
+    "register",
+    "issue",
+    "request",
+    "requests",
+    "registration",
+    "license",
+    "licence",
+    "mail",
+    "email",
+    "e",
+    "message",
+    "original",
+    "previous",
+    "earlier",
+    "again",
+    "resend",
+    "resending",
+    "resent",
+    "re",
+    "send",
+    "sending",
+    "sent",
+    "forward",
+    "forwarding",
+    "forwarded",
+    "fwd",
+    "fw",
+    "fyi",
+    "have",
+    "has",
+    "been",
+    "yet",
+    "received",
+    "any",
+    "regarding",
+    "info",
+    "information",
+    "details",
+    "just",
+    "quick",
+    "reminder",
+    "kind",
+    "regards",
+    "best",
+    "cheers",
+    "appreciate",
+    "appreciated",
+    "would",
+    "be",
+    "grateful",
+    "could",
+    "can",
+    "project",
+    "server",
+    "same",
+    "sorry",
+    "ok",
+    "okay",
+    "refer",
+    "check",
+    "assist",
+    "assistance",
+    "gentle",
+    "on",
+    "reply",
+    "replied",
+    "response",
+    "heard",
+    "back",
+    "didn't",
+    "get",
+    "got",
+    "since",
+    "requested",
+    "mentioned",
+    "attention",
+    "asap",
+    "soon",
+    "sir",
+    "madam",
+    "late",
+    "delay",
+];
+
+/// Chinese characters left after [`COURTESY_PHRASES`] are removed that
+/// change nothing (particles, `请`, `再`, `好`).
+const COURTESY_CHARS: &str = "的了呢吧啊哈呀哦嗯请再好您你发给还未已过帮中下烦是看急";
+
+/// Who a forwarded request comes from, which changes nothing: `from our
+/// (plant IT) team`, `from my colleague`: `from our`/`from my`, at most
+/// three words, then one of these.
+const FORWARDED_FROM: &[&str] = &["team", "department", "dept", "colleague", "colleagues", "office", "group"];
+
+/// `s` without `from our|my <up to three words> <FORWARDED_FROM>`.
+fn without_forwarded_from(s: &str) -> String {
+    let w: Vec<&str> = s.split_whitespace().collect();
+    let mut out: Vec<&str> = Vec::with_capacity(w.len());
+    let mut i = 0;
+    while i < w.len() {
+        let starts = w.get(i) == Some(&"from") && matches!(w.get(i + 1), Some(&"our" | &"my"));
+        let end = (i + 2..(i + 6).min(w.len()))
+            .find(|&k| w.get(k).is_some_and(|x| FORWARDED_FROM.contains(&x.trim_end_matches(['.', ',', '!']))));
+        match (starts, end) {
+            (true, Some(k)) => i = k + 1,
+            _ => {
+                out.extend(w.get(i));
+                i += 1;
+            }
+        }
+    }
+    out.join(" ")
+}
+
+/// Whether a piece of text (a sentence or part of one) is courtesy only.
+fn is_courtesy(piece: &str) -> bool {
+    let mut s = without_forwarded_from(&fold(piece).to_lowercase());
+    for p in COURTESY_PHRASES {
+        if s.contains(p) {
+            s = s.replace(p, " ");
+        }
+    }
+    s.split(|c: char| !(c.is_alphanumeric() || c == '\''))
+        .filter(|t| !t.is_empty())
+        .all(|t| if t.is_ascii() { COURTESY_WORDS.contains(&t) } else { t.chars().all(|c| COURTESY_CHARS.contains(c)) })
+}
+
+/// Whether a piece is a greeting: `Hi`, `Hello all`, `Dear FanRuan license
+/// team`, `Good morning`, `您好`, `王经理您好`, `尊敬的帆软授权团队`.
+fn is_greeting(piece: &str) -> bool {
+    let l = fold(piece.trim()).to_lowercase();
+    if l.chars().any(|c| c.is_ascii_digit()) {
+        return false;
+    }
+    let w = ascii_words(&l);
+    let en = ["hi", "hello", "hey", "dear", "greetings", "morning", "afternoon", "evening", "good"];
+    if w.first().is_some_and(|f| en.contains(f)) && w.len() <= 6 && l.is_ascii() {
+        return true;
+    }
+    let zh_in = ["您好", "你好", "大家好", "早上好", "上午好", "下午好", "晚上好"];
+    let zh_start = ["尊敬的", "亲爱的", "各位", "dear", "hi"];
+    l.chars().count() <= 30 && (zh_in.iter().any(|p| l.contains(p)) || zh_start.iter().any(|p| l.starts_with(p)))
+}
+
+/// Whether a line closes the mail (what follows is a signature): a
+/// closing (`Best regards`, `此致`), or thanks alone, perhaps with a name
+/// (`Thanks,`, `Thank you!`, `Thanks, Alice`, `谢谢！`).
+fn is_sign_off(line: &str) -> bool {
+    let short = ["best", "br", "brs", "rgds", "--", "-"];
+    if is_closing(line) || short.contains(&squash(line).trim_end_matches([',', '.', '!', '，', '。', '！'])) {
+        return true;
+    }
+    let mut pieces = line.split([',', '，', '!', '！', '.', '。']).map(str::trim).filter(|p| !p.is_empty());
+    let Some(first) = pieces.next() else { return false };
+    let rest: Vec<&str> = pieces.collect();
+    THANKS.contains(&squash(first).as_str())
+        && rest.len() <= 1
+        && rest.iter().all(|r| r.chars().count() <= 20 && !r.chars().any(|c| c.is_ascii_digit()))
+}
+
+/// Whether a line of a signature still asks for something (a signature
+/// does not say `make`, `change`, `nodes`, `改成`, `节点`, ...).
+fn signature_line_asks(line: &str) -> bool {
+    let folded = fold(line).to_lowercase();
+    let w = ascii_words(&folded);
+    let en = ["make", "change", "use", "instead", "correct", "update", "add", "need", "want", "node", "nodes"];
+    let zh = ["改", "换", "节点", "延长", "希望", "能否", "需要", "麻烦"];
+    w.iter().any(|x| en.contains(x)) || zh.iter().any(|p| folded.contains(p)) || asks_for_exception(line)
+}
+
+impl RegistrationFields {
+    /// What the fresh text asks for, if anything: its lines that are not a
+    /// greeting, courtesy, a sign-off, a signature, a mail program's footer
+    /// or a disclaimer (see the module documentation for the words).
+    /// `None` when the customer wrote nothing that could change the request
+    /// (a resend or forward with `see below`, `FYI`, `请查收`, `谢谢`).
+    pub fn fresh_request(&self) -> Option<String> {
+        let said = substantive_lines(&self.fresh_text);
+        if said.is_empty() { None } else { Some(said.join("\n")) }
+    }
+}
+
+/// Whether a line is a short addressee: `张工：`, `Alice,`, `王经理，` (at
+/// most ten characters, ending with a colon or comma, no digit, asking
+/// nothing).
+fn is_addressee(line: &str) -> bool {
+    let t = line.trim();
+    t.chars().count() <= 10
+        && t.ends_with([':', '：', ',', '，'])
+        && !t.chars().any(|c| c.is_ascii_digit())
+        && !signature_line_asks(t)
+}
+
+/// Whether a line is a person's name, as a signature starts: one to three
+/// capitalised words of letters (`Alice Chen`), or two or three Chinese
+/// characters (`张伟`, `陈晓东`).
+fn is_name(line: &str) -> bool {
+    let t = line.trim();
+    let words: Vec<&str> = t.split_whitespace().collect();
+    let latin = (1..=3).contains(&words.len())
+        && words.iter().all(|w| {
+            let mut cs = w.chars();
+            cs.next().is_some_and(|c| c.is_ascii_uppercase())
+                && cs.all(|c| c.is_ascii_lowercase() || c == '-' || c == '\'')
+        });
+    let n = t.chars().count();
+    let han = (2..=3).contains(&n) && t.chars().all(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c));
+    latin || han
+}
+
+/// The lines of a fresh text that say something (see
+/// [`RegistrationFields::fresh_request`]). The last paragraph is a
+/// signature when it starts with a name ([`is_name`]) and no line of it
+/// asks for anything.
+fn substantive_lines(text: &str) -> Vec<&str> {
+    let lines: Vec<&str> = text.lines().collect();
+    // Where the last paragraph starts.
+    let last_para = lines.iter().rposition(|l| l.trim().is_empty()).map_or(0, |i| i + 1);
+    // Only after some text: a name alone may as well be a project's.
+    let trailing_signature = lines.iter().take(last_para).any(|l| !l.trim().is_empty())
+        && lines.get(last_para).is_some_and(|l| is_name(l))
+        && lines.iter().skip(last_para).all(|l| !signature_line_asks(l));
+    let lines = if trailing_signature { lines.get(..last_para).unwrap_or_default() } else { &lines[..] };
+    let mut out = Vec::new();
+    let mut signature = false;
+    for line in lines {
+        let t = line.trim();
+        if t.is_empty() || is_footer(t) {
+            continue;
+        }
+        if is_disclaimer(t) {
+            break;
+        }
+        if signature {
+            if signature_line_asks(t) {
+                out.push(t);
+            }
+            continue;
+        }
+        if is_sign_off(t) {
+            signature = true;
+            continue;
+        }
+        if is_addressee(t) {
+            continue;
+        }
+        let pieces: Vec<&str> = t
+            .split([',', ';', ':', '!', '?', '.', '，', '；', '：', '！', '？', '。', '、'])
+            .map(str::trim)
+            .filter(|p| p.chars().any(char::is_alphanumeric))
+            .collect();
+        let said = pieces.iter().enumerate().any(|(k, p)| {
+            let addressee =
+                k == 0 && p.chars().count() <= 12 && pieces.get(1).is_some_and(|n| is_greeting(n)) && !p.contains(' ');
+            !(is_greeting(p) || is_courtesy(p) || addressee)
+        });
+        if said {
+            out.push(t);
+        } else if pieces.last().is_some_and(|p| THANKS.contains(&squash(p).trim_end_matches(['.', '!']))) {
+            // `请查收，谢谢！`, `Please see below. Thanks!`: a sign-off.
+            signature = true;
+        }
+    }
+    out
 }
 
 // ---------------------------------------------------------------------------
@@ -1888,10 +2873,11 @@ mod tests {
             "发件人：张三",
             "________________________________",
         ] {
-            let body = format!("项目名称：新项目\n\n{sep}\n项目名称：旧项目\n公司名称：旧公司\n");
+            let body = format!("公司名称：新公司\n项目名称：新项目\n\n{sep}\n项目名称：旧项目\n公司名称：旧公司\n");
             let f = parse_body(&body);
             assert_eq!(f.project_name.as_deref(), Some("新项目"), "{sep}");
-            assert!(f.company_name.is_none(), "{sep}");
+            assert_eq!(f.company_name.as_deref(), Some("新公司"), "{sep}");
+            assert!(!f.from_earlier_message, "{sep}");
         }
         let body =
             "Project name: new\n\nFrom: Bob <bob@example.com>\nSent: Monday\nTo: us\nSubject: x\n\nProject name: old\n";
@@ -2318,6 +3304,220 @@ mod tests {
         let f = parse_body("No. of nodes: 2\n最大注册数量：4\n");
         assert_eq!(f.nodes.as_ref().unwrap().value, Some(2));
         assert_eq!(f.repeated, [Field::Nodes]);
+    }
+
+    fn fresh(text: &str) -> Option<String> {
+        RegistrationFields { fresh_text: text.to_owned(), ..RegistrationFields::default() }.fresh_request()
+    }
+
+    #[test]
+    fn courtesy_above_a_quote_says_nothing() {
+        for text in [
+            "",
+            "Hi,",
+            "Dear FanRuan license team,\n\nPlease see below.\n\nBest regards,\nAlice Chen\nIT Department\nTel: +86 21 5555 0188",
+            "Hi Lily, please find below our registration request. Thanks!",
+            "Resending our request from last week, as we have not received the license yet.\n\nThanks,\nAlice",
+            "FYI",
+            "Hello all,\nForwarding the request below. Thank you in advance.\n\nSent from my iPhone",
+            "您好，\n\n请查收，谢谢！\n\n张伟\n上海明远数据科技有限公司\n手机：138 0000 0000",
+            "王经理，您好：\n见下，麻烦处理一下，谢谢。",
+            "您好！之前的邮件没有回复，重新发送一下，请帮忙注册，谢谢。",
+            "见下\n\n发自我的iPhone",
+            "Please process the request below.\n[cid:image001.png@01DB3D4E.6A7B8C90]\nThis e-mail and any attachments are confidential. Please make sure you are the intended recipient.",
+            "FYI - forwarding the request below from our plant IT team.",
+            "Please see below.\n\nAlice Chen\nIT Department\nNorthwind Trading Co., Ltd.\nTel: +86 21 5555 0188",
+            "张工：\n您好！\n烦请尽快处理，谢谢！",
+            "Hi team,\n\nAny update on this? Sorry for the late reply.\n\nAlice",
+            "Hello, just following up on the request below. Could you please issue the license? Thank you!",
+            "Dear Sir/Madam,\n\nPlease find the request below.",
+            "请问这个申请进度如何？",
+            "Hi,\n\nForwarding as requested.\n\nBR,\nTom",
+            "Hello FanRuan,\n\nPlease refer to the email below for our license registration. Appreciate your help!\n\n\
+             Best Regards,\nTom Baker | BI Platform Lead\nM: +1 555 0100",
+            "Hi team, resending since I didn't get a reply. Thanks",
+            "Gentle reminder on the below.",
+            "Kindly assist.",
+            "您好：\n\n烦请查收下方的注册申请，谢谢！\n\n--\n赵磊",
+            "您好，附件是我们的注册信息，请查收。",
+            "麻烦帮忙尽快处理一下哈，我们这边比较急，谢谢！",
+            "您好，上周发的申请还没有回复，麻烦看一下。",
+            "转发一下，谢谢。",
+        ] {
+            assert_eq!(fresh(text), None, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn new_text_that_asks_for_anything_counts() {
+        for (text, line) in [
+            ("Hi,\n\nPlease make it 2 nodes.\n\nThanks,\nAlice", "Please make it 2 nodes."),
+            ("Hi, please make it 2 nodes", "Hi, please make it 2 nodes"),
+            ("Use project webroot-bi instead.\nRegards", "Use project webroot-bi instead."),
+            ("Not this project", "Not this project"),
+            ("Thanks!\nPlease make it 2 nodes.", "Please make it 2 nodes."),
+            ("您好，节点数改成2个，其他不变。\n谢谢", "您好，节点数改成2个，其他不变。"),
+            ("项目名称换成 finance_bi，谢谢！", "项目名称换成 finance_bi，谢谢！"),
+            (
+                "Please see below. The server moved to the DR room.",
+                "Please see below. The server moved to the DR room.",
+            ),
+            ("Please see below.\n\nfinance_bi", "finance_bi"),
+            ("见下\n\n财务分析平台二期", "财务分析平台二期"),
+            ("Please change the project name to finance_bi.", "Please change the project name to finance_bi."),
+            ("The JAR version is 2024.06.18 now.", "The JAR version is 2024.06.18 now."),
+            ("Sorry, wrong project. It should be bi-prod.", "Sorry, wrong project. It should be bi-prod."),
+            ("Same as below but for our test server.", "Same as below but for our test server."),
+            ("请把节点数改为3。", "请把节点数改为3。"),
+            ("同上", "同上"),
+            (
+                "Please ignore the previous mail and use the info below.",
+                "Please ignore the previous mail and use the info below.",
+            ),
+            ("Hi, see below. Note the project name changed.", "Hi, see below. Note the project name changed."),
+            ("Please issue for 2 nodes only.", "Please issue for 2 nodes only."),
+            ("上次的申请作废，以这封为准。", "上次的申请作废，以这封为准。"),
+            ("Please register the license below for 2 years.", "Please register the license below for 2 years."),
+        ] {
+            assert_eq!(fresh(text).as_deref(), Some(line), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn exceptions_in_sentences() {
+        for s in [
+            "Could we get 5 nodes, more than the contract, for the migration?",
+            "Is it possible to extend the license to the end of next year?",
+            "We would like a temporary license while the contract is signed.",
+            "Please issue a trial license for FineBI as well.",
+            "Urgent: if the contract is not ready, send one for a month first.",
+            "能否先发一个临时授权？",
+            "希望授权期限延长到明年底。",
+            "麻烦把授权延长三个月",
+            "合同还没盖章，先给一个授权，特批一下。",
+            "加急，如果合同没到先处理。",
+        ] {
+            assert!(asks_for_exception(s), "{s}");
+        }
+        for s in [
+            "Please issue the license, thanks.",
+            "Please register the license for our reporting server.",
+            "请帮忙注册，谢谢",
+            "请尽快处理，谢谢！",
+            "No special requirements.",
+            "无特殊要求。",
+            "Dear FanRuan license team,",
+            "IT Department, Northwind Trading Co., Ltd.",
+            "Please treat this urgently.",
+            "If possible, please issue it today.",
+            "我们今天上线，如果可以请尽快处理。",
+        ] {
+            assert!(!asks_for_exception(s), "{s}");
+        }
+    }
+
+    #[test]
+    fn an_exception_outside_the_fields_is_kept_and_politeness_is_not() {
+        let f = parse_body(&format!("Hello,\n\nIs it possible to extend the license until 2028?\n\n{SEED}"));
+        assert_eq!(f.exception_requests, ["Is it possible to extend the license until 2028?"]);
+        let f = parse_body(&format!("您好，请帮忙注册，谢谢！\n\n{SEED}"));
+        assert!(f.exception_requests.is_empty(), "{f:?}");
+        // A field value is not free text: a project called "trial" asks nothing.
+        let f = parse_body("Project name: trial\nCompany name: X\n");
+        assert!(f.exception_requests.is_empty(), "{f:?}");
+        // In the forwarded request the fields come from, too.
+        let body =
+            "FYI\n\n-------- Forwarded Message --------\n能否先给一个临时授权？\n公司名称：某公司\n项目名称：webroot\n";
+        let f = parse_body(body);
+        assert!(f.from_earlier_message);
+        assert_eq!(f.exception_requests, ["能否先给一个临时授权？"]);
+        assert_eq!(f.fresh_text, "FYI");
+        // The subject.
+        let (f, _) = parse_request("关于某公司注册FineReport的临时授权申请", "公司名称：某公司\n");
+        assert_eq!(f.exception_requests, ["关于某公司注册FineReport的临时授权申请"]);
+        // A disclaimer is not the customer's words.
+        let f = parse_body(
+            "Company name: X\nProject name: y\n\nCONFIDENTIAL: this message is not a temporary license request.\n",
+        );
+        assert!(f.exception_requests.is_empty(), "{f:?}");
+    }
+
+    #[test]
+    fn notes_under_more_labels_and_none_notes() {
+        for label in
+            ["Note", "Notes", "Remarks", "特殊情况说明", "特殊情况", "备注", "Special circumstances", "其他说明"]
+        {
+            let f = parse_body(&format!("Project name: x\n{label}: two sites\n"));
+            assert_eq!(f.special_requirements.as_deref(), Some("two sites"), "{label}");
+        }
+        for none in ["无", "暂无", "无，谢谢", "无\n谢谢！", "N/A", "none, thanks", "没有特殊要求", "不涉及", "--"]
+        {
+            let f = parse_body(&format!("Project name: x\n备注：{none}\n"));
+            assert!(f.special_requirements.is_none(), "{none:?}: {f:?}");
+        }
+        let f = parse_body("Project name: x\n备注：无。另需延长一年\n");
+        assert_eq!(f.special_requirements.as_deref(), Some("无。另需延长一年"));
+    }
+
+    #[test]
+    fn fresh_text_is_the_text_outside_earlier_messages() {
+        let body = "Please make it 2 nodes.\n\nOn Mon, 23 Nov 2026, Alice wrote:\n> Company name: X\n> Project name: webroot\n";
+        let f = parse_body(body);
+        assert!(f.from_earlier_message);
+        assert_eq!(f.fresh_text, "Please make it 2 nodes.");
+        assert_eq!(f.fresh_request().as_deref(), Some("Please make it 2 nodes."));
+        // Fields in the fresh text: it holds them too, and nothing is from earlier.
+        assert!(!parse_body(SEED).from_earlier_message);
+        assert!(parse_body(SEED).fresh_text.contains("Project name: webroot"));
+    }
+
+    #[test]
+    fn a_partial_correction_above_a_quoted_request_reads_the_quoted_one() {
+        let body = "Project name: finance_bi\n\nOn Mon, 23 Nov 2026, Alice wrote:\n> Company name: X\n> Project name: webroot\n\
+            > Maximum number of registration: 2\n";
+        let f = parse_body(body);
+        assert!(f.from_earlier_message);
+        assert_eq!(f.project_name.as_deref(), Some("webroot"));
+        assert_eq!(f.fresh_request().as_deref(), Some("Project name: finance_bi"));
+        // A whole request in the fresh text is read as it stands.
+        let f = parse_body(&format!("{SEED}\nOn Mon, Alice wrote:\n> Company name: X\n> Project name: old\n"));
+        assert!(!f.from_earlier_message);
+        assert_eq!(f.project_name.as_deref(), Some("webroot"));
+    }
+
+    #[test]
+    fn two_requests_in_one_mail() {
+        let body = "公司名称：某公司\n合同签订日期：2026/11/20\n\n项目一：\n项目名称：webroot\n集群节点数：2\n\n\
+            项目二：\n项目名称：finance\n集群节点数：1\n";
+        let f = parse_body(body);
+        assert_eq!(f.requests.len(), 2, "{f:?}");
+        assert_eq!(f.requests[0].get(Field::ProjectName), Some("webroot"));
+        assert_eq!(f.requests[1].get(Field::ProjectName), Some("finance"));
+        assert_eq!(f.requests[1].get(Field::Nodes), Some("1"));
+        assert_eq!(f.project_name.as_deref(), Some("webroot"), "the first value is kept");
+        // Two full field sets in English.
+        let second = SEED.replace("webroot", "webroot-dr").replace("registration: 3", "registration: 1");
+        let f = parse_body(&format!("{SEED}\n{second}"));
+        assert_eq!(f.requests.len(), 2, "{f:?}");
+        // One project name listing two projects.
+        let f = parse_body("Company name: X\nProject name: webroot、webroot_dr\nNumber of nodes: 2\n");
+        let projects: Vec<_> = f.requests.iter().map(|r| r.get(Field::ProjectName).unwrap()).collect();
+        assert_eq!(projects, ["webroot", "webroot_dr"]);
+        let f = parse_body("Company name: X\nProject name: webroot and webroot-dr\n");
+        assert_eq!(f.requests.len(), 2, "{f:?}");
+        for one in ["Sales and Marketing Dashboard", "webroot, webroot", "R&D"] {
+            let f = parse_body(&format!("Company name: X\nProject name: {one}\n"));
+            assert!(f.requests.is_empty(), "{one}: {f:?}");
+        }
+        // A correction of one field is not a second request.
+        let f = parse_body(&format!("{SEED}Project name: webroot-2\n"));
+        assert!(f.requests.is_empty());
+        assert_eq!(f.repeated, [Field::ProjectName]);
+        // The same request written twice (English, then Chinese) is one.
+        let body = "Company name: Northwind Trading Co., Ltd.\nProject name: webroot\nMaximum number of registration: 3\n\
+            公司名称：Northwind Trading Co.,Ltd\n项目名称：webroot\n集群节点数：3个\n";
+        let f = parse_body(body);
+        assert!(f.requests.is_empty() && f.repeated.is_empty(), "{f:?}");
     }
 
     #[test]
