@@ -389,7 +389,28 @@ pub fn legal_form_key(name: &str) -> String {
 /// Whether two company names differ only in legal-form spelling,
 /// punctuation, spacing or width ([`legal_form_key`]).
 pub fn same_company_but_legal_form(a: &str, b: &str) -> bool {
-    legal_form_key(a) == legal_form_key(b)
+    legal_form_key(a) == legal_form_key(b) || translated_names(a).iter().any(|n| legal_form_key(n) == legal_form_key(b))
+}
+
+/// The two names of `Name (名称)` or `名称（Name）`: a company name written
+/// with its translation in parentheses, one part in Chinese characters and
+/// the other without any. Nothing for other parentheses (`Acme Ltd (a
+/// subsidiary of …)`, `（深圳）`), which are part of one name.
+fn translated_names(name: &str) -> Vec<String> {
+    let t = name.trim();
+    let Some(open) = t.find(['(', '（']) else { return Vec::new() };
+    let Some(inner) = t.get(open..).and_then(|r| r.strip_suffix([')', '）'])) else { return Vec::new() };
+    let inner = inner.trim_start_matches(['(', '（']).trim();
+    let outer = t.get(..open).unwrap_or("").trim();
+    let han = |s: &str| s.chars().any(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c));
+    let latin = |s: &str| s.chars().any(|c| c.is_ascii_alphabetic());
+    let translation = (han(outer) && !latin(outer) && latin(inner) && !han(inner))
+        || (han(inner) && !latin(inner) && latin(outer) && !han(outer));
+    if translation && !inner.contains(['(', '（']) && !outer.is_empty() {
+        vec![outer.to_owned(), inner.to_owned()]
+    } else {
+        Vec::new()
+    }
 }
 
 /// One address, trimmed, full-width forms folded and lowercase, if it looks
@@ -1501,5 +1522,23 @@ mod tests {
         assert_eq!(rows.first().map(|r| r.line), Some(2));
         let lines: Vec<u64> = problems.iter().map(|(l, _)| *l).collect();
         assert_eq!(lines, [6, 7], "{problems:?}");
+    }
+
+    #[test]
+    fn a_name_with_its_translation_in_parentheses_is_that_company() {
+        let c = "广州南方物流集团有限公司";
+        assert!(same_company_but_legal_form(
+            "Guangzhou Nanfang Logistics Group Co., Ltd. (广州南方物流集团有限公司)",
+            c
+        ));
+        assert!(same_company_but_legal_form(
+            "广州南方物流集团有限公司 (Guangzhou Nanfang Logistics Group Co., Ltd.)",
+            c
+        ));
+        assert!(same_company_but_legal_form("Mingyuan Data（上海明远数据科技有限公司）", "上海明远数据科技有限公司"));
+        // Not a translation: another company, or another name in the same script.
+        assert!(!same_company_but_legal_form("Guangzhou Nanfang Logistics (广州北方物流集团有限公司)", c));
+        assert!(!same_company_but_legal_form("Acme Ltd (Northwind Trading Co., Ltd.)", "Northwind Trading Co., Ltd."));
+        assert!(!same_company_but_legal_form("深圳某某有限公司（广州南方物流集团有限公司）", c));
     }
 }

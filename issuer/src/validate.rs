@@ -105,8 +105,10 @@
 //! `sender_not_single`), request kind (`unknown_request`, `cancel_request`),
 //! contract (`contract_not_found`, `sender_not_in_contract`,
 //! `contract_disabled`, `contract_expired`), subject
-//! (`subject_missing_company`, `subject_missing_product`), then the body in
-//! field order (company, project, signing date, method, nodes, version, JAR
+//! (`subject_missing_company`, `subject_missing_product`), then
+//! `fields_not_read` (no field read in a mail that attaches something or
+//! speaks of the fields in prose: held, and no field is said to be
+//! missing), then the body in field order (company, project, signing date, method, nodes, version, JAR
 //! version; for each field the parser's problem first, then the comparison
 //! with the contract), then `fields_from_quoted_message`,
 //! `special_requirements`, `multiple_requests` or else `repeated_field`, and
@@ -171,6 +173,11 @@ pub const REPEATED_FIELD: &str = "repeated_field";
 /// forwarded earlier message while the new text above it says something
 /// that may change them (held, the new text shown to staff).
 pub const FIELDS_FROM_QUOTED_MESSAGE: &str = "fields_from_quoted_message";
+/// `fields_not_read`: a registration in which no field could be read,
+/// though the mail attaches something or speaks of the fields in its own
+/// words: written as prose, or the fields are in an attached document or
+/// picture (held: staff read it, nobody is told a field is missing).
+pub const FIELDS_NOT_READ: &str = "fields_not_read";
 /// `multiple_requests`: two or more requests in one mail (two field sets,
 /// or a project name that lists several projects), each listed (held).
 pub const MULTIPLE_REQUESTS: &str = "multiple_requests";
@@ -417,6 +424,7 @@ pub fn is_hold_code(code: &str) -> bool {
         UNKNOWN_REQUEST,
         REPEATED_FIELD,
         FIELDS_FROM_QUOTED_MESSAGE,
+        FIELDS_NOT_READ,
         MULTIPLE_REQUESTS,
         IMAGE_BUILDER_UNAVAILABLE,
         PRIVATE_CONFIG_FOREIGN,
@@ -700,8 +708,14 @@ pub fn has_private_config(mail: &RegistrationMail) -> bool {
 ///   words, or with them but without a `privateConfig` (destroying "the
 ///   server to be migrated" is the first step of a migration).
 /// - [`Intent::Registration`] otherwise.
+///
+/// The words are looked for in the subject and the customer's own words
+/// ([`RegistrationFields::own_words`]): never in a quoted message, a
+/// signature or a confidentiality notice ("destroy all copies").
 pub fn intent_of(mail: &RegistrationMail, parsed: &ParsedRequest) -> Intent {
-    let text = contracts::company_key(&format!("{}\n{}", mail.subject, mail.text));
+    // The subject and the customer's own words: not quoted messages, not a
+    // signature or a confidentiality notice ("destroy all copies").
+    let text = contracts::company_key(&format!("{}\n{}", mail.subject, parsed.body.own_words()));
     let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
     let migrate = crate::migrate::MIGRATION_WORDS.iter().any(|w| text.contains(w));
     let destroy = crate::migrate::DESTROY_WORDS.iter().any(|w| text.contains(w))
@@ -1169,7 +1183,29 @@ fn assess(
         [only] => Some(*only),
         _ => None,
     });
-    let problems = body.problems(contract_method);
+    let mut problems = body.problems(contract_method);
+    // No field read, in a mail that attaches something or speaks of the
+    // fields: not "every field is missing" in the customer's face.
+    if !body.has_request_fields() && (!mail.attachments.is_empty() || fields::field_words_in(&body.fresh_text) >= 3) {
+        problems.retain(|p| !matches!(p, Problem::MissingField(_)));
+        let attached: Vec<&str> = mail.attachments.iter().map(|a| a.name.as_str()).collect();
+        let (en, zh) = if attached.is_empty() {
+            ("written in the mail's own words".to_owned(), "以正文叙述的方式书写".to_owned())
+        } else {
+            (
+                format!("perhaps in the attachment ({})", attached.join(", ")),
+                format!("可能在附件中（{}）", attached.join("、")),
+            )
+        };
+        reasons.push(Reason::new(
+            FIELDS_NOT_READ,
+            format!(
+                "No registration field could be read in this mail ({en}); staff will read it. To be quicker, write \
+                 the fields in the mail as \"Company name: ...\", \"Project name: ...\", one per line."
+            ),
+            format!("未能从邮件中读取注册信息（{zh}），将由工作人员阅读处理。如需更快处理，请在正文中按“公司名称：……”逐行填写。"),
+        ));
+    }
     let method = body.effective_method(contract_method);
     for field in [
         Field::CompanyName,
@@ -1188,8 +1224,13 @@ fn assess(
             reasons.push(r);
         }
     }
+    // A forward (`Fwd:`, or the request attached as a message) comes with a
+    // cover note: it holds the request only when it asks for a change. A
+    // reply's new text holds it whenever it says anything.
+    let forward = fields::is_forward_subject(&mail.subject) || !mail.attached_subjects.is_empty();
     if body.from_earlier_message
         && let Some(text) = body.fresh_request()
+        && (!forward || body.fresh_asks_for_change())
     {
         let text = shown(&text.replace('\n', " / "));
         reasons.push(Reason::new(

@@ -287,7 +287,7 @@ impl RegistrationFields {
     }
 
     /// Whether any field other than the special requirements was found.
-    fn has_request_fields(&self) -> bool {
+    pub fn has_request_fields(&self) -> bool {
         !(self.company_name.is_none()
             && self.project_name.is_none()
             && self.signing_date.is_none()
@@ -485,6 +485,9 @@ const LABELS: &[(Field, &[&str])] = &[
             "contractdate",
             "signingdate",
             "signeddate",
+            "signed",
+            "signedon",
+            "contractsigned",
             "dateofcontractsigning",
             "dateofsigning",
             "合同签订日期",
@@ -500,6 +503,8 @@ const LABELS: &[(Field, &[&str])] = &[
         Field::Method,
         &[
             "registrationmethod",
+            "method",
+            "authmethod",
             "registrationmode",
             "registrationtype",
             "authenticationmethod",
@@ -527,6 +532,9 @@ const LABELS: &[(Field, &[&str])] = &[
             "numberofnodes",
             "noofnodes",
             "nodecount",
+            "maxnodes",
+            "maximumnodes",
+            "nodesmax",
             "clusternodes",
             "nodes",
             "最大注册数量",
@@ -536,6 +544,9 @@ const LABELS: &[(Field, &[&str])] = &[
             "集群项目节点数",
             "节点数",
             "节点数量",
+            "节点",
+            "最大节点数",
+            "授权节点数",
         ],
     ),
     (
@@ -564,6 +575,7 @@ const LABELS: &[(Field, &[&str])] = &[
             "jar包构建日期",
             "jar版本号",
             "jarversion",
+            "jar",
             "jarpackage",
             "jar包版本",
             "jar包版本号",
@@ -848,8 +860,22 @@ fn field_line(line: &str) -> Option<(Field, &str)> {
     {
         return Some((f, value.trim_start_matches([':', '：', ' ', '\u{3000}'])));
     }
-    if label_colon(line).is_none() && may_stand_alone(t) {
-        return field_of_label(t).map(|f| (f, ""));
+    if label_colon(line).is_none()
+        && may_stand_alone(t)
+        && let Some(f) = field_of_label(t)
+    {
+        return Some((f, ""));
+    }
+    // `最大注册数 2`: a Chinese label of four characters or more, one blank,
+    // then the value (a Chinese label cannot run into its value unseen).
+    if label_colon(line).is_none()
+        && let Some((label, value)) = strip_bullet(t).split_once([' ', '\u{3000}'])
+        && label.chars().count() >= 4
+        && label.chars().all(is_cjk)
+        && !value.trim().is_empty()
+        && let Some(f) = field_of_label(label)
+    {
+        return Some((f, value.trim()));
     }
     None
 }
@@ -1362,6 +1388,16 @@ fn parse_nodes(raw: &str) -> Option<u32> {
             (*VALUES.get(k)?, rest.trim())
         }
         _ => (s.get(..end)?.parse().ok()?, s.get(end..)?.trim()),
+    };
+    // A remark in parentheses without a number: `1 (single node)`,
+    // `2（主备）`, `3 (three)`.
+    let rest = match rest.find(['(', '（']) {
+        Some(open)
+            if rest.ends_with([')', '）']) && !rest.get(open..).unwrap_or("").chars().any(|c| c.is_ascii_digit()) =>
+        {
+            rest.get(..open).unwrap_or("").trim()
+        }
+        _ => rest,
     };
     if n == 0 || rest.starts_with(['.', ',', '-', '/']) || rest.chars().any(|c| c.is_ascii_digit()) {
         return None;
@@ -1890,7 +1926,7 @@ pub const EXCEPTION_PHRASES_EN: &[&str] = &[
     "transfer",
 ];
 
-/// Chinese words that ask for an exception (`能否`, `希望`, `特批`, `延长`,
+/// Chinese words that ask for an exception (`能否`, `特批`, `延长`,
 /// `试用`, `临时`, `超过`, ...).
 pub const EXCEPTION_WORDS_ZH: &[&str] = &[
     "能否",
@@ -1899,7 +1935,6 @@ pub const EXCEPTION_WORDS_ZH: &[&str] = &[
     "是否可以",
     "是否能",
     "可不可以",
-    "希望",
     "特批",
     "特殊",
     "例外",
@@ -1981,13 +2016,44 @@ const URGENCY_CONDITIONS: &[&str] =
 /// (`No special requirements.`, `无特殊要求`) does not; nor does ordinary
 /// politeness (`Please issue the license, thanks`, `请帮忙注册，谢谢`).
 pub fn asks_for_exception(sentence: &str) -> bool {
-    let folded = fold(sentence).to_lowercase();
+    let mut folded = fold(sentence).to_lowercase();
+    for p in NOT_EXCEPTIONS {
+        if folded.contains(p) {
+            folded = folded.replace(p, " ");
+        }
+    }
     let w = ascii_words(&folded);
     let (urgent, condition) = urgency_lexicons();
     let asks =
         exception_lexicon().matches(&folded, &w) || (urgent.matches(&folded, &w) && condition.matches(&folded, &w));
     asks && !is_none_note(sentence)
 }
+
+/// Phrases with an exception word that ask for none: a negation (`No
+/// special circumstances`, `无特殊情况`) and the upgraded JAR package a
+/// rejection asked for (`JAR包已升级，重新提交如下`).
+const NOT_EXCEPTIONS: &[&str] = &[
+    "no special",
+    "nothing special",
+    "not special",
+    "without special",
+    "no exception",
+    "无特殊",
+    "没有特殊",
+    "无特别",
+    "没有特别",
+    "jar包已升级",
+    "jar包已经升级",
+    "jar包升级",
+    "升级了jar包",
+    "已升级jar包",
+    "jar包已更新",
+    "upgraded the jar",
+    "upgraded jar",
+    "jar package has been upgraded",
+    "jar package was upgraded",
+    "jar has been upgraded",
+];
 
 /// Whether a line starts a confidentiality notice or disclaimer (the rest
 /// of its block is not the customer's words).
@@ -2348,6 +2414,93 @@ fn signature_line_asks(line: &str) -> bool {
 }
 
 impl RegistrationFields {
+    /// The customer's own words in the fresh text: its lines up to the
+    /// first line of a disclaimer. What intent words (`destroy`, `migrate`)
+    /// are looked for in: a confidentiality notice's "destroy all copies"
+    /// or a quoted reply's text is not the customer asking.
+    pub fn own_words(&self) -> String {
+        let mut out = String::new();
+        for line in self.fresh_text.lines() {
+            if is_disclaimer(line) {
+                break;
+            }
+            out.push_str(line);
+            out.push('\n');
+        }
+        out
+    }
+
+    /// Whether the fresh text asks to change something
+    /// ([`asks_for_change`]): what a forwarder's cover note must do to hold
+    /// the forwarded request.
+    pub fn fresh_asks_for_change(&self) -> bool {
+        self.fresh_request().is_some_and(|t| asks_for_change(&t))
+    }
+}
+
+/// How many of the registration's subjects a free text speaks of: the
+/// company, the project, the contract or its signing, nodes, the version,
+/// the JAR package, the registration method (English or Chinese words).
+/// A mail whose fields could not be read but that speaks of several was
+/// written as prose, not left empty.
+pub fn field_words_in(text: &str) -> usize {
+    let folded = fold(text).to_lowercase();
+    let groups: [&[&str]; 7] = [
+        &["company", "公司"],
+        &["project", "项目", "工程"],
+        &["contract", "signed", "signing", "合同", "签订", "签署"],
+        &["node", "cluster", "节点", "集群"],
+        &["version", "版本"],
+        &["jar"],
+        &["container", "private cloud", "容器", "私有云"],
+    ];
+    groups.iter().filter(|g| g.iter().any(|w| folded.contains(w))).count()
+}
+
+/// Whether a text asks to change something: a number, a field label, a
+/// verb of change (`make`, `change`, `use`, `instead`, `should`, `not`,
+/// `改`, `换`, `应为`, `不是`, ...) or an exception ([`asks_for_exception`]).
+/// A forwarder's cover note (`Please find our request attached`, `Alice is
+/// on leave, so I am forwarding it`) asks for none of these.
+pub fn asks_for_change(text: &str) -> bool {
+    text.lines().any(|line| {
+        let folded = fold(line).to_lowercase();
+        let w = ascii_words(&folded);
+        let en = [
+            "should",
+            "not",
+            "wrong",
+            "rather",
+            "modify",
+            "replace",
+            "correct",
+            "correction",
+            "instead",
+            "change",
+            "changed",
+            "update",
+            "updated",
+            "make",
+            "use",
+            "add",
+            "remove",
+            "only",
+            "but",
+        ];
+        let zh = ["应为", "应该", "修改", "更正", "改", "换", "不是", "而非", "错", "只", "但"];
+        // A number alone is no change (a hotline or ticket number in the
+        // forwarder's signature); next to a field's word it is.
+        let field_word = ["node", "nodes", "version", "project", "date", "节点", "台", "版本", "项目", "日期"];
+        (line.chars().any(|c| c.is_ascii_digit())
+            && (w.iter().any(|x| field_word.contains(x)) || field_word.iter().skip(5).any(|p| folded.contains(p))))
+            || field_line(line).is_some()
+            || w.iter().any(|x| en.contains(x))
+            || zh.iter().any(|p| folded.contains(p))
+            || signature_line_asks(line)
+    })
+}
+
+impl RegistrationFields {
     /// What the fresh text asks for, if anything: its lines that are not a
     /// greeting, courtesy, a sign-off, a signature, a mail program's footer
     /// or a disclaimer (see the module documentation for the words).
@@ -2445,6 +2598,35 @@ fn substantive_lines(text: &str) -> Vec<&str> {
 
 // ---------------------------------------------------------------------------
 // Subject
+
+/// Whether a subject says the mail forwards another (`Fwd:`, `FW:`, `转发:`,
+/// `WG:`), after any bracketed tags; a reply (`Re:`) is not a forward.
+pub fn is_forward_subject(subject: &str) -> bool {
+    let mut s = subject.trim();
+    loop {
+        let before = s;
+        for (open, close) in [('[', ']'), ('【', '】')] {
+            if let Some(rest) = s.strip_prefix(open)
+                && let Some(end) = rest.find(close)
+            {
+                s = rest.get(end + close.len_utf8()..).unwrap_or("").trim_start();
+            }
+        }
+        if let Some((i, c)) = s.char_indices().take(8).find(|&(_, c)| c == ':' || c == '：') {
+            let tag = s.get(..i).unwrap_or("").trim().to_lowercase();
+            match tag.as_str() {
+                "fw" | "fwd" | "wg" | "转发" | "转" | "轉寄" => return true,
+                "re" | "aw" | "sv" | "回复" | "答复" | "回覆" => {
+                    s = s.get(i + c.len_utf8()..).unwrap_or("").trim_start()
+                }
+                _ => {}
+            }
+        }
+        if s == before {
+            return false;
+        }
+    }
+}
 
 /// Strips `Re:`, `Fwd:`, `回复：`, `[External]`, ... from the front.
 fn strip_subject_prefixes(subject: &str) -> (&str, bool) {
@@ -3683,5 +3865,42 @@ Project name: old
         assert_eq!(Problem::SubjectMissingCompany.code(), "subject_missing_company");
         assert_eq!(Field::SigningDate.name(), "signing_date");
         assert_eq!(RequestKind::CancelRegistration.code(), "cancel_registration");
+    }
+
+    #[test]
+    fn short_labels_a_chinese_label_and_its_value_and_node_remarks() {
+        let f = parse_body("公司名称:北京华信\n项目名称: 移动报表\n最大注册数 2\n节点：两台\n");
+        assert_eq!(f.nodes.as_ref().and_then(|n| n.value), Some(2), "{f:?}");
+        let f = parse_body("Signed: 2026/02/02\nJAR: 2024.05.09\nMethod: Local container\nMax nodes: 3\n");
+        assert_eq!(f.signing_date.and_then(|d| d.value), Date::new(2026, 2, 2));
+        assert_eq!(f.jar_version.and_then(|d| d.value), Date::new(2024, 5, 9));
+        assert_eq!(f.method.and_then(|m| m.value), Some(LicenseKind::LocalContainer));
+        assert_eq!(f.nodes.and_then(|n| n.value), Some(3));
+        for (raw, n) in
+            [("1 (single node)", Some(1)), ("2（主备）", Some(2)), ("3 (three)", Some(3)), ("2 (plus 1 standby)", None)]
+        {
+            assert_eq!(parse_nodes(raw), n, "{raw}");
+        }
+    }
+
+    #[test]
+    fn a_cover_note_asks_for_a_change_only_with_words_of_change() {
+        assert!(!asks_for_change("Forwarding the request of our BI team (Alice is on leave).\nHotline +65 6123 4500"));
+        assert!(!asks_for_change("Please find our registration request attached."));
+        assert!(asks_for_change("Please make it 3 nodes."));
+        assert!(asks_for_change("3 nodes please"));
+        assert!(asks_for_change("项目名称应为 finance_bi"));
+        assert!(is_forward_subject("FW: Official Authorization Document"));
+        assert!(is_forward_subject("[External] 转发：关于注册"));
+        assert!(!is_forward_subject("RE: Official Authorization Document"));
+    }
+
+    #[test]
+    fn negations_and_the_upgraded_jar_ask_for_no_exception() {
+        assert!(!asks_for_exception("No special circumstances on our side."));
+        assert!(!asks_for_exception("您好，JAR包已升级，重新提交注册信息如下："));
+        assert!(!asks_for_exception("我司项目希望使用私有云认证，注册信息如下："));
+        assert!(asks_for_exception("能否先给一个临时授权？"));
+        assert!(asks_for_exception("Could we upgrade to FineReport 12 under this contract?"));
     }
 }
