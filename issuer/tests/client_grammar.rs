@@ -355,7 +355,7 @@ fn the_html_table_is_read_when_the_plain_alternative_loses_it() {
     // The HTML rendition: one label and its value per line, the company
     // name whole although the HTML source wraps it.
     assert!(mail.text.contains("公司名称\t杭州云帆信息技术股份有限公司\n项目名称\tyunfan-report\n"), "{}", mail.text);
-    // The plain alternative alone gives no field.
-    let plain = "公司名称 杭州云帆信息技术股份有限公司\n项目名称 yunfan-report\n合同签订日期 2026.07.01\n";
+    // A plain alternative that runs the cells together gives no field.
+    let plain = "公司名称杭州云帆信息技术股份有限公司项目名称yunfan-report合同签订日期2026.07.01\n";
     assert!(fields::parse_body(plain).is_empty());
 }
