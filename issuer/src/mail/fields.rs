@@ -2788,7 +2788,13 @@ pub fn classify(subject: &str, body: &str) -> RequestKind {
 
 fn classify_blocks(subject: &str, blocks: &[Block<'_>], fields: &RegistrationFields) -> RequestKind {
     // The fresh text: every block that is not an earlier message.
-    let newest = blocks.iter().filter(|b| b.rank() == 0).flat_map(|b| b.lines.iter().copied()).collect::<Vec<_>>();
+    // A confidentiality notice ("…to cancel these notices reply
+    // UNSUBSCRIBE") is not the customer asking.
+    let newest = blocks
+        .iter()
+        .filter(|b| b.rank() == 0)
+        .flat_map(|b| b.lines.iter().copied().take_while(|l| !is_disclaimer(l)))
+        .collect::<Vec<_>>();
     let newest = newest.join("\n");
     let (subj, _) = strip_subject_prefixes(subject);
     if mentions_cancellation(subj) || mentions_cancellation(&newest) {
@@ -3902,5 +3908,20 @@ Project name: old
         assert!(!asks_for_exception("我司项目希望使用私有云认证，注册信息如下："));
         assert!(asks_for_exception("能否先给一个临时授权？"));
         assert!(asks_for_exception("Could we upgrade to FineReport 12 under this contract?"));
+    }
+
+    #[test]
+    fn a_disclaimer_never_makes_a_cancellation() {
+        let body = "Company name: Fabrikam Data Services Inc.\nProject name: ops\n\nThis message may contain \
+                    privileged information. If you are not the intended recipient, delete it. To cancel Fabrikam \
+                    service notices or your registration reply UNSUBSCRIBE.\n";
+        assert_eq!(
+            classify("Official Authorization Document of Fabrikam's Registration for FineBI", body),
+            RequestKind::Registration
+        );
+        assert_eq!(
+            classify("Registration", "Please cancel the registration of our old server."),
+            RequestKind::CancelRegistration
+        );
     }
 }
