@@ -2600,38 +2600,23 @@ fn substantive_lines(text: &str) -> Vec<&str> {
 // Subject
 
 /// Whether a subject says the mail forwards another (`Fwd:`, `FW:`, `转发:`,
-/// `WG:`), after any bracketed tags; a reply (`Re:`) is not a forward.
+/// `WG:`), after any bracketed tags or `Re:`; a reply alone is not a forward.
 pub fn is_forward_subject(subject: &str) -> bool {
-    let mut s = subject.trim();
-    loop {
-        let before = s;
-        for (open, close) in [('[', ']'), ('【', '】')] {
-            if let Some(rest) = s.strip_prefix(open)
-                && let Some(end) = rest.find(close)
-            {
-                s = rest.get(end + close.len_utf8()..).unwrap_or("").trim_start();
-            }
-        }
-        if let Some((i, c)) = s.char_indices().take(8).find(|&(_, c)| c == ':' || c == '：') {
-            let tag = s.get(..i).unwrap_or("").trim().to_lowercase();
-            match tag.as_str() {
-                "fw" | "fwd" | "wg" | "转发" | "转" | "轉寄" => return true,
-                "re" | "aw" | "sv" | "回复" | "答复" | "回覆" => {
-                    s = s.get(i + c.len_utf8()..).unwrap_or("").trim_start()
-                }
-                _ => {}
-            }
-        }
-        if s == before {
-            return false;
-        }
-    }
+    subject_prefixes(subject).2
 }
 
 /// Strips `Re:`, `Fwd:`, `回复：`, `[External]`, ... from the front.
 fn strip_subject_prefixes(subject: &str) -> (&str, bool) {
+    let (s, stripped, _) = subject_prefixes(subject);
+    (s, stripped)
+}
+
+/// The subject without its tags and `Re:`/`Fwd:` prefixes, whether any
+/// prefix was stripped, and whether one of them was a forward's.
+fn subject_prefixes(subject: &str) -> (&str, bool, bool) {
     let mut s = subject.trim();
     let mut stripped = false;
+    let mut forward = false;
     loop {
         let before = s;
         // Bracketed tags: `[External]`, `【外部邮件】`.
@@ -2644,17 +2629,16 @@ fn strip_subject_prefixes(subject: &str) -> (&str, bool) {
         }
         if let Some((i, c)) = s.char_indices().take(8).find(|&(_, c)| c == ':' || c == '：') {
             let tag = s.get(..i).unwrap_or("").trim().to_lowercase();
-            let tag = tag.trim_end_matches(|c: char| c.is_ascii_digit() || matches!(c, '[' | ']' | '(' | ')'));
-            if matches!(
-                tag.trim(),
-                "re" | "fw" | "fwd" | "aw" | "wg" | "sv" | "回复" | "答复" | "转发" | "转" | "回覆" | "轉寄"
-            ) {
+            let tag = tag.trim_end_matches(|c: char| c.is_ascii_digit() || matches!(c, '[' | ']' | '(' | ')')).trim();
+            let fwd = matches!(tag, "fw" | "fwd" | "wg" | "转发" | "转" | "轉寄");
+            if fwd || matches!(tag, "re" | "aw" | "sv" | "回复" | "答复" | "回覆") {
                 s = s.get(i + c.len_utf8()..).unwrap_or("").trim_start();
                 stripped = true;
+                forward |= fwd;
             }
         }
         if s == before {
-            return (s, stripped);
+            return (s, stripped, forward);
         }
     }
 }
