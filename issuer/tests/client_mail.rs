@@ -219,6 +219,38 @@ fn ingest(template: &Env, server: &Path, n: usize, sample: &Path) -> Outcome {
 }
 
 /// A Markdown table of counts and agreement per key.
+/// The client program a table's client cell names (the cells add versions
+/// and encodings: `Foxmail 7.2 (GB2312)`), for the summary per client.
+fn client_name(cell: &str) -> String {
+    let c = cell.to_lowercase();
+    let known = [
+        ("outlook", "Outlook"),
+        ("foxmail", "Foxmail"),
+        ("qq", "QQ Mail"),
+        ("163", "NetEase 163"),
+        ("netease", "NetEase 163"),
+        ("wecom", "WeCom"),
+        ("企业微信", "WeCom"),
+        ("gmail", "Gmail"),
+        ("thunderbird", "Thunderbird"),
+        ("iphone", "iPhone Mail"),
+    ];
+    known.iter().find(|(k, _)| c.contains(k)).map_or_else(|| cell.to_owned(), |(_, name)| (*name).to_owned())
+}
+
+/// `Chinese` or `English` for a table's language cell (`zh`, `Chinese (GBK
+/// base64)`, `en`, `English`).
+fn language_name(cell: &str) -> String {
+    let c = cell.to_lowercase();
+    if c.starts_with("zh") || c.starts_with("chinese") {
+        "Chinese".to_owned()
+    } else if c.starts_with("en") {
+        "English".to_owned()
+    } else {
+        cell.to_owned()
+    }
+}
+
 fn summary(title: &str, results: &[(Row, Outcome, bool)], key: impl Fn(&Row) -> String) -> String {
     let mut groups: BTreeMap<String, (usize, usize, usize, usize, usize)> = BTreeMap::new();
     for (row, _, agree) in results {
@@ -295,8 +327,8 @@ fn client_mail_is_decided_as_staff_decide() {
         )
         .unwrap();
     }
-    report.push_str(&summary("client", &results, |r| r.client.clone()));
-    report.push_str(&summary("language", &results, |r| r.language.clone()));
+    report.push_str(&summary("client", &results, |r| client_name(&r.client)));
+    report.push_str(&summary("language", &results, |r| language_name(&r.language)));
     report.push_str(&summary("folder", &results, |r| r.folder.clone()));
     let agreed = results.iter().filter(|r| r.2).count();
     writeln!(
