@@ -1268,26 +1268,27 @@ fn assess(
     }
     if !body.requests.is_empty() {
         let n = body.requests.len();
-        let en: Vec<String> = body
-            .requests
-            .iter()
-            .enumerate()
-            .map(|(k, r)| {
-                let fields: Vec<String> =
-                    r.fields.iter().map(|(f, v)| format!("{} \"{}\"", field_label(*f).0, shown(v))).collect();
-                format!("{}) {}", k + 1, fields.join(", "))
-            })
-            .collect();
-        let zh: Vec<String> = body
-            .requests
-            .iter()
-            .enumerate()
-            .map(|(k, r)| {
-                let fields: Vec<String> =
-                    r.fields.iter().map(|(f, v)| format!("{}“{}”", field_label(*f).1, shown(v))).collect();
-                format!("{}）{}", k + 1, fields.join("，"))
-            })
-            .collect();
+        // Each request with its fields: `1) Project name "a", ...` in English,
+        // `1）项目名称“a”，...` in Chinese.
+        let listed = |zh: bool| -> Vec<String> {
+            let (open, close, sep, num) = if zh { ("“", "”", "，", "）") } else { (" \"", "\"", ", ", ") ") };
+            body.requests
+                .iter()
+                .enumerate()
+                .map(|(k, r)| {
+                    let fields: Vec<String> = r
+                        .fields
+                        .iter()
+                        .map(|(f, v)| {
+                            let (en, cn) = field_label(*f);
+                            format!("{}{open}{}{close}", if zh { cn } else { en }, shown(v))
+                        })
+                        .collect();
+                    format!("{}{num}{}", k + 1, fields.join(sep))
+                })
+                .collect()
+        };
+        let (en, zh) = (listed(false), listed(true));
         reasons.push(Reason::new(
             MULTIPLE_REQUESTS,
             format!(

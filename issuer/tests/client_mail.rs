@@ -143,23 +143,6 @@ fn sample_files(dir: &Path) -> BTreeSet<String> {
         .collect()
 }
 
-/// A static x86-64 ELF header padded with zeros: all `fanlic` checks of the
-/// authorization server binary it puts in a private-cloud image.
-fn static_elf(len: usize) -> Vec<u8> {
-    let mut b = vec![0u8; len.max(64)];
-    b[..4].copy_from_slice(b"\x7fELF");
-    b[4] = 2; // 64-bit
-    b[5] = 1; // little-endian
-    b[6] = 1; // version
-    b[16] = 2; // ET_EXEC
-    b[18..20].copy_from_slice(&62u16.to_le_bytes()); // x86-64
-    b[20..24].copy_from_slice(&1u32.to_le_bytes());
-    b[32..40].copy_from_slice(&64u64.to_le_bytes()); // e_phoff
-    b[52..54].copy_from_slice(&64u16.to_le_bytes()); // e_ehsize
-    b[54..56].copy_from_slice(&56u16.to_le_bytes()); // e_phentsize
-    b
-}
-
 /// `from` copied to `to`, recursively (the home: files and folders only).
 fn copy_tree(from: &Path, to: &Path) {
     fs::create_dir_all(to).unwrap();
@@ -296,7 +279,7 @@ fn client_mail_is_decided_as_staff_decide() {
 
     let template = template();
     let server = template.dir.join("fanruan-license-server");
-    fs::write(&server, static_elf(64 << 10)).unwrap();
+    fs::write(&server, common::static_elf(64 << 10)).unwrap();
 
     let mut results: Vec<(Row, Outcome, bool)> = Vec::new();
     for (dir, rows) in &folders {

@@ -448,9 +448,22 @@ fn demo_maildir_gives_issued_held_rejected() {
 /// `fanlic watch`: mail delivered into new/ while it runs is decided within an
 /// interval, moved to cur/, and printed as a JSON line; a killed watcher
 /// leaves everything it decided committed.
+/// The lines a child prints on standard output, as they come.
+fn stdout_lines(stdout: std::process::ChildStdout) -> std::sync::mpsc::Receiver<String> {
+    use std::io::BufRead;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            if tx.send(line.unwrap()).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
 #[test]
 fn watch_decides_mail_as_it_arrives() {
-    use std::io::BufRead;
     let env = setup();
     let maildir = env.dir.join("Maildir");
     for sub in ["cur", "new", "tmp"] {
@@ -473,15 +486,7 @@ fn watch_decides_mail_as_it_arrives() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    let stdout = child.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stdout).lines() {
-            if tx.send(line.unwrap()).is_err() {
-                break;
-            }
-        }
-    });
+    let rx = stdout_lines(child.stdout.take().unwrap());
     let next = || -> Value {
         let line = rx.recv_timeout(core::time::Duration::from_secs(30)).expect("watch printed no decision in 30 s");
         serde_json::from_str(&line).unwrap()
@@ -511,7 +516,7 @@ fn watch_decides_mail_as_it_arrives() {
 
 #[test]
 fn watch_reports_a_skipped_entry_once_not_at_every_look() {
-    use std::{io::BufRead, os::unix::fs::symlink};
+    use std::os::unix::fs::symlink;
     let env = setup();
     let md = maildir(&env);
     symlink("/etc/passwd", md.join("new/1795000000.0_0.link")).unwrap();
@@ -524,15 +529,7 @@ fn watch_reports_a_skipped_entry_once_not_at_every_look() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    let stdout = child.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stdout).lines() {
-            if tx.send(line.unwrap()).is_err() {
-                break;
-            }
-        }
-    });
+    let rx = stdout_lines(child.stdout.take().unwrap());
     let next = || -> Value {
         let line = rx.recv_timeout(core::time::Duration::from_secs(30)).expect("watch printed nothing in 30 s");
         serde_json::from_str(&line).unwrap()

@@ -30,24 +30,6 @@ use serde_json::Value;
 const OTHER_ADDR: &str = "bob@other.example";
 const OTHER_PASS: &str = "mx.vendor.example; dkim=pass header.d=other.example";
 
-/// A static x86-64 ELF header (no program headers, so no PT_INTERP), padded
-/// with zeros to `len` bytes: all `fanlic` checks of a server binary.
-fn static_elf(len: usize) -> Vec<u8> {
-    let mut b = vec![0u8; len.max(64)];
-    b[..4].copy_from_slice(b"\x7fELF");
-    b[4] = 2; // 64-bit
-    b[5] = 1; // little-endian
-    b[6] = 1; // version
-    b[16] = 2; // ET_EXEC
-    b[18..20].copy_from_slice(&62u16.to_le_bytes()); // x86-64
-    b[20..24].copy_from_slice(&1u32.to_le_bytes());
-    b[32..40].copy_from_slice(&64u64.to_le_bytes()); // e_phoff
-    b[52..54].copy_from_slice(&64u16.to_le_bytes()); // e_ehsize
-    b[54..56].copy_from_slice(&56u16.to_le_bytes()); // e_phentsize
-    b[56..58].copy_from_slice(&0u16.to_le_bytes()); // e_phnum
-    b
-}
-
 struct Pc {
     env: Env,
     /// The server binary `fanlic` is pointed at (may not exist).
@@ -60,7 +42,7 @@ struct Pc {
 fn setup() -> Pc {
     let env = Env::temp();
     let server = env.dir.join("fanruan-license-server");
-    fs::write(&server, static_elf(5 << 20)).unwrap();
+    fs::write(&server, common::static_elf(5 << 20)).unwrap();
     let pc = Pc { env, server };
     pc.ok(&["init", "--authserv-id", AUTHSERV]);
     for (company, email) in [("Customer Trading Co., Ltd.", "Alice@Customer.example"), ("Other Corp.", OTHER_ADDR)] {

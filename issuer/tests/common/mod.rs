@@ -199,3 +199,21 @@ pub fn query_texts(env: &Env, sql: &str) -> Vec<String> {
     let mut stmt = conn.prepare(sql).unwrap();
     stmt.query_map([], |r| r.get::<_, String>(0)).unwrap().map(Result::unwrap).collect()
 }
+
+/// A static x86-64 ELF header (no program headers, so no PT_INTERP), padded
+/// with zeros to `len` bytes: all `fanlic` checks of a server binary.
+pub fn static_elf(len: usize) -> Vec<u8> {
+    let mut b = vec![0u8; len.max(64)];
+    b[..4].copy_from_slice(b"\x7fELF");
+    b[4] = 2; // 64-bit
+    b[5] = 1; // little-endian
+    b[6] = 1; // version
+    b[16] = 2; // ET_EXEC
+    b[18..20].copy_from_slice(&62u16.to_le_bytes()); // x86-64
+    b[20..24].copy_from_slice(&1u32.to_le_bytes());
+    b[32..40].copy_from_slice(&64u64.to_le_bytes()); // e_phoff
+    b[52..54].copy_from_slice(&64u16.to_le_bytes()); // e_ehsize
+    b[54..56].copy_from_slice(&56u16.to_le_bytes()); // e_phentsize
+    b[56..58].copy_from_slice(&0u16.to_le_bytes()); // e_phnum
+    b
+}
