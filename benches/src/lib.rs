@@ -591,7 +591,9 @@ pub mod cases {
     use fanlic_formats::{Envelope, IssuingKeyCertificate, License, MAX_LICENSE_FILE_LEN, armor};
     use fanlic_verifier::Environment;
 
-    use crate::{Fixture, environment, fanlic_verify};
+    use crate::Fixture;
+use crate::environment;
+use crate::fanlic_verify;
 
     /// Case ids and what they measure, in report order.
     pub const ALL: &[(&str, &str)] = &[

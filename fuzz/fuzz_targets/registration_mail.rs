@@ -1,8 +1,8 @@
 //! The registration-mail path of `fanlic-issuer` on arbitrary bytes taken as
 //! one raw received message: `mail::message::parse`, then (when it parses)
-//! `mail::auth::evaluate_mail[_with]`, `validate::ParsedRequest::of` (so
-//! `mail::fields`), `validate::validate_parsed` and
-//! `validate::validate_for_approval` against a fixed in-memory registry of
+//! `mail::auth::evaluate_mail[_with]`, `decide::ParsedRequest::of` (so
+//! `mail::fields`), `decide::validate_parsed` and
+//! `decide::validate_for_approval` against a fixed in-memory registry of
 //! three contracts; and `mail::auth::parse_authentication_results` on the
 //! raw input's lines and on the parsed trace headers.
 //!
@@ -36,14 +36,12 @@
 #![no_main]
 
 use fanlic_formats::{ActivationPolicy, Date, Expiry, LicenseKind, Timestamp, Version};
-use fanlic_issuer::{
-    contracts::{self, Contract, ContractTerms},
-    mail::{
+use fanlic_issuer::contracts::{self, Contract, ContractTerms};
+use fanlic_issuer::mail::{
         auth::{self, AuthMethod, SenderAuth},
         message::{self, MAX_ATTACHMENT_NAME_BYTES, RegistrationMail},
-    },
-    validate::{self, APPROVABLE_HOLDS, Decision, Outcome, ParsedRequest},
-};
+    };
+use fanlic_issuer::ingest::decide::{self, APPROVABLE_HOLDS, Decision, Outcome, ParsedRequest};
 use libfuzzer_sys::fuzz_target;
 
 const TRUSTED_ID: &str = "mx.vendor.example";
@@ -285,13 +283,13 @@ fn run_combo(
 ) {
     let mut passing: Option<Decision> = None;
     for a in auths {
-        let d = validate::validate_parsed(mail, parsed, a, by_company, by_sender, now());
+        let d = decide::validate_parsed(mail, parsed, a, by_company, by_sender, now());
         check_decision((mail, &d), a, (by_company, by_sender), (realistic, false));
         if a.is_pass() && passing.is_none() {
             passing = Some(d);
         }
     }
-    let approved = validate::validate_for_approval(mail, parsed, (by_company, by_sender), now(), "staff", None);
+    let approved = decide::validate_for_approval(mail, parsed, (by_company, by_sender), now(), "staff", None);
     let staff_checked = SenderAuth::None { why: String::new() };
     check_decision((mail, &approved), &staff_checked, (by_company, by_sender), (realistic, true));
     if let Some(p) = passing {
@@ -418,7 +416,7 @@ fuzz_target!(|data: &[u8]| {
 });
 
 fn check_decision_unparseable(e: &message::MailError) {
-    let d = validate::unparseable(e);
+    let d = decide::unparseable(e);
     assert!(!d.reply_allowed);
     assert!(
         matches!(&d.outcome, Outcome::Reject(r) if r.len() == 1 && !r[0].code.is_empty() && !r[0].message.is_empty())

@@ -34,7 +34,9 @@ use std::{
 
 use anyhow::{Context as _, bail};
 use fanlic_formats::{ActivationPolicy, LicenseKind, MAX_LICENSE_FILE_LEN, armor, receipt::MAX_RECEIPT_FILE_LEN};
-use fanlic_issuer::{clock, home::load_root_public_key, qr::Qr};
+use fanlic_issuer::home::load_root_public_key;
+use fanlic_issuer::qr::Qr;
+use fanlic_issuer::util::clock;
 use fanlic_verifier::{
     Environment,
     activation::{Activation, ActivationKey, ChallengeInput, CodeError, Status, make_challenge, project_fingerprint},

@@ -8,15 +8,15 @@ use std::{
 
 use fanlic_formats::{LicenseKind, Timestamp};
 
-use crate::{
-    Error, clock, contracts,
-    home::{Home, InitOptions},
-    ingest::{self, IngestOutcome},
-    issue::{IssueInput, IssueRequest},
-    mail::source,
-    outbox::{self, OutboxTransport},
-    verify::{CheckSpec, verify},
-};
+use crate::Error;
+use crate::contracts;
+use crate::home::{Home, InitOptions};
+use crate::ingest::source;
+use crate::ingest::{self, IngestOutcome};
+use crate::license::issue::{IssueInput, IssueRequest};
+use crate::license::verify::{CheckSpec, verify};
+use crate::outbox::{self, OutboxTransport};
+use crate::util::clock;
 use fanlic_verifier::RootKey;
 
 /// The mail server whose `Authentication-Results` the demo home trusts: the
@@ -370,7 +370,7 @@ fn as_written(out: &mut dyn Write, home: &mut Home, maildir: &Path, now: Timesta
             say!(out, "        - {message}");
         }
         let armored = o.files.first().and_then(|f| fs::read_to_string(f).ok());
-        if let Some(l) = armored.as_deref().and_then(crate::replies::Licensed::of_armored) {
+        if let Some(l) = armored.as_deref().and_then(crate::ingest::replies::Licensed::of_armored) {
             say!(out, "        - the license names the company as the contract spells it: {}", l.company);
         }
     }

@@ -527,7 +527,7 @@ pub enum Error {
         path: PathBuf,
         /// What is wrong.
         #[source]
-        source: crate::image::ImageError,
+        source: crate::image::oci::ImageError,
     },
 
     /// The revocation list just signed did not verify; nothing was written.

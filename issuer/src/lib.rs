@@ -13,39 +13,22 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-pub mod activation;
-pub mod audit;
-pub mod clock;
 pub mod contracts;
-mod db;
 pub mod demo;
 mod error;
-pub mod fsutil;
-pub mod hex;
 pub mod home;
 pub mod image;
 pub mod ingest;
-pub mod input;
-pub mod inspect;
-pub mod issue;
-pub mod keys;
-pub mod live;
+pub mod license;
 pub mod mail;
-pub mod migrate;
 pub mod outbox;
-pub mod pem;
-pub mod prune;
-pub mod receipts;
-pub mod replies;
 pub use fanlic_qr as qr;
-pub mod report;
 pub mod revoke;
-pub mod serve;
-pub mod server_image;
-pub mod validate;
-pub mod verify;
+pub mod service;
+pub mod store;
+pub mod util;
 
-pub use db::{IssuingKeyRow, RootKeyRow, SCHEMA_VERSION, StoredLicense};
 pub use error::Error;
 pub use home::{Home, InitOptions, InitReport, KeysReport, RotateReport};
-pub use issue::{IssueInput, IssueRequest, Issued, SignedLicense};
+pub use license::issue::{IssueInput, IssueRequest, Issued, SignedLicense};
+pub use store::{IssuingKeyRow, RootKeyRow, SCHEMA_VERSION, StoredLicense};

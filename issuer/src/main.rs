@@ -12,17 +12,22 @@ use std::{
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand, ValueEnum, value_parser};
 use fanlic_formats::LicenseKind;
-use fanlic_issuer::{
-    Error, Home, InitOptions, IssueInput, IssueRequest, clock,
-    contracts::{self, ContractChanges, OPTION_NAMES, TermsText},
-    demo,
-    home::load_root_public_key,
-    ingest, input, inspect,
-    mail::source,
-    outbox::{self, OutboxTransport, SmtpConfig, SmtpTls},
-    server_image,
-    verify::{self, CheckSpec},
-};
+use fanlic_issuer::Error;
+use fanlic_issuer::Home;
+use fanlic_issuer::InitOptions;
+use fanlic_issuer::IssueInput;
+use fanlic_issuer::IssueRequest;
+use fanlic_issuer::contracts::{self, ContractChanges, OPTION_NAMES, TermsText};
+use fanlic_issuer::demo;
+use fanlic_issuer::home::load_root_public_key;
+use fanlic_issuer::image;
+use fanlic_issuer::ingest;
+use fanlic_issuer::ingest::source;
+use fanlic_issuer::license::inspect;
+use fanlic_issuer::license::verify::{self, CheckSpec};
+use fanlic_issuer::outbox::{self, OutboxTransport, SmtpConfig, SmtpTls};
+use fanlic_issuer::util::clock;
+use fanlic_issuer::util::input;
 
 const MAIN_AFTER_HELP: &str = "\
 THE HOME:
@@ -806,7 +811,7 @@ fn run_config(home: &std::path::Path, a: &ConfigArgs) -> anyhow::Result<u8> {
         );
     }
     if let Some(url) = &a.activation_base_url {
-        fanlic_issuer::activation::check_base_url(url)?;
+        fanlic_issuer::home::activation::check_base_url(url)?;
     }
     if let Some(p) = &a.license_server_binary
         && !p.is_file()
@@ -1175,7 +1180,7 @@ EXAMPLES:
   fanlic serve --master-secret /etc/fanlic/master.secret --rate-license 10 --rate-window 60")]
 struct ServeArgs {
     /// The address and port to listen on (port 0: any free port)
-    #[arg(long, value_name = "ADDR", default_value = fanlic_issuer::serve::DEFAULT_LISTEN)]
+    #[arg(long, value_name = "ADDR", default_value = fanlic_issuer::service::DEFAULT_LISTEN)]
     listen: String,
 
     /// The activation master secret [default: the home's, HOME/activation/master.secret]
@@ -1183,38 +1188,38 @@ struct ServeArgs {
     master_secret: Option<PathBuf>,
 
     /// Requests allowed per window for one license
-    #[arg(long, value_name = "N", default_value_t = fanlic_issuer::serve::DEFAULT_RATE_LICENSE,
+    #[arg(long, value_name = "N", default_value_t = fanlic_issuer::service::DEFAULT_RATE_LICENSE,
           value_parser = value_parser!(u32).range(1..))]
     rate_license: u32,
 
     /// Requests allowed per window from one client address
-    #[arg(long, value_name = "N", default_value_t = fanlic_issuer::serve::DEFAULT_RATE_CLIENT,
+    #[arg(long, value_name = "N", default_value_t = fanlic_issuer::service::DEFAULT_RATE_CLIENT,
           value_parser = value_parser!(u32).range(1..))]
     rate_client: u32,
 
     /// The rate limits' window in seconds (1 to 86400)
-    #[arg(long, value_name = "SECS", default_value_t = fanlic_issuer::serve::DEFAULT_RATE_WINDOW_SECS,
+    #[arg(long, value_name = "SECS", default_value_t = fanlic_issuer::service::DEFAULT_RATE_WINDOW_SECS,
           value_parser = value_parser!(u64).range(1..=86400))]
     rate_window: u64,
 
     /// Challenges that do not verify (or name an unknown license) allowed per window from one
     /// client address
-    #[arg(long, value_name = "N", default_value_t = fanlic_issuer::serve::DEFAULT_RATE_FORGED,
+    #[arg(long, value_name = "N", default_value_t = fanlic_issuer::service::DEFAULT_RATE_FORGED,
           value_parser = value_parser!(u32).range(1..))]
     rate_forged: u32,
 
     /// Seconds a client has to send a request's headers; also the idle timeout (1 to 300)
-    #[arg(long, value_name = "SECS", default_value_t = fanlic_issuer::serve::DEFAULT_HEADER_TIMEOUT_SECS,
+    #[arg(long, value_name = "SECS", default_value_t = fanlic_issuer::service::DEFAULT_HEADER_TIMEOUT_SECS,
           value_parser = value_parser!(u64).range(1..=300))]
     header_timeout: u64,
 
     /// Open connections at once
-    #[arg(long, value_name = "N", default_value_t = fanlic_issuer::serve::DEFAULT_MAX_CONNECTIONS,
+    #[arg(long, value_name = "N", default_value_t = fanlic_issuer::service::DEFAULT_MAX_CONNECTIONS,
           value_parser = value_parser!(u32).range(1..))]
     max_connections: u32,
 
     /// Open connections at once from one client address
-    #[arg(long, value_name = "N", default_value_t = fanlic_issuer::serve::DEFAULT_MAX_CONNECTIONS_PER_CLIENT,
+    #[arg(long, value_name = "N", default_value_t = fanlic_issuer::service::DEFAULT_MAX_CONNECTIONS_PER_CLIENT,
           value_parser = value_parser!(u32).range(1..))]
     max_connections_per_client: u32,
 
@@ -1224,7 +1229,7 @@ struct ServeArgs {
 }
 
 fn run_serve(home: &std::path::Path, a: &ServeArgs) -> anyhow::Result<u8> {
-    use fanlic_issuer::serve::{LogFormat, ServeOptions};
+    use fanlic_issuer::service::{LogFormat, ServeOptions};
     let opts = ServeOptions {
         listen: a.listen.clone(),
         master_secret: a.master_secret.clone(),
@@ -1237,7 +1242,7 @@ fn run_serve(home: &std::path::Path, a: &ServeArgs) -> anyhow::Result<u8> {
         max_connections_per_client: a.max_connections_per_client,
         log: if a.log == "text" { LogFormat::Text } else { LogFormat::Json },
     };
-    fanlic_issuer::serve::run(home, &opts)?;
+    fanlic_issuer::service::run(home, &opts)?;
     Ok(0)
 }
 
@@ -1395,7 +1400,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             req.by = Some(
                 a.by.clone()
                     .map_or_else(|| contracts::actor(None), |b| contracts::actor(Some(&b)))
-                    .unwrap_or_else(|_| fanlic_issuer::issue::ISSUE_ACTOR.to_owned()),
+                    .unwrap_or_else(|_| fanlic_issuer::license::issue::ISSUE_ACTOR.to_owned()),
             );
             let is_tar = a.output.extension().is_some_and(|e| e.eq_ignore_ascii_case("tar"));
             if is_tar && req.kind != LicenseKind::PrivateCloud {
@@ -1460,11 +1465,8 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 last_seen,
             };
             // An image tar: check it, then verify the license inside.
-            let image = if server_image::looks_like_tar(&input) {
-                Some(server_image::read_image_contents(&input, &a.file)?)
-            } else {
-                None
-            };
+            let image =
+                if image::looks_like_tar(&input) { Some(image::read_image_contents(&input, &a.file)?) } else { None };
             let license = image.as_ref().map_or(input.as_slice(), |i| i.license_file.as_slice());
             let revocations = a.revocations.as_deref().map(|p| verify::read_revocations(p, &roots)).transpose()?;
             let report = verify::verify_with(license, &roots, &spec, a.lang, revocations.as_deref());
@@ -1490,11 +1492,8 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 path: a.file.clone(),
                 source,
             })?;
-            let image = if server_image::looks_like_tar(&input) {
-                Some(server_image::read_image_contents(&input, &a.file)?)
-            } else {
-                None
-            };
+            let image =
+                if image::looks_like_tar(&input) { Some(image::read_image_contents(&input, &a.file)?) } else { None };
             let found = inspect::inspect(image.as_ref().map_or(input.as_slice(), |i| i.license_file.as_slice()));
             if a.json {
                 let mut v = found.to_json();
@@ -1547,7 +1546,8 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Prune(a) => {
             let before = clock::parse_time_or_date("--before", &a.before)?;
             let by = contracts::actor(a.by.by.as_deref())?;
-            let report = fanlic_issuer::prune::prune(&mut Home::open(&home)?, before, a.dry_run, &by, clock::now()?)?;
+            let report =
+                fanlic_issuer::ingest::prune::prune(&mut Home::open(&home)?, before, a.dry_run, &by, clock::now()?)?;
             if a.json {
                 print_json(&report.to_json())?
             } else {
@@ -1567,7 +1567,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             }
             // Alerts are about licenses in use, not mail; staff who read
             // this list are told when some wait (`fanlic alerts`).
-            let open = fanlic_issuer::receipts::list(&mut h, false)?.len();
+            let open = fanlic_issuer::service::receipts::list(&mut h, false)?.len();
             if !a.json && open > 0 {
                 eprintln!("note: {open} open alert(s) about licenses in use: `fanlic alerts`");
             }
@@ -1578,9 +1578,9 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             let rows = match a.close {
                 Some(id) => {
                     let by = contracts::actor(a.by.by.as_deref())?;
-                    vec![fanlic_issuer::receipts::close(&mut h, id, &by, clock::now()?)?]
+                    vec![fanlic_issuer::service::receipts::close(&mut h, id, &by, clock::now()?)?]
                 }
-                None => fanlic_issuer::receipts::list(&mut h, a.all)?,
+                None => fanlic_issuer::service::receipts::list(&mut h, a.all)?,
             };
             if a.json {
                 print_json(&serde_json::Value::Array(rows.iter().map(|r| r.to_json()).collect()))?
@@ -1614,19 +1614,21 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Audit(a) => {
             let mut actions = Vec::new();
             for name in &a.action {
-                actions.push(fanlic_issuer::audit::Action::parse(name.trim()).ok_or_else(|| Error::InvalidInput {
-                    option: "--action",
-                    given: name.clone(),
-                    fix: format!("one of {}", fanlic_issuer::audit::Action::names().join(", ")),
+                actions.push(fanlic_issuer::store::audit::Action::parse(name.trim()).ok_or_else(|| {
+                    Error::InvalidInput {
+                        option: "--action",
+                        given: name.clone(),
+                        fix: format!("one of {}", fanlic_issuer::store::audit::Action::names().join(", ")),
+                    }
                 })?);
             }
-            let filter = fanlic_issuer::audit::Filter {
+            let filter = fanlic_issuer::store::audit::Filter {
                 license: a.license.clone(),
                 contract: a.contract.clone(),
                 since: a.since.as_deref().map(|s| clock::parse_time_or_date("--since", s)).transpose()?,
                 actions,
             };
-            let entries = fanlic_issuer::audit::trail(&mut Home::open(&home)?, &filter)?;
+            let entries = fanlic_issuer::store::audit::trail(&mut Home::open(&home)?, &filter)?;
             if a.json {
                 print_json(&serde_json::Value::Array(entries.iter().map(|e| e.to_json()).collect()))?
             } else {
@@ -2185,7 +2187,7 @@ fn main() -> ExitCode {
 }
 
 /// `fanlic image --json` and the `image` of `fanlic issue --json`.
-fn image_json(b: &fanlic_issuer::server_image::BuiltImage) -> serde_json::Value {
+fn image_json(b: &fanlic_issuer::image::BuiltImage) -> serde_json::Value {
     serde_json::json!({
         "license_id": b.license_id,
         "path": b.path,
@@ -2200,7 +2202,7 @@ fn image_json(b: &fanlic_issuer::server_image::BuiltImage) -> serde_json::Value 
 }
 
 /// What `fanlic image` prints for people.
-fn image_human(b: &fanlic_issuer::server_image::BuiltImage) -> String {
+fn image_human(b: &fanlic_issuer::image::BuiltImage) -> String {
     format!(
         "  image {} written to {} ({} bytes, mode 0600: it holds the image key)\n  {}\n  \
          load it with `podman load -i {}` (or docker load), run it with port 18081 published and a \

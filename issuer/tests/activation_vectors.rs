@@ -12,7 +12,8 @@ use fanlic_formats::{
     LicenseId, Timestamp,
     activation::{ActivationChallenge, ChallengeBodyWire, MAX_CHALLENGE_BODY_LEN, ServerInstance},
 };
-use fanlic_issuer::{activation::MasterSecret, hex};
+use fanlic_issuer::home::activation::MasterSecret;
+use fanlic_issuer::util::hex;
 use fanlic_verifier::activation::{
     ActivationKey, ChallengeInput, activation_code, challenge_tag, make_challenge, open_challenge, project_fingerprint,
 };

@@ -16,11 +16,9 @@ use std::{collections::BTreeSet, fs, path::PathBuf};
 use common::{Env, fanlic, ok};
 
 use fanlic_formats::{Date, LicenseKind, Version};
-use fanlic_issuer::{
-    contracts,
-    mail::{auth, fields, message},
-    validate::ParsedRequest,
-};
+use fanlic_issuer::contracts;
+use fanlic_issuer::ingest::decide::ParsedRequest;
+use fanlic_issuer::mail::{auth, fields, message};
 
 fn dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/emails/clients/grammar")

@@ -6,10 +6,10 @@
 use std::{fs, path::Path};
 
 use fanlic_formats::{Expiry, LicenseKind, Timestamp, Version};
-use fanlic_issuer::{
-    Error, Home, InitOptions,
-    contracts::{self, ContractChanges, OPTION_NAMES, TermsText},
-};
+use fanlic_issuer::Error;
+use fanlic_issuer::Home;
+use fanlic_issuer::InitOptions;
+use fanlic_issuer::contracts::{self, ContractChanges, OPTION_NAMES, TermsText};
 
 #[path = "common/downgrade.rs"]
 mod downgrade;

@@ -3,7 +3,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use ed25519_dalek::{Signature, Signer as _, SigningKey as DalekKey, VerifyingKey};
-use fanlic_issuer::{keys::SigningKey, pem};
+use fanlic_issuer::home::keys::SigningKey;
+use fanlic_issuer::util::pem;
 use ring::{
     rand::SystemRandom,
     signature::{ED25519, UnparsedPublicKey},
@@ -34,7 +35,7 @@ fn ring_signs_dalek_verifies() {
 fn dalek_signs_ring_verifies() {
     let rng = SystemRandom::new();
     for _ in 0..8 {
-        let seed: [u8; 32] = fanlic_issuer::keys::random(&rng).unwrap();
+        let seed: [u8; 32] = fanlic_issuer::home::keys::random(&rng).unwrap();
         let dalek = DalekKey::from_bytes(&seed);
         let public = dalek.verifying_key().to_bytes();
         let ring_pk = UnparsedPublicKey::new(&ED25519, public);

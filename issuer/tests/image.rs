@@ -15,7 +15,7 @@ use std::{
     process::{Command, Output},
 };
 
-use fanlic_issuer::image::{
+use fanlic_issuer::image::oci::{
     BaseLayer, CONFIG_DIR, ImageFile, ImageSpec, PORT, REPOSITORY, SERVER_PATH, read_image, write_image,
 };
 use serde_json::Value;

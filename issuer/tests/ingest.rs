@@ -573,7 +573,7 @@ fn a_receipt_policy_contract_issues_receipt_policy_licenses() {
     let l = fanlic_verifier::authenticate(&stored.file_bytes, &mut buf, &h.root_keys().unwrap()).unwrap().license;
     assert_eq!(l.activation_policy, fanlic_formats::ActivationPolicy::Receipt);
     let key = h.activation_master().unwrap().unwrap().derive(&l.id);
-    assert_eq!(l.activation_key, Some(fanlic_issuer::activation::challenge_key(&key).to_bytes()));
+    assert_eq!(l.activation_key, Some(fanlic_issuer::home::activation::challenge_key(&key).to_bytes()));
     assert_ne!(l.activation_key, Some(key.to_bytes()));
 }
 
@@ -810,7 +810,7 @@ fn rejected_junk_keeps_its_first_64_kib_and_prune_removes_decided_copies() {
     let sha = query_texts(&env, "SELECT raw_sha256 FROM decisions WHERE decision_id = 1");
     assert_eq!(
         sha,
-        [fanlic_issuer::hex::encode(ring::digest::digest(&ring::digest::SHA256, junk.as_bytes()).as_ref())]
+        [fanlic_issuer::util::hex::encode(ring::digest::digest(&ring::digest::SHA256, junk.as_bytes()).as_ref())]
     );
     // What staff see of a cut copy.
     let row = fanlic_issuer::ingest::decision(&mut Home::open(&env.home).unwrap(), 1).unwrap().unwrap();

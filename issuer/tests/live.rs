@@ -226,7 +226,7 @@ fn automatic_mail_is_recorded_and_never_answered() {
 fn every_reply_says_a_program_sent_it() {
     let env = setup();
     // Decided now (flush sends what is due now).
-    let now = fanlic_issuer::clock::now().unwrap().to_string();
+    let now = fanlic_issuer::util::clock::now().unwrap().to_string();
     ingest(&env, &now, "1.eml", &mail(Some(PASS), "reply-1@customer.example", BODY));
     ingest(&env, &now, "2.eml", &mail(Some(PASS), "reply-2@customer.example", &common::bad_values(BODY)));
     let flushed = ok(&env, &["outbox", "flush"]);

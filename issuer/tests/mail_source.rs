@@ -8,10 +8,10 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use fanlic_issuer::mail::{
-    message,
-    source::{self, IncomingMessage, Receipt, SkipReason, SourceError, SourceKind, SourceOptions},
+use fanlic_issuer::ingest::source::{
+    self, IncomingMessage, Receipt, SkipReason, SourceError, SourceKind, SourceOptions,
 };
+use fanlic_issuer::mail::message;
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/emails")

@@ -19,11 +19,11 @@ use std::{
 
 use common::smtp::{SmtpServer, free_port};
 use fanlic_formats::Timestamp;
-use fanlic_issuer::{
-    Error, Home, InitOptions,
-    contracts::{self, OPTION_NAMES, TermsText},
-    outbox::{self, Language, OutboxTransport, Reply, SmtpConfig, SmtpTls},
-};
+use fanlic_issuer::Error;
+use fanlic_issuer::Home;
+use fanlic_issuer::InitOptions;
+use fanlic_issuer::contracts::{self, OPTION_NAMES, TermsText};
+use fanlic_issuer::outbox::{self, Language, OutboxTransport, Reply, SmtpConfig, SmtpTls};
 use mail_parser::{MessageParser, MimeHeaders as _};
 
 const NOW: Timestamp = Timestamp(1_795_000_000); // 2026-11-18
@@ -405,7 +405,8 @@ mod end_to_end {
 
     use base64::Engine as _;
     use fanlic_formats::{LicenseKind, MAX_LICENSE_FILE_LEN, Timestamp};
-    use fanlic_issuer::{clock, home::load_root_public_key};
+    use fanlic_issuer::home::load_root_public_key;
+    use fanlic_issuer::util::clock;
     use fanlic_verifier::{Environment, RootKey};
     use mail_parser::{HeaderValue, Message, MessageParser, MimeHeaders as _};
     use serde_json::Value;

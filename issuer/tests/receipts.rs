@@ -247,7 +247,7 @@ fn decode_receipt(v: &Value) -> (Vec<u8>, Receipt, [u8; 32]) {
     let env = ReceiptEnvelope::decode(&raw).unwrap();
     let r = Receipt::decode(env.receipt.message).unwrap();
     let id = env.id();
-    assert_eq!(v["receipt_id"], fanlic_issuer::hex::encode(&id));
+    assert_eq!(v["receipt_id"], fanlic_issuer::util::hex::encode(&id));
     (raw, r, id)
 }
 
@@ -462,7 +462,7 @@ fn server_chain_fork_refused_and_lease_reminder_mailed() {
     let server = Server::start(&env);
     let url = format!("http://{}/a/receipt", server.addr);
     let instance = [7u8; 32];
-    let with_key = |t: String| format!("{t}\ninstance-key {}\n", fanlic_issuer::hex::encode(&instance));
+    let with_key = |t: String| format!("{t}\ninstance-key {}\n", fanlic_issuer::util::hex::encode(&instance));
 
     let r = curl("POST", &url, false, Some(&token(&lic, 1, Some(&instance), None).1));
     assert_eq!(r.status, 400, "{}", r.body);
@@ -513,7 +513,7 @@ fn server_chain_fork_refused_and_lease_reminder_mailed() {
     // The phone's path: the QR code's URL carries the instance key in its
     // query, the page's form carries it on, the confirmation gives the receipt.
     let (_, text) = token(&lic, 7, Some(&instance), Some(id3));
-    let query = format!("?instance_key={}", fanlic_issuer::hex::encode(&instance));
+    let query = format!("?instance_key={}", fanlic_issuer::util::hex::encode(&instance));
     let page = curl("GET", &format!("http://{}/a/{text}{query}", server.addr), false, None);
     assert!(page.body.contains(&format!("action=\"./{text}{query}\"")), "{}", page.body);
     let r = curl("POST", &format!("http://{}/a/{text}{query}", server.addr), true, None);

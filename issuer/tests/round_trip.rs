@@ -10,13 +10,16 @@ use std::{
 };
 
 use fanlic_formats::{LicenseKind, Timestamp, armor, encode_license_file, encode_license_payload, wire};
-use fanlic_issuer::{
-    Error, Home, InitOptions, IssueInput, IssueRequest, clock,
-    home::load_root_public_key,
-    inspect::inspect,
-    keys::SigningKey,
-    verify::{CheckSpec, verify},
-};
+use fanlic_issuer::Error;
+use fanlic_issuer::Home;
+use fanlic_issuer::InitOptions;
+use fanlic_issuer::IssueInput;
+use fanlic_issuer::IssueRequest;
+use fanlic_issuer::home::keys::SigningKey;
+use fanlic_issuer::home::load_root_public_key;
+use fanlic_issuer::license::inspect::inspect;
+use fanlic_issuer::license::verify::{CheckSpec, verify};
+use fanlic_issuer::util::clock;
 
 const DAY: u64 = 86_400;
 

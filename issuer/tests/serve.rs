@@ -19,7 +19,8 @@ use std::{
 
 use common::{BIN, Env, fanlic, ok};
 use fanlic_formats::{LicenseId, MAX_LICENSE_FILE_LEN, Timestamp, activation::ServerInstance};
-use fanlic_issuer::{home::load_root_public_key, qr::Qr};
+use fanlic_issuer::home::load_root_public_key;
+use fanlic_issuer::qr::Qr;
 use fanlic_verifier::{
     activation::{
         Activation, ActivationKey, ChallengeInput, CodeError, PreparedChallenge, make_challenge, project_fingerprint,

@@ -38,7 +38,11 @@ use std::{
 };
 
 use fanlic_formats::{LicenseKind, Timestamp};
-use fanlic_issuer::{Home, InitOptions, IssueInput, IssueRequest, clock};
+use fanlic_issuer::Home;
+use fanlic_issuer::InitOptions;
+use fanlic_issuer::IssueInput;
+use fanlic_issuer::IssueRequest;
+use fanlic_issuer::util::clock;
 use fanlic_verifier::activation::{ChallengeInput, make_challenge, project_fingerprint};
 
 struct Target {

@@ -58,7 +58,11 @@ use fanlic_formats::{
     activation::MAX_TOKEN_LEN,
     private_cloud::{AnswerKind, ServerAnswer, ServerAnswerEnvelope},
 };
-use fanlic_issuer::{Home, InitOptions, IssueInput, IssueRequest, clock};
+use fanlic_issuer::Home;
+use fanlic_issuer::InitOptions;
+use fanlic_issuer::IssueInput;
+use fanlic_issuer::IssueRequest;
+use fanlic_issuer::util::clock;
 use fanlic_verifier::{
     Environment, RootKey,
     activation::{open_challenge, token_from_url},
@@ -241,7 +245,7 @@ fn main() {
     fs::write(&image_key, master.derive_image_key(&id).to_pkcs8_pem().as_bytes()).unwrap();
     fs::set_permissions(&image_key, fs::Permissions::from_mode(0o600)).unwrap();
     let rows = home.root_key_rows().unwrap();
-    let pem: String = rows.iter().map(|r| fanlic_issuer::pem::public_key_pem(&r.public_key)).collect();
+    let pem: String = rows.iter().map(|r| fanlic_issuer::util::pem::public_key_pem(&r.public_key)).collect();
     fs::write(license_dir.join("root-keys.pem"), pem).unwrap();
     let roots: Vec<RootKey> = rows.iter().map(|r| RootKey::from_bytes(&r.public_key).unwrap()).collect();
     let activation_key = master.derive(&id);

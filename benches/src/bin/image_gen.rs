@@ -26,7 +26,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use fanlic_issuer::image::{BaseLayer, ImageFile, ImageSpec, read_image, write_image};
+use fanlic_issuer::image::oci::{BaseLayer, ImageFile, ImageSpec, read_image, write_image};
 
 /// Deterministic filler (xorshift64*), so runs compare without a RNG crate.
 fn pseudo_random(len: usize, mut state: u64) -> Vec<u8> {

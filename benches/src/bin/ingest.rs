@@ -20,12 +20,12 @@ use std::{
     time::{Duration, Instant},
 };
 
-use fanlic_issuer::{
-    Home, InitOptions, clock,
-    contracts::{self, OPTION_NAMES, TermsText},
-    ingest,
-    mail::source,
-};
+use fanlic_issuer::Home;
+use fanlic_issuer::InitOptions;
+use fanlic_issuer::util::clock;
+use fanlic_issuer::contracts::{self, OPTION_NAMES, TermsText};
+use fanlic_issuer::ingest;
+use fanlic_issuer::ingest::source;
 use ring::signature::{Ed25519KeyPair, KeyPair as _};
 
 const AUTHSERV: &str = "mx.vendor.example";

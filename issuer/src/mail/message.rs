@@ -287,7 +287,7 @@ impl RegistrationMail {
 
     /// Lowercase hex of [`Self::raw_sha256`].
     pub fn raw_sha256_hex(&self) -> String {
-        crate::hex::encode(&self.raw_sha256)
+        crate::util::hex::encode(&self.raw_sha256)
     }
 }
 
@@ -329,7 +329,7 @@ fn parse_inner(raw: &[u8]) -> Result<RegistrationMail, MailError> {
 
     let raw_sha256 = sha256(raw);
     let message_id = message.message_id().and_then(clean_id);
-    let dedup_key = message_id.clone().unwrap_or_else(|| crate::hex::encode(&raw_sha256));
+    let dedup_key = message_id.clone().unwrap_or_else(|| crate::util::hex::encode(&raw_sha256));
 
     let mut from = Vec::new();
     let mut from_fields = 0;

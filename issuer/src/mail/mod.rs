@@ -4,4 +4,3 @@
 pub mod auth;
 pub mod fields;
 pub mod message;
-pub mod source;

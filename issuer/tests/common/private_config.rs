@@ -21,7 +21,7 @@ pub fn image_key(home: &Path, license_id: &str) -> SigningKey {
     let master = h.activation_master().unwrap().expect("the home has a master secret");
     let id: LicenseId = license_id.parse().unwrap();
     let pem = master.derive_image_key(&id).to_pkcs8_pem();
-    let der = fanlic_issuer::pem::decode("PRIVATE KEY", &pem).unwrap();
+    let der = fanlic_issuer::util::pem::decode("PRIVATE KEY", &pem).unwrap();
     // PKCS#8 v1 Ed25519: a 16-byte prefix, then the 32-byte seed.
     let seed: [u8; 32] = der[16..48].try_into().unwrap();
     SigningKey::from_bytes(&seed)

@@ -28,10 +28,14 @@ use fanlic_formats::{
 use rusqlite::{Connection, OptionalExtension as _, TransactionBehavior, params};
 use serde_json::{Value, json};
 
-use crate::{
-    Error, Home, contracts, db, fsutil, hex, keys,
-    outbox::{self, Language, Reply},
-};
+use crate::Error;
+use crate::Home;
+use crate::contracts;
+use crate::home::keys;
+use crate::outbox::{self, Language, Reply};
+use crate::store;
+use crate::util::fsutil;
+use crate::util::hex;
 
 /// What a license is, as the database records it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -281,7 +285,7 @@ fn license_info(conn: &Connection, path: &Path, id: &str) -> Result<LicenseInfo,
         },
     )
     .optional()
-    .map_err(db::err(path, "cannot read the licenses"))?
+    .map_err(store::err(path, "cannot read the licenses"))?
     .ok_or_else(|| Error::LicenseNotFound { license_id: id.to_owned() })
 }
 
@@ -298,22 +302,25 @@ pub(crate) fn revocation_of(
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
         .optional()
-        .map_err(db::err(path, "cannot read the revoked licenses"))?;
-    row.map(|(at, by, reason)| Ok((db::time(path, at)?, by, reason))).transpose()
+        .map_err(store::err(path, "cannot read the revoked licenses"))?;
+    row.map(|(at, by, reason)| Ok((store::time(path, at)?, by, reason))).transpose()
 }
 
 fn audit(
     conn: &Connection,
     path: &Path,
     license_id: &str,
-    action: crate::audit::Action,
+    action: crate::store::audit::Action,
     detail: &str,
     now: Timestamp,
     by: &str,
 ) -> Result<(), Error> {
-    let entry =
-        crate::audit::Entry { license_id: Some(license_id), why: detail, ..crate::audit::Entry::new(action, by, now) };
-    crate::audit::record(conn, path, &entry)
+    let entry = crate::store::audit::Entry {
+        license_id: Some(license_id),
+        why: detail,
+        ..crate::store::audit::Entry::new(action, by, now)
+    };
+    crate::store::audit::record(conn, path, &entry)
 }
 
 /// Who gets the confirmation mail of a change to `license`: the addresses of
@@ -338,7 +345,7 @@ fn recipients(home: &mut Home, license: &LicenseInfo) -> Result<Result<Vec<Strin
             |r| r.get(0),
         )
         .optional()
-        .map_err(db::err(path, "cannot read the decisions"))?;
+        .map_err(store::err(path, "cannot read the decisions"))?;
     if let Some(addr) = sender
         && contracts::find_by_email(home, &addr)?.is_some_and(|c| c.enabled)
     {
@@ -483,10 +490,10 @@ pub fn revoke_license(
     let (conn, path) = home.conn_mut();
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(db::err(path, "cannot start a transaction"))?;
+        .map_err(store::err(path, "cannot start a transaction"))?;
     revoke_in(&tx, path, &id, reason, by, now)?;
     let mail = queue(&tx, planned, now)?;
-    tx.commit().map_err(db::err(path, "cannot commit"))?;
+    tx.commit().map_err(store::err(path, "cannot commit"))?;
     Ok(Revoked { license, reason: reason.to_owned(), at: now, by: by.to_owned(), mail })
 }
 
@@ -509,15 +516,15 @@ pub(crate) fn revoke_in(
     }
     tx.execute(
         "INSERT INTO revoked_licenses (license_id, reason, revoked_at, revoked_by) VALUES (?1, ?2, ?3, ?4)",
-        params![id, reason, db::int(now.0), by],
+        params![id, reason, store::int(now.0), by],
     )
-    .map_err(db::err(path, "cannot record the revocation"))?;
+    .map_err(store::err(path, "cannot record the revocation"))?;
     tx.execute(
         "UPDATE licenses SET state = 'revoked' WHERE license_id = ?1 AND state IN ('live', 'duplicate')",
         params![id],
     )
-    .map_err(db::err(path, "cannot record the revocation"))?;
-    audit(tx, path, id, crate::audit::Action::Revoke, reason, now, by)
+    .map_err(store::err(path, "cannot record the revocation"))?;
+    audit(tx, path, id, crate::store::audit::Action::Revoke, reason, now, by)
 }
 
 /// The confirmation mails [`revoke_license`] queues for revoking
@@ -562,7 +569,7 @@ pub fn revoke_issuing_key(
     let (conn, path) = home.conn_mut();
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(db::err(path, "cannot start a transaction"))?;
+        .map_err(store::err(path, "cannot start a transaction"))?;
     let before: Option<(i64, String)> = tx
         .query_row(
             "SELECT revoked_at, revoked_by FROM revoked_issuing_keys WHERE key_id = ?1",
@@ -570,28 +577,31 @@ pub fn revoke_issuing_key(
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()
-        .map_err(db::err(path, "cannot read the revoked issuing keys"))?;
+        .map_err(store::err(path, "cannot read the revoked issuing keys"))?;
     if let Some((at, by)) = before {
-        return Err(Error::IssuingKeyAlreadyRevoked { key_id: kid, at: db::time(path, at)?, by });
+        return Err(Error::IssuingKeyAlreadyRevoked { key_id: kid, at: store::time(path, at)?, by });
     }
     if was_signing && !force {
         return Err(Error::RevokingSigningKey { key_id: kid });
     }
     tx.execute(
         "INSERT INTO revoked_issuing_keys (key_id, reason, revoked_at, revoked_by) VALUES (?1, ?2, ?3, ?4)",
-        params![kid.to_string(), reason, db::int(now.0), by],
+        params![kid.to_string(), reason, store::int(now.0), by],
     )
-    .map_err(db::err(path, "cannot record the revocation"))?;
+    .map_err(store::err(path, "cannot record the revocation"))?;
     let why = format!("issuing key {kid}: {reason}");
-    crate::audit::record(
+    crate::store::audit::record(
         &tx,
         path,
-        &crate::audit::Entry { why: &why, ..crate::audit::Entry::new(crate::audit::Action::KeyRevoke, by, now) },
+        &crate::store::audit::Entry {
+            why: &why,
+            ..crate::store::audit::Entry::new(crate::store::audit::Action::KeyRevoke, by, now)
+        },
     )?;
     let n: i64 = tx
         .query_row("SELECT count(*) FROM licenses WHERE issuing_key_id = ?1", params![kid.to_string()], |r| r.get(0))
-        .map_err(db::err(path, "cannot read the licenses"))?;
-    tx.commit().map_err(db::err(path, "cannot commit"))?;
+        .map_err(store::err(path, "cannot read the licenses"))?;
+    tx.commit().map_err(store::err(path, "cannot commit"))?;
     Ok(KeyRevoked {
         key_id: kid,
         reason: reason.to_owned(),
@@ -618,7 +628,7 @@ pub fn unbind(home: &mut Home, license_id: &str, by: &str, mail: bool, now: Time
     let (conn, path) = home.conn_mut();
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(db::err(path, "cannot start a transaction"))?;
+        .map_err(store::err(path, "cannot start a transaction"))?;
     if let Some((at, by, _)) = revocation_of(&tx, path, &id)? {
         return Err(Error::UnbindRevoked { license_id: id, at, by });
     }
@@ -629,20 +639,20 @@ pub fn unbind(home: &mut Home, license_id: &str, by: &str, mail: bool, now: Time
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()
-        .map_err(db::err(path, "cannot read the activation bindings"))?;
+        .map_err(store::err(path, "cannot read the activation bindings"))?;
     let Some((fingerprint, bound_at)) = binding else {
         return Err(Error::NotBound { license_id: id });
     };
     let fingerprint = hex::encode(&fingerprint);
     tx.execute("DELETE FROM activation_bindings WHERE license_id = ?1", params![id])
-        .map_err(db::err(path, "cannot remove the binding"))?;
-    audit(&tx, path, &id, crate::audit::Action::Unbind, &fingerprint, now, by)?;
+        .map_err(store::err(path, "cannot remove the binding"))?;
+    audit(&tx, path, &id, crate::store::audit::Action::Unbind, &fingerprint, now, by)?;
     let mail = queue(&tx, planned, now)?;
-    tx.commit().map_err(db::err(path, "cannot commit"))?;
+    tx.commit().map_err(store::err(path, "cannot commit"))?;
     Ok(Unbound {
         license,
         project_fingerprint: fingerprint,
-        bound_at: db::time(path, bound_at)?,
+        bound_at: store::time(path, bound_at)?,
         at: now,
         by: by.to_owned(),
         mail,
@@ -704,25 +714,27 @@ impl Exported {
 }
 
 fn revoked_license_ids(conn: &Connection, path: &Path) -> Result<Vec<LicenseId>, Error> {
-    let read = || db::err(path, "cannot read the revoked licenses");
+    let read = || store::err(path, "cannot read the revoked licenses");
     let mut stmt = conn.prepare("SELECT license_id FROM revoked_licenses ORDER BY license_id").map_err(read())?;
     let ids = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(read())?;
     let mut out = Vec::new();
     for id in ids {
         let id = id.map_err(read())?;
-        out.push(id.parse().map_err(|_| db::corrupt(path, format!("revoked license id {id:?} is not 32 hex digits")))?);
+        out.push(
+            id.parse().map_err(|_| store::corrupt(path, format!("revoked license id {id:?} is not 32 hex digits")))?,
+        );
     }
     Ok(out)
 }
 
 fn revoked_key_ids(conn: &Connection, path: &Path) -> Result<Vec<KeyId>, Error> {
-    let read = || db::err(path, "cannot read the revoked issuing keys");
+    let read = || store::err(path, "cannot read the revoked issuing keys");
     let mut stmt = conn.prepare("SELECT key_id FROM revoked_issuing_keys ORDER BY key_id").map_err(read())?;
     let ids = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(read())?;
     let mut out = Vec::new();
     for id in ids {
         let id = id.map_err(read())?;
-        out.push(id.parse().map_err(|_| db::corrupt(path, format!("revoked key id {id:?} is not 16 hex digits")))?);
+        out.push(id.parse().map_err(|_| store::corrupt(path, format!("revoked key id {id:?} is not 16 hex digits")))?);
     }
     Ok(out)
 }
@@ -733,14 +745,14 @@ fn revocation_signer(
     home: &Home,
     revoked: &[KeyId],
     now: Timestamp,
-) -> Result<(db::IssuingKeyRow, keys::SigningKey), Error> {
+) -> Result<(store::IssuingKeyRow, keys::SigningKey), Error> {
     let no = |why: String| Error::NoRevocationSigner { why };
     let row = home.signing_key().map_err(|_| no("this home has no active issuing key".to_owned()))?;
     if revoked.contains(&row.key_id) {
         return Err(no(format!("the signing key {} is revoked", row.key_id)));
     }
     let cert = IssuingKeyCertificate::decode(&row.certificate_message).map_err(|e| {
-        db::corrupt(home.db_path(), format!("certificate of issuing key {} does not decode: {e}", row.key_id))
+        store::corrupt(home.db_path(), format!("certificate of issuing key {} does not decode: {e}", row.key_id))
     })?;
     if cert.purposes.0 & Purposes::REVOCATION_LIST == 0 {
         return Err(no(format!(
@@ -757,7 +769,7 @@ fn revocation_signer(
     }
     let key = keys::SigningKey::load(&home.dir().join(&row.private_key_path))?;
     if key.public_key() != row.public_key {
-        return Err(db::corrupt(
+        return Err(store::corrupt(
             home.db_path(),
             format!("the private key file of issuing key {} holds another key", row.key_id),
         ));
@@ -779,14 +791,14 @@ pub fn export(home: &mut Home, output: &Path, replace: bool, now: Timestamp) -> 
     // Immediate: the sequence read here is the one inserted below.
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(db::err(path, "cannot start a transaction"))?;
+        .map_err(store::err(path, "cannot start a transaction"))?;
     let last: Option<i64> = tx
         .query_row("SELECT max(sequence) FROM revocation_lists", [], |r| r.get(0))
-        .map_err(db::err(path, "cannot read the revocation lists"))?;
+        .map_err(store::err(path, "cannot read the revocation lists"))?;
     let sequence = u64::try_from(last.unwrap_or(0))
-        .map_err(|_| db::corrupt(path, "a negative revocation list sequence"))?
+        .map_err(|_| store::corrupt(path, "a negative revocation list sequence"))?
         .checked_add(1)
-        .ok_or_else(|| db::corrupt(path, "the revocation list sequence is at its maximum"))?;
+        .ok_or_else(|| store::corrupt(path, "the revocation list sequence is at its maximum"))?;
     let licenses = revoked_license_ids(&tx, path)?;
     let issuing_keys = revoked_key_ids(&tx, path)?;
     // The signer reads the home, not the transaction: the keys do not change
@@ -804,10 +816,10 @@ pub fn export(home: &mut Home, output: &Path, replace: bool, now: Timestamp) -> 
     let (conn, path) = home.conn_mut();
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(db::err(path, "cannot start a transaction"))?;
+        .map_err(store::err(path, "cannot start a transaction"))?;
     let now_last: Option<i64> = tx
         .query_row("SELECT max(sequence) FROM revocation_lists", [], |r| r.get(0))
-        .map_err(db::err(path, "cannot read the revocation lists"))?;
+        .map_err(store::err(path, "cannot read the revocation lists"))?;
     if now_last != last {
         return Err(Error::input(
             "revocations export",
@@ -817,12 +829,12 @@ pub fn export(home: &mut Home, output: &Path, replace: bool, now: Timestamp) -> 
     }
     tx.execute(
         "INSERT INTO revocation_lists (sequence, issued_at, file_bytes) VALUES (?1, ?2, ?3)",
-        params![db::int(sequence), db::int(now.0), file],
+        params![store::int(sequence), store::int(now.0), file],
     )
-    .map_err(db::err(path, "cannot record the revocation list"))?;
+    .map_err(store::err(path, "cannot record the revocation list"))?;
     // Recorded before it is written: a sequence number is never reused for
     // other contents, even if the write fails (the next export takes the next one).
-    tx.commit().map_err(db::err(path, "cannot commit"))?;
+    tx.commit().map_err(store::err(path, "cannot commit"))?;
     if let Some(parent) = output.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(Error::io("cannot create the folder", parent))?;
     }
@@ -954,7 +966,7 @@ impl Revocations {
 }
 
 fn revoked_entries(conn: &Connection, path: &Path, sql: &str) -> Result<Vec<RevokedEntry>, Error> {
-    let read = || db::err(path, "cannot read the revocations");
+    let read = || store::err(path, "cannot read the revocations");
     let mut stmt = conn.prepare(sql).map_err(read())?;
     let rows = stmt
         .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?, r.get(3)?)))
@@ -962,7 +974,7 @@ fn revoked_entries(conn: &Connection, path: &Path, sql: &str) -> Result<Vec<Revo
     let mut out = Vec::new();
     for row in rows {
         let (id, reason, at, by) = row.map_err(read())?;
-        out.push(RevokedEntry { id, reason, at: db::time(path, at)?, by, published: false });
+        out.push(RevokedEntry { id, reason, at: store::time(path, at)?, by, published: false });
     }
     Ok(out)
 }
@@ -980,7 +992,7 @@ pub fn list(home: &mut Home) -> Result<Revocations, Error> {
         path,
         "SELECT key_id, reason, revoked_at, revoked_by FROM revoked_issuing_keys ORDER BY revoked_at, key_id",
     )?;
-    let read = || db::err(path, "cannot read the revocation lists");
+    let read = || store::err(path, "cannot read the revocation lists");
     let mut stmt = conn
         .prepare("SELECT sequence, issued_at, file_bytes FROM revocation_lists ORDER BY sequence")
         .map_err(read())?;
@@ -991,12 +1003,13 @@ pub fn list(home: &mut Home) -> Result<Revocations, Error> {
     let mut newest: Option<Vec<u8>> = None;
     for row in rows {
         let (sequence, issued_at, bytes) = row.map_err(read())?;
-        let bad = |e: fanlic_formats::DecodeError| db::corrupt(path, format!("revocation list {sequence}: {e}"));
+        let bad = |e: fanlic_formats::DecodeError| store::corrupt(path, format!("revocation list {sequence}: {e}"));
         let envelope = RevocationEnvelope::decode(&bytes).map_err(bad)?;
         let decoded = RevocationList::decode(envelope.list.message).map_err(bad)?;
         lists.push(ListedList {
-            sequence: u64::try_from(sequence).map_err(|_| db::corrupt(path, "a negative revocation list sequence"))?,
-            issued_at: db::time(path, issued_at)?,
+            sequence: u64::try_from(sequence)
+                .map_err(|_| store::corrupt(path, "a negative revocation list sequence"))?,
+            issued_at: store::time(path, issued_at)?,
             bytes: bytes.len(),
             licenses: decoded.licenses().len(),
             issuing_keys: decoded.issuing_keys().len(),

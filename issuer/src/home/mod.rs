@@ -18,25 +18,28 @@
 //!     receipt-<id>.pub.pem
 //! ```
 
+pub mod activation;
+pub mod keys;
+
 use std::{
     fs, io,
     path::{Path, PathBuf},
 };
 
+use crate::store::Store;
 use fanlic_formats::{KeyId, Timestamp};
 use fanlic_verifier::RootKey;
 use ring::rand::SystemRandom;
 use rusqlite::Connection;
 use serde_json::{Value, json};
 
-use crate::{
-    Error, clock,
-    db::{self, IssuingKeyRow, RootKeyRow, StoredLicense},
-    fsutil::{self, PRIVATE_MODE, PUBLIC_MODE},
-    hex,
-    keys::{self, ALL_PURPOSES, SigningKey},
-    pem,
-};
+use crate::Error;
+use crate::home::keys::{ALL_PURPOSES, SigningKey};
+use crate::store::{self, IssuingKeyRow, RootKeyRow, StoredLicense};
+use crate::util::clock;
+use crate::util::fsutil::{self, PRIVATE_MODE, PUBLIC_MODE};
+use crate::util::hex;
+use crate::util::pem;
 
 /// The folder of the root private key, inside the home.
 pub const ROOT_KEY_DIR: &str = "root-key";
@@ -56,7 +59,7 @@ pub const DEFAULT_VALIDITY_YEARS: u16 = 2;
 pub struct Home {
     dir: PathBuf,
     db_path: PathBuf,
-    conn: Connection,
+    store: Store,
 }
 
 /// What `init` is asked to do.
@@ -96,7 +99,7 @@ impl InitReport {
     pub fn to_json(&self) -> Value {
         json!({
             "home": self.home.display().to_string(),
-            "database": self.home.join(db::FILE_NAME).display().to_string(),
+            "database": self.home.join(store::FILE_NAME).display().to_string(),
             "root_key_id": self.root_key_id.to_string(),
             "root_public_key": hex::encode(&self.root_public_key),
             "root_public_key_path": self.root_public_key_path.display().to_string(),
@@ -133,7 +136,7 @@ impl InitReport {
              and delete it from this machine. Only `fanlic keys rotate --root-key PATH` and\n\
              `fanlic keys receipt-key --root-key PATH` need it; issuing and verifying licenses do not.\n",
             home = self.home.display(),
-            db = self.home.join(db::FILE_NAME).display(),
+            db = self.home.join(store::FILE_NAME).display(),
             rid = self.root_key_id,
             hex = hex::encode(&self.root_public_key),
             pem = self.root_public_key_path.display(),
@@ -512,12 +515,12 @@ impl Home {
         let issuing = new_issuing_key(&t, &root, &rng, opts.now, opts.valid_for_days)?;
         let receipt_key = new_receipt_key(&t, &root, &rng, opts.now, opts.now)?;
         // The activation master secret, in its own folder (SPEC.md §6.2).
-        crate::activation::create_master(&t)?;
+        crate::home::activation::create_master(&t)?;
         {
-            let db_path = t.join(db::FILE_NAME);
-            let mut conn = db::open(&db_path, true)?;
-            let tx = conn.transaction().map_err(db::err(&db_path, "cannot start a transaction"))?;
-            db::insert_root_key(
+            let db_path = t.join(store::FILE_NAME);
+            let mut conn = store::open(&db_path, true)?;
+            let tx = conn.transaction().map_err(store::err(&db_path, "cannot start a transaction"))?;
+            store::insert_root_key(
                 &tx,
                 &db_path,
                 &RootKeyRow {
@@ -528,10 +531,10 @@ impl Home {
                     created_at: opts.now,
                 },
             )?;
-            db::insert_issuing_key(&tx, &db_path, &issuing)?;
-            db::insert_receipt_key(&tx, &db_path, &receipt_key)?;
-            db::insert_authserv_ids(&tx, &db_path, &opts.authserv_ids, opts.now)?;
-            tx.commit().map_err(db::err(&db_path, "cannot commit"))?;
+            store::insert_issuing_key(&tx, &db_path, &issuing)?;
+            store::insert_receipt_key(&tx, &db_path, &receipt_key)?;
+            store::insert_authserv_ids(&tx, &db_path, &opts.authserv_ids, opts.now)?;
+            tx.commit().map_err(store::err(&db_path, "cannot commit"))?;
         }
         // rename(2) replaces an empty folder and refuses a non-empty one.
         match fs::rename(&t, &dir) {
@@ -558,12 +561,12 @@ impl Home {
     /// Opens an existing home, migrating its database to this build's schema.
     pub fn open(dir: &Path) -> Result<Self, Error> {
         let dir = std::path::absolute(dir).map_err(Error::io("cannot resolve", dir))?;
-        let db_path = dir.join(db::FILE_NAME);
+        let db_path = dir.join(store::FILE_NAME);
         if !db_path.is_file() {
             return Err(Error::HomeMissing { path: dir });
         }
-        let conn = db::open(&db_path, false)?;
-        Ok(Self { dir, db_path, conn })
+        let store = Store::open(&db_path, false)?;
+        Ok(Self { dir, db_path, store })
     }
 
     /// The home folder (absolute).
@@ -578,16 +581,28 @@ impl Home {
 
     /// Whether `fanlic revoke --issuing-key` revoked this issuing key.
     pub fn issuing_key_revoked(&self, key_id: fanlic_formats::KeyId) -> Result<bool, Error> {
-        db::issuing_key_revoked(&self.conn, &self.db_path, key_id)
+        store::issuing_key_revoked(self.store.raw().0, &self.db_path, key_id)
     }
 
+    /// The raw connection, for the modules whose SQL has not yet moved into
+    /// the store. Nothing new may use it: go through [`Home::store_mut`].
     pub(crate) fn conn_mut(&mut self) -> (&mut Connection, &Path) {
-        (&mut self.conn, &self.db_path)
+        self.store.raw_mut()
+    }
+
+    /// The home's records.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The home's records, to change them.
+    pub fn store_mut(&mut self) -> &mut Store {
+        &mut self.store
     }
 
     /// The root keys this home knows.
     pub fn root_key_rows(&self) -> Result<Vec<RootKeyRow>, Error> {
-        db::root_keys(&self.conn, &self.db_path)
+        store::root_keys(self.store.raw().0, &self.db_path)
     }
 
     /// The root keys this home knows, ready for the verifier.
@@ -596,14 +611,14 @@ impl Home {
             .iter()
             .map(|r| {
                 RootKey::from_bytes(&r.public_key)
-                    .map_err(|_| db::corrupt(&self.db_path, format!("root key {} is not a valid key", r.key_id)))
+                    .map_err(|_| store::corrupt(&self.db_path, format!("root key {} is not a valid key", r.key_id)))
             })
             .collect()
     }
 
     /// Issuing keys, oldest first.
     pub fn issuing_keys(&self) -> Result<Vec<IssuingKeyRow>, Error> {
-        db::issuing_keys(&self.conn, &self.db_path)
+        store::issuing_keys(self.store.raw().0, &self.db_path)
     }
 
     /// The key that signs new licenses: the newest that is not retired.
@@ -617,25 +632,25 @@ impl Home {
 
     /// Authserv ids of the vendor's mail servers.
     pub fn authserv_ids(&self) -> Result<Vec<String>, Error> {
-        db::authserv_ids(&self.conn, &self.db_path)
+        store::authserv_ids(self.store.raw().0, &self.db_path)
     }
 
     /// Trusts one more authserv id (`fanlic config --add-authserv-id`);
-    /// `id` is checked with [`crate::input::authserv_id`].
+    /// `id` is checked with [`crate::util::input::authserv_id`].
     pub fn add_authserv_id(&mut self, id: &str, now: Timestamp) -> Result<(), Error> {
-        let id = crate::input::authserv_id(id)?;
-        db::insert_authserv_ids(&self.conn, &self.db_path, &[id], now)
+        let id = crate::util::input::authserv_id(id)?;
+        store::insert_authserv_ids(self.store.raw().0, &self.db_path, &[id], now)
     }
 
     /// Stops trusting an authserv id; false when it was not trusted.
     pub fn remove_authserv_id(&mut self, id: &str) -> Result<bool, Error> {
-        db::remove_authserv_id(&self.conn, &self.db_path, id.trim())
+        store::remove_authserv_id(self.store.raw().0, &self.db_path, id.trim())
     }
 
     /// The address replies are sent from: `fanlic config --reply-from`,
     /// else [`crate::outbox::DEFAULT_FROM`].
     pub fn reply_from(&self) -> Result<String, Error> {
-        Ok(db::setting(&self.conn, &self.db_path, "reply_from")?
+        Ok(store::setting(self.store.raw().0, &self.db_path, "reply_from")?
             .unwrap_or_else(|| crate::outbox::DEFAULT_FROM.to_owned()))
     }
 
@@ -643,9 +658,9 @@ impl Home {
     /// trusted `Authentication-Results` of every message (`fanlic config
     /// --own-received-lines`, default 0); see [`crate::mail::auth::evaluate_with`].
     pub fn own_received_lines(&self) -> Result<usize, Error> {
-        let v = db::setting(&self.conn, &self.db_path, "own_received_lines")?;
+        let v = store::setting(self.store.raw().0, &self.db_path, "own_received_lines")?;
         v.map_or(Ok(0), |v| {
-            v.parse().map_err(|_| db::corrupt(&self.db_path, format!("setting own_received_lines is {v:?}")))
+            v.parse().map_err(|_| store::corrupt(&self.db_path, format!("setting own_received_lines is {v:?}")))
         })
     }
 
@@ -658,67 +673,67 @@ impl Home {
                 format!("at most {MAX_OWN_RECEIVED_LINES}: count only the Received lines your own servers add"),
             ));
         }
-        db::set_setting(&self.conn, &self.db_path, "own_received_lines", &n.to_string(), now, by)
+        store::set_setting(self.store.raw().0, &self.db_path, "own_received_lines", &n.to_string(), now, by)
     }
 
     /// Sets the address replies are sent from (checked as an address).
     pub fn set_reply_from(&mut self, addr: &str, now: Timestamp, by: &str) -> Result<String, Error> {
         let addr = crate::contracts::normalize_email("--reply-from", addr)?;
-        db::set_setting(&self.conn, &self.db_path, "reply_from", &addr, now, by)?;
+        store::set_setting(self.store.raw().0, &self.db_path, "reply_from", &addr, now, by)?;
         Ok(addr)
     }
 
     /// The activation master secret's file: `fanlic config
     /// --activation-master PATH`, else `HOME/activation/master.secret`.
     pub fn activation_master_path(&self) -> Result<PathBuf, Error> {
-        Ok(db::setting(&self.conn, &self.db_path, "activation_master")?
-            .map_or_else(|| crate::activation::default_master_path(&self.dir), PathBuf::from))
+        Ok(store::setting(self.store.raw().0, &self.db_path, "activation_master")?
+            .map_or_else(|| crate::home::activation::default_master_path(&self.dir), PathBuf::from))
     }
 
     /// The activation master secret, if the home has one (homes made before
     /// activation existed have none, and issue licenses without an activation key).
-    pub fn activation_master(&self) -> Result<Option<crate::activation::MasterSecret>, Error> {
+    pub fn activation_master(&self) -> Result<Option<crate::home::activation::MasterSecret>, Error> {
         let path = self.activation_master_path()?;
         if !path.exists() {
             return Ok(None);
         }
-        crate::activation::MasterSecret::load(&path).map(Some)
+        crate::home::activation::MasterSecret::load(&path).map(Some)
     }
 
     /// The activation base URL written into licenses (`fanlic config
-    /// --activation-base-url`), else [`crate::activation::DEFAULT_BASE_URL`].
+    /// --activation-base-url`), else [`crate::home::activation::DEFAULT_BASE_URL`].
     pub fn activation_base_url(&self) -> Result<String, Error> {
-        Ok(db::setting(&self.conn, &self.db_path, "activation_base_url")?
-            .unwrap_or_else(|| crate::activation::DEFAULT_BASE_URL.to_owned()))
+        Ok(store::setting(self.store.raw().0, &self.db_path, "activation_base_url")?
+            .unwrap_or_else(|| crate::home::activation::DEFAULT_BASE_URL.to_owned()))
     }
 
     /// Sets [`Home::activation_base_url`]: an `http://` or `https://` URL of
     /// printable ASCII, at most 400 bytes (the token follows it in the QR code).
     pub fn set_activation_base_url(&mut self, url: &str, now: Timestamp, by: &str) -> Result<String, Error> {
-        let url = crate::activation::check_base_url(url)?;
+        let url = crate::home::activation::check_base_url(url)?;
         let url = url.as_str();
-        db::set_setting(&self.conn, &self.db_path, "activation_base_url", url, now, by)?;
+        store::set_setting(self.store.raw().0, &self.db_path, "activation_base_url", url, now, by)?;
         Ok(url.to_owned())
     }
 
     /// A setting of the home (`fanlic config`), if set.
     pub(crate) fn setting(&self, key: &str) -> Result<Option<String>, Error> {
-        db::setting(&self.conn, &self.db_path, key)
+        store::setting(self.store.raw().0, &self.db_path, key)
     }
 
     /// Sets a setting of the home, recording who and when.
     pub(crate) fn set_setting(&mut self, key: &str, value: &str, now: Timestamp, by: &str) -> Result<(), Error> {
-        db::set_setting(&self.conn, &self.db_path, key, value, now, by)
+        store::set_setting(self.store.raw().0, &self.db_path, key, value, now, by)
     }
 
     /// A license as recorded, by its 32-hex-digit id.
     pub fn stored_license(&self, license_id: &str) -> Result<Option<StoredLicense>, Error> {
-        db::stored_license(&self.conn, &self.db_path, license_id)
+        store::stored_license(self.store.raw().0, &self.db_path, license_id)
     }
 
     /// How many licenses were issued.
     pub fn license_count(&self) -> Result<u64, Error> {
-        db::license_count(&self.conn, &self.db_path)
+        store::license_count(self.store.raw().0, &self.db_path)
     }
 
     /// Every key, with its status at `now`.
@@ -735,7 +750,7 @@ impl Home {
 
     /// Receipt keys, oldest window first.
     pub fn receipt_keys(&self) -> Result<Vec<IssuingKeyRow>, Error> {
-        db::receipt_keys(&self.conn, &self.db_path)
+        store::receipt_keys(self.store.raw().0, &self.db_path)
     }
 
     /// Certifies `count` new receipt keys with the root private key at
@@ -770,9 +785,14 @@ impl Home {
                 start = Timestamp(row.not_after.0.saturating_add(1));
                 made.push(row);
             }
-            let tx = self.conn.transaction().map_err(db::err(&self.db_path, "cannot start a transaction"))?;
+            let tx = self
+                .store
+                .raw_mut()
+                .0
+                .transaction()
+                .map_err(store::err(&self.db_path, "cannot start a transaction"))?;
             for row in &made {
-                db::insert_receipt_key(&tx, &self.db_path, row)?;
+                store::insert_receipt_key(&tx, &self.db_path, row)?;
             }
             let by = crate::contracts::actor(None).unwrap_or_else(|_| "fanlic keys receipt-key".to_owned());
             let why = format!(
@@ -782,12 +802,12 @@ impl Home {
                 made.first().map_or(now, |k| k.not_before),
                 made.last().map_or(now, |k| k.not_after),
             );
-            let entry = crate::audit::Entry {
+            let entry = crate::store::audit::Entry {
                 why: &why,
-                ..crate::audit::Entry::new(crate::audit::Action::ReceiptKey, &by, now)
+                ..crate::store::audit::Entry::new(crate::store::audit::Action::ReceiptKey, &by, now)
             };
-            crate::audit::record(&tx, &self.db_path, &entry)?;
-            tx.commit().map_err(db::err(&self.db_path, "cannot commit"))
+            crate::store::audit::record(&tx, &self.db_path, &entry)?;
+            tx.commit().map_err(store::err(&self.db_path, "cannot commit"))
         })();
         if let Err(e) = result {
             // Do not leave unrecorded keys behind.
@@ -840,9 +860,14 @@ impl Home {
         let before: Vec<KeyId> =
             self.issuing_keys()?.iter().filter(|k| k.retired_at.is_none()).map(|k| k.key_id).collect();
         let result = (|| {
-            let tx = self.conn.transaction().map_err(db::err(&self.db_path, "cannot start a transaction"))?;
-            db::insert_issuing_key(&tx, &self.db_path, &row)?;
-            db::retire_others(&tx, &self.db_path, row.key_id, now)?;
+            let tx = self
+                .store
+                .raw_mut()
+                .0
+                .transaction()
+                .map_err(store::err(&self.db_path, "cannot start a transaction"))?;
+            store::insert_issuing_key(&tx, &self.db_path, &row)?;
+            store::retire_others(&tx, &self.db_path, row.key_id, now)?;
             let by = crate::contracts::actor(None).unwrap_or_else(|_| "fanlic keys rotate".to_owned());
             let why = format!(
                 "issuing key {} certified by root key {}; retired: {}",
@@ -854,12 +879,12 @@ impl Home {
                     before.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
                 }
             );
-            let entry = crate::audit::Entry {
+            let entry = crate::store::audit::Entry {
                 why: &why,
-                ..crate::audit::Entry::new(crate::audit::Action::KeyRotate, &by, now)
+                ..crate::store::audit::Entry::new(crate::store::audit::Action::KeyRotate, &by, now)
             };
-            crate::audit::record(&tx, &self.db_path, &entry)?;
-            tx.commit().map_err(db::err(&self.db_path, "cannot commit"))
+            crate::store::audit::record(&tx, &self.db_path, &entry)?;
+            tx.commit().map_err(store::err(&self.db_path, "cannot commit"))
         })();
         if let Err(e) = result {
             // Do not leave an unrecorded key behind.
@@ -909,7 +934,9 @@ pub fn load_root_public_key(arg: &Path) -> Result<RootKey, Error> {
     let bad = |reason: String| Error::BadKeyFile { path: arg.to_owned(), reason };
     let given_hex = arg.to_str().map(str::trim).filter(|s| s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit()));
     let key = match given_hex {
-        Some(hex) if !arg.exists() => crate::hex::decode_array::<32>(hex).ok_or_else(|| bad("bad hex".to_owned()))?,
+        Some(hex) if !arg.exists() => {
+            crate::util::hex::decode_array::<32>(hex).ok_or_else(|| bad("bad hex".to_owned()))?
+        }
         _ => {
             let bytes = fs::read(arg).map_err(|source| match source.kind() {
                 io::ErrorKind::NotFound => bad(format!("no such file, nor 64 hex digits: {ROOT_KEY_FORMS}")),

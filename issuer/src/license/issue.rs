@@ -10,7 +10,13 @@ use fanlic_verifier::authenticate;
 use ring::rand::SystemRandom;
 use serde_json::Value;
 
-use crate::{Error, db, fsutil, home::Home, input, keys, report};
+use crate::Error;
+use crate::home::Home;
+use crate::home::keys;
+use crate::license::report;
+use crate::store;
+use crate::util::fsutil;
+use crate::util::input;
 
 /// What to issue; build it with [`IssueRequest::parse`] from what was typed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -89,7 +95,10 @@ impl IssueRequest {
             max_nodes,
             expiry: input::expiry(text.expires)?,
             contract_signed: input::date("--signed", text.signed)?,
-            not_before: text.not_before.map(|s| crate::clock::parse_time_or_date("--not-before", s)).transpose()?,
+            not_before: text
+                .not_before
+                .map(|s| crate::util::clock::parse_time_or_date("--not-before", s))
+                .transpose()?,
             output,
             force,
             request_email_sha256: None,
@@ -158,7 +167,7 @@ impl Issued {
             summary = self.summary,
             path = self.path.display(),
             key = self.issuing_key_id,
-            db = home.join(db::FILE_NAME).display(),
+            db = home.join(store::FILE_NAME).display(),
         )
     }
 }
@@ -202,16 +211,16 @@ impl Home {
         let (conn, db_path) = self.conn_mut();
         let tx = conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(db::err(db_path, "cannot start a transaction"))?;
+            .map_err(store::err(db_path, "cannot start a transaction"))?;
         let by = req.by.as_deref().unwrap_or(ISSUE_ACTOR);
         supersede_live(&tx, db_path, req, &signed.license_id.to_string(), (by, now))?;
         record_license(&tx, db_path, &signed, &output)?;
-        let entry = crate::audit::Entry {
+        let entry = crate::store::audit::Entry {
             license_id: Some(&signed.license_id.to_string()),
             why: &signed.summary,
-            ..crate::audit::Entry::new(crate::audit::Action::Issue, by, now)
+            ..crate::store::audit::Entry::new(crate::store::audit::Action::Issue, by, now)
         };
-        crate::audit::record(&tx, db_path, &entry)?;
+        crate::store::audit::record(&tx, db_path, &entry)?;
         // 0600: a license is a bearer credential (whoever holds it runs the
         // product for that project), as in HOME/issued/ and the outbox; an
         // image also holds its image key.
@@ -219,7 +228,7 @@ impl Home {
         if let Err(e) = tx.commit() {
             // An unrecorded license must not stay behind.
             let _ = std::fs::remove_file(&req.output);
-            return Err(db::err(db_path, "cannot commit")(e));
+            return Err(store::err(db_path, "cannot commit")(e));
         }
         Ok(Issued {
             license_id: signed.license_id,
@@ -249,13 +258,13 @@ impl Home {
         }
         let key = keys::SigningKey::load(&self.dir().join(&row.private_key_path))?;
         if key.public_key() != row.public_key {
-            return Err(db::corrupt(
+            return Err(store::corrupt(
                 self.db_path(),
                 format!("the private key file of issuing key {} holds another key", row.key_id),
             ));
         }
         let cert = IssuingKeyCertificate::decode(&row.certificate_message).map_err(|e| {
-            db::corrupt(self.db_path(), format!("certificate of issuing key {} does not decode: {e}", row.key_id))
+            store::corrupt(self.db_path(), format!("certificate of issuing key {} does not decode: {e}", row.key_id))
         })?;
         if !cert.may_sign_at(now) {
             return Err(Error::IssuingKeyOutsideWindow {
@@ -301,7 +310,7 @@ pub struct Signer {
     not_after: Timestamp,
     /// The activation master secret and base URL: every license gets an
     /// activation key derived for its id (SPEC.md §6.2).
-    activation: Option<(crate::activation::MasterSecret, String)>,
+    activation: Option<(crate::home::activation::MasterSecret, String)>,
     /// Where the master secret was looked for (for errors).
     master_path: std::path::PathBuf,
 }
@@ -360,7 +369,7 @@ impl Signer {
         }
         let activation_key = self.activation.as_ref().map(|(m, _)| {
             let key = m.derive(&license_id);
-            if receipt_policy { crate::activation::challenge_key(&key).to_bytes() } else { key.to_bytes() }
+            if receipt_policy { crate::home::activation::challenge_key(&key).to_bytes() } else { key.to_bytes() }
         });
         let d = |d: Date| wire::Date { year: d.year(), month: d.month(), day: d.day() };
         let payload = wire::LicensePayload {
@@ -458,10 +467,12 @@ pub(crate) fn supersede_live(
     new: &str,
     (by, now): (&str, Timestamp),
 ) -> Result<(), Error> {
-    let terms = crate::live::Terms { kind: req.kind, version: req.version, nodes: req.max_nodes, expiry: req.expiry };
-    let standing = crate::live::standing(tx, path, (&req.company, req.app_name, &req.project), &terms, (None, true))?;
+    let terms =
+        crate::license::live::Terms { kind: req.kind, version: req.version, nodes: req.max_nodes, expiry: req.expiry };
+    let standing =
+        crate::license::live::standing(tx, path, (&req.company, req.app_name, &req.project), &terms, (None, true))?;
     let live = match standing {
-        crate::live::Standing::Same(l) | crate::live::Standing::Differs(l, _) => Some(l),
+        crate::license::live::Standing::Same(l) | crate::license::live::Standing::Differs(l, _) => Some(l),
         _ => None,
     };
     match (live, req.supersedes) {
@@ -472,13 +483,13 @@ pub(crate) fn supersede_live(
         (Some(l), Some(old)) if l.license_id == old.to_string() => {
             let reason = format!("superseded by {new}");
             crate::revoke::revoke_in(tx, path, &l.license_id, &reason, by, now)?;
-            crate::live::set_state(tx, path, &l.license_id, crate::live::LicenseState::Superseded)?;
-            let entry = crate::audit::Entry {
+            crate::license::live::set_state(tx, path, &l.license_id, crate::license::live::LicenseState::Superseded)?;
+            let entry = crate::store::audit::Entry {
                 license_id: Some(&l.license_id),
                 why: &reason,
-                ..crate::audit::Entry::new(crate::audit::Action::Supersede, by, now)
+                ..crate::store::audit::Entry::new(crate::store::audit::Action::Supersede, by, now)
             };
-            crate::audit::record(tx, path, &entry)
+            crate::store::audit::record(tx, path, &entry)
         }
         (Some(l), Some(old)) => Err(Error::SupersedeMismatch {
             given: old.to_string(),
@@ -503,11 +514,11 @@ pub(crate) fn record_license(
     let bad = |e: fanlic_formats::DecodeError| Error::SelfCheck { reason: e.to_string() };
     let envelope = fanlic_formats::Envelope::decode(&signed.raw).map_err(bad)?;
     let license = fanlic_formats::License::decode(envelope.license.message).map_err(bad)?;
-    db::insert_license(conn, db_path, &license, signed.issuing_key_id, &signed.raw, &signed.armored, output)?;
+    store::insert_license(conn, db_path, &license, signed.issuing_key_id, &signed.raw, &signed.armored, output)?;
     if let Some(v) = signed.activation_master_version {
         conn.prepare_cached("UPDATE licenses SET activation_master_version = ?1 WHERE license_id = ?2")
             .and_then(|mut s| s.execute(rusqlite::params![v, signed.license_id.to_string()]))
-            .map_err(db::err(db_path, "cannot record the license"))?;
+            .map_err(store::err(db_path, "cannot record the license"))?;
     }
     Ok(())
 }

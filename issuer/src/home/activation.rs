@@ -23,7 +23,9 @@ use ring::{
 };
 use zeroize::Zeroizing;
 
-use crate::{Error, fsutil, hex};
+use crate::Error;
+use crate::util::fsutil;
+use crate::util::hex;
 
 /// The home's folder for the master secret (0700).
 pub const MASTER_DIR: &str = "activation";
@@ -71,7 +73,7 @@ impl ImageKey {
         let mut der = Zeroizing::new(Vec::with_capacity(48));
         der.extend_from_slice(&PKCS8_ED25519_PREFIX);
         der.extend_from_slice(self.seed.as_ref());
-        crate::pem::encode("PRIVATE KEY", &der)
+        crate::util::pem::encode("PRIVATE KEY", &der)
     }
 }
 

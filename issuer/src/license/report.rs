@@ -5,7 +5,8 @@ use fanlic_formats::{IssuingKeyCertificate, License};
 use fanlic_verifier::{Cause, ContentError, Lang, Revocation};
 use serde_json::{Map, Value, json};
 
-use crate::{hex, keys::purpose_names};
+use crate::home::keys::purpose_names;
+use crate::util::hex;
 
 /// A license as JSON. `cert` is the certificate of the issuing key that
 /// signed it (its ids are `null` without one). The activation key is never

@@ -10,7 +10,8 @@ use ring::{
 };
 use zeroize::Zeroizing;
 
-use crate::{Error, pem};
+use crate::Error;
+use crate::util::pem;
 
 /// PKCS#8 v1 (RFC 8410) of an Ed25519 key, up to the 32-byte seed.
 const PKCS8_V1_PREFIX: [u8; 16] =

@@ -29,12 +29,11 @@ use fanlic_formats::{Date, Expiry, LicenseKind, Timestamp, Version};
 use rusqlite::{Connection, OptionalExtension as _, TransactionBehavior, params};
 use serde_json::{Value, json};
 
-use crate::{
-    Error, Home,
-    audit::Action,
-    db::{err, int},
-    input,
-};
+use crate::Error;
+use crate::Home;
+use crate::store::audit::Action;
+use crate::store::{err, int};
+use crate::util::input;
 
 /// The exact header `contract import` requires; [`CSV_MAX_LICENSES`] may
 /// follow as a ninth column.
@@ -941,12 +940,12 @@ fn replace(
 /// Records the change and returns the contract as it became.
 fn audit(conn: &Connection, path: &Path, id: i64, action: Action, by: &str, now: Timestamp) -> Result<Contract, Error> {
     let c = load(conn, path, id)?.ok_or_else(|| corrupt(path, format!("contract {id} vanished")))?;
-    let entry = crate::audit::Entry {
+    let entry = crate::store::audit::Entry {
         contract_id: Some(id),
         data: Some(c.to_json(now).to_string()),
-        ..crate::audit::Entry::new(action, by, now)
+        ..crate::store::audit::Entry::new(action, by, now)
     };
-    crate::audit::record(conn, path, &entry)?;
+    crate::store::audit::record(conn, path, &entry)?;
     Ok(c)
 }
 

@@ -9,7 +9,8 @@ use fanlic_verifier::{
 };
 use serde_json::{Value, json};
 
-use crate::{Error, report};
+use crate::Error;
+use crate::license::report;
 
 /// The product environment to check against (the registration page's fields).
 #[derive(Clone, Debug, PartialEq, Eq)]

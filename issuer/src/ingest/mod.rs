@@ -3,7 +3,7 @@
 //!
 //! For each message: parse, evaluate the sender with the home's trusted
 //! authserv ids, look up the contract of the company the mail names and of
-//! the sender, [`validate::validate`], then record **one** decision.
+//! the sender, [`decide::validate`], then record **one** decision.
 //!
 //! # Exactly once
 //!
@@ -36,28 +36,36 @@
 //! (parse, validate, sign, build the reply), the other records the current
 //! one; batches are recorded and reported in the order they were read.
 
+pub mod decide;
+pub mod private_cloud;
+pub mod prune;
+pub mod replies;
+pub mod source;
+
 use std::path::{Path, PathBuf};
 
 use fanlic_formats::Timestamp;
 use rusqlite::{OptionalExtension as _, TransactionBehavior, params};
 use serde_json::{Value, json};
 
-use crate::{
-    Error, Home,
-    audit::{Action, reasons_from_json, reasons_json},
-    contracts, db, fsutil, hex,
-    issue::{self, SignedLicense, Signer},
-    live::{self, Standing},
-    mail::{
-        auth, fields,
-        message::{self, Language as MailLanguage, RegistrationMail},
-        source::{self, IncomingMessage, Receipt, SourceError},
-    },
-    migrate::{self, Images},
-    outbox::{self, Language, Reply},
-    replies, revoke,
-    validate::{self, Decision, Outcome, Reason, RevokePlan},
+use self::decide::{Decision, Outcome, Reason, RevokePlan};
+use self::private_cloud::Images;
+use self::source::{IncomingMessage, Receipt, SourceError};
+use crate::Error;
+use crate::Home;
+use crate::contracts;
+use crate::license::issue::{self, SignedLicense, Signer};
+use crate::license::live::{self, Standing};
+use crate::mail::{
+    auth, fields,
+    message::{self, Language as MailLanguage, RegistrationMail},
 };
+use crate::outbox::{self, Language, Reply};
+use crate::revoke;
+use crate::store;
+use crate::store::audit::{Action, reasons_from_json, reasons_json};
+use crate::util::fsutil;
+use crate::util::hex;
 
 /// Who `fanlic ingest` records as the author of its decisions.
 pub const INGEST_ACTOR: &str = "fanlic ingest";
@@ -93,7 +101,7 @@ pub struct IngestOutcome {
     /// The license text still to be written once the decision commits.
     pending_file: Option<String>,
     /// A private-cloud license: its image and reply are made after the
-    /// commit ([`migrate::deliver_image`]).
+    /// commit ([`private_cloud::deliver_image`]).
     image_owed: bool,
 }
 
@@ -126,7 +134,7 @@ impl IngestOutcome {
             "resent" => format!(
                 "license {} ({})",
                 self.license_id.as_deref().unwrap_or("?"),
-                if codes.contains(&validate::RESEND_LIMITED) {
+                if codes.contains(&decide::RESEND_LIMITED) {
                     "sent less than 24 hours ago: not again"
                 } else {
                     "sent again"
@@ -159,7 +167,7 @@ fn bracket(id: &str) -> String {
 /// customer's fields as they were read ([`replies::rejection_body`]).
 pub fn rejection_reply(from: &str, to: &str, mail: &RegistrationMail, reasons: &[Reason]) -> Reply {
     let lang = language(mail);
-    let parsed = validate::ParsedRequest::of(mail);
+    let parsed = decide::ParsedRequest::of(mail);
     let body = replies::rejection_body(reasons, Some((parsed.fields(), parsed.subject_info())), lang);
     let mut references: Vec<String> = mail.references.iter().map(|r| bracket(r)).collect();
     let in_reply_to = mail.message_id.as_deref().map(bracket);
@@ -268,7 +276,7 @@ fn repair_license_file(home: &Home, home_dir: &Path, license_id: &str) -> Result
 fn contracts_of(
     home: &mut Home,
     mail: &RegistrationMail,
-    parsed: &validate::ParsedRequest,
+    parsed: &decide::ParsedRequest,
 ) -> Result<(Option<contracts::Contract>, Option<contracts::Contract>), Error> {
     ContractCache::default().contracts_of(home, mail, parsed)
 }
@@ -286,7 +294,7 @@ impl ContractCache {
         &mut self,
         home: &mut Home,
         mail: &RegistrationMail,
-        parsed: &validate::ParsedRequest,
+        parsed: &decide::ParsedRequest,
     ) -> Result<(Option<contracts::Contract>, Option<contracts::Contract>), Error> {
         let by_company = match parsed.company_named() {
             Some(name) => match self.by_company.get(&name) {
@@ -379,15 +387,15 @@ fn insert_decision(tx: &rusqlite::Transaction<'_>, path: &Path, d: &NewDecision<
             hex::encode(&d.raw_sha256),
             raw,
             d.outbox_id,
-            db::int(d.at.0),
+            store::int(d.at.0),
             d.by,
             d.request_key,
             d.joined_to,
-            db::int(d.raw_size),
+            store::int(d.raw_size),
             kept.as_str(),
         ])
     })
-    .map_err(db::err(path, "cannot record the decision"))?;
+    .map_err(store::err(path, "cannot record the decision"))?;
     let id = tx.last_insert_rowid();
     audit(tx, path, Some(id), d.dedup_key, d.action, d.reasons, d.license_id, d.at, d.by)?;
     Ok(id)
@@ -405,14 +413,14 @@ fn audit(
     at: Timestamp,
     by: &str,
 ) -> Result<(), Error> {
-    let entry = crate::audit::Entry {
+    let entry = crate::store::audit::Entry {
         decision_id,
         dedup_key: Some(dedup_key),
         license_id,
         data: Some(reasons_json(reasons)),
-        ..crate::audit::Entry::new(action, by, at)
+        ..crate::store::audit::Entry::new(action, by, at)
     };
-    crate::audit::record(conn, path, &entry)
+    crate::store::audit::record(conn, path, &entry)
 }
 
 /// The most messages decided in one transaction by [`ingest_messages`].
@@ -717,29 +725,29 @@ struct Assessed {
 /// only when a private-cloud license would be issued).
 fn validate_mail(
     home: &mut Home,
-    (mail, raw, parsed): (&RegistrationMail, &[u8], &validate::ParsedRequest),
+    (mail, raw, parsed): (&RegistrationMail, &[u8], &decide::ParsedRequest),
     sender_auth: &auth::SenderAuth,
     contracts: (Option<&contracts::Contract>, Option<&contracts::Contract>),
     (images, now): (&Images, Timestamp),
 ) -> Result<(Decision, Option<RevokePlan>), Error> {
-    let intent = validate::intent_of(mail, parsed);
+    let intent = decide::intent_of(mail, parsed);
     let config = match intent {
-        validate::Intent::Registration => validate::ConfigCheck::Missing,
-        validate::Intent::Migration | validate::Intent::Destroy => {
-            migrate::check_private_config(home, migrate::private_config_of(raw).as_deref())?
+        decide::Intent::Registration => decide::ConfigCheck::Missing,
+        decide::Intent::Migration | decide::Intent::Destroy => {
+            private_cloud::check_private_config(home, private_cloud::private_config_of(raw).as_deref())?
         }
     };
-    let mut ctx = validate::Context { intent, images_unavailable: None, config: &config };
-    let mut verdict = validate::validate_request(mail, parsed, sender_auth, contracts, now, &ctx);
-    let needs_image = matches!(&verdict, validate::Verdict::Decide(Decision { outcome: Outcome::Issue(plan), .. })
+    let mut ctx = decide::Context { intent, images_unavailable: None, config: &config };
+    let mut verdict = decide::validate_request(mail, parsed, sender_auth, contracts, now, &ctx);
+    let needs_image = matches!(&verdict, decide::Verdict::Decide(Decision { outcome: Outcome::Issue(plan), .. })
         if plan.kind == fanlic_formats::LicenseKind::PrivateCloud);
     if needs_image && let Err(why) = images.get(home) {
         ctx.images_unavailable = Some(why);
-        verdict = validate::validate_request(mail, parsed, sender_auth, contracts, now, &ctx);
+        verdict = decide::validate_request(mail, parsed, sender_auth, contracts, now, &ctx);
     }
     Ok(match verdict {
-        validate::Verdict::Decide(d) => (d, None),
-        validate::Verdict::Revoke { plan, reply_allowed } => {
+        decide::Verdict::Decide(d) => (d, None),
+        decide::Verdict::Revoke { plan, reply_allowed } => {
             (Decision { outcome: Outcome::Hold(Vec::new()), reply_allowed }, Some(plan))
         }
     })
@@ -759,7 +767,7 @@ fn assess(
             let err = message::MailError::TooLarge { size: usize::try_from(*size).unwrap_or(usize::MAX), max: *max };
             // Not read: the key is of where it was and how big.
             let key = message::sha256(format!("too-large\n{source}\n{size}").as_bytes());
-            (None, validate::unparseable(&err), false, None, key)
+            (None, decide::unparseable(&err), false, None, key)
         }
         Incoming::Message(msg) => match message::parse(&msg.raw) {
             // A program sent it: nothing is validated, signed or answered.
@@ -770,7 +778,7 @@ fn assess(
             }
             Ok(mail) => {
                 let sender_auth = auth::evaluate_mail_with(&mail, policy.trusted, policy.own_received_lines);
-                let parsed = validate::ParsedRequest::of(&mail);
+                let parsed = decide::ParsedRequest::of(&mail);
                 let (by_company, by_sender) = cache.contracts_of(home, &mail, &parsed)?;
                 let (d, revoke) = validate_mail(
                     home,
@@ -783,7 +791,7 @@ fn assess(
                 // Only registrations are resent; a cancellation or a
                 // migration naming the same project is another request.
                 let registration = parsed.kind() == fields::RequestKind::Registration
-                    && validate::intent_of(&mail, &parsed) == validate::Intent::Registration;
+                    && decide::intent_of(&mail, &parsed) == decide::Intent::Registration;
                 if let (true, Some(from), Some(company), Some(project)) =
                     (registration, mail.single_from(), parsed.company_named(), parsed.project_named())
                 {
@@ -794,7 +802,7 @@ fn assess(
                 let sha = mail.raw_sha256;
                 (Some(mail), d, sender_auth.is_pass(), by_sender, sha)
             }
-            Err(e) => (None, validate::unparseable(&e), false, None, message::sha256(&msg.raw)),
+            Err(e) => (None, decide::unparseable(&e), false, None, message::sha256(&msg.raw)),
         },
     };
     let dedup_key = mail.as_ref().map_or_else(|| hex::encode(&raw_sha), |m| m.dedup_key.clone());
@@ -873,7 +881,7 @@ pub fn ingest_one(
     let batch = [Incoming::Message(msg.clone())];
     ingest_batch(home, &batch, trusted, now)?
         .pop()
-        .unwrap_or_else(|| Err(db::corrupt(home.db_path(), "a batch of one message gave no result")))
+        .unwrap_or_else(|| Err(store::corrupt(home.db_path(), "a batch of one message gave no result")))
 }
 
 /// Decides a batch of messages in **one** transaction: each message's
@@ -970,12 +978,13 @@ fn commit_batch(
     let (conn, path) = home.conn_mut();
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(db::err(path, "cannot start a transaction"))?;
+        .map_err(store::err(path, "cannot start a transaction"))?;
     let mut results: Vec<Result<IngestOutcome, Error>> = Vec::with_capacity(batch.len());
     for (item, p) in batch.iter().zip(prepared) {
         let result = p.and_then(|p| {
-            let run =
-                |sql: &str, what| tx.prepare_cached(sql).and_then(|mut s| s.execute([])).map_err(db::err(path, what));
+            let run = |sql: &str, what| {
+                tx.prepare_cached(sql).and_then(|mut s| s.execute([])).map_err(store::err(path, what))
+            };
             run("SAVEPOINT message", "cannot start a savepoint")?;
             match record(&tx, path, &home_dir, (item, p), (&reply_from, now)) {
                 Ok(outcome) => {
@@ -991,7 +1000,7 @@ fn commit_batch(
         });
         results.push(result);
     }
-    tx.commit().map_err(db::err(path, "cannot commit"))?;
+    tx.commit().map_err(store::err(path, "cannot commit"))?;
 
     // The files, after the commit: their bytes are in the database, so a
     // crash before they are on disk loses nothing (see `repair_license_file`).
@@ -1037,7 +1046,7 @@ fn commit_batch(
         let Ok(outcome) = result else { continue };
         let due = outcome.image_owed || (outcome.decision == "duplicate" && outcome.license_id.is_some());
         let Some(decision_id) = outcome.decision_id.filter(|_| due) else { continue };
-        match migrate::deliver_image(home, decision_id, images, now) {
+        match private_cloud::deliver_image(home, decision_id, images, now) {
             Ok(Some(path)) => {
                 if outcome.image_owed {
                     outcome.files.push(path);
@@ -1063,7 +1072,7 @@ fn commit_batch(
 fn decision_outbox(home: &mut Home, decision_id: i64) -> Result<Option<i64>, Error> {
     let (conn, path) = home.conn_mut();
     conn.query_row("SELECT outbox_id FROM decisions WHERE decision_id = ?1", params![decision_id], |r| r.get(0))
-        .map_err(db::err(path, "cannot read the decisions"))
+        .map_err(store::err(path, "cannot read the decisions"))
 }
 
 /// Writes one prepared message's decision in the caller's transaction.
@@ -1122,7 +1131,7 @@ fn record(
         && let Some(held_id) = held_request(tx, path, key)?
     {
         let reasons = vec![(
-            validate::JOINED_HELD.to_owned(),
+            decide::JOINED_HELD.to_owned(),
             format!("A resend of the request held as decision {held_id}; staff decide them together."),
         )];
         let mut d = Decided::new("joined", Action::Joined, reasons);
@@ -1142,7 +1151,7 @@ fn record(
         if let Standing::Same(l) = standing {
             return record_resent(tx, path, (item, &p, m), (plan, l), (reply_from, now));
         }
-        if let Some(reason) = validate::standing_reason(&standing, &plan.project) {
+        if let Some(reason) = decide::standing_reason(&standing, &plan.project) {
             let reasons = pairs(core::slice::from_ref(&reason));
             let mut d = if matches!(standing, Standing::Full { .. }) {
                 let mut d = Decided::new("rejected", Action::Rejected, reasons);
@@ -1166,19 +1175,19 @@ fn record(
             // A migration: the old license is revoked and superseded with
             // the new one recorded, in this message's savepoint.
             if let Some(m) = plan.migration.filter(|m| m.revoke) {
-                let reason = migrate::migrated_reason(&s.license_id);
+                let reason = private_cloud::migrated_reason(&s.license_id);
                 revoke::revoke_in(tx, path, &m.old.to_string(), &reason, INGEST_ACTOR, now)?;
             }
             if let Some(m) = plan.migration {
                 let old = m.old.to_string();
                 live::set_state(tx, path, &old, live::LicenseState::Superseded)?;
                 let why = format!("superseded by {}", s.license_id);
-                let entry = crate::audit::Entry {
+                let entry = crate::store::audit::Entry {
                     license_id: Some(&old),
                     why: &why,
-                    ..crate::audit::Entry::new(Action::Supersede, INGEST_ACTOR, now)
+                    ..crate::store::audit::Entry::new(Action::Supersede, INGEST_ACTOR, now)
                 };
-                crate::audit::record(tx, path, &entry)?;
+                crate::store::audit::record(tx, path, &entry)?;
             }
             let output = license_path(home_dir, &s.license_id.to_string());
             issue::record_license(tx, path, s, &output)?;
@@ -1187,7 +1196,7 @@ fn record(
         (Outcome::Reject(rs), _, Some(_)) => ("rejected", Action::Rejected, pairs(rs), None),
         (Outcome::Hold(rs), _, _) => ("held", Action::Held, pairs(rs), None),
         (Outcome::Issue(_), _, _) => {
-            return Err(db::corrupt(path, "a decision seen before this message vanished; ingest it again"));
+            return Err(store::corrupt(path, "a decision seen before this message vanished; ingest it again"));
         }
         (outcome, _, _) => ("rejected", Action::Rejected, pairs(outcome_reasons(outcome)), None),
     };
@@ -1276,7 +1285,7 @@ fn decide(
 }
 
 /// The terms of a plan, as [`live::standing`] compares them.
-fn terms_of(plan: &validate::IssuePlan) -> live::Terms {
+fn terms_of(plan: &decide::IssuePlan) -> live::Terms {
     live::Terms { kind: plan.kind, version: plan.version, nodes: plan.nodes, expiry: plan.expiry }
 }
 
@@ -1286,7 +1295,7 @@ fn held_request(conn: &rusqlite::Connection, path: &Path, key: &str) -> Result<O
         "SELECT decision_id FROM decisions WHERE request_key = ?1 AND decision = 'held' ORDER BY decision_id LIMIT 1",
     )
     .and_then(|mut s| s.query_row(params![key], |r| r.get(0)).optional())
-    .map_err(db::err(path, "cannot read the decisions"))
+    .map_err(store::err(path, "cannot read the decisions"))
 }
 
 /// How long after one resent reply the next resend of the same license is
@@ -1302,7 +1311,7 @@ fn record_resent(
     tx: &rusqlite::Transaction<'_>,
     path: &Path,
     (item, p, mail): (&Incoming, &Prepared, &RegistrationMail),
-    (plan, live): (&validate::IssuePlan, live::LiveLicense),
+    (plan, live): (&decide::IssuePlan, live::LiveLicense),
     (reply_from, now): (&str, Timestamp),
 ) -> Result<IngestOutcome, Error> {
     let last: Option<i64> = tx
@@ -1311,12 +1320,12 @@ fn record_resent(
              WHERE license_id = ?1 AND decision = 'resent' AND reasons LIKE '%\"resent\"%'",
         )
         .and_then(|mut s| s.query_row(params![live.license_id], |r| r.get(0)))
-        .map_err(db::err(path, "cannot read the decisions"))?;
+        .map_err(store::err(path, "cannot read the decisions"))?;
     let limited = last.is_some_and(|t| now.0.saturating_sub(u64::try_from(t).unwrap_or(0)) < RESEND_INTERVAL_SECS);
     let answer = p.decision.reply_allowed && !limited;
     let (code, message) = if limited {
         (
-            validate::RESEND_LIMITED,
+            decide::RESEND_LIMITED,
             format!(
                 "Project {:?} already has license {}; it was sent again less than 24 hours ago, so this resend \
                  is recorded and not answered.",
@@ -1325,7 +1334,7 @@ fn record_resent(
         )
     } else {
         (
-            validate::RESENT,
+            decide::RESENT,
             format!(
                 "Project {:?} already has license {} with these terms; it is sent again (no new license).",
                 plan.project, live.license_id
@@ -1433,12 +1442,12 @@ fn record_destroy(
 fn use_wal(conn: &rusqlite::Connection, path: &Path) -> Result<(), Error> {
     let mode: String = conn
         .pragma_query_value(None, "journal_mode", |r| r.get(0))
-        .map_err(db::err(path, "cannot read the journal mode"))?;
+        .map_err(store::err(path, "cannot read the journal mode"))?;
     if !mode.eq_ignore_ascii_case("wal") {
         // The answer is the mode now in force; anything but WAL is kept as is.
         let _: Option<String> = conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0)).ok();
     }
-    conn.pragma_update(None, "synchronous", "FULL").map_err(db::err(path, "cannot configure"))
+    conn.pragma_update(None, "synchronous", "FULL").map_err(store::err(path, "cannot configure"))
 }
 
 /// The earlier decision this message duplicates: same dedup key, and a
@@ -1457,7 +1466,7 @@ fn earlier_decision(
     .and_then(|mut s| {
         s.query_row(params![dedup_key, authenticated], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).optional()
     })
-    .map_err(db::err(path, "cannot read the decisions"))
+    .map_err(store::err(path, "cannot read the decisions"))
 }
 
 fn outcome_reasons(outcome: &Outcome) -> &[Reason] {
@@ -1576,7 +1585,7 @@ impl DecisionRow {
             "reasons": self.reasons.iter().map(|(c, m)| json!({"code": c, "message": m})).collect::<Vec<_>>(),
             "license_id": self.license_id,
             "authenticated": self.authenticated,
-            "company": mail.as_ref().and_then(validate::company_named),
+            "company": mail.as_ref().and_then(decide::company_named),
             "reply_to": mail.as_ref().map(|m| m.reply_to.clone()).unwrap_or_default(),
             "text": mail.as_ref().map(|m| m.text.clone()).unwrap_or_default(),
             "decided_at": self.decided_at.to_string(),
@@ -1603,7 +1612,7 @@ impl DecisionRow {
             source = self.source,
             mid = self.message_id.as_deref().unwrap_or("(none)"),
             auth = if self.authenticated { "yes" } else { "no" },
-            company = mail.as_ref().and_then(validate::company_named).unwrap_or_else(|| "(none)".to_owned()),
+            company = mail.as_ref().and_then(decide::company_named).unwrap_or_else(|| "(none)".to_owned()),
             at = self.decided_at,
             by = self.decided_by,
         );
@@ -1661,9 +1670,9 @@ pub fn review(home: &mut Home) -> Result<Vec<DecisionRow>, Error> {
     let (conn, path) = home.conn_mut();
     let mut stmt = conn
         .prepare(&format!("SELECT {DECISION_COLUMNS} FROM decisions WHERE decision = 'held' ORDER BY decision_id"))
-        .map_err(db::err(path, "cannot read the decisions"))?;
-    let rows = stmt.query_map([], decision_row).map_err(db::err(path, "cannot read the decisions"))?;
-    rows.collect::<Result<Vec<_>, _>>().map_err(db::err(path, "cannot read the decisions"))
+        .map_err(store::err(path, "cannot read the decisions"))?;
+    let rows = stmt.query_map([], decision_row).map_err(store::err(path, "cannot read the decisions"))?;
+    rows.collect::<Result<Vec<_>, _>>().map_err(store::err(path, "cannot read the decisions"))
 }
 
 /// One decision by id.
@@ -1675,7 +1684,7 @@ pub fn decision(home: &mut Home, id: i64) -> Result<Option<DecisionRow>, Error> 
         decision_row,
     )
     .optional()
-    .map_err(db::err(path, "cannot read the decisions"))
+    .map_err(store::err(path, "cannot read the decisions"))
 }
 
 fn held(home: &mut Home, id: i64) -> Result<DecisionRow, Error> {
@@ -1693,7 +1702,7 @@ fn held(home: &mut Home, id: i64) -> Result<DecisionRow, Error> {
 
 /// Staff approve a held decision: the mail is validated again as if its
 /// sender were authenticated (staff checked it), with the holds approving
-/// resolves set aside ([`validate::validate_for_approval`]: a special
+/// resolves set aside ([`decide::validate_for_approval`]: a special
 /// requirements note, repeated fields); if that gives a license, it is
 /// issued now, recorded and (for an authenticated sender only) a reply
 /// queued. Refused, with the reasons, when anything else is still wrong
@@ -1705,14 +1714,14 @@ pub fn approve(home: &mut Home, id: i64, by: &str, now: Timestamp) -> Result<Ing
     }
     let mail = message::parse(&row.raw)
         .map_err(|e| Error::input("ID", &id.to_string(), format!("the held message no longer parses: {e}")))?;
-    let parsed = validate::ParsedRequest::of(&mail);
+    let parsed = decide::ParsedRequest::of(&mail);
     let (by_company, by_sender) = contracts_of(home, &mail, &parsed)?;
     // A private-cloud license goes out as an image: its server binary is
     // read (once) before anything is signed, and the reply with the image is
     // queued by `deliver_image` after the commit, as ingest does.
-    let images = crate::migrate::Images::default();
+    let images = crate::ingest::private_cloud::Images::default();
     let images_unavailable = images.get(home).err().map(str::to_owned);
-    let d: Decision = validate::validate_for_approval(
+    let d: Decision = decide::validate_for_approval(
         &mail,
         &parsed,
         (by_company.as_ref(), by_sender.as_ref()),
@@ -1732,7 +1741,7 @@ pub fn approve(home: &mut Home, id: i64, by: &str, now: Timestamp) -> Result<Ing
     // One live license per project: approving a request whose project has a
     // live license with other terms reissues it (the new license supersedes
     // the old, which is revoked); one with the same terms sends it again.
-    let similar_is_new = row.reasons.iter().any(|(c, _)| c == validate::SIMILAR_PROJECT);
+    let similar_is_new = row.reasons.iter().any(|(c, _)| c == decide::SIMILAR_PROJECT);
     let standing_now = |home: &mut Home| -> Result<Standing, Error> {
         let (conn, path) = home.conn_mut();
         if plan.migration.is_some() {
@@ -1751,14 +1760,13 @@ pub fn approve(home: &mut Home, id: i64, by: &str, now: Timestamp) -> Result<Ing
     match &standing {
         Standing::Free => {}
         Standing::Differs(l, _) => {
-            request.supersedes =
-                Some(l.license_id.parse().map_err(|_| {
-                    db::corrupt(home.db_path(), format!("a license id {:?} does not parse", l.license_id))
-                })?)
+            request.supersedes = Some(l.license_id.parse().map_err(|_| {
+                store::corrupt(home.db_path(), format!("a license id {:?} does not parse", l.license_id))
+            })?)
         }
         Standing::Same(l) => return approve_as_resend(home, (id, &row, &mail, &d), plan, l.clone(), (by, now)),
         other => {
-            let why = validate::standing_reason(other, &plan.project).map(|r| r.message).unwrap_or_default();
+            let why = decide::standing_reason(other, &plan.project).map(|r| r.message).unwrap_or_default();
             return Err(Error::input(
                 "ID",
                 &id.to_string(),
@@ -1776,7 +1784,7 @@ pub fn approve(home: &mut Home, id: i64, by: &str, now: Timestamp) -> Result<Ing
     let (conn, path) = home.conn_mut();
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(db::err(path, "cannot start a transaction"))?;
+        .map_err(store::err(path, "cannot start a transaction"))?;
     // Checked again under the write lock: a concurrent ingest or approve
     // may have issued for this project meanwhile.
     if plan.migration.is_none() {
@@ -1802,21 +1810,21 @@ pub fn approve(home: &mut Home, id: i64, by: &str, now: Timestamp) -> Result<Ing
         .execute(
             "UPDATE decisions SET decision = 'issued', license_id = ?1, outbox_id = ?2, decided_at = ?3, decided_by = ?4
              WHERE decision_id = ?5 AND decision = 'held'",
-            params![lid, outbox_id, db::int(now.0), by, id],
+            params![lid, outbox_id, store::int(now.0), by, id],
         )
-        .map_err(db::err(path, "cannot record the decision"))?;
+        .map_err(store::err(path, "cannot record the decision"))?;
     if changed != 1 {
         return Err(Error::input("ID", &id.to_string(), "the decision changed meanwhile; run `fanlic review` again"));
     }
     audit(&tx, path, Some(id), &row.dedup_key, Action::Approved, &[], Some(&lid), now, by)?;
-    tx.commit().map_err(db::err(path, "cannot commit"))?;
+    tx.commit().map_err(store::err(path, "cannot commit"))?;
     let file = write_license_file(&home_dir, &lid, &signed.armored)?;
     let mut files = vec![file];
     let mut outbox_id = outbox_id;
     if private_cloud {
         // Idempotent: a crash here is repaired by the next ingest run, as
         // for an ingested request.
-        if let Some(image) = crate::migrate::deliver_image(home, id, &images, now)? {
+        if let Some(image) = crate::ingest::private_cloud::deliver_image(home, id, &images, now)? {
             files.push(image);
         }
         outbox_id = decision_outbox(home, id)?;
@@ -1843,14 +1851,14 @@ pub fn approve(home: &mut Home, id: i64, by: &str, now: Timestamp) -> Result<Ing
 fn approve_as_resend(
     home: &mut Home,
     (id, row, mail, d): (i64, &DecisionRow, &RegistrationMail, &Decision),
-    plan: &validate::IssuePlan,
+    plan: &decide::IssuePlan,
     live: live::LiveLicense,
     (by, now): (&str, Timestamp),
 ) -> Result<IngestOutcome, Error> {
     let private_cloud = plan.kind == fanlic_formats::LicenseKind::PrivateCloud;
     let reply_from = home.reply_from()?;
     let reasons = vec![(
-        validate::RESENT.to_owned(),
+        decide::RESENT.to_owned(),
         format!(
             "Project {:?} already has license {} with these terms; it is sent again.",
             plan.project, live.license_id
@@ -1859,7 +1867,7 @@ fn approve_as_resend(
     let (conn, path) = home.conn_mut();
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(db::err(path, "cannot start a transaction"))?;
+        .map_err(store::err(path, "cannot start a transaction"))?;
     let outbox_id = if row.authenticated && d.reply_allowed && !private_cloud {
         Some(outbox::enqueue(&tx, &license_reply(&reply_from, &plan.sender, mail, &live.armored), now)?)
     } else {
@@ -1869,19 +1877,19 @@ fn approve_as_resend(
         .execute(
             "UPDATE decisions SET decision = 'resent', reasons = ?1, license_id = ?2, outbox_id = ?3, decided_at = ?4,
                  decided_by = ?5 WHERE decision_id = ?6 AND decision = 'held'",
-            params![reasons_json(&reasons), live.license_id, outbox_id, db::int(now.0), by, id],
+            params![reasons_json(&reasons), live.license_id, outbox_id, store::int(now.0), by, id],
         )
-        .map_err(db::err(path, "cannot record the decision"))?;
+        .map_err(store::err(path, "cannot record the decision"))?;
     if changed != 1 {
         return Err(Error::input("ID", &id.to_string(), "the decision changed meanwhile; run `fanlic review` again"));
     }
     audit(&tx, path, Some(id), &row.dedup_key, Action::Resent, &reasons, Some(&live.license_id), now, by)?;
-    tx.commit().map_err(db::err(path, "cannot commit"))?;
+    tx.commit().map_err(store::err(path, "cannot commit"))?;
     let mut files = Vec::new();
     let mut outbox_id = outbox_id;
     if private_cloud {
-        let images = crate::migrate::Images::default();
-        if let Some(image) = crate::migrate::deliver_image(home, id, &images, now)? {
+        let images = crate::ingest::private_cloud::Images::default();
+        if let Some(image) = crate::ingest::private_cloud::deliver_image(home, id, &images, now)? {
             files.push(image);
         }
         outbox_id = decision_outbox(home, id)?;
@@ -1932,7 +1940,7 @@ pub fn reject(
     let (conn, path) = home.conn_mut();
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(db::err(path, "cannot start a transaction"))?;
+        .map_err(store::err(path, "cannot start a transaction"))?;
     let outbox_id = match (&mail, &to) {
         (Some(mail), Some(to)) => {
             let why = Reason { code: "staff_rejected", message: reason.to_owned(), message_zh: reason.to_owned() };
@@ -1944,14 +1952,14 @@ pub fn reject(
         .execute(
             "UPDATE decisions SET decision = 'rejected', reasons = ?1, outbox_id = ?2, decided_at = ?3, decided_by = ?4
              WHERE decision_id = ?5 AND decision = 'held'",
-            params![reasons_json(&reasons), outbox_id, db::int(now.0), by, id],
+            params![reasons_json(&reasons), outbox_id, store::int(now.0), by, id],
         )
-        .map_err(db::err(path, "cannot record the decision"))?;
+        .map_err(store::err(path, "cannot record the decision"))?;
     if changed != 1 {
         return Err(Error::input("ID", &id.to_string(), "the decision changed meanwhile; run `fanlic review` again"));
     }
     audit(&tx, path, Some(id), &row.dedup_key, Action::StaffRejected, &reasons, None, now, by)?;
-    tx.commit().map_err(db::err(path, "cannot commit"))?;
+    tx.commit().map_err(store::err(path, "cannot commit"))?;
     Ok(IngestOutcome {
         source: row.source,
         message_id: row.message_id,

@@ -17,11 +17,9 @@
 
 use fanlic_formats::{ActivationPolicy, Envelope, Expiry, License, LicenseKind, MAX_LICENSE_FILE_LEN, Version, armor};
 
-use crate::{
-    mail::fields::{FieldValue, RegistrationFields, SubjectInfo},
-    outbox::Language,
-    validate::Reason,
-};
+use crate::ingest::decide::Reason;
+use crate::mail::fields::{FieldValue, RegistrationFields, SubjectInfo};
+use crate::outbox::Language;
 
 /// The longest value quoted back to the customer, in characters.
 pub const MAX_QUOTED_CHARS: usize = 120;

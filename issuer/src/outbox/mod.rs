@@ -40,7 +40,10 @@ use ring::rand::{SecureRandom as _, SystemRandom};
 use rusqlite::{Connection, Transaction, params};
 use serde_json::{Value, json};
 
-use crate::{Error, Home, db, fsutil};
+use crate::Error;
+use crate::Home;
+use crate::store;
+use crate::util::fsutil;
 
 /// The sender used when the configuration names none.
 pub const DEFAULT_FROM: &str = "fanlic@localhost";
@@ -230,7 +233,7 @@ impl CheckedReply {
     pub fn new(reply: Reply, now: Timestamp) -> Result<Self, Error> {
         let mut random = [0u8; 16];
         SystemRandom::new().fill(&mut random).map_err(|_| Error::Random)?;
-        let message_id = format!("<fanlic.{}.{}@{}>", now.0, crate::hex::encode(&random), domain_of(&reply.from));
+        let message_id = format!("<fanlic.{}.{}@{}>", now.0, crate::util::hex::encode(&random), domain_of(&reply.from));
         parsed_parts(0, reply.to.trim(), &reply.from, &reply.attachments)?;
         Ok(Self { reply, message_id })
     }
@@ -249,7 +252,7 @@ pub fn enqueue_checked(tx: &Transaction<'_>, checked: CheckedReply, now: Timesta
                             WHERE e.email = ?1 AND c.enabled = 1)",
         )
         .and_then(|mut s| s.query_row(params![to], |r| r.get(0)))
-        .map_err(db::err(&path, "cannot read the contracts"))?;
+        .map_err(store::err(&path, "cannot read the contracts"))?;
     if !known {
         return Err(Error::ReplyNotToContract { to: reply.to.clone() });
     }
@@ -268,10 +271,10 @@ pub fn enqueue_checked(tx: &Transaction<'_>, checked: CheckedReply, now: Timesta
             reply.language.as_str(),
             reply.body,
             checked.message_id,
-            db::int(now.0),
+            store::int(now.0),
         ])
     })
-    .map_err(db::err(&path, "cannot queue the reply"))?;
+    .map_err(store::err(&path, "cannot queue the reply"))?;
     let id = tx.last_insert_rowid();
     for (i, a) in reply.attachments.iter().enumerate() {
         tx.prepare_cached(
@@ -289,7 +292,7 @@ pub fn enqueue_checked(tx: &Transaction<'_>, checked: CheckedReply, now: Timesta
                 a.bytes
             ])
         })
-        .map_err(db::err(&path, "cannot queue the reply"))?;
+        .map_err(store::err(&path, "cannot queue the reply"))?;
     }
     Ok(id)
 }
@@ -303,7 +306,7 @@ fn sha256(bytes: &[u8]) -> [u8; 32] {
 /// Migration 9's copy of the attachments into their new table: each with
 /// its size and SHA-256, and its bytes only if its reply is not sent yet.
 pub(crate) fn migrate_attachments(tx: &Transaction<'_>, path: &Path) -> Result<(), Error> {
-    let e = || db::err(path, "cannot migrate");
+    let e = || store::err(path, "cannot migrate");
     {
         let mut read = tx
             .prepare(
@@ -345,9 +348,9 @@ pub(crate) fn migrate_attachments(tx: &Transaction<'_>, path: &Path) -> Result<(
 /// commit alongside.
 pub fn enqueue_one(home: &mut Home, reply: &Reply, now: Timestamp) -> Result<i64, Error> {
     let (conn, path) = home.conn_mut();
-    let tx = conn.transaction().map_err(db::err(path, "cannot start a transaction"))?;
+    let tx = conn.transaction().map_err(store::err(path, "cannot start a transaction"))?;
     let id = enqueue(&tx, reply, now)?;
-    tx.commit().map_err(db::err(path, "cannot queue the reply"))?;
+    tx.commit().map_err(store::err(path, "cannot queue the reply"))?;
     Ok(id)
 }
 
@@ -612,7 +615,7 @@ impl OutboxEntry {
             "attachments": self.attachments.iter().map(|a| json!({
                 "file_name": a.file_name,
                 "size": a.size,
-                "sha256": crate::hex::encode(&a.sha256),
+                "sha256": crate::util::hex::encode(&a.sha256),
                 "stored": a.stored,
             })).collect::<Vec<_>>(),
         })
@@ -626,7 +629,7 @@ fn ts(v: i64) -> Timestamp {
 /// Every queued reply, oldest first (`all`: also those sent).
 pub fn list(home: &mut Home, all: bool) -> Result<Vec<OutboxEntry>, Error> {
     let (conn, path) = home.conn_mut();
-    let read = || db::err(path, "cannot read the outbox");
+    let read = || store::err(path, "cannot read the outbox");
     let mut stmt = conn
         .prepare(
             "SELECT outbox_id, to_addr, subject, message_id, status, attempts, next_attempt_at, last_error,
@@ -704,7 +707,7 @@ pub fn list_human(entries: &[OutboxEntry]) -> String {
                 "    attachment {} ({} bytes, sha256 {}{kept})\n",
                 a.file_name,
                 a.size,
-                crate::hex::encode(&a.sha256)
+                crate::util::hex::encode(&a.sha256)
             ));
         }
     }
@@ -773,7 +776,7 @@ impl FlushReport {
 }
 
 fn load_due(conn: &Connection, path: &Path, now: Timestamp) -> Result<Vec<(Stored, u32)>, Error> {
-    let read = || db::err(path, "cannot read the outbox");
+    let read = || store::err(path, "cannot read the outbox");
     let mut stmt = conn
         .prepare(
             "SELECT outbox_id, to_addr, from_addr, subject, in_reply_to, refs, body, message_id, created_at, attempts
@@ -781,7 +784,7 @@ fn load_due(conn: &Connection, path: &Path, now: Timestamp) -> Result<Vec<(Store
         )
         .map_err(read())?;
     let rows = stmt
-        .query_map(params![db::int(now.0)], |r| {
+        .query_map(params![store::int(now.0)], |r| {
             let refs: String = r.get(5)?;
             Ok((
                 Stored {
@@ -806,7 +809,7 @@ fn load_due(conn: &Connection, path: &Path, now: Timestamp) -> Result<Vec<(Store
 /// The attachments of a reply this flush has claimed (so still pending, and
 /// with its bytes).
 fn load_attachments(conn: &Connection, path: &Path, id: i64) -> Result<Vec<ReplyAttachment>, Error> {
-    let read = || db::err(path, "cannot read the outbox");
+    let read = || store::err(path, "cannot read the outbox");
     let mut att = conn
         .prepare_cached(
             "SELECT file_name, content_type, bytes FROM outbox_attachments WHERE outbox_id = ?1 ORDER BY position",
@@ -877,10 +880,10 @@ pub fn flush(home: &mut Home, transport: &OutboxTransport, now: Timestamp) -> Re
     let not_due: i64 = conn
         .query_row(
             "SELECT count(*) FROM outbox WHERE status = 'pending' AND next_attempt_at > ?1",
-            params![db::int(now.0)],
+            params![store::int(now.0)],
             |r| r.get(0),
         )
-        .map_err(db::err(path, "cannot read the outbox"))?;
+        .map_err(store::err(path, "cannot read the outbox"))?;
     let mut report = FlushReport { not_due: u64::try_from(not_due).unwrap_or(0), ..FlushReport::default() };
     if due.is_empty() {
         return Ok(report);
@@ -892,7 +895,7 @@ pub fn flush(home: &mut Home, transport: &OutboxTransport, now: Timestamp) -> Re
         }
         OutboxTransport::Smtp(cfg) => Some(cfg.transport()?),
     };
-    let write = || db::err(path, "cannot update the outbox");
+    let write = || store::err(path, "cannot update the outbox");
     for (mut s, attempts) in due {
         // Claim it first, so that two flushes at once (a cron job and a
         // person) never send the same reply twice: the claim moves it out
@@ -902,7 +905,7 @@ pub fn flush(home: &mut Home, transport: &OutboxTransport, now: Timestamp) -> Re
             .execute(
                 "UPDATE outbox SET next_attempt_at = ?2
                  WHERE outbox_id = ?1 AND status = 'pending' AND next_attempt_at <= ?3",
-                params![s.id, db::int(now.0.saturating_add(CLAIM_SECS)), db::int(now.0)],
+                params![s.id, store::int(now.0.saturating_add(CLAIM_SECS)), store::int(now.0)],
             )
             .map_err(write())?;
         if claimed != 1 {
@@ -919,7 +922,7 @@ pub fn flush(home: &mut Home, transport: &OutboxTransport, now: Timestamp) -> Re
                 tx.execute(
                     "UPDATE outbox SET status = 'sent', sent_at = ?2, sent_via = ?3, last_error = NULL
                      WHERE outbox_id = ?1",
-                    params![s.id, db::int(now.0), via],
+                    params![s.id, store::int(now.0), via],
                 )
                 .map_err(write())?;
                 tx.execute("UPDATE outbox_attachments SET bytes = NULL WHERE outbox_id = ?1", params![s.id])
@@ -932,7 +935,7 @@ pub fn flush(home: &mut Home, transport: &OutboxTransport, now: Timestamp) -> Re
                 let at = Timestamp(now.0.saturating_add(backoff(attempts)));
                 conn.execute(
                     "UPDATE outbox SET attempts = ?2, next_attempt_at = ?3, last_error = ?4 WHERE outbox_id = ?1",
-                    params![s.id, i64::from(attempts), db::int(at.0), error],
+                    params![s.id, i64::from(attempts), store::int(at.0), error],
                 )
                 .map_err(write())?;
                 report.failures.push(FlushFailure { id: s.id, to: s.to, error, attempts, retry_at: Some(at) });

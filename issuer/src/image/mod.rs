@@ -1,10 +1,12 @@
 //! `fanruan_license_server.tar` for a private-cloud license: the server
 //! binary (the bottom layer, the same for every customer) and the customer's
 //! files (the top layer): the signed server license, its image key and the
-//! vendor's root public keys (SPEC.md §7.1). Built with [`crate::image`].
+//! vendor's root public keys (SPEC.md §7.1). Built with [`crate::image::oci`].
 //!
 //! Nothing is stored per image: the image key is derived again from the
 //! master secret, so building twice gives the same bytes.
+
+pub mod oci;
 
 use std::{
     collections::BTreeMap,
@@ -14,14 +16,15 @@ use std::{
 
 use fanlic_formats::{Envelope, License, LicenseKind, armor};
 
-use crate::{
-    Error, IssueRequest, Issued,
-    activation::MasterSecret,
-    db, fsutil,
-    home::Home,
-    image::{self, BaseLayer, ImageDigest, ImageFile, ImageSpec},
-    pem,
-};
+use self::oci::{BaseLayer, ImageDigest, ImageFile, ImageSpec};
+use crate::Error;
+use crate::IssueRequest;
+use crate::Issued;
+use crate::home::Home;
+use crate::home::activation::MasterSecret;
+use crate::store;
+use crate::util::fsutil;
+use crate::util::pem;
 
 /// The server binary's name, as `cargo build -p fanlic-license-server` makes it.
 pub const SERVER_BINARY_NAME: &str = "fanruan-license-server";
@@ -205,7 +208,7 @@ fn image_bytes(
     base: &(BaseLayer, PathBuf),
 ) -> Result<(Vec<u8>, ImageDigest), Error> {
     let corrupt =
-        |e: fanlic_formats::DecodeError| db::corrupt(&inputs.db_path, format!("a license does not decode: {e}"));
+        |e: fanlic_formats::DecodeError| store::corrupt(&inputs.db_path, format!("a license does not decode: {e}"));
     let envelope = Envelope::decode(license_file).map_err(corrupt)?;
     let license = License::decode(envelope.license.message).map_err(corrupt)?;
     let license_id = license.id.to_string();
@@ -243,19 +246,19 @@ fn image_bytes(
         ),
         ("com.fanruan.license.id".to_owned(), license_id.clone()),
         ("com.fanruan.license.app".to_owned(), license.app_name.to_owned()),
-        ("com.fanruan.license.port".to_owned(), image::PORT.to_string()),
+        ("com.fanruan.license.port".to_owned(), oci::PORT.to_string()),
     ]);
     for (name, doc) in ENV_DOCS {
         labels.insert(format!("com.fanruan.license-server.env.{name}"), (*doc).to_owned());
     }
     let env = vec![
         format!("FANLIC_LICENSE_DIR={LICENSE_DIR}"),
-        format!("FANLIC_CONFIG_DIR={}", image::CONFIG_DIR),
-        format!("FANLIC_PORT={}", image::PORT),
+        format!("FANLIC_CONFIG_DIR={}", oci::CONFIG_DIR),
+        format!("FANLIC_PORT={}", oci::PORT),
     ];
     let spec = ImageSpec { license_id: &license_id, files: &files, labels, env };
     let mut tar = Vec::with_capacity(usize::try_from(base.0.len()).unwrap_or(0).saturating_add(16 * 1024));
-    let digest = image::write_image(&base.0, &spec, &mut tar)
+    let digest = oci::write_image(&base.0, &spec, &mut tar)
         .map_err(|source| Error::Image { path: output.to_owned(), source })?;
     Ok((tar, digest))
 }
@@ -270,7 +273,7 @@ pub fn looks_like_tar(bytes: &[u8]) -> bool {
 #[derive(Clone, Debug)]
 pub struct ImageContents {
     /// The checked image (digests, layout, tag).
-    pub image: image::ImageTar,
+    pub image: oci::ImageTar,
     /// The raw license file of `app/license/server.lic`.
     pub license_file: Vec<u8>,
     /// What is wrong between the image and its license (empty: nothing).
@@ -311,16 +314,16 @@ impl ImageContents {
     }
 }
 
-/// Reads an image tar: checks it ([`image::read_image`]), takes its license,
+/// Reads an image tar: checks it ([`oci::read_image`]), takes its license,
 /// and checks that the tag names that license and that `image.key` is the
 /// key the license names. Problems between the parts are listed, not fatal,
 /// so the license itself can still be reported.
 pub fn read_image_contents(bytes: &[u8], path: &Path) -> Result<ImageContents, Error> {
-    let image = image::read_image(bytes).map_err(|source| Error::Image { path: path.to_owned(), source })?;
+    let image = oci::read_image(bytes).map_err(|source| Error::Image { path: path.to_owned(), source })?;
     let file = |name: &str| image.files.iter().find(|f| f.path == name);
     let lic = file("app/license/server.lic").ok_or_else(|| Error::Image {
         path: path.to_owned(),
-        source: image::ImageError::Layout { reason: "no app/license/server.lic in the top layer".to_owned() },
+        source: oci::ImageError::Layout { reason: "no app/license/server.lic in the top layer".to_owned() },
     })?;
     let mut problems = Vec::new();
     let mut buf = [0u8; fanlic_formats::MAX_LICENSE_FILE_LEN];
@@ -357,7 +360,7 @@ pub fn read_image_contents(bytes: &[u8], path: &Path) -> Result<ImageContents, E
 /// The public key of a PKCS#8 v1 Ed25519 key (SPEC.md §3.5, §7.1).
 fn image_public_key_of_pkcs8(der: &[u8]) -> Option<[u8; 32]> {
     use ring::signature::KeyPair as _;
-    let seed = der.strip_prefix(&crate::activation::PKCS8_ED25519_PREFIX[..])?;
+    let seed = der.strip_prefix(&crate::home::activation::PKCS8_ED25519_PREFIX[..])?;
     let pair = ring::signature::Ed25519KeyPair::from_seed_unchecked(seed).ok()?;
     pair.public_key().as_ref().try_into().ok()
 }
@@ -396,7 +399,9 @@ fn not_static_elf(bytes: &[u8]) -> Option<&'static str> {
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)] // test code
 mod tests {
     use super::*;
-    use crate::{InitOptions, IssueInput, clock};
+    use crate::InitOptions;
+    use crate::IssueInput;
+    use crate::util::clock;
 
     /// An image whose tag names another license, and whose image key is not
     /// the one its license names: both reported, the license still read.
@@ -428,12 +433,12 @@ mod tests {
 
         // Tagged for another license, with another license's image key.
         let other = fanlic_formats::LicenseId([9; 16]);
-        let mut files = image::read_image(&good).unwrap().files;
+        let mut files = oci::read_image(&good).unwrap().files;
         let key = files.iter_mut().find(|f| f.path == "app/license/image.key").unwrap();
         key.data = inputs.master.derive_image_key(&other).to_pkcs8_pem().as_bytes().to_vec();
         let spec = ImageSpec { license_id: &other.to_string(), files: &files, labels: BTreeMap::new(), env: vec![] };
         let mut bad = Vec::new();
-        image::write_image(&base.0, &spec, &mut bad).unwrap();
+        oci::write_image(&base.0, &spec, &mut bad).unwrap();
         let read = read_image_contents(&bad, Path::new("bad.tar")).unwrap();
         assert_eq!(read.license_file, issued.raw, "the license is still read");
         assert_eq!(

@@ -16,6 +16,8 @@
 //! inside the transaction that records. Only requests whose challenge tag
 //! verifies count against a license and are recorded under it.
 
+pub mod receipts;
+
 use core::{
     convert::Infallible,
     fmt::Write as _,
@@ -52,9 +54,13 @@ use rusqlite::{Connection, OptionalExtension as _, TransactionBehavior, params};
 use serde_json::json;
 use tokio::sync::oneshot;
 
-use crate::{Error, Home, activation::MasterSecret, hex, keys::SigningKey, receipts};
+use crate::Error;
+use crate::Home;
+use crate::home::activation::MasterSecret;
+use crate::home::keys::SigningKey;
+use crate::util::hex;
 
-/// `--listen`'s default: the address [`crate::activation::DEFAULT_BASE_URL`] points at.
+/// `--listen`'s default: the address [`crate::home::activation::DEFAULT_BASE_URL`] points at.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8380";
 /// Requests per window for one license (`--rate-license`).
 pub const DEFAULT_RATE_LICENSE: u32 = 30;
@@ -150,7 +156,7 @@ pub fn run(home_dir: &Path, opts: &ServeOptions) -> Result<(), Error> {
     let master = MasterSecret::load(&master_path)?;
     // Code-policy licenses need no receipt key; receipt requests are
     // refused (`no_receipt_key`) until one is valid. Said once at start.
-    if let Ok(now) = crate::clock::now()
+    if let Ok(now) = crate::util::clock::now()
         && crate::home::newest_valid(&home.receipt_keys()?, now).is_none()
     {
         eprintln!(
@@ -883,7 +889,7 @@ type DbStart = (mpsc::Sender<Job>, thread::JoinHandle<()>);
 fn start_db_thread(mut home: Home, master: MasterSecret, cache: LicenseCache) -> Result<DbStart, Error> {
     {
         let (conn, path) = home.conn_mut();
-        let cfg = |e| crate::db::err(path, "cannot configure")(e);
+        let cfg = |e| crate::store::err(path, "cannot configure")(e);
         // WAL: readers (other fanlic commands) never block the service; FULL:
         // a confirmed activation survives a power cut.
         conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get::<_, String>(0)).map_err(cfg)?;
@@ -1017,7 +1023,7 @@ fn count_unverified(conn: &Connection, client: IpAddr, outcome: &str, at: Timest
         "INSERT INTO unverified_attempts (client_addr, day, outcome, count, last_at) VALUES (?1, ?2, ?3, 1, ?4)
          ON CONFLICT (client_addr, day, outcome) DO UPDATE SET count = count + 1, last_at = excluded.last_at",
     )?
-    .execute(params![client.to_string(), crate::db::int(at.0 / 86_400), outcome, crate::db::int(at.0)])?;
+    .execute(params![client.to_string(), crate::store::int(at.0 / 86_400), outcome, crate::store::int(at.0)])?;
     Ok(())
 }
 
@@ -1071,7 +1077,7 @@ fn load_license(
                 // Under the receipt policy the license carries the
                 // challenge key, which MACs its challenges (SPEC.md §3.3).
                 let k = match policy {
-                    ActivationPolicy::Receipt => crate::activation::challenge_key(&k),
+                    ActivationPolicy::Receipt => crate::home::activation::challenge_key(&k),
                     _ => k,
                 };
                 (carried == Some(k.to_bytes())).then_some(k)
@@ -1259,8 +1265,8 @@ fn record(conn: &rusqlite::Transaction<'_>, ctx: &mut DbCtx, a: &Attempt) -> Res
                 st.execute(params![
                     id_text,
                     server.instance_fingerprint.as_slice(),
-                    crate::db::int(server.generation),
-                    crate::db::int(a.at.0)
+                    crate::store::int(server.generation),
+                    crate::store::int(a.at.0)
                 ])
             })
             .map_err(s)?;
@@ -1269,7 +1275,9 @@ fn record(conn: &rusqlite::Transaction<'_>, ctx: &mut DbCtx, a: &Attempt) -> Res
             conn.prepare_cached(
                 "INSERT INTO activation_bindings (license_id, project_fingerprint, bound_at) VALUES (?1, ?2, ?3)",
             )
-            .and_then(|mut st| st.execute(params![id_text, a.project_fingerprint.as_slice(), crate::db::int(a.at.0)]))
+            .and_then(|mut st| {
+                st.execute(params![id_text, a.project_fingerprint.as_slice(), crate::store::int(a.at.0)])
+            })
             .map_err(s)?;
             let detail = format!(
                 "bound to project fingerprint {} by node {} ({} nodes) from {}",
@@ -1279,7 +1287,7 @@ fn record(conn: &rusqlite::Transaction<'_>, ctx: &mut DbCtx, a: &Attempt) -> Res
                 a.client
             );
             conn.prepare_cached("INSERT INTO audit (license_id, action, why, at, by) VALUES (?1, 'bind', ?2, ?3, ?4)")
-                .and_then(|mut st| st.execute(params![id_text, detail, crate::db::int(a.at.0), AUDIT_BY]))
+                .and_then(|mut st| st.execute(params![id_text, detail, crate::store::int(a.at.0), AUDIT_BY]))
                 .map_err(s)?;
         }
         if reasons.is_empty()
@@ -1300,7 +1308,7 @@ fn record(conn: &rusqlite::Transaction<'_>, ctx: &mut DbCtx, a: &Attempt) -> Res
             a.project_fingerprint.as_slice(),
             a.node_id.as_slice(),
             a.nodes,
-            crate::db::int(a.at.0),
+            crate::store::int(a.at.0),
             a.client.to_string(),
             outcome
         ])
@@ -1316,9 +1324,9 @@ fn receipt_signer(
     conn: &Connection,
     ctx: &mut DbCtx,
     now: Timestamp,
-) -> Result<Option<(crate::db::IssuingKeyRow, Arc<SigningKey>)>, String> {
+) -> Result<Option<(crate::store::IssuingKeyRow, Arc<SigningKey>)>, String> {
     let path = conn.path().map(PathBuf::from).unwrap_or_default();
-    let rows = crate::db::receipt_keys(conn, &path).map_err(s)?;
+    let rows = crate::store::receipt_keys(conn, &path).map_err(s)?;
     let Some(row) = crate::home::newest_valid(&rows, now).cloned() else { return Ok(None) };
     let id = row.key_id.to_string();
     if let Some(k) = ctx.receipt_keys.get(&id) {
@@ -1342,7 +1350,7 @@ fn issue_receipt(
     license: &LicenseRow,
     a: &Attempt,
     ask: &ReceiptAsk,
-    (key_row, key): (&crate::db::IssuingKeyRow, &SigningKey),
+    (key_row, key): (&crate::store::IssuingKeyRow, &SigningKey),
     bound_at: u64,
 ) -> Result<IssuedReceipt, String> {
     let id_text = license.id.to_string();
@@ -1558,7 +1566,7 @@ enum Mode {
 
 /// An instance public key given as 64 hex digits.
 fn instance_key_hex(s: &str) -> Option<[u8; 32]> {
-    crate::hex::decode_array::<32>(s.trim())
+    crate::util::hex::decode_array::<32>(s.trim())
 }
 
 async fn token_request(

@@ -4,7 +4,7 @@
 //!
 //! # Recognition
 //!
-//! [`validate::intent_of`] reads the subject and text: migrating words
+//! [`decide::intent_of`] reads the subject and text: migrating words
 //! (`migrate`, `migration`, `move the server`, `迁移`, ...) or a registration
 //! with a `privateConfig` attachment ask for a migration; destroying or
 //! cancelling words (`destroy`, `销毁`, `cancel the registration`, `注销`)
@@ -16,7 +16,7 @@
 //! key (`fanlic_verifier::private_cloud::verify_private_config`). The mail
 //! alone never decides: the sender is authenticated and checked against the
 //! contract as for a registration, and the license must belong to that
-//! contract's company ([`validate::validate_request`]).
+//! contract's company ([`decide::validate_request`]).
 //!
 //! # Crash safety
 //!
@@ -45,15 +45,16 @@ use fanlic_formats::{
 use mail_parser::MimeHeaders as _;
 use rusqlite::{OptionalExtension as _, TransactionBehavior, params};
 
-use crate::{
-    Error, Home, db,
-    image::BaseLayer,
-    input,
-    mail::message::{self, Language as MailLanguage},
-    outbox::{self, Language, Reply, ReplyAttachment},
-    revoke, server_image,
-    validate::{self, ConfigCheck, NamedLicense},
-};
+use crate::Error;
+use crate::Home;
+use crate::image;
+use crate::image::oci::BaseLayer;
+use crate::ingest::decide::{self, ConfigCheck, NamedLicense};
+use crate::mail::message::{self, Language as MailLanguage};
+use crate::outbox::{self, Language, Reply, ReplyAttachment};
+use crate::revoke;
+use crate::store;
+use crate::util::input;
 
 /// The file name of the authorization server's state, as the customer
 /// attaches to a migration request (SPEC.md §7.4).
@@ -78,7 +79,7 @@ pub const MIGRATION_WORDS: [&str; 9] = [
 pub const DESTROY_WORDS: [&str; 4] = ["destroy", "decommission", "销毁", "作废"];
 
 /// The name of the image file attached to the reply.
-pub const IMAGE_FILE: &str = server_image::DEFAULT_IMAGE_NAME;
+pub const IMAGE_FILE: &str = image::DEFAULT_IMAGE_NAME;
 
 /// The authorization server's bottom layer, read at most once per run (the
 /// server binary is megabytes): `Err` says why no image can be built.
@@ -100,14 +101,14 @@ pub fn image_path(home: &Path, license_id: &str) -> PathBuf {
 }
 
 /// The contents of the first attachment of the raw mail named
-/// `privateConfig` ([`validate::is_private_config_name`]), if any.
+/// `privateConfig` ([`decide::is_private_config_name`]), if any.
 pub fn private_config_of(raw: &[u8]) -> Option<Vec<u8>> {
     // mail-parser is fuzzed; as in `mail::message`, one hostile message
     // must not take the run down.
     std::panic::catch_unwind(|| {
         let msg = mail_parser::MessageParser::default().parse(raw)?;
         msg.attachments()
-            .find(|p| p.attachment_name().is_some_and(validate::is_private_config_name))
+            .find(|p| p.attachment_name().is_some_and(decide::is_private_config_name))
             .map(|p| p.contents().to_vec())
     })
     .ok()
@@ -135,7 +136,7 @@ pub fn check_private_config(home: &mut Home, file: Option<&[u8]>) -> Result<Conf
         return Ok(ConfigCheck::UnknownLicense { license_id });
     };
     let corrupt =
-        |e: fanlic_formats::DecodeError| db::corrupt(home.db_path(), format!("a license does not decode: {e}"));
+        |e: fanlic_formats::DecodeError| store::corrupt(home.db_path(), format!("a license does not decode: {e}"));
     let envelope = Envelope::decode(&stored.file_bytes).map_err(corrupt)?;
     let license = License::decode(envelope.license.message).map_err(corrupt)?;
     let image_public_key = match (license.kind, license.image_public_key) {
@@ -151,7 +152,7 @@ pub fn check_private_config(home: &mut Home, file: Option<&[u8]>) -> Result<Conf
     let superseded_by: Option<String> = conn
         .query_row("SELECT license_id FROM licenses WHERE supersedes = ?1 LIMIT 1", params![id], |r| r.get(0))
         .optional()
-        .map_err(db::err(path, "cannot read the licenses"))?;
+        .map_err(store::err(path, "cannot read the licenses"))?;
     Ok(ConfigCheck::Verified(NamedLicense {
         license_id,
         company: license.company.to_owned(),
@@ -211,13 +212,13 @@ pub fn deliver_image(
             },
         )
         .optional()
-        .map_err(db::err(path, "cannot read the decisions"))?
+        .map_err(store::err(path, "cannot read the decisions"))?
     };
     let Some(row) = row else { return Ok(None) };
     let Some(lid) = row.license_id.clone() else { return Ok(None) };
     let Some(stored) = home.stored_license(&lid)? else { return Ok(None) };
     let corrupt =
-        |e: fanlic_formats::DecodeError| db::corrupt(home.db_path(), format!("a license does not decode: {e}"));
+        |e: fanlic_formats::DecodeError| store::corrupt(home.db_path(), format!("a license does not decode: {e}"));
     let envelope = Envelope::decode(&stored.file_bytes).map_err(corrupt)?;
     let license = License::decode(envelope.license.message).map_err(corrupt)?;
     if license.kind != LicenseKind::PrivateCloud {
@@ -235,7 +236,7 @@ pub fn deliver_image(
     let base = images.get(home).map_err(|why| not_delivered(why.to_owned()))?;
     let issued = home_dir.join(crate::ingest::ISSUED_DIR);
     if !issued.is_dir() {
-        crate::fsutil::create_dir(&issued, 0o700)?;
+        crate::util::fsutil::create_dir(&issued, 0o700)?;
     }
     home.build_image(&lid, &path, true, base)?;
     if !owed {
@@ -258,8 +259,8 @@ pub fn deliver_image(
         in_reply_to,
         references,
         language,
-        body: crate::replies::image_body(
-            &crate::replies::Licensed::of(&license),
+        body: crate::ingest::replies::image_body(
+            &crate::ingest::replies::Licensed::of(&license),
             supersedes.as_deref(),
             IMAGE_FILE,
             language,
@@ -274,20 +275,20 @@ pub fn deliver_image(
     let (conn, db_path) = home.conn_mut();
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(db::err(db_path, "cannot start a transaction"))?;
+        .map_err(store::err(db_path, "cannot start a transaction"))?;
     // Checked again inside the transaction: two runs queue one reply.
     let still_owed: bool = tx
         .query_row("SELECT outbox_id IS NULL FROM decisions WHERE decision_id = ?1", params![decision_id], |r| r.get(0))
-        .map_err(db::err(db_path, "cannot read the decisions"))?;
+        .map_err(store::err(db_path, "cannot read the decisions"))?;
     if still_owed {
         let outbox_id = outbox::enqueue_checked(&tx, checked, now)?;
         tx.execute(
             "UPDATE decisions SET outbox_id = ?1 WHERE decision_id = ?2 AND outbox_id IS NULL",
             params![outbox_id, decision_id],
         )
-        .map_err(db::err(db_path, "cannot record the reply"))?;
+        .map_err(store::err(db_path, "cannot record the reply"))?;
     }
-    tx.commit().map_err(db::err(db_path, "cannot commit"))?;
+    tx.commit().map_err(store::err(db_path, "cannot commit"))?;
     Ok(Some(path))
 }
 

@@ -44,7 +44,7 @@
 //!   ends are kept as they are. The file is read through a buffer, never
 //!   whole.
 //! - **Bytes only.** Sources do not parse: empty or garbage content is
-//!   yielded as it is, and [`super::message::parse`] refuses it.
+//!   yielded as it is, and [`crate::mail::message::parse`] refuses it.
 
 use core::fmt;
 use std::{
@@ -58,7 +58,7 @@ use std::{
     path::{Path, PathBuf},
 };
 
-pub use super::message::DEFAULT_MAX_MESSAGE_BYTES;
+pub use crate::mail::message::DEFAULT_MAX_MESSAGE_BYTES;
 
 /// Bytes of a line always kept to recognise `From ` and `>From ` lines, even
 /// past the size limit.

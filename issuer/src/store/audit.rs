@@ -10,7 +10,10 @@ use fanlic_formats::Timestamp;
 use rusqlite::{Connection, params};
 use serde_json::{Value, json};
 
-use crate::{Error, Home, contracts, db};
+use crate::Error;
+use crate::Home;
+use crate::contracts;
+use crate::store;
 
 /// What changed. Stored as its text ([`Action::as_str`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -194,7 +197,7 @@ pub(crate) fn record(conn: &Connection, path: &Path, e: &Entry<'_>) -> Result<()
     )
     .and_then(|mut s| {
         s.execute(params![
-            db::int(e.at.0),
+            store::int(e.at.0),
             e.by,
             e.action.as_str(),
             e.license_id,
@@ -206,7 +209,7 @@ pub(crate) fn record(conn: &Connection, path: &Path, e: &Entry<'_>) -> Result<()
         ])
     })
     .map(|_| ())
-    .map_err(db::err(path, "cannot record the audit entry"))
+    .map_err(store::err(path, "cannot record the audit entry"))
 }
 
 /// One recorded change.
@@ -295,7 +298,7 @@ pub fn trail(home: &mut Home, filter: &Filter) -> Result<Vec<AuditEntry>, Error>
         None => None,
     };
     let (conn, path) = home.conn_mut();
-    let read = || db::err(path, "cannot read the audit trail");
+    let read = || store::err(path, "cannot read the audit trail");
     let mut stmt = conn
         .prepare(
             "SELECT audit_id, at, by, action, license_id, contract_id, decision_id, dedup_key, why, data FROM audit
@@ -318,7 +321,7 @@ pub fn trail(home: &mut Home, filter: &Filter) -> Result<Vec<AuditEntry>, Error>
                 license,
                 contract.as_ref().map(|c| c.id),
                 contract.as_ref().map(|c| contracts::company_key(&c.terms.company)),
-                filter.since.map(|t| db::int(t.0)),
+                filter.since.map(|t| store::int(t.0)),
             ],
             |r| {
                 Ok((

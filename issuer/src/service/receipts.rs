@@ -14,7 +14,9 @@ use fanlic_formats::Timestamp;
 use rusqlite::{Connection, OptionalExtension as _, Transaction, params};
 use serde_json::{Value, json};
 
-use crate::{Error, Home, db};
+use crate::Error;
+use crate::Home;
+use crate::store;
 
 /// A local container's binding may get this many receipts in
 /// [`BURST_WINDOW_SECS`]; one more raises a `receipt_burst` alert. A
@@ -47,10 +49,10 @@ impl AlertKind {
         }
     }
 
-    fn audit_action(self) -> crate::audit::Action {
+    fn audit_action(self) -> crate::store::audit::Action {
         match self {
-            Self::Forked => crate::audit::Action::Forked,
-            Self::ReceiptBurst => crate::audit::Action::ReceiptBurst,
+            Self::Forked => crate::store::audit::Action::Forked,
+            Self::ReceiptBurst => crate::store::audit::Action::ReceiptBurst,
         }
     }
 }
@@ -82,7 +84,7 @@ pub(crate) fn latest_receipt(
             "SELECT receipt_id FROM receipts WHERE license_id = ?1 AND project_fingerprint = ?2 AND bound_at = ?3
              ORDER BY vendor_time DESC, rowid DESC LIMIT 1",
         )?
-        .query_row(params![license_id, fingerprint.as_slice(), db::int(bound_at)], |r| r.get(0))
+        .query_row(params![license_id, fingerprint.as_slice(), store::int(bound_at)], |r| r.get(0))
         .optional()?;
     Ok(id.map(|v| <[u8; 32]>::try_from(v.as_slice()).unwrap_or([0; 32])))
 }
@@ -98,12 +100,12 @@ pub(crate) fn record(conn: &Connection, r: &ReceiptRow<'_>) -> Result<(), rusqli
         r.receipt_id.as_slice(),
         r.license_id,
         r.project_fingerprint.as_slice(),
-        db::int(r.bound_at),
+        store::int(r.bound_at),
         r.challenge_sha256.as_slice(),
         r.previous_receipt.as_ref().map(|p| p.as_slice()),
         r.receipt_key_id,
-        db::int(r.vendor_time),
-        r.lease_until.map(db::int),
+        store::int(r.vendor_time),
+        r.lease_until.map(store::int),
         r.client,
     ])?;
     Ok(())
@@ -122,7 +124,9 @@ pub(crate) fn count_since(
             "SELECT count(*) FROM receipts WHERE license_id = ?1 AND project_fingerprint = ?2 AND bound_at = ?3
              AND vendor_time > ?4",
         )?
-        .query_row(params![license_id, fingerprint.as_slice(), db::int(bound_at), db::int(since)], |r| r.get(0))?;
+        .query_row(params![license_id, fingerprint.as_slice(), store::int(bound_at), store::int(since)], |r| {
+            r.get(0)
+        })?;
     Ok(u64::try_from(n).unwrap_or(0))
 }
 
@@ -146,9 +150,9 @@ pub(crate) fn raise(
         return Ok(false);
     }
     conn.prepare_cached("INSERT INTO alerts (kind, license_id, at, detail) VALUES (?1, ?2, ?3, ?4)")?
-        .execute(params![kind.as_str(), license_id, db::int(at.0), detail])?;
+        .execute(params![kind.as_str(), license_id, store::int(at.0), detail])?;
     conn.prepare_cached("INSERT INTO audit (license_id, action, why, at, by) VALUES (?1, ?2, ?3, ?4, ?5)")?
-        .execute(params![license_id, kind.audit_action().as_str(), detail, db::int(at.0), by])?;
+        .execute(params![license_id, kind.audit_action().as_str(), detail, store::int(at.0), by])?;
     Ok(true)
 }
 
@@ -190,7 +194,7 @@ pub(crate) fn queue_reminder(
     now: Timestamp,
 ) -> Result<Option<i64>, Error> {
     let path = tx.path().map(std::path::PathBuf::from).unwrap_or_default();
-    let read = || db::err(&path, "cannot queue the lease reminder");
+    let read = || store::err(&path, "cannot queue the lease reminder");
     let found: Option<(String, String, String)> = tx
         .prepare_cached(
             "SELECT e.email, l.project, l.company FROM licenses l
@@ -207,7 +211,7 @@ pub(crate) fn queue_reminder(
     )
     .and_then(|mut s| s.execute(params![license_id]))
     .map_err(read())?;
-    let from = db::setting(tx, &path, "reply_from")?.unwrap_or_else(|| crate::outbox::DEFAULT_FROM.to_owned());
+    let from = store::setting(tx, &path, "reply_from")?.unwrap_or_else(|| crate::outbox::DEFAULT_FROM.to_owned());
     let reply = crate::outbox::Reply {
         to,
         from,
@@ -221,7 +225,7 @@ pub(crate) fn queue_reminder(
     let id = crate::outbox::enqueue(tx, &reply, now)?;
     let due = lease_until.0.saturating_sub(LEASE_REMINDER_SECS).max(now.0);
     tx.prepare_cached("UPDATE outbox SET next_attempt_at = ?2 WHERE outbox_id = ?1")
-        .and_then(|mut s| s.execute(params![id, db::int(due)]))
+        .and_then(|mut s| s.execute(params![id, store::int(due)]))
         .map_err(read())?;
     tx.prepare_cached("UPDATE receipts SET reminder_outbox_id = ?2 WHERE receipt_id = ?1")
         .and_then(|mut s| s.execute(params![receipt_id.as_slice(), id]))
@@ -287,7 +291,7 @@ impl Alert {
 /// Alerts, newest first; closed ones only with `all`.
 pub fn list(home: &mut Home, all: bool) -> Result<Vec<Alert>, Error> {
     let (conn, path) = home.conn_mut();
-    let read = || db::err(path, "cannot read the alerts");
+    let read = || store::err(path, "cannot read the alerts");
     let sql = format!(
         "SELECT alert_id, kind, license_id, at, detail, closed_at, closed_by FROM alerts {} ORDER BY alert_id DESC",
         if all { "" } else { "WHERE closed_at IS NULL" }
@@ -310,10 +314,10 @@ pub fn list(home: &mut Home, all: bool) -> Result<Vec<Alert>, Error> {
     for row in rows {
         let (id, kind, license_id, at, detail, closed_at, closed_by) = row.map_err(read())?;
         let closed = match closed_at {
-            Some(t) => Some((db::time(path, t)?, closed_by.unwrap_or_default())),
+            Some(t) => Some((store::time(path, t)?, closed_by.unwrap_or_default())),
             None => None,
         };
-        out.push(Alert { id, kind, license_id, at: db::time(path, at)?, detail, closed });
+        out.push(Alert { id, kind, license_id, at: store::time(path, at)?, detail, closed });
     }
     Ok(out)
 }
@@ -321,7 +325,7 @@ pub fn list(home: &mut Home, all: bool) -> Result<Vec<Alert>, Error> {
 /// Closes an open alert (staff handled it), audited.
 pub fn close(home: &mut Home, id: i64, by: &str, now: Timestamp) -> Result<Alert, Error> {
     let (conn, path) = home.conn_mut();
-    let write = || db::err(path, "cannot close the alert");
+    let write = || store::err(path, "cannot close the alert");
     let tx = conn.transaction().map_err(write())?;
     let found: Option<(String, Option<i64>)> = tx
         .query_row("SELECT license_id, closed_at FROM alerts WHERE alert_id = ?1", params![id], |r| {
@@ -335,20 +339,20 @@ pub fn close(home: &mut Home, id: i64, by: &str, now: Timestamp) -> Result<Alert
     if closed_at.is_none() {
         tx.execute(
             "UPDATE alerts SET closed_at = ?2, closed_by = ?3 WHERE alert_id = ?1",
-            params![id, db::int(now.0), by],
+            params![id, store::int(now.0), by],
         )
         .map_err(write())?;
         let why = format!("alert {id} closed");
-        let entry = crate::audit::Entry {
+        let entry = crate::store::audit::Entry {
             license_id: Some(&license_id),
             why: &why,
-            ..crate::audit::Entry::new(crate::audit::Action::AlertClosed, by, now)
+            ..crate::store::audit::Entry::new(crate::store::audit::Action::AlertClosed, by, now)
         };
-        crate::audit::record(&tx, path, &entry)?;
+        crate::store::audit::record(&tx, path, &entry)?;
     }
     tx.commit().map_err(write())?;
     list(home, true)?
         .into_iter()
         .find(|a| a.id == id)
-        .ok_or_else(|| db::corrupt(Path::new("alerts"), format!("alert {id} vanished")))
+        .ok_or_else(|| store::corrupt(Path::new("alerts"), format!("alert {id} vanished")))
 }

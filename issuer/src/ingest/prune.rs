@@ -22,7 +22,10 @@ use fanlic_formats::Timestamp;
 use rusqlite::{TransactionBehavior, params};
 use serde_json::{Value, json};
 
-use crate::{Error, Home, audit, db};
+use crate::Error;
+use crate::Home;
+use crate::store;
+use crate::store::audit;
 
 /// Decisions whose raw copy `fanlic prune --before` removes: decided
 /// before ?1, not held, not pruned yet, and not an owed private-cloud reply.
@@ -87,20 +90,20 @@ pub fn prune(
     let (conn, path) = home.conn_mut();
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(db::err(path, "cannot start a transaction"))?;
-    let at = db::int(before.0);
+        .map_err(store::err(path, "cannot start a transaction"))?;
+    let at = store::int(before.0);
     let (rows, bytes): (i64, i64) = tx
         .query_row(
             &format!("SELECT count(*), coalesce(sum(length(raw)), 0) FROM decisions WHERE {PRUNABLE}"),
             params![at],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
-        .map_err(db::err(path, "cannot read the decisions"))?;
+        .map_err(store::err(path, "cannot read the decisions"))?;
     let held_kept: i64 = tx
         .query_row("SELECT count(*) FROM decisions WHERE decided_at < ?1 AND decision = 'held'", params![at], |r| {
             r.get(0)
         })
-        .map_err(db::err(path, "cannot read the decisions"))?;
+        .map_err(store::err(path, "cannot read the decisions"))?;
     let report = PruneReport {
         before,
         dry_run,
@@ -114,9 +117,9 @@ pub fn prune(
     }
     tx.execute(
         &format!("UPDATE decisions SET raw = X'', raw_kept = 'pruned', raw_pruned_at = ?2 WHERE {PRUNABLE}"),
-        params![at, db::int(now.0)],
+        params![at, store::int(now.0)],
     )
-    .map_err(db::err(path, "cannot prune the decisions"))?;
+    .map_err(store::err(path, "cannot prune the decisions"))?;
     let why = format!(
         "removed the raw copies of {} decision(s) made before {}: {} bytes",
         report.rows, report.before, report.bytes
@@ -124,6 +127,6 @@ pub fn prune(
     let data = report.to_json().to_string();
     let entry = audit::Entry { why: &why, data: Some(data), ..audit::Entry::new(audit::Action::Prune, by, now) };
     audit::record(&tx, path, &entry)?;
-    tx.commit().map_err(db::err(path, "cannot commit"))?;
+    tx.commit().map_err(store::err(path, "cannot commit"))?;
     Ok(report)
 }

@@ -26,7 +26,7 @@
 //!   destroys the old server, then registers the new one with the old
 //!   one's `privateConfig` attached) is checked for its sender and contract as a
 //!   registration, then for its `privateConfig` ([`ConfigCheck`], made by
-//!   `crate::migrate`): `private_config_missing`, `private_config_invalid`,
+//!   `crate::ingest::private_cloud`): `private_config_missing`, `private_config_invalid`,
 //!   `private_config_unknown_license`, `private_config_not_private_cloud`,
 //!   `license_already_revoked`, `license_expired` reject; a license of another
 //!   company (`private_config_foreign`) is held. A valid migration is issued
@@ -121,15 +121,13 @@ use std::path::PathBuf;
 
 use fanlic_formats::{Date, Expiry, LicenseId, LicenseKind, Timestamp, Version};
 
-use crate::{
-    contracts::{self, Contract},
-    issue::IssueRequest,
-    live,
-    mail::{
-        auth::{self, SenderAuth},
-        fields::{self, Field, Problem, RegistrationFields, RequestKind, SubjectInfo},
-        message::{MailError, RegistrationMail},
-    },
+use crate::contracts::{self, Contract};
+use crate::license::issue::IssueRequest;
+use crate::license::live;
+use crate::mail::{
+    auth::{self, SenderAuth},
+    fields::{self, Field, Problem, RegistrationFields, RequestKind, SubjectInfo},
+    message::{MailError, RegistrationMail},
 };
 
 /// `sender_unauthenticated`: no trusted DKIM/DMARC pass for the From domain
@@ -362,7 +360,7 @@ impl IssuePlan {
             not_before: None,
             output,
             force,
-            request_email_sha256: crate::hex::decode_array(&self.request_sha256),
+            request_email_sha256: crate::util::hex::decode_array(&self.request_sha256),
             supersedes: self.migration.map(|m| m.old),
             by: None,
             activation_policy: self.activation_policy,
@@ -717,8 +715,8 @@ pub fn intent_of(mail: &RegistrationMail, parsed: &ParsedRequest) -> Intent {
     // signature or a confidentiality notice ("destroy all copies").
     let text = contracts::company_key(&format!("{}\n{}", mail.subject, parsed.body.own_words()));
     let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    let migrate = crate::migrate::MIGRATION_WORDS.iter().any(|w| text.contains(w));
-    let destroy = crate::migrate::DESTROY_WORDS.iter().any(|w| text.contains(w))
+    let migrate = crate::ingest::private_cloud::MIGRATION_WORDS.iter().any(|w| text.contains(w));
+    let destroy = crate::ingest::private_cloud::DESTROY_WORDS.iter().any(|w| text.contains(w))
         || parsed.kind == RequestKind::CancelRegistration;
     let config = has_private_config(mail);
     // A local container has no authorization server to move: a local
@@ -759,7 +757,7 @@ pub struct NamedLicense {
     pub superseded_by: Option<String>,
 }
 
-/// What checking a mail's `privateConfig` found (`crate::migrate`).
+/// What checking a mail's `privateConfig` found (`crate::ingest::private_cloud`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ConfigCheck {
     /// No `privateConfig` attached.
@@ -825,7 +823,7 @@ pub enum Verdict {
 /// be built (else held, `image_builder_unavailable`); a migration or a
 /// destroy request is checked for its sender and contract as a registration
 /// is, then for its `privateConfig` (module documentation of
-/// `crate::migrate`).
+/// `crate::ingest::private_cloud`).
 pub fn validate_request(
     mail: &RegistrationMail,
     parsed: &ParsedRequest,
@@ -964,7 +962,8 @@ fn assess_private_config(
         ));
         return done(reasons);
     }
-    let destroyed = old.revoked.as_ref().is_some_and(|(_, r)| r.starts_with(crate::migrate::DESTROYED_REASON));
+    let destroyed =
+        old.revoked.as_ref().is_some_and(|(_, r)| r.starts_with(crate::ingest::private_cloud::DESTROYED_REASON));
     let revoke_old = match (&old.revoked, &old.superseded_by) {
         (None, None) => true,
         // Destroyed on request, then asked for the new image: a migration's first and last steps.
@@ -996,7 +995,7 @@ fn assess_private_config(
             license_id: old.license_id,
             reason: format!(
                 "{} (mail {})",
-                crate::migrate::DESTROYED_REASON,
+                crate::ingest::private_cloud::DESTROYED_REASON,
                 mail.message_id.as_deref().unwrap_or(mail.dedup_key.as_str())
             ),
         };
@@ -1390,7 +1389,7 @@ fn compare(
         }
         Field::ProjectName => {
             let p = body.project_name.as_deref()?;
-            let e = crate::input::name("project_name", p).err()?;
+            let e = crate::util::input::name("project_name", p).err()?;
             Some(Reason::new(
                 INVALID_PROJECT_NAME,
                 format!("The project name cannot be used: {e}."),

@@ -71,7 +71,7 @@ pub fn public_key_pem(key: &[u8; 32]) -> String {
 pub fn parse_public_key(text: &str) -> Result<[u8; 32], String> {
     let trimmed = text.trim();
     if trimmed.len() == 64 && trimmed.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return crate::hex::decode_array(trimmed).ok_or_else(|| "bad hex".to_owned());
+        return crate::util::hex::decode_array(trimmed).ok_or_else(|| "bad hex".to_owned());
     }
     let der = decode(PUBLIC_KEY_LABEL, text)?;
     let key = der
@@ -91,7 +91,7 @@ mod tests {
         let pem = public_key_pem(&key);
         assert!(pem.starts_with("-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA"));
         assert_eq!(parse_public_key(&pem).unwrap(), key);
-        assert_eq!(parse_public_key(&crate::hex::encode(&key)).unwrap(), key);
+        assert_eq!(parse_public_key(&crate::util::hex::encode(&key)).unwrap(), key);
         assert!(parse_public_key("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n").is_err());
         assert!(parse_public_key("hello").is_err());
     }

@@ -23,7 +23,10 @@ use std::path::Path;
 use fanlic_formats::{Expiry, LicenseKind, Version};
 use rusqlite::{Connection, OptionalExtension as _, params};
 
-use crate::{Error, contracts, db, hex};
+use crate::Error;
+use crate::contracts;
+use crate::store;
+use crate::util::hex;
 
 /// A license's standing, stored in `licenses.state`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -157,7 +160,7 @@ pub(crate) fn standing(
     terms: &Terms,
     (max_licenses, similar_is_new): (Option<u32>, bool),
 ) -> Result<Standing, Error> {
-    let read = || db::err(path, "cannot read the licenses");
+    let read = || store::err(path, "cannot read the licenses");
     let company_key = contracts::company_key(company);
     let exact = conn
         .prepare_cached(&format!(
@@ -212,7 +215,7 @@ pub(crate) fn set_state(conn: &Connection, path: &Path, license_id: &str, state:
     )
     .and_then(|mut s| s.execute(params![state.as_str(), license_id]))
     .map(|_| ())
-    .map_err(db::err(path, "cannot record the license's state"))
+    .map_err(store::err(path, "cannot record the license's state"))
 }
 
 /// The key of a request, for finding resends of it: who asked (and whether
@@ -236,7 +239,7 @@ pub(crate) fn is_second_live(e: &rusqlite::Error) -> bool {
 /// decide), audits each and says so on standard error, then creates the
 /// unique index that keeps it so.
 pub(crate) fn migrate_licenses(conn: &Connection, path: &Path) -> Result<(), Error> {
-    let fail = || db::err(path, "cannot migrate");
+    let fail = || store::err(path, "cannot migrate");
     let rows: Vec<(String, String, String)> = {
         let mut stmt = conn.prepare("SELECT license_id, company, project FROM licenses").map_err(fail())?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).map_err(fail())?;
@@ -264,17 +267,17 @@ pub(crate) fn migrate_licenses(conn: &Connection, path: &Path) -> Result<(), Err
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).map_err(fail())?;
         rows.collect::<Result<_, _>>().map_err(fail())?
     };
-    let now = crate::clock::now()?;
+    let now = crate::util::clock::now()?;
     for (dup, first, project) in &dups {
         set_state(conn, path, dup, LicenseState::Duplicate)?;
         let why = format!("a second live license of project {project:?}; {first} stays live");
-        crate::audit::record(
+        crate::store::audit::record(
             conn,
             path,
-            &crate::audit::Entry {
+            &crate::store::audit::Entry {
                 license_id: Some(dup),
                 why: &why,
-                ..crate::audit::Entry::new(crate::audit::Action::MarkedDuplicate, MIGRATION_ACTOR, now)
+                ..crate::store::audit::Entry::new(crate::store::audit::Action::MarkedDuplicate, MIGRATION_ACTOR, now)
             },
         )?;
         eprintln!(

@@ -4,7 +4,8 @@
 use fanlic_formats::{Envelope, IssuingKeyCertificate, LICENSE_FILE_MAGIC, License, MAX_LICENSE_FILE_LEN, armor};
 use serde_json::{Value, json};
 
-use crate::{hex, report};
+use crate::license::report;
+use crate::util::hex;
 
 /// What `inspect` found.
 #[derive(Clone, Debug, PartialEq)]
