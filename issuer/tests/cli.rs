@@ -4,6 +4,10 @@
 //! `fanlic issue` and the root public keys; see its README.md. Checks run with
 //! a fixed `--now`, so the output never depends on the day.
 //! Update the expected output with `TRYCMD=overwrite cargo test -p fanlic-issuer --test cli`.
+//!
+//! Standard output that is closed or full cannot be set up in trycmd: those
+//! cases run the binary here.
+#![allow(clippy::expect_used)]
 
 #[test]
 fn cli() {
@@ -28,7 +32,7 @@ fn fanlic_into(args: &[&str], cwd: &Path, stdout: impl Into<Stdio>) -> Output {
         .stdout(stdout)
         .stderr(Stdio::piped())
         .output()
-        .unwrap_or_else(|e| panic!("cannot run fanlic: {e}"))
+        .expect("cannot run fanlic")
 }
 
 /// A home whose audit trail has an entry (one license issued), in `dir`.
@@ -64,7 +68,7 @@ fn home_with_a_license(dir: &Path) {
 
 /// A pipe whose reader is already gone: every write to it fails with EPIPE.
 fn closed_pipe() -> std::io::PipeWriter {
-    let (reader, writer) = std::io::pipe().unwrap_or_else(|e| panic!("pipe: {e}"));
+    let (reader, writer) = std::io::pipe().expect("pipe");
     drop(reader);
     writer
 }
@@ -74,7 +78,7 @@ fn closed_pipe() -> std::io::PipeWriter {
 /// a license that does not verify), with nothing on standard error.
 #[test]
 fn closed_pipe_is_not_an_error() {
-    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let tmp = tempfile::tempdir().expect("temporary folder");
     home_with_a_license(tmp.path());
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cmd/fixtures");
     let verify_wrong_project = [
@@ -111,10 +115,10 @@ fn closed_pipe_is_not_an_error() {
 /// error that says why, with exit status 2.
 #[test]
 fn full_output_says_why() {
-    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let tmp = tempfile::tempdir().expect("temporary folder");
     home_with_a_license(tmp.path());
     for args in [&["--home", "home", "keys", "list"][..], &["--home", "home", "audit", "--json"], &["--help"]] {
-        let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap_or_else(|e| panic!("{e}"));
+        let full = std::fs::OpenOptions::new().write(true).open("/dev/full").expect("/dev/full");
         let out = fanlic_into(args, tmp.path(), full);
         assert_eq!(out.status.code(), Some(2), "fanlic {args:?}");
         assert_eq!(
