@@ -162,7 +162,11 @@ fn db_loop(home: &mut Home, ctx: &mut DbCtx, rx: &mpsc::Receiver<Job>) {
         // unbind` cannot invalidate what was read.
         let done = if writes { home.store_mut().write(&mut run) } else { home.store().read(&mut run) };
         if let Err(e) = done {
-            let why = e.to_string();
+            let action = if began { "cannot commit" } else { "cannot begin a transaction" };
+            let why = match e {
+                Error::Database { path, source, .. } => format!("database {}: {action}: {source}", path.display()),
+                e => e.to_string(),
+            };
             if began {
                 // The commit failed: nothing written is kept.
                 for p in &mut pending {
@@ -216,8 +220,14 @@ fn answer_err(job: Job, why: &str) {
     }
 }
 
-fn s<E: ToString>(e: E) -> String {
-    e.to_string()
+/// What a failed job answers (logged; `/revocations.bin` shows it): the
+/// database's own message for a database error, which names no file of
+/// the home, else the whole error.
+fn s(e: Error) -> String {
+    match e {
+        Error::Database { source, .. } => source.to_string(),
+        e => e.to_string(),
+    }
 }
 
 fn run_job(tx: &Tx<'_>, ctx: &mut DbCtx, job: Job) -> Pending {

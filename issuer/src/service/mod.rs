@@ -7,8 +7,8 @@
 //! activation, records the attempt, and shows the 6-digit code the admin
 //! types into the product.
 //!
-//! Design: HTTP on tokio (axum); one dedicated thread owns the SQLite
-//! connection. Requests reach it through a channel; it takes everything
+//! Design: HTTP on tokio (axum); one dedicated thread owns the home's
+//! store. Requests reach it through a channel; it takes everything
 //! queued, runs it in ONE transaction and commits once (group commit), then
 //! answers each request through its oneshot. License rows are immutable, so
 //! they are cached (with the activation key derived from the master secret,
@@ -16,11 +16,12 @@
 //! inside the transaction that records. Only requests whose challenge tag
 //! verifies count against a license and are recorded under it.
 //!
-//! Its parts: [`router`] accepts connections, [`handlers`] answer requests,
-//! [`pages`] write what is shown, [`reason`] says why an activation is
-//! refused, [`db`] is the database thread, [`limits`] the connection and
-//! rate limits, [`log`] the request log, [`license_row`] the cached
-//! license rows, and [`receipts`] what receipts add (alerts, lease reminders).
+//! Its parts: `router` accepts connections, `handlers` answer requests,
+//! `pages` write what is shown, `reason` says why an activation is
+//! refused, `db` is the database thread, `limits` the connection and rate
+//! limits, `log` the request log, `license_row` the cached license rows,
+//! and [`receipts`] what receipts add (alerts, lease reminders). Every
+//! record is read and written through the store ([`crate::store::Tx`]).
 
 mod db;
 mod handlers;
