@@ -2,6 +2,8 @@
 //! `PRAGMA user_version`, and the rows the issuer keeps.
 
 pub mod audit;
+pub mod bindings;
+pub mod receipts;
 
 use std::path::{Path, PathBuf};
 

@@ -1,0 +1,481 @@
+//! The database thread: it owns the home's store; requests reach it
+//! through a channel. It takes everything queued, runs it in one
+//! transaction and commits once (group commit), then answers each request
+//! through its oneshot, only after the commit: a code is never shown for an
+//! activation that was not durably recorded. Revocations and bindings are
+//! always read fresh, inside the transaction that records.
+
+use core::net::IpAddr;
+use std::{
+    collections::HashMap,
+    path::PathBuf,
+    sync::{Arc, mpsc},
+    thread,
+};
+
+use fanlic_formats::{
+    LicenseId, SignedBody, Timestamp,
+    activation::ServerInstance,
+    receipt::{Receipt, receipt_id},
+};
+use tokio::sync::oneshot;
+
+use super::license_row::{LicenseCache, LicenseRow, cached_license};
+use super::reason::Reason;
+use super::receipts;
+use crate::Error;
+use crate::Home;
+use crate::home::activation::MasterSecret;
+use crate::home::keys::SigningKey;
+use crate::store::bindings::{Confirmation, NewBinding, PublishedList};
+use crate::store::receipts::{AlertKind, NewReceipt, ReceiptChain};
+use crate::store::{IssuingKeyRow, Tx};
+use crate::util::hex;
+
+/// Most requests the database thread commits in one transaction.
+const MAX_BATCH: usize = 1024;
+/// Who the service writes into the audit trail.
+const AUDIT_BY: &str = "fanlic serve";
+
+/// Work for the database thread.
+pub(crate) enum Job {
+    /// A license row (cached) with its revocation and binding read fresh.
+    Lookup { id: LicenseId, reply: oneshot::Sender<Result<Lookup, String>> },
+    /// A confirmation: check what needs the database, bind, record, and
+    /// under the receipt policy sign and record the receipt.
+    Record { rec: Box<Attempt>, reply: oneshot::Sender<Result<Recorded, String>> },
+    /// A confirmation whose license id could not be authenticated: counted
+    /// per client and day, nothing else.
+    Unverified { client: IpAddr, outcome: &'static str, at: Timestamp, reply: oneshot::Sender<Result<(), String>> },
+    /// The newest exported revocation list, if any.
+    RevocationList { reply: oneshot::Sender<Result<Option<PublishedList>, String>> },
+}
+
+/// A license with its revocation and binding, read fresh.
+#[derive(Debug)]
+pub(crate) struct Lookup {
+    pub(crate) license: Option<Arc<LicenseRow>>,
+    pub(crate) revoked: bool,
+    pub(crate) bound_to: Option<[u8; 32]>,
+}
+
+/// One POST whose challenge verified, recorded whatever its outcome.
+pub(crate) struct Attempt {
+    pub(crate) license_id: LicenseId,
+    pub(crate) project_fingerprint: [u8; 32],
+    pub(crate) node_id: [u8; 16],
+    pub(crate) nodes: u32,
+    /// An authorization server's instance and privateConfig generation.
+    pub(crate) server: Option<ServerInstance>,
+    pub(crate) at: Timestamp,
+    pub(crate) client: IpAddr,
+    /// Reasons found without the database.
+    pub(crate) reasons: Vec<Reason>,
+    /// Under the receipt policy: what the receipt needs from the request.
+    pub(crate) receipt: Option<ReceiptAsk>,
+}
+
+/// What a receipt takes from its request.
+pub(crate) struct ReceiptAsk {
+    /// SHA-256 of the raw token.
+    pub(crate) challenge_sha256: [u8; 32],
+    /// An authorization server's instance key (checked against the
+    /// challenge's fingerprint); `None` for a product.
+    pub(crate) instance_public_key: Option<[u8; 32]>,
+    /// The receipt the server holds, as its challenge names it.
+    pub(crate) previous_receipt: Option<[u8; 32]>,
+}
+
+/// What recording a confirmation gave.
+pub(crate) struct Recorded {
+    /// Every reason it is refused (none: activated).
+    pub(crate) reasons: Vec<Reason>,
+    /// The receipt, when one was issued.
+    pub(crate) receipt: Option<IssuedReceipt>,
+}
+
+/// A receipt signed and recorded.
+pub(crate) struct IssuedReceipt {
+    /// `receipt.fanlic`, armored.
+    pub(crate) armored: String,
+    /// Its id.
+    pub(crate) id: [u8; 32],
+    /// End of its lease, if any.
+    pub(crate) lease_until: Option<u64>,
+}
+
+/// What the database thread keeps besides the store.
+struct DbCtx {
+    master: MasterSecret,
+    cache: LicenseCache,
+    home_dir: PathBuf,
+    /// Receipt keys loaded from their files, by key id.
+    receipt_keys: HashMap<String, Arc<SigningKey>>,
+}
+
+type DbStart = (mpsc::Sender<Job>, thread::JoinHandle<()>);
+
+/// Starts the database thread, which owns `home` until the last sender of
+/// its queue is dropped.
+pub(crate) fn start(mut home: Home, master: MasterSecret, cache: LicenseCache) -> Result<DbStart, Error> {
+    home.store_mut().configure_for_service()?;
+    let (tx, rx) = mpsc::channel::<Job>();
+    let handle = thread::Builder::new()
+        .name("fanlic-db".to_owned())
+        .spawn(move || {
+            let mut ctx = DbCtx { master, cache, home_dir: home.dir().to_owned(), receipt_keys: HashMap::new() };
+            db_loop(&mut home, &mut ctx, &rx);
+        })
+        .map_err(|e| Error::Serve { reason: format!("cannot start the database thread: {e}") })?;
+    Ok((tx, handle))
+}
+
+/// An answer waiting for its batch's commit.
+enum Pending {
+    Lookup(oneshot::Sender<Result<Lookup, String>>, Result<Lookup, String>),
+    Record(oneshot::Sender<Result<Recorded, String>>, Result<Recorded, String>),
+    Unverified(oneshot::Sender<Result<(), String>>, Result<(), String>),
+    RevocationList(oneshot::Sender<Result<Option<PublishedList>, String>>, Result<Option<PublishedList>, String>),
+}
+
+fn db_loop(home: &mut Home, ctx: &mut DbCtx, rx: &mpsc::Receiver<Job>) {
+    let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
+    let mut pending: Vec<Pending> = Vec::with_capacity(MAX_BATCH);
+    while let Ok(first) = rx.recv() {
+        batch.push(first);
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let writes = batch.iter().any(|j| matches!(j, Job::Record { .. } | Job::Unverified { .. }));
+        let mut began = false;
+        let mut run = |tx: &Tx<'_>| {
+            began = true;
+            for job in batch.drain(..) {
+                pending.push(run_job(tx, ctx, job));
+            }
+            Ok(())
+        };
+        // A write takes the write lock first, so that a concurrent `fanlic
+        // unbind` cannot invalidate what was read.
+        let done = if writes { home.store_mut().write(&mut run) } else { home.store().read(&mut run) };
+        if let Err(e) = done {
+            let action = if began { "cannot commit" } else { "cannot begin a transaction" };
+            let why = match e {
+                Error::Database { path, source, .. } => format!("database {}: {action}: {source}", path.display()),
+                e => e.to_string(),
+            };
+            if began {
+                // The commit failed: nothing written is kept.
+                for p in &mut pending {
+                    match p {
+                        Pending::Record(_, r) => *r = Err(why.clone()),
+                        Pending::Unverified(_, r) => *r = Err(why.clone()),
+                        Pending::Lookup(..) | Pending::RevocationList(..) => {}
+                    }
+                }
+            } else {
+                for job in batch.drain(..) {
+                    answer_err(job, &why);
+                }
+            }
+        }
+        // Answers only after the commit: a code is never shown for an
+        // activation that was not durably recorded.
+        for p in pending.drain(..) {
+            match p {
+                Pending::Lookup(reply, r) => {
+                    let _ = reply.send(r);
+                }
+                Pending::Record(reply, r) => {
+                    let _ = reply.send(r);
+                }
+                Pending::Unverified(reply, r) => {
+                    let _ = reply.send(r);
+                }
+                Pending::RevocationList(reply, r) => {
+                    let _ = reply.send(r);
+                }
+            }
+        }
+    }
+}
+
+fn answer_err(job: Job, why: &str) {
+    match job {
+        Job::Lookup { reply, .. } => {
+            let _ = reply.send(Err(why.to_owned()));
+        }
+        Job::Record { reply, .. } => {
+            let _ = reply.send(Err(why.to_owned()));
+        }
+        Job::Unverified { reply, .. } => {
+            let _ = reply.send(Err(why.to_owned()));
+        }
+        Job::RevocationList { reply } => {
+            let _ = reply.send(Err(why.to_owned()));
+        }
+    }
+}
+
+/// What a failed job answers (logged; `/revocations.bin` shows it): the
+/// database's own message for a database error, which names no file of
+/// the home, else the whole error.
+fn s(e: Error) -> String {
+    match e {
+        Error::Database { source, .. } => source.to_string(),
+        e => e.to_string(),
+    }
+}
+
+fn run_job(tx: &Tx<'_>, ctx: &mut DbCtx, job: Job) -> Pending {
+    match job {
+        Job::Lookup { id, reply } => Pending::Lookup(reply, lookup(tx, &ctx.master, &ctx.cache, id).map_err(s)),
+        Job::Record { rec, reply } => Pending::Record(reply, record_atomically(tx, ctx, &rec)),
+        Job::Unverified { client, outcome, at, reply } => {
+            Pending::Unverified(reply, tx.count_unverified(client, outcome, at).map_err(s))
+        }
+        Job::RevocationList { reply } => Pending::RevocationList(reply, tx.published_revocation_list().map_err(s)),
+    }
+}
+
+fn lookup(tx: &Tx<'_>, master: &MasterSecret, cache: &LicenseCache, id: LicenseId) -> Result<Lookup, Error> {
+    let Some(license) = cached_license(tx, master, cache, id)? else {
+        return Ok(Lookup { license: None, revoked: false, bound_to: None });
+    };
+    let revoked = tx.activation_revoked(id, &license.issuing_key_id)?;
+    let bound_to = tx.activation_binding(id)?.map(|b| b.project_fingerprint);
+    Ok(Lookup { license: Some(license), revoked, bound_to })
+}
+
+/// [`record`] in a savepoint of the batch's transaction: a confirmation
+/// that fails half-way (a receipt that cannot be signed after the binding
+/// was written) leaves nothing behind, and the others of the batch commit.
+fn record_atomically(tx: &Tx<'_>, ctx: &mut DbCtx, a: &Attempt) -> Result<Recorded, String> {
+    tx.savepoint(|tx| record(tx, ctx, a)).map_err(s)
+}
+
+fn record(tx: &Tx<'_>, ctx: &mut DbCtx, a: &Attempt) -> Result<Recorded, Error> {
+    let mut reasons = a.reasons.clone();
+    let mut issued = None;
+    if let Some(license) = cached_license(tx, &ctx.master, &ctx.cache, a.license_id)? {
+        if tx.activation_revoked(a.license_id, &license.issuing_key_id)? {
+            reasons.push(Reason::Revoked);
+        }
+        let bound = tx.activation_binding(a.license_id)?;
+        if bound.is_some_and(|b| b.project_fingerprint != a.project_fingerprint) {
+            reasons.push(Reason::MaxLicensesReached);
+        }
+        // SPEC.md §7.1: a server's generation never goes back.
+        if let Some(server) = &a.server
+            && tx.server_generation(a.license_id, &server.instance_fingerprint)?.is_some_and(|g| server.generation < g)
+        {
+            reasons.push(Reason::StalePrivateConfig);
+        }
+        // The receipt key, before anything is bound: a receipt that cannot
+        // be signed binds nothing.
+        let signer = match &a.receipt {
+            Some(_) if reasons.is_empty() => {
+                let key = receipt_signer(tx, ctx, a.at)?;
+                if key.is_none() {
+                    reasons.push(Reason::NoReceiptKey);
+                }
+                key
+            }
+            _ => None,
+        };
+        // SPEC.md §6.5, freshness: an authorization server names the
+        // latest receipt of its binding as its predecessor, or none when
+        // none was issued since the binding.
+        if let (Some(ask), Some(b)) = (&a.receipt, bound)
+            && reasons.is_empty()
+            && ask.instance_public_key.is_some()
+            && b.project_fingerprint == a.project_fingerprint
+        {
+            let chain = ReceiptChain {
+                license_id: a.license_id,
+                project_fingerprint: b.project_fingerprint,
+                bound_at: b.bound_at,
+            };
+            let latest = tx.latest_receipt(&chain)?;
+            if latest != ask.previous_receipt {
+                reasons.push(Reason::Forked);
+                let name = |r: Option<[u8; 32]>| r.map_or_else(|| "none".to_owned(), |r| hex::encode(&r));
+                let detail = format!(
+                    "authorization server {} (instance fingerprint) asked from {} with previous receipt {}; the \
+                     latest receipt of its binding is {}",
+                    a.server.map_or_else(String::new, |sv| hex::encode(&sv.instance_fingerprint)),
+                    a.client,
+                    name(ask.previous_receipt),
+                    name(latest),
+                );
+                tx.raise_alert(AlertKind::Forked, a.license_id, &detail, a.at, AUDIT_BY)?;
+            }
+        }
+        reasons.sort_unstable();
+        if reasons.is_empty()
+            && let Some(server) = &a.server
+        {
+            tx.record_server_instance(a.license_id, &server.instance_fingerprint, server.generation, a.at)?;
+        }
+        if reasons.is_empty() && bound.is_none() {
+            let why = format!(
+                "bound to project fingerprint {} by node {} ({} nodes) from {}",
+                hex::encode(&a.project_fingerprint),
+                hex::encode(&a.node_id),
+                a.nodes,
+                a.client
+            );
+            tx.bind(&NewBinding {
+                license_id: a.license_id,
+                project_fingerprint: a.project_fingerprint,
+                at: a.at,
+                why: &why,
+                by: AUDIT_BY,
+            })?;
+        }
+        if reasons.is_empty()
+            && let (Some(ask), Some((key_row, key))) = (&a.receipt, signer)
+        {
+            let bound_at = bound.map_or(a.at.0, |b| b.bound_at);
+            issued = Some(issue_receipt(tx, &license, a, ask, (&key_row, &key), bound_at)?);
+        }
+    }
+    let outcome = reasons.first().map_or("activated", |r| r.code());
+    tx.record_confirmation(&Confirmation {
+        license_id: a.license_id,
+        project_fingerprint: a.project_fingerprint,
+        node_id: a.node_id,
+        nodes: a.nodes,
+        at: a.at,
+        client: a.client,
+        outcome,
+    })?;
+    Ok(Recorded { reasons, receipt: issued })
+}
+
+/// The receipt key that signs at `now` (SPEC.md §3.2: receipts only, its
+/// window holding `now`), loaded from its file once; `None` when no key is
+/// valid now. Keys made while the service runs are found at once.
+fn receipt_signer(
+    tx: &Tx<'_>,
+    ctx: &mut DbCtx,
+    now: Timestamp,
+) -> Result<Option<(IssuingKeyRow, Arc<SigningKey>)>, Error> {
+    let rows = tx.receipt_key_rows()?;
+    let Some(row) = crate::home::newest_valid(&rows, now).cloned() else { return Ok(None) };
+    let id = row.key_id.to_string();
+    if let Some(k) = ctx.receipt_keys.get(&id) {
+        return Ok(Some((row, Arc::clone(k))));
+    }
+    let path = ctx.home_dir.join(&row.private_key_path);
+    let key = SigningKey::load(&path)?;
+    if key.public_key() != row.public_key {
+        return Err(Error::BadKeyFile { path, reason: format!("it holds another key than receipt key {id}") });
+    }
+    let key = Arc::new(key);
+    ctx.receipt_keys.insert(id, Arc::clone(&key));
+    Ok(Some((row, key)))
+}
+
+/// Signs, records and returns the receipt of an activation that passed
+/// every check, in the recording transaction: with the newest exported
+/// revocation list, the contract's lease for a server, its reminder mail,
+/// and, for a product, the alert when its binding gets too many receipts.
+fn issue_receipt(
+    tx: &Tx<'_>,
+    license: &LicenseRow,
+    a: &Attempt,
+    ask: &ReceiptAsk,
+    (key_row, key): (&IssuingKeyRow, &SigningKey),
+    bound_at: u64,
+) -> Result<IssuedReceipt, Error> {
+    let encode = |reason| Error::Encode { what: "receipt", reason };
+    let id_text = license.id.to_string();
+    let server = ask.instance_public_key.is_some();
+    let lease_until = if server {
+        tx.contract_lease_days(&license.company_key)?
+            .map(|d| a.at.0.saturating_add(u64::from(d).saturating_mul(86_400)))
+    } else {
+        None
+    };
+    let list = tx.published_revocation_list()?;
+    let body = Receipt::new(
+        license.id,
+        license.file_sha256,
+        ask.challenge_sha256,
+        ask.instance_public_key,
+        if server { ask.previous_receipt } else { None },
+        a.at,
+        lease_until.map(Timestamp),
+        license.max_nodes,
+        list.as_ref().map_or(0, |l| l.sequence),
+    )
+    .map_err(encode)?;
+    let message = fanlic_formats::encode_receipt_body(&body).map_err(encode)?;
+    let signature = key.sign(&message);
+    // Signed twice: Ed25519 is deterministic, and a fault in either signing
+    // (the way faults leak Ed25519 keys) makes the two differ.
+    if key.sign(&message) != signature {
+        return Err(Error::Serve { reason: "signing the receipt twice gave two signatures".to_owned() });
+    }
+    let file = fanlic_formats::encode_receipt_file(
+        SignedBody { message: &key_row.certificate_message, signature: key_row.certificate_signature },
+        SignedBody { message: &message, signature },
+        list.as_ref().map(|l| l.file.as_slice()),
+    )
+    .map_err(encode)?;
+    let rid = receipt_id(&message);
+    let comments = [
+        format!("# fanlic activation receipt {} for license {id_text}", hex::encode(&rid)),
+        format!("# {} / {} / {}", license.company, license.project, license.app_name),
+        "# These # lines are NOT signed, for people only.".to_owned(),
+    ];
+    let refs: Vec<&str> = comments.iter().map(String::as_str).collect();
+    let armored = fanlic_formats::armor::encode_receipt(&file, &refs).map_err(encode)?;
+    let chain = ReceiptChain { license_id: license.id, project_fingerprint: a.project_fingerprint, bound_at };
+    let key_id = key_row.key_id.to_string();
+    let client = a.client.to_string();
+    tx.insert_receipt(&NewReceipt {
+        receipt_id: rid,
+        chain,
+        challenge_sha256: ask.challenge_sha256,
+        previous_receipt: ask.previous_receipt,
+        receipt_key_id: &key_id,
+        vendor_time: a.at.0,
+        lease_until,
+        client: &client,
+    })?;
+    if let Some(until) = lease_until {
+        // A reminder that cannot be queued (no contract address) never
+        // stops the activation.
+        let _ = receipts::queue_reminder(tx, license.id, &rid, Timestamp(until), a.at);
+    }
+    if !server {
+        let since = a.at.0.saturating_sub(receipts::BURST_WINDOW_SECS);
+        let n = tx.receipts_since(&chain, since)?;
+        if n > u64::from(receipts::BURST_THRESHOLD) {
+            let detail = format!(
+                "{n} receipts in 24 hours for project fingerprint {} (threshold {}), the last to node {} from {}",
+                hex::encode(&a.project_fingerprint),
+                receipts::BURST_THRESHOLD,
+                hex::encode(&a.node_id),
+                a.client
+            );
+            tx.raise_alert(AlertKind::ReceiptBurst, license.id, &detail, a.at, AUDIT_BY)?;
+        }
+    }
+    Ok(IssuedReceipt { armored, id: rid, lease_until })
+}
+
+/// Sends a job and waits for its answer without blocking a worker thread.
+pub(crate) async fn ask<T>(
+    db: &mpsc::Sender<Job>,
+    make: impl FnOnce(oneshot::Sender<Result<T, String>>) -> Job,
+) -> Result<T, String> {
+    let (tx, rx) = oneshot::channel();
+    db.send(make(tx)).map_err(|_| "the database thread has stopped".to_owned())?;
+    rx.await.map_err(|_| "the database thread has stopped".to_owned())?
+}
