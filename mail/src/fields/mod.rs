@@ -87,6 +87,17 @@
 //! an exception ([`asks_for_exception`]) outside the fields: in the fresh
 //! text and in the message the fields were read from (up to a disclaimer),
 //! and the subject.
+//!
+//! # Layout
+//!
+//! This file holds the types (what was read); the reading is in `text`
+//! (folded forms), `labels` (which line is which field), `tables` (table
+//! rows to field lines), `blocks` (newest, quoted and forwarded messages),
+//! `values` (dates, methods, node counts, versions), `free_text` (what the
+//! customer's own words ask for), `subject`, and `body` (the fields of a
+//! body, several requests, what kind of request it is), each below the ones
+//! it uses.
+
 use fanlic_formats::{Date, LicenseKind, Version};
 
 mod blocks;

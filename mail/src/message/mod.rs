@@ -22,7 +22,7 @@
 //!   part is read instead when it holds a table and more registration fields
 //!   are read from it (a plain rendition of a table, as Outlook writes it,
 //!   may lose the cells). Table rows are then paired into label/value lines
-//!   ([`super::fields::pair_table_cells`]). A `format=flowed` text part
+//!   ([`crate::fields::pair_table_cells`]). A `format=flowed` text part
 //!   (RFC 3676: Thunderbird, Apple Mail) has its soft line breaks joined
 //!   (`delsp=yes` honoured) and its space-stuffing removed ([`unflow`]).
 //!   Transfer encodings (quoted-printable, base64) and charsets (GBK,
@@ -41,10 +41,14 @@
 //! - **Trace headers.** [`RegistrationMail::trace_headers`] are the
 //!   `Authentication-Results` and `Received` fields of the top-level header,
 //!   in order from the top, with their raw values unfolded, as
-//!   [`super::auth::evaluate`] needs them.
+//!   [`crate::auth::evaluate`] needs them.
 //! - **Attachments** carry a sanitized file name (no directory part: a name
 //!   like `../../etc/passwd` becomes `passwd`) and their decoded size; their
 //!   contents are not kept.
+//!
+//! This file reads the message and its header fields; the body's text is
+//! put together in `body` (parts, attached messages, `format=flowed`) and
+//! HTML is turned into text in `html`.
 
 use mail_parser::{Address, HeaderName, HeaderValue, MessageParser, MimeHeaders};
 use sha2::{Digest as _, Sha256};
@@ -123,7 +127,7 @@ pub struct Attachment {
     pub size: usize,
 }
 
-/// A header field kept for [`super::auth::evaluate`]: `Authentication-Results`
+/// A header field kept for [`crate::auth::evaluate`]: `Authentication-Results`
 /// or `Received`, with its raw value unfolded and trimmed.
 pub type TraceHeader = (String, String);
 
