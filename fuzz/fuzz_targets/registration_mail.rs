@@ -365,7 +365,7 @@ fuzz_target!(|data: &[u8]| {
             fuzz_auth_results(value);
         }
     }
-    let _ = (mail.single_from(), mail.from_domain(), mail.language_hint.code());
+    let _ = (mail.single_from(), mail.from_domain(), mail.language_hint.as_str());
 
     // Sender evaluation.
     let trusted = vec![TRUSTED_ID.to_owned()];

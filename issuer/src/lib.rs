@@ -20,7 +20,7 @@ pub mod home;
 pub mod image;
 pub mod ingest;
 pub mod license;
-pub mod mail;
+pub use fanlic_mail as mail;
 pub mod outbox;
 pub use fanlic_qr as qr;
 pub mod revoke;

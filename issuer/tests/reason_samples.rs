@@ -105,9 +105,9 @@ fn eml_files() -> BTreeSet<String> {
         .collect()
 }
 
-/// The text of a source file before its unit tests.
+/// The text of a source file (a path from the repository root) before its unit tests.
 fn source(rel: &str) -> String {
-    let text = read(&repo().join("issuer/src").join(rel));
+    let text = read(&repo().join(rel));
     let end = text.find("#[cfg(test)]").unwrap_or(text.len());
     text[..end].to_owned()
 }
@@ -147,8 +147,8 @@ fn match_literals(text: &str, type_name: &str) -> Vec<String> {
 /// messages (`MailError::code` in message.rs).
 fn defined_codes() -> BTreeSet<String> {
     let auth: BTreeMap<String, String> =
-        str_consts(&source("mail/auth.rs")).into_iter().filter(|c| c.2).map(|(n, v, _)| (n, v)).collect();
-    let validate = source("validate.rs");
+        str_consts(&source("mail/src/auth.rs")).into_iter().filter(|c| c.2).map(|(n, v, _)| (n, v)).collect();
+    let validate = source("issuer/src/ingest/decide/mod.rs");
     let mut codes = BTreeSet::new();
     let consts = str_consts(&validate);
     assert!(consts.len() >= 18, "{consts:?}");
@@ -171,8 +171,8 @@ fn defined_codes() -> BTreeSet<String> {
             codes.insert(lit.to_owned());
         }
     }
-    codes.extend(match_literals(&source("mail/fields.rs"), "Problem"));
-    codes.extend(match_literals(&source("mail/message.rs"), "MailError"));
+    codes.extend(match_literals(&source("mail/src/fields/mod.rs"), "Problem"));
+    codes.extend(match_literals(&source("mail/src/message/mod.rs"), "MailError"));
     for expected in [
         "sender_unauthenticated",
         "sender_auth_failed",

@@ -154,8 +154,8 @@ fn pairs(reasons: &[Reason]) -> Vec<(String, String)> {
 
 fn language(mail: &RegistrationMail) -> Language {
     match mail.language_hint {
-        MailLanguage::Chinese => Language::Zh,
-        MailLanguage::English => Language::En,
+        MailLanguage::Zh => Language::Zh,
+        MailLanguage::En => Language::En,
     }
 }
 

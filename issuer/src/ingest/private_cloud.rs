@@ -245,8 +245,8 @@ pub fn deliver_image(
     let bytes = std::fs::read(&path).map_err(Error::io("cannot read", &path))?;
     let mail = message::parse(&row.raw).map_err(|e| not_delivered(format!("the request no longer parses: {e}")))?;
     let language = match mail.language_hint {
-        MailLanguage::Chinese => Language::Zh,
-        MailLanguage::English => Language::En,
+        MailLanguage::Zh => Language::Zh,
+        MailLanguage::En => Language::En,
     };
     let bracket = |id: &str| format!("<{id}>");
     let in_reply_to = mail.message_id.as_deref().map(bracket);

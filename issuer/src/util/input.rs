@@ -182,10 +182,4 @@ mod tests {
             assert!(is_default_ignorable(c), "{c:?}");
         }
     }
-
-    /// The mail fields know the same products as the command line.
-    #[test]
-    fn one_list_of_applications() {
-        assert_eq!(APPS, crate::mail::fields::PRODUCTS);
-    }
 }

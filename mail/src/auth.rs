@@ -57,7 +57,7 @@
 
 use core::fmt;
 
-use super::message::RegistrationMail;
+use crate::message::RegistrationMail;
 
 /// The validation code for [`SenderAuth::None`].
 pub const CODE_UNAUTHENTICATED: &str = "sender_unauthenticated";
@@ -847,7 +847,7 @@ mod tests {
     fn fixture(name: &str) -> RegistrationMail {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/emails/raw").join(name);
         let raw = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        crate::mail::message::parse(&raw).unwrap_or_else(|e| panic!("{name}: {e}"))
+        crate::message::parse(&raw).unwrap_or_else(|e| panic!("{name}: {e}"))
     }
 
     #[test]
