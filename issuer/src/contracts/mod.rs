@@ -26,14 +26,17 @@ use core::fmt::Write as _;
 use std::{collections::HashMap, path::Path};
 
 use fanlic_formats::{Date, Expiry, LicenseKind, Timestamp, Version};
-use rusqlite::{Connection, OptionalExtension as _, TransactionBehavior, params};
 use serde_json::{Value, json};
 
 use crate::Error;
 use crate::Home;
-use crate::store::audit::Action;
-use crate::store::{err, int};
+use crate::store::Tx;
+use crate::store::audit::{Action, Entry};
+pub use crate::store::{Contract, ContractChange as AuditEntry, ContractTerms};
+pub use crate::util::actor::actor;
 use crate::util::input;
+use crate::util::text::fold_width;
+pub use crate::util::text::{company_key, normalize_email};
 
 /// The exact header `contract import` requires; [`CSV_MAX_LICENSES`] may
 /// follow as a ninth column.
@@ -62,54 +65,6 @@ pub fn parse_activation_policy(option: &'static str, s: &str) -> Result<Activati
             "`code` (the admin types a 6-digit code) or `receipt` (the vendor's service signs a receipt)",
         )
     })
-}
-
-/// A contract's terms: what `add` takes and what a contract holds.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ContractTerms {
-    /// The company, as the customer writes it.
-    pub company: String,
-    /// Addresses allowed to request licenses, normalized, at least one.
-    pub emails: Vec<String>,
-    /// When the contract was signed.
-    pub signed: Date,
-    /// `FineReport` or `FineBI`.
-    pub product: &'static str,
-    /// Registration methods allowed, at least one, local-container first.
-    pub methods: Vec<LicenseKind>,
-    /// Most cluster nodes purchased.
-    pub max_nodes: u32,
-    /// Licensed version.
-    pub version: Version,
-    /// Last day of the term, or perpetual.
-    pub expires: Expiry,
-    /// How many projects may hold a live license at once (1 unless bought).
-    pub max_licenses: u32,
-    /// How its licenses are activated.
-    pub activation_policy: ActivationPolicy,
-    /// Days a private-cloud receipt lasts before the server must be
-    /// activated again; `None`: no lease. Only with the receipt policy and
-    /// the private-cloud method.
-    pub lease_days: Option<u32>,
-}
-
-/// A contract in the registry.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Contract {
-    /// Its number.
-    pub id: i64,
-    /// What was bought.
-    pub terms: ContractTerms,
-    /// Whether licenses may be issued under it.
-    pub enabled: bool,
-    /// When it was recorded.
-    pub created_at: Timestamp,
-    /// Who recorded it.
-    pub created_by: String,
-    /// When it last changed.
-    pub updated_at: Timestamp,
-    /// Who changed it last.
-    pub updated_by: String,
 }
 
 impl Contract {
@@ -313,22 +268,6 @@ pub struct ContractChanges {
 // ---------------------------------------------------------------------------
 // Normalization and validation.
 
-/// Full-width ASCII forms and the ideographic space to their ASCII forms.
-fn fold_width(c: char) -> char {
-    match c {
-        '\u{3000}' => ' ',
-        '\u{FF01}'..='\u{FF5E}' => char::from_u32(u32::from(c) - 0xFEE0).unwrap_or(c),
-        _ => c,
-    }
-}
-
-/// The key companies are compared by: full-width forms folded, white space
-/// trimmed and collapsed, lowercase.
-pub fn company_key(name: &str) -> String {
-    let folded: String = name.chars().map(fold_width).collect();
-    folded.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
-}
-
 /// Legal-form endings, as token sequences (lower case, punctuation removed),
 /// and the one form each stands for. Longest first: `co ltd` before `ltd`.
 const LEGAL_FORMS: &[(&[&str], &str)] = &[
@@ -410,40 +349,6 @@ fn translated_names(name: &str) -> Vec<String> {
     } else {
         Vec::new()
     }
-}
-
-/// One address, trimmed, full-width forms folded and lowercase, if it looks
-/// like `local@domain.tld`.
-pub fn normalize_email(option: &'static str, s: &str) -> Result<String, Error> {
-    let a: String = s.trim().chars().map(fold_width).collect::<String>().to_lowercase();
-    let bad = |fix: &str| Err(Error::input(option, s, fix.to_owned()));
-    let Some((local, domain)) = a.split_once('@') else {
-        return bad("is not an email address: expected name@example.com");
-    };
-    if local.is_empty() || local.len() > 64 || a.len() > 254 {
-        return bad("is not an email address: expected name@example.com");
-    }
-    let local_ok = local.chars().all(|c| !c.is_whitespace() && !c.is_control() && !"<>()[]\\,;:\"@".contains(c))
-        && !local.starts_with('.')
-        && !local.ends_with('.')
-        && !local.contains("..");
-    if !local_ok {
-        return bad(
-            "has a space or one of <>()[]\\,;:\"@ before the @, or a misplaced dot; write a bare address such as name@example.com",
-        );
-    }
-    let labels: Vec<&str> = domain.split('.').collect();
-    let domain_ok = labels.len() >= 2
-        && labels.iter().all(|l| {
-            !l.is_empty()
-                && !l.starts_with('-')
-                && !l.ends_with('-')
-                && l.chars().all(|c| c.is_alphanumeric() || c == '-')
-        });
-    if !domain_ok {
-        return bad("has no valid domain after the @: expected a domain such as example.com");
-    }
-    Ok(a)
 }
 
 /// Addresses separated by `;` (empty pieces ignored), normalized, without
@@ -743,210 +648,21 @@ impl TermsText<'_> {
     }
 }
 
-/// Who makes a change: `by`, else `$USER`, else `$LOGNAME`.
-pub fn actor(by: Option<&str>) -> Result<String, Error> {
-    let found = match by {
-        Some(b) => Some(b.to_owned()),
-        None => std::env::var("USER").ok().or_else(|| std::env::var("LOGNAME").ok()),
-    };
-    match found {
-        Some(a) if a.trim().is_empty() => Err(Error::NoActor),
-        Some(a) => input::name("--by", &a),
-        None => Err(Error::NoActor),
-    }
+/// Records the change and returns the contract as it became.
+fn audit(tx: &Tx<'_>, id: i64, action: Action, by: &str, now: Timestamp) -> Result<Contract, Error> {
+    let c = tx.contract_written(id)?;
+    tx.audit(&Entry { contract_id: Some(id), data: Some(c.to_json(now).to_string()), ..Entry::new(action, by, now) })?;
+    Ok(c)
 }
 
-// ---------------------------------------------------------------------------
-// The database.
-
-const SELECT: &str = "SELECT contract_id, company, signed, product, methods, max_nodes, version, expires, enabled,
-        created_at, created_by, updated_at, updated_by, max_licenses, activation_policy, lease_days FROM contracts";
-
-fn corrupt(path: &Path, what: String) -> Error {
-    Error::Corrupt { path: path.to_owned(), what }
-}
-
-fn load_rows(conn: &Connection, path: &Path, where_sql: &str, arg: Option<i64>) -> Result<Vec<Contract>, Error> {
-    let read = || err(path, "cannot read the contracts");
-    // Cached: `fanlic ingest` looks contracts up twice per message.
-    let mut stmt = conn.prepare_cached(&format!("{SELECT} {where_sql} ORDER BY contract_id")).map_err(read())?;
-    let mut rows = match arg {
-        Some(a) => stmt.query(params![a]),
-        None => stmt.query([]),
-    }
-    .map_err(read())?;
-    let mut out = Vec::new();
-    while let Some(r) = rows.next().map_err(read())? {
-        let g = |e| Error::Database { action: "cannot read the contracts", path: path.to_owned(), source: e };
-        let id: i64 = r.get(0).map_err(g)?;
-        let bad = |what: &str, v: &str| corrupt(path, format!("contract {id} has a bad {what} {v:?}"));
-        let signed: String = r.get(2).map_err(g)?;
-        let product: String = r.get(3).map_err(g)?;
-        let methods: String = r.get(4).map_err(g)?;
-        let max_nodes: i64 = r.get(5).map_err(g)?;
-        let version: String = r.get(6).map_err(g)?;
-        let expires: String = r.get(7).map_err(g)?;
-        let time = |v: i64| u64::try_from(v).map(Timestamp).map_err(|_| bad("time", &v.to_string()));
-        out.push(Contract {
-            id,
-            terms: ContractTerms {
-                company: r.get(1).map_err(g)?,
-                emails: Vec::new(),
-                signed: Date::parse(&signed).ok_or_else(|| bad("signing date", &signed))?,
-                product: input::app(&product).map_err(|_| bad("product", &product))?,
-                methods: parse_methods("methods", &methods).map_err(|_| bad("methods", &methods))?,
-                max_nodes: u32::try_from(max_nodes).map_err(|_| bad("max_nodes", &max_nodes.to_string()))?,
-                version: version.parse().map_err(|_| bad("version", &version))?,
-                expires: input::expiry(&expires).map_err(|_| bad("expiry", &expires))?,
-                max_licenses: {
-                    let n: i64 = r.get(13).map_err(g)?;
-                    u32::try_from(n).map_err(|_| bad("max_licenses", &n.to_string()))?
-                },
-                activation_policy: {
-                    let p: String = r.get(14).map_err(g)?;
-                    parse_activation_policy("activation_policy", &p).map_err(|_| bad("activation_policy", &p))?
-                },
-                lease_days: match r.get::<_, Option<i64>>(15).map_err(g)? {
-                    Some(n) => Some(u32::try_from(n).map_err(|_| bad("lease_days", &n.to_string()))?),
-                    None => None,
-                },
-            },
-            enabled: r.get::<_, i64>(8).map_err(g)? != 0,
-            created_at: time(r.get(9).map_err(g)?)?,
-            created_by: r.get(10).map_err(g)?,
-            updated_at: time(r.get(11).map_err(g)?)?,
-            updated_by: r.get(12).map_err(g)?,
-        });
-    }
-    drop(rows);
-    let mut stmt = conn
-        .prepare_cached("SELECT email FROM contract_emails WHERE contract_id = ?1 ORDER BY rowid")
-        .map_err(read())?;
-    for c in &mut out {
-        let emails = stmt.query_map(params![c.id], |r| r.get::<_, String>(0)).map_err(read())?;
-        c.terms.emails = emails.collect::<Result<_, _>>().map_err(read())?;
-    }
-    Ok(out)
-}
-
-fn load(conn: &Connection, path: &Path, id: i64) -> Result<Option<Contract>, Error> {
-    Ok(load_rows(conn, path, "WHERE contract_id = ?1", Some(id))?.into_iter().next())
-}
-
-fn id_by_company(conn: &Connection, path: &Path, name: &str) -> Result<Option<i64>, Error> {
-    conn.prepare_cached("SELECT contract_id FROM contracts WHERE company_key = ?1")
-        .and_then(|mut s| s.query_row(params![company_key(name)], |r| r.get(0)).optional())
-        .map_err(err(path, "cannot read the contracts"))
-}
-
-/// The enabled contract holding `email` (normalized), other than `except`.
-fn email_owner(
-    conn: &Connection,
-    path: &Path,
-    email: &str,
-    except: Option<i64>,
-) -> Result<Option<(i64, String)>, Error> {
-    conn.query_row(
-        "SELECT c.contract_id, c.company FROM contract_emails e JOIN contracts c USING (contract_id)
-         WHERE e.email = ?1 AND c.enabled = 1 AND c.contract_id IS NOT ?2 ORDER BY c.contract_id LIMIT 1",
-        params![email, except],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )
-    .optional()
-    .map_err(err(path, "cannot read the contract addresses"))
-}
-
-fn check_emails(conn: &Connection, path: &Path, emails: &[String], except: Option<i64>) -> Result<(), Error> {
+/// Refuses addresses an enabled contract other than `except` holds.
+fn check_emails(tx: &Tx<'_>, emails: &[String], except: Option<i64>) -> Result<(), Error> {
     for e in emails {
-        if let Some((id, company)) = email_owner(conn, path, e, except)? {
+        if let Some((id, company)) = tx.contract_email_owner(e, except)? {
             return Err(Error::EmailTaken { email: e.clone(), id, company });
         }
     }
     Ok(())
-}
-
-fn write_emails(conn: &Connection, path: &Path, id: i64, emails: &[String]) -> Result<(), Error> {
-    let w = || err(path, "cannot record the contract addresses");
-    conn.execute("DELETE FROM contract_emails WHERE contract_id = ?1", params![id]).map_err(w())?;
-    for e in emails {
-        conn.execute("INSERT INTO contract_emails (contract_id, email) VALUES (?1, ?2)", params![id, e]).map_err(w())?;
-    }
-    Ok(())
-}
-
-fn insert(conn: &Connection, path: &Path, t: &ContractTerms, by: &str, now: Timestamp) -> Result<i64, Error> {
-    conn.execute(
-        "INSERT INTO contracts (company, company_key, signed, product, methods, max_nodes, version, expires, enabled,
-             created_at, created_by, updated_at, updated_by, max_licenses, activation_policy, lease_days)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9, ?10, ?9, ?10, ?11, ?12, ?13)",
-        params![
-            t.company,
-            company_key(&t.company),
-            t.signed.to_string(),
-            t.product,
-            methods_text(&t.methods),
-            i64::from(t.max_nodes),
-            t.version.to_string(),
-            t.expires.to_string(),
-            int(now.0),
-            by,
-            i64::from(t.max_licenses),
-            t.activation_policy.as_str(),
-            t.lease_days.map(i64::from),
-        ],
-    )
-    .map_err(err(path, "cannot record the contract"))?;
-    let id = conn.last_insert_rowid();
-    write_emails(conn, path, id, &t.emails)?;
-    Ok(id)
-}
-
-fn replace(
-    conn: &Connection,
-    path: &Path,
-    id: i64,
-    t: &ContractTerms,
-    enabled: bool,
-    by: &str,
-    now: Timestamp,
-) -> Result<(), Error> {
-    conn.execute(
-        "UPDATE contracts SET company = ?2, company_key = ?3, signed = ?4, product = ?5, methods = ?6, max_nodes = ?7,
-             version = ?8, expires = ?9, enabled = ?10, updated_at = ?11, updated_by = ?12, max_licenses = ?13,
-             activation_policy = ?14, lease_days = ?15
-         WHERE contract_id = ?1",
-        params![
-            id,
-            t.company,
-            company_key(&t.company),
-            t.signed.to_string(),
-            t.product,
-            methods_text(&t.methods),
-            i64::from(t.max_nodes),
-            t.version.to_string(),
-            t.expires.to_string(),
-            i64::from(enabled),
-            int(now.0),
-            by,
-            i64::from(t.max_licenses),
-            t.activation_policy.as_str(),
-            t.lease_days.map(i64::from),
-        ],
-    )
-    .map_err(err(path, "cannot update the contract"))?;
-    write_emails(conn, path, id, &t.emails)
-}
-
-/// Records the change and returns the contract as it became.
-fn audit(conn: &Connection, path: &Path, id: i64, action: Action, by: &str, now: Timestamp) -> Result<Contract, Error> {
-    let c = load(conn, path, id)?.ok_or_else(|| corrupt(path, format!("contract {id} vanished")))?;
-    let entry = crate::store::audit::Entry {
-        contract_id: Some(id),
-        data: Some(c.to_json(now).to_string()),
-        ..crate::store::audit::Entry::new(action, by, now)
-    };
-    crate::store::audit::record(conn, path, &entry)?;
-    Ok(c)
 }
 
 // ---------------------------------------------------------------------------
@@ -954,49 +670,37 @@ fn audit(conn: &Connection, path: &Path, id: i64, action: Action, by: &str, now:
 
 /// Records a new, enabled contract.
 pub fn add(home: &mut Home, terms: &ContractTerms, by: &str, now: Timestamp) -> Result<Contract, Error> {
-    let (conn, path) = home.conn_mut();
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(err(path, "cannot begin"))?;
-    if let Some(id) = id_by_company(&tx, path, &terms.company)? {
-        let company = load(&tx, path, id)?.map(|c| c.terms.company).unwrap_or_default();
-        return Err(Error::ContractExists { company, id });
-    }
-    check_emails(&tx, path, &terms.emails, None)?;
-    let id = insert(&tx, path, terms, by, now)?;
-    let c = audit(&tx, path, id, Action::ContractAdd, by, now)?;
-    tx.commit().map_err(err(path, "cannot record the contract"))?;
-    Ok(c)
+    home.store_mut().write(|tx| {
+        if let Some(id) = tx.contract_id_by_company(&terms.company)? {
+            let company = tx.contract(id)?.map(|c| c.terms.company).unwrap_or_default();
+            return Err(Error::ContractExists { company, id });
+        }
+        check_emails(tx, &terms.emails, None)?;
+        let id = tx.insert_contract(terms, by, now)?;
+        audit(tx, id, Action::ContractAdd, by, now)
+    })
 }
 
 /// Contracts by id; disabled ones only with `all`.
 pub fn list(home: &mut Home, all: bool) -> Result<Vec<Contract>, Error> {
-    let (conn, path) = home.conn_mut();
-    load_rows(conn, path, if all { "" } else { "WHERE enabled = 1" }, None)
-}
-
-fn resolve_in(conn: &Connection, path: &Path, which: &str) -> Result<Contract, Error> {
-    if let Ok(id) = which.trim().parse::<i64>()
-        && let Some(c) = load(conn, path, id)?
-    {
-        return Ok(c);
-    }
-    match id_by_company(conn, path, which)? {
-        Some(id) => load(conn, path, id)?.ok_or_else(|| corrupt(path, format!("contract {id} vanished"))),
-        None => Err(Error::ContractNotFound { given: which.to_owned() }),
-    }
+    home.store().read(|tx| tx.contracts(all))
 }
 
 /// The contract with this id, else for this company.
 pub fn resolve(home: &mut Home, which: &str) -> Result<Contract, Error> {
-    let (conn, path) = home.conn_mut();
-    resolve_in(conn, path, which)
+    home.store().read(|tx| tx.resolve_contract(which))
 }
 
 /// The contract of a company, compared by [`company_key`] (case, white space
 /// and full-width forms do not matter), enabled or not.
 pub fn find_by_company(home: &mut Home, name: &str) -> Result<Option<Contract>, Error> {
-    let (conn, path) = home.conn_mut();
-    match id_by_company(conn, path, name)? {
-        Some(id) => load(conn, path, id),
+    home.store().read(|tx| find_by_company_in(tx, name))
+}
+
+/// [`find_by_company`] in the caller's unit of work.
+pub(crate) fn find_by_company_in(tx: &Tx<'_>, name: &str) -> Result<Option<Contract>, Error> {
+    match tx.contract_id_by_company(name)? {
+        Some(id) => tx.contract(id),
         None => Ok(None),
     }
 }
@@ -1006,32 +710,18 @@ pub fn find_by_company(home: &mut Home, name: &str) -> Result<Option<Contract>, 
 /// "contract disabled"). `None` for an address no contract has, or one that
 /// is not an address.
 pub fn find_by_email(home: &mut Home, addr: &str) -> Result<Option<Contract>, Error> {
+    home.store().read(|tx| find_by_email_in(tx, addr))
+}
+
+/// [`find_by_email`] in the caller's unit of work.
+pub(crate) fn find_by_email_in(tx: &Tx<'_>, addr: &str) -> Result<Option<Contract>, Error> {
     let Ok(email) = normalize_email("email", addr) else {
         return Ok(None);
     };
-    let (conn, path) = home.conn_mut();
-    let id: Option<i64> = conn
-        .prepare_cached(
-            "SELECT c.contract_id FROM contract_emails e JOIN contracts c USING (contract_id)
-             WHERE e.email = ?1 ORDER BY c.enabled DESC, c.updated_at DESC, c.contract_id DESC LIMIT 1",
-        )
-        .and_then(|mut s| s.query_row(params![email], |r| r.get(0)).optional())
-        .map_err(err(path, "cannot read the contract addresses"))?;
-    match id {
-        Some(id) => load(conn, path, id),
+    match tx.contract_id_by_email(&email)? {
+        Some(id) => tx.contract(id),
         None => Ok(None),
     }
-}
-
-/// One change to a contract, from the audit trail.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AuditEntry {
-    /// When.
-    pub at: Timestamp,
-    /// Who.
-    pub by: String,
-    /// `add`, `import`, `update`, `disable` or `enable`.
-    pub action: String,
 }
 
 impl AuditEntry {
@@ -1043,24 +733,7 @@ impl AuditEntry {
 
 /// Every change to a contract, oldest first.
 pub fn history(home: &mut Home, id: i64) -> Result<Vec<AuditEntry>, Error> {
-    let (conn, path) = home.conn_mut();
-    let read = || err(path, "cannot read the contract history");
-    let mut stmt = conn
-        .prepare(
-            "SELECT at, by, substr(action, 10) FROM audit WHERE contract_id = ?1 AND action LIKE 'contract-%'
-             ORDER BY audit_id",
-        )
-        .map_err(read())?;
-    let rows = stmt
-        .query_map(params![id], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))
-        .map_err(read())?;
-    let mut out = Vec::new();
-    for row in rows {
-        let (at, by, action) = row.map_err(read())?;
-        let at = u64::try_from(at).map_err(|_| corrupt(path, format!("contract {id} has a bad audit time {at}")))?;
-        out.push(AuditEntry { at: Timestamp(at), by, action });
-    }
-    Ok(out)
+    home.store().read(|tx| tx.contract_history(id))
 }
 
 /// The history for people, indented under a contract.
@@ -1080,54 +753,50 @@ pub fn update(
     by: &str,
     now: Timestamp,
 ) -> Result<Contract, Error> {
-    let (conn, path) = home.conn_mut();
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(err(path, "cannot begin"))?;
-    let old = resolve_in(&tx, path, which)?;
-    let mut t = old.terms.clone();
-    let ch = changes.clone();
-    if let Some(company) = ch.company {
-        if let Some(other) = id_by_company(&tx, path, &company)?
-            && other != old.id
-        {
-            let company = load(&tx, path, other)?.map(|c| c.terms.company).unwrap_or_default();
-            return Err(Error::ContractExists { company, id: other });
+    home.store_mut().write(|tx| {
+        let old = tx.resolve_contract(which)?;
+        let mut t = old.terms.clone();
+        let ch = changes.clone();
+        if let Some(company) = ch.company {
+            if let Some(other) = tx.contract_id_by_company(&company)?
+                && other != old.id
+            {
+                let company = tx.contract(other)?.map(|c| c.terms.company).unwrap_or_default();
+                return Err(Error::ContractExists { company, id: other });
+            }
+            t.company = company;
         }
-        t.company = company;
-    }
-    t.emails = ch.emails.unwrap_or(t.emails);
-    t.signed = ch.signed.unwrap_or(t.signed);
-    t.product = ch.product.unwrap_or(t.product);
-    t.methods = ch.methods.unwrap_or(t.methods);
-    t.max_nodes = ch.max_nodes.unwrap_or(t.max_nodes);
-    t.max_licenses = ch.max_licenses.unwrap_or(t.max_licenses);
-    t.activation_policy = ch.activation_policy.unwrap_or(t.activation_policy);
-    t.lease_days = ch.lease_days.unwrap_or(t.lease_days);
-    check_lease(OPTION_NAMES.lease_days, t.activation_policy, t.lease_days, &t.methods)?;
-    t.version = ch.version.unwrap_or(t.version);
-    t.expires = ch.expires.unwrap_or(t.expires);
-    let enabled = old.enabled || ch.enable;
-    if enabled {
-        check_emails(&tx, path, &t.emails, Some(old.id))?;
-    }
-    replace(&tx, path, old.id, &t, enabled, by, now)?;
-    let action = if ch.enable && !old.enabled { Action::ContractEnable } else { Action::ContractUpdate };
-    let c = audit(&tx, path, old.id, action, by, now)?;
-    tx.commit().map_err(err(path, "cannot update the contract"))?;
-    Ok(c)
+        t.emails = ch.emails.unwrap_or(t.emails);
+        t.signed = ch.signed.unwrap_or(t.signed);
+        t.product = ch.product.unwrap_or(t.product);
+        t.methods = ch.methods.unwrap_or(t.methods);
+        t.max_nodes = ch.max_nodes.unwrap_or(t.max_nodes);
+        t.max_licenses = ch.max_licenses.unwrap_or(t.max_licenses);
+        t.activation_policy = ch.activation_policy.unwrap_or(t.activation_policy);
+        t.lease_days = ch.lease_days.unwrap_or(t.lease_days);
+        check_lease(OPTION_NAMES.lease_days, t.activation_policy, t.lease_days, &t.methods)?;
+        t.version = ch.version.unwrap_or(t.version);
+        t.expires = ch.expires.unwrap_or(t.expires);
+        let enabled = old.enabled || ch.enable;
+        if enabled {
+            check_emails(tx, &t.emails, Some(old.id))?;
+        }
+        tx.replace_contract(old.id, &t, enabled, by, now)?;
+        let action = if ch.enable && !old.enabled { Action::ContractEnable } else { Action::ContractUpdate };
+        audit(tx, old.id, action, by, now)
+    })
 }
 
 /// Disables a contract (no new licenses under it); it stays in the registry.
 pub fn disable(home: &mut Home, which: &str, by: &str, now: Timestamp) -> Result<Contract, Error> {
-    let (conn, path) = home.conn_mut();
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(err(path, "cannot begin"))?;
-    let old = resolve_in(&tx, path, which)?;
-    if !old.enabled {
-        return Ok(old);
-    }
-    replace(&tx, path, old.id, &old.terms, false, by, now)?;
-    let c = audit(&tx, path, old.id, Action::ContractDisable, by, now)?;
-    tx.commit().map_err(err(path, "cannot disable the contract"))?;
-    Ok(c)
+    home.store_mut().write(|tx| {
+        let old = tx.resolve_contract(which)?;
+        if !old.enabled {
+            return Ok(old);
+        }
+        tx.replace_contract(old.id, &old.terms, false, by, now)?;
+        audit(tx, old.id, Action::ContractDisable, by, now)
+    })
 }
 
 /// What an import did.
@@ -1297,10 +966,19 @@ fn wrong_count(found: usize, expected: usize, header: &[String]) -> String {
 /// New contracts are enabled. An address may appear on one row only.
 pub fn import(home: &mut Home, file: &Path, update: bool, by: &str, now: Timestamp) -> Result<ImportReport, Error> {
     let bytes = std::fs::read(file).map_err(Error::io("cannot read the CSV file", file))?;
-    let (rows, mut problems) = read_csv(&bytes);
-    let (conn, path) = home.conn_mut();
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(err(path, "cannot begin"))?;
+    let (rows, problems) = read_csv(&bytes);
+    home.store_mut().write(|tx| import_rows(tx, file, (rows, problems), update, by, now))
+}
 
+#[allow(clippy::too_many_lines)]
+fn import_rows(
+    tx: &Tx<'_>,
+    file: &Path,
+    (rows, mut problems): (Vec<Row>, Vec<(u64, String)>),
+    update: bool,
+    by: &str,
+    now: Timestamp,
+) -> Result<ImportReport, Error> {
     let mut companies: HashMap<String, u64> = HashMap::new();
     let mut emails: HashMap<String, u64> = HashMap::new();
     // (row index, existing contract) for each good row.
@@ -1314,8 +992,8 @@ pub fn import(home: &mut Home, file: &Path, update: bool, by: &str, now: Timesta
             } else {
                 companies.insert(key, row.line);
             }
-            if let Some(id) = id_by_company(&tx, path, company)? {
-                existing = load(&tx, path, id)?;
+            if let Some(id) = tx.contract_id_by_company(company)? {
+                existing = tx.contract(id)?;
             }
             if let Some(c) = &existing
                 && !update
@@ -1349,7 +1027,7 @@ pub fn import(home: &mut Home, file: &Path, update: bool, by: &str, now: Timesta
             continue;
         }
         for e in &row.emails {
-            if let Some((id, company)) = email_owner(&tx, path, e, target.as_ref().map(|c| c.id))?
+            if let Some((id, company)) = tx.contract_email_owner(e, target.as_ref().map(|c| c.id))?
                 && !rewritten.contains(&id)
             {
                 problems.push((
@@ -1377,16 +1055,15 @@ pub fn import(home: &mut Home, file: &Path, update: bool, by: &str, now: Timesta
         };
         match target {
             Some(old) => {
-                replace(&tx, path, old.id, terms, old.enabled, by, now)?;
-                report.updated.push(audit(&tx, path, old.id, Action::ContractImport, by, now)?);
+                tx.replace_contract(old.id, terms, old.enabled, by, now)?;
+                report.updated.push(audit(tx, old.id, Action::ContractImport, by, now)?);
             }
             None => {
-                let id = insert(&tx, path, terms, by, now)?;
-                report.added.push(audit(&tx, path, id, Action::ContractImport, by, now)?);
+                let id = tx.insert_contract(terms, by, now)?;
+                report.added.push(audit(tx, id, Action::ContractImport, by, now)?);
             }
         }
     }
-    tx.commit().map_err(err(path, "cannot record the contracts"))?;
     Ok(report)
 }
 

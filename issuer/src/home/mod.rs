@@ -26,16 +26,15 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use crate::store::Store;
 use fanlic_formats::{KeyId, Timestamp};
 use fanlic_verifier::RootKey;
 use ring::rand::SystemRandom;
-use rusqlite::Connection;
 use serde_json::{Value, json};
 
 use crate::Error;
 use crate::home::keys::{ALL_PURPOSES, SigningKey};
-use crate::store::{self, IssuingKeyRow, RootKeyRow, StoredLicense};
+use crate::store::audit::{Action, Entry};
+use crate::store::{self, IssuingKeyRow, RootKeyRow, Store, StoredLicense};
 use crate::util::clock;
 use crate::util::fsutil::{self, PRIVATE_MODE, PUBLIC_MODE};
 use crate::util::hex;
@@ -467,6 +466,16 @@ fn is_empty_dir(path: &Path) -> bool {
 /// The most `Received` lines [`Home::set_own_received_lines`] accepts.
 pub const MAX_OWN_RECEIVED_LINES: usize = 5;
 
+/// The address replies are sent from when `fanlic config --reply-from` was
+/// never set.
+pub const DEFAULT_FROM: &str = "fanlic@localhost";
+
+impl AsRef<Store> for Home {
+    fn as_ref(&self) -> &Store {
+        &self.store
+    }
+}
+
 impl Home {
     /// Creates a home at `dir` (which must not exist, or be an empty folder):
     /// a root key in its own folder, a first issuing key certified by it, and
@@ -518,23 +527,18 @@ impl Home {
         crate::home::activation::create_master(&t)?;
         {
             let db_path = t.join(store::FILE_NAME);
-            let mut conn = store::open(&db_path, true)?;
-            let tx = conn.transaction().map_err(store::err(&db_path, "cannot start a transaction"))?;
-            store::insert_root_key(
-                &tx,
-                &db_path,
-                &RootKeyRow {
+            Store::open(&db_path, true)?.write(|tx| {
+                tx.insert_root_key(&RootKeyRow {
                     key_id: rid,
                     public_key: root.public_key(),
                     public_key_path: root_public.clone(),
                     private_key_path: root_private,
                     created_at: opts.now,
-                },
-            )?;
-            store::insert_issuing_key(&tx, &db_path, &issuing)?;
-            store::insert_receipt_key(&tx, &db_path, &receipt_key)?;
-            store::insert_authserv_ids(&tx, &db_path, &opts.authserv_ids, opts.now)?;
-            tx.commit().map_err(store::err(&db_path, "cannot commit"))?;
+                })?;
+                tx.insert_issuing_key(&issuing)?;
+                tx.insert_receipt_key(&receipt_key)?;
+                tx.insert_authserv_ids(&opts.authserv_ids, opts.now)
+            })?;
         }
         // rename(2) replaces an empty folder and refuses a non-empty one.
         match fs::rename(&t, &dir) {
@@ -581,12 +585,12 @@ impl Home {
 
     /// Whether `fanlic revoke --issuing-key` revoked this issuing key.
     pub fn issuing_key_revoked(&self, key_id: fanlic_formats::KeyId) -> Result<bool, Error> {
-        store::issuing_key_revoked(self.store.raw().0, &self.db_path, key_id)
+        self.store.read(|tx| tx.issuing_key_revoked(key_id))
     }
 
     /// The raw connection, for the modules whose SQL has not yet moved into
     /// the store. Nothing new may use it: go through [`Home::store_mut`].
-    pub(crate) fn conn_mut(&mut self) -> (&mut Connection, &Path) {
+    pub(crate) fn conn_mut(&mut self) -> (&mut rusqlite::Connection, &Path) {
         self.store.raw_mut()
     }
 
@@ -602,7 +606,7 @@ impl Home {
 
     /// The root keys this home knows.
     pub fn root_key_rows(&self) -> Result<Vec<RootKeyRow>, Error> {
-        store::root_keys(self.store.raw().0, &self.db_path)
+        self.store.read(|tx| tx.root_keys())
     }
 
     /// The root keys this home knows, ready for the verifier.
@@ -618,7 +622,7 @@ impl Home {
 
     /// Issuing keys, oldest first.
     pub fn issuing_keys(&self) -> Result<Vec<IssuingKeyRow>, Error> {
-        store::issuing_keys(self.store.raw().0, &self.db_path)
+        self.store.read(|tx| tx.issuing_keys())
     }
 
     /// The key that signs new licenses: the newest that is not retired.
@@ -632,33 +636,32 @@ impl Home {
 
     /// Authserv ids of the vendor's mail servers.
     pub fn authserv_ids(&self) -> Result<Vec<String>, Error> {
-        store::authserv_ids(self.store.raw().0, &self.db_path)
+        self.store.read(|tx| tx.authserv_ids())
     }
 
     /// Trusts one more authserv id (`fanlic config --add-authserv-id`);
     /// `id` is checked with [`crate::util::input::authserv_id`].
     pub fn add_authserv_id(&mut self, id: &str, now: Timestamp) -> Result<(), Error> {
         let id = crate::util::input::authserv_id(id)?;
-        store::insert_authserv_ids(self.store.raw().0, &self.db_path, &[id], now)
+        self.store.write(|tx| tx.insert_authserv_ids(&[id], now))
     }
 
     /// Stops trusting an authserv id; false when it was not trusted.
     pub fn remove_authserv_id(&mut self, id: &str) -> Result<bool, Error> {
-        store::remove_authserv_id(self.store.raw().0, &self.db_path, id.trim())
+        self.store.write(|tx| tx.remove_authserv_id(id.trim()))
     }
 
     /// The address replies are sent from: `fanlic config --reply-from`,
-    /// else [`crate::outbox::DEFAULT_FROM`].
+    /// else [`DEFAULT_FROM`].
     pub fn reply_from(&self) -> Result<String, Error> {
-        Ok(store::setting(self.store.raw().0, &self.db_path, "reply_from")?
-            .unwrap_or_else(|| crate::outbox::DEFAULT_FROM.to_owned()))
+        Ok(self.store.read(|tx| tx.setting("reply_from"))?.unwrap_or_else(|| DEFAULT_FROM.to_owned()))
     }
 
     /// How many `Received` lines the vendor's own servers put above the
     /// trusted `Authentication-Results` of every message (`fanlic config
     /// --own-received-lines`, default 0); see [`crate::mail::auth::evaluate_with`].
     pub fn own_received_lines(&self) -> Result<usize, Error> {
-        let v = store::setting(self.store.raw().0, &self.db_path, "own_received_lines")?;
+        let v = self.store.read(|tx| tx.setting("own_received_lines"))?;
         v.map_or(Ok(0), |v| {
             v.parse().map_err(|_| store::corrupt(&self.db_path, format!("setting own_received_lines is {v:?}")))
         })
@@ -673,20 +676,22 @@ impl Home {
                 format!("at most {MAX_OWN_RECEIVED_LINES}: count only the Received lines your own servers add"),
             ));
         }
-        store::set_setting(self.store.raw().0, &self.db_path, "own_received_lines", &n.to_string(), now, by)
+        self.store.write(|tx| tx.set_setting("own_received_lines", &n.to_string(), now, by))
     }
 
     /// Sets the address replies are sent from (checked as an address).
     pub fn set_reply_from(&mut self, addr: &str, now: Timestamp, by: &str) -> Result<String, Error> {
-        let addr = crate::contracts::normalize_email("--reply-from", addr)?;
-        store::set_setting(self.store.raw().0, &self.db_path, "reply_from", &addr, now, by)?;
+        let addr = crate::util::text::normalize_email("--reply-from", addr)?;
+        self.store.write(|tx| tx.set_setting("reply_from", &addr, now, by))?;
         Ok(addr)
     }
 
     /// The activation master secret's file: `fanlic config
     /// --activation-master PATH`, else `HOME/activation/master.secret`.
     pub fn activation_master_path(&self) -> Result<PathBuf, Error> {
-        Ok(store::setting(self.store.raw().0, &self.db_path, "activation_master")?
+        Ok(self
+            .store
+            .read(|tx| tx.setting("activation_master"))?
             .map_or_else(|| crate::home::activation::default_master_path(&self.dir), PathBuf::from))
     }
 
@@ -703,7 +708,9 @@ impl Home {
     /// The activation base URL written into licenses (`fanlic config
     /// --activation-base-url`), else [`crate::home::activation::DEFAULT_BASE_URL`].
     pub fn activation_base_url(&self) -> Result<String, Error> {
-        Ok(store::setting(self.store.raw().0, &self.db_path, "activation_base_url")?
+        Ok(self
+            .store
+            .read(|tx| tx.setting("activation_base_url"))?
             .unwrap_or_else(|| crate::home::activation::DEFAULT_BASE_URL.to_owned()))
     }
 
@@ -712,28 +719,28 @@ impl Home {
     pub fn set_activation_base_url(&mut self, url: &str, now: Timestamp, by: &str) -> Result<String, Error> {
         let url = crate::home::activation::check_base_url(url)?;
         let url = url.as_str();
-        store::set_setting(self.store.raw().0, &self.db_path, "activation_base_url", url, now, by)?;
+        self.store.write(|tx| tx.set_setting("activation_base_url", url, now, by))?;
         Ok(url.to_owned())
     }
 
     /// A setting of the home (`fanlic config`), if set.
     pub(crate) fn setting(&self, key: &str) -> Result<Option<String>, Error> {
-        store::setting(self.store.raw().0, &self.db_path, key)
+        self.store.read(|tx| tx.setting(key))
     }
 
     /// Sets a setting of the home, recording who and when.
     pub(crate) fn set_setting(&mut self, key: &str, value: &str, now: Timestamp, by: &str) -> Result<(), Error> {
-        store::set_setting(self.store.raw().0, &self.db_path, key, value, now, by)
+        self.store.write(|tx| tx.set_setting(key, value, now, by))
     }
 
     /// A license as recorded, by its 32-hex-digit id.
     pub fn stored_license(&self, license_id: &str) -> Result<Option<StoredLicense>, Error> {
-        store::stored_license(self.store.raw().0, &self.db_path, license_id)
+        self.store.read(|tx| tx.stored_license(license_id))
     }
 
     /// How many licenses were issued.
     pub fn license_count(&self) -> Result<u64, Error> {
-        store::license_count(self.store.raw().0, &self.db_path)
+        self.store.read(|tx| tx.license_count())
     }
 
     /// Every key, with its status at `now`.
@@ -750,7 +757,7 @@ impl Home {
 
     /// Receipt keys, oldest window first.
     pub fn receipt_keys(&self) -> Result<Vec<IssuingKeyRow>, Error> {
-        store::receipt_keys(self.store.raw().0, &self.db_path)
+        self.store.read(|tx| tx.receipt_keys())
     }
 
     /// Certifies `count` new receipt keys with the root private key at
@@ -785,29 +792,20 @@ impl Home {
                 start = Timestamp(row.not_after.0.saturating_add(1));
                 made.push(row);
             }
-            let tx = self
-                .store
-                .raw_mut()
-                .0
-                .transaction()
-                .map_err(store::err(&self.db_path, "cannot start a transaction"))?;
-            for row in &made {
-                store::insert_receipt_key(&tx, &self.db_path, row)?;
-            }
-            let by = crate::contracts::actor(None).unwrap_or_else(|_| "fanlic keys receipt-key".to_owned());
-            let why = format!(
-                "receipt key(s) {} certified by root key {} for receipts only, from {} to {}",
-                made.iter().map(|k| k.key_id.to_string()).collect::<Vec<_>>().join(", "),
-                root.key_id(),
-                made.first().map_or(now, |k| k.not_before),
-                made.last().map_or(now, |k| k.not_after),
-            );
-            let entry = crate::store::audit::Entry {
-                why: &why,
-                ..crate::store::audit::Entry::new(crate::store::audit::Action::ReceiptKey, &by, now)
-            };
-            crate::store::audit::record(&tx, &self.db_path, &entry)?;
-            tx.commit().map_err(store::err(&self.db_path, "cannot commit"))
+            self.store.write(|tx| {
+                for row in &made {
+                    tx.insert_receipt_key(row)?;
+                }
+                let by = crate::util::actor::actor(None).unwrap_or_else(|_| "fanlic keys receipt-key".to_owned());
+                let why = format!(
+                    "receipt key(s) {} certified by root key {} for receipts only, from {} to {}",
+                    made.iter().map(|k| k.key_id.to_string()).collect::<Vec<_>>().join(", "),
+                    root.key_id(),
+                    made.first().map_or(now, |k| k.not_before),
+                    made.last().map_or(now, |k| k.not_after),
+                );
+                tx.audit(&Entry { why: &why, ..Entry::new(Action::ReceiptKey, &by, now) })
+            })
         })();
         if let Err(e) = result {
             // Do not leave unrecorded keys behind.
@@ -860,31 +858,22 @@ impl Home {
         let before: Vec<KeyId> =
             self.issuing_keys()?.iter().filter(|k| k.retired_at.is_none()).map(|k| k.key_id).collect();
         let result = (|| {
-            let tx = self
-                .store
-                .raw_mut()
-                .0
-                .transaction()
-                .map_err(store::err(&self.db_path, "cannot start a transaction"))?;
-            store::insert_issuing_key(&tx, &self.db_path, &row)?;
-            store::retire_others(&tx, &self.db_path, row.key_id, now)?;
-            let by = crate::contracts::actor(None).unwrap_or_else(|_| "fanlic keys rotate".to_owned());
-            let why = format!(
-                "issuing key {} certified by root key {}; retired: {}",
-                row.key_id,
-                root.key_id(),
-                if before.is_empty() {
-                    "none".to_owned()
-                } else {
-                    before.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
-                }
-            );
-            let entry = crate::store::audit::Entry {
-                why: &why,
-                ..crate::store::audit::Entry::new(crate::store::audit::Action::KeyRotate, &by, now)
-            };
-            crate::store::audit::record(&tx, &self.db_path, &entry)?;
-            tx.commit().map_err(store::err(&self.db_path, "cannot commit"))
+            self.store.write(|tx| {
+                tx.insert_issuing_key(&row)?;
+                tx.retire_others(row.key_id, now)?;
+                let by = crate::util::actor::actor(None).unwrap_or_else(|_| "fanlic keys rotate".to_owned());
+                let why = format!(
+                    "issuing key {} certified by root key {}; retired: {}",
+                    row.key_id,
+                    root.key_id(),
+                    if before.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        before.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+                    }
+                );
+                tx.audit(&Entry { why: &why, ..Entry::new(Action::KeyRotate, &by, now) })
+            })
         })();
         if let Err(e) = result {
             // Do not leave an unrecorded key behind.
