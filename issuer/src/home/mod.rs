@@ -857,24 +857,22 @@ impl Home {
         let row = new_issuing_key(&self.dir, &root, &rng, now, valid_for_days)?;
         let before: Vec<KeyId> =
             self.issuing_keys()?.iter().filter(|k| k.retired_at.is_none()).map(|k| k.key_id).collect();
-        let result = (|| {
-            self.store.write(|tx| {
-                tx.insert_issuing_key(&row)?;
-                tx.retire_others(row.key_id, now)?;
-                let by = crate::util::actor::actor(None).unwrap_or_else(|_| "fanlic keys rotate".to_owned());
-                let why = format!(
-                    "issuing key {} certified by root key {}; retired: {}",
-                    row.key_id,
-                    root.key_id(),
-                    if before.is_empty() {
-                        "none".to_owned()
-                    } else {
-                        before.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
-                    }
-                );
-                tx.audit(&Entry { why: &why, ..Entry::new(Action::KeyRotate, &by, now) })
-            })
-        })();
+        let result = self.store.write(|tx| {
+            tx.insert_issuing_key(&row)?;
+            tx.retire_others(row.key_id, now)?;
+            let by = crate::util::actor::actor(None).unwrap_or_else(|_| "fanlic keys rotate".to_owned());
+            let why = format!(
+                "issuing key {} certified by root key {}; retired: {}",
+                row.key_id,
+                root.key_id(),
+                if before.is_empty() {
+                    "none".to_owned()
+                } else {
+                    before.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+                }
+            );
+            tx.audit(&Entry { why: &why, ..Entry::new(Action::KeyRotate, &by, now) })
+        });
         if let Err(e) = result {
             // Do not leave an unrecorded key behind.
             let _ = fs::remove_file(self.dir.join(&row.private_key_path));

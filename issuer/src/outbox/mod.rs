@@ -1,6 +1,6 @@
-//! The reply outbox: replies queued in SQLite, rendered with lettre and sent
-//! later by [`flush`], with retry and backoff, so that an SMTP outage loses
-//! nothing (issue item 7).
+//! The reply outbox: replies queued in the store, rendered with lettre and
+//! sent later by [`flush`], with retry and backoff, so that an SMTP outage
+//! loses nothing.
 //!
 //! - [`enqueue`] inserts a [`Reply`] inside the caller's transaction, so the
 //!   decision, the license and the outbox entry commit together. It refuses

@@ -67,7 +67,7 @@ CREATE TABLE authserv_ids (
     added_at    INTEGER NOT NULL
 ) STRICT;
 ",
-    // 2: the contract registry (see contracts.rs).
+    // 2: the contract registry (contracts/, store/contracts.rs).
     r"
 CREATE TABLE contracts (
     contract_id INTEGER PRIMARY KEY,
@@ -102,7 +102,7 @@ CREATE TABLE contract_audit (
     contract    TEXT NOT NULL                      -- JSON: the contract after the change
 ) STRICT;
 ",
-    // 3: the reply outbox (see outbox.rs): a queue of replies, with retry.
+    // 3: the reply outbox (outbox/, store/outbox.rs): a queue of replies, with retry.
     r"
 CREATE TABLE outbox (
     outbox_id       INTEGER PRIMARY KEY,
@@ -133,7 +133,7 @@ CREATE TABLE outbox_attachments (
     PRIMARY KEY (outbox_id, position)
 ) STRICT;
 ",
-    // 4: registration-mail decisions (see ingest.rs): one per message, and their audit trail.
+    // 4: registration-mail decisions (ingest/): one per message, and their audit trail.
     r"
 CREATE TABLE decisions (
     decision_id   INTEGER PRIMARY KEY,
