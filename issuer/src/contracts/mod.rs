@@ -23,7 +23,6 @@
 //!   row first, and writes nothing unless every row is good (one transaction).
 
 use core::fmt::Write as _;
-use std::{collections::HashMap, path::Path};
 
 use fanlic_formats::{Date, Expiry, LicenseKind, Timestamp, Version};
 use serde_json::{Value, json};
@@ -34,9 +33,13 @@ use crate::store::Tx;
 use crate::store::audit::{Action, Entry};
 pub use crate::store::{Contract, ContractChange as AuditEntry, ContractTerms};
 pub use crate::util::actor::actor;
-use crate::util::input;
+
+mod import_csv;
+mod parse;
 use crate::util::text::fold_width;
 pub use crate::util::text::{company_key, normalize_email};
+pub use import_csv::*;
+pub use parse::*;
 
 /// The exact header `contract import` requires; [`CSV_MAX_LICENSES`] may
 /// follow as a ninth column.
@@ -54,18 +57,6 @@ pub const MAX_LEASE_DAYS: u32 = 3650;
 /// How a contract's licenses are activated (SPEC.md §3.3): `Code` (the
 /// default) or `Receipt`.
 pub use fanlic_formats::ActivationPolicy;
-
-/// Parses an activation policy: `code` or `receipt` (case and white space
-/// around ignored).
-pub fn parse_activation_policy(option: &'static str, s: &str) -> Result<ActivationPolicy, Error> {
-    s.trim().to_ascii_lowercase().parse().map_err(|_| {
-        Error::input(
-            option,
-            s,
-            "`code` (the admin types a 6-digit code) or `receipt` (the vendor's service signs a receipt)",
-        )
-    })
-}
 
 impl Contract {
     /// Whether the term has ended at `now`.
@@ -151,7 +142,7 @@ impl Contract {
 
 /// Columns a character takes in a terminal: 2 for East Asian wide and
 /// full-width forms, else 1 (close enough for names).
-fn char_width(c: char) -> usize {
+pub(super) fn char_width(c: char) -> usize {
     match u32::from(c) {
         0x1100..=0x115F
         | 0x2E80..=0x303E
@@ -169,18 +160,18 @@ fn char_width(c: char) -> usize {
     }
 }
 
-fn text_width(s: &str) -> usize {
+pub(super) fn text_width(s: &str) -> usize {
     s.chars().map(char_width).sum()
 }
 
-fn policy_text(t: &ContractTerms) -> String {
+pub(super) fn policy_text(t: &ContractTerms) -> String {
     match (t.activation_policy, t.lease_days) {
         (ActivationPolicy::Receipt, Some(d)) => format!("receipt, private-cloud lease {d} day(s)"),
         (p, _) => p.as_str().to_owned(),
     }
 }
 
-fn methods_text(methods: &[LicenseKind]) -> String {
+pub(super) fn methods_text(methods: &[LicenseKind]) -> String {
     methods.iter().map(|m| m.as_str()).collect::<Vec<_>>().join(",")
 }
 
@@ -265,398 +256,15 @@ pub struct ContractChanges {
     pub enable: bool,
 }
 
-// ---------------------------------------------------------------------------
-// Normalization and validation.
-
-/// Legal-form endings, as token sequences (lower case, punctuation removed),
-/// and the one form each stands for. Longest first: `co ltd` before `ltd`.
-const LEGAL_FORMS: &[(&[&str], &str)] = &[
-    (&["company", "limited"], "ltd"),
-    (&["company", "ltd"], "ltd"),
-    (&["co", "limited"], "ltd"),
-    (&["co", "ltd"], "ltd"),
-    (&["limited"], "ltd"),
-    (&["ltd"], "ltd"),
-    (&["incorporated"], "inc"),
-    (&["inc"], "inc"),
-    (&["corporation"], "corp"),
-    (&["corp"], "corp"),
-    (&["l", "l", "c"], "llc"),
-    (&["llc"], "llc"),
-    (&["company"], "co"),
-    (&["co"], "co"),
-];
-
-/// The key a company name is compared by **leniently**, only ever against
-/// the contract of the mail's own authenticated sender (never to find a
-/// contract: that is [`company_key`], exact): what is left when legal-form
-/// spelling, punctuation, spacing and width are set aside.
-///
-/// - Full-width forms are folded and letters lower-cased; every character
-///   that is not a letter or a digit (spaces, `.,;:&'"-/`, parentheses of
-///   either width) separates words and is then dropped, so `（深圳）` is
-///   `(深圳)` is `深圳`, and `Co.,Ltd.` is `Co. Ltd` is `co ltd`.
-/// - One legal-form ending is replaced by the form it spells:
-///   `Co., Ltd.` = `Company Limited` = `Ltd.` = `Limited`; `Inc` =
-///   `Incorporated`; `Corp.` = `Corporation`; `LLC` = `L.L.C.`; `Co.` =
-///   `Company`; Chinese `有限责任公司` = `有限公司` (the Company Law allows
-///   either for one form; `股份有限公司` is another form and stays itself).
-/// - Every other word must be the same, in the same order: `Northwind
-///   Trading` is not `Northwind Traders`, `Acme Ltd` is not `Acme Holdings
-///   Ltd`.
-pub fn legal_form_key(name: &str) -> String {
-    let folded: String = name.chars().map(fold_width).collect::<String>().to_lowercase();
-    let mut words: Vec<&str> = folded.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
-    let mut form = "";
-    for (tail, canonical) in LEGAL_FORMS {
-        if words.len() >= tail.len() && words.ends_with(tail) {
-            words.truncate(words.len() - tail.len());
-            form = canonical;
-            break;
-        }
-    }
-    let mut key: String = words.concat();
-    if form.is_empty()
-        && let Some(stem) = key.strip_suffix("有限责任公司")
-    {
-        key = format!("{stem}有限公司");
-    }
-    format!("{key}|{form}")
-}
-
-/// Whether two company names differ only in legal-form spelling,
-/// punctuation, spacing or width ([`legal_form_key`]).
-pub fn same_company_but_legal_form(a: &str, b: &str) -> bool {
-    legal_form_key(a) == legal_form_key(b) || translated_names(a).iter().any(|n| legal_form_key(n) == legal_form_key(b))
-}
-
-/// The two names of `Name (名称)` or `名称（Name）`: a company name written
-/// with its translation in parentheses, one part in Chinese characters and
-/// the other without any. Nothing for other parentheses (`Acme Ltd (a
-/// subsidiary of …)`, `（深圳）`), which are part of one name.
-fn translated_names(name: &str) -> Vec<String> {
-    let t = name.trim();
-    let Some(open) = t.find(['(', '（']) else { return Vec::new() };
-    let Some(inner) = t.get(open..).and_then(|r| r.strip_suffix([')', '）'])) else { return Vec::new() };
-    let inner = inner.trim_start_matches(['(', '（']).trim();
-    let outer = t.get(..open).unwrap_or("").trim();
-    let han = |s: &str| s.chars().any(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c));
-    let latin = |s: &str| s.chars().any(|c| c.is_ascii_alphabetic());
-    let translation = (han(outer) && !latin(outer) && latin(inner) && !han(inner))
-        || (han(inner) && !latin(inner) && latin(outer) && !han(outer));
-    if translation && !inner.contains(['(', '（']) && !outer.is_empty() {
-        vec![outer.to_owned(), inner.to_owned()]
-    } else {
-        Vec::new()
-    }
-}
-
-/// Addresses separated by `;` (empty pieces ignored), normalized, without
-/// duplicates, at least one.
-pub fn parse_emails(option: &'static str, s: &str) -> Result<Vec<String>, Error> {
-    let mut out: Vec<String> = Vec::new();
-    for piece in s.split(';').map(str::trim).filter(|p| !p.is_empty()) {
-        let e = normalize_email(option, piece)?;
-        if !out.contains(&e) {
-            out.push(e);
-        }
-    }
-    if out.is_empty() {
-        return Err(Error::input(
-            option,
-            s,
-            "needs at least one address, such as it@acme.example (separate several with ;)",
-        ));
-    }
-    Ok(out)
-}
-
-/// A comma list of methods (`local-container`, `private-cloud`), at least
-/// one, in canonical order.
-pub fn parse_methods(option: &'static str, s: &str) -> Result<Vec<LicenseKind>, Error> {
-    let mut local = false;
-    let mut cloud = false;
-    for piece in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        match piece.to_ascii_lowercase().parse::<LicenseKind>() {
-            Ok(LicenseKind::LocalContainer) => local = true,
-            Ok(LicenseKind::PrivateCloud) => cloud = true,
-            Err(_) => {
-                return Err(Error::input(
-                    option,
-                    s,
-                    format!(
-                        "{piece:?} is not a method: use local-container, private-cloud, or both separated by a comma"
-                    ),
-                ));
-            }
-        }
-    }
-    let mut out = Vec::new();
-    if local {
-        out.push(LicenseKind::LocalContainer);
-    }
-    if cloud {
-        out.push(LicenseKind::PrivateCloud);
-    }
-    if out.is_empty() {
-        return Err(Error::input(option, s, "needs local-container, private-cloud, or both separated by a comma"));
-    }
-    Ok(out)
-}
-
-/// Most cluster nodes: a whole number from 1.
-pub fn parse_max_nodes(option: &'static str, s: &str) -> Result<u32, Error> {
-    match s.trim().parse::<u32>() {
-        Ok(n) if n >= 1 => Ok(n),
-        _ => Err(Error::input(option, s, "expected the number of cluster nodes purchased: a whole number, 1 or more")),
-    }
-}
-
-/// Gives an [`Error::InvalidInput`] from a shared validator the caller's
-/// option (or CSV column) name.
-fn relabel(e: Error, option: &'static str) -> Error {
-    match e {
-        Error::InvalidInput { given, fix, .. } => {
-            let fix = if option == "--version" { fix } else { fix.replace("use --version ", "use ") };
-            Error::InvalidInput { option, given, fix }
-        }
-        other => other,
-    }
-}
-
-/// Parses a license count: a whole number from 1.
-pub fn parse_max_licenses(option: &'static str, s: &str) -> Result<u32, Error> {
-    match s.trim().parse::<u32>() {
-        Ok(n) if n >= 1 => Ok(n),
-        _ => Err(Error::input(option, s, "the number of projects the contract covers: a whole number from 1")),
-    }
-}
-
-/// A lease in days: a whole number from 1 to [`MAX_LEASE_DAYS`].
-pub fn parse_lease_days(option: &'static str, s: &str) -> Result<u32, Error> {
-    match s.trim().parse::<u32>() {
-        Ok(n) if (1..=MAX_LEASE_DAYS).contains(&n) => Ok(n),
-        _ => Err(Error::input(
-            option,
-            s,
-            format!(
-                "the days a private-cloud server runs on one receipt before it must be activated again: a \
-                 whole number from 1 to {MAX_LEASE_DAYS}"
-            ),
-        )),
-    }
-}
-
-/// Checks that a lease goes with the receipt policy and the private-cloud
-/// method: a lease is enforced by the authorization server's receipt.
-pub fn check_lease(
-    option: &'static str,
-    policy: ActivationPolicy,
-    lease_days: Option<u32>,
-    methods: &[LicenseKind],
-) -> Result<(), Error> {
-    let Some(days) = lease_days else { return Ok(()) };
-    if policy != ActivationPolicy::Receipt {
-        return Err(Error::input(
-            option,
-            &days.to_string(),
-            "a lease needs the receipt activation policy (--activation-policy receipt): a 6-digit code carries no \
-             vendor time, so only the customer's own clock could end the lease",
-        ));
-    }
-    if !methods.contains(&LicenseKind::PrivateCloud) {
-        return Err(Error::input(
-            option,
-            &days.to_string(),
-            "a lease applies to private-cloud licenses: the contract's methods must include private-cloud",
-        ));
-    }
-    Ok(())
-}
-
-/// The text of a contract's terms, as typed or read from a CSV row.
-#[derive(Clone, Copy, Debug)]
-pub struct TermsText<'a> {
-    /// Company.
-    pub company: &'a str,
-    /// Addresses, `;` separated.
-    pub email: &'a str,
-    /// Signing date.
-    pub signed: &'a str,
-    /// Product.
-    pub product: &'a str,
-    /// Methods, comma separated.
-    pub methods: &'a str,
-    /// Max nodes.
-    pub max_nodes: &'a str,
-    /// Version.
-    pub version: &'a str,
-    /// `YYYY-MM-DD` or `never`.
-    pub expires: &'a str,
-    /// License count; `None` or empty: 1.
-    pub max_licenses: Option<&'a str>,
-    /// `code` or `receipt`; `None` or empty: `code`.
-    pub activation_policy: Option<&'a str>,
-    /// Lease days; `None` or empty: no lease.
-    pub lease_days: Option<&'a str>,
-}
-
-/// Option names for the fields, for messages.
-#[derive(Clone, Copy, Debug)]
-pub struct FieldNames {
-    /// For the company.
-    pub company: &'static str,
-    /// For the addresses.
-    pub email: &'static str,
-    /// For the signing date.
-    pub signed: &'static str,
-    /// For the product.
-    pub product: &'static str,
-    /// For the methods.
-    pub methods: &'static str,
-    /// For max nodes.
-    pub max_nodes: &'static str,
-    /// For the version.
-    pub version: &'static str,
-    /// For the term.
-    pub expires: &'static str,
-    /// For the license count.
-    pub max_licenses: &'static str,
-    /// For the activation policy.
-    pub activation_policy: &'static str,
-    /// For the lease.
-    pub lease_days: &'static str,
-}
-
-/// The command line's option names.
-pub const OPTION_NAMES: FieldNames = FieldNames {
-    company: "--company",
-    email: "--email",
-    signed: "--signed",
-    product: "--product",
-    methods: "--methods",
-    max_nodes: "--max-nodes",
-    version: "--version",
-    expires: "--expires",
-    max_licenses: "--max-licenses",
-    activation_policy: "--activation-policy",
-    lease_days: "--lease-days",
-};
-
-/// The CSV columns.
-const CSV_NAMES: FieldNames = FieldNames {
-    company: "company",
-    email: "email",
-    signed: "signed",
-    product: "product",
-    methods: "methods",
-    max_nodes: "max_nodes",
-    version: "version",
-    expires: "expires",
-    max_licenses: CSV_MAX_LICENSES,
-    activation_policy: "activation_policy",
-    lease_days: "lease_days",
-};
-
-/// Parses a company name (the rules of [`input::name`]).
-pub fn parse_company(option: &'static str, s: &str) -> Result<String, Error> {
-    input::name(option, s)
-}
-
-/// Parses a product (the rules of [`input::app`]).
-pub fn parse_product(option: &'static str, s: &str) -> Result<&'static str, Error> {
-    input::app(s).map_err(|e| relabel(e, option))
-}
-
-/// Parses a version (the rules of [`input::version`]).
-pub fn parse_version(option: &'static str, s: &str) -> Result<Version, Error> {
-    input::version(s).map_err(|e| relabel(e, option))
-}
-
-/// Parses a date (the rules of [`input::date`]).
-pub fn parse_signed(option: &'static str, s: &str) -> Result<Date, Error> {
-    input::date(option, s)
-}
-
-/// Parses a term (the rules of [`input::expiry`]).
-pub fn parse_expires(option: &'static str, s: &str) -> Result<Expiry, Error> {
-    input::expiry(s).map_err(|e| relabel(e, option))
-}
-
-impl TermsText<'_> {
-    /// Checks every field; on failure, every problem (not just the first).
-    pub fn parse(&self, names: &FieldNames) -> Result<ContractTerms, Vec<Error>> {
-        fn keep<T>(errors: &mut Vec<Error>, r: Result<T, Error>) -> Option<T> {
-            r.map_err(|e| errors.push(e)).ok()
-        }
-        let mut errors = Vec::new();
-        let company = keep(&mut errors, parse_company(names.company, self.company));
-        let emails = keep(&mut errors, parse_emails(names.email, self.email));
-        let signed = keep(&mut errors, parse_signed(names.signed, self.signed));
-        let product = keep(&mut errors, parse_product(names.product, self.product));
-        let methods = keep(&mut errors, parse_methods(names.methods, self.methods));
-        let max_nodes = keep(&mut errors, parse_max_nodes(names.max_nodes, self.max_nodes));
-        let version = keep(&mut errors, parse_version(names.version, self.version));
-        let expires = keep(&mut errors, parse_expires(names.expires, self.expires));
-        let max_licenses = match self.max_licenses.map(str::trim).filter(|s| !s.is_empty()) {
-            Some(text) => keep(&mut errors, parse_max_licenses(names.max_licenses, text)),
-            None => Some(1),
-        };
-        fn non_empty(s: Option<&str>) -> Option<&str> {
-            s.map(str::trim).filter(|s| !s.is_empty())
-        }
-        let policy = match non_empty(self.activation_policy) {
-            Some(text) => keep(&mut errors, parse_activation_policy(names.activation_policy, text)),
-            None => Some(ActivationPolicy::Code),
-        };
-        let lease_days = match non_empty(self.lease_days) {
-            Some(text) => keep(&mut errors, parse_lease_days(names.lease_days, text)).map(Some),
-            None => Some(None),
-        };
-        if let (Some(p), Some(l), Some(m)) = (policy, lease_days, &methods) {
-            keep(&mut errors, check_lease(names.lease_days, p, l, m));
-        }
-        let (Some(activation_policy), Some(lease_days)) = (policy, lease_days) else { return Err(errors) };
-        if !errors.is_empty() {
-            return Err(errors);
-        }
-        match (company, emails, signed, product, methods, (max_nodes, max_licenses), version, expires) {
-            (
-                Some(company),
-                Some(emails),
-                Some(signed),
-                Some(product),
-                Some(methods),
-                (Some(max_nodes), Some(max_licenses)),
-                Some(version),
-                Some(expires),
-            ) => Ok(ContractTerms {
-                company,
-                emails,
-                signed,
-                product,
-                methods,
-                max_nodes,
-                version,
-                expires,
-                max_licenses,
-                activation_policy,
-                lease_days,
-            }),
-            _ => Err(errors),
-        }
-    }
-}
-
 /// Records the change and returns the contract as it became.
-fn audit(tx: &Tx<'_>, id: i64, action: Action, by: &str, now: Timestamp) -> Result<Contract, Error> {
+pub(super) fn audit(tx: &Tx<'_>, id: i64, action: Action, by: &str, now: Timestamp) -> Result<Contract, Error> {
     let c = tx.contract_written(id)?;
     tx.audit(&Entry { contract_id: Some(id), data: Some(c.to_json(now).to_string()), ..Entry::new(action, by, now) })?;
     Ok(c)
 }
 
 /// Refuses addresses an enabled contract other than `except` holds.
-fn check_emails(tx: &Tx<'_>, emails: &[String], except: Option<i64>) -> Result<(), Error> {
+pub(super) fn check_emails(tx: &Tx<'_>, emails: &[String], except: Option<i64>) -> Result<(), Error> {
     for e in emails {
         if let Some((id, company)) = tx.contract_email_owner(e, except)? {
             return Err(Error::EmailTaken { email: e.clone(), id, company });
@@ -797,274 +405,6 @@ pub fn disable(home: &mut Home, which: &str, by: &str, now: Timestamp) -> Result
         tx.replace_contract(old.id, &old.terms, false, by, now)?;
         audit(tx, old.id, Action::ContractDisable, by, now)
     })
-}
-
-/// What an import did.
-#[derive(Clone, Debug, Default)]
-pub struct ImportReport {
-    /// New contracts.
-    pub added: Vec<Contract>,
-    /// Contracts replaced (`--update`).
-    pub updated: Vec<Contract>,
-}
-
-impl ImportReport {
-    /// As JSON.
-    pub fn to_json(&self, now: Timestamp) -> Value {
-        json!({
-            "added": self.added.iter().map(|c| c.to_json(now)).collect::<Vec<_>>(),
-            "updated": self.updated.iter().map(|c| c.to_json(now)).collect::<Vec<_>>(),
-        })
-    }
-
-    /// For people.
-    pub fn human(&self, now: Timestamp) -> String {
-        let mut out = format!("Imported {} new and {} updated contract(s).\n", self.added.len(), self.updated.len());
-        let mut all: Vec<(&str, &Contract)> = self.added.iter().map(|c| ("added", c)).collect();
-        all.extend(self.updated.iter().map(|c| ("updated", c)));
-        all.sort_by_key(|(_, c)| c.id);
-        for (what, c) in all {
-            let _ = writeln!(out, "  {what} contract {}: {} ({})", c.id, c.terms.company, c.status(now));
-        }
-        out
-    }
-}
-
-/// One row of the file: its terms if they are good, else what could be read
-/// (to check against the other rows and the registry all the same).
-struct Row {
-    line: u64,
-    terms: Option<ContractTerms>,
-    company: Option<String>,
-    emails: Vec<String>,
-}
-
-/// The line (from 1) of the first character at or after byte `at` that is
-/// not a line break: csv's own line count misses blank lines and breaks
-/// inside quoted fields.
-fn line_at(bytes: &[u8], at: u64) -> u64 {
-    let at = usize::try_from(at).unwrap_or(usize::MAX).min(bytes.len());
-    let (before, after) = bytes.split_at(at);
-    let skipped = after.iter().take_while(|b| matches!(b, b'\r' | b'\n')).filter(|b| **b == b'\n').count();
-    let breaks = before.iter().filter(|b| **b == b'\n').count() + skipped;
-    u64::try_from(breaks).unwrap_or(u64::MAX - 1) + 1
-}
-
-/// Reads and checks every row; problems are `line N: ...`.
-fn read_csv(bytes: &[u8]) -> (Vec<Row>, Vec<(u64, String)>) {
-    let mut rows = Vec::new();
-    let mut problems = Vec::new();
-    let mut reader =
-        csv::ReaderBuilder::new().has_headers(false).flexible(true).trim(csv::Trim::All).from_reader(bytes);
-    let mut record = csv::ByteRecord::new();
-    let mut header_seen = false;
-    // How many of the optional columns the header has.
-    let mut optional = 0usize;
-    let mut header: Vec<String> = CSV_HEADER.iter().map(|s| (*s).to_owned()).collect();
-    loop {
-        let line_before = line_at(bytes, reader.position().byte());
-        match reader.read_byte_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(e) => {
-                let line = e.position().map_or(line_before, |p| line_at(bytes, p.byte()));
-                problems.push((line, format!("cannot be read as CSV: {e}")));
-                break;
-            }
-        }
-        let line = record.position().map_or(line_before, |p| line_at(bytes, p.byte()));
-        let fields: Result<Vec<&str>, _> = record.iter().map(core::str::from_utf8).collect();
-        let Ok(mut fields) = fields else {
-            problems.push((line, "is not UTF-8 text; save the file as UTF-8 CSV".to_owned()));
-            continue;
-        };
-        if !header_seen {
-            header_seen = true;
-            if let Some(first) = fields.first_mut() {
-                *first = first.trim_start_matches('\u{feff}');
-            }
-            let known = (0..=CSV_OPTIONAL.len())
-                .find(|&n| CSV_OPTIONAL.get(..n).is_some_and(|opt| fields[..] == [&CSV_HEADER[..], opt].concat()[..]));
-            let Some(n) = known else {
-                problems.push((
-                    line,
-                    format!(
-                        "the header is {:?}; it must be exactly {} (in this order), optionally followed by {}, \
-                         then {}, then {}",
-                        fields.join(","),
-                        CSV_HEADER.join(","),
-                        CSV_OPTIONAL[0],
-                        CSV_OPTIONAL[1],
-                        CSV_OPTIONAL[2],
-                    ),
-                ));
-                return (rows, problems);
-            };
-            optional = n;
-            header = fields.iter().map(|s| (*s).to_owned()).collect();
-            continue;
-        }
-        let expected = CSV_HEADER.len() + optional;
-        let [company, email, signed, product, methods, max_nodes, version, expires, ref extra @ ..] = fields[..] else {
-            problems.push((line, wrong_count(fields.len(), expected, &header)));
-            continue;
-        };
-        if fields.len() != expected {
-            problems.push((line, wrong_count(fields.len(), expected, &header)));
-            continue;
-        }
-        let text = TermsText {
-            company,
-            email,
-            signed,
-            product,
-            methods,
-            max_nodes,
-            version,
-            expires,
-            max_licenses: extra.first().copied(),
-            activation_policy: extra.get(1).copied(),
-            lease_days: extra.get(2).copied(),
-        };
-        match text.parse(&CSV_NAMES) {
-            Ok(terms) => rows.push(Row {
-                line,
-                company: Some(terms.company.clone()),
-                emails: terms.emails.clone(),
-                terms: Some(terms),
-            }),
-            Err(errors) => {
-                problems.extend(errors.into_iter().map(|e| (line, e.to_string())));
-                rows.push(Row {
-                    line,
-                    terms: None,
-                    company: parse_company(CSV_NAMES.company, company).ok(),
-                    emails: parse_emails(CSV_NAMES.email, email).unwrap_or_default(),
-                });
-            }
-        }
-    }
-    if !header_seen {
-        problems.push((1, format!("the file is empty; it needs the header {}", CSV_HEADER.join(","))));
-    }
-    (rows, problems)
-}
-
-fn wrong_count(found: usize, expected: usize, header: &[String]) -> String {
-    format!(
-        "has {found} field(s), expected {expected} ({}); quote a value that holds a comma, such as \
-         \"local-container,private-cloud\"",
-        header.join(",")
-    )
-}
-
-/// Imports a CSV file (header [`CSV_HEADER`]), all or nothing: every row is
-/// checked first, against the file and the registry, and if any is bad
-/// nothing is written and [`Error::ImportRejected`] lists every problem by
-/// line. A company already in the registry is a problem unless `update`,
-/// which replaces that contract's terms (its enabled state is kept).
-/// New contracts are enabled. An address may appear on one row only.
-pub fn import(home: &mut Home, file: &Path, update: bool, by: &str, now: Timestamp) -> Result<ImportReport, Error> {
-    let bytes = std::fs::read(file).map_err(Error::io("cannot read the CSV file", file))?;
-    let (rows, problems) = read_csv(&bytes);
-    home.store_mut().write(|tx| import_rows(tx, file, (rows, problems), update, by, now))
-}
-
-#[allow(clippy::too_many_lines)]
-fn import_rows(
-    tx: &Tx<'_>,
-    file: &Path,
-    (rows, mut problems): (Vec<Row>, Vec<(u64, String)>),
-    update: bool,
-    by: &str,
-    now: Timestamp,
-) -> Result<ImportReport, Error> {
-    let mut companies: HashMap<String, u64> = HashMap::new();
-    let mut emails: HashMap<String, u64> = HashMap::new();
-    // (row index, existing contract) for each good row.
-    let mut targets: Vec<Option<Contract>> = Vec::new();
-    for row in &rows {
-        let mut existing = None;
-        if let Some(company) = &row.company {
-            let key = company_key(company);
-            if let Some(first) = companies.get(&key) {
-                problems.push((row.line, format!("company {company:?} is also on line {first}; one row per company")));
-            } else {
-                companies.insert(key, row.line);
-            }
-            if let Some(id) = tx.contract_id_by_company(company)? {
-                existing = tx.contract(id)?;
-            }
-            if let Some(c) = &existing
-                && !update
-            {
-                let recorded =
-                    if c.terms.company == *company { String::new() } else { format!(" (as {:?})", c.terms.company) };
-                problems.push((
-                    row.line,
-                    format!(
-                        "company {company:?} already has contract {}{recorded}; pass --update to replace its \
-                         terms, or remove the row",
-                        c.id
-                    ),
-                ));
-            }
-        }
-        for e in &row.emails {
-            if let Some(first) = emails.get(e) {
-                problems
-                    .push((row.line, format!("email {e} is also on line {first}; an address belongs to one contract")));
-            } else {
-                emails.insert(e.clone(), row.line);
-            }
-        }
-        targets.push(existing);
-    }
-    // Addresses held by enabled contracts the file does not rewrite.
-    let rewritten: Vec<i64> = if update { targets.iter().flatten().map(|c| c.id).collect() } else { Vec::new() };
-    for (row, target) in rows.iter().zip(&targets) {
-        if target.as_ref().is_some_and(|c| !c.enabled) {
-            continue;
-        }
-        for e in &row.emails {
-            if let Some((id, company)) = tx.contract_email_owner(e, target.as_ref().map(|c| c.id))?
-                && !rewritten.contains(&id)
-            {
-                problems.push((
-                    row.line,
-                    format!(
-                        "email {e} already belongs to enabled contract {id} ({company}); remove it there \
-                         or from this row"
-                    ),
-                ));
-            }
-        }
-    }
-    if !problems.is_empty() {
-        problems.sort_by_key(|(line, _)| *line);
-        return Err(Error::ImportRejected {
-            path: file.to_owned(),
-            problems: problems.into_iter().map(|(line, p)| format!("line {line}: {p}")).collect(),
-        });
-    }
-    let mut report = ImportReport::default();
-    for (row, target) in rows.iter().zip(targets) {
-        let Some(terms) = &row.terms else {
-            // Unreachable: a row without terms has a problem.
-            continue;
-        };
-        match target {
-            Some(old) => {
-                tx.replace_contract(old.id, terms, old.enabled, by, now)?;
-                report.updated.push(audit(tx, old.id, Action::ContractImport, by, now)?);
-            }
-            None => {
-                let id = tx.insert_contract(terms, by, now)?;
-                report.added.push(audit(tx, id, Action::ContractImport, by, now)?);
-            }
-        }
-    }
-    Ok(report)
 }
 
 #[cfg(test)]
