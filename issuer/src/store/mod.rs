@@ -11,6 +11,8 @@
 //! - `outbox`: the reply queue and its [`OutboxStatus`].
 //! - `revocations`: revoked licenses and keys, revocation lists, bindings undone.
 //! - `audit`: the audit trail.
+//! - `raw`: a few of these methods over a raw SQLite transaction, for the
+//!   callers that still hold one; they go with `Store::raw_mut`.
 //!
 //! The store is synchronous; async callers reach it through a database
 //! thread.
