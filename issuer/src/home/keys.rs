@@ -156,9 +156,7 @@ pub fn certify(
 /// Never receipts: a receipt key is certified for receipts alone.
 pub const ALL_PURPOSES: u32 = Purposes::LOCAL_CONTAINER | Purposes::PRIVATE_CLOUD | Purposes::REVOCATION_LIST;
 
-/// The purposes of a receipt key: exactly bit 3, activation receipts
-/// (SPEC.md §3.2); a verifier refuses a receipt whose key may sign anything else.
-pub const RECEIPT_PURPOSE: u32 = 0x8;
+pub use crate::store::RECEIPT_PURPOSE;
 
 /// The window of a receipt key: it may sign receipts for 30 days (the
 /// format allows at most 31), so a stolen one stops working soon.

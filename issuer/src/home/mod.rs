@@ -20,22 +20,23 @@
 
 pub mod activation;
 pub mod keys;
+mod report;
+
+pub use report::{InitReport, KeysReport, ReceiptKeysReport, RotateReport};
 
 use std::{
     fs, io,
     path::{Path, PathBuf},
 };
 
-use crate::store::Store;
 use fanlic_formats::{KeyId, Timestamp};
 use fanlic_verifier::RootKey;
 use ring::rand::SystemRandom;
-use rusqlite::Connection;
-use serde_json::{Value, json};
 
 use crate::Error;
 use crate::home::keys::{ALL_PURPOSES, SigningKey};
-use crate::store::{self, IssuingKeyRow, RootKeyRow, StoredLicense};
+use crate::store::audit::{Action, Entry};
+use crate::store::{self, IssuingKeyRow, RootKeyRow, Store, StoredLicense};
 use crate::util::clock;
 use crate::util::fsutil::{self, PRIVATE_MODE, PUBLIC_MODE};
 use crate::util::hex;
@@ -71,317 +72,6 @@ pub struct InitOptions {
     pub valid_for_days: Option<u32>,
     /// The time of creation.
     pub now: Timestamp,
-}
-
-/// What `init` made.
-#[derive(Clone, Debug)]
-pub struct InitReport {
-    /// The home (absolute).
-    pub home: PathBuf,
-    /// The root key's id.
-    pub root_key_id: KeyId,
-    /// The root public key.
-    pub root_public_key: [u8; 32],
-    /// Its PEM file (outside the root-key folder, stays in the home).
-    pub root_public_key_path: PathBuf,
-    /// The folder holding the root private key.
-    pub root_key_dir: PathBuf,
-    /// The first issuing key.
-    pub issuing_key: IssuingKeyRow,
-    /// The first receipt key.
-    pub receipt_key: IssuingKeyRow,
-    /// Authserv ids recorded.
-    pub authserv_ids: Vec<String>,
-}
-
-impl InitReport {
-    /// As JSON.
-    pub fn to_json(&self) -> Value {
-        json!({
-            "home": self.home.display().to_string(),
-            "database": self.home.join(store::FILE_NAME).display().to_string(),
-            "root_key_id": self.root_key_id.to_string(),
-            "root_public_key": hex::encode(&self.root_public_key),
-            "root_public_key_path": self.root_public_key_path.display().to_string(),
-            "root_private_key_dir": self.root_key_dir.display().to_string(),
-            "issuing_key_id": self.issuing_key.key_id.to_string(),
-            "issuing_key_not_before": self.issuing_key.not_before.to_string(),
-            "issuing_key_not_after": self.issuing_key.not_after.to_string(),
-            "receipt_key_id": self.receipt_key.key_id.to_string(),
-            "receipt_key_not_after": self.receipt_key.not_after.to_string(),
-            "authserv_ids": self.authserv_ids,
-        })
-    }
-
-    /// For people.
-    pub fn human(&self) -> String {
-        let ids = if self.authserv_ids.is_empty() { "none".to_owned() } else { self.authserv_ids.join(", ") };
-        format!(
-            "Created the fanlic home {home}\n\
-             \x20 database:           {db}\n\
-             \x20 authserv ids:       {ids}\n\
-             \n\
-             Root key: embed its PUBLIC key in FineReport/FineBI builds.\n\
-             \x20 root key id:        {rid}\n\
-             \x20 public key (hex):   {hex}\n\
-             \x20 public key (PEM):   {pem}\n\
-             \n\
-             Issuing key {kid}, certified by the root key, may sign licenses\n\
-             \x20 from {nb} to {na}.\n\
-             Receipt key {rk} signs activation receipts until {rna}; before then, make the next\n\
-             \x20 with `fanlic keys receipt-key --root-key PATH` (it needs the root key).\n\
-             \n\
-             IMPORTANT: the root PRIVATE key is in {dir}/\n\
-             Move that folder offline now (for example to an encrypted USB stick kept in a safe)\n\
-             and delete it from this machine. Only `fanlic keys rotate --root-key PATH` and\n\
-             `fanlic keys receipt-key --root-key PATH` need it; issuing and verifying licenses do not.\n",
-            home = self.home.display(),
-            db = self.home.join(store::FILE_NAME).display(),
-            rid = self.root_key_id,
-            hex = hex::encode(&self.root_public_key),
-            pem = self.root_public_key_path.display(),
-            kid = self.issuing_key.key_id,
-            nb = self.issuing_key.not_before,
-            na = self.issuing_key.not_after,
-            rk = self.receipt_key.key_id,
-            rna = self.receipt_key.not_after,
-            dir = self.root_key_dir.display(),
-        )
-    }
-}
-
-/// What `keys rotate` made.
-#[derive(Clone, Debug)]
-pub struct RotateReport {
-    /// The new signing key.
-    pub new_key: IssuingKeyRow,
-    /// Keys retired by this rotation.
-    pub retired: Vec<KeyId>,
-    /// The home.
-    pub home: PathBuf,
-}
-
-impl RotateReport {
-    /// As JSON.
-    pub fn to_json(&self) -> Value {
-        json!({
-            "issuing_key": issuing_key_json(&self.home, &self.new_key, "active", true),
-            "retired": self.retired.iter().map(ToString::to_string).collect::<Vec<_>>(),
-        })
-    }
-
-    /// For people.
-    pub fn human(&self) -> String {
-        let retired = if self.retired.is_empty() {
-            String::new()
-        } else {
-            format!(
-                "Retired {}; licenses they signed stay valid (their windows cover when they signed).\n",
-                self.retired.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
-            )
-        };
-        format!(
-            "New issuing key {kid}, certified by root key {rid}; it now signs new licenses.\n\
-             \x20 may sign from {nb} to {na}\n\
-             \x20 private key: {path}\n\
-             {retired}\
-             You can move the root key offline again.\n",
-            kid = self.new_key.key_id,
-            rid = self.new_key.root_key_id,
-            nb = self.new_key.not_before,
-            na = self.new_key.not_after,
-            path = self.home.join(&self.new_key.private_key_path).display(),
-        )
-    }
-}
-
-/// `keys list`: every key the home knows.
-#[derive(Clone, Debug)]
-pub struct KeysReport {
-    /// The home.
-    pub home: PathBuf,
-    /// Root keys.
-    pub root_keys: Vec<RootKeyRow>,
-    /// Issuing keys, oldest first.
-    pub issuing_keys: Vec<IssuingKeyRow>,
-    /// The key that signs new licenses, if any.
-    pub signing: Option<KeyId>,
-    /// The time of the listing (for `expired`).
-    pub now: Timestamp,
-    /// Receipt keys, oldest window first.
-    pub receipt_keys: Vec<IssuingKeyRow>,
-}
-
-/// What `keys receipt-key` made.
-#[derive(Clone, Debug)]
-pub struct ReceiptKeysReport {
-    /// The new keys, in window order.
-    pub new_keys: Vec<IssuingKeyRow>,
-    /// The home.
-    pub home: PathBuf,
-}
-
-impl ReceiptKeysReport {
-    /// As JSON.
-    pub fn to_json(&self) -> Value {
-        json!({ "receipt_keys": self.new_keys.iter().map(|k| receipt_key_json(&self.home, k, None)).collect::<Vec<_>>() })
-    }
-
-    /// For people.
-    pub fn human(&self) -> String {
-        let mut out = String::new();
-        for k in &self.new_keys {
-            out.push_str(&format!(
-                "New receipt key {kid}, certified by root key {rid} for activation receipts only\n\
-                 \x20 may sign from {nb} to {na}\n\
-                 \x20 private key: {path}\n",
-                kid = k.key_id,
-                rid = k.root_key_id,
-                nb = k.not_before,
-                na = k.not_after,
-                path = self.home.join(&k.private_key_path).display(),
-            ));
-        }
-        out.push_str(
-            "`fanlic serve` signs each receipt with the newest key whose window holds the time; older keys \
-             keep signing until a newer one starts. You can move the root key offline again.\n",
-        );
-        out
-    }
-}
-
-/// A receipt key as `--json` shows it: its certificate's fields and files;
-/// `status` when known.
-fn receipt_key_json(home: &Path, k: &IssuingKeyRow, status: Option<&str>) -> Value {
-    json!({
-        "key_id": k.key_id.to_string(),
-        "root_key_id": k.root_key_id.to_string(),
-        "public_key": hex::encode(&k.public_key),
-        "not_before": k.not_before.to_string(),
-        "not_after": k.not_after.to_string(),
-        "purposes": keys::purpose_names(k.purposes),
-        "status": status,
-        "created_at": k.created_at.to_string(),
-        "private_key_path": home.join(&k.private_key_path).display().to_string(),
-        "public_key_path": home.join(&k.public_key_path).display().to_string(),
-    })
-}
-
-/// An issuing key: a receipt key's fields, then whether it signs and when
-/// it was retired.
-fn issuing_key_json(home: &Path, k: &IssuingKeyRow, status: &str, signing: bool) -> Value {
-    let mut v = receipt_key_json(home, k, Some(status));
-    if let Value::Object(o) = &mut v {
-        o.insert("signing".to_owned(), json!(signing));
-        o.insert("retired_at".to_owned(), json!(k.retired_at.map(|t| t.to_string())));
-    }
-    v
-}
-
-impl KeysReport {
-    /// `active`, `retired` (replaced by a newer key) or `expired` (past its window).
-    pub fn status(&self, k: &IssuingKeyRow) -> &'static str {
-        if k.retired_at.is_some() {
-            "retired"
-        } else if k.not_after < self.now {
-            "expired"
-        } else {
-            "active"
-        }
-    }
-
-    /// A receipt key's status: `signing` (the one `fanlic serve` uses now),
-    /// `valid` (in its window, a newer one signs), `future` or `expired`.
-    pub fn receipt_status(&self, k: &IssuingKeyRow) -> &'static str {
-        let signing = newest_valid(&self.receipt_keys, self.now).map(|s| s.key_id);
-        if Some(k.key_id) == signing {
-            "signing"
-        } else if k.not_before > self.now {
-            "future"
-        } else if k.not_after < self.now {
-            "expired"
-        } else {
-            "valid"
-        }
-    }
-
-    /// As JSON.
-    pub fn to_json(&self) -> Value {
-        let roots: Vec<Value> = self
-            .root_keys
-            .iter()
-            .map(|r| {
-                let private = self.home.join(&r.private_key_path);
-                json!({
-                    "key_id": r.key_id.to_string(),
-                    "public_key": hex::encode(&r.public_key),
-                    "created_at": r.created_at.to_string(),
-                    "public_key_path": self.home.join(&r.public_key_path).display().to_string(),
-                    "private_key_path": private.display().to_string(),
-                    "private_key_on_this_machine": private.exists(),
-                })
-            })
-            .collect();
-        let issuing: Vec<Value> = self
-            .issuing_keys
-            .iter()
-            .map(|k| issuing_key_json(&self.home, k, self.status(k), Some(k.key_id) == self.signing))
-            .collect();
-        let receipt: Vec<Value> =
-            self.receipt_keys.iter().map(|k| receipt_key_json(&self.home, k, Some(self.receipt_status(k)))).collect();
-        json!({ "root_keys": roots, "issuing_keys": issuing, "receipt_keys": receipt })
-    }
-
-    /// For people.
-    pub fn human(&self) -> String {
-        let mut out = String::from("Root keys (products embed their public keys):\n");
-        for r in &self.root_keys {
-            let private = self.home.join(&r.private_key_path);
-            let where_ = if private.exists() {
-                format!("{} (still on this machine: move it offline)", private.display())
-            } else {
-                format!("{} (not here: offline)", private.display())
-            };
-            out.push_str(&format!(
-                "  {id}  created {created}\n      public key:  {hex}\n      public PEM:  {pubp}\n      private key: {where_}\n",
-                id = r.key_id,
-                created = r.created_at,
-                hex = hex::encode(&r.public_key),
-                pubp = self.home.join(&r.public_key_path).display(),
-            ));
-        }
-        out.push_str("Issuing keys:\n");
-        for k in &self.issuing_keys {
-            let signing = if Some(k.key_id) == self.signing { ", signs new licenses" } else { "" };
-            out.push_str(&format!(
-                "  {id}  {status}{signing}\n      may sign:    {nb} to {na}\n      purposes:    {purposes}\n      root key:    {root}\n      private key: {private}\n      public PEM:  {public}\n",
-                id = k.key_id,
-                status = self.status(k),
-                nb = k.not_before,
-                na = k.not_after,
-                purposes = keys::purpose_names(k.purposes).join(", "),
-                root = k.root_key_id,
-                private = self.home.join(&k.private_key_path).display(),
-                public = self.home.join(&k.public_key_path).display(),
-            ));
-        }
-        out.push_str("Receipt keys (sign activation receipts only):\n");
-        if self.receipt_keys.is_empty() {
-            out.push_str("  none: make one with `fanlic keys receipt-key --root-key PATH`\n");
-        }
-        for k in &self.receipt_keys {
-            out.push_str(&format!(
-                "  {id}  {status}\n      may sign:    {nb} to {na}\n      root key:    {root}\n      private key: {private}\n",
-                id = k.key_id,
-                status = self.receipt_status(k),
-                nb = k.not_before,
-                na = k.not_after,
-                root = k.root_key_id,
-                private = self.home.join(&k.private_key_path).display(),
-            ));
-        }
-        out
-    }
 }
 
 /// The receipt key that signs at `now`: the one with the latest start
@@ -467,6 +157,16 @@ fn is_empty_dir(path: &Path) -> bool {
 /// The most `Received` lines [`Home::set_own_received_lines`] accepts.
 pub const MAX_OWN_RECEIVED_LINES: usize = 5;
 
+/// The address replies are sent from when `fanlic config --reply-from` was
+/// never set.
+pub const DEFAULT_FROM: &str = "fanlic@localhost";
+
+impl AsRef<Store> for Home {
+    fn as_ref(&self) -> &Store {
+        &self.store
+    }
+}
+
 impl Home {
     /// Creates a home at `dir` (which must not exist, or be an empty folder):
     /// a root key in its own folder, a first issuing key certified by it, and
@@ -518,23 +218,18 @@ impl Home {
         crate::home::activation::create_master(&t)?;
         {
             let db_path = t.join(store::FILE_NAME);
-            let mut conn = store::open(&db_path, true)?;
-            let tx = conn.transaction().map_err(store::err(&db_path, "cannot start a transaction"))?;
-            store::insert_root_key(
-                &tx,
-                &db_path,
-                &RootKeyRow {
+            Store::open(&db_path, true)?.write(|tx| {
+                tx.insert_root_key(&RootKeyRow {
                     key_id: rid,
                     public_key: root.public_key(),
                     public_key_path: root_public.clone(),
                     private_key_path: root_private,
                     created_at: opts.now,
-                },
-            )?;
-            store::insert_issuing_key(&tx, &db_path, &issuing)?;
-            store::insert_receipt_key(&tx, &db_path, &receipt_key)?;
-            store::insert_authserv_ids(&tx, &db_path, &opts.authserv_ids, opts.now)?;
-            tx.commit().map_err(store::err(&db_path, "cannot commit"))?;
+                })?;
+                tx.insert_issuing_key(&issuing)?;
+                tx.insert_receipt_key(&receipt_key)?;
+                tx.insert_authserv_ids(&opts.authserv_ids, opts.now)
+            })?;
         }
         // rename(2) replaces an empty folder and refuses a non-empty one.
         match fs::rename(&t, &dir) {
@@ -581,12 +276,12 @@ impl Home {
 
     /// Whether `fanlic revoke --issuing-key` revoked this issuing key.
     pub fn issuing_key_revoked(&self, key_id: fanlic_formats::KeyId) -> Result<bool, Error> {
-        store::issuing_key_revoked(self.store.raw().0, &self.db_path, key_id)
+        self.store.read(|tx| tx.issuing_key_revoked(key_id))
     }
 
     /// The raw connection, for the modules whose SQL has not yet moved into
     /// the store. Nothing new may use it: go through [`Home::store_mut`].
-    pub(crate) fn conn_mut(&mut self) -> (&mut Connection, &Path) {
+    pub(crate) fn conn_mut(&mut self) -> (&mut rusqlite::Connection, &Path) {
         self.store.raw_mut()
     }
 
@@ -602,7 +297,7 @@ impl Home {
 
     /// The root keys this home knows.
     pub fn root_key_rows(&self) -> Result<Vec<RootKeyRow>, Error> {
-        store::root_keys(self.store.raw().0, &self.db_path)
+        self.store.read(|tx| tx.root_keys())
     }
 
     /// The root keys this home knows, ready for the verifier.
@@ -618,7 +313,7 @@ impl Home {
 
     /// Issuing keys, oldest first.
     pub fn issuing_keys(&self) -> Result<Vec<IssuingKeyRow>, Error> {
-        store::issuing_keys(self.store.raw().0, &self.db_path)
+        self.store.read(|tx| tx.issuing_keys())
     }
 
     /// The key that signs new licenses: the newest that is not retired.
@@ -632,33 +327,32 @@ impl Home {
 
     /// Authserv ids of the vendor's mail servers.
     pub fn authserv_ids(&self) -> Result<Vec<String>, Error> {
-        store::authserv_ids(self.store.raw().0, &self.db_path)
+        self.store.read(|tx| tx.authserv_ids())
     }
 
     /// Trusts one more authserv id (`fanlic config --add-authserv-id`);
     /// `id` is checked with [`crate::util::input::authserv_id`].
     pub fn add_authserv_id(&mut self, id: &str, now: Timestamp) -> Result<(), Error> {
         let id = crate::util::input::authserv_id(id)?;
-        store::insert_authserv_ids(self.store.raw().0, &self.db_path, &[id], now)
+        self.store.write(|tx| tx.insert_authserv_ids(&[id], now))
     }
 
     /// Stops trusting an authserv id; false when it was not trusted.
     pub fn remove_authserv_id(&mut self, id: &str) -> Result<bool, Error> {
-        store::remove_authserv_id(self.store.raw().0, &self.db_path, id.trim())
+        self.store.write(|tx| tx.remove_authserv_id(id.trim()))
     }
 
     /// The address replies are sent from: `fanlic config --reply-from`,
-    /// else [`crate::outbox::DEFAULT_FROM`].
+    /// else [`DEFAULT_FROM`].
     pub fn reply_from(&self) -> Result<String, Error> {
-        Ok(store::setting(self.store.raw().0, &self.db_path, "reply_from")?
-            .unwrap_or_else(|| crate::outbox::DEFAULT_FROM.to_owned()))
+        Ok(self.store.read(|tx| tx.setting("reply_from"))?.unwrap_or_else(|| DEFAULT_FROM.to_owned()))
     }
 
     /// How many `Received` lines the vendor's own servers put above the
     /// trusted `Authentication-Results` of every message (`fanlic config
     /// --own-received-lines`, default 0); see [`crate::mail::auth::evaluate_with`].
     pub fn own_received_lines(&self) -> Result<usize, Error> {
-        let v = store::setting(self.store.raw().0, &self.db_path, "own_received_lines")?;
+        let v = self.store.read(|tx| tx.setting("own_received_lines"))?;
         v.map_or(Ok(0), |v| {
             v.parse().map_err(|_| store::corrupt(&self.db_path, format!("setting own_received_lines is {v:?}")))
         })
@@ -673,20 +367,22 @@ impl Home {
                 format!("at most {MAX_OWN_RECEIVED_LINES}: count only the Received lines your own servers add"),
             ));
         }
-        store::set_setting(self.store.raw().0, &self.db_path, "own_received_lines", &n.to_string(), now, by)
+        self.store.write(|tx| tx.set_setting("own_received_lines", &n.to_string(), now, by))
     }
 
     /// Sets the address replies are sent from (checked as an address).
     pub fn set_reply_from(&mut self, addr: &str, now: Timestamp, by: &str) -> Result<String, Error> {
-        let addr = crate::contracts::normalize_email("--reply-from", addr)?;
-        store::set_setting(self.store.raw().0, &self.db_path, "reply_from", &addr, now, by)?;
+        let addr = crate::util::text::normalize_email("--reply-from", addr)?;
+        self.store.write(|tx| tx.set_setting("reply_from", &addr, now, by))?;
         Ok(addr)
     }
 
     /// The activation master secret's file: `fanlic config
     /// --activation-master PATH`, else `HOME/activation/master.secret`.
     pub fn activation_master_path(&self) -> Result<PathBuf, Error> {
-        Ok(store::setting(self.store.raw().0, &self.db_path, "activation_master")?
+        Ok(self
+            .store
+            .read(|tx| tx.setting("activation_master"))?
             .map_or_else(|| crate::home::activation::default_master_path(&self.dir), PathBuf::from))
     }
 
@@ -703,7 +399,9 @@ impl Home {
     /// The activation base URL written into licenses (`fanlic config
     /// --activation-base-url`), else [`crate::home::activation::DEFAULT_BASE_URL`].
     pub fn activation_base_url(&self) -> Result<String, Error> {
-        Ok(store::setting(self.store.raw().0, &self.db_path, "activation_base_url")?
+        Ok(self
+            .store
+            .read(|tx| tx.setting("activation_base_url"))?
             .unwrap_or_else(|| crate::home::activation::DEFAULT_BASE_URL.to_owned()))
     }
 
@@ -712,28 +410,28 @@ impl Home {
     pub fn set_activation_base_url(&mut self, url: &str, now: Timestamp, by: &str) -> Result<String, Error> {
         let url = crate::home::activation::check_base_url(url)?;
         let url = url.as_str();
-        store::set_setting(self.store.raw().0, &self.db_path, "activation_base_url", url, now, by)?;
+        self.store.write(|tx| tx.set_setting("activation_base_url", url, now, by))?;
         Ok(url.to_owned())
     }
 
     /// A setting of the home (`fanlic config`), if set.
     pub(crate) fn setting(&self, key: &str) -> Result<Option<String>, Error> {
-        store::setting(self.store.raw().0, &self.db_path, key)
+        self.store.read(|tx| tx.setting(key))
     }
 
     /// Sets a setting of the home, recording who and when.
     pub(crate) fn set_setting(&mut self, key: &str, value: &str, now: Timestamp, by: &str) -> Result<(), Error> {
-        store::set_setting(self.store.raw().0, &self.db_path, key, value, now, by)
+        self.store.write(|tx| tx.set_setting(key, value, now, by))
     }
 
     /// A license as recorded, by its 32-hex-digit id.
     pub fn stored_license(&self, license_id: &str) -> Result<Option<StoredLicense>, Error> {
-        store::stored_license(self.store.raw().0, &self.db_path, license_id)
+        self.store.read(|tx| tx.stored_license(license_id))
     }
 
     /// How many licenses were issued.
     pub fn license_count(&self) -> Result<u64, Error> {
-        store::license_count(self.store.raw().0, &self.db_path)
+        self.store.read(|tx| tx.license_count())
     }
 
     /// Every key, with its status at `now`.
@@ -750,7 +448,7 @@ impl Home {
 
     /// Receipt keys, oldest window first.
     pub fn receipt_keys(&self) -> Result<Vec<IssuingKeyRow>, Error> {
-        store::receipt_keys(self.store.raw().0, &self.db_path)
+        self.store.read(|tx| tx.receipt_keys())
     }
 
     /// Certifies `count` new receipt keys with the root private key at
@@ -785,29 +483,20 @@ impl Home {
                 start = Timestamp(row.not_after.0.saturating_add(1));
                 made.push(row);
             }
-            let tx = self
-                .store
-                .raw_mut()
-                .0
-                .transaction()
-                .map_err(store::err(&self.db_path, "cannot start a transaction"))?;
-            for row in &made {
-                store::insert_receipt_key(&tx, &self.db_path, row)?;
-            }
-            let by = crate::contracts::actor(None).unwrap_or_else(|_| "fanlic keys receipt-key".to_owned());
-            let why = format!(
-                "receipt key(s) {} certified by root key {} for receipts only, from {} to {}",
-                made.iter().map(|k| k.key_id.to_string()).collect::<Vec<_>>().join(", "),
-                root.key_id(),
-                made.first().map_or(now, |k| k.not_before),
-                made.last().map_or(now, |k| k.not_after),
-            );
-            let entry = crate::store::audit::Entry {
-                why: &why,
-                ..crate::store::audit::Entry::new(crate::store::audit::Action::ReceiptKey, &by, now)
-            };
-            crate::store::audit::record(&tx, &self.db_path, &entry)?;
-            tx.commit().map_err(store::err(&self.db_path, "cannot commit"))
+            self.store.write(|tx| {
+                for row in &made {
+                    tx.insert_receipt_key(row)?;
+                }
+                let by = crate::util::actor::actor(None).unwrap_or_else(|_| "fanlic keys receipt-key".to_owned());
+                let why = format!(
+                    "receipt key(s) {} certified by root key {} for receipts only, from {} to {}",
+                    made.iter().map(|k| k.key_id.to_string()).collect::<Vec<_>>().join(", "),
+                    root.key_id(),
+                    made.first().map_or(now, |k| k.not_before),
+                    made.last().map_or(now, |k| k.not_after),
+                );
+                tx.audit(&Entry { why: &why, ..Entry::new(Action::ReceiptKey, &by, now) })
+            })
         })();
         if let Err(e) = result {
             // Do not leave unrecorded keys behind.
@@ -859,16 +548,10 @@ impl Home {
         let row = new_issuing_key(&self.dir, &root, &rng, now, valid_for_days)?;
         let before: Vec<KeyId> =
             self.issuing_keys()?.iter().filter(|k| k.retired_at.is_none()).map(|k| k.key_id).collect();
-        let result = (|| {
-            let tx = self
-                .store
-                .raw_mut()
-                .0
-                .transaction()
-                .map_err(store::err(&self.db_path, "cannot start a transaction"))?;
-            store::insert_issuing_key(&tx, &self.db_path, &row)?;
-            store::retire_others(&tx, &self.db_path, row.key_id, now)?;
-            let by = crate::contracts::actor(None).unwrap_or_else(|_| "fanlic keys rotate".to_owned());
+        let result = self.store.write(|tx| {
+            tx.insert_issuing_key(&row)?;
+            tx.retire_others(row.key_id, now)?;
+            let by = crate::util::actor::actor(None).unwrap_or_else(|_| "fanlic keys rotate".to_owned());
             let why = format!(
                 "issuing key {} certified by root key {}; retired: {}",
                 row.key_id,
@@ -879,13 +562,8 @@ impl Home {
                     before.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
                 }
             );
-            let entry = crate::store::audit::Entry {
-                why: &why,
-                ..crate::store::audit::Entry::new(crate::store::audit::Action::KeyRotate, &by, now)
-            };
-            crate::store::audit::record(&tx, &self.db_path, &entry)?;
-            tx.commit().map_err(store::err(&self.db_path, "cannot commit"))
-        })();
+            tx.audit(&Entry { why: &why, ..Entry::new(Action::KeyRotate, &by, now) })
+        });
         if let Err(e) = result {
             // Do not leave an unrecorded key behind.
             let _ = fs::remove_file(self.dir.join(&row.private_key_path));

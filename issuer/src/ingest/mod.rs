@@ -1142,8 +1142,7 @@ fn record(
         && plan.migration.is_none()
     {
         let standing = live::standing(
-            tx,
-            path,
+            &crate::store::Tx::over(tx, path),
             (&plan.company, plan.app, &plan.project),
             &terms_of(plan),
             (Some(plan.max_licenses), false),
@@ -1176,7 +1175,7 @@ fn record(
             // the new one recorded, in this message's savepoint.
             if let Some(m) = plan.migration.filter(|m| m.revoke) {
                 let reason = private_cloud::migrated_reason(&s.license_id);
-                revoke::revoke_in(tx, path, &m.old.to_string(), &reason, INGEST_ACTOR, now)?;
+                revoke::revoke_in(&crate::store::Tx::over(tx, path), &m.old.to_string(), &reason, INGEST_ACTOR, now)?;
             }
             if let Some(m) = plan.migration {
                 let old = m.old.to_string();
@@ -1190,7 +1189,7 @@ fn record(
                 crate::store::audit::record(tx, path, &entry)?;
             }
             let output = license_path(home_dir, &s.license_id.to_string());
-            issue::record_license(tx, path, s, &output)?;
+            issue::record_license(&crate::store::Tx::over(tx, path), s, &output)?;
             ("issued", Action::Issued, Vec::new(), Some(s.license_id.to_string()))
         }
         (Outcome::Reject(rs), _, Some(_)) => ("rejected", Action::Rejected, pairs(rs), None),
@@ -1367,7 +1366,7 @@ fn record_destroy(
     now: Timestamp,
 ) -> Result<IngestOutcome, Error> {
     let lid = plan.license_id.to_string();
-    revoke::revoke_in(tx, path, &lid, &plan.reason, INGEST_ACTOR, now)?;
+    revoke::revoke_in(&crate::store::Tx::over(tx, path), &lid, &plan.reason, INGEST_ACTOR, now)?;
     let (outbox_id, note) = match mails {
         Ok(replies) => {
             let mut first = None;
@@ -1748,8 +1747,7 @@ pub fn approve(home: &mut Home, id: i64, by: &str, now: Timestamp) -> Result<Ing
             return Ok(Standing::Free);
         }
         live::standing(
-            conn,
-            path,
+            &crate::store::Tx::over(conn, path),
             (&plan.company, plan.app, &plan.project),
             &terms_of(plan),
             (Some(plan.max_licenses), similar_is_new),
@@ -1789,8 +1787,7 @@ pub fn approve(home: &mut Home, id: i64, by: &str, now: Timestamp) -> Result<Ing
     // may have issued for this project meanwhile.
     if plan.migration.is_none() {
         let again = live::standing(
-            &tx,
-            path,
+            &crate::store::Tx::over(&tx, path),
             (&plan.company, plan.app, &plan.project),
             &terms_of(plan),
             (Some(plan.max_licenses), similar_is_new),
@@ -1799,8 +1796,8 @@ pub fn approve(home: &mut Home, id: i64, by: &str, now: Timestamp) -> Result<Ing
             return Err(Error::input("ID", &id.to_string(), "the project's licenses changed meanwhile; approve again"));
         }
     }
-    issue::supersede_live(&tx, path, &request, &lid, (by, now))?;
-    issue::record_license(&tx, path, &signed, &license_path(&home_dir, &lid))?;
+    issue::supersede_live(&crate::store::Tx::over(&tx, path), &request, &lid, (by, now))?;
+    issue::record_license(&crate::store::Tx::over(&tx, path), &signed, &license_path(&home_dir, &lid))?;
     let outbox_id = if row.authenticated && d.reply_allowed && !private_cloud {
         Some(outbox::enqueue(&tx, &license_reply(&reply_from, &plan.sender, &mail, &signed.armored), now)?)
     } else {

@@ -148,7 +148,7 @@ pub fn check_private_config(home: &mut Home, file: Option<&[u8]>) -> Result<Conf
     }
     let id = license_id.to_string();
     let (conn, path) = home.conn_mut();
-    let revoked = revoke::revocation_of(conn, path, &id)?.map(|(at, _, reason)| (at, reason));
+    let revoked = revoke::revocation_of(&crate::store::Tx::over(conn, path), &id)?.map(|(at, _, reason)| (at, reason));
     let superseded_by: Option<String> = conn
         .query_row("SELECT license_id FROM licenses WHERE supersedes = ?1 LIMIT 1", params![id], |r| r.get(0))
         .optional()

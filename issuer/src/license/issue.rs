@@ -15,6 +15,8 @@ use crate::home::Home;
 use crate::home::keys;
 use crate::license::report;
 use crate::store;
+use crate::store::audit::{Action, Entry};
+use crate::store::{LicenseState, NewLicense, Tx};
 use crate::util::fsutil;
 use crate::util::input;
 
@@ -208,27 +210,29 @@ impl Home {
             std::fs::create_dir_all(parent).map_err(Error::io("cannot create the folder", parent))?;
         }
         let output = std::path::absolute(&req.output).unwrap_or_else(|_| req.output.clone());
-        let (conn, db_path) = self.conn_mut();
-        let tx = conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(store::err(db_path, "cannot start a transaction"))?;
         let by = req.by.as_deref().unwrap_or(ISSUE_ACTOR);
-        supersede_live(&tx, db_path, req, &signed.license_id.to_string(), (by, now))?;
-        record_license(&tx, db_path, &signed, &output)?;
-        let entry = crate::store::audit::Entry {
-            license_id: Some(&signed.license_id.to_string()),
-            why: &signed.summary,
-            ..crate::store::audit::Entry::new(crate::store::audit::Action::Issue, by, now)
-        };
-        crate::store::audit::record(&tx, db_path, &entry)?;
-        // 0600: a license is a bearer credential (whoever holds it runs the
-        // product for that project), as in HOME/issued/ and the outbox; an
-        // image also holds its image key.
-        fsutil::write_atomic(&req.output, &bytes, fsutil::PRIVATE_MODE, req.force)?;
-        if let Err(e) = tx.commit() {
-            // An unrecorded license must not stay behind.
-            let _ = std::fs::remove_file(&req.output);
-            return Err(store::err(db_path, "cannot commit")(e));
+        let mut written = false;
+        let recorded = self.store_mut().write(|tx| {
+            supersede_live(tx, req, &signed.license_id.to_string(), (by, now))?;
+            record_license(tx, &signed, &output)?;
+            tx.audit(&Entry {
+                license_id: Some(&signed.license_id.to_string()),
+                why: &signed.summary,
+                ..Entry::new(Action::Issue, by, now)
+            })?;
+            // 0600: a license is a bearer credential (whoever holds it runs the
+            // product for that project), as in HOME/issued/ and the outbox; an
+            // image also holds its image key.
+            fsutil::write_atomic(&req.output, &bytes, fsutil::PRIVATE_MODE, req.force)?;
+            written = true;
+            Ok(())
+        });
+        if let Err(e) = recorded {
+            if written {
+                // An unrecorded license must not stay behind.
+                let _ = std::fs::remove_file(&req.output);
+            }
+            return Err(e);
         }
         Ok(Issued {
             license_id: signed.license_id,
@@ -461,8 +465,7 @@ pub const ISSUE_ACTOR: &str = "fanlic issue";
 /// (`req.supersedes`), and is then revoked and marked superseded by `new`,
 /// in the caller's transaction.
 pub(crate) fn supersede_live(
-    tx: &rusqlite::Transaction<'_>,
-    path: &Path,
+    tx: &Tx<'_>,
     req: &IssueRequest,
     new: &str,
     (by, now): (&str, Timestamp),
@@ -470,7 +473,7 @@ pub(crate) fn supersede_live(
     let terms =
         crate::license::live::Terms { kind: req.kind, version: req.version, nodes: req.max_nodes, expiry: req.expiry };
     let standing =
-        crate::license::live::standing(tx, path, (&req.company, req.app_name, &req.project), &terms, (None, true))?;
+        crate::license::live::standing(tx, (&req.company, req.app_name, &req.project), &terms, (None, true))?;
     let live = match standing {
         crate::license::live::Standing::Same(l) | crate::license::live::Standing::Differs(l, _) => Some(l),
         _ => None,
@@ -482,14 +485,9 @@ pub(crate) fn supersede_live(
         }
         (Some(l), Some(old)) if l.license_id == old.to_string() => {
             let reason = format!("superseded by {new}");
-            crate::revoke::revoke_in(tx, path, &l.license_id, &reason, by, now)?;
-            crate::license::live::set_state(tx, path, &l.license_id, crate::license::live::LicenseState::Superseded)?;
-            let entry = crate::store::audit::Entry {
-                license_id: Some(&l.license_id),
-                why: &reason,
-                ..crate::store::audit::Entry::new(crate::store::audit::Action::Supersede, by, now)
-            };
-            crate::store::audit::record(tx, path, &entry)
+            crate::revoke::revoke_in(tx, &l.license_id, &reason, by, now)?;
+            tx.set_license_state(&l.license_id, LicenseState::Superseded)?;
+            tx.audit(&Entry { license_id: Some(&l.license_id), why: &reason, ..Entry::new(Action::Supersede, by, now) })
         }
         (Some(l), Some(old)) => Err(Error::SupersedeMismatch {
             given: old.to_string(),
@@ -503,22 +501,18 @@ pub(crate) fn supersede_live(
 }
 
 /// Records a license signed (and checked) by [`Signer::sign`] in the
-/// caller's transaction (or connection), as written to `output`. The
+/// caller's unit of work, as written to `output`. The
 /// signatures were verified when it was signed: here it is only decoded.
-pub(crate) fn record_license(
-    conn: &rusqlite::Connection,
-    db_path: &Path,
-    signed: &SignedLicense,
-    output: &Path,
-) -> Result<(), Error> {
+pub(crate) fn record_license(tx: &Tx<'_>, signed: &SignedLicense, output: &Path) -> Result<(), Error> {
     let bad = |e: fanlic_formats::DecodeError| Error::SelfCheck { reason: e.to_string() };
     let envelope = fanlic_formats::Envelope::decode(&signed.raw).map_err(bad)?;
     let license = fanlic_formats::License::decode(envelope.license.message).map_err(bad)?;
-    store::insert_license(conn, db_path, &license, signed.issuing_key_id, &signed.raw, &signed.armored, output)?;
-    if let Some(v) = signed.activation_master_version {
-        conn.prepare_cached("UPDATE licenses SET activation_master_version = ?1 WHERE license_id = ?2")
-            .and_then(|mut s| s.execute(rusqlite::params![v, signed.license_id.to_string()]))
-            .map_err(store::err(db_path, "cannot record the license"))?;
-    }
-    Ok(())
+    tx.insert_license(&NewLicense {
+        license: &license,
+        issuing_key_id: signed.issuing_key_id,
+        file_bytes: &signed.raw,
+        armored: &signed.armored,
+        output_path: output,
+        activation_master_version: signed.activation_master_version,
+    })
 }

@@ -1,6 +1,6 @@
-//! The reply outbox: replies queued in SQLite, rendered with lettre and sent
-//! later by [`flush`], with retry and backoff, so that an SMTP outage loses
-//! nothing (issue item 7).
+//! The reply outbox: replies queued in the store, rendered with lettre and
+//! sent later by [`flush`], with retry and backoff, so that an SMTP outage
+//! loses nothing.
 //!
 //! - [`enqueue`] inserts a [`Reply`] inside the caller's transaction, so the
 //!   decision, the license and the outbox entry commit together. It refuses
@@ -37,16 +37,15 @@ use lettre::{
     transport::smtp::{authentication::Credentials, client::Tls, client::TlsParameters},
 };
 use ring::rand::{SecureRandom as _, SystemRandom};
-use rusqlite::{Connection, Transaction, params};
 use serde_json::{Value, json};
 
 use crate::Error;
 use crate::Home;
-use crate::store;
+pub use crate::store::{AttachmentInfo, Language, OutboxEntry, OutboxStatus, Reply, ReplyAttachment};
+use crate::store::{DueReply as Stored, UnitOfWork};
 use crate::util::fsutil;
 
-/// The sender used when the configuration names none.
-pub const DEFAULT_FROM: &str = "fanlic@localhost";
+pub use crate::home::DEFAULT_FROM;
 
 /// How long a flush holds a reply it is sending before another flush may
 /// try it (if the first was killed meanwhile).
@@ -62,65 +61,6 @@ pub const DIR_MODE: u32 = 0o700;
 pub const BACKOFF_FIRST: u64 = 60;
 /// Longest retry delay, in seconds.
 pub const BACKOFF_MAX: u64 = 3600;
-
-/// The language of the request, and so of the reply's text.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Language {
-    /// English.
-    En,
-    /// Chinese (simplified).
-    Zh,
-}
-
-impl Language {
-    /// `en` or `zh`, as stored.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::En => "en",
-            Self::Zh => "zh",
-        }
-    }
-
-    fn parse(s: &str) -> Option<Self> {
-        match s {
-            "en" => Some(Self::En),
-            "zh" => Some(Self::Zh),
-            _ => None,
-        }
-    }
-}
-
-/// A file attached to a reply.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ReplyAttachment {
-    /// The file name the customer sees, e.g. `Container.lic`.
-    pub file_name: String,
-    /// Its MIME type, e.g. `application/octet-stream`.
-    pub content_type: String,
-    /// Its bytes.
-    pub bytes: Vec<u8>,
-}
-
-/// One reply, as queued.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Reply {
-    /// The recipient: an address of the contract, never `Reply-To`.
-    pub to: String,
-    /// The vendor's sender address (default [`DEFAULT_FROM`]).
-    pub from: String,
-    /// The subject, normally [`re_subject`] of the request's.
-    pub subject: String,
-    /// The request's `Message-ID`, with its angle brackets.
-    pub in_reply_to: Option<String>,
-    /// The thread's message ids (the request's `References`, then its id).
-    pub references: Vec<String>,
-    /// The request's language.
-    pub language: Language,
-    /// The text of the reply.
-    pub body: String,
-    /// The attachments (the license).
-    pub attachments: Vec<ReplyAttachment>,
-}
 
 impl Reply {
     /// The usual reply to a registration mail: `Re:` subject, threading
@@ -195,10 +135,6 @@ pub fn backoff(attempts: u32) -> u64 {
     BACKOFF_FIRST.saturating_mul(1u64 << shift).min(BACKOFF_MAX)
 }
 
-fn path_of(conn: &Connection) -> PathBuf {
-    conn.path().map(PathBuf::from).unwrap_or_default()
-}
-
 fn domain_of(addr: &str) -> &str {
     let a = addr.trim().trim_end_matches('>');
     match a.rsplit_once('@') {
@@ -213,7 +149,7 @@ fn domain_of(addr: &str) -> &str {
 /// enabled contract, and ([`Error::ReplyInvalid`]) addresses, headers or
 /// attachment types lettre would not accept, so that a queued reply can
 /// always be built.
-pub fn enqueue(tx: &Connection, reply: &Reply, now: Timestamp) -> Result<i64, Error> {
+pub fn enqueue(tx: &impl UnitOfWork, reply: &Reply, now: Timestamp) -> Result<i64, Error> {
     enqueue_checked(tx, CheckedReply::new(reply.clone(), now)?, now)
 }
 
@@ -241,117 +177,22 @@ impl CheckedReply {
 
 /// [`enqueue`] of a reply already checked: the recipient must still be an
 /// address of an enabled contract, looked up in `tx`.
-pub fn enqueue_checked(tx: &Connection, checked: CheckedReply, now: Timestamp) -> Result<i64, Error> {
-    let path = path_of(tx);
-    let reply = &checked.reply;
-    // Compared in the form the registry stores addresses in.
-    let to = crate::contracts::normalize_email("to", &reply.to).unwrap_or_else(|_| reply.to.trim().to_lowercase());
-    let known: bool = tx
-        .prepare_cached(
-            "SELECT EXISTS (SELECT 1 FROM contract_emails e JOIN contracts c USING (contract_id)
-                            WHERE e.email = ?1 AND c.enabled = 1)",
-        )
-        .and_then(|mut s| s.query_row(params![to], |r| r.get(0)))
-        .map_err(store::err(&path, "cannot read the contracts"))?;
-    if !known {
-        return Err(Error::ReplyNotToContract { to: reply.to.clone() });
-    }
-    tx.prepare_cached(
-        "INSERT INTO outbox (to_addr, from_addr, subject, in_reply_to, refs, language, body, message_id,
-             created_at, status, attempts, next_attempt_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'pending', 0, ?9)",
-    )
-    .and_then(|mut s| {
-        s.execute(params![
-            reply.to.trim(),
-            reply.from,
-            reply.subject,
-            reply.in_reply_to,
-            reply.references.join(" "),
-            reply.language.as_str(),
-            reply.body,
-            checked.message_id,
-            store::int(now.0),
-        ])
-    })
-    .map_err(store::err(&path, "cannot queue the reply"))?;
-    let id = tx.last_insert_rowid();
-    for (i, a) in reply.attachments.iter().enumerate() {
-        tx.prepare_cached(
-            "INSERT INTO outbox_attachments (outbox_id, position, file_name, content_type, size, sha256, bytes)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        )
-        .and_then(|mut s| {
-            s.execute(params![
-                id,
-                i64::try_from(i).unwrap_or(i64::MAX),
-                a.file_name,
-                a.content_type,
-                i64::try_from(a.bytes.len()).unwrap_or(i64::MAX),
-                sha256(&a.bytes).as_slice(),
-                a.bytes
-            ])
-        })
-        .map_err(store::err(&path, "cannot queue the reply"))?;
-    }
-    Ok(id)
-}
-
-fn sha256(bytes: &[u8]) -> [u8; 32] {
-    let mut out = [0u8; 32];
-    out.copy_from_slice(ring::digest::digest(&ring::digest::SHA256, bytes).as_ref());
-    out
-}
-
-/// Migration 9's copy of the attachments into their new table: each with
-/// its size and SHA-256, and its bytes only if its reply is not sent yet.
-pub(crate) fn migrate_attachments(tx: &Transaction<'_>, path: &Path) -> Result<(), Error> {
-    let e = || store::err(path, "cannot migrate");
-    {
-        let mut read = tx
-            .prepare(
-                "SELECT a.outbox_id, a.position, a.file_name, a.content_type, a.bytes, o.status = 'sent'
-                 FROM outbox_attachments a JOIN outbox o ON o.outbox_id = a.outbox_id",
-            )
-            .map_err(e())?;
-        let mut write = tx
-            .prepare(
-                "INSERT INTO outbox_attachments_new (outbox_id, position, file_name, content_type, size, sha256, bytes)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )
-            .map_err(e())?;
-        let mut rows = read.query([]).map_err(e())?;
-        while let Some(r) = rows.next().map_err(e())? {
-            let bytes: Vec<u8> = r.get(4).map_err(e())?;
-            let sent: bool = r.get(5).map_err(e())?;
-            write
-                .execute(params![
-                    r.get::<_, i64>(0).map_err(e())?,
-                    r.get::<_, i64>(1).map_err(e())?,
-                    r.get::<_, String>(2).map_err(e())?,
-                    r.get::<_, String>(3).map_err(e())?,
-                    i64::try_from(bytes.len()).unwrap_or(i64::MAX),
-                    sha256(&bytes).as_slice(),
-                    (!sent).then_some(bytes.as_slice()),
-                ])
-                .map_err(e())?;
+pub fn enqueue_checked(tx: &impl UnitOfWork, checked: CheckedReply, now: Timestamp) -> Result<i64, Error> {
+    tx.with_tx(|tx| {
+        let reply = &checked.reply;
+        // Compared in the form the registry stores addresses in.
+        let to = crate::util::text::normalize_email("to", &reply.to).unwrap_or_else(|_| reply.to.trim().to_lowercase());
+        if !tx.is_enabled_contract_email(&to)? {
+            return Err(Error::ReplyNotToContract { to: reply.to.clone() });
         }
-    }
-    tx.execute_batch(
-        "DROP TABLE outbox_attachments;
-         ALTER TABLE outbox_attachments_new RENAME TO outbox_attachments;",
-    )
-    .map_err(e())
+        tx.insert_reply(reply, &checked.message_id, now)
+    })
 }
 
 /// [`enqueue`] in a transaction of its own, for callers with no decision to
 /// commit alongside.
 pub fn enqueue_one(home: &mut Home, reply: &Reply, now: Timestamp) -> Result<i64, Error> {
-    let (conn, path) = home.conn_mut();
-    let tx = conn.transaction().map_err(store::err(path, "cannot start a transaction"))?;
-    let id = enqueue(&tx, reply, now)?;
-    tx.commit().map_err(store::err(path, "cannot queue the reply"))?;
-    Ok(id)
+    home.store_mut().write(|tx| enqueue(tx, reply, now))
 }
 
 /// TLS on the SMTP connection.
@@ -472,21 +313,6 @@ impl OutboxTransport {
     }
 }
 
-/// A queued reply as stored.
-#[derive(Clone, Debug)]
-struct Stored {
-    id: i64,
-    to: String,
-    from: String,
-    subject: String,
-    in_reply_to: Option<String>,
-    references: Vec<String>,
-    body: String,
-    message_id: String,
-    created_at: Timestamp,
-    attachments: Vec<ReplyAttachment>,
-}
-
 /// `Auto-Submitted: auto-replied` (RFC 3834 §5): every reply says a program
 /// sent it, so that the customer's auto-responders do not answer it and
 /// two programs cannot mail each other forever.
@@ -552,50 +378,6 @@ fn parsed_parts(
     Ok((to, from, types))
 }
 
-/// The state of a queued reply.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct OutboxEntry {
-    /// Its outbox id.
-    pub id: i64,
-    /// The recipient.
-    pub to: String,
-    /// The subject.
-    pub subject: String,
-    /// The reply's language.
-    pub language: Language,
-    /// Its `Message-ID`.
-    pub message_id: String,
-    /// `pending`, `sent` or `failed`.
-    pub status: String,
-    /// Delivery attempts that failed.
-    pub attempts: u32,
-    /// When it is (or was) next due.
-    pub next_attempt_at: Timestamp,
-    /// The last failure, if any.
-    pub last_error: Option<String>,
-    /// When it was queued.
-    pub created_at: Timestamp,
-    /// When it was delivered.
-    pub sent_at: Option<Timestamp>,
-    /// Where it went: `smtp://host:port` or the `.eml` file.
-    pub sent_via: Option<String>,
-    /// Its attachments.
-    pub attachments: Vec<AttachmentInfo>,
-}
-
-/// What the outbox keeps of an attachment.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AttachmentInfo {
-    /// Its file name.
-    pub file_name: String,
-    /// Its size in bytes.
-    pub size: u64,
-    /// Its SHA-256.
-    pub sha256: [u8; 32],
-    /// Whether its bytes are still stored (deleted once the reply is sent).
-    pub stored: bool,
-}
-
 impl OutboxEntry {
     /// As JSON.
     pub fn to_json(&self) -> Value {
@@ -605,7 +387,7 @@ impl OutboxEntry {
             "subject": self.subject,
             "language": self.language.as_str(),
             "message_id": self.message_id,
-            "status": self.status,
+            "status": self.status.as_str(),
             "attempts": self.attempts,
             "next_attempt_at": self.next_attempt_at.to_string(),
             "last_error": self.last_error,
@@ -622,63 +404,9 @@ impl OutboxEntry {
     }
 }
 
-fn ts(v: i64) -> Timestamp {
-    Timestamp(u64::try_from(v).unwrap_or(0))
-}
-
 /// Every queued reply, oldest first (`all`: also those sent).
 pub fn list(home: &mut Home, all: bool) -> Result<Vec<OutboxEntry>, Error> {
-    let (conn, path) = home.conn_mut();
-    let read = || store::err(path, "cannot read the outbox");
-    let mut stmt = conn
-        .prepare(
-            "SELECT outbox_id, to_addr, subject, message_id, status, attempts, next_attempt_at, last_error,
-                    created_at, sent_at, sent_via, language
-             FROM outbox WHERE ?1 OR status <> 'sent' ORDER BY outbox_id",
-        )
-        .map_err(read())?;
-    let rows = stmt
-        .query_map(params![all], |r| {
-            Ok(OutboxEntry {
-                id: r.get(0)?,
-                to: r.get(1)?,
-                subject: r.get(2)?,
-                language: Language::parse(&r.get::<_, String>(11)?).unwrap_or(Language::En),
-                message_id: r.get(3)?,
-                status: r.get(4)?,
-                attempts: u32::try_from(r.get::<_, i64>(5)?).unwrap_or(u32::MAX),
-                next_attempt_at: ts(r.get(6)?),
-                last_error: r.get(7)?,
-                created_at: ts(r.get(8)?),
-                sent_at: r.get::<_, Option<i64>>(9)?.map(ts),
-                sent_via: r.get(10)?,
-                attachments: Vec::new(),
-            })
-        })
-        .map_err(read())?;
-    let mut entries = rows.collect::<Result<Vec<_>, _>>().map_err(read())?;
-    let mut att = conn
-        .prepare(
-            "SELECT file_name, size, sha256, bytes IS NOT NULL FROM outbox_attachments WHERE outbox_id = ?1
-             ORDER BY position",
-        )
-        .map_err(read())?;
-    for e in &mut entries {
-        let rows = att
-            .query_map(params![e.id], |r| {
-                let digest: Vec<u8> = r.get(2)?;
-                Ok(AttachmentInfo {
-                    file_name: r.get(0)?,
-                    size: u64::try_from(r.get::<_, i64>(1)?).unwrap_or(0),
-                    // The schema holds 32 bytes.
-                    sha256: <[u8; 32]>::try_from(digest.as_slice()).unwrap_or([0; 32]),
-                    stored: r.get(3)?,
-                })
-            })
-            .map_err(read())?;
-        e.attachments = rows.collect::<Result<Vec<_>, _>>().map_err(read())?;
-    }
-    Ok(entries)
+    home.store().read(|tx| tx.outbox_entries(all))
 }
 
 /// Human text for [`list`].
@@ -688,9 +416,9 @@ pub fn list_human(entries: &[OutboxEntry]) -> String {
     }
     let mut out = String::new();
     for e in entries {
-        out.push_str(&format!("{}  {:<7}  {}  {}\n", e.id, e.status, e.to, e.subject));
-        match e.status.as_str() {
-            "sent" => {
+        out.push_str(&format!("{}  {:<7}  {}  {}\n", e.id, e.status.as_str(), e.to, e.subject));
+        match e.status {
+            OutboxStatus::Sent => {
                 let at = e.sent_at.map(|t| t.to_string()).unwrap_or_default();
                 out.push_str(&format!("    sent {at} via {}\n", e.sent_via.as_deref().unwrap_or("?")));
             }
@@ -775,54 +503,6 @@ impl FlushReport {
     }
 }
 
-fn load_due(conn: &Connection, path: &Path, now: Timestamp) -> Result<Vec<(Stored, u32)>, Error> {
-    let read = || store::err(path, "cannot read the outbox");
-    let mut stmt = conn
-        .prepare(
-            "SELECT outbox_id, to_addr, from_addr, subject, in_reply_to, refs, body, message_id, created_at, attempts
-             FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?1 ORDER BY outbox_id",
-        )
-        .map_err(read())?;
-    let rows = stmt
-        .query_map(params![store::int(now.0)], |r| {
-            let refs: String = r.get(5)?;
-            Ok((
-                Stored {
-                    id: r.get(0)?,
-                    to: r.get(1)?,
-                    from: r.get(2)?,
-                    subject: r.get(3)?,
-                    in_reply_to: r.get(4)?,
-                    references: refs.split_whitespace().map(str::to_owned).collect(),
-                    body: r.get(6)?,
-                    message_id: r.get(7)?,
-                    created_at: ts(r.get(8)?),
-                    attachments: Vec::new(),
-                },
-                u32::try_from(r.get::<_, i64>(9)?).unwrap_or(u32::MAX),
-            ))
-        })
-        .map_err(read())?;
-    rows.collect::<Result<Vec<_>, _>>().map_err(read())
-}
-
-/// The attachments of a reply this flush has claimed (so still pending, and
-/// with its bytes).
-fn load_attachments(conn: &Connection, path: &Path, id: i64) -> Result<Vec<ReplyAttachment>, Error> {
-    let read = || store::err(path, "cannot read the outbox");
-    let mut att = conn
-        .prepare_cached(
-            "SELECT file_name, content_type, bytes FROM outbox_attachments WHERE outbox_id = ?1 ORDER BY position",
-        )
-        .map_err(read())?;
-    let rows = att
-        .query_map(params![id], |r| {
-            Ok(ReplyAttachment { file_name: r.get(0)?, content_type: r.get(1)?, bytes: r.get(2)? })
-        })
-        .map_err(read())?;
-    rows.collect::<Result<Vec<_>, _>>().map_err(read())
-}
-
 enum Outcome {
     Sent(String),
     Retry(String),
@@ -875,16 +555,9 @@ fn ensure_dir(dir: &Path) -> Result<(), Error> {
 /// setup (the outbox folder, the SMTP settings), never for a failed
 /// delivery, which the report lists.
 pub fn flush(home: &mut Home, transport: &OutboxTransport, now: Timestamp) -> Result<FlushReport, Error> {
-    let (conn, path) = home.conn_mut();
-    let due = load_due(conn, path, now)?;
-    let not_due: i64 = conn
-        .query_row(
-            "SELECT count(*) FROM outbox WHERE status = 'pending' AND next_attempt_at > ?1",
-            params![store::int(now.0)],
-            |r| r.get(0),
-        )
-        .map_err(store::err(path, "cannot read the outbox"))?;
-    let mut report = FlushReport { not_due: u64::try_from(not_due).unwrap_or(0), ..FlushReport::default() };
+    let store = home.store_mut();
+    let (due, not_due) = store.read(|tx| Ok((tx.due_replies(now)?, tx.replies_not_due(now)?)))?;
+    let mut report = FlushReport { not_due, ..FlushReport::default() };
     if due.is_empty() {
         return Ok(report);
     }
@@ -895,58 +568,35 @@ pub fn flush(home: &mut Home, transport: &OutboxTransport, now: Timestamp) -> Re
         }
         OutboxTransport::Smtp(cfg) => Some(cfg.transport()?),
     };
-    let write = || store::err(path, "cannot update the outbox");
-    for (mut s, attempts) in due {
+    for mut s in due {
         // Claim it first, so that two flushes at once (a cron job and a
         // person) never send the same reply twice: the claim moves it out
         // of the due ones for CLAIM_SECS, after which a flush killed while
         // sending it tries again.
-        let claimed = conn
-            .execute(
-                "UPDATE outbox SET next_attempt_at = ?2
-                 WHERE outbox_id = ?1 AND status = 'pending' AND next_attempt_at <= ?3",
-                params![s.id, store::int(now.0.saturating_add(CLAIM_SECS)), store::int(now.0)],
-            )
-            .map_err(write())?;
-        if claimed != 1 {
+        let until = Timestamp(now.0.saturating_add(CLAIM_SECS));
+        if !store.write(|tx| tx.claim_reply(s.id, now, until))? {
             continue;
         }
         // Read after the claim: another flush may have sent it (and deleted
         // its bytes) since it was listed.
-        s.attachments = load_attachments(conn, path, s.id)?;
+        s.attachments = store.read(|tx| tx.reply_attachments(s.id))?;
+        let attempts = s.attempts;
         match deliver(&s, transport, smtp.as_ref()) {
             Outcome::Sent(via) => {
                 // Sent: the attachments' bytes go, their digests stay; in
                 // one transaction with the status.
-                let tx = conn.transaction().map_err(write())?;
-                tx.execute(
-                    "UPDATE outbox SET status = 'sent', sent_at = ?2, sent_via = ?3, last_error = NULL
-                     WHERE outbox_id = ?1",
-                    params![s.id, store::int(now.0), via],
-                )
-                .map_err(write())?;
-                tx.execute("UPDATE outbox_attachments SET bytes = NULL WHERE outbox_id = ?1", params![s.id])
-                    .map_err(write())?;
-                tx.commit().map_err(write())?;
+                store.write(|tx| tx.mark_reply_sent(s.id, now, &via))?;
                 report.sent.push((s.id, s.to, via));
             }
             Outcome::Retry(error) => {
                 let attempts = attempts.saturating_add(1);
                 let at = Timestamp(now.0.saturating_add(backoff(attempts)));
-                conn.execute(
-                    "UPDATE outbox SET attempts = ?2, next_attempt_at = ?3, last_error = ?4 WHERE outbox_id = ?1",
-                    params![s.id, i64::from(attempts), store::int(at.0), error],
-                )
-                .map_err(write())?;
+                store.write(|tx| tx.mark_reply_retry(s.id, attempts, at, &error))?;
                 report.failures.push(FlushFailure { id: s.id, to: s.to, error, attempts, retry_at: Some(at) });
             }
             Outcome::Failed(error) => {
                 let attempts = attempts.saturating_add(1);
-                conn.execute(
-                    "UPDATE outbox SET status = 'failed', attempts = ?2, last_error = ?3 WHERE outbox_id = ?1",
-                    params![s.id, i64::from(attempts), error],
-                )
-                .map_err(write())?;
+                store.write(|tx| tx.mark_reply_failed(s.id, attempts, &error))?;
                 report.failures.push(FlushFailure { id: s.id, to: s.to, error, attempts, retry_at: None });
             }
         }

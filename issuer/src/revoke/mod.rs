@@ -25,7 +25,6 @@ use fanlic_formats::{
     IssuingKeyCertificate, KeyId, LicenseId, Purposes, RevocationEnvelope, RevocationList, Timestamp,
     encode_revocation_file, encode_revocation_list_body,
 };
-use rusqlite::{Connection, OptionalExtension as _, TransactionBehavior, params};
 use serde_json::{Value, json};
 
 use crate::Error;
@@ -34,23 +33,11 @@ use crate::contracts;
 use crate::home::keys;
 use crate::outbox::{self, Language, Reply};
 use crate::store;
+use crate::store::audit::{Action, Entry};
+pub use crate::store::{LicenseInfo, RevokedEntry};
+use crate::store::{StoredRevocationList, Tx};
 use crate::util::fsutil;
 use crate::util::hex;
-
-/// What a license is, as the database records it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct LicenseInfo {
-    /// 32 lowercase hex digits.
-    pub license_id: String,
-    /// The customer company.
-    pub company: String,
-    /// The project it was issued for.
-    pub project: String,
-    /// `FineReport` or `FineBI`.
-    pub app_name: String,
-    /// Licensed major.minor.
-    pub version: String,
-}
 
 /// The confirmation mail of a revocation or an unbinding.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -270,57 +257,13 @@ fn parse_license_id(given: &str) -> Result<String, Error> {
         .map_err(|e| Error::input("LICENSE_ID", given, format!("a license id is 32 hex digits ({e})")))
 }
 
-fn license_info(conn: &Connection, path: &Path, id: &str) -> Result<LicenseInfo, Error> {
-    conn.query_row(
-        "SELECT license_id, company, project, app_name, version FROM licenses WHERE license_id = ?1",
-        params![id],
-        |r| {
-            Ok(LicenseInfo {
-                license_id: r.get(0)?,
-                company: r.get(1)?,
-                project: r.get(2)?,
-                app_name: r.get(3)?,
-                version: r.get(4)?,
-            })
-        },
-    )
-    .optional()
-    .map_err(store::err(path, "cannot read the licenses"))?
-    .ok_or_else(|| Error::LicenseNotFound { license_id: id.to_owned() })
-}
-
 /// `(revoked_at, revoked_by, reason)` if the license is revoked.
-pub(crate) fn revocation_of(
-    conn: &Connection,
-    path: &Path,
-    id: &str,
-) -> Result<Option<(Timestamp, String, String)>, Error> {
-    let row: Option<(i64, String, String)> = conn
-        .query_row(
-            "SELECT revoked_at, revoked_by, reason FROM revoked_licenses WHERE license_id = ?1",
-            params![id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .optional()
-        .map_err(store::err(path, "cannot read the revoked licenses"))?;
-    row.map(|(at, by, reason)| Ok((store::time(path, at)?, by, reason))).transpose()
+pub(crate) fn revocation_of(tx: &Tx<'_>, id: &str) -> Result<Option<(Timestamp, String, String)>, Error> {
+    tx.revocation_of(id)
 }
 
-fn audit(
-    conn: &Connection,
-    path: &Path,
-    license_id: &str,
-    action: crate::store::audit::Action,
-    detail: &str,
-    now: Timestamp,
-    by: &str,
-) -> Result<(), Error> {
-    let entry = crate::store::audit::Entry {
-        license_id: Some(license_id),
-        why: detail,
-        ..crate::store::audit::Entry::new(action, by, now)
-    };
-    crate::store::audit::record(conn, path, &entry)
+fn audit(tx: &Tx<'_>, license_id: &str, action: Action, detail: &str, now: Timestamp, by: &str) -> Result<(), Error> {
+    tx.audit(&Entry { license_id: Some(license_id), why: detail, ..Entry::new(action, by, now) })
 }
 
 /// Who gets the confirmation mail of a change to `license`: the addresses of
@@ -336,16 +279,7 @@ fn recipients(home: &mut Home, license: &LicenseInfo) -> Result<Result<Vec<Strin
         return Ok(Ok(c.terms.emails.clone()));
     }
     // Never an unauthenticated sender: its From may be forged.
-    let (conn, path) = home.conn_mut();
-    let sender: Option<String> = conn
-        .query_row(
-            "SELECT from_addr FROM decisions WHERE license_id = ?1 AND authenticated = 1 AND from_addr <> ''
-             ORDER BY decided_at DESC, decision_id DESC LIMIT 1",
-            params![license.license_id],
-            |r| r.get(0),
-        )
-        .optional()
-        .map_err(store::err(path, "cannot read the decisions"))?;
+    let sender = home.store().read(|tx| tx.authenticated_requester(&license.license_id))?;
     if let Some(addr) = sender
         && contracts::find_by_email(home, &addr)?.is_some_and(|c| c.enabled)
     {
@@ -444,10 +378,7 @@ fn license_and_mails(
     text: impl FnOnce(&LicenseInfo) -> String,
 ) -> Result<(String, LicenseInfo, PlannedMail), Error> {
     let id = parse_license_id(license_id)?;
-    let license = {
-        let (conn, path) = home.conn_mut();
-        license_info(conn, path, &id)?
-    };
+    let license = home.store().read(|tx| tx.license_info(&id))?;
     let planned = plan_mail(home, &license, send, &subject(&id), &text(&license))?;
     Ok((id, license, planned))
 }
@@ -456,7 +387,7 @@ fn revoked_subject(id: &str) -> String {
     format!("License {id} revoked / 授权已吊销")
 }
 
-fn queue(tx: &rusqlite::Transaction<'_>, planned: Result<Vec<Reply>, String>, now: Timestamp) -> Result<Mail, Error> {
+fn queue(tx: &Tx<'_>, planned: Result<Vec<Reply>, String>, now: Timestamp) -> Result<Mail, Error> {
     match planned {
         Ok(replies) => {
             let mut queued = Vec::new();
@@ -487,13 +418,10 @@ pub fn revoke_license(
         return Err(Error::input("--reason", reason, "say why the license is revoked (it is recorded)"));
     }
     let (id, license, planned) = license_and_mails(home, license_id, mail, revoked_subject, |l| revoke_text(l, now))?;
-    let (conn, path) = home.conn_mut();
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(store::err(path, "cannot start a transaction"))?;
-    revoke_in(&tx, path, &id, reason, by, now)?;
-    let mail = queue(&tx, planned, now)?;
-    tx.commit().map_err(store::err(path, "cannot commit"))?;
+    let mail = home.store_mut().write(|tx| {
+        revoke_in(tx, &id, reason, by, now)?;
+        queue(tx, planned, now)
+    })?;
     Ok(Revoked { license, reason: reason.to_owned(), at: now, by: by.to_owned(), mail })
 }
 
@@ -502,29 +430,13 @@ pub fn revoke_license(
 /// decision): recorded in `revoked_licenses` and audited in `audit`
 /// (action `revoke`, `reason` as detail). `id` is the license id in its
 /// text form. Refuses a license already revoked.
-pub(crate) fn revoke_in(
-    tx: &rusqlite::Transaction<'_>,
-    path: &Path,
-    id: &str,
-    reason: &str,
-    by: &str,
-    now: Timestamp,
-) -> Result<(), Error> {
+pub(crate) fn revoke_in(tx: &Tx<'_>, id: &str, reason: &str, by: &str, now: Timestamp) -> Result<(), Error> {
     // Checked inside the transaction: two staff revoking at once get one each.
-    if let Some((at, by, reason)) = revocation_of(tx, path, id)? {
+    if let Some((at, by, reason)) = tx.revocation_of(id)? {
         return Err(Error::LicenseAlreadyRevoked { license_id: id.to_owned(), at, by, reason });
     }
-    tx.execute(
-        "INSERT INTO revoked_licenses (license_id, reason, revoked_at, revoked_by) VALUES (?1, ?2, ?3, ?4)",
-        params![id, reason, store::int(now.0), by],
-    )
-    .map_err(store::err(path, "cannot record the revocation"))?;
-    tx.execute(
-        "UPDATE licenses SET state = 'revoked' WHERE license_id = ?1 AND state IN ('live', 'duplicate')",
-        params![id],
-    )
-    .map_err(store::err(path, "cannot record the revocation"))?;
-    audit(tx, path, id, crate::store::audit::Action::Revoke, reason, now, by)
+    tx.insert_license_revocation(id, reason, by, now)?;
+    audit(tx, id, Action::Revoke, reason, now, by)
 }
 
 /// The confirmation mails [`revoke_license`] queues for revoking
@@ -566,50 +478,19 @@ pub fn revoke_issuing_key(
     let signing = home.signing_key().ok().map(|k| k.key_id);
     let was_signing = signing == Some(key.key_id);
     let kid = key.key_id;
-    let (conn, path) = home.conn_mut();
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(store::err(path, "cannot start a transaction"))?;
-    let before: Option<(i64, String)> = tx
-        .query_row(
-            "SELECT revoked_at, revoked_by FROM revoked_issuing_keys WHERE key_id = ?1",
-            params![kid.to_string()],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()
-        .map_err(store::err(path, "cannot read the revoked issuing keys"))?;
-    if let Some((at, by)) = before {
-        return Err(Error::IssuingKeyAlreadyRevoked { key_id: kid, at: store::time(path, at)?, by });
-    }
-    if was_signing && !force {
-        return Err(Error::RevokingSigningKey { key_id: kid });
-    }
-    tx.execute(
-        "INSERT INTO revoked_issuing_keys (key_id, reason, revoked_at, revoked_by) VALUES (?1, ?2, ?3, ?4)",
-        params![kid.to_string(), reason, store::int(now.0), by],
-    )
-    .map_err(store::err(path, "cannot record the revocation"))?;
-    let why = format!("issuing key {kid}: {reason}");
-    crate::store::audit::record(
-        &tx,
-        path,
-        &crate::store::audit::Entry {
-            why: &why,
-            ..crate::store::audit::Entry::new(crate::store::audit::Action::KeyRevoke, by, now)
-        },
-    )?;
-    let n: i64 = tx
-        .query_row("SELECT count(*) FROM licenses WHERE issuing_key_id = ?1", params![kid.to_string()], |r| r.get(0))
-        .map_err(store::err(path, "cannot read the licenses"))?;
-    tx.commit().map_err(store::err(path, "cannot commit"))?;
-    Ok(KeyRevoked {
-        key_id: kid,
-        reason: reason.to_owned(),
-        at: now,
-        by: by.to_owned(),
-        was_signing,
-        licenses_signed: u64::try_from(n).unwrap_or(0),
-    })
+    let licenses_signed = home.store_mut().write(|tx| {
+        if let Some((at, by)) = tx.issuing_key_revocation(kid)? {
+            return Err(Error::IssuingKeyAlreadyRevoked { key_id: kid, at, by });
+        }
+        if was_signing && !force {
+            return Err(Error::RevokingSigningKey { key_id: kid });
+        }
+        tx.insert_issuing_key_revocation(kid, reason, by, now)?;
+        let why = format!("issuing key {kid}: {reason}");
+        tx.audit(&Entry { why: &why, ..Entry::new(Action::KeyRevoke, by, now) })?;
+        tx.licenses_signed_by(kid)
+    })?;
+    Ok(KeyRevoked { key_id: kid, reason: reason.to_owned(), at: now, by: by.to_owned(), was_signing, licenses_signed })
 }
 
 /// Unbinds the license `license_id` from its project: its row of
@@ -625,38 +506,19 @@ pub fn unbind(home: &mut Home, license_id: &str, by: &str, mail: bool, now: Time
         |id| format!("License {id} unbound from its project / 授权已解除项目绑定"),
         |l| unbind_text(l, now),
     )?;
-    let (conn, path) = home.conn_mut();
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(store::err(path, "cannot start a transaction"))?;
-    if let Some((at, by, _)) = revocation_of(&tx, path, &id)? {
-        return Err(Error::UnbindRevoked { license_id: id, at, by });
-    }
-    let binding: Option<(Vec<u8>, i64)> = tx
-        .query_row(
-            "SELECT project_fingerprint, bound_at FROM activation_bindings WHERE license_id = ?1",
-            params![id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()
-        .map_err(store::err(path, "cannot read the activation bindings"))?;
-    let Some((fingerprint, bound_at)) = binding else {
-        return Err(Error::NotBound { license_id: id });
-    };
-    let fingerprint = hex::encode(&fingerprint);
-    tx.execute("DELETE FROM activation_bindings WHERE license_id = ?1", params![id])
-        .map_err(store::err(path, "cannot remove the binding"))?;
-    audit(&tx, path, &id, crate::store::audit::Action::Unbind, &fingerprint, now, by)?;
-    let mail = queue(&tx, planned, now)?;
-    tx.commit().map_err(store::err(path, "cannot commit"))?;
-    Ok(Unbound {
-        license,
-        project_fingerprint: fingerprint,
-        bound_at: store::time(path, bound_at)?,
-        at: now,
-        by: by.to_owned(),
-        mail,
-    })
+    let (fingerprint, bound_at, mail) = home.store_mut().write(|tx| {
+        if let Some((at, by, _)) = tx.revocation_of(&id)? {
+            return Err(Error::UnbindRevoked { license_id: id.clone(), at, by });
+        }
+        let Some((fingerprint, bound_at)) = tx.binding_of(&id)? else {
+            return Err(Error::NotBound { license_id: id.clone() });
+        };
+        let fingerprint = hex::encode(&fingerprint);
+        tx.delete_binding(&id)?;
+        audit(tx, &id, Action::Unbind, &fingerprint, now, by)?;
+        Ok((fingerprint, bound_at, queue(tx, planned, now)?))
+    })?;
+    Ok(Unbound { license, project_fingerprint: fingerprint, bound_at, at: now, by: by.to_owned(), mail })
 }
 
 // ---------------------------------------------------------------------------
@@ -713,32 +575,6 @@ impl Exported {
     }
 }
 
-fn revoked_license_ids(conn: &Connection, path: &Path) -> Result<Vec<LicenseId>, Error> {
-    let read = || store::err(path, "cannot read the revoked licenses");
-    let mut stmt = conn.prepare("SELECT license_id FROM revoked_licenses ORDER BY license_id").map_err(read())?;
-    let ids = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(read())?;
-    let mut out = Vec::new();
-    for id in ids {
-        let id = id.map_err(read())?;
-        out.push(
-            id.parse().map_err(|_| store::corrupt(path, format!("revoked license id {id:?} is not 32 hex digits")))?,
-        );
-    }
-    Ok(out)
-}
-
-fn revoked_key_ids(conn: &Connection, path: &Path) -> Result<Vec<KeyId>, Error> {
-    let read = || store::err(path, "cannot read the revoked issuing keys");
-    let mut stmt = conn.prepare("SELECT key_id FROM revoked_issuing_keys ORDER BY key_id").map_err(read())?;
-    let ids = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(read())?;
-    let mut out = Vec::new();
-    for id in ids {
-        let id = id.map_err(read())?;
-        out.push(id.parse().map_err(|_| store::corrupt(path, format!("revoked key id {id:?} is not 16 hex digits")))?);
-    }
-    Ok(out)
-}
-
 /// The key that signs revocation lists: the signing key, if it is certified
 /// for them (purpose bit 2), may sign at `now` and is not revoked.
 fn revocation_signer(
@@ -787,23 +623,15 @@ pub fn export(home: &mut Home, output: &Path, replace: bool, now: Timestamp) -> 
         return Err(Error::OutputExists { path: output.to_owned() });
     }
     let roots = home.root_keys()?;
-    let (conn, path) = home.conn_mut();
-    // Immediate: the sequence read here is the one inserted below.
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(store::err(path, "cannot start a transaction"))?;
-    let last: Option<i64> = tx
-        .query_row("SELECT max(sequence) FROM revocation_lists", [], |r| r.get(0))
-        .map_err(store::err(path, "cannot read the revocation lists"))?;
-    let sequence = u64::try_from(last.unwrap_or(0))
-        .map_err(|_| store::corrupt(path, "a negative revocation list sequence"))?
+    // Under the write lock: the sequence read here is the one inserted below.
+    let (last, licenses, issuing_keys) = home
+        .store_mut()
+        .write(|tx| Ok((tx.last_revocation_sequence()?, tx.revoked_license_ids()?, tx.revoked_key_ids()?)))?;
+    let sequence = last
         .checked_add(1)
-        .ok_or_else(|| store::corrupt(path, "the revocation list sequence is at its maximum"))?;
-    let licenses = revoked_license_ids(&tx, path)?;
-    let issuing_keys = revoked_key_ids(&tx, path)?;
+        .ok_or_else(|| store::corrupt(home.db_path(), "the revocation list sequence is at its maximum"))?;
     // The signer reads the home, not the transaction: the keys do not change
     // meanwhile (rotation takes the same write lock).
-    drop(tx);
     let (row, key) = revocation_signer(home, &issuing_keys, now)?;
     let encode = |what, reason| Error::Encode { what, reason };
     let message = encode_revocation_list_body(sequence, now, &licenses, &issuing_keys)
@@ -813,28 +641,18 @@ pub fn export(home: &mut Home, output: &Path, replace: bool, now: Timestamp) -> 
         .map_err(|e| encode("revocation list file", e))?;
     self_check(&file, &roots, sequence, &licenses, &issuing_keys)?;
 
-    let (conn, path) = home.conn_mut();
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(store::err(path, "cannot start a transaction"))?;
-    let now_last: Option<i64> = tx
-        .query_row("SELECT max(sequence) FROM revocation_lists", [], |r| r.get(0))
-        .map_err(store::err(path, "cannot read the revocation lists"))?;
-    if now_last != last {
-        return Err(Error::input(
-            "revocations export",
-            &sequence.to_string(),
-            "another export ran meanwhile; run `fanlic revocations export` again",
-        ));
-    }
-    tx.execute(
-        "INSERT INTO revocation_lists (sequence, issued_at, file_bytes) VALUES (?1, ?2, ?3)",
-        params![store::int(sequence), store::int(now.0), file],
-    )
-    .map_err(store::err(path, "cannot record the revocation list"))?;
-    // Recorded before it is written: a sequence number is never reused for
-    // other contents, even if the write fails (the next export takes the next one).
-    tx.commit().map_err(store::err(path, "cannot commit"))?;
+    home.store_mut().write(|tx| {
+        if tx.last_revocation_sequence()? != last {
+            return Err(Error::input(
+                "revocations export",
+                &sequence.to_string(),
+                "another export ran meanwhile; run `fanlic revocations export` again",
+            ));
+        }
+        // Recorded before it is written: a sequence number is never reused for
+        // other contents, even if the write fails (the next export takes the next one).
+        tx.insert_revocation_list(sequence, now, &file)
+    })?;
     if let Some(parent) = output.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(Error::io("cannot create the folder", parent))?;
     }
@@ -888,21 +706,6 @@ pub struct ListedList {
     pub licenses: usize,
     /// How many issuing keys it revokes.
     pub issuing_keys: usize,
-}
-
-/// One revoked license or issuing key.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RevokedEntry {
-    /// The license id or key id.
-    pub id: String,
-    /// Why.
-    pub reason: String,
-    /// When.
-    pub at: Timestamp,
-    /// By whom.
-    pub by: String,
-    /// Whether the newest exported list names it.
-    pub published: bool,
 }
 
 /// `revocations list`: what is revoked, and the lists exported.
@@ -965,51 +768,20 @@ impl Revocations {
     }
 }
 
-fn revoked_entries(conn: &Connection, path: &Path, sql: &str) -> Result<Vec<RevokedEntry>, Error> {
-    let read = || store::err(path, "cannot read the revocations");
-    let mut stmt = conn.prepare(sql).map_err(read())?;
-    let rows = stmt
-        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?, r.get(3)?)))
-        .map_err(read())?;
-    let mut out = Vec::new();
-    for row in rows {
-        let (id, reason, at, by) = row.map_err(read())?;
-        out.push(RevokedEntry { id, reason, at: store::time(path, at)?, by, published: false });
-    }
-    Ok(out)
-}
-
 /// Everything revoked, and every revocation list exported.
 pub fn list(home: &mut Home) -> Result<Revocations, Error> {
-    let (conn, path) = home.conn_mut();
-    let mut licenses = revoked_entries(
-        conn,
-        path,
-        "SELECT license_id, reason, revoked_at, revoked_by FROM revoked_licenses ORDER BY revoked_at, license_id",
-    )?;
-    let mut issuing_keys = revoked_entries(
-        conn,
-        path,
-        "SELECT key_id, reason, revoked_at, revoked_by FROM revoked_issuing_keys ORDER BY revoked_at, key_id",
-    )?;
-    let read = || store::err(path, "cannot read the revocation lists");
-    let mut stmt = conn
-        .prepare("SELECT sequence, issued_at, file_bytes FROM revocation_lists ORDER BY sequence")
-        .map_err(read())?;
-    let rows = stmt
-        .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, Vec<u8>>(2)?)))
-        .map_err(read())?;
+    let path = home.db_path().to_owned();
+    let (mut licenses, mut issuing_keys, stored) =
+        home.store().read(|tx| Ok((tx.revoked_licenses()?, tx.revoked_issuing_keys()?, tx.revocation_lists()?)))?;
     let mut lists = Vec::new();
     let mut newest: Option<Vec<u8>> = None;
-    for row in rows {
-        let (sequence, issued_at, bytes) = row.map_err(read())?;
-        let bad = |e: fanlic_formats::DecodeError| store::corrupt(path, format!("revocation list {sequence}: {e}"));
+    for StoredRevocationList { sequence, issued_at, file_bytes: bytes } in stored {
+        let bad = |e: fanlic_formats::DecodeError| store::corrupt(&path, format!("revocation list {sequence}: {e}"));
         let envelope = RevocationEnvelope::decode(&bytes).map_err(bad)?;
         let decoded = RevocationList::decode(envelope.list.message).map_err(bad)?;
         lists.push(ListedList {
-            sequence: u64::try_from(sequence)
-                .map_err(|_| store::corrupt(path, "a negative revocation list sequence"))?,
-            issued_at: store::time(path, issued_at)?,
+            sequence,
+            issued_at,
             bytes: bytes.len(),
             licenses: decoded.licenses().len(),
             issuing_keys: decoded.issuing_keys().len(),

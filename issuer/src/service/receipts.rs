@@ -67,7 +67,7 @@ pub(crate) fn queue_reminder(
         body: reminder_body(&id_text, &address.project, lease_until),
         attachments: Vec::new(),
     };
-    let id = crate::outbox::enqueue(tx.connection(), &reply, now)?;
+    let id = crate::outbox::enqueue(tx, &reply, now)?;
     let due = lease_until.0.saturating_sub(LEASE_REMINDER_SECS).max(now.0);
     tx.schedule_lease_reminder(receipt_id, id, due)?;
     Ok(Some(id))

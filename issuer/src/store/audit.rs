@@ -10,9 +10,8 @@ use fanlic_formats::Timestamp;
 use rusqlite::{Connection, params};
 use serde_json::{Value, json};
 
+use super::{Store, Tx, company_key};
 use crate::Error;
-use crate::Home;
-use crate::contracts;
 use crate::store;
 
 /// What changed. Stored as its text ([`Action::as_str`]).
@@ -189,27 +188,36 @@ impl<'a> Entry<'a> {
     }
 }
 
-/// Records one change, in the caller's transaction.
+/// Records one change on a raw connection: for the callers not yet moved
+/// onto [`Tx::audit`]; goes with `Store::raw_mut`.
 pub(crate) fn record(conn: &Connection, path: &Path, e: &Entry<'_>) -> Result<(), Error> {
-    conn.prepare_cached(
-        "INSERT INTO audit (at, by, action, license_id, contract_id, decision_id, dedup_key, why, data)
+    Tx { conn, path }.audit(e)
+}
+
+impl Tx<'_> {
+    /// Records one change, in this unit of work.
+    pub(crate) fn audit(&self, e: &Entry<'_>) -> Result<(), Error> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO audit (at, by, action, license_id, contract_id, decision_id, dedup_key, why, data)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-    )
-    .and_then(|mut s| {
-        s.execute(params![
-            store::int(e.at.0),
-            e.by,
-            e.action.as_str(),
-            e.license_id,
-            e.contract_id,
-            e.decision_id,
-            e.dedup_key,
-            e.why,
-            e.data,
-        ])
-    })
-    .map(|_| ())
-    .map_err(store::err(path, "cannot record the audit entry"))
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    store::int(e.at.0),
+                    e.by,
+                    e.action.as_str(),
+                    e.license_id,
+                    e.contract_id,
+                    e.decision_id,
+                    e.dedup_key,
+                    e.why,
+                    e.data,
+                ])
+            })
+            .map(|_| ())
+            .map_err(store::err(self.path, "cannot record the audit entry"))
+    }
 }
 
 /// One recorded change.
@@ -292,16 +300,22 @@ pub struct Filter {
 }
 
 /// The audit trail, oldest first, filtered.
-pub fn trail(home: &mut Home, filter: &Filter) -> Result<Vec<AuditEntry>, Error> {
-    let contract = match &filter.contract {
-        Some(which) => Some(contracts::resolve(home, which)?),
-        None => None,
-    };
-    let (conn, path) = home.conn_mut();
-    let read = || store::err(path, "cannot read the audit trail");
-    let mut stmt = conn
-        .prepare(
-            "SELECT audit_id, at, by, action, license_id, contract_id, decision_id, dedup_key, why, data FROM audit
+pub fn trail(store: impl AsRef<Store>, filter: &Filter) -> Result<Vec<AuditEntry>, Error> {
+    store.as_ref().read(|tx| tx.audit_trail(filter))
+}
+
+impl Tx<'_> {
+    /// The audit trail, oldest first, filtered.
+    pub fn audit_trail(&self, filter: &Filter) -> Result<Vec<AuditEntry>, Error> {
+        let contract = match &filter.contract {
+            Some(which) => Some(self.resolve_contract(which)?),
+            None => None,
+        };
+        let (conn, path) = (self.conn, self.path);
+        let read = || store::err(path, "cannot read the audit trail");
+        let mut stmt = conn
+            .prepare(
+                "SELECT audit_id, at, by, action, license_id, contract_id, decision_id, dedup_key, why, data FROM audit
              WHERE (?1 IS NULL OR license_id = ?1
                     OR decision_id IN (SELECT decision_id FROM decisions WHERE license_id = ?1))
                AND (?2 IS NULL OR contract_id = ?2
@@ -312,48 +326,49 @@ pub fn trail(home: &mut Home, filter: &Filter) -> Result<Vec<AuditEntry>, Error>
                                        (SELECT email FROM contract_emails WHERE contract_id = ?2)))
                AND (?4 IS NULL OR at >= ?4)
              ORDER BY audit_id",
-        )
-        .map_err(read())?;
-    let license = filter.license.as_deref().map(|l| l.trim().to_ascii_lowercase());
-    let rows = stmt
-        .query_map(
-            params![
-                license,
-                contract.as_ref().map(|c| c.id),
-                contract.as_ref().map(|c| contracts::company_key(&c.terms.company)),
-                filter.since.map(|t| store::int(t.0)),
-            ],
-            |r| {
-                Ok((
-                    AuditEntry {
-                        id: r.get(0)?,
-                        at: Timestamp(u64::try_from(r.get::<_, i64>(1)?).unwrap_or(0)),
-                        by: r.get(2)?,
-                        action: r.get(3)?,
-                        license_id: r.get(4)?,
-                        contract_id: r.get(5)?,
-                        decision_id: r.get(6)?,
-                        dedup_key: r.get(7)?,
-                        why: r.get(8)?,
-                        reasons: Vec::new(),
-                    },
-                    r.get::<_, Option<String>>(9)?,
-                ))
-            },
-        )
-        .map_err(read())?;
-    let mut out = Vec::new();
-    for row in rows {
-        let (mut e, data) = row.map_err(read())?;
-        if !filter.actions.is_empty() && !filter.actions.iter().any(|a| a.as_str() == e.action) {
-            continue;
+            )
+            .map_err(read())?;
+        let license = filter.license.as_deref().map(|l| l.trim().to_ascii_lowercase());
+        let rows = stmt
+            .query_map(
+                params![
+                    license,
+                    contract.as_ref().map(|c| c.id),
+                    contract.as_ref().map(|c| company_key(&c.terms.company)),
+                    filter.since.map(|t| store::int(t.0)),
+                ],
+                |r| {
+                    Ok((
+                        AuditEntry {
+                            id: r.get(0)?,
+                            at: Timestamp(u64::try_from(r.get::<_, i64>(1)?).unwrap_or(0)),
+                            by: r.get(2)?,
+                            action: r.get(3)?,
+                            license_id: r.get(4)?,
+                            contract_id: r.get(5)?,
+                            decision_id: r.get(6)?,
+                            dedup_key: r.get(7)?,
+                            why: r.get(8)?,
+                            reasons: Vec::new(),
+                        },
+                        r.get::<_, Option<String>>(9)?,
+                    ))
+                },
+            )
+            .map_err(read())?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (mut e, data) = row.map_err(read())?;
+            if !filter.actions.is_empty() && !filter.actions.iter().any(|a| a.as_str() == e.action) {
+                continue;
+            }
+            if e.decision_id.is_some() {
+                e.reasons = data.as_deref().map(reasons_from_json).unwrap_or_default();
+            }
+            out.push(e);
         }
-        if e.decision_id.is_some() {
-            e.reasons = data.as_deref().map(reasons_from_json).unwrap_or_default();
-        }
-        out.push(e);
+        Ok(out)
     }
-    Ok(out)
 }
 
 /// `[{code, message}]` as JSON text.

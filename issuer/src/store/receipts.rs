@@ -7,7 +7,7 @@
 use core::str::FromStr;
 
 use fanlic_formats::{LicenseId, Timestamp};
-use rusqlite::{Connection, OptionalExtension as _, params};
+use rusqlite::{OptionalExtension as _, params};
 
 use super::audit::{Action, Entry};
 use super::{IssuingKeyRow, Tx, err, int, time};
@@ -355,11 +355,5 @@ impl Tx<'_> {
     // Delegates to the key rows' reader until it is a method of `Tx`.
     pub fn receipt_key_rows(&self) -> Result<Vec<IssuingKeyRow>, Error> {
         super::receipt_keys(self.conn, self.path)
-    }
-
-    /// The transaction's connection, for the outbox's queueing until it
-    /// takes a [`Tx`].
-    pub(crate) fn connection(&self) -> &Connection {
-        self.conn
     }
 }

@@ -1,0 +1,349 @@
+//! The contract registry's rows, and the key companies are compared by.
+
+use fanlic_formats::{ActivationPolicy, Date, Expiry, LicenseKind, Timestamp, Version};
+use rusqlite::{OptionalExtension as _, params};
+
+use super::{Tx, corrupt, err, int};
+use crate::Error;
+use crate::util::input;
+pub use crate::util::text::company_key;
+
+/// A contract's terms: what `add` takes and what a contract holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContractTerms {
+    /// The company, as the customer writes it.
+    pub company: String,
+    /// Addresses allowed to request licenses, normalized, at least one.
+    pub emails: Vec<String>,
+    /// When the contract was signed.
+    pub signed: Date,
+    /// `FineReport` or `FineBI`.
+    pub product: &'static str,
+    /// Registration methods allowed, at least one, local-container first.
+    pub methods: Vec<LicenseKind>,
+    /// Most cluster nodes purchased.
+    pub max_nodes: u32,
+    /// Licensed version.
+    pub version: Version,
+    /// Last day of the term, or perpetual.
+    pub expires: Expiry,
+    /// How many projects may hold a live license at once (1 unless bought).
+    pub max_licenses: u32,
+    /// How its licenses are activated.
+    pub activation_policy: ActivationPolicy,
+    /// Days a private-cloud receipt lasts before the server must be
+    /// activated again; `None`: no lease. Only with the receipt policy and
+    /// the private-cloud method.
+    pub lease_days: Option<u32>,
+}
+
+/// A contract in the registry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Contract {
+    /// Its number.
+    pub id: i64,
+    /// What was bought.
+    pub terms: ContractTerms,
+    /// Whether licenses may be issued under it.
+    pub enabled: bool,
+    /// When it was recorded.
+    pub created_at: Timestamp,
+    /// Who recorded it.
+    pub created_by: String,
+    /// When it last changed.
+    pub updated_at: Timestamp,
+    /// Who changed it last.
+    pub updated_by: String,
+}
+
+/// One change to a contract, from the audit trail.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContractChange {
+    /// When.
+    pub at: Timestamp,
+    /// Who.
+    pub by: String,
+    /// `add`, `import`, `update`, `disable` or `enable`.
+    pub action: String,
+}
+
+const SELECT: &str = "SELECT contract_id, company, signed, product, methods, max_nodes, version, expires, enabled,
+        created_at, created_by, updated_at, updated_by, max_licenses, activation_policy, lease_days FROM contracts";
+
+/// The stored comma list of methods, in canonical order.
+fn methods_text(methods: &[LicenseKind]) -> String {
+    methods.iter().map(|m| m.as_str()).collect::<Vec<_>>().join(",")
+}
+
+/// The reverse of [`methods_text`]: at least one method, canonical order.
+fn methods_of(s: &str) -> Option<Vec<LicenseKind>> {
+    let (mut local, mut cloud) = (false, false);
+    for piece in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        match piece.to_ascii_lowercase().parse::<LicenseKind>().ok()? {
+            LicenseKind::LocalContainer => local = true,
+            LicenseKind::PrivateCloud => cloud = true,
+        }
+    }
+    let out: Vec<LicenseKind> = [(local, LicenseKind::LocalContainer), (cloud, LicenseKind::PrivateCloud)]
+        .into_iter()
+        .filter_map(|(has, m)| has.then_some(m))
+        .collect();
+    (!out.is_empty()).then_some(out)
+}
+
+/// Which contracts [`Tx::contracts`] reads.
+enum Which {
+    All,
+    Enabled,
+    Id(i64),
+}
+
+impl Tx<'_> {
+    fn load_contracts(&self, which: Which) -> Result<Vec<Contract>, Error> {
+        let (conn, path) = (self.conn, self.path);
+        let read = || err(path, "cannot read the contracts");
+        let (where_sql, arg) = match which {
+            Which::All => ("", None),
+            Which::Enabled => ("WHERE enabled = 1", None),
+            Which::Id(id) => ("WHERE contract_id = ?1", Some(id)),
+        };
+        // Cached: `fanlic ingest` looks contracts up twice per message.
+        let mut stmt = conn.prepare_cached(&format!("{SELECT} {where_sql} ORDER BY contract_id")).map_err(read())?;
+        let mut rows = match arg {
+            Some(a) => stmt.query(params![a]),
+            None => stmt.query([]),
+        }
+        .map_err(read())?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next().map_err(read())? {
+            let g = |e| Error::Database { action: "cannot read the contracts", path: path.to_owned(), source: e };
+            let id: i64 = r.get(0).map_err(g)?;
+            let bad = |what: &str, v: &str| corrupt(path, format!("contract {id} has a bad {what} {v:?}"));
+            let signed: String = r.get(2).map_err(g)?;
+            let product: String = r.get(3).map_err(g)?;
+            let methods: String = r.get(4).map_err(g)?;
+            let max_nodes: i64 = r.get(5).map_err(g)?;
+            let version: String = r.get(6).map_err(g)?;
+            let expires: String = r.get(7).map_err(g)?;
+            let time = |v: i64| u64::try_from(v).map(Timestamp).map_err(|_| bad("time", &v.to_string()));
+            out.push(Contract {
+                id,
+                terms: ContractTerms {
+                    company: r.get(1).map_err(g)?,
+                    emails: Vec::new(),
+                    signed: Date::parse(&signed).ok_or_else(|| bad("signing date", &signed))?,
+                    product: input::app(&product).map_err(|_| bad("product", &product))?,
+                    methods: methods_of(&methods).ok_or_else(|| bad("methods", &methods))?,
+                    max_nodes: u32::try_from(max_nodes).map_err(|_| bad("max_nodes", &max_nodes.to_string()))?,
+                    version: version.parse::<Version>().map_err(|_| bad("version", &version))?,
+                    expires: input::expiry(&expires).map_err(|_| bad("expiry", &expires))?,
+                    max_licenses: {
+                        let n: i64 = r.get(13).map_err(g)?;
+                        u32::try_from(n).map_err(|_| bad("max_licenses", &n.to_string()))?
+                    },
+                    activation_policy: {
+                        let p: String = r.get(14).map_err(g)?;
+                        p.trim()
+                            .to_ascii_lowercase()
+                            .parse::<ActivationPolicy>()
+                            .map_err(|_| bad("activation_policy", &p))?
+                    },
+                    lease_days: match r.get::<_, Option<i64>>(15).map_err(g)? {
+                        Some(n) => Some(u32::try_from(n).map_err(|_| bad("lease_days", &n.to_string()))?),
+                        None => None,
+                    },
+                },
+                enabled: r.get::<_, i64>(8).map_err(g)? != 0,
+                created_at: time(r.get(9).map_err(g)?)?,
+                created_by: r.get(10).map_err(g)?,
+                updated_at: time(r.get(11).map_err(g)?)?,
+                updated_by: r.get(12).map_err(g)?,
+            });
+        }
+        drop(rows);
+        let mut stmt = conn
+            .prepare_cached("SELECT email FROM contract_emails WHERE contract_id = ?1 ORDER BY rowid")
+            .map_err(read())?;
+        for c in &mut out {
+            let emails = stmt.query_map(params![c.id], |r| r.get::<_, String>(0)).map_err(read())?;
+            c.terms.emails = emails.collect::<Result<_, _>>().map_err(read())?;
+        }
+        Ok(out)
+    }
+
+    /// Every contract by id; disabled ones only with `all`.
+    pub fn contracts(&self, all: bool) -> Result<Vec<Contract>, Error> {
+        self.load_contracts(if all { Which::All } else { Which::Enabled })
+    }
+
+    /// The contract with this id.
+    pub fn contract(&self, id: i64) -> Result<Option<Contract>, Error> {
+        Ok(self.load_contracts(Which::Id(id))?.into_iter().next())
+    }
+
+    /// The contract with this id, which must exist (it was just written).
+    pub fn contract_written(&self, id: i64) -> Result<Contract, Error> {
+        self.contract(id)?.ok_or_else(|| corrupt(self.path, format!("contract {id} vanished")))
+    }
+
+    /// The id of the contract of a company, compared by [`company_key`].
+    pub fn contract_id_by_company(&self, name: &str) -> Result<Option<i64>, Error> {
+        self.conn
+            .prepare_cached("SELECT contract_id FROM contracts WHERE company_key = ?1")
+            .and_then(|mut s| s.query_row(params![company_key(name)], |r| r.get(0)).optional())
+            .map_err(err(self.path, "cannot read the contracts"))
+    }
+
+    /// The contract with this number, else of this company; else
+    /// [`Error::ContractNotFound`].
+    pub fn resolve_contract(&self, which: &str) -> Result<Contract, Error> {
+        if let Ok(id) = which.trim().parse::<i64>()
+            && let Some(c) = self.contract(id)?
+        {
+            return Ok(c);
+        }
+        match self.contract_id_by_company(which)? {
+            Some(id) => self.contract_written(id),
+            None => Err(Error::ContractNotFound { given: which.to_owned() }),
+        }
+    }
+
+    /// The enabled contract holding `email` (normalized), other than
+    /// `except`: its id and company.
+    pub fn contract_email_owner(&self, email: &str, except: Option<i64>) -> Result<Option<(i64, String)>, Error> {
+        self.conn
+            .query_row(
+                "SELECT c.contract_id, c.company FROM contract_emails e JOIN contracts c USING (contract_id)
+                 WHERE e.email = ?1 AND c.enabled = 1 AND c.contract_id IS NOT ?2 ORDER BY c.contract_id LIMIT 1",
+                params![email, except],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(err(self.path, "cannot read the contract addresses"))
+    }
+
+    /// Whether an enabled contract holds this address (normalized).
+    pub fn is_enabled_contract_email(&self, email: &str) -> Result<bool, Error> {
+        self.conn
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM contract_emails e JOIN contracts c USING (contract_id)
+                                WHERE e.email = ?1 AND c.enabled = 1)",
+            )
+            .and_then(|mut s| s.query_row(params![email], |r| r.get(0)))
+            .map_err(err(self.path, "cannot read the contracts"))
+    }
+
+    /// The id of the contract an address (normalized) belongs to: the
+    /// enabled one if there is one, else the most recently changed.
+    pub fn contract_id_by_email(&self, email: &str) -> Result<Option<i64>, Error> {
+        self.conn
+            .prepare_cached(
+                "SELECT c.contract_id FROM contract_emails e JOIN contracts c USING (contract_id)
+                 WHERE e.email = ?1 ORDER BY c.enabled DESC, c.updated_at DESC, c.contract_id DESC LIMIT 1",
+            )
+            .and_then(|mut s| s.query_row(params![email], |r| r.get(0)).optional())
+            .map_err(err(self.path, "cannot read the contract addresses"))
+    }
+
+    fn write_emails(&self, id: i64, emails: &[String]) -> Result<(), Error> {
+        let w = || err(self.path, "cannot record the contract addresses");
+        self.conn.execute("DELETE FROM contract_emails WHERE contract_id = ?1", params![id]).map_err(w())?;
+        for e in emails {
+            self.conn
+                .execute("INSERT INTO contract_emails (contract_id, email) VALUES (?1, ?2)", params![id, e])
+                .map_err(w())?;
+        }
+        Ok(())
+    }
+
+    /// Records a new, enabled contract with its addresses; its id.
+    pub fn insert_contract(&self, t: &ContractTerms, by: &str, now: Timestamp) -> Result<i64, Error> {
+        self.conn
+            .execute(
+                "INSERT INTO contracts (company, company_key, signed, product, methods, max_nodes, version, expires,
+                     enabled, created_at, created_by, updated_at, updated_by, max_licenses, activation_policy,
+                     lease_days)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9, ?10, ?9, ?10, ?11, ?12, ?13)",
+                params![
+                    t.company,
+                    company_key(&t.company),
+                    t.signed.to_string(),
+                    t.product,
+                    methods_text(&t.methods),
+                    i64::from(t.max_nodes),
+                    t.version.to_string(),
+                    t.expires.to_string(),
+                    int(now.0),
+                    by,
+                    i64::from(t.max_licenses),
+                    t.activation_policy.as_str(),
+                    t.lease_days.map(i64::from),
+                ],
+            )
+            .map_err(err(self.path, "cannot record the contract"))?;
+        let id = self.conn.last_insert_rowid();
+        self.write_emails(id, &t.emails)?;
+        Ok(id)
+    }
+
+    /// Replaces a contract's terms, addresses and enabled flag.
+    pub fn replace_contract(
+        &self,
+        id: i64,
+        t: &ContractTerms,
+        enabled: bool,
+        by: &str,
+        now: Timestamp,
+    ) -> Result<(), Error> {
+        self.conn
+            .execute(
+                "UPDATE contracts SET company = ?2, company_key = ?3, signed = ?4, product = ?5, methods = ?6,
+                     max_nodes = ?7, version = ?8, expires = ?9, enabled = ?10, updated_at = ?11, updated_by = ?12,
+                     max_licenses = ?13, activation_policy = ?14, lease_days = ?15
+                 WHERE contract_id = ?1",
+                params![
+                    id,
+                    t.company,
+                    company_key(&t.company),
+                    t.signed.to_string(),
+                    t.product,
+                    methods_text(&t.methods),
+                    i64::from(t.max_nodes),
+                    t.version.to_string(),
+                    t.expires.to_string(),
+                    i64::from(enabled),
+                    int(now.0),
+                    by,
+                    i64::from(t.max_licenses),
+                    t.activation_policy.as_str(),
+                    t.lease_days.map(i64::from),
+                ],
+            )
+            .map_err(err(self.path, "cannot update the contract"))?;
+        self.write_emails(id, &t.emails)
+    }
+
+    /// Every change to a contract, oldest first.
+    pub fn contract_history(&self, id: i64) -> Result<Vec<ContractChange>, Error> {
+        let path = self.path;
+        let read = || err(path, "cannot read the contract history");
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT at, by, substr(action, 10) FROM audit WHERE contract_id = ?1 AND action LIKE 'contract-%'
+                 ORDER BY audit_id",
+            )
+            .map_err(read())?;
+        let rows = stmt
+            .query_map(params![id], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))
+            .map_err(read())?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (at, by, action) = row.map_err(read())?;
+            let at =
+                u64::try_from(at).map_err(|_| corrupt(path, format!("contract {id} has a bad audit time {at}")))?;
+            out.push(ContractChange { at: Timestamp(at), by, action });
+        }
+        Ok(out)
+    }
+}

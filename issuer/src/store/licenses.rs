@@ -1,0 +1,329 @@
+//! Issued licenses: their rows, their state, and the rule of one live
+//! license per (company, application, project).
+
+use std::path::Path;
+
+use fanlic_formats::KeyId;
+use rusqlite::{OptionalExtension as _, params};
+
+use super::{Tx, company_key, err, int};
+use crate::Error;
+
+/// A license to record: the decoded license and what was written.
+#[derive(Clone, Copy, Debug)]
+pub struct NewLicense<'a> {
+    /// The license, decoded.
+    pub license: &'a fanlic_formats::License<'a>,
+    /// The issuing key that signed it.
+    pub issuing_key_id: KeyId,
+    /// The raw license file.
+    pub file_bytes: &'a [u8],
+    /// The armored `Container.lic` text.
+    pub armored: &'a str,
+    /// Where it was written.
+    pub output_path: &'a Path,
+    /// The activation master secret's version that derived its activation key.
+    pub activation_master_version: Option<u32>,
+}
+
+/// What a license is, as the database records it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LicenseInfo {
+    /// 32 lowercase hex digits.
+    pub license_id: String,
+    /// The customer company.
+    pub company: String,
+    /// The project it was issued for.
+    pub project: String,
+    /// `FineReport` or `FineBI`.
+    pub app_name: String,
+    /// Licensed major.minor.
+    pub version: String,
+}
+
+/// What the database keeps of one issued license.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredLicense {
+    /// 32 hex digits.
+    pub license_id: String,
+    /// The issuing key that signed it.
+    pub issuing_key_id: String,
+    /// The raw license file.
+    pub file_bytes: Vec<u8>,
+    /// The armored `Container.lic` text.
+    pub armored: String,
+    /// Where it was written.
+    pub output_path: String,
+}
+
+/// A license's standing, stored in `licenses.state`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LicenseState {
+    /// In force: the one license of its project.
+    Live,
+    /// Revoked (`fanlic revoke`, a destroy request).
+    Revoked,
+    /// Replaced by a later license of the same project (a reissue or a
+    /// private-cloud migration); also revoked.
+    Superseded,
+    /// Found beside an earlier live license of the same project when the
+    /// rule came into force. It keeps working until staff revoke it.
+    Duplicate,
+}
+
+impl LicenseState {
+    /// The stored text.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Live => "live",
+            Self::Revoked => "revoked",
+            Self::Superseded => "superseded",
+            Self::Duplicate => "duplicate",
+        }
+    }
+
+    /// From the stored text.
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Live, Self::Revoked, Self::Superseded, Self::Duplicate].into_iter().find(|v| v.as_str() == s)
+    }
+}
+
+/// A live license, as recorded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LiveLicense {
+    /// 32 hex digits.
+    pub license_id: String,
+    /// Its project, exactly.
+    pub project: String,
+    /// `local-container` or `private-cloud`.
+    pub kind: String,
+    /// Licensed major.minor.
+    pub version: String,
+    /// Node limit.
+    pub max_nodes: u32,
+    /// `never` or YYYY-MM-DD.
+    pub expiry: String,
+    /// The armored `Container.lic`, to send again.
+    pub armored: String,
+}
+
+const LIVE_COLUMNS: &str = "license_id, project, kind, version, max_nodes, expiry, armored";
+
+fn live_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<LiveLicense> {
+    Ok(LiveLicense {
+        license_id: r.get(0)?,
+        project: r.get(1)?,
+        kind: r.get(2)?,
+        version: r.get(3)?,
+        max_nodes: u32::try_from(r.get::<_, i64>(4)?).unwrap_or(0),
+        expiry: r.get(5)?,
+        armored: r.get(6)?,
+    })
+}
+
+impl Tx<'_> {
+    /// What is recorded of a license; else [`Error::LicenseNotFound`].
+    pub fn license_info(&self, id: &str) -> Result<LicenseInfo, Error> {
+        self.conn
+            .query_row(
+                "SELECT license_id, company, project, app_name, version FROM licenses WHERE license_id = ?1",
+                params![id],
+                |r| {
+                    Ok(LicenseInfo {
+                        license_id: r.get(0)?,
+                        company: r.get(1)?,
+                        project: r.get(2)?,
+                        app_name: r.get(3)?,
+                        version: r.get(4)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(err(self.path, "cannot read the licenses"))?
+            .ok_or_else(|| Error::LicenseNotFound { license_id: id.to_owned() })
+    }
+
+    /// The authenticated sender of the newest decision on mail that names
+    /// this license (never an unauthenticated one: its From may be forged).
+    pub fn authenticated_requester(&self, license_id: &str) -> Result<Option<String>, Error> {
+        self.conn
+            .query_row(
+                "SELECT from_addr FROM decisions WHERE license_id = ?1 AND authenticated = 1 AND from_addr <> ''
+                 ORDER BY decided_at DESC, decision_id DESC LIMIT 1",
+                params![license_id],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(err(self.path, "cannot read the decisions"))
+    }
+
+    /// How many licenses an issuing key signed.
+    pub fn licenses_signed_by(&self, key_id: KeyId) -> Result<u64, Error> {
+        let n: i64 = self
+            .conn
+            .query_row("SELECT count(*) FROM licenses WHERE issuing_key_id = ?1", params![key_id.to_string()], |r| {
+                r.get(0)
+            })
+            .map_err(err(self.path, "cannot read the licenses"))?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    /// The live license of exactly this (company, application, project).
+    pub fn live_license(&self, company: &str, app: &str, project: &str) -> Result<Option<LiveLicense>, Error> {
+        self.conn
+            .prepare_cached(&format!(
+                "SELECT {LIVE_COLUMNS} FROM licenses
+                 WHERE company_key = ?1 AND app_name = ?2 AND project = ?3 AND state = 'live'"
+            ))
+            .and_then(|mut s| s.query_row(params![company_key(company), app, project], live_row).optional())
+            .map_err(err(self.path, "cannot read the licenses"))
+    }
+
+    /// The first live license of the company and application whose project
+    /// folds ([`company_key`]) to the same key as `project`.
+    pub fn similar_live_license(&self, company: &str, app: &str, project: &str) -> Result<Option<LiveLicense>, Error> {
+        self.conn
+            .prepare_cached(&format!(
+                "SELECT {LIVE_COLUMNS} FROM licenses
+                 WHERE company_key = ?1 AND app_name = ?2 AND project_key = ?3 AND state = 'live'
+                 ORDER BY issued_at, rowid LIMIT 1"
+            ))
+            .and_then(|mut s| {
+                s.query_row(params![company_key(company), app, company_key(project)], live_row).optional()
+            })
+            .map_err(err(self.path, "cannot read the licenses"))
+    }
+
+    /// How many live licenses the company holds (one lookup, whatever the count).
+    pub fn live_license_count(&self, company: &str) -> Result<u64, Error> {
+        let live: i64 = self
+            .conn
+            .prepare_cached("SELECT live FROM live_license_counts WHERE company_key = ?1")
+            .and_then(|mut s| s.query_row(params![company_key(company)], |r| r.get(0)).optional())
+            .map_err(err(self.path, "cannot read the licenses"))?
+            .unwrap_or(0);
+        Ok(u64::try_from(live).unwrap_or(0))
+    }
+
+    /// The projects of the company's live licenses, oldest first.
+    pub fn live_projects(&self, company: &str) -> Result<Vec<String>, Error> {
+        self.conn
+            .prepare_cached(
+                "SELECT project FROM licenses WHERE company_key = ?1 AND state = 'live' ORDER BY issued_at, rowid",
+            )
+            .and_then(|mut s| {
+                s.query_map(params![company_key(company)], |r| r.get(0))?.collect::<Result<Vec<String>, _>>()
+            })
+            .map_err(err(self.path, "cannot read the licenses"))
+    }
+
+    /// Sets a license's state: from live or duplicate; a revoked license may
+    /// only become superseded (a reissue revokes, then supersedes).
+    pub fn set_license_state(&self, license_id: &str, state: LicenseState) -> Result<(), Error> {
+        self.conn
+            .prepare_cached(
+                "UPDATE licenses SET state = ?1 WHERE license_id = ?2
+             AND (state IN ('live', 'duplicate') OR (?1 = 'superseded' AND state = 'revoked'))",
+            )
+            .and_then(|mut s| s.execute(params![state.as_str(), license_id]))
+            .map(|_| ())
+            .map_err(err(self.path, "cannot record the license's state"))
+    }
+
+    /// A license as recorded, by its 32-hex-digit id.
+    pub fn stored_license(&self, id: &str) -> Result<Option<StoredLicense>, Error> {
+        let conn = self.conn;
+        let path = self.path;
+        conn.query_row(
+            "SELECT license_id, issuing_key_id, file_bytes, armored, output_path FROM licenses WHERE license_id = ?1",
+            params![id],
+            |r| {
+                Ok(StoredLicense {
+                    license_id: r.get(0)?,
+                    issuing_key_id: r.get(1)?,
+                    file_bytes: r.get(2)?,
+                    armored: r.get(3)?,
+                    output_path: r.get(4)?,
+                })
+            },
+        )
+        .optional()
+        .map_err(err(path, "cannot read the licenses"))
+    }
+
+    /// How many licenses were issued.
+    pub fn license_count(&self) -> Result<u64, Error> {
+        let conn = self.conn;
+        let path = self.path;
+        let n: i64 = conn
+            .query_row("SELECT count(*) FROM licenses", [], |r| r.get(0))
+            .map_err(err(path, "cannot read the licenses"))?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    /// Records an issued license with every field and its file. A second
+    /// live license of one (company, application, project) is
+    /// [`Error::LiveLicenseExists`]: another process recorded one first.
+    pub fn insert_license(&self, new: &NewLicense<'_>) -> Result<(), Error> {
+        let (conn, path, l) = (self.conn, self.path, new.license);
+        conn.prepare_cached(
+            "INSERT INTO licenses (license_id, kind, app_name, company, project, contract_signed, issued_at,
+             not_before, expiry, version, max_nodes, activation_base_url, image_public_key,
+             supersedes, request_email_sha256, issuing_key_id, file_bytes, armored, output_path, company_key,
+             project_key)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
+        )
+        .and_then(|mut s| {
+            s.execute(params![
+                l.id.to_string(),
+                l.kind.as_str(),
+                l.app_name,
+                l.company,
+                l.project,
+                l.contract_signed.to_string(),
+                int(l.issued_at.0),
+                int(l.not_before.0),
+                l.expiry.to_string(),
+                l.version.to_string(),
+                i64::from(l.max_nodes),
+                // No activation key: it is derived when needed (activation.rs).
+                l.activation_base_url,
+                l.image_public_key.as_ref().map(|k| k.as_slice()),
+                l.supersedes.map(|s| s.to_string()),
+                l.request_email_sha256.as_ref().map(|k| k.as_slice()),
+                new.issuing_key_id.to_string(),
+                new.file_bytes,
+                new.armored,
+                new.output_path.to_string_lossy(),
+                company_key(l.company),
+                company_key(l.project),
+            ])
+        })
+        .map_err(|e| {
+            // The unique index over live licenses: another process recorded a
+            // license of this project first.
+            if is_second_live(&e) {
+                Error::LiveLicenseExists { project: l.project.to_owned(), license_id: None }
+            } else {
+                err(path, "cannot record the license")(e)
+            }
+        })?;
+        if let Some(v) = new.activation_master_version {
+            conn.prepare_cached("UPDATE licenses SET activation_master_version = ?1 WHERE license_id = ?2")
+                .and_then(|mut s| s.execute(params![v, l.id.to_string()]))
+                .map_err(err(path, "cannot record the license"))?;
+        }
+        Ok(())
+    }
+}
+
+/// Whether an error is the unique index over live licenses refusing a
+/// second live license of one project.
+fn is_second_live(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, Some(msg))
+        if f.code == rusqlite::ErrorCode::ConstraintViolation && msg.contains("licenses.company_key"))
+}
+
+/// Who the schema migration records as the author of what it marks.
+pub const MIGRATION_ACTOR: &str = "fanlic (schema migration 8)";

@@ -1,0 +1,409 @@
+//! The reply outbox: queued replies with their attachments, their
+//! delivery state ([`OutboxStatus`]) and retries.
+
+use fanlic_formats::Timestamp;
+use rusqlite::params;
+
+use super::{Tx, err, int, sha256};
+use crate::Error;
+
+/// Where a queued reply stands. Stored as its text ([`OutboxStatus::as_str`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum OutboxStatus {
+    /// Waiting to be delivered (or retried).
+    Pending,
+    /// Delivered.
+    Sent,
+    /// Given up after a permanent failure.
+    Failed,
+}
+
+impl OutboxStatus {
+    /// The stored text.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Sent => "sent",
+            Self::Failed => "failed",
+        }
+    }
+
+    /// From the stored text.
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Pending, Self::Sent, Self::Failed].into_iter().find(|v| v.as_str() == s)
+    }
+}
+
+/// Compares with the stored text (`status == "sent"`), for callers that
+/// read the text form.
+impl PartialEq<&str> for OutboxStatus {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+/// The language of the request, and so of the reply's text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Language {
+    /// English.
+    En,
+    /// Chinese (simplified).
+    Zh,
+}
+
+impl Language {
+    /// `en` or `zh`, as stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::En => "en",
+            Self::Zh => "zh",
+        }
+    }
+
+    /// From the stored text.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "en" => Some(Self::En),
+            "zh" => Some(Self::Zh),
+            _ => None,
+        }
+    }
+}
+
+/// A file attached to a reply.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReplyAttachment {
+    /// The file name the customer sees, e.g. `Container.lic`.
+    pub file_name: String,
+    /// Its MIME type, e.g. `application/octet-stream`.
+    pub content_type: String,
+    /// Its bytes.
+    pub bytes: Vec<u8>,
+}
+
+/// One reply, as queued.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reply {
+    /// The recipient: an address of the contract, never `Reply-To`.
+    pub to: String,
+    /// The vendor's sender address (default [`DEFAULT_FROM`]).
+    pub from: String,
+    /// The subject, normally [`re_subject`] of the request's.
+    pub subject: String,
+    /// The request's `Message-ID`, with its angle brackets.
+    pub in_reply_to: Option<String>,
+    /// The thread's message ids (the request's `References`, then its id).
+    pub references: Vec<String>,
+    /// The request's language.
+    pub language: Language,
+    /// The text of the reply.
+    pub body: String,
+    /// The attachments (the license).
+    pub attachments: Vec<ReplyAttachment>,
+}
+
+/// The state of a queued reply.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutboxEntry {
+    /// Its outbox id.
+    pub id: i64,
+    /// The recipient.
+    pub to: String,
+    /// The subject.
+    pub subject: String,
+    /// The reply's language.
+    pub language: Language,
+    /// Its `Message-ID`.
+    pub message_id: String,
+    /// Waiting, delivered, or given up.
+    pub status: OutboxStatus,
+    /// Delivery attempts that failed.
+    pub attempts: u32,
+    /// When it is (or was) next due.
+    pub next_attempt_at: Timestamp,
+    /// The last failure, if any.
+    pub last_error: Option<String>,
+    /// When it was queued.
+    pub created_at: Timestamp,
+    /// When it was delivered.
+    pub sent_at: Option<Timestamp>,
+    /// Where it went: `smtp://host:port` or the `.eml` file.
+    pub sent_via: Option<String>,
+    /// Its attachments.
+    pub attachments: Vec<AttachmentInfo>,
+}
+
+/// What the outbox keeps of an attachment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AttachmentInfo {
+    /// Its file name.
+    pub file_name: String,
+    /// Its size in bytes.
+    pub size: u64,
+    /// Its SHA-256.
+    pub sha256: [u8; 32],
+    /// Whether its bytes are still stored (deleted once the reply is sent).
+    pub stored: bool,
+}
+
+/// A pending reply that is due, as [`Tx::due_replies`] reads it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DueReply {
+    /// Its outbox id.
+    pub id: i64,
+    /// The recipient.
+    pub to: String,
+    /// The sender.
+    pub from: String,
+    /// The subject.
+    pub subject: String,
+    /// The request's `Message-ID`.
+    pub in_reply_to: Option<String>,
+    /// The thread's message ids.
+    pub references: Vec<String>,
+    /// The text.
+    pub body: String,
+    /// Its `Message-ID`, fixed when queued.
+    pub message_id: String,
+    /// When it was queued.
+    pub created_at: Timestamp,
+    /// Its attachments, read once claimed ([`Tx::reply_attachments`]).
+    pub attachments: Vec<ReplyAttachment>,
+    /// Delivery attempts that failed.
+    pub attempts: u32,
+}
+
+fn ts(v: i64) -> Timestamp {
+    Timestamp(u64::try_from(v).unwrap_or(0))
+}
+
+impl Tx<'_> {
+    /// Queues `reply` as pending, due at `now`, with the `Message-ID`
+    /// chosen for it (retries resend the same); its outbox id.
+    pub fn insert_reply(&self, reply: &Reply, message_id: &str, now: Timestamp) -> Result<i64, Error> {
+        let path = self.path;
+        self.conn
+            .prepare_cached(
+                "INSERT INTO outbox (to_addr, from_addr, subject, in_reply_to, refs, language, body, message_id,
+                     created_at, status, attempts, next_attempt_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'pending', 0, ?9)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    reply.to.trim(),
+                    reply.from,
+                    reply.subject,
+                    reply.in_reply_to,
+                    reply.references.join(" "),
+                    reply.language.as_str(),
+                    reply.body,
+                    message_id,
+                    int(now.0),
+                ])
+            })
+            .map_err(err(path, "cannot queue the reply"))?;
+        let id = self.conn.last_insert_rowid();
+        for (i, a) in reply.attachments.iter().enumerate() {
+            self.conn
+                .prepare_cached(
+                    "INSERT INTO outbox_attachments (outbox_id, position, file_name, content_type, size, sha256, bytes)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                )
+                .and_then(|mut s| {
+                    s.execute(params![
+                        id,
+                        i64::try_from(i).unwrap_or(i64::MAX),
+                        a.file_name,
+                        a.content_type,
+                        i64::try_from(a.bytes.len()).unwrap_or(i64::MAX),
+                        sha256(&a.bytes).as_slice(),
+                        a.bytes
+                    ])
+                })
+                .map_err(err(path, "cannot queue the reply"))?;
+        }
+        Ok(id)
+    }
+
+    /// Every queued reply, oldest first (`all`: also those sent).
+    pub fn outbox_entries(&self, all: bool) -> Result<Vec<OutboxEntry>, Error> {
+        let (conn, path) = (self.conn, self.path);
+        let read = || err(path, "cannot read the outbox");
+        let mut stmt = conn
+            .prepare(
+                "SELECT outbox_id, to_addr, subject, message_id, status, attempts, next_attempt_at, last_error,
+                        created_at, sent_at, sent_via, language
+                 FROM outbox WHERE ?1 OR status <> 'sent' ORDER BY outbox_id",
+            )
+            .map_err(read())?;
+        let rows = stmt
+            .query_map(params![all], |r| {
+                Ok((
+                    OutboxEntry {
+                        id: r.get(0)?,
+                        to: r.get(1)?,
+                        subject: r.get(2)?,
+                        language: Language::parse(&r.get::<_, String>(11)?).unwrap_or(Language::En),
+                        message_id: r.get(3)?,
+                        status: OutboxStatus::Pending,
+                        attempts: u32::try_from(r.get::<_, i64>(5)?).unwrap_or(u32::MAX),
+                        next_attempt_at: ts(r.get(6)?),
+                        last_error: r.get(7)?,
+                        created_at: ts(r.get(8)?),
+                        sent_at: r.get::<_, Option<i64>>(9)?.map(ts),
+                        sent_via: r.get(10)?,
+                        attachments: Vec::new(),
+                    },
+                    r.get::<_, String>(4)?,
+                ))
+            })
+            .map_err(read())?;
+        let mut entries = Vec::new();
+        for row in rows {
+            let (mut e, status) = row.map_err(read())?;
+            // The schema allows these three only.
+            e.status = OutboxStatus::parse(&status)
+                .ok_or_else(|| super::corrupt(path, format!("outbox {} has status {status:?}", e.id)))?;
+            entries.push(e);
+        }
+        let mut att = conn
+            .prepare(
+                "SELECT file_name, size, sha256, bytes IS NOT NULL FROM outbox_attachments WHERE outbox_id = ?1
+                 ORDER BY position",
+            )
+            .map_err(read())?;
+        for e in &mut entries {
+            let rows = att
+                .query_map(params![e.id], |r| {
+                    let digest: Vec<u8> = r.get(2)?;
+                    Ok(AttachmentInfo {
+                        file_name: r.get(0)?,
+                        size: u64::try_from(r.get::<_, i64>(1)?).unwrap_or(0),
+                        // The schema holds 32 bytes.
+                        sha256: <[u8; 32]>::try_from(digest.as_slice()).unwrap_or([0; 32]),
+                        stored: r.get(3)?,
+                    })
+                })
+                .map_err(read())?;
+            e.attachments = rows.collect::<Result<Vec<_>, _>>().map_err(read())?;
+        }
+        Ok(entries)
+    }
+
+    /// The pending replies due at `now`, oldest first, without their
+    /// attachments.
+    pub fn due_replies(&self, now: Timestamp) -> Result<Vec<DueReply>, Error> {
+        let read = || err(self.path, "cannot read the outbox");
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT outbox_id, to_addr, from_addr, subject, in_reply_to, refs, body, message_id, created_at,
+                        attempts
+                 FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?1 ORDER BY outbox_id",
+            )
+            .map_err(read())?;
+        let rows = stmt
+            .query_map(params![int(now.0)], |r| {
+                let refs: String = r.get(5)?;
+                Ok(DueReply {
+                    id: r.get(0)?,
+                    to: r.get(1)?,
+                    from: r.get(2)?,
+                    subject: r.get(3)?,
+                    in_reply_to: r.get(4)?,
+                    references: refs.split_whitespace().map(str::to_owned).collect(),
+                    body: r.get(6)?,
+                    message_id: r.get(7)?,
+                    created_at: ts(r.get(8)?),
+                    attachments: Vec::new(),
+                    attempts: u32::try_from(r.get::<_, i64>(9)?).unwrap_or(u32::MAX),
+                })
+            })
+            .map_err(read())?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(read())
+    }
+
+    /// How many pending replies are not yet due at `now` (backing off).
+    pub fn replies_not_due(&self, now: Timestamp) -> Result<u64, Error> {
+        let n: i64 = self
+            .conn
+            .query_row(
+                "SELECT count(*) FROM outbox WHERE status = 'pending' AND next_attempt_at > ?1",
+                params![int(now.0)],
+                |r| r.get(0),
+            )
+            .map_err(err(self.path, "cannot read the outbox"))?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    /// Claims a due reply for one flush until `until`: false when another
+    /// flush claimed or sent it first.
+    pub fn claim_reply(&self, id: i64, now: Timestamp, until: Timestamp) -> Result<bool, Error> {
+        let claimed = self
+            .conn
+            .execute(
+                "UPDATE outbox SET next_attempt_at = ?2
+                 WHERE outbox_id = ?1 AND status = 'pending' AND next_attempt_at <= ?3",
+                params![id, int(until.0), int(now.0)],
+            )
+            .map_err(err(self.path, "cannot update the outbox"))?;
+        Ok(claimed == 1)
+    }
+
+    /// The attachments of a reply, with their bytes (while it is not sent).
+    pub fn reply_attachments(&self, id: i64) -> Result<Vec<ReplyAttachment>, Error> {
+        let read = || err(self.path, "cannot read the outbox");
+        let mut att = self
+            .conn
+            .prepare_cached(
+                "SELECT file_name, content_type, bytes FROM outbox_attachments WHERE outbox_id = ?1 ORDER BY position",
+            )
+            .map_err(read())?;
+        let rows = att
+            .query_map(params![id], |r| {
+                Ok(ReplyAttachment { file_name: r.get(0)?, content_type: r.get(1)?, bytes: r.get(2)? })
+            })
+            .map_err(read())?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(read())
+    }
+
+    /// Marks a reply sent via `via`; its attachments' bytes go, their
+    /// digests stay.
+    pub fn mark_reply_sent(&self, id: i64, now: Timestamp, via: &str) -> Result<(), Error> {
+        let write = || err(self.path, "cannot update the outbox");
+        self.conn
+            .execute(
+                "UPDATE outbox SET status = 'sent', sent_at = ?2, sent_via = ?3, last_error = NULL
+                 WHERE outbox_id = ?1",
+                params![id, int(now.0), via],
+            )
+            .map_err(write())?;
+        self.conn
+            .execute("UPDATE outbox_attachments SET bytes = NULL WHERE outbox_id = ?1", params![id])
+            .map_err(write())?;
+        Ok(())
+    }
+
+    /// Records a failed attempt to retry at `at`.
+    pub fn mark_reply_retry(&self, id: i64, attempts: u32, at: Timestamp, error: &str) -> Result<(), Error> {
+        self.conn
+            .execute(
+                "UPDATE outbox SET attempts = ?2, next_attempt_at = ?3, last_error = ?4 WHERE outbox_id = ?1",
+                params![id, i64::from(attempts), int(at.0), error],
+            )
+            .map(|_| ())
+            .map_err(err(self.path, "cannot update the outbox"))
+    }
+
+    /// Marks a reply failed for good.
+    pub fn mark_reply_failed(&self, id: i64, attempts: u32, error: &str) -> Result<(), Error> {
+        self.conn
+            .execute(
+                "UPDATE outbox SET status = 'failed', attempts = ?2, last_error = ?3 WHERE outbox_id = ?1",
+                params![id, i64::from(attempts), error],
+            )
+            .map(|_| ())
+            .map_err(err(self.path, "cannot update the outbox"))
+    }
+}

@@ -1,0 +1,646 @@
+//! The schema: migrations numbered by `PRAGMA user_version`, each taking
+//! the database one version up in one transaction, and opening a database
+//! (created with mode 0600, brought up to date).
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, params};
+
+use super::audit::{Action, Entry};
+use super::{LicenseState, MIGRATION_ACTOR, Tx, company_key, err, sha256};
+use crate::Error;
+
+/// Migration `i` takes the schema from version `i` to `i + 1`. Append only:
+/// an existing migration is never edited once released.
+const MIGRATIONS: &[&str] = &[
+    // 1: keys, licenses, settings.
+    r"
+CREATE TABLE root_keys (
+    key_id           TEXT PRIMARY KEY,             -- 16 lowercase hex
+    public_key       BLOB NOT NULL CHECK (length(public_key) = 32),
+    public_key_path  TEXT NOT NULL,                -- relative to the home
+    private_key_path TEXT NOT NULL,                -- where init wrote it; meant to move offline
+    created_at       INTEGER NOT NULL              -- Unix seconds
+) STRICT;
+
+CREATE TABLE issuing_keys (
+    key_id                TEXT PRIMARY KEY,
+    root_key_id           TEXT NOT NULL REFERENCES root_keys (key_id),
+    public_key            BLOB NOT NULL CHECK (length(public_key) = 32),
+    not_before            INTEGER NOT NULL,        -- may sign from (Unix seconds)
+    not_after             INTEGER NOT NULL,        -- may sign until (inclusive)
+    purposes              INTEGER NOT NULL,
+    certificate_message   BLOB NOT NULL,           -- label || postcard body
+    certificate_signature BLOB NOT NULL CHECK (length(certificate_signature) = 64),
+    private_key_path      TEXT NOT NULL,
+    public_key_path       TEXT NOT NULL,
+    created_at            INTEGER NOT NULL,
+    retired_at            INTEGER                  -- set when a newer key replaced it
+) STRICT;
+
+CREATE TABLE licenses (
+    license_id           TEXT PRIMARY KEY,         -- 32 lowercase hex
+    kind                 TEXT NOT NULL,            -- local-container | private-cloud
+    app_name             TEXT NOT NULL,
+    company              TEXT NOT NULL,
+    project              TEXT NOT NULL,
+    contract_signed      TEXT NOT NULL,            -- YYYY-MM-DD
+    issued_at            INTEGER NOT NULL,
+    not_before           INTEGER NOT NULL,
+    expiry               TEXT NOT NULL,            -- never | YYYY-MM-DD
+    version              TEXT NOT NULL,            -- major.minor
+    max_nodes            INTEGER NOT NULL,
+    activation_key       BLOB,
+    activation_base_url  TEXT,
+    image_public_key     BLOB,
+    supersedes           TEXT,
+    request_email_sha256 BLOB,
+    issuing_key_id       TEXT NOT NULL REFERENCES issuing_keys (key_id),
+    file_bytes           BLOB NOT NULL,            -- the raw (binary) license file
+    armored              TEXT NOT NULL,            -- Container.lic as written
+    output_path          TEXT NOT NULL
+) STRICT;
+CREATE INDEX licenses_by_company ON licenses (company, project);
+
+CREATE TABLE authserv_ids (
+    authserv_id TEXT PRIMARY KEY,
+    added_at    INTEGER NOT NULL
+) STRICT;
+",
+    // 2: the contract registry (contracts/, store/contracts.rs).
+    r"
+CREATE TABLE contracts (
+    contract_id INTEGER PRIMARY KEY,
+    company     TEXT NOT NULL,                     -- as the customer writes it
+    company_key TEXT NOT NULL UNIQUE,              -- normalized: case, white space, full-width folded
+    signed      TEXT NOT NULL,                     -- YYYY-MM-DD
+    product     TEXT NOT NULL,                     -- FineReport | FineBI
+    methods     TEXT NOT NULL,                     -- comma list: local-container,private-cloud
+    max_nodes   INTEGER NOT NULL CHECK (max_nodes >= 1),
+    version     TEXT NOT NULL,                     -- major.minor
+    expires     TEXT NOT NULL,                     -- never | YYYY-MM-DD
+    enabled     INTEGER NOT NULL CHECK (enabled IN (0, 1)),
+    created_at  INTEGER NOT NULL,                  -- Unix seconds
+    created_by  TEXT NOT NULL,
+    updated_at  INTEGER NOT NULL,
+    updated_by  TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE contract_emails (
+    contract_id INTEGER NOT NULL REFERENCES contracts (contract_id),
+    email       TEXT NOT NULL,                     -- lowercase, trimmed
+    PRIMARY KEY (contract_id, email)
+) STRICT;
+CREATE INDEX contract_emails_by_email ON contract_emails (email);
+
+CREATE TABLE contract_audit (
+    audit_id    INTEGER PRIMARY KEY,
+    contract_id INTEGER NOT NULL REFERENCES contracts (contract_id),
+    action      TEXT NOT NULL,                     -- add | update | disable | enable | import
+    at          INTEGER NOT NULL,                  -- Unix seconds
+    by          TEXT NOT NULL,
+    contract    TEXT NOT NULL                      -- JSON: the contract after the change
+) STRICT;
+",
+    // 3: the reply outbox (outbox/, store/outbox.rs): a queue of replies, with retry.
+    r"
+CREATE TABLE outbox (
+    outbox_id       INTEGER PRIMARY KEY,
+    to_addr         TEXT NOT NULL,                 -- a contract's address, never Reply-To
+    from_addr       TEXT NOT NULL,
+    subject         TEXT NOT NULL,
+    in_reply_to     TEXT,                          -- <message-id> of the request
+    refs            TEXT NOT NULL,                 -- References: message ids, space separated
+    language        TEXT NOT NULL CHECK (language IN ('en', 'zh')),
+    body            TEXT NOT NULL,
+    message_id      TEXT NOT NULL UNIQUE,          -- <...@...>, fixed at enqueue: retries resend the same
+    created_at      INTEGER NOT NULL,              -- Unix seconds
+    status          TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'failed')),
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    last_error      TEXT,
+    sent_at         INTEGER,
+    sent_via        TEXT                           -- smtp://host:port, or the .eml file written
+) STRICT;
+CREATE INDEX outbox_due ON outbox (status, next_attempt_at);
+
+CREATE TABLE outbox_attachments (
+    outbox_id    INTEGER NOT NULL REFERENCES outbox (outbox_id),
+    position     INTEGER NOT NULL,
+    file_name    TEXT NOT NULL,
+    content_type TEXT NOT NULL,
+    bytes        BLOB NOT NULL,
+    PRIMARY KEY (outbox_id, position)
+) STRICT;
+",
+    // 4: registration-mail decisions (ingest/): one per message, and their audit trail.
+    r"
+CREATE TABLE decisions (
+    decision_id   INTEGER PRIMARY KEY,
+    dedup_key     TEXT NOT NULL,                   -- Message-ID, else SHA-256 (hex) of the raw bytes
+    message_id    TEXT,                            -- without angle brackets
+    source        TEXT NOT NULL,                   -- file, mbox#n, maildir path or -
+    from_addr     TEXT NOT NULL,                   -- normalized; empty when none
+    subject       TEXT NOT NULL,
+    decision      TEXT NOT NULL CHECK (decision IN ('issued', 'rejected', 'held')),
+    reasons       TEXT NOT NULL,                   -- JSON: [{code, message}]
+    license_id    TEXT REFERENCES licenses (license_id),
+    authenticated INTEGER NOT NULL CHECK (authenticated IN (0, 1)),
+    raw_sha256    TEXT NOT NULL,
+    raw           BLOB NOT NULL,                   -- the message, for review and approve
+    outbox_id     INTEGER REFERENCES outbox (outbox_id),
+    decided_at    INTEGER NOT NULL,                -- Unix seconds
+    decided_by    TEXT NOT NULL,                   -- `fanlic ingest`, or the staff user
+    -- A spoof never blocks the real request: at most one decision per key and
+    -- authentication state; see ingest.rs for the rule.
+    UNIQUE (dedup_key, authenticated)
+) STRICT;
+CREATE INDEX decisions_by_decision ON decisions (decision, decided_at);
+
+CREATE TABLE decision_audit (
+    audit_id    INTEGER PRIMARY KEY,
+    decision_id INTEGER REFERENCES decisions (decision_id),
+    dedup_key   TEXT NOT NULL,
+    action      TEXT NOT NULL,                     -- issued | rejected | held | duplicate | approved | staff-rejected
+    reasons     TEXT NOT NULL,                     -- JSON: [{code, message}]
+    license_id  TEXT,
+    at          INTEGER NOT NULL,
+    by          TEXT NOT NULL
+) STRICT;
+",
+    // 5: the home's settings (`fanlic config`).
+    r"
+CREATE TABLE settings (
+    name       TEXT PRIMARY KEY,                   -- reply_from
+    value      TEXT NOT NULL,
+    updated_at INTEGER NOT NULL,                   -- Unix seconds
+    updated_by TEXT NOT NULL
+) STRICT;
+",
+    // 6: activation (`fanlic serve`), revocation and unbinding.
+    r"
+-- Which version of the activation master secret derived a license's
+-- activation key (NULL: the license has none).
+ALTER TABLE licenses ADD COLUMN activation_master_version INTEGER;
+
+-- The project a Container.lic is bound to: set by its first confirmed
+-- activation, cleared by `fanlic unbind`.
+CREATE TABLE activation_bindings (
+    license_id          TEXT PRIMARY KEY REFERENCES licenses (license_id),
+    project_fingerprint BLOB NOT NULL CHECK (length(project_fingerprint) = 32),
+    bound_at            INTEGER NOT NULL
+) STRICT;
+
+-- Every confirmed activation, and every refused confirmation.
+CREATE TABLE activations (
+    activation_id       INTEGER PRIMARY KEY,
+    license_id          TEXT NOT NULL,             -- as the challenge names it; may be unknown
+    project_fingerprint BLOB NOT NULL,
+    node_id             BLOB NOT NULL,
+    nodes               INTEGER NOT NULL,
+    at                  INTEGER NOT NULL,
+    client_addr         TEXT NOT NULL,
+    outcome             TEXT NOT NULL              -- activated | a refusal code
+) STRICT;
+CREATE INDEX activations_by_license ON activations (license_id, at);
+
+CREATE TABLE revoked_licenses (
+    license_id  TEXT PRIMARY KEY REFERENCES licenses (license_id),
+    reason      TEXT NOT NULL,
+    revoked_at  INTEGER NOT NULL,
+    revoked_by  TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE revoked_issuing_keys (
+    key_id      TEXT PRIMARY KEY REFERENCES issuing_keys (key_id),
+    reason      TEXT NOT NULL,
+    revoked_at  INTEGER NOT NULL,
+    revoked_by  TEXT NOT NULL
+) STRICT;
+
+-- Every revocation list exported, so that sequence numbers only grow.
+CREATE TABLE revocation_lists (
+    sequence    INTEGER PRIMARY KEY,
+    issued_at   INTEGER NOT NULL,
+    file_bytes  BLOB NOT NULL
+) STRICT;
+
+-- revoke | unbind | bind, per license, with who and why.
+CREATE TABLE license_audit (
+    audit_id    INTEGER PRIMARY KEY,
+    license_id  TEXT NOT NULL,
+    action      TEXT NOT NULL,
+    detail      TEXT NOT NULL,
+    at          INTEGER NOT NULL,
+    by          TEXT NOT NULL
+) STRICT;
+",
+    // 7: private cloud (SPEC.md §7): the highest privateConfig generation the
+    // activation service has seen per authorization server instance, so a
+    // rolled-back copy is refused; and the image each license was sent.
+    "
+CREATE TABLE server_instances (
+    license_id           TEXT NOT NULL,
+    instance_fingerprint BLOB NOT NULL CHECK (length(instance_fingerprint) = 32),
+    generation           INTEGER NOT NULL,
+    last_activated_at    INTEGER NOT NULL,
+    PRIMARY KEY (license_id, instance_fingerprint)
+) STRICT;
+",
+    // 8: one live license per (company, application, project), the license
+    // count of a contract, the decisions a resent or automatic mail gets, and
+    // one audit trail for every state change. `migrate_licenses` then
+    // fills `company_key`, marks duplicates and creates the unique index.
+    r#"
+-- The company as contracts compare it (contracts::company_key), and the
+-- license's state: live (in force), revoked, superseded (a later license of
+-- the same project replaced it), duplicate (found beside a live one when
+-- this rule came; it keeps working until staff decide).
+ALTER TABLE licenses ADD COLUMN company_key TEXT;
+-- The project folded the same way, to find a look-alike of a live project.
+ALTER TABLE licenses ADD COLUMN project_key TEXT;
+ALTER TABLE licenses ADD COLUMN state TEXT NOT NULL DEFAULT 'live'
+    CHECK (state IN ('live', 'revoked', 'superseded', 'duplicate'));
+UPDATE licenses SET state = 'revoked' WHERE license_id IN (SELECT license_id FROM revoked_licenses);
+UPDATE licenses SET state = 'superseded'
+    WHERE license_id IN (SELECT supersedes FROM licenses WHERE supersedes IS NOT NULL);
+
+-- How many projects (live licenses) a contract covers.
+ALTER TABLE contracts ADD COLUMN max_licenses INTEGER NOT NULL DEFAULT 1 CHECK (max_licenses >= 1);
+
+-- One audit trail: who, when, what and why, for every state change.
+CREATE TABLE audit (
+    audit_id    INTEGER PRIMARY KEY,
+    at          INTEGER NOT NULL,                  -- Unix seconds
+    by          TEXT NOT NULL,
+    action      TEXT NOT NULL,                     -- audit::Action
+    license_id  TEXT,
+    contract_id INTEGER,
+    decision_id INTEGER,
+    dedup_key   TEXT,                              -- the mail's, for decisions
+    why         TEXT NOT NULL,                     -- the reason given, or a summary
+    data        TEXT                               -- JSON: reasons, or the contract after the change
+) STRICT;
+CREATE INDEX audit_by_license ON audit (license_id);
+CREATE INDEX audit_by_contract ON audit (contract_id);
+CREATE INDEX audit_by_at ON audit (at);
+INSERT INTO audit (at, by, action, license_id, contract_id, decision_id, dedup_key, why, data)
+SELECT at, by, action, license_id, contract_id, decision_id, dedup_key, why, data FROM (
+    SELECT at, by, action, license_id, NULL AS contract_id, decision_id, dedup_key, '' AS why,
+           reasons AS data, 1 AS src, audit_id AS id FROM decision_audit
+    UNION ALL
+    SELECT at, by, action, license_id, NULL, NULL, NULL, detail, NULL, 2, audit_id FROM license_audit
+    UNION ALL
+    SELECT at, by, 'contract-' || action, NULL, contract_id, NULL, NULL, '', contract, 3, audit_id
+    FROM contract_audit
+) ORDER BY at, src, id;
+DROP TABLE decision_audit;
+DROP TABLE license_audit;
+DROP TABLE contract_audit;
+
+-- Decisions gain: resent (the live license sent again), joined (a resend of
+-- a held request, added to it), ignored (an automatic mail: never answered),
+-- revoked (a destroy request carried out); the request a decision is about
+-- (request_key), and the held decision a resend joined.
+CREATE TABLE decisions_new (
+    decision_id   INTEGER PRIMARY KEY,
+    dedup_key     TEXT NOT NULL,
+    message_id    TEXT,
+    source        TEXT NOT NULL,
+    from_addr     TEXT NOT NULL,
+    subject       TEXT NOT NULL,
+    decision      TEXT NOT NULL
+        CHECK (decision IN ('issued', 'rejected', 'held', 'resent', 'joined', 'ignored', 'revoked')),
+    reasons       TEXT NOT NULL,
+    license_id    TEXT REFERENCES licenses (license_id),
+    authenticated INTEGER NOT NULL CHECK (authenticated IN (0, 1)),
+    raw_sha256    TEXT NOT NULL,
+    raw           BLOB NOT NULL,
+    outbox_id     INTEGER REFERENCES outbox (outbox_id),
+    decided_at    INTEGER NOT NULL,
+    decided_by    TEXT NOT NULL,
+    request_key   TEXT,                            -- live::request_key: sender, company, app, project
+    joined_to     INTEGER,                         -- for `joined`: the held decision
+    UNIQUE (dedup_key, authenticated)
+) STRICT;
+INSERT INTO decisions_new (decision_id, dedup_key, message_id, source, from_addr, subject, decision, reasons,
+    license_id, authenticated, raw_sha256, raw, outbox_id, decided_at, decided_by)
+SELECT decision_id, dedup_key, message_id, source, from_addr, subject,
+       CASE WHEN decision = 'issued' AND license_id IS NULL AND reasons LIKE '%"license_revoked"%'
+            THEN 'revoked' ELSE decision END,
+       reasons, license_id, authenticated, raw_sha256, raw, outbox_id, decided_at, decided_by
+FROM decisions;
+DROP TABLE decisions;
+ALTER TABLE decisions_new RENAME TO decisions;
+CREATE INDEX decisions_by_decision ON decisions (decision, decided_at);
+CREATE INDEX decisions_by_request ON decisions (request_key, decision);
+CREATE INDEX decisions_by_license ON decisions (license_id, decision);
+"#,
+    // 9: secrets at rest. Activation keys are derived from the master secret
+    // (activation.rs), so the column is emptied and never written again.
+    // Attachments keep their SHA-256 and size, their bytes only until the
+    // reply is sent (`migrate_attachments` copies the rows).
+    // Requests whose license id was not authenticated are counted per client
+    // and day, never stored under a license.
+    r"
+UPDATE licenses SET activation_key = NULL;
+
+CREATE TABLE outbox_attachments_new (
+    outbox_id    INTEGER NOT NULL REFERENCES outbox (outbox_id),
+    position     INTEGER NOT NULL,
+    file_name    TEXT NOT NULL,
+    content_type TEXT NOT NULL,
+    size         INTEGER NOT NULL,
+    sha256       BLOB NOT NULL CHECK (length(sha256) = 32),
+    bytes        BLOB,                             -- NULL once the reply was sent
+    PRIMARY KEY (outbox_id, position)
+) STRICT;
+
+CREATE TABLE unverified_attempts (
+    client_addr TEXT NOT NULL,
+    day         INTEGER NOT NULL,                  -- Unix seconds / 86400
+    outcome     TEXT NOT NULL,                     -- forged_challenge | unknown_license | no_activation_key
+    count       INTEGER NOT NULL,
+    last_at     INTEGER NOT NULL,
+    PRIMARY KEY (client_addr, day, outcome)
+) STRICT;
+INSERT INTO unverified_attempts (client_addr, day, outcome, count, last_at)
+SELECT client_addr, at / 86400, outcome, count(*), max(at) FROM activations
+WHERE outcome IN ('forged_challenge', 'unknown_license', 'no_activation_key')
+GROUP BY client_addr, at / 86400, outcome;
+DELETE FROM activations WHERE outcome IN ('forged_challenge', 'unknown_license', 'no_activation_key');
+",
+    // 10: activation receipts (SPEC.md §6.4): each contract's activation
+    // policy and re-activation lease, the receipt keys (certified by a root
+    // key for receipts only, with a window of at most 31 days), every
+    // receipt issued, and alerts for staff (`fanlic alerts`).
+    r"
+ALTER TABLE contracts ADD COLUMN activation_policy TEXT NOT NULL DEFAULT 'code'
+    CHECK (activation_policy IN ('code', 'receipt'));
+-- Days a private-cloud receipt lets its server run before it must be
+-- activated again; NULL: no lease.
+ALTER TABLE contracts ADD COLUMN lease_days INTEGER CHECK (lease_days >= 1);
+
+CREATE TABLE receipt_keys (
+    key_id                TEXT PRIMARY KEY,
+    root_key_id           TEXT NOT NULL REFERENCES root_keys (key_id),
+    public_key            BLOB NOT NULL CHECK (length(public_key) = 32),
+    not_before            INTEGER NOT NULL,        -- may sign from (Unix seconds)
+    not_after             INTEGER NOT NULL,        -- may sign until (inclusive)
+    certificate_message   BLOB NOT NULL,           -- label || postcard body, purposes exactly 0x8
+    certificate_signature BLOB NOT NULL CHECK (length(certificate_signature) = 64),
+    private_key_path      TEXT NOT NULL,
+    public_key_path       TEXT NOT NULL,
+    created_at            INTEGER NOT NULL
+) STRICT;
+
+-- Every receipt `fanlic serve` issued, under the binding it was issued for.
+CREATE TABLE receipts (
+    receipt_id          BLOB PRIMARY KEY CHECK (length(receipt_id) = 32),
+    license_id          TEXT NOT NULL REFERENCES licenses (license_id),
+    project_fingerprint BLOB NOT NULL CHECK (length(project_fingerprint) = 32),
+    bound_at            INTEGER NOT NULL,          -- the binding's bound_at: which binding
+    challenge_sha256    BLOB NOT NULL CHECK (length(challenge_sha256) = 32),
+    previous_receipt    BLOB,
+    receipt_key_id      TEXT NOT NULL,
+    vendor_time         INTEGER NOT NULL,
+    lease_until         INTEGER,
+    client_addr         TEXT NOT NULL,
+    reminder_outbox_id  INTEGER                    -- the lease reminder queued for it
+) STRICT;
+CREATE INDEX receipts_by_binding ON receipts (license_id, project_fingerprint, bound_at, vendor_time);
+
+-- What staff must look at: a forked authorization server, a local
+-- container activated too often.
+CREATE TABLE alerts (
+    alert_id    INTEGER PRIMARY KEY,
+    kind        TEXT NOT NULL CHECK (kind IN ('forked', 'receipt_burst')),
+    license_id  TEXT NOT NULL,
+    at          INTEGER NOT NULL,
+    detail      TEXT NOT NULL,
+    closed_at   INTEGER,
+    closed_by   TEXT
+) STRICT;
+CREATE INDEX alerts_open ON alerts (closed_at, license_id);
+",
+    // 11: bounded raw mail. How much of each decision's message `raw` still
+    // holds: whole, its first bytes only (rejected or ignored junk), or
+    // nothing (`fanlic prune`); the message's full size, and when it was
+    // pruned. raw_sha256 stays the digest of the whole message.
+    r"
+ALTER TABLE decisions ADD COLUMN raw_size INTEGER;
+ALTER TABLE decisions ADD COLUMN raw_kept TEXT NOT NULL DEFAULT 'whole'
+    CHECK (raw_kept IN ('whole', 'truncated', 'pruned'));
+ALTER TABLE decisions ADD COLUMN raw_pruned_at INTEGER;
+UPDATE decisions SET raw_size = length(raw);
+",
+];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Opens (`create`: creates) the database and brings its schema up to date.
+pub(crate) fn open(path: &Path, create: bool) -> Result<Connection, Error> {
+    use rusqlite::OpenFlags as F;
+    // SQLite gives its -wal and -shm files the database file's mode, so the
+    // database is made 0600 before SQLite opens it; an older one is narrowed.
+    private_files(path, create)?;
+    let flags = if create { F::SQLITE_OPEN_READ_WRITE | F::SQLITE_OPEN_CREATE } else { F::SQLITE_OPEN_READ_WRITE };
+    let mut conn =
+        Connection::open_with_flags(path, flags | F::SQLITE_OPEN_NO_MUTEX).map_err(err(path, "cannot open"))?;
+    conn.busy_timeout(core::time::Duration::from_secs(10)).map_err(err(path, "cannot configure"))?;
+    // Room for every statement `fanlic ingest` runs per message (the default keeps 16).
+    conn.set_prepared_statement_cache_capacity(64);
+    // A cached statement keeps its plan when new values are bound. Without
+    // this, SQLite (built with STAT4) prepares a statement again at each
+    // step after a bind that could change its plan: most of the SQL time of
+    // `fanlic ingest`, for plans that are all simple key lookups.
+    conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)
+        .map_err(err(path, "cannot configure"))?;
+    // Statement journals (the savepoint `fanlic ingest` takes for each
+    // message) in memory, not in temporary files.
+    conn.pragma_update(None, "temp_store", "MEMORY").map_err(err(path, "cannot configure"))?;
+    // Deleted content (a sent reply's attachments) is overwritten with
+    // zeros, not left in free pages.
+    conn.pragma_update(None, "secure_delete", true).map_err(err(path, "cannot configure"))?;
+    // Migrations run with foreign keys off, as SQLite's procedure for
+    // rebuilding a table requires (migration 8 rebuilds `decisions`).
+    migrate(&mut conn, path)?;
+    conn.pragma_update(None, "foreign_keys", true).map_err(err(path, "cannot configure"))?;
+    Ok(conn)
+}
+
+/// Creates the database file with mode 0600 (`create`), and narrows the
+/// database and its -wal and -shm files to 0600 where they are wider.
+fn private_files(path: &Path, create: bool) -> Result<(), Error> {
+    use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+    if create {
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(crate::util::fsutil::PRIVATE_MODE)
+            .open(path)
+        {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(Error::Io { action: "cannot create", path: path.to_owned(), source: e }),
+        }
+    }
+    let side = |suffix: &str| {
+        let mut p = path.as_os_str().to_owned();
+        p.push(suffix);
+        PathBuf::from(p)
+    };
+    for file in [path.to_owned(), side("-wal"), side("-shm")] {
+        let Ok(meta) = std::fs::metadata(&file) else { continue };
+        if meta.permissions().mode() & 0o077 != 0 {
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(crate::util::fsutil::PRIVATE_MODE))
+                .map_err(Error::io("cannot set the mode of", &file))?;
+        }
+    }
+    Ok(())
+}
+
+fn migrate(conn: &mut Connection, path: &Path) -> Result<(), Error> {
+    let found: i64 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .map_err(err(path, "cannot read the schema version"))?;
+    if found > SCHEMA_VERSION {
+        return Err(Error::SchemaTooNew { path: path.to_owned(), found, supported: SCHEMA_VERSION });
+    }
+    let done = usize::try_from(found).unwrap_or(0);
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(done) {
+        let tx = conn.transaction().map_err(err(path, "cannot migrate"))?;
+        tx.execute_batch(sql).map_err(err(path, "cannot migrate"))?;
+        if i + 1 == 8 {
+            migrate_licenses(&tx, path)?;
+        }
+        if i + 1 == 9 {
+            migrate_attachments(&tx, path)?;
+        }
+        let to = i64::try_from(i + 1).unwrap_or(i64::MAX);
+        tx.pragma_update(None, "user_version", to).map_err(err(path, "cannot migrate"))?;
+        tx.commit().map_err(err(path, "cannot migrate"))?;
+    }
+    Ok(())
+}
+
+/// Part of schema migration 8 that SQL alone cannot do: fills
+/// `licenses.company_key`, marks every live license beside an earlier live
+/// license of the same (company, application, project) as `duplicate` (the
+/// first issued stays live; none is revoked: they keep working until staff
+/// decide), audits each and says so on standard error, then creates the
+/// unique index that keeps it so.
+fn migrate_licenses(conn: &Connection, path: &Path) -> Result<(), Error> {
+    let fail = || err(path, "cannot migrate");
+    let rows: Vec<(String, String, String)> = {
+        let mut stmt = conn.prepare("SELECT license_id, company, project FROM licenses").map_err(fail())?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).map_err(fail())?;
+        rows.collect::<Result<_, _>>().map_err(fail())?
+    };
+    for (id, company, project) in &rows {
+        conn.execute(
+            "UPDATE licenses SET company_key = ?1, project_key = ?2 WHERE license_id = ?3",
+            params![company_key(company), company_key(project), id],
+        )
+        .map_err(fail())?;
+    }
+    let dups: Vec<(String, String, String)> = {
+        let mut stmt = conn
+            .prepare(
+                "SELECT l.license_id, first.license_id, l.project FROM licenses l
+                 JOIN licenses first ON first.license_id = (
+                     SELECT f.license_id FROM licenses f
+                     WHERE f.company_key = l.company_key AND f.app_name = l.app_name AND f.project = l.project
+                       AND f.state = 'live' ORDER BY f.issued_at, f.rowid LIMIT 1)
+                 WHERE l.state = 'live' AND first.license_id <> l.license_id
+                 ORDER BY l.issued_at, l.rowid",
+            )
+            .map_err(fail())?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).map_err(fail())?;
+        rows.collect::<Result<_, _>>().map_err(fail())?
+    };
+    let now = crate::util::clock::now()?;
+    let tx = Tx { conn, path };
+    for (dup, first, project) in &dups {
+        tx.set_license_state(dup, LicenseState::Duplicate)?;
+        let why = format!("a second live license of project {project:?}; {first} stays live");
+        tx.audit(&Entry {
+            license_id: Some(dup),
+            why: &why,
+            ..Entry::new(Action::MarkedDuplicate, MIGRATION_ACTOR, now)
+        })?;
+        eprintln!(
+            "fanlic: license {dup} is marked duplicate: {why}. It keeps working; `fanlic revoke {dup}` \
+             or keep it (`fanlic audit --license {dup}`)."
+        );
+    }
+    conn.execute_batch(LIVE_SCHEMA).map_err(fail())
+}
+
+/// What keeps the rule in the database: the unique index over live
+/// licenses, the look-alike index, and each company's count of live
+/// licenses, kept by triggers so that checking a contract's license count
+/// costs one lookup however many projects it has.
+const LIVE_SCHEMA: &str = "
+CREATE UNIQUE INDEX one_live_license ON licenses (company_key, app_name, project) WHERE state = 'live';
+CREATE INDEX live_by_project_key ON licenses (company_key, app_name, project_key) WHERE state = 'live';
+CREATE TABLE live_license_counts (
+    company_key TEXT PRIMARY KEY,
+    live        INTEGER NOT NULL CHECK (live >= 0)
+) STRICT;
+INSERT INTO live_license_counts (company_key, live)
+    SELECT company_key, count(*) FROM licenses WHERE state = 'live' GROUP BY company_key;
+CREATE TRIGGER live_count_insert AFTER INSERT ON licenses WHEN NEW.state = 'live'
+BEGIN
+    INSERT INTO live_license_counts (company_key, live) VALUES (NEW.company_key, 1)
+        ON CONFLICT (company_key) DO UPDATE SET live = live + 1;
+END;
+CREATE TRIGGER live_count_update AFTER UPDATE OF state ON licenses
+    WHEN (OLD.state = 'live') <> (NEW.state = 'live')
+BEGIN
+    INSERT INTO live_license_counts (company_key, live) VALUES (NEW.company_key, NEW.state = 'live')
+        ON CONFLICT (company_key) DO UPDATE SET live = live + (CASE WHEN NEW.state = 'live' THEN 1 ELSE -1 END);
+END;
+";
+
+/// Migration 9's copy of the attachments into their new table: each with
+/// its size and SHA-256, and its bytes only if its reply is not sent yet.
+fn migrate_attachments(tx: &Connection, path: &Path) -> Result<(), Error> {
+    let e = || err(path, "cannot migrate");
+    {
+        let mut read = tx
+            .prepare(
+                "SELECT a.outbox_id, a.position, a.file_name, a.content_type, a.bytes, o.status = 'sent'
+                 FROM outbox_attachments a JOIN outbox o ON o.outbox_id = a.outbox_id",
+            )
+            .map_err(e())?;
+        let mut write = tx
+            .prepare(
+                "INSERT INTO outbox_attachments_new (outbox_id, position, file_name, content_type, size, sha256, bytes)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )
+            .map_err(e())?;
+        let mut rows = read.query([]).map_err(e())?;
+        while let Some(r) = rows.next().map_err(e())? {
+            let bytes: Vec<u8> = r.get(4).map_err(e())?;
+            let sent: bool = r.get(5).map_err(e())?;
+            write
+                .execute(params![
+                    r.get::<_, i64>(0).map_err(e())?,
+                    r.get::<_, i64>(1).map_err(e())?,
+                    r.get::<_, String>(2).map_err(e())?,
+                    r.get::<_, String>(3).map_err(e())?,
+                    i64::try_from(bytes.len()).unwrap_or(i64::MAX),
+                    sha256(&bytes).as_slice(),
+                    (!sent).then_some(bytes.as_slice()),
+                ])
+                .map_err(e())?;
+        }
+    }
+    tx.execute_batch(
+        "DROP TABLE outbox_attachments;
+         ALTER TABLE outbox_attachments_new RENAME TO outbox_attachments;",
+    )
+    .map_err(e())
+}
