@@ -9,7 +9,6 @@
 
 use core::net::IpAddr;
 use std::{
-    io::Write as _,
     path::PathBuf,
     sync::{Arc, Mutex, PoisonError},
     time::Instant,
@@ -36,13 +35,14 @@ use serde_json::{Value, json};
 
 use crate::{
     auth::{CsrfKey, ReplayGuard, same_origin},
-    code_entry,
+    code_entry::{self, ShownChallenge},
     config::write_atomic,
     keys::random,
-    license::{ActivationPolicy, ShownCause},
+    license::{ActivationPolicy, Cause, ShownCause},
+    log::log_line,
     now, parse_hex16,
     receipt::{self, ReceiptRefusal},
-    state::{Answer, Cause, Refusal, RegisterRequest, ServerState, ShownChallenge, Status},
+    state::{Answer, Refusal, RegisterRequest, ServerState, Status},
     tls::ClientAddr,
 };
 
@@ -83,12 +83,6 @@ impl Shared {
     pub fn mono(&self) -> u64 {
         self.started.elapsed().as_secs()
     }
-}
-
-/// One JSON line on stderr. Callers never pass a code, key, token or nonce.
-pub fn log_line(v: &Value) {
-    let mut err = std::io::stderr().lock();
-    let _ = writeln!(err, "{v}");
 }
 
 /// Writes `code-entry-locks` if a count or lock changed.
@@ -155,7 +149,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/api/v1/heartbeat", post(heartbeat))
         .route("/api/v1/deregister", post(deregister))
         .route("/api/v1/tls-binding", get(tls_binding))
-        .layer(DefaultBodyLimit::max(crate::net::MAX_BODY_BYTES))
+        .layer(DefaultBodyLimit::max(crate::limits::MAX_BODY_BYTES))
         .layer(middleware::from_fn(request_timeout))
         .layer(middleware::from_fn(security_headers))
         .layer(middleware::from_fn(log_requests))
@@ -192,9 +186,9 @@ async fn security_headers(req: Request, next: Next) -> Response {
 }
 
 /// A request (its body included) that takes longer than
-/// [`crate::net::REQUEST_TIMEOUT`] is answered 408.
+/// [`crate::limits::REQUEST_TIMEOUT`] is answered 408.
 async fn request_timeout(req: Request, next: Next) -> Response {
-    match tokio::time::timeout(crate::net::REQUEST_TIMEOUT, next.run(req)).await {
+    match tokio::time::timeout(crate::limits::REQUEST_TIMEOUT, next.run(req)).await {
         Ok(resp) => resp,
         Err(_) => (StatusCode::REQUEST_TIMEOUT, "request timeout").into_response(),
     }
@@ -567,7 +561,7 @@ async fn post_receipt(
     let mono = shared.mono();
     let path = shared.receipt_path.clone();
     let result = with_state(&shared, move |s, now| {
-        let checked = receipt::verify(s, text.as_bytes(), now, mono)?;
+        let checked = s.verify_receipt(text.as_bytes(), now, mono)?;
         s.check_receipt(&checked, now, mono)?;
         // Stored before privateConfig records the activation: a crash in
         // between leaves the receipt the vendor knows as the latest.
@@ -1089,7 +1083,7 @@ fn page(d: &PageData, lang: Lang, notice: Option<Notice>, base_url: &str) -> Str
         });
     } else if let Some(Ok(ch)) = &d.challenge {
         let svg = fanlic_qr::Qr::new(&ch.url).map(|q| q.to_svg()).unwrap_or_default();
-        let until = ch.issued_at.saturating_add(crate::state::CHALLENGE_VALID_SECS);
+        let until = ch.issued_at.saturating_add(crate::code_entry::CHALLENGE_VALID_SECS);
         let left = minutes(until.saturating_sub(d.now), lang);
         let until = ShownTime(Timestamp(until));
         let (steps, valid, link, refresh) = if zh {
@@ -1187,7 +1181,7 @@ fn receipt_page(d: &PageData, lang: Lang, notice: Option<Notice>, base_url: &str
     match &d.challenge {
         Some(Ok(ch)) => {
             let svg = fanlic_qr::Qr::new(&ch.url).map(|q| q.to_svg()).unwrap_or_default();
-            let until = ch.issued_at.saturating_add(crate::state::CHALLENGE_VALID_SECS);
+            let until = ch.issued_at.saturating_add(crate::code_entry::CHALLENGE_VALID_SECS);
             let left = minutes(until.saturating_sub(d.now), lang);
             let until = ShownTime(Timestamp(until));
             let (button_steps, phone_steps, valid) = if zh {
