@@ -9,6 +9,11 @@
 //! - [`wire`]: the serde structs exactly as postcard puts them on the wire;
 //! - [`License`], [`IssuingKeyCertificate`]: validated domain values, which can
 //!   only be made from wire structs that pass every rule of the spec.
+//!
+//! Encoding (feature `alloc`, the issuer's side) sits next to each type's
+//! decoder, and every encoder decodes its output again, so the issuer can
+//! never write bytes a verifier would refuse. The encoders are re-exported
+//! here as `encode_*`.
 #![no_std]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]

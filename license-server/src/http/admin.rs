@@ -38,6 +38,7 @@ async fn current(shared: &Arc<Shared>, client: IpAddr) -> Result<Result<ShownCha
     with_state(shared, move |s, now| s.challenge(client, now, mono, nonce, &base, false)).await
 }
 
+/// The QR page and its data: `client`'s QR code made or refreshed as needed.
 async fn qr_page_data(shared: &Arc<Shared>, client: IpAddr, refresh: bool, lang: Lang) -> Result<PageData, Response> {
     let nonce = random::<16>().map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response())?;
     let base = shared.base_url.clone();

@@ -76,8 +76,6 @@ struct Terms {
     max_nodes: u32,
 }
 
-/// The QR page and its data: `client`'s QR code made or refreshed as needed.
-
 /// The language of the admin's browser (`Accept-Language`), English by default.
 pub(super) fn lang_of(headers: &HeaderMap) -> Lang {
     headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).map_or(Lang::En, Lang::from_accept_language)
