@@ -7,6 +7,7 @@ use core::fmt;
 
 use base64::{Engine as _, engine::general_purpose::STANDARD};
 
+pub use crate::error::ArmorError;
 use crate::{DecodeError, LICENSE_FILE_MAGIC, MAX_LICENSE_FILE_LEN};
 
 /// The line that opens the base64 body.
@@ -20,40 +21,7 @@ pub const RECEIPT_END: &str = "-----END FANLIC RECEIPT-----";
 /// Base64 characters on every body line but the last.
 pub const LINE_LEN: usize = 64;
 
-/// Why the armor did not decode. Line numbers count from 1.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ArmorError {
-    /// No BEGIN line.
-    MissingBegin,
-    /// No END line after BEGIN.
-    MissingEnd,
-    /// Nothing between BEGIN and END.
-    EmptyBody,
-    /// A body line of the wrong length: 64 characters, the last 4 to 64 and a
-    /// multiple of 4.
-    LineLength {
-        /// Line number.
-        line: usize,
-        /// Its length in bytes.
-        len: usize,
-    },
-    /// Not canonical base64 (alphabet, padding, or non-zero trailing bits).
-    Base64 {
-        /// Line number.
-        line: usize,
-    },
-    /// Something other than empty lines after END.
-    TrailingText {
-        /// Line number.
-        line: usize,
-    },
-    /// The body decodes to more than the caller's buffer holds.
-    /// ([`unarmor`] reports a body longer than a license file may be as
-    /// the raw file would be: `TooLong` or `UnknownMagic`.)
-    TooLong,
-}
-
+// The messages name the BEGIN and END lines, so they live next to them.
 impl fmt::Display for ArmorError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -1,6 +1,10 @@
 //! Issuing-key certificates (SPEC.md §3.2).
 
+#[cfg(feature = "alloc")]
+use crate::envelope::labelled;
 use crate::{CERTIFICATE_SIGNATURE_LABEL, DecodeError, KeyId, LicenseKind, Timestamp, envelope::decode_labelled, wire};
+#[cfg(feature = "alloc")]
+use alloc::vec::Vec;
 
 /// What an issuing key may sign: a bit set (SPEC.md §3.2, `purposes`).
 /// Bits this version does not define grant nothing and are ignored, so a
@@ -99,4 +103,12 @@ impl IssuingKeyCertificate {
     pub fn may_sign_at(&self, t: Timestamp) -> bool {
         self.not_before <= t && t <= self.not_after
     }
+}
+
+#[cfg(feature = "alloc")]
+/// The message a root key signs for an issuing key: label || body.
+pub fn encode_certificate_body(body: &wire::CertificateBody) -> Result<Vec<u8>, DecodeError> {
+    let msg = labelled(CERTIFICATE_SIGNATURE_LABEL, body)?;
+    IssuingKeyCertificate::decode(&msg)?;
+    Ok(msg)
 }

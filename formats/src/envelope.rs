@@ -1,6 +1,8 @@
 //! The outer license file: magic, then two signed bodies (SPEC.md §3.1).
 
 use crate::{DecodeError, LICENSE_FILE_MAGIC, MAX_LICENSE_FILE_LEN, canonical, wire};
+#[cfg(feature = "alloc")]
+use alloc::vec::Vec;
 
 /// A signed message and its signature, not yet checked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,4 +58,37 @@ where
         .strip_prefix(label)
         .ok_or(DecodeError::Invalid { field, rule: "does not start with its purpose label" })?;
     canonical::decode(body)
+}
+
+#[cfg(feature = "alloc")]
+/// `label` || the postcard encoding of `value`: the message a key signs.
+pub(crate) fn labelled<T: serde::Serialize>(label: &[u8], value: &T) -> Result<Vec<u8>, DecodeError> {
+    let mut out = Vec::from(label);
+    let body = postcard::to_allocvec(value).map_err(|_| DecodeError::Malformed)?;
+    out.extend_from_slice(&body);
+    Ok(out)
+}
+
+#[cfg(feature = "alloc")]
+/// A raw license file: magic, then the two signed bodies.
+pub fn encode_license_file(
+    certificate_message: &[u8],
+    certificate_signature: &[u8; 64],
+    license_message: &[u8],
+    license_signature: &[u8; 64],
+) -> Result<Vec<u8>, DecodeError> {
+    let file = wire::LicenseFile {
+        certificate: crate::wire::SignedBody {
+            message: certificate_message,
+            signature: crate::wire::Signature(*certificate_signature),
+        },
+        license: crate::wire::SignedBody {
+            message: license_message,
+            signature: crate::wire::Signature(*license_signature),
+        },
+    };
+    let mut out = Vec::from(LICENSE_FILE_MAGIC.as_slice());
+    out.extend_from_slice(&postcard::to_allocvec(&file).map_err(|_| DecodeError::Malformed)?);
+    Envelope::decode(&out)?;
+    Ok(out)
 }

@@ -1,8 +1,41 @@
-//! Why bytes did not decode. One variant per rule of SPEC.md that can fail.
+//! Why bytes did not decode. One variant per rule of SPEC.md that can fail;
+//! the armor's messages are written in `armor`, next to the lines they name.
 
 use core::fmt;
 
-use crate::armor::ArmorError;
+/// Why the armor did not decode. Line numbers count from 1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ArmorError {
+    /// No BEGIN line.
+    MissingBegin,
+    /// No END line after BEGIN.
+    MissingEnd,
+    /// Nothing between BEGIN and END.
+    EmptyBody,
+    /// A body line of the wrong length: 64 characters, the last 4 to 64 and a
+    /// multiple of 4.
+    LineLength {
+        /// Line number.
+        line: usize,
+        /// Its length in bytes.
+        len: usize,
+    },
+    /// Not canonical base64 (alphabet, padding, or non-zero trailing bits).
+    Base64 {
+        /// Line number.
+        line: usize,
+    },
+    /// Something other than empty lines after END.
+    TrailingText {
+        /// Line number.
+        line: usize,
+    },
+    /// The body decodes to more than the caller's buffer holds.
+    /// ([`unarmor`](crate::armor::unarmor) reports a body longer than a license file may be as
+    /// the raw file would be: `TooLong` or `UnknownMagic`.)
+    TooLong,
+}
 
 /// Why a license file, certificate or payload did not decode.
 ///
@@ -70,4 +103,4 @@ impl core::error::Error for DecodeError {
     }
 }
 
-impl core::error::Error for crate::armor::ArmorError {}
+impl core::error::Error for ArmorError {}

@@ -9,6 +9,11 @@
 //! - [`wire`]: the serde structs exactly as postcard puts them on the wire;
 //! - [`License`], [`IssuingKeyCertificate`]: validated domain values, which can
 //!   only be made from wire structs that pass every rule of the spec.
+//!
+//! Encoding (feature `alloc`, the issuer's side) sits next to each type's
+//! decoder, and every encoder decodes its output again, so the issuer can
+//! never write bytes a verifier would refuse. The encoders are re-exported
+//! here as `encode_*`.
 #![no_std]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -24,8 +29,6 @@ pub mod armor;
 mod canonical;
 mod certificate;
 mod date;
-#[cfg(feature = "alloc")]
-mod encode;
 mod envelope;
 mod error;
 mod ids;
@@ -35,28 +38,30 @@ pub mod receipt;
 pub mod revocation;
 pub mod wire;
 
+#[cfg(feature = "alloc")]
+pub use certificate::encode_certificate_body;
 pub use certificate::{IssuingKeyCertificate, Purposes};
 pub use date::{Date, Timestamp};
 #[cfg(feature = "alloc")]
-pub use encode::{
-    encode_certificate_body, encode_license_file, encode_license_payload, encode_license_payload_with_policy,
-};
-#[cfg(feature = "alloc")]
-pub use encode::{
-    encode_instance_certificate, encode_private_config_body, encode_private_config_file, encode_server_answer,
-    encode_server_answer_file, encode_server_answer_file_with_receipt, encode_tls_binding, encode_tls_binding_file,
-};
-#[cfg(feature = "alloc")]
-pub use encode::{encode_receipt_body, encode_receipt_file};
-#[cfg(feature = "alloc")]
-pub use encode::{encode_revocation_file, encode_revocation_list_body};
+pub use envelope::encode_license_file;
 pub use envelope::{Envelope, SignedBody};
 pub use error::DecodeError;
 pub use ids::{KeyId, LicenseId, ParseIdError};
 pub use license::{APP_NAMES, ActivationPolicy, Expiry, License, LicenseKind, ParseVersionError, Version};
+#[cfg(feature = "alloc")]
+pub use license::{encode_license_payload, encode_license_payload_with_policy};
+#[cfg(feature = "alloc")]
+pub use private_cloud::{
+    encode_instance_certificate, encode_private_config_body, encode_private_config_file, encode_server_answer,
+    encode_server_answer_file, encode_server_answer_file_with_receipt, encode_tls_binding, encode_tls_binding_file,
+};
+#[cfg(feature = "alloc")]
+pub use receipt::{encode_receipt_body, encode_receipt_file};
 pub use revocation::{
     MAX_REVOCATION_FILE_LEN, REVOCATION_FILE_MAGIC, REVOCATION_LIST_SIGNATURE_LABEL, RevocationEnvelope, RevocationList,
 };
+#[cfg(feature = "alloc")]
+pub use revocation::{encode_revocation_file, encode_revocation_list_body};
 
 /// Magic at the start of a raw (unarmored) license file: SPEC.md §3.1.
 /// "The version is part of the magic: a new format is a new magic."

@@ -2,7 +2,11 @@
 
 use core::{fmt, str::FromStr};
 
+#[cfg(feature = "alloc")]
+use crate::envelope::labelled;
 use crate::{Date, DecodeError, LICENSE_SIGNATURE_LABEL, LicenseId, Timestamp, canonical, wire};
+#[cfg(feature = "alloc")]
+use alloc::vec::Vec;
 
 /// Which authentication method a license is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -399,6 +403,35 @@ impl<'a> License<'a> {
             request_email_sha256: self.request_email_sha256,
         }
     }
+}
+
+#[cfg(feature = "alloc")]
+/// The message an issuing key signs for a license: label || payload.
+pub fn encode_license_payload(payload: &wire::LicensePayload<'_>) -> Result<Vec<u8>, DecodeError> {
+    let msg = labelled(LICENSE_SIGNATURE_LABEL, payload)?;
+    License::decode(&msg)?;
+    Ok(msg)
+}
+
+#[cfg(feature = "alloc")]
+/// The message an issuing key signs for a license with an activation policy
+/// (SPEC.md §3.3): label || payload || the trailing `activation_policy`,
+/// which is written only for `Receipt` (absence means `Code`).
+pub fn encode_license_payload_with_policy(
+    payload: &wire::LicensePayload<'_>,
+    policy: ActivationPolicy,
+) -> Result<Vec<u8>, DecodeError> {
+    let mut msg = labelled(LICENSE_SIGNATURE_LABEL, payload)?;
+    if policy == ActivationPolicy::Receipt {
+        msg.extend_from_slice(
+            &postcard::to_allocvec(&wire::ActivationPolicy::Receipt).map_err(|_| DecodeError::Malformed)?,
+        );
+    }
+    let decoded = License::decode(&msg)?;
+    if decoded.activation_policy != policy {
+        return Err(DecodeError::Malformed);
+    }
+    Ok(msg)
 }
 
 #[cfg(test)]

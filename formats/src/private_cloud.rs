@@ -7,7 +7,11 @@
 //! issuing key → server license → image key → instance key; this module only
 //! decodes, and checks no signature (the verifier does).
 
+#[cfg(feature = "alloc")]
+use crate::envelope::labelled;
 use crate::{DecodeError, KeyId, LicenseId, SignedBody, Timestamp, canonical, envelope::decode_labelled};
+#[cfg(feature = "alloc")]
+use alloc::vec::Vec;
 
 /// Purpose label of an instance certificate, signed by the image key:
 /// SPEC.md §7.1, "`fanlic/1/instance-certificate\n`".
@@ -584,6 +588,143 @@ impl PrivateConfig {
     }
 }
 
+#[cfg(feature = "alloc")]
+/// The message an image key signs for an instance key (SPEC.md §7.1).
+pub fn encode_instance_certificate(cert: &InstanceCertificate) -> Result<Vec<u8>, DecodeError> {
+    let msg = labelled(INSTANCE_CERTIFICATE_LABEL, &cert.to_wire())?;
+    InstanceCertificate::decode(&msg)?;
+    Ok(msg)
+}
+
+#[cfg(feature = "alloc")]
+/// The message an instance key signs for an answer (SPEC.md §7.2).
+pub fn encode_server_answer(answer: &ServerAnswer) -> Result<Vec<u8>, DecodeError> {
+    let msg = labelled(SERVER_ANSWER_LABEL, &answer.to_wire())?;
+    ServerAnswer::decode(&msg)?;
+    Ok(msg)
+}
+
+#[cfg(feature = "alloc")]
+/// A server answer file (SPEC.md §7.2): magic, the raw server license, the
+/// instance certificate and the answer, each with its signature.
+pub fn encode_server_answer_file(
+    license_file: &[u8],
+    certificate_message: &[u8],
+    certificate_signature: &[u8; 64],
+    answer_message: &[u8],
+    answer_signature: &[u8; 64],
+) -> Result<Vec<u8>, DecodeError> {
+    encode_server_answer_file_with_receipt(
+        license_file,
+        certificate_message,
+        certificate_signature,
+        answer_message,
+        answer_signature,
+        None,
+    )
+}
+
+#[cfg(feature = "alloc")]
+/// A server answer file (SPEC.md §7.2) that carries, in its trailing
+/// optional `receipt`, the server's activation receipt (§6.5) without its
+/// revocation list; `None` writes the file of [`encode_server_answer_file`].
+pub fn encode_server_answer_file_with_receipt(
+    license_file: &[u8],
+    certificate_message: &[u8],
+    certificate_signature: &[u8; 64],
+    answer_message: &[u8],
+    answer_signature: &[u8; 64],
+    receipt: Option<&[u8]>,
+) -> Result<Vec<u8>, DecodeError> {
+    use wire::ServerAnswerFile;
+    let file = ServerAnswerFile {
+        license: license_file,
+        instance_certificate: crate::wire::SignedBody {
+            message: certificate_message,
+            signature: crate::wire::Signature(*certificate_signature),
+        },
+        answer: crate::wire::SignedBody {
+            message: answer_message,
+            signature: crate::wire::Signature(*answer_signature),
+        },
+    };
+    let mut out = Vec::from(SERVER_ANSWER_MAGIC.as_slice());
+    out.extend_from_slice(&postcard::to_allocvec(&file).map_err(|_| DecodeError::Malformed)?);
+    if let Some(receipt) = receipt {
+        out.extend_from_slice(&postcard::to_allocvec(&receipt).map_err(|_| DecodeError::Malformed)?);
+    }
+    ServerAnswerEnvelope::decode(&out)?;
+    Ok(out)
+}
+
+#[cfg(feature = "alloc")]
+/// The message an instance key signs for a TLS binding (SPEC.md §7.7).
+pub fn encode_tls_binding(binding: &TlsBinding) -> Result<Vec<u8>, DecodeError> {
+    let msg = labelled(TLS_BINDING_LABEL, &binding.to_wire())?;
+    TlsBinding::decode(&msg)?;
+    Ok(msg)
+}
+
+#[cfg(feature = "alloc")]
+/// A TLS binding file (SPEC.md §7.7): magic, the raw server license, the
+/// instance certificate and the binding, each with its signature.
+pub fn encode_tls_binding_file(
+    license_file: &[u8],
+    certificate_message: &[u8],
+    certificate_signature: &[u8; 64],
+    binding_message: &[u8],
+    binding_signature: &[u8; 64],
+) -> Result<Vec<u8>, DecodeError> {
+    use wire::TlsBindingFile;
+    let file = TlsBindingFile {
+        license: license_file,
+        instance_certificate: crate::wire::SignedBody {
+            message: certificate_message,
+            signature: crate::wire::Signature(*certificate_signature),
+        },
+        binding: crate::wire::SignedBody {
+            message: binding_message,
+            signature: crate::wire::Signature(*binding_signature),
+        },
+    };
+    let mut out = Vec::from(TLS_BINDING_MAGIC.as_slice());
+    out.extend_from_slice(&postcard::to_allocvec(&file).map_err(|_| DecodeError::Malformed)?);
+    TlsBindingEnvelope::decode(&out)?;
+    Ok(out)
+}
+
+#[cfg(feature = "alloc")]
+/// The message an instance key signs for `privateConfig`'s state (SPEC.md
+/// §7.4).
+pub fn encode_private_config_body(body: &wire::PrivateConfigBody) -> Result<Vec<u8>, DecodeError> {
+    let msg = labelled(PRIVATE_CONFIG_LABEL, body)?;
+    PrivateConfig::decode(&msg)?;
+    Ok(msg)
+}
+
+#[cfg(feature = "alloc")]
+/// A `privateConfig` file (SPEC.md §7.4): magic, the instance certificate
+/// and the state, each with its signature.
+pub fn encode_private_config_file(
+    certificate_message: &[u8],
+    certificate_signature: &[u8; 64],
+    state_message: &[u8],
+    state_signature: &[u8; 64],
+) -> Result<Vec<u8>, DecodeError> {
+    use wire::PrivateConfigFile;
+    let file = PrivateConfigFile {
+        instance_certificate: crate::wire::SignedBody {
+            message: certificate_message,
+            signature: crate::wire::Signature(*certificate_signature),
+        },
+        state: crate::wire::SignedBody { message: state_message, signature: crate::wire::Signature(*state_signature) },
+    };
+    let mut out = Vec::from(PRIVATE_CONFIG_MAGIC.as_slice());
+    out.extend_from_slice(&postcard::to_allocvec(&file).map_err(|_| DecodeError::Malformed)?);
+    PrivateConfigEnvelope::decode(&out)?;
+    Ok(out)
+}
+
 #[cfg(all(test, feature = "alloc"))]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)] // test code
 mod tests {
@@ -591,10 +732,6 @@ mod tests {
     use std::vec;
 
     use super::*;
-    use crate::encode::{
-        encode_instance_certificate, encode_private_config_body, encode_private_config_file, encode_server_answer,
-        encode_server_answer_file,
-    };
 
     fn answer(kind: AnswerKind, at: u64, valid_until: u64, nodes: u32) -> ServerAnswer {
         ServerAnswer {

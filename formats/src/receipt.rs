@@ -8,7 +8,11 @@
 
 use sha2::{Digest, Sha256};
 
+#[cfg(feature = "alloc")]
+use crate::envelope::labelled;
 use crate::{DecodeError, LicenseId, SignedBody, Timestamp, canonical, envelope::decode_labelled};
+#[cfg(feature = "alloc")]
+use alloc::vec::Vec;
 
 /// Magic at the start of a raw receipt file (SPEC.md §6.5).
 pub const RECEIPT_FILE_MAGIC: &[u8; 17] = b"FANLIC-RECEIPT/1\n";
@@ -212,6 +216,40 @@ impl<'a> ReceiptEnvelope<'a> {
     pub fn id(&self) -> [u8; 32] {
         receipt_id(self.receipt.message)
     }
+}
+
+#[cfg(feature = "alloc")]
+/// The message a receipt key signs for a receipt (SPEC.md §6.5): label || body.
+pub fn encode_receipt_body(receipt: &Receipt) -> Result<Vec<u8>, DecodeError> {
+    let msg = labelled(RECEIPT_LABEL, &receipt.to_wire())?;
+    Receipt::decode(&msg)?;
+    Ok(msg)
+}
+
+#[cfg(feature = "alloc")]
+/// A raw receipt file (SPEC.md §6.5): magic, the receipt key's certificate,
+/// the receipt, and the revocation file it delivers, if any.
+pub fn encode_receipt_file(
+    certificate: SignedBody<'_>,
+    receipt: SignedBody<'_>,
+    revocation_list: Option<&[u8]>,
+) -> Result<Vec<u8>, DecodeError> {
+    use wire::ReceiptFile;
+    let file = ReceiptFile {
+        certificate: crate::wire::SignedBody {
+            message: certificate.message,
+            signature: crate::wire::Signature(certificate.signature),
+        },
+        receipt: crate::wire::SignedBody {
+            message: receipt.message,
+            signature: crate::wire::Signature(receipt.signature),
+        },
+        revocation_list,
+    };
+    let mut out = Vec::from(RECEIPT_FILE_MAGIC.as_slice());
+    out.extend_from_slice(&postcard::to_allocvec(&file).map_err(|_| DecodeError::Malformed)?);
+    ReceiptEnvelope::decode(&out)?;
+    Ok(out)
 }
 
 #[cfg(all(test, feature = "alloc"))]

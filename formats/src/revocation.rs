@@ -12,7 +12,11 @@
 
 use core::fmt;
 
+#[cfg(feature = "alloc")]
+use crate::envelope::labelled;
 use crate::{DecodeError, KeyId, LicenseId, SignedBody, Timestamp, canonical, envelope::decode_labelled};
+#[cfg(feature = "alloc")]
+use alloc::vec::Vec;
 
 /// Magic at the start of a revocation list file: SPEC.md §6.1. As for
 /// licenses, "the version is part of the magic".
@@ -194,6 +198,60 @@ impl<'a> RevocationList<'a> {
     pub fn issuing_keys(&self) -> impl ExactSizeIterator<Item = KeyId> + 'a {
         self.issuing_keys.iter().map(|id| KeyId(*id))
     }
+}
+
+#[cfg(feature = "alloc")]
+/// The message an issuing key signs for a revocation list (SPEC.md §6.1):
+/// label || body. The ids are sorted and deduplicated here, as the spec's
+/// canonical form requires ("strictly ascending"), so the caller may pass
+/// them in any order.
+pub fn encode_revocation_list_body(
+    sequence: u64,
+    issued_at: crate::Timestamp,
+    licenses: &[crate::LicenseId],
+    issuing_keys: &[crate::KeyId],
+) -> Result<Vec<u8>, DecodeError> {
+    use wire::RevocationListBody;
+
+    let mut l: Vec<[u8; 16]> = licenses.iter().map(|id| id.0).collect();
+    l.sort_unstable();
+    l.dedup();
+    let mut k: Vec<[u8; 8]> = issuing_keys.iter().map(|id| id.0).collect();
+    k.sort_unstable();
+    k.dedup();
+    let body = RevocationListBody {
+        sequence,
+        issued_at: issued_at.0,
+        licenses: l.as_flattened(),
+        issuing_keys: k.as_flattened(),
+    };
+    let msg = labelled(REVOCATION_LIST_SIGNATURE_LABEL, &body)?;
+    RevocationList::decode(&msg)?;
+    Ok(msg)
+}
+
+#[cfg(feature = "alloc")]
+/// A raw revocation list file (SPEC.md §6.1): magic, then the certificate
+/// and the list, each with its signature. There is no armored form.
+pub fn encode_revocation_file(
+    certificate_message: &[u8],
+    certificate_signature: &[u8; 64],
+    list_message: &[u8],
+    list_signature: &[u8; 64],
+) -> Result<Vec<u8>, DecodeError> {
+    use wire::RevocationFile;
+
+    let file = RevocationFile {
+        certificate: crate::wire::SignedBody {
+            message: certificate_message,
+            signature: crate::wire::Signature(*certificate_signature),
+        },
+        list: crate::wire::SignedBody { message: list_message, signature: crate::wire::Signature(*list_signature) },
+    };
+    let mut out = Vec::from(REVOCATION_FILE_MAGIC.as_slice());
+    out.extend_from_slice(&postcard::to_allocvec(&file).map_err(|_| DecodeError::Malformed)?);
+    RevocationEnvelope::decode(&out)?;
+    Ok(out)
 }
 
 #[cfg(all(test, feature = "alloc"))]

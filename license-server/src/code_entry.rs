@@ -21,7 +21,28 @@ use fanlic_verifier::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::state::{CHALLENGE_VALID_SECS, ShownChallenge};
+/// How long a QR code is valid (SPEC.md §6.2: "valid for 5 minutes").
+pub const CHALLENGE_VALID_SECS: u64 = fanlic_formats::activation::CHALLENGE_VALID_SECS;
+
+/// The QR code being shown.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ShownChallenge {
+    /// The activation URL the QR code holds.
+    pub url: String,
+    /// When it was made; it is valid for [`CHALLENGE_VALID_SECS`].
+    pub issued_at: u64,
+    /// SHA-256 of its raw token: what a receipt names (SPEC.md §6.5).
+    pub token_sha256: [u8; 32],
+}
+
+impl ShownChallenge {
+    /// The token as text: the activation URL's last segment, without the
+    /// query.
+    pub fn token_text(&self) -> &str {
+        let last = self.url.rsplit('/').next().unwrap_or("");
+        last.split('?').next().unwrap_or(last)
+    }
+}
 
 /// Wrong codes from all clients together within [`GLOBAL_WINDOW_SECS`]
 /// before code entry locks for everyone for [`LOCK_SECS`].

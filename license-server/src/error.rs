@@ -6,7 +6,7 @@ use std::{io, path::PathBuf};
 
 /// An error of the authorization server (start-up, key files, `privateConfig`,
 /// TLS). Requests refused for licensing reasons are not errors: they are
-/// [`crate::state::Cause`]s.
+/// [`crate::license::Cause`]s.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {

@@ -91,6 +91,8 @@ mod error;
 pub mod http;
 pub mod keys;
 pub mod license;
+pub mod limits;
+mod log;
 pub mod net;
 pub mod receipt;
 pub mod state;
@@ -120,8 +122,9 @@ use serde_json::json;
 
 use crate::{
     config::{SignedCertificate, verify_private_config, write_atomic},
-    http::{PRIVATE_CONFIG_MODE, Shared, log_line},
+    http::{PRIVATE_CONFIG_MODE, Shared},
     license::ServerLicense,
+    log::log_line,
     state::ServerState,
     tls::{TlsFiles, TlsListener},
 };
@@ -268,8 +271,8 @@ pub fn prepare(opts: &Options, now: u64) -> Result<Prepared, Error> {
     let receipt_path = dir.join(receipt::FILE_NAME);
     if receipt_path.exists() {
         let bytes = fs::read(&receipt_path).map_err(Error::io(&receipt_path, "cannot read"))?;
-        let held = receipt::load(&state, &bytes, now)
-            .map_err(|reason| Error::Receipt { path: receipt_path.clone(), reason })?;
+        let held =
+            state.load_receipt(&bytes, now).map_err(|reason| Error::Receipt { path: receipt_path.clone(), reason })?;
         state.set_receipt(held);
     }
     Ok(Prepared { state, tls, tls_binding, base_url, config_path, code_entry_path, receipt_path, join_secret })

@@ -8,7 +8,18 @@ pub use fanlic_formats::ActivationPolicy;
 use fanlic_formats::{Expiry, LicenseId, LicenseKind, MAX_LICENSE_FILE_LEN, Timestamp, Version, armor};
 use fanlic_verifier::{Environment, Lang, RootKey, authenticate, check};
 
-use crate::{Error, state::Cause};
+use crate::Error;
+
+/// One reason a request is refused: a stable code and a message for people
+/// (SPEC.md §7.3: `{"code", "message"}`).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Cause {
+    /// The verifier's cause code (§4.2), or `not_activated`, `clock_behind`,
+    /// `not_registered`.
+    pub code: &'static str,
+    /// What it means and what to do.
+    pub message: String,
+}
 
 /// What the server needs of its verified license. Holds the raw file too:
 /// every answer carries it (SPEC.md §7.2, `license: bytes // raw`).

@@ -24,7 +24,7 @@ use fanlic_formats::{
 };
 use fanlic_verifier::receipt::{Expect, ReceiptCause, sha256, verify_receipt};
 
-use crate::state::ServerState;
+use crate::license::ServerLicense;
 
 /// The receipt's file, beside `privateConfig`.
 pub const FILE_NAME: &str = "activation-receipt";
@@ -121,40 +121,54 @@ impl ReceiptRefusal {
 }
 
 /// What the check is for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Purpose {
-    /// A receipt posted by the admin: for a pending challenge, after the
-    /// receipt held, its lease not over (`mono`: the process's monotonic
-    /// seconds, by which a challenge ages too).
-    Accept {
-        /// Monotonic seconds.
-        mono: u64,
-    },
+#[derive(Clone, Copy)]
+enum Purpose<'a> {
+    /// A receipt posted by the admin: for a challenge the server shows now
+    /// (by the SHA-256 of its token), after the receipt held, its lease not
+    /// over.
+    Accept(&'a dyn Fn(&[u8; 32]) -> bool),
     /// `activation-receipt` at start: signed for this license and instance;
     /// an ended lease is refused on requests, not here.
     Load,
 }
 
-/// The verifier's check of a posted receipt file (armored or raw) for this
-/// server's license, its instance key and the receipt it holds, at `now`
+/// What a receipt is checked against: this server's license, its instance
+/// key and the receipt it holds.
+#[derive(Clone, Copy, Debug)]
+pub struct Holder<'a> {
+    /// The server license.
+    pub license: &'a ServerLicense,
+    /// This instance's public key.
+    pub instance_public_key: [u8; 32],
+    /// The id of the receipt this server holds, if any.
+    pub held: Option<[u8; 32]>,
+}
+
+/// The verifier's check of a posted receipt file (armored or raw) for the
+/// `holder`'s license, instance key and held receipt, at `now`
 /// ([`fanlic_verifier::receipt::verify_receipt`], SPEC.md §6.5 rules 1–6):
 /// this server shows a QR code per client, and a receipt counts for
-/// whichever valid one it answers ([`ServerState::check_receipt`] checks
-/// that again when it is accepted). A receipt whose own revocation list revokes the license is
-/// returned with `revokes_license` set: the server keeps it and serves
-/// nothing.
-pub fn verify(state: &ServerState, input: &[u8], now: u64, mono: u64) -> Result<CheckedReceipt, ReceiptRefusal> {
-    check(state, input, now, Purpose::Accept { mono })
+/// whichever valid one it answers (`shows_challenge`, by the SHA-256 of its
+/// token; the state checks that again when it is accepted). A receipt whose
+/// own revocation list revokes the license is returned with
+/// `revokes_license` set: the server keeps it and serves nothing.
+pub fn verify(
+    holder: &Holder<'_>,
+    shows_challenge: impl Fn(&[u8; 32]) -> bool,
+    input: &[u8],
+    now: u64,
+) -> Result<CheckedReceipt, ReceiptRefusal> {
+    check(holder, input, now, Purpose::Accept(&shows_challenge))
 }
 
 /// `activation-receipt` checked again at start (the signatures, this
 /// license, this instance key): the receipt the next challenge names.
-pub fn load(state: &ServerState, input: &[u8], now: u64) -> Result<CheckedReceipt, String> {
-    check(state, input, now, Purpose::Load).map_err(|e| e.to_string())
+pub fn load(holder: &Holder<'_>, input: &[u8], now: u64) -> Result<CheckedReceipt, String> {
+    check(holder, input, now, Purpose::Load).map_err(|e| e.to_string())
 }
 
-fn check(state: &ServerState, input: &[u8], now: u64, purpose: Purpose) -> Result<CheckedReceipt, ReceiptRefusal> {
-    let license = state.license();
+fn check(holder: &Holder<'_>, input: &[u8], now: u64, purpose: Purpose<'_>) -> Result<CheckedReceipt, ReceiptRefusal> {
+    let license = holder.license;
     let malformed = |e: fanlic_formats::DecodeError| {
         ReceiptRefusal::Invalid(vec![("receipt_malformed", format!("the receipt does not decode: {e}"))])
     };
@@ -167,7 +181,7 @@ fn check(state: &ServerState, input: &[u8], now: u64, purpose: Purpose) -> Resul
     let signed = fanlic_verifier::authenticate_raw(&license.raw, &license.roots).map_err(|e| {
         ReceiptRefusal::Invalid(vec![("content_incorrect", format!("the server license does not verify: {e}"))])
     })?;
-    let held = state.receipt().map(|r| r.id);
+    let held = holder.held;
     let expect = Expect {
         license: &signed.license,
         license_sha256: sha256(&license.raw),
@@ -175,15 +189,13 @@ fn check(state: &ServerState, input: &[u8], now: u64, purpose: Purpose) -> Resul
         // Rule 4 against whichever QR code it claims, if this server shows
         // it now; else against none it could answer.
         challenge_sha256: match purpose {
-            Purpose::Accept { mono } if state.shows_challenge(&claimed.challenge_sha256, now, mono) => {
-                Some(claimed.challenge_sha256)
-            }
-            Purpose::Accept { .. } => Some(sha256(b"no QR code this server shows")),
+            Purpose::Accept(shows) if shows(&claimed.challenge_sha256) => Some(claimed.challenge_sha256),
+            Purpose::Accept(_) => Some(sha256(b"no QR code this server shows")),
             Purpose::Load => None,
         },
-        instance_public_key: Some(state.instance_public_key()),
+        instance_public_key: Some(holder.instance_public_key),
         previous_receipt: match purpose {
-            Purpose::Accept { .. } => Some(held),
+            Purpose::Accept(_) => Some(held),
             Purpose::Load => None,
         },
         now: Timestamp(now),
@@ -194,7 +206,7 @@ fn check(state: &ServerState, input: &[u8], now: u64, purpose: Purpose) -> Resul
         Err(rejection) => {
             let tolerated = |c: &ReceiptCause| match c {
                 ReceiptCause::Revoked { .. } => true,
-                ReceiptCause::LeaseExpired { .. } => purpose == Purpose::Load,
+                ReceiptCause::LeaseExpired { .. } => matches!(purpose, Purpose::Load),
                 _ => false,
             };
             if !rejection.causes().all(|c| tolerated(&c)) {

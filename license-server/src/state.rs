@@ -34,30 +34,16 @@ use serde::Serialize;
 
 use crate::{
     Error,
-    code_entry::CodeEntry,
+    code_entry::{CodeEntry, ShownChallenge},
     config::{LoadedConfig, SignedCertificate, encode_private_config},
     hex,
-    license::{ActivationPolicy, ServerLicense},
-    receipt::{CheckedReceipt, ReceiptRefusal},
+    license::{ActivationPolicy, Cause, ServerLicense},
+    receipt::{self, CheckedReceipt, Holder, ReceiptRefusal},
 };
 
 /// "at most every 600 seconds to move `time_high_water` and the nodes'
 /// `last_seen` forward. It MUST NOT write on every heartbeat" (SPEC.md §7.4).
 pub const TIME_WRITE_INTERVAL_SECS: u64 = 600;
-
-/// How long a QR code is valid (SPEC.md §6.2: "valid for 5 minutes").
-pub const CHALLENGE_VALID_SECS: u64 = fanlic_formats::activation::CHALLENGE_VALID_SECS;
-
-/// One reason a request is refused: a stable code and a message for people
-/// (SPEC.md §7.3: `{"code", "message"}`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Cause {
-    /// The verifier's cause code (§4.2), or `not_activated`, `clock_behind`,
-    /// `not_registered`.
-    pub code: &'static str,
-    /// What it means and what to do.
-    pub message: String,
-}
 
 /// A signed answer (SPEC.md §7.2).
 #[derive(Clone, Debug)]
@@ -81,26 +67,6 @@ pub struct RegisterRequest<'a> {
     pub node_id: [u8; 16],
     /// A fresh nonce, echoed in the answer.
     pub nonce: [u8; 16],
-}
-
-/// The QR code being shown.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ShownChallenge {
-    /// The activation URL the QR code holds.
-    pub url: String,
-    /// When it was made; it is valid for [`CHALLENGE_VALID_SECS`].
-    pub issued_at: u64,
-    /// SHA-256 of its raw token: what a receipt names (SPEC.md §6.5).
-    pub token_sha256: [u8; 32],
-}
-
-impl ShownChallenge {
-    /// The token as text: the activation URL's last segment, without the
-    /// query.
-    pub fn token_text(&self) -> &str {
-        let last = self.url.rsplit('/').next().unwrap_or("");
-        last.split('?').next().unwrap_or(last)
-    }
 }
 
 /// Why the QR page or the code entry refuses.
@@ -711,6 +677,28 @@ impl ServerState {
     /// The receipt held.
     pub fn receipt(&self) -> Option<&CheckedReceipt> {
         self.receipt.as_ref()
+    }
+
+    /// What a receipt is checked against: this server's license, instance
+    /// key and held receipt.
+    fn receipt_holder(&self) -> Holder<'_> {
+        Holder {
+            license: &self.license,
+            instance_public_key: self.instance_public_key(),
+            held: self.receipt.as_ref().map(|r| r.id),
+        }
+    }
+
+    /// [`receipt::verify`] for this server at `now` (`mono`: the process's
+    /// monotonic seconds, by which a challenge ages too).
+    pub fn verify_receipt(&self, input: &[u8], now: u64, mono: u64) -> Result<CheckedReceipt, ReceiptRefusal> {
+        receipt::verify(&self.receipt_holder(), |token| self.shows_challenge(token, now, mono), input, now)
+    }
+
+    /// [`receipt::load`] for this server: `activation-receipt` checked again
+    /// at start.
+    pub fn load_receipt(&self, input: &[u8], now: u64) -> Result<CheckedReceipt, String> {
+        receipt::load(&self.receipt_holder(), input, now)
     }
 
     /// The server-side checks of a receipt the verifier accepted (SPEC.md

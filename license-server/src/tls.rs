@@ -65,7 +65,7 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// once. The connection cap (`net`) counts only connections whose handshake
 /// finished, so without this a stranger could hold any number of half-open
 /// handshakes for their timeout.
-pub const MAX_HANDSHAKES_PER_CLIENT: usize = crate::net::MAX_CONNECTIONS_PER_CLIENT;
+pub const MAX_HANDSHAKES_PER_CLIENT: usize = crate::limits::MAX_CONNECTIONS_PER_CLIENT;
 /// At most this many TLS handshakes in progress from all addresses.
 pub const MAX_HANDSHAKES: usize = 256;
 /// DER of the OID id-ecPublicKey (1.2.840.10045.2.1) and of prime256v1
@@ -374,7 +374,7 @@ impl TlsListener {
                     break;
                 }
                 let Some(handshake) = Handshake::start(&in_progress, addr.ip()) else {
-                    crate::http::log_line(&serde_json::json!({
+                    crate::log::log_line(&serde_json::json!({
                         "event": "connection_refused", "client": addr.to_string(), "reason": "too many connections",
                         "stage": "handshake",
                     }));
@@ -390,7 +390,7 @@ impl TlsListener {
                         Ok(Ok(tls)) => {
                             let _ = tx.send((tls, addr)).await;
                         }
-                        Ok(Err(e)) => crate::http::log_line(&serde_json::json!({
+                        Ok(Err(e)) => crate::log::log_line(&serde_json::json!({
                             "event": "tls_handshake_failed", "client": addr.to_string(), "error": e.to_string(),
                         })),
                         Err(_) => {}

@@ -237,14 +237,6 @@ impl Cause<'_> {
     }
 }
 
-impl fmt::Display for Cause<'_> {
-    /// The English message: the product's cause name, then the details
-    /// ([`Cause::message`] in [`crate::Lang::En`]).
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.message(crate::Lang::En).fmt(f)
-    }
-}
-
 /// Every failing cause of one check, in the fixed order; needs no allocator.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Causes<'a> {

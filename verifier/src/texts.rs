@@ -13,6 +13,14 @@ use fanlic_formats::{Date, DecodeError, LicenseKind, Timestamp, Version};
 
 use crate::cause::{Cause, ContentError, Revocation};
 
+impl fmt::Display for Cause<'_> {
+    /// The English message: the product's cause name, then the details
+    /// ([`Cause::message`] in [`Lang::En`]).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.message(Lang::En).fmt(f)
+    }
+}
+
 /// A language of the texts.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
