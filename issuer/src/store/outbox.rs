@@ -43,33 +43,9 @@ impl PartialEq<&str> for OutboxStatus {
     }
 }
 
-/// The language of the request, and so of the reply's text.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Language {
-    /// English.
-    En,
-    /// Chinese (simplified).
-    Zh,
-}
-
-impl Language {
-    /// `en` or `zh`, as stored.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::En => "en",
-            Self::Zh => "zh",
-        }
-    }
-
-    /// From the stored text.
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "en" => Some(Self::En),
-            "zh" => Some(Self::Zh),
-            _ => None,
-        }
-    }
-}
+/// The language of the request, and so of the reply's text: the one
+/// language type, the mail's.
+pub use fanlic_mail::Language;
 
 /// A file attached to a reply.
 #[derive(Clone, Debug, PartialEq, Eq)]
