@@ -8,7 +8,6 @@
 //! mistake). Every `.eml` of the folder must be in the table below and in
 //! the README.
 
-
 use std::{collections::BTreeSet, fs, path::PathBuf};
 
 use crate::common::{Env, fanlic, ok};

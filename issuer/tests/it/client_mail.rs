@@ -12,7 +12,6 @@
 //! decision that differs from staff's, and on codes that differ when the
 //! table gives codes (compared as sets); the message lists every mismatch.
 
-
 use core::fmt::Write as _;
 use std::{
     collections::{BTreeMap, BTreeSet},

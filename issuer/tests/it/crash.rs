@@ -8,18 +8,17 @@
 //! The kill moments come from a seeded generator: the seed is printed, and
 //! `FANLIC_CRASH_SEED=N` replays it (timing still varies with the machine).
 
-
 use core::time::Duration;
 use std::{
     collections::{BTreeMap, BTreeSet, HashMap},
     fs,
     os::unix::{fs::PermissionsExt as _, process::ExitStatusExt as _},
     path::{Path, PathBuf},
-    process::{Command, Stdio},
+    process::Stdio,
     time::Instant,
 };
 
-use crate::common::{BIN, fanlic_cmd, Env, PASS, bad_values, body_for, ok, setup};
+use crate::common::{Env, PASS, bad_values, body_for, fanlic_cmd, ok, setup};
 use fanlic_formats::MAX_LICENSE_FILE_LEN;
 use fanlic_issuer::Home;
 

@@ -11,7 +11,9 @@ use std::{
     process::{Command, Stdio},
 };
 
-use crate::common::{BIN, fanlic_cmd, BODY, CONTRACT_ADDR, Env, PASS, bad_values, body_for, fanlic, mail, ok, query_texts, setup};
+use crate::common::{
+    BODY, CONTRACT_ADDR, Env, PASS, bad_values, body_for, fanlic, fanlic_cmd, mail, ok, query_texts, setup,
+};
 use fanlic_formats::MAX_LICENSE_FILE_LEN;
 use fanlic_issuer::Home;
 use serde_json::Value;

@@ -6,19 +6,18 @@
 //! every refusal. The server binary in the images is a small static ELF made
 //! here (`FANLIC_LICENSE_SERVER_BINARY`), padded to the size of the real one.
 
-
 use std::{
     fs,
     os::unix::fs::PermissionsExt as _,
     path::{Path, PathBuf},
-    process::{Command, Output, Stdio},
+    process::{Output, Stdio},
 };
 
-use base64::Engine as _;
 use crate::common::{
-    AUTHSERV, BIN, BODY, fanlic_cmd, CONTRACT_ADDR, Env, PASS, SUBJECT, private_config, query_texts, replace_line,
+    AUTHSERV, BIN, BODY, CONTRACT_ADDR, Env, PASS, SUBJECT, fanlic_cmd, private_config, query_texts, replace_line,
     smtp::{SmtpServer, free_port},
 };
+use base64::Engine as _;
 use fanlic_formats::{Envelope, License, LicenseKind};
 use fanlic_issuer::Home;
 use mail_parser::MimeHeaders as _;

@@ -6,7 +6,6 @@
 //! refuses a second live license without `--supersede`, races between
 //! processes issue one license, and the trail of it all is in `fanlic audit`.
 
-
 use std::{
     fs,
     path::{Path, PathBuf},

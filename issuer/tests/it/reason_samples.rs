@@ -6,7 +6,6 @@
 //! decision and exact codes. The table, the files and the codes the
 //! validator defines are checked against each other so that none can drift.
 
-
 use std::{
     collections::{BTreeMap, BTreeSet},
     fs,

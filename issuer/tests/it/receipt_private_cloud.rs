@@ -26,8 +26,8 @@ use std::{
     process::{Command, Stdio},
 };
 
+use crate::common::{Env, fanlic_cmd, ok, smtp::free_port};
 use base64::Engine as _;
-use crate::common::{BIN, fanlic_cmd, Env, ok, smtp::free_port};
 use fanlic_formats::{LicenseKind, Timestamp, private_cloud::AnswerKind};
 use fanlic_issuer::home::load_root_public_key;
 use fanlic_verifier::{

@@ -13,8 +13,8 @@ use std::{
     time::{SystemTime, UNIX_EPOCH},
 };
 
+use crate::common::{Env, fanlic, fanlic_cmd, ok};
 use base64::Engine as _;
-use crate::common::{BIN, fanlic_cmd, Env, fanlic, ok};
 use fanlic_formats::{
     IssuingKeyCertificate, LicenseId, MAX_LICENSE_FILE_LEN,
     activation::{ActivationChallenge, ChallengeBodyWire, ServerInstance},

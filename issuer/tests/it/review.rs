@@ -4,7 +4,6 @@
 //! reason, never an unauthenticated one; replies come from the address set
 //! with `fanlic config --reply-from`.
 
-
 use std::fs;
 
 use crate::common::{BODY, CONTRACT_ADDR, Env, PASS, fanlic, mail, ok, replace_line, setup};

@@ -3,7 +3,6 @@
 //! only; refusals change nothing and exit 1; `revocations export` writes a
 //! list the verifier products embed accepts, with a growing sequence.
 
-
 use std::{fs, os::unix::fs::PermissionsExt as _};
 
 use crate::common::{CONTRACT_ADDR, Env, bind, fanlic, issue_license, ok, query_texts, setup};

@@ -5,7 +5,6 @@ use std::{
     fs,
     os::unix::fs::PermissionsExt as _,
     path::{Path, PathBuf},
-    process::Command,
 };
 
 use fanlic_formats::{LicenseKind, Timestamp, armor, encode_license_file, encode_license_payload, wire};
@@ -390,12 +389,7 @@ fn cli_uses_fanlic_home_and_prints_no_secret() {
     let tmp = tempfile::tempdir().unwrap();
     let home = tmp.path().join("vendor");
     let run_env = |args: &[&str]| {
-        crate::common::fanlic_cmd()
-            .args(args)
-            .current_dir(tmp.path())
-            .env("FANLIC_HOME", &home)
-            .output()
-            .unwrap()
+        crate::common::fanlic_cmd().args(args).current_dir(tmp.path()).env("FANLIC_HOME", &home).output().unwrap()
     };
     let init = run_env(&["init", "--json"]);
     assert!(init.status.success(), "{}", String::from_utf8_lossy(&init.stderr));

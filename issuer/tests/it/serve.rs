@@ -14,7 +14,7 @@ use std::{
     time::{SystemTime, UNIX_EPOCH},
 };
 
-use crate::common::{BIN, fanlic_cmd, Env, fanlic, ok};
+use crate::common::{BIN, Env, fanlic, fanlic_cmd, ok};
 use fanlic_formats::{LicenseId, MAX_LICENSE_FILE_LEN, Timestamp, activation::ServerInstance};
 use fanlic_issuer::home::load_root_public_key;
 use fanlic_issuer::qr::Qr;

@@ -4,10 +4,7 @@
 //! encoding is sound. The library entry points are covered by
 //! testkit/tests/it/vectors.rs; this is the same table through the binary.
 
-use std::{
-    path::{Path, PathBuf},
-    process::Command,
-};
+use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 

@@ -7,7 +7,6 @@
 //! before any request is sent; a node without the cluster's join secret
 //! refused with `not_authorized` alone. Needs `curl` (to activate the server).
 
-
 use std::{
     fs,
     io::{BufRead, BufReader, Write as _},

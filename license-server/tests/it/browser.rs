@@ -11,7 +11,6 @@
 //! (zbar-tools), `openssl` and `curl`: without them the test FAILS and says
 //! what to install.
 
-
 use core::time::Duration;
 use std::{
     fs,

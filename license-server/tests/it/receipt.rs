@@ -21,8 +21,8 @@ use std::{
     time::{SystemTime, UNIX_EPOCH},
 };
 
-use base64::{Engine as _, engine::general_purpose::STANDARD};
 use crate::common::{ReceiptTerms, fixture_with, revocation_file, sign_receipt, write_license_dir};
+use base64::{Engine as _, engine::general_purpose::STANDARD};
 use fanlic_formats::{
     ActivationPolicy,
     activation::{ActivationChallenge, MAX_TOKEN_LEN},

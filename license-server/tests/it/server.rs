@@ -6,7 +6,6 @@
 //! slowloris client and the connection cap. Needs `curl`, `openssl`,
 //! `zbarimg` (package zbar-tools) and `chromium`.
 
-
 use std::{
     fs,
     io::{BufRead as _, BufReader},
@@ -16,8 +15,8 @@ use std::{
     time::{SystemTime, UNIX_EPOCH},
 };
 
-use base64::{Engine as _, engine::general_purpose::STANDARD};
 use crate::common::{ACTIVATION_KEY, AnyCert, fixture, write_license_dir};
+use base64::{Engine as _, engine::general_purpose::STANDARD};
 use ed25519_dalek::{Signature, SigningKey};
 use fanlic_formats::LicenseKind;
 use fanlic_formats::{
