@@ -4,7 +4,7 @@
 #
 # - the receipt key's certificate, by root A, and every accepted receipt, by
 #   the receipt key: `openssl pkeyutl -verify -pubin -rawin` over the parts in
-#   fixtures/vectors/openssl-receipts/ (a test, tests/tests/receipts.rs, proves
+#   fixtures/vectors/openssl-receipts/ (a test, testkit/tests/it/receipts.rs, proves
 #   they are the bytes the decoder extracts as signed); the public keys are
 #   those of fixtures/keys/; the certificate certifies receipt-a (its key id
 #   recomputed with SHA-256) for purposes 0x8 alone, for 30 days;

@@ -6,7 +6,7 @@
 #
 # for X = NAME.cert (the certificate, under the root key) and X = NAME.license
 # (the license payload, under the certified issuing key), from the parts in
-# fixtures/vectors/openssl/. A test (fanlic-tests, tests/fixtures.rs) proves
+# fixtures/vectors/openssl/. A test (fanlic-testkit, testkit/tests/it/fixtures.rs) proves
 # those parts are exactly the bytes the decoder extracts as signed.
 #
 # Then the TLS binding of the private cloud (SPEC.md §7.7), from the parts in

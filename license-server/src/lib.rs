@@ -99,7 +99,7 @@ pub mod state;
 pub mod tls;
 
 #[cfg(test)]
-#[path = "../tests/common/mod.rs"]
+#[path = "../tests/it/common/mod.rs"]
 mod test_fixture;
 
 use core::{
@@ -420,7 +420,7 @@ mod tests {
         };
         let prepared = prepare(&opts, ISSUED_AT + 60).unwrap();
         let instance = keys::load_private_key(&config_dir.join("instance.key")).unwrap();
-        let public_pem = fanlic_tests::keys::public_key_pem(instance.verifying_key().as_bytes());
+        let public_pem = fanlic_testkit::keys::public_key_pem(instance.verifying_key().as_bytes());
         let pkey = |file: &std::path::Path, args: &[&str]| {
             let out = Command::new("openssl").arg("pkey").args(args).arg("-in").arg(file).output().unwrap();
             assert!(out.status.success(), "{}: {}", file.display(), String::from_utf8_lossy(&out.stderr));

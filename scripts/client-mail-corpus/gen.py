@@ -5,7 +5,7 @@ writes it (clients.py), and README.md with the staff decisions.
 
 The output is deterministic (ids and boundaries are hashes of the file name), so a change to
 one mail changes only that file. Edit specs.py to add or change a mail, then run this and
-`cargo test -p fanlic-issuer --test client_mail -- --nocapture`.
+`cargo test -p fanlic-issuer --test it client_mail -- --nocapture`.
 """
 import os
 import sys

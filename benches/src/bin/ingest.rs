@@ -31,10 +31,10 @@ use ring::signature::{Ed25519KeyPair, KeyPair as _};
 const AUTHSERV: &str = "mx.vendor.example";
 const PASS: &str = "mx.vendor.example; dkim=pass header.d=customer.example";
 const SUBJECT: &str = "Official Authorization Document of Customer Trading Co., Ltd.'s Registration for FineReport";
-/// The clean registration the issuer's integration tests send (`issuer/tests/common/mod.rs`).
+/// The clean registration the issuer's integration tests send (`issuer/tests/it/common/mod.rs`).
 const BODY: &str = include_str!("../../../fixtures/emails/bodies/clean-registration.txt");
 
-/// A clean registration mail (issued), as `issuer/tests/ingest.rs` writes them.
+/// A clean registration mail (issued), as `issuer/tests/it/ingest.rs` writes them.
 fn mail(i: usize) -> String {
     let mut s = String::new();
     s.push_str(&format!("Authentication-Results: {PASS}\r\n"));

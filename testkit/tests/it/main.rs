@@ -1,0 +1,13 @@
+//! The test-vector kit's integration tests, one binary: the committed
+//! fixtures against the generator, every vector through both verifier entry
+//! points, the receipt, revocation and private-cloud vectors, and the test
+//! names SECURITY.md cites.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)] // test code
+
+mod docs;
+mod fixtures;
+mod private_cloud;
+mod receipts;
+mod revocations;
+mod round_trip;
+mod vectors;
