@@ -461,7 +461,7 @@ pub const ISSUE_ACTOR: &str = "fanlic issue";
 /// (`req.supersedes`), and is then revoked and marked superseded by `new`,
 /// in the caller's transaction.
 pub(crate) fn supersede_live(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &rusqlite::Connection,
     path: &Path,
     req: &IssueRequest,
     new: &str,

@@ -213,7 +213,7 @@ fn domain_of(addr: &str) -> &str {
 /// enabled contract, and ([`Error::ReplyInvalid`]) addresses, headers or
 /// attachment types lettre would not accept, so that a queued reply can
 /// always be built.
-pub fn enqueue(tx: &Transaction<'_>, reply: &Reply, now: Timestamp) -> Result<i64, Error> {
+pub fn enqueue(tx: &Connection, reply: &Reply, now: Timestamp) -> Result<i64, Error> {
     enqueue_checked(tx, CheckedReply::new(reply.clone(), now)?, now)
 }
 
@@ -241,7 +241,7 @@ impl CheckedReply {
 
 /// [`enqueue`] of a reply already checked: the recipient must still be an
 /// address of an enabled contract, looked up in `tx`.
-pub fn enqueue_checked(tx: &Transaction<'_>, checked: CheckedReply, now: Timestamp) -> Result<i64, Error> {
+pub fn enqueue_checked(tx: &Connection, checked: CheckedReply, now: Timestamp) -> Result<i64, Error> {
     let path = path_of(tx);
     let reply = &checked.reply;
     // Compared in the form the registry stores addresses in.

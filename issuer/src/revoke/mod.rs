@@ -503,7 +503,7 @@ pub fn revoke_license(
 /// (action `revoke`, `reason` as detail). `id` is the license id in its
 /// text form. Refuses a license already revoked.
 pub(crate) fn revoke_in(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &rusqlite::Connection,
     path: &Path,
     id: &str,
     reason: &str,

@@ -2,6 +2,7 @@
 //! `PRAGMA user_version`, and the rows the issuer keeps.
 
 pub mod audit;
+pub mod decisions;
 
 use std::path::{Path, PathBuf};
 
