@@ -198,7 +198,7 @@ pub fn approve(home: &mut Home, id: i64, by: &str, now: Timestamp) -> Result<Ing
             (Some(plan.max_licenses), similar_is_new),
         )
     };
-    let standing = home.store().read(&standing_of)?;
+    let standing = home.store().read(standing_of)?;
     let mut request = plan.to_request(PathBuf::new(), false);
     match &standing {
         Standing::Free => {}

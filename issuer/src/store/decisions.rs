@@ -98,7 +98,7 @@ impl fmt::Display for UnknownCode {
     }
 }
 
-impl std::error::Error for UnknownCode {}
+impl core::error::Error for UnknownCode {}
 
 impl FromStr for DecisionKind {
     type Err = UnknownCode;
