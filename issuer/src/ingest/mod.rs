@@ -34,17 +34,19 @@
 //!
 //! Two threads share the work: one reads and prepares the next batch
 //! (parse, validate, sign, build the reply), the other records the current
+//! one; batches are recorded and reported in the order they were read.
 //!
 //! The files: [`pipeline`] runs the batches, [`prepare`] does the work that
 //! needs no lock, [`record`] writes a decision under the write lock,
 //! [`review`] is staff's side (`review`, `approve`, `reject`), [`decide`]
 //! is what to do with one request, [`private_cloud`] the image, migration
 //! and destroy requests, [`replies`] the customer's mails, [`files`] the
-//! issued license files, [`prune`] the raw copies of decided mail and
-//! [`source`] where mail is read from.
+//! issued license files, [`incoming`] a message of a batch, [`prune`] the
+//! raw copies of decided mail and [`source`] where mail is read from.
 
 pub mod decide;
 pub mod files;
+pub mod incoming;
 pub mod outcome;
 pub mod pipeline;
 pub mod prepare;

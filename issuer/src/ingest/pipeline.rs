@@ -8,11 +8,11 @@
 use fanlic_formats::Timestamp;
 
 use super::files::{ISSUED_DIR, repair_license_file, write_new_license_file};
+pub use super::incoming::Incoming;
 use super::outcome::{IngestOutcome, OutcomeKind};
 use super::prepare::{Prepared, prepare_all};
 use super::private_cloud::{self, Images};
 use super::record::record;
-pub use super::source::Incoming;
 use super::source::{self, IncomingMessage, Receipt, SourceError};
 use crate::Error;
 use crate::Home;

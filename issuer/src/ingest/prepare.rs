@@ -9,9 +9,9 @@ use std::path::PathBuf;
 use fanlic_formats::Timestamp;
 
 use super::decide::{self, Decision, Outcome, RevokePlan};
+use super::incoming::Incoming;
 use super::private_cloud::{self, Images};
 use super::replies::{license_reply, rejection_reply};
-use super::source::Incoming;
 use crate::Error;
 use crate::Home;
 use crate::contracts;

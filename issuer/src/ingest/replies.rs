@@ -20,8 +20,8 @@
 
 use fanlic_formats::{ActivationPolicy, Envelope, Expiry, License, LicenseKind, MAX_LICENSE_FILE_LEN, Version, armor};
 
-use crate::ingest::decide::{self, Reason};
-use crate::ingest::files::LICENSE_FILE;
+use super::decide::{self, Reason};
+use super::files::LICENSE_FILE;
 use crate::mail::fields::{FieldValue, RegistrationFields, SubjectInfo};
 use crate::mail::message::{Language as MailLanguage, RegistrationMail};
 use crate::outbox::{self, Language, Reply};

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod decisions;
+pub mod reasons;
 
 use std::path::{Path, PathBuf};
 
