@@ -514,16 +514,19 @@ impl Tx<'_> {
     /// the rest of the transaction goes on (`fanlic ingest` decides each
     /// message of a batch this way).
     pub fn savepoint<T>(&self, f: impl FnOnce(&Tx<'_>) -> Result<T, Error>) -> Result<T, Error> {
-        self.conn.execute_batch("SAVEPOINT fanlic").map_err(err(self.path, "cannot take a savepoint"))?;
+        // Prepared once per connection: `fanlic ingest` takes one per message.
+        let run = |sql: &str, what| {
+            self.conn.prepare_cached(sql).and_then(|mut s| s.execute([])).map(drop).map_err(err(self.path, what))
+        };
+        run("SAVEPOINT fanlic", "cannot take a savepoint")?;
         match f(self) {
             Ok(out) => {
-                self.conn.execute_batch("RELEASE fanlic").map_err(err(self.path, "cannot release a savepoint"))?;
+                run("RELEASE fanlic", "cannot release a savepoint")?;
                 Ok(out)
             }
             Err(e) => {
-                self.conn
-                    .execute_batch("ROLLBACK TO fanlic; RELEASE fanlic")
-                    .map_err(err(self.path, "cannot roll back a savepoint"))?;
+                run("ROLLBACK TO fanlic", "cannot roll back a savepoint")?;
+                run("RELEASE fanlic", "cannot release a savepoint")?;
                 Err(e)
             }
         }
