@@ -38,7 +38,7 @@
 //!
 //! The files: [`pipeline`] runs the batches, [`prepare`] does the work that
 //! needs no lock, [`record`] writes a decision under the write lock,
-//! [`review`] is staff's side (`review`, `approve`, `reject`), [`decide`]
+//! [`mod@review`] is staff's side (`review`, `approve`, `reject`), [`decide`]
 //! is what to do with one request, [`private_cloud`] the image, migration
 //! and destroy requests, [`replies`] the customer's mails, [`files`] the
 //! issued license files, [`incoming`] a message of a batch, [`prune`] the

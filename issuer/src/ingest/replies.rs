@@ -16,7 +16,7 @@
 //! cannot be made to say more than what the mail held.
 //!
 //! Every reply goes to the contract's address (never `Reply-To`) and
-//! threads under the request ([`rejection_reply`], [`license_reply`]).
+//! threads under the request ([`rejection_reply`], `license_reply`).
 
 use fanlic_formats::{ActivationPolicy, Envelope, Expiry, License, LicenseKind, MAX_LICENSE_FILE_LEN, Version, armor};
 

@@ -5,7 +5,7 @@
 use core::fmt;
 use core::str::FromStr;
 
-/// A name that is no [`DecisionKind`] or [`ReasonCode`].
+/// A name that is no decision kind or [`ReasonCode`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UnknownCode(pub String);
 
