@@ -16,6 +16,7 @@ use crate::ingest::{self, IngestOutcome};
 use crate::license::issue::{IssueInput, IssueRequest};
 use crate::license::verify::{CheckSpec, verify};
 use crate::outbox::{self, OutboxTransport};
+use crate::store::DecisionKind;
 use crate::util::clock;
 use fanlic_verifier::RootKey;
 
@@ -216,7 +217,7 @@ fn from_mail(out: &mut dyn Write, dir: &Path, home: &mut Home, roots: &[RootKey]
     say!(out, "Step 8. Ingest them: each mail is checked (sender, contract, fields) and decided exactly once.");
     say!(out, "  $ fanlic ingest {}", maildir.display());
     let outcomes = ingest_maildir(home, &maildir, now)?;
-    let width = outcomes.iter().map(|o| o.decision.len()).max().unwrap_or(0);
+    let width = outcomes.iter().map(|o| o.decision.as_str().len()).max().unwrap_or(0);
     for o in &outcomes {
         let name = Path::new(&o.source).file_name().map_or(o.source.clone(), |n| n.to_string_lossy().into_owned());
         let codes: Vec<&str> = o.reasons.iter().map(|(c, _)| c.as_str()).collect();
@@ -226,7 +227,7 @@ fn from_mail(out: &mut dyn Write, dir: &Path, home: &mut Home, roots: &[RootKey]
         };
         let reply = if o.outbox_id.is_some() { "; reply queued" } else { "" };
         say!(out, "    {name}: {:<width$}  {detail}{reply}", o.decision);
-        if o.decision == "held" {
+        if o.decision.is(DecisionKind::Held) {
             say!(out, "        - for staff: see step 11");
         } else {
             for (_, message) in &o.reasons {
@@ -248,7 +249,7 @@ fn from_mail(out: &mut dyn Write, dir: &Path, home: &mut Home, roots: &[RootKey]
     }
     say!(out, "");
 
-    if let Some(issued) = outcomes.iter().find(|o| o.decision == "issued")
+    if let Some(issued) = outcomes.iter().find(|o| o.decision.is(DecisionKind::Issued))
         && let Some(lic) = issued.files.first()
     {
         say!(out, "Step 9. The license issued from the mail verifies on Northwind's FineReport 11.0.20 with 3 nodes.");
@@ -275,8 +276,8 @@ fn from_mail(out: &mut dyn Write, dir: &Path, home: &mut Home, roots: &[RootKey]
     for (id, to, via) in &report.sent {
         let subject = entries.iter().find(|e| e.id == *id).map_or("", |e| e.subject.as_str());
         let what = match outcomes.iter().find(|o| o.outbox_id == Some(*id)).map(|o| o.decision) {
-            Some("issued") => "with Container.lic attached",
-            Some("rejected") => "listing the reasons",
+            Some(d) if d.is(DecisionKind::Issued) => "with Container.lic attached",
+            Some(d) if d.is(DecisionKind::Rejected) => "listing the reasons",
             _ => "",
         };
         say!(out, "    {via}  ({what})");
@@ -329,11 +330,11 @@ fn one_per_project(out: &mut dyn Write, home: &mut Home, maildir: &Path, now: Ti
     for o in ingest_maildir(home, maildir, now)? {
         let name = Path::new(&o.source).file_name().map_or(o.source.clone(), |n| n.to_string_lossy().into_owned());
         let detail = match (o.decision, &o.license_id) {
-            ("resent", Some(id)) => format!("license {id} again: no new license"),
+            (d, Some(id)) if d.is(DecisionKind::Resent) => format!("license {id} again: no new license"),
             _ => o.reasons.iter().map(|(c, _)| c.as_str()).collect::<Vec<_>>().join(", "),
         };
         say!(out, "    {name}: {:<8}  {detail}", o.decision);
-        if o.decision != "resent" {
+        if !o.decision.is(DecisionKind::Resent) {
             for (_, message) in &o.reasons {
                 say!(out, "        - {message}");
             }

@@ -164,7 +164,7 @@ fn main() {
         match p {
             ingest::Progress::Decided { outcome, acknowledged } => {
                 acknowledged.unwrap();
-                assert_eq!(outcome.decision, "issued", "{}", outcome.source);
+                assert_eq!(outcome.decision.as_str(), "issued", "{}", outcome.source);
                 issued += 1;
                 if issued == 1 {
                     files = outcome.files.clone();

@@ -279,12 +279,6 @@ impl Home {
         self.store.read(|tx| tx.issuing_key_revoked(key_id))
     }
 
-    /// The raw connection, for the modules whose SQL has not yet moved into
-    /// the store. Nothing new may use it: go through [`Home::store_mut`].
-    pub(crate) fn conn_mut(&mut self) -> (&mut rusqlite::Connection, &Path) {
-        self.store.raw_mut()
-    }
-
     /// The home's records.
     pub fn store(&self) -> &Store {
         &self.store

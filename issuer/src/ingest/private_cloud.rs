@@ -43,13 +43,14 @@ use fanlic_formats::{
     private_cloud::{InstanceCertificate, PrivateConfigEnvelope},
 };
 use mail_parser::MimeHeaders as _;
-use rusqlite::{OptionalExtension as _, TransactionBehavior, params};
 
+use super::decide::{self, ConfigCheck, NamedLicense};
+use super::files::ISSUED_DIR;
+use super::replies;
 use crate::Error;
 use crate::Home;
 use crate::image;
 use crate::image::oci::BaseLayer;
-use crate::ingest::decide::{self, ConfigCheck, NamedLicense};
 use crate::mail::message::{self, Language as MailLanguage};
 use crate::outbox::{self, Language, Reply, ReplyAttachment};
 use crate::revoke;
@@ -60,23 +61,7 @@ use crate::util::input;
 /// attaches to a migration request (SPEC.md §7.4).
 pub const PRIVATE_CONFIG_FILE: &str = "privateConfig";
 
-/// The start of the reason recorded when a destroy request revokes a license.
-pub const DESTROYED_REASON: &str = "destroyed at the customer's request";
-
-/// Words of a migration request (compared lowercased, full-width folded).
-pub const MIGRATION_WORDS: [&str; 9] = [
-    "migrat",
-    "move server",
-    "move the server",
-    "move our server",
-    "move the authori",
-    "moving the server",
-    "relocate the server",
-    "迁移",
-    "搬迁",
-];
-/// Words of a request to destroy the old authorization component.
-pub const DESTROY_WORDS: [&str; 4] = ["destroy", "decommission", "销毁", "作废"];
+pub use super::decide::{DESTROY_WORDS, DESTROYED_REASON, MIGRATION_WORDS};
 
 /// The name of the image file attached to the reply.
 pub const IMAGE_FILE: &str = image::DEFAULT_IMAGE_NAME;
@@ -97,7 +82,7 @@ impl Images {
 
 /// `HOME/issued/<license_id>-fanruan_license_server.tar`.
 pub fn image_path(home: &Path, license_id: &str) -> PathBuf {
-    home.join(crate::ingest::ISSUED_DIR).join(format!("{license_id}-{IMAGE_FILE}"))
+    home.join(ISSUED_DIR).join(format!("{license_id}-{IMAGE_FILE}"))
 }
 
 /// The contents of the first attachment of the raw mail named
@@ -147,12 +132,10 @@ pub fn check_private_config(home: &mut Home, file: Option<&[u8]>) -> Result<Conf
         return invalid(format!("{e} ({})", e.reason()));
     }
     let id = license_id.to_string();
-    let (conn, path) = home.conn_mut();
-    let revoked = revoke::revocation_of(&crate::store::Tx::over(conn, path), &id)?.map(|(at, _, reason)| (at, reason));
-    let superseded_by: Option<String> = conn
-        .query_row("SELECT license_id FROM licenses WHERE supersedes = ?1 LIMIT 1", params![id], |r| r.get(0))
-        .optional()
-        .map_err(store::err(path, "cannot read the licenses"))?;
+    let (revoked, superseded_by) = home.store().read(|tx| {
+        let revoked = revoke::revocation_of(tx, &id)?.map(|(at, _, reason)| (at, reason));
+        Ok((revoked, tx.superseded_by(&id)?))
+    })?;
     Ok(ConfigCheck::Verified(NamedLicense {
         license_id,
         company: license.company.to_owned(),
@@ -172,15 +155,6 @@ pub fn migrated_reason(new: &LicenseId) -> String {
     format!("migrated to {new}")
 }
 
-/// The decision row [`deliver_image`] works from.
-struct Delivery {
-    license_id: Option<String>,
-    from: String,
-    authenticated: bool,
-    outbox_id: Option<i64>,
-    raw: Vec<u8>,
-}
-
 /// Finishes the delivery of the private-cloud license of the issued
 /// decision `decision_id`, idempotently: writes its image at [`image_path`]
 /// (again, if missing: the same bytes) and, if the reply is still owed (an
@@ -193,27 +167,7 @@ pub fn deliver_image(
     images: &Images,
     now: Timestamp,
 ) -> Result<Option<PathBuf>, Error> {
-    let row: Option<Delivery> = {
-        let (conn, path) = home.conn_mut();
-        // A resend within a day of the last one is recorded, not answered.
-        conn.query_row(
-            "SELECT license_id, from_addr, authenticated, outbox_id, raw FROM decisions
-             WHERE decision_id = ?1 AND (decision = 'issued'
-                   OR (decision = 'resent' AND reasons NOT LIKE '%\"resend_limited\"%'))",
-            params![decision_id],
-            |r| {
-                Ok(Delivery {
-                    license_id: r.get(0)?,
-                    from: r.get(1)?,
-                    authenticated: r.get(2)?,
-                    outbox_id: r.get(3)?,
-                    raw: r.get(4)?,
-                })
-            },
-        )
-        .optional()
-        .map_err(store::err(path, "cannot read the decisions"))?
-    };
+    let row = home.store().read(|tx| tx.delivery(decision_id))?;
     let Some(row) = row else { return Ok(None) };
     let Some(lid) = row.license_id.clone() else { return Ok(None) };
     let Some(stored) = home.stored_license(&lid)? else { return Ok(None) };
@@ -234,7 +188,7 @@ pub fn deliver_image(
     }
     let not_delivered = |reason: String| Error::ImageNotDelivered { license_id: lid.clone(), reason };
     let base = images.get(home).map_err(|why| not_delivered(why.to_owned()))?;
-    let issued = home_dir.join(crate::ingest::ISSUED_DIR);
+    let issued = home_dir.join(ISSUED_DIR);
     if !issued.is_dir() {
         crate::util::fsutil::create_dir(&issued, 0o700)?;
     }
@@ -259,12 +213,7 @@ pub fn deliver_image(
         in_reply_to,
         references,
         language,
-        body: crate::ingest::replies::image_body(
-            &crate::ingest::replies::Licensed::of(&license),
-            supersedes.as_deref(),
-            IMAGE_FILE,
-            language,
-        ),
+        body: replies::image_body(&replies::Licensed::of(&license), supersedes.as_deref(), IMAGE_FILE, language),
         attachments: vec![ReplyAttachment {
             file_name: IMAGE_FILE.to_owned(),
             content_type: "application/x-tar".to_owned(),
@@ -272,23 +221,14 @@ pub fn deliver_image(
         }],
     };
     let checked = outbox::CheckedReply::new(reply, now)?;
-    let (conn, db_path) = home.conn_mut();
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(store::err(db_path, "cannot start a transaction"))?;
-    // Checked again inside the transaction: two runs queue one reply.
-    let still_owed: bool = tx
-        .query_row("SELECT outbox_id IS NULL FROM decisions WHERE decision_id = ?1", params![decision_id], |r| r.get(0))
-        .map_err(store::err(db_path, "cannot read the decisions"))?;
-    if still_owed {
-        let outbox_id = outbox::enqueue_checked(&tx, checked, now)?;
-        tx.execute(
-            "UPDATE decisions SET outbox_id = ?1 WHERE decision_id = ?2 AND outbox_id IS NULL",
-            params![outbox_id, decision_id],
-        )
-        .map_err(store::err(db_path, "cannot record the reply"))?;
-    }
-    tx.commit().map_err(store::err(db_path, "cannot commit"))?;
+    home.store_mut().write(|tx| {
+        // Checked again inside the transaction: two runs queue one reply.
+        if tx.reply_owed(decision_id)? {
+            let outbox_id = outbox::enqueue_checked(tx, checked, now)?;
+            tx.set_decision_outbox(decision_id, outbox_id)?;
+        }
+        Ok(())
+    })?;
     Ok(Some(path))
 }
 

@@ -19,22 +19,11 @@
 //! the removed mail is overwritten either way).
 
 use fanlic_formats::Timestamp;
-use rusqlite::{TransactionBehavior, params};
 use serde_json::{Value, json};
 
 use crate::Error;
 use crate::Home;
-use crate::store;
 use crate::store::audit;
-
-/// Decisions whose raw copy `fanlic prune --before` removes: decided
-/// before ?1, not held, not pruned yet, and not an owed private-cloud reply.
-/// The decisions are named (not `<> 'held'`) so that the index on
-/// `(decision, decided_at)` finds them without reading every row's mail.
-const PRUNABLE: &str = "decision IN ('issued', 'rejected', 'resent', 'joined', 'ignored', 'revoked')
-     AND decided_at < ?1 AND raw_kept <> 'pruned'
-     AND NOT (decision IN ('issued', 'resent') AND outbox_id IS NULL AND authenticated = 1 AND from_addr <> ''
-              AND license_id IN (SELECT license_id FROM licenses WHERE kind = 'private-cloud'))";
 
 /// What [`prune`] did (or, with `dry_run`, would do).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -87,46 +76,21 @@ pub fn prune(
     by: &str,
     now: Timestamp,
 ) -> Result<PruneReport, Error> {
-    let (conn, path) = home.conn_mut();
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(store::err(path, "cannot start a transaction"))?;
-    let at = store::int(before.0);
-    let (rows, bytes): (i64, i64) = tx
-        .query_row(
-            &format!("SELECT count(*), coalesce(sum(length(raw)), 0) FROM decisions WHERE {PRUNABLE}"),
-            params![at],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .map_err(store::err(path, "cannot read the decisions"))?;
-    let held_kept: i64 = tx
-        .query_row("SELECT count(*) FROM decisions WHERE decided_at < ?1 AND decision = 'held'", params![at], |r| {
-            r.get(0)
-        })
-        .map_err(store::err(path, "cannot read the decisions"))?;
-    let report = PruneReport {
-        before,
-        dry_run,
-        rows: u64::try_from(rows).unwrap_or(0),
-        bytes: u64::try_from(bytes).unwrap_or(0),
-        held_kept: u64::try_from(held_kept).unwrap_or(0),
-    };
-    if dry_run || report.rows == 0 {
-        // Nothing changes: no audit entry either.
-        return Ok(report);
-    }
-    tx.execute(
-        &format!("UPDATE decisions SET raw = X'', raw_kept = 'pruned', raw_pruned_at = ?2 WHERE {PRUNABLE}"),
-        params![at, store::int(now.0)],
-    )
-    .map_err(store::err(path, "cannot prune the decisions"))?;
-    let why = format!(
-        "removed the raw copies of {} decision(s) made before {}: {} bytes",
-        report.rows, report.before, report.bytes
-    );
-    let data = report.to_json().to_string();
-    let entry = audit::Entry { why: &why, data: Some(data), ..audit::Entry::new(audit::Action::Prune, by, now) };
-    audit::record(&tx, path, &entry)?;
-    tx.commit().map_err(store::err(path, "cannot commit"))?;
-    Ok(report)
+    home.store_mut().write(|tx| {
+        let found = tx.prunable(before)?;
+        let report = PruneReport { before, dry_run, rows: found.rows, bytes: found.bytes, held_kept: found.held };
+        if dry_run || report.rows == 0 {
+            // Nothing changes: no audit entry either.
+            return Ok(report);
+        }
+        tx.prune_raw(before, now)?;
+        let why = format!(
+            "removed the raw copies of {} decision(s) made before {}: {} bytes",
+            report.rows, report.before, report.bytes
+        );
+        let data = report.to_json().to_string();
+        let entry = audit::Entry { why: &why, data: Some(data), ..audit::Entry::new(audit::Action::Prune, by, now) };
+        tx.audit(&entry)?;
+        Ok(report)
+    })
 }

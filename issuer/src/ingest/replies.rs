@@ -14,12 +14,17 @@
 //! The customer's text is quoted on one line per field, without control
 //! characters and cut to [`MAX_QUOTED_CHARS`] characters, so that a reply
 //! cannot be made to say more than what the mail held.
+//!
+//! Every reply goes to the contract's address (never `Reply-To`) and
+//! threads under the request ([`rejection_reply`], `license_reply`).
 
 use fanlic_formats::{ActivationPolicy, Envelope, Expiry, License, LicenseKind, MAX_LICENSE_FILE_LEN, Version, armor};
 
-use crate::ingest::decide::Reason;
+use super::decide::{self, Reason};
+use super::files::LICENSE_FILE;
 use crate::mail::fields::{FieldValue, RegistrationFields, SubjectInfo};
-use crate::outbox::Language;
+use crate::mail::message::{Language as MailLanguage, RegistrationMail};
+use crate::outbox::{self, Language, Reply};
 
 /// The longest value quoted back to the customer, in characters.
 pub const MAX_QUOTED_CHARS: usize = 120;
@@ -383,6 +388,52 @@ pub fn image_body(l: &Licensed, old: Option<&str>, image_file: &str, lang: Langu
         }
     });
     body
+}
+
+pub(crate) fn language(mail: &RegistrationMail) -> Language {
+    match mail.language_hint {
+        MailLanguage::Zh => Language::Zh,
+        MailLanguage::En => Language::En,
+    }
+}
+
+pub(crate) fn bracket(id: &str) -> String {
+    format!("<{id}>")
+}
+
+/// The reply listing why a request was refused (no attachment), then the
+/// customer's fields as they were read ([`rejection_body`]).
+pub fn rejection_reply(from: &str, to: &str, mail: &RegistrationMail, reasons: &[Reason]) -> Reply {
+    let lang = language(mail);
+    let parsed = decide::ParsedRequest::of(mail);
+    let body = rejection_body(reasons, Some((parsed.fields(), parsed.subject_info())), lang);
+    let mut references: Vec<String> = mail.references.iter().map(|r| bracket(r)).collect();
+    let in_reply_to = mail.message_id.as_deref().map(bracket);
+    if let Some(id) = &in_reply_to {
+        references.push(id.clone());
+    }
+    Reply {
+        to: to.to_owned(),
+        from: from.to_owned(),
+        subject: outbox::re_subject(&mail.subject),
+        in_reply_to,
+        references,
+        language: lang,
+        body,
+        attachments: Vec::new(),
+    }
+}
+
+/// The reply carrying a license: what it grants (read from the signed
+/// license itself) and the next steps for its method.
+pub(crate) fn license_reply(from: &str, to: &str, mail: &RegistrationMail, armored: &str) -> Reply {
+    let refs: Vec<String> = mail.references.iter().map(|r| bracket(r)).collect();
+    let id = mail.message_id.as_deref().map(bracket);
+    let lang = language(mail);
+    let mut reply =
+        Reply::license(to, from, &mail.subject, id.as_deref(), &refs, lang, LICENSE_FILE, armored.as_bytes().to_vec());
+    reply.body = license_body(Licensed::of_armored(armored).as_ref(), lang);
+    reply
 }
 
 #[cfg(test)]

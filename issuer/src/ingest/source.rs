@@ -539,8 +539,8 @@ fn read_file(entry: &Listed, max_bytes: usize, receipt: Receipt) -> Result<Incom
 
 /// Whether `raw` starts with a mail header block: lines of `Name: value`
 /// fields (or their continuation lines) up to a blank line or the end, with
-/// at least one field every mail has ([`MAIL_FIELDS`]). Only the first
-/// [`SNIFF_BYTES`] are looked at; `cut` tells that `raw` goes on past them,
+/// at least one field every mail has (`MAIL_FIELDS`). Only the first
+/// `SNIFF_BYTES` are looked at; `cut` tells that `raw` goes on past them,
 /// so its last (partial) line is not judged.
 pub fn looks_like_mail(raw: &[u8], cut: bool) -> bool {
     let head = raw.get(..SNIFF_BYTES).unwrap_or(raw);

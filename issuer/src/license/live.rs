@@ -111,5 +111,3 @@ pub fn request_key(authenticated: bool, from: &str, company: &str, app: &str, pr
     let text = format!("{}\n{from}\n{}\n{app}\n{project}", u8::from(authenticated), contracts::company_key(company));
     hex::encode(&crate::mail::message::sha256(text.as_bytes()))
 }
-
-pub(crate) use crate::store::set_state;

@@ -42,7 +42,7 @@ use serde_json::{Value, json};
 use crate::Error;
 use crate::Home;
 pub use crate::store::{AttachmentInfo, Language, OutboxEntry, OutboxStatus, Reply, ReplyAttachment};
-use crate::store::{DueReply as Stored, UnitOfWork};
+use crate::store::{DueReply as Stored, Tx};
 use crate::util::fsutil;
 
 pub use crate::home::DEFAULT_FROM;
@@ -149,7 +149,7 @@ fn domain_of(addr: &str) -> &str {
 /// enabled contract, and ([`Error::ReplyInvalid`]) addresses, headers or
 /// attachment types lettre would not accept, so that a queued reply can
 /// always be built.
-pub fn enqueue(tx: &impl UnitOfWork, reply: &Reply, now: Timestamp) -> Result<i64, Error> {
+pub fn enqueue(tx: &Tx<'_>, reply: &Reply, now: Timestamp) -> Result<i64, Error> {
     enqueue_checked(tx, CheckedReply::new(reply.clone(), now)?, now)
 }
 
@@ -177,8 +177,8 @@ impl CheckedReply {
 
 /// [`enqueue`] of a reply already checked: the recipient must still be an
 /// address of an enabled contract, looked up in `tx`.
-pub fn enqueue_checked(tx: &impl UnitOfWork, checked: CheckedReply, now: Timestamp) -> Result<i64, Error> {
-    tx.with_tx(|tx| {
+pub fn enqueue_checked(tx: &Tx<'_>, checked: CheckedReply, now: Timestamp) -> Result<i64, Error> {
+    {
         let reply = &checked.reply;
         // Compared in the form the registry stores addresses in.
         let to = crate::util::text::normalize_email("to", &reply.to).unwrap_or_else(|_| reply.to.trim().to_lowercase());
@@ -186,7 +186,7 @@ pub fn enqueue_checked(tx: &impl UnitOfWork, checked: CheckedReply, now: Timesta
             return Err(Error::ReplyNotToContract { to: reply.to.clone() });
         }
         tx.insert_reply(reply, &checked.message_id, now)
-    })
+    }
 }
 
 /// [`enqueue`] in a transaction of its own, for callers with no decision to

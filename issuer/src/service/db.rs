@@ -364,7 +364,7 @@ fn receipt_signer(
     ctx: &mut DbCtx,
     now: Timestamp,
 ) -> Result<Option<(IssuingKeyRow, Arc<SigningKey>)>, Error> {
-    let rows = tx.receipt_key_rows()?;
+    let rows = tx.receipt_keys()?;
     let Some(row) = crate::home::newest_valid(&rows, now).cloned() else { return Ok(None) };
     let id = row.key_id.to_string();
     if let Some(k) = ctx.receipt_keys.get(&id) {

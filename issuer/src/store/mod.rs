@@ -11,8 +11,6 @@
 //! - `outbox`: the reply queue and its [`OutboxStatus`].
 //! - `revocations`: revoked licenses and keys, revocation lists, bindings undone.
 //! - `audit`: the audit trail.
-//! - `raw`: a few of these methods over a raw SQLite transaction, for the
-//!   callers that still hold one; they go with `Store::raw_mut`.
 //!
 //! The store is synchronous; async callers reach it through a database
 //! thread.
@@ -20,10 +18,11 @@
 pub mod audit;
 pub mod bindings;
 mod contracts;
+pub mod decisions;
 mod keys;
 mod licenses;
 mod outbox;
-mod raw;
+pub mod reasons;
 pub mod receipts;
 mod revocations;
 mod schema;
@@ -37,11 +36,11 @@ use rusqlite::Connection;
 use crate::Error;
 
 pub use contracts::*;
+pub use decisions::DecisionKind;
 pub use keys::{IssuingKeyRow, RECEIPT_PURPOSE, RootKeyRow};
 pub use licenses::*;
 pub use outbox::*;
-pub use raw::UnitOfWork;
-pub(crate) use raw::{receipt_keys, set_state, setting};
+pub use reasons::ReasonCode;
 pub use revocations::*;
 pub use schema::SCHEMA_VERSION;
 
@@ -100,18 +99,6 @@ impl Store {
         tx.finish().map_err(err(path, "cannot end a transaction"))?;
         Ok(out)
     }
-
-    /// The raw connection, for the modules whose SQL has not yet moved into
-    /// this folder. Nothing new may use it.
-    pub(crate) fn raw_mut(&mut self) -> (&mut Connection, &Path) {
-        (&mut self.conn, &self.path)
-    }
-
-    /// The raw connection, read-only; see [`Store::raw_mut`].
-    #[allow(dead_code)] // goes with raw_mut
-    pub(crate) fn raw(&self) -> (&Connection, &Path) {
-        (&self.conn, &self.path)
-    }
 }
 
 impl<'s> Tx<'s> {
@@ -119,16 +106,19 @@ impl<'s> Tx<'s> {
     /// the rest of the transaction goes on (`fanlic ingest` decides each
     /// message of a batch this way).
     pub fn savepoint<T>(&self, f: impl FnOnce(&Tx<'_>) -> Result<T, Error>) -> Result<T, Error> {
-        self.conn.execute_batch("SAVEPOINT fanlic").map_err(err(self.path, "cannot take a savepoint"))?;
+        // Prepared once per connection: `fanlic ingest` takes one per message.
+        let run = |sql: &str, what| {
+            self.conn.prepare_cached(sql).and_then(|mut s| s.execute([])).map(drop).map_err(err(self.path, what))
+        };
+        run("SAVEPOINT fanlic", "cannot take a savepoint")?;
         match f(self) {
             Ok(out) => {
-                self.conn.execute_batch("RELEASE fanlic").map_err(err(self.path, "cannot release a savepoint"))?;
+                run("RELEASE fanlic", "cannot release a savepoint")?;
                 Ok(out)
             }
             Err(e) => {
-                self.conn
-                    .execute_batch("ROLLBACK TO fanlic; RELEASE fanlic")
-                    .map_err(err(self.path, "cannot roll back a savepoint"))?;
+                run("ROLLBACK TO fanlic", "cannot roll back a savepoint")?;
+                run("RELEASE fanlic", "cannot release a savepoint")?;
                 Err(e)
             }
         }
@@ -137,12 +127,6 @@ impl<'s> Tx<'s> {
     /// The database file (for messages).
     pub fn path(&self) -> &Path {
         self.path
-    }
-
-    /// A unit of work over a raw connection already in a transaction, for
-    /// the callers that still hold one; goes with [`Store::raw_mut`].
-    pub(crate) fn over(conn: &'s Connection, path: &'s Path) -> Self {
-        Self { conn, path }
     }
 }
 

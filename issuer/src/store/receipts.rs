@@ -10,7 +10,7 @@ use fanlic_formats::{LicenseId, Timestamp};
 use rusqlite::{OptionalExtension as _, params};
 
 use super::audit::{Action, Entry};
-use super::{IssuingKeyRow, Tx, err, int, time};
+use super::{Tx, err, int, time};
 use crate::Error;
 
 /// An alert for staff. Stored as its text ([`AlertKind::as_str`]).
@@ -226,7 +226,7 @@ impl Tx<'_> {
             .and_then(|mut s| s.execute(params![kind.as_str(), id, int(at.0), detail]))
             .map_err(write())?;
         let entry = Entry { license_id: Some(&id), why: detail, ..Entry::new(kind.audit_action(), by, at) };
-        super::audit::record(self.conn, self.path, &entry)?;
+        self.audit(&entry)?;
         Ok(true)
     }
 
@@ -255,7 +255,7 @@ impl Tx<'_> {
             .and_then(|mut s| s.query_row(params![license_id.to_string()], |r| Ok((r.get(0)?, r.get(1)?))).optional())
             .map_err(err(self.path, "cannot queue the lease reminder"))?;
         let Some((to, project)) = found else { return Ok(None) };
-        let from = super::setting(self.conn, self.path, "reply_from")?;
+        let from = self.setting("reply_from")?;
         Ok(Some(ReminderAddress { to, project, from }))
     }
 
@@ -347,13 +347,7 @@ impl Tx<'_> {
             .map_err(write())?;
         let why = format!("alert {id} closed");
         let entry = Entry { license_id: Some(&license_id), why: &why, ..Entry::new(Action::AlertClosed, by, now) };
-        super::audit::record(self.conn, self.path, &entry)?;
+        self.audit(&entry)?;
         Ok(AlertClosing::Closed)
-    }
-
-    /// The receipt keys, oldest window first.
-    // Delegates to the key rows' reader until it is a method of `Tx`.
-    pub fn receipt_key_rows(&self) -> Result<Vec<IssuingKeyRow>, Error> {
-        super::receipt_keys(self.conn, self.path)
     }
 }

@@ -64,11 +64,8 @@ fn reply(language: Language) -> Reply {
 /// Enqueues in the caller's transaction, on a connection of the caller's own,
 /// as ingest does with its decision and license.
 fn enqueue_in_own_transaction(h: &Home, r: &Reply) -> i64 {
-    let mut conn = rusqlite::Connection::open(h.db_path()).unwrap();
-    let tx = conn.transaction().unwrap();
-    let id = outbox::enqueue(&tx, r, NOW).unwrap();
-    tx.commit().unwrap();
-    id
+    let mut store = fanlic_issuer::store::Store::open(h.db_path(), false).unwrap();
+    store.write(|tx| outbox::enqueue(tx, r, NOW)).unwrap()
 }
 
 fn mode(p: &Path) -> u32 {
@@ -165,10 +162,13 @@ fn rolled_back_transaction_queues_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let mut h = home(dir.path());
     {
-        let mut conn = rusqlite::Connection::open(h.db_path()).unwrap();
-        let tx = conn.transaction().unwrap();
-        outbox::enqueue(&tx, &reply(Language::En), NOW).unwrap();
-        // Dropped without commit: the decision failed, so no reply either.
+        let mut store = fanlic_issuer::store::Store::open(h.db_path(), false).unwrap();
+        let failed: Result<(), Error> = store.write(|tx| {
+            outbox::enqueue(tx, &reply(Language::En), NOW).unwrap();
+            // The decision failed after its reply was queued: no reply either.
+            Err(Error::Clock)
+        });
+        assert!(failed.is_err());
     }
     assert!(outbox::list(&mut h, true).unwrap().is_empty());
 }
