@@ -264,7 +264,7 @@ fn check_decision(
         Outcome::Reject(reasons) | Outcome::Hold(reasons) => {
             assert!(!reasons.is_empty(), "{} without a reason: {}", d.kind(), ctx());
             for r in reasons {
-                assert!(!r.code.is_empty(), "empty code: {r:?}");
+                assert!(!r.code.as_str().is_empty(), "empty code: {r:?}");
                 assert!(!r.message.trim().is_empty(), "empty message: {r:?}");
                 assert!(!r.message_zh.trim().is_empty(), "empty Chinese message: {r:?}");
             }

@@ -14,6 +14,7 @@ use std::{
 };
 
 use crate::common::{Env, fanlic, fanlic_with, ok};
+use fanlic_issuer::store::ReasonCode;
 use serde_json::Value;
 
 /// The time of every decision: the Blue Ridge contract (ended 2026-06-30) is
@@ -102,74 +103,27 @@ fn eml_files() -> BTreeSet<String> {
         .collect()
 }
 
-/// The text of a source file (a path from the repository root) before its unit tests.
-fn source(rel: &str) -> String {
-    let text = read(&repo().join(rel));
-    let end = text.find("#[cfg(test)]").unwrap_or(text.len());
-    text[..end].to_owned()
-}
+/// Codes a decision carries that the validator does not write from the
+/// mail's fields: the pipeline's own (automatic mail, bounces, duplicates)
+/// and staff's (a rejection, a revocation).
+const NOT_FROM_THE_VALIDATOR: [ReasonCode; 6] = [
+    ReasonCode::AutoSubmitted,
+    ReasonCode::BulkMail,
+    ReasonCode::Bounce,
+    ReasonCode::Duplicate,
+    ReasonCode::StaffRejected,
+    ReasonCode::LicenseRevoked,
+];
 
-/// `pub const NAME: &str = VALUE;` lines: NAME and VALUE (a literal's text
-/// without its quotes, or the path it refers to).
-fn str_consts(text: &str) -> Vec<(String, String, bool)> {
-    text.lines()
-        .filter_map(|l| {
-            let rest = l.trim().strip_prefix("pub const ")?;
-            let (name, value) = rest.split_once(": &str = ")?;
-            let value = value.trim().strip_suffix(';').unwrap_or_else(|| panic!("{l}"));
-            Some(match value.strip_prefix('"').and_then(|v| v.strip_suffix('"')) {
-                Some(lit) => (name.to_owned(), lit.to_owned(), true),
-                None => (name.to_owned(), value.to_owned(), false),
-            })
-        })
-        .collect()
-}
-
-/// The `=> "code"` literals of the `impl {type_name} {` block of a source file.
-fn match_literals(text: &str, type_name: &str) -> Vec<String> {
-    let header = format!("impl {type_name} {{");
-    let start = text.find(&header).unwrap_or_else(|| panic!("no {header:?}"));
-    text[start..]
-        .lines()
-        .skip(1)
-        .take_while(|l| *l != "}")
-        .filter_map(|l| l.split_once("=> \"").and_then(|(_, v)| v.split_once('"')).map(|(code, _)| code.to_owned()))
-        .collect()
-}
-
-/// Every reason code the validator can write: the `&str` constants of
-/// the decider, ingest/decide/mod.rs (those that refer to `auth::CODE_*` resolved in auth.rs), the
-/// code literals of its reasons (`incomplete_request`), the codes of the
-/// parser's problems ([`Problem::code`] in fields.rs) and of unreadable
-/// messages (`MailError::code` in message.rs).
+/// Every reason code the validator can write: every [`ReasonCode`] but
+/// [`NOT_FROM_THE_VALIDATOR`] (sender authentication, the contract checks,
+/// the parser's problems, unreadable messages).
 fn defined_codes() -> BTreeSet<String> {
-    let auth: BTreeMap<String, String> =
-        str_consts(&source("mail/src/auth.rs")).into_iter().filter(|c| c.2).map(|(n, v, _)| (n, v)).collect();
-    let validate = source("issuer/src/ingest/decide/mod.rs");
-    let mut codes = BTreeSet::new();
-    let consts = str_consts(&validate);
-    assert!(consts.len() >= 18, "{consts:?}");
-    for (name, value, literal) in consts {
-        let code = if literal {
-            value
-        } else {
-            let referred = value.strip_prefix("auth::").unwrap_or_else(|| panic!("{name} = {value}: unknown path"));
-            auth.get(referred).unwrap_or_else(|| panic!("{name} = {value}: not in auth.rs")).clone()
-        };
-        codes.insert(code);
-    }
-    // A code written in place: a line that is only a snake_case literal.
-    for l in validate.lines() {
-        let t = l.trim();
-        if let Some(lit) = t.strip_suffix("\",").and_then(|t| t.strip_prefix('"'))
-            && !lit.is_empty()
-            && lit.chars().all(|c| c.is_ascii_lowercase() || c == '_')
-        {
-            codes.insert(lit.to_owned());
-        }
-    }
-    codes.extend(match_literals(&source("mail/src/fields/mod.rs"), "Problem"));
-    codes.extend(match_literals(&source("mail/src/message/mod.rs"), "MailError"));
+    let codes: BTreeSet<String> = ReasonCode::ALL
+        .iter()
+        .filter(|c| !NOT_FROM_THE_VALIDATOR.contains(c))
+        .map(|c| c.as_str().to_owned())
+        .collect();
     for expected in [
         "sender_unauthenticated",
         "sender_auth_failed",
@@ -179,7 +133,7 @@ fn defined_codes() -> BTreeSet<String> {
         "subject_missing_product",
         "unparseable_message",
     ] {
-        assert!(codes.contains(expected), "{expected} not found in the sources: {codes:?}");
+        assert!(codes.contains(expected), "{expected} is not a ReasonCode: {codes:?}");
     }
     codes
 }
@@ -343,9 +297,6 @@ fn the_drift_checks_see_what_they_check() {
     // by finding nothing.
     assert_eq!(backquoted("`a`, `b_c` x"), ["a", "b_c"]);
     assert_eq!(cells("| `x.eml` | held | `a` | y | z |"), ["`x.eml`", "held", "`a`", "y", "z"]);
-    let consts =
-        str_consts("pub const A: &str = \"a_b\";\npub const B: &str = auth::CODE_X;\nconst C: &str = \"c\";\n");
-    assert_eq!(consts, [("A".to_owned(), "a_b".to_owned(), true), ("B".to_owned(), "auth::CODE_X".to_owned(), false)]);
     let defined = defined_codes();
     for code in ["missing_field_nodes", "message_too_large", "image_builder_unavailable", "cancel_request"] {
         assert!(defined.contains(code), "{code}: {defined:?}");
