@@ -1,5 +1,6 @@
 //! `fanlic demo`: the whole loop on a throw-away home, step by step.
 
+use crate::error::LicenseError;
 use std::{
     fs,
     io::{self, Write},
@@ -179,7 +180,7 @@ fn by_hand(out: &mut dyn Write, dir: &Path, home: &mut Home, now: Timestamp) -> 
     say!(out, "Step 5. Change one signed character (the project name) and verify again: the signature breaks.");
     let tampered = tamper(&issued.raw);
     let armored = fanlic_formats::armor::encode(&tampered, &[])
-        .map_err(|reason| Error::Encode { what: "tampered demo license", reason })?;
+        .map_err(|reason| Error::License(LicenseError::Encode { what: "tampered demo license", reason }))?;
     let report = verify(armored.as_bytes(), &roots, &ok);
     say!(out, "{}", indent(&report.human()));
     Ok(roots)

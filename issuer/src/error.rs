@@ -10,26 +10,6 @@ use fanlic_formats::{DecodeError, KeyId, LicenseKind, Timestamp};
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// `init` was pointed at a folder that already holds something.
-    #[error(
-        "{path} already exists and is not empty; `fanlic init` never overwrites a home \
-         (it holds keys). Choose another --home, or move the old one away first"
-    )]
-    HomeExists {
-        /// The home folder.
-        path: PathBuf,
-    },
-
-    /// A command needs a home that does not exist.
-    #[error(
-        "no fanlic home at {path} (no fanlic.db there); run `fanlic init --home {path}` first, \
-         or point --home / $FANLIC_HOME at an existing home"
-    )]
-    HomeMissing {
-        /// The home folder.
-        path: PathBuf,
-    },
-
     /// Reading or writing a file failed.
     #[error("{path}: {action}: {source}")]
     Io {
@@ -46,64 +26,6 @@ pub enum Error {
     #[error("cannot write the output: {0}")]
     Output(#[source] io::Error),
 
-    /// A project already has its one live license.
-    #[error(
-        "project {project:?} already has a live license{}: one Container.lic per project. \
-         To replace it, issue with `--supersede LICENSE_ID` (the old one is revoked); \
-         to license another project, choose its exact name",
-        license_id.as_deref().map(|l| format!(" ({l})")).unwrap_or_default()
-    )]
-    LiveLicenseExists {
-        /// The project.
-        project: String,
-        /// The live license, when known.
-        license_id: Option<String>,
-    },
-
-    /// `--supersede` names a license that is not the project's live one.
-    #[error("--supersede {given}: {why}. `fanlic audit --license {given}` shows its history")]
-    SupersedeMismatch {
-        /// The license given.
-        given: String,
-        /// Why it cannot be superseded by this license.
-        why: String,
-    },
-
-    /// The SQLite database failed.
-    #[error("database {path}: {action}: {source}")]
-    Database {
-        /// What was being done.
-        action: &'static str,
-        /// The database file.
-        path: PathBuf,
-        /// SQLite's error.
-        #[source]
-        source: rusqlite::Error,
-    },
-
-    /// The database was written by a newer `fanlic`.
-    #[error(
-        "database {path} has schema version {found}, but this fanlic knows only up to {supported}; \
-         use a newer fanlic"
-    )]
-    SchemaTooNew {
-        /// The database file.
-        path: PathBuf,
-        /// Its `PRAGMA user_version`.
-        found: i64,
-        /// The newest this build knows.
-        supported: i64,
-    },
-
-    /// The database holds something this build cannot make sense of.
-    #[error("database {path} is inconsistent: {what}")]
-    Corrupt {
-        /// The database file.
-        path: PathBuf,
-        /// What is wrong.
-        what: String,
-    },
-
     /// A command-line value is not acceptable.
     #[error("{option} {given:?}: {fix}")]
     InvalidInput {
@@ -119,6 +41,75 @@ pub enum Error {
     #[error("{path} already exists; pass --force to replace it, or choose another -o")]
     OutputExists {
         /// The output file.
+        path: PathBuf,
+    },
+
+    /// The system random number generator failed.
+    #[error("the system random number generator failed")]
+    Random,
+
+    /// The system clock is before 1970.
+    #[error("the system clock reads a time before 1970; set the clock, or pass --now")]
+    Clock,
+
+    /// The vendor home: its folder, its keys, its activation master secret.
+    #[error(transparent)]
+    Home(#[from] HomeError),
+
+    /// The home's database.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+
+    /// Issuing a license: the one-live-license rule, the signing key, the self-check, the file.
+    #[error(transparent)]
+    License(#[from] LicenseError),
+
+    /// The contract registry.
+    #[error(transparent)]
+    Contract(#[from] ContractError),
+
+    /// `revoke` and `unbind` refused: nothing was changed (exit status 1).
+    #[error(transparent)]
+    Revoke(#[from] Refusal),
+
+    /// Signing or reading a revocation list.
+    #[error(transparent)]
+    RevocationList(#[from] RevocationListError),
+
+    /// Reply mail: building it and sending it.
+    #[error(transparent)]
+    Outbox(#[from] OutboxError),
+
+    /// `fanlic serve`, the activation service.
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+
+    /// The private-cloud image: building it and delivering it.
+    #[error(transparent)]
+    Image(#[from] ImageBuildError),
+}
+
+/// The vendor home: its folder, its keys, its activation master secret.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum HomeError {
+    /// `init` was pointed at a folder that already holds something.
+    #[error(
+        "{path} already exists and is not empty; `fanlic init` never overwrites a home \
+         (it holds keys). Choose another --home, or move the old one away first"
+    )]
+    Exists {
+        /// The home folder.
+        path: PathBuf,
+    },
+
+    /// A command needs a home that does not exist.
+    #[error(
+        "no fanlic home at {path} (no fanlic.db there); run `fanlic init --home {path}` first, \
+         or point --home / $FANLIC_HOME at an existing home"
+    )]
+    Missing {
+        /// The home folder.
         path: PathBuf,
     },
 
@@ -190,12 +181,174 @@ pub enum Error {
     )]
     NoRootKeys,
 
+    /// The activation master secret file is unusable.
+    #[error("activation master secret {path}: {reason}")]
+    ActivationSecret {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong and how to fix it.
+        reason: String,
+    },
+
+    /// No issuing key may sign a revocation list now.
+    #[error(
+        "cannot sign a revocation list: {why}; run `fanlic keys rotate --root-key PATH` to certify a new issuing key"
+    )]
+    NoRevocationSigner {
+        /// Why the signing key cannot.
+        why: String,
+    },
+
+    /// A key could not be derived from the master secret.
+    #[error("cannot derive the {what}: {reason}")]
+    KeyDerivation {
+        /// Which key.
+        what: &'static str,
+        /// Why.
+        reason: &'static str,
+    },
+}
+
+/// The home's database.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The SQLite database failed.
+    #[error("database {path}: {action}: {source}")]
+    Database {
+        /// What was being done.
+        action: &'static str,
+        /// The database file.
+        path: PathBuf,
+        /// What the database said.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+
+    /// The database was written by a newer `fanlic`.
+    #[error(
+        "database {path} has schema version {found}, but this fanlic knows only up to {supported}; \
+         use a newer fanlic"
+    )]
+    SchemaTooNew {
+        /// The database file.
+        path: PathBuf,
+        /// Its `PRAGMA user_version`.
+        found: i64,
+        /// The newest this build knows.
+        supported: i64,
+    },
+
+    /// The database holds something this build cannot make sense of.
+    #[error("database {path} is inconsistent: {what}")]
+    Corrupt {
+        /// The database file.
+        path: PathBuf,
+        /// What is wrong.
+        what: String,
+    },
+}
+
+/// Issuing a license: the one-live-license rule, the signing key, the self-check, the file.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LicenseError {
+    /// A project already has its one live license.
+    #[error(
+        "project {project:?} already has a live license{}: one Container.lic per project. \
+         To replace it, issue with `--supersede LICENSE_ID` (the old one is revoked); \
+         to license another project, choose its exact name",
+        license_id.as_deref().map(|l| format!(" ({l})")).unwrap_or_default()
+    )]
+    LiveLicenseExists {
+        /// The project.
+        project: String,
+        /// The live license, when known.
+        license_id: Option<String>,
+    },
+
+    /// `--supersede` names a license that is not the project's live one.
+    #[error("--supersede {given}: {why}. `fanlic audit --license {given}` shows its history")]
+    SupersedeMismatch {
+        /// The license given.
+        given: String,
+        /// Why it cannot be superseded by this license.
+        why: String,
+    },
+
+    /// The signing key was revoked (`fanlic revoke --issuing-key`): products
+    /// holding the revocation list would refuse what it signs.
+    #[error(
+        "the signing key {key_id} is revoked; nothing was signed. Certify a new one with \
+         `fanlic keys rotate --root-key PATH`"
+    )]
+    SigningKeyRevoked {
+        /// The revoked key.
+        key_id: KeyId,
+    },
+
+    /// The wire format refused a value the issuer built. Input validation
+    /// should have caught it first; the message names the rule.
+    #[error("cannot encode the {what}: {reason}")]
+    Encode {
+        /// What was being encoded.
+        what: &'static str,
+        /// The rule it broke.
+        reason: DecodeError,
+    },
+
+    /// The license just signed did not verify (a key in the home is not the
+    /// one its database says). Nothing was written.
+    #[error("the freshly signed license does not verify against this home's root keys: {reason}; nothing was written")]
+    SelfCheck {
+        /// The verifier's reason.
+        reason: String,
+    },
+    /// A decision was recorded with its license, but the license file under
+    /// `HOME/issued/` could not be written or flushed. The message is left
+    /// in place; the next `fanlic ingest` finds it decided and writes the
+    /// file again.
+    #[error(
+        "decided and recorded, but the license file could not be written ({reason}); the message is left in place and the next `fanlic ingest` writes the file"
+    )]
+    LicenseFileNotWritten {
+        /// What failed.
+        reason: String,
+    },
+
+    /// A private-cloud license needs the activation master secret, from
+    /// which its image key is derived (SPEC.md §7.1).
+    #[error(
+        "no activation master secret at {path}: a private-cloud license's image key is derived from it. \
+         Copy the home's master secret there (mode 0600), or issue on the machine that has it"
+    )]
+    PrivateCloudNeedsMaster {
+        /// Where it was looked for.
+        path: PathBuf,
+    },
+
+    /// A receipt-policy license needs the master secret: it carries the
+    /// challenge key derived from the activation key.
+    #[error(
+        "no activation master secret at {path}: a receipt-policy license carries a challenge key derived \
+         from it. Copy the home's master secret there (mode 0600), or issue on the machine that has it"
+    )]
+    ReceiptPolicyNeedsMaster {
+        /// Where it was looked for.
+        path: PathBuf,
+    },
+}
+
+/// The contract registry.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ContractError {
     /// No contract has this id or company.
     #[error(
         "no contract with id or company {given:?}; `fanlic contract list --all` shows every contract, \
          `fanlic contract add` records one"
     )]
-    ContractNotFound {
+    NotFound {
         /// What was asked for.
         given: String,
     },
@@ -205,7 +358,7 @@ pub enum Error {
         "company {company:?} already has contract {id}; companies are unique (ignoring case and \
          white space): change it with `fanlic contract update {id} ...`"
     )]
-    ContractExists {
+    Exists {
         /// The company as recorded.
         company: String,
         /// Its contract.
@@ -243,121 +396,12 @@ pub enum Error {
     /// Nobody to record as the author of a change.
     #[error("cannot tell who makes this change: pass --by NAME (or set $USER)")]
     NoActor,
+}
 
-    /// A reply may go only to an address of an enabled contract (never to
-    /// `Reply-To`, never to an unproven sender: no backscatter).
-    #[error(
-        "refusing to queue a reply to {to:?}: it is not an address of an enabled contract; replies go \
-         only to a contract's address (`fanlic contract show` lists them)"
-    )]
-    ReplyNotToContract {
-        /// The address asked for.
-        to: String,
-    },
-
-    /// A queued reply could not be made into a message (bad address, header
-    /// or attachment type).
-    #[error("cannot build reply {id}: {reason}")]
-    ReplyInvalid {
-        /// Its outbox id (0 before it is queued).
-        id: i64,
-        /// What is wrong.
-        reason: String,
-    },
-
-    /// The SMTP settings cannot be used.
-    #[error("SMTP server {host:?}: {reason}")]
-    SmtpConfig {
-        /// The host given.
-        host: String,
-        /// What is wrong.
-        reason: String,
-    },
-
-    /// The system random number generator failed.
-    #[error("the system random number generator failed")]
-    Random,
-
-    /// The activation master secret file is unusable.
-    #[error("activation master secret {path}: {reason}")]
-    ActivationSecret {
-        /// The file.
-        path: PathBuf,
-        /// What is wrong and how to fix it.
-        reason: String,
-    },
-
-    /// `fanlic serve` has no activation master secret to derive keys with.
-    #[error(
-        "no activation master secret at {path}: `fanlic serve` needs the one that derived the licenses' \
-         activation keys. Pass --master-secret FILE, or copy it there (mode 0600)"
-    )]
-    ServeNoMasterSecret {
-        /// Where it was looked for.
-        path: PathBuf,
-    },
-
-    /// `fanlic serve` could not listen on its address.
-    #[error("cannot listen on {addr}: {source}; choose another --listen address, or stop what uses it")]
-    ServeListen {
-        /// The address asked for.
-        addr: String,
-        /// The operating system's error.
-        #[source]
-        source: io::Error,
-    },
-
-    /// The activation service failed while running.
-    #[error("the activation service stopped: {reason}")]
-    Serve {
-        /// What failed.
-        reason: String,
-    },
-
-    /// The signing key was revoked (`fanlic revoke --issuing-key`): products
-    /// holding the revocation list would refuse what it signs.
-    #[error(
-        "the signing key {key_id} is revoked; nothing was signed. Certify a new one with \
-         `fanlic keys rotate --root-key PATH`"
-    )]
-    SigningKeyRevoked {
-        /// The revoked key.
-        key_id: KeyId,
-    },
-
-    /// The system clock is before 1970.
-    #[error("the system clock reads a time before 1970; set the clock, or pass --now")]
-    Clock,
-
-    /// The wire format refused a value the issuer built. Input validation
-    /// should have caught it first; the message names the rule.
-    #[error("cannot encode the {what}: {reason}")]
-    Encode {
-        /// What was being encoded.
-        what: &'static str,
-        /// The rule it broke.
-        reason: DecodeError,
-    },
-
-    /// The license just signed did not verify (a key in the home is not the
-    /// one its database says). Nothing was written.
-    #[error("the freshly signed license does not verify against this home's root keys: {reason}; nothing was written")]
-    SelfCheck {
-        /// The verifier's reason.
-        reason: String,
-    },
-    /// A decision was recorded with its license, but the license file under
-    /// `HOME/issued/` could not be written or flushed. The message is left
-    /// in place; the next `fanlic ingest` finds it decided and writes the
-    /// file again.
-    #[error(
-        "decided and recorded, but the license file could not be written ({reason}); the message is left in place and the next `fanlic ingest` writes the file"
-    )]
-    LicenseFileNotWritten {
-        /// What failed.
-        reason: String,
-    },
-
+/// `revoke` and `unbind` refused: nothing was changed (exit status 1).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Refusal {
     /// `revoke` / `unbind` named a license this home never issued.
     #[error(
         "no license {license_id} in this home; check the id (32 hex digits): `fanlic inspect Container.lic` \
@@ -432,47 +476,107 @@ pub enum Error {
         /// The key.
         key_id: KeyId,
     },
+}
 
-    /// No issuing key may sign a revocation list now.
+/// Signing or reading a revocation list.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RevocationListError {
+    /// The revocation list just signed did not verify; nothing was written.
     #[error(
-        "cannot sign a revocation list: {why}; run `fanlic keys rotate --root-key PATH` to certify a new issuing key"
+        "the freshly signed revocation list does not verify against this home's root keys: {reason}; \
+         nothing was written"
     )]
-    NoRevocationSigner {
-        /// Why the signing key cannot.
-        why: String,
+    SelfCheck {
+        /// The verifier's reason.
+        reason: String,
     },
 
-    /// A key could not be derived from the master secret.
-    #[error("cannot derive the {what}: {reason}")]
-    KeyDerivation {
-        /// Which key.
-        what: &'static str,
-        /// Why.
-        reason: &'static str,
+    /// `verify --revocations` was given a list that does not verify against
+    /// the root keys: it revokes nothing, so no license is checked with it.
+    #[error(
+        "{path}: {reason}. Pass the list `fanlic revocations export` wrote (raw, signed under a root key \
+         trusted here)"
+    )]
+    Refused {
+        /// The list file.
+        path: PathBuf,
+        /// The verifier's reason.
+        reason: String,
+    },
+}
+
+/// Reply mail: building it and sending it.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum OutboxError {
+    /// A reply may go only to an address of an enabled contract (never to
+    /// `Reply-To`, never to an unproven sender: no backscatter).
+    #[error(
+        "refusing to queue a reply to {to:?}: it is not an address of an enabled contract; replies go \
+         only to a contract's address (`fanlic contract show` lists them)"
+    )]
+    ReplyNotToContract {
+        /// The address asked for.
+        to: String,
     },
 
-    /// A private-cloud license needs the activation master secret, from
-    /// which its image key is derived (SPEC.md §7.1).
+    /// A queued reply could not be made into a message (bad address, header
+    /// or attachment type).
+    #[error("cannot build reply {id}: {reason}")]
+    ReplyInvalid {
+        /// Its outbox id (0 before it is queued).
+        id: i64,
+        /// What is wrong.
+        reason: String,
+    },
+
+    /// The SMTP settings cannot be used.
+    #[error("SMTP server {host:?}: {reason}")]
+    SmtpConfig {
+        /// The host given.
+        host: String,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+/// `fanlic serve`, the activation service.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServiceError {
+    /// `fanlic serve` has no activation master secret to derive keys with.
     #[error(
-        "no activation master secret at {path}: a private-cloud license's image key is derived from it. \
-         Copy the home's master secret there (mode 0600), or issue on the machine that has it"
+        "no activation master secret at {path}: `fanlic serve` needs the one that derived the licenses' \
+         activation keys. Pass --master-secret FILE, or copy it there (mode 0600)"
     )]
-    PrivateCloudNeedsMaster {
+    NoMasterSecret {
         /// Where it was looked for.
         path: PathBuf,
     },
 
-    /// A receipt-policy license needs the master secret: it carries the
-    /// challenge key derived from the activation key.
-    #[error(
-        "no activation master secret at {path}: a receipt-policy license carries a challenge key derived \
-         from it. Copy the home's master secret there (mode 0600), or issue on the machine that has it"
-    )]
-    ReceiptPolicyNeedsMaster {
-        /// Where it was looked for.
-        path: PathBuf,
+    /// `fanlic serve` could not listen on its address.
+    #[error("cannot listen on {addr}: {source}; choose another --listen address, or stop what uses it")]
+    Listen {
+        /// The address asked for.
+        addr: String,
+        /// The operating system's error.
+        #[source]
+        source: io::Error,
     },
 
+    /// The activation service failed while running.
+    #[error("the activation service stopped: {reason}")]
+    Failed {
+        /// What failed.
+        reason: String,
+    },
+}
+
+/// The private-cloud image: building it and delivering it.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ImageBuildError {
     /// The authorization server binary that goes into every image is missing.
     #[error(
         "the authorization server binary {path} is missing: build it with \
@@ -522,22 +626,12 @@ pub enum Error {
 
     /// An image tar could not be written or read.
     #[error("image {path}: {source}")]
-    Image {
+    Oci {
         /// The tar file.
         path: PathBuf,
         /// What is wrong.
         #[source]
-        source: crate::image::oci::ImageError,
-    },
-
-    /// The revocation list just signed did not verify; nothing was written.
-    #[error(
-        "the freshly signed revocation list does not verify against this home's root keys: {reason}; \
-         nothing was written"
-    )]
-    RevocationSelfCheck {
-        /// The verifier's reason.
-        reason: String,
+        source: fanlic_oci::ImageError,
     },
 
     /// A private-cloud license was issued (recorded) but its image or the
@@ -551,19 +645,6 @@ pub enum Error {
         /// The license.
         license_id: String,
         /// What failed.
-        reason: String,
-    },
-
-    /// `verify --revocations` was given a list that does not verify against
-    /// the root keys: it revokes nothing, so no license is checked with it.
-    #[error(
-        "{path}: {reason}. Pass the list `fanlic revocations export` wrote (raw, signed under a root key \
-         trusted here)"
-    )]
-    RevocationListRefused {
-        /// The list file.
-        path: PathBuf,
-        /// The verifier's reason.
         reason: String,
     },
 }

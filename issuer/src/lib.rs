@@ -28,7 +28,10 @@ pub mod service;
 pub mod store;
 pub mod util;
 
-pub use error::Error;
+pub use error::{
+    ContractError, Error, HomeError, ImageBuildError, LicenseError, OutboxError, Refusal, RevocationListError,
+    ServiceError, StoreError,
+};
 pub use home::{Home, InitOptions, InitReport, KeysReport, RotateReport};
 pub use license::issue::{IssueInput, IssueRequest, Issued, SignedLicense};
 pub use store::{IssuingKeyRow, RootKeyRow, SCHEMA_VERSION, StoredLicense};

@@ -1,5 +1,6 @@
 //! `fanlic config`: show or change the home's settings.
 
+use fanlic_issuer::ImageBuildError;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
@@ -91,7 +92,7 @@ pub(crate) fn run(home_dir: &Path, a: &ConfigArgs) -> anyhow::Result<u8> {
     if let Some(p) = &a.license_server_binary
         && !p.is_file()
     {
-        return Err(Error::ServerBinaryMissing { path: p.clone() }.into());
+        return Err(Error::Image(ImageBuildError::ServerBinaryMissing { path: p.clone() }).into());
     }
     let changes = a.reply_from.is_some()
         || a.license_server_binary.is_some()

@@ -2,6 +2,7 @@
 //! the product does, `inspect` shows what a file says without trusting it.
 //! Each also takes an image tar of a private-cloud license.
 
+use fanlic_issuer::HomeError;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -323,7 +324,7 @@ pub(crate) fn verify(home: &Path, a: VerifyArgs) -> anyhow::Result<u8> {
         a.root_keys.iter().map(|p| load_root_public_key(p)).collect::<Result<Vec<_>, _>>()?
     };
     if roots.is_empty() {
-        return Err(Error::NoRootKeys.into());
+        return Err(Error::Home(HomeError::NoRootKeys).into());
     }
     let now = a.now.resolve()?;
     let last_seen = a.last_seen.as_deref().map(|s| clock::parse_rfc3339("--last-seen", s)).transpose()?;

@@ -1,6 +1,7 @@
 //! `contract import`: a CSV file read, every row checked against the file
 //! and the registry, and written all or nothing.
 
+use crate::error::ContractError;
 use std::{collections::HashMap, path::Path};
 
 use fanlic_formats::Timestamp;
@@ -173,7 +174,7 @@ pub(super) fn wrong_count(found: usize, expected: usize, header: &[String]) -> S
 
 /// Imports a CSV file (header [`CSV_HEADER`]), all or nothing: every row is
 /// checked first, against the file and the registry, and if any is bad
-/// nothing is written and [`Error::ImportRejected`] lists every problem by
+/// nothing is written and [`ContractError::ImportRejected`] lists every problem by
 /// line. A company already in the registry is a problem unless `update`,
 /// which replaces that contract's terms (its enabled state is kept).
 /// New contracts are enabled. An address may appear on one row only.
@@ -255,10 +256,10 @@ pub(super) fn import_rows(
     }
     if !problems.is_empty() {
         problems.sort_by_key(|(line, _)| *line);
-        return Err(Error::ImportRejected {
+        return Err(Error::Contract(ContractError::ImportRejected {
             path: file.to_owned(),
             problems: problems.into_iter().map(|(line, p)| format!("line {line}: {p}")).collect(),
-        });
+        }));
     }
     let mut report = ImportReport::default();
     for (row, target) in rows.iter().zip(targets) {

@@ -22,6 +22,7 @@
 //! - [`import`] reads a CSV file with the header [`CSV_HEADER`], checks every
 //!   row first, and writes nothing unless every row is good (one transaction).
 
+use crate::error::ContractError;
 use core::fmt::Write as _;
 
 use fanlic_formats::{Date, Expiry, LicenseKind, Timestamp, Version};
@@ -267,7 +268,7 @@ pub(super) fn audit(tx: &Tx<'_>, id: i64, action: Action, by: &str, now: Timesta
 pub(super) fn check_emails(tx: &Tx<'_>, emails: &[String], except: Option<i64>) -> Result<(), Error> {
     for e in emails {
         if let Some((id, company)) = tx.contract_email_owner(e, except)? {
-            return Err(Error::EmailTaken { email: e.clone(), id, company });
+            return Err(Error::Contract(ContractError::EmailTaken { email: e.clone(), id, company }));
         }
     }
     Ok(())
@@ -281,7 +282,7 @@ pub fn add(home: &mut Home, terms: &ContractTerms, by: &str, now: Timestamp) -> 
     home.store_mut().write(|tx| {
         if let Some(id) = tx.contract_id_by_company(&terms.company)? {
             let company = tx.contract(id)?.map(|c| c.terms.company).unwrap_or_default();
-            return Err(Error::ContractExists { company, id });
+            return Err(Error::Contract(ContractError::Exists { company, id }));
         }
         check_emails(tx, &terms.emails, None)?;
         let id = tx.insert_contract(terms, by, now)?;
@@ -370,7 +371,7 @@ pub fn update(
                 && other != old.id
             {
                 let company = tx.contract(other)?.map(|c| c.terms.company).unwrap_or_default();
-                return Err(Error::ContractExists { company, id: other });
+                return Err(Error::Contract(ContractError::Exists { company, id: other }));
             }
             t.company = company;
         }

@@ -9,6 +9,7 @@
 //! by default `HOME/activation/master.secret`, a folder apart from the
 //! issuing keys; only the issuing of licenses and `fanlic serve` read it.
 
+use crate::error::HomeError;
 use std::{
     fs,
     os::unix::fs::PermissionsExt as _,
@@ -60,8 +61,9 @@ impl ImageKey {
     /// The public key, as the server license's `image_public_key` names it.
     pub fn public_key(&self) -> Result<[u8; 32], Error> {
         use ring::signature::KeyPair as _;
-        let pair = ring::signature::Ed25519KeyPair::from_seed_unchecked(self.seed.as_ref())
-            .map_err(|_| Error::KeyDerivation { what: "image key", reason: "ring refused the seed" })?;
+        let pair = ring::signature::Ed25519KeyPair::from_seed_unchecked(self.seed.as_ref()).map_err(|_| {
+            Error::Home(HomeError::KeyDerivation { what: "image key", reason: "ring refused the seed" })
+        })?;
         let mut out = [0u8; 32];
         out.copy_from_slice(pair.public_key().as_ref());
         Ok(out)
@@ -162,7 +164,8 @@ impl MasterSecret {
 
     /// Loads a master secret file; refuses one that others can read.
     pub fn load(path: &Path) -> Result<Self, Error> {
-        let bad = |why: &str| Error::ActivationSecret { path: path.to_owned(), reason: why.to_owned() };
+        let bad =
+            |why: &str| Error::Home(HomeError::ActivationSecret { path: path.to_owned(), reason: why.to_owned() });
         let meta = fs::metadata(path).map_err(Error::io("cannot read the activation master secret", path))?;
         if meta.permissions().mode() & 0o077 != 0 {
             return Err(bad(&format!(

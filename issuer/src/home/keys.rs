@@ -1,6 +1,7 @@
 //! Ed25519 keys on the vendor side, with *ring*: generation (PKCS#8 v2),
 //! loading from PEM, signing, and certifying issuing keys.
 
+use crate::error::{HomeError, LicenseError};
 use std::{fs, os::unix::fs::PermissionsExt as _, path::Path};
 
 use fanlic_formats::{KeyId, Purposes, Timestamp, encode_certificate_body, wire};
@@ -71,10 +72,10 @@ impl SigningKey {
     pub fn load(path: &Path) -> Result<Self, Error> {
         let meta = fs::metadata(path).map_err(Error::io("cannot read the private key", path))?;
         if meta.is_dir() {
-            return Err(Error::BadKeyFile {
+            return Err(Error::Home(HomeError::BadKeyFile {
                 path: path.to_owned(),
                 reason: "is a folder; pass the `.key.pem` file inside it".to_owned(),
-            });
+            }));
         }
         let text = Zeroizing::new(fs::read_to_string(path).map_err(Error::io("cannot read the private key", path))?);
         if meta.permissions().mode() & 0o077 != 0 {
@@ -85,8 +86,8 @@ impl SigningKey {
             );
         }
         let der = pem::decode(pem::PRIVATE_KEY_LABEL, &text)
-            .map_err(|reason| Error::BadKeyFile { path: path.to_owned(), reason })?;
-        Self::from_pkcs8(&der).map_err(|reason| Error::BadKeyFile { path: path.to_owned(), reason })
+            .map_err(|reason| Error::Home(HomeError::BadKeyFile { path: path.to_owned(), reason }))?;
+        Self::from_pkcs8(&der).map_err(|reason| Error::Home(HomeError::BadKeyFile { path: path.to_owned(), reason }))
     }
 
     /// The Ed25519 public key.
@@ -146,8 +147,8 @@ pub fn certify(
         not_after: not_after.0,
         purposes,
     };
-    let message =
-        encode_certificate_body(&body).map_err(|reason| Error::Encode { what: "issuing-key certificate", reason })?;
+    let message = encode_certificate_body(&body)
+        .map_err(|reason| Error::License(LicenseError::Encode { what: "issuing-key certificate", reason }))?;
     let signature = root.sign(&message);
     Ok(SignedCertificate { message, signature })
 }

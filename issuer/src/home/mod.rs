@@ -24,6 +24,7 @@ mod report;
 
 pub use report::{InitReport, KeysReport, ReceiptKeysReport, RotateReport};
 
+use crate::error::HomeError;
 use std::{
     fs, io,
     path::{Path, PathBuf},
@@ -175,7 +176,7 @@ impl Home {
     pub fn init(dir: &Path, opts: &InitOptions) -> Result<(Self, InitReport), Error> {
         let dir = std::path::absolute(dir).map_err(Error::io("cannot resolve", dir))?;
         if fs::symlink_metadata(&dir).is_ok() && !is_empty_dir(&dir) {
-            return Err(Error::HomeExists { path: dir });
+            return Err(Error::Home(HomeError::Exists { path: dir }));
         }
         let parent = dir.parent().unwrap_or(Path::new("/")).to_owned();
         fs::create_dir_all(&parent).map_err(Error::io("cannot create the folder", &parent))?;
@@ -235,7 +236,7 @@ impl Home {
         match fs::rename(&t, &dir) {
             Ok(()) => tmp.disable_cleanup(true),
             Err(e) if matches!(e.kind(), io::ErrorKind::AlreadyExists | io::ErrorKind::DirectoryNotEmpty) => {
-                return Err(Error::HomeExists { path: dir });
+                return Err(Error::Home(HomeError::Exists { path: dir }));
             }
             Err(e) => return Err(Error::Io { action: "cannot create the home", path: dir, source: e }),
         }
@@ -258,7 +259,7 @@ impl Home {
         let dir = std::path::absolute(dir).map_err(Error::io("cannot resolve", dir))?;
         let db_path = dir.join(store::FILE_NAME);
         if !db_path.is_file() {
-            return Err(Error::HomeMissing { path: dir });
+            return Err(Error::Home(HomeError::Missing { path: dir }));
         }
         let store = Store::open(&db_path, false)?;
         Ok(Self { dir, db_path, store })
@@ -316,7 +317,7 @@ impl Home {
             .into_iter()
             .rev()
             .find(|k| k.retired_at.is_none())
-            .ok_or_else(|| Error::NoIssuingKey { home: self.dir.clone() })
+            .ok_or_else(|| Error::Home(HomeError::NoIssuingKey { home: self.dir.clone() }))
     }
 
     /// Authserv ids of the vendor's mail servers.
@@ -509,11 +510,11 @@ impl Home {
         let root = SigningKey::load(&root_file)?;
         let known = self.root_key_rows()?;
         if !known.iter().any(|r| r.key_id == root.key_id() && r.public_key == root.public_key()) {
-            return Err(Error::UnknownRootKey {
+            return Err(Error::Home(HomeError::UnknownRootKey {
                 key_id: root.key_id(),
                 path: root_file,
                 known: known.iter().map(|r| r.key_id.to_string()).collect::<Vec<_>>().join(", "),
-            });
+            }));
         }
         Ok(root)
     }
@@ -532,11 +533,11 @@ impl Home {
         let root = SigningKey::load(&root_file)?;
         let known = self.root_key_rows()?;
         if !known.iter().any(|r| r.key_id == root.key_id() && r.public_key == root.public_key()) {
-            return Err(Error::UnknownRootKey {
+            return Err(Error::Home(HomeError::UnknownRootKey {
                 key_id: root.key_id(),
                 path: root_file,
                 known: known.iter().map(|r| r.key_id.to_string()).collect::<Vec<_>>().join(", "),
-            });
+            }));
         }
         let rng = SystemRandom::new();
         let row = new_issuing_key(&self.dir, &root, &rng, now, valid_for_days)?;
@@ -583,14 +584,14 @@ fn find_private_key(path: &Path) -> Result<PathBuf, Error> {
         .collect();
     match found.as_slice() {
         [one] => Ok(one.clone()),
-        [] => Err(Error::BadKeyFile {
+        [] => Err(Error::Home(HomeError::BadKeyFile {
             path: path.to_owned(),
             reason: "holds no `*.key.pem` (or `*.pk8.pem`) private key file".to_owned(),
-        }),
-        _ => Err(Error::BadKeyFile {
+        })),
+        _ => Err(Error::Home(HomeError::BadKeyFile {
             path: path.to_owned(),
             reason: "holds several private key files; pass the one to use".to_owned(),
-        }),
+        })),
     }
 }
 
@@ -603,7 +604,7 @@ pub const ROOT_KEY_FORMS: &str = "give a PEM public key (SubjectPublicKeyInfo, a
 /// raw 32 bytes, or 64 hex digits, white space around ignored), or, when no
 /// such file exists, the 64 hex digits themselves.
 pub fn load_root_public_key(arg: &Path) -> Result<RootKey, Error> {
-    let bad = |reason: String| Error::BadKeyFile { path: arg.to_owned(), reason };
+    let bad = |reason: String| Error::Home(HomeError::BadKeyFile { path: arg.to_owned(), reason });
     let given_hex = arg.to_str().map(str::trim).filter(|s| s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit()));
     let key = match given_hex {
         Some(hex) if !arg.exists() => {

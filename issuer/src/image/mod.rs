@@ -6,8 +6,9 @@
 //! Nothing is stored per image: the image key is derived again from the
 //! master secret, so building twice gives the same bytes.
 
-pub mod oci;
+pub use fanlic_oci as oci;
 
+use crate::error::{HomeError, ImageBuildError, LicenseError, Refusal};
 use std::{
     collections::BTreeMap,
     env,
@@ -100,9 +101,10 @@ impl Home {
         now: fanlic_formats::Timestamp,
         by: &str,
     ) -> Result<PathBuf, Error> {
-        let abs = std::fs::canonicalize(path).map_err(|_| Error::ServerBinaryMissing { path: path.to_owned() })?;
+        let abs = std::fs::canonicalize(path)
+            .map_err(|_| Error::Image(ImageBuildError::ServerBinaryMissing { path: path.to_owned() }))?;
         if !abs.is_file() {
-            return Err(Error::ServerBinaryMissing { path: abs });
+            return Err(Error::Image(ImageBuildError::ServerBinaryMissing { path: abs }));
         }
         let text = abs.to_string_lossy().into_owned();
         self.set_setting("license_server_binary", &text, now, by)?;
@@ -113,11 +115,13 @@ impl Home {
     /// batch of images (see [`Home::build_image`]).
     pub fn base_layer(&self) -> Result<(BaseLayer, PathBuf), Error> {
         let path = self.license_server_binary()?;
-        let bytes = std::fs::read(&path).map_err(|_| Error::ServerBinaryMissing { path: path.clone() })?;
+        let bytes = std::fs::read(&path)
+            .map_err(|_| Error::Image(ImageBuildError::ServerBinaryMissing { path: path.clone() }))?;
         if let Some(why) = not_static_elf(&bytes) {
-            return Err(Error::ServerBinaryNotStatic { path, why });
+            return Err(Error::Image(ImageBuildError::ServerBinaryNotStatic { path, why }));
         }
-        let base = BaseLayer::new(&bytes).map_err(|source| Error::Image { path: path.clone(), source })?;
+        let base = BaseLayer::new(&bytes)
+            .map_err(|source| Error::Image(ImageBuildError::Oci { path: path.clone(), source }))?;
         Ok((base, path))
     }
 
@@ -134,7 +138,7 @@ impl Home {
     ) -> Result<BuiltImage, Error> {
         let stored = self
             .stored_license(license_id)?
-            .ok_or_else(|| Error::LicenseNotFound { license_id: license_id.to_owned() })?;
+            .ok_or_else(|| Error::Revoke(Refusal::LicenseNotFound { license_id: license_id.to_owned() }))?;
         if !force && std::fs::symlink_metadata(output).is_ok() {
             return Err(Error::OutputExists { path: output.to_owned() });
         }
@@ -158,7 +162,10 @@ impl Home {
         now: fanlic_formats::Timestamp,
     ) -> Result<(Issued, BuiltImage), Error> {
         if req.kind != LicenseKind::PrivateCloud {
-            return Err(Error::NotPrivateCloud { license_id: "(new)".to_owned(), kind: req.kind.as_str() });
+            return Err(Error::Image(ImageBuildError::NotPrivateCloud {
+                license_id: "(new)".to_owned(),
+                kind: req.kind.as_str(),
+            }));
         }
         let inputs = self.image_inputs()?;
         let mut digest = None;
@@ -167,7 +174,8 @@ impl Home {
             digest = Some(d);
             Ok(tar)
         })?;
-        let digest = digest.ok_or(Error::KeyDerivation { what: "image", reason: "no image was built" })?;
+        let digest =
+            digest.ok_or(Error::Home(HomeError::KeyDerivation { what: "image", reason: "no image was built" }))?;
         let built = BuiltImage {
             license_id: issued.license_id.to_string(),
             path: req.output.clone(),
@@ -188,8 +196,11 @@ impl Home {
 
     /// The master secret the image key is derived from (SPEC.md §7.1).
     fn image_master(&self) -> Result<MasterSecret, Error> {
-        self.activation_master()?
-            .ok_or_else(|| Error::PrivateCloudNeedsMaster { path: self.activation_master_path().unwrap_or_default() })
+        self.activation_master()?.ok_or_else(|| {
+            Error::License(LicenseError::PrivateCloudNeedsMaster {
+                path: self.activation_master_path().unwrap_or_default(),
+            })
+        })
     }
 }
 
@@ -213,18 +224,20 @@ fn image_bytes(
     let license = License::decode(envelope.license.message).map_err(corrupt)?;
     let license_id = license.id.to_string();
     if license.kind != LicenseKind::PrivateCloud {
-        return Err(Error::NotPrivateCloud { license_id, kind: license.kind.as_str() });
+        return Err(Error::Image(ImageBuildError::NotPrivateCloud { license_id, kind: license.kind.as_str() }));
     }
-    let image_public_key =
-        license.image_public_key.ok_or_else(|| Error::NoImageKey { license_id: license_id.clone() })?;
+    let image_public_key = license
+        .image_public_key
+        .ok_or_else(|| Error::Image(ImageBuildError::NoImageKey { license_id: license_id.clone() }))?;
     let image_key = inputs.master.derive_image_key(&license.id);
     if image_key.public_key()? != image_public_key {
-        return Err(Error::KeyDerivation {
+        return Err(Error::Home(HomeError::KeyDerivation {
             what: "image key",
             reason: "the master secret here is not the one the license's image key was derived from",
-        });
+        }));
     }
-    let armored = armor::encode(license_file, &[]).map_err(|reason| Error::Encode { what: "license armor", reason })?;
+    let armored = armor::encode(license_file, &[])
+        .map_err(|reason| Error::License(LicenseError::Encode { what: "license armor", reason }))?;
     let files = [
         ImageFile { path: "app/license/server.lic".into(), data: armored.into_bytes(), mode: 0o644 },
         ImageFile {
@@ -259,7 +272,7 @@ fn image_bytes(
     let spec = ImageSpec { license_id: &license_id, files: &files, labels, env };
     let mut tar = Vec::with_capacity(usize::try_from(base.0.len()).unwrap_or(0).saturating_add(16 * 1024));
     let digest = oci::write_image(&base.0, &spec, &mut tar)
-        .map_err(|source| Error::Image { path: output.to_owned(), source })?;
+        .map_err(|source| Error::Image(ImageBuildError::Oci { path: output.to_owned(), source }))?;
     Ok((tar, digest))
 }
 
@@ -319,11 +332,14 @@ impl ImageContents {
 /// key the license names. Problems between the parts are listed, not fatal,
 /// so the license itself can still be reported.
 pub fn read_image_contents(bytes: &[u8], path: &Path) -> Result<ImageContents, Error> {
-    let image = oci::read_image(bytes).map_err(|source| Error::Image { path: path.to_owned(), source })?;
+    let image = oci::read_image(bytes)
+        .map_err(|source| Error::Image(ImageBuildError::Oci { path: path.to_owned(), source }))?;
     let file = |name: &str| image.files.iter().find(|f| f.path == name);
-    let lic = file("app/license/server.lic").ok_or_else(|| Error::Image {
-        path: path.to_owned(),
-        source: oci::ImageError::Layout { reason: "no app/license/server.lic in the top layer".to_owned() },
+    let lic = file("app/license/server.lic").ok_or_else(|| {
+        Error::Image(ImageBuildError::Oci {
+            path: path.to_owned(),
+            source: oci::ImageError::Layout { reason: "no app/license/server.lic in the top layer".to_owned() },
+        })
     })?;
     let mut problems = Vec::new();
     let mut buf = [0u8; fanlic_formats::MAX_LICENSE_FILE_LEN];

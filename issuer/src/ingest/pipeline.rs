@@ -5,6 +5,7 @@
 //! flushed once, the private-cloud images delivered, and the messages
 //! acknowledged, in the order they were read.
 
+use crate::error::{ImageBuildError, LicenseError};
 use fanlic_formats::Timestamp;
 
 use super::files::{ISSUED_DIR, repair_license_file, write_new_license_file};
@@ -283,7 +284,7 @@ fn commit_batch(
     // A file that cannot be written leaves its message in place (an `Err`
     // here): the decision stands, and the next run, finding it a duplicate,
     // writes the file again.
-    let unwritten = |e: Error| Error::LicenseFileNotWritten { reason: e.to_string() };
+    let unwritten = |e: Error| Error::License(LicenseError::LicenseFileNotWritten { reason: e.to_string() });
     let mut wrote: Vec<usize> = Vec::new();
     for (i, result) in results.iter_mut().enumerate() {
         let Ok(outcome) = result else { continue };
@@ -311,7 +312,7 @@ fn commit_batch(
         let text = e.to_string();
         for i in wrote {
             if let Some(r) = results.get_mut(i) {
-                *r = Err(Error::LicenseFileNotWritten { reason: text.clone() });
+                *r = Err(Error::License(LicenseError::LicenseFileNotWritten { reason: text.clone() }));
             }
         }
     }
@@ -332,11 +333,11 @@ fn commit_batch(
             Ok(None) => {}
             Err(e) => {
                 *result = Err(match e {
-                    e @ Error::ImageNotDelivered { .. } => e,
-                    e => Error::ImageNotDelivered {
+                    e @ Error::Image(ImageBuildError::ImageNotDelivered { .. }) => e,
+                    e => Error::Image(ImageBuildError::ImageNotDelivered {
                         license_id: outcome.license_id.clone().unwrap_or_default(),
                         reason: e.to_string(),
-                    },
+                    }),
                 });
             }
         }

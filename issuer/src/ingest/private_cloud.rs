@@ -33,6 +33,7 @@
 //! missing. Another mail with the same `privateConfig` finds the license
 //! revoked and superseded: `license_already_revoked`.
 
+use crate::error::ImageBuildError;
 use std::{
     path::{Path, PathBuf},
     sync::OnceLock,
@@ -186,7 +187,8 @@ pub fn deliver_image(
     if !owed && path.is_file() {
         return Ok(Some(path));
     }
-    let not_delivered = |reason: String| Error::ImageNotDelivered { license_id: lid.clone(), reason };
+    let not_delivered =
+        |reason: String| Error::Image(ImageBuildError::ImageNotDelivered { license_id: lid.clone(), reason });
     let base = images.get(home).map_err(|why| not_delivered(why.to_owned()))?;
     let issued = home_dir.join(ISSUED_DIR);
     if !issued.is_dir() {

@@ -1,5 +1,6 @@
 //! Manual issuance: `fanlic issue`.
 
+use crate::error::{HomeError, LicenseError};
 use std::path::{Path, PathBuf};
 
 use fanlic_formats::{
@@ -133,7 +134,7 @@ pub struct SignedLicense {
 impl SignedLicense {
     /// [`report::license_json`] of it.
     pub fn license_json(&self) -> Result<Value, Error> {
-        let bad = |e: fanlic_formats::DecodeError| Error::SelfCheck { reason: e.to_string() };
+        let bad = |e: fanlic_formats::DecodeError| Error::License(LicenseError::SelfCheck { reason: e.to_string() });
         let envelope = fanlic_formats::Envelope::decode(&self.raw).map_err(bad)?;
         let license = fanlic_formats::License::decode(envelope.license.message).map_err(bad)?;
         let cert = IssuingKeyCertificate::decode(envelope.certificate.message).map_err(bad)?;
@@ -258,7 +259,7 @@ impl Home {
     pub fn signer(&self, now: Timestamp) -> Result<Signer, Error> {
         let row = self.signing_key()?;
         if self.issuing_key_revoked(row.key_id)? {
-            return Err(Error::SigningKeyRevoked { key_id: row.key_id });
+            return Err(Error::License(LicenseError::SigningKeyRevoked { key_id: row.key_id }));
         }
         let key = keys::SigningKey::load(&self.dir().join(&row.private_key_path))?;
         if key.public_key() != row.public_key {
@@ -271,12 +272,12 @@ impl Home {
             store::corrupt(self.db_path(), format!("certificate of issuing key {} does not decode: {e}", row.key_id))
         })?;
         if !cert.may_sign_at(now) {
-            return Err(Error::IssuingKeyOutsideWindow {
+            return Err(Error::Home(HomeError::IssuingKeyOutsideWindow {
                 key_id: row.key_id,
                 not_before: cert.not_before,
                 not_after: cert.not_after,
                 now,
-            });
+            }));
         }
         Ok(Signer {
             key_id: row.key_id,
@@ -331,12 +332,12 @@ impl Signer {
     /// products use.
     pub fn sign(&mut self, req: &IssueRequest, now: Timestamp) -> Result<SignedLicense, Error> {
         if !(self.not_before <= now && now <= self.not_after) {
-            return Err(Error::IssuingKeyOutsideWindow {
+            return Err(Error::Home(HomeError::IssuingKeyOutsideWindow {
                 key_id: self.key_id,
                 not_before: self.not_before,
                 not_after: self.not_after,
                 now,
-            });
+            }));
         }
         let not_before = req.not_before.unwrap_or(now);
         if let Expiry::On(d) = req.expiry
@@ -352,7 +353,7 @@ impl Signer {
             ));
         }
         if !self.purposes.allows(req.kind) {
-            return Err(Error::KindNotCertified { key_id: self.key_id, kind: req.kind });
+            return Err(Error::Home(HomeError::KindNotCertified { key_id: self.key_id, kind: req.kind }));
         }
 
         let license_id = random_license_id(&self.rng)?;
@@ -361,7 +362,7 @@ impl Signer {
         let image_public_key = match (req.kind, &self.activation) {
             (LicenseKind::PrivateCloud, Some((m, _))) => Some(m.derive_image_key(&license_id).public_key()?),
             (LicenseKind::PrivateCloud, None) => {
-                return Err(Error::PrivateCloudNeedsMaster { path: self.master_path.clone() });
+                return Err(Error::License(LicenseError::PrivateCloudNeedsMaster { path: self.master_path.clone() }));
             }
             (LicenseKind::LocalContainer, _) => None,
         };
@@ -369,7 +370,7 @@ impl Signer {
         // (SPEC.md §3.3): it authenticates challenges, makes no code.
         let receipt_policy = req.activation_policy == fanlic_formats::ActivationPolicy::Receipt;
         if receipt_policy && self.activation.is_none() {
-            return Err(Error::ReceiptPolicyNeedsMaster { path: self.master_path.clone() });
+            return Err(Error::License(LicenseError::ReceiptPolicyNeedsMaster { path: self.master_path.clone() }));
         }
         let activation_key = self.activation.as_ref().map(|(m, _)| {
             let key = m.derive(&license_id);
@@ -401,15 +402,15 @@ impl Signer {
             request_email_sha256: req.request_email_sha256,
         };
         let message = fanlic_formats::encode_license_payload_with_policy(&payload, req.activation_policy)
-            .map_err(|reason| Error::Encode { what: "license", reason })?;
+            .map_err(|reason| Error::License(LicenseError::Encode { what: "license", reason }))?;
         let signature = self.key.sign(&message);
         let raw = encode_license_file(&self.certificate_message, &self.certificate_signature, &message, &signature)
-            .map_err(|reason| Error::Encode { what: "license file", reason })?;
+            .map_err(|reason| Error::License(LicenseError::Encode { what: "license file", reason }))?;
         if raw.len() > MAX_LICENSE_FILE_LEN {
-            return Err(Error::Encode {
+            return Err(Error::License(LicenseError::Encode {
                 what: "license file",
                 reason: fanlic_formats::DecodeError::TooLong { len: raw.len(), max: MAX_LICENSE_FILE_LEN },
-            });
+            }));
         }
 
         // Check what was signed. The first license of this signer goes
@@ -421,7 +422,7 @@ impl Signer {
         // deterministic, and a fault in either signing (the way faults leak
         // Ed25519 keys) makes the two differ, at a third of a verification's
         // cost. Their encoding is decoded as the verifier decodes it.
-        let self_check = |reason: String| Error::SelfCheck { reason };
+        let self_check = |reason: String| Error::License(LicenseError::SelfCheck { reason });
         let mut buf = [0u8; MAX_LICENSE_FILE_LEN];
         let license = if self.chain_checked {
             if self.key.sign(&message) != signature {
@@ -444,7 +445,8 @@ impl Signer {
                 .to_owned(),
         ];
         let comment_refs: Vec<&str> = comments.iter().map(String::as_str).collect();
-        let armored = armor::encode(&raw, &comment_refs).map_err(|reason| Error::Encode { what: "armor", reason })?;
+        let armored = armor::encode(&raw, &comment_refs)
+            .map_err(|reason| Error::License(LicenseError::Encode { what: "armor", reason }))?;
 
         Ok(SignedLicense {
             license_id,
@@ -480,23 +482,24 @@ pub(crate) fn supersede_live(
     };
     match (live, req.supersedes) {
         (None, None) => Ok(()),
-        (Some(l), None) => {
-            Err(Error::LiveLicenseExists { project: req.project.clone(), license_id: Some(l.license_id) })
-        }
+        (Some(l), None) => Err(Error::License(LicenseError::LiveLicenseExists {
+            project: req.project.clone(),
+            license_id: Some(l.license_id),
+        })),
         (Some(l), Some(old)) if l.license_id == old.to_string() => {
             let reason = format!("superseded by {new}");
             crate::revoke::revoke_in(tx, &l.license_id, &reason, by, now)?;
             tx.set_license_state(&l.license_id, LicenseState::Superseded)?;
             tx.audit(&Entry { license_id: Some(&l.license_id), why: &reason, ..Entry::new(Action::Supersede, by, now) })
         }
-        (Some(l), Some(old)) => Err(Error::SupersedeMismatch {
+        (Some(l), Some(old)) => Err(Error::License(LicenseError::SupersedeMismatch {
             given: old.to_string(),
             why: format!("the live license of project {:?} is {}", req.project, l.license_id),
-        }),
-        (None, Some(old)) => Err(Error::SupersedeMismatch {
+        })),
+        (None, Some(old)) => Err(Error::License(LicenseError::SupersedeMismatch {
             given: old.to_string(),
             why: format!("project {:?} of {} has no live license to replace", req.project, req.company),
-        }),
+        })),
     }
 }
 
@@ -504,7 +507,7 @@ pub(crate) fn supersede_live(
 /// caller's unit of work, as written to `output`. The
 /// signatures were verified when it was signed: here it is only decoded.
 pub(crate) fn record_license(tx: &Tx<'_>, signed: &SignedLicense, output: &Path) -> Result<(), Error> {
-    let bad = |e: fanlic_formats::DecodeError| Error::SelfCheck { reason: e.to_string() };
+    let bad = |e: fanlic_formats::DecodeError| Error::License(LicenseError::SelfCheck { reason: e.to_string() });
     let envelope = fanlic_formats::Envelope::decode(&signed.raw).map_err(bad)?;
     let license = fanlic_formats::License::decode(envelope.license.message).map_err(bad)?;
     tx.insert_license(&NewLicense {

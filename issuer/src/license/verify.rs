@@ -1,5 +1,6 @@
 //! `fanlic verify`: the product's check, run on the vendor's side.
 
+use crate::error::RevocationListError;
 use std::{fs, path::Path};
 
 use fanlic_formats::{Envelope, License, LicenseKind, MAX_LICENSE_FILE_LEN, Timestamp, armor};
@@ -127,8 +128,9 @@ fn cause_report(c: &Cause<'_>, lang: Lang) -> CauseReport {
 /// cause: it revokes nothing.
 pub fn read_revocations(path: &Path, roots: &[RootKey]) -> Result<Vec<u8>, Error> {
     let bytes = fs::read(path).map_err(Error::io("cannot read the revocation list", path))?;
-    verify_revocations(&bytes, roots, None)
-        .map_err(|e| Error::RevocationListRefused { path: path.to_owned(), reason: e.to_string() })?;
+    verify_revocations(&bytes, roots, None).map_err(|e| {
+        Error::RevocationList(RevocationListError::Refused { path: path.to_owned(), reason: e.to_string() })
+    })?;
     Ok(bytes)
 }
 

@@ -24,6 +24,7 @@
 //!   acceptance and the database update, the next flush sends it again, with
 //!   the same `Message-ID` (fixed at enqueue) so the receiver can tell.
 
+use crate::error::OutboxError;
 use core::{fmt, time::Duration};
 use std::{
     path::{Path, PathBuf},
@@ -145,8 +146,8 @@ fn domain_of(addr: &str) -> &str {
 
 /// Queues `reply` inside the caller's transaction `tx` and returns its
 /// outbox id; nothing is sent until [`flush`]. Refuses
-/// ([`Error::ReplyNotToContract`]) a recipient that is not an address of an
-/// enabled contract, and ([`Error::ReplyInvalid`]) addresses, headers or
+/// ([`OutboxError::ReplyNotToContract`]) a recipient that is not an address of an
+/// enabled contract, and ([`OutboxError::ReplyInvalid`]) addresses, headers or
 /// attachment types lettre would not accept, so that a queued reply can
 /// always be built.
 pub fn enqueue(tx: &Tx<'_>, reply: &Reply, now: Timestamp) -> Result<i64, Error> {
@@ -183,7 +184,7 @@ pub fn enqueue_checked(tx: &Tx<'_>, checked: CheckedReply, now: Timestamp) -> Re
         // Compared in the form the registry stores addresses in.
         let to = crate::util::text::normalize_email("to", &reply.to).unwrap_or_else(|_| reply.to.trim().to_lowercase());
         if !tx.is_enabled_contract_email(&to)? {
-            return Err(Error::ReplyNotToContract { to: reply.to.clone() });
+            return Err(Error::Outbox(OutboxError::ReplyNotToContract { to: reply.to.clone() }));
         }
         tx.insert_reply(reply, &checked.message_id, now)
     }
@@ -280,7 +281,7 @@ impl SmtpConfig {
     }
 
     fn transport(&self) -> Result<SmtpTransport, Error> {
-        let bad = |reason: String| Error::SmtpConfig { host: self.host.clone(), reason };
+        let bad = |reason: String| Error::Outbox(OutboxError::SmtpConfig { host: self.host.clone(), reason });
         let mut b = SmtpTransport::builder_dangerous(self.host.as_str()).port(self.port());
         match self.tls {
             SmtpTls::None => {}
@@ -336,7 +337,9 @@ impl lettre::message::header::Header for AutoSubmitted {
 /// Builds the message. Only `to` is a recipient: lettre derives the envelope
 /// from `To`, and no `Reply-To`, `Cc` or `Bcc` is ever set.
 fn render(s: &Stored) -> Result<Message, Error> {
-    let bad = |what: &str, e: &dyn fmt::Display| Error::ReplyInvalid { id: s.id, reason: format!("{what}: {e}") };
+    let bad = |what: &str, e: &dyn fmt::Display| {
+        Error::Outbox(OutboxError::ReplyInvalid { id: s.id, reason: format!("{what}: {e}") })
+    };
     let (to, from, types) = parsed_parts(s.id, &s.to, &s.from, &s.attachments)?;
     let mut b = Message::builder()
         .from(from)
@@ -368,7 +371,9 @@ fn parsed_parts(
     from: &str,
     attachments: &[ReplyAttachment],
 ) -> Result<(Mailbox, Mailbox, Vec<ContentType>), Error> {
-    let bad = |what: &str, e: &dyn fmt::Display| Error::ReplyInvalid { id, reason: format!("{what}: {e}") };
+    let bad = |what: &str, e: &dyn fmt::Display| {
+        Error::Outbox(OutboxError::ReplyInvalid { id, reason: format!("{what}: {e}") })
+    };
     let to: Mailbox = to.parse().map_err(|e| bad("recipient", &e))?;
     let from: Mailbox = from.parse().map_err(|e| bad("sender", &e))?;
     let types = attachments

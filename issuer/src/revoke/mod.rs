@@ -19,6 +19,7 @@
 //! to anyone else. With none, the change is still made and the outcome says
 //! why no mail was queued.
 
+use crate::error::{HomeError, LicenseError, Refusal, RevocationListError};
 use std::path::{Path, PathBuf};
 
 use fanlic_formats::{
@@ -238,13 +239,13 @@ impl Unbound {
 pub fn is_refusal(e: &Error) -> bool {
     matches!(
         e,
-        Error::LicenseNotFound { .. }
-            | Error::LicenseAlreadyRevoked { .. }
-            | Error::UnbindRevoked { .. }
-            | Error::NotBound { .. }
-            | Error::IssuingKeyNotFound { .. }
-            | Error::IssuingKeyAlreadyRevoked { .. }
-            | Error::RevokingSigningKey { .. }
+        Error::Revoke(Refusal::LicenseNotFound { .. })
+            | Error::Revoke(Refusal::LicenseAlreadyRevoked { .. })
+            | Error::Revoke(Refusal::UnbindRevoked { .. })
+            | Error::Revoke(Refusal::NotBound { .. })
+            | Error::Revoke(Refusal::IssuingKeyNotFound { .. })
+            | Error::Revoke(Refusal::IssuingKeyAlreadyRevoked { .. })
+            | Error::Revoke(Refusal::RevokingSigningKey { .. })
     )
 }
 
@@ -433,7 +434,7 @@ pub fn revoke_license(
 pub(crate) fn revoke_in(tx: &Tx<'_>, id: &str, reason: &str, by: &str, now: Timestamp) -> Result<(), Error> {
     // Checked inside the transaction: two staff revoking at once get one each.
     if let Some((at, by, reason)) = tx.revocation_of(id)? {
-        return Err(Error::LicenseAlreadyRevoked { license_id: id.to_owned(), at, by, reason });
+        return Err(Error::Revoke(Refusal::LicenseAlreadyRevoked { license_id: id.to_owned(), at, by, reason }));
     }
     tx.insert_license_revocation(id, reason, by, now)?;
     audit(tx, id, Action::Revoke, reason, now, by)
@@ -473,17 +474,17 @@ pub fn revoke_issuing_key(
         Err(_) => None,
     };
     let Some(key) = key else {
-        return Err(Error::IssuingKeyNotFound { key_id: key_id.trim().to_owned(), known: known() });
+        return Err(Error::Revoke(Refusal::IssuingKeyNotFound { key_id: key_id.trim().to_owned(), known: known() }));
     };
     let signing = home.signing_key().ok().map(|k| k.key_id);
     let was_signing = signing == Some(key.key_id);
     let kid = key.key_id;
     let licenses_signed = home.store_mut().write(|tx| {
         if let Some((at, by)) = tx.issuing_key_revocation(kid)? {
-            return Err(Error::IssuingKeyAlreadyRevoked { key_id: kid, at, by });
+            return Err(Error::Revoke(Refusal::IssuingKeyAlreadyRevoked { key_id: kid, at, by }));
         }
         if was_signing && !force {
-            return Err(Error::RevokingSigningKey { key_id: kid });
+            return Err(Error::Revoke(Refusal::RevokingSigningKey { key_id: kid }));
         }
         tx.insert_issuing_key_revocation(kid, reason, by, now)?;
         let why = format!("issuing key {kid}: {reason}");
@@ -508,10 +509,10 @@ pub fn unbind(home: &mut Home, license_id: &str, by: &str, mail: bool, now: Time
     )?;
     let (fingerprint, bound_at, mail) = home.store_mut().write(|tx| {
         if let Some((at, by, _)) = tx.revocation_of(&id)? {
-            return Err(Error::UnbindRevoked { license_id: id.clone(), at, by });
+            return Err(Error::Revoke(Refusal::UnbindRevoked { license_id: id.clone(), at, by }));
         }
         let Some((fingerprint, bound_at)) = tx.binding_of(&id)? else {
-            return Err(Error::NotBound { license_id: id.clone() });
+            return Err(Error::Revoke(Refusal::NotBound { license_id: id.clone() }));
         };
         let fingerprint = hex::encode(&fingerprint);
         tx.delete_binding(&id)?;
@@ -582,7 +583,7 @@ fn revocation_signer(
     revoked: &[KeyId],
     now: Timestamp,
 ) -> Result<(store::IssuingKeyRow, keys::SigningKey), Error> {
-    let no = |why: String| Error::NoRevocationSigner { why };
+    let no = |why: String| Error::Home(HomeError::NoRevocationSigner { why });
     let row = home.signing_key().map_err(|_| no("this home has no active issuing key".to_owned()))?;
     if revoked.contains(&row.key_id) {
         return Err(no(format!("the signing key {} is revoked", row.key_id)));
@@ -633,7 +634,7 @@ pub fn export(home: &mut Home, output: &Path, replace: bool, now: Timestamp) -> 
     // The signer reads the home, not the transaction: the keys do not change
     // meanwhile (rotation takes the same write lock).
     let (row, key) = revocation_signer(home, &issuing_keys, now)?;
-    let encode = |what, reason| Error::Encode { what, reason };
+    let encode = |what, reason| Error::License(LicenseError::Encode { what, reason });
     let message = encode_revocation_list_body(sequence, now, &licenses, &issuing_keys)
         .map_err(|e| encode("revocation list", e))?;
     let signature = key.sign(&message);
@@ -676,7 +677,7 @@ fn self_check(
     licenses: &[LicenseId],
     issuing_keys: &[KeyId],
 ) -> Result<(), Error> {
-    let fail = |reason: String| Error::RevocationSelfCheck { reason };
+    let fail = |reason: String| Error::RevocationList(RevocationListError::SelfCheck { reason });
     let list = fanlic_verifier::verify_revocations(file, roots, None).map_err(|e| fail(e.to_string()))?;
     let mut want_l = licenses.to_vec();
     want_l.sort_unstable();

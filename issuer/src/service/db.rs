@@ -5,6 +5,7 @@
 //! activation that was not durably recorded. Revocations and bindings are
 //! always read fresh, inside the transaction that records.
 
+use crate::error::{HomeError, LicenseError, ServiceError, StoreError};
 use core::net::IpAddr;
 use std::{
     collections::HashMap,
@@ -126,7 +127,9 @@ pub(crate) fn start(mut home: Home, master: MasterSecret, cache: LicenseCache) -
             let mut ctx = DbCtx { master, cache, home_dir: home.dir().to_owned(), receipt_keys: HashMap::new() };
             db_loop(&mut home, &mut ctx, &rx);
         })
-        .map_err(|e| Error::Serve { reason: format!("cannot start the database thread: {e}") })?;
+        .map_err(|e| {
+            Error::Service(ServiceError::Failed { reason: format!("cannot start the database thread: {e}") })
+        })?;
     Ok((tx, handle))
 }
 
@@ -164,7 +167,9 @@ fn db_loop(home: &mut Home, ctx: &mut DbCtx, rx: &mpsc::Receiver<Job>) {
         if let Err(e) = done {
             let action = if began { "cannot commit" } else { "cannot begin a transaction" };
             let why = match e {
-                Error::Database { path, source, .. } => format!("database {}: {action}: {source}", path.display()),
+                Error::Store(StoreError::Database { path, source, .. }) => {
+                    format!("database {}: {action}: {source}", path.display())
+                }
                 e => e.to_string(),
             };
             if began {
@@ -225,7 +230,7 @@ fn answer_err(job: Job, why: &str) {
 /// the home, else the whole error.
 fn s(e: Error) -> String {
     match e {
-        Error::Database { source, .. } => source.to_string(),
+        Error::Store(StoreError::Database { source, .. }) => source.to_string(),
         e => e.to_string(),
     }
 }
@@ -373,7 +378,10 @@ fn receipt_signer(
     let path = ctx.home_dir.join(&row.private_key_path);
     let key = SigningKey::load(&path)?;
     if key.public_key() != row.public_key {
-        return Err(Error::BadKeyFile { path, reason: format!("it holds another key than receipt key {id}") });
+        return Err(Error::Home(HomeError::BadKeyFile {
+            path,
+            reason: format!("it holds another key than receipt key {id}"),
+        }));
     }
     let key = Arc::new(key);
     ctx.receipt_keys.insert(id, Arc::clone(&key));
@@ -392,7 +400,7 @@ fn issue_receipt(
     (key_row, key): (&IssuingKeyRow, &SigningKey),
     bound_at: u64,
 ) -> Result<IssuedReceipt, Error> {
-    let encode = |reason| Error::Encode { what: "receipt", reason };
+    let encode = |reason| Error::License(LicenseError::Encode { what: "receipt", reason });
     let id_text = license.id.to_string();
     let server = ask.instance_public_key.is_some();
     let lease_until = if server {
@@ -419,7 +427,9 @@ fn issue_receipt(
     // Signed twice: Ed25519 is deterministic, and a fault in either signing
     // (the way faults leak Ed25519 keys) makes the two differ.
     if key.sign(&message) != signature {
-        return Err(Error::Serve { reason: "signing the receipt twice gave two signatures".to_owned() });
+        return Err(Error::Service(ServiceError::Failed {
+            reason: "signing the receipt twice gave two signatures".to_owned(),
+        }));
     }
     let file = fanlic_formats::encode_receipt_file(
         SignedBody { message: &key_row.certificate_message, signature: key_row.certificate_signature },

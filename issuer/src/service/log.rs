@@ -2,6 +2,7 @@
 //! their own thread so that a slow stderr never blocks a worker. No part of
 //! an activation token is ever logged.
 
+use crate::error::ServiceError;
 use core::net::IpAddr;
 use std::{
     io::{BufWriter, Write as _},
@@ -51,7 +52,7 @@ pub(crate) fn start() -> Result<(mpsc::Sender<String>, thread::JoinHandle<()>), 
                 let _ = err.flush();
             }
         })
-        .map_err(|e| Error::Serve { reason: format!("cannot start the log thread: {e}") })?;
+        .map_err(|e| Error::Service(ServiceError::Failed { reason: format!("cannot start the log thread: {e}") }))?;
     Ok((tx, handle))
 }
 

@@ -33,6 +33,7 @@ mod reason;
 pub mod receipts;
 mod router;
 
+use crate::error::ServiceError;
 use std::{
     collections::HashMap,
     path::{Path, PathBuf},
@@ -132,7 +133,7 @@ pub fn run(home_dir: &Path, opts: &ServeOptions) -> Result<(), Error> {
         None => home.activation_master_path()?,
     };
     if !master_path.exists() {
-        return Err(Error::ServeNoMasterSecret { path: master_path });
+        return Err(Error::Service(ServiceError::NoMasterSecret { path: master_path }));
     }
     // Checks the mode (0600) too.
     let master = MasterSecret::load(&master_path)?;
@@ -149,7 +150,7 @@ pub fn run(home_dir: &Path, opts: &ServeOptions) -> Result<(), Error> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| Error::Serve { reason: format!("cannot start the async runtime: {e}") })?;
+        .map_err(|e| Error::Service(ServiceError::Failed { reason: format!("cannot start the async runtime: {e}") }))?;
     let cache: LicenseCache = Arc::new(Mutex::new(HashMap::new()));
     let (db, db_thread) = db::start(home, master, Arc::clone(&cache))?;
     let (lines, log_thread) = log::start()?;

@@ -3,6 +3,7 @@
 //! and per client, a time limit per connection, the security headers on
 //! every answer, and a graceful stop on SIGINT or SIGTERM.
 
+use crate::error::ServiceError;
 use core::{convert::Infallible, fmt::Write as _, time::Duration};
 use std::{io::Write as _, sync::Arc, time::Instant};
 
@@ -21,7 +22,7 @@ const DRAIN_SECS: u64 = 10;
 /// Accepts connections until SIGINT or SIGTERM, then lets open requests
 /// finish (at most [`DRAIN_SECS`]).
 pub(crate) async fn serve(opts: &ServeOptions, app: Arc<App>) -> Result<(), Error> {
-    let listen_err = |source| Error::ServeListen { addr: opts.listen.clone(), source };
+    let listen_err = |source| Error::Service(ServiceError::Listen { addr: opts.listen.clone(), source });
     let listener = tokio::net::TcpListener::bind(&opts.listen).await.map_err(listen_err)?;
     let addr = listener.local_addr().map_err(listen_err)?;
     {

@@ -1,5 +1,6 @@
 //! The contract registry's rows, and the key companies are compared by.
 
+use crate::error::{ContractError, StoreError};
 use fanlic_formats::{ActivationPolicy, Date, Expiry, LicenseKind, Timestamp, Version};
 use rusqlite::{OptionalExtension as _, params};
 
@@ -116,7 +117,13 @@ impl Tx<'_> {
         .map_err(read())?;
         let mut out = Vec::new();
         while let Some(r) = rows.next().map_err(read())? {
-            let g = |e| Error::Database { action: "cannot read the contracts", path: path.to_owned(), source: e };
+            let g = |e: rusqlite::Error| {
+                Error::Store(StoreError::Database {
+                    action: "cannot read the contracts",
+                    path: path.to_owned(),
+                    source: e.into(),
+                })
+            };
             let id: i64 = r.get(0).map_err(g)?;
             let bad = |what: &str, v: &str| corrupt(path, format!("contract {id} has a bad {what} {v:?}"));
             let signed: String = r.get(2).map_err(g)?;
@@ -195,7 +202,7 @@ impl Tx<'_> {
     }
 
     /// The contract with this number, else of this company; else
-    /// [`Error::ContractNotFound`].
+    /// [`ContractError::NotFound`].
     pub fn resolve_contract(&self, which: &str) -> Result<Contract, Error> {
         if let Ok(id) = which.trim().parse::<i64>()
             && let Some(c) = self.contract(id)?
@@ -204,7 +211,7 @@ impl Tx<'_> {
         }
         match self.contract_id_by_company(which)? {
             Some(id) => self.contract_written(id),
-            None => Err(Error::ContractNotFound { given: which.to_owned() }),
+            None => Err(Error::Contract(ContractError::NotFound { given: which.to_owned() })),
         }
     }
 

@@ -1,6 +1,7 @@
 //! Key rows: the root keys the home knows, the issuing keys with their
 //! certificates, and the receipt keys of the activation service.
 
+use crate::error::StoreError;
 use std::path::{Path, PathBuf};
 
 use fanlic_formats::{KeyId, Timestamp};
@@ -159,7 +160,13 @@ impl Tx<'_> {
         let mut rows = stmt.query([]).map_err(err(path, "cannot read the issuing keys"))?;
         let mut out = Vec::new();
         while let Some(r) = rows.next().map_err(err(path, "cannot read the issuing keys"))? {
-            let g = |e| Error::Database { action: "cannot read the issuing keys", path: path.to_owned(), source: e };
+            let g = |e: rusqlite::Error| {
+                Error::Store(StoreError::Database {
+                    action: "cannot read the issuing keys",
+                    path: path.to_owned(),
+                    source: e.into(),
+                })
+            };
             let purposes: i64 = r.get(5).map_err(g)?;
             out.push(IssuingKeyRow {
                 key_id: key_id(path, &r.get::<_, String>(0).map_err(g)?)?,
@@ -232,7 +239,13 @@ impl Tx<'_> {
         let mut rows = stmt.query([]).map_err(read())?;
         let mut out = Vec::new();
         while let Some(r) = rows.next().map_err(read())? {
-            let g = |e| Error::Database { action: "cannot read the receipt keys", path: path.to_owned(), source: e };
+            let g = |e: rusqlite::Error| {
+                Error::Store(StoreError::Database {
+                    action: "cannot read the receipt keys",
+                    path: path.to_owned(),
+                    source: e.into(),
+                })
+            };
             out.push(IssuingKeyRow {
                 key_id: key_id(path, &r.get::<_, String>(0).map_err(g)?)?,
                 root_key_id: key_id(path, &r.get::<_, String>(1).map_err(g)?)?,

@@ -1,6 +1,7 @@
 //! Issued licenses: their rows, their state, and the rule of one live
 //! license per (company, application, project).
 
+use crate::error::{LicenseError, Refusal};
 use std::path::Path;
 
 use fanlic_formats::KeyId;
@@ -123,7 +124,7 @@ fn live_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<LiveLicense> {
 }
 
 impl Tx<'_> {
-    /// What is recorded of a license; else [`Error::LicenseNotFound`].
+    /// What is recorded of a license; else [`Refusal::LicenseNotFound`].
     pub fn license_info(&self, id: &str) -> Result<LicenseInfo, Error> {
         self.conn
             .query_row(
@@ -141,7 +142,7 @@ impl Tx<'_> {
             )
             .optional()
             .map_err(err(self.path, "cannot read the licenses"))?
-            .ok_or_else(|| Error::LicenseNotFound { license_id: id.to_owned() })
+            .ok_or_else(|| Error::Revoke(Refusal::LicenseNotFound { license_id: id.to_owned() }))
     }
 
     /// The authenticated sender of the newest decision on mail that names
@@ -264,7 +265,7 @@ impl Tx<'_> {
 
     /// Records an issued license with every field and its file. A second
     /// live license of one (company, application, project) is
-    /// [`Error::LiveLicenseExists`]: another process recorded one first.
+    /// [`LicenseError::LiveLicenseExists`]: another process recorded one first.
     pub fn insert_license(&self, new: &NewLicense<'_>) -> Result<(), Error> {
         let (conn, path, l) = (self.conn, self.path, new.license);
         conn.prepare_cached(
@@ -304,7 +305,7 @@ impl Tx<'_> {
             // The unique index over live licenses: another process recorded a
             // license of this project first.
             if is_second_live(&e) {
-                Error::LiveLicenseExists { project: l.project.to_owned(), license_id: None }
+                Error::License(LicenseError::LiveLicenseExists { project: l.project.to_owned(), license_id: None })
             } else {
                 err(path, "cannot record the license")(e)
             }

@@ -28,6 +28,7 @@ mod revocations;
 mod schema;
 mod settings;
 
+use crate::error::StoreError;
 use std::path::{Path, PathBuf};
 
 use fanlic_formats::Timestamp;
@@ -136,7 +137,7 @@ pub const FILE_NAME: &str = "fanlic.db";
 /// A database error with context.
 pub(crate) fn err(path: &Path, action: &'static str) -> impl FnOnce(rusqlite::Error) -> Error {
     let path = path.to_owned();
-    move |source| Error::Database { action, path, source }
+    move |source| Error::Store(StoreError::Database { action, path, source: source.into() })
 }
 
 /// SQLite integers are signed; our times are small positive numbers.
@@ -145,7 +146,7 @@ pub(crate) fn int(t: u64) -> i64 {
 }
 
 pub(crate) fn corrupt(path: &Path, what: impl Into<String>) -> Error {
-    Error::Corrupt { path: path.to_owned(), what: what.into() }
+    Error::Store(StoreError::Corrupt { path: path.to_owned(), what: what.into() })
 }
 
 /// A time read back from a column: negative means a corrupt database.

@@ -2,6 +2,7 @@
 //! the database one version up in one transaction, and opening a database
 //! (created with mode 0600, brought up to date).
 
+use crate::error::StoreError;
 use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, params};
@@ -506,7 +507,7 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<(), Error> {
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .map_err(err(path, "cannot read the schema version"))?;
     if found > SCHEMA_VERSION {
-        return Err(Error::SchemaTooNew { path: path.to_owned(), found, supported: SCHEMA_VERSION });
+        return Err(Error::Store(StoreError::SchemaTooNew { path: path.to_owned(), found, supported: SCHEMA_VERSION }));
     }
     let done = usize::try_from(found).unwrap_or(0);
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(done) {

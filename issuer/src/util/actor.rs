@@ -1,6 +1,7 @@
 //! Who makes a change, as recorded in the audit trail.
 
 use crate::Error;
+use crate::error::ContractError;
 use crate::util::input;
 
 /// Who makes a change: `by`, else `$USER`, else `$LOGNAME`.
@@ -10,8 +11,8 @@ pub fn actor(by: Option<&str>) -> Result<String, Error> {
         None => std::env::var("USER").ok().or_else(|| std::env::var("LOGNAME").ok()),
     };
     match found {
-        Some(a) if a.trim().is_empty() => Err(Error::NoActor),
+        Some(a) if a.trim().is_empty() => Err(Error::Contract(ContractError::NoActor)),
         Some(a) => input::name("--by", &a),
-        None => Err(Error::NoActor),
+        None => Err(Error::Contract(ContractError::NoActor)),
     }
 }

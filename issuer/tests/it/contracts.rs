@@ -2,6 +2,7 @@
 //! lookups ingest uses, the one-enabled-contract-per-address rule, the audit
 //! trail, and the schema migration from version 1.
 
+use fanlic_issuer::ContractError;
 use std::{fs, path::Path};
 
 use fanlic_formats::{Expiry, LicenseKind, Timestamp, Version};
@@ -46,7 +47,9 @@ fn import_is_all_or_nothing() {
          ACME   data ltd,x@acme2.example,2026/11/20,FineBI,local-container,1,6.1,never\n\
          Worse Co,w@worse.example,2026/11/20,FineBI,local-container,1,6.1.1,never\n",
     );
-    let Err(Error::ImportRejected { problems, .. }) = contracts::import(&mut home, &bad, false, "alice", NOW) else {
+    let Err(Error::Contract(ContractError::ImportRejected { problems, .. })) =
+        contracts::import(&mut home, &bad, false, "alice", NOW)
+    else {
         panic!("a file with bad rows must be rejected");
     };
     let lines: Vec<&str> = problems.iter().map(|p| p.split(':').next().unwrap()).collect();
@@ -72,7 +75,9 @@ fn import_is_all_or_nothing() {
     assert_eq!(audit_rows(&home), 2);
 
     // Again: every row names a company already there.
-    let Err(Error::ImportRejected { problems, .. }) = contracts::import(&mut home, &good, false, "alice", NOW) else {
+    let Err(Error::Contract(ContractError::ImportRejected { problems, .. })) =
+        contracts::import(&mut home, &good, false, "alice", NOW)
+    else {
         panic!("existing companies need --update");
     };
     assert_eq!(problems.len(), 2, "{problems:#?}");
@@ -128,10 +133,16 @@ fn lookups_by_company_and_email() {
 
     // A second company may not take an address an enabled contract holds...
     let other = TermsText { company: "Other Co", ..text }.parse(&OPTION_NAMES).unwrap();
-    assert!(matches!(contracts::add(&mut home, &other, "alice", NOW), Err(Error::EmailTaken { .. })));
+    assert!(matches!(
+        contracts::add(&mut home, &other, "alice", NOW),
+        Err(Error::Contract(ContractError::EmailTaken { .. }))
+    ));
     // ... nor the same company in other letter case.
     let same = TermsText { company: "帆软 CUSTOMER ltd", email: "x@y.example", ..text }.parse(&OPTION_NAMES).unwrap();
-    assert!(matches!(contracts::add(&mut home, &same, "alice", NOW), Err(Error::ContractExists { .. })));
+    assert!(matches!(
+        contracts::add(&mut home, &same, "alice", NOW),
+        Err(Error::Contract(ContractError::Exists { .. }))
+    ));
 
     // Disabled: still found (so ingest can say contract_disabled), and its address is free.
     let d = contracts::disable(&mut home, "帆软 customer ltd", "bob", NOW).unwrap();
@@ -146,7 +157,7 @@ fn lookups_by_company_and_email() {
     let enable = ContractChanges { enable: true, ..ContractChanges::default() };
     assert!(matches!(
         contracts::update(&mut home, &c.id.to_string(), &enable, "bob", NOW),
-        Err(Error::EmailTaken { .. })
+        Err(Error::Contract(ContractError::EmailTaken { .. }))
     ));
     assert!(contracts::list(&mut home, false).unwrap().iter().all(|c| c.enabled));
     assert_eq!(contracts::list(&mut home, true).unwrap().len(), 2);

@@ -4,6 +4,7 @@
 //! (`python3 -m pip install aiosmtpd`); without it these tests FAIL.
 
 use crate::common::downgrade;
+use fanlic_issuer::OutboxError;
 
 use core::time::Duration;
 use std::{
@@ -145,11 +146,11 @@ fn only_to_a_contract_address() {
     // A Reply-To, or an unauthenticated sender: not a contract address.
     let mut r = reply(Language::En);
     r.to = "attacker@evil.example".to_owned();
-    assert!(matches!(outbox::enqueue_one(&mut h, &r, NOW), Err(Error::ReplyNotToContract { .. })));
+    assert!(matches!(outbox::enqueue_one(&mut h, &r, NOW), Err(Error::Outbox(OutboxError::ReplyNotToContract { .. }))));
     // An address lettre cannot use is refused at enqueue, not at flush.
     let mut r = reply(Language::En);
     r.from = "not an address".to_owned();
-    assert!(matches!(outbox::enqueue_one(&mut h, &r, NOW), Err(Error::ReplyInvalid { .. })));
+    assert!(matches!(outbox::enqueue_one(&mut h, &r, NOW), Err(Error::Outbox(OutboxError::ReplyInvalid { .. }))));
     // Nothing was queued; the contract address (any case) is accepted.
     assert!(outbox::list(&mut h, true).unwrap().is_empty());
     let mut r = reply(Language::En);

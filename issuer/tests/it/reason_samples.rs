@@ -119,11 +119,8 @@ const NOT_FROM_THE_VALIDATOR: [ReasonCode; 6] = [
 /// [`NOT_FROM_THE_VALIDATOR`] (sender authentication, the contract checks,
 /// the parser's problems, unreadable messages).
 fn defined_codes() -> BTreeSet<String> {
-    let codes: BTreeSet<String> = ReasonCode::ALL
-        .iter()
-        .filter(|c| !NOT_FROM_THE_VALIDATOR.contains(c))
-        .map(|c| c.as_str().to_owned())
-        .collect();
+    let codes: BTreeSet<String> =
+        ReasonCode::ALL.iter().filter(|c| !NOT_FROM_THE_VALIDATOR.contains(c)).map(|c| c.as_str().to_owned()).collect();
     for expected in [
         "sender_unauthenticated",
         "sender_auth_failed",

@@ -1,6 +1,7 @@
 //! The vendor's loop through the library and the binary: issue, inspect,
 //! verify; key rotation; file modes; refusing to overwrite.
 
+use fanlic_issuer::{HomeError, StoreError};
 use std::{
     fs,
     os::unix::fs::PermissionsExt as _,
@@ -163,7 +164,7 @@ fn database_schema_is_versioned() {
     drop(conn);
     drop(home);
     let err = Home::open(&tmp.path().join("home")).unwrap_err();
-    assert!(matches!(err, Error::SchemaTooNew { .. }), "{err}");
+    assert!(matches!(err, Error::Store(StoreError::SchemaTooNew { .. })), "{err}");
 }
 
 #[test]
@@ -209,7 +210,7 @@ fn rotation_keeps_old_licenses_valid() {
     // The new key cannot sign past its window.
     let late = Timestamp(now().0 + 31 * DAY);
     let err = home.issue(&request(tmp.path().join("late.lic"), "never"), late).unwrap_err();
-    assert!(matches!(err, Error::IssuingKeyOutsideWindow { .. }), "{err}");
+    assert!(matches!(err, Error::Home(HomeError::IssuingKeyOutsideWindow { .. })), "{err}");
 }
 
 #[test]
@@ -218,7 +219,7 @@ fn rotation_refuses_a_foreign_root_key() {
     let mut home = init(&tmp.path().join("home"));
     init(&tmp.path().join("other"));
     let err = home.rotate(&tmp.path().join("other/root-key"), None, now()).unwrap_err();
-    assert!(matches!(err, Error::UnknownRootKey { .. }), "{err}");
+    assert!(matches!(err, Error::Home(HomeError::UnknownRootKey { .. })), "{err}");
     assert_eq!(home.issuing_keys().unwrap().len(), 1);
 }
 
@@ -256,14 +257,14 @@ fn init_refuses_an_existing_home() {
     drop(home);
     let opts = InitOptions { authserv_ids: vec![], valid_for_days: None, now: now() };
     let err = Home::init(&dir, &opts).unwrap_err();
-    assert!(matches!(err, Error::HomeExists { .. }), "{err}");
+    assert!(matches!(err, Error::Home(HomeError::Exists { .. })), "{err}");
     assert_eq!(fs::read(&root_files[0]).unwrap(), before);
 
     // Any non-empty folder is refused; an empty one is used.
     let other = tmp.path().join("other");
     fs::create_dir(&other).unwrap();
     fs::write(other.join("notes.txt"), "mine").unwrap();
-    assert!(matches!(Home::init(&other, &opts), Err(Error::HomeExists { .. })));
+    assert!(matches!(Home::init(&other, &opts), Err(Error::Home(HomeError::Exists { .. }))));
     let empty = tmp.path().join("empty");
     fs::create_dir(&empty).unwrap();
     Home::init(&empty, &opts).unwrap();

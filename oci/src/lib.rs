@@ -26,6 +26,8 @@
 //! sorted by name, JSON with sorted keys and no whitespace, `created` at the
 //! Unix epoch. [`read_image`] checks all of it on a tar it is given, and never
 //! panics on hostile input: every length comes from the input slice.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
 use core::fmt;
 use std::collections::{BTreeMap, BTreeSet};
@@ -417,6 +419,16 @@ fn is_hex(s: &str, len: usize) -> bool {
 }
 
 // ---------------------------------------------------------------- reading
+
+/// Lowercase hex of `bytes`, as digests are written.
+fn hex(bytes: &[u8]) -> String {
+    use core::fmt::Write as _;
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]

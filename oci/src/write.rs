@@ -105,7 +105,7 @@ pub fn write_image(base: &BaseLayer, spec: &ImageSpec<'_>, out: &mut impl Write)
 
     Ok(ImageDigest {
         tag,
-        tar_sha256: format!("sha256:{}", crate::util::hex::encode(w.hash.finish().as_ref())),
+        tar_sha256: format!("sha256:{}", hex(w.hash.finish().as_ref())),
         tar_len: w.len,
         manifest: format!("sha256:{manifest_hex}"),
         config: format!("sha256:{config_hex}"),
@@ -136,7 +136,7 @@ impl<W: Write> Write for HashingWriter<'_, W> {
 }
 
 pub(super) fn sha256_hex(data: &[u8]) -> String {
-    crate::util::hex::encode(ring::digest::digest(&SHA256, data).as_ref())
+    hex(ring::digest::digest(&SHA256, data).as_ref())
 }
 
 pub(super) fn descriptor(media_type: &str, hex: &str, data: &[u8]) -> Value {
