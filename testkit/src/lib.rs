@@ -14,7 +14,7 @@
 //! they are never computed by running the verifier.
 
 use core::fmt;
-use std::path::PathBuf;
+use std::{collections::BTreeMap, path::PathBuf};
 
 use fanlic_formats::{Date, LicenseKind, Timestamp};
 use fanlic_verifier::{Environment, RootKey};
@@ -30,7 +30,12 @@ pub use keys::TestKey;
 pub use private_cloud::PrivateCloudVector;
 pub use receipts::ReceiptVector;
 pub use revocations::{RevocationExpected, RevocationManifest, RevocationVector};
-pub use vectors::Files;
+
+/// Generated files: path relative to `fixtures/` (`keys/…`, `vectors/…`) → bytes.
+pub type Files = BTreeMap<String, Vec<u8>>;
+
+/// The command that regenerates the fixtures.
+pub const REGENERATE: &str = "cargo run -p fanlic-testkit --bin gen-vectors";
 
 /// Every file of `fixtures/keys/` and `fixtures/vectors/`: the license and
 /// revocation-list vectors ([`vectors::generate`]) and the private-cloud ones
@@ -227,6 +232,14 @@ pub fn parse_rfc3339(s: &str) -> Result<Timestamp> {
     };
     let (h, m, sec) = (num(h, 23).ok_or_else(bad)?, num(m, 59).ok_or_else(bad)?, num(sec, 59).ok_or_else(bad)?);
     Ok(Timestamp(date.start().0 + h * 3600 + m * 60 + sec))
+}
+
+/// A 128-bit id derived from a name, never all zero in practice.
+pub(crate) fn id16(name: &str) -> [u8; 16] {
+    let d = ring::digest::digest(&ring::digest::SHA256, format!("fanlic/TEST-ONLY/license-id/{name}").as_bytes());
+    let mut id = [0u8; 16];
+    id.copy_from_slice(d.as_ref().get(..16).unwrap_or(&[1; 16]));
+    id
 }
 
 /// Lowercase hex.

@@ -11,7 +11,7 @@ use fanlic_formats::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::{Error, Files, Result, TestKey, vectors::REGENERATE, vectors_dir};
+use crate::{Error, Files, REGENERATE, Result, TestKey, vectors_dir};
 
 /// `fixtures/vectors/revocations/`.
 pub fn revocations_dir() -> std::path::PathBuf {
