@@ -262,3 +262,28 @@ mod tests {
         }
     }
 }
+
+/// postcard varint (LEB128) of `v`.
+pub fn varint(mut v: u64) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let low = (v & 0x7f) as u8;
+        v >>= 7;
+        if v == 0 {
+            out.push(low);
+            return out;
+        }
+        out.push(low | 0x80);
+    }
+}
+
+/// The same value as [`varint`], one byte longer: an overlong, non-canonical
+/// encoding that postcard itself still reads.
+pub fn overlong_varint(v: u64) -> Vec<u8> {
+    let mut out = varint(v);
+    if let Some(last) = out.last_mut() {
+        *last |= 0x80;
+    }
+    out.push(0);
+    out
+}

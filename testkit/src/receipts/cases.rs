@@ -536,19 +536,19 @@ pub(crate) fn generate(files: &mut Files, inputs: Inputs<'_>) -> Result<()> {
         &lw.license_sha256,
         &lw.challenge_sha256,
         &[0, 0],
-        &crate::vectors::varint(lw.vendor_time),
+        &crate::varint(lw.vendor_time),
     ]
     .concat();
     let bodies: [(&str, Vec<u8>, &str); 2] = [
         (
             "signed-overlong-varint-in-receipt",
-            [head.as_slice(), &[0], &crate::vectors::overlong_varint(1), &[0]].concat(),
+            [head.as_slice(), &[0], &crate::overlong_varint(1), &[0]].concat(),
             "The product's receipt with max_nodes written as the overlong varint 0x81 0x00, the message validly signed \
              by receipt-a: the signature holds but the body is not canonical.",
         ),
         (
             "signed-lease-not-after-vendor-time",
-            [head.as_slice(), &[1], &crate::vectors::varint(lw.vendor_time), &[1, 0]].concat(),
+            [head.as_slice(), &[1], &crate::varint(lw.vendor_time), &[1, 0]].concat(),
             "The product's receipt with lease_until equal to vendor_time, validly signed by receipt-a: a lease must end \
              after the vendor's time, so the body does not decode.",
         ),

@@ -26,7 +26,7 @@ mod valid;
 
 use generator::{Base, Form, Gen, Issuer, KeySet, Times};
 
-pub use crate::{Files, REGENERATE};
+pub use crate::{Files, REGENERATE, overlong_varint, varint};
 
 fn ts(y: u16, m: u8, d: u8, h: u64, mi: u64, s: u64) -> Result<Timestamp> {
     let day = Date::new(y, m, d).ok_or_else(|| Error(format!("bad date {y}-{m}-{d}")))?;
@@ -40,31 +40,6 @@ fn date(year: u16, month: u8, day: u8) -> wire::Date {
 fn sha256(data: &[u8]) -> [u8; 32] {
     let mut out = [0u8; 32];
     out.copy_from_slice(ring::digest::digest(&ring::digest::SHA256, data).as_ref());
-    out
-}
-
-/// postcard varint (LEB128) of `v`.
-pub fn varint(mut v: u64) -> Vec<u8> {
-    let mut out = Vec::new();
-    loop {
-        let low = (v & 0x7f) as u8;
-        v >>= 7;
-        if v == 0 {
-            out.push(low);
-            return out;
-        }
-        out.push(low | 0x80);
-    }
-}
-
-/// The same value as [`varint`], one byte longer: an overlong, non-canonical
-/// encoding that postcard itself still reads.
-pub fn overlong_varint(v: u64) -> Vec<u8> {
-    let mut out = varint(v);
-    if let Some(last) = out.last_mut() {
-        *last |= 0x80;
-    }
-    out.push(0);
     out
 }
 
