@@ -650,6 +650,16 @@ pub enum ImageBuildError {
 }
 
 impl Error {
+    /// The exit status of a command that failed with this error: 1 for a
+    /// refusal (nothing was changed: the license or key is unknown, already
+    /// revoked, not bound...), 2 for everything else.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Self::Revoke(_) => 1,
+            _ => 2,
+        }
+    }
+
     /// A helper for [`Error::Io`].
     pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>) -> impl FnOnce(io::Error) -> Self {
         let path = path.into();

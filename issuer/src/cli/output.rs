@@ -104,11 +104,27 @@ pub(crate) fn finish(result: anyhow::Result<u8>) -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            // The top-level message only: fanlic's errors already carry their causes.
-            warn(&format!("error: {e}"));
-            ExitCode::from(2)
+            warn(&format!("error: {}", chain(&e)));
+            ExitCode::from(e.downcast_ref::<Error>().map_or(2, Error::exit_code))
         }
     }
+}
+
+/// The error and every cause under it, `: `-separated; a cause whose text
+/// the message already quotes (most of fanlic's messages say their cause)
+/// is not said twice.
+fn chain(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in e.chain() {
+        let said = cause.to_string();
+        if text.is_empty() {
+            text = said;
+        } else if !text.contains(&said) {
+            text.push_str(": ");
+            text.push_str(&said);
+        }
+    }
+    text
 }
 
 /// What clap has to say when it does not parse a command line (`--help`,

@@ -4,11 +4,11 @@
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
+use fanlic_issuer::Home;
 use fanlic_issuer::revoke::{self, Exported, KeyRevoked, Revocations, Revoked, Unbound};
-use fanlic_issuer::{Error, Home};
 
 use crate::cli::args::{ByArg, ChangeTime, Now as _, OutputArgs, RevocationTime, SigningTime};
-use crate::cli::output::{emit, library_report, warn};
+use crate::cli::output::{emit, library_report};
 
 /// Revoke a license (or an issuing key), and confirm it to the customer by mail
 #[derive(Debug, Args)]
@@ -162,30 +162,15 @@ pub(crate) struct RevocationsListArgs {
 
 library_report!(Revoked, KeyRevoked, Unbound, Exported, Revocations);
 
-/// A refusal (nothing changed) exits 1; other errors go up (exit 2).
-fn refused(e: Error) -> anyhow::Result<u8> {
-    if revoke::is_refusal(&e) {
-        warn(&format!("error: {e}"));
-        Ok(1)
-    } else {
-        Err(e.into())
-    }
-}
-
 /// `fanlic revoke`.
 pub(crate) fn revoke(home: &Path, a: &RevokeArgs) -> anyhow::Result<u8> {
     let now = a.now.resolve()?;
     let by = a.by.actor()?;
     let mut h = Home::open(home)?;
     let code = match (&a.issuing_key, &a.license_id) {
-        (Some(key), _) => match revoke::revoke_issuing_key(&mut h, key, &a.reason, &by, a.force, now) {
-            Ok(r) => emit(&a.format, &r)?,
-            Err(e) => return refused(e),
-        },
-        (None, Some(id)) => match revoke::revoke_license(&mut h, id, &a.reason, &by, !a.no_mail, now) {
-            Ok(r) => emit(&a.format, &r)?,
-            Err(e) => return refused(e),
-        },
+        // A refusal (nothing changed) exits 1: the error says so.
+        (Some(key), _) => emit(&a.format, &revoke::revoke_issuing_key(&mut h, key, &a.reason, &by, a.force, now)?)?,
+        (None, Some(id)) => emit(&a.format, &revoke::revoke_license(&mut h, id, &a.reason, &by, !a.no_mail, now)?)?,
         // clap's group requires one of them.
         (None, None) => anyhow::bail!("give a LICENSE_ID or --issuing-key KEY_ID"),
     };
@@ -197,10 +182,7 @@ pub(crate) fn unbind(home: &Path, a: &UnbindArgs) -> anyhow::Result<u8> {
     let now = a.now.resolve()?;
     let by = a.by.actor()?;
     let mut h = Home::open(home)?;
-    match revoke::unbind(&mut h, &a.license_id, &by, !a.no_mail, now) {
-        Ok(out) => Ok(emit(&a.format, &out)?),
-        Err(e) => refused(e),
-    }
+    Ok(emit(&a.format, &revoke::unbind(&mut h, &a.license_id, &by, !a.no_mail, now)?)?)
 }
 
 /// `fanlic revocations ...`.

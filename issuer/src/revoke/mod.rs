@@ -233,22 +233,6 @@ impl Unbound {
     }
 }
 
-/// Whether `e` is a refusal of `revoke`, `unbind` or `revocations` (the
-/// license or key is unknown, already revoked, not bound...): nothing was
-/// changed; the command exits with status 1.
-pub fn is_refusal(e: &Error) -> bool {
-    matches!(
-        e,
-        Error::Revoke(Refusal::LicenseNotFound { .. })
-            | Error::Revoke(Refusal::LicenseAlreadyRevoked { .. })
-            | Error::Revoke(Refusal::UnbindRevoked { .. })
-            | Error::Revoke(Refusal::NotBound { .. })
-            | Error::Revoke(Refusal::IssuingKeyNotFound { .. })
-            | Error::Revoke(Refusal::IssuingKeyAlreadyRevoked { .. })
-            | Error::Revoke(Refusal::RevokingSigningKey { .. })
-    )
-}
-
 /// The license id typed, checked and in its one text form (lowercase).
 fn parse_license_id(given: &str) -> Result<String, Error> {
     given
