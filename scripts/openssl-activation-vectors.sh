@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Recomputes the activation vectors (formats/SPEC.md §6.2,
+# Recomputes the activation vectors (formats/SPEC.md §6.1,
 # fixtures/activation/vectors.json) with OpenSSL, independently of fanlic's
 # code: the activation key (HKDF-SHA256), the project fingerprint (SHA-256),
 # the challenge tag and the 6-digit code (HMAC-SHA256, then RFC 4226's

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Recomputes the activation-receipt vectors (formats/SPEC.md §6.5,
+# Recomputes the activation-receipt vectors (formats/SPEC.md §6.4,
 # fixtures/vectors/receipts/) with OpenSSL, independently of fanlic's code:
 #
 # - the receipt key's certificate, by root A, and every accepted receipt, by

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Checks both Ed25519 signatures of every valid test vector with OpenSSL, an
-# implementation independent of the verifier (SPEC.md §5):
+# implementation independent of the verifier (SPEC.md §8):
 #
 #   openssl pkeyutl -verify -pubin -inkey X.pub.pem -rawin -in X.msg -sigfile X.sig
 #

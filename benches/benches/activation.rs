@@ -1,4 +1,4 @@
-//! The activation code check (SPEC.md §6.2, §6.3) next to bare HMAC-SHA256,
+//! The activation code check (SPEC.md §6.1, §6.2) next to bare HMAC-SHA256,
 //! interleaved like `interleaved.rs`: every round times one batch of every
 //! case back to back, ratios are taken within a round, and the median over
 //! rounds is kept, so a noisy neighbour skews all cases alike.

@@ -153,7 +153,7 @@ fn jwt_and_paseto_allocations_for_reference() {
     }
 }
 
-/// The activation code check (SPEC.md §6.2, §6.3) allocates nothing either:
+/// The activation code check (SPEC.md §6.1, §6.2) allocates nothing either:
 /// making a challenge and its URL token, the product's state machine, and
 /// the service's opening of the token.
 #[test]

@@ -1,4 +1,4 @@
-//! The activation challenge and the token a QR code carries (SPEC.md §6.2).
+//! The activation challenge and the token a QR code carries (SPEC.md §6.1).
 //!
 //! The product makes a challenge, MACs it under the license's activation key
 //! (the MAC and the 6-digit code are computed in `fanlic-verifier`, which has
@@ -15,26 +15,26 @@ use serde::{Deserialize, Serialize};
 
 use crate::{DecodeError, LicenseId, Timestamp, canonical};
 
-/// Purpose label of the message the challenge's MAC covers: SPEC.md §6.2,
+/// Purpose label of the message the challenge's MAC covers: SPEC.md §6.1,
 /// "tag = HMAC-SHA256(activation_key, "fanlic/1/activation-challenge\n" || body)".
 pub const CHALLENGE_LABEL: &[u8] = b"fanlic/1/activation-challenge\n";
 
 /// Purpose label of the message the 6-digit code is computed over: SPEC.md
-/// §6.2, "code = HOTP-truncate(HMAC-SHA256(activation_key,
+/// §6.1, "code = HOTP-truncate(HMAC-SHA256(activation_key,
 /// "fanlic/1/activation-code\n" || body))".
 pub const CODE_LABEL: &[u8] = b"fanlic/1/activation-code\n";
 
-/// Purpose label hashed into a project fingerprint: SPEC.md §6.2.
+/// Purpose label hashed into a project fingerprint: SPEC.md §6.1.
 pub const PROJECT_FINGERPRINT_LABEL: &[u8] = b"fanlic/1/project-fingerprint\n";
 
-/// The first byte of a token: the token format's version (SPEC.md §6.2). A
+/// The first byte of a token: the token format's version (SPEC.md §6.1). A
 /// decoder MUST reject any other.
 pub const TOKEN_VERSION: u8 = 1;
 
 /// Length of the challenge's MAC (full HMAC-SHA256).
 pub const TAG_LEN: usize = 32;
 
-/// The largest challenge body a decoder accepts (SPEC.md §6.2).
+/// The largest challenge body a decoder accepts (SPEC.md §6.1).
 pub const MAX_CHALLENGE_BODY_LEN: usize = 256;
 
 /// The largest raw token: version byte, body, tag.
@@ -44,14 +44,14 @@ pub const MAX_TOKEN_LEN: usize = 1 + MAX_CHALLENGE_BODY_LEN + TAG_LEN;
 pub const MAX_TOKEN_TEXT_LEN: usize = MAX_TOKEN_LEN.div_ceil(3) * 4;
 
 /// How long a challenge is valid: 300 seconds after its `issued_at`
-/// (SPEC.md §6.2).
+/// (SPEC.md §6.1).
 pub const CHALLENGE_VALID_SECS: u64 = 300;
 
 /// Wrong codes allowed: when they exceed five, at the sixth, input locks
-/// (SPEC.md §6.3).
+/// (SPEC.md §6.2).
 pub const MAX_WRONG_CODES: u8 = 5;
 
-/// How long input stays locked: 900 seconds (SPEC.md §6.3).
+/// How long input stays locked: 900 seconds (SPEC.md §6.2).
 pub const LOCK_SECS: u64 = 900;
 
 /// base64url (RFC 4648 §5) without padding, canonical: no padding accepted,
@@ -61,7 +61,7 @@ const TOKEN_B64: GeneralPurpose = GeneralPurpose::new(
     GeneralPurposeConfig::new().with_encode_padding(false).with_decode_padding_mode(DecodePaddingMode::RequireNone),
 );
 
-/// The challenge body exactly as postcard lays it out (SPEC.md §6.2).
+/// The challenge body exactly as postcard lays it out (SPEC.md §6.1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChallengeBodyWire<'a> {
     /// The license being activated.
@@ -82,7 +82,7 @@ pub struct ChallengeBodyWire<'a> {
     pub server: Option<ServerInstance>,
 }
 
-/// What an authorization server adds to its challenge (SPEC.md §6.2, §7.1):
+/// What an authorization server adds to its challenge (SPEC.md §6.1, §7.1):
 /// which instance asks, and how far its `privateConfig` has come, so that the
 /// vendor's service can tell a clone or a rolled-back copy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -94,7 +94,7 @@ pub struct ServerInstance {
 }
 
 /// An activation challenge whose body decoded and passed every rule of
-/// SPEC.md §6.2. Its MAC is checked by `fanlic-verifier`; until then nothing
+/// SPEC.md §6.1. Its MAC is checked by `fanlic-verifier`; until then nothing
 /// in it may be trusted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -105,7 +105,7 @@ pub struct ActivationChallenge<'a> {
     pub nonce: [u8; 16],
     /// The node showing the QR code.
     pub node_id: [u8; 16],
-    /// Identifies the project (SPEC.md §6.2).
+    /// Identifies the project (SPEC.md §6.1).
     pub project_fingerprint: [u8; 32],
     /// Cluster node count.
     pub nodes: u32,
@@ -115,7 +115,7 @@ pub struct ActivationChallenge<'a> {
     pub issued_at: Timestamp,
     /// For an authorization server: its instance and its state.
     pub server: Option<ServerInstance>,
-    /// The receipt id (SPEC.md §6.5) of the latest receipt an authorization
+    /// The receipt id (SPEC.md §6.4) of the latest receipt an authorization
     /// server holds, under `receipt` policy: the trailing optional field
     /// `previous_receipt`; `None` when absent.
     pub previous_receipt: Option<[u8; 32]>,
@@ -199,7 +199,7 @@ impl<'a> ActivationChallenge<'a> {
         out.get(..len).ok_or(too_long)
     }
 
-    /// Whether the challenge is past its 5 minutes at `now`: SPEC.md §6.2,
+    /// Whether the challenge is past its 5 minutes at `now`: SPEC.md §6.1,
     /// "a challenge is valid while issued_at <= now + 300 and now < issued_at + 300".
     /// The first bound refuses a challenge from a clock far ahead.
     pub fn is_expired_at(&self, now: Timestamp) -> bool {
@@ -218,7 +218,7 @@ pub struct Token<'a> {
 }
 
 impl<'a> Token<'a> {
-    /// Splits a raw token (SPEC.md §6.2): known version, a body of 1 to
+    /// Splits a raw token (SPEC.md §6.1): known version, a body of 1 to
     /// [`MAX_CHALLENGE_BODY_LEN`] bytes, a 32-byte tag.
     pub fn split(raw: &'a [u8]) -> Result<Self, DecodeError> {
         if raw.len() > MAX_TOKEN_LEN {
@@ -272,13 +272,13 @@ pub fn token_from_text<'b>(text: &str, out: &'b mut [u8; MAX_TOKEN_LEN]) -> Resu
 }
 
 /// The token in an activation URL: its last path segment, with any query or
-/// fragment removed (SPEC.md §6.2: "URL = activation_base_url || "/" || token").
+/// fragment removed (SPEC.md §6.1: "URL = activation_base_url || "/" || token").
 pub fn token_text_of_url(url: &str) -> &str {
     let path = url.split(['?', '#']).next().unwrap_or(url);
     path.rsplit('/').next().unwrap_or(path)
 }
 
-/// The bytes whose SHA-256 is a project fingerprint (SPEC.md §6.2):
+/// The bytes whose SHA-256 is a project fingerprint (SPEC.md §6.1):
 /// `"fanlic/1/project-fingerprint\n" || postcard((app_name: str, project: str, deployment_id: bytes))`,
 /// written to `out`. The deployment id is whatever the product persists to
 /// tell two deployments of a project with the same name apart.

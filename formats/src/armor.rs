@@ -14,7 +14,7 @@ use crate::{DecodeError, LICENSE_FILE_MAGIC, MAX_LICENSE_FILE_LEN};
 pub const BEGIN: &str = "-----BEGIN FANLIC LICENSE-----";
 /// The line that closes it.
 pub const END: &str = "-----END FANLIC LICENSE-----";
-/// The line that opens an activation receipt's body (SPEC.md §6.5).
+/// The line that opens an activation receipt's body (SPEC.md §6.4).
 pub const RECEIPT_BEGIN: &str = "-----BEGIN FANLIC RECEIPT-----";
 /// The line that closes it.
 pub const RECEIPT_END: &str = "-----END FANLIC RECEIPT-----";
@@ -56,7 +56,7 @@ pub fn decode<'b>(input: &[u8], buf: &'b mut [u8]) -> Result<&'b [u8], ArmorErro
     buf.get(..len).ok_or(ArmorError::TooLong)
 }
 
-/// Returns the raw receipt file of `input` (SPEC.md §6.5): raw when it
+/// Returns the raw receipt file of `input` (SPEC.md §6.4): raw when it
 /// starts with `FANLIC-RECEIPT/`, else decoded from its armor (the rules of
 /// §3.4 with the receipt's BEGIN and END lines) into `buf`. A body longer
 /// than `buf` is [`DecodeError::TooLong`].
@@ -156,7 +156,7 @@ pub fn encode(raw: &[u8], comments: &[&str]) -> Result<alloc::string::String, De
     encode_with(raw, comments, BEGIN, END, RAW_PREFIX)
 }
 
-/// Armors a raw receipt file (SPEC.md §6.5), with `comments` as unsigned
+/// Armors a raw receipt file (SPEC.md §6.4), with `comments` as unsigned
 /// lines before BEGIN, under the rules of [`encode`].
 #[cfg(feature = "alloc")]
 pub fn encode_receipt(raw: &[u8], comments: &[&str]) -> Result<alloc::string::String, DecodeError> {

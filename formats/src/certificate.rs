@@ -19,7 +19,7 @@ impl Purposes {
     pub const PRIVATE_CLOUD: u32 = 1 << 1;
     /// Bit 2: revocation lists.
     pub const REVOCATION_LIST: u32 = 1 << 2;
-    /// Bit 3: activation receipts (SPEC.md §6.5). A receipt key's certificate
+    /// Bit 3: activation receipts (SPEC.md §6.4). A receipt key's certificate
     /// grants this bit alone: a key that signs receipts signs nothing else.
     pub const RECEIPT: u32 = 1 << 3;
     /// Every purpose an issuing key may have (receipts are a key of their own).

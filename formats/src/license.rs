@@ -141,7 +141,7 @@ pub enum ActivationPolicy {
     /// The license carries its activation key.
     #[default]
     Code,
-    /// A vendor-signed receipt (SPEC.md §6.5). The license carries only the
+    /// A vendor-signed receipt (SPEC.md §6.4). The license carries only the
     /// challenge key, which authenticates challenges but makes no code and no
     /// receipt.
     Receipt,

@@ -375,7 +375,7 @@ pub struct ServerAnswerEnvelope<'a> {
     /// The answer (signed by the instance key).
     pub answer: SignedBody<'a>,
     /// The trailing optional `receipt` (SPEC.md §7.2): the server's current
-    /// activation receipt file (§6.5), without its revocation list.
+    /// activation receipt file (§6.4), without its revocation list.
     pub receipt: Option<&'a [u8]>,
 }
 
@@ -626,7 +626,7 @@ pub fn encode_server_answer_file(
 
 #[cfg(feature = "alloc")]
 /// A server answer file (SPEC.md §7.2) that carries, in its trailing
-/// optional `receipt`, the server's activation receipt (§6.5) without its
+/// optional `receipt`, the server's activation receipt (§6.4) without its
 /// revocation list; `None` writes the file of [`encode_server_answer_file`].
 pub fn encode_server_answer_file_with_receipt(
     license_file: &[u8],

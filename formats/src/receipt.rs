@@ -1,4 +1,4 @@
-//! Activation receipts (SPEC.md §6.5): the vendor's signed word that it
+//! Activation receipts (SPEC.md §6.4): the vendor's signed word that it
 //! activated one license for one challenge, at its own time.
 //!
 //! A receipt is signed by a **receipt key**, an issuing-key certificate
@@ -14,10 +14,10 @@ use crate::{DecodeError, LicenseId, SignedBody, Timestamp, canonical, envelope::
 #[cfg(feature = "alloc")]
 use alloc::vec::Vec;
 
-/// Magic at the start of a raw receipt file (SPEC.md §6.5).
+/// Magic at the start of a raw receipt file (SPEC.md §6.4).
 pub const RECEIPT_FILE_MAGIC: &[u8; 17] = b"FANLIC-RECEIPT/1\n";
 
-/// Purpose label of a receipt's signed message (SPEC.md §3.1, §6.5).
+/// Purpose label of a receipt's signed message (SPEC.md §3.1, §6.4).
 pub const RECEIPT_LABEL: &[u8] = b"fanlic/1/activation-receipt\n";
 
 /// Label of the challenge key's derivation (SPEC.md §3.3):
@@ -25,7 +25,7 @@ pub const RECEIPT_LABEL: &[u8] = b"fanlic/1/activation-receipt\n";
 pub const CHALLENGE_KEY_LABEL: &[u8] = b"fanlic/1/challenge-key\n";
 
 /// The largest raw receipt file a decoder accepts: a revocation list of at
-/// most 64 KiB (§6.1) and 8 KiB for the rest.
+/// most 64 KiB (§5) and 8 KiB for the rest.
 pub const MAX_RECEIPT_FILE_LEN: usize = 73_728;
 
 /// The longest window a receipt key's certificate may have: 31 days. A key
@@ -38,14 +38,14 @@ pub mod wire {
 
     use crate::wire::SignedBody;
 
-    /// A receipt's body, after its label (SPEC.md §6.5).
+    /// A receipt's body, after its label (SPEC.md §6.4).
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
     pub struct ReceiptBody {
         /// The license activated.
         pub license_id: [u8; 16],
         /// SHA-256 of the raw license file (§3.1, without armor).
         pub license_sha256: [u8; 32],
-        /// SHA-256 of the raw token `0x01 || body || tag` (§6.2).
+        /// SHA-256 of the raw token `0x01 || body || tag` (§6.1).
         pub challenge_sha256: [u8; 32],
         /// Private cloud: the authorization server's instance public key.
         pub instance_public_key: Option<[u8; 32]>,
@@ -61,7 +61,7 @@ pub mod wire {
         pub revocation_sequence: u64,
     }
 
-    /// A receipt file after its magic (SPEC.md §6.5).
+    /// A receipt file after its magic (SPEC.md §6.4).
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
     pub struct ReceiptFile<'a> {
         /// The receipt key's certificate, signed by a root key.
@@ -70,7 +70,7 @@ pub mod wire {
         /// The receipt, signed by the receipt key.
         #[serde(borrow)]
         pub receipt: SignedBody<'a>,
-        /// A revocation file (§6.1) whose sequence is `revocation_sequence`.
+        /// A revocation file (§5) whose sequence is `revocation_sequence`.
         #[serde(borrow)]
         pub revocation_list: Option<&'a [u8]>,
     }
@@ -102,7 +102,7 @@ pub struct Receipt {
 
 impl Receipt {
     /// Decodes a receipt's signed message (label || canonical body) and
-    /// applies SPEC.md §6.5's rules.
+    /// applies SPEC.md §6.4's rules.
     pub fn decode(message: &[u8]) -> Result<Self, DecodeError> {
         let w: wire::ReceiptBody = decode_labelled(message, RECEIPT_LABEL, "receipt")?;
         Self::from_wire(&w)
@@ -181,7 +181,7 @@ impl Receipt {
 }
 
 /// A receipt's id: `SHA-256(receipt.message)`, over its signed message with
-/// the label (SPEC.md §6.5). It names the receipt whatever carries it, with
+/// the label (SPEC.md §6.4). It names the receipt whatever carries it, with
 /// or without its revocation list.
 pub fn receipt_id(message: &[u8]) -> [u8; 32] {
     Sha256::digest(message).into()
@@ -219,7 +219,7 @@ impl<'a> ReceiptEnvelope<'a> {
 }
 
 #[cfg(feature = "alloc")]
-/// The message a receipt key signs for a receipt (SPEC.md §6.5): label || body.
+/// The message a receipt key signs for a receipt (SPEC.md §6.4): label || body.
 pub fn encode_receipt_body(receipt: &Receipt) -> Result<Vec<u8>, DecodeError> {
     let msg = labelled(RECEIPT_LABEL, &receipt.to_wire())?;
     Receipt::decode(&msg)?;
@@ -227,7 +227,7 @@ pub fn encode_receipt_body(receipt: &Receipt) -> Result<Vec<u8>, DecodeError> {
 }
 
 #[cfg(feature = "alloc")]
-/// A raw receipt file (SPEC.md §6.5): magic, the receipt key's certificate,
+/// A raw receipt file (SPEC.md §6.4): magic, the receipt key's certificate,
 /// the receipt, and the revocation file it delivers, if any.
 pub fn encode_receipt_file(
     certificate: SignedBody<'_>,

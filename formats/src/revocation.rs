@@ -1,4 +1,4 @@
-//! Signed revocation lists (SPEC.md §6.1).
+//! Signed revocation lists (SPEC.md §5).
 //!
 //! "A revocation list file is `"FANLIC-REVOCATIONS/1\n" ||
 //! postcard(RevocationFile)`": the certificate of the issuing key that signed
@@ -18,16 +18,16 @@ use crate::{DecodeError, KeyId, LicenseId, SignedBody, Timestamp, canonical, env
 #[cfg(feature = "alloc")]
 use alloc::vec::Vec;
 
-/// Magic at the start of a revocation list file: SPEC.md §6.1. As for
+/// Magic at the start of a revocation list file: SPEC.md §5. As for
 /// licenses, "the version is part of the magic".
 pub const REVOCATION_FILE_MAGIC: &[u8; 21] = b"FANLIC-REVOCATIONS/1\n";
 
 /// Purpose label prefixed to a revocation list body before the issuing key
-/// signs it: SPEC.md §6.1, "`fanlic/1/revocation-list\n`".
+/// signs it: SPEC.md §5, "`fanlic/1/revocation-list\n`".
 pub const REVOCATION_LIST_SIGNATURE_LABEL: &[u8] = b"fanlic/1/revocation-list\n";
 
 /// "A decoder MUST reject a revocation list file longer than 65536 bytes"
-/// (SPEC.md §6.1): about 4000 revoked licenses.
+/// (SPEC.md §5): about 4000 revoked licenses.
 pub const MAX_REVOCATION_FILE_LEN: usize = 65_536;
 
 /// Length of one entry of `licenses`: a license id.
@@ -35,7 +35,7 @@ pub const LICENSE_ID_LEN: usize = 16;
 /// Length of one entry of `issuing_keys`: a key id.
 pub const KEY_ID_LEN: usize = 8;
 
-/// The serde structs of SPEC.md §6.1 exactly as postcard lays them out. Not
+/// The serde structs of SPEC.md §5 exactly as postcard lays them out. Not
 /// validated: decode them through [`RevocationEnvelope`] and
 /// [`RevocationList`].
 pub mod wire {
@@ -43,7 +43,7 @@ pub mod wire {
 
     use crate::wire::SignedBody;
 
-    /// A revocation list file after its magic (SPEC.md §6.1).
+    /// A revocation list file after its magic (SPEC.md §5).
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
     pub struct RevocationFile<'a> {
         /// The issuing key's certificate, signed by a root key (§3.2).
@@ -54,7 +54,7 @@ pub mod wire {
         pub list: SignedBody<'a>,
     }
 
-    /// A revocation list's body, after its label (SPEC.md §6.1).
+    /// A revocation list's body, after its label (SPEC.md §5).
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
     pub struct RevocationListBody<'a> {
         /// Grows with every list the vendor publishes; at least 1.
@@ -81,7 +81,7 @@ pub struct RevocationEnvelope<'a> {
 }
 
 impl<'a> RevocationEnvelope<'a> {
-    /// Decodes a revocation list file (SPEC.md §6.1): the magic, then at most
+    /// Decodes a revocation list file (SPEC.md §5): the magic, then at most
     /// [`MAX_REVOCATION_FILE_LEN`] bytes in all, one canonical
     /// postcard `RevocationFile`, and nothing after it. There is no armor.
     pub fn decode(bytes: &'a [u8]) -> Result<Self, DecodeError> {
@@ -94,7 +94,7 @@ impl<'a> RevocationEnvelope<'a> {
     }
 }
 
-/// A validated revocation list (SPEC.md §6.1): only [`RevocationList::decode`]
+/// A validated revocation list (SPEC.md §5): only [`RevocationList::decode`]
 /// and [`RevocationList::from_wire`] make one, and both apply every rule, so
 /// its ids are known to be sorted and can be searched. It says nothing about
 /// signatures: a verifier wraps it in `Verified`.
@@ -118,7 +118,7 @@ impl fmt::Debug for RevocationList<'_> {
     }
 }
 
-/// Splits concatenated ids and checks SPEC.md §6.1's rules: the length is a
+/// Splits concatenated ids and checks SPEC.md §5's rules: the length is a
 /// multiple of the id length, and "the ids in each MUST be in strictly
 /// ascending order, compared as byte strings (so no id appears twice)".
 fn ids<'a, const N: usize>(field: &'static str, bytes: &'a [u8]) -> Result<&'a [[u8; N]], DecodeError> {
@@ -134,14 +134,14 @@ fn ids<'a, const N: usize>(field: &'static str, bytes: &'a [u8]) -> Result<&'a [
 
 impl<'a> RevocationList<'a> {
     /// Decodes a revocation list's signed message (label || canonical body)
-    /// and applies SPEC.md §6.1's rules.
+    /// and applies SPEC.md §5's rules.
     pub fn decode(message: &'a [u8]) -> Result<Self, DecodeError> {
         let w: wire::RevocationListBody<'a> =
             decode_labelled(message, REVOCATION_LIST_SIGNATURE_LABEL, "revocation list")?;
         Self::from_wire(&w)
     }
 
-    /// Validates a wire body (SPEC.md §6.1): `sequence` "MUST be >= 1";
+    /// Validates a wire body (SPEC.md §5): `sequence` "MUST be >= 1";
     /// `licenses` and `issuing_keys` are whole numbers of ids in strictly
     /// ascending order; "no license id MAY be all zero".
     pub fn from_wire(w: &wire::RevocationListBody<'a>) -> Result<Self, DecodeError> {
@@ -169,7 +169,7 @@ impl<'a> RevocationList<'a> {
 
     /// The list's sequence number (at least 1). "A product that accepts a
     /// list MUST persist its `sequence` as the highest accepted" (SPEC.md
-    /// §6.1).
+    /// §5).
     pub fn sequence(&self) -> u64 {
         self.sequence
     }
@@ -201,7 +201,7 @@ impl<'a> RevocationList<'a> {
 }
 
 #[cfg(feature = "alloc")]
-/// The message an issuing key signs for a revocation list (SPEC.md §6.1):
+/// The message an issuing key signs for a revocation list (SPEC.md §5):
 /// label || body. The ids are sorted and deduplicated here, as the spec's
 /// canonical form requires ("strictly ascending"), so the caller may pass
 /// them in any order.
@@ -231,7 +231,7 @@ pub fn encode_revocation_list_body(
 }
 
 #[cfg(feature = "alloc")]
-/// A raw revocation list file (SPEC.md §6.1): magic, then the certificate
+/// A raw revocation list file (SPEC.md §5): magic, then the certificate
 /// and the list, each with its signature. There is no armored form.
 pub fn encode_revocation_file(
     certificate_message: &[u8],

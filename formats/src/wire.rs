@@ -131,7 +131,7 @@ pub enum Expiry {
 pub enum ActivationPolicy {
     /// Variant 0: the 6-digit code (never written: absence means it).
     Code,
-    /// Variant 1: a vendor-signed receipt (SPEC.md §6.5).
+    /// Variant 1: a vendor-signed receipt (SPEC.md §6.4).
     Receipt,
 }
 

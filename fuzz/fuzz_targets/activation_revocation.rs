@@ -1,5 +1,5 @@
-//! The decoders added with activation on arbitrary bytes (SPEC.md §6.1,
-//! §6.2, §6.5): activation tokens (text and raw), challenge bodies, the
+//! The decoders added with activation on arbitrary bytes (SPEC.md §5,
+//! §6.1, §6.4): activation tokens (text and raw), challenge bodies, the
 //! service's `open_challenge`, revocation files and lists, the verifier's
 //! revocation-list check, and receipt files (raw and armored) and bodies.
 //! Never panics; whatever decodes re-encodes to the same bytes.

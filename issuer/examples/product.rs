@@ -1,5 +1,5 @@
 //! Plays the product (FineReport) through local container activation (upload
-//! `Container.lic`, QR code, 6-digit code: SPEC.md §6), with the crate products embed
+//! `Container.lic`, QR code, 6-digit code: SPEC.md §3.4, §6), with the crate products embed
 //! (`fanlic-verifier`):
 //!
 //! 1. checks the uploaded `Container.lic` against the embedded root key and
@@ -11,7 +11,7 @@
 //!    code locks input for 15 minutes;
 //! 4. simulates a restart of all nodes, and asks again.
 //!
-//! Under a receipt-policy license (SPEC.md §6.5) step 3 takes a receipt
+//! Under a receipt-policy license (SPEC.md §6.4) step 3 takes a receipt
 //! instead of a code: the vendor's confirmation page offers
 //! `receipt.fanlic` for download, and `receipt PATH` at the prompt checks it
 //! for the QR code shown (once) and activates. Codes are refused.
@@ -210,7 +210,7 @@ fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Checks the receipt file at `path` for the QR code shown (SPEC.md §6.5)
+/// Checks the receipt file at `path` for the QR code shown (SPEC.md §6.4)
 /// and activates with it; what to print, or why not.
 fn receipt(
     state: &mut Activation,

@@ -21,7 +21,7 @@ use fanlic_verifier::{
 };
 use serde::{Deserialize, Serialize};
 
-/// How long a QR code is valid (SPEC.md §6.2: "valid for 5 minutes").
+/// How long a QR code is valid (SPEC.md §6.1: "valid for 5 minutes").
 pub const CHALLENGE_VALID_SECS: u64 = fanlic_formats::activation::CHALLENGE_VALID_SECS;
 
 /// The QR code being shown.
@@ -31,7 +31,7 @@ pub struct ShownChallenge {
     pub url: String,
     /// When it was made; it is valid for [`CHALLENGE_VALID_SECS`].
     pub issued_at: u64,
-    /// SHA-256 of its raw token: what a receipt names (SPEC.md §6.5).
+    /// SHA-256 of its raw token: what a receipt names (SPEC.md §6.4).
     pub token_sha256: [u8; 32],
 }
 

@@ -41,7 +41,7 @@ pub struct ServerLicense {
     pub max_nodes: u32,
     /// Expiry.
     pub expiry: Expiry,
-    /// The key the QR challenge is MACed under (§6.2): under receipt policy
+    /// The key the QR challenge is MACed under (§6.1): under receipt policy
     /// the license's field holds the challenge key, which makes no code.
     pub activation_key: [u8; 32],
     /// Where the QR code points, if the license says.

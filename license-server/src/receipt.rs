@@ -1,4 +1,4 @@
-//! Activation receipts (SPEC.md §6.5, §7.1 "Activation by receipt"): under
+//! Activation receipts (SPEC.md §6.4, §7.1 "Activation by receipt"): under
 //! a license's `receipt` policy the server cannot check a 6-digit code (the
 //! license carries only the challenge key); the vendor's service signs a
 //! **receipt** over the server's pending challenge instead, and the server
@@ -146,7 +146,7 @@ pub struct Holder<'a> {
 
 /// The verifier's check of a posted receipt file (armored or raw) for the
 /// `holder`'s license, instance key and held receipt, at `now`
-/// ([`fanlic_verifier::receipt::verify_receipt`], SPEC.md §6.5 rules 1–6):
+/// ([`fanlic_verifier::receipt::verify_receipt`], SPEC.md §6.4 rules 1–6):
 /// this server shows a QR code per client, and a receipt counts for
 /// whichever valid one it answers (`shows_challenge`, by the SHA-256 of its
 /// token; the state checks that again when it is accepted). A receipt whose

@@ -91,7 +91,7 @@ pub enum Refusal {
         /// When.
         at: u64,
     },
-    /// The verifier's code check refused (SPEC.md §6.3).
+    /// The verifier's code check refused (SPEC.md §6.2).
     #[error("{0}")]
     Code(CodeError),
     /// The challenge could not be made (a license or base URL problem).
@@ -571,7 +571,7 @@ impl ServerState {
         node_id.copy_from_slice(self.fingerprint.get(..16).unwrap_or(&[0; 16]));
         let version = self.license.version.to_string();
         // Under receipt policy the challenge names the receipt held (SPEC.md
-        // §6.2 `previous_receipt`), so the vendor can tell a copy of this
+        // §6.1 `previous_receipt`), so the vendor can tell a copy of this
         // server (which names an older one) from the server itself.
         let previous = match self.license.activation_policy {
             ActivationPolicy::Receipt => self.receipt.as_ref().map(|r| r.id),
@@ -739,7 +739,7 @@ impl ServerState {
         self.receipt = Some(r);
         if revoked {
             // Kept, so the next challenge names it; but a license its list
-            // revokes is not activated (SPEC.md §6.5), and an activation held
+            // revokes is not activated (SPEC.md §6.4), and an activation held
             // lapses.
             if self.activated_at.take().is_some() {
                 self.event(now, EventKind::ActivationLapsed, [0; 16]);

@@ -1,4 +1,4 @@
-//! Revocation-list test vectors (SPEC.md §6.1): `fixtures/vectors/revocations/`
+//! Revocation-list test vectors (SPEC.md §5): `fixtures/vectors/revocations/`
 //! and its `manifest.json`, written by the same deterministic generator as the
 //! license vectors ([`crate::generate`]).
 //!
@@ -396,7 +396,7 @@ pub(crate) fn generate(files: &mut Files, i: &Inputs<'_>) -> Result<()> {
     );
 
     let manifest = RevocationManifest {
-        comment: "TEST-ONLY fanlic revocation-list vectors (SPEC.md §6.1). Every key is published in fixtures/keys: \
+        comment: "TEST-ONLY fanlic revocation-list vectors (SPEC.md §5). Every key is published in fixtures/keys: \
                   trust nothing signed by one. Generated; do not edit by hand."
             .into(),
         regenerate: REGENERATE.into(),

@@ -1,4 +1,4 @@
-//! Activation by QR code and 6-digit code (SPEC.md §6.2, §6.3), no_std and
+//! Activation by QR code and 6-digit code (SPEC.md §6.1, §6.2), no_std and
 //! allocation-free.
 //!
 //! The product, holding a verified license with an activation key:
@@ -60,7 +60,7 @@ fn mac(key: &ActivationKey, label: &[u8], body: &[u8]) -> HmacSha256 {
     m
 }
 
-/// The challenge's MAC: SPEC.md §6.2,
+/// The challenge's MAC: SPEC.md §6.1,
 /// `tag = HMAC-SHA256(activation_key, "fanlic/1/activation-challenge\n" || body)`.
 pub fn challenge_tag(key: &ActivationKey, body: &[u8]) -> [u8; TAG_LEN] {
     mac(key, CHALLENGE_LABEL, body).finalize().into_bytes().into()
@@ -104,7 +104,7 @@ impl fmt::Debug for Code {
     }
 }
 
-/// The 6-digit code for a challenge body: SPEC.md §6.2, HMAC-SHA256 over
+/// The 6-digit code for a challenge body: SPEC.md §6.1, HMAC-SHA256 over
 /// `"fanlic/1/activation-code\n" || body`, then RFC 4226 §5.3 dynamic
 /// truncation: `offset = mac[31] & 0x0f`, the 31-bit big-endian number at
 /// `mac[offset..offset + 4]`, modulo 10^6.
@@ -121,7 +121,7 @@ fn truncate(m: &[u8; 32]) -> u32 {
     (u32::from_be_bytes(four) & 0x7fff_ffff) % 1_000_000
 }
 
-/// A project fingerprint: SPEC.md §6.2,
+/// A project fingerprint: SPEC.md §6.1,
 /// `SHA-256("fanlic/1/project-fingerprint\n" || postcard((app_name, project, deployment_id)))`.
 pub fn project_fingerprint(app_name: &str, project: &str, deployment_id: &[u8]) -> Result<[u8; 32], DecodeError> {
     let mut buf = [0u8; 1024];
@@ -180,12 +180,12 @@ impl PreparedChallenge {
     }
 
     /// SHA-256 of the raw token: what a receipt for this challenge names as
-    /// its `challenge_sha256` (SPEC.md §6.5).
+    /// its `challenge_sha256` (SPEC.md §6.4).
     pub fn token_sha256(&self) -> [u8; 32] {
         Sha256::digest(self.token()).into()
     }
 
-    /// Writes the activation URL, `base_url || "/" || token` (SPEC.md §6.2).
+    /// Writes the activation URL, `base_url || "/" || token` (SPEC.md §6.1).
     /// A trailing `/` of `base_url` is not doubled.
     pub fn write_url(&self, base_url: &str, out: &mut impl fmt::Write) -> fmt::Result {
         let mut text = [0u8; MAX_TOKEN_TEXT_LEN];
@@ -196,7 +196,7 @@ impl PreparedChallenge {
     }
 }
 
-/// Makes a challenge for a license (SPEC.md §6.2): encodes the body, MACs it
+/// Makes a challenge for a license (SPEC.md §6.1): encodes the body, MACs it
 /// and computes the code it expects.
 pub fn make_challenge(
     license_id: LicenseId,
@@ -207,7 +207,7 @@ pub fn make_challenge(
 }
 
 /// [`make_challenge`] for an authorization server under receipt policy
-/// (SPEC.md §6.2, §6.5): the challenge names, in its trailing
+/// (SPEC.md §6.1, §6.4): the challenge names, in its trailing
 /// `previous_receipt`, the id of the receipt the server holds (`None`: it
 /// holds none, and the body is that of [`make_challenge`]). Under receipt
 /// policy `key` is the license's challenge key, and the code it computes is
@@ -302,7 +302,7 @@ pub fn token_from_url<'b>(url: &str, out: &'b mut [u8; MAX_TOKEN_LEN]) -> Result
     wire::token_from_text(wire::token_text_of_url(url), out).map_err(ChallengeError::Malformed)
 }
 
-/// Why a typed code was not accepted (SPEC.md §6.3).
+/// Why a typed code was not accepted (SPEC.md §6.2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum CodeError {
@@ -360,7 +360,7 @@ impl fmt::Display for CodeError {
 
 impl core::error::Error for CodeError {}
 
-/// Where activation stands (SPEC.md §6.3).
+/// Where activation stands (SPEC.md §6.2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Status {
@@ -383,7 +383,7 @@ pub enum Status {
     },
 }
 
-/// The product's code check, with time supplied by the caller (SPEC.md §6.3).
+/// The product's code check, with time supplied by the caller (SPEC.md §6.2).
 ///
 /// - A challenge expires 5 minutes after it was made; a refresh
 ///   ([`Activation::set_challenge`]) replaces it and does **not** reset the
@@ -420,7 +420,7 @@ impl Activation {
     }
 
     /// Shows a new challenge of a receipt-policy license (SPEC.md §3.3,
-    /// §6.5): it is answered only by a receipt ([`Activation::accept_receipt`]);
+    /// §6.4): it is answered only by a receipt ([`Activation::accept_receipt`]);
     /// every code is refused (`ReceiptRequired`) and not counted.
     pub fn set_receipt_challenge(&mut self, challenge: &PreparedChallenge) {
         self.pending = Some((None, challenge.issued_at, challenge.token_sha256()));
@@ -437,7 +437,7 @@ impl Activation {
     /// Activates with a receipt verified for the challenge shown
     /// ([`crate::receipt::verify_receipt`] with
     /// [`Activation::pending_challenge_sha256`]). The challenge is used up: a
-    /// receipt answers one challenge, once (SPEC.md §6.5 rule 4). Refused
+    /// receipt answers one challenge, once (SPEC.md §6.4 rule 4). Refused
     /// (`NoChallenge`) when the receipt is for another challenge or the
     /// challenge is already used; `ChallengeExpired` after its 5 minutes.
     pub fn accept_receipt(

@@ -75,7 +75,7 @@ impl fmt::Display for ContentError {
 impl core::error::Error for ContentError {}
 
 /// What a revocation list revokes that makes a license revoked (cause
-/// `revoked`, SPEC.md §6.1): the license itself, the issuing key that signed
+/// `revoked`, SPEC.md §5): the license itself, the issuing key that signed
 /// it, or both.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -101,7 +101,7 @@ pub enum Revocation {
 
 impl Revocation {
     /// What `list` revokes of a license `license_id` signed by the issuing
-    /// key `key_id` (§6.1: a license the list names, or signed by a key it
+    /// key `key_id` (§5: a license the list names, or signed by a key it
     /// names), or `None`.
     #[must_use]
     pub fn by(list: &RevocationList<'_>, license_id: LicenseId, key_id: KeyId) -> Option<Self> {
@@ -190,7 +190,7 @@ pub enum Cause<'a> {
         tolerance_secs: u64,
     },
     /// `revoked`: the revocation list the product supplied revokes the
-    /// license or the issuing key that signed it (SPEC.md §6.1).
+    /// license or the issuing key that signed it (SPEC.md §5).
     Revoked {
         /// What is revoked.
         revocation: Revocation,

@@ -199,7 +199,7 @@ pub fn check<'a>(
 
 /// [`check`], and when the product supplies a verified revocation list
 /// ([`verify_revocations`]), also cause `revoked` if the list revokes the
-/// license's id or the issuing key that signed it (SPEC.md §6.1). Every
+/// license's id or the issuing key that signed it (SPEC.md §5). Every
 /// failing cause is still reported, in SPEC.md §4.2's order; with `None` this
 /// is exactly [`check`].
 #[allow(clippy::result_large_err, reason = "no allocator to box into: the rejection is returned on the stack")]
@@ -261,7 +261,7 @@ pub fn verify<'a>(
 
 /// [`authenticate`] then [`check_with_revocations`]: [`verify`], plus cause
 /// `revoked` when the product supplies a verified revocation list that revokes
-/// the license or its issuing key (SPEC.md §6.1). With `None` this is exactly
+/// the license or its issuing key (SPEC.md §5). With `None` this is exactly
 /// [`verify`]. A license whose signatures fail is `content_incorrect` alone,
 /// whatever the list says.
 #[allow(clippy::result_large_err, reason = "no allocator to box into: the rejection is returned on the stack")]

@@ -1,4 +1,4 @@
-//! Activation receipts (SPEC.md §6.5): checking the vendor's signed word
+//! Activation receipts (SPEC.md §6.4): checking the vendor's signed word
 //! that it activated this license for this challenge, at its own time.
 //!
 //! Who calls what:
@@ -6,7 +6,7 @@
 //!   challenge calls [`verify_receipt`] with [`Expect::challenge_sha256`]
 //!   set to [`crate::activation::PreparedChallenge::token_sha256`] of the
 //!   challenge it holds, then marks that challenge used: a receipt answers
-//!   one challenge, once (§6.5 rule 4);
+//!   one challenge, once (§6.4 rule 4);
 //! - an application checking an answer of its authorization server under
 //!   receipt policy does so through
 //!   [`crate::private_cloud::verify_server_answer`] (§7.2 rule 6).
@@ -45,7 +45,7 @@ pub fn sha256(bytes: &[u8]) -> [u8; 32] {
     Sha256::digest(bytes).into()
 }
 
-/// What the acceptor knows and expects of a receipt (SPEC.md §6.5, rules 3
+/// What the acceptor knows and expects of a receipt (SPEC.md §6.4, rules 3
 /// to 6).
 #[derive(Clone, Copy, Debug)]
 pub struct Expect<'l> {
@@ -55,7 +55,7 @@ pub struct Expect<'l> {
     pub license_sha256: [u8; 32],
     /// The key id of the issuing key that signed that license (its
     /// certificate's `key_id`): a delivered list that revokes it revokes the
-    /// license (§6.1).
+    /// license (§5).
     pub issuing_key_id: KeyId,
     /// SHA-256 of the raw token of the challenge it holds unanswered, or
     /// `None` for an application checking its server's receipt (§7.2 rule 6),
@@ -276,20 +276,20 @@ impl core::error::Error for ReceiptRejection {}
 pub struct AcceptedReceipt<'a> {
     /// The receipt.
     pub receipt: Receipt,
-    /// Its id (SPEC.md §6.5): what the next challenge names as `previous_receipt`.
+    /// Its id (SPEC.md §6.4): what the next challenge names as `previous_receipt`.
     pub id: [u8; 32],
     /// The receipt key that signed it.
     pub key_id: KeyId,
     /// The raw file (without armor).
     pub raw: &'a [u8],
     /// The revocation list it delivers, verified, when it carries one whose
-    /// sequence is the receipt's `revocation_sequence` (§6.5: otherwise the
+    /// sequence is the receipt's `revocation_sequence` (§6.4: otherwise the
     /// list is ignored, never the receipt).
     pub revocations: Option<Verified<RevocationList<'a>>>,
 }
 
 /// Checks a receipt file, armored or raw, against `roots` and `expect`
-/// (SPEC.md §6.5, "Accepting a receipt", rules 1 to 6). `buf` receives the
+/// (SPEC.md §6.4, "Accepting a receipt", rules 1 to 6). `buf` receives the
 /// armor's body; [`fanlic_formats::receipt::MAX_RECEIPT_FILE_LEN`] bytes
 /// hold any receipt.
 #[allow(clippy::result_large_err, reason = "no allocator to box into: the rejection is returned on the stack")]

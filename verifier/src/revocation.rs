@@ -1,4 +1,4 @@
-//! Checks a signed revocation list (SPEC.md §6.1), with no allocation.
+//! Checks a signed revocation list (SPEC.md §5), with no allocation.
 //!
 //! The product supplies the list file (raw: revocation lists have no armor),
 //! the root keys it embeds and the highest sequence it has accepted before.
@@ -8,7 +8,7 @@
 //! it to [`crate::verify_with_revocations`] or
 //! [`crate::check_with_revocations`], and persists [`RevocationList::sequence`]
 //! as its new highest ("A product that accepts a list MUST persist its
-//! `sequence` as the highest accepted", SPEC.md §6.1).
+//! `sequence` as the highest accepted", SPEC.md §5).
 
 use core::fmt;
 
@@ -24,7 +24,7 @@ use crate::{RootKey, Verified, check_signature};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum RevocationError {
-    /// The file, the certificate or the list does not decode (SPEC.md §6.1).
+    /// The file, the certificate or the list does not decode (SPEC.md §5).
     Decode(DecodeError),
     /// The certificate names a root key this product does not embed.
     UnknownRootKey {
@@ -52,7 +52,7 @@ pub enum RevocationError {
         /// Window end.
         not_after: Timestamp,
     },
-    /// Anti-rollback, SPEC.md §6.1 step 7: "If a highest accepted sequence is
+    /// Anti-rollback, SPEC.md §5 step 7: "If a highest accepted sequence is
     /// given and `sequence` is lower than it, refuse the list: an old list
     /// replayed would un-revoke what a later one revoked."
     Rollback {
@@ -119,7 +119,7 @@ impl From<DecodeError> for RevocationError {
 }
 
 /// Checks a raw revocation list file against the root keys and the highest
-/// sequence accepted before (SPEC.md §6.1, "Verification"):
+/// sequence accepted before (SPEC.md §5, "Verification"):
 ///
 /// 1. decode the file: known magic, at most 65536 bytes, canonical, nothing
 ///    left over;

@@ -123,7 +123,7 @@ pub(crate) enum RevocationsCommand {
 /// Sign and write the revocation list, with the next sequence number
 #[derive(Debug, Args)]
 #[command(after_help = "\
-The list (SPEC.md §6.1: sequence, issued at, every revoked license id and issuing key id) is
+The list (SPEC.md §5: sequence, issued at, every revoked license id and issuing key id) is
 signed by the home's signing key, which must be certified for revocation lists, checked with the
 verifier products embed, recorded in the database, then written to FILE atomically with mode 0644.
 Each export takes the next sequence number (the first is 1).

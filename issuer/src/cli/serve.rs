@@ -26,7 +26,7 @@ A receipt-policy license's confirmation shows its receipt (download receipt.fanl
 A request with `Accept: application/json` gets JSON. Refusals list every reason, each with a code
 (malformed, unknown_license, no_activation_key, forged_challenge, qr_expired, revoked,
 license_expired, wrong_kind, wrong_policy, instance_key_missing, stale_private_config,
-max_licenses_reached, forked, too_many_nodes, no_receipt_key, rate_limited, internal_error) and what to do; formats/SPEC.md §6.4 describes each.
+max_licenses_reached, forked, too_many_nodes, no_receipt_key, rate_limited, internal_error) and what to do; formats/SPEC.md §6.3 describes each.
 A license bound to another project needs `fanlic unbind` first.
 A server asking with a receipt that is not the latest of its binding is refused `forked` and
 flagged (`fanlic alerts`), as is a local container's binding with more than 10 receipts a day

@@ -1,5 +1,5 @@
 //! The vendor's side of activation: the master secret and the per-license
-//! activation keys derived from it (SPEC.md §6.2).
+//! activation keys derived from it (SPEC.md §6.1).
 //!
 //! `activation_key = HKDF-SHA256(salt = "fanlic/1/activation-key\n",
 //! IKM = master secret, info = version (u32, big-endian) || license id, L = 32)`.
@@ -32,7 +32,7 @@ use crate::util::hex;
 pub const MASTER_DIR: &str = "activation";
 /// The master secret's file name in [`MASTER_DIR`].
 pub const MASTER_FILE: &str = "master.secret";
-/// HKDF salt: SPEC.md §6.2.
+/// HKDF salt: SPEC.md §6.1.
 pub const ACTIVATION_KEY_SALT: &[u8] = b"fanlic/1/activation-key\n";
 /// Where licenses send phones when no base URL is configured: `fanlic serve`'s
 /// default address on this machine (`fanlic config --activation-base-url`).
@@ -120,7 +120,7 @@ impl MasterSecret {
         self.version
     }
 
-    /// The activation key of a license (SPEC.md §6.2).
+    /// The activation key of a license (SPEC.md §6.1).
     pub fn derive(&self, license_id: &LicenseId) -> ActivationKey {
         let prk = hkdf::Salt::new(hkdf::HKDF_SHA256, ACTIVATION_KEY_SALT).extract(self.secret.as_ref());
         let version = self.version.to_be_bytes();
@@ -185,7 +185,7 @@ impl MasterSecret {
             .next()
             .and_then(|l| l.strip_prefix("version "))
             .map(str::trim)
-            // ASCII digits only (SPEC.md §6.2): `parse` alone would take a `+`.
+            // ASCII digits only (SPEC.md §6.1): `parse` alone would take a `+`.
             .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
             .and_then(|v| v.parse::<u32>().ok())
             .ok_or_else(|| bad("no `version N` line"))?;
@@ -271,7 +271,7 @@ mod tests {
         let e = MasterSecret::load(&path).unwrap_err().to_string();
         assert!(e.contains("chmod 600"), "{e}");
         assert!(!format!("{m:?}").contains("09"), "Debug shows no secret");
-        // SPEC.md §6.2's file format: comments and blank lines anywhere,
+        // SPEC.md §6.1's file format: comments and blank lines anywhere,
         // either hex case; the version in ASCII digits only.
         let secret = "ab".repeat(32);
         let ok = format!("# c\nfanlic-activation-master/1\r\n\n# c\nversion 007\nsecret {}\n", secret.to_uppercase());

@@ -215,7 +215,7 @@ impl Home {
 
         let issuing = new_issuing_key(&t, &root, &rng, opts.now, opts.valid_for_days)?;
         let receipt_key = new_receipt_key(&t, &root, &rng, opts.now, opts.now)?;
-        // The activation master secret, in its own folder (SPEC.md §6.2).
+        // The activation master secret, in its own folder (SPEC.md §6.1).
         crate::home::activation::create_master(&t)?;
         {
             let db_path = t.join(store::FILE_NAME);

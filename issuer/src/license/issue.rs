@@ -54,7 +54,7 @@ pub struct IssueRequest {
     /// Who issues, for the audit trail (`None`: `fanlic issue`).
     pub by: Option<String>,
     /// How the license is activated: under the receipt policy it carries
-    /// the challenge key instead of the activation key (SPEC.md §6.2).
+    /// the challenge key instead of the activation key (SPEC.md §6.1).
     pub activation_policy: crate::contracts::ActivationPolicy,
 }
 
@@ -314,7 +314,7 @@ pub struct Signer {
     not_before: Timestamp,
     not_after: Timestamp,
     /// The activation master secret and base URL: every license gets an
-    /// activation key derived for its id (SPEC.md §6.2).
+    /// activation key derived for its id (SPEC.md §6.1).
     activation: Option<(crate::home::activation::MasterSecret, String)>,
     /// Where the master secret was looked for (for errors).
     master_path: std::path::PathBuf,

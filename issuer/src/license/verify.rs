@@ -122,7 +122,7 @@ fn cause_report(c: &Cause<'_>, lang: Lang) -> CauseReport {
     }
 }
 
-/// Reads and checks a revocation list file (SPEC.md §6.1) against `roots`,
+/// Reads and checks a revocation list file (SPEC.md §5) against `roots`,
 /// for [`verify_with`]. The vendor's tool keeps no highest sequence, so no
 /// list is refused as older. A list that does not verify is an error, not a
 /// cause: it revokes nothing.

@@ -8,7 +8,7 @@
 //! - [`unbind`] deletes a license's row of `activation_bindings` (so the
 //!   same `Container.lic` can register a new project), audited with the old
 //!   project fingerprint and confirmed by mail.
-//! - [`export`] signs the revocation list of SPEC.md §6.1 (every revoked
+//! - [`export`] signs the revocation list of SPEC.md §5 (every revoked
 //!   license and issuing key, the next sequence number) with the signing key
 //!   if it is certified for revocation lists, checks it with the verifier
 //!   products embed, records it in `revocation_lists` and writes the file.

@@ -291,7 +291,7 @@ fn record(tx: &Tx<'_>, ctx: &mut DbCtx, a: &Attempt) -> Result<Recorded, Error> 
             }
             _ => None,
         };
-        // SPEC.md §6.5, freshness: an authorization server names the
+        // SPEC.md §6.4, freshness: an authorization server names the
         // latest receipt of its binding as its predecessor, or none when
         // none was issued since the binding.
         if let (Some(ask), Some(b)) = (&a.receipt, bound)

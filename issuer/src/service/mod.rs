@@ -1,4 +1,4 @@
-//! `fanlic serve`: the vendor's activation service (SPEC.md §6.2).
+//! `fanlic serve`: the vendor's activation service (SPEC.md §6.1).
 //!
 //! The phone of the customer's admin scans the product's QR code, which is
 //! `BASE_URL/TOKEN`. `GET` on it only shows what would be activated (link
@@ -171,7 +171,7 @@ pub fn run(home_dir: &Path, opts: &ServeOptions) -> Result<(), Error> {
     served
 }
 
-/// Where the service publishes the newest revocation list (SPEC.md §6.1),
+/// Where the service publishes the newest revocation list (SPEC.md §5),
 /// at a stable URL products and authorization servers can fetch.
 pub const REVOCATIONS_PATH: &str = "/revocations.bin";
 

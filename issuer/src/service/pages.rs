@@ -44,7 +44,7 @@ static CSP: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-/// The headers every answer carries (SPEC.md §6.4).
+/// The headers every answer carries (SPEC.md §6.3).
 pub(crate) fn security_header_list() -> [(&'static str, &'static str); 5] {
     [
         ("X-Frame-Options", "DENY"),
@@ -278,7 +278,7 @@ pub(crate) fn activated(license: &LicenseRow, code: Code, expires_at: u64, pg: P
     html(StatusCode::OK, lang, heading, &body)
 }
 
-/// The receipt of a receipt-policy activation: JSON (SPEC.md §6.4), or a
+/// The receipt of a receipt-policy activation: JSON (SPEC.md §6.3), or a
 /// page showing the armored receipt with a download link (`receipt.fanlic`).
 pub(crate) fn receipt_issued(license: &LicenseRow, r: &IssuedReceipt, pg: Pg) -> Response {
     if pg.json {

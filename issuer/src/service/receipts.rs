@@ -1,4 +1,4 @@
-//! What activation receipts add to the service (SPEC.md §6.4): the alert
+//! What activation receipts add to the service (SPEC.md §6.3): the alert
 //! thresholds, the lease reminder mail a server's receipt schedules, and
 //! `fanlic alerts` (the alerts staff read and close).
 //!
@@ -18,7 +18,7 @@ use crate::store::receipts::{AlertClosing, AlertRecord};
 /// A local container's binding may get this many receipts in
 /// [`BURST_WINDOW_SECS`]; one more raises a `receipt_burst` alert. A
 /// product is activated once per start of its cluster (activation lives in
-/// memory, SPEC.md §6.3): ten restarts a day is already unusual, while a
+/// memory, SPEC.md §6.2): ten restarts a day is already unusual, while a
 /// licence copied to many places needs one receipt per copy and start.
 pub const BURST_THRESHOLD: u32 = 10;
 /// The window of [`BURST_THRESHOLD`], in seconds.

@@ -68,7 +68,7 @@ pub enum Action {
     /// New receipt keys were certified.
     ReceiptKey,
     /// An authorization server presented a receipt that is not the latest:
-    /// a copy of it runs somewhere (SPEC.md §6.4, `forked`).
+    /// a copy of it runs somewhere (SPEC.md §6.3, `forked`).
     Forked,
     /// A local container's binding got more receipts in 24 hours than the
     /// alert threshold.

@@ -1,4 +1,4 @@
-//! The records of activation (SPEC.md §6.2): what the activation service
+//! The records of activation (SPEC.md §6.1): what the activation service
 //! reads of a license, whether it may still be activated, the license's
 //! binding to one project (made by its first confirmed activation, audited),
 //! each authorization server instance's highest privateConfig generation,

@@ -1,4 +1,4 @@
-//! Activation receipts as the vendor records them (SPEC.md §6.4): each
+//! Activation receipts as the vendor records them (SPEC.md §6.3): each
 //! receipt under the binding it was issued for (license, project
 //! fingerprint and the binding's `bound_at`, so that `fanlic unbind` starts
 //! a new chain), the lease a contract grants, the lease reminder a receipt

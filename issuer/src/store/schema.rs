@@ -371,7 +371,7 @@ WHERE outcome IN ('forged_challenge', 'unknown_license', 'no_activation_key')
 GROUP BY client_addr, at / 86400, outcome;
 DELETE FROM activations WHERE outcome IN ('forged_challenge', 'unknown_license', 'no_activation_key');
 ",
-    // 10: activation receipts (SPEC.md §6.4): each contract's activation
+    // 10: activation receipts (SPEC.md §6.3): each contract's activation
     // policy and re-activation lease, the receipt keys (certified by a root
     // key for receipts only, with a window of at most 31 days), every
     // receipt issued, and alerts for staff (`fanlic alerts`).

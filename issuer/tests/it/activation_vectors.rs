@@ -1,4 +1,4 @@
-//! The activation vectors of SPEC.md §6.2 (`fixtures/activation/vectors.json`):
+//! The activation vectors of SPEC.md §6.1 (`fixtures/activation/vectors.json`):
 //! master secret → activation key (HKDF, the issuer's code), challenge →
 //! body, tag, token, URL and code (the verifier's code). The file is
 //! checked, not trusted: `FANLIC_WRITE_VECTORS=1` rewrites it, and
@@ -132,7 +132,7 @@ fn compute(c: &Case) -> Value {
 #[test]
 fn activation_vectors_match_the_file() {
     let computed = json!({
-        "spec": "formats/SPEC.md §6.2",
+        "spec": "formats/SPEC.md §6.1",
         "hkdf_salt": "fanlic/1/activation-key\n",
         "tag_label": "fanlic/1/activation-challenge\n",
         "code_label": "fanlic/1/activation-code\n",

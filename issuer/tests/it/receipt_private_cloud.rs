@@ -1,5 +1,5 @@
 //! Activation by receipt in the private cloud, end to end with real
-//! components (SPEC.md §6.4, §6.5, §7.1): a receipt-policy contract with a
+//! components (SPEC.md §6.3, §6.4, §7.1): a receipt-policy contract with a
 //! lease, `fanlic issue --activation-policy receipt -o
 //! fanruan_license_server.tar`, two containers run by podman (runc) from
 //! that one tar, each with its own /app/config, and a running `fanlic

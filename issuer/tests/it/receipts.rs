@@ -1,4 +1,4 @@
-//! Activation receipts from `fanlic serve` end to end (SPEC.md §6.4, §6.5):
+//! Activation receipts from `fanlic serve` end to end (SPEC.md §6.3, §6.4):
 //! a real server process, curl as the browser's `fetch`, the formats
 //! decoder and OpenSSL on the receipt, the fork refusal and its alert, the
 //! local burst alert, the lease reminder over a real SMTP server (aiosmtpd).
@@ -253,7 +253,7 @@ fn roots(env: &Env) -> Vec<fanlic_verifier::RootKey> {
     fs::read_dir(env.home.join("public")).unwrap().map(|e| load_root_public_key(&e.unwrap().path()).unwrap()).collect()
 }
 
-/// The product's (or server's) check of a receipt (SPEC.md §6.5): Ok, or the
+/// The product's (or server's) check of a receipt (SPEC.md §6.4): Ok, or the
 /// causes' codes.
 fn verifier_accepts(
     env: &Env,

@@ -785,7 +785,7 @@ fn header<'h>(headers: &'h [(String, String)], name: &str) -> Option<&'h str> {
     headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
 }
 
-/// The headers SPEC.md §6.4 puts on every answer.
+/// The headers SPEC.md §6.3 puts on every answer.
 fn assert_hardened(what: &str, headers: &[(String, String)]) {
     assert_eq!(header(headers, "x-frame-options"), Some("DENY"), "{what}: {headers:?}");
     assert_eq!(header(headers, "x-content-type-options"), Some("nosniff"), "{what}: {headers:?}");

@@ -1,4 +1,4 @@
-//! Activation by receipt (SPEC.md §6.5, §7.1) against the real binary over
+//! Activation by receipt (SPEC.md §6.4, §7.1) against the real binary over
 //! real HTTPS: headless Chromium loads the QR page, presses "Activate
 //! through the vendor's service", its script fetches a receipt from a
 //! vendor's `/receipt` (here a stand-in that signs with TEST-ONLY keys, on
@@ -97,7 +97,7 @@ struct Seen {
     headers: String,
 }
 
-/// A stand-in for `fanlic serve`'s `POST /receipt` (SPEC.md §6.4): reads the
+/// A stand-in for `fanlic serve`'s `POST /receipt` (SPEC.md §6.3): reads the
 /// token and the instance key, signs a TEST-ONLY receipt for them, answers
 /// JSON with `Access-Control-Allow-Origin: *`.
 struct Vendor {
@@ -443,7 +443,7 @@ fn the_upload_form_accepts_a_receipt_once_for_this_server_and_keeps_it() {
     assert!(!out.status.success() && err.contains("activation-receipt"), "{err}");
 }
 
-/// SPEC.md §6.5, §7.3: the revocation list a receipt delivers is applied. A
+/// SPEC.md §6.4, §7.3: the revocation list a receipt delivers is applied. A
 /// list that revokes another license changes nothing; one that revokes this
 /// server's license is kept with the receipt, and the server then serves no
 /// node (`revoked`), also after a restart.

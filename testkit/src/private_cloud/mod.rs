@@ -41,7 +41,7 @@ pub fn private_cloud_dir() -> std::path::PathBuf {
     vectors_dir().join("private-cloud")
 }
 
-/// The TEST-ONLY activation master secret (SPEC.md §6.2) the image keys are
+/// The TEST-ONLY activation master secret (SPEC.md §6.1) the image keys are
 /// derived from: `SHA-256("fanlic/TEST-ONLY/master-secret")`, version 1.
 pub fn master_secret() -> [u8; 32] {
     sha256(b"fanlic/TEST-ONLY/master-secret")

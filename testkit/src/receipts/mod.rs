@@ -1,4 +1,4 @@
-//! Activation-receipt vectors (SPEC.md §6.5) in `fixtures/vectors/receipts/`:
+//! Activation-receipt vectors (SPEC.md §6.4) in `fixtures/vectors/receipts/`:
 //! each `NAME.bin` (a raw receipt file; some also armored, `NAME.fanlic`)
 //! with `NAME.json` ([`ReceiptVector`]) naming the license, the challenge,
 //! the acceptor's instance key and held receipt, its clock and the expected
@@ -73,7 +73,7 @@ pub struct ReceiptVector {
     pub challenge_token: Option<String>,
     /// SHA-256 of `challenge_token` (64 hex digits), or null.
     pub challenge_sha256: Option<String>,
-    /// What the challenge was made of (SPEC.md §6.2), or null: the token is
+    /// What the challenge was made of (SPEC.md §6.1), or null: the token is
     /// `make_challenge_after` of these under the license's challenge key.
     pub challenge: Option<ChallengeJson>,
     /// The acceptor's instance key (64 hex digits), or null (a product).
@@ -89,7 +89,7 @@ pub struct ReceiptVector {
     pub expected: ReceiptExpected,
 }
 
-/// A challenge's inputs (SPEC.md §6.2), as JSON.
+/// A challenge's inputs (SPEC.md §6.1), as JSON.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChallengeJson {
     /// 32 hex digits.
@@ -213,7 +213,7 @@ impl ring::hkdf::KeyType for Len32 {
     }
 }
 
-/// A license's activation key (SPEC.md §6.2), with ring's HKDF.
+/// A license's activation key (SPEC.md §6.1), with ring's HKDF.
 pub fn activation_key(master: &[u8; 32], version: u32, license_id: &LicenseId) -> Result<[u8; 32]> {
     let prk = ring::hkdf::Salt::new(ring::hkdf::HKDF_SHA256, b"fanlic/1/activation-key\n").extract(master);
     let v = version.to_be_bytes();

@@ -27,7 +27,7 @@ pub(super) fn write(g: &mut Gen) -> Result<()> {
 
     // ================= manifest =================
     let manifest = Manifest {
-        comment: "TEST-ONLY fanlic test vectors (SPEC.md §5). Every key is published in fixtures/keys: trust nothing \
+        comment: "TEST-ONLY fanlic test vectors (SPEC.md §8). Every key is published in fixtures/keys: trust nothing \
                   signed by one. Generated; do not edit by hand."
             .into(),
         regenerate: REGENERATE.into(),

@@ -92,7 +92,7 @@ pub fn generate() -> Result<Files> {
     manifest::write(&mut g)?;
     key_files::write(&mut g, &b)?;
 
-    // ================= revocation lists (SPEC.md §6.1) =================
+    // ================= revocation lists (SPEC.md §5) =================
     let inputs = crate::revocations::Inputs {
         revoker: signer(&b.ia2),
         licenses_only: signer(&b.ia),
@@ -104,7 +104,7 @@ pub fn generate() -> Result<Files> {
     };
     crate::revocations::generate(&mut g.files, &inputs)?;
 
-    // ================= activation receipts (SPEC.md §6.5) =================
+    // ================= activation receipts (SPEC.md §6.4) =================
     let receipt_window = crate::receipts::receipt_key_window()?;
     let receipt_cert = crate::receipts::certify(&k.root_a, &k.receipt_a, receipt_window, Purposes::RECEIPT)?;
     let inputs = crate::receipts::Inputs {

@@ -1,5 +1,5 @@
 //! Every vector of `fixtures/vectors/receipts/` through every entry point of
-//! the verifier that checks a receipt (SPEC.md §6.5): `verify_receipt` of
+//! the verifier that checks a receipt (SPEC.md §6.4): `verify_receipt` of
 //! the raw file and of the armored one, and `verify_raw_receipt`. The
 //! answers that carry a receipt (§7.2 rule 6) are run with the other answer
 //! vectors (private_cloud.rs). The parts for OpenSSL are the bytes the
@@ -323,8 +323,8 @@ fn challenge_keys_are_the_verifiers_and_the_licenses_carry_them() {
     assert_eq!(licenses, 2);
 }
 
-/// SPEC.md §6.1: a list "treats a license the list names, or signed by a key
-/// it names, as revoked", and §6.5: "a license the list revokes is not
+/// SPEC.md §5: a list "treats a license the list names, or signed by a key
+/// it names, as revoked", and §6.4: "a license the list revokes is not
 /// activated". A receipt that delivers the list it names, which revokes the
 /// issuing key that signed the license (issuing-a), is refused `revoked`
 /// (regression: the receipt check once compared only the license's id).

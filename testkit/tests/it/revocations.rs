@@ -1,7 +1,7 @@
 //! Every vector of `fixtures/vectors/revocations/manifest.json` through the
 //! verifier (`verify_revocations`), then the accepted list through
 //! `verify_with_revocations` and `check_with_revocations` with the license
-//! vectors: cause `revoked`, alone or with others (SPEC.md §6.1).
+//! vectors: cause `revoked`, alone or with others (SPEC.md §5).
 
 use std::collections::BTreeSet;
 

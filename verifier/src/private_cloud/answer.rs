@@ -160,7 +160,7 @@ pub enum AnswerCause<'a> {
     /// answer carries no receipt (rule 6): the server was never activated by
     /// the vendor, or is a copy that was not.
     ReceiptMissing,
-    /// The answer's receipt fails SPEC.md §6.5 (rule 6): its first cause
+    /// The answer's receipt fails SPEC.md §6.4 (rule 6): its first cause
     /// other than `lease_expired`, with that cause's own code.
     Receipt(ReceiptCause),
     /// `lease_expired`: the receipt's `lease_until` has passed on this
@@ -389,7 +389,7 @@ pub fn verify_server_answer<'a>(
 }
 
 /// [`verify_server_answer`], with the server license also checked against a
-/// verified revocation list (cause `revoked`, SPEC.md §6.1).
+/// verified revocation list (cause `revoked`, SPEC.md §5).
 #[allow(clippy::result_large_err, reason = "no allocator to box into: the rejection is returned on the stack")]
 pub fn verify_server_answer_with_revocations<'a>(
     file: &'a [u8],

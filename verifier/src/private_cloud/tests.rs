@@ -450,7 +450,7 @@ proptest! {
     }
 }
 
-/// Answers that carry an activation receipt: the lease of SPEC.md §6.5
+/// Answers that carry an activation receipt: the lease of SPEC.md §6.4
 /// bounds the registration.
 mod receipted {
     use ed25519_dalek::{Signer as _, SigningKey};

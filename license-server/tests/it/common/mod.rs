@@ -148,7 +148,7 @@ impl rustls::client::danger::ServerCertVerifier for AnyCert {
     }
 }
 
-/// What a TEST-ONLY vendor signs into a receipt (SPEC.md §6.5).
+/// What a TEST-ONLY vendor signs into a receipt (SPEC.md §6.4).
 #[derive(Clone, Debug)]
 pub struct ReceiptTerms {
     /// SHA-256 of the raw challenge token.
