@@ -1,4 +1,4 @@
-//! Load generator for the authorization server (issue goal: "≥ 5,000
+//! Load generator for the authorization server (target: "≥ 5,000
 //! heartbeats/s over HTTPS keep-alive on loopback, 0 errors"): application
 //! heartbeats (`POST /api/v1/heartbeat`) against the real
 //! `fanruan-license-server`, for a fixed time.

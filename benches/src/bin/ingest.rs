@@ -151,7 +151,7 @@ fn main() {
     let license_message = vec![0x5a_u8; 192];
     let base_before = baseline(&sample, &key, &license_message, 5);
 
-    // (b) End to end, as `fanlic ingest MAILDIR` (issuer/src/main.rs, run_ingest).
+    // (b) End to end, as `fanlic ingest MAILDIR` (issuer/src/cli/ingest.rs).
     let hwm_before = vm_hwm_kib();
     let cpu = cpu_time();
     let t = Instant::now();
