@@ -222,7 +222,7 @@ pub enum StoreError {
         path: PathBuf,
         /// What the database said.
         #[source]
-        source: Box<dyn std::error::Error + Send + Sync>,
+        source: Box<dyn core::error::Error + Send + Sync>,
     },
 
     /// The database was written by a newer `fanlic`.

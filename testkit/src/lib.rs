@@ -247,22 +247,6 @@ pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rfc3339_round_trips() {
-        for t in [0, 1_767_225_600, 1_767_225_600 + 86_399, 32_503_679_999] {
-            assert_eq!(parse_rfc3339(&rfc3339(Timestamp(t))), Ok(Timestamp(t)));
-        }
-        assert_eq!(parse_rfc3339("2026-01-01T00:00:00Z"), Ok(Timestamp(1_767_225_600)));
-        for bad in ["2026-01-01", "2026/01/01T00:00:00Z", "2026-01-01T24:00:00Z", "2026-01-01T00:00:00+00:00"] {
-            assert!(parse_rfc3339(bad).is_err(), "{bad}");
-        }
-    }
-}
-
 /// postcard varint (LEB128) of `v`.
 pub fn varint(mut v: u64) -> Vec<u8> {
     let mut out = Vec::new();
@@ -286,4 +270,20 @@ pub fn overlong_varint(v: u64) -> Vec<u8> {
     }
     out.push(0);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_round_trips() {
+        for t in [0, 1_767_225_600, 1_767_225_600 + 86_399, 32_503_679_999] {
+            assert_eq!(parse_rfc3339(&rfc3339(Timestamp(t))), Ok(Timestamp(t)));
+        }
+        assert_eq!(parse_rfc3339("2026-01-01T00:00:00Z"), Ok(Timestamp(1_767_225_600)));
+        for bad in ["2026-01-01", "2026/01/01T00:00:00Z", "2026-01-01T24:00:00Z", "2026-01-01T00:00:00+00:00"] {
+            assert!(parse_rfc3339(bad).is_err(), "{bad}");
+        }
+    }
 }
