@@ -419,6 +419,6 @@ fn check_decision_unparseable(e: &message::MailError) {
     let d = decide::unparseable(e);
     assert!(!d.reply_allowed);
     assert!(
-        matches!(&d.outcome, Outcome::Reject(r) if r.len() == 1 && !r[0].code.is_empty() && !r[0].message.is_empty())
+        matches!(&d.outcome, Outcome::Reject(r) if r.len() == 1 && !r[0].code.as_str().is_empty() && !r[0].message.is_empty())
     );
 }
