@@ -10,10 +10,15 @@
 //! - `contracts`: the contract registry and its company key.
 //! - `outbox`: the reply queue and its [`OutboxStatus`].
 //! - `revocations`: revoked licenses and keys, revocation lists, bindings undone.
-//! - `audit`: the audit trail.
+//! - `decisions`: decisions on registration mail and their [`DecisionKind`];
+//!   `reasons`: the [`ReasonCode`]s a decision carries.
+//! - `bindings`: what `fanlic serve` binds and records of activations.
+//! - `receipts`: activation receipts, the alerts staff read, lease reminders.
+//! - `audit`: the audit trail, written in the same transaction as the change.
 //!
 //! The store is synchronous; async callers reach it through a database
-//! thread.
+//! thread. A second backend (PostgreSQL) implements the same `Tx` methods:
+//! nothing outside this folder names the backend.
 
 pub mod audit;
 pub mod bindings;
