@@ -27,7 +27,12 @@ pub(crate) async fn serve(opts: &ServeOptions, app: Arc<App>) -> Result<(), Erro
     let addr = listener.local_addr().map_err(listen_err)?;
     {
         let mut out = std::io::stdout().lock();
-        writeln!(out, "listening on http://{addr}").and_then(|()| out.flush()).map_err(Error::Output)?;
+        match writeln!(out, "listening on http://{addr}").and_then(|()| out.flush()) {
+            // Nobody reads the address (`fanlic serve | head -1` took it, or
+            // never wanted it): the service serves all the same.
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+            other => other.map_err(Error::Output)?,
+        }
     }
     let router = Router::new()
         .route("/healthz", get(healthz))
