@@ -129,3 +129,26 @@ fn full_output_says_why() {
         );
     }
 }
+
+/// `fanlic serve | head -1`: once nobody reads the address it printed, the
+/// service still serves (it exited 2 before, on the failed write).
+#[test]
+fn serve_outlives_a_closed_standard_output() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    home_with_a_license(dir.path());
+    let mut child = crate::common::fanlic_cmd()
+        .args(["--home", "home", "serve", "--listen", "127.0.0.1:0"])
+        .current_dir(dir.path())
+        .env_remove("FANLIC_HOME")
+        .stdin(Stdio::null())
+        .stdout(closed_pipe())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("cannot run fanlic serve");
+    // Listening and printing the address take well under a second.
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let running = child.try_wait().expect("try_wait").is_none();
+    let _ = child.kill();
+    let out = child.wait_with_output().expect("wait");
+    assert!(running, "fanlic serve stopped: {:?} {}", out.status, String::from_utf8_lossy(&out.stderr));
+}
