@@ -416,15 +416,21 @@ mod tests {
 
     use ed25519_dalek::{Signer as _, SigningKey};
     use fanlic_formats::{
-        ActivationPolicy, SignedBody, encode_certificate_body, encode_license_file, encode_license_payload_with_policy,
-        encode_receipt_body, encode_receipt_file, encode_revocation_file, encode_revocation_list_body,
-        receipt::MAX_RECEIPT_FILE_LEN, wire,
+        ActivationPolicy, LicenseKind, SignedBody, encode_certificate_body, encode_instance_certificate,
+        encode_license_file, encode_license_payload_with_policy, encode_receipt_body, encode_receipt_file,
+        encode_revocation_file, encode_revocation_list_body, encode_server_answer,
+        encode_server_answer_file_with_receipt,
+        private_cloud::{AnswerKind, InstanceCertificate, ServerAnswer},
+        receipt::MAX_RECEIPT_FILE_LEN,
+        wire,
     };
 
     use super::*;
     use crate::{
+        Environment,
         activation::{Activation, ActivationKey, ChallengeInput, CodeError, make_challenge_after},
         authenticate_raw,
+        private_cloud::{Request, verify_server_answer},
     };
 
     const T0: u64 = 1_790_000_000;
@@ -676,5 +682,86 @@ mod tests {
         // Once: the challenge is used up.
         assert_eq!(a.accept_receipt(&accepted, now), Err(CodeError::NoChallenge));
         assert_eq!(a.pending_challenge_sha256(now), None);
+    }
+
+    #[test]
+    fn an_application_accepts_only_a_receipted_instance_within_its_lease() {
+        let raw = license_file(wire::Kind::PrivateCloud);
+        let (image, instance, other) = (key(3), key(4), key(5));
+        let v = Vendor::new();
+        let cert = InstanceCertificate::from_wire(&fanlic_formats::private_cloud::wire::InstanceCertificateBody {
+            license_id: LICENSE.0,
+            image_key_id: KeyId::of(&public(&image)).0,
+            instance_public_key: public(&instance),
+            created_at: T0 - 3600,
+        })
+        .unwrap();
+        let cert_msg = encode_instance_certificate(&cert).unwrap();
+        let request = Request { kind: AnswerKind::Heartbeat, node_id: [9; 16], nonce: [1; 16] };
+        let answer = ServerAnswer::from_wire(&fanlic_formats::private_cloud::wire::ServerAnswerBody {
+            license_id: LICENSE.0,
+            kind: AnswerKind::Heartbeat,
+            node_id: [9; 16],
+            nonce: [1; 16],
+            at: T0 + 100,
+            valid_until: T0 + 100 + 86_400,
+            nodes: 1,
+        })
+        .unwrap();
+        let answer_msg = encode_server_answer(&answer).unwrap();
+        let file_with = |receipt: Option<&[u8]>| {
+            encode_server_answer_file_with_receipt(
+                &raw,
+                &cert_msg,
+                &sign(&image, &cert_msg),
+                &answer_msg,
+                &sign(&instance, &answer_msg),
+                receipt,
+            )
+            .unwrap()
+        };
+        let env = Environment {
+            app_name: "FineBI",
+            version: "6.1.3",
+            project: "webroot",
+            nodes: 1,
+            method: LicenseKind::PrivateCloud,
+            now: Timestamp(T0 + 200),
+            last_seen: None,
+        };
+        let codes = |file: &[u8], now: u64| -> Vec<&'static str> {
+            match verify_server_answer(file, &v.roots(), &Environment { now: Timestamp(now), ..env }, &request, None) {
+                Ok(_) => vec![],
+                Err(r) => r.causes().map(|c| c.code()).collect(),
+            }
+        };
+        let receipted = |instance_key: [u8; 32], lease: u64| {
+            let mut r = receipt([5; 32], Some(instance_key), None, Some(lease)).to_wire();
+            r.license_sha256 = sha256(&raw);
+            v.sign_receipt(&Receipt::from_wire(&r).unwrap())
+        };
+        assert_eq!(codes(&file_with(None), T0 + 200), ["receipt_missing"]);
+        let good = file_with(Some(&receipted(public(&instance), T0 + 10_000)));
+        assert_eq!(codes(&good, T0 + 200), Vec::<&str>::new());
+        let accepted = verify_server_answer(&good, &v.roots(), &env, &request, None).unwrap();
+        assert_eq!(accepted.lease_until, Some(Timestamp(T0 + 10_000)));
+        // The lease is judged on the application's clock, whatever the server's.
+        assert_eq!(codes(&good, T0 + 10_000), ["lease_expired"]);
+        // A receipt for another instance (a clone that copied the receipt) is refused.
+        let copied = file_with(Some(&receipted(public(&other), T0 + 10_000)));
+        assert_eq!(codes(&copied, T0 + 200), ["receipt_instance_mismatch"]);
+
+        // The node's registration ends with the lease, not 24 hours after
+        // the last answer (regression: an answer accepted just before the
+        // lease ended carried the node a day past it).
+        let mut client = crate::private_cloud::Client::new([9; 16]);
+        let _ = client.request(AnswerKind::Heartbeat, [1; 16], Timestamp(T0 + 200));
+        let status = client.on_answer(&good, &v.roots(), &env).unwrap();
+        assert_eq!(status, crate::private_cloud::Status::Registered { valid_until: Timestamp(T0 + 10_000), nodes: 1 });
+        assert_eq!(client.status(Timestamp(T0 + 9_999)), status);
+        assert_eq!(
+            client.status(Timestamp(T0 + 10_000)),
+            crate::private_cloud::Status::Failed { since: Timestamp(T0 + 10_000) }
+        );
     }
 }
