@@ -146,7 +146,7 @@ fn serve_outlives_a_closed_standard_output() {
         .spawn()
         .expect("cannot run fanlic serve");
     // Listening and printing the address take well under a second.
-    std::thread::sleep(std::time::Duration::from_secs(2));
+    std::thread::sleep(core::time::Duration::from_secs(2));
     let running = child.try_wait().expect("try_wait").is_none();
     let _ = child.kill();
     let out = child.wait_with_output().expect("wait");
