@@ -84,6 +84,14 @@ pub enum Error {
     #[error(transparent)]
     Service(#[from] ServiceError),
 
+    /// Staff accounts (`fanlic staff`, the console's logins).
+    #[error(transparent)]
+    Staff(#[from] StaffError),
+
+    /// `fanlic console`, the staff console.
+    #[error(transparent)]
+    Console(#[from] ConsoleError),
+
     /// The private-cloud image: building it and delivering it.
     #[error(transparent)]
     Image(#[from] ImageBuildError),
@@ -567,6 +575,85 @@ pub enum ServiceError {
 
     /// The activation service failed while running.
     #[error("the activation service stopped: {reason}")]
+    Failed {
+        /// What failed.
+        reason: String,
+    },
+}
+
+/// Staff accounts.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StaffError {
+    /// No account has that name.
+    #[error("no staff account is named {name:?}: `fanlic staff list` shows them")]
+    NoSuchAccount {
+        /// The name given.
+        name: String,
+    },
+
+    /// The name is taken.
+    #[error("a staff account named {name:?} exists already: choose another name, or `fanlic staff passwd {name}`")]
+    NameTaken {
+        /// The name given.
+        name: String,
+    },
+
+    /// The password is too weak to protect a console that issues licenses.
+    #[error("the password is not acceptable: {why}")]
+    WeakPassword {
+        /// What is wrong with it.
+        why: &'static str,
+    },
+
+    /// `--password-stdin` read nothing.
+    #[error(
+        "no password on standard input: pipe it in, e.g. `printf '%s' \"$PW\" | fanlic staff add NAME --role admin --password-stdin`"
+    )]
+    NoPassword,
+
+    /// Hashing a password failed (Argon2id).
+    #[error("cannot hash the password: {reason}")]
+    Hash {
+        /// Argon2's error.
+        reason: String,
+    },
+
+    /// The last enabled admin would be disabled or demoted: nobody could manage staff any more.
+    #[error(
+        "{name:?} is the last enabled admin: add another admin first (`fanlic staff add NAME --role admin --password-stdin`)"
+    )]
+    LastAdmin {
+        /// The account.
+        name: String,
+    },
+}
+
+/// `fanlic console`, the staff console.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConsoleError {
+    /// The console could not listen on its address.
+    #[error("cannot listen on {addr}: {source}; choose another --listen address, or stop what uses it")]
+    Listen {
+        /// The address asked for.
+        addr: String,
+        /// The operating system's error.
+        #[source]
+        source: io::Error,
+    },
+
+    /// The TLS certificate or key cannot be used.
+    #[error("{path}: {why}")]
+    Tls {
+        /// The certificate or key file.
+        path: PathBuf,
+        /// What is wrong, and how to fix it.
+        why: String,
+    },
+
+    /// The console failed while running.
+    #[error("the staff console stopped: {reason}")]
     Failed {
         /// What failed.
         reason: String,

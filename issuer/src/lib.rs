@@ -23,14 +23,16 @@ pub mod license;
 pub use fanlic_mail as mail;
 pub mod outbox;
 pub use fanlic_qr as qr;
+pub mod console;
 pub mod revoke;
 pub mod service;
+pub mod staff;
 pub mod store;
 pub mod util;
 
 pub use error::{
-    ContractError, Error, HomeError, ImageBuildError, LicenseError, OutboxError, Refusal, RevocationListError,
-    ServiceError, StoreError,
+    ConsoleError, ContractError, Error, HomeError, ImageBuildError, LicenseError, OutboxError, Refusal,
+    RevocationListError, ServiceError, StaffError, StoreError,
 };
 pub use home::{Home, InitOptions, InitReport, KeysReport, RotateReport};
 pub use license::issue::{IssueInput, IssueRequest, Issued, SignedLicense};

@@ -10,7 +10,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use cli::{alerts, audit, config, contract, demo, image, ingest, init, keys, license, outbox, output, revoke, serve};
+use cli::{
+    alerts, audit, config, console, contract, demo, image, ingest, init, keys, license, outbox, output, revoke, serve,
+    staff,
+};
 
 /// Issue and check fanlic licenses (Container.lic) for FineReport and FineBI.
 #[derive(Debug, Parser)]
@@ -46,6 +49,8 @@ enum Command {
     Unbind(revoke::UnbindArgs),
     Revocations(revoke::RevocationsArgs),
     Serve(serve::ServeArgs),
+    Console(console::ConsoleArgs),
+    Staff(staff::StaffArgs),
     Config(config::ConfigArgs),
     Demo(demo::DemoArgs),
 }
@@ -78,6 +83,8 @@ fn main() -> ExitCode {
         Command::Unbind(a) => revoke::unbind(home, &a),
         Command::Revocations(a) => revoke::revocations(home, a),
         Command::Serve(a) => serve::run(home, &a),
+        Command::Console(a) => console::run(home, &a),
+        Command::Staff(a) => staff::run(home, a),
         Command::Config(a) => config::run(home, &a),
         Command::Demo(a) => demo::run(&a),
     })

@@ -11,6 +11,7 @@ pub(crate) mod alerts;
 pub(crate) mod args;
 pub(crate) mod audit;
 pub(crate) mod config;
+pub(crate) mod console;
 pub(crate) mod contract;
 pub(crate) mod demo;
 pub(crate) mod image;
@@ -22,6 +23,7 @@ pub(crate) mod outbox;
 pub(crate) mod output;
 pub(crate) mod revoke;
 pub(crate) mod serve;
+pub(crate) mod staff;
 
 /// `fanlic --help` after the list of commands.
 pub(crate) const MAIN_AFTER_HELP: &str = "\

@@ -77,6 +77,26 @@ pub enum Action {
     AlertClosed,
     /// `fanlic prune` removed the raw copies of decided mail.
     Prune,
+    /// A staff account was created.
+    StaffAdd,
+    /// A staff account was disabled (its sessions end).
+    StaffDisable,
+    /// A staff account was enabled again.
+    StaffEnable,
+    /// A staff account's role changed.
+    StaffRole,
+    /// A staff account's password changed (its sessions end).
+    StaffPassword,
+    /// An admin lifted a login lockout.
+    StaffUnlock,
+    /// Someone logged in to the console.
+    Login,
+    /// A console login failed (wrong name or password, disabled, locked).
+    LoginFailed,
+    /// Too many failed logins: the name or client address is locked out.
+    LoginLocked,
+    /// Someone logged out of the console.
+    Logout,
 }
 
 const ALL: &[Action] = &[
@@ -108,6 +128,16 @@ const ALL: &[Action] = &[
     Action::ReceiptBurst,
     Action::AlertClosed,
     Action::Prune,
+    Action::StaffAdd,
+    Action::StaffDisable,
+    Action::StaffEnable,
+    Action::StaffRole,
+    Action::StaffPassword,
+    Action::StaffUnlock,
+    Action::Login,
+    Action::LoginFailed,
+    Action::LoginLocked,
+    Action::Logout,
 ];
 
 impl Action {
@@ -142,6 +172,16 @@ impl Action {
             Self::ReceiptBurst => "receipt-burst",
             Self::AlertClosed => "alert-closed",
             Self::Prune => "prune",
+            Self::StaffAdd => "staff-add",
+            Self::StaffDisable => "staff-disable",
+            Self::StaffEnable => "staff-enable",
+            Self::StaffRole => "staff-role",
+            Self::StaffPassword => "staff-password",
+            Self::StaffUnlock => "staff-unlock",
+            Self::Login => "login",
+            Self::LoginFailed => "login-failed",
+            Self::LoginLocked => "login-locked",
+            Self::Logout => "logout",
         }
     }
 

@@ -14,6 +14,7 @@
 //!   `reasons`: the [`ReasonCode`]s a decision carries.
 //! - `bindings`: what `fanlic serve` binds and records of activations.
 //! - `receipts`: activation receipts, the alerts staff read, lease reminders.
+//! - `staff`: staff accounts, console sessions, failed logins.
 //! - `audit`: the audit trail, written in the same transaction as the change.
 //!
 //! The store is synchronous; async callers reach it through a database
@@ -32,6 +33,7 @@ pub mod receipts;
 mod revocations;
 mod schema;
 mod settings;
+pub mod staff;
 
 use crate::error::StoreError;
 use std::path::{Path, PathBuf};
@@ -49,6 +51,7 @@ pub use outbox::*;
 pub use reasons::ReasonCode;
 pub use revocations::*;
 pub use schema::SCHEMA_VERSION;
+pub use staff::{Role, StaffAccount, StaffSession};
 
 /// The home's database. Every read and write of the vendor's records goes
 /// through it, one unit of work at a time: [`Store::write`] commits

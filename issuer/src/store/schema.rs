@@ -435,6 +435,36 @@ ALTER TABLE decisions ADD COLUMN raw_kept TEXT NOT NULL DEFAULT 'whole'
 ALTER TABLE decisions ADD COLUMN raw_pruned_at INTEGER;
 UPDATE decisions SET raw_size = length(raw);
 ",
+    // 12: the staff console. Staff accounts (Argon2id PHC strings, never the
+    // password), their sessions (only the SHA-256 of the cookie's token is
+    // kept: a copy of the database logs nobody in) and failed logins counted
+    // per account name and per client address.
+    r"
+CREATE TABLE staff (
+    name          TEXT PRIMARY KEY,
+    role          TEXT NOT NULL CHECK (role IN ('viewer', 'issuer', 'admin')),
+    password_hash TEXT NOT NULL,
+    enabled       INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),
+    created_at    INTEGER NOT NULL,
+    updated_at    INTEGER NOT NULL
+) STRICT;
+CREATE TABLE staff_sessions (
+    token_sha256  BLOB PRIMARY KEY CHECK (length(token_sha256) = 32),
+    name          TEXT NOT NULL REFERENCES staff (name),
+    csrf          TEXT NOT NULL,
+    created_at    INTEGER NOT NULL,
+    last_seen     INTEGER NOT NULL
+) STRICT;
+CREATE INDEX staff_sessions_by_name ON staff_sessions (name);
+CREATE TABLE login_failures (
+    kind          TEXT NOT NULL CHECK (kind IN ('name', 'client')),
+    key           TEXT NOT NULL,
+    failures      INTEGER NOT NULL,
+    first_at      INTEGER NOT NULL,
+    locked_until  INTEGER,
+    PRIMARY KEY (kind, key)
+) STRICT;
+",
 ];
 
 /// The schema version this build writes.

@@ -40,3 +40,19 @@ pub fn normalize_email(option: &'static str, s: &str) -> Result<String, Error> {
     }
     Ok(a)
 }
+
+/// An error and every cause under it, `: `-separated; a cause whose text
+/// the message already quotes is not said twice.
+pub fn error_chain(e: &(dyn core::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let said = c.to_string();
+        if !text.contains(&said) {
+            text.push_str(": ");
+            text.push_str(&said);
+        }
+        cause = c.source();
+    }
+    text
+}

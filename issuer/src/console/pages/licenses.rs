@@ -1,0 +1,11 @@
+//! Licenses: search, view, download, resend, revoke, unbind.
+
+use std::sync::Arc;
+
+use axum::Router;
+
+use crate::console::App;
+
+pub(super) fn routes(r: Router<Arc<App>>) -> Router<Arc<App>> {
+    r
+}

@@ -1,0 +1,11 @@
+//! The outbox: status, retry.
+
+use std::sync::Arc;
+
+use axum::Router;
+
+use crate::console::App;
+
+pub(super) fn routes(r: Router<Arc<App>>) -> Router<Arc<App>> {
+    r
+}
