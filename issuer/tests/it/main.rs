@@ -10,6 +10,7 @@ mod activation_vectors;
 mod cli;
 mod client_grammar;
 mod client_mail;
+mod console;
 mod contracts;
 mod crash;
 mod crypto_cross;

@@ -6,6 +6,7 @@
 // Run from the license server's tests too (one browser driver for both).
 #[path = "../../../../license-server/tests/it/common/chromium.rs"]
 pub mod chromium;
+pub mod console;
 pub mod container;
 pub mod downgrade;
 pub mod private_config;
