@@ -376,3 +376,32 @@ fn check_page(b: &mut Browser, lang: &str, what: &str) {
     let h1 = heading(b);
     assert_eq!(has_cjk(&h1), lang == "zh", "{what}: heading {h1:?} in {lang}");
 }
+
+/// The README's walk-through: `fanlic demo --keep DIR`, the first admin,
+/// the console, and a held request of the demo approved in the browser.
+#[test]
+fn a_held_request_of_the_demos_kept_home_is_approved_in_the_browser() {
+    let env = Env::temp();
+    let home = env.home.to_str().unwrap();
+    let out = ok(&env, &["demo", "--keep", home]);
+    assert!(out.contains(&format!("fanlic --home {home} staff add admin --role admin --password-stdin")), "{out}");
+    assert!(out.contains(&format!("fanlic --home {home} console")) && out.contains("http://127.0.0.1:8390"), "{out}");
+    // A kept home is never written over.
+    let again = crate::common::fanlic(&env, &["demo", "--keep", home], None);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("new or empty folder"));
+    let change = held_ids(&env, "demo-change-1@northwind.example").expect("the demo leaves a request held");
+    assert!(held_ids(&env, "demo-spoof-1@northwind.example").is_some(), "and the spoof");
+    add_staff(&env, "admin", "admin");
+    let console = Console::start(&env, &[]);
+    let mut b = browser();
+    log_in(&mut b, &console, "admin");
+    b.click_css("header nav a[href=\"/review\"]");
+    b.click_css(&format!("#list a[href=\"/review/{change}\"]"));
+    b.click_css("#approve");
+    assert!(b.text_of("main").contains("alice@northwind.example"), "the reply, before it is sent");
+    b.click_css("#confirm");
+    b.wait_path(&format!("/review/{change}?done=approved"));
+    assert!(b.text_of("[role=status]").len() > 1);
+    assert!(held_ids(&env, "demo-change-1@northwind.example").is_none());
+}
