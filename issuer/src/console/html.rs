@@ -3,7 +3,7 @@
 //! notices. maud escapes every value written into a page.
 
 use fanlic_formats::Timestamp;
-use maud::{DOCTYPE, Markup, PreEscaped, html};
+use maud::{DOCTYPE, Markup, html};
 
 use super::ctx::{Ctx, encode_component};
 use super::lang::Lang;
@@ -114,8 +114,3 @@ pub(crate) fn pager(lang: Lang, path: &str, query: &str, page: u32, has_more: bo
 
 /// Rows per page of every list.
 pub(crate) const PAGE_SIZE: u32 = 50;
-
-/// `x` as an HTML-escaped string (for attributes built by hand).
-pub(crate) fn escape(x: &str) -> PreEscaped<String> {
-    PreEscaped(maud::html! { (x) }.into_string())
-}
