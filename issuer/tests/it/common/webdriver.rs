@@ -15,7 +15,7 @@ use std::{
     net::{TcpListener, TcpStream},
     os::unix::process::CommandExt as _,
     path::{Path, PathBuf},
-    process::{Command, Stdio},
+    process::{Child, Command, Stdio},
     sync::{Mutex, MutexGuard, OnceLock},
     time::Instant,
 };
@@ -32,6 +32,9 @@ const WAIT: Duration = Duration::from_secs(10);
 pub struct Browser {
     addr: String,
     session: String,
+    /// chromedriver, and the watcher that ends it (kept, never waited for:
+    /// the browser lives until the test process exits).
+    _processes: [Child; 2],
 }
 
 /// An element of the current page.
@@ -46,6 +49,8 @@ pub fn browser() -> MutexGuard<'static, Browser> {
     let m = BROWSER.get_or_init(|| Mutex::new(Browser::start()));
     // A test that failed while holding the lock leaves a usable browser.
     let mut b = m.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    // Left by a test that failed: an open alert would refuse every command.
+    let _ = call(&b.addr, "POST", &format!("/session/{}/alert/dismiss", b.session), Some(&json!({})));
     b.clear_cookies();
     b
 }
@@ -86,7 +91,7 @@ impl Browser {
             .unwrap_or_else(|e| panic!("cannot start {}: {e}", driver.display()));
         // The browser lives in a static, which is never dropped: a watcher
         // ends the group once this test process has exited.
-        Command::new("sh")
+        let watcher = Command::new("sh")
             .arg("-c")
             .arg("while kill -0 \"$0\" 2>/dev/null; do sleep 1; done; kill -TERM \"-$1\" 2>/dev/null")
             .arg(std::process::id().to_string())
@@ -116,7 +121,7 @@ impl Browser {
         let v = call(&addr, "POST", "/session", Some(&caps))
             .unwrap_or_else(|e| panic!("chromedriver could not start Chromium ({}): {e}", chromium.display()));
         let session = v["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no session: {v}")).to_owned();
-        Self { addr, session }
+        Self { addr, session, _processes: [child, watcher] }
     }
 
     fn cmd(&self, method: &str, path: &str, body: Option<&Value>) -> Value {
