@@ -198,13 +198,14 @@ fn approving_a_held_request_shows_the_reply_first_then_it_is_in_the_outbox() {
 }
 
 #[test]
-fn rejecting_with_a_reason_sends_that_reason() {
+fn rejecting_with_a_standard_reason_and_a_text_sends_both() {
     let (env, id) = home_with_held();
     let console = Console::start(&env, &[]);
     let mut b = browser();
     log_in(&mut b, &console, "alice");
     b.goto(&format!("{}/review/{id}", console.url()));
-    b.select("select[name=reason]", "other");
+    // A standard reason, and words of one's own after it.
+    b.select("select[name=reason]", "wrong_signing_date");
     b.fill("textarea[name=text], input[name=text]", "Please send the signed contract's scan first.");
     b.click_css("#reject");
     let preview = b.text_of("main");
@@ -221,7 +222,10 @@ fn rejecting_with_a_reason_sends_that_reason() {
         .collect();
     assert_eq!(replies.len(), 1);
     assert!(replies[0].contains(&format!("To: {CONTRACT_ADDR}")), "{}", replies[0]);
-    assert!(replies[0].contains("Please send the signed contract's scan first."), "{}", replies[0]);
+    // The text part is quoted-printable: undo its soft line breaks.
+    let unfolded = replies[0].replace("=\r\n", "").replace("=\n", "");
+    assert!(unfolded.contains("signing date"), "the standard reason: {}", replies[0]);
+    assert!(unfolded.contains("Please send the signed contract's scan first."), "{}", replies[0]);
     assert!(!replies[0].contains("Container.lic"));
 }
 
