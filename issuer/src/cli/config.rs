@@ -29,7 +29,7 @@ With no option, shows the settings. Changes are checked first and made only if a
 EXAMPLES:
   fanlic config
   fanlic config --reply-from licenses@vendor.example
-  fanlic config --staff-notify licensing-team@vendor.example --console-url https://console.vendor.example
+  fanlic config --staff-notify team@vendor.example --console-url https://console.vendor.example
   fanlic config --add-authserv-id mx2.vendor.example --remove-authserv-id mx.old.example --json")]
 pub(crate) struct ConfigArgs {
     /// The address replies are sent from
