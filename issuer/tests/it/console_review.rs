@@ -12,7 +12,8 @@ use serde_json::Value;
 
 use crate::common::console::{Client, Console, add_staff};
 use crate::common::{
-    AUTHSERV, BODY, CONTRACT_ADDR, Env, PASS, add_contract, body_for, mail, ok, query_texts, replace_line, setup,
+    AUTHSERV, BODY, CONTRACT_ADDR, Env, PASS, add_contract, body_for, issue_license, mail, ok, query_texts,
+    replace_line, setup,
 };
 
 const VENDOR: &str = "licenses@vendor.example";
@@ -181,6 +182,47 @@ fn approve_shows_the_reply_first_then_issues_under_the_logged_in_name() {
     let again = c.post_form(&detail, &format!("/review/{id}/approve"), &[("confirm", "yes")]);
     assert_eq!(again.status, 400, "{}", again.body);
     assert_eq!(outbox(&env).len(), 1);
+}
+
+#[test]
+fn reissue_shows_the_license_it_replaces_then_supersedes_it() {
+    let env = setup();
+    // The project's live license never expires; the contract's term ends in 2099: other terms.
+    let old = issue_license(&env, "Customer Trading Co., Ltd.", "webroot");
+    let v = ingest(&env, "again.eml", &mail(Some(PASS), "again-1@customer.example", BODY));
+    assert_eq!(v["decision"], "held", "{v}");
+    assert_eq!(v["reasons"][0]["code"], "license_exists", "{v}");
+    let id = held_id(&env, "again-1@customer.example");
+    let (_console, mut c) = issuer_console(&env);
+    let detail = format!("/review/{id}");
+    assert!(c.get(&detail).body.contains("id=\"reissue\""));
+
+    let preview = c.post_form(&detail, &format!("/review/{id}/reissue"), &[]);
+    assert_eq!(preview.status, 200, "{}", preview.body);
+    assert!(preview.body.contains(&old) && preview.body.contains("supersedes"), "{}", preview.body);
+    assert!(preview.body.contains("id=\"license-expiry\">2099-12-31<"), "{}", preview.body);
+    assert_eq!(query_texts(&env, &format!("SELECT state FROM licenses WHERE license_id = '{old}'")), ["live"]);
+
+    let done = c.post_form(&detail, &format!("/review/{id}/reissue"), &[("confirm", "yes")]);
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert_eq!(done.header("location"), Some(format!("/review/{id}?done=reissued").as_str()));
+    assert_eq!(query_texts(&env, &format!("SELECT state FROM licenses WHERE license_id = '{old}'")), ["superseded"]);
+    let new = query_texts(&env, &format!("SELECT license_id FROM licenses WHERE supersedes = '{old}'"));
+    let page = c.get(&format!("/review/{id}?done=reissued"));
+    let status = page.body.split("role=\"status\"").nth(1).unwrap().split("</p>").next().unwrap();
+    assert!(status.contains(&new[0]) && status.contains("Reissued"), "{status}");
+}
+
+#[test]
+fn reissue_is_refused_where_no_live_license_is_replaced() {
+    let env = setup();
+    ingest(&env, "special.eml", &special("special-5@customer.example"));
+    let id = held_id(&env, "special-5@customer.example");
+    let (_console, mut c) = issuer_console(&env);
+    assert!(!c.get(&format!("/review/{id}")).body.contains("id=\"reissue\""));
+    let r = c.post_form(&format!("/review/{id}"), &format!("/review/{id}/reissue"), &[("confirm", "yes")]);
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(held(&env).len(), 1);
 }
 
 const ZH_COMPANY: &str = "上海示例信息技术有限公司";
