@@ -225,6 +225,21 @@ fn reissue_is_refused_where_no_live_license_is_replaced() {
     assert_eq!(held(&env).len(), 1);
 }
 
+#[test]
+fn approving_what_is_still_wrong_is_refused_with_the_reason_before_any_confirmation() {
+    let env = setup();
+    // Unauthenticated, and more nodes than the contract allows.
+    let body = replace_line(BODY, "Maximum number of registration: 3", "Maximum number of registration: 9");
+    assert_eq!(ingest(&env, "over.eml", &mail(None, "over-1@customer.example", &body))["decision"], "held");
+    let id = held_id(&env, "over-1@customer.example");
+    let (_console, mut c) = issuer_console(&env);
+    let r = c.post_form(&format!("/review/{id}"), &format!("/review/{id}/approve"), &[]);
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("nodes_exceed_contract") && r.body.contains("id=\"refused\""), "{}", r.body);
+    assert!(!r.body.contains("id=\"confirm\""), "{}", r.body);
+    assert_eq!(held(&env).len(), 1);
+}
+
 const ZH_COMPANY: &str = "上海示例信息技术有限公司";
 const ZH_ADDR: &str = "wang@shanghai-example.cn";
 const ZH_SUBJECT: &str = "关于上海示例信息技术有限公司注册FineReport的正式授权文件";

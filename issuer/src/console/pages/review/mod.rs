@@ -205,7 +205,7 @@ async fn detail(ctx: Ctx, Path(id): Path<i64>, Query(q): Query<DetailQuery>) -> 
             dt { (ctx.t("Source", "来源")) } dd { (row.source) }
             dt { (ctx.t("Decided", "时间")) } dd { (html::time(row.decided_at)) " · " (row.decided_by) }
             @if let Some(l) = &row.license_id { dt { (ctx.t("License", "授权")) } dd { a href={ "/licenses/" (l) } { (l) } } }
-            @if let Some(o) = d.outbox_id { dt { (ctx.t("Reply", "回复")) } dd { a href={ "/outbox?id=" (o) } { "#" (o) } } }
+            @if let Some(o) = d.outbox_id { dt { (ctx.t("Reply", "回复")) } dd { a href="/outbox" { "#" (o) } } }
         }
         h2 { (ctx.t("Reasons", "原因")) }
         ul id="reasons" {
