@@ -25,7 +25,7 @@ use crate::contracts;
 use crate::license::issue;
 use crate::license::live::{self, Standing};
 use crate::mail::message::{self, RegistrationMail};
-use crate::outbox::{self, Reply};
+use crate::outbox::{self, Language, Reply};
 use crate::store::{
     self, Tx,
     audit::Action,
@@ -329,8 +329,12 @@ pub fn preview_approve(home: &mut Home, id: i64, by: &str, now: Timestamp) -> Re
         && armored.is_empty()
     {
         // The license is not signed yet: its terms come from the plan, as
-        // the signed license will state them.
-        r.body = license_body(Some(&licensed), r.language);
+        // the signed license will state them; its id is said to follow.
+        let id = match r.language {
+            Language::Zh => "（签发时生成）",
+            _ => "(given when the license is signed)",
+        };
+        r.body = license_body(Some(&Licensed { license_id: id.to_owned(), ..licensed.clone() }), r.language);
     }
     Ok(ApprovalPreview { action, licensed, reply, no_reply: a.no_reply() })
 }

@@ -137,7 +137,7 @@ fn approval_page(ctx: &Ctx, id: i64, action: &str, p: &ApprovalPreview) -> Respo
             (Some(r), _) => { (reply_view(lang, r)) },
             (None, why) => { p id="no-reply" { (no_reply_text(lang, why)) } },
         }
-        (confirm_form(ctx, &format!("/review/{id}/{action}"), &[], ctx.t("Confirm", "确认")))
+        (confirm_form(ctx, &format!("/review/{id}/{action}"), &[], (ctx.t("Confirm", "确认"), false)))
     };
     let title = match (action, lang) {
         ("reissue", Lang::Zh) => format!("重新签发申请 #{id}？"),
@@ -163,7 +163,7 @@ fn rejection_page(ctx: &Ctx, id: i64, form: &RejectForm, why: &Reason, p: &Rejec
             (Some(r), _) => { (reply_view(lang, r)) },
             (None, why) => { p id="no-reply" { (no_rejection_reply_text(lang, why)) } },
         }
-        (confirm_form(ctx, &format!("/review/{id}/reject"), &keep, ctx.t("Confirm the rejection", "确认拒绝")))
+        (confirm_form(ctx, &format!("/review/{id}/reject"), &keep, (ctx.t("Confirm the rejection", "确认拒绝"), true)))
     };
     let title = match lang {
         Lang::Zh => format!("拒绝申请 #{id}？"),
@@ -172,14 +172,14 @@ fn rejection_page(ctx: &Ctx, id: i64, form: &RejectForm, why: &Reason, p: &Rejec
     ctx.page(&title, body)
 }
 
-fn confirm_form(ctx: &Ctx, action: &str, keep: &[(&str, &str)], label: &str) -> Markup {
+fn confirm_form(ctx: &Ctx, action: &str, keep: &[(&str, &str)], (label, danger): (&str, bool)) -> Markup {
     html! {
         div.actions {
             form method="post" action=(action) {
                 (ctx.csrf_input())
                 @for (k, v) in keep { input type="hidden" name=(k) value=(v); }
                 input type="hidden" name="confirm" value="yes";
-                button type="submit" id="confirm" { (label) }
+                button type="submit" id="confirm" class=[danger.then_some("danger")] { (label) }
             }
             a.button.secondary href={ (action.rsplit_once('/').map_or(action, |(p, _)| p)) } id="cancel" {
                 (ctx.t("Cancel", "取消"))

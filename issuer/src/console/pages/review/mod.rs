@@ -353,6 +353,7 @@ fn action_forms(ctx: &Ctx, row: &DecisionRow) -> Markup {
                 }
             }
         }
+        h3 { (ctx.t("Reject", "拒绝")) }
         form.stack method="post" action={ "/review/" (id) "/reject" } {
             (ctx.csrf_input())
             label { (ctx.t("Reason", "拒绝原因"))
