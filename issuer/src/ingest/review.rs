@@ -718,3 +718,25 @@ pub fn reject_with(
 fn changed_meanwhile(id: i64) -> Error {
     Error::input("ID", &id.to_string(), "the decision changed meanwhile; run `fanlic review` again")
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // test code
+    use super::*;
+
+    #[test]
+    fn a_staff_reason_is_a_standard_one_with_text_or_other_with_text() {
+        let r = staff_reason("duplicate", " see ticket 12 ").unwrap();
+        assert_eq!(r.code, ReasonCode::StaffRejected);
+        assert_eq!(r.message, "This request duplicates one already handled. see ticket 12");
+        assert_eq!(r.message_zh, "此申请与已处理的申请重复。 see ticket 12");
+        assert_eq!(staff_reason("duplicate", "").unwrap().message_zh, "此申请与已处理的申请重复。");
+        let other = staff_reason("other", "Call us.").unwrap();
+        assert_eq!((other.message.as_str(), other.message_zh.as_str()), ("Call us.", "Call us."));
+        assert!(staff_reason("other", "  ").is_err());
+        assert!(staff_reason("no_such_reason", "x").is_err());
+        for r in STAFF_REASONS.iter().filter(|r| r.code != "other") {
+            assert!(!r.en.is_empty() && !r.zh.is_empty(), "{}", r.code);
+        }
+    }
+}

@@ -84,6 +84,8 @@ fn a_held_request_shows_its_reasons_fields_attachments_and_its_mail_as_text_only
     assert_eq!(ingest(&env, "noauth.eml", &mail(None, "noauth-1@customer.example", &body))["decision"], "held");
     assert_eq!(ingest(&env, "html.eml", &html_only("html-1@customer.example"))["decision"], "held");
     let (id, html_id) = (held_id(&env, "noauth-1@customer.example"), held_id(&env, "html-1@customer.example"));
+    // The customer sends it again while it is held: the resend joins it.
+    assert_eq!(ingest(&env, "again.eml", &mail(None, "noauth-2@customer.example", &body))["decision"], "joined");
     let (_console, mut c) = issuer_console(&env);
 
     let list = c.get("/review");
@@ -104,6 +106,8 @@ fn a_held_request_shows_its_reasons_fields_attachments_and_its_mail_as_text_only
     assert!(b.contains("&lt;script&gt;alert('x')&lt;/script&gt; &amp; thanks."), "{b}");
     assert!(!b.contains("<script"), "{b}");
     assert!(b.contains("<pre class=\"mail\">"), "{b}");
+    let resends = b.split("id=\"resends\"").nth(1).unwrap_or_else(|| panic!("no resends: {b}"));
+    assert!(resends.split("</ul>").next().unwrap().contains("again.eml"), "{resends}");
     // The fields as read, and the actions of an issuer.
     assert!(b.contains("Customer Trading Co., Ltd.") && b.contains("webroot"), "{b}");
     for button in ["id=\"approve\"", "id=\"reject\"", "name=\"reason\"", "name=\"text\""] {
