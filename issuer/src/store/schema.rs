@@ -465,6 +465,11 @@ CREATE TABLE login_failures (
     PRIMARY KEY (kind, key)
 ) STRICT;
 ",
+    // 13: the review queue counts the resends joined to each held request
+    // (`joined_to`), which only `joined` decisions set.
+    r"
+CREATE INDEX decisions_by_joined_to ON decisions (joined_to) WHERE joined_to IS NOT NULL;
+",
 ];
 
 /// The schema version this build writes.
