@@ -4,7 +4,7 @@
 use crate::error::{LicenseError, Refusal};
 use std::path::Path;
 
-use fanlic_formats::KeyId;
+use fanlic_formats::{KeyId, Timestamp};
 use rusqlite::{OptionalExtension as _, params};
 
 use super::{Tx, company_key, err, int};
@@ -328,3 +328,210 @@ fn is_second_live(e: &rusqlite::Error) -> bool {
 
 /// Who the schema migration records as the author of what it marks.
 pub const MIGRATION_ACTOR: &str = "fanlic (schema migration 8)";
+
+/// One row of the console's license list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LicenseRow {
+    /// 32 hex digits.
+    pub license_id: String,
+    /// The customer company.
+    pub company: String,
+    /// The project it was issued for.
+    pub project: String,
+    /// `FineReport` or `FineBI`.
+    pub app_name: String,
+    /// `local-container` or `private-cloud`.
+    pub kind: String,
+    /// Licensed major.minor.
+    pub version: String,
+    /// Node limit.
+    pub max_nodes: u32,
+    /// `never` or YYYY-MM-DD.
+    pub expiry: String,
+    /// Its standing (`None`: a state this build does not know).
+    pub state: Option<LicenseState>,
+    /// When it was issued.
+    pub issued_at: Timestamp,
+}
+
+/// Which licenses a page of the list shows.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LicenseSearch {
+    /// Empty: every license. With `@`: the licenses of the company whose
+    /// contract holds this address. Otherwise: licenses whose company or
+    /// project starts with it (folded as [`company_key`] folds), or whose
+    /// id starts with it (hex digits).
+    pub text: String,
+    /// Only licenses in this state.
+    pub state: Option<LicenseState>,
+    /// Only live licenses expiring on one of these days (`YYYY-MM-DD`,
+    /// first and last, inclusive), soonest first.
+    pub expiring: Option<(String, String)>,
+    /// Rows to skip.
+    pub offset: u64,
+    /// Rows to return.
+    pub limit: u64,
+}
+
+/// Everything the console's license page shows of the license's own row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LicenseRecord {
+    /// The list's columns.
+    pub row: LicenseRow,
+    /// The license this one replaced, if any.
+    pub supersedes: Option<String>,
+    /// The issuing key that signed it.
+    pub issuing_key_id: String,
+    /// The raw license file.
+    pub file_bytes: Vec<u8>,
+    /// Where `fanlic` wrote it.
+    pub output_path: String,
+}
+
+/// A decision on a registration mail that named a license.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LicenseDecision {
+    /// Its number.
+    pub decision_id: i64,
+    /// `issued`, `resent`, ...
+    pub decision: String,
+    /// The mail's sender.
+    pub from: String,
+    /// The mail's subject.
+    pub subject: String,
+    /// Whether the sender was authenticated.
+    pub authenticated: bool,
+    /// The reply queued, if any.
+    pub outbox_id: Option<i64>,
+    /// When it was decided.
+    pub at: Timestamp,
+    /// By whom.
+    pub by: String,
+}
+
+const ROW_COLUMNS: &str = "license_id, company, project, app_name, kind, version, max_nodes, expiry, state, issued_at";
+
+fn list_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<LicenseRow> {
+    Ok(LicenseRow {
+        license_id: r.get(0)?,
+        company: r.get(1)?,
+        project: r.get(2)?,
+        app_name: r.get(3)?,
+        kind: r.get(4)?,
+        version: r.get(5)?,
+        max_nodes: u32::try_from(r.get::<_, i64>(6)?).unwrap_or(0),
+        expiry: r.get(7)?,
+        state: LicenseState::parse(&r.get::<_, String>(8)?),
+        issued_at: Timestamp(u64::try_from(r.get::<_, i64>(9)?).unwrap_or(0)),
+    })
+}
+
+/// The smallest text greater than every text that starts with `prefix`
+/// (SQLite compares text bytewise; no UTF-8 text goes past U+10FFFF).
+fn prefix_end(prefix: &str) -> String {
+    format!("{prefix}\u{10FFFF}")
+}
+
+impl Tx<'_> {
+    /// One page of the license list, newest first (expiring ones: soonest
+    /// first). Each kind of search is its own statement, so that each gets
+    /// the plan of its index (the plan of a statement does not change with
+    /// the values bound to it).
+    pub fn search_licenses(&self, s: &LicenseSearch) -> Result<Vec<LicenseRow>, Error> {
+        use rusqlite::types::Value;
+        let mut wheres: Vec<String> = Vec::new();
+        let mut args: Vec<Value> = Vec::new();
+        let mut arg = |v: String| {
+            args.push(Value::Text(v));
+            format!("?{}", args.len())
+        };
+        let text = s.text.trim();
+        if text.contains('@') {
+            let email = crate::util::text::normalize_email("q", text).unwrap_or_else(|_| text.to_lowercase());
+            wheres.push(format!(
+                "company_key IN (SELECT c.company_key FROM contract_emails e JOIN contracts c USING (contract_id)
+                                 WHERE e.email = {})",
+                arg(email)
+            ));
+        } else if !text.is_empty() {
+            let key = company_key(text);
+            let (from, to) = (arg(key.clone()), arg(prefix_end(&key)));
+            let mut any = vec![
+                format!("(company_key >= {from} AND company_key < {to})"),
+                format!("(project_key >= {from} AND project_key < {to})"),
+            ];
+            if text.len() <= 32 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
+                let id = text.to_ascii_lowercase();
+                let (from, to) = (arg(id.clone()), arg(prefix_end(&id)));
+                any.push(format!("(license_id >= {from} AND license_id < {to})"));
+            }
+            wheres.push(format!("({})", any.join(" OR ")));
+        }
+        if let Some(state) = s.state {
+            wheres.push(format!("state = {}", arg(state.as_str().to_owned())));
+        }
+        let order = if let Some((first, last)) = &s.expiring {
+            wheres.push(format!("state = 'live' AND expiry >= {} AND expiry <= {}", arg(first.clone()), arg(last.clone())));
+            "expiry, license_id"
+        } else {
+            "issued_at DESC, license_id DESC"
+        };
+        let filter = if wheres.is_empty() { String::new() } else { format!("WHERE {}", wheres.join(" AND ")) };
+        args.push(Value::Integer(int(s.limit)));
+        args.push(Value::Integer(int(s.offset)));
+        let (limit, offset) = (args.len() - 1, args.len());
+        let sql = format!("SELECT {ROW_COLUMNS} FROM licenses {filter} ORDER BY {order} LIMIT ?{limit} OFFSET ?{offset}");
+        self.conn
+            .prepare_cached(&sql)
+            .and_then(|mut st| st.query_map(rusqlite::params_from_iter(args), list_row)?.collect())
+            .map_err(err(self.path, "cannot read the licenses"))
+    }
+
+    /// What the license page shows of a license's row.
+    pub fn license_record(&self, id: &str) -> Result<Option<LicenseRecord>, Error> {
+        self.conn
+            .prepare_cached(&format!(
+                "SELECT {ROW_COLUMNS}, supersedes, issuing_key_id, file_bytes, output_path
+                 FROM licenses WHERE license_id = ?1"
+            ))
+            .and_then(|mut s| {
+                s.query_row(params![id], |r| {
+                    Ok(LicenseRecord {
+                        row: list_row(r)?,
+                        supersedes: r.get(10)?,
+                        issuing_key_id: r.get(11)?,
+                        file_bytes: r.get(12)?,
+                        output_path: r.get(13)?,
+                    })
+                })
+                .optional()
+            })
+            .map_err(err(self.path, "cannot read the licenses"))
+    }
+
+    /// The decisions on registration mail that name license `id`, oldest
+    /// first (the first is the one that got it, when mail did).
+    pub fn license_decisions(&self, id: &str) -> Result<Vec<LicenseDecision>, Error> {
+        self.conn
+            .prepare_cached(
+                "SELECT decision_id, decision, from_addr, subject, authenticated, outbox_id, decided_at, decided_by
+                 FROM decisions WHERE license_id = ?1 ORDER BY decided_at, decision_id LIMIT 200",
+            )
+            .and_then(|mut s| {
+                s.query_map(params![id], |r| {
+                    Ok(LicenseDecision {
+                        decision_id: r.get(0)?,
+                        decision: r.get(1)?,
+                        from: r.get(2)?,
+                        subject: r.get(3)?,
+                        authenticated: r.get(4)?,
+                        outbox_id: r.get(5)?,
+                        at: Timestamp(u64::try_from(r.get::<_, i64>(6)?).unwrap_or(0)),
+                        by: r.get(7)?,
+                    })
+                })?
+                .collect()
+            })
+            .map_err(err(self.path, "cannot read the decisions"))
+    }
+}
