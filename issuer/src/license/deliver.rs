@@ -13,7 +13,6 @@ use serde_json::{Value, json};
 use crate::Error;
 use crate::Home;
 use crate::contracts;
-use crate::image::DEFAULT_IMAGE_NAME;
 use crate::license::report;
 use crate::outbox::{self, Language, Reply, ReplyAttachment};
 use crate::store::audit::{Action, Entry};
@@ -21,6 +20,9 @@ use crate::store::{self, LicenseState};
 
 /// The name a license mail gives its attachment.
 pub const LICENSE_FILE_NAME: &str = "Container.lic";
+/// The name of a private cloud's image (`image::IMAGE_FILE_NAME`; the
+/// image module builds on this one, so it is not imported from there).
+pub const IMAGE_FILE_NAME: &str = "fanruan_license_server.tar";
 
 /// A license mail queued again.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -49,9 +51,8 @@ impl Resent {
 
 /// The decoded license of a stored license file.
 fn decoded<'a>(home: &Home, id: &str, file: &'a [u8]) -> Result<License<'a>, Error> {
-    let corrupt = |e: fanlic_formats::DecodeError| {
-        store::corrupt(home.db_path(), format!("license {id} does not decode: {e}"))
-    };
+    let corrupt =
+        |e: fanlic_formats::DecodeError| store::corrupt(home.db_path(), format!("license {id} does not decode: {e}"));
     let envelope = Envelope::decode(file).map_err(corrupt)?;
     License::decode(envelope.license.message).map_err(corrupt)
 }
@@ -67,7 +68,7 @@ pub fn image_tar(home: &Home, license_id: &str) -> Result<Vec<u8>, Error> {
         .suffix(".tar")
         .tempdir_in(home.dir())
         .map_err(Error::io("cannot make a temporary folder in", home.dir()))?;
-    let path = tmp.path().join(DEFAULT_IMAGE_NAME);
+    let path = tmp.path().join(IMAGE_FILE_NAME);
     home.build_image(license_id, &path, true, &base)?;
     std::fs::read(&path).map_err(Error::io("cannot read", &path))
 }
@@ -113,9 +114,7 @@ pub fn resend(home: &mut Home, license_id: &str, by: &str, now: Timestamp) -> Re
         .map(|id| id.to_string())
         .map_err(|e| Error::input("license", license_id, format!("a license id is 32 hex digits ({e})")))?;
     let rec = home.store().read(|tx| tx.license_record(&id))?;
-    let rec = rec.ok_or_else(|| {
-        Error::Revoke(crate::error::Refusal::LicenseNotFound { license_id: id.clone() })
-    })?;
+    let rec = rec.ok_or_else(|| Error::Revoke(crate::error::Refusal::LicenseNotFound { license_id: id.clone() }))?;
     if !matches!(rec.row.state, Some(LicenseState::Live | LicenseState::Duplicate)) {
         let state = rec.row.state.map_or("unknown", LicenseState::as_str);
         return Err(Error::input(
@@ -147,7 +146,7 @@ pub fn resend(home: &mut Home, license_id: &str, by: &str, now: Timestamp) -> Re
     let license = decoded(home, &id, &rec.file_bytes)?;
     let lang = language_of(license.company);
     let (file_name, content_type, bytes) = if license.kind == LicenseKind::PrivateCloud {
-        (DEFAULT_IMAGE_NAME, "application/x-tar", image_tar(home, &id)?)
+        (IMAGE_FILE_NAME, "application/x-tar", image_tar(home, &id)?)
     } else {
         let armored = home.store().read(|tx| tx.stored_license(&id))?.map(|s| s.armored).unwrap_or_default();
         (LICENSE_FILE_NAME, "application/octet-stream", armored.into_bytes())
@@ -183,6 +182,11 @@ pub fn resend(home: &mut Home, license_id: &str, by: &str, now: Timestamp) -> Re
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_image_is_named_as_the_image_module_names_it() {
+        assert_eq!(IMAGE_FILE_NAME, crate::image::DEFAULT_IMAGE_NAME);
+    }
 
     #[test]
     fn chinese_company_names_get_chinese_mail() {

@@ -4,9 +4,9 @@
 //! of a license ([`report`]), and a license delivered again by staff
 //! ([`deliver`]).
 
+pub mod deliver;
 pub mod inspect;
 pub mod issue;
 pub mod live;
 pub mod report;
 pub mod verify;
-pub mod deliver;

@@ -351,9 +351,7 @@ impl Tx<'_> {
                         project_fingerprint: r.get(1)?,
                         bound_at: time(2)?,
                         at: time(3)?,
-                        lease_until: r
-                            .get::<_, Option<i64>>(4)?
-                            .map(|v| Timestamp(u64::try_from(v).unwrap_or(0))),
+                        lease_until: r.get::<_, Option<i64>>(4)?.map(|v| Timestamp(u64::try_from(v).unwrap_or(0))),
                         client: r.get(5)?,
                     })
                 })?

@@ -471,7 +471,11 @@ impl Tx<'_> {
             wheres.push(format!("state = {}", arg(state.as_str().to_owned())));
         }
         let order = if let Some((first, last)) = &s.expiring {
-            wheres.push(format!("state = 'live' AND expiry >= {} AND expiry <= {}", arg(first.clone()), arg(last.clone())));
+            wheres.push(format!(
+                "state = 'live' AND expiry >= {} AND expiry <= {}",
+                arg(first.clone()),
+                arg(last.clone())
+            ));
             "expiry, license_id"
         } else {
             "issued_at DESC, license_id DESC"
@@ -480,7 +484,8 @@ impl Tx<'_> {
         args.push(Value::Integer(int(s.limit)));
         args.push(Value::Integer(int(s.offset)));
         let (limit, offset) = (args.len() - 1, args.len());
-        let sql = format!("SELECT {ROW_COLUMNS} FROM licenses {filter} ORDER BY {order} LIMIT ?{limit} OFFSET ?{offset}");
+        let sql =
+            format!("SELECT {ROW_COLUMNS} FROM licenses {filter} ORDER BY {order} LIMIT ?{limit} OFFSET ?{offset}");
         self.conn
             .prepare_cached(&sql)
             .and_then(|mut st| st.query_map(rusqlite::params_from_iter(args), list_row)?.collect())
