@@ -344,3 +344,75 @@ fn file_name_for(project: &str) -> String {
     let safe: String = project.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
     format!("{safe}-Container.lic")
 }
+
+#[test]
+fn a_private_clouds_image_is_built_as_fanlic_image_builds_it_and_sent_again() {
+    let env = home();
+    // A static ELF stands in for the authorization server binary: fanlic
+    // checks only that it is one.
+    let server = env.dir.join("fanruan-license-server");
+    std::fs::write(&server, crate::common::static_elf(64 << 10)).unwrap();
+    ok(&env, &["config", "--license-server-binary", server.to_str().unwrap()]);
+    let v = json(
+        &env,
+        &[
+            "issue",
+            "--company",
+            COMPANY,
+            "--project",
+            "cloud",
+            "--app",
+            "FineReport",
+            "--version",
+            "11.0",
+            "--kind",
+            "private-cloud",
+            "--nodes",
+            "3",
+            "--expires",
+            "never",
+            "--signed",
+            "2026/11/20",
+            "-o",
+            "cloud.tar",
+            "--json",
+        ],
+    );
+    let id = v["license"]["license_id"].as_str().unwrap().to_owned();
+    let written = std::fs::read(env.dir.join("cloud.tar")).unwrap();
+    let console = Console::start(&env, &[]);
+    let page = format!("/licenses/{id}");
+    let image = format!("{page}/image");
+
+    let mut viewer = console.login("vic");
+    assert!(!viewer.get(&page).body.contains("id=\"image\""));
+    assert_eq!(viewer.get(&image).status, 403);
+
+    let mut issuer = console.login("ian");
+    assert!(issuer.get(&page).body.contains(&format!("href=\"{image}\"")));
+    let r = issuer.get(&image);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.header("content-disposition"), Some("attachment; filename=\"fanruan_license_server.tar\""));
+    assert_eq!(r.bytes, written, "the same bytes as fanlic issue -o cloud.tar");
+
+    // Sent again: the image, to the contract's address.
+    assert_eq!(issuer.post_form(&page, &format!("{page}/resend"), &[]).status, 303);
+    let outbox = json(&env, &["outbox", "list", "--all", "--json"]);
+    let entry = &outbox.as_array().unwrap()[0];
+    assert_eq!(entry["to"], CONTRACT_ADDR);
+    assert_eq!(entry["attachments"][0]["file_name"], "fanruan_license_server.tar");
+    assert_eq!(entry["attachments"][0]["size"], written.len());
+    // No leftover temporary image in the home.
+    let left: Vec<_> = std::fs::read_dir(&env.home)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".image-"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+
+    // Without the server binary: a page that says how to build it.
+    std::fs::remove_file(&server).unwrap();
+    let r = en(&mut issuer, &image);
+    assert_eq!(r.status, 503);
+    assert!(r.body.contains("cargo build --release -p fanlic-license-server"), "{}", r.body);
+}
