@@ -432,13 +432,23 @@ fn prefix_end(prefix: &str) -> String {
     format!("{prefix}\u{10FFFF}")
 }
 
+/// Up to this many licenses matching a search are sorted; a search that
+/// matches more is answered by walking the licenses newest first instead,
+/// which soon finds a page of them.
+const SORTED_MATCHES: i64 = 1000;
+
 impl Tx<'_> {
     /// One page of the license list, newest first (expiring ones: soonest
-    /// first). Each kind of search is its own statement, so that each gets
-    /// the plan of its index (the plan of a statement does not change with
-    /// the values bound to it).
+    /// first), read through indexes whatever the search. Each kind of search
+    /// is its own statement, so that each keeps the plan of its index (a
+    /// statement's plan does not change with the values bound to it). A
+    /// search by text that matches few licenses reads them through the
+    /// company, project and id indexes and sorts them; one that matches many
+    /// walks the newest-first index (of its state, if one is asked for),
+    /// which holds what the search compares, until the page is full.
     pub fn search_licenses(&self, s: &LicenseSearch) -> Result<Vec<LicenseRow>, Error> {
         use rusqlite::types::Value;
+        let read = || err(self.path, "cannot read the licenses");
         let mut wheres: Vec<String> = Vec::new();
         let mut args: Vec<Value> = Vec::new();
         let mut arg = |v: String| {
@@ -446,6 +456,7 @@ impl Tx<'_> {
             format!("?{}", args.len())
         };
         let text = s.text.trim();
+        let mut prefix_search = None;
         if text.contains('@') {
             let email = crate::util::text::normalize_email("q", text).unwrap_or_else(|_| text.to_lowercase());
             wheres.push(format!(
@@ -465,10 +476,35 @@ impl Tx<'_> {
                 let (from, to) = (arg(id.clone()), arg(prefix_end(&id)));
                 any.push(format!("(license_id >= {from} AND license_id < {to})"));
             }
-            wheres.push(format!("({})", any.join(" OR ")));
+            let any = format!("({})", any.join(" OR "));
+            prefix_search = Some(any.clone());
+            wheres.push(any);
         }
+        // Whether the search matches so many licenses that walking them
+        // newest first finds a page sooner than sorting them.
+        let walk = match &prefix_search {
+            Some(any) if s.expiring.is_none() => {
+                let n: i64 = self
+                    .conn
+                    .prepare_cached(&format!(
+                        "SELECT count(*) FROM (SELECT 1 FROM licenses WHERE {any} LIMIT {SORTED_MATCHES})"
+                    ))
+                    .and_then(|mut st| st.query_row(rusqlite::params_from_iter(args.iter()), |r| r.get(0)))
+                    .map_err(read())?;
+                n >= SORTED_MATCHES
+            }
+            _ => false,
+        };
+        let mut arg = |v: String| {
+            args.push(Value::Text(v));
+            format!("?{}", args.len())
+        };
         if let Some(state) = s.state {
-            wheres.push(format!("state = {}", arg(state.as_str().to_owned())));
+            // With a search that matches few licenses, the state is checked
+            // on them (`+state` is not looked up in an index), rather than
+            // every license of that state checked against the search.
+            let plus = if !text.is_empty() && !walk { "+" } else { "" };
+            wheres.push(format!("{plus}state = {}", arg(state.as_str().to_owned())));
         }
         let order = if let Some((first, last)) = &s.expiring {
             wheres.push(format!(
@@ -484,12 +520,18 @@ impl Tx<'_> {
         args.push(Value::Integer(int(s.limit)));
         args.push(Value::Integer(int(s.offset)));
         let (limit, offset) = (args.len() - 1, args.len());
-        let sql =
-            format!("SELECT {ROW_COLUMNS} FROM licenses {filter} ORDER BY {order} LIMIT ?{limit} OFFSET ?{offset}");
+        let index = match (walk, s.state) {
+            (false, _) => "",
+            (true, None) => "INDEXED BY licenses_by_issued",
+            (true, Some(_)) => "INDEXED BY licenses_by_state",
+        };
+        let sql = format!(
+            "SELECT {ROW_COLUMNS} FROM licenses {index} {filter} ORDER BY {order} LIMIT ?{limit} OFFSET ?{offset}"
+        );
         self.conn
             .prepare_cached(&sql)
             .and_then(|mut st| st.query_map(rusqlite::params_from_iter(args), list_row)?.collect())
-            .map_err(err(self.path, "cannot read the licenses"))
+            .map_err(read())
     }
 
     /// What the license page shows of a license's row.

@@ -465,16 +465,18 @@ CREATE TABLE login_failures (
     PRIMARY KEY (kind, key)
 ) STRICT;
 ",
-    // 13: the console's license list and license page: newest first, by
-    // state, by the start of the company or project (folded), live ones by
-    // expiry, and what superseded a license, each an index range rather
-    // than a scan of every license.
+    // 13: the console's license list and license page. Newest first, and
+    // newest first in one state, each holding what a search compares so
+    // that a walk through them reads no license's row (its file is large);
+    // live ones by expiry; by the start of the company or project (folded);
+    // and what superseded a license: each page an index range, never a
+    // sort of every license.
     r"
-CREATE INDEX licenses_by_issued ON licenses (issued_at);
-CREATE INDEX licenses_by_state ON licenses (state, issued_at);
+CREATE INDEX licenses_by_issued ON licenses (issued_at, license_id, company_key, project_key);
+CREATE INDEX licenses_by_state ON licenses (state, issued_at, license_id, company_key, project_key);
+CREATE INDEX licenses_by_state_expiry ON licenses (state, expiry, license_id);
 CREATE INDEX licenses_by_company_key ON licenses (company_key, issued_at);
 CREATE INDEX licenses_by_project_key ON licenses (project_key, issued_at);
-CREATE INDEX licenses_live_by_expiry ON licenses (expiry) WHERE state = 'live';
 CREATE INDEX licenses_by_supersedes ON licenses (supersedes) WHERE supersedes IS NOT NULL;
 ",
 ];
