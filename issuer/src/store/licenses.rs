@@ -437,97 +437,112 @@ fn prefix_end(prefix: &str) -> String {
 /// which soon finds a page of them.
 const SORTED_MATCHES: i64 = 1000;
 
+/// A statement and its values.
+type Statement = (String, Vec<rusqlite::types::Value>);
+
+/// How [`Tx::search_licenses`] reads a page.
+#[derive(Debug)]
+struct SearchPlan {
+    /// The page.
+    page: Statement,
+    /// How many licenses the text matches, up to [`SORTED_MATCHES`]: a
+    /// search by the start of a company, project or id, before the page.
+    count: Option<Statement>,
+}
+
+/// The statements of a page of `s`; `walk`: the search by text matches so
+/// many licenses that the page walks the newest-first index. Each kind of
+/// search is its own statement, so that each keeps the plan of its index
+/// (a statement's plan does not change with the values bound to it).
+fn search_plan(s: &LicenseSearch, walk: bool) -> SearchPlan {
+    use rusqlite::types::Value;
+    let mut wheres: Vec<String> = Vec::new();
+    let mut args: Vec<Value> = Vec::new();
+    let mut arg = |v: String| {
+        args.push(Value::Text(v));
+        format!("?{}", args.len())
+    };
+    let text = s.text.trim();
+    let mut count = None;
+    if text.contains('@') {
+        let email = crate::util::text::normalize_email("q", text).unwrap_or_else(|_| text.to_lowercase());
+        wheres.push(format!(
+            "company_key IN (SELECT c.company_key FROM contract_emails e JOIN contracts c USING (contract_id)
+                             WHERE e.email = {})",
+            arg(email)
+        ));
+    } else if !text.is_empty() {
+        let key = company_key(text);
+        let (from, to) = (arg(key.clone()), arg(prefix_end(&key)));
+        let mut any = vec![
+            format!("(company_key >= {from} AND company_key < {to})"),
+            format!("(project_key >= {from} AND project_key < {to})"),
+        ];
+        if text.len() <= 32 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
+            let id = text.to_ascii_lowercase();
+            let (from, to) = (arg(id.clone()), arg(prefix_end(&id)));
+            any.push(format!("(license_id >= {from} AND license_id < {to})"));
+        }
+        let any = format!("({})", any.join(" OR "));
+        if s.expiring.is_none() {
+            count = Some(format!("SELECT count(*) FROM (SELECT 1 FROM licenses WHERE {any} LIMIT {SORTED_MATCHES})"));
+        }
+        wheres.push(any);
+    }
+    let count = count.map(|sql| (sql, args.clone()));
+    let walk = walk && count.is_some();
+    let mut arg = |v: String| {
+        args.push(Value::Text(v));
+        format!("?{}", args.len())
+    };
+    if let Some(state) = s.state {
+        // With a search that matches few licenses, the state is checked on
+        // them (`+state` is not looked up in an index), rather than every
+        // license of that state checked against the search.
+        let plus = if !text.is_empty() && !walk { "+" } else { "" };
+        wheres.push(format!("{plus}state = {}", arg(state.as_str().to_owned())));
+    }
+    let order = if let Some((first, last)) = &s.expiring {
+        wheres.push(format!("state = 'live' AND expiry >= {} AND expiry <= {}", arg(first.clone()), arg(last.clone())));
+        "expiry, license_id"
+    } else {
+        "issued_at DESC, license_id DESC"
+    };
+    let filter = if wheres.is_empty() { String::new() } else { format!("WHERE {}", wheres.join(" AND ")) };
+    args.push(Value::Integer(int(s.limit)));
+    args.push(Value::Integer(int(s.offset)));
+    let (limit, offset) = (args.len() - 1, args.len());
+    let index = match (walk, s.state) {
+        (false, _) => "",
+        (true, None) => "INDEXED BY licenses_by_issued",
+        (true, Some(_)) => "INDEXED BY licenses_by_state",
+    };
+    let sql =
+        format!("SELECT {ROW_COLUMNS} FROM licenses {index} {filter} ORDER BY {order} LIMIT ?{limit} OFFSET ?{offset}");
+    SearchPlan { page: (sql, args), count }
+}
+
 impl Tx<'_> {
     /// One page of the license list, newest first (expiring ones: soonest
-    /// first), read through indexes whatever the search. Each kind of search
-    /// is its own statement, so that each keeps the plan of its index (a
-    /// statement's plan does not change with the values bound to it). A
-    /// search by text that matches few licenses reads them through the
-    /// company, project and id indexes and sorts them; one that matches many
-    /// walks the newest-first index (of its state, if one is asked for),
-    /// which holds what the search compares, until the page is full.
+    /// first), read through indexes whatever the search. A search by text
+    /// that matches few licenses reads them through the company, project
+    /// and id indexes and sorts them; one that matches many walks the
+    /// newest-first index (of its state, if one is asked for), which holds
+    /// what the search compares, until the page is full.
     pub fn search_licenses(&self, s: &LicenseSearch) -> Result<Vec<LicenseRow>, Error> {
-        use rusqlite::types::Value;
         let read = || err(self.path, "cannot read the licenses");
-        let mut wheres: Vec<String> = Vec::new();
-        let mut args: Vec<Value> = Vec::new();
-        let mut arg = |v: String| {
-            args.push(Value::Text(v));
-            format!("?{}", args.len())
-        };
-        let text = s.text.trim();
-        let mut prefix_search = None;
-        if text.contains('@') {
-            let email = crate::util::text::normalize_email("q", text).unwrap_or_else(|_| text.to_lowercase());
-            wheres.push(format!(
-                "company_key IN (SELECT c.company_key FROM contract_emails e JOIN contracts c USING (contract_id)
-                                 WHERE e.email = {})",
-                arg(email)
-            ));
-        } else if !text.is_empty() {
-            let key = company_key(text);
-            let (from, to) = (arg(key.clone()), arg(prefix_end(&key)));
-            let mut any = vec![
-                format!("(company_key >= {from} AND company_key < {to})"),
-                format!("(project_key >= {from} AND project_key < {to})"),
-            ];
-            if text.len() <= 32 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
-                let id = text.to_ascii_lowercase();
-                let (from, to) = (arg(id.clone()), arg(prefix_end(&id)));
-                any.push(format!("(license_id >= {from} AND license_id < {to})"));
+        let mut plan = search_plan(s, false);
+        if let Some((sql, args)) = &plan.count {
+            let n: i64 = self
+                .conn
+                .prepare_cached(sql)
+                .and_then(|mut st| st.query_row(rusqlite::params_from_iter(args.iter()), |r| r.get(0)))
+                .map_err(read())?;
+            if n >= SORTED_MATCHES {
+                plan = search_plan(s, true);
             }
-            let any = format!("({})", any.join(" OR "));
-            prefix_search = Some(any.clone());
-            wheres.push(any);
         }
-        // Whether the search matches so many licenses that walking them
-        // newest first finds a page sooner than sorting them.
-        let walk = match &prefix_search {
-            Some(any) if s.expiring.is_none() => {
-                let n: i64 = self
-                    .conn
-                    .prepare_cached(&format!(
-                        "SELECT count(*) FROM (SELECT 1 FROM licenses WHERE {any} LIMIT {SORTED_MATCHES})"
-                    ))
-                    .and_then(|mut st| st.query_row(rusqlite::params_from_iter(args.iter()), |r| r.get(0)))
-                    .map_err(read())?;
-                n >= SORTED_MATCHES
-            }
-            _ => false,
-        };
-        let mut arg = |v: String| {
-            args.push(Value::Text(v));
-            format!("?{}", args.len())
-        };
-        if let Some(state) = s.state {
-            // With a search that matches few licenses, the state is checked
-            // on them (`+state` is not looked up in an index), rather than
-            // every license of that state checked against the search.
-            let plus = if !text.is_empty() && !walk { "+" } else { "" };
-            wheres.push(format!("{plus}state = {}", arg(state.as_str().to_owned())));
-        }
-        let order = if let Some((first, last)) = &s.expiring {
-            wheres.push(format!(
-                "state = 'live' AND expiry >= {} AND expiry <= {}",
-                arg(first.clone()),
-                arg(last.clone())
-            ));
-            "expiry, license_id"
-        } else {
-            "issued_at DESC, license_id DESC"
-        };
-        let filter = if wheres.is_empty() { String::new() } else { format!("WHERE {}", wheres.join(" AND ")) };
-        args.push(Value::Integer(int(s.limit)));
-        args.push(Value::Integer(int(s.offset)));
-        let (limit, offset) = (args.len() - 1, args.len());
-        let index = match (walk, s.state) {
-            (false, _) => "",
-            (true, None) => "INDEXED BY licenses_by_issued",
-            (true, Some(_)) => "INDEXED BY licenses_by_state",
-        };
-        let sql = format!(
-            "SELECT {ROW_COLUMNS} FROM licenses {index} {filter} ORDER BY {order} LIMIT ?{limit} OFFSET ?{offset}"
-        );
+        let (sql, args) = plan.page;
         self.conn
             .prepare_cached(&sql)
             .and_then(|mut st| st.query_map(rusqlite::params_from_iter(args), list_row)?.collect())
@@ -580,5 +595,59 @@ impl Tx<'_> {
                 .collect()
             })
             .map_err(err(self.path, "cannot read the decisions"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)] // test code
+    use super::*;
+
+    /// Every search the console makes is answered through an index: no plan
+    /// scans the table (a walk follows an index newest first and stops at a
+    /// full page), and only a search that matches few licenses is sorted.
+    #[test]
+    fn every_search_of_the_license_list_uses_an_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::store::Store::open(&dir.path().join("fanlic.db"), true).unwrap();
+        let window = Some(("2026-12-01".to_owned(), "2026-12-31".to_owned()));
+        for text in ["", "acme", "c0ffee", "buyer@customer.example"] {
+            for state in [None, Some(LicenseState::Revoked)] {
+                for expiring in [None, window.clone()] {
+                    for walk in [false, true] {
+                        let s = LicenseSearch {
+                            text: text.to_owned(),
+                            state,
+                            expiring: expiring.clone(),
+                            offset: 50,
+                            limit: 51,
+                        };
+                        let plan = search_plan(&s, walk);
+                        let statements = plan.count.iter().chain([&plan.page]);
+                        for (sql, args) in statements {
+                            let lines: Vec<String> = store
+                                .read(|tx| {
+                                    let mut st = tx.conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+                                    let rows = st
+                                        .query_map(rusqlite::params_from_iter(args.iter()), |r| r.get::<_, String>(3))
+                                        .unwrap();
+                                    Ok(rows.map(Result::unwrap).collect())
+                                })
+                                .unwrap();
+                            let case = format!("{text:?} {state:?} {expiring:?} walk={walk}: {lines:?}");
+                            for l in &lines {
+                                let scan = l.starts_with("SCAN licenses");
+                                assert!(!scan || l.contains(" USING "), "a scan of rows: {case}");
+                            }
+                            let sorted = lines.iter().any(|l| l.contains("TEMP B-TREE"));
+                            // A text search of few matches, or by address (one company's licenses).
+                            let walked = walk && expiring.is_none() && !text.contains('@');
+                            let few = !text.is_empty() && !walked;
+                            assert!(!sorted || few || expiring.is_some(), "sorts every license: {case}");
+                        }
+                    }
+                }
+            }
+        }
     }
 }

@@ -42,6 +42,11 @@ fn listed(c: &mut Client, path: &str) -> Vec<String> {
         .collect()
 }
 
+/// A list of one license id.
+fn one(id: &str) -> Vec<String> {
+    vec![id.to_owned()]
+}
+
 /// Audit entries of `action` for license `id`.
 fn audited(env: &Env, id: &str, action: &str) -> Vec<Value> {
     let all = json(env, &["audit", "--license", id, "--json"]);
@@ -60,24 +65,24 @@ fn licenses_are_found_by_company_project_license_id_and_contract_address() {
     assert!(all.contains(&ours) && all.contains(&other), "{all:?}");
     assert!(c.get("/licenses").body.contains("id=\"list\""));
     // Company: from its start, case and width folded.
-    assert_eq!(listed(&mut c, "/licenses?q=customer%20trading"), [ours.clone()]);
-    assert_eq!(listed(&mut c, "/licenses?q=NORTHWIND"), [other.clone()]);
+    assert_eq!(listed(&mut c, "/licenses?q=customer%20trading"), one(&ours));
+    assert_eq!(listed(&mut c, "/licenses?q=NORTHWIND"), one(&other));
     // Project.
-    assert_eq!(listed(&mut c, "/licenses?q=bi-ma"), [other.clone()]);
-    assert_eq!(listed(&mut c, "/licenses?q=webroot"), [ours.clone()]);
+    assert_eq!(listed(&mut c, "/licenses?q=bi-ma"), one(&other));
+    assert_eq!(listed(&mut c, "/licenses?q=webroot"), one(&ours));
     // License id: a prefix, any case.
     let prefix = ours[..10].to_ascii_uppercase();
-    assert_eq!(listed(&mut c, &format!("/licenses?q={prefix}")), [ours.clone()]);
-    assert_eq!(listed(&mut c, &format!("/licenses?q={ours}")), [ours.clone()]);
+    assert_eq!(listed(&mut c, &format!("/licenses?q={prefix}")), one(&ours));
+    assert_eq!(listed(&mut c, &format!("/licenses?q={ours}")), one(&ours));
     // Contract address: the licenses of its contract's company.
-    assert_eq!(listed(&mut c, &format!("/licenses?q={CONTRACT_ADDR}")), [ours.clone()]);
-    assert_eq!(listed(&mut c, "/licenses?q=Alice%40Customer.example"), [ours.clone()]);
+    assert_eq!(listed(&mut c, &format!("/licenses?q={CONTRACT_ADDR}")), one(&ours));
+    assert_eq!(listed(&mut c, "/licenses?q=Alice%40Customer.example"), one(&ours));
     // Nothing matches.
     assert!(listed(&mut c, "/licenses?q=nobody%40nowhere.example").is_empty());
     assert!(en(&mut c, "/licenses?q=zzz").body.contains("No license matches"));
     // State filter, and a page past the end.
     assert_eq!(listed(&mut c, "/licenses?state=revoked"), Vec::<String>::new());
-    assert_eq!(listed(&mut c, "/licenses?state=live&q=webroot"), [ours.clone()]);
+    assert_eq!(listed(&mut c, "/licenses?state=live&q=webroot"), one(&ours));
     assert!(listed(&mut c, "/licenses?page=9").is_empty());
     assert_eq!(c.get("/licenses?page=x&state=y").status, 200, "bad values are ignored, not a failure");
 }
@@ -120,7 +125,7 @@ fn expiring_lists_the_live_licenses_ending_within_the_days_given() {
     let ending_later = issue("ending-later", &later);
     let console = Console::start(&env, &[]);
     let mut c = console.login("vic");
-    assert_eq!(listed(&mut c, "/licenses?expiring=30"), [ending.clone()]);
+    assert_eq!(listed(&mut c, "/licenses?expiring=30"), one(&ending));
     let both = listed(&mut c, "/licenses?expiring=120");
     assert_eq!(both, [ending.clone(), ending_later.clone()], "soonest first");
     assert!(!both.contains(&never));
