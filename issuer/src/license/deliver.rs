@@ -59,13 +59,12 @@ fn decoded<'a>(home: &Home, id: &str, file: &'a [u8]) -> Result<License<'a>, Err
 
 /// `fanruan_license_server.tar` of the recorded private-cloud license
 /// `license_id`, as `fanlic image` builds it (the same bytes every time),
-/// in memory. The tar passes through a temporary file (mode 0600) in the
-/// home, removed before this returns.
+/// in memory. The tar passes through a temporary folder (mode 0700) in the
+/// home, removed before this returns: the tar holds the image key.
 pub fn image_tar(home: &Home, license_id: &str) -> Result<Vec<u8>, Error> {
     let base = home.base_layer()?;
     let tmp = tempfile::Builder::new()
         .prefix(".image-")
-        .suffix(".tar")
         .tempdir_in(home.dir())
         .map_err(Error::io("cannot make a temporary folder in", home.dir()))?;
     let path = tmp.path().join(IMAGE_FILE_NAME);

@@ -6,7 +6,7 @@
 use serde_json::Value;
 
 use crate::common::console::{Answer, Client, Console, add_staff};
-use crate::common::{CONTRACT_ADDR, Env, bind, issue_license, ok, setup};
+use crate::common::{BODY, CONTRACT_ADDR, Env, PASS, bind, issue_license, mail, ok, setup};
 
 const COMPANY: &str = "Customer Trading Co., Ltd.";
 
@@ -420,4 +420,40 @@ fn a_private_clouds_image_is_built_as_fanlic_image_builds_it_and_sent_again() {
     let r = en(&mut issuer, &image);
     assert_eq!(r.status, 503);
     assert!(r.body.contains("cargo build --release -p fanlic-license-server"), "{}", r.body);
+}
+
+#[test]
+fn the_license_page_shows_the_mail_it_came_from_and_its_activations() {
+    let env = home();
+    let path = env.dir.join("request.eml");
+    std::fs::write(&path, mail(Some(PASS), "req-1@customer.example", BODY)).unwrap();
+    let out = ok(&env, &["ingest", "--json", path.to_str().unwrap()]);
+    let decided: Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
+    let id = decided["license_id"].as_str().unwrap().to_owned();
+    // What `fanlic serve` records of a confirmation, written directly.
+    let conn = rusqlite::Connection::open(env.home.join("fanlic.db")).unwrap();
+    conn.execute(
+        "INSERT INTO activations (license_id, project_fingerprint, node_id, nodes, at, client_addr, outcome)
+         VALUES (?1, ?2, ?3, 2, 1795000000, '192.0.2.7', 'too_many_nodes')",
+        rusqlite::params![id, [5u8; 32].as_slice(), [6u8; 32].as_slice()],
+    )
+    .unwrap();
+    drop(conn);
+    let console = Console::start(&env, &[]);
+    let mut c = console.login("vic");
+    let page = en(&mut c, &format!("/licenses/{id}"));
+    assert_eq!(page.status, 200);
+    let body = &page.body;
+    // The decision: issued, from the contract's authenticated sender, with its reply.
+    let decisions = &body[body.find("class=\"decisions\"").expect("the mail's table")..];
+    assert!(decisions.contains(">issued<"), "{decisions}");
+    assert!(decisions.to_lowercase().contains(CONTRACT_ADDR), "{decisions}");
+    assert!(!decisions.contains("unauthenticated"), "{decisions}");
+    // The activation attempt.
+    let activations = &body[body.find("class=\"activations\"").expect("the activations' table")..];
+    for want in ["too_many_nodes", "192.0.2.7", "0505050505050505"] {
+        assert!(activations.contains(want), "{want}: {activations}");
+    }
+    // Listed under the contract's address too.
+    assert_eq!(listed(&mut c, &format!("/licenses?q={CONTRACT_ADDR}")), one(&id));
 }
