@@ -360,7 +360,8 @@ pub struct LicenseSearch {
     /// Empty: every license. With `@`: the licenses of the company whose
     /// contract holds this address. Otherwise: licenses whose company or
     /// project starts with it (folded as [`company_key`] folds), or whose
-    /// id starts with it (hex digits).
+    /// id starts with it (hex digits); when none does, those whose company
+    /// or project holds it anywhere.
     pub text: String,
     /// Only licenses in this state.
     pub state: Option<LicenseState>,
@@ -450,11 +451,24 @@ struct SearchPlan {
     count: Option<Statement>,
 }
 
-/// The statements of a page of `s`; `walk`: the search by text matches so
-/// many licenses that the page walks the newest-first index. Each kind of
-/// search is its own statement, so that each keeps the plan of its index
-/// (a statement's plan does not change with the values bound to it).
-fn search_plan(s: &LicenseSearch, walk: bool) -> SearchPlan {
+/// How a search by text reads its page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum TextMatch {
+    /// Few licenses start with the text: read through the company, project
+    /// and id indexes, then sorted.
+    Sorted,
+    /// Many do: the newest-first index is walked until the page is full.
+    Walked,
+    /// None does: licenses whose company or project holds the text
+    /// anywhere, found by walking the newest-first index, which holds both
+    /// (a Chinese name is often searched by a word in its middle).
+    Within,
+}
+
+/// The statements of a page of `s`, a search by text read as `how`. Each
+/// kind of search is its own statement, so that each keeps the plan of its
+/// index (a statement's plan does not change with the values bound to it).
+fn search_plan(s: &LicenseSearch, how: TextMatch) -> SearchPlan {
     use rusqlite::types::Value;
     let mut wheres: Vec<String> = Vec::new();
     let mut args: Vec<Value> = Vec::new();
@@ -471,6 +485,9 @@ fn search_plan(s: &LicenseSearch, walk: bool) -> SearchPlan {
                              WHERE e.email = {})",
             arg(email)
         ));
+    } else if !text.is_empty() && how == TextMatch::Within {
+        let key = arg(company_key(text));
+        wheres.push(format!("(instr(company_key, {key}) > 0 OR instr(project_key, {key}) > 0)"));
     } else if !text.is_empty() {
         let key = company_key(text);
         let (from, to) = (arg(key.clone()), arg(prefix_end(&key)));
@@ -490,7 +507,8 @@ fn search_plan(s: &LicenseSearch, walk: bool) -> SearchPlan {
         wheres.push(any);
     }
     let count = count.map(|sql| (sql, args.clone()));
-    let walk = walk && count.is_some();
+    // Walked or within: the newest-first index, unless the order is by expiry.
+    let walk = how != TextMatch::Sorted && !text.is_empty() && !text.contains('@') && s.expiring.is_none();
     let mut arg = |v: String| {
         args.push(Value::Text(v));
         format!("?{}", args.len())
@@ -525,13 +543,15 @@ fn search_plan(s: &LicenseSearch, walk: bool) -> SearchPlan {
 impl Tx<'_> {
     /// One page of the license list, newest first (expiring ones: soonest
     /// first), read through indexes whatever the search. A search by text
-    /// that matches few licenses reads them through the company, project
-    /// and id indexes and sorts them; one that matches many walks the
-    /// newest-first index (of its state, if one is asked for), which holds
-    /// what the search compares, until the page is full.
+    /// matches licenses whose company, project or id starts with it; when
+    /// none does, those whose company or project holds it anywhere (not for
+    /// the expiring list). Few matches are read through the company,
+    /// project and id indexes and sorted; many, or a search within, walk
+    /// the newest-first index (of its state, if one is asked for), which
+    /// holds what the search compares, until the page is full.
     pub fn search_licenses(&self, s: &LicenseSearch) -> Result<Vec<LicenseRow>, Error> {
         let read = || err(self.path, "cannot read the licenses");
-        let mut plan = search_plan(s, false);
+        let mut plan = search_plan(s, TextMatch::Sorted);
         if let Some((sql, args)) = &plan.count {
             let n: i64 = self
                 .conn
@@ -539,7 +559,9 @@ impl Tx<'_> {
                 .and_then(|mut st| st.query_row(rusqlite::params_from_iter(args.iter()), |r| r.get(0)))
                 .map_err(read())?;
             if n >= SORTED_MATCHES {
-                plan = search_plan(s, true);
+                plan = search_plan(s, TextMatch::Walked);
+            } else if n == 0 {
+                plan = search_plan(s, TextMatch::Within);
             }
         }
         let (sql, args) = plan.page;
@@ -614,7 +636,7 @@ mod tests {
         for text in ["", "acme", "c0ffee", "buyer@customer.example"] {
             for state in [None, Some(LicenseState::Revoked)] {
                 for expiring in [None, window.clone()] {
-                    for walk in [false, true] {
+                    for how in [TextMatch::Sorted, TextMatch::Walked, TextMatch::Within] {
                         let s = LicenseSearch {
                             text: text.to_owned(),
                             state,
@@ -622,7 +644,7 @@ mod tests {
                             offset: 50,
                             limit: 51,
                         };
-                        let plan = search_plan(&s, walk);
+                        let plan = search_plan(&s, how);
                         let statements = plan.count.iter().chain([&plan.page]);
                         for (sql, args) in statements {
                             let lines: Vec<String> = store
@@ -634,14 +656,14 @@ mod tests {
                                     Ok(rows.map(Result::unwrap).collect())
                                 })
                                 .unwrap();
-                            let case = format!("{text:?} {state:?} {expiring:?} walk={walk}: {lines:?}");
+                            let case = format!("{text:?} {state:?} {expiring:?} {how:?}: {lines:?}");
                             for l in &lines {
                                 let scan = l.starts_with("SCAN licenses");
                                 assert!(!scan || l.contains(" USING "), "a scan of rows: {case}");
                             }
                             let sorted = lines.iter().any(|l| l.contains("TEMP B-TREE"));
                             // A text search of few matches, or by address (one company's licenses).
-                            let walked = walk && expiring.is_none() && !text.contains('@');
+                            let walked = how != TextMatch::Sorted && expiring.is_none() && !text.contains('@');
                             let few = !text.is_empty() && !walked;
                             assert!(!sorted || few || expiring.is_some(), "sorts every license: {case}");
                         }

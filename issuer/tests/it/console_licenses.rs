@@ -58,15 +58,19 @@ fn licenses_are_found_by_company_project_license_id_and_contract_address() {
     let env = home();
     let ours = issue_license(&env, COMPANY, "webroot");
     let other = issue_license(&env, "Northwind Traders", "bi-main");
+    let chinese = issue_license(&env, "北京帆软软件有限公司", "report");
     let console = Console::start(&env, &[]);
     let mut c = console.login("vic");
 
     let all = listed(&mut c, "/licenses");
-    assert!(all.contains(&ours) && all.contains(&other), "{all:?}");
+    assert!(all.contains(&ours) && all.contains(&other) && all.contains(&chinese), "{all:?}");
     assert!(c.get("/licenses").body.contains("id=\"list\""));
     // Company: from its start, case and width folded.
     assert_eq!(listed(&mut c, "/licenses?q=customer%20trading"), one(&ours));
     assert_eq!(listed(&mut c, "/licenses?q=NORTHWIND"), one(&other));
+    // Anywhere in the company or project when nothing starts so.
+    assert_eq!(listed(&mut c, "/licenses?q=trading"), one(&ours));
+    assert_eq!(listed(&mut c, "/licenses?q=%E5%B8%86%E8%BD%AF"), one(&chinese), "帆软");
     // Project.
     assert_eq!(listed(&mut c, "/licenses?q=bi-ma"), one(&other));
     assert_eq!(listed(&mut c, "/licenses?q=webroot"), one(&ours));

@@ -78,8 +78,8 @@ pub(super) async fn list(ctx: Ctx, Query(q): Query<ListQuery>) -> Result<Respons
             button type="submit" id="search" { (ctx.t("Search", "搜索")) }
         }
         p.muted {
-            (ctx.t("Company and project match from their start; a license id from its first digits; an address finds the licenses of its contract's company.",
-                   "公司和项目按开头匹配；授权编号按前几位匹配；邮箱地址查找其合同所属公司的授权。"))
+            (ctx.t("Company and project match from their start (anywhere in them when nothing starts so); a license id from its first digits; an address finds the licenses of its contract's company.",
+                   "公司和项目按开头匹配（没有以此开头的则匹配其中任意位置）；授权编号按前几位匹配；邮箱地址查找其合同所属公司的授权。"))
         }
         @if let (Some(d), Some((first, last))) = (expiring, &window) {
             p.notice.ok {
