@@ -277,8 +277,12 @@ fn revoke_is_for_admins_and_is_previewed_before_it_is_done() {
     let again = admin.post_form(&page, &revoke, &[("reason", "again"), ("confirm", "yes")]);
     assert_eq!(again.status, 400);
     assert_eq!(revoked().len(), 1);
+    // A revoked license is not sent again.
+    let r = issuer.post_form(&page, &format!("{page}/resend"), &[]);
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("is revoked"), "{}", r.body);
     let mut c = console.login("vic");
-    assert_eq!(listed(&mut c, "/licenses?state=revoked"), [id]);
+    assert_eq!(listed(&mut c, "/licenses?state=revoked"), one(&id));
 }
 
 #[test]
