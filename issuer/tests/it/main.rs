@@ -12,6 +12,7 @@ mod client_grammar;
 mod client_mail;
 mod console;
 mod console_review;
+mod console_licenses;
 mod contracts;
 mod crash;
 mod crypto_cross;
