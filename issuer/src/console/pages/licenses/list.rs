@@ -6,7 +6,8 @@ use maud::html;
 use serde::Deserialize;
 
 use super::{kind_name, state_class, state_name};
-use crate::console::ctx::{Ctx, Failure, encode_component};
+use crate::console::ctx::{Ctx, Failure};
+use crate::console::html::encode_component;
 use crate::console::html::{PAGE_SIZE, pager, time};
 use crate::console::lang::Lang;
 use crate::store::{LicenseSearch, LicenseState};
