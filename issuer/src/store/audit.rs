@@ -97,6 +97,8 @@ pub enum Action {
     LoginLocked,
     /// Someone logged out of the console.
     Logout,
+    /// Staff made a failed (or waiting) outbox entry due again.
+    OutboxRetry,
 }
 
 const ALL: &[Action] = &[
@@ -138,6 +140,7 @@ const ALL: &[Action] = &[
     Action::LoginFailed,
     Action::LoginLocked,
     Action::Logout,
+    Action::OutboxRetry,
 ];
 
 impl Action {
@@ -182,6 +185,7 @@ impl Action {
             Self::LoginFailed => "login-failed",
             Self::LoginLocked => "login-locked",
             Self::Logout => "logout",
+            Self::OutboxRetry => "outbox-retry",
         }
     }
 
@@ -429,4 +433,172 @@ pub(crate) fn reasons_from_json(s: &str) -> Vec<(String, String)> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// What the console's audit page shows: every field optional, all of
+/// them must hold.
+#[derive(Clone, Debug, Default)]
+pub struct AuditQuery {
+    /// Only entries by this account (exact).
+    pub by: Option<String>,
+    /// Only this action ([`Action::as_str`]; an unknown text matches nothing).
+    pub action: Option<String>,
+    /// Free text: found in `why`, or the start of the license id.
+    pub q: Option<String>,
+    /// Only entries at or after this time.
+    pub since: Option<Timestamp>,
+    /// Only entries before this time.
+    pub until: Option<Timestamp>,
+    /// Only this license's entries (its id, any case).
+    pub license: Option<String>,
+    /// Only this contract's entries and its company's licenses' (its id).
+    pub contract: Option<i64>,
+}
+
+/// One row of the console's audit list: no JSON data, no reasons.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditRow {
+    /// Its id.
+    pub id: i64,
+    /// When.
+    pub at: Timestamp,
+    /// Who.
+    pub by: String,
+    /// What.
+    pub action: String,
+    /// The license it is about.
+    pub license_id: Option<String>,
+    /// The contract it is about.
+    pub contract_id: Option<i64>,
+    /// The decision it is about.
+    pub decision_id: Option<i64>,
+    /// The reason given, or a summary.
+    pub why: String,
+}
+
+/// `%`, `_` and `\` of a LIKE pattern escaped (with `\`).
+fn like_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+impl AuditQuery {
+    /// The WHERE clause and its parameters. Each filter is one indexed
+    /// condition (audit by who, by action, by time, by license, by
+    /// contract); only the free text is read row by row, newest first, so
+    /// a page stops at its last row.
+    fn sql(&self, tx: &Tx<'_>) -> Result<(String, Vec<rusqlite::types::Value>), Error> {
+        use rusqlite::types::Value as V;
+        let mut conds: Vec<&str> = Vec::new();
+        let mut ps: Vec<V> = Vec::new();
+        if let Some(by) = &self.by {
+            conds.push("by = ?");
+            ps.push(V::Text(by.clone()));
+        }
+        if let Some(a) = &self.action {
+            conds.push("action = ?");
+            ps.push(V::Text(a.clone()));
+        }
+        if let Some(t) = self.since {
+            conds.push("at >= ?");
+            ps.push(V::Integer(store::int(t.0)));
+        }
+        if let Some(t) = self.until {
+            conds.push("at < ?");
+            ps.push(V::Integer(store::int(t.0)));
+        }
+        if let Some(l) = &self.license {
+            conds.push("license_id = ?");
+            ps.push(V::Text(l.trim().to_ascii_lowercase()));
+        }
+        if let Some(id) = self.contract {
+            // The contract's own rows, and its company's licenses' (by the
+            // company key, as the one-live rule counts them).
+            let key = tx.contract(id)?.map(|c| company_key(&c.terms.company));
+            conds.push("(contract_id = ? OR license_id IN (SELECT license_id FROM licenses WHERE company_key = ?))");
+            ps.push(V::Integer(id));
+            ps.push(key.map_or(V::Null, V::Text));
+        }
+        if let Some(q) = &self.q {
+            conds.push("(why LIKE ? ESCAPE '\\' OR license_id LIKE ? ESCAPE '\\')");
+            ps.push(V::Text(format!("%{}%", like_escape(q))));
+            ps.push(V::Text(format!("{}%", like_escape(&q.trim().to_ascii_lowercase()))));
+        }
+        let wh = if conds.is_empty() { String::new() } else { format!("WHERE {}", conds.join(" AND ")) };
+        Ok((wh, ps))
+    }
+}
+
+fn audit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditRow> {
+    Ok(AuditRow {
+        id: r.get(0)?,
+        at: Timestamp(u64::try_from(r.get::<_, i64>(1)?).unwrap_or(0)),
+        by: r.get(2)?,
+        action: r.get(3)?,
+        license_id: r.get(4)?,
+        contract_id: r.get(5)?,
+        decision_id: r.get(6)?,
+        why: r.get(7)?,
+    })
+}
+
+const AUDIT_ROW_COLUMNS: &str = "audit_id, at, by, action, license_id, contract_id, decision_id, why";
+
+impl Tx<'_> {
+    /// One page of the audit trail, newest first: `limit` rows from
+    /// `offset` (a caller asks one more than it shows, to know whether
+    /// there is a next page).
+    pub fn audit_page(&self, q: &AuditQuery, offset: u64, limit: u32) -> Result<Vec<AuditRow>, Error> {
+        let (wh, mut ps) = q.sql(self)?;
+        ps.push(rusqlite::types::Value::Integer(i64::from(limit)));
+        ps.push(rusqlite::types::Value::Integer(store::int(offset)));
+        let read = || store::err(self.path, "cannot read the audit trail");
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {AUDIT_ROW_COLUMNS} FROM audit {wh} ORDER BY at DESC, audit_id DESC LIMIT ? OFFSET ?"
+            ))
+            .map_err(read())?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(ps), audit_row).map_err(read())?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(read())
+    }
+
+    /// Every row matching `q`, newest first, each given to `each` as it is
+    /// read (an export does not hold them all).
+    pub fn audit_each(
+        &self,
+        q: &AuditQuery,
+        mut each: impl FnMut(&AuditRow) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        let (wh, ps) = q.sql(self)?;
+        let read = || store::err(self.path, "cannot read the audit trail");
+        let mut stmt = self
+            .conn
+            .prepare(&format!("SELECT {AUDIT_ROW_COLUMNS} FROM audit {wh} ORDER BY at DESC, audit_id DESC"))
+            .map_err(read())?;
+        let mut rows = stmt.query(rusqlite::params_from_iter(ps)).map_err(read())?;
+        while let Some(r) = rows.next().map_err(read())? {
+            each(&audit_row(r).map_err(read())?)?;
+        }
+        Ok(())
+    }
+
+    /// How many entries of `action` were recorded at or after `since`.
+    pub fn audit_count_since(&self, action: Action, since: Timestamp) -> Result<u64, Error> {
+        let n: i64 = self
+            .conn
+            .query_row(
+                "SELECT count(*) FROM audit WHERE action = ?1 AND at >= ?2",
+                params![action.as_str(), store::int(since.0)],
+                |r| r.get(0),
+            )
+            .map_err(store::err(self.path, "cannot read the audit trail"))?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
 }
