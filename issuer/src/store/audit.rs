@@ -526,9 +526,19 @@ impl AuditQuery {
             ps.push(key.map_or(V::Null, V::Text));
         }
         if let Some(q) = &self.q {
+            let q = q.trim();
+            // The text index narrows the rows to those holding the text's
+            // rarest 3 characters when they are few; LIKE then keeps those
+            // holding all of it. Otherwise the trail is read newest first:
+            // a common text fills a page soon.
+            if let Some(trigram) = tx.rarest_trigram(q)? {
+                conds.push("audit_id IN (SELECT rowid FROM audit_text WHERE audit_text MATCH ?)");
+                ps.push(V::Text(trigram));
+            }
             conds.push("(why LIKE ? ESCAPE '\\' OR license_id LIKE ? ESCAPE '\\')");
-            ps.push(V::Text(format!("%{}%", like_escape(q))));
-            ps.push(V::Text(format!("{}%", like_escape(&q.trim().to_ascii_lowercase()))));
+            let pattern = format!("%{}%", like_escape(q));
+            ps.push(V::Text(pattern.clone()));
+            ps.push(V::Text(pattern));
         }
         let wh = if conds.is_empty() { String::new() } else { format!("WHERE {}", conds.join(" AND ")) };
         Ok((wh, ps))
@@ -547,6 +557,15 @@ fn audit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditRow> {
         why: r.get(7)?,
     })
 }
+
+/// Up to this many entries holding a piece of a free text are read through
+/// the text index and sorted; more, and the trail is read newest first
+/// until a page is full.
+const TEXT_FEW: u64 = 2000;
+/// A 3-character piece held by more entries than this does not narrow a search.
+const TEXT_PIECE_FEW: u64 = 5000;
+/// The 3-character pieces of a free text looked up, at most.
+const TEXT_PROBES: usize = 24;
 
 const AUDIT_ROW_COLUMNS: &str = "audit_id, at, by, action, license_id, contract_id, decision_id, why";
 
@@ -569,36 +588,72 @@ impl Tx<'_> {
         rows.collect::<Result<Vec<_>, _>>().map_err(read())
     }
 
-    /// Every row matching `q`, newest first, each given to `each` as it is
-    /// read (an export does not hold them all).
-    pub fn audit_each(
+    /// Up to `limit` rows matching `q` that come after `after` (the
+    /// `(at, id)` of the last row read; `None`: from the newest), newest
+    /// first: an export reads the whole trail this way, a part at a time.
+    pub fn audit_after(
         &self,
         q: &AuditQuery,
-        mut each: impl FnMut(&AuditRow) -> Result<(), Error>,
-    ) -> Result<(), Error> {
-        let (wh, ps) = q.sql(self)?;
+        after: Option<(Timestamp, i64)>,
+        limit: u32,
+    ) -> Result<Vec<AuditRow>, Error> {
+        use rusqlite::types::Value as V;
+        let (mut wh, mut ps) = q.sql(self)?;
+        if let Some((at, id)) = after {
+            wh = if wh.is_empty() {
+                "WHERE (at, audit_id) < (?, ?)".to_owned()
+            } else {
+                format!("{wh} AND (at, audit_id) < (?, ?)")
+            };
+            ps.push(V::Integer(store::int(at.0)));
+            ps.push(V::Integer(id));
+        }
+        ps.push(V::Integer(i64::from(limit)));
         let read = || store::err(self.path, "cannot read the audit trail");
         let mut stmt = self
             .conn
-            .prepare(&format!("SELECT {AUDIT_ROW_COLUMNS} FROM audit {wh} ORDER BY at DESC, audit_id DESC"))
+            .prepare_cached(&format!(
+                "SELECT {AUDIT_ROW_COLUMNS} FROM audit {wh} ORDER BY at DESC, audit_id DESC LIMIT ?"
+            ))
             .map_err(read())?;
-        let mut rows = stmt.query(rusqlite::params_from_iter(ps)).map_err(read())?;
-        while let Some(r) = rows.next().map_err(read())? {
-            each(&audit_row(r).map_err(read())?)?;
-        }
-        Ok(())
+        let rows = stmt.query_map(rusqlite::params_from_iter(ps), audit_row).map_err(read())?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(read())
     }
 
-    /// How many entries of `action` were recorded at or after `since`.
-    pub fn audit_count_since(&self, action: Action, since: Timestamp) -> Result<u64, Error> {
+    /// How many entries the text index finds for the FTS5 query `m`,
+    /// counting no further than `limit + 1` (the index is read lazily).
+    fn audit_text_count(&self, m: &str, limit: u64) -> Result<u64, Error> {
         let n: i64 = self
             .conn
-            .query_row(
-                "SELECT count(*) FROM audit WHERE action = ?1 AND at >= ?2",
-                params![action.as_str(), store::int(since.0)],
-                |r| r.get(0),
-            )
+            .prepare_cached("SELECT count(*) FROM (SELECT rowid FROM audit_text WHERE audit_text MATCH ?1 LIMIT ?2)")
+            .and_then(|mut s| s.query_row(params![m, store::int(limit.saturating_add(1))], |r| r.get(0)))
             .map_err(store::err(self.path, "cannot read the audit trail"))?;
         Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    /// An FTS5 query that the entries holding `text` match, when few
+    /// entries (at most [`TEXT_FEW`]) match it: the text's rarest
+    /// 3-character pieces, all of them required.
+    fn rarest_trigram(&self, text: &str) -> Result<Option<String>, Error> {
+        let chars: Vec<char> = text.chars().collect();
+        let mut rare: Vec<(u64, String)> = Vec::new();
+        // A long text is sampled: each look-up costs well under a millisecond.
+        for w in chars.windows(3).take(TEXT_PROBES) {
+            let piece: String = w.iter().collect();
+            let phrase = format!("\"{}\"", piece.replace('"', "\"\""));
+            let n = self.audit_text_count(&phrase, TEXT_PIECE_FEW)?;
+            if n == 0 {
+                return Ok(Some(phrase));
+            }
+            if n <= TEXT_PIECE_FEW && !rare.iter().any(|(_, p)| *p == phrase) {
+                rare.push((n, phrase));
+            }
+        }
+        rare.sort();
+        let query = rare.iter().take(3).map(|(_, p)| p.as_str()).collect::<Vec<_>>().join(" AND ");
+        if query.is_empty() || self.audit_text_count(&query, TEXT_FEW)? > TEXT_FEW {
+            return Ok(None);
+        }
+        Ok(Some(query))
     }
 }

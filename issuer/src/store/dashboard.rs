@@ -12,7 +12,7 @@ use crate::Error;
 pub struct NearLimit {
     /// The contract's number.
     pub id: i64,
-    /// Its company.
+    /// Its company (empty past the first ones asked for).
     pub company: String,
     /// Its live licenses (projects).
     pub live: u64,
@@ -58,38 +58,37 @@ impl Tx<'_> {
         )
     }
 
-    /// How many enabled contracts are near their license count.
-    pub fn contracts_near_limit_count(&self) -> Result<u64, Error> {
-        self.count_of(
-            &format!(
-                "SELECT count(*) FROM live_license_counts n JOIN contracts c ON c.company_key = n.company_key
-                 WHERE {NEAR}"
-            ),
-            [],
-        )
-    }
-
-    /// The enabled contracts nearest their license count (fewest left first), at most `limit`.
-    pub fn contracts_near_limit(&self, limit: u32) -> Result<Vec<NearLimit>, Error> {
+    /// Every enabled contract near its license count, fewest left first,
+    /// with the companies of the first `named` only: one pass over the
+    /// companies that hold live licenses, each looked up in an index that
+    /// holds what the test needs.
+    pub fn contracts_near_limit(&self, named: usize) -> Result<Vec<NearLimit>, Error> {
         let read = || err(self.path, "cannot read the dashboard counts");
         let mut stmt = self
             .conn
             .prepare_cached(&format!(
-                "SELECT c.contract_id, c.company, n.live, c.max_licenses
-                 FROM live_license_counts n JOIN contracts c ON c.company_key = n.company_key
-                 WHERE {NEAR} ORDER BY c.max_licenses - n.live, c.contract_id LIMIT ?1"
+                "SELECT c.contract_id, n.live, c.max_licenses
+                 FROM live_license_counts n CROSS JOIN contracts c ON c.company_key = n.company_key
+                 WHERE {NEAR}"
             ))
             .map_err(read())?;
         let rows = stmt
-            .query_map(params![i64::from(limit)], |r| {
+            .query_map([], |r| {
                 Ok(NearLimit {
                     id: r.get(0)?,
-                    company: r.get(1)?,
-                    live: count(r.get(2)?),
-                    max_licenses: count(r.get(3)?),
+                    company: String::new(),
+                    live: count(r.get(1)?),
+                    max_licenses: count(r.get(2)?),
                 })
             })
             .map_err(read())?;
-        rows.collect::<Result<Vec<_>, _>>().map_err(read())
+        let mut near = rows.collect::<Result<Vec<_>, _>>().map_err(read())?;
+        near.sort_by_key(|n| (n.max_licenses.saturating_sub(n.live), n.id));
+        let mut company =
+            self.conn.prepare_cached("SELECT company FROM contracts WHERE contract_id = ?1").map_err(read())?;
+        for n in near.iter_mut().take(named) {
+            n.company = company.query_row(params![n.id], |r| r.get(0)).map_err(read())?;
+        }
+        Ok(near)
     }
 }

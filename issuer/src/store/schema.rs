@@ -467,16 +467,34 @@ CREATE TABLE login_failures (
 ",
     // 13: the console's audit page and dashboard. The audit trail is read
     // newest first filtered by who and what (each index ends in `at`, so a
-    // page is read in order and stops at its last row); a contract's audit
-    // finds its company's licenses by company key; the dashboard counts
-    // licenses issued since a time and live licenses by expiry date.
+    // page is read in order and stops at its last row); its free text is
+    // found through a trigram index of `why` and the license id (any
+    // substring of 3 characters or more, kept by triggers); a contract's
+    // audit finds its company's licenses by company key; the dashboard
+    // counts licenses issued since a time, live licenses by expiry date and
+    // contracts near their license count.
     r"
+CREATE VIRTUAL TABLE audit_text USING fts5 (
+    why, license_id, content = 'audit', content_rowid = 'audit_id', tokenize = 'trigram'
+);
+INSERT INTO audit_text (audit_text) VALUES ('rebuild');
+CREATE TRIGGER audit_text_insert AFTER INSERT ON audit BEGIN
+    INSERT INTO audit_text (rowid, why, license_id) VALUES (NEW.audit_id, NEW.why, NEW.license_id);
+END;
+CREATE TRIGGER audit_text_delete AFTER DELETE ON audit BEGIN
+    INSERT INTO audit_text (audit_text, rowid, why, license_id) VALUES ('delete', OLD.audit_id, OLD.why, OLD.license_id);
+END;
+CREATE TRIGGER audit_text_update AFTER UPDATE OF why, license_id ON audit BEGIN
+    INSERT INTO audit_text (audit_text, rowid, why, license_id) VALUES ('delete', OLD.audit_id, OLD.why, OLD.license_id);
+    INSERT INTO audit_text (rowid, why, license_id) VALUES (NEW.audit_id, NEW.why, NEW.license_id);
+END;
 CREATE INDEX audit_by_who ON audit (by, at);
 CREATE INDEX audit_by_action ON audit (action, at);
 CREATE INDEX audit_by_who_action ON audit (by, action, at);
 CREATE INDEX licenses_by_company_key ON licenses (company_key);
 CREATE INDEX licenses_by_issued ON licenses (issued_at);
 CREATE INDEX live_by_expiry ON licenses (expiry) WHERE state = 'live';
+CREATE INDEX contracts_limits ON contracts (company_key, enabled, max_licenses);
 ",
 ];
 

@@ -320,3 +320,50 @@ fn only_an_admin_manages_staff_and_lifts_lockouts() {
         ["staff-add", "staff-role", "staff-disable", "staff-unlock"].iter().flat_map(|a| cli_audit(&env, a)).collect();
     assert!(by_alice.iter().filter(|e| e["by"] == "alice").count() >= 5, "{by_alice:?}");
 }
+
+#[test]
+fn audit_text_search_and_an_export_longer_than_one_read() {
+    let env = Env::temp();
+    ok(&env, &["init"]);
+    add_staff(&env, "alice", "admin");
+    // 4,500 entries, many recorded in the same second (the export reads
+    // past them by id), a few with a rare text, one in Chinese.
+    {
+        let mut conn = rusqlite::Connection::open(env.home.join("fanlic.db")).unwrap();
+        let tx = conn.transaction().unwrap();
+        for i in 0..4500_i64 {
+            let why = match i {
+                7 | 1234 | 4000 => format!("entry {i} needle-xyz"),
+                99 => "客户要求的测试原因".to_owned(),
+                _ => format!("entry {i}"),
+            };
+            tx.execute(
+                "INSERT INTO audit (at, by, action, why) VALUES (?1, 'loader', 'contract-update', ?2)",
+                rusqlite::params![1_790_000_000 + i / 100, why],
+            )
+            .unwrap();
+        }
+        tx.commit().unwrap();
+    }
+    let console = Console::start(&env, &[]);
+    let mut c = console.login("alice");
+    let rare = c.get("/audit?q=needle-xyz");
+    assert_eq!(rows(&rare.body, "audit"), 3, "{}", rare.body);
+    assert_eq!(rows(&c.get("/audit?q=NEEDLE").body, "audit"), 3, "any case");
+    assert_eq!(rows(&c.get("/audit?q=测试原因").body, "audit"), 1);
+    assert_eq!(rows(&c.get("/audit?q=原因").body, "audit"), 1, "two characters: no trigram, still found");
+    assert_eq!(rows(&c.get("/audit?q=entry+1234+").body, "audit"), 1);
+    let common = c.get("/audit?q=entry&by=loader");
+    assert_eq!(rows(&common.body, "audit"), 50);
+    assert!(common.body.contains("rel=\"next\""));
+    // 50%_ are not wildcards.
+    assert_eq!(rows(&c.get("/audit?q=%25").body, "audit"), 0);
+
+    let csv = c.get("/audit.csv?by=loader");
+    let lines: Vec<&str> = csv.body.split("\r\n").filter(|l| !l.is_empty()).skip(1).collect();
+    assert_eq!(lines.len(), 4500);
+    let mut ids: Vec<i64> = lines.iter().map(|l| l.split(',').next().unwrap().parse().unwrap()).collect();
+    assert!(ids.windows(2).all(|w| w[0] > w[1]), "newest first, each once");
+    ids.dedup();
+    assert_eq!(ids.len(), 4500);
+}

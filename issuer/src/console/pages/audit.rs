@@ -6,10 +6,13 @@
 //! every matching row as CSV (RFC 4180), with a value that a spreadsheet
 //! would run as a formula prefixed with `'`.
 
+use core::pin::Pin;
+use core::task::{Context, Poll};
 use std::sync::Arc;
 
 use axum::{
     Router,
+    body::Bytes,
     extract::Query,
     http::{HeaderValue, header},
     response::{IntoResponse, Response},
@@ -184,21 +187,62 @@ fn short(id: &str) -> &str {
     id.get(..8).unwrap_or(id)
 }
 
+/// Rows read per turn on the database: the export lets other requests in
+/// between.
+const CSV_CHUNK: u32 = 2000;
+
+/// The CSV header.
+const CSV_HEADER: &str = "id,at,by,action,license_id,contract_id,decision_id,why\r\n";
+
+/// The export's body: parts of the CSV as the database yields them.
+struct CsvBody {
+    rx: tokio::sync::mpsc::Receiver<Result<Bytes, String>>,
+}
+
+impl hyper::body::Body for CsvBody {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<hyper::body::Frame<Bytes>, Self::Error>>> {
+        // A failure half way ends the answer with an error, so that the
+        // download is seen to be incomplete (never a quietly short file).
+        self.rx.poll_recv(cx).map(|part| part.map(|p| p.map(hyper::body::Frame::data).map_err(std::io::Error::other)))
+    }
+}
+
 async fn audit_csv(ctx: Ctx, Query(q): Query<Q>) -> Result<Response, Failure> {
     let query = q.query(ctx.lang())?;
-    let csv = ctx
-        .db(move |home| {
-            let mut out = String::from("id,at,by,action,license_id,contract_id,decision_id,why\r\n");
-            home.store().read(|tx| {
-                tx.audit_each(&query, |r| {
-                    csv_row(&mut out, r);
-                    Ok(())
-                })
-            })?;
-            Ok(out)
-        })
-        .await?;
-    let mut r = csv.into_response();
+    let (tx, rx) = tokio::sync::mpsc::channel(2);
+    let _reader = tokio::spawn(async move {
+        if tx.send(Ok(Bytes::from_static(CSV_HEADER.as_bytes()))).await.is_err() {
+            return;
+        }
+        let mut after = None;
+        loop {
+            let query = query.clone();
+            let part = ctx.db(move |home| home.store().read(|t| t.audit_after(&query, after, CSV_CHUNK))).await;
+            let rows = match part {
+                Ok(rows) => rows,
+                Err(e) => {
+                    let _ = tx.send(Err(e.detail)).await;
+                    return;
+                }
+            };
+            let mut out = String::new();
+            for r in &rows {
+                csv_row(&mut out, r);
+            }
+            let done = rows.len() < CSV_CHUNK as usize;
+            after = rows.last().map(|r| (r.at, r.id));
+            if (!out.is_empty() && tx.send(Ok(Bytes::from(out))).await.is_err()) || done {
+                return;
+            }
+        }
+    });
+    let mut r = axum::body::Body::new(CsvBody { rx }).into_response();
     let h = r.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
     h.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("attachment; filename=\"fanlic-audit.csv\""));
