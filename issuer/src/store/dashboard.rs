@@ -38,7 +38,7 @@ impl Tx<'_> {
     }
 
     /// Held requests waiting for staff.
-    pub fn held_count(&self) -> Result<u64, Error> {
+    pub fn dashboard_held_count(&self) -> Result<u64, Error> {
         self.count_of("SELECT count(*) FROM decisions WHERE decision = 'held'", [])
     }
 
