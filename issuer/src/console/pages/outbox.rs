@@ -71,9 +71,11 @@ async fn list(ctx: Ctx, Query(q): Query<Q>) -> Result<Response, Failure> {
             }))
         }
         p.muted {
+            (ctx.t("Replies are delivered by ", "回复邮件由 "))
+            code { "fanlic outbox flush" }
             (ctx.t(
-                "Replies are delivered by `fanlic outbox flush` (run it from cron, or by hand). Retry makes an entry due again now; its attempts and last error are kept.",
-                "回复邮件由 `fanlic outbox flush` 发送（由 cron 定时运行，或手动运行）。“重试”让该条目立即重新到期；已尝试次数和最后的错误保留。",
+                " (run it from cron, or by hand). Retry makes an entry due again now; its attempts and last error are kept.",
+                " 发送（由 cron 定时运行，或手动运行）。“重试”让该条目立即重新到期；已尝试次数和最后的错误保留。",
             ))
         }
         form.search method="get" action="/outbox" {

@@ -107,7 +107,7 @@ async fn page(ctx: Ctx, Query(d): Query<Done>) -> Result<Response, Failure> {
                                 @else { span.tag.bad { (ctx.t("disabled", "已停用")) } }
                             }
                             td { (html::time(a.created_at)) }
-                            td.actions {
+                            td { div.actions {
                                 @if a.enabled {
                                     form.inline method="post" action={ (base) "/disable" } {
                                         (ctx.csrf_input())
@@ -127,10 +127,11 @@ async fn page(ctx: Ctx, Query(d): Query<Done>) -> Result<Response, Failure> {
                                 form.inline method="post" action={ (base) "/password" } {
                                     (ctx.csrf_input())
                                     input type="password" name="password" autocomplete="new-password" minlength="10"
-                                        required aria-label=(ctx.t("New password", "新密码"));
+                                        required aria-label=(ctx.t("New password", "新密码"))
+                                        placeholder=(ctx.t("new password", "新密码"));
                                     button.secondary type="submit" id={ "password-" (a.name) } { (ctx.t("Set password", "设置密码")) }
                                 }
-                            }
+                            } }
                         }
                     }
                 }
