@@ -178,7 +178,17 @@ fn an_outbox_failure_is_listed_and_an_issuer_makes_it_due_again() {
     let audited = cli_audit(&env, "outbox-retry");
     assert_eq!(audited.len(), 1);
     assert_eq!(audited[0]["by"], "ivan");
-    // Nothing to retry once queued and untried, nor an unknown entry.
+    // Delivered (to files, the default), it is sent: listed so, nothing to retry.
+    ivan.post_form("/outbox", &format!("/outbox/{id}/retry"), &[]);
+    let sent: Value = serde_json::from_str(&ok(&env, &["outbox", "flush", "--json"])).unwrap();
+    assert_eq!(sent["sent"][0]["id"], id, "{sent}");
+    let page = ivan.get("/outbox?status=sent");
+    assert_eq!(rows(&page.body, "outbox"), 1);
+    assert!(!page.body.contains(&format!("id=\"retry-{id}\"")));
+    assert_eq!(rows(&ivan.get("/outbox?status=failed").body, "outbox"), 0);
+    let r = ivan.post_form("/outbox", &format!("/outbox/{id}/retry"), &[]);
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("sent already"), "{}", r.body);
     assert_eq!(ivan.post_form("/outbox", "/outbox/999/retry", &[]).status, 404);
 }
 
