@@ -37,11 +37,6 @@ impl Tx<'_> {
             .map_err(err(self.path, "cannot read the dashboard counts"))
     }
 
-    /// Held requests waiting for staff.
-    pub fn dashboard_held_count(&self) -> Result<u64, Error> {
-        self.count_of("SELECT count(*) FROM decisions WHERE decision = 'held'", [])
-    }
-
     /// Licenses issued at or after `since`.
     pub fn licenses_issued_since(&self, since: Timestamp) -> Result<u64, Error> {
         self.count_of("SELECT count(*) FROM licenses WHERE issued_at >= ?1", params![int(since.0)])

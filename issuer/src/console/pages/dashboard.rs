@@ -39,7 +39,7 @@ async fn dashboard(ctx: Ctx) -> Result<Response, Failure> {
             let horizon = clock::add_days(today.start(), EXPIRING_DAYS).date();
             home.store().read(|tx| {
                 Ok(Counts {
-                    held: tx.dashboard_held_count()?,
+                    held: tx.held_count()?,
                     issued_today: tx.licenses_issued_since(today.start())?,
                     outbox_failed: tx.outbox_count(OutboxFilter::Failed)?,
                     expiring: tx.live_expiring_between(today, horizon)?,
