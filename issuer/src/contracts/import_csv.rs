@@ -172,6 +172,76 @@ pub(super) fn wrong_count(found: usize, expected: usize, header: &[String]) -> S
     )
 }
 
+/// What importing a row would do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RowAction {
+    /// A new contract.
+    New,
+    /// Replaces an existing contract's terms (`update`).
+    Update,
+    /// An existing contract's terms, the same (`update`): recorded again.
+    Unchanged,
+    /// The company has a contract and `update` was not asked for (a problem).
+    Exists,
+    /// The row has a problem of its own.
+    Invalid,
+}
+
+impl RowAction {
+    /// `new`, `update`, `unchanged`, `exists` or `invalid`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::New => "new",
+            Self::Update => "update",
+            Self::Unchanged => "unchanged",
+            Self::Exists => "exists",
+            Self::Invalid => "invalid",
+        }
+    }
+}
+
+/// One row of a checked CSV file.
+#[derive(Clone, Debug)]
+pub struct PlannedRow {
+    /// Its line in the file (from 1).
+    pub line: u64,
+    /// The terms, when every field is good.
+    pub terms: Option<ContractTerms>,
+    /// The company as read, when it is a valid name.
+    pub company: Option<String>,
+    /// The addresses as read (the valid ones).
+    pub emails: Vec<String>,
+    /// The contract the company already has.
+    pub existing: Option<Contract>,
+    /// What importing it would do.
+    pub action: RowAction,
+}
+
+/// A CSV file checked against itself and the registry: every row and
+/// every problem. Nothing is imported unless `problems` is empty.
+#[derive(Clone, Debug)]
+pub struct ImportPlan {
+    /// Every row, in file order.
+    pub rows: Vec<PlannedRow>,
+    /// Every problem: its line and what is wrong, by line.
+    pub problems: Vec<(u64, String)>,
+    /// Whether existing contracts are replaced.
+    pub update: bool,
+}
+
+impl ImportPlan {
+    /// Whether the file may be imported as it is.
+    pub fn is_clean(&self) -> bool {
+        self.problems.is_empty()
+    }
+
+    /// The problems as `line N: ...`.
+    pub fn problem_lines(&self) -> Vec<String> {
+        self.problems.iter().map(|(line, p)| format!("line {line}: {p}")).collect()
+    }
+}
+
 /// Imports a CSV file (header [`CSV_HEADER`]), all or nothing: every row is
 /// checked first, against the file and the registry, and if any is bad
 /// nothing is written and [`ContractError::ImportRejected`] lists every problem by
@@ -180,22 +250,46 @@ pub(super) fn wrong_count(found: usize, expected: usize, header: &[String]) -> S
 /// New contracts are enabled. An address may appear on one row only.
 pub fn import(home: &mut Home, file: &Path, update: bool, by: &str, now: Timestamp) -> Result<ImportReport, Error> {
     let bytes = std::fs::read(file).map_err(Error::io("cannot read the CSV file", file))?;
-    let (rows, problems) = read_csv(&bytes);
-    home.store_mut().write(|tx| import_rows(tx, file, (rows, problems), update, by, now))
+    import_bytes(home, &bytes, update, by, now)?.map_err(|plan| {
+        Error::Contract(ContractError::ImportRejected { path: file.to_owned(), problems: plan.problem_lines() })
+    })
 }
 
-#[allow(clippy::too_many_lines)]
-pub(super) fn import_rows(
-    tx: &Tx<'_>,
-    file: &Path,
-    (rows, mut problems): (Vec<Row>, Vec<(u64, String)>),
+/// [`import`] of a file's bytes: the report, or (nothing written) the
+/// checked file with its problems.
+pub fn import_bytes(
+    home: &mut Home,
+    bytes: &[u8],
     update: bool,
     by: &str,
     now: Timestamp,
-) -> Result<ImportReport, Error> {
+) -> Result<Result<ImportReport, ImportPlan>, Error> {
+    let read = read_csv(bytes);
+    home.store_mut().write(|tx| {
+        let plan = check_rows(tx, read, update)?;
+        if !plan.is_clean() {
+            return Ok(Err(plan));
+        }
+        write_rows(tx, &plan, by, now).map(Ok)
+    })
+}
+
+/// What [`import_bytes`] would do, written nowhere: every row and every
+/// problem, by the same checks.
+pub fn preview_bytes(home: &mut Home, bytes: &[u8], update: bool) -> Result<ImportPlan, Error> {
+    let read = read_csv(bytes);
+    home.store().read(|tx| check_rows(tx, read, update))
+}
+
+/// Checks the rows against each other and the registry.
+pub(super) fn check_rows(
+    tx: &Tx<'_>,
+    (rows, mut problems): (Vec<Row>, Vec<(u64, String)>),
+    update: bool,
+) -> Result<ImportPlan, Error> {
     let mut companies: HashMap<String, u64> = HashMap::new();
     let mut emails: HashMap<String, u64> = HashMap::new();
-    // (row index, existing contract) for each good row.
+    // The existing contract of each row's company.
     let mut targets: Vec<Option<Contract>> = Vec::new();
     for row in &rows {
         let mut existing = None;
@@ -254,20 +348,33 @@ pub(super) fn import_rows(
             }
         }
     }
-    if !problems.is_empty() {
-        problems.sort_by_key(|(line, _)| *line);
-        return Err(Error::Contract(ContractError::ImportRejected {
-            path: file.to_owned(),
-            problems: problems.into_iter().map(|(line, p)| format!("line {line}: {p}")).collect(),
-        }));
-    }
+    problems.sort_by_key(|(line, _)| *line);
+    let rows = rows
+        .into_iter()
+        .zip(targets)
+        .map(|(row, existing)| {
+            let action = match (&row.terms, &existing) {
+                (None, _) => RowAction::Invalid,
+                (Some(_), None) => RowAction::New,
+                (Some(_), Some(_)) if !update => RowAction::Exists,
+                (Some(t), Some(c)) if *t == c.terms => RowAction::Unchanged,
+                (Some(_), Some(_)) => RowAction::Update,
+            };
+            PlannedRow { line: row.line, terms: row.terms, company: row.company, emails: row.emails, existing, action }
+        })
+        .collect();
+    Ok(ImportPlan { rows, problems, update })
+}
+
+/// Writes a clean plan: one audit row per contract.
+fn write_rows(tx: &Tx<'_>, plan: &ImportPlan, by: &str, now: Timestamp) -> Result<ImportReport, Error> {
     let mut report = ImportReport::default();
-    for (row, target) in rows.iter().zip(targets) {
+    for row in &plan.rows {
         let Some(terms) = &row.terms else {
             // Unreachable: a row without terms has a problem.
             continue;
         };
-        match target {
+        match &row.existing {
             Some(old) => {
                 tx.replace_contract(old.id, terms, old.enabled, by, now)?;
                 report.updated.push(audit(tx, old.id, Action::ContractImport, by, now)?);

@@ -354,6 +354,69 @@ pub fn history_human(entries: &[AuditEntry]) -> String {
     out
 }
 
+/// The fields of a contract a change may touch, as [`Contract::to_json`] names them.
+const CHANGED_FIELDS: [&str; 12] = [
+    "company",
+    "emails",
+    "signed",
+    "product",
+    "methods",
+    "max_nodes",
+    "max_licenses",
+    "activation_policy",
+    "lease_days",
+    "version",
+    "expires",
+    "enabled",
+];
+
+/// A field's value for people: text as is, lists joined with `, `, none as `-`.
+fn field_text(v: Option<&Value>) -> String {
+    match v {
+        None | Some(Value::Null) => "-".to_owned(),
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Array(a)) => a.iter().map(|x| field_text(Some(x))).collect::<Vec<_>>().join(", "),
+        Some(other) => other.to_string(),
+    }
+}
+
+/// One field a change changed: its name, before, after.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldChange {
+    /// The field, as [`Contract::to_json`] names it.
+    pub field: &'static str,
+    /// Its value before.
+    pub before: String,
+    /// Its value after.
+    pub after: String,
+}
+
+/// For each history entry (oldest first), the fields it changed, compared
+/// with the entry before it; the first entry (the contract recorded) and
+/// entries without a recorded contract change nothing listed.
+pub fn history_changes(entries: &[AuditEntry]) -> Vec<Vec<FieldChange>> {
+    let parsed: Vec<Option<Value>> =
+        entries.iter().map(|e| e.after.as_deref().and_then(|d| serde_json::from_str(d).ok())).collect();
+    let mut out = Vec::with_capacity(entries.len());
+    let mut previous: Option<&Value> = None;
+    for now in &parsed {
+        let mut changes = Vec::new();
+        if let (Some(before), Some(after)) = (previous, now) {
+            for field in CHANGED_FIELDS {
+                let (b, a) = (before.get(field), after.get(field));
+                if b != a {
+                    changes.push(FieldChange { field, before: field_text(b), after: field_text(a) });
+                }
+            }
+        }
+        if now.is_some() {
+            previous = now.as_ref();
+        }
+        out.push(changes);
+    }
+    out
+}
+
 /// Changes the fields given; `enable` enables a disabled contract again.
 pub fn update(
     home: &mut Home,
