@@ -104,7 +104,11 @@ enum Which {
 /// Reads one row of [`SELECT`] (its emails not yet).
 fn contract_row(path: &std::path::Path, r: &rusqlite::Row<'_>) -> Result<Contract, Error> {
     let g = |e: rusqlite::Error| {
-        Error::Store(StoreError::Database { action: "cannot read the contracts", path: path.to_owned(), source: e.into() })
+        Error::Store(StoreError::Database {
+            action: "cannot read the contracts",
+            path: path.to_owned(),
+            source: e.into(),
+        })
     };
     let id: i64 = r.get(0).map_err(g)?;
     let bad = |what: &str, v: &str| corrupt(path, format!("contract {id} has a bad {what} {v:?}"));
@@ -351,7 +355,12 @@ impl Tx<'_> {
             .map_err(read())?;
         let rows = stmt
             .query_map(params![id], |r| {
-                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, Option<String>>(3)?))
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, Option<String>>(3)?,
+                ))
             })
             .map_err(read())?;
         let mut out = Vec::new();

@@ -131,8 +131,7 @@ impl Errors {
 fn is_field_error(e: &Error) -> bool {
     matches!(
         e,
-        Error::InvalidInput { .. }
-            | Error::Contract(ContractError::Exists { .. } | ContractError::EmailTaken { .. })
+        Error::InvalidInput { .. } | Error::Contract(ContractError::Exists { .. } | ContractError::EmailTaken { .. })
     )
 }
 

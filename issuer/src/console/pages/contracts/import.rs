@@ -171,7 +171,9 @@ pub(super) async fn submit(ctx: Ctx, req: Request) -> Result<Response, Failure> 
             (html::notice(false, ctx.t("Choose a CSV file or paste the CSV text.", "请选择 CSV 文件或粘贴 CSV 内容。")))
             (upload_form(&ctx, "", form.update, false))
         };
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, ctx.page(ctx.t("Import contracts", "导入合同"), body)).into_response());
+        return Ok(
+            (StatusCode::UNPROCESSABLE_ENTITY, ctx.page(ctx.t("Import contracts", "导入合同"), body)).into_response()
+        );
     }
     let update = form.update;
     if form.confirm {

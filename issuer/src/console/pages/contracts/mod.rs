@@ -30,10 +30,7 @@ use crate::store::{ContractFilter, Role};
 pub(super) fn routes(r: Router<Arc<App>>) -> Router<Arc<App>> {
     r.route("/contracts", get(list).post(edit::add))
         .route("/contracts/new", get(edit::new_form))
-        .route(
-            "/contracts/import",
-            get(import::form).post(import::submit).layer(DefaultBodyLimit::max(MAX_FORM_BYTES)),
-        )
+        .route("/contracts/import", get(import::form).post(import::submit).layer(DefaultBodyLimit::max(MAX_FORM_BYTES)))
         .route("/contracts/{id}", get(detail))
         .route("/contracts/{id}/edit", get(edit::edit_form).post(edit::edit))
         .route("/contracts/{id}/disable", post(edit::disable))
@@ -114,9 +111,7 @@ async fn list(ctx: Ctx, Query(q): Query<ListQuery>) -> Result<Response, Failure>
     let (text, today) = (q.q.trim().to_owned(), ctx.now().date());
     let offset = u64::from(page - 1) * u64::from(PAGE_SIZE);
     let mut found = ctx
-        .db(move |home| {
-            home.store().read(|tx| tx.search_contracts(&text, filter, today, PAGE_SIZE + 1, offset))
-        })
+        .db(move |home| home.store().read(|tx| tx.search_contracts(&text, filter, today, PAGE_SIZE + 1, offset)))
         .await?;
     let has_more = found.len() > PAGE_SIZE as usize;
     found.truncate(PAGE_SIZE as usize);
@@ -212,10 +207,9 @@ fn done_notice(lang: Lang, done: &str) -> Option<Markup> {
         "added" => lang.t("The contract is recorded.", "合同已记录。"),
         "updated" => lang.t("The contract is changed.", "合同已修改。"),
         "unchanged" => lang.t("Nothing changed: the form had the contract's terms.", "没有修改：表单内容与合同相同。"),
-        "disabled" => lang.t(
-            "The contract is disabled: no new license is issued under it.",
-            "合同已停用：不再据此签发新许可证。",
-        ),
+        "disabled" => {
+            lang.t("The contract is disabled: no new license is issued under it.", "合同已停用：不再据此签发新许可证。")
+        }
         "enabled" => lang.t("The contract is enabled again.", "合同已重新启用。"),
         _ => return None,
     };
