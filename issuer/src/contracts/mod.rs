@@ -500,6 +500,49 @@ mod tests {
     }
 
     #[test]
+    fn history_lists_the_fields_each_change_changed() {
+        let entry = |action: &str, after: Option<&str>| AuditEntry {
+            at: Timestamp(0),
+            by: "alice".to_owned(),
+            action: action.to_owned(),
+            after: after.map(str::to_owned),
+        };
+        let entries = [
+            entry(
+                "add",
+                Some(r#"{"company":"A","emails":["a@a.example"],"max_nodes":2,"lease_days":null,"enabled":true}"#),
+            ),
+            entry(
+                "update",
+                Some(
+                    r#"{"company":"A","emails":["a@a.example","b@a.example"],"max_nodes":3,"lease_days":null,"enabled":true}"#,
+                ),
+            ),
+            entry("update", None),
+            entry(
+                "disable",
+                Some(
+                    r#"{"company":"A","emails":["a@a.example","b@a.example"],"max_nodes":3,"lease_days":30,"enabled":false}"#,
+                ),
+            ),
+        ];
+        let changes = history_changes(&entries);
+        let shown: Vec<Vec<String>> = changes
+            .iter()
+            .map(|c| c.iter().map(|f| format!("{}: {} -> {}", f.field, f.before, f.after)).collect())
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                vec![],
+                vec!["emails: a@a.example -> a@a.example, b@a.example".to_owned(), "max_nodes: 2 -> 3".to_owned()],
+                vec![],
+                vec!["lease_days: - -> 30".to_owned(), "enabled: true -> false".to_owned()],
+            ]
+        );
+    }
+
+    #[test]
     fn every_row_problem_is_reported() {
         let csv = "company,email,signed,product,methods,max_nodes,version,expires\n\
                    Acme,a@acme.example,2026/11/20,FineReport,local-container,2,11.0,never\n\

@@ -118,6 +118,10 @@ fn search_finds_contracts_by_company_address_number_and_state() {
     let found = c.get("/contracts?status=disabled");
     let table = element(&found.body, "list");
     assert!(table.contains("Beta Trading") && !table.contains("Acme"), "{table}");
+    // By product: every FineReport contract (the CLI adds FineReport).
+    let found = c.get("/contracts?q=finereport");
+    assert!(element(&found.body, "list").contains("Acme Data Ltd"), "{}", found.body);
+    assert!(!c.get("/contracts?q=FineBI").body.contains("id=\"list\""));
     let found = c.get("/contracts?q=nothing-like-this");
     assert!(!found.body.contains("id=\"list\""), "nothing found: {}", found.body);
     // A viewer sees no form that changes anything.

@@ -21,7 +21,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use crate::console::App;
-use crate::console::ctx::{Ctx, Failure, MAX_FORM_BYTES, encode_component};
+use crate::console::ctx::{Ctx, Failure, MAX_FORM_BYTES};
 use crate::console::html::{self, PAGE_SIZE};
 use crate::console::lang::Lang;
 use crate::contracts::{self, Contract};
@@ -35,6 +35,19 @@ pub(super) fn routes(r: Router<Arc<App>>) -> Router<Arc<App>> {
         .route("/contracts/{id}/edit", get(edit::edit_form).post(edit::edit))
         .route("/contracts/{id}/disable", post(edit::disable))
         .route("/contracts/{id}/enable", post(edit::enable))
+}
+
+/// Percent-encodes a query value.
+fn encode_component(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// A contract's number from a path; anything else is not found.
