@@ -21,6 +21,8 @@
 //!   in the audit trail (`audit`) with the contract as it became.
 //! - [`import`] reads a CSV file with the header [`CSV_HEADER`], checks every
 //!   row first, and writes nothing unless every row is good (one transaction).
+//!   [`preview_bytes`] runs the same checks and writes nothing: every row,
+//!   what importing it would do ([`RowAction`]), and every problem by line.
 
 use crate::error::ContractError;
 use core::fmt::Write as _;

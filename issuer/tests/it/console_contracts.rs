@@ -74,6 +74,34 @@ fn post_multipart(
     c.send("POST", path, &[("Content-Type", &ct)], Some(&body))
 }
 
+/// POSTs a multipart body of `len` bytes, writing what the server takes
+/// before it answers (it may stop reading), and returns the answer's status.
+fn status_of_huge_post(c: &Client, path: &str, len: usize) -> u16 {
+    use std::io::{Read as _, Write as _};
+    let mut s = std::net::TcpStream::connect(&c.addr).unwrap();
+    let jar: Vec<String> = c.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nCookie: {}\r\n\
+         Content-Type: multipart/form-data; boundary=b\r\nContent-Length: {len}\r\n\r\n\
+         --b\r\nContent-Disposition: form-data; name=\"csv\"; filename=\"huge.csv\"\r\n\r\n",
+        c.addr,
+        jar.join("; ")
+    );
+    s.write_all(head.as_bytes()).unwrap();
+    let chunk = vec![b'x'; 64 * 1024];
+    let mut sent = head.len();
+    while sent < len {
+        if s.write_all(&chunk).is_err() {
+            break;
+        }
+        sent += chunk.len();
+    }
+    let mut answer = Vec::new();
+    let _ = s.read_to_end(&mut answer);
+    let text = String::from_utf8_lossy(&answer);
+    text.split(' ').nth(1).and_then(|code| code.parse().ok()).unwrap_or_else(|| panic!("no answer: {text:?}"))
+}
+
 /// The text of an element's whole start tag to its end, found by id (for
 /// assertions on a table).
 fn element<'p>(page: &'p str, id: &str) -> &'p str {
@@ -350,11 +378,15 @@ fn an_import_preview_lists_each_error_by_line_and_writes_nothing() {
     let r = post_multipart(&mut c, "/contracts/import", "/contracts/import", &[], &[("csv", "gbk.csv", &gbk)]);
     assert_eq!(r.status, 422);
     assert!(element(&r.body, "errors").contains("line 2: is not UTF-8 text"), "{}", r.body);
-    // Larger than the limit: a clear refusal.
-    let big = vec![b'x'; 9 * 1024 * 1024];
+    // Larger than the limit: a clear refusal, as a file or as text.
+    let big = vec![b'x'; 8 * 1024 * 1024 + 1];
     let r = post_multipart(&mut c, "/contracts/import", "/contracts/import", &[], &[("csv", "big.csv", &big)]);
     assert_eq!(r.status, 413);
     assert!(r.body.contains("8 MiB"), "{}", r.body);
+    let r = c.post_form("/contracts/import", "/contracts/import", &[("csv_text", &"x".repeat(8 * 1024 * 1024 + 1))]);
+    assert_eq!(r.status, 413);
+    // A body over the route's limit is answered before it is all sent.
+    assert_eq!(status_of_huge_post(&c, "/contracts/import", 30 * 1024 * 1024), 413);
 }
 
 #[test]

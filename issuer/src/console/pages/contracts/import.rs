@@ -4,9 +4,9 @@
 //! form that carries the same CSV. Admin only.
 //!
 //! The upload form is multipart, which the `Posted` extractor does not
-//! read: this page reads both kinds of body itself, at most
-//! [`MAX_FORM_BYTES`], and checks the session's CSRF token before anything
-//! else is done with them.
+//! read: this page reads both kinds of body itself, at most [`BODY_LIMIT`],
+//! and checks the session's CSRF token before anything else is done with
+//! them. The CSV itself may be [`MAX_FORM_BYTES`].
 
 use std::collections::BTreeMap;
 
@@ -22,6 +22,17 @@ use crate::console::html;
 use crate::console::lang::Lang;
 use crate::contracts::{self, CSV_HEADER, CSV_OPTIONAL, ImportPlan, RowAction};
 use crate::store::Role;
+
+/// The most a body carrying a CSV of [`MAX_FORM_BYTES`] may take: a form
+/// encodes it (percent-encoding triples a byte at worst; browsers send
+/// line breaks as CRLF).
+pub(super) const BODY_LIMIT: usize = 3 * MAX_FORM_BYTES;
+
+/// The CSV's size as the limit counts it: line breaks as one byte, so
+/// that the CRLF a browser sends back does not push a file over.
+fn csv_size(csv: &[u8]) -> usize {
+    csv.iter().filter(|b| **b != b'\r').count()
+}
 
 /// What the import form sent.
 #[derive(Debug, Default)]
@@ -92,7 +103,7 @@ async fn read_form(lang: Lang, req: Request) -> Result<ImportForm, Failure> {
             form.set(&name, value.to_vec());
         }
     } else {
-        let body = axum::body::to_bytes(req.into_body(), MAX_FORM_BYTES).await.map_err(|_| too_large(lang))?;
+        let body = axum::body::to_bytes(req.into_body(), BODY_LIMIT).await.map_err(|_| too_large(lang))?;
         let pairs: Vec<(String, String)> =
             serde_urlencoded::from_bytes(&body).map_err(|e| bad_form(lang, e.to_string()))?;
         for (k, v) in pairs {
@@ -166,6 +177,9 @@ pub(super) async fn submit(ctx: Ctx, req: Request) -> Result<Response, Failure> 
     ctx.check_csrf(form.csrf.as_deref())?;
     ctx.require(Role::Admin)?;
     let csv = form.csv().to_vec();
+    if csv_size(&csv) > MAX_FORM_BYTES {
+        return Err(too_large(lang));
+    }
     if csv.iter().all(u8::is_ascii_whitespace) {
         let body = html! {
             (html::notice(false, ctx.t("Choose a CSV file or paste the CSV text.", "请选择 CSV 文件或粘贴 CSV 内容。")))
@@ -304,7 +318,8 @@ fn preview(ctx: &Ctx, plan: &ImportPlan, csv: &[u8], status: StatusCode) -> Resp
             }
         } }
         @if plan.is_clean() && n > 0 {
-            form.stack method="post" action="/contracts/import" {
+            // Multipart: the CSV travels as it is, not percent-encoded.
+            form.stack method="post" action="/contracts/import" enctype="multipart/form-data" {
                 (ctx.csrf_input())
                 input type="hidden" name="csv_text" value=(text);
                 @if plan.update { input type="hidden" name="update" value="yes"; }

@@ -21,7 +21,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use crate::console::App;
-use crate::console::ctx::{Ctx, Failure, MAX_FORM_BYTES};
+use crate::console::ctx::{Ctx, Failure};
 use crate::console::html::{self, PAGE_SIZE};
 use crate::console::lang::Lang;
 use crate::contracts::{self, Contract};
@@ -30,7 +30,10 @@ use crate::store::{ContractFilter, Role};
 pub(super) fn routes(r: Router<Arc<App>>) -> Router<Arc<App>> {
     r.route("/contracts", get(list).post(edit::add))
         .route("/contracts/new", get(edit::new_form))
-        .route("/contracts/import", get(import::form).post(import::submit).layer(DefaultBodyLimit::max(MAX_FORM_BYTES)))
+        .route(
+            "/contracts/import",
+            get(import::form).post(import::submit).layer(DefaultBodyLimit::max(import::BODY_LIMIT)),
+        )
         .route("/contracts/{id}", get(detail))
         .route("/contracts/{id}/edit", get(edit::edit_form).post(edit::edit))
         .route("/contracts/{id}/disable", post(edit::disable))
