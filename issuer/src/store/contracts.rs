@@ -476,7 +476,10 @@ impl Tx<'_> {
         }
         let with =
             if hits.is_empty() { String::new() } else { format!("WITH hits (id) AS ({}) ", hits.join(" UNION ")) };
-        let (from, matching) = if q.is_empty() {
+        let (from, matching) = if q.is_empty() && filter == Some(ContractFilter::Full) {
+            // Only companies holding live licenses can be full: they drive.
+            ("live_license_counts n0 CROSS JOIN contracts c ON c.company_key = n0.company_key", "1")
+        } else if q.is_empty() {
             ("contracts c", "1")
         } else if product.is_some() {
             // A product matches about half the registry: walking the

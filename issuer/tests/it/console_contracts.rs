@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use crate::common::console::{Answer, Client, Console, add_staff, hidden};
-use crate::common::{Env, add_contract, ok};
+use crate::common::{Env, add_contract, issue_license, ok};
 
 const HEADER: &str = "company,email,signed,product,methods,max_nodes,version,expires\n";
 
@@ -118,6 +118,33 @@ fn search_finds_contracts_by_company_address_number_and_state() {
     add_contract(&env, "北京帆软软件有限公司", "cto@fanruan.example", "2026/11/20", "4");
     add_contract(&env, "Beta Trading", "ops@beta.example", "2026/11/20", "1");
     ok(&env, &["contract", "disable", "Beta Trading"]);
+    // Full: one project covered, one live license.
+    ok(
+        &env,
+        &[
+            "contract",
+            "add",
+            "--company",
+            "Full Co",
+            "--email",
+            "it@full.example",
+            "--signed",
+            "2026/11/20",
+            "--product",
+            "FineReport",
+            "--methods",
+            "local-container",
+            "--max-nodes",
+            "3",
+            "--version",
+            "11.0",
+            "--expires",
+            "never",
+            "--max-licenses",
+            "1",
+        ],
+    );
+    let license = issue_license(&env, "Full Co", "Reports");
     let console = Console::start(&env, &[]);
     let mut c = login(&console, "vera");
     let list = c.get("/contracts");
@@ -150,6 +177,13 @@ fn search_finds_contracts_by_company_address_number_and_state() {
     let found = c.get("/contracts?q=finereport");
     assert!(element(&found.body, "list").contains("Acme Data Ltd"), "{}", found.body);
     assert!(!c.get("/contracts?q=FineBI").body.contains("id=\"list\""));
+    let found = c.get("/contracts?status=full");
+    let table = element(&found.body, "list");
+    assert!(table.contains("Full Co") && !table.contains("Acme") && table.contains("1 / 1"), "{table}");
+    let full = contracts(&env).into_iter().find(|c| c["company"] == "Full Co").unwrap();
+    let page = c.get(&format!("/contracts/{}", full["id"]));
+    let licenses = element(&page.body, "licenses");
+    assert!(licenses.contains(&format!("href=\"/licenses/{license}\"")) && licenses.contains("Reports"), "{licenses}");
     let found = c.get("/contracts?q=nothing-like-this");
     assert!(!found.body.contains("id=\"list\""), "nothing found: {}", found.body);
     // A viewer sees no form that changes anything.
