@@ -227,6 +227,15 @@ fn line_text(lang: Lang, line: u64, problem: &str) -> String {
     }
 }
 
+/// A line's problems, under its row, the table's whole width.
+fn problem_row(line: u64, problems: &[&str]) -> Markup {
+    html! {
+        tr.bad.problems data-problems-of=(line) {
+            td colspan="11" { ul { @for p in problems { li { (p) } } } }
+        }
+    }
+}
+
 /// The preview: every row, every problem by line; the confirm form only
 /// when there is none.
 fn preview(ctx: &Ctx, plan: &ImportPlan, csv: &[u8], status: StatusCode) -> Response {
@@ -275,7 +284,6 @@ fn preview(ctx: &Ctx, plan: &ImportPlan, csv: &[u8], status: StatusCode) -> Resp
                 th { (ctx.t("Activation", "激活方式")) }
                 th { (ctx.t("Signed", "签订日期")) }
                 th { (ctx.t("Expires", "到期")) }
-                th { (ctx.t("Problems", "问题")) }
             } }
             tbody {
                 @for (line, problems) in &other_lines {
@@ -283,8 +291,8 @@ fn preview(ctx: &Ctx, plan: &ImportPlan, csv: &[u8], status: StatusCode) -> Resp
                         td { (line) }
                         td { (action_tag(lang, RowAction::Invalid)) }
                         td colspan="9" { (dash) }
-                        td { ul { @for p in problems.iter() { li { (p) } } } }
                     }
+                    (problem_row(*line, problems))
                 }
                 @for row in &plan.rows {
                     @let problems = by_line.get(&row.line).unwrap_or(&none);
@@ -312,8 +320,8 @@ fn preview(ctx: &Ctx, plan: &ImportPlan, csv: &[u8], status: StatusCode) -> Resp
                         } @else {
                             td colspan="7" { (dash) }
                         }
-                        td { @if !problems.is_empty() { ul { @for p in problems { li { (p) } } } } }
                     }
+                    @if !problems.is_empty() { (problem_row(row.line, problems)) }
                 }
             }
         } }
