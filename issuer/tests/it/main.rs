@@ -12,6 +12,8 @@ mod client_grammar;
 mod client_mail;
 mod console;
 mod console_browser;
+mod console_audit;
+mod console_contracts;
 mod console_licenses;
 mod console_review;
 mod contracts;
