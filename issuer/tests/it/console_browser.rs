@@ -251,9 +251,13 @@ fn a_csv_import_with_an_error_shows_it_by_line_and_writes_nothing() {
     b.click_css("#preview");
     let preview = b.text_of("#preview");
     assert!(preview.contains("Northwind Trading Co."), "every row: {preview}");
-    let error_row = b.find_all("#preview tr").into_iter().map(|r| b.text(&r)).find(|t| t.contains("lots"));
-    let error_row = error_row.unwrap_or_else(|| panic!("the bad row: {preview}"));
-    assert!(error_row.contains('3'), "the error names line 3: {error_row}");
+    // Each row carries its line; the problems follow their line's row.
+    assert!(b.text_of("#preview tr[data-line=\"2\"]").contains("Northwind Trading Co."), "{preview}");
+    let line3 = b.text_of("#preview tr[data-line=\"3\"]");
+    assert!(line3.starts_with('3') && line3.contains("Contoso Ltd."), "{line3}");
+    let problems = b.text_of("#preview tr[data-problems-of=\"3\"]");
+    assert!(problems.contains("max_nodes \"lots\""), "the error by line: {preview}");
+    assert!(b.try_find("#preview tr[data-problems-of=\"2\"]").is_none(), "line 2 is clean: {preview}");
     assert!(b.try_find("#import").is_none(), "no import while there is an error");
     assert_eq!(ok(&env, &["contract", "list"]), before, "nothing written");
 }
