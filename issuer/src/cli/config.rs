@@ -4,6 +4,7 @@ use fanlic_issuer::ImageBuildError;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
+use fanlic_issuer::ingest::notify;
 use fanlic_issuer::util::{clock, input};
 use fanlic_issuer::{Error, Home, contracts, home, outbox};
 use serde_json::Value;
@@ -21,10 +22,14 @@ With no option, shows the settings. Changes are checked first and made only if a
                   of the mail servers that receive the registration mail (see README)
   own Received    how many Received lines your own servers add above those results on every
   lines           message (a relay or fetcher after the authenticating server); default 0
+  staff notify    the staff address told of each new held request (its reasons and a link to
+                  its console page); `--staff-notify none` stops these mails
+  console URL     the console's public base URL, for those links; default http://127.0.0.1:8390
 
 EXAMPLES:
   fanlic config
   fanlic config --reply-from licenses@vendor.example
+  fanlic config --staff-notify team@vendor.example --console-url https://console.vendor.example
   fanlic config --add-authserv-id mx2.vendor.example --remove-authserv-id mx.old.example --json")]
 pub(crate) struct ConfigArgs {
     /// The address replies are sent from
@@ -46,6 +51,14 @@ pub(crate) struct ConfigArgs {
     /// Where new licenses send phones to get the activation code (`fanlic serve`'s public URL)
     #[arg(long, value_name = "URL")]
     activation_base_url: Option<String>,
+
+    /// Tell this staff address of each new held request (`none`: nobody)
+    #[arg(long, value_name = "ADDR")]
+    staff_notify: Option<String>,
+
+    /// The console's public base URL, for links in mail to staff
+    #[arg(long, value_name = "URL")]
+    console_url: Option<String>,
 
     /// The authorization server binary that goes into private-cloud images
     #[arg(long, value_name = "PATH")]
@@ -89,6 +102,13 @@ pub(crate) fn run(home_dir: &Path, a: &ConfigArgs) -> anyhow::Result<u8> {
     if let Some(url) = &a.activation_base_url {
         home::activation::check_base_url(url)?;
     }
+    let staff_notify = a.staff_notify.as_deref().map(str::trim).filter(|s| !s.eq_ignore_ascii_case("none"));
+    if let Some(addr) = staff_notify {
+        contracts::normalize_email("--staff-notify", addr)?;
+    }
+    if let Some(url) = &a.console_url {
+        notify::check_console_url(url)?;
+    }
     if let Some(p) = &a.license_server_binary
         && !p.is_file()
     {
@@ -98,6 +118,8 @@ pub(crate) fn run(home_dir: &Path, a: &ConfigArgs) -> anyhow::Result<u8> {
         || a.license_server_binary.is_some()
         || a.own_received_lines.is_some()
         || a.activation_base_url.is_some()
+        || a.staff_notify.is_some()
+        || a.console_url.is_some()
         || !a.add_authserv_ids.is_empty()
         || !a.remove_authserv_ids.is_empty();
     if changes {
@@ -120,6 +142,12 @@ pub(crate) fn run(home_dir: &Path, a: &ConfigArgs) -> anyhow::Result<u8> {
         if let Some(p) = &a.license_server_binary {
             h.set_license_server_binary(p, now, &by)?;
         }
+        if a.staff_notify.is_some() {
+            notify::set_staff_notify(&mut h, staff_notify, now, &by)?;
+        }
+        if let Some(url) = &a.console_url {
+            notify::set_console_url(&mut h, url, now, &by)?;
+        }
     }
     let settings = Settings {
         license_server_binary: h.license_server_binary()?,
@@ -128,6 +156,8 @@ pub(crate) fn run(home_dir: &Path, a: &ConfigArgs) -> anyhow::Result<u8> {
         reply_from: h.reply_from()?,
         authserv_ids: h.authserv_ids()?,
         own_received_lines: h.own_received_lines()?,
+        staff_notify: notify::staff_notify(&h)?,
+        console_url: notify::console_url(&h)?,
     };
     Ok(emit(&a.format, &settings)?)
 }
@@ -140,6 +170,8 @@ struct Settings {
     reply_from: String,
     authserv_ids: Vec<String>,
     own_received_lines: usize,
+    staff_notify: Option<String>,
+    console_url: String,
 }
 
 impl Settings {
@@ -160,6 +192,8 @@ impl Report for Settings {
             "activation_master_secret_present": self.activation_master.exists(),
             "license_server_binary": self.license_server_binary,
             "license_server_binary_present": self.license_server_binary.is_file(),
+            "staff_notify": self.staff_notify,
+            "console_url": self.console_url,
         })
     }
 
@@ -180,9 +214,12 @@ impl Report for Settings {
         format!(
             "reply sender:  {reply_from}{note}\nauthserv ids:  {ids}\nown Received lines above them: {own}\n\
              activation base URL: {activation_base_url}\nactivation master secret: {master}\n\
-             license server binary (for images): {}{}\n",
+             license server binary (for images): {}{}\n\
+             staff notified of held requests: {}\nconsole URL (for links): {}\n",
             license_server_binary.display(),
-            if license_server_binary.is_file() { "" } else { " (missing: build it, see `fanlic image --help`)" }
+            if license_server_binary.is_file() { "" } else { " (missing: build it, see `fanlic image --help`)" },
+            self.staff_notify.as_deref().unwrap_or("nobody (set an address with --staff-notify)"),
+            self.console_url,
         )
     }
 }

@@ -16,6 +16,7 @@ use maud::{Markup, html};
 use serde::de::DeserializeOwned;
 
 use super::App;
+use super::html::encode_component;
 use super::lang::{self, Lang};
 use crate::store::{Role, StaffSession};
 use crate::util::clock;
@@ -45,6 +46,11 @@ pub(crate) fn same_secret(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// Marks a request that came over the console's own TLS (the accept loop
+/// inserts it).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct OverTls;
+
 /// Whoever sent a request, logged in or not: its language, its address,
 /// whether it came over TLS.
 #[derive(Clone, Debug)]
@@ -70,7 +76,7 @@ impl FromRequestParts<Arc<App>> for Visitor {
         let from_proxy = app.opts.trusted_proxies.contains(&peer);
         let client =
             if from_proxy { forwarded_for(&parts.headers, &app.opts.trusted_proxies).unwrap_or(peer) } else { peer };
-        let tls = parts.extensions.get::<super::server::OverTls>().is_some();
+        let tls = parts.extensions.get::<OverTls>().is_some();
         let proxied_https = from_proxy
             && parts
                 .headers
@@ -150,19 +156,6 @@ pub(crate) fn see_other(location: &str) -> Response {
     (StatusCode::SEE_OTHER, [(header::LOCATION, value)]).into_response()
 }
 
-/// Percent-encodes a query component.
-pub(crate) fn encode_component(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~/".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 impl Visitor {
     /// Runs `f` on the home, on a blocking thread.
     pub(crate) async fn db<T: Send + 'static>(
@@ -232,7 +225,7 @@ impl Ctx {
 
     /// The hidden CSRF field every form of this session carries.
     pub(crate) fn csrf_input(&self) -> Markup {
-        html! { input type="hidden" name=(CSRF_FIELD) value=(self.session.csrf); }
+        super::html::csrf_input(&self.session.csrf)
     }
 
     /// Refused (403) unless `token` is this session's CSRF token.
@@ -245,7 +238,14 @@ impl Ctx {
 
     /// A page in the console's shell.
     pub(crate) fn page(&self, title: &str, body: Markup) -> Response {
-        super::html::shell(self, title, body).into_response()
+        let chrome = super::html::Chrome {
+            lang: self.lang(),
+            role: self.role(),
+            name: self.by(),
+            csrf: &self.session.csrf,
+            target: &self.v.target,
+        };
+        super::html::shell(&chrome, title, body).into_response()
     }
 }
 

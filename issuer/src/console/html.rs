@@ -3,9 +3,8 @@
 //! notices. maud escapes every value written into a page.
 
 use fanlic_formats::Timestamp;
-use maud::{DOCTYPE, Markup, PreEscaped, html};
+use maud::{DOCTYPE, Markup, html};
 
-use super::ctx::{Ctx, encode_component};
 use super::lang::Lang;
 use crate::store::Role;
 
@@ -25,10 +24,42 @@ const NAV: &[(&str, &str, &str, Role)] = &[
     ("/staff", "Staff", "员工", Role::Admin),
 ];
 
+/// What the shell around every page of a logged-in account shows.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Chrome<'a> {
+    pub(crate) lang: Lang,
+    pub(crate) role: Role,
+    /// The account's name.
+    pub(crate) name: &'a str,
+    /// The session's CSRF token (the logout form).
+    pub(crate) csrf: &'a str,
+    /// The path and query shown (the navigation marks it; the language
+    /// switch comes back to it).
+    pub(crate) target: &'a str,
+}
+
+/// The hidden CSRF field of a form.
+pub(crate) fn csrf_input(csrf: &str) -> Markup {
+    html! { input type="hidden" name="csrf" value=(csrf); }
+}
+
+/// Percent-encodes a query component.
+pub(crate) fn encode_component(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~/".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 /// A whole page: head, navigation, `body` under an `h1` of `title`.
-pub(crate) fn shell(ctx: &Ctx, title: &str, body: Markup) -> Markup {
-    let lang = ctx.lang();
-    let path = ctx.v.target.split('?').next().unwrap_or("/");
+pub(crate) fn shell(c: &Chrome<'_>, title: &str, body: Markup) -> Markup {
+    let lang = c.lang;
+    let path = c.target.split('?').next().unwrap_or("/");
     html! {
         (DOCTYPE)
         html lang=(lang.code()) {
@@ -43,17 +74,17 @@ pub(crate) fn shell(ctx: &Ctx, title: &str, body: Markup) -> Markup {
                     a.brand href="/" { "fanlic" }
                     nav {
                         @for (href, en, zh, role) in NAV {
-                            @if ctx.role().allows(*role) {
+                            @if c.role.allows(*role) {
                                 @let here = if *href == "/" { path == "/" } else { path.starts_with(href) };
                                 a href=(href) class=[here.then_some("here")] { (lang.t(en, zh)) }
                             }
                         }
                     }
                     div.who {
-                        (lang_switch(lang, &ctx.v.target))
-                        span.user title=(ctx.role().as_str()) { (ctx.by()) " (" (role_name(lang, ctx.role())) ")" }
+                        (lang_switch(lang, c.target))
+                        span.user title=(c.role.as_str()) { (c.name) " (" (role_name(lang, c.role)) ")" }
                         form.inline method="post" action="/logout" {
-                            (ctx.csrf_input())
+                            (csrf_input(c.csrf))
                             button.link type="submit" id="logout" { (lang.t("Log out", "退出")) }
                         }
                     }
@@ -114,8 +145,3 @@ pub(crate) fn pager(lang: Lang, path: &str, query: &str, page: u32, has_more: bo
 
 /// Rows per page of every list.
 pub(crate) const PAGE_SIZE: u32 = 50;
-
-/// `x` as an HTML-escaped string (for attributes built by hand).
-pub(crate) fn escape(x: &str) -> PreEscaped<String> {
-    PreEscaped(maud::html! { (x) }.into_string())
-}

@@ -13,6 +13,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, pem::PemObject as _};
 use tokio_rustls::TlsAcceptor;
 
 use super::App;
+use super::ctx::OverTls;
 use crate::Error;
 use crate::error::ConsoleError;
 
@@ -22,10 +23,6 @@ const DRAIN_SECS: u64 = 10;
 const HEADER_TIMEOUT_SECS: u64 = 30;
 /// Seconds a connection may last in all.
 const CONNECTION_MAX_SECS: u64 = 600;
-
-/// Marks a request that came over the console's own TLS.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct OverTls;
 
 /// What every answer carries: no framing (clickjacking), only the
 /// console's own stylesheet and forms (no script at all), no sniffing, no

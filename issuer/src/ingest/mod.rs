@@ -40,13 +40,15 @@
 //! needs no lock, [`record`] writes a decision under the write lock,
 //! [`mod@review`] is staff's side (`review`, `approve`, `reject`), [`decide`]
 //! is what to do with one request, [`private_cloud`] the image, migration
-//! and destroy requests, [`replies`] the customer's mails, [`files`] the
+//! and destroy requests, [`replies`] the customer's mails, [`notify`] the
+//! mail to staff about a new held request, [`files`] the
 //! issued license files, [`incoming`] a message of a batch, [`prune`] the
 //! raw copies of decided mail and [`source`] where mail is read from.
 
 pub mod decide;
 pub mod files;
 pub mod incoming;
+pub mod notify;
 pub mod outcome;
 pub mod pipeline;
 pub mod prepare;

@@ -12,6 +12,7 @@ use super::INGEST_ACTOR;
 use super::decide::{self, Outcome, Reason, RevokePlan};
 use super::files::license_path;
 use super::incoming::Incoming;
+use super::notify;
 use super::outcome::{IngestOutcome, OutcomeKind};
 use super::prepare::Prepared;
 use super::private_cloud;
@@ -120,7 +121,7 @@ pub(crate) fn record(
             let mut d = if matches!(standing, Standing::Full { .. }) {
                 let mut d = Decided::new(DecisionKind::Rejected, Action::Rejected, reasons);
                 if decision.reply_allowed {
-                    let reply = rejection_reply(reply_from, &plan.sender, m, &[reason]);
+                    let reply = rejection_reply(reply_from, &plan.sender, m, core::slice::from_ref(&reason));
                     d.outbox_id = Some(outbox::enqueue_checked(tx, outbox::CheckedReply::new(reply, now)?, now)?);
                 }
                 d
@@ -128,7 +129,12 @@ pub(crate) fn record(
                 Decided::new(DecisionKind::Held, Action::Held, reasons)
             };
             d.license_id = None;
-            return decide(tx, (item, &p), d, now);
+            let held = d.label == DecisionKind::Held;
+            let outcome = decide(tx, (item, &p), d, now)?;
+            if held && let Some(id) = outcome.decision_id {
+                notify::queue_held_notice(tx, (id, reply_from), mail, from.as_deref(), &[reason], now)?;
+            }
+            return Ok(outcome);
         }
     }
 
@@ -177,6 +183,10 @@ pub(crate) fn record(
     d.license_id = license_id;
     d.outbox_id = outbox_id;
     let mut outcome = decide(tx, (item, &p), d, now)?;
+    // A new held request (a resend joined to one returned above): staff are told.
+    if let (Outcome::Hold(rs), Some(id)) = (&decision.outcome, outcome.decision_id) {
+        notify::queue_held_notice(tx, (id, reply_from), mail, from.as_deref(), rs, now)?;
+    }
     outcome.image_owed = image_owed;
     outcome.pending_file = pending_file;
     Ok(outcome)

@@ -8,7 +8,7 @@
 //! `fanlic staff` (the CLI, for automation) and `fanlic console` both come
 //! here.
 
-use std::fmt::Write as _;
+use core::fmt::Write as _;
 
 use argon2::{Algorithm, Argon2, Params, PasswordHash, PasswordHasher as _, PasswordVerifier as _, Version};
 use fanlic_formats::Timestamp;
@@ -353,4 +353,77 @@ pub fn account_json(a: &StaffAccount) -> Value {
         "created_at": a.created_at.to_string(),
         "updated_at": a.updated_at.to_string(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)] // test code
+
+    use super::*;
+
+    fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("fanlic.db"), true).unwrap();
+        (dir, store)
+    }
+
+    const PW: &str = "correct horse battery";
+
+    #[test]
+    fn a_session_ends_after_the_idle_time_and_after_its_longest_life() {
+        let (_d, mut s) = store();
+        add(&mut s, "alice", Role::Admin, PW, "root", Timestamp(1_000)).unwrap();
+        let Ok(open) = login(&mut s, "alice", PW, "127.0.0.1", Timestamp(1_000)).unwrap() else { panic!("refused") };
+        let limits = (1_800, 43_200);
+        // Used at +1,700 s: the idle clock starts again from there.
+        assert!(session(&mut s, &open.token, Timestamp(2_700), limits).unwrap().is_some());
+        assert!(session(&mut s, &open.token, Timestamp(4_400), limits).unwrap().is_some());
+        // 1,800 s unused: gone, and it stays gone.
+        assert!(session(&mut s, &open.token, Timestamp(6_200), limits).unwrap().is_none());
+        assert!(session(&mut s, &open.token, Timestamp(6_201), limits).unwrap().is_none());
+        // Used all the time, still ended after 12 hours.
+        let Ok(open) = login(&mut s, "alice", PW, "127.0.0.1", Timestamp(10_000)).unwrap() else { panic!("refused") };
+        let mut t = 10_000;
+        while t < 10_000 + 43_200 - 1_000 {
+            t += 1_000;
+            assert!(session(&mut s, &open.token, Timestamp(t), limits).unwrap().is_some(), "at {t}");
+        }
+        assert!(session(&mut s, &open.token, Timestamp(10_000 + 43_200), limits).unwrap().is_none());
+    }
+
+    #[test]
+    fn only_the_digest_of_a_token_is_stored_and_a_wrong_token_opens_nothing() {
+        let (_d, mut s) = store();
+        add(&mut s, "alice", Role::Issuer, PW, "root", Timestamp(1_000)).unwrap();
+        let Ok(open) = login(&mut s, "alice", PW, "::1", Timestamp(1_000)).unwrap() else { panic!("refused") };
+        let limits = (1_800, 43_200);
+        let mut wrong = open.token.to_string();
+        wrong.replace_range(0..1, if wrong.starts_with('0') { "1" } else { "0" });
+        assert!(session(&mut s, &wrong, Timestamp(1_001), limits).unwrap().is_none());
+        let found = session(&mut s, &open.token, Timestamp(1_001), limits).unwrap().unwrap();
+        assert_eq!((found.name.as_str(), found.role), ("alice", Role::Issuer));
+        assert!(s.read(|tx| tx.staff_session(&token_digest(&open.token))).unwrap().is_some());
+        // A new password ends every open session.
+        set_password(&mut s, "alice", "another good password", "root", Timestamp(1_002)).unwrap();
+        assert!(session(&mut s, &open.token, Timestamp(1_003), limits).unwrap().is_none());
+    }
+
+    #[test]
+    fn the_hash_is_argon2id_at_owasp_parameters_and_checks() {
+        let h = hash_password(PW).unwrap();
+        assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{h}");
+        assert!(password_matches(PW, &h));
+        assert!(!password_matches("correct horse batterY", &h));
+        assert!(!password_matches(PW, "not a hash"));
+        assert_ne!(hash_password(PW).unwrap(), h, "salted");
+    }
+
+    #[test]
+    fn weak_passwords_are_refused_with_the_reason() {
+        for (pw, why) in [("short", "10 characters"), ("alicealice", "name"), ("with\nnewline-long", "control")] {
+            let e = check_password("alicealice", pw).unwrap_err().to_string();
+            assert!(e.contains(why), "{pw:?}: {e}");
+        }
+        check_password("alice", PW).unwrap();
+    }
 }

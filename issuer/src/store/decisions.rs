@@ -280,6 +280,25 @@ pub struct Settlement<'a> {
     pub by: &'a str,
 }
 
+/// A held decision as the review queue lists it: no message bytes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HeldSummary {
+    /// Its id.
+    pub id: i64,
+    /// The sender, normalized; empty when none.
+    pub from: String,
+    /// The subject.
+    pub subject: String,
+    /// `(code, message)` of every reason.
+    pub reasons: Vec<(String, String)>,
+    /// Whether the sender was authenticated.
+    pub authenticated: bool,
+    /// When it was held.
+    pub decided_at: Timestamp,
+    /// How many resends joined it.
+    pub resends_joined: u64,
+}
+
 /// What a private-cloud delivery needs of its decision.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Delivery {
@@ -526,6 +545,60 @@ impl Tx<'_> {
             .prepare(&format!("SELECT {DECISION_COLUMNS} FROM decisions WHERE decision = 'held' ORDER BY decision_id"))
             .map_err(err(self.path, READ))?;
         let rows = stmt.query_map([], decision_row).map_err(err(self.path, READ))?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(err(self.path, READ))
+    }
+
+    /// One page of the held decisions, oldest first: `limit` rows from
+    /// `offset`, without their messages (the index on `(decision,
+    /// decided_at)` orders them; the one on `joined_to` counts the resends).
+    pub fn held_page(&self, offset: u64, limit: u64) -> Result<Vec<HeldSummary>, Error> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT decision_id, from_addr, subject, reasons, authenticated, decided_at,
+                     (SELECT count(*) FROM decisions j WHERE j.joined_to = decisions.decision_id)
+                 FROM decisions WHERE decision = 'held' ORDER BY decided_at, decision_id LIMIT ?1 OFFSET ?2",
+            )
+            .map_err(err(self.path, READ))?;
+        let rows = stmt
+            .query_map(params![int(limit), int(offset)], |r| {
+                Ok(HeldSummary {
+                    id: r.get(0)?,
+                    from: r.get(1)?,
+                    subject: r.get(2)?,
+                    reasons: reasons_from_json(&r.get::<_, String>(3)?),
+                    authenticated: r.get(4)?,
+                    decided_at: Timestamp(u64::try_from(r.get::<_, i64>(5)?).unwrap_or(0)),
+                    resends_joined: u64::try_from(r.get::<_, i64>(6)?).unwrap_or(0),
+                })
+            })
+            .map_err(err(self.path, READ))?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(err(self.path, READ))
+    }
+
+    /// How many decisions are held.
+    pub fn held_count(&self) -> Result<u64, Error> {
+        let n: i64 = self
+            .conn
+            .prepare_cached("SELECT count(*) FROM decisions WHERE decision = 'held'")
+            .and_then(|mut s| s.query_row([], |r| r.get(0)))
+            .map_err(err(self.path, READ))?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    /// The sources of the resends that joined the held decision `id`, oldest first.
+    pub fn joined_resends(&self, id: i64) -> Result<Vec<(i64, String, Timestamp)>, Error> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT decision_id, source, decided_at FROM decisions WHERE joined_to = ?1 ORDER BY decision_id LIMIT 100",
+            )
+            .map_err(err(self.path, READ))?;
+        let rows = stmt
+            .query_map(params![id], |r| {
+                Ok((r.get(0)?, r.get(1)?, Timestamp(u64::try_from(r.get::<_, i64>(2)?).unwrap_or(0))))
+            })
+            .map_err(err(self.path, READ))?;
         rows.collect::<Result<Vec<_>, _>>().map_err(err(self.path, READ))
     }
 

@@ -465,15 +465,10 @@ CREATE TABLE login_failures (
     PRIMARY KEY (kind, key)
 ) STRICT;
 ",
-    // 13: what the console benchmark (10,000 contracts, 100,000 decisions,
-    // 50,000 licenses) found slow. `IF NOT EXISTS`: the same index may come
-    // with a console page's own migration.
+    // 13: the review queue counts the resends joined to each held request
+    // (`joined_to`), which only `joined` decisions set.
     r"
--- Every decision read counts the resends joined to it
--- (`SELECT count(*) ... WHERE joined_to = decision_id`): without this, one
--- scan of every decision per row read (0.5 s each; the held list of 200
--- rows took minutes).
-CREATE INDEX IF NOT EXISTS decisions_by_joined_to ON decisions (joined_to) WHERE joined_to IS NOT NULL;
+CREATE INDEX decisions_by_joined_to ON decisions (joined_to) WHERE joined_to IS NOT NULL;
 ",
 ];
 

@@ -6,6 +6,13 @@ use rusqlite::{OptionalExtension as _, params};
 use super::{Tx, err, int};
 use crate::Error;
 
+/// The setting holding the staff address told of each new held request
+/// (`fanlic config --staff-notify`); unset or empty: nobody is told.
+const STAFF_NOTIFY: &str = "staff_notify";
+/// The setting holding the console's public base URL, for links in mail
+/// to staff (`fanlic config --console-url`).
+const CONSOLE_URL: &str = "console_url";
+
 impl Tx<'_> {
     /// A setting's value, if set.
     pub fn setting(&self, name: &str) -> Result<Option<String>, Error> {
@@ -28,6 +35,26 @@ impl Tx<'_> {
         )
         .map(|_| ())
         .map_err(err(path, "cannot change the settings"))
+    }
+
+    /// The staff address told of each new held request, if one is set.
+    pub fn staff_notify(&self) -> Result<Option<String>, Error> {
+        Ok(self.setting(STAFF_NOTIFY)?.filter(|a| !a.trim().is_empty()))
+    }
+
+    /// Sets (or with `None` clears) the staff address told of held requests.
+    pub fn set_staff_notify(&self, addr: Option<&str>, now: Timestamp, by: &str) -> Result<(), Error> {
+        self.set_setting(STAFF_NOTIFY, addr.unwrap_or_default(), now, by)
+    }
+
+    /// The console's public base URL, if one is set.
+    pub fn console_url(&self) -> Result<Option<String>, Error> {
+        Ok(self.setting(CONSOLE_URL)?.filter(|u| !u.trim().is_empty()))
+    }
+
+    /// Sets the console's public base URL.
+    pub fn set_console_url(&self, url: &str, now: Timestamp, by: &str) -> Result<(), Error> {
+        self.set_setting(CONSOLE_URL, url, now, by)
     }
 
     /// The trusted authserv ids, oldest first.

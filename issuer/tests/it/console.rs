@@ -124,3 +124,111 @@ fn staff_accounts_from_the_cli() {
     let db = std::fs::read(env.home.join("fanlic.db")).unwrap();
     assert!(!db.windows(PASSWORD.len()).any(|w| w == PASSWORD.as_bytes()), "no password in the database");
 }
+
+/// A self-signed certificate for 127.0.0.1 made by OpenSSL: (cert, key).
+fn openssl_cert(env: &Env) -> (std::path::PathBuf, std::path::PathBuf) {
+    let (cert, key) = (env.dir.join("console.crt"), env.dir.join("console.key"));
+    let out = std::process::Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2"])
+        .args(["-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("openssl is installed");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    (cert, key)
+}
+
+#[test]
+fn over_tls_the_session_cookie_is_secure_and_curl_verifies_the_certificate() {
+    let env = home_with_admin();
+    let (cert, key) = openssl_cert(&env);
+    let console = Console::start(&env, &["--tls-cert", cert.to_str().unwrap(), "--tls-key", key.to_str().unwrap()]);
+    let url = format!("https://{}/login", console.addr);
+    // curl checks the chain against the certificate (no -k): a real TLS handshake.
+    let out = std::process::Command::new("curl")
+        .args(["-sS", "-D", "-", "-o", "/dev/null", "--cacert"])
+        .arg(&cert)
+        .arg(&url)
+        .output()
+        .expect("curl is installed");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let head = String::from_utf8_lossy(&out.stdout).to_ascii_lowercase();
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    assert!(head.contains("strict-transport-security: max-age="), "{head}");
+    assert!(head.contains("set-cookie: fanlic_login=") && head.contains("; secure"), "{head}");
+    // Plain HTTP on the TLS port gets no page.
+    let mut plain = console.client();
+    let raw = std::panic::catch_unwind(core::panic::AssertUnwindSafe(|| plain.get("/login")));
+    assert!(raw.map_or(true, |a| a.status != 200), "plain HTTP is not served on the TLS listener");
+}
+
+#[test]
+fn a_bad_certificate_or_key_is_refused_at_start_saying_which_file() {
+    let env = home_with_admin();
+    let (cert, _) = openssl_cert(&env);
+    let junk = env.dir.join("junk.pem");
+    std::fs::write(&junk, "not a key").unwrap();
+    let out = fanlic(
+        &env,
+        &[
+            "console",
+            "--listen",
+            "127.0.0.1:0",
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            junk.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("junk.pem") && err.contains("private key"), "{err}");
+}
+
+#[test]
+fn forwarded_for_is_believed_only_from_a_trusted_proxy() {
+    let env = home_with_admin();
+    // Not trusted: a client cannot pick the address its failures count against.
+    let console = Console::start(&env, &[]);
+    let mut c = console.client();
+    for i in 0..5 {
+        let page = c.get("/login");
+        let csrf = hidden(&page.body, "csrf").unwrap();
+        let body = format!("username=nobody{i}&password=wrong+password+x&csrf={csrf}");
+        let fake = format!("203.0.113.{i}");
+        c.send(
+            "POST",
+            "/login",
+            &[("Content-Type", "application/x-www-form-urlencoded"), ("X-Forwarded-For", &fake)],
+            Some(body.as_bytes()),
+        );
+    }
+    let listed = ok(&env, &["staff", "list"]);
+    assert!(listed.contains("locked: 127.0.0.1"), "the real peer is locked out: {listed}");
+    assert!(!listed.contains("203.0.113."), "{listed}");
+    drop(console);
+    ok(&env, &["staff", "unlock", "x", "--client", "127.0.0.1"]);
+    // Trusted: the proxy's X-Forwarded-For names the client.
+    let console = Console::start(&env, &["--trusted-proxy", "127.0.0.1"]);
+    let mut c = console.client();
+    for i in 0..5 {
+        let page = c.get("/login");
+        let csrf = hidden(&page.body, "csrf").unwrap();
+        let body = format!("username=someone{i}&password=wrong+password+x&csrf={csrf}");
+        c.send(
+            "POST",
+            "/login",
+            &[("Content-Type", "application/x-www-form-urlencoded"), ("X-Forwarded-For", "198.51.100.7, 127.0.0.1")],
+            Some(body.as_bytes()),
+        );
+    }
+    let listed = ok(&env, &["staff", "list"]);
+    assert!(listed.contains("locked: 198.51.100.7"), "{listed}");
+    // And X-Forwarded-Proto: https from it makes the cookies Secure.
+    let r = c.send("GET", "/login", &[("X-Forwarded-Proto", "https")], None);
+    let cookie = r.header("set-cookie").unwrap();
+    assert!(cookie.contains("Secure"), "{cookie}");
+}

@@ -81,6 +81,16 @@ ALTER TABLE decisions DROP COLUMN raw_pruned_at;
 ALTER TABLE decisions DROP COLUMN raw_kept;
 ALTER TABLE decisions DROP COLUMN raw_size;
 ",
+    // 12: the staff console.
+    r"
+DROP TABLE login_failures;
+DROP TABLE staff_sessions;
+DROP TABLE staff;
+",
+    // 13: the review queue's count of joined resends.
+    r"
+DROP INDEX decisions_by_joined_to;
+",
 ];
 
 /// Undoes every migration after `version`, newest first, and sets `user_version`.
