@@ -50,6 +50,40 @@ pub struct Binding {
     pub bound_at: u64,
 }
 
+/// One activation attempt, as `fanlic serve` recorded it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ActivationRecord {
+    /// When.
+    pub at: Timestamp,
+    /// The project it came from.
+    pub project_fingerprint: Vec<u8>,
+    /// The node that asked.
+    pub node_id: Vec<u8>,
+    /// How many nodes the cluster had.
+    pub nodes: i64,
+    /// The client's address.
+    pub client: String,
+    /// `activated`, or the code of the refusal.
+    pub outcome: String,
+}
+
+/// One activation receipt, as recorded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReceiptRecord {
+    /// Its id.
+    pub receipt_id: Vec<u8>,
+    /// The project of its binding.
+    pub project_fingerprint: Vec<u8>,
+    /// When its binding was made.
+    pub bound_at: Timestamp,
+    /// When it was signed.
+    pub at: Timestamp,
+    /// End of its lease, if any.
+    pub lease_until: Option<Timestamp>,
+    /// The client's address.
+    pub client: String,
+}
+
 /// A binding to make, with its audit entry.
 #[derive(Clone, Copy, Debug)]
 pub struct NewBinding<'a> {
@@ -275,6 +309,55 @@ impl Tx<'_> {
             .and_then(|mut s| s.execute(params![client.to_string(), int(at.0 / 86_400), outcome, int(at.0)]))
             .map(|_| ())
             .map_err(err(self.path, "cannot count the unverified attempt"))
+    }
+
+    /// The newest `limit` activation attempts that named license `id`
+    /// (confirmed or refused), newest first.
+    pub fn activations_of(&self, id: &str, limit: u32) -> Result<Vec<ActivationRecord>, Error> {
+        self.conn
+            .prepare_cached(
+                "SELECT at, project_fingerprint, node_id, nodes, client_addr, outcome FROM activations
+                 WHERE license_id = ?1 ORDER BY at DESC, activation_id DESC LIMIT ?2",
+            )
+            .and_then(|mut s| {
+                s.query_map(params![id, limit], |r| {
+                    Ok(ActivationRecord {
+                        at: Timestamp(u64::try_from(r.get::<_, i64>(0)?).unwrap_or(0)),
+                        project_fingerprint: r.get(1)?,
+                        node_id: r.get(2)?,
+                        nodes: r.get(3)?,
+                        client: r.get(4)?,
+                        outcome: r.get(5)?,
+                    })
+                })?
+                .collect()
+            })
+            .map_err(err(self.path, "cannot read the activations"))
+    }
+
+    /// The newest `limit` activation receipts issued for license `id`
+    /// (under any of its bindings), newest first.
+    pub fn receipts_of(&self, id: &str, limit: u32) -> Result<Vec<ReceiptRecord>, Error> {
+        self.conn
+            .prepare_cached(
+                "SELECT receipt_id, project_fingerprint, bound_at, vendor_time, lease_until, client_addr
+                 FROM receipts WHERE license_id = ?1 ORDER BY vendor_time DESC, rowid DESC LIMIT ?2",
+            )
+            .and_then(|mut s| {
+                s.query_map(params![id, limit], |r| {
+                    let time = |i: usize| r.get::<_, i64>(i).map(|v| Timestamp(u64::try_from(v).unwrap_or(0)));
+                    Ok(ReceiptRecord {
+                        receipt_id: r.get(0)?,
+                        project_fingerprint: r.get(1)?,
+                        bound_at: time(2)?,
+                        at: time(3)?,
+                        lease_until: r.get::<_, Option<i64>>(4)?.map(|v| Timestamp(u64::try_from(v).unwrap_or(0))),
+                        client: r.get(5)?,
+                    })
+                })?
+                .collect()
+            })
+            .map_err(err(self.path, "cannot read the receipts"))
     }
 
     /// The newest revocation list `fanlic revocations export` recorded.

@@ -4,7 +4,7 @@
 use crate::error::{LicenseError, Refusal};
 use std::path::Path;
 
-use fanlic_formats::KeyId;
+use fanlic_formats::{KeyId, Timestamp};
 use rusqlite::{OptionalExtension as _, params};
 
 use super::{Tx, company_key, err, int};
@@ -328,3 +328,348 @@ fn is_second_live(e: &rusqlite::Error) -> bool {
 
 /// Who the schema migration records as the author of what it marks.
 pub const MIGRATION_ACTOR: &str = "fanlic (schema migration 8)";
+
+/// One row of the console's license list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LicenseRow {
+    /// 32 hex digits.
+    pub license_id: String,
+    /// The customer company.
+    pub company: String,
+    /// The project it was issued for.
+    pub project: String,
+    /// `FineReport` or `FineBI`.
+    pub app_name: String,
+    /// `local-container` or `private-cloud`.
+    pub kind: String,
+    /// Licensed major.minor.
+    pub version: String,
+    /// Node limit.
+    pub max_nodes: u32,
+    /// `never` or YYYY-MM-DD.
+    pub expiry: String,
+    /// Its standing (`None`: a state this build does not know).
+    pub state: Option<LicenseState>,
+    /// When it was issued.
+    pub issued_at: Timestamp,
+}
+
+/// Which licenses a page of the list shows.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LicenseSearch {
+    /// Empty: every license. With `@`: the licenses of the company whose
+    /// contract holds this address. Otherwise: licenses whose company or
+    /// project starts with it (folded as [`company_key`] folds), or whose
+    /// id starts with it (hex digits); when none does, those whose company
+    /// or project holds it anywhere.
+    pub text: String,
+    /// Only licenses in this state.
+    pub state: Option<LicenseState>,
+    /// Only live licenses expiring on one of these days (`YYYY-MM-DD`,
+    /// first and last, inclusive), soonest first.
+    pub expiring: Option<(String, String)>,
+    /// Rows to skip.
+    pub offset: u64,
+    /// Rows to return.
+    pub limit: u64,
+}
+
+/// Everything the console's license page shows of the license's own row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LicenseRecord {
+    /// The list's columns.
+    pub row: LicenseRow,
+    /// The license this one replaced, if any.
+    pub supersedes: Option<String>,
+    /// The issuing key that signed it.
+    pub issuing_key_id: String,
+    /// The raw license file.
+    pub file_bytes: Vec<u8>,
+    /// Where `fanlic` wrote it.
+    pub output_path: String,
+}
+
+/// A decision on a registration mail that named a license.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LicenseDecision {
+    /// Its number.
+    pub decision_id: i64,
+    /// `issued`, `resent`, ...
+    pub decision: String,
+    /// The mail's sender.
+    pub from: String,
+    /// The mail's subject.
+    pub subject: String,
+    /// Whether the sender was authenticated.
+    pub authenticated: bool,
+    /// The reply queued, if any.
+    pub outbox_id: Option<i64>,
+    /// When it was decided.
+    pub at: Timestamp,
+    /// By whom.
+    pub by: String,
+}
+
+const ROW_COLUMNS: &str = "license_id, company, project, app_name, kind, version, max_nodes, expiry, state, issued_at";
+
+fn list_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<LicenseRow> {
+    Ok(LicenseRow {
+        license_id: r.get(0)?,
+        company: r.get(1)?,
+        project: r.get(2)?,
+        app_name: r.get(3)?,
+        kind: r.get(4)?,
+        version: r.get(5)?,
+        max_nodes: u32::try_from(r.get::<_, i64>(6)?).unwrap_or(0),
+        expiry: r.get(7)?,
+        state: LicenseState::parse(&r.get::<_, String>(8)?),
+        issued_at: Timestamp(u64::try_from(r.get::<_, i64>(9)?).unwrap_or(0)),
+    })
+}
+
+/// The smallest text greater than every text that starts with `prefix`
+/// (SQLite compares text bytewise; no UTF-8 text goes past U+10FFFF).
+fn prefix_end(prefix: &str) -> String {
+    format!("{prefix}\u{10FFFF}")
+}
+
+/// Up to this many licenses matching a search are sorted; a search that
+/// matches more is answered by walking the licenses newest first instead,
+/// which soon finds a page of them.
+const SORTED_MATCHES: i64 = 1000;
+
+/// A statement and its values.
+type Statement = (String, Vec<rusqlite::types::Value>);
+
+/// How [`Tx::search_licenses`] reads a page.
+#[derive(Debug)]
+struct SearchPlan {
+    /// The page.
+    page: Statement,
+    /// How many licenses the text matches, up to [`SORTED_MATCHES`]: a
+    /// search by the start of a company, project or id, before the page.
+    count: Option<Statement>,
+}
+
+/// How a search by text reads its page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum TextMatch {
+    /// Few licenses start with the text: read through the company, project
+    /// and id indexes, then sorted.
+    Sorted,
+    /// Many do: the newest-first index is walked until the page is full.
+    Walked,
+    /// None does: licenses whose company or project holds the text
+    /// anywhere, found by walking the newest-first index, which holds both
+    /// (a Chinese name is often searched by a word in its middle).
+    Within,
+}
+
+/// The statements of a page of `s`, a search by text read as `how`. Each
+/// kind of search is its own statement, so that each keeps the plan of its
+/// index (a statement's plan does not change with the values bound to it).
+fn search_plan(s: &LicenseSearch, how: TextMatch) -> SearchPlan {
+    use rusqlite::types::Value;
+    let mut wheres: Vec<String> = Vec::new();
+    let mut args: Vec<Value> = Vec::new();
+    let mut arg = |v: String| {
+        args.push(Value::Text(v));
+        format!("?{}", args.len())
+    };
+    let text = s.text.trim();
+    let mut count = None;
+    if text.contains('@') {
+        let email = crate::util::text::normalize_email("q", text).unwrap_or_else(|_| text.to_lowercase());
+        wheres.push(format!(
+            "company_key IN (SELECT c.company_key FROM contract_emails e JOIN contracts c USING (contract_id)
+                             WHERE e.email = {})",
+            arg(email)
+        ));
+    } else if !text.is_empty() && how == TextMatch::Within {
+        let key = arg(company_key(text));
+        wheres.push(format!("(instr(company_key, {key}) > 0 OR instr(project_key, {key}) > 0)"));
+    } else if !text.is_empty() {
+        let key = company_key(text);
+        let (from, to) = (arg(key.clone()), arg(prefix_end(&key)));
+        let mut any = vec![
+            format!("(company_key >= {from} AND company_key < {to})"),
+            format!("(project_key >= {from} AND project_key < {to})"),
+        ];
+        if text.len() <= 32 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
+            let id = text.to_ascii_lowercase();
+            let (from, to) = (arg(id.clone()), arg(prefix_end(&id)));
+            any.push(format!("(license_id >= {from} AND license_id < {to})"));
+        }
+        let any = format!("({})", any.join(" OR "));
+        if s.expiring.is_none() {
+            count = Some(format!("SELECT count(*) FROM (SELECT 1 FROM licenses WHERE {any} LIMIT {SORTED_MATCHES})"));
+        }
+        wheres.push(any);
+    }
+    let count = count.map(|sql| (sql, args.clone()));
+    // Walked or within: the newest-first index, unless the order is by expiry.
+    let walk = how != TextMatch::Sorted && !text.is_empty() && !text.contains('@') && s.expiring.is_none();
+    let mut arg = |v: String| {
+        args.push(Value::Text(v));
+        format!("?{}", args.len())
+    };
+    if let Some(state) = s.state {
+        // With a search that matches few licenses, the state is checked on
+        // them (`+state` is not looked up in an index), rather than every
+        // license of that state checked against the search.
+        let plus = if !text.is_empty() && !walk { "+" } else { "" };
+        wheres.push(format!("{plus}state = {}", arg(state.as_str().to_owned())));
+    }
+    let order = if let Some((first, last)) = &s.expiring {
+        wheres.push(format!("state = 'live' AND expiry >= {} AND expiry <= {}", arg(first.clone()), arg(last.clone())));
+        "expiry, license_id"
+    } else {
+        "issued_at DESC, license_id DESC"
+    };
+    let filter = if wheres.is_empty() { String::new() } else { format!("WHERE {}", wheres.join(" AND ")) };
+    args.push(Value::Integer(int(s.limit)));
+    args.push(Value::Integer(int(s.offset)));
+    let (limit, offset) = (args.len() - 1, args.len());
+    let index = match (walk, s.state) {
+        (false, _) => "",
+        (true, None) => "INDEXED BY licenses_by_issued",
+        (true, Some(_)) => "INDEXED BY licenses_by_state",
+    };
+    let sql =
+        format!("SELECT {ROW_COLUMNS} FROM licenses {index} {filter} ORDER BY {order} LIMIT ?{limit} OFFSET ?{offset}");
+    SearchPlan { page: (sql, args), count }
+}
+
+impl Tx<'_> {
+    /// One page of the license list, newest first (expiring ones: soonest
+    /// first), read through indexes whatever the search. A search by text
+    /// matches licenses whose company, project or id starts with it; when
+    /// none does, those whose company or project holds it anywhere (not for
+    /// the expiring list). Few matches are read through the company,
+    /// project and id indexes and sorted; many, or a search within, walk
+    /// the newest-first index (of its state, if one is asked for), which
+    /// holds what the search compares, until the page is full.
+    pub fn search_licenses(&self, s: &LicenseSearch) -> Result<Vec<LicenseRow>, Error> {
+        let read = || err(self.path, "cannot read the licenses");
+        let mut plan = search_plan(s, TextMatch::Sorted);
+        if let Some((sql, args)) = &plan.count {
+            let n: i64 = self
+                .conn
+                .prepare_cached(sql)
+                .and_then(|mut st| st.query_row(rusqlite::params_from_iter(args.iter()), |r| r.get(0)))
+                .map_err(read())?;
+            if n >= SORTED_MATCHES {
+                plan = search_plan(s, TextMatch::Walked);
+            } else if n == 0 {
+                plan = search_plan(s, TextMatch::Within);
+            }
+        }
+        let (sql, args) = plan.page;
+        self.conn
+            .prepare_cached(&sql)
+            .and_then(|mut st| st.query_map(rusqlite::params_from_iter(args), list_row)?.collect())
+            .map_err(read())
+    }
+
+    /// What the license page shows of a license's row.
+    pub fn license_record(&self, id: &str) -> Result<Option<LicenseRecord>, Error> {
+        self.conn
+            .prepare_cached(&format!(
+                "SELECT {ROW_COLUMNS}, supersedes, issuing_key_id, file_bytes, output_path
+                 FROM licenses WHERE license_id = ?1"
+            ))
+            .and_then(|mut s| {
+                s.query_row(params![id], |r| {
+                    Ok(LicenseRecord {
+                        row: list_row(r)?,
+                        supersedes: r.get(10)?,
+                        issuing_key_id: r.get(11)?,
+                        file_bytes: r.get(12)?,
+                        output_path: r.get(13)?,
+                    })
+                })
+                .optional()
+            })
+            .map_err(err(self.path, "cannot read the licenses"))
+    }
+
+    /// The decisions on registration mail that name license `id`, oldest
+    /// first (the first is the one that got it, when mail did).
+    pub fn license_decisions(&self, id: &str) -> Result<Vec<LicenseDecision>, Error> {
+        self.conn
+            .prepare_cached(
+                "SELECT decision_id, decision, from_addr, subject, authenticated, outbox_id, decided_at, decided_by
+                 FROM decisions WHERE license_id = ?1 ORDER BY decided_at, decision_id LIMIT 200",
+            )
+            .and_then(|mut s| {
+                s.query_map(params![id], |r| {
+                    Ok(LicenseDecision {
+                        decision_id: r.get(0)?,
+                        decision: r.get(1)?,
+                        from: r.get(2)?,
+                        subject: r.get(3)?,
+                        authenticated: r.get(4)?,
+                        outbox_id: r.get(5)?,
+                        at: Timestamp(u64::try_from(r.get::<_, i64>(6)?).unwrap_or(0)),
+                        by: r.get(7)?,
+                    })
+                })?
+                .collect()
+            })
+            .map_err(err(self.path, "cannot read the decisions"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)] // test code
+    use super::*;
+
+    /// Every search the console makes is answered through an index: no plan
+    /// scans the table (a walk follows an index newest first and stops at a
+    /// full page), and only a search that matches few licenses is sorted.
+    #[test]
+    fn every_search_of_the_license_list_uses_an_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::store::Store::open(&dir.path().join("fanlic.db"), true).unwrap();
+        let window = Some(("2026-12-01".to_owned(), "2026-12-31".to_owned()));
+        for text in ["", "acme", "c0ffee", "buyer@customer.example"] {
+            for state in [None, Some(LicenseState::Revoked)] {
+                for expiring in [None, window.clone()] {
+                    for how in [TextMatch::Sorted, TextMatch::Walked, TextMatch::Within] {
+                        let s = LicenseSearch {
+                            text: text.to_owned(),
+                            state,
+                            expiring: expiring.clone(),
+                            offset: 50,
+                            limit: 51,
+                        };
+                        let plan = search_plan(&s, how);
+                        let statements = plan.count.iter().chain([&plan.page]);
+                        for (sql, args) in statements {
+                            let lines: Vec<String> = store
+                                .read(|tx| {
+                                    let mut st = tx.conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+                                    let rows = st
+                                        .query_map(rusqlite::params_from_iter(args.iter()), |r| r.get::<_, String>(3))
+                                        .unwrap();
+                                    Ok(rows.map(Result::unwrap).collect())
+                                })
+                                .unwrap();
+                            let case = format!("{text:?} {state:?} {expiring:?} {how:?}: {lines:?}");
+                            for l in &lines {
+                                let scan = l.starts_with("SCAN licenses");
+                                assert!(!scan || l.contains(" USING "), "a scan of rows: {case}");
+                            }
+                            let sorted = lines.iter().any(|l| l.contains("TEMP B-TREE"));
+                            // A text search of few matches, or by address (one company's licenses).
+                            let walked = how != TextMatch::Sorted && expiring.is_none() && !text.contains('@');
+                            let few = !text.is_empty() && !walked;
+                            assert!(!sorted || few || expiring.is_some(), "sorts every license: {case}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -465,10 +465,22 @@ CREATE TABLE login_failures (
     PRIMARY KEY (kind, key)
 ) STRICT;
 ",
-    // 13: the review queue counts the resends joined to each held request
+    // 13: the staff console's lists, each page an index range, never a
+    // sort of every row.
+    // The review queue counts the resends joined to each held request
     // (`joined_to`), which only `joined` decisions set.
+    // Licenses: newest first, and newest first in one state, each holding
+    // what a search compares so that a walk through them reads no license's
+    // row (its file is large); live ones by expiry; by the start of the
+    // company or project (folded); and what superseded a license.
     r"
 CREATE INDEX decisions_by_joined_to ON decisions (joined_to) WHERE joined_to IS NOT NULL;
+CREATE INDEX licenses_by_issued ON licenses (issued_at, license_id, company_key, project_key);
+CREATE INDEX licenses_by_state ON licenses (state, issued_at, license_id, company_key, project_key);
+CREATE INDEX licenses_by_state_expiry ON licenses (state, expiry, license_id);
+CREATE INDEX licenses_by_company_key ON licenses (company_key, issued_at);
+CREATE INDEX licenses_by_project_key ON licenses (project_key, issued_at);
+CREATE INDEX licenses_by_supersedes ON licenses (supersedes) WHERE supersedes IS NOT NULL;
 ",
 ];
 

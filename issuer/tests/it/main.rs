@@ -11,6 +11,7 @@ mod cli;
 mod client_grammar;
 mod client_mail;
 mod console;
+mod console_licenses;
 mod console_review;
 mod contracts;
 mod crash;

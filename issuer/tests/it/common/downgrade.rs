@@ -87,8 +87,14 @@ DROP TABLE login_failures;
 DROP TABLE staff_sessions;
 DROP TABLE staff;
 ",
-    // 13: the review queue's count of joined resends.
+    // 13: the staff console's list indexes.
     r"
+DROP INDEX licenses_by_supersedes;
+DROP INDEX licenses_by_project_key;
+DROP INDEX licenses_by_company_key;
+DROP INDEX licenses_by_state_expiry;
+DROP INDEX licenses_by_state;
+DROP INDEX licenses_by_issued;
 DROP INDEX decisions_by_joined_to;
 ",
 ];
