@@ -53,21 +53,36 @@ pub(super) struct Row {
     pub(super) emails: Vec<String>,
 }
 
-/// The line (from 1) of the first character at or after byte `at` that is
-/// not a line break: csv's own line count misses blank lines and breaks
-/// inside quoted fields.
-pub(super) fn line_at(bytes: &[u8], at: u64) -> u64 {
-    let at = usize::try_from(at).unwrap_or(usize::MAX).min(bytes.len());
-    let (before, after) = bytes.split_at(at);
-    let skipped = after.iter().take_while(|b| matches!(b, b'\r' | b'\n')).filter(|b| **b == b'\n').count();
-    let breaks = before.iter().filter(|b| **b == b'\n').count() + skipped;
-    u64::try_from(breaks).unwrap_or(u64::MAX - 1) + 1
+/// Where a file's lines start, to number its rows.
+struct Lines<'a> {
+    bytes: &'a [u8],
+    /// The offset of every `\n`, in order.
+    breaks: Vec<usize>,
+}
+
+impl<'a> Lines<'a> {
+    fn new(bytes: &'a [u8]) -> Self {
+        Self { bytes, breaks: bytes.iter().enumerate().filter(|(_, b)| **b == b'\n').map(|(i, _)| i).collect() }
+    }
+
+    /// The line (from 1) of the first character at or after byte `at` that
+    /// is not a line break: csv's own line count misses blank lines and
+    /// breaks inside quoted fields. Counted by binary search: a row costs
+    /// the same at the end of a large file as at its start.
+    fn at(&self, at: u64) -> u64 {
+        let at = usize::try_from(at).unwrap_or(usize::MAX).min(self.bytes.len());
+        let after = self.bytes.get(at..).unwrap_or_default();
+        let skipped = after.iter().take_while(|b| matches!(b, b'\r' | b'\n')).filter(|b| **b == b'\n').count();
+        let breaks = self.breaks.partition_point(|&b| b < at) + skipped;
+        u64::try_from(breaks).unwrap_or(u64::MAX - 1) + 1
+    }
 }
 
 /// Reads and checks every row; problems are `line N: ...`.
 pub(super) fn read_csv(bytes: &[u8]) -> (Vec<Row>, Vec<(u64, String)>) {
     let mut rows = Vec::new();
     let mut problems = Vec::new();
+    let lines = Lines::new(bytes);
     let mut reader =
         csv::ReaderBuilder::new().has_headers(false).flexible(true).trim(csv::Trim::All).from_reader(bytes);
     let mut record = csv::ByteRecord::new();
@@ -76,17 +91,17 @@ pub(super) fn read_csv(bytes: &[u8]) -> (Vec<Row>, Vec<(u64, String)>) {
     let mut optional = 0usize;
     let mut header: Vec<String> = CSV_HEADER.iter().map(|s| (*s).to_owned()).collect();
     loop {
-        let line_before = line_at(bytes, reader.position().byte());
+        let line_before = lines.at(reader.position().byte());
         match reader.read_byte_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {}
             Err(e) => {
-                let line = e.position().map_or(line_before, |p| line_at(bytes, p.byte()));
+                let line = e.position().map_or(line_before, |p| lines.at(p.byte()));
                 problems.push((line, format!("cannot be read as CSV: {e}")));
                 break;
             }
         }
-        let line = record.position().map_or(line_before, |p| line_at(bytes, p.byte()));
+        let line = record.position().map_or(line_before, |p| lines.at(p.byte()));
         let fields: Result<Vec<&str>, _> = record.iter().map(core::str::from_utf8).collect();
         let Ok(mut fields) = fields else {
             problems.push((line, "is not UTF-8 text; save the file as UTF-8 CSV".to_owned()));
@@ -172,6 +187,76 @@ pub(super) fn wrong_count(found: usize, expected: usize, header: &[String]) -> S
     )
 }
 
+/// What importing a row would do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RowAction {
+    /// A new contract.
+    New,
+    /// Replaces an existing contract's terms (`update`).
+    Update,
+    /// An existing contract's terms, the same (`update`): recorded again.
+    Unchanged,
+    /// The company has a contract and `update` was not asked for (a problem).
+    Exists,
+    /// The row has a problem of its own.
+    Invalid,
+}
+
+impl RowAction {
+    /// `new`, `update`, `unchanged`, `exists` or `invalid`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::New => "new",
+            Self::Update => "update",
+            Self::Unchanged => "unchanged",
+            Self::Exists => "exists",
+            Self::Invalid => "invalid",
+        }
+    }
+}
+
+/// One row of a checked CSV file.
+#[derive(Clone, Debug)]
+pub struct PlannedRow {
+    /// Its line in the file (from 1).
+    pub line: u64,
+    /// The terms, when every field is good.
+    pub terms: Option<ContractTerms>,
+    /// The company as read, when it is a valid name.
+    pub company: Option<String>,
+    /// The addresses as read (the valid ones).
+    pub emails: Vec<String>,
+    /// The contract the company already has.
+    pub existing: Option<Contract>,
+    /// What importing it would do.
+    pub action: RowAction,
+}
+
+/// A CSV file checked against itself and the registry: every row and
+/// every problem. Nothing is imported unless `problems` is empty.
+#[derive(Clone, Debug)]
+pub struct ImportPlan {
+    /// Every row, in file order.
+    pub rows: Vec<PlannedRow>,
+    /// Every problem: its line and what is wrong, by line.
+    pub problems: Vec<(u64, String)>,
+    /// Whether existing contracts are replaced.
+    pub update: bool,
+}
+
+impl ImportPlan {
+    /// Whether the file may be imported as it is.
+    pub fn is_clean(&self) -> bool {
+        self.problems.is_empty()
+    }
+
+    /// The problems as `line N: ...`.
+    pub fn problem_lines(&self) -> Vec<String> {
+        self.problems.iter().map(|(line, p)| format!("line {line}: {p}")).collect()
+    }
+}
+
 /// Imports a CSV file (header [`CSV_HEADER`]), all or nothing: every row is
 /// checked first, against the file and the registry, and if any is bad
 /// nothing is written and [`ContractError::ImportRejected`] lists every problem by
@@ -180,22 +265,46 @@ pub(super) fn wrong_count(found: usize, expected: usize, header: &[String]) -> S
 /// New contracts are enabled. An address may appear on one row only.
 pub fn import(home: &mut Home, file: &Path, update: bool, by: &str, now: Timestamp) -> Result<ImportReport, Error> {
     let bytes = std::fs::read(file).map_err(Error::io("cannot read the CSV file", file))?;
-    let (rows, problems) = read_csv(&bytes);
-    home.store_mut().write(|tx| import_rows(tx, file, (rows, problems), update, by, now))
+    import_bytes(home, &bytes, update, by, now)?.map_err(|plan| {
+        Error::Contract(ContractError::ImportRejected { path: file.to_owned(), problems: plan.problem_lines() })
+    })
 }
 
-#[allow(clippy::too_many_lines)]
-pub(super) fn import_rows(
-    tx: &Tx<'_>,
-    file: &Path,
-    (rows, mut problems): (Vec<Row>, Vec<(u64, String)>),
+/// [`import`] of a file's bytes: the report, or (nothing written) the
+/// checked file with its problems.
+pub fn import_bytes(
+    home: &mut Home,
+    bytes: &[u8],
     update: bool,
     by: &str,
     now: Timestamp,
-) -> Result<ImportReport, Error> {
+) -> Result<Result<ImportReport, ImportPlan>, Error> {
+    let read = read_csv(bytes);
+    home.store_mut().write(|tx| {
+        let plan = check_rows(tx, read, update)?;
+        if !plan.is_clean() {
+            return Ok(Err(plan));
+        }
+        write_rows(tx, &plan, by, now).map(Ok)
+    })
+}
+
+/// What [`import_bytes`] would do, written nowhere: every row and every
+/// problem, by the same checks.
+pub fn preview_bytes(home: &mut Home, bytes: &[u8], update: bool) -> Result<ImportPlan, Error> {
+    let read = read_csv(bytes);
+    home.store().read(|tx| check_rows(tx, read, update))
+}
+
+/// Checks the rows against each other and the registry.
+pub(super) fn check_rows(
+    tx: &Tx<'_>,
+    (rows, mut problems): (Vec<Row>, Vec<(u64, String)>),
+    update: bool,
+) -> Result<ImportPlan, Error> {
     let mut companies: HashMap<String, u64> = HashMap::new();
     let mut emails: HashMap<String, u64> = HashMap::new();
-    // (row index, existing contract) for each good row.
+    // The existing contract of each row's company.
     let mut targets: Vec<Option<Contract>> = Vec::new();
     for row in &rows {
         let mut existing = None;
@@ -254,20 +363,33 @@ pub(super) fn import_rows(
             }
         }
     }
-    if !problems.is_empty() {
-        problems.sort_by_key(|(line, _)| *line);
-        return Err(Error::Contract(ContractError::ImportRejected {
-            path: file.to_owned(),
-            problems: problems.into_iter().map(|(line, p)| format!("line {line}: {p}")).collect(),
-        }));
-    }
+    problems.sort_by_key(|(line, _)| *line);
+    let rows = rows
+        .into_iter()
+        .zip(targets)
+        .map(|(row, existing)| {
+            let action = match (&row.terms, &existing) {
+                (None, _) => RowAction::Invalid,
+                (Some(_), None) => RowAction::New,
+                (Some(_), Some(_)) if !update => RowAction::Exists,
+                (Some(t), Some(c)) if *t == c.terms => RowAction::Unchanged,
+                (Some(_), Some(_)) => RowAction::Update,
+            };
+            PlannedRow { line: row.line, terms: row.terms, company: row.company, emails: row.emails, existing, action }
+        })
+        .collect();
+    Ok(ImportPlan { rows, problems, update })
+}
+
+/// Writes a clean plan: one audit row per contract.
+fn write_rows(tx: &Tx<'_>, plan: &ImportPlan, by: &str, now: Timestamp) -> Result<ImportReport, Error> {
     let mut report = ImportReport::default();
-    for (row, target) in rows.iter().zip(targets) {
+    for row in &plan.rows {
         let Some(terms) = &row.terms else {
             // Unreachable: a row without terms has a problem.
             continue;
         };
-        match target {
+        match &row.existing {
             Some(old) => {
                 tx.replace_contract(old.id, terms, old.enabled, by, now)?;
                 report.updated.push(audit(tx, old.id, Action::ContractImport, by, now)?);

@@ -212,8 +212,8 @@ pub const OPTION_NAMES: FieldNames = FieldNames {
     lease_days: "--lease-days",
 };
 
-/// The CSV columns.
-pub(super) const CSV_NAMES: FieldNames = FieldNames {
+/// The CSV columns; the console's contract form names its fields the same.
+pub const CSV_NAMES: FieldNames = FieldNames {
     company: "company",
     email: "email",
     signed: "signed",

@@ -42,7 +42,10 @@ use serde_json::{Value, json};
 
 use crate::Error;
 use crate::Home;
-pub use crate::store::{AttachmentInfo, Language, OutboxEntry, OutboxStatus, Reply, ReplyAttachment};
+use crate::store::audit::Action;
+pub use crate::store::{
+    AttachmentInfo, Language, OutboxEntry, OutboxFilter, OutboxRow, OutboxStatus, Reply, ReplyAttachment,
+};
 use crate::store::{DueReply as Stored, Tx};
 use crate::util::fsutil;
 
@@ -412,6 +415,40 @@ impl OutboxEntry {
 /// Every queued reply, oldest first (`all`: also those sent).
 pub fn list(home: &mut Home, all: bool) -> Result<Vec<OutboxEntry>, Error> {
     home.store().read(|tx| tx.outbox_entries(all))
+}
+
+/// Makes entry `id` due again at `now`: a failed entry becomes pending, an
+/// entry backing off after a failed attempt stops waiting. Its attempts and
+/// last error are kept (the backoff after a new failure goes on from
+/// there). Delivery is still `fanlic outbox flush`'s. One audit row
+/// (`outbox-retry`) under `by`. Refused when the entry is unknown, sent, or
+/// queued and never tried.
+pub fn retry(home: &mut Home, id: i64, by: &str, now: Timestamp) -> Result<OutboxRow, Error> {
+    home.store_mut().write(|tx| {
+        let Some(before) = tx.outbox_row(id)? else {
+            return Err(Error::input("outbox id", &id.to_string(), "no such outbox entry"));
+        };
+        if !tx.retry_reply(id, now)? {
+            let why = if before.status == OutboxStatus::Sent {
+                "it is sent already"
+            } else {
+                "it is queued and has not failed: the next flush sends it"
+            };
+            return Err(Error::input("outbox id", &id.to_string(), why));
+        }
+        let why = format!(
+            "outbox {id} to {} due again ({}, {} failed attempts{})",
+            before.to,
+            before.status.as_str(),
+            before.attempts,
+            before.last_error.as_deref().map(|e| format!(": {e}")).unwrap_or_default()
+        );
+        tx.audit(&crate::store::audit::Entry {
+            why: &why,
+            ..crate::store::audit::Entry::new(Action::OutboxRetry, by, now)
+        })?;
+        tx.outbox_row(id)?.ok_or_else(|| Error::input("outbox id", &id.to_string(), "no such outbox entry"))
+    })
 }
 
 /// Human text for [`list`].

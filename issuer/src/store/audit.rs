@@ -97,6 +97,8 @@ pub enum Action {
     LoginLocked,
     /// Someone logged out of the console.
     Logout,
+    /// Staff made a failed (or waiting) outbox entry due again.
+    OutboxRetry,
 }
 
 const ALL: &[Action] = &[
@@ -138,6 +140,7 @@ const ALL: &[Action] = &[
     Action::LoginFailed,
     Action::LoginLocked,
     Action::Logout,
+    Action::OutboxRetry,
 ];
 
 impl Action {
@@ -182,6 +185,7 @@ impl Action {
             Self::LoginFailed => "login-failed",
             Self::LoginLocked => "login-locked",
             Self::Logout => "logout",
+            Self::OutboxRetry => "outbox-retry",
         }
     }
 
@@ -429,4 +433,227 @@ pub(crate) fn reasons_from_json(s: &str) -> Vec<(String, String)> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// What the console's audit page shows: every field optional, all of
+/// them must hold.
+#[derive(Clone, Debug, Default)]
+pub struct AuditQuery {
+    /// Only entries by this account (exact).
+    pub by: Option<String>,
+    /// Only this action ([`Action::as_str`]; an unknown text matches nothing).
+    pub action: Option<String>,
+    /// Free text: found in `why`, or the start of the license id.
+    pub q: Option<String>,
+    /// Only entries at or after this time.
+    pub since: Option<Timestamp>,
+    /// Only entries before this time.
+    pub until: Option<Timestamp>,
+    /// Only this license's entries (its id, any case).
+    pub license: Option<String>,
+    /// Only this contract's entries and its company's licenses' (its id).
+    pub contract: Option<i64>,
+}
+
+/// One row of the console's audit list: no JSON data, no reasons.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditRow {
+    /// Its id.
+    pub id: i64,
+    /// When.
+    pub at: Timestamp,
+    /// Who.
+    pub by: String,
+    /// What.
+    pub action: String,
+    /// The license it is about.
+    pub license_id: Option<String>,
+    /// The contract it is about.
+    pub contract_id: Option<i64>,
+    /// The decision it is about.
+    pub decision_id: Option<i64>,
+    /// The reason given, or a summary.
+    pub why: String,
+}
+
+/// `%`, `_` and `\` of a LIKE pattern escaped (with `\`).
+fn like_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+impl AuditQuery {
+    /// The WHERE clause and its parameters. Each filter is one indexed
+    /// condition (audit by who, by action, by time, by license, by
+    /// contract); only the free text is read row by row, newest first, so
+    /// a page stops at its last row.
+    fn sql(&self, tx: &Tx<'_>) -> Result<(String, Vec<rusqlite::types::Value>), Error> {
+        use rusqlite::types::Value as V;
+        let mut conds: Vec<&str> = Vec::new();
+        let mut ps: Vec<V> = Vec::new();
+        if let Some(by) = &self.by {
+            conds.push("by = ?");
+            ps.push(V::Text(by.clone()));
+        }
+        if let Some(a) = &self.action {
+            conds.push("action = ?");
+            ps.push(V::Text(a.clone()));
+        }
+        if let Some(t) = self.since {
+            conds.push("at >= ?");
+            ps.push(V::Integer(store::int(t.0)));
+        }
+        if let Some(t) = self.until {
+            conds.push("at < ?");
+            ps.push(V::Integer(store::int(t.0)));
+        }
+        if let Some(l) = &self.license {
+            conds.push("license_id = ?");
+            ps.push(V::Text(l.trim().to_ascii_lowercase()));
+        }
+        if let Some(id) = self.contract {
+            // The contract's own rows, and its company's licenses' (by the
+            // company key, as the one-live rule counts them).
+            let key = tx.contract(id)?.map(|c| company_key(&c.terms.company));
+            conds.push("(contract_id = ? OR license_id IN (SELECT license_id FROM licenses WHERE company_key = ?))");
+            ps.push(V::Integer(id));
+            ps.push(key.map_or(V::Null, V::Text));
+        }
+        if let Some(q) = &self.q {
+            let q = q.trim();
+            // The text index narrows the rows to those holding the text's
+            // rarest 3 characters when they are few; LIKE then keeps those
+            // holding all of it. Otherwise the trail is read newest first:
+            // a common text fills a page soon.
+            if let Some(trigram) = tx.rarest_trigram(q)? {
+                conds.push("audit_id IN (SELECT rowid FROM audit_text WHERE audit_text MATCH ?)");
+                ps.push(V::Text(trigram));
+            }
+            conds.push("(why LIKE ? ESCAPE '\\' OR license_id LIKE ? ESCAPE '\\')");
+            let pattern = format!("%{}%", like_escape(q));
+            ps.push(V::Text(pattern.clone()));
+            ps.push(V::Text(pattern));
+        }
+        let wh = if conds.is_empty() { String::new() } else { format!("WHERE {}", conds.join(" AND ")) };
+        Ok((wh, ps))
+    }
+}
+
+fn audit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditRow> {
+    Ok(AuditRow {
+        id: r.get(0)?,
+        at: Timestamp(u64::try_from(r.get::<_, i64>(1)?).unwrap_or(0)),
+        by: r.get(2)?,
+        action: r.get(3)?,
+        license_id: r.get(4)?,
+        contract_id: r.get(5)?,
+        decision_id: r.get(6)?,
+        why: r.get(7)?,
+    })
+}
+
+/// Up to this many entries holding a piece of a free text are read through
+/// the text index and sorted; more, and the trail is read newest first
+/// until a page is full.
+const TEXT_FEW: u64 = 2000;
+/// A 3-character piece held by more entries than this does not narrow a search.
+const TEXT_PIECE_FEW: u64 = 5000;
+/// The 3-character pieces of a free text looked up, at most.
+const TEXT_PROBES: usize = 24;
+
+const AUDIT_ROW_COLUMNS: &str = "audit_id, at, by, action, license_id, contract_id, decision_id, why";
+
+impl Tx<'_> {
+    /// One page of the audit trail, newest first: `limit` rows from
+    /// `offset` (a caller asks one more than it shows, to know whether
+    /// there is a next page).
+    pub fn audit_page(&self, q: &AuditQuery, offset: u64, limit: u32) -> Result<Vec<AuditRow>, Error> {
+        let (wh, mut ps) = q.sql(self)?;
+        ps.push(rusqlite::types::Value::Integer(i64::from(limit)));
+        ps.push(rusqlite::types::Value::Integer(store::int(offset)));
+        let read = || store::err(self.path, "cannot read the audit trail");
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {AUDIT_ROW_COLUMNS} FROM audit {wh} ORDER BY at DESC, audit_id DESC LIMIT ? OFFSET ?"
+            ))
+            .map_err(read())?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(ps), audit_row).map_err(read())?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(read())
+    }
+
+    /// Up to `limit` rows matching `q` that come after `after` (the
+    /// `(at, id)` of the last row read; `None`: from the newest), newest
+    /// first: an export reads the whole trail this way, a part at a time.
+    pub fn audit_after(
+        &self,
+        q: &AuditQuery,
+        after: Option<(Timestamp, i64)>,
+        limit: u32,
+    ) -> Result<Vec<AuditRow>, Error> {
+        use rusqlite::types::Value as V;
+        let (mut wh, mut ps) = q.sql(self)?;
+        if let Some((at, id)) = after {
+            wh = if wh.is_empty() {
+                "WHERE (at, audit_id) < (?, ?)".to_owned()
+            } else {
+                format!("{wh} AND (at, audit_id) < (?, ?)")
+            };
+            ps.push(V::Integer(store::int(at.0)));
+            ps.push(V::Integer(id));
+        }
+        ps.push(V::Integer(i64::from(limit)));
+        let read = || store::err(self.path, "cannot read the audit trail");
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {AUDIT_ROW_COLUMNS} FROM audit {wh} ORDER BY at DESC, audit_id DESC LIMIT ?"
+            ))
+            .map_err(read())?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(ps), audit_row).map_err(read())?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(read())
+    }
+
+    /// How many entries the text index finds for the FTS5 query `m`,
+    /// counting no further than `limit + 1` (the index is read lazily).
+    fn audit_text_count(&self, m: &str, limit: u64) -> Result<u64, Error> {
+        let n: i64 = self
+            .conn
+            .prepare_cached("SELECT count(*) FROM (SELECT rowid FROM audit_text WHERE audit_text MATCH ?1 LIMIT ?2)")
+            .and_then(|mut s| s.query_row(params![m, store::int(limit.saturating_add(1))], |r| r.get(0)))
+            .map_err(store::err(self.path, "cannot read the audit trail"))?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    /// An FTS5 query that the entries holding `text` match, when few
+    /// entries (at most [`TEXT_FEW`]) match it: the text's rarest
+    /// 3-character pieces, all of them required.
+    fn rarest_trigram(&self, text: &str) -> Result<Option<String>, Error> {
+        let chars: Vec<char> = text.chars().collect();
+        let mut rare: Vec<(u64, String)> = Vec::new();
+        // A long text is sampled: each look-up costs well under a millisecond.
+        for w in chars.windows(3).take(TEXT_PROBES) {
+            let piece: String = w.iter().collect();
+            let phrase = format!("\"{}\"", piece.replace('"', "\"\""));
+            let n = self.audit_text_count(&phrase, TEXT_PIECE_FEW)?;
+            if n == 0 {
+                return Ok(Some(phrase));
+            }
+            if n <= TEXT_PIECE_FEW && !rare.iter().any(|(_, p)| *p == phrase) {
+                rare.push((n, phrase));
+            }
+        }
+        rare.sort();
+        let query = rare.iter().take(3).map(|(_, p)| p.as_str()).collect::<Vec<_>>().join(" AND ");
+        if query.is_empty() || self.audit_text_count(&query, TEXT_FEW)? > TEXT_FEW {
+            return Ok(None);
+        }
+        Ok(Some(query))
+    }
 }

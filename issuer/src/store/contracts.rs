@@ -66,6 +66,8 @@ pub struct ContractChange {
     pub by: String,
     /// `add`, `import`, `update`, `disable` or `enable`.
     pub action: String,
+    /// The contract as it became (JSON), when the row recorded it.
+    pub after: Option<String>,
 }
 
 const SELECT: &str = "SELECT contract_id, company, signed, product, methods, max_nodes, version, expires, enabled,
@@ -99,6 +101,56 @@ enum Which {
     Id(i64),
 }
 
+/// Reads one row of [`SELECT`] (its emails not yet).
+fn contract_row(path: &std::path::Path, r: &rusqlite::Row<'_>) -> Result<Contract, Error> {
+    let g = |e: rusqlite::Error| {
+        Error::Store(StoreError::Database {
+            action: "cannot read the contracts",
+            path: path.to_owned(),
+            source: e.into(),
+        })
+    };
+    let id: i64 = r.get(0).map_err(g)?;
+    let bad = |what: &str, v: &str| corrupt(path, format!("contract {id} has a bad {what} {v:?}"));
+    let signed: String = r.get(2).map_err(g)?;
+    let product: String = r.get(3).map_err(g)?;
+    let methods: String = r.get(4).map_err(g)?;
+    let max_nodes: i64 = r.get(5).map_err(g)?;
+    let version: String = r.get(6).map_err(g)?;
+    let expires: String = r.get(7).map_err(g)?;
+    let time = |v: i64| u64::try_from(v).map(Timestamp).map_err(|_| bad("time", &v.to_string()));
+    Ok(Contract {
+        id,
+        terms: ContractTerms {
+            company: r.get(1).map_err(g)?,
+            emails: Vec::new(),
+            signed: Date::parse(&signed).ok_or_else(|| bad("signing date", &signed))?,
+            product: input::app(&product).map_err(|_| bad("product", &product))?,
+            methods: methods_of(&methods).ok_or_else(|| bad("methods", &methods))?,
+            max_nodes: u32::try_from(max_nodes).map_err(|_| bad("max_nodes", &max_nodes.to_string()))?,
+            version: version.parse::<Version>().map_err(|_| bad("version", &version))?,
+            expires: input::expiry(&expires).map_err(|_| bad("expiry", &expires))?,
+            max_licenses: {
+                let n: i64 = r.get(13).map_err(g)?;
+                u32::try_from(n).map_err(|_| bad("max_licenses", &n.to_string()))?
+            },
+            activation_policy: {
+                let p: String = r.get(14).map_err(g)?;
+                p.trim().to_ascii_lowercase().parse::<ActivationPolicy>().map_err(|_| bad("activation_policy", &p))?
+            },
+            lease_days: match r.get::<_, Option<i64>>(15).map_err(g)? {
+                Some(n) => Some(u32::try_from(n).map_err(|_| bad("lease_days", &n.to_string()))?),
+                None => None,
+            },
+        },
+        enabled: r.get::<_, i64>(8).map_err(g)? != 0,
+        created_at: time(r.get(9).map_err(g)?)?,
+        created_by: r.get(10).map_err(g)?,
+        updated_at: time(r.get(11).map_err(g)?)?,
+        updated_by: r.get(12).map_err(g)?,
+    })
+}
+
 impl Tx<'_> {
     fn load_contracts(&self, which: Which) -> Result<Vec<Contract>, Error> {
         let (conn, path) = (self.conn, self.path);
@@ -117,65 +169,25 @@ impl Tx<'_> {
         .map_err(read())?;
         let mut out = Vec::new();
         while let Some(r) = rows.next().map_err(read())? {
-            let g = |e: rusqlite::Error| {
-                Error::Store(StoreError::Database {
-                    action: "cannot read the contracts",
-                    path: path.to_owned(),
-                    source: e.into(),
-                })
-            };
-            let id: i64 = r.get(0).map_err(g)?;
-            let bad = |what: &str, v: &str| corrupt(path, format!("contract {id} has a bad {what} {v:?}"));
-            let signed: String = r.get(2).map_err(g)?;
-            let product: String = r.get(3).map_err(g)?;
-            let methods: String = r.get(4).map_err(g)?;
-            let max_nodes: i64 = r.get(5).map_err(g)?;
-            let version: String = r.get(6).map_err(g)?;
-            let expires: String = r.get(7).map_err(g)?;
-            let time = |v: i64| u64::try_from(v).map(Timestamp).map_err(|_| bad("time", &v.to_string()));
-            out.push(Contract {
-                id,
-                terms: ContractTerms {
-                    company: r.get(1).map_err(g)?,
-                    emails: Vec::new(),
-                    signed: Date::parse(&signed).ok_or_else(|| bad("signing date", &signed))?,
-                    product: input::app(&product).map_err(|_| bad("product", &product))?,
-                    methods: methods_of(&methods).ok_or_else(|| bad("methods", &methods))?,
-                    max_nodes: u32::try_from(max_nodes).map_err(|_| bad("max_nodes", &max_nodes.to_string()))?,
-                    version: version.parse::<Version>().map_err(|_| bad("version", &version))?,
-                    expires: input::expiry(&expires).map_err(|_| bad("expiry", &expires))?,
-                    max_licenses: {
-                        let n: i64 = r.get(13).map_err(g)?;
-                        u32::try_from(n).map_err(|_| bad("max_licenses", &n.to_string()))?
-                    },
-                    activation_policy: {
-                        let p: String = r.get(14).map_err(g)?;
-                        p.trim()
-                            .to_ascii_lowercase()
-                            .parse::<ActivationPolicy>()
-                            .map_err(|_| bad("activation_policy", &p))?
-                    },
-                    lease_days: match r.get::<_, Option<i64>>(15).map_err(g)? {
-                        Some(n) => Some(u32::try_from(n).map_err(|_| bad("lease_days", &n.to_string()))?),
-                        None => None,
-                    },
-                },
-                enabled: r.get::<_, i64>(8).map_err(g)? != 0,
-                created_at: time(r.get(9).map_err(g)?)?,
-                created_by: r.get(10).map_err(g)?,
-                updated_at: time(r.get(11).map_err(g)?)?,
-                updated_by: r.get(12).map_err(g)?,
-            });
+            out.push(contract_row(path, r)?);
         }
         drop(rows);
-        let mut stmt = conn
+        self.fill_contract_emails(&mut out)?;
+        Ok(out)
+    }
+
+    /// Reads each contract's addresses.
+    fn fill_contract_emails(&self, contracts: &mut [Contract]) -> Result<(), Error> {
+        let read = || err(self.path, "cannot read the contracts");
+        let mut stmt = self
+            .conn
             .prepare_cached("SELECT email FROM contract_emails WHERE contract_id = ?1 ORDER BY rowid")
             .map_err(read())?;
-        for c in &mut out {
+        for c in contracts {
             let emails = stmt.query_map(params![c.id], |r| r.get::<_, String>(0)).map_err(read())?;
             c.terms.emails = emails.collect::<Result<_, _>>().map_err(read())?;
         }
-        Ok(out)
+        Ok(())
     }
 
     /// Every contract by id; disabled ones only with `all`.
@@ -337,20 +349,206 @@ impl Tx<'_> {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT at, by, substr(action, 10) FROM audit WHERE contract_id = ?1 AND action LIKE 'contract-%'
+                "SELECT at, by, substr(action, 10), data FROM audit WHERE contract_id = ?1 AND action LIKE 'contract-%'
                  ORDER BY audit_id",
             )
             .map_err(read())?;
         let rows = stmt
-            .query_map(params![id], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))
+            .query_map(params![id], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, Option<String>>(3)?,
+                ))
+            })
             .map_err(read())?;
         let mut out = Vec::new();
         for row in rows {
-            let (at, by, action) = row.map_err(read())?;
+            let (at, by, action, after) = row.map_err(read())?;
             let at =
                 u64::try_from(at).map_err(|_| corrupt(path, format!("contract {id} has a bad audit time {at}")))?;
-            out.push(ContractChange { at: Timestamp(at), by, action });
+            out.push(ContractChange { at: Timestamp(at), by, action, after });
         }
         Ok(out)
+    }
+}
+
+/// Which contracts a search keeps, by state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ContractFilter {
+    /// Enabled and in term.
+    Active,
+    /// Disabled.
+    Disabled,
+    /// Enabled, term ended.
+    Expired,
+    /// Enabled, with as many live licenses as it covers (or more).
+    Full,
+}
+
+impl ContractFilter {
+    /// Every filter, in the order a list offers them.
+    pub const ALL: [Self; 4] = [Self::Active, Self::Disabled, Self::Expired, Self::Full];
+
+    /// Its name in a query string.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Disabled => "disabled",
+            Self::Expired => "expired",
+            Self::Full => "full",
+        }
+    }
+
+    /// From its name; `None` for anything else.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.as_str() == s.trim())
+    }
+}
+
+/// A contract found by [`Tx::search_contracts`], with its live license count.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContractListed {
+    /// The contract.
+    pub contract: Contract,
+    /// Its company's live licenses.
+    pub live: u64,
+}
+
+/// A live license of a contract's company.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContractLicense {
+    /// 32 hex digits.
+    pub license_id: String,
+    /// The project.
+    pub project: String,
+    /// `local-container` or `private-cloud`.
+    pub kind: String,
+    /// Licensed major.minor.
+    pub version: String,
+    /// Node limit.
+    pub max_nodes: u32,
+    /// `never` or YYYY-MM-DD.
+    pub expiry: String,
+    /// When it was issued.
+    pub issued_at: Timestamp,
+}
+
+impl Tx<'_> {
+    /// Contracts matching `q` and `filter`, by company key, `limit` of them
+    /// after the first `offset`. `q` (empty: every contract) matches the
+    /// contract number (`12` or `#12`), a piece of the company name (folded
+    /// like [`company_key`]), a piece of an address, or the product.
+    /// `today` decides what has expired.
+    ///
+    /// A piece of a name has no B-tree index to use, so the matches are
+    /// found first, each from the smallest thing that holds it (the number
+    /// by primary key; names from the company key's covering index;
+    /// addresses from their table): 10,000 contracts take a few
+    /// milliseconds. Only the matches are then read, sorted and paged; a
+    /// product name (half the registry) walks the company key's index instead.
+    pub fn search_contracts(
+        &self,
+        q: &str,
+        filter: Option<ContractFilter>,
+        today: Date,
+        limit: u32,
+        offset: u64,
+    ) -> Result<Vec<ContractListed>, Error> {
+        let path = self.path;
+        let read = || err(path, "cannot search the contracts");
+        let q = q.trim();
+        let id = q.strip_prefix('#').unwrap_or(q).parse::<i64>().ok();
+        let key = company_key(q);
+        let lower = q.to_lowercase();
+        let product = input::app(q).ok();
+        let mut hits = Vec::new();
+        if id.is_some() {
+            hits.push("SELECT contract_id FROM contracts WHERE contract_id = ?2");
+        }
+        if !key.is_empty() {
+            hits.push("SELECT contract_id FROM contracts WHERE instr(company_key, ?1) > 0");
+        }
+        if !lower.is_empty() {
+            hits.push("SELECT contract_id FROM contract_emails WHERE instr(email, ?3) > 0");
+        }
+        let with =
+            if hits.is_empty() { String::new() } else { format!("WITH hits (id) AS ({}) ", hits.join(" UNION ")) };
+        let (from, matching) = if q.is_empty() && filter == Some(ContractFilter::Full) {
+            // Only companies holding live licenses can be full: they drive.
+            ("live_license_counts n0 CROSS JOIN contracts c ON c.company_key = n0.company_key", "1")
+        } else if q.is_empty() {
+            ("contracts c", "1")
+        } else if product.is_some() {
+            // A product matches about half the registry: walking the
+            // company key's index stops after a page.
+            ("contracts c", "(c.product = ?4 OR c.contract_id IN (SELECT id FROM hits))")
+        } else {
+            // Few matches: they drive the join (CROSS JOIN keeps the order).
+            ("hits CROSS JOIN contracts c ON c.contract_id = hits.id", "1")
+        };
+        let sql = format!(
+            "{with}SELECT c.contract_id, c.company, c.signed, c.product, c.methods, c.max_nodes, c.version, c.expires,
+                    c.enabled, c.created_at, c.created_by, c.updated_at, c.updated_by, c.max_licenses,
+                    c.activation_policy, c.lease_days, coalesce(n.live, 0)
+             FROM {from} LEFT JOIN live_license_counts n ON n.company_key = c.company_key
+             WHERE {matching} AND CASE ?5
+                     WHEN 'active' THEN c.enabled = 1 AND (c.expires = 'never' OR c.expires >= ?6)
+                     WHEN 'disabled' THEN c.enabled = 0
+                     WHEN 'expired' THEN c.enabled = 1 AND c.expires <> 'never' AND c.expires < ?6
+                     WHEN 'full' THEN c.enabled = 1 AND coalesce(n.live, 0) >= c.max_licenses
+                     ELSE 1 END
+             ORDER BY c.company_key LIMIT ?7 OFFSET ?8"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(read())?;
+        let mut rows = stmt
+            .query(params![
+                key,
+                id,
+                lower,
+                product,
+                filter.map_or("", ContractFilter::as_str),
+                today.to_string(),
+                i64::from(limit),
+                i64::try_from(offset).unwrap_or(i64::MAX),
+            ])
+            .map_err(read())?;
+        let mut found = Vec::new();
+        let mut live = Vec::new();
+        while let Some(r) = rows.next().map_err(read())? {
+            found.push(contract_row(path, r)?);
+            live.push(u64::try_from(r.get::<_, i64>(16).map_err(read())?).unwrap_or(0));
+        }
+        drop(rows);
+        self.fill_contract_emails(&mut found)?;
+        Ok(found.into_iter().zip(live).map(|(contract, live)| ContractListed { contract, live }).collect())
+    }
+
+    /// The live licenses of a company (compared by [`company_key`]), oldest first.
+    pub fn contract_live_licenses(&self, company: &str) -> Result<Vec<ContractLicense>, Error> {
+        let read = || err(self.path, "cannot read the licenses");
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT license_id, project, kind, version, max_nodes, expiry, issued_at FROM licenses
+                 WHERE company_key = ?1 AND state = 'live' ORDER BY issued_at, rowid",
+            )
+            .map_err(read())?;
+        let rows = stmt
+            .query_map(params![company_key(company)], |r| {
+                Ok(ContractLicense {
+                    license_id: r.get(0)?,
+                    project: r.get(1)?,
+                    kind: r.get(2)?,
+                    version: r.get(3)?,
+                    max_nodes: u32::try_from(r.get::<_, i64>(4)?).unwrap_or(0),
+                    expiry: r.get(5)?,
+                    issued_at: Timestamp(u64::try_from(r.get::<_, i64>(6)?).unwrap_or(0)),
+                })
+            })
+            .map_err(read())?;
+        rows.collect::<Result<_, _>>().map_err(read())
     }
 }

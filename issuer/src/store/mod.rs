@@ -24,6 +24,7 @@
 pub mod audit;
 pub mod bindings;
 mod contracts;
+pub mod dashboard;
 pub mod decisions;
 mod keys;
 mod licenses;

@@ -2,7 +2,7 @@
 //! delivery state ([`OutboxStatus`]) and retries.
 
 use fanlic_formats::Timestamp;
-use rusqlite::params;
+use rusqlite::{OptionalExtension as _, params};
 
 use super::{Tx, err, int, sha256};
 use crate::Error;
@@ -381,5 +381,154 @@ impl Tx<'_> {
             )
             .map(|_| ())
             .map_err(err(self.path, "cannot update the outbox"))
+    }
+}
+
+/// Which outbox entries the console lists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum OutboxFilter {
+    /// Every entry.
+    All,
+    /// Pending and never failed: waiting for the next flush.
+    Queued,
+    /// Something went wrong and it is not sent: failed for good, or
+    /// pending again after a failed attempt (backing off).
+    Failed,
+    /// Delivered.
+    Sent,
+}
+
+impl OutboxFilter {
+    /// The query text (`status=`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::All => "",
+            Self::Queued => "queued",
+            Self::Failed => "failed",
+            Self::Sent => "sent",
+        }
+    }
+
+    /// From the query text; anything else is [`OutboxFilter::All`].
+    pub fn parse(s: &str) -> Self {
+        [Self::Queued, Self::Failed, Self::Sent].into_iter().find(|f| f.as_str() == s.trim()).unwrap_or(Self::All)
+    }
+
+    fn condition(self) -> &'static str {
+        match self {
+            Self::All => "1",
+            Self::Queued => "status = 'pending' AND attempts = 0",
+            Self::Failed => "(status = 'failed' OR (status = 'pending' AND attempts > 0))",
+            Self::Sent => "status = 'sent'",
+        }
+    }
+}
+
+/// One row of the console's outbox list (no body, no attachments).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutboxRow {
+    /// Its outbox id.
+    pub id: i64,
+    /// The recipient.
+    pub to: String,
+    /// The subject.
+    pub subject: String,
+    /// Waiting, delivered, or given up.
+    pub status: OutboxStatus,
+    /// Delivery attempts that failed.
+    pub attempts: u32,
+    /// When it is (or was) next due.
+    pub next_attempt_at: Timestamp,
+    /// The last failure, if any.
+    pub last_error: Option<String>,
+    /// When it was queued.
+    pub created_at: Timestamp,
+    /// When it was delivered.
+    pub sent_at: Option<Timestamp>,
+}
+
+const OUTBOX_ROW_COLUMNS: &str =
+    "outbox_id, to_addr, subject, status, attempts, next_attempt_at, last_error, created_at, sent_at";
+
+fn outbox_row_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<(OutboxRow, String)> {
+    Ok((
+        OutboxRow {
+            id: r.get(0)?,
+            to: r.get(1)?,
+            subject: r.get(2)?,
+            status: OutboxStatus::Pending,
+            attempts: u32::try_from(r.get::<_, i64>(4)?).unwrap_or(u32::MAX),
+            next_attempt_at: ts(r.get(5)?),
+            last_error: r.get(6)?,
+            created_at: ts(r.get(7)?),
+            sent_at: r.get::<_, Option<i64>>(8)?.map(ts),
+        },
+        r.get::<_, String>(3)?,
+    ))
+}
+
+impl Tx<'_> {
+    /// One page of the outbox, newest first: `limit` rows from `offset`.
+    pub fn outbox_page(&self, filter: OutboxFilter, offset: u64, limit: u32) -> Result<Vec<OutboxRow>, Error> {
+        let read = || err(self.path, "cannot read the outbox");
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {OUTBOX_ROW_COLUMNS} FROM outbox WHERE {} ORDER BY outbox_id DESC LIMIT ?1 OFFSET ?2",
+                filter.condition()
+            ))
+            .map_err(read())?;
+        let rows = stmt.query_map(params![i64::from(limit), int(offset)], outbox_row_of).map_err(read())?;
+        let mut out = Vec::new();
+        for row in rows {
+            out.push(self.with_status(row.map_err(read())?)?);
+        }
+        Ok(out)
+    }
+
+    /// How many entries `filter` lists.
+    pub fn outbox_count(&self, filter: OutboxFilter) -> Result<u64, Error> {
+        let n: i64 = self
+            .conn
+            .query_row(&format!("SELECT count(*) FROM outbox WHERE {}", filter.condition()), [], |r| r.get(0))
+            .map_err(err(self.path, "cannot read the outbox"))?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    /// One entry's row, if it exists.
+    pub fn outbox_row(&self, id: i64) -> Result<Option<OutboxRow>, Error> {
+        let row = self
+            .conn
+            .query_row(
+                &format!("SELECT {OUTBOX_ROW_COLUMNS} FROM outbox WHERE outbox_id = ?1"),
+                params![id],
+                outbox_row_of,
+            )
+            .optional()
+            .map_err(err(self.path, "cannot read the outbox"))?;
+        row.map(|r| self.with_status(r)).transpose()
+    }
+
+    /// The row with its status read (the schema allows three).
+    fn with_status(&self, (mut e, status): (OutboxRow, String)) -> Result<OutboxRow, Error> {
+        e.status = OutboxStatus::parse(&status)
+            .ok_or_else(|| super::corrupt(self.path, format!("outbox {} has status {status:?}", e.id)))?;
+        Ok(e)
+    }
+
+    /// Makes a failed entry (or one backing off after a failed attempt)
+    /// pending and due at `now`, keeping its attempts and last error; false
+    /// when it is sent, or pending and never tried (nothing to retry).
+    pub fn retry_reply(&self, id: i64, now: Timestamp) -> Result<bool, Error> {
+        let n = self
+            .conn
+            .execute(
+                "UPDATE outbox SET status = 'pending', next_attempt_at = ?2
+                 WHERE outbox_id = ?1 AND (status = 'failed' OR (status = 'pending' AND attempts > 0))",
+                params![id, int(now.0)],
+            )
+            .map_err(err(self.path, "cannot update the outbox"))?;
+        Ok(n == 1)
     }
 }

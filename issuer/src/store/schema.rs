@@ -473,6 +473,14 @@ CREATE TABLE login_failures (
     // what a search compares so that a walk through them reads no license's
     // row (its file is large); live ones by expiry; by the start of the
     // company or project (folded); and what superseded a license.
+    // The audit page and the dashboard: the audit trail is read
+    // newest first filtered by who and what (each index ends in `at`, so a
+    // page is read in order and stops at its last row); its free text is
+    // found through a trigram index of `why` and the license id (any
+    // substring of 3 characters or more, kept by triggers); a contract's
+    // audit finds its company's licenses by company key; the dashboard
+    // counts licenses issued since a time, live licenses by expiry date and
+    // contracts near their license count.
     r"
 CREATE INDEX decisions_by_joined_to ON decisions (joined_to) WHERE joined_to IS NOT NULL;
 CREATE INDEX licenses_by_issued ON licenses (issued_at, license_id, company_key, project_key);
@@ -481,6 +489,24 @@ CREATE INDEX licenses_by_state_expiry ON licenses (state, expiry, license_id);
 CREATE INDEX licenses_by_company_key ON licenses (company_key, issued_at);
 CREATE INDEX licenses_by_project_key ON licenses (project_key, issued_at);
 CREATE INDEX licenses_by_supersedes ON licenses (supersedes) WHERE supersedes IS NOT NULL;
+CREATE VIRTUAL TABLE audit_text USING fts5 (
+    why, license_id, content = 'audit', content_rowid = 'audit_id', tokenize = 'trigram'
+);
+INSERT INTO audit_text (audit_text) VALUES ('rebuild');
+CREATE TRIGGER audit_text_insert AFTER INSERT ON audit BEGIN
+    INSERT INTO audit_text (rowid, why, license_id) VALUES (NEW.audit_id, NEW.why, NEW.license_id);
+END;
+CREATE TRIGGER audit_text_delete AFTER DELETE ON audit BEGIN
+    INSERT INTO audit_text (audit_text, rowid, why, license_id) VALUES ('delete', OLD.audit_id, OLD.why, OLD.license_id);
+END;
+CREATE TRIGGER audit_text_update AFTER UPDATE OF why, license_id ON audit BEGIN
+    INSERT INTO audit_text (audit_text, rowid, why, license_id) VALUES ('delete', OLD.audit_id, OLD.why, OLD.license_id);
+    INSERT INTO audit_text (rowid, why, license_id) VALUES (NEW.audit_id, NEW.why, NEW.license_id);
+END;
+CREATE INDEX audit_by_who ON audit (by, at);
+CREATE INDEX audit_by_action ON audit (action, at);
+CREATE INDEX audit_by_who_action ON audit (by, action, at);
+CREATE INDEX contracts_limits ON contracts (company_key, enabled, max_licenses);
 ",
 ];
 

@@ -11,6 +11,8 @@ mod cli;
 mod client_grammar;
 mod client_mail;
 mod console;
+mod console_audit;
+mod console_contracts;
 mod console_licenses;
 mod console_review;
 mod contracts;

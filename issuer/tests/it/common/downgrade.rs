@@ -89,6 +89,14 @@ DROP TABLE staff;
 ",
     // 13: the staff console's list indexes.
     r"
+DROP TRIGGER audit_text_insert;
+DROP TRIGGER audit_text_delete;
+DROP TRIGGER audit_text_update;
+DROP TABLE audit_text;
+DROP INDEX audit_by_who;
+DROP INDEX audit_by_action;
+DROP INDEX audit_by_who_action;
+DROP INDEX contracts_limits;
 DROP INDEX licenses_by_supersedes;
 DROP INDEX licenses_by_project_key;
 DROP INDEX licenses_by_company_key;
