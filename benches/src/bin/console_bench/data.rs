@@ -36,7 +36,7 @@ pub const HELD: usize = 200;
 /// Outbox entries.
 pub const OUTBOX: usize = 3_000;
 /// Console logins (and as many logouts) in the audit trail.
-pub const LOGINS: usize = 22_000;
+pub const LOGINS: usize = 42_000;
 
 /// "Now" of the generated history: the day the figures were first taken.
 /// Fixed so that a cached home is the same home; the console reads the real
