@@ -1,9 +1,7 @@
 //! `fanlic console`: the staff console, a web page on its own listener.
 
-use std::{
-    net::IpAddr,
-    path::{Path, PathBuf},
-};
+use core::net::IpAddr;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, value_parser};
 use fanlic_issuer::console::{self, ConsoleOptions};
