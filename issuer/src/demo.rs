@@ -75,17 +75,40 @@ fn indent(text: &str) -> String {
 /// Runs the demo, writing what it does to `out`. Needs no setup: the home
 /// and the Maildir live in a temporary folder that is deleted at the end;
 /// replies are written as `.eml` files, so no mail server is needed either.
-pub fn run(out: &mut dyn Write) -> Result<(), Error> {
+/// With `keep`, the home is made there instead and left for the staff
+/// console (its held requests wait under Review); `keep` must be a new or
+/// empty folder, never a home or anything else.
+pub fn run(out: &mut dyn Write, keep: Option<&Path>) -> Result<(), Error> {
     let now = clock::now()?;
+    if let Some(dir) = keep {
+        // Refused before anything is printed or made.
+        let used = fs::symlink_metadata(dir).is_ok() && fs::read_dir(dir).map_or(true, |mut d| d.next().is_some());
+        if used {
+            let fix = "the demo keeps its home only in a new or empty folder (it never writes over files): \
+                       choose another --keep DIR";
+            return Err(Error::input("--keep", &dir.display().to_string(), fix));
+        }
+    }
     let tmp = tempfile::Builder::new()
         .prefix("fanlic-demo-")
         .tempdir()
         .map_err(Error::io("cannot create", "a temporary folder"))?;
-    let home_dir = tmp.path().join("fanlic-home");
+    let home_dir = match keep {
+        Some(dir) => std::path::absolute(dir).map_err(Error::io("cannot resolve", dir))?,
+        None => tmp.path().join("fanlic-home"),
+    };
 
     say!(out, "fanlic demo: issue a Container.lic by hand and check it the way FineReport's registration page does,");
     say!(out, "then turn a Maildir of registration mails into licenses and replies, with no server to set up.");
-    say!(out, "Everything happens in {} and is deleted at the end.\n", tmp.path().display());
+    match keep {
+        None => say!(out, "Everything happens in {} and is deleted at the end.\n", tmp.path().display()),
+        Some(_) => say!(
+            out,
+            "Everything happens in {} and is deleted at the end, except the home, kept in {}.\n",
+            tmp.path().display(),
+            home_dir.display()
+        ),
+    }
 
     say!(out, "Step 1. Create a vendor home: a root key, an issuing key it certifies, a database. It trusts the");
     say!(out, "        sender checks (DKIM/DMARC) that the vendor's mail server {AUTHSERV_ID} records.");
@@ -101,6 +124,31 @@ pub fn run(out: &mut dyn Write) -> Result<(), Error> {
 
     say!(out, "Done. In real use, keep the home, move its root-key/ folder offline, point `fanlic ingest` at the");
     say!(out, "Maildir your mail server delivers to, and send replies with `fanlic outbox flush --smtp-host HOST`.");
+    if keep.is_some() {
+        next_steps(out, &mut home, &home_dir)?;
+    }
+    Ok(())
+}
+
+/// What to do with the kept home: the staff console, where the held
+/// requests wait.
+fn next_steps(out: &mut dyn Write, home: &mut Home, dir: &Path) -> Result<(), Error> {
+    let held = ingest::review(home)?;
+    let d = dir.display();
+    say!(out, "");
+    say!(out, "The demo's home is kept in {d}. {} request(s) wait for staff there:", held.len());
+    for row in &held {
+        let codes: Vec<&str> = row.reasons.iter().map(|(c, _)| c.as_str()).collect();
+        say!(out, "  #{}  {}  {}", row.id, row.from, codes.join(", "));
+    }
+    say!(out, "Answer them in the staff console:");
+    say!(out, "  1. Create the first admin (the password is read from standard input, 10 characters or more):");
+    say!(out, "     $ printf '%s' \"$PW\" | fanlic --home {d} staff add admin --role admin --password-stdin");
+    say!(out, "  2. Start the console (on loopback only; Ctrl-C stops it):");
+    say!(out, "     $ fanlic --home {d} console");
+    say!(out, "  3. Open http://127.0.0.1:8390 and log in as admin: the held requests are under Review. Approve");
+    say!(out, "     Alice's reply with a change (its reply is shown before it is sent); reject the spoof, which");
+    say!(out, "     cannot be issued: it asks for a project the contract has no room for.");
     Ok(())
 }
 

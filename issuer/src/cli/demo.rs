@@ -1,5 +1,7 @@
 //! `fanlic demo`: the whole loop on a throw-away home.
 
+use std::path::PathBuf;
+
 use clap::Args;
 use fanlic_issuer::demo;
 
@@ -9,14 +11,20 @@ use crate::cli::output::Stdout;
 #[derive(Debug, Args)]
 #[command(after_help = "\
 Needs no setup: works in a temporary folder, deleted at the end, and prints each step with the
-command that does it.
+command that does it. With --keep DIR the demo's home is left in DIR (a new or empty folder), to
+open in the staff console: its held requests wait under Review.
 
 EXAMPLES:
-  fanlic demo")]
-pub(crate) struct DemoArgs {}
+  fanlic demo
+  fanlic demo --keep ./demo-home")]
+pub(crate) struct DemoArgs {
+    /// Keep the demo's home in DIR (new or empty) instead of deleting it
+    #[arg(long, value_name = "DIR")]
+    keep: Option<PathBuf>,
+}
 
 /// `fanlic demo`.
-pub(crate) fn run(DemoArgs {}: &DemoArgs) -> anyhow::Result<u8> {
-    demo::run(&mut Stdout)?;
+pub(crate) fn run(DemoArgs { keep }: &DemoArgs) -> anyhow::Result<u8> {
+    demo::run(&mut Stdout, keep.as_deref())?;
     Ok(0)
 }

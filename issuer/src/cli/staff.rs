@@ -4,7 +4,7 @@ use std::{io::Read as _, path::Path};
 
 use clap::{Args, Subcommand, ValueEnum};
 use fanlic_issuer::store::{Role, StaffAccount, staff::Lockout};
-use fanlic_issuer::{Error, Home, staff};
+use fanlic_issuer::{ContractError, Error, Home, staff};
 use serde_json::{Value, json};
 
 use crate::cli::args::{ByArg, OutputArgs, ResultOutput};
@@ -192,17 +192,32 @@ fn read_password() -> Result<zeroize::Zeroizing<String>, Error> {
     staff::password_from(&input)
 }
 
+/// Who changes a staff account: `--by`, else `$USER`, else "fanlic staff"
+/// (the first admin is often made in a bare container shell, where no
+/// `$USER` is set; the audit row still says it came from this command).
+/// A `--by` that is given but not a name is still an error.
+fn actor(by: &ByArg) -> Result<String, Error> {
+    match by.actor() {
+        Err(Error::Contract(ContractError::NoActor)) => Ok("fanlic staff".to_owned()),
+        other => other,
+    }
+}
+
 /// `fanlic staff …`.
-pub(crate) fn run(home: &Path, a: StaffArgs) -> anyhow::Result<u8> {
-    let mut home = Home::open(home)?;
+pub(crate) fn run(home_dir: &Path, a: StaffArgs) -> anyhow::Result<u8> {
+    let mut home = Home::open(home_dir)?;
     let now = fanlic_issuer::util::clock::now()?;
     let store = home.store_mut();
     Ok(match a.command {
         StaffCommand::Add(a) => {
             let password = read_password()?;
-            let acct = staff::add(store, &a.name, a.role.into(), &password, &a.by.actor()?, now)?;
-            let msg =
-                format!("Added {} ({}). Open the console with `fanlic console` and log in.", acct.name, acct.role);
+            let acct = staff::add(store, &a.name, a.role.into(), &password, &actor(&a.by)?, now)?;
+            let msg = format!(
+                "Added {} ({}). Open the console with `fanlic --home {} console` and log in.",
+                acct.name,
+                acct.role,
+                home_dir.display()
+            );
             emit(&a.format, &Done(msg, staff::account_json(&acct)))?
         }
         StaffCommand::List(a) => {
@@ -211,27 +226,27 @@ pub(crate) fn run(home: &Path, a: StaffArgs) -> anyhow::Result<u8> {
             emit(&a.format, &Accounts(accounts, lockouts))?
         }
         StaffCommand::Disable(a) => {
-            let acct = staff::set_enabled(store, &a.name, false, &a.by.actor()?, now)?;
+            let acct = staff::set_enabled(store, &a.name, false, &actor(&a.by)?, now)?;
             emit(&a.format, &Done(format!("Disabled {}; its sessions ended.", acct.name), staff::account_json(&acct)))?
         }
         StaffCommand::Enable(a) => {
-            let acct = staff::set_enabled(store, &a.name, true, &a.by.actor()?, now)?;
+            let acct = staff::set_enabled(store, &a.name, true, &actor(&a.by)?, now)?;
             emit(&a.format, &Done(format!("Enabled {}.", acct.name), staff::account_json(&acct)))?
         }
         StaffCommand::Passwd(a) => {
             let password = read_password()?;
-            staff::set_password(store, &a.name, &password, &a.by.actor()?, now)?;
+            staff::set_password(store, &a.name, &password, &actor(&a.by)?, now)?;
             emit(
                 &a.format,
                 &Done(format!("Changed the password of {}; its sessions ended.", a.name), json!({"name": a.name})),
             )?
         }
         StaffCommand::Role(a) => {
-            let acct = staff::set_role(store, &a.name, a.role.into(), &a.by.actor()?, now)?;
+            let acct = staff::set_role(store, &a.name, a.role.into(), &actor(&a.by)?, now)?;
             emit(&a.format, &Done(format!("{} is now {}.", acct.name, acct.role), staff::account_json(&acct)))?
         }
         StaffCommand::Unlock(a) => {
-            let n = staff::unlock(store, &a.name, a.client.as_deref(), &a.by.actor()?, now)?;
+            let n = staff::unlock(store, &a.name, a.client.as_deref(), &actor(&a.by)?, now)?;
             let msg =
                 if n == 0 { format!("{} was not locked out.", a.name) } else { format!("Lifted {n} lockout(s).") };
             emit(&a.format, &Done(msg, json!({"name": a.name, "lifted": n})))?

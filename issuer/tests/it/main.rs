@@ -12,6 +12,7 @@ mod client_grammar;
 mod client_mail;
 mod console;
 mod console_audit;
+mod console_browser;
 mod console_contracts;
 mod console_licenses;
 mod console_review;

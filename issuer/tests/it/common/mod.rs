@@ -11,6 +11,7 @@ pub mod container;
 pub mod downgrade;
 pub mod private_config;
 pub mod smtp;
+pub mod webdriver;
 
 use std::{
     io::Write as _,
