@@ -358,7 +358,18 @@ pub fn build(dir: &Path) {
         let email = format!("{}@{}-{}{}.example.com", rng.pick(&PEOPLE), slug(name), slug(trade), cs.len());
         let signed = date_of(start + rng.below(SPAN));
         let product = if rng.below(4) == 0 { "FineBI" } else { "FineReport" };
-        cs.push(GenContract { company, email, product, signed, max_licenses: 3 + rng.below(6) as u32 });
+        cs.push(GenContract { company, email, product, signed, max_licenses: 1 });
+    }
+    // Which contract each license is drawn under, first: a contract allows
+    // at least as many projects as it holds live licenses (the issuer
+    // enforces it), often one to two more.
+    let mut draw = Rng::new(16);
+    let owners: Vec<usize> = (0..LICENSES).map(|_| draw.below(CONTRACTS as u64) as usize).collect();
+    for &o in &owners {
+        cs[o].max_licenses += 1;
+    }
+    for c in &mut cs {
+        c.max_licenses = (c.max_licenses - 1).max(1) + draw.below(3) as u32;
     }
     let mut csv = String::from("company,email,signed,product,methods,max_nodes,version,expires,max_licenses\n");
     for (i, c) in cs.iter().enumerate() {
@@ -419,8 +430,9 @@ pub fn build(dir: &Path) {
     // project; ~2% revoked, ~4% superseded by a later one of the same project.
     let mut ls: Vec<GenLicense> = Vec::with_capacity(LICENSES);
     let mut per_contract = vec![0u32; CONTRACTS];
+    let mut owners = owners.into_iter();
     while ls.len() < LICENSES {
-        let contract = rng.below(CONTRACTS as u64) as usize;
+        let Some(contract) = owners.next() else { break };
         per_contract[contract] += 1;
         let k = per_contract[contract];
         let project = format!("{}-{k}", rng.pick(&PROJECTS));

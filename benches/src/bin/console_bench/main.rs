@@ -36,7 +36,7 @@ use std::{
 use http::Conn;
 
 /// Changes whenever [`data`] makes a different home.
-const GEN_VERSION: u32 = 2;
+const GEN_VERSION: u32 = 3;
 const USER: &str = "bench-admin";
 const PASSWORD: &str = "bench correct horse battery staple";
 /// The page budget and the login budget, in milliseconds.
