@@ -563,24 +563,25 @@ pub fn build(dir: &Path) {
                         license.max_nodes = 2 + (i % 7) as u32;
                         license.image_public_key = (l.kind == LicenseKind::PrivateCloud).then_some([7; 32]);
                         // A successor: the predecessor becomes superseded first.
-                        if l.by_hand && l.state == LicenseState::Live {
-                            if let Some(prev) = ls[..i].iter().rev().find(|p| {
+                        if l.by_hand
+                            && l.state == LicenseState::Live
+                            && let Some(prev) = ls[..i].iter().rev().find(|p| {
                                 p.contract == l.contract
                                     && p.project == l.project
                                     && p.state == LicenseState::Superseded
-                            }) {
-                                let prev_id = prev.id.to_string();
-                                tx.set_license_state(&prev_id, LicenseState::Superseded)?;
-                                tx.decision_event(&DecisionEvent {
-                                    decision_id: None,
-                                    dedup_key: "",
-                                    action: Action::Supersede,
-                                    reasons: &none,
-                                    license_id: Some(&prev_id),
-                                    at: Timestamp(at),
-                                    by: STAFF[n % STAFF.len()],
-                                })?;
-                            }
+                            })
+                        {
+                            let prev_id = prev.id.to_string();
+                            tx.set_license_state(&prev_id, LicenseState::Superseded)?;
+                            tx.decision_event(&DecisionEvent {
+                                decision_id: None,
+                                dedup_key: "",
+                                action: Action::Supersede,
+                                reasons: &none,
+                                license_id: Some(&prev_id),
+                                at: Timestamp(at),
+                                by: STAFF[n % STAFF.len()],
+                            })?;
                         }
                         let (file, armored) = if i % 2 == 0 { (&file_a, &armored_a) } else { (&file_b, &armored_b) };
                         tx.insert_license(&NewLicense {
