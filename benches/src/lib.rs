@@ -592,8 +592,8 @@ pub mod cases {
     use fanlic_verifier::Environment;
 
     use crate::Fixture;
-use crate::environment;
-use crate::fanlic_verify;
+    use crate::environment;
+    use crate::fanlic_verify;
 
     /// Case ids and what they measure, in report order.
     pub const ALL: &[(&str, &str)] = &[

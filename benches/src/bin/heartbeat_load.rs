@@ -132,7 +132,9 @@ fn connect(addr: &str, config: &Arc<ClientConfig>) -> Conn {
 fn call(c: &mut Conn, method: &str, path: &str, body: Option<&Value>, key: Option<&RequestKey>) -> (u16, Vec<u8>) {
     let text = body.map(Value::to_string).unwrap_or_default();
     let auth = key
-        .map(|k| format!("Authorization: {}\r\n", k.authorization(path, clock::now().unwrap().0, text.as_bytes()).as_str()))
+        .map(|k| {
+            format!("Authorization: {}\r\n", k.authorization(path, clock::now().unwrap().0, text.as_bytes()).as_str())
+        })
         .unwrap_or_default();
     let req = format!(
         "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{auth}\r\n{text}",

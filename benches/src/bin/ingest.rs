@@ -22,10 +22,10 @@ use std::{
 
 use fanlic_issuer::Home;
 use fanlic_issuer::InitOptions;
-use fanlic_issuer::util::clock;
 use fanlic_issuer::contracts::{self, OPTION_NAMES, TermsText};
 use fanlic_issuer::ingest;
 use fanlic_issuer::ingest::source;
+use fanlic_issuer::util::clock;
 use ring::signature::{Ed25519KeyPair, KeyPair as _};
 
 const AUTHSERV: &str = "mx.vendor.example";

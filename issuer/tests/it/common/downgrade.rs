@@ -105,6 +105,10 @@ DROP INDEX licenses_by_state;
 DROP INDEX licenses_by_issued;
 DROP INDEX decisions_by_joined_to;
 ",
+    // 14: the audit trail by decision.
+    r"
+DROP INDEX audit_by_decision;
+",
 ];
 
 /// Undoes every migration after `version`, newest first, and sets `user_version`.
