@@ -114,6 +114,9 @@ pub(crate) async fn serve(app: Arc<App>, tls: Option<Arc<rustls::ServerConfig>>)
                 }
             },
         };
+        // Answers are written whole: no waiting for the client's delayed
+        // acknowledgement before the last small piece (a streamed CSV's end).
+        let _ = stream.set_nodelay(true);
         let router = router.clone();
         let http = http.clone();
         let acceptor = acceptor.clone();

@@ -357,8 +357,18 @@ impl Tx<'_> {
         };
         let (conn, path) = (self.conn, self.path);
         let read = || store::err(path, "cannot read the audit trail");
-        let mut stmt = conn
-            .prepare(
+        let license = filter.license.as_deref().map(|l| l.trim().to_ascii_lowercase());
+        // One license's trail alone (the console's license page, `fanlic
+        // audit --license`) has a statement of its own: the general one's
+        // `?1 IS NULL OR …` cannot use an index and reads the whole trail.
+        let (sql, args): (&str, Vec<Box<dyn rusqlite::ToSql>>) = match (&license, &contract, filter.since) {
+            (Some(l), None, None) => (
+                "SELECT audit_id, at, by, action, license_id, contract_id, decision_id, dedup_key, why, data FROM audit
+             WHERE license_id = ?1 OR decision_id IN (SELECT decision_id FROM decisions WHERE license_id = ?1)
+             ORDER BY audit_id",
+                vec![Box::new(l.clone())],
+            ),
+            _ => (
                 "SELECT audit_id, at, by, action, license_id, contract_id, decision_id, dedup_key, why, data FROM audit
              WHERE (?1 IS NULL OR license_id = ?1
                     OR decision_id IN (SELECT decision_id FROM decisions WHERE license_id = ?1))
@@ -370,35 +380,33 @@ impl Tx<'_> {
                                        (SELECT email FROM contract_emails WHERE contract_id = ?2)))
                AND (?4 IS NULL OR at >= ?4)
              ORDER BY audit_id",
-            )
-            .map_err(read())?;
-        let license = filter.license.as_deref().map(|l| l.trim().to_ascii_lowercase());
-        let rows = stmt
-            .query_map(
-                params![
-                    license,
-                    contract.as_ref().map(|c| c.id),
-                    contract.as_ref().map(|c| company_key(&c.terms.company)),
-                    filter.since.map(|t| store::int(t.0)),
+                vec![
+                    Box::new(license.clone()),
+                    Box::new(contract.as_ref().map(|c| c.id)),
+                    Box::new(contract.as_ref().map(|c| company_key(&c.terms.company))),
+                    Box::new(filter.since.map(|t| store::int(t.0))),
                 ],
-                |r| {
-                    Ok((
-                        AuditEntry {
-                            id: r.get(0)?,
-                            at: Timestamp(u64::try_from(r.get::<_, i64>(1)?).unwrap_or(0)),
-                            by: r.get(2)?,
-                            action: r.get(3)?,
-                            license_id: r.get(4)?,
-                            contract_id: r.get(5)?,
-                            decision_id: r.get(6)?,
-                            dedup_key: r.get(7)?,
-                            why: r.get(8)?,
-                            reasons: Vec::new(),
-                        },
-                        r.get::<_, Option<String>>(9)?,
-                    ))
-                },
-            )
+            ),
+        };
+        let mut stmt = conn.prepare(sql).map_err(read())?;
+        let rows = stmt
+            .query_map(rusqlite::params_from_iter(args.iter()), |r| {
+                Ok((
+                    AuditEntry {
+                        id: r.get(0)?,
+                        at: Timestamp(u64::try_from(r.get::<_, i64>(1)?).unwrap_or(0)),
+                        by: r.get(2)?,
+                        action: r.get(3)?,
+                        license_id: r.get(4)?,
+                        contract_id: r.get(5)?,
+                        decision_id: r.get(6)?,
+                        dedup_key: r.get(7)?,
+                        why: r.get(8)?,
+                        reasons: Vec::new(),
+                    },
+                    r.get::<_, Option<String>>(9)?,
+                ))
+            })
             .map_err(read())?;
         let mut out = Vec::new();
         for row in rows {

@@ -104,9 +104,6 @@ DROP INDEX licenses_by_state_expiry;
 DROP INDEX licenses_by_state;
 DROP INDEX licenses_by_issued;
 DROP INDEX decisions_by_joined_to;
-",
-    // 14: the audit trail by decision.
-    r"
 DROP INDEX audit_by_decision;
 ",
 ];
