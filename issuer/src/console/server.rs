@@ -101,7 +101,7 @@ pub(crate) async fn serve(app: Arc<App>, tls: Option<Arc<rustls::ServerConfig>>)
         .max_buf_size(64 * 1024);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let open = Arc::new(core::sync::atomic::AtomicUsize::new(0));
-    let shutdown = shutdown_signal();
+    let shutdown = crate::util::signal::shutdown_signal();
     tokio::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {
@@ -182,19 +182,4 @@ where
         () = &mut deadline => conn.as_mut().graceful_shutdown(),
     }
     let _ = tokio::time::timeout(Duration::from_secs(DRAIN_SECS), conn).await;
-}
-
-async fn shutdown_signal() {
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => core::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        () = term => {}
-    }
 }

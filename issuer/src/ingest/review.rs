@@ -398,18 +398,7 @@ pub fn approve(home: &mut Home, id: i64, by: &str, now: Timestamp) -> Result<Ing
             at: now,
             by,
         };
-        if !tx.settle_held(id, &settled)? {
-            return Err(changed_meanwhile(id));
-        }
-        tx.decision_event(&DecisionEvent {
-            decision_id: Some(id),
-            dedup_key: &row.dedup_key,
-            action: Action::Approved,
-            reasons: &[],
-            license_id: Some(&lid),
-            at: now,
-            by,
-        })?;
+        settle(tx, row, &settled, Action::Approved)?;
         Ok(outbox_id)
     })?;
     let file = write_license_file(&home_dir, &lid, &signed.armored)?;
@@ -472,18 +461,7 @@ fn approve_as_resend(
             at: now,
             by,
         };
-        if !tx.settle_held(id, &settled)? {
-            return Err(changed_meanwhile(id));
-        }
-        tx.decision_event(&DecisionEvent {
-            decision_id: Some(id),
-            dedup_key: &row.dedup_key,
-            action: Action::Resent,
-            reasons: &reasons,
-            license_id: Some(&live.license_id),
-            at: now,
-            by,
-        })?;
+        settle(tx, row, &settled, Action::Resent)?;
         Ok(outbox_id)
     })?;
     let mut files = Vec::new();
@@ -638,6 +616,24 @@ pub fn preview_reject(home: &mut Home, id: i64, why: &Reason, reply: bool) -> Re
     Ok(RejectionPreview { reasons: with_staff_reason(&row, why), no_reply: r.as_ref().err().copied(), reply: r.ok() })
 }
 
+/// Settles the held decision `row` as `settled` and records its audit
+/// event `action`, in the same unit of work; refused when the decision is
+/// no longer held (settled meanwhile by someone else).
+fn settle(tx: &Tx<'_>, row: &DecisionRow, settled: &Settlement<'_>, action: Action) -> Result<(), Error> {
+    if !tx.settle_held(row.id, settled)? {
+        return Err(changed_meanwhile(row.id));
+    }
+    tx.decision_event(&DecisionEvent {
+        decision_id: Some(row.id),
+        dedup_key: &row.dedup_key,
+        action,
+        reasons: settled.reasons.unwrap_or_default(),
+        license_id: settled.license_id,
+        at: settled.at,
+        by: settled.by,
+    })
+}
+
 /// Staff reject a held decision with `reason` (the same text in every
 /// language); see [`reject_with`].
 pub fn reject(
@@ -685,18 +681,7 @@ pub fn reject_with(
             at: now,
             by,
         };
-        if !tx.settle_held(id, &settled)? {
-            return Err(changed_meanwhile(id));
-        }
-        tx.decision_event(&DecisionEvent {
-            decision_id: Some(id),
-            dedup_key: &row.dedup_key,
-            action: Action::StaffRejected,
-            reasons: &reasons,
-            license_id: None,
-            at: now,
-            by,
-        })?;
+        settle(tx, &row, &settled, Action::StaffRejected)?;
         Ok(outbox_id)
     })?;
     Ok(IngestOutcome {

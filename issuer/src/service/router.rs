@@ -50,7 +50,7 @@ pub(crate) async fn serve(opts: &ServeOptions, app: Arc<App>) -> Result<(), Erro
         .max_buf_size(16 * 1024);
     let conns = Arc::new(Conns::new(opts.max_connections, opts.max_connections_per_client));
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let shutdown = shutdown_signal();
+    let shutdown = crate::util::signal::shutdown_signal();
     tokio::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {
@@ -140,19 +140,4 @@ async fn refuse_connection(stream: tokio::net::TcpStream) {
         }
     })
     .await;
-}
-
-async fn shutdown_signal() {
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => core::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        () = term => {}
-    }
 }
