@@ -390,23 +390,7 @@ impl Tx<'_> {
         };
         let mut stmt = conn.prepare(sql).map_err(read())?;
         let rows = stmt
-            .query_map(rusqlite::params_from_iter(args.iter()), |r| {
-                Ok((
-                    AuditEntry {
-                        id: r.get(0)?,
-                        at: Timestamp(u64::try_from(r.get::<_, i64>(1)?).unwrap_or(0)),
-                        by: r.get(2)?,
-                        action: r.get(3)?,
-                        license_id: r.get(4)?,
-                        contract_id: r.get(5)?,
-                        decision_id: r.get(6)?,
-                        dedup_key: r.get(7)?,
-                        why: r.get(8)?,
-                        reasons: Vec::new(),
-                    },
-                    r.get::<_, Option<String>>(9)?,
-                ))
-            })
+            .query_map(rusqlite::params_from_iter(args.iter()), |r| Ok((audit_row(r)?, r.get::<_, Option<String>>(9)?)))
             .map_err(read())?;
         let mut out = Vec::new();
         for row in rows {
@@ -461,27 +445,6 @@ pub struct AuditQuery {
     pub license: Option<String>,
     /// Only this contract's entries and its company's licenses' (its id).
     pub contract: Option<i64>,
-}
-
-/// One row of the console's audit list: no JSON data, no reasons.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AuditRow {
-    /// Its id.
-    pub id: i64,
-    /// When.
-    pub at: Timestamp,
-    /// Who.
-    pub by: String,
-    /// What.
-    pub action: String,
-    /// The license it is about.
-    pub license_id: Option<String>,
-    /// The contract it is about.
-    pub contract_id: Option<i64>,
-    /// The decision it is about.
-    pub decision_id: Option<i64>,
-    /// The reason given, or a summary.
-    pub why: String,
 }
 
 /// `%`, `_` and `\` of a LIKE pattern escaped (with `\`).
@@ -553,8 +516,10 @@ impl AuditQuery {
     }
 }
 
-fn audit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditRow> {
-    Ok(AuditRow {
+/// An entry from the first columns of [`AUDIT_COLUMNS`]; its reasons are
+/// left empty (only the CLI's trail reads them, from `data`).
+fn audit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditEntry> {
+    Ok(AuditEntry {
         id: r.get(0)?,
         at: Timestamp(u64::try_from(r.get::<_, i64>(1)?).unwrap_or(0)),
         by: r.get(2)?,
@@ -562,7 +527,9 @@ fn audit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditRow> {
         license_id: r.get(4)?,
         contract_id: r.get(5)?,
         decision_id: r.get(6)?,
-        why: r.get(7)?,
+        dedup_key: r.get(7)?,
+        why: r.get(8)?,
+        reasons: Vec::new(),
     })
 }
 
@@ -575,25 +542,17 @@ const TEXT_PIECE_FEW: u64 = 5000;
 /// The 3-character pieces of a free text looked up, at most.
 const TEXT_PROBES: usize = 24;
 
-const AUDIT_ROW_COLUMNS: &str = "audit_id, at, by, action, license_id, contract_id, decision_id, why";
+const AUDIT_COLUMNS: &str = "audit_id, at, by, action, license_id, contract_id, decision_id, dedup_key, why";
 
 impl Tx<'_> {
     /// One page of the audit trail, newest first: `limit` rows from
     /// `offset` (a caller asks one more than it shows, to know whether
     /// there is a next page).
-    pub fn audit_page(&self, q: &AuditQuery, offset: u64, limit: u32) -> Result<Vec<AuditRow>, Error> {
+    pub fn audit_page(&self, q: &AuditQuery, offset: u64, limit: u32) -> Result<Vec<AuditEntry>, Error> {
         let (wh, mut ps) = q.sql(self)?;
         ps.push(rusqlite::types::Value::Integer(i64::from(limit)));
         ps.push(rusqlite::types::Value::Integer(store::int(offset)));
-        let read = || store::err(self.path, "cannot read the audit trail");
-        let mut stmt = self
-            .conn
-            .prepare_cached(&format!(
-                "SELECT {AUDIT_ROW_COLUMNS} FROM audit {wh} ORDER BY at DESC, audit_id DESC LIMIT ? OFFSET ?"
-            ))
-            .map_err(read())?;
-        let rows = stmt.query_map(rusqlite::params_from_iter(ps), audit_row).map_err(read())?;
-        rows.collect::<Result<Vec<_>, _>>().map_err(read())
+        self.audit_newest_first(&wh, ps, "LIMIT ? OFFSET ?")
     }
 
     /// Up to `limit` rows matching `q` that come after `after` (the
@@ -604,7 +563,7 @@ impl Tx<'_> {
         q: &AuditQuery,
         after: Option<(Timestamp, i64)>,
         limit: u32,
-    ) -> Result<Vec<AuditRow>, Error> {
+    ) -> Result<Vec<AuditEntry>, Error> {
         use rusqlite::types::Value as V;
         let (mut wh, mut ps) = q.sql(self)?;
         if let Some((at, id)) = after {
@@ -617,12 +576,20 @@ impl Tx<'_> {
             ps.push(V::Integer(id));
         }
         ps.push(V::Integer(i64::from(limit)));
+        self.audit_newest_first(&wh, ps, "LIMIT ?")
+    }
+
+    /// The entries of `wh` (with its parameters `ps`), newest first, then `tail`.
+    fn audit_newest_first(
+        &self,
+        wh: &str,
+        ps: Vec<rusqlite::types::Value>,
+        tail: &str,
+    ) -> Result<Vec<AuditEntry>, Error> {
         let read = || store::err(self.path, "cannot read the audit trail");
         let mut stmt = self
             .conn
-            .prepare_cached(&format!(
-                "SELECT {AUDIT_ROW_COLUMNS} FROM audit {wh} ORDER BY at DESC, audit_id DESC LIMIT ?"
-            ))
+            .prepare_cached(&format!("SELECT {AUDIT_COLUMNS} FROM audit {wh} ORDER BY at DESC, audit_id DESC {tail}"))
             .map_err(read())?;
         let rows = stmt.query_map(rusqlite::params_from_iter(ps), audit_row).map_err(read())?;
         rows.collect::<Result<Vec<_>, _>>().map_err(read())

@@ -317,31 +317,7 @@ fn unbind_frees_the_license_for_a_new_project() {
 fn what_customers_wrote_is_shown_as_text() {
     let env = home();
     let project = "<script>alert(1)</script>";
-    let out = file_name_for(project);
-    let v = json(
-        &env,
-        &[
-            "issue",
-            "--company",
-            "<b>Evil</b> Co",
-            "--project",
-            project,
-            "--app",
-            "FineReport",
-            "--version",
-            "11.0",
-            "--nodes",
-            "3",
-            "--expires",
-            "never",
-            "--signed",
-            "2026/11/20",
-            "-o",
-            &out,
-            "--json",
-        ],
-    );
-    let id = v["license_id"].as_str().unwrap().to_owned();
+    let id = issue_license(&env, "<b>Evil</b> Co", project);
     let console = Console::start(&env, &[]);
     let mut c = console.login("alice");
     for path in ["/licenses".to_owned(), "/licenses?q=%3Cscript".to_owned(), format!("/licenses/{id}")] {
@@ -350,12 +326,6 @@ fn what_customers_wrote_is_shown_as_text() {
         assert!(r.body.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "{path}: {}", r.body);
         assert!(!r.body.contains("<script>") && !r.body.contains("<b>Evil"), "{path}: {}", r.body);
     }
-}
-
-/// A file name for a project name that may hold characters a path should not.
-fn file_name_for(project: &str) -> String {
-    let safe: String = project.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
-    format!("{safe}-Container.lic")
 }
 
 #[test]

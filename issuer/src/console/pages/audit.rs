@@ -27,7 +27,7 @@ use crate::console::ctx::{Ctx, Failure};
 use crate::console::html::encode_component;
 use crate::console::html::{self, PAGE_SIZE};
 use crate::console::lang::Lang;
-use crate::store::audit::{Action, AuditQuery, AuditRow};
+use crate::store::audit::{Action, AuditEntry, AuditQuery};
 use crate::util::clock;
 
 pub(super) fn routes(r: Router<Arc<App>>) -> Router<Arc<App>> {
@@ -252,7 +252,7 @@ async fn audit_csv(ctx: Ctx, Query(q): Query<Q>) -> Result<Response, Failure> {
 }
 
 /// One CSV record (RFC 4180, CRLF) of an audit row.
-fn csv_row(out: &mut String, r: &AuditRow) {
+fn csv_row(out: &mut String, r: &AuditEntry) {
     let fields = [
         r.id.to_string(),
         r.at.to_string(),

@@ -167,7 +167,9 @@ pub fn bad_values(body: &str) -> String {
 /// `fanlic issue` of a FineReport 11.0 license for `company` / `project`
 /// (written under `env.dir`): its license id.
 pub fn issue_license(env: &Env, company: &str, project: &str) -> String {
-    let out = env.dir.join(format!("{project}-Container.lic"));
+    // A project name may hold characters a file name should not (`/`, `<`).
+    let safe: String = project.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect();
+    let out = env.dir.join(format!("{safe}-Container.lic"));
     let text = ok(
         env,
         &[

@@ -194,10 +194,31 @@ impl Browser {
         self.cmd("POST", &format!("/element/{}/click", e.0), Some(&json!({})));
     }
 
-    /// Clicks the first element matching `css`.
+    /// Clicks the first element matching `css` (a link or a submit button:
+    /// every such click in these tests loads a page) and waits until the
+    /// page it loads has replaced the one clicked on, so that what is read
+    /// next is never the old page's (nor one of its elements, gone stale).
     pub fn click_css(&mut self, css: &str) {
         let e = self.find(css);
+        self.execute("document.documentElement.dataset.clickedAway = '1';", &[]);
         self.click(&e);
+        let start = Instant::now();
+        loop {
+            // Between two pages the script may fail: not loaded yet.
+            let gone = call(
+                &self.addr,
+                "POST",
+                &format!("/session/{}/execute/sync", self.session),
+                Some(
+                    &json!({"script": "return document.readyState === 'complete' && !document.documentElement.dataset.clickedAway;", "args": []}),
+                ),
+            );
+            if gone.is_ok_and(|v| v["value"] == json!(true)) {
+                return;
+            }
+            assert!(start.elapsed() < WAIT, "clicking {css} loaded no new page");
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// Types `text` into the element after clearing it; for an
@@ -215,7 +236,8 @@ impl Browser {
 
     /// Chooses the option whose value is `value` in the `<select>` matching `css`.
     pub fn select(&mut self, css: &str, value: &str) {
-        self.click_css(&format!("{css} option[value=\"{value}\"]"));
+        let option = self.find(&format!("{css} option[value=\"{value}\"]"));
+        self.click(&option);
     }
 
     /// The element's rendered text.
