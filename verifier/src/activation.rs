@@ -383,6 +383,52 @@ pub enum Status {
     },
 }
 
+/// Length of [`Activation::to_bytes`] (SPEC.md §6.2, "Saved state").
+pub const STATE_LEN: usize = 64;
+
+/// The first byte of a saved [`Activation`]: its layout's version.
+pub const STATE_VERSION: u8 = 1;
+
+/// Why saved bytes are not an [`Activation`] state (SPEC.md §6.2): every
+/// byte is checked, so a state edited by hand is refused, not half-read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StateError {
+    /// Not [`STATE_LEN`] bytes.
+    Length {
+        /// The length given.
+        len: usize,
+    },
+    /// A layout version this verifier does not know.
+    Version {
+        /// The version byte found.
+        version: u8,
+    },
+    /// A reserved bit or byte is set, a field is filled that its flag says
+    /// is absent, the code is not below 1,000,000, or the wrong-code count
+    /// is above what the lock allows.
+    Malformed,
+}
+
+impl fmt::Display for StateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Length { len } => write!(f, "a saved activation state is {STATE_LEN} bytes, not {len}"),
+            Self::Version { version } => {
+                write!(f, "saved activation state version {version} is unknown (this verifier reads {STATE_VERSION})")
+            }
+            Self::Malformed => f.write_str("the saved activation state is malformed"),
+        }
+    }
+}
+
+impl core::error::Error for StateError {}
+
+const FLAG_PENDING: u8 = 1;
+const FLAG_CODE: u8 = 2;
+const FLAG_LOCKED: u8 = 4;
+const FLAG_ACTIVATED: u8 = 8;
+
 /// The product's code check, with time supplied by the caller (SPEC.md §6.2).
 ///
 /// - A challenge expires 5 minutes after it was made; a refresh
@@ -494,6 +540,93 @@ impl Activation {
         Err(CodeError::WrongCode { remaining: MAX_WRONG_CODES + 1 - self.wrong })
     }
 
+    /// The state as [`STATE_LEN`] bytes (SPEC.md §6.2, "Saved state"), for
+    /// a product to keep across a restart of one node. It holds the expected
+    /// code: keep it where the product keeps its other secrets. A receipt
+    /// accepted before the state was saved is not accepted again by the
+    /// restored state: the challenge it answered is no longer pending.
+    pub fn to_bytes(&self) -> [u8; STATE_LEN] {
+        let mut out = [0u8; STATE_LEN];
+        let mut flags = 0u8;
+        if let Some((code, issued_at, sha)) = self.pending {
+            flags |= FLAG_PENDING;
+            if let Some(code) = code {
+                flags |= FLAG_CODE;
+                out[4..8].copy_from_slice(&code.0.to_le_bytes());
+            }
+            out[8..16].copy_from_slice(&issued_at.0.to_le_bytes());
+            out[16..48].copy_from_slice(&sha);
+        }
+        if let Some(until) = self.locked_until {
+            flags |= FLAG_LOCKED;
+            out[48..56].copy_from_slice(&until.0.to_le_bytes());
+        }
+        if let Some(at) = self.activated_at {
+            flags |= FLAG_ACTIVATED;
+            out[56..64].copy_from_slice(&at.0.to_le_bytes());
+        }
+        out[0] = STATE_VERSION;
+        out[1] = flags;
+        out[2] = self.wrong;
+        out
+    }
+
+    /// A state saved by [`Activation::to_bytes`]. Strict: any byte that
+    /// `to_bytes` would not have written is refused.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, StateError> {
+        let b: &[u8; STATE_LEN] = bytes.try_into().map_err(|_| StateError::Length { len: bytes.len() })?;
+        if b[0] != STATE_VERSION {
+            return Err(StateError::Version { version: b[0] });
+        }
+        let [_, flags, wrong, reserved, ..] = *b;
+        let u64_at = |at: usize| {
+            let mut v = [0u8; 8];
+            v.copy_from_slice(b.get(at..at + 8).unwrap_or(&[0; 8]));
+            u64::from_le_bytes(v)
+        };
+        let zero = |r: core::ops::Range<usize>| b.get(r).is_some_and(|s| s.iter().all(|&x| x == 0));
+        if flags & !(FLAG_PENDING | FLAG_CODE | FLAG_LOCKED | FLAG_ACTIVATED) != 0
+            || reserved != 0
+            || wrong > MAX_WRONG_CODES + 1
+            || (flags & FLAG_CODE != 0 && flags & FLAG_PENDING == 0)
+        {
+            return Err(StateError::Malformed);
+        }
+        let pending = if flags & FLAG_PENDING != 0 {
+            let code = if flags & FLAG_CODE != 0 {
+                let mut c = [0u8; 4];
+                c.copy_from_slice(&b[4..8]);
+                let c = u32::from_le_bytes(c);
+                if c >= 1_000_000 {
+                    return Err(StateError::Malformed);
+                }
+                Some(Code(c))
+            } else if zero(4..8) {
+                None
+            } else {
+                return Err(StateError::Malformed);
+            };
+            let mut sha = [0u8; 32];
+            sha.copy_from_slice(&b[16..48]);
+            Some((code, Timestamp(u64_at(8)), sha))
+        } else if zero(4..48) {
+            None
+        } else {
+            return Err(StateError::Malformed);
+        };
+        let locked_until = match (flags & FLAG_LOCKED != 0, u64_at(48)) {
+            (true, t) => Some(Timestamp(t)),
+            (false, 0) => None,
+            (false, _) => return Err(StateError::Malformed),
+        };
+        let activated_at = match (flags & FLAG_ACTIVATED != 0, u64_at(56)) {
+            (true, t) => Some(Timestamp(t)),
+            (false, 0) => None,
+            (false, _) => return Err(StateError::Malformed),
+        };
+        Ok(Self { pending, wrong, locked_until, activated_at })
+    }
+
     /// All nodes restarted: the product must be activated again.
     pub fn restart(&mut self) {
         self.activated_at = None;
@@ -547,6 +680,60 @@ mod tests {
 
     fn wrong(code: Code) -> String {
         std::format!("{:06}", (code.value() + 1) % 1_000_000)
+    }
+
+    #[test]
+    fn a_saved_state_restores_the_same_machine() {
+        let c = prepared(T0);
+        let mut a = Activation::new();
+        assert_eq!(Activation::from_bytes(&a.to_bytes()).unwrap().to_bytes(), a.to_bytes());
+        a.set_challenge(&c);
+        for _ in 0..3 {
+            assert!(matches!(a.enter(&wrong(c.code()), Timestamp(T0 + 1)), Err(CodeError::WrongCode { .. })));
+        }
+        let saved = a.to_bytes();
+        assert_eq!(saved[0], STATE_VERSION);
+        let mut b = Activation::from_bytes(&saved).unwrap();
+        // The wrong-code count survives: a restart buys no guesses.
+        assert_eq!(b.enter(&wrong(c.code()), Timestamp(T0 + 2)), Err(CodeError::WrongCode { remaining: 2 }));
+        assert_eq!(a.enter(&wrong(c.code()), Timestamp(T0 + 2)), Err(CodeError::WrongCode { remaining: 2 }));
+        assert_eq!(a.to_bytes(), b.to_bytes());
+        let code = std::format!("{:06}", c.code().value());
+        assert_eq!(b.enter(&code, Timestamp(T0 + 3)), Ok(Timestamp(T0 + 3)));
+        let restored = Activation::from_bytes(&b.to_bytes()).unwrap();
+        assert_eq!(restored.status(Timestamp(T0 + 4)), Status::Activated { at: Timestamp(T0 + 3) });
+        // Locked, then restored: still locked.
+        let mut l = Activation::new();
+        l.set_challenge(&c);
+        for _ in 0..6 {
+            let _ = l.enter(&wrong(c.code()), Timestamp(T0 + 1));
+        }
+        let l2 = Activation::from_bytes(&l.to_bytes()).unwrap();
+        assert_eq!(l2.status(Timestamp(T0 + 2)), Status::Locked { until: Timestamp(T0 + 1 + LOCK_SECS) });
+    }
+
+    #[test]
+    fn a_saved_state_is_read_strictly() {
+        let mut a = Activation::new();
+        a.set_challenge(&prepared(T0));
+        let good = a.to_bytes();
+        assert_eq!(Activation::from_bytes(&good[..63]).unwrap_err(), StateError::Length { len: 63 });
+        let mut v = good;
+        v[0] = 2;
+        assert_eq!(Activation::from_bytes(&v).unwrap_err(), StateError::Version { version: 2 });
+        // Every single-byte change outside the values themselves is refused.
+        for (at, byte) in [(1, 0x10), (2, 7), (3, 1), (48, 1), (56, 1)] {
+            let mut m = good;
+            m[at] = byte;
+            assert_eq!(Activation::from_bytes(&m).unwrap_err(), StateError::Malformed, "byte {at}");
+        }
+        let mut big = good;
+        big[4..8].copy_from_slice(&1_000_000u32.to_le_bytes());
+        assert_eq!(Activation::from_bytes(&big).unwrap_err(), StateError::Malformed);
+        let empty = Activation::new().to_bytes();
+        let mut stray = empty;
+        stray[20] = 1;
+        assert_eq!(Activation::from_bytes(&stray).unwrap_err(), StateError::Malformed);
     }
 
     #[test]

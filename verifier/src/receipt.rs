@@ -682,6 +682,10 @@ mod tests {
         // Once: the challenge is used up.
         assert_eq!(a.accept_receipt(&accepted, now), Err(CodeError::NoChallenge));
         assert_eq!(a.pending_challenge_sha256(now), None);
+        // Also across a save and a restore: the restored state has nothing pending.
+        let mut restored = Activation::from_bytes(&a.to_bytes()).unwrap();
+        assert_eq!(restored.accept_receipt(&accepted, now), Err(CodeError::NoChallenge));
+        assert!(matches!(restored.status(now), crate::activation::Status::Activated { .. }));
     }
 
     #[test]
