@@ -80,14 +80,21 @@ struct Inputs {
     list: Option<Vec<u8>>,
 }
 
-fn inputs(
-    env: &mut Env<'_>,
-    license: &JByteArray<'_>,
-    record: &JObject<'_>,
-    list: &JByteArray<'_>,
-) -> Result<Inputs, Thrown> {
+/// An `Environment` as `Verifier` passes it: in parts (see
+/// [`jvm::environment_of`]).
+struct EnvParts<'local> {
+    app_name: JString<'local>,
+    version: JString<'local>,
+    project: JString<'local>,
+    nodes: jint,
+    method: jint,
+    now: jlong,
+    last_seen: jlong,
+}
+
+fn inputs(env: &Env<'_>, license: &JByteArray<'_>, e: &EnvParts<'_>, list: &JByteArray<'_>) -> Result<Inputs, Thrown> {
     let license = jvm::bytes(env, license, "license")?;
-    let owned = jvm::environment(env, record)?;
+    let owned = jvm::environment_of(env, &e.app_name, &e.version, &e.project, e.nodes, e.method, e.now, e.last_seen)?;
     let list = if list.is_null() { None } else { Some(jvm::bytes(env, list, "revocations")?) };
     Ok(Inputs { license, env: owned, list })
 }
@@ -226,21 +233,31 @@ pub extern "system" fn Java_com_fanruan_fanlic_verifier_Verifier_freeRoots<'loca
     })
 }
 
-/// `Verifier.verify(long, byte[], Environment, byte[])`: the encoded answer
-/// ([`encode`]); the last argument is the revocation list's file or null.
+/// `Verifier.verify(long, byte[], String appName, String version, String
+/// project, int nodes, int method, long now, long lastSeen, byte[] list)`:
+/// the encoded answer ([`encode`]); `lastSeen` is negative for none, `list`
+/// the revocation list's file or null.
 #[unsafe(no_mangle)]
+#[allow(clippy::too_many_arguments, reason = "the environment's fields, as JNI passes them")]
 pub extern "system" fn Java_com_fanruan_fanlic_verifier_Verifier_verify<'local>(
     env: EnvUnowned<'local>,
     _class: JClass<'local>,
     handle: jlong,
     license: JByteArray<'local>,
-    record: JObject<'local>,
+    app_name: JString<'local>,
+    version: JString<'local>,
+    project: JString<'local>,
+    nodes: jint,
+    method: jint,
+    now: jlong,
+    last_seen: jlong,
     list: JByteArray<'local>,
 ) -> JByteArray<'local> {
     entry(env, |env| {
         // SAFETY: `Verifier` passes its own live handle (see `roots`).
         let roots = unsafe { roots(handle) }?;
-        let inputs = inputs(env, &license, &record, &list)?;
+        let parts = EnvParts { app_name, version, project, nodes, method, now, last_seen };
+        let inputs = inputs(env, &license, &parts, &list)?;
         let list = revocations(inputs.list.as_deref(), roots)?;
         let answer = verify_encoded(&inputs.license, roots, &inputs.env.as_env(), list.as_ref())
             .map_err(Thrown::IllegalState)?;
@@ -250,7 +267,8 @@ pub extern "system" fn Java_com_fanruan_fanlic_verifier_Verifier_verify<'local>(
 
 /// `Verifier.texts(long, byte[], Environment, byte[], int lang)`: title,
 /// prompt and advice of each cause, in order, in the language: the texts
-/// `fanlic verify` prints.
+/// `fanlic verify` prints. Not on the hot path: the `Environment` record is
+/// read as it is ([`jvm::environment`]).
 #[unsafe(no_mangle)]
 pub extern "system" fn Java_com_fanruan_fanlic_verifier_Verifier_texts<'local>(
     env: EnvUnowned<'local>,
@@ -265,7 +283,11 @@ pub extern "system" fn Java_com_fanruan_fanlic_verifier_Verifier_texts<'local>(
         let lang = jvm::lang(lang)?;
         // SAFETY: `Verifier` passes its own live handle (see `roots`).
         let roots = unsafe { roots(handle) }?;
-        let inputs = inputs(env, &license, &record, &list)?;
+        let inputs = Inputs {
+            license: jvm::bytes(env, &license, "license")?,
+            env: jvm::environment(env, &record)?,
+            list: if list.is_null() { None } else { Some(jvm::bytes(env, &list, "revocations")?) },
+        };
         let list = revocations(inputs.list.as_deref(), roots)?;
         let mut buf = [0u8; MAX_LICENSE_FILE_LEN];
         let texts: Vec<String> =

@@ -2,6 +2,7 @@ package com.fanruan.fanlic.verifier;
 
 import java.lang.ref.Cleaner;
 import java.lang.ref.Reference;
+import java.time.Instant;
 import java.util.Objects;
 
 /**
@@ -67,7 +68,11 @@ public final class Verifier {
         Objects.requireNonNull(env, "env");
         byte[] copy = license.clone();
         try {
-            byte[] answer = verify(roots, copy, env, revocations == null ? null : revocations.file());
+            Instant lastSeen = env.lastSeen();
+            byte[] answer = verify(roots, copy, env.appName(), env.version(), env.project(), env.nodes(),
+                    env.method().ordinal(), seconds(env.now(), "env.now"),
+                    lastSeen == null ? -1 : seconds(lastSeen, "env.lastSeen"),
+                    revocations == null ? null : revocations.file());
             return new Result(this, copy, env, revocations, answer);
         } finally {
             Reference.reachabilityFence(this);
@@ -99,6 +104,15 @@ public final class Verifier {
         throw new RevocationList.RefusedException(reason, r.str());
     }
 
+    /** Unix seconds of a time the verifier can take (it has no times before 1970). */
+    private static long seconds(Instant t, String what) {
+        long s = t.getEpochSecond();
+        if (s < 0) {
+            throw new IllegalArgumentException(what + " is before 1970-01-01T00:00:00Z: " + t);
+        }
+        return s;
+    }
+
     String[] texts(byte[] license, Environment env, RevocationList revocations, Lang lang) {
         try {
             return texts(roots, license, env, revocations == null ? null : revocations.file(), lang.ordinal());
@@ -111,7 +125,9 @@ public final class Verifier {
 
     private static native void freeRoots(long roots);
 
-    private static native byte[] verify(long roots, byte[] license, Environment env, byte[] revocations);
+    // The environment in parts: reading the record's fields from native code costs a lookup per field.
+    private static native byte[] verify(long roots, byte[] license, String appName, String version, String project,
+            int nodes, int method, long now, long lastSeen, byte[] revocations);
 
     private static native String[] texts(long roots, byte[] license, Environment env, byte[] revocations, int lang);
 
