@@ -78,7 +78,7 @@ if [ "$test" = 1 ]; then
 
     step "JUnit 5 (console launcher) on the jar, fixtures in $root/fixtures"
     # The jar's own loader is tested: no fanlic.native.path here.
-    java -Dfanlic.fixtures="$root/fixtures" ${java_opts[@]+"${java_opts[@]}"} -jar "$junit" \
+    java -Dfanlic.fixtures="$root/fixtures" -Dfanlic.test.classpath="$jarfile:$tests" ${java_opts[@]+"${java_opts[@]}"} -jar "$junit" \
         --class-path "$jarfile:$tests" --scan-class-path "$tests" \
         --disable-banner --disable-ansi-colors --details=tree --fail-if-no-tests
 fi
