@@ -1,1 +1,1 @@
-//! (to be written)
+//! The benchmark's Rust side (to be written).

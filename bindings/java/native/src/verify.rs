@@ -1,1 +1,1 @@
-//! (to be written)
+//! `Verifier`, `Result` and `RevocationList` natives (to be written).

@@ -1,1 +1,71 @@
-//! (to be written)
+//! The Java binding on a real JVM: `bindings/java/build.sh --native LIB
+//! --test` packs the library cargo built for this test run into the jar,
+//! compiles the Java sources, tests and examples with `javac --release 17`,
+//! and runs the JUnit 5 tests with the console launcher; this test asserts
+//! its summary. No cargo here (the build lock is held by `cargo test`).
+
+use std::{path::PathBuf, process::Command};
+
+/// What the Debian packages provide, and which package provides it.
+const TOOLS: [(&str, &str); 3] =
+    [("javac", "openjdk-17-jdk-headless"), ("jar", "openjdk-17-jdk-headless"), ("java", "openjdk-17-jdk-headless")];
+/// Test classes that must appear in the run (the java-activation tests add theirs).
+const CLASSES: &[&str] = &["NativeLibraryTest"];
+const JUNIT: &str = "/usr/share/java/junit-platform-console-standalone.jar";
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../..").canonicalize().unwrap()
+}
+
+/// The number in the launcher's summary line `[   6 tests found   ]`.
+fn count(summary: &str, what: &str) -> Option<u64> {
+    summary.lines().find_map(|l| {
+        let inner = l.trim().strip_prefix('[')?.strip_suffix(']')?.trim();
+        let (n, rest) = inner.split_once(' ')?;
+        (rest.trim() == what).then(|| n.parse().ok())?
+    })
+}
+
+#[test]
+fn the_jar_builds_and_its_junit_tests_pass_on_a_real_jvm() {
+    for (tool, package) in TOOLS {
+        let found = Command::new("sh").arg("-c").arg(format!("command -v {tool}")).output().unwrap().status.success();
+        assert!(found, "{tool} not found: install the Debian package {package} (apt-get install {package})");
+    }
+    assert!(std::path::Path::new(JUNIT).exists(), "{JUNIT} not found: install the Debian package junit5");
+
+    let deps = std::env::current_exe().unwrap().parent().unwrap().to_path_buf();
+    let lib = deps.join("libfanlic_verifier_jni.so");
+    assert!(lib.exists(), "cargo test should have built the cdylib at {}", lib.display());
+    let out = deps.parent().unwrap().join("fanlic-java");
+    let run = Command::new("bash")
+        .arg(repo().join("bindings/java/build.sh"))
+        .arg("--native")
+        .arg(&lib)
+        .arg("--out")
+        .arg(&out)
+        .arg("--test")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "build.sh --test failed ({}):\n{stdout}\n{stderr}", run.status);
+    let found = count(&stdout, "tests found").unwrap_or_else(|| panic!("no summary in:\n{stdout}"));
+    let failed = count(&stdout, "tests failed").unwrap_or_else(|| panic!("no summary in:\n{stdout}"));
+    let successful = count(&stdout, "tests successful").unwrap();
+    assert!(found > 0, "no JUnit test found:\n{stdout}");
+    assert_eq!((failed, successful), (0, found), "JUnit failures:\n{stdout}\n{stderr}");
+    // Every test class ran (a class that fails to load would be missing, not failed).
+    for class in CLASSES {
+        assert!(stdout.contains(class), "{class} did not run:\n{stdout}");
+    }
+    assert!(out.join("fanlic-verifier.jar").exists());
+}
+
+#[test]
+fn the_summary_reader_reads_the_launchers_lines() {
+    let summary = "[         6 tests found           ]\n[         0 tests failed          ]\n";
+    assert_eq!(count(summary, "tests found"), Some(6));
+    assert_eq!(count(summary, "tests failed"), Some(0));
+    assert_eq!(count(summary, "tests skipped"), None);
+}
