@@ -22,11 +22,11 @@ use fanlic_verifier::{
 };
 use jni::{
     Env, EnvUnowned,
-    objects::{JByteArray, JClass},
-    sys::{jint, jlong},
+    objects::{JByteArray, JClass, JObject, JObjectArray},
+    sys::jlong,
 };
 
-use wire::{EnvArgs, Fail, OwnedEnv, Out, arg, bytes, call, fixed, opt_fixed, roots, text, time, write_back};
+use wire::{Fail, Out, arg, bytes, call, fixed, opt_fixed, roots, text, time, write_back};
 
 /// The saved state the Java object holds.
 fn load(env: &Env<'_>, state: &JByteArray<'_>) -> Result<Activation, Fail> {
@@ -63,14 +63,8 @@ pub extern "system" fn Java_com_fanruan_fanlic_verifier_Activation_nativeChallen
     _class: JClass<'local>,
     state: JByteArray<'local>,
     license: JByteArray<'local>,
-    root_keys: JByteArray<'local>,
-    app_name: JByteArray<'local>,
-    version: JByteArray<'local>,
-    project: JByteArray<'local>,
-    nodes: jint,
-    method: jint,
-    now: jlong,
-    last_seen: jlong,
+    root_keys: JObjectArray<'local, JByteArray<'local>>,
+    environment: JObject<'local>,
     nonce: JByteArray<'local>,
     node_id: JByteArray<'local>,
     deployment_id: JByteArray<'local>,
@@ -79,12 +73,11 @@ pub extern "system" fn Java_com_fanruan_fanlic_verifier_Activation_nativeChallen
         let mut machine = load(env, &state)?;
         let file = bytes(env, &license, "license")?;
         let roots = roots(env, &root_keys)?;
-        let args = EnvArgs { app_name: &app_name, version: &version, project: &project, nodes, method, now, last_seen };
-        let product = OwnedEnv::read(env, &args)?;
+        let product = wire::environment(env, &environment)?;
         let nonce = fixed::<16>(env, &nonce, "nonce")?;
         let node_id = fixed::<16>(env, &node_id, "nodeId")?;
         let deployment_id = bytes(env, &deployment_id, "deploymentId")?;
-        let e = product.get();
+        let e = product.as_env();
         let mut buf = [0u8; MAX_LICENSE_FILE_LEN];
         let verified = fanlic_verifier::verify(&file, &mut buf, &roots, &e)
             .map_err(|r| arg(format!("the license does not verify, no challenge is made: {r}")))?;
@@ -136,7 +129,7 @@ fn code_error(e: &CodeError) -> Result<(u8, u64), Fail> {
         CodeError::Locked { until, .. } => (4, until.0),
         CodeError::WrongCode { remaining } => (5, u64::from(remaining)),
         CodeError::ReceiptRequired => (6, 0),
-        _ => return Err(Fail::State("a code result this binding does not know")),
+        _ => return Err(wire::state("a code result this binding does not know")),
     })
 }
 
@@ -181,7 +174,7 @@ pub extern "system" fn Java_com_fanruan_fanlic_verifier_Activation_nativeStatus<
             Status::AwaitingCode { expires_at } => (1, Some(expires_at)),
             Status::Locked { until } => (2, Some(until)),
             Status::Activated { at } => (3, Some(at)),
-            _ => return Err(Fail::State("an activation status this binding does not know")),
+            _ => return Err(wire::state("an activation status this binding does not know")),
         };
         Out::new().u8(kind).time(at).finish(env)
     })
@@ -238,7 +231,11 @@ struct Licensed {
 }
 
 impl Licensed {
-    fn read(env: &Env<'_>, license: &JByteArray<'_>, root_keys: &JByteArray<'_>) -> Result<Self, Fail> {
+    fn read(
+        env: &mut Env<'_>,
+        license: &JByteArray<'_>,
+        root_keys: &JObjectArray<'_, JByteArray<'_>>,
+    ) -> Result<Self, Fail> {
         let raw = unarmored(&bytes(env, license, "license")?)?;
         Ok(Self { raw, roots: roots(env, root_keys)? })
     }
@@ -280,7 +277,7 @@ pub extern "system" fn Java_com_fanruan_fanlic_verifier_Activation_nativeAcceptR
     state: JByteArray<'local>,
     receipt: JByteArray<'local>,
     license: JByteArray<'local>,
-    root_keys: JByteArray<'local>,
+    root_keys: JObjectArray<'local, JByteArray<'local>>,
     now: jlong,
 ) -> JByteArray<'local> {
     call(env, |env| {
@@ -327,7 +324,7 @@ pub extern "system" fn Java_com_fanruan_fanlic_verifier_Receipt_nativeVerify<'lo
     _class: JClass<'local>,
     receipt: JByteArray<'local>,
     license: JByteArray<'local>,
-    root_keys: JByteArray<'local>,
+    root_keys: JObjectArray<'local, JByteArray<'local>>,
     challenge_sha256: JByteArray<'local>,
     instance_public_key: JByteArray<'local>,
     check_previous: jni::sys::jboolean,

@@ -22,11 +22,11 @@ use fanlic_verifier::{
 };
 use jni::{
     EnvUnowned,
-    objects::{JByteArray, JClass},
+    objects::{JByteArray, JClass, JObject, JObjectArray},
     sys::{jint, jlong},
 };
 
-use crate::activation::wire::{EnvArgs, Fail, OwnedEnv, Out, arg, bytes, call, fixed, opt_fixed, roots, text, time};
+use crate::activation::wire::{self, Fail, Out, arg, bytes, call, fixed, opt_fixed, roots, state, text, time};
 
 /// What an `ApplicationClient` handle points to.
 #[derive(Debug)]
@@ -38,7 +38,7 @@ pub struct ClientHandle {
 /// The handle's client, for the length of one call.
 fn client<'h>(handle: jlong) -> Result<&'h mut ClientHandle, Fail> {
     if handle == 0 {
-        return Err(Fail::State("the ApplicationClient is closed"));
+        return Err(state("the ApplicationClient is closed"));
     }
     // SAFETY: a non-zero handle is the address `nativeNew` returned from
     // `Box::into_raw`, not yet given to `nativeFree`: the Java object zeroes
@@ -104,7 +104,7 @@ pub extern "system" fn Java_com_fanruan_fanlic_verifier_ApplicationClient_native
             Next::Heartbeat => (1, None),
             Next::Wait { until } => (2, Some(until)),
             Next::RegistrationFailed { since } => (3, Some(since)),
-            _ => return Err(Fail::State("a next step this binding does not know")),
+            _ => return Err(state("a next step this binding does not know")),
         };
         Out::new().u8(kind).time(at).finish(env)
     })
@@ -150,7 +150,7 @@ fn status(out: Out, s: Status) -> Result<Out, Fail> {
         Status::Registered { valid_until, nodes } => out.u8(1).time(Some(valid_until)).u64(u64::from(nodes)),
         Status::Failed { since } => out.u8(2).time(Some(since)).u64(0),
         Status::Deregistered => out.u8(3).time(None).u64(0),
-        _ => return Err(Fail::State("a registration status this binding does not know")),
+        _ => return Err(state("a registration status this binding does not know")),
     })
 }
 
@@ -164,21 +164,14 @@ pub extern "system" fn Java_com_fanruan_fanlic_verifier_ApplicationClient_native
     _class: JClass<'local>,
     handle: jlong,
     answer: JByteArray<'local>,
-    root_keys: JByteArray<'local>,
-    app_name: JByteArray<'local>,
-    version: JByteArray<'local>,
-    project: JByteArray<'local>,
-    nodes: jint,
-    method: jint,
-    now: jlong,
-    last_seen: jlong,
+    root_keys: JObjectArray<'local, JByteArray<'local>>,
+    environment: JObject<'local>,
 ) -> JByteArray<'local> {
     call(env, |env| {
         let answer = bytes(env, &answer, "answer")?;
         let roots = roots(env, &root_keys)?;
-        let args = EnvArgs { app_name: &app_name, version: &version, project: &project, nodes, method, now, last_seen };
-        let product = OwnedEnv::read(env, &args)?;
-        let out = match client(handle)?.client.on_answer(&answer, &roots, &product.get()) {
+        let product = wire::environment(env, &environment)?;
+        let out = match client(handle)?.client.on_answer(&answer, &roots, &product.as_env()) {
             Ok(s) => status(Out::new().u8(0), s)?,
             Err(rejection) => {
                 let mut out = Out::new().u8(1).u64(rejection.causes().count() as u64);
@@ -209,7 +202,7 @@ pub extern "system" fn Java_com_fanruan_fanlic_verifier_ApplicationClient_native
     handle: jlong,
     binding: JByteArray<'local>,
     spki_sha256: JByteArray<'local>,
-    root_keys: JByteArray<'local>,
+    root_keys: JObjectArray<'local, JByteArray<'local>>,
 ) -> JByteArray<'local> {
     call(env, |env| {
         let binding = bytes(env, &binding, "binding")?;
@@ -271,7 +264,7 @@ pub extern "system" fn Java_com_fanruan_fanlic_verifier_TlsBinding_nativeVerify<
     env: EnvUnowned<'local>,
     _class: JClass<'local>,
     binding: JByteArray<'local>,
-    root_keys: JByteArray<'local>,
+    root_keys: JObjectArray<'local, JByteArray<'local>>,
     pinned: JByteArray<'local>,
     spki_sha256: JByteArray<'local>,
 ) -> JByteArray<'local> {

@@ -1,110 +1,27 @@
-//! What the activation and private-cloud JNI functions share: turning a
-//! failure or a panic into a Java exception, reading `byte[]` arguments, and
-//! writing results as one `byte[]` that the Java side decodes
-//! (`NativeResult.java`). Results travel as bytes, not as Java objects built
-//! from Rust, so no class or constructor is looked up from native code: the
-//! only JNI calls are array copies and `ThrowNew`.
+//! What the activation and private-cloud JNI functions share on top of
+//! `crate::jvm` (the boundary: exceptions, `byte[]`, root keys, the
+//! `Environment`): fixed-length and optional `byte[]` arguments, UTF-8
+//! texts, times, and results written as one `byte[]` that the Java side
+//! decodes (`NativeResult.java`). Results travel as bytes, not as Java
+//! objects built from Rust, so no class or constructor is looked up from
+//! native code for them.
 //!
 //! Strings cross as UTF-8 `byte[]` (never modified UTF-8), times as `long`
-//! Unix seconds, root keys as one `byte[]` of 32-byte keys.
+//! Unix seconds.
 
-use fanlic_formats::{LicenseKind, Timestamp};
-use fanlic_verifier::{Environment, RootKey};
-use jni::{
-    Env, EnvUnowned,
-    errors::{Error, ErrorPolicy},
-    jni_str,
-    objects::JByteArray,
-    strings::JNIString,
-};
+use fanlic_formats::Timestamp;
+use jni::{Env, objects::JByteArray};
 
-/// Why a native call failed; each becomes one Java exception.
-#[derive(Debug)]
-pub(crate) enum Fail {
-    /// A bad argument: `IllegalArgumentException`.
-    Arg(String),
-    /// A null where a value is needed: `NullPointerException`.
-    Null(&'static str),
-    /// A call on a closed object: `IllegalStateException`.
-    State(&'static str),
-    /// A JNI call failed (an exception may already be pending).
-    Jni(Error),
-}
+pub(crate) use crate::jvm::{Thrown as Fail, bytes, entry as call, environment, roots};
 
-impl From<Error> for Fail {
-    fn from(e: Error) -> Self {
-        Self::Jni(e)
-    }
-}
-
-/// An argument error with its message.
+/// An argument error with its message: `IllegalArgumentException`.
 pub(crate) fn arg(message: impl Into<String>) -> Fail {
-    Fail::Arg(message.into())
+    crate::jvm::illegal_argument(message)
 }
 
-/// Throws the Java exception for each failure, and `IllegalStateException`
-/// for a panic: nothing unwinds into the JVM.
-#[derive(Debug)]
-pub(crate) struct Throw;
-
-fn throw(env: &mut Env<'_>, class: &jni::strings::JNIStr, message: &str) {
-    if env.exception_check() {
-        return;
-    }
-    // `throw_new` reports `Err(JavaException)` once the exception is
-    // pending: that is success here.
-    let _ = env.throw_new(class, JNIString::from(message));
-}
-
-impl<T: Default> ErrorPolicy<T, Fail> for Throw {
-    type Captures<'unowned_env_local: 'native_method, 'native_method> = ();
-
-    fn on_error<'unowned_env_local: 'native_method, 'native_method>(
-        env: &mut Env<'unowned_env_local>,
-        _cap: &mut Self::Captures<'unowned_env_local, 'native_method>,
-        err: Fail,
-    ) -> jni::errors::Result<T> {
-        match err {
-            Fail::Arg(m) => throw(env, jni_str!("java/lang/IllegalArgumentException"), &m),
-            Fail::Null(what) => throw(env, jni_str!("java/lang/NullPointerException"), what),
-            Fail::State(m) => throw(env, jni_str!("java/lang/IllegalStateException"), m),
-            Fail::Jni(Error::NullPtr(what)) => throw(env, jni_str!("java/lang/NullPointerException"), what),
-            Fail::Jni(e) => throw(env, jni_str!("java/lang/IllegalStateException"), &format!("JNI: {e}")),
-        }
-        Ok(T::default())
-    }
-
-    fn on_panic<'unowned_env_local: 'native_method, 'native_method>(
-        env: &mut Env<'unowned_env_local>,
-        _cap: &mut Self::Captures<'unowned_env_local, 'native_method>,
-        payload: Box<dyn core::any::Any + Send + 'static>,
-    ) -> jni::errors::Result<T> {
-        let what = payload
-            .downcast_ref::<&str>()
-            .map(|s| (*s).to_owned())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_default();
-        throw(env, jni_str!("java/lang/IllegalStateException"), &format!("fanlic native code panicked: {what}"));
-        Ok(T::default())
-    }
-}
-
-/// Runs `f` with the JNI environment; a failure or a panic becomes a Java
-/// exception and the native method returns `T::default()` (null, 0).
-pub(crate) fn call<'local, T: Default + 'local>(
-    mut env: EnvUnowned<'local>,
-    f: impl FnOnce(&mut Env<'local>) -> Result<T, Fail>,
-) -> T {
-    env.with_env(f).resolve::<Throw>()
-}
-
-/// The bytes of a `byte[]` argument; null is a `NullPointerException`
-/// naming it.
-pub(crate) fn bytes(env: &Env<'_>, array: &JByteArray<'_>, name: &'static str) -> Result<Vec<u8>, Fail> {
-    if array.is_null() {
-        return Err(Fail::Null(name));
-    }
-    Ok(env.convert_byte_array(array)?)
+/// A state error: `IllegalStateException`.
+pub(crate) fn state(message: &str) -> Fail {
+    Fail::IllegalState(message.to_owned())
 }
 
 /// A `byte[]` argument of exactly `N` bytes.
@@ -131,88 +48,6 @@ pub(crate) fn text(env: &Env<'_>, array: &JByteArray<'_>, name: &'static str) ->
 /// A time argument: Unix seconds, not negative.
 pub(crate) fn time(seconds: i64, name: &'static str) -> Result<Timestamp, Fail> {
     u64::try_from(seconds).map(Timestamp).map_err(|_| arg(format!("{name} is before 1970: {seconds}")))
-}
-
-/// Most root keys a product embeds.
-const MAX_ROOTS: usize = 8;
-
-/// The root keys: one `byte[]` of 1 to 8 Ed25519 public keys of 32 bytes.
-pub(crate) fn roots(env: &Env<'_>, array: &JByteArray<'_>) -> Result<Vec<RootKey>, Fail> {
-    let all = bytes(env, array, "rootKeys")?;
-    if all.is_empty() || all.len() % 32 != 0 || all.len() / 32 > MAX_ROOTS {
-        return Err(arg(format!("root keys are 1 to {MAX_ROOTS} keys of 32 bytes, not {} bytes", all.len())));
-    }
-    all.chunks_exact(32)
-        .enumerate()
-        .map(|(i, k)| {
-            let k: &[u8; 32] = k.try_into().map_err(|_| arg("root key is not 32 bytes"))?;
-            RootKey::from_bytes(k).map_err(|e| arg(format!("root key {i}: {e}")))
-        })
-        .collect()
-}
-
-/// The Java `Environment`, its texts read as owned strings.
-#[derive(Debug)]
-pub(crate) struct OwnedEnv {
-    app_name: String,
-    version: String,
-    project: String,
-    nodes: u32,
-    method: LicenseKind,
-    now: Timestamp,
-    last_seen: Option<Timestamp>,
-}
-
-/// What the Java side passes for an `Environment`: its texts as UTF-8,
-/// `method` 1 (local container) or 2 (private cloud), `last_seen` -1 for none.
-#[derive(Debug)]
-pub(crate) struct EnvArgs<'a, 'local> {
-    /// `appName`.
-    pub app_name: &'a JByteArray<'local>,
-    /// `version`.
-    pub version: &'a JByteArray<'local>,
-    /// `project`.
-    pub project: &'a JByteArray<'local>,
-    /// `nodes`.
-    pub nodes: i32,
-    /// `method`.
-    pub method: i32,
-    /// `now`.
-    pub now: i64,
-    /// `lastSeen`, -1 for none.
-    pub last_seen: i64,
-}
-
-impl OwnedEnv {
-    /// Reads the arguments.
-    pub(crate) fn read(env: &Env<'_>, a: &EnvArgs<'_, '_>) -> Result<Self, Fail> {
-        Ok(Self {
-            app_name: text(env, a.app_name, "appName")?,
-            version: text(env, a.version, "version")?,
-            project: text(env, a.project, "project")?,
-            nodes: u32::try_from(a.nodes).map_err(|_| arg(format!("nodes is negative: {}", a.nodes)))?,
-            method: match a.method {
-                1 => LicenseKind::LocalContainer,
-                2 => LicenseKind::PrivateCloud,
-                m => return Err(arg(format!("unknown method {m}"))),
-            },
-            now: time(a.now, "now")?,
-            last_seen: if a.last_seen == -1 { None } else { Some(time(a.last_seen, "lastSeen")?) },
-        })
-    }
-
-    /// The verifier's view of it.
-    pub(crate) fn get(&self) -> Environment<'_> {
-        Environment {
-            app_name: &self.app_name,
-            version: &self.version,
-            project: &self.project,
-            nodes: self.nodes,
-            method: self.method,
-            now: self.now,
-            last_seen: self.last_seen,
-        }
-    }
 }
 
 /// A result for the Java side, decoded by `NativeResult.java`: big-endian
