@@ -10,14 +10,13 @@
 
 pub(crate) mod wire;
 
-use fanlic_formats::{
-    ActivationPolicy, MAX_LICENSE_FILE_LEN, Timestamp, armor, receipt::MAX_RECEIPT_FILE_LEN,
-};
+use fanlic_formats::{ActivationPolicy, MAX_LICENSE_FILE_LEN, Timestamp, armor, receipt::MAX_RECEIPT_FILE_LEN};
 use fanlic_verifier::{
-    RootKey, Verified, authenticate_raw,
+    RootKey, Verified,
     activation::{
         Activation, ActivationKey, ChallengeInput, CodeError, STATE_LEN, Status, make_challenge, project_fingerprint,
     },
+    authenticate_raw,
     receipt::{AcceptedReceipt, Expect, ReceiptRejection, sha256, verify_receipt},
 };
 use jni::{
@@ -114,6 +113,70 @@ pub extern "system" fn Java_com_fanruan_fanlic_verifier_Activation_nativeChallen
             .u8(u8::from(by_receipt))
             .bytes(&challenge.token_sha256())
             .bytes(&l.id.0)
+            .finish(env)
+    })
+}
+
+/// `Activation.nativeChallengeWithKey(...)`: a challenge from a raw
+/// license id and activation key, shown in the state. Only the
+/// specification's vectors (fixtures/activation/vectors.json) use it, through
+/// a package-private Java method: a product's key comes from a verified
+/// license ([`Java_com_fanruan_fanlic_verifier_Activation_nativeChallenge`]).
+#[unsafe(no_mangle)]
+#[allow(clippy::too_many_arguments, reason = "one JNI argument per Java parameter")]
+pub extern "system" fn Java_com_fanruan_fanlic_verifier_Activation_nativeChallengeWithKey<'local>(
+    env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    state: JByteArray<'local>,
+    license_id: JByteArray<'local>,
+    activation_key: JByteArray<'local>,
+    base_url: JByteArray<'local>,
+    app_name: JByteArray<'local>,
+    project: JByteArray<'local>,
+    deployment_id: JByteArray<'local>,
+    nodes: jni::sys::jint,
+    version: JByteArray<'local>,
+    now: jlong,
+    nonce: JByteArray<'local>,
+    node_id: JByteArray<'local>,
+    instance_fingerprint: JByteArray<'local>,
+    generation: jlong,
+) -> JByteArray<'local> {
+    call(env, |env| {
+        let mut machine = load(env, &state)?;
+        let id = fanlic_formats::LicenseId(fixed::<16>(env, &license_id, "licenseId")?);
+        let key = ActivationKey::from_bytes(fixed::<32>(env, &activation_key, "activationKey")?);
+        let base_url = text(env, &base_url, "baseUrl")?;
+        let app_name = text(env, &app_name, "appName")?;
+        let project = text(env, &project, "project")?;
+        let version = text(env, &version, "version")?;
+        let deployment_id = bytes(env, &deployment_id, "deploymentId")?;
+        let server = opt_fixed::<32>(env, &instance_fingerprint, "instanceFingerprint")?.map(|instance_fingerprint| {
+            fanlic_formats::activation::ServerInstance { instance_fingerprint, generation: generation as u64 }
+        });
+        let input = ChallengeInput {
+            nonce: fixed::<16>(env, &nonce, "nonce")?,
+            node_id: fixed::<16>(env, &node_id, "nodeId")?,
+            project_fingerprint: project_fingerprint(&app_name, &project, &deployment_id)
+                .map_err(|err| arg(format!("cannot make the project fingerprint: {err}")))?,
+            nodes: u32::try_from(nodes).map_err(|_| arg("nodes is negative"))?,
+            app_version: &version,
+            now: time(now, "now")?,
+            server,
+        };
+        let challenge =
+            make_challenge(id, &key, &input).map_err(|err| arg(format!("cannot make the challenge: {err}")))?;
+        machine.set_challenge(&challenge);
+        let mut url = String::new();
+        challenge.write_url(&base_url, &mut url).map_err(|_| arg("cannot write the activation URL"))?;
+        write_back(env, &state, &machine.to_bytes())?;
+        Out::new()
+            .bytes(challenge.token())
+            .text(&url)
+            .time(Some(challenge.issued_at()))
+            .u8(0)
+            .bytes(&challenge.token_sha256())
+            .bytes(&id.0)
             .finish(env)
     })
 }
@@ -240,6 +303,11 @@ impl Licensed {
         Ok(Self { raw, roots: roots(env, root_keys)? })
     }
 
+    fn authentic(&self) -> Result<fanlic_verifier::SignedLicense<'_>, Fail> {
+        authenticate_raw(&self.raw, &self.roots)
+            .map_err(|e| arg(format!("the license is not authentic under these root keys: {e}")))
+    }
+
     /// Checks `receipt` against this license and the rest of `expect`.
     #[allow(clippy::too_many_arguments, reason = "the receipt rules' inputs")]
     fn verify<'a>(
@@ -251,8 +319,7 @@ impl Licensed {
         previous_receipt: Option<Option<[u8; 32]>>,
         now: Timestamp,
     ) -> Result<Result<Verified<AcceptedReceipt<'a>>, ReceiptRejection>, Fail> {
-        let signed = authenticate_raw(&self.raw, &self.roots)
-            .map_err(|e| arg(format!("the license is not authentic under these root keys: {e}")))?;
+        let signed = self.authentic()?;
         let expect = Expect {
             license: &signed.license,
             license_sha256: sha256(&self.raw),
@@ -286,6 +353,9 @@ pub extern "system" fn Java_com_fanruan_fanlic_verifier_Activation_nativeAcceptR
         let licensed = Licensed::read(env, &license, &root_keys)?;
         let now = time(now, "now")?;
         let Some(challenge) = machine.pending_challenge_sha256(now) else {
+            // A license that is not authentic is an argument error whatever
+            // the state (with a challenge, `verify` refuses it).
+            licensed.authentic()?;
             // The saved layout (SPEC.md §6.2): flag 1 is "a challenge is
             // pending", its issue time at bytes 8..16.
             let saved = machine.to_bytes();

@@ -316,4 +316,3 @@ pub extern "system" fn Java_com_fanruan_fanlic_verifier_PrivateConfig_nativeVeri
         config_result(Out::new(), verify_private_config(&file, &image, &id)).finish(env)
     })
 }
-

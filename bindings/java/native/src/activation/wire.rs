@@ -25,7 +25,11 @@ pub(crate) fn state(message: &str) -> Fail {
 }
 
 /// A `byte[]` argument of exactly `N` bytes.
-pub(crate) fn fixed<const N: usize>(env: &Env<'_>, array: &JByteArray<'_>, name: &'static str) -> Result<[u8; N], Fail> {
+pub(crate) fn fixed<const N: usize>(
+    env: &Env<'_>,
+    array: &JByteArray<'_>,
+    name: &'static str,
+) -> Result<[u8; N], Fail> {
     let v = bytes(env, array, name)?;
     let len = v.len();
     v.try_into().map_err(|_| arg(format!("{name} must be {N} bytes, not {len}")))

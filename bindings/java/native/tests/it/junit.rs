@@ -10,7 +10,14 @@ use std::{path::PathBuf, process::Command};
 const TOOLS: [(&str, &str); 3] =
     [("javac", "openjdk-17-jdk-headless"), ("jar", "openjdk-17-jdk-headless"), ("java", "openjdk-17-jdk-headless")];
 /// Test classes that must appear in the run (the java-activation tests add theirs).
-const CLASSES: &[&str] = &["NativeLibraryTest"];
+const CLASSES: &[&str] = &[
+    "NativeLibraryTest",
+    "ActivationTest",
+    "ReceiptTest",
+    "ApplicationClientTest",
+    "TlsBindingTest",
+    "PrivateConfigTest",
+];
 const JUNIT: &str = "/usr/share/java/junit-platform-console-standalone.jar";
 
 fn repo() -> PathBuf {

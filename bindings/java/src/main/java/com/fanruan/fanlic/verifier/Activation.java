@@ -145,6 +145,42 @@ public final class Activation {
     }
 
     /**
+     * A challenge from a raw license id and activation key, shown like {@link #challenge}: only for the
+     * specification's test vectors, which name keys, not licenses. Not public: a product's key comes
+     * from a license that verifies.
+     */
+    synchronized Challenge challengeWithKey(
+            byte[] licenseId,
+            byte[] activationKey,
+            String baseUrl,
+            String appName,
+            String project,
+            byte[] deploymentId,
+            int nodes,
+            String version,
+            Instant now,
+            byte[] nonce,
+            byte[] nodeId,
+            byte[] instanceFingerprint,
+            long generation) {
+        return new Challenge(new NativeResult(nativeChallengeWithKey(
+                state,
+                licenseId,
+                activationKey,
+                NativeResult.utf8(baseUrl, "baseUrl"),
+                NativeResult.utf8(appName, "appName"),
+                NativeResult.utf8(project, "project"),
+                deploymentId,
+                nodes,
+                NativeResult.utf8(version, "version"),
+                NativeResult.seconds(now, "now"),
+                nonce,
+                nodeId,
+                instanceFingerprint,
+                generation)));
+    }
+
+    /**
      * Checks a code the admin typed, at {@code now}.
      *
      * @param typed what the admin typed (six digits; spaces around them are ignored)
@@ -227,6 +263,22 @@ public final class Activation {
             byte[] nonce,
             byte[] nodeId,
             byte[] deploymentId);
+
+    private static native byte[] nativeChallengeWithKey(
+            byte[] state,
+            byte[] licenseId,
+            byte[] activationKey,
+            byte[] baseUrl,
+            byte[] appName,
+            byte[] project,
+            byte[] deploymentId,
+            int nodes,
+            byte[] version,
+            long now,
+            byte[] nonce,
+            byte[] nodeId,
+            byte[] instanceFingerprint,
+            long generation);
 
     private static native byte[] nativeEnter(byte[] state, byte[] typed, long now);
 
