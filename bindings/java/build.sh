@@ -11,18 +11,22 @@
 #   --test         also compile the tests and examples/ against JUnit 5
 #                  (Debian junit5) and run them with the console launcher,
 #                  failing on any failure
+#   --java-opt OPT an option for the test JVM (repeatable), e.g.
+#                  -Dfanlic.expected.texts=FILE (the texts Rust wrote)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 native=""
 out="$here/build"
 test=0
+java_opts=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --native) native="$2"; shift 2 ;;
         --out) out="$2"; shift 2 ;;
         --test) test=1; shift ;;
-        -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+        --java-opt) java_opts+=("$2"); shift 2 ;;
+        -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
         *) echo "build.sh: unknown argument: $1 (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -74,7 +78,7 @@ if [ "$test" = 1 ]; then
 
     step "JUnit 5 (console launcher) on the jar, fixtures in $root/fixtures"
     # The jar's own loader is tested: no fanlic.native.path here.
-    java -Dfanlic.fixtures="$root/fixtures" -jar "$junit" \
+    java -Dfanlic.fixtures="$root/fixtures" -Dfanlic.test.classpath="$jarfile:$tests" ${java_opts[@]+"${java_opts[@]}"} -jar "$junit" \
         --class-path "$jarfile:$tests" --scan-class-path "$tests" \
         --disable-banner --disable-ansi-colors --details=tree --fail-if-no-tests
 fi

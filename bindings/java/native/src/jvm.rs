@@ -22,7 +22,7 @@ use jni::{
     jni_sig, jni_str,
     objects::{JByteArray, JClass, JObject, JObjectArray, JString},
     strings::{JNIStr, JNIString},
-    sys::jint,
+    sys::{jint, jlong},
 };
 
 use fanlic_formats::{LicenseKind, Timestamp};
@@ -213,6 +213,39 @@ impl OwnedEnvironment {
             last_seen: self.last_seen,
         }
     }
+}
+
+/// An `Environment` that Java passed in parts, the cheap way (no field or
+/// method lookups: `Verifier.verify`'s hot path): the three texts, the node
+/// count, the method's ordinal, and Unix seconds (`last_seen` negative: none).
+#[allow(clippy::too_many_arguments, reason = "the record's fields, as JNI passes them")]
+pub(crate) fn environment_of(
+    env: &Env<'_>,
+    app_name: &JString<'_>,
+    version: &JString<'_>,
+    project: &JString<'_>,
+    nodes: jint,
+    method: jint,
+    now: jlong,
+    last_seen: jlong,
+) -> Result<OwnedEnvironment, Thrown> {
+    let method = match method {
+        0 => LicenseKind::LocalContainer,
+        1 => LicenseKind::PrivateCloud,
+        other => return Err(illegal_argument(format!("unknown Environment.Method ordinal {other}"))),
+    };
+    Ok(OwnedEnvironment {
+        app_name: string(env, app_name, "env.appName")?,
+        version: string(env, version, "env.version")?,
+        project: string(env, project, "env.project")?,
+        nodes: u32::try_from(nodes).map_err(|_| illegal_argument(format!("nodes must not be negative: {nodes}")))?,
+        method,
+        now: Timestamp(
+            u64::try_from(now)
+                .map_err(|_| illegal_argument(format!("env.now is before 1970-01-01T00:00:00Z: {now} s")))?,
+        ),
+        last_seen: u64::try_from(last_seen).ok().map(Timestamp),
+    })
 }
 
 /// Seconds since the Unix epoch of a `java.time.Instant`; before the epoch

@@ -6,12 +6,18 @@
 
 use std::{path::PathBuf, process::Command};
 
+use fanlic_formats::MAX_LICENSE_FILE_LEN;
+use fanlic_verifier::{Lang, verify};
+use serde_json::{Value, json};
+
 /// What the Debian packages provide, and which package provides it.
 const TOOLS: [(&str, &str); 3] =
     [("javac", "openjdk-17-jdk-headless"), ("jar", "openjdk-17-jdk-headless"), ("java", "openjdk-17-jdk-headless")];
 /// Test classes that must appear in the run (the java-activation tests add theirs).
 const CLASSES: &[&str] = &[
     "NativeLibraryTest",
+    "VerifierTest",
+    "RevocationTest",
     "ActivationTest",
     "ReceiptTest",
     "ApplicationClientTest",
@@ -33,6 +39,34 @@ fn count(summary: &str, what: &str) -> Option<u64> {
     })
 }
 
+/// The texts the verifier crate gives for every vector of the manifest, by
+/// name then language tag: `[[title, prompt, advice], ...]` per cause, in
+/// order. VerifierTest compares Java's with them.
+fn rust_texts() -> Value {
+    let manifest = fanlic_testkit::Manifest::load().unwrap();
+    let mut all = serde_json::Map::new();
+    for v in &manifest.vectors {
+        let file = v.read_file().unwrap();
+        let roots = v.root_keys().unwrap();
+        let env = v.env.to_environment().unwrap();
+        let mut buf = [0u8; MAX_LICENSE_FILE_LEN];
+        let mut by_lang = serde_json::Map::new();
+        let result = verify(&file, &mut buf, &roots, &env);
+        for lang in Lang::ALL {
+            let texts: Vec<Value> = match &result {
+                Ok(_) => Vec::new(),
+                Err(r) => r
+                    .causes()
+                    .map(|c| json!([c.title(lang), c.prompt(lang).to_string(), c.advice(lang).to_string()]))
+                    .collect(),
+            };
+            by_lang.insert(lang.tag().to_owned(), Value::Array(texts));
+        }
+        all.insert(v.name.clone(), Value::Object(by_lang));
+    }
+    Value::Object(all)
+}
+
 #[test]
 fn the_jar_builds_and_its_junit_tests_pass_on_a_real_jvm() {
     for (tool, package) in TOOLS {
@@ -45,6 +79,9 @@ fn the_jar_builds_and_its_junit_tests_pass_on_a_real_jvm() {
     let lib = deps.join("libfanlic_verifier_jni.so");
     assert!(lib.exists(), "cargo test should have built the cdylib at {}", lib.display());
     let out = deps.parent().unwrap().join("fanlic-java");
+    std::fs::create_dir_all(&out).unwrap();
+    let texts = out.join("expected-texts.json");
+    std::fs::write(&texts, serde_json::to_vec_pretty(&rust_texts()).unwrap()).unwrap();
     let run = Command::new("bash")
         .arg(repo().join("bindings/java/build.sh"))
         .arg("--native")
@@ -52,6 +89,8 @@ fn the_jar_builds_and_its_junit_tests_pass_on_a_real_jvm() {
         .arg("--out")
         .arg(&out)
         .arg("--test")
+        .arg("--java-opt")
+        .arg(format!("-Dfanlic.expected.texts={}", texts.display()))
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&run.stdout);
@@ -62,6 +101,7 @@ fn the_jar_builds_and_its_junit_tests_pass_on_a_real_jvm() {
     let successful = count(&stdout, "tests successful").unwrap();
     assert!(found > 0, "no JUnit test found:\n{stdout}");
     assert_eq!((failed, successful), (0, found), "JUnit failures:\n{stdout}\n{stderr}");
+    assert_eq!(count(&stdout, "tests skipped"), Some(0), "{stdout}");
     // Every test class ran (a class that fails to load would be missing, not failed).
     for class in CLASSES {
         assert!(stdout.contains(class), "{class} did not run:\n{stdout}");

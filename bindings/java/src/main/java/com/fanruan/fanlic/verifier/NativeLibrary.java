@@ -40,7 +40,7 @@ final class NativeLibrary {
             if (override != null && !override.isEmpty()) {
                 System.load(Path.of(override).toAbsolutePath().toString());
             } else {
-                loadPacked();
+                loadPacked(platform());
             }
             loaded = true;
         } catch (UnsatisfiedLinkError e) {
@@ -94,8 +94,8 @@ final class NativeLibrary {
         return "lib" + NAME + ".so";
     }
 
-    private static void loadPacked() {
-        String platform = platform();
+    /** Unpacks and loads the library packed for {@code platform}. */
+    static void loadPacked(String platform) {
         String file = fileName(platform);
         String resource = "/native/" + platform + "/" + file;
         try (InputStream in = NativeLibrary.class.getResourceAsStream(resource)) {

@@ -1,9 +1,15 @@
 package com.fanruan.fanlic.verifier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -25,6 +31,43 @@ class NativeLibraryTest {
         assertEquals("libfanlic_verifier_jni.dylib", NativeLibrary.fileName("macos-aarch64"));
         // Loading twice is a no-op.
         NativeLibrary.load();
+    }
+
+    @Test
+    void aPlatformWithNoPackedLibraryIsNamedInTheError() {
+        UnsatisfiedLinkError e =
+                assertThrows(UnsatisfiedLinkError.class, () -> NativeLibrary.loadPacked("windows-aarch64"));
+        assertTrue(e.getMessage().contains("no native library for windows-aarch64"), e.getMessage());
+        assertTrue(e.getMessage().contains("/native/windows-aarch64/fanlic_verifier_jni.dll"), e.getMessage());
+        assertTrue(e.getMessage().contains("-Dfanlic.native.path="), e.getMessage());
+    }
+
+    /** Runs LoadOverrideMain in a child JVM on the jar and the tests (build.sh passes their class path), with -Dfanlic.native.path=path. */
+    static String childJvm(String path) throws Exception {
+        String java = ProcessHandle.current().info().command().orElse("java");
+        Process p = new ProcessBuilder(java, "-cp", System.getProperty("fanlic.test.classpath"),
+                        "-D" + NativeLibrary.PATH_PROPERTY + "=" + path, LoadOverrideMain.class.getName())
+                .redirectErrorStream(true)
+                .start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), out);
+        return out.trim();
+    }
+
+    @Test
+    void thePathPropertyLoadsAnotherFile() throws Exception {
+        Path copy = Files.createTempFile("fanlic-test-", ".so");
+        try (InputStream in = NativeLibrary.class.getResourceAsStream("/native/linux-x86_64/libfanlic_verifier_jni.so")) {
+            assertNotNull(in, "the jar holds the library");
+            Files.copy(in, copy, StandardCopyOption.REPLACE_EXISTING);
+        }
+        try {
+            assertEquals("loaded: override", childJvm(copy.toString()));
+            String missing = childJvm(copy + ".missing");
+            assertTrue(missing.startsWith("refused: ") && missing.contains(".missing"), missing);
+        } finally {
+            Files.deleteIfExists(copy);
+        }
     }
 
     @Test
