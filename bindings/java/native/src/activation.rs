@@ -5,8 +5,10 @@
 //!
 //! The state is checked strictly on every call (`Activation::from_bytes`):
 //! a Java caller cannot make the machine read bytes it did not write. A
-//! challenge's activation key comes only from a license that verifies,
-//! here, against the root keys and the product's environment.
+//! product's challenge gets its activation key only from a license that
+//! verifies, here, against the root keys and the product's environment; the
+//! one entry that takes a raw key serves the specification's vectors, from a
+//! package-private Java method.
 
 pub(crate) mod wire;
 

@@ -229,7 +229,9 @@ public final class Activation {
      * <p>The receipt must be signed by a receipt key that one of {@code rootKeys} certified, for this
      * license as issued (its id, the SHA-256 of its raw file, its node count), for the challenge shown
      * (made by {@link #challenge} and not older than 5 minutes), and its lease, if any, must not have
-     * ended at {@code now}. A revocation list it delivers that revokes the license refuses it.
+     * ended at {@code now}. A revocation list it delivers that revokes the license refuses it. When
+     * the accepted receipt names a lease ({@link ReceiptResult.Accepted#leaseUntil()}), the product
+     * keeps it and asks for activation again at its end ({@link #restart()}, then a new challenge).
      *
      * @param receipt the receipt file, armored ({@code receipt.fanlic}) or raw
      * @param license the license file the challenge was made for, armored or raw
