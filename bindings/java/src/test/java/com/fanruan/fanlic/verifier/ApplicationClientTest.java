@@ -202,6 +202,42 @@ class ApplicationClientTest {
     }
 
     @Test
+    void closingWhileOtherThreadsCallIsSafe() throws Exception {
+        for (int round = 0; round < 20; round++) {
+            ApplicationClient c = new ApplicationClient(NODE, SECRET);
+            java.util.concurrent.atomic.AtomicInteger closedSeen = new java.util.concurrent.atomic.AtomicInteger();
+            java.util.concurrent.atomic.AtomicReference<Throwable> unexpected = new java.util.concurrent.atomic.AtomicReference<>();
+            List<Thread> threads = new java.util.ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                Thread th = new Thread(() -> {
+                    for (int i = 0; i < 200; i++) {
+                        try {
+                            c.status(T);
+                            c.request(ApplicationClient.RequestKind.REGISTER, NONCE, BODY, T);
+                            c.next(T);
+                        } catch (IllegalStateException closed) {
+                            closedSeen.incrementAndGet();
+                            return;
+                        } catch (Throwable other) {
+                            unexpected.set(other);
+                            return;
+                        }
+                    }
+                });
+                threads.add(th);
+                th.start();
+            }
+            Thread.sleep(round % 3);
+            c.close();
+            for (Thread th : threads) {
+                th.join(10_000);
+            }
+            assertNull(unexpected.get());
+            assertThrows(IllegalStateException.class, () -> c.next(T));
+        }
+    }
+
+    @Test
     void truncatedAndMutatedAnswersAreRefusedNeverACrash() {
         byte[] good = answer("answer-registered");
         try (ApplicationClient c = new ApplicationClient(NODE, SECRET)) {
