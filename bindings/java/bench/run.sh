@@ -3,7 +3,7 @@
 # build of the native library (build.sh), compiles bench/Bench.java against
 # it and runs it in one JVM.
 #
-#   bindings/java/bench/run.sh [ITERATIONS] [ROUNDS]
+#   bindings/java/bench/run.sh [VERIFICATIONS_PER_ROUND] [ROUNDS]
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 java_dir="$(cd "$here/.." && pwd)"

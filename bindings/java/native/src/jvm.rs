@@ -7,14 +7,13 @@
 //! - A body fails with a [`Thrown`]: the exception the Java caller sees
 //!   (`IllegalArgumentException`, `NullPointerException`, ...), or a JNI
 //!   failure whose Java exception is already pending.
-//! - Conversions in ([`bytes`], [`string`], [`roots`], [`environment`],
+//! - Conversions in ([`bytes`], [`string`], [`roots`], [`environment`] and
+//!   [`environment_of`],
 //!   [`lang`]) refuse null and impossible values with a message naming the
 //!   argument; conversions out ([`new_bytes`], [`new_string`]) copy.
 //!
 //! The JNI layer allocates (Java strings, the copies of arrays); the
 //! verifier it calls does not.
-
-#![allow(dead_code, reason = "the helpers of every entry point; not every module uses each")]
 
 use jni::{
     Env, EnvUnowned,

@@ -7,7 +7,8 @@
 use std::{path::PathBuf, process::Command};
 
 use fanlic_formats::MAX_LICENSE_FILE_LEN;
-use fanlic_verifier::{Lang, verify};
+use fanlic_testkit::read_public_key;
+use fanlic_verifier::{Lang, RootKey, verify, verify_revocations, verify_with_revocations};
 use serde_json::{Value, json};
 
 /// What the Debian packages provide, and which package provides it.
@@ -63,6 +64,28 @@ fn rust_texts() -> Value {
             by_lang.insert(lang.tag().to_owned(), Value::Array(texts));
         }
         all.insert(v.name.clone(), Value::Object(by_lang));
+    }
+    // Cause `revoked`: the list revokes the basic license and the issuing
+    // key of root-b.lic; both roots trusted (RevocationTest's case).
+    let both = [read_public_key("root-a").unwrap(), read_public_key("root-b").unwrap()]
+        .map(|k| RootKey::from_bytes(&k).unwrap());
+    let list_file = std::fs::read(fanlic_testkit::vectors_dir().join("revocations/valid.bin")).unwrap();
+    let list = verify_revocations(&list_file, &both, None).unwrap();
+    let env =
+        manifest.vectors.iter().find(|v| v.name == "valid-local-container").unwrap().env.to_environment().unwrap();
+    for file in ["valid-local-container.lic", "root-b.lic"] {
+        let input = std::fs::read(fanlic_testkit::vectors_dir().join(file)).unwrap();
+        let mut buf = [0u8; MAX_LICENSE_FILE_LEN];
+        let rejection = verify_with_revocations(&input, &mut buf, &both, &env, Some(&list)).unwrap_err();
+        let mut by_lang = serde_json::Map::new();
+        for lang in Lang::ALL {
+            let texts = rejection
+                .causes()
+                .map(|c| json!([c.title(lang), c.prompt(lang).to_string(), c.advice(lang).to_string()]))
+                .collect();
+            by_lang.insert(lang.tag().to_owned(), Value::Array(texts));
+        }
+        all.insert(format!("revoked:{file}"), Value::Object(by_lang));
     }
     Value::Object(all)
 }

@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -86,6 +89,29 @@ class RevocationTest {
                 v.verify(Fixtures.read("vectors/bad-license-signature.lic"), env, list).causes());
         // The same answers as verify(license, env) when no list is given.
         assertTrue(v.verify(basic, env, null).valid());
+    }
+
+    /** The texts of cause revoked equal Rust's (written by the junit integration test; see VerifierTest). */
+    @Test
+    void theRevokedTextsAreRusts() throws Exception {
+        Verifier v = bothRoots();
+        RevocationList list = v.verifyRevocations(Fixtures.read("vectors/revocations/valid.bin"), null);
+        String path = System.getProperty("fanlic.expected.texts", "");
+        Map<String, Object> expected = path.isEmpty() ? null
+                : Json.object(Json.parse(Files.readString(Path.of(path), StandardCharsets.UTF_8)));
+        for (String file : List.of("valid-local-container.lic", "root-b.lic")) {
+            Result r = v.verify(Fixtures.read("vectors/" + file), VerifierTest.basicEnv(), list);
+            for (Lang lang : Lang.values()) {
+                List<Object> got = List.of(List.of(r.title(Cause.REVOKED, lang), r.prompt(Cause.REVOKED, lang),
+                        r.advice(Cause.REVOKED, lang)));
+                if (expected == null) {
+                    assertFalse(r.prompt(Cause.REVOKED, lang).isBlank());
+                } else {
+                    assertEquals(Json.object(expected.get("revoked:" + file)).get(lang == Lang.EN ? "en" : "zh-CN"),
+                            got, file + " " + lang);
+                }
+            }
+        }
     }
 
     @Test
