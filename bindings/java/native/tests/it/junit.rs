@@ -15,7 +15,16 @@ use serde_json::{Value, json};
 const TOOLS: [(&str, &str); 3] =
     [("javac", "openjdk-17-jdk-headless"), ("jar", "openjdk-17-jdk-headless"), ("java", "openjdk-17-jdk-headless")];
 /// Test classes that must appear in the run (the java-activation tests add theirs).
-const CLASSES: &[&str] = &["NativeLibraryTest", "VerifierTest", "RevocationTest"];
+const CLASSES: &[&str] = &[
+    "NativeLibraryTest",
+    "VerifierTest",
+    "RevocationTest",
+    "ActivationTest",
+    "ReceiptTest",
+    "ApplicationClientTest",
+    "TlsBindingTest",
+    "PrivateConfigTest",
+];
 const JUNIT: &str = "/usr/share/java/junit-platform-console-standalone.jar";
 
 fn repo() -> PathBuf {
