@@ -8,8 +8,6 @@
 //! Nothing is allocated: the armor is decoded into a buffer on the stack
 //! (72 KiB, the largest receipt file).
 
-use core::ffi::c_char;
-
 use fanlic_formats::{MAX_LICENSE_FILE_LEN, Timestamp, armor, receipt::MAX_RECEIPT_FILE_LEN};
 use fanlic_verifier::{
     Verified, authenticate_raw,
@@ -139,26 +137,45 @@ fn cause_number(c: &ReceiptCause) -> Result<u32, FanlicStatus> {
     })
 }
 
-/// The spec's code of a `FANLIC_RECEIPT_CAUSE_*` value
-/// (`"receipt_challenge_mismatch"`, ...), a static NUL-terminated string;
-/// null for an unknown value.
+/// The spec's code of each `FANLIC_RECEIPT_CAUSE_*` value, in its order.
+const CAUSE_CODES: [(u32, &str); FANLIC_MAX_RECEIPT_CAUSES] = [
+    (FANLIC_RECEIPT_CAUSE_MALFORMED, "receipt_malformed"),
+    (FANLIC_RECEIPT_CAUSE_UNKNOWN_ROOT_KEY, "receipt_unknown_root_key"),
+    (FANLIC_RECEIPT_CAUSE_BAD_SIGNATURE, "receipt_bad_signature"),
+    (FANLIC_RECEIPT_CAUSE_KEY_NOT_CERTIFIED, "receipt_key_not_certified"),
+    (FANLIC_RECEIPT_CAUSE_KEY_OUTSIDE_WINDOW, "receipt_key_outside_window"),
+    (FANLIC_RECEIPT_CAUSE_LICENSE_MISMATCH, "receipt_license_mismatch"),
+    (FANLIC_RECEIPT_CAUSE_CHALLENGE_MISMATCH, "receipt_challenge_mismatch"),
+    (FANLIC_RECEIPT_CAUSE_INSTANCE_MISMATCH, "receipt_instance_mismatch"),
+    (FANLIC_RECEIPT_CAUSE_PREVIOUS_MISMATCH, "receipt_previous_mismatch"),
+    (FANLIC_RECEIPT_CAUSE_LEASE_EXPIRED, "lease_expired"),
+    (FANLIC_RECEIPT_CAUSE_REVOKED, "revoked"),
+];
+
+/// The string code of a `FANLIC_RECEIPT_CAUSE_*` value, as SPEC.md §6.4
+/// names it (e.g. `receipt_challenge_mismatch`), into `buf`: the length
+/// goes to `*len` whether or not it fits, and a NUL follows when there is
+/// room. `FANLIC_STATUS_BAD_ARGUMENT` for an unknown value.
+///
+/// # Safety
+/// `buf`, when not null, points to `cap` writable bytes, and `len` to a
+/// writable `size_t`; nothing else accesses them during the call.
 #[unsafe(no_mangle)]
-pub extern "C" fn fanlic_receipt_cause_name(cause: u32) -> *const c_char {
-    let name = match cause {
-        FANLIC_RECEIPT_CAUSE_MALFORMED => c"receipt_malformed",
-        FANLIC_RECEIPT_CAUSE_UNKNOWN_ROOT_KEY => c"receipt_unknown_root_key",
-        FANLIC_RECEIPT_CAUSE_BAD_SIGNATURE => c"receipt_bad_signature",
-        FANLIC_RECEIPT_CAUSE_KEY_NOT_CERTIFIED => c"receipt_key_not_certified",
-        FANLIC_RECEIPT_CAUSE_KEY_OUTSIDE_WINDOW => c"receipt_key_outside_window",
-        FANLIC_RECEIPT_CAUSE_LICENSE_MISMATCH => c"receipt_license_mismatch",
-        FANLIC_RECEIPT_CAUSE_CHALLENGE_MISMATCH => c"receipt_challenge_mismatch",
-        FANLIC_RECEIPT_CAUSE_INSTANCE_MISMATCH => c"receipt_instance_mismatch",
-        FANLIC_RECEIPT_CAUSE_PREVIOUS_MISMATCH => c"receipt_previous_mismatch",
-        FANLIC_RECEIPT_CAUSE_LEASE_EXPIRED => c"lease_expired",
-        FANLIC_RECEIPT_CAUSE_REVOKED => c"revoked",
-        _ => return core::ptr::null(),
-    };
-    name.as_ptr()
+pub unsafe extern "C" fn fanlic_receipt_cause_code_name(
+    cause: u32,
+    buf: *mut u8,
+    cap: usize,
+    len: *mut usize,
+) -> FanlicStatus {
+    ffi::guard(|| {
+        // SAFETY: the caller's contract.
+        let len = unsafe { ffi::by_mut(len) }?;
+        // SAFETY: the caller's contract.
+        let buf = unsafe { ffi::bytes_mut(buf, cap) }?;
+        let (_, name) = CAUSE_CODES.iter().find(|(c, _)| *c == cause).ok_or(FanlicStatus::BadArgument)?;
+        ffi::write_text(buf, len, name)?;
+        Ok(FanlicStatus::Ok)
+    })
 }
 
 /// The inputs of one check, read from C.
