@@ -10,11 +10,12 @@
 
 use core::ptr;
 
+use ed25519_dalek::{Signer as _, SigningKey};
 use fanlic_formats::{
-    Timestamp, activation::ActivationChallenge, encode_certificate_body, encode_license_file, encode_license_payload,
-    wire,
+    KeyId, Timestamp, activation::ActivationChallenge, encode_certificate_body, encode_license_file,
+    encode_license_payload, wire,
 };
-use fanlic_testkit::{TestKey, read_public_key, vectors_dir};
+use fanlic_testkit::{read_public_key, vectors_dir};
 use fanlic_verifier::receipt::sha256;
 use fanlic_verifier_ffi::{
     FANLIC_LANG_EN, FANLIC_LANG_ZH_CN, FANLIC_METHOD_LOCAL_CONTAINER, FANLIC_METHOD_PRIVATE_CLOUD, FanlicEnvironment,
@@ -201,6 +202,30 @@ pub(crate) fn root(name: &str) -> [u8; 32] {
 
 const BASE_URL: &str = "https://activate.vendor.example/a";
 
+/// A TEST-ONLY key of `fixtures/keys/` (seed `SHA-256("fanlic/TEST-ONLY/seed/" || name)`),
+/// in pure Rust so that the tests run under Miri too.
+struct TestKey(SigningKey);
+
+impl TestKey {
+    fn new(name: &str) -> Self {
+        let key = Self(SigningKey::from_bytes(&sha256(format!("fanlic/TEST-ONLY/seed/{name}").as_bytes())));
+        assert_eq!(key.public(), root(name), "the seed of {name}");
+        key
+    }
+
+    fn public(&self) -> [u8; 32] {
+        self.0.verifying_key().to_bytes()
+    }
+
+    fn key_id(&self) -> KeyId {
+        KeyId::of(&self.public())
+    }
+
+    fn sign(&self, message: &[u8]) -> [u8; 64] {
+        self.0.sign(message).to_bytes()
+    }
+}
+
 /// A code-policy license, signed by root-a → issuing-a, that carries the
 /// given id and activation key.
 fn code_license(
@@ -211,7 +236,7 @@ fn code_license(
     nodes: u32,
     t: u64,
 ) -> Vec<u8> {
-    let (root, issuing) = (TestKey::new("root-a").unwrap(), TestKey::new("issuing-a").unwrap());
+    let (root, issuing) = (TestKey::new("root-a"), TestKey::new("issuing-a"));
     let cert = encode_certificate_body(&wire::CertificateBody {
         root_key_id: root.key_id().0,
         key_id: issuing.key_id().0,
@@ -322,6 +347,10 @@ fn wrong(code: &str) -> String {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "minutes of signature checks under Miri: the Miri pass runs one_pass_through_every_entry_point"
+)]
 fn every_activation_vector_through_the_c_abi() {
     for c in cases() {
         let name = &c.name;
@@ -361,6 +390,10 @@ fn first() -> Case {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "minutes of signature checks under Miri: the Miri pass runs one_pass_through_every_entry_point"
+)]
 fn the_sixth_wrong_code_locks_for_900_seconds_and_a_refresh_does_not_reset_the_count() {
     let c = first();
     let t = c.env.now;
@@ -393,6 +426,10 @@ fn the_sixth_wrong_code_locks_for_900_seconds_and_a_refresh_does_not_reset_the_c
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "minutes of signature checks under Miri: the Miri pass runs one_pass_through_every_entry_point"
+)]
 fn save_and_restore_mid_way_keeps_the_count_and_the_code() {
     let c = first();
     let t = c.env.now;
@@ -467,6 +504,10 @@ pub(crate) fn receipt_policy_license() -> (Vec<u8>, Env) {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "minutes of signature checks under Miri: the Miri pass runs one_pass_through_every_entry_point"
+)]
 fn receipt_policy_refuses_every_code_and_does_not_count_it() {
     let (license, env) = receipt_policy_license();
     let ch = Challenge::make(&license, &[root("root-a")], &env, &input([1; 16], [0x0c; 16], b"")).unwrap();
@@ -522,6 +563,10 @@ fn every_refusal_has_the_verifiers_message() {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "minutes of signature checks under Miri: the Miri pass runs one_pass_through_every_entry_point"
+)]
 fn bad_input_is_refused_never_read() {
     let c = first();
     let roots = [root("root-a")];
@@ -641,10 +686,14 @@ fn bad_input_is_refused_never_read() {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "minutes of signature checks under Miri: the Miri pass runs one_pass_through_every_entry_point"
+)]
 fn a_license_without_a_base_url_needs_one_given() {
     let c = first();
     // The same license, without activation_base_url: re-sign it.
-    let (root_k, issuing) = (TestKey::new("root-a").unwrap(), TestKey::new("issuing-a").unwrap());
+    let (root_k, issuing) = (TestKey::new("root-a"), TestKey::new("issuing-a"));
     let t = c.env.now;
     let cert = encode_certificate_body(&wire::CertificateBody {
         root_key_id: root_k.key_id().0,

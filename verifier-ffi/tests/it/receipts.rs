@@ -163,6 +163,10 @@ fn env_of(v: &ReceiptVector) -> Env {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "minutes of signature checks under Miri: the Miri pass runs one_pass_through_every_entry_point"
+)]
 fn every_receipt_vector_through_the_c_abi() {
     let vectors = ReceiptVector::load_all().unwrap();
     assert!(vectors.len() >= 30, "only {} vectors", vectors.len());
@@ -257,6 +261,10 @@ fn product_expect(now: u64) -> FanlicReceiptExpect {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "minutes of signature checks under Miri: the Miri pass runs one_pass_through_every_entry_point"
+)]
 fn a_restored_state_never_accepts_a_receipt_a_second_time() {
     let v = local_vector();
     let (license, _) = receipt_policy_license();
@@ -302,6 +310,10 @@ fn a_restored_state_never_accepts_a_receipt_a_second_time() {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "minutes of signature checks under Miri: the Miri pass runs one_pass_through_every_entry_point"
+)]
 fn a_handle_accepts_only_its_challenge_while_it_is_valid() {
     let v = local_vector();
     let (license, _) = receipt_policy_license();
@@ -363,6 +375,10 @@ fn every_cause_has_its_spec_code() {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "minutes of signature checks under Miri: the Miri pass runs one_pass_through_every_entry_point"
+)]
 fn bad_input_to_the_receipt_check_is_refused() {
     let v = local_vector();
     let (license, _) = receipt_policy_license();
@@ -453,6 +469,59 @@ fn checking_paths_allocate_nothing() {
     });
 }
 
+/// One pass through every entry point of activation and receipts, with
+/// the fewest signature checks: the test Miri runs (`cargo +nightly miri
+/// test -p fanlic-verifier-ffi --test it one_pass`, with
+/// `MIRIFLAGS=-Zmiri-disable-isolation` to read the fixtures), so that each
+/// `unsafe` block of these modules runs under it at least once.
+#[test]
+fn one_pass_through_every_entry_point() {
+    let v = local_vector();
+    let (license, env) = receipt_policy_license();
+    let file = v.read_file().unwrap();
+    let roots = [root("root-a")];
+    let now = parse_rfc3339(&v.now).unwrap().0;
+    let (mut m, ch) = showing(&v);
+    assert_eq!(Some(hex(&ch.token())), v.challenge_token);
+    assert!(ch.url("").unwrap().starts_with("https://"));
+    let (s, r) = m.enter("123456", env.now + 1);
+    assert_eq!((s, r.kind), (FanlicStatus::Invalid, FANLIC_ENTER_RECEIPT_REQUIRED));
+    assert!(crate::activation::message(&r, fanlic_verifier_ffi::FANLIC_LANG_EN).unwrap().contains("receipt"));
+    let saved = m.save();
+    let mut copy = Machine::new();
+    assert_eq!(copy.restore(&saved), FanlicStatus::Ok);
+    assert_eq!(copy.restore(&saved[..10]), FanlicStatus::BadLength);
+    let (s, r) = verify(&file, &license, &roots, &expect_of(&v));
+    assert_eq!((s, r.accepted), (FanlicStatus::Ok, 1));
+    let (s, r) = accept(&mut m, &file, &license, &roots, &product_expect(now));
+    assert_eq!((s, hex(&r.receipt_id)), (FanlicStatus::Ok, v.expected.receipt_id.clone().unwrap()));
+    assert_eq!(m.status(now).kind, FANLIC_ACTIVATION_ACTIVATED);
+    // SAFETY: a live handle.
+    assert_eq!(unsafe { fanlic_activation_restart(m.0) }, FanlicStatus::Ok);
+    assert_eq!(cause_name(FANLIC_RECEIPT_CAUSE_REVOKED).unwrap(), "revoked");
+    // Refused before any signature is checked: null pointers everywhere.
+    let mut out = FanlicReceiptResult::default();
+    // SAFETY: null pointers, refused before any read.
+    unsafe {
+        let s = fanlic_receipt_verify(ptr::null(), 1, ptr::null(), 0, roots.as_ptr(), 1, ptr::null(), &mut out);
+        assert_eq!(s, FanlicStatus::NullPointer);
+        let s = fanlic_activation_accept_receipt(
+            ptr::null_mut(),
+            ptr::null(),
+            0,
+            ptr::null(),
+            0,
+            ptr::null(),
+            0,
+            ptr::null(),
+            &mut out,
+        );
+        assert_eq!(s, FanlicStatus::NullPointer);
+        fanlic_challenge_free(ptr::null_mut());
+        fanlic_activation_free(ptr::null_mut());
+    }
+}
+
 fn mutate(base: &[u8], edits: &[(usize, u8)], cut: Option<usize>) -> Vec<u8> {
     let mut out = base.to_vec();
     for &(at, x) in edits {
@@ -474,6 +543,7 @@ proptest! {
     /// answer, never a panic, and accepted only when the bytes are the
     /// vector's own (a flipped bit in a signed part is always caught).
     #[test]
+    #[cfg_attr(miri, ignore = "hundreds of signature checks: too slow for Miri")]
     fn mutated_receipts_are_answered_never_panic(
         edits in proptest::collection::vec((any::<usize>(), 1u8..=255), 0..4),
         cut in proptest::option::of(any::<usize>()),
@@ -500,6 +570,7 @@ proptest! {
     /// Mutated saved states: restored exactly (what is saved again is the
     /// same bytes) or refused with nothing changed.
     #[test]
+    #[cfg_attr(miri, ignore = "hundreds of signature checks: too slow for Miri")]
     fn mutated_saved_states_restore_exactly_or_not_at_all(
         edits in proptest::collection::vec((0usize..64, 1u8..=255), 1..4),
         typed in proptest::collection::vec(any::<u8>(), 0..12),
@@ -528,6 +599,7 @@ proptest! {
     /// Mutated licenses make a challenge only when they still verify, and
     /// never panic.
     #[test]
+    #[cfg_attr(miri, ignore = "hundreds of signature checks: too slow for Miri")]
     fn mutated_licenses_make_no_challenge(
         edits in proptest::collection::vec((any::<usize>(), 1u8..=255), 1..3),
     ) {
