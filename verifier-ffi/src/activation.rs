@@ -311,7 +311,7 @@ pub unsafe extern "C" fn fanlic_challenge_free(challenge: *mut FanlicChallenge) 
 /// # Safety
 /// `challenge` is a live handle (or null), `out` a writable struct (or null).
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn fanlic_challenge_info(
+pub unsafe extern "C" fn fanlic_challenge_get_info(
     challenge: *const FanlicChallenge,
     out: *mut FanlicChallengeInfo,
 ) -> FanlicStatus {
@@ -554,7 +554,7 @@ pub unsafe extern "C" fn fanlic_activation_message(
 /// # Safety
 /// `activation` is a live handle (or null); `out` a writable struct.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn fanlic_activation_status(
+pub unsafe extern "C" fn fanlic_activation_get_status(
     activation: *const FanlicActivation,
     now: u64,
     out: *mut FanlicActivationStatus,

@@ -96,7 +96,7 @@ pub struct FanlicReceiptResult {
     /// 1 when the receipt passed every rule, else 0.
     pub accepted: u8,
     /// How many entries of `causes` are set.
-    pub cause_count: usize,
+    pub cause_count: u32,
     /// Every cause, `FANLIC_RECEIPT_CAUSE_*`, in SPEC.md §6.4's order.
     pub causes: [u32; FANLIC_MAX_RECEIPT_CAUSES],
     /// An accepted receipt's id: what the next challenge of a server names.

@@ -110,7 +110,7 @@ impl Challenge {
     pub(crate) fn info(&self) -> FanlicChallengeInfo {
         let mut info = core::mem::MaybeUninit::<FanlicChallengeInfo>::zeroed();
         // SAFETY: a live handle and a writable struct.
-        assert_eq!(unsafe { fanlic_challenge_info(self.0, info.as_mut_ptr()) }, FanlicStatus::Ok);
+        assert_eq!(unsafe { fanlic_challenge_get_info(self.0, info.as_mut_ptr()) }, FanlicStatus::Ok);
         // SAFETY: written by the call (and zeroed before).
         unsafe { info.assume_init() }
     }
@@ -168,7 +168,7 @@ impl Machine {
     pub(crate) fn status(&self, now: u64) -> FanlicActivationStatus {
         let mut s = FanlicActivationStatus::default();
         // SAFETY: live handle, writable struct.
-        assert_eq!(unsafe { fanlic_activation_status(self.0, now, &mut s) }, FanlicStatus::Ok);
+        assert_eq!(unsafe { fanlic_activation_get_status(self.0, now, &mut s) }, FanlicStatus::Ok);
         s
     }
 
@@ -626,12 +626,12 @@ fn bad_input_is_refused_never_read() {
         let mut buf = [0u8; 1024];
         let h: *mut FanlicActivation = ptr::null_mut();
         assert_eq!(fanlic_activation_enter(h, b"123456".as_ptr(), 6, 0, &mut r), FanlicStatus::NullPointer);
-        assert_eq!(fanlic_activation_status(h, 0, &mut st), FanlicStatus::NullPointer);
+        assert_eq!(fanlic_activation_get_status(h, 0, &mut st), FanlicStatus::NullPointer);
         assert_eq!(fanlic_activation_restart(h), FanlicStatus::NullPointer);
         assert_eq!(fanlic_activation_save(h, buf.as_mut_ptr(), 64), FanlicStatus::NullPointer);
         assert_eq!(fanlic_activation_restore(h, buf.as_ptr(), 64), FanlicStatus::NullPointer);
         assert_eq!(fanlic_activation_set_challenge(h, ptr::null()), FanlicStatus::NullPointer);
-        assert_eq!(fanlic_challenge_info(ptr::null(), &mut info), FanlicStatus::NullPointer);
+        assert_eq!(fanlic_challenge_get_info(ptr::null(), &mut info), FanlicStatus::NullPointer);
         assert_eq!(
             fanlic_challenge_write_url(ptr::null(), ptr::null(), 0, buf.as_mut_ptr(), buf.len(), &mut len),
             FanlicStatus::NullPointer
@@ -651,13 +651,13 @@ fn bad_input_is_refused_never_read() {
             fanlic_activation_enter(m.0, b"123456".as_ptr(), 6, c.env.now, ptr::null_mut()),
             FanlicStatus::NullPointer
         );
-        assert_eq!(fanlic_activation_status(m.0, 0, ptr::null_mut()), FanlicStatus::NullPointer);
+        assert_eq!(fanlic_activation_get_status(m.0, 0, ptr::null_mut()), FanlicStatus::NullPointer);
         // None of that counted: the code still has its five wrong guesses.
         assert_eq!(m.save()[2], 0);
         // Empty input is input: not six digits, not counted.
         let (s, r) = m.enter("", c.env.now);
         assert_eq!((s, r.kind), (FanlicStatus::Invalid, FANLIC_ENTER_NOT_SIX_DIGITS));
-        assert_eq!(fanlic_challenge_info(ch.0, ptr::null_mut()), FanlicStatus::NullPointer);
+        assert_eq!(fanlic_challenge_get_info(ch.0, ptr::null_mut()), FanlicStatus::NullPointer);
         // URL: too small a buffer tells the length; null len_out; bad UTF-8.
         assert_eq!(
             fanlic_challenge_write_url(ch.0, ptr::null(), 0, buf.as_mut_ptr(), 10, &mut len),

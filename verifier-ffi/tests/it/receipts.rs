@@ -100,7 +100,7 @@ pub(crate) fn accept(
 }
 
 fn names(r: &FanlicReceiptResult) -> Vec<String> {
-    r.causes[..r.cause_count]
+    r.causes[..r.cause_count as usize]
         .iter()
         .map(|&c| cause_name(c).unwrap_or_else(|s| panic!("cause {c} has no name: {s:?}")))
         .collect()
@@ -557,7 +557,7 @@ proptest! {
         let (s, r) = verify(&receipt, &license, &roots, &expect_of(&v));
         prop_assert!(s == FanlicStatus::Ok || s == FanlicStatus::Invalid, "{s:?}");
         prop_assert_eq!(r.accepted == 1, s == FanlicStatus::Ok);
-        prop_assert!(r.cause_count <= FANLIC_MAX_RECEIPT_CAUSES);
+        prop_assert!(r.cause_count as usize <= FANLIC_MAX_RECEIPT_CAUSES);
         if s == FanlicStatus::Ok && !armored {
             // Raw bytes: only the vector's own are accepted.
             prop_assert_eq!(&receipt, &base);
@@ -593,7 +593,7 @@ proptest! {
         prop_assert!(matches!(s, FanlicStatus::Ok | FanlicStatus::Invalid | FanlicStatus::NotUtf8), "{s:?}");
         let mut st = FanlicActivationStatus::default();
         // SAFETY: a live handle, a writable struct.
-        prop_assert_eq!(unsafe { fanlic_activation_status(target.0, env.now, &mut st) }, FanlicStatus::Ok);
+        prop_assert_eq!(unsafe { fanlic_activation_get_status(target.0, env.now, &mut st) }, FanlicStatus::Ok);
     }
 
     /// Mutated licenses make a challenge only when they still verify, and
