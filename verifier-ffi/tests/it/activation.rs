@@ -731,3 +731,143 @@ fn a_license_without_a_base_url_needs_one_given() {
     // Its time is the environment's.
     assert_eq!(ch.info().issued_at, Timestamp(t).0);
 }
+
+/// A product in C: the activation vector `local-container` made, shown and
+/// entered through the header cbindgen writes for this crate, compiled with
+/// `cc -Wall -Wextra -Werror -pedantic` against the static library and run
+/// under Valgrind memcheck (zero errors, no leak): the layouts C sees are
+/// the ones Rust reads.
+const PRODUCT_C: &str = r#"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "activation_test.h"
+
+static uint8_t *slurp(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    uint8_t *buf = malloc(4096);
+    if (!f || !buf) { exit(2); }
+    *len = fread(buf, 1, 4096, f);
+    fclose(f);
+    return buf;
+}
+
+static void show(const char *what, FanlicStatus s, const FanlicEnterResult *r) {
+    char text[256];
+    size_t len = 0;
+    printf("%s: status %d kind %u remaining %u", what, (int)s, r->kind, r->remaining);
+    if (r->kind != FANLIC_ENTER_ACCEPTED &&
+        fanlic_activation_message(r, FANLIC_LANG_EN, (uint8_t *)text, sizeof text, &len) == FANLIC_STATUS_OK) {
+        printf(" (%s)", text);
+    }
+    printf("\n");
+}
+
+int main(int argc, char **argv) {
+    size_t license_len = 0, root_len = 0, url_len = 0;
+    uint8_t *license, *root;
+    uint64_t now;
+    FanlicEnvironment env;
+    FanlicChallengeInput in;
+    FanlicChallenge *challenge = NULL;
+    FanlicChallengeInfo info;
+    FanlicActivation *a, *b;
+    FanlicEnterResult r;
+    FanlicActivationStatus st;
+    uint8_t saved[FANLIC_ACTIVATION_STATE_LEN];
+    char url[FANLIC_MAX_ACTIVATION_URL_LEN + 1];
+    if (argc != 5) { return 2; }
+    license = slurp(argv[1], &license_len);
+    root = slurp(argv[2], &root_len);
+    now = strtoull(argv[4], NULL, 10);
+    memset(&env, 0, sizeof env);
+    env.app_name = (const uint8_t *)"FineReport"; env.app_name_len = 10;
+    env.version = (const uint8_t *)"11.0.20"; env.version_len = 7;
+    env.project = (const uint8_t *)"webroot"; env.project_len = 7;
+    env.nodes = 1;
+    env.method = FANLIC_METHOD_LOCAL_CONTAINER;
+    env.now = now;
+    memset(&in, 0, sizeof in);
+    memset(in.nonce, 0x0b, sizeof in.nonce);
+    memset(in.node_id, 0x0c, sizeof in.node_id);
+    if (root_len != 32 ||
+        fanlic_challenge_make(license, license_len, (const uint8_t (*)[32])root, 1, &env, &in, &challenge)
+            != FANLIC_STATUS_OK) {
+        return 3;
+    }
+    fanlic_challenge_get_info(challenge, &info);
+    printf("token %u bytes, policy %u, issued at %llu\n", (unsigned)info.token_len, info.policy,
+           (unsigned long long)info.issued_at);
+    fanlic_challenge_write_url(challenge, NULL, 0, (uint8_t *)url, sizeof url, &url_len);
+    printf("url %s\n", url);
+    a = fanlic_activation_new();
+    fanlic_activation_set_challenge(a, challenge);
+    fanlic_challenge_free(challenge);
+    show("wrong", fanlic_activation_enter(a, (const uint8_t *)"000000", 6, now + 1, &r), &r);
+    fanlic_activation_save(a, saved, sizeof saved);
+    b = fanlic_activation_new();
+    printf("restore: %d\n", (int)fanlic_activation_restore(b, saved, sizeof saved));
+    show("right", fanlic_activation_enter(b, (const uint8_t *)argv[3], strlen(argv[3]), now + 2, &r), &r);
+    fanlic_activation_get_status(b, now + 3, &st);
+    printf("status %u at %llu\n", st.kind, (unsigned long long)st.at);
+    fanlic_activation_free(a);
+    fanlic_activation_free(b);
+    free(license);
+    free(root);
+    return 0;
+}
+"#;
+
+#[test]
+#[cfg_attr(miri, ignore = "cc and Valgrind are processes: nothing for Miri to check")]
+fn a_product_in_c_activates_with_the_vectors_code() {
+    use std::process::Command;
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("activation-c");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut config = cbindgen::Config { language: cbindgen::Language::C, usize_is_size_t: true, ..Default::default() };
+    config.enumeration.rename_variants = cbindgen::RenameRule::QualifiedScreamingSnakeCase;
+    cbindgen::Builder::new()
+        .with_config(config)
+        // The source itself, not `cargo metadata`: a test never runs cargo.
+        .with_src(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src").join("lib.rs"))
+        .generate()
+        .unwrap()
+        .write_to_file(dir.join("activation_test.h"));
+    std::fs::write(dir.join("product.c"), PRODUCT_C).unwrap();
+    let c = first();
+    std::fs::write(dir.join("license.bin"), &c.license).unwrap();
+    std::fs::write(dir.join("root.raw"), root("root-a")).unwrap();
+    let lib = std::env::current_exe().unwrap().parent().unwrap().join("libfanlic_verifier_ffi.a");
+    let exe = dir.join("product");
+    let out = Command::new("cc")
+        .args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-pedantic", "-g", "-I"])
+        .arg(&dir)
+        .arg(dir.join("product.c"))
+        .arg(&lib)
+        .args(["-lpthread", "-ldl", "-lm", "-o"])
+        .arg(&exe)
+        .output()
+        .expect("cc (Debian: gcc)");
+    assert!(out.status.success(), "cc:\n{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new("valgrind")
+        .args(["-q", "--error-exitcode=99", "--leak-check=full", "--errors-for-leak-kinds=definite"])
+        .arg(&exe)
+        .args([dir.join("license.bin"), dir.join("root.raw")])
+        .args([&c.code, &c.env.now.to_string()])
+        .output()
+        .expect("valgrind (Debian: valgrind)");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let t = c.env.now;
+    assert_eq!(
+        stdout,
+        format!(
+            "token {} bytes, policy 1, issued at {t}\nurl {}\n\
+             wrong: status 1 kind 5 remaining 5 (wrong code; 5 more wrong codes lock input for 15 minutes)\n\
+             restore: 0\nright: status 0 kind 0 remaining 0\nstatus 3 at {}\n",
+            c.token.len(),
+            c.url,
+            t + 2
+        )
+    );
+}
