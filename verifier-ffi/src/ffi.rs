@@ -289,16 +289,22 @@ mod tests {
 
     #[test]
     fn null_pointers_and_impossible_lengths_are_refused() {
-        // SAFETY: null is checked before any read; length 0 reads nothing.
-        unsafe {
-            assert_eq!(bytes(core::ptr::null(), 3), Err(FanlicStatus::NullPointer));
-            assert_eq!(bytes(core::ptr::null(), 0), Ok(&[][..]));
-            assert_eq!(bytes(core::ptr::NonNull::dangling().as_ptr(), usize::MAX), Err(FanlicStatus::BadLength));
-            assert_eq!(utf8(b"\xff".as_ptr(), 1), Err(FanlicStatus::NotUtf8));
-            assert_eq!(roots(core::ptr::null(), 1).unwrap_err(), FanlicStatus::NullPointer);
-            assert_eq!(roots([[0u8; 32]].as_ptr(), 0).unwrap_err(), FanlicStatus::BadArgument);
-            assert_eq!(by_ref::<u32>(core::ptr::null()), Err(FanlicStatus::NullPointer));
-        }
+        // Null is checked before any read, an impossible length before the
+        // pointer is used, and length 0 reads nothing.
+        // SAFETY: see above.
+        assert_eq!(unsafe { bytes(core::ptr::null(), 3) }, Err(FanlicStatus::NullPointer));
+        // SAFETY: as above.
+        assert_eq!(unsafe { bytes(core::ptr::null(), 0) }, Ok(&[][..]));
+        // SAFETY: as above.
+        assert_eq!(unsafe { bytes(core::ptr::NonNull::dangling().as_ptr(), usize::MAX) }, Err(FanlicStatus::BadLength));
+        // SAFETY: one valid byte.
+        assert_eq!(unsafe { utf8(b"\xff".as_ptr(), 1) }, Err(FanlicStatus::NotUtf8));
+        // SAFETY: as above.
+        assert_eq!(unsafe { roots(core::ptr::null(), 1) }.unwrap_err(), FanlicStatus::NullPointer);
+        // SAFETY: zero roots are refused before the pointer is read.
+        assert_eq!(unsafe { roots([[0u8; 32]].as_ptr(), 0) }.unwrap_err(), FanlicStatus::BadArgument);
+        // SAFETY: as above.
+        assert_eq!(unsafe { by_ref::<u32>(core::ptr::null()) }, Err(FanlicStatus::NullPointer));
     }
 
     #[test]
