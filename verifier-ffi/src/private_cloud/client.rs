@@ -56,42 +56,42 @@ pub struct FanlicClientNext {
 }
 
 /// No answer accepted yet.
-pub const FANLIC_CLIENT_NOT_REGISTERED: u32 = 1;
+pub const FANLIC_CLIENT_STATUS_NOT_REGISTERED: u32 = 1;
 /// Registered until `valid_until`.
-pub const FANLIC_CLIENT_REGISTERED: u32 = 2;
+pub const FANLIC_CLIENT_STATUS_REGISTERED: u32 = 2;
 /// The registration failed at `since` (no feedback within 24 hours).
-pub const FANLIC_CLIENT_FAILED: u32 = 3;
+pub const FANLIC_CLIENT_STATUS_FAILED: u32 = 3;
 /// The server confirmed this node's deregistration.
-pub const FANLIC_CLIENT_DEREGISTERED: u32 = 4;
+pub const FANLIC_CLIENT_STATUS_DEREGISTERED: u32 = 4;
 /// A state this version of the C ABI has no number for.
-pub const FANLIC_CLIENT_OTHER: u32 = 0;
+pub const FANLIC_CLIENT_STATUS_OTHER: u32 = 0;
 
 /// Where the node's registration stands ([`fanlic_client_status`]).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct FanlicClientStatus {
-    /// A `FANLIC_CLIENT_*` state.
+    /// A `FANLIC_CLIENT_STATUS_*`.
     pub state: u32,
-    /// `FANLIC_CLIENT_REGISTERED`: the first instant at which the
+    /// `FANLIC_CLIENT_STATUS_REGISTERED`: the first instant at which the
     /// registration fails without another answer. Otherwise 0.
     pub valid_until: u64,
-    /// `FANLIC_CLIENT_REGISTERED`: nodes registered with the server, by the
+    /// `FANLIC_CLIENT_STATUS_REGISTERED`: nodes registered with the server, by the
     /// last answer. Otherwise 0.
     pub nodes: u32,
-    /// `FANLIC_CLIENT_FAILED`: the `valid_until` that passed. Otherwise 0.
+    /// `FANLIC_CLIENT_STATUS_FAILED`: the `valid_until` that passed. Otherwise 0.
     pub since: u64,
 }
 
 impl FanlicClientStatus {
     pub(crate) fn from_status(s: Status) -> Self {
         match s {
-            Status::NotRegistered => Self { state: FANLIC_CLIENT_NOT_REGISTERED, ..Self::default() },
+            Status::NotRegistered => Self { state: FANLIC_CLIENT_STATUS_NOT_REGISTERED, ..Self::default() },
             Status::Registered { valid_until, nodes } => {
-                Self { state: FANLIC_CLIENT_REGISTERED, valid_until: valid_until.0, nodes, since: 0 }
+                Self { state: FANLIC_CLIENT_STATUS_REGISTERED, valid_until: valid_until.0, nodes, since: 0 }
             }
-            Status::Failed { since } => Self { state: FANLIC_CLIENT_FAILED, since: since.0, ..Self::default() },
-            Status::Deregistered => Self { state: FANLIC_CLIENT_DEREGISTERED, ..Self::default() },
-            _ => Self { state: FANLIC_CLIENT_OTHER, ..Self::default() },
+            Status::Failed { since } => Self { state: FANLIC_CLIENT_STATUS_FAILED, since: since.0, ..Self::default() },
+            Status::Deregistered => Self { state: FANLIC_CLIENT_STATUS_DEREGISTERED, ..Self::default() },
+            _ => Self { state: FANLIC_CLIENT_STATUS_OTHER, ..Self::default() },
         }
     }
 }

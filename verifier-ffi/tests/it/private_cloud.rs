@@ -213,9 +213,9 @@ fn check_answer(name_: &str, file: &[u8], input: &AnswerInput, e: &PrivateCloudE
         assert_eq!((key, is_pinned), (result.instance_public_key, true), "{name_}");
         let status = client_status(client, env.now);
         if result.kind == FANLIC_ANSWER_KIND_DEREGISTERED {
-            assert_eq!(status.state, FANLIC_CLIENT_DEREGISTERED, "{name_}");
+            assert_eq!(status.state, FANLIC_CLIENT_STATUS_DEREGISTERED, "{name_}");
         } else {
-            assert_eq!(status.state, FANLIC_CLIENT_REGISTERED, "{name_}");
+            assert_eq!(status.state, FANLIC_CLIENT_STATUS_REGISTERED, "{name_}");
             assert_eq!((status.valid_until, status.nodes), (result.valid_until, result.nodes), "{name_}");
         }
         // Consumed: given again, it is `unrequested`.
@@ -237,7 +237,7 @@ fn check_answer(name_: &str, file: &[u8], input: &AnswerInput, e: &PrivateCloudE
         assert_eq!(result.has_license_id == 1, rejection.license().is_some(), "{name_}");
         // A refused answer pins nothing and registers nothing.
         assert_eq!(pinned_key(client), (pinned.unwrap_or([0; 32]), pinned.is_some()), "{name_}");
-        assert_eq!(client_status(client, env.now).state, FANLIC_CLIENT_NOT_REGISTERED, "{name_}");
+        assert_eq!(client_status(client, env.now).state, FANLIC_CLIENT_STATUS_NOT_REGISTERED, "{name_}");
     }
     // SAFETY: made above, freed once.
     unsafe { fanlic_client_free(client) };
@@ -553,7 +553,7 @@ fn the_client_lives_through_the_c_abi() {
     // SAFETY: a live array.
     let client = unsafe { fanlic_client_new(&node) };
     assert!(!client.is_null());
-    assert_eq!(client_status(client, t0).state, FANLIC_CLIENT_NOT_REGISTERED);
+    assert_eq!(client_status(client, t0).state, FANLIC_CLIENT_STATUS_NOT_REGISTERED);
     assert_eq!(pinned_key(client), ([0; 32], false));
     assert_eq!(client_next(client, t0).action, FANLIC_CLIENT_NEXT_REGISTER);
 
@@ -578,7 +578,7 @@ fn the_client_lives_through_the_c_abi() {
     assert_eq!(s, FanlicStatus::Ok);
     assert_eq!((r.kind, r.valid_until, r.nodes), (FANLIC_ANSWER_KIND_REGISTERED, valid_until, 2));
     let status = client_status(client, t0);
-    assert_eq!((status.state, status.valid_until, status.nodes), (FANLIC_CLIENT_REGISTERED, valid_until, 2));
+    assert_eq!((status.state, status.valid_until, status.nodes), (FANLIC_CLIENT_STATUS_REGISTERED, valid_until, 2));
     let (instance_a, pinned) = pinned_key(client);
     assert!(pinned);
     assert_eq!(instance_a, r.instance_public_key);
@@ -601,7 +601,11 @@ fn the_client_lives_through_the_c_abi() {
     );
     let t2 = t1 + 300;
     assert_eq!(client_next(client, t2).action, FANLIC_CLIENT_NEXT_HEARTBEAT);
-    assert_eq!(client_status(client, t2).state, FANLIC_CLIENT_REGISTERED, "a failure does not end the registration");
+    assert_eq!(
+        client_status(client, t2).state,
+        FANLIC_CLIENT_STATUS_REGISTERED,
+        "a failure does not end the registration"
+    );
 
     // The retry is answered by a copy of the server: refused, pinned.
     env.now = t2;
@@ -624,15 +628,15 @@ fn the_client_lives_through_the_c_abi() {
     // Nothing more is heard: the registration fails at valid_until (the
     // heartbeat due 300 s before it), reported once, then register again.
     assert_eq!(client_next(client, t2).until, t2 + 7200);
-    assert_eq!(client_status(client, valid_until - 1).state, FANLIC_CLIENT_REGISTERED);
+    assert_eq!(client_status(client, valid_until - 1).state, FANLIC_CLIENT_STATUS_REGISTERED);
     let failed = client_status(client, valid_until);
-    assert_eq!((failed.state, failed.since), (FANLIC_CLIENT_FAILED, valid_until));
+    assert_eq!((failed.state, failed.since), (FANLIC_CLIENT_STATUS_FAILED, valid_until));
     assert_eq!(
         client_next(client, valid_until),
         FanlicClientNext { action: FANLIC_CLIENT_NEXT_REGISTRATION_FAILED, until: 0, since: valid_until }
     );
     assert_eq!(client_next(client, valid_until).action, FANLIC_CLIENT_NEXT_REGISTER);
-    assert_eq!(client_status(client, valid_until + 1).state, FANLIC_CLIENT_FAILED);
+    assert_eq!(client_status(client, valid_until + 1).state, FANLIC_CLIENT_STATUS_FAILED);
     // SAFETY: made above, freed once.
     unsafe { fanlic_client_free(client) };
 
