@@ -847,6 +847,68 @@ fn bad_input_is_refused_with_its_status() {
     // SAFETY: made above, freed once.
     unsafe { fanlic_client_free(client) };
 
+    // A bad argument to on_answer or on_tls_binding changes nothing: the
+    // request stays outstanding and a pin is not taken.
+    let good = vector("answer-registered");
+    let g_in = good.answer.as_ref().unwrap();
+    let g_file = good.read_file().unwrap();
+    let g_env = c_env(&g_in.env);
+    let g_req = c_request(g_in);
+    let client = new_client(&g_req.node_id, None);
+    let mut out = g_req;
+    assert_eq!(c!(fanlic_client_request(client, g_req.kind, &g_req.nonce, g_env.now, &mut out)), FanlicStatus::Ok);
+    let (gf, gl) = (g_file.as_ptr(), g_file.len());
+    let mut r = zeroed_result();
+    assert_eq!(
+        c!(fanlic_client_on_answer(client, gf, gl, rp, rc, &g_env, null(), 0, null_mut(), null_mut(), 0, null_mut())),
+        FanlicStatus::NullPointer
+    );
+    assert_eq!(
+        c!(fanlic_client_on_answer(client, gf, gl, rp, rc, &g_env, null(), 0, &mut r, null_mut(), 3, &mut len)),
+        FanlicStatus::NullPointer
+    );
+    let bad_list = b"not a revocation list";
+    assert_eq!(
+        c!(fanlic_client_on_answer(
+            client,
+            gf,
+            gl,
+            rp,
+            rc,
+            &g_env,
+            bad_list.as_ptr(),
+            21,
+            &mut r,
+            null_mut(),
+            0,
+            null_mut()
+        )),
+        FanlicStatus::BadArgument
+    );
+    let binding = vector("tls-binding-valid");
+    let b_file = binding.read_file().unwrap();
+    let b_spki: [u8; 32] = unhex(&binding.binding.as_ref().unwrap().connection_spki_sha256).unwrap();
+    let mut b = FanlicTlsBindingResult::default();
+    assert_eq!(
+        c!(fanlic_client_on_tls_binding(
+            client,
+            b_file.as_ptr(),
+            b_file.len(),
+            rp,
+            rc,
+            &b_spki,
+            &mut b,
+            null_mut(),
+            4,
+            &mut len
+        )),
+        FanlicStatus::NullPointer
+    );
+    assert_eq!(pinned_key(client), ([0; 32], false), "a refused call pins nothing");
+    assert_eq!(client_on_answer(client, &g_file, &roots, &g_env).0, FanlicStatus::Ok, "the request was still out");
+    // SAFETY: made above, freed once.
+    unsafe { fanlic_client_free(client) };
+
     // The Authorization header: a bad secret, bad UTF-8, a small buffer.
     let secret = "d0307c5185b2085248021908d50b8be65ac1d8d7e41ac6a0f0005925c134fd93";
     let mut out = [0u8; 128];
