@@ -186,8 +186,9 @@ typedef struct {
 } fanlic_environment;
 
 // A text in the caller's buffer: `len` UTF-8 bytes at `offset`, followed by
-// a NUL (not counted). An absent optional text is empty (`len` 0), and
-// still points at a NUL.
+// a NUL (not counted). An absent text, or one of a field that does not
+// apply, is empty (`len` 0) and still points at a NUL: the buffer starts
+// with an empty text.
 typedef struct {
     // Where the text starts in the buffer.
     size_t offset;

@@ -76,8 +76,9 @@ pub const FANLIC_REVOCATIONS_ACCEPTED: u32 = 1;
 pub const FANLIC_REVOCATIONS_REFUSED: u32 = 2;
 
 /// A text in the caller's buffer: `len` UTF-8 bytes at `offset`, followed by
-/// a NUL (not counted). An absent optional text is empty (`len` 0), and
-/// still points at a NUL.
+/// a NUL (not counted). An absent text, or one of a field that does not
+/// apply, is empty (`len` 0) and still points at a NUL: the buffer starts
+/// with an empty text.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct FanlicText {
@@ -219,8 +220,12 @@ pub(crate) struct TextOut<'b> {
 }
 
 impl<'b> TextOut<'b> {
+    /// Offset 0 holds an empty text, so a [`FanlicText`] left at `{0, 0}`
+    /// (a field that does not apply) is an empty C string too.
     pub(crate) fn new(buf: &'b mut [u8]) -> Self {
-        Self { buf, used: 0 }
+        let mut out = Self { buf, used: 0 };
+        out.put("");
+        out
     }
 
     /// Writes `text` and a NUL; its place, whether or not it fitted.
@@ -522,17 +527,19 @@ mod tests {
         let c = out.put("许");
         assert_eq!(
             (a, b, c),
-            (FanlicText { offset: 0, len: 3 }, FanlicText { offset: 4, len: 0 }, FanlicText { offset: 5, len: 3 })
+            (FanlicText { offset: 1, len: 3 }, FanlicText { offset: 5, len: 0 }, FanlicText { offset: 6, len: 3 })
         );
-        assert_eq!(out.finish(), (9, Ok(())));
-        assert_eq!(&buf[..9], "abc\0\0许\0".as_bytes());
-        let mut small = [0u8; 8];
+        assert_eq!(out.finish(), (10, Ok(())));
+        assert_eq!(&buf[..10], "\0abc\0\0许\0".as_bytes());
+        let mut small = [0u8; 9];
         let mut out = TextOut::new(&mut small);
         out.put("abc");
         out.put("许");
-        // 3 + NUL + 3 + NUL: the last NUL does not fit.
-        assert_eq!(out.finish(), (8, Ok(())));
+        // NUL + 3 + NUL + 3 + NUL: exactly full.
+        assert_eq!(out.finish(), (9, Ok(())));
         out.put("x");
-        assert_eq!(out.finish(), (10, Err(FanlicStatus::BufferTooSmall)));
+        assert_eq!(out.finish(), (11, Err(FanlicStatus::BufferTooSmall)));
+        let mut none: [u8; 0] = [];
+        assert_eq!(TextOut::new(&mut none).finish(), (1, Err(FanlicStatus::BufferTooSmall)));
     }
 }

@@ -1,1 +1,149 @@
-//! (to be written)
+//! The C ABI's checking paths allocate nothing: a counting global allocator
+//! wraps the system one for this whole test binary, counting per thread (so
+//! tests running in parallel do not count each other), and
+//! [`allocations`] tells how many allocations a closure made. Other modules of
+//! this binary use it for their own entry points.
+
+use core::{
+    alloc::{GlobalAlloc, Layout},
+    cell::Cell,
+    hint::black_box,
+    ptr,
+};
+use std::alloc::System;
+
+use fanlic_verifier_ffi::license::{FanlicLicenseResult, fanlic_license_verify};
+use fanlic_verifier_ffi::revocation::{FanlicRevocationsResult, fanlic_revocations_verify};
+use fanlic_verifier_ffi::{FANLIC_LANG_EN, FANLIC_LANG_ZH_CN, FanlicEnvironment, FanlicStatus};
+
+use crate::license::{Env, fixture, root};
+
+struct Counting;
+
+thread_local! {
+    static ALLOCS: Cell<usize> = const { Cell::new(0) };
+}
+
+fn note() {
+    // `try_with`: the allocator may run while a thread's locals are torn down.
+    let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
+}
+
+// SAFETY: every call is forwarded unchanged to the system allocator; counting
+// touches only a thread-local counter.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        note();
+        // SAFETY: the caller's contract, passed on.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        note();
+        // SAFETY: the caller's contract, passed on.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        note();
+        // SAFETY: the caller's contract, passed on.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: the caller's contract, passed on.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// How many heap allocations (and reallocations) `f` made on this thread.
+pub(crate) fn allocations(f: impl FnOnce()) -> usize {
+    let before = ALLOCS.with(Cell::get);
+    f();
+    ALLOCS.with(Cell::get) - before
+}
+
+#[test]
+fn the_counter_counts() {
+    assert_eq!(allocations(|| drop(black_box(vec![1u8; 10]))), 1);
+    assert_eq!(allocations(|| _ = black_box([1u8; 10])), 0);
+}
+
+#[test]
+fn fanlic_license_verify_allocates_nothing() {
+    let roots = [root("root-a")];
+    let valid = fixture("vectors/valid-local-container.lic");
+    let raw = fixture("vectors/valid-raw.bin");
+    let all_causes = fixture("vectors/all-causes.lic");
+    let bad_signature = fixture("vectors/bad-license-signature.lic");
+    let list = fixture("vectors/revocations/valid.bin");
+    let empty_list = fixture("vectors/revocations/valid-empty.bin");
+    let bad_list = fixture("vectors/revocations/bad-signature.bin");
+    let webroot = Env::webroot();
+    let other = Env { app_name: "FineBI".into(), project: "other".into(), nodes: 9, ..Env::webroot() };
+    let (webroot, other) = (webroot.c(), other.c());
+    let seen = 1u64;
+    type Case<'a> = (&'a str, &'a [u8], &'a FanlicEnvironment, Option<&'a [u8]>, FanlicStatus);
+    let cases: [Case<'_>; 8] = [
+        ("valid", &valid, &webroot, None, FanlicStatus::Ok),
+        ("valid raw", &raw, &webroot, None, FanlicStatus::Ok),
+        ("every cause", &all_causes, &other, None, FanlicStatus::Invalid),
+        ("bad signature", &bad_signature, &webroot, None, FanlicStatus::Invalid),
+        ("revoked", &valid, &webroot, Some(&list), FanlicStatus::Invalid),
+        ("revoked, every cause", &valid, &other, Some(&list), FanlicStatus::Invalid),
+        ("an empty list", &valid, &webroot, Some(&empty_list), FanlicStatus::Ok),
+        ("a refused list", &valid, &webroot, Some(&bad_list), FanlicStatus::BadArgument),
+    ];
+    for (name, license, env, list, expected) in cases {
+        for lang in [FANLIC_LANG_EN, FANLIC_LANG_ZH_CN] {
+            for cap in [0, 8192] {
+                let mut result = FanlicLicenseResult::default();
+                let mut text = [0u8; 8192];
+                let mut status = FanlicStatus::Panic;
+                let n = allocations(|| {
+                    // SAFETY: every pointer is to live memory of the length given.
+                    status = unsafe {
+                        fanlic_license_verify(
+                            black_box(license.as_ptr()),
+                            license.len(),
+                            roots.as_ptr(),
+                            1,
+                            env,
+                            list.map_or(ptr::null(), <[u8]>::as_ptr),
+                            list.map_or(0, <[u8]>::len),
+                            &seen,
+                            lang,
+                            &mut result,
+                            text.as_mut_ptr(),
+                            cap,
+                        )
+                    };
+                });
+                let expected = if cap == 0 { FanlicStatus::BufferTooSmall } else { expected };
+                assert_eq!(status, expected, "{name}, cap {cap}");
+                assert_eq!(n, 0, "{name} (lang {lang}, text cap {cap}) allocated");
+            }
+        }
+    }
+}
+
+#[test]
+fn fanlic_revocations_verify_allocates_nothing() {
+    let roots = [root("root-a")];
+    for (file, expected) in [
+        ("vectors/revocations/valid.bin", FanlicStatus::Ok),
+        ("vectors/revocations/bad-signature.bin", FanlicStatus::Invalid),
+        ("vectors/revocations/truncated.bin", FanlicStatus::Invalid),
+    ] {
+        let list = fixture(file);
+        let mut r = FanlicRevocationsResult::default();
+        let mut status = FanlicStatus::Panic;
+        let n = allocations(|| {
+            // SAFETY: live memory of the lengths given.
+            status = unsafe {
+                fanlic_revocations_verify(black_box(list.as_ptr()), list.len(), roots.as_ptr(), 1, ptr::null(), &mut r)
+            };
+        });
+        assert_eq!((status, n), (expected, 0), "{file}");
+    }
+}
