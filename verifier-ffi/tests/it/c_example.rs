@@ -205,3 +205,59 @@ fn minimal_c_prints_each_cause_code_and_title_under_valgrind() {
     let out = run(&minimal, &[], false);
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// C sees the structs as Rust lays them out: the sizes and a few offsets,
+/// as a C compiler computes them from the header, are Rust's.
+#[test]
+fn the_headers_structs_have_rusts_layout() {
+    use core::mem::{offset_of, size_of};
+    use fanlic_verifier_ffi::FanlicEnvironment;
+    use fanlic_verifier_ffi::license::{FanlicCause, FanlicLicenseInfo, FanlicLicenseResult};
+    use fanlic_verifier_ffi::revocation::FanlicRevocationsResult;
+    require("cc", "gcc (or build-essential)");
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("c-layout");
+    std::fs::create_dir_all(&dir).unwrap();
+    let src = dir.join("layout.c");
+    std::fs::write(
+        &src,
+        r#"#include <stddef.h>
+#include <stdio.h>
+#include "fanlic_verifier.h"
+int main(void) {
+    printf("%zu %zu %zu %zu %zu %zu %zu %zu %zu %zu\n", sizeof(fanlic_environment),
+           offsetof(fanlic_environment, has_last_seen), sizeof(fanlic_cause), sizeof(fanlic_license_info),
+           offsetof(fanlic_license_info, summary), sizeof(fanlic_license_result),
+           offsetof(fanlic_license_result, license), offsetof(fanlic_license_result, text_len),
+           sizeof(fanlic_revocations_result), sizeof(fanlic_status));
+    return 0;
+}
+"#,
+    )
+    .unwrap();
+    let exe = dir.join("layout");
+    let out = Command::new("cc")
+        .args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-pedantic", "-I"])
+        .arg(crate_dir().join("include"))
+        .arg(&src)
+        .arg("-o")
+        .arg(&exe)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "cc: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(&exe).output().unwrap();
+    let rust = [
+        size_of::<FanlicEnvironment>(),
+        offset_of!(FanlicEnvironment, has_last_seen),
+        size_of::<FanlicCause>(),
+        size_of::<FanlicLicenseInfo>(),
+        offset_of!(FanlicLicenseInfo, summary),
+        size_of::<FanlicLicenseResult>(),
+        offset_of!(FanlicLicenseResult, license),
+        offset_of!(FanlicLicenseResult, text_len),
+        size_of::<FanlicRevocationsResult>(),
+        size_of::<fanlic_verifier_ffi::FanlicStatus>(),
+    ]
+    .map(|n| n.to_string())
+    .join(" ");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), rust);
+}
