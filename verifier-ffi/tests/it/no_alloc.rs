@@ -1,4 +1,6 @@
-//! The C ABI's checking paths allocate nothing: a counting global allocator
+//! The C ABI's checking paths allocate nothing (beyond what ed25519-dalek
+//! does on a failed signature when a build turns its `std` feature on:
+//! [`dalek_failure_allocations`]): a counting global allocator
 //! wraps the system one for this whole test binary, counting per thread (so
 //! tests running in parallel do not count each other), and
 //! [`allocations`] tells how many allocations a closure made. Other modules of
@@ -75,8 +77,23 @@ fn the_counter_counts() {
     assert_eq!(allocations(|| _ = black_box([1u8; 10])), 0);
 }
 
+/// What ed25519-dalek itself allocates when a signature does not hold,
+/// measured on the verifier's core (no C ABI): 0 as products build it; 1
+/// when its `std` feature is on (its `SignatureError` then boxes a source),
+/// which `cargo test --workspace` does because another workspace member
+/// turns it on. The C ABI may allocate exactly that much on a failed
+/// signature, and nothing else.
+fn dalek_failure_allocations() -> usize {
+    let roots = [fanlic_verifier::RootKey::from_bytes(&root("root-a")).unwrap()];
+    let bad = fixture("vectors/revocations/bad-signature.bin");
+    let n = allocations(|| assert!(fanlic_verifier::verify_revocations(black_box(&bad), &roots, None).is_err()));
+    assert!(n <= 1, "the verifier's core allocated {n} times on a bad signature");
+    n
+}
+
 #[test]
 fn fanlic_license_verify_allocates_nothing() {
+    let dalek = dalek_failure_allocations();
     let roots = [root("root-a")];
     let valid = fixture("vectors/valid-local-container.lic");
     let raw = fixture("vectors/valid-raw.bin");
@@ -89,18 +106,19 @@ fn fanlic_license_verify_allocates_nothing() {
     let other = Env { app_name: "FineBI".into(), project: "other".into(), nodes: 9, ..Env::webroot() };
     let (webroot, other) = (webroot.c(), other.c());
     let seen = 1u64;
-    type Case<'a> = (&'a str, &'a [u8], &'a FanlicEnvironment, Option<&'a [u8]>, FanlicStatus);
+    // The last field: whether a signature fails on the way.
+    type Case<'a> = (&'a str, &'a [u8], &'a FanlicEnvironment, Option<&'a [u8]>, FanlicStatus, bool);
     let cases: [Case<'_>; 8] = [
-        ("valid", &valid, &webroot, None, FanlicStatus::Ok),
-        ("valid raw", &raw, &webroot, None, FanlicStatus::Ok),
-        ("every cause", &all_causes, &other, None, FanlicStatus::Invalid),
-        ("bad signature", &bad_signature, &webroot, None, FanlicStatus::Invalid),
-        ("revoked", &valid, &webroot, Some(&list), FanlicStatus::Invalid),
-        ("revoked, every cause", &valid, &other, Some(&list), FanlicStatus::Invalid),
-        ("an empty list", &valid, &webroot, Some(&empty_list), FanlicStatus::Ok),
-        ("a refused list", &valid, &webroot, Some(&bad_list), FanlicStatus::BadArgument),
+        ("valid", &valid, &webroot, None, FanlicStatus::Ok, false),
+        ("valid raw", &raw, &webroot, None, FanlicStatus::Ok, false),
+        ("every cause", &all_causes, &other, None, FanlicStatus::Invalid, false),
+        ("bad signature", &bad_signature, &webroot, None, FanlicStatus::Invalid, true),
+        ("revoked", &valid, &webroot, Some(&list), FanlicStatus::Invalid, false),
+        ("revoked, every cause", &valid, &other, Some(&list), FanlicStatus::Invalid, false),
+        ("an empty list", &valid, &webroot, Some(&empty_list), FanlicStatus::Ok, false),
+        ("a refused list", &valid, &webroot, Some(&bad_list), FanlicStatus::BadArgument, true),
     ];
-    for (name, license, env, list, expected) in cases {
+    for (name, license, env, list, expected, bad_signature) in cases {
         for &lang in langs() {
             for &cap in caps() {
                 let mut result = FanlicLicenseResult::default();
@@ -127,7 +145,8 @@ fn fanlic_license_verify_allocates_nothing() {
                 });
                 let expected = if cap == 0 { FanlicStatus::BufferTooSmall } else { expected };
                 assert_eq!(status, expected, "{name}, cap {cap}");
-                assert_eq!(n, 0, "{name} (lang {lang}, text cap {cap}) allocated");
+                let allowed = if bad_signature { dalek } else { 0 };
+                assert_eq!(n, allowed, "{name} (lang {lang}, text cap {cap}) allocated");
             }
         }
     }
@@ -135,11 +154,12 @@ fn fanlic_license_verify_allocates_nothing() {
 
 #[test]
 fn fanlic_revocations_verify_allocates_nothing() {
+    let dalek = dalek_failure_allocations();
     let roots = [root("root-a")];
-    for (file, expected) in [
-        ("vectors/revocations/valid.bin", FanlicStatus::Ok),
-        ("vectors/revocations/bad-signature.bin", FanlicStatus::Invalid),
-        ("vectors/revocations/truncated.bin", FanlicStatus::Invalid),
+    for (file, expected, allowed) in [
+        ("vectors/revocations/valid.bin", FanlicStatus::Ok, 0),
+        ("vectors/revocations/bad-signature.bin", FanlicStatus::Invalid, dalek),
+        ("vectors/revocations/truncated.bin", FanlicStatus::Invalid, 0),
     ] {
         let list = fixture(file);
         let mut r = FanlicRevocationsResult::default();
@@ -150,6 +170,6 @@ fn fanlic_revocations_verify_allocates_nothing() {
                 fanlic_revocations_verify(black_box(list.as_ptr()), list.len(), roots.as_ptr(), 1, ptr::null(), &mut r)
             };
         });
-        assert_eq!((status, n), (expected, 0), "{file}");
+        assert_eq!((status, n), (expected, allowed), "{file}");
     }
 }
