@@ -19,6 +19,7 @@ mod console_review;
 mod contracts;
 mod crash;
 mod crypto_cross;
+mod ffi_golden;
 mod image;
 mod ingest;
 mod ingest_private_cloud;
