@@ -40,6 +40,52 @@
 // The private-cloud authentication method.
 #define FANLIC_METHOD_PRIVATE_CLOUD 2
 
+// The longest raw challenge token, in bytes (SPEC.md §6.1).
+#define FANLIC_MAX_TOKEN_LEN 289
+
+// The longest activation URL made with the license's own base URL, in
+// bytes: a buffer of this length plus one holds it and its NUL.
+#define FANLIC_MAX_ACTIVATION_URL_LEN 901
+
+// Length of a saved activation state (SPEC.md §6.2, "Saved state").
+#define FANLIC_ACTIVATION_STATE_LEN 64
+
+// The longest deployment id a challenge takes, in bytes.
+#define FANLIC_MAX_DEPLOYMENT_ID_LEN 512
+
+// [`FanlicEnterResult::kind`]: the code was right; activated at `at`.
+#define FANLIC_ENTER_ACCEPTED 0
+
+// No QR code is shown: make a challenge first.
+#define FANLIC_ENTER_NO_CHALLENGE 1
+
+// Not six digits; not counted as a wrong code.
+#define FANLIC_ENTER_NOT_SIX_DIGITS 2
+
+// The QR code made at `issued_at` is over 5 minutes old at `now`: refresh it.
+#define FANLIC_ENTER_EXPIRED 3
+
+// Too many wrong codes: input is locked until `until`.
+#define FANLIC_ENTER_LOCKED 4
+
+// A wrong code; `remaining` more lock input for 15 minutes.
+#define FANLIC_ENTER_WRONG_CODE 5
+
+// The license is under receipt policy: no code is ever accepted.
+#define FANLIC_ENTER_RECEIPT_REQUIRED 6
+
+// [`FanlicActivationStatus::kind`]: not activated, no QR code shown.
+#define FANLIC_ACTIVATION_NOT_ACTIVATED 0
+
+// A QR code is shown, valid until `expires_at`.
+#define FANLIC_ACTIVATION_AWAITING_CODE 1
+
+// Input is locked until `until`.
+#define FANLIC_ACTIVATION_LOCKED 2
+
+// Activated at `at`, until all nodes restart.
+#define FANLIC_ACTIVATION_ACTIVATED 3
+
 // Cause `license_expired`: the license's expiration date has passed.
 #define FANLIC_CAUSE_LICENSE_EXPIRED 1
 
@@ -90,6 +136,322 @@
 // returned `FANLIC_STATUS_BAD_ARGUMENT`, and `error` says why. Keep the
 // list you had before.
 #define FANLIC_REVOCATIONS_REFUSED 2
+
+// A registration (`POST /api/v1/register`, answer kind `Registered`, 0 in
+// SPEC.md §7.2).
+#define FANLIC_ANSWER_KIND_REGISTERED 0
+
+// A heartbeat (`POST /api/v1/heartbeat`, answer kind `Heartbeat`, 1).
+#define FANLIC_ANSWER_KIND_HEARTBEAT 1
+
+// A deregistration (`POST /api/v1/deregister`, answer kind
+// `Deregistered`, 2).
+#define FANLIC_ANSWER_KIND_DEREGISTERED 2
+
+// Room for a request's path, NUL included.
+#define FANLIC_MAX_PATH_LEN 32
+
+// A cause this version of the C ABI has no number for (a newer verifier
+// behind an older header); its text says what it is.
+#define FANLIC_ANSWER_CAUSE_OTHER 255
+
+// `malformed_answer`: the file, or a signed part once its signature held,
+// does not decode.
+#define FANLIC_ANSWER_CAUSE_MALFORMED_ANSWER 1
+
+// `license_expired`: the server license's expiry has passed (SPEC.md §4.2).
+#define FANLIC_ANSWER_CAUSE_LICENSE_EXPIRED 2
+
+// `version_mismatch`: the server license is for another version (§4.2).
+#define FANLIC_ANSWER_CAUSE_VERSION_MISMATCH 3
+
+// `app_name_mismatch`: the server license is for another application.
+#define FANLIC_ANSWER_CAUSE_APP_NAME_MISMATCH 4
+
+// `license_exhausted`: more nodes than the server license allows.
+#define FANLIC_ANSWER_CAUSE_LICENSE_EXHAUSTED 5
+
+// `project_content_mismatch`: the server license is for another project.
+#define FANLIC_ANSWER_CAUSE_PROJECT_CONTENT_MISMATCH 6
+
+// `license_type_mismatch`: the server license is not a private-cloud one.
+#define FANLIC_ANSWER_CAUSE_LICENSE_TYPE_MISMATCH 7
+
+// `not_yet_valid`: the server license is not valid yet.
+#define FANLIC_ANSWER_CAUSE_NOT_YET_VALID 8
+
+// `clock_rollback`: the product's clock is behind the last time it saw.
+#define FANLIC_ANSWER_CAUSE_CLOCK_ROLLBACK 9
+
+// `revoked`: the revocation list given revokes the server license or its
+// issuing key (SPEC.md §5).
+#define FANLIC_ANSWER_CAUSE_REVOKED 10
+
+// `content_incorrect`: the server license is not authentic under the
+// product's root keys; alone.
+#define FANLIC_ANSWER_CAUSE_CONTENT_INCORRECT 11
+
+// `no_image_key`: the server license has no image key.
+#define FANLIC_ANSWER_CAUSE_NO_IMAGE_KEY 12
+
+// `bad_signature`: the instance certificate's or the answer's signature
+// does not hold.
+#define FANLIC_ANSWER_CAUSE_BAD_SIGNATURE 13
+
+// `certificate_license_mismatch`: the instance certificate is for another
+// license.
+#define FANLIC_ANSWER_CAUSE_CERTIFICATE_LICENSE_MISMATCH 14
+
+// `image_key_id_mismatch`: the instance certificate names another image
+// key.
+#define FANLIC_ANSWER_CAUSE_IMAGE_KEY_ID_MISMATCH 15
+
+// `instance_key_changed`: another instance key than the pinned one (a copy
+// of the server).
+#define FANLIC_ANSWER_CAUSE_INSTANCE_KEY_CHANGED 16
+
+// `answer_license_mismatch`: the answer names another license.
+#define FANLIC_ANSWER_CAUSE_ANSWER_LICENSE_MISMATCH 17
+
+// `kind_mismatch`: the answer is not what was asked for.
+#define FANLIC_ANSWER_CAUSE_KIND_MISMATCH 18
+
+// `node_mismatch`: the answer is for another node.
+#define FANLIC_ANSWER_CAUSE_NODE_MISMATCH 19
+
+// `nonce_mismatch`: the answer is to another request (a replay?).
+#define FANLIC_ANSWER_CAUSE_NONCE_MISMATCH 20
+
+// `answer_expired`: `now >= valid_until`.
+#define FANLIC_ANSWER_CAUSE_ANSWER_EXPIRED 21
+
+// `answer_from_future`: `at > now + 300`.
+#define FANLIC_ANSWER_CAUSE_ANSWER_FROM_FUTURE 22
+
+// `receipt_missing`: the license is under receipt policy and the answer
+// carries no receipt.
+#define FANLIC_ANSWER_CAUSE_RECEIPT_MISSING 23
+
+// `receipt_malformed`: the answer's receipt does not decode (SPEC.md §6.4).
+#define FANLIC_ANSWER_CAUSE_RECEIPT_MALFORMED 24
+
+// `receipt_unknown_root_key`: the receipt is signed under a root key the
+// product does not embed.
+#define FANLIC_ANSWER_CAUSE_RECEIPT_UNKNOWN_ROOT_KEY 25
+
+// `receipt_bad_signature`: a signature of the receipt does not hold.
+#define FANLIC_ANSWER_CAUSE_RECEIPT_BAD_SIGNATURE 26
+
+// `receipt_key_not_certified`: the receipt's key is not certified for
+// receipts.
+#define FANLIC_ANSWER_CAUSE_RECEIPT_KEY_NOT_CERTIFIED 27
+
+// `receipt_key_outside_window`: the receipt's key signed outside its
+// window.
+#define FANLIC_ANSWER_CAUSE_RECEIPT_KEY_OUTSIDE_WINDOW 28
+
+// `receipt_license_mismatch`: the receipt is for another license.
+#define FANLIC_ANSWER_CAUSE_RECEIPT_LICENSE_MISMATCH 29
+
+// `receipt_challenge_mismatch`: the receipt answers another challenge.
+#define FANLIC_ANSWER_CAUSE_RECEIPT_CHALLENGE_MISMATCH 30
+
+// `receipt_instance_mismatch`: the receipt binds another instance key.
+#define FANLIC_ANSWER_CAUSE_RECEIPT_INSTANCE_MISMATCH 31
+
+// `receipt_previous_mismatch`: the receipt names another previous receipt.
+#define FANLIC_ANSWER_CAUSE_RECEIPT_PREVIOUS_MISMATCH 32
+
+// `revoked`, from the revocation list the receipt itself carries.
+#define FANLIC_ANSWER_CAUSE_RECEIPT_REVOKED 33
+
+// `lease_expired`: the receipt's lease has ended on the product's clock.
+#define FANLIC_ANSWER_CAUSE_LEASE_EXPIRED 34
+
+// `unrequested`: no request is outstanding; nothing was evaluated.
+#define FANLIC_ANSWER_CAUSE_UNREQUESTED 35
+
+// The most causes one refused answer reports.
+#define FANLIC_MAX_ANSWER_CAUSES 32
+
+// Send a registration (`POST /api/v1/register`) now.
+#define FANLIC_CLIENT_NEXT_REGISTER 1
+
+// Send a heartbeat (`POST /api/v1/heartbeat`) now.
+#define FANLIC_CLIENT_NEXT_HEARTBEAT 2
+
+// Nothing to send before `until`.
+#define FANLIC_CLIENT_NEXT_WAIT 3
+
+// The registration has just failed: no feedback within 24 hours (`now >=
+// valid_until` of the last accepted answer) since `since`. Reported once;
+// the next call says to register again.
+#define FANLIC_CLIENT_NEXT_REGISTRATION_FAILED 4
+
+// No answer accepted yet.
+#define FANLIC_CLIENT_STATUS_NOT_REGISTERED 1
+
+// Registered until `valid_until`.
+#define FANLIC_CLIENT_STATUS_REGISTERED 2
+
+// The registration failed at `since` (no feedback within 24 hours).
+#define FANLIC_CLIENT_STATUS_FAILED 3
+
+// The server confirmed this node's deregistration.
+#define FANLIC_CLIENT_STATUS_DEREGISTERED 4
+
+// A state this version of the C ABI has no number for.
+#define FANLIC_CLIENT_STATUS_OTHER 0
+
+// The file is accepted (no cause).
+#define FANLIC_PRIVATE_CONFIG_CAUSE_NONE 0
+
+// `unknown_format`: not a `privateConfig` file (its magic).
+#define FANLIC_PRIVATE_CONFIG_CAUSE_UNKNOWN_FORMAT 1
+
+// `bad_encoding`: the file, the certificate or the state does not decode.
+#define FANLIC_PRIVATE_CONFIG_CAUSE_BAD_ENCODING 2
+
+// `bad_signature`: the certificate's or the state's signature does not
+// hold.
+#define FANLIC_PRIVATE_CONFIG_CAUSE_BAD_SIGNATURE 3
+
+// `foreign_license`: the instance certificate is for another license.
+#define FANLIC_PRIVATE_CONFIG_CAUSE_FOREIGN_LICENSE 4
+
+// `image_key_id_mismatch`: the certificate names another image key.
+#define FANLIC_PRIVATE_CONFIG_CAUSE_IMAGE_KEY_ID_MISMATCH 5
+
+// `state_license_mismatch`: the state is for another license than its
+// certificate.
+#define FANLIC_PRIVATE_CONFIG_CAUSE_STATE_LICENSE_MISMATCH 6
+
+// `instance_key_mismatch`: the state names another instance key than its
+// certificate.
+#define FANLIC_PRIVATE_CONFIG_CAUSE_INSTANCE_KEY_MISMATCH 7
+
+// A cause this version of the C ABI has no number for; its text says.
+#define FANLIC_PRIVATE_CONFIG_CAUSE_OTHER 255
+
+// Event `Created`: the instance key was made (first start).
+#define FANLIC_EVENT_CREATED 0
+
+// Event `Started`: the server started.
+#define FANLIC_EVENT_STARTED 1
+
+// Event `Activated`: the activation succeeded.
+#define FANLIC_EVENT_ACTIVATED 2
+
+// Event `ActivationLapsed`: down for more than 24 hours.
+#define FANLIC_EVENT_ACTIVATION_LAPSED 3
+
+// Event `ClockBehind`: the clock was behind the time high-water mark.
+#define FANLIC_EVENT_CLOCK_BEHIND 4
+
+// Event `NodeRegistered`.
+#define FANLIC_EVENT_NODE_REGISTERED 5
+
+// Event `NodeDeregistered`.
+#define FANLIC_EVENT_NODE_DEREGISTERED 6
+
+// Event `NodeDropped`: silent for 24 hours.
+#define FANLIC_EVENT_NODE_DROPPED 7
+
+// The binding is accepted (no cause).
+#define FANLIC_TLS_BINDING_CAUSE_NONE 0
+
+// `malformed_binding`: the file, the certificate or the binding does not
+// decode.
+#define FANLIC_TLS_BINDING_CAUSE_MALFORMED_BINDING 1
+
+// `content_incorrect`: the server license is not authentic under the
+// product's root keys.
+#define FANLIC_TLS_BINDING_CAUSE_CONTENT_INCORRECT 2
+
+// `license_type_mismatch`: the server license is not a private-cloud one.
+#define FANLIC_TLS_BINDING_CAUSE_LICENSE_TYPE_MISMATCH 3
+
+// `no_image_key`: the server license has no image key.
+#define FANLIC_TLS_BINDING_CAUSE_NO_IMAGE_KEY 4
+
+// `bad_signature`: the certificate's or the binding's signature does not
+// hold.
+#define FANLIC_TLS_BINDING_CAUSE_BAD_SIGNATURE 5
+
+// `certificate_license_mismatch`: the certificate is for another license.
+#define FANLIC_TLS_BINDING_CAUSE_CERTIFICATE_LICENSE_MISMATCH 6
+
+// `image_key_id_mismatch`: the certificate names another image key.
+#define FANLIC_TLS_BINDING_CAUSE_IMAGE_KEY_ID_MISMATCH 7
+
+// `instance_key_changed`: another instance than the pinned one.
+#define FANLIC_TLS_BINDING_CAUSE_INSTANCE_KEY_CHANGED 8
+
+// `binding_license_mismatch`: the binding is for another license.
+#define FANLIC_TLS_BINDING_CAUSE_BINDING_LICENSE_MISMATCH 9
+
+// `tls_key_not_bound`: the connection's TLS key is not the bound one (a
+// machine in the middle).
+#define FANLIC_TLS_BINDING_CAUSE_TLS_KEY_NOT_BOUND 10
+
+// A cause this version of the C ABI has no number for; its text says.
+#define FANLIC_TLS_BINDING_CAUSE_OTHER 255
+
+// The most causes one receipt can have: one of each kind.
+#define FANLIC_MAX_RECEIPT_CAUSES 11
+
+// `receipt_malformed`: the file does not decode, or a signed part does not
+// after its signature held.
+#define FANLIC_RECEIPT_CAUSE_MALFORMED 1
+
+// `receipt_unknown_root_key`: certified by a root key the product does not
+// embed (`root_key_id` names it).
+#define FANLIC_RECEIPT_CAUSE_UNKNOWN_ROOT_KEY 2
+
+// `receipt_bad_signature`: the certificate's or the receipt's signature
+// does not hold.
+#define FANLIC_RECEIPT_CAUSE_BAD_SIGNATURE 3
+
+// `receipt_key_not_certified`: the signing key is not certified for
+// receipts alone, or for longer than 31 days.
+#define FANLIC_RECEIPT_CAUSE_KEY_NOT_CERTIFIED 4
+
+// `receipt_key_outside_window`: the receipt's vendor time is outside its
+// key's window.
+#define FANLIC_RECEIPT_CAUSE_KEY_OUTSIDE_WINDOW 5
+
+// `receipt_license_mismatch`: for another license, other bytes of it, or
+// other terms.
+#define FANLIC_RECEIPT_CAUSE_LICENSE_MISMATCH 6
+
+// `receipt_challenge_mismatch`: answers another challenge than the one held.
+#define FANLIC_RECEIPT_CAUSE_CHALLENGE_MISMATCH 7
+
+// `receipt_instance_mismatch`: binds another instance key, or one where
+// none may be.
+#define FANLIC_RECEIPT_CAUSE_INSTANCE_MISMATCH 8
+
+// `receipt_previous_mismatch`: follows another receipt than the one held.
+#define FANLIC_RECEIPT_CAUSE_PREVIOUS_MISMATCH 9
+
+// `lease_expired`: the acceptor's clock is at or past `lease_until`.
+#define FANLIC_RECEIPT_CAUSE_LEASE_EXPIRED 10
+
+// `revoked`: the revocation list the receipt delivers (sequence
+// `delivered_list_sequence`) revokes the license or its issuing key.
+#define FANLIC_RECEIPT_CAUSE_REVOKED 11
+
+// [`FanlicReceiptExpect::previous`]: not checked (a product, or an
+// application checking its server's receipt).
+#define FANLIC_RECEIPT_PREVIOUS_UNCHECKED 0
+
+// The acceptor (an authorization server) holds no receipt: the receipt
+// must name none.
+#define FANLIC_RECEIPT_PREVIOUS_NONE_HELD 1
+
+// The acceptor holds the receipt whose id is `previous_receipt`: the
+// receipt must name it.
+#define FANLIC_RECEIPT_PREVIOUS_HELD 2
 
 // The list verified (no error).
 #define FANLIC_REVOCATION_ERROR_NONE 0
@@ -155,6 +517,36 @@ typedef int32_t fanlic_status;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
+// The code-entry state machine (opaque; SPEC.md §6.2). One thread at a time.
+typedef struct fanlic_activation fanlic_activation;
+
+// A challenge ready to show (opaque): its token, the license's policy and
+// activation base URL, and the code it expects, which only
+// [`fanlic_activation_set_challenge`] reads.
+typedef struct fanlic_challenge fanlic_challenge;
+
+// A node's client of the authorization server (SPEC.md §7.5): a state
+// machine with no clock and no I/O. Made by [`fanlic_client_new`] or
+// [`fanlic_client_new_pinned`], freed by [`fanlic_client_free`]; used by one
+// thread at a time.
+//
+// The product's loop: [`fanlic_client_next`] says what to do at `now`; to
+// send a registration or a heartbeat, [`fanlic_client_request`] makes the
+// request (with a fresh random nonce from the product's RNG) and
+// [`fanlic_client_authorization`](super::fanlic_client_authorization) its
+// `Authorization` header for the exact body; on a new TLS connection,
+// [`fanlic_client_on_tls_binding`] before sending anything; then the
+// answer goes to [`fanlic_client_on_answer`], and no answer (time-out,
+// connection error, refusal by the server) to [`fanlic_client_on_failure`].
+// [`fanlic_client_get_status`] says where the registration stands.
+typedef struct fanlic_client fanlic_client;
+
+// A `privateConfig` that passed every check of SPEC.md §7.4: made by
+// [`fanlic_private_config_verify`], read with
+// [`fanlic_private_config_get_info`], [`fanlic_private_config_node`] and
+// [`fanlic_private_config_event`], freed by [`fanlic_private_config_free`].
+typedef struct fanlic_private_config fanlic_private_config;
+
 // What the product knows about itself when it checks a license: the fields
 // of its registration page, the node count and the time (the verifier has
 // no clock). Text is UTF-8 with explicit lengths.
@@ -184,6 +576,80 @@ typedef struct {
     // Whether `last_seen` is set.
     uint8_t has_last_seen;
 } fanlic_environment;
+
+// What a challenge is made of besides the license and the environment
+// (the environment gives the app name and project for the project
+// fingerprint, the node count, the version and the time).
+typedef struct {
+    // 16 fresh random bytes from the product's secure RNG, new for every
+    // challenge.
+    uint8_t nonce[16];
+    // This node's id, persisted by the product.
+    uint8_t node_id[16];
+    // What the product persists to tell two deployments of a project with
+    // the same name apart (may be empty: null with length 0).
+    const uint8_t *deployment_id;
+    // Its length in bytes.
+    size_t deployment_id_len;
+    // Not 0 for an authorization server (a private-cloud license): the
+    // challenge names its instance below.
+    uint8_t has_server;
+    // The server's instance fingerprint (SPEC.md §7.1), when `has_server`.
+    uint8_t instance_fingerprint[32];
+    // Its `privateConfig` generation (SPEC.md §7.4), when `has_server`.
+    uint64_t generation;
+    // Not 0 when an authorization server under receipt policy holds a
+    // receipt: the challenge names its id below (SPEC.md §6.1).
+    uint8_t has_previous_receipt;
+    // The id of the receipt it holds, when `has_previous_receipt`.
+    uint8_t previous_receipt[32];
+} fanlic_challenge_input;
+
+// A challenge's public parts, for the product to show or keep.
+typedef struct {
+    // The raw token (`0x01 || body || tag`); `token_len` bytes are used.
+    uint8_t token[FANLIC_MAX_TOKEN_LEN];
+    // How many bytes of `token` are the token.
+    size_t token_len;
+    // SHA-256 of the raw token: what a receipt for it names (SPEC.md §6.4).
+    uint8_t token_sha256[32];
+    // When it was made (Unix seconds); it is valid for 5 minutes.
+    uint64_t issued_at;
+    // The license's policy: `FANLIC_ACTIVATION_POLICY_CODE` or
+    // `FANLIC_ACTIVATION_POLICY_RECEIPT`.
+    uint32_t policy;
+} fanlic_challenge_info;
+
+// What [`fanlic_activation_enter`] decided. Fields that do not apply to
+// `kind` are 0.
+typedef struct {
+    // One of the `FANLIC_ENTER_*` values.
+    uint32_t kind;
+    // `FANLIC_ENTER_WRONG_CODE`: wrong codes left before input locks.
+    uint32_t remaining;
+    // `FANLIC_ENTER_ACCEPTED`: when it was activated (Unix seconds).
+    uint64_t at;
+    // `FANLIC_ENTER_EXPIRED`: when the QR code was made.
+    uint64_t issued_at;
+    // `FANLIC_ENTER_LOCKED`: when input unlocks.
+    uint64_t until;
+    // The time the code was entered at.
+    uint64_t now;
+} fanlic_enter_result;
+
+// Where activation stands at a time. Fields that do not apply to `kind`
+// are 0.
+typedef struct {
+    // One of the `FANLIC_ACTIVATION_*` status values.
+    uint32_t kind;
+    // `FANLIC_ACTIVATION_AWAITING_CODE`: the first instant the QR code is
+    // expired.
+    uint64_t expires_at;
+    // `FANLIC_ACTIVATION_LOCKED`: when input unlocks.
+    uint64_t until;
+    // `FANLIC_ACTIVATION_ACTIVATED`: when.
+    uint64_t at;
+} fanlic_activation_status;
 
 // A text in the caller's buffer: `len` UTF-8 bytes at `offset`, followed by
 // a NUL (not counted). An absent text, or one of a field that does not
@@ -312,6 +778,205 @@ typedef struct {
     size_t text_len;
 } fanlic_license_result;
 
+// One request to the authorization server (SPEC.md §7.3): what
+// [`fanlic_client_request`] makes, and what [`fanlic_answer_verify`]
+// checks an answer against.
+typedef struct {
+    // What is asked: a `FANLIC_ANSWER_KIND_*`.
+    uint32_t kind;
+    // This node's id.
+    uint8_t node_id[16];
+    // The request's fresh random nonce.
+    uint8_t nonce[16];
+    // The request's path, e.g. `/api/v1/heartbeat`, NUL-terminated (out
+    // only: the functions that take a request derive it from `kind`).
+    uint8_t path[FANLIC_MAX_PATH_LEN];
+    // The path's length in bytes, NUL not counted.
+    size_t path_len;
+} fanlic_request;
+
+// One cause of a refused answer.
+typedef struct {
+    // A `FANLIC_ANSWER_CAUSE_*`; its spec code by
+    // [`fanlic_answer_cause_name`].
+    uint32_t cause;
+    // Where its English text starts in the caller's text buffer (a
+    // NUL follows it).
+    size_t text_offset;
+    // The text's length in bytes, NUL not counted (0 when no texts were
+    // asked for).
+    size_t text_len;
+} fanlic_answer_cause;
+
+// The outcome of an answer check (SPEC.md §7.2): with
+// `FANLIC_STATUS_OK`, the accepted answer's fields; with
+// `FANLIC_STATUS_INVALID`, every cause in order.
+typedef struct {
+    // 1 when the answer was accepted.
+    uint8_t accepted;
+    // 1 when `license_id` is set: accepted, or refused with a server
+    // license whose signatures held.
+    uint8_t has_license_id;
+    // The server license's id.
+    uint8_t license_id[16];
+    // Accepted: the instance key that signed it (the one to pin).
+    uint8_t instance_public_key[32];
+    // Accepted: a `FANLIC_ANSWER_KIND_*`.
+    uint32_t kind;
+    // Accepted: the node that asked.
+    uint8_t node_id[16];
+    // Accepted: the server's time when it answered (Unix seconds).
+    uint64_t at;
+    // Accepted: until when the registration holds without another answer.
+    uint64_t valid_until;
+    // Accepted: nodes registered with the server now.
+    uint32_t nodes;
+    // Accepted under receipt policy: 1 when `lease_until` is set.
+    uint8_t has_lease_until;
+    // The end of the server's activation lease, by its receipt.
+    uint64_t lease_until;
+    // Refused: how many causes `causes` holds.
+    uint32_t cause_count;
+    // Refused: the causes, in SPEC.md §7.5's order.
+    fanlic_answer_cause causes[FANLIC_MAX_ANSWER_CAUSES];
+} fanlic_answer_result;
+
+// What the client should do now ([`fanlic_client_next`]).
+typedef struct {
+    // A `FANLIC_CLIENT_NEXT_*`.
+    uint32_t action;
+    // `FANLIC_CLIENT_NEXT_WAIT`: when to ask again (Unix seconds;
+    // `UINT64_MAX` after a deregistration: until the product registers
+    // again). Otherwise 0.
+    uint64_t until;
+    // `FANLIC_CLIENT_NEXT_REGISTRATION_FAILED`: the `valid_until` that
+    // passed. Otherwise 0.
+    uint64_t since;
+} fanlic_next_action;
+
+// The outcome of a TLS binding check (SPEC.md §7.7).
+typedef struct {
+    // `FANLIC_TLS_BINDING_CAUSE_NONE` when accepted, else the first check
+    // that failed.
+    uint32_t cause;
+    // Accepted: the server license's id.
+    uint8_t license_id[16];
+    // Accepted: the instance key that signed the binding (the one to pin).
+    uint8_t instance_public_key[32];
+    // Accepted: the bound TLS key's SPKI SHA-256 (the connection's).
+    uint8_t spki_sha256[32];
+} fanlic_tls_binding_result;
+
+// Where the node's registration stands ([`fanlic_client_get_status`]).
+typedef struct {
+    // A `FANLIC_CLIENT_STATUS_*`.
+    uint32_t state;
+    // `FANLIC_CLIENT_STATUS_REGISTERED`: the first instant at which the
+    // registration fails without another answer. Otherwise 0.
+    uint64_t valid_until;
+    // `FANLIC_CLIENT_STATUS_REGISTERED`: nodes registered with the server, by the
+    // last answer. Otherwise 0.
+    uint32_t nodes;
+    // `FANLIC_CLIENT_STATUS_FAILED`: the `valid_until` that passed. Otherwise 0.
+    uint64_t since;
+} fanlic_client_status;
+
+// What a verified `privateConfig` says, besides its lists.
+typedef struct {
+    // The server license's id.
+    uint8_t license_id[16];
+    // The instance key (the server checks it is the key of its
+    // `instance.key`).
+    uint8_t instance_public_key[32];
+    // The write counter (the vendor checks it is not below the highest it
+    // recorded: `stale_private_config`).
+    uint64_t generation;
+    // The latest time the server has seen (Unix seconds).
+    uint64_t time_high_water;
+    // 1 when `activated_at` is set: an activation holds.
+    uint8_t has_activated_at;
+    // When the activation that holds succeeded.
+    uint64_t activated_at;
+    // How many nodes [`fanlic_private_config_node`] reads (at most 4096).
+    size_t node_count;
+    // How many events [`fanlic_private_config_event`] reads (at most 256).
+    size_t event_count;
+    // The head of the event log's hash chain.
+    uint8_t log_head[32];
+} fanlic_private_config_info;
+
+// One node registered with the server.
+typedef struct {
+    // The node's id.
+    uint8_t node_id[16];
+    // When it registered (Unix seconds).
+    uint64_t registered_at;
+    // When the server last heard from it.
+    uint64_t last_seen;
+} fanlic_node_record;
+
+// One event of the server's log (SPEC.md §7.4).
+typedef struct {
+    // When it happened (server time, Unix seconds).
+    uint64_t at;
+    // A `FANLIC_EVENT_*`.
+    uint32_t kind;
+    // The node concerned, or all zero.
+    uint8_t node_id[16];
+} fanlic_event;
+
+// What the acceptor expects of a receipt (SPEC.md §6.4 rules 4 to 6).
+typedef struct {
+    // Not 0: `challenge_sha256` is set. [`fanlic_receipt_verify`]: 0 only
+    // for an application checking its server's receipt, which made no
+    // challenge. [`fanlic_activation_accept_receipt`]: must be 0, the
+    // handle's pending challenge is used.
+    uint8_t has_challenge_sha256;
+    // SHA-256 of the token of the challenge the acceptor holds
+    // (`FanlicChallengeInfo::token_sha256`).
+    uint8_t challenge_sha256[32];
+    // Not 0: `instance_public_key` is set (an authorization server, or an
+    // application: the answer's instance key). 0 for a product, whose
+    // receipt must name no instance.
+    uint8_t has_instance_public_key;
+    // The instance key, when `has_instance_public_key`.
+    uint8_t instance_public_key[32];
+    // One of the `FANLIC_RECEIPT_PREVIOUS_*` values.
+    uint32_t previous;
+    // The id of the receipt held, for `FANLIC_RECEIPT_PREVIOUS_HELD`.
+    uint8_t previous_receipt[32];
+    // The acceptor's clock (Unix seconds), for `lease_until`.
+    uint64_t now;
+} fanlic_receipt_expect;
+
+// What a receipt check found. Fields that do not apply are 0.
+typedef struct {
+    // 1 when the receipt passed every rule, else 0.
+    uint8_t accepted;
+    // How many entries of `causes` are set.
+    uint32_t cause_count;
+    // Every cause, `FANLIC_RECEIPT_CAUSE_*`, in SPEC.md §6.4's order.
+    uint32_t causes[FANLIC_MAX_RECEIPT_CAUSES];
+    // An accepted receipt's id: what the next challenge of a server names.
+    uint8_t receipt_id[32];
+    // An accepted receipt's vendor time (Unix seconds).
+    uint64_t vendor_time;
+    // Not 0: `lease_until` is set (an accepted receipt with a lease, or the
+    // cause `lease_expired`).
+    uint8_t has_lease_until;
+    // The end of the lease (Unix seconds).
+    uint64_t lease_until;
+    // Not 0: `delivered_list_sequence` is set (an accepted receipt that
+    // delivers a revocation list that verifies and is the one it names, or
+    // the cause `revoked`).
+    uint8_t has_delivered_list;
+    // That list's sequence.
+    uint64_t delivered_list_sequence;
+    // `FANLIC_RECEIPT_CAUSE_UNKNOWN_ROOT_KEY`: the root key id the
+    // certificate names.
+    uint8_t root_key_id[8];
+} fanlic_receipt_result;
+
 // What `fanlic_revocations_verify` found.
 typedef struct {
     // 1 when the list verified.
@@ -336,6 +1001,163 @@ extern "C" {
 // The ABI version of this library: `major << 16 | minor`. A product built
 // with `FANLIC_ABI_VERSION_MAJOR` refuses a library whose major differs.
 uint32_t fanlic_abi_version(void);
+
+// Makes an activation challenge (SPEC.md §6.1) for the license in
+// `license` (armored or raw), which is verified inside against `roots`
+// and `env` first: the key that MACs the challenge is read only from a
+// license that verifies. The node count, version and time are `env`'s;
+// the project fingerprint is of `env`'s app name and project and
+// `input->deployment_id`.
+//
+// On `FANLIC_STATUS_OK`, `*out` is a new handle, freed with
+// [`fanlic_challenge_free`]; otherwise `*out` is null. Returns
+// `FANLIC_STATUS_INVALID` when the license does not verify in `env`
+// (`fanlic_license_verify` says why) or carries no activation key;
+// `FANLIC_STATUS_BAD_ARGUMENT` for a server instance with a
+// local-container license, a previous receipt without a server instance
+// or under code policy, or an `env` a challenge cannot carry (0 nodes, a
+// version that is not 1 to 64 printable ASCII characters);
+// `FANLIC_STATUS_BAD_LENGTH` for a deployment id over
+// `FANLIC_MAX_DEPLOYMENT_ID_LEN` bytes.
+//
+// # Safety
+// `license` points to `license_len` readable bytes, `roots` to
+// `root_count` keys of 32 bytes, `env` and `input` to valid structs whose
+// text pointers hold their lengths, `out` to a writable pointer; all for
+// the call.
+fanlic_status fanlic_challenge_make(const uint8_t *license,
+                                    size_t license_len,
+                                    const uint8_t (*roots)[32],
+                                    size_t root_count,
+                                    const fanlic_environment *env,
+                                    const fanlic_challenge_input *input,
+                                    fanlic_challenge **out);
+
+// Frees a challenge; null is ignored.
+//
+// # Safety
+// `challenge` is null or a handle from [`fanlic_challenge_make`] not freed
+// before and not used after.
+void fanlic_challenge_free(fanlic_challenge *challenge);
+
+// The challenge's token, its SHA-256, when it was made and the license's
+// policy.
+//
+// # Safety
+// `challenge` is a live handle (or null), `out` a writable struct (or null).
+fanlic_status fanlic_challenge_get_info(const fanlic_challenge *challenge, fanlic_challenge_info *out);
+
+// Writes the activation URL, `base_url || "/" || base64url(token)`
+// (SPEC.md §6.1), into `out`: with the license's activation base URL when
+// `base_url_len` is 0, else with `base_url` (UTF-8; a product's configured
+// override). The length is written to `*len_out` whether or not it fits
+// (`FANLIC_STATUS_BUFFER_TOO_SMALL`); a NUL follows when there is room.
+// `FANLIC_STATUS_BAD_ARGUMENT` when no base URL is given and the license
+// has none.
+//
+// # Safety
+// `challenge` is a live handle (or null); `base_url` points to
+// `base_url_len` readable bytes; `out` to `out_cap` writable bytes;
+// `len_out` to a writable `size_t`.
+fanlic_status fanlic_challenge_write_url(const fanlic_challenge *challenge,
+                                         const uint8_t *base_url,
+                                         size_t base_url_len,
+                                         uint8_t *out,
+                                         size_t out_cap,
+                                         size_t *len_out);
+
+// A new code-entry state machine: not activated, nothing shown. Null only
+// if the library failed (a panic, stopped). Free it with
+// [`fanlic_activation_free`].
+fanlic_activation *fanlic_activation_new(void);
+
+// Frees a state machine; null is ignored.
+//
+// # Safety
+// `activation` is null or a handle from [`fanlic_activation_new`] not
+// freed before and not used after.
+void fanlic_activation_free(fanlic_activation *activation);
+
+// Shows a new challenge (the first, or a refresh): under code policy it
+// expects the challenge's code; under receipt policy, chosen by the
+// license, only a receipt (`fanlic_activation_accept_receipt`) and every
+// code is refused. A refresh does not reset the wrong-code count.
+//
+// # Safety
+// `activation` is a live handle (or null) no other thread uses;
+// `challenge` a live challenge (or null).
+fanlic_status fanlic_activation_set_challenge(fanlic_activation *activation,
+                                              const fanlic_challenge *challenge);
+
+// Checks a code the admin typed (`typed`, UTF-8: six digits, spaces
+// around ignored) at `now` (Unix seconds). `FANLIC_STATUS_OK` when it
+// activates (`out->kind` is `FANLIC_ENTER_ACCEPTED`), `FANLIC_STATUS_INVALID`
+// with the reason in `*out` otherwise. Allocates nothing.
+//
+// # Safety
+// `activation` is a live handle (or null) no other thread uses; `typed`
+// points to `typed_len` readable bytes; `out` to a writable struct.
+fanlic_status fanlic_activation_enter(fanlic_activation *activation,
+                                      const uint8_t *typed,
+                                      size_t typed_len,
+                                      uint64_t now,
+                                      fanlic_enter_result *out);
+
+// Writes the message for a refused code (`result` from
+// [`fanlic_activation_enter`]) into `out`, its length into `*len_out`
+// (`FANLIC_STATUS_BUFFER_TOO_SMALL` when it does not fit; a NUL follows
+// when there is room). `lang` is `FANLIC_LANG_EN` or `FANLIC_LANG_ZH_CN`;
+// the verifier has English texts only for code entry, so both write
+// English for now. `FANLIC_STATUS_BAD_ARGUMENT` for an accepted code (it
+// has no message) or an unknown kind.
+//
+// # Safety
+// `result` points to a valid struct; `out` to `out_cap` writable bytes;
+// `len_out` to a writable `size_t`.
+fanlic_status fanlic_activation_message(const fanlic_enter_result *result,
+                                        uint32_t lang,
+                                        uint8_t *out,
+                                        size_t out_cap,
+                                        size_t *len_out);
+
+// Where activation stands at `now` (Unix seconds). Allocates nothing.
+//
+// # Safety
+// `activation` is a live handle (or null); `out` a writable struct.
+fanlic_status fanlic_activation_get_status(const fanlic_activation *activation,
+                                           uint64_t now,
+                                           fanlic_activation_status *out);
+
+// All nodes restarted: forgets the activation and the challenge shown
+// (the wrong-code count and a lock stay).
+//
+// # Safety
+// `activation` is a live handle (or null) no other thread uses.
+fanlic_status fanlic_activation_restart(fanlic_activation *activation);
+
+// Writes the state as `FANLIC_ACTIVATION_STATE_LEN` (64) bytes (SPEC.md
+// §6.2, "Saved state") into `out`; `FANLIC_STATUS_BUFFER_TOO_SMALL` when
+// `out_cap` is less. The bytes hold the expected code: keep them where
+// the product keeps its other secrets.
+//
+// # Safety
+// `activation` is a live handle (or null); `out` points to `out_cap`
+// writable bytes.
+fanlic_status fanlic_activation_save(const fanlic_activation *activation, uint8_t *out, size_t out_cap);
+
+// Replaces the handle's state with one saved by [`fanlic_activation_save`].
+// Read strictly: `FANLIC_STATUS_BAD_LENGTH` when `state_len` is not 64,
+// `FANLIC_STATUS_BAD_STATE` for any byte `save` would not have written (an
+// unknown version, a reserved bit, a field its flag says is absent); the
+// handle is unchanged then. A receipt accepted before the save is not
+// accepted again by the restored state.
+//
+// # Safety
+// `activation` is a live handle (or null) no other thread uses; `state`
+// points to `state_len` readable bytes.
+fanlic_status fanlic_activation_restore(fanlic_activation *activation,
+                                        const uint8_t *state,
+                                        size_t state_len);
 
 // Authenticates a license file and checks it against the product's
 // environment, the way the registration page does (SPEC.md §4): every
@@ -393,6 +1215,419 @@ fanlic_status fanlic_license_verify(const uint8_t *license,
 // `buf`, when not null, must point to `cap` writable bytes, and `len` to a
 // writable `size_t`; nothing else accesses them during the call.
 fanlic_status fanlic_cause_code_name(uint32_t code, uint8_t *buf, size_t cap, size_t *len);
+
+// Writes the `Authorization` header value of `request` sent with `body`
+// (the exact bytes of the JSON body) at `now` (SPEC.md §7.3,
+// "Authentication"): `FANLIC-HMAC-SHA256 <now>:<mac>`, the MAC made with
+// the key of the cluster's join secret; the secret itself never travels.
+// `join_secret` is the text the authorization server shows the admin (64
+// hexadecimal digits; white space around them is ignored); one that is not
+// is `FANLIC_STATUS_BAD_ARGUMENT`. The value is ASCII, at most 104 bytes.
+//
+// # Safety
+// `request` points to a valid `FanlicRequest`; `join_secret` to
+// `join_secret_len` bytes, `body` to `body_len` bytes, `out` to `out_cap`
+// writable bytes (each may be null when its length is 0); `out_len` to a
+// writable `size_t`.
+fanlic_status fanlic_client_authorization(const fanlic_request *request,
+                                          const uint8_t *join_secret,
+                                          size_t join_secret_len,
+                                          const uint8_t *body,
+                                          size_t body_len,
+                                          uint64_t now,
+                                          uint8_t *out,
+                                          size_t out_cap,
+                                          size_t *out_len);
+
+// Writes the spec's code of a `FANLIC_ANSWER_CAUSE_*` (e.g.
+// `nonce_mismatch`, SPEC.md §7.5) into `out`, and its length into
+// `*out_len`. Two numbers share the code `revoked`: the list the product
+// gave, and the list the server's receipt carries. An unknown number is
+// `FANLIC_STATUS_BAD_ARGUMENT`.
+//
+// # Safety
+// `out` points to `out_cap` writable bytes (or is null with `out_cap` 0);
+// `out_len` to a writable `size_t`.
+fanlic_status fanlic_answer_cause_name(uint32_t cause, uint8_t *out, size_t out_cap, size_t *out_len);
+
+// Checks a server answer file against the request it answers (SPEC.md
+// §7.2), with the product's root keys and environment: the server license
+// (with method private-cloud, whatever `env->method` says), the instance
+// certificate, the answer's signature, the request's kind, node and nonce,
+// and the time (`env->now`). With a pinned instance key (not null), an
+// answer from any other instance is refused (`instance_key_changed`).
+// `FANLIC_STATUS_OK`: `*result` holds the accepted answer.
+// `FANLIC_STATUS_INVALID`: `*result` holds every cause, in SPEC.md §7.5's
+// order, and their English texts are in `text` (each followed by a NUL, at
+// `causes[i].text_offset`); `*text_len` is the length the texts need, NULs
+// included, and `FANLIC_STATUS_BUFFER_TOO_SMALL` says to call again with a
+// bigger buffer (the result is filled all the same). `text` and `text_len`
+// may both be null: no texts. Allocates nothing.
+//
+// # Safety
+// `answer` points to `answer_len` readable bytes; `roots` to `root_count`
+// keys; `env` to a valid `FanlicEnvironment` (its texts as it says);
+// `request` to a valid `FanlicRequest`; `pinned_instance_key` to 32 bytes
+// or is null; `result` to a writable `FanlicAnswerResult`; `text` to
+// `text_cap` writable bytes or null with `text_cap` 0; `text_len` to a
+// writable `size_t` or null when `text` is.
+fanlic_status fanlic_answer_verify(const uint8_t *answer,
+                                   size_t answer_len,
+                                   const uint8_t (*roots)[32],
+                                   size_t root_count,
+                                   const fanlic_environment *env,
+                                   const fanlic_request *request,
+                                   const uint8_t (*pinned_instance_key)[32],
+                                   fanlic_answer_result *result,
+                                   uint8_t *text,
+                                   size_t text_cap,
+                                   size_t *text_len);
+
+// [`fanlic_answer_verify`], with the server license also checked against a
+// revocation list (cause `revoked`, SPEC.md §5). `revocation_list` is the
+// raw list file; null means none. It must verify under the same root keys
+// (signatures and certificate), else the call is
+// `FANLIC_STATUS_BAD_ARGUMENT` and nothing is checked: keeping the highest
+// sequence accepted is the product's, when it accepts a list.
+//
+// # Safety
+// As [`fanlic_answer_verify`]; `revocation_list` points to
+// `revocation_list_len` readable bytes or is null.
+fanlic_status fanlic_answer_verify_with_revocations(const uint8_t *answer,
+                                                    size_t answer_len,
+                                                    const uint8_t (*roots)[32],
+                                                    size_t root_count,
+                                                    const fanlic_environment *env,
+                                                    const fanlic_request *request,
+                                                    const uint8_t (*pinned_instance_key)[32],
+                                                    const uint8_t *revocation_list,
+                                                    size_t revocation_list_len,
+                                                    fanlic_answer_result *result,
+                                                    uint8_t *text,
+                                                    size_t text_cap,
+                                                    size_t *text_len);
+
+// A client for the node `node_id` that has not registered yet and pins
+// the instance key of its first accepted TLS binding or answer. Null when
+// `node_id` is null.
+//
+// # Safety
+// `node_id` points to 16 readable bytes or is null.
+fanlic_client *fanlic_client_new(const uint8_t (*node_id)[16]);
+
+// A client for the node `node_id` whose product pinned `instance_public_key`
+// before (persisted from [`fanlic_client_pinned_instance_key`] in an earlier
+// run): only TLS bindings and answers from that instance are accepted. Null
+// when a pointer is null.
+//
+// # Safety
+// `node_id` points to 16 readable bytes, `instance_public_key` to 32, or
+// either is null.
+fanlic_client *fanlic_client_new_pinned(const uint8_t (*node_id)[16],
+                                        const uint8_t (*instance_public_key)[32]);
+
+// Frees a client. Null is accepted and does nothing.
+//
+// # Safety
+// `client` is null or a handle from `fanlic_client_new*` not freed before;
+// it is not used after.
+void fanlic_client_free(fanlic_client *client);
+
+// What to do at `now` (Unix seconds), into `*next`: register, send a
+// heartbeat, wait until a time, or the registration has just failed
+// (reported once).
+//
+// # Safety
+// `client` is a live handle; `next` points to a writable
+// `FanlicNextAction`.
+fanlic_status fanlic_client_next(fanlic_client *client, uint64_t now, fanlic_next_action *next);
+
+// Makes the request of `kind` (a `FANLIC_ANSWER_KIND_*`) to send at `now`,
+// with `nonce`, 16 fresh random bytes from the product's RNG, into
+// `*request` (its path, kind, node id and nonce); it becomes the one
+// outstanding request (a later one replaces it). Until its answer or
+// [`fanlic_client_on_failure`], [`fanlic_client_next`] waits 300 seconds.
+// Its `Authorization` header: `fanlic_client_authorization`.
+//
+// # Safety
+// `client` is a live handle; `nonce` points to 16 readable bytes;
+// `request` to a writable `FanlicRequest`.
+fanlic_status fanlic_client_request(fanlic_client *client,
+                                    uint32_t kind,
+                                    const uint8_t (*nonce)[16],
+                                    uint64_t now,
+                                    fanlic_request *request);
+
+// Checks the answer file to the outstanding request (as
+// `fanlic_answer_verify` does, with that request and the pinned instance
+// key) at `env->now`, with the product's root keys and environment, and a
+// revocation list when `revocation_list` is not null (as
+// `fanlic_answer_verify_with_revocations`).
+//
+// `FANLIC_STATUS_OK`: accepted; `*result` holds the answer. It consumes the
+// request, pins the instance key if none was, and moves the registration
+// on (the next heartbeat is due at `min(now + 7200, valid_until - 300)`).
+// `FANLIC_STATUS_INVALID`: refused; `*result` holds every cause
+// (`unrequested` alone when no request is outstanding) and `text` their
+// texts, as `fanlic_answer_verify` says. Nothing changes but the next
+// attempt, 300 seconds on; the request may still get its genuine answer.
+// `FANLIC_STATUS_BUFFER_TOO_SMALL`: refused, and the texts did not fit;
+// the same call again gives the same outcome. Allocates nothing.
+//
+// # Safety
+// `client` is a live handle; the other pointers as
+// `fanlic_answer_verify_with_revocations` says.
+fanlic_status fanlic_client_on_answer(fanlic_client *client,
+                                      const uint8_t *answer,
+                                      size_t answer_len,
+                                      const uint8_t (*roots)[32],
+                                      size_t root_count,
+                                      const fanlic_environment *env,
+                                      const uint8_t *revocation_list,
+                                      size_t revocation_list_len,
+                                      fanlic_answer_result *result,
+                                      uint8_t *text,
+                                      size_t text_cap,
+                                      size_t *text_len);
+
+// Checks the TLS binding fetched over a new TLS connection whose server
+// certificate's DER SubjectPublicKeyInfo hashes (SHA-256) to `spki_sha256`,
+// with the pinned instance key, before anything is sent on the connection
+// (SPEC.md §7.7; how a product uses it: `fanlic_tls_binding_verify`).
+// `FANLIC_STATUS_OK`: accepted; it pins the instance key if none was (trust
+// on first use, along the vendor's chain). `FANLIC_STATUS_INVALID`:
+// refused, with the first cause in `*result` and its text in `text`; it
+// changes nothing: close the connection without sending anything.
+// Allocates nothing.
+//
+// # Safety
+// `client` is a live handle; the other pointers as
+// `fanlic_tls_binding_verify` says.
+fanlic_status fanlic_client_on_tls_binding(fanlic_client *client,
+                                           const uint8_t *binding,
+                                           size_t binding_len,
+                                           const uint8_t (*roots)[32],
+                                           size_t root_count,
+                                           const uint8_t (*spki_sha256)[32],
+                                           fanlic_tls_binding_result *result,
+                                           uint8_t *text,
+                                           size_t text_cap,
+                                           size_t *text_len);
+
+// The outstanding request got no answer (time-out, connection error, or a
+// refusal by the server, such as HTTP 401 or 403) at `now`: it is dropped
+// and the next attempt is 300 seconds after `now`.
+//
+// # Safety
+// `client` is a live handle.
+fanlic_status fanlic_client_on_failure(fanlic_client *client, uint64_t now);
+
+// Where the registration stands at `now`, into `*status`: it fails at the
+// first instant `now >= valid_until` of the last accepted answer, whether
+// or not [`fanlic_client_next`] was called.
+//
+// # Safety
+// `client` is a live handle; `status` points to a writable
+// `FanlicClientStatus`.
+fanlic_status fanlic_client_get_status(const fanlic_client *client,
+                                       uint64_t now,
+                                       fanlic_client_status *status);
+
+// The pinned instance key, for the product to persist (and give to
+// [`fanlic_client_new_pinned`] at its next start): `*pinned` is 1 and
+// `*key` the key once a TLS binding or an answer was accepted (or one was
+// given), else `*pinned` is 0 and `*key` all zero.
+//
+// # Safety
+// `client` is a live handle; `key` points to 32 writable bytes; `pinned`
+// to a writable byte.
+fanlic_status fanlic_client_pinned_instance_key(const fanlic_client *client,
+                                                uint8_t (*key)[32],
+                                                uint8_t *pinned);
+
+// Writes the spec's code of a `FANLIC_PRIVATE_CONFIG_CAUSE_*` (e.g.
+// `foreign_license`, SPEC.md §7.4) into `out`, and its length into
+// `*out_len`. An unknown number is `FANLIC_STATUS_BAD_ARGUMENT`.
+//
+// # Safety
+// `out` points to `out_cap` writable bytes (or is null with `out_cap` 0);
+// `out_len` to a writable `size_t`.
+fanlic_status fanlic_private_config_cause_name(uint32_t cause, uint8_t *out, size_t out_cap, size_t *out_len);
+
+// Checks a `privateConfig` file (SPEC.md §7.4) along image key → instance
+// certificate → instance key → state, for the server license
+// `license_id` whose image key is `image_public_key`.
+//
+// `FANLIC_STATUS_OK`: `*config` is a new handle (free it with
+// [`fanlic_private_config_free`]) and `*cause` is
+// `FANLIC_PRIVATE_CONFIG_CAUSE_NONE`. `FANLIC_STATUS_INVALID`: `*config` is
+// null, `*cause` the first check that failed, and its English text is in
+// `text` (NUL-terminated when there is room; `*text_len` its length). `text`
+// and `text_len` may both be null: no text. This check allocates (the
+// file's lists), unlike the answer and TLS binding checks.
+//
+// # Safety
+// `file` points to `file_len` readable bytes; `image_public_key` to 32;
+// `license_id` to 16; `config` to a writable pointer; `cause` to a
+// writable `uint32_t`; `text` to `text_cap` writable bytes or null with
+// `text_cap` 0; `text_len` to a writable `size_t` or null when `text` is.
+fanlic_status fanlic_private_config_verify(const uint8_t *file,
+                                           size_t file_len,
+                                           const uint8_t (*image_public_key)[32],
+                                           const uint8_t (*license_id)[16],
+                                           fanlic_private_config **config,
+                                           uint32_t *cause,
+                                           uint8_t *text,
+                                           size_t text_cap,
+                                           size_t *text_len);
+
+// Frees a `privateConfig` handle. Null is accepted and does nothing.
+//
+// # Safety
+// `config` is null or a handle from [`fanlic_private_config_verify`] not
+// freed before; it is not used after.
+void fanlic_private_config_free(fanlic_private_config *config);
+
+// What a verified `privateConfig` says, into `*info`.
+//
+// # Safety
+// `config` is a live handle; `info` points to a writable
+// `FanlicPrivateConfigInfo`.
+fanlic_status fanlic_private_config_get_info(const fanlic_private_config *config,
+                                             fanlic_private_config_info *info);
+
+// The node at `index` (nodes are in ascending order of id), into `*node`;
+// `index >= node_count` is `FANLIC_STATUS_BAD_ARGUMENT`.
+//
+// # Safety
+// `config` is a live handle; `node` points to a writable
+// `FanlicNodeRecord`.
+fanlic_status fanlic_private_config_node(const fanlic_private_config *config,
+                                         size_t index,
+                                         fanlic_node_record *node);
+
+// The event at `index` (oldest first), into `*event`; `index >=
+// event_count` is `FANLIC_STATUS_BAD_ARGUMENT`.
+//
+// # Safety
+// `config` is a live handle; `event` points to a writable `FanlicEvent`.
+fanlic_status fanlic_private_config_event(const fanlic_private_config *config,
+                                          size_t index,
+                                          fanlic_event *event);
+
+// Writes the spec's code of a `FANLIC_TLS_BINDING_CAUSE_*` (e.g.
+// `tls_key_not_bound`, SPEC.md §7.7) into `out`, and its length into
+// `*out_len`. An unknown number is `FANLIC_STATUS_BAD_ARGUMENT`.
+//
+// # Safety
+// `out` points to `out_cap` writable bytes (or is null with `out_cap` 0);
+// `out_len` to a writable `size_t`.
+fanlic_status fanlic_tls_binding_cause_name(uint32_t cause, uint8_t *out, size_t out_cap, size_t *out_len);
+
+// Checks the TLS binding of a new TLS connection to the authorization
+// server (SPEC.md §7.7), before anything is sent on it.
+//
+// The server's TLS certificate is self-signed, so a product's default
+// trust manager refuses it; the product trusts the server's instance key
+// instead, which vouches for the TLS key with this binding. For every new
+// connection the product:
+//
+// 1. accepts the TLS handshake whatever the certificate (the handshake
+//    still proves the server holds the certificate's private key);
+// 2. takes the server certificate's DER SubjectPublicKeyInfo and its
+//    SHA-256 (in Java: `MessageDigest.getInstance("SHA-256")
+//    .digest(cert.getPublicKey().getEncoded())`);
+// 3. fetches `GET /api/v1/tls-binding` on that connection (the response's
+//    `tls_binding`, base64-decoded) and calls this with that hash;
+// 4. sends its requests on the connection only when this returns
+//    `FANLIC_STATUS_OK`; otherwise it closes the connection without sending
+//    anything (a request carries its node id and a MAC under the join
+//    secret).
+//
+// It may remember an accepted hash and skip steps 3–4 on later
+// connections presenting the same key. With a pinned instance key (not
+// null) a binding from any other instance is refused
+// (`instance_key_changed`); with none, the product pins
+// `result->instance_public_key` ([`fanlic_client_on_tls_binding`] does).
+// The first check that fails is reported, alone: `FANLIC_STATUS_INVALID`,
+// `result->cause`, and its English text in `text` (NUL-terminated when
+// there is room; `*text_len` is its length, 0 when accepted). `text` and
+// `text_len` may both be null: no text. Allocates nothing.
+//
+// # Safety
+// `binding` points to `binding_len` readable bytes; `roots` to
+// `root_count` keys; `pinned_instance_key` to 32 bytes or is null;
+// `spki_sha256` to 32 bytes; `result` to a writable
+// `FanlicTlsBindingResult`; `text` to `text_cap` writable bytes or null
+// with `text_cap` 0; `text_len` to a writable `size_t` or null when `text`
+// is.
+fanlic_status fanlic_tls_binding_verify(const uint8_t *binding,
+                                        size_t binding_len,
+                                        const uint8_t (*roots)[32],
+                                        size_t root_count,
+                                        const uint8_t (*pinned_instance_key)[32],
+                                        const uint8_t (*spki_sha256)[32],
+                                        fanlic_tls_binding_result *result,
+                                        uint8_t *text,
+                                        size_t text_cap,
+                                        size_t *text_len);
+
+// The string code of a `FANLIC_RECEIPT_CAUSE_*` value, as SPEC.md §6.4
+// names it (e.g. `receipt_challenge_mismatch`), into `buf`: the length
+// goes to `*len` whether or not it fits, and a NUL follows when there is
+// room. `FANLIC_STATUS_BAD_ARGUMENT` for an unknown value.
+//
+// # Safety
+// `buf`, when not null, points to `cap` writable bytes, and `len` to a
+// writable `size_t`; nothing else accesses them during the call.
+fanlic_status fanlic_receipt_cause_code_name(uint32_t cause, uint8_t *buf, size_t cap, size_t *len);
+
+// Checks a receipt file (`receipt`: armored, or the raw file that starts
+// with `FANLIC-RECEIPT/`) against `roots`, the acceptor's license
+// (`license`, armored or raw, whose signatures are checked again here) and
+// `expect` (SPEC.md §6.4 "Accepting a receipt"). `FANLIC_STATUS_OK` with
+// the receipt's fields in `*out` when it is accepted;
+// `FANLIC_STATUS_INVALID` with every cause in `*out` otherwise.
+// `FANLIC_STATUS_BAD_ARGUMENT` when the license's signatures do not hold
+// under `roots` or `expect->previous` is unknown (nothing was checked).
+// Checks only: a product activates with
+// [`fanlic_activation_accept_receipt`]. Allocates nothing.
+//
+// # Safety
+// `receipt` points to `receipt_len` readable bytes, `license` to
+// `license_len`, `roots` to `root_count` keys of 32 bytes; `expect` to a
+// valid struct; `out` to a writable struct; all for the call.
+fanlic_status fanlic_receipt_verify(const uint8_t *receipt,
+                                    size_t receipt_len,
+                                    const uint8_t *license,
+                                    size_t license_len,
+                                    const uint8_t (*roots)[32],
+                                    size_t root_count,
+                                    const fanlic_receipt_expect *expect,
+                                    fanlic_receipt_result *out);
+
+// Checks a receipt as [`fanlic_receipt_verify`] does, for the challenge
+// the handle shows (its token's SHA-256), and when it is accepted
+// activates the handle at `expect->now`: `FANLIC_STATUS_OK`. The
+// challenge is used up, so a receipt activates once, also across a save
+// and restore. `FANLIC_STATUS_BAD_STATE` when the handle shows no
+// challenge valid at `expect->now` (none, already answered, or over 5
+// minutes old: show a new QR code), with nothing checked;
+// `FANLIC_STATUS_BAD_ARGUMENT` when `expect->has_challenge_sha256` is not
+// 0. Allocates nothing.
+//
+// # Safety
+// As [`fanlic_receipt_verify`]; `activation` is a live handle (or null)
+// no other thread uses.
+fanlic_status fanlic_activation_accept_receipt(fanlic_activation *activation,
+                                               const uint8_t *receipt,
+                                               size_t receipt_len,
+                                               const uint8_t *license,
+                                               size_t license_len,
+                                               const uint8_t (*roots)[32],
+                                               size_t root_count,
+                                               const fanlic_receipt_expect *expect,
+                                               fanlic_receipt_result *out);
 
 // Verifies a raw revocation list file against the product's root keys and
 // the highest sequence it accepted before (SPEC.md §5): `FANLIC_STATUS_OK`

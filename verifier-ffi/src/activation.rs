@@ -48,10 +48,7 @@ const _: () = assert!(FANLIC_ACTIVATION_STATE_LEN == STATE_LEN);
 /// The longest deployment id a challenge takes, in bytes.
 pub const FANLIC_MAX_DEPLOYMENT_ID_LEN: usize = 512;
 
-/// The license is activated by the 6-digit code (SPEC.md §3.3).
-pub const FANLIC_ACTIVATION_POLICY_CODE: u32 = 1;
-/// The license is activated only by a receipt from the vendor's service.
-pub const FANLIC_ACTIVATION_POLICY_RECEIPT: u32 = 2;
+pub use crate::license::{FANLIC_ACTIVATION_POLICY_CODE, FANLIC_ACTIVATION_POLICY_RECEIPT};
 
 /// [`FanlicEnterResult::kind`]: the code was right; activated at `at`.
 pub const FANLIC_ENTER_ACCEPTED: u32 = 0;

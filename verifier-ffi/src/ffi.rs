@@ -288,7 +288,6 @@ mod tests {
     }
 
     #[test]
-    #[allow(clippy::multiple_unsafe_ops_per_block, reason = "one SAFETY argument covers every call")]
     fn null_pointers_and_impossible_lengths_are_refused() {
         // Null is checked before any read, an impossible length before the
         // pointer is used, and length 0 reads nothing.

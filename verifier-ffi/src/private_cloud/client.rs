@@ -23,7 +23,7 @@ use crate::ffi::{self, FanlicEnvironment, FanlicStatus};
 /// [`fanlic_client_on_tls_binding`] before sending anything; then the
 /// answer goes to [`fanlic_client_on_answer`], and no answer (time-out,
 /// connection error, refusal by the server) to [`fanlic_client_on_failure`].
-/// [`fanlic_client_status`] says where the registration stands.
+/// [`fanlic_client_get_status`] says where the registration stands.
 #[derive(Debug)]
 pub struct FanlicClient {
     client: Client,
@@ -43,7 +43,7 @@ pub const FANLIC_CLIENT_NEXT_REGISTRATION_FAILED: u32 = 4;
 /// What the client should do now ([`fanlic_client_next`]).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct FanlicClientNext {
+pub struct FanlicNextAction {
     /// A `FANLIC_CLIENT_NEXT_*`.
     pub action: u32,
     /// `FANLIC_CLIENT_NEXT_WAIT`: when to ask again (Unix seconds;
@@ -66,7 +66,7 @@ pub const FANLIC_CLIENT_STATUS_DEREGISTERED: u32 = 4;
 /// A state this version of the C ABI has no number for.
 pub const FANLIC_CLIENT_STATUS_OTHER: u32 = 0;
 
-/// Where the node's registration stands ([`fanlic_client_status`]).
+/// Where the node's registration stands ([`fanlic_client_get_status`]).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct FanlicClientStatus {
@@ -175,12 +175,12 @@ unsafe fn client<'a>(client: *mut FanlicClient) -> Result<&'a mut Client, Fanlic
 ///
 /// # Safety
 /// `client` is a live handle; `next` points to a writable
-/// `FanlicClientNext`.
+/// `FanlicNextAction`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn fanlic_client_next(
     client: *mut FanlicClient,
     now: u64,
-    next: *mut FanlicClientNext,
+    next: *mut FanlicNextAction,
 ) -> FanlicStatus {
     ffi::guard(|| {
         // SAFETY: the caller promises a live handle or null.
@@ -188,11 +188,11 @@ pub unsafe extern "C" fn fanlic_client_next(
         // SAFETY: the caller promises a writable struct or null.
         let next = unsafe { ffi::by_mut(next) }?;
         *next = match client.next(Timestamp(now)) {
-            Next::Register => FanlicClientNext { action: FANLIC_CLIENT_NEXT_REGISTER, ..Default::default() },
-            Next::Heartbeat => FanlicClientNext { action: FANLIC_CLIENT_NEXT_HEARTBEAT, ..Default::default() },
-            Next::Wait { until } => FanlicClientNext { action: FANLIC_CLIENT_NEXT_WAIT, until: until.0, since: 0 },
+            Next::Register => FanlicNextAction { action: FANLIC_CLIENT_NEXT_REGISTER, ..Default::default() },
+            Next::Heartbeat => FanlicNextAction { action: FANLIC_CLIENT_NEXT_HEARTBEAT, ..Default::default() },
+            Next::Wait { until } => FanlicNextAction { action: FANLIC_CLIENT_NEXT_WAIT, until: until.0, since: 0 },
             Next::RegistrationFailed { since } => {
-                FanlicClientNext { action: FANLIC_CLIENT_NEXT_REGISTRATION_FAILED, until: 0, since: since.0 }
+                FanlicNextAction { action: FANLIC_CLIENT_NEXT_REGISTRATION_FAILED, until: 0, since: since.0 }
             }
             _ => return Err(FanlicStatus::BadState),
         };
@@ -379,7 +379,7 @@ pub unsafe extern "C" fn fanlic_client_on_failure(client: *mut FanlicClient, now
 /// `client` is a live handle; `status` points to a writable
 /// `FanlicClientStatus`.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn fanlic_client_status(
+pub unsafe extern "C" fn fanlic_client_get_status(
     client: *const FanlicClient,
     now: u64,
     status: *mut FanlicClientStatus,

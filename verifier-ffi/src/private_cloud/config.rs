@@ -80,7 +80,7 @@ pub unsafe extern "C" fn fanlic_private_config_cause_name(
 
 /// A `privateConfig` that passed every check of SPEC.md §7.4: made by
 /// [`fanlic_private_config_verify`], read with
-/// [`fanlic_private_config_info`], [`fanlic_private_config_node`] and
+/// [`fanlic_private_config_get_info`], [`fanlic_private_config_node`] and
 /// [`fanlic_private_config_event`], freed by [`fanlic_private_config_free`].
 #[derive(Debug)]
 pub struct FanlicPrivateConfig {
@@ -249,7 +249,7 @@ pub unsafe extern "C" fn fanlic_private_config_free(config: *mut FanlicPrivateCo
 /// `config` is a live handle; `info` points to a writable
 /// `FanlicPrivateConfigInfo`.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn fanlic_private_config_info(
+pub unsafe extern "C" fn fanlic_private_config_get_info(
     config: *const FanlicPrivateConfig,
     info: *mut FanlicPrivateConfigInfo,
 ) -> FanlicStatus {

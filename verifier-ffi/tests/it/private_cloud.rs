@@ -294,12 +294,12 @@ fn pinned_key(client: *const FanlicClient) -> ([u8; 32], bool) {
 fn client_status(client: *const FanlicClient, now: u64) -> FanlicClientStatus {
     let mut s = FanlicClientStatus::default();
     // SAFETY: a live handle and output.
-    assert_eq!(unsafe { fanlic_client_status(client, now, &mut s) }, FanlicStatus::Ok);
+    assert_eq!(unsafe { fanlic_client_get_status(client, now, &mut s) }, FanlicStatus::Ok);
     s
 }
 
-fn client_next(client: *mut FanlicClient, now: u64) -> FanlicClientNext {
-    let mut n = FanlicClientNext::default();
+fn client_next(client: *mut FanlicClient, now: u64) -> FanlicNextAction {
+    let mut n = FanlicNextAction::default();
     // SAFETY: a live handle and output.
     assert_eq!(unsafe { fanlic_client_next(client, now, &mut n) }, FanlicStatus::Ok);
     n
@@ -416,7 +416,7 @@ fn check_config(name_: &str, file: &[u8], input: &ConfigInput, e: &PrivateCloudE
         assert!(!config.is_null());
         let mut info = FanlicPrivateConfigInfo::default();
         // SAFETY: a live handle and output.
-        assert_eq!(unsafe { fanlic_private_config_info(config, &mut info) }, FanlicStatus::Ok);
+        assert_eq!(unsafe { fanlic_private_config_get_info(config, &mut info) }, FanlicStatus::Ok);
         let j = e.config.as_ref().unwrap();
         assert_eq!(info.generation, j.generation, "{name_}");
         assert_eq!(hex(&info.log_head), j.log_head, "{name_}");
@@ -571,7 +571,7 @@ fn the_client_lives_through_the_c_abi() {
     // While the request is out, wait (its time-out).
     assert_eq!(
         client_next(client, t0),
-        FanlicClientNext { action: FANLIC_CLIENT_NEXT_WAIT, until: t0 + 300, since: 0 }
+        FanlicNextAction { action: FANLIC_CLIENT_NEXT_WAIT, until: t0 + 300, since: 0 }
     );
 
     let (s, r, _) = client_on_answer(client, &file, &roots, &env);
@@ -585,7 +585,7 @@ fn the_client_lives_through_the_c_abi() {
 
     // The heartbeat is due 7200 seconds on.
     let t1 = t0 + 7200;
-    assert_eq!(client_next(client, t0), FanlicClientNext { action: FANLIC_CLIENT_NEXT_WAIT, until: t1, since: 0 });
+    assert_eq!(client_next(client, t0), FanlicNextAction { action: FANLIC_CLIENT_NEXT_WAIT, until: t1, since: 0 });
     assert_eq!(client_next(client, t1 - 1).action, FANLIC_CLIENT_NEXT_WAIT);
     assert_eq!(client_next(client, t1).action, FANLIC_CLIENT_NEXT_HEARTBEAT);
 
@@ -597,7 +597,7 @@ fn the_client_lives_through_the_c_abi() {
     assert_eq!(unsafe { fanlic_client_on_failure(client, t1) }, FanlicStatus::Ok);
     assert_eq!(
         client_next(client, t1),
-        FanlicClientNext { action: FANLIC_CLIENT_NEXT_WAIT, until: t1 + 300, since: 0 }
+        FanlicNextAction { action: FANLIC_CLIENT_NEXT_WAIT, until: t1 + 300, since: 0 }
     );
     let t2 = t1 + 300;
     assert_eq!(client_next(client, t2).action, FANLIC_CLIENT_NEXT_HEARTBEAT);
@@ -633,7 +633,7 @@ fn the_client_lives_through_the_c_abi() {
     assert_eq!((failed.state, failed.since), (FANLIC_CLIENT_STATUS_FAILED, valid_until));
     assert_eq!(
         client_next(client, valid_until),
-        FanlicClientNext { action: FANLIC_CLIENT_NEXT_REGISTRATION_FAILED, until: 0, since: valid_until }
+        FanlicNextAction { action: FANLIC_CLIENT_NEXT_REGISTRATION_FAILED, until: 0, since: valid_until }
     );
     assert_eq!(client_next(client, valid_until).action, FANLIC_CLIENT_NEXT_REGISTER);
     assert_eq!(client_status(client, valid_until + 1).state, FANLIC_CLIENT_STATUS_FAILED);
@@ -807,7 +807,7 @@ fn bad_input_is_refused_with_its_status() {
     assert_eq!(c!(fanlic_answer_cause_name(1, text.as_mut_ptr(), 64, null_mut())), FanlicStatus::NullPointer);
 
     // The client: null handles, null outputs, unknown kinds.
-    let mut next = FanlicClientNext::default();
+    let mut next = FanlicNextAction::default();
     let mut status = FanlicClientStatus::default();
     let mut req = request;
     let mut key = [0u8; 32];
@@ -817,7 +817,7 @@ fn bad_input_is_refused_with_its_status() {
     assert!(c!(fanlic_client_new_pinned(null(), &[1; 32])).is_null());
     c!(fanlic_client_free(null_mut()));
     assert_eq!(c!(fanlic_client_next(null_mut(), 0, &mut next)), FanlicStatus::NullPointer);
-    assert_eq!(c!(fanlic_client_status(null(), 0, &mut status)), FanlicStatus::NullPointer);
+    assert_eq!(c!(fanlic_client_get_status(null(), 0, &mut status)), FanlicStatus::NullPointer);
     assert_eq!(c!(fanlic_client_on_failure(null_mut(), 0)), FanlicStatus::NullPointer);
     assert_eq!(c!(fanlic_client_request(null_mut(), 0, &[0; 16], 0, &mut req)), FanlicStatus::NullPointer);
     assert_eq!(c!(fanlic_client_pinned_instance_key(null(), &mut key, &mut pinned)), FanlicStatus::NullPointer);
@@ -834,7 +834,7 @@ fn bad_input_is_refused_with_its_status() {
     // SAFETY: a live array; freed below.
     let client = unsafe { fanlic_client_new(&[0x11; 16]) };
     assert_eq!(c!(fanlic_client_next(client, 0, null_mut())), FanlicStatus::NullPointer);
-    assert_eq!(c!(fanlic_client_status(client, 0, null_mut())), FanlicStatus::NullPointer);
+    assert_eq!(c!(fanlic_client_get_status(client, 0, null_mut())), FanlicStatus::NullPointer);
     assert_eq!(c!(fanlic_client_request(client, 3, &[0; 16], 0, &mut req)), FanlicStatus::BadArgument);
     assert_eq!(c!(fanlic_client_request(client, u32::MAX, &[0; 16], 0, &mut req)), FanlicStatus::BadArgument);
     assert_eq!(c!(fanlic_client_request(client, 0, null(), 0, &mut req)), FanlicStatus::NullPointer);
@@ -992,7 +992,7 @@ fn bad_input_is_refused_with_its_status() {
     let mut info = FanlicPrivateConfigInfo::default();
     let mut node = FanlicNodeRecord::default();
     let mut event = FanlicEvent::default();
-    assert_eq!(c!(fanlic_private_config_info(null(), &mut info)), FanlicStatus::NullPointer);
+    assert_eq!(c!(fanlic_private_config_get_info(null(), &mut info)), FanlicStatus::NullPointer);
     assert_eq!(c!(fanlic_private_config_node(null(), 0, &mut node)), FanlicStatus::NullPointer);
     assert_eq!(c!(fanlic_private_config_event(null(), 0, &mut event)), FanlicStatus::NullPointer);
     c!(fanlic_private_config_free(null_mut()));
@@ -1126,14 +1126,12 @@ pub(crate) fn no_alloc_cases() -> Vec<(&'static str, NoAllocCase)> {
 /// file's, not yet there): once it is, this runs each case under it. Until
 /// then the cases run, and check their statuses, without the count.
 #[test]
-#[ignore = "waits for tests/it/no_alloc.rs's counting allocator (no_alloc::allocations)"]
 fn checking_answers_and_bindings_allocates_nothing() {
     for (name_, case) in no_alloc_cases() {
-        // With the counting allocator, this becomes
-        // `assert_eq!(super::no_alloc::allocations(|| case()), 0, "{name_}");`.
-        case();
-        case();
-        println!("{name_}: ran twice");
+        // Twice: the first call may not be representative of a product's
+        // steady state (nothing here caches, but that is what is claimed).
+        assert_eq!(crate::no_alloc::allocations(&case), 0, "{name_}");
+        assert_eq!(crate::no_alloc::allocations(&case), 0, "{name_}, again");
     }
 }
 

@@ -456,17 +456,12 @@ pub(crate) fn assert_checking_paths_allocate_nothing(allocations: impl Fn(&mut d
     assert_eq!(allocations(&mut accept_once), 0, "accepting a receipt allocates nothing");
 }
 
-/// Ignored until `no_alloc.rs` (another part of this binary) has its
-/// counting allocator: then this calls
-/// `assert_checking_paths_allocate_nothing(|f| crate::no_alloc::allocations(f))`.
-/// Until then it runs the paths with a counter that counts nothing.
+/// Code entry, status, receipt checks and acceptance, under the binary's
+/// counting allocator (`no_alloc.rs`).
 #[test]
-#[ignore = "needs the counting allocator of no_alloc.rs, wired at merge"]
+#[cfg_attr(miri, ignore = "minutes of signature checks under Miri")]
 fn checking_paths_allocate_nothing() {
-    assert_checking_paths_allocate_nothing(|f| {
-        f();
-        0
-    });
+    assert_checking_paths_allocate_nothing(|f| crate::no_alloc::allocations(f));
 }
 
 /// One pass through every entry point of activation and receipts, with
