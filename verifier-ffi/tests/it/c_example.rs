@@ -206,32 +206,88 @@ fn minimal_c_prints_each_cause_code_and_title_under_valgrind() {
     assert_eq!(out.status.code(), Some(2));
 }
 
-/// C sees the structs as Rust lays them out: the sizes and a few offsets,
-/// as a C compiler computes them from the header, are Rust's.
+/// The size and alignment of every `#[repr(C)]` struct of the crate, by its
+/// C name.
+fn rust_layouts() -> Vec<(&'static str, usize, usize)> {
+    use core::mem::{align_of, size_of};
+    use fanlic_verifier_ffi::{activation::*, license::*, private_cloud::*, receipt::*, revocation::*, *};
+    macro_rules! layouts {
+        ($($c:literal => $t:ty),* $(,)?) => { vec![$(($c, size_of::<$t>(), align_of::<$t>())),*] };
+    }
+    layouts![
+        "fanlic_environment" => FanlicEnvironment,
+        "fanlic_text" => FanlicText,
+        "fanlic_cause" => FanlicCause,
+        "fanlic_license_info" => FanlicLicenseInfo,
+        "fanlic_revocations_used" => FanlicRevocationsUsed,
+        "fanlic_license_result" => FanlicLicenseResult,
+        "fanlic_revocations_result" => FanlicRevocationsResult,
+        "fanlic_challenge_input" => FanlicChallengeInput,
+        "fanlic_challenge_info" => FanlicChallengeInfo,
+        "fanlic_enter_result" => FanlicEnterResult,
+        "fanlic_activation_status" => FanlicActivationStatus,
+        "fanlic_receipt_expect" => FanlicReceiptExpect,
+        "fanlic_receipt_result" => FanlicReceiptResult,
+        "fanlic_next_action" => FanlicNextAction,
+        "fanlic_client_status" => FanlicClientStatus,
+        "fanlic_request" => FanlicRequest,
+        "fanlic_answer_cause" => FanlicAnswerCause,
+        "fanlic_answer_result" => FanlicAnswerResult,
+        "fanlic_tls_binding_result" => FanlicTlsBindingResult,
+        "fanlic_private_config_info" => FanlicPrivateConfigInfo,
+        "fanlic_node_record" => FanlicNodeRecord,
+        "fanlic_event" => FanlicEvent,
+    ]
+}
+
+/// C sees every struct as Rust lays it out: for each `typedef struct {…}
+/// name;` of the header, the size and alignment a C compiler computes are
+/// Rust's, and a few offsets of the license result too. A struct added to
+/// the crate without a line in [`rust_layouts`] fails here.
 #[test]
 fn the_headers_structs_have_rusts_layout() {
     use core::mem::{offset_of, size_of};
     use fanlic_verifier_ffi::FanlicEnvironment;
-    use fanlic_verifier_ffi::license::{FanlicCause, FanlicLicenseInfo, FanlicLicenseResult};
-    use fanlic_verifier_ffi::revocation::FanlicRevocationsResult;
+    use fanlic_verifier_ffi::license::{FanlicLicenseInfo, FanlicLicenseResult};
     require("cc", "gcc (or build-essential)");
+    let header = std::fs::read_to_string(crate_dir().join("include").join("fanlic_verifier.h")).unwrap();
+    let structs: Vec<&str> = header
+        .lines()
+        .filter_map(|l| l.strip_prefix("} ")?.strip_suffix(';'))
+        .filter(|n| n.starts_with("fanlic_"))
+        .collect();
+    let rust = rust_layouts();
+    let mut c_lines = String::new();
+    let mut expected = String::new();
+    for name in &structs {
+        let (_, size, align) = rust.iter().find(|(c, ..)| c == name).unwrap_or_else(|| {
+            panic!("the header's struct {name} has no line in rust_layouts(): add its Rust type there")
+        });
+        c_lines.push_str(&format!("    printf(\"{name} %zu %zu\\n\", sizeof({name}), _Alignof({name}));\n"));
+        expected.push_str(&format!("{name} {size} {align}\n"));
+    }
+    assert!(structs.len() >= rust.len(), "rust_layouts() names a struct the header lacks: {structs:?}");
+    c_lines.push_str(
+        "    printf(\"offsets %zu %zu %zu %zu %zu\\n\", offsetof(fanlic_environment, has_last_seen),\n           \
+         offsetof(fanlic_license_info, summary), offsetof(fanlic_license_result, license),\n           \
+         offsetof(fanlic_license_result, text_len), sizeof(fanlic_status));\n",
+    );
+    expected.push_str(&format!(
+        "offsets {} {} {} {} {}\n",
+        offset_of!(FanlicEnvironment, has_last_seen),
+        offset_of!(FanlicLicenseInfo, summary),
+        offset_of!(FanlicLicenseResult, license),
+        offset_of!(FanlicLicenseResult, text_len),
+        size_of::<fanlic_verifier_ffi::FanlicStatus>(),
+    ));
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("c-layout");
     std::fs::create_dir_all(&dir).unwrap();
     let src = dir.join("layout.c");
     std::fs::write(
         &src,
-        r#"#include <stddef.h>
-#include <stdio.h>
-#include "fanlic_verifier.h"
-int main(void) {
-    printf("%zu %zu %zu %zu %zu %zu %zu %zu %zu %zu\n", sizeof(fanlic_environment),
-           offsetof(fanlic_environment, has_last_seen), sizeof(fanlic_cause), sizeof(fanlic_license_info),
-           offsetof(fanlic_license_info, summary), sizeof(fanlic_license_result),
-           offsetof(fanlic_license_result, license), offsetof(fanlic_license_result, text_len),
-           sizeof(fanlic_revocations_result), sizeof(fanlic_status));
-    return 0;
-}
-"#,
+        format!(
+            "#include <stddef.h>\n#include <stdio.h>\n#include \"fanlic_verifier.h\"\nint main(void) {{\n{c_lines}    return 0;\n}}\n"
+        ),
     )
     .unwrap();
     let exe = dir.join("layout");
@@ -245,19 +301,5 @@ int main(void) {
         .unwrap();
     assert!(out.status.success(), "cc: {}", String::from_utf8_lossy(&out.stderr));
     let out = Command::new(&exe).output().unwrap();
-    let rust = [
-        size_of::<FanlicEnvironment>(),
-        offset_of!(FanlicEnvironment, has_last_seen),
-        size_of::<FanlicCause>(),
-        size_of::<FanlicLicenseInfo>(),
-        offset_of!(FanlicLicenseInfo, summary),
-        size_of::<FanlicLicenseResult>(),
-        offset_of!(FanlicLicenseResult, license),
-        offset_of!(FanlicLicenseResult, text_len),
-        size_of::<FanlicRevocationsResult>(),
-        size_of::<fanlic_verifier_ffi::FanlicStatus>(),
-    ]
-    .map(|n| n.to_string())
-    .join(" ");
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), rust);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), expected);
 }
