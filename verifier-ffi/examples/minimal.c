@@ -29,7 +29,7 @@ int main(int argc, char **argv) {
     for (uint32_t i = 0; s == FANLIC_STATUS_INVALID && i < r.cause_count; i++) {
         char code[32];
         size_t code_len;
-        if (fanlic_cause_code_name(r.causes[i].code, (uint8_t *)code, sizeof code, &code_len) != FANLIC_STATUS_OK)
+        if (fanlic_cause_name(r.causes[i].code, (uint8_t *)code, sizeof code, &code_len) != FANLIC_STATUS_OK)
             return 2;
         printf("%s: %s\n", code, (const char *)text + r.causes[i].title.offset);
     }

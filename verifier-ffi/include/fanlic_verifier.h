@@ -126,17 +126,6 @@
 // The license's activation policy: a vendor-signed receipt.
 #define FANLIC_ACTIVATION_POLICY_RECEIPT 2
 
-// No revocation list was given.
-#define FANLIC_REVOCATIONS_NONE 0
-
-// The revocation list verified and the license was checked against it.
-#define FANLIC_REVOCATIONS_ACCEPTED 1
-
-// The revocation list did not verify: nothing was checked, the call
-// returned `FANLIC_STATUS_BAD_ARGUMENT`, and `error` says why. Keep the
-// list you had before.
-#define FANLIC_REVOCATIONS_REFUSED 2
-
 // A registration (`POST /api/v1/register`, answer kind `Registered`, 0 in
 // SPEC.md §7.2).
 #define FANLIC_ANSWER_KIND_REGISTERED 0
@@ -453,6 +442,17 @@
 // receipt must name it.
 #define FANLIC_RECEIPT_PREVIOUS_HELD 2
 
+// No revocation list was given.
+#define FANLIC_REVOCATIONS_NONE 0
+
+// The revocation list verified and the license was checked against it.
+#define FANLIC_REVOCATIONS_ACCEPTED 1
+
+// The revocation list did not verify: nothing was checked, the call
+// returned `FANLIC_STATUS_BAD_ARGUMENT`, and `error` says why. Keep the
+// list you had before.
+#define FANLIC_REVOCATIONS_REFUSED 2
+
 // The list verified (no error).
 #define FANLIC_REVOCATION_ERROR_NONE 0
 
@@ -664,7 +664,7 @@ typedef struct {
 
 // One failing cause.
 typedef struct {
-    // `FANLIC_CAUSE_*`; `fanlic_cause_code_name` gives its string code.
+    // `FANLIC_CAUSE_*`; `fanlic_cause_name` gives its string code.
     uint32_t code;
     // The product's name of the cause (e.g. "License Expired").
     fanlic_text title;
@@ -1214,7 +1214,7 @@ fanlic_status fanlic_license_verify(const uint8_t *license,
 // # Safety
 // `buf`, when not null, must point to `cap` writable bytes, and `len` to a
 // writable `size_t`; nothing else accesses them during the call.
-fanlic_status fanlic_cause_code_name(uint32_t code, uint8_t *buf, size_t cap, size_t *len);
+fanlic_status fanlic_cause_name(uint32_t code, uint8_t *buf, size_t cap, size_t *len);
 
 // Writes the `Authorization` header value of `request` sent with `body`
 // (the exact bytes of the JSON body) at `now` (SPEC.md §7.3,
@@ -1580,7 +1580,7 @@ fanlic_status fanlic_tls_binding_verify(const uint8_t *binding,
 // # Safety
 // `buf`, when not null, points to `cap` writable bytes, and `len` to a
 // writable `size_t`; nothing else accesses them during the call.
-fanlic_status fanlic_receipt_cause_code_name(uint32_t cause, uint8_t *buf, size_t cap, size_t *len);
+fanlic_status fanlic_receipt_cause_name(uint32_t cause, uint8_t *buf, size_t cap, size_t *len);
 
 // Checks a receipt file (`receipt`: armored, or the raw file that starts
 // with `FANLIC-RECEIPT/`) against `roots`, the acceptor's license
@@ -1648,11 +1648,11 @@ fanlic_status fanlic_revocations_verify(const uint8_t *list,
                                         fanlic_revocations_result *result);
 
 // The name of a `FANLIC_REVOCATION_ERROR_*` code (e.g. `rollback`), as
-// `fanlic_cause_code_name` writes a cause's. `FANLIC_STATUS_BAD_ARGUMENT`
+// `fanlic_cause_name` writes a cause's. `FANLIC_STATUS_BAD_ARGUMENT`
 // for 0 and unknown codes.
 //
 // # Safety
-// As `fanlic_cause_code_name`.
+// As `fanlic_cause_name`.
 fanlic_status fanlic_revocation_error_name(uint32_t code, uint8_t *buf, size_t cap, size_t *len);
 
 #ifdef __cplusplus

@@ -30,6 +30,7 @@ pub mod license;
 pub mod private_cloud;
 pub mod receipt;
 pub mod revocation;
+mod text;
 
 pub use ffi::{
     FANLIC_LANG_EN, FANLIC_LANG_ZH_CN, FANLIC_MAX_ROOT_KEYS, FANLIC_METHOD_LOCAL_CONTAINER,

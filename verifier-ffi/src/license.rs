@@ -20,6 +20,11 @@ use fanlic_verifier::{Cause, Lang, authenticate, check_with_revocations, verify_
 
 use crate::ffi::{self, FanlicEnvironment, FanlicStatus};
 use crate::revocation;
+pub use crate::revocation::{
+    FANLIC_REVOCATIONS_ACCEPTED, FANLIC_REVOCATIONS_NONE, FANLIC_REVOCATIONS_REFUSED, FanlicRevocationsUsed,
+};
+pub use crate::text::FanlicText;
+use crate::text::TextOut;
 
 /// Cause `license_expired`: the license's expiration date has passed.
 pub const FANLIC_CAUSE_LICENSE_EXPIRED: u32 = 1;
@@ -66,33 +71,11 @@ pub const FANLIC_ACTIVATION_POLICY_CODE: u32 = 1;
 /// The license's activation policy: a vendor-signed receipt.
 pub const FANLIC_ACTIVATION_POLICY_RECEIPT: u32 = 2;
 
-/// No revocation list was given.
-pub const FANLIC_REVOCATIONS_NONE: u32 = 0;
-/// The revocation list verified and the license was checked against it.
-pub const FANLIC_REVOCATIONS_ACCEPTED: u32 = 1;
-/// The revocation list did not verify: nothing was checked, the call
-/// returned `FANLIC_STATUS_BAD_ARGUMENT`, and `error` says why. Keep the
-/// list you had before.
-pub const FANLIC_REVOCATIONS_REFUSED: u32 = 2;
-
-/// A text in the caller's buffer: `len` UTF-8 bytes at `offset`, followed by
-/// a NUL (not counted). An absent text, or one of a field that does not
-/// apply, is empty (`len` 0) and still points at a NUL: the buffer starts
-/// with an empty text.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct FanlicText {
-    /// Where the text starts in the buffer.
-    pub offset: usize,
-    /// Its length in bytes, without the NUL.
-    pub len: usize,
-}
-
 /// One failing cause.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct FanlicCause {
-    /// `FANLIC_CAUSE_*`; `fanlic_cause_code_name` gives its string code.
+    /// `FANLIC_CAUSE_*`; `fanlic_cause_name` gives its string code.
     pub code: u32,
     /// The product's name of the cause (e.g. "License Expired").
     pub title: FanlicText,
@@ -166,24 +149,6 @@ pub struct FanlicLicenseInfo {
     pub summary: FanlicText,
 }
 
-/// What became of the revocation list given to `fanlic_license_verify`.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct FanlicRevocationsUsed {
-    /// `FANLIC_REVOCATIONS_NONE`, `_ACCEPTED` or `_REFUSED`.
-    pub state: u32,
-    /// When refused, `FANLIC_REVOCATION_ERROR_*`; else 0.
-    pub error: u32,
-    /// The list's sequence when accepted (persist it as the highest seen),
-    /// or a refused list's when known (a rollback); else 0.
-    pub sequence: u64,
-    /// When refused, the reason code (`bad_signature`, `rollback`, ...);
-    /// else empty.
-    pub reason: FanlicText,
-    /// When refused, the reason in English for logs; else empty.
-    pub detail: FanlicText,
-}
-
 /// The outcome of `fanlic_license_verify`. Fixed size; its texts are in the
 /// caller's text buffer.
 #[repr(C)]
@@ -210,40 +175,6 @@ pub struct FanlicLicenseResult {
     /// The bytes of the text buffer used, or needed when the call returned
     /// `FANLIC_STATUS_BUFFER_TOO_SMALL` (every text and its NUL).
     pub text_len: usize,
-}
-
-/// Texts written one after another into the caller's buffer, each followed
-/// by a NUL; the total needed is counted whether or not they fit.
-pub(crate) struct TextOut<'b> {
-    buf: &'b mut [u8],
-    used: usize,
-}
-
-impl<'b> TextOut<'b> {
-    /// Offset 0 holds an empty text, so a [`FanlicText`] left at `{0, 0}`
-    /// (a field that does not apply) is an empty C string too.
-    pub(crate) fn new(buf: &'b mut [u8]) -> Self {
-        let mut out = Self { buf, used: 0 };
-        out.put("");
-        out
-    }
-
-    /// Writes `text` and a NUL; its place, whether or not it fitted.
-    pub(crate) fn put(&mut self, text: impl fmt::Display) -> FanlicText {
-        let tail = self.buf.get_mut(self.used..).unwrap_or_default();
-        let mut len = 0;
-        // Too small is told by `finish`, from the total.
-        let _ = ffi::write_text(tail, &mut len, text);
-        let at = FanlicText { offset: self.used, len };
-        self.used = self.used.saturating_add(len).saturating_add(1);
-        at
-    }
-
-    /// The bytes used (or needed), and whether they fit.
-    pub(crate) fn finish(&self) -> (usize, Result<(), FanlicStatus>) {
-        let fits = if self.used <= self.buf.len() { Ok(()) } else { Err(FanlicStatus::BufferTooSmall) };
-        (self.used, fits)
-    }
 }
 
 /// Lowercase hex of bytes, with no allocation.
@@ -483,7 +414,7 @@ pub unsafe extern "C" fn fanlic_license_verify(
 /// `buf`, when not null, must point to `cap` writable bytes, and `len` to a
 /// writable `size_t`; nothing else accesses them during the call.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn fanlic_cause_code_name(code: u32, buf: *mut u8, cap: usize, len: *mut usize) -> FanlicStatus {
+pub unsafe extern "C" fn fanlic_cause_name(code: u32, buf: *mut u8, cap: usize, len: *mut usize) -> FanlicStatus {
     ffi::guard(|| {
         // SAFETY: a writable size_t when not null (the contract).
         let len = unsafe { ffi::by_mut(len) }?;
@@ -510,11 +441,11 @@ mod tests {
         let mut len = 0;
         for (code, name) in CAUSE_CODES {
             // SAFETY: a 32-byte buffer and a usize on the stack.
-            let s = unsafe { fanlic_cause_code_name(code, buf.as_mut_ptr(), buf.len(), &mut len) };
+            let s = unsafe { fanlic_cause_name(code, buf.as_mut_ptr(), buf.len(), &mut len) };
             assert_eq!((s, &buf[..len]), (FanlicStatus::Ok, name.as_bytes()));
         }
         // SAFETY: as above.
-        let s = unsafe { fanlic_cause_code_name(0, buf.as_mut_ptr(), buf.len(), &mut len) };
+        let s = unsafe { fanlic_cause_name(0, buf.as_mut_ptr(), buf.len(), &mut len) };
         assert_eq!(s, FanlicStatus::BadArgument);
     }
 

@@ -161,7 +161,7 @@ const CAUSE_CODES: [(u32, &str); FANLIC_MAX_RECEIPT_CAUSES] = [
 /// `buf`, when not null, points to `cap` writable bytes, and `len` to a
 /// writable `size_t`; nothing else accesses them during the call.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn fanlic_receipt_cause_code_name(
+pub unsafe extern "C" fn fanlic_receipt_cause_name(
     cause: u32,
     buf: *mut u8,
     cap: usize,

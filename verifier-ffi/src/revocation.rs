@@ -7,7 +7,34 @@
 use fanlic_verifier::{RevocationError, verify_revocations};
 
 use crate::ffi::{self, FanlicStatus};
-use crate::license::{FANLIC_REVOCATIONS_REFUSED, FanlicRevocationsUsed, TextOut};
+use crate::text::{FanlicText, TextOut};
+
+/// No revocation list was given.
+pub const FANLIC_REVOCATIONS_NONE: u32 = 0;
+/// The revocation list verified and the license was checked against it.
+pub const FANLIC_REVOCATIONS_ACCEPTED: u32 = 1;
+/// The revocation list did not verify: nothing was checked, the call
+/// returned `FANLIC_STATUS_BAD_ARGUMENT`, and `error` says why. Keep the
+/// list you had before.
+pub const FANLIC_REVOCATIONS_REFUSED: u32 = 2;
+
+/// What became of the revocation list given to `fanlic_license_verify`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FanlicRevocationsUsed {
+    /// `FANLIC_REVOCATIONS_NONE`, `_ACCEPTED` or `_REFUSED`.
+    pub state: u32,
+    /// When refused, `FANLIC_REVOCATION_ERROR_*`; else 0.
+    pub error: u32,
+    /// The list's sequence when accepted (persist it as the highest seen),
+    /// or a refused list's when known (a rollback); else 0.
+    pub sequence: u64,
+    /// When refused, the reason code (`bad_signature`, `rollback`, ...);
+    /// else empty.
+    pub reason: FanlicText,
+    /// When refused, the reason in English for logs; else empty.
+    pub detail: FanlicText,
+}
 
 /// The list verified (no error).
 pub const FANLIC_REVOCATION_ERROR_NONE: u32 = 0;
@@ -160,11 +187,11 @@ pub unsafe extern "C" fn fanlic_revocations_verify(
 }
 
 /// The name of a `FANLIC_REVOCATION_ERROR_*` code (e.g. `rollback`), as
-/// `fanlic_cause_code_name` writes a cause's. `FANLIC_STATUS_BAD_ARGUMENT`
+/// `fanlic_cause_name` writes a cause's. `FANLIC_STATUS_BAD_ARGUMENT`
 /// for 0 and unknown codes.
 ///
 /// # Safety
-/// As `fanlic_cause_code_name`.
+/// As `fanlic_cause_name`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn fanlic_revocation_error_name(
     code: u32,

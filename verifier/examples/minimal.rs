@@ -4,7 +4,7 @@
 use fanlic_formats::{LicenseKind, MAX_LICENSE_FILE_LEN, Timestamp};
 use fanlic_verifier::{Environment, Lang, RootKey, verify};
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() -> Result<(), Box<dyn core::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
     let (Some(license_path), Some(root_path)) = (args.get(1), args.get(2)) else {
         return Err("usage: minimal Container.lic root.pub.raw".into());

@@ -53,15 +53,30 @@ fn tests_by_name() -> (BTreeMap<String, bool>, String) {
             else {
                 continue;
             };
-            // The attributes directly above the function.
-            let attrs: Vec<&str> = lines[..i]
-                .iter()
-                .rev()
-                .map(|l| l.trim())
-                .take_while(|l| l.starts_with("#[") || l.starts_with("///") || l.ends_with(")]") || l.ends_with(','))
-                .collect();
+            // The attributes directly above the function, each whole even
+            // when rustfmt spreads it over lines (`#[cfg_attr(\n miri,\n …)]`).
+            let mut attrs: Vec<String> = Vec::new();
+            let mut above = lines[..i].iter().rev().map(|l| l.trim());
+            while let Some(l) = above.next() {
+                if l.starts_with("///") || (l.starts_with("#[") && l.ends_with(']')) {
+                    attrs.push(l.to_owned());
+                } else if l.ends_with(")]") {
+                    let mut whole = vec![l];
+                    for up in above.by_ref() {
+                        whole.push(up);
+                        if up.starts_with("#[") {
+                            break;
+                        }
+                    }
+                    whole.reverse();
+                    attrs.push(whole.join(" "));
+                } else {
+                    break;
+                }
+            }
             let is_test = attrs.iter().any(|a| a.starts_with("#[test]") || a.starts_with("#[tokio::test"));
             if is_test {
+                // Ignored only under Miri (which CI does not run) still runs.
                 let ignored = attrs.iter().any(|a| a.starts_with("#[ignore"));
                 tests.insert(name.to_owned(), !ignored);
             }
@@ -136,4 +151,46 @@ fn every_test_and_file_security_md_names_exists_and_runs() {
     assert!(problems.is_empty(), "SECURITY.md names what does not hold:\n{}", problems.join("\n"));
     // The claims name tests: a SECURITY.md that names none has lost them.
     assert!(named >= 40 && files >= 10, "SECURITY.md names only {named} tests and {files} files");
+}
+
+/// SECURITY.md: `unsafe` is written only at the C and Java boundaries. Every
+/// other workspace crate inherits the workspace's lints, which forbid
+/// `unsafe_code` (so not even an `allow` can bring it back), and no source
+/// of theirs writes an unsafe block, function, impl or extern block.
+#[test]
+fn unsafe_code_is_forbidden_outside_the_c_and_java_boundaries() {
+    let root = workspace();
+    let manifest = fs::read_to_string(root.join("Cargo.toml")).unwrap();
+    assert!(manifest.contains("\nunsafe_code = \"forbid\""), "the workspace lints must forbid unsafe_code");
+    let members: Vec<String> = manifest
+        .lines()
+        .find_map(|l| l.strip_prefix("members = ["))
+        .unwrap()
+        .trim_end_matches(']')
+        .split(',')
+        .map(|m| m.trim().trim_matches('"').to_owned())
+        .collect();
+    let boundary = ["verifier-ffi", "bindings/java/native"];
+    assert!(boundary.iter().all(|b| members.iter().any(|m| m == b)), "members: {members:?}");
+    for member in members.iter().filter(|m| !boundary.contains(&m.as_str())) {
+        let toml = fs::read_to_string(root.join(member).join("Cargo.toml")).unwrap();
+        assert!(toml.contains("[lints]\nworkspace = true"), "{member}/Cargo.toml must inherit the workspace lints");
+        let mut files = Vec::new();
+        rust_files(&root.join(member), &mut files);
+        for file in files {
+            let text = fs::read_to_string(&file).unwrap();
+            for (n, line) in text.lines().enumerate() {
+                let code = line.split("//").next().unwrap_or_default();
+                // Spelled in parts, so that this file does not match itself.
+                for word in [
+                    concat!("unsafe", " {"),
+                    concat!("unsafe", " fn"),
+                    concat!("unsafe", " impl"),
+                    concat!("unsafe", " extern"),
+                ] {
+                    assert!(!code.contains(word), "{}:{}: `{word}` outside the boundary crates", file.display(), n + 1);
+                }
+            }
+        }
+    }
 }

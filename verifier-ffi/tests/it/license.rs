@@ -128,7 +128,7 @@ pub(crate) fn code_name(code: u32) -> String {
     let mut buf = [0u8; 64];
     let mut len = 0;
     // SAFETY: a 64-byte buffer and a usize on the stack.
-    let s = unsafe { fanlic_cause_code_name(code, buf.as_mut_ptr(), buf.len(), &mut len) };
+    let s = unsafe { fanlic_cause_name(code, buf.as_mut_ptr(), buf.len(), &mut len) };
     assert_eq!(s, FanlicStatus::Ok, "code {code}");
     String::from_utf8(buf[..len].to_vec()).unwrap()
 }
@@ -463,9 +463,9 @@ fn bad_arguments_are_refused_with_their_status() {
     let mut buf = [0u8; 8];
     // SAFETY: an 8-byte buffer and a usize.
     unsafe {
-        assert_eq!(fanlic_cause_code_name(11, buf.as_mut_ptr(), 8, &mut len), FanlicStatus::BadArgument);
-        assert_eq!(fanlic_cause_code_name(1, buf.as_mut_ptr(), 8, ptr::null_mut()), FanlicStatus::NullPointer);
-        assert_eq!(fanlic_cause_code_name(1, buf.as_mut_ptr(), 8, &mut len), FanlicStatus::BufferTooSmall);
+        assert_eq!(fanlic_cause_name(11, buf.as_mut_ptr(), 8, &mut len), FanlicStatus::BadArgument);
+        assert_eq!(fanlic_cause_name(1, buf.as_mut_ptr(), 8, ptr::null_mut()), FanlicStatus::NullPointer);
+        assert_eq!(fanlic_cause_name(1, buf.as_mut_ptr(), 8, &mut len), FanlicStatus::BufferTooSmall);
         assert_eq!(len, "license_expired".len());
         assert_eq!(fanlic_revocation_error_name(0, buf.as_mut_ptr(), 8, &mut len), FanlicStatus::BadArgument);
         let mut r = FanlicRevocationsResult::default();

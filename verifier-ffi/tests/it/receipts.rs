@@ -110,7 +110,7 @@ fn cause_name(cause: u32) -> Result<String, FanlicStatus> {
     let mut buf = [0xAAu8; 64];
     let mut len = 0;
     // SAFETY: 64 writable bytes, a writable size_t.
-    let s = unsafe { fanlic_receipt_cause_code_name(cause, buf.as_mut_ptr(), buf.len(), &mut len) };
+    let s = unsafe { fanlic_receipt_cause_name(cause, buf.as_mut_ptr(), buf.len(), &mut len) };
     if s != FanlicStatus::Ok {
         return Err(s);
     }
@@ -367,9 +367,9 @@ fn every_cause_has_its_spec_code() {
     let mut len = 0;
     // SAFETY: 4 writable bytes, a writable size_t; then a null one, refused.
     unsafe {
-        let s = fanlic_receipt_cause_code_name(FANLIC_RECEIPT_CAUSE_REVOKED, small.as_mut_ptr(), 4, &mut len);
+        let s = fanlic_receipt_cause_name(FANLIC_RECEIPT_CAUSE_REVOKED, small.as_mut_ptr(), 4, &mut len);
         assert_eq!((s, len), (FanlicStatus::BufferTooSmall, "revoked".len()));
-        let s = fanlic_receipt_cause_code_name(FANLIC_RECEIPT_CAUSE_REVOKED, small.as_mut_ptr(), 4, ptr::null_mut());
+        let s = fanlic_receipt_cause_name(FANLIC_RECEIPT_CAUSE_REVOKED, small.as_mut_ptr(), 4, ptr::null_mut());
         assert_eq!(s, FanlicStatus::NullPointer);
     }
 }
