@@ -415,15 +415,8 @@ pub unsafe extern "C" fn fanlic_license_verify(
 /// writable `size_t`; nothing else accesses them during the call.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn fanlic_cause_name(code: u32, buf: *mut u8, cap: usize, len: *mut usize) -> FanlicStatus {
-    ffi::guard(|| {
-        // SAFETY: a writable size_t when not null (the contract).
-        let len = unsafe { ffi::by_mut(len) }?;
-        // SAFETY: `cap` writable bytes when not null (the contract).
-        let buf = unsafe { ffi::bytes_mut(buf, cap) }?;
-        let (_, name) = CAUSE_CODES.iter().find(|(c, _)| *c == code).ok_or(FanlicStatus::BadArgument)?;
-        ffi::write_text(buf, len, name)?;
-        Ok(FanlicStatus::Ok)
-    })
+    // SAFETY: the caller's contract, passed on.
+    ffi::guard(|| unsafe { crate::text::write_name(&CAUSE_CODES, code, buf, cap, len) })
 }
 
 #[cfg(test)]

@@ -167,15 +167,8 @@ pub unsafe extern "C" fn fanlic_receipt_cause_name(
     cap: usize,
     len: *mut usize,
 ) -> FanlicStatus {
-    ffi::guard(|| {
-        // SAFETY: the caller's contract.
-        let len = unsafe { ffi::by_mut(len) }?;
-        // SAFETY: the caller's contract.
-        let buf = unsafe { ffi::bytes_mut(buf, cap) }?;
-        let (_, name) = CAUSE_CODES.iter().find(|(c, _)| *c == cause).ok_or(FanlicStatus::BadArgument)?;
-        ffi::write_text(buf, len, name)?;
-        Ok(FanlicStatus::Ok)
-    })
+    // SAFETY: the caller's contract, passed on.
+    ffi::guard(|| unsafe { crate::text::write_name(&CAUSE_CODES, cause, buf, cap, len) })
 }
 
 /// The inputs of one check, read from C.

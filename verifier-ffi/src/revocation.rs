@@ -199,13 +199,6 @@ pub unsafe extern "C" fn fanlic_revocation_error_name(
     cap: usize,
     len: *mut usize,
 ) -> FanlicStatus {
-    ffi::guard(|| {
-        // SAFETY: a writable size_t when not null (the contract).
-        let len = unsafe { ffi::by_mut(len) }?;
-        // SAFETY: `cap` writable bytes when not null (the contract).
-        let buf = unsafe { ffi::bytes_mut(buf, cap) }?;
-        let (_, name) = ERROR_CODES.iter().find(|(c, _)| *c == code).ok_or(FanlicStatus::BadArgument)?;
-        ffi::write_text(buf, len, name)?;
-        Ok(FanlicStatus::Ok)
-    })
+    // SAFETY: the caller's contract, passed on.
+    ffi::guard(|| unsafe { crate::text::write_name(&ERROR_CODES, code, buf, cap, len) })
 }

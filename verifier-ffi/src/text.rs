@@ -1,5 +1,6 @@
-//! Text out of the C ABI into one caller buffer: several texts one after
-//! another, each followed by a NUL, each placed by a [`FanlicText`].
+//! Text out of the C ABI into caller buffers: several texts one after
+//! another, each followed by a NUL, each placed by a [`FanlicText`]; and a
+//! code's name from its table.
 
 use core::fmt;
 
@@ -50,4 +51,25 @@ impl<'b> TextOut<'b> {
         let fits = if self.used <= self.buf.len() { Ok(()) } else { Err(FanlicStatus::BufferTooSmall) };
         (self.used, fits)
     }
+}
+
+/// A name from a table of (number, name), into a caller buffer; an unknown
+/// number is `FANLIC_STATUS_BAD_ARGUMENT`.
+///
+/// # Safety
+/// As [`ffi::bytes_mut`] for `out`/`out_cap`; `out_len` null or writable.
+pub(crate) unsafe fn write_name(
+    table: &[(u32, &str)],
+    value: u32,
+    out: *mut u8,
+    out_cap: usize,
+    out_len: *mut usize,
+) -> Result<FanlicStatus, FanlicStatus> {
+    // SAFETY: the caller's promise, passed on.
+    let out = unsafe { ffi::bytes_mut(out, out_cap) }?;
+    // SAFETY: the caller's promise, passed on.
+    let out_len = unsafe { ffi::by_mut(out_len) }?;
+    let name = table.iter().find(|(v, _)| *v == value).map(|(_, n)| *n).ok_or(FanlicStatus::BadArgument)?;
+    ffi::write_text(out, out_len, name)?;
+    Ok(FanlicStatus::Ok)
 }

@@ -7,8 +7,9 @@ use fanlic_verifier::{
     receipt::ReceiptCause,
 };
 
-use super::{FanlicRequest, Texts, answer_kind_value, optional_key, revocations, write_name};
+use super::{FanlicRequest, Texts, answer_kind_value, optional_key, revocations};
 use crate::ffi::{self, FanlicEnvironment, FanlicStatus};
+use crate::text::write_name;
 
 // ------------------------------------------------------- answer causes --
 

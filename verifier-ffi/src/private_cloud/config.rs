@@ -8,8 +8,9 @@ use fanlic_formats::{
 };
 use fanlic_verifier::private_cloud::{PrivateConfigError, verify_private_config};
 
-use super::{OneText, write_name};
+use super::OneText;
 use crate::ffi::{self, FanlicStatus};
+use crate::text::write_name;
 
 /// The file is accepted (no cause).
 pub const FANLIC_PRIVATE_CONFIG_CAUSE_NONE: u32 = 0;

@@ -6,8 +6,9 @@ use fanlic_verifier::{
     private_cloud::{BoundTlsKey, TlsBindingError, verify_tls_binding},
 };
 
-use super::{OneText, optional_key, write_name};
+use super::{OneText, optional_key};
 use crate::ffi::{self, FanlicStatus};
+use crate::text::write_name;
 
 // ---------------------------------------------------------- TLS binding --
 
