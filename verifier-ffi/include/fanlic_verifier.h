@@ -1351,7 +1351,8 @@ fanlic_status fanlic_client_next(fanlic_client *client, uint64_t now, fanlic_nex
 //
 // # Safety
 // `client` is a live handle; `nonce` points to 16 readable bytes;
-// `request` to a writable `FanlicRequest`.
+// `request` to a writable `FanlicRequest`. `nonce` may point into
+// `*request` (its own `nonce` field).
 fanlic_status fanlic_client_request(fanlic_client *client,
                                     uint32_t kind,
                                     const uint8_t (*nonce)[16],

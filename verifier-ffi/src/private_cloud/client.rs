@@ -209,7 +209,8 @@ pub unsafe extern "C" fn fanlic_client_next(
 ///
 /// # Safety
 /// `client` is a live handle; `nonce` points to 16 readable bytes;
-/// `request` to a writable `FanlicRequest`.
+/// `request` to a writable `FanlicRequest`. `nonce` may point into
+/// `*request` (its own `nonce` field).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn fanlic_client_request(
     client: *mut FanlicClient,
@@ -222,11 +223,13 @@ pub unsafe extern "C" fn fanlic_client_request(
         // SAFETY: the caller promises a live handle or null.
         let client = unsafe { self::client(client) }?;
         let kind = answer_kind(kind)?;
+        // Copied before `request` is borrowed: a product may pass the nonce
+        // of the very struct it wants filled (`&req.nonce`, `&req`).
         // SAFETY: the caller promises 16 bytes or null.
-        let nonce = unsafe { ffi::by_ref(nonce) }?;
+        let nonce: [u8; 16] = *unsafe { ffi::by_ref(nonce) }?;
         // SAFETY: the caller promises a writable struct or null.
         let out = unsafe { ffi::by_mut(request) }?;
-        *out = FanlicRequest::from_request(&client.request(kind, *nonce, Timestamp(now)));
+        *out = FanlicRequest::from_request(&client.request(kind, nonce, Timestamp(now)));
         Ok(FanlicStatus::Ok)
     })
 }

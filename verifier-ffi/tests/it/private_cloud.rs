@@ -1231,8 +1231,12 @@ proptest! {
                 0 => { client_next(client, now); }
                 1 => {
                     let mut req = c_request(input);
-                    // SAFETY: a live handle and arrays.
-                    let s = unsafe { fanlic_client_request(client, u32::from(x % 4), &req.nonce, now, &mut req) };
+                    // The nonce from the struct being filled, as C may pass
+                    // it: both pointers from one raw pointer.
+                    let (p, nonce) = request_and_its_nonce(&mut req);
+                    // SAFETY: a live handle; `p` is a valid FanlicRequest, and
+                    // the call copies the nonce before it writes `*p`.
+                    let s = unsafe { fanlic_client_request(client, u32::from(x % 4), nonce, now, p) };
                     prop_assert!(matches!(s, FanlicStatus::Ok | FanlicStatus::BadArgument));
                 }
                 2 => {
@@ -1253,4 +1257,31 @@ proptest! {
         // SAFETY: made above, freed once.
         unsafe { fanlic_client_free(client) };
     }
+}
+
+/// Regression: C may fill a request from its own nonce field
+/// (`fanlic_client_request(c, kind, req.nonce, now, &req)`). The call copies
+/// the nonce before it writes the struct (Miri found the overlapping borrow).
+#[test]
+fn a_request_may_take_its_nonce_from_the_struct_it_fills() {
+    let client = new_client(&[7; 16], None);
+    let mut req =
+        FanlicRequest { kind: 0, node_id: [0; 16], nonce: [0x5a; 16], path: [0; FANLIC_MAX_PATH_LEN], path_len: 0 };
+    let (p, nonce) = request_and_its_nonce(&mut req);
+    // SAFETY: a live handle; `p` is a valid FanlicRequest, read (its nonce)
+    // and written through one raw pointer.
+    let s = unsafe { fanlic_client_request(client, FANLIC_ANSWER_KIND_REGISTERED, nonce, 1, p) };
+    assert_eq!(s, FanlicStatus::Ok);
+    assert_eq!((req.nonce, req.node_id, req.kind), ([0x5a; 16], [7; 16], FANLIC_ANSWER_KIND_REGISTERED));
+    assert_eq!(&req.path[..req.path_len], b"/api/v1/register");
+    // SAFETY: the handle, once.
+    unsafe { fanlic_client_free(client) };
+}
+
+/// A request and a pointer to its own nonce, both from one raw pointer (as
+/// C passes `&req` and `req.nonce`), so neither borrow invalidates the other.
+fn request_and_its_nonce(req: &mut FanlicRequest) -> (*mut FanlicRequest, *const [u8; 16]) {
+    let p: *mut FanlicRequest = req;
+    let nonce = p.cast::<u8>().wrapping_add(core::mem::offset_of!(FanlicRequest, nonce)).cast::<[u8; 16]>();
+    (p, nonce.cast_const())
 }
