@@ -1140,7 +1140,7 @@ fn fixture(name_: &str) -> Vec<u8> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: if cfg!(miri) { 3 } else { 256 }, ..ProptestConfig::default() })]
 
     /// Mutated answers, TLS bindings and `privateConfig` files through the C
     /// ABI: a status that is an answer (`OK` or `INVALID`), never a panic,
