@@ -45,6 +45,10 @@ const SMTP_VARS: [&str; 5] =
     ["FANLIC_SMTP_HOST", "FANLIC_SMTP_PORT", "FANLIC_SMTP_TLS", "FANLIC_SMTP_USER", "FANLIC_SMTP_PASSWORD"];
 
 pub struct Env {
+    /// The PostgreSQL database of this test's home (`FANLIC_DATABASE_URL`),
+    /// when the suite runs on PostgreSQL ([`postgres_suite`]); else `None`:
+    /// the home's fanlic.db.
+    pub database: Option<String>,
     pub _tmp: tempfile::TempDir,
     /// The working directory of every run.
     pub dir: PathBuf,
@@ -57,8 +61,26 @@ impl Env {
     pub fn temp() -> Self {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().to_owned();
-        Self { home: dir.join("home"), dir, _tmp: tmp }
+        let database = postgres_suite().then(new_database);
+        Self { home: dir.join("home"), dir, _tmp: tmp, database }
     }
+}
+
+/// Whether this run puts every test's records in PostgreSQL
+/// (`FANLIC_TEST_DATABASE=postgres`): the suite's modules that check the
+/// store run again that way (`.ci/run`).
+pub fn postgres_suite() -> bool {
+    std::env::var("FANLIC_TEST_DATABASE").is_ok_and(|v| v == "postgres")
+}
+
+/// A new empty database in the test process's PostgreSQL.
+pub fn new_database() -> String {
+    let admin = std::env::var("FANLIC_TEST_PG_ADMIN").unwrap();
+    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let name = format!("t{}_{}", std::process::id(), N.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+    let out = Command::new("psql").args([&admin, "-qAt", "-c", &format!("CREATE DATABASE {name} OWNER fanlic")]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    format!("postgres://fanlic:pw@127.0.0.1:55432/{name}?sslmode=disable")
 }
 
 /// `fanlic ARGS` against the home of `env`, with `stdin` (none: empty).
@@ -70,6 +92,10 @@ pub fn fanlic(env: &Env, args: &[&str], stdin: Option<&[u8]>) -> Output {
 pub fn fanlic_with(env: &Env, vars: &[(&str, &std::ffi::OsStr)], args: &[&str], stdin: Option<&[u8]>) -> Output {
     let mut cmd = fanlic_cmd();
     cmd.args(args).env("FANLIC_HOME", &env.home).env("USER", "tester").current_dir(&env.dir);
+    match &env.database {
+        Some(url) => cmd.env("FANLIC_DATABASE_URL", url),
+        None => cmd.env_remove("FANLIC_DATABASE_URL"),
+    };
     cmd.envs(vars.iter().copied());
     for var in SMTP_VARS {
         cmd.env_remove(var);
