@@ -26,8 +26,15 @@ struct Cli {
     /// Keep the records in this PostgreSQL database instead of the home's fanlic.db
     /// (postgres://USER:PASSWORD@HOST:PORT/DB?sslmode=require&sslrootcert=CA.pem)
     /// [env: FANLIC_DATABASE_URL]
-    #[arg(long, global = true, value_name = "URL", env = "FANLIC_DATABASE_URL", hide_env = true,
-          hide_env_values = true, display_order = 901)]
+    #[arg(
+        long,
+        global = true,
+        value_name = "URL",
+        env = "FANLIC_DATABASE_URL",
+        hide_env = true,
+        hide_env_values = true,
+        display_order = 901
+    )]
     database: Option<fanlic_issuer::store::PostgresUrl>,
 
     #[command(subcommand)]

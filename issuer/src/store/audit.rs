@@ -6,8 +6,8 @@
 
 use std::path::Path;
 
-use fanlic_formats::Timestamp;
 use super::sql::{Connection, params};
+use fanlic_formats::Timestamp;
 use serde_json::{Value, json};
 
 use super::{Store, Tx, company_key};
@@ -390,7 +390,9 @@ impl Tx<'_> {
         };
         let mut stmt = conn.prepare(sql).map_err(read())?;
         let rows = stmt
-            .query_map(super::sql::params_from_iter(args.iter()), |r| Ok((audit_row(r)?, r.get::<_, Option<String>>(9)?)))
+            .query_map(super::sql::params_from_iter(args.iter()), |r| {
+                Ok((audit_row(r)?, r.get::<_, Option<String>>(9)?))
+            })
             .map_err(read())?;
         let mut out = Vec::new();
         for row in rows {
@@ -586,12 +588,7 @@ impl Tx<'_> {
     }
 
     /// The entries of `wh` (with its parameters `ps`), newest first, then `tail`.
-    fn audit_newest_first(
-        &self,
-        wh: &str,
-        ps: Vec<super::sql::Value>,
-        tail: &str,
-    ) -> Result<Vec<AuditEntry>, Error> {
+    fn audit_newest_first(&self, wh: &str, ps: Vec<super::sql::Value>, tail: &str) -> Result<Vec<AuditEntry>, Error> {
         let read = || store::err(self.path, "cannot read the audit trail");
         let mut stmt = self
             .conn

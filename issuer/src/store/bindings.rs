@@ -8,8 +8,8 @@
 
 use core::net::IpAddr;
 
-use fanlic_formats::{Date, Expiry, LicenseId, LicenseKind, Timestamp};
 use super::sql::{OptionalExtension as _, params};
+use fanlic_formats::{Date, Expiry, LicenseId, LicenseKind, Timestamp};
 
 use super::audit::{Action, Entry};
 use super::{Store, Tx, corrupt, err, int};

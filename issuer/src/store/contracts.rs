@@ -1,8 +1,8 @@
 //! The contract registry's rows, and the key companies are compared by.
 
+use super::sql::{OptionalExtension as _, params};
 use crate::error::{ContractError, StoreError};
 use fanlic_formats::{ActivationPolicy, Date, Expiry, LicenseKind, Timestamp, Version};
-use super::sql::{OptionalExtension as _, params};
 
 use super::{Tx, corrupt, err, int};
 use crate::Error;

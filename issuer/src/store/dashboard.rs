@@ -1,8 +1,8 @@
 //! The console dashboard's counts: each one indexed query, so the first
 //! page staff open stays fast however large the records grow.
 
-use fanlic_formats::{Date, Timestamp};
 use super::sql::params;
+use fanlic_formats::{Date, Timestamp};
 
 use super::{Tx, err, int};
 use crate::Error;

@@ -13,8 +13,8 @@ use core::fmt;
 use core::str::FromStr;
 use std::path::Path;
 
-use fanlic_formats::Timestamp;
 use super::sql::{OptionalExtension as _, params};
+use fanlic_formats::Timestamp;
 
 use super::audit::{self, Action, reasons_from_json, reasons_json};
 pub use super::reasons::{ReasonCode, UnknownCode};
@@ -341,9 +341,7 @@ const PRUNABLE: &str = "decision IN ('issued', 'rejected', 'resent', 'joined', '
 
 fn kind_of(r: &super::sql::Row<'_>, i: usize) -> super::sql::Result<DecisionKind> {
     let s: String = r.get(i)?;
-    DecisionKind::parse(&s).ok_or_else(|| {
-        super::sql::Error::Conversion { column: i, source: Box::new(UnknownCode(s)) }
-    })
+    DecisionKind::parse(&s).ok_or_else(|| super::sql::Error::Conversion { column: i, source: Box::new(UnknownCode(s)) })
 }
 
 fn decision_row(r: &super::sql::Row<'_>) -> super::sql::Result<DecisionRow> {

@@ -4,8 +4,8 @@
 use crate::error::StoreError;
 use std::path::{Path, PathBuf};
 
-use fanlic_formats::{KeyId, Timestamp};
 use super::sql::params;
+use fanlic_formats::{KeyId, Timestamp};
 
 use super::{Tx, corrupt, err, int, time};
 use crate::Error;

@@ -4,8 +4,8 @@
 use crate::error::{LicenseError, Refusal};
 use std::path::Path;
 
-use fanlic_formats::{KeyId, Timestamp};
 use super::sql::{OptionalExtension as _, params};
+use fanlic_formats::{KeyId, Timestamp};
 
 use super::{Tx, company_key, err, int};
 use crate::Error;
@@ -651,7 +651,9 @@ mod tests {
                                 .read(|tx| {
                                     let mut st = tx.conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
                                     let rows = st
-                                        .query_map(crate::store::sql::params_from_iter(args.iter()), |r| r.get::<_, String>(3))
+                                        .query_map(crate::store::sql::params_from_iter(args.iter()), |r| {
+                                            r.get::<_, String>(3)
+                                        })
                                         .unwrap();
                                     Ok(rows.map(Result::unwrap).collect())
                                 })

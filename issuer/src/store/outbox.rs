@@ -1,8 +1,8 @@
 //! The reply outbox: queued replies with their attachments, their
 //! delivery state ([`OutboxStatus`]) and retries.
 
-use fanlic_formats::Timestamp;
 use super::sql::{OptionalExtension as _, params};
+use fanlic_formats::Timestamp;
 
 use super::{Tx, err, int, sha256};
 use crate::Error;
@@ -168,17 +168,20 @@ impl Tx<'_> {
                  RETURNING outbox_id",
             )
             .and_then(|mut s| {
-                s.query_row(params![
-                    reply.to.trim(),
-                    reply.from,
-                    reply.subject,
-                    reply.in_reply_to,
-                    reply.references.join(" "),
-                    reply.language.as_str(),
-                    reply.body,
-                    message_id,
-                    int(now.0),
-                ], |r| r.get::<_, i64>(0))
+                s.query_row(
+                    params![
+                        reply.to.trim(),
+                        reply.from,
+                        reply.subject,
+                        reply.in_reply_to,
+                        reply.references.join(" "),
+                        reply.language.as_str(),
+                        reply.body,
+                        message_id,
+                        int(now.0),
+                    ],
+                    |r| r.get::<_, i64>(0),
+                )
             })
             .map_err(err(path, "cannot queue the reply"))?;
         for (i, a) in reply.attachments.iter().enumerate() {

@@ -6,8 +6,8 @@
 
 use core::str::FromStr;
 
-use fanlic_formats::{LicenseId, Timestamp};
 use super::sql::{OptionalExtension as _, params};
+use fanlic_formats::{LicenseId, Timestamp};
 
 use super::audit::{Action, Entry};
 use super::{Tx, err, int, time};

@@ -2,8 +2,8 @@
 //! exported (whose sequence numbers only grow), and undoing a license's
 //! binding to its project.
 
-use fanlic_formats::{KeyId, LicenseId, Timestamp};
 use super::sql::{OptionalExtension as _, params};
+use fanlic_formats::{KeyId, LicenseId, Timestamp};
 
 use super::{Tx, corrupt, err, int, time};
 use crate::Error;
@@ -186,7 +186,9 @@ impl Tx<'_> {
         let read = || err(path, "cannot read the revocations");
         let mut stmt = self.conn.prepare(sql).map_err(read())?;
         let rows = stmt
-            .query_map(params![], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?, r.get(3)?)))
+            .query_map(params![], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?, r.get(3)?))
+            })
             .map_err(read())?;
         let mut out = Vec::new();
         for row in rows {

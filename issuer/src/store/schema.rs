@@ -31,7 +31,8 @@ impl Migration {
 /// released; a change is added once, here, in both dialects.
 const MIGRATIONS: &[Migration] = &[
     // 1: keys, licenses, settings.
-    Migration::before_postgres(r"
+    Migration::before_postgres(
+        r"
 CREATE TABLE root_keys (
     key_id           TEXT PRIMARY KEY,             -- 16 lowercase hex
     public_key       BLOB NOT NULL CHECK (length(public_key) = 32),
@@ -83,9 +84,11 @@ CREATE TABLE authserv_ids (
     authserv_id TEXT PRIMARY KEY,
     added_at    INTEGER NOT NULL
 ) STRICT;
-"),
+",
+    ),
     // 2: the contract registry (contracts/, store/contracts.rs).
-    Migration::before_postgres(r"
+    Migration::before_postgres(
+        r"
 CREATE TABLE contracts (
     contract_id INTEGER PRIMARY KEY,
     company     TEXT NOT NULL,                     -- as the customer writes it
@@ -118,9 +121,11 @@ CREATE TABLE contract_audit (
     by          TEXT NOT NULL,
     contract    TEXT NOT NULL                      -- JSON: the contract after the change
 ) STRICT;
-"),
+",
+    ),
     // 3: the reply outbox (outbox/, store/outbox.rs): a queue of replies, with retry.
-    Migration::before_postgres(r"
+    Migration::before_postgres(
+        r"
 CREATE TABLE outbox (
     outbox_id       INTEGER PRIMARY KEY,
     to_addr         TEXT NOT NULL,                 -- a contract's address, never Reply-To
@@ -149,9 +154,11 @@ CREATE TABLE outbox_attachments (
     bytes        BLOB NOT NULL,
     PRIMARY KEY (outbox_id, position)
 ) STRICT;
-"),
+",
+    ),
     // 4: registration-mail decisions (ingest/): one per message, and their audit trail.
-    Migration::before_postgres(r"
+    Migration::before_postgres(
+        r"
 CREATE TABLE decisions (
     decision_id   INTEGER PRIMARY KEY,
     dedup_key     TEXT NOT NULL,                   -- Message-ID, else SHA-256 (hex) of the raw bytes
@@ -184,18 +191,22 @@ CREATE TABLE decision_audit (
     at          INTEGER NOT NULL,
     by          TEXT NOT NULL
 ) STRICT;
-"),
+",
+    ),
     // 5: the home's settings (`fanlic config`).
-    Migration::before_postgres(r"
+    Migration::before_postgres(
+        r"
 CREATE TABLE settings (
     name       TEXT PRIMARY KEY,                   -- reply_from
     value      TEXT NOT NULL,
     updated_at INTEGER NOT NULL,                   -- Unix seconds
     updated_by TEXT NOT NULL
 ) STRICT;
-"),
+",
+    ),
     // 6: activation (`fanlic serve`), revocation and unbinding.
-    Migration::before_postgres(r"
+    Migration::before_postgres(
+        r"
 -- Which version of the activation master secret derived a license's
 -- activation key (NULL: the license has none).
 ALTER TABLE licenses ADD COLUMN activation_master_version INTEGER;
@@ -251,11 +262,13 @@ CREATE TABLE license_audit (
     at          INTEGER NOT NULL,
     by          TEXT NOT NULL
 ) STRICT;
-"),
+",
+    ),
     // 7: private cloud (SPEC.md §7): the highest privateConfig generation the
     // activation service has seen per authorization server instance, so a
     // rolled-back copy is refused; and the image each license was sent.
-    Migration::before_postgres("
+    Migration::before_postgres(
+        "
 CREATE TABLE server_instances (
     license_id           TEXT NOT NULL,
     instance_fingerprint BLOB NOT NULL CHECK (length(instance_fingerprint) = 32),
@@ -263,12 +276,14 @@ CREATE TABLE server_instances (
     last_activated_at    INTEGER NOT NULL,
     PRIMARY KEY (license_id, instance_fingerprint)
 ) STRICT;
-"),
+",
+    ),
     // 8: one live license per (company, application, project), the license
     // count of a contract, the decisions a resent or automatic mail gets, and
     // one audit trail for every state change. `migrate_licenses` then
     // fills `company_key`, marks duplicates and creates the unique index.
-    Migration::before_postgres(r#"
+    Migration::before_postgres(
+        r#"
 -- The company as contracts compare it (contracts::company_key), and the
 -- license's state: live (in force), revoked, superseded (a later license of
 -- the same project replaced it), duplicate (found beside a live one when
@@ -352,14 +367,16 @@ ALTER TABLE decisions_new RENAME TO decisions;
 CREATE INDEX decisions_by_decision ON decisions (decision, decided_at);
 CREATE INDEX decisions_by_request ON decisions (request_key, decision);
 CREATE INDEX decisions_by_license ON decisions (license_id, decision);
-"#),
+"#,
+    ),
     // 9: secrets at rest. Activation keys are derived from the master secret
     // (activation.rs), so the column is emptied and never written again.
     // Attachments keep their SHA-256 and size, their bytes only until the
     // reply is sent (`migrate_attachments` copies the rows).
     // Requests whose license id was not authenticated are counted per client
     // and day, never stored under a license.
-    Migration::before_postgres(r"
+    Migration::before_postgres(
+        r"
 UPDATE licenses SET activation_key = NULL;
 
 CREATE TABLE outbox_attachments_new (
@@ -386,12 +403,14 @@ SELECT client_addr, at / 86400, outcome, count(*), max(at) FROM activations
 WHERE outcome IN ('forged_challenge', 'unknown_license', 'no_activation_key')
 GROUP BY client_addr, at / 86400, outcome;
 DELETE FROM activations WHERE outcome IN ('forged_challenge', 'unknown_license', 'no_activation_key');
-"),
+",
+    ),
     // 10: activation receipts (SPEC.md §6.3): each contract's activation
     // policy and re-activation lease, the receipt keys (certified by a root
     // key for receipts only, with a window of at most 31 days), every
     // receipt issued, and alerts for staff (`fanlic alerts`).
-    Migration::before_postgres(r"
+    Migration::before_postgres(
+        r"
 ALTER TABLE contracts ADD COLUMN activation_policy TEXT NOT NULL DEFAULT 'code'
     CHECK (activation_policy IN ('code', 'receipt'));
 -- Days a private-cloud receipt lets its server run before it must be
@@ -439,23 +458,27 @@ CREATE TABLE alerts (
     closed_by   TEXT
 ) STRICT;
 CREATE INDEX alerts_open ON alerts (closed_at, license_id);
-"),
+",
+    ),
     // 11: bounded raw mail. How much of each decision's message `raw` still
     // holds: whole, its first bytes only (rejected or ignored junk), or
     // nothing (`fanlic prune`); the message's full size, and when it was
     // pruned. raw_sha256 stays the digest of the whole message.
-    Migration::before_postgres(r"
+    Migration::before_postgres(
+        r"
 ALTER TABLE decisions ADD COLUMN raw_size INTEGER;
 ALTER TABLE decisions ADD COLUMN raw_kept TEXT NOT NULL DEFAULT 'whole'
     CHECK (raw_kept IN ('whole', 'truncated', 'pruned'));
 ALTER TABLE decisions ADD COLUMN raw_pruned_at INTEGER;
 UPDATE decisions SET raw_size = length(raw);
-"),
+",
+    ),
     // 12: the staff console. Staff accounts (Argon2id PHC strings, never the
     // password), their sessions (only the SHA-256 of the cookie's token is
     // kept: a copy of the database logs nobody in) and failed logins counted
     // per account name and per client address.
-    Migration::before_postgres(r"
+    Migration::before_postgres(
+        r"
 CREATE TABLE staff (
     name          TEXT PRIMARY KEY,
     role          TEXT NOT NULL CHECK (role IN ('viewer', 'issuer', 'admin')),
@@ -480,7 +503,8 @@ CREATE TABLE login_failures (
     locked_until  INTEGER,
     PRIMARY KEY (kind, key)
 ) STRICT;
-"),
+",
+    ),
     // 13: the staff console's lists, each page an index range, never a
     // sort of every row.
     // The review queue counts the resends joined to each held request

@@ -1,7 +1,7 @@
 //! The home's settings (`fanlic config`) and the trusted authserv ids.
 
-use fanlic_formats::Timestamp;
 use super::sql::{OptionalExtension as _, params};
+use fanlic_formats::Timestamp;
 
 use super::{Tx, err, int};
 use crate::Error;
@@ -64,7 +64,8 @@ impl Tx<'_> {
         let mut stmt = conn
             .prepare("SELECT authserv_id FROM authserv_ids ORDER BY added_at, rowid")
             .map_err(err(path, "cannot read the authserv ids"))?;
-        let rows = stmt.query_map(params![], |r| r.get::<_, String>(0)).map_err(err(path, "cannot read the authserv ids"))?;
+        let rows =
+            stmt.query_map(params![], |r| r.get::<_, String>(0)).map_err(err(path, "cannot read the authserv ids"))?;
         rows.collect::<Result<Vec<_>, _>>().map_err(err(path, "cannot read the authserv ids"))
     }
 

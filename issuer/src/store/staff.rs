@@ -2,8 +2,8 @@
 //! `staff`, `staff_sessions`, `login_failures`). Passwords are kept only as
 //! Argon2id PHC strings and sessions only as the SHA-256 of their token.
 
-use fanlic_formats::Timestamp;
 use super::sql::{OptionalExtension as _, params};
+use fanlic_formats::Timestamp;
 
 use super::Tx;
 use crate::Error;

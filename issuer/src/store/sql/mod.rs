@@ -63,12 +63,21 @@ pub(crate) enum Error {
     Postgres(postgres::Error),
     /// A connection to PostgreSQL could not be made or taken from the pool.
     Unavailable(String),
+    /// A connection to PostgreSQL was refused: its certificate, the login.
+    Setup(String),
     /// `query_row` found no row.
     NoRows,
     /// A column held something else than the type read.
-    Type { column: usize, expected: &'static str, found: &'static str },
+    Type {
+        column: usize,
+        expected: &'static str,
+        found: &'static str,
+    },
     /// A column's value did not convert (e.g. an unknown code).
-    Conversion { column: usize, source: Box<dyn core::error::Error + Send + Sync> },
+    Conversion {
+        column: usize,
+        source: Box<dyn core::error::Error + Send + Sync>,
+    },
 }
 
 impl fmt::Display for Error {
@@ -79,7 +88,7 @@ impl fmt::Display for Error {
                 Some(db) => write!(f, "{}: {} (SQLSTATE {})", db.severity(), db.message(), db.code().code()),
                 None => e.fmt(f),
             },
-            Error::Unavailable(why) => f.write_str(why),
+            Error::Unavailable(why) | Error::Setup(why) => f.write_str(why),
             Error::NoRows => f.write_str("no row"),
             Error::Type { column, expected, found } => write!(f, "column {column}: {found} where {expected} was read"),
             Error::Conversion { column, source } => write!(f, "column {column}: {source}"),

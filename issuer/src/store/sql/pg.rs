@@ -9,8 +9,8 @@ use std::error::Error as StdError;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 
-use rustls::pki_types::pem::PemObject as _;
 use postgres::types::{FromSql, IsNull, ToSql, Type, private::BytesMut};
+use rustls::pki_types::pem::PemObject as _;
 
 use super::{Error, Result, ValueRef};
 
@@ -103,7 +103,19 @@ impl Target {
             }
             None => self.config.connect(postgres::NoTls),
         }
-        .map_err(|e| Error::Unavailable(format!("cannot connect to {}: {}", self.shown, describe(&e))))?;
+        .map_err(|e| {
+            // A refused certificate or login is the URL's or the server's
+            // setup to fix, not an outage to wait out.
+            let setup = e.as_db_error().is_some() || e.to_string().contains("TLS");
+            let mut why = format!("cannot connect to {}: {}", self.shown, describe(&e));
+            if why.contains("UnknownIssuer") || why.contains("certificate") {
+                why.push_str(
+                    " (name the CA that signed the server's certificate with sslrootcert=FILE in the URL, \
+                     or sslmode=disable on a network you trust)",
+                );
+            }
+            if setup { Error::Setup(why) } else { Error::Unavailable(why) }
+        })?;
         Ok(PgConn { client, cache: HashMap::new(), broken: false })
     }
 }
@@ -321,7 +333,8 @@ impl ToSql for Bind<'_> {
                 Type::INT4 => i32::try_from(i)?.to_sql(ty, out),
                 Type::INT2 => i16::try_from(i)?.to_sql(ty, out),
                 Type::BOOL => (i != 0).to_sql(ty, out),
-                Type::FLOAT8 => {
+                Type::FLOAT8 =>
+                {
                     #[allow(clippy::cast_precision_loss, reason = "as SQLite compares")]
                     (i as f64).to_sql(ty, out)
                 }
@@ -471,7 +484,10 @@ mod tests {
     fn placeholders_are_numbered_as_sqlite_numbers_them() {
         assert_eq!(placeholders("SELECT ?1, ?2, ?1"), "SELECT $1, $2, $1");
         assert_eq!(placeholders("a = ? AND b = ? OR c = ?5 AND d = ?"), "a = $1 AND b = $2 OR c = $5 AND d = $6");
-        assert_eq!(placeholders("x LIKE '%?%' AND y = ?1 -- what?\n AND z = ?"), "x LIKE '%?%' AND y = $1 -- what?\n AND z = $2");
+        assert_eq!(
+            placeholders("x LIKE '%?%' AND y = ?1 -- what?\n AND z = ?"),
+            "x LIKE '%?%' AND y = $1 -- what?\n AND z = $2"
+        );
         assert_eq!(placeholders("\"odd?\" = ?"), "\"odd?\" = $1");
     }
 

@@ -73,14 +73,12 @@ pub fn postgres_suite() -> bool {
     std::env::var("FANLIC_TEST_DATABASE").is_ok_and(|v| v == "postgres")
 }
 
-/// A new empty database in the test process's PostgreSQL.
+/// A new empty database in the test process's PostgreSQL (one cluster,
+/// started by the first test that needs it, stopped when the process ends).
 pub fn new_database() -> String {
-    let admin = std::env::var("FANLIC_TEST_PG_ADMIN").unwrap();
-    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-    let name = format!("t{}_{}", std::process::id(), N.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
-    let out = Command::new("psql").args([&admin, "-qAt", "-c", &format!("CREATE DATABASE {name} OWNER fanlic")]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    format!("postgres://fanlic:pw@127.0.0.1:55432/{name}?sslmode=disable")
+    // Over TLS, verified against the cluster's own CA, as a vendor should run it.
+    let pg = fanlic_testkit::postgres::PgCluster::shared();
+    pg.tls_url(&pg.new_database())
 }
 
 /// `fanlic ARGS` against the home of `env`, with `stdin` (none: empty).
