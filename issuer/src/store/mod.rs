@@ -16,6 +16,8 @@
 //! - `receipts`: activation receipts, the alerts staff read, lease reminders.
 //! - `staff`: staff accounts, console sessions, failed logins.
 //! - `audit`: the audit trail, written in the same transaction as the change.
+//! - `copy`: `fanlic db`: a database's state read without migrating it,
+//!   migrating it, and copying a home's SQLite records into PostgreSQL.
 //!
 //! The store is synchronous; async callers reach it through a database
 //! thread. A second backend (PostgreSQL) implements the same `Tx` methods:
@@ -24,6 +26,7 @@
 pub mod audit;
 pub mod bindings;
 mod contracts;
+mod copy;
 pub mod dashboard;
 pub mod decisions;
 mod keys;
@@ -47,6 +50,10 @@ use std::sync::Arc;
 use crate::Error;
 
 pub use contracts::*;
+pub use copy::{
+    CopyReport, DbStatus, InstanceSecret, MigrateReport, MigrationStep, TableCopy, TableRows, copy_database, copy_home,
+    db_migrate, db_status, home_database,
+};
 pub use decisions::DecisionKind;
 pub use keys::{IssuingKeyRow, RECEIPT_PURPOSE, RootKeyRow};
 pub use licenses::*;
