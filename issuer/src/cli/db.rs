@@ -30,6 +30,7 @@ pub(crate) struct DbArgs {
 }
 
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant, reason = "one value, parsed once per run")]
 enum DbCommand {
     Status(StatusArgs),
     Migrate(MigrateArgs),

@@ -238,7 +238,7 @@ pub fn db_status(db: &Database) -> Result<DbStatus, Error> {
 
 /// `fanlic db migrate`: brings the schema of `db` up to date.
 pub fn db_migrate(db: &Database) -> Result<MigrateReport, Error> {
-    let from = connect_plain(db, |conn, path| schema::version_without_migrating(conn, path))?;
+    let from = connect_plain(db, schema::version_without_migrating)?;
     let store = Store::open_database(db, false)?;
     let to = store.read(|tx| schema::status(tx.conn, tx.path)).map(|s| s.version)?;
     Ok(MigrateReport { backend: backend_name(db), database: shown(db), from, to, applied: steps(from, to) })
@@ -599,7 +599,7 @@ fn copy_table(
         let refs: Vec<&(dyn ToSql + Sync)> = values.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
         writer.write(&refs).map_err(|e| dst_fail()(e.into()))?;
         copied += 1;
-        if copied % PROGRESS_EVERY == 0 {
+        if copied.is_multiple_of(PROGRESS_EVERY) {
             progress(&format!("{}: {copied} rows copied…", p.table));
         }
     }
@@ -812,8 +812,8 @@ mod tests {
         let zero = digest_of(&[vec![Value::Integer(0)]]);
         let all = [null, empty_text, empty_blob, zero];
         for (i, a) in all.iter().enumerate() {
-            for b in &all[i + 1..] {
-                assert_ne!(a.1, b.1);
+            for (j, b) in all.iter().enumerate() {
+                assert!(i == j || a.1 != b.1, "{i} and {j} digest alike");
             }
         }
         // The same bytes as text and as a blob differ too.
