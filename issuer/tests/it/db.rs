@@ -125,7 +125,7 @@ fn copy_moves_a_sqlite_home_into_postgres_and_every_command_reads_the_same() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     let progress = String::from_utf8(out.stderr).unwrap();
-    assert!(progress.contains("fanlic db copy: decisions: 5 rows copied"), "{progress}");
+    assert!(progress.contains("fanlic db copy: decisions: 5 rows copied in "), "{progress}");
     assert_eq!(report["schema_version"], before["schema_version"]);
     assert!(!report["to"].as_str().unwrap().contains(PgCluster::shared().password()), "{report}");
     let copied: Vec<(String, u64)> = report["tables"]
@@ -195,8 +195,11 @@ fn a_second_copy_into_the_same_database_is_refused_and_changes_nothing() {
     let env = sqlite_home();
     ingest(&env, &[], "a.eml", &mail(Some(PASS), "a@customer.example", BODY));
     let url = empty_database();
-    ok(&env, &["db", "copy", "--to", &url]);
+    let said = ok(&env, &["db", "copy", "--to", &url]);
     let pg = PgCluster::shared();
+    assert!(said.contains("every table verified") && !said.contains(pg.password()), "{said}");
+    let line = said.lines().find(|l| l.trim_start().starts_with("decisions ")).unwrap();
+    assert!(line.contains("1 rows  sha256 "), "{said}");
     let snapshot = |u: &str| {
         pg.psql(
             u,
@@ -289,4 +292,115 @@ fn status_reads_without_migrating_and_migrate_brings_a_new_database_up_to_date()
     assert_eq!(s["schema_version"], latest);
     assert!(status_tables(&s).iter().any(|t| t == &("contracts".to_owned(), 1)));
     assert!(!status_tables(&s).iter().any(|t| t.0.starts_with("audit_text") || t.0.starts_with("sqlite_")));
+}
+
+/// Decisions in the big copy: `FANLIC_DB_COPY_ROWS`, else 5,000 (several
+/// batches of the target's verification cursor).
+fn big_rows() -> i64 {
+    std::env::var("FANLIC_DB_COPY_ROWS").ok().and_then(|v| v.parse().ok()).unwrap_or(5_000)
+}
+
+#[test]
+fn a_big_home_copies_and_verifies_in_batches() {
+    let env = sqlite_home();
+    let rejected = ingest(&env, &[], "r.eml", &mail(Some(PASS), "r@customer.example", &bad_values(BODY)));
+    assert_eq!(rejected["decision"], "rejected");
+    let n = big_rows();
+    {
+        // Copies of that decision (each its own mail) and an audit row for each.
+        let conn = rusqlite::Connection::open(env.home.join("fanlic.db")).unwrap();
+        conn.execute(
+            "WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < ?1)
+             INSERT INTO decisions (dedup_key, message_id, source, from_addr, subject, decision, reasons,
+                 authenticated, raw_sha256, raw, decided_at, decided_by, raw_size, raw_kept)
+             SELECT dedup_key || '-' || i, message_id || '-' || i, source, from_addr, subject, decision, reasons,
+                 authenticated, raw_sha256, CAST(raw || i AS BLOB), decided_at + i, decided_by, raw_size, raw_kept
+             FROM decisions, k",
+            [n],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO audit (at, by, action, decision_id, dedup_key, why, data)
+             SELECT decided_at, decided_by, 'rejected', decision_id, dedup_key, 'bulk', reasons FROM decisions
+             WHERE dedup_key LIKE '%-%'",
+            [],
+        )
+        .unwrap();
+    }
+    let url = empty_database();
+    let started = std::time::Instant::now();
+    let out = fanlic(&env, &["db", "copy", "--to", &url, "--json"], None);
+    let took = started.elapsed();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = |t: &str| {
+        report["tables"].as_array().unwrap().iter().find(|x| x["table"] == t).unwrap()["rows"].as_i64().unwrap()
+    };
+    assert_eq!(rows("decisions"), n + 1);
+    assert!(rows("audit") > n);
+    let pg = PgCluster::shared();
+    assert_eq!(pg.psql(&url, "SELECT count(*) FROM decisions"), (n + 1).to_string());
+    // What a digest compares, compared once more by PostgreSQL itself.
+    let lite = rusqlite::Connection::open(env.home.join("fanlic.db")).unwrap();
+    let sum: i64 = lite.query_row("SELECT sum(length(raw)) FROM decisions", [], |r| r.get(0)).unwrap();
+    assert_eq!(pg.psql(&url, "SELECT sum(length(raw)) FROM decisions"), sum.to_string());
+    eprint!("{}", String::from_utf8_lossy(&out.stderr));
+    eprintln!(
+        "db copy: {} rows ({} decisions, {} MB of mail) in {:.2} s (fanlic says {} ms)",
+        report["rows"],
+        n + 1,
+        sum / 1_000_000,
+        took.as_secs_f64(),
+        report["millis"]
+    );
+}
+
+#[test]
+fn a_difference_found_by_verification_rolls_everything_back() {
+    let env = sqlite_home();
+    assert_eq!(ingest(&env, &[], "a.eml", &mail(Some(PASS), "a@customer.example", BODY))["decision"], "issued");
+    let pg = PgCluster::shared();
+    let tables = |u: &str| pg.psql(u, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'");
+
+    // The target changes each decision's subject as it is inserted (an
+    // event trigger, set up by the superuser, arms a row trigger as soon
+    // as the copy creates the table): the digests must differ.
+    let plain = pg.new_database();
+    let db = plain.rsplit('/').next().unwrap().to_owned();
+    let url = pg.tls_url(&plain);
+    pg.superuser_psql(
+        &db,
+        "CREATE FUNCTION tamper() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN NEW.subject := NEW.subject || '!'; RETURN NEW; END $$;
+         CREATE FUNCTION arm() RETURNS event_trigger LANGUAGE plpgsql AS $$
+         BEGIN
+             IF to_regclass('public.decisions') IS NOT NULL
+                AND NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'tamper') THEN
+                 CREATE TRIGGER tamper BEFORE INSERT ON public.decisions FOR EACH ROW EXECUTE FUNCTION tamper();
+             END IF;
+         END $$;
+         CREATE EVENT TRIGGER arm ON ddl_command_end WHEN TAG IN ('CREATE TABLE', 'CREATE INDEX')
+             EXECUTE FUNCTION arm();",
+    );
+    let out = fanlic(&env, &["db", "copy", "--to", &url], None);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("the copy of table decisions does not match the source"), "{err}");
+    assert!(err.contains("nothing was kept"), "{err}");
+    assert_eq!(tables(&url), "0");
+
+    // The source's count of live licenses disagrees with its licenses:
+    // what the target's trigger computes differs, and nothing is kept.
+    let url = empty_database();
+    let conn = rusqlite::Connection::open(env.home.join("fanlic.db")).unwrap();
+    conn.execute("UPDATE live_license_counts SET live = live + 1", []).unwrap();
+    let out = fanlic(&env, &["db", "copy", "--to", &url], None);
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(!out.status.success() && err.contains("table live_license_counts does not match"), "{err}");
+    assert_eq!(tables(&url), "0");
+
+    // Put right, the same copy succeeds.
+    conn.execute("UPDATE live_license_counts SET live = live - 1", []).unwrap();
+    ok(&env, &["db", "copy", "--to", &url]);
+    assert_eq!(pg.psql(&url, "SELECT live FROM live_license_counts"), "1");
 }
