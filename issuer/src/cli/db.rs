@@ -125,7 +125,12 @@ impl Report for Status {
     fn human(&self) -> String {
         let s = &self.0;
         let mut out = format!("backend:  {}\ndatabase: {}\n", s.backend, s.database);
-        if s.pending.is_empty() {
+        if s.version > s.latest {
+            out.push_str(&format!(
+                "schema:   version {}, newer than this fanlic knows (up to {}); use a newer fanlic\n",
+                s.version, s.latest
+            ));
+        } else if s.pending.is_empty() {
             out.push_str(&format!("schema:   version {} (up to date)\n", s.version));
         } else {
             out.push_str(&format!(
