@@ -1,0 +1,112 @@
+//! What several `fanlic serve` instances on one database share besides the
+//! records: the check value of each secret they must hold alike
+//! (`instance_secrets`), and the counts of the rate limits
+//! (`rate_limits`), so that two instances enforce one limit.
+
+use super::sql::{OptionalExtension as _, params};
+use super::{Tx, err, int, schema};
+use crate::Error;
+
+/// A secret as the first instance recorded it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordedSecret {
+    /// The secret's version.
+    pub version: u32,
+    /// A MAC under the secret of a fixed label (never the secret).
+    pub check_value: Vec<u8>,
+    /// When it was recorded (Unix seconds).
+    pub recorded_at: u64,
+    /// Who recorded it (host and home).
+    pub recorded_by: String,
+}
+
+/// One increment of a rate limit's count.
+#[derive(Clone, Debug)]
+pub struct RateCount {
+    /// `license`, `client` or `forged`.
+    pub scope: &'static str,
+    /// The license id or the client address.
+    pub key: String,
+    /// The window's start (Unix seconds).
+    pub window_start: u64,
+    /// Requests to add.
+    pub add: u32,
+}
+
+impl Tx<'_> {
+    /// The secret recorded under `name`, after recording `mine` when none
+    /// was: the first instance's secret is the one every other must hold.
+    pub fn record_instance_secret(&self, name: &str, mine: &RecordedSecret) -> Result<RecordedSecret, Error> {
+        let write = || err(self.path, "cannot record the instance's secret");
+        self.conn
+            .prepare_cached(
+                "INSERT INTO instance_secrets (name, version, check_value, recorded_at, recorded_by)
+                 VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    name,
+                    i64::from(mine.version),
+                    mine.check_value.as_slice(),
+                    int(mine.recorded_at),
+                    mine.recorded_by.as_str()
+                ])
+            })
+            .map_err(write())?;
+        let read = || err(self.path, "cannot read the instance's secret");
+        let row: Option<(i64, Vec<u8>, i64, String)> = self
+            .conn
+            .prepare_cached(
+                "SELECT version, check_value, recorded_at, recorded_by FROM instance_secrets WHERE name = ?1",
+            )
+            .and_then(|mut s| {
+                s.query_row(params![name], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))).optional()
+            })
+            .map_err(read())?;
+        let Some((version, check_value, at, by)) = row else {
+            return Err(super::corrupt(self.path, format!("instance secret {name} vanished after it was recorded")));
+        };
+        Ok(RecordedSecret {
+            version: u32::try_from(version)
+                .map_err(|_| super::corrupt(self.path, format!("secret version {version}")))?,
+            check_value,
+            recorded_at: u64::try_from(at).unwrap_or(0),
+            recorded_by: by,
+        })
+    }
+
+    /// Adds each count to its window's row (made when absent) and returns
+    /// the rows' totals, every instance's counts, in the same order.
+    pub fn add_rate_counts(&self, counts: &[RateCount]) -> Result<Vec<u64>, Error> {
+        let write = || err(self.path, "cannot count a rate limit");
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "INSERT INTO rate_limits (scope, key, window_start, count) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (scope, key, window_start) DO UPDATE SET count = rate_limits.count + excluded.count
+                 RETURNING count",
+            )
+            .map_err(write())?;
+        let mut out = Vec::with_capacity(counts.len());
+        for c in counts {
+            let total: i64 = stmt
+                .query_row(params![c.scope, c.key.as_str(), int(c.window_start), i64::from(c.add)], |r| r.get(0))
+                .map_err(write())?;
+            out.push(u64::try_from(total).unwrap_or(0));
+        }
+        Ok(out)
+    }
+
+    /// Removes the counts of windows that started before `before`.
+    pub fn prune_rate_counts(&self, before: u64) -> Result<usize, Error> {
+        self.conn
+            .prepare_cached("DELETE FROM rate_limits WHERE window_start < ?1")
+            .and_then(|mut s| s.execute(params![int(before)]))
+            .map_err(err(self.path, "cannot remove old rate limit counts"))
+    }
+
+    /// The schema version of the database, and the one this build writes.
+    pub fn schema_versions(&self) -> Result<(i64, i64), Error> {
+        schema::status(self.conn, self.path).map(|s| (s.version, s.latest))
+    }
+}
