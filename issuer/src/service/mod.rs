@@ -19,7 +19,9 @@
 //! Its parts: `router` accepts connections, `handlers` answer requests,
 //! `pages` write what is shown, `reason` says why an activation is
 //! refused, `db` is the database thread, `limits` the connection and rate
-//! limits, `log` the request log, `license_row` the cached license rows,
+//! limits (shared with the other instances on PostgreSQL), `instance` the
+//! secrets compared with the other instances' (`/readyz`), `log` the
+//! request log, `license_row` the cached license rows,
 //! and [`receipts`] what receipts add (alerts, lease reminders). Every
 //! record is read and written through the store ([`crate::store::Tx`]).
 

@@ -3,9 +3,15 @@
 //! (`instance_secrets`), and the counts of the rate limits
 //! (`rate_limits`), so that two instances enforce one limit.
 
-use super::sql::{OptionalExtension as _, params};
+use std::collections::HashMap;
+
+use super::sql::{OptionalExtension as _, Value, params};
 use super::{Tx, err, int, schema};
 use crate::Error;
+
+/// Rate limit counts added per statement (4 parameters each: well under
+/// SQLite's and PostgreSQL's limits).
+pub const COUNTS_PER_STATEMENT: usize = 200;
 
 /// A secret as the first instance recorded it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -76,23 +82,46 @@ impl Tx<'_> {
     }
 
     /// Adds each count to its window's row (made when absent) and returns
-    /// the rows' totals, every instance's counts, in the same order.
+    /// the rows' totals, every instance's counts, in the same order. A few
+    /// statements for any number of counts (one per [`COUNTS_PER_STATEMENT`]):
+    /// the sync holds the write lock every writer takes.
     pub fn add_rate_counts(&self, counts: &[RateCount]) -> Result<Vec<u64>, Error> {
         let write = || err(self.path, "cannot count a rate limit");
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "INSERT INTO rate_limits (scope, key, window_start, count) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (scope, key, window_start) DO UPDATE SET count = rate_limits.count + excluded.count
-                 RETURNING count",
-            )
-            .map_err(write())?;
         let mut out = Vec::with_capacity(counts.len());
-        for c in counts {
-            let total: i64 = stmt
-                .query_row(params![c.scope, c.key.as_str(), int(c.window_start), i64::from(c.add)], |r| r.get(0))
-                .map_err(write())?;
-            out.push(u64::try_from(total).unwrap_or(0));
+        for chunk in counts.chunks(COUNTS_PER_STATEMENT) {
+            let mut sql = String::from("INSERT INTO rate_limits (scope, key, window_start, count) VALUES ");
+            let mut values = Vec::with_capacity(chunk.len() * 4);
+            for (i, c) in chunk.iter().enumerate() {
+                let n = i * 4;
+                let sep = if i == 0 { "" } else { ", " };
+                sql.push_str(&format!("{sep}(?{}, ?{}, ?{}, ?{})", n + 1, n + 2, n + 3, n + 4));
+                values.extend([
+                    Value::Text(c.scope.to_owned()),
+                    Value::Text(c.key.clone()),
+                    Value::Integer(int(c.window_start)),
+                    Value::Integer(i64::from(c.add)),
+                ]);
+            }
+            // Each row once per statement (the callers' keys are distinct),
+            // as ON CONFLICT DO UPDATE requires.
+            sql.push_str(
+                " ON CONFLICT (scope, key, window_start) DO UPDATE SET count = rate_limits.count + excluded.count
+                 RETURNING scope, key, window_start, count",
+            );
+            let mut totals: HashMap<(String, String, i64), i64> = HashMap::with_capacity(chunk.len());
+            let mut stmt = self.conn.prepare(&sql).map_err(write())?;
+            let mut rows = stmt.query(values.as_slice()).map_err(write())?;
+            while let Some(r) = rows.next().map_err(write())? {
+                let key = (r.get(0).map_err(write())?, r.get(1).map_err(write())?, r.get(2).map_err(write())?);
+                totals.insert(key, r.get(3).map_err(write())?);
+            }
+            for c in chunk {
+                let total = totals.get(&(c.scope.to_owned(), c.key.clone(), int(c.window_start))).copied();
+                let Some(total) = total else {
+                    return Err(super::corrupt(self.path, format!("no count returned for {} {}", c.scope, c.key)));
+                };
+                out.push(u64::try_from(total).unwrap_or(0));
+            }
         }
         Ok(out)
     }

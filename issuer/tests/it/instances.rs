@@ -592,9 +592,41 @@ fn one_rate_limit_for_both_instances() {
         thread::sleep(Duration::from_millis(200));
         false
     });
+    eprintln!("rate limit: B admitted {admitted} requests of a client A had limited (limit 10)");
     assert!(limited, "B never refused");
     assert!(admitted <= 7, "B admitted {admitted} of a client A had already limited (alone it admits 10)");
     thread::sleep(Duration::from_millis(1500));
     let total = v.count("SELECT coalesce(sum(count), 0) FROM rate_limits WHERE scope = 'client' AND key = '127.0.0.1'");
     assert!(total >= 11 + i64::from(admitted), "{total}");
+}
+
+#[test]
+fn an_instance_without_the_signing_receipt_key_refuses_until_it_is_copied() {
+    let v = Vendor::new(PgCluster::shared());
+    let lic = v.issue("webroot");
+    let a = Server::start(&v, &v.home, &[]);
+    a.until_ready(Duration::from_secs(10));
+    // The operator copied activation/ but forgot receipt-keys/.
+    let second = v.dir.join("instance-2");
+    fs::create_dir(&second).unwrap();
+    assert!(Command::new("cp").arg("-a").arg(v.home.join("activation")).arg(&second).status().unwrap().success());
+    let b = Server::start(&v, &second, &[]);
+    let r = http(&b.addr, "GET", "/readyz").unwrap();
+    assert_eq!(r.status, 503, "{}", r.body);
+    let body = r.json();
+    assert_eq!(body["failed"], serde_json::json!(["receipt_key"]), "{body}");
+    let (path, code) = lic.confirmation("webroot", 1);
+    let r = http(&b.addr, "POST", &path).unwrap();
+    assert_eq!((r.status, r.code().as_str()), (503, "instance_misconfigured"), "{}", r.body);
+    // A GET only shows: the master secret is the same, so it still answers.
+    assert_eq!(http(&b.addr, "GET", &path).unwrap().status, 200);
+    let log = b.stderr();
+    assert!(log.contains("which signs now, is not here") && log.contains("Copy receipt-keys/receipt-"), "{log}");
+
+    // Copied: found again without a restart.
+    assert!(Command::new("cp").arg("-a").arg(v.home.join("receipt-keys")).arg(&second).status().unwrap().success());
+    b.until_ready(Duration::from_secs(5));
+    let r = http(&b.addr, "POST", &path).unwrap();
+    assert_eq!((r.status, r.json()["code"].as_str()), (200, Some(code.as_str())), "{}", r.body);
+    assert!(b.stderr().contains("now matches the database"));
 }
