@@ -139,3 +139,49 @@ impl Tx<'_> {
         schema::status(self.conn, self.path).map(|s| (s.version, s.latest))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)] // test code
+    use super::*;
+    use crate::store::{Database, Store};
+
+    /// More counts than one statement takes, twice: every total comes back
+    /// in order, the second time doubled; and the first secret recorded stays.
+    fn counts_and_secrets(mut store: Store) {
+        let counts: Vec<RateCount> = (0..COUNTS_PER_STATEMENT * 2 + 7)
+            .map(|i| RateCount {
+                scope: if i % 3 == 0 { "license" } else { "client" },
+                key: format!("key-{i}"),
+                window_start: 3600,
+                add: u32::try_from(i % 5 + 1).unwrap(),
+            })
+            .collect();
+        let first = store.write(|tx| tx.add_rate_counts(&counts)).unwrap();
+        let want: Vec<u64> = counts.iter().map(|c| u64::from(c.add)).collect();
+        assert_eq!(first, want);
+        let second = store.write(|tx| tx.add_rate_counts(&counts)).unwrap();
+        assert_eq!(second, want.iter().map(|n| n * 2).collect::<Vec<_>>());
+        assert_eq!(store.write(|tx| tx.prune_rate_counts(3601)).unwrap(), counts.len());
+
+        let mine = RecordedSecret { version: 2, check_value: vec![1; 32], recorded_at: 5, recorded_by: "a".into() };
+        let other = RecordedSecret { version: 3, check_value: vec![2; 32], recorded_at: 6, recorded_by: "b".into() };
+        assert_eq!(store.write(|tx| tx.record_instance_secret("activation-master", &mine)).unwrap(), mine);
+        assert_eq!(store.write(|tx| tx.record_instance_secret("activation-master", &other)).unwrap(), mine);
+        let (version, latest) = store.read(|tx| tx.schema_versions()).unwrap();
+        assert_eq!(version, latest);
+    }
+
+    #[test]
+    fn rate_counts_and_secrets_on_sqlite() {
+        let dir = tempfile::tempdir().unwrap();
+        counts_and_secrets(Store::open(&dir.path().join("fanlic.db"), true).unwrap());
+    }
+
+    #[test]
+    fn rate_counts_and_secrets_on_postgres() {
+        let pg = fanlic_testkit::postgres::PgCluster::shared();
+        let url = pg.tls_url(&pg.new_database()).parse().unwrap();
+        counts_and_secrets(Store::open_database(&Database::Postgres(url), true).unwrap());
+    }
+}
