@@ -15,6 +15,7 @@
 //! - `bindings`: what `fanlic serve` binds and records of activations.
 //! - `receipts`: activation receipts, the alerts staff read, lease reminders.
 //! - `staff`: staff accounts, console sessions, failed logins.
+//! - `instances`: secrets' check values and rate limit counts `fanlic serve` instances share.
 //! - `audit`: the audit trail, written in the same transaction as the change.
 //! - `copy`: `fanlic db`: a database's state read without migrating it,
 //!   migrating it, and copying a home's SQLite records into PostgreSQL.
@@ -29,6 +30,7 @@ mod contracts;
 mod copy;
 pub mod dashboard;
 pub mod decisions;
+pub mod instances;
 mod keys;
 mod licenses;
 mod outbox;
