@@ -26,6 +26,7 @@ mod ingest_private_cloud;
 mod live;
 mod mail_source;
 mod outbox;
+mod outbox_lease;
 mod private_cloud;
 mod qr;
 mod reason_samples;

@@ -1,0 +1,291 @@
+//! The outbox leased, with real components: replies queued by `fanlic
+//! ingest` of real registration mails, flushed by several `fanlic outbox
+//! flush` processes at once against one database (a real PostgreSQL from
+//! Debian, or one home's SQLite file), sent to a real SMTP server
+//! (aiosmtpd), and a flush killed with SIGKILL in the middle of a send.
+
+use core::time::Duration;
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    fs,
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    thread,
+    time::Instant,
+};
+
+use mail_parser::MessageParser;
+use serde_json::Value;
+
+use crate::common::smtp::{SmtpServer, free_port};
+use crate::common::{AUTHSERV, BIN, Env, PASS, add_contract, body_for, mail, new_database, ok};
+
+/// A home on `database` (PostgreSQL URL; `None`: the home's SQLite file)
+/// with the contract of [`crate::common::setup`].
+fn home_on(database: Option<String>) -> Env {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().to_owned();
+    let env = Env { home: dir.join("home"), dir, _tmp: tmp, database };
+    ok(&env, &["init", "--authserv-id", AUTHSERV]);
+    add_contract(&env, "Customer Trading Co., Ltd.", "Alice@Customer.example", "2026/11/20", "3");
+    env
+}
+
+/// Queues `n` replies the way they are queued in production: `fanlic
+/// ingest` of `n` registration mails (one project each) from a Maildir,
+/// each issuing a license and queueing its reply. Their outbox ids.
+fn queue_replies(env: &Env, n: usize) -> BTreeSet<i64> {
+    let md = env.dir.join("incoming");
+    for sub in ["cur", "new", "tmp"] {
+        fs::create_dir_all(md.join(sub)).unwrap();
+    }
+    for i in 0..n {
+        let text = mail(Some(PASS), &format!("reg-{i}@customer.example"), &body_for(&format!("project-{i}")));
+        fs::write(md.join(format!("new/{i}.{i}_0.host")), text).unwrap();
+    }
+    let lines = ok(env, &["ingest", "--json", md.to_str().unwrap()]);
+    let decided: Vec<Value> = lines.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(decided.len(), n);
+    assert!(decided.iter().all(|v| v["decision"] == "issued"), "{decided:?}");
+    let queued = outbox(env, false);
+    assert_eq!(queued.len(), n);
+    queued.keys().copied().collect()
+}
+
+/// `fanlic outbox list [--all] --json`: id → entry.
+fn outbox(env: &Env, all: bool) -> BTreeMap<i64, Value> {
+    let args: &[&str] = if all { &["outbox", "list", "--all", "--json"] } else { &["outbox", "list", "--json"] };
+    let v: Value = serde_json::from_str(&ok(env, args)).unwrap();
+    v.as_array().unwrap().iter().map(|e| (e["id"].as_i64().unwrap(), e.clone())).collect()
+}
+
+/// `fanlic outbox flush` over SMTP to 127.0.0.1:`port`, started (not
+/// waited for), with the lease `lease_secs` when given.
+fn spawn_flush(env: &Env, port: u16, lease_secs: Option<u64>) -> Child {
+    let mut cmd = Command::new(BIN);
+    cmd.args(["outbox", "flush", "--smtp-host", "127.0.0.1", "--smtp-port", &port.to_string()])
+        .args(["--smtp-tls", "none", "--json"])
+        .env("FANLIC_HOME", &env.home)
+        .env("USER", "tester")
+        .current_dir(&env.dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for var in ["FANLIC_SMTP_USER", "FANLIC_SMTP_PASSWORD", "FANLIC_OUTBOX_LEASE_SECS"] {
+        cmd.env_remove(var);
+    }
+    match &env.database {
+        Some(url) => cmd.env("FANLIC_DATABASE_URL", url),
+        None => cmd.env_remove("FANLIC_DATABASE_URL"),
+    };
+    if let Some(secs) = lease_secs {
+        cmd.env("FANLIC_OUTBOX_LEASE_SECS", secs.to_string());
+    }
+    cmd.spawn().unwrap()
+}
+
+/// The report of a flush that ran to its end.
+fn report(child: Child) -> Value {
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn sent_ids(report: &Value) -> Vec<i64> {
+    report["sent"].as_array().unwrap().iter().map(|s| s["id"].as_i64().unwrap()).collect()
+}
+
+/// The messages in the Maildir `dir` (aiosmtpd's `new/`).
+fn received(dir: &Path) -> Vec<Vec<u8>> {
+    let Ok(rd) = fs::read_dir(dir.join("new")) else { return Vec::new() };
+    let mut files: Vec<PathBuf> = rd.map(|e| e.unwrap().path()).collect();
+    files.sort();
+    files.iter().map(|p| fs::read(p).unwrap()).collect()
+}
+
+/// The `Message-ID` of a raw message, with its angle brackets.
+fn message_id(raw: &[u8]) -> String {
+    let m = MessageParser::default().parse(raw).expect("a message that parses");
+    format!("<{}>", m.message_id().expect("a Message-ID"))
+}
+
+/// 200 replies, two `fanlic outbox flush` processes started at once on one
+/// database: the SMTP server receives each reply's Message-ID exactly once,
+/// the two split the work, and every reply is `sent`.
+fn two_flushes_send_each_reply_once(env: &Env) {
+    const N: usize = 200;
+    let ids = queue_replies(env, N);
+    let maildir = env.dir.join("received");
+    let port = free_port();
+    let _server = SmtpServer::start(port, &maildir);
+
+    let started = Instant::now();
+    let (a, b) = (spawn_flush(env, port, None), spawn_flush(env, port, None));
+    let (a, b) = (report(a), report(b));
+    let took = started.elapsed();
+    let (sa, sb) = (sent_ids(&a), sent_ids(&b));
+    eprintln!("two flushes, {N} replies: {} + {} sent in {took:.2?}", sa.len(), sb.len());
+    let (set_a, set_b): (BTreeSet<i64>, BTreeSet<i64>) = (sa.iter().copied().collect(), sb.iter().copied().collect());
+    assert!(set_a.is_disjoint(&set_b), "sent by both: {:?}", set_a.intersection(&set_b).collect::<Vec<_>>());
+    assert_eq!(sa.len() + sb.len(), N, "{a}\n{b}");
+    assert_eq!(set_a.union(&set_b).copied().collect::<BTreeSet<_>>(), ids);
+    // Both worked: the leases shared the replies, not a lock held for the run.
+    assert!(!sa.is_empty() && !sb.is_empty(), "one flush sent everything: {} + {}", sa.len(), sb.len());
+    for r in [&a, &b] {
+        assert_eq!(r["failed"], Value::Array(vec![]), "{r}");
+        assert_eq!(r["lease_lost"], Value::Array(vec![]), "{r}");
+    }
+
+    // What the SMTP server got: each Message-ID of the outbox, once.
+    let got: Vec<String> = received(&maildir).iter().map(|raw| message_id(raw)).collect();
+    assert_eq!(got.len(), N, "the SMTP server received {} messages", got.len());
+    let distinct: BTreeSet<&String> = got.iter().collect();
+    assert_eq!(distinct.len(), N, "a Message-ID was received twice");
+    let all = outbox(env, true);
+    assert_eq!(all.len(), N);
+    let stored: BTreeSet<String> = all.values().map(|e| e["message_id"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(stored, got.iter().cloned().collect::<BTreeSet<_>>());
+    assert!(all.values().all(|e| e["status"] == "sent" && e["attempts"] == 0), "{all:?}");
+}
+
+#[test]
+fn two_flushes_on_postgres_send_each_reply_once() {
+    two_flushes_send_each_reply_once(&home_on(Some(new_database())));
+}
+
+#[test]
+fn two_flushes_on_sqlite_send_each_reply_once() {
+    two_flushes_send_each_reply_once(&home_on(None));
+}
+
+/// An SMTP server (aiosmtpd's SMTP protocol on its own asyncio server) that
+/// takes the message, writes it to `file`, and then never answers the end
+/// of DATA: the sender is left after the server has the message and before
+/// it learns so, where a crash makes at-least-once delivery send it twice.
+struct StallingSmtp(Child);
+
+const STALLING_SMTP: &str = r#"
+import asyncio, os, sys
+from aiosmtpd.smtp import SMTP
+
+port, file = int(sys.argv[1]), sys.argv[2]
+
+class Stall:
+    async def handle_DATA(self, server, session, envelope):
+        with open(file + ".tmp", "wb") as f:
+            f.write(envelope.original_content)
+        os.rename(file + ".tmp", file)
+        await asyncio.sleep(3600)
+        return "250 OK"
+
+async def main():
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(lambda: SMTP(Stall()), "127.0.0.1", port)
+    async with server:
+        await server.serve_forever()
+
+asyncio.run(main())
+"#;
+
+impl StallingSmtp {
+    fn start(port: u16, file: &Path) -> Self {
+        let child = Command::new("python3")
+            .args(["-c", STALLING_SMTP, &port.to_string()])
+            .arg(file)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("cannot start python3 with aiosmtpd");
+        let start = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(start.elapsed() < Duration::from_secs(20), "the stalling SMTP server did not listen on {port}");
+            thread::sleep(Duration::from_millis(50));
+        }
+        Self(child)
+    }
+}
+
+impl Drop for StallingSmtp {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A flush killed (SIGKILL) after the SMTP server took a reply and before
+/// the flush recorded it: its replies stay leased to it, so a flush at once
+/// sends none of them; once the lease has run out, a flush sends them all,
+/// the interrupted one with the Message-ID of the first attempt.
+fn killed_flush_is_sent_again_after_its_lease(env: &Env, leases: impl Fn() -> Vec<String>) {
+    const N: usize = 3;
+    const LEASE: u64 = 3;
+    let ids = queue_replies(env, N);
+    let first_attempt = env.dir.join("first-attempt.eml");
+    let stall_port = free_port();
+    let _stall = StallingSmtp::start(stall_port, &first_attempt);
+
+    let mut flush = spawn_flush(env, stall_port, Some(LEASE));
+    let start = Instant::now();
+    while !first_attempt.is_file() {
+        assert!(start.elapsed() < Duration::from_secs(30), "the flush never sent to the stalling server");
+        assert!(flush.try_wait().unwrap().is_none(), "the flush ended before the server stalled it");
+        thread::sleep(Duration::from_millis(20));
+    }
+    let pid = flush.id();
+    assert!(Command::new("kill").args(["-KILL", &pid.to_string()]).status().unwrap().success());
+    flush.wait().unwrap();
+    let killed_at = Instant::now();
+    let first_id = message_id(&fs::read(&first_attempt).unwrap());
+
+    // Every reply it claimed is still leased to it (host:pid:random), none sent.
+    let held = leases();
+    assert_eq!(held.len(), N, "{held:?}");
+    assert!(held.iter().all(|h| h.contains(&format!(":{pid}:"))), "{held:?}");
+    assert!(outbox(env, false).values().all(|e| e["status"] == "pending"));
+
+    // Within the lease, another flush leaves them alone.
+    let maildir = env.dir.join("received");
+    let port = free_port();
+    let _server = SmtpServer::start(port, &maildir);
+    let early = report(spawn_flush(env, port, Some(LEASE)));
+    assert!(killed_at.elapsed() < Duration::from_secs(LEASE), "the early flush came too late to test the lease");
+    assert_eq!(early["sent"], Value::Array(vec![]), "{early}");
+    assert_eq!(early["leased_elsewhere"], N, "{early}");
+    assert!(received(&maildir).is_empty());
+
+    // Once it has run out (a whole second more: leases count in seconds),
+    // the replies go, each once; the interrupted one as the same message.
+    thread::sleep(Duration::from_secs(LEASE + 1).saturating_sub(killed_at.elapsed()));
+    let late = report(spawn_flush(env, port, Some(LEASE)));
+    assert_eq!(sent_ids(&late).into_iter().collect::<BTreeSet<_>>(), ids, "{late}");
+    let got: Vec<String> = received(&maildir).iter().map(|raw| message_id(raw)).collect();
+    assert_eq!(got.len(), N);
+    assert!(got.contains(&first_id), "the resend of {first_id} has another Message-ID: {got:?}");
+    let all = outbox(env, true);
+    let resent = all.values().find(|e| e["message_id"] == first_id.as_str()).expect("the reply first attempted");
+    assert_eq!(resent["status"], "sent", "{resent}");
+    assert_eq!(got.iter().collect::<BTreeSet<_>>().len(), N, "{got:?}");
+    assert!(leases().iter().all(String::is_empty), "leases left after every reply was sent");
+}
+
+#[test]
+fn killed_flush_on_postgres_is_sent_again_after_its_lease() {
+    let url = new_database();
+    let env = home_on(Some(url.clone()));
+    let pg = fanlic_testkit::postgres::PgCluster::shared();
+    killed_flush_is_sent_again_after_its_lease(&env, || {
+        let out = pg.psql(&url, "SELECT coalesce(leased_by, '') FROM outbox ORDER BY outbox_id");
+        out.lines().map(str::to_owned).collect()
+    });
+}
+
+#[test]
+fn killed_flush_on_sqlite_is_sent_again_after_its_lease() {
+    let env = home_on(None);
+    let db = env.home.join("fanlic.db");
+    killed_flush_is_sent_again_after_its_lease(&env, || {
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        let mut stmt = conn.prepare("SELECT coalesce(leased_by, '') FROM outbox ORDER BY outbox_id").unwrap();
+        stmt.query_map([], |r| r.get::<_, String>(0)).unwrap().map(Result::unwrap).collect()
+    });
+}
