@@ -582,7 +582,22 @@ fn revocation_signer(home: &Home, now: Timestamp) -> Result<(store::IssuingKeyRo
             row.key_id, cert.not_before, cert.not_after
         )));
     }
-    let key = keys::SigningKey::load(&home.dir().join(&row.private_key_path))?;
+    let key_file = home.dir().join(&row.private_key_path);
+    if !key_file.exists() {
+        // A host that only serves (`fanlic serve` on the shared database)
+        // has no issuing key, by design: lists are signed in one place.
+        return Err(Error::input(
+            "revocations export",
+            &key_file.display().to_string(),
+            format!(
+                "the private key of issuing key {} is not on this host: revocation lists are signed on the host \
+                 that holds the issuing key (run `fanlic revocations export` there); every `fanlic serve` on the \
+                 same database then serves the newest list",
+                row.key_id
+            ),
+        ));
+    }
+    let key = keys::SigningKey::load(&key_file)?;
     if key.public_key() != row.public_key {
         return Err(store::corrupt(
             home.db_path(),

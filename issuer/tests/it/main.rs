@@ -33,6 +33,7 @@ mod reason_samples;
 mod receipt_private_cloud;
 mod receipts;
 mod review;
+mod revocations_pg;
 mod revoke;
 mod round_trip;
 mod serve;
