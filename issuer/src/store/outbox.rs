@@ -481,7 +481,8 @@ impl OutboxFilter {
 
     fn condition(self) -> &'static str {
         match self {
-            Self::All => "1",
+            // TRUE, not 1: PostgreSQL wants a boolean (SQLite reads TRUE as 1).
+            Self::All => "TRUE",
             Self::Queued => "status = 'pending' AND attempts = 0",
             Self::Failed => "(status = 'failed' OR (status = 'pending' AND attempts > 0))",
             Self::Sent => "status = 'sent'",
