@@ -218,12 +218,18 @@ impl Drop for StallingSmtp {
 /// the interrupted one with the Message-ID of the first attempt.
 fn killed_flush_is_sent_again_after_its_lease(env: &Env, leases: impl Fn() -> Vec<String>) {
     const N: usize = 3;
-    const LEASE: u64 = 3;
+    // Long enough for the flush at once below to come within it on a busy
+    // machine (a lease counted in whole seconds may end up to 1 s early).
+    const LEASE: u64 = 5;
     let ids = queue_replies(env, N);
     let first_attempt = env.dir.join("first-attempt.eml");
     let stall_port = free_port();
     let _stall = StallingSmtp::start(stall_port, &first_attempt);
+    let maildir = env.dir.join("received");
+    let port = free_port();
+    let _server = SmtpServer::start(port, &maildir);
 
+    let spawned_at = Instant::now();
     let mut flush = spawn_flush(env, stall_port, Some(LEASE));
     let start = Instant::now();
     while !first_attempt.is_file() {
@@ -244,11 +250,8 @@ fn killed_flush_is_sent_again_after_its_lease(env: &Env, leases: impl Fn() -> Ve
     assert!(outbox(env, false).values().all(|e| e["status"] == "pending"));
 
     // Within the lease, another flush leaves them alone.
-    let maildir = env.dir.join("received");
-    let port = free_port();
-    let _server = SmtpServer::start(port, &maildir);
     let early = report(spawn_flush(env, port, Some(LEASE)));
-    assert!(killed_at.elapsed() < Duration::from_secs(LEASE), "the early flush came too late to test the lease");
+    assert!(spawned_at.elapsed() < Duration::from_secs(LEASE - 1), "the early flush came too late to test the lease");
     assert_eq!(early["sent"], Value::Array(vec![]), "{early}");
     assert_eq!(early["leased_elsewhere"], N, "{early}");
     assert!(received(&maildir).is_empty());
@@ -288,4 +291,56 @@ fn killed_flush_on_sqlite_is_sent_again_after_its_lease() {
         let mut stmt = conn.prepare("SELECT coalesce(leased_by, '') FROM outbox ORDER BY outbox_id").unwrap();
         stmt.query_map([], |r| r.get::<_, String>(0)).unwrap().map(Result::unwrap).collect()
     });
+}
+
+/// A flush that stalled past its lease (here: a lease taken straight in
+/// the store by a holder that then does nothing) loses the replies to the
+/// next flush once the lease has run out, and can then record nothing about
+/// them: neither an outcome nor a renewal.
+fn stale_holder_records_nothing(env: &Env, mut store: fanlic_issuer::store::Store) {
+    const STALE: &str = "stalled-host:1:00";
+    const LEASE: u64 = 3;
+    let ids = queue_replies(env, 2);
+    let maildir = env.dir.join("received");
+    let port = free_port();
+    let _server = SmtpServer::start(port, &maildir);
+    let claimed_at = Instant::now();
+    let now = fanlic_issuer::util::clock::now().unwrap();
+    let until = fanlic_formats::Timestamp(now.0 + LEASE);
+    let claimed = store.write(|tx| tx.claim_replies(now, now, until, STALE, 16)).unwrap();
+    assert_eq!(claimed.iter().map(|r| r.id).collect::<BTreeSet<_>>(), ids);
+    // Claimed once only: a second claim at once gets nothing.
+    assert!(store.write(|tx| tx.claim_replies(now, now, until, "another:2:00", 16)).unwrap().is_empty());
+
+    let early = report(spawn_flush(env, port, None));
+    assert!(claimed_at.elapsed() < Duration::from_secs(LEASE - 1), "the early flush came too late to test the lease");
+    assert_eq!((early["sent"].as_array().unwrap().len(), &early["leased_elsewhere"]), (0, &Value::from(2)), "{early}");
+    thread::sleep(Duration::from_secs(LEASE + 1).saturating_sub(claimed_at.elapsed()));
+    let late = report(spawn_flush(env, port, None));
+    assert_eq!(sent_ids(&late).into_iter().collect::<BTreeSet<_>>(), ids, "{late}");
+
+    let id = *ids.first().unwrap();
+    let later = fanlic_formats::Timestamp(now.0 + LEASE + 1);
+    assert!(!store.write(|tx| tx.mark_reply_retry(id, 1, later, "stale", STALE)).unwrap());
+    assert!(!store.write(|tx| tx.mark_reply_failed(id, 1, "stale", STALE)).unwrap());
+    assert!(!store.write(|tx| tx.mark_reply_sent(id, later, "stale", STALE)).unwrap());
+    assert!(store.write(|tx| tx.renew_leases(STALE, later)).unwrap().is_empty());
+    let all = outbox(env, true);
+    assert!(all.values().all(|e| e["status"] == "sent" && e["attempts"] == 0 && e["sent_via"] != "stale"), "{all:?}");
+    assert_eq!(received(&maildir).len(), 2);
+}
+
+#[test]
+fn stale_holder_on_postgres_records_nothing() {
+    let url = new_database();
+    let env = home_on(Some(url.clone()));
+    let db = fanlic_issuer::store::Database::Postgres(url.parse().unwrap());
+    stale_holder_records_nothing(&env, fanlic_issuer::store::Store::open_database(&db, false).unwrap());
+}
+
+#[test]
+fn stale_holder_on_sqlite_records_nothing() {
+    let env = home_on(None);
+    let store = fanlic_issuer::store::Store::open(&env.home.join("fanlic.db"), false).unwrap();
+    stale_holder_records_nothing(&env, store);
 }
