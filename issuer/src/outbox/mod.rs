@@ -707,11 +707,13 @@ pub fn flush_with(
         let mut deadline = until;
         let mut held: Option<Vec<i64>> = None;
         for mut s in batch {
-            let t = clock();
-            // Renewed once half the lease has passed, so that every send
-            // starts with at least half a lease left.
-            if deadline.0.saturating_sub(t.0) < lease.div_ceil(2) {
-                let until = Timestamp(t.0.saturating_add(lease));
+            // Renewed once less than half the lease is left, so that every
+            // send starts with at least that much. Counted as others count
+            // it: they compare whole seconds of the wall clock, which may be
+            // up to a second ahead of `clock()`.
+            let horizon = core::time::Duration::from_secs(deadline.0.saturating_sub(now.0.saturating_add(1)));
+            if horizon.saturating_sub(started.elapsed()) < core::time::Duration::from_secs(lease) / 2 {
+                let until = Timestamp(clock().0.saturating_add(lease));
                 held = Some(store.write(|tx| tx.renew_leases(&holder, until))?);
                 deadline = until;
             }
@@ -720,7 +722,13 @@ pub fn flush_with(
                 report.lease_lost.push(s.id);
                 continue;
             }
-            s.attachments = store.read(|tx| tx.reply_attachments(s.id))?;
+            let Some(attachments) = store.read(|tx| tx.reply_attachments(s.id))? else {
+                // Sent meanwhile by a flush that took it over (this one
+                // stalled past its lease without renewing).
+                report.lease_lost.push(s.id);
+                continue;
+            };
+            s.attachments = attachments;
             let attempts = s.attempts;
             match deliver(&s, transport, smtp.as_ref()) {
                 Outcome::Sent(via) => {

@@ -372,8 +372,10 @@ impl Tx<'_> {
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
-    /// The attachments of a reply, with their bytes (while it is not sent).
-    pub fn reply_attachments(&self, id: i64) -> Result<Vec<ReplyAttachment>, Error> {
+    /// The attachments of a reply, with their bytes; `None` once their
+    /// bytes are gone (the reply was sent, by another flush if this one
+    /// thought it held it).
+    pub fn reply_attachments(&self, id: i64) -> Result<Option<Vec<ReplyAttachment>>, Error> {
         let read = || err(self.path, "cannot read the outbox");
         let mut att = self
             .conn
@@ -383,10 +385,13 @@ impl Tx<'_> {
             .map_err(read())?;
         let rows = att
             .query_map(params![id], |r| {
-                Ok(ReplyAttachment { file_name: r.get(0)?, content_type: r.get(1)?, bytes: r.get(2)? })
+                let (file_name, content_type, bytes): (String, String, Option<Vec<u8>>) =
+                    (r.get(0)?, r.get(1)?, r.get(2)?);
+                Ok(bytes.map(|bytes| ReplyAttachment { file_name, content_type, bytes }))
             })
             .map_err(read())?;
-        rows.collect::<Result<Vec<_>, _>>().map_err(read())
+        let all = rows.collect::<Result<Vec<_>, _>>().map_err(read())?;
+        Ok(all.into_iter().collect())
     }
 
     /// Marks a reply sent via `via` if `holder` still leases it (false: it

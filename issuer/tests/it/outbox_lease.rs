@@ -159,28 +159,34 @@ fn two_flushes_on_sqlite_send_each_reply_once() {
 }
 
 /// An SMTP server (aiosmtpd's SMTP protocol on its own asyncio server) that
-/// takes the message, writes it to `file`, and then never answers the end
-/// of DATA: the sender is left after the server has the message and before
-/// it learns so, where a crash makes at-least-once delivery send it twice.
+/// takes each message, writes it to `DIR/N.eml` (N counting from 1), and
+/// then waits `delay` seconds before it answers the end of DATA. A long
+/// delay leaves the sender after the server has the message and before it
+/// learns so, where a crash makes at-least-once delivery send it twice; a
+/// short one makes a slow server.
 struct StallingSmtp(Child);
 
 const STALLING_SMTP: &str = r#"
 import asyncio, os, sys
 from aiosmtpd.smtp import SMTP
 
-port, file = int(sys.argv[1]), sys.argv[2]
+port, folder, delay = int(sys.argv[1]), sys.argv[2], float(sys.argv[3])
+count = 0
 
-class Stall:
+class Slow:
     async def handle_DATA(self, server, session, envelope):
+        global count
+        count += 1
+        file = os.path.join(folder, "%d.eml" % count)
         with open(file + ".tmp", "wb") as f:
             f.write(envelope.original_content)
         os.rename(file + ".tmp", file)
-        await asyncio.sleep(3600)
+        await asyncio.sleep(delay)
         return "250 OK"
 
 async def main():
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(lambda: SMTP(Stall()), "127.0.0.1", port)
+    server = await loop.create_server(lambda: SMTP(Slow()), "127.0.0.1", port)
     async with server:
         await server.serve_forever()
 
@@ -188,10 +194,12 @@ asyncio.run(main())
 "#;
 
 impl StallingSmtp {
-    fn start(port: u16, file: &Path) -> Self {
+    fn start(port: u16, folder: &Path, delay: Duration) -> Self {
+        fs::create_dir_all(folder).unwrap();
         let child = Command::new("python3")
             .args(["-c", STALLING_SMTP, &port.to_string()])
-            .arg(file)
+            .arg(folder)
+            .arg(delay.as_secs_f64().to_string())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -202,6 +210,15 @@ impl StallingSmtp {
             thread::sleep(Duration::from_millis(50));
         }
         Self(child)
+    }
+
+    /// The messages it took, in order.
+    fn taken(folder: &Path) -> Vec<Vec<u8>> {
+        (1..)
+            .map(|n| folder.join(format!("{n}.eml")))
+            .take_while(|p| p.is_file())
+            .map(|p| fs::read(p).unwrap())
+            .collect()
     }
 }
 
@@ -222,9 +239,10 @@ fn killed_flush_is_sent_again_after_its_lease(env: &Env, leases: impl Fn() -> Ve
     // machine (a lease counted in whole seconds may end up to 1 s early).
     const LEASE: u64 = 5;
     let ids = queue_replies(env, N);
-    let first_attempt = env.dir.join("first-attempt.eml");
+    let stalled = env.dir.join("stalled");
+    let first_attempt = stalled.join("1.eml");
     let stall_port = free_port();
-    let _stall = StallingSmtp::start(stall_port, &first_attempt);
+    let _stall = StallingSmtp::start(stall_port, &stalled, Duration::from_secs(3600));
     let maildir = env.dir.join("received");
     let port = free_port();
     let _server = SmtpServer::start(port, &maildir);
@@ -343,4 +361,59 @@ fn stale_holder_on_sqlite_records_nothing() {
     let env = home_on(None);
     let store = fanlic_issuer::store::Store::open(&env.home.join("fanlic.db"), false).unwrap();
     stale_holder_records_nothing(&env, store);
+}
+
+/// A batch that takes longer than one lease (a slow SMTP server: 1.5 s a
+/// message, lease 4 s, 4 replies) keeps its replies: the flush renews its
+/// leases as it goes, and flushes started meanwhile, again and again, take
+/// none of them. Each reply reaches a server once.
+fn long_batch_keeps_its_leases(env: &Env) {
+    const N: usize = 4;
+    const LEASE: u64 = 4;
+    let ids = queue_replies(env, N);
+    let slow = env.dir.join("slow");
+    let slow_port = free_port();
+    let _slow = StallingSmtp::start(slow_port, &slow, Duration::from_millis(1500));
+    let maildir = env.dir.join("received");
+    let port = free_port();
+    let _server = SmtpServer::start(port, &maildir);
+
+    let mut long = spawn_flush(env, slow_port, Some(LEASE));
+    // Once the server has the first message, the slow flush holds all four.
+    let start = Instant::now();
+    while !slow.join("1.eml").is_file() {
+        assert!(start.elapsed() < Duration::from_secs(30), "the slow flush never sent");
+        thread::sleep(Duration::from_millis(20));
+    }
+    let claimed = Instant::now();
+    // Flushes at once, again and again until it ends; some after the first
+    // lease would have run out without renewal.
+    let (mut others, mut after_first_lease) = (Vec::new(), 0);
+    while long.try_wait().unwrap().is_none() {
+        let late = claimed.elapsed() > Duration::from_secs(LEASE);
+        others.push(report(spawn_flush(env, port, Some(LEASE))));
+        after_first_lease += usize::from(late);
+        assert!(claimed.elapsed() < Duration::from_secs(60), "the slow flush did not end");
+        thread::sleep(Duration::from_millis(200));
+    }
+    let long = report(long);
+    assert_eq!(sent_ids(&long).into_iter().collect::<BTreeSet<_>>(), ids, "{long}");
+    assert_eq!(long["lease_lost"], Value::Array(vec![]), "{long}");
+    assert!(after_first_lease >= 1, "no flush ran after the first lease would have run out ({} in all)", others.len());
+    for r in &others {
+        assert_eq!(r["sent"], Value::Array(vec![]), "a flush took a reply the slow flush held: {r}");
+    }
+    assert!(received(&maildir).is_empty());
+    let got: BTreeSet<String> = StallingSmtp::taken(&slow).iter().map(|m| message_id(m)).collect();
+    assert_eq!(got.len(), N);
+}
+
+#[test]
+fn long_batch_on_postgres_keeps_its_leases() {
+    long_batch_keeps_its_leases(&home_on(Some(new_database())));
+}
+
+#[test]
+fn long_batch_on_sqlite_keeps_its_leases() {
+    long_batch_keeps_its_leases(&home_on(None));
 }
