@@ -581,6 +581,10 @@ fn a_receipt_policy_contract_issues_receipt_policy_licenses() {
 
 /// The decision rows of the home: (dedup_key, decision).
 fn decision_rows(env: &Env) -> Vec<(String, String)> {
+    if env.database.is_some() {
+        let rows = query_texts(env, "SELECT dedup_key || ' ' || decision FROM decisions ORDER BY decision_id");
+        return rows.iter().map(|r| r.rsplit_once(' ').map(|(k, d)| (k.to_owned(), d.to_owned())).unwrap()).collect();
+    }
     let conn = rusqlite::Connection::open(env.home.join("fanlic.db")).unwrap();
     let mut stmt = conn.prepare("SELECT dedup_key, decision FROM decisions ORDER BY decision_id").unwrap();
     stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect()
