@@ -25,6 +25,7 @@ mod ingest;
 mod ingest_private_cloud;
 mod live;
 mod mail_source;
+mod operator;
 mod outbox;
 mod private_cloud;
 mod qr;
