@@ -41,7 +41,11 @@ fn walkthrough() -> String {
     assert_eq!(at.len(), 1, "README.md must have the line {MARKER:?} exactly once, right above the walkthrough");
     let body = &lines[at[0] + 1..];
     assert_eq!(body.first().copied(), Some("```sh"), "the line after {MARKER:?} in README.md must open a ```sh block");
-    let end = body.iter().skip(1).position(|l| *l == "```").expect("the walkthrough's ```sh block in README.md is never closed");
+    let end = body
+        .iter()
+        .skip(1)
+        .position(|l| *l == "```")
+        .expect("the walkthrough's ```sh block in README.md is never closed");
     let script = body[1..=end].join("\n");
     assert!(script.contains("fanlic "), "the walkthrough is empty: {script:?}");
     script
@@ -84,7 +88,8 @@ fn fanlic_at(home: &Path, url: Option<&str>, args: &[&str]) -> Output {
 fn json_at(home: &Path, url: Option<&str>, args: &[&str]) -> Value {
     let out = fanlic_at(home, url, args);
     assert!(out.status.success(), "fanlic {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("fanlic {args:?} printed no JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("fanlic {args:?} printed no JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
 }
 
 /// The license id of the license file at `path`, as `fanlic inspect` reads
@@ -97,7 +102,8 @@ fn license_id(nowhere: &Path, path: &Path) -> String {
 
 /// The names in the folder `dir`, sorted.
 fn names(dir: &Path) -> Vec<String> {
-    let mut n: Vec<String> = fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    let mut n: Vec<String> =
+        fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     n.sort();
     n
 }
@@ -172,7 +178,11 @@ fn the_readme_operator_walkthrough_runs_and_does_what_it_says() {
     };
     let stdout = read(&stdout_path);
     let stderr = read(&stderr_path);
-    let serve_logs = format!("serve-a.log:\n{}\nserve-b.log:\n{}", tail(&read(&work.join("serve-a.log"))), tail(&read(&work.join("serve-b.log"))));
+    let serve_logs = format!(
+        "serve-a.log:\n{}\nserve-b.log:\n{}",
+        tail(&read(&work.join("serve-a.log"))),
+        tail(&read(&work.join("serve-b.log")))
+    );
     let report = format!("--- stdout:\n{}\n--- stderr:\n{}\n--- {serve_logs}", tail(&stdout), tail(&stderr));
     let Some(status) = status else {
         panic!("the walkthrough did not finish within {TIMEOUT:?}\n{report}");
