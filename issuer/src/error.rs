@@ -121,6 +121,28 @@ pub enum HomeError {
         path: PathBuf,
     },
 
+    /// The home's records are in PostgreSQL, and no database was given.
+    #[error(
+        "the records of the fanlic home at {path} are in PostgreSQL ({database}); give --database URL \
+         or set FANLIC_DATABASE_URL"
+    )]
+    DatabaseNotGiven {
+        /// The home folder.
+        path: PathBuf,
+        /// The database, without its password.
+        database: String,
+    },
+
+    /// `init` was pointed at a PostgreSQL database that holds a home's records.
+    #[error(
+        "the database {database} already holds a fanlic home's records; give `fanlic init` an empty \
+         database (CREATE DATABASE …), or open the existing home with --database"
+    )]
+    DatabaseInUse {
+        /// The database, without its password.
+        database: String,
+    },
+
     /// A key file could not be used.
     #[error("{path}: {reason}")]
     BadKeyFile {
@@ -221,7 +243,21 @@ pub enum HomeError {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StoreError {
-    /// The SQLite database failed.
+    /// The database could not be reached (PostgreSQL down or restarting,
+    /// the connection lost, every pooled connection busy); trying again
+    /// later may succeed.
+    #[error("database {path} is out of reach: {action}: {source}; try again when it is back")]
+    Unavailable {
+        /// What was being done.
+        action: &'static str,
+        /// The database (its URL without the password).
+        path: PathBuf,
+        /// What the client said.
+        #[source]
+        source: Box<dyn core::error::Error + Send + Sync>,
+    },
+
+    /// The database failed.
     #[error("database {path}: {action}: {source}")]
     Database {
         /// What was being done.

@@ -23,6 +23,20 @@ struct Cli {
     #[arg(long, global = true, value_name = "DIR", env = "FANLIC_HOME", hide_env = true, display_order = 900)]
     home: Option<PathBuf>,
 
+    /// Keep the records in this PostgreSQL database instead of the home's fanlic.db
+    /// (postgres://USER:PASSWORD@HOST:PORT/DB?sslmode=require&sslrootcert=CA.pem)
+    /// [env: FANLIC_DATABASE_URL]
+    #[arg(
+        long,
+        global = true,
+        value_name = "URL",
+        env = "FANLIC_DATABASE_URL",
+        hide_env = true,
+        hide_env_values = true,
+        display_order = 901
+    )]
+    database: Option<fanlic_issuer::store::PostgresUrl>,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -60,6 +74,9 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => return output::clap_exit(&e),
     };
+    if let Some(url) = cli.database {
+        fanlic_issuer::home::use_database(url);
+    }
     let home = cli.home.unwrap_or_else(|| PathBuf::from("fanlic-home"));
     let home = home.as_path();
     output::finish(match cli.command {

@@ -12,6 +12,11 @@
 //! each vector, the root keys a product trusts, its environment and the
 //! expected outcome. Expected outcomes are written by hand in [`vectors`];
 //! they are never computed by running the verifier.
+//!
+//! [`postgres::PgCluster`] is a real PostgreSQL server of the tests' own, for
+//! the store's tests.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
 use core::fmt;
 use std::{collections::BTreeMap, path::PathBuf};
@@ -21,6 +26,7 @@ use fanlic_verifier::{Environment, RootKey};
 use serde::{Deserialize, Serialize};
 
 pub mod keys;
+pub mod postgres;
 pub mod private_cloud;
 pub mod receipts;
 pub mod revocations;

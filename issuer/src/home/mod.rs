@@ -37,7 +37,7 @@ use ring::rand::SystemRandom;
 use crate::Error;
 use crate::home::keys::{ALL_PURPOSES, SigningKey};
 use crate::store::audit::{Action, Entry};
-use crate::store::{self, IssuingKeyRow, RootKeyRow, Store, StoredLicense};
+use crate::store::{self, Database, IssuingKeyRow, RootKeyRow, Store, StoredLicense};
 use crate::util::clock;
 use crate::util::fsutil::{self, PRIVATE_MODE, PUBLIC_MODE};
 use crate::util::hex;
@@ -55,6 +55,25 @@ pub const RECEIPT_DIR: &str = "receipt-keys";
 pub const MAX_RECEIPT_KEYS_AT_ONCE: u32 = 13;
 /// How long an issuing key may sign unless told otherwise: two calendar years.
 pub const DEFAULT_VALIDITY_YEARS: u16 = 2;
+
+/// The file in a home whose records are in PostgreSQL: the database's URL
+/// without its password, so that a command run without `--database` says
+/// where the records are instead of finding none.
+pub const DATABASE_FILE: &str = "database.url";
+
+static DATABASE: std::sync::OnceLock<store::PostgresUrl> = std::sync::OnceLock::new();
+
+/// Puts this process's homes' records in the PostgreSQL database `url`
+/// (`--database`, `FANLIC_DATABASE_URL`); without it they are in each home's
+/// `fanlic.db`. Set once, before any home is opened; a second call is ignored.
+pub fn use_database(url: store::PostgresUrl) {
+    let _ = DATABASE.set(url);
+}
+
+/// The PostgreSQL database set with [`use_database`], if any.
+pub fn database() -> Option<&'static store::PostgresUrl> {
+    DATABASE.get()
+}
 
 /// An open vendor home.
 #[derive(Debug)]
@@ -218,8 +237,19 @@ impl Home {
         // The activation master secret, in its own folder (SPEC.md §6.1).
         crate::home::activation::create_master(&t)?;
         {
-            let db_path = t.join(store::FILE_NAME);
-            Store::open(&db_path, true)?.write(|tx| {
+            let db: Database = match database() {
+                Some(url) => {
+                    // The home remembers where its records are, never the password.
+                    fsutil::write_atomic(&t.join(DATABASE_FILE), format!("{url}\n").as_bytes(), PUBLIC_MODE, false)?;
+                    Database::Postgres(url.clone())
+                }
+                None => Database::Sqlite(t.join(store::FILE_NAME)),
+            };
+            let mut store = Store::open_database(&db, true)?;
+            if store.is_postgres() && !store.read(|tx| tx.root_keys())?.is_empty() {
+                return Err(Error::Home(HomeError::DatabaseInUse { database: store.path().display().to_string() }));
+            }
+            store.write(|tx| {
                 tx.insert_root_key(&RootKeyRow {
                     key_id: rid,
                     public_key: root.public_key(),
@@ -255,10 +285,26 @@ impl Home {
     }
 
     /// Opens an existing home, migrating its database to this build's schema.
+    ///
+    /// The records are in the home's `fanlic.db`, or in the PostgreSQL
+    /// database given with [`use_database`] (`--database`,
+    /// `FANLIC_DATABASE_URL`); the folder then holds only the keys and
+    /// secrets this host's job needs.
     pub fn open(dir: &Path) -> Result<Self, Error> {
         let dir = std::path::absolute(dir).map_err(Error::io("cannot resolve", dir))?;
+        if let Some(url) = database() {
+            if !dir.is_dir() {
+                return Err(Error::Home(HomeError::Missing { path: dir }));
+            }
+            let store = Store::open_database(&Database::Postgres(url.clone()), false)?;
+            let db_path = store.path().to_owned();
+            return Ok(Self { dir, db_path, store });
+        }
         let db_path = dir.join(store::FILE_NAME);
         if !db_path.is_file() {
+            if let Ok(url) = fs::read_to_string(dir.join(DATABASE_FILE)) {
+                return Err(Error::Home(HomeError::DatabaseNotGiven { path: dir, database: url.trim().to_owned() }));
+            }
             return Err(Error::Home(HomeError::Missing { path: dir }));
         }
         let store = Store::open(&db_path, false)?;

@@ -6,8 +6,8 @@
 
 use std::path::Path;
 
+use super::sql::{Connection, params};
 use fanlic_formats::Timestamp;
-use rusqlite::{Connection, params};
 use serde_json::{Value, json};
 
 use super::{Store, Tx, company_key};
@@ -361,7 +361,7 @@ impl Tx<'_> {
         // One license's trail alone (the console's license page, `fanlic
         // audit --license`) has a statement of its own: the general one's
         // `?1 IS NULL OR …` cannot use an index and reads the whole trail.
-        let (sql, args): (&str, Vec<Box<dyn rusqlite::ToSql>>) = match (&license, &contract, filter.since) {
+        let (sql, args): (&str, Vec<Box<dyn super::sql::ToValue>>) = match (&license, &contract, filter.since) {
             (Some(l), None, None) => (
                 "SELECT audit_id, at, by, action, license_id, contract_id, decision_id, dedup_key, why, data FROM audit
              WHERE license_id = ?1 OR decision_id IN (SELECT decision_id FROM decisions WHERE license_id = ?1)
@@ -390,7 +390,9 @@ impl Tx<'_> {
         };
         let mut stmt = conn.prepare(sql).map_err(read())?;
         let rows = stmt
-            .query_map(rusqlite::params_from_iter(args.iter()), |r| Ok((audit_row(r)?, r.get::<_, Option<String>>(9)?)))
+            .query_map(super::sql::params_from_iter(args.iter()), |r| {
+                Ok((audit_row(r)?, r.get::<_, Option<String>>(9)?))
+            })
             .map_err(read())?;
         let mut out = Vec::new();
         for row in rows {
@@ -464,8 +466,8 @@ impl AuditQuery {
     /// condition (audit by who, by action, by time, by license, by
     /// contract); only the free text is read row by row, newest first, so
     /// a page stops at its last row.
-    fn sql(&self, tx: &Tx<'_>) -> Result<(String, Vec<rusqlite::types::Value>), Error> {
-        use rusqlite::types::Value as V;
+    fn sql(&self, tx: &Tx<'_>) -> Result<(String, Vec<super::sql::Value>), Error> {
+        use super::sql::Value as V;
         let mut conds: Vec<&str> = Vec::new();
         let mut ps: Vec<V> = Vec::new();
         if let Some(by) = &self.by {
@@ -502,11 +504,17 @@ impl AuditQuery {
             // rarest 3 characters when they are few; LIKE then keeps those
             // holding all of it. Otherwise the trail is read newest first:
             // a common text fills a page soon.
-            if let Some(trigram) = tx.rarest_trigram(q)? {
-                conds.push("audit_id IN (SELECT rowid FROM audit_text WHERE audit_text MATCH ?)");
-                ps.push(V::Text(trigram));
+            // PostgreSQL has no such index here: its LIKE reads the trail
+            // newest first (ILIKE: SQLite's LIKE ignores case too).
+            if tx.conn.dialect() == super::sql::Dialect::Sqlite {
+                if let Some(trigram) = tx.rarest_trigram(q)? {
+                    conds.push("audit_id IN (SELECT rowid FROM audit_text WHERE audit_text MATCH ?)");
+                    ps.push(V::Text(trigram));
+                }
+                conds.push("(why LIKE ? ESCAPE '\\' OR license_id LIKE ? ESCAPE '\\')");
+            } else {
+                conds.push("(why ILIKE ? ESCAPE '\\' OR license_id ILIKE ? ESCAPE '\\')");
             }
-            conds.push("(why LIKE ? ESCAPE '\\' OR license_id LIKE ? ESCAPE '\\')");
             let pattern = format!("%{}%", like_escape(q));
             ps.push(V::Text(pattern.clone()));
             ps.push(V::Text(pattern));
@@ -518,7 +526,7 @@ impl AuditQuery {
 
 /// An entry from the first columns of [`AUDIT_COLUMNS`]; its reasons are
 /// left empty (only the CLI's trail reads them, from `data`).
-fn audit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditEntry> {
+fn audit_row(r: &super::sql::Row<'_>) -> super::sql::Result<AuditEntry> {
     Ok(AuditEntry {
         id: r.get(0)?,
         at: Timestamp(u64::try_from(r.get::<_, i64>(1)?).unwrap_or(0)),
@@ -550,8 +558,8 @@ impl Tx<'_> {
     /// there is a next page).
     pub fn audit_page(&self, q: &AuditQuery, offset: u64, limit: u32) -> Result<Vec<AuditEntry>, Error> {
         let (wh, mut ps) = q.sql(self)?;
-        ps.push(rusqlite::types::Value::Integer(i64::from(limit)));
-        ps.push(rusqlite::types::Value::Integer(store::int(offset)));
+        ps.push(super::sql::Value::Integer(i64::from(limit)));
+        ps.push(super::sql::Value::Integer(store::int(offset)));
         self.audit_newest_first(&wh, ps, "LIMIT ? OFFSET ?")
     }
 
@@ -564,7 +572,7 @@ impl Tx<'_> {
         after: Option<(Timestamp, i64)>,
         limit: u32,
     ) -> Result<Vec<AuditEntry>, Error> {
-        use rusqlite::types::Value as V;
+        use super::sql::Value as V;
         let (mut wh, mut ps) = q.sql(self)?;
         if let Some((at, id)) = after {
             wh = if wh.is_empty() {
@@ -580,18 +588,13 @@ impl Tx<'_> {
     }
 
     /// The entries of `wh` (with its parameters `ps`), newest first, then `tail`.
-    fn audit_newest_first(
-        &self,
-        wh: &str,
-        ps: Vec<rusqlite::types::Value>,
-        tail: &str,
-    ) -> Result<Vec<AuditEntry>, Error> {
+    fn audit_newest_first(&self, wh: &str, ps: Vec<super::sql::Value>, tail: &str) -> Result<Vec<AuditEntry>, Error> {
         let read = || store::err(self.path, "cannot read the audit trail");
         let mut stmt = self
             .conn
             .prepare_cached(&format!("SELECT {AUDIT_COLUMNS} FROM audit {wh} ORDER BY at DESC, audit_id DESC {tail}"))
             .map_err(read())?;
-        let rows = stmt.query_map(rusqlite::params_from_iter(ps), audit_row).map_err(read())?;
+        let rows = stmt.query_map(super::sql::params_from_iter(ps), audit_row).map_err(read())?;
         rows.collect::<Result<Vec<_>, _>>().map_err(read())
     }
 

@@ -8,8 +8,8 @@
 
 use core::net::IpAddr;
 
+use super::sql::{OptionalExtension as _, params};
 use fanlic_formats::{Date, Expiry, LicenseId, LicenseKind, Timestamp};
-use rusqlite::{OptionalExtension as _, params};
 
 use super::audit::{Action, Entry};
 use super::{Store, Tx, corrupt, err, int};
@@ -137,9 +137,12 @@ impl Store {
     /// `fanlic` commands reading never block it, and FULL synchronous
     /// commits, so that a confirmed activation survives a power cut.
     pub fn configure_for_service(&mut self) -> Result<(), Error> {
-        let cfg = || err(&self.path, "cannot configure");
-        self.conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get::<_, String>(0)).map_err(cfg())?;
-        self.conn.pragma_update(None, "synchronous", "FULL").map_err(cfg())
+        let path = self.path.clone();
+        let cfg = || super::lite_err(&path, "cannot configure");
+        // PostgreSQL commits durably as it is (synchronous_commit).
+        let Some(conn) = self.sqlite() else { return Ok(()) };
+        conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get::<_, String>(0)).map_err(cfg())?;
+        conn.pragma_update(None, "synchronous", "FULL").map_err(cfg())
     }
 }
 
@@ -267,7 +270,9 @@ impl Tx<'_> {
                 "INSERT INTO server_instances (license_id, instance_fingerprint, generation, last_activated_at)
                  VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (license_id, instance_fingerprint) DO UPDATE SET
-                     generation = max(generation, excluded.generation), last_activated_at = excluded.last_activated_at",
+                     generation = CASE WHEN excluded.generation > server_instances.generation
+                                  THEN excluded.generation ELSE server_instances.generation END,
+                     last_activated_at = excluded.last_activated_at",
             )
             .and_then(|mut s| {
                 s.execute(params![id.to_string(), instance_fingerprint.as_slice(), int(generation), int(at.0)])
@@ -304,7 +309,7 @@ impl Tx<'_> {
         self.conn
             .prepare_cached(
                 "INSERT INTO unverified_attempts (client_addr, day, outcome, count, last_at) VALUES (?1, ?2, ?3, 1, ?4)
-                 ON CONFLICT (client_addr, day, outcome) DO UPDATE SET count = count + 1, last_at = excluded.last_at",
+                 ON CONFLICT (client_addr, day, outcome) DO UPDATE SET count = unverified_attempts.count + 1, last_at = excluded.last_at",
             )
             .and_then(|mut s| s.execute(params![client.to_string(), int(at.0 / 86_400), outcome, int(at.0)]))
             .map(|_| ())
@@ -365,7 +370,7 @@ impl Tx<'_> {
         self.conn
             .prepare_cached("SELECT sequence, file_bytes FROM revocation_lists ORDER BY sequence DESC LIMIT 1")
             .and_then(|mut s| {
-                s.query_row([], |r| {
+                s.query_row(params![], |r| {
                     Ok(PublishedList {
                         sequence: u64::try_from(r.get::<_, i64>(0)?).unwrap_or(0),
                         file: r.get::<_, Vec<u8>>(1)?,

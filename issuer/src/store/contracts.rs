@@ -1,8 +1,8 @@
 //! The contract registry's rows, and the key companies are compared by.
 
+use super::sql::{OptionalExtension as _, params};
 use crate::error::{ContractError, StoreError};
 use fanlic_formats::{ActivationPolicy, Date, Expiry, LicenseKind, Timestamp, Version};
-use rusqlite::{OptionalExtension as _, params};
 
 use super::{Tx, corrupt, err, int};
 use crate::Error;
@@ -102,8 +102,8 @@ enum Which {
 }
 
 /// Reads one row of [`SELECT`] (its emails not yet).
-fn contract_row(path: &std::path::Path, r: &rusqlite::Row<'_>) -> Result<Contract, Error> {
-    let g = |e: rusqlite::Error| {
+fn contract_row(path: &std::path::Path, r: &super::sql::Row<'_>) -> Result<Contract, Error> {
+    let g = |e: super::sql::Error| {
         Error::Store(StoreError::Database {
             action: "cannot read the contracts",
             path: path.to_owned(),
@@ -164,12 +164,12 @@ impl Tx<'_> {
         let mut stmt = conn.prepare_cached(&format!("{SELECT} {where_sql} ORDER BY contract_id")).map_err(read())?;
         let mut rows = match arg {
             Some(a) => stmt.query(params![a]),
-            None => stmt.query([]),
+            None => stmt.query(params![]),
         }
         .map_err(read())?;
         let mut out = Vec::new();
         while let Some(r) = rows.next().map_err(read())? {
-            out.push(contract_row(path, r)?);
+            out.push(contract_row(path, &r)?);
         }
         drop(rows);
         self.fill_contract_emails(&mut out)?;
@@ -233,7 +233,7 @@ impl Tx<'_> {
         self.conn
             .query_row(
                 "SELECT c.contract_id, c.company FROM contract_emails e JOIN contracts c USING (contract_id)
-                 WHERE e.email = ?1 AND c.enabled = 1 AND c.contract_id IS NOT ?2 ORDER BY c.contract_id LIMIT 1",
+                 WHERE e.email = ?1 AND c.enabled = 1 AND c.contract_id IS DISTINCT FROM ?2 ORDER BY c.contract_id LIMIT 1",
                 params![email, except],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
@@ -277,12 +277,14 @@ impl Tx<'_> {
 
     /// Records a new, enabled contract with its addresses; its id.
     pub fn insert_contract(&self, t: &ContractTerms, by: &str, now: Timestamp) -> Result<i64, Error> {
-        self.conn
-            .execute(
+        let id = self
+            .conn
+            .query_row(
                 "INSERT INTO contracts (company, company_key, signed, product, methods, max_nodes, version, expires,
                      enabled, created_at, created_by, updated_at, updated_by, max_licenses, activation_policy,
                      lease_days)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9, ?10, ?9, ?10, ?11, ?12, ?13)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9, ?10, ?9, ?10, ?11, ?12, ?13)
+                 RETURNING contract_id",
                 params![
                     t.company,
                     company_key(&t.company),
@@ -298,9 +300,9 @@ impl Tx<'_> {
                     t.activation_policy.as_str(),
                     t.lease_days.map(i64::from),
                 ],
+                |r| r.get::<_, i64>(0),
             )
             .map_err(err(self.path, "cannot record the contract"))?;
-        let id = self.conn.last_insert_rowid();
         self.write_emails(id, &t.emails)?;
         Ok(id)
     }
@@ -518,7 +520,7 @@ impl Tx<'_> {
         let mut found = Vec::new();
         let mut live = Vec::new();
         while let Some(r) = rows.next().map_err(read())? {
-            found.push(contract_row(path, r)?);
+            found.push(contract_row(path, &r)?);
             live.push(u64::try_from(r.get::<_, i64>(16).map_err(read())?).unwrap_or(0));
         }
         drop(rows);

@@ -1,8 +1,8 @@
 //! The console dashboard's counts: each one indexed query, so the first
 //! page staff open stays fast however large the records grow.
 
+use super::sql::params;
 use fanlic_formats::{Date, Timestamp};
-use rusqlite::params;
 
 use super::{Tx, err, int};
 use crate::Error;
@@ -29,7 +29,7 @@ fn count(v: i64) -> u64 {
 }
 
 impl Tx<'_> {
-    fn count_of(&self, sql: &str, ps: impl rusqlite::Params) -> Result<u64, Error> {
+    fn count_of(&self, sql: &str, ps: impl super::sql::Params) -> Result<u64, Error> {
         self.conn
             .prepare_cached(sql)
             .and_then(|mut s| s.query_row(ps, |r| r.get::<_, i64>(0)))
@@ -68,7 +68,7 @@ impl Tx<'_> {
             ))
             .map_err(read())?;
         let rows = stmt
-            .query_map([], |r| {
+            .query_map(params![], |r| {
                 Ok(NearLimit {
                     id: r.get(0)?,
                     company: String::new(),

@@ -13,8 +13,8 @@ use core::fmt;
 use core::str::FromStr;
 use std::path::Path;
 
+use super::sql::{OptionalExtension as _, params};
 use fanlic_formats::Timestamp;
-use rusqlite::{Connection, OptionalExtension as _, params};
 
 use super::audit::{self, Action, reasons_from_json, reasons_json};
 pub use super::reasons::{ReasonCode, UnknownCode};
@@ -339,14 +339,12 @@ const PRUNABLE: &str = "decision IN ('issued', 'rejected', 'resent', 'joined', '
      AND NOT (decision IN ('issued', 'resent') AND outbox_id IS NULL AND authenticated = 1 AND from_addr <> ''
               AND license_id IN (SELECT license_id FROM licenses WHERE kind = 'private-cloud'))";
 
-fn kind_of(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<DecisionKind> {
+fn kind_of(r: &super::sql::Row<'_>, i: usize) -> super::sql::Result<DecisionKind> {
     let s: String = r.get(i)?;
-    DecisionKind::parse(&s).ok_or_else(|| {
-        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(UnknownCode(s)))
-    })
+    DecisionKind::parse(&s).ok_or_else(|| super::sql::Error::Conversion { column: i, source: Box::new(UnknownCode(s)) })
 }
 
-fn decision_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DecisionRow> {
+fn decision_row(r: &super::sql::Row<'_>) -> super::sql::Result<DecisionRow> {
     let at: i64 = r.get(11)?;
     Ok(DecisionRow {
         id: r.get(0)?,
@@ -388,11 +386,16 @@ impl Store {
     /// (another connection is open, or a file system without shared
     /// memory), the database stays in its journal mode, as safe, only slower.
     pub fn use_wal(&mut self) -> Result<(), Error> {
-        use_wal(&self.conn, &self.path)
+        match self.sqlite() {
+            Some(conn) => use_wal(conn, &self.path),
+            // PostgreSQL commits durably (its WAL, synchronous_commit) as it is.
+            None => Ok(()),
+        }
     }
 }
 
-fn use_wal(conn: &Connection, path: &Path) -> Result<(), Error> {
+fn use_wal(conn: &rusqlite::Connection, path: &Path) -> Result<(), Error> {
+    let err = super::lite_err;
     let mode: String = conn
         .pragma_query_value(None, "journal_mode", |r| r.get(0))
         .map_err(err(path, "cannot read the journal mode"))?;
@@ -410,15 +413,17 @@ impl Tx<'_> {
     /// same transaction.
     pub fn insert_decision(&self, d: &NewDecision<'_>) -> Result<i64, Error> {
         let (kept, raw) = raw_to_keep(d.decision, d.raw, d.raw_size);
-        self.conn
+        let id = self
+            .conn
             .prepare_cached(
                 "INSERT INTO decisions (dedup_key, message_id, source, from_addr, subject, decision, reasons, license_id,
                      authenticated, raw_sha256, raw, outbox_id, decided_at, decided_by, request_key, joined_to,
                      raw_size, raw_kept)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
+                 RETURNING decision_id",
             )
             .and_then(|mut s| {
-                s.execute(params![
+                s.query_row(params![
                     d.dedup_key,
                     d.message_id,
                     d.source,
@@ -437,10 +442,9 @@ impl Tx<'_> {
                     d.joined_to,
                     int(d.raw_size),
                     kept.as_str(),
-                ])
+                ], |r| r.get::<_, i64>(0))
             })
             .map_err(err(self.path, RECORD))?;
-        let id = self.conn.last_insert_rowid();
         self.decision_event(&DecisionEvent {
             decision_id: Some(id),
             dedup_key: d.dedup_key,
@@ -544,7 +548,7 @@ impl Tx<'_> {
             .conn
             .prepare(&format!("SELECT {DECISION_COLUMNS} FROM decisions WHERE decision = 'held' ORDER BY decision_id"))
             .map_err(err(self.path, READ))?;
-        let rows = stmt.query_map([], decision_row).map_err(err(self.path, READ))?;
+        let rows = stmt.query_map(params![], decision_row).map_err(err(self.path, READ))?;
         rows.collect::<Result<Vec<_>, _>>().map_err(err(self.path, READ))
     }
 
@@ -581,7 +585,7 @@ impl Tx<'_> {
         let n: i64 = self
             .conn
             .prepare_cached("SELECT count(*) FROM decisions WHERE decision = 'held'")
-            .and_then(|mut s| s.query_row([], |r| r.get(0)))
+            .and_then(|mut s| s.query_row(params![], |r| r.get(0)))
             .map_err(err(self.path, READ))?;
         Ok(u64::try_from(n).unwrap_or(0))
     }

@@ -4,8 +4,8 @@
 use crate::error::StoreError;
 use std::path::{Path, PathBuf};
 
+use super::sql::params;
 use fanlic_formats::{KeyId, Timestamp};
-use rusqlite::params;
 
 use super::{Tx, corrupt, err, int, time};
 use crate::Error;
@@ -94,7 +94,7 @@ impl Tx<'_> {
         .prepare("SELECT key_id, public_key, public_key_path, private_key_path, created_at FROM root_keys ORDER BY created_at, rowid")
         .map_err(err(path, "cannot read the root keys"))?;
         let rows = stmt
-            .query_map([], |r| {
+            .query_map(params![], |r| {
                 Ok((
                     r.get::<_, String>(0)?,
                     r.get::<_, Vec<u8>>(1)?,
@@ -157,10 +157,10 @@ impl Tx<'_> {
              FROM issuing_keys ORDER BY created_at, rowid",
             )
             .map_err(read)?;
-        let mut rows = stmt.query([]).map_err(err(path, "cannot read the issuing keys"))?;
+        let mut rows = stmt.query(params![]).map_err(err(path, "cannot read the issuing keys"))?;
         let mut out = Vec::new();
         while let Some(r) = rows.next().map_err(err(path, "cannot read the issuing keys"))? {
-            let g = |e: rusqlite::Error| {
+            let g = |e: super::sql::Error| {
                 Error::Store(StoreError::Database {
                     action: "cannot read the issuing keys",
                     path: path.to_owned(),
@@ -236,10 +236,10 @@ impl Tx<'_> {
              FROM receipt_keys ORDER BY not_before, created_at, rowid",
             )
             .map_err(read())?;
-        let mut rows = stmt.query([]).map_err(read())?;
+        let mut rows = stmt.query(params![]).map_err(read())?;
         let mut out = Vec::new();
         while let Some(r) = rows.next().map_err(read())? {
-            let g = |e: rusqlite::Error| {
+            let g = |e: super::sql::Error| {
                 Error::Store(StoreError::Database {
                     action: "cannot read the receipt keys",
                     path: path.to_owned(),

@@ -4,8 +4,8 @@
 use crate::error::{LicenseError, Refusal};
 use std::path::Path;
 
+use super::sql::{OptionalExtension as _, params};
 use fanlic_formats::{KeyId, Timestamp};
-use rusqlite::{OptionalExtension as _, params};
 
 use super::{Tx, company_key, err, int};
 use crate::Error;
@@ -111,7 +111,7 @@ pub struct LiveLicense {
 
 const LIVE_COLUMNS: &str = "license_id, project, kind, version, max_nodes, expiry, armored";
 
-fn live_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<LiveLicense> {
+fn live_row(r: &super::sql::Row<'_>) -> super::sql::Result<LiveLicense> {
     Ok(LiveLicense {
         license_id: r.get(0)?,
         project: r.get(1)?,
@@ -258,7 +258,7 @@ impl Tx<'_> {
         let conn = self.conn;
         let path = self.path;
         let n: i64 = conn
-            .query_row("SELECT count(*) FROM licenses", [], |r| r.get(0))
+            .query_row("SELECT count(*) FROM licenses", params![], |r| r.get(0))
             .map_err(err(path, "cannot read the licenses"))?;
         Ok(u64::try_from(n).unwrap_or(0))
     }
@@ -321,9 +321,9 @@ impl Tx<'_> {
 
 /// Whether an error is the unique index over live licenses refusing a
 /// second live license of one project.
-fn is_second_live(e: &rusqlite::Error) -> bool {
-    matches!(e, rusqlite::Error::SqliteFailure(f, Some(msg))
-        if f.code == rusqlite::ErrorCode::ConstraintViolation && msg.contains("licenses.company_key"))
+fn is_second_live(e: &super::sql::Error) -> bool {
+    // SQLite names the index's columns, PostgreSQL the index.
+    e.is_unique_violation("licenses.company_key") || e.is_unique_violation("one_live_license")
 }
 
 /// Who the schema migration records as the author of what it marks.
@@ -412,7 +412,7 @@ pub struct LicenseDecision {
 
 const ROW_COLUMNS: &str = "license_id, company, project, app_name, kind, version, max_nodes, expiry, state, issued_at";
 
-fn list_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<LicenseRow> {
+fn list_row(r: &super::sql::Row<'_>) -> super::sql::Result<LicenseRow> {
     Ok(LicenseRow {
         license_id: r.get(0)?,
         company: r.get(1)?,
@@ -439,7 +439,7 @@ fn prefix_end(prefix: &str) -> String {
 const SORTED_MATCHES: i64 = 1000;
 
 /// A statement and its values.
-type Statement = (String, Vec<rusqlite::types::Value>);
+type Statement = (String, Vec<super::sql::Value>);
 
 /// How [`Tx::search_licenses`] reads a page.
 #[derive(Debug)]
@@ -469,7 +469,7 @@ enum TextMatch {
 /// kind of search is its own statement, so that each keeps the plan of its
 /// index (a statement's plan does not change with the values bound to it).
 fn search_plan(s: &LicenseSearch, how: TextMatch) -> SearchPlan {
-    use rusqlite::types::Value;
+    use super::sql::Value;
     let mut wheres: Vec<String> = Vec::new();
     let mut args: Vec<Value> = Vec::new();
     let mut arg = |v: String| {
@@ -556,7 +556,7 @@ impl Tx<'_> {
             let n: i64 = self
                 .conn
                 .prepare_cached(sql)
-                .and_then(|mut st| st.query_row(rusqlite::params_from_iter(args.iter()), |r| r.get(0)))
+                .and_then(|mut st| st.query_row(super::sql::params_from_iter(args.iter()), |r| r.get(0)))
                 .map_err(read())?;
             if n >= SORTED_MATCHES {
                 plan = search_plan(s, TextMatch::Walked);
@@ -567,7 +567,7 @@ impl Tx<'_> {
         let (sql, args) = plan.page;
         self.conn
             .prepare_cached(&sql)
-            .and_then(|mut st| st.query_map(rusqlite::params_from_iter(args), list_row)?.collect())
+            .and_then(|mut st| st.query_map(super::sql::params_from_iter(args), list_row)?.collect())
             .map_err(read())
     }
 
@@ -651,7 +651,9 @@ mod tests {
                                 .read(|tx| {
                                     let mut st = tx.conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
                                     let rows = st
-                                        .query_map(rusqlite::params_from_iter(args.iter()), |r| r.get::<_, String>(3))
+                                        .query_map(crate::store::sql::params_from_iter(args.iter()), |r| {
+                                            r.get::<_, String>(3)
+                                        })
                                         .unwrap();
                                     Ok(rows.map(Result::unwrap).collect())
                                 })

@@ -34,13 +34,15 @@ pub mod receipts;
 mod revocations;
 mod schema;
 mod settings;
+pub(crate) mod sql;
 pub mod staff;
 
 use crate::error::StoreError;
 use std::path::{Path, PathBuf};
 
 use fanlic_formats::Timestamp;
-use rusqlite::Connection;
+use sql::{Connection, params};
+use std::sync::Arc;
 
 use crate::Error;
 
@@ -59,12 +61,63 @@ pub use staff::{Role, StaffAccount, StaffSession};
 /// everything its closure did or nothing, [`Store::read`] sees one
 /// consistent state. Callers never see the backend: no SQL, no connection,
 /// no SQLite-only behaviour (an `INSERT OR IGNORE` is a result the caller
-/// reads, e.g. `Inserted::Already`), so a second backend (PostgreSQL) fits
-/// behind the same methods.
+/// reads, e.g. `Inserted::Already`).
+///
+/// Two backends: SQLite in the home (the default, nothing to set up), or
+/// PostgreSQL shared by several processes on several machines
+/// ([`Database::Postgres`]). On PostgreSQL the writers of every process
+/// take one lock (an advisory transaction lock) as SQLite's writers take
+/// its write lock, so each write sees every write before it; what must
+/// hold whatever happens (one decision per request, one live license per
+/// project, one binding per license, one revocation list per sequence
+/// number) is a constraint of the schema all the same.
 #[derive(Debug)]
 pub struct Store {
-    conn: Connection,
+    backend: Backend,
     path: PathBuf,
+}
+
+#[derive(Debug)]
+enum Backend {
+    Sqlite(Connection),
+    Postgres(Arc<sql::pg::Pool>),
+}
+
+/// Where a home's records are.
+#[derive(Clone, Debug)]
+pub enum Database {
+    /// A SQLite file (the home's `fanlic.db`).
+    Sqlite(PathBuf),
+    /// A PostgreSQL database, by its URL.
+    Postgres(PostgresUrl),
+}
+
+/// A checked `postgres://` URL. Its password is never shown: [`Display`]
+/// and `Debug` print `postgres://user@host:port/db`.
+///
+/// [`Display`]: core::fmt::Display
+#[derive(Clone)]
+pub struct PostgresUrl(sql::pg::Target);
+
+impl core::fmt::Debug for PostgresUrl {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(&self.0.shown)
+    }
+}
+
+impl core::fmt::Display for PostgresUrl {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(&self.0.shown)
+    }
+}
+
+impl core::str::FromStr for PostgresUrl {
+    type Err = String;
+
+    /// Parses `postgres://user:password@host:port/db?sslmode=…&sslrootcert=FILE`.
+    fn from_str(url: &str) -> Result<Self, String> {
+        sql::pg::Target::parse(url).map(PostgresUrl)
+    }
 }
 
 /// One unit of work, given to the closure of [`Store::write`] or
@@ -77,37 +130,124 @@ pub struct Tx<'s> {
     path: &'s Path,
 }
 
+/// The advisory lock every PostgreSQL writer takes (the bytes of "fanlic").
+const WRITE_LOCK: i64 = 0x0066_616e_6c69_63;
+
 impl Store {
-    /// Opens (`create`: creates) the database and brings its schema up to date.
+    /// Opens (`create`: creates) the SQLite database and brings its schema up to date.
     pub fn open(path: &Path, create: bool) -> Result<Self, Error> {
-        Ok(Self { conn: schema::open(path, create)?, path: path.to_owned() })
+        Ok(Self { backend: Backend::Sqlite(schema::open(path, create)?), path: path.to_owned() })
     }
 
-    /// The database file (for messages).
+    /// Opens the database `db` names and brings its schema up to date.
+    pub fn open_database(db: &Database, create: bool) -> Result<Self, Error> {
+        match db {
+            Database::Sqlite(path) => Self::open(path, create),
+            Database::Postgres(url) => {
+                let pool = sql::pg::Pool::shared(&url.0);
+                let path = PathBuf::from(pool.shown());
+                let store = Self { backend: Backend::Postgres(pool), path };
+                store.with_postgres(|conn| schema::migrate_postgres(conn, &store.path))?;
+                Ok(store)
+            }
+        }
+    }
+
+    /// The database file, or the PostgreSQL URL without its password (for messages).
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The SQLite connection, for what only SQLite has (pragmas).
+    fn sqlite(&self) -> Option<&rusqlite::Connection> {
+        match &self.backend {
+            Backend::Sqlite(c) => c.sqlite(),
+            Backend::Postgres(_) => None,
+        }
+    }
+
+    /// Whether the records are in PostgreSQL.
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.backend, Backend::Postgres(_))
+    }
+
+    /// Runs `f` on a pooled PostgreSQL connection, outside any transaction
+    /// of the store's; the connection goes back to the pool after.
+    fn with_postgres<T>(&self, f: impl FnOnce(&Connection) -> Result<T, Error>) -> Result<T, Error> {
+        let Backend::Postgres(pool) = &self.backend else { unreachable!("called for PostgreSQL only") };
+        let conn = Connection::Postgres(std::sync::Mutex::new(pool.get().map_err(err(&self.path, "cannot connect"))?));
+        let out = f(&conn);
+        if let Connection::Postgres(c) = conn {
+            pool.put(c.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner));
+        }
+        out
     }
 
     /// Runs `f` in one transaction that takes the write lock first and
     /// commits when `f` returns `Ok`; on `Err` nothing of it is kept.
     pub fn write<T>(&mut self, f: impl FnOnce(&Tx<'_>) -> Result<T, Error>) -> Result<T, Error> {
         let path = self.path.as_path();
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(err(path, "cannot start a transaction"))?;
-        let out = f(&Tx { conn: &tx, path })?;
-        tx.commit().map_err(err(path, "cannot commit"))?;
-        Ok(out)
+        match &self.backend {
+            Backend::Sqlite(conn) => {
+                let lite = conn.sqlite().unwrap_or_else(|| unreachable!("a SQLite backend"));
+                lite.execute_batch("BEGIN IMMEDIATE").map_err(|e| err(path, "cannot start a transaction")(e.into()))?;
+                let out = f(&Tx { conn, path });
+                finish_sqlite(lite, path, out)
+            }
+            Backend::Postgres(_) => self.with_postgres(|conn| {
+                conn.execute_batch(&format!("BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})"))
+                    .map_err(err(path, "cannot start a transaction"))?;
+                let out = f(&Tx { conn, path });
+                finish_postgres(conn, path, out)
+            }),
+        }
     }
 
     /// Runs `f` on one consistent view of the records; writes nothing.
     pub fn read<T>(&self, f: impl FnOnce(&Tx<'_>) -> Result<T, Error>) -> Result<T, Error> {
         let path = self.path.as_path();
-        let tx = self.conn.unchecked_transaction().map_err(err(path, "cannot start a transaction"))?;
-        let out = f(&Tx { conn: &tx, path })?;
-        tx.finish().map_err(err(path, "cannot end a transaction"))?;
-        Ok(out)
+        match &self.backend {
+            Backend::Sqlite(conn) => {
+                let lite = conn.sqlite().unwrap_or_else(|| unreachable!("a SQLite backend"));
+                lite.execute_batch("BEGIN DEFERRED").map_err(|e| err(path, "cannot start a transaction")(e.into()))?;
+                let out = f(&Tx { conn, path });
+                finish_sqlite(lite, path, out)
+            }
+            Backend::Postgres(_) => self.with_postgres(|conn| {
+                conn.execute_batch("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    .map_err(err(path, "cannot start a transaction"))?;
+                let out = f(&Tx { conn, path });
+                finish_postgres(conn, path, out)
+            }),
+        }
+    }
+}
+
+/// Commits when `out` is `Ok`, rolls back when not.
+fn finish_sqlite<T>(lite: &rusqlite::Connection, path: &Path, out: Result<T, Error>) -> Result<T, Error> {
+    match out {
+        Ok(v) => match lite.execute_batch("COMMIT") {
+            Ok(()) => Ok(v),
+            Err(e) => {
+                let _ = lite.execute_batch("ROLLBACK");
+                Err(err(path, "cannot commit")(e.into()))
+            }
+        },
+        Err(e) => {
+            // Nothing to keep; a failed rollback leaves no transaction open either.
+            let _ = lite.execute_batch("ROLLBACK");
+            Err(e)
+        }
+    }
+}
+
+fn finish_postgres<T>(conn: &Connection, path: &Path, out: Result<T, Error>) -> Result<T, Error> {
+    match out {
+        Ok(v) => conn.execute_batch("COMMIT").map(|()| v).map_err(err(path, "cannot commit")),
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(e)
+        }
     }
 }
 
@@ -117,8 +257,14 @@ impl<'s> Tx<'s> {
     /// message of a batch this way).
     pub fn savepoint<T>(&self, f: impl FnOnce(&Tx<'_>) -> Result<T, Error>) -> Result<T, Error> {
         // Prepared once per connection: `fanlic ingest` takes one per message.
-        let run = |sql: &str, what| {
-            self.conn.prepare_cached(sql).and_then(|mut s| s.execute([])).map(drop).map_err(err(self.path, what))
+        let run = |sql: &str, what| match self.conn.dialect() {
+            sql::Dialect::Sqlite => self
+                .conn
+                .prepare_cached(sql)
+                .and_then(|mut s| s.execute(params![]))
+                .map(drop)
+                .map_err(err(self.path, what)),
+            sql::Dialect::Postgres => self.conn.execute_batch(sql).map_err(err(self.path, what)),
         };
         run("SAVEPOINT fanlic", "cannot take a savepoint")?;
         match f(self) {
@@ -143,13 +289,26 @@ impl<'s> Tx<'s> {
 /// The database file inside a home.
 pub const FILE_NAME: &str = "fanlic.db";
 
-/// A database error with context.
-pub(crate) fn err(path: &Path, action: &'static str) -> impl FnOnce(rusqlite::Error) -> Error {
+/// A database error with context; the database out of reach is
+/// [`StoreError::Unavailable`], which a service answers with 503.
+pub(crate) fn err(path: &Path, action: &'static str) -> impl FnOnce(sql::Error) -> Error {
     let path = path.to_owned();
-    move |source| Error::Store(StoreError::Database { action, path, source: source.into() })
+    move |source| {
+        if source.is_unavailable() {
+            Error::Store(StoreError::Unavailable { action, path, source: source.into() })
+        } else {
+            Error::Store(StoreError::Database { action, path, source: source.into() })
+        }
+    }
 }
 
-/// SQLite integers are signed; our times are small positive numbers.
+/// [`err`] for a call on the SQLite connection itself (pragmas).
+pub(crate) fn lite_err(path: &Path, action: &'static str) -> impl FnOnce(rusqlite::Error) -> Error {
+    let f = err(path, action);
+    move |e| f(e.into())
+}
+
+/// Database integers are signed; our times are small positive numbers.
 pub(crate) fn int(t: u64) -> i64 {
     i64::try_from(t).unwrap_or(i64::MAX)
 }

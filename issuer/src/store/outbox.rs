@@ -1,8 +1,8 @@
 //! The reply outbox: queued replies with their attachments, their
 //! delivery state ([`OutboxStatus`]) and retries.
 
+use super::sql::{OptionalExtension as _, params};
 use fanlic_formats::Timestamp;
-use rusqlite::{OptionalExtension as _, params};
 
 use super::{Tx, err, int, sha256};
 use crate::Error;
@@ -159,27 +159,31 @@ impl Tx<'_> {
     /// chosen for it (retries resend the same); its outbox id.
     pub fn insert_reply(&self, reply: &Reply, message_id: &str, now: Timestamp) -> Result<i64, Error> {
         let path = self.path;
-        self.conn
+        let id = self
+            .conn
             .prepare_cached(
                 "INSERT INTO outbox (to_addr, from_addr, subject, in_reply_to, refs, language, body, message_id,
                      created_at, status, attempts, next_attempt_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'pending', 0, ?9)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'pending', 0, ?9)
+                 RETURNING outbox_id",
             )
             .and_then(|mut s| {
-                s.execute(params![
-                    reply.to.trim(),
-                    reply.from,
-                    reply.subject,
-                    reply.in_reply_to,
-                    reply.references.join(" "),
-                    reply.language.as_str(),
-                    reply.body,
-                    message_id,
-                    int(now.0),
-                ])
+                s.query_row(
+                    params![
+                        reply.to.trim(),
+                        reply.from,
+                        reply.subject,
+                        reply.in_reply_to,
+                        reply.references.join(" "),
+                        reply.language.as_str(),
+                        reply.body,
+                        message_id,
+                        int(now.0),
+                    ],
+                    |r| r.get::<_, i64>(0),
+                )
             })
             .map_err(err(path, "cannot queue the reply"))?;
-        let id = self.conn.last_insert_rowid();
         for (i, a) in reply.attachments.iter().enumerate() {
             self.conn
                 .prepare_cached(
@@ -451,7 +455,7 @@ pub struct OutboxRow {
 const OUTBOX_ROW_COLUMNS: &str =
     "outbox_id, to_addr, subject, status, attempts, next_attempt_at, last_error, created_at, sent_at";
 
-fn outbox_row_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<(OutboxRow, String)> {
+fn outbox_row_of(r: &super::sql::Row<'_>) -> super::sql::Result<(OutboxRow, String)> {
     Ok((
         OutboxRow {
             id: r.get(0)?,
@@ -491,7 +495,7 @@ impl Tx<'_> {
     pub fn outbox_count(&self, filter: OutboxFilter) -> Result<u64, Error> {
         let n: i64 = self
             .conn
-            .query_row(&format!("SELECT count(*) FROM outbox WHERE {}", filter.condition()), [], |r| r.get(0))
+            .query_row(&format!("SELECT count(*) FROM outbox WHERE {}", filter.condition()), params![], |r| r.get(0))
             .map_err(err(self.path, "cannot read the outbox"))?;
         Ok(u64::try_from(n).unwrap_or(0))
     }

@@ -6,8 +6,8 @@
 
 use core::str::FromStr;
 
+use super::sql::{OptionalExtension as _, params};
 use fanlic_formats::{LicenseId, Timestamp};
-use rusqlite::{OptionalExtension as _, params};
 
 use super::audit::{Action, Entry};
 use super::{Tx, err, int, time};
@@ -298,7 +298,7 @@ impl Tx<'_> {
         };
         let mut stmt = self.conn.prepare(sql).map_err(read())?;
         let rows = stmt
-            .query_map([], |r| {
+            .query_map(params![], |r| {
                 Ok((
                     r.get::<_, i64>(0)?,
                     r.get::<_, String>(1)?,

@@ -2,8 +2,8 @@
 //! exported (whose sequence numbers only grow), and undoing a license's
 //! binding to its project.
 
+use super::sql::{OptionalExtension as _, params};
 use fanlic_formats::{KeyId, LicenseId, Timestamp};
-use rusqlite::{OptionalExtension as _, params};
 
 use super::{Tx, corrupt, err, int, time};
 use crate::Error;
@@ -136,7 +136,7 @@ impl Tx<'_> {
     pub fn last_revocation_sequence(&self) -> Result<u64, Error> {
         let last: Option<i64> = self
             .conn
-            .query_row("SELECT max(sequence) FROM revocation_lists", [], |r| r.get(0))
+            .query_row("SELECT max(sequence) FROM revocation_lists", params![], |r| r.get(0))
             .map_err(err(self.path, "cannot read the revocation lists"))?;
         u64::try_from(last.unwrap_or(0)).map_err(|_| corrupt(self.path, "a negative revocation list sequence"))
     }
@@ -158,7 +158,7 @@ impl Tx<'_> {
         let read = || err(path, "cannot read the revoked licenses");
         let mut stmt =
             self.conn.prepare("SELECT license_id FROM revoked_licenses ORDER BY license_id").map_err(read())?;
-        let ids = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(read())?;
+        let ids = stmt.query_map(params![], |r| r.get::<_, String>(0)).map_err(read())?;
         let mut out = Vec::new();
         for id in ids {
             let id = id.map_err(read())?;
@@ -172,7 +172,7 @@ impl Tx<'_> {
         let path = self.path;
         let read = || err(path, "cannot read the revoked issuing keys");
         let mut stmt = self.conn.prepare("SELECT key_id FROM revoked_issuing_keys ORDER BY key_id").map_err(read())?;
-        let ids = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(read())?;
+        let ids = stmt.query_map(params![], |r| r.get::<_, String>(0)).map_err(read())?;
         let mut out = Vec::new();
         for id in ids {
             let id = id.map_err(read())?;
@@ -186,7 +186,9 @@ impl Tx<'_> {
         let read = || err(path, "cannot read the revocations");
         let mut stmt = self.conn.prepare(sql).map_err(read())?;
         let rows = stmt
-            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?, r.get(3)?)))
+            .query_map(params![], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?, r.get(3)?))
+            })
             .map_err(read())?;
         let mut out = Vec::new();
         for row in rows {
@@ -219,7 +221,7 @@ impl Tx<'_> {
             .prepare("SELECT sequence, issued_at, file_bytes FROM revocation_lists ORDER BY sequence")
             .map_err(read())?;
         let rows = stmt
-            .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, Vec<u8>>(2)?)))
+            .query_map(params![], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, Vec<u8>>(2)?)))
             .map_err(read())?;
         let mut out = Vec::new();
         for row in rows {

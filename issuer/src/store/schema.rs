@@ -1,21 +1,38 @@
-//! The schema: migrations numbered by `PRAGMA user_version`, each taking
-//! the database one version up in one transaction, and opening a database
-//! (created with mode 0600, brought up to date).
+//! The schema: one list of migrations for both backends, each taking the
+//! database one version up in one transaction (SQLite counts them in
+//! `PRAGMA user_version`, PostgreSQL in `schema_migrations`), and opening
+//! a database (SQLite: created with mode 0600; both brought up to date).
 
 use crate::error::StoreError;
 use std::path::{Path, PathBuf};
 
-use rusqlite::{Connection, params};
+use super::sql::{Connection, params};
 
 use super::audit::{Action, Entry};
 use super::{LicenseState, MIGRATION_ACTOR, Tx, company_key, err, sha256};
 use crate::Error;
 
-/// Migration `i` takes the schema from version `i` to `i + 1`. Append only:
-/// an existing migration is never edited once released.
-const MIGRATIONS: &[&str] = &[
+/// One schema change, in each backend's SQL.
+struct Migration {
+    sqlite: &'static str,
+    /// Empty for the changes made before PostgreSQL was supported: a
+    /// PostgreSQL database starts empty and migration 13 makes all of them.
+    postgres: &'static str,
+}
+
+impl Migration {
+    const fn before_postgres(sqlite: &'static str) -> Self {
+        Self { sqlite, postgres: "" }
+    }
+}
+
+/// Migration `i` takes the schema from version `i` to `i + 1`, on either
+/// backend. Append only: an existing migration is never edited once
+/// released; a change is added once, here, in both dialects.
+const MIGRATIONS: &[Migration] = &[
     // 1: keys, licenses, settings.
-    r"
+    Migration::before_postgres(
+        r"
 CREATE TABLE root_keys (
     key_id           TEXT PRIMARY KEY,             -- 16 lowercase hex
     public_key       BLOB NOT NULL CHECK (length(public_key) = 32),
@@ -68,8 +85,10 @@ CREATE TABLE authserv_ids (
     added_at    INTEGER NOT NULL
 ) STRICT;
 ",
+    ),
     // 2: the contract registry (contracts/, store/contracts.rs).
-    r"
+    Migration::before_postgres(
+        r"
 CREATE TABLE contracts (
     contract_id INTEGER PRIMARY KEY,
     company     TEXT NOT NULL,                     -- as the customer writes it
@@ -103,8 +122,10 @@ CREATE TABLE contract_audit (
     contract    TEXT NOT NULL                      -- JSON: the contract after the change
 ) STRICT;
 ",
+    ),
     // 3: the reply outbox (outbox/, store/outbox.rs): a queue of replies, with retry.
-    r"
+    Migration::before_postgres(
+        r"
 CREATE TABLE outbox (
     outbox_id       INTEGER PRIMARY KEY,
     to_addr         TEXT NOT NULL,                 -- a contract's address, never Reply-To
@@ -134,8 +155,10 @@ CREATE TABLE outbox_attachments (
     PRIMARY KEY (outbox_id, position)
 ) STRICT;
 ",
+    ),
     // 4: registration-mail decisions (ingest/): one per message, and their audit trail.
-    r"
+    Migration::before_postgres(
+        r"
 CREATE TABLE decisions (
     decision_id   INTEGER PRIMARY KEY,
     dedup_key     TEXT NOT NULL,                   -- Message-ID, else SHA-256 (hex) of the raw bytes
@@ -169,8 +192,10 @@ CREATE TABLE decision_audit (
     by          TEXT NOT NULL
 ) STRICT;
 ",
+    ),
     // 5: the home's settings (`fanlic config`).
-    r"
+    Migration::before_postgres(
+        r"
 CREATE TABLE settings (
     name       TEXT PRIMARY KEY,                   -- reply_from
     value      TEXT NOT NULL,
@@ -178,8 +203,10 @@ CREATE TABLE settings (
     updated_by TEXT NOT NULL
 ) STRICT;
 ",
+    ),
     // 6: activation (`fanlic serve`), revocation and unbinding.
-    r"
+    Migration::before_postgres(
+        r"
 -- Which version of the activation master secret derived a license's
 -- activation key (NULL: the license has none).
 ALTER TABLE licenses ADD COLUMN activation_master_version INTEGER;
@@ -236,10 +263,12 @@ CREATE TABLE license_audit (
     by          TEXT NOT NULL
 ) STRICT;
 ",
+    ),
     // 7: private cloud (SPEC.md §7): the highest privateConfig generation the
     // activation service has seen per authorization server instance, so a
     // rolled-back copy is refused; and the image each license was sent.
-    "
+    Migration::before_postgres(
+        "
 CREATE TABLE server_instances (
     license_id           TEXT NOT NULL,
     instance_fingerprint BLOB NOT NULL CHECK (length(instance_fingerprint) = 32),
@@ -248,11 +277,13 @@ CREATE TABLE server_instances (
     PRIMARY KEY (license_id, instance_fingerprint)
 ) STRICT;
 ",
+    ),
     // 8: one live license per (company, application, project), the license
     // count of a contract, the decisions a resent or automatic mail gets, and
     // one audit trail for every state change. `migrate_licenses` then
     // fills `company_key`, marks duplicates and creates the unique index.
-    r#"
+    Migration::before_postgres(
+        r#"
 -- The company as contracts compare it (contracts::company_key), and the
 -- license's state: live (in force), revoked, superseded (a later license of
 -- the same project replaced it), duplicate (found beside a live one when
@@ -337,13 +368,15 @@ CREATE INDEX decisions_by_decision ON decisions (decision, decided_at);
 CREATE INDEX decisions_by_request ON decisions (request_key, decision);
 CREATE INDEX decisions_by_license ON decisions (license_id, decision);
 "#,
+    ),
     // 9: secrets at rest. Activation keys are derived from the master secret
     // (activation.rs), so the column is emptied and never written again.
     // Attachments keep their SHA-256 and size, their bytes only until the
     // reply is sent (`migrate_attachments` copies the rows).
     // Requests whose license id was not authenticated are counted per client
     // and day, never stored under a license.
-    r"
+    Migration::before_postgres(
+        r"
 UPDATE licenses SET activation_key = NULL;
 
 CREATE TABLE outbox_attachments_new (
@@ -371,11 +404,13 @@ WHERE outcome IN ('forged_challenge', 'unknown_license', 'no_activation_key')
 GROUP BY client_addr, at / 86400, outcome;
 DELETE FROM activations WHERE outcome IN ('forged_challenge', 'unknown_license', 'no_activation_key');
 ",
+    ),
     // 10: activation receipts (SPEC.md §6.3): each contract's activation
     // policy and re-activation lease, the receipt keys (certified by a root
     // key for receipts only, with a window of at most 31 days), every
     // receipt issued, and alerts for staff (`fanlic alerts`).
-    r"
+    Migration::before_postgres(
+        r"
 ALTER TABLE contracts ADD COLUMN activation_policy TEXT NOT NULL DEFAULT 'code'
     CHECK (activation_policy IN ('code', 'receipt'));
 -- Days a private-cloud receipt lets its server run before it must be
@@ -424,22 +459,26 @@ CREATE TABLE alerts (
 ) STRICT;
 CREATE INDEX alerts_open ON alerts (closed_at, license_id);
 ",
+    ),
     // 11: bounded raw mail. How much of each decision's message `raw` still
     // holds: whole, its first bytes only (rejected or ignored junk), or
     // nothing (`fanlic prune`); the message's full size, and when it was
     // pruned. raw_sha256 stays the digest of the whole message.
-    r"
+    Migration::before_postgres(
+        r"
 ALTER TABLE decisions ADD COLUMN raw_size INTEGER;
 ALTER TABLE decisions ADD COLUMN raw_kept TEXT NOT NULL DEFAULT 'whole'
     CHECK (raw_kept IN ('whole', 'truncated', 'pruned'));
 ALTER TABLE decisions ADD COLUMN raw_pruned_at INTEGER;
 UPDATE decisions SET raw_size = length(raw);
 ",
+    ),
     // 12: the staff console. Staff accounts (Argon2id PHC strings, never the
     // password), their sessions (only the SHA-256 of the cookie's token is
     // kept: a copy of the database logs nobody in) and failed logins counted
     // per account name and per client address.
-    r"
+    Migration::before_postgres(
+        r"
 CREATE TABLE staff (
     name          TEXT PRIMARY KEY,
     role          TEXT NOT NULL CHECK (role IN ('viewer', 'issuer', 'admin')),
@@ -465,6 +504,7 @@ CREATE TABLE login_failures (
     PRIMARY KEY (kind, key)
 ) STRICT;
 ",
+    ),
     // 13: the staff console's lists, each page an index range, never a
     // sort of every row.
     // The review queue counts the resends joined to each held request
@@ -481,7 +521,8 @@ CREATE TABLE login_failures (
     // audit finds its company's licenses by company key; the dashboard
     // counts licenses issued since a time, live licenses by expiry date and
     // contracts near their license count.
-    r"
+    Migration {
+        sqlite: r"
 CREATE INDEX decisions_by_joined_to ON decisions (joined_to) WHERE joined_to IS NOT NULL;
 CREATE INDEX licenses_by_issued ON licenses (issued_at, license_id, company_key, project_key);
 CREATE INDEX licenses_by_state ON licenses (state, issued_at, license_id, company_key, project_key);
@@ -512,6 +553,56 @@ CREATE INDEX contracts_limits ON contracts (company_key, enabled, max_licenses);
 -- halves are index searches instead of a scan of the whole trail.
 CREATE INDEX audit_by_decision ON audit (decision_id) WHERE decision_id IS NOT NULL;
 ",
+        // PostgreSQL support began here: its first migration makes all that 1–13 made.
+        postgres: include_str!("postgres_13.sql"),
+    },
+    // 14: several instances on one database. The outbox leased to one
+    // sender at a time (`leased_until`, `leased_by`: a crashed sender's
+    // lease runs out and another sends the reply again, same Message-ID);
+    // what each instance's secrets must match (the activation master
+    // secret's version and check value, recorded by the first instance);
+    // rate limits counted in the database so that every instance sees one
+    // count.
+    Migration {
+        sqlite: r"
+ALTER TABLE outbox ADD COLUMN leased_until INTEGER;
+ALTER TABLE outbox ADD COLUMN leased_by TEXT;
+CREATE TABLE instance_secrets (
+    name        TEXT PRIMARY KEY,                  -- activation-master
+    version     INTEGER NOT NULL,
+    check_value BLOB NOT NULL,                     -- a MAC under the secret of a fixed label: never the secret
+    recorded_at INTEGER NOT NULL,
+    recorded_by TEXT NOT NULL
+) STRICT;
+CREATE TABLE rate_limits (
+    scope        TEXT NOT NULL,                    -- license | client | forged
+    key          TEXT NOT NULL,
+    window_start INTEGER NOT NULL,                 -- Unix seconds
+    count        INTEGER NOT NULL,
+    PRIMARY KEY (scope, key, window_start)
+) STRICT;
+",
+        postgres: r"
+ALTER TABLE outbox ADD COLUMN leased_until BIGINT;
+ALTER TABLE outbox ADD COLUMN leased_by TEXT;
+CREATE TABLE instance_secrets (
+    rowid       BIGINT GENERATED BY DEFAULT AS IDENTITY UNIQUE,
+    name        TEXT PRIMARY KEY,
+    version     BIGINT NOT NULL,
+    check_value BYTEA NOT NULL,
+    recorded_at BIGINT NOT NULL,
+    recorded_by TEXT NOT NULL
+);
+CREATE TABLE rate_limits (
+    rowid        BIGINT GENERATED BY DEFAULT AS IDENTITY UNIQUE,
+    scope        TEXT NOT NULL,
+    key          TEXT NOT NULL,
+    window_start BIGINT NOT NULL,
+    count        BIGINT NOT NULL,
+    PRIMARY KEY (scope, key, window_start)
+);
+",
+    },
 ];
 
 /// The schema version this build writes.
@@ -520,12 +611,13 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 /// Opens (`create`: creates) the database and brings its schema up to date.
 pub(crate) fn open(path: &Path, create: bool) -> Result<Connection, Error> {
     use rusqlite::OpenFlags as F;
+    let err = super::lite_err;
     // SQLite gives its -wal and -shm files the database file's mode, so the
     // database is made 0600 before SQLite opens it; an older one is narrowed.
     private_files(path, create)?;
     let flags = if create { F::SQLITE_OPEN_READ_WRITE | F::SQLITE_OPEN_CREATE } else { F::SQLITE_OPEN_READ_WRITE };
-    let mut conn =
-        Connection::open_with_flags(path, flags | F::SQLITE_OPEN_NO_MUTEX).map_err(err(path, "cannot open"))?;
+    let conn = rusqlite::Connection::open_with_flags(path, flags | F::SQLITE_OPEN_NO_MUTEX)
+        .map_err(err(path, "cannot open"))?;
     conn.busy_timeout(core::time::Duration::from_secs(10)).map_err(err(path, "cannot configure"))?;
     // Room for every statement `fanlic ingest` runs per message (the default keeps 16).
     conn.set_prepared_statement_cache_capacity(64);
@@ -543,8 +635,10 @@ pub(crate) fn open(path: &Path, create: bool) -> Result<Connection, Error> {
     conn.pragma_update(None, "secure_delete", true).map_err(err(path, "cannot configure"))?;
     // Migrations run with foreign keys off, as SQLite's procedure for
     // rebuilding a table requires (migration 8 rebuilds `decisions`).
-    migrate(&mut conn, path)?;
-    conn.pragma_update(None, "foreign_keys", true).map_err(err(path, "cannot configure"))?;
+    let conn = Connection::Sqlite(conn);
+    migrate(&conn, path)?;
+    let lite = conn.sqlite().unwrap_or_else(|| unreachable!("just opened"));
+    lite.pragma_update(None, "foreign_keys", true).map_err(err(path, "cannot configure"))?;
     Ok(conn)
 }
 
@@ -579,28 +673,109 @@ fn private_files(path: &Path, create: bool) -> Result<(), Error> {
     Ok(())
 }
 
-fn migrate(conn: &mut Connection, path: &Path) -> Result<(), Error> {
-    let found: i64 = conn
+fn migrate(conn: &Connection, path: &Path) -> Result<(), Error> {
+    let lite = conn.sqlite().unwrap_or_else(|| unreachable!("a SQLite connection"));
+    let found: i64 = lite
         .pragma_query_value(None, "user_version", |r| r.get(0))
-        .map_err(err(path, "cannot read the schema version"))?;
+        .map_err(|e| err(path, "cannot read the schema version")(e.into()))?;
     if found > SCHEMA_VERSION {
         return Err(Error::Store(StoreError::SchemaTooNew { path: path.to_owned(), found, supported: SCHEMA_VERSION }));
     }
     let done = usize::try_from(found).unwrap_or(0);
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(done) {
-        let tx = conn.transaction().map_err(err(path, "cannot migrate"))?;
-        tx.execute_batch(sql).map_err(err(path, "cannot migrate"))?;
-        if i + 1 == 8 {
-            migrate_licenses(&tx, path)?;
+    for (i, m) in MIGRATIONS.iter().enumerate().skip(done) {
+        let fail = || err(path, "cannot migrate");
+        conn.execute_batch("BEGIN").map_err(fail())?;
+        let step = || -> Result<(), Error> {
+            conn.execute_batch(m.sqlite).map_err(fail())?;
+            if i + 1 == 8 {
+                migrate_licenses(conn, path)?;
+            }
+            if i + 1 == 9 {
+                migrate_attachments(conn, path)?;
+            }
+            let to = i64::try_from(i + 1).unwrap_or(i64::MAX);
+            lite.pragma_update(None, "user_version", to).map_err(|e| fail()(e.into()))?;
+            conn.execute_batch("COMMIT").map_err(fail())
+        };
+        if let Err(e) = step() {
+            let _ = conn.execute_batch("ROLLBACK");
+            return Err(e);
         }
-        if i + 1 == 9 {
-            migrate_attachments(&tx, path)?;
-        }
-        let to = i64::try_from(i + 1).unwrap_or(i64::MAX);
-        tx.pragma_update(None, "user_version", to).map_err(err(path, "cannot migrate"))?;
-        tx.commit().map_err(err(path, "cannot migrate"))?;
     }
     Ok(())
+}
+
+/// The lock PostgreSQL migrations hold, so that instances starting at once
+/// migrate one after the other ("fanlicmg").
+const MIGRATION_LOCK: i64 = 0x6661_6e6c_6963_6d67;
+
+/// What the database's schema is: its version, and the versions this build
+/// would still apply.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SchemaStatus {
+    /// The version the database is at.
+    pub version: i64,
+    /// The version this build brings it to.
+    pub latest: i64,
+}
+
+/// Brings a PostgreSQL database up to date, each migration in its own
+/// transaction, under a session lock.
+pub(crate) fn migrate_postgres(conn: &Connection, path: &Path) -> Result<(), Error> {
+    let fail = || err(path, "cannot migrate");
+    conn.execute_batch(&format!(
+        "SELECT pg_advisory_lock({MIGRATION_LOCK});
+         CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL);"
+    ))
+    .map_err(fail())?;
+    let run = || -> Result<(), Error> {
+        let found = postgres_version(conn, path)?;
+        if found > SCHEMA_VERSION {
+            return Err(Error::Store(StoreError::SchemaTooNew {
+                path: path.to_owned(),
+                found,
+                supported: SCHEMA_VERSION,
+            }));
+        }
+        let now = crate::util::clock::now()?;
+        for (i, m) in MIGRATIONS.iter().enumerate().skip(usize::try_from(found).unwrap_or(0)) {
+            conn.execute_batch("BEGIN").map_err(fail())?;
+            let to = i64::try_from(i + 1).unwrap_or(i64::MAX);
+            let step = conn.execute_batch(m.postgres).and_then(|()| {
+                conn.execute(
+                    "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)",
+                    params![to, super::int(now.0)],
+                )
+            });
+            match step {
+                Ok(_) => conn.execute_batch("COMMIT").map_err(fail())?,
+                Err(e) => {
+                    let _ = conn.execute_batch("ROLLBACK");
+                    return Err(fail()(e));
+                }
+            }
+        }
+        Ok(())
+    };
+    let out = run();
+    let _ = conn.execute_batch(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"));
+    out
+}
+
+fn postgres_version(conn: &Connection, path: &Path) -> Result<i64, Error> {
+    conn.query_row("SELECT coalesce(max(version), 0) FROM schema_migrations", params![], |r| r.get(0))
+        .map_err(err(path, "cannot read the schema version"))
+}
+
+/// The schema version of the database `conn` is on.
+pub(crate) fn status(conn: &Connection, path: &Path) -> Result<SchemaStatus, Error> {
+    let version = match conn.sqlite() {
+        Some(lite) => lite
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(|e| err(path, "cannot read the schema version")(e.into()))?,
+        None => postgres_version(conn, path)?,
+    };
+    Ok(SchemaStatus { version, latest: SCHEMA_VERSION })
 }
 
 /// Part of schema migration 8 that SQL alone cannot do: fills
@@ -613,7 +788,7 @@ fn migrate_licenses(conn: &Connection, path: &Path) -> Result<(), Error> {
     let fail = || err(path, "cannot migrate");
     let rows: Vec<(String, String, String)> = {
         let mut stmt = conn.prepare("SELECT license_id, company, project FROM licenses").map_err(fail())?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).map_err(fail())?;
+        let rows = stmt.query_map(params![], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).map_err(fail())?;
         rows.collect::<Result<_, _>>().map_err(fail())?
     };
     for (id, company, project) in &rows {
@@ -635,7 +810,7 @@ fn migrate_licenses(conn: &Connection, path: &Path) -> Result<(), Error> {
                  ORDER BY l.issued_at, l.rowid",
             )
             .map_err(fail())?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).map_err(fail())?;
+        let rows = stmt.query_map(params![], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).map_err(fail())?;
         rows.collect::<Result<_, _>>().map_err(fail())?
     };
     let now = crate::util::clock::now()?;
@@ -699,7 +874,7 @@ fn migrate_attachments(tx: &Connection, path: &Path) -> Result<(), Error> {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )
             .map_err(e())?;
-        let mut rows = read.query([]).map_err(e())?;
+        let mut rows = read.query(params![]).map_err(e())?;
         while let Some(r) = rows.next().map_err(e())? {
             let bytes: Vec<u8> = r.get(4).map_err(e())?;
             let sent: bool = r.get(5).map_err(e())?;

@@ -1,7 +1,7 @@
 //! The home's settings (`fanlic config`) and the trusted authserv ids.
 
+use super::sql::{OptionalExtension as _, params};
 use fanlic_formats::Timestamp;
-use rusqlite::{OptionalExtension as _, params};
 
 use super::{Tx, err, int};
 use crate::Error;
@@ -64,7 +64,8 @@ impl Tx<'_> {
         let mut stmt = conn
             .prepare("SELECT authserv_id FROM authserv_ids ORDER BY added_at, rowid")
             .map_err(err(path, "cannot read the authserv ids"))?;
-        let rows = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(err(path, "cannot read the authserv ids"))?;
+        let rows =
+            stmt.query_map(params![], |r| r.get::<_, String>(0)).map_err(err(path, "cannot read the authserv ids"))?;
         rows.collect::<Result<Vec<_>, _>>().map_err(err(path, "cannot read the authserv ids"))
     }
 
@@ -74,7 +75,7 @@ impl Tx<'_> {
         let path = self.path;
         for id in ids {
             conn.execute(
-                "INSERT OR IGNORE INTO authserv_ids (authserv_id, added_at) VALUES (?1, ?2)",
+                "INSERT INTO authserv_ids (authserv_id, added_at) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
                 params![id, int(now.0)],
             )
             .map_err(err(path, "cannot record the authserv ids"))?;

@@ -2,8 +2,8 @@
 //! `staff`, `staff_sessions`, `login_failures`). Passwords are kept only as
 //! Argon2id PHC strings and sessions only as the SHA-256 of their token.
 
+use super::sql::{OptionalExtension as _, params};
 use fanlic_formats::Timestamp;
-use rusqlite::{OptionalExtension as _, params};
 
 use super::Tx;
 use crate::Error;
@@ -116,7 +116,7 @@ pub struct Lockout {
     pub until: Timestamp,
 }
 
-fn account(r: &rusqlite::Row<'_>) -> rusqlite::Result<(StaffAccount, String)> {
+fn account(r: &super::sql::Row<'_>) -> super::sql::Result<(StaffAccount, String)> {
     let role: String = r.get(1)?;
     Ok((
         StaffAccount {
@@ -137,8 +137,8 @@ impl Tx<'_> {
         let n = self
             .conn
             .execute(
-                "INSERT OR IGNORE INTO staff (name, role, password_hash, enabled, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, 1, ?4, ?4)",
+                "INSERT INTO staff (name, role, password_hash, enabled, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, 1, ?4, ?4) ON CONFLICT DO NOTHING",
                 params![name, role.as_str(), password_hash, int(now.0)],
             )
             .map_err(store::err(self.path, "cannot add the staff account"))?;
@@ -154,7 +154,7 @@ impl Tx<'_> {
                 "SELECT name, role, password_hash, enabled, created_at, updated_at FROM staff ORDER BY name",
             )
             .map_err(read())?;
-        let rows = stmt.query_map([], account).map_err(read())?;
+        let rows = stmt.query_map(params![], account).map_err(read())?;
         rows.map(|r| r.map(|(a, _)| a).map_err(read())).collect()
     }
 

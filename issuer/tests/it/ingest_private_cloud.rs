@@ -511,7 +511,12 @@ fn bad_private_configs_are_refused_each_with_its_code() {
 
 /// The same home and folder as `env` (for a helper that takes an [`Env`]).
 fn clone_env(env: &Env) -> Env {
-    Env { _tmp: tempfile::tempdir().unwrap(), dir: env.dir.clone(), home: env.home.clone() }
+    Env {
+        _tmp: tempfile::tempdir().unwrap(),
+        dir: env.dir.clone(),
+        home: env.home.clone(),
+        database: env.database.clone(),
+    }
 }
 
 #[test]

@@ -1,11 +1,13 @@
 //! The test-vector kit's integration tests, one binary: the committed
 //! fixtures against the generator, every vector through both verifier entry
 //! points, the receipt, revocation and private-cloud vectors, and the test
-//! names SECURITY.md cites, and the README's embedding examples.
+//! names SECURITY.md cites, the README's embedding examples, and the
+//! PostgreSQL harness against a real server.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)] // test code
 
 mod docs;
 mod fixtures;
+mod postgres;
 mod private_cloud;
 mod readme;
 mod receipts;

@@ -45,6 +45,10 @@ const SMTP_VARS: [&str; 5] =
     ["FANLIC_SMTP_HOST", "FANLIC_SMTP_PORT", "FANLIC_SMTP_TLS", "FANLIC_SMTP_USER", "FANLIC_SMTP_PASSWORD"];
 
 pub struct Env {
+    /// The PostgreSQL database of this test's home (`FANLIC_DATABASE_URL`),
+    /// when the suite runs on PostgreSQL ([`postgres_suite`]); else `None`:
+    /// the home's fanlic.db.
+    pub database: Option<String>,
     pub _tmp: tempfile::TempDir,
     /// The working directory of every run.
     pub dir: PathBuf,
@@ -57,8 +61,24 @@ impl Env {
     pub fn temp() -> Self {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().to_owned();
-        Self { home: dir.join("home"), dir, _tmp: tmp }
+        let database = postgres_suite().then(new_database);
+        Self { home: dir.join("home"), dir, _tmp: tmp, database }
     }
+}
+
+/// Whether this run puts every test's records in PostgreSQL
+/// (`FANLIC_TEST_DATABASE=postgres`): the suite's modules that check the
+/// store run again that way (`.ci/run`).
+pub fn postgres_suite() -> bool {
+    std::env::var("FANLIC_TEST_DATABASE").is_ok_and(|v| v == "postgres")
+}
+
+/// A new empty database in the test process's PostgreSQL (one cluster,
+/// started by the first test that needs it, stopped when the process ends).
+pub fn new_database() -> String {
+    // Over TLS, verified against the cluster's own CA, as a vendor should run it.
+    let pg = fanlic_testkit::postgres::PgCluster::shared();
+    pg.tls_url(&pg.new_database())
 }
 
 /// `fanlic ARGS` against the home of `env`, with `stdin` (none: empty).
@@ -70,6 +90,10 @@ pub fn fanlic(env: &Env, args: &[&str], stdin: Option<&[u8]>) -> Output {
 pub fn fanlic_with(env: &Env, vars: &[(&str, &std::ffi::OsStr)], args: &[&str], stdin: Option<&[u8]>) -> Output {
     let mut cmd = fanlic_cmd();
     cmd.args(args).env("FANLIC_HOME", &env.home).env("USER", "tester").current_dir(&env.dir);
+    match &env.database {
+        Some(url) => cmd.env("FANLIC_DATABASE_URL", url),
+        None => cmd.env_remove("FANLIC_DATABASE_URL"),
+    };
     cmd.envs(vars.iter().copied());
     for var in SMTP_VARS {
         cmd.env_remove(var);
