@@ -59,7 +59,7 @@ impl Drop for Group {
     fn drop(&mut self) {
         // The group is the walkthrough's bash and whatever it started; when
         // everyone in it has exited already, kill finds no group: fine.
-        let _ = Command::new("kill").args(["-KILL", "--", &format!("-{}", self.0.id())]).status();
+        let _ = Command::new("kill").args(["-KILL", "--", &format!("-{}", self.0.id())]).stderr(Stdio::null()).status();
         let _ = self.0.wait();
     }
 }
@@ -121,7 +121,9 @@ fn the_readme_operator_walkthrough_runs_and_does_what_it_says() {
         assert!(port_is_free(port), "127.0.0.1:{port} is taken; the README's operator walkthrough listens on it");
     }
     let pg = PgCluster::shared();
-    let (main_url, restore_url, copy_url) = (pg.new_database(), pg.new_database(), pg.new_database());
+    // TLS, checked against the cluster's CA, as in production (deploy/).
+    let new_database = || pg.tls_url(&pg.new_database());
+    let (main_url, restore_url, copy_url) = (new_database(), new_database(), new_database());
 
     let work_dir = tempfile::tempdir().unwrap();
     let work = work_dir.path();
