@@ -64,6 +64,12 @@ impl Env {
         let database = postgres_suite().then(new_database);
         Self { home: dir.join("home"), dir, _tmp: tmp, database }
     }
+
+    /// `FANLIC_DATABASE_URL` for a command run on this home, when its
+    /// records are in PostgreSQL.
+    pub fn database_env(&self) -> Vec<(&'static str, String)> {
+        self.database.iter().map(|url| ("FANLIC_DATABASE_URL", url.clone())).collect()
+    }
 }
 
 /// Whether this run puts every test's records in PostgreSQL
