@@ -8,15 +8,15 @@
 //! the receipt keys, the restored database and the copied one hold their
 //! licenses, and a copy into a database that is not empty is refused.
 
+use core::time::Duration;
 use std::{
     fs,
-    io::Read as _,
     net::TcpListener,
     os::unix::{fs::PermissionsExt as _, process::CommandExt as _},
     path::Path,
     process::{Child, Command, Output, Stdio},
     thread,
-    time::{Duration, Instant},
+    time::Instant,
 };
 
 use fanlic_testkit::postgres::PgCluster;
@@ -171,13 +171,8 @@ fn the_readme_operator_walkthrough_runs_and_does_what_it_says() {
         }
         thread::sleep(Duration::from_millis(100));
     };
-    let read = |p: &Path| {
-        let mut s = String::new();
-        if let Ok(mut f) = fs::File::open(p) {
-            f.read_to_string(&mut s).unwrap();
-        }
-        s
-    };
+    // A file the walkthrough did not get to write reads as empty.
+    let read = |p: &Path| fs::read_to_string(p).unwrap_or_default();
     let stdout = read(&stdout_path);
     let stderr = read(&stderr_path);
     let serve_logs = format!(
@@ -233,13 +228,30 @@ fn the_readme_operator_walkthrough_runs_and_does_what_it_says() {
     let status_restore = json_at(&issuer, Some(&restore_url), &["db", "status", "--json"]);
     assert_eq!(status_restore, status_main, "the restored database's status differs from the original's");
 
-    // The copied database: the SQLite home's license, and the same count of
-    // licenses as the SQLite home's own database.
+    // The copied database: the SQLite home's one license, and as many rows
+    // as the SQLite database in every table both have.
     let sqlite_home = work.join("sqlite-home");
-    assert!(sqlite_home.join("fanlic.db").is_file(), "the SQLite home has no fanlic.db");
     let old_id = license_id(&nowhere, &work.join("Old.lic"));
     let copied = pg.psql(&copy_url, "SELECT license_id FROM licenses ORDER BY license_id");
     assert_eq!(copied, old_id, "the copied database's licenses");
+    let sqlite = rusqlite::Connection::open(sqlite_home.join("fanlic.db")).unwrap();
+    let pg_tables = pg.psql(&copy_url, "SELECT tablename FROM pg_tables WHERE schemaname = 'public'");
+    let mut compared = Vec::new();
+    for table in pg_tables.lines() {
+        let in_sqlite: Option<String> = sqlite
+            .query_row("SELECT name FROM sqlite_schema WHERE type = 'table' AND name = ?1", [table], |r| r.get(0))
+            .ok();
+        if in_sqlite.is_none() {
+            continue;
+        }
+        let rows: i64 = sqlite.query_row(&format!("SELECT count(*) FROM \"{table}\""), [], |r| r.get(0)).unwrap();
+        let copied = pg.psql(&copy_url, &format!("SELECT count(*) FROM \"{table}\""));
+        assert_eq!(copied, rows.to_string(), "rows of {table}: SQLite {rows}, PostgreSQL {copied}");
+        compared.push(table.to_owned());
+    }
+    for table in ["contracts", "licenses", "audit", "issuing_keys", "receipt_keys"] {
+        assert!(compared.iter().any(|t| t == table), "{table} was not compared: {compared:?}");
+    }
 
     // Copying again, into the now non-empty database, is refused and
     // changes nothing.
