@@ -9,7 +9,7 @@ use std::{io::Write as _, sync::Arc, time::Instant};
 
 use axum::{Router, extract::ConnectInfo, http::StatusCode, routing::get};
 
-use super::handlers::{App, healthz, revocation_list, token_request};
+use super::handlers::{App, healthz, readyz, revocation_list, token_request};
 use super::limits::Conns;
 use super::log::{Outcome, log_request};
 use super::pages::{secure_headers, security_header_list};
@@ -36,6 +36,7 @@ pub(crate) async fn serve(opts: &ServeOptions, app: Arc<App>) -> Result<(), Erro
     }
     let router = Router::new()
         .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
         .route(REVOCATIONS_PATH, get(revocation_list))
         .fallback(token_request)
         .with_state(Arc::clone(&app));

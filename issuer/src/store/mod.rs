@@ -15,6 +15,7 @@
 //! - `bindings`: what `fanlic serve` binds and records of activations.
 //! - `receipts`: activation receipts, the alerts staff read, lease reminders.
 //! - `staff`: staff accounts, console sessions, failed logins.
+//! - `instances`: secrets' check values and rate limit counts `fanlic serve` instances share.
 //! - `audit`: the audit trail, written in the same transaction as the change.
 //!
 //! The store is synchronous; async callers reach it through a database
@@ -26,6 +27,7 @@ pub mod bindings;
 mod contracts;
 pub mod dashboard;
 pub mod decisions;
+pub mod instances;
 mod keys;
 mod licenses;
 mod outbox;

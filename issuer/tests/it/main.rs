@@ -23,6 +23,7 @@ mod ffi_golden;
 mod image;
 mod ingest;
 mod ingest_private_cloud;
+mod instances;
 mod live;
 mod mail_source;
 mod operator;
