@@ -198,12 +198,17 @@ fn the_readme_operator_walkthrough_runs_and_does_what_it_says() {
         assert!(ready, "{name} logged no 200 answer to GET /readyz:\n{log}");
         assert!(port_is_free(port), "{name} still listens on {port} after the walkthrough stopped it");
     }
+    // And the bodies curl printed say every check passed.
     let ready_bodies: Vec<Value> = stdout
         .lines()
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter(|v| v.get("ready").is_some() || v.get("status").is_some())
+        .filter(|v| v.get("checks").is_some())
         .collect();
     assert_eq!(ready_bodies.len(), 2, "two /readyz bodies expected on the walkthrough's stdout:\n{stdout}");
+    for body in &ready_bodies {
+        assert_eq!(body["status"], "ready", "{body}");
+        assert_eq!(body["failed"], serde_json::json!([]), "{body}");
+    }
 
     // The instances' homes: the issuing home's master secret and receipt
     // keys, nothing else (no issuing key, no root key).
