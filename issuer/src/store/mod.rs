@@ -132,6 +132,11 @@ pub struct Tx<'s> {
     path: &'s Path,
 }
 
+/// How long a PostgreSQL writer waits for the write lock (milliseconds),
+/// as SQLite's writers wait (`busy_timeout`) but longer: a batch of
+/// `fanlic ingest` on another host holds it for its whole transaction.
+const WRITE_LOCK_WAIT_MS: u32 = 60_000;
+
 /// The advisory lock every PostgreSQL writer takes (the bytes of "fanlic").
 const WRITE_LOCK: i64 = 0x0066_616e_6c69_63;
 
@@ -197,7 +202,13 @@ impl Store {
                 finish_sqlite(lite, path, out)
             }
             Backend::Postgres(_) => self.with_postgres(|conn| {
-                conn.execute_batch(&format!("BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})"))
+                // The wait for the write lock may outlast a statement's
+                // timeout (another process's batch is committing); the
+                // timeout applies again to what follows.
+                conn.execute_batch(&format!(
+                    "BEGIN; SET LOCAL statement_timeout = {WRITE_LOCK_WAIT_MS};
+                     SELECT pg_advisory_xact_lock({WRITE_LOCK}); SET LOCAL statement_timeout TO DEFAULT"
+                ))
                     .map_err(err(path, "cannot start a transaction"))?;
                 let out = f(&Tx { conn, path });
                 finish_postgres(conn, path, out)

@@ -106,7 +106,7 @@ impl Target {
         .map_err(|e| {
             // A refused certificate or login is the URL's or the server's
             // setup to fix, not an outage to wait out.
-            let setup = e.as_db_error().is_some() || e.to_string().contains("TLS");
+            let setup = (e.as_db_error().is_some() && !is_unavailable(&e)) || e.to_string().contains("TLS");
             let mut why = format!("cannot connect to {}: {}", self.shown, describe(&e));
             if why.contains("UnknownIssuer") || why.contains("certificate") {
                 why.push_str(
