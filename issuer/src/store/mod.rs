@@ -17,6 +17,8 @@
 //! - `staff`: staff accounts, console sessions, failed logins.
 //! - `instances`: secrets' check values and rate limit counts `fanlic serve` instances share.
 //! - `audit`: the audit trail, written in the same transaction as the change.
+//! - `copy`: `fanlic db`: a database's state read without migrating it,
+//!   migrating it, and copying a home's SQLite records into PostgreSQL.
 //!
 //! The store is synchronous; async callers reach it through a database
 //! thread. A second backend (PostgreSQL) implements the same `Tx` methods:
@@ -25,6 +27,7 @@
 pub mod audit;
 pub mod bindings;
 mod contracts;
+mod copy;
 pub mod dashboard;
 pub mod decisions;
 pub mod instances;
@@ -49,6 +52,10 @@ use std::sync::Arc;
 use crate::Error;
 
 pub use contracts::*;
+pub use copy::{
+    CopyReport, DbStatus, InstanceSecret, MigrateReport, MigrationStep, TableCopy, TableRows, copy_database, copy_home,
+    db_migrate, db_status, home_database,
+};
 pub use decisions::DecisionKind;
 pub use keys::{IssuingKeyRow, RECEIPT_PURPOSE, RootKeyRow};
 pub use licenses::*;

@@ -19,6 +19,7 @@ mod console_review;
 mod contracts;
 mod crash;
 mod crypto_cross;
+mod db;
 mod ffi_golden;
 mod image;
 mod ingest;
