@@ -87,6 +87,7 @@ pub struct Store {
 }
 
 #[derive(Debug)]
+#[expect(clippy::large_enum_variant, reason = "one per store, never copied")]
 enum Backend {
     Sqlite(Connection),
     Postgres(Arc<sql::pg::Pool>),
@@ -94,6 +95,7 @@ enum Backend {
 
 /// Where a home's records are.
 #[derive(Clone, Debug)]
+#[expect(clippy::large_enum_variant, reason = "made once per process")]
 pub enum Database {
     /// A SQLite file (the home's `fanlic.db`).
     Sqlite(PathBuf),
@@ -145,7 +147,7 @@ pub struct Tx<'s> {
 const WRITE_LOCK_WAIT_MS: u32 = 60_000;
 
 /// The advisory lock every PostgreSQL writer takes (the bytes of "fanlic").
-const WRITE_LOCK: i64 = 0x0066_616e_6c69_63;
+const WRITE_LOCK: i64 = 0x0000_6661_6e6c_6963;
 
 impl Store {
     /// Opens (`create`: creates) the SQLite database and brings its schema up to date.
