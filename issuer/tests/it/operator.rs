@@ -108,6 +108,7 @@ fn names(dir: &Path) -> Vec<String> {
     n
 }
 
+/// The last few KiB of `text`: enough of a failed run's output to see why.
 fn tail(text: &str) -> &str {
     let cut = text.len().saturating_sub(6000);
     let cut = (cut..text.len()).find(|&i| text.is_char_boundary(i)).unwrap_or(text.len());
