@@ -27,6 +27,7 @@ mod ingest_private_cloud;
 mod instances;
 mod live;
 mod mail_source;
+mod operator;
 mod outbox;
 mod outbox_lease;
 mod private_cloud;
