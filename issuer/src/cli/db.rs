@@ -98,10 +98,15 @@ struct CopyArgs {
 /// `fanlic db ...`.
 pub(crate) fn run(home: &Path, a: &DbArgs) -> anyhow::Result<u8> {
     Ok(match &a.command {
-        DbCommand::Status(a) => emit(&a.format, &Status(store::db_status(&store::home_database(home)?)?))?,
-        DbCommand::Migrate(a) => emit(&a.format, &Migrated(store::db_migrate(&store::home_database(home)?)?))?,
+        DbCommand::Status(a) => {
+            emit(&a.format, &Status(store::db_status(&fanlic_issuer::home::home_database(home)?)?))?
+        }
+        DbCommand::Migrate(a) => {
+            emit(&a.format, &Migrated(store::db_migrate(&fanlic_issuer::home::home_database(home)?)?))?
+        }
         DbCommand::Copy(a) => {
-            let report = store::copy_home(home, &a.to, &mut |line| warn(&format!("fanlic db copy: {line}")))?;
+            let report =
+                fanlic_issuer::home::copy_home(home, &a.to, &mut |line| warn(&format!("fanlic db copy: {line}")))?;
             emit(&a.format, &Copied(report))?
         }
     })
@@ -156,6 +161,12 @@ impl Report for Status {
                 ));
             }
         }
+        out.push_str("keys (every instance's key files must match these):\n");
+        for k in &s.keys {
+            let until = k.not_after.map(|t| format!("  until {}", time(t))).unwrap_or_default();
+            let retired = if k.retired { "  (retired)" } else { "" };
+            out.push_str(&format!("  {:<8} {}{until}{retired}\n", k.kind, k.key_id));
+        }
         out.push_str("tables:\n");
         let width = s.tables.iter().map(|t| t.table.len()).max().unwrap_or(0);
         for t in &s.tables {
@@ -177,6 +188,12 @@ impl Report for Status {
                 "version": x.version,
                 "recorded_at": time(x.recorded_at),
                 "recorded_by": x.recorded_by,
+            })).collect::<Value>(),
+            "keys": s.keys.iter().map(|k| json!({
+                "kind": k.kind,
+                "key_id": k.key_id,
+                "not_after": k.not_after.map(time),
+                "retired": k.retired,
             })).collect::<Value>(),
             "tables": s.tables.iter().map(|t| json!({"table": t.table, "rows": t.rows})).collect::<Value>(),
         })

@@ -109,6 +109,11 @@ pub(crate) struct ServeArgs {
           value_parser = value_parser!(u32).range(1..))]
     max_connections_per_client: u32,
 
+    /// A reverse proxy in front of the service whose X-Forwarded-For is believed (repeatable);
+    /// without it, behind a proxy every customer has the proxy's address and shares one rate limit
+    #[arg(long, value_name = "ADDR")]
+    trusted_proxy: Vec<core::net::IpAddr>,
+
     /// Request log format on stderr
     #[arg(long, value_name = "FORMAT", default_value = "json", value_parser = ["json", "text"])]
     log: String,
@@ -127,6 +132,7 @@ pub(crate) fn run(home: &Path, a: &ServeArgs) -> anyhow::Result<u8> {
         max_connections: a.max_connections,
         max_connections_per_client: a.max_connections_per_client,
         log: if a.log == "text" { LogFormat::Text } else { LogFormat::Json },
+        trusted_proxies: a.trusted_proxy.clone(),
     };
     service::run(home, &opts)?;
     Ok(0)

@@ -28,11 +28,13 @@ impl Conns {
     }
 
     /// A slot for a new connection from `client`; `None` when over a cap.
-    pub(crate) fn enter(this: &Arc<Self>, client: IpAddr) -> Option<Slot> {
+    /// `per_client_cap`: whether the client's own cap applies (not to a
+    /// trusted proxy's connections).
+    pub(crate) fn enter(this: &Arc<Self>, client: IpAddr, per_client_cap: bool) -> Option<Slot> {
         let mut state = this.state.lock().ok()?;
         let (total, per_client) = &mut *state;
         let n = per_client.get(&client).copied().unwrap_or(0);
-        if *total >= this.max || n >= this.max_per_client {
+        if *total >= this.max || (per_client_cap && n >= this.max_per_client) {
             return None;
         }
         *total += 1;

@@ -110,6 +110,10 @@ pub struct ServeOptions {
     pub max_connections_per_client: u32,
     /// How to write request logs.
     pub log: LogFormat,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (for rate
+    /// limits, logs and activation records); a proxy's own connections
+    /// count against the total cap only, not the per-client one.
+    pub trusted_proxies: Vec<core::net::IpAddr>,
 }
 
 impl Default for ServeOptions {
@@ -125,6 +129,7 @@ impl Default for ServeOptions {
             max_connections: DEFAULT_MAX_CONNECTIONS,
             max_connections_per_client: DEFAULT_MAX_CONNECTIONS_PER_CLIENT,
             log: LogFormat::Json,
+            trusted_proxies: Vec::new(),
         }
     }
 }

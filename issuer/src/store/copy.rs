@@ -18,9 +18,8 @@ use postgres::types::{IsNull, ToSql, Type, private::BytesMut};
 
 use super::schema::{self, MIGRATION_TITLES, SCHEMA_VERSION};
 use super::sql::{self, Connection, Value, params};
-use super::{Database, FILE_NAME, PostgresUrl, Store, WRITE_LOCK, corrupt, err};
+use super::{Database, PostgresUrl, Store, WRITE_LOCK, corrupt, err};
 use crate::Error;
-use crate::error::HomeError;
 
 /// Tables of SQLite's own, and the FTS5 index of the audit trail (its
 /// shadow tables: PostgreSQL searches the trail its own way).
@@ -82,8 +81,23 @@ pub struct DbStatus {
     pub pending: Vec<MigrationStep>,
     /// The instance secrets recorded (none before an instance recorded one).
     pub secrets: Vec<InstanceSecret>,
+    /// The keys the database records: what every instance's files must match.
+    pub keys: Vec<RecordedKey>,
     /// Every table of the records with its row count, by name.
     pub tables: Vec<TableRows>,
+}
+
+/// A key the database records (its public half only).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordedKey {
+    /// `root`, `issuing` or `receipt`.
+    pub kind: &'static str,
+    /// 16 hex digits.
+    pub key_id: String,
+    /// The end of its window (Unix seconds); `None` for a root key.
+    pub not_after: Option<i64>,
+    /// An issuing key replaced by a newer one.
+    pub retired: bool,
 }
 
 /// What `fanlic db migrate` did.
@@ -134,23 +148,6 @@ impl CopyReport {
     pub fn rows(&self) -> u64 {
         self.tables.iter().filter(|t| !t.derived).map(|t| t.rows).sum()
     }
-}
-
-/// Where the records of the home at `dir` are: the database given with
-/// `--database` / `FANLIC_DATABASE_URL`, else the home's `fanlic.db`.
-pub fn home_database(dir: &Path) -> Result<Database, Error> {
-    if let Some(url) = crate::home::database() {
-        return Ok(Database::Postgres(url.clone()));
-    }
-    let dir = std::path::absolute(dir).map_err(Error::io("cannot resolve", dir))?;
-    let file = dir.join(FILE_NAME);
-    if file.is_file() {
-        return Ok(Database::Sqlite(file));
-    }
-    if let Ok(url) = std::fs::read_to_string(dir.join(crate::home::DATABASE_FILE)) {
-        return Err(Error::Home(HomeError::DatabaseNotGiven { path: dir, database: url.trim().to_owned() }));
-    }
-    Err(Error::Home(HomeError::Missing { path: dir }))
 }
 
 fn steps(from: i64, to: i64) -> Vec<MigrationStep> {
@@ -221,6 +218,7 @@ pub fn db_status(db: &Database) -> Result<DbStatus, Error> {
             }
             let secrets =
                 if names.iter().any(|t| t == "instance_secrets") { instance_secrets(conn, path)? } else { Vec::new() };
+            let keys = if names.iter().any(|t| t == "receipt_keys") { recorded_keys(conn, path)? } else { Vec::new() };
             Ok(DbStatus {
                 backend: backend_name(db),
                 database: shown(db),
@@ -228,6 +226,7 @@ pub fn db_status(db: &Database) -> Result<DbStatus, Error> {
                 latest: SCHEMA_VERSION,
                 pending: steps(version, SCHEMA_VERSION),
                 secrets,
+                keys,
                 tables: counts,
             })
         })();
@@ -274,6 +273,34 @@ fn instance_secrets(conn: &Connection, path: &Path) -> Result<Vec<InstanceSecret
     let rows = stmt
         .query_map(params![], |r| {
             Ok(InstanceSecret { name: r.get(0)?, version: r.get(1)?, recorded_at: r.get(2)?, recorded_by: r.get(3)? })
+        })
+        .map_err(fail())?;
+    rows.collect::<Result<_, _>>().map_err(fail())
+}
+
+fn recorded_keys(conn: &Connection, path: &Path) -> Result<Vec<RecordedKey>, Error> {
+    let fail = || err(path, "cannot read the keys");
+    let mut stmt = conn
+        .prepare(
+            "SELECT 'root', key_id, NULL, 0, created_at FROM root_keys
+             UNION ALL SELECT 'issuing', key_id, not_after, CASE WHEN retired_at IS NULL THEN 0 ELSE 1 END, created_at FROM issuing_keys
+             UNION ALL SELECT 'receipt', key_id, not_after, 0, created_at FROM receipt_keys
+             ORDER BY 5, 2",
+        )
+        .map_err(fail())?;
+    let rows = stmt
+        .query_map(params![], |r| {
+            let kind: String = r.get(0)?;
+            Ok(RecordedKey {
+                kind: match kind.as_str() {
+                    "root" => "root",
+                    "issuing" => "issuing",
+                    _ => "receipt",
+                },
+                key_id: r.get(1)?,
+                not_after: r.get(2)?,
+                retired: r.get(3)?,
+            })
         })
         .map_err(fail())?;
     rows.collect::<Result<_, _>>().map_err(fail())
@@ -339,33 +366,7 @@ impl Plan {
     }
 }
 
-/// `fanlic db copy`: copies the records of the home at `dir` (its
-/// `fanlic.db`, brought up to date first) into the empty PostgreSQL
-/// database `to`, then verifies every table; `progress` hears a line per
-/// table (and per 50,000 rows of a big one).
-pub fn copy_home(dir: &Path, to: &PostgresUrl, progress: &mut dyn FnMut(&str)) -> Result<CopyReport, Error> {
-    let dir_abs = std::path::absolute(dir).map_err(Error::io("cannot resolve", dir))?;
-    let refuse = |database: String| {
-        Error::input(
-            "--home",
-            &dir_abs.display().to_string(),
-            format!(
-                "the home's records are already in PostgreSQL ({database}); `fanlic db copy` moves a home's \
-                 fanlic.db (SQLite) into PostgreSQL. To copy one PostgreSQL database into another, use \
-                 pg_dump and pg_restore"
-            ),
-        )
-    };
-    let source = match home_database(&dir_abs) {
-        Ok(Database::Sqlite(file)) => file,
-        Ok(Database::Postgres(url)) => return Err(refuse(url.to_string())),
-        Err(Error::Home(HomeError::DatabaseNotGiven { database, .. })) => return Err(refuse(database)),
-        Err(e) => return Err(e),
-    };
-    copy_database(&source, to, progress)
-}
-
-/// [`copy_home`] of the SQLite file `source`.
+/// `fanlic db copy` of the SQLite file `source` (`home::copy_home` finds it).
 pub fn copy_database(source: &Path, to: &PostgresUrl, progress: &mut dyn FnMut(&str)) -> Result<CopyReport, Error> {
     let started = Instant::now();
     let store = Store::open(source, false)?;

@@ -53,8 +53,8 @@ use crate::Error;
 
 pub use contracts::*;
 pub use copy::{
-    CopyReport, DbStatus, InstanceSecret, MigrateReport, MigrationStep, TableCopy, TableRows, copy_database, copy_home,
-    db_migrate, db_status, home_database,
+    CopyReport, DbStatus, InstanceSecret, MigrateReport, MigrationStep, RecordedKey, TableCopy, TableRows,
+    copy_database, db_migrate, db_status,
 };
 pub use decisions::DecisionKind;
 pub use keys::{IssuingKeyRow, RECEIPT_PURPOSE, RootKeyRow};
@@ -218,7 +218,7 @@ impl Store {
                     "BEGIN; SET LOCAL statement_timeout = {WRITE_LOCK_WAIT_MS};
                      SELECT pg_advisory_xact_lock({WRITE_LOCK}); SET LOCAL statement_timeout TO DEFAULT"
                 ))
-                    .map_err(err(path, "cannot start a transaction"))?;
+                .map_err(err(path, "cannot start a transaction"))?;
                 let out = f(&Tx { conn, path });
                 finish_postgres(conn, path, out)
             }),

@@ -2,10 +2,10 @@
 //! connection pool, statements prepared once per connection, placeholders
 //! rewritten, and values bound as the types the server infers.
 
+use core::error::Error as StdError;
 use core::fmt;
 use core::time::Duration;
 use std::collections::HashMap;
-use core::error::Error as StdError;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 
