@@ -27,7 +27,33 @@ pub(crate) fn issued_dir(home: &Path) -> Result<PathBuf, Error> {
     if !issued.is_dir() && fsutil::create_dir(&issued, 0o700).is_err() && !issued.is_dir() {
         fsutil::create_dir(&issued, 0o700)?;
     }
+    static SWEPT: std::sync::Once = std::sync::Once::new();
+    SWEPT.call_once(|| remove_stale_temporaries(&issued));
     Ok(issued)
+}
+
+/// Removes what a run killed while rewriting a license file left: a
+/// `.<id>-Container.lic.<pid>.tmp` whose process is gone (a live one may
+/// be writing it). Once per process; a file it cannot remove stays, as
+/// before, harmless.
+fn remove_stale_temporaries(issued: &Path) {
+    let Ok(entries) = std::fs::read_dir(issued) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        let Some(pid) = name
+            .strip_prefix('.')
+            .and_then(|n| n.strip_suffix(".tmp"))
+            .and_then(|n| n.rsplit_once('.'))
+            .filter(|(stem, _)| stem.ends_with(LICENSE_FILE))
+            .map(|(_, pid)| pid)
+        else {
+            continue;
+        };
+        if pid.parse::<u32>().is_ok() && !Path::new("/proc").join(pid).exists() {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// Writes (again) an issued license's file, 0600 in a 0700 folder,

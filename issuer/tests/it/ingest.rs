@@ -591,6 +591,26 @@ fn decision_rows(env: &Env) -> Vec<(String, String)> {
 }
 
 #[test]
+fn a_license_temporary_left_by_a_killed_run_is_removed_by_the_next() {
+    // Regression: a run killed while rewriting a license file left its
+    // `.tmp` in issued/ for good (the crash test found one).
+    let env = setup();
+    let md = maildir(&env);
+    let issued = env.home.join("issued");
+    fs::create_dir_all(&issued).unwrap();
+    // A pid no process has (above the kernel's limit), and this test's own.
+    let dead = issued.join(".0123-Container.lic.4194999.tmp");
+    let alive = issued.join(format!(".4567-Container.lic.{}.tmp", std::process::id()));
+    fs::write(&dead, "half").unwrap();
+    fs::write(&alive, "being written").unwrap();
+    fs::write(md.join("new").join("1.M1.host"), clean("tmp-sweep@customer.example")).unwrap();
+    let (v, code) = ingest_json(&env, &[&md]);
+    assert_eq!(code, 0, "{v:?}");
+    assert!(!dead.exists(), "the dead run's temporary is removed");
+    assert!(alive.exists(), "a live process's temporary is left");
+}
+
+#[test]
 fn a_maildir_name_that_is_not_utf8_is_decided_once_and_moved() {
     // Regression: acknowledging needed a UTF-8 name, so such a message
     // stayed in new/, every run exited 1 and recorded it again.
