@@ -75,6 +75,15 @@ pub fn database() -> Option<&'static store::PostgresUrl> {
     DATABASE.get()
 }
 
+/// Where the records of the home at `dir` are, for messages: the PostgreSQL
+/// database (no password) or the home's fanlic.db.
+pub fn database_shown(dir: &Path) -> String {
+    match database() {
+        Some(url) => url.to_string(),
+        None => dir.join(store::FILE_NAME).display().to_string(),
+    }
+}
+
 /// An open vendor home.
 #[derive(Debug)]
 pub struct Home {

@@ -35,7 +35,7 @@ impl InitReport {
     pub fn to_json(&self) -> Value {
         json!({
             "home": self.home.display().to_string(),
-            "database": self.home.join(store::FILE_NAME).display().to_string(),
+            "database": super::database_shown(&self.home),
             "root_key_id": self.root_key_id.to_string(),
             "root_public_key": hex::encode(&self.root_public_key),
             "root_public_key_path": self.root_public_key_path.display().to_string(),
@@ -72,7 +72,7 @@ impl InitReport {
              and delete it from this machine. Only `fanlic keys rotate --root-key PATH` and\n\
              `fanlic keys receipt-key --root-key PATH` need it; issuing and verifying licenses do not.\n",
             home = self.home.display(),
-            db = self.home.join(store::FILE_NAME).display(),
+            db = super::database_shown(&self.home),
             rid = self.root_key_id,
             hex = hex::encode(&self.root_public_key),
             pem = self.root_public_key_path.display(),

@@ -170,7 +170,7 @@ impl Issued {
             summary = self.summary,
             path = self.path.display(),
             key = self.issuing_key_id,
-            db = home.join(store::FILE_NAME).display(),
+            db = crate::home::database_shown(home),
         )
     }
 }

@@ -360,7 +360,7 @@ impl Tx<'_> {
         let license = filter.license.as_deref().map(|l| l.trim().to_ascii_lowercase());
         // One license's trail alone (the console's license page, `fanlic
         // audit --license`) has a statement of its own: the general one's
-        // `?1 IS NULL OR …` cannot use an index and reads the whole trail.
+        // `?1 IS NULL OR …` (cast: PostgreSQL must know the type) cannot use an index and reads the whole trail.
         let (sql, args): (&str, Vec<Box<dyn super::sql::ToValue>>) = match (&license, &contract, filter.since) {
             (Some(l), None, None) => (
                 "SELECT audit_id, at, by, action, license_id, contract_id, decision_id, dedup_key, why, data FROM audit
@@ -370,15 +370,15 @@ impl Tx<'_> {
             ),
             _ => (
                 "SELECT audit_id, at, by, action, license_id, contract_id, decision_id, dedup_key, why, data FROM audit
-             WHERE (?1 IS NULL OR license_id = ?1
+             WHERE (CAST(?1 AS TEXT) IS NULL OR license_id = ?1
                     OR decision_id IN (SELECT decision_id FROM decisions WHERE license_id = ?1))
-               AND (?2 IS NULL OR contract_id = ?2
+               AND (CAST(?2 AS BIGINT) IS NULL OR contract_id = ?2
                     OR license_id IN (SELECT license_id FROM licenses WHERE company_key = ?3)
                     OR decision_id IN (SELECT d.decision_id FROM decisions d JOIN licenses l USING (license_id)
                                        WHERE l.company_key = ?3)
                     OR decision_id IN (SELECT decision_id FROM decisions WHERE from_addr IN
                                        (SELECT email FROM contract_emails WHERE contract_id = ?2)))
-               AND (?4 IS NULL OR at >= ?4)
+               AND (CAST(?4 AS BIGINT) IS NULL OR at >= ?4)
              ORDER BY audit_id",
                 vec![
                     Box::new(license.clone()),

@@ -480,16 +480,16 @@ impl Tx<'_> {
             if hits.is_empty() { String::new() } else { format!("WITH hits (id) AS ({}) ", hits.join(" UNION ")) };
         let (from, matching) = if q.is_empty() && filter == Some(ContractFilter::Full) {
             // Only companies holding live licenses can be full: they drive.
-            ("live_license_counts n0 CROSS JOIN contracts c ON c.company_key = n0.company_key", "1")
+            ("live_license_counts n0 CROSS JOIN contracts c ON c.company_key = n0.company_key", "TRUE")
         } else if q.is_empty() {
-            ("contracts c", "1")
+            ("contracts c", "TRUE")
         } else if product.is_some() {
             // A product matches about half the registry: walking the
             // company key's index stops after a page.
             ("contracts c", "(c.product = ?4 OR c.contract_id IN (SELECT id FROM hits))")
         } else {
             // Few matches: they drive the join (CROSS JOIN keeps the order).
-            ("hits CROSS JOIN contracts c ON c.contract_id = hits.id", "1")
+            ("hits CROSS JOIN contracts c ON c.contract_id = hits.id", "TRUE")
         };
         let sql = format!(
             "{with}SELECT c.contract_id, c.company, c.signed, c.product, c.methods, c.max_nodes, c.version, c.expires,
@@ -501,7 +501,7 @@ impl Tx<'_> {
                      WHEN 'disabled' THEN c.enabled = 0
                      WHEN 'expired' THEN c.enabled = 1 AND c.expires <> 'never' AND c.expires < ?6
                      WHEN 'full' THEN c.enabled = 1 AND coalesce(n.live, 0) >= c.max_licenses
-                     ELSE 1 END
+                     ELSE TRUE END
              ORDER BY c.company_key LIMIT ?7 OFFSET ?8"
         );
         let mut stmt = self.conn.prepare_cached(&sql).map_err(read())?;

@@ -468,7 +468,7 @@ enum TextMatch {
 /// The statements of a page of `s`, a search by text read as `how`. Each
 /// kind of search is its own statement, so that each keeps the plan of its
 /// index (a statement's plan does not change with the values bound to it).
-fn search_plan(s: &LicenseSearch, how: TextMatch) -> SearchPlan {
+fn search_plan(s: &LicenseSearch, how: TextMatch, dialect: super::sql::Dialect) -> SearchPlan {
     use super::sql::Value;
     let mut wheres: Vec<String> = Vec::new();
     let mut args: Vec<Value> = Vec::new();
@@ -502,7 +502,7 @@ fn search_plan(s: &LicenseSearch, how: TextMatch) -> SearchPlan {
         }
         let any = format!("({})", any.join(" OR "));
         if s.expiring.is_none() {
-            count = Some(format!("SELECT count(*) FROM (SELECT 1 FROM licenses WHERE {any} LIMIT {SORTED_MATCHES})"));
+            count = Some(format!("SELECT count(*) FROM (SELECT 1 FROM licenses WHERE {any} LIMIT {SORTED_MATCHES}) AS hits"));
         }
         wheres.push(any);
     }
@@ -517,7 +517,8 @@ fn search_plan(s: &LicenseSearch, how: TextMatch) -> SearchPlan {
         // With a search that matches few licenses, the state is checked on
         // them (`+state` is not looked up in an index), rather than every
         // license of that state checked against the search.
-        let plus = if !text.is_empty() && !walk { "+" } else { "" };
+        // (SQLite's way; PostgreSQL picks by its statistics.)
+        let plus = if !text.is_empty() && !walk && dialect == super::sql::Dialect::Sqlite { "+" } else { "" };
         wheres.push(format!("{plus}state = {}", arg(state.as_str().to_owned())));
     }
     let order = if let Some((first, last)) = &s.expiring {
@@ -551,7 +552,7 @@ impl Tx<'_> {
     /// holds what the search compares, until the page is full.
     pub fn search_licenses(&self, s: &LicenseSearch) -> Result<Vec<LicenseRow>, Error> {
         let read = || err(self.path, "cannot read the licenses");
-        let mut plan = search_plan(s, TextMatch::Sorted);
+        let mut plan = search_plan(s, TextMatch::Sorted, self.conn.dialect());
         if let Some((sql, args)) = &plan.count {
             let n: i64 = self
                 .conn
@@ -559,9 +560,9 @@ impl Tx<'_> {
                 .and_then(|mut st| st.query_row(super::sql::params_from_iter(args.iter()), |r| r.get(0)))
                 .map_err(read())?;
             if n >= SORTED_MATCHES {
-                plan = search_plan(s, TextMatch::Walked);
+                plan = search_plan(s, TextMatch::Walked, self.conn.dialect());
             } else if n == 0 {
-                plan = search_plan(s, TextMatch::Within);
+                plan = search_plan(s, TextMatch::Within, self.conn.dialect());
             }
         }
         let (sql, args) = plan.page;
@@ -644,7 +645,7 @@ mod tests {
                             offset: 50,
                             limit: 51,
                         };
-                        let plan = search_plan(&s, how);
+                        let plan = search_plan(&s, how, crate::store::sql::Dialect::Sqlite);
                         let statements = plan.count.iter().chain([&plan.page]);
                         for (sql, args) in statements {
                             let lines: Vec<String> = store

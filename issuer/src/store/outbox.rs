@@ -421,7 +421,7 @@ impl OutboxFilter {
 
     fn condition(self) -> &'static str {
         match self {
-            Self::All => "1",
+            Self::All => "TRUE",
             Self::Queued => "status = 'pending' AND attempts = 0",
             Self::Failed => "(status = 'failed' OR (status = 'pending' AND attempts > 0))",
             Self::Sent => "status = 'sent'",

@@ -349,7 +349,7 @@ fn undecided_message_stays_in_new_and_exits_1() {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).unwrap();
     let mut child = fanlic_cmd()
         .args(["ingest", md.to_str().unwrap()])
-        .env("FANLIC_HOME", &env.home)
+        .env("FANLIC_HOME", &env.home).envs(env.database_env())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -478,7 +478,7 @@ fn watch_decides_mail_as_it_arrives() {
 
     let mut child = fanlic_cmd()
         .args(["watch", maildir.to_str().unwrap(), "--interval", "1", "--json"])
-        .env("FANLIC_HOME", &env.home)
+        .env("FANLIC_HOME", &env.home).envs(env.database_env())
         .current_dir(&env.dir)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -522,7 +522,7 @@ fn watch_reports_a_skipped_entry_once_not_at_every_look() {
     fs::write(md.join("new/1795000001.1_0.mx"), clean("watch-skip-1@customer.example")).unwrap();
     let mut child = fanlic_cmd()
         .args(["watch", md.to_str().unwrap(), "--interval", "1", "--json"])
-        .env("FANLIC_HOME", &env.home)
+        .env("FANLIC_HOME", &env.home).envs(env.database_env())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -662,7 +662,7 @@ fn two_runs_on_one_maildir_decide_each_message_once() {
         let spawn = || {
             fanlic_cmd()
                 .args(["ingest", "--json", md.to_str().unwrap()])
-                .env("FANLIC_HOME", &env.home)
+                .env("FANLIC_HOME", &env.home).envs(env.database_env())
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
                 .spawn()

@@ -296,7 +296,7 @@ fn fifty_racing_registrations_and_an_approval_issue_one_license() {
     let spawn = |args: Vec<String>| {
         crate::common::fanlic_cmd()
             .args(&args)
-            .env("FANLIC_HOME", &env.home)
+            .env("FANLIC_HOME", &env.home).envs(env.database_env())
             .env("USER", "tester")
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())

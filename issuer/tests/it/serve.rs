@@ -65,7 +65,7 @@ impl Server {
         let mut child = cmd
             .args(["serve", "--listen", "127.0.0.1:0"])
             .args(extra)
-            .env("FANLIC_HOME", &env.home)
+            .env("FANLIC_HOME", &env.home).envs(env.database_env())
             .current_dir(&env.dir)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -1114,7 +1114,7 @@ fn fanlic_umask_0(env: &Env, args: &[&str], stdin: Option<&str>) -> String {
     let mut child = Command::new("sh")
         .args(["-c", "umask 000; exec \"$0\" \"$@\"", BIN])
         .args(args)
-        .env("FANLIC_HOME", &env.home)
+        .env("FANLIC_HOME", &env.home).envs(env.database_env())
         .env_remove("FANLIC_SMTP_HOST")
         .current_dir(&env.dir)
         .stdin(Stdio::piped())

@@ -241,12 +241,28 @@ impl PgConn {
         Error::Postgres(e)
     }
 
-    fn statement(&mut self, sql: &str) -> Result<postgres::Statement> {
+    fn statement(&mut self, sql: &str, values: &[ValueRef<'_>]) -> Result<postgres::Statement> {
         if let Some(s) = self.cache.get(sql) {
             return Ok(s.clone());
         }
-        let text = placeholders(sql);
-        let s = self.client.prepare(&text).map_err(|e| self.note(e))?;
+        let text = without_sqlite_hints(&placeholders(sql));
+        // A parameter the statement does not use (SQLite allows it, and
+        // the store binds the same list to variants of one statement):
+        // PostgreSQL must be told its type; any will do. The others are
+        // left to the server (type OID 0: unspecified).
+        let used = used_parameters(&text);
+        let s = if (1..=values.len()).all(|n| used.contains(&n)) {
+            self.client.prepare(&text)
+        } else {
+            let unspecified = Type::new("unspecified".into(), 0, postgres::types::Kind::Pseudo, "pg_catalog".into());
+            let types: Vec<Type> = values
+                .iter()
+                .enumerate()
+                .map(|(i, v)| if used.contains(&(i + 1)) { unspecified.clone() } else { type_of(*v) })
+                .collect();
+            self.client.prepare_typed(&text, &types)
+        }
+        .map_err(|e| self.note(e))?;
         if self.cache.len() >= CACHE_MAX {
             self.cache.clear();
         }
@@ -255,14 +271,14 @@ impl PgConn {
     }
 
     pub(crate) fn execute(&mut self, sql: &str, values: &[ValueRef<'_>]) -> Result<u64> {
-        let s = self.statement(sql)?;
+        let s = self.statement(sql, values)?;
         let binds: Vec<Bind<'_>> = values.iter().map(|v| Bind(*v)).collect();
         let refs: Vec<&(dyn ToSql + Sync)> = binds.iter().map(|b| b as &(dyn ToSql + Sync)).collect();
         self.client.execute(&s, &refs).map_err(|e| self.note(e))
     }
 
     pub(crate) fn query(&mut self, sql: &str, values: &[ValueRef<'_>]) -> Result<Vec<postgres::Row>> {
-        let s = self.statement(sql)?;
+        let s = self.statement(sql, values)?;
         let binds: Vec<Bind<'_>> = values.iter().map(|v| Bind(*v)).collect();
         let refs: Vec<&(dyn ToSql + Sync)> = binds.iter().map(|b| b as &(dyn ToSql + Sync)).collect();
         self.client.query(&s, &refs).map_err(|e| self.note(e))
@@ -316,6 +332,56 @@ pub(crate) fn placeholders(sql: &str) -> String {
     }
     out.push_str(&sql[start.min(sql.len())..]);
     out
+}
+
+/// SQLite's planner hints dropped: `CROSS JOIN … ON` (which only fixes
+/// SQLite's join order; PostgreSQL takes no ON after CROSS JOIN and plans
+/// the order itself) becomes `JOIN … ON`, and `INDEXED BY name` goes.
+fn without_sqlite_hints(sql: &str) -> String {
+    let mut out = sql.replace("CROSS JOIN", "JOIN");
+    while let Some(i) = out.find("INDEXED BY ") {
+        let rest = &out[i + "INDEXED BY ".len()..];
+        let name = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(rest.len());
+        out.replace_range(i..i + "INDEXED BY ".len() + name, "");
+    }
+    out
+}
+
+/// The numbers of the `$N` in `sql` (already rewritten), outside literals.
+fn used_parameters(sql: &str) -> std::collections::BTreeSet<usize> {
+    let b = sql.as_bytes();
+    let mut used = std::collections::BTreeSet::new();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            q @ (b'\'' | b'"') => {
+                i += 1;
+                while i < b.len() && b[i] != q {
+                    i += 1;
+                }
+                i += 1;
+            }
+            b'$' => {
+                let digits = b[i + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
+                if let Ok(n) = sql[i + 1..i + 1 + digits].parse() {
+                    used.insert(n);
+                }
+                i += 1 + digits;
+            }
+            _ => i += 1,
+        }
+    }
+    used
+}
+
+/// The type to declare for a parameter PostgreSQL cannot infer.
+fn type_of(v: ValueRef<'_>) -> Type {
+    match v {
+        ValueRef::Integer(_) => Type::INT8,
+        ValueRef::Real(_) => Type::FLOAT8,
+        ValueRef::Blob(_) => Type::BYTEA,
+        ValueRef::Null | ValueRef::Text(_) => Type::TEXT,
+    }
 }
 
 /// A value bound as whatever type the server inferred for its parameter.
@@ -489,6 +555,15 @@ mod tests {
             "x LIKE '%?%' AND y = $1 -- what?\n AND z = $2"
         );
         assert_eq!(placeholders("\"odd?\" = ?"), "\"odd?\" = $1");
+    }
+
+    #[test]
+    fn sqlite_planner_hints_are_dropped() {
+        assert_eq!(
+            without_sqlite_hints("SELECT 1 FROM licenses INDEXED BY licenses_by_state WHERE x"),
+            "SELECT 1 FROM licenses  WHERE x"
+        );
+        assert_eq!(without_sqlite_hints("a CROSS JOIN b ON b.id = a.id"), "a JOIN b ON b.id = a.id");
     }
 
     #[test]

@@ -36,7 +36,7 @@ impl Console {
         let mut child = fanlic_cmd()
             .args(["console", "--listen", "127.0.0.1:0"])
             .args(args)
-            .env("FANLIC_HOME", &env.home)
+            .env("FANLIC_HOME", &env.home).envs(env.database_env())
             .env("USER", "tester")
             .current_dir(&env.dir)
             .stdin(Stdio::null())

@@ -106,6 +106,13 @@ DROP INDEX licenses_by_issued;
 DROP INDEX decisions_by_joined_to;
 DROP INDEX audit_by_decision;
 ",
+    // 14: several instances: outbox leases, instance secrets, shared rate limits
+    r"
+DROP TABLE rate_limits;
+DROP TABLE instance_secrets;
+ALTER TABLE outbox DROP COLUMN leased_by;
+ALTER TABLE outbox DROP COLUMN leased_until;
+",
 ];
 
 /// Undoes every migration after `version`, newest first, and sets `user_version`.

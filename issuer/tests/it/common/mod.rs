@@ -64,6 +64,12 @@ impl Env {
         let database = postgres_suite().then(new_database);
         Self { home: dir.join("home"), dir, _tmp: tmp, database }
     }
+
+    /// `FANLIC_DATABASE_URL` for a command run on this home, when its
+    /// records are in PostgreSQL.
+    pub fn database_env(&self) -> Vec<(&'static str, String)> {
+        self.database.iter().map(|url| ("FANLIC_DATABASE_URL", url.clone())).collect()
+    }
 }
 
 /// Whether this run puts every test's records in PostgreSQL
@@ -224,6 +230,17 @@ pub fn issue_license(env: &Env, company: &str, project: &str) -> String {
 /// Binds `license_id` to the project `fingerprint` directly in the home's
 /// database, as a confirmed activation would.
 pub fn bind(env: &Env, license_id: &str, fingerprint: [u8; 32]) {
+    if let Some(url) = &env.database {
+        let hex: String = fingerprint.iter().map(|b| format!("{b:02x}")).collect();
+        fanlic_testkit::postgres::PgCluster::shared().psql(
+            url,
+            &format!(
+                "INSERT INTO activation_bindings (license_id, project_fingerprint, bound_at) \
+                 VALUES ('{license_id}', '\\x{hex}', 1795000000)"
+            ),
+        );
+        return;
+    }
     let conn = rusqlite::Connection::open(env.home.join("fanlic.db")).unwrap();
     conn.execute(
         "INSERT INTO activation_bindings (license_id, project_fingerprint, bound_at) VALUES (?1, ?2, ?3)",
@@ -234,6 +251,10 @@ pub fn bind(env: &Env, license_id: &str, fingerprint: [u8; 32]) {
 
 /// Rows of `sql` (one text column) in the home's database.
 pub fn query_texts(env: &Env, sql: &str) -> Vec<String> {
+    if let Some(url) = &env.database {
+        let out = fanlic_testkit::postgres::PgCluster::shared().psql(url, sql);
+        return out.lines().map(str::to_owned).collect();
+    }
     let conn = rusqlite::Connection::open(env.home.join("fanlic.db")).unwrap();
     let mut stmt = conn.prepare(sql).unwrap();
     stmt.query_map([], |r| r.get::<_, String>(0)).unwrap().map(Result::unwrap).collect()
