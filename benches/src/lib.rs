@@ -807,6 +807,37 @@ pub mod load {
         Some(Stat { ppid: at(1) as u32, own: at(11) + at(12), reaped: at(13) + at(14) })
     }
 
+    /// The statements PostgreSQL logged with their durations
+    /// (`log_min_duration_statement`; lines `… LOG:  duration: 0.052 ms
+    /// execute s3: SELECT …`), summed by statement: the `top` ones by total
+    /// time, one line each (total ms, count, mean ms, the statement's start).
+    pub fn statement_times(log: &str, top: usize) -> Vec<String> {
+        let mut by: std::collections::HashMap<String, (f64, u64)> = std::collections::HashMap::new();
+        for line in log.lines() {
+            let Some(rest) = line.split_once("duration: ").map(|(_, r)| r) else { continue };
+            let Some((ms, what)) = rest.split_once(" ms") else { continue };
+            let Ok(ms) = ms.trim().parse::<f64>() else { continue };
+            // `execute s3: SQL` / `statement: SQL` / `parse s3: SQL` / `bind s3: SQL`:
+            // the kind, then the SQL without the statement's name.
+            let what = what.trim();
+            let (kind, sql) = what.split_once(": ").unwrap_or((what, ""));
+            let kind = kind.split_whitespace().next().unwrap_or(kind);
+            let sql: String = sql.split_whitespace().collect::<Vec<_>>().join(" ");
+            let key = format!("{kind}: {}", sql.chars().take(150).collect::<String>());
+            let e = by.entry(key).or_insert((0.0, 0));
+            e.0 += ms;
+            e.1 += 1;
+        }
+        let mut v: Vec<(String, (f64, u64))> = by.into_iter().collect();
+        v.sort_by(|a, b| b.1.0.total_cmp(&a.1.0));
+        let (all_ms, all_n) = v.iter().fold((0.0, 0), |(t, c), (_, (ms, n))| (t + ms, c + n));
+        let mut out = vec![format!("{all_ms:>9.1} ms {all_n:>7} x           all statements")];
+        out.extend(
+            v.into_iter().take(top).map(|(k, (ms, n))| format!("{ms:>9.1} ms {n:>7} x {:>7.3} ms  {k}", ms / n as f64)),
+        );
+        out
+    }
+
     /// The peak resident set size of process `pid` (`VmHWM` in
     /// `/proc/PID/status`, e.g. `11164 kB`); empty if unreadable.
     pub fn peak_rss(pid: u32) -> String {

@@ -32,6 +32,10 @@
 //!   for the write lock, for the WAL flush, for the next statement of
 //!   `fanlic serve` inside a transaction, idle), and times PostgreSQL's
 //!   WAL writes and syncs (`track_wal_io_timing`);
+//! - `--pg-statements`: PostgreSQL logs every statement with its duration
+//!   (`log_min_duration_statement = 0`), and after each PostgreSQL run the
+//!   statements are printed by total time (logging costs time too: for a
+//!   profile, not for the figures);
 //! - `--pg-floor`: after the runs, what this PostgreSQL does without
 //!   `fanlic serve`: `pg_test_fsync`'s one-write fdatasync rate on its
 //!   disk, and `pgbench` with CONNECTIONS clients, each transaction one
@@ -90,7 +94,7 @@ use fanlic_verifier::activation::{ChallengeInput, make_challenge, project_finger
 
 const USAGE: &str = "activation_load [SECONDS [LICENSES [CONNECTIONS]]] [--backend sqlite|postgres|both] \
                      [--instances N] [--seconds S | --short] [--licenses L] [--connections C] [--rounds R] \
-                     [--database URL] [--no-tls] [--profile] [--pg-floor]";
+                     [--database URL] [--no-tls] [--profile] [--pg-statements] [--pg-floor]";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Backend {
@@ -118,6 +122,7 @@ struct Opts {
     tls: bool,
     profile: bool,
     floor: bool,
+    statements: bool,
 }
 
 fn parse_opts(args: &[String]) -> Opts {
@@ -132,6 +137,7 @@ fn parse_opts(args: &[String]) -> Opts {
         tls: true,
         profile: false,
         floor: false,
+        statements: false,
     };
     let mut positional = 0;
     let mut it = args.iter();
@@ -158,6 +164,7 @@ fn parse_opts(args: &[String]) -> Opts {
             "--no-tls" => o.tls = false,
             "--profile" => o.profile = true,
             "--pg-floor" => o.floor = true,
+            "--pg-statements" => o.statements = true,
             n if !n.starts_with('-') => {
                 let v = num(Some(a), "SECONDS LICENSES CONNECTIONS");
                 match positional {
@@ -215,6 +222,12 @@ fn main() {
             c.superuser_psql("postgres", "ALTER SYSTEM SET track_wal_io_timing = on");
             c.superuser_psql("postgres", "SELECT pg_reload_conf()");
         }
+        if o.statements
+            && let Some(c) = &cluster
+        {
+            c.superuser_psql("postgres", "ALTER SYSTEM SET log_min_duration_statement = 0");
+            c.superuser_psql("postgres", "SELECT pg_reload_conf()");
+        }
     }
     println!("SQLite homes on {}", filesystem_of(&std::env::temp_dir()));
 
@@ -233,6 +246,17 @@ fn main() {
             };
             let r = run(&fanlic, &o, backend, url.as_deref(), cluster.as_ref(), round + 1);
             r.print();
+            if o.statements
+                && let (Backend::Postgres, Some(c)) = (backend, &cluster)
+            {
+                let log = c.dir().join("postgres.log");
+                println!("statements by total time in PostgreSQL (log_min_duration_statement = 0), setup included:");
+                for l in fanlic_benches::load::statement_times(&fs::read_to_string(&log).unwrap_or_default(), 20) {
+                    println!("  {l}");
+                }
+                // The next run's statements alone (the server appends).
+                let _ = fs::write(&log, "");
+            }
             results.push(r);
         }
     }
@@ -583,7 +607,7 @@ fn run(
         addrs.push(addr);
     }
 
-    let postmaster = cluster.map(|c| {
+    let postmaster = cluster.filter(|_| url.is_some()).map(|c| {
         fs::read_to_string(c.dir().join("data/postmaster.pid"))
             .ok()
             .and_then(|s| s.lines().next().and_then(|l| l.trim().parse::<u32>().ok()))
@@ -846,7 +870,7 @@ fn summary(results: &[RunResult]) {
 }
 
 /// The advisory lock every writer of the store takes (issuer/src/store/mod.rs).
-const WRITE_LOCK: i64 = 0x0066_616e_6c69_63;
+const WRITE_LOCK: i64 = 0x6661_6e6c_6963;
 
 /// What PostgreSQL itself does on this machine: the disk's fdatasync rate,
 /// and one activation's statements per transaction from CONNECTIONS
@@ -860,8 +884,12 @@ fn floor(cluster: &PgCluster, o: &Opts) {
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     println!();
-    println!("pg_test_fsync -s 2 on the cluster's disk ({}):", filesystem_of(cluster.dir()));
-    for l in text.lines().filter(|l| l.contains("ops/sec")).take(6) {
+    println!(
+        "pg_test_fsync -s 2, one 8 kB write then a sync, on the cluster's disk ({}):",
+        filesystem_of(cluster.dir())
+    );
+    // The first section: one 8 kB write, then a sync (a commit's WAL flush).
+    for l in text.lines().filter(|l| l.contains("ops/sec")).take(5) {
         println!("  {}", l.trim());
     }
     let url = cluster.new_database();

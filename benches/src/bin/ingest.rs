@@ -110,13 +110,15 @@ fn baseline(sample: &[Vec<u8>], key: &Ed25519KeyPair, license_message: &[u8], ro
     best
 }
 
-const USAGE: &str = "ingest [N=10000] [--database sqlite|postgres|both|postgres://URL] [--rounds R] [--no-tls]";
+const USAGE: &str =
+    "ingest [N=10000] [--database sqlite|postgres|both|postgres://URL] [--rounds R] [--no-tls] [--pg-statements]";
 
 fn main() {
     let mut n = 10_000usize;
     let mut database = "sqlite".to_owned();
     let mut rounds = 1usize;
     let mut tls = true;
+    let mut statements = false;
     let mut postmaster = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -126,6 +128,7 @@ fn main() {
             }
             "--rounds" => rounds = args.next().and_then(|v| v.parse().ok()).expect("--rounds takes a number"),
             "--no-tls" => tls = false,
+            "--pg-statements" => statements = true,
             // Set by the side-by-side parent: PostgreSQL's CPU is counted over the ingest.
             "--postmaster" => postmaster = args.next().and_then(|v| v.parse().ok()),
             v if !v.starts_with('-') => {
@@ -140,8 +143,8 @@ fn main() {
         url if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
             run_one(n, Some(url), postmaster);
         }
-        "postgres" => side_by_side(n, &[true], rounds, tls),
-        "both" => side_by_side(n, &[false, true], rounds, tls),
+        "postgres" => side_by_side(n, &[true], rounds, tls, statements),
+        "both" => side_by_side(n, &[false, true], rounds, tls, statements),
         other => panic!("--database takes sqlite, postgres, both or a postgres:// URL, not {other:?}"),
     }
 }
@@ -149,9 +152,15 @@ fn main() {
 /// Runs each backend of `which` (false: SQLite, true: PostgreSQL) in a
 /// child process, `rounds` times, the order swapped every round, on one
 /// PostgreSQL cluster (a new database each run); prints each run's block,
-/// then the emails/s side by side and their ratio.
-fn side_by_side(n: usize, which: &[bool], rounds: usize, tls: bool) {
+/// then the emails/s side by side and their ratio. `statements`: PostgreSQL
+/// logs every statement's duration, and the ones that took longest in all
+/// are printed (a profile of the database's side; logging costs time too).
+fn side_by_side(n: usize, which: &[bool], rounds: usize, tls: bool, statements: bool) {
     let cluster = PgCluster::start();
+    if statements {
+        cluster.superuser_psql("postgres", "ALTER SYSTEM SET log_min_duration_statement = 0");
+        cluster.superuser_psql("postgres", "SELECT pg_reload_conf()");
+    }
     let probe = cluster.new_database();
     let show = |what: &str| cluster.psql(&probe, &format!("SHOW {what}"));
     println!(
@@ -197,6 +206,15 @@ fn side_by_side(n: usize, which: &[bool], rounds: usize, tls: bool) {
                     after.0 - before.0,
                     after.1 - before.1
                 );
+            }
+            if statements && pg {
+                let log = fs::read_to_string(cluster.dir().join("postgres.log")).unwrap_or_default();
+                println!("statements by total time in PostgreSQL (log_min_duration_statement = 0):");
+                for l in fanlic_benches::load::statement_times(&log, 30) {
+                    println!("  {l}");
+                }
+                // The next run's statements alone.
+                let _ = fs::write(cluster.dir().join("postgres.log"), "");
             }
             let rate = text
                 .lines()
