@@ -11,8 +11,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use cli::{
-    alerts, audit, config, console, contract, demo, image, ingest, init, keys, license, outbox, output, revoke, serve,
-    staff,
+    alerts, audit, config, console, contract, db, demo, image, ingest, init, keys, license, outbox, output, revoke,
+    serve, staff,
 };
 
 /// Issue and check fanlic licenses (Container.lic) for FineReport and FineBI.
@@ -66,6 +66,7 @@ enum Command {
     Console(console::ConsoleArgs),
     Staff(staff::StaffArgs),
     Config(config::ConfigArgs),
+    Db(db::DbArgs),
     Demo(demo::DemoArgs),
 }
 
@@ -103,6 +104,7 @@ fn main() -> ExitCode {
         Command::Console(a) => console::run(home, &a),
         Command::Staff(a) => staff::run(home, a),
         Command::Config(a) => config::run(home, &a),
+        Command::Db(a) => db::run(home, &a),
         Command::Demo(a) => demo::run(&a),
     })
 }

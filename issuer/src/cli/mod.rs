@@ -13,6 +13,7 @@ pub(crate) mod audit;
 pub(crate) mod config;
 pub(crate) mod console;
 pub(crate) mod contract;
+pub(crate) mod db;
 pub(crate) mod demo;
 pub(crate) mod image;
 pub(crate) mod ingest;

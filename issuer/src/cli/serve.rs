@@ -20,13 +20,19 @@ http://127.0.0.1:8380/a). The admin's phone opens it:
                     JSON with a receipt signed by the newest valid receipt key (receipt-policy
                     licenses only); the one endpoint with CORS (Access-Control-Allow-Origin: *,
                     no credentials; OPTIONS answers the preflight)
-  GET  /healthz     ok
+  GET  /healthz     ok (JSON {\"status\":\"ok\"} with Accept: application/json): the process is up
+  GET  /readyz      200 when the database answers, its schema is current and this instance's
+                    secrets match the database's; else 503, JSON naming each failing check and
+                    what to do
   GET  /revocations.bin   the newest list `fanlic revocations export` recorded (404 before one)
 A receipt-policy license's confirmation shows its receipt (download receipt.fanlic), not a code.
 A request with `Accept: application/json` gets JSON. Refusals list every reason, each with a code
 (malformed, unknown_license, no_activation_key, forged_challenge, qr_expired, revoked,
 license_expired, wrong_kind, wrong_policy, instance_key_missing, stale_private_config,
-max_licenses_reached, forked, too_many_nodes, no_receipt_key, rate_limited, internal_error) and what to do; formats/SPEC.md §6.3 describes each.
+max_licenses_reached, forked, too_many_nodes, no_receipt_key, rate_limited, unavailable,
+instance_misconfigured, internal_error) and what to do; formats/SPEC.md §6.3 describes each.
+The database out of reach gives 503 `unavailable` with Retry-After: 5 (nothing is recorded; a
+code is shown only once its activation is committed); the service recovers by itself.
 A license bound to another project needs `fanlic unbind` first.
 A server asking with a receipt that is not the latest of its binding is refused `forked` and
 flagged (`fanlic alerts`), as is a local container's binding with more than 10 receipts a day
@@ -35,12 +41,20 @@ flagged (`fanlic alerts`), as is a local container's binding with more than 10 r
 
 Only a challenge whose tag verifies counts against its license (--rate-license) and is recorded
 under it; a forged one, or one for an unknown license, counts against its client address
-(--rate-forged) and only a per-client daily count is kept. Every answer carries
+(--rate-forged) and only a per-client daily count is kept. On PostgreSQL the limits are shared by
+every instance: each syncs its counts with the database about once a second, so together they
+may admit what the others admitted in the last second beyond a limit. Every answer carries
 X-Frame-Options: DENY, a Content-Security-Policy (no script, no framing, forms post only here),
 nosniff, Referrer-Policy: no-referrer and Cache-Control: no-store. A client has --header-timeout
 seconds to send a request's headers (also the idle timeout), a connection lasts at most 300 s,
 and connections over --max-connections (or --max-connections-per-client from one address) get
 a 503.
+
+Several instances may serve one PostgreSQL database (--database), each holding the home's
+activation/ and receipt-keys/ folders. At start each compares its master secret (version and a
+check value, never the secret) and the receipt key that signs now with what the database records
+(the first instance records its master secret's); one that differs says so once on stderr,
+answers /readyz 503 and refuses confirmations (503 instance_misconfigured) until it is fixed.
 
 Keys are derived from the activation master secret (mode 0600), never stored. Prints `listening
 on http://ADDR` first, one log line per request on stderr (never a token or code), and stops
@@ -95,6 +109,11 @@ pub(crate) struct ServeArgs {
           value_parser = value_parser!(u32).range(1..))]
     max_connections_per_client: u32,
 
+    /// A reverse proxy in front of the service whose X-Forwarded-For is believed (repeatable);
+    /// without it, behind a proxy every customer has the proxy's address and shares one rate limit
+    #[arg(long, value_name = "ADDR")]
+    trusted_proxy: Vec<core::net::IpAddr>,
+
     /// Request log format on stderr
     #[arg(long, value_name = "FORMAT", default_value = "json", value_parser = ["json", "text"])]
     log: String,
@@ -113,6 +132,7 @@ pub(crate) fn run(home: &Path, a: &ServeArgs) -> anyhow::Result<u8> {
         max_connections: a.max_connections,
         max_connections_per_client: a.max_connections_per_client,
         log: if a.log == "text" { LogFormat::Text } else { LogFormat::Json },
+        trusted_proxies: a.trusted_proxy.clone(),
     };
     service::run(home, &opts)?;
     Ok(0)

@@ -74,8 +74,11 @@ impl FromRequestParts<Arc<App>> for Visitor {
         let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
         let peer = peer.unwrap_or(IpAddr::from([127, 0, 0, 1]));
         let from_proxy = app.opts.trusted_proxies.contains(&peer);
-        let client =
-            if from_proxy { forwarded_for(&parts.headers, &app.opts.trusted_proxies).unwrap_or(peer) } else { peer };
+        let client = if from_proxy {
+            crate::util::proxy::forwarded_for(&parts.headers, &app.opts.trusted_proxies).unwrap_or(peer)
+        } else {
+            peer
+        };
         let tls = parts.extensions.get::<OverTls>().is_some();
         let proxied_https = from_proxy
             && parts
@@ -91,20 +94,6 @@ impl FromRequestParts<Arc<App>> for Visitor {
         let now = clock::now().map_err(|e| Failure::internal(lang, &e).into_response())?;
         Ok(Self { app: Arc::clone(app), lang, client, https: tls || proxied_https, target, now })
     }
-}
-
-/// The client a trusted proxy names: the right-most `X-Forwarded-For`
-/// address that is not itself a trusted proxy (the left ones are whatever
-/// the client claimed).
-fn forwarded_for(headers: &HeaderMap, proxies: &[IpAddr]) -> Option<IpAddr> {
-    let all: Vec<IpAddr> = headers
-        .get_all("x-forwarded-for")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .filter_map(|a| a.trim().parse().ok())
-        .collect();
-    all.into_iter().rev().find(|a| !proxies.contains(a))
 }
 
 /// A logged-in request: the session, its account and role. Anyone without

@@ -79,6 +79,9 @@ impl ImageKey {
     }
 }
 
+/// The label the master secret's check value MACs ([`MasterSecret::check_value`]).
+pub const CHECK_LABEL: &[u8] = b"fanlic/1/instance-check\n";
+
 /// The first line of a master secret file.
 const MAGIC: &str = "fanlic-activation-master/1";
 
@@ -118,6 +121,20 @@ impl MasterSecret {
     /// Its version (recorded with every license whose key it derived).
     pub fn version(&self) -> u32 {
         self.version
+    }
+
+    /// A check value of the secret: HMAC-SHA256 under the secret of a fixed
+    /// label ([`CHECK_LABEL`]) and the version. Instances of `fanlic serve`
+    /// on one database compare it to know they hold the same secret; it
+    /// reveals nothing of the secret (never the secret, nor a plain hash of it).
+    pub fn check_value(&self) -> [u8; 32] {
+        let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, self.secret.as_ref());
+        let mut ctx = ring::hmac::Context::with_key(&key);
+        ctx.update(CHECK_LABEL);
+        ctx.update(&self.version.to_be_bytes());
+        let mut out = [0u8; 32];
+        out.copy_from_slice(ctx.sign().as_ref());
+        out
     }
 
     /// The activation key of a license (SPEC.md §6.1).

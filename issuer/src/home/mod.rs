@@ -19,6 +19,8 @@
 //! ```
 
 pub mod activation;
+mod database;
+pub use database::{copy_home, home_database};
 pub mod keys;
 mod report;
 

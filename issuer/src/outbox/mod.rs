@@ -20,9 +20,13 @@
 //!   cloud's image tar is several MiB and holds an image key); their name,
 //!   size and SHA-256 stay, and [`list`] shows them. A reply that will be
 //!   retried, or that failed, keeps its bytes.
+//! - Several flushes may run at once on one database (a cron job and a
+//!   person, two hosts): each leases the replies it sends ([`LEASE_SECS`],
+//!   `outbox.leased_until` / `leased_by`), so no reply is sent by two.
 //! - Delivery is at least once: if the process dies between the server's
-//!   acceptance and the database update, the next flush sends it again, with
-//!   the same `Message-ID` (fixed at enqueue) so the receiver can tell.
+//!   acceptance and the database update, a flush after its lease ran out
+//!   sends it again, with the same `Message-ID` (fixed at enqueue) so the
+//!   receiver can tell.
 
 use crate::error::OutboxError;
 use core::{fmt, time::Duration};
@@ -50,10 +54,6 @@ use crate::store::{DueReply as Stored, Tx};
 use crate::util::fsutil;
 
 pub use crate::home::DEFAULT_FROM;
-
-/// How long a flush holds a reply it is sending before another flush may
-/// try it (if the first was killed meanwhile).
-pub const CLAIM_SECS: u64 = 600;
 
 /// The folder, inside the home, that file delivery writes to by default.
 pub const OUTBOX_DIR: &str = "outbox";
@@ -508,6 +508,12 @@ pub struct FlushReport {
     pub failures: Vec<FlushFailure>,
     /// Pending entries not yet due (backing off).
     pub not_due: u64,
+    /// Due entries another flush holds (is sending, or was killed while
+    /// sending: then they go out once its lease runs out).
+    pub leased_elsewhere: u64,
+    /// Entries this flush claimed but whose lease another flush took over
+    /// (this one stalled past its lease): that flush records the outcome.
+    pub lease_lost: Vec<i64>,
 }
 
 impl FlushReport {
@@ -523,6 +529,8 @@ impl FlushReport {
                 "retry_at": f.retry_at.map(|t| t.to_string()),
             })).collect::<Vec<_>>(),
             "not_due": self.not_due,
+            "leased_elsewhere": self.leased_elsewhere,
+            "lease_lost": self.lease_lost,
         })
     }
 
@@ -534,6 +542,12 @@ impl FlushReport {
             self.failures.len(),
             self.not_due
         );
+        if self.leased_elsewhere > 0 {
+            out.push_str(&format!("{} being sent by another flush\n", self.leased_elsewhere));
+        }
+        for id in &self.lease_lost {
+            out.push_str(&format!("lease lost on {id}: another flush took it over and records its outcome\n"));
+        }
         for (id, to, via) in &self.sent {
             out.push_str(&format!("sent {id} to {to} via {via}\n"));
         }
@@ -590,59 +604,163 @@ fn ensure_dir(dir: &Path) -> Result<(), Error> {
         .map_err(Error::io("cannot set the mode of", dir))
 }
 
+/// How long a flush holds the replies it has claimed before another flush
+/// may take them, in seconds: long enough for one SMTP send with its
+/// timeouts (the default timeout is 30 s a step, and a send that stalls
+/// past that fails), short enough that the replies of a flush killed
+/// mid-send go out again within minutes. A flush renews its leases before
+/// each send once half of this has passed, so a long batch keeps them.
+pub const LEASE_SECS: u64 = 120;
+
+/// How many replies a flush claims at once: a few, so that two flushes
+/// share the work and a killed one strands only these until its lease runs
+/// out.
+pub const CLAIM_BATCH: u32 = 16;
+
+/// The environment variable that sets the lease, in seconds, instead of
+/// [`LEASE_SECS`] (`fanlic outbox flush` reads it; its hidden flag is
+/// `--lease-secs`). For tests that kill a flush and wait for its lease to
+/// run out; a deployment keeps the default.
+pub const LEASE_ENV: &str = "FANLIC_OUTBOX_LEASE_SECS";
+
+/// How [`flush_with`] leases.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FlushOptions {
+    /// Seconds a claimed reply stays this flush's ([`LEASE_SECS`]).
+    pub lease_secs: u64,
+    /// Replies claimed at once ([`CLAIM_BATCH`]).
+    pub batch: u32,
+}
+
+impl Default for FlushOptions {
+    fn default() -> Self {
+        Self { lease_secs: LEASE_SECS, batch: CLAIM_BATCH }
+    }
+}
+
+/// Who holds a lease: `host:pid:random`, unique to one flush (the random
+/// part tells apart two flushes of one process, and a pid reused after a
+/// crash), and readable in the table by an operator.
+fn lease_holder() -> Result<String, Error> {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".to_owned());
+    let mut random = [0u8; 8];
+    SystemRandom::new().fill(&mut random).map_err(|_| Error::Random)?;
+    Ok(format!("{host}:{}:{}", std::process::id(), crate::util::hex::encode(&random)))
+}
+
+/// [`flush_with`] with the default lease ([`FlushOptions::default`]).
+pub fn flush(home: &mut Home, transport: &OutboxTransport, now: Timestamp) -> Result<FlushReport, Error> {
+    flush_with(home, transport, now, FlushOptions::default())
+}
+
 /// Delivers every pending reply due at `now` with `transport`, recording
 /// each outcome at once (so a crash mid-flush loses nothing). A transient
 /// failure is retried after [`backoff`]; a permanent one marks the entry
 /// `failed`. Returns an error only for the database or the transport's
 /// setup (the outbox folder, the SMTP settings), never for a failed
 /// delivery, which the report lists.
-pub fn flush(home: &mut Home, transport: &OutboxTransport, now: Timestamp) -> Result<FlushReport, Error> {
+///
+/// Several flushes may run at once, in one process or many, on one
+/// database: each claims a few due replies at a time ([`CLAIM_BATCH`]) with
+/// a lease of `options.lease_secs`, in a short write transaction, and
+/// records an outcome only while it still holds the lease. So no reply is
+/// sent by two flushes, unless one was killed (or stalled past its lease)
+/// after the SMTP server took the message and before the outcome was
+/// recorded: then, once its lease has run out, another flush sends it again,
+/// with the same `Message-ID` (fixed at enqueue).
+pub fn flush_with(
+    home: &mut Home,
+    transport: &OutboxTransport,
+    now: Timestamp,
+    options: FlushOptions,
+) -> Result<FlushReport, Error> {
     let store = home.store_mut();
-    let (due, not_due) = store.read(|tx| Ok((tx.due_replies(now)?, tx.replies_not_due(now)?)))?;
+    let holder = lease_holder()?;
+    let lease = options.lease_secs.max(1);
+    // `now` is when this flush started (what is due, and when a retry is
+    // due, are counted from it); leases follow the time that has passed since.
+    let started = std::time::Instant::now();
+    let clock = || Timestamp(now.0.saturating_add(started.elapsed().as_secs()));
+    let not_due = store.read(|tx| tx.replies_not_due(now))?;
     let mut report = FlushReport { not_due, ..FlushReport::default() };
-    if due.is_empty() {
-        return Ok(report);
+    let mut smtp = None;
+    let mut ready = false;
+    loop {
+        let t = clock();
+        let until = Timestamp(t.0.saturating_add(lease));
+        let batch = store.write(|tx| tx.claim_replies(now, t, until, &holder, options.batch.max(1)))?;
+        if batch.is_empty() {
+            break;
+        }
+        if !ready {
+            // Set up once there is something to deliver.
+            match transport {
+                OutboxTransport::Files(dir) => ensure_dir(dir)?,
+                OutboxTransport::Smtp(cfg) => smtp = Some(cfg.transport()?),
+            }
+            ready = true;
+        }
+        let mut deadline = until;
+        let mut held: Option<Vec<i64>> = None;
+        for mut s in batch {
+            // Renewed once less than half the lease is left, so that every
+            // send starts with at least that much. Counted as others count
+            // it: they compare whole seconds of the wall clock, which may be
+            // up to a second ahead of `clock()`.
+            let horizon = core::time::Duration::from_secs(deadline.0.saturating_sub(now.0.saturating_add(1)));
+            if horizon.saturating_sub(started.elapsed()) < core::time::Duration::from_secs(lease) / 2 {
+                let until = Timestamp(clock().0.saturating_add(lease));
+                held = Some(store.write(|tx| tx.renew_leases(&holder, until))?);
+                deadline = until;
+            }
+            if held.as_ref().is_some_and(|h| !h.contains(&s.id)) {
+                // Another flush took it once this one's lease ran out.
+                report.lease_lost.push(s.id);
+                continue;
+            }
+            let Some(attachments) = store.read(|tx| tx.reply_attachments(s.id))? else {
+                // Sent meanwhile by a flush that took it over (this one
+                // stalled past its lease without renewing).
+                report.lease_lost.push(s.id);
+                continue;
+            };
+            s.attachments = attachments;
+            let attempts = s.attempts;
+            match deliver(&s, transport, smtp.as_ref()) {
+                Outcome::Sent(via) => {
+                    // Sent: the attachments' bytes go, their digests stay; in
+                    // one transaction with the status.
+                    if store.write(|tx| tx.mark_reply_sent(s.id, now, &via, &holder))? {
+                        report.sent.push((s.id, s.to, via));
+                    } else {
+                        report.lease_lost.push(s.id);
+                    }
+                }
+                Outcome::Retry(error) => {
+                    let attempts = attempts.saturating_add(1);
+                    let at = Timestamp(now.0.saturating_add(backoff(attempts)));
+                    if store.write(|tx| tx.mark_reply_retry(s.id, attempts, at, &error, &holder))? {
+                        report.failures.push(FlushFailure { id: s.id, to: s.to, error, attempts, retry_at: Some(at) });
+                    } else {
+                        report.lease_lost.push(s.id);
+                    }
+                }
+                Outcome::Failed(error) => {
+                    let attempts = attempts.saturating_add(1);
+                    if store.write(|tx| tx.mark_reply_failed(s.id, attempts, &error, &holder))? {
+                        report.failures.push(FlushFailure { id: s.id, to: s.to, error, attempts, retry_at: None });
+                    } else {
+                        report.lease_lost.push(s.id);
+                    }
+                }
+            }
+        }
     }
-    let smtp = match transport {
-        OutboxTransport::Files(dir) => {
-            ensure_dir(dir)?;
-            None
-        }
-        OutboxTransport::Smtp(cfg) => Some(cfg.transport()?),
-    };
-    for mut s in due {
-        // Claim it first, so that two flushes at once (a cron job and a
-        // person) never send the same reply twice: the claim moves it out
-        // of the due ones for CLAIM_SECS, after which a flush killed while
-        // sending it tries again.
-        let until = Timestamp(now.0.saturating_add(CLAIM_SECS));
-        if !store.write(|tx| tx.claim_reply(s.id, now, until))? {
-            continue;
-        }
-        // Read after the claim: another flush may have sent it (and deleted
-        // its bytes) since it was listed.
-        s.attachments = store.read(|tx| tx.reply_attachments(s.id))?;
-        let attempts = s.attempts;
-        match deliver(&s, transport, smtp.as_ref()) {
-            Outcome::Sent(via) => {
-                // Sent: the attachments' bytes go, their digests stay; in
-                // one transaction with the status.
-                store.write(|tx| tx.mark_reply_sent(s.id, now, &via))?;
-                report.sent.push((s.id, s.to, via));
-            }
-            Outcome::Retry(error) => {
-                let attempts = attempts.saturating_add(1);
-                let at = Timestamp(now.0.saturating_add(backoff(attempts)));
-                store.write(|tx| tx.mark_reply_retry(s.id, attempts, at, &error))?;
-                report.failures.push(FlushFailure { id: s.id, to: s.to, error, attempts, retry_at: Some(at) });
-            }
-            Outcome::Failed(error) => {
-                let attempts = attempts.saturating_add(1);
-                store.write(|tx| tx.mark_reply_failed(s.id, attempts, &error))?;
-                report.failures.push(FlushFailure { id: s.id, to: s.to, error, attempts, retry_at: None });
-            }
-        }
-    }
+    report.leased_elsewhere = store.read(|tx| tx.replies_leased_elsewhere(now, clock(), &holder))?;
     Ok(report)
 }
 

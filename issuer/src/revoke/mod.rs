@@ -561,17 +561,11 @@ impl Exported {
 }
 
 /// The key that signs revocation lists: the signing key, if it is certified
-/// for them (purpose bit 2), may sign at `now` and is not revoked.
-fn revocation_signer(
-    home: &Home,
-    revoked: &[KeyId],
-    now: Timestamp,
-) -> Result<(store::IssuingKeyRow, keys::SigningKey), Error> {
+/// for them (purpose bit 2) and may sign at `now` ([`export`] checks it is
+/// not revoked, in its transaction).
+fn revocation_signer(home: &Home, now: Timestamp) -> Result<(store::IssuingKeyRow, keys::SigningKey), Error> {
     let no = |why: String| Error::Home(HomeError::NoRevocationSigner { why });
     let row = home.signing_key().map_err(|_| no("this home has no active issuing key".to_owned()))?;
-    if revoked.contains(&row.key_id) {
-        return Err(no(format!("the signing key {} is revoked", row.key_id)));
-    }
     let cert = IssuingKeyCertificate::decode(&row.certificate_message).map_err(|e| {
         store::corrupt(home.db_path(), format!("certificate of issuing key {} does not decode: {e}", row.key_id))
     })?;
@@ -588,7 +582,22 @@ fn revocation_signer(
             row.key_id, cert.not_before, cert.not_after
         )));
     }
-    let key = keys::SigningKey::load(&home.dir().join(&row.private_key_path))?;
+    let key_file = home.dir().join(&row.private_key_path);
+    if !key_file.exists() {
+        // A host that only serves (`fanlic serve` on the shared database)
+        // has no issuing key, by design: lists are signed in one place.
+        return Err(Error::input(
+            "revocations export",
+            &key_file.display().to_string(),
+            format!(
+                "the private key of issuing key {} is not on this host: revocation lists are signed on the host \
+                 that holds the issuing key (run `fanlic revocations export` there); every `fanlic serve` on the \
+                 same database then serves the newest list",
+                row.key_id
+            ),
+        ));
+    }
+    let key = keys::SigningKey::load(&key_file)?;
     if key.public_key() != row.public_key {
         return Err(store::corrupt(
             home.db_path(),
@@ -608,35 +617,43 @@ pub fn export(home: &mut Home, output: &Path, replace: bool, now: Timestamp) -> 
         return Err(Error::OutputExists { path: output.to_owned() });
     }
     let roots = home.root_keys()?;
-    // Under the write lock: the sequence read here is the one inserted below.
-    let (last, licenses, issuing_keys) = home
-        .store_mut()
-        .write(|tx| Ok((tx.last_revocation_sequence()?, tx.revoked_license_ids()?, tx.revoked_key_ids()?)))?;
-    let sequence = last
-        .checked_add(1)
-        .ok_or_else(|| store::corrupt(home.db_path(), "the revocation list sequence is at its maximum"))?;
-    // The signer reads the home, not the transaction: the keys do not change
-    // meanwhile (rotation takes the same write lock).
-    let (row, key) = revocation_signer(home, &issuing_keys, now)?;
-    let encode = |what, reason| Error::License(LicenseError::Encode { what, reason });
-    let message = encode_revocation_list_body(sequence, now, &licenses, &issuing_keys)
-        .map_err(|e| encode("revocation list", e))?;
-    let signature = key.sign(&message);
-    let file = encode_revocation_file(&row.certificate_message, &row.certificate_signature, &message, &signature)
-        .map_err(|e| encode("revocation list file", e))?;
-    self_check(&file, &roots, sequence, &licenses, &issuing_keys)?;
-
-    home.store_mut().write(|tx| {
-        if tx.last_revocation_sequence()? != last {
+    // The key is read before the transaction (it needs the home's files);
+    // whether it is revoked is checked inside, against what is signed.
+    let (row, key) = revocation_signer(home, now)?;
+    let db_path = home.db_path().to_owned();
+    // One write transaction reads the last sequence and what is revoked,
+    // signs, and records the list: writers of every process (and every
+    // host, on PostgreSQL) take the store's write lock, so a second export
+    // at once waits and takes the next sequence, over the list just
+    // recorded. The primary key on `sequence` refuses a duplicate all the same.
+    let (sequence, file, licenses, issuing_keys) = home.store_mut().write(|tx| {
+        let last = tx.last_revocation_sequence()?;
+        let sequence = last
+            .checked_add(1)
+            .ok_or_else(|| store::corrupt(&db_path, "the revocation list sequence is at its maximum"))?;
+        let (licenses, issuing_keys) = (tx.revoked_license_ids()?, tx.revoked_key_ids()?);
+        if issuing_keys.contains(&row.key_id) {
+            return Err(Error::Home(HomeError::NoRevocationSigner {
+                why: format!("the signing key {} is revoked", row.key_id),
+            }));
+        }
+        let encode = |what, reason| Error::License(LicenseError::Encode { what, reason });
+        let message = encode_revocation_list_body(sequence, now, &licenses, &issuing_keys)
+            .map_err(|e| encode("revocation list", e))?;
+        let signature = key.sign(&message);
+        let file = encode_revocation_file(&row.certificate_message, &row.certificate_signature, &message, &signature)
+            .map_err(|e| encode("revocation list file", e))?;
+        self_check(&file, &roots, sequence, &licenses, &issuing_keys)?;
+        // Recorded before it is written: a sequence number is never reused for
+        // other contents, even if the write fails (the next export takes the next one).
+        if !tx.insert_revocation_list(sequence, now, &file)? {
             return Err(Error::input(
                 "revocations export",
                 &sequence.to_string(),
-                "another export ran meanwhile; run `fanlic revocations export` again",
+                "another export recorded a list with this sequence meanwhile; run `fanlic revocations export` again",
             ));
         }
-        // Recorded before it is written: a sequence number is never reused for
-        // other contents, even if the write fails (the next export takes the next one).
-        tx.insert_revocation_list(sequence, now, &file)
+        Ok((sequence, file, licenses, issuing_keys))
     })?;
     if let Some(parent) = output.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(Error::io("cannot create the folder", parent))?;

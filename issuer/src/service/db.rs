@@ -21,6 +21,7 @@ use fanlic_formats::{
 };
 use tokio::sync::oneshot;
 
+use super::instance::{Check, Instance, MASTER_SECRET, recorded_by};
 use super::license_row::{LicenseCache, LicenseRow, cached_license};
 use super::reason::Reason;
 use super::receipts;
@@ -29,6 +30,7 @@ use crate::Home;
 use crate::home::activation::MasterSecret;
 use crate::home::keys::SigningKey;
 use crate::store::bindings::{Confirmation, NewBinding, PublishedList};
+use crate::store::instances::{RateCount, RecordedSecret};
 use crate::store::receipts::{AlertKind, NewReceipt, ReceiptChain};
 use crate::store::{IssuingKeyRow, Tx};
 use crate::util::hex;
@@ -41,15 +43,39 @@ const AUDIT_BY: &str = "fanlic serve";
 /// Work for the database thread.
 pub(crate) enum Job {
     /// A license row (cached) with its revocation and binding read fresh.
-    Lookup { id: LicenseId, reply: oneshot::Sender<Result<Lookup, String>> },
+    Lookup { id: LicenseId, reply: oneshot::Sender<Result<Lookup, Failed>> },
     /// A confirmation: check what needs the database, bind, record, and
     /// under the receipt policy sign and record the receipt.
-    Record { rec: Box<Attempt>, reply: oneshot::Sender<Result<Recorded, String>> },
+    Record { rec: Box<Attempt>, reply: oneshot::Sender<Result<Recorded, Failed>> },
     /// A confirmation whose license id could not be authenticated: counted
     /// per client and day, nothing else.
-    Unverified { client: IpAddr, outcome: &'static str, at: Timestamp, reply: oneshot::Sender<Result<(), String>> },
+    Unverified { client: IpAddr, outcome: &'static str, at: Timestamp, reply: oneshot::Sender<Result<(), Failed>> },
     /// The newest exported revocation list, if any.
-    RevocationList { reply: oneshot::Sender<Result<Option<PublishedList>, String>> },
+    RevocationList { reply: oneshot::Sender<Result<Option<PublishedList>, Failed>> },
+    /// `/readyz`: the database answers, its schema version, and the
+    /// receipt key compared again.
+    Ready { reply: oneshot::Sender<Result<Readiness, Failed>> },
+    /// The rate limits' counts since the last sync (PostgreSQL): added to
+    /// the shared table, whose totals are answered; old windows removed
+    /// now and then.
+    Sync { counts: Vec<RateCount>, prune_before: Option<u64>, reply: oneshot::Sender<Result<Vec<u64>, Failed>> },
+}
+
+/// Why a job failed: what to log, and whether the database was out of
+/// reach (answered 503 with `Retry-After`) or not (500).
+#[derive(Clone, Debug)]
+pub(crate) struct Failed {
+    pub(crate) message: String,
+    pub(crate) unavailable: bool,
+}
+
+/// What `/readyz` learns from the database.
+#[derive(Debug)]
+pub(crate) struct Readiness {
+    /// The database's schema version.
+    pub(crate) schema_version: i64,
+    /// The version this build writes.
+    pub(crate) schema_latest: i64,
 }
 
 /// A license with its revocation and binding, read fresh.
@@ -112,19 +138,37 @@ struct DbCtx {
     home_dir: PathBuf,
     /// Receipt keys loaded from their files, by key id.
     receipt_keys: HashMap<String, Arc<SigningKey>>,
+    /// The secrets compared with the other instances'.
+    instance: Arc<Instance>,
+    /// The master secret's file (for messages).
+    master_path: PathBuf,
 }
 
 type DbStart = (mpsc::Sender<Job>, thread::JoinHandle<()>);
 
 /// Starts the database thread, which owns `home` until the last sender of
 /// its queue is dropped.
-pub(crate) fn start(mut home: Home, master: MasterSecret, cache: LicenseCache) -> Result<DbStart, Error> {
+pub(crate) fn start(
+    mut home: Home,
+    (master, master_path): (MasterSecret, PathBuf),
+    cache: LicenseCache,
+    instance: Arc<Instance>,
+) -> Result<DbStart, Error> {
     home.store_mut().configure_for_service()?;
     let (tx, rx) = mpsc::channel::<Job>();
     let handle = thread::Builder::new()
         .name("fanlic-db".to_owned())
         .spawn(move || {
-            let mut ctx = DbCtx { master, cache, home_dir: home.dir().to_owned(), receipt_keys: HashMap::new() };
+            let mut ctx = DbCtx {
+                master,
+                cache,
+                home_dir: home.dir().to_owned(),
+                receipt_keys: HashMap::new(),
+                instance,
+                master_path,
+            };
+            // At start: the secrets compared before the first request.
+            compare_secrets(&mut home, &mut ctx);
             db_loop(&mut home, &mut ctx, &rx);
         })
         .map_err(|e| {
@@ -135,10 +179,60 @@ pub(crate) fn start(mut home: Home, master: MasterSecret, cache: LicenseCache) -
 
 /// An answer waiting for its batch's commit.
 enum Pending {
-    Lookup(oneshot::Sender<Result<Lookup, String>>, Result<Lookup, String>),
-    Record(oneshot::Sender<Result<Recorded, String>>, Result<Recorded, String>),
-    Unverified(oneshot::Sender<Result<(), String>>, Result<(), String>),
-    RevocationList(oneshot::Sender<Result<Option<PublishedList>, String>>, Result<Option<PublishedList>, String>),
+    Lookup(oneshot::Sender<Result<Lookup, Failed>>, Result<Lookup, Failed>),
+    Record(oneshot::Sender<Result<Recorded, Failed>>, Result<Recorded, Failed>),
+    Unverified(oneshot::Sender<Result<(), Failed>>, Result<(), Failed>),
+    RevocationList(oneshot::Sender<Result<Option<PublishedList>, Failed>>, Result<Option<PublishedList>, Failed>),
+    Ready(oneshot::Sender<Result<Readiness, Failed>>, Result<Readiness, Failed>),
+    Sync(oneshot::Sender<Result<Vec<u64>, Failed>>, Result<Vec<u64>, Failed>),
+}
+
+impl Pending {
+    /// Its failure, if it failed.
+    fn failure(&mut self) -> Option<&mut Failed> {
+        match self {
+            Self::Lookup(_, Err(f))
+            | Self::Record(_, Err(f))
+            | Self::Unverified(_, Err(f))
+            | Self::RevocationList(_, Err(f))
+            | Self::Ready(_, Err(f))
+            | Self::Sync(_, Err(f)) => Some(f),
+            _ => None,
+        }
+    }
+
+    /// Fails it when it wrote (the commit failed: nothing written is kept).
+    fn fail_write(&mut self, why: &Failed) {
+        match self {
+            Self::Record(_, r) => *r = Err(why.clone()),
+            Self::Unverified(_, r) => *r = Err(why.clone()),
+            Self::Sync(_, r) => *r = Err(why.clone()),
+            Self::Lookup(..) | Self::RevocationList(..) | Self::Ready(..) => {}
+        }
+    }
+
+    /// A job that never ran, failed.
+    fn failed(job: Job, why: Failed) -> Self {
+        match job {
+            Job::Lookup { reply, .. } => Self::Lookup(reply, Err(why)),
+            Job::Record { reply, .. } => Self::Record(reply, Err(why)),
+            Job::Unverified { reply, .. } => Self::Unverified(reply, Err(why)),
+            Job::RevocationList { reply } => Self::RevocationList(reply, Err(why)),
+            Job::Ready { reply } => Self::Ready(reply, Err(why)),
+            Job::Sync { reply, .. } => Self::Sync(reply, Err(why)),
+        }
+    }
+
+    fn answer(self) {
+        match self {
+            Self::Lookup(reply, r) => drop(reply.send(r)),
+            Self::Record(reply, r) => drop(reply.send(r)),
+            Self::Unverified(reply, r) => drop(reply.send(r)),
+            Self::RevocationList(reply, r) => drop(reply.send(r)),
+            Self::Ready(reply, r) => drop(reply.send(r)),
+            Self::Sync(reply, r) => drop(reply.send(r)),
+        }
+    }
 }
 
 fn db_loop(home: &mut Home, ctx: &mut DbCtx, rx: &mpsc::Receiver<Job>) {
@@ -152,7 +246,12 @@ fn db_loop(home: &mut Home, ctx: &mut DbCtx, rx: &mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        let writes = batch.iter().any(|j| matches!(j, Job::Record { .. } | Job::Unverified { .. }));
+        // A comparison the database could not make at start is made
+        // before anything is recorded.
+        if ctx.instance.master() == Check::Unknown {
+            compare_secrets(home, ctx);
+        }
+        let writes = batch.iter().any(|j| matches!(j, Job::Record { .. } | Job::Unverified { .. } | Job::Sync { .. }));
         let mut began = false;
         let mut run = |tx: &Tx<'_>| {
             began = true;
@@ -166,73 +265,142 @@ fn db_loop(home: &mut Home, ctx: &mut DbCtx, rx: &mpsc::Receiver<Job>) {
         let done = if writes { home.store_mut().write(&mut run) } else { home.store().read(&mut run) };
         if let Err(e) = done {
             let action = if began { "cannot commit" } else { "cannot begin a transaction" };
-            let why = match e {
+            // On PostgreSQL a transaction that cannot begin is a database
+            // out of reach, whatever the error (a server starting up or
+            // shutting down refuses the connection with an error of its own).
+            let unavailable = is_unavailable(&e) || (!began && home.store().is_postgres());
+            let message = match e {
                 Error::Store(StoreError::Database { path, source, .. }) => {
                     format!("database {}: {action}: {source}", path.display())
                 }
                 e => e.to_string(),
             };
+            let why = Failed { message, unavailable };
             if began {
-                // The commit failed: nothing written is kept.
                 for p in &mut pending {
-                    match p {
-                        Pending::Record(_, r) => *r = Err(why.clone()),
-                        Pending::Unverified(_, r) => *r = Err(why.clone()),
-                        Pending::Lookup(..) | Pending::RevocationList(..) => {}
-                    }
+                    p.fail_write(&why);
                 }
             } else {
                 for job in batch.drain(..) {
-                    answer_err(job, &why);
+                    pending.push(Pending::failed(job, why.clone()));
+                }
+            }
+        }
+        // On PostgreSQL any failure may come from the database going away
+        // (a statement cut off, "the transaction is aborted" after it): when
+        // the database does not answer now, each is an outage (503), never 500.
+        if home.store().is_postgres() && pending.iter_mut().any(|p| p.failure().is_some_and(|f| !f.unavailable)) {
+            let down = home.store().read(|tx| tx.schema_versions()).is_err();
+            if down {
+                for p in &mut pending {
+                    if let Some(f) = p.failure() {
+                        f.unavailable = true;
+                    }
                 }
             }
         }
         // Answers only after the commit: a code is never shown for an
         // activation that was not durably recorded.
         for p in pending.drain(..) {
-            match p {
-                Pending::Lookup(reply, r) => {
-                    let _ = reply.send(r);
-                }
-                Pending::Record(reply, r) => {
-                    let _ = reply.send(r);
-                }
-                Pending::Unverified(reply, r) => {
-                    let _ = reply.send(r);
-                }
-                Pending::RevocationList(reply, r) => {
-                    let _ = reply.send(r);
-                }
-            }
+            p.answer();
         }
     }
 }
 
-fn answer_err(job: Job, why: &str) {
-    match job {
-        Job::Lookup { reply, .. } => {
-            let _ = reply.send(Err(why.to_owned()));
-        }
-        Job::Record { reply, .. } => {
-            let _ = reply.send(Err(why.to_owned()));
-        }
-        Job::Unverified { reply, .. } => {
-            let _ = reply.send(Err(why.to_owned()));
-        }
-        Job::RevocationList { reply } => {
-            let _ = reply.send(Err(why.to_owned()));
-        }
+fn is_unavailable(e: &Error) -> bool {
+    matches!(e, Error::Store(StoreError::Unavailable { .. }))
+}
+
+/// Compares this instance's master secret (its version and check value)
+/// with the one the database records, recording it when none is (the
+/// first instance), and the receipt key that signs now with its file here.
+/// On SQLite (one instance) there is nothing to compare. The database out
+/// of reach: compared again before the next batch.
+fn compare_secrets(home: &mut Home, ctx: &mut DbCtx) {
+    if !ctx.instance.shared {
+        return;
     }
+    let now = crate::util::clock::now().unwrap_or(Timestamp(0));
+    let mine = RecordedSecret {
+        version: ctx.master.version(),
+        check_value: ctx.master.check_value().to_vec(),
+        recorded_at: now.0,
+        recorded_by: recorded_by(&ctx.home_dir),
+    };
+    if let Ok(theirs) = home.store_mut().write(|tx| tx.record_instance_secret(MASTER_SECRET, &mine)) {
+        ctx.instance.set_master(master_check(ctx, &mine, &theirs));
+    }
+    if let Ok(c) = home.store().read(|tx| receipt_check(tx, ctx, now)) {
+        ctx.instance.set_receipt(c);
+    }
+}
+
+fn master_check(ctx: &DbCtx, mine: &RecordedSecret, theirs: &RecordedSecret) -> Check {
+    if mine.version == theirs.version && mine.check_value == theirs.check_value {
+        return Check::Same;
+    }
+    let recorded = format!("recorded by {} at {}", theirs.recorded_by, Timestamp(theirs.recorded_at));
+    let problem = if mine.version == theirs.version {
+        format!(
+            "the activation master secret {} (version {}) is not the one the database records (version {}, {recorded})",
+            ctx.master_path.display(),
+            mine.version,
+            theirs.version
+        )
+    } else {
+        format!(
+            "the activation master secret {} is version {}, the database records version {} ({recorded})",
+            ctx.master_path.display(),
+            mine.version,
+            theirs.version
+        )
+    };
+    let fix = format!(
+        "Copy activation/master.secret (mode 0600) from the home of the instance that recorded it ({}) to {}, then restart this instance",
+        theirs.recorded_by,
+        ctx.master_path.display()
+    );
+    Check::Differs { problem, fix }
+}
+
+/// Whether this instance holds the private key of the receipt key the
+/// database lists as signing now (loaded once, kept for signing).
+fn receipt_check(tx: &Tx<'_>, ctx: &mut DbCtx, now: Timestamp) -> Result<Check, Error> {
+    let rows = tx.receipt_keys()?;
+    let Some(row) = crate::home::newest_valid(&rows, now) else { return Ok(Check::Same) };
+    let id = row.key_id.to_string();
+    if ctx.receipt_keys.contains_key(&id) {
+        return Ok(Check::Same);
+    }
+    let path = ctx.home_dir.join(&row.private_key_path);
+    let fix = format!(
+        "Copy {} (mode 0600) from the vendor's home (where `fanlic keys receipt-key` made it) to {}",
+        row.private_key_path.display(),
+        path.display()
+    );
+    Ok(match SigningKey::load(&path) {
+        Ok(key) if key.public_key() == row.public_key => {
+            ctx.receipt_keys.insert(id, Arc::new(key));
+            Check::Same
+        }
+        Ok(_) => Check::Differs {
+            problem: format!("{} holds another key than receipt key {id}, which signs now", path.display()),
+            fix,
+        },
+        Err(e) => Check::Differs { problem: format!("receipt key {id}, which signs now, is not here: {e}"), fix },
+    })
 }
 
 /// What a failed job answers (logged; `/revocations.bin` shows it): the
 /// database's own message for a database error, which names no file of
 /// the home, else the whole error.
-fn s(e: Error) -> String {
-    match e {
+fn s(e: Error) -> Failed {
+    let unavailable = is_unavailable(&e);
+    let message = match e {
         Error::Store(StoreError::Database { source, .. }) => source.to_string(),
         e => e.to_string(),
-    }
+    };
+    Failed { message, unavailable }
 }
 
 fn run_job(tx: &Tx<'_>, ctx: &mut DbCtx, job: Job) -> Pending {
@@ -243,7 +411,38 @@ fn run_job(tx: &Tx<'_>, ctx: &mut DbCtx, job: Job) -> Pending {
             Pending::Unverified(reply, tx.count_unverified(client, outcome, at).map_err(s))
         }
         Job::RevocationList { reply } => Pending::RevocationList(reply, tx.published_revocation_list().map_err(s)),
+        Job::Ready { reply } => Pending::Ready(reply, ready(tx, ctx).map_err(s)),
+        Job::Sync { counts, prune_before, reply } => Pending::Sync(reply, sync(tx, ctx, &counts, prune_before)),
     }
+}
+
+fn ready(tx: &Tx<'_>, ctx: &mut DbCtx) -> Result<Readiness, Error> {
+    let (schema_version, schema_latest) = tx.schema_versions()?;
+    if ctx.instance.shared {
+        let now = crate::util::clock::now()?;
+        let c = receipt_check(tx, ctx, now)?;
+        ctx.instance.set_receipt(c);
+    }
+    Ok(Readiness { schema_version, schema_latest })
+}
+
+/// The rate limits' counts, in a savepoint: a sync that fails never
+/// takes the batch's confirmations with it. A receipt key found missing
+/// is looked for again.
+fn sync(tx: &Tx<'_>, ctx: &mut DbCtx, counts: &[RateCount], prune_before: Option<u64>) -> Result<Vec<u64>, Failed> {
+    if matches!(ctx.instance.receipt(), Check::Differs { .. })
+        && let Ok(now) = crate::util::clock::now()
+        && let Ok(c) = receipt_check(tx, ctx, now)
+    {
+        ctx.instance.set_receipt(c);
+    }
+    tx.savepoint(|tx| {
+        if let Some(before) = prune_before {
+            tx.prune_rate_counts(before)?;
+        }
+        tx.add_rate_counts(counts)
+    })
+    .map_err(s)
 }
 
 fn lookup(tx: &Tx<'_>, master: &MasterSecret, cache: &LicenseCache, id: LicenseId) -> Result<Lookup, Error> {
@@ -258,7 +457,7 @@ fn lookup(tx: &Tx<'_>, master: &MasterSecret, cache: &LicenseCache, id: LicenseI
 /// [`record`] in a savepoint of the batch's transaction: a confirmation
 /// that fails half-way (a receipt that cannot be signed after the binding
 /// was written) leaves nothing behind, and the others of the batch commit.
-fn record_atomically(tx: &Tx<'_>, ctx: &mut DbCtx, a: &Attempt) -> Result<Recorded, String> {
+fn record_atomically(tx: &Tx<'_>, ctx: &mut DbCtx, a: &Attempt) -> Result<Recorded, Failed> {
     tx.savepoint(|tx| record(tx, ctx, a)).map_err(s)
 }
 
@@ -483,9 +682,10 @@ fn issue_receipt(
 /// Sends a job and waits for its answer without blocking a worker thread.
 pub(crate) async fn ask<T>(
     db: &mpsc::Sender<Job>,
-    make: impl FnOnce(oneshot::Sender<Result<T, String>>) -> Job,
-) -> Result<T, String> {
+    make: impl FnOnce(oneshot::Sender<Result<T, Failed>>) -> Job,
+) -> Result<T, Failed> {
+    let stopped = || Failed { message: "the database thread has stopped".to_owned(), unavailable: false };
     let (tx, rx) = oneshot::channel();
-    db.send(make(tx)).map_err(|_| "the database thread has stopped".to_owned())?;
-    rx.await.map_err(|_| "the database thread has stopped".to_owned())?
+    db.send(make(tx)).map_err(|_| stopped())?;
+    rx.await.map_err(|_| stopped())?
 }

@@ -24,11 +24,15 @@ use fanlic_verifier::{
     activation::{ChallengeError, claimed_license_id, open_challenge, token_from_url},
 };
 
-use super::db::{Attempt, Job, ReceiptAsk, ask};
+use super::db::{Attempt, Failed, Job, ReceiptAsk, ask};
+use super::instance::{Check, Instance};
 use super::license_row::{LicenseCache, LicenseRow};
 use super::limits::Limiter;
 use super::log::{Logger, Outcome, log_request};
-use super::pages::{Pg, activated, internal, rate_limited, ready, receipt_issued, refused, secure_headers};
+use super::pages::{
+    Pg, RETRY_AFTER_SECS, Unavailable, activated, internal, rate_limited, ready, receipt_issued, refused,
+    secure_headers, unavailable,
+};
 use super::reason::Reason;
 use super::{RECEIPT_SEGMENT, REVOCATIONS_PATH};
 use crate::store::bindings::PublishedList;
@@ -49,12 +53,142 @@ pub(crate) struct App {
     /// unknown license, no key), per client: they never count against a
     /// license, so that knowing a license id does not block its activation.
     pub(crate) forged_by_client: Limiter<IpAddr>,
+    /// Whether this instance's secrets match the database's.
+    pub(crate) instance: Arc<Instance>,
 }
 
-pub(crate) async fn healthz(State(app): State<Arc<App>>, ConnectInfo(peer): ConnectInfo<SocketAddr>) -> &'static str {
+/// `GET /healthz`: the process is up (`{"status":"ok"}` to a client that
+/// accepts JSON, else `ok`); it asks nothing of the database.
+pub(crate) async fn healthz(
+    State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: axum::http::HeaderMap,
+) -> Response {
     let out = Outcome { license_id: None, status: StatusCode::OK, outcome: "ok", error: None };
     log_request(&app.log, "GET", "/healthz", peer.ip(), &out, Instant::now());
-    "ok"
+    if wants_json(&headers) {
+        axum::Json(serde_json::json!({"status": "ok"})).into_response()
+    } else {
+        "ok".into_response()
+    }
+}
+
+fn wants_json(headers: &axum::http::HeaderMap) -> bool {
+    headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("application/json"))
+}
+
+/// How long `/readyz` waits for the database thread.
+const READY_TIMEOUT: core::time::Duration = core::time::Duration::from_secs(2);
+
+/// `GET /readyz`: 200 when the database answers (a read through the
+/// database thread, within [`READY_TIMEOUT`]), its schema is the one this
+/// build writes, and this instance's secrets match the database's; else
+/// 503 naming each failing check and what to do. JSON always; it shows no
+/// secret (only versions, key ids and file names).
+pub(crate) async fn readyz(State(app): State<Arc<App>>, ConnectInfo(peer): ConnectInfo<SocketAddr>) -> Response {
+    let started = Instant::now();
+    let mut checks = Vec::new();
+    let mut failed = Vec::new();
+    let mut check = |name: &str, problem: Option<(String, String)>| match problem {
+        None => checks.push(serde_json::json!({"name": name, "ok": true})),
+        Some((problem, fix)) => {
+            failed.push(name.to_owned());
+            checks.push(serde_json::json!({"name": name, "ok": false, "problem": problem, "fix": fix}));
+        }
+    };
+    let answered = tokio::time::timeout(READY_TIMEOUT, ask(&app.db, |reply| Job::Ready { reply })).await;
+    let schema = match answered {
+        Ok(Ok(r)) => {
+            check("database", None);
+            Some(r)
+        }
+        Ok(Err(f)) => {
+            check(
+                "database",
+                Some((
+                    f.message,
+                    "Check that the database runs and that this host reaches it; the service recovers by itself \
+                     when it answers again"
+                        .to_owned(),
+                )),
+            );
+            None
+        }
+        Err(_) => {
+            check(
+                "database",
+                Some((
+                    format!("no answer within {} s", READY_TIMEOUT.as_secs()),
+                    "Check the database's load and this host's network path to it".to_owned(),
+                )),
+            );
+            None
+        }
+    };
+    match schema {
+        Some(r) if r.schema_version == r.schema_latest => check("schema", None),
+        Some(r) if r.schema_version < r.schema_latest => check(
+            "schema",
+            Some((
+                format!(
+                    "the database's schema is version {}, this fanlic writes {}",
+                    r.schema_version, r.schema_latest
+                ),
+                "Run `fanlic db migrate`".to_owned(),
+            )),
+        ),
+        Some(r) => check(
+            "schema",
+            Some((
+                format!(
+                    "the database's schema is version {}, newer than this fanlic's {}",
+                    r.schema_version, r.schema_latest
+                ),
+                "Run the same fanlic version as the instance that migrated the database".to_owned(),
+            )),
+        ),
+        None => check(
+            "schema",
+            Some(("not read: the database did not answer".to_owned(), "See the database check".to_owned())),
+        ),
+    }
+    for (name, c) in [("master_secret", app.instance.master()), ("receipt_key", app.instance.receipt())] {
+        match c {
+            Check::Same => check(name, None),
+            Check::Unknown => check(
+                name,
+                Some((
+                    "not compared with the database yet (it did not answer)".to_owned(),
+                    "See the database check".to_owned(),
+                )),
+            ),
+            Check::Differs { problem, fix } => check(name, Some((problem, fix))),
+        }
+    }
+    let ok = failed.is_empty();
+    let status = if ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let body = serde_json::json!({
+        "status": if ok { "ready" } else { "not_ready" },
+        "failed": failed,
+        "checks": checks,
+    });
+    let mut r = (status, axum::Json(body)).into_response();
+    if !ok && let Ok(v) = HeaderValue::from_str(&RETRY_AFTER_SECS.to_string()) {
+        r.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    let out = Outcome { license_id: None, status, outcome: if ok { "ready" } else { "not_ready" }, error: None };
+    log_request(&app.log, "GET", "/readyz", peer.ip(), &out, started);
+    r
+}
+
+/// A job the database thread could not do: 503 with `Retry-After` when the
+/// database is out of reach, else 500.
+fn failed(out: Outcome, pg: Pg, f: Failed) -> (Response, Outcome) {
+    if f.unavailable {
+        unavailable(out, pg, Unavailable::Database, Some(f.message))
+    } else {
+        internal(out, pg, f.message)
+    }
 }
 
 /// `GET /revocations.bin`: the newest list `fanlic revocations export`
@@ -81,7 +215,18 @@ pub(crate) async fn revocation_list(
             (StatusCode::NOT_FOUND, "no revocation list has been exported yet (`fanlic revocations export`)\n")
                 .into_response(),
         ),
-        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, (StatusCode::INTERNAL_SERVER_ERROR, e).into_response()),
+        Err(f) if f.unavailable => {
+            let mut r = (
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("the revocation list cannot be read now; try again in {RETRY_AFTER_SECS} seconds\n"),
+            )
+                .into_response();
+            if let Ok(v) = HeaderValue::from_str(&RETRY_AFTER_SECS.to_string()) {
+                r.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            (StatusCode::SERVICE_UNAVAILABLE, r)
+        }
+        Err(f) => (StatusCode::INTERNAL_SERVER_ERROR, (StatusCode::INTERNAL_SERVER_ERROR, f.message).into_response()),
     };
     secure_headers(resp.headers_mut());
     let out = Outcome {
@@ -133,8 +278,7 @@ pub(crate) async fn token_request(
     let start = Instant::now();
     let (parts, body) = request.into_parts();
     let (method, uri, headers) = (parts.method, parts.uri, parts.headers);
-    let json =
-        headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("application/json"));
+    let json = wants_json(&headers);
     let lang =
         headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).map_or(Lang::En, Lang::from_accept_language);
     let pg = Pg { json, lang, now: Timestamp(0) };
@@ -227,6 +371,12 @@ async fn handle(
     if let Err(wait) = app.forged_by_client.check(&client, now.0) {
         return rate_limited(out, pg, wait);
     }
+    // Secrets unlike the other instances': no token can be checked (another
+    // master secret), or a receipt could not be signed as theirs are. The
+    // log says which once; `/readyz` says it on every call.
+    if app.instance.master_differs() || (post && app.instance.refuses_confirmations()) {
+        return unavailable(out, pg, Unavailable::Misconfigured, None);
+    }
     let mut raw = [0u8; MAX_TOKEN_LEN];
     let Ok(raw) = token_from_url(path, &mut raw) else { return refused(out, pg, &[Reason::Malformed], None, 0) };
     let Ok(id) = claimed_license_id(raw) else { return refused(out, pg, &[Reason::Malformed], None, 0) };
@@ -241,7 +391,7 @@ async fn handle(
         Some(l) => (Some(l), None),
         None => match ask(&app.db, |reply| Job::Lookup { id, reply }).await {
             Ok(l) => (l.license.clone(), Some(l)),
-            Err(e) => return internal(out, pg, e),
+            Err(f) => return failed(out, pg, f),
         },
     };
     let Some(license) = license else {
@@ -334,7 +484,7 @@ async fn handle(
     });
     let recorded = match ask(&app.db, |reply| Job::Record { rec, reply }).await {
         Ok(r) => r,
-        Err(e) => return internal(out, pg, e),
+        Err(f) => return failed(out, pg, f),
     };
     if !recorded.reasons.is_empty() {
         return refused(out, pg, &recorded.reasons, Some(&license), challenge.nodes);
@@ -369,8 +519,8 @@ async fn unverified(
     license: Option<&LicenseRow>,
 ) -> (Response, Outcome) {
     let _ = app.forged_by_client.hit(client, at.0);
-    if post && let Err(e) = ask(&app.db, |reply| Job::Unverified { client, outcome: reason.code(), at, reply }).await {
-        return internal(out, pg, e);
+    if post && let Err(f) = ask(&app.db, |reply| Job::Unverified { client, outcome: reason.code(), at, reply }).await {
+        return failed(out, pg, f);
     }
     refused(out, pg, &[reason], license, 0)
 }

@@ -56,7 +56,7 @@ pub(crate) fn start() -> Result<(mpsc::Sender<String>, thread::JoinHandle<()>), 
     Ok((tx, handle))
 }
 
-/// What the log says of a request path: `/healthz`, else the path's
+/// What the log says of a request path: `/healthz` and `/readyz`, else the path's
 /// segments before the last that are short plain words (`/a`), each other
 /// one as `<redacted>`, and the last as `<token>`. A token is at least 46
 /// characters, so no part of one is ever logged, whatever the URL's shape
@@ -66,7 +66,7 @@ fn logged_path(path: &str) -> String {
     const MAX_SEGMENT: usize = 16;
     /// Segments logged at most, before the token.
     const MAX_SEGMENTS: usize = 8;
-    if path == "/healthz" {
+    if path == "/healthz" || path == "/readyz" {
         return path.to_owned();
     }
     if path.is_empty() {

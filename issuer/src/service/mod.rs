@@ -19,12 +19,15 @@
 //! Its parts: `router` accepts connections, `handlers` answer requests,
 //! `pages` write what is shown, `reason` says why an activation is
 //! refused, `db` is the database thread, `limits` the connection and rate
-//! limits, `log` the request log, `license_row` the cached license rows,
+//! limits (shared with the other instances on PostgreSQL), `instance` the
+//! secrets compared with the other instances' (`/readyz`), `log` the
+//! request log, `license_row` the cached license rows,
 //! and [`receipts`] what receipts add (alerts, lease reminders). Every
 //! record is read and written through the store ([`crate::store::Tx`]).
 
 mod db;
 mod handlers;
+mod instance;
 mod license_row;
 mod limits;
 mod log;
@@ -44,7 +47,9 @@ use crate::Error;
 use crate::Home;
 use crate::home::activation::MasterSecret;
 
+use self::db::{Job, ask};
 use self::handlers::App;
+use self::instance::Instance;
 use self::license_row::LicenseCache;
 use self::limits::Limiter;
 use self::log::Logger;
@@ -105,6 +110,10 @@ pub struct ServeOptions {
     pub max_connections_per_client: u32,
     /// How to write request logs.
     pub log: LogFormat,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (for rate
+    /// limits, logs and activation records); a proxy's own connections
+    /// count against the total cap only, not the per-client one.
+    pub trusted_proxies: Vec<core::net::IpAddr>,
 }
 
 impl Default for ServeOptions {
@@ -120,6 +129,7 @@ impl Default for ServeOptions {
             max_connections: DEFAULT_MAX_CONNECTIONS,
             max_connections_per_client: DEFAULT_MAX_CONNECTIONS_PER_CLIENT,
             log: LogFormat::Json,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -152,16 +162,22 @@ pub fn run(home_dir: &Path, opts: &ServeOptions) -> Result<(), Error> {
         .build()
         .map_err(|e| Error::Service(ServiceError::Failed { reason: format!("cannot start the async runtime: {e}") }))?;
     let cache: LicenseCache = Arc::new(Mutex::new(HashMap::new()));
-    let (db, db_thread) = db::start(home, master, Arc::clone(&cache))?;
+    let instance = Arc::new(Instance::new(home.store().is_postgres()));
+    let (db, db_thread) = db::start(home, (master, master_path), Arc::clone(&cache), Arc::clone(&instance))?;
     let (lines, log_thread) = log::start()?;
     let app = Arc::new(App {
         db,
         cache,
         log: Logger { lines, format: opts.log },
-        by_license: Limiter::new(opts.rate_license, opts.rate_window_secs),
-        by_client: Limiter::new(opts.rate_client, opts.rate_window_secs),
-        forged_by_client: Limiter::new(opts.rate_forged, opts.rate_window_secs),
+        by_license: Limiter::new("license", opts.rate_license, opts.rate_window_secs),
+        by_client: Limiter::new("client", opts.rate_client, opts.rate_window_secs),
+        forged_by_client: Limiter::new("forged", opts.rate_forged, opts.rate_window_secs),
+        instance: Arc::clone(&instance),
     });
+    if instance.shared {
+        // Ended with the runtime, which drops its hold on the queue.
+        runtime.spawn(sync_limits(Arc::clone(&app)));
+    }
     let served = runtime.block_on(router::serve(opts, Arc::clone(&app)));
     // Dropping the last senders ends both threads once their queues are done.
     drop(app);
@@ -169,6 +185,65 @@ pub fn run(home_dir: &Path, opts: &ServeOptions) -> Result<(), Error> {
     let _ = db_thread.join();
     let _ = log_thread.join();
     served
+}
+
+/// Syncs the rate limits' counts with the other instances' through the
+/// database every [`limits::SYNC_EVERY`] (see [`Limiter`] for the slack),
+/// and removes windows long past about once a minute. A receipt key found
+/// missing is looked for again with each sync.
+async fn sync_limits(app: Arc<App>) {
+    use crate::store::instances::RateCount;
+    let mut tick = tokio::time::interval(limits::SYNC_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut n: u64 = 0;
+    loop {
+        tick.tick().await;
+        n = n.wrapping_add(1);
+        let license = app.by_license.unsynced();
+        let client = app.by_client.unsynced();
+        let forged = app.forged_by_client.unsynced();
+        let mut counts = Vec::new();
+        let mut add = |scope, window_start, keys: Vec<String>, adds: Vec<u32>| {
+            for (key, add) in keys.into_iter().zip(adds) {
+                counts.push(RateCount { scope, key, window_start, add });
+            }
+        };
+        add(
+            app.by_license.scope(),
+            license.window_start,
+            license.counts.iter().map(|(k, _)| k.to_string()).collect(),
+            license.counts.iter().map(|(_, a)| *a).collect(),
+        );
+        add(
+            app.by_client.scope(),
+            client.window_start,
+            client.counts.iter().map(|(k, _)| k.to_string()).collect(),
+            client.counts.iter().map(|(_, a)| *a).collect(),
+        );
+        add(
+            app.forged_by_client.scope(),
+            forged.window_start,
+            forged.counts.iter().map(|(k, _)| k.to_string()).collect(),
+            forged.counts.iter().map(|(_, a)| *a).collect(),
+        );
+        let longest =
+            app.by_license.window_secs().max(app.by_client.window_secs()).max(app.forged_by_client.window_secs());
+        let prune_before = n
+            .is_multiple_of(60)
+            .then(|| crate::util::clock::now().ok())
+            .flatten()
+            .map(|now| now.0.saturating_sub(longest.saturating_mul(2)));
+        let recheck = matches!(app.instance.receipt(), instance::Check::Differs { .. });
+        if counts.is_empty() && prune_before.is_none() && !recheck {
+            continue;
+        }
+        let answer = ask(&app.db, |reply| Job::Sync { counts, prune_before, reply }).await.ok();
+        let (l, c) = (license.counts.len(), client.counts.len());
+        let part = |from: usize, len: usize| answer.as_ref().and_then(|t| t.get(from..from + len));
+        app.by_license.synced(&license, part(0, l));
+        app.by_client.synced(&client, part(l, c));
+        app.forged_by_client.synced(&forged, part(l + c, forged.counts.len()));
+    }
 }
 
 /// Where the service publishes the newest revocation list (SPEC.md §5),

@@ -159,6 +159,75 @@ pub(crate) fn internal(mut out: Outcome, pg: Pg, error: String) -> (Response, Ou
     (r, out)
 }
 
+/// Seconds a client is asked to wait when the service cannot answer now.
+pub(crate) const RETRY_AFTER_SECS: u64 = 5;
+
+/// Why the service cannot answer now (503, `Retry-After`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Unavailable {
+    /// The database is out of reach.
+    Database,
+    /// This instance's secrets differ from the other instances' (`/readyz` says which).
+    Misconfigured,
+}
+
+/// A 503 with `Retry-After`: JSON or a page in the reader's language.
+pub(crate) fn unavailable(mut out: Outcome, pg: Pg, why: Unavailable, error: Option<String>) -> (Response, Outcome) {
+    out.status = StatusCode::SERVICE_UNAVAILABLE;
+    out.error = error;
+    let wait = RETRY_AFTER_SECS;
+    let (code, en, zh) = match why {
+        Unavailable::Database => (
+            "unavailable",
+            format!(
+                "The activation service cannot reach its records right now; nothing was recorded. Wait {wait} \
+                 seconds, then try again (the QR code stays valid for 5 minutes)."
+            ),
+            format!("激活服务暂时无法访问其记录，本次未记录任何内容。请等待 {wait} 秒后重试（二维码 5 分钟内有效）。"),
+        ),
+        Unavailable::Misconfigured => (
+            "instance_misconfigured",
+            format!(
+                "This server of the activation service is not set up like the others, so it cannot confirm \
+                 activations; nothing was recorded. Wait {wait} seconds, then try again; if this persists, contact \
+                 the vendor."
+            ),
+            format!(
+                "激活服务的此台服务器与其他服务器配置不一致，无法确认激活，本次未记录任何内容。请等待 {wait} \
+                 秒后重试；如仍出现此提示，请联系厂商。"
+            ),
+        ),
+    };
+    out.outcome = code;
+    let mut r = if pg.json {
+        let reasons = [
+            json!({"code": code, "message": en, "title": pg.lang.pick("Service unavailable", "服务暂不可用"), "prompt": pick_text(pg.lang, &en, &zh)}),
+        ];
+        (out.status, axum::Json(json!({"status": "refused", "lang": pg.lang.tag(), "reasons": reasons})))
+            .into_response()
+    } else {
+        let title = pg.lang.pick("Service unavailable", "服务暂不可用");
+        let text = pick_text(pg.lang, &en, &zh);
+        html(
+            out.status,
+            pg.lang,
+            title,
+            &format!("<h1>{}</h1>\n<p>{}</p>\n<p class=\"code\">({code})</p>\n", esc(title), esc(text)),
+        )
+    };
+    if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
+        r.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    (r, out)
+}
+
+fn pick_text<'a>(lang: Lang, en: &'a str, zh: &'a str) -> &'a str {
+    match lang {
+        Lang::ZhCn => zh,
+        _ => en,
+    }
+}
+
 /// Whole minutes until `until` (rounded up: a QR code with 30 s left is
 /// shown as valid for 1 more minute), 0 when past.
 fn minutes_left(until: u64, now: Timestamp) -> u64 {

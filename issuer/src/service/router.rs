@@ -4,12 +4,12 @@
 //! every answer, and a graceful stop on SIGINT or SIGTERM.
 
 use crate::error::ServiceError;
-use core::{convert::Infallible, fmt::Write as _, time::Duration};
+use core::{convert::Infallible, fmt::Write as _, net::SocketAddr, time::Duration};
 use std::{io::Write as _, sync::Arc, time::Instant};
 
 use axum::{Router, extract::ConnectInfo, http::StatusCode, routing::get};
 
-use super::handlers::{App, healthz, revocation_list, token_request};
+use super::handlers::{App, healthz, readyz, revocation_list, token_request};
 use super::limits::Conns;
 use super::log::{Outcome, log_request};
 use super::pages::{secure_headers, security_header_list};
@@ -36,6 +36,7 @@ pub(crate) async fn serve(opts: &ServeOptions, app: Arc<App>) -> Result<(), Erro
     }
     let router = Router::new()
         .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
         .route(REVOCATIONS_PATH, get(revocation_list))
         .fallback(token_request)
         .with_state(Arc::clone(&app));
@@ -65,7 +66,10 @@ pub(crate) async fn serve(opts: &ServeOptions, app: Arc<App>) -> Result<(), Erro
                 }
             },
         };
-        let Some(slot) = Conns::enter(&conns, peer.ip()) else {
+        // A trusted proxy carries many customers' connections: it meets
+        // the total cap, and each customer is counted by its address below.
+        let from_proxy = opts.trusted_proxies.contains(&peer.ip());
+        let Some(slot) = Conns::enter(&conns, peer.ip(), !from_proxy) else {
             let out = Outcome {
                 license_id: None,
                 status: StatusCode::SERVICE_UNAVAILABLE,
@@ -79,11 +83,18 @@ pub(crate) async fn serve(opts: &ServeOptions, app: Arc<App>) -> Result<(), Erro
         };
         let router = router.clone();
         let http = http.clone();
+        let proxies = opts.trusted_proxies.clone();
         let mut stop = stop_rx.clone();
         tokio::spawn(async move {
             let _slot = slot;
             let svc = hyper::service::service_fn(move |mut req: axum::extract::Request<hyper::body::Incoming>| {
-                req.extensions_mut().insert(ConnectInfo(peer));
+                // Behind a trusted proxy the client is the one it names.
+                let client = if from_proxy {
+                    crate::util::proxy::forwarded_for(req.headers(), &proxies).map_or(peer, |ip| SocketAddr::new(ip, 0))
+                } else {
+                    peer
+                };
+                req.extensions_mut().insert(ConnectInfo(client));
                 let router = router.clone();
                 async move {
                     use tower::ServiceExt as _;

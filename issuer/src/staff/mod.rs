@@ -361,17 +361,27 @@ mod tests {
 
     use super::*;
 
-    fn store() -> (tempfile::TempDir, Store) {
+    /// A new store on each backend: SQLite in a temporary folder, and a
+    /// new database in the test process's PostgreSQL (over TLS).
+    fn stores() -> Vec<(tempfile::TempDir, Store)> {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("fanlic.db"), true).unwrap();
-        (dir, store)
+        let sqlite = Store::open(&dir.path().join("fanlic.db"), true).unwrap();
+        let pg = fanlic_testkit::postgres::PgCluster::shared();
+        let url = pg.tls_url(&pg.new_database()).parse().unwrap();
+        let postgres = Store::open_database(&crate::store::Database::Postgres(url), true).unwrap();
+        vec![(dir, sqlite), (tempfile::tempdir().unwrap(), postgres)]
     }
 
     const PW: &str = "correct horse battery";
 
     #[test]
     fn a_session_ends_after_the_idle_time_and_after_its_longest_life() {
-        let (_d, mut s) = store();
+        for (_d, s) in stores() {
+            session_times(s);
+        }
+    }
+
+    fn session_times(mut s: Store) {
         add(&mut s, "alice", Role::Admin, PW, "root", Timestamp(1_000)).unwrap();
         let Ok(open) = login(&mut s, "alice", PW, "127.0.0.1", Timestamp(1_000)).unwrap() else { panic!("refused") };
         let limits = (1_800, 43_200);
@@ -393,7 +403,12 @@ mod tests {
 
     #[test]
     fn only_the_digest_of_a_token_is_stored_and_a_wrong_token_opens_nothing() {
-        let (_d, mut s) = store();
+        for (_d, s) in stores() {
+            token_digest_only(s);
+        }
+    }
+
+    fn token_digest_only(mut s: Store) {
         add(&mut s, "alice", Role::Issuer, PW, "root", Timestamp(1_000)).unwrap();
         let Ok(open) = login(&mut s, "alice", PW, "::1", Timestamp(1_000)).unwrap() else { panic!("refused") };
         let limits = (1_800, 43_200);

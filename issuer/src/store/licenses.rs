@@ -502,7 +502,9 @@ fn search_plan(s: &LicenseSearch, how: TextMatch, dialect: super::sql::Dialect) 
         }
         let any = format!("({})", any.join(" OR "));
         if s.expiring.is_none() {
-            count = Some(format!("SELECT count(*) FROM (SELECT 1 FROM licenses WHERE {any} LIMIT {SORTED_MATCHES}) AS hits"));
+            count = Some(format!(
+                "SELECT count(*) FROM (SELECT 1 FROM licenses WHERE {any} LIMIT {SORTED_MATCHES}) AS hits"
+            ));
         }
         wheres.push(any);
     }

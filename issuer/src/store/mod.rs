@@ -15,7 +15,10 @@
 //! - `bindings`: what `fanlic serve` binds and records of activations.
 //! - `receipts`: activation receipts, the alerts staff read, lease reminders.
 //! - `staff`: staff accounts, console sessions, failed logins.
+//! - `instances`: secrets' check values and rate limit counts `fanlic serve` instances share.
 //! - `audit`: the audit trail, written in the same transaction as the change.
+//! - `copy`: `fanlic db`: a database's state read without migrating it,
+//!   migrating it, and copying a home's SQLite records into PostgreSQL.
 //!
 //! The store is synchronous; async callers reach it through a database
 //! thread. A second backend (PostgreSQL) implements the same `Tx` methods:
@@ -24,8 +27,10 @@
 pub mod audit;
 pub mod bindings;
 mod contracts;
+mod copy;
 pub mod dashboard;
 pub mod decisions;
+pub mod instances;
 mod keys;
 mod licenses;
 mod outbox;
@@ -47,6 +52,10 @@ use std::sync::Arc;
 use crate::Error;
 
 pub use contracts::*;
+pub use copy::{
+    CopyReport, DbStatus, InstanceSecret, MigrateReport, MigrationStep, RecordedKey, TableCopy, TableRows,
+    copy_database, db_migrate, db_status,
+};
 pub use decisions::DecisionKind;
 pub use keys::{IssuingKeyRow, RECEIPT_PURPOSE, RootKeyRow};
 pub use licenses::*;
@@ -78,6 +87,7 @@ pub struct Store {
 }
 
 #[derive(Debug)]
+#[expect(clippy::large_enum_variant, reason = "one per store, never copied")]
 enum Backend {
     Sqlite(Connection),
     Postgres(Arc<sql::pg::Pool>),
@@ -85,6 +95,7 @@ enum Backend {
 
 /// Where a home's records are.
 #[derive(Clone, Debug)]
+#[expect(clippy::large_enum_variant, reason = "made once per process")]
 pub enum Database {
     /// A SQLite file (the home's `fanlic.db`).
     Sqlite(PathBuf),
@@ -130,8 +141,13 @@ pub struct Tx<'s> {
     path: &'s Path,
 }
 
+/// How long a PostgreSQL writer waits for the write lock (milliseconds),
+/// as SQLite's writers wait (`busy_timeout`) but longer: a batch of
+/// `fanlic ingest` on another host holds it for its whole transaction.
+const WRITE_LOCK_WAIT_MS: u32 = 60_000;
+
 /// The advisory lock every PostgreSQL writer takes (the bytes of "fanlic").
-const WRITE_LOCK: i64 = 0x0066_616e_6c69_63;
+const WRITE_LOCK: i64 = 0x0000_6661_6e6c_6963;
 
 impl Store {
     /// Opens (`create`: creates) the SQLite database and brings its schema up to date.
@@ -195,8 +211,14 @@ impl Store {
                 finish_sqlite(lite, path, out)
             }
             Backend::Postgres(_) => self.with_postgres(|conn| {
-                conn.execute_batch(&format!("BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})"))
-                    .map_err(err(path, "cannot start a transaction"))?;
+                // The wait for the write lock may outlast a statement's
+                // timeout (another process's batch is committing); the
+                // timeout applies again to what follows.
+                conn.execute_batch(&format!(
+                    "BEGIN; SET LOCAL statement_timeout = {WRITE_LOCK_WAIT_MS};
+                     SELECT pg_advisory_xact_lock({WRITE_LOCK}); SET LOCAL statement_timeout TO DEFAULT"
+                ))
+                .map_err(err(path, "cannot start a transaction"))?;
                 let out = f(&Tx { conn, path });
                 finish_postgres(conn, path, out)
             }),

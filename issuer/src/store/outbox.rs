@@ -123,7 +123,7 @@ pub struct AttachmentInfo {
     pub stored: bool,
 }
 
-/// A pending reply that is due, as [`Tx::due_replies`] reads it.
+/// A pending reply that is due, as [`Tx::claim_replies`] leases it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DueReply {
     /// Its outbox id.
@@ -271,20 +271,41 @@ impl Tx<'_> {
         Ok(entries)
     }
 
-    /// The pending replies due at `now`, oldest first, without their
-    /// attachments.
-    pub fn due_replies(&self, now: Timestamp) -> Result<Vec<DueReply>, Error> {
-        let read = || err(self.path, "cannot read the outbox");
+    /// Leases to `holder` until `until` at most `limit` pending replies due
+    /// at `due` and not leased to anyone at `now` (no lease, or one that ran
+    /// out), and returns them oldest first, without their attachments. Run
+    /// in its own short write transaction: once it commits, no other flush
+    /// takes these replies until `until`. On PostgreSQL the rows are also
+    /// locked with `SKIP LOCKED`, so that a writer that somehow ran beside
+    /// the store's write lock would pass over them rather than wait.
+    pub fn claim_replies(
+        &self,
+        due: Timestamp,
+        now: Timestamp,
+        until: Timestamp,
+        holder: &str,
+        limit: u32,
+    ) -> Result<Vec<DueReply>, Error> {
+        let write = || err(self.path, "cannot lease replies in the outbox");
+        let skip_locked = match self.conn.dialect() {
+            super::sql::Dialect::Sqlite => "",
+            super::sql::Dialect::Postgres => "FOR UPDATE SKIP LOCKED",
+        };
         let mut stmt = self
             .conn
-            .prepare(
-                "SELECT outbox_id, to_addr, from_addr, subject, in_reply_to, refs, body, message_id, created_at,
-                        attempts
-                 FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?1 ORDER BY outbox_id",
-            )
-            .map_err(read())?;
+            .prepare_cached(&format!(
+                "UPDATE outbox SET leased_until = ?3, leased_by = ?4
+                 WHERE outbox_id IN (
+                     SELECT outbox_id FROM outbox
+                     WHERE status = 'pending' AND next_attempt_at <= ?1
+                       AND (leased_until IS NULL OR leased_until <= ?2)
+                     ORDER BY outbox_id LIMIT ?5 {skip_locked})
+                 RETURNING outbox_id, to_addr, from_addr, subject, in_reply_to, refs, body, message_id, created_at,
+                           attempts"
+            ))
+            .map_err(write())?;
         let rows = stmt
-            .query_map(params![int(now.0)], |r| {
+            .query_map(params![int(due.0), int(now.0), int(until.0), holder, i64::from(limit)], |r| {
                 let refs: String = r.get(5)?;
                 Ok(DueReply {
                     id: r.get(0)?,
@@ -300,8 +321,42 @@ impl Tx<'_> {
                     attempts: u32::try_from(r.get::<_, i64>(9)?).unwrap_or(u32::MAX),
                 })
             })
-            .map_err(read())?;
-        rows.collect::<Result<Vec<_>, _>>().map_err(read())
+            .map_err(write())?;
+        let mut claimed = rows.collect::<Result<Vec<_>, _>>().map_err(write())?;
+        // RETURNING promises no order.
+        claimed.sort_by_key(|d| d.id);
+        Ok(claimed)
+    }
+
+    /// Extends to `until` every lease `holder` still has on a pending reply;
+    /// the ids it still holds. A reply missing from them was taken by
+    /// another flush after this holder's lease ran out: it must not be sent
+    /// from here.
+    pub fn renew_leases(&self, holder: &str, until: Timestamp) -> Result<Vec<i64>, Error> {
+        let write = || err(self.path, "cannot renew the outbox leases");
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "UPDATE outbox SET leased_until = ?2 WHERE leased_by = ?1 AND status = 'pending' RETURNING outbox_id",
+            )
+            .map_err(write())?;
+        let rows = stmt.query_map(params![holder, int(until.0)], |r| r.get::<_, i64>(0)).map_err(write())?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(write())
+    }
+
+    /// How many pending replies due at `due` another flush is sending at
+    /// `now` (leased to someone else, lease not run out).
+    pub fn replies_leased_elsewhere(&self, due: Timestamp, now: Timestamp, holder: &str) -> Result<u64, Error> {
+        let n: i64 = self
+            .conn
+            .query_row(
+                "SELECT count(*) FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?1
+                   AND leased_until > ?2 AND leased_by IS DISTINCT FROM ?3",
+                params![int(due.0), int(now.0), holder],
+                |r| r.get(0),
+            )
+            .map_err(err(self.path, "cannot read the outbox"))?;
+        Ok(u64::try_from(n).unwrap_or(0))
     }
 
     /// How many pending replies are not yet due at `now` (backing off).
@@ -317,22 +372,10 @@ impl Tx<'_> {
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
-    /// Claims a due reply for one flush until `until`: false when another
-    /// flush claimed or sent it first.
-    pub fn claim_reply(&self, id: i64, now: Timestamp, until: Timestamp) -> Result<bool, Error> {
-        let claimed = self
-            .conn
-            .execute(
-                "UPDATE outbox SET next_attempt_at = ?2
-                 WHERE outbox_id = ?1 AND status = 'pending' AND next_attempt_at <= ?3",
-                params![id, int(until.0), int(now.0)],
-            )
-            .map_err(err(self.path, "cannot update the outbox"))?;
-        Ok(claimed == 1)
-    }
-
-    /// The attachments of a reply, with their bytes (while it is not sent).
-    pub fn reply_attachments(&self, id: i64) -> Result<Vec<ReplyAttachment>, Error> {
+    /// The attachments of a reply, with their bytes; `None` once their
+    /// bytes are gone (the reply was sent, by another flush if this one
+    /// thought it held it).
+    pub fn reply_attachments(&self, id: i64) -> Result<Option<Vec<ReplyAttachment>>, Error> {
         let read = || err(self.path, "cannot read the outbox");
         let mut att = self
             .conn
@@ -342,48 +385,70 @@ impl Tx<'_> {
             .map_err(read())?;
         let rows = att
             .query_map(params![id], |r| {
-                Ok(ReplyAttachment { file_name: r.get(0)?, content_type: r.get(1)?, bytes: r.get(2)? })
+                let (file_name, content_type, bytes): (String, String, Option<Vec<u8>>) =
+                    (r.get(0)?, r.get(1)?, r.get(2)?);
+                Ok(bytes.map(|bytes| ReplyAttachment { file_name, content_type, bytes }))
             })
             .map_err(read())?;
-        rows.collect::<Result<Vec<_>, _>>().map_err(read())
+        let all = rows.collect::<Result<Vec<_>, _>>().map_err(read())?;
+        Ok(all.into_iter().collect())
     }
 
-    /// Marks a reply sent via `via`; its attachments' bytes go, their
+    /// Marks a reply sent via `via` if `holder` still leases it (false: it
+    /// does not, and nothing changed); its attachments' bytes go, their
     /// digests stay.
-    pub fn mark_reply_sent(&self, id: i64, now: Timestamp, via: &str) -> Result<(), Error> {
+    pub fn mark_reply_sent(&self, id: i64, now: Timestamp, via: &str, holder: &str) -> Result<bool, Error> {
         let write = || err(self.path, "cannot update the outbox");
-        self.conn
+        let n = self
+            .conn
             .execute(
-                "UPDATE outbox SET status = 'sent', sent_at = ?2, sent_via = ?3, last_error = NULL
-                 WHERE outbox_id = ?1",
-                params![id, int(now.0), via],
+                "UPDATE outbox SET status = 'sent', sent_at = ?2, sent_via = ?3, last_error = NULL,
+                     leased_until = NULL, leased_by = NULL
+                 WHERE outbox_id = ?1 AND leased_by = ?4",
+                params![id, int(now.0), via, holder],
             )
             .map_err(write())?;
+        if n != 1 {
+            return Ok(false);
+        }
         self.conn
             .execute("UPDATE outbox_attachments SET bytes = NULL WHERE outbox_id = ?1", params![id])
             .map_err(write())?;
-        Ok(())
+        Ok(true)
     }
 
-    /// Records a failed attempt to retry at `at`.
-    pub fn mark_reply_retry(&self, id: i64, attempts: u32, at: Timestamp, error: &str) -> Result<(), Error> {
+    /// Records a failed attempt to retry at `at`, if `holder` still leases
+    /// the reply (false: it does not, and nothing changed).
+    pub fn mark_reply_retry(
+        &self,
+        id: i64,
+        attempts: u32,
+        at: Timestamp,
+        error: &str,
+        holder: &str,
+    ) -> Result<bool, Error> {
         self.conn
             .execute(
-                "UPDATE outbox SET attempts = ?2, next_attempt_at = ?3, last_error = ?4 WHERE outbox_id = ?1",
-                params![id, i64::from(attempts), int(at.0), error],
+                "UPDATE outbox SET attempts = ?2, next_attempt_at = ?3, last_error = ?4,
+                     leased_until = NULL, leased_by = NULL
+                 WHERE outbox_id = ?1 AND leased_by = ?5",
+                params![id, i64::from(attempts), int(at.0), error, holder],
             )
-            .map(|_| ())
+            .map(|n| n == 1)
             .map_err(err(self.path, "cannot update the outbox"))
     }
 
-    /// Marks a reply failed for good.
-    pub fn mark_reply_failed(&self, id: i64, attempts: u32, error: &str) -> Result<(), Error> {
+    /// Marks a reply failed for good, if `holder` still leases it (false:
+    /// it does not, and nothing changed).
+    pub fn mark_reply_failed(&self, id: i64, attempts: u32, error: &str, holder: &str) -> Result<bool, Error> {
         self.conn
             .execute(
-                "UPDATE outbox SET status = 'failed', attempts = ?2, last_error = ?3 WHERE outbox_id = ?1",
-                params![id, i64::from(attempts), error],
+                "UPDATE outbox SET status = 'failed', attempts = ?2, last_error = ?3,
+                     leased_until = NULL, leased_by = NULL
+                 WHERE outbox_id = ?1 AND leased_by = ?4",
+                params![id, i64::from(attempts), error, holder],
             )
-            .map(|_| ())
+            .map(|n| n == 1)
             .map_err(err(self.path, "cannot update the outbox"))
     }
 }
@@ -421,6 +486,7 @@ impl OutboxFilter {
 
     fn condition(self) -> &'static str {
         match self {
+            // TRUE, not 1: PostgreSQL wants a boolean (SQLite reads TRUE as 1).
             Self::All => "TRUE",
             Self::Queued => "status = 'pending' AND attempts = 0",
             Self::Failed => "(status = 'failed' OR (status = 'pending' AND attempts > 0))",

@@ -141,14 +141,17 @@ impl Tx<'_> {
         u64::try_from(last.unwrap_or(0)).map_err(|_| corrupt(self.path, "a negative revocation list sequence"))
     }
 
-    /// Records a revocation list exported.
-    pub fn insert_revocation_list(&self, sequence: u64, issued_at: Timestamp, file: &[u8]) -> Result<(), Error> {
+    /// Records a revocation list exported; false when a list with this
+    /// sequence is recorded already (the primary key: one list per sequence,
+    /// whoever signed it).
+    pub fn insert_revocation_list(&self, sequence: u64, issued_at: Timestamp, file: &[u8]) -> Result<bool, Error> {
         self.conn
             .execute(
-                "INSERT INTO revocation_lists (sequence, issued_at, file_bytes) VALUES (?1, ?2, ?3)",
+                "INSERT INTO revocation_lists (sequence, issued_at, file_bytes) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (sequence) DO NOTHING",
                 params![int(sequence), int(issued_at.0), file],
             )
-            .map(|_| ())
+            .map(|n| n == 1)
             .map_err(err(self.path, "cannot record the revocation list"))
     }
 

@@ -608,6 +608,27 @@ CREATE TABLE rate_limits (
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
+/// What each migration does, in a line: `fanlic db status` lists the
+/// pending ones, `fanlic db migrate` the ones it applied.
+pub(crate) const MIGRATION_TITLES: [&str; 14] = [
+    "keys, licenses, settings",
+    "the contract registry",
+    "the reply outbox",
+    "registration-mail decisions",
+    "the home's settings",
+    "activation, revocation and unbinding",
+    "private cloud: server instances",
+    "one live license per project, one audit trail",
+    "secrets at rest: attachments kept until sent, unverified attempts",
+    "activation receipts, receipt keys, alerts",
+    "bounded raw mail",
+    "the staff console: accounts, sessions, failed logins",
+    "the staff console's indexes and audit search",
+    "several instances: outbox leases, instance secrets, shared rate limits",
+];
+// A migration added without its title fails the build here.
+const _: () = assert!(MIGRATION_TITLES.len() == MIGRATIONS.len());
+
 /// Opens (`create`: creates) the database and brings its schema up to date.
 pub(crate) fn open(path: &Path, create: bool) -> Result<Connection, Error> {
     use rusqlite::OpenFlags as F;
@@ -707,7 +728,7 @@ fn migrate(conn: &Connection, path: &Path) -> Result<(), Error> {
 
 /// The lock PostgreSQL migrations hold, so that instances starting at once
 /// migrate one after the other ("fanlicmg").
-const MIGRATION_LOCK: i64 = 0x6661_6e6c_6963_6d67;
+pub(crate) const MIGRATION_LOCK: i64 = 0x6661_6e6c_6963_6d67;
 
 /// What the database's schema is: its version, and the versions this build
 /// would still apply.
@@ -765,6 +786,37 @@ pub(crate) fn migrate_postgres(conn: &Connection, path: &Path) -> Result<(), Err
 fn postgres_version(conn: &Connection, path: &Path) -> Result<i64, Error> {
     conn.query_row("SELECT coalesce(max(version), 0) FROM schema_migrations", params![], |r| r.get(0))
         .map_err(err(path, "cannot read the schema version"))
+}
+
+/// The schema version of the database `conn` is on, read without
+/// migrating: a PostgreSQL database without `schema_migrations` (never
+/// opened by fanlic) is at version 0.
+pub(crate) fn version_without_migrating(conn: &Connection, path: &Path) -> Result<i64, Error> {
+    if conn.sqlite().is_some() {
+        return status(conn, path).map(|s| s.version);
+    }
+    let known: bool = conn
+        .query_row("SELECT to_regclass('schema_migrations') IS NOT NULL", params![], |r| r.get(0))
+        .map_err(err(path, "cannot read the schema version"))?;
+    if known { postgres_version(conn, path) } else { Ok(0) }
+}
+
+/// Makes the PostgreSQL schema of `version` in an empty database, inside
+/// the caller's transaction (`fanlic db copy`: the schema and the records
+/// are kept together or not at all).
+pub(crate) fn create_postgres(conn: &Connection, path: &Path, version: i64, now: i64) -> Result<(), Error> {
+    let fail = || err(path, "cannot create the schema");
+    conn.execute_batch("CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)")
+        .map_err(fail())?;
+    for (i, m) in MIGRATIONS.iter().enumerate().take(usize::try_from(version).unwrap_or(0)) {
+        conn.execute_batch(m.postgres).map_err(fail())?;
+        conn.execute(
+            "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)",
+            params![i64::try_from(i + 1).unwrap_or(i64::MAX), now],
+        )
+        .map_err(fail())?;
+    }
+    Ok(())
 }
 
 /// The schema version of the database `conn` is on.

@@ -1,5 +1,6 @@
 //! The bottom layer: helpers that know nothing of the vendor's records —
 //! files written whole, hex, PEM, the clock, the stop signal of the servers,
+//! the client behind a trusted reverse proxy,
 //! and checks of what people type.
 
 pub mod actor;
@@ -8,5 +9,6 @@ pub mod fsutil;
 pub mod hex;
 pub mod input;
 pub mod pem;
+pub(crate) mod proxy;
 pub mod signal;
 pub mod text;

@@ -349,7 +349,8 @@ fn undecided_message_stays_in_new_and_exits_1() {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).unwrap();
     let mut child = fanlic_cmd()
         .args(["ingest", md.to_str().unwrap()])
-        .env("FANLIC_HOME", &env.home).envs(env.database_env())
+        .env("FANLIC_HOME", &env.home)
+        .envs(env.database_env())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -478,7 +479,8 @@ fn watch_decides_mail_as_it_arrives() {
 
     let mut child = fanlic_cmd()
         .args(["watch", maildir.to_str().unwrap(), "--interval", "1", "--json"])
-        .env("FANLIC_HOME", &env.home).envs(env.database_env())
+        .env("FANLIC_HOME", &env.home)
+        .envs(env.database_env())
         .current_dir(&env.dir)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -522,7 +524,8 @@ fn watch_reports_a_skipped_entry_once_not_at_every_look() {
     fs::write(md.join("new/1795000001.1_0.mx"), clean("watch-skip-1@customer.example")).unwrap();
     let mut child = fanlic_cmd()
         .args(["watch", md.to_str().unwrap(), "--interval", "1", "--json"])
-        .env("FANLIC_HOME", &env.home).envs(env.database_env())
+        .env("FANLIC_HOME", &env.home)
+        .envs(env.database_env())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -578,6 +581,10 @@ fn a_receipt_policy_contract_issues_receipt_policy_licenses() {
 
 /// The decision rows of the home: (dedup_key, decision).
 fn decision_rows(env: &Env) -> Vec<(String, String)> {
+    if env.database.is_some() {
+        let rows = query_texts(env, "SELECT dedup_key || ' ' || decision FROM decisions ORDER BY decision_id");
+        return rows.iter().map(|r| r.rsplit_once(' ').map(|(k, d)| (k.to_owned(), d.to_owned())).unwrap()).collect();
+    }
     let conn = rusqlite::Connection::open(env.home.join("fanlic.db")).unwrap();
     let mut stmt = conn.prepare("SELECT dedup_key, decision FROM decisions ORDER BY decision_id").unwrap();
     stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect()
@@ -662,7 +669,8 @@ fn two_runs_on_one_maildir_decide_each_message_once() {
         let spawn = || {
             fanlic_cmd()
                 .args(["ingest", "--json", md.to_str().unwrap()])
-                .env("FANLIC_HOME", &env.home).envs(env.database_env())
+                .env("FANLIC_HOME", &env.home)
+                .envs(env.database_env())
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
                 .spawn()

@@ -73,7 +73,8 @@ impl Pc {
     fn run(&self, args: &[&str]) -> Output {
         let mut cmd = fanlic_cmd();
         cmd.args(args)
-            .env("FANLIC_HOME", &self.env.home).envs(self.env.database_env())
+            .env("FANLIC_HOME", &self.env.home)
+            .envs(self.env.database_env())
             .env("USER", "tester")
             .env("FANLIC_LICENSE_SERVER_BINARY", &self.server)
             .current_dir(&self.env.dir);

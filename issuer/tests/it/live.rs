@@ -37,7 +37,31 @@ fn codes(v: &Value) -> Vec<String> {
     v["reasons"].as_array().unwrap().iter().map(|r| r["code"].as_str().unwrap().to_owned()).collect()
 }
 
-fn query<T: rusqlite::types::FromSql>(env: &Env, sql: &str) -> T {
+/// A value as `psql` prints it, for a test's home on PostgreSQL.
+trait FromPsql: Sized {
+    fn from_psql(text: &str) -> Self;
+}
+impl FromPsql for i64 {
+    fn from_psql(text: &str) -> Self {
+        text.parse().unwrap()
+    }
+}
+impl FromPsql for String {
+    fn from_psql(text: &str) -> Self {
+        text.to_owned()
+    }
+}
+impl FromPsql for Vec<u8> {
+    fn from_psql(text: &str) -> Self {
+        let hex = text.strip_prefix("\\x").unwrap();
+        (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap()).collect()
+    }
+}
+
+fn query<T: rusqlite::types::FromSql + FromPsql>(env: &Env, sql: &str) -> T {
+    if let Some(url) = &env.database {
+        return T::from_psql(&fanlic_testkit::postgres::PgCluster::shared().psql(url, sql));
+    }
     let conn = rusqlite::Connection::open(env.home.join("fanlic.db")).unwrap();
     conn.query_row(sql, [], |r| r.get(0)).unwrap()
 }
@@ -296,7 +320,8 @@ fn fifty_racing_registrations_and_an_approval_issue_one_license() {
     let spawn = |args: Vec<String>| {
         crate::common::fanlic_cmd()
             .args(&args)
-            .env("FANLIC_HOME", &env.home).envs(env.database_env())
+            .env("FANLIC_HOME", &env.home)
+            .envs(env.database_env())
             .env("USER", "tester")
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())

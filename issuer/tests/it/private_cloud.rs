@@ -182,7 +182,8 @@ fn private_cloud_image_runs_activates_and_serves_heartbeats() {
     // Issue and build in one step.
     let tar = env.dir.join("fanruan_license_server.tar");
     let out = fanlic_cmd()
-        .env("FANLIC_HOME", &env.home).envs(env.database_env())
+        .env("FANLIC_HOME", &env.home)
+        .envs(env.database_env())
         .env("FANLIC_LICENSE_SERVER_BINARY", &server_bin)
         .args(["issue", "--company", "Customer Trading Co., Ltd.", "--project", "cloudproj", "--app", "FineReport"])
         .args(["--version", "11.0", "--kind", "private-cloud", "--nodes", "2", "--expires", "2099-12-31"])
@@ -278,7 +279,8 @@ fn private_cloud_image_runs_activates_and_serves_heartbeats() {
     // The phone opens the URL at the vendor's service and confirms; the admin
     // types the code into the server.
     let mut serve = fanlic_cmd()
-        .env("FANLIC_HOME", &env.home).envs(env.database_env())
+        .env("FANLIC_HOME", &env.home)
+        .envs(env.database_env())
         .args(["serve", "--listen", &format!("127.0.0.1:{serve_port}")])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

@@ -196,7 +196,8 @@ fn two_containers_of_one_tar_under_receipt_policy_the_vendor_activates_only_the_
     );
     let tar = env.dir.join("fanruan_license_server.tar");
     let out = fanlic_cmd()
-        .env("FANLIC_HOME", &env.home).envs(env.database_env())
+        .env("FANLIC_HOME", &env.home)
+        .envs(env.database_env())
         .env("FANLIC_LICENSE_SERVER_BINARY", &server_bin)
         .args(["issue", "--company", COMPANY, "--project", "cloudproj", "--app", "FineReport", "--version", "11.0"])
         .args(["--kind", "private-cloud", "--nodes", "2", "--expires", "2099-12-31", "--signed", "2026/11/20"])
@@ -213,7 +214,8 @@ fn two_containers_of_one_tar_under_receipt_policy_the_vendor_activates_only_the_
     let base_b = podman.start(&tag, &format!("fanlic-rcpt-b-{}", &license_id[..8]), &config_b);
 
     let mut serve = fanlic_cmd()
-        .env("FANLIC_HOME", &env.home).envs(env.database_env())
+        .env("FANLIC_HOME", &env.home)
+        .envs(env.database_env())
         .args(["serve", "--listen", &format!("127.0.0.1:{serve_port}")])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

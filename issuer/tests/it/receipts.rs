@@ -54,7 +54,8 @@ impl Server {
         let log = env.dir.join("serve.log");
         let mut child = fanlic_cmd()
             .args(["serve", "--listen", "127.0.0.1:0"])
-            .env("FANLIC_HOME", &env.home).envs(env.database_env())
+            .env("FANLIC_HOME", &env.home)
+            .envs(env.database_env())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(fs::File::create(&log).unwrap())

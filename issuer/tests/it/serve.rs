@@ -65,7 +65,8 @@ impl Server {
         let mut child = cmd
             .args(["serve", "--listen", "127.0.0.1:0"])
             .args(extra)
-            .env("FANLIC_HOME", &env.home).envs(env.database_env())
+            .env("FANLIC_HOME", &env.home)
+            .envs(env.database_env())
             .current_dir(&env.dir)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -138,11 +139,16 @@ fn http(addr: &str, method: &str, path: &str, json: bool) -> Resp {
 
 /// [`http`] with an `Accept-Language` header.
 fn http_lang(addr: &str, method: &str, path: &str, json: bool, lang: Option<&str>) -> Resp {
+    let lang = lang.map_or_else(String::new, |l| format!("Accept-Language: {l}\r\n"));
+    http_with(addr, method, path, json, &lang)
+}
+
+/// [`http`] with more header lines (each ending in CRLF).
+fn http_with(addr: &str, method: &str, path: &str, json: bool, lang: &str) -> Resp {
     let mut s = TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
     let accept = if json { "application/json" } else { "text/html" };
     let body = if method == "POST" { "confirm=1" } else { "" };
-    let lang = lang.map_or_else(String::new, |l| format!("Accept-Language: {l}\r\n"));
     write!(
         s,
         "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAccept: {accept}\r\n{lang}Connection: close\r\n\
@@ -568,6 +574,31 @@ fn rate_limits_answer_429_with_retry_after() {
     assert!(r.body.contains("Too many"), "{}", r.body);
     // Nothing was recorded for the refused POST beyond the limit.
     assert_eq!(count(&env, "SELECT count(*) FROM activations"), 0);
+}
+
+#[test]
+fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_limit() {
+    let env = home();
+    let xff = |ip: &str| format!("X-Forwarded-For: 198.51.100.1, {ip}\r\n");
+    let limits = ["--rate-client", "2", "--rate-window", "3600"];
+    // Trusted: the right-most forwarded address is the client.
+    let server = Server::start(&env, &[&limits[..], &["--trusted-proxy", "127.0.0.1"]].concat());
+    let a = || http_with(&server.addr, "GET", "/a/not-a-token", true, &xff("203.0.113.7")).status;
+    assert_ne!(a(), 429);
+    assert_ne!(a(), 429);
+    assert_eq!(a(), 429, "the third request of one forwarded client");
+    let b = http_with(&server.addr, "GET", "/a/not-a-token", true, &xff("203.0.113.8"));
+    assert_ne!(b.status, 429, "another forwarded client has its own count: {}", b.body);
+    let log = fs::read_to_string(&server.log).unwrap();
+    assert!(log.contains("203.0.113.7") && log.contains("203.0.113.8"), "{log}");
+    assert!(!log.contains("198.51.100.1"), "what the client claimed is not believed: {log}");
+    drop(server);
+    // Not trusted: the header is ignored, everyone is 127.0.0.1.
+    let server = Server::start(&env, &limits);
+    for ip in ["203.0.113.7", "203.0.113.8"] {
+        assert_ne!(http_with(&server.addr, "GET", "/a/not-a-token", true, &xff(ip)).status, 429);
+    }
+    assert_eq!(http_with(&server.addr, "GET", "/a/not-a-token", true, &xff("203.0.113.9")).status, 429);
 }
 
 #[test]
@@ -1114,7 +1145,8 @@ fn fanlic_umask_0(env: &Env, args: &[&str], stdin: Option<&str>) -> String {
     let mut child = Command::new("sh")
         .args(["-c", "umask 000; exec \"$0\" \"$@\"", BIN])
         .args(args)
-        .env("FANLIC_HOME", &env.home).envs(env.database_env())
+        .env("FANLIC_HOME", &env.home)
+        .envs(env.database_env())
         .env_remove("FANLIC_SMTP_HOST")
         .current_dir(&env.dir)
         .stdin(Stdio::piped())

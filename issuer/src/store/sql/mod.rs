@@ -406,6 +406,7 @@ pub(crate) enum Dialect {
 /// A database connection of either backend. The store's transactions are
 /// begun and ended by `Store`; a [`Connection`] runs statements inside them.
 #[derive(Debug)]
+#[expect(clippy::large_enum_variant, reason = "one per store or transaction, never copied")]
 pub(crate) enum Connection {
     Sqlite(rusqlite::Connection),
     Postgres(Mutex<pg::PgConn>),

@@ -2,10 +2,10 @@
 //! connection pool, statements prepared once per connection, placeholders
 //! rewritten, and values bound as the types the server infers.
 
+use core::error::Error as StdError;
 use core::fmt;
 use core::time::Duration;
 use std::collections::HashMap;
-use std::error::Error as StdError;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 
@@ -106,7 +106,7 @@ impl Target {
         .map_err(|e| {
             // A refused certificate or login is the URL's or the server's
             // setup to fix, not an outage to wait out.
-            let setup = e.as_db_error().is_some() || e.to_string().contains("TLS");
+            let setup = (e.as_db_error().is_some() && !is_unavailable(&e)) || e.to_string().contains("TLS");
             let mut why = format!("cannot connect to {}: {}", self.shown, describe(&e));
             if why.contains("UnknownIssuer") || why.contains("certificate") {
                 why.push_str(
@@ -133,20 +133,20 @@ fn describe(e: &postgres::Error) -> String {
 }
 
 fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%'
-            && let Some(h) = b.get(i + 1..i + 3)
-            && let Ok(v) = u8::from_str_radix(core::str::from_utf8(h).unwrap_or("zz"), 16)
-        {
-            out.push(v);
-            i += 3;
-            continue;
+    let mut out = Vec::with_capacity(s.len());
+    let mut rest = s.as_bytes();
+    while let Some((&b, tail)) = rest.split_first() {
+        let hex = tail.get(..2).and_then(|h| core::str::from_utf8(h).ok()).and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (b, hex) {
+            (b'%', Some(v)) => {
+                out.push(v);
+                rest = tail.get(2..).unwrap_or_default();
+            }
+            _ => {
+                out.push(b);
+                rest = tail;
+            }
         }
-        out.push(b[i]);
-        i += 1;
     }
     String::from_utf8_lossy(&out).into_owned()
 }
@@ -298,40 +298,68 @@ impl PgConn {
 /// `?N` → `$N`, and a bare `?` → one more than the highest number so far
 /// (SQLite's rule), outside string literals, quoted names and comments.
 pub(crate) fn placeholders(sql: &str) -> String {
-    let b = sql.as_bytes();
     let mut out = String::with_capacity(sql.len() + 8);
     let mut highest = 0u32;
-    let mut i = 0;
+    scan(sql, |piece| match piece {
+        Piece::Text(t) => out.push_str(t),
+        Piece::Parameter('$', digits) => {
+            out.push('$');
+            out.push_str(digits);
+        }
+        Piece::Parameter(_, digits) => {
+            let n = if digits.is_empty() { highest + 1 } else { digits.parse().unwrap_or(u32::MAX) };
+            highest = highest.max(n);
+            out.push('$');
+            out.push_str(&n.to_string());
+        }
+    });
+    out
+}
+
+/// A piece of SQL text: as it is, or a parameter (`?` or `$` and its digits).
+enum Piece<'a> {
+    Text(&'a str),
+    Parameter(char, &'a str),
+}
+
+/// Splits `sql` at its parameters (`?N`, `?`, `$N`), leaving string
+/// literals, quoted names and `--` comments whole.
+fn scan<'a>(sql: &'a str, mut f: impl FnMut(Piece<'a>)) {
+    let mut chars = sql.char_indices().peekable();
     let mut start = 0;
-    while i < b.len() {
-        match b[i] {
-            q @ (b'\'' | b'"') => {
-                i += 1;
-                while i < b.len() && b[i] != q {
-                    i += 1;
-                }
-                i += 1;
-            }
-            b'-' if b.get(i + 1) == Some(&b'-') => {
-                while i < b.len() && b[i] != b'\n' {
-                    i += 1;
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '\'' | '"' => {
+                for (_, d) in chars.by_ref() {
+                    if d == c {
+                        break;
+                    }
                 }
             }
-            b'?' => {
-                out.push_str(&sql[start..i]);
-                let digits = b[i + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
-                let n = if digits > 0 { sql[i + 1..i + 1 + digits].parse().unwrap_or(u32::MAX) } else { highest + 1 };
-                highest = highest.max(n);
-                out.push('$');
-                out.push_str(&n.to_string());
-                i += 1 + digits;
-                start = i;
+            '-' if chars.peek().is_some_and(|&(_, d)| d == '-') => {
+                for (_, d) in chars.by_ref() {
+                    if d == '\n' {
+                        break;
+                    }
+                }
             }
-            _ => i += 1,
+            '?' | '$' => {
+                let mut end = i + 1;
+                while let Some(&(j, d)) = chars.peek() {
+                    if !d.is_ascii_digit() {
+                        break;
+                    }
+                    end = j + 1;
+                    chars.next();
+                }
+                f(Piece::Text(sql.get(start..i).unwrap_or_default()));
+                f(Piece::Parameter(c, sql.get(i + 1..end).unwrap_or_default()));
+                start = end;
+            }
+            _ => {}
         }
     }
-    out.push_str(&sql[start.min(sql.len())..]);
-    out
+    f(Piece::Text(sql.get(start..).unwrap_or_default()));
 }
 
 /// SQLite's planner hints dropped: `CROSS JOIN … ON` (which only fixes
@@ -349,28 +377,14 @@ fn without_sqlite_hints(sql: &str) -> String {
 
 /// The numbers of the `$N` in `sql` (already rewritten), outside literals.
 fn used_parameters(sql: &str) -> std::collections::BTreeSet<usize> {
-    let b = sql.as_bytes();
     let mut used = std::collections::BTreeSet::new();
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            q @ (b'\'' | b'"') => {
-                i += 1;
-                while i < b.len() && b[i] != q {
-                    i += 1;
-                }
-                i += 1;
-            }
-            b'$' => {
-                let digits = b[i + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
-                if let Ok(n) = sql[i + 1..i + 1 + digits].parse() {
-                    used.insert(n);
-                }
-                i += 1 + digits;
-            }
-            _ => i += 1,
+    scan(sql, |piece| {
+        if let Piece::Parameter('$', digits) = piece
+            && let Ok(n) = digits.parse()
+        {
+            used.insert(n);
         }
-    }
+    });
     used
 }
 
@@ -544,6 +558,7 @@ fn same(a: &postgres::Config, b: &postgres::Config) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)] // test code
     use super::*;
 
     #[test]
@@ -555,6 +570,7 @@ mod tests {
             "x LIKE '%?%' AND y = $1 -- what?\n AND z = $2"
         );
         assert_eq!(placeholders("\"odd?\" = ?"), "\"odd?\" = $1");
+        assert_eq!(used_parameters("a = $1 AND b = '$2' AND c = $3"), [1, 3].into());
     }
 
     #[test]

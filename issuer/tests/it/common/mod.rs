@@ -252,8 +252,11 @@ pub fn bind(env: &Env, license_id: &str, fingerprint: [u8; 32]) {
 /// Rows of `sql` (one text column) in the home's database.
 pub fn query_texts(env: &Env, sql: &str) -> Vec<String> {
     if let Some(url) = &env.database {
-        let out = fanlic_testkit::postgres::PgCluster::shared().psql(url, sql);
-        return out.lines().map(str::to_owned).collect();
+        // Each value as hex on its own line: a value may hold newlines.
+        let hex_rows = format!("SELECT encode(convert_to(t.v::text, 'UTF8'), 'hex') FROM ({sql}) AS t(v)");
+        let out = fanlic_testkit::postgres::PgCluster::shared().psql(url, &hex_rows);
+        let unhex = |h: &str| (0..h.len()).step_by(2).map(|i| u8::from_str_radix(&h[i..i + 2], 16).unwrap()).collect();
+        return out.lines().map(|h| String::from_utf8(unhex(h)).unwrap()).collect();
     }
     let conn = rusqlite::Connection::open(env.home.join("fanlic.db")).unwrap();
     let mut stmt = conn.prepare(sql).unwrap();
