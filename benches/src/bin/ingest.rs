@@ -215,6 +215,9 @@ fn side_by_side(n: usize, which: &[bool], rounds: usize, tls: bool, statements: 
                 }
                 // The next run's statements alone.
                 let _ = fs::write(cluster.dir().join("postgres.log"), "");
+                if let Some(u) = &url {
+                    explain_live_lookups(&cluster, u);
+                }
             }
             let rate = text
                 .lines()
@@ -374,6 +377,50 @@ fn run_one(n: usize, url: Option<&str>, postmaster: Option<u32>) {
     );
     if keep {
         println!("kept                       {}", tmp.keep().display());
+    }
+}
+
+/// The plans PostgreSQL runs the two lookups of a project's live license
+/// with (issuer/src/store/licenses.rs: `live_license`,
+/// `similar_live_license`) once their prepared statements use a generic
+/// plan, as they do after five runs, for a project that has none (every
+/// mail of the bench names a new one), over the licenses the run made.
+fn explain_live_lookups(cluster: &PgCluster, url: &str) {
+    let cols = "license_id, project, kind, version, max_nodes, expiry, armored";
+    let company = cluster.psql(url, "SELECT company_key FROM licenses LIMIT 1").replace('\'', "''");
+    let queries = [
+        (
+            "live_license",
+            format!(
+                "SELECT {cols} FROM licenses WHERE company_key = $1 AND app_name = $2 AND project = $3 AND state = 'live'"
+            ),
+        ),
+        (
+            "similar_live_license",
+            format!(
+                "SELECT {cols} FROM licenses WHERE company_key = $1 AND app_name = $2 AND project_key = $3 AND state = \
+                 'live' ORDER BY issued_at, rowid LIMIT 1"
+            ),
+        ),
+    ];
+    for ((name, sql), analyze) in queries
+        .iter()
+        // As the ingest ran (no statistics yet: autovacuum looks once a minute), then after ANALYZE.
+        .map(|q| (q, ""))
+        .chain(queries.iter().map(|q| (q, "ANALYZE licenses; ")))
+    {
+        let when = if analyze.is_empty() { "as the ingest ran" } else { "after ANALYZE licenses" };
+        let plan = cluster.psql(
+            url,
+            &format!(
+                "{analyze}SET plan_cache_mode = force_generic_plan; PREPARE q(text, text, text) AS {sql}; EXPLAIN (ANALYZE, \
+                 COSTS OFF, TIMING OFF) EXECUTE q('{company}', 'FineReport', 'none')"
+            ),
+        );
+        println!("generic plan of {name}, for a project without a license ({when}):");
+        for l in plan.lines().filter(|l| !matches!(*l, "SET" | "PREPARE" | "ANALYZE")) {
+            println!("  {l}");
+        }
     }
 }
 
