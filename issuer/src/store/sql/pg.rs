@@ -35,6 +35,9 @@ pub(crate) struct Target {
     tls: Option<Arc<rustls::ClientConfig>>,
     /// `postgres://user@host:port/db`: no password, safe to print.
     pub(crate) shown: String,
+    /// The URL as given (with its password: never shown), which names a
+    /// pool: two URLs that differ in anything (a CA file) share none.
+    url: String,
 }
 
 impl fmt::Debug for Target {
@@ -92,7 +95,7 @@ impl Target {
         }
         let tls = if mode == "disable" { None } else { Some(Arc::new(tls_config(root_cert.as_deref())?)) };
         let shown = shown(&config);
-        Ok(Self { config, tls, shown })
+        Ok(Self { config, tls, shown, url: url.to_owned() })
     }
 
     /// A new connection.
@@ -494,7 +497,7 @@ impl Pool {
     pub(crate) fn shared(target: &Target) -> Arc<Pool> {
         static POOLS: Mutex<Vec<Arc<Pool>>> = Mutex::new(Vec::new());
         let mut pools = POOLS.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(p) = pools.iter().find(|p| same(&p.target.config, &target.config)) {
+        if let Some(p) = pools.iter().find(|p| p.target.url == target.url) {
             return Arc::clone(p);
         }
         let p = Arc::new(Pool { target: target.clone(), state: Mutex::default(), freed: Condvar::new() });
@@ -552,10 +555,6 @@ impl Pool {
     }
 }
 
-fn same(a: &postgres::Config, b: &postgres::Config) -> bool {
-    format!("{a:?}") == format!("{b:?}")
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)] // test code
@@ -580,6 +579,22 @@ mod tests {
             "SELECT 1 FROM licenses  WHERE x"
         );
         assert_eq!(without_sqlite_hints("a CROSS JOIN b ON b.id = a.id"), "a JOIN b ON b.id = a.id");
+    }
+
+    #[test]
+    fn a_server_certificate_no_trusted_ca_signed_is_refused_saying_how_to_trust_it() {
+        use crate::store::{Database, Store};
+        let pg = fanlic_testkit::postgres::PgCluster::shared();
+        let url = pg.new_database();
+        // The cluster's certificate is signed by its own CA, which the
+        // public web's roots do not hold: no fallback to plain text.
+        let e = Store::open_database(&Database::Postgres(format!("{url}?sslmode=require").parse().unwrap()), true)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("UnknownIssuer") && e.contains("sslrootcert=FILE"), "{e}");
+        assert!(!e.contains(pg.password()), "{e}");
+        // Named with sslrootcert, the same server is trusted.
+        Store::open_database(&Database::Postgres(pg.tls_url(&url).parse().unwrap()), true).unwrap();
     }
 
     #[test]
