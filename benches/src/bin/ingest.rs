@@ -189,11 +189,12 @@ fn side_by_side(n: usize, which: &[bool], rounds: usize, tls: bool, statements: 
                 None => "sqlite".to_owned(),
             };
             let before = url.as_deref().map(|u| pg_stats(&cluster, u));
-            let out = Command::new(std::env::current_exe().unwrap())
-                .arg(n.to_string())
-                .args(["--database", &target, "--postmaster", &postmaster.to_string()])
-                .output()
-                .unwrap();
+            let mut child = Command::new(std::env::current_exe().unwrap());
+            child.arg(n.to_string()).args(["--database", &target]);
+            if pg {
+                child.args(["--postmaster", &postmaster.to_string()]);
+            }
+            let out = child.output().unwrap();
             let text = String::from_utf8_lossy(&out.stdout);
             println!("\nround {round}, {}:\n{}", if pg { "PostgreSQL" } else { "SQLite" }, text.trim_end());
             assert!(out.status.success(), "the run failed: {}", String::from_utf8_lossy(&out.stderr));
