@@ -748,6 +748,96 @@ pub mod load {
         )
     }
 
+    /// The `q` quantile (0.0 to 1.0) of `sorted` latencies in microseconds,
+    /// in milliseconds (nearest rank below).
+    pub fn percentile_ms(sorted: &[u32], q: f64) -> f64 {
+        let i = ((sorted.len().saturating_sub(1)) as f64 * q) as usize;
+        f64::from(sorted.get(i).copied().unwrap_or(0)) / 1000.0
+    }
+
+    /// CPU time (user + system) of a process, or of a process and its
+    /// children, at one moment: from `/proc/PID/stat`, in clock ticks of
+    /// 10 ms (`CLK_TCK` = 100 on Linux).
+    #[derive(Clone, Copy, Debug, Default)]
+    pub struct ProcessCpu {
+        ticks: u64,
+    }
+
+    impl ProcessCpu {
+        /// Every thread of process `pid` (0 if it is gone).
+        pub fn of(pid: u32) -> Self {
+            Self { ticks: stat(pid).map_or(0, |f| f.own) }
+        }
+
+        /// Process `pid`, its live children, and the children it has
+        /// reaped (`cutime` + `cstime`): a PostgreSQL postmaster and its
+        /// backends, including those that ended.
+        pub fn tree(pid: u32) -> Self {
+            let mut ticks = stat(pid).map_or(0, |f| f.own + f.reaped);
+            for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+                let Some(child) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else { continue };
+                if let Some(f) = stat(child)
+                    && f.ppid == pid
+                {
+                    ticks += f.own + f.reaped;
+                }
+            }
+            Self { ticks }
+        }
+
+        /// Seconds of CPU from `before` to this one.
+        pub fn since(&self, before: &Self) -> f64 {
+            self.ticks.saturating_sub(before.ticks) as f64 / 100.0
+        }
+    }
+
+    struct Stat {
+        ppid: u32,
+        own: u64,
+        reaped: u64,
+    }
+
+    fn stat(pid: u32) -> Option<Stat> {
+        let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        // Fields after `(comm)`, which may hold spaces: state is field 3, ppid
+        // 4, utime 14, stime 15, cutime 16, cstime 17.
+        let rest = text.rsplit_once(')')?.1;
+        let f: Vec<u64> = rest.split_whitespace().map(|v| v.parse().unwrap_or(0)).collect();
+        let at = |i: usize| f.get(i).copied().unwrap_or(0);
+        Some(Stat { ppid: at(1) as u32, own: at(11) + at(12), reaped: at(13) + at(14) })
+    }
+
+    /// The statements PostgreSQL logged with their durations
+    /// (`log_min_duration_statement`; lines `… LOG:  duration: 0.052 ms
+    /// execute s3: SELECT …`), summed by statement: the `top` ones by total
+    /// time, one line each (total ms, count, mean ms, the statement's start).
+    pub fn statement_times(log: &str, top: usize) -> Vec<String> {
+        let mut by: std::collections::HashMap<String, (f64, u64)> = std::collections::HashMap::new();
+        for line in log.lines() {
+            let Some(rest) = line.split_once("duration: ").map(|(_, r)| r) else { continue };
+            let Some((ms, what)) = rest.split_once(" ms") else { continue };
+            let Ok(ms) = ms.trim().parse::<f64>() else { continue };
+            // `execute s3: SQL` / `statement: SQL` / `parse s3: SQL` / `bind s3: SQL`:
+            // the kind, then the SQL without the statement's name.
+            let what = what.trim();
+            let (kind, sql) = what.split_once(": ").unwrap_or((what, ""));
+            let kind = kind.split_whitespace().next().unwrap_or(kind);
+            let sql: String = sql.split_whitespace().collect::<Vec<_>>().join(" ");
+            let key = format!("{kind}: {}", sql.chars().take(150).collect::<String>());
+            let e = by.entry(key).or_insert((0.0, 0));
+            e.0 += ms;
+            e.1 += 1;
+        }
+        let mut v: Vec<(String, (f64, u64))> = by.into_iter().collect();
+        v.sort_by(|a, b| b.1.0.total_cmp(&a.1.0));
+        let (all_ms, all_n) = v.iter().fold((0.0, 0), |(t, c), (_, (ms, n))| (t + ms, c + n));
+        let mut out = vec![format!("{all_ms:>9.1} ms {all_n:>7} x           all statements")];
+        out.extend(
+            v.into_iter().take(top).map(|(k, (ms, n))| format!("{ms:>9.1} ms {n:>7} x {:>7.3} ms  {k}", ms / n as f64)),
+        );
+        out
+    }
+
     /// The peak resident set size of process `pid` (`VmHWM` in
     /// `/proc/PID/status`, e.g. `11164 kB`); empty if unreadable.
     pub fn peak_rss(pid: u32) -> String {

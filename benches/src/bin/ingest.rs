@@ -6,19 +6,37 @@
 //!
 //! ```text
 //! cargo run --release --no-default-features --features ingest --bin ingest -- N
+//! cargo run --release --no-default-features --features ingest --bin ingest -- N --database both --rounds 3
 //! ```
+//!
+//! `--database` says where the home's records are:
+//!
+//! - `sqlite` (the default): the home's `fanlic.db`;
+//! - `postgres`: a new database of a PostgreSQL 15 the bench starts
+//!   (`fanlic_testkit::postgres::PgCluster`: Debian's `initdb` + `pg_ctl`
+//!   in a temporary folder, `fsync` and `synchronous_commit` on), reached
+//!   over TLS on loopback (`--no-tls`: without);
+//! - `postgres://…`: that database, which must be empty;
+//! - `both`: SQLite and PostgreSQL one after the other, `--rounds R` times,
+//!   the order swapped every round, then the ratios. Each run is a child
+//!   process of this binary: a process picks its database once.
 //!
 //! `--no-default-features`: the `compare` feature (JWT/PASETO) turns on
 //! ed25519-dalek's `fast` tables, which the issuer as shipped does not have.
-//! Prints one block of results; the last line is the peak RSS (VmHWM).
+//! Prints one block of results per run; its last line, `result …`, is for
+//! the side-by-side summary.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use std::{
     fs,
     hint::black_box,
     path::{Path, PathBuf},
+    process::Command,
     time::{Duration, Instant},
 };
+
+use fanlic_benches::load::ProcessCpu;
+use fanlic_testkit::postgres::PgCluster;
 
 use fanlic_issuer::Home;
 use fanlic_issuer::InitOptions;
@@ -92,8 +110,143 @@ fn baseline(sample: &[Vec<u8>], key: &Ed25519KeyPair, license_message: &[u8], ro
     best
 }
 
+const USAGE: &str =
+    "ingest [N=10000] [--database sqlite|postgres|both|postgres://URL] [--rounds R] [--no-tls] [--pg-statements]";
+
 fn main() {
-    let n: usize = std::env::args().nth(1).map_or(10_000, |s| s.parse().expect("N: a number of mails"));
+    let mut n = 10_000usize;
+    let mut database = "sqlite".to_owned();
+    let mut rounds = 1usize;
+    let mut tls = true;
+    let mut statements = false;
+    let mut postmaster = None;
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--database" => {
+                database = args.next().unwrap_or_else(|| panic!("--database takes a value\nusage: {USAGE}"))
+            }
+            "--rounds" => rounds = args.next().and_then(|v| v.parse().ok()).expect("--rounds takes a number"),
+            "--no-tls" => tls = false,
+            "--pg-statements" => statements = true,
+            // Set by the side-by-side parent: PostgreSQL's CPU is counted over the ingest.
+            "--postmaster" => postmaster = args.next().and_then(|v| v.parse().ok()),
+            v if !v.starts_with('-') => {
+                n = v.parse().unwrap_or_else(|_| panic!("N: a number of mails\nusage: {USAGE}"))
+            }
+            other => panic!("unknown option {other}\nusage: {USAGE}"),
+        }
+    }
+    assert!(n > 0, "N: at least one mail");
+    match database.as_str() {
+        "sqlite" => run_one(n, None, postmaster),
+        url if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            run_one(n, Some(url), postmaster);
+        }
+        "postgres" => side_by_side(n, &[true], rounds, tls, statements),
+        "both" => side_by_side(n, &[false, true], rounds, tls, statements),
+        other => panic!("--database takes sqlite, postgres, both or a postgres:// URL, not {other:?}"),
+    }
+}
+
+/// Runs each backend of `which` (false: SQLite, true: PostgreSQL) in a
+/// child process, `rounds` times, the order swapped every round, on one
+/// PostgreSQL cluster (a new database each run); prints each run's block,
+/// then the emails/s side by side and their ratio. `statements`: PostgreSQL
+/// logs every statement's duration, and the ones that took longest in all
+/// are printed (a profile of the database's side; logging costs time too).
+fn side_by_side(n: usize, which: &[bool], rounds: usize, tls: bool, statements: bool) {
+    let cluster = PgCluster::start();
+    if statements {
+        cluster.superuser_psql("postgres", "ALTER SYSTEM SET log_min_duration_statement = 0");
+        cluster.superuser_psql("postgres", "SELECT pg_reload_conf()");
+    }
+    let probe = cluster.new_database();
+    let show = |what: &str| cluster.psql(&probe, &format!("SHOW {what}"));
+    println!(
+        "PostgreSQL {}: SHOW fsync = {}; SHOW synchronous_commit = {}; wal_sync_method = {}; data in {}",
+        show("server_version"),
+        show("fsync"),
+        show("synchronous_commit"),
+        show("wal_sync_method"),
+        cluster.dir().display()
+    );
+    let postmaster: u32 = fs::read_to_string(cluster.dir().join("data/postmaster.pid"))
+        .ok()
+        .and_then(|s| s.lines().next().and_then(|l| l.trim().parse().ok()))
+        .expect("the cluster's postmaster.pid");
+    let mut rows: Vec<(usize, bool, f64)> = Vec::new();
+    for round in 1..=rounds {
+        let mut order = which.to_vec();
+        if round % 2 == 0 {
+            order.reverse();
+        }
+        for pg in order {
+            let url = pg.then(|| cluster.new_database());
+            let target = match &url {
+                Some(url) if tls => cluster.tls_url(url),
+                Some(url) => format!("{url}?sslmode=disable"),
+                None => "sqlite".to_owned(),
+            };
+            let before = url.as_deref().map(|u| pg_stats(&cluster, u));
+            let mut child = Command::new(std::env::current_exe().unwrap());
+            child.arg(n.to_string()).args(["--database", &target]);
+            if pg {
+                child.args(["--postmaster", &postmaster.to_string()]);
+            }
+            let out = child.output().unwrap();
+            let text = String::from_utf8_lossy(&out.stdout);
+            println!("\nround {round}, {}:\n{}", if pg { "PostgreSQL" } else { "SQLite" }, text.trim_end());
+            assert!(out.status.success(), "the run failed: {}", String::from_utf8_lossy(&out.stderr));
+            if let (Some(u), Some(before)) = (&url, before) {
+                // Read once the run's sessions have ended and reported their counters.
+                std::thread::sleep(Duration::from_millis(500));
+                let after = pg_stats(&cluster, u);
+                println!(
+                    "PostgreSQL over the run    {:.0} commits, {:.0} WAL syncs (home, contract and ingest)",
+                    after.0 - before.0,
+                    after.1 - before.1
+                );
+            }
+            if statements && pg {
+                let log = fs::read_to_string(cluster.dir().join("postgres.log")).unwrap_or_default();
+                println!("statements by total time in PostgreSQL (log_min_duration_statement = 0):");
+                for l in fanlic_benches::load::statement_times(&log, 30) {
+                    println!("  {l}");
+                }
+                // The next run's statements alone.
+                let _ = fs::write(cluster.dir().join("postgres.log"), "");
+                if let Some(u) = &url {
+                    explain_live_lookups(&cluster, u);
+                }
+            }
+            let rate = text
+                .lines()
+                .find_map(|l| l.strip_prefix("result "))
+                .and_then(|l| l.split_whitespace().find_map(|kv| kv.strip_prefix("emails_per_s=")))
+                .and_then(|v| v.parse::<f64>().ok())
+                .expect("a result line");
+            rows.push((round, pg, rate));
+        }
+    }
+    println!("| round | SQLite emails/s | PostgreSQL emails/s | PostgreSQL ÷ SQLite |");
+    println!("| ---: | ---: | ---: | ---: |");
+    for round in 1..=rounds {
+        let of = |pg| rows.iter().find(|r| r.0 == round && r.1 == pg).map(|r| r.2);
+        let cell = |v: Option<f64>| v.map_or_else(|| "–".to_owned(), |v| format!("{v:.0}"));
+        let ratio = match (of(false), of(true)) {
+            (Some(l), Some(p)) => format!("{:.2}x", p / l),
+            _ => "–".to_owned(),
+        };
+        println!("| {round} | {} | {} | {ratio} |", cell(of(false)), cell(of(true)));
+    }
+}
+
+/// One run, in this process, on the home's SQLite or on PostgreSQL at `url`.
+fn run_one(n: usize, url: Option<&str>, postmaster: Option<u32>) {
+    if let Some(url) = url {
+        fanlic_issuer::home::use_database(url.parse().unwrap_or_else(|e| panic!("--database: {e}")));
+    }
     let tmp = tempfile::Builder::new().prefix("fanlic-ingest-bench-").tempdir().unwrap();
     // `INGEST_BENCH_KEEP=1`: leave the files (see BENCHMARKS.md §4 on ext4
     // without a journal, where deleting them slows the next run's creates).
@@ -153,6 +306,7 @@ fn main() {
 
     // (b) End to end, as `fanlic ingest MAILDIR` (issuer/src/cli/ingest.rs).
     let hwm_before = vm_hwm_kib();
+    let pg_cpu = postmaster.map(ProcessCpu::tree);
     let cpu = cpu_time();
     let t = Instant::now();
     let mut home = Home::open(&home_dir).unwrap();
@@ -178,6 +332,7 @@ fn main() {
     assert!(!undecided);
     let wall = t.elapsed();
     let cpu = cpu_time() - cpu;
+    let pg_cpu = postmaster.zip(pg_cpu).map(|(pid, before)| ProcessCpu::tree(pid).since(&before));
     let hwm_after = vm_hwm_kib();
     let base_after = baseline(&sample, &key, &license_message, 5);
 
@@ -209,7 +364,73 @@ fn main() {
         per(cpu, n) / base
     );
     println!("peak RSS (VmHWM)           {} KiB before ingest, {} KiB after", hwm_before, hwm_after);
+    if let Some(c) = pg_cpu {
+        println!(
+            "CPU of PostgreSQL          {:.1} µs/email over the ingest (its processes, user + system)",
+            c * 1e6 / n as f64
+        );
+    }
+    println!(
+        "result backend={} emails_per_s={:.1} us_per_email={e2e:.1} cpu_us_per_email={:.1}",
+        if url.is_some() { "postgres" } else { "sqlite" },
+        n as f64 / wall.as_secs_f64(),
+        per(cpu, n)
+    );
     if keep {
         println!("kept                       {}", tmp.keep().display());
     }
+}
+
+/// The plans PostgreSQL runs the two lookups of a project's live license
+/// with (issuer/src/store/licenses.rs: `live_license`,
+/// `similar_live_license`) once their prepared statements use a generic
+/// plan, as they do after five runs, for a project that has none (every
+/// mail of the bench names a new one), over the licenses the run made.
+fn explain_live_lookups(cluster: &PgCluster, url: &str) {
+    let cols = "license_id, project, kind, version, max_nodes, expiry, armored";
+    let company = cluster.psql(url, "SELECT company_key FROM licenses LIMIT 1").replace('\'', "''");
+    let queries = [
+        (
+            "live_license",
+            format!(
+                "SELECT {cols} FROM licenses WHERE company_key = $1 AND app_name = $2 AND project = $3 AND state = 'live'"
+            ),
+        ),
+        (
+            "similar_live_license",
+            format!(
+                "SELECT {cols} FROM licenses WHERE company_key = $1 AND app_name = $2 AND project_key = $3 AND state = \
+                 'live' ORDER BY issued_at, rowid LIMIT 1"
+            ),
+        ),
+    ];
+    for ((name, sql), analyze) in queries
+        .iter()
+        // As the ingest ran (no statistics yet: autovacuum looks once a minute), then after ANALYZE.
+        .map(|q| (q, ""))
+        .chain(queries.iter().map(|q| (q, "ANALYZE licenses; ")))
+    {
+        let when = if analyze.is_empty() { "as the ingest ran" } else { "after ANALYZE licenses" };
+        let plan = cluster.psql(
+            url,
+            &format!(
+                "{analyze}SET plan_cache_mode = force_generic_plan; PREPARE q(text, text, text) AS {sql}; EXPLAIN (ANALYZE, \
+                 COSTS OFF, TIMING OFF) EXECUTE q('{company}', 'FineReport', 'none')"
+            ),
+        );
+        println!("generic plan of {name}, for a project without a license ({when}):");
+        for l in plan.lines().filter(|l| !matches!(*l, "SET" | "PREPARE" | "ANALYZE")) {
+            println!("  {l}");
+        }
+    }
+}
+
+/// `pg_stat_database.xact_commit` of database `url` and `pg_stat_wal.wal_sync`.
+fn pg_stats(cluster: &PgCluster, url: &str) -> (f64, f64) {
+    let line = cluster.psql(
+        url,
+        "SELECT d.xact_commit, w.wal_sync FROM pg_stat_database d, pg_stat_wal w WHERE d.datname = current_database()",
+    );
+    let mut v = line.split('|').map(|x| x.parse::<f64>().unwrap_or(0.0));
+    (v.next().unwrap_or(0.0), v.next().unwrap_or(0.0))
 }

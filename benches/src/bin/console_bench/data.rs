@@ -730,8 +730,10 @@ pub fn build(dir: &Path) {
     eprintln!("  licenses, decisions, bindings, audit written in {:.1} s", t.elapsed().as_secs_f64());
 
     // The outbox: the latest replies, mostly sent, some failed, some waiting.
+    const HOLDER: &str = "console-bench";
     home.store_mut()
         .write(|tx| {
+            let mut ids = Vec::with_capacity(OUTBOX);
             for i in 0..OUTBOX {
                 let l = &ls[LICENSES - 1 - i * 7 % LICENSES];
                 let c = &cs[l.contract];
@@ -756,13 +758,26 @@ pub fn build(dir: &Path) {
                         bytes: armored_a.as_bytes().to_vec(),
                     }],
                 };
-                let id = tx.insert_reply(&reply, &format!("<reply.{i}.{at:x}@vendor.example>"), Timestamp(at))?;
-                match i % 50 {
-                    0..=2 => tx.mark_reply_failed(id, 8, "smtp: 550 5.1.1 mailbox unavailable")?,
-                    3..=4 => tx.mark_reply_retry(id, 2, Timestamp(NOW + 3600), "smtp: connection refused")?,
-                    5 => {}
-                    _ => tx.mark_reply_sent(id, Timestamp(at + 5), "smtp://smtp.vendor.example:587")?,
-                }
+                ids.push((
+                    i,
+                    at,
+                    tx.insert_reply(&reply, &format!("<reply.{i}.{at:x}@vendor.example>"), Timestamp(at))?,
+                ));
+            }
+            // A reply is marked by the flush that leases it: all leased at
+            // once, the lease ending at NOW (so none is leased when the
+            // console looks), then each marked; the waiting ones keep the
+            // lease that ran out, as after a flush that stopped.
+            let due = Timestamp(NOW + 3600);
+            tx.claim_replies(due, Timestamp(NOW), Timestamp(NOW), HOLDER, u32::MAX)?;
+            for (i, at, id) in ids {
+                let marked = match i % 50 {
+                    0..=2 => tx.mark_reply_failed(id, 8, "smtp: 550 5.1.1 mailbox unavailable", HOLDER)?,
+                    3..=4 => tx.mark_reply_retry(id, 2, Timestamp(NOW + 3600), "smtp: connection refused", HOLDER)?,
+                    5 => true,
+                    _ => tx.mark_reply_sent(id, Timestamp(at + 5), "smtp://smtp.vendor.example:587", HOLDER)?,
+                };
+                assert!(marked, "reply {id} was leased to {HOLDER}");
             }
             Ok(())
         })
