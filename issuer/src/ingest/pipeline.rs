@@ -278,6 +278,8 @@ fn commit_batch(
         }
         Ok(results)
     })?;
+    // PostgreSQL plans the next batch with what this one wrote.
+    home.store().refresh_statistics();
 
     // The files, after the commit: their bytes are in the database, so a
     // crash before they are on disk loses nothing (see `repair_license_file`).

@@ -252,6 +252,12 @@ fn db_loop(home: &mut Home, ctx: &mut DbCtx, rx: &mpsc::Receiver<Job>) {
             compare_secrets(home, ctx);
         }
         let writes = batch.iter().any(|j| matches!(j, Job::Record { .. } | Job::Unverified { .. } | Job::Sync { .. }));
+        // The counters of unverified requests are rows every instance
+        // adds to: written in one order, two batches at once wait for each
+        // other instead of deadlocking (a stable sort keeps the rest).
+        batch.sort_by(|a, b| unverified_key(a).cmp(&unverified_key(b)));
+        let licenses: Vec<LicenseId> =
+            batch.iter().filter_map(|j| if let Job::Record { rec, .. } = j { Some(rec.license_id) } else { None }).collect();
         let mut began = false;
         let mut run = |tx: &Tx<'_>| {
             began = true;
@@ -262,7 +268,13 @@ fn db_loop(home: &mut Home, ctx: &mut DbCtx, rx: &mpsc::Receiver<Job>) {
         };
         // A write takes the write lock first, so that a concurrent `fanlic
         // unbind` cannot invalidate what was read.
-        let done = if writes { home.store_mut().write(&mut run) } else { home.store().read(&mut run) };
+        // Only the batch's licenses are locked whole: instances serving
+        // other licenses record at once (PostgreSQL).
+        let done = if writes {
+            home.store_mut().write_for_licenses(&licenses, &mut run)
+        } else {
+            home.store().read(&mut run)
+        };
         if let Err(e) = done {
             let action = if began { "cannot commit" } else { "cannot begin a transaction" };
             // On PostgreSQL a transaction that cannot begin is a database
@@ -457,6 +469,14 @@ fn lookup(tx: &Tx<'_>, master: &MasterSecret, cache: &LicenseCache, id: LicenseI
 /// [`record`] in a savepoint of the batch's transaction: a confirmation
 /// that fails half-way (a receipt that cannot be signed after the binding
 /// was written) leaves nothing behind, and the others of the batch commit.
+/// Where a job goes in a batch: unverified requests last, by their row.
+fn unverified_key(j: &Job) -> Option<(IpAddr, &'static str)> {
+    match j {
+        Job::Unverified { client, outcome, .. } => Some((*client, *outcome)),
+        _ => None,
+    }
+}
+
 fn record_atomically(tx: &Tx<'_>, ctx: &mut DbCtx, a: &Attempt) -> Result<Recorded, Failed> {
     tx.savepoint(|tx| record(tx, ctx, a)).map_err(s)
 }

@@ -87,8 +87,12 @@ impl Tx<'_> {
     /// the sync holds the write lock every writer takes.
     pub fn add_rate_counts(&self, counts: &[RateCount]) -> Result<Vec<u64>, Error> {
         let write = || err(self.path, "cannot count a rate limit");
-        let mut out = Vec::with_capacity(counts.len());
-        for chunk in counts.chunks(COUNTS_PER_STATEMENT) {
+        // Rows are written in one order by every instance, so that two
+        // syncs at once wait for each other instead of deadlocking.
+        let mut sorted: Vec<&RateCount> = counts.iter().collect();
+        sorted.sort_by(|a, b| (a.scope, &a.key, a.window_start).cmp(&(b.scope, &b.key, b.window_start)));
+        let mut all: HashMap<(String, String, i64), i64> = HashMap::with_capacity(counts.len());
+        for chunk in sorted.chunks(COUNTS_PER_STATEMENT) {
             let mut sql = String::from("INSERT INTO rate_limits (scope, key, window_start, count) VALUES ");
             let mut values = Vec::with_capacity(chunk.len() * 4);
             for (i, c) in chunk.iter().enumerate() {
@@ -115,13 +119,15 @@ impl Tx<'_> {
                 let key = (r.get(0).map_err(write())?, r.get(1).map_err(write())?, r.get(2).map_err(write())?);
                 totals.insert(key, r.get(3).map_err(write())?);
             }
-            for c in chunk {
-                let total = totals.get(&(c.scope.to_owned(), c.key.clone(), int(c.window_start))).copied();
-                let Some(total) = total else {
-                    return Err(super::corrupt(self.path, format!("no count returned for {} {}", c.scope, c.key)));
-                };
-                out.push(u64::try_from(total).unwrap_or(0));
-            }
+            all.extend(totals);
+        }
+        let mut out = Vec::with_capacity(counts.len());
+        for c in counts {
+            let total = all.get(&(c.scope.to_owned(), c.key.clone(), int(c.window_start))).copied();
+            let Some(total) = total else {
+                return Err(super::corrupt(self.path, format!("no count returned for {} {}", c.scope, c.key)));
+            };
+            out.push(u64::try_from(total).unwrap_or(0));
         }
         Ok(out)
     }

@@ -146,6 +146,9 @@ pub struct Tx<'s> {
 /// `fanlic ingest` on another host holds it for its whole transaction.
 const WRITE_LOCK_WAIT_MS: u32 = 60_000;
 
+/// The namespace of the per-license advisory locks ("fl").
+const LICENSE_LOCKS: i32 = 0x666c;
+
 /// The advisory lock every PostgreSQL writer takes (the bytes of "fanlic").
 const WRITE_LOCK: i64 = 0x0000_6661_6e6c_6963;
 
@@ -223,6 +226,69 @@ impl Store {
                 finish_postgres(conn, path, out)
             }),
         }
+    }
+
+    /// [`Store::write`] for work that changes only what belongs to
+    /// `licenses` (their bindings, activations, receipts) and counters
+    /// that add up whatever the order (`fanlic serve`'s batches). On
+    /// PostgreSQL it takes the write lock shared, and a lock of each
+    /// license (in one order), so that instances serving other licenses
+    /// work at once, while every other writer (which takes the write lock
+    /// whole) still runs alone; on SQLite it is [`Store::write`].
+    pub fn write_for_licenses<T>(
+        &mut self,
+        licenses: &[fanlic_formats::LicenseId],
+        f: impl FnOnce(&Tx<'_>) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        if !self.is_postgres() {
+            return self.write(f);
+        }
+        let mut ids: Vec<String> = licenses.iter().map(ToString::to_string).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        // License ids are 32 hex digits (their Display): safe in the text.
+        let locks: String = ids
+            .iter()
+            .map(|id| format!("SELECT pg_advisory_xact_lock({LICENSE_LOCKS}, hashtext('{id}'));"))
+            .collect();
+        let path = self.path.as_path();
+        self.with_postgres(|conn| {
+            conn.execute_batch(&format!(
+                "BEGIN; SET LOCAL statement_timeout = {WRITE_LOCK_WAIT_MS};
+                 SELECT pg_advisory_xact_lock_shared({WRITE_LOCK}); {locks}
+                 SET LOCAL statement_timeout TO DEFAULT"
+            ))
+            .map_err(err(path, "cannot start a transaction"))?;
+            let out = f(&Tx { conn, path });
+            finish_postgres(conn, path, out)
+        })
+    }
+
+    /// On PostgreSQL, refreshes the planner's statistics of the tables a
+    /// registration mail writes once they changed by half since the last
+    /// (each doubling of a table: a few times in all). A table that grew
+    /// from empty within a minute (before autovacuum looks) is otherwise
+    /// planned as empty, and a live-license lookup walks the wrong index.
+    /// Nothing on SQLite. A failure is not an error: the plans stay.
+    pub fn refresh_statistics(&self) {
+        if !self.is_postgres() {
+            return;
+        }
+        let _ = self.with_postgres(|conn| {
+            let stale: Vec<String> = conn
+                .prepare(
+                    "SELECT relname::text FROM pg_stat_user_tables
+                     WHERE relname IN ('licenses', 'decisions', 'audit', 'outbox', 'outbox_attachments')
+                       AND n_mod_since_analyze > greatest(n_live_tup, 200) / 2",
+                )
+                .and_then(|mut st| st.query_map(params![], |r| r.get(0))?.collect())
+                .map_err(err(&self.path, "cannot read the statistics"))?;
+            for table in stale {
+                // Our own table names, from the list above.
+                conn.execute_batch(&format!("ANALYZE {table}")).map_err(err(&self.path, "cannot analyze"))?;
+            }
+            Ok(())
+        });
     }
 
     /// Runs `f` on one consistent view of the records; writes nothing.
