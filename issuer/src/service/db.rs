@@ -10,7 +10,7 @@ use core::net::IpAddr;
 use std::{
     collections::HashMap,
     path::PathBuf,
-    sync::{Arc, mpsc},
+    sync::{Arc, Mutex, mpsc},
     thread,
 };
 
@@ -156,26 +156,48 @@ pub(crate) fn start(
 ) -> Result<DbStart, Error> {
     home.store_mut().configure_for_service()?;
     let (tx, rx) = mpsc::channel::<Job>();
-    let handle = thread::Builder::new()
-        .name("fanlic-db".to_owned())
-        .spawn(move || {
-            let mut ctx = DbCtx {
-                master,
-                cache,
-                home_dir: home.dir().to_owned(),
-                receipt_keys: HashMap::new(),
-                instance,
-                master_path,
-            };
-            // At start: the secrets compared before the first request.
-            compare_secrets(&mut home, &mut ctx);
-            db_loop(&mut home, &mut ctx, &rx);
-        })
-        .map_err(|e| {
-            Error::Service(ServiceError::Failed { reason: format!("cannot start the database thread: {e}") })
-        })?;
-    Ok((tx, handle))
+    let rx = Arc::new(Mutex::new(rx));
+    // SQLite has one writer at a time: one thread. On PostgreSQL each
+    // thread's batch locks only its licenses, so several commit at once and
+    // the round trips of one do not hold up the others.
+    let threads = if home.store().is_postgres() { POSTGRES_THREADS } else { 1 };
+    let mut homes = vec![(home, master)];
+    for _ in 1..threads {
+        let dir = homes[0].0.dir().to_owned();
+        homes.push((Home::open(&dir)?, MasterSecret::load(&master_path)?));
+    }
+    let mut handles = Vec::with_capacity(threads);
+    for (i, (mut home, master)) in homes.into_iter().enumerate() {
+        let (rx, cache, instance, master_path) =
+            (Arc::clone(&rx), Arc::clone(&cache), Arc::clone(&instance), master_path.clone());
+        let handle = thread::Builder::new()
+            .name(format!("fanlic-db-{i}"))
+            .spawn(move || {
+                let mut ctx = DbCtx {
+                    master,
+                    cache,
+                    home_dir: home.dir().to_owned(),
+                    receipt_keys: HashMap::new(),
+                    instance,
+                    master_path,
+                };
+                // At start: the secrets compared before the first request.
+                compare_secrets(&mut home, &mut ctx);
+                db_loop(&mut home, &mut ctx, &rx);
+            })
+            .map_err(|e| {
+                Error::Service(ServiceError::Failed { reason: format!("cannot start the database thread: {e}") })
+            })?;
+        handles.push(handle);
+    }
+    let first = handles.swap_remove(0);
+    // The others end with the queue, as the first does.
+    drop(handles);
+    Ok((tx, first))
 }
+
+/// Database threads of one instance on PostgreSQL.
+const POSTGRES_THREADS: usize = 4;
 
 /// An answer waiting for its batch's commit.
 enum Pending {
@@ -235,15 +257,20 @@ impl Pending {
     }
 }
 
-fn db_loop(home: &mut Home, ctx: &mut DbCtx, rx: &mpsc::Receiver<Job>) {
+fn db_loop(home: &mut Home, ctx: &mut DbCtx, rx: &Mutex<mpsc::Receiver<Job>>) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     let mut pending: Vec<Pending> = Vec::with_capacity(MAX_BATCH);
-    while let Ok(first) = rx.recv() {
-        batch.push(first);
-        while batch.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
+    loop {
+        {
+            // One thread takes what is queued; the others wait their turn.
+            let rx = rx.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let Ok(first) = rx.recv() else { break };
+            batch.push(first);
+            while batch.len() < MAX_BATCH {
+                match rx.try_recv() {
+                    Ok(job) => batch.push(job),
+                    Err(_) => break,
+                }
             }
         }
         // A comparison the database could not make at start is made
@@ -256,8 +283,10 @@ fn db_loop(home: &mut Home, ctx: &mut DbCtx, rx: &mpsc::Receiver<Job>) {
         // adds to: written in one order, two batches at once wait for each
         // other instead of deadlocking (a stable sort keeps the rest).
         batch.sort_by(|a, b| unverified_key(a).cmp(&unverified_key(b)));
-        let licenses: Vec<LicenseId> =
-            batch.iter().filter_map(|j| if let Job::Record { rec, .. } = j { Some(rec.license_id) } else { None }).collect();
+        let licenses: Vec<LicenseId> = batch
+            .iter()
+            .filter_map(|j| if let Job::Record { rec, .. } = j { Some(rec.license_id) } else { None })
+            .collect();
         let mut began = false;
         let mut run = |tx: &Tx<'_>| {
             began = true;
@@ -270,11 +299,8 @@ fn db_loop(home: &mut Home, ctx: &mut DbCtx, rx: &mpsc::Receiver<Job>) {
         // unbind` cannot invalidate what was read.
         // Only the batch's licenses are locked whole: instances serving
         // other licenses record at once (PostgreSQL).
-        let done = if writes {
-            home.store_mut().write_for_licenses(&licenses, &mut run)
-        } else {
-            home.store().read(&mut run)
-        };
+        let done =
+            if writes { home.store_mut().write_for_licenses(&licenses, &mut run) } else { home.store().read(&mut run) };
         if let Err(e) = done {
             let action = if began { "cannot commit" } else { "cannot begin a transaction" };
             // On PostgreSQL a transaction that cannot begin is a database

@@ -247,10 +247,8 @@ impl Store {
         ids.sort_unstable();
         ids.dedup();
         // License ids are 32 hex digits (their Display): safe in the text.
-        let locks: String = ids
-            .iter()
-            .map(|id| format!("SELECT pg_advisory_xact_lock({LICENSE_LOCKS}, hashtext('{id}'));"))
-            .collect();
+        let locks: String =
+            ids.iter().map(|id| format!("SELECT pg_advisory_xact_lock({LICENSE_LOCKS}, hashtext('{id}'));")).collect();
         let path = self.path.as_path();
         self.with_postgres(|conn| {
             conn.execute_batch(&format!(
