@@ -161,9 +161,9 @@ pub(crate) fn start(
     // thread's batch locks only its licenses, so several commit at once and
     // the round trips of one do not hold up the others.
     let threads = if home.store().is_postgres() { POSTGRES_THREADS } else { 1 };
+    let dir = home.dir().to_owned();
     let mut homes = vec![(home, master)];
     for _ in 1..threads {
-        let dir = homes[0].0.dir().to_owned();
         homes.push((Home::open(&dir)?, MasterSecret::load(&master_path)?));
     }
     let mut handles = Vec::with_capacity(threads);
