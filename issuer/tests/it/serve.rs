@@ -589,7 +589,15 @@ fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_limit() {
     assert_eq!(a(), 429, "the third request of one forwarded client");
     let b = http_with(&server.addr, "GET", "/a/not-a-token", true, &xff("203.0.113.8"));
     assert_ne!(b.status, 429, "another forwarded client has its own count: {}", b.body);
-    let log = fs::read_to_string(&server.log).unwrap();
+    // The log is written by a thread of its own: wait for both lines.
+    let mut log = String::new();
+    for _ in 0..100 {
+        log = fs::read_to_string(&server.log).unwrap();
+        if log.contains("203.0.113.7") && log.contains("203.0.113.8") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
     assert!(log.contains("203.0.113.7") && log.contains("203.0.113.8"), "{log}");
     assert!(!log.contains("198.51.100.1"), "what the client claimed is not believed: {log}");
     drop(server);
