@@ -27,6 +27,7 @@ use crate::store::{
     self, Tx,
     audit::Action,
     decisions::{DecisionEvent, DecisionKind, EarlierDecision, NewDecision, ReasonCode},
+    requests::RequestKeys,
 };
 use crate::util::hex;
 
@@ -54,7 +55,20 @@ pub(crate) fn record(
     let mail = p.mail.as_ref();
     let message_id = mail.and_then(|m| m.message_id.clone());
     let from = mail.and_then(|m| m.single_from().map(str::to_owned).or_else(|| m.from.first().cloned()));
-    if let Some(EarlierDecision { id, decision: what, license_id }) = tx.earlier_decision(&p.dedup_key, p.auth_ok)? {
+    // Everything read before writing, in one statement (one round trip).
+    let issue_plan = match (&p.decision.outcome, mail) {
+        (Outcome::Issue(plan), Some(_)) if plan.migration.is_none() => Some(plan),
+        _ => None,
+    };
+    let reply_to = reply.as_ref().map(outbox::CheckedReply::recipient);
+    let mut found = tx.request_lookup(&RequestKeys {
+        dedup_key: &p.dedup_key,
+        authenticated: p.auth_ok,
+        request_key: p.request_key.as_deref(),
+        reply_to: reply_to.as_deref(),
+        project: issue_plan.map(|plan| (plan.company.as_str(), plan.app, plan.project.as_str())),
+    })?;
+    if let Some(EarlierDecision { id, decision: what, license_id }) = found.earlier.take() {
         let reasons = vec![(
             ReasonCode::Duplicate.as_str().to_owned(),
             format!("This message was already decided ({what}, decision {id}); nothing was done again."),
@@ -93,8 +107,8 @@ pub(crate) fn record(
     let decision = &p.decision;
     // A resend of a request staff still hold joins it: one item to decide.
     if matches!(decision.outcome, Outcome::Issue(_) | Outcome::Hold(_))
-        && let Some(key) = p.request_key.as_deref()
-        && let Some(held_id) = tx.held_request(key)?
+        && p.request_key.is_some()
+        && let Some(held_id) = found.held
     {
         let reasons = vec![(
             ReasonCode::JoinedHeld.as_str().to_owned(),
@@ -104,14 +118,13 @@ pub(crate) fn record(
         d.joined_to = Some(held_id);
         return decide(tx, (item, &p), d, now);
     }
-    if let (Outcome::Issue(plan), Some(m)) = (&decision.outcome, mail)
-        && plan.migration.is_none()
-    {
-        let standing = live::standing(
+    if let (Some(plan), Some(m)) = (issue_plan, mail) {
+        let standing = live::standing_from(
             tx,
-            (&plan.company, plan.app, &plan.project),
+            (&plan.company, &plan.project),
             &terms_of(plan),
-            (Some(plan.max_licenses), false),
+            Some(plan.max_licenses),
+            (found.live.take(), found.live_count),
         )?;
         if let Standing::Same(l) = standing {
             return record_resent(tx, (item, &p, m), (plan, l), (reply_from, now));
@@ -173,7 +186,7 @@ pub(crate) fn record(
     };
     // The reply was built and checked when the message was prepared.
     let outbox_id = match reply {
-        Some(reply) => Some(outbox::enqueue_checked(tx, reply, now)?),
+        Some(reply) => Some(outbox::enqueue_looked_up(tx, reply, now, found.reply_to_contract)?),
         None => None,
     };
     let image_owed = label == DecisionKind::Issued

@@ -105,6 +105,32 @@ pub(crate) fn standing(
     Ok(Standing::Full { max, projects: tx.live_projects(company)? })
 }
 
+/// [`standing`] from what was read already in this transaction
+/// (`Tx::request_lookup`, with `similar_is_new` false): `closest`, the
+/// project's live license or else the oldest similar one, and the
+/// company's live count.
+pub(crate) fn standing_from(
+    tx: &Tx<'_>,
+    (company, project): (&str, &str),
+    terms: &Terms,
+    max_licenses: Option<u32>,
+    (closest, live_count): (Option<LiveLicense>, u64),
+) -> Result<Standing, Error> {
+    match closest {
+        Some(l) if l.project == project => {
+            let diff = terms.differences(&l);
+            return Ok(if diff.is_empty() { Standing::Same(l) } else { Standing::Differs(l, diff) });
+        }
+        Some(l) => return Ok(Standing::Similar(l)),
+        None => {}
+    }
+    let Some(max) = max_licenses else { return Ok(Standing::Free) };
+    if live_count < u64::from(max) {
+        return Ok(Standing::Free);
+    }
+    Ok(Standing::Full { max, projects: tx.live_projects(company)? })
+}
+
 /// The key of a request, for finding resends of it: who asked (and whether
 /// that was proven), for which company, application and project.
 pub fn request_key(authenticated: bool, from: &str, company: &str, app: &str, project: &str) -> String {

@@ -177,20 +177,35 @@ impl CheckedReply {
         parsed_parts(0, reply.to.trim(), &reply.from, &reply.attachments)?;
         Ok(Self { reply, message_id })
     }
+
+    /// The recipient in the form the registry stores addresses in.
+    pub fn recipient(&self) -> String {
+        let to = &self.reply.to;
+        crate::util::text::normalize_email("to", to).unwrap_or_else(|_| to.trim().to_lowercase())
+    }
 }
 
 /// [`enqueue`] of a reply already checked: the recipient must still be an
 /// address of an enabled contract, looked up in `tx`.
 pub fn enqueue_checked(tx: &Tx<'_>, checked: CheckedReply, now: Timestamp) -> Result<i64, Error> {
-    {
-        let reply = &checked.reply;
-        // Compared in the form the registry stores addresses in.
-        let to = crate::util::text::normalize_email("to", &reply.to).unwrap_or_else(|_| reply.to.trim().to_lowercase());
-        if !tx.is_enabled_contract_email(&to)? {
-            return Err(Error::Outbox(OutboxError::ReplyNotToContract { to: reply.to.clone() }));
-        }
-        tx.insert_reply(reply, &checked.message_id, now)
+    let to_contract = tx.is_enabled_contract_email(&checked.recipient())?;
+    enqueue_looked_up(tx, checked, now, to_contract)
+}
+
+/// [`enqueue_checked`] with the recipient looked up already in `tx`
+/// (`to_contract`: whether an enabled contract holds
+/// [`CheckedReply::recipient`]), as `fanlic ingest` reads it with the rest
+/// of a message's records.
+pub(crate) fn enqueue_looked_up(
+    tx: &Tx<'_>,
+    checked: CheckedReply,
+    now: Timestamp,
+    to_contract: bool,
+) -> Result<i64, Error> {
+    if !to_contract {
+        return Err(Error::Outbox(OutboxError::ReplyNotToContract { to: checked.reply.to.clone() }));
     }
+    tx.insert_reply(&checked.reply, &checked.message_id, now)
 }
 
 /// [`enqueue`] in a transaction of its own, for callers with no decision to

@@ -247,19 +247,21 @@ impl Tx<'_> {
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )
             .and_then(|mut s| {
-                s.execute(params![
-                    store::int(e.at.0),
-                    e.by,
-                    e.action.as_str(),
-                    e.license_id,
-                    e.contract_id,
-                    e.decision_id,
-                    e.dedup_key,
-                    e.why,
-                    e.data,
-                ])
+                s.execute_deferred(
+                    params![
+                        store::int(e.at.0),
+                        e.by,
+                        e.action.as_str(),
+                        e.license_id,
+                        e.contract_id,
+                        e.decision_id,
+                        e.dedup_key,
+                        e.why,
+                        e.data,
+                    ],
+                    "cannot record the audit entry",
+                )
             })
-            .map(|_| ())
             .map_err(store::err(self.path, "cannot record the audit entry"))
     }
 }

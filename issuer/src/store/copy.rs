@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Instant;
 
-use postgres::types::{IsNull, ToSql, Type, private::BytesMut};
+use tokio_postgres::types::{IsNull, ToSql, Type, private::BytesMut};
 
 use super::schema::{self, MIGRATION_TITLES, SCHEMA_VERSION};
 use super::sql::{self, Connection, Value, params};
@@ -556,7 +556,8 @@ fn plan(
         };
         let probe = format!("SELECT {} FROM {} LIMIT 0", p.column_list(), quote(t));
         let mut pg = dst.postgres().unwrap_or_else(|| unreachable!("the target is PostgreSQL"));
-        let stmt = pg.client().prepare(&probe).map_err(|e| dst_fail()(e.into()))?;
+        let (client, rt) = pg.client().map_err(dst_fail())?;
+        let stmt = rt.block_on(client.prepare(&probe)).map_err(|e| dst_fail()(e.into()))?;
         p.types = stmt.columns().iter().map(|c| c.type_().clone()).collect();
         plans.insert(t.clone(), p);
     }
@@ -606,11 +607,11 @@ fn copy_table(
         .map_err(src_fail())?;
     let mut rows = read.query(params![]).map_err(src_fail())?;
     let mut pg = dst.postgres().unwrap_or_else(|| unreachable!("the target is PostgreSQL"));
-    let sink = pg
-        .client()
-        .copy_in(&format!("COPY {} ({}) FROM STDIN (FORMAT binary)", quote(&p.table), p.column_list()))
-        .map_err(|e| dst_fail()(e.into()))?;
-    let mut writer = postgres::binary_copy::BinaryCopyInWriter::new(sink, &p.types);
+    let (client, rt) = pg.client().map_err(dst_fail())?;
+    let copy = format!("COPY {} ({}) FROM STDIN (FORMAT binary)", quote(&p.table), p.column_list());
+    let sink = rt.block_on(client.copy_in(&copy)).map_err(|e| dst_fail()(e.into()))?;
+    let writer = tokio_postgres::binary_copy::BinaryCopyInWriter::new(sink, &p.types);
+    let mut writer = core::pin::pin!(writer);
     let mut digest = RowDigest::new();
     let mut copied = 0u64;
     let mut values: Vec<Value> = Vec::with_capacity(n);
@@ -624,13 +625,13 @@ fn copy_table(
         }
         let wrapped: Vec<CopyValue<'_>> = values.iter().map(CopyValue).collect();
         let refs: Vec<&(dyn ToSql + Sync)> = wrapped.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
-        writer.write(&refs).map_err(|e| dst_fail()(e.into()))?;
+        rt.block_on(writer.as_mut().write(&refs)).map_err(|e| dst_fail()(e.into()))?;
         copied += 1;
         if copied.is_multiple_of(PROGRESS_EVERY) {
             progress(&format!("{}: {copied} rows copied…", p.table));
         }
     }
-    let written = writer.finish().map_err(|e| dst_fail()(e.into()))?;
+    let written = rt.block_on(writer.finish()).map_err(|e| dst_fail()(e.into()))?;
     if written != copied {
         return Err(corrupt(dst_path, format!("table {}: {copied} rows sent, {written} written", p.table)));
     }
@@ -795,7 +796,7 @@ impl ToSql for CopyValue<'_> {
         true
     }
 
-    postgres::types::to_sql_checked!();
+    tokio_postgres::types::to_sql_checked!();
 }
 
 fn kind(v: &Value) -> &'static str {

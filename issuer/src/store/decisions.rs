@@ -339,7 +339,7 @@ const PRUNABLE: &str = "decision IN ('issued', 'rejected', 'resent', 'joined', '
      AND NOT (decision IN ('issued', 'resent') AND outbox_id IS NULL AND authenticated = 1 AND from_addr <> ''
               AND license_id IN (SELECT license_id FROM licenses WHERE kind = 'private-cloud'))";
 
-fn kind_of(r: &super::sql::Row<'_>, i: usize) -> super::sql::Result<DecisionKind> {
+pub(super) fn kind_of(r: &super::sql::Row<'_>, i: usize) -> super::sql::Result<DecisionKind> {
     let s: String = r.get(i)?;
     DecisionKind::parse(&s).ok_or_else(|| super::sql::Error::Conversion { column: i, source: Box::new(UnknownCode(s)) })
 }
@@ -413,38 +413,56 @@ impl Tx<'_> {
     /// same transaction.
     pub fn insert_decision(&self, d: &NewDecision<'_>) -> Result<i64, Error> {
         let (kept, raw) = raw_to_keep(d.decision, d.raw, d.raw_size);
-        let id = self
-            .conn
-            .prepare_cached(
-                "INSERT INTO decisions (dedup_key, message_id, source, from_addr, subject, decision, reasons, license_id,
-                     authenticated, raw_sha256, raw, outbox_id, decided_at, decided_by, request_key, joined_to,
-                     raw_size, raw_kept)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
-                 RETURNING decision_id",
-            )
-            .and_then(|mut s| {
-                s.query_row(params![
-                    d.dedup_key,
-                    d.message_id,
-                    d.source,
-                    d.from,
-                    d.subject,
-                    d.decision.as_str(),
-                    reasons_json(d.reasons),
-                    d.license_id,
-                    d.authenticated,
-                    d.raw_sha256,
-                    raw,
-                    d.outbox_id,
-                    int(d.at.0),
-                    d.by,
-                    d.request_key,
-                    d.joined_to,
-                    int(d.raw_size),
-                    kept.as_str(),
-                ], |r| r.get::<_, i64>(0))
-            })
-            .map_err(err(self.path, RECORD))?;
+        let reasons = reasons_json(d.reasons);
+        let values = params![
+            d.dedup_key,
+            d.message_id,
+            d.source,
+            d.from,
+            d.subject,
+            d.decision.as_str(),
+            reasons,
+            d.license_id,
+            d.authenticated,
+            d.raw_sha256,
+            raw,
+            d.outbox_id,
+            int(d.at.0),
+            d.by,
+            d.request_key,
+            d.joined_to,
+            int(d.raw_size),
+            kept.as_str(),
+        ];
+        // While writes are deferred (PostgreSQL), the id is taken ahead and
+        // the insert waits for no answer; else the insert returns it.
+        let id = match self.conn.reserved_id("decisions", "decision_id").map_err(err(self.path, RECORD))? {
+            Some(id) => self
+                .conn
+                .prepare_cached(
+                    "INSERT INTO decisions (dedup_key, message_id, source, from_addr, subject, decision, reasons,
+                         license_id, authenticated, raw_sha256, raw, outbox_id, decided_at, decided_by, request_key,
+                         joined_to, raw_size, raw_kept, decision_id)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+                )
+                .and_then(|mut s| {
+                    let mut with_id = values.to_vec();
+                    with_id.push(&id);
+                    s.execute_deferred(with_id.as_slice(), RECORD)
+                })
+                .map(|()| id),
+            None => self
+                .conn
+                .prepare_cached(
+                    "INSERT INTO decisions (dedup_key, message_id, source, from_addr, subject, decision, reasons,
+                         license_id, authenticated, raw_sha256, raw, outbox_id, decided_at, decided_by, request_key,
+                         joined_to, raw_size, raw_kept)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
+                     RETURNING decision_id",
+                )
+                .and_then(|mut s| s.query_row(values, |r| r.get::<_, i64>(0))),
+        }
+        .map_err(err(self.path, RECORD))?;
         self.decision_event(&DecisionEvent {
             decision_id: Some(id),
             dedup_key: d.dedup_key,

@@ -112,14 +112,19 @@ pub struct LiveLicense {
 const LIVE_COLUMNS: &str = "license_id, project, kind, version, max_nodes, expiry, armored";
 
 fn live_row(r: &super::sql::Row<'_>) -> super::sql::Result<LiveLicense> {
+    live_row_at(r, 0)
+}
+
+/// [`LIVE_COLUMNS`] read from column `at` on.
+pub(super) fn live_row_at(r: &super::sql::Row<'_>, at: usize) -> super::sql::Result<LiveLicense> {
     Ok(LiveLicense {
-        license_id: r.get(0)?,
-        project: r.get(1)?,
-        kind: r.get(2)?,
-        version: r.get(3)?,
-        max_nodes: u32::try_from(r.get::<_, i64>(4)?).unwrap_or(0),
-        expiry: r.get(5)?,
-        armored: r.get(6)?,
+        license_id: r.get(at)?,
+        project: r.get(at + 1)?,
+        kind: r.get(at + 2)?,
+        version: r.get(at + 3)?,
+        max_nodes: u32::try_from(r.get::<_, i64>(at + 4)?).unwrap_or(0),
+        expiry: r.get(at + 5)?,
+        armored: r.get(at + 6)?,
     })
 }
 
@@ -272,34 +277,38 @@ impl Tx<'_> {
             "INSERT INTO licenses (license_id, kind, app_name, company, project, contract_signed, issued_at,
              not_before, expiry, version, max_nodes, activation_base_url, image_public_key,
              supersedes, request_email_sha256, issuing_key_id, file_bytes, armored, output_path, company_key,
-             project_key)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
+             project_key, activation_master_version)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
         )
         .and_then(|mut s| {
-            s.execute(params![
-                l.id.to_string(),
-                l.kind.as_str(),
-                l.app_name,
-                l.company,
-                l.project,
-                l.contract_signed.to_string(),
-                int(l.issued_at.0),
-                int(l.not_before.0),
-                l.expiry.to_string(),
-                l.version.to_string(),
-                i64::from(l.max_nodes),
-                // No activation key: it is derived when needed (activation.rs).
-                l.activation_base_url,
-                l.image_public_key.as_ref().map(|k| k.as_slice()),
-                l.supersedes.map(|s| s.to_string()),
-                l.request_email_sha256.as_ref().map(|k| k.as_slice()),
-                new.issuing_key_id.to_string(),
-                new.file_bytes,
-                new.armored,
-                new.output_path.to_string_lossy(),
-                company_key(l.company),
-                company_key(l.project),
-            ])
+            s.execute_deferred(
+                params![
+                    l.id.to_string(),
+                    l.kind.as_str(),
+                    l.app_name,
+                    l.company,
+                    l.project,
+                    l.contract_signed.to_string(),
+                    int(l.issued_at.0),
+                    int(l.not_before.0),
+                    l.expiry.to_string(),
+                    l.version.to_string(),
+                    i64::from(l.max_nodes),
+                    // No activation key: it is derived when needed (activation.rs).
+                    l.activation_base_url,
+                    l.image_public_key.as_ref().map(|k| k.as_slice()),
+                    l.supersedes.map(|s| s.to_string()),
+                    l.request_email_sha256.as_ref().map(|k| k.as_slice()),
+                    new.issuing_key_id.to_string(),
+                    new.file_bytes,
+                    new.armored,
+                    new.output_path.to_string_lossy(),
+                    company_key(l.company),
+                    company_key(l.project),
+                    new.activation_master_version,
+                ],
+                "cannot record the license",
+            )
         })
         .map_err(|e| {
             // The unique index over live licenses: another process recorded a
@@ -309,13 +318,7 @@ impl Tx<'_> {
             } else {
                 err(path, "cannot record the license")(e)
             }
-        })?;
-        if let Some(v) = new.activation_master_version {
-            conn.prepare_cached("UPDATE licenses SET activation_master_version = ?1 WHERE license_id = ?2")
-                .and_then(|mut s| s.execute(params![v, l.id.to_string()]))
-                .map_err(err(path, "cannot record the license"))?;
-        }
-        Ok(())
+        })
     }
 }
 

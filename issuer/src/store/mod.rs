@@ -36,6 +36,7 @@ mod licenses;
 mod outbox;
 pub mod reasons;
 pub mod receipts;
+pub mod requests;
 mod revocations;
 mod schema;
 mod settings;
@@ -352,18 +353,42 @@ impl<'s> Tx<'s> {
                 .map_err(err(self.path, what)),
             sql::Dialect::Postgres => self.conn.execute_batch(sql).map_err(err(self.path, what)),
         };
-        run("SAVEPOINT fanlic", "cannot take a savepoint")?;
-        match f(self) {
-            Ok(out) => {
-                run("RELEASE fanlic", "cannot release a savepoint")?;
-                Ok(out)
-            }
+        match self.conn.dialect() {
+            sql::Dialect::Sqlite => run("SAVEPOINT fanlic", "cannot take a savepoint")?,
+            // Sent with the unit's first statement when writes are deferred.
+            sql::Dialect::Postgres => self
+                .conn
+                .execute_batch_deferred("SAVEPOINT fanlic", "cannot take a savepoint")
+                .map_err(err(self.path, "cannot take a savepoint"))?,
+        }
+        // The release waits for the answers of the unit's deferred writes:
+        // one that failed fails the unit, which is rolled back alone.
+        match f(self).and_then(|out| run("RELEASE fanlic", "cannot record").map(|()| out)) {
+            Ok(out) => Ok(out),
             Err(e) => {
+                // The unit's writes still unanswered are rolled back with it.
+                self.conn.settle_deferred();
                 run("ROLLBACK TO fanlic", "cannot roll back a savepoint")?;
                 run("RELEASE fanlic", "cannot release a savepoint")?;
                 Err(e)
             }
         }
+    }
+
+    /// Runs `f` with the writes that support it deferred (PostgreSQL):
+    /// each is sent without waiting for its answer, which comes with the
+    /// next statement that is waited for (a read, a savepoint's release,
+    /// the end of `f`); new rows' ids are taken ahead from their
+    /// sequences. `fanlic ingest` makes two round trips per mail this way.
+    /// A deferred write that fails is the error of that next statement.
+    /// On SQLite, `f` runs as it is.
+    pub fn deferring<T>(&self, f: impl FnOnce(&Tx<'_>) -> Result<T, Error>) -> Result<T, Error> {
+        self.conn.deferring(true).map_err(err(self.path, "cannot defer writes"))?;
+        let out = f(self);
+        let end = self.conn.deferring(false).map_err(err(self.path, "cannot record"));
+        let out = out?;
+        end?;
+        Ok(out)
     }
 
     /// The database file (for messages).
@@ -413,4 +438,63 @@ fn sha256(bytes: &[u8]) -> [u8; 32] {
     let mut out = [0u8; 32];
     out.copy_from_slice(ring::digest::digest(&ring::digest::SHA256, bytes).as_ref());
     out
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // test code
+
+    use super::*;
+    use audit::{Action, Entry};
+
+    /// Three units under savepoints with writes deferred; the second's
+    /// last write fails only when the server answers (a duplicate key):
+    /// that unit alone is rolled back, the others commit.
+    fn a_deferred_write_that_fails_fails_its_unit_alone(mut store: Store) {
+        let note =
+            |tx: &Tx<'_>, why: &str| tx.audit(&Entry { why, ..Entry::new(Action::Ignored, "test", Timestamp(1)) });
+        let twice = |tx: &Tx<'_>| -> Result<(), Error> {
+            for _ in 0..2 {
+                tx.conn
+                    .prepare_cached("INSERT INTO audit (audit_id, at, by, action, why) VALUES (?1, 1, 't', 't', 't')")
+                    .and_then(|mut s| s.execute_deferred(params![1_000_000_i64], "the test's row"))
+                    .map_err(err(tx.path, "cannot write"))?;
+            }
+            Ok(())
+        };
+        let results = store
+            .write(|tx| {
+                tx.deferring(|tx| {
+                    let a = tx.savepoint(|tx| note(tx, "first"));
+                    let b = tx.savepoint(|tx| {
+                        note(tx, "second")?;
+                        twice(tx)
+                    });
+                    let c = tx.savepoint(|tx| note(tx, "third"));
+                    Ok([a.map_err(|e| e.to_string()), b.map_err(|e| e.to_string()), c.map_err(|e| e.to_string())])
+                })
+            })
+            .unwrap();
+        assert!(results[0].is_ok() && results[2].is_ok(), "{results:?}");
+        let refused = results[1].as_ref().unwrap_err();
+        if store.is_postgres() {
+            assert!(refused.contains("the test's row") && refused.contains("duplicate key"), "{refused}");
+        }
+        let whys: Vec<String> =
+            store.read(|tx| tx.audit_trail(&audit::Filter::default())).unwrap().into_iter().map(|e| e.why).collect();
+        assert_eq!(whys, ["first", "third"]);
+    }
+
+    #[test]
+    fn deferred_writes_on_sqlite() {
+        let dir = tempfile::tempdir().unwrap();
+        a_deferred_write_that_fails_fails_its_unit_alone(Store::open(&dir.path().join("fanlic.db"), true).unwrap());
+    }
+
+    #[test]
+    fn deferred_writes_on_postgres() {
+        let pg = fanlic_testkit::postgres::PgCluster::shared();
+        let url = pg.tls_url(&pg.new_database()).parse().unwrap();
+        a_deferred_write_that_fails_fails_its_unit_alone(Store::open_database(&Database::Postgres(url), true).unwrap());
+    }
 }

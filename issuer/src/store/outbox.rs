@@ -158,32 +158,47 @@ impl Tx<'_> {
     /// Queues `reply` as pending, due at `now`, with the `Message-ID`
     /// chosen for it (retries resend the same); its outbox id.
     pub fn insert_reply(&self, reply: &Reply, message_id: &str, now: Timestamp) -> Result<i64, Error> {
+        const QUEUE: &str = "cannot queue the reply";
         let path = self.path;
-        let id = self
-            .conn
-            .prepare_cached(
-                "INSERT INTO outbox (to_addr, from_addr, subject, in_reply_to, refs, language, body, message_id,
-                     created_at, status, attempts, next_attempt_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'pending', 0, ?9)
-                 RETURNING outbox_id",
-            )
-            .and_then(|mut s| {
-                s.query_row(
-                    params![
-                        reply.to.trim(),
-                        reply.from,
-                        reply.subject,
-                        reply.in_reply_to,
-                        reply.references.join(" "),
-                        reply.language.as_str(),
-                        reply.body,
-                        message_id,
-                        int(now.0),
-                    ],
-                    |r| r.get::<_, i64>(0),
+        let refs = reply.references.join(" ");
+        let values = params![
+            reply.to.trim(),
+            reply.from,
+            reply.subject,
+            reply.in_reply_to,
+            refs,
+            reply.language.as_str(),
+            reply.body,
+            message_id,
+            int(now.0),
+        ];
+        // While writes are deferred (PostgreSQL), the id is taken ahead and
+        // the insert waits for no answer; else the insert returns it.
+        let id = match self.conn.reserved_id("outbox", "outbox_id").map_err(err(path, QUEUE))? {
+            Some(id) => self
+                .conn
+                .prepare_cached(
+                    "INSERT INTO outbox (to_addr, from_addr, subject, in_reply_to, refs, language, body, message_id,
+                         created_at, status, attempts, next_attempt_at, outbox_id)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'pending', 0, ?9, ?10)",
                 )
-            })
-            .map_err(err(path, "cannot queue the reply"))?;
+                .and_then(|mut s| {
+                    let mut with_id = values.to_vec();
+                    with_id.push(&id);
+                    s.execute_deferred(with_id.as_slice(), QUEUE)
+                })
+                .map(|()| id),
+            None => self
+                .conn
+                .prepare_cached(
+                    "INSERT INTO outbox (to_addr, from_addr, subject, in_reply_to, refs, language, body, message_id,
+                         created_at, status, attempts, next_attempt_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'pending', 0, ?9)
+                     RETURNING outbox_id",
+                )
+                .and_then(|mut s| s.query_row(values, |r| r.get::<_, i64>(0))),
+        }
+        .map_err(err(path, QUEUE))?;
         for (i, a) in reply.attachments.iter().enumerate() {
             self.conn
                 .prepare_cached(
@@ -191,17 +206,20 @@ impl Tx<'_> {
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 )
                 .and_then(|mut s| {
-                    s.execute(params![
-                        id,
-                        i64::try_from(i).unwrap_or(i64::MAX),
-                        a.file_name,
-                        a.content_type,
-                        i64::try_from(a.bytes.len()).unwrap_or(i64::MAX),
-                        sha256(&a.bytes).as_slice(),
-                        a.bytes
-                    ])
+                    s.execute_deferred(
+                        params![
+                            id,
+                            i64::try_from(i).unwrap_or(i64::MAX),
+                            a.file_name,
+                            a.content_type,
+                            i64::try_from(a.bytes.len()).unwrap_or(i64::MAX),
+                            sha256(&a.bytes).as_slice(),
+                            a.bytes
+                        ],
+                        QUEUE,
+                    )
                 })
-                .map_err(err(path, "cannot queue the reply"))?;
+                .map_err(err(path, QUEUE))?;
         }
         Ok(id)
     }

@@ -60,7 +60,13 @@ impl ValueRef<'_> {
 #[derive(Debug)]
 pub(crate) enum Error {
     Sqlite(rusqlite::Error),
-    Postgres(postgres::Error),
+    Postgres(tokio_postgres::Error),
+    /// A write sent without waiting for its answer failed (`what` it
+    /// recorded); it is reported by the next statement waited for.
+    Deferred {
+        what: &'static str,
+        source: tokio_postgres::Error,
+    },
     /// A connection to PostgreSQL could not be made or taken from the pool.
     Unavailable(String),
     /// A connection to PostgreSQL was refused: its certificate, the login.
@@ -84,10 +90,11 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Sqlite(e) => e.fmt(f),
-            Error::Postgres(e) => match e.as_db_error() {
-                Some(db) => write!(f, "{}: {} (SQLSTATE {})", db.severity(), db.message(), db.code().code()),
-                None => e.fmt(f),
-            },
+            Error::Postgres(e) => pg_error(f, e),
+            Error::Deferred { what, source } => {
+                write!(f, "{what}: ")?;
+                pg_error(f, source)
+            }
             Error::Unavailable(why) | Error::Setup(why) => f.write_str(why),
             Error::NoRows => f.write_str("no row"),
             Error::Type { column, expected, found } => write!(f, "column {column}: {found} where {expected} was read"),
@@ -96,11 +103,18 @@ impl fmt::Display for Error {
     }
 }
 
+fn pg_error(f: &mut fmt::Formatter<'_>, e: &tokio_postgres::Error) -> fmt::Result {
+    match e.as_db_error() {
+        Some(db) => write!(f, "{}: {} (SQLSTATE {})", db.severity(), db.message(), db.code().code()),
+        None => fmt::Display::fmt(e, f),
+    }
+}
+
 impl core::error::Error for Error {
     fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
         match self {
             Error::Sqlite(e) => Some(e),
-            Error::Postgres(e) => Some(e),
+            Error::Postgres(e) | Error::Deferred { source: e, .. } => Some(e),
             Error::Conversion { source, .. } => Some(source.as_ref()),
             _ => None,
         }
@@ -116,8 +130,8 @@ impl From<rusqlite::Error> for Error {
     }
 }
 
-impl From<postgres::Error> for Error {
-    fn from(e: postgres::Error) -> Self {
+impl From<tokio_postgres::Error> for Error {
+    fn from(e: tokio_postgres::Error) -> Self {
         Error::Postgres(e)
     }
 }
@@ -128,7 +142,7 @@ impl Error {
     pub(crate) fn is_unavailable(&self) -> bool {
         match self {
             Error::Unavailable(_) => true,
-            Error::Postgres(e) => pg::is_unavailable(e),
+            Error::Postgres(e) | Error::Deferred { source: e, .. } => pg::is_unavailable(e),
             _ => false,
         }
     }
@@ -139,8 +153,8 @@ impl Error {
             Error::Sqlite(rusqlite::Error::SqliteFailure(f, Some(msg))) => {
                 f.code == rusqlite::ErrorCode::ConstraintViolation && msg.contains(name)
             }
-            Error::Postgres(e) => e.as_db_error().is_some_and(|db| {
-                *db.code() == postgres::error::SqlState::UNIQUE_VIOLATION
+            Error::Postgres(e) | Error::Deferred { source: e, .. } => e.as_db_error().is_some_and(|db| {
+                *db.code() == tokio_postgres::error::SqlState::UNIQUE_VIOLATION
                     && (db.constraint().is_some_and(|c| c.contains(name)) || db.message().contains(name))
             }),
             _ => false,
@@ -406,7 +420,6 @@ pub(crate) enum Dialect {
 /// A database connection of either backend. The store's transactions are
 /// begun and ended by `Store`; a [`Connection`] runs statements inside them.
 #[derive(Debug)]
-#[expect(clippy::large_enum_variant, reason = "one per store or transaction, never copied")]
 pub(crate) enum Connection {
     Sqlite(rusqlite::Connection),
     Postgres(Mutex<pg::PgConn>),
@@ -426,7 +439,7 @@ impl RowIndex for usize {
 #[derive(Clone, Copy)]
 pub(crate) enum Row<'r> {
     Sqlite(&'r rusqlite::Row<'r>),
-    Postgres(&'r postgres::Row),
+    Postgres(&'r tokio_postgres::Row),
 }
 
 impl Row<'_> {
@@ -484,7 +497,7 @@ pub(crate) enum Statement<'c> {
 /// The rows of a query, read one at a time.
 pub(crate) enum Rows<'s> {
     Sqlite(rusqlite::Rows<'s>),
-    Postgres { rows: Vec<postgres::Row>, next: usize },
+    Postgres { rows: Vec<tokio_postgres::Row>, next: usize },
 }
 
 impl Rows<'_> {
@@ -512,6 +525,18 @@ impl Statement<'_> {
                 let n = pg::lock(conn).execute(sql, &values)?;
                 Ok(usize::try_from(n).unwrap_or(usize::MAX))
             }
+        }
+    }
+
+    /// [`Statement::execute`] for a write whose row count nobody reads:
+    /// while the connection defers writes ([`Connection::deferring`],
+    /// PostgreSQL only) it is sent without waiting for its answer, and a
+    /// failure comes with the next statement waited for, as
+    /// [`Error::Deferred`] saying `what` failed.
+    pub(crate) fn execute_deferred<P: Params>(&mut self, params: P, what: &'static str) -> Result<()> {
+        match self {
+            Statement::Postgres { conn, sql } => pg::lock(conn).execute_deferred(sql, &params.values(), what),
+            _ => self.execute(params).map(drop),
         }
     }
 
@@ -597,6 +622,44 @@ impl Connection {
         match self {
             Connection::Sqlite(c) => Ok(c.execute_batch(sql)?),
             Connection::Postgres(c) => pg::lock(c).batch(sql),
+        }
+    }
+
+    /// [`Connection::execute_batch`], deferred as
+    /// [`Statement::execute_deferred`] is.
+    pub(crate) fn execute_batch_deferred(&self, sql: &str, what: &'static str) -> Result<()> {
+        match self {
+            Connection::Sqlite(c) => Ok(c.execute_batch(sql)?),
+            Connection::Postgres(c) => pg::lock(c).batch_deferred(sql, what),
+        }
+    }
+
+    /// Whether writes are deferred: on PostgreSQL, from `on` until `off`
+    /// (which waits for the answers of the writes sent, and is the first
+    /// failure among them), [`Statement::execute_deferred`] sends without
+    /// waiting. SQLite has no round trips to save: nothing changes.
+    pub(crate) fn deferring(&self, on: bool) -> Result<()> {
+        match self {
+            Connection::Sqlite(_) => Ok(()),
+            Connection::Postgres(c) => pg::lock(c).set_deferring(on),
+        }
+    }
+
+    /// An id for a new row of `table` taken ahead from the sequence of its
+    /// identity column `column`, while writes are deferred (PostgreSQL):
+    /// the insert then needs no answer. `None`: the insert returns it.
+    pub(crate) fn reserved_id(&self, table: &'static str, column: &'static str) -> Result<Option<i64>> {
+        match self {
+            Connection::Sqlite(_) => Ok(None),
+            Connection::Postgres(c) => pg::lock(c).reserved_id(table, column),
+        }
+    }
+
+    /// Waits for the answers of the deferred writes sent and forgets
+    /// their failures: for a savepoint about to be rolled back.
+    pub(crate) fn settle_deferred(&self) {
+        if let Connection::Postgres(c) = self {
+            pg::lock(c).settle();
         }
     }
 
