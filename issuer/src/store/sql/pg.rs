@@ -127,15 +127,13 @@ impl Target {
                 .map(|(client, connection)| {
                     // Driven whenever the caller waits on the runtime; ends
                     // with the connection (the client then says closed).
-                    rt.spawn(async move { drop(connection.await) });
-                    client
+                    (client, rt.spawn(async move { drop(connection.await) }))
                 }),
-            None => rt.block_on(self.config.connect(tokio_postgres::NoTls)).map(|(client, connection)| {
-                rt.spawn(async move { drop(connection.await) });
-                client
-            }),
+            None => rt
+                .block_on(self.config.connect(tokio_postgres::NoTls))
+                .map(|(client, connection)| (client, rt.spawn(async move { drop(connection.await) }))),
         };
-        let client = connected.map_err(|e| {
+        let (client, connection) = connected.map_err(|e| {
             // A refused certificate or login is the URL's or the server's
             // setup to fix, not an outage to wait out.
             let setup = (e.as_db_error().is_some() && !is_unavailable(&e)) || e.to_string().contains("TLS");
@@ -150,7 +148,8 @@ impl Target {
         })?;
         Ok(PgConn {
             rt,
-            client: Arc::new(client),
+            client: Some(Arc::new(client)),
+            connection,
             cache: HashMap::new(),
             broken: false,
             pending: VecDeque::new(),
@@ -269,7 +268,12 @@ pub(crate) struct PgConn {
     /// Its own runtime: the connection makes progress while the caller
     /// waits on it (in [`PgConn::wait`]).
     rt: tokio::runtime::Runtime,
-    client: Arc<tokio_postgres::Client>,
+    /// `None` only while the connection is dropped.
+    client: Option<Arc<tokio_postgres::Client>>,
+    /// The task that drives the connection: waited for on drop, so that
+    /// the server is told goodbye (Terminate, TLS close) and logs no
+    /// broken connection.
+    connection: tokio::task::JoinHandle<()>,
     cache: HashMap<String, tokio_postgres::Statement>,
     /// A statement failed because the connection did: it is not reused.
     broken: bool,
@@ -293,7 +297,29 @@ pub(crate) fn lock(c: &Mutex<PgConn>) -> MutexGuard<'_, PgConn> {
     c.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+fn closed() -> Error {
+    Error::Unavailable("the connection to the database is closed".into())
+}
+
+impl Drop for PgConn {
+    fn drop(&mut self) {
+        self.pending.clear();
+        drop(self.client.take());
+        // The client gone, the connection says goodbye and ends.
+        let connection = &mut self.connection;
+        drop(self.rt.block_on(async { tokio::time::timeout(Duration::from_secs(1), connection).await }));
+    }
+}
+
 impl PgConn {
+    fn handle(&self) -> Result<Arc<tokio_postgres::Client>> {
+        self.client.clone().ok_or_else(closed)
+    }
+
+    fn is_closed(&self) -> bool {
+        self.client.as_ref().is_none_or(|c| c.is_closed())
+    }
+
     fn note(&mut self, e: tokio_postgres::Error) -> Error {
         if is_unavailable(&e) {
             self.broken = true;
@@ -373,7 +399,7 @@ impl PgConn {
                 .map(|(i, v)| if used.contains(&(i + 1)) { unspecified.clone() } else { type_of(*v) })
                 .collect()
         };
-        let client = Arc::clone(&self.client);
+        let client = self.handle()?;
         let s = self.wait(async move { client.prepare_typed(&text, &types).await })?;
         if self.cache.len() >= CACHE_MAX {
             self.cache.clear();
@@ -384,7 +410,7 @@ impl PgConn {
 
     pub(crate) fn execute(&mut self, sql: &str, values: &[ValueRef<'_>]) -> Result<u64> {
         let s = self.statement(sql, values)?;
-        let client = Arc::clone(&self.client);
+        let client = self.handle()?;
         let binds: Vec<Bind<'_>> = values.iter().map(|v| Bind(*v)).collect();
         self.wait(async move {
             let refs: Vec<&(dyn ToSql + Sync)> = binds.iter().map(|b| b as &(dyn ToSql + Sync)).collect();
@@ -401,7 +427,7 @@ impl PgConn {
             return self.execute(sql, values).map(drop);
         }
         let s = self.statement(sql, values)?;
-        let client = Arc::clone(&self.client);
+        let client = self.handle()?;
         let owned: Vec<Value> = values.iter().map(|v| ValueRef::to_owned(*v)).collect();
         self.send(
             what,
@@ -416,7 +442,7 @@ impl PgConn {
 
     pub(crate) fn query(&mut self, sql: &str, values: &[ValueRef<'_>]) -> Result<Vec<tokio_postgres::Row>> {
         let s = self.statement(sql, values)?;
-        let client = Arc::clone(&self.client);
+        let client = self.handle()?;
         let binds: Vec<Bind<'_>> = values.iter().map(|v| Bind(*v)).collect();
         self.wait(async move {
             let refs: Vec<&(dyn ToSql + Sync)> = binds.iter().map(|b| b as &(dyn ToSql + Sync)).collect();
@@ -426,7 +452,7 @@ impl PgConn {
 
     /// Statements without parameters, sent as one (simple query protocol).
     pub(crate) fn batch(&mut self, sql: &str) -> Result<()> {
-        let client = Arc::clone(&self.client);
+        let client = self.handle()?;
         let sql = sql.to_owned();
         self.wait(async move { client.batch_execute(&sql).await })
     }
@@ -436,7 +462,7 @@ impl PgConn {
         if !self.deferring {
             return self.batch(sql);
         }
-        let client = Arc::clone(&self.client);
+        let client = self.handle()?;
         let sql = sql.to_owned();
         self.send(what, Box::pin(async move { client.batch_execute(&sql).await.map(|()| 0) }));
         Ok(())
@@ -494,7 +520,10 @@ impl PgConn {
         if !self.pending.is_empty() {
             self.wait(async { Ok(()) })?;
         }
-        Ok((&self.client, &self.rt))
+        match &self.client {
+            Some(c) => Ok((c, &self.rt)),
+            None => Err(closed()),
+        }
     }
 }
 
@@ -717,7 +746,7 @@ impl Pool {
         let mut st = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         loop {
             while let Some(c) = st.idle.pop() {
-                if c.client.is_closed() {
+                if c.is_closed() {
                     st.open -= 1;
                     continue;
                 }
@@ -749,7 +778,7 @@ impl Pool {
         let unfinished = !c.pending.is_empty();
         c.deferring = false;
         let mut st = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        if c.broken || unfinished || c.client.is_closed() {
+        if c.broken || unfinished || c.is_closed() {
             st.open -= 1;
         } else {
             st.idle.push(c);
