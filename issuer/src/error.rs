@@ -95,6 +95,108 @@ pub enum Error {
     /// The private-cloud image: building it and delivering it.
     #[error(transparent)]
     Image(#[from] ImageBuildError),
+
+    /// The registration mailbox over IMAP (`fanlic watch imaps://…`).
+    #[error(transparent)]
+    Imap(#[from] ImapError),
+}
+
+/// Reading the registration mailbox over IMAP (`fanlic watch imaps://…`).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ImapError {
+    /// The mailbox URL cannot be used.
+    #[error("{url:?}: {reason} (expected imaps://USER@HOST[:PORT]/MAILBOX, or imap://… with STARTTLS)")]
+    Url {
+        /// The URL given (it holds no password).
+        url: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The server could not be reached, or the connection was lost.
+    #[error("{server}: {reason}")]
+    Connection {
+        /// `HOST:PORT`.
+        server: String,
+        /// What happened.
+        reason: String,
+    },
+    /// The TLS handshake failed (most often: a certificate no trusted CA signed).
+    #[error("{server}: TLS: {reason} (a private CA is trusted with --ca-file FILE)")]
+    Tls {
+        /// `HOST:PORT`.
+        server: String,
+        /// What the TLS library said.
+        reason: String,
+    },
+    /// `imap://` and the server offers no STARTTLS: the password would go in clear.
+    #[error(
+        "{server}: the server does not offer STARTTLS, so the login would travel unencrypted; use \
+         imaps:// (implicit TLS), or --allow-plaintext for a server on this machine"
+    )]
+    NoStartTls {
+        /// `HOST:PORT`.
+        server: String,
+    },
+    /// `--allow-plaintext` for a server that is not on loopback.
+    #[error("{server}: --allow-plaintext is accepted only for a server on loopback (127.0.0.1, ::1, localhost)")]
+    PlaintextNotLocal {
+        /// `HOST:PORT`.
+        server: String,
+    },
+    /// No credentials were given.
+    #[error(
+        "no IMAP credentials: set FANLIC_IMAP_PASSWORD, or give --password-file FILE (mode 0600), or an OAuth2 \
+         token with --oauth2-token-file FILE or --oauth2-token-command CMD"
+    )]
+    NoCredentials,
+    /// A credentials file or token command could not be used.
+    #[error("{what}: {reason}")]
+    Credentials {
+        /// The file or command.
+        what: String,
+        /// What is wrong, and what to do.
+        reason: String,
+    },
+    /// The server refused the login.
+    #[error("{server}: login as {user:?} refused: {reason}")]
+    Login {
+        /// `HOST:PORT`.
+        server: String,
+        /// The user.
+        user: String,
+        /// What the server said.
+        reason: String,
+    },
+    /// A mailbox could not be opened or made.
+    #[error("{server}: mailbox {mailbox:?}: {reason}")]
+    Mailbox {
+        /// `HOST:PORT`.
+        server: String,
+        /// The mailbox.
+        mailbox: String,
+        /// What the server said.
+        reason: String,
+    },
+    /// A command failed.
+    #[error("{server}: {action}: {reason}")]
+    Command {
+        /// `HOST:PORT`.
+        server: String,
+        /// What was being done.
+        action: &'static str,
+        /// What the server said.
+        reason: String,
+    },
+}
+
+impl ImapError {
+    /// Whether waiting and connecting again may help (the server is down or
+    /// restarting, the connection was lost): `fanlic watch` retries these
+    /// with backoff and stops on the others.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::Connection { .. } | Self::Command { .. })
+    }
 }
 
 /// The vendor home: its folder, its keys, its activation master secret.

@@ -31,7 +31,7 @@ pub mod store;
 pub mod util;
 
 pub use error::{
-    ConsoleError, ContractError, Error, HomeError, ImageBuildError, LicenseError, OutboxError, Refusal,
+    ConsoleError, ContractError, Error, HomeError, ImageBuildError, ImapError, LicenseError, OutboxError, Refusal,
     RevocationListError, ServiceError, StaffError, StoreError,
 };
 pub use home::{Home, InitOptions, InitReport, KeysReport, RotateReport};

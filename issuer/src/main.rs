@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use cli::{
     alerts, audit, config, console, contract, db, demo, image, ingest, init, keys, license, outbox, output, revoke,
-    serve, staff,
+    serve, staff, watch,
 };
 
 /// Issue and check fanlic licenses (Container.lic) for FineReport and FineBI.
@@ -52,7 +52,7 @@ enum Command {
     Contract(contract::ContractArgs),
     Outbox(outbox::OutboxArgs),
     Ingest(ingest::IngestArgs),
-    Watch(ingest::WatchArgs),
+    Watch(watch::WatchArgs),
     Prune(ingest::PruneArgs),
     Review(ingest::ReviewArgs),
     Alerts(alerts::AlertsArgs),
@@ -90,7 +90,7 @@ fn main() -> ExitCode {
         Command::Contract(a) => contract::run(home, a),
         Command::Outbox(a) => outbox::run(home, a),
         Command::Ingest(a) => ingest::ingest(home, &a),
-        Command::Watch(a) => ingest::watch(home, &a),
+        Command::Watch(a) => watch::watch(home, &a),
         Command::Prune(a) => ingest::prune(home, &a),
         Command::Review(a) => ingest::review(home, &a),
         Command::Alerts(a) => alerts::run(home, &a),

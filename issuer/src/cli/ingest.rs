@@ -72,43 +72,11 @@ pub(crate) struct IngestArgs {
     batch: usize,
 }
 
-fn batch_size(s: &str) -> Result<usize, String> {
+pub(crate) fn batch_size(s: &str) -> Result<usize, String> {
     match s.parse::<usize>() {
         Ok(n) if (1..=4096).contains(&n) => Ok(n),
         _ => Err(format!("`{s}` is not a number from 1 to 4096")),
     }
-}
-
-/// Keep ingesting a Maildir as registration mail arrives
-#[derive(Debug, Args)]
-#[command(after_help = "\
-Looks in MAILDIR/new/ every --interval seconds and decides each new message as `fanlic ingest`
-does, printing one line (or JSON object) per message. A message that cannot be decided now (for
-example, the database is locked) stays in new/ and is tried again at the next look. An entry of
-new/ that is not a regular file (a symbolic link, FIFO, device or folder) is never followed or
-read: it is reported as skipped once per run of watch and left in place.
-
-Stop it with Ctrl-C or SIGTERM at any moment: each message is committed on its own before it
-moves to cur/, so stopping loses nothing and decides nothing twice.
-
-EXAMPLES:
-  fanlic watch /var/mail/licenses
-  fanlic watch ~/Maildir/registrations --interval 30 --json")]
-pub(crate) struct WatchArgs {
-    /// The Maildir (with cur/, new/ and tmp/) the mail server delivers to
-    #[arg(value_name = "MAILDIR")]
-    maildir: PathBuf,
-
-    /// Seconds between two looks at new/ (1 to 3600)
-    #[arg(long, value_name = "SECS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=3600))]
-    interval: u64,
-
-    #[command(flatten)]
-    format: LinesOutput,
-
-    /// Messages decided per transaction (1 to 4096); 1 commits each on its own
-    #[arg(long, value_name = "N", default_value_t = ingest::BATCH_MESSAGES, value_parser = batch_size)]
-    batch: usize,
 }
 
 /// Remove the stored copies of decided mail before a date, keeping the decisions
@@ -233,25 +201,6 @@ pub(crate) fn ingest(home: &Path, a: &IngestArgs) -> anyhow::Result<u8> {
     Ok(u8::from(undecided))
 }
 
-/// `fanlic watch`: never returns but with an error.
-pub(crate) fn watch(home: &Path, a: &WatchArgs) -> anyhow::Result<u8> {
-    if source::detect(&a.maildir)? != source::SourceKind::Maildir {
-        anyhow::bail!(
-            "{}: not a Maildir (it needs cur/, new/ and tmp/); use `fanlic ingest` for other sources",
-            a.maildir.display()
-        );
-    }
-    let mut h = Home::open(home)?;
-    warn(&format!("watching {}/new every {}s; stop with Ctrl-C", a.maildir.display(), a.interval));
-    let mut warned = HashSet::new();
-    loop {
-        // Read again each time, so a change made with `fanlic init`/config applies.
-        let trusted = h.authserv_ids()?;
-        ingest_path(&mut h, &trusted, &a.maildir, (a.format.json(), Some(&mut warned)), a.batch, clock::now()?)?;
-        std::thread::sleep(core::time::Duration::from_secs(a.interval));
-    }
-}
-
 /// Reports an entry skipped (not a regular file, not mail): a warning on
 /// stderr and, with `json`, a line of its own. `warned`: the entries already
 /// reported by this `watch`, not reported again at each look.
@@ -281,7 +230,7 @@ fn report_skipped(
 
 /// Decides every message of one source, printing each decision as it is
 /// made (one JSON object per line with `json`); true when some could not be.
-fn ingest_path(
+pub(crate) fn ingest_path(
     h: &mut Home,
     trusted: &[String],
     path: &Path,

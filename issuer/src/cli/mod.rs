@@ -25,6 +25,7 @@ pub(crate) mod output;
 pub(crate) mod revoke;
 pub(crate) mod serve;
 pub(crate) mod staff;
+pub(crate) mod watch;
 
 /// `fanlic --help` after the list of commands.
 pub(crate) const MAIN_AFTER_HELP: &str = "\

@@ -70,6 +70,22 @@ EXAMPLES:
   fanlic outbox flush --dir /srv/mail-drop
   fanlic outbox flush --smtp-host mail.example.com --smtp-tls starttls --json")]
 pub(crate) struct OutboxFlushArgs {
+    #[command(flatten)]
+    transport: TransportArgs,
+
+    /// Seconds a claimed reply stays this flush's [default: $FANLIC_OUTBOX_LEASE_SECS, else 120].
+    /// Hidden: for tests that kill a flush and wait for its lease to run out.
+    #[arg(long, value_name = "SECONDS", env = outbox::LEASE_ENV, hide = true,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    lease_secs: Option<u64>,
+
+    #[command(flatten)]
+    format: OutputArgs,
+}
+
+/// Where replies go: an SMTP server, or .eml files.
+#[derive(Debug, Args)]
+pub(crate) struct TransportArgs {
     /// SMTP server [default: $FANLIC_SMTP_HOST; none: write .eml files]
     #[arg(long, value_name = "HOST", env = "FANLIC_SMTP_HOST", hide_env = true)]
     smtp_host: Option<String>,
@@ -85,15 +101,37 @@ pub(crate) struct OutboxFlushArgs {
     /// Folder for the .eml files, when not sending over SMTP [default: HOME/outbox]
     #[arg(long, value_name = "DIR", conflicts_with = "smtp_host")]
     dir: Option<PathBuf>,
+}
 
-    /// Seconds a claimed reply stays this flush's [default: $FANLIC_OUTBOX_LEASE_SECS, else 120].
-    /// Hidden: for tests that kill a flush and wait for its lease to run out.
-    #[arg(long, value_name = "SECONDS", env = outbox::LEASE_ENV, hide = true,
-          value_parser = clap::value_parser!(u64).range(1..=86_400))]
-    lease_secs: Option<u64>,
+impl TransportArgs {
+    /// Whether an SMTP server or a folder was named (else the default
+    /// applies: .eml files in HOME/outbox).
+    pub(crate) fn given(&self) -> bool {
+        self.smtp_host.as_deref().is_some_and(|h| !h.trim().is_empty()) || self.dir.is_some()
+    }
 
-    #[command(flatten)]
-    format: OutputArgs,
+    /// The transport named, else .eml files in HOME/outbox. SMTP login from
+    /// $FANLIC_SMTP_USER and $FANLIC_SMTP_PASSWORD.
+    pub(crate) fn transport(&self, h: &Home) -> anyhow::Result<OutboxTransport> {
+        let tls = self.smtp_tls.as_deref().map(|t| SmtpTls::parse("--smtp-tls", t)).transpose()?;
+        Ok(match self.smtp_host.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            Some(host) => {
+                let mut cfg = SmtpConfig::new(host);
+                cfg.port = self.smtp_port;
+                if let Some(t) = tls {
+                    cfg.tls = t;
+                }
+                if let Some(user) = std::env::var("FANLIC_SMTP_USER").ok().filter(|u| !u.is_empty()) {
+                    cfg.credentials = Some((user, std::env::var("FANLIC_SMTP_PASSWORD").unwrap_or_default()));
+                }
+                OutboxTransport::Smtp(cfg)
+            }
+            None => match &self.dir {
+                Some(dir) => OutboxTransport::Files(dir.clone()),
+                None => OutboxTransport::default_files(h),
+            },
+        })
+    }
 }
 
 /// `fanlic outbox ...`.
@@ -104,25 +142,8 @@ pub(crate) fn run(home: &Path, a: OutboxArgs) -> anyhow::Result<u8> {
             emit(&a.format, &Queued(entries))?
         }
         OutboxCommand::Flush(a) => {
-            let tls = a.smtp_tls.as_deref().map(|t| SmtpTls::parse("--smtp-tls", t)).transpose()?;
             let mut h = Home::open(home)?;
-            let transport = match a.smtp_host.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-                Some(host) => {
-                    let mut cfg = SmtpConfig::new(host);
-                    cfg.port = a.smtp_port;
-                    if let Some(t) = tls {
-                        cfg.tls = t;
-                    }
-                    if let Some(user) = std::env::var("FANLIC_SMTP_USER").ok().filter(|u| !u.is_empty()) {
-                        cfg.credentials = Some((user, std::env::var("FANLIC_SMTP_PASSWORD").unwrap_or_default()));
-                    }
-                    OutboxTransport::Smtp(cfg)
-                }
-                None => match a.dir {
-                    Some(dir) => OutboxTransport::Files(dir),
-                    None => OutboxTransport::default_files(&h),
-                },
-            };
+            let transport = a.transport.transport(&h)?;
             let options = outbox::FlushOptions {
                 lease_secs: a.lease_secs.unwrap_or(outbox::LEASE_SECS),
                 ..outbox::FlushOptions::default()

@@ -47,6 +47,7 @@
 
 pub mod decide;
 pub mod files;
+pub mod imap;
 pub mod incoming;
 pub mod notify;
 pub mod outcome;

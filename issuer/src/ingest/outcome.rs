@@ -62,6 +62,10 @@ pub struct IngestOutcome {
     pub decision_id: Option<i64>,
     /// The reply queued, if any.
     pub outbox_id: Option<i64>,
+    /// For a duplicate: when the earlier decision was made (`fanlic watch`
+    /// on a mailbox leaves one decided moments ago for the watcher that
+    /// decided it to move).
+    pub earlier_decided_at: Option<fanlic_formats::Timestamp>,
     /// The license text still to be written once the decision commits.
     pub(crate) pending_file: Option<String>,
     /// A private-cloud license: its image and reply are made after the

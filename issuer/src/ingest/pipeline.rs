@@ -68,6 +68,33 @@ pub fn ingest_messages<I, F>(
     trusted: &[String],
     now: Timestamp,
     max_batch: usize,
+    report: F,
+) -> Result<bool, Error>
+where
+    I: IntoIterator<Item = Result<IncomingMessage, SourceError>>,
+    I::IntoIter: Send,
+    F: FnMut(Progress<'_>) -> Result<(), Error>,
+{
+    let mut acknowledge = |decided: &[(&Receipt, &IngestOutcome)]| {
+        source::acknowledge_all(&decided.iter().map(|(r, _)| *r).collect::<Vec<_>>())
+    };
+    ingest_messages_with(home, messages, (trusted, now, max_batch), &mut acknowledge, report)
+}
+
+/// What acknowledges a batch's committed messages, given with their
+/// outcomes: [`source::acknowledge_all`] for files and Maildirs, the IMAP
+/// session's move for a mailbox. Results in the order given.
+pub type Acknowledge<'a> =
+    dyn FnMut(&[(&Receipt, &IngestOutcome)]) -> Vec<Result<Option<std::path::PathBuf>, SourceError>> + 'a;
+
+/// [`ingest_messages`] with the messages acknowledged by `acknowledge`
+/// (`fanlic watch imaps://…`: moved to the decided folder), on the calling
+/// thread, after each batch's commit.
+pub fn ingest_messages_with<I, F>(
+    home: &mut Home,
+    messages: I,
+    (trusted, now, max_batch): (&[String], Timestamp, usize),
+    acknowledge: &mut Acknowledge<'_>,
     mut report: F,
 ) -> Result<bool, Error>
 where
@@ -121,7 +148,7 @@ where
         });
         let mut undecided = false;
         for (batch, prepared) in done {
-            undecided |= record_and_acknowledge(home, batch, prepared, (images, now), &mut report)?;
+            undecided |= record_and_acknowledge(home, batch, prepared, (images, now), acknowledge, &mut report)?;
         }
         Ok(undecided)
     })
@@ -172,6 +199,7 @@ fn record_and_acknowledge<F>(
     batch: Batch,
     prepared: Prepare,
     (images, now): (&Images, Timestamp),
+    acknowledge: &mut Acknowledge<'_>,
     report: &mut F,
 ) -> Result<bool, Error>
 where
@@ -200,9 +228,9 @@ where
             return Ok(true);
         }
     };
-    let receipts: Vec<&Receipt> =
-        items.iter().zip(&results).filter(|(_, r)| r.is_ok()).map(|(item, _)| item.receipt()).collect();
-    let mut acks = source::acknowledge_all(&receipts).into_iter();
+    let decided: Vec<(&Receipt, &IngestOutcome)> =
+        items.iter().zip(&results).filter_map(|(item, r)| Some((item.receipt(), r.as_ref().ok()?))).collect();
+    let mut acks = acknowledge(&decided).into_iter();
     for (i, (item, result)) in items.iter().zip(&results).enumerate() {
         unreadable_before(i, report)?;
         match result {

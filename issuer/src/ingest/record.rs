@@ -68,7 +68,7 @@ pub(crate) fn record(
         reply_to: reply_to.as_deref(),
         project: issue_plan.map(|plan| (plan.company.as_str(), plan.app, plan.project.as_str())),
     })?;
-    if let Some(EarlierDecision { id, decision: what, license_id }) = found.earlier.take() {
+    if let Some(EarlierDecision { id, decision: what, license_id, decided_at }) = found.earlier.take() {
         let reasons = vec![(
             ReasonCode::Duplicate.as_str().to_owned(),
             format!("This message was already decided ({what}, decision {id}); nothing was done again."),
@@ -92,6 +92,7 @@ pub(crate) fn record(
             files: Vec::new(),
             decision_id: Some(id),
             outbox_id: None,
+            earlier_decided_at: Some(decided_at),
             pending_file: None,
             image_owed: false,
         });
@@ -258,6 +259,7 @@ fn decide(tx: &Tx<'_>, (item, p): (&Incoming, &Prepared), d: Decided, now: Times
         files: Vec::new(),
         decision_id: Some(decision_id),
         outbox_id: d.outbox_id,
+        earlier_decided_at: None,
         pending_file: None,
         image_owed: false,
     })
@@ -379,6 +381,7 @@ fn record_destroy(
         files: Vec::new(),
         decision_id: Some(decision_id),
         outbox_id,
+        earlier_decided_at: None,
         pending_file: None,
         image_owed: false,
     })

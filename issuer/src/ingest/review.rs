@@ -422,6 +422,7 @@ pub fn approve(home: &mut Home, id: i64, by: &str, now: Timestamp) -> Result<Ing
         files,
         decision_id: Some(id),
         outbox_id,
+        earlier_decided_at: None,
         pending_file: None,
         image_owed: false,
     })
@@ -482,6 +483,7 @@ fn approve_as_resend(
         files,
         decision_id: Some(id),
         outbox_id,
+        earlier_decided_at: None,
         pending_file: None,
         image_owed: false,
     })
@@ -694,6 +696,7 @@ pub fn reject_with(
         files: Vec::new(),
         decision_id: Some(id),
         outbox_id,
+        earlier_decided_at: None,
         pending_file: None,
         image_owed: false,
     })

@@ -191,6 +191,15 @@ pub enum Receipt {
         /// The path of the message in `new/` when it was read.
         new_path: PathBuf,
     },
+    /// A message of an IMAP mailbox, to be moved to the decided folder by
+    /// the session that read it (`ingest::imap::Mailbox::acknowledge_all`;
+    /// [`acknowledge`] leaves it).
+    Imap {
+        /// The mailbox's UIDVALIDITY when it was read.
+        uid_validity: u32,
+        /// Its UID.
+        uid: u32,
+    },
 }
 
 /// One raw message read from a source.
@@ -268,6 +277,17 @@ pub enum SourceError {
         /// Why.
         reason: SkipReason,
     },
+    /// A decided IMAP message could not be moved to the decided folder. Its
+    /// decision stands; the next pass finds it a duplicate and moves it.
+    #[error("{origin}: decided, but not moved to {folder}: {reason}")]
+    NotMoved {
+        /// The message (its mailbox URL, UIDVALIDITY and UID).
+        origin: String,
+        /// The decided folder.
+        folder: String,
+        /// Why.
+        reason: String,
+    },
     /// [`acknowledge`] was given a path that is not in a Maildir's `new/`.
     #[error("{path}: not a message in the new/ folder of a Maildir")]
     NotInMaildir {
@@ -286,6 +306,7 @@ impl SourceError {
             SourceError::TooLarge { .. } => "message_too_large",
             SourceError::Vanished { .. } => "message_vanished",
             SourceError::NotInMaildir { .. } => "not_in_maildir",
+            SourceError::NotMoved { .. } => "message_not_moved",
             SourceError::Skipped { .. } => "skipped",
         }
     }

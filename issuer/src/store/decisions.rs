@@ -261,6 +261,8 @@ pub struct EarlierDecision {
     pub decision: DecisionKind,
     /// Its license, if any.
     pub license_id: Option<String>,
+    /// When it was made.
+    pub decided_at: Timestamp,
 }
 
 /// Staff's (or approval's) settlement of a held decision.
@@ -492,13 +494,18 @@ impl Tx<'_> {
     pub fn earlier_decision(&self, dedup_key: &str, authenticated: bool) -> Result<Option<EarlierDecision>, Error> {
         self.conn
             .prepare_cached(
-                "SELECT decision_id, decision, license_id FROM decisions
+                "SELECT decision_id, decision, license_id, decided_at FROM decisions
                  WHERE dedup_key = ?1 AND (authenticated = ?2 OR authenticated = 1)
                  ORDER BY authenticated DESC, decision_id LIMIT 1",
             )
             .and_then(|mut s| {
                 s.query_row(params![dedup_key, authenticated], |r| {
-                    Ok(EarlierDecision { id: r.get(0)?, decision: kind_of(r, 1)?, license_id: r.get(2)? })
+                    Ok(EarlierDecision {
+                        id: r.get(0)?,
+                        decision: kind_of(r, 1)?,
+                        license_id: r.get(2)?,
+                        decided_at: Timestamp(r.get(3)?),
+                    })
                 })
                 .optional()
             })

@@ -11,6 +11,7 @@ use super::licenses::{LiveLicense, live_row_at};
 use super::sql::params;
 use super::{Tx, company_key, err};
 use crate::Error;
+use fanlic_formats::Timestamp;
 
 /// What to look up for one request.
 #[derive(Clone, Copy, Debug)]
@@ -58,7 +59,7 @@ impl Tx<'_> {
         // is the project's folded, as every similar one's.
         self.conn
             .prepare_cached(
-                "SELECT e.decision_id, e.decision, e.license_id,
+                "SELECT e.decision_id, e.decision, e.license_id, e.decided_at,
                     (SELECT h.decision_id FROM decisions h WHERE h.request_key = ?3 AND h.decision = 'held'
                      ORDER BY h.decision_id LIMIT 1),
                     EXISTS (SELECT 1 FROM contract_emails ce JOIN contracts c USING (contract_id)
@@ -66,7 +67,7 @@ impl Tx<'_> {
                     coalesce((SELECT n.live FROM live_license_counts n WHERE n.company_key = ?5), 0),
                     l.license_id, l.project, l.kind, l.version, l.max_nodes, l.expiry, l.armored
                  FROM (SELECT 1 AS one) o
-                 LEFT JOIN (SELECT decision_id, decision, license_id FROM decisions
+                 LEFT JOIN (SELECT decision_id, decision, license_id, decided_at FROM decisions
                             WHERE dedup_key = ?1 AND (authenticated = ?2 OR authenticated = 1)
                             ORDER BY authenticated DESC, decision_id LIMIT 1) e ON 1 = 1
                  LEFT JOIN (SELECT license_id, project, kind, version, max_nodes, expiry, armored FROM licenses
@@ -87,18 +88,23 @@ impl Tx<'_> {
                     ],
                     |r| {
                         let earlier = match r.get::<_, Option<i64>>(0)? {
-                            Some(id) => Some(EarlierDecision { id, decision: kind_of(r, 1)?, license_id: r.get(2)? }),
+                            Some(id) => Some(EarlierDecision {
+                                id,
+                                decision: kind_of(r, 1)?,
+                                license_id: r.get(2)?,
+                                decided_at: Timestamp(r.get(3)?),
+                            }),
                             None => None,
                         };
-                        let live = match r.get::<_, Option<String>>(6)? {
-                            Some(_) => Some(live_row_at(r, 6)?),
+                        let live = match r.get::<_, Option<String>>(7)? {
+                            Some(_) => Some(live_row_at(r, 7)?),
                             None => None,
                         };
                         Ok(RequestLookup {
                             earlier,
-                            held: r.get(3)?,
-                            reply_to_contract: r.get(4)?,
-                            live_count: u64::try_from(r.get::<_, i64>(5)?).unwrap_or(0),
+                            held: r.get(4)?,
+                            reply_to_contract: r.get(5)?,
+                            live_count: u64::try_from(r.get::<_, i64>(6)?).unwrap_or(0),
                             live,
                         })
                     },

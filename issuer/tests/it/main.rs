@@ -22,6 +22,7 @@ mod crypto_cross;
 mod db;
 mod ffi_golden;
 mod image;
+mod imap;
 mod ingest;
 mod ingest_private_cloud;
 mod instances;
