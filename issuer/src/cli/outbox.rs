@@ -110,6 +110,13 @@ impl TransportArgs {
         self.smtp_host.as_deref().is_some_and(|h| !h.trim().is_empty()) || self.dir.is_some()
     }
 
+    /// Refuses a --smtp-tls that is not none, starttls or tls (before the
+    /// home is opened: the usage error is the one to show).
+    pub(crate) fn check(&self) -> anyhow::Result<()> {
+        self.smtp_tls.as_deref().map(|t| SmtpTls::parse("--smtp-tls", t)).transpose()?;
+        Ok(())
+    }
+
     /// The transport named, else .eml files in HOME/outbox. SMTP login from
     /// $FANLIC_SMTP_USER and $FANLIC_SMTP_PASSWORD.
     pub(crate) fn transport(&self, h: &Home) -> anyhow::Result<OutboxTransport> {
@@ -142,6 +149,7 @@ pub(crate) fn run(home: &Path, a: OutboxArgs) -> anyhow::Result<u8> {
             emit(&a.format, &Queued(entries))?
         }
         OutboxCommand::Flush(a) => {
+            a.transport.check()?;
             let mut h = Home::open(home)?;
             let transport = a.transport.transport(&h)?;
             let options = outbox::FlushOptions {

@@ -57,7 +57,8 @@ EXAMPLES:
   fanlic watch /var/mail/licenses
   fanlic watch --status
   fanlic watch ~/Maildir/registrations --interval 30 --json
-  FANLIC_IMAP_PASSWORD=... fanlic watch imaps://licenses@mail.example.com/INBOX --smtp-host mail.example.com
+  FANLIC_IMAP_PASSWORD=... fanlic watch imaps://licenses@mail.example.com/INBOX \\
+      --smtp-host mail.example.com
   fanlic watch imaps://licenses@example.com@outlook.office365.com/INBOX \\
       --oauth2-token-command 'my-token-helper --print' --smtp-host smtp.office365.com")]
 pub(crate) struct WatchArgs {
@@ -120,6 +121,7 @@ pub(crate) fn watch(home: &Path, a: &WatchArgs) -> anyhow::Result<u8> {
         (Some(s), false) => s.as_str(),
         (None, false) => anyhow::bail!("give the Maildir or the imaps:// URL to watch"),
     };
+    a.transport.check()?;
     if ImapUrl::is_imap(source) {
         return watch_imap(home, source, a);
     }
@@ -172,7 +174,9 @@ fn report_flush(report: &FlushReport, json: bool, status: &mut Status) -> anyhow
     status.replies_sent += report.sent.len() as u64;
     status.replies_failed += report.failures.len() as u64;
     for f in &report.failures {
-        warn(&format!("warning: reply {} not sent (stays queued, retried later): {}", f.id, f.error));
+        let text = format!("reply {} not sent (stays queued, retried later): {}", f.id, f.error);
+        warn(&format!("warning: {text}"));
+        status.error(text);
     }
     if report.sent.is_empty() {
         return Ok(());
@@ -279,9 +283,10 @@ fn watch_imap(home: &Path, source: &str, a: &WatchArgs) -> anyhow::Result<u8> {
         };
         print(&text)
     });
-    if let Err(e) = &result {
-        status.connected = false;
-        status.error(e.to_string());
+    status.connected = false;
+    match &result {
+        Err(e) => status.error(e.to_string()),
+        Ok(_) => status.save(false),
     }
     Ok(u8::from(result?))
 }

@@ -5,7 +5,7 @@
 
 use core::time::Duration;
 use std::io::{BufRead as _, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::mpsc;
 use std::time::Instant;
 
@@ -346,4 +346,42 @@ fn a_30_mb_message_is_refused_from_its_header_without_being_downloaded() {
     let kept: usize = kept[0].parse().unwrap();
     assert!(kept < 64 << 10, "kept {kept} bytes");
     assert_eq!((dc.count("INBOX"), dc.count(DECIDED)), (0, 2));
+}
+
+#[test]
+fn replies_that_cannot_be_sent_stay_queued_and_the_status_says_what_happened() {
+    let env = setup();
+    let dc = Dovecot::start();
+    dc.append("INBOX", &clean("down-1@customer.example", "webroot"));
+    // Nothing listens on this port: the SMTP server is down.
+    let port = free_port().to_string();
+    let (lines, code, err) = watch_once(
+        &env,
+        &dc,
+        &dc.url("INBOX"),
+        &["--smtp-host", "127.0.0.1", "--smtp-port", &port, "--smtp-tls", "none"],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(decisions(&lines), ["issued"], "{lines:?}");
+    assert!(err.contains("not sent (stays queued"), "{err}");
+    let out = fanlic_with(&env, &[], &["outbox", "list", "--json"], None);
+    let queued: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(queued.as_array().unwrap().len(), 1, "{queued}");
+    assert_eq!(queued[0]["status"], "pending", "{queued}");
+    assert_eq!(queued[0]["attempts"], 1, "{queued}");
+    // The status of that watch: what it decided, the reply that failed, not running.
+    let out = fanlic_with(&env, &[], &["watch", "--status", "--json"], None);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let all: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let s = &all[0];
+    assert_eq!(s["watching"], dc.url("INBOX").as_str(), "{all}");
+    assert_eq!(
+        (s["decided"].as_u64(), s["replies_failed"].as_u64(), s["running"].as_bool()),
+        (Some(1), Some(1), Some(false)),
+        "{all}"
+    );
+    assert!(s["last_error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{all}");
+    let text = fanlic_with(&env, &[], &["watch", "--status"], None);
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(text.contains("not running") && text.contains("decided 1"), "{text}");
 }
