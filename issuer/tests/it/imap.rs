@@ -385,3 +385,28 @@ fn replies_that_cannot_be_sent_stay_queued_and_the_status_says_what_happened() {
     let text = String::from_utf8(text.stdout).unwrap();
     assert!(text.contains("not running") && text.contains("decided 1"), "{text}");
 }
+
+#[test]
+fn a_watcher_killed_mid_run_leaves_nothing_decided_twice_or_lost() {
+    let env = setup();
+    let dc = Dovecot::start();
+    let n = 40;
+    for i in 0..n {
+        dc.append("INBOX", &clean(&format!("kill-{i}@customer.example"), &format!("p{i}")));
+    }
+    // One message per transaction: many commits and moves to be killed between.
+    let mut w = Watcher::start(&env, &dc, &["--batch", "1"]);
+    for _ in 0..8 {
+        w.next_decision(Duration::from_secs(20)).expect("deciding");
+    }
+    // SIGKILL: wherever it is (reading, deciding, between a commit and its move).
+    w.child.kill().unwrap();
+    w.child.wait().unwrap();
+    // A later pass (after the settling minute: 0 s here) finishes the job.
+    let (_, code, err) = watch_once_with(&env, &dc, &dc.url("INBOX"), &[], &[("FANLIC_WATCH_SETTLE_SECS", "0")]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(query_texts(&env, "SELECT CAST(count(*) AS TEXT) FROM licenses"), [n.to_string()]);
+    let issued = query_texts(&env, "SELECT dedup_key FROM decisions WHERE decision = 'issued'");
+    assert_eq!(issued.len(), n);
+    assert_eq!((dc.count("INBOX"), dc.uids(DECIDED).len()), (0, n));
+}
