@@ -1,7 +1,7 @@
 # The IMAP client of fanlic-testkit's Dovecot harness (testkit/src/dovecot.rs):
 # one command per run, over TLS verified against the harness's CA.
 #
-#   imap.py append MAILBOX          (the message on stdin) -> its UID
+#   imap.py append MAILBOX          (messages on stdin) -> their UIDs
 #   imap.py uids MAILBOX            -> the UIDs, one a line
 #   imap.py create MAILBOX
 #   imap.py fetch MAILBOX UID       -> the message's bytes
@@ -86,11 +86,15 @@ def main(args):
         return
     m = logged_in()
     if cmd == "append":
-        data = check(m.append(quote(args[1]), None, None, sys.stdin.buffer.read()), "APPEND")
-        found = re.search(rb"\[APPENDUID \d+ (\d+)\]", data[0] or b"")
-        if not found:
-            raise SystemExit(f"APPEND answered without APPENDUID: {data!r}")
-        print(found.group(1).decode())
+        # stdin: each message as its length in decimal, a newline, its bytes.
+        stdin = sys.stdin.buffer
+        while header := stdin.readline():
+            message = stdin.read(int(header))
+            data = check(m.append(quote(args[1]), None, None, message), "APPEND")
+            found = re.search(rb"\[APPENDUID \d+ (\d+)\]", data[0] or b"")
+            if not found:
+                raise SystemExit(f"APPEND answered without APPENDUID: {data!r}")
+            print(found.group(1).decode())
     elif cmd == "uids":
         check(m.select(quote(args[1]), readonly=True), "EXAMINE")
         for uid in check(m.uid("SEARCH", "ALL"), "UID SEARCH")[0].split():

@@ -80,6 +80,12 @@ fn mail_appended_is_read_back_and_the_password_logs_in_with_tls_or_starttls() {
     assert_eq!(server.count("INBOX"), 2);
     assert_eq!(server.message("INBOX", first), FIRST);
     assert_eq!(server.message("INBOX", second), SECOND);
+    // Bare LF line ends arrive as CRLF, as an MTA stores them.
+    server.create("Junk");
+    let more = server.append_all("Junk", &[b"Subject: a\n\nA.\n", b"Subject: b\r\n\r\nB.\r\n"]);
+    assert_eq!(more.len(), 2);
+    assert_eq!(server.uids("Junk"), more);
+    assert_eq!(server.message("Junk", more[0]), b"Subject: a\r\n\r\nA.\r\n");
 
     // Both ports, the password; the capabilities the watcher relies on.
     let caps = server.login_with_password(server.password()).unwrap();
@@ -97,8 +103,11 @@ fn mail_appended_is_read_back_and_the_password_logs_in_with_tls_or_starttls() {
 
     // Mailboxes, and a move as another client would make it.
     server.create("Processed");
+    server.create("Archive/2026 Q1");
     let boxes = server.mailboxes();
-    assert!(boxes.contains(&"INBOX".to_owned()) && boxes.contains(&"Processed".to_owned()), "{boxes:?}");
+    for name in ["INBOX", "Processed", "Archive", "Archive/2026 Q1"] {
+        assert!(boxes.iter().any(|b| b == name), "no {name} in {boxes:?}");
+    }
     server.move_message("INBOX", first, "Processed");
     assert_eq!(server.uids("INBOX"), [second]);
     let moved = server.uids("Processed");
