@@ -14,7 +14,8 @@
 //! they are never computed by running the verifier.
 //!
 //! [`postgres::PgCluster`] is a real PostgreSQL server of the tests' own, for
-//! the store's tests.
+//! the store's tests; [`dovecot::Dovecot`] is a real Dovecot IMAP server of
+//! their own, for the mail intake's.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -25,6 +26,7 @@ use fanlic_formats::{Date, LicenseKind, Timestamp};
 use fanlic_verifier::{Environment, RootKey};
 use serde::{Deserialize, Serialize};
 
+pub mod dovecot;
 pub mod keys;
 pub mod postgres;
 pub mod private_cloud;
