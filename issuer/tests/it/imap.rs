@@ -285,9 +285,8 @@ fn two_watchers_on_one_mailbox_decide_each_mail_once() {
     let env = setup();
     let dc = Dovecot::start();
     let n = 40;
-    for i in 0..n {
-        dc.append("INBOX", &clean(&format!("two-{i}@customer.example"), &format!("p{i}")));
-    }
+    let mails: Vec<Vec<u8>> = (0..n).map(|i| clean(&format!("two-{i}@customer.example"), &format!("p{i}"))).collect();
+    dc.append_all("INBOX", &mails.iter().map(Vec::as_slice).collect::<Vec<_>>());
     let ca = dc.ca_file().to_str().unwrap().to_owned();
     let url = dc.url("INBOX");
     let run = || {
@@ -391,9 +390,8 @@ fn a_watcher_killed_mid_run_leaves_nothing_decided_twice_or_lost() {
     let env = setup();
     let dc = Dovecot::start();
     let n = 40;
-    for i in 0..n {
-        dc.append("INBOX", &clean(&format!("kill-{i}@customer.example"), &format!("p{i}")));
-    }
+    let mails: Vec<Vec<u8>> = (0..n).map(|i| clean(&format!("kill-{i}@customer.example"), &format!("p{i}"))).collect();
+    dc.append_all("INBOX", &mails.iter().map(Vec::as_slice).collect::<Vec<_>>());
     // One message per transaction: many commits and moves to be killed between.
     let mut w = Watcher::start(&env, &dc, &["--batch", "1"]);
     for _ in 0..8 {
