@@ -37,9 +37,9 @@ use std::{
 
 use fanlic_formats::Timestamp;
 use lettre::{
-    Message, SmtpTransport, Transport as _,
+    Message,
     message::{Attachment, Mailbox, MultiPart, SinglePart, header::ContentType},
-    transport::smtp::{authentication::Credentials, client::Tls, client::TlsParameters},
+    transport::smtp::client::TlsParameters,
 };
 use ring::rand::{SecureRandom as _, SystemRandom};
 use serde_json::{Value, json};
@@ -52,6 +52,8 @@ pub use crate::store::{
 };
 use crate::store::{DueReply as Stored, Tx};
 use crate::util::fsutil;
+
+mod smtp;
 
 pub use crate::home::DEFAULT_FROM;
 
@@ -298,20 +300,14 @@ impl SmtpConfig {
         format!("{scheme}://{}:{}", self.host, self.port())
     }
 
-    fn transport(&self) -> Result<SmtpTransport, Error> {
-        let bad = |reason: String| Error::Outbox(OutboxError::SmtpConfig { host: self.host.clone(), reason });
-        let mut b = SmtpTransport::builder_dangerous(self.host.as_str()).port(self.port());
-        match self.tls {
-            SmtpTls::None => {}
-            SmtpTls::StartTls | SmtpTls::Tls => {
-                let params = TlsParameters::new_rustls(self.host.clone()).map_err(|e| bad(e.to_string()))?;
-                b = b.tls(if self.tls == SmtpTls::Tls { Tls::Wrapper(params) } else { Tls::Required(params) });
-            }
+    /// Refuses settings no connection could use (a host name TLS cannot check).
+    fn check(&self) -> Result<(), Error> {
+        if self.tls != SmtpTls::None {
+            TlsParameters::new_rustls(self.host.clone()).map_err(|e| {
+                Error::Outbox(OutboxError::SmtpConfig { host: self.host.clone(), reason: e.to_string() })
+            })?;
         }
-        if let Some((user, password)) = &self.credentials {
-            b = b.credentials(Credentials::new(user.clone(), password.clone()));
-        }
-        Ok(b.timeout(Some(self.timeout)).build())
+        Ok(())
     }
 }
 
@@ -580,7 +576,7 @@ enum Outcome {
     Failed(String),
 }
 
-fn deliver(s: &Stored, transport: &OutboxTransport, smtp: Option<&SmtpTransport>) -> Outcome {
+fn deliver(s: &Stored, transport: &OutboxTransport, smtp: &mut Option<smtp::Session>) -> Outcome {
     let msg = match render(s) {
         Ok(m) => m,
         Err(e) => return Outcome::Failed(e.to_string()),
@@ -596,11 +592,20 @@ fn deliver(s: &Stored, transport: &OutboxTransport, smtp: Option<&SmtpTransport>
             }
         }
         OutboxTransport::Smtp(cfg) => {
-            let Some(client) = smtp else { return Outcome::Retry("no SMTP client".to_owned()) };
-            match client.send(&msg) {
-                Ok(_) => Outcome::Sent(cfg.url()),
-                Err(e) if e.is_permanent() => Outcome::Failed(format!("{}: {e}", cfg.url())),
-                Err(e) => Outcome::Retry(format!("{}: {e}", cfg.url())),
+            // One connection for the flush, made again after a failure.
+            let sent = match smtp.take() {
+                Some(session) => Ok(session),
+                None => smtp::Session::open(cfg),
+            }
+            .and_then(|mut session| session.send(&msg).map(|()| session));
+            match sent {
+                Ok(session) => {
+                    *smtp = Some(session);
+                    Outcome::Sent(cfg.url())
+                }
+                Err(smtp::SendError::Smtp(e)) if e.is_permanent() => Outcome::Failed(format!("{}: {e}", cfg.url())),
+                Err(smtp::SendError::Smtp(e)) => Outcome::Retry(format!("{}: {e}", cfg.url())),
+                Err(smtp::SendError::Refused(why)) => Outcome::Failed(format!("{}: {why}", cfg.url())),
             }
         }
     }
@@ -715,7 +720,8 @@ pub fn flush_with(
             // Set up once there is something to deliver.
             match transport {
                 OutboxTransport::Files(dir) => ensure_dir(dir)?,
-                OutboxTransport::Smtp(cfg) => smtp = Some(cfg.transport()?),
+                // Checked before anything is claimed for it; connected at the first send.
+                OutboxTransport::Smtp(cfg) => cfg.check()?,
             }
             ready = true;
         }
@@ -745,7 +751,7 @@ pub fn flush_with(
             };
             s.attachments = attachments;
             let attempts = s.attempts;
-            match deliver(&s, transport, smtp.as_ref()) {
+            match deliver(&s, transport, &mut smtp) {
                 Outcome::Sent(via) => {
                     // Sent: the attachments' bytes go, their digests stay; in
                     // one transaction with the status.
@@ -774,6 +780,9 @@ pub fn flush_with(
                 }
             }
         }
+    }
+    if let Some(session) = smtp {
+        session.quit();
     }
     report.leased_elsewhere = store.read(|tx| tx.replies_leased_elsewhere(now, clock(), &holder))?;
     Ok(report)
@@ -827,7 +836,7 @@ mod tests {
         for tls in [SmtpTls::StartTls, SmtpTls::Tls, SmtpTls::None] {
             let mut c = SmtpConfig::new("mail.example.com");
             c.tls = tls;
-            assert!(c.transport().is_ok(), "{tls:?}");
+            assert!(c.check().is_ok(), "{tls:?}");
         }
         assert_eq!(SmtpConfig::new("h").url(), "smtp://h:587");
     }
