@@ -50,6 +50,7 @@
 //! for it.
 #![allow(clippy::panic, reason = "a test harness: a failed step ends the test, with what failed and how")]
 
+use crate::process::{self, Watchdog, free_port, random_hex};
 use core::{
     fmt::Write as _,
     net::Ipv4Addr,
@@ -58,7 +59,7 @@ use core::{
 };
 use std::{
     fs,
-    io::{BufRead as _, BufReader, ErrorKind, Read as _, Write as _},
+    io::{BufRead as _, BufReader, Read as _, Write as _},
     net::{TcpListener, TcpStream},
     os::unix::{
         fs::{DirBuilderExt as _, PermissionsExt as _},
@@ -145,7 +146,7 @@ impl Dovecot {
         let dir = new_temp_dir();
         // Right after the folder exists: a panic below drops it, which stops
         // whatever was started and removes the folder.
-        let watchdog = Watchdog::spawn(&dir);
+        let watchdog = watchdog(&dir);
         let oauth2 = oauth2.then(|| Introspection::start(random_hex(32)));
         let mut server = Dovecot {
             conf: dir.join("dovecot.conf"),
@@ -923,19 +924,12 @@ fn percent_encode(s: &str) -> String {
     out
 }
 
-/// The `sh` that stops the server and removes its folder once its standard
-/// input, a pipe whose write end only this process holds, closes.
-#[derive(Debug)]
-struct Watchdog {
-    child: Child,
-}
-
-impl Watchdog {
-    /// The master's pid (its process group's id too) is read at the end, as
-    /// it changes with `start_again`; only a live Dovecot is signalled (a
-    /// stale pid may be another process's by then), and a zombie counts as
-    /// gone (an orphan's reaper may be slow, or absent in a container).
-    const SCRIPT: &'static str = r#"
+/// The watchdog's script (`$1` the folder).
+/// The master's pid (its process group's id too) is read at the end, as
+/// it changes with `start_again`; only a live Dovecot is signalled (a
+/// stale pid may be another process's by then), and a zombie counts as
+/// gone (an orphan's reaper may be slow, or absent in a container).
+const WATCHDOG: &str = r#"
         trap '' INT HUP
         dir=$1
         # EOF when the test process closes the pipe or exits, however it exits.
@@ -951,33 +945,9 @@ impl Watchdog {
         rm -rf "$dir"
     "#;
 
-    fn spawn(dir: &Path) -> Self {
-        let mut cmd = Command::new("sh");
-        cmd.args(["-c", Self::SCRIPT, "fanlic-dovecot-watchdog"]).arg(dir);
-        // Its own process group: a Ctrl-C to the tests must not kill it before
-        // the server is stopped. Nothing of ours on stdout/stderr: it outlives
-        // us, and a pipe it held open would keep `cargo test` waiting.
-        cmd.process_group(0).current_dir("/").stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::null());
-        match cmd.spawn() {
-            Ok(child) => Watchdog { child },
-            Err(e) => {
-                let _ = fs::remove_dir_all(dir);
-                panic!("starting the server's watchdog ({cmd:?}): {e}")
-            }
-        }
-    }
-
-    /// Closes the pipe and waits until the server is stopped and removed.
-    fn finish(&mut self) {
-        drop(self.child.stdin.take());
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Watchdog {
-    fn drop(&mut self) {
-        self.finish();
-    }
+/// Stops the server and removes its folder when the test process lets go.
+fn watchdog(dir: &Path) -> Watchdog {
+    Watchdog::spawn(Command::new("sh"), WATCHDOG, "fanlic-dovecot-watchdog", dir, &[], "server")
 }
 
 /// A throw-away CA and a server certificate for `localhost` and 127.0.0.1
@@ -1049,33 +1019,7 @@ fn make_tls_files(dir: &Path) {
 /// `$TMPDIR/fanlic-dovecot-PID-N-RANDOM`, new, mode 0711: Dovecot's users
 /// must reach the files in it that are theirs, and list none of it.
 fn new_temp_dir() -> PathBuf {
-    static N: AtomicU32 = AtomicU32::new(0);
-    let n = N.fetch_add(1, Ordering::Relaxed);
-    let dir = std::env::temp_dir().join(format!("fanlic-dovecot-{}-{n}-{}", std::process::id(), random_hex(4)));
-    if let Err(e) = fs::DirBuilder::new().mode(0o711).create(&dir) {
-        panic!("creating {}: {e}", dir.display());
-    }
-    // The umask may have taken the x bits away.
-    if let Err(e) = fs::set_permissions(&dir, fs::Permissions::from_mode(0o711)) {
-        panic!("chmod 711 {}: {e}", dir.display());
-    }
-    dir
-}
-
-/// A port on 127.0.0.1 that was free a moment ago.
-fn free_port() -> u16 {
-    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap_or_else(|e| panic!("binding 127.0.0.1:0 to pick a free port: {e}"))
-}
-
-fn random_hex(bytes: usize) -> String {
-    let mut buf = vec![0u8; bytes];
-    if ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut buf).is_err() {
-        panic!("the system random number generator failed");
-    }
-    crate::hex(&buf)
+    process::new_temp_dir("dovecot", 0o711)
 }
 
 /// Writes `text` to `path` with `mode`, group `group` when given.
@@ -1092,28 +1036,12 @@ fn write_file(path: &Path, text: &str, mode: u32, group: Option<u32>) {
     }
 }
 
-/// Runs `cmd`; its output when it succeeds, else what failed: the command,
-/// its status, its stderr and stdout.
-fn output_of(mut cmd: Command, what: &str) -> Result<Output, String> {
-    let out = match cmd.stdin(Stdio::null()).output() {
-        Ok(out) => out,
-        Err(e) if e.kind() == ErrorKind::NotFound => {
-            return Err(format!(
-                "{what}: {cmd:?} cannot run: {e} (the IMAP tests need Dovecot, openssl and python3: `{INSTALL} \
-                 openssl python3`)"
-            ));
-        }
-        Err(e) => return Err(format!("{what}: {cmd:?} cannot run: {e}")),
-    };
-    if out.status.success() {
-        return Ok(out);
-    }
-    Err(format!(
-        "{what}: {cmd:?} failed ({})\nstderr:\n{}\nstdout:\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr).trim_end(),
-        String::from_utf8_lossy(&out.stdout).trim_end()
-    ))
+fn output_of(cmd: Command, what: &str) -> Result<Output, String> {
+    process::output_of(
+        cmd,
+        what,
+        &format!("the IMAP tests need Dovecot, openssl and python3: `{INSTALL} openssl python3`"),
+    )
 }
 
 #[cfg(test)]

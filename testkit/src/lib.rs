@@ -34,6 +34,8 @@ pub mod receipts;
 pub mod revocations;
 pub mod vectors;
 
+mod process;
+
 pub use keys::TestKey;
 pub use private_cloud::PrivateCloudVector;
 pub use receipts::ReceiptVector;

@@ -26,21 +26,18 @@
 //! newest `/usr/lib/postgresql/VERSION/bin` (Debian's layout).
 #![allow(clippy::panic, reason = "a test harness: a failed step ends the test, with what failed and how")]
 
+use crate::process::{self, Watchdog, free_port, random_hex};
 use core::{
     fmt::Write as _,
-    net::Ipv4Addr,
     sync::atomic::{AtomicU32, Ordering},
 };
+use std::ffi::OsStr;
 use std::{
     fs,
-    io::{ErrorKind, Write as _},
-    net::TcpListener,
-    os::unix::{
-        fs::{DirBuilderExt as _, PermissionsExt as _},
-        process::CommandExt as _,
-    },
+    io::Write as _,
+    os::unix::fs::PermissionsExt as _,
     path::{Path, PathBuf},
-    process::{Child, Command, Output, Stdio},
+    process::{Command, Output, Stdio},
     sync::OnceLock,
 };
 
@@ -92,7 +89,7 @@ impl PgCluster {
         let dir = new_temp_dir();
         // Right after the folder exists: a panic below drops it, which stops
         // whatever was started and removes the folder.
-        let watchdog = Watchdog::spawn(&bin, &dir, as_postgres);
+        let watchdog = watchdog(&bin, &dir, as_postgres);
         let cluster = PgCluster {
             data: dir.join("data"),
             ca: dir.join("ca.pem"),
@@ -437,15 +434,9 @@ impl Drop for PgCluster {
     }
 }
 
-/// The `sh` that stops the cluster and removes its folder once its standard
-/// input, a pipe whose write end only this process holds, closes.
-#[derive(Debug)]
-struct Watchdog {
-    child: Child,
-}
-
-impl Watchdog {
-    const SCRIPT: &'static str = r#"
+/// The watchdog's script: `$1` the folder, `$2` pg_ctl, then the command
+/// that runs it as the cluster's owner (`runuser -u postgres --` as root).
+const WATCHDOG: &str = r#"
         trap '' INT HUP
         dir=$1 pg_ctl=$2
         shift 2
@@ -455,36 +446,14 @@ impl Watchdog {
         rm -rf "$dir"
     "#;
 
-    fn spawn(bin: &Path, dir: &Path, as_postgres: bool) -> Self {
-        let mut cmd = clean_command(Path::new("sh"));
-        cmd.args(["-c", Self::SCRIPT, "fanlic-pg-watchdog"]).arg(dir).arg(bin.join("pg_ctl"));
-        if as_postgres {
-            cmd.args(["runuser", "-u", "postgres", "--"]);
-        }
-        // Its own process group: a Ctrl-C to the tests must not kill it before
-        // the cluster is stopped. Nothing of ours on stdout/stderr: it outlives
-        // us, and a pipe it held open would keep `cargo test` waiting.
-        cmd.process_group(0).current_dir("/").stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::null());
-        match cmd.spawn() {
-            Ok(child) => Watchdog { child },
-            Err(e) => {
-                let _ = fs::remove_dir_all(dir);
-                panic!("starting the cluster's watchdog ({cmd:?}): {e}")
-            }
-        }
+/// Stops the cluster and removes its folder when the test process lets go.
+fn watchdog(bin: &Path, dir: &Path, as_postgres: bool) -> Watchdog {
+    let pg_ctl = bin.join("pg_ctl");
+    let mut args = vec![pg_ctl.as_os_str()];
+    if as_postgres {
+        args.extend(["runuser", "-u", "postgres", "--"].map(OsStr::new));
     }
-
-    /// Closes the pipe and waits until the cluster is stopped and removed.
-    fn finish(&mut self) {
-        drop(self.child.stdin.take());
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Watchdog {
-    fn drop(&mut self) {
-        self.finish();
-    }
+    Watchdog::spawn(clean_command(Path::new("sh")), WATCHDOG, "fanlic-pg-watchdog", dir, &args, "cluster")
 }
 
 /// The newest `/usr/lib/postgresql/VERSION/bin` with `initdb`, `pg_ctl` and
@@ -565,29 +534,7 @@ fn chown_tree(path: &Path, (uid, gid): (u32, u32)) {
 
 /// `$TMPDIR/fanlic-pg-PID-N-RANDOM`, new, mode 0700.
 fn new_temp_dir() -> PathBuf {
-    static N: AtomicU32 = AtomicU32::new(0);
-    let n = N.fetch_add(1, Ordering::Relaxed);
-    let dir = std::env::temp_dir().join(format!("fanlic-pg-{}-{n}-{}", std::process::id(), random_hex(4)));
-    if let Err(e) = fs::DirBuilder::new().mode(0o700).create(&dir) {
-        panic!("creating {}: {e}", dir.display());
-    }
-    dir
-}
-
-/// A port on 127.0.0.1 that was free a moment ago.
-fn free_port() -> u16 {
-    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap_or_else(|e| panic!("binding 127.0.0.1:0 to pick a free port: {e}"))
-}
-
-fn random_hex(bytes: usize) -> String {
-    let mut buf = vec![0u8; bytes];
-    if ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut buf).is_err() {
-        panic!("the system random number generator failed");
-    }
-    crate::hex(&buf)
+    process::new_temp_dir("pg", 0o700)
 }
 
 /// A command without the caller's `PG*` variables (PGHOST, PGSSLMODE, …),
@@ -602,28 +549,12 @@ fn clean_command(program: &Path) -> Command {
     cmd
 }
 
-/// Runs `cmd`; its output when it succeeds, else what failed: the command,
-/// its status, its stderr and stdout.
-fn output_of(mut cmd: Command, what: &str) -> Result<Output, String> {
-    let out = match cmd.stdin(Stdio::null()).output() {
-        Ok(out) => out,
-        Err(e) if e.kind() == ErrorKind::NotFound => {
-            return Err(format!(
-                "{what}: {cmd:?} cannot run: {e} (the PostgreSQL tests need PostgreSQL, openssl and runuser: \
-                 `apt-get install postgresql openssl util-linux`)"
-            ));
-        }
-        Err(e) => return Err(format!("{what}: {cmd:?} cannot run: {e}")),
-    };
-    if out.status.success() {
-        return Ok(out);
-    }
-    Err(format!(
-        "{what}: {cmd:?} failed ({})\nstderr:\n{}\nstdout:\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr).trim_end(),
-        String::from_utf8_lossy(&out.stdout).trim_end()
-    ))
+fn output_of(cmd: Command, what: &str) -> Result<Output, String> {
+    process::output_of(
+        cmd,
+        what,
+        "the PostgreSQL tests need PostgreSQL, openssl and runuser: `apt-get install postgresql openssl util-linux`",
+    )
 }
 
 fn run_openssl(cmd: Command) {

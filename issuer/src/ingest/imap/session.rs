@@ -17,7 +17,6 @@ use async_imap::extensions::idle::IdleResponse;
 use async_imap::types::UnsolicitedResponse;
 use async_imap::{Authenticator, Client, Session};
 use futures_util::TryStreamExt as _;
-use rustls::pki_types::pem::PemObject as _;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
@@ -117,29 +116,8 @@ impl core::fmt::Debug for Mailbox {
 }
 
 fn tls_config(ca_file: Option<&PathBuf>) -> Result<rustls::ClientConfig, ImapError> {
-    let bad = |reason: String| ImapError::Credentials {
-        what: format!("--ca-file {}", ca_file.map(|p| p.display().to_string()).unwrap_or_default()),
-        reason,
-    };
-    let mut roots = rustls::RootCertStore::empty();
-    match ca_file {
-        Some(path) => {
-            let pem = std::fs::read(path).map_err(|e| bad(format!("cannot read it: {e}")))?;
-            for der in rustls::pki_types::CertificateDer::pem_slice_iter(&pem) {
-                roots.add(der.map_err(|e| bad(e.to_string()))?).map_err(|e| bad(e.to_string()))?;
-            }
-            if roots.is_empty() {
-                return Err(bad("it holds no PEM certificate".into()));
-            }
-        }
-        None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
-    }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    Ok(rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| bad(e.to_string()))?
-        .with_root_certificates(roots)
-        .with_no_client_auth())
+    crate::util::tls::client_config(ca_file.map(PathBuf::as_path))
+        .map_err(|reason| ImapError::Credentials { what: "--ca-file".into(), reason })
 }
 
 impl Mailbox {

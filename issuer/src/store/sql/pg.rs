@@ -20,7 +20,6 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 
-use rustls::pki_types::pem::PemObject as _;
 use tokio_postgres::types::{FromSql, IsNull, ToSql, Type, private::BytesMut};
 
 use super::{Error, Result, ToValue as _, Value, ValueRef};
@@ -207,28 +206,7 @@ fn shown(c: &tokio_postgres::Config) -> String {
 }
 
 fn tls_config(root_cert: Option<&str>) -> core::result::Result<rustls::ClientConfig, String> {
-    let mut roots = rustls::RootCertStore::empty();
-    match root_cert {
-        Some(path) => {
-            let pem = std::fs::read(path).map_err(|e| format!("cannot read sslrootcert {path}: {e}"))?;
-            let mut n = 0;
-            for der in rustls::pki_types::CertificateDer::pem_slice_iter(&pem) {
-                let der = der.map_err(|e| format!("sslrootcert {path}: {e}"))?;
-                roots.add(der).map_err(|e| format!("sslrootcert {path}: {e}"))?;
-                n += 1;
-            }
-            if n == 0 {
-                return Err(format!("sslrootcert {path} holds no PEM certificate"));
-            }
-        }
-        None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
-    }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    Ok(rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| format!("cannot set TLS up: {e}"))?
-        .with_root_certificates(roots)
-        .with_no_client_auth())
+    crate::util::tls::client_config(root_cert.map(std::path::Path::new)).map_err(|e| format!("sslrootcert {e}"))
 }
 
 /// Whether a PostgreSQL error means the database could not be reached.
